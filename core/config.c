@@ -1,0 +1,202 @@
+/* config.c: presets, validation, the canonical tensor list and RoPE/YaRN
+ * constants of SPEC section 1. */
+#include "core/status.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const titan_config zenyx_v2_base = {
+    .vocab_size = 32768, .d_model = 576, .n_heads = 9, .n_kv_heads = 3,
+    .head_dim = 64, .v_head_dim = 64, .rope_dim = 32, .q_latent = 384,
+    .kv_latent = 128, .mlp_hidden = 1536, .conv_kernel = 3,
+    .n_unique_blocks = 8, .n_recurrences = 4, .max_seq_len = 8192,
+    .rope_base = 10000, .yarn_factor = 32, .yarn_orig_ctx = 256,
+    .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 3,
+    .mtp_weights = {1.0, 0.3, 0.1}, .norm_eps = 1e-5, .logit_softcap = 0,
+};
+
+/* The project's own default: small enough to train on two CPU cores. */
+static const titan_config nano = {
+    .vocab_size = 1024, .d_model = 256, .n_heads = 4, .n_kv_heads = 2,
+    .head_dim = 32, .v_head_dim = 32, .rope_dim = 16, .q_latent = 128,
+    .kv_latent = 64, .mlp_hidden = 768, .conv_kernel = 3,
+    .n_unique_blocks = 4, .n_recurrences = 2, .max_seq_len = 1024,
+    .rope_base = 10000, .yarn_factor = 1, .yarn_orig_ctx = 1024,
+    .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 3,
+    .mtp_weights = {1.0, 0.3, 0.1}, .norm_eps = 1e-5, .logit_softcap = 0,
+};
+
+static const char *const preset_names[] = {"zenyx-v2-base", "zenyx-v2-pretrain",
+                                           "nano", NULL};
+
+const char *const *titan_config_preset_names(void) { return preset_names; }
+
+titan_status titan_config_preset(const char *name, titan_config *c) {
+    if (!name || !c) return titan_fail(TITAN_E_USAGE, "config: NULL argument");
+    if (!strcmp(name, "zenyx-v2-base")) {
+        *c = zenyx_v2_base;
+    } else if (!strcmp(name, "zenyx-v2-pretrain")) {
+        *c = zenyx_v2_base;
+        c->max_seq_len = 16384;
+        c->yarn_orig_ctx = 512;
+    } else if (!strcmp(name, "nano")) {
+        *c = nano;
+    } else {
+        return titan_fail(TITAN_E_USAGE,
+                          "unknown preset '%s' (zenyx-v2-base, "
+                          "zenyx-v2-pretrain, nano)",
+                          name);
+    }
+    return TITAN_OK;
+}
+
+static titan_status check_int(const char *field, int64_t v, int64_t lo,
+                              int64_t hi) {
+    if (v < lo || v > hi)
+        return titan_fail(TITAN_E_DATA,
+                          "config: %s = %lld outside [%lld, %lld]", field,
+                          (long long)v, (long long)lo, (long long)hi);
+    return TITAN_OK;
+}
+
+static titan_status check_real(const char *field, double v, double lo,
+                               double hi) {
+    if (!isfinite(v) || v < lo || v > hi)
+        return titan_fail(TITAN_E_DATA, "config: %s = %g outside [%g, %g]",
+                          field, v, lo, hi);
+    return TITAN_OK;
+}
+
+titan_status titan_config_validate(const titan_config *c) {
+    if (!c) return titan_fail(TITAN_E_USAGE, "config: NULL");
+    TITAN_TRY(check_int("vocab_size", c->vocab_size, 2, 1 << 20));
+    TITAN_TRY(check_int("d_model", c->d_model, 1, 1 << 16));
+    TITAN_TRY(check_int("n_heads", c->n_heads, 1, 1024));
+    TITAN_TRY(check_int("n_kv_heads", c->n_kv_heads, 1, c->n_heads));
+    if (c->n_heads % c->n_kv_heads)
+        return titan_fail(TITAN_E_DATA,
+                          "config: n_heads %d not a multiple of n_kv_heads %d",
+                          c->n_heads, c->n_kv_heads);
+    TITAN_TRY(check_int("head_dim", c->head_dim, 1, 4096));
+    TITAN_TRY(check_int("v_head_dim", c->v_head_dim, 1, 4096));
+    TITAN_TRY(check_int("rope_dim", c->rope_dim, 0, 4096));
+    if (c->rope_dim % 2)
+        return titan_fail(TITAN_E_DATA, "config: rope_dim %d is odd",
+                          c->rope_dim);
+    TITAN_TRY(check_int("q_latent", c->q_latent, 0, 1 << 16));
+    TITAN_TRY(check_int("kv_latent", c->kv_latent, 1, 1 << 16));
+    TITAN_TRY(check_int("mlp_hidden", c->mlp_hidden, 1, 1 << 20));
+    TITAN_TRY(check_int("conv_kernel", c->conv_kernel, 0, 64));
+    TITAN_TRY(check_int("n_unique_blocks", c->n_unique_blocks, 1,
+                        TITAN_MAX_BLOCKS));
+    TITAN_TRY(check_int("n_recurrences", c->n_recurrences, 1, 64));
+    TITAN_TRY(check_int("max_seq_len", c->max_seq_len, 1, 1 << 20));
+    TITAN_TRY(check_real("rope_base", c->rope_base, 1.0001, 1e12));
+    TITAN_TRY(check_real("yarn_factor", c->yarn_factor, 1e-6, 1e6));
+    TITAN_TRY(check_int("yarn_orig_ctx", c->yarn_orig_ctx, 1, 1 << 24));
+    TITAN_TRY(check_real("yarn_beta_fast", c->yarn_beta_fast, 1e-6, 1e6));
+    TITAN_TRY(check_real("yarn_beta_slow", c->yarn_beta_slow, 1e-6, 1e6));
+    TITAN_TRY(check_int("mtp_heads", c->mtp_heads, 1, TITAN_MAX_MTP));
+    for (int k = 0; k < c->mtp_heads; k++)
+        TITAN_TRY(check_real("mtp_weights[k]", c->mtp_weights[k], 0, 1e6));
+    TITAN_TRY(check_real("norm_eps", c->norm_eps, 1e-30, 1));
+    TITAN_TRY(check_real("logit_softcap", c->logit_softcap, 0, 1e6));
+    TITAN_TRY(check_int("bos_id", c->bos_id, 0, c->vocab_size - 1));
+    /* Bound the total so that every size derived from it fits comfortably. */
+    if (titan_config_params(c) > ((int64_t)1 << 36))
+        return titan_fail(TITAN_E_DATA, "config: more than 2^36 parameters");
+    return TITAN_OK;
+}
+
+typedef struct {
+    titan_tensor_spec *out;
+    int cap, n;
+} spec_list;
+
+static void add_spec(spec_list *l, titan_role role, int64_t rows,
+                     int64_t cols, int ndim, const char *fmt, int index) {
+    if (l->n < l->cap) {
+        titan_tensor_spec *s = &l->out[l->n];
+        snprintf(s->name, sizeof s->name, fmt, index);
+        s->ndim = ndim;
+        s->rows = rows;
+        s->cols = cols;
+        s->role = role;
+    }
+    l->n++;
+}
+
+static void add_block_specs(spec_list *l, const titan_config *c, int b) {
+    int64_t D = c->d_model, H = c->n_heads, G = c->n_kv_heads;
+    int64_t qk = c->head_dim + c->rope_dim, F = c->mlp_hidden;
+    add_spec(l, TITAN_ROLE_NORM, D, 1, 1, "blocks.%d.attn_norm", b);
+    if (c->q_latent > 0) {
+        add_spec(l, TITAN_ROLE_MATRIX, c->q_latent, D, 2, "blocks.%d.wq_a", b);
+        add_spec(l, TITAN_ROLE_NORM, c->q_latent, 1, 1, "blocks.%d.q_norm", b);
+        add_spec(l, TITAN_ROLE_MATRIX, H * qk, c->q_latent, 2,
+                 "blocks.%d.wq_b", b);
+    } else {
+        add_spec(l, TITAN_ROLE_MATRIX, H * qk, D, 2, "blocks.%d.wq", b);
+    }
+    add_spec(l, TITAN_ROLE_MATRIX, c->kv_latent + c->rope_dim, D, 2,
+             "blocks.%d.wkv_a", b);
+    add_spec(l, TITAN_ROLE_NORM, c->kv_latent, 1, 1, "blocks.%d.kv_norm", b);
+    add_spec(l, TITAN_ROLE_MATRIX, G * (c->head_dim + c->v_head_dim),
+             c->kv_latent, 2, "blocks.%d.wkv_b", b);
+    add_spec(l, TITAN_ROLE_MATRIX, D, H * c->v_head_dim, 2, "blocks.%d.wo", b);
+    add_spec(l, TITAN_ROLE_NORM, D, 1, 1, "blocks.%d.ffn_norm", b);
+    add_spec(l, TITAN_ROLE_MATRIX, F, D, 2, "blocks.%d.w_gate", b);
+    add_spec(l, TITAN_ROLE_MATRIX, F, D, 2, "blocks.%d.w_up", b);
+    add_spec(l, TITAN_ROLE_MATRIX, D, F, 2, "blocks.%d.w_down", b);
+    if (c->conv_kernel > 0)
+        add_spec(l, TITAN_ROLE_CONV, F, c->conv_kernel, 2, "blocks.%d.conv", b);
+}
+
+int titan_config_tensors(const titan_config *c, titan_tensor_spec *out,
+                         int cap) {
+    spec_list l = {out, out ? cap : 0, 0};
+    add_spec(&l, TITAN_ROLE_EMBED, c->vocab_size, c->d_model, 2, "tok_emb", 0);
+    for (int b = 0; b < c->n_unique_blocks; b++) add_block_specs(&l, c, b);
+    add_spec(&l, TITAN_ROLE_NORM, c->d_model, 1, 1, "final_norm", 0);
+    for (int k = 2; k <= c->mtp_heads; k++)
+        add_spec(&l, TITAN_ROLE_HEAD, c->vocab_size, c->d_model, 2,
+                 "mtp.%d.head", k);
+    return l.n;
+}
+
+int64_t titan_config_params(const titan_config *c) {
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
+    int64_t total = 0;
+    for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++)
+        total += specs[i].rows * specs[i].cols;
+    return total;
+}
+
+/* SPEC: fcd(n) = Dr ln(orig / (2 pi n)) / (2 ln base). */
+static double yarn_correction_dim(const titan_config *c, double n) {
+    return c->rope_dim * log(c->yarn_orig_ctx / (2 * M_PI * n)) /
+           (2 * log(c->rope_base));
+}
+
+void titan_config_rope(const titan_config *c, double *freq, double *mscale) {
+    int half = c->rope_dim / 2;
+    double s = c->yarn_factor;
+    double lo = 0, hi = 1;
+    if (s > 1) {
+        lo = fmax(floor(yarn_correction_dim(c, c->yarn_beta_fast)), 0);
+        hi = fmin(ceil(yarn_correction_dim(c, c->yarn_beta_slow)),
+                  c->rope_dim - 1);
+        if (lo == hi) hi += 0.001;
+    }
+    for (int i = 0; i < half; i++) {
+        double w = pow(c->rope_base, -2.0 * i / c->rope_dim);
+        if (s > 1) {
+            double ramp = fmin(fmax((i - lo) / (hi - lo), 0), 1);
+            w = w / s * ramp + w * (1 - ramp);
+        }
+        freq[i] = w;
+    }
+    *mscale = s > 1 ? 0.1 * log(s) + 1 : 1;
+}

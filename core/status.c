@@ -1,0 +1,28 @@
+/* status.c: status strings and the per-thread last-error message. */
+#include "core/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static _Thread_local char last_error[512];
+
+const char *titan_status_string(titan_status s) {
+    switch (s) {
+#define TITAN_STATUS_CASE(name, value, msg) \
+    case name:                              \
+        return msg;
+        TITAN_STATUS_LIST(TITAN_STATUS_CASE)
+#undef TITAN_STATUS_CASE
+    }
+    return "unknown status";
+}
+
+const char *titan_last_error(void) { return last_error; }
+
+titan_status titan_fail(titan_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return s;
+}

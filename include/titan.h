@@ -1,0 +1,159 @@
+/* titan.h: the one public header of libtitan.
+ *
+ * Conventions (apply to every function below unless it says otherwise):
+ *  - Functions return titan_status. On failure a one-line message is kept per
+ *    thread; titan_last_error() returns it until the next failure.
+ *  - Three failure kinds are kept apart, as in liblzma: TITAN_E_USAGE (the caller
+ *    broke a precondition: NULL pointer, out-of-range option), TITAN_E_DATA (an input
+ *    file or buffer is malformed, truncated, corrupt or hostile), TITAN_E_NOMEM (the
+ *    caller's arena is too small). I/O and unsupported-feature errors have their own.
+ *  - The library never calls malloc/calloc/realloc/free. Memory comes from a
+ *    caller-provided titan_arena; objects carved from it live until the arena is
+ *    reset past them. Nothing here takes ownership of caller memory.
+ *  - All integers read from files are validated before use; sizes are size_t and
+ *    every product is overflow-checked.
+ */
+#ifndef TITAN_H
+#define TITAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- status */
+
+/* X(name, value, message): the one list of status codes and their meaning. */
+#define TITAN_STATUS_LIST(X)                                                   \
+    X(TITAN_OK, 0, "ok")                                                       \
+    X(TITAN_E_USAGE, 1, "invalid argument or misuse of the API")               \
+    X(TITAN_E_DATA, 2, "malformed, corrupt or unsupported input data")         \
+    X(TITAN_E_NOMEM, 3, "arena too small")                                     \
+    X(TITAN_E_IO, 4, "input/output error")                                     \
+    X(TITAN_E_UNSUPPORTED, 5, "feature not supported by this build")
+
+typedef enum {
+#define TITAN_STATUS_ENUM(name, value, msg) name = value,
+    TITAN_STATUS_LIST(TITAN_STATUS_ENUM)
+#undef TITAN_STATUS_ENUM
+} titan_status;
+
+/* Static description of a status code ("arena too small"). Never NULL. */
+const char *titan_status_string(titan_status s);
+
+/* The message of this thread's most recent failure ("" if none). Valid until the
+ * next failing call on the same thread. */
+const char *titan_last_error(void);
+
+/* ----------------------------------------------------------------- arena */
+
+/* One caller-provided buffer, carved front to back with alignment. With
+ * base == NULL the arena only measures: allocations succeed with NULL pointers
+ * and `used`/`high` report the bytes a real run needs (this is how plans are
+ * made exactly). Exceeding `cap` fails with TITAN_E_NOMEM, never overwrites. */
+typedef struct titan_arena {
+    uint8_t *base; /* caller's buffer, or NULL in measuring mode */
+    size_t cap;    /* bytes available at base (ignored when measuring) */
+    size_t used;   /* current top */
+    size_t high;   /* high-water mark of used */
+} titan_arena;
+
+#define TITAN_ALIGN 64 /* default alignment: one cache line, any SIMD width */
+
+/* Prepare an arena over buf[0..cap). buf may be NULL (measuring mode). */
+void titan_arena_init(titan_arena *a, void *buf, size_t cap);
+
+/* Carve `bytes` (may be 0) aligned to `align` (a power of two <= 4096) and store
+ * the pointer in *out (NULL when measuring). Memory is not zeroed. */
+titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
+                               void **out);
+
+/* Same, but zero-filled. */
+titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align,
+                                void **out);
+
+/* Stack discipline: remember the top and later free everything above it. */
+size_t titan_arena_mark(const titan_arena *a);
+void titan_arena_reset(titan_arena *a, size_t mark);
+
+/* ---------------------------------------------------------------- config */
+
+#define TITAN_MAX_MTP 8      /* most prediction heads a config may have */
+#define TITAN_MAX_BLOCKS 64  /* most unique blocks */
+#define TITAN_MAX_TENSORS (2 + 14 * TITAN_MAX_BLOCKS + TITAN_MAX_MTP)
+#define TITAN_NAME_MAX 48 /* tensor names, including the terminating NUL */
+
+/* SPEC section 1; field names are the JSON keys. Sizes are ints, ratios double. */
+typedef struct titan_config {
+    int32_t vocab_size;      /* V */
+    int32_t d_model;         /* D */
+    int32_t n_heads;         /* H query heads */
+    int32_t n_kv_heads;      /* G key/value groups, H % G == 0 */
+    int32_t head_dim;        /* Dh: non-rotary q/k width per head */
+    int32_t v_head_dim;      /* Dv */
+    int32_t rope_dim;        /* Dr: even */
+    int32_t q_latent;        /* Lq, 0 = no query compression */
+    int32_t kv_latent;       /* Lkv */
+    int32_t mlp_hidden;      /* F */
+    int32_t conv_kernel;     /* K, 0 = plain SwiGLU */
+    int32_t n_unique_blocks; /* B */
+    int32_t n_recurrences;   /* R */
+    int32_t max_seq_len;
+    double rope_base;
+    double yarn_factor; /* s; 1 = plain RoPE */
+    int32_t yarn_orig_ctx;
+    double yarn_beta_fast, yarn_beta_slow;
+    int32_t mtp_heads; /* M >= 1 */
+    double mtp_weights[TITAN_MAX_MTP];
+    double norm_eps;
+    double logit_softcap; /* 0 = off */
+    int32_t bos_id;       /* set from the tokenizer */
+} titan_config;
+
+/* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano".
+ * TITAN_E_USAGE for an unknown name. bos_id is left at 0. */
+titan_status titan_config_preset(const char *name, titan_config *c);
+
+/* NULL-terminated list of preset names. */
+const char *const *titan_config_preset_names(void);
+
+/* Check every field for range and consistency (H % G, even Dr, product sizes that
+ * fit in memory, ...). TITAN_E_DATA with the offending field named. */
+titan_status titan_config_validate(const titan_config *c);
+
+/* Role of a tensor; used by quantization policy and optimizer grouping. */
+typedef enum {
+    TITAN_ROLE_EMBED,  /* tok_emb (also the tied head 1) */
+    TITAN_ROLE_MATRIX, /* 2-D block weights */
+    TITAN_ROLE_NORM,   /* RMSNorm gains */
+    TITAN_ROLE_CONV,   /* depthwise conv kernels */
+    TITAN_ROLE_HEAD    /* mtp.k.head */
+} titan_role;
+
+/* One tensor of the model as SPEC section 1 names it. 1-D tensors have
+ * cols == 1 and ndim == 1. */
+typedef struct titan_tensor_spec {
+    char name[TITAN_NAME_MAX];
+    int ndim;
+    int64_t rows, cols;
+    titan_role role;
+} titan_tensor_spec;
+
+/* Enumerate the tensors a (valid) config has, in the canonical order:
+ * tok_emb, blocks.0.* ... blocks.{B-1}.*, final_norm, mtp.2.head ... mtp.M.head.
+ * Writes at most `cap` specs and returns the total count (<= TITAN_MAX_TENSORS). */
+int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap);
+
+/* Total parameter count (unique weights). */
+int64_t titan_config_params(const titan_config *c);
+
+/* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
+ * i < Dr/2 written to freq[Dr/2], and the attention mscale. */
+void titan_config_rope(const titan_config *c, double *freq, double *mscale);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TITAN_H */

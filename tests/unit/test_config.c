@@ -1,0 +1,107 @@
+/* test_config.c: presets, parameter counts, validation and YaRN constants. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "titan.h"
+
+static void zenyx_base_has_86m_params(void **state) {
+    (void)state;
+    titan_config c;
+    assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
+    assert_int_equal(titan_config_validate(&c), TITAN_OK);
+    /* Hand count, SPEC section 1 shapes:
+     * per block: 576*2 + 384*576 + 384 + 9*96*384 + 160*576 + 128 + 384*128
+     *            + 576*576 + 3*1536*576 + 1536*3 = 3,686,528
+     * total: 3*32768*576 + 8*3,686,528 + 576 = 86,115,904 */
+    int64_t block = 576 * 2 + 384 * 576 + 384 + 9 * 96 * 384 + 160 * 576 +
+                    128 + 384 * 128 + 576 * 576 + 3 * 1536 * 576 + 1536 * 3;
+    assert_int_equal(block, 3686528);
+    assert_int_equal(titan_config_params(&c),
+                     86115904);
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    int n = titan_config_tensors(&c, specs, TITAN_MAX_TENSORS);
+    assert_int_equal(n, 1 + 8 * 13 + 1 + 2);
+    assert_string_equal(specs[0].name, "tok_emb");
+    assert_string_equal(specs[4].name, "blocks.0.wq_b");
+    assert_int_equal(specs[4].rows, 9 * 96);
+    assert_string_equal(specs[n - 1].name, "mtp.3.head");
+}
+
+static void pretrain_preset_differs_in_context(void **state) {
+    (void)state;
+    titan_config c;
+    assert_int_equal(titan_config_preset("zenyx-v2-pretrain", &c), TITAN_OK);
+    assert_int_equal(c.max_seq_len, 16384);
+    assert_int_equal(c.yarn_orig_ctx, 512);
+    assert_int_equal(titan_config_preset("nope", &c), TITAN_E_USAGE);
+}
+
+static void no_query_latent_uses_wq(void **state) {
+    (void)state;
+    titan_config c;
+    titan_config_preset("nano", &c);
+    c.q_latent = 0;
+    c.conv_kernel = 0;
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    int n = titan_config_tensors(&c, specs, TITAN_MAX_TENSORS);
+    assert_int_equal(n, 1 + c.n_unique_blocks * 10 + 1 + 2);
+    assert_string_equal(specs[2].name, "blocks.0.wq");
+    assert_int_equal(specs[2].cols, c.d_model);
+}
+
+static void validation_names_the_field(void **state) {
+    (void)state;
+    titan_config c;
+    titan_config_preset("nano", &c);
+    c.n_kv_heads = 3; /* 4 % 3 != 0 */
+    assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
+    assert_non_null(strstr(titan_last_error(), "n_kv_heads"));
+    titan_config_preset("nano", &c);
+    c.rope_dim = 15;
+    assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
+    titan_config_preset("nano", &c);
+    c.norm_eps = NAN;
+    assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
+    titan_config_preset("nano", &c);
+    c.bos_id = c.vocab_size;
+    assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
+}
+
+/* Worked by hand for Dr=32, base 1e4, orig 256, s=32, beta 32/1:
+ * fcd(32) = 32 ln(256/(64 pi)) / (2 ln 1e4) = 0.3917.. -> lo = 0
+ * fcd(1)  = 32 ln(256/(2 pi)) / (2 ln 1e4)  = 6.4128.. -> hi = 7
+ * ramp_i = i/7 for i <= 7, then 1. */
+static void yarn_frequencies(void **state) {
+    (void)state;
+    titan_config c;
+    titan_config_preset("zenyx-v2-base", &c);
+    double f[16], mscale;
+    titan_config_rope(&c, f, &mscale);
+    assert_float_equal(mscale, 0.1 * log(32.0) + 1, 1e-15);
+    assert_float_equal(f[0], 1.0, 1e-15); /* ramp 0: unscaled */
+    double w3 = pow(1e4, -6.0 / 32), r3 = 3.0 / 7;
+    assert_float_equal(f[3], w3 / 32 * r3 + w3 * (1 - r3), 1e-15);
+    double w10 = pow(1e4, -20.0 / 32);
+    assert_float_equal(f[10], w10 / 32, 1e-18);
+    c.yarn_factor = 1;
+    titan_config_rope(&c, f, &mscale);
+    assert_float_equal(mscale, 1, 0);
+    assert_float_equal(f[10], w10, 1e-18);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(zenyx_base_has_86m_params),
+        cmocka_unit_test(pretrain_preset_differs_in_context),
+        cmocka_unit_test(no_query_latent_uses_wq),
+        cmocka_unit_test(validation_names_the_field),
+        cmocka_unit_test(yarn_frequencies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

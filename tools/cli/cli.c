@@ -1,0 +1,138 @@
+/* cli.c: flag parsing, number parsing and error reporting for the tools. */
+#include "tools/cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool cli_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_real(const char *s, double lo, double hi, double *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= lo && v <= hi)) return false;
+    *out = v;
+    return true;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try --help)\n");
+    return CLI_EXIT_USAGE;
+}
+
+int cli_fail(const char *cmd, titan_status st) {
+    const char *msg = titan_last_error();
+    fprintf(stderr, "%s: %s\n", cmd, *msg ? msg : titan_status_string(st));
+    return st == TITAN_E_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+/* Does arg name this flag? names is "-m|--model". */
+static bool flag_matches(const char *names, const char *arg, size_t arglen) {
+    const char *p = names;
+    while (*p) {
+        size_t n = strcspn(p, "|");
+        if (n == arglen && !strncmp(p, arg, n)) return true;
+        p += n + (p[n] == '|');
+    }
+    return false;
+}
+
+static void print_help(const char *usage, const cli_flag *flags, int nflags) {
+    printf("usage: %s\n", usage);
+    for (int i = 0; i < nflags; i++)
+        printf("  %-22s %s\n", flags[i].names, flags[i].help);
+}
+
+static int store_flag(const char *cmd, const cli_flag *f, const char *val) {
+    int64_t iv;
+    switch (f->kind) {
+    case FLAG_BOOL:
+        *(bool *)f->dst = true;
+        return CLI_EXIT_OK;
+    case FLAG_STR:
+        *(const char **)f->dst = val;
+        return CLI_EXIT_OK;
+    case FLAG_INT:
+        if (!cli_parse_int(val, (int64_t)f->lo, (int64_t)f->hi, &iv))
+            return cli_usage(cmd, "%s: '%s' is not an integer in [%.0f, %.0f]",
+                             f->names, val, f->lo, f->hi);
+        *(int64_t *)f->dst = iv;
+        return CLI_EXIT_OK;
+    case FLAG_REAL:
+        if (!parse_real(val, f->lo, f->hi, (double *)f->dst))
+            return cli_usage(cmd, "%s: '%s' is not a number in [%g, %g]",
+                             f->names, val, f->lo, f->hi);
+        return CLI_EXIT_OK;
+    }
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse(int argc, char **argv, const char *usage, const cli_flag *flags,
+              int nflags, char **pos, int max_pos, int *npos) {
+    const char *cmd = argv[0];
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        if (arg[0] != '-' || !arg[1]) {
+            if (*npos >= max_pos)
+                return cli_usage(cmd, "unexpected argument '%s'", arg);
+            pos[(*npos)++] = arg;
+            continue;
+        }
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            print_help(usage, flags, nflags);
+            return -1;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t len = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
+        const cli_flag *f = NULL;
+        for (int k = 0; k < nflags && !f; k++)
+            if (flag_matches(flags[k].names, arg, len)) f = &flags[k];
+        if (!f) return cli_usage(cmd, "unknown option '%s'", arg);
+        const char *val = NULL;
+        if (f->kind != FLAG_BOOL) {
+            if (eq && arg[1] == '-') val = eq + 1;
+            else if (i + 1 < argc) val = argv[++i];
+            else return cli_usage(cmd, "%s needs a value", arg);
+        } else if (eq && arg[1] == '-') {
+            return cli_usage(cmd, "%.*s takes no value", (int)len, arg);
+        }
+        int rc = store_flag(cmd, f, val);
+        if (rc != CLI_EXIT_OK) return rc;
+    }
+    return CLI_EXIT_OK;
+}
+
+titan_status cli_arena_create(titan_arena *a, size_t bytes) {
+    size_t rounded = (bytes + 4095) & ~(size_t)4095;
+    if (rounded < bytes) return TITAN_E_NOMEM;
+    void *buf = rounded ? aligned_alloc(4096, rounded) : NULL;
+    if (rounded && !buf) {
+        fprintf(stderr, "cannot allocate a %zu-byte arena\n", rounded);
+        return TITAN_E_NOMEM;
+    }
+    titan_arena_init(a, buf, rounded);
+    if (!buf) a->cap = 0;
+    return TITAN_OK;
+}
+
+void cli_arena_destroy(titan_arena *a) {
+    free(a->base);
+    a->base = NULL;
+}

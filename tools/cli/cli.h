@@ -1,0 +1,63 @@
+/* cli.h: what every command-line front end shares: flag tables, strict number
+ * parsing, error reporting with exit codes, the process arena, progress lines.
+ * Only tools/ prints and exits; the library reports through titan_status. */
+#ifndef TITAN_TOOLS_CLI_H
+#define TITAN_TOOLS_CLI_H
+
+#include "titan.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+typedef enum { FLAG_BOOL, FLAG_STR, FLAG_INT, FLAG_REAL } cli_flag_kind;
+
+/* One flag. names: "-m|--model" (alternatives split by '|'). For FLAG_INT the
+ * value goes to an int64_t, for FLAG_REAL to a double, both checked against
+ * [lo, hi]; FLAG_STR stores the argv pointer; FLAG_BOOL stores true. */
+typedef struct {
+    const char *names;
+    cli_flag_kind kind;
+    void *dst;
+    double lo, hi;
+    const char *help;
+} cli_flag;
+
+/* Parse argv[0..argc) (argv[0] is the command name). Positional arguments go to
+ * pos[0..max_pos); *npos receives their count. Returns CLI_EXIT_OK, or prints a
+ * message and returns CLI_EXIT_USAGE. "--help" prints usage and returns -1. */
+int cli_parse(int argc, char **argv, const char *usage, const cli_flag *flags,
+              int nflags, char **pos, int max_pos, int *npos);
+
+/* Report a failed library call: "titan CMD: <message>" on stderr; returns the
+ * exit code for the status (usage errors 2, everything else 1). */
+int cli_fail(const char *cmd, titan_status st);
+
+/* Report a usage error of a command and return CLI_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Strict integer parse of all of s into [lo, hi]. */
+bool cli_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+
+/* The process arena: one page-aligned block from the heap, made before the
+ * runtime starts (the only heap use run and eval make). */
+titan_status cli_arena_create(titan_arena *a, size_t bytes);
+void cli_arena_destroy(titan_arena *a);
+
+/* Progress on a terminal (stderr): "label: done/total  rate unit/s  ETA".
+ * Silent when stderr is not a terminal. */
+typedef struct {
+    const char *label, *unit;
+    double start, last;
+    bool on;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label, const char *unit);
+void cli_progress_update(cli_progress *p, double done, double total);
+void cli_progress_end(cli_progress *p);
+
+/* Seconds from a monotonic clock. */
+double cli_now(void);
+
+#endif

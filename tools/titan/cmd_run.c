@@ -1,0 +1,8 @@
+/* cmd_run.c: `titan run` (not implemented yet). */
+#include "tools/cli/cli.h"
+#include "tools/titan/commands.h"
+
+int cmd_run(int argc, char **argv) {
+    (void)argc;
+    return cli_usage(argv[0], "not implemented yet");
+}

@@ -1,0 +1,8 @@
+/* cmd_tpu.c: `titan tpu` (not implemented yet). */
+#include "tools/cli/cli.h"
+#include "tools/titan/commands.h"
+
+int cmd_tpu(int argc, char **argv) {
+    (void)argc;
+    return cli_usage(argv[0], "not implemented yet");
+}

@@ -1,0 +1,8 @@
+/* cmd_grad.c: `titan-train grad` (not implemented yet). */
+#include "tools/cli/cli.h"
+#include "tools/train/train_commands.h"
+
+int train_cmd_grad(int argc, char **argv) {
+    (void)argc;
+    return cli_usage(argv[0], "not implemented yet");
+}

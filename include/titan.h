@@ -153,6 +153,99 @@ int64_t titan_config_params(const titan_config *c);
  * i < Dr/2 written to freq[Dr/2], and the attention mscale. */
 void titan_config_rope(const titan_config *c, double *freq, double *mscale);
 
+
+/* ------------------------------------------------------------- tokenizer
+ * Byte-level BPE (core/tokenizer.c). Ids 0..255 are the bytes, id 256 is BOS,
+ * id 257+i is merge i = concat(left_i, right_i) with left_i, right_i < 257+i.
+ * Serialized form ("TOK" file, stored verbatim in artifacts), little-endian:
+ *   "TTOK" u32 version(1) u32 n_merges u32 flags(0)  then n_merges * (u32 left,
+ *   u32 right)  then u32 crc32 (IEEE) of all preceding bytes.
+ * Every token's byte string is exact and non-empty except BOS (0 bytes). */
+typedef struct titan_tokenizer titan_tokenizer;
+
+#define TITAN_TOK_BOS 256
+#define TITAN_TOK_MAX 65536 /* most tokens a tokenizer may have */
+
+/* Validate a serialized tokenizer and build the runtime tables in the arena.
+ * TITAN_E_DATA for any malformed, truncated or corrupt input. */
+titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
+                                  size_t len, const titan_tokenizer **out);
+
+/* Arena bytes titan_tokenizer_load needs for a tokenizer of n_tokens tokens
+ * whose token strings total `total_bytes` (an upper bound is fine). */
+size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes);
+
+int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
+
+/* The exact bytes of one token: *bytes points into the tokenizer; returns the
+ * length (0 for BOS, 0 and *bytes = NULL for an id out of range). */
+size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
+                             const uint8_t **bytes);
+
+/* Serialize a merge list (left[i], right[i]) into buf[0..cap); *len receives
+ * the size. n_merges may be 0 (the plain 257-token byte tokenizer). */
+titan_status titan_tokenizer_serialize(const int32_t *left,
+                                       const int32_t *right, int32_t n_merges,
+                                       uint8_t *buf, size_t cap, size_t *len);
+size_t titan_tokenizer_serialized_size(int32_t n_merges);
+
+/* CRC-32 (IEEE 802.3, as zlib/liblzma crc32) of data, continuing from crc
+ * (start with 0). Catches every single flipped bit. */
+uint32_t titan_crc32(uint32_t crc, const void *data, size_t len);
+
+/* ----------------------------------------------------- tensors, artifacts */
+
+/* Storage types. Quantized types keep one float32 scale per row (or per group
+ * of group_size values along a row): value = q * scale. */
+typedef enum {
+    TITAN_DT_F32 = 0,
+    TITAN_DT_F16 = 1,
+    TITAN_DT_BF16 = 2,
+    TITAN_DT_INT8 = 3, /* int8 per value */
+    TITAN_DT_INT6 = 4, /* [-32, 31], bit-packed, see below */
+} titan_dtype;
+/* INT6 layout: each row is padded with zeros to a multiple of 4 values; every 4
+ * values q0..q3 (6-bit two's complement u0..u3) form the 24-bit word
+ * u0 | u1 << 6 | u2 << 12 | u3 << 18, stored as 3 little-endian bytes. A row
+ * takes ceil(cols / 4) * 3 bytes. INT8 rows take cols bytes. Scales are finite
+ * and positive; groups = group_size ? ceil(cols / group_size) : 1 per row. */
+
+/* A tensor as the runtime sees it: points into arena memory. */
+typedef struct titan_tensor {
+    char name[TITAN_NAME_MAX];
+    titan_dtype dtype;
+    int ndim;
+    int64_t rows, cols;  /* 1-D tensors: rows = length, cols = 1 */
+    int32_t group_size;  /* quantized types: values per scale, 0 = whole row */
+    const void *data;    /* values in the dtype's layout, row-major */
+    const float *scales; /* quantized types: rows * groups scales, else NULL */
+    uint64_t stored_bytes; /* bytes in the artifact before compression */
+} titan_tensor;
+
+/* Artifact codecs (per section). */
+typedef enum {
+    TITAN_CODEC_NONE = 0,
+    TITAN_CODEC_LZMA = 1,   /* raw LZMA2 stream (liblzma) */
+    TITAN_CODEC_XZ = 2,     /* .xz container (liblzma), CRC64 checked */
+    TITAN_CODEC_BROTLI = 3, /* libbrotli */
+} titan_codec;
+
+/* A loaded artifact. tensors[] follows titan_config_tensors() order exactly. */
+typedef struct titan_artifact {
+    titan_config config;
+    const titan_tokenizer *tokenizer;
+    const uint8_t *tokenizer_blob; /* the serialized tokenizer */
+    size_t tokenizer_blob_len;
+    int n_tensors;
+    const titan_tensor *tensors;
+    titan_codec codec;   /* codec of the tensor data section */
+    uint64_t file_bytes; /* size of the artifact file */
+} titan_artifact;
+
+/* Find a tensor by SPEC name, or NULL. */
+const titan_tensor *titan_artifact_find(const titan_artifact *art,
+                                        const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,166 @@
+/* tokenizer.c: loading and validating the serialized byte-level BPE tokenizer
+ * (format in titan.h) and the exact byte string of every token. */
+#include "core/tokenizer.h"
+
+#include "core/status.h"
+
+#include <string.h>
+
+enum { TOK_HEADER = 16, TOK_VERSION = 1 };
+
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static void wr32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+size_t titan_tokenizer_serialized_size(int32_t n_merges) {
+    return TOK_HEADER + 8 * (size_t)n_merges + 4;
+}
+
+titan_status titan_tokenizer_serialize(const int32_t *left,
+                                       const int32_t *right, int32_t n_merges,
+                                       uint8_t *buf, size_t cap, size_t *len) {
+    if (n_merges < 0 || n_merges > TITAN_TOK_MAX - 257 || !buf || !len ||
+        (n_merges && (!left || !right)))
+        return titan_fail(TITAN_E_USAGE, "tokenizer: bad serialize arguments");
+    size_t need = titan_tokenizer_serialized_size(n_merges);
+    if (cap < need)
+        return titan_fail(TITAN_E_USAGE, "tokenizer: buffer of %zu < %zu bytes",
+                          cap, need);
+    memcpy(buf, "TTOK", 4);
+    wr32(buf + 4, TOK_VERSION);
+    wr32(buf + 8, (uint32_t)n_merges);
+    wr32(buf + 12, 0);
+    for (int32_t i = 0; i < n_merges; i++) {
+        if (left[i] < 0 || right[i] < 0 || left[i] >= 257 + i ||
+            right[i] >= 257 + i || left[i] == TITAN_TOK_BOS ||
+            right[i] == TITAN_TOK_BOS)
+            return titan_fail(TITAN_E_USAGE, "tokenizer: merge %d invalid", i);
+        wr32(buf + TOK_HEADER + 8 * (size_t)i, (uint32_t)left[i]);
+        wr32(buf + TOK_HEADER + 8 * (size_t)i + 4, (uint32_t)right[i]);
+    }
+    wr32(buf + need - 4, titan_crc32(0, buf, need - 4));
+    *len = need;
+    return TITAN_OK;
+}
+
+/* Token strings of a BPE vocabulary total at most 2^32 bytes by the checks
+ * below; n_tokens <= 65536 keeps this far smaller in practice. */
+size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes) {
+    size_t m = n_tokens > 257 ? (size_t)n_tokens - 257 : 0;
+    return sizeof(titan_tokenizer) + TITAN_ALIGN + 2 * (m * 4 + TITAN_ALIGN) +
+           ((size_t)n_tokens + 1) * 4 + TITAN_ALIGN + total_bytes + TITAN_ALIGN;
+}
+
+static titan_status parse_header(const uint8_t *data, size_t len,
+                                 int32_t *n_merges) {
+    if (!data || len < TOK_HEADER + 4)
+        return titan_fail(TITAN_E_DATA, "tokenizer: truncated (%zu bytes)", len);
+    if (memcmp(data, "TTOK", 4))
+        return titan_fail(TITAN_E_DATA, "tokenizer: bad magic");
+    if (rd32(data + 4) != TOK_VERSION)
+        return titan_fail(TITAN_E_DATA, "tokenizer: unsupported version %u",
+                          rd32(data + 4));
+    uint32_t m = rd32(data + 8);
+    if (m > TITAN_TOK_MAX - 257)
+        return titan_fail(TITAN_E_DATA, "tokenizer: %u merges, at most %d", m,
+                          TITAN_TOK_MAX - 257);
+    if (rd32(data + 12) != 0)
+        return titan_fail(TITAN_E_DATA, "tokenizer: unknown flags %#x",
+                          rd32(data + 12));
+    if (len != titan_tokenizer_serialized_size((int32_t)m))
+        return titan_fail(TITAN_E_DATA,
+                          "tokenizer: %zu bytes, expected %zu for %u merges",
+                          len, titan_tokenizer_serialized_size((int32_t)m), m);
+    if (titan_crc32(0, data, len - 4) != rd32(data + len - 4))
+        return titan_fail(TITAN_E_DATA, "tokenizer: checksum mismatch");
+    *n_merges = (int32_t)m;
+    return TITAN_OK;
+}
+
+/* Read merges, check each refers only to earlier tokens, and total lengths. */
+static titan_status read_merges(const uint8_t *data, titan_tokenizer *t,
+                                int32_t *left, int32_t *right, uint32_t *len,
+                                uint64_t *total) {
+    *total = 256;
+    for (int32_t i = 0; i < 257; i++) len[i] = i < 256;
+    for (int32_t i = 0; i < t->n_merges; i++) {
+        uint32_t l = rd32(data + TOK_HEADER + 8 * (size_t)i);
+        uint32_t r = rd32(data + TOK_HEADER + 8 * (size_t)i + 4);
+        if (l >= 257u + (uint32_t)i || r >= 257u + (uint32_t)i ||
+            l == TITAN_TOK_BOS || r == TITAN_TOK_BOS)
+            return titan_fail(TITAN_E_DATA,
+                              "tokenizer: merge %d refers to token %u/%u", i, l,
+                              r);
+        left[i] = (int32_t)l;
+        right[i] = (int32_t)r;
+        len[257 + i] = len[l] + len[r];
+        *total += len[257 + i];
+        if (*total > UINT32_MAX)
+            return titan_fail(TITAN_E_DATA, "tokenizer: token strings too long");
+    }
+    return TITAN_OK;
+}
+
+/* Token strings, each written from the two earlier tokens it merges. */
+static void fill_strings(const titan_tokenizer *t, uint8_t *bytes) {
+    const uint32_t *off = t->offset;
+    for (int32_t i = 0; i < 256; i++) bytes[off[i]] = (uint8_t)i;
+    for (int32_t i = 0; i < t->n_merges; i++) {
+        int32_t l = t->left[i], r = t->right[i];
+        uint32_t ll = off[l + 1] - off[l], rl = off[r + 1] - off[r];
+        memcpy(bytes + off[257 + i], bytes + off[l], ll);
+        memcpy(bytes + off[257 + i] + ll, bytes + off[r], rl);
+    }
+}
+
+titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
+                                  size_t len, const titan_tokenizer **out) {
+    if (!a || !out) return titan_fail(TITAN_E_USAGE, "tokenizer: NULL argument");
+    int32_t m = 0;
+    TITAN_TRY(parse_header(data, len, &m));
+    titan_tokenizer *t;
+    int32_t *left, *right;
+    uint32_t *offset;
+    TITAN_TRY(titan_arena_alloc(a, sizeof *t, TITAN_ALIGN, (void **)&t));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&left));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&right));
+    TITAN_TRY(titan_arena_alloc(a, ((size_t)m + 258) * 4, TITAN_ALIGN,
+                                (void **)&offset));
+    if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
+    t->n_merges = m;
+    t->n_tokens = 257 + m;
+    t->left = left;
+    t->right = right;
+    uint64_t total;
+    /* Lengths go to offset[1..]; a prefix sum then turns them into offsets. */
+    TITAN_TRY(read_merges(data, t, left, right, offset + 1, &total));
+    offset[0] = 0;
+    for (int32_t i = 0; i < t->n_tokens; i++) offset[i + 1] += offset[i];
+    t->offset = offset;
+    uint8_t *bytes;
+    TITAN_TRY(titan_arena_alloc(a, (size_t)total, TITAN_ALIGN, (void **)&bytes));
+    fill_strings(t, bytes);
+    t->bytes = bytes;
+    *out = t;
+    return TITAN_OK;
+}
+
+int32_t titan_tokenizer_size(const titan_tokenizer *t) { return t->n_tokens; }
+
+size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
+                             const uint8_t **bytes) {
+    if (id < 0 || id >= t->n_tokens) {
+        *bytes = NULL;
+        return 0;
+    }
+    *bytes = t->bytes + t->offset[id];
+    return t->offset[id + 1] - t->offset[id];
+}

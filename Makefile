@@ -22,12 +22,15 @@ TITAN_SRC := $(wildcard tools/titan/*.c)
 TRAIN_SRC := $(filter-out tools/train/main.c,$(wildcard tools/train/*.c))
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard tools/bench/bench_*.c)
+BENCH_COMMON_SRC := $(wildcard tools/bench/common/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB       := $(BUILD)/libtitan.a
 TRAINLIB  := $(BUILD)/libtitan-train.a
 CLI_OBJ   := $(call obj,$(CLI_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
 .PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench
@@ -55,6 +58,15 @@ $(BUILD)/titan-train: $(BUILD)/obj/tools/train/main.o $(TRAINLIB) $(CLI_OBJ) $(L
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Benchmarks (tools/bench/bench_*.c): run alone on a quiet machine; each
+# measures the machine's limits in the same run and reports ratios.
+bench: all $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 # One suite: cmocka unit tests, then end-to-end CLI tests, with a closing tally.
 check: all $(TESTS)

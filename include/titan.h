@@ -345,6 +345,43 @@ int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
 /* Index of the largest value (first on ties). */
 int32_t titan_argmax(const float *x, int n);
 
+/* ---------------------------------------------------- generation (core/)
+ * Token generation over a model and sequence (core/generate.c): plain
+ * decoding, or self-speculative decoding where heads 2..M of the last row
+ * draft t+2..t+M and one forward of [next, drafts] verifies them. Greedy:
+ * the longest agreeing prefix is kept, so the output equals plain greedy
+ * decoding. Sampling: draft d ~ q (head k's distribution) is kept with
+ * probability min(1, p(d)/q(d)) under head 1's p, else the token is drawn
+ * from norm(max(p - q, 0)); the output is distributed exactly as head 1. */
+typedef struct titan_generator {
+    titan_model *m;
+    titan_seq *s;
+    titan_sampler *sampler;
+    int drafts;       /* drafted tokens per step: 0, or M-1 when speculative */
+    int base;         /* row of the last forward whose heads decide next */
+    int32_t next;     /* decided, not yet emitted or fed */
+    float *p;         /* [V] head-1 distribution */
+    float *q;         /* [M][V] draft distributions */
+    int32_t *work;    /* [V] sampler scratch */
+    int64_t drafted;  /* drafted tokens verified so far */
+    int64_t accepted; /* of which kept */
+} titan_generator;
+
+/* Arena bytes of titan_generator_start. */
+size_t titan_generator_plan(const titan_config *c);
+
+/* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
+ * decide the first token. Speculative decoding needs batch >= mtp_heads. */
+titan_status titan_generator_start(titan_arena *a, titan_generator *g,
+                                   titan_model *m, titan_seq *s,
+                                   titan_sampler *sampler, int speculative,
+                                   const int32_t *prompt, int n);
+
+/* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
+ * room in the context for them (TITAN_E_USAGE when the context is full). */
+titan_status titan_generator_step(titan_generator *g, int32_t *out,
+                                  int *n_out);
+
 #ifdef __cplusplus
 }
 #endif

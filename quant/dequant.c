@@ -3,38 +3,10 @@
  * titan_tensor_row_f32 is the checked whole-row form for exports and tests. */
 #include "core/status.h"
 #include "quant/dtype.h"
+#include "quant/half.h"
 #include "quant/quant.h"
 
 #include <string.h>
-
-float titan_bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-float titan_f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f,
-             man = h & 0x3ff, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | man << 13; /* inf / nan */
-    } else if (exp) {
-        bits = sign | (exp + 112) << 23 | man << 13;
-    } else if (man) { /* subnormal: renormalize */
-        int e = -1;
-        do {
-            man <<= 1;
-            e++;
-        } while (!(man & 0x400));
-        bits = sign | (uint32_t)(112 - e) << 23 | (man & 0x3ff) << 13;
-    } else {
-        bits = sign;
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols) {
     const titan_dtype_traits *t = titan_dtype_get(dt);

@@ -12,8 +12,4 @@ int titan_int6_get(const uint8_t *row, int64_t c);
 /* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
 
-/* Half-precision bit patterns to float. */
-float titan_f16_to_f32(uint16_t h);
-float titan_bf16_to_f32(uint16_t h);
-
 #endif

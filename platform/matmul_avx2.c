@@ -10,6 +10,8 @@
 
 #define TARGET __attribute__((target("avx2,fma,f16c")))
 #define INLINE TARGET static inline __attribute__((always_inline))
+/* Register tiles need their small loops unrolled to stay in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
 
 enum { VW = 8, DOT_ROWS = 4, DOT_TOKENS = 3, MR = 6, NR = 16 };
 
@@ -79,30 +81,39 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     const uint8_t *rows[DOT_ROWS];
     const float *xs[DOT_TOKENS];
     __m256 acc[DOT_ROWS][DOT_TOKENS];
+    UNROLL
     for (int r = 0; r < R; r++) {
         rows[r] = (const uint8_t *)w->data + (size_t)(n + r) * rb;
+        UNROLL
         for (int t = 0; t < TT; t++) acc[r][t] = _mm256_setzero_ps();
     }
+    UNROLL
     for (int t = 0; t < TT; t++) xs[t] = a->x + (size_t)(t0 + t) * K;
     for (int64_t g = 0; g < groups; g++) {
         int64_t kend = (g + 1) * gsz < K ? (g + 1) * gsz : K;
         __m256 s[DOT_ROWS];
+        UNROLL
         for (int r = 0; r < R; r++)
             if (scaled) s[r] = _mm256_set1_ps(w->scales[(n + r) * groups + g]);
         for (int64_t k = g * gsz; k < kend; k += VW) {
             int rem = kend - k < VW ? (int)(kend - k) : VW;
             __m256 xv[DOT_TOKENS];
+            UNROLL
             for (int t = 0; t < TT; t++) xv[t] = load_x(xs[t] + k, rem);
+            UNROLL
             for (int r = 0; r < R; r++) {
                 __m256 wv = rem == VW ? load_w(dt, rows[r], k)
                                       : load_w_tail(dt, rows[r], k, rem);
                 if (scaled) wv = _mm256_mul_ps(wv, s[r]);
+                UNROLL
                 for (int t = 0; t < TT; t++)
                     acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
             }
         }
     }
+    UNROLL
     for (int r = 0; r < R; r++)
+        UNROLL
         for (int t = 0; t < TT; t++)
             a->y[(size_t)(t0 + t) * N + n + r] = hsum(acc[r][t]);
 }
@@ -139,17 +150,20 @@ TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
                                 float *y, int64_t N, int nt, int rows,
                                 bool accumulate) {
     __m256 acc[MR][2];
+    UNROLL
     for (int t = 0; t < MR; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int k = 0; k < kc; k++) {
         __m256 w0 = _mm256_load_ps(panel + k * NR);
         __m256 w1 = _mm256_load_ps(panel + k * NR + VW);
+        UNROLL
         for (int t = 0; t < MR; t++) {
             __m256 xb = _mm256_broadcast_ss(xt + k * MR + t);
             acc[t][0] = _mm256_fmadd_ps(w0, xb, acc[t][0]);
             acc[t][1] = _mm256_fmadd_ps(w1, xb, acc[t][1]);
         }
     }
-    for (int t = 0; t < nt; t++) {
+    UNROLL
+    for (int t = 0; t < MR && t < nt; t++) { /* constant bound: acc stays in registers */
         float *yt = y + (size_t)t * N;
         float out[NR] = {0};
         if (accumulate) memcpy(out, yt, sizeof(float) * (size_t)rows);

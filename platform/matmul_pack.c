@@ -3,7 +3,6 @@
 #include "platform/matmul.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <string.h>
 
 static float half_to_float(uint16_t h) {
@@ -28,6 +27,8 @@ static float bf16_to_float(uint16_t b) {
     return v;
 }
 
+static uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
 static int int6_at(const uint8_t *row, int64_t k) {
     const uint8_t *p = row + k / 4 * 3;
     uint32_t word = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
@@ -50,21 +51,34 @@ size_t titan_weights_row_bytes(const titan_tensor *w) {
 void titan_weights_dequant(const titan_tensor *w, int64_t row, int64_t k0,
                            int64_t len, float *out) {
     const uint8_t *r = (const uint8_t *)w->data + row * titan_weights_row_bytes(w);
-    int64_t groups = w->group_size ? (w->cols + w->group_size - 1) / w->group_size : 1;
-    bool quantized = w->dtype == TITAN_DT_INT8 || w->dtype == TITAN_DT_INT6;
-    const float *scales = quantized ? w->scales + row * groups : NULL;
-    for (int64_t i = 0; i < len; i++) {
-        int64_t k = k0 + i;
-        uint16_t h;
-        switch (w->dtype) {
-        case TITAN_DT_F32: memcpy(&out[i], r + k * 4, 4); break;
-        case TITAN_DT_F16: memcpy(&h, r + k * 2, 2); out[i] = half_to_float(h); break;
-        case TITAN_DT_BF16: memcpy(&h, r + k * 2, 2); out[i] = bf16_to_float(h); break;
-        case TITAN_DT_INT8: out[i] = (float)(int8_t)r[k]; break;
-        case TITAN_DT_INT6: out[i] = (float)int6_at(r, k); break;
-        default: out[i] = NAN; break;
-        }
-        if (scales) out[i] *= scales[w->group_size ? k / w->group_size : 0];
+    /* One loop per type, so the compiler vectorizes each. */
+    switch (w->dtype) {
+    case TITAN_DT_F32:
+        memcpy(out, r + k0 * 4, (size_t)len * 4);
+        return;
+    case TITAN_DT_F16:
+        for (int64_t i = 0; i < len; i++) out[i] = half_to_float(load_u16(r + (k0 + i) * 2));
+        return;
+    case TITAN_DT_BF16:
+        for (int64_t i = 0; i < len; i++) out[i] = bf16_to_float(load_u16(r + (k0 + i) * 2));
+        return;
+    case TITAN_DT_INT8:
+        for (int64_t i = 0; i < len; i++) out[i] = (float)(int8_t)r[k0 + i];
+        break;
+    case TITAN_DT_INT6:
+        for (int64_t i = 0; i < len; i++) out[i] = (float)int6_at(r, k0 + i);
+        break;
+    default:
+        for (int64_t i = 0; i < len; i++) out[i] = NAN;
+        return;
+    }
+    int64_t gs = w->group_size ? w->group_size : w->cols;
+    int64_t groups = (w->cols + gs - 1) / gs;
+    const float *scales = w->scales + row * groups;
+    for (int64_t i = 0; i < len;) { /* one run per scale group */
+        int64_t g = (k0 + i) / gs, end = (g + 1) * gs - k0;
+        if (end > len) end = len;
+        for (; i < end; i++) out[i] *= scales[g];
     }
 }
 

@@ -40,20 +40,20 @@ void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
 void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
                               int64_t n1, float *scratch);
 
-/* out[i] = W[row][k0 + i] as float (q * scale for quantized types), i < len. */
-void titan_weights_dequant(const titan_tensor *w, int64_t row, int64_t k0,
-                           int64_t len, float *out);
+/* A vector family's pieces for the packed (many-token) path. */
+typedef struct {
+    int mr, nr; /* tokens x rows of one register tile (mr divides MATMUL_TB) */
+    /* y[t][r] (+)= sum_k panel[k][r] * xt[k][t] for t < nt, r < rows; rows
+     * of y are N floats apart; accumulate adds to y instead of storing. */
+    void (*tile)(const float *panel, const float *xt, int kc, float *y,
+                 int64_t N, int nt, int rows, bool accumulate);
+    /* out[0..len) = W[row][k0..k0+len) as floats (k0 a multiple of 16). */
+    void (*dequant)(const titan_tensor *w, int64_t row, int64_t k0,
+                    int64_t len, float *out);
+} titan_gemm_family;
 
-/* Bytes of one stored row of W (without scales). */
-size_t titan_weights_row_bytes(const titan_tensor *w);
-
-/* Packing shared by the vector families, in plain C (O(N*K) per call, small
- * next to the O(T*N*K) products it feeds):
- * xp[k][MR] for tokens t0..t0+nt (zero-padded to a multiple of mr) ... */
-void titan_pack_x(const float *x, int64_t K, int t0, int nt, int64_t k0,
-                  int kc, int mr, float *xp);
-/* panel[k][nr] = W[n + r][k0 + k] for r < rows (zero for rows <= r < nr). */
-void titan_pack_w(const titan_tensor *w, int64_t n, int rows, int nr,
-                  int64_t k0, int kc, float *tmp_row, float *panel);
+/* y rows [n0, n1) for all tokens through packed cache blocks (matmul_packed.c). */
+void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
+                         int64_t n0, int64_t n1, float *scratch);
 
 #endif

@@ -90,7 +90,7 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
                      int t0, int R, int TT, int64_t gsz, int64_t groups) {
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
-    size_t rb = titan_weights_row_bytes(w), ahead = DOT_ROWS * rb;
+    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols), ahead = DOT_ROWS * rb;
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     const uint8_t *rows[DOT_ROWS];
     const float *xs[DOT_TOKENS];
@@ -182,30 +182,47 @@ TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
     }
 }
 
-static void packed_rows(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                        float *scratch) {
-    int64_t K = a->w->cols, N = a->w->rows;
-    float *xp = scratch;
-    float *panel = xp + (size_t)MATMUL_TB * MATMUL_KC;
-    float *tmp_row = panel + (size_t)MATMUL_NR_MAX * MATMUL_KC;
-    for (int t0 = 0; t0 < a->T; t0 += MATMUL_TB) {
-        int nt = a->T - t0 < MATMUL_TB ? a->T - t0 : MATMUL_TB;
-        for (int64_t k0 = 0; k0 < K; k0 += MATMUL_KC) {
-            int kc = K - k0 < MATMUL_KC ? (int)(K - k0) : MATMUL_KC;
-            titan_pack_x(a->x, K, t0, nt, k0, kc, MR, xp);
-            for (int64_t n = n0; n < n1; n += NR) {
-                int rows = n1 - n < NR ? (int)(n1 - n) : NR;
-                titan_pack_w(a->w, n, rows, NR, k0, kc, tmp_row, panel);
-                for (int j = 0; j * MR < nt; j++) {
-                    int tt = nt - j * MR < MR ? nt - j * MR : MR;
-                    micro_kernel(panel, xp + (size_t)j * kc * MR, kc,
-                                 a->y + (size_t)(t0 + j * MR) * N + n, N, tt,
-                                 rows, k0 > 0);
-                }
-            }
-        }
+/* out[0..len) = W[row][k0..k0+len) dequantized in registers (q * scale),
+ * for the packed path; group sizes the vectors cannot follow go through the
+ * plain titan_dequant_row. */
+INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
+                        int64_t k0, int64_t len, float *out) {
+    const uint8_t *r = (const uint8_t *)w->data +
+                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
+    const float *sc = scaled ? w->scales + row * ((w->cols + gs - 1) / gs) : NULL;
+    int64_t i = 0;
+    for (; i + VW <= len; i += VW) {
+        __m512 v = load_w(dt, r, k0 + i, 0xffff, true);
+        if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(sc[(k0 + i) / gs]));
+        _mm512_storeu_ps(out + i, v);
+    }
+    if (i < len) {
+        __mmask16 m = tail_mask(len - i);
+        __m512 v = load_w(dt, r, k0 + i, m, false);
+        if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(sc[(k0 + i) / gs]));
+        _mm512_mask_storeu_ps(out + i, m, v);
     }
 }
+
+TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
+                           int64_t len, float *out) {
+    int64_t gs = w->group_size;
+    if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
+        titan_dequant_row(w, row, k0, len, out);
+        return;
+    }
+    switch (w->dtype) {
+    case TITAN_DT_F32: dequant_run(TITAN_DT_F32, w, row, k0, len, out); break;
+    case TITAN_DT_BF16: dequant_run(TITAN_DT_BF16, w, row, k0, len, out); break;
+    case TITAN_DT_F16: dequant_run(TITAN_DT_F16, w, row, k0, len, out); break;
+    case TITAN_DT_INT8: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
+    case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
+    }
+}
+
+static const titan_gemm_family gemm_family = {MR, NR, micro_kernel, dequant};
 
 /* Small T reads W straight from memory; large T amortizes packing. Group
  * sizes the dot tiles cannot vectorize go through packing at any T. */
@@ -214,7 +231,7 @@ void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
     int64_t gs = a->w->group_size, K = a->w->cols;
     bool dot_ok = gs == 0 || gs >= K || gs % VW == 0;
     if (a->T >= 16 || !dot_ok) {
-        packed_rows(a, n0, n1, scratch);
+        titan_matmul_packed(&gemm_family, a, n0, n1, scratch);
         return;
     }
     switch (a->w->dtype) {

@@ -12,7 +12,7 @@ void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
     for (int64_t k0 = 0; k0 < K; k0 += MATMUL_KC) {
         int64_t kc = K - k0 < MATMUL_KC ? K - k0 : MATMUL_KC;
         for (int64_t n = n0; n < n1; n++) {
-            titan_weights_dequant(a->w, n, k0, kc, scratch);
+            titan_dequant_row(a->w, n, k0, kc, scratch);
             for (int t = 0; t < a->T; t++) {
                 const float *xt = a->x + (size_t)t * K + k0;
                 float sum = 0.0f;

@@ -319,6 +319,9 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */
 
+/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
+size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
+
 /* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
  * absmax scale per row (group_size 0) or per group of group_size values:
  * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /

@@ -9,7 +9,4 @@
 void titan_int6_set(uint8_t *row, int64_t c, int q);
 int titan_int6_get(const uint8_t *row, int64_t c);
 
-/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
-size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
-
 #endif

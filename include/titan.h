@@ -291,8 +291,8 @@ size_t titan_tokenizer_encode_plan(void);
  * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
  * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
  * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
- * has less than titan_tokenizer_encode_plan() bytes free. Scratch is returned
- * to its mark on exit. Deterministic; text may hold any bytes. */
+ * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
+ * mark on exit. Deterministic; text may hold any bytes. */
 titan_status titan_tokenizer_encode(const titan_tokenizer *t,
                                     titan_arena *scratch, const uint8_t *text,
                                     size_t len, int32_t *ids, size_t cap,

@@ -83,7 +83,9 @@ echo "1 2 600" > "$dir/bad.ids"; expect 1 "$TITAN" detokenize --tokenizer "$dir/
 echo "1 -1" > "$dir/bad.ids"; expect 1 "$TITAN" detokenize --tokenizer "$dir/a.tok" -f "$dir/bad.ids"
 echo "1 x2" > "$dir/bad.ids"; expect 1 "$TITAN" detokenize --tokenizer "$dir/a.tok" -f "$dir/bad.ids"
 echo "599 256" > "$dir/ok.ids"; expect 0 "$TITAN" detokenize --tokenizer "$dir/a.tok" -f "$dir/ok.ids"
-head -c 100 "$dir/a.tok" > "$dir/cut.tok"
-expect 1 "$TITAN" tokenize --tokenizer "$dir/cut.tok" -f "$dir/prose.txt"
+for cut in 0 10 16 19 20 21 100 $(($(wc -c < "$dir/a.tok") - 1)); do
+    head -c $cut "$dir/a.tok" > "$dir/cut.tok"
+    expect 1 "$TITAN" tokenize --tokenizer "$dir/cut.tok" -f "$dir/prose.txt"
+done
 expect 1 "$TITAN" tokenize --tokenizer "$dir/prose.txt" -f "$dir/prose.txt"
 echo "tokenizer ok"

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TOK_FILE_MAX = 16 + 8 * (TITAN_TOK_MAX - 257) + 4 };
+enum { TOK_FILE_MIN = 16 + 4, TOK_FILE_MAX = TOK_FILE_MIN + 8 * (TITAN_TOK_MAX - 257) };
 
 static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
                          const titan_tokenizer **t) {
     size_t size;
     titan_status st = titan_file_size(path, &size);
     if (st != TITAN_OK) return cli_fail(cmd, st);
-    if (size > TOK_FILE_MAX || size < 16) {
+    if (size > TOK_FILE_MAX || size < TOK_FILE_MIN) {
         fprintf(stderr, "%s: %s: %zu bytes is no tokenizer file\n", cmd, path,
                 size);
         return CLI_EXIT_FAIL;
@@ -35,8 +35,9 @@ static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
     return CLI_EXIT_OK;
 }
 
-int tok_io_load(const char *cmd, const char *model, const char *tok_path,
-                titan_arena *a, const titan_tokenizer **t) {
+static int load_tokenizer(const char *cmd, const char *model,
+                          const char *tok_path, titan_arena *a,
+                          const titan_tokenizer **t) {
     if (!model == !tok_path)
         return cli_usage(cmd, "give exactly one of -m ART and --tokenizer TOK");
     if (model)
@@ -44,6 +45,22 @@ int tok_io_load(const char *cmd, const char *model, const char *tok_path,
                               "--tokenizer TOK");
     return load_tok_file(cmd, tok_path, a, t);
 }
+
+int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
+                tok_io_cmd *c) {
+    const char *model = NULL, *tok = NULL;
+    c->file = NULL;
+    const cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact whose tokenizer to use"},
+        {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
+        {"-f|--file", FLAG_STR, &c->file, 0, 0, file_help},
+    };
+    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    if (rc) return rc;
+    return load_tokenizer(argv[0], model, tok, &c->arena, &c->tok);
+}
+
+void tok_io_close(tok_io_cmd *c) { cli_arena_destroy(&c->arena); }
 
 int tok_io_read(const char *cmd, const char *path, uint8_t **data, size_t *len) {
     FILE *f = path ? fopen(path, "rb") : stdin;

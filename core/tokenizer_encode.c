@@ -10,7 +10,7 @@
 
 enum {
     CACHE_KEY_MAX = 20, /* chunks of up to this many bytes are cached */
-    CACHE_SLOTS = 8192, /* a power of two */
+    CACHE_SLOTS = 8192, /* most slots, a power of two */
     CHUNK = TITAN_TOK_CHUNK_MAX,
 };
 
@@ -22,6 +22,13 @@ typedef struct {
     uint8_t pad[2];               /* to one 64-byte cache line */
 } cache_slot;
 _Static_assert(sizeof(cache_slot) == 64, "cache slot is one cache line");
+
+/* A short text gets fewer slots: clearing them is then cheap. */
+static size_t cache_slots(size_t len) {
+    size_t slots = 64;
+    while (slots < CACHE_SLOTS && slots < len / 16) slots *= 2;
+    return slots;
+}
 
 /* One chunk being merged: symbols form a linked list over byte positions. */
 typedef struct {
@@ -106,9 +113,9 @@ static uint32_t chunk_hash(const uint8_t *s, size_t n) {
 
 /* Encode one chunk into w->out, through the cache when it is short. */
 static int encode_chunk(const titan_tokenizer *t, cache_slot *cache,
-                        chunk_work *w, const uint8_t *s, size_t n) {
+                        size_t slots, chunk_work *w, const uint8_t *s, size_t n) {
     if (n > CACHE_KEY_MAX) return merge_chunk(t, w, s, (int)n);
-    cache_slot *slot = &cache[chunk_hash(s, n) & (CACHE_SLOTS - 1)];
+    cache_slot *slot = &cache[chunk_hash(s, n) & (slots - 1)];
     if (slot->klen == n && !memcmp(slot->key, s, n)) {
         for (int j = 0; j < slot->nids; j++) w->out[j] = slot->ids[j];
         return slot->nids;
@@ -124,11 +131,12 @@ static int encode_chunk(const titan_tokenizer *t, cache_slot *cache,
 static titan_status encode_text(const titan_tokenizer *t, cache_slot *cache,
                                 chunk_work *w, const uint8_t *text, size_t len,
                                 int32_t *ids, size_t cap, size_t *n) {
-    memset(cache, 0, CACHE_SLOTS * sizeof *cache);
+    size_t slots = cache_slots(len);
+    memset(cache, 0, slots * sizeof *cache);
     size_t count = 0;
     for (size_t at = 0; at < len;) {
         size_t c = titan_tokenizer_chunk(text + at, len - at);
-        int k = encode_chunk(t, cache, w, text + at, c);
+        int k = encode_chunk(t, cache, slots, w, text + at, c);
         if (count + (size_t)k <= cap)
             memcpy(ids + count, w->out, (size_t)k * sizeof *ids);
         count += (size_t)k;

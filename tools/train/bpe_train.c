@@ -113,6 +113,10 @@ static bool count_chunk(trainer *tr, size_t at, size_t n) {
         tr->words[tr->word_slots[i]].count++;
         return true;
     }
+    if (tr->nwords == INT32_MAX) { /* word indices are int32_t */
+        tr->oom = true;
+        return false;
+    }
     if (!reserve(tr, (void **)&tr->words, &tr->capwords, tr->nwords + 1,
                  sizeof(word)))
         return false;

@@ -57,6 +57,14 @@ done
 n=$("$TITAN" tokenize --tokenizer "$dir/a.tok" -f "$dir/prose.txt" | wc -w)
 [ "$n" -lt $(($(wc -c < "$dir/prose.txt") / 2)) ] || fail "only $n ids for prose"
 
+# -m ART: the tokenizer inside an artifact gives the same ids and bytes.
+"$TITAN" init --preset nano --tokenizer "$dir/a.tok" -o "$dir/a.art" > /dev/null || fail "init"
+"$TITAN" tokenize -m "$dir/a.art" -f "$dir/junk.bin" > "$dir/ids" || fail "tokenize -m"
+"$TITAN" tokenize --tokenizer "$dir/a.tok" -f "$dir/junk.bin" | cmp -s - "$dir/ids" ||
+    fail "-m and --tokenizer differ"
+"$TITAN" detokenize -m "$dir/a.art" -f "$dir/ids" | cmp -s - "$dir/junk.bin" ||
+    fail "detokenize -m"
+
 # Too few pairs: stops early, says so, still writes a valid tokenizer.
 printf 'abab' > "$dir/tiny.txt"
 "$TITAN_TRAIN" tokenizer --vocab 1000 -i "$dir/tiny.txt" -o "$dir/tiny.tok" 2> "$dir/err" ||
@@ -74,11 +82,14 @@ expect 2 "$TITAN_TRAIN" tokenizer -i "$dir/all.bin" -o "$dir/x.tok"
 expect 2 "$TITAN_TRAIN" tokenizer --vocab 300 -o "$dir/x.tok"
 expect 2 "$TITAN_TRAIN" tokenizer --vocab 300 -i "$dir/all.bin" -o "$dir/x.tok" --bogus
 expect 2 "$TITAN" tokenize -f "$dir/prose.txt"
+expect 2 "$TITAN" tokenize -m "$dir/a.art" --tokenizer "$dir/a.tok" -f "$dir/prose.txt"
 expect 2 "$TITAN" tokenize --tokenizer "$dir/a.tok" --nope
 expect 2 "$TITAN" detokenize --tokenizer "$dir/a.tok" extra
 # Bad data exits 1: missing files, ids out of range or not numbers, hostile TOK.
 expect 1 "$TITAN_TRAIN" tokenizer --vocab 300 -i "$dir/missing" -o "$dir/x.tok"
 expect 1 "$TITAN" tokenize --tokenizer "$dir/missing.tok" -f "$dir/prose.txt"
+expect 1 "$TITAN" tokenize -m "$dir/a.tok" -f "$dir/prose.txt"
+expect 1 "$TITAN" tokenize --tokenizer "$dir/a.tok" -f "$dir/missing.txt"
 echo "1 2 600" > "$dir/bad.ids"; expect 1 "$TITAN" detokenize --tokenizer "$dir/a.tok" -f "$dir/bad.ids"
 echo "1 -1" > "$dir/bad.ids"; expect 1 "$TITAN" detokenize --tokenizer "$dir/a.tok" -f "$dir/bad.ids"
 echo "1 x2" > "$dir/bad.ids"; expect 1 "$TITAN" detokenize --tokenizer "$dir/a.tok" -f "$dir/bad.ids"

@@ -3,6 +3,7 @@
 
 #include "platform/file.h"
 #include "tools/cli/cli.h"
+#include "tools/titan/artifact_open.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -40,10 +41,12 @@ static int load_tokenizer(const char *cmd, const char *model,
                           const titan_tokenizer **t) {
     if (!model == !tok_path)
         return cli_usage(cmd, "give exactly one of -m ART and --tokenizer TOK");
-    if (model)
-        return cli_usage(cmd, "-m needs artifact loading, not built yet; use "
-                              "--tokenizer TOK");
-    return load_tok_file(cmd, tok_path, a, t);
+    if (tok_path) return load_tok_file(cmd, tok_path, a, t);
+    titan_artifact art;
+    titan_status st = artifact_open(model, 0, a, &art);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    *t = art.tokenizer;
+    return CLI_EXIT_OK;
 }
 
 int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,

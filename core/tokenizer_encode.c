@@ -38,7 +38,7 @@ typedef struct {
     uint32_t heap[3 * CHUNK]; /* rank << 8 | position, smallest first: n-1 pairs
                                  at start, at most 2 new ones per merge */
     int32_t out[CHUNK];  /* [ids] the chunk's encoding */
-    int n, nheap;
+    int nheap;
 } chunk_work;
 
 size_t titan_tokenizer_encode_plan(void) {
@@ -78,7 +78,6 @@ static void push_pair(const titan_tokenizer *t, chunk_work *w, int pos) {
  * may hold stale entries; one is applied only if its pair is still there. */
 static int merge_chunk(const titan_tokenizer *t, chunk_work *w,
                        const uint8_t *s, int n) {
-    w->n = n;
     w->nheap = 0;
     for (int i = 0; i < n; i++) {
         w->sym[i] = s[i];

@@ -22,7 +22,7 @@ static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
         return CLI_EXIT_FAIL;
     }
     /* The merge count decides the table sizes; the loader checks it again. */
-    size_t n_tokens = 257 + (size - 20) / 8;
+    size_t n_tokens = 257 + (size - TOK_FILE_MIN) / 8;
     size_t need = size + TITAN_ALIGN +
                   titan_tokenizer_plan((int32_t)n_tokens,
                                        256 + (n_tokens - 257) * TITAN_TOK_CHUNK_MAX);

@@ -329,9 +329,10 @@ titan_status titan_artifact_load(titan_arena *a, const char *path,
     return load(a, &src, head, art);
 }
 
-titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
-                                 size_t *bytes) {
-    if (!scratch || !scratch->base || !path || !bytes)
+titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
+                                         titan_config *c, size_t *high,
+                                         size_t *kept) {
+    if (!scratch || !scratch->base || !path || !c || !high || !kept)
         return titan_fail(TITAN_E_USAGE, "artifact: bad plan arguments");
     art_source src;
     uint8_t head[ART_HEAD_BYTES];
@@ -355,6 +356,15 @@ titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
     measure.high = meta.high;
     if (st == TITAN_OK) st = load_data(&measure, &src, sec, &art, dir, data_bytes);
     titan_arena_reset(scratch, mark);
-    *bytes = measure.high;
+    *c = art.config;
+    *high = measure.high;
+    *kept = measure.used;
     return st;
+}
+
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+                                 size_t *bytes) {
+    titan_config c;
+    size_t kept;
+    return titan_artifact_plan_runtime(scratch, path, &c, bytes, &kept);
 }

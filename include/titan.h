@@ -312,6 +312,14 @@ titan_status titan_artifact_load(titan_arena *a, const char *path,
 titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
                                  size_t *bytes);
 
+/* titan_artifact_plan for a runtime carved after the artifact: also gives the
+ * config and `kept`, the arena top after loading (the load's transient blocks
+ * above it, up to `high`, are free again), so that the whole arena needs
+ * max(high, kept aligned + runtime bytes). */
+titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
+                                         titan_config *c, size_t *high,
+                                         size_t *kept);
+
 /* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
  * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
  * with shapes, dtypes and data as titan_tensor_layout describes (scales for

@@ -45,19 +45,65 @@ static titan_status prompt_bytes(runtime *rt, const run_args *r,
     return st;
 }
 
-/* Write token bytes to stdout (JSON-escaped when json). */
-static void emit(const titan_tokenizer *tok, int32_t id, bool json) {
+/* Text as the body of a JSON string: valid UTF-8 passes through, control
+ * characters are escaped, every byte of an invalid sequence becomes U+FFFD
+ * (tokens may split a character, so the state spans calls). */
+typedef struct {
+    uint8_t seq[4];
+    int have, want;
+} json_text;
+
+static void json_flush_invalid(json_text *j) {
+    for (int i = 0; i < j->have; i++) printf("\\ufffd");
+    j->have = 0;
+}
+
+/* Does byte b continue a sequence whose lead is j->seq[0] at position have? */
+static bool json_continues(const json_text *j, uint8_t b) {
+    uint8_t lead = j->seq[0];
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (j->have == 1) { /* no overlongs, no surrogates, nothing past U+10FFFF */
+        if (lead == 0xe0) lo = 0xa0;
+        if (lead == 0xed) hi = 0x9f;
+        if (lead == 0xf0) lo = 0x90;
+        if (lead == 0xf4) hi = 0x8f;
+    }
+    return b >= lo && b <= hi;
+}
+
+static void json_byte(json_text *j, uint8_t b) {
+    if (j->have) {
+        if (json_continues(j, b)) {
+            j->seq[j->have++] = b;
+            if (j->have == j->want) {
+                fwrite(j->seq, 1, (size_t)j->have, stdout);
+                j->have = 0;
+            }
+            return;
+        }
+        json_flush_invalid(j);
+    }
+    if (b == '"' || b == '\\') printf("\\%c", b);
+    else if (b < 0x20) printf("\\u%04x", b);
+    else if (b < 0x80) putchar(b);
+    else if (b >= 0xc2 && b <= 0xf4) {
+        j->seq[0] = b;
+        j->have = 1;
+        j->want = b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    } else {
+        printf("\\ufffd");
+    }
+}
+
+/* Write a token's bytes to stdout: raw, or into a JSON string. */
+static void emit(const titan_tokenizer *tok, int32_t id, json_text *j) {
     const uint8_t *b;
     size_t n = titan_tokenizer_token(tok, id, &b);
-    if (!json) {
+    if (!j) {
         fwrite(b, 1, n, stdout);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (b[i] == '"' || b[i] == '\\') printf("\\%c", b[i]);
-        else if (b[i] < 0x20) printf("\\u%04x", b[i]);
-        else putchar(b[i]);
-    }
+    for (size_t i = 0; i < n; i++) json_byte(j, b[i]);
 }
 
 /* Decode up to r->n tokens; generated ids go to out[]. */
@@ -81,7 +127,7 @@ static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
             if (done) break;
             out[have++] = step[i];
             if (!r->json) {
-                emit(rt->art.tokenizer, step[i], false);
+                emit(rt->art.tokenizer, step[i], NULL);
                 fflush(stdout);
             }
         }
@@ -110,8 +156,10 @@ static void report(runtime *rt, const run_args *r, const titan_generator *g,
                     (long long)g->accepted, (long long)g->drafted, rate);
         return;
     }
+    json_text j = {0};
     printf("{\"text\":\"");
-    for (int64_t i = 0; i < s->tokens; i++) emit(rt->art.tokenizer, out[i], true);
+    for (int64_t i = 0; i < s->tokens; i++) emit(rt->art.tokenizer, out[i], &j);
+    json_flush_invalid(&j);
     printf("\",\"ids\":[");
     for (int64_t i = 0; i < s->tokens; i++) printf(i ? ",%d" : "%d", out[i]);
     printf("],\"prompt_tokens\":%lld,\"tokens\":%lld,\"prefill_seconds\":%.6f,"

@@ -99,6 +99,7 @@ static void json_byte(json_text *j, uint8_t b) {
 static void emit(const titan_tokenizer *tok, int32_t id, json_text *j) {
     const uint8_t *b;
     size_t n = titan_tokenizer_token(tok, id, &b);
+    if (!n) return; /* BOS, or an id the tokenizer does not have */
     if (!j) {
         fwrite(b, 1, n, stdout);
         return;

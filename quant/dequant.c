@@ -2,6 +2,7 @@
  * titan_tensor_row_f32). Reference code: exports and tests, not hot loops. */
 #include "core/status.h"
 #include "quant/dtype.h"
+#include "quant/half.h"
 
 #include <string.h>
 
@@ -30,6 +31,13 @@ titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
     case TITAN_DT_F32:
         memcpy(out, src, (size_t)l.row_bytes);
         return TITAN_OK;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16:
+        for (int64_t c = 0; c < t->cols; c++) {
+            uint16_t h = (uint16_t)(src[2 * c] | src[2 * c + 1] << 8);
+            out[c] = t->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h) : titan_bf16_to_f32(h);
+        }
+        return TITAN_OK;
     case TITAN_DT_INT8:
         for (int64_t c = 0; c < t->cols; c++)
             out[c] = (float)(int8_t)src[c] * scale_of(t, l.groups, row, c);
@@ -38,8 +46,6 @@ titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
         for (int64_t c = 0; c < t->cols; c++)
             out[c] = (float)int6_at(src, c) * scale_of(t, l.groups, row, c);
         return TITAN_OK;
-    default:
-        return titan_fail(TITAN_E_UNSUPPORTED, "dequant: %s not supported yet",
-                          titan_dtype_name(t->dtype));
     }
+    return titan_fail(TITAN_E_USAGE, "dequant: unknown type %d", (int)t->dtype);
 }

@@ -78,7 +78,8 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
                           (unsigned long long)art_align(start));
     if (s->raw_bytes > raw_limit(kind) ||
         s->stored_bytes > titan_codec_bound(s->codec, (size_t)s->raw_bytes) ||
-        (s->codec == TITAN_CODEC_NONE && s->stored_bytes != s->raw_bytes))
+        (s->codec == TITAN_CODEC_NONE &&
+         (s->stored_bytes != s->raw_bytes || s->stored_crc != s->raw_crc)))
         return titan_fail(TITAN_E_DATA,
                           "artifact: %s section: absurd sizes (stored %llu, raw %llu)",
                           name, (unsigned long long)s->stored_bytes,
@@ -147,10 +148,20 @@ static titan_status decode_section(titan_arena *a, const art_source *src,
     size_t mark = titan_arena_mark(a);
     const uint8_t *stored;
     TITAN_TRY(check_padding(src, sec, k));
-    TITAN_TRY(source_get(a, src, s->offset, stored_len, &stored));
+    if (s->codec == TITAN_CODEC_NONE && !src->mem) { /* straight into place */
+        stored = out;
+        if (out) TITAN_TRY(titan_file_read_at(src->path, s->offset, out, raw_len));
+    } else {
+        TITAN_TRY(source_get(a, src, s->offset, stored_len, &stored));
+    }
     if (a->base && titan_crc32(0, stored, stored_len) != s->stored_crc)
         return titan_fail(TITAN_E_DATA, "artifact: %s section checksum mismatch",
                           section_names[k]);
+    if (s->codec == TITAN_CODEC_NONE) { /* stored is raw: one CRC covers both */
+        if (stored != out && a->base) memcpy(out, stored, raw_len);
+        titan_arena_reset(a, mark);
+        return TITAN_OK;
+    }
     titan_status st = titan_codec_decode(a, s->codec, stored, stored_len, out, raw_len);
     if (st != TITAN_OK) return art_fail_in(st, section_names[k]);
     if (a->base && titan_crc32(0, out, raw_len) != s->raw_crc)
@@ -367,4 +378,11 @@ titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
     titan_config c;
     size_t kept;
     return titan_artifact_plan_runtime(scratch, path, &c, bytes, &kept);
+}
+
+const titan_tensor *titan_artifact_find(const titan_artifact *art,
+                                        const char *name) {
+    for (int i = 0; art && name && i < art->n_tensors; i++)
+        if (!strcmp(art->tensors[i].name, name)) return &art->tensors[i];
+    return NULL;
 }

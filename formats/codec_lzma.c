@@ -14,6 +14,7 @@ enum {
     DICT_MAX = 64u << 20,      /* 64 MiB: beyond any 16 MB artifact */
     XZ_OVERHEAD = 1u << 20,    /* stream, block, index and check state */
     DECODER_ALLOCS = 64,       /* allocations liblzma keeps live at once */
+    XZ_DICT_FLOOR = 8u << 20,  /* `xz -6`, the tool's default, on any input */
 };
 
 /* The dictionary both sides use: the data fits, but never over 64 MiB. It is
@@ -79,7 +80,13 @@ titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
     TITAN_TRY(lzma2_options(raw_len, &opt));
     lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt},
                              {LZMA_VLI_UNKNOWN, NULL}};
-    uint64_t limit = lzma_raw_decoder_memusage(filters);
+    /* .xz headers carry their own dictionary size: allow what the xz tool's
+     * default preset uses even on small sections. */
+    lzma_options_lzma xz_opt = opt;
+    if (xz && xz_opt.dict_size < XZ_DICT_FLOOR) xz_opt.dict_size = XZ_DICT_FLOOR;
+    lzma_filter limit_filters[] = {{LZMA_FILTER_LZMA2, &xz_opt},
+                                   {LZMA_VLI_UNKNOWN, NULL}};
+    uint64_t limit = lzma_raw_decoder_memusage(xz ? limit_filters : filters);
     if (limit == UINT64_MAX || limit > SIZE_MAX / 2)
         return titan_fail(TITAN_E_UNSUPPORTED, "%s: no memory estimate", what);
     if (xz) limit += XZ_OVERHEAD;

@@ -89,8 +89,11 @@ run_json -n 20 --seed 7 --temp 1.5 --speculative --backend ref >"$dir/s3.json" |
 "$TITAN" run -m "$dir/nano.art" -p "x" -n 5 --greedy >"$dir/text" 2>"$dir/stats" || fail "plain run"
 grep -q "generated 5 tokens" "$dir/stats" || fail "run reports on stderr"
 
-bytes=$("$TITAN" plan -m "$dir/nano.art" --ctx 64 --batch 8 2>/dev/null) || fail "plan"
-[ "$bytes" -gt 14000000 ] || fail "plan counts the artifact ($bytes)"
+"$TITAN" plan -m "$dir/nano.art" --ctx 64 --batch 8 --json >"$dir/plan.json" || fail "plan"
+total=$(get "$dir/plan.json" total_bytes) && art=$(get "$dir/plan.json" artifact_bytes) || exit 1
+[ "$art" -gt 14000000 ] && [ "$total" -ge "$art" ] || fail "plan counts the artifact ($total)"
+[ "$(get "$dir/plan.json" cache_bytes_per_token)" = $((8 * 80 * 4)) ] || fail "nano cache bytes"
+"$TITAN" plan -m "$dir/nano.art" | grep -q "^total *[0-9]* bytes" || fail "plan text"
 "$TITAN" plan -m "$dir/nano.art" --ctx 5000 2>/dev/null
 [ $? = 2 ] || fail "plan --ctx above max_seq_len exits 2"
 echo "model cli ok"

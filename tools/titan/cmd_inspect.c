@@ -1,11 +1,14 @@
 /* cmd_inspect.c: `titan inspect ART [--json] [--budget BYTES]`: verify every
  * checksum (a full load) and print the config, the tensor table, the sizes,
  * the codec and whether the file fits the budget (decimal bytes). */
+#include "formats/config_json.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/commands.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void shape_text(const titan_tensor *t, char *buf, size_t cap) {
     if (t->ndim == 1) snprintf(buf, cap, "[%" PRId64 "]", t->rows);
@@ -56,6 +59,76 @@ static void print_text(const char *path, const titan_artifact *art,
                budget, art->file_bytes - (uint64_t)budget);
 }
 
+static void write_json(json_writer *w, const char *path,
+                       const titan_artifact *art, int64_t budget) {
+    json_begin_object(w);
+    json_key(w, "path");
+    json_string(w, path, strlen(path));
+    json_key(w, "checksums");
+    json_string(w, "ok", 2);
+    json_key(w, "file_bytes");
+    json_uint(w, art->file_bytes);
+    json_key(w, "codec");
+    json_string(w, titan_codec_name(art->codec), strlen(titan_codec_name(art->codec)));
+    json_key(w, "data_raw_bytes");
+    json_uint(w, art->data_raw_bytes);
+    json_key(w, "data_stored_bytes");
+    json_uint(w, art->data_stored_bytes);
+    json_key(w, "params");
+    json_int(w, tensor_params(art));
+    json_key(w, "budget");
+    json_int(w, budget);
+    json_key(w, "fits");
+    json_bool(w, art->file_bytes <= (uint64_t)budget);
+    json_key(w, "tokenizer_tokens");
+    json_int(w, titan_tokenizer_size(art->tokenizer));
+    json_key(w, "config");
+    config_json_write(w, &art->config);
+    json_key(w, "tensors");
+    json_begin_array(w);
+    for (int i = 0; i < art->n_tensors; i++) {
+        const titan_tensor *t = &art->tensors[i];
+        json_begin_object(w);
+        json_key(w, "name");
+        json_string(w, t->name, strlen(t->name));
+        json_key(w, "type");
+        json_string(w, titan_dtype_name(t->dtype), strlen(titan_dtype_name(t->dtype)));
+        json_key(w, "shape");
+        json_begin_array(w);
+        json_int(w, t->rows);
+        if (t->ndim == 2) json_int(w, t->cols);
+        json_end_array(w);
+        json_key(w, "group_size");
+        json_int(w, t->group_size);
+        json_key(w, "stored_bytes");
+        json_uint(w, t->stored_bytes);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    json_end_object(w);
+    json_raw(w, "\n", 1);
+}
+
+/* Measure, then write into a buffer of that size, then print. */
+static titan_status print_json(const char *path, const titan_artifact *art,
+                               int64_t budget) {
+    json_writer w;
+    size_t len;
+    json_writer_init(&w, NULL, 0);
+    write_json(&w, path, art, budget);
+    titan_status st = json_writer_finish(&w, &len);
+    char *buf = st == TITAN_OK ? malloc(len + 1) : NULL;
+    if (st == TITAN_OK && !buf) st = TITAN_E_NOMEM;
+    if (st == TITAN_OK) {
+        json_writer_init(&w, buf, len + 1);
+        write_json(&w, path, art, budget);
+        st = json_writer_finish(&w, &len);
+    }
+    if (st == TITAN_OK) fwrite(buf, 1, len, stdout);
+    free(buf);
+    return st;
+}
+
 int cmd_inspect(int argc, char **argv) {
     bool json = false;
     int64_t budget = 16000000;
@@ -74,7 +147,8 @@ int cmd_inspect(int argc, char **argv) {
     double t0 = cli_now();
     titan_status st = artifact_open(pos[0], 0, &a, &art);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    print_text(pos[0], &art, budget, cli_now() - t0);
+    if (json) st = print_json(pos[0], &art, budget);
+    else print_text(pos[0], &art, budget, cli_now() - t0);
     cli_arena_destroy(&a);
-    return CLI_EXIT_OK;
+    return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
 }

@@ -13,7 +13,9 @@
 static const char usage[] =
     "titan plan (-m ART | --config CFG.json) [--ctx L] [--batch N] "
     "[--backend cpu|ref] [--threads N] [--json]\n"
-    "  prints the exact arena bytes (--config: the runtime part only)";
+    "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
+    "  model + one sequence of ctx tokens fed batch tokens at a time\n"
+    "  (--config: the runtime part only)";
 
 #define CONFIG_MAX ((size_t)1 << 20)
 
@@ -34,25 +36,24 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
     int64_t mla = titan_model_cache_floats(c) * 4 * L;
     int64_t gqa = (int64_t)c->n_kv_heads * (c->head_dim + c->v_head_dim) * 4 * L;
     if (json) {
-        printf("{\"bytes\":%zu,\"artifact_high\":%zu,\"artifact_kept\":%zu,"
-               "\"runtime_bytes\":%zu,\"ctx\":%d,\"batch\":%d,\"backend\":\"%s\","
-               "\"threads\":%d,\"cache_bytes_per_token\":%lld,"
-               "\"gqa_cache_bytes_per_token\":%lld}\n",
-               z->total, z->load_high, z->load_kept, z->runtime, o->ctx, o->batch,
+        printf("{\"ctx\":%d,\"batch\":%d,\"artifact_bytes\":%zu,"
+               "\"artifact_kept_bytes\":%zu,\"runtime_bytes\":%zu,"
+               "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
+               "\"cache_bytes_per_token\":%lld,\"gqa_cache_bytes_per_token\":%lld}\n",
+               o->ctx, o->batch, z->load_high, z->load_kept, z->runtime, z->total,
                o->backend, o->threads, (long long)mla, (long long)gqa);
         return;
     }
-    printf("%zu\n", z->total);
     if (z->load_high)
-        fprintf(stderr, "artifact load %zu bytes high-water, %zu kept\n",
-                z->load_high, z->load_kept);
-    fprintf(stderr,
-            "runtime %zu bytes: backend %s (%d threads), ctx %d, batch %d\n"
-            "cache %lld bytes per token over %lld layers (MLA: Lkv + Dr = %lld "
-            "floats per layer) vs %lld for a grouped-query cache (%.2fx)\n",
-            z->runtime, o->backend, o->threads, o->ctx, o->batch,
-            (long long)mla, (long long)L, (long long)titan_model_cache_floats(c),
-            (long long)gqa, (double)gqa / (double)mla);
+        printf("artifact   %zu bytes (load high-water; %zu kept after loading)\n",
+               z->load_high, z->load_kept);
+    printf("runtime    %zu bytes (backend %s, %d threads; ctx %d, batch %d)\n"
+           "total      %zu bytes\n"
+           "cache      %lld bytes per token over %lld layers (MLA, Lkv + Dr = %lld "
+           "floats per layer); a grouped-query cache needs %lld (%.2fx)\n",
+           z->runtime, o->backend, o->threads, o->ctx, o->batch, z->total,
+           (long long)mla, (long long)L, (long long)titan_model_cache_floats(c),
+           (long long)gqa, (double)gqa / (double)mla);
 }
 
 int cmd_plan(int argc, char **argv) {
@@ -63,7 +64,7 @@ int cmd_plan(int argc, char **argv) {
     cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--config", FLAG_STR, &config, 0, 0, "config JSON (runtime only)"},
-        {"--ctx", FLAG_INT, &ctx, 1, 1 << 24, "context length (default max_seq_len)"},
+        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0 = max_seq_len, the default)"},
         {"--batch", FLAG_INT, &batch, 1, 1 << 24, "tokens per forward call (default min(ctx, 256))"},
         {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default) or ref"},
         {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},

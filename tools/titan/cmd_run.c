@@ -192,9 +192,17 @@ static titan_status tokenize_prompt(runtime *rt, const run_args *r,
         st = titan_arena_alloc(a, (size_t)(r->n + TITAN_MAX_MTP) * sizeof **out,
                                TITAN_ALIGN, (void **)out);
     if (st != TITAN_OK) return st;
+    /* The encoder's scratch is one block of exactly its planned size, so the
+     * arena's high-water mark is what run() planned. */
+    size_t mark = titan_arena_mark(a), enc = titan_tokenizer_encode_plan();
+    void *block;
+    titan_arena scratch;
+    if ((st = titan_arena_alloc(a, enc, TITAN_ALIGN, &block)) != TITAN_OK) return st;
+    titan_arena_init(&scratch, block, enc);
     (*ids)[0] = rt->art.config.bos_id;
-    st = titan_tokenizer_encode(rt->art.tokenizer, a, text, len, *ids + 1,
+    st = titan_tokenizer_encode(rt->art.tokenizer, &scratch, text, len, *ids + 1,
                                 text_max, n_ids);
+    titan_arena_reset(a, mark);
     *n_ids += 1;
     return st;
 }

@@ -61,27 +61,6 @@ static void sampler_by_hand(void **state) {
     assert_float_equal(mean, 0.5, 0.01);
 }
 
-typedef struct {
-    void *buf;
-    titan_arena a;
-    titan_backend be;
-    titan_model *m;
-    titan_seq *s;
-} runtime;
-
-static void rt_open(runtime *r, const fixture *f, int ctx, int batch) {
-    size_t plan;
-    assert_int_equal(titan_model_plan(&f->c, ctx, batch, &plan), TITAN_OK);
-    plan += titan_generator_plan(&f->c);
-    r->buf = aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena_init(&r->a, r->buf, plan);
-    titan_backend_ref(&r->be);
-    assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, batch,
-                                        &r->be, &r->m),
-                     TITAN_OK);
-    assert_int_equal(titan_seq_create(&r->a, r->m, &r->s), TITAN_OK);
-}
-
 /* Generate at least n tokens into out; returns the acceptance rate. */
 static double generate(runtime *r, int speculative, double temp, uint64_t seed,
                        const int32_t *prompt, int np, int32_t *out, int n) {
@@ -106,12 +85,12 @@ static double generate(runtime *r, int speculative, double temp, uint64_t seed,
 
 static void check_greedy_same(fixture *f, double *accept) {
     runtime r;
-    rt_open(&r, f, 64, 8);
+    rt_open(&r, f, 64, 8, titan_generator_plan(&f->c));
     int32_t prompt[3] = {4, 8, 15}, plain[40], spec[40];
     generate(&r, 0, 0, 1, prompt, 3, plain, 40);
     *accept = generate(&r, 1, 0, 1, prompt, 3, spec, 40);
     assert_memory_equal(plain, spec, sizeof plain);
-    free(r.buf);
+    rt_close(&r);
 }
 
 static void speculative_greedy_equals_plain(void **state) {
@@ -150,7 +129,7 @@ static void speculative_sampling_keeps_head1_law(void **state) {
         if (!strcmp(f.t[i].name, "tok_emb") || !strncmp(f.t[i].name, "mtp.", 4))
             for (int k = 0; k < f.t[i].rows * f.t[i].cols; k++) f.data[i][k] *= 0.5f;
     runtime r;
-    rt_open(&r, &f, 16, 4);
+    rt_open(&r, &f, 16, 4, titan_generator_plan(&f.c));
     int32_t prompt[3] = {1, 3, 4};
     float p1[5], p2[5], law[5] = {0};
     assert_int_equal(titan_model_forward(r.m, r.s, prompt, 3), TITAN_OK);
@@ -182,7 +161,7 @@ static void speculative_sampling_keeps_head1_law(void **state) {
         print_message("token %d: law %.4f seen %.4f\n", y, law[y], (double)count[y] / N);
         assert_true(fabs((double)count[y] / N - law[y]) <= 4.5 * sd + 1e-9);
     }
-    free(r.buf);
+    rt_close(&r);
     fixture_free(&f);
 }
 

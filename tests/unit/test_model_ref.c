@@ -91,25 +91,16 @@ static void compare_with_reference(const titan_config *c, int T, uint64_t seed) 
              st, cfg, ids_path, out);
     assert_int_equal(system(cmd), 0);
 
-    size_t plan;
-    assert_int_equal(titan_model_plan(c, T, T, &plan), TITAN_OK);
-    void *buf = aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena a;
-    titan_arena_init(&a, buf, plan);
-    titan_backend be;
-    titan_backend_ref(&be);
-    titan_model *m;
-    titan_seq *sq;
-    assert_int_equal(titan_model_create(&a, c, f.t, f.n, T, T, &be, &m), TITAN_OK);
-    assert_int_equal(titan_seq_create(&a, m, &sq), TITAN_OK);
-    assert_int_equal(titan_model_forward(m, sq, ids, T), TITAN_OK);
+    runtime r;
+    rt_open(&r, &f, T, T, 0);
+    assert_int_equal(titan_model_forward(r.m, r.s, ids, T), TITAN_OK);
     size_t V = c->vocab_size;
     float *got = malloc(sizeof(float) * T * V);
     for (int k = 1; k <= c->mtp_heads; k++) {
         char head_file[300];
         snprintf(head_file, sizeof head_file, "%s.%d", out, k);
         float *want = read_floats(head_file, T * V);
-        assert_int_equal(titan_model_logits(m, k, 0, T, got), TITAN_OK);
+        assert_int_equal(titan_model_logits(r.m, k, 0, T, got), TITAN_OK);
         double worst = 0;
         for (int t = 0; t < T; t++) {
             double err = 0, mag = 0;
@@ -128,7 +119,7 @@ static void compare_with_reference(const titan_config *c, int T, uint64_t seed) 
     unlink(cfg);
     unlink(ids_path);
     free(got);
-    free(buf);
+    rt_close(&r);
     free(ids);
     fixture_free(&f);
 }

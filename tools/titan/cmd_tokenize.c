@@ -1,8 +1,48 @@
-/* cmd_tokenize.c: `titan tokenize` (not implemented yet). */
+/* cmd_tokenize.c: `titan tokenize`: print the token ids of a text. */
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/tok_io.h"
+
+#include <stdlib.h>
+
+static const char usage[] =
+    "titan tokenize (-m ART | --tokenizer TOK) [-f FILE]\n"
+    "  prints the ids of FILE's bytes (stdin without -f), separated by spaces";
+
+static int print_ids(const titan_tokenizer *t, const uint8_t *text, size_t len) {
+    titan_arena scratch;
+    titan_status st = cli_arena_create(&scratch, titan_tokenizer_encode_plan());
+    int32_t *ids = malloc((len ? len : 1) * sizeof *ids);
+    size_t n = 0;
+    if (st == TITAN_OK && ids)
+        st = titan_tokenizer_encode(t, &scratch, text, len, ids, len, &n);
+    else if (st == TITAN_OK)
+        st = TITAN_E_NOMEM;
+    for (size_t i = 0; st == TITAN_OK && i < n; i++)
+        printf(i + 1 < n ? "%d " : "%d\n", ids[i]);
+    free(ids);
+    cli_arena_destroy(&scratch);
+    if (st != TITAN_OK) return cli_fail("titan tokenize", st);
+    return fflush(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
 
 int cmd_tokenize(int argc, char **argv) {
-    (void)argc;
-    return cli_usage(argv[0], "not implemented yet");
+    const char *model = NULL, *tok = NULL, *file = NULL;
+    const cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact whose tokenizer to use"},
+        {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
+        {"-f|--file", FLAG_STR, &file, 0, 0, "text to tokenize (default stdin)"},
+    };
+    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    titan_arena a;
+    const titan_tokenizer *t;
+    if ((rc = tok_io_load(argv[0], model, tok, &a, &t))) return rc;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    if (!(rc = tok_io_read(argv[0], file, &text, &len)))
+        rc = print_ids(t, text, len);
+    free(text);
+    cli_arena_destroy(&a);
+    return rc;
 }

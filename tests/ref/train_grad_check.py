@@ -102,7 +102,8 @@ def check(train, work, name, cfg, T):
     print("%-6s T=%-3d loss C %.7f torch %.7f rel %.1e" % (name, T, got["loss"].item(), loss.item(), lerr))
     bad += not lerr <= 1e-5
     for tname in W:
-        ref = leaves[tname].grad.numpy()
+        g = leaves[tname].grad  # None: the tensor takes no part (a head without targets)
+        ref = g.numpy() if g is not None else np.zeros(W[tname].shape)
         if tname not in got:
             continue
         c = got[tname].numpy().reshape(ref.shape)

@@ -10,7 +10,6 @@ usage: train_grad_check.py TITAN_TRAIN WORKDIR
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_ref  # noqa: E402
 import titan_ref  # noqa: E402
 
 BASE = {
@@ -59,20 +59,6 @@ def tensor_shapes(c):
     return out
 
 
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, arr in tensors.items():
-        raw = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
 def check(train, work, name, cfg, T):
     rng = np.random.default_rng(len(name) * 1000 + T)
     W = {}
@@ -83,7 +69,7 @@ def check(train, work, name, cfg, T):
             W[tname] = (rng.standard_normal(shape) / np.sqrt(shape[1])).astype(np.float32)
     ids = rng.integers(0, cfg["vocab_size"], T)
     paths = {k: os.path.join(work, "%s.%s" % (name, k)) for k in ("st", "json", "ids", "grad")}
-    write_safetensors(paths["st"], W)
+    safetensors_ref.write(paths["st"], [(k, "F32", list(v.shape), v) for k, v in W.items()], None)
     with open(paths["json"], "w") as f:
         json.dump(cfg, f)
     with open(paths["ids"], "w") as f:

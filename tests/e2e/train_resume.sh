@@ -2,7 +2,7 @@
 # train_resume.sh: a training run killed with SIGKILL and resumed from its
 # last checkpoint ends bit-identical to an uninterrupted run (same seed and
 # thread count), with EMA, SWA and late int6 QAT on; the log holds the SPEC
-# fields; QAT switches on where asked; bad flags exit 2.
+# fields; QAT switches on where asked; bad flags exit 2; the log plots.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 work=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
@@ -55,4 +55,10 @@ PY
 [ $? = 2 ] || fail "--qat int4 exits 2"
 "$TITAN_TRAIN" train "${args[@]}" -o "$work/c.ckpt" --resume "$work/nope" 2>/dev/null
 [ $? = 1 ] || fail "missing checkpoint exits 1"
+"$TITAN_TRAIN" plot "$work/a.jsonl" -o "$work/p.svg" || fail "plot"
+[ "$(grep -c '<polyline' "$work/p.svg")" = 2 ] || fail "plot has loss and val_bpb curves"
+grep -q 'val_bpb' "$work/p.svg" || fail "plot names val_bpb"
+echo '{"step": 1, "loss": ' >"$work/bad.jsonl"
+"$TITAN_TRAIN" plot "$work/bad.jsonl" -o "$work/p.svg" 2>"$work/err"
+[ $? = 1 ] && grep -q 'line 1' "$work/err" || fail "broken log line refused"
 echo "train resume ok"

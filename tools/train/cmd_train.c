@@ -239,6 +239,7 @@ static int check_options(const char *cmd, options *o) {
     if (strcmp(o->decay, "linear") && strcmp(o->decay, "cosine"))
         return cli_usage(cmd, "--decay must be linear or cosine");
     o->h.cosine = !strcmp(o->decay, "cosine");
+    if (o->h.warmup < 0) o->h.warmup = o->h.steps / 20;
     if (o->h.warmup >= o->h.steps && o->h.warmup > 0)
         return cli_usage(cmd, "--warmup must be below --steps");
     return CLI_EXIT_OK;
@@ -249,7 +250,7 @@ int train_cmd_train(int argc, char **argv) {
         .qat = "off", .decay = "linear", .val_every = 100, .val_tokens = 65536,
         .log_every = 10, .ckpt_every = 0,
         .h = {.steps = 200, .batch = 8, .seq = 128, .accum = 1, .threads = 2,
-              .seed = 1, .warmup = 10, .decay_frac = 0.3, .lr = 1,
+              .seed = 1, .warmup = -1, .decay_frac = 0.3, .lr = 1,
               .lr_matrix = 0.02, .lr_embed = 0.02, .lr_head = 0.008,
               .lr_scalar = 0.02, .muon_wd = 0, .adam_wd = 0, .beta1 = 0.9,
               .beta2 = 0.95, .adam_eps = 1e-8, .momentum = 0.95,
@@ -285,7 +286,7 @@ int train_cmd_train(int argc, char **argv) {
         {"--momentum", FLAG_REAL, &o.h.momentum, 0, 0.999999, "Muon momentum (0.95)"},
         {"--momentum-start", FLAG_REAL, &o.h.momentum_start, 0, 0.999999, "momentum at step 0 (0.85)"},
         {"--momentum-warmup", FLAG_INT, &o.h.momentum_warmup, 0, 1e9, "steps to reach --momentum (100)"},
-        {"--warmup", FLAG_INT, &o.h.warmup, 0, 1e9, "linear LR warm-up steps (10)"},
+        {"--warmup", FLAG_INT, &o.h.warmup, 0, 1e9, "linear LR warm-up steps (steps / 20)"},
         {"--decay-frac", FLAG_REAL, &o.h.decay_frac, 0, 1, "fraction of steps in warm-down (0.3)"},
         {"--decay", FLAG_STR, &o.decay, 0, 0, "warm-down shape: linear|cosine"},
         {"--clip", FLAG_REAL, &o.h.clip, 0, 1e9, "gradient norm clip, 0 = off (1)"},

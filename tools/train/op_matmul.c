@@ -1,31 +1,37 @@
 /* op_matmul.c: the linear map y = x W^T of every weight matrix (no biases),
- * forward and backward. Loops keep the innermost index contiguous. */
+ * forward and backward. The portable loops below are the reference (and the
+ * double build); on x86 with AVX2+FMA the float build runs blocked kernels
+ * (gemm_avx2.c) chosen at run time. */
 #include "tools/train/train_ops.h"
 
-/* Four rows of x against one row of W at a time: each W row is read once per
- * four tokens. */
-void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
+#ifndef TRAIN_DOUBLE
+#include "tools/train/gemm_avx2.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* y = x W^T as y = x Wt with Wt[I, O] row-major, so the kernel streams rows
+ * of Wt; the transpose costs I*O against T*I*O multiply-adds. */
+static int forward_avx2(float *y, const float *x, const float *W, int T, int I,
                         int O) {
-    int t = 0;
-    for (; t + 4 <= T; t += 4) {
-        const real *x0 = x + (size_t)t * I, *x1 = x0 + I, *x2 = x1 + I,
-                   *x3 = x2 + I;
-        for (int o = 0; o < O; o++) {
-            const real *w = W + (size_t)o * I;
-            real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int i = 0; i < I; i++) {
-                s0 += x0[i] * w[i];
-                s1 += x1[i] * w[i];
-                s2 += x2[i] * w[i];
-                s3 += x3[i] * w[i];
-            }
-            y[(size_t)t * O + o] = s0;
-            y[(size_t)(t + 1) * O + o] = s1;
-            y[(size_t)(t + 2) * O + o] = s2;
-            y[(size_t)(t + 3) * O + o] = s3;
-        }
-    }
-    for (; t < T; t++) {
+    float *wt = malloc(sizeof(float) * (size_t)I * O);
+    if (!wt) return 0;
+    enum { BLK = 16 };
+    for (int o0 = 0; o0 < O; o0 += BLK)
+        for (int i0 = 0; i0 < I; i0 += BLK)
+            for (int o = o0; o < O && o < o0 + BLK; o++)
+                for (int i = i0; i < I && i < i0 + BLK; i++)
+                    wt[(size_t)i * O + o] = W[(size_t)o * I + i];
+    memset(y, 0, sizeof(float) * (size_t)T * O);
+    gemm_nn_avx2(y, O, x, I, 1, wt, O, T, I, O);
+    free(wt);
+    return 1;
+}
+#endif
+
+static void matmul_forward_ref(real *y, const real *x, const real *W, int T,
+                               int I, int O) {
+    for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * I;
         for (int o = 0; o < O; o++) {
             const real *w = W + (size_t)o * I;
@@ -36,15 +42,15 @@ void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
     }
 }
 
-void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
-                         const real *W, int T, int I, int O) {
+static void matmul_backward_ref(real *dx, real *dW, const real *dy,
+                                const real *x, const real *W, int T, int I,
+                                int O) {
     for (int t = 0; t < T; t++) {
         const real *dyt = dy + (size_t)t * O;
         const real *xt = x + (size_t)t * I;
         real *dxt = dx ? dx + (size_t)t * I : NULL;
         for (int o = 0; o < O; o++) {
             real g = dyt[o];
-            if (g == 0) continue;
             const real *w = W + (size_t)o * I;
             real *dw = dW + (size_t)o * I;
             for (int i = 0; i < I; i++) dw[i] += g * xt[i];
@@ -52,4 +58,25 @@ void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
                 for (int i = 0; i < I; i++) dxt[i] += g * w[i];
         }
     }
+}
+
+void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
+                        int O) {
+#ifndef TRAIN_DOUBLE
+    if (gemm_avx2_available() && forward_avx2(y, x, W, T, I, O)) return;
+#endif
+    matmul_forward_ref(y, x, W, T, I, O);
+}
+
+void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
+                         const real *W, int T, int I, int O) {
+#ifndef TRAIN_DOUBLE
+    if (gemm_avx2_available()) {
+        /* dx[T, I] += dy[T, O] W[O, I]; dW[O, I] += dy^T x. */
+        if (dx) gemm_nn_avx2(dx, I, dy, O, 1, W, I, T, O, I);
+        gemm_nn_avx2(dW, I, dy, 1, O, x, I, O, T, I);
+        return;
+    }
+#endif
+    matmul_backward_ref(dx, dW, dy, x, W, T, I, O);
 }

@@ -154,7 +154,8 @@ static size_t layout_acts(TR(train_acts) *a, const titan_config *c, int T,
     CARVE(g->dc, t * Lkv);
     CARVE(g->dkv, t * kvw);
     CARVE(g->dout, t * ow);
-    CARVE(g->dp, t);
+    CARVE(g->att_scratch, TR(attention_scratch_size)(T, c));
+    for (int l = 0; l < L; l++) a->layer[l].att_scratch = g->att_scratch;
     CARVE(g->dac, t * F);
     if (c->conv_kernel > 0) CARVE(g->dag, t * F);
     else g->dag = g->dac;

@@ -42,20 +42,26 @@ static void matmul_forward_ref(real *y, const real *x, const real *W, int T,
     }
 }
 
-static void matmul_backward_ref(real *dx, real *dW, const real *dy,
-                                const real *x, const real *W, int T, int I,
-                                int O) {
+static void acc_dx_ref(real *dx, const real *dy, const real *W, int T, int I,
+                       int O) {
     for (int t = 0; t < T; t++) {
-        const real *dyt = dy + (size_t)t * O;
-        const real *xt = x + (size_t)t * I;
-        real *dxt = dx ? dx + (size_t)t * I : NULL;
+        real *dxt = dx + (size_t)t * I;
         for (int o = 0; o < O; o++) {
-            real g = dyt[o];
+            real g = dy[(size_t)t * O + o];
             const real *w = W + (size_t)o * I;
+            for (int i = 0; i < I; i++) dxt[i] += g * w[i];
+        }
+    }
+}
+
+static void acc_dw_ref(real *dW, const real *dy, const real *x, int T, int I,
+                       int O) {
+    for (int t = 0; t < T; t++) {
+        const real *xt = x + (size_t)t * I;
+        for (int o = 0; o < O; o++) {
+            real g = dy[(size_t)t * O + o];
             real *dw = dW + (size_t)o * I;
             for (int i = 0; i < I; i++) dw[i] += g * xt[i];
-            if (dxt)
-                for (int i = 0; i < I; i++) dxt[i] += g * w[i];
         }
     }
 }
@@ -68,15 +74,30 @@ void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
     matmul_forward_ref(y, x, W, T, I, O);
 }
 
-void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
-                         const real *W, int T, int I, int O) {
+void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I,
+                       int O) {
 #ifndef TRAIN_DOUBLE
     if (gemm_avx2_available()) {
-        /* dx[T, I] += dy[T, O] W[O, I]; dW[O, I] += dy^T x. */
-        if (dx) gemm_nn_avx2(dx, I, dy, O, 1, W, I, T, O, I);
+        gemm_nn_avx2(dx, I, dy, O, 1, W, I, T, O, I);
+        return;
+    }
+#endif
+    acc_dx_ref(dx, dy, W, T, I, O);
+}
+
+void TR(matmul_acc_dw)(real *dW, const real *dy, const real *x, int T, int I,
+                       int O) {
+#ifndef TRAIN_DOUBLE
+    if (gemm_avx2_available()) {
         gemm_nn_avx2(dW, I, dy, 1, O, x, I, O, T, I);
         return;
     }
 #endif
-    matmul_backward_ref(dx, dW, dy, x, W, T, I, O);
+    acc_dw_ref(dW, dy, x, T, I, O);
+}
+
+void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
+                         const real *W, int T, int I, int O) {
+    if (dx) TR(matmul_acc_dx)(dx, dy, W, T, I, O);
+    TR(matmul_acc_dw)(dW, dy, x, T, I, O);
 }

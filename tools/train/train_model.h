@@ -64,6 +64,7 @@ typedef struct {
     real *ac;      /* [T, F] conv(ag) (aliases ag when K == 0) */
     real *up;      /* [T, F] w_up u2 */
     real *m;       /* [T, F] SiLU(ac) * up */
+    real *att_scratch; /* attention_scratch_size(T), shared by all layers */
 } TR(train_layer_acts);
 
 /* Gradient scratch for one layer, reused layer after layer. */
@@ -77,7 +78,7 @@ typedef struct {
     real *dc;   /* [T, Lkv] */
     real *dkv;  /* [T, G*(Dh+Dv)] */
     real *dout; /* [T, H*Dv] */
-    real *dp;   /* [T] one attention row */
+    real *att_scratch; /* attention_scratch_size(T) */
     real *dag, *dac, *dup, *dm; /* [T, F]; dag = dac when K == 0 */
 } TR(train_layer_grads);
 

@@ -21,6 +21,11 @@ void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
 /* dx[T, I] += dy W (dx may be NULL); dW[O, I] += dy^T x. */
 void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
                          const real *W, int T, int I, int O);
+/* Its two halves: dx[T, I] += dy[T, O] W[O, I]; dW[O, I] += dy^T x[T, I]. */
+void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I,
+                       int O);
+void TR(matmul_acc_dw)(real *dW, const real *dy, const real *x, int T, int I,
+                       int O);
 
 /* op_rmsnorm.c: y[T, C] = x / sqrt(mean(x^2) + eps) * g; rstd[T] kept. */
 void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g,
@@ -62,15 +67,18 @@ double TR(head_ce)(real *logits, const real *z, const real *W,
 
 /* op_mla.c: grouped causal softmax attention with the decoupled rotary key.
  * q [T, H*(Dh+Dr)] per head [nope | rope]; kv [T, G*(Dh+Dv)] per group
- * [key | value]; kr [T, Dr] shared by all heads; o [T, H*Dv]; probs [H, T, T].
- * s_tj = (qn . k_j + qr . kr_j) * scale for j <= t. */
+ * [key | value]; kr [T, Dr] shared by all heads; o [T, H*Dv]; probs [H, T, T]
+ * (zero above the diagonal). s_tj = (qn . k_j + qr . kr_j) * scale, j <= t.
+ * Each head runs as matrix products on gathered copies; scratch holds
+ * attention_scratch_size(T, c) values. */
+size_t TR(attention_scratch_size)(int T, const titan_config *c);
 void TR(attention_forward)(real *o, real *probs, const real *q, const real *kv,
                            const real *kr, int T, const titan_config *c,
-                           double scale);
-/* dq, dkv, dkr accumulate; dp is [T] scratch. */
-void TR(attention_backward)(real *dq, real *dkv, real *dkr, real *dp,
-                            const real *dout, const real *probs, const real *q,
-                            const real *kv, const real *kr, int T,
-                            const titan_config *c, double scale);
+                           double scale, real *scratch);
+/* dq, dkv, dkr accumulate. */
+void TR(attention_backward)(real *dq, real *dkv, real *dkr, const real *dout,
+                            const real *probs, const real *q, const real *kv,
+                            const real *kr, int T, const titan_config *c,
+                            double scale, real *scratch);
 
 #endif

@@ -23,6 +23,7 @@ static const char usage[] =
 
 typedef struct {
     const char *config, *tokenizer, *train, *val, *out, *resume, *log;
+    const char *train_shards, *val_shards;
     const char *qat, *decay;
     int64_t val_every, val_tokens, log_every, ckpt_every;
     train_hparams h;
@@ -47,20 +48,39 @@ typedef struct {
 
 /* ----------------------------------------------------------------- setup */
 
+/* Every id below vocab_size (shards bring their own vocabulary). */
+static titan_status check_ids(const train_tokens *d, const char *what, int V) {
+    for (size_t i = 0; i < d->n; i++)
+        if (d->tok[i] < 0 || d->tok[i] >= V)
+            return titan_fail(TITAN_E_DATA, "%s: token %d at %zu outside vocab_size %d",
+                              what, d->tok[i], i, V);
+    return TITAN_OK;
+}
+
+static titan_status load_stream(run *r, const char *text, const char *shards,
+                                uint32_t crc, train_tokens *out) {
+    if (shards) TITAN_TRY(train_tokens_from_shards(shards, out));
+    else TITAN_TRY(train_tokens_from_text(text, r->tok, crc, out));
+    return check_ids(out, shards ? shards : text, r->cfg.vocab_size);
+}
+
 static titan_status load_data(run *r) {
-    uint32_t crc;
-    TITAN_TRY(train_tokenizer_load(r->o->tokenizer, &r->tok_arena, &r->tok,
-                                   &r->tok_blob, &r->tok_len, &crc));
-    if (titan_tokenizer_size(r->tok) > r->cfg.vocab_size)
-        return titan_fail(TITAN_E_DATA, "tokenizer has %d tokens, vocab_size is %d",
-                          titan_tokenizer_size(r->tok), r->cfg.vocab_size);
-    TITAN_TRY(train_tokens_from_text(r->o->train, r->tok, crc, &r->train));
-    TITAN_TRY(train_tokens_from_text(r->o->val, r->tok, crc, &r->val));
-    int64_t need = r->o->h.seq + 1;
+    const options *o = r->o;
+    uint32_t crc = 0;
+    if (o->tokenizer) {
+        TITAN_TRY(train_tokenizer_load(o->tokenizer, &r->tok_arena, &r->tok,
+                                       &r->tok_blob, &r->tok_len, &crc));
+        if (titan_tokenizer_size(r->tok) > r->cfg.vocab_size)
+            return titan_fail(TITAN_E_DATA, "tokenizer has %d tokens, vocab_size is %d",
+                              titan_tokenizer_size(r->tok), r->cfg.vocab_size);
+    }
+    TITAN_TRY(load_stream(r, o->train, o->train_shards, crc, &r->train));
+    TITAN_TRY(load_stream(r, o->val, o->val_shards, crc, &r->val));
+    int64_t need = o->h.seq + 1;
     if ((int64_t)r->train.n < need || r->val.n < 2)
         return titan_fail(TITAN_E_DATA,
-                          "%s: %zu tokens, fewer than --seq + 1 = %lld",
-                          r->o->train, r->train.n, (long long)need);
+                          "training data: %zu tokens, fewer than --seq + 1 = %lld",
+                          r->train.n, (long long)need);
     return TITAN_OK;
 }
 
@@ -122,7 +142,7 @@ static void validate(run *r, const train_params *w, double *bpb,
         for (int i = 0; i < k; i++) {
             int targets = r->seqs[i].T - 1;
             nll += r->heads[(size_t)i * M] * targets;
-            for (int t = 1; t <= targets; t++) {
+            for (int t = 1; r->tok && !r->o->val_shards && t <= targets; t++) {
                 const uint8_t *b;
                 bytes += (double)titan_tokenizer_token(r->tok, r->seqs[i].ids[t], &b);
             }
@@ -130,7 +150,7 @@ static void validate(run *r, const train_params *w, double *bpb,
         }
     }
     *nll_mean = scored ? nll / (double)scored : 0;
-    *bpb = bytes > 0 ? nll / (log(2.0) * bytes) : 0;
+    *bpb = bytes > 0 ? nll / (log(2.0) * bytes) : NAN; /* shards: no bytes */
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -186,7 +206,8 @@ static void log_row(run *r, double loss, const double *heads, double lr_mult,
             "\"tokens_per_s\":%.1f,\"qat\":%d",
             r->o->h.lr_matrix * r->o->h.lr * lr_mult, lr_mult, gnorm, tps,
             r->state.qat_on);
-    if (val) fprintf(r->log, ",\"val_bpb\":%.6f,\"val_loss\":%.6f", val[0], val[1]);
+    if (val && isfinite(val[0])) fprintf(r->log, ",\"val_bpb\":%.6f", val[0]);
+    if (val) fprintf(r->log, ",\"val_loss\":%.6f", val[1]);
     fprintf(r->log, "}\n");
     fflush(r->log);
 }
@@ -230,8 +251,13 @@ static titan_status loop(run *r) {
 /* ------------------------------------------------------------------ flags */
 
 static int check_options(const char *cmd, options *o) {
-    if (!o->config || !o->tokenizer || !o->train || !o->val || !o->out)
-        return cli_usage(cmd, "--config, --tokenizer, --train, --val and -o are required");
+    if (!o->config || !o->out)
+        return cli_usage(cmd, "--config and -o are required");
+    if (!o->train == !o->train_shards || !o->val == !o->val_shards)
+        return cli_usage(cmd, "give one of --train FILE / --train-shards GLOB and "
+                              "one of --val FILE / --val-shards GLOB");
+    if ((o->train || o->val) && !o->tokenizer)
+        return cli_usage(cmd, "text data needs --tokenizer TOK");
     const char *q = o->qat;
     o->h.qat = !strcmp(q, "off") ? TRAIN_QAT_OFF : !strcmp(q, "int8") ? TRAIN_QAT_INT8
                : !strcmp(q, "int6") ? TRAIN_QAT_INT6 : -1;
@@ -264,6 +290,8 @@ int train_cmd_train(int argc, char **argv) {
         {"--tokenizer", FLAG_STR, &o.tokenizer, 0, 0, "TOK file"},
         {"--train", FLAG_STR, &o.train, 0, 0, "training text (tokens cached in FILE.tok)"},
         {"--val", FLAG_STR, &o.val, 0, 0, "validation text"},
+        {"--train-shards", FLAG_STR, &o.train_shards, 0, 0, "parameter-golf .bin shards (glob)"},
+        {"--val-shards", FLAG_STR, &o.val_shards, 0, 0, "validation shards: val_loss, no val_bpb"},
         {"-o|--out", FLAG_STR, &o.out, 0, 0, "checkpoint to write"},
         {"--resume", FLAG_STR, &o.resume, 0, 0, "continue from this checkpoint"},
         {"--log", FLAG_STR, &o.log, 0, 0, "JSONL log (appended on --resume)"},

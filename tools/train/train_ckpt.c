@@ -32,7 +32,7 @@ titan_status train_ckpt_save(const char *path, const train_state *s,
     char config[4096], num[5][32];
     size_t len;
     TITAN_TRY(titan_config_to_json(c, config, sizeof config, &len));
-    char *hex = malloc(2 * tok_len + 1);
+    char *hex = malloc(2 * tok_len + 1); /* tok_len 0: trained on shards */
     if (!hex) return titan_fail(TITAN_E_NOMEM, "checkpoint: out of memory");
     for (size_t i = 0; i < tok_len; i++)
         snprintf(hex + 2 * i, 3, "%02x", tok_blob[i]);

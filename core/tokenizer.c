@@ -1,5 +1,5 @@
 /* tokenizer.c: loading and validating the serialized byte-level BPE tokenizer
- * (format in titan.h) and the exact byte string of every token. */
+ * (format in titan.h), the exact byte string of every token, and decoding. */
 #include "core/tokenizer.h"
 
 #include "core/status.h"

@@ -10,7 +10,7 @@
 
 enum {
     CACHE_KEY_MAX = 20, /* chunks of up to this many bytes are cached */
-    CACHE_SLOTS = 8192, /* a power of two */
+    CACHE_SLOTS = 8192, /* most slots, a power of two */
     CHUNK = TITAN_TOK_CHUNK_MAX,
 };
 
@@ -23,6 +23,13 @@ typedef struct {
 } cache_slot;
 _Static_assert(sizeof(cache_slot) == 64, "cache slot is one cache line");
 
+/* A short text gets fewer slots: clearing them is then cheap. */
+static size_t cache_slots(size_t len) {
+    size_t slots = 64;
+    while (slots < CACHE_SLOTS && slots < len / 16) slots *= 2;
+    return slots;
+}
+
 /* One chunk being merged: symbols form a linked list over byte positions. */
 typedef struct {
     int32_t sym[CHUNK];  /* [n] token starting at each position, -1 once merged away */
@@ -31,7 +38,7 @@ typedef struct {
     uint32_t heap[3 * CHUNK]; /* rank << 8 | position, smallest first: n-1 pairs
                                  at start, at most 2 new ones per merge */
     int32_t out[CHUNK];  /* [ids] the chunk's encoding */
-    int n, nheap;
+    int nheap;
 } chunk_work;
 
 size_t titan_tokenizer_encode_plan(void) {
@@ -71,7 +78,6 @@ static void push_pair(const titan_tokenizer *t, chunk_work *w, int pos) {
  * may hold stale entries; one is applied only if its pair is still there. */
 static int merge_chunk(const titan_tokenizer *t, chunk_work *w,
                        const uint8_t *s, int n) {
-    w->n = n;
     w->nheap = 0;
     for (int i = 0; i < n; i++) {
         w->sym[i] = s[i];
@@ -106,9 +112,9 @@ static uint32_t chunk_hash(const uint8_t *s, size_t n) {
 
 /* Encode one chunk into w->out, through the cache when it is short. */
 static int encode_chunk(const titan_tokenizer *t, cache_slot *cache,
-                        chunk_work *w, const uint8_t *s, size_t n) {
+                        size_t slots, chunk_work *w, const uint8_t *s, size_t n) {
     if (n > CACHE_KEY_MAX) return merge_chunk(t, w, s, (int)n);
-    cache_slot *slot = &cache[chunk_hash(s, n) & (CACHE_SLOTS - 1)];
+    cache_slot *slot = &cache[chunk_hash(s, n) & (slots - 1)];
     if (slot->klen == n && !memcmp(slot->key, s, n)) {
         for (int j = 0; j < slot->nids; j++) w->out[j] = slot->ids[j];
         return slot->nids;
@@ -124,11 +130,12 @@ static int encode_chunk(const titan_tokenizer *t, cache_slot *cache,
 static titan_status encode_text(const titan_tokenizer *t, cache_slot *cache,
                                 chunk_work *w, const uint8_t *text, size_t len,
                                 int32_t *ids, size_t cap, size_t *n) {
-    memset(cache, 0, CACHE_SLOTS * sizeof *cache);
+    size_t slots = cache_slots(len);
+    memset(cache, 0, slots * sizeof *cache);
     size_t count = 0;
     for (size_t at = 0; at < len;) {
         size_t c = titan_tokenizer_chunk(text + at, len - at);
-        int k = encode_chunk(t, cache, w, text + at, c);
+        int k = encode_chunk(t, cache, slots, w, text + at, c);
         if (count + (size_t)k <= cap)
             memcpy(ids + count, w->out, (size_t)k * sizeof *ids);
         count += (size_t)k;

@@ -153,7 +153,7 @@ titan_status config_json_read(const json_value *obj, titan_config *out) {
                           "config: mtp_weights has %zu entries, mtp_heads is %d",
                           n_weights, c.mtp_heads);
     TITAN_TRY(titan_config_validate(&c));
-    *out = c;
+    memcpy(out, &c, sizeof c); /* padding included: configs compare bytewise */
     return TITAN_OK;
 }
 

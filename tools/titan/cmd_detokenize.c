@@ -45,31 +45,23 @@ static int write_text(const char *cmd, const titan_tokenizer *t,
 }
 
 int cmd_detokenize(int argc, char **argv) {
-    const char *model = NULL, *tok = NULL, *file = NULL;
-    const cli_flag flags[] = {
-        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact whose tokenizer to use"},
-        {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
-        {"-f|--file", FLAG_STR, &file, 0, 0, "ids to decode (default stdin)"},
-    };
-    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    tok_io_cmd c;
+    int rc = tok_io_open(argc, argv, usage, "ids to decode (default stdin)", &c);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    titan_arena a;
-    const titan_tokenizer *t;
-    if ((rc = tok_io_load(argv[0], model, tok, &a, &t))) return rc;
     uint8_t *text = NULL;
     size_t len = 0;
     int32_t *ids = NULL;
     size_t n = 0;
-    if (!(rc = tok_io_read(argv[0], file, &text, &len))) {
+    if (!(rc = tok_io_read(argv[0], c.file, &text, &len))) {
         if (memchr(text, 0, len)) {
             fprintf(stderr, "%s: NUL byte among the ids\n", argv[0]);
             rc = CLI_EXIT_FAIL;
         } else if (!(rc = parse_ids(argv[0], (char *)text, &ids, &n))) {
-            rc = write_text(argv[0], t, ids, n);
+            rc = write_text(argv[0], c.tok, ids, n);
         }
     }
     free(ids);
     free(text);
-    cli_arena_destroy(&a);
+    tok_io_close(&c);
     return rc;
 }

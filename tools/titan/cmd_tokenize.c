@@ -27,22 +27,14 @@ static int print_ids(const titan_tokenizer *t, const uint8_t *text, size_t len) 
 }
 
 int cmd_tokenize(int argc, char **argv) {
-    const char *model = NULL, *tok = NULL, *file = NULL;
-    const cli_flag flags[] = {
-        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact whose tokenizer to use"},
-        {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
-        {"-f|--file", FLAG_STR, &file, 0, 0, "text to tokenize (default stdin)"},
-    };
-    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    tok_io_cmd c;
+    int rc = tok_io_open(argc, argv, usage, "text to tokenize (default stdin)", &c);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    titan_arena a;
-    const titan_tokenizer *t;
-    if ((rc = tok_io_load(argv[0], model, tok, &a, &t))) return rc;
     uint8_t *text = NULL;
     size_t len = 0;
-    if (!(rc = tok_io_read(argv[0], file, &text, &len)))
-        rc = print_ids(t, text, len);
+    if (!(rc = tok_io_read(argv[0], c.file, &text, &len)))
+        rc = print_ids(c.tok, text, len);
     free(text);
-    cli_arena_destroy(&a);
+    tok_io_close(&c);
     return rc;
 }

@@ -5,11 +5,19 @@
 
 #include "titan.h"
 
-/* Load the tokenizer of artifact `model` or of TOK file `tok_path` (exactly one
- * non-NULL) into a fresh process arena *a. Returns an exit code, with the
- * message printed. */
-int tok_io_load(const char *cmd, const char *model, const char *tok_path,
-                titan_arena *a, const titan_tokenizer **t);
+/* A token command's tokenizer (in its own process arena) and input path. */
+typedef struct {
+    titan_arena arena;
+    const titan_tokenizer *tok;
+    const char *file; /* -f, NULL for stdin */
+} tok_io_cmd;
+
+/* Parse the flags both commands take (-m ART | --tokenizer TOK, -f FILE) and
+ * load the tokenizer. Returns CLI_EXIT_OK (then call tok_io_close), -1 after
+ * --help, or an exit code with the message printed. */
+int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
+                tok_io_cmd *c);
+void tok_io_close(tok_io_cmd *c);
 
 /* Read all of `path` (stdin when NULL) into a malloc'd *data (free it), with
  * a NUL after the last byte (not counted in *len).

@@ -74,7 +74,7 @@ static uint32_t hash_bytes(const uint8_t *s, size_t n) {
 
 static size_t hash_key(uint32_t key) { return (size_t)(key * 0x9E3779B1u); }
 
-/* A fresh table of 2^bits free slots. */
+/* A fresh hash table of `slots` free slots. */
 static int32_t *new_slots(trainer *tr, size_t slots) {
     int32_t *s = malloc(slots * sizeof *s);
     if (!s) tr->oom = true;
@@ -112,6 +112,10 @@ static bool count_chunk(trainer *tr, size_t at, size_t n) {
     if (tr->word_slots[i] >= 0) {
         tr->words[tr->word_slots[i]].count++;
         return true;
+    }
+    if (tr->nwords == INT32_MAX) { /* word indices are int32_t */
+        tr->oom = true;
+        return false;
     }
     if (!reserve(tr, (void **)&tr->words, &tr->capwords, tr->nwords + 1,
                  sizeof(word)))
@@ -151,6 +155,10 @@ static int32_t add_pair(trainer *tr, uint32_t key, size_t slot) {
     return p;
 }
 
+static bool heap_above(const heap_entry *a, const heap_entry *b) {
+    return a->count > b->count || (a->count == b->count && a->key < b->key);
+}
+
 static void heap_push(trainer *tr, int64_t count, uint32_t key) {
     if (!reserve(tr, (void **)&tr->heap, &tr->capheap, tr->nheap + 1,
                  sizeof(heap_entry)))
@@ -159,15 +167,11 @@ static void heap_push(trainer *tr, int64_t count, uint32_t key) {
     size_t i = tr->nheap++;
     while (i > 0) {
         heap_entry *up = &h[(i - 1) / 2];
-        if (up->count > count || (up->count == count && up->key < key)) break;
+        if (!heap_above(&e, up)) break;
         h[i] = *up;
         i = (i - 1) / 2;
     }
     h[i] = e;
-}
-
-static bool heap_above(const heap_entry *a, const heap_entry *b) {
-    return a->count > b->count || (a->count == b->count && a->key < b->key);
 }
 
 static heap_entry heap_pop(trainer *tr) {

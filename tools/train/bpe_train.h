@@ -14,7 +14,8 @@ typedef void (*bpe_progress_fn)(void *ctx, int phase, double done, double total)
  * adjacent pair with the highest count over the whole text; ties go to the
  * pair with the smaller left id, then the smaller right id, so the result is
  * deterministic. Stops early when no adjacent pair is left. Writes merge i to
- * left[i], right[i] and returns the number of merges, or -1 if memory ran out.
+ * left[i], right[i] and returns the number of merges, or -1 if memory ran out
+ * (or the text has more than 2^31 - 1 distinct chunks).
  * progress may be NULL. */
 int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges,
                   int32_t *left, int32_t *right, bpe_progress_fn progress,

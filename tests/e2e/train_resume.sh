@@ -55,6 +55,27 @@ PY
 [ $? = 2 ] || fail "--qat int4 exits 2"
 "$TITAN_TRAIN" train "${args[@]}" -o "$work/c.ckpt" --resume "$work/nope" 2>/dev/null
 [ $? = 1 ] || fail "missing checkpoint exits 1"
+for which in raw ema swa; do
+    "$TITAN_TRAIN" export "$work/a.ckpt" --weights $which -o "$work/$which.st" \
+        --config-out "$work/exp.json" --tokenizer-out "$work/exp.tok" || fail "export $which"
+done
+cmp -s "$work/exp.tok" "$work/tok" || fail "exported tokenizer differs"
+/usr/bin/python3 - "$work" <<'PY' || fail "exported weights"
+import sys
+sys.path.insert(0, "tests/ref")
+from titan_ref import read_safetensors
+w = sys.argv[1]
+ck = read_safetensors(w + "/a.ckpt")
+for which, prefix in (("raw", ""), ("ema", "ema/"), ("swa", "swa/")):
+    ex = read_safetensors("%s/%s.st" % (w, which))
+    assert ex.keys() == {k for k in ck if "/" not in k}, which
+    assert all((ex[k] == ck[prefix + k]).all() for k in ex), which
+assert not (ck["ema/tok_emb"] == ck["tok_emb"]).all() and not (ck["swa/tok_emb"] == ck["tok_emb"]).all()
+PY
+"$TITAN" pack --safetensors "$work/ema.st" --config "$work/exp.json" \
+    --tokenizer "$work/exp.tok" -o "$work/model.art" >/dev/null || fail "titan pack of exported weights"
+"$TITAN_TRAIN" export "$work/a.ckpt" --weights best -o "$work/x.st" 2>/dev/null
+[ $? = 2 ] || fail "--weights best exits 2"
 "$TITAN_TRAIN" plot "$work/a.jsonl" -o "$work/p.svg" || fail "plot"
 [ "$(grep -c '<polyline' "$work/p.svg")" = 2 ] || fail "plot has loss and val_bpb curves"
 grep -q 'val_bpb' "$work/p.svg" || fail "plot names val_bpb"

@@ -2,6 +2,7 @@
 #include "tools/train/train_ckpt.h"
 
 #include "core/status.h"
+#include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/train/train_io.h"
 
@@ -107,6 +108,67 @@ titan_status train_ckpt_load(const char *path, train_state *s,
     titan_safetensors st;
     TITAN_TRY(train_read_sets(path, &a, &st, sets, n));
     titan_status status = restore_meta(&st, s, c, &a);
+    cli_arena_destroy(&a);
+    return status;
+}
+
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static titan_status write_tokenizer(const char *hex, const char *path) {
+    size_t n = strlen(hex);
+    if (n == 0 || n % 2)
+        return titan_fail(TITAN_E_DATA, "checkpoint: no tokenizer (trained on shards?)");
+    uint8_t *blob = malloc(n / 2);
+    if (!blob) return titan_fail(TITAN_E_NOMEM, "checkpoint: out of memory");
+    titan_status st = TITAN_OK;
+    for (size_t i = 0; i < n / 2 && st == TITAN_OK; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) st = titan_fail(TITAN_E_DATA, "checkpoint: bad tokenizer hex");
+        else blob[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (st == TITAN_OK) st = titan_file_write_atomic(path, blob, n / 2);
+    free(blob);
+    return st;
+}
+
+static titan_status export_open(const titan_safetensors *st, titan_arena *a,
+                                const char *which, const char *out,
+                                const char *config_out, const char *tok_out) {
+    const char *fmt = meta_get(st, "format"), *cj = meta_get(st, "config");
+    if (!fmt || strcmp(fmt, CKPT_FORMAT) || !cj)
+        return titan_fail(TITAN_E_DATA, "not a titan-train checkpoint");
+    if (!which) which = meta_get(st, "export");
+    const char *prefix = !which ? NULL : !strcmp(which, "raw") ? ""
+                       : !strcmp(which, "ema") ? "ema/" : !strcmp(which, "swa") ? "swa/" : NULL;
+    if (!prefix) return titan_fail(TITAN_E_USAGE, "weights must be raw, ema or swa");
+    titan_config c;
+    TITAN_TRY(titan_config_from_json(a, cj, strlen(cj), &c));
+    train_params p;
+    if (train_params_alloc(&p, &c)) return titan_fail(TITAN_E_NOMEM, "out of memory");
+    int count = 0;
+    train_tensor_set set = {prefix, &p, 0};
+    titan_status status = train_read_set(st, &set, &count);
+    if (status == TITAN_OK) status = train_save_safetensors(out, &p, NULL);
+    train_params_free(&p);
+    char json[4096];
+    size_t len;
+    if (status == TITAN_OK && config_out &&
+        (status = titan_config_to_json(&c, json, sizeof json, &len)) == TITAN_OK)
+        status = titan_file_write_atomic(config_out, json, len);
+    const char *hex = meta_get(st, "tokenizer");
+    if (status == TITAN_OK && tok_out) status = write_tokenizer(hex ? hex : "", tok_out);
+    return status;
+}
+
+titan_status train_ckpt_export(const char *ckpt, const char *which,
+                               const char *out, const char *config_out,
+                               const char *tok_out) {
+    titan_arena a;
+    titan_safetensors st;
+    TITAN_TRY(train_open_safetensors(ckpt, &a, &st));
+    titan_status status = export_open(&st, &a, which, out, config_out, tok_out);
     cli_arena_destroy(&a);
     return status;
 }

@@ -27,4 +27,12 @@ titan_status train_ckpt_save(const char *path, const train_state *s,
 titan_status train_ckpt_load(const char *path, train_state *s,
                              const titan_config *c);
 
+/* Write a checkpoint's weights (which: "raw", "ema", "swa", or NULL for its
+ * own export choice) as float32 safetensors under the SPEC names, and when
+ * asked its config JSON and its TOK tokenizer: the inputs of `titan pack
+ * --safetensors W --config CFG --tokenizer TOK`. */
+titan_status train_ckpt_export(const char *ckpt, const char *which,
+                               const char *out, const char *config_out,
+                               const char *tok_out);
+
 #endif

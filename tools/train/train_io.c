@@ -53,26 +53,37 @@ static int set_has(const train_tensor_set *set, int i) {
     return !(set->skip_matrices && set->p->spec[i].role == TITAN_ROLE_MATRIX);
 }
 
-titan_status train_read_sets(const char *path, titan_arena *a,
-                             titan_safetensors *st,
-                             const train_tensor_set *sets, int n) {
+titan_status train_read_set(const titan_safetensors *st,
+                            const train_tensor_set *set, int *count) {
+    for (int i = 0; i < set->p->n_tensors; i++) {
+        if (!set_has(set, i)) continue;
+        char name[TITAN_NAME_MAX + 16];
+        snprintf(name, sizeof name, "%s%s", set->prefix, set->p->spec[i].name);
+        TITAN_TRY(load_tensor(st, name, &set->p->spec[i], set->p->tensor[i]));
+        (*count)++;
+    }
+    return TITAN_OK;
+}
+
+titan_status train_open_safetensors(const char *path, titan_arena *a,
+                                    titan_safetensors *st) {
     uint8_t *file;
     size_t len, size;
     TITAN_TRY(titan_file_size(path, &size));
     TITAN_TRY(read_whole(path, size * 2 + (1 << 20), a, &file, &len));
     titan_status status = titan_safetensors_parse(a, file, len, st);
+    if (status != TITAN_OK) cli_arena_destroy(a);
+    return status;
+}
+
+titan_status train_read_sets(const char *path, titan_arena *a,
+                             titan_safetensors *st,
+                             const train_tensor_set *sets, int n) {
+    TITAN_TRY(train_open_safetensors(path, a, st));
+    titan_status status = TITAN_OK;
     int expected = 0;
-    for (int k = 0; status == TITAN_OK && k < n; k++) {
-        for (int i = 0; status == TITAN_OK && i < sets[k].p->n_tensors; i++) {
-            if (!set_has(&sets[k], i)) continue;
-            char name[TITAN_NAME_MAX + 16];
-            snprintf(name, sizeof name, "%s%s", sets[k].prefix,
-                     sets[k].p->spec[i].name);
-            status = load_tensor(st, name, &sets[k].p->spec[i],
-                                 sets[k].p->tensor[i]);
-            expected++;
-        }
-    }
+    for (int k = 0; status == TITAN_OK && k < n; k++)
+        status = train_read_set(st, &sets[k], &expected);
     if (status == TITAN_OK && st->n_tensors != expected)
         status = titan_fail(TITAN_E_DATA,
                             "%s: %d tensors where %d were expected (names "

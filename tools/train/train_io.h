@@ -33,6 +33,15 @@ titan_status train_write_sets(const char *path, const train_tensor_set *sets,
                               int n, const float *loss,
                               const titan_st_meta *meta, int n_meta);
 
+/* Read and validate a safetensors file into a fresh process arena (the
+ * caller destroys it on success). */
+titan_status train_open_safetensors(const char *path, titan_arena *a,
+                                    titan_safetensors *st);
+
+/* Fill one set from an open file; *count += the tensors read. */
+titan_status train_read_set(const titan_safetensors *st,
+                            const train_tensor_set *set, int *count);
+
 /* Read a safetensors file into a fresh process arena (the caller destroys
  * it) and fill sets[0..n); extra tensors in the file are refused. *st keeps
  * the metadata for the caller. */

@@ -28,7 +28,7 @@ args=(--config "$work/cfg.json" --tokenizer "$work/tok" --train "$work/train.txt
     fail "uninterrupted run"
 "$TITAN_TRAIN" train "${args[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" &
 pid=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 1200); do
     [ -f "$work/b.jsonl" ] && [ "$(wc -l <"$work/b.jsonl")" -ge 130 ] && break
     sleep 0.05
 done

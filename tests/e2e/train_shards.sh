@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # train_shards.sh: titan-train trains on parameter-golf .bin shards (read in
-# name order, no tokenizer needed), logs val_loss without val_bpb, and refuses
+# name order, no tokenizer needed) with random or sequential windows, logs
+# val_loss without val_bpb, and refuses
 # a shard with a bad header or tokens outside vocab_size.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
@@ -35,6 +36,12 @@ assert [r["step"] for r in rows] == [20, 40]
 assert all("val_loss" in r and "val_bpb" not in r for r in rows)
 assert rows[-1]["val_loss"] < 2.0, rows  # a period-50 pattern is learnable
 PY
+for run in 1 2; do
+    "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/train_*.bin" --sequential \
+        --val-shards "$work/val_*.bin" -o "$work/seq$run" || fail "sequential windows"
+done
+cmp -s "$work/seq1" "$work/seq2" || fail "two sequential runs differ"
+cmp -s "$work/seq1" "$work/c" && fail "sequential and random windows agree"
 "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/bad_*.bin" \
     --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
 [ $? = 1 ] && grep -q 'shard' "$work/err" || fail "bad magic refused"

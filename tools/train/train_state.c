@@ -5,6 +5,7 @@
 #include "tools/train/train_opt.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 int train_state_init(train_state *s, const titan_config *c,
@@ -15,6 +16,7 @@ int train_state_init(train_state *s, const titan_config *c,
         (h->ema > 0 && train_params_alloc(&s->ema, c)) ||
         (h->swa_every > 0 && train_params_alloc(&s->swa, c)))
         return -1;
+    s->threads = (int)(h->threads < 1 ? 1 : h->threads > 64 ? 64 : h->threads);
     train_init_weights(&s->w, (uint64_t)h->seed);
     if (s->ema.mem) memcpy(s->ema.mem, s->w.mem, sizeof(float) * s->w.count);
     s->rng = (uint64_t)h->seed * 0x9e3779b97f4a7c15ull + 1;
@@ -107,14 +109,14 @@ const train_params *train_forward_weights(train_state *s,
 }
 
 size_t train_state_scratch_floats(const train_state *s) {
-    size_t most = 0;
+    size_t most = 1;
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role != TITAN_ROLE_MATRIX) continue;
         size_t n = muon_scratch_floats((int)sp->rows, (int)sp->cols);
         most = n > most ? n : most;
     }
-    return most;
+    return most * (size_t)(s->threads > 0 ? s->threads : 1);
 }
 
 static double clip_grads(train_params *g, double clip) {
@@ -151,6 +153,51 @@ static void average(train_state *s, const train_hparams *h, double lr_mult) {
     }
 }
 
+typedef struct {
+    train_state *s;
+    const train_params *grads;
+    const muon_hparams *mh;
+    const train_hparams *h;
+    double lr_mult;
+    float *scratch;
+    int tid, n_threads;
+} muon_job;
+
+/* Matrix k (in tensor order) goes to thread k % n_threads: each matrix is
+ * independent, so the result does not depend on the split. */
+static void *muon_worker(void *arg) {
+    muon_job *j = arg;
+    train_state *s = j->s;
+    muon_hparams mh = *j->mh;
+    for (int i = 0, k = 0; i < s->w.n_tensors; i++) {
+        const titan_tensor_spec *sp = &s->w.spec[i];
+        if (sp->role != TITAN_ROLE_MATRIX || k++ % j->n_threads != j->tid) continue;
+        mh.lr = group_lr(j->h, sp->role) * j->h->lr * j->lr_mult;
+        muon_step(s->w.tensor[i], j->grads->tensor[i], s->m.tensor[i],
+                  (int)sp->rows, (int)sp->cols, &mh, j->scratch);
+    }
+    return NULL;
+}
+
+static void muon_all(train_state *s, const train_params *grads,
+                     const train_hparams *h, const muon_hparams *mh,
+                     double lr_mult, float *scratch) {
+    int n = s->threads;
+    size_t per = train_state_scratch_floats(s) / (size_t)n;
+    muon_job jobs[64];
+    pthread_t th[64];
+    int started[64] = {0};
+    for (int t = 0; t < n; t++) {
+        jobs[t] = (muon_job){s, grads, mh, h, lr_mult, scratch + t * per, t, n};
+        if (t > 0) started[t] = !pthread_create(&th[t], NULL, muon_worker, &jobs[t]);
+    }
+    muon_worker(&jobs[0]);
+    for (int t = 1; t < n; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else muon_worker(&jobs[t]);
+    }
+}
+
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                    double lr_mult, float *scratch) {
     double norm = clip_grads(grads, h->clip);
@@ -159,21 +206,16 @@ double train_apply(train_state *s, train_params *grads, const train_hparams *h,
     muon_hparams mh = {.momentum = (1 - warm) * h->momentum_start +
                                    warm * h->momentum,
                        .weight_decay = h->muon_wd, .nesterov = 1, .ns_steps = 5};
+    muon_all(s, grads, h, &mh, lr_mult, scratch);
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
-        double lr = group_lr(h, sp->role) * h->lr * lr_mult;
-        if (sp->role == TITAN_ROLE_MATRIX) {
-            mh.lr = lr;
-            muon_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i],
-                      (int)sp->rows, (int)sp->cols, &mh, scratch);
-        } else {
-            int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
-            adamw_hparams ah = {lr, h->beta1, h->beta2, h->adam_eps,
-                                decays ? h->adam_wd : 0};
-            adamw_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i],
-                       s->v.tensor[i], (size_t)(sp->rows * sp->cols),
-                       (long)s->step + 1, &ah);
-        }
+        if (sp->role == TITAN_ROLE_MATRIX) continue;
+        int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
+        adamw_hparams ah = {group_lr(h, sp->role) * h->lr * lr_mult, h->beta1,
+                            h->beta2, h->adam_eps, decays ? h->adam_wd : 0};
+        adamw_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i],
+                   s->v.tensor[i], (size_t)(sp->rows * sp->cols),
+                   (long)s->step + 1, &ah);
     }
     s->step++;
     average(s, h, lr_mult);

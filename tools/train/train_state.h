@@ -41,6 +41,7 @@ typedef struct {
     uint64_t rng;          /* window RNG (splitmix64 state) */
     uint64_t data_pos;     /* next sequential window start */
     int qat_on;
+    int threads;           /* Muon runs one matrix per thread at a time */
 } train_state;
 
 /* 0, or -1 when out of memory. Weights start as train_init_weights. */
@@ -69,7 +70,8 @@ const train_params *train_forward_weights(train_state *s,
                                           double lr_mult);
 
 /* Clip (returns the norm before clipping), one optimizer step for every
- * tensor, EMA/SWA update, step++. scratch: train_state_scratch_floats. */
+ * tensor (Muon matrices spread over h->threads threads), EMA/SWA update,
+ * step++. scratch: train_state_scratch_floats (covers every thread). */
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                    double lr_mult, float *scratch);
 size_t train_state_scratch_floats(const train_state *s);

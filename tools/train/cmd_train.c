@@ -221,7 +221,7 @@ static titan_status loop(run *r) {
     const train_hparams *h = &o->h;
     double heads[TITAN_MAX_MTP], t_last = cli_now(), tokens = 0;
     cli_progress prog;
-    cli_progress_start(&prog, "train", "tok");
+    cli_progress_start(&prog, "train", "step");
     while (r->state.step < h->steps) {
         double lr_mult = train_lr_mult(h, r->state.step), gnorm;
         double loss = step(r, lr_mult, heads, &gnorm);

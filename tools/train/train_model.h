@@ -118,7 +118,7 @@ void TR(train_acts_free)(TR(train_acts) *a);
 /* Index of a tensor by SPEC name, or -1. */
 int TR(train_params_find)(const TR(train_params) *p, const char *name);
 
-/* Training loss (SPEC section 1) of one sequence ids[0..T), 2 <= T <= max_T,
+/* Training loss (SPEC section 1) of one sequence ids[0..T), 1 <= T <= max_T,
  * ids in [0, V). head_loss[k] (may be NULL) receives head k+1's mean CE
  * (0 when it has no targets). */
 double TR(train_loss)(const TR(train_model) *m, const TR(train_params) *w,

@@ -72,6 +72,39 @@ for which, prefix in (("raw", ""), ("ema", "ema/"), ("swa", "swa/")):
     assert all((ex[k] == ck[prefix + k]).all() for k in ex), which
 assert not (ck["ema/tok_emb"] == ck["tok_emb"]).all() and not (ck["swa/tok_emb"] == ck["tok_emb"]).all()
 PY
+# The last val_bpb (EMA weights, windows of --seq + 1 tokens of BOS + val text,
+# at most --val-tokens targets in whole windows) recomputed with PyTorch.
+/usr/bin/python3 - "$work" <<'PY' || fail "val_bpb disagrees with the PyTorch reference"
+import json, math, struct, sys
+import numpy as np, torch
+sys.path.insert(0, "tests/ref")
+from titan_ref import forward, read_safetensors
+w = sys.argv[1]
+raw = open(w + "/val.txt.tok", "rb").read()
+n = struct.unpack_from("<Q", raw, 24)[0]
+ids = np.frombuffer(raw, "<u4", n, 32).astype(np.int64)
+tok = open(w + "/tok", "rb").read()
+(merges,) = struct.unpack_from("<I", tok, 8)
+length = [1] * 256 + [0]
+for i in range(merges):
+    l, r = struct.unpack_from("<II", tok, 16 + 8 * i)
+    length.append(length[l] + length[r])
+cfg = json.load(open(w + "/cfg.json"))
+W = read_safetensors(w + "/ema.st")
+nll = nbytes = scored = 0
+for start in range(0, n - 1, 16):
+    if scored >= 500:
+        break
+    win = ids[start:start + 17]
+    lp = torch.log_softmax(forward(W, cfg, win.tolist())[0], -1)
+    nll -= sum(lp[t, win[t + 1]].item() for t in range(len(win) - 1))
+    nbytes += sum(length[x] for x in win[1:])
+    scored += len(win) - 1
+bpb = nll / (math.log(2) * nbytes)
+logged = [json.loads(l) for l in open(w + "/a.jsonl")][-1]["val_bpb"]
+print("val_bpb C %.6f torch %.6f" % (logged, bpb))
+assert abs(logged - bpb) < 1e-4 * bpb
+PY
 "$TITAN" pack --safetensors "$work/ema.st" --config "$work/exp.json" \
     --tokenizer "$work/exp.tok" -o "$work/model.art" >/dev/null || fail "titan pack of exported weights"
 "$TITAN_TRAIN" export "$work/a.ckpt" --weights best -o "$work/x.st" 2>/dev/null

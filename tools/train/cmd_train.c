@@ -134,9 +134,12 @@ static void validate(run *r, const train_params *w, double *bpb,
     for (size_t start = 0; start + 1 < n &&
                            (int64_t)scored < r->o->val_tokens;) {
         int k = 0;
-        for (; k < nb && start + 1 < n; k++, start += (size_t)L) {
+        for (size_t planned = scored; k < nb && start + 1 < n &&
+                                      (int64_t)planned < r->o->val_tokens;
+             k++, start += (size_t)L) {
             size_t len = n - start < (size_t)L + 1 ? n - start : (size_t)L + 1;
             r->seqs[k] = (train_seq){r->val.tok + start, (int)len};
+            planned += len - 1;
         }
         train_workers_run(&r->workers, w, r->seqs, k, 0, 0, r->loss, r->heads);
         for (int i = 0; i < k; i++) {

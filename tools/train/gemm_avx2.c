@@ -6,10 +6,7 @@
 #include <string.h>
 
 int gemm_avx2_available(void) {
-    static int known = -1;
-    if (known < 0)
-        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return known;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 #define AVX2 __attribute__((target("avx2,fma")))

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-/* 1 when this CPU runs the kernels below (checked once). */
+/* 1 when this CPU runs the kernels below. */
 int gemm_avx2_available(void);
 
 /* C[M, N] += A B with B[K, N] row-major (row stride ldb) and A's element

@@ -72,8 +72,12 @@ for which, prefix in (("raw", ""), ("ema", "ema/"), ("swa", "swa/")):
     assert all((ex[k] == ck[prefix + k]).all() for k in ex), which
 assert not (ck["ema/tok_emb"] == ck["tok_emb"]).all() and not (ck["swa/tok_emb"] == ck["tok_emb"]).all()
 PY
-# The last val_bpb (EMA weights, windows of --seq + 1 tokens of BOS + val text,
-# at most --val-tokens targets in whole windows) recomputed with PyTorch.
+# The last val_bpb recomputed with PyTorch: EMA weights of run a (windows of
+# --seq + 1 tokens of BOS + val text, stride --seq, at most --val-tokens
+# targets in whole windows), then a short run d with sliding windows.
+"$TITAN_TRAIN" train "${args[@]}" --steps 8 --ema 0 --swa-every 0 --val-every 8 \
+    --val-stride 5 -o "$work/d.ckpt" --log "$work/d.jsonl" || fail "run with --val-stride"
+"$TITAN_TRAIN" export "$work/d.ckpt" -o "$work/d.st" || fail "export d"
 /usr/bin/python3 - "$work" <<'PY' || fail "val_bpb disagrees with the PyTorch reference"
 import json, math, struct, sys
 import numpy as np, torch
@@ -90,20 +94,27 @@ for i in range(merges):
     l, r = struct.unpack_from("<II", tok, 16 + 8 * i)
     length.append(length[l] + length[r])
 cfg = json.load(open(w + "/cfg.json"))
-W = read_safetensors(w + "/ema.st")
-nll = nbytes = scored = 0
-for start in range(0, n - 1, 16):
-    if scored >= 500:
-        break
-    win = ids[start:start + 17]
-    lp = torch.log_softmax(forward(W, cfg, win.tolist())[0], -1)
-    nll -= sum(lp[t, win[t + 1]].item() for t in range(len(win) - 1))
-    nbytes += sum(length[x] for x in win[1:])
-    scored += len(win) - 1
-bpb = nll / (math.log(2) * nbytes)
-logged = [json.loads(l) for l in open(w + "/a.jsonl")][-1]["val_bpb"]
-print("val_bpb C %.6f torch %.6f" % (logged, bpb))
-assert abs(logged - bpb) < 1e-4 * bpb
+
+def val_bpb(weights, L, S, cap):
+    W = read_safetensors(weights)
+    nll = nbytes = done = 0
+    for start in range(0, n - 1, S):
+        if done >= cap or done >= n - 1:
+            break
+        win = ids[start:start + L + 1]
+        lp = torch.log_softmax(forward(W, cfg, win.tolist())[0], -1)
+        for t in range(len(win) - 1):
+            if start + t + 1 > done:
+                nll -= lp[t, win[t + 1]].item()
+                nbytes += length[win[t + 1]]
+                done = start + t + 1
+    return nll / (math.log(2) * nbytes)
+
+for st, log, S in (("ema.st", "a.jsonl", 16), ("d.st", "d.jsonl", 5)):
+    ref = val_bpb(w + "/" + st, 16, S, 500)
+    logged = [json.loads(l) for l in open(w + "/" + log)][-1]["val_bpb"]
+    print("stride %d: val_bpb C %.6f torch %.6f" % (S, logged, ref))
+    assert abs(logged - ref) < 1e-4 * ref
 PY
 "$TITAN" pack --safetensors "$work/ema.st" --config "$work/exp.json" \
     --tokenizer "$work/exp.tok" -o "$work/model.art" >/dev/null || fail "titan pack of exported weights"

@@ -25,7 +25,7 @@ typedef struct {
     const char *config, *tokenizer, *train, *val, *out, *resume, *log;
     const char *train_shards, *val_shards;
     const char *qat, *decay;
-    int64_t val_every, val_tokens, log_every, ckpt_every;
+    int64_t val_every, val_tokens, val_stride, log_every, ckpt_every;
     train_hparams h;
 } options;
 
@@ -43,6 +43,7 @@ typedef struct {
     float *scratch;
     train_seq *seqs;
     double *loss, *heads;
+    double *val_nll; /* [batch, seq] per-target losses of validation windows */
     FILE *log;
 } run;
 
@@ -99,7 +100,8 @@ static titan_status setup(run *r) {
         !(r->scratch = malloc(sizeof(float) * (train_state_scratch_floats(&r->state) + 1))) ||
         !(r->seqs = calloc(nseq, sizeof *r->seqs)) ||
         !(r->loss = calloc(nseq, sizeof *r->loss)) ||
-        !(r->heads = calloc(nseq * M, sizeof *r->heads)))
+        !(r->heads = calloc(nseq * M, sizeof *r->heads)) ||
+        !(r->val_nll = calloc(nseq * (size_t)h->seq, sizeof *r->val_nll)))
         return titan_fail(TITAN_E_NOMEM, "out of memory for this config");
     if (r->o->resume) TITAN_TRY(train_ckpt_load(r->o->resume, &r->state, &r->cfg));
     if (r->o->log && !(r->log = fopen(r->o->log, r->o->resume ? "a" : "w")))
@@ -109,6 +111,7 @@ static titan_status setup(run *r) {
 
 static void teardown(run *r) {
     if (r->log) fclose(r->log);
+    free(r->val_nll);
     free(r->heads);
     free(r->loss);
     free(r->seqs);
@@ -123,36 +126,39 @@ static void teardown(run *r) {
 
 /* ------------------------------------------------------------ validation */
 
-/* SPEC section 3 with ctx = stride = seq: windows of seq + 1 tokens from
- * BOS + val text, every target scored once; at most val_tokens targets
- * (whole windows). Head 1 only. */
+/* SPEC section 3 with ctx L = --seq and stride S = --val-stride: window w
+ * (w = 0, S, 2S, ...) feeds seq[w .. w+L-1] of BOS + val text and scores the
+ * targets no earlier window scored; the last window is the first to reach
+ * the end. At most --val-tokens targets, in whole windows. Head 1 only. */
 static void validate(run *r, const train_params *w, double *bpb,
                      double *nll_mean) {
-    int L = (int)r->o->h.seq, nb = (int)r->o->h.batch, M = r->cfg.mtp_heads;
-    size_t n = r->val.n, scored = 0;
+    size_t L = (size_t)r->o->h.seq, S = (size_t)r->o->val_stride;
+    size_t n = r->val.n, done = 0, planned = 0; /* targets 1..done scored */
+    int nb = (int)r->o->h.batch;
     double nll = 0, bytes = 0;
-    for (size_t start = 0; start + 1 < n &&
-                           (int64_t)scored < r->o->val_tokens;) {
+    for (size_t start = 0; done + 1 < n && (int64_t)done < r->o->val_tokens;) {
         int k = 0;
-        for (size_t planned = scored; k < nb && start + 1 < n &&
-                                      (int64_t)planned < r->o->val_tokens;
-             k++, start += (size_t)L) {
-            size_t len = n - start < (size_t)L + 1 ? n - start : (size_t)L + 1;
-            r->seqs[k] = (train_seq){r->val.tok + start, (int)len};
-            planned += len - 1;
+        for (; k < nb && planned + 1 < n && (int64_t)planned < r->o->val_tokens;
+             k++, start += S) {
+            size_t len = n - start < L + 1 ? n - start : L + 1;
+            r->seqs[k] = (train_seq){r->val.tok + start, (int)len,
+                                     r->val_nll + (size_t)k * L};
+            planned = start + len - 1;
         }
         train_workers_run(&r->workers, w, r->seqs, k, 0, 0, r->loss, r->heads);
         for (int i = 0; i < k; i++) {
-            int targets = r->seqs[i].T - 1;
-            nll += r->heads[(size_t)i * M] * targets;
-            for (int t = 1; r->tok && !r->o->val_shards && t <= targets; t++) {
+            size_t first = (size_t)(r->seqs[i].ids - r->val.tok); /* window start */
+            for (size_t t = first + 1; t < first + (size_t)r->seqs[i].T; t++) {
+                if (t <= done) continue;
                 const uint8_t *b;
-                bytes += (double)titan_tokenizer_token(r->tok, r->seqs[i].ids[t], &b);
+                nll += r->seqs[i].nll[t - first - 1];
+                if (r->tok && !r->o->val_shards)
+                    bytes += (double)titan_tokenizer_token(r->tok, r->val.tok[t], &b);
+                done = t;
             }
-            scored += (size_t)targets;
         }
     }
-    *nll_mean = scored ? nll / (double)scored : 0;
+    *nll_mean = done ? nll / (double)done : 0;
     *bpb = bytes > 0 ? nll / (log(2.0) * bytes) : NAN; /* shards: no bytes */
 }
 
@@ -170,7 +176,7 @@ static void next_windows(run *r) {
         } else {
             start = train_rng_next(&r->state.rng) % span;
         }
-        r->seqs[i] = (train_seq){r->train.tok + start, (int)h->seq + 1};
+        r->seqs[i] = (train_seq){r->train.tok + start, (int)h->seq + 1, NULL};
     }
 }
 
@@ -269,6 +275,9 @@ static int check_options(const char *cmd, options *o) {
         return cli_usage(cmd, "--decay must be linear or cosine");
     o->h.cosine = !strcmp(o->decay, "cosine");
     if (o->h.warmup < 0) o->h.warmup = o->h.steps / 20;
+    if (o->val_stride == 0) o->val_stride = o->h.seq;
+    if (o->val_stride > o->h.seq)
+        return cli_usage(cmd, "--val-stride must be in [1, --seq]");
     if (o->h.warmup >= o->h.steps && o->h.warmup > 0)
         return cli_usage(cmd, "--warmup must be below --steps");
     return CLI_EXIT_OK;
@@ -329,6 +338,7 @@ int train_cmd_train(int argc, char **argv) {
         {"--swa-below", FLAG_REAL, &o.h.swa_below, 0, 1, "SWA once the LR multiplier is below (0.2)"},
         {"--val-every", FLAG_INT, &o.val_every, 0, 1e9, "validate every N steps (100)"},
         {"--val-tokens", FLAG_INT, &o.val_tokens, 1, 1e15, "most validation targets (65536)"},
+        {"--val-stride", FLAG_INT, &o.val_stride, 1, 1 << 20, "validation window stride (--seq)"},
         {"--log-every", FLAG_INT, &o.log_every, 1, 1e9, "log every N steps (10)"},
         {"--ckpt-every", FLAG_INT, &o.ckpt_every, 0, 1e9, "checkpoint every N steps, 0 = at end"},
     };

@@ -228,7 +228,7 @@ static double mtp_loss(const TR(train_model) *m, const TR(train_params) *w,
                 a->logits, a->z + (size_t)t0 * D, w->head[k - 1], ids + t0 + k,
                 rows, D, V, c->logit_softcap, scale * weight / n,
                 grads ? a->dz + (size_t)t0 * D : NULL,
-                grads ? grads->head[k - 1] : NULL);
+                grads ? grads->head[k - 1] : NULL, NULL);
         }
         double mean = n > 0 ? sum / n : 0;
         if (head_loss) head_loss[k - 1] = mean;
@@ -242,6 +242,21 @@ double TR(train_loss)(const TR(train_model) *m, const TR(train_params) *w,
                       double *head_loss) {
     forward(m, w, a, ids, T);
     return mtp_loss(m, w, a, ids, T, 0, NULL, head_loss);
+}
+
+double TR(train_nll)(const TR(train_model) *m, const TR(train_params) *w,
+                     TR(train_acts) *a, const int *ids, int T, double *nll) {
+    const titan_config *c = &m->cfg;
+    int D = c->d_model;
+    forward(m, w, a, ids, T);
+    double sum = 0;
+    for (int t0 = 0; t0 < T - 1; t0 += TRAIN_HEAD_CHUNK) {
+        int rows = T - 1 - t0 < TRAIN_HEAD_CHUNK ? T - 1 - t0 : TRAIN_HEAD_CHUNK;
+        sum += TR(head_ce)(a->logits, a->z + (size_t)t0 * D, w->tok_emb,
+                           ids + t0 + 1, rows, D, c->vocab_size,
+                           c->logit_softcap, 0, NULL, NULL, nll + t0);
+    }
+    return sum;
 }
 
 double TR(train_loss_grad)(const TR(train_model) *m, const TR(train_params) *w,

@@ -43,8 +43,8 @@ static double row_loss(real *l, int y, int V, double softcap, double weight,
 }
 
 double TR(head_ce)(real *logits, const real *z, const real *W,
-                     const int *targets, int n, int D, int V, double softcap,
-                     double weight, real *dz, real *dW) {
+                   const int *targets, int n, int D, int V, double softcap,
+                   double weight, real *dz, real *dW, double *row_nll) {
     TR(matmul_forward)(logits, z, W, n, D, V);
     double total = 0;
     for (int t = 0; t < n; t++) {
@@ -52,7 +52,9 @@ double TR(head_ce)(real *logits, const real *z, const real *W,
         if (softcap > 0)
             for (int v = 0; v < V; v++)
                 l[v] = (real)(softcap * tanh((double)l[v] / softcap));
-        total += row_loss(l, targets[t], V, softcap, weight, dz != NULL);
+        double nll = row_loss(l, targets[t], V, softcap, weight, dz != NULL);
+        if (row_nll) row_nll[t] = nll;
+        total += nll;
     }
     if (dz) TR(matmul_backward)(dz, dW, logits, z, W, n, D, V);
     return total;

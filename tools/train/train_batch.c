@@ -19,11 +19,14 @@ static void *worker(void *arg) {
     for (int i = j->tid; i < j->n; i += w->n_threads) {
         double *heads = j->head_loss + (size_t)i * M;
         const train_seq *s = &j->seqs[i];
-        j->loss[i] = j->grad ? train_loss_grad(w->m, j->weights, &w->acts[j->tid],
-                                               s->ids, s->T, j->scale,
-                                               &w->grads[j->tid], heads)
-                             : train_loss(w->m, j->weights, &w->acts[j->tid],
-                                          s->ids, s->T, heads);
+        train_acts *a = &w->acts[j->tid];
+        if (j->grad)
+            j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T,
+                                         j->scale, &w->grads[j->tid], heads);
+        else if (s->nll)
+            j->loss[i] = train_nll(w->m, j->weights, a, s->ids, s->T, s->nll);
+        else
+            j->loss[i] = train_loss(w->m, j->weights, a, s->ids, s->T, heads);
     }
     return NULL;
 }

@@ -12,6 +12,7 @@
 typedef struct {
     const int *ids; /* [T] */
     int T;          /* 1 <= T <= the workers' max_T */
+    double *nll;    /* [T-1] or NULL: head-1 loss per target (no gradient) */
 } train_seq;
 
 typedef struct {
@@ -30,7 +31,8 @@ void train_workers_zero(train_workers *w);
 
 /* Run seqs[0..n): head_loss[i * M + k] receives head k+1's mean CE of
  * sequence i, loss[i] its SPEC loss. With grad, each thread's slab gets
- * += scale * dLoss_i/dw for its sequences. */
+ * += scale * dLoss_i/dw for its sequences. Without, a sequence with nll set
+ * gets its per-target head-1 losses there instead (loss[i] = their sum). */
 void train_workers_run(train_workers *w, const train_params *weights,
                        const train_seq *seqs, int n, int grad, double scale,
                        double *loss, double *head_loss);

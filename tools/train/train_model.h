@@ -125,6 +125,11 @@ double TR(train_loss)(const TR(train_model) *m, const TR(train_params) *w,
                       TR(train_acts) *a, const int *ids, int T,
                       double *head_loss);
 
+/* Head 1 only: nll[t] = -log p(ids[t+1] | ids[0..t]) for t < T - 1 (the
+ * evaluation's per-target loss); returns their sum. */
+double TR(train_nll)(const TR(train_model) *m, const TR(train_params) *w,
+                     TR(train_acts) *a, const int *ids, int T, double *nll);
+
 /* Same loss, and grads += scale * dLoss/dw (scale 1/batch averages a batch). */
 double TR(train_loss_grad)(const TR(train_model) *m, const TR(train_params) *w,
                            TR(train_acts) *a, const int *ids, int T,

@@ -59,11 +59,12 @@ void TR(embed_forward)(real *h, const real *emb, const int *ids, int T, int D);
 void TR(embed_backward)(real *demb, const real *dh, const int *ids, int T,
                         int D);
 /* One head on n rows: logits[n, V] = softcap(z[n, D] W[V, D]^T). Returns the
- * summed CE against targets[n] (natural log, double). With dz != NULL it also
- * turns logits into dL/dlogits * weight and accumulates dz[n, D], dW[V, D]. */
+ * summed CE against targets[n] (natural log, double); row_nll[n] (may be
+ * NULL) gets each row's. With dz != NULL it also turns logits into
+ * dL/dlogits * weight and accumulates dz[n, D], dW[V, D]. */
 double TR(head_ce)(real *logits, const real *z, const real *W,
-                     const int *targets, int n, int D, int V, double softcap,
-                     double weight, real *dz, real *dW);
+                   const int *targets, int n, int D, int V, double softcap,
+                   double weight, real *dz, real *dW, double *row_nll);
 
 /* op_mla.c: grouped causal softmax attention with the decoupled rotary key.
  * q [T, H*(Dh+Dr)] per head [nope | rope]; kv [T, G*(Dh+Dv)] per group

@@ -341,8 +341,10 @@ typedef struct titan_st_source {
 
 /* Serialize tensors (data in the order given, header padded with spaces so
  * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
- * *len gets the file size. buf == NULL measures. TITAN_E_USAGE for bad
- * arguments (repeated or reserved names, bad dtype/shape) or cap < size. */
+ * *len gets the file size. buf == NULL measures. Names, metadata keys and
+ * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
+ * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
+ * keys, bad dtype/shape) or cap < size. */
 titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
                                      const titan_st_meta *meta, int n_meta,
                                      uint8_t *buf, size_t cap, size_t *len);
@@ -384,7 +386,11 @@ titan_status titan_codec_from_name(const char *name, titan_codec *c);
 
 /* Parse and verify a whole artifact held in memory. Every checksum, offset,
  * size, shape and scale is checked; sections are decoded into the arena
- * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
+ * (bytes is not referenced afterwards) and art->tensors[i].data points at the
+ * weights there, 64-byte aligned, to be used in place. Decoders get their
+ * memory from the arena too (a pool sized from the section's declared raw
+ * size, released before return); a stream that decodes to more or fewer
+ * bytes than declared is refused. TITAN_E_DATA for anything malformed,
  * TITAN_E_NOMEM if the arena is too small. */
 titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
                                   size_t len, titan_artifact *art);

@@ -256,6 +256,99 @@ typedef struct titan_artifact {
 const titan_tensor *titan_artifact_find(const titan_artifact *art,
                                         const char *name);
 
+/* ------------------------------------- config JSON, safetensors (sfjson)
+ * formats/config_json.c, formats/safetensors.c. */
+
+/* Read a config from JSON text: one object whose keys are exactly the SPEC
+ * section 1 field names (mtp_weights: array of mtp_heads numbers). Every key is
+ * required except logit_softcap (default 0) and bos_id (default 256, the
+ * byte-level BOS; pack overwrites it with the tokenizer's). Unknown or repeated
+ * keys, non-integral or out-of-int32 values for integer fields, and anything
+ * titan_config_validate refuses give TITAN_E_DATA (parse errors name line and
+ * column). `scratch` holds the parse tree and is reset to its mark on return;
+ * it needs a buffer (not measuring mode), a few KB suffice. */
+titan_status titan_config_from_json(titan_arena *scratch, const char *text,
+                                    size_t len, titan_config *out);
+
+/* Write *c as one line of JSON (all fields, SPEC order, doubles round-trip
+ * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
+ * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
+ * small or a real field is not finite. */
+titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
+                                  size_t *len);
+
+/* safetensors: u64 LE header length N, N bytes of JSON header
+ *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
+ *    "__metadata__": {"key": "value", ...}}
+ * (padded with spaces), then the data buffer; offsets are relative to it.
+ * Supported dtypes: F32, F16, BF16 (little-endian). */
+#define TITAN_ST_MAX_DIMS 8
+#define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
+
+typedef struct titan_st_tensor {
+    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
+    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    uint64_t n_elems;    /* product of the shape (1 for a scalar) */
+    const uint8_t *data; /* n_elems values inside the caller's file buffer; may
+                            be unaligned: read with titan_safetensors_to_f32 */
+    uint64_t nbytes;     /* n_elems * dtype size */
+} titan_st_tensor;
+
+typedef struct titan_st_meta {
+    const char *key, *value; /* NUL-terminated UTF-8 */
+} titan_st_meta;
+
+typedef struct titan_safetensors {
+    int n_tensors;
+    const titan_st_tensor *tensors; /* in header order */
+    int n_meta;
+    const titan_st_meta *meta; /* "__metadata__" entries, in header order */
+} titan_safetensors;
+
+/* Validate a whole safetensors file held in file[0..len) and describe it; the
+ * tensors point into `file`, which must outlive *out. Refused with TITAN_E_DATA:
+ * header length beyond TITAN_ST_HEADER_MAX or the file, a header that is not a
+ * strict JSON object (starting with '{'), repeated names, unknown keys in a
+ * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
+ * size overflows, end - begin != that size, offsets outside the buffer,
+ * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
+ * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
+ * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
+ * 1 KB per tensor plus 2x the header size. */
+titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
+                                     size_t len, titan_safetensors *out);
+
+/* The tensor with this name, or NULL. */
+const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
+                                              const char *name);
+
+/* Convert a tensor's values to float32 into dst[0..count); count must be at
+ * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
+titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
+                                      size_t count);
+
+/* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
+ * BF16 rounded to nearest even). */
+typedef struct titan_st_source {
+    const char *name;  /* unique, not "__metadata__" */
+    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;          /* 0 .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    const float *data; /* product(shape) values, row-major */
+} titan_st_source;
+
+/* Serialize tensors (data in the order given, header padded with spaces so
+ * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
+ * *len gets the file size. buf == NULL measures. Names, metadata keys and
+ * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
+ * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
+ * keys, bad dtype/shape) or cap < size. */
+titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
+                                     const titan_st_meta *meta, int n_meta,
+                                     uint8_t *buf, size_t cap, size_t *len);
+
 /* ------------------------------------------- artifact container (artifact)
  * formats/artifact_read.c, artifact_write.c, artifact_config.c, codec*.c,
  * quant/dtype.c. The byte layout is documented in formats/artifact_format.h.
@@ -293,7 +386,11 @@ titan_status titan_codec_from_name(const char *name, titan_codec *c);
 
 /* Parse and verify a whole artifact held in memory. Every checksum, offset,
  * size, shape and scale is checked; sections are decoded into the arena
- * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
+ * (bytes is not referenced afterwards) and art->tensors[i].data points at the
+ * weights there, 64-byte aligned, to be used in place. Decoders get their
+ * memory from the arena too (a pool sized from the section's declared raw
+ * size, released before return); a stream that decodes to more or fewer
+ * bytes than declared is refused. TITAN_E_DATA for anything malformed,
  * TITAN_E_NOMEM if the arena is too small. */
 titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
                                   size_t len, titan_artifact *art);
@@ -331,6 +428,60 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   const titan_tensor *tensors, int n,
                                   titan_codec codec, const char *path,
                                   uint64_t *file_bytes);
+
+/* ------------------------------------- tokenizer: encoding and decoding
+ * (core/tokenizer_chunk.c, core/tokenizer_encode.c; decoding in core/tokenizer.c)
+ *
+ * Encoding is standard byte-level BPE over pre-tokenized chunks:
+ *  1. The text is cut into chunks by titan_tokenizer_chunk, front to back.
+ *  2. Each chunk starts as its byte ids; the adjacent pair with the lowest
+ *     merge rank is joined into token 257 + rank (the leftmost such pair when
+ *     it occurs more than once), until no adjacent pair has a merge. Merges
+ *     never cross chunk boundaries. A pair listed twice uses its first rank.
+ * The ids of the chunks, concatenated, are the encoding. BOS is never produced.
+ * Decoding concatenates the tokens' bytes, so decode(encode(x)) == x for every
+ * byte string x (invalid UTF-8 and NUL bytes included). */
+
+#define TITAN_TOK_CHUNK_MAX 256 /* longest chunk in bytes */
+
+/* Length (1..TITAN_TOK_CHUNK_MAX) of the chunk that starts at text[0]; 0 when
+ * len == 0. Bytes fall in four classes: letters (A-Z, a-z and every byte >=
+ * 0x80, so UTF-8 sequences and invalid bytes stay in words), digits (0-9),
+ * space (' ', \t, \n, \v, \f, \r) and other (punctuation, controls, NUL).
+ * A chunk is, first rule that applies:
+ *  - one ' ' followed by a maximal run of letters (" word");
+ *  - a maximal run of spaces, except that a run of 2 or more ending in ' ' and
+ *    followed by a letter leaves that last ' ' to the next chunk ("  x" is
+ *    " " then " x");
+ *  - a maximal run of one class (letters, digits or other);
+ * and a chunk longer than TITAN_TOK_CHUNK_MAX is cut to that many bytes (the
+ * rest starts a new chunk by the same rules). */
+size_t titan_tokenizer_chunk(const uint8_t *text, size_t len);
+
+/* Scratch bytes titan_tokenizer_encode carves from its arena (a chunk cache);
+ * the same for every tokenizer and input. */
+size_t titan_tokenizer_encode_plan(void);
+
+/* Encode text[0..len) into ids[0..cap); *n receives the number of ids (never
+ * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
+ * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
+ * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
+ * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
+ * mark on exit. Deterministic; text may hold any bytes. */
+titan_status titan_tokenizer_encode(const titan_tokenizer *t,
+                                    titan_arena *scratch, const uint8_t *text,
+                                    size_t len, int32_t *ids, size_t cap,
+                                    size_t *n);
+
+/* Write the bytes of ids[0..n) to out[0..cap); *len receives their total
+ * length (BOS adds 0 bytes). out may be NULL with cap 0 to only measure.
+ * TITAN_E_DATA for an id outside [0, titan_tokenizer_size(t)) (nothing is
+ * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
+ * still receives the full length) or for NULL arguments. */
+titan_status titan_tokenizer_decode(const titan_tokenizer *t,
+                                    const int32_t *ids, size_t n, uint8_t *out,
+                                    size_t cap, size_t *len);
+
 /* ------------------------------------------------- quantized storage (quant/)
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */
@@ -466,152 +617,6 @@ titan_status titan_generator_start(titan_arena *a, titan_generator *g,
  * room in the context for them (TITAN_E_USAGE when the context is full). */
 titan_status titan_generator_step(titan_generator *g, int32_t *out,
                                   int *n_out);
-/* ------------------------------------- config JSON, safetensors (sfjson)
- * formats/config_json.c, formats/safetensors.c. */
-
-/* Read a config from JSON text: one object whose keys are exactly the SPEC
- * section 1 field names (mtp_weights: array of mtp_heads numbers). Every key is
- * required except logit_softcap (default 0) and bos_id (default 256, the
- * byte-level BOS; pack overwrites it with the tokenizer's). Unknown or repeated
- * keys, non-integral or out-of-int32 values for integer fields, and anything
- * titan_config_validate refuses give TITAN_E_DATA (parse errors name line and
- * column). `scratch` holds the parse tree and is reset to its mark on return;
- * it needs a buffer (not measuring mode), a few KB suffice. */
-titan_status titan_config_from_json(titan_arena *scratch, const char *text,
-                                    size_t len, titan_config *out);
-
-/* Write *c as one line of JSON (all fields, SPEC order, doubles round-trip
- * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
- * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
- * small or a real field is not finite. */
-titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
-                                  size_t *len);
-
-/* safetensors: u64 LE header length N, N bytes of JSON header
- *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
- *    "__metadata__": {"key": "value", ...}}
- * (padded with spaces), then the data buffer; offsets are relative to it.
- * Supported dtypes: F32, F16, BF16 (little-endian). */
-#define TITAN_ST_MAX_DIMS 8
-#define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
-
-typedef struct titan_st_tensor {
-    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
-    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
-    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
-    int64_t shape[TITAN_ST_MAX_DIMS];
-    uint64_t n_elems;    /* product of the shape (1 for a scalar) */
-    const uint8_t *data; /* n_elems values inside the caller's file buffer; may
-                            be unaligned: read with titan_safetensors_to_f32 */
-    uint64_t nbytes;     /* n_elems * dtype size */
-} titan_st_tensor;
-
-typedef struct titan_st_meta {
-    const char *key, *value; /* NUL-terminated UTF-8 */
-} titan_st_meta;
-
-typedef struct titan_safetensors {
-    int n_tensors;
-    const titan_st_tensor *tensors; /* in header order */
-    int n_meta;
-    const titan_st_meta *meta; /* "__metadata__" entries, in header order */
-} titan_safetensors;
-
-/* Validate a whole safetensors file held in file[0..len) and describe it; the
- * tensors point into `file`, which must outlive *out. Refused with TITAN_E_DATA:
- * header length beyond TITAN_ST_HEADER_MAX or the file, a header that is not a
- * strict JSON object (starting with '{'), repeated names, unknown keys in a
- * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
- * size overflows, end - begin != that size, offsets outside the buffer,
- * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
- * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
- * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
- * 1 KB per tensor plus 2x the header size. */
-titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
-                                     size_t len, titan_safetensors *out);
-
-/* The tensor with this name, or NULL. */
-const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
-                                              const char *name);
-
-/* Convert a tensor's values to float32 into dst[0..count); count must be at
- * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
-titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
-                                      size_t count);
-
-/* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
- * BF16 rounded to nearest even). */
-typedef struct titan_st_source {
-    const char *name;  /* unique, not "__metadata__" */
-    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
-    int ndim;          /* 0 .. TITAN_ST_MAX_DIMS */
-    int64_t shape[TITAN_ST_MAX_DIMS];
-    const float *data; /* product(shape) values, row-major */
-} titan_st_source;
-
-/* Serialize tensors (data in the order given, header padded with spaces so
- * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
- * *len gets the file size. buf == NULL measures. Names, metadata keys and
- * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
- * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
- * keys, bad dtype/shape) or cap < size. */
-titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
-                                     const titan_st_meta *meta, int n_meta,
-                                     uint8_t *buf, size_t cap, size_t *len);
-
-/* ------------------------------------- tokenizer: encoding and decoding
- * (core/tokenizer_chunk.c, core/tokenizer_encode.c; decoding in core/tokenizer.c)
- *
- * Encoding is standard byte-level BPE over pre-tokenized chunks:
- *  1. The text is cut into chunks by titan_tokenizer_chunk, front to back.
- *  2. Each chunk starts as its byte ids; the adjacent pair with the lowest
- *     merge rank is joined into token 257 + rank (the leftmost such pair when
- *     it occurs more than once), until no adjacent pair has a merge. Merges
- *     never cross chunk boundaries. A pair listed twice uses its first rank.
- * The ids of the chunks, concatenated, are the encoding. BOS is never produced.
- * Decoding concatenates the tokens' bytes, so decode(encode(x)) == x for every
- * byte string x (invalid UTF-8 and NUL bytes included). */
-
-#define TITAN_TOK_CHUNK_MAX 256 /* longest chunk in bytes */
-
-/* Length (1..TITAN_TOK_CHUNK_MAX) of the chunk that starts at text[0]; 0 when
- * len == 0. Bytes fall in four classes: letters (A-Z, a-z and every byte >=
- * 0x80, so UTF-8 sequences and invalid bytes stay in words), digits (0-9),
- * space (' ', \t, \n, \v, \f, \r) and other (punctuation, controls, NUL).
- * A chunk is, first rule that applies:
- *  - one ' ' followed by a maximal run of letters (" word");
- *  - a maximal run of spaces, except that a run of 2 or more ending in ' ' and
- *    followed by a letter leaves that last ' ' to the next chunk ("  x" is
- *    " " then " x");
- *  - a maximal run of one class (letters, digits or other);
- * and a chunk longer than TITAN_TOK_CHUNK_MAX is cut to that many bytes (the
- * rest starts a new chunk by the same rules). */
-size_t titan_tokenizer_chunk(const uint8_t *text, size_t len);
-
-/* Scratch bytes titan_tokenizer_encode carves from its arena (a chunk cache);
- * the same for every tokenizer and input. */
-size_t titan_tokenizer_encode_plan(void);
-
-/* Encode text[0..len) into ids[0..cap); *n receives the number of ids (never
- * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
- * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
- * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
- * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
- * mark on exit. Deterministic; text may hold any bytes. */
-titan_status titan_tokenizer_encode(const titan_tokenizer *t,
-                                    titan_arena *scratch, const uint8_t *text,
-                                    size_t len, int32_t *ids, size_t cap,
-                                    size_t *n);
-
-/* Write the bytes of ids[0..n) to out[0..cap); *len receives their total
- * length (BOS adds 0 bytes). out may be NULL with cap 0 to only measure.
- * TITAN_E_DATA for an id outside [0, titan_tokenizer_size(t)) (nothing is
- * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
- * still receives the full length) or for NULL arguments. */
-titan_status titan_tokenizer_decode(const titan_tokenizer *t,
-                                    const int32_t *ids, size_t n, uint8_t *out,
-                                    size_t cap, size_t *len);
-
 #ifdef __cplusplus
 }
 #endif

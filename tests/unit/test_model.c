@@ -33,21 +33,21 @@ static void rope_by_hand(void **state) {
     /* Dr = 4, w = (1, 0.01), p = 1: pairs (v0, v2) and (v1, v3). */
     double freq[2] = {1, 0.01};
     float cs[4], v[4] = {1, 2, 3, 4};
-    rope_table(cs, freq, 2, 1);
-    rope_rotate(v, cs, 2);
+    titan_rope_table(cs, freq, 2, 1);
+    titan_rope_rotate(v, cs, 2);
     assert_float_equal(v[0], cos(1) - 3 * sin(1), 1e-6);
     assert_float_equal(v[2], sin(1) + 3 * cos(1), 1e-6);
     assert_float_equal(v[1], 2 * cos(0.01) - 4 * sin(0.01), 1e-6);
     assert_float_equal(v[3], 2 * sin(0.01) + 4 * cos(0.01), 1e-6);
-    rope_table(cs, freq, 2, 0); /* position 0 is the identity */
-    rope_rotate(v, cs, 2);
+    titan_rope_table(cs, freq, 2, 0); /* position 0 is the identity */
+    titan_rope_rotate(v, cs, 2);
     assert_float_equal(v[0], cos(1) - 3 * sin(1), 1e-6);
 }
 
 static void rmsnorm_by_hand(void **state) {
     (void)state;
     float x[2] = {3, 4}, g[2] = {1, 2}, y[2];
-    rmsnorm_forward(y, x, g, 2, 0.5); /* mean square 12.5, + eps = 13 */
+    titan_rmsnorm(y, x, g, 2, 0.5); /* mean square 12.5, + eps = 13 */
     assert_float_equal(y[0], 3 / sqrt(13), 1e-6);
     assert_float_equal(y[1], 8 / sqrt(13), 1e-6);
 }

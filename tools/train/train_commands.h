@@ -7,7 +7,8 @@
     X(tokenizer, "train a byte-level BPE tokenizer on a text file")           \
     X(train, "train a model (Muon + AdamW, QAT, EMA/SWA)")                     \
     X(grad, "loss and gradients of one sequence, as safetensors")             \
-    X(plot, "draw loss and val_bpb curves of a training log as SVG")
+    X(plot, "draw loss and val_bpb curves of a training log as SVG")          \
+    X(export, "a checkpoint's raw/EMA/SWA weights, config and tokenizer")
 
 #define TRAIN_COMMAND_DECL(name, summary) \
     int train_cmd_##name(int argc, char **argv);

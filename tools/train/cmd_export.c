@@ -1,0 +1,25 @@
+/* cmd_export.c: `titan-train export CKPT -o W.safetensors`: a checkpoint's
+ * weights, config and tokenizer as the files `titan pack` takes. */
+#include "tools/cli/cli.h"
+#include "tools/train/train_ckpt.h"
+#include "tools/train/train_commands.h"
+
+static const char usage[] =
+    "titan-train export CKPT -o W.safetensors [--weights raw|ema|swa] "
+    "[--config-out CFG.json] [--tokenizer-out TOK]";
+
+int train_cmd_export(int argc, char **argv) {
+    const char *out = NULL, *which = NULL, *config_out = NULL, *tok_out = NULL;
+    char *pos[1];
+    const cli_flag flags[] = {
+        {"-o|--out", FLAG_STR, &out, 0, 0, "weights (safetensors, float32)"},
+        {"--weights", FLAG_STR, &which, 0, 0, "raw|ema|swa (default: the checkpoint's choice)"},
+        {"--config-out", FLAG_STR, &config_out, 0, 0, "write the config JSON here"},
+        {"--tokenizer-out", FLAG_STR, &tok_out, 0, 0, "write the TOK tokenizer here"},
+    };
+    int npos, rc = cli_parse(argc, argv, usage, flags, 4, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if (npos != 1 || !out) return cli_usage(argv[0], "need CKPT and -o W.safetensors");
+    titan_status st = train_ckpt_export(pos[0], which, out, config_out, tok_out);
+    return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
+}

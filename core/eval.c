@@ -79,11 +79,11 @@ size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o) {
     return total;
 }
 
-/* Exact byte count of targets seq[1..n]; also checks every id. */
-static titan_status count_bytes(const int32_t *seq, int64_t n,
-                                const titan_byte_table *t, uint64_t *bytes) {
-    if (!t || t->n_tokens < 1 || !t->base)
-        return titan_fail(TITAN_E_USAGE, "eval: no byte table");
+titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
+                                    const titan_byte_table *t,
+                                    uint64_t *bytes) {
+    if (!seq || n < 0 || !bytes || !t || t->n_tokens < 1 || !t->base)
+        return titan_fail(TITAN_E_USAGE, "eval: bad byte-count arguments");
     *bytes = 0;
     for (int64_t i = 0; i <= n; i++) {
         int32_t y = seq[i];
@@ -174,7 +174,7 @@ titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
         return titan_fail(TITAN_E_USAGE, "eval: bad arguments");
     TITAN_TRY(check_options(o));
     memset(out, 0, sizeof *out);
-    TITAN_TRY(count_bytes(seq, n_targets, bytes, &out->bytes));
+    TITAN_TRY(titan_eval_count_bytes(seq, n_targets, bytes, &out->bytes));
     eval_job j = {.seq = seq, .n_targets = n_targets, .o = o,
                   .score = score, .user = user};
     TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride,

@@ -287,6 +287,12 @@ typedef struct titan_byte_table {
     const uint8_t *flags; /* [n_tokens] TITAN_BYTES_* bits, or NULL */
 } titan_byte_table;
 
+/* Exact bytes of the targets seq[1..n] (n >= 0) by this table; checks every
+ * token of seq[0..n] is below t->n_tokens (TITAN_E_DATA otherwise). */
+titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
+                                    const titan_byte_table *t,
+                                    uint64_t *bytes);
+
 /* One batch of windows for the scorer. Window b feeds seq[win[b].start ..
  * win[b].start + win[b].len - 1] at positions 0..len-1 (no extra BOS) and the
  * scorer writes nll[b * ctx + j] = -ln p(seq[win[b].start + 1 + j]) (natural

@@ -1,8 +1,262 @@
-/* cmd_eval.c: `titan eval` (not implemented yet). */
+/* cmd_eval.c: `titan eval`: val_bpb of a text file or of parameter-golf
+ * shards (SPEC section 3), with compressor baselines on the same bytes.
+ *
+ * Bytes with --max-tokens N: only the first N targets are scored (the stream
+ * is cut after seq[N]) and the bytes are exactly those N targets stand for: in
+ * text mode the first `bytes` bytes of the file, in shard mode the sum of the
+ * SPEC byte rule over those targets. The baselines compress the same bytes. */
+#include "platform/file.h"
 #include "tools/cli/cli.h"
+#include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
 
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
+    "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
+    "[--json] [--baselines [--train FILE]] [--count]";
+
+typedef struct {
+    const char *model, *text, *shards, *spm, *backend, *train;
+    int64_t ctx, stride, max_tokens, threads, batch;
+    bool json, baselines, count;
+} eval_args;
+
+/* The token stream seq[0..n_targets] and how to count its bytes. */
+typedef struct {
+    int32_t *seq;
+    int64_t n_targets, windows;
+    titan_byte_table bytes;
+    uint64_t n_bytes;
+    const titan_spm *spm; /* shard mode */
+} eval_stream;
+
+static int check_args(const char *cmd, eval_args *a) {
+    if (!a->text == !a->shards)
+        return cli_usage(cmd, "give exactly one of --text and --shards");
+    if (!a->shards != !a->spm)
+        return cli_usage(cmd, "--shards and --spm go together");
+    if (a->stride > a->ctx && a->ctx)
+        return cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
+                         (long long)a->stride, (long long)a->ctx);
+    if (a->train && !a->baselines)
+        return cli_usage(cmd, "--train needs --baselines");
+    if (!a->model && !a->count)
+        return cli_usage(cmd, "-m ART is required (or --count)");
+    if (strcmp(a->backend, "cpu") && strcmp(a->backend, "ref") &&
+        strcmp(a->backend, "tpu"))
+        return cli_usage(cmd, "--backend must be cpu, ref or tpu");
+    return CLI_EXIT_OK;
+}
+
+/* Token count a shard file would hold, from its size alone (the header is
+ * checked when the shard is decoded). */
+static titan_status shard_plan(const glob_t *g, size_t *tokens,
+                               size_t *largest) {
+    *tokens = 0;
+    *largest = 0;
+    for (size_t i = 0; i < g->gl_pathc; i++) {
+        size_t size;
+        titan_status st = titan_file_size(g->gl_pathv[i], &size);
+        if (st != TITAN_OK) return st;
+        if (size > *largest) *largest = size;
+        if (size > TITAN_SHARD_HEADER_BYTES)
+            *tokens += (size - TITAN_SHARD_HEADER_BYTES) / 2;
+    }
+    return TITAN_OK;
+}
+
+/* All shards in name order as one stream, each read and dropped in turn. */
+static titan_status read_shards(titan_arena *ar, const glob_t *g,
+                                size_t tokens, eval_stream *s,
+                                const char **failed) {
+    titan_status st = titan_arena_alloc(ar, tokens * sizeof(int32_t),
+                                        TITAN_ALIGN, (void **)&s->seq);
+    size_t have = 0;
+    for (size_t i = 0; i < g->gl_pathc && st == TITAN_OK; i++) {
+        size_t mark = titan_arena_mark(ar), len, n = 0;
+        uint8_t *data;
+        st = titan_file_read(ar, g->gl_pathv[i], SIZE_MAX, &data, &len);
+        if (st == TITAN_OK)
+            st = titan_shard_decode(data, len, s->spm->n_pieces, s->seq + have,
+                                    tokens - have, &n);
+        titan_arena_reset(ar, mark);
+        if (st != TITAN_OK) *failed = g->gl_pathv[i];
+        have += n;
+    }
+    s->n_targets = (int64_t)have - 1;
+    return st;
+}
+
+static int load_shards(const char *cmd, const eval_args *a, titan_arena *ar,
+                       eval_stream *s) {
+    glob_t g;
+    int rc = glob(a->shards, 0, NULL, &g);
+    if (rc) {
+        fprintf(stderr, "%s: no shard matches '%s'\n", cmd, a->shards);
+        if (rc != GLOB_NOMATCH) globfree(&g);
+        return CLI_EXIT_FAIL;
+    }
+    size_t spm_len, tokens, largest;
+    titan_status st = titan_file_size(a->spm, &spm_len);
+    if (st == TITAN_OK) st = shard_plan(&g, &tokens, &largest);
+    size_t need = spm_len + titan_spm_plan(spm_len) + tokens * 4 + largest +
+                  4 * TITAN_ALIGN;
+    if (st == TITAN_OK) st = cli_arena_create(ar, need);
+    uint8_t *spm_data;
+    if (st == TITAN_OK)
+        st = titan_file_read(ar, a->spm, spm_len, &spm_data, &spm_len);
+    if (st == TITAN_OK) st = titan_spm_load(ar, spm_data, spm_len, &s->spm);
+    const char *failed = NULL;
+    if (st == TITAN_OK) st = read_shards(ar, &g, tokens, s, &failed);
+    if (failed) {
+        fprintf(stderr, "%s: %s: %s\n", cmd, failed, titan_last_error());
+        rc = CLI_EXIT_FAIL;
+    } else if (st != TITAN_OK) {
+        rc = cli_fail(cmd, st);
+    }
+    globfree(&g);
+    if (rc) return rc;
+    if (s->n_targets < 1) {
+        fprintf(stderr, "%s: the shards hold fewer than 2 tokens\n", cmd);
+        return CLI_EXIT_FAIL;
+    }
+    s->bytes = s->spm->bytes;
+    return CLI_EXIT_OK;
+}
+
+/* The bytes the targets stand for, rebuilt from the pieces (shard mode). */
+static uint8_t *shard_text(const eval_stream *s) {
+    uint8_t *out = malloc(s->n_bytes ? s->n_bytes : 1), *p = out;
+    if (!out) return NULL;
+    const titan_spm *spm = s->spm;
+    for (int64_t t = 1; t <= s->n_targets; t++) {
+        int32_t x = s->seq[t - 1], y = s->seq[t];
+        if ((spm->bytes.flags[y] & TITAN_BYTES_SPACE) &&
+            !(spm->bytes.flags[x] & TITAN_BYTES_BOUNDARY))
+            *p++ = ' ';
+        uint32_t n = spm->offset[y + 1] - spm->offset[y];
+        memcpy(p, spm->text + spm->offset[y], n);
+        p += n;
+    }
+    return out;
+}
+
+static uint8_t *read_heap(const char *path, size_t *len) {
+    titan_arena a;
+    if (titan_file_size(path, len) != TITAN_OK ||
+        cli_arena_create(&a, *len) != TITAN_OK)
+        return NULL;
+    uint8_t *data;
+    if (titan_file_read(&a, path, *len, &data, len) != TITAN_OK) {
+        cli_arena_destroy(&a);
+        return NULL;
+    }
+    return a.base; /* the arena's block, freed by the caller */
+}
+
+static int run_baselines(const char *cmd, const eval_args *a,
+                         const eval_stream *s, baseline_result *r) {
+    uint8_t *val = shard_text(s), *train = NULL;
+    size_t train_len = 0;
+    if (a->train && !(train = read_heap(a->train, &train_len))) {
+        free(val);
+        fprintf(stderr, "%s: %s: %s\n", cmd, a->train, titan_last_error());
+        return CLI_EXIT_FAIL;
+    }
+    bool ok = val && baselines_run(val, s->n_bytes, train, train_len, r);
+    free(val);
+    free(train);
+    return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* Bits per byte are undefined (null) when the targets stand for no bytes. */
+static void json_bpb(const char *name, const char *suffix, double v,
+                     uint64_t bytes) {
+    if (bytes) printf(", \"%s%s\": %.6f", name, suffix, v);
+    else printf(", \"%s%s\": null", name, suffix);
+}
+
+static void print_json(const eval_args *a, const eval_stream *s,
+                       const baseline_result *b) {
+    printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
+           "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
+           a->text ? "text" : "shards", (long long)s->n_targets,
+           (unsigned long long)s->n_bytes, (long long)a->ctx,
+           (long long)a->stride, (long long)s->windows);
+    for (int k = 0; b && k < BASELINE_COUNT; k++) {
+        json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
+        if (b->has_cond)
+            json_bpb(baseline_names[k], "_cond_bpb", b->cond_bpb[k], s->n_bytes);
+    }
+    printf("}\n");
+}
+
+static void print_text(const eval_args *a, const eval_stream *s,
+                       const baseline_result *b) {
+    printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
+           (long long)s->n_targets, (unsigned long long)s->n_bytes,
+           (long long)a->ctx, (long long)a->stride, (long long)s->windows);
+    for (int k = 0; b && k < BASELINE_COUNT; k++) {
+        printf("baseline %-6s %.4f bpb", baseline_names[k], b->bpb[k]);
+        if (b->has_cond)
+            printf("   conditional on --train %.4f bpb", b->cond_bpb[k]);
+        printf("\n");
+    }
+}
+
 int cmd_eval(int argc, char **argv) {
-    (void)argc;
-    return cli_usage(argv[0], "not implemented yet");
+    const char *cmd = argv[0];
+    eval_args a = {.backend = "cpu", .stride = 64, .threads = 1};
+    const cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
+        {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
+        {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
+        {"--spm", FLAG_STR, &a.spm, 0, 0, "SentencePiece .model of the shards"},
+        {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20, "context L (default min(max_seq_len, 1024))"},
+        {"--stride", FLAG_INT, &a.stride, 1, 1 << 20, "stride S, 1 <= S <= L (default 64)"},
+        {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15, "score only the first N targets"},
+        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu"},
+        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS, "worker threads"},
+        {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
+        {"--baselines", FLAG_BOOL, &a.baselines, 0, 0, "also xz -9e and brotli q11 bits per byte"},
+        {"--train", FLAG_STR, &a.train, 0, 0, "with --baselines: conditional on this text"},
+        {"--count", FLAG_BOOL, &a.count, 0, 0, "count targets and bytes only (no model)"},
+    };
+    int npos, rc = cli_parse(argc, argv, usage, flags,
+                             sizeof flags / sizeof flags[0], NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if ((rc = check_args(cmd, &a))) return rc;
+    if (!a.count || a.text) {
+        fprintf(stderr, "%s: scoring and text mode need the model forward pass "
+                        "and artifact loader, not in this build yet\n", cmd);
+        return CLI_EXIT_FAIL;
+    }
+    if (!a.ctx) a.ctx = 1024;
+    if (a.stride > a.ctx)
+        return cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
+                         (long long)a.stride, (long long)a.ctx);
+    titan_arena ar = {0};
+    eval_stream s = {0};
+    if ((rc = load_shards(cmd, &a, &ar, &s))) goto done;
+    if (a.max_tokens && a.max_tokens < s.n_targets) s.n_targets = a.max_tokens;
+    titan_status st =
+        titan_eval_count_bytes(s.seq, s.n_targets, &s.bytes, &s.n_bytes);
+    if (st == TITAN_OK)
+        st = titan_eval_window_count(s.n_targets, (int32_t)a.ctx,
+                                     (int32_t)a.stride, &s.windows);
+    if (st != TITAN_OK) {
+        rc = cli_fail(cmd, st);
+        goto done;
+    }
+    baseline_result b;
+    if (a.baselines && (rc = run_baselines(cmd, &a, &s, &b))) goto done;
+    if (a.json) print_json(&a, &s, a.baselines ? &b : NULL);
+    else print_text(&a, &s, a.baselines ? &b : NULL);
+done:
+    cli_arena_destroy(&ar);
+    return rc;
 }

@@ -246,6 +246,97 @@ typedef struct titan_artifact {
 const titan_tensor *titan_artifact_find(const titan_artifact *art,
                                         const char *name);
 
+/* ------------------------------------- config JSON, safetensors (sfjson)
+ * formats/config_json.c, formats/safetensors.c. */
+
+/* Read a config from JSON text: one object whose keys are exactly the SPEC
+ * section 1 field names (mtp_weights: array of mtp_heads numbers). Every key is
+ * required except logit_softcap (default 0) and bos_id (default 256, the
+ * byte-level BOS; pack overwrites it with the tokenizer's). Unknown or repeated
+ * keys, non-integral or out-of-int32 values for integer fields, and anything
+ * titan_config_validate refuses give TITAN_E_DATA (parse errors name line and
+ * column). `scratch` holds the parse tree and is reset to its mark on return;
+ * it needs a buffer (not measuring mode), a few KB suffice. */
+titan_status titan_config_from_json(titan_arena *scratch, const char *text,
+                                    size_t len, titan_config *out);
+
+/* Write *c as one line of JSON (all fields, SPEC order, doubles round-trip
+ * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
+ * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
+ * small or a real field is not finite. */
+titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
+                                  size_t *len);
+
+/* safetensors: u64 LE header length N, N bytes of JSON header
+ *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
+ *    "__metadata__": {"key": "value", ...}}
+ * (padded with spaces), then the data buffer; offsets are relative to it.
+ * Supported dtypes: F32, F16, BF16 (little-endian). */
+#define TITAN_ST_MAX_DIMS 8
+#define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
+
+typedef struct titan_st_tensor {
+    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
+    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    uint64_t n_elems;    /* product of the shape (1 for a scalar) */
+    const uint8_t *data; /* n_elems values inside the caller's file buffer; may
+                            be unaligned: read with titan_safetensors_to_f32 */
+    uint64_t nbytes;     /* n_elems * dtype size */
+} titan_st_tensor;
+
+typedef struct titan_st_meta {
+    const char *key, *value; /* NUL-terminated UTF-8 */
+} titan_st_meta;
+
+typedef struct titan_safetensors {
+    int n_tensors;
+    const titan_st_tensor *tensors; /* in header order */
+    int n_meta;
+    const titan_st_meta *meta; /* "__metadata__" entries, in header order */
+} titan_safetensors;
+
+/* Validate a whole safetensors file held in file[0..len) and describe it; the
+ * tensors point into `file`, which must outlive *out. Refused with TITAN_E_DATA:
+ * header length beyond TITAN_ST_HEADER_MAX or the file, a header that is not a
+ * strict JSON object (starting with '{'), repeated names, unknown keys in a
+ * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
+ * size overflows, end - begin != that size, offsets outside the buffer,
+ * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
+ * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
+ * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
+ * 1 KB per tensor plus 2x the header size. */
+titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
+                                     size_t len, titan_safetensors *out);
+
+/* The tensor with this name, or NULL. */
+const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
+                                              const char *name);
+
+/* Convert a tensor's values to float32 into dst[0..count); count must be at
+ * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
+titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
+                                      size_t count);
+
+/* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
+ * BF16 rounded to nearest even). */
+typedef struct titan_st_source {
+    const char *name;  /* unique, not "__metadata__" */
+    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;          /* 0 .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    const float *data; /* product(shape) values, row-major */
+} titan_st_source;
+
+/* Serialize tensors (data in the order given, header padded with spaces so
+ * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
+ * *len gets the file size. buf == NULL measures. TITAN_E_USAGE for bad
+ * arguments (repeated or reserved names, bad dtype/shape) or cap < size. */
+titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
+                                     const titan_st_meta *meta, int n_meta,
+                                     uint8_t *buf, size_t cap, size_t *len);
+
 /* ------------------------------------------------- quantized storage (quant/)
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */

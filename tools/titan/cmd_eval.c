@@ -4,24 +4,37 @@
  * Bytes with --max-tokens N: only the first N targets are scored (the stream
  * is cut after seq[N]) and the bytes are exactly those N targets stand for: in
  * text mode the first `bytes` bytes of the file, in shard mode the sum of the
- * SPEC byte rule over those targets. The baselines compress the same bytes. */
+ * SPEC byte rule over those targets. The baselines compress the same bytes.
+ *
+ * Not in this build yet: -m ART and text mode (they need the artifact loader
+ * and the tokenizer's encoder) and the cpu/tpu backends; shard mode runs on
+ * float weights given as --safetensors W --config CFG.json. */
+#include "platform/backend.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/eval_weights.h"
 
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 
+enum {
+    EVAL_BATCH = 4,    /* windows per scorer call */
+    MODEL_BATCH = 256, /* tokens per forward call */
+};
+
 static const char usage[] =
-    "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
-    "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
-    "[--json] [--baselines [--train FILE]] [--count]";
+    "titan eval (-m ART | --safetensors W --config CFG.json) (--text FILE | "
+    "--shards GLOB --spm MODEL) [--ctx L] [--stride S] [--max-tokens N] "
+    "[--backend cpu|ref|tpu] [--threads N] [--json] [--baselines [--train "
+    "FILE]] [--count]";
 
 typedef struct {
-    const char *model, *text, *shards, *spm, *backend, *train;
-    int64_t ctx, stride, max_tokens, threads, batch;
+    const char *model, *safetensors, *config, *text, *shards, *spm, *backend,
+        *train;
+    int64_t ctx, stride, max_tokens, threads;
     bool json, baselines, count;
 } eval_args;
 
@@ -39,12 +52,13 @@ static int check_args(const char *cmd, eval_args *a) {
         return cli_usage(cmd, "give exactly one of --text and --shards");
     if (!a->shards != !a->spm)
         return cli_usage(cmd, "--shards and --spm go together");
-    if (a->stride > a->ctx && a->ctx)
-        return cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
-                         (long long)a->stride, (long long)a->ctx);
+    if (!a->safetensors != !a->config)
+        return cli_usage(cmd, "--safetensors and --config go together");
+    if (a->model && a->safetensors)
+        return cli_usage(cmd, "give -m or --safetensors, not both");
     if (a->train && !a->baselines)
         return cli_usage(cmd, "--train needs --baselines");
-    if (!a->model && !a->count)
+    if (!a->model && !a->safetensors && !a->count)
         return cli_usage(cmd, "-m ART is required (or --count)");
     if (strcmp(a->backend, "cpu") && strcmp(a->backend, "ref") &&
         strcmp(a->backend, "tpu"))
@@ -69,9 +83,10 @@ static titan_status shard_plan(const glob_t *g, size_t *tokens,
     return TITAN_OK;
 }
 
-/* All shards in name order as one stream, each read and dropped in turn. */
+/* All shards in name order as one stream, each read and dropped in turn;
+ * tokens must be below vocab. */
 static titan_status read_shards(titan_arena *ar, const glob_t *g,
-                                size_t tokens, eval_stream *s,
+                                size_t tokens, int32_t vocab, eval_stream *s,
                                 const char **failed) {
     titan_status st = titan_arena_alloc(ar, tokens * sizeof(int32_t),
                                         TITAN_ALIGN, (void **)&s->seq);
@@ -81,7 +96,7 @@ static titan_status read_shards(titan_arena *ar, const glob_t *g,
         uint8_t *data;
         st = titan_file_read(ar, g->gl_pathv[i], SIZE_MAX, &data, &len);
         if (st == TITAN_OK)
-            st = titan_shard_decode(data, len, s->spm->n_pieces, s->seq + have,
+            st = titan_shard_decode(data, len, vocab, s->seq + have,
                                     tokens - have, &n);
         titan_arena_reset(ar, mark);
         if (st != TITAN_OK) *failed = g->gl_pathv[i];
@@ -91,41 +106,123 @@ static titan_status read_shards(titan_arena *ar, const glob_t *g,
     return st;
 }
 
-static int load_shards(const char *cmd, const eval_args *a, titan_arena *ar,
-                       eval_stream *s) {
+/* What the run needs before the arena exists: shard files, sizes, weights. */
+typedef struct {
     glob_t g;
-    int rc = glob(a->shards, 0, NULL, &g);
+    size_t spm_len, tokens, largest;
+    bool has_model;
+    eval_weights w;
+} eval_plan;
+
+static int plan_run(const char *cmd, eval_args *a, eval_plan *p) {
+    int rc = glob(a->shards, 0, NULL, &p->g);
     if (rc) {
         fprintf(stderr, "%s: no shard matches '%s'\n", cmd, a->shards);
-        if (rc != GLOB_NOMATCH) globfree(&g);
+        if (rc != GLOB_NOMATCH) globfree(&p->g);
         return CLI_EXIT_FAIL;
     }
-    size_t spm_len, tokens, largest;
-    titan_status st = titan_file_size(a->spm, &spm_len);
-    if (st == TITAN_OK) st = shard_plan(&g, &tokens, &largest);
-    size_t need = spm_len + titan_spm_plan(spm_len) + tokens * 4 + largest +
-                  4 * TITAN_ALIGN;
-    if (st == TITAN_OK) st = cli_arena_create(ar, need);
+    titan_status st = titan_file_size(a->spm, &p->spm_len);
+    if (!st) st = shard_plan(&p->g, &p->tokens, &p->largest);
+    p->has_model = a->safetensors != NULL;
+    if (!st && p->has_model)
+        st = eval_weights_plan(a->safetensors, a->config, &p->w);
+    if (st) {
+        globfree(&p->g);
+        return cli_fail(cmd, st);
+    }
+    int max_ctx = p->has_model ? p->w.config.max_seq_len : 1 << 20;
+    if (!a->ctx) a->ctx = max_ctx < 1024 ? max_ctx : 1024;
+    rc = a->ctx > max_ctx ? cli_usage(cmd, "--ctx %lld is above max_seq_len %d",
+                                      (long long)a->ctx, max_ctx)
+         : a->stride > a->ctx
+             ? cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
+                         (long long)a->stride, (long long)a->ctx)
+             : CLI_EXIT_OK;
+    if (rc) globfree(&p->g);
+    return rc;
+}
+
+static titan_eval_options eval_options(const eval_args *a) {
+    return (titan_eval_options){.ctx = (int32_t)a->ctx,
+                                .stride = (int32_t)a->stride,
+                                .batch = EVAL_BATCH,
+                                .threads = (int)a->threads};
+}
+
+static int model_batch(const eval_args *a) {
+    return a->ctx < MODEL_BATCH ? (int)a->ctx : MODEL_BATCH;
+}
+
+/* Exact-or-larger arena bytes for the whole run. */
+static titan_status arena_bytes(const eval_args *a, const eval_plan *p,
+                                size_t *need) {
+    *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 +
+            p->largest + 4 * TITAN_ALIGN;
+    if (!p->has_model) return TITAN_OK;
+    size_t model;
+    titan_eval_options o = eval_options(a);
+    titan_status st = titan_eval_model_plan(&p->w.config, (int)a->ctx,
+                                            model_batch(a), (int)a->threads,
+                                            &model);
+    if (st) return st;
+    model += titan_eval_plan(p->tokens, &o);
+    *need += p->w.tensor_bytes + (model > p->w.load_bytes ? model : p->w.load_bytes);
+    return TITAN_OK;
+}
+
+static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p,
+                       titan_arena *ar, eval_stream *s) {
+    size_t need;
     uint8_t *spm_data;
-    if (st == TITAN_OK)
-        st = titan_file_read(ar, a->spm, spm_len, &spm_data, &spm_len);
-    if (st == TITAN_OK) st = titan_spm_load(ar, spm_data, spm_len, &s->spm);
     const char *failed = NULL;
-    if (st == TITAN_OK) st = read_shards(ar, &g, tokens, s, &failed);
+    titan_status st = arena_bytes(a, p, &need);
+    if (!st) st = cli_arena_create(ar, need);
+    if (!st) st = titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
+    if (!st) st = titan_spm_load(ar, spm_data, p->spm_len, &s->spm);
+    int32_t vocab = st ? 0 : s->spm->n_pieces;
+    if (!st && p->has_model && p->w.config.vocab_size < vocab)
+        vocab = p->w.config.vocab_size;
+    if (!st) st = read_shards(ar, &p->g, p->tokens, vocab, s, &failed);
+    if (!st && p->has_model) st = eval_weights_load(ar, a->safetensors, &p->w);
     if (failed) {
         fprintf(stderr, "%s: %s: %s\n", cmd, failed, titan_last_error());
-        rc = CLI_EXIT_FAIL;
-    } else if (st != TITAN_OK) {
-        rc = cli_fail(cmd, st);
+        return CLI_EXIT_FAIL;
     }
-    globfree(&g);
-    if (rc) return rc;
+    if (st) return cli_fail(cmd, st);
     if (s->n_targets < 1) {
         fprintf(stderr, "%s: the shards hold fewer than 2 tokens\n", cmd);
         return CLI_EXIT_FAIL;
     }
     s->bytes = s->spm->bytes;
     return CLI_EXIT_OK;
+}
+
+static void show_progress(void *user, int64_t done, int64_t total) {
+    cli_progress_update(user, (double)done, (double)total);
+}
+
+/* Score the stream with the model; fills r and the wall time. */
+static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
+                          const eval_stream *s, titan_eval_result *r,
+                          double *seconds) {
+    titan_backend be;
+    titan_backend_ref(&be);
+    titan_eval_model *em;
+    titan_status st = titan_eval_model_create(
+        ar, &p->w.config, p->w.t, p->w.n, (int)a->ctx, model_batch(a),
+        (int)a->threads, &be, &em);
+    if (st) return st;
+    cli_progress prog;
+    titan_eval_options o = eval_options(a);
+    o.progress = show_progress;
+    o.progress_user = &prog;
+    cli_progress_start(&prog, "eval", "tok");
+    double t0 = cli_now();
+    st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o,
+                        titan_eval_model_score, em, r);
+    *seconds = cli_now() - t0;
+    cli_progress_end(&prog);
+    return st;
 }
 
 /* The bytes the targets stand for, rebuilt from the pieces (shard mode). */
@@ -181,12 +278,20 @@ static void json_bpb(const char *name, const char *suffix, double v,
 }
 
 static void print_json(const eval_args *a, const eval_stream *s,
+                       const titan_eval_result *r, double seconds,
                        const baseline_result *b) {
     printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
            "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
            a->text ? "text" : "shards", (long long)s->n_targets,
            (unsigned long long)s->n_bytes, (long long)a->ctx,
            (long long)a->stride, (long long)s->windows);
+    if (r) {
+        json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
+        printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
+               "\"tokens_per_s\": %.1f, \"threads\": %lld, \"backend\": \"%s\"",
+               r->val_loss, r->nll, seconds, (double)r->tokens / seconds,
+               (long long)a->threads, a->backend);
+    }
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
         if (b->has_cond)
@@ -196,7 +301,11 @@ static void print_json(const eval_args *a, const eval_stream *s,
 }
 
 static void print_text(const eval_args *a, const eval_stream *s,
+                       const titan_eval_result *r, double seconds,
                        const baseline_result *b) {
+    if (r)
+        printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n",
+               r->val_bpb, r->val_loss, seconds, (double)r->tokens / seconds);
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
            (long long)s->n_targets, (unsigned long long)s->n_bytes,
            (long long)a->ctx, (long long)a->stride, (long long)s->windows);
@@ -208,18 +317,43 @@ static void print_text(const eval_args *a, const eval_stream *s,
     }
 }
 
+/* Everything after the inputs are loaded: count, score, baselines, print. */
+static int evaluate(const char *cmd, const eval_args *a, eval_plan *p,
+                    titan_arena *ar, eval_stream *s) {
+    if (a->max_tokens && a->max_tokens < s->n_targets)
+        s->n_targets = a->max_tokens;
+    titan_status st =
+        titan_eval_count_bytes(s->seq, s->n_targets, &s->bytes, &s->n_bytes);
+    if (!st)
+        st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx,
+                                     (int32_t)a->stride, &s->windows);
+    titan_eval_result r;
+    double seconds = 0;
+    if (!st && p->has_model) st = score(a, p, ar, s, &r, &seconds);
+    if (st) return cli_fail(cmd, st);
+    baseline_result b;
+    int rc = a->baselines ? run_baselines(cmd, a, s, &b) : CLI_EXIT_OK;
+    if (rc) return rc;
+    const titan_eval_result *res = p->has_model ? &r : NULL;
+    if (a->json) print_json(a, s, res, seconds, a->baselines ? &b : NULL);
+    else print_text(a, s, res, seconds, a->baselines ? &b : NULL);
+    return CLI_EXIT_OK;
+}
+
 int cmd_eval(int argc, char **argv) {
     const char *cmd = argv[0];
-    eval_args a = {.backend = "cpu", .stride = 64, .threads = 1};
+    eval_args a = {.backend = "ref", .stride = 64, .threads = 1};
     const cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
+        {"--safetensors", FLAG_STR, &a.safetensors, 0, 0, "float weights (instead of -m)"},
+        {"--config", FLAG_STR, &a.config, 0, 0, "config JSON of --safetensors"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
         {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
         {"--spm", FLAG_STR, &a.spm, 0, 0, "SentencePiece .model of the shards"},
         {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20, "context L (default min(max_seq_len, 1024))"},
         {"--stride", FLAG_INT, &a.stride, 1, 1 << 20, "stride S, 1 <= S <= L (default 64)"},
         {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15, "score only the first N targets"},
-        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu"},
+        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (this build: ref)"},
         {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS, "worker threads"},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
         {"--baselines", FLAG_BOOL, &a.baselines, 0, 0, "also xz -9e and brotli q11 bits per byte"},
@@ -230,33 +364,20 @@ int cmd_eval(int argc, char **argv) {
                              sizeof flags / sizeof flags[0], NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if ((rc = check_args(cmd, &a))) return rc;
-    if (!a.count || a.text) {
-        fprintf(stderr, "%s: scoring and text mode need the model forward pass "
-                        "and artifact loader, not in this build yet\n", cmd);
+    if (a.count) a.safetensors = a.config = a.model = NULL;
+    if (a.model || a.text || strcmp(a.backend, "ref")) {
+        fprintf(stderr, "%s: -m, --text and the cpu/tpu backends are not in this "
+                        "build yet (use --safetensors/--config, --shards, "
+                        "--backend ref)\n", cmd);
         return CLI_EXIT_FAIL;
     }
-    if (!a.ctx) a.ctx = 1024;
-    if (a.stride > a.ctx)
-        return cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
-                         (long long)a.stride, (long long)a.ctx);
+    eval_plan p = {0};
+    if ((rc = plan_run(cmd, &a, &p))) return rc;
     titan_arena ar = {0};
     eval_stream s = {0};
-    if ((rc = load_shards(cmd, &a, &ar, &s))) goto done;
-    if (a.max_tokens && a.max_tokens < s.n_targets) s.n_targets = a.max_tokens;
-    titan_status st =
-        titan_eval_count_bytes(s.seq, s.n_targets, &s.bytes, &s.n_bytes);
-    if (st == TITAN_OK)
-        st = titan_eval_window_count(s.n_targets, (int32_t)a.ctx,
-                                     (int32_t)a.stride, &s.windows);
-    if (st != TITAN_OK) {
-        rc = cli_fail(cmd, st);
-        goto done;
-    }
-    baseline_result b;
-    if (a.baselines && (rc = run_baselines(cmd, &a, &s, &b))) goto done;
-    if (a.json) print_json(&a, &s, a.baselines ? &b : NULL);
-    else print_text(&a, &s, a.baselines ? &b : NULL);
-done:
+    rc = load_inputs(cmd, &a, &p, &ar, &s);
+    if (!rc) rc = evaluate(cmd, &a, &p, &ar, &s);
+    globfree(&p.g);
     cli_arena_destroy(&ar);
     return rc;
 }

@@ -1,5 +1,5 @@
 /* tokenizer.c: loading and validating the serialized byte-level BPE tokenizer
- * (format in titan.h) and the exact byte string of every token. */
+ * (format in titan.h), the exact byte string of every token, and decoding. */
 #include "core/tokenizer.h"
 
 #include "core/status.h"
@@ -51,12 +51,21 @@ titan_status titan_tokenizer_serialize(const int32_t *left,
     return TITAN_OK;
 }
 
-/* Token strings of a BPE vocabulary total at most 2^32 bytes by the checks
- * below; n_tokens <= 65536 keeps this far smaller in practice. */
+/* The pair table holds at least twice as many slots as merges, so probes
+ * stay short and always reach a free slot. */
+static int pair_bits(size_t n_merges) {
+    int bits = 4;
+    while (((size_t)1 << bits) < 2 * n_merges) bits++;
+    return bits;
+}
+
+/* Token strings total at most 256 + n_merges * TITAN_TOK_CHUNK_MAX bytes by
+ * the checks below (under 2^24). */
 size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes) {
     size_t m = n_tokens > 257 ? (size_t)n_tokens - 257 : 0;
     return sizeof(titan_tokenizer) + TITAN_ALIGN + 2 * (m * 4 + TITAN_ALIGN) +
-           ((size_t)n_tokens + 1) * 4 + TITAN_ALIGN + total_bytes + TITAN_ALIGN;
+           ((size_t)n_tokens + 1) * 4 + TITAN_ALIGN + total_bytes + TITAN_ALIGN +
+           ((size_t)1 << pair_bits(m)) * sizeof(tok_pair_slot) + TITAN_ALIGN;
 }
 
 static titan_status parse_header(const uint8_t *data, size_t len,
@@ -102,9 +111,12 @@ static titan_status read_merges(const uint8_t *data, titan_tokenizer *t,
         left[i] = (int32_t)l;
         right[i] = (int32_t)r;
         len[257 + i] = len[l] + len[r];
+        /* Merges never cross chunks, so encoding cannot make a longer token. */
+        if (len[257 + i] > TITAN_TOK_CHUNK_MAX)
+            return titan_fail(TITAN_E_DATA,
+                              "tokenizer: merge %d is %u bytes long, at most %d",
+                              i, len[257 + i], TITAN_TOK_CHUNK_MAX);
         *total += len[257 + i];
-        if (*total > UINT32_MAX)
-            return titan_fail(TITAN_E_DATA, "tokenizer: token strings too long");
     }
     return TITAN_OK;
 }
@@ -121,6 +133,22 @@ static void fill_strings(const titan_tokenizer *t, uint8_t *bytes) {
     }
 }
 
+/* Map every merge pair to its rank; a repeated pair keeps its first rank,
+ * as BPE applies the lowest-ranked merge. */
+static void fill_pairs(const titan_tokenizer *t, tok_pair_slot *pairs) {
+    uint32_t mask = (1u << t->pair_bits) - 1;
+    for (uint32_t i = 0; i <= mask; i++) pairs[i].key = TOK_PAIR_FREE;
+    for (int32_t r = 0; r < t->n_merges; r++) {
+        uint32_t key = (uint32_t)t->left[r] << 16 | (uint32_t)t->right[r];
+        uint32_t i = tok_pair_hash(key, t->pair_bits);
+        while (pairs[i].key != TOK_PAIR_FREE && pairs[i].key != key)
+            i = (i + 1) & mask;
+        if (pairs[i].key == key) continue;
+        pairs[i].key = key;
+        pairs[i].rank = r;
+    }
+}
+
 titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
                                   size_t len, const titan_tokenizer **out) {
     if (!a || !out) return titan_fail(TITAN_E_USAGE, "tokenizer: NULL argument");
@@ -134,6 +162,10 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
     TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&right));
     TITAN_TRY(titan_arena_alloc(a, ((size_t)m + 258) * 4, TITAN_ALIGN,
                                 (void **)&offset));
+    tok_pair_slot *pairs;
+    int bits = pair_bits((size_t)m);
+    TITAN_TRY(titan_arena_alloc(a, ((size_t)1 << bits) * sizeof *pairs,
+                                TITAN_ALIGN, (void **)&pairs));
     if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
     t->n_merges = m;
     t->n_tokens = 257 + m;
@@ -142,6 +174,9 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
     uint64_t total;
     /* Lengths go to offset[1..]; a prefix sum then turns them into offsets. */
     TITAN_TRY(read_merges(data, t, left, right, offset + 1, &total));
+    t->pair_bits = bits;
+    fill_pairs(t, pairs);
+    t->pairs = pairs;
     offset[0] = 0;
     for (int32_t i = 0; i < t->n_tokens; i++) offset[i + 1] += offset[i];
     t->offset = offset;
@@ -163,4 +198,27 @@ size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
     }
     *bytes = t->bytes + t->offset[id];
     return t->offset[id + 1] - t->offset[id];
+}
+
+titan_status titan_tokenizer_decode(const titan_tokenizer *t,
+                                    const int32_t *ids, size_t n, uint8_t *out,
+                                    size_t cap, size_t *len) {
+    if (!t || !len || (n && !ids) || (cap && !out))
+        return titan_fail(TITAN_E_USAGE, "tokenizer: bad decode arguments");
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *s;
+        size_t k = titan_tokenizer_token(t, ids[i], &s);
+        if (!s)
+            return titan_fail(TITAN_E_DATA,
+                              "tokenizer: id %d at position %zu is outside "
+                              "[0, %d)", ids[i], i, t->n_tokens);
+        if (total + k <= cap) memcpy(out + total, s, k);
+        total += k;
+    }
+    *len = total;
+    if (out && total > cap)
+        return titan_fail(TITAN_E_USAGE, "tokenizer: %zu bytes do not fit in %zu",
+                          total, cap);
+    return TITAN_OK;
 }

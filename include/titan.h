@@ -160,7 +160,12 @@ void titan_config_rope(const titan_config *c, double *freq, double *mscale);
  * Serialized form ("TOK" file, stored verbatim in artifacts), little-endian:
  *   "TTOK" u32 version(1) u32 n_merges u32 flags(0)  then n_merges * (u32 left,
  *   u32 right)  then u32 crc32 (IEEE) of all preceding bytes.
- * Every token's byte string is exact and non-empty except BOS (0 bytes). */
+ * Every token's byte string is exact and non-empty except BOS (0 bytes), and
+ * at most TITAN_TOK_CHUNK_MAX bytes long (longer merges are refused: encoding
+ * never produces them).
+ * flags 0 selects the pre-tokenization rule of titan_tokenizer_chunk (the only
+ * rule so far); other values are refused. Encoding: see the section
+ * "tokenizer: encoding and decoding" at the end of this header. */
 typedef struct titan_tokenizer titan_tokenizer;
 
 #define TITAN_TOK_BOS 256
@@ -172,7 +177,10 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
                                   size_t len, const titan_tokenizer **out);
 
 /* Arena bytes titan_tokenizer_load needs for a tokenizer of n_tokens tokens
- * whose token strings total `total_bytes` (an upper bound is fine). */
+ * whose token strings total `total_bytes` (an upper bound is fine; no token is
+ * longer than TITAN_TOK_CHUNK_MAX, so 256 + (n_tokens - 257) *
+ * TITAN_TOK_CHUNK_MAX always suffices). The runtime tables include a merge-pair
+ * hash table of at least 2 * (n_tokens - 257) slots for encoding. */
 size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes);
 
 int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
@@ -240,6 +248,8 @@ typedef struct titan_artifact {
     const titan_tensor *tensors;
     titan_codec codec;   /* codec of the tensor data section */
     uint64_t file_bytes; /* size of the artifact file */
+    uint64_t data_raw_bytes;    /* tensor data section, decoded */
+    uint64_t data_stored_bytes; /* tensor data section, as stored */
 } titan_artifact;
 
 /* Find a tensor by SPEC name, or NULL. */
@@ -337,6 +347,126 @@ titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
                                      const titan_st_meta *meta, int n_meta,
                                      uint8_t *buf, size_t cap, size_t *len);
 
+/* ------------------------------------------- artifact container (artifact)
+ * formats/artifact_read.c, artifact_write.c, artifact_config.c, codec*.c,
+ * quant/dtype.c. The byte layout is documented in formats/artifact_format.h.
+ * One file holds the config, the tokenizer, a tensor directory and the tensor
+ * data; each of the four sections has a codec and CRC-32s of its stored and
+ * raw bytes, the head has its own CRC, so any single flipped bit is refused.
+ */
+
+/* "f32", "f16", "bf16", "int8", "int6" ("unknown" outside the enum). */
+const char *titan_dtype_name(titan_dtype dt);
+titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
+
+/* Byte layout of one stored tensor: values row-major (row_bytes each), then
+ * for quantized types rows * groups f32 scales at scale_offset (64-aligned). */
+typedef struct titan_tensor_layout_t {
+    uint64_t row_bytes, value_bytes;
+    uint64_t groups; /* scales per row: 0 for float types */
+    uint64_t scale_offset, scale_bytes;
+    uint64_t total_bytes; /* what the tensor takes in the data section */
+} titan_tensor_layout_t;
+
+/* Layout for a dtype and shape (rows, cols >= 1, rows * cols < 2^40;
+ * group_size 0 for float types, 0..cols for quantized). TITAN_E_DATA when
+ * anything is out of range. */
+titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
+                                 int32_t group_size, titan_tensor_layout_t *l);
+
+/* Dequantize/convert row `row` of t to float32 out[0..cols). */
+titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
+                                  float *out);
+
+/* "none", "lzma", "xz", "brotli". */
+const char *titan_codec_name(titan_codec c);
+titan_status titan_codec_from_name(const char *name, titan_codec *c);
+
+/* Parse and verify a whole artifact held in memory. Every checksum, offset,
+ * size, shape and scale is checked; sections are decoded into the arena
+ * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
+ * TITAN_E_NOMEM if the arena is too small. */
+titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
+                                  size_t len, titan_artifact *art);
+
+/* Same from a file. Compressed bytes are read into a temporary arena region
+ * released once decoded, so the arena keeps only what titan_artifact_parse
+ * keeps. TITAN_E_IO if the file cannot be read. */
+titan_status titan_artifact_load(titan_arena *a, const char *path,
+                                 titan_artifact *art);
+
+/* Exact arena bytes titan_artifact_load(path) needs as the first carving of
+ * an arena whose buffer is 64-byte aligned (its high-water mark then equals
+ * *bytes). The small sections are really decoded, in `scratch` (any arena
+ * with room for them: a few MiB for the largest tokenizer); the tensor data
+ * is only measured. The scratch arena is reset to its mark on return. */
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+                                 size_t *bytes);
+
+/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
+ * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
+ * with shapes, dtypes and data as titan_tensor_layout describes (scales for
+ * quantized types). Every section uses `codec`. Building the file takes
+ * scratch memory (about the data size plus its compressed bound); the file
+ * is written atomically. *file_bytes (may be NULL) gets its size. */
+titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
+                                  const uint8_t *tok, size_t tok_len,
+                                  const titan_tensor *tensors, int n,
+                                  titan_codec codec, const char *path,
+                                  uint64_t *file_bytes);
+
+/* ------------------------------------- tokenizer: encoding and decoding
+ * (core/tokenizer_chunk.c, core/tokenizer_encode.c; decoding in core/tokenizer.c)
+ *
+ * Encoding is standard byte-level BPE over pre-tokenized chunks:
+ *  1. The text is cut into chunks by titan_tokenizer_chunk, front to back.
+ *  2. Each chunk starts as its byte ids; the adjacent pair with the lowest
+ *     merge rank is joined into token 257 + rank (the leftmost such pair when
+ *     it occurs more than once), until no adjacent pair has a merge. Merges
+ *     never cross chunk boundaries. A pair listed twice uses its first rank.
+ * The ids of the chunks, concatenated, are the encoding. BOS is never produced.
+ * Decoding concatenates the tokens' bytes, so decode(encode(x)) == x for every
+ * byte string x (invalid UTF-8 and NUL bytes included). */
+
+#define TITAN_TOK_CHUNK_MAX 256 /* longest chunk in bytes */
+
+/* Length (1..TITAN_TOK_CHUNK_MAX) of the chunk that starts at text[0]; 0 when
+ * len == 0. Bytes fall in four classes: letters (A-Z, a-z and every byte >=
+ * 0x80, so UTF-8 sequences and invalid bytes stay in words), digits (0-9),
+ * space (' ', \t, \n, \v, \f, \r) and other (punctuation, controls, NUL).
+ * A chunk is, first rule that applies:
+ *  - one ' ' followed by a maximal run of letters (" word");
+ *  - a maximal run of spaces, except that a run of 2 or more ending in ' ' and
+ *    followed by a letter leaves that last ' ' to the next chunk ("  x" is
+ *    " " then " x");
+ *  - a maximal run of one class (letters, digits or other);
+ * and a chunk longer than TITAN_TOK_CHUNK_MAX is cut to that many bytes (the
+ * rest starts a new chunk by the same rules). */
+size_t titan_tokenizer_chunk(const uint8_t *text, size_t len);
+
+/* Scratch bytes titan_tokenizer_encode carves from its arena (a chunk cache);
+ * the same for every tokenizer and input. */
+size_t titan_tokenizer_encode_plan(void);
+
+/* Encode text[0..len) into ids[0..cap); *n receives the number of ids (never
+ * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
+ * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
+ * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
+ * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
+ * mark on exit. Deterministic; text may hold any bytes. */
+titan_status titan_tokenizer_encode(const titan_tokenizer *t,
+                                    titan_arena *scratch, const uint8_t *text,
+                                    size_t len, int32_t *ids, size_t cap,
+                                    size_t *n);
+
+/* Write the bytes of ids[0..n) to out[0..cap); *len receives their total
+ * length (BOS adds 0 bytes). out may be NULL with cap 0 to only measure.
+ * TITAN_E_DATA for an id outside [0, titan_tokenizer_size(t)) (nothing is
+ * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
+ * still receives the full length) or for NULL arguments. */
+titan_status titan_tokenizer_decode(const titan_tokenizer *t,
+                                    const int32_t *ids, size_t n, uint8_t *out,
+                                    size_t cap, size_t *len);
 /* ------------------------------------------------- quantized storage (quant/)
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */

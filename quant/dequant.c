@@ -1,5 +1,7 @@
 /* dequant.c: any storage type back to float32, one stretch of a row at a time
- * (value = q * scale of its group), so kernels never expand a whole tensor. */
+ * (value = q * scale of its group), so kernels never expand a whole tensor;
+ * titan_tensor_row_f32 is the checked whole-row form. */
+#include "core/status.h"
 #include "quant/quant.h"
 
 #include <string.h>
@@ -49,4 +51,14 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
         }
         return;
     }
+}
+
+titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
+                                  float *out) {
+    titan_tensor_layout_t l;
+    if (!t || !out || !t->data || row < 0 || row >= t->rows)
+        return titan_fail(TITAN_E_USAGE, "dequant: bad arguments");
+    TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
+    titan_dequant_row(t, row, 0, t->cols, out);
+    return TITAN_OK;
 }

@@ -1,0 +1,101 @@
+/* tok_io.c: tokenizer loading and whole-input reading for the token commands. */
+#include "tools/titan/tok_io.h"
+
+#include "platform/file.h"
+#include "tools/cli/cli.h"
+#include "tools/titan/artifact_open.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TOK_FILE_MIN = 16 + 4, TOK_FILE_MAX = TOK_FILE_MIN + 8 * (TITAN_TOK_MAX - 257) };
+
+static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
+                         const titan_tokenizer **t) {
+    size_t size;
+    titan_status st = titan_file_size(path, &size);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    if (size > TOK_FILE_MAX || size < TOK_FILE_MIN) {
+        fprintf(stderr, "%s: %s: %zu bytes is no tokenizer file\n", cmd, path,
+                size);
+        return CLI_EXIT_FAIL;
+    }
+    /* The merge count decides the table sizes; the loader checks it again. */
+    size_t n_tokens = 257 + (size - TOK_FILE_MIN) / 8;
+    size_t need = size + TITAN_ALIGN +
+                  titan_tokenizer_plan((int32_t)n_tokens,
+                                       256 + (n_tokens - 257) * TITAN_TOK_CHUNK_MAX);
+    if ((st = cli_arena_create(a, need)) != TITAN_OK) return cli_fail(cmd, st);
+    uint8_t *data;
+    if ((st = titan_file_read(a, path, TOK_FILE_MAX, &data, &size)) != TITAN_OK ||
+        (st = titan_tokenizer_load(a, data, size, t)) != TITAN_OK) {
+        cli_arena_destroy(a);
+        return cli_fail(cmd, st);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int load_tokenizer(const char *cmd, const char *model,
+                          const char *tok_path, titan_arena *a,
+                          const titan_tokenizer **t) {
+    if (!model == !tok_path)
+        return cli_usage(cmd, "give exactly one of -m ART and --tokenizer TOK");
+    if (tok_path) return load_tok_file(cmd, tok_path, a, t);
+    titan_artifact art;
+    titan_status st = artifact_open(model, 0, a, &art);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    *t = art.tokenizer;
+    return CLI_EXIT_OK;
+}
+
+int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
+                tok_io_cmd *c) {
+    const char *model = NULL, *tok = NULL;
+    c->file = NULL;
+    const cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact whose tokenizer to use"},
+        {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
+        {"-f|--file", FLAG_STR, &c->file, 0, 0, file_help},
+    };
+    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    if (rc) return rc;
+    return load_tokenizer(argv[0], model, tok, &c->arena, &c->tok);
+}
+
+void tok_io_close(tok_io_cmd *c) { cli_arena_destroy(&c->arena); }
+
+int tok_io_read(const char *cmd, const char *path, uint8_t **data, size_t *len) {
+    FILE *f = path ? fopen(path, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "%s: %s: %s\n", cmd, path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (size_t got = 1; buf && got;) {
+        if (n + 1 == cap) {
+            uint8_t *bigger = cap * 2 > cap ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+    }
+    bool bad = !buf || ferror(f);
+    if (path) fclose(f);
+    if (bad) {
+        fprintf(stderr, "%s: cannot read %s\n", cmd, path ? path : "stdin");
+        free(buf);
+        return CLI_EXIT_FAIL;
+    }
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,24 @@
+/* bpe_train.h: learning byte-level BPE merges from a text. */
+#ifndef TITAN_TOOLS_BPE_TRAIN_H
+#define TITAN_TOOLS_BPE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Called now and then with the work done so far: phase 0 counts chunks
+ * (done/total in bytes), phase 1 merges (done/total in merges). */
+typedef void (*bpe_progress_fn)(void *ctx, int phase, double done, double total);
+
+/* Learn up to max_merges merges from text[0..len), pre-tokenized by
+ * titan_tokenizer_chunk (merges never cross chunks). Each step merges the
+ * adjacent pair with the highest count over the whole text; ties go to the
+ * pair with the smaller left id, then the smaller right id, so the result is
+ * deterministic. Stops early when no adjacent pair is left. Writes merge i to
+ * left[i], right[i] and returns the number of merges, or -1 if memory ran out
+ * (or the text has more than 2^31 - 1 distinct chunks).
+ * progress may be NULL. */
+int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges,
+                  int32_t *left, int32_t *right, bpe_progress_fn progress,
+                  void *ctx);
+
+#endif

@@ -7,6 +7,8 @@ over the SPEC section 3 sliding windows, bytes by tests/ref/spm_shards.py.
       random, or all zero with `zero`) of a small Nano-Titan
   eval_ref.py ref W CFG SPM GLOB CTX,STRIDE,MAX_TOKENS...
       prints one JSON line per run: val_bpb, nll, tokens, bytes
+  eval_ref.py text W CFG IDS TEXT CTX,STRIDE...
+      the same for text mode, IDS being the file's token ids
 """
 import json
 import math
@@ -81,10 +83,31 @@ def ref(wpath, cpath, model, pattern, runs):
     seq = spm_shards.read_stream(pattern)
     for run in runs:
         ctx, stride, max_tokens = (int(v) for v in run.split(","))
-        one_run(W, cfg, table, seq, ctx, stride, min(len(seq) - 1, max_tokens))
+        n = min(len(seq) - 1, max_tokens)
+        nbytes = sum(len(table[seq[t]][0]) + (table[seq[t]][1] and not table[seq[t - 1]][2])
+                     for t in range(1, n + 1))
+        report(sliding_nll(W, cfg, seq, ctx, stride, n), n, nbytes)
 
 
-def one_run(W, cfg, table, seq, ctx, stride, n):
+def ref_text(wpath, cpath, ids_path, text_path, runs):
+    """Text mode: seq = BOS (256) + the ids of the whole file; every byte counts."""
+    import titan_ref
+    W = titan_ref.read_safetensors(wpath)
+    cfg = json.load(open(cpath))
+    seq = np.array([256] + [int(t) for t in open(ids_path).read().split()])
+    nbytes = os.path.getsize(text_path)
+    for run in runs:
+        ctx, stride = (int(v) for v in run.split(","))
+        report(sliding_nll(W, cfg, seq, ctx, stride, len(seq) - 1), len(seq) - 1, nbytes)
+
+
+def report(nll, n, nbytes):
+    print(json.dumps({"val_bpb": nll / (math.log(2) * nbytes), "nll": nll,
+                      "tokens": n, "bytes": nbytes}))
+
+
+def sliding_nll(W, cfg, seq, ctx, stride, n):
+    """SPEC section 3 windows over seq[0..n], written from the text."""
     import torch
     import titan_ref
     nll, scored_to, w = 0.0, 0, 0
@@ -97,18 +120,15 @@ def one_run(W, cfg, table, seq, ctx, stride, n):
                 nll -= logp[j, seq[t]].item()
         scored_to = w + len(window)
         if scored_to >= n:
-            break
+            return nll
         w += stride
-    nbytes = sum(len(table[seq[t]][0]) + (table[seq[t]][1] and not table[seq[t - 1]][2])
-                 for t in range(1, n + 1))
-    print(json.dumps({"val_bpb": nll / (math.log(2) * nbytes), "nll": nll,
-                      "tokens": n, "bytes": nbytes}))
 
 
 if __name__ == "__main__":
+    a = sys.argv[2:]
     if sys.argv[1] == "model":
-        write_model(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
-                    len(sys.argv) > 5 and sys.argv[5] == "zero")
+        write_model(a[0], int(a[1]), int(a[2]), len(a) > 3 and a[3] == "zero")
+    elif sys.argv[1] == "text":
+        ref_text(a[0], a[1], a[2], a[3], a[4:])
     else:
-        a = sys.argv[2:]
         ref(a[0], a[1], a[2], a[3], a[4:])

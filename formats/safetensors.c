@@ -284,17 +284,19 @@ titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
         !dtype_by_id(t->dtype))
         return titan_fail(TITAN_E_USAGE, "safetensors: bad conversion request");
     const uint8_t *p = t->data;
-    for (uint64_t i = 0; i < t->n_elems; i++) {
-        if (t->dtype == TITAN_DT_F32) {
-            uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-                         (uint32_t)p[4 * i + 2] << 16 |
-                         (uint32_t)p[4 * i + 3] << 24;
+    uint64_t n = t->n_elems;
+    if (t->dtype == TITAN_DT_F32) {
+        for (uint64_t i = 0; i < n; i++, p += 4) {
+            uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                         (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             memcpy(&dst[i], &u, sizeof u);
-        } else {
-            uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
-            dst[i] = t->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h)
-                                              : titan_bf16_to_f32(h);
         }
+    } else if (t->dtype == TITAN_DT_F16) {
+        for (uint64_t i = 0; i < n; i++, p += 2)
+            dst[i] = titan_f16_to_f32((uint16_t)(p[0] | p[1] << 8));
+    } else {
+        for (uint64_t i = 0; i < n; i++, p += 2)
+            dst[i] = titan_bf16_to_f32((uint16_t)(p[0] | p[1] << 8));
     }
     return TITAN_OK;
 }
@@ -386,9 +388,14 @@ titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
                                      uint8_t *buf, size_t cap, size_t *len) {
     if (n < 0 || n_meta < 0 || (n && !tensors) || (n_meta && !meta) || !len)
         return titan_fail(TITAN_E_USAGE, "safetensors: bad write arguments");
-    for (int i = 0; i < n_meta; i++)
+    for (int i = 0; i < n_meta; i++) {
         if (!meta[i].key || !meta[i].value)
             return titan_fail(TITAN_E_USAGE, "safetensors: NULL metadata");
+        for (int j = 0; j < i; j++)
+            if (!strcmp(meta[j].key, meta[i].key))
+                return titan_fail(TITAN_E_USAGE, "safetensors: metadata key "
+                                  "\"%.64s\" given twice", meta[i].key);
+    }
     uint64_t data_bytes = 0;
     for (int i = 0; i < n; i++) {
         TITAN_TRY(check_source(tensors, i));

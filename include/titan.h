@@ -341,8 +341,10 @@ typedef struct titan_st_source {
 
 /* Serialize tensors (data in the order given, header padded with spaces so
  * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
- * *len gets the file size. buf == NULL measures. TITAN_E_USAGE for bad
- * arguments (repeated or reserved names, bad dtype/shape) or cap < size. */
+ * *len gets the file size. buf == NULL measures. Names, metadata keys and
+ * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
+ * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
+ * keys, bad dtype/shape) or cap < size. */
 titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
                                      const titan_st_meta *meta, int n_meta,
                                      uint8_t *buf, size_t cap, size_t *len);

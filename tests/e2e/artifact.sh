@@ -160,4 +160,21 @@ for i in range(40):
     { cat "$f"; printf '\0'; } > "$T/long.tart"
     expect 1 "$codec appended byte" "$TITAN" inspect "$T/long.tart"
 done
+# Correctly checksummed but hostile heads: a codec stream that yields more
+# than its section declares, and an absurd raw size.
+$PY - "$T/tiny_lzma.tart" "$T" <<'PYEOF' || fail "hostile heads"
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+def seal(b): b[192:196] = struct.pack("<I", zlib.crc32(bytes(b[:192])))
+big = bytearray(b); at = 32 + 40 * 1 + 24              # tokenizer raw_bytes
+struct.pack_into("<Q", big, at, struct.unpack_from("<Q", big, at)[0] - 1); seal(big)
+open(f"{sys.argv[2]}/bomb.tart", "wb").write(big)
+huge = bytearray(b); struct.pack_into("<Q", huge, 32 + 40 * 3 + 24, 1 << 62); seal(huge)
+open(f"{sys.argv[2]}/huge.tart", "wb").write(huge)
+PYEOF
+expect 1 "codec output larger than declared" "$TITAN" inspect "$T/bomb.tart"
+grep -q "declared" "$T/err" || fail "bomb message: $(cat "$T/err")"
+expect 1 "absurd raw size" "$TITAN" inspect "$T/huge.tart"
+grep -q "absurd" "$T/err" || fail "absurd message: $(cat "$T/err")"
+expect 1 "plan of a damaged file" "$TITAN" plan -m "$T/huge.tart"
 echo "artifact e2e ok"

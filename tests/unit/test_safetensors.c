@@ -122,6 +122,9 @@ static void writer_refuses_misuse(void **state) {
     src[1].ndim = 0;
     assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, NULL, 0, &len),
                      TITAN_OK);
+    const titan_st_meta twice[] = {{"k", "a"}, {"k", "b"}};
+    assert_int_equal(titan_safetensors_write(src, 2, twice, 2, NULL, 0, &len),
+                     TITAN_E_USAGE);
     uint8_t small[16];
     assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, small, sizeof small,
                                              &len),

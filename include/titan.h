@@ -661,7 +661,9 @@ size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o);
 /* Evaluate seq[0..n_targets] (n_targets >= 1). Every token must be below
  * bytes->n_tokens (TITAN_E_DATA otherwise). Each window's NLL is summed in
  * double into its own slot and the slots are added in window order, so the
- * result does not depend on threads or batch. TITAN_E_USAGE for bad options. */
+ * result does not depend on threads or batch. TITAN_E_USAGE for bad options.
+ * With a measuring arena (base NULL) nothing is scored: only out->bytes is
+ * filled and the arena's high-water mark records what a real run carves. */
 titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
                             int64_t n_targets, const titan_byte_table *bytes,
                             const titan_eval_options *o,

@@ -316,6 +316,10 @@ static int run_baselines(const char *cmd, const eval_args *a,
     return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+static double tokens_per_s(const titan_eval_result *r, double seconds) {
+    return seconds > 0 ? (double)r->tokens / seconds : 0;
+}
+
 /* Bits per byte are undefined (null) when the targets stand for no bytes. */
 static void json_bpb(const char *name, const char *suffix, double v,
                      uint64_t bytes) {
@@ -335,7 +339,7 @@ static void print_json(const eval_args *a, const eval_stream *s,
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
                "\"tokens_per_s\": %.1f, \"threads\": %lld, \"backend\": \"%s\"",
-               r->val_loss, r->nll, seconds, (double)r->tokens / seconds,
+               r->val_loss, r->nll, seconds, tokens_per_s(r, seconds),
                (long long)a->threads, a->backend);
     }
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
@@ -351,7 +355,7 @@ static void print_text(const eval_args *a, const eval_stream *s,
                        const baseline_result *b) {
     if (r)
         printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n",
-               r->val_bpb, r->val_loss, seconds, (double)r->tokens / seconds);
+               r->val_bpb, r->val_loss, seconds, tokens_per_s(r, seconds));
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
            (long long)s->n_targets, (unsigned long long)s->n_bytes,
            (long long)a->ctx, (long long)a->stride, (long long)s->windows);

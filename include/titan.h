@@ -386,7 +386,11 @@ titan_status titan_codec_from_name(const char *name, titan_codec *c);
 
 /* Parse and verify a whole artifact held in memory. Every checksum, offset,
  * size, shape and scale is checked; sections are decoded into the arena
- * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
+ * (bytes is not referenced afterwards) and art->tensors[i].data points at the
+ * weights there, 64-byte aligned, to be used in place. Decoders get their
+ * memory from the arena too (a pool sized from the section's declared raw
+ * size, released before return); a stream that decodes to more or fewer
+ * bytes than declared is refused. TITAN_E_DATA for anything malformed,
  * TITAN_E_NOMEM if the arena is too small. */
 titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
                                   size_t len, titan_artifact *art);

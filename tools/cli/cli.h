@@ -30,6 +30,18 @@ typedef struct {
 int cli_parse(int argc, char **argv, const char *usage, const cli_flag *flags,
               int nflags, char **pos, int max_pos, int *npos);
 
+/* A subcommand of a front end; fn gets argv[0] = "PROG NAME". */
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+/* Run the command argv[1] names, or print the command list (exit code 2 for a
+ * missing or unknown command). */
+int cli_dispatch(const char *prog, const cli_command *cmds, size_t n, int argc,
+                 char **argv);
+
 /* Report a failed library call: "titan CMD: <message>" on stderr; returns the
  * exit code for the status (usage errors 2, everything else 1). */
 int cli_fail(const char *cmd, titan_status st);

@@ -27,7 +27,7 @@ int cmd_plan(int argc, char **argv) {
     bool json = false;
     const cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
-        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (default: the model's)"},
+        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0: the model's max_seq_len)"},
         {"--batch", FLAG_INT, &batch, 1, 1 << 20, "sequences at once (default 1)"},
         {"--json", FLAG_BOOL, &json, 0, 0, "print one JSON object"},
     };

@@ -3,6 +3,7 @@
 #ifndef TITAN_QUANT_QUANT_H
 #define TITAN_QUANT_QUANT_H
 
+#include "quant/half.h"
 #include "titan.h"
 
 /* Value c of a packed INT6 row (layout in titan.h): write q in [-32, 31], read. */

@@ -93,7 +93,7 @@ typedef struct {
 
 /* Create model + sequence in an arena of exactly the planned size plus
  * `extra` bytes for the caller; checks the plan is exact. */
-static void rt_open(runtime *r, const fixture *f, int ctx, int batch,
+static inline void rt_open(runtime *r, const fixture *f, int ctx, int batch,
                     size_t extra) {
     assert_int_equal(titan_model_plan(&f->c, ctx, batch, &r->plan), TITAN_OK);
     size_t cap = r->plan + extra;
@@ -107,6 +107,6 @@ static void rt_open(runtime *r, const fixture *f, int ctx, int batch,
     assert_int_equal(r->a.high, r->plan); /* the plan is exact */
 }
 
-static void rt_close(runtime *r) { free(r->buf); }
+static inline void rt_close(runtime *r) { free(r->buf); }
 
 #endif

@@ -345,10 +345,11 @@ void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q, float *scale);
 titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult,
                                            int32_t *shift);
 
-/* round(acc * mult * 2^(shift - 31)): left shift for shift > 0 (saturating),
- * then the saturating rounding doubling high multiply (ties away from zero),
- * then a rounding right shift by -shift (ties away from zero), exactly as
- * gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT. */
+/* acc * mult * 2^(shift - 31) rounded as gemmlowp / TFLite
+ * MultiplyByQuantizedMultiplier, bit for bit: a saturating left shift for
+ * shift > 0, SaturatingRoundingDoublingHighMul (nearest, ties toward
+ * +infinity), then RoundingDivideByPOT by -shift (nearest, ties away from
+ * zero). Details in platform/tpu_requant.c. */
 int32_t titan_tpu_requantize(int32_t acc, int32_t mult, int32_t shift);
 
 /* The int8 output: clamp(requantize(acc) + zero_point, -128, 127). */

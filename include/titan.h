@@ -246,6 +246,104 @@ typedef struct titan_artifact {
 const titan_tensor *titan_artifact_find(const titan_artifact *art,
                                         const char *name);
 
+/* ------------------------------------------------- quantized storage (quant/)
+ * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
+ * quant/dequant.c, quant/int6_pack.c). */
+
+/* Bytes of one row of `cols` values in storage type dt (INT6: ceil(cols/4)*3). */
+size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
+
+/* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
+ * absmax scale per row (group_size 0) or per group of group_size values:
+ * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
+ * scale) clamped to [-qmax, qmax]. data receives rows * titan_dtype_row_bytes
+ * bytes, scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
+                             titan_dtype dt, int32_t group_size, void *data,
+                             float *scales);
+
+/* out[0..n) = dequantized values col0..col0+n-1 of row `row` of w (any dtype).
+ * The caller keeps the range inside the tensor. */
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
+                       int64_t n, float *out);
+
+/* ------------------------------------------------------------ model (core/)
+ * The Nano-Titan forward pass of SPEC section 1 (core/model.c and the op files
+ * it calls). A model is built over caller-owned tensors (an artifact's, or any
+ * table with SPEC names and shapes; any dtype) and carves everything else from
+ * the arena: float copies of the small vectors (norms, conv, wkv_b for absorbed
+ * attention) and scratch for `batch` tokens. A sequence (titan_seq) holds one
+ * stream's state: per effective layer l = r*B + b the cache of c (Lkv, after
+ * kv_norm) and kr (Dr, after rotation) for up to ctx tokens, and the last
+ * K-1+M gate rows for the causal conv. Attention is absorbed (wkv_b folded into
+ * the query and the output), so the cache is never re-expanded. */
+typedef struct titan_backend titan_backend; /* platform/backend.h */
+typedef struct titan_model titan_model;
+typedef struct titan_seq titan_seq;
+
+/* Exact arena bytes of titan_model_create plus one titan_seq_create for this
+ * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
+ * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
+titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
+                              size_t *bytes);
+/* Arena bytes of one more titan_seq_create. */
+titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+
+/* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
+ * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
+ * positive). The tensors and the backend must outlive the model. */
+titan_status titan_model_create(titan_arena *a, const titan_config *c,
+                                const titan_tensor *tensors, int n, int ctx,
+                                int batch, titan_backend *be,
+                                titan_model **out);
+
+/* A fresh, empty sequence (position 0) for model m. */
+titan_status titan_seq_create(titan_arena *a, const titan_model *m,
+                              titan_seq **out);
+void titan_seq_reset(titan_seq *s);     /* back to position 0 */
+int titan_seq_pos(const titan_seq *s);  /* tokens held */
+/* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
+titan_status titan_seq_rewind(titan_seq *s, int n);
+
+/* Run ids[0..n) (1 <= n <= batch, pos + n <= ctx, ids < vocab_size) at
+ * positions pos..pos+n-1 of s and append them to its cache. Prefill is one
+ * call with many tokens, decode one call per token; both give the same
+ * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
+titan_status titan_model_forward(titan_model *m, titan_seq *s,
+                                 const int32_t *ids, int n);
+
+/* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
+ * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
+ * when logit_softcap > 0. */
+titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
+                                float *out);
+
+/* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
+ * G * (Dh + Dv) of a plain grouped-query cache. */
+int64_t titan_model_cache_floats(const titan_config *c);
+
+/* ------------------------------------------------------- sampler (core/)
+ * Greedy, temperature, top-k and top-p sampling with its own deterministic
+ * PRNG (xorshift64*, seeded), core/sampler.c. */
+typedef struct titan_sampler {
+    double temp;  /* <= 0: greedy */
+    int top_k;    /* 0: off */
+    double top_p; /* >= 1: off */
+    uint64_t rng; /* state, never 0 */
+} titan_sampler;
+
+void titan_sampler_init(titan_sampler *s, double temp, int top_k, double top_p,
+                        uint64_t seed);
+/* Uniform double in [0, 1) from the sampler's PRNG. */
+double titan_sampler_uniform(titan_sampler *s);
+/* Turn logits[V] into the sampling distribution in place (probs[V], zero
+ * outside top-k/top-p; greedy puts 1 on the argmax). work is [V] int32. */
+void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
+                         int32_t *work);
+/* Draw a token from probs[V] (as made by titan_sampler_probs). */
+int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
+/* Index of the largest value (first on ties). */
+int32_t titan_argmax(const float *x, int n);
 /* ------------------------------------------------------------------- tpu
  * Systolic-array emulator (platform/tpu_*.c): an rows x cols grid of int8
  * multiply / int32 accumulate processing elements (PEs), weight-stationary
@@ -362,7 +460,6 @@ typedef struct titan_tpu_layer {
     titan_tpu_counters k;
 } titan_tpu_layer;
 
-typedef struct titan_backend titan_backend; /* platform/backend.h */
 
 /* Make a "tpu" backend in *be whose matmul runs on the emulator: x is
  * quantized per row to int8, weights per row to int8 (int8 rows with one scale

@@ -1,0 +1,81 @@
+/* dequant.c: any storage type back to float32, one stretch of a row at a time
+ * (value = q * scale of its group), so kernels never expand a whole tensor. */
+#include "quant/quant.h"
+
+#include <string.h>
+
+float titan_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+float titan_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f,
+             man = h & 0x3ff, bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | man << 13; /* inf / nan */
+    } else if (exp) {
+        bits = sign | (exp + 112) << 23 | man << 13;
+    } else if (man) { /* subnormal: renormalize */
+        int e = -1;
+        do {
+            man <<= 1;
+            e++;
+        } while (!(man & 0x400));
+        bits = sign | (uint32_t)(112 - e) << 23 | (man & 0x3ff) << 13;
+    } else {
+        bits = sign;
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols) {
+    switch (dt) {
+    case TITAN_DT_F32: return (size_t)cols * 4;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16: return (size_t)cols * 2;
+    case TITAN_DT_INT8: return (size_t)cols;
+    case TITAN_DT_INT6: return (size_t)((cols + 3) / 4) * 3;
+    }
+    return 0;
+}
+
+static float scale_of(const titan_tensor *w, int64_t row, int64_t col) {
+    if (!w->group_size) return w->scales[row];
+    int64_t groups = (w->cols + w->group_size - 1) / w->group_size;
+    return w->scales[row * groups + col / w->group_size];
+}
+
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
+                       int64_t n, float *out) {
+    const uint8_t *r = (const uint8_t *)w->data +
+                       (size_t)row * titan_dtype_row_bytes(w->dtype, w->cols);
+    switch (w->dtype) {
+    case TITAN_DT_F32:
+        memcpy(out, r + col0 * 4, (size_t)n * 4);
+        return;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = (uint16_t)(r[2 * (col0 + i)] |
+                                    r[2 * (col0 + i) + 1] << 8);
+            out[i] = w->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h)
+                                              : titan_bf16_to_f32(h);
+        }
+        return;
+    case TITAN_DT_INT8:
+        for (int64_t i = 0; i < n; i++)
+            out[i] = (float)(int8_t)r[col0 + i] * scale_of(w, row, col0 + i);
+        return;
+    case TITAN_DT_INT6:
+        for (int64_t i = 0; i < n; i++) {
+            int64_t c = col0 + i;
+            out[i] = (float)titan_int6_get(r, c) * scale_of(w, row, c);
+        }
+        return;
+    }
+}

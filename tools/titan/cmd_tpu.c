@@ -3,6 +3,7 @@
  * of the int32 results, so modes and dataflows can be compared). */
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/tpu_report.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -52,26 +53,11 @@ typedef struct {
 
 static void print_json(const titan_tpu_config *c, const gemm_run *g,
                        const titan_tpu_counters *k) {
-    printf("{\"M\": %" PRId64 ", \"K\": %" PRId64 ", \"N\": %" PRId64
-           ", \"rows\": %d, \"cols\": %d, \"dataflow\": \"%s\", "
-           "\"timing\": \"%s\", \"mode\": \"%s\", \"clock_mhz\": %g, ",
-           g->M, g->K, g->N, c->rows, c->cols,
-           c->dataflow == TITAN_TPU_WS ? "ws" : "os",
-           c->scalesim ? "scalesim" : "default",
-           c->mode == TITAN_TPU_FAST ? "fast" : "cycle", c->clock_mhz);
-    printf("\"cycles\": %" PRIu64 ", \"macs\": %" PRIu64
-           ", \"utilization\": %.9g, \"time_s\": %.9g, "
-           "\"weight_load_cycles\": %" PRIu64 ", \"fill_cycles\": %" PRIu64
-           ", \"steady_cycles\": %" PRIu64 ", \"drain_cycles\": %" PRIu64
-           ", \"folds\": %" PRIu64 ", ",
-           k->cycles, k->macs, titan_tpu_utilization(c, k),
-           titan_tpu_seconds(c, k), k->weight_load_cycles, k->fill_cycles,
-           k->steady_cycles, k->drain_cycles, k->folds);
-    printf("\"weight_reads\": %" PRIu64 ", \"input_reads\": %" PRIu64
-           ", \"output_reads\": %" PRIu64 ", \"output_writes\": %" PRIu64
-           ", \"offchip_bytes\": %" PRIu64,
-           k->weight_reads, k->input_reads, k->output_reads, k->output_writes,
-           k->offchip_bytes);
+    printf("{\"M\": %" PRId64 ", \"K\": %" PRId64 ", \"N\": %" PRId64 ", ",
+           g->M, g->K, g->N);
+    tpu_config_json(stdout, c);
+    printf(", ");
+    tpu_counters_json(stdout, c, k);
     if (g->values)
         printf(", \"checksum\": \"%016" PRIx64 "\", \"sim_seconds\": %.6f, "
                "\"sim_macs_per_s\": %.6g",

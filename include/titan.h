@@ -467,7 +467,9 @@ typedef struct titan_tpu_layer {
  * are quantized per row on each call), int32 accumulate, dequantize. All
  * scratch comes from the arena now, sized for up to max_T rows of x and
  * weights up to max_rows x max_cols; a larger call or max_cols > 131071 is
- * refused (init: TITAN_E_USAGE; matmul: outputs NaN and counters.refused). */
+ * refused (init: TITAN_E_USAGE; matmul: outputs NaN and counters.refused).
+ * With a measuring arena (base NULL) only the bytes are counted. Safe to call
+ * from several threads: calls take turns on the one array. */
 titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
                                     const titan_tpu_config *c, int max_T,
                                     int64_t max_rows, int64_t max_cols);

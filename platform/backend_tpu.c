@@ -4,16 +4,19 @@
  * they are, int6 values placed in int8 lanes, anything else dequantized and
  * requantized per row on each call), the array sums exactly in int32 and the
  * vector unit dequantizes: y[t][n] = acc[t][n] * xs[t] * ws[n] in float.
- * Counters add up per call, in total and per weight tensor name. */
+ * Counters add up per call, in total and per weight tensor name. One array:
+ * calls from several threads take turns (a mutex), as on one device. */
 #include "core/status.h"
 #include "platform/backend.h"
 #include "quant/quant.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 typedef struct {
+    pthread_mutex_t lock; /* one call on the array at a time */
     titan_tpu_config cfg;
     int max_T;
     int64_t max_rows, max_cols;
@@ -68,9 +71,8 @@ static void refuse(tpu_state *s, titan_tpu_layer *l, float *y, size_t n) {
     if (l) l->k.refused++;
 }
 
-static void tpu_matmul(titan_backend *be, const titan_tensor *w,
-                       const float *x, float *y, int T) {
-    tpu_state *s = be->state;
+static void matmul_locked(tpu_state *s, const titan_tensor *w, const float *x,
+                          float *y, int T) {
     const int64_t N = w->rows, K = w->cols;
     titan_tpu_layer *l = layer_of(s, w->name);
     if (T < 1 || T > s->max_T || N > s->max_rows || K > s->max_cols) {
@@ -93,6 +95,14 @@ static void tpu_matmul(titan_backend *be, const titan_tensor *w,
                 (float)s->acc[(size_t)t * N + n] * (s->xs[t] * s->ws[n]);
     titan_tpu_counters_add(&s->total, &k);
     if (l) titan_tpu_counters_add(&l->k, &k);
+}
+
+static void tpu_matmul(titan_backend *be, const titan_tensor *w,
+                       const float *x, float *y, int T) {
+    tpu_state *s = be->state;
+    pthread_mutex_lock(&s->lock);
+    matmul_locked(s, w, x, y, T);
+    pthread_mutex_unlock(&s->lock);
 }
 
 titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
@@ -126,6 +136,8 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     be->state = s;
     if (!s) return TITAN_OK; /* measuring arena: sizes only */
     memset(s, 0, sizeof *s);
+    if (pthread_mutex_init(&s->lock, NULL))
+        return titan_fail(TITAN_E_NOMEM, "tpu backend: no mutex");
     s->cfg = *c;
     s->max_T = max_T, s->max_rows = max_rows, s->max_cols = max_cols;
     s->xq = xq, s->xs = xs, s->wq = wq, s->ws = ws, s->row = row;

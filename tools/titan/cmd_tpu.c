@@ -3,6 +3,7 @@
  * of the int32 results, so modes and dataflows can be compared). */
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/tpu_cli.h"
 #include "tools/titan/tpu_report.h"
 
 #include <inttypes.h>
@@ -13,21 +14,20 @@ static const char *USAGE =
     "titan tpu --gemm M,K,N [--array RxC] [--dataflow ws|os] [--scalesim] "
     "[--mode fast|cycle] [--clock-mhz F] [--seed S] [--no-values] [--json]";
 
-/* Split s at `sep` into n strict integers within [lo, hi]. */
-static int parse_list(const char *s, char sep, int n, int64_t lo, int64_t hi,
-                      int64_t *out) {
+/* "M,K,N" as three positive integers. */
+static bool parse_mkn(const char *s, int64_t *out) {
     char buf[96];
-    if (strlen(s) >= sizeof buf) return 0;
+    if (strlen(s) >= sizeof buf) return false;
     strcpy(buf, s);
     char *p = buf;
-    for (int i = 0; i < n; i++) {
-        char *end = strchr(p, sep);
-        if ((i < n - 1) != (end != NULL)) return 0;
+    for (int i = 0; i < 3; i++) {
+        char *end = strchr(p, ',');
+        if ((i < 2) != (end != NULL)) return false;
         if (end) *end = 0;
-        if (!cli_parse_int(p, lo, hi, &out[i])) return 0;
+        if (!cli_parse_int(p, 1, INT64_MAX, &out[i])) return false;
         p = end ? end + 1 : p;
     }
-    return 1;
+    return true;
 }
 
 static uint64_t fnv1a(const void *data, size_t n) {
@@ -116,44 +116,31 @@ static int run_values(const char *cmd, const titan_tpu_config *c, gemm_run *g,
 }
 
 int cmd_tpu(int argc, char **argv) {
-    const char *cmd = argv[0], *gemm = NULL, *array = "128x128",
-               *dataflow = "ws", *mode = "fast";
-    bool scalesim = false, json = false, no_values = false;
+    const char *cmd = argv[0], *gemm = NULL;
+    bool json = false, no_values = false;
     int64_t seed = 1;
-    titan_tpu_config c;
-    titan_tpu_config_default(&c);
-    const cli_flag flags[] = {
+    tpu_cli t;
+    tpu_cli_defaults(&t);
+    cli_flag flags[4 + TPU_CLI_NFLAGS] = {
         {"--gemm", FLAG_STR, &gemm, 0, 0, "M,K,N: Y[M][N] = X[M][K] W[N][K]^T"},
-        {"--array", FLAG_STR, &array, 0, 0, "RxC PE grid, 4..256 each (128x128)"},
-        {"--dataflow", FLAG_STR, &dataflow, 0, 0, "ws (weight-stationary) or os"},
-        {"--scalesim", FLAG_BOOL, &scalesim, 0, 0, "SCALE-Sim v2 timing"},
-        {"--mode", FLAG_STR, &mode, 0, 0, "fast (tile by tile) or cycle"},
-        {"--clock-mhz", FLAG_REAL, &c.clock_mhz, 1e-3, 1e6, "clock (700)"},
         {"--seed", FLAG_INT, &seed, 0, 9e18, "operand seed (1)"},
         {"--no-values", FLAG_BOOL, &no_values, 0, 0, "counters only"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
+    tpu_cli_flags(&t, 0, flags + 4);
     int npos;
     int rc = cli_parse(argc, argv, USAGE, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    titan_tpu_config c;
+    rc = tpu_cli_config(cmd, &t, &c);
+    if (rc) return rc;
     gemm_run g = {0};
-    int64_t mkn[3], rcs[2];
+    int64_t mkn[3];
     if (!gemm) return cli_usage(cmd, "--gemm M,K,N is required");
-    if (!parse_list(gemm, ',', 3, 1, INT64_MAX, mkn))
+    if (!parse_mkn(gemm, mkn))
         return cli_usage(cmd, "--gemm '%s' is not M,K,N (positive integers)",
                          gemm);
-    if (!parse_list(array, 'x', 2, TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM, rcs))
-        return cli_usage(cmd, "--array '%s' is not RxC with R, C in [%d, %d]",
-                         array, TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM);
-    c.rows = (int32_t)rcs[0], c.cols = (int32_t)rcs[1];
-    if (strcmp(dataflow, "ws") && strcmp(dataflow, "os"))
-        return cli_usage(cmd, "--dataflow '%s' is not ws or os", dataflow);
-    c.dataflow = strcmp(dataflow, "ws") ? TITAN_TPU_OS : TITAN_TPU_WS;
-    if (strcmp(mode, "fast") && strcmp(mode, "cycle"))
-        return cli_usage(cmd, "--mode '%s' is not fast or cycle", mode);
-    c.mode = strcmp(mode, "fast") ? TITAN_TPU_CYCLE : TITAN_TPU_FAST;
-    c.scalesim = scalesim;
     g.M = mkn[0], g.K = mkn[1], g.N = mkn[2];
     titan_tpu_counters k = {0};
     titan_status st = titan_tpu_gemm_count(&c, g.M, g.K, g.N, &k);

@@ -1,0 +1,92 @@
+/* tpu_cli.c: systolic-array flags and reports for the command-line tools. */
+#include "tools/titan/tpu_cli.h"
+#include "tools/titan/tpu_report.h"
+
+#include <errno.h>
+#include <string.h>
+
+void tpu_cli_defaults(tpu_cli *t) {
+    *t = (tpu_cli){.array = "128x128", .dataflow = "ws", .mode = "fast",
+                   .clock_mhz = 700.0};
+}
+
+void tpu_cli_flags(tpu_cli *t, int prefixed, cli_flag *out) {
+    const cli_flag plain[TPU_CLI_NFLAGS] = {
+        {"--array", FLAG_STR, &t->array, 0, 0, "RxC PE grid, 4..256 each (128x128)"},
+        {"--dataflow", FLAG_STR, &t->dataflow, 0, 0, "ws (weight-stationary) or os"},
+        {"--scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "SCALE-Sim v2 timing"},
+        {"--mode", FLAG_STR, &t->mode, 0, 0, "fast (tile by tile) or cycle"},
+        {"--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "clock (700)"},
+    };
+    const cli_flag pre[TPU_CLI_NFLAGS] = {
+        {"--tpu-array", FLAG_STR, &t->array, 0, 0, "tpu: RxC PE grid (128x128)"},
+        {"--tpu-dataflow", FLAG_STR, &t->dataflow, 0, 0, "tpu: ws or os"},
+        {"--tpu-scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "tpu: SCALE-Sim v2 timing"},
+        {"--tpu-mode", FLAG_STR, &t->mode, 0, 0, "tpu: fast or cycle"},
+        {"--tpu-clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "tpu: clock (700)"},
+    };
+    memcpy(out, prefixed ? pre : plain, sizeof plain);
+}
+
+/* "RxC" with R, C in [4, 256]. */
+static bool parse_array(const char *s, int32_t *r, int32_t *c) {
+    const char *x = strchr(s, 'x');
+    char head[16];
+    if (!x || (size_t)(x - s) >= sizeof head) return false;
+    memcpy(head, s, (size_t)(x - s));
+    head[x - s] = 0;
+    int64_t a, b;
+    if (!cli_parse_int(head, TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM, &a) ||
+        !cli_parse_int(x + 1, TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM, &b))
+        return false;
+    *r = (int32_t)a, *c = (int32_t)b;
+    return true;
+}
+
+int tpu_cli_config(const char *cmd, const tpu_cli *t, titan_tpu_config *c) {
+    titan_tpu_config_default(c);
+    if (!parse_array(t->array, &c->rows, &c->cols))
+        return cli_usage(cmd, "array '%s' is not RxC with R, C in [%d, %d]",
+                         t->array, TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM);
+    if (strcmp(t->dataflow, "ws") && strcmp(t->dataflow, "os"))
+        return cli_usage(cmd, "dataflow '%s' is not ws or os", t->dataflow);
+    if (strcmp(t->mode, "fast") && strcmp(t->mode, "cycle"))
+        return cli_usage(cmd, "mode '%s' is not fast or cycle", t->mode);
+    c->dataflow = strcmp(t->dataflow, "ws") ? TITAN_TPU_OS : TITAN_TPU_WS;
+    c->mode = strcmp(t->mode, "fast") ? TITAN_TPU_CYCLE : TITAN_TPU_FAST;
+    c->scalesim = t->scalesim;
+    c->clock_mhz = t->clock_mhz;
+    return CLI_EXIT_OK;
+}
+
+static int64_t max3(int64_t a, int64_t b, int64_t c) {
+    int64_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
+void tpu_cli_model_sizes(const titan_config *mc, int64_t *max_rows,
+                         int64_t *max_cols) {
+    int64_t H = mc->n_heads, D = mc->d_model, F = mc->mlp_hidden;
+    int64_t q_out = H * (mc->head_dim + mc->rope_dim);
+    *max_rows = max3(max3(mc->vocab_size, F, D), q_out,
+                     max3(mc->q_latent, mc->kv_latent + mc->rope_dim, 1));
+    *max_cols = max3(max3(D, F, H * mc->v_head_dim), mc->q_latent, 1);
+}
+
+int tpu_cli_write_report(const char *cmd, const tpu_cli *t,
+                         const titan_tpu_config *c, const titan_backend *be) {
+    if (!t->report) return CLI_EXIT_OK;
+    FILE *f = fopen(t->report, "w");
+    if (!f) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", cmd, t->report,
+                strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    tpu_report_json(f, c, be);
+    fputc('\n', f);
+    if (fclose(f)) {
+        fprintf(stderr, "%s: cannot write %s\n", cmd, t->report);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}

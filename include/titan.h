@@ -240,24 +240,93 @@ typedef struct titan_artifact {
     const titan_tensor *tensors;
     titan_codec codec;   /* codec of the tensor data section */
     uint64_t file_bytes; /* size of the artifact file */
+    uint64_t data_raw_bytes;    /* tensor data section, decoded */
+    uint64_t data_stored_bytes; /* tensor data section, as stored */
 } titan_artifact;
 
 /* Find a tensor by SPEC name, or NULL. */
 const titan_tensor *titan_artifact_find(const titan_artifact *art,
                                         const char *name);
 
+/* ------------------------------------------- artifact container (artifact)
+ * formats/artifact_read.c, artifact_write.c, artifact_config.c, codec*.c,
+ * quant/dtype.c. The byte layout is documented in formats/artifact_format.h.
+ * One file holds the config, the tokenizer, a tensor directory and the tensor
+ * data; each of the four sections has a codec and CRC-32s of its stored and
+ * raw bytes, the head has its own CRC, so any single flipped bit is refused.
+ */
+
+/* "f32", "f16", "bf16", "int8", "int6" ("unknown" outside the enum). */
+const char *titan_dtype_name(titan_dtype dt);
+titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
+
+/* Byte layout of one stored tensor: values row-major (row_bytes each), then
+ * for quantized types rows * groups f32 scales at scale_offset (64-aligned). */
+typedef struct titan_tensor_layout_t {
+    uint64_t row_bytes, value_bytes;
+    uint64_t groups; /* scales per row: 0 for float types */
+    uint64_t scale_offset, scale_bytes;
+    uint64_t total_bytes; /* what the tensor takes in the data section */
+} titan_tensor_layout_t;
+
+/* Layout for a dtype and shape (rows, cols >= 1, rows * cols < 2^40;
+ * group_size 0 for float types, 0..cols for quantized). TITAN_E_DATA when
+ * anything is out of range. */
+titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
+                                 int32_t group_size, titan_tensor_layout_t *l);
+
+/* Dequantize/convert row `row` of t to float32 out[0..cols). */
+titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
+                                  float *out);
+
+/* "none", "lzma", "xz", "brotli". */
+const char *titan_codec_name(titan_codec c);
+titan_status titan_codec_from_name(const char *name, titan_codec *c);
+
+/* Parse and verify a whole artifact held in memory. Every checksum, offset,
+ * size, shape and scale is checked; sections are decoded into the arena
+ * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
+ * TITAN_E_NOMEM if the arena is too small. */
+titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
+                                  size_t len, titan_artifact *art);
+
+/* Same from a file. Compressed bytes are read into a temporary arena region
+ * released once decoded, so the arena keeps only what titan_artifact_parse
+ * keeps. TITAN_E_IO if the file cannot be read. */
+titan_status titan_artifact_load(titan_arena *a, const char *path,
+                                 titan_artifact *art);
+
+/* Exact arena bytes titan_artifact_load(path) needs as the first carving of
+ * an arena whose buffer is 64-byte aligned (its high-water mark then equals
+ * *bytes). The small sections are really decoded, in `scratch` (any arena
+ * with room for them: a few MiB for the largest tokenizer); the tensor data
+ * is only measured. The scratch arena is reset to its mark on return. */
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+                                 size_t *bytes);
+
+/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
+ * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
+ * with shapes, dtypes and data as titan_tensor_layout describes (scales for
+ * quantized types). Every section uses `codec`. Building the file takes
+ * scratch memory (about the data size plus its compressed bound); the file
+ * is written atomically. *file_bytes (may be NULL) gets its size. */
+titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
+                                  const uint8_t *tok, size_t tok_len,
+                                  const titan_tensor *tensors, int n,
+                                  titan_codec codec, const char *path,
+                                  uint64_t *file_bytes);
 /* ------------------------------------------------- quantized storage (quant/)
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */
 
-/* Bytes of one row of `cols` values in storage type dt (INT6: ceil(cols/4)*3). */
+/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
 
 /* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
  * absmax scale per row (group_size 0) or per group of group_size values:
  * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
- * scale) clamped to [-qmax, qmax]. data receives rows * titan_dtype_row_bytes
- * bytes, scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+ * scale) clamped to [-qmax, qmax]. data receives rows * row_bytes
+ * bytes (titan_tensor_layout), scales rows * groups floats. TITAN_E_DATA for non-finite input. */
 titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
                              titan_dtype dt, int32_t group_size, void *data,
                              float *scales);
@@ -478,6 +547,134 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
 void titan_tpu_backend_stats(const titan_backend *be,
                              titan_tpu_counters *total,
                              const titan_tpu_layer **layers, int *n_layers);
+
+/* ---------------------------------------------------- generation (core/)
+ * Token generation over a model and sequence (core/generate.c): plain
+ * decoding, or self-speculative decoding where heads 2..M of the last row
+ * draft t+2..t+M and one forward of [next, drafts] verifies them. Greedy:
+ * the longest agreeing prefix is kept, so the output equals plain greedy
+ * decoding. Sampling: draft d ~ q (head k's distribution) is kept with
+ * probability min(1, p(d)/q(d)) under head 1's p, else the token is drawn
+ * from norm(max(p - q, 0)); the output is distributed exactly as head 1. */
+typedef struct titan_generator {
+    titan_model *m;
+    titan_seq *s;
+    titan_sampler *sampler;
+    int drafts;       /* drafted tokens per step: 0, or M-1 when speculative */
+    int base;         /* row of the last forward whose heads decide next */
+    int32_t next;     /* decided, not yet emitted or fed */
+    float *p;         /* [V] head-1 distribution */
+    float *q;         /* [M][V] draft distributions */
+    int32_t *work;    /* [V] sampler scratch */
+    int64_t drafted;  /* drafted tokens verified so far */
+    int64_t accepted; /* of which kept */
+} titan_generator;
+
+/* Arena bytes of titan_generator_start. */
+size_t titan_generator_plan(const titan_config *c);
+
+/* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
+ * decide the first token. Speculative decoding needs batch >= mtp_heads. */
+titan_status titan_generator_start(titan_arena *a, titan_generator *g,
+                                   titan_model *m, titan_seq *s,
+                                   titan_sampler *sampler, int speculative,
+                                   const int32_t *prompt, int n);
+
+/* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
+ * room in the context for them (TITAN_E_USAGE when the context is full). */
+titan_status titan_generator_step(titan_generator *g, int32_t *out,
+                                  int *n_out);
+/* ------------------------------------- config JSON, safetensors (sfjson)
+ * formats/config_json.c, formats/safetensors.c. */
+
+/* Read a config from JSON text: one object whose keys are exactly the SPEC
+ * section 1 field names (mtp_weights: array of mtp_heads numbers). Every key is
+ * required except logit_softcap (default 0) and bos_id (default 256, the
+ * byte-level BOS; pack overwrites it with the tokenizer's). Unknown or repeated
+ * keys, non-integral or out-of-int32 values for integer fields, and anything
+ * titan_config_validate refuses give TITAN_E_DATA (parse errors name line and
+ * column). `scratch` holds the parse tree and is reset to its mark on return;
+ * it needs a buffer (not measuring mode), a few KB suffice. */
+titan_status titan_config_from_json(titan_arena *scratch, const char *text,
+                                    size_t len, titan_config *out);
+
+/* Write *c as one line of JSON (all fields, SPEC order, doubles round-trip
+ * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
+ * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
+ * small or a real field is not finite. */
+titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
+                                  size_t *len);
+
+/* safetensors: u64 LE header length N, N bytes of JSON header
+ *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
+ *    "__metadata__": {"key": "value", ...}}
+ * (padded with spaces), then the data buffer; offsets are relative to it.
+ * Supported dtypes: F32, F16, BF16 (little-endian). */
+#define TITAN_ST_MAX_DIMS 8
+#define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
+
+typedef struct titan_st_tensor {
+    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
+    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    uint64_t n_elems;    /* product of the shape (1 for a scalar) */
+    const uint8_t *data; /* n_elems values inside the caller's file buffer; may
+                            be unaligned: read with titan_safetensors_to_f32 */
+    uint64_t nbytes;     /* n_elems * dtype size */
+} titan_st_tensor;
+
+typedef struct titan_st_meta {
+    const char *key, *value; /* NUL-terminated UTF-8 */
+} titan_st_meta;
+
+typedef struct titan_safetensors {
+    int n_tensors;
+    const titan_st_tensor *tensors; /* in header order */
+    int n_meta;
+    const titan_st_meta *meta; /* "__metadata__" entries, in header order */
+} titan_safetensors;
+
+/* Validate a whole safetensors file held in file[0..len) and describe it; the
+ * tensors point into `file`, which must outlive *out. Refused with TITAN_E_DATA:
+ * header length beyond TITAN_ST_HEADER_MAX or the file, a header that is not a
+ * strict JSON object (starting with '{'), repeated names, unknown keys in a
+ * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
+ * size overflows, end - begin != that size, offsets outside the buffer,
+ * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
+ * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
+ * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
+ * 1 KB per tensor plus 2x the header size. */
+titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
+                                     size_t len, titan_safetensors *out);
+
+/* The tensor with this name, or NULL. */
+const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
+                                              const char *name);
+
+/* Convert a tensor's values to float32 into dst[0..count); count must be at
+ * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
+titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
+                                      size_t count);
+
+/* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
+ * BF16 rounded to nearest even). */
+typedef struct titan_st_source {
+    const char *name;  /* unique, not "__metadata__" */
+    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;          /* 0 .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    const float *data; /* product(shape) values, row-major */
+} titan_st_source;
+
+/* Serialize tensors (data in the order given, header padded with spaces so
+ * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
+ * *len gets the file size. buf == NULL measures. TITAN_E_USAGE for bad
+ * arguments (repeated or reserved names, bad dtype/shape) or cap < size. */
+titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
+                                     const titan_st_meta *meta, int n_meta,
+                                     uint8_t *buf, size_t cap, size_t *len);
+
 
 #ifdef __cplusplus
 }

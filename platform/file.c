@@ -54,6 +54,23 @@ titan_status titan_file_read(titan_arena *a, const char *path, size_t max_bytes,
     return st;
 }
 
+titan_status titan_file_read_at(const char *path, uint64_t offset, void *dst,
+                                size_t len) {
+    if (!path || (!dst && len))
+        return titan_fail(TITAN_E_USAGE, "file: NULL argument");
+    if (offset > (uint64_t)INT64_MAX)
+        return titan_fail(TITAN_E_IO, "%s: offset out of range", path);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return titan_fail(TITAN_E_IO, "%s: %s", path, strerror(errno));
+    titan_status st = TITAN_OK;
+    if (lseek(fd, (off_t)offset, SEEK_SET) < 0)
+        st = titan_fail(TITAN_E_IO, "%s: seek: %s", path, strerror(errno));
+    else
+        st = read_all(fd, path, dst, len);
+    close(fd);
+    return st;
+}
+
 static titan_status write_all(int fd, const char *path, const uint8_t *src,
                               size_t len) {
     size_t done = 0;

@@ -9,8 +9,4 @@
 void titan_int6_set(uint8_t *row, int64_t c, int q);
 int titan_int6_get(const uint8_t *row, int64_t c);
 
-/* Half-precision bit patterns to float. */
-float titan_f16_to_f32(uint16_t h);
-float titan_bf16_to_f32(uint16_t h);
-
 #endif

@@ -5,7 +5,7 @@ set -eu
 pkgs=(build-essential liblzma-dev libbrotli-dev libcmocka-dev clang
       libclang-rt-14-dev valgrind xz-utils brotli
       python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
-      libopenblas0-pthread)
+      libopenblas0-pthread dict-gcide)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

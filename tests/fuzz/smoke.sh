@@ -9,7 +9,11 @@ for f in build-fuzz/fuzz_*; do
     name=$(basename "$f")
     mkdir -p "build-fuzz/corpus/$name"
     seeds="tests/fuzz/seeds/$name"; [ -d "$seeds" ] || seeds=""
-    "$f" -max_total_time="$secs" -rss_limit_mb=2048 "build-fuzz/corpus/$name" $seeds 2>&1 | tail -n 2
+    # tests/fuzz/NAME.seeds DIR generates seeds; NAME.dict is a dictionary.
+    gen="tests/fuzz/$name.seeds"; dict="tests/fuzz/$name.dict"; extra=""
+    [ -x "$gen" ] && "$gen" "build-fuzz/seeds/$name" && seeds="$seeds build-fuzz/seeds/$name"
+    [ -f "$dict" ] && extra="-dict=$dict"
+    "$f" -max_total_time="$secs" -rss_limit_mb=2048 $extra "build-fuzz/corpus/$name" $seeds 2>&1 | tail -n 2
     n=$((n + 1))
 done
 echo "fuzz smoke: $n targets, ${secs}s each"

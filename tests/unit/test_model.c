@@ -13,6 +13,7 @@
 
 #include "core/model.h"
 #include "model_fixture.h"
+#include "quant/quant.h"
 #include "platform/backend.h"
 
 typedef struct {

@@ -1,0 +1,98 @@
+/* artifact_format.h: the Titan artifact container, version 1, byte by byte.
+ * All integers little-endian; f64 fields are IEEE 754 binary64 bit patterns.
+ *
+ * Head (196 bytes, at offset 0):
+ *    0  u8[8]  magic "TITANART"
+ *    8  u32    version = 1
+ *   12  u32    n_sections = 4
+ *   16  u64    file_bytes: the whole file; must equal its real size
+ *   24  u32    flags = 0
+ *   28  u32    reserved = 0
+ *   32  section table, 4 entries of 40 bytes, in the order
+ *       1 config, 2 tokenizer, 3 directory, 4 data:
+ *        +0  u32 kind (= index + 1)
+ *        +4  u32 codec (titan_codec: 0 none, 1 raw LZMA2, 2 .xz, 3 Brotli)
+ *        +8  u64 offset of the stored bytes in the file
+ *       +16  u64 stored_bytes (after the codec)
+ *       +24  u64 raw_bytes (before the codec)
+ *       +32  u32 stored_crc: CRC-32 of the stored bytes
+ *       +36  u32 raw_crc: CRC-32 of the raw bytes
+ *  192  u32    head_crc: CRC-32 of bytes 0..191
+ *
+ * Sections follow the head in table order, each at the first 64-byte aligned
+ * offset after the previous one ends (the head ends at 196); the padding
+ * bytes are zero and the data section ends the file. With the head CRC, the
+ * stored CRCs and the zero padding, every byte is covered, so any flipped bit
+ * is caught before a codec sees the stored bytes.
+ *
+ * Config section (raw 180 bytes): the titan_config fields in SPEC order,
+ * ints as i32, reals as f64 (formats/artifact_config.c has the table):
+ *   vocab_size d_model n_heads n_kv_heads head_dim v_head_dim rope_dim
+ *   q_latent kv_latent mlp_hidden conv_kernel n_unique_blocks n_recurrences
+ *   max_seq_len (i32 x 14), rope_base f64, yarn_factor f64, yarn_orig_ctx i32,
+ *   yarn_beta_fast f64, yarn_beta_slow f64, mtp_heads i32,
+ *   mtp_weights f64 x 8 (entries past mtp_heads are 0), norm_eps f64,
+ *   logit_softcap f64, bos_id i32 (= TITAN_TOK_BOS).
+ *
+ * Tokenizer section: the serialized tokenizer (titan.h), verbatim. Its token
+ * count is at most vocab_size.
+ *
+ * Directory section (raw 8 + 96 * n bytes):
+ *    0  u32 n_tensors (= the count titan_config_tensors gives)
+ *    4  u32 reserved = 0
+ *    8  n entries of 96 bytes, in titan_config_tensors order:
+ *        +0  u8[48] name, NUL-padded (at least one NUL)
+ *       +48  u32 dtype (titan_dtype)
+ *       +52  u32 ndim (1 or 2, as the spec says)
+ *       +56  i64 rows
+ *       +64  i64 cols (1 for 1-D tensors)
+ *       +72  i32 group_size (quantized: 0 = one scale per row, else values
+ *                per scale; float types: 0)
+ *       +76  u32 reserved = 0
+ *       +80  u64 offset in the raw data section
+ *       +88  u64 bytes (titan_tensor_layout total_bytes)
+ *
+ * Data section: tensor i at its offset, which is the first 64-byte aligned
+ * offset after tensor i-1 ends (0 for the first); values row-major in the
+ * dtype's layout, then (quantized types) rows x groups f32 scales at
+ * offset + scale_offset. Padding is zero; the section ends with the last
+ * tensor. Scales are finite and > 0.
+ */
+#ifndef TITAN_FORMATS_ARTIFACT_FORMAT_H
+#define TITAN_FORMATS_ARTIFACT_FORMAT_H
+
+#include "titan.h"
+
+#define ART_MAGIC "TITANART"
+enum {
+    ART_VERSION = 1,
+    ART_N_SECTIONS = 4,
+    ART_SECTION_ENTRY = 40,
+    ART_HEAD_CRC_AT = 32 + ART_N_SECTIONS * ART_SECTION_ENTRY, /* 192 */
+    ART_HEAD_BYTES = ART_HEAD_CRC_AT + 4,                      /* 196 */
+    ART_CONFIG_BYTES = 180,
+    ART_DIR_HEADER = 8,
+    ART_DIR_ENTRY = 96,
+};
+
+enum { ART_CONFIG, ART_TOKENIZER, ART_DIRECTORY, ART_DATA };
+
+typedef struct {
+    titan_codec codec;
+    uint64_t offset, stored_bytes, raw_bytes;
+    uint32_t stored_crc, raw_crc;
+} art_section;
+
+/* formats/artifact_config.c: the config record. */
+void art_config_encode(const titan_config *c, uint8_t out[ART_CONFIG_BYTES]);
+titan_status art_config_decode(const uint8_t in[ART_CONFIG_BYTES],
+                               titan_config *c);
+
+/* Fail with st, prefixing the current error message with "artifact: what: ". */
+titan_status art_fail_in(titan_status st, const char *what);
+
+static inline uint64_t art_align(uint64_t n) {
+    return (n + TITAN_ALIGN - 1) & ~(uint64_t)(TITAN_ALIGN - 1);
+}
+
+#endif

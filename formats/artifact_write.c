@@ -1,0 +1,158 @@
+/* artifact_write.c: build an artifact (layout in formats/artifact_format.h)
+ * in a scratch arena and write it atomically. Everything the reader checks
+ * is checked here first, so a file this writes always loads. */
+#include "formats/artifact_format.h"
+
+#include "core/le.h"
+#include "core/status.h"
+#include "formats/codec.h"
+#include "platform/file.h"
+#include "quant/dtype.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    const uint8_t *raw; /* section bytes before the codec */
+    size_t raw_len;
+} raw_section;
+
+static titan_status check_tensor(const titan_tensor *t,
+                                 const titan_tensor_spec *spec,
+                                 titan_tensor_layout_t *l) {
+    if (strcmp(t->name, spec->name) || t->rows != spec->rows ||
+        t->cols != spec->cols || t->ndim != spec->ndim)
+        return titan_fail(TITAN_E_USAGE, "artifact: tensor '%.47s' [%lld, %lld] "
+                                         "where the config has %s [%lld, %lld]",
+                          t->name, (long long)t->rows, (long long)t->cols,
+                          spec->name, (long long)spec->rows, (long long)spec->cols);
+    titan_status st = titan_tensor_layout(t->dtype, t->rows, t->cols,
+                                          t->group_size, l);
+    if (st != TITAN_OK) return art_fail_in(TITAN_E_USAGE, t->name);
+    if (!t->data || (l->groups && !t->scales))
+        return titan_fail(TITAN_E_USAGE, "artifact: %s: no data", t->name);
+    for (uint64_t k = 0; k < l->groups * (uint64_t)t->rows; k++)
+        if (!isfinite(t->scales[k]) || !(t->scales[k] > 0))
+            return titan_fail(TITAN_E_USAGE, "artifact: %s: scale %llu is %g",
+                              t->name, (unsigned long long)k,
+                              (double)t->scales[k]);
+    return TITAN_OK;
+}
+
+/* Directory and data sections from the tensors, checked against the config. */
+static titan_status build_tensors(titan_arena *a, const titan_config *c,
+                                  const titan_tensor *tensors, int n,
+                                  raw_section *dir, raw_section *data) {
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    titan_tensor_layout_t l[TITAN_MAX_TENSORS];
+    int want = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
+    if (n != want)
+        return titan_fail(TITAN_E_USAGE, "artifact: %d tensors, the config has %d",
+                          n, want);
+    uint64_t end = 0;
+    for (int i = 0; i < n; i++) {
+        TITAN_TRY(check_tensor(&tensors[i], &specs[i], &l[i]));
+        end = art_align(end) + l[i].total_bytes;
+    }
+    if (end > SIZE_MAX / 2) return titan_fail(TITAN_E_NOMEM, "artifact: too large");
+    uint8_t *d, *e;
+    dir->raw_len = ART_DIR_HEADER + (size_t)n * ART_DIR_ENTRY;
+    TITAN_TRY(titan_arena_calloc(a, dir->raw_len, TITAN_ALIGN, (void **)&d));
+    TITAN_TRY(titan_arena_calloc(a, (size_t)end, TITAN_ALIGN, (void **)&e));
+    le_wr32(d, (uint32_t)n);
+    uint64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const titan_tensor *t = &tensors[i];
+        uint8_t *entry = d + ART_DIR_HEADER + (size_t)i * ART_DIR_ENTRY;
+        off = art_align(off);
+        memcpy(entry, t->name, strlen(t->name));
+        le_wr32(entry + 48, (uint32_t)t->dtype);
+        le_wr32(entry + 52, (uint32_t)t->ndim);
+        le_wr64(entry + 56, (uint64_t)t->rows);
+        le_wr64(entry + 64, (uint64_t)t->cols);
+        le_wr32(entry + 72, (uint32_t)t->group_size);
+        le_wr64(entry + 80, off);
+        le_wr64(entry + 88, l[i].total_bytes);
+        memcpy(e + off, t->data, (size_t)l[i].value_bytes);
+        if (l[i].groups)
+            memcpy(e + off + l[i].scale_offset, t->scales, (size_t)l[i].scale_bytes);
+        off += l[i].total_bytes;
+    }
+    dir->raw = d;
+    data->raw = e;
+    data->raw_len = (size_t)end;
+    return TITAN_OK;
+}
+
+/* Encode every section after the head, fill the head, return the file. */
+static titan_status assemble(titan_arena *a, const raw_section *raw,
+                             titan_codec codec, uint8_t **file, size_t *len) {
+    size_t cap = ART_HEAD_BYTES;
+    for (int k = 0; k < ART_N_SECTIONS; k++) {
+        size_t b = titan_codec_bound(codec, raw[k].raw_len);
+        if (!b && raw[k].raw_len) return titan_fail(TITAN_E_NOMEM, "artifact: too large");
+        cap += TITAN_ALIGN + b;
+    }
+    uint8_t *f;
+    TITAN_TRY(titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&f));
+    memset(f, 0, ART_HEAD_BYTES);
+    memcpy(f, ART_MAGIC, 8);
+    le_wr32(f + 8, ART_VERSION);
+    le_wr32(f + 12, ART_N_SECTIONS);
+    size_t at = ART_HEAD_BYTES;
+    for (int k = 0; k < ART_N_SECTIONS; k++) {
+        size_t start = (size_t)art_align(at), stored;
+        memset(f + at, 0, start - at);
+        TITAN_TRY(titan_codec_encode(codec, raw[k].raw, raw[k].raw_len, f + start,
+                                     cap - start, &stored));
+        uint8_t *e = f + 32 + k * ART_SECTION_ENTRY;
+        le_wr32(e, (uint32_t)k + 1);
+        le_wr32(e + 4, (uint32_t)codec);
+        le_wr64(e + 8, start);
+        le_wr64(e + 16, stored);
+        le_wr64(e + 24, raw[k].raw_len);
+        le_wr32(e + 32, titan_crc32(0, f + start, stored));
+        le_wr32(e + 36, titan_crc32(0, raw[k].raw, raw[k].raw_len));
+        at = start + stored;
+    }
+    le_wr64(f + 16, at);
+    le_wr32(f + ART_HEAD_CRC_AT, titan_crc32(0, f, ART_HEAD_CRC_AT));
+    *file = f;
+    *len = at;
+    return TITAN_OK;
+}
+
+titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
+                                  const uint8_t *tok, size_t tok_len,
+                                  const titan_tensor *tensors, int n,
+                                  titan_codec codec, const char *path,
+                                  uint64_t *file_bytes) {
+    if (!scratch || !scratch->base || !c || !tok || !tensors || !path ||
+        (unsigned)codec > TITAN_CODEC_BROTLI)
+        return titan_fail(TITAN_E_USAGE, "artifact: bad write arguments");
+    titan_config cfg = *c;
+    cfg.bos_id = TITAN_TOK_BOS;
+    for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++)
+        cfg.mtp_weights[k] = 0;
+    TITAN_TRY(titan_config_validate(&cfg));
+    size_t mark = titan_arena_mark(scratch);
+    const titan_tokenizer *t;
+    TITAN_TRY(titan_tokenizer_load(scratch, tok, tok_len, &t));
+    if (titan_tokenizer_size(t) > cfg.vocab_size)
+        return titan_fail(TITAN_E_USAGE, "artifact: tokenizer has %d tokens, "
+                                         "vocab_size is %d",
+                          titan_tokenizer_size(t), cfg.vocab_size);
+    titan_arena_reset(scratch, mark);
+    uint8_t cfg_rec[ART_CONFIG_BYTES];
+    art_config_encode(&cfg, cfg_rec);
+    raw_section raw[ART_N_SECTIONS] = {{cfg_rec, sizeof cfg_rec}, {tok, tok_len}};
+    uint8_t *file = NULL;
+    size_t len = 0;
+    titan_status st = build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY],
+                                    &raw[ART_DATA]);
+    if (st == TITAN_OK) st = assemble(scratch, raw, codec, &file, &len);
+    if (st == TITAN_OK) st = titan_file_write_atomic(path, file, len);
+    if (st == TITAN_OK && file_bytes) *file_bytes = len;
+    titan_arena_reset(scratch, mark);
+    return st;
+}

@@ -1,0 +1,93 @@
+/* codec_brotli.c: Brotli sections. The decoder is an instance whose alloc and
+ * free go to a pool carved from the arena (never BrotliDecoderDecompress,
+ * which would use the heap). The pool holds the ring buffer for the window
+ * the encoder picks for this raw size (twice: growing it keeps the old one
+ * live while copying) plus the largest Huffman tables a stream can declare;
+ * a stream with a larger window fails to allocate. */
+#include "formats/codec.h"
+
+#include "core/pool.h"
+#include "core/status.h"
+
+#include <brotli/decode.h>
+#include <brotli/encode.h>
+
+enum {
+    /* Tree groups at their 256-tree maximum: literal (632 entries each),
+     * command (1080) and distance (1160) tables of 4-byte codes, plus context
+     * maps, block-switch trees and the decoder state. */
+    TABLES_BOUND = 256 * (632 + 1080 + 1160) * 4 + (1 << 20),
+    RING_SLACK = 4096, /* write-ahead slack and dictionary words */
+    DECODER_ALLOCS = 64,
+};
+
+/* Window bits: the smallest window holding the whole section, within
+ * Brotli's 10..24. */
+static int lgwin_for(size_t raw_len) {
+    int bits = BROTLI_MIN_WINDOW_BITS;
+    while (bits < BROTLI_MAX_WINDOW_BITS && ((size_t)1 << bits) < raw_len)
+        bits++;
+    return bits;
+}
+
+static void *pool_alloc(void *opaque, size_t size) {
+    return titan_pool_alloc(opaque, size);
+}
+
+static void pool_free(void *opaque, void *ptr) { titan_pool_free(opaque, ptr); }
+
+static titan_status run_decoder(BrotliDecoderState *s, const uint8_t *src,
+                                size_t src_len, uint8_t *dst, size_t raw_len) {
+    size_t avail_in = src_len, avail_out = raw_len;
+    const uint8_t *in = src;
+    uint8_t *out = dst;
+    BrotliDecoderResult r = BrotliDecoderDecompressStream(
+        s, &avail_in, &in, &avail_out, &out, NULL);
+    switch (r) {
+    case BROTLI_DECODER_RESULT_SUCCESS:
+        if (avail_out || avail_in)
+            return titan_fail(TITAN_E_DATA,
+                              "brotli: %zu bytes decoded, declared %zu%s",
+                              raw_len - avail_out, raw_len,
+                              avail_in ? " (trailing input)" : "");
+        return TITAN_OK;
+    case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
+        return titan_fail(TITAN_E_DATA, "brotli: more than the declared %zu bytes",
+                          raw_len);
+    case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+        return titan_fail(TITAN_E_DATA, "brotli: truncated stream");
+    default:
+        return titan_fail(TITAN_E_DATA, "brotli: %s",
+                          BrotliDecoderErrorString(BrotliDecoderGetErrorCode(s)));
+    }
+}
+
+titan_status titan_brotli_decode(titan_arena *a, const uint8_t *src,
+                                 size_t src_len, uint8_t *dst, size_t raw_len) {
+    size_t ring = 2 * (((size_t)1 << lgwin_for(raw_len)) + RING_SLACK);
+    titan_pool pool;
+    TITAN_TRY(titan_pool_init(&pool, a,
+                              titan_pool_bound(ring + TABLES_BOUND, DECODER_ALLOCS)));
+    if (!a->base) return TITAN_OK; /* measuring */
+    BrotliDecoderState *s = BrotliDecoderCreateInstance(pool_alloc, pool_free,
+                                                        &pool);
+    if (!s) return titan_fail(TITAN_E_NOMEM, "brotli: decoder init failed");
+    titan_status st = run_decoder(s, src, src_len, dst, raw_len);
+    BrotliDecoderDestroyInstance(s);
+    return st;
+}
+
+size_t titan_brotli_bound(size_t n) {
+    size_t b = BrotliEncoderMaxCompressedSize(n);
+    return b ? b : (n ? 0 : 16);
+}
+
+titan_status titan_brotli_encode(const uint8_t *src, size_t n, uint8_t *dst,
+                                 size_t cap, size_t *out_len) {
+    size_t len = cap;
+    if (!BrotliEncoderCompress(BROTLI_MAX_QUALITY, lgwin_for(n),
+                               BROTLI_MODE_GENERIC, n, src, &len, dst))
+        return titan_fail(TITAN_E_NOMEM, "brotli: encoder failed");
+    *out_len = len;
+    return TITAN_OK;
+}

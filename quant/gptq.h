@@ -1,0 +1,31 @@
+/* gptq.h: GPTQ (Frantar et al. 2022) for one weight matrix with fixed
+ * per-row scales: columns are quantized one at a time and each column's
+ * rounding error is spread over the not-yet-quantized columns through the
+ * inverse Hessian of the layer's inputs, in blocks with lazy updates. */
+#ifndef TITAN_QUANT_GPTQ_H
+#define TITAN_QUANT_GPTQ_H
+
+#include "titan.h"
+
+typedef struct {
+    double damp;    /* fraction of mean(diag H) added to the diagonal (0.01) */
+    int block;      /* columns per lazy-update block (128) */
+    int act_order;  /* quantize columns in order of decreasing H[j][j] */
+} titan_gptq_opts;
+
+/* Scratch bytes titan_gptq_quantize needs for a rows x cols matrix. */
+size_t titan_gptq_plan(int64_t rows, int64_t cols, const titan_gptq_opts *o);
+
+/* Quantize w[rows][cols] (float32, row-major) given h[cols][cols], the
+ * accumulated sum of x x^T over the layer's calibration inputs x (any positive
+ * multiple of X X^T works; it is normalized by damping), and scale[rows] (> 0).
+ * Writes q[rows][cols] = clamp(round(w'/scale), qmin, qmax) where w' is w with
+ * the error feedback applied. Dead inputs (h[j][j] == 0) quantize to 0.
+ * h is not modified; scratch is released on return. TITAN_E_DATA if the
+ * damped Hessian is not positive definite even after raising the damping. */
+titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
+                                 int64_t rows, int64_t cols, const double *h,
+                                 const float *scale, int qmin, int qmax,
+                                 const titan_gptq_opts *o, int8_t *q);
+
+#endif

@@ -1,0 +1,155 @@
+/* test_config_json.c: config JSON round-trips every preset exactly, applies
+ * the two documented defaults, and refuses unknown, missing, mistyped and
+ * out-of-range fields, truncations and flipped bits with TITAN_E_DATA. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "titan.h"
+
+static _Alignas(64) uint8_t arena_buf[1 << 16];
+
+static titan_status from_text(const char *text, size_t len, titan_config *c) {
+    titan_arena a;
+    titan_arena_init(&a, arena_buf, sizeof arena_buf);
+    titan_status st = titan_config_from_json(&a, text, len, c);
+    assert_int_equal(a.used, 0); /* the scratch is given back */
+    return st;
+}
+
+/* The nano preset, written by hand (not by the code under test). */
+static const char nano_json[] =
+    "{\"vocab_size\": 1024, \"d_model\": 256, \"n_heads\": 4, \"n_kv_heads\": 2,\n"
+    " \"head_dim\": 32, \"v_head_dim\": 32, \"rope_dim\": 16, \"q_latent\": 128,\n"
+    " \"kv_latent\": 64, \"mlp_hidden\": 768, \"conv_kernel\": 3,\n"
+    " \"n_unique_blocks\": 4, \"n_recurrences\": 2, \"max_seq_len\": 1024,\n"
+    " \"rope_base\": 10000, \"yarn_factor\": 1, \"yarn_orig_ctx\": 1024,\n"
+    " \"yarn_beta_fast\": 32, \"yarn_beta_slow\": 1, \"mtp_heads\": 3,\n"
+    " \"mtp_weights\": [1.0, 0.3, 0.1], \"norm_eps\": 1e-5}\n";
+
+static void hand_written_nano_with_defaults(void **state) {
+    (void)state;
+    titan_config c, ref;
+    assert_int_equal(from_text(nano_json, strlen(nano_json), &c), TITAN_OK);
+    assert_int_equal(titan_config_preset("nano", &ref), TITAN_OK);
+    ref.bos_id = 256;
+    assert_memory_equal(&c, &ref, sizeof c);
+}
+
+static void presets_round_trip_exactly(void **state) {
+    (void)state;
+    for (const char *const *name = titan_config_preset_names(); *name; name++) {
+        titan_config c, back;
+        assert_int_equal(titan_config_preset(*name, &c), TITAN_OK);
+        c.bos_id = 7;
+        c.logit_softcap = 30.000000000000004;
+        c.mtp_weights[1] = 0.1 + 0.2;
+        char buf[2048];
+        size_t len, measured;
+        assert_int_equal(titan_config_to_json(&c, NULL, 0, &measured), TITAN_OK);
+        assert_int_equal(titan_config_to_json(&c, buf, sizeof buf, &len),
+                         TITAN_OK);
+        assert_int_equal(len, measured);
+        assert_int_equal(buf[len - 1], '\n');
+        assert_int_equal(from_text(buf, len, &back), TITAN_OK);
+        assert_memory_equal(&c, &back, sizeof c);
+        assert_int_equal(titan_config_to_json(&c, buf, len, &len),
+                         TITAN_E_USAGE); /* no room for the NUL */
+    }
+}
+
+/* Replace the first occurrence of `from` in nano_json by `to`. */
+static titan_status edited(const char *from, const char *to) {
+    char text[2048];
+    const char *at = strstr(nano_json, from);
+    assert_non_null(at);
+    int n = snprintf(text, sizeof text, "%.*s%s%s", (int)(at - nano_json),
+                     nano_json, to, at + strlen(from));
+    titan_config c;
+    return from_text(text, (size_t)n, &c);
+}
+
+static void bad_fields_are_refused(void **state) {
+    (void)state;
+    static const struct {
+        const char *from, *to, *message;
+    } bad[] = {
+        {"\"d_model\"", "\"d_modle\"", "unknown key \"d_modle\""},
+        {"\"d_model\": 256, ", "", "missing key \"d_model\""},
+        {"\"n_heads\": 4", "\"n_heads\": 4.5", "n_heads must be an integer"},
+        {"\"n_heads\": 4", "\"n_heads\": \"4\"", "n_heads must be an integer"},
+        {"\"vocab_size\": 1024", "\"vocab_size\": 4294968320",
+         "vocab_size must be an integer"},
+        {"\"vocab_size\": 1024", "\"vocab_size\": -1", "vocab_size"},
+        {"\"n_heads\": 4", "\"n_heads\": 3", "n_kv_heads"},
+        {"[1.0, 0.3, 0.1]", "[1.0, 0.3]", "mtp_weights has 2 entries"},
+        {"[1.0, 0.3, 0.1]", "[1.0, 0.3, \"x\"]", "must be a number"},
+        {"[1.0, 0.3, 0.1]", "[1,1,1,1,1,1,1,1,1]", "9 > 8"},
+        {"[1.0, 0.3, 0.1]", "{}", "must be an array"},
+        {"\"norm_eps\": 1e-5", "\"norm_eps\": 0", "norm_eps"},
+        {"\"norm_eps\": 1e-5", "\"norm_eps\": 1e400", "out of range"},
+        {"\"rope_base\": 10000", "\"rope_base\": null", "must be a number"},
+        {"\"d_model\": 256", "\"d_model\": 256, \"d_model\": 256",
+         "duplicate key"},
+        {"{\"vocab_size\"", "[{\"vocab_size\"", "expected"},
+        {"1e-5}", "1e-5, \"bos_id\": 1024}", "bos_id"},
+        {"1e-5}", "1e-5, \"logit_softcap\": -1}", "logit_softcap"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (edited(bad[i].from, bad[i].to) != TITAN_E_DATA)
+            fail_msg("accepted %s -> %s", bad[i].from, bad[i].to);
+        if (!strstr(titan_last_error(), bad[i].message))
+            fail_msg("%s: '%s' lacks '%s'", bad[i].to, titan_last_error(),
+                     bad[i].message);
+    }
+    titan_config c;
+    assert_int_equal(from_text("[]", 2, &c), TITAN_E_DATA);
+    assert_non_null(strstr(titan_last_error(), "expected a JSON object"));
+    /* integral spellings of an integer are fine */
+    assert_int_equal(edited("\"d_model\": 256", "\"d_model\": 2.56e2"), TITAN_OK);
+}
+
+static void every_truncation_is_refused(void **state) {
+    (void)state;
+    titan_config c;
+    size_t len = strlen(nano_json);
+    /* the text ends "}\n": every shorter prefix but the one without the
+     * newline is incomplete */
+    for (size_t n = 0; n + 1 < len; n++)
+        assert_int_equal(from_text(nano_json, n, &c), TITAN_E_DATA);
+    assert_int_equal(from_text(nano_json, len - 1, &c), TITAN_OK);
+}
+
+static void flipped_bits_never_pass_silently_broken(void **state) {
+    (void)state;
+    char text[sizeof nano_json];
+    size_t len = strlen(nano_json), refused = 0;
+    titan_config ref, c;
+    assert_int_equal(from_text(nano_json, len, &ref), TITAN_OK);
+    for (size_t bit = 0; bit < len * 8; bit++) {
+        memcpy(text, nano_json, len);
+        text[bit / 8] ^= (char)(1u << (bit % 8));
+        titan_status st = from_text(text, len, &c);
+        assert_true(st == TITAN_OK || st == TITAN_E_DATA);
+        refused += st == TITAN_E_DATA;
+        /* an accepted flip changed a digit or whitespace: still a valid config */
+        if (st == TITAN_OK) assert_int_equal(titan_config_validate(&c), TITAN_OK);
+    }
+    assert_true(refused > len * 8 * 9 / 10);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hand_written_nano_with_defaults),
+        cmocka_unit_test(presets_round_trip_exactly),
+        cmocka_unit_test(bad_fields_are_refused),
+        cmocka_unit_test(every_truncation_is_refused),
+        cmocka_unit_test(flipped_bits_never_pass_silently_broken),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -543,6 +543,12 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
                                     const titan_tpu_config *c, int max_T,
                                     int64_t max_rows, int64_t max_cols);
 
+/* titan_tpu_backend_init sized for every matmul of a model with config mc
+ * in forward calls of up to `batch` tokens (TITAN_E_DATA for a bad config). */
+titan_status titan_tpu_backend_for_model(titan_backend *be, titan_arena *a,
+                                         const titan_tpu_config *c,
+                                         const titan_config *mc, int batch);
+
 /* The backend's counters: totals, and per tensor in first-use order. */
 void titan_tpu_backend_stats(const titan_backend *be,
                              titan_tpu_counters *total,

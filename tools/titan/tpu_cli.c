@@ -59,20 +59,6 @@ int tpu_cli_config(const char *cmd, const tpu_cli *t, titan_tpu_config *c) {
     return CLI_EXIT_OK;
 }
 
-static int64_t max3(int64_t a, int64_t b, int64_t c) {
-    int64_t m = a > b ? a : b;
-    return m > c ? m : c;
-}
-
-void tpu_cli_model_sizes(const titan_config *mc, int64_t *max_rows,
-                         int64_t *max_cols) {
-    int64_t H = mc->n_heads, D = mc->d_model, F = mc->mlp_hidden;
-    int64_t q_out = H * (mc->head_dim + mc->rope_dim);
-    *max_rows = max3(max3(mc->vocab_size, F, D), q_out,
-                     max3(mc->q_latent, mc->kv_latent + mc->rope_dim, 1));
-    *max_cols = max3(max3(D, F, H * mc->v_head_dim), mc->q_latent, 1);
-}
-
 int tpu_cli_write_report(const char *cmd, const tpu_cli *t,
                          const titan_tpu_config *c, const titan_backend *be) {
     if (!t->report) return CLI_EXIT_OK;

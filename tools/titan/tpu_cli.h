@@ -24,11 +24,6 @@ void tpu_cli_flags(tpu_cli *t, int prefixed, cli_flag *out);
  * CLI_EXIT_USAGE on a bad value. */
 int tpu_cli_config(const char *cmd, const tpu_cli *t, titan_tpu_config *c);
 
-/* Sizes a tpu backend needs for a model: the widest weight (rows, cols) any
- * matmul of SPEC section 1 uses, for calls of up to `batch` tokens. */
-void tpu_cli_model_sizes(const titan_config *mc, int64_t *max_rows,
-                         int64_t *max_cols);
-
 /* Write the backend's per-tensor table and totals as JSON to --tpu-report
  * FILE (if given); CLI_EXIT_FAIL with a message if it cannot be written. */
 int tpu_cli_write_report(const char *cmd, const tpu_cli *t,

@@ -1,9 +1,11 @@
 /* cmd_tpu.c: `titan tpu --gemm M,K,N`: one GEMM on the systolic-array
  * emulator with random int8 operands, reporting its counters (and a checksum
- * of the int32 results, so modes and dataflows can be compared). */
+ * of the int32 results, so modes and dataflows can be compared); or
+ * `titan tpu -m ART`: a model's forward pass, per weight tensor. */
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/tpu_cli.h"
+#include "tools/titan/tpu_model.h"
 #include "tools/titan/tpu_report.h"
 
 #include <inttypes.h>
@@ -11,7 +13,7 @@
 #include <string.h>
 
 static const char *USAGE =
-    "titan tpu --gemm M,K,N [--array RxC] [--dataflow ws|os] [--scalesim] "
+    "titan tpu (--gemm M,K,N | -m ART [--tokens N]) [--array RxC] [--dataflow ws|os] [--scalesim] "
     "[--mode fast|cycle] [--clock-mhz F] [--seed S] [--no-values] [--json]";
 
 /* "M,K,N" as three positive integers. */
@@ -116,18 +118,20 @@ static int run_values(const char *cmd, const titan_tpu_config *c, gemm_run *g,
 }
 
 int cmd_tpu(int argc, char **argv) {
-    const char *cmd = argv[0], *gemm = NULL;
+    const char *cmd = argv[0], *gemm = NULL, *model = NULL;
     bool json = false, no_values = false;
-    int64_t seed = 1;
+    int64_t seed = 1, tokens = 64;
     tpu_cli t;
     tpu_cli_defaults(&t);
-    cli_flag flags[4 + TPU_CLI_NFLAGS] = {
+    cli_flag flags[6 + TPU_CLI_NFLAGS] = {
         {"--gemm", FLAG_STR, &gemm, 0, 0, "M,K,N: Y[M][N] = X[M][K] W[N][K]^T"},
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact: one forward pass"},
+        {"--tokens", FLAG_INT, &tokens, 1, 1 << 20, "tokens of that pass (64)"},
         {"--seed", FLAG_INT, &seed, 0, 9e18, "operand seed (1)"},
         {"--no-values", FLAG_BOOL, &no_values, 0, 0, "counters only"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
-    tpu_cli_flags(&t, 0, flags + 4);
+    tpu_cli_flags(&t, 0, flags + 6);
     int npos;
     int rc = cli_parse(argc, argv, USAGE, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
@@ -137,7 +141,9 @@ int cmd_tpu(int argc, char **argv) {
     if (rc) return rc;
     gemm_run g = {0};
     int64_t mkn[3];
-    if (!gemm) return cli_usage(cmd, "--gemm M,K,N is required");
+    if (!gemm == !model)
+        return cli_usage(cmd, "give exactly one of --gemm M,K,N and -m ART");
+    if (model) return tpu_model_run(cmd, model, tokens, &c, json);
     if (!parse_mkn(gemm, mkn))
         return cli_usage(cmd, "--gemm '%s' is not M,K,N (positive integers)",
                          gemm);

@@ -82,6 +82,14 @@ static void record_issue(grid *g, int64_t t, int64_t fold, int64_t step,
 
 static void clear_issue(grid *g, int64_t t) { g->hist[t % g->ring].t = -1; }
 
+/* Row r's left edge this cycle takes the vector issued r cycles ago (the
+ * skew); returns it (NULL: none) with the edge cleared for the caller. */
+static const issue_rec *row_edge(grid *g, int64_t t, int64_t r) {
+    g->edge_a[r] = 0;
+    g->edge_tag[r] = 0;
+    return issued_at(g, t - r);
+}
+
 /* After a cycle's update: a valid token at the bottom-right PE is its
  * vector's last use. */
 static void retire_vector(grid *g) {
@@ -123,9 +131,7 @@ static void ws_edges(grid *g, int64_t t, int nbuf, const int8_t *x,
                      titan_tpu_counters *k) {
     const tpu_map *m = g->m;
     for (int64_t r = 0; r < g->R; r++) {
-        const issue_rec *h = issued_at(g, t - r);
-        g->edge_a[r] = 0;
-        g->edge_tag[r] = 0;
+        const issue_rec *h = row_edge(g, t, r);
         if (!h) continue;
         int64_t kk = (h->fold % m->k_tiles) * g->R + r;
         if (kk < m->K) {
@@ -214,9 +220,7 @@ static void os_edges(grid *g, int64_t t, const int8_t *x, const int8_t *w,
                      titan_tpu_counters *k) {
     const tpu_map *m = g->m;
     for (int64_t r = 0; r < g->R; r++) {
-        const issue_rec *h = issued_at(g, t - r);
-        g->edge_a[r] = 0;
-        g->edge_tag[r] = 0;
+        const issue_rec *h = row_edge(g, t, r);
         if (!h) continue;
         int64_t i = (h->fold % m->m_tiles) * g->R + r;
         if (i < m->M) {

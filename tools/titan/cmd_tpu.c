@@ -102,16 +102,18 @@ static int run_values(const char *cmd, const titan_tpu_config *c, gemm_run *g,
     titan_arena a;
     titan_status st = cli_arena_create(&a, xb + wb + yb + sb + 4 * 4096);
     if (st != TITAN_OK) return cli_fail(cmd, st);
-    int8_t *x, *w;
-    int32_t *y;
-    titan_arena_alloc(&a, xb, 4096, (void **)&x);
-    titan_arena_alloc(&a, wb, 4096, (void **)&w);
-    titan_arena_alloc(&a, yb, 4096, (void **)&y);
-    fill_random(x, xb, &seed);
-    fill_random(w, wb, &seed);
-    double t0 = cli_now();
-    st = titan_tpu_gemm(c, &a, x, w, y, g->M, g->K, g->N, k);
-    g->wall = cli_now() - t0;
+    int8_t *x = NULL, *w = NULL;
+    int32_t *y = NULL;
+    st = titan_arena_alloc(&a, xb, 4096, (void **)&x);
+    if (st == TITAN_OK) st = titan_arena_alloc(&a, wb, 4096, (void **)&w);
+    if (st == TITAN_OK) st = titan_arena_alloc(&a, yb, 4096, (void **)&y);
+    if (st == TITAN_OK) {
+        fill_random(x, xb, &seed);
+        fill_random(w, wb, &seed);
+        double t0 = cli_now();
+        st = titan_tpu_gemm(c, &a, x, w, y, g->M, g->K, g->N, k);
+        g->wall = cli_now() - t0;
+    }
     if (st == TITAN_OK) g->checksum = fnv1a(y, yb);
     cli_arena_destroy(&a);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(cmd, st);

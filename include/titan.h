@@ -489,6 +489,13 @@ titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
                             int64_t M, int64_t K, int64_t N,
                             titan_tpu_counters *acc);
 
+/* SCALE-Sim v2's "Mapping Efficiency" and "Compute Util" (fractions, not
+ * percent) of one GEMM, as its COMPUTE_REPORT defines them (formulas in
+ * platform/tpu_scalesim.c). TITAN_E_USAGE as titan_tpu_gemm_count. */
+titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
+                                           int64_t M, int64_t K, int64_t N,
+                                           double *mapping, double *compute);
+
 /* Add b into a. */
 void titan_tpu_counters_add(titan_tpu_counters *a, const titan_tpu_counters *b);
 

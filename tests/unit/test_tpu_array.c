@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,18 @@ static void scalesim_cycles_by_hand(void **state) {
     assert_int_equal(titan_tpu_gemm_count(&c, 256, 32 * 8, 32 * 4, &k),
                      TITAN_OK);
     assert_int_equal(k.cycles, 11199);
+    /* Its report: Mapping Efficiency 100.0, Compute Util 67.19160104986877. */
+    double map, util;
+    assert_int_equal(titan_tpu_scalesim_efficiency(&c, 256, 256, 128, &map,
+                                                   &util), TITAN_OK);
+    assert_true(fabs(map - 1.0) < 1e-12);
+    assert_true(fabs(util * 100 - 67.19160104986877) < 1e-9);
+    /* OS 8x4, M=9 K=3 N=5: used 45 of 4 folds x 32 PEs; T / (3 + 8 + 4 - 2). */
+    c = array_cfg(8, 4, TITAN_TPU_OS, 1);
+    assert_int_equal(titan_tpu_scalesim_efficiency(&c, 9, 3, 5, &map, &util),
+                     TITAN_OK);
+    assert_true(fabs(map - 45.0 / 128) < 1e-12);
+    assert_true(fabs(util - 45.0 / 128 * 3 / 13) < 1e-12);
     check_shape(array_cfg(4, 4, TITAN_TPU_WS, 1), 5, 6, 7);
     check_shape(array_cfg(8, 4, TITAN_TPU_OS, 1), 9, 3, 5);
 }

@@ -60,6 +60,12 @@ static void print_json(const titan_tpu_config *c, const gemm_run *g,
     tpu_config_json(stdout, c);
     printf(", ");
     tpu_counters_json(stdout, c, k);
+    double map, util;
+    if (c->scalesim &&
+        titan_tpu_scalesim_efficiency(c, g->M, g->K, g->N, &map, &util) ==
+            TITAN_OK)
+        printf(", \"mapping_efficiency\": %.9g, \"compute_util\": %.9g", map,
+               util);
     if (g->values)
         printf(", \"checksum\": \"%016" PRIx64 "\", \"sim_seconds\": %.6f, "
                "\"sim_macs_per_s\": %.6g",
@@ -82,6 +88,12 @@ static void print_text(const titan_tpu_config *c, const gemm_run *g,
     printf("macs           %" PRIu64 " in %" PRIu64 " folds\n", k->macs,
            k->folds);
     printf("utilization    %.2f%%\n", 100 * titan_tpu_utilization(c, k));
+    double map, util;
+    if (c->scalesim &&
+        titan_tpu_scalesim_efficiency(c, g->M, g->K, g->N, &map, &util) ==
+            TITAN_OK)
+        printf("SCALE-Sim      mapping efficiency %.2f%%, compute util %.2f%%\n",
+               100 * map, 100 * util);
     printf("buffer reads   weights %" PRIu64 ", inputs %" PRIu64
            ", partial sums %" PRIu64 "\n",
            k->weight_reads, k->input_reads, k->output_reads);

@@ -145,7 +145,7 @@ int cmd_tpu(int argc, char **argv) {
         {"--no-values", FLAG_BOOL, &no_values, 0, 0, "counters only"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
-    tpu_cli_flags(&t, 0, flags + 6);
+    tpu_cli_flags(&t, flags + 6);
     int npos;
     int rc = cli_parse(argc, argv, USAGE, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);

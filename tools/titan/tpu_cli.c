@@ -1,8 +1,6 @@
-/* tpu_cli.c: systolic-array flags and reports for the command-line tools. */
+/* tpu_cli.c: systolic-array flags for the command-line tools. */
 #include "tools/titan/tpu_cli.h"
-#include "tools/titan/tpu_report.h"
 
-#include <errno.h>
 #include <string.h>
 
 void tpu_cli_defaults(tpu_cli *t) {
@@ -10,22 +8,15 @@ void tpu_cli_defaults(tpu_cli *t) {
                    .clock_mhz = 700.0};
 }
 
-void tpu_cli_flags(tpu_cli *t, int prefixed, cli_flag *out) {
-    const cli_flag plain[TPU_CLI_NFLAGS] = {
+void tpu_cli_flags(tpu_cli *t, cli_flag *out) {
+    const cli_flag flags[TPU_CLI_NFLAGS] = {
         {"--array", FLAG_STR, &t->array, 0, 0, "RxC PE grid, 4..256 each (128x128)"},
         {"--dataflow", FLAG_STR, &t->dataflow, 0, 0, "ws (weight-stationary) or os"},
         {"--scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "SCALE-Sim v2 timing"},
         {"--mode", FLAG_STR, &t->mode, 0, 0, "fast (tile by tile) or cycle"},
         {"--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "clock (700)"},
     };
-    const cli_flag pre[TPU_CLI_NFLAGS] = {
-        {"--tpu-array", FLAG_STR, &t->array, 0, 0, "tpu: RxC PE grid (128x128)"},
-        {"--tpu-dataflow", FLAG_STR, &t->dataflow, 0, 0, "tpu: ws or os"},
-        {"--tpu-scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "tpu: SCALE-Sim v2 timing"},
-        {"--tpu-mode", FLAG_STR, &t->mode, 0, 0, "tpu: fast or cycle"},
-        {"--tpu-clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "tpu: clock (700)"},
-    };
-    memcpy(out, prefixed ? pre : plain, sizeof plain);
+    memcpy(out, flags, sizeof flags);
 }
 
 /* "RxC" with R, C in [4, 256]. */
@@ -56,23 +47,5 @@ int tpu_cli_config(const char *cmd, const tpu_cli *t, titan_tpu_config *c) {
     c->mode = strcmp(t->mode, "fast") ? TITAN_TPU_CYCLE : TITAN_TPU_FAST;
     c->scalesim = t->scalesim;
     c->clock_mhz = t->clock_mhz;
-    return CLI_EXIT_OK;
-}
-
-int tpu_cli_write_report(const char *cmd, const tpu_cli *t,
-                         const titan_tpu_config *c, const titan_backend *be) {
-    if (!t->report) return CLI_EXIT_OK;
-    FILE *f = fopen(t->report, "w");
-    if (!f) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", cmd, t->report,
-                strerror(errno));
-        return CLI_EXIT_FAIL;
-    }
-    tpu_report_json(f, c, be);
-    fputc('\n', f);
-    if (fclose(f)) {
-        fprintf(stderr, "%s: cannot write %s\n", cmd, t->report);
-        return CLI_EXIT_FAIL;
-    }
     return CLI_EXIT_OK;
 }

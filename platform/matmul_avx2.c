@@ -4,6 +4,8 @@
  * through a small zero-padded copy. */
 #include "platform/matmul.h"
 
+#include "quant/quant.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>

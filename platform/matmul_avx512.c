@@ -3,6 +3,8 @@
  * backend_cpu.c). Shapes and the two strategies are described in matmul.h. */
 #include "platform/matmul.h"
 
+#include "quant/quant.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

@@ -2,7 +2,12 @@
  * spin briefly (decode issues many microsecond-sized jobs back to back, too
  * short for a futex round trip), then sleep on a condition variable. The
  * sleeper counters and sequentially consistent atomics (store generation,
- * load sleepers / store sleepers, load generation) rule out lost wake-ups. */
+ * load sleepers / store sleepers, load generation) rule out lost wake-ups.
+ * Share i is meant for thread i, but whoever claims it first runs it: when a
+ * worker has not woken up by the time the caller finishes its own share (a
+ * machine with more busy threads than cores), the caller runs the share
+ * itself instead of waiting for the scheduler. The split stays the same, so
+ * results do not change. */
 #include "platform/threads.h"
 
 #include "core/status.h"
@@ -19,7 +24,8 @@ struct titan_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     atomic_ullong generation;
-    atomic_int pending;   /* workers still running the current job */
+    atomic_bool taken[TITAN_POOL_MAX_THREADS]; /* share i claimed */
+    atomic_int shares_done;
     atomic_int sleepers;  /* workers blocked on `wake` */
     atomic_int caller_sleeping;
     atomic_bool stop;
@@ -40,13 +46,21 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void run_share(titan_pool *p, int thread) {
+/* Run share i on this thread if nobody has claimed it yet. */
+static void try_share(titan_pool *p, int share, int thread) {
+    if (atomic_exchange(&p->taken[share], true)) return;
     int64_t units = (p->n + p->grain - 1) / p->grain;
-    int64_t u0 = units * thread / p->threads;
-    int64_t u1 = units * (thread + 1) / p->threads;
+    int64_t u0 = units * share / p->threads;
+    int64_t u1 = units * (share + 1) / p->threads;
     int64_t begin = u0 * p->grain, end = u1 * p->grain;
     if (end > p->n) end = p->n;
     if (begin < end) p->fn(p->ctx, begin, end, thread);
+    if (atomic_fetch_add(&p->shares_done, 1) == p->threads - 1 &&
+        atomic_load(&p->caller_sleeping)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 static unsigned long long wait_for_job(titan_pool *p, unsigned long long seen) {
@@ -71,13 +85,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         seen = wait_for_job(p, seen);
         if (atomic_load(&p->stop)) return NULL;
-        run_share(p, w->index);
-        if (atomic_fetch_sub(&p->pending, 1) == 1 &&
-            atomic_load(&p->caller_sleeping)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        try_share(p, w->index, w->index);
     }
 }
 
@@ -90,14 +98,15 @@ static void publish(titan_pool *p) {
     }
 }
 
-static void wait_for_workers(titan_pool *p) {
+static void wait_for_shares(titan_pool *p) {
     for (int i = 0; i < SPIN_ROUNDS; i++) {
-        if (atomic_load(&p->pending) == 0) return;
+        if (atomic_load(&p->shares_done) == p->threads) return;
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->caller_sleeping, 1);
-    while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (atomic_load(&p->shares_done) < p->threads)
+        pthread_cond_wait(&p->done, &p->mu);
     atomic_store(&p->caller_sleeping, 0);
     pthread_mutex_unlock(&p->mu);
 }
@@ -150,12 +159,16 @@ void titan_pool_for(titan_pool *p, int64_t n, int64_t grain, titan_pool_fn fn,
         fn(ctx, 0, n, 0);
         return;
     }
+    /* A worker late from the previous job may claim a share as soon as its
+     * flag is cleared, so the job is written first. */
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     p->grain = grain;
-    atomic_store(&p->pending, p->threads - 1);
+    atomic_store(&p->shares_done, 0);
+    for (int i = 0; i < p->threads; i++) atomic_store(&p->taken[i], false);
     publish(p);
-    run_share(p, 0);
-    wait_for_workers(p);
+    try_share(p, 0, 0);
+    for (int i = 1; i < p->threads; i++) try_share(p, i, 0); /* late workers */
+    wait_for_shares(p);
 }

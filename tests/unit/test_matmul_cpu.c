@@ -176,9 +176,18 @@ static void many_tokens_cross_blocks(void **state) {
     check_case(*state, TITAN_DT_INT6, 40, 264, 64, 197);
 }
 
+typedef struct {
+    int hits[200];
+    int64_t starts[2];
+    _Atomic int calls;
+} range_log;
+
 static void record_range(void *ctx, int64_t begin, int64_t end, int thread) {
-    int *hits = ctx;
-    for (int64_t i = begin; i < end; i++) hits[i] += 1 + thread * 1000;
+    range_log *log = ctx;
+    assert_true(thread == 0 || thread == 1);
+    for (int64_t i = begin; i < end; i++) log->hits[i]++;
+    log->starts[begin == 0 ? 0 : 1] = begin;
+    log->calls++;
 }
 
 static void pool_covers_each_item_once(void **state) {
@@ -190,16 +199,21 @@ static void pool_covers_each_item_once(void **state) {
     assert_int_equal(titan_pool_create(&a, 2, &p), TITAN_OK);
     for (int64_t n = 1; n < 200; n += 13) {
         for (int64_t grain = 1; grain < 40; grain += 7) {
-            int hits[200] = {0};
-            titan_pool_for(p, n, grain, record_range, hits);
-            /* units = ceil(n/grain); thread 1 starts at unit units/2, and a
-             * single unit stays on the caller */
+            range_log log = {0};
+            titan_pool_for(p, n, grain, record_range, &log);
+            /* units = ceil(n/grain); share 1 starts at unit units/2, and a
+             * single unit is one call */
             int64_t units = (n + grain - 1) / grain;
-            int64_t split = units == 1 ? n : units / 2 * grain;
-            for (int64_t i = 0; i < n; i++)
-                assert_int_equal(hits[i], i < split ? 1 : 1001);
-            assert_int_equal(hits[n], 0);
+            for (int64_t i = 0; i < n; i++) assert_int_equal(log.hits[i], 1);
+            assert_int_equal(log.hits[n], 0);
+            assert_int_equal(log.calls, units == 1 ? 1 : 2);
+            if (units > 1) assert_int_equal(log.starts[1], units / 2 * grain);
         }
+    }
+    for (int rep = 0; rep < 5000; rep++) { /* many tiny jobs: no lost wake-up */
+        range_log log = {0};
+        titan_pool_for(p, 2, 1, record_range, &log);
+        assert_int_equal(log.hits[0] + log.hits[1], 2);
     }
     titan_pool_destroy(p);
 }

@@ -1,6 +1,7 @@
 /* test_matmul_cpu.c: the cpu backend against a private double-precision loop
- * for every dtype, group size, odd shapes, T = 1..200, 1 and 2 threads and
- * every kernel family this CPU runs; results must not depend on threads. */
+ * and the reference backend for every dtype, group size, odd shapes,
+ * T = 1..200, 1 and 2 threads and every kernel family this CPU runs; results
+ * must not depend on threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,7 +122,11 @@ static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
     test_weights w = make_weights(dt, N, K, gs);
     float *x = malloc(sizeof(float) * T * K);
     float *y = malloc(sizeof(float) * T * N), *y1 = malloc(sizeof(float) * T * N);
+    float *yref = malloc(sizeof(float) * T * N);
     for (int64_t i = 0; i < T * K; i++) x[i] = (float)uniform();
+    titan_backend refbe;
+    titan_backend_ref(&refbe);
+    refbe.matmul(&refbe, &w.t, x, yref, T);
     for (int isa = 0; isa < 3; isa++) {
         for (int th = 0; th < 2; th++) {
             titan_backend *be = f->be[isa][th];
@@ -136,12 +141,13 @@ static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
                         mag += fabs(w.value[n * K + k] * x[t * K + k]);
                     }
                     double err = fabs(y[t * N + n] - ref);
-                    if (!(err <= 1e-5 * mag + 1e-30)) {
+                    double err_ref = fabs(y[t * N + n] - yref[t * N + n]);
+                    if (!(err <= 1e-5 * mag + 1e-30 && err_ref <= 1e-5 * mag + 1e-30)) {
                         fail_msg("%s dtype %d N %lld K %lld gs %d T %d threads %d:"
-                                 " y[%d][%lld] = %.9g, want %.9g",
+                                 " y[%d][%lld] = %.9g, want %.9g (ref %.9g)",
                                  titan_isa_name(isa), dt, (long long)N,
                                  (long long)K, gs, T, th + 1, t, (long long)n,
-                                 y[t * N + n], ref);
+                                 y[t * N + n], ref, yref[t * N + n]);
                     }
                 }
             }
@@ -149,7 +155,7 @@ static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
             else assert_memory_equal(y1, y, sizeof(float) * T * N);
         }
     }
-    free(x), free(y), free(y1);
+    free(x), free(y), free(y1), free(yref);
     free_weights(&w);
 }
 

@@ -40,6 +40,18 @@ void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
 void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
                               int64_t n1, float *scratch);
 
+/* Byte offset of value k in a stored row (k a multiple of 4 for INT6). */
+static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
+    switch (dt) {
+    case TITAN_DT_F32: return (size_t)k * 4;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16: return (size_t)k * 2;
+    case TITAN_DT_INT8: return (size_t)k;
+    case TITAN_DT_INT6: break;
+    }
+    return (size_t)k / 4 * 3;
+}
+
 /* A vector family's pieces for the packed (many-token) path. */
 typedef struct {
     int mr, nr; /* tokens x rows of one register tile (mr divides MATMUL_TB) */

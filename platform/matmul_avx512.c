@@ -13,8 +13,6 @@
 /* Register tiles need their small loops unrolled to stay in registers. */
 #define UNROLL _Pragma("GCC unroll 16")
 
-#define DT_BYTES(dt) ((dt) == TITAN_DT_F32 ? 4 : (dt) == TITAN_DT_INT8 ? 1 : 2)
-
 enum { VW = 16, DOT_ROWS = 4, DOT_TOKENS = 4, MR = 12, NR = 32 };
 
 static inline __mmask16 tail_mask(int64_t rem) {
@@ -26,7 +24,7 @@ static inline __mmask16 tail_mask(int64_t rem) {
  * loads: masked loads stall the streaming loop on this family of CPUs. */
 INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
                      __mmask16 m, bool full) {
-    const uint8_t *p = row + (dt == TITAN_DT_INT6 ? k / 4 * 3 : k * DT_BYTES(dt));
+    const uint8_t *p = row + matmul_value_offset(dt, k);
     switch (dt) {
     case TITAN_DT_F32:
         return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
@@ -77,7 +75,7 @@ INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
     for (int r = 0; r < R; r++) {
         /* Rows are contiguous: fetch the next tile's row ahead of need
          * (never faults, even past the end). */
-        _mm_prefetch((const char *)rows[r] + ahead + k * DT_BYTES(dt), _MM_HINT_T0);
+        _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k), _MM_HINT_T0);
         __m512 wv = load_w(dt, rows[r], k, m, full);
         if (scaled) wv = _mm512_mul_ps(wv, s[r]);
         UNROLL

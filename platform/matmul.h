@@ -18,6 +18,7 @@
 #define MATMUL_KC 256     /* columns of W per cache block */
 #define MATMUL_TB 384     /* tokens per packed block of x (multiple of MR) */
 #define MATMUL_NR_MAX 32  /* rows per packed panel (widest family) */
+#define PREFETCH_TILES 4  /* dot tiles streamed ahead of use (small T) */
 
 /* Per-thread scratch, in floats: packed x block, packed panel, one row. */
 #define MATMUL_SCRATCH_FLOATS \

@@ -73,7 +73,8 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
                      int t0, int R, int TT, int64_t gsz, int64_t groups) {
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
-    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols), ahead = DOT_ROWS * rb;
+    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
+    size_t ahead = PREFETCH_TILES * DOT_ROWS * rb;
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     const uint8_t *rows[DOT_ROWS];
     const float *xs[DOT_TOKENS];
@@ -99,7 +100,7 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
             for (int t = 0; t < TT; t++) xv[t] = load_x(xs[t] + k, rem);
             UNROLL
             for (int r = 0; r < R; r++) {
-                /* Rows are contiguous: fetch the next tile's row ahead. */
+                /* Rows are contiguous: fetch PREFETCH_TILES tiles ahead. */
                 _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
                              _MM_HINT_T0);
                 __m256 wv = rem == VW ? load_w(dt, rows[r], k)

@@ -73,9 +73,10 @@ INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
         xv[t] = full ? _mm512_loadu_ps(xs[t] + k) : _mm512_maskz_loadu_ps(m, xs[t] + k);
     UNROLL
     for (int r = 0; r < R; r++) {
-        /* Rows are contiguous: fetch the next tile's row ahead of need
+        /* Rows are contiguous: fetch the same row PREFETCH_TILES tiles on
          * (never faults, even past the end). */
-        _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k), _MM_HINT_T0);
+        _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
+                     _MM_HINT_T0);
         __m512 wv = load_w(dt, rows[r], k, m, full);
         if (scaled) wv = _mm512_mul_ps(wv, s[r]);
         UNROLL
@@ -90,7 +91,8 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
                      int t0, int R, int TT, int64_t gsz, int64_t groups) {
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
-    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols), ahead = DOT_ROWS * rb;
+    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
+    size_t ahead = PREFETCH_TILES * DOT_ROWS * rb;
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     const uint8_t *rows[DOT_ROWS];
     const float *xs[DOT_TOKENS];

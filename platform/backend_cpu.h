@@ -12,7 +12,9 @@
  * Everything (backend, pool, per-thread scratch) comes from the arena; in
  * measuring mode only the bytes are counted and *out is NULL. Worker threads
  * run until titan_backend_cpu_destroy. TITAN_E_USAGE for a bad thread count,
- * TITAN_E_NOMEM if the arena is too small or a thread cannot start. */
+ * TITAN_E_NOMEM if the arena is too small or a thread cannot start.
+ * One caller thread per backend: its matmul calls must not overlap (models
+ * running on several threads at once each need their own backend). */
 titan_status titan_backend_cpu_create(titan_arena *a, int threads,
                                       titan_backend **out);
 

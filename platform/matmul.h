@@ -16,7 +16,7 @@
 #include <stdbool.h>
 
 #define MATMUL_KC 256     /* columns of W per cache block */
-#define MATMUL_TB 384     /* tokens per packed block of x (multiple of MR) */
+#define MATMUL_TB 528     /* most tokens per packed block of x (12 * 44) */
 #define MATMUL_NR_MAX 32  /* rows per packed panel (widest family) */
 #define PREFETCH_TILES 4  /* dot tiles streamed ahead of use (small T) */
 

@@ -48,15 +48,25 @@ static int block_cols(int64_t K) {
     return (int)(kc < MATMUL_KC ? kc : MATMUL_KC);
 }
 
+/* Token blocks of equal size (a multiple of mr, at most MATMUL_TB), so every
+ * packed panel of W serves as many tokens as possible. */
+static int block_tokens(int T, int mr) {
+    int blocks = (T + MATMUL_TB - 1) / MATMUL_TB;
+    int tb = (T + blocks - 1) / blocks;
+    tb = (tb + mr - 1) / mr * mr;
+    return tb < MATMUL_TB ? tb : MATMUL_TB;
+}
+
 void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
                          int64_t n0, int64_t n1, float *scratch) {
     int64_t K = a->w->cols, N = a->w->rows;
     int kcmax = block_cols(K), mr = f->mr, nr = f->nr;
+    int tbmax = block_tokens(a->T, mr);
     float *xp = scratch;
     float *panel = xp + (size_t)MATMUL_TB * MATMUL_KC;
     float *tmp_row = panel + (size_t)MATMUL_NR_MAX * MATMUL_KC;
-    for (int t0 = 0; t0 < a->T; t0 += MATMUL_TB) {
-        int nt = a->T - t0 < MATMUL_TB ? a->T - t0 : MATMUL_TB;
+    for (int t0 = 0; t0 < a->T; t0 += tbmax) {
+        int nt = a->T - t0 < tbmax ? a->T - t0 : tbmax;
         for (int64_t k0 = 0; k0 < K; k0 += kcmax) {
             int kc = K - k0 < kcmax ? (int)(K - k0) : kcmax;
             pack_x(a->x, K, t0, nt, k0, kc, mr, xp);

@@ -6,7 +6,7 @@
  * prefill GFLOP/s (2 flops per weight per token in the matrix products) over
  * peak FMA, decode weight bytes per token (every block matrix once per
  * recurrence, plus the tied head) times tokens/s over read bandwidth.
- * Usage: bench_model [PRESET]   (one preset, e.g. nano) */
+ * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
 #include "platform/backend_cpu.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
@@ -129,20 +129,23 @@ static titan_status run_one(const titan_config *c, const weights *w, int ctx,
     return st;
 }
 
-static titan_status bench_preset(const char *preset, titan_backend *const bes[2],
+static titan_status bench_preset(const char *preset, int only_ctx,
+                                 titan_backend *const bes[2],
                                  const bench_limits *lim) {
     titan_config c;
     titan_status st = titan_config_preset(preset, &c);
     if (st) return st;
     c.bos_id = TITAN_TOK_BOS;
     int ctxs[2] = {128, c.max_seq_len < 2048 ? c.max_seq_len : 2048};
+    int nctx = 2;
+    if (only_ctx) ctxs[0] = only_ctx, nctx = 1;
     static const titan_dtype dts[2] = {TITAN_DT_F32, TITAN_DT_INT8};
     for (int d = 0; d < 2; d++) {
         weights w;
         st = make_weights(&c, dts[d], &w);
         double flops, bytes;
         per_token_cost(&c, &w, &flops, &bytes);
-        for (int ci = 0; !st && ci < 2; ci++) {
+        for (int ci = 0; !st && ci < nctx; ci++) {
             for (int th = 1; !st && th <= 2; th++) {
                 run_result r;
                 st = run_one(&c, &w, ctxs[ci], bes[th - 1], &r);
@@ -167,6 +170,9 @@ static titan_status bench_preset(const char *preset, titan_backend *const bes[2]
 
 int main(int argc, char **argv) {
     const char *only = argc > 1 ? argv[1] : NULL;
+    int64_t only_ctx = 0;
+    if (argc > 2 && !cli_parse_int(argv[2], DECODE_TOKENS + 1, 1 << 20, &only_ctx))
+        return cli_usage("bench_model", "CTX must be an integer > %d", DECODE_TOKENS);
     titan_arena arena;
     if (cli_arena_create(&arena, 2 * titan_backend_cpu_arena_bytes(2) + 8192))
         return CLI_EXIT_FAIL;
@@ -183,7 +189,7 @@ int main(int argc, char **argv) {
     int rc = CLI_EXIT_OK;
     for (int i = 0; i < 2 && rc == CLI_EXIT_OK; i++) {
         if (only && strcmp(only, presets[i])) continue;
-        titan_status st = bench_preset(presets[i], bes, &lim);
+        titan_status st = bench_preset(presets[i], (int)only_ctx, bes, &lim);
         if (st) rc = cli_fail("bench_model", st);
     }
     for (int th = 0; th < 2; th++) {

@@ -12,15 +12,18 @@
 typedef struct {
     titan_pool *pool;
     titan_isa isa;
-    titan_matmul_rows_fn rows;
+    const titan_vector_family *vec; /* NULL: the scalar family */
     float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
     titan_matmul_args job;
 } cpu_state;
 
 static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
     cpu_state *st = ctx;
-    st->rows(&st->job, begin, end,
-             st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS);
+    float *scratch = st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS;
+    if (st->vec)
+        titan_matmul_rows_vector(st->vec, &st->job, begin, end, scratch);
+    else
+        titan_matmul_rows_scalar(&st->job, begin, end, scratch);
 }
 
 static bool dtype_known(titan_dtype dt) {
@@ -40,13 +43,13 @@ static void cpu_matmul(titan_backend *be, const titan_tensor *w,
     titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
-static titan_matmul_rows_fn family(titan_isa isa) {
+static const titan_vector_family *family(titan_isa isa) {
     switch (isa) {
-    case TITAN_ISA_AVX512: return titan_matmul_rows_avx512;
-    case TITAN_ISA_AVX2: return titan_matmul_rows_avx2;
+    case TITAN_ISA_AVX512: return &titan_matmul_avx512;
+    case TITAN_ISA_AVX2: return &titan_matmul_avx2;
     case TITAN_ISA_SCALAR: break;
     }
-    return titan_matmul_rows_scalar;
+    return NULL;
 }
 
 titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
@@ -72,7 +75,7 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     titan_pool *pool;
     TITAN_TRY(titan_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
-    *st = (cpu_state){.pool = pool, .isa = isa, .rows = family(isa),
+    *st = (cpu_state){.pool = pool, .isa = isa, .vec = family(isa),
                       .scratch = scratch};
     *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul, .state = st};
     *out = be;

@@ -19,6 +19,7 @@
 #define MATMUL_TB 528     /* most tokens per packed block of x (12 * 44) */
 #define MATMUL_NR_MAX 32  /* rows per packed panel (widest family) */
 #define PREFETCH_TILES 4  /* dot tiles streamed ahead of use (small T) */
+#define MATMUL_DOT_MAX_T 16 /* from this many tokens on, pack (see above) */
 
 /* Per-thread scratch, in floats: packed x block, packed panel, one row. */
 #define MATMUL_SCRATCH_FLOATS \
@@ -31,13 +32,7 @@ typedef struct {
     int T;
 } titan_matmul_args;
 
-typedef void (*titan_matmul_rows_fn)(const titan_matmul_args *a, int64_t n0,
-                                     int64_t n1, float *scratch);
-
-void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch);
-void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                            float *scratch);
+/* The portable family: any dtype, any group size, any T. */
 void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
                               int64_t n1, float *scratch);
 
@@ -65,8 +60,23 @@ typedef struct {
                     int64_t len, float *out);
 } titan_gemm_family;
 
-/* y rows [n0, n1) for all tokens through packed cache blocks (matmul_packed.c). */
-void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
-                         int64_t n0, int64_t n1, float *scratch);
+/* Small T: y rows [n0, n1) of one dtype by dot-product tiles. */
+typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0,
+                             int64_t n1);
+
+/* A vector family (matmul_avx512.c, matmul_avx2.c). */
+typedef struct {
+    int vw;                 /* floats per vector */
+    titan_dot_fn dot[5];    /* by titan_dtype; group sizes multiple of vw */
+    titan_gemm_family gemm; /* many tokens, or group sizes dot cannot take */
+} titan_vector_family;
+
+extern const titan_vector_family titan_matmul_avx512, titan_matmul_avx2;
+
+/* One thread's share, rows [n0, n1) for all tokens, with a vector family:
+ * dot tiles for T < MATMUL_DOT_MAX_T, else packed blocks (matmul_packed.c). */
+void titan_matmul_rows_vector(const titan_vector_family *f,
+                              const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch);
 
 #endif

@@ -220,27 +220,14 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
-static const titan_gemm_family gemm_family = {MR, NR, micro_kernel, dequant};
-
-void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                            float *scratch) {
-    int64_t gs = a->w->group_size, K = a->w->cols;
-    bool dot_ok = gs == 0 || gs >= K || gs % VW == 0;
-    if (a->T >= 16 || !dot_ok) {
-        titan_matmul_packed(&gemm_family, a, n0, n1, scratch);
-        return;
-    }
-    switch (a->w->dtype) {
-    case TITAN_DT_F32: dot_f32(a, n0, n1); break;
-    case TITAN_DT_BF16: dot_bf16(a, n0, n1); break;
-    case TITAN_DT_F16: dot_f16(a, n0, n1); break;
-    case TITAN_DT_INT8: dot_int8(a, n0, n1); break;
-    case TITAN_DT_INT6: dot_int6(a, n0, n1); break;
-    }
-}
+const titan_vector_family titan_matmul_avx2 = {
+    .vw = VW,
+    .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
+            [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
+            [TITAN_DT_INT6] = dot_int6},
+    .gemm = {MR, NR, micro_kernel, dequant},
+};
 #else
-void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                            float *scratch) {
-    titan_matmul_rows_scalar(a, n0, n1, scratch);
-}
+/* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */
+const titan_vector_family titan_matmul_avx2;
 #endif

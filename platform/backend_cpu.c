@@ -6,6 +6,7 @@
 #include "core/status.h"
 #include "platform/matmul.h"
 #include "platform/threads.h"
+#include "quant/dtype.h"
 
 #include <math.h>
 
@@ -26,16 +27,11 @@ static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
         titan_matmul_rows_scalar(&st->job, begin, end, scratch);
 }
 
-static bool dtype_known(titan_dtype dt) {
-    return dt == TITAN_DT_F32 || dt == TITAN_DT_F16 || dt == TITAN_DT_BF16 ||
-           dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
-}
-
 static void cpu_matmul(titan_backend *be, const titan_tensor *w,
                        const float *x, float *y, int T) {
     cpu_state *st = be->state;
     if (T <= 0 || w->rows <= 0) return;
-    if (!dtype_known(w->dtype)) { /* loud, never silently plausible */
+    if (!titan_dtype_get(w->dtype)) { /* loud, never silently plausible */
         for (size_t i = 0; i < (size_t)T * (size_t)w->rows; i++) y[i] = NAN;
         return;
     }

@@ -188,6 +188,18 @@ typedef struct {
     _Atomic int calls;
 } range_log;
 
+static void unknown_dtype_gives_nan(void **state) {
+    fixture *f = *state;
+    float w[6] = {1, 2, 3, 4, 5, 6}, x[3] = {1, 1, 1}, y[2] = {0, 0};
+    titan_tensor t = {.dtype = (titan_dtype)99, .ndim = 2, .rows = 2, .cols = 3,
+                      .data = w};
+    f->be[0][0]->matmul(f->be[0][0], &t, x, y, 1);
+    assert_true(isnan(y[0]) && isnan(y[1]));
+    t.dtype = TITAN_DT_F32; /* and a hand-worked product */
+    f->be[titan_cpu_best_isa()][1]->matmul(f->be[titan_cpu_best_isa()][1], &t, x, y, 1);
+    assert_true(y[0] == 6.0f && y[1] == 15.0f);
+}
+
 static void record_range(void *ctx, int64_t begin, int64_t end, int thread) {
     range_log *log = ctx;
     assert_true(thread == 0 || thread == 1);
@@ -268,6 +280,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_dtype_and_shape),
         cmocka_unit_test(many_tokens_cross_blocks),
+        cmocka_unit_test(unknown_dtype_gives_nan),
     };
     const struct CMUnitTest plain[] = {
         cmocka_unit_test(pool_covers_each_item_once),

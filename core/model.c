@@ -30,7 +30,7 @@ static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
 
 /* All of the model's arena memory, in one fixed order. */
 static titan_status model_carve(titan_arena *a, const titan_config *c,
-                                int ctx, int batch, titan_model *m) {
+                                int batch, titan_model *m) {
     size_t D = c->d_model, F = c->mlp_hidden, Lq = c->q_latent;
     size_t Lkv = c->kv_latent, Dr = c->rope_dim, H = c->n_heads;
     size_t K = c->conv_kernel, G = c->n_kv_heads;
@@ -57,9 +57,10 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
     TITAN_TRY(carve_floats(a, B, F, &m->gconv));
     TITAN_TRY(carve_floats(a, B, F, &m->up));
     TITAN_TRY(carve_floats(a, B, Dr, &m->rope));
-    TITAN_TRY(carve_floats(a, 1, Lkv, &m->qlat));
-    TITAN_TRY(carve_floats(a, 1, Lkv, &m->olat));
-    TITAN_TRY(carve_floats(a, 1, (size_t)ctx, &m->att));
+    TITAN_TRY(carve_floats(a, B * H, Lkv, &m->qlat));
+    TITAN_TRY(carve_floats(a, B * H, Lkv, &m->olat));
+    TITAN_TRY(carve_floats(a, B * H, TITAN_ATT_PBLOCK, &m->att));
+    TITAN_TRY(carve_floats(a, B * H, 2, &m->att_run));
     return TITAN_OK;
 }
 
@@ -87,7 +88,7 @@ titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
     titan_seq scratch_seq;
     void *p;
     TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_model), TITAN_ALIGN, &p));
-    TITAN_TRY(model_carve(&a, c, ctx, batch, &scratch_model));
+    TITAN_TRY(model_carve(&a, c, batch, &scratch_model));
     TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_seq), TITAN_ALIGN, &p));
     TITAN_TRY(seq_carve(&a, c, ctx, &scratch_seq));
     *bytes = a.high;
@@ -198,7 +199,7 @@ titan_status titan_model_create(titan_arena *a, const titan_config *c,
     m->ctx = ctx;
     m->batch = batch;
     titan_config_rope(c, m->freq, &m->mscale);
-    TITAN_TRY(model_carve(a, c, ctx, batch, m));
+    TITAN_TRY(model_carve(a, c, batch, m));
     TITAN_TRY(bind_tensors(m, tensors, n));
     *out = m;
     return TITAN_OK;

@@ -24,6 +24,9 @@ typedef struct {
     float *conv;                /* [F][K], NULL when K == 0 */
 } titan_block;
 
+/* Cache positions attention scores at once (core/attention_mla.c). */
+#define TITAN_ATT_PBLOCK 64
+
 struct titan_model {
     titan_config cfg;
     titan_backend *be;
@@ -47,9 +50,10 @@ struct titan_model {
     float *gconv; /* [batch][F] gate after the causal conv */
     float *up;    /* [batch][F] w_up output, then SiLU(gate') * up */
     float *rope;  /* [batch][Dr] per row: cos [Dr/2] | sin [Dr/2] */
-    float *qlat;  /* [Lkv] one head's absorbed query */
-    float *olat;  /* [Lkv] one head's attention-weighted latent */
-    float *att;   /* [ctx] one head's scores */
+    float *qlat;    /* [batch][H][Lkv] absorbed queries Wk_g^T qn */
+    float *olat;    /* [batch][H][Lkv] running p-weighted latent sums */
+    float *att;     /* [batch][H][TITAN_ATT_PBLOCK] scores of one position block */
+    float *att_run; /* [batch][H][2] running score max | softmax sum */
 };
 
 struct titan_seq {
@@ -82,8 +86,14 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
 
 /* Small vector helpers (core/vec.c). */
 float titan_vec_dot(const float *a, const float *b, int n);
+/* out[c] = q . k[c*ld .. c*ld+n) for c < 4; each out[c] has the bits
+ * titan_vec_dot(q, k + c*ld, n) would give. */
+void titan_vec_dot_x4(const float *q, const float *k, size_t ld, int n,
+                      float out[4]);
 void titan_vec_axpy(float *y, const float *x, float alpha, int n); /* y += alpha x */
+/* y += (a[0] x[0..] + a[1] x[ld..]) + (a[2] x[2ld..] + a[3] x[3ld..]). */
+void titan_vec_axpy_x4(float *y, const float *x, size_t ld, const float a[4],
+                       int n);
 void titan_vec_add(float *y, const float *x, int n);                /* y += x */
-void titan_softmax(float *x, int n);
 
 #endif

@@ -944,6 +944,30 @@ titan_status titan_shard_count(const uint8_t *data, size_t len,
 titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                                 int32_t *dst, size_t cap, size_t *n);
 
+/* ------------------------------------------------ cpu backend (platform/)
+ * The optimized CPU backend (platform/backend_cpu.c): matmul kernels picked at
+ * run time for this CPU (AVX-512, AVX2+FMA or plain C; f32, f16, bf16, int8,
+ * int6 weights dequantized in registers) and a pool of threads that split
+ * every product over output rows, so results are bit-identical for any thread
+ * count. More (kernel family choice) in platform/backend_cpu.h. */
+
+/* Create the backend with `threads` threads in [1, 64] (the calling thread is
+ * one of them; workers start now and wait between products). Everything comes
+ * from the arena: titan_backend_cpu_arena_bytes(threads) bytes (about 0.6 MB
+ * per thread of packing scratch). In measuring mode only bytes are counted and
+ * *out is NULL. TITAN_E_USAGE for a bad thread count, TITAN_E_NOMEM if the
+ * arena is too small or a thread cannot start. One caller thread per backend:
+ * its matmul calls must not overlap. */
+titan_status titan_backend_cpu_create(titan_arena *a, int threads,
+                                      titan_backend **out);
+
+/* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
+size_t titan_backend_cpu_arena_bytes(int threads);
+
+/* Stop and join the worker threads (NULL is ignored); the arena memory stays
+ * the caller's. The backend must not be used afterwards. */
+void titan_backend_cpu_destroy(titan_backend *be);
+
 #ifdef __cplusplus
 }
 #endif

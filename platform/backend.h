@@ -2,13 +2,17 @@
  * pointers with the same names in every backend (TFLite Micro style):
  * "ref" (plain C, platform/backend_ref.c), "cpu" (SIMD + threads,
  * platform/backend_cpu.c), "tpu" (systolic-array emulator, platform/tpu_*.c).
- * The model (core/) calls only these for its matrix products. */
+ * The model (core/) calls only these for its matrix products and for running
+ * independent tasks (attention heads x query blocks) in parallel. */
 #ifndef TITAN_PLATFORM_BACKEND_H
 #define TITAN_PLATFORM_BACKEND_H
 
 #include "titan.h"
 
 typedef struct titan_backend titan_backend;
+
+/* Run tasks [begin, end) of a parallel_for; tasks must be independent. */
+typedef void (*titan_task_fn)(void *ctx, int64_t begin, int64_t end);
 
 struct titan_backend {
     const char *name;
@@ -19,6 +23,12 @@ struct titan_backend {
      * order (results may differ from ref by rounding only). */
     void (*matmul)(titan_backend *be, const titan_tensor *w, const float *x,
                    float *y, int T);
+    /* Run fn over tasks [0, n), each exactly once, possibly on several
+     * threads; returns when all are done. NULL (and the ref backend): one
+     * call fn(ctx, 0, n) on the caller. Results must not depend on which
+     * thread ran a task. */
+    void (*parallel_for)(titan_backend *be, int64_t n, titan_task_fn fn,
+                         void *ctx);
     void *state; /* backend-owned (thread pool, counters), carved from the arena */
 };
 

@@ -6,33 +6,34 @@
 #include "core/status.h"
 #include "platform/matmul.h"
 #include "platform/threads.h"
+#include "quant/dtype.h"
 
 #include <math.h>
 
 typedef struct {
     titan_pool *pool;
     titan_isa isa;
-    titan_matmul_rows_fn rows;
+    const titan_vector_family *vec; /* NULL: the scalar family */
     float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
     titan_matmul_args job;
+    titan_task_fn task; /* the current parallel_for */
+    void *task_ctx;
 } cpu_state;
 
 static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
     cpu_state *st = ctx;
-    st->rows(&st->job, begin, end,
-             st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS);
-}
-
-static bool dtype_known(titan_dtype dt) {
-    return dt == TITAN_DT_F32 || dt == TITAN_DT_F16 || dt == TITAN_DT_BF16 ||
-           dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    float *scratch = st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS;
+    if (st->vec)
+        titan_matmul_rows_vector(st->vec, &st->job, begin, end, scratch);
+    else
+        titan_matmul_rows_scalar(&st->job, begin, end, scratch);
 }
 
 static void cpu_matmul(titan_backend *be, const titan_tensor *w,
                        const float *x, float *y, int T) {
     cpu_state *st = be->state;
     if (T <= 0 || w->rows <= 0) return;
-    if (!dtype_known(w->dtype)) { /* loud, never silently plausible */
+    if (!titan_dtype_get(w->dtype)) { /* loud, never silently plausible */
         for (size_t i = 0; i < (size_t)T * (size_t)w->rows; i++) y[i] = NAN;
         return;
     }
@@ -40,13 +41,27 @@ static void cpu_matmul(titan_backend *be, const titan_tensor *w,
     titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
-static titan_matmul_rows_fn family(titan_isa isa) {
+static void task_share(void *ctx, int64_t begin, int64_t end, int thread) {
+    cpu_state *st = ctx;
+    (void)thread;
+    st->task(st->task_ctx, begin, end);
+}
+
+static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn,
+                             void *ctx) {
+    cpu_state *st = be->state;
+    st->task = fn;
+    st->task_ctx = ctx;
+    titan_pool_for(st->pool, n, 1, task_share, st);
+}
+
+static const titan_vector_family *family(titan_isa isa) {
     switch (isa) {
-    case TITAN_ISA_AVX512: return titan_matmul_rows_avx512;
-    case TITAN_ISA_AVX2: return titan_matmul_rows_avx2;
+    case TITAN_ISA_AVX512: return &titan_matmul_avx512;
+    case TITAN_ISA_AVX2: return &titan_matmul_avx2;
     case TITAN_ISA_SCALAR: break;
     }
-    return titan_matmul_rows_scalar;
+    return NULL;
 }
 
 titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
@@ -72,9 +87,10 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     titan_pool *pool;
     TITAN_TRY(titan_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
-    *st = (cpu_state){.pool = pool, .isa = isa, .rows = family(isa),
+    *st = (cpu_state){.pool = pool, .isa = isa, .vec = family(isa),
                       .scratch = scratch};
-    *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul, .state = st};
+    *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,
+                          .parallel_for = cpu_parallel_for, .state = st};
     *out = be;
     return TITAN_OK;
 }

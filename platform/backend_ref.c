@@ -28,5 +28,6 @@ static void ref_matmul(titan_backend *be, const titan_tensor *w,
 void titan_backend_ref(titan_backend *be) {
     be->name = "ref";
     be->matmul = ref_matmul;
+    be->parallel_for = NULL;
     be->state = NULL;
 }

@@ -133,6 +133,7 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     TITAN_TRY(titan_arena_alloc(a, regs_bytes, TITAN_ALIGN, &regs));
     be->name = "tpu";
     be->matmul = tpu_matmul;
+    be->parallel_for = NULL; /* one matmul at a time: the array is shared */
     be->state = s;
     if (!s) return TITAN_OK; /* measuring arena: sizes only */
     memset(s, 0, sizeof *s);

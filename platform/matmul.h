@@ -16,8 +16,10 @@
 #include <stdbool.h>
 
 #define MATMUL_KC 256     /* columns of W per cache block */
-#define MATMUL_TB 384     /* tokens per packed block of x (multiple of MR) */
+#define MATMUL_TB 528     /* most tokens per packed block of x (12 * 44) */
 #define MATMUL_NR_MAX 32  /* rows per packed panel (widest family) */
+#define PREFETCH_TILES 4  /* dot tiles streamed ahead of use (small T) */
+#define MATMUL_DOT_MAX_T 16 /* from this many tokens on, pack (see above) */
 
 /* Per-thread scratch, in floats: packed x block, packed panel, one row. */
 #define MATMUL_SCRATCH_FLOATS \
@@ -30,15 +32,21 @@ typedef struct {
     int T;
 } titan_matmul_args;
 
-typedef void (*titan_matmul_rows_fn)(const titan_matmul_args *a, int64_t n0,
-                                     int64_t n1, float *scratch);
-
-void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch);
-void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                            float *scratch);
+/* The portable family: any dtype, any group size, any T. */
 void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
                               int64_t n1, float *scratch);
+
+/* Byte offset of value k in a stored row (k a multiple of 4 for INT6). */
+static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
+    switch (dt) {
+    case TITAN_DT_F32: return (size_t)k * 4;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16: return (size_t)k * 2;
+    case TITAN_DT_INT8: return (size_t)k;
+    case TITAN_DT_INT6: break;
+    }
+    return (size_t)k / 4 * 3;
+}
 
 /* A vector family's pieces for the packed (many-token) path. */
 typedef struct {
@@ -52,8 +60,23 @@ typedef struct {
                     int64_t len, float *out);
 } titan_gemm_family;
 
-/* y rows [n0, n1) for all tokens through packed cache blocks (matmul_packed.c). */
-void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
-                         int64_t n0, int64_t n1, float *scratch);
+/* Small T: y rows [n0, n1) of one dtype by dot-product tiles. */
+typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0,
+                             int64_t n1);
+
+/* A vector family (matmul_avx512.c, matmul_avx2.c). */
+typedef struct {
+    int vw;                 /* floats per vector */
+    titan_dot_fn dot[5];    /* by titan_dtype; group sizes multiple of vw */
+    titan_gemm_family gemm; /* many tokens, or group sizes dot cannot take */
+} titan_vector_family;
+
+extern const titan_vector_family titan_matmul_avx512, titan_matmul_avx2;
+
+/* One thread's share, rows [n0, n1) for all tokens, with a vector family:
+ * dot tiles for T < MATMUL_DOT_MAX_T, else packed blocks (matmul_packed.c). */
+void titan_matmul_rows_vector(const titan_vector_family *f,
+                              const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch);
 
 #endif

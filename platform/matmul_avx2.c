@@ -4,6 +4,8 @@
  * through a small zero-padded copy. */
 #include "platform/matmul.h"
 
+#include "quant/quant.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
@@ -17,21 +19,22 @@ enum { VW = 8, DOT_ROWS = 4, DOT_TOKENS = 3, MR = 6, NR = 16 };
 
 /* 8 weights of a row starting at value k (a multiple of 8), unscaled. */
 INLINE __m256 load_w(titan_dtype dt, const uint8_t *row, int64_t k) {
+    const uint8_t *p = row + matmul_value_offset(dt, k);
     switch (dt) {
     case TITAN_DT_F32:
-        return _mm256_loadu_ps((const float *)(row + k * 4));
+        return _mm256_loadu_ps((const float *)p);
     case TITAN_DT_BF16: {
-        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + k * 2)));
+        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
         return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
     }
     case TITAN_DT_F16:
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + k * 2)));
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
     case TITAN_DT_INT8:
-        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + k))));
+        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
     case TITAN_DT_INT6: {
         /* 8 values = 2 groups of 3 bytes; 128-bit lane L decodes group L. */
         uint64_t bytes = 0;
-        memcpy(&bytes, row + k / 4 * 3, 6);
+        memcpy(&bytes, p, 6);
         __m256i all = _mm256_broadcastsi128_si256(_mm_cvtsi64_si128((long long)bytes));
         const __m256i ctl = _mm256_set_epi32(
             (int)0x80050403, (int)0x80050403, (int)0x80050403, (int)0x80050403,
@@ -47,13 +50,7 @@ INLINE __m256 load_w(titan_dtype dt, const uint8_t *row, int64_t k) {
 /* The last rem (< 8) weights of a row from value k, zero-padded. */
 INLINE __m256 load_w_tail(titan_dtype dt, const uint8_t *row, int64_t k, int rem) {
     uint8_t buf[32] = {0};
-    switch (dt) {
-    case TITAN_DT_F32: memcpy(buf, row + k * 4, (size_t)rem * 4); break;
-    case TITAN_DT_BF16:
-    case TITAN_DT_F16: memcpy(buf, row + k * 2, (size_t)rem * 2); break;
-    case TITAN_DT_INT8: memcpy(buf, row + k, (size_t)rem); break;
-    case TITAN_DT_INT6: memcpy(buf, row + k / 4 * 3, (size_t)(rem + 3) / 4 * 3); break;
-    }
+    memcpy(buf, row + matmul_value_offset(dt, k), titan_dtype_row_bytes(dt, rem));
     return load_w(dt, buf, 0);
 }
 
@@ -77,6 +74,7 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
     size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
+    size_t ahead = PREFETCH_TILES * DOT_ROWS * rb;
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     const uint8_t *rows[DOT_ROWS];
     const float *xs[DOT_TOKENS];
@@ -102,6 +100,9 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
             for (int t = 0; t < TT; t++) xv[t] = load_x(xs[t] + k, rem);
             UNROLL
             for (int r = 0; r < R; r++) {
+                /* Rows are contiguous: fetch PREFETCH_TILES tiles ahead. */
+                _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
+                             _MM_HINT_T0);
                 __m256 wv = rem == VW ? load_w(dt, rows[r], k)
                                       : load_w_tail(dt, rows[r], k, rem);
                 if (scaled) wv = _mm256_mul_ps(wv, s[r]);
@@ -219,27 +220,14 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
-static const titan_gemm_family gemm_family = {MR, NR, micro_kernel, dequant};
-
-void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                            float *scratch) {
-    int64_t gs = a->w->group_size, K = a->w->cols;
-    bool dot_ok = gs == 0 || gs >= K || gs % VW == 0;
-    if (a->T >= 16 || !dot_ok) {
-        titan_matmul_packed(&gemm_family, a, n0, n1, scratch);
-        return;
-    }
-    switch (a->w->dtype) {
-    case TITAN_DT_F32: dot_f32(a, n0, n1); break;
-    case TITAN_DT_BF16: dot_bf16(a, n0, n1); break;
-    case TITAN_DT_F16: dot_f16(a, n0, n1); break;
-    case TITAN_DT_INT8: dot_int8(a, n0, n1); break;
-    case TITAN_DT_INT6: dot_int6(a, n0, n1); break;
-    }
-}
+const titan_vector_family titan_matmul_avx2 = {
+    .vw = VW,
+    .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
+            [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
+            [TITAN_DT_INT6] = dot_int6},
+    .gemm = {MR, NR, micro_kernel, dequant},
+};
 #else
-void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
-                            float *scratch) {
-    titan_matmul_rows_scalar(a, n0, n1, scratch);
-}
+/* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */
+const titan_vector_family titan_matmul_avx2;
 #endif

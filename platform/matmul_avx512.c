@@ -3,6 +3,8 @@
  * backend_cpu.c). Shapes and the two strategies are described in matmul.h. */
 #include "platform/matmul.h"
 
+#include "quant/quant.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -10,8 +12,6 @@
 #define INLINE TARGET static inline __attribute__((always_inline))
 /* Register tiles need their small loops unrolled to stay in registers. */
 #define UNROLL _Pragma("GCC unroll 16")
-
-#define DT_BYTES(dt) ((dt) == TITAN_DT_F32 ? 4 : (dt) == TITAN_DT_INT8 ? 1 : 2)
 
 enum { VW = 16, DOT_ROWS = 4, DOT_TOKENS = 4, MR = 12, NR = 32 };
 
@@ -24,7 +24,7 @@ static inline __mmask16 tail_mask(int64_t rem) {
  * loads: masked loads stall the streaming loop on this family of CPUs. */
 INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
                      __mmask16 m, bool full) {
-    const uint8_t *p = row + (dt == TITAN_DT_INT6 ? k / 4 * 3 : k * DT_BYTES(dt));
+    const uint8_t *p = row + matmul_value_offset(dt, k);
     switch (dt) {
     case TITAN_DT_F32:
         return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
@@ -73,9 +73,10 @@ INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
         xv[t] = full ? _mm512_loadu_ps(xs[t] + k) : _mm512_maskz_loadu_ps(m, xs[t] + k);
     UNROLL
     for (int r = 0; r < R; r++) {
-        /* Rows are contiguous: fetch the next tile's row ahead of need
+        /* Rows are contiguous: fetch the same row PREFETCH_TILES tiles on
          * (never faults, even past the end). */
-        _mm_prefetch((const char *)rows[r] + ahead + k * DT_BYTES(dt), _MM_HINT_T0);
+        _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
+                     _MM_HINT_T0);
         __m512 wv = load_w(dt, rows[r], k, m, full);
         if (scaled) wv = _mm512_mul_ps(wv, s[r]);
         UNROLL
@@ -90,7 +91,8 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
                      int t0, int R, int TT, int64_t gsz, int64_t groups) {
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
-    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols), ahead = DOT_ROWS * rb;
+    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
+    size_t ahead = PREFETCH_TILES * DOT_ROWS * rb;
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     const uint8_t *rows[DOT_ROWS];
     const float *xs[DOT_TOKENS];
@@ -222,29 +224,14 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
-static const titan_gemm_family gemm_family = {MR, NR, micro_kernel, dequant};
-
-/* Small T reads W straight from memory; large T amortizes packing. Group
- * sizes the dot tiles cannot vectorize go through packing at any T. */
-void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch) {
-    int64_t gs = a->w->group_size, K = a->w->cols;
-    bool dot_ok = gs == 0 || gs >= K || gs % VW == 0;
-    if (a->T >= 16 || !dot_ok) {
-        titan_matmul_packed(&gemm_family, a, n0, n1, scratch);
-        return;
-    }
-    switch (a->w->dtype) {
-    case TITAN_DT_F32: dot_f32(a, n0, n1); break;
-    case TITAN_DT_BF16: dot_bf16(a, n0, n1); break;
-    case TITAN_DT_F16: dot_f16(a, n0, n1); break;
-    case TITAN_DT_INT8: dot_int8(a, n0, n1); break;
-    case TITAN_DT_INT6: dot_int6(a, n0, n1); break;
-    }
-}
+const titan_vector_family titan_matmul_avx512 = {
+    .vw = VW,
+    .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
+            [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
+            [TITAN_DT_INT6] = dot_int6},
+    .gemm = {MR, NR, micro_kernel, dequant},
+};
 #else
-void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch) {
-    titan_matmul_rows_scalar(a, n0, n1, scratch);
-}
+/* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */
+const titan_vector_family titan_matmul_avx512;
 #endif

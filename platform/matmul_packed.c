@@ -1,5 +1,5 @@
-/* matmul_packed.c: the cache-blocked driver for many tokens, shared by the
- * vector families. Per thread: for each block of MATMUL_TB tokens and each
+/* matmul_packed.c: what the vector families share: the choice between dot
+ * tiles and packing, and the cache-blocked driver for many tokens. Per thread: for each block of MATMUL_TB tokens and each
  * block of at most MATMUL_KC columns, x is packed token-interleaved
  * (xp[tile][k][mr]) and each panel of nr rows of W is dequantized and packed
  * column-major (panel[k][nr]); the family's register tile then runs over all
@@ -48,15 +48,25 @@ static int block_cols(int64_t K) {
     return (int)(kc < MATMUL_KC ? kc : MATMUL_KC);
 }
 
-void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
-                         int64_t n0, int64_t n1, float *scratch) {
+/* Token blocks of equal size (a multiple of mr, at most MATMUL_TB), so every
+ * packed panel of W serves as many tokens as possible. */
+static int block_tokens(int T, int mr) {
+    int blocks = (T + MATMUL_TB - 1) / MATMUL_TB;
+    int tb = (T + blocks - 1) / blocks;
+    tb = (tb + mr - 1) / mr * mr;
+    return tb < MATMUL_TB ? tb : MATMUL_TB;
+}
+
+static void matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
+                          int64_t n0, int64_t n1, float *scratch) {
     int64_t K = a->w->cols, N = a->w->rows;
     int kcmax = block_cols(K), mr = f->mr, nr = f->nr;
+    int tbmax = block_tokens(a->T, mr);
     float *xp = scratch;
     float *panel = xp + (size_t)MATMUL_TB * MATMUL_KC;
     float *tmp_row = panel + (size_t)MATMUL_NR_MAX * MATMUL_KC;
-    for (int t0 = 0; t0 < a->T; t0 += MATMUL_TB) {
-        int nt = a->T - t0 < MATMUL_TB ? a->T - t0 : MATMUL_TB;
+    for (int t0 = 0; t0 < a->T; t0 += tbmax) {
+        int nt = a->T - t0 < tbmax ? a->T - t0 : tbmax;
         for (int64_t k0 = 0; k0 < K; k0 += kcmax) {
             int kc = K - k0 < kcmax ? (int)(K - k0) : kcmax;
             pack_x(a->x, K, t0, nt, k0, kc, mr, xp);
@@ -72,4 +82,15 @@ void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
             }
         }
     }
+}
+
+void titan_matmul_rows_vector(const titan_vector_family *f,
+                              const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch) {
+    int64_t gs = a->w->group_size, K = a->w->cols;
+    bool dot_ok = gs == 0 || gs >= K || gs % f->vw == 0;
+    if (a->T < MATMUL_DOT_MAX_T && dot_ok)
+        f->dot[a->w->dtype](a, n0, n1);
+    else
+        matmul_packed(&f->gemm, a, n0, n1, scratch);
 }

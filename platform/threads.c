@@ -2,7 +2,13 @@
  * spin briefly (decode issues many microsecond-sized jobs back to back, too
  * short for a futex round trip), then sleep on a condition variable. The
  * sleeper counters and sequentially consistent atomics (store generation,
- * load sleepers / store sleepers, load generation) rule out lost wake-ups. */
+ * load sleepers / store sleepers, load generation) rule out lost wake-ups.
+ * A job is cut into a fixed number of chunks (whole grains, independent of
+ * the thread count and of timing) that every thread, the caller included,
+ * claims one at a time: a worker that the scheduler wakes late (more busy
+ * threads than cores) simply claims fewer chunks, and the caller never waits
+ * for a share that nobody has started. The chunk bounds are fixed, so results
+ * do not change. */
 #include "platform/threads.h"
 
 #include "core/status.h"
@@ -12,6 +18,7 @@
 #include <stdbool.h>
 
 #define SPIN_ROUNDS 20000
+#define POOL_CHUNKS 32 /* chunks per job (fewer when there are fewer grains) */
 
 struct titan_pool {
     int threads;
@@ -19,14 +26,17 @@ struct titan_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     atomic_ullong generation;
-    atomic_int pending;   /* workers still running the current job */
+    /* job << 32 | chunks << 16 | next chunk: one word, so a thread still
+     * busy with an old job can never claim a chunk of the next one. */
+    atomic_ullong claim;
+    atomic_int chunks_done;
     atomic_int sleepers;  /* workers blocked on `wake` */
     atomic_int caller_sleeping;
     atomic_bool stop;
-    /* The current job, written before generation is bumped. */
+    /* The current job, written before `claim` is set. */
     titan_pool_fn fn;
     void *ctx;
-    int64_t n, grain;
+    int64_t n, grain, chunk_units;
 };
 
 typedef struct {
@@ -40,13 +50,25 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void run_share(titan_pool *p, int thread) {
-    int64_t units = (p->n + p->grain - 1) / p->grain;
-    int64_t u0 = units * thread / p->threads;
-    int64_t u1 = units * (thread + 1) / p->threads;
-    int64_t begin = u0 * p->grain, end = u1 * p->grain;
-    if (end > p->n) end = p->n;
-    if (begin < end) p->fn(p->ctx, begin, end, thread);
+/* Claim and run chunks of job `job` until none is left. */
+static void run_chunks(titan_pool *p, unsigned long long job, int thread) {
+    unsigned long long c = atomic_load(&p->claim);
+    for (;;) {
+        unsigned next = c & 0xffff, chunks = (c >> 16) & 0xffff;
+        if (c >> 32 != (job & 0xffffffffu) || next >= chunks) return;
+        if (!atomic_compare_exchange_weak(&p->claim, &c, c + 1)) continue;
+        /* The job cannot end before this chunk is done: its fields hold. */
+        int64_t begin = (int64_t)next * p->chunk_units * p->grain;
+        int64_t end = begin + p->chunk_units * p->grain;
+        p->fn(p->ctx, begin, end < p->n ? end : p->n, thread);
+        if (atomic_fetch_add(&p->chunks_done, 1) + 1 == (int)chunks &&
+            atomic_load(&p->caller_sleeping)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
+        c = atomic_load(&p->claim);
+    }
 }
 
 static unsigned long long wait_for_job(titan_pool *p, unsigned long long seen) {
@@ -71,13 +93,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         seen = wait_for_job(p, seen);
         if (atomic_load(&p->stop)) return NULL;
-        run_share(p, w->index);
-        if (atomic_fetch_sub(&p->pending, 1) == 1 &&
-            atomic_load(&p->caller_sleeping)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        run_chunks(p, seen, w->index);
     }
 }
 
@@ -90,14 +106,15 @@ static void publish(titan_pool *p) {
     }
 }
 
-static void wait_for_workers(titan_pool *p) {
+static void wait_for_chunks(titan_pool *p, int chunks) {
     for (int i = 0; i < SPIN_ROUNDS; i++) {
-        if (atomic_load(&p->pending) == 0) return;
+        if (atomic_load(&p->chunks_done) == chunks) return;
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->caller_sleeping, 1);
-    while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (atomic_load(&p->chunks_done) < chunks)
+        pthread_cond_wait(&p->done, &p->mu);
     atomic_store(&p->caller_sleeping, 0);
     pthread_mutex_unlock(&p->mu);
 }
@@ -150,12 +167,17 @@ void titan_pool_for(titan_pool *p, int64_t n, int64_t grain, titan_pool_fn fn,
         fn(ctx, 0, n, 0);
         return;
     }
+    int64_t chunk_units = (units + POOL_CHUNKS - 1) / POOL_CHUNKS;
+    int chunks = (int)((units + chunk_units - 1) / chunk_units);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     p->grain = grain;
-    atomic_store(&p->pending, p->threads - 1);
+    p->chunk_units = chunk_units;
+    atomic_store(&p->chunks_done, 0);
+    unsigned long long job = atomic_load(&p->generation) + 1;
+    atomic_store(&p->claim, (job & 0xffffffffu) << 32 | (unsigned)chunks << 16);
     publish(p);
-    run_share(p, 0);
-    wait_for_workers(p);
+    run_chunks(p, job, 0);
+    wait_for_chunks(p, chunks);
 }

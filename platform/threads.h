@@ -1,6 +1,6 @@
 /* threads.h: a small pthread pool for data-parallel loops. Workers start once
- * and wait; titan_pool_for hands each thread one contiguous range, fixed by n,
- * grain and the thread count alone, so results never depend on timing. */
+ * and wait; titan_pool_for cuts a job into chunks fixed by n and grain alone
+ * and lets threads claim them, so results never depend on timing. */
 #ifndef TITAN_PLATFORM_THREADS_H
 #define TITAN_PLATFORM_THREADS_H
 
@@ -23,9 +23,12 @@ void titan_pool_destroy(titan_pool *p);
 
 int titan_pool_threads(const titan_pool *p);
 
-/* Run fn over [0, n): n is cut into ceil(n / grain) units of grain items and
- * thread i gets units [u*i/threads, u*(i+1)/threads). Returns when all are
- * done. Calls must not overlap (one caller thread). grain >= 1. */
+/* Run fn over [0, n): n is cut into ceil(n / grain) units of grain items,
+ * grouped into at most 32 chunks of equal whole units (the last may be
+ * shorter), bounds fixed by n and grain alone. Every thread, the caller
+ * included, claims chunks until none is left, so a worker the OS wakes late
+ * just does less. Returns when all are done. Calls must not overlap (one
+ * caller thread). grain >= 1. */
 void titan_pool_for(titan_pool *p, int64_t n, int64_t grain, titan_pool_fn fn,
                     void *ctx);
 

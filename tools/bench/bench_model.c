@@ -1,0 +1,201 @@
+/* bench_model.c: end-to-end prefill and decode tokens/s of the cpu backend on
+ * random-weight models: zenyx-v2-base (f32 and int8, 1 and 2 threads, context
+ * 128 and 2048) and nano. Prefill runs ctx - DECODE_TOKENS tokens in batches of
+ * up to PREFILL_BATCH, then DECODE_TOKENS single-token steps with head-1 logits
+ * run at the end of the context. Ratios against this machine's measured limits:
+ * prefill GFLOP/s (2 flops per weight per token in the matrix products) over
+ * peak FMA, decode weight bytes per token (every block matrix once per
+ * recurrence, plus the tied head) times tokens/s over read bandwidth.
+ * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
+#include "platform/backend_cpu.h"
+#include "tools/bench/common/limits.h"
+#include "tools/cli/cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PREFILL_BATCH = 512, DECODE_TOKENS = 32 };
+
+typedef struct {
+    int n;
+    titan_tensor t[TITAN_MAX_TENSORS];
+    titan_tensor_spec spec[TITAN_MAX_TENSORS];
+} weights;
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static float uniform(void) { /* [-1, 1) */
+    rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+    return (float)((rng * 2685821657736338717ull) >> 40) * 0x1p-23f - 1.0f;
+}
+
+/* Random weights (matrices ~ U(-1,1)/sqrt(cols), norms ~1); matrices,
+ * embedding and heads stored as dt (int8: per-row round-to-nearest). */
+static titan_status make_weights(const titan_config *c, titan_dtype dt,
+                                 weights *w) {
+    w->n = titan_config_tensors(c, w->spec, TITAN_MAX_TENSORS);
+    for (int i = 0; i < w->n; i++) {
+        const titan_tensor_spec *s = &w->spec[i];
+        size_t count = (size_t)(s->rows * s->cols);
+        float *f = malloc(count * sizeof *f);
+        if (!f) return TITAN_E_NOMEM;
+        float gain = s->role == TITAN_ROLE_MATRIX ? 1.0f / sqrtf((float)s->cols) : 1.0f;
+        for (size_t k = 0; k < count; k++)
+            f[k] = s->role == TITAN_ROLE_NORM ? 1.0f + 0.1f * uniform() : gain * uniform();
+        titan_tensor *t = &w->t[i];
+        *t = (titan_tensor){.dtype = TITAN_DT_F32, .ndim = s->ndim,
+                            .rows = s->rows, .cols = s->cols, .data = f};
+        memcpy(t->name, s->name, TITAN_NAME_MAX);
+        bool big = s->role == TITAN_ROLE_MATRIX || s->role == TITAN_ROLE_EMBED ||
+                   s->role == TITAN_ROLE_HEAD;
+        if (dt == TITAN_DT_INT8 && big) {
+            int8_t *q = malloc(count);
+            float *sc = malloc((size_t)s->rows * sizeof *sc);
+            if (!q || !sc) return TITAN_E_NOMEM;
+            titan_status st = titan_quant_rtn(f, s->rows, s->cols, TITAN_DT_INT8, 0, q, sc);
+            free(f);
+            if (st) return st;
+            t->dtype = TITAN_DT_INT8, t->data = q, t->scales = sc;
+        }
+    }
+    return TITAN_OK;
+}
+
+static void free_weights(weights *w) {
+    for (int i = 0; i < w->n; i++)
+        free((void *)w->t[i].data), free((void *)w->t[i].scales);
+}
+
+static double matrix_bytes(const titan_tensor *t) {
+    double per = t->dtype == TITAN_DT_F32 ? 4 : 1;
+    return (double)(t->rows * t->cols) * per + (t->scales ? 4.0 * (double)t->rows : 0);
+}
+
+/* Per token: flops of the block matrices (applied R times) and of head 1,
+ * and the bytes they read. */
+static void per_token_cost(const titan_config *c, const weights *w,
+                           double *flops, double *bytes) {
+    *flops = *bytes = 0;
+    for (int i = 0; i < w->n; i++) {
+        const titan_tensor *t = &w->t[i];
+        if (w->spec[i].role == TITAN_ROLE_MATRIX) {
+            *flops += 2.0 * (double)(t->rows * t->cols) * c->n_recurrences;
+            *bytes += matrix_bytes(t) * c->n_recurrences;
+        } else if (w->spec[i].role == TITAN_ROLE_EMBED) { /* tied head 1 */
+            *flops += 2.0 * (double)(t->rows * t->cols);
+            *bytes += matrix_bytes(t);
+        }
+    }
+}
+
+typedef struct {
+    double prefill_tps, decode_tps;
+} run_result;
+
+static titan_status run_one(const titan_config *c, const weights *w, int ctx,
+                            titan_backend *be, run_result *r) {
+    int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
+    size_t bytes;
+    titan_arena a;
+    titan_status st = titan_model_plan(c, ctx, batch, &bytes);
+    if (!st) st = cli_arena_create(&a, bytes);
+    if (st) return st;
+    titan_model *m;
+    titan_seq *s;
+    st = titan_model_create(&a, c, w->t, w->n, ctx, batch, be, &m);
+    if (!st) st = titan_seq_create(&a, m, &s);
+    int32_t *ids = malloc(sizeof *ids * (size_t)ctx);
+    float *logits = malloc(sizeof *logits * (size_t)c->vocab_size);
+    for (int i = 0; ids && i < ctx; i++)
+        ids[i] = (int32_t)((uniform() + 1.0f) * 0.5f * (float)(c->vocab_size - 1));
+    int prefill = ctx - DECODE_TOKENS;
+    double t0 = cli_now();
+    for (int p = 0; !st && p < prefill; p += batch) {
+        int n = prefill - p < batch ? prefill - p : batch;
+        st = titan_model_forward(m, s, ids + p, n);
+    }
+    if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
+    double t1 = cli_now();
+    for (int i = 0; !st && i < DECODE_TOKENS; i++) {
+        st = titan_model_forward(m, s, ids + prefill + i, 1);
+        if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
+    }
+    double t2 = cli_now();
+    r->prefill_tps = prefill / (t1 - t0);
+    r->decode_tps = DECODE_TOKENS / (t2 - t1);
+    free(ids), free(logits);
+    cli_arena_destroy(&a);
+    return st;
+}
+
+static titan_status bench_preset(const char *preset, int only_ctx,
+                                 titan_backend *const bes[2],
+                                 const bench_limits *lim) {
+    titan_config c;
+    titan_status st = titan_config_preset(preset, &c);
+    if (st) return st;
+    c.bos_id = TITAN_TOK_BOS;
+    int ctxs[2] = {128, c.max_seq_len < 2048 ? c.max_seq_len : 2048};
+    int nctx = 2;
+    if (only_ctx) ctxs[0] = only_ctx, nctx = 1;
+    static const titan_dtype dts[2] = {TITAN_DT_F32, TITAN_DT_INT8};
+    for (int d = 0; d < 2; d++) {
+        weights w;
+        st = make_weights(&c, dts[d], &w);
+        double flops, bytes;
+        per_token_cost(&c, &w, &flops, &bytes);
+        for (int ci = 0; !st && ci < nctx; ci++) {
+            for (int th = 1; !st && th <= 2; th++) {
+                run_result r;
+                st = run_one(&c, &w, ctxs[ci], bes[th - 1], &r);
+                if (st) break;
+                double gf = r.prefill_tps * flops * 1e-9;
+                double gbs = r.decode_tps * bytes * 1e-9;
+                printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s "
+                       "(%5.1f GFLOP/s, %4.1f%% of peak FMA)  decode %6.1f tok/s "
+                       "(%5.1f GB/s, %5.1f%% of bandwidth)\n",
+                       preset, dts[d] == TITAN_DT_F32 ? "f32" : "int8",
+                       ctxs[ci], th, r.prefill_tps, gf,
+                       100 * gf / lim->fma_gflops[th - 1], r.decode_tps, gbs,
+                       100 * gbs / lim->bw_gbs[th - 1]);
+                fflush(stdout);
+            }
+        }
+        free_weights(&w);
+        if (st) return st;
+    }
+    return TITAN_OK;
+}
+
+int main(int argc, char **argv) {
+    const char *only = argc > 1 ? argv[1] : NULL;
+    int64_t only_ctx = 0;
+    if (argc > 2 && !cli_parse_int(argv[2], DECODE_TOKENS + 1, 1 << 20, &only_ctx))
+        return cli_usage("bench_model", "CTX must be an integer > %d", DECODE_TOKENS);
+    titan_arena arena;
+    if (cli_arena_create(&arena, 2 * titan_backend_cpu_arena_bytes(2) + 8192))
+        return CLI_EXIT_FAIL;
+    titan_backend *bes[2];
+    titan_pool *pools[2];
+    for (int th = 1; th <= 2; th++) {
+        titan_status st = titan_backend_cpu_create(&arena, th, &bes[th - 1]);
+        if (!st) st = titan_pool_create(&arena, th, &pools[th - 1]);
+        if (st) return cli_fail("bench_model", st);
+    }
+    bench_limits lim;
+    bench_limits_measure(pools, &lim);
+    static const char *const presets[] = {"zenyx-v2-base", "nano"};
+    int rc = CLI_EXIT_OK;
+    for (int i = 0; i < 2 && rc == CLI_EXIT_OK; i++) {
+        if (only && strcmp(only, presets[i])) continue;
+        titan_status st = bench_preset(presets[i], (int)only_ctx, bes, &lim);
+        if (st) rc = cli_fail("bench_model", st);
+    }
+    for (int th = 0; th < 2; th++) {
+        titan_pool_destroy(pools[th]);
+        titan_backend_cpu_destroy(bes[th]);
+    }
+    cli_arena_destroy(&arena);
+    return rc;
+}

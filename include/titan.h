@@ -256,6 +256,208 @@ typedef struct titan_artifact {
 const titan_tensor *titan_artifact_find(const titan_artifact *art,
                                         const char *name);
 
+/* ------------------------------------------- artifact container (artifact)
+ * formats/artifact_read.c, artifact_write.c, artifact_config.c, codec*.c,
+ * quant/dtype.c. The byte layout is documented in formats/artifact_format.h.
+ * One file holds the config, the tokenizer, a tensor directory and the tensor
+ * data; each of the four sections has a codec and CRC-32s of its stored and
+ * raw bytes, the head has its own CRC, so any single flipped bit is refused.
+ */
+
+/* "f32", "f16", "bf16", "int8", "int6" ("unknown" outside the enum). */
+const char *titan_dtype_name(titan_dtype dt);
+titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
+
+/* Byte layout of one stored tensor: values row-major (row_bytes each), then
+ * for quantized types rows * groups f32 scales at scale_offset (64-aligned). */
+typedef struct titan_tensor_layout_t {
+    uint64_t row_bytes, value_bytes;
+    uint64_t groups; /* scales per row: 0 for float types */
+    uint64_t scale_offset, scale_bytes;
+    uint64_t total_bytes; /* what the tensor takes in the data section */
+} titan_tensor_layout_t;
+
+/* Layout for a dtype and shape (rows, cols >= 1, rows * cols < 2^40;
+ * group_size 0 for float types, 0..cols for quantized). TITAN_E_DATA when
+ * anything is out of range. */
+titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
+                                 int32_t group_size, titan_tensor_layout_t *l);
+
+/* Dequantize/convert row `row` of t to float32 out[0..cols). */
+titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
+                                  float *out);
+
+/* "none", "lzma", "xz", "brotli". */
+const char *titan_codec_name(titan_codec c);
+titan_status titan_codec_from_name(const char *name, titan_codec *c);
+
+/* Parse and verify a whole artifact held in memory. Every checksum, offset,
+ * size, shape and scale is checked; sections are decoded into the arena
+ * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
+ * TITAN_E_NOMEM if the arena is too small. */
+titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
+                                  size_t len, titan_artifact *art);
+
+/* Same from a file. Compressed bytes are read into a temporary arena region
+ * released once decoded, so the arena keeps only what titan_artifact_parse
+ * keeps. TITAN_E_IO if the file cannot be read. */
+titan_status titan_artifact_load(titan_arena *a, const char *path,
+                                 titan_artifact *art);
+
+/* Exact arena bytes titan_artifact_load(path) needs as the first carving of
+ * an arena whose buffer is 64-byte aligned (its high-water mark then equals
+ * *bytes). The small sections are really decoded, in `scratch` (any arena
+ * with room for them: a few MiB for the largest tokenizer); the tensor data
+ * is only measured. The scratch arena is reset to its mark on return. */
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+                                 size_t *bytes);
+
+/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
+ * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
+ * with shapes, dtypes and data as titan_tensor_layout describes (scales for
+ * quantized types). Every section uses `codec`. Building the file takes
+ * scratch memory (about the data size plus its compressed bound); the file
+ * is written atomically. *file_bytes (may be NULL) gets its size. */
+titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
+                                  const uint8_t *tok, size_t tok_len,
+                                  const titan_tensor *tensors, int n,
+                                  titan_codec codec, const char *path,
+                                  uint64_t *file_bytes);
+/* ------------------------------------------------- quantized storage (quant/)
+ * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
+ * quant/dequant.c, quant/int6_pack.c). */
+
+/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
+size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
+
+/* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
+ * absmax scale per row (group_size 0) or per group of group_size values:
+ * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
+ * scale) clamped to [-qmax, qmax]. data receives rows * row_bytes
+ * bytes (titan_tensor_layout), scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
+                             titan_dtype dt, int32_t group_size, void *data,
+                             float *scales);
+
+/* out[0..n) = dequantized values col0..col0+n-1 of row `row` of w (any dtype).
+ * The caller keeps the range inside the tensor. */
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
+                       int64_t n, float *out);
+
+/* ------------------------------------------------------------ model (core/)
+ * The Nano-Titan forward pass of SPEC section 1 (core/model.c and the op files
+ * it calls). A model is built over caller-owned tensors (an artifact's, or any
+ * table with SPEC names and shapes; any dtype) and carves everything else from
+ * the arena: float copies of the small vectors (norms, conv, wkv_b for absorbed
+ * attention) and scratch for `batch` tokens. A sequence (titan_seq) holds one
+ * stream's state: per effective layer l = r*B + b the cache of c (Lkv, after
+ * kv_norm) and kr (Dr, after rotation) for up to ctx tokens, and the last
+ * K-1+M gate rows for the causal conv. Attention is absorbed (wkv_b folded into
+ * the query and the output), so the cache is never re-expanded. */
+typedef struct titan_backend titan_backend; /* platform/backend.h */
+typedef struct titan_model titan_model;
+typedef struct titan_seq titan_seq;
+
+/* Exact arena bytes of titan_model_create plus one titan_seq_create for this
+ * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
+ * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
+titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
+                              size_t *bytes);
+/* Arena bytes of one more titan_seq_create. */
+titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+
+/* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
+ * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
+ * positive). The tensors and the backend must outlive the model. */
+titan_status titan_model_create(titan_arena *a, const titan_config *c,
+                                const titan_tensor *tensors, int n, int ctx,
+                                int batch, titan_backend *be,
+                                titan_model **out);
+
+/* A fresh, empty sequence (position 0) for model m. */
+titan_status titan_seq_create(titan_arena *a, const titan_model *m,
+                              titan_seq **out);
+void titan_seq_reset(titan_seq *s);     /* back to position 0 */
+int titan_seq_pos(const titan_seq *s);  /* tokens held */
+/* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
+titan_status titan_seq_rewind(titan_seq *s, int n);
+
+/* Run ids[0..n) (1 <= n <= batch, pos + n <= ctx, ids < vocab_size) at
+ * positions pos..pos+n-1 of s and append them to its cache. Prefill is one
+ * call with many tokens, decode one call per token; both give the same
+ * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
+titan_status titan_model_forward(titan_model *m, titan_seq *s,
+                                 const int32_t *ids, int n);
+
+/* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
+ * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
+ * when logit_softcap > 0. */
+titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
+                                float *out);
+
+/* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
+ * G * (Dh + Dv) of a plain grouped-query cache. */
+int64_t titan_model_cache_floats(const titan_config *c);
+
+/* ------------------------------------------------------- sampler (core/)
+ * Greedy, temperature, top-k and top-p sampling with its own deterministic
+ * PRNG (xorshift64*, seeded), core/sampler.c. */
+typedef struct titan_sampler {
+    double temp;  /* <= 0: greedy */
+    int top_k;    /* 0: off */
+    double top_p; /* >= 1: off */
+    uint64_t rng; /* state, never 0 */
+} titan_sampler;
+
+void titan_sampler_init(titan_sampler *s, double temp, int top_k, double top_p,
+                        uint64_t seed);
+/* Uniform double in [0, 1) from the sampler's PRNG. */
+double titan_sampler_uniform(titan_sampler *s);
+/* Turn logits[V] into the sampling distribution in place (probs[V], zero
+ * outside top-k/top-p; greedy puts 1 on the argmax). work is [V] int32. */
+void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
+                         int32_t *work);
+/* Draw a token from probs[V] (as made by titan_sampler_probs). */
+int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
+/* Index of the largest value (first on ties). */
+int32_t titan_argmax(const float *x, int n);
+
+/* ---------------------------------------------------- generation (core/)
+ * Token generation over a model and sequence (core/generate.c): plain
+ * decoding, or self-speculative decoding where heads 2..M of the last row
+ * draft t+2..t+M and one forward of [next, drafts] verifies them. Greedy:
+ * the longest agreeing prefix is kept, so the output equals plain greedy
+ * decoding. Sampling: draft d ~ q (head k's distribution) is kept with
+ * probability min(1, p(d)/q(d)) under head 1's p, else the token is drawn
+ * from norm(max(p - q, 0)); the output is distributed exactly as head 1. */
+typedef struct titan_generator {
+    titan_model *m;
+    titan_seq *s;
+    titan_sampler *sampler;
+    int drafts;       /* drafted tokens per step: 0, or M-1 when speculative */
+    int base;         /* row of the last forward whose heads decide next */
+    int32_t next;     /* decided, not yet emitted or fed */
+    float *p;         /* [V] head-1 distribution */
+    float *q;         /* [M][V] draft distributions */
+    int32_t *work;    /* [V] sampler scratch */
+    int64_t drafted;  /* drafted tokens verified so far */
+    int64_t accepted; /* of which kept */
+} titan_generator;
+
+/* Arena bytes of titan_generator_start. */
+size_t titan_generator_plan(const titan_config *c);
+
+/* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
+ * decide the first token. Speculative decoding needs batch >= mtp_heads. */
+titan_status titan_generator_start(titan_arena *a, titan_generator *g,
+                                   titan_model *m, titan_seq *s,
+                                   titan_sampler *sampler, int speculative,
+                                   const int32_t *prompt, int n);
+
+/* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
+ * room in the context for them (TITAN_E_USAGE when the context is full). */
+titan_status titan_generator_step(titan_generator *g, int32_t *out,
+                                  int *n_out);
 /* ------------------------------------- config JSON, safetensors (sfjson)
  * formats/config_json.c, formats/safetensors.c. */
 
@@ -348,74 +550,6 @@ typedef struct titan_st_source {
 titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
                                      const titan_st_meta *meta, int n_meta,
                                      uint8_t *buf, size_t cap, size_t *len);
-
-/* ------------------------------------------- artifact container (artifact)
- * formats/artifact_read.c, artifact_write.c, artifact_config.c, codec*.c,
- * quant/dtype.c. The byte layout is documented in formats/artifact_format.h.
- * One file holds the config, the tokenizer, a tensor directory and the tensor
- * data; each of the four sections has a codec and CRC-32s of its stored and
- * raw bytes, the head has its own CRC, so any single flipped bit is refused.
- */
-
-/* "f32", "f16", "bf16", "int8", "int6" ("unknown" outside the enum). */
-const char *titan_dtype_name(titan_dtype dt);
-titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
-
-/* Byte layout of one stored tensor: values row-major (row_bytes each), then
- * for quantized types rows * groups f32 scales at scale_offset (64-aligned). */
-typedef struct titan_tensor_layout_t {
-    uint64_t row_bytes, value_bytes;
-    uint64_t groups; /* scales per row: 0 for float types */
-    uint64_t scale_offset, scale_bytes;
-    uint64_t total_bytes; /* what the tensor takes in the data section */
-} titan_tensor_layout_t;
-
-/* Layout for a dtype and shape (rows, cols >= 1, rows * cols < 2^40;
- * group_size 0 for float types, 0..cols for quantized). TITAN_E_DATA when
- * anything is out of range. */
-titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
-                                 int32_t group_size, titan_tensor_layout_t *l);
-
-/* Dequantize/convert row `row` of t to float32 out[0..cols). */
-titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
-                                  float *out);
-
-/* "none", "lzma", "xz", "brotli". */
-const char *titan_codec_name(titan_codec c);
-titan_status titan_codec_from_name(const char *name, titan_codec *c);
-
-/* Parse and verify a whole artifact held in memory. Every checksum, offset,
- * size, shape and scale is checked; sections are decoded into the arena
- * (bytes is not referenced afterwards). TITAN_E_DATA for anything malformed,
- * TITAN_E_NOMEM if the arena is too small. */
-titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
-                                  size_t len, titan_artifact *art);
-
-/* Same from a file. Compressed bytes are read into a temporary arena region
- * released once decoded, so the arena keeps only what titan_artifact_parse
- * keeps. TITAN_E_IO if the file cannot be read. */
-titan_status titan_artifact_load(titan_arena *a, const char *path,
-                                 titan_artifact *art);
-
-/* Exact arena bytes titan_artifact_load(path) needs as the first carving of
- * an arena whose buffer is 64-byte aligned (its high-water mark then equals
- * *bytes). The small sections are really decoded, in `scratch` (any arena
- * with room for them: a few MiB for the largest tokenizer); the tensor data
- * is only measured. The scratch arena is reset to its mark on return. */
-titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
-                                 size_t *bytes);
-
-/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
- * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
- * with shapes, dtypes and data as titan_tensor_layout describes (scales for
- * quantized types). Every section uses `codec`. Building the file takes
- * scratch memory (about the data size plus its compressed bound); the file
- * is written atomically. *file_bytes (may be NULL) gets its size. */
-titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
-                                  const uint8_t *tok, size_t tok_len,
-                                  const titan_tensor *tensors, int n,
-                                  titan_codec codec, const char *path,
-                                  uint64_t *file_bytes);
 
 /* ------------------------------------- tokenizer: encoding and decoding
  * (core/tokenizer_chunk.c, core/tokenizer_encode.c; decoding in core/tokenizer.c)

@@ -1,0 +1,10 @@
+/* model_double.c: the ops and the model compiled a second time for double
+ * (symbols with a _d suffix), for finite-difference gradient checks. */
+#define TRAIN_DOUBLE 1
+#include "tools/train/model.c"
+#include "tools/train/op_conv_swiglu.c"
+#include "tools/train/op_embed_head.c"
+#include "tools/train/op_matmul.c"
+#include "tools/train/op_mla.c"
+#include "tools/train/op_rmsnorm.c"
+#include "tools/train/op_rope.c"

@@ -1,0 +1,35 @@
+/* op_rmsnorm.c: RMSNorm(v; g) = v / sqrt(mean(v^2) + eps) * g. */
+#include "tools/train/train_ops.h"
+
+#include <math.h>
+
+void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g,
+                         int T, int C, double eps) {
+    for (int t = 0; t < T; t++) {
+        const real *xt = x + (size_t)t * C;
+        real *yt = y + (size_t)t * C;
+        double ss = 0;
+        for (int i = 0; i < C; i++) ss += (double)xt[i] * xt[i];
+        real r = (real)(1.0 / sqrt(ss / C + eps));
+        for (int i = 0; i < C; i++) yt[i] = xt[i] * r * g[i];
+        rstd[t] = r;
+    }
+}
+
+/* With xhat = x r and r = (mean(x^2) + eps)^-1/2:
+ * dx = r (dy g - x r^2 mean(dy g x)), dg += dy x r. */
+void TR(rmsnorm_backward)(real *dx, real *dg, const real *dy, const real *x,
+                          const real *g, const real *rstd, int T, int C) {
+    for (int t = 0; t < T; t++) {
+        const real *xt = x + (size_t)t * C, *dyt = dy + (size_t)t * C;
+        real *dxt = dx + (size_t)t * C;
+        real r = rstd[t];
+        double dot = 0;
+        for (int i = 0; i < C; i++) {
+            dot += (double)dyt[i] * g[i] * xt[i];
+            dg[i] += dyt[i] * xt[i] * r;
+        }
+        real k = (real)(dot / C) * r * r;
+        for (int i = 0; i < C; i++) dxt[i] += r * (dyt[i] * g[i] - xt[i] * k);
+    }
+}

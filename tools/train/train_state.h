@@ -1,0 +1,77 @@
+/* train_state.h: what a training run carries from step to step (weights,
+ * EMA/SWA averages, optimizer moments, data position, RNG) and the per-step
+ * rules: WSD schedule, momentum warm-up, STE fake quantization, clipping,
+ * optimizer groups by tensor role, weight averaging. */
+#ifndef TITAN_TRAIN_STATE_H
+#define TITAN_TRAIN_STATE_H
+
+#include "tools/train/train_model.h"
+
+#include <stdint.h>
+
+typedef enum { TRAIN_QAT_OFF, TRAIN_QAT_INT8, TRAIN_QAT_INT6 } train_qat;
+
+typedef struct {
+    int64_t steps, batch, seq, accum, threads, seed;
+    int64_t warmup;     /* steps of linear warm-up */
+    double decay_frac;  /* last fraction of steps decays to 0 */
+    int cosine;         /* decay shape: 0 linear, 1 cosine */
+    double lr;          /* multiplies every group's rate */
+    double lr_matrix, lr_embed, lr_head, lr_scalar;
+    double muon_wd, adam_wd, beta1, beta2, adam_eps;
+    double momentum, momentum_start;
+    int64_t momentum_warmup;
+    double clip;        /* global gradient norm bound, 0 = off */
+    train_qat qat;
+    double qat_start;   /* switch on at this fraction of the steps ... */
+    double qat_below;   /* ... or once the LR multiplier falls below this */
+    double ema;         /* EMA decay, 0 = off */
+    int64_t swa_every;  /* 0 = off */
+    double swa_below;   /* SWA collects once the LR multiplier is below */
+    int sequential;     /* windows in order instead of at random */
+} train_hparams;
+
+typedef struct {
+    train_params w;        /* raw weights */
+    train_params ema, swa; /* averages (mem NULL when off) */
+    train_params m, v;     /* Muon momentum / Adam first moment; Adam second */
+    train_params qat;      /* fake-quantized copy the forward uses */
+    int64_t step;          /* steps done */
+    int64_t swa_count;
+    uint64_t rng;          /* window RNG (splitmix64 state) */
+    uint64_t data_pos;     /* next sequential window start */
+    int qat_on;
+} train_state;
+
+/* 0, or -1 when out of memory. Weights start as train_init_weights. */
+int train_state_init(train_state *s, const titan_config *c,
+                     const train_hparams *h);
+void train_state_free(train_state *s);
+
+/* Initial weights: matrices N(0, 1/in), output projections (wo, w_down) and
+ * MTP heads 0, tok_emb N(0, 0.02^2), norms 1, conv kernels the identity
+ * (last tap 1). Deterministic in seed. */
+void train_init_weights(train_params *p, uint64_t seed);
+
+/* WSD learning-rate multiplier of 0-based step. */
+double train_lr_mult(const train_hparams *h, int64_t step);
+
+/* Per-row symmetric fake quantization: scale = rowmax / qmax, values
+ * round(w / scale) clamped to [-qmax - 1, qmax], times scale. */
+void train_fake_quant(float *dst, const float *src, int64_t rows,
+                      int64_t cols, int qmax);
+
+/* The weights the forward of this step uses: switches QAT on when due and
+ * returns &s->qat (matrices at the QAT width, embeddings and heads int8) or
+ * &s->w. The gradient of the quantized copy updates w (straight-through). */
+const train_params *train_forward_weights(train_state *s,
+                                          const train_hparams *h,
+                                          double lr_mult);
+
+/* Clip (returns the norm before clipping), one optimizer step for every
+ * tensor, EMA/SWA update, step++. scratch: train_state_scratch_floats. */
+double train_apply(train_state *s, train_params *grads, const train_hparams *h,
+                   double lr_mult, float *scratch);
+size_t train_state_scratch_floats(const train_state *s);
+
+#endif

@@ -15,7 +15,7 @@ static void append_latent(titan_model *m, titan_seq *s, const titan_block *b,
     const float *a = m->kva + (size_t)t * (Lkv + Dr);
     float *lat = s->lat + ((size_t)layer * m->ctx + p) * Lkv;
     float *kr = s->kr + ((size_t)layer * m->ctx + p) * Dr;
-    rmsnorm_forward(lat, a, b->kv_norm, Lkv, c->norm_eps);
+    model_rmsnorm(lat, a, b->kv_norm, Lkv, c->norm_eps);
     memcpy(kr, a + Lkv, (size_t)Dr * sizeof *kr);
     rope_rotate(kr, m->rope + (size_t)t * Dr, Dr / 2);
 }
@@ -53,13 +53,13 @@ void attention_mla_forward(titan_model *m, titan_seq *s, const titan_block *b,
     int Dh = c->head_dim, Dv = c->v_head_dim, Dr = c->rope_dim;
     int qw = Dh + Dr;
     for (int t = 0; t < n; t++)
-        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+        model_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
                         b->attn_norm, D, c->norm_eps);
     if (b->wq_a) {
         int Lq = c->q_latent;
         be->matmul(be, b->wq_a, m->u, m->cq, n);
         for (int t = 0; t < n; t++)
-            rmsnorm_forward(m->cq + (size_t)t * Lq, m->cq + (size_t)t * Lq,
+            model_rmsnorm(m->cq + (size_t)t * Lq, m->cq + (size_t)t * Lq,
                             b->q_norm, Lq, c->norm_eps);
         be->matmul(be, b->wq_b, m->cq, m->q, n);
     } else {

@@ -41,7 +41,7 @@ void ffn_conv_swiglu_forward(titan_model *m, titan_seq *s,
     titan_backend *be = m->be;
     int D = c->d_model, F = c->mlp_hidden;
     for (int t = 0; t < n; t++)
-        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+        model_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
                         b->ffn_norm, D, c->norm_eps);
     be->matmul(be, b->w_gate, m->u, m->gate, n);
     be->matmul(be, b->w_up, m->u, m->up, n);

@@ -256,7 +256,7 @@ titan_status titan_model_forward(titan_model *m, titan_seq *s,
         }
     }
     for (int t = 0; t < n; t++)
-        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+        model_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
                         m->final_norm, D, c->norm_eps);
     s->pos += n;
     s->rewindable = s->pos < c->mtp_heads ? s->pos : c->mtp_heads;

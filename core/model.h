@@ -63,7 +63,7 @@ struct titan_seq {
 };
 
 /* y[n] = x[n] / sqrt(mean(x^2) + eps) * g[n]; y may alias x. */
-void rmsnorm_forward(float *y, const float *x, const float *g, int n,
+void model_rmsnorm(float *y, const float *x, const float *g, int n,
                      double eps);
 
 /* cs[0..half) = cos(pos w_i), cs[half..2 half) = sin(pos w_i), in double. */

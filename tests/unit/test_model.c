@@ -70,7 +70,7 @@ static void rope_by_hand(void **state) {
 static void rmsnorm_by_hand(void **state) {
     (void)state;
     float x[2] = {3, 4}, g[2] = {1, 2}, y[2];
-    rmsnorm_forward(y, x, g, 2, 0.5); /* mean square 12.5, + eps = 13 */
+    model_rmsnorm(y, x, g, 2, 0.5); /* mean square 12.5, + eps = 13 */
     assert_float_equal(y[0], 3 / sqrt(13), 1e-6);
     assert_float_equal(y[1], 8 / sqrt(13), 1e-6);
 }

@@ -31,6 +31,7 @@ pk -o "$T/int6g.tart" --quant int6 --group-size 10 --clip-steps 5 --codec xz
 pk -o "$T/mixed.tart" --quant mixed --drop-mtp --tensor-quant 'blocks.1.w_*=int8,final_norm=bf16'
 pk -o "$T/raw.tart" --quant f32 --weights raw
 pk -o "$T/gptq.tart" --quant int6 --method gptq --calib "$T/train.txt" --calib-tokens 600
+"$TITAN" inspect "$T/int6.tart" >"$T/int6.txt" || fail "inspect text"
 for a in int8 int6 int6g mixed raw gptq; do
     "$TITAN" inspect "$T/$a.tart" --json >"$T/$a.json" || fail "inspect $a"
     "$TITAN" export "$T/$a.tart" --safetensors "$T/$a.st" >/dev/null || fail "export $a"
@@ -86,6 +87,15 @@ for k, v in ema.items():
     else: mixed[k] = ("int8", rtn(v, 127, 0, 21))
 check("mixed", mixed)
 assert json.load(open(f"{T}/mixed.json"))["config"]["mtp_heads"] == 1
+# inspect's entropy column: Shannon entropy of the int6 values, in bytes.
+rows = {l.split()[0]: l.split() for l in open(f"{T}/int6.txt") if l.startswith(("tok_emb ", "blocks."))}
+for k in ["tok_emb", "blocks.0.w_down", "blocks.1.wq_b"]:
+    sc = []; r = rtn(ema[k], 31, 0, 21, sc)
+    q = np.rint(r / np.array(sc, np.float32)[:, None]).astype(int).ravel()
+    p = np.bincount(q + 32) / q.size; p = p[p > 0]
+    want = -(p * np.log2(p)).sum() * q.size / 8
+    assert abs(float(rows[k][-1]) - want) <= 1, (k, rows[k], want)
+assert rows["blocks.0.attn_norm"][-1] == "-"
 # GPTQ keeps RTN's scales and changes the values of the layers the forward
 # pass multiplies (not wkv_b, absorbed, nor tok_emb, a lookup).
 gq, _ = load(f"{T}/gptq.st"); rq, _ = load(f"{T}/int6.st")

@@ -491,8 +491,10 @@ size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
 /* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
  * absmax scale per row (group_size 0) or per group of group_size values:
  * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
- * scale) clamped to [-qmax, qmax]. data receives rows * row_bytes
- * bytes (titan_tensor_layout), scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+ * scale) (lrintf: halves to even) clamped to [qmin, qmax] = [-128, 127] or
+ * [-32, 31]. data receives rows * row_bytes bytes (titan_tensor_layout),
+ * scales rows * groups floats. TITAN_E_DATA for non-finite input.
+ * Same as titan_quant_rtn_clip with clip_steps 1. */
 titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
                              titan_dtype dt, int32_t group_size, void *data,
                              float *scales);
@@ -944,11 +946,26 @@ titan_status titan_shard_count(const uint8_t *data, size_t len,
 titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                                 int32_t *dst, size_t cap, size_t *n);
 
+/* ------------------------------------------- quantizers (quantize)
+ * quant/rtn.c: round-to-nearest with clip search. */
+
+/* titan_quant_rtn with the scale of each row (group) chosen by clip search:
+ * for k = 0 .. clip_steps-1 (1..100) the candidate scale is
+ * absmax * (1 - k/100) / qmax; q = clamp(round(x / scale), qmin, qmax) as in
+ * titan_quant_rtn; the candidate with the least sum of (q * scale - x)^2 wins,
+ * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
+ * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
+ * for non-finite input. */
+titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+                                  titan_dtype dt, int32_t group_size,
+                                  int clip_steps, void *data, float *scales);
+
 /* ------------------------------------------------ cpu backend (platform/)
  * The optimized CPU backend (platform/backend_cpu.c): matmul kernels picked at
  * run time for this CPU (AVX-512, AVX2+FMA or plain C; f32, f16, bf16, int8,
  * int6 weights dequantized in registers) and a pool of threads that split
- * every product over output rows, so results are bit-identical for any thread
+ * every product over output rows (and attention over heads x query blocks) in
+ * chunks fixed by the shape alone, so results are bit-identical for any thread
  * count. More (kernel family choice) in platform/backend_cpu.h. */
 
 /* Create the backend with `threads` threads in [1, 64] (the calling thread is

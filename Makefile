@@ -76,14 +76,20 @@ test:
 	$(MAKE) check BUILD=build
 	$(MAKE) check BUILD=build-asan SAN=1
 
-# libFuzzer targets (clang). fuzz-smoke runs each briefly, as CI does.
+# libFuzzer targets (clang): the library is compiled once with coverage and
+# sanitizers, each target links it. fuzz-smoke runs each briefly, as CI does.
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -Iinclude \
-               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRC := $(LIB_SRC)
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB    := build-fuzz/libtitan-fuzz.a
 fuzz: $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
-	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRC) $(LDLIBS) -o $@
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC (fuzz) $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC))
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
 fuzz-smoke: fuzz
 	tests/fuzz/smoke.sh 20
 
@@ -96,4 +102,4 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build-fuzz/obj -name '*.d' 2>/dev/null)

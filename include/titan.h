@@ -491,8 +491,10 @@ size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
 /* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
  * absmax scale per row (group_size 0) or per group of group_size values:
  * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
- * scale) clamped to [-qmax, qmax]. data receives rows * row_bytes
- * bytes (titan_tensor_layout), scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+ * scale) (lrintf: halves to even) clamped to [qmin, qmax] = [-128, 127] or
+ * [-32, 31]. data receives rows * row_bytes bytes (titan_tensor_layout),
+ * scales rows * groups floats. TITAN_E_DATA for non-finite input.
+ * Same as titan_quant_rtn_clip with clip_steps 1. */
 titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
                              titan_dtype dt, int32_t group_size, void *data,
                              float *scales);
@@ -945,6 +947,20 @@ titan_status titan_shard_count(const uint8_t *data, size_t len,
  * Every token must be < vocab (TITAN_E_DATA); *n receives the count. */
 titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                                 int32_t *dst, size_t cap, size_t *n);
+
+/* ------------------------------------------- quantizers (quantize)
+ * quant/rtn.c: round-to-nearest with clip search. */
+
+/* titan_quant_rtn with the scale of each row (group) chosen by clip search:
+ * for k = 0 .. clip_steps-1 (1..100) the candidate scale is
+ * absmax * (1 - k/100) / qmax; q = clamp(round(x / scale), qmin, qmax) as in
+ * titan_quant_rtn; the candidate with the least sum of (q * scale - x)^2 wins,
+ * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
+ * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
+ * for non-finite input. */
+titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+                                  titan_dtype dt, int32_t group_size,
+                                  int clip_steps, void *data, float *scales);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* eval_model.c: the model as an eval scorer. Each worker owns a titan_model
- * and a titan_seq over the shared tensors; a window is prefilled from
+ * and a titan_seq over the shared tensors, on its own backend; a window is prefilled from
  * position 0 in chunks of `batch` tokens and only its scored rows are turned
  * into head-1 logits, LOGIT_ROWS rows at a time. */
 #include "core/status.h"
@@ -47,9 +47,9 @@ titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
 titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
                                      const titan_tensor *tensors, int n,
                                      int ctx, int batch, int workers,
-                                     titan_backend *be,
+                                     titan_backend *const *be,
                                      titan_eval_model **out) {
-    if (!a || !c || !out) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
+    if (!a || !c || !be || !out) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
     TITAN_TRY(check_workers(workers));
     titan_eval_model *em;
     TITAN_TRY(titan_arena_alloc(a, sizeof *em, TITAN_ALIGN, (void **)&em));
@@ -57,7 +57,7 @@ titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
     TITAN_TRY(titan_arena_alloc(a, (size_t)workers * sizeof *w, TITAN_ALIGN,
                                 (void **)&w));
     for (int i = 0; i < workers; i++) {
-        TITAN_TRY(titan_model_create(a, c, tensors, n, ctx, batch, be,
+        TITAN_TRY(titan_model_create(a, c, tensors, n, ctx, batch, be[i],
                                      &w[i].model));
         TITAN_TRY(titan_seq_create(a, w[i].model, &w[i].seq));
         TITAN_TRY(titan_arena_alloc(a, logits_bytes(c), TITAN_ALIGN,

@@ -875,8 +875,9 @@ double titan_eval_nll(const float *logits, int32_t V, int32_t target);
 /* The model as a titan_eval_scorer (core/eval_model.c): one titan_model and
  * titan_seq per worker over the same tensors; each window is prefilled from
  * position 0 in forward calls of up to `batch` tokens (1..ctx) and only its
- * scored rows get head-1 logits. be is shared by all workers, so it must be
- * safe to call from several threads at once when workers > 1 (ref is). */
+ * scored rows get head-1 logits. be[w] is worker w's backend ([workers]
+ * entries): one backend may serve several workers only if it is safe to call
+ * from several threads at once (ref and tpu are; cpu is not: one each). */
 typedef struct titan_eval_model titan_eval_model;
 
 /* Exact-or-larger arena bytes of titan_eval_model_create. */
@@ -886,7 +887,8 @@ titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
 titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
                                      const titan_tensor *tensors, int n,
                                      int ctx, int batch, int workers,
-                                     titan_backend *be, titan_eval_model **out);
+                                     titan_backend *const *be,
+                                     titan_eval_model **out);
 
 /* The scorer: pass it to titan_eval_run with the titan_eval_model as user
  * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */

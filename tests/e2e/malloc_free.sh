@@ -32,10 +32,12 @@ done
 if "$TITAN" eval --help 2>&1 | grep -q -- "--text"; then
     head -c 300 tests/e2e/malloc_count.c >"$dir/short.txt"
     cat tests/e2e/malloc_count.c tests/e2e/malloc_count.c >"$dir/long.txt"
-    a=$(calls eval -m "$dir/nano.art" --text "$dir/short.txt" --ctx 64 --stride 32 --threads 1)
-    b=$(calls eval -m "$dir/nano.art" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 1)
-    echo "eval: $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"
-    [ "$a" = "$b" ] || fail "eval heap calls grow with tokens ($a -> $b)"
+    for be in cpu ref; do
+        a=$(calls eval -m "$dir/nano.art" --text "$dir/short.txt" --ctx 64 --stride 32 --threads 2 --backend $be)
+        b=$(calls eval -m "$dir/nano.art" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 2 --backend $be)
+        echo "eval --backend $be: $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"
+        [ "$a" = "$b" ] || fail "eval heap calls grow with tokens ($a -> $b)"
+    done
 else
     echo "skip eval: titan eval not available yet"
 fi

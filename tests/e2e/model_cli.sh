@@ -58,8 +58,8 @@ echo "1 abc" >"$dir/bad"
 [ $? = 2 ] || fail "-p with -f exits 2"
 "$TITAN" run -m "$dir/nano.art" --top-p 2 2>/dev/null
 [ $? = 2 ] || fail "--top-p 2 exits 2"
-"$TITAN" run -m "$dir/nano.art" --backend tpu -n 2 2>"$dir/err"
-[ $? = 1 ] && grep -q tpu "$dir/err" || fail "--backend tpu refused with a message"
+"$TITAN" run -m "$dir/nano.art" --backend gpu -n 2 2>"$dir/err"
+[ $? = 2 ] && grep -q gpu "$dir/err" || fail "--backend gpu refused with a message"
 
 # get FILE KEY: one value of a --json object (fails on invalid JSON)
 get() {

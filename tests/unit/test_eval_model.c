@@ -42,8 +42,9 @@ typedef struct {
 } run_opts;
 
 static titan_eval_result eval(const fixture *f, run_opts r) {
-    titan_backend be;
+    titan_backend be, *bes[TITAN_EVAL_MAX_THREADS];
     titan_backend_ref(&be);
+    for (int i = 0; i < r.threads; i++) bes[i] = &be; /* ref is shareable */
     titan_eval_options o = {.ctx = r.ctx, .stride = r.stride, .batch = r.batch,
                             .threads = r.threads};
     size_t need;
@@ -56,7 +57,7 @@ static titan_eval_result eval(const fixture *f, run_opts r) {
     titan_arena_init(&a, buf, need);
     titan_eval_model *em;
     assert_int_equal(titan_eval_model_create(&a, &f->c, f->t, f->n, r.ctx,
-                                             r.model_batch, r.threads, &be, &em),
+                                             r.model_batch, r.threads, bes, &em),
                      TITAN_OK);
     titan_byte_table bt = {V, r.bytes ? r.bytes : one_byte, NULL};
     titan_eval_result res;
@@ -187,7 +188,7 @@ static void target_outside_vocabulary(void **state) {
     titan_config c = small_config();
     fixture f;
     fixture_make(&f, &c, 5);
-    titan_backend be;
+    titan_backend be, *bes[1] = {&be};
     titan_backend_ref(&be);
     size_t need;
     assert_int_equal(titan_eval_model_plan(&c, 8, 8, 1, &need), TITAN_OK);
@@ -195,7 +196,7 @@ static void target_outside_vocabulary(void **state) {
     titan_arena a;
     titan_arena_init(&a, buf, need + (1 << 16));
     titan_eval_model *em;
-    assert_int_equal(titan_eval_model_create(&a, &c, f.t, f.n, 8, 8, 1, &be, &em),
+    assert_int_equal(titan_eval_model_create(&a, &c, f.t, f.n, 8, 8, 1, bes, &em),
                      TITAN_OK);
     assert_true(a.used <= need);
     int32_t s[5] = {1, 2, 3, V, 4}; /* byte table is larger than the model */

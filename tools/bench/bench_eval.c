@@ -48,8 +48,9 @@ static void free_weights(weights *w) {
 static int bench_one(const char *preset, const titan_config *c, const weights *w,
                      const int32_t *seq, int64_t targets, int ctx, int stride,
                      int threads) {
-    titan_backend be;
+    titan_backend be, *bes[TITAN_EVAL_MAX_THREADS];
     titan_backend_ref(&be);
+    for (int i = 0; i < threads; i++) bes[i] = &be; /* ref is shareable */
     titan_eval_options o = {.ctx = ctx, .stride = stride, .batch = 1,
                             .threads = threads};
     size_t need;
@@ -65,7 +66,7 @@ static int bench_one(const char *preset, const titan_config *c, const weights *w
     titan_eval_result r;
     double t0 = cli_now();
     st = ones ? titan_eval_model_create(&a, c, w->t, w->n, ctx, ctx, threads,
-                                        &be, &em)
+                                        bes, &em)
               : TITAN_E_NOMEM;
     double t1 = cli_now();
     if (!st)

@@ -7,14 +7,23 @@
  * SPEC byte rule over those targets. The baselines compress the same bytes.
  *
  * Memory: one process arena holds the artifact, the token stream and the
- * evaluation (models per worker, window sums). Its size needs the config, so
- * the artifact is loaded once into a throwaway arena to read it first. */
-#include "platform/backend.h"
+ * evaluation (backends and models per worker, window sums). Its size needs
+ * the config, so the artifact is loaded once into a throwaway arena first.
+ *
+ * Threads: W = min(--threads, windows) workers score windows in parallel. A
+ * cpu backend serves one thread, so each worker gets its own with
+ * --threads / W pool threads (W x that <= --threads); ref and tpu are one
+ * backend shared by all workers. Results do not depend on the split. */
+#include "core/status.h"
 #include "platform/file.h"
+#include "platform/threads.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/runtime.h"
+#include "tools/titan/tpu_cli.h"
+#include "tools/titan/tpu_report.h"
 
 #include <glob.h>
 #include <stdlib.h>
@@ -28,12 +37,16 @@ enum {
 static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
-    "[--json] [--baselines [--train FILE]] [--count]";
+    "[--json] [--baselines [--train FILE]] [--count] [--tpu-report FILE] "
+    "[--tpu-array RxC ...]";
 
 typedef struct {
-    const char *model, *text, *shards, *spm, *backend, *train;
+    const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
     int64_t ctx, stride, max_tokens, threads;
     bool json, baselines, count;
+    tpu_cli tpu_flags;
+    titan_tpu_config tpu;
+    int workers, backend_threads; /* the split of threads (top of file) */
 } eval_args;
 
 /* The token stream seq[0..n_targets] and how to count its bytes. */
@@ -57,7 +70,7 @@ typedef struct {
     titan_artifact art;
 } eval_plan;
 
-static int check_args(const char *cmd, const eval_args *a) {
+static int check_args(const char *cmd, eval_args *a) {
     if (!a->text == !a->shards)
         return cli_usage(cmd, "give exactly one of --text and --shards");
     if (!a->shards != !a->spm)
@@ -67,10 +80,8 @@ static int check_args(const char *cmd, const eval_args *a) {
     if (!a->model && (!a->count || a->text))
         return cli_usage(cmd, "-m ART is required%s",
                          a->text ? "" : " (or --count)");
-    if (strcmp(a->backend, "cpu") && strcmp(a->backend, "ref") &&
-        strcmp(a->backend, "tpu"))
-        return cli_usage(cmd, "--backend must be cpu, ref or tpu");
-    return CLI_EXIT_OK;
+    return tpu_cli_backend(cmd, a->backend, a->tpu_report, &a->tpu_flags,
+                           &a->tpu);
 }
 
 /* Token count a shard file would hold, from its size alone (the header is
@@ -128,11 +139,38 @@ static titan_eval_options eval_options(const eval_args *a) {
     return (titan_eval_options){.ctx = (int32_t)a->ctx,
                                 .stride = (int32_t)a->stride,
                                 .batch = EVAL_BATCH,
-                                .threads = (int)a->threads};
+                                .threads = a->workers};
 }
 
 static int model_batch(const eval_args *a) {
     return a->ctx < MODEL_BATCH ? (int)a->ctx : MODEL_BATCH;
+}
+
+static bool own_backends(const eval_args *a) { return !strcmp(a->backend, "cpu"); }
+
+/* Workers and backend threads (top of the file), from a bound on the
+ * windows: p->tokens bounds the stream's length. */
+static void split_threads(eval_args *a, const eval_plan *p) {
+    int64_t targets = (int64_t)p->tokens - 1, windows = 1;
+    if (a->max_tokens && a->max_tokens < targets) targets = a->max_tokens;
+    if (targets < 1 || titan_eval_window_count(targets, (int32_t)a->ctx,
+                                               (int32_t)a->stride, &windows))
+        windows = 1;
+    a->workers = a->threads < windows ? (int)a->threads : (int)windows;
+    int per = (int)a->threads / a->workers;
+    a->backend_threads = per < TITAN_POOL_MAX_THREADS ? per : TITAN_POOL_MAX_THREADS;
+}
+
+/* Bytes of the backends and the per-worker table of them. */
+static titan_status backends_bytes(const eval_args *a, const eval_plan *p,
+                                   size_t *bytes) {
+    backend_choice b = {a->backend, a->backend_threads, &a->tpu};
+    size_t one;
+    TITAN_TRY(backend_plan(&b, &p->config, model_batch(a), &one));
+    size_t n = own_backends(a) ? (size_t)a->workers : 1;
+    *bytes = n * (one + TITAN_ALIGN) + (size_t)a->workers * sizeof(void *) +
+             TITAN_ALIGN;
+    return TITAN_OK;
 }
 
 /* Arena bytes beyond the artifact: inputs, stream, evaluation. */
@@ -145,13 +183,13 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p,
         *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 +
                 p->largest + 4 * TITAN_ALIGN;
     if (!p->has_model) return TITAN_OK;
-    size_t model;
+    size_t model, backends;
     titan_eval_options o = eval_options(a);
-    titan_status st = titan_eval_model_plan(&p->config, (int)a->ctx,
-                                            model_batch(a), (int)a->threads,
-                                            &model);
-    *need += model + titan_eval_plan(p->tokens, &o);
-    return st;
+    TITAN_TRY(titan_eval_model_plan(&p->config, (int)a->ctx, model_batch(a),
+                                    a->workers, &model));
+    TITAN_TRY(backends_bytes(a, p, &backends));
+    *need += model + backends + titan_eval_plan(p->tokens, &o);
+    return TITAN_OK;
 }
 
 /* All shards in name order as one stream, each read and dropped in turn;
@@ -243,16 +281,44 @@ static void show_progress(void *user, int64_t done, int64_t total) {
     cli_progress_update(user, (double)done, (double)total);
 }
 
+/* The workers' backends: one each (cpu) or one shared (slot). */
+typedef struct {
+    titan_backend slot;
+    titan_backend **be; /* [workers] */
+    int n;              /* distinct backends made */
+} eval_backends;
+
+static titan_status backends_create(const eval_args *a, const eval_plan *p,
+                                    titan_arena *ar, eval_backends *e) {
+    backend_choice b = {a->backend, a->backend_threads, &a->tpu};
+    TITAN_TRY(titan_arena_alloc(ar, (size_t)a->workers * sizeof *e->be,
+                                TITAN_ALIGN, (void **)&e->be));
+    for (int w = 0; w < a->workers; w++) {
+        if (w && !own_backends(a)) {
+            e->be[w] = e->be[0];
+            continue;
+        }
+        TITAN_TRY(backend_create(ar, &b, &p->config, model_batch(a), &e->slot,
+                                 &e->be[w]));
+        e->n = w + 1;
+    }
+    return TITAN_OK;
+}
+
+static void backends_destroy(eval_backends *e) {
+    for (int w = 0; w < e->n; w++) backend_destroy(e->be[w]);
+}
+
 /* Score the stream with the model; fills r and the wall time. */
 static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
-                          const eval_stream *s, titan_eval_result *r,
-                          double *seconds) {
-    titan_backend be;
-    titan_backend_ref(&be);
+                          const eval_stream *s, eval_backends *e,
+                          titan_eval_result *r, double *seconds) {
     titan_eval_model *em;
-    titan_status st = titan_eval_model_create(
-        ar, &p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
-        model_batch(a), (int)a->threads, &be, &em);
+    titan_status st = backends_create(a, p, ar, e);
+    if (!st)
+        st = titan_eval_model_create(ar, &p->config, p->art.tensors,
+                                     p->art.n_tensors, (int)a->ctx,
+                                     model_batch(a), a->workers, e->be, &em);
     if (st) return st;
     cli_progress prog;
     titan_eval_options o = eval_options(a);
@@ -329,7 +395,7 @@ static void json_bpb(const char *name, const char *suffix, double v,
 
 static void print_json(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
-                       const baseline_result *b) {
+                       const baseline_result *b, const titan_backend *tpu) {
     printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
            "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
            a->text ? "text" : "shards", (long long)s->n_targets,
@@ -338,21 +404,27 @@ static void print_json(const eval_args *a, const eval_stream *s,
     if (r) {
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
-               "\"tokens_per_s\": %.1f, \"threads\": %lld, \"backend\": \"%s\"",
+               "\"tokens_per_s\": %.1f, \"threads\": %lld, \"workers\": %d, "
+               "\"backend_threads\": %d, \"backend\": \"%s\"",
                r->val_loss, r->nll, seconds, tokens_per_s(r, seconds),
-               (long long)a->threads, a->backend);
+               (long long)a->threads, a->workers,
+               own_backends(a) ? a->backend_threads : 1, a->backend);
     }
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
         if (b->has_cond)
             json_bpb(baseline_names[k], "_cond_bpb", b->cond_bpb[k], s->n_bytes);
     }
+    if (tpu) {
+        printf(", \"tpu\": ");
+        tpu_report_json(stdout, &a->tpu, tpu);
+    }
     printf("}\n");
 }
 
 static void print_text(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
-                       const baseline_result *b) {
+                       const baseline_result *b, const titan_backend *tpu) {
     if (r)
         printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n",
                r->val_bpb, r->val_loss, seconds, tokens_per_s(r, seconds));
@@ -365,6 +437,7 @@ static void print_text(const eval_args *a, const eval_stream *s,
             printf("   conditional on --train %.4f bpb", b->cond_bpb[k]);
         printf("\n");
     }
+    if (tpu) tpu_report_text(stdout, &a->tpu, tpu);
 }
 
 /* Everything after the inputs are loaded: count, score, baselines, print. */
@@ -378,23 +451,32 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p,
         st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx,
                                      (int32_t)a->stride, &s->windows);
     titan_eval_result r;
+    eval_backends e = {0};
     double seconds = 0;
-    if (!st && p->has_model && !a->count)
-        st = score(a, p, ar, s, &r, &seconds);
+    bool scored = !st && p->has_model && !a->count;
+    if (scored) st = score(a, p, ar, s, &e, &r, &seconds);
+    backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
     baseline_result b;
     int rc = a->baselines ? run_baselines(cmd, a, s, &b) : CLI_EXIT_OK;
     if (rc) return rc;
-    const titan_eval_result *res = p->has_model && !a->count ? &r : NULL;
-    if (a->json) print_json(a, s, res, seconds, a->baselines ? &b : NULL);
-    else print_text(a, s, res, seconds, a->baselines ? &b : NULL);
+    const titan_eval_result *res = scored ? &r : NULL;
+    const titan_backend *tpu =
+        scored && !strcmp(a->backend, "tpu") ? e.be[0] : NULL;
+    if (a->json) print_json(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
+    else print_text(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
+    if (tpu && a->tpu_report &&
+        !tpu_report_file(a->tpu_report, a->json, &a->tpu, tpu)) {
+        fprintf(stderr, "%s: cannot write %s\n", cmd, a->tpu_report);
+        return CLI_EXIT_FAIL;
+    }
     return CLI_EXIT_OK;
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *cmd = argv[0];
-    eval_args a = {.backend = "ref", .stride = 64, .threads = 1};
-    const cli_flag flags[] = {
+    eval_args a = {.backend = "cpu", .stride = 64};
+    cli_flag flags[14 + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
         {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
@@ -402,22 +484,21 @@ int cmd_eval(int argc, char **argv) {
         {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20, "context L (default min(max_seq_len, 1024))"},
         {"--stride", FLAG_INT, &a.stride, 1, 1 << 20, "stride S, 1 <= S <= L (default 64)"},
         {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15, "score only the first N targets"},
-        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (this build: ref)"},
-        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS, "worker threads"},
+        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu (default), ref or tpu"},
+        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS, "threads in all (default: online CPUs)"},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
         {"--baselines", FLAG_BOOL, &a.baselines, 0, 0, "also xz -9e and brotli q11 bits per byte"},
         {"--train", FLAG_STR, &a.train, 0, 0, "with --baselines: conditional on this text"},
         {"--count", FLAG_BOOL, &a.count, 0, 0, "count targets and bytes only (no scoring)"},
+        {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0, "tpu: per-tensor table (JSON with --json) to FILE"},
     };
+    tpu_cli_defaults(&a.tpu_flags);
+    tpu_cli_flags(&a.tpu_flags, flags + 14);
     int npos, rc = cli_parse(argc, argv, usage, flags,
                              sizeof flags / sizeof flags[0], NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if ((rc = check_args(cmd, &a))) return rc;
-    if (strcmp(a.backend, "ref")) {
-        fprintf(stderr, "%s: backend '%s' is not in this build yet (use "
-                        "--backend ref)\n", cmd, a.backend);
-        return CLI_EXIT_FAIL;
-    }
+    if (!a.threads) a.threads = runtime_cpus(TITAN_EVAL_MAX_THREADS);
     eval_plan p = {0};
     titan_arena ar = {0};
     eval_stream s = {0};
@@ -427,6 +508,7 @@ int cmd_eval(int argc, char **argv) {
     if (!rc && a.stride > a.ctx)
         rc = cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
                        (long long)a.stride, (long long)a.ctx);
+    if (!rc) split_threads(&a, &p);
     if (!rc) rc = load_inputs(cmd, &a, &p, &ar, &s);
     if (!rc) rc = evaluate(cmd, &a, &p, &ar, &s);
     if (p.globbed) globfree(&p.g);

@@ -4,12 +4,13 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/runtime.h"
+#include "tools/titan/tpu_cli.h"
 
 #include <stdio.h>
 
 static const char usage[] =
-    "titan logits -m ART --ids FILE [--head K] --out FILE [--backend cpu|ref] "
-    "[--threads N]\n"
+    "titan logits -m ART --ids FILE [--head K] --out FILE "
+    "[--backend cpu|ref|tpu] [--threads N] [--tpu-array RxC ...]\n"
     "  ids: whitespace-separated integers; out: little-endian float32 [T][V] "
     "of head K (1 = next token)";
 
@@ -106,20 +107,26 @@ int cmd_logits(int argc, char **argv) {
     const char *model = NULL, *ids = NULL, *out = NULL;
     int64_t head = 1, threads = 0;
     runtime_opts o = {0};
-    cli_flag flags[] = {
+    tpu_cli t;
+    titan_tpu_config tpu;
+    cli_flag flags[6 + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--ids", FLAG_STR, &ids, 0, 0, "file of whitespace-separated ids"},
         {"--head", FLAG_INT, &head, 1, TITAN_MAX_MTP, "head K (1 = next token)"},
         {"--out", FLAG_STR, &out, 0, 0, "output file, float32 [T][V]"},
-        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default) or ref"},
+        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default), ref or tpu"},
         {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
     };
+    tpu_cli_defaults(&t);
+    tpu_cli_flags(&t, flags + 6);
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if (!model || !ids || !out)
         return cli_usage(argv[0], "-m, --ids and --out are required");
+    if ((rc = tpu_cli_backend(argv[0], o.backend, NULL, &t, &tpu))) return rc;
     o.threads = (int)threads;
+    o.tpu = &tpu;
     return run(argv[0], model, ids, out, (int)head, &o);
 }

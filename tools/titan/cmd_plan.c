@@ -66,7 +66,7 @@ int cmd_plan(int argc, char **argv) {
         {"--config", FLAG_STR, &config, 0, 0, "config JSON (runtime only)"},
         {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0 = max_seq_len, the default)"},
         {"--batch", FLAG_INT, &batch, 1, 1 << 24, "tokens per forward call (default min(ctx, 256))"},
-        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default) or ref"},
+        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default), ref or tpu (default array)"},
         {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };

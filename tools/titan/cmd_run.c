@@ -6,6 +6,8 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/runtime.h"
+#include "tools/titan/tpu_cli.h"
+#include "tools/titan/tpu_report.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,14 +17,16 @@
 static const char usage[] =
     "titan run -m ART [-p TEXT | -f FILE] [-n N] [--temp T] [--top-k K] "
     "[--top-p P] [--seed S] [--greedy] [--speculative] [--backend cpu|ref|tpu] "
-    "[--threads N] [--json]\n"
+    "[--threads N] [--json] [--tpu-report FILE] [--tpu-array RxC ...]\n"
     "  streams the generated text to stdout; statistics go to stderr";
 
 typedef struct {
-    const char *model, *prompt, *file, *backend;
+    const char *model, *prompt, *file, *backend, *tpu_report;
     int64_t n, top_k, seed, threads;
     double temp, top_p;
     bool greedy, speculative, json;
+    tpu_cli tpu_flags;
+    titan_tpu_config tpu;
 } run_args;
 
 typedef struct {
@@ -167,12 +171,17 @@ static void report(runtime *rt, const run_args *r, const titan_generator *g,
            "\"decode_seconds\":%.6f,\"prefill_tokens_per_s\":%.3f,"
            "\"tokens_per_s\":%.3f,\"seed\":%lld,\"speculative\":%s,"
            "\"drafted\":%lld,\"accepted\":%lld,\"acceptance_rate\":%.6f,"
-           "\"backend\":\"%s\",\"arena_bytes\":%zu,\"arena_used\":%zu}\n",
+           "\"backend\":\"%s\",\"arena_bytes\":%zu,\"arena_used\":%zu",
            (long long)s->prompt_tokens, (long long)s->tokens, s->prefill_s,
            s->decode_s, pps, tps, (long long)r->seed,
            r->speculative ? "true" : "false", (long long)g->drafted,
            (long long)g->accepted, rate, rt->be->name, rt->planned,
            rt->arena.high);
+    if (!strcmp(rt->be->name, "tpu")) {
+        printf(",\"tpu\":");
+        tpu_report_json(stdout, &r->tpu, rt->be);
+    }
+    printf("}\n");
 }
 
 /* Carve ids and out, then tokenize BOS + prompt into ids (the tokenizer's
@@ -213,7 +222,8 @@ static int run(const char *cmd, run_args *r) {
     if (r->file && (st = titan_file_size(r->file, &file_size)) != TITAN_OK)
         return cli_fail(cmd, st);
     size_t text_max = r->file ? file_size : r->prompt ? strlen(r->prompt) : 0;
-    runtime_opts o = {.backend = r->backend, .threads = (int)r->threads};
+    runtime_opts o = {.backend = r->backend, .threads = (int)r->threads,
+                      .tpu = &r->tpu};
     titan_config c;
     runtime_sizes bytes;
     if ((st = runtime_plan(r->model, &o, &c, &bytes)) != TITAN_OK)
@@ -248,13 +258,18 @@ static int run(const char *cmd, run_args *r) {
         if (st == TITAN_OK) report(&rt, r, &g, out, &s);
         else rc = cli_fail(cmd, st);
     }
+    if (!rc && r->tpu_report &&
+        !tpu_report_file(r->tpu_report, r->json, &r->tpu, rt.be)) {
+        fprintf(stderr, "%s: cannot write %s\n", cmd, r->tpu_report);
+        rc = CLI_EXIT_FAIL;
+    }
     runtime_close(&rt);
     return rc;
 }
 
 int cmd_run(int argc, char **argv) {
     run_args r = {.n = 128, .temp = 0.8, .top_k = 40, .top_p = 0.95, .seed = -1};
-    cli_flag flags[] = {
+    cli_flag flags[14 + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &r.model, 0, 0, "artifact"},
         {"-p|--prompt", FLAG_STR, &r.prompt, 0, 0, "prompt text"},
         {"-f|--file", FLAG_STR, &r.file, 0, 0, "prompt file"},
@@ -268,13 +283,19 @@ int cmd_run(int argc, char **argv) {
         {"--backend", FLAG_STR, &r.backend, 0, 0, "cpu (default), ref or tpu"},
         {"--threads", FLAG_INT, &r.threads, 1, 64, "cpu threads (default: all)"},
         {"--json", FLAG_BOOL, &r.json, 0, 0, "print one JSON object instead of the text"},
+        {"--tpu-report", FLAG_STR, &r.tpu_report, 0, 0, "tpu: per-tensor table (JSON with --json) to FILE"},
     };
+    tpu_cli_defaults(&r.tpu_flags);
+    tpu_cli_flags(&r.tpu_flags, flags + 14);
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if (!r.model) return cli_usage(argv[0], "-m ART is required");
     if (r.prompt && r.file) return cli_usage(argv[0], "give -p or -f, not both");
+    if ((rc = tpu_cli_backend(argv[0], r.backend, r.tpu_report,
+                              &r.tpu_flags, &r.tpu)))
+        return rc;
     if (r.seed < 0) r.seed = (int64_t)((uint64_t)time(NULL) ^ (uint64_t)getpid() << 16) & 0xffffffffffff;
     return run(argv[0], &r);
 }

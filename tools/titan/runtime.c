@@ -2,7 +2,6 @@
 #include "tools/titan/runtime.h"
 
 #include "core/status.h"
-#include "platform/backend_cpu.h"
 #include "platform/threads.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
@@ -20,19 +19,15 @@ void runtime_stack(size_t *total, size_t bytes) {
                                                             : aligned + bytes;
 }
 
+int runtime_cpus(int cap) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > cap ? cap : (int)n;
+}
+
 titan_status runtime_resolve(const titan_config *c, runtime_opts *o) {
     if (!o->backend) o->backend = "cpu";
-    if (!strcmp(o->backend, "tpu"))
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "--backend tpu is not available for the model yet");
-    if (strcmp(o->backend, "cpu") && strcmp(o->backend, "ref"))
-        return titan_fail(TITAN_E_USAGE, "unknown backend '%s' (cpu, ref, tpu)",
-                          o->backend);
-    if (o->threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        o->threads = n < 1 ? 1 : n > TITAN_POOL_MAX_THREADS ? TITAN_POOL_MAX_THREADS
-                                                             : (int)n;
-    }
+    TITAN_TRY(backend_check(o->backend));
+    if (o->threads <= 0) o->threads = runtime_cpus(TITAN_POOL_MAX_THREADS);
     if (o->threads > TITAN_POOL_MAX_THREADS)
         return titan_fail(TITAN_E_USAGE, "--threads %d above %d", o->threads,
                           TITAN_POOL_MAX_THREADS);
@@ -44,10 +39,11 @@ titan_status runtime_resolve(const titan_config *c, runtime_opts *o) {
 
 titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
                                  size_t *bytes) {
-    size_t model, total = 0;
+    size_t model, be, total = 0;
+    backend_choice b = runtime_backend(o);
     TITAN_TRY(titan_model_plan(c, o->ctx, o->batch, &model));
-    if (!strcmp(o->backend, "cpu"))
-        runtime_stack(&total, titan_backend_cpu_arena_bytes(o->threads));
+    TITAN_TRY(backend_plan(&b, c, o->batch, &be));
+    runtime_stack(&total, be);
     runtime_stack(&total, model);
     runtime_stack(&total, o->extra);
     *bytes = total;
@@ -75,12 +71,8 @@ titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
 
 static titan_status build(runtime *rt, const runtime_opts *o) {
     const titan_config *c = &rt->art.config;
-    if (!strcmp(o->backend, "cpu")) {
-        TITAN_TRY(titan_backend_cpu_create(&rt->arena, o->threads, &rt->be));
-    } else {
-        titan_backend_ref(&rt->ref);
-        rt->be = &rt->ref;
-    }
+    backend_choice b = runtime_backend(o);
+    TITAN_TRY(backend_create(&rt->arena, &b, c, o->batch, &rt->slot, &rt->be));
     TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors,
                                  rt->art.n_tensors, o->ctx, o->batch, rt->be,
                                  &rt->m));
@@ -105,8 +97,12 @@ titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt) {
     return st;
 }
 
+backend_choice runtime_backend(const runtime_opts *o) {
+    return (backend_choice){o->backend, o->threads, o->tpu};
+}
+
 void runtime_close(runtime *rt) {
-    if (rt->be && rt->be != &rt->ref) titan_backend_cpu_destroy(rt->be);
+    backend_destroy(rt->be);
     rt->be = NULL;
     cli_arena_destroy(&rt->arena);
 }

@@ -4,12 +4,12 @@
 #ifndef TITAN_TOOLS_RUNTIME_H
 #define TITAN_TOOLS_RUNTIME_H
 
-#include "platform/backend.h"
-#include "titan.h"
+#include "tools/titan/backend_select.h"
 
 typedef struct {
-    const char *backend; /* "cpu" (default) or "ref"; "tpu" is refused */
+    const char *backend; /* "cpu" (default), "ref" or "tpu" */
     int threads;         /* cpu backend threads, 0 = online CPUs */
+    const titan_tpu_config *tpu; /* tpu: the array; NULL = defaults */
     int ctx;             /* 0 = max_seq_len; clamped to it */
     int batch;           /* tokens per forward call, 0 = min(ctx, 256) */
     size_t extra;        /* the command's blocks, summed with runtime_stack */
@@ -18,7 +18,7 @@ typedef struct {
 typedef struct {
     titan_arena arena;
     titan_artifact art;
-    titan_backend ref; /* the ref backend lives here */
+    titan_backend slot; /* the ref or tpu backend lives here */
     titan_backend *be;
     titan_model *m;
     titan_seq *s;
@@ -29,6 +29,9 @@ typedef struct {
 /* *total += the padding to TITAN_ALIGN plus `bytes` (saturates at SIZE_MAX):
  * the cost of one more block carved after *total bytes. */
 void runtime_stack(size_t *total, size_t bytes);
+
+/* Online CPUs, in [1, cap]. */
+int runtime_cpus(int cap);
 
 /* Fill o's defaults for config c; TITAN_E_USAGE for a bad backend/threads. */
 titan_status runtime_resolve(const titan_config *c, runtime_opts *o);
@@ -51,6 +54,9 @@ titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
 /* Plan, make the arena, load the artifact, create backend, model, sequence.
  * The caller then carves its o->extra blocks from rt->arena. */
 titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt);
+
+/* o's backend as a backend_choice. */
+backend_choice runtime_backend(const runtime_opts *o);
 
 /* Stop backend threads and free the arena. */
 void runtime_close(runtime *rt);

@@ -10,11 +10,11 @@ void tpu_cli_defaults(tpu_cli *t) {
 
 void tpu_cli_flags(tpu_cli *t, cli_flag *out) {
     const cli_flag flags[TPU_CLI_NFLAGS] = {
-        {"--array", FLAG_STR, &t->array, 0, 0, "RxC PE grid, 4..256 each (128x128)"},
-        {"--dataflow", FLAG_STR, &t->dataflow, 0, 0, "ws (weight-stationary) or os"},
-        {"--scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "SCALE-Sim v2 timing"},
-        {"--mode", FLAG_STR, &t->mode, 0, 0, "fast (tile by tile) or cycle"},
-        {"--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "clock (700)"},
+        {"--tpu-array|--array", FLAG_STR, &t->array, 0, 0, "RxC PE grid, 4..256 each (128x128)"},
+        {"--tpu-dataflow|--dataflow", FLAG_STR, &t->dataflow, 0, 0, "ws (weight-stationary) or os"},
+        {"--scalesim|--tpu-scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "SCALE-Sim v2 timing"},
+        {"--tpu-mode|--mode", FLAG_STR, &t->mode, 0, 0, "fast (tile by tile) or cycle"},
+        {"--tpu-clock-mhz|--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "clock (700)"},
     };
     memcpy(out, flags, sizeof flags);
 }
@@ -48,4 +48,14 @@ int tpu_cli_config(const char *cmd, const tpu_cli *t, titan_tpu_config *c) {
     c->scalesim = t->scalesim;
     c->clock_mhz = t->clock_mhz;
     return CLI_EXIT_OK;
+}
+
+int tpu_cli_backend(const char *cmd, const char *backend, const char *report,
+                    const tpu_cli *t, titan_tpu_config *c) {
+    if (backend && strcmp(backend, "cpu") && strcmp(backend, "ref") &&
+        strcmp(backend, "tpu"))
+        return cli_usage(cmd, "--backend '%s' is not cpu, ref or tpu", backend);
+    if (report && (!backend || strcmp(backend, "tpu")))
+        return cli_usage(cmd, "--tpu-report needs --backend tpu");
+    return tpu_cli_config(cmd, t, c);
 }

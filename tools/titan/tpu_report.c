@@ -76,3 +76,17 @@ void tpu_report_text(FILE *f, const titan_tpu_config *c,
     if (total.refused)
         fprintf(f, "refused matmuls: %" PRIu64 "\n", total.refused);
 }
+
+bool tpu_report_file(const char *path, bool json, const titan_tpu_config *c,
+                     const titan_backend *be) {
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    if (json) {
+        tpu_report_json(f, c, be);
+        fputc('\n', f);
+    } else {
+        tpu_report_text(f, c, be);
+    }
+    bool ok = !ferror(f);
+    return fclose(f) == 0 && ok;
+}

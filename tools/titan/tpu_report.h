@@ -5,6 +5,7 @@
 
 #include "titan.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* The counter fields as JSON members (no braces): "cycles": .., "macs": ..,
@@ -23,6 +24,11 @@ void tpu_report_json(FILE *f, const titan_tpu_config *c,
 
 /* A table: one row per weight tensor, then the totals. */
 void tpu_report_text(FILE *f, const titan_tpu_config *c,
+                     const titan_backend *be);
+
+/* --tpu-report FILE: the JSON object (json) or the table written to path.
+ * false (errno set) if the file cannot be written. */
+bool tpu_report_file(const char *path, bool json, const titan_tpu_config *c,
                      const titan_backend *be);
 
 #endif

@@ -1,0 +1,44 @@
+/* backend_select.c: make the backend named by --backend (backend_select.h). */
+#include "tools/titan/backend_select.h"
+
+#include "core/status.h"
+#include "platform/backend_cpu.h"
+
+#include <string.h>
+
+titan_status backend_check(const char *name) {
+    if (!strcmp(name, "cpu") || !strcmp(name, "ref") || !strcmp(name, "tpu"))
+        return TITAN_OK;
+    return titan_fail(TITAN_E_USAGE, "unknown backend '%s' (cpu, ref, tpu)", name);
+}
+
+titan_status backend_create(titan_arena *a, const backend_choice *b,
+                            const titan_config *c, int batch,
+                            titan_backend *slot, titan_backend **be) {
+    TITAN_TRY(backend_check(b->name));
+    if (!strcmp(b->name, "cpu"))
+        return titan_backend_cpu_create(a, b->threads, be);
+    *be = slot;
+    if (!strcmp(b->name, "ref")) {
+        titan_backend_ref(slot);
+        return TITAN_OK;
+    }
+    titan_tpu_config dflt;
+    titan_tpu_config_default(&dflt);
+    return titan_tpu_backend_for_model(slot, a, b->tpu ? b->tpu : &dflt, c,
+                                       batch);
+}
+
+titan_status backend_plan(const backend_choice *b, const titan_config *c,
+                          int batch, size_t *bytes) {
+    titan_arena meas;
+    titan_arena_init(&meas, NULL, 0);
+    titan_backend slot, *be;
+    TITAN_TRY(backend_create(&meas, b, c, batch, &slot, &be));
+    *bytes = meas.high;
+    return TITAN_OK;
+}
+
+void backend_destroy(titan_backend *be) {
+    if (be && !strcmp(be->name, "cpu")) titan_backend_cpu_destroy(be);
+}

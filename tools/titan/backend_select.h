@@ -1,0 +1,34 @@
+/* backend_select.h: the --backend choice of run, logits and eval: "cpu" (SIMD
+ * kernels and a thread pool; one calling thread per backend), "ref" (plain C)
+ * or "tpu" (the systolic-array emulator; shareable across threads). Sized
+ * exactly with a measuring arena, then carved from the command's arena. */
+#ifndef TITAN_TOOLS_BACKEND_SELECT_H
+#define TITAN_TOOLS_BACKEND_SELECT_H
+
+#include "platform/backend.h"
+#include "titan.h"
+
+typedef struct {
+    const char *name;            /* "cpu", "ref" or "tpu" */
+    int threads;                 /* cpu: threads of this backend, >= 1 */
+    const titan_tpu_config *tpu; /* tpu: the array; NULL = defaults */
+} backend_choice;
+
+/* TITAN_E_USAGE unless name is cpu, ref or tpu. */
+titan_status backend_check(const char *name);
+
+/* Exact arena bytes of backend_create (from a TITAN_ALIGN-aligned top) for a
+ * model with config c and forward calls of up to `batch` tokens. */
+titan_status backend_plan(const backend_choice *b, const titan_config *c,
+                          int batch, size_t *bytes);
+
+/* Make the backend: *be points into the arena (cpu) or at *slot (ref, tpu),
+ * which must outlive it. */
+titan_status backend_create(titan_arena *a, const backend_choice *b,
+                            const titan_config *c, int batch,
+                            titan_backend *slot, titan_backend **be);
+
+/* Stop a cpu backend's threads (others and NULL: nothing to do). */
+void backend_destroy(titan_backend *be);
+
+#endif

@@ -473,6 +473,284 @@ titan_status titan_tokenizer_encode(const titan_tokenizer *t,
 titan_status titan_tokenizer_decode(const titan_tokenizer *t,
                                     const int32_t *ids, size_t n, uint8_t *out,
                                     size_t cap, size_t *len);
+/* ------------------------------------------------- quantized storage (quant/)
+ * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
+ * quant/dequant.c, quant/int6_pack.c). */
+
+/* Bytes of one row of `cols` values in storage type dt (INT6: ceil(cols/4)*3). */
+size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
+
+/* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
+ * absmax scale per row (group_size 0) or per group of group_size values:
+ * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
+ * scale) clamped to [-qmax, qmax]. data receives rows * titan_dtype_row_bytes
+ * bytes, scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
+                             titan_dtype dt, int32_t group_size, void *data,
+                             float *scales);
+
+/* out[0..n) = dequantized values col0..col0+n-1 of row `row` of w (any dtype).
+ * The caller keeps the range inside the tensor. */
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
+                       int64_t n, float *out);
+
+/* ------------------------------------------------------------ model (core/)
+ * The Nano-Titan forward pass of SPEC section 1 (core/model.c and the op files
+ * it calls). A model is built over caller-owned tensors (an artifact's, or any
+ * table with SPEC names and shapes; any dtype) and carves everything else from
+ * the arena: float copies of the small vectors (norms, conv, wkv_b for absorbed
+ * attention) and scratch for `batch` tokens. A sequence (titan_seq) holds one
+ * stream's state: per effective layer l = r*B + b the cache of c (Lkv, after
+ * kv_norm) and kr (Dr, after rotation) for up to ctx tokens, and the last
+ * K-1+M gate rows for the causal conv. Attention is absorbed (wkv_b folded into
+ * the query and the output), so the cache is never re-expanded. */
+typedef struct titan_backend titan_backend; /* platform/backend.h */
+typedef struct titan_model titan_model;
+typedef struct titan_seq titan_seq;
+
+/* Exact arena bytes of titan_model_create plus one titan_seq_create for this
+ * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
+ * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
+titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
+                              size_t *bytes);
+/* Arena bytes of one more titan_seq_create. */
+titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+
+/* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
+ * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
+ * positive). The tensors and the backend must outlive the model. */
+titan_status titan_model_create(titan_arena *a, const titan_config *c,
+                                const titan_tensor *tensors, int n, int ctx,
+                                int batch, titan_backend *be,
+                                titan_model **out);
+
+/* A fresh, empty sequence (position 0) for model m. */
+titan_status titan_seq_create(titan_arena *a, const titan_model *m,
+                              titan_seq **out);
+void titan_seq_reset(titan_seq *s);     /* back to position 0 */
+int titan_seq_pos(const titan_seq *s);  /* tokens held */
+/* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
+titan_status titan_seq_rewind(titan_seq *s, int n);
+
+/* Run ids[0..n) (1 <= n <= batch, pos + n <= ctx, ids < vocab_size) at
+ * positions pos..pos+n-1 of s and append them to its cache. Prefill is one
+ * call with many tokens, decode one call per token; both give the same
+ * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
+titan_status titan_model_forward(titan_model *m, titan_seq *s,
+                                 const int32_t *ids, int n);
+
+/* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
+ * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
+ * when logit_softcap > 0. */
+titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
+                                float *out);
+
+/* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
+ * G * (Dh + Dv) of a plain grouped-query cache. */
+int64_t titan_model_cache_floats(const titan_config *c);
+
+/* ------------------------------------------------------- sampler (core/)
+ * Greedy, temperature, top-k and top-p sampling with its own deterministic
+ * PRNG (xorshift64*, seeded), core/sampler.c. */
+typedef struct titan_sampler {
+    double temp;  /* <= 0: greedy */
+    int top_k;    /* 0: off */
+    double top_p; /* >= 1: off */
+    uint64_t rng; /* state, never 0 */
+} titan_sampler;
+
+void titan_sampler_init(titan_sampler *s, double temp, int top_k, double top_p,
+                        uint64_t seed);
+/* Uniform double in [0, 1) from the sampler's PRNG. */
+double titan_sampler_uniform(titan_sampler *s);
+/* Turn logits[V] into the sampling distribution in place (probs[V], zero
+ * outside top-k/top-p; greedy puts 1 on the argmax). work is [V] int32. */
+void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
+                         int32_t *work);
+/* Draw a token from probs[V] (as made by titan_sampler_probs). */
+int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
+/* Index of the largest value (first on ties). */
+int32_t titan_argmax(const float *x, int n);
+/* ------------------------------------------------------------------- eval
+ * val_bpb (SPEC section 3): core/eval_windows.c (the sliding-window schedule),
+ * core/eval.c (the evaluator), formats/spm_model.c (SentencePiece pieces and
+ * their byte counts), formats/shards.c (parameter-golf .bin shards).
+ *
+ * A stream seq[0..N] of N + 1 tokens has N targets seq[1..N]; seq[0] is context
+ * only (BOS in text mode, the first shard token in shard mode). */
+
+/* One window of the schedule: it feeds seq[start .. start+len-1] at positions
+ * 0..len-1 and predicts seq[start+1 .. start+len]; outputs first..len-1 are the
+ * ones it scores (the targets seq[start+1+first .. start+len]). */
+typedef struct titan_eval_window {
+    int64_t start;
+    int32_t len;   /* 1..ctx */
+    int32_t first; /* 0 for the first window, ctx - stride after */
+} titan_eval_window;
+
+/* Number of windows for n_targets >= 0 targets, context ctx >= 1 and stride
+ * 1 <= stride <= ctx (TITAN_E_USAGE otherwise): 0 for no targets, else
+ * 1 + ceil((n_targets - ctx) / stride) when n_targets > ctx, else 1. */
+titan_status titan_eval_window_count(int64_t n_targets, int32_t ctx,
+                                     int32_t stride, int64_t *count);
+
+/* Window `index` (0 <= index < count) of that schedule. Window k starts at
+ * k * stride; every target is scored by exactly one window, and after the
+ * first window from at least ctx - stride + 1 tokens of context. */
+titan_status titan_eval_window_get(int64_t n_targets, int32_t ctx,
+                                   int32_t stride, int64_t index,
+                                   titan_eval_window *w);
+
+/* How many bytes a target stands for. For target y after token x:
+ * base[y] + (flags[y] & TITAN_BYTES_SPACE && !(flags[x] & TITAN_BYTES_BOUNDARY)).
+ * Text mode: base = exact token byte lengths, flags = NULL (no bits set). */
+#define TITAN_BYTES_SPACE 1u    /* the piece starts with U+2581 */
+#define TITAN_BYTES_BOUNDARY 2u /* control/unknown: no space after it */
+typedef struct titan_byte_table {
+    int32_t n_tokens;     /* valid ids are 0..n_tokens-1 */
+    const uint32_t *base; /* [n_tokens] */
+    const uint8_t *flags; /* [n_tokens] TITAN_BYTES_* bits, or NULL */
+} titan_byte_table;
+
+/* Exact bytes of the targets seq[1..n] (n >= 0) by this table; checks every
+ * token of seq[0..n] is below t->n_tokens (TITAN_E_DATA otherwise). */
+titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
+                                    const titan_byte_table *t,
+                                    uint64_t *bytes);
+
+/* One batch of windows for the scorer. Window b feeds seq[win[b].start ..
+ * win[b].start + win[b].len - 1] at positions 0..len-1 (no extra BOS) and the
+ * scorer writes nll[b * ctx + j] = -ln p(seq[win[b].start + 1 + j]) (natural
+ * log, head 1) for j = win[b].first .. win[b].len - 1; other entries are
+ * ignored. seq, win and nll stay valid for the call only. */
+typedef struct titan_eval_batch {
+    int n;                        /* windows, 1..batch */
+    int32_t ctx;                  /* row stride of nll */
+    const int32_t *seq;           /* the whole stream */
+    const titan_eval_window *win; /* [n] */
+    double *nll;                  /* [n][ctx] */
+} titan_eval_batch;
+
+/* Scores a batch on worker `worker` (0 <= worker < threads; calls with
+ * different workers run concurrently, calls with the same worker never do).
+ * A failure stops the evaluation and its status and message are returned. */
+typedef titan_status (*titan_eval_scorer)(void *user, int worker,
+                                          const titan_eval_batch *batch);
+
+typedef struct titan_eval_options {
+    int32_t ctx, stride; /* 1 <= stride <= ctx */
+    int32_t batch;       /* windows per scorer call, >= 1 */
+    int threads;         /* workers, 1..TITAN_EVAL_MAX_THREADS */
+    /* Optional, called on the calling thread only with the targets scored so
+     * far (in any order) and the total; may be NULL. */
+    void (*progress)(void *user, int64_t done, int64_t total);
+    void *progress_user;
+} titan_eval_options;
+
+#define TITAN_EVAL_MAX_THREADS 256
+
+typedef struct titan_eval_result {
+    double nll;      /* sum of target NLL, nats, added in window order */
+    int64_t tokens;  /* targets scored (= n_targets) */
+    uint64_t bytes;  /* bytes those targets stand for */
+    int64_t windows;
+    double val_loss; /* nll / tokens */
+    double val_bpb;  /* nll / (ln 2 * bytes); 0 when bytes == 0 */
+} titan_eval_result;
+
+/* Arena bytes titan_eval_run needs beyond what the scorer itself uses (an
+ * upper bound: alignment slack included). SIZE_MAX for bad options. */
+size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o);
+
+/* Evaluate seq[0..n_targets] (n_targets >= 1). Every token must be below
+ * bytes->n_tokens (TITAN_E_DATA otherwise). Each window's NLL is summed in
+ * double into its own slot and the slots are added in window order, so the
+ * result does not depend on threads or batch. TITAN_E_USAGE for bad options.
+ * With a measuring arena (base NULL) nothing is scored: only out->bytes is
+ * filled and the arena's high-water mark records what a real run carves. */
+titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
+                            int64_t n_targets, const titan_byte_table *bytes,
+                            const titan_eval_options *o,
+                            titan_eval_scorer score, void *user,
+                            titan_eval_result *out);
+
+/* -ln softmax(logits)[target] computed in double (log-sum-exp with the max
+ * subtracted). For scorers turning head-1 logits [V] into target NLL. */
+double titan_eval_nll(const float *logits, int32_t V, int32_t target);
+
+/* The model as a titan_eval_scorer (core/eval_model.c): one titan_model and
+ * titan_seq per worker over the same tensors; each window is prefilled from
+ * position 0 in forward calls of up to `batch` tokens (1..ctx) and only its
+ * scored rows get head-1 logits. be is shared by all workers, so it must be
+ * safe to call from several threads at once when workers > 1 (ref is). */
+typedef struct titan_eval_model titan_eval_model;
+
+/* Exact-or-larger arena bytes of titan_eval_model_create. */
+titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
+                                   int workers, size_t *bytes);
+
+titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
+                                     const titan_tensor *tensors, int n,
+                                     int ctx, int batch, int workers,
+                                     titan_backend *be, titan_eval_model **out);
+
+/* The scorer: pass it to titan_eval_run with the titan_eval_model as user
+ * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */
+titan_status titan_eval_model_score(void *model, int worker,
+                                    const titan_eval_batch *b);
+
+/* SentencePiece .model (protobuf ModelProto): piece types and byte counts. */
+typedef enum {
+    TITAN_SPM_NORMAL = 1,
+    TITAN_SPM_UNKNOWN = 2,
+    TITAN_SPM_CONTROL = 3,
+    TITAN_SPM_USER_DEFINED = 4,
+    TITAN_SPM_UNUSED = 5,
+    TITAN_SPM_BYTE = 6,
+} titan_spm_type;
+
+/* Pieces in id order with the bytes each stands for as a target (SPEC
+ * section 3): control/unknown/unused pieces none (and no space bit), a byte
+ * piece "<0xHH>" its one byte, others their UTF-8 text without a leading
+ * U+2581, which instead sets TITAN_BYTES_SPACE (one more byte, a space, unless
+ * the previous token is control/unknown: those carry TITAN_BYTES_BOUNDARY).
+ * So bytes.base[i] == offset[i + 1] - offset[i] and the text of a shard stream
+ * rebuilt from these bytes has exactly the length val_bpb divides by. */
+typedef struct titan_spm {
+    int32_t n_pieces;       /* 1..TITAN_TOK_MAX */
+    const uint8_t *type;    /* [n_pieces] titan_spm_type */
+    const uint32_t *offset; /* [n_pieces + 1] piece i is text[offset[i]..offset[i+1]) */
+    const uint8_t *text;
+    titan_byte_table bytes;
+} titan_spm;
+
+/* Parse a .model file: field 1 of ModelProto is a repeated SentencePiece
+ * {piece = 1 string, score = 2 float, type = 3 enum (default NORMAL)}; other
+ * fields are skipped by wire type. TITAN_E_DATA for any malformed length,
+ * wire type, tag, type value, piece without text, byte piece not "<0xHH>", no
+ * pieces or more than TITAN_TOK_MAX. The result lives in the arena (it does not
+ * point into data). */
+titan_status titan_spm_load(titan_arena *a, const uint8_t *data, size_t len,
+                            const titan_spm **out);
+
+/* Arena bytes titan_spm_load needs for a file of len bytes (upper bound). */
+size_t titan_spm_plan(size_t len);
+
+/* parameter-golf .bin shard: 256 little-endian int32 header (magic 20240520,
+ * version 1, token count, rest ignored), then count little-endian uint16
+ * tokens; the file is exactly 1024 + 2 * count bytes. */
+#define TITAN_SHARD_HEADER_BYTES 1024
+#define TITAN_SHARD_MAGIC 20240520
+
+/* Token count of the whole shard file data[0..len); checks the magic, the
+ * version and that the size is exactly 1024 + 2 * count. */
+titan_status titan_shard_count(const uint8_t *data, size_t len,
+                               uint64_t *count);
+
+/* Validate a whole shard and append its tokens to dst[0..cap) as int32.
+ * Every token must be < vocab (TITAN_E_DATA); *n receives the count. */
+titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
+                                int32_t *dst, size_t cap, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -22,4 +22,7 @@ struct titan_backend {
     void *state; /* backend-owned (thread pool, counters), carved from the arena */
 };
 
+/* Fill *be with the plain C reference backend (no state, no arena). */
+void titan_backend_ref(titan_backend *be);
+
 #endif

@@ -1,23 +1,56 @@
-/* dequant.c: one row of any storage type back to float32 (titan.h:
- * titan_tensor_row_f32). Reference code: exports and tests, not hot loops. */
+/* dequant.c: any storage type back to float32, one stretch of a row at a time
+ * (value = q * scale of its group), so kernels never expand a whole tensor;
+ * titan_tensor_row_f32 is the checked whole-row form. */
 #include "core/status.h"
-#include "quant/dtype.h"
-#include "quant/half.h"
+#include "quant/quant.h"
 
 #include <string.h>
 
-/* Six-bit two's complement field k of a 24-bit little-endian word. */
-static int int6_at(const uint8_t *row, int64_t col) {
-    const uint8_t *b = row + (col / 4) * 3;
-    uint32_t word = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
-    int u = (int)(word >> (6 * (col % 4))) & 63;
-    return u >= 32 ? u - 64 : u;
+size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols) {
+    switch (dt) {
+    case TITAN_DT_F32: return (size_t)cols * 4;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16: return (size_t)cols * 2;
+    case TITAN_DT_INT8: return (size_t)cols;
+    case TITAN_DT_INT6: return (size_t)((cols + 3) / 4) * 3;
+    }
+    return 0;
 }
 
-static float scale_of(const titan_tensor *t, uint64_t groups, int64_t row,
-                      int64_t col) {
-    uint64_t g = t->group_size ? (uint64_t)(col / t->group_size) : 0;
-    return t->scales[(uint64_t)row * groups + g];
+static float scale_of(const titan_tensor *w, int64_t row, int64_t col) {
+    if (!w->group_size) return w->scales[row];
+    int64_t groups = (w->cols + w->group_size - 1) / w->group_size;
+    return w->scales[row * groups + col / w->group_size];
+}
+
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
+                       int64_t n, float *out) {
+    const uint8_t *r = (const uint8_t *)w->data +
+                       (size_t)row * titan_dtype_row_bytes(w->dtype, w->cols);
+    switch (w->dtype) {
+    case TITAN_DT_F32:
+        memcpy(out, r + col0 * 4, (size_t)n * 4);
+        return;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = (uint16_t)(r[2 * (col0 + i)] |
+                                    r[2 * (col0 + i) + 1] << 8);
+            out[i] = w->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h)
+                                              : titan_bf16_to_f32(h);
+        }
+        return;
+    case TITAN_DT_INT8:
+        for (int64_t i = 0; i < n; i++)
+            out[i] = (float)(int8_t)r[col0 + i] * scale_of(w, row, col0 + i);
+        return;
+    case TITAN_DT_INT6:
+        for (int64_t i = 0; i < n; i++) {
+            int64_t c = col0 + i;
+            out[i] = (float)titan_int6_get(r, c) * scale_of(w, row, c);
+        }
+        return;
+    }
 }
 
 titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
@@ -26,26 +59,6 @@ titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
     if (!t || !out || !t->data || row < 0 || row >= t->rows)
         return titan_fail(TITAN_E_USAGE, "dequant: bad arguments");
     TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
-    const uint8_t *src = (const uint8_t *)t->data + (uint64_t)row * l.row_bytes;
-    switch (t->dtype) {
-    case TITAN_DT_F32:
-        memcpy(out, src, (size_t)l.row_bytes);
-        return TITAN_OK;
-    case TITAN_DT_F16:
-    case TITAN_DT_BF16:
-        for (int64_t c = 0; c < t->cols; c++) {
-            uint16_t h = (uint16_t)(src[2 * c] | src[2 * c + 1] << 8);
-            out[c] = t->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h) : titan_bf16_to_f32(h);
-        }
-        return TITAN_OK;
-    case TITAN_DT_INT8:
-        for (int64_t c = 0; c < t->cols; c++)
-            out[c] = (float)(int8_t)src[c] * scale_of(t, l.groups, row, c);
-        return TITAN_OK;
-    case TITAN_DT_INT6:
-        for (int64_t c = 0; c < t->cols; c++)
-            out[c] = (float)int6_at(src, c) * scale_of(t, l.groups, row, c);
-        return TITAN_OK;
-    }
-    return titan_fail(TITAN_E_USAGE, "dequant: unknown type %d", (int)t->dtype);
+    titan_dequant_row(t, row, 0, t->cols, out);
+    return TITAN_OK;
 }

@@ -19,8 +19,8 @@ static void check_size(int T, int I, int O) {
     for (int i = 0; i < T * I; i++) x[i] = (float)((i * 37 % 101) - 50) / 50, dx[i] = 0.25f;
     for (int i = 0; i < O * I; i++) W[i] = (float)((i * 53 % 97) - 48) / 48, dW[i] = -0.5f;
     for (int i = 0; i < T * O; i++) dy[i] = (float)((i * 29 % 89) - 44) / 44;
-    matmul_forward(y, x, W, T, I, O);
-    matmul_backward(dx, dW, dy, x, W, T, I, O);
+    train_matmul_forward(y, x, W, T, I, O);
+    train_matmul_backward(dx, dW, dy, x, W, T, I, O);
     double worst = 0;
     for (int t = 0; t < T; t++)
         for (int o = 0; o < O; o++) {

@@ -1,8 +1,435 @@
-/* cmd_eval.c: `titan eval` (not implemented yet). */
+/* cmd_eval.c: `titan eval`: val_bpb of a text file or of parameter-golf
+ * shards (SPEC section 3), with compressor baselines on the same bytes.
+ *
+ * Bytes with --max-tokens N: only the first N targets are scored (the stream
+ * is cut after seq[N]) and the bytes are exactly those N targets stand for: in
+ * text mode the first `bytes` bytes of the file, in shard mode the sum of the
+ * SPEC byte rule over those targets. The baselines compress the same bytes.
+ *
+ * Memory: one process arena holds the artifact, the token stream and the
+ * evaluation (models per worker, window sums). Its size needs the config, so
+ * the artifact is loaded once into a throwaway arena to read it first. */
+#include "platform/backend.h"
+#include "platform/file.h"
 #include "tools/cli/cli.h"
+#include "tools/titan/artifact_open.h"
+#include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
 
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    EVAL_BATCH = 4,    /* windows per scorer call */
+    MODEL_BATCH = 256, /* tokens per forward call */
+};
+
+static const char usage[] =
+    "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
+    "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
+    "[--json] [--baselines [--train FILE]] [--count]";
+
+typedef struct {
+    const char *model, *text, *shards, *spm, *backend, *train;
+    int64_t ctx, stride, max_tokens, threads;
+    bool json, baselines, count;
+} eval_args;
+
+/* The token stream seq[0..n_targets] and how to count its bytes. */
+typedef struct {
+    int32_t *seq;
+    int64_t n_targets, windows;
+    titan_byte_table bytes;
+    uint64_t n_bytes;
+    const titan_spm *spm;  /* shard mode */
+    const uint8_t *text;   /* text mode: the file */
+} eval_stream;
+
+/* What the run needs before the arena exists. */
+typedef struct {
+    glob_t g;
+    bool globbed;
+    size_t spm_len, tokens, largest; /* shard mode: files and token bound */
+    size_t text_len;                 /* text mode */
+    bool has_model;
+    titan_config config;
+    titan_artifact art;
+} eval_plan;
+
+static int check_args(const char *cmd, const eval_args *a) {
+    if (!a->text == !a->shards)
+        return cli_usage(cmd, "give exactly one of --text and --shards");
+    if (!a->shards != !a->spm)
+        return cli_usage(cmd, "--shards and --spm go together");
+    if (a->train && !a->baselines)
+        return cli_usage(cmd, "--train needs --baselines");
+    if (!a->model && (!a->count || a->text))
+        return cli_usage(cmd, "-m ART is required%s",
+                         a->text ? "" : " (or --count)");
+    if (strcmp(a->backend, "cpu") && strcmp(a->backend, "ref") &&
+        strcmp(a->backend, "tpu"))
+        return cli_usage(cmd, "--backend must be cpu, ref or tpu");
+    return CLI_EXIT_OK;
+}
+
+/* Token count a shard file would hold, from its size alone (the header is
+ * checked when the shard is decoded). */
+static titan_status shard_plan(const glob_t *g, size_t *tokens,
+                               size_t *largest) {
+    *tokens = 0;
+    *largest = 0;
+    for (size_t i = 0; i < g->gl_pathc; i++) {
+        size_t size;
+        titan_status st = titan_file_size(g->gl_pathv[i], &size);
+        if (st != TITAN_OK) return st;
+        if (size > *largest) *largest = size;
+        if (size > TITAN_SHARD_HEADER_BYTES)
+            *tokens += (size - TITAN_SHARD_HEADER_BYTES) / 2;
+    }
+    return TITAN_OK;
+}
+
+static int plan_inputs(const char *cmd, const eval_args *a, eval_plan *p) {
+    if (a->text) {
+        titan_status st = titan_file_size(a->text, &p->text_len);
+        p->tokens = p->text_len + 1; /* BOS + at most one id per byte */
+        return st ? cli_fail(cmd, st) : CLI_EXIT_OK;
+    }
+    int rc = glob(a->shards, 0, NULL, &p->g);
+    if (rc) {
+        fprintf(stderr, "%s: no shard matches '%s'\n", cmd, a->shards);
+        if (rc != GLOB_NOMATCH) globfree(&p->g);
+        return CLI_EXIT_FAIL;
+    }
+    p->globbed = true;
+    titan_status st = titan_file_size(a->spm, &p->spm_len);
+    if (!st) st = shard_plan(&p->g, &p->tokens, &p->largest);
+    return st ? cli_fail(cmd, st) : CLI_EXIT_OK;
+}
+
+/* The config, from a throwaway load (see the top of the file). */
+static int read_config(const char *cmd, eval_args *a, eval_plan *p) {
+    titan_arena tmp;
+    titan_status st = artifact_open(a->model, 0, &tmp, &p->art);
+    if (st) return cli_fail(cmd, st);
+    p->config = p->art.config;
+    p->has_model = true;
+    cli_arena_destroy(&tmp);
+    int max_ctx = p->config.max_seq_len;
+    if (!a->ctx) a->ctx = max_ctx < 1024 ? max_ctx : 1024;
+    if (a->ctx > max_ctx)
+        return cli_usage(cmd, "--ctx %lld is above max_seq_len %d",
+                         (long long)a->ctx, max_ctx);
+    return CLI_EXIT_OK;
+}
+
+static titan_eval_options eval_options(const eval_args *a) {
+    return (titan_eval_options){.ctx = (int32_t)a->ctx,
+                                .stride = (int32_t)a->stride,
+                                .batch = EVAL_BATCH,
+                                .threads = (int)a->threads};
+}
+
+static int model_batch(const eval_args *a) {
+    return a->ctx < MODEL_BATCH ? (int)a->ctx : MODEL_BATCH;
+}
+
+/* Arena bytes beyond the artifact: inputs, stream, evaluation. */
+static titan_status extra_bytes(const eval_args *a, const eval_plan *p,
+                                size_t *need) {
+    if (a->text)
+        *need = p->text_len + p->tokens * 4 + titan_tokenizer_encode_plan() +
+                (size_t)TITAN_TOK_MAX * 4 + 4 * TITAN_ALIGN;
+    else
+        *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 +
+                p->largest + 4 * TITAN_ALIGN;
+    if (!p->has_model) return TITAN_OK;
+    size_t model;
+    titan_eval_options o = eval_options(a);
+    titan_status st = titan_eval_model_plan(&p->config, (int)a->ctx,
+                                            model_batch(a), (int)a->threads,
+                                            &model);
+    *need += model + titan_eval_plan(p->tokens, &o);
+    return st;
+}
+
+/* All shards in name order as one stream, each read and dropped in turn;
+ * tokens must be below vocab. *failed names the shard at fault. */
+static titan_status read_shards(titan_arena *ar, const glob_t *g,
+                                size_t tokens, int32_t vocab, eval_stream *s,
+                                const char **failed) {
+    titan_status st = titan_arena_alloc(ar, tokens * sizeof(int32_t),
+                                        TITAN_ALIGN, (void **)&s->seq);
+    size_t have = 0;
+    for (size_t i = 0; i < g->gl_pathc && st == TITAN_OK; i++) {
+        size_t mark = titan_arena_mark(ar), len, n = 0;
+        uint8_t *data;
+        st = titan_file_read(ar, g->gl_pathv[i], SIZE_MAX, &data, &len);
+        if (st == TITAN_OK)
+            st = titan_shard_decode(data, len, vocab, s->seq + have,
+                                    tokens - have, &n);
+        titan_arena_reset(ar, mark);
+        if (st != TITAN_OK) *failed = g->gl_pathv[i];
+        have += n;
+    }
+    s->n_targets = (int64_t)have - 1;
+    return st;
+}
+
+static titan_status load_shards(titan_arena *ar, const eval_args *a,
+                                eval_plan *p, eval_stream *s,
+                                const char **failed) {
+    uint8_t *spm_data;
+    titan_status st =
+        titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
+    if (!st) st = titan_spm_load(ar, spm_data, p->spm_len, &s->spm);
+    if (st) return st;
+    int32_t vocab = s->spm->n_pieces;
+    if (p->has_model && p->config.vocab_size < vocab)
+        vocab = p->config.vocab_size;
+    s->bytes = s->spm->bytes;
+    return read_shards(ar, &p->g, p->tokens, vocab, s, failed);
+}
+
+/* BOS + the file's tokens; bytes are the exact token lengths. */
+static titan_status load_text(titan_arena *ar, const eval_args *a,
+                              eval_plan *p, eval_stream *s) {
+    const titan_tokenizer *tok = p->art.tokenizer;
+    int32_t n_tok = titan_tokenizer_size(tok);
+    uint8_t *text;
+    uint32_t *base;
+    size_t len, n;
+    titan_status st = titan_file_read(ar, a->text, p->text_len, &text, &len);
+    if (!st) st = titan_arena_alloc(ar, p->tokens * 4, TITAN_ALIGN, (void **)&s->seq);
+    if (!st) st = titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base);
+    if (!st) st = titan_tokenizer_encode(tok, ar, text, len, s->seq + 1,
+                                         p->tokens - 1, &n);
+    if (st) return st;
+    for (int32_t i = 0; i < n_tok; i++) {
+        const uint8_t *bytes;
+        base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
+    }
+    s->seq[0] = TITAN_TOK_BOS;
+    s->n_targets = (int64_t)n;
+    s->text = text;
+    s->bytes = (titan_byte_table){n_tok, base, NULL};
+    return TITAN_OK;
+}
+
+static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p,
+                       titan_arena *ar, eval_stream *s) {
+    size_t extra;
+    const char *failed = NULL;
+    titan_status st = extra_bytes(a, p, &extra);
+    if (!st)
+        st = p->has_model ? artifact_open(a->model, extra, ar, &p->art)
+                          : cli_arena_create(ar, extra);
+    if (st) return cli_fail(cmd, st);
+    st = a->text ? load_text(ar, a, p, s) : load_shards(ar, a, p, s, &failed);
+    if (failed) {
+        fprintf(stderr, "%s: %s: %s\n", cmd, failed, titan_last_error());
+        return CLI_EXIT_FAIL;
+    }
+    if (st) return cli_fail(cmd, st);
+    if (s->n_targets < 1) {
+        fprintf(stderr, "%s: nothing to evaluate (fewer than 2 tokens)\n", cmd);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+static void show_progress(void *user, int64_t done, int64_t total) {
+    cli_progress_update(user, (double)done, (double)total);
+}
+
+/* Score the stream with the model; fills r and the wall time. */
+static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
+                          const eval_stream *s, titan_eval_result *r,
+                          double *seconds) {
+    titan_backend be;
+    titan_backend_ref(&be);
+    titan_eval_model *em;
+    titan_status st = titan_eval_model_create(
+        ar, &p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
+        model_batch(a), (int)a->threads, &be, &em);
+    if (st) return st;
+    cli_progress prog;
+    titan_eval_options o = eval_options(a);
+    o.progress = show_progress;
+    o.progress_user = &prog;
+    cli_progress_start(&prog, "eval", "tok");
+    double t0 = cli_now();
+    st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o,
+                        titan_eval_model_score, em, r);
+    *seconds = cli_now() - t0;
+    cli_progress_end(&prog);
+    return st;
+}
+
+/* The bytes the targets stand for: a prefix of the text file, or rebuilt
+ * from the pieces in shard mode. malloc'd (tool side, for the baselines). */
+static uint8_t *target_bytes(const eval_stream *s) {
+    uint8_t *out = malloc(s->n_bytes ? s->n_bytes : 1), *p = out;
+    if (!out || s->text) {
+        if (out) memcpy(out, s->text, s->n_bytes);
+        return out;
+    }
+    const titan_spm *spm = s->spm;
+    for (int64_t t = 1; t <= s->n_targets; t++) {
+        int32_t x = s->seq[t - 1], y = s->seq[t];
+        if ((spm->bytes.flags[y] & TITAN_BYTES_SPACE) &&
+            !(spm->bytes.flags[x] & TITAN_BYTES_BOUNDARY))
+            *p++ = ' ';
+        uint32_t n = spm->offset[y + 1] - spm->offset[y];
+        memcpy(p, spm->text + spm->offset[y], n);
+        p += n;
+    }
+    return out;
+}
+
+static uint8_t *read_heap(const char *path, size_t *len) {
+    titan_arena a;
+    if (titan_file_size(path, len) != TITAN_OK ||
+        cli_arena_create(&a, *len) != TITAN_OK)
+        return NULL;
+    uint8_t *data;
+    if (titan_file_read(&a, path, *len, &data, len) != TITAN_OK) {
+        cli_arena_destroy(&a);
+        return NULL;
+    }
+    return a.base; /* the arena's block, freed by the caller */
+}
+
+static int run_baselines(const char *cmd, const eval_args *a,
+                         const eval_stream *s, baseline_result *r) {
+    uint8_t *val = target_bytes(s), *train = NULL;
+    size_t train_len = 0;
+    if (a->train && !(train = read_heap(a->train, &train_len))) {
+        free(val);
+        fprintf(stderr, "%s: %s: %s\n", cmd, a->train, titan_last_error());
+        return CLI_EXIT_FAIL;
+    }
+    bool ok = val && baselines_run(val, s->n_bytes, train, train_len, r);
+    free(val);
+    free(train);
+    return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static double tokens_per_s(const titan_eval_result *r, double seconds) {
+    return seconds > 0 ? (double)r->tokens / seconds : 0;
+}
+
+/* Bits per byte are undefined (null) when the targets stand for no bytes. */
+static void json_bpb(const char *name, const char *suffix, double v,
+                     uint64_t bytes) {
+    if (bytes) printf(", \"%s%s\": %.17g", name, suffix, v);
+    else printf(", \"%s%s\": null", name, suffix);
+}
+
+static void print_json(const eval_args *a, const eval_stream *s,
+                       const titan_eval_result *r, double seconds,
+                       const baseline_result *b) {
+    printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
+           "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
+           a->text ? "text" : "shards", (long long)s->n_targets,
+           (unsigned long long)s->n_bytes, (long long)a->ctx,
+           (long long)a->stride, (long long)s->windows);
+    if (r) {
+        json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
+        printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
+               "\"tokens_per_s\": %.1f, \"threads\": %lld, \"backend\": \"%s\"",
+               r->val_loss, r->nll, seconds, tokens_per_s(r, seconds),
+               (long long)a->threads, a->backend);
+    }
+    for (int k = 0; b && k < BASELINE_COUNT; k++) {
+        json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
+        if (b->has_cond)
+            json_bpb(baseline_names[k], "_cond_bpb", b->cond_bpb[k], s->n_bytes);
+    }
+    printf("}\n");
+}
+
+static void print_text(const eval_args *a, const eval_stream *s,
+                       const titan_eval_result *r, double seconds,
+                       const baseline_result *b) {
+    if (r)
+        printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n",
+               r->val_bpb, r->val_loss, seconds, tokens_per_s(r, seconds));
+    printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
+           (long long)s->n_targets, (unsigned long long)s->n_bytes,
+           (long long)a->ctx, (long long)a->stride, (long long)s->windows);
+    for (int k = 0; b && k < BASELINE_COUNT; k++) {
+        printf("baseline %-6s %.4f bpb", baseline_names[k], b->bpb[k]);
+        if (b->has_cond)
+            printf("   conditional on --train %.4f bpb", b->cond_bpb[k]);
+        printf("\n");
+    }
+}
+
+/* Everything after the inputs are loaded: count, score, baselines, print. */
+static int evaluate(const char *cmd, const eval_args *a, eval_plan *p,
+                    titan_arena *ar, eval_stream *s) {
+    if (a->max_tokens && a->max_tokens < s->n_targets)
+        s->n_targets = a->max_tokens;
+    titan_status st =
+        titan_eval_count_bytes(s->seq, s->n_targets, &s->bytes, &s->n_bytes);
+    if (!st)
+        st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx,
+                                     (int32_t)a->stride, &s->windows);
+    titan_eval_result r;
+    double seconds = 0;
+    if (!st && p->has_model && !a->count)
+        st = score(a, p, ar, s, &r, &seconds);
+    if (st) return cli_fail(cmd, st);
+    baseline_result b;
+    int rc = a->baselines ? run_baselines(cmd, a, s, &b) : CLI_EXIT_OK;
+    if (rc) return rc;
+    const titan_eval_result *res = p->has_model && !a->count ? &r : NULL;
+    if (a->json) print_json(a, s, res, seconds, a->baselines ? &b : NULL);
+    else print_text(a, s, res, seconds, a->baselines ? &b : NULL);
+    return CLI_EXIT_OK;
+}
+
 int cmd_eval(int argc, char **argv) {
-    (void)argc;
-    return cli_usage(argv[0], "not implemented yet");
+    const char *cmd = argv[0];
+    eval_args a = {.backend = "ref", .stride = 64, .threads = 1};
+    const cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
+        {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
+        {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
+        {"--spm", FLAG_STR, &a.spm, 0, 0, "SentencePiece .model of the shards"},
+        {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20, "context L (default min(max_seq_len, 1024))"},
+        {"--stride", FLAG_INT, &a.stride, 1, 1 << 20, "stride S, 1 <= S <= L (default 64)"},
+        {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15, "score only the first N targets"},
+        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (this build: ref)"},
+        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS, "worker threads"},
+        {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
+        {"--baselines", FLAG_BOOL, &a.baselines, 0, 0, "also xz -9e and brotli q11 bits per byte"},
+        {"--train", FLAG_STR, &a.train, 0, 0, "with --baselines: conditional on this text"},
+        {"--count", FLAG_BOOL, &a.count, 0, 0, "count targets and bytes only (no scoring)"},
+    };
+    int npos, rc = cli_parse(argc, argv, usage, flags,
+                             sizeof flags / sizeof flags[0], NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if ((rc = check_args(cmd, &a))) return rc;
+    if (strcmp(a.backend, "ref")) {
+        fprintf(stderr, "%s: backend '%s' is not in this build yet (use "
+                        "--backend ref)\n", cmd, a.backend);
+        return CLI_EXIT_FAIL;
+    }
+    eval_plan p = {0};
+    titan_arena ar = {0};
+    eval_stream s = {0};
+    rc = plan_inputs(cmd, &a, &p);
+    if (!rc && a.model) rc = read_config(cmd, &a, &p);
+    if (!rc && !a.ctx) a.ctx = 1024;
+    if (!rc && a.stride > a.ctx)
+        rc = cli_usage(cmd, "--stride %lld is larger than --ctx %lld",
+                       (long long)a.stride, (long long)a.ctx);
+    if (!rc) rc = load_inputs(cmd, &a, &p, &ar, &s);
+    if (!rc) rc = evaluate(cmd, &a, &p, &ar, &s);
+    if (p.globbed) globfree(&p.g);
+    cli_arena_destroy(&ar);
+    return rc;
 }

@@ -17,7 +17,7 @@ static const struct {
     const char *name;
     size_t offset;
 } block_fields[] = {
-#define FIELD(n, f) {n, offsetof(TR(train_block), f)}
+#define FIELD(n, f) {n, offsetof(TR(block), f)}
     FIELD("attn_norm", attn_norm), FIELD("wq_a", wq_a),
     FIELD("q_norm", q_norm),       FIELD("wq_b", wq_b),
     FIELD("wq", wq_b),             FIELD("wkv_a", wkv_a),
@@ -29,7 +29,7 @@ static const struct {
 };
 
 /* Point the named field for spec name `name` at ptr. */
-static void bind_tensor(TR(train_params) *p, const char *name, real *ptr) {
+static void bind_tensor(TR(params) *p, const char *name, real *ptr) {
     int b, k, used = 0;
     if (!strcmp(name, "tok_emb")) {
         p->tok_emb = p->head[0] = ptr;
@@ -44,7 +44,7 @@ static void bind_tensor(TR(train_params) *p, const char *name, real *ptr) {
     }
 }
 
-int TR(train_params_alloc)(TR(train_params) *p, const titan_config *c) {
+int TR(params_alloc)(TR(params) *p, const titan_config *c) {
     memset(p, 0, sizeof *p);
     p->n_tensors = titan_config_tensors(c, p->spec, TITAN_MAX_TENSORS);
     p->count = (size_t)titan_config_params(c);
@@ -59,12 +59,12 @@ int TR(train_params_alloc)(TR(train_params) *p, const titan_config *c) {
     return 0;
 }
 
-void TR(train_params_free)(TR(train_params) *p) {
+void TR(params_free)(TR(params) *p) {
     free(p->mem);
     p->mem = NULL;
 }
 
-int TR(train_params_find)(const TR(train_params) *p, const char *name) {
+int TR(params_find)(const TR(params) *p, const char *name) {
     for (int i = 0; i < p->n_tensors; i++)
         if (!strcmp(p->spec[i].name, name)) return i;
     return -1;
@@ -72,7 +72,7 @@ int TR(train_params_find)(const TR(train_params) *p, const char *name) {
 
 /* ----------------------------------------------------------------- model */
 
-int TR(train_model_init)(TR(train_model) *m, const titan_config *c,
+int TR(model_init)(TR(model) *m, const titan_config *c,
                          int max_T) {
     memset(m, 0, sizeof *m);
     m->cfg = *c;
@@ -94,7 +94,7 @@ int TR(train_model_init)(TR(train_model) *m, const titan_config *c,
     return 0;
 }
 
-void TR(train_model_free)(TR(train_model) *m) {
+void TR(model_free)(TR(model) *m) {
     free(m->rope_cos);
     free(m->rope_sin);
     m->rope_cos = m->rope_sin = NULL;
@@ -103,7 +103,7 @@ void TR(train_model_free)(TR(train_model) *m) {
 /* ----------------------------------------------------------- activations */
 
 /* Carve (or with mem == NULL only count) the activation slab. */
-static size_t layout_acts(TR(train_acts) *a, const titan_config *c, int T,
+static size_t layout_acts(TR(acts) *a, const titan_config *c, int T,
                           real *mem) {
     size_t off = 0, t = (size_t)T;
     size_t D = c->d_model, H = c->n_heads, Dr = c->rope_dim;
@@ -114,7 +114,7 @@ static size_t layout_acts(TR(train_acts) *a, const titan_config *c, int T,
 #define CARVE(ptr, n) ((ptr) = mem ? mem + off : NULL, off += (n))
     int L = c->n_unique_blocks * c->n_recurrences;
     for (int l = 0; l < L; l++) {
-        TR(train_layer_acts) *la = &a->layer[l];
+        TR(layer_acts) *la = &a->layer[l];
         CARVE(la->h_in, t * D);
         CARVE(la->u1, t * D);
         CARVE(la->rstd1, t);
@@ -144,7 +144,7 @@ static size_t layout_acts(TR(train_acts) *a, const titan_config *c, int T,
     CARVE(a->dh, t * D);
     CARVE(a->dz, t * D);
     CARVE(a->logits, (size_t)TRAIN_HEAD_CHUNK * c->vocab_size);
-    TR(train_layer_grads) *g = &a->g;
+    TR(layer_grads) *g = &a->g;
     CARVE(g->du, t * D);
     CARVE(g->dqa, t * Lq);
     CARVE(g->dcq, t * Lq);
@@ -165,7 +165,7 @@ static size_t layout_acts(TR(train_acts) *a, const titan_config *c, int T,
     return off;
 }
 
-int TR(train_acts_alloc)(TR(train_acts) *a, const titan_config *c, int max_T) {
+int TR(acts_alloc)(TR(acts) *a, const titan_config *c, int max_T) {
     memset(a, 0, sizeof *a);
     int L = c->n_unique_blocks * c->n_recurrences;
     /* Bound the slab before any size_t product can wrap. */
@@ -185,7 +185,7 @@ int TR(train_acts_alloc)(TR(train_acts) *a, const titan_config *c, int max_T) {
     return 0;
 }
 
-void TR(train_acts_free)(TR(train_acts) *a) {
+void TR(acts_free)(TR(acts) *a) {
     free(a->mem);
     free(a->layer);
     a->mem = NULL;
@@ -194,13 +194,13 @@ void TR(train_acts_free)(TR(train_acts) *a) {
 
 /* --------------------------------------------------------- forward, loss */
 
-static void forward(const TR(train_model) *m, const TR(train_params) *w,
-                    TR(train_acts) *a, const int *ids, int T) {
+static void forward(const TR(model) *m, const TR(params) *w,
+                    TR(acts) *a, const int *ids, int T) {
     const titan_config *c = &m->cfg;
     int B = c->n_unique_blocks, L = B * c->n_recurrences;
     TR(embed_forward)(a->layer[0].h_in, w->tok_emb, ids, T, c->d_model);
     for (int l = 0; l < L; l++) {
-        const TR(train_block) *blk = &w->block[l % B];
+        const TR(block) *blk = &w->block[l % B];
         TR(mla_forward)(m, blk, &a->layer[l], T);
         TR(ffn_forward)(m, blk, &a->layer[l],
                         l + 1 < L ? a->layer[l + 1].h_in : a->h_out, T);
@@ -212,9 +212,9 @@ static void forward(const TR(train_model) *m, const TR(train_params) *w,
 /* SPEC loss: sum_k w_k mean_{t < T-k} CE(logits_k(t), ids[t+k]), the logits
  * made TRAIN_HEAD_CHUNK rows at a time. With grads, dz and head gradients
  * receive scale * dLoss. */
-static double mtp_loss(const TR(train_model) *m, const TR(train_params) *w,
-                       TR(train_acts) *a, const int *ids, int T, double scale,
-                       TR(train_params) *grads, double *head_loss) {
+static double mtp_loss(const TR(model) *m, const TR(params) *w,
+                       TR(acts) *a, const int *ids, int T, double scale,
+                       TR(params) *grads, double *head_loss) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, V = c->vocab_size;
     double loss = 0;
@@ -237,15 +237,15 @@ static double mtp_loss(const TR(train_model) *m, const TR(train_params) *w,
     return loss;
 }
 
-double TR(train_loss)(const TR(train_model) *m, const TR(train_params) *w,
-                      TR(train_acts) *a, const int *ids, int T,
+double TR(loss)(const TR(model) *m, const TR(params) *w,
+                      TR(acts) *a, const int *ids, int T,
                       double *head_loss) {
     forward(m, w, a, ids, T);
     return mtp_loss(m, w, a, ids, T, 0, NULL, head_loss);
 }
 
-double TR(train_nll)(const TR(train_model) *m, const TR(train_params) *w,
-                     TR(train_acts) *a, const int *ids, int T, double *nll) {
+double TR(nll)(const TR(model) *m, const TR(params) *w,
+                     TR(acts) *a, const int *ids, int T, double *nll) {
     const titan_config *c = &m->cfg;
     int D = c->d_model;
     forward(m, w, a, ids, T);
@@ -259,9 +259,9 @@ double TR(train_nll)(const TR(train_model) *m, const TR(train_params) *w,
     return sum;
 }
 
-double TR(train_loss_grad)(const TR(train_model) *m, const TR(train_params) *w,
-                           TR(train_acts) *a, const int *ids, int T,
-                           double scale, TR(train_params) *grads,
+double TR(loss_grad)(const TR(model) *m, const TR(params) *w,
+                           TR(acts) *a, const int *ids, int T,
+                           double scale, TR(params) *grads,
                            double *head_loss) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, B = c->n_unique_blocks, L = B * c->n_recurrences;
@@ -271,8 +271,8 @@ double TR(train_loss_grad)(const TR(train_model) *m, const TR(train_params) *w,
     TR(rmsnorm_backward)(a->dh, grads->final_norm, a->dz, a->h_out,
                          w->final_norm, a->rstd_f, T, D);
     for (int l = L - 1; l >= 0; l--) {
-        const TR(train_block) *blk = &w->block[l % B];
-        TR(train_block) *dblk = &grads->block[l % B];
+        const TR(block) *blk = &w->block[l % B];
+        TR(block) *dblk = &grads->block[l % B];
         TR(ffn_backward)(m, blk, &a->layer[l], &a->g, a->dh, dblk, T);
         TR(mla_backward)(m, blk, &a->layer[l], &a->g, a->dh, dblk, T);
     }

@@ -56,8 +56,8 @@ void TR(swiglu_backward)(real *da, real *db, const real *dm, const real *a,
 
 /* The feed-forward sublayer: h_out = h_mid + w_down(SiLU(conv(w_gate u)) *
  * w_up u) with u = RMSNorm(h_mid; ffn_norm). */
-void TR(ffn_forward)(const TR(train_model) *m, const TR(train_block) *w,
-                     TR(train_layer_acts) *la, real *h_out, int T) {
+void TR(ffn_forward)(const TR(model) *m, const TR(block) *w,
+                     TR(layer_acts) *la, real *h_out, int T) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, F = c->mlp_hidden, K = c->conv_kernel;
     TR(rmsnorm_forward)(la->u2, la->rstd2, la->h_mid, w->ffn_norm, T, D,
@@ -70,9 +70,9 @@ void TR(ffn_forward)(const TR(train_model) *m, const TR(train_block) *w,
     for (size_t i = 0; i < (size_t)T * D; i++) h_out[i] += la->h_mid[i];
 }
 
-void TR(ffn_backward)(const TR(train_model) *m, const TR(train_block) *w,
-                      const TR(train_layer_acts) *la, TR(train_layer_grads) *g,
-                      real *dh, TR(train_block) *dw, int T) {
+void TR(ffn_backward)(const TR(model) *m, const TR(block) *w,
+                      const TR(layer_acts) *la, TR(layer_grads) *g,
+                      real *dh, TR(block) *dw, int T) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, F = c->mlp_hidden, K = c->conv_kernel;
     real_zero(g->dm, (size_t)T * F);

@@ -126,8 +126,8 @@ void TR(attention_backward)(real *dq, real *dkv, real *dkr, const real *dout,
     }
 }
 
-void TR(mla_forward)(const TR(train_model) *m, const TR(train_block) *w,
-                     TR(train_layer_acts) *la, int T) {
+void TR(mla_forward)(const TR(model) *m, const TR(block) *w,
+                     TR(layer_acts) *la, int T) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, H = c->n_heads, Dr = c->rope_dim, Lq = c->q_latent;
     int Lkv = c->kv_latent, qk = c->head_dim + Dr;
@@ -156,9 +156,9 @@ void TR(mla_forward)(const TR(train_model) *m, const TR(train_block) *w,
     for (size_t i = 0; i < (size_t)T * D; i++) la->h_mid[i] += la->h_in[i];
 }
 
-void TR(mla_backward)(const TR(train_model) *m, const TR(train_block) *w,
-                      const TR(train_layer_acts) *la, TR(train_layer_grads) *g,
-                      real *dh, TR(train_block) *dw, int T) {
+void TR(mla_backward)(const TR(model) *m, const TR(block) *w,
+                      const TR(layer_acts) *la, TR(layer_grads) *g,
+                      real *dh, TR(block) *dw, int T) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, H = c->n_heads, Dr = c->rope_dim, Lq = c->q_latent;
     int Lkv = c->kv_latent, qk = c->head_dim + Dr, HDv = H * c->v_head_dim;

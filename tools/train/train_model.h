@@ -24,7 +24,7 @@ typedef struct {
     real *w_up;      /* [F, D] */
     real *w_down;    /* [D, F] */
     real *conv;      /* [F, K]             NULL when K == 0 */
-} TR(train_block);
+} TR(block);
 
 /* All weights of a model (or a same-shaped gradient / optimizer buffer):
  * `mem` holds `count` values; tensor[i] points at titan_config_tensors()
@@ -36,10 +36,10 @@ typedef struct {
     titan_tensor_spec spec[TITAN_MAX_TENSORS];
     real *tensor[TITAN_MAX_TENSORS];
     real *tok_emb;                  /* [V, D], also head 1 */
-    TR(train_block) block[TITAN_MAX_BLOCKS];
+    TR(block) block[TITAN_MAX_BLOCKS];
     real *final_norm;               /* [D] */
     real *head[TITAN_MAX_MTP];      /* head[k-1]: [V, D]; head[0] = tok_emb */
-} TR(train_params);
+} TR(params);
 
 /* Activations of one effective layer for one sequence of T tokens. */
 typedef struct {
@@ -65,7 +65,7 @@ typedef struct {
     real *up;      /* [T, F] w_up u2 */
     real *m;       /* [T, F] SiLU(ac) * up */
     real *att_scratch; /* attention_scratch_size(T), shared by all layers */
-} TR(train_layer_acts);
+} TR(layer_acts);
 
 /* Gradient scratch for one layer, reused layer after layer. */
 typedef struct {
@@ -80,21 +80,21 @@ typedef struct {
     real *dout; /* [T, H*Dv] */
     real *att_scratch; /* attention_scratch_size(T) */
     real *dag, *dac, *dup, *dm; /* [T, F]; dag = dac when K == 0 */
-} TR(train_layer_grads);
+} TR(layer_grads);
 
 /* Everything one sequence needs, for one worker thread. */
 typedef struct {
     int max_T;
     real *mem; /* the slab */
-    TR(train_layer_acts) *layer; /* [B*R] */
+    TR(layer_acts) *layer; /* [B*R] */
     real *h_out;  /* [T, D] residual after the last layer */
     real *z;      /* [T, D] RMSNorm(h_out; final_norm) */
     real *rstd_f; /* [T] */
     real *dh;     /* [T, D] gradient of the residual stream */
     real *dz;     /* [T, D] */
     real *logits; /* [chunk, V] */
-    TR(train_layer_grads) g;
-} TR(train_acts);
+    TR(layer_grads) g;
+} TR(acts);
 
 /* Immutable per-model data: config, attention scale, rotary tables. */
 typedef struct {
@@ -102,52 +102,52 @@ typedef struct {
     int max_T;
     double attn_scale; /* mscale^2 / sqrt(Dh + Dr) */
     real *rope_cos, *rope_sin; /* [max_T, Dr/2] */
-} TR(train_model);
+} TR(model);
 
 #define TRAIN_HEAD_CHUNK 64 /* logit rows alive at once: [64, V] */
 
 /* Allocation (malloc; the trainer may allocate). Return 0, or -1 when out of
  * memory or a size overflows. Parameter buffers come zeroed. */
-int TR(train_model_init)(TR(train_model) *m, const titan_config *c, int max_T);
-void TR(train_model_free)(TR(train_model) *m);
-int TR(train_params_alloc)(TR(train_params) *p, const titan_config *c);
-void TR(train_params_free)(TR(train_params) *p);
-int TR(train_acts_alloc)(TR(train_acts) *a, const titan_config *c, int max_T);
-void TR(train_acts_free)(TR(train_acts) *a);
+int TR(model_init)(TR(model) *m, const titan_config *c, int max_T);
+void TR(model_free)(TR(model) *m);
+int TR(params_alloc)(TR(params) *p, const titan_config *c);
+void TR(params_free)(TR(params) *p);
+int TR(acts_alloc)(TR(acts) *a, const titan_config *c, int max_T);
+void TR(acts_free)(TR(acts) *a);
 
 /* Index of a tensor by SPEC name, or -1. */
-int TR(train_params_find)(const TR(train_params) *p, const char *name);
+int TR(params_find)(const TR(params) *p, const char *name);
 
 /* Training loss (SPEC section 1) of one sequence ids[0..T), 1 <= T <= max_T,
  * ids in [0, V). head_loss[k] (may be NULL) receives head k+1's mean CE
  * (0 when it has no targets). */
-double TR(train_loss)(const TR(train_model) *m, const TR(train_params) *w,
-                      TR(train_acts) *a, const int *ids, int T,
+double TR(loss)(const TR(model) *m, const TR(params) *w,
+                      TR(acts) *a, const int *ids, int T,
                       double *head_loss);
 
 /* Head 1 only: nll[t] = -log p(ids[t+1] | ids[0..t]) for t < T - 1 (the
  * evaluation's per-target loss); returns their sum. */
-double TR(train_nll)(const TR(train_model) *m, const TR(train_params) *w,
-                     TR(train_acts) *a, const int *ids, int T, double *nll);
+double TR(nll)(const TR(model) *m, const TR(params) *w,
+                     TR(acts) *a, const int *ids, int T, double *nll);
 
 /* Same loss, and grads += scale * dLoss/dw (scale 1/batch averages a batch). */
-double TR(train_loss_grad)(const TR(train_model) *m, const TR(train_params) *w,
-                           TR(train_acts) *a, const int *ids, int T,
-                           double scale, TR(train_params) *grads,
+double TR(loss_grad)(const TR(model) *m, const TR(params) *w,
+                           TR(acts) *a, const int *ids, int T,
+                           double scale, TR(params) *grads,
                            double *head_loss);
 
 /* Layer internals (op_mla.c, op_conv_swiglu.c): forward fills the layer's
  * activations from la->h_in and writes h_mid / h_out; backward takes dh, the
  * gradient at the sublayer output, and adds the input gradient into dh. */
-void TR(mla_forward)(const TR(train_model) *m, const TR(train_block) *w,
-                     TR(train_layer_acts) *la, int T);
-void TR(mla_backward)(const TR(train_model) *m, const TR(train_block) *w,
-                      const TR(train_layer_acts) *la, TR(train_layer_grads) *g,
-                      real *dh, TR(train_block) *dw, int T);
-void TR(ffn_forward)(const TR(train_model) *m, const TR(train_block) *w,
-                     TR(train_layer_acts) *la, real *h_out, int T);
-void TR(ffn_backward)(const TR(train_model) *m, const TR(train_block) *w,
-                      const TR(train_layer_acts) *la, TR(train_layer_grads) *g,
-                      real *dh, TR(train_block) *dw, int T);
+void TR(mla_forward)(const TR(model) *m, const TR(block) *w,
+                     TR(layer_acts) *la, int T);
+void TR(mla_backward)(const TR(model) *m, const TR(block) *w,
+                      const TR(layer_acts) *la, TR(layer_grads) *g,
+                      real *dh, TR(block) *dw, int T);
+void TR(ffn_forward)(const TR(model) *m, const TR(block) *w,
+                     TR(layer_acts) *la, real *h_out, int T);
+void TR(ffn_backward)(const TR(model) *m, const TR(block) *w,
+                      const TR(layer_acts) *la, TR(layer_grads) *g,
+                      real *dh, TR(block) *dw, int T);
 
 #endif

@@ -1,0 +1,201 @@
+/* eval.c: val_bpb (SPEC section 3). Windows are handed out in fixed batches
+ * to worker threads; each window's NLL lands in its own slot and the slots are
+ * added in window order at the end, so the sum is the same for any number of
+ * threads or any batch size. Bytes are counted once, exactly, up front. */
+#include "core/status.h"
+#include "platform/parallel.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const int32_t *seq;
+    int64_t n_targets, n_windows, n_batches;
+    const titan_eval_options *o;
+    titan_eval_scorer score;
+    void *user;
+    double *window_nll;     /* [n_windows] */
+    titan_eval_window *win; /* [threads][batch] */
+    double *nll;            /* [threads][batch][ctx] */
+    atomic_llong next_batch, done;
+    atomic_int failed;
+    titan_status status; /* of the first failure, written by its worker */
+    char message[512];
+} eval_job;
+
+double titan_eval_nll(const float *logits, int32_t V, int32_t target) {
+    if (!logits || V < 1 || target < 0 || target >= V) return NAN;
+    double m = logits[0];
+    for (int32_t v = 1; v < V; v++)
+        if (logits[v] > m) m = logits[v];
+    double s = 0;
+    for (int32_t v = 0; v < V; v++) s += exp((double)logits[v] - m);
+    return m + log(s) - (double)logits[target];
+}
+
+static bool mul_ok(size_t a, size_t b, size_t *out) {
+    if (b && a > SIZE_MAX / b) return false;
+    *out = a * b;
+    return true;
+}
+
+/* Bytes of the three arena blocks; false on overflow. */
+static bool eval_sizes(int64_t n_windows, const titan_eval_options *o,
+                       size_t size[3]) {
+    size_t slots, cells;
+    return mul_ok((size_t)n_windows, sizeof(double), &size[0]) &&
+           mul_ok((size_t)o->threads, (size_t)o->batch, &slots) &&
+           mul_ok(slots, sizeof(titan_eval_window), &size[1]) &&
+           mul_ok(slots, (size_t)o->ctx, &cells) &&
+           mul_ok(cells, sizeof(double), &size[2]);
+}
+
+static titan_status check_options(const titan_eval_options *o) {
+    if (!o || o->batch < 1 || o->threads < 1 ||
+        o->threads > TITAN_EVAL_MAX_THREADS)
+        return titan_fail(TITAN_E_USAGE,
+                          "eval: need batch >= 1 and 1..%d threads",
+                          TITAN_EVAL_MAX_THREADS);
+    int64_t count;
+    return titan_eval_window_count(0, o->ctx, o->stride, &count);
+}
+
+size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o) {
+    int64_t n_windows;
+    size_t size[3];
+    if (check_options(o) != TITAN_OK ||
+        titan_eval_window_count(n_targets, o->ctx, o->stride, &n_windows) !=
+            TITAN_OK ||
+        !eval_sizes(n_windows, o, size))
+        return SIZE_MAX;
+    size_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        if (size[i] > SIZE_MAX - total - TITAN_ALIGN) return SIZE_MAX;
+        total += size[i] + TITAN_ALIGN;
+    }
+    return total;
+}
+
+titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
+                                    const titan_byte_table *t,
+                                    uint64_t *bytes) {
+    if (!seq || n < 0 || !bytes || !t || t->n_tokens < 1 || !t->base)
+        return titan_fail(TITAN_E_USAGE, "eval: bad byte-count arguments");
+    *bytes = 0;
+    for (int64_t i = 0; i <= n; i++) {
+        int32_t y = seq[i];
+        if (y < 0 || y >= t->n_tokens)
+            return titan_fail(TITAN_E_DATA,
+                              "eval: token %d at %lld outside 0..%d", y,
+                              (long long)i, t->n_tokens - 1);
+        if (i == 0) continue;
+        bool space = t->flags && (t->flags[y] & TITAN_BYTES_SPACE) &&
+                     !(t->flags[seq[i - 1]] & TITAN_BYTES_BOUNDARY);
+        *bytes += (uint64_t)t->base[y] + space;
+    }
+    return TITAN_OK;
+}
+
+static void record_failure(eval_job *j, titan_status st) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&j->failed, &expected, 1)) return;
+    j->status = st;
+    snprintf(j->message, sizeof j->message, "%s", titan_last_error());
+}
+
+/* Score windows [w0, w0 + n) on one worker and fill their slots. */
+static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
+    const titan_eval_options *o = j->o;
+    titan_eval_batch b = {
+        .n = n,
+        .ctx = o->ctx,
+        .seq = j->seq,
+        .win = j->win + (size_t)worker * o->batch,
+        .nll = j->nll + (size_t)worker * o->batch * o->ctx,
+    };
+    titan_eval_window *win = j->win + (size_t)worker * o->batch;
+    for (int i = 0; i < n; i++)
+        TITAN_TRY(titan_eval_window_get(j->n_targets, o->ctx, o->stride,
+                                        w0 + i, &win[i]));
+    TITAN_TRY(j->score(j->user, worker, &b));
+    int64_t scored = 0;
+    for (int i = 0; i < n; i++) {
+        const double *row = b.nll + (size_t)i * o->ctx;
+        double sum = 0;
+        for (int32_t t = win[i].first; t < win[i].len; t++) {
+            if (!isfinite(row[t]))
+                return titan_fail(TITAN_E_DATA,
+                                  "eval: scorer gave NLL %g for target %lld",
+                                  row[t], (long long)(win[i].start + 1 + t));
+            sum += row[t];
+        }
+        j->window_nll[w0 + i] = sum;
+        scored += win[i].len - win[i].first;
+    }
+    atomic_fetch_add(&j->done, scored);
+    return TITAN_OK;
+}
+
+static void worker_main(void *user, int worker) {
+    eval_job *j = user;
+    const titan_eval_options *o = j->o;
+    while (!atomic_load(&j->failed)) {
+        int64_t k = atomic_fetch_add(&j->next_batch, 1);
+        if (k >= j->n_batches) return;
+        int64_t w0 = k * o->batch;
+        int64_t left = j->n_windows - w0;
+        titan_status st =
+            run_batch(j, worker, w0, left < o->batch ? (int)left : o->batch);
+        if (st != TITAN_OK) record_failure(j, st);
+        if (worker == 0 && o->progress)
+            o->progress(o->progress_user, atomic_load(&j->done), j->n_targets);
+    }
+}
+
+static titan_status alloc_job(titan_arena *a, eval_job *j) {
+    size_t size[3];
+    if (!eval_sizes(j->n_windows, j->o, size))
+        return titan_fail(TITAN_E_NOMEM, "eval: sizes overflow");
+    TITAN_TRY(titan_arena_alloc(a, size[0], TITAN_ALIGN,
+                                (void **)&j->window_nll));
+    TITAN_TRY(titan_arena_alloc(a, size[1], TITAN_ALIGN, (void **)&j->win));
+    return titan_arena_alloc(a, size[2], TITAN_ALIGN, (void **)&j->nll);
+}
+
+titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
+                            int64_t n_targets, const titan_byte_table *bytes,
+                            const titan_eval_options *o,
+                            titan_eval_scorer score, void *user,
+                            titan_eval_result *out) {
+    if (!a || !seq || !score || !out || n_targets < 1)
+        return titan_fail(TITAN_E_USAGE, "eval: bad arguments");
+    TITAN_TRY(check_options(o));
+    memset(out, 0, sizeof *out);
+    TITAN_TRY(titan_eval_count_bytes(seq, n_targets, bytes, &out->bytes));
+    eval_job j = {.seq = seq, .n_targets = n_targets, .o = o,
+                  .score = score, .user = user};
+    TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride,
+                                      &j.n_windows));
+    j.n_batches = (j.n_windows + o->batch - 1) / o->batch;
+    size_t mark = titan_arena_mark(a);
+    titan_status st = alloc_job(a, &j);
+    if (st == TITAN_OK && !a->base) goto done; /* measuring */
+    atomic_init(&j.next_batch, 0);
+    atomic_init(&j.done, 0);
+    atomic_init(&j.failed, 0);
+    if (st == TITAN_OK) st = titan_parallel_run(o->threads, worker_main, &j);
+    if (st == TITAN_OK && atomic_load(&j.failed))
+        st = titan_fail(j.status, "%s", j.message);
+    if (st != TITAN_OK) goto done;
+    for (int64_t w = 0; w < j.n_windows; w++) out->nll += j.window_nll[w];
+    out->tokens = n_targets;
+    out->windows = j.n_windows;
+    out->val_loss = out->nll / (double)n_targets;
+    out->val_bpb = out->bytes ? out->nll / (M_LN2 * (double)out->bytes) : 0;
+done:
+    titan_arena_reset(a, mark);
+    return st;
+}

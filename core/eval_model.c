@@ -1,0 +1,115 @@
+/* eval_model.c: the model as an eval scorer. Each worker owns a titan_model
+ * and a titan_seq over the shared tensors; a window is prefilled from
+ * position 0 in chunks of `batch` tokens and only its scored rows are turned
+ * into head-1 logits, LOGIT_ROWS rows at a time. */
+#include "core/status.h"
+
+enum { LOGIT_ROWS = 16 };
+
+typedef struct {
+    titan_model *model;
+    titan_seq *seq;
+    float *logits; /* [LOGIT_ROWS][V] */
+} eval_worker;
+
+struct titan_eval_model {
+    int32_t vocab;
+    int batch; /* tokens per forward call */
+    int workers;
+    eval_worker *w; /* [workers] */
+};
+
+static titan_status check_workers(int workers) {
+    if (workers < 1 || workers > TITAN_EVAL_MAX_THREADS)
+        return titan_fail(TITAN_E_USAGE, "eval model: %d workers", workers);
+    return TITAN_OK;
+}
+
+static size_t logits_bytes(const titan_config *c) {
+    return (size_t)LOGIT_ROWS * (size_t)c->vocab_size * sizeof(float);
+}
+
+titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
+                                   int workers, size_t *bytes) {
+    if (!bytes) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
+    TITAN_TRY(check_workers(workers));
+    size_t one;
+    TITAN_TRY(titan_model_plan(c, ctx, batch, &one));
+    one += logits_bytes(c) + TITAN_ALIGN;
+    size_t head = sizeof(titan_eval_model) + (size_t)workers * sizeof(eval_worker) +
+                  2 * TITAN_ALIGN;
+    if (one > (SIZE_MAX - head) / (size_t)workers)
+        return titan_fail(TITAN_E_NOMEM, "eval model: plan overflows");
+    *bytes = head + one * (size_t)workers;
+    return TITAN_OK;
+}
+
+titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
+                                     const titan_tensor *tensors, int n,
+                                     int ctx, int batch, int workers,
+                                     titan_backend *be,
+                                     titan_eval_model **out) {
+    if (!a || !c || !out) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
+    TITAN_TRY(check_workers(workers));
+    titan_eval_model *em;
+    TITAN_TRY(titan_arena_alloc(a, sizeof *em, TITAN_ALIGN, (void **)&em));
+    eval_worker *w;
+    TITAN_TRY(titan_arena_alloc(a, (size_t)workers * sizeof *w, TITAN_ALIGN,
+                                (void **)&w));
+    for (int i = 0; i < workers; i++) {
+        TITAN_TRY(titan_model_create(a, c, tensors, n, ctx, batch, be,
+                                     &w[i].model));
+        TITAN_TRY(titan_seq_create(a, w[i].model, &w[i].seq));
+        TITAN_TRY(titan_arena_alloc(a, logits_bytes(c), TITAN_ALIGN,
+                                    (void **)&w[i].logits));
+    }
+    *em = (titan_eval_model){c->vocab_size, batch, workers, w};
+    *out = em;
+    return TITAN_OK;
+}
+
+/* NLL of rows [r0, r1) of the last forward call; row r is window output
+ * out0 + r, predicting next[out0 + r]. */
+static titan_status score_rows(const titan_eval_model *em, eval_worker *w,
+                               int r0, int r1, int out0, const int32_t *next,
+                               double *nll) {
+    for (int r = r0; r < r1; r += LOGIT_ROWS) {
+        int rows = r1 - r < LOGIT_ROWS ? r1 - r : LOGIT_ROWS;
+        TITAN_TRY(titan_model_logits(w->model, 1, r, rows, w->logits));
+        for (int i = 0; i < rows; i++) {
+            int j = out0 + r + i;
+            if (next[j] < 0 || next[j] >= em->vocab)
+                return titan_fail(TITAN_E_DATA,
+                                  "eval: target %d outside the vocabulary (%d)",
+                                  next[j], em->vocab);
+            nll[j] = titan_eval_nll(w->logits + (size_t)i * em->vocab,
+                                    em->vocab, next[j]);
+        }
+    }
+    return TITAN_OK;
+}
+
+static titan_status score_window(const titan_eval_model *em, eval_worker *w,
+                                 const int32_t *ids, const titan_eval_window *win,
+                                 double *nll) {
+    int batch = em->batch;
+    titan_seq_reset(w->seq);
+    for (int c0 = 0; c0 < win->len; c0 += batch) {
+        int n = win->len - c0 < batch ? win->len - c0 : batch;
+        TITAN_TRY(titan_model_forward(w->model, w->seq, ids + c0, n));
+        int r0 = win->first > c0 ? win->first - c0 : 0;
+        if (r0 < n) TITAN_TRY(score_rows(em, w, r0, n, c0, ids + 1, nll));
+    }
+    return TITAN_OK;
+}
+
+titan_status titan_eval_model_score(void *model, int worker,
+                                    const titan_eval_batch *b) {
+    titan_eval_model *em = model;
+    if (!em || !b || worker < 0 || worker >= em->workers)
+        return titan_fail(TITAN_E_USAGE, "eval model: worker %d", worker);
+    for (int i = 0; i < b->n; i++)
+        TITAN_TRY(score_window(em, &em->w[worker], b->seq + b->win[i].start,
+                               &b->win[i], b->nll + (size_t)i * b->ctx));
+    return TITAN_OK;
+}

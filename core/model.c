@@ -1,0 +1,282 @@
+/* model.c: the Nano-Titan forward pass of SPEC section 1, top to bottom:
+ * embed, B blocks applied R times (attention then ConvSwiGLU, each effective
+ * layer with its own cache), final norm, heads. Every buffer is carved from
+ * the caller's arena by model_carve/seq_carve, which titan_model_plan replays
+ * in measuring mode so the plan is exact. */
+#include "core/model.h"
+#include "core/status.h"
+
+#include <math.h>
+#include <string.h>
+
+static titan_status carve_floats(titan_arena *a, size_t rows, size_t cols,
+                                 float **out) {
+    if (cols && rows > SIZE_MAX / sizeof(float) / cols)
+        return titan_fail(TITAN_E_NOMEM, "model: buffer size overflows");
+    return titan_arena_alloc(a, rows * cols * sizeof(float), TITAN_ALIGN,
+                             (void **)out);
+}
+
+static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
+    TITAN_TRY(titan_config_validate(c));
+    if (ctx < 1 || ctx > c->max_seq_len)
+        return titan_fail(TITAN_E_USAGE, "model: ctx %d outside [1, %d]", ctx,
+                          c->max_seq_len);
+    if (batch < 1 || batch > ctx)
+        return titan_fail(TITAN_E_USAGE, "model: batch %d outside [1, ctx %d]",
+                          batch, ctx);
+    return TITAN_OK;
+}
+
+/* All of the model's arena memory, in one fixed order. */
+static titan_status model_carve(titan_arena *a, const titan_config *c,
+                                int ctx, int batch, titan_model *m) {
+    size_t D = c->d_model, F = c->mlp_hidden, Lq = c->q_latent;
+    size_t Lkv = c->kv_latent, Dr = c->rope_dim, H = c->n_heads;
+    size_t K = c->conv_kernel, G = c->n_kv_heads;
+    TITAN_TRY(carve_floats(a, 1, D, &m->final_norm));
+    for (int i = 0; i < c->n_unique_blocks; i++) {
+        titan_block *b = &m->blocks[i];
+        TITAN_TRY(carve_floats(a, 1, D, &b->attn_norm));
+        TITAN_TRY(carve_floats(a, 1, Lq, &b->q_norm));
+        TITAN_TRY(carve_floats(a, 1, Lkv, &b->kv_norm));
+        TITAN_TRY(carve_floats(a, G * (c->head_dim + c->v_head_dim), Lkv,
+                               &b->wkv_b));
+        TITAN_TRY(carve_floats(a, 1, D, &b->ffn_norm));
+        TITAN_TRY(carve_floats(a, F, K, &b->conv));
+    }
+    size_t B = batch;
+    TITAN_TRY(carve_floats(a, B, D, &m->h));
+    TITAN_TRY(carve_floats(a, B, D, &m->u));
+    TITAN_TRY(carve_floats(a, B, D, &m->y));
+    TITAN_TRY(carve_floats(a, B, Lq, &m->cq));
+    TITAN_TRY(carve_floats(a, B, H * (c->head_dim + Dr), &m->q));
+    TITAN_TRY(carve_floats(a, B, Lkv + Dr, &m->kva));
+    TITAN_TRY(carve_floats(a, B, H * c->v_head_dim, &m->o));
+    TITAN_TRY(carve_floats(a, B, F, &m->gate));
+    TITAN_TRY(carve_floats(a, B, F, &m->gconv));
+    TITAN_TRY(carve_floats(a, B, F, &m->up));
+    TITAN_TRY(carve_floats(a, B, Dr, &m->rope));
+    TITAN_TRY(carve_floats(a, 1, Lkv, &m->qlat));
+    TITAN_TRY(carve_floats(a, 1, Lkv, &m->olat));
+    TITAN_TRY(carve_floats(a, 1, (size_t)ctx, &m->att));
+    return TITAN_OK;
+}
+
+static int gate_ring_rows(const titan_config *c) {
+    return c->conv_kernel ? c->conv_kernel - 1 + c->mtp_heads : 0;
+}
+
+static titan_status seq_carve(titan_arena *a, const titan_config *c, int ctx,
+                              titan_seq *s) {
+    size_t L = (size_t)c->n_unique_blocks * c->n_recurrences;
+    s->ring = gate_ring_rows(c);
+    TITAN_TRY(carve_floats(a, L * ctx, c->kv_latent, &s->lat));
+    TITAN_TRY(carve_floats(a, L * ctx, c->rope_dim, &s->kr));
+    TITAN_TRY(carve_floats(a, L * s->ring, c->mlp_hidden, &s->gates));
+    return TITAN_OK;
+}
+
+titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
+                              size_t *bytes) {
+    if (!c || !bytes) return titan_fail(TITAN_E_USAGE, "plan: NULL argument");
+    TITAN_TRY(check_sizes(c, ctx, batch));
+    titan_arena a;
+    titan_arena_init(&a, NULL, 0);
+    titan_model scratch_model; /* only its pointer fields are written */
+    titan_seq scratch_seq;
+    void *p;
+    TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_model), TITAN_ALIGN, &p));
+    TITAN_TRY(model_carve(&a, c, ctx, batch, &scratch_model));
+    TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_seq), TITAN_ALIGN, &p));
+    TITAN_TRY(seq_carve(&a, c, ctx, &scratch_seq));
+    *bytes = a.high;
+    return TITAN_OK;
+}
+
+titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes) {
+    if (!c || !bytes) return titan_fail(TITAN_E_USAGE, "plan: NULL argument");
+    TITAN_TRY(check_sizes(c, ctx, 1));
+    titan_arena a;
+    titan_arena_init(&a, NULL, 0);
+    titan_seq scratch_seq;
+    void *p;
+    TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_seq), TITAN_ALIGN, &p));
+    TITAN_TRY(seq_carve(&a, c, ctx, &scratch_seq));
+    *bytes = a.high;
+    return TITAN_OK;
+}
+
+int64_t titan_model_cache_floats(const titan_config *c) {
+    return (int64_t)c->kv_latent + c->rope_dim;
+}
+
+/* Find `name` (printf pattern with one int) with the SPEC shape. */
+static titan_status find_tensor(const titan_tensor *t, int n,
+                                const titan_tensor_spec *spec,
+                                const titan_tensor **out) {
+    for (int i = 0; i < n; i++) {
+        if (strcmp(t[i].name, spec->name)) continue;
+        const titan_tensor *w = &t[i];
+        if (w->rows != spec->rows || w->cols != spec->cols)
+            return titan_fail(TITAN_E_DATA,
+                              "tensor %s is [%lld, %lld], config says "
+                              "[%lld, %lld]",
+                              w->name, (long long)w->rows, (long long)w->cols,
+                              (long long)spec->rows, (long long)spec->cols);
+        if (!w->data || (unsigned)w->dtype > TITAN_DT_INT6)
+            return titan_fail(TITAN_E_DATA, "tensor %s: no data or bad dtype",
+                              w->name);
+        if (w->dtype == TITAN_DT_INT8 || w->dtype == TITAN_DT_INT6) {
+            if (!w->scales || w->group_size < 0)
+                return titan_fail(TITAN_E_DATA, "tensor %s: bad scales",
+                                  w->name);
+            int64_t groups = w->group_size
+                                 ? (w->cols + w->group_size - 1) / w->group_size
+                                 : 1;
+            for (int64_t k = 0; k < w->rows * groups; k++)
+                if (!(isfinite(w->scales[k]) && w->scales[k] > 0))
+                    return titan_fail(TITAN_E_DATA,
+                                      "tensor %s: scale %lld is %g", w->name,
+                                      (long long)k, w->scales[k]);
+        }
+        *out = w;
+        return TITAN_OK;
+    }
+    return titan_fail(TITAN_E_DATA, "tensor %s missing", spec->name);
+}
+
+/* Dequantize a whole (small) tensor into dst[rows][cols]. */
+static void to_floats(const titan_tensor *w, float *dst) {
+    for (int64_t r = 0; r < w->rows; r++)
+        titan_dequant_row(w, r, 0, w->cols, dst + r * w->cols);
+}
+
+static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
+    const titan_config *c = &m->cfg;
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    int ns = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
+    const titan_tensor *w[TITAN_MAX_TENSORS];
+    for (int i = 0; i < ns; i++) TITAN_TRY(find_tensor(t, n, &specs[i], &w[i]));
+    /* Canonical order (titan_config_tensors): tok_emb, blocks, final_norm, heads. */
+    int i = 0;
+    m->tok_emb = m->head[0] = w[i++];
+    for (int bi = 0; bi < c->n_unique_blocks; bi++) {
+        titan_block *b = &m->blocks[bi];
+        to_floats(w[i++], b->attn_norm);
+        if (c->q_latent > 0) {
+            b->wq_a = w[i++];
+            to_floats(w[i++], b->q_norm);
+        }
+        b->wq_b = w[i++];
+        b->wkv_a = w[i++];
+        to_floats(w[i++], b->kv_norm);
+        to_floats(w[i++], b->wkv_b);
+        b->wo = w[i++];
+        to_floats(w[i++], b->ffn_norm);
+        b->w_gate = w[i++];
+        b->w_up = w[i++];
+        b->w_down = w[i++];
+        if (c->conv_kernel > 0) to_floats(w[i++], b->conv);
+    }
+    to_floats(w[i++], m->final_norm);
+    for (int k = 2; k <= c->mtp_heads; k++) m->head[k - 1] = w[i++];
+    return TITAN_OK;
+}
+
+titan_status titan_model_create(titan_arena *a, const titan_config *c,
+                                const titan_tensor *tensors, int n, int ctx,
+                                int batch, titan_backend *be,
+                                titan_model **out) {
+    if (!a || !c || !tensors || !be || !be->matmul || !out || n < 0)
+        return titan_fail(TITAN_E_USAGE, "model: NULL argument");
+    TITAN_TRY(check_sizes(c, ctx, batch));
+    titan_model *m;
+    TITAN_TRY(titan_arena_calloc(a, sizeof *m, TITAN_ALIGN, (void **)&m));
+    m->cfg = *c;
+    m->be = be;
+    m->ctx = ctx;
+    m->batch = batch;
+    titan_config_rope(c, m->freq, &m->mscale);
+    TITAN_TRY(model_carve(a, c, ctx, batch, m));
+    TITAN_TRY(bind_tensors(m, tensors, n));
+    *out = m;
+    return TITAN_OK;
+}
+
+titan_status titan_seq_create(titan_arena *a, const titan_model *m,
+                              titan_seq **out) {
+    if (!a || !m || !out) return titan_fail(TITAN_E_USAGE, "seq: NULL argument");
+    titan_seq *s;
+    TITAN_TRY(titan_arena_calloc(a, sizeof *s, TITAN_ALIGN, (void **)&s));
+    TITAN_TRY(seq_carve(a, &m->cfg, m->ctx, s));
+    s->m = m;
+    *out = s;
+    return TITAN_OK;
+}
+
+void titan_seq_reset(titan_seq *s) {
+    s->pos = 0;
+    s->rewindable = 0;
+}
+
+int titan_seq_pos(const titan_seq *s) { return s->pos; }
+
+titan_status titan_seq_rewind(titan_seq *s, int n) {
+    if (!s || n < 0 || n > s->rewindable)
+        return titan_fail(TITAN_E_USAGE, "seq: cannot rewind %d tokens (%d)",
+                          n, s ? s->rewindable : 0);
+    s->pos -= n;
+    s->rewindable -= n;
+    return TITAN_OK;
+}
+
+titan_status titan_model_forward(titan_model *m, titan_seq *s,
+                                 const int32_t *ids, int n) {
+    if (!m || !s || !ids || s->m != m)
+        return titan_fail(TITAN_E_USAGE, "forward: bad argument");
+    const titan_config *c = &m->cfg;
+    if (n < 1 || n > m->batch || n > m->ctx - s->pos)
+        return titan_fail(TITAN_E_USAGE,
+                          "forward: %d tokens at position %d (batch %d, ctx %d)",
+                          n, s->pos, m->batch, m->ctx);
+    int D = c->d_model, B = c->n_unique_blocks;
+    for (int t = 0; t < n; t++) {
+        if (ids[t] < 0 || ids[t] >= c->vocab_size)
+            return titan_fail(TITAN_E_DATA, "forward: token id %d outside [0, %d)",
+                              ids[t], c->vocab_size);
+        titan_dequant_row(m->tok_emb, ids[t], 0, D, m->h + (size_t)t * D);
+        rope_table(m->rope + (size_t)t * c->rope_dim, m->freq, c->rope_dim / 2,
+                   s->pos + t);
+    }
+    for (int r = 0; r < c->n_recurrences; r++) {
+        for (int b = 0; b < B; b++) {
+            attention_mla_forward(m, s, &m->blocks[b], r * B + b, n);
+            ffn_conv_swiglu_forward(m, s, &m->blocks[b], r * B + b, n);
+        }
+    }
+    for (int t = 0; t < n; t++)
+        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+                        m->final_norm, D, c->norm_eps);
+    s->pos += n;
+    s->rewindable = s->pos < c->mtp_heads ? s->pos : c->mtp_heads;
+    m->rows = n;
+    return TITAN_OK;
+}
+
+titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
+                                float *out) {
+    if (!m || !out || head < 1 || head > m->cfg.mtp_heads || first < 0 ||
+        rows < 1 || first + rows > m->rows)
+        return titan_fail(TITAN_E_USAGE, "logits: head %d rows %d+%d of %d",
+                          head, first, rows, m ? m->rows : 0);
+    m->be->matmul(m->be, m->head[head - 1], m->u + (size_t)first * m->cfg.d_model,
+                  out, rows);
+    double cap = m->cfg.logit_softcap;
+    if (cap > 0) {
+        size_t n = (size_t)rows * m->cfg.vocab_size;
+        for (size_t i = 0; i < n; i++)
+            out[i] = (float)(cap * tanh(out[i] / cap));
+    }
+    return TITAN_OK;
+}

@@ -1,0 +1,89 @@
+/* model.h: the runtime model and sequence state (core/model.c) and the ops of
+ * one block (core/rmsnorm.c, core/rope.c, core/attention_mla.c,
+ * core/ffn_conv_swiglu.c). Shapes in brackets; "batch" rows are tokens of one
+ * forward call, L = B * R effective layers. */
+#ifndef TITAN_CORE_MODEL_H
+#define TITAN_CORE_MODEL_H
+
+#include "platform/backend.h"
+#include "titan.h"
+
+typedef struct {
+    const titan_tensor *wq_a;   /* [Lq, D], NULL when Lq == 0 */
+    const titan_tensor *wq_b;   /* [H*(Dh+Dr), Lq], or wq [H*(Dh+Dr), D] */
+    const titan_tensor *wkv_a;  /* [Lkv+Dr, D] */
+    const titan_tensor *wo;     /* [D, H*Dv] */
+    const titan_tensor *w_gate; /* [F, D] */
+    const titan_tensor *w_up;   /* [F, D] */
+    const titan_tensor *w_down; /* [D, F] */
+    float *attn_norm;           /* [D] */
+    float *q_norm;              /* [Lq] */
+    float *kv_norm;             /* [Lkv] */
+    float *wkv_b;               /* [G*(Dh+Dv)][Lkv], per group [key Dh | value Dv] */
+    float *ffn_norm;            /* [D] */
+    float *conv;                /* [F][K], NULL when K == 0 */
+} titan_block;
+
+struct titan_model {
+    titan_config cfg;
+    titan_backend *be;
+    int ctx, batch;
+    int rows;                  /* tokens of the last forward call */
+    const titan_tensor *tok_emb;               /* [V, D] */
+    const titan_tensor *head[TITAN_MAX_MTP];   /* head[k-1]: [V, D]; head[0] = tok_emb */
+    float *final_norm;                         /* [D] */
+    double freq[2048];                         /* [Dr/2] YaRN frequencies */
+    double mscale;
+    titan_block blocks[TITAN_MAX_BLOCKS];
+    /* scratch, `batch` rows each */
+    float *h;     /* [batch][D] residual stream */
+    float *u;     /* [batch][D] normed block input; after forward the final z */
+    float *y;     /* [batch][D] branch output, added to h */
+    float *cq;    /* [batch][Lq] query latent */
+    float *q;     /* [batch][H*(Dh+Dr)] per head [nope Dh | rope Dr] */
+    float *kva;   /* [batch][Lkv+Dr] wkv_a output */
+    float *o;     /* [batch][H*Dv] attention output, heads concatenated */
+    float *gate;  /* [batch][F] w_gate output */
+    float *gconv; /* [batch][F] gate after the causal conv */
+    float *up;    /* [batch][F] w_up output, then SiLU(gate') * up */
+    float *rope;  /* [batch][Dr] per row: cos [Dr/2] | sin [Dr/2] */
+    float *qlat;  /* [Lkv] one head's absorbed query */
+    float *olat;  /* [Lkv] one head's attention-weighted latent */
+    float *att;   /* [ctx] one head's scores */
+};
+
+struct titan_seq {
+    const titan_model *m;
+    int pos;        /* tokens held */
+    int rewindable; /* tokens titan_seq_rewind may still drop */
+    int ring;       /* gate rows kept per layer: K-1+M (0 when K == 0) */
+    float *lat;     /* [L][ctx][Lkv] c after kv_norm */
+    float *kr;      /* [L][ctx][Dr] shared rotary key after rotation */
+    float *gates;   /* [L][ring][F] pre-conv gate of position p at row p % ring */
+};
+
+/* y[n] = x[n] / sqrt(mean(x^2) + eps) * g[n]; y may alias x. */
+void rmsnorm_forward(float *y, const float *x, const float *g, int n,
+                     double eps);
+
+/* cs[0..half) = cos(pos w_i), cs[half..2 half) = sin(pos w_i), in double. */
+void rope_table(float *cs, const double *freq, int half, int pos);
+/* Rotate v[2 half] in place (half split, SPEC section 1). */
+void rope_rotate(float *v, const float *cs, int half);
+
+/* h += attention sublayer for rows 0..n-1 at positions s->pos.. of layer l;
+ * appends c and kr to s's cache first. */
+void attention_mla_forward(titan_model *m, titan_seq *s, const titan_block *b,
+                           int layer, int n);
+
+/* h += ConvSwiGLU sublayer for rows 0..n-1, updating the layer's gate ring. */
+void ffn_conv_swiglu_forward(titan_model *m, titan_seq *s,
+                             const titan_block *b, int layer, int n);
+
+/* Small vector helpers (core/vec.c). */
+float vec_dot(const float *a, const float *b, int n);
+void vec_axpy(float *y, const float *x, float alpha, int n); /* y += alpha x */
+void vec_add(float *y, const float *x, int n);                /* y += x */
+void softmax_inplace(float *x, int n);
+
+#endif

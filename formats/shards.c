@@ -1,0 +1,57 @@
+/* shards.c: parameter-golf .bin token shards: a 256 x int32 little-endian
+ * header (magic 20240520, version 1, token count) and uint16 tokens. */
+#include "core/status.h"
+
+enum { SHARD_VERSION = 1 };
+
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+titan_status titan_shard_count(const uint8_t *data, size_t len,
+                               uint64_t *count) {
+    if (!data || !count) return titan_fail(TITAN_E_USAGE, "shard: NULL argument");
+    if (len < TITAN_SHARD_HEADER_BYTES)
+        return titan_fail(TITAN_E_DATA, "shard: %zu bytes, shorter than the header",
+                          len);
+    if (rd32(data) != TITAN_SHARD_MAGIC)
+        return titan_fail(TITAN_E_DATA, "shard: bad magic %u", rd32(data));
+    if (rd32(data + 4) != SHARD_VERSION)
+        return titan_fail(TITAN_E_DATA, "shard: unsupported version %u",
+                          rd32(data + 4));
+    uint32_t n = rd32(data + 8);
+    if (n > INT32_MAX)
+        return titan_fail(TITAN_E_DATA, "shard: negative token count");
+    /* 2 * n + 1024 cannot overflow 64 bits for n < 2^31. */
+    if ((uint64_t)len != TITAN_SHARD_HEADER_BYTES + 2 * (uint64_t)n)
+        return titan_fail(TITAN_E_DATA,
+                          "shard: %zu bytes, header says %u tokens (%llu bytes)",
+                          len, n,
+                          (unsigned long long)(TITAN_SHARD_HEADER_BYTES +
+                                               2 * (uint64_t)n));
+    *count = n;
+    return TITAN_OK;
+}
+
+titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
+                                int32_t *dst, size_t cap, size_t *n) {
+    uint64_t count;
+    TITAN_TRY(titan_shard_count(data, len, &count));
+    if (!dst || !n || vocab < 1)
+        return titan_fail(TITAN_E_USAGE, "shard: bad decode arguments");
+    if (count > cap)
+        return titan_fail(TITAN_E_USAGE, "shard: %llu tokens, room for %zu",
+                          (unsigned long long)count, cap);
+    const uint8_t *p = data + TITAN_SHARD_HEADER_BYTES;
+    for (size_t i = 0; i < count; i++) {
+        int32_t t = p[2 * i] | p[2 * i + 1] << 8;
+        if (t >= vocab)
+            return titan_fail(TITAN_E_DATA,
+                              "shard: token %d at %zu, vocabulary has %d", t, i,
+                              vocab);
+        dst[i] = t;
+    }
+    *n = (size_t)count;
+    return TITAN_OK;
+}

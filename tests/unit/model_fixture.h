@@ -1,0 +1,82 @@
+/* model_fixture.h: in-memory float32 models with seeded random weights, for
+ * the model tests (tests may allocate; the library may not). */
+#ifndef TITAN_TESTS_MODEL_FIXTURE_H
+#define TITAN_TESTS_MODEL_FIXTURE_H
+
+#include "titan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    titan_config c;
+    int n;
+    titan_tensor t[TITAN_MAX_TENSORS];
+    float *data[TITAN_MAX_TENSORS];
+} fixture;
+
+static float fixture_uniform(uint64_t *state) { /* in [-1, 1) */
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((*state >> 40) * 0x1.0p-24 * 2 - 1);
+}
+
+/* Random weights: matrices ~ U(-1,1)/sqrt(cols)*gain, norms 1 +- 0.2, conv
+ * U(-0.7, 0.7), embeddings U(-1, 1). */
+static void fixture_make(fixture *f, const titan_config *c, uint64_t seed) {
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    memset(f, 0, sizeof *f);
+    f->c = *c;
+    f->n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
+    uint64_t st = seed * 2654435761u + 1;
+    for (int i = 0; i < f->n; i++) {
+        titan_tensor *t = &f->t[i];
+        size_t count = (size_t)(specs[i].rows * specs[i].cols);
+        f->data[i] = malloc(count * sizeof(float));
+        float scale = 1.0f / sqrtf((float)specs[i].cols);
+        for (size_t k = 0; k < count; k++) {
+            float u = fixture_uniform(&st);
+            switch (specs[i].role) {
+            case TITAN_ROLE_NORM: f->data[i][k] = 1 + 0.2f * u; break;
+            case TITAN_ROLE_CONV: f->data[i][k] = 0.7f * u; break;
+            case TITAN_ROLE_EMBED:
+            case TITAN_ROLE_HEAD: f->data[i][k] = u; break;
+            case TITAN_ROLE_MATRIX: f->data[i][k] = 1.7f * u * scale; break;
+            }
+        }
+        memcpy(t->name, specs[i].name, TITAN_NAME_MAX);
+        t->dtype = TITAN_DT_F32;
+        t->ndim = specs[i].ndim;
+        t->rows = specs[i].rows;
+        t->cols = specs[i].cols;
+        t->data = f->data[i];
+    }
+}
+
+static void fixture_free(fixture *f) {
+    for (int i = 0; i < f->n; i++) free(f->data[i]);
+}
+
+/* A small config exercising every feature; callers vary fields. */
+static titan_config fixture_small_config(void) {
+    titan_config c;
+    titan_config_preset("nano", &c);
+    c.vocab_size = 61;
+    c.d_model = 24;
+    c.n_heads = 4;
+    c.n_kv_heads = 2;
+    c.head_dim = 8;
+    c.v_head_dim = 6;
+    c.rope_dim = 8;
+    c.q_latent = 12;
+    c.kv_latent = 10;
+    c.mlp_hidden = 20;
+    c.conv_kernel = 3;
+    c.n_unique_blocks = 2;
+    c.n_recurrences = 2;
+    c.mtp_heads = 3;
+    c.max_seq_len = 2048;
+    return c;
+}
+
+#endif

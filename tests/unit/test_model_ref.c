@@ -1,0 +1,202 @@
+/* test_model_ref.c: the C logits of every head against the independent
+ * PyTorch reference (tests/ref/titan_ref.py, float64) on random weights:
+ * small configs covering Lq = 0 / > 0, K = 0 / 3, G = H / G < H, softcap,
+ * YaRN on/off, B*R > 1, and the zenyx-v2-base preset. Skips when
+ * /usr/bin/python3 with torch is absent. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model_fixture.h"
+#include "platform/backend.h"
+
+static char dir[] = "/tmp/titan-ref-XXXXXX";
+
+static int have_torch(void) {
+    return system("/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null") == 0;
+}
+
+static void path(char *out, const char *name) {
+    snprintf(out, 256, "%s/%s", dir, name);
+}
+
+/* Plain float32 safetensors (8-byte header length, JSON, data). */
+static void write_safetensors(const fixture *f, const char *file) {
+    size_t cap = 64 * 1024, len = 0, off = 0;
+    char *hdr = malloc(cap);
+    len += snprintf(hdr + len, cap - len, "{");
+    for (int i = 0; i < f->n; i++) {
+        const titan_tensor *t = &f->t[i];
+        size_t bytes = (size_t)(t->rows * t->cols) * 4;
+        if (t->ndim == 1)
+            len += snprintf(hdr + len, cap - len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],\"data_offsets\":[%zu,%zu]}",
+                            i ? "," : "", t->name, (long long)t->rows, off, off + bytes);
+        else
+            len += snprintf(hdr + len, cap - len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%zu,%zu]}",
+                            i ? "," : "", t->name, (long long)t->rows, (long long)t->cols, off, off + bytes);
+        off += bytes;
+    }
+    len += snprintf(hdr + len, cap - len, "}");
+    while (len % 8) hdr[len++] = ' ';
+    FILE *fp = fopen(file, "wb");
+    assert_non_null(fp);
+    uint64_t n = len;
+    fwrite(&n, 8, 1, fp);
+    fwrite(hdr, 1, len, fp);
+    for (int i = 0; i < f->n; i++)
+        fwrite(f->data[i], 4, (size_t)(f->t[i].rows * f->t[i].cols), fp);
+    fclose(fp);
+    free(hdr);
+}
+
+static void write_config(const titan_config *c, const char *file) {
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fprintf(fp,
+            "{\"vocab_size\":%d,\"d_model\":%d,\"n_heads\":%d,\"n_kv_heads\":%d,"
+            "\"head_dim\":%d,\"v_head_dim\":%d,\"rope_dim\":%d,\"q_latent\":%d,"
+            "\"kv_latent\":%d,\"mlp_hidden\":%d,\"conv_kernel\":%d,"
+            "\"n_unique_blocks\":%d,\"n_recurrences\":%d,\"max_seq_len\":%d,"
+            "\"rope_base\":%.17g,\"yarn_factor\":%.17g,\"yarn_orig_ctx\":%d,"
+            "\"yarn_beta_fast\":%.17g,\"yarn_beta_slow\":%.17g,\"mtp_heads\":%d,"
+            "\"norm_eps\":%.17g,\"logit_softcap\":%.17g}\n",
+            c->vocab_size, c->d_model, c->n_heads, c->n_kv_heads, c->head_dim,
+            c->v_head_dim, c->rope_dim, c->q_latent, c->kv_latent, c->mlp_hidden,
+            c->conv_kernel, c->n_unique_blocks, c->n_recurrences, c->max_seq_len,
+            c->rope_base, c->yarn_factor, c->yarn_orig_ctx, c->yarn_beta_fast,
+            c->yarn_beta_slow, c->mtp_heads, c->norm_eps, c->logit_softcap);
+    fclose(fp);
+}
+
+static float *read_floats(const char *file, size_t n) {
+    float *x = malloc(n * sizeof *x);
+    FILE *fp = fopen(file, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(x, sizeof *x, n, fp), n);
+    fclose(fp);
+    return x;
+}
+
+static void compare_with_reference(const titan_config *c, int T, uint64_t seed) {
+    fixture f;
+    fixture_make(&f, c, seed);
+    char st[256], cfg[256], ids_path[256], out[256], cmd[1400];
+    path(st, "w.safetensors");
+    path(cfg, "config.json");
+    path(ids_path, "ids.txt");
+    path(out, "ref");
+    write_safetensors(&f, st);
+    write_config(c, cfg);
+    int32_t *ids = malloc(sizeof(int32_t) * T);
+    FILE *fp = fopen(ids_path, "w");
+    uint64_t s = seed;
+    for (int t = 0; t < T; t++) {
+        ids[t] = (int32_t)((fixture_uniform(&s) + 1) / 2 * c->vocab_size) % c->vocab_size;
+        fprintf(fp, "%d\n", ids[t]);
+    }
+    fclose(fp);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 tests/ref/titan_ref.py --safetensors %s --config %s "
+             "--ids %s --all-heads %s",
+             st, cfg, ids_path, out);
+    assert_int_equal(system(cmd), 0);
+
+    size_t plan;
+    assert_int_equal(titan_model_plan(c, T, T, &plan), TITAN_OK);
+    void *buf = aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
+    titan_arena a;
+    titan_arena_init(&a, buf, plan);
+    titan_backend be;
+    titan_backend_ref(&be);
+    titan_model *m;
+    titan_seq *sq;
+    assert_int_equal(titan_model_create(&a, c, f.t, f.n, T, T, &be, &m), TITAN_OK);
+    assert_int_equal(titan_seq_create(&a, m, &sq), TITAN_OK);
+    assert_int_equal(titan_model_forward(m, sq, ids, T), TITAN_OK);
+    size_t V = c->vocab_size;
+    float *got = malloc(sizeof(float) * T * V);
+    for (int k = 1; k <= c->mtp_heads; k++) {
+        char head_file[300];
+        snprintf(head_file, sizeof head_file, "%s.%d", out, k);
+        float *want = read_floats(head_file, T * V);
+        assert_int_equal(titan_model_logits(m, k, 0, T, got), TITAN_OK);
+        double worst = 0;
+        for (int t = 0; t < T; t++) {
+            double err = 0, mag = 0;
+            for (size_t v = 0; v < V; v++) {
+                err = fmax(err, fabs((double)got[t * V + v] - want[t * V + v]));
+                mag = fmax(mag, fabs((double)want[t * V + v]));
+            }
+            worst = fmax(worst, err / mag);
+        }
+        print_message("head %d: worst relative error %.3g\n", k, worst);
+        if (!(worst <= 1e-4)) fail_msg("head %d: relative error %g", k, worst);
+        free(want);
+        unlink(head_file);
+    }
+    unlink(st);
+    unlink(cfg);
+    unlink(ids_path);
+    free(got);
+    free(buf);
+    free(ids);
+    fixture_free(&f);
+}
+
+static void small_configs_match_reference(void **state) {
+    (void)state;
+    if (!have_torch()) skip();
+    titan_config c = fixture_small_config();
+    c.yarn_factor = 4; /* Lq > 0, K = 3, G < H, yarn on, B*R = 4 */
+    c.yarn_orig_ctx = 8;
+    compare_with_reference(&c, 20, 1);
+    c = fixture_small_config(); /* Lq = 0, K = 0, G = H, softcap, yarn off */
+    c.q_latent = 0;
+    c.conv_kernel = 0;
+    c.n_kv_heads = c.n_heads;
+    c.logit_softcap = 3;
+    compare_with_reference(&c, 13, 2);
+    c = fixture_small_config(); /* G = 1, K = 3, softcap + yarn, one head */
+    c.n_kv_heads = 1;
+    c.mtp_heads = 1;
+    c.logit_softcap = 5;
+    c.yarn_factor = 16;
+    c.yarn_orig_ctx = 4;
+    c.n_recurrences = 3;
+    c.n_unique_blocks = 1;
+    compare_with_reference(&c, 11, 3);
+}
+
+static void zenyx_base_matches_reference(void **state) {
+    (void)state;
+    if (!have_torch()) skip();
+    titan_config c;
+    titan_config_preset("zenyx-v2-base", &c);
+    compare_with_reference(&c, 6, 4);
+}
+
+static int setup(void **state) {
+    (void)state;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    return rmdir(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(small_configs_match_reference),
+        cmocka_unit_test(zenyx_base_matches_reference),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -15,9 +15,9 @@ static void append_latent(titan_model *m, titan_seq *s, const titan_block *b,
     const float *a = m->kva + (size_t)t * (Lkv + Dr);
     float *lat = s->lat + ((size_t)layer * m->ctx + p) * Lkv;
     float *kr = s->kr + ((size_t)layer * m->ctx + p) * Dr;
-    rmsnorm_forward(lat, a, b->kv_norm, Lkv, c->norm_eps);
+    titan_rmsnorm(lat, a, b->kv_norm, Lkv, c->norm_eps);
     memcpy(kr, a + Lkv, (size_t)Dr * sizeof *kr);
-    rope_rotate(kr, m->rope + (size_t)t * Dr, Dr / 2);
+    titan_rope_rotate(kr, m->rope + (size_t)t * Dr, Dr / 2);
 }
 
 /* o[Dv] = head output for query (qn [Dh], qr [Dr] rotated) at position p
@@ -35,17 +35,17 @@ static void attend_head(titan_model *m, const titan_seq *s,
     const float *kr = s->kr + (size_t)layer * m->ctx * Dr;
     float *ql = m->qlat, *ol = m->olat, *att = m->att;
     memset(ql, 0, (size_t)Lkv * sizeof *ql);
-    for (int d = 0; d < Dh; d++) vec_axpy(ql, wk + (size_t)d * Lkv, qn[d], Lkv);
+    for (int d = 0; d < Dh; d++) titan_vec_axpy(ql, wk + (size_t)d * Lkv, qn[d], Lkv);
     for (int j = 0; j <= p; j++)
-        att[j] = (vec_dot(ql, lat + (size_t)j * Lkv, Lkv) +
-                  vec_dot(qr, kr + (size_t)j * Dr, Dr)) * scale;
-    softmax_inplace(att, p + 1);
+        att[j] = (titan_vec_dot(ql, lat + (size_t)j * Lkv, Lkv) +
+                  titan_vec_dot(qr, kr + (size_t)j * Dr, Dr)) * scale;
+    titan_softmax(att, p + 1);
     memset(ol, 0, (size_t)Lkv * sizeof *ol);
-    for (int j = 0; j <= p; j++) vec_axpy(ol, lat + (size_t)j * Lkv, att[j], Lkv);
-    for (int e = 0; e < Dv; e++) o[e] = vec_dot(wv + (size_t)e * Lkv, ol, Lkv);
+    for (int j = 0; j <= p; j++) titan_vec_axpy(ol, lat + (size_t)j * Lkv, att[j], Lkv);
+    for (int e = 0; e < Dv; e++) o[e] = titan_vec_dot(wv + (size_t)e * Lkv, ol, Lkv);
 }
 
-void attention_mla_forward(titan_model *m, titan_seq *s, const titan_block *b,
+void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
                            int layer, int n) {
     const titan_config *c = &m->cfg;
     titan_backend *be = m->be;
@@ -53,13 +53,13 @@ void attention_mla_forward(titan_model *m, titan_seq *s, const titan_block *b,
     int Dh = c->head_dim, Dv = c->v_head_dim, Dr = c->rope_dim;
     int qw = Dh + Dr;
     for (int t = 0; t < n; t++)
-        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+        titan_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
                         b->attn_norm, D, c->norm_eps);
     if (b->wq_a) {
         int Lq = c->q_latent;
         be->matmul(be, b->wq_a, m->u, m->cq, n);
         for (int t = 0; t < n; t++)
-            rmsnorm_forward(m->cq + (size_t)t * Lq, m->cq + (size_t)t * Lq,
+            titan_rmsnorm(m->cq + (size_t)t * Lq, m->cq + (size_t)t * Lq,
                             b->q_norm, Lq, c->norm_eps);
         be->matmul(be, b->wq_b, m->cq, m->q, n);
     } else {
@@ -70,11 +70,11 @@ void attention_mla_forward(titan_model *m, titan_seq *s, const titan_block *b,
     for (int t = 0; t < n; t++) {
         for (int i = 0; i < H; i++) {
             float *qi = m->q + ((size_t)t * H + i) * qw;
-            rope_rotate(qi + Dh, m->rope + (size_t)t * Dr, Dr / 2);
+            titan_rope_rotate(qi + Dh, m->rope + (size_t)t * Dr, Dr / 2);
             attend_head(m, s, b, layer, i / (H / G), qi, qi + Dh, s->pos + t,
                         m->o + ((size_t)t * H + i) * Dv);
         }
     }
     be->matmul(be, b->wo, m->o, m->y, n);
-    vec_add(m->h, m->y, n * D);
+    titan_vec_add(m->h, m->y, n * D);
 }

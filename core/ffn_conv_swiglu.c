@@ -35,13 +35,13 @@ static void causal_conv(titan_model *m, titan_seq *s, const titan_block *b,
                m->gate + (size_t)t * F, (size_t)F * sizeof(float));
 }
 
-void ffn_conv_swiglu_forward(titan_model *m, titan_seq *s,
+void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
                              const titan_block *b, int layer, int n) {
     const titan_config *c = &m->cfg;
     titan_backend *be = m->be;
     int D = c->d_model, F = c->mlp_hidden;
     for (int t = 0; t < n; t++)
-        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+        titan_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
                         b->ffn_norm, D, c->norm_eps);
     be->matmul(be, b->w_gate, m->u, m->gate, n);
     be->matmul(be, b->w_up, m->u, m->up, n);
@@ -53,5 +53,5 @@ void ffn_conv_swiglu_forward(titan_model *m, titan_seq *s,
     for (size_t i = 0; i < (size_t)n * F; i++)
         m->up[i] *= g[i] / (1.0f + expf(-g[i]));
     be->matmul(be, b->w_down, m->up, m->y, n);
-    vec_add(m->h, m->y, n * D);
+    titan_vec_add(m->h, m->y, n * D);
 }

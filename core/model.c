@@ -246,17 +246,17 @@ titan_status titan_model_forward(titan_model *m, titan_seq *s,
             return titan_fail(TITAN_E_DATA, "forward: token id %d outside [0, %d)",
                               ids[t], c->vocab_size);
         titan_dequant_row(m->tok_emb, ids[t], 0, D, m->h + (size_t)t * D);
-        rope_table(m->rope + (size_t)t * c->rope_dim, m->freq, c->rope_dim / 2,
+        titan_rope_table(m->rope + (size_t)t * c->rope_dim, m->freq, c->rope_dim / 2,
                    s->pos + t);
     }
     for (int r = 0; r < c->n_recurrences; r++) {
         for (int b = 0; b < B; b++) {
-            attention_mla_forward(m, s, &m->blocks[b], r * B + b, n);
-            ffn_conv_swiglu_forward(m, s, &m->blocks[b], r * B + b, n);
+            titan_attention_mla(m, s, &m->blocks[b], r * B + b, n);
+            titan_ffn_conv_swiglu(m, s, &m->blocks[b], r * B + b, n);
         }
     }
     for (int t = 0; t < n; t++)
-        rmsnorm_forward(m->u + (size_t)t * D, m->h + (size_t)t * D,
+        titan_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
                         m->final_norm, D, c->norm_eps);
     s->pos += n;
     s->rewindable = s->pos < c->mtp_heads ? s->pos : c->mtp_heads;

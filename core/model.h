@@ -63,27 +63,27 @@ struct titan_seq {
 };
 
 /* y[n] = x[n] / sqrt(mean(x^2) + eps) * g[n]; y may alias x. */
-void rmsnorm_forward(float *y, const float *x, const float *g, int n,
+void titan_rmsnorm(float *y, const float *x, const float *g, int n,
                      double eps);
 
 /* cs[0..half) = cos(pos w_i), cs[half..2 half) = sin(pos w_i), in double. */
-void rope_table(float *cs, const double *freq, int half, int pos);
+void titan_rope_table(float *cs, const double *freq, int half, int pos);
 /* Rotate v[2 half] in place (half split, SPEC section 1). */
-void rope_rotate(float *v, const float *cs, int half);
+void titan_rope_rotate(float *v, const float *cs, int half);
 
 /* h += attention sublayer for rows 0..n-1 at positions s->pos.. of layer l;
  * appends c and kr to s's cache first. */
-void attention_mla_forward(titan_model *m, titan_seq *s, const titan_block *b,
+void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
                            int layer, int n);
 
 /* h += ConvSwiGLU sublayer for rows 0..n-1, updating the layer's gate ring. */
-void ffn_conv_swiglu_forward(titan_model *m, titan_seq *s,
+void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
                              const titan_block *b, int layer, int n);
 
 /* Small vector helpers (core/vec.c). */
-float vec_dot(const float *a, const float *b, int n);
-void vec_axpy(float *y, const float *x, float alpha, int n); /* y += alpha x */
-void vec_add(float *y, const float *x, int n);                /* y += x */
-void softmax_inplace(float *x, int n);
+float titan_vec_dot(const float *a, const float *b, int n);
+void titan_vec_axpy(float *y, const float *x, float alpha, int n); /* y += alpha x */
+void titan_vec_add(float *y, const float *x, int n);                /* y += x */
+void titan_softmax(float *x, int n);
 
 #endif

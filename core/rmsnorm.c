@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-void rmsnorm_forward(float *y, const float *x, const float *g, int n,
+void titan_rmsnorm(float *y, const float *x, const float *g, int n,
                      double eps) {
     double ss = 0;
     for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];

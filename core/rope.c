@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-void rope_table(float *cs, const double *freq, int half, int pos) {
+void titan_rope_table(float *cs, const double *freq, int half, int pos) {
     for (int i = 0; i < half; i++) {
         double angle = pos * freq[i];
         cs[i] = (float)cos(angle);
@@ -12,7 +12,7 @@ void rope_table(float *cs, const double *freq, int half, int pos) {
     }
 }
 
-void rope_rotate(float *v, const float *cs, int half) {
+void titan_rope_rotate(float *v, const float *cs, int half) {
     for (int i = 0; i < half; i++) {
         float a = v[i], b = v[half + i], c = cs[i], s = cs[half + i];
         v[i] = a * c - b * s;

@@ -3,21 +3,21 @@
 
 #include <math.h>
 
-float vec_dot(const float *a, const float *b, int n) {
+float titan_vec_dot(const float *a, const float *b, int n) {
     float s = 0;
     for (int i = 0; i < n; i++) s += a[i] * b[i];
     return s;
 }
 
-void vec_axpy(float *y, const float *x, float alpha, int n) {
+void titan_vec_axpy(float *y, const float *x, float alpha, int n) {
     for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-void vec_add(float *y, const float *x, int n) {
+void titan_vec_add(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }
 
-void softmax_inplace(float *x, int n) {
+void titan_softmax(float *x, int n) {
     float mx = x[0];
     for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
     float sum = 0;

@@ -11,6 +11,7 @@
 #include "formats/codec.h"
 #include "platform/file.h"
 #include "quant/dtype.h"
+#include "quant/quant.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -233,7 +234,20 @@ static titan_status read_directory(titan_arena *a, const uint8_t *dir,
     return TITAN_OK;
 }
 
-/* Point each tensor into the data and check its scales. */
+/* INT6 rows pad to a multiple of 4 values with zeros (titan.h); a value
+ * hidden in the padding is refused like any other unchecked byte. */
+static titan_status check_int6_padding(const titan_tensor *t, uint64_t row_bytes) {
+    if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
+    const uint8_t *p = t->data;
+    for (int64_t r = 0; r < t->rows; r++)
+        for (int64_t c = t->cols; c % 4; c++)
+            if (titan_int6_get(p + (uint64_t)r * row_bytes, c))
+                return titan_fail(TITAN_E_DATA, "artifact: %s: row %lld has a value "
+                                  "in its int6 padding", t->name, (long long)r);
+    return TITAN_OK;
+}
+
+/* Point each tensor into the data and check its scales (and int6 padding). */
 static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
                                  titan_artifact *art) {
     titan_tensor *t = (titan_tensor *)art->tensors;
@@ -251,6 +265,7 @@ static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
                 return titan_fail(TITAN_E_DATA, "artifact: %s: scale %llu is %g",
                                   t[i].name, (unsigned long long)k,
                                   (double)t[i].scales[k]);
+        TITAN_TRY(check_int6_padding(&t[i], l.row_bytes));
     }
     return TITAN_OK;
 }
@@ -340,9 +355,10 @@ titan_status titan_artifact_load(titan_arena *a, const char *path,
     return load(a, &src, head, art);
 }
 
-titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
-                                 size_t *bytes) {
-    if (!scratch || !scratch->base || !path || !bytes)
+titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
+                                         titan_config *c, size_t *high,
+                                         size_t *kept) {
+    if (!scratch || !scratch->base || !path || !c || !high || !kept)
         return titan_fail(TITAN_E_USAGE, "artifact: bad plan arguments");
     art_source src;
     uint8_t head[ART_HEAD_BYTES];
@@ -366,8 +382,17 @@ titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
     measure.high = meta.high;
     if (st == TITAN_OK) st = load_data(&measure, &src, sec, &art, dir, data_bytes);
     titan_arena_reset(scratch, mark);
-    *bytes = measure.high;
+    *c = art.config;
+    *high = measure.high;
+    *kept = measure.used;
     return st;
+}
+
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+                                 size_t *bytes) {
+    titan_config c;
+    size_t kept;
+    return titan_artifact_plan_runtime(scratch, path, &c, bytes, &kept);
 }
 
 const titan_tensor *titan_artifact_find(const titan_artifact *art,

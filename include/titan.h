@@ -409,6 +409,14 @@ titan_status titan_artifact_load(titan_arena *a, const char *path,
 titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
                                  size_t *bytes);
 
+/* titan_artifact_plan for a runtime carved after the artifact: also gives the
+ * config and `kept`, the arena top after loading (the load's transient blocks
+ * above it, up to `high`, are free again), so that the whole arena needs
+ * max(high, kept aligned + runtime bytes). */
+titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
+                                         titan_config *c, size_t *high,
+                                         size_t *kept);
+
 /* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
  * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
  * with shapes, dtypes and data as titan_tensor_layout describes (scales for
@@ -477,14 +485,16 @@ titan_status titan_tokenizer_decode(const titan_tokenizer *t,
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */
 
-/* Bytes of one row of `cols` values in storage type dt (INT6: ceil(cols/4)*3). */
+/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
 
 /* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
  * absmax scale per row (group_size 0) or per group of group_size values:
  * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
- * scale) clamped to [-qmax, qmax]. data receives rows * titan_dtype_row_bytes
- * bytes, scales rows * groups floats. TITAN_E_DATA for non-finite input. */
+ * scale) (lrintf: halves to even) clamped to [qmin, qmax] = [-128, 127] or
+ * [-32, 31]. data receives rows * row_bytes bytes (titan_tensor_layout),
+ * scales rows * groups floats. TITAN_E_DATA for non-finite input.
+ * Same as titan_quant_rtn_clip with clip_steps 1. */
 titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
                              titan_dtype dt, int32_t group_size, void *data,
                              float *scales);
@@ -571,6 +581,190 @@ void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
 int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
 /* Index of the largest value (first on ties). */
 int32_t titan_argmax(const float *x, int n);
+/* ------------------------------------------------------------------- tpu
+ * Systolic-array emulator (platform/tpu_*.c): an rows x cols grid of int8
+ * multiply / int32 accumulate processing elements (PEs), weight-stationary
+ * (WS) or output-stationary (OS). One GEMM is Y[M][N] = X[M][K] . W[N][K]^T
+ * (W row-major [out, in] as the model stores it). Two modes give the same
+ * integers and the same counters: FAST computes tile by tile, CYCLE moves
+ * every PE register every cycle. Timing conventions are documented in
+ * platform/tpu_cycles.c (default) and platform/tpu_scalesim.c (SCALE-Sim v2).
+ *
+ * Overflow: every product is at most 128 * 128 = 2^14 in magnitude, so a dot
+ * product of K terms fits int32 exactly when K * 2^14 < 2^31, i.e. K <= 131071
+ * (TITAN_TPU_MAX_K). Longer K is refused with TITAN_E_USAGE, never wrapped. */
+
+#define TITAN_TPU_MIN_DIM 4
+#define TITAN_TPU_MAX_DIM 256
+#define TITAN_TPU_MAX_K 131071 /* 131071 * 128 * 128 < 2^31 */
+#define TITAN_TPU_MAX_MN (1 << 24) /* most rows M or columns N of one GEMM */
+
+typedef enum { TITAN_TPU_WS = 0, TITAN_TPU_OS = 1 } titan_tpu_dataflow;
+typedef enum { TITAN_TPU_FAST = 0, TITAN_TPU_CYCLE = 1 } titan_tpu_mode;
+
+typedef struct titan_tpu_config {
+    int32_t rows, cols;          /* PE grid, each in [4, 256] */
+    titan_tpu_dataflow dataflow; /* WS (default) or OS */
+    titan_tpu_mode mode;         /* FAST (default) or CYCLE */
+    int scalesim;  /* 1: SCALE-Sim v2 timing (folds back to back, no overlap) */
+    double clock_mhz; /* > 0, for seconds; default 700 (the TPU v1 clock) */
+} titan_tpu_config;
+
+/* Counters of one or more GEMMs (they add). Buffer counts are elements
+ * (int8 operands, int32 partial sums) moved between the on-chip buffers and
+ * the array; off-chip bytes assume each operand crosses once (int8 X and W in,
+ * int32 Y out). cycles = weight_load + fill + steady + drain cycles, except in
+ * SCALE-Sim mode where cycles is SCALE-Sim's "Total Cycles" (the 0-based index
+ * of the last cycle, so one less per GEMM). */
+typedef struct titan_tpu_counters {
+    uint64_t gemms;        /* GEMMs counted */
+    uint64_t cycles;       /* total */
+    uint64_t weight_load_cycles; /* exposed (not hidden by double buffering) */
+    uint64_t fill_cycles;  /* skew until the pipeline is full */
+    uint64_t steady_cycles; /* cycles issuing operands */
+    uint64_t drain_cycles; /* last results leaving the array */
+    uint64_t folds;        /* array tiles: K and N tiles (WS), M and N (OS) */
+    uint64_t macs;         /* useful multiply-accumulates, M * N * K */
+    uint64_t weight_reads, input_reads; /* on-chip buffer reads, elements */
+    uint64_t output_reads, output_writes; /* partial-sum buffer traffic */
+    uint64_t offchip_bytes;
+    uint64_t refused;      /* backend matmuls refused (shape too large) */
+} titan_tpu_counters;
+
+/* Defaults: 128x128, WS, FAST, default timing, 700 MHz. */
+void titan_tpu_config_default(titan_tpu_config *c);
+
+/* TITAN_E_USAGE with a message for an array outside [4, 256]^2, an unknown
+ * dataflow or mode, or a clock that is not finite and positive. */
+titan_status titan_tpu_config_check(const titan_tpu_config *c);
+
+/* The counters of one M x K x N GEMM without computing values (what FAST mode
+ * adds). TITAN_E_USAGE for M, N outside [1, 2^24] or K outside [1, 131071].
+ * Writes *out (does not add). */
+titan_status titan_tpu_gemm_count(const titan_tpu_config *c, int64_t M,
+                                  int64_t K, int64_t N,
+                                  titan_tpu_counters *out);
+
+/* Arena bytes titan_tpu_gemm needs as scratch (CYCLE mode keeps the PE
+ * registers there; FAST needs none). */
+size_t titan_tpu_scratch_bytes(const titan_tpu_config *c);
+
+/* Y[M][N] = X[M][K] . W[N][K]^T exactly in int32 on the emulated array, in the
+ * configured mode, adding its counters to *acc. x, w, y must not alias. The
+ * arena is used for scratch and reset to its mark before returning. */
+titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
+                            const int8_t *x, const int8_t *w, int32_t *y,
+                            int64_t M, int64_t K, int64_t N,
+                            titan_tpu_counters *acc);
+
+/* SCALE-Sim v2's "Mapping Efficiency" and "Compute Util" (fractions, not
+ * percent) of one GEMM, as its COMPUTE_REPORT defines them (formulas in
+ * platform/tpu_scalesim.c). TITAN_E_USAGE as titan_tpu_gemm_count. */
+titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
+                                           int64_t M, int64_t K, int64_t N,
+                                           double *mapping, double *compute);
+
+/* Add b into a. */
+void titan_tpu_counters_add(titan_tpu_counters *a, const titan_tpu_counters *b);
+
+/* MACs / (cycles * rows * cols), 0 when no cycles. */
+double titan_tpu_utilization(const titan_tpu_config *c,
+                             const titan_tpu_counters *k);
+
+/* cycles / clock in seconds. */
+double titan_tpu_seconds(const titan_tpu_config *c,
+                         const titan_tpu_counters *k);
+
+/* Activation quantization (vector unit -> matrix unit): symmetric int8 per row,
+ * scale = max|x| / 127, q = round-half-away-from-zero(x / scale) in [-127, 127]
+ * (an all-zero row has scale 0 and q = 0; a row with a non-finite value has a
+ * NaN scale, so NaN propagates to its outputs as in float). */
+void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q, float *scale);
+
+/* Requantization as TFLite / CMSIS-NN / gemmlowp: a real multiplier
+ * 0 < real < 2^31 becomes mult in [2^30, 2^31) and shift with
+ * real = mult * 2^(shift - 31). TITAN_E_USAGE outside that range. */
+titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult,
+                                           int32_t *shift);
+
+/* acc * mult * 2^(shift - 31) rounded as gemmlowp / TFLite
+ * MultiplyByQuantizedMultiplier, bit for bit: a saturating left shift for
+ * shift > 0, SaturatingRoundingDoublingHighMul (nearest, ties toward
+ * +infinity), then RoundingDivideByPOT by -shift (nearest, ties away from
+ * zero). Details in platform/tpu_requant.c. */
+int32_t titan_tpu_requantize(int32_t acc, int32_t mult, int32_t shift);
+
+/* The int8 output: clamp(requantize(acc) + zero_point, -128, 127). */
+int8_t titan_tpu_requantize_i8(int32_t acc, int32_t mult, int32_t shift,
+                               int32_t zero_point);
+
+/* Per-tensor counters of a TPU backend (one row per weight tensor name). */
+typedef struct titan_tpu_layer {
+    char name[TITAN_NAME_MAX];
+    titan_tpu_counters k;
+} titan_tpu_layer;
+
+
+/* Make a "tpu" backend in *be whose matmul runs on the emulator: x is
+ * quantized per row to int8, weights per row to int8 (int8 rows with one scale
+ * are used as stored; int6 sits in int8 lanes; f32/f16/bf16 and grouped int8
+ * are quantized per row on each call), int32 accumulate, dequantize. All
+ * scratch comes from the arena now, sized for up to max_T rows of x and
+ * weights up to max_rows x max_cols; a larger call or max_cols > 131071 is
+ * refused (init: TITAN_E_USAGE; matmul: outputs NaN and counters.refused).
+ * With a measuring arena (base NULL) only the bytes are counted. Safe to call
+ * from several threads: calls take turns on the one array. */
+titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
+                                    const titan_tpu_config *c, int max_T,
+                                    int64_t max_rows, int64_t max_cols);
+
+/* titan_tpu_backend_init sized for every matmul of a model with config mc
+ * in forward calls of up to `batch` tokens (TITAN_E_DATA for a bad config). */
+titan_status titan_tpu_backend_for_model(titan_backend *be, titan_arena *a,
+                                         const titan_tpu_config *c,
+                                         const titan_config *mc, int batch);
+
+/* The backend's counters: totals, and per tensor in first-use order. */
+void titan_tpu_backend_stats(const titan_backend *be,
+                             titan_tpu_counters *total,
+                             const titan_tpu_layer **layers, int *n_layers);
+
+/* ---------------------------------------------------- generation (core/)
+ * Token generation over a model and sequence (core/generate.c): plain
+ * decoding, or self-speculative decoding where heads 2..M of the last row
+ * draft t+2..t+M and one forward of [next, drafts] verifies them. Greedy:
+ * the longest agreeing prefix is kept, so the output equals plain greedy
+ * decoding. Sampling: draft d ~ q (head k's distribution) is kept with
+ * probability min(1, p(d)/q(d)) under head 1's p, else the token is drawn
+ * from norm(max(p - q, 0)); the output is distributed exactly as head 1. */
+typedef struct titan_generator {
+    titan_model *m;
+    titan_seq *s;
+    titan_sampler *sampler;
+    int drafts;       /* drafted tokens per step: 0, or M-1 when speculative */
+    int base;         /* row of the last forward whose heads decide next */
+    int32_t next;     /* decided, not yet emitted or fed */
+    float *p;         /* [V] head-1 distribution */
+    float *q;         /* [M][V] draft distributions */
+    int32_t *work;    /* [V] sampler scratch */
+    int64_t drafted;  /* drafted tokens verified so far */
+    int64_t accepted; /* of which kept */
+} titan_generator;
+
+/* Arena bytes of titan_generator_start. */
+size_t titan_generator_plan(const titan_config *c);
+
+/* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
+ * decide the first token. Speculative decoding needs batch >= mtp_heads. */
+titan_status titan_generator_start(titan_arena *a, titan_generator *g,
+                                   titan_model *m, titan_seq *s,
+                                   titan_sampler *sampler, int speculative,
+                                   const int32_t *prompt, int n);
+
+/* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
+ * room in the context for them (TITAN_E_USAGE when the context is full). */
+titan_status titan_generator_step(titan_generator *g, int32_t *out,
+                                  int *n_out);
 /* ------------------------------------------------------------------- eval
  * val_bpb (SPEC section 3): core/eval_windows.c (the sliding-window schedule),
  * core/eval.c (the evaluator), formats/spm_model.c (SentencePiece pieces and
@@ -751,6 +945,20 @@ titan_status titan_shard_count(const uint8_t *data, size_t len,
  * Every token must be < vocab (TITAN_E_DATA); *n receives the count. */
 titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                                 int32_t *dst, size_t cap, size_t *n);
+
+/* ------------------------------------------- quantizers (quantize)
+ * quant/rtn.c: round-to-nearest with clip search. */
+
+/* titan_quant_rtn with the scale of each row (group) chosen by clip search:
+ * for k = 0 .. clip_steps-1 (1..100) the candidate scale is
+ * absmax * (1 - k/100) / qmax; q = clamp(round(x / scale), qmin, qmax) as in
+ * titan_quant_rtn; the candidate with the least sum of (q * scale - x)^2 wins,
+ * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
+ * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
+ * for non-finite input. */
+titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+                                  titan_dtype dt, int32_t group_size,
+                                  int clip_steps, void *data, float *scales);
 
 #ifdef __cplusplus
 }

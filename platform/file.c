@@ -84,11 +84,29 @@ static titan_status write_all(int fd, const char *path, const uint8_t *src,
     return TITAN_OK;
 }
 
+/* Devices and pipes (/dev/null, /dev/stdout) are written in place: renaming a
+ * temporary file over them would replace the device node. */
+static titan_status write_in_place(const char *path, const void *data,
+                                   size_t len) {
+    int fd = open(path, O_WRONLY);
+    if (fd < 0) return titan_fail(TITAN_E_IO, "%s: %s", path, strerror(errno));
+    titan_status st = write_all(fd, path, data, len);
+    if (close(fd) != 0 && st == TITAN_OK)
+        st = titan_fail(TITAN_E_IO, "%s: close: %s", path, strerror(errno));
+    return st;
+}
+
 titan_status titan_file_write_atomic(const char *path, const void *data,
                                      size_t len) {
     char tmp[4096];
+    struct stat st_target;
     if (!path || (!data && len))
         return titan_fail(TITAN_E_USAGE, "file: NULL argument");
+    if (stat(path, &st_target) == 0 && !S_ISREG(st_target.st_mode)) {
+        if (S_ISDIR(st_target.st_mode))
+            return titan_fail(TITAN_E_IO, "%s: is a directory", path);
+        return write_in_place(path, data, len);
+    }
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
         sizeof tmp)
         return titan_fail(TITAN_E_USAGE, "%s: path too long", path);

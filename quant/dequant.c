@@ -1,20 +1,17 @@
 /* dequant.c: any storage type back to float32, one stretch of a row at a time
  * (value = q * scale of its group), so kernels never expand a whole tensor;
- * titan_tensor_row_f32 is the checked whole-row form. */
+ * titan_tensor_row_f32 is the checked whole-row form for exports and tests. */
 #include "core/status.h"
+#include "quant/dtype.h"
+#include "quant/half.h"
 #include "quant/quant.h"
 
 #include <string.h>
 
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols) {
-    switch (dt) {
-    case TITAN_DT_F32: return (size_t)cols * 4;
-    case TITAN_DT_F16:
-    case TITAN_DT_BF16: return (size_t)cols * 2;
-    case TITAN_DT_INT8: return (size_t)cols;
-    case TITAN_DT_INT6: return (size_t)((cols + 3) / 4) * 3;
-    }
-    return 0;
+    const titan_dtype_traits *t = titan_dtype_get(dt);
+    return (size_t)((cols + t->block_values - 1) / t->block_values) *
+           (size_t)t->block_bytes;
 }
 
 static float scale_of(const titan_tensor *w, int64_t row, int64_t col) {
@@ -56,7 +53,9 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
 titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
                                   float *out) {
     titan_tensor_layout_t l;
-    if (!t || !out || !t->data || row < 0 || row >= t->rows)
+    if (!t || !out || !t->data || row < 0 || row >= t->rows ||
+        (titan_dtype_get(t->dtype) && titan_dtype_get(t->dtype)->quantized &&
+         !t->scales))
         return titan_fail(TITAN_E_USAGE, "dequant: bad arguments");
     TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
     titan_dequant_row(t, row, 0, t->cols, out);

@@ -17,3 +17,8 @@ int titan_int6_get(const uint8_t *row, int64_t c) {
     int v = (int)((word >> (6 * (c % 4))) & 0x3f);
     return v >= 32 ? v - 64 : v; /* sign-extend 6 bits */
 }
+
+void titan_quant_store(titan_dtype dt, uint8_t *row, int64_t c, int q) {
+    if (dt == TITAN_DT_INT8) row[c] = (uint8_t)(int8_t)q;
+    else titan_int6_set(row, c, q);
+}

@@ -1,47 +1,78 @@
-/* rtn.c: round-to-nearest quantization with one absmax scale per row (or per
- * group of group_size values), to INT8 or bit-packed INT6. */
+/* rtn.c: round-to-nearest quantization with one scale per row (or per group
+ * of group_size values), to INT8 or bit-packed INT6, the scale chosen among
+ * clip candidates by squared reconstruction error. */
 #include "core/status.h"
 #include "quant/quant.h"
 
 #include <math.h>
 #include <string.h>
 
-titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
-                             titan_dtype dt, int32_t group_size, void *data,
-                             float *scales) {
+enum { CLIP_STEPS_MAX = 100 };
+
+static int quant_value(float x, float scale, int qmin, int qmax) {
+    long q = lrintf(x / scale);
+    return (int)(q > qmax ? qmax : q < qmin ? qmin : q);
+}
+
+static double group_error(const float *x, int64_t n, float scale, int qmin,
+                          int qmax) {
+    double e = 0;
+    for (int64_t c = 0; c < n; c++) {
+        double d = (double)quant_value(x[c], scale, qmin, qmax) * scale - x[c];
+        e += d * d;
+    }
+    return e;
+}
+
+/* Scale of x[0..n): amax * (1 - k/100) / qmax for the k in [0, clip_steps)
+ * with the least squared error (the smallest k on ties); 1 if all zero. */
+static float best_scale(const float *x, int64_t n, int clip_steps, int qmin,
+                        int qmax) {
+    float amax = 0;
+    for (int64_t c = 0; c < n; c++) amax = fmaxf(amax, fabsf(x[c]));
+    if (amax == 0) return 1.0f;
+    float best = amax / qmax;
+    double best_err = group_error(x, n, best, qmin, qmax);
+    for (int k = 1; k < clip_steps; k++) {
+        float s = amax * (1.0f - 0.01f * (float)k) / qmax;
+        double e = group_error(x, n, s, qmin, qmax);
+        if (e < best_err) best = s, best_err = e;
+    }
+    return best;
+}
+
+titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+                                  titan_dtype dt, int32_t group_size,
+                                  int clip_steps, void *data, float *scales) {
     if (!src || !data || !scales || rows < 1 || cols < 1 || group_size < 0 ||
+        clip_steps < 1 || clip_steps > CLIP_STEPS_MAX ||
         (dt != TITAN_DT_INT8 && dt != TITAN_DT_INT6))
         return titan_fail(TITAN_E_USAGE, "rtn: bad arguments");
-    int qmax = dt == TITAN_DT_INT8 ? 127 : 31;
+    for (int64_t i = 0; i < rows * cols; i++)
+        if (!isfinite(src[i]))
+            return titan_fail(TITAN_E_DATA, "rtn: non-finite value at [%lld, %lld]",
+                              (long long)(i / cols), (long long)(i % cols));
+    int qmax = dt == TITAN_DT_INT8 ? 127 : 31, qmin = -qmax - 1;
     int64_t gs = group_size ? group_size : cols;
     int64_t groups = (cols + gs - 1) / gs;
     size_t row_bytes = titan_dtype_row_bytes(dt, cols);
     for (int64_t r = 0; r < rows; r++) {
         const float *x = src + r * cols;
         uint8_t *out = (uint8_t *)data + r * row_bytes;
-        if (dt == TITAN_DT_INT6) memset(out, 0, row_bytes);
+        memset(out, 0, row_bytes);
         for (int64_t g = 0; g < groups; g++) {
-            int64_t c0 = g * gs, c1 = c0 + gs < cols ? c0 + gs : cols;
-            float amax = 0;
-            for (int64_t c = c0; c < c1; c++) {
-                if (!isfinite(x[c]))
-                    return titan_fail(TITAN_E_DATA,
-                                      "rtn: non-finite value at [%lld, %lld]",
-                                      (long long)r, (long long)c);
-                amax = fmaxf(amax, fabsf(x[c]));
-            }
-            /* An all-zero group keeps scale 1 so scales stay positive. */
-            float scale = amax > 0 ? amax / qmax : 1.0f;
+            int64_t c0 = g * gs, n = c0 + gs < cols ? gs : cols - c0;
+            float scale = best_scale(x + c0, n, clip_steps, qmin, qmax);
             scales[r * groups + g] = scale;
-            for (int64_t c = c0; c < c1; c++) {
-                long q = lrintf(x[c] / scale);
-                q = q > qmax ? qmax : q < -qmax ? -qmax : q;
-                if (dt == TITAN_DT_INT8)
-                    out[c] = (uint8_t)(int8_t)q;
-                else
-                    titan_int6_set(out, c, (int)q);
-            }
+            for (int64_t c = c0; c < c0 + n; c++)
+                titan_quant_store(dt, out, c, quant_value(x[c], scale, qmin, qmax));
         }
     }
     return TITAN_OK;
+}
+
+titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
+                             titan_dtype dt, int32_t group_size, void *data,
+                             float *scales) {
+    return titan_quant_rtn_clip(src, rows, cols, dt, group_size, 1, data, scales);
 }

@@ -119,8 +119,8 @@ expect() { # expect CODE DESCRIPTION cmd...
     [ -s "$T/err" ] || fail "$what: no message"
 }
 P=(--safetensors "$T/tiny.st" --config "$T/tiny.json" --tokenizer "$T/byte.tok" -o "$T/x.tart")
-expect 2 "pack int6" "$TITAN" pack "${P[@]}" --quant int6
-expect 2 "pack --ckpt" "$TITAN" pack --ckpt foo -o "$T/x.tart"
+expect 2 "pack unknown type" "$TITAN" pack "${P[@]}" --quant int4
+expect 2 "pack --ckpt with --config" "$TITAN" pack --ckpt foo --config "$T/tiny.json" -o "$T/x.tart"
 expect 2 "pack bad codec" "$TITAN" pack "${P[@]}" --codec zip
 expect 2 "init no preset" "$TITAN" init -o "$T/x.tart"
 expect 2 "init bad preset" "$TITAN" init --preset huge -o "$T/x.tart"

@@ -17,7 +17,6 @@ writes little-endian float32 [T][V] logits of head K (default 1), like `titan lo
 import argparse
 import json
 import math
-import struct
 import sys
 
 import numpy as np
@@ -157,34 +156,12 @@ def loss(weights, cfg, ids, dtype=torch.float64):
     return total
 
 
-_ST_DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16,
-              "I64": np.int64, "I32": np.int32}
-
-
 def read_safetensors(path):
-    """name -> torch tensor. Prefers the project's reader when present."""
-    try:
-        import safetensors_io  # tests/ref/ reader of the sfjson branch
-        return {k: torch.as_tensor(v) for k, v in safetensors_io.read(path).items()}
-    except ImportError:
-        pass
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    data = blob[8 + n:]
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        lo, hi = meta["data_offsets"]
-        if meta["dtype"] == "BF16":
-            raw = np.frombuffer(data[lo:hi], dtype="<u2").astype(np.uint32) << 16
-            arr = raw.view(np.float32)
-        else:
-            arr = np.frombuffer(data[lo:hi], dtype=np.dtype(_ST_DTYPES[meta["dtype"]]).newbyteorder("<"))
-        out[name] = torch.from_numpy(arr.astype(np.float64).reshape(meta["shape"]))
-    return out
+    """name -> float64 torch tensor, through the project's reference reader."""
+    import safetensors_ref  # tests/ref/safetensors_ref.py
+    tensors, _ = safetensors_ref.read(path)
+    return {name: torch.from_numpy(np.array(x, dtype=np.float64))
+            for name, _, _, x in tensors}
 
 
 def main(argv):

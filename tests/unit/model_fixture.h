@@ -1,8 +1,11 @@
-/* model_fixture.h: in-memory float32 models with seeded random weights, for
- * the model tests (tests may allocate; the library may not). */
+/* model_fixture.h: in-memory float32 models with seeded random weights, and
+ * a model + sequence on the ref backend in an exactly planned arena, for the
+ * model tests (tests may allocate; the library may not). Include after
+ * cmocka.h. */
 #ifndef TITAN_TESTS_MODEL_FIXTURE_H
 #define TITAN_TESTS_MODEL_FIXTURE_H
 
+#include "platform/backend.h"
 #include "titan.h"
 
 #include <math.h>
@@ -78,5 +81,32 @@ static titan_config fixture_small_config(void) {
     c.max_seq_len = 2048;
     return c;
 }
+
+typedef struct {
+    size_t plan; /* model + sequence */
+    void *buf;
+    titan_arena a;
+    titan_backend be;
+    titan_model *m;
+    titan_seq *s;
+} runtime;
+
+/* Create model + sequence in an arena of exactly the planned size plus
+ * `extra` bytes for the caller; checks the plan is exact. */
+static inline void rt_open(runtime *r, const fixture *f, int ctx, int batch,
+                    size_t extra) {
+    assert_int_equal(titan_model_plan(&f->c, ctx, batch, &r->plan), TITAN_OK);
+    size_t cap = r->plan + extra;
+    r->buf = aligned_alloc(TITAN_ALIGN, (cap + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
+    titan_arena_init(&r->a, r->buf, cap);
+    titan_backend_ref(&r->be);
+    assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, batch,
+                                        &r->be, &r->m),
+                     TITAN_OK);
+    assert_int_equal(titan_seq_create(&r->a, r->m, &r->s), TITAN_OK);
+    assert_int_equal(r->a.high, r->plan); /* the plan is exact */
+}
+
+static inline void rt_close(runtime *r) { free(r->buf); }
 
 #endif

@@ -13,31 +13,9 @@
 
 #include "core/model.h"
 #include "model_fixture.h"
+#include "quant/quant.h"
 #include "platform/backend.h"
 
-typedef struct {
-    size_t plan;
-    void *buf;
-    titan_arena a;
-    titan_backend be;
-    titan_model *m;
-    titan_seq *s;
-} runtime;
-
-/* Create model + sequence in an arena of exactly the planned size. */
-static void rt_open(runtime *r, const fixture *f, int ctx, int batch) {
-    assert_int_equal(titan_model_plan(&f->c, ctx, batch, &r->plan), TITAN_OK);
-    r->buf = aligned_alloc(TITAN_ALIGN, (r->plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena_init(&r->a, r->buf, r->plan);
-    titan_backend_ref(&r->be);
-    assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, batch,
-                                        &r->be, &r->m),
-                     TITAN_OK);
-    assert_int_equal(titan_seq_create(&r->a, r->m, &r->s), TITAN_OK);
-    assert_int_equal(r->a.high, r->plan); /* the plan is exact */
-}
-
-static void rt_close(runtime *r) { free(r->buf); }
 
 /* max |a - b| over a row <= tol * max |b|. */
 static void assert_rows_close(const float *a, const float *b, int n,
@@ -55,21 +33,21 @@ static void rope_by_hand(void **state) {
     /* Dr = 4, w = (1, 0.01), p = 1: pairs (v0, v2) and (v1, v3). */
     double freq[2] = {1, 0.01};
     float cs[4], v[4] = {1, 2, 3, 4};
-    rope_table(cs, freq, 2, 1);
-    rope_rotate(v, cs, 2);
+    titan_rope_table(cs, freq, 2, 1);
+    titan_rope_rotate(v, cs, 2);
     assert_float_equal(v[0], cos(1) - 3 * sin(1), 1e-6);
     assert_float_equal(v[2], sin(1) + 3 * cos(1), 1e-6);
     assert_float_equal(v[1], 2 * cos(0.01) - 4 * sin(0.01), 1e-6);
     assert_float_equal(v[3], 2 * sin(0.01) + 4 * cos(0.01), 1e-6);
-    rope_table(cs, freq, 2, 0); /* position 0 is the identity */
-    rope_rotate(v, cs, 2);
+    titan_rope_table(cs, freq, 2, 0); /* position 0 is the identity */
+    titan_rope_rotate(v, cs, 2);
     assert_float_equal(v[0], cos(1) - 3 * sin(1), 1e-6);
 }
 
 static void rmsnorm_by_hand(void **state) {
     (void)state;
     float x[2] = {3, 4}, g[2] = {1, 2}, y[2];
-    rmsnorm_forward(y, x, g, 2, 0.5); /* mean square 12.5, + eps = 13 */
+    titan_rmsnorm(y, x, g, 2, 0.5); /* mean square 12.5, + eps = 13 */
     assert_float_equal(y[0], 3 / sqrt(13), 1e-6);
     assert_float_equal(y[1], 8 / sqrt(13), 1e-6);
 }
@@ -86,7 +64,7 @@ static void zero_blocks_leave_embedding_logits(void **state) {
         if (strstr(f.t[i].name, ".wo") || strstr(f.t[i].name, ".w_down"))
             memset(f.data[i], 0, (size_t)(f.t[i].rows * f.t[i].cols) * 4);
     runtime r;
-    rt_open(&r, &f, 8, 4);
+    rt_open(&r, &f, 8, 4, 0);
     int32_t ids[3] = {5, 60, 0};
     assert_int_equal(titan_model_forward(r.m, r.s, ids, 3), TITAN_OK);
     float logits[3 * 61];
@@ -129,7 +107,7 @@ static void check_prefill_equals_decode(const titan_config *c, int T,
     fixture f;
     fixture_make(&f, c, 11);
     runtime r;
-    rt_open(&r, &f, T, T);
+    rt_open(&r, &f, T, T, 0);
     int V = c->vocab_size, M = c->mtp_heads;
     int32_t *ids = malloc(sizeof(int32_t) * T);
     uint64_t st = 3;
@@ -182,7 +160,7 @@ static void rewind_then_continue(void **state) {
     fixture f;
     fixture_make(&f, &c, 5);
     runtime r;
-    rt_open(&r, &f, 16, 8);
+    rt_open(&r, &f, 16, 8, 0);
     int32_t a[8] = {1, 2, 3, 4, 5, 6, 7, 8}, b[3] = {9, 10, 11};
     float want[61], got[61];
     assert_int_equal(titan_model_forward(r.m, r.s, a, 5), TITAN_OK);
@@ -226,8 +204,8 @@ static void check_quantized(titan_dtype dt, int32_t group) {
             titan_dequant_row(t, row, 0, t->cols, g.data[i] + row * t->cols);
     }
     runtime rq, rf;
-    rt_open(&rq, &f, 8, 8);
-    rt_open(&rf, &g, 8, 8);
+    rt_open(&rq, &f, 8, 8, 0);
+    rt_open(&rf, &g, 8, 8, 0);
     int32_t ids[6] = {3, 1, 4, 1, 5, 9};
     float lq[6 * 61], lf[6 * 61];
     for (int k = 1; k <= 3; k++) {
@@ -289,7 +267,7 @@ static void plan_is_exact_and_one_byte_less_fails(void **state) {
     fixture f;
     fixture_make(&f, &c, 1);
     runtime r;
-    rt_open(&r, &f, 64, 16); /* asserts high == plan */
+    rt_open(&r, &f, 64, 16, 0); /* asserts high == plan */
     titan_arena small;
     titan_arena_init(&small, r.buf, r.plan - 1);
     titan_model *m;
@@ -307,7 +285,7 @@ static void bad_inputs_are_refused(void **state) {
     fixture f;
     fixture_make(&f, &c, 2);
     runtime r;
-    rt_open(&r, &f, 8, 4);
+    rt_open(&r, &f, 8, 4, 0);
     int32_t ids[5] = {1, 2, 61, 3, 4};
     assert_int_equal(titan_model_forward(r.m, r.s, ids, 5), TITAN_E_USAGE);
     assert_int_equal(titan_model_forward(r.m, r.s, ids, 3), TITAN_E_DATA);

@@ -28,52 +28,34 @@ static void path(char *out, const char *name) {
     snprintf(out, 256, "%s/%s", dir, name);
 }
 
-/* Plain float32 safetensors (8-byte header length, JSON, data). */
-static void write_safetensors(const fixture *f, const char *file) {
-    size_t cap = 64 * 1024, len = 0, off = 0;
-    char *hdr = malloc(cap);
-    len += snprintf(hdr + len, cap - len, "{");
-    for (int i = 0; i < f->n; i++) {
-        const titan_tensor *t = &f->t[i];
-        size_t bytes = (size_t)(t->rows * t->cols) * 4;
-        if (t->ndim == 1)
-            len += snprintf(hdr + len, cap - len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],\"data_offsets\":[%zu,%zu]}",
-                            i ? "," : "", t->name, (long long)t->rows, off, off + bytes);
-        else
-            len += snprintf(hdr + len, cap - len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%zu,%zu]}",
-                            i ? "," : "", t->name, (long long)t->rows, (long long)t->cols, off, off + bytes);
-        off += bytes;
-    }
-    len += snprintf(hdr + len, cap - len, "}");
-    while (len % 8) hdr[len++] = ' ';
+static void write_file(const char *file, const void *data, size_t len) {
     FILE *fp = fopen(file, "wb");
     assert_non_null(fp);
-    uint64_t n = len;
-    fwrite(&n, 8, 1, fp);
-    fwrite(hdr, 1, len, fp);
-    for (int i = 0; i < f->n; i++)
-        fwrite(f->data[i], 4, (size_t)(f->t[i].rows * f->t[i].cols), fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
     fclose(fp);
-    free(hdr);
+}
+
+static void write_safetensors(const fixture *f, const char *file) {
+    titan_st_source src[TITAN_MAX_TENSORS];
+    for (int i = 0; i < f->n; i++) {
+        const titan_tensor *t = &f->t[i];
+        src[i] = (titan_st_source){.name = t->name, .dtype = TITAN_DT_F32,
+                                   .ndim = t->ndim, .data = f->data[i],
+                                   .shape = {t->rows, t->cols}};
+    }
+    size_t len;
+    assert_int_equal(titan_safetensors_write(src, f->n, NULL, 0, NULL, 0, &len), TITAN_OK);
+    uint8_t *buf = malloc(len);
+    assert_int_equal(titan_safetensors_write(src, f->n, NULL, 0, buf, len, &len), TITAN_OK);
+    write_file(file, buf, len);
+    free(buf);
 }
 
 static void write_config(const titan_config *c, const char *file) {
-    FILE *fp = fopen(file, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "{\"vocab_size\":%d,\"d_model\":%d,\"n_heads\":%d,\"n_kv_heads\":%d,"
-            "\"head_dim\":%d,\"v_head_dim\":%d,\"rope_dim\":%d,\"q_latent\":%d,"
-            "\"kv_latent\":%d,\"mlp_hidden\":%d,\"conv_kernel\":%d,"
-            "\"n_unique_blocks\":%d,\"n_recurrences\":%d,\"max_seq_len\":%d,"
-            "\"rope_base\":%.17g,\"yarn_factor\":%.17g,\"yarn_orig_ctx\":%d,"
-            "\"yarn_beta_fast\":%.17g,\"yarn_beta_slow\":%.17g,\"mtp_heads\":%d,"
-            "\"norm_eps\":%.17g,\"logit_softcap\":%.17g}\n",
-            c->vocab_size, c->d_model, c->n_heads, c->n_kv_heads, c->head_dim,
-            c->v_head_dim, c->rope_dim, c->q_latent, c->kv_latent, c->mlp_hidden,
-            c->conv_kernel, c->n_unique_blocks, c->n_recurrences, c->max_seq_len,
-            c->rope_base, c->yarn_factor, c->yarn_orig_ctx, c->yarn_beta_fast,
-            c->yarn_beta_slow, c->mtp_heads, c->norm_eps, c->logit_softcap);
-    fclose(fp);
+    char json[4096];
+    size_t len;
+    assert_int_equal(titan_config_to_json(c, json, sizeof json, &len), TITAN_OK);
+    write_file(file, json, len);
 }
 
 static float *read_floats(const char *file, size_t n) {
@@ -109,25 +91,16 @@ static void compare_with_reference(const titan_config *c, int T, uint64_t seed) 
              st, cfg, ids_path, out);
     assert_int_equal(system(cmd), 0);
 
-    size_t plan;
-    assert_int_equal(titan_model_plan(c, T, T, &plan), TITAN_OK);
-    void *buf = aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena a;
-    titan_arena_init(&a, buf, plan);
-    titan_backend be;
-    titan_backend_ref(&be);
-    titan_model *m;
-    titan_seq *sq;
-    assert_int_equal(titan_model_create(&a, c, f.t, f.n, T, T, &be, &m), TITAN_OK);
-    assert_int_equal(titan_seq_create(&a, m, &sq), TITAN_OK);
-    assert_int_equal(titan_model_forward(m, sq, ids, T), TITAN_OK);
+    runtime r;
+    rt_open(&r, &f, T, T, 0);
+    assert_int_equal(titan_model_forward(r.m, r.s, ids, T), TITAN_OK);
     size_t V = c->vocab_size;
     float *got = malloc(sizeof(float) * T * V);
     for (int k = 1; k <= c->mtp_heads; k++) {
         char head_file[300];
         snprintf(head_file, sizeof head_file, "%s.%d", out, k);
         float *want = read_floats(head_file, T * V);
-        assert_int_equal(titan_model_logits(m, k, 0, T, got), TITAN_OK);
+        assert_int_equal(titan_model_logits(r.m, k, 0, T, got), TITAN_OK);
         double worst = 0;
         for (int t = 0; t < T; t++) {
             double err = 0, mag = 0;
@@ -146,7 +119,7 @@ static void compare_with_reference(const titan_config *c, int T, uint64_t seed) 
     unlink(cfg);
     unlink(ids_path);
     free(got);
-    free(buf);
+    rt_close(&r);
     free(ids);
     fixture_free(&f);
 }

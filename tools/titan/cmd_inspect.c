@@ -1,18 +1,38 @@
 /* cmd_inspect.c: `titan inspect ART [--json] [--budget BYTES]`: verify every
  * checksum (a full load) and print the config, the tensor table, the sizes,
- * the codec and whether the file fits the budget (decimal bytes). */
+ * the codec and whether the file fits the budget (decimal bytes). Per tensor:
+ * its estimated share of the file and the entropy of its quantized values. */
 #include "formats/config_json.h"
+#include "quant/quant.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/commands.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void shape_text(const titan_tensor *t, char *buf, size_t cap) {
     if (t->ndim == 1) snprintf(buf, cap, "[%" PRId64 "]", t->rows);
     else snprintf(buf, cap, "[%" PRId64 ", %" PRId64 "]", t->rows, t->cols);
+}
+
+/* Shannon entropy of a quantized tensor's values, in bytes for all of them:
+ * the least any coder of independent values could store them in. */
+static double values_entropy_bytes(const titan_tensor *t) {
+    uint64_t hist[256];
+    memset(hist, 0, sizeof hist);
+    size_t row_bytes = titan_dtype_row_bytes(t->dtype, t->cols);
+    for (int64_t r = 0; r < t->rows; r++) {
+        const uint8_t *row = (const uint8_t *)t->data + (size_t)r * row_bytes;
+        for (int64_t c = 0; c < t->cols; c++)
+            hist[(t->dtype == TITAN_DT_INT8 ? (int8_t)row[c] : titan_int6_get(row, c)) + 128]++;
+    }
+    double n = (double)(t->rows * t->cols), bits = 0;
+    for (int v = 0; v < 256; v++)
+        if (hist[v]) bits -= (double)hist[v] * log2((double)hist[v] / n);
+    return bits / 8;
 }
 
 static int64_t tensor_params(const titan_artifact *art) {
@@ -37,13 +57,22 @@ static void print_text(const char *path, const titan_artifact *art,
            c->yarn_beta_slow, c->mtp_heads, c->norm_eps, c->logit_softcap,
            c->bos_id);
     printf("tokenizer  %d tokens\n\n", titan_tokenizer_size(art->tokenizer));
-    printf("%-24s %-5s %-14s %12s\n", "tensor", "type", "shape", "bytes");
+    /* "in file": stored bytes times the data section's compression ratio (an
+     * estimate: the section is compressed as a whole). "entropy": of the
+     * quantized values alone, scales excluded. */
+    double ratio = art->data_raw_bytes
+                       ? (double)art->data_stored_bytes / (double)art->data_raw_bytes : 1;
+    printf("%-24s %-5s %-14s %12s %10s %10s\n", "tensor", "type", "shape", "bytes",
+           "in file", "entropy");
     for (int i = 0; i < art->n_tensors; i++) {
         const titan_tensor *t = &art->tensors[i];
-        char shape[48];
+        char shape[48], ent[24] = "-";
         shape_text(t, shape, sizeof shape);
-        printf("%-24s %-5s %-14s %12" PRIu64 "\n", t->name,
-               titan_dtype_name(t->dtype), shape, t->stored_bytes);
+        if (t->dtype == TITAN_DT_INT8 || t->dtype == TITAN_DT_INT6)
+            snprintf(ent, sizeof ent, "%.0f", values_entropy_bytes(t));
+        printf("%-24s %-5s %-14s %12" PRIu64 " %10.0f %10s\n", t->name,
+               titan_dtype_name(t->dtype), shape, t->stored_bytes,
+               (double)t->stored_bytes * ratio, ent);
     }
     printf("\ntensors    %d, %" PRId64 " parameters\n", art->n_tensors,
            tensor_params(art));

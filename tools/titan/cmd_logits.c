@@ -1,8 +1,125 @@
-/* cmd_logits.c: `titan logits` (not implemented yet). */
+/* cmd_logits.c: `titan logits -m ART --ids FILE [--head K] --out FILE`: the
+ * logits of one head for every position of an id sequence (no BOS added),
+ * written as little-endian float32 [T][V]. */
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/runtime.h"
+
+#include <stdio.h>
+
+static const char usage[] =
+    "titan logits -m ART --ids FILE [--head K] --out FILE [--backend cpu|ref] "
+    "[--threads N]\n"
+    "  ids: whitespace-separated integers; out: little-endian float32 [T][V] "
+    "of head K (1 = next token)";
+
+/* Read the ids file; with ids == NULL only count. Returns an exit code. */
+static int read_ids(const char *cmd, const char *path, int32_t *ids,
+                    int64_t *n) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot open %s\n", cmd, path);
+        return CLI_EXIT_FAIL;
+    }
+    long long v;
+    int got;
+    *n = 0;
+    while ((got = fscanf(f, "%lld", &v)) == 1 && v >= 0 && v <= INT32_MAX) {
+        if (ids) ids[*n] = (int32_t)v;
+        (*n)++;
+    }
+    int bad = got != EOF || ferror(f);
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "%s: %s: id %lld is not a non-negative 32-bit integer\n",
+                cmd, path, (long long)*n + 1);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Forward ids in chunks of the batch; write each chunk's logits. */
+static titan_status write_logits(runtime *rt, const runtime_opts *o,
+                                 const int32_t *ids, int T, int head,
+                                 float *buf, FILE *out) {
+    size_t V = (size_t)rt->art.config.vocab_size;
+    for (int t = 0; t < T; t += o->batch) {
+        int n = T - t < o->batch ? T - t : o->batch;
+        titan_status st = titan_model_forward(rt->m, rt->s, ids + t, n);
+        if (st == TITAN_OK) st = titan_model_logits(rt->m, head, 0, n, buf);
+        if (st != TITAN_OK) return st;
+        if (fwrite(buf, sizeof *buf * V, (size_t)n, out) != (size_t)n)
+            return TITAN_E_IO;
+    }
+    return TITAN_OK;
+}
+
+static int run(const char *cmd, const char *model, const char *ids_path,
+               const char *out_path, int head, runtime_opts *o) {
+    int64_t T;
+    int rc = read_ids(cmd, ids_path, NULL, &T);
+    if (rc) return rc;
+    if (T < 1) return cli_usage(cmd, "--ids %s holds no ids", ids_path);
+    titan_config c;
+    runtime_sizes bytes;
+    titan_status st = runtime_plan(model, o, &c, &bytes);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    if (T > c.max_seq_len)
+        return cli_usage(cmd, "%lld ids exceed max_seq_len %d", (long long)T,
+                         c.max_seq_len);
+    if (head > c.mtp_heads)
+        return cli_usage(cmd, "--head %d: the model has %d heads", head,
+                         c.mtp_heads);
+    o->ctx = (int)T;
+    o->batch = 0;
+    o->extra = 0;
+    runtime_stack(&o->extra, (size_t)T * sizeof(int32_t));
+    runtime_stack(&o->extra, (size_t)(T < 256 ? T : 256) * c.vocab_size * sizeof(float));
+    runtime rt;
+    if ((st = runtime_open(model, o, &rt)) != TITAN_OK) return cli_fail(cmd, st);
+    int32_t *ids;
+    float *buf;
+    st = titan_arena_alloc(&rt.arena, (size_t)T * sizeof *ids, TITAN_ALIGN, (void **)&ids);
+    if (st == TITAN_OK)
+        st = titan_arena_alloc(&rt.arena, (size_t)o->batch * c.vocab_size * sizeof *buf,
+                               TITAN_ALIGN, (void **)&buf);
+    if (st == TITAN_OK && (rc = read_ids(cmd, ids_path, ids, &T)) == CLI_EXIT_OK) {
+        FILE *out = fopen(out_path, "wb");
+        st = out ? write_logits(&rt, o, ids, (int)T, head, buf, out) : TITAN_E_IO;
+        if (out && fclose(out) && st == TITAN_OK) st = TITAN_E_IO;
+        if (st == TITAN_E_IO) {
+            fprintf(stderr, "%s: cannot write %s\n", cmd, out_path);
+            remove(out_path);
+            rc = CLI_EXIT_FAIL;
+        } else if (st != TITAN_OK) {
+            remove(out_path);
+            rc = cli_fail(cmd, st);
+        }
+    } else if (st != TITAN_OK) {
+        rc = cli_fail(cmd, st);
+    }
+    runtime_close(&rt);
+    return rc;
+}
 
 int cmd_logits(int argc, char **argv) {
-    (void)argc;
-    return cli_usage(argv[0], "not implemented yet");
+    const char *model = NULL, *ids = NULL, *out = NULL;
+    int64_t head = 1, threads = 0;
+    runtime_opts o = {0};
+    cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
+        {"--ids", FLAG_STR, &ids, 0, 0, "file of whitespace-separated ids"},
+        {"--head", FLAG_INT, &head, 1, TITAN_MAX_MTP, "head K (1 = next token)"},
+        {"--out", FLAG_STR, &out, 0, 0, "output file, float32 [T][V]"},
+        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default) or ref"},
+        {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
+    };
+    int npos;
+    int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
+                       NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if (!model || !ids || !out)
+        return cli_usage(argv[0], "-m, --ids and --out are required");
+    o.threads = (int)threads;
+    return run(argv[0], model, ids, out, (int)head, &o);
 }

@@ -1,153 +1,213 @@
-/* cmd_pack.c: `titan pack --safetensors IN --config CFG.json --tokenizer TOK
- * -o ART [--quant f32|bf16] [--codec none|lzma|xz|brotli] [--budget BYTES]`.
- * Every tensor the config names must be in IN with its SPEC shape (1-D as
- * [n], 2-D as [rows, cols]); IN may hold nothing else. f32 keeps the values
- * bit for bit; bf16 rounds to nearest even. Quantized types and --ckpt come
- * with the quantization issue and are refused here. */
+/* cmd_pack.c: `titan pack (--safetensors IN --config CFG.json --tokenizer TOK
+ * | --ckpt CKPT) -o ART [--quant f32|f16|bf16|int8|int6|mixed] [--codec C]
+ * [--budget BYTES] ...`. Every tensor the config names must be in the input
+ * with its SPEC shape (1-D as [n], 2-D as [rows, cols]); a safetensors input
+ * may hold nothing else. f32 keeps the values bit for bit; half types round
+ * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
+ * tools/titan/pack.h), or with --method gptq --calib TEXT GPTQ on the same
+ * scales (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1). */
 #include "core/status.h"
 #include "platform/file.h"
-#include "quant/half.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/pack.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    const char *st_path, *cfg_path, *tok_path, *out;
-    titan_dtype dtype;
+    const char *st_path, *cfg_path, *tok_path, *ckpt, *weights, *out, *quant,
+        *overrides, *calib; /* calib: GPTQ calibration text, NULL for RTN */
     titan_codec codec;
-    int64_t budget;
+    int64_t budget, group_size, clip_steps, calib_tokens;
+    bool drop_mtp;
 } pack_args;
+
+/* What pack builds: the tensors written and their order. */
+typedef struct {
+    titan_config c;
+    titan_tensor t[TITAN_MAX_TENSORS];
+    int n;
+    uint64_t bytes;
+} pack_out;
 
 static titan_status fail_tensor(const char *name, const char *what) {
     return titan_fail(TITAN_E_DATA, "tensor %s: %s", name, what);
 }
 
-/* One tensor of the config from the safetensors file, in the target type. */
-static titan_status take_tensor(titan_arena *a, const titan_safetensors *st,
-                                const titan_tensor_spec *spec, titan_dtype dtype,
-                                titan_tensor *t) {
-    const titan_st_tensor *s = titan_safetensors_find(st, spec->name);
-    if (!s) return fail_tensor(spec->name, "missing from the safetensors file");
+/* Tensor prefix+spec->name of st as float32 in the arena. */
+static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
+                             const char *prefix, const titan_tensor_spec *spec,
+                             float **f) {
+    char name[TITAN_NAME_MAX + 8]; /* prefix: "", "ema/" or "swa/" */
+    snprintf(name, sizeof name, "%.4s%.*s", prefix, TITAN_NAME_MAX - 1, spec->name);
+    const titan_st_tensor *s = titan_safetensors_find(st, name);
+    if (!s) return fail_tensor(name, "missing from the input");
     int shape_ok = s->ndim == spec->ndim && s->shape[0] == spec->rows &&
                    (spec->ndim == 1 || s->shape[1] == spec->cols);
-    if (!shape_ok) return fail_tensor(spec->name, "shape differs from the config");
+    if (!shape_ok) return fail_tensor(name, "shape differs from the config");
     size_t n = (size_t)(spec->rows * spec->cols);
-    float *f;
-    titan_status r = titan_arena_alloc(a, n * sizeof *f, TITAN_ALIGN, (void **)&f);
-    if (r == TITAN_OK) r = titan_safetensors_to_f32(s, f, n);
-    if (r != TITAN_OK) return r;
-    *t = (titan_tensor){.dtype = dtype, .ndim = spec->ndim, .rows = spec->rows,
-                        .cols = spec->cols, .data = f};
-    memcpy(t->name, spec->name, sizeof t->name);
-    if (dtype == TITAN_DT_BF16) { /* in place: bf16 needs half the room */
-        uint16_t *h = (uint16_t *)f;
-        for (size_t k = 0; k < n; k++) h[k] = titan_f32_to_bf16(f[k]);
-    }
+    TITAN_TRY(titan_arena_alloc(a, n * sizeof **f, TITAN_ALIGN, (void **)f));
+    return titan_safetensors_to_f32(s, *f, n);
+}
+
+static titan_status read_plain(titan_arena *a, const pack_args *p, pack_ckpt *in) {
+    uint8_t *file, *cfg;
+    size_t len, cfg_len;
+    TITAN_TRY(titan_file_read(a, p->st_path, SIZE_MAX / 4, &file, &len));
+    TITAN_TRY(titan_safetensors_parse(a, file, len, &in->st));
+    TITAN_TRY(titan_file_read(a, p->cfg_path, 1 << 20, &cfg, &cfg_len));
+    TITAN_TRY(titan_config_from_json(a, (const char *)cfg, cfg_len, &in->config));
+    in->prefix = "";
     return TITAN_OK;
 }
 
-static titan_status read_inputs(titan_arena *a, const pack_args *p,
-                                titan_safetensors *st, titan_config *c,
-                                uint8_t **tok, size_t *tok_len) {
-    uint8_t *file, *cfg;
-    size_t len, cfg_len;
-    titan_status r = titan_file_read(a, p->st_path, SIZE_MAX / 4, &file, &len);
-    if (r == TITAN_OK) r = titan_safetensors_parse(a, file, len, st);
-    if (r == TITAN_OK) r = titan_file_read(a, p->cfg_path, 1 << 20, &cfg, &cfg_len);
-    if (r == TITAN_OK) r = titan_config_from_json(a, (const char *)cfg, cfg_len, c);
-    if (r == TITAN_OK)
-        r = titan_file_read(a, p->tok_path,
-                            titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257), tok,
-                            tok_len);
-    return r;
+static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_ckpt *in) {
+    TITAN_TRY(p->ckpt ? pack_ckpt_read(a, p->ckpt, p->weights, in)
+                      : read_plain(a, p, in));
+    if (p->tok_path) /* replaces a checkpoint's own tokenizer */
+        TITAN_TRY(titan_file_read(a, p->tok_path,
+                                  titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257),
+                                  &in->tok, &in->tok_len));
+    return TITAN_OK;
 }
 
-static titan_status pack(titan_arena *a, const pack_args *p, titan_tensor *t,
-                         uint64_t *bytes) {
-    titan_safetensors st;
-    titan_config c;
-    uint8_t *tok;
-    size_t tok_len;
-    TITAN_TRY(read_inputs(a, p, &st, &c, &tok, &tok_len));
+static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
+    pack_ckpt in;
+    TITAN_TRY(read_inputs(a, p, &in));
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
-    int n = titan_config_tensors(&c, specs, TITAN_MAX_TENSORS);
-    if (st.n_tensors != n)
+    int n_in = titan_config_tensors(&in.config, specs, TITAN_MAX_TENSORS);
+    if (!p->ckpt && in.st.n_tensors != n_in)
         return titan_fail(TITAN_E_DATA, "%s has %d tensors, the config names %d",
-                          p->st_path, st.n_tensors, n);
-    for (int i = 0; i < n; i++)
-        TITAN_TRY(take_tensor(a, &st, &specs[i], p->dtype, &t[i]));
-    return titan_artifact_write(a, &c, tok, tok_len, t, n, p->codec, p->out, bytes);
+                          p->st_path, in.st.n_tensors, n_in);
+    o->c = in.config;
+    if (p->drop_mtp) o->c.mtp_heads = 1;
+    o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
+    titan_dtype types[TITAN_MAX_TENSORS];
+    TITAN_TRY(pack_choose_types(p->quant, p->overrides, specs, o->n, types));
+    titan_tensor *f; /* float32 copies: the calibration model */
+    TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
+    for (int i = 0; i < o->n; i++) {
+        titan_tensor *t = &o->t[i];
+        int q = types[i] == TITAN_DT_INT8 || types[i] == TITAN_DT_INT6;
+        *t = (titan_tensor){.dtype = types[i], .ndim = specs[i].ndim,
+                            .rows = specs[i].rows, .cols = specs[i].cols,
+                            .group_size = q && p->group_size < specs[i].cols
+                                              ? (int32_t)p->group_size : 0};
+        memcpy(t->name, specs[i].name, sizeof t->name);
+        f[i] = *t;
+        f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
+        TITAN_TRY(take_f32(a, &in.st, in.prefix, &specs[i], (float **)&f[i].data));
+        if (q) TITAN_TRY(pack_store(a, (float *)f[i].data, (int)p->clip_steps, t));
+    }
+    if (p->calib) {
+        pack_calib pc = {.c = &o->c, .tok = in.tok, .tok_len = in.tok_len,
+                         .max_tokens = p->calib_tokens};
+        uint8_t *text;
+        TITAN_TRY(titan_file_read(a, p->calib, SIZE_MAX / 8, &text, &pc.text_len));
+        pc.text = text;
+        TITAN_TRY(pack_gptq(a, &pc, f, o->t, o->n));
+    }
+    for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
+        if (o->t[i].dtype != TITAN_DT_INT8 && o->t[i].dtype != TITAN_DT_INT6)
+            TITAN_TRY(pack_store(a, (float *)f[i].data, (int)p->clip_steps, &o->t[i]));
+    return titan_artifact_write(a, &o->c, in.tok, in.tok_len, o->t, o->n,
+                                p->codec, p->out, &o->bytes);
 }
 
-/* Flags of later issues, refused by name rather than as unknown options. */
-static int refuse_later(const char *cmd, const char *quant, const char *later) {
-    if (later)
-        return cli_usage(cmd, "%s is not supported yet (quantization issue)", later);
-    return cli_usage(cmd, "--quant %s is not supported yet: f32 or bf16 "
-                          "(int8/int6/mixed come with the quantization issue)",
-                     quant);
+static uint64_t stored_bytes(const titan_tensor *t) {
+    titan_tensor_layout_t l = {0};
+    titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l);
+    return l.total_bytes;
+}
+
+/* Over budget: each tensor's stored bytes and its estimated share of the file
+ * (stored bytes times the file's overall compression ratio). */
+static void print_size_table(const pack_out *o) {
+    uint64_t raw = 0;
+    for (int i = 0; i < o->n; i++) raw += stored_bytes(&o->t[i]);
+    double ratio = raw ? (double)o->bytes / (double)raw : 1;
+    fprintf(stderr, "%-24s %-5s %12s %12s  (estimate: stored x file/raw %.3f)\n",
+            "tensor", "type", "stored", "in file", ratio);
+    for (int i = 0; i < o->n; i++)
+        fprintf(stderr, "%-24s %-5s %12llu %12.0f\n", o->t[i].name,
+                titan_dtype_name(o->t[i].dtype),
+                (unsigned long long)stored_bytes(&o->t[i]),
+                (double)stored_bytes(&o->t[i]) * ratio);
 }
 
 static int parse_args(int argc, char **argv, pack_args *p) {
-    const char *quant = "f32", *codec = "none", *ckpt = NULL, *method = NULL,
-               *calib = NULL;
+    const char *codec = "none", *method = "rtn", *calib = NULL;
     const cli_flag flags[] = {
         {"--safetensors", FLAG_STR, &p->st_path, 0, 0, "weights (F32/F16/BF16)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
-        {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0, "TOK file"},
+        {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0, "TOK file (with --ckpt: replaces its own)"},
+        {"--ckpt", FLAG_STR, &p->ckpt, 0, 0, "titan-train checkpoint instead of the three above"},
+        {"--weights", FLAG_STR, &p->weights, 0, 0, "checkpoint weights: raw|ema|swa (its export)"},
         {"-o|--output", FLAG_STR, &p->out, 0, 0, "artifact to write"},
-        {"--quant", FLAG_STR, &quant, 0, 0, "f32 | bf16 (default f32)"},
+        {"--quant", FLAG_STR, &p->quant, 0, 0, "f32 | f16 | bf16 | int8 | int6 | mixed (f32)"},
+        {"--tensor-quant", FLAG_STR, &p->overrides, 0, 0, "GLOB=TYPE[,GLOB=TYPE...] per tensor"},
+        {"--group-size", FLAG_INT, &p->group_size, 0, 1 << 30, "values per scale, 0 = per row"},
+        {"--clip-steps", FLAG_INT, &p->clip_steps, 1, 100, "clips 1.00, 0.99, ... tried (21)"},
+        {"--method", FLAG_STR, &method, 0, 0, "rtn | gptq (rtn)"},
+        {"--calib", FLAG_STR, &calib, 0, 0, "calibration text (gptq), e.g. training text"},
+        {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30, "most calibration tokens (8192)"},
+        {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
         {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
         {"--budget", FLAG_INT, &p->budget, 0, 9.2e18, "fail if the file exceeds BYTES"},
-        {"--ckpt", FLAG_STR, &ckpt, 0, 0, "(later) trainer checkpoint"},
-        {"--method", FLAG_STR, &method, 0, 0, "(later) rtn | gptq"},
-        {"--calib", FLAG_STR, &calib, 0, 0, "(later) calibration text"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan pack --safetensors IN --config CFG.json "
-                       "--tokenizer TOK -o ART [--quant f32|bf16] [--codec C] "
-                       "[--budget BYTES]", flags, 10, pos, 0, &npos);
+    int rc = cli_parse(argc, argv, "titan pack (--safetensors IN --config CFG.json "
+                       "--tokenizer TOK | --ckpt CKPT) -o ART [--quant Q] "
+                       "[--codec C] [--budget BYTES]", flags,
+                       (int)(sizeof flags / sizeof *flags), pos, 0, &npos);
     if (rc) return rc;
-    if (ckpt || method || calib)
-        return refuse_later(argv[0], quant, ckpt ? "--ckpt" : method ? "--method" : "--calib");
-    if (!strcmp(quant, "f32")) p->dtype = TITAN_DT_F32;
-    else if (!strcmp(quant, "bf16")) p->dtype = TITAN_DT_BF16;
-    else return refuse_later(argv[0], quant, NULL);
+    int gptq = !strcmp(method, "gptq");
+    if (!gptq && strcmp(method, "rtn"))
+        return cli_usage(argv[0], "--method %s: rtn or gptq", method);
+    if (gptq != !!calib)
+        return cli_usage(argv[0], "--method gptq and --calib FILE go together");
+    p->calib = calib;
     if (titan_codec_from_name(codec, &p->codec) != TITAN_OK)
         return cli_fail(argv[0], TITAN_E_USAGE);
-    if (!p->st_path || !p->cfg_path || !p->tok_path || !p->out)
-        return cli_usage(argv[0], "--safetensors, --config, --tokenizer and -o are required");
+    if (p->ckpt ? p->st_path || p->cfg_path
+                : !p->st_path || !p->cfg_path || !p->tok_path || p->weights)
+        return cli_usage(argv[0], "give --ckpt, or --safetensors, --config and "
+                                  "--tokenizer (--weights goes with --ckpt)");
+    if (!p->out) return cli_usage(argv[0], "-o is required");
     return CLI_EXIT_OK;
 }
 
 int cmd_pack(int argc, char **argv) {
-    pack_args p = {.budget = -1};
+    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = 21, .calib_tokens = 8192};
     int rc = parse_args(argc, argv, &p);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     size_t in_bytes;
-    titan_status st = titan_file_size(p.st_path, &in_bytes);
+    titan_status st = titan_file_size(p.ckpt ? p.ckpt : p.st_path, &in_bytes);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    /* Input file, float32 copies (2x for half inputs), the writer's raw data
-     * and file: at most 8x the input, in pages mostly never touched. */
+    /* Input file, float32 copies (2x for half inputs), quantized copies, the
+     * writer's raw data and file: at most 8x the input, mostly never touched. */
     titan_arena a;
     if (in_bytes > SIZE_MAX / 16 ||
         cli_arena_create(&a, 8 * in_bytes + (64u << 20)) != TITAN_OK)
         return CLI_EXIT_FAIL;
-    titan_tensor *t = calloc(TITAN_MAX_TENSORS, sizeof *t);
-    uint64_t bytes = 0;
-    st = t ? pack(&a, &p, t, &bytes) : TITAN_E_NOMEM;
-    free(t);
+    pack_out *o = calloc(1, sizeof *o);
+    st = o ? pack(&a, &p, o) : TITAN_E_NOMEM;
     cli_arena_destroy(&a);
-    if (st != TITAN_OK) return cli_fail(argv[0], st);
-    printf("wrote %s: %llu bytes (%s, codec %s)\n", p.out, (unsigned long long)bytes,
-           titan_dtype_name(p.dtype), titan_codec_name(p.codec));
-    if (p.budget >= 0 && bytes > (uint64_t)p.budget) {
-        fprintf(stderr, "titan pack: %s is %llu bytes, over the budget of %lld\n",
-                p.out, (unsigned long long)bytes, (long long)p.budget);
-        return CLI_EXIT_FAIL;
+    if (st != TITAN_OK) {
+        free(o);
+        return cli_fail(argv[0], st);
     }
-    return CLI_EXIT_OK;
+    printf("wrote %s: %llu bytes (%s, codec %s)\n", p.out, (unsigned long long)o->bytes,
+           p.quant, titan_codec_name(p.codec));
+    rc = CLI_EXIT_OK;
+    if (p.budget >= 0 && o->bytes > (uint64_t)p.budget) {
+        fprintf(stderr, "titan pack: %s is %llu bytes, over the budget of %lld\n",
+                p.out, (unsigned long long)o->bytes, (long long)p.budget);
+        print_size_table(o);
+        rc = CLI_EXIT_FAIL;
+    }
+    free(o);
+    return rc;
 }

@@ -1,44 +1,102 @@
-/* cmd_plan.c: `titan plan -m ART [--ctx L] [--batch N] [--json]`: the exact
- * arena bytes a run needs. For now that is the artifact load alone (the
- * runtime part for ctx and batch is added in plan_report). */
+/* cmd_plan.c: `titan plan -m ART | --config CFG [--ctx L] [--batch N]`: the
+ * exact bytes of the one arena `titan run`/`logits` make for this model,
+ * context and batch (artifact load + backend + model + one sequence), and the
+ * cache cost per token of MLA against a plain grouped-query cache. */
+#include "platform/file.h"
 #include "tools/cli/cli.h"
-#include "tools/titan/artifact_open.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/runtime.h"
 
-#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-/* Print the plan: the one place later parts (KV cache, activations) join. */
-static int plan_report(size_t artifact_bytes, int64_t ctx,
-                       int64_t batch, bool json) {
-    if (json)
-        printf("{\"ctx\":%" PRId64 ",\"batch\":%" PRId64
-               ",\"artifact_bytes\":%zu,\"total_bytes\":%zu}\n",
-               ctx, batch, artifact_bytes, artifact_bytes);
-    else
-        printf("artifact   %zu bytes\ntotal      %zu bytes (ctx %" PRId64
-               ", batch %" PRId64 ")\n",
-               artifact_bytes, artifact_bytes, ctx, batch);
-    return CLI_EXIT_OK;
+static const char usage[] =
+    "titan plan (-m ART | --config CFG.json) [--ctx L] [--batch N] "
+    "[--backend cpu|ref] [--threads N] [--json]\n"
+    "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
+    "  model + one sequence of ctx tokens fed batch tokens at a time\n"
+    "  (--config: the runtime part only)";
+
+#define CONFIG_MAX ((size_t)1 << 20)
+
+static titan_status read_config(const char *path, titan_config *c) {
+    titan_arena a;
+    uint8_t *text;
+    size_t len;
+    titan_status st = cli_arena_create(&a, 2 * CONFIG_MAX + (1 << 20));
+    if (st == TITAN_OK) st = titan_file_read(&a, path, CONFIG_MAX, &text, &len);
+    if (st == TITAN_OK) st = titan_config_from_json(&a, (const char *)text, len, c);
+    cli_arena_destroy(&a);
+    return st;
+}
+
+static void print_plan(const titan_config *c, const runtime_opts *o,
+                       const runtime_sizes *z, bool json) {
+    int64_t L = (int64_t)c->n_unique_blocks * c->n_recurrences;
+    int64_t mla = titan_model_cache_floats(c) * 4 * L;
+    int64_t gqa = (int64_t)c->n_kv_heads * (c->head_dim + c->v_head_dim) * 4 * L;
+    if (json) {
+        printf("{\"ctx\":%d,\"batch\":%d,\"artifact_bytes\":%zu,"
+               "\"artifact_kept_bytes\":%zu,\"runtime_bytes\":%zu,"
+               "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
+               "\"cache_bytes_per_token\":%lld,\"gqa_cache_bytes_per_token\":%lld}\n",
+               o->ctx, o->batch, z->load_high, z->load_kept, z->runtime, z->total,
+               o->backend, o->threads, (long long)mla, (long long)gqa);
+        return;
+    }
+    if (z->load_high)
+        printf("artifact   %zu bytes (load high-water; %zu kept after loading)\n",
+               z->load_high, z->load_kept);
+    printf("runtime    %zu bytes (backend %s, %d threads; ctx %d, batch %d)\n"
+           "total      %zu bytes\n"
+           "cache      %lld bytes per token over %lld layers (MLA, Lkv + Dr = %lld "
+           "floats per layer); a grouped-query cache needs %lld (%.2fx)\n",
+           z->runtime, o->backend, o->threads, o->ctx, o->batch, z->total,
+           (long long)mla, (long long)L, (long long)titan_model_cache_floats(c),
+           (long long)gqa, (double)gqa / (double)mla);
 }
 
 int cmd_plan(int argc, char **argv) {
-    const char *model = NULL;
-    int64_t ctx = 0, batch = 1;
+    const char *model = NULL, *config = NULL;
+    int64_t ctx = 0, batch = 0, threads = 0;
     bool json = false;
-    const cli_flag flags[] = {
+    runtime_opts o = {0};
+    cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
-        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0: the model's max_seq_len)"},
-        {"--batch", FLAG_INT, &batch, 1, 1 << 20, "sequences at once (default 1)"},
-        {"--json", FLAG_BOOL, &json, 0, 0, "print one JSON object"},
+        {"--config", FLAG_STR, &config, 0, 0, "config JSON (runtime only)"},
+        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0 = max_seq_len, the default)"},
+        {"--batch", FLAG_INT, &batch, 1, 1 << 24, "tokens per forward call (default min(ctx, 256))"},
+        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default) or ref"},
+        {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
+        {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
-    char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan plan -m ART [--ctx L] [--batch N] [--json]",
-                       flags, 4, pos, 0, &npos);
+    int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
+                       NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    if (!model) return cli_usage(argv[0], "-m ART is required");
-    size_t bytes;
-    titan_status st = artifact_plan_bytes(model, &bytes);
+    if (!model == !config)
+        return cli_usage(argv[0], "give exactly one of -m ART and --config CFG");
+    titan_config c;
+    runtime_sizes z = {0};
+    titan_status st = config ? read_config(config, &c) : TITAN_OK;
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    return plan_report(bytes, ctx, batch, json);
+    if (config && ctx > c.max_seq_len)
+        return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
+                         c.max_seq_len);
+    o.ctx = (int)ctx;
+    o.batch = (int)batch;
+    o.threads = (int)threads;
+    if (config) {
+        st = runtime_resolve(&c, &o);
+        if (st == TITAN_OK) st = runtime_plan_config(&c, &o, &z.runtime);
+        z.total = z.runtime;
+    } else {
+        st = runtime_plan(model, &o, &c, &z);
+        if (st == TITAN_OK && ctx > c.max_seq_len)
+            return cli_usage(argv[0], "--ctx %lld above max_seq_len %d",
+                             (long long)ctx, c.max_seq_len);
+    }
+    if (st != TITAN_OK) return cli_fail(argv[0], st);
+    print_plan(&c, &o, &z, json);
+    return CLI_EXIT_OK;
 }

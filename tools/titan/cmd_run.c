@@ -1,8 +1,280 @@
-/* cmd_run.c: `titan run` (not implemented yet). */
+/* cmd_run.c: `titan run`: generate text from a prompt (BOS + its tokens),
+ * streaming each token's bytes to stdout as it is decided; with --speculative
+ * the MTP heads draft and one batched forward verifies (core/generate.c).
+ * Every buffer comes from the one exact arena made at start. */
+#include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "titan run -m ART [-p TEXT | -f FILE] [-n N] [--temp T] [--top-k K] "
+    "[--top-p P] [--seed S] [--greedy] [--speculative] [--backend cpu|ref|tpu] "
+    "[--threads N] [--json]\n"
+    "  streams the generated text to stdout; statistics go to stderr";
+
+typedef struct {
+    const char *model, *prompt, *file, *backend;
+    int64_t n, top_k, seed, threads;
+    double temp, top_p;
+    bool greedy, speculative, json;
+} run_args;
+
+typedef struct {
+    int64_t prompt_tokens, tokens;
+    double prefill_s, decode_s;
+} run_stats;
+
+/* The prompt's bytes: -p as given, -f read into the arena. */
+static titan_status prompt_bytes(runtime *rt, const run_args *r,
+                                 size_t file_size, const uint8_t **text,
+                                 size_t *len) {
+    if (!r->file) {
+        *text = (const uint8_t *)(r->prompt ? r->prompt : "");
+        *len = strlen((const char *)*text);
+        return TITAN_OK;
+    }
+    uint8_t *data;
+    titan_status st = titan_file_read(&rt->arena, r->file, file_size, &data, len);
+    *text = data;
+    return st;
+}
+
+/* Text as the body of a JSON string: valid UTF-8 passes through, control
+ * characters are escaped, every byte of an invalid sequence becomes U+FFFD
+ * (tokens may split a character, so the state spans calls). */
+typedef struct {
+    uint8_t seq[4];
+    int have, want;
+} json_text;
+
+static void json_flush_invalid(json_text *j) {
+    for (int i = 0; i < j->have; i++) printf("\\ufffd");
+    j->have = 0;
+}
+
+/* Does byte b continue a sequence whose lead is j->seq[0] at position have? */
+static bool json_continues(const json_text *j, uint8_t b) {
+    uint8_t lead = j->seq[0];
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (j->have == 1) { /* no overlongs, no surrogates, nothing past U+10FFFF */
+        if (lead == 0xe0) lo = 0xa0;
+        if (lead == 0xed) hi = 0x9f;
+        if (lead == 0xf0) lo = 0x90;
+        if (lead == 0xf4) hi = 0x8f;
+    }
+    return b >= lo && b <= hi;
+}
+
+static void json_byte(json_text *j, uint8_t b) {
+    if (j->have) {
+        if (json_continues(j, b)) {
+            j->seq[j->have++] = b;
+            if (j->have == j->want) {
+                fwrite(j->seq, 1, (size_t)j->have, stdout);
+                j->have = 0;
+            }
+            return;
+        }
+        json_flush_invalid(j);
+    }
+    if (b == '"' || b == '\\') printf("\\%c", b);
+    else if (b < 0x20) printf("\\u%04x", b);
+    else if (b < 0x80) putchar(b);
+    else if (b >= 0xc2 && b <= 0xf4) {
+        j->seq[0] = b;
+        j->have = 1;
+        j->want = b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    } else {
+        printf("\\ufffd");
+    }
+}
+
+/* Write a token's bytes to stdout: raw, or into a JSON string. */
+static void emit(const titan_tokenizer *tok, int32_t id, json_text *j) {
+    const uint8_t *b;
+    size_t n = titan_tokenizer_token(tok, id, &b);
+    if (!n) return; /* BOS, or an id the tokenizer does not have */
+    if (!j) {
+        fwrite(b, 1, n, stdout);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) json_byte(j, b[i]);
+}
+
+/* Decode up to r->n tokens; generated ids go to out[]. */
+static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
+                             const int32_t *ids, int np, int32_t *out,
+                             titan_generator *g, run_stats *s) {
+    double t0 = cli_now();
+    titan_status st = titan_generator_start(&rt->arena, g, rt->m, rt->s, smp,
+                                            r->speculative, ids, np);
+    if (st != TITAN_OK) return st;
+    double t1 = cli_now();
+    int M = rt->art.config.mtp_heads, bos = rt->art.config.bos_id;
+    int64_t have = 0;
+    bool done = false;
+    while (!done && have < r->n && titan_seq_pos(rt->s) < rt->ctx) {
+        int32_t step[TITAN_MAX_MTP];
+        int k;
+        if ((st = titan_generator_step(g, step, &k)) != TITAN_OK) return st;
+        for (int i = 0; i < k && i < M && have < r->n && !done; i++) {
+            done = step[i] == bos; /* BOS starts the next document: stop */
+            if (done) break;
+            out[have++] = step[i];
+            if (!r->json) {
+                emit(rt->art.tokenizer, step[i], NULL);
+                fflush(stdout);
+            }
+        }
+    }
+    s->prompt_tokens = np;
+    s->tokens = have;
+    s->prefill_s = t1 - t0;
+    s->decode_s = cli_now() - t1;
+    return TITAN_OK;
+}
+
+static void report(runtime *rt, const run_args *r, const titan_generator *g,
+                   const int32_t *out, const run_stats *s) {
+    double rate = g->drafted ? (double)g->accepted / g->drafted : 0;
+    double tps = s->decode_s > 0 ? s->tokens / s->decode_s : 0;
+    double pps = s->prefill_s > 0 ? s->prompt_tokens / s->prefill_s : 0;
+    if (!r->json) {
+        printf("\n");
+        fprintf(stderr, "prompt %lld tokens (%.1f tok/s), generated %lld tokens "
+                        "(%.1f tok/s), seed %lld, backend %s\n",
+                (long long)s->prompt_tokens, pps, (long long)s->tokens, tps,
+                (long long)r->seed, rt->be->name);
+        if (r->speculative)
+            fprintf(stderr, "speculative: %lld of %lld drafted tokens accepted "
+                            "(acceptance rate %.3f)\n",
+                    (long long)g->accepted, (long long)g->drafted, rate);
+        return;
+    }
+    json_text j = {0};
+    printf("{\"text\":\"");
+    for (int64_t i = 0; i < s->tokens; i++) emit(rt->art.tokenizer, out[i], &j);
+    json_flush_invalid(&j);
+    printf("\",\"ids\":[");
+    for (int64_t i = 0; i < s->tokens; i++) printf(i ? ",%d" : "%d", out[i]);
+    printf("],\"prompt_tokens\":%lld,\"tokens\":%lld,\"prefill_seconds\":%.6f,"
+           "\"decode_seconds\":%.6f,\"prefill_tokens_per_s\":%.3f,"
+           "\"tokens_per_s\":%.3f,\"seed\":%lld,\"speculative\":%s,"
+           "\"drafted\":%lld,\"accepted\":%lld,\"acceptance_rate\":%.6f,"
+           "\"backend\":\"%s\",\"arena_bytes\":%zu,\"arena_used\":%zu}\n",
+           (long long)s->prompt_tokens, (long long)s->tokens, s->prefill_s,
+           s->decode_s, pps, tps, (long long)r->seed,
+           r->speculative ? "true" : "false", (long long)g->drafted,
+           (long long)g->accepted, rate, rt->be->name, rt->planned,
+           rt->arena.high);
+}
+
+/* Carve ids and out, then tokenize BOS + prompt into ids (the tokenizer's
+ * scratch sits above and is released; the generator later reuses it). */
+static titan_status tokenize_prompt(runtime *rt, const run_args *r,
+                                    size_t file_size, size_t text_max,
+                                    int32_t **ids, size_t *n_ids,
+                                    int32_t **out) {
+    const uint8_t *text;
+    size_t len;
+    titan_arena *a = &rt->arena;
+    titan_status st = prompt_bytes(rt, r, file_size, &text, &len);
+    if (st == TITAN_OK)
+        st = titan_arena_alloc(a, (text_max + 1) * sizeof **ids, TITAN_ALIGN,
+                               (void **)ids);
+    if (st == TITAN_OK)
+        st = titan_arena_alloc(a, (size_t)(r->n + TITAN_MAX_MTP) * sizeof **out,
+                               TITAN_ALIGN, (void **)out);
+    if (st != TITAN_OK) return st;
+    /* The encoder's scratch is one block of exactly its planned size, so the
+     * arena's high-water mark is what run() planned. */
+    size_t mark = titan_arena_mark(a), enc = titan_tokenizer_encode_plan();
+    void *block;
+    titan_arena scratch;
+    if ((st = titan_arena_alloc(a, enc, TITAN_ALIGN, &block)) != TITAN_OK) return st;
+    titan_arena_init(&scratch, block, enc);
+    (*ids)[0] = rt->art.config.bos_id;
+    st = titan_tokenizer_encode(rt->art.tokenizer, &scratch, text, len, *ids + 1,
+                                text_max, n_ids);
+    titan_arena_reset(a, mark);
+    *n_ids += 1;
+    return st;
+}
+
+static int run(const char *cmd, run_args *r) {
+    size_t file_size = 0;
+    titan_status st;
+    if (r->file && (st = titan_file_size(r->file, &file_size)) != TITAN_OK)
+        return cli_fail(cmd, st);
+    size_t text_max = r->file ? file_size : r->prompt ? strlen(r->prompt) : 0;
+    runtime_opts o = {.backend = r->backend, .threads = (int)r->threads};
+    titan_config c;
+    runtime_sizes bytes;
+    if ((st = runtime_plan(r->model, &o, &c, &bytes)) != TITAN_OK)
+        return cli_fail(cmd, st);
+    /* BOS + at most one token per byte + the tokens to generate + drafts. */
+    int64_t need = (int64_t)text_max + 1 + r->n + c.mtp_heads;
+    o.ctx = need < c.max_seq_len ? (int)need : c.max_seq_len;
+    o.batch = o.ctx < 256 ? o.ctx : 256;
+    if (o.batch < c.mtp_heads) o.batch = o.ctx;
+    size_t enc = titan_tokenizer_encode_plan(), gen = titan_generator_plan(&c);
+    runtime_stack(&o.extra, r->file ? file_size : 0);
+    runtime_stack(&o.extra, (text_max + 1) * sizeof(int32_t));
+    runtime_stack(&o.extra, (size_t)(r->n + TITAN_MAX_MTP) * sizeof(int32_t));
+    runtime_stack(&o.extra, enc > gen ? enc : gen);
+    runtime rt;
+    if ((st = runtime_open(r->model, &o, &rt)) != TITAN_OK) return cli_fail(cmd, st);
+    int32_t *ids = NULL, *out = NULL;
+    size_t n_ids = 0;
+    st = tokenize_prompt(&rt, r, file_size, text_max, &ids, &n_ids, &out);
+    titan_sampler smp;
+    titan_sampler_init(&smp, r->greedy ? 0 : r->temp, (int)r->top_k, r->top_p,
+                       (uint64_t)r->seed);
+    titan_generator g = {0};
+    run_stats s = {0};
+    int rc = CLI_EXIT_OK;
+    if (st == TITAN_OK && (int64_t)n_ids >= rt.ctx) {
+        rc = cli_usage(cmd, "a prompt of %zu tokens leaves no room in max_seq_len %d",
+                       n_ids, c.max_seq_len);
+    } else {
+        if (st == TITAN_OK)
+            st = generate(&rt, r, &smp, ids, (int)n_ids, out, &g, &s);
+        if (st == TITAN_OK) report(&rt, r, &g, out, &s);
+        else rc = cli_fail(cmd, st);
+    }
+    runtime_close(&rt);
+    return rc;
+}
 
 int cmd_run(int argc, char **argv) {
-    (void)argc;
-    return cli_usage(argv[0], "not implemented yet");
+    run_args r = {.n = 128, .temp = 0.8, .top_k = 40, .top_p = 0.95, .seed = -1};
+    cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &r.model, 0, 0, "artifact"},
+        {"-p|--prompt", FLAG_STR, &r.prompt, 0, 0, "prompt text"},
+        {"-f|--file", FLAG_STR, &r.file, 0, 0, "prompt file"},
+        {"-n", FLAG_INT, &r.n, 0, 1 << 24, "tokens to generate (default 128)"},
+        {"--temp", FLAG_REAL, &r.temp, 0, 100, "temperature (default 0.8; 0 = greedy)"},
+        {"--top-k", FLAG_INT, &r.top_k, 0, 1 << 24, "keep the K likeliest (default 40; 0 = off)"},
+        {"--top-p", FLAG_REAL, &r.top_p, 0, 1, "nucleus mass (default 0.95; 1 = off)"},
+        {"--seed", FLAG_INT, &r.seed, 0, 9e15, "sampling seed (default: from the clock)"},
+        {"--greedy", FLAG_BOOL, &r.greedy, 0, 0, "always take the likeliest token"},
+        {"--speculative", FLAG_BOOL, &r.speculative, 0, 0, "self-speculative decoding with the MTP heads"},
+        {"--backend", FLAG_STR, &r.backend, 0, 0, "cpu (default), ref or tpu"},
+        {"--threads", FLAG_INT, &r.threads, 1, 64, "cpu threads (default: all)"},
+        {"--json", FLAG_BOOL, &r.json, 0, 0, "print one JSON object instead of the text"},
+    };
+    int npos;
+    int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
+                       NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if (!r.model) return cli_usage(argv[0], "-m ART is required");
+    if (r.prompt && r.file) return cli_usage(argv[0], "give -p or -f, not both");
+    if (r.seed < 0) r.seed = (int64_t)((uint64_t)time(NULL) ^ (uint64_t)getpid() << 16) & 0xffffffffffff;
+    return run(argv[0], &r);
 }

@@ -1,0 +1,102 @@
+/* backend_cpu.c: the "cpu" backend: runtime kernel dispatch plus the pool.
+ * Work is split over output rows in units of MATMUL_NR_MAX rows; never over
+ * the reduction, so no partial sums cross threads. */
+#include "platform/backend_cpu.h"
+
+#include "core/status.h"
+#include "platform/matmul.h"
+#include "platform/threads.h"
+
+#include <math.h>
+
+typedef struct {
+    titan_pool *pool;
+    titan_isa isa;
+    titan_matmul_rows_fn rows;
+    float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
+    titan_matmul_args job;
+} cpu_state;
+
+static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
+    cpu_state *st = ctx;
+    st->rows(&st->job, begin, end,
+             st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS);
+}
+
+static bool dtype_known(titan_dtype dt) {
+    return dt == TITAN_DT_F32 || dt == TITAN_DT_F16 || dt == TITAN_DT_BF16 ||
+           dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+}
+
+static void cpu_matmul(titan_backend *be, const titan_tensor *w,
+                       const float *x, float *y, int T) {
+    cpu_state *st = be->state;
+    if (T <= 0 || w->rows <= 0) return;
+    if (!dtype_known(w->dtype)) { /* loud, never silently plausible */
+        for (size_t i = 0; i < (size_t)T * (size_t)w->rows; i++) y[i] = NAN;
+        return;
+    }
+    st->job = (titan_matmul_args){w, x, y, T};
+    titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
+}
+
+static titan_matmul_rows_fn family(titan_isa isa) {
+    switch (isa) {
+    case TITAN_ISA_AVX512: return titan_matmul_rows_avx512;
+    case TITAN_ISA_AVX2: return titan_matmul_rows_avx2;
+    case TITAN_ISA_SCALAR: break;
+    }
+    return titan_matmul_rows_scalar;
+}
+
+titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
+                                          titan_isa isa, titan_backend **out) {
+    if (!a || !out)
+        return titan_fail(TITAN_E_USAGE, "backend cpu: NULL argument");
+    *out = NULL;
+    if (isa > titan_cpu_best_isa())
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "backend cpu: this CPU cannot run %s kernels",
+                          titan_isa_name(isa));
+    if (threads < 1 || threads > TITAN_POOL_MAX_THREADS)
+        return titan_fail(TITAN_E_USAGE, "backend cpu: threads must be in [1, %d]",
+                          TITAN_POOL_MAX_THREADS);
+    titan_backend *be;
+    cpu_state *st;
+    float *scratch;
+    TITAN_TRY(titan_arena_calloc(a, sizeof *be, TITAN_ALIGN, (void **)&be));
+    TITAN_TRY(titan_arena_calloc(a, sizeof *st, TITAN_ALIGN, (void **)&st));
+    TITAN_TRY(titan_arena_alloc(a, sizeof(float) * MATMUL_SCRATCH_FLOATS *
+                                       (size_t)threads,
+                                TITAN_ALIGN, (void **)&scratch));
+    titan_pool *pool;
+    TITAN_TRY(titan_pool_create(a, threads, &pool));
+    if (!be) return TITAN_OK; /* measuring */
+    *st = (cpu_state){.pool = pool, .isa = isa, .rows = family(isa),
+                      .scratch = scratch};
+    *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul, .state = st};
+    *out = be;
+    return TITAN_OK;
+}
+
+titan_status titan_backend_cpu_create(titan_arena *a, int threads,
+                                      titan_backend **out) {
+    return titan_backend_cpu_create_isa(a, threads, titan_cpu_best_isa(), out);
+}
+
+size_t titan_backend_cpu_arena_bytes(int threads) {
+    titan_arena m;
+    titan_arena_init(&m, NULL, 0);
+    titan_backend *be;
+    if (titan_backend_cpu_create_isa(&m, threads, TITAN_ISA_SCALAR, &be))
+        return 0;
+    return m.high;
+}
+
+void titan_backend_cpu_destroy(titan_backend *be) {
+    if (be) titan_pool_destroy(((cpu_state *)be->state)->pool);
+}
+
+titan_isa titan_backend_cpu_isa(const titan_backend *be) {
+    return ((const cpu_state *)be->state)->isa;
+}

@@ -1,0 +1,59 @@
+/* matmul.h: the CPU backend's matmul kernels, one family per instruction set
+ * (matmul_avx512.c, matmul_avx2.c, matmul_scalar.c), and what they share.
+ *
+ * Each family computes y[t][n] = sum_k W[n][k] * x[t][k] for one thread's
+ * output rows [n0, n1) and all T tokens. Small T streams W once through
+ * dot-product tiles (weights dequantized in registers); large T packs cache
+ * blocks (a panel of rows x KC columns of W, dequantized and transposed, and
+ * TB tokens x KC of x) into per-thread scratch and runs a register-blocked
+ * outer-product kernel. Every output value is computed by the same operation
+ * sequence wherever its row falls, so results do not depend on the split. */
+#ifndef TITAN_PLATFORM_MATMUL_H
+#define TITAN_PLATFORM_MATMUL_H
+
+#include "titan.h"
+
+#include <stdbool.h>
+
+#define MATMUL_KC 256     /* columns of W per cache block */
+#define MATMUL_TB 384     /* tokens per packed block of x (multiple of MR) */
+#define MATMUL_NR_MAX 32  /* rows per packed panel (widest family) */
+
+/* Per-thread scratch, in floats: packed x block, packed panel, one row. */
+#define MATMUL_SCRATCH_FLOATS \
+    ((size_t)(MATMUL_TB + MATMUL_NR_MAX + 1) * MATMUL_KC)
+
+typedef struct {
+    const titan_tensor *w; /* [N][K], any dtype */
+    const float *x;        /* [T][K] */
+    float *y;              /* [T][N] */
+    int T;
+} titan_matmul_args;
+
+typedef void (*titan_matmul_rows_fn)(const titan_matmul_args *a, int64_t n0,
+                                     int64_t n1, float *scratch);
+
+void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch);
+void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
+                            float *scratch);
+void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch);
+
+/* A vector family's pieces for the packed (many-token) path. */
+typedef struct {
+    int mr, nr; /* tokens x rows of one register tile (mr divides MATMUL_TB) */
+    /* y[t][r] (+)= sum_k panel[k][r] * xt[k][t] for t < nt, r < rows; rows
+     * of y are N floats apart; accumulate adds to y instead of storing. */
+    void (*tile)(const float *panel, const float *xt, int kc, float *y,
+                 int64_t N, int nt, int rows, bool accumulate);
+    /* out[0..len) = W[row][k0..k0+len) as floats (k0 a multiple of 16). */
+    void (*dequant)(const titan_tensor *w, int64_t row, int64_t k0,
+                    int64_t len, float *out);
+} titan_gemm_family;
+
+/* y rows [n0, n1) for all tokens through packed cache blocks (matmul_packed.c). */
+void titan_matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
+                         int64_t n0, int64_t n1, float *scratch);
+
+#endif

@@ -1,0 +1,245 @@
+/* matmul_avx2.c: AVX2 + FMA + F16C matmul kernels (256-bit), compiled with a
+ * target attribute and chosen at run time. Same two strategies as the AVX-512
+ * family (matmul.h), with 8-wide vectors and no mask registers: row tails go
+ * through a small zero-padded copy. */
+#include "platform/matmul.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("avx2,fma,f16c")))
+#define INLINE TARGET static inline __attribute__((always_inline))
+/* Register tiles need their small loops unrolled to stay in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
+
+enum { VW = 8, DOT_ROWS = 4, DOT_TOKENS = 3, MR = 6, NR = 16 };
+
+/* 8 weights of a row starting at value k (a multiple of 8), unscaled. */
+INLINE __m256 load_w(titan_dtype dt, const uint8_t *row, int64_t k) {
+    switch (dt) {
+    case TITAN_DT_F32:
+        return _mm256_loadu_ps((const float *)(row + k * 4));
+    case TITAN_DT_BF16: {
+        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + k * 2)));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    }
+    case TITAN_DT_F16:
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + k * 2)));
+    case TITAN_DT_INT8:
+        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + k))));
+    case TITAN_DT_INT6: {
+        /* 8 values = 2 groups of 3 bytes; 128-bit lane L decodes group L. */
+        uint64_t bytes = 0;
+        memcpy(&bytes, row + k / 4 * 3, 6);
+        __m256i all = _mm256_broadcastsi128_si256(_mm_cvtsi64_si128((long long)bytes));
+        const __m256i ctl = _mm256_set_epi32(
+            (int)0x80050403, (int)0x80050403, (int)0x80050403, (int)0x80050403,
+            (int)0x80020100, (int)0x80020100, (int)0x80020100, (int)0x80020100);
+        const __m256i shl = _mm256_set_epi32(8, 14, 20, 26, 8, 14, 20, 26);
+        __m256i words = _mm256_shuffle_epi8(all, ctl);
+        return _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(words, shl), 26));
+    }
+    }
+    return _mm256_setzero_ps();
+}
+
+/* The last rem (< 8) weights of a row from value k, zero-padded. */
+INLINE __m256 load_w_tail(titan_dtype dt, const uint8_t *row, int64_t k, int rem) {
+    uint8_t buf[32] = {0};
+    switch (dt) {
+    case TITAN_DT_F32: memcpy(buf, row + k * 4, (size_t)rem * 4); break;
+    case TITAN_DT_BF16:
+    case TITAN_DT_F16: memcpy(buf, row + k * 2, (size_t)rem * 2); break;
+    case TITAN_DT_INT8: memcpy(buf, row + k, (size_t)rem); break;
+    case TITAN_DT_INT6: memcpy(buf, row + k / 4 * 3, (size_t)(rem + 3) / 4 * 3); break;
+    }
+    return load_w(dt, buf, 0);
+}
+
+INLINE __m256 load_x(const float *x, int rem) {
+    if (rem >= VW) return _mm256_loadu_ps(x);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(x, _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), lane));
+}
+
+INLINE float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* ---- small T: dot-product tiles (see matmul_avx512.c) ---- */
+
+INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
+                     int t0, int R, int TT, int64_t gsz, int64_t groups) {
+    const titan_tensor *w = a->w;
+    int64_t K = w->cols, N = w->rows;
+    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    const uint8_t *rows[DOT_ROWS];
+    const float *xs[DOT_TOKENS];
+    __m256 acc[DOT_ROWS][DOT_TOKENS];
+    UNROLL
+    for (int r = 0; r < R; r++) {
+        rows[r] = (const uint8_t *)w->data + (size_t)(n + r) * rb;
+        UNROLL
+        for (int t = 0; t < TT; t++) acc[r][t] = _mm256_setzero_ps();
+    }
+    UNROLL
+    for (int t = 0; t < TT; t++) xs[t] = a->x + (size_t)(t0 + t) * K;
+    for (int64_t g = 0; g < groups; g++) {
+        int64_t kend = (g + 1) * gsz < K ? (g + 1) * gsz : K;
+        __m256 s[DOT_ROWS];
+        UNROLL
+        for (int r = 0; r < R; r++)
+            if (scaled) s[r] = _mm256_set1_ps(w->scales[(n + r) * groups + g]);
+        for (int64_t k = g * gsz; k < kend; k += VW) {
+            int rem = kend - k < VW ? (int)(kend - k) : VW;
+            __m256 xv[DOT_TOKENS];
+            UNROLL
+            for (int t = 0; t < TT; t++) xv[t] = load_x(xs[t] + k, rem);
+            UNROLL
+            for (int r = 0; r < R; r++) {
+                __m256 wv = rem == VW ? load_w(dt, rows[r], k)
+                                      : load_w_tail(dt, rows[r], k, rem);
+                if (scaled) wv = _mm256_mul_ps(wv, s[r]);
+                UNROLL
+                for (int t = 0; t < TT; t++)
+                    acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
+            }
+        }
+    }
+    UNROLL
+    for (int r = 0; r < R; r++)
+        UNROLL
+        for (int t = 0; t < TT; t++)
+            a->y[(size_t)(t0 + t) * N + n + r] = hsum(acc[r][t]);
+}
+
+#define DOT_TT_CASES(R)                                                       \
+    switch (TT) {                                                             \
+    case 1: dot_tile(dt, a, n, t0, R, 1, gsz, groups); break;                 \
+    case 2: dot_tile(dt, a, n, t0, R, 2, gsz, groups); break;                 \
+    default: dot_tile(dt, a, n, t0, R, 3, gsz, groups); break;                \
+    }
+
+INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
+                     int64_t n1) {
+    int64_t K = a->w->cols;
+    int64_t gsz = a->w->group_size && a->w->group_size < K ? a->w->group_size : K;
+    int64_t groups = (K + gsz - 1) / gsz;
+    for (int t0 = 0; t0 < a->T; t0 += DOT_TOKENS) {
+        int TT = a->T - t0 < DOT_TOKENS ? a->T - t0 : DOT_TOKENS;
+        int64_t n = n0;
+        for (; n + DOT_ROWS <= n1; n += DOT_ROWS) DOT_TT_CASES(DOT_ROWS)
+        for (; n < n1; n++) DOT_TT_CASES(1)
+    }
+}
+
+TARGET static void dot_f32(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F32, a, n0, n1); }
+TARGET static void dot_bf16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_BF16, a, n0, n1); }
+TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F16, a, n0, n1); }
+TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT8, a, n0, n1); }
+TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT6, a, n0, n1); }
+
+/* ---- large T: packed blocks, MR tokens x NR rows in 12 accumulators ---- */
+
+TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
+                                float *y, int64_t N, int nt, int rows,
+                                bool accumulate) {
+    __m256 acc[MR][2];
+    UNROLL
+    for (int t = 0; t < MR; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m256 w0 = _mm256_load_ps(panel + k * NR);
+        __m256 w1 = _mm256_load_ps(panel + k * NR + VW);
+        UNROLL
+        for (int t = 0; t < MR; t++) {
+            __m256 xb = _mm256_broadcast_ss(xt + k * MR + t);
+            acc[t][0] = _mm256_fmadd_ps(w0, xb, acc[t][0]);
+            acc[t][1] = _mm256_fmadd_ps(w1, xb, acc[t][1]);
+        }
+    }
+    UNROLL
+    for (int t = 0; t < MR && t < nt; t++) { /* constant bound: acc stays in registers */
+        float *yt = y + (size_t)t * N;
+        float out[NR] = {0};
+        if (accumulate) memcpy(out, yt, sizeof(float) * (size_t)rows);
+        __m256 o0 = acc[t][0], o1 = acc[t][1];
+        if (accumulate) {
+            o0 = _mm256_add_ps(o0, _mm256_loadu_ps(out));
+            o1 = _mm256_add_ps(o1, _mm256_loadu_ps(out + VW));
+        }
+        _mm256_storeu_ps(out, o0);
+        _mm256_storeu_ps(out + VW, o1);
+        memcpy(yt, out, sizeof(float) * (size_t)rows);
+    }
+}
+
+/* out[0..len) = W[row][k0..k0+len) dequantized in registers (q * scale),
+ * for the packed path; group sizes the vectors cannot follow go through the
+ * plain titan_dequant_row. */
+INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
+                        int64_t k0, int64_t len, float *out) {
+    const uint8_t *r = (const uint8_t *)w->data +
+                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
+    const float *sc = scaled ? w->scales + row * ((w->cols + gs - 1) / gs) : NULL;
+    int64_t i = 0;
+    for (; i + VW <= len; i += VW) {
+        __m256 v = load_w(dt, r, k0 + i);
+        if (scaled) v = _mm256_mul_ps(v, _mm256_set1_ps(sc[(k0 + i) / gs]));
+        _mm256_storeu_ps(out + i, v);
+    }
+    if (i < len) {
+        float tail[VW];
+        __m256 v = load_w_tail(dt, r, k0 + i, (int)(len - i));
+        if (scaled) v = _mm256_mul_ps(v, _mm256_set1_ps(sc[(k0 + i) / gs]));
+        _mm256_storeu_ps(tail, v);
+        memcpy(out + i, tail, sizeof(float) * (size_t)(len - i));
+    }
+}
+
+TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
+                           int64_t len, float *out) {
+    int64_t gs = w->group_size;
+    if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
+        titan_dequant_row(w, row, k0, len, out);
+        return;
+    }
+    switch (w->dtype) {
+    case TITAN_DT_F32: dequant_run(TITAN_DT_F32, w, row, k0, len, out); break;
+    case TITAN_DT_BF16: dequant_run(TITAN_DT_BF16, w, row, k0, len, out); break;
+    case TITAN_DT_F16: dequant_run(TITAN_DT_F16, w, row, k0, len, out); break;
+    case TITAN_DT_INT8: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
+    case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
+    }
+}
+
+static const titan_gemm_family gemm_family = {MR, NR, micro_kernel, dequant};
+
+void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
+                            float *scratch) {
+    int64_t gs = a->w->group_size, K = a->w->cols;
+    bool dot_ok = gs == 0 || gs >= K || gs % VW == 0;
+    if (a->T >= 16 || !dot_ok) {
+        titan_matmul_packed(&gemm_family, a, n0, n1, scratch);
+        return;
+    }
+    switch (a->w->dtype) {
+    case TITAN_DT_F32: dot_f32(a, n0, n1); break;
+    case TITAN_DT_BF16: dot_bf16(a, n0, n1); break;
+    case TITAN_DT_F16: dot_f16(a, n0, n1); break;
+    case TITAN_DT_INT8: dot_int8(a, n0, n1); break;
+    case TITAN_DT_INT6: dot_int6(a, n0, n1); break;
+    }
+}
+#else
+void titan_matmul_rows_avx2(const titan_matmul_args *a, int64_t n0, int64_t n1,
+                            float *scratch) {
+    titan_matmul_rows_scalar(a, n0, n1, scratch);
+}
+#endif

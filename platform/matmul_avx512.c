@@ -1,0 +1,250 @@
+/* matmul_avx512.c: AVX-512 (F+BW+VL) matmul kernels, compiled with a target
+ * attribute so the binary still runs where AVX-512 is absent (dispatch in
+ * backend_cpu.c). Shapes and the two strategies are described in matmul.h. */
+#include "platform/matmul.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#define INLINE TARGET static inline __attribute__((always_inline))
+/* Register tiles need their small loops unrolled to stay in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
+
+#define DT_BYTES(dt) ((dt) == TITAN_DT_F32 ? 4 : (dt) == TITAN_DT_INT8 ? 1 : 2)
+
+enum { VW = 16, DOT_ROWS = 4, DOT_TOKENS = 4, MR = 12, NR = 32 };
+
+static inline __mmask16 tail_mask(int64_t rem) {
+    return rem >= VW ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
+}
+
+/* 16 weights of a row starting at value k, as floats (unscaled); lanes
+ * outside mask m are 0. `full` (m all ones, known at compile time) uses plain
+ * loads: masked loads stall the streaming loop on this family of CPUs. */
+INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
+                     __mmask16 m, bool full) {
+    const uint8_t *p = row + (dt == TITAN_DT_INT6 ? k / 4 * 3 : k * DT_BYTES(dt));
+    switch (dt) {
+    case TITAN_DT_F32:
+        return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+    case TITAN_DT_BF16: {
+        __m256i h = full ? _mm256_loadu_si256((const __m256i *)p)
+                         : _mm256_maskz_loadu_epi16(m, p);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    case TITAN_DT_F16:
+        return _mm512_cvtph_ps(full ? _mm256_loadu_si256((const __m256i *)p)
+                                    : _mm256_maskz_loadu_epi16(m, p));
+    case TITAN_DT_INT8:
+        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+            full ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8(m, p)));
+    case TITAN_DT_INT6: {
+        /* 16 values = 4 groups of 3 bytes; 128-bit lane L decodes group L. */
+        int nbytes = (__builtin_popcount(m) + 3) / 4 * 3;
+        __m128i b = _mm_maskz_loadu_epi8((__mmask16)((1u << nbytes) - 1), p);
+        __m512i all = _mm512_broadcast_i32x4(b);
+        const __m512i ctl = _mm512_set_epi32(
+            (int)0x800b0a09, (int)0x800b0a09, (int)0x800b0a09, (int)0x800b0a09,
+            (int)0x80080706, (int)0x80080706, (int)0x80080706, (int)0x80080706,
+            (int)0x80050403, (int)0x80050403, (int)0x80050403, (int)0x80050403,
+            (int)0x80020100, (int)0x80020100, (int)0x80020100, (int)0x80020100);
+        const __m512i shl = _mm512_set_epi32(8, 14, 20, 26, 8, 14, 20, 26, 8,
+                                             14, 20, 26, 8, 14, 20, 26);
+        __m512i words = _mm512_shuffle_epi8(all, ctl);
+        __m512i v = _mm512_srai_epi32(_mm512_sllv_epi32(words, shl), 26);
+        return _mm512_cvtepi32_ps(full ? v : _mm512_maskz_mov_epi32(m, v));
+    }
+    }
+    return _mm512_setzero_ps();
+}
+
+/* ---- small T: dot-product tiles of R rows x TT tokens ---- */
+
+/* acc[r][t] += (W[row r][k..k+16) * scale s[r]) . x[t][k..k+16) */
+INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
+                     const float *const *xs, const __m512 *s,
+                     __m512 acc[][DOT_TOKENS], int64_t k, __mmask16 m,
+                     bool full, int R, int TT, size_t ahead) {
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    __m512 xv[DOT_TOKENS];
+    UNROLL
+    for (int t = 0; t < TT; t++)
+        xv[t] = full ? _mm512_loadu_ps(xs[t] + k) : _mm512_maskz_loadu_ps(m, xs[t] + k);
+    UNROLL
+    for (int r = 0; r < R; r++) {
+        /* Rows are contiguous: fetch the next tile's row ahead of need
+         * (never faults, even past the end). */
+        _mm_prefetch((const char *)rows[r] + ahead + k * DT_BYTES(dt), _MM_HINT_T0);
+        __m512 wv = load_w(dt, rows[r], k, m, full);
+        if (scaled) wv = _mm512_mul_ps(wv, s[r]);
+        UNROLL
+        for (int t = 0; t < TT; t++)
+            acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+    }
+}
+
+/* y[t][n + r] for r < R, t < TT, reading x[t0 + t]. Groups of gsz values share
+ * one scale (gsz % VW == 0, or gsz >= K: one group per row). */
+INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
+                     int t0, int R, int TT, int64_t gsz, int64_t groups) {
+    const titan_tensor *w = a->w;
+    int64_t K = w->cols, N = w->rows;
+    size_t rb = titan_dtype_row_bytes(w->dtype, w->cols), ahead = DOT_ROWS * rb;
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    const uint8_t *rows[DOT_ROWS];
+    const float *xs[DOT_TOKENS];
+    __m512 acc[DOT_ROWS][DOT_TOKENS];
+    UNROLL
+    for (int r = 0; r < R; r++) {
+        rows[r] = (const uint8_t *)w->data + (size_t)(n + r) * rb;
+        UNROLL
+        for (int t = 0; t < TT; t++) acc[r][t] = _mm512_setzero_ps();
+    }
+    UNROLL
+    for (int t = 0; t < TT; t++) xs[t] = a->x + (size_t)(t0 + t) * K;
+    for (int64_t g = 0; g < groups; g++) {
+        int64_t kend = (g + 1) * gsz < K ? (g + 1) * gsz : K;
+        __m512 s[DOT_ROWS];
+        UNROLL
+        for (int r = 0; r < R; r++)
+            if (scaled) s[r] = _mm512_set1_ps(w->scales[(n + r) * groups + g]);
+        int64_t k = g * gsz;
+        for (; k + VW <= kend; k += VW)
+            dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, ahead);
+        if (k < kend)
+            dot_step(dt, rows, xs, s, acc, k, tail_mask(kend - k), false, R,
+                     TT, ahead);
+    }
+    UNROLL
+    for (int r = 0; r < R; r++)
+        UNROLL
+        for (int t = 0; t < TT; t++)
+            a->y[(size_t)(t0 + t) * N + n + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+#define DOT_TT_CASES(R)                                                       \
+    switch (TT) {                                                             \
+    case 1: dot_tile(dt, a, n, t0, R, 1, gsz, groups); break;                 \
+    case 2: dot_tile(dt, a, n, t0, R, 2, gsz, groups); break;                 \
+    case 3: dot_tile(dt, a, n, t0, R, 3, gsz, groups); break;                 \
+    default: dot_tile(dt, a, n, t0, R, 4, gsz, groups); break;                \
+    }
+
+INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
+                     int64_t n1) {
+    int64_t K = a->w->cols;
+    int64_t gsz = a->w->group_size && a->w->group_size < K ? a->w->group_size : K;
+    int64_t groups = (K + gsz - 1) / gsz;
+    for (int t0 = 0; t0 < a->T; t0 += DOT_TOKENS) {
+        int TT = a->T - t0 < DOT_TOKENS ? a->T - t0 : DOT_TOKENS;
+        int64_t n = n0;
+        for (; n + DOT_ROWS <= n1; n += DOT_ROWS) DOT_TT_CASES(DOT_ROWS)
+        for (; n < n1; n++) DOT_TT_CASES(1)
+    }
+}
+
+TARGET static void dot_f32(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F32, a, n0, n1); }
+TARGET static void dot_bf16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_BF16, a, n0, n1); }
+TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F16, a, n0, n1); }
+TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT8, a, n0, n1); }
+TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT6, a, n0, n1); }
+
+/* ---- large T: packed blocks, MR tokens x NR rows in 24 accumulators ---- */
+
+/* y[t0 + t][n + r] (+)= sum_k panel[k][r] * xt[k][t] for t < nt, r < rows. */
+TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
+                                float *y, int64_t N, int nt, int rows,
+                                bool accumulate) {
+    __m512 acc[MR][2];
+    UNROLL
+    for (int t = 0; t < MR; t++) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 w0 = _mm512_load_ps(panel + k * NR);
+        __m512 w1 = _mm512_load_ps(panel + k * NR + VW);
+        UNROLL
+        for (int t = 0; t < MR; t++) {
+            __m512 xb = _mm512_set1_ps(xt[k * MR + t]);
+            acc[t][0] = _mm512_fmadd_ps(w0, xb, acc[t][0]);
+            acc[t][1] = _mm512_fmadd_ps(w1, xb, acc[t][1]);
+        }
+    }
+    __mmask16 m0 = tail_mask(rows), m1 = tail_mask(rows - VW > 0 ? rows - VW : 0);
+    UNROLL
+    for (int t = 0; t < MR && t < nt; t++) { /* constant bound: acc stays in registers */
+        float *yt = y + (size_t)t * N;
+        if (accumulate) {
+            acc[t][0] = _mm512_add_ps(acc[t][0], _mm512_maskz_loadu_ps(m0, yt));
+            acc[t][1] = _mm512_add_ps(acc[t][1], _mm512_maskz_loadu_ps(m1, yt + VW));
+        }
+        _mm512_mask_storeu_ps(yt, m0, acc[t][0]);
+        _mm512_mask_storeu_ps(yt + VW, m1, acc[t][1]);
+    }
+}
+
+/* out[0..len) = W[row][k0..k0+len) dequantized in registers (q * scale),
+ * for the packed path; group sizes the vectors cannot follow go through the
+ * plain titan_dequant_row. */
+INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
+                        int64_t k0, int64_t len, float *out) {
+    const uint8_t *r = (const uint8_t *)w->data +
+                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
+    const float *sc = scaled ? w->scales + row * ((w->cols + gs - 1) / gs) : NULL;
+    int64_t i = 0;
+    for (; i + VW <= len; i += VW) {
+        __m512 v = load_w(dt, r, k0 + i, 0xffff, true);
+        if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(sc[(k0 + i) / gs]));
+        _mm512_storeu_ps(out + i, v);
+    }
+    if (i < len) {
+        __mmask16 m = tail_mask(len - i);
+        __m512 v = load_w(dt, r, k0 + i, m, false);
+        if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(sc[(k0 + i) / gs]));
+        _mm512_mask_storeu_ps(out + i, m, v);
+    }
+}
+
+TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
+                           int64_t len, float *out) {
+    int64_t gs = w->group_size;
+    if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
+        titan_dequant_row(w, row, k0, len, out);
+        return;
+    }
+    switch (w->dtype) {
+    case TITAN_DT_F32: dequant_run(TITAN_DT_F32, w, row, k0, len, out); break;
+    case TITAN_DT_BF16: dequant_run(TITAN_DT_BF16, w, row, k0, len, out); break;
+    case TITAN_DT_F16: dequant_run(TITAN_DT_F16, w, row, k0, len, out); break;
+    case TITAN_DT_INT8: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
+    case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
+    }
+}
+
+static const titan_gemm_family gemm_family = {MR, NR, micro_kernel, dequant};
+
+/* Small T reads W straight from memory; large T amortizes packing. Group
+ * sizes the dot tiles cannot vectorize go through packing at any T. */
+void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch) {
+    int64_t gs = a->w->group_size, K = a->w->cols;
+    bool dot_ok = gs == 0 || gs >= K || gs % VW == 0;
+    if (a->T >= 16 || !dot_ok) {
+        titan_matmul_packed(&gemm_family, a, n0, n1, scratch);
+        return;
+    }
+    switch (a->w->dtype) {
+    case TITAN_DT_F32: dot_f32(a, n0, n1); break;
+    case TITAN_DT_BF16: dot_bf16(a, n0, n1); break;
+    case TITAN_DT_F16: dot_f16(a, n0, n1); break;
+    case TITAN_DT_INT8: dot_int8(a, n0, n1); break;
+    case TITAN_DT_INT6: dot_int6(a, n0, n1); break;
+    }
+}
+#else
+void titan_matmul_rows_avx512(const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch) {
+    titan_matmul_rows_scalar(a, n0, n1, scratch);
+}
+#endif

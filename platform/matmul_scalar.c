@@ -1,0 +1,24 @@
+/* matmul_scalar.c: the portable fallback family: dequantize KC values of one
+ * row at a time into scratch and take plain dot products with every token. */
+#include "platform/matmul.h"
+
+#include <string.h>
+
+void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
+                              int64_t n1, float *scratch) {
+    int64_t K = a->w->cols, N = a->w->rows;
+    for (int t = 0; t < a->T; t++)
+        memset(a->y + (size_t)t * N + n0, 0, (size_t)(n1 - n0) * sizeof(float));
+    for (int64_t k0 = 0; k0 < K; k0 += MATMUL_KC) {
+        int64_t kc = K - k0 < MATMUL_KC ? K - k0 : MATMUL_KC;
+        for (int64_t n = n0; n < n1; n++) {
+            titan_dequant_row(a->w, n, k0, kc, scratch);
+            for (int t = 0; t < a->T; t++) {
+                const float *xt = a->x + (size_t)t * K + k0;
+                float sum = 0.0f;
+                for (int64_t k = 0; k < kc; k++) sum += scratch[k] * xt[k];
+                a->y[(size_t)t * N + n] += sum;
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/* threads.h: a small pthread pool for data-parallel loops. Workers start once
+ * and wait; titan_pool_for hands each thread one contiguous range, fixed by n,
+ * grain and the thread count alone, so results never depend on timing. */
+#ifndef TITAN_PLATFORM_THREADS_H
+#define TITAN_PLATFORM_THREADS_H
+
+#include "titan.h"
+
+#define TITAN_POOL_MAX_THREADS 64
+
+typedef struct titan_pool titan_pool;
+
+/* Work on items [begin, end); `thread` is 0 (the caller) .. threads-1. */
+typedef void (*titan_pool_fn)(void *ctx, int64_t begin, int64_t end, int thread);
+
+/* Start threads-1 workers (the caller is thread 0). threads in
+ * [1, TITAN_POOL_MAX_THREADS] else TITAN_E_USAGE. State comes from the arena;
+ * in measuring mode only bytes are counted and *out is NULL. */
+titan_status titan_pool_create(titan_arena *a, int threads, titan_pool **out);
+
+/* Stop and join the workers (NULL is ignored). The arena memory stays. */
+void titan_pool_destroy(titan_pool *p);
+
+int titan_pool_threads(const titan_pool *p);
+
+/* Run fn over [0, n): n is cut into ceil(n / grain) units of grain items and
+ * thread i gets units [u*i/threads, u*(i+1)/threads). Returns when all are
+ * done. Calls must not overlap (one caller thread). grain >= 1. */
+void titan_pool_for(titan_pool *p, int64_t n, int64_t grain, titan_pool_fn fn,
+                    void *ctx);
+
+#endif

@@ -1,0 +1,259 @@
+/* test_matmul_cpu.c: the cpu backend against a private double-precision loop
+ * for every dtype, group size, odd shapes, T = 1..200, 1 and 2 threads and
+ * every kernel family this CPU runs; results must not depend on threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "platform/backend_cpu.h"
+#include "platform/threads.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static double uniform(void) { /* xorshift64*, in [-1, 1) */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (double)((rng_state * 2685821657736338717ull) >> 11) * 0x1p-52 - 1.0;
+}
+
+/* A weight matrix in one storage type plus its exact values as doubles. */
+typedef struct {
+    titan_tensor t;
+    uint8_t *data;
+    float *scales;
+    double *value; /* [N][K] what each stored weight means */
+} test_weights;
+
+static void store_int6(uint8_t *row, int64_t k, int q) {
+    uint8_t *p = row + k / 4 * 3;
+    uint32_t word = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+    word |= (uint32_t)(q & 63) << (6 * (k % 4));
+    p[0] = (uint8_t)word, p[1] = (uint8_t)(word >> 8), p[2] = (uint8_t)(word >> 16);
+}
+
+static test_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs) {
+    test_weights w = {0};
+    int64_t groups = gs ? (K + gs - 1) / gs : 1;
+    size_t rb = dt == TITAN_DT_F32 ? K * 4 : dt == TITAN_DT_INT8 ? K
+              : dt == TITAN_DT_INT6 ? (K + 3) / 4 * 3 : K * 2;
+    w.data = calloc(N * rb + 1, 1);
+    w.scales = calloc(N * groups + 1, sizeof(float));
+    w.value = calloc(N * K, sizeof(double));
+    for (int64_t g = 0; g < N * groups; g++) w.scales[g] = (float)(0.01 + 0.02 * fabs(uniform()));
+    for (int64_t n = 0; n < N; n++) {
+        uint8_t *row = w.data + n * rb;
+        for (int64_t k = 0; k < K; k++) {
+            double s = w.scales[n * groups + (gs ? k / gs : 0)];
+            float f = (float)uniform();
+            double v;
+            if (dt == TITAN_DT_F32) {
+                memcpy(row + k * 4, &f, 4), v = f;
+            } else if (dt == TITAN_DT_BF16) {
+                uint32_t bits;
+                memcpy(&bits, &f, 4);
+                bits &= 0xffff0000u;
+                uint16_t h = (uint16_t)(bits >> 16);
+                memcpy(row + k * 2, &h, 2), memcpy(&f, &bits, 4), v = f;
+            } else if (dt == TITAN_DT_F16) {
+                _Float16 h = (_Float16)(f * 3.0f);
+                memcpy(row + k * 2, &h, 2), v = (double)h;
+            } else if (dt == TITAN_DT_INT8) {
+                int q = (int)lrint(uniform() * 127.5);
+                q = q > 127 ? 127 : q;
+                row[k] = (uint8_t)(int8_t)q, v = q * s;
+            } else {
+                int q = (int)floor(uniform() * 32.0);
+                store_int6(row, k, q), v = q * s;
+            }
+            w.value[n * K + k] = v;
+        }
+    }
+    bool quant = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    w.t = (titan_tensor){.dtype = dt, .ndim = 2, .rows = N, .cols = K,
+                         .group_size = quant ? gs : 0, .data = w.data,
+                         .scales = quant ? w.scales : NULL};
+    return w;
+}
+
+static void free_weights(test_weights *w) {
+    free(w->data), free(w->scales), free(w->value);
+}
+
+typedef struct {
+    titan_arena arena;
+    void *buf;
+    titan_backend *be[3][2]; /* [isa][threads - 1], NULL if unsupported */
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    size_t bytes = 6 * titan_backend_cpu_arena_bytes(2) + 4096;
+    f->buf = malloc(bytes);
+    titan_arena_init(&f->arena, f->buf, bytes);
+    for (int isa = 0; isa <= (int)titan_cpu_best_isa(); isa++)
+        for (int th = 1; th <= 2; th++)
+            assert_int_equal(titan_backend_cpu_create_isa(&f->arena, th, isa,
+                                                          &f->be[isa][th - 1]),
+                             TITAN_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    for (int isa = 0; isa < 3; isa++)
+        for (int th = 0; th < 2; th++) titan_backend_cpu_destroy(f->be[isa][th]);
+    free(f->buf), free(f);
+    return 0;
+}
+
+/* Run one case on every backend; compare with the double loop, relative to
+ * sum |w x| (the scale rounding errors live on), and 1 vs 2 threads bitwise. */
+static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
+                       int T) {
+    test_weights w = make_weights(dt, N, K, gs);
+    float *x = malloc(sizeof(float) * T * K);
+    float *y = malloc(sizeof(float) * T * N), *y1 = malloc(sizeof(float) * T * N);
+    for (int64_t i = 0; i < T * K; i++) x[i] = (float)uniform();
+    for (int isa = 0; isa < 3; isa++) {
+        for (int th = 0; th < 2; th++) {
+            titan_backend *be = f->be[isa][th];
+            if (!be) continue;
+            for (int64_t i = 0; i < T * N; i++) y[i] = NAN;
+            be->matmul(be, &w.t, x, y, T);
+            for (int t = 0; t < T; t++) {
+                for (int64_t n = 0; n < N; n++) {
+                    double ref = 0, mag = 0;
+                    for (int64_t k = 0; k < K; k++) {
+                        ref += w.value[n * K + k] * x[t * K + k];
+                        mag += fabs(w.value[n * K + k] * x[t * K + k]);
+                    }
+                    double err = fabs(y[t * N + n] - ref);
+                    if (!(err <= 1e-5 * mag + 1e-30)) {
+                        fail_msg("%s dtype %d N %lld K %lld gs %d T %d threads %d:"
+                                 " y[%d][%lld] = %.9g, want %.9g",
+                                 titan_isa_name(isa), dt, (long long)N,
+                                 (long long)K, gs, T, th + 1, t, (long long)n,
+                                 y[t * N + n], ref);
+                    }
+                }
+            }
+            if (th == 0) memcpy(y1, y, sizeof(float) * T * N);
+            else assert_memory_equal(y1, y, sizeof(float) * T * N);
+        }
+    }
+    free(x), free(y), free(y1);
+    free_weights(&w);
+}
+
+static void every_dtype_and_shape(void **state) {
+    fixture *f = *state;
+    static const int64_t shapes[][2] = {{37, 45}, {70, 19}, {33, 300}, {5, 1}};
+    static const int Ts[] = {1, 2, 7, 64};
+    for (int dt = TITAN_DT_F32; dt <= TITAN_DT_INT6; dt++) {
+        bool quant = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++) {
+                check_case(f, dt, shapes[s][0], shapes[s][1], 0, Ts[i]);
+                if (!quant) continue;
+                check_case(f, dt, shapes[s][0], shapes[s][1], 32, Ts[i]);
+                check_case(f, dt, shapes[s][0], shapes[s][1], 20, Ts[i]);
+            }
+        }
+    }
+}
+
+static void many_tokens_cross_blocks(void **state) {
+    /* T > MATMUL_TB and K > MATMUL_KC: several x blocks and K blocks. */
+    check_case(*state, TITAN_DT_F32, 67, 520, 0, 200);
+    check_case(*state, TITAN_DT_INT6, 40, 264, 64, 197);
+}
+
+static void record_range(void *ctx, int64_t begin, int64_t end, int thread) {
+    int *hits = ctx;
+    for (int64_t i = begin; i < end; i++) hits[i] += 1 + thread * 1000;
+}
+
+static void pool_covers_each_item_once(void **state) {
+    (void)state;
+    static _Alignas(64) uint8_t buf[8192];
+    titan_arena a;
+    titan_arena_init(&a, buf, sizeof buf);
+    titan_pool *p;
+    assert_int_equal(titan_pool_create(&a, 2, &p), TITAN_OK);
+    for (int64_t n = 1; n < 200; n += 13) {
+        for (int64_t grain = 1; grain < 40; grain += 7) {
+            int hits[200] = {0};
+            titan_pool_for(p, n, grain, record_range, hits);
+            /* units = ceil(n/grain); thread 1 starts at unit units/2, and a
+             * single unit stays on the caller */
+            int64_t units = (n + grain - 1) / grain;
+            int64_t split = units == 1 ? n : units / 2 * grain;
+            for (int64_t i = 0; i < n; i++)
+                assert_int_equal(hits[i], i < split ? 1 : 1001);
+            assert_int_equal(hits[n], 0);
+        }
+    }
+    titan_pool_destroy(p);
+}
+
+static void creation_errors(void **state) {
+    (void)state;
+    static _Alignas(64) uint8_t buf[256];
+    titan_arena a;
+    titan_arena_init(&a, buf, sizeof buf);
+    titan_backend *be = (titan_backend *)1;
+    assert_int_equal(titan_backend_cpu_create(&a, 0, &be), TITAN_E_USAGE);
+    assert_null(be);
+    assert_int_equal(titan_backend_cpu_create(&a, TITAN_POOL_MAX_THREADS + 1, &be),
+                     TITAN_E_USAGE);
+    assert_int_equal(titan_backend_cpu_create(&a, 1, &be), TITAN_E_NOMEM);
+    titan_arena_init(&a, NULL, 0);
+    assert_int_equal(titan_backend_cpu_create(&a, 2, &be), TITAN_OK);
+    assert_null(be);
+    assert_int_equal(a.high, titan_backend_cpu_arena_bytes(2));
+    if (titan_cpu_best_isa() < TITAN_ISA_AVX512)
+        assert_int_equal(titan_backend_cpu_create_isa(&a, 1, TITAN_ISA_AVX512, &be),
+                         TITAN_E_UNSUPPORTED);
+}
+
+/* The kernel family matches what the kernel reports in /proc/cpuinfo. */
+static void features_match_cpuinfo(void **state) {
+    (void)state;
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    if (!fp) skip();
+    char line[8192];
+    bool avx2 = false, avx512bw = false;
+    while (fgets(line, sizeof line, fp)) {
+        if (strncmp(line, "flags", 5)) continue;
+        avx2 = strstr(line, " avx2 ") != NULL;
+        avx512bw = strstr(line, " avx512bw ") != NULL;
+        break;
+    }
+    fclose(fp);
+    const titan_cpu_features *cf = titan_cpu_features_get();
+    assert_int_equal(cf->avx2, avx2);
+    assert_int_equal(cf->avx512bw, avx512bw);
+    assert_true(titan_cpu_best_isa() >= (avx2 ? TITAN_ISA_AVX2 : TITAN_ISA_SCALAR));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_dtype_and_shape),
+        cmocka_unit_test(many_tokens_cross_blocks),
+    };
+    const struct CMUnitTest plain[] = {
+        cmocka_unit_test(pool_covers_each_item_once),
+        cmocka_unit_test(creation_errors),
+        cmocka_unit_test(features_match_cpuinfo),
+    };
+    int fails = cmocka_run_group_tests(tests, setup, teardown);
+    return fails + cmocka_run_group_tests(plain, NULL, NULL);
+}

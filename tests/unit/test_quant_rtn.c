@@ -1,0 +1,136 @@
+/* test_quant_rtn.c: clip-search round-to-nearest on hand-worked rows, and the
+ * packing of every storage value at every position of odd-length rows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "quant/quant.h"
+
+/* Dequantize one row of a single-row tensor. */
+static void dequant(titan_dtype dt, int64_t cols, int32_t group, const void *data,
+                    const float *scales, float *out) {
+    titan_tensor t = {.dtype = dt, .rows = 1, .cols = cols, .group_size = group,
+                      .data = data, .scales = scales};
+    assert_int_equal(titan_tensor_row_f32(&t, 0, out), TITAN_OK);
+}
+
+/* {31, 15.5}, int6: clip 1.00 (scale 1) gives q = {31, 16}, error 0 + 0.25;
+ * clip 0.99 (scale 0.99) the same q, error 0.31^2 + 0.34^2 = 0.2117; clip
+ * 0.98 error 0.62^2 + 0.18^2 = 0.4168, and lower clips only grow it. */
+static void clip_099_beats_absmax(void **state) {
+    (void)state;
+    float x[2] = {31, 15.5f}, s, back[2];
+    uint8_t q[3];
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 21, q, &s), TITAN_OK);
+    assert_float_equal(s, 0.99f, 1e-6);
+    assert_int_equal(titan_int6_get(q, 0), 31);
+    assert_int_equal(titan_int6_get(q, 1), 16);
+    dequant(TITAN_DT_INT6, 2, 0, q, &s, back);
+    assert_float_equal(back[1], 15.84f, 1e-5);
+    /* one step is plain absmax */
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 1, q, &s), TITAN_OK);
+    assert_float_equal(s, 1.0f, 0);
+}
+
+/* {-1, 0.5, 0.1}, int6: clip 0.97 (scale 0.97/31 = 0.031290) puts -1 at
+ * -31.96 -> -32 (the extra negative code), 0.5 at 15.98 -> 16, 0.1 at 3.196 ->
+ * 3: error 1.7e-6 + 4.2e-7 + 3.8e-5 = 4.0e-5, below absmax's 2.6e-4 (0.5 ->
+ * 15.5 -> 16 -> 0.516) and every other clip in 1.00..0.80. */
+static void negative_end_uses_minus_32(void **state) {
+    (void)state;
+    float x[3] = {-1, 0.5f, 0.1f}, s;
+    uint8_t q[3];
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6, 0, 21, q, &s), TITAN_OK);
+    assert_float_equal(s, 0.97f / 31, 1e-8);
+    assert_int_equal(titan_int6_get(q, 0), -32);
+    assert_int_equal(titan_int6_get(q, 1), 16);
+    assert_int_equal(titan_int6_get(q, 2), 3);
+}
+
+/* int8 {1, -0.01, 0.5, 0.25, 0.125}: the powers of two sit exactly on
+ * absmax's grid (1/127 steps give 127, 64, 32, 16 with error only from
+ * 0.5 = 63.5 steps), so every smaller clip does worse. Groups
+ * of 2 choose per group: {31, 15.5} -> 0.99, {2, 1} (the same row scaled by
+ * 2/31) -> 0.99 * 2/31, and an all-zero group keeps scale 1. */
+static void int8_absmax_and_groups(void **state) {
+    (void)state;
+    float x[5] = {1, -0.01f, 0.5f, 0.25f, 0.125f}, s;
+    int8_t q[5];
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 5, TITAN_DT_INT8, 0, 21, q, &s), TITAN_OK);
+    assert_float_equal(s, 1.0f / 127, 1e-9);
+    int8_t want[5] = {127, -1, 64, 32, 16};
+    assert_memory_equal(q, want, 5);
+    float g[6] = {31, 15.5f, 2, 1, 0, 0}, gs[3];
+    uint8_t q6[6];
+    assert_int_equal(titan_quant_rtn_clip(g, 1, 6, TITAN_DT_INT6, 2, 21, q6, gs), TITAN_OK);
+    assert_float_equal(gs[0], 0.99f, 1e-6);
+    assert_float_equal(gs[1], 0.99f * 2 / 31, 1e-7);
+    assert_float_equal(gs[2], 1.0f, 0);
+}
+
+static void bad_arguments_refused(void **state) {
+    (void)state;
+    float x[2] = {1, NAN}, s[2];
+    uint8_t q[3];
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_INT6, 0, 0, q, s), TITAN_E_USAGE);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_INT6, 0, 101, q, s), TITAN_E_USAGE);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_F16, 0, 1, q, s), TITAN_E_USAGE);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 5, q, s), TITAN_E_DATA);
+}
+
+/* Every int6 value at every position of rows of 1..9 values (all four slots
+ * of a group, partial last groups): stored, read back, dequantized, with the
+ * other positions and the row padding untouched (zero). */
+static void int6_every_value_every_position(void **state) {
+    (void)state;
+    for (int64_t cols = 1; cols <= 9; cols++) {
+        size_t rb = titan_dtype_row_bytes(TITAN_DT_INT6, cols);
+        assert_int_equal(rb, (size_t)((cols + 3) / 4 * 3));
+        for (int64_t pos = 0; pos < cols; pos++)
+            for (int v = -32; v <= 31; v++) {
+                uint8_t row[9] = {0};
+                titan_quant_store(TITAN_DT_INT6, row, pos, v);
+                float scale = 0.5f, back[9];
+                dequant(TITAN_DT_INT6, cols, 0, row, &scale, back);
+                for (int64_t c = 0; c < cols; c++) {
+                    assert_int_equal(titan_int6_get(row, c), c == pos ? v : 0);
+                    assert_float_equal(back[c], c == pos ? 0.5f * v : 0, 0);
+                }
+                for (int64_t c = cols; c < (cols + 3) / 4 * 4; c++)
+                    assert_int_equal(titan_int6_get(row, c), 0); /* padding */
+                /* overwrite in place: neighbours keep their values */
+                titan_quant_store(TITAN_DT_INT6, row, pos, -1);
+                titan_quant_store(TITAN_DT_INT6, row, pos, v);
+                assert_int_equal(titan_int6_get(row, pos), v);
+            }
+    }
+}
+
+static void int8_every_value(void **state) {
+    (void)state;
+    uint8_t row[3] = {0};
+    for (int v = -128; v <= 127; v++)
+        for (int pos = 0; pos < 3; pos++) {
+            titan_quant_store(TITAN_DT_INT8, row, pos, v);
+            float scale = 0.25f, back[3];
+            dequant(TITAN_DT_INT8, 3, 0, row, &scale, back);
+            assert_float_equal(back[pos], 0.25f * v, 0);
+        }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(clip_099_beats_absmax),
+        cmocka_unit_test(negative_end_uses_minus_32),
+        cmocka_unit_test(int8_absmax_and_groups),
+        cmocka_unit_test(bad_arguments_refused),
+        cmocka_unit_test(int6_every_value_every_position),
+        cmocka_unit_test(int8_every_value),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,56 @@
+/* pack.h: the pieces of `titan pack` beyond flag parsing: reading a trainer
+ * checkpoint, choosing each tensor's storage type, quantizing. */
+#ifndef TITAN_TOOLS_PACK_H
+#define TITAN_TOOLS_PACK_H
+
+#include "titan.h"
+
+/* A trainer checkpoint (tools/train/train_ckpt.h: safetensors with metadata
+ * config, tokenizer as hex, export = raw|ema|swa): its tensors, config,
+ * tokenizer blob and the name prefix of the weights to pack ("", "ema/",
+ * "swa/"; `weights` overrides the file's export choice when not NULL). */
+typedef struct {
+    titan_safetensors st;
+    titan_config config;
+    uint8_t *tok;
+    size_t tok_len;
+    const char *prefix;
+} pack_ckpt;
+
+titan_status pack_ckpt_read(titan_arena *a, const char *path,
+                            const char *weights, pack_ckpt *out);
+
+/* Storage policy: --quant f32|f16|bf16 stores every tensor in that type;
+ * int8|int6 quantize tok_emb, block matrices and MTP heads and keep norms and
+ * conv f32; mixed = int6 block matrices, int8 tok_emb and heads, f16 norms and
+ * conv. Then each "GLOB=TYPE" of the comma-separated `overrides` (fnmatch on
+ * the SPEC name, later entries win) applies; a glob matching no tensor or an
+ * unknown type is TITAN_E_USAGE. */
+titan_status pack_choose_types(const char *quant, const char *overrides,
+                               const titan_tensor_spec *specs, int n,
+                               titan_dtype *types);
+
+/* Store f[rows*cols] (float32, may be overwritten) as t->dtype (set by the
+ * caller along with the shape and name): float types converted, quantized
+ * types by round-to-nearest with clip search (clip_steps) in groups of
+ * t->group_size. Memory from the arena. */
+titan_status pack_store(titan_arena *a, float *f, int clip_steps,
+                        titan_tensor *t);
+
+/* GPTQ calibration input: the packed config, its tokenizer blob, the text
+ * (at most max_tokens tokens after a BOS, in windows of 256 or max_seq_len). */
+typedef struct {
+    const titan_config *c;
+    const uint8_t *tok, *text;
+    size_t tok_len, text_len;
+    int64_t max_tokens;
+} pack_calib;
+
+/* Rerun the quantization of each int8/int6 per-row tensor out[i] (values
+ * already RTN-quantized; their scales are kept) with GPTQ, its Hessian taken
+ * from the float model f[0..n) (F32, the same order and config) on the
+ * calibration text (pack_gptq.c). */
+titan_status pack_gptq(titan_arena *a, const pack_calib *pc,
+                       const titan_tensor *f, titan_tensor *out, int n);
+
+#endif

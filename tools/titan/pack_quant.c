@@ -1,0 +1,93 @@
+/* pack_quant.c: each tensor's storage type (policy + overrides) and its
+ * conversion from float32. */
+#include "core/status.h"
+#include "quant/half.h"
+#include "tools/titan/pack.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+static titan_dtype policy_type(const char *quant, titan_role role) {
+    int small = role == TITAN_ROLE_NORM || role == TITAN_ROLE_CONV;
+    if (!strcmp(quant, "mixed"))
+        return small ? TITAN_DT_F16
+               : role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6 : TITAN_DT_INT8;
+    titan_dtype dt = TITAN_DT_F32;
+    titan_dtype_from_name(quant, &dt); /* checked by the caller */
+    int quantized = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    return quantized && small ? TITAN_DT_F32 : dt;
+}
+
+/* Apply one "GLOB=TYPE" entry of length len. */
+static titan_status apply_override(const char *entry, size_t len,
+                                   const titan_tensor_spec *specs, int n,
+                                   titan_dtype *types) {
+    char buf[160];
+    const char *eq = memchr(entry, '=', len);
+    if (!eq || len >= sizeof buf || eq == entry)
+        return titan_fail(TITAN_E_USAGE, "--tensor-quant entry '%.*s': GLOB=TYPE",
+                          (int)len, entry);
+    memcpy(buf, entry, len);
+    buf[len] = 0;
+    buf[eq - entry] = 0;
+    titan_dtype dt;
+    if (titan_dtype_from_name(buf + (eq - entry) + 1, &dt) != TITAN_OK)
+        return titan_fail(TITAN_E_USAGE, "--tensor-quant %s: unknown type '%s'",
+                          buf, buf + (eq - entry) + 1);
+    int hits = 0;
+    for (int i = 0; i < n; i++)
+        if (fnmatch(buf, specs[i].name, 0) == 0) types[i] = dt, hits++;
+    if (!hits)
+        return titan_fail(TITAN_E_USAGE, "--tensor-quant %s matches no tensor", buf);
+    return TITAN_OK;
+}
+
+titan_status pack_choose_types(const char *quant, const char *overrides,
+                               const titan_tensor_spec *specs, int n,
+                               titan_dtype *types) {
+    titan_dtype dt;
+    if (strcmp(quant, "mixed") && titan_dtype_from_name(quant, &dt) != TITAN_OK)
+        return titan_fail(TITAN_E_USAGE, "--quant %s: f32, f16, bf16, int8, int6 "
+                                         "or mixed", quant);
+    for (int i = 0; i < n; i++) types[i] = policy_type(quant, specs[i].role);
+    for (const char *p = overrides; p && *p;) {
+        size_t len = strcspn(p, ",");
+        TITAN_TRY(apply_override(p, len, specs, n, types));
+        p += len + (p[len] == ',');
+    }
+    return TITAN_OK;
+}
+
+titan_status pack_store(titan_arena *a, float *f, int clip_steps,
+                        titan_tensor *t) {
+    titan_tensor_layout_t l;
+    TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
+    size_t n = (size_t)(t->rows * t->cols);
+    switch (t->dtype) {
+    case TITAN_DT_F32:
+        t->data = f;
+        return TITAN_OK;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16: { /* in place: half types need half the room */
+        uint16_t *h = (uint16_t *)f;
+        for (size_t k = 0; k < n; k++)
+            h[k] = t->dtype == TITAN_DT_F16 ? titan_f32_to_f16(f[k])
+                                            : titan_f32_to_bf16(f[k]);
+        t->data = h;
+        return TITAN_OK;
+    }
+    case TITAN_DT_INT8:
+    case TITAN_DT_INT6: {
+        void *q;
+        float *s;
+        TITAN_TRY(titan_arena_alloc(a, l.value_bytes, TITAN_ALIGN, &q));
+        TITAN_TRY(titan_arena_alloc(a, l.scale_bytes, TITAN_ALIGN, (void **)&s));
+        TITAN_TRY(titan_quant_rtn_clip(f, t->rows, t->cols, t->dtype,
+                                       t->group_size, clip_steps, q, s));
+        t->data = q, t->scales = s;
+        return TITAN_OK;
+    }
+    }
+    return titan_fail(TITAN_E_USAGE, "pack: unknown type %d", (int)t->dtype);
+}

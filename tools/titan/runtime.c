@@ -1,0 +1,112 @@
+/* runtime.c: plan, allocate and build the model runtime (see runtime.h). */
+#include "tools/titan/runtime.h"
+
+#include "core/status.h"
+#include "platform/backend_cpu.h"
+#include "platform/threads.h"
+#include "tools/cli/cli.h"
+#include "tools/titan/artifact_open.h"
+
+#include <string.h>
+#include <unistd.h>
+
+/* Room for an artifact's config, tokenizer and directory while planning
+ * (as artifact_open.c); pages never touched cost nothing. */
+#define PLAN_SCRATCH ((size_t)64 << 20)
+
+void runtime_stack(size_t *total, size_t bytes) {
+    size_t aligned = (*total + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
+    *total = aligned < *total || bytes > SIZE_MAX - aligned ? SIZE_MAX
+                                                            : aligned + bytes;
+}
+
+titan_status runtime_resolve(const titan_config *c, runtime_opts *o) {
+    if (!o->backend) o->backend = "cpu";
+    if (!strcmp(o->backend, "tpu"))
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "--backend tpu is not available for the model yet");
+    if (strcmp(o->backend, "cpu") && strcmp(o->backend, "ref"))
+        return titan_fail(TITAN_E_USAGE, "unknown backend '%s' (cpu, ref, tpu)",
+                          o->backend);
+    if (o->threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = n < 1 ? 1 : n > TITAN_POOL_MAX_THREADS ? TITAN_POOL_MAX_THREADS
+                                                             : (int)n;
+    }
+    if (o->threads > TITAN_POOL_MAX_THREADS)
+        return titan_fail(TITAN_E_USAGE, "--threads %d above %d", o->threads,
+                          TITAN_POOL_MAX_THREADS);
+    if (o->ctx <= 0 || o->ctx > c->max_seq_len) o->ctx = c->max_seq_len;
+    if (o->batch <= 0) o->batch = o->ctx < 256 ? o->ctx : 256;
+    if (o->batch > o->ctx) o->batch = o->ctx;
+    return TITAN_OK;
+}
+
+titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
+                                 size_t *bytes) {
+    size_t model, total = 0;
+    TITAN_TRY(titan_model_plan(c, o->ctx, o->batch, &model));
+    if (!strcmp(o->backend, "cpu"))
+        runtime_stack(&total, titan_backend_cpu_arena_bytes(o->threads));
+    runtime_stack(&total, model);
+    runtime_stack(&total, o->extra);
+    *bytes = total;
+    return TITAN_OK;
+}
+
+titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
+                          runtime_sizes *z) {
+    titan_arena scratch;
+    TITAN_TRY(cli_arena_create(&scratch, PLAN_SCRATCH));
+    titan_status st = titan_artifact_plan_runtime(&scratch, path, c,
+                                                  &z->load_high, &z->load_kept);
+    cli_arena_destroy(&scratch);
+    TITAN_TRY(st);
+    TITAN_TRY(runtime_resolve(c, o));
+    TITAN_TRY(runtime_plan_config(c, o, &z->runtime));
+    /* The runtime is carved from the load's top; its transient blocks above
+     * that are free again by then. */
+    size_t top = z->load_kept;
+    runtime_stack(&top, z->runtime);
+    if (top == SIZE_MAX) return titan_fail(TITAN_E_NOMEM, "plan overflows");
+    z->total = top > z->load_high ? top : z->load_high;
+    return TITAN_OK;
+}
+
+static titan_status build(runtime *rt, const runtime_opts *o) {
+    const titan_config *c = &rt->art.config;
+    if (!strcmp(o->backend, "cpu")) {
+        TITAN_TRY(titan_backend_cpu_create(&rt->arena, o->threads, &rt->be));
+    } else {
+        titan_backend_ref(&rt->ref);
+        rt->be = &rt->ref;
+    }
+    TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors,
+                                 rt->art.n_tensors, o->ctx, o->batch, rt->be,
+                                 &rt->m));
+    return titan_seq_create(&rt->arena, rt->m, &rt->s);
+}
+
+titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt) {
+    memset(rt, 0, sizeof *rt);
+    titan_config c;
+    runtime_sizes z;
+    size_t total, load;
+    TITAN_TRY(runtime_plan(path, o, &c, &z));
+    total = z.total;
+    TITAN_TRY(artifact_plan_bytes(path, &load));
+    TITAN_TRY(artifact_open(path, total > load ? total - load : 0, &rt->arena,
+                            &rt->art));
+    rt->planned = total;
+    rt->ctx = o->ctx;
+    rt->batch = o->batch;
+    titan_status st = build(rt, o);
+    if (st != TITAN_OK) runtime_close(rt);
+    return st;
+}
+
+void runtime_close(runtime *rt) {
+    if (rt->be && rt->be != &rt->ref) titan_backend_cpu_destroy(rt->be);
+    rt->be = NULL;
+    cli_arena_destroy(&rt->arena);
+}

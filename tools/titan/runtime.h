@@ -1,0 +1,58 @@
+/* runtime.h: what the model commands (run, logits, plan; eval) share: one
+ * process arena, sized exactly before it is made, holding the artifact, the
+ * backend, the model with one sequence and the command's own blocks. */
+#ifndef TITAN_TOOLS_RUNTIME_H
+#define TITAN_TOOLS_RUNTIME_H
+
+#include "platform/backend.h"
+#include "titan.h"
+
+typedef struct {
+    const char *backend; /* "cpu" (default) or "ref"; "tpu" is refused */
+    int threads;         /* cpu backend threads, 0 = online CPUs */
+    int ctx;             /* 0 = max_seq_len; clamped to it */
+    int batch;           /* tokens per forward call, 0 = min(ctx, 256) */
+    size_t extra;        /* the command's blocks, summed with runtime_stack */
+} runtime_opts;
+
+typedef struct {
+    titan_arena arena;
+    titan_artifact art;
+    titan_backend ref; /* the ref backend lives here */
+    titan_backend *be;
+    titan_model *m;
+    titan_seq *s;
+    int ctx, batch;  /* as resolved */
+    size_t planned; /* exact bytes of the arena */
+} runtime;
+
+/* *total += the padding to TITAN_ALIGN plus `bytes` (saturates at SIZE_MAX):
+ * the cost of one more block carved after *total bytes. */
+void runtime_stack(size_t *total, size_t bytes);
+
+/* Fill o's defaults for config c; TITAN_E_USAGE for a bad backend/threads. */
+titan_status runtime_resolve(const titan_config *c, runtime_opts *o);
+
+/* Bytes of backend + model + sequence + o->extra (o resolved). */
+titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
+                                 size_t *bytes);
+
+typedef struct {
+    size_t load_high; /* artifact load high-water mark */
+    size_t load_kept; /* arena top after the load */
+    size_t runtime;   /* runtime_plan_config */
+    size_t total;     /* the exact arena: max(high, kept aligned + runtime) */
+} runtime_sizes;
+
+/* Read the artifact's config, resolve o, and give the exact arena bytes. */
+titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
+                          runtime_sizes *z);
+
+/* Plan, make the arena, load the artifact, create backend, model, sequence.
+ * The caller then carves its o->extra blocks from rt->arena. */
+titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt);
+
+/* Stop backend threads and free the arena. */
+void runtime_close(runtime *rt);
+
+#endif

@@ -1,0 +1,92 @@
+/* tpu_model.c: a whole model's forward pass on the systolic-array emulator
+ * (see tpu_model.h). The artifact has its own arena; the model, sequence and
+ * backend a second one sized from the loaded config. */
+#include "tools/titan/tpu_model.h"
+#include "platform/backend.h"
+#include "tools/titan/artifact_open.h"
+#include "tools/titan/tpu_report.h"
+
+#include <inttypes.h>
+
+/* Bytes for the backend, the model with one sequence, and V logits. */
+static titan_status plan_bytes(const titan_tpu_config *c,
+                               const titan_config *mc, int T, size_t *bytes) {
+    titan_arena meas;
+    titan_arena_init(&meas, NULL, 0);
+    titan_backend be;
+    titan_status st = titan_tpu_backend_for_model(&be, &meas, c, mc, T);
+    size_t model = 0;
+    if (st == TITAN_OK) st = titan_model_plan(mc, T, T, &model);
+    /* + alignment slack: the model's plan assumes an aligned start. */
+    *bytes = meas.used + model + (size_t)mc->vocab_size * 4 + 4 * TITAN_ALIGN;
+    return st;
+}
+
+static titan_status forward(const titan_artifact *art, titan_arena *a,
+                            titan_backend *be, int T) {
+    const titan_config *mc = &art->config;
+    titan_model *m;
+    titan_seq *s;
+    int32_t *ids;
+    float *logits;
+    titan_status st = titan_model_create(a, mc, art->tensors, art->n_tensors,
+                                         T, T, be, &m);
+    if (st == TITAN_OK) st = titan_seq_create(a, m, &s);
+    if (st == TITAN_OK)
+        st = titan_arena_alloc(a, (size_t)mc->vocab_size * 4, TITAN_ALIGN,
+                               (void **)&logits);
+    if (st == TITAN_OK)
+        st = titan_arena_alloc(a, (size_t)T * 4, TITAN_ALIGN, (void **)&ids);
+    if (st != TITAN_OK) return st;
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    ids[0] = mc->bos_id;
+    for (int t = 1; t < T; t++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        ids[t] = (int32_t)((x >> 33) % (uint64_t)mc->vocab_size);
+    }
+    st = titan_model_forward(m, s, ids, T);
+    if (st == TITAN_OK) st = titan_model_logits(m, 1, T - 1, 1, logits);
+    return st;
+}
+
+int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
+                  const titan_tpu_config *c, bool json) {
+    titan_arena art_arena, run_arena = {0};
+    titan_artifact art;
+    titan_status st = artifact_open(path, 0, &art_arena, &art);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    int rc = CLI_EXIT_OK;
+    if (tokens > art.config.max_seq_len) {
+        rc = cli_usage(cmd, "--tokens %lld exceeds max_seq_len %d",
+                       (long long)tokens, art.config.max_seq_len);
+        goto done;
+    }
+    size_t bytes;
+    titan_backend be;
+    st = plan_bytes(c, &art.config, (int)tokens, &bytes);
+    if (st == TITAN_OK) st = cli_arena_create(&run_arena, bytes);
+    if (st == TITAN_OK)
+        st = titan_tpu_backend_for_model(&be, &run_arena, c, &art.config,
+                                         (int)tokens);
+    double t0 = cli_now();
+    if (st == TITAN_OK) st = forward(&art, &run_arena, &be, (int)tokens);
+    double wall = cli_now() - t0;
+    if (st != TITAN_OK) {
+        rc = cli_fail(cmd, st);
+        goto done;
+    }
+    if (json) {
+        printf("{\"tokens\": %" PRId64 ", \"sim_seconds\": %.6f, \"tpu\": ",
+               tokens, wall);
+        tpu_report_json(stdout, c, &be);
+        printf("}\n");
+    } else {
+        printf("%s: forward of %" PRId64 " tokens (%.3f s simulated)\n", path,
+               tokens, wall);
+        tpu_report_text(stdout, c, &be);
+    }
+done:
+    cli_arena_destroy(&run_arena);
+    cli_arena_destroy(&art_arena);
+    return rc;
+}

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 make -j"$(nproc)" build/titan >/dev/null
 model=tools/data/model
-build/titan inspect "$model/nano.tart" | head -n 3
+build/titan inspect "$model/nano.tart" | grep -E "^(artifact|config|tokenizer|tensors|total) "
 echo "== titan run"
 build/titan run -m "$model/nano.tart" -p "def main(argv):" -n 96 --temp 0.8 --top-k 40 --seed 1
 echo

@@ -6,15 +6,17 @@
 #   mixed artifact (int6 matrices, int8 embeddings).
 # Deterministic for fixed settings and thread count. Settings come from the
 # environment (defaults in brackets); the shape is the `nano` preset.
-#   STEPS [6000]  BATCH [16]  SEQ [256]  THREADS [2]  SEED [1]  LR [1]
+#   STEPS [5000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
 #   QAT_START [0.85]  EMA [0.997]  PRESET [nano]  OUT [build/model]
 #   SHIP: copy artifact, log, plot, summary and excerpt here (unset: no copy)
-#   EVAL_TOKENS: score only the first N validation targets (unset: all)
+#   EVAL_STRIDE [(SEQ + 1) / 2]  EVAL_TOKENS: score only the first N
+#   validation targets (unset: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-STEPS=${STEPS:-6000} BATCH=${BATCH:-16} SEQ=${SEQ:-256} THREADS=${THREADS:-2}
+STEPS=${STEPS:-5000} BATCH=${BATCH:-4} SEQ=${SEQ:-255} THREADS=${THREADS:-2}
 SEED=${SEED:-1} LR=${LR:-1} QAT_START=${QAT_START:-0.85} EMA=${EMA:-0.997}
 PRESET=${PRESET:-nano} OUT=${OUT:-build/model} BUDGET=16000000
+EVAL_STRIDE=${EVAL_STRIDE:-$(((SEQ + 1) / 2))}
 titan=build/titan train=build/titan-train
 step() { echo "== $*" >&2; }
 mkdir -p "$OUT"
@@ -23,7 +25,7 @@ step "corpus"
 tools/data/build_corpus.sh "$OUT/corpus" >&2
 # What the quickstart scores (~20 s) and what GPTQ calibrates on (training text).
 tools/data/val_excerpt.sh "$OUT/corpus" 24000 8000 >"$OUT/val_excerpt.txt"
-{ tail -c +20000001 "$OUT/corpus/train.txt" | head -c 60000
+{ head -c 20060000 "$OUT/corpus/train.txt" | tail -c 60000
   tail -c 30000 "$OUT/corpus/train.txt"; } >"$OUT/calib.txt"
 
 # The preset's config JSON, with the vocabulary size the tokenizer must have.
@@ -69,14 +71,18 @@ pack nano-int8 int8
 pack nano-int6 int6
 pack nano mixed
 
-# Scored with the training context, stride half of it.
+# Windows of SEQ + 1 tokens (the training windows, max_seq_len).
 step "eval on the validation split"
 {
     for name in nano-f32 nano-int8 nano-int6 nano; do
-        printf '%-10s %9s bytes  ' "$name" "$(stat -c %s "$OUT/$name.tart")"
-        $titan eval -m "$OUT/$name.tart" --text "$OUT/corpus/val.txt" --ctx "$SEQ" \
-            --stride $((SEQ / 2)) --threads "$THREADS" \
-            ${EVAL_TOKENS:+--max-tokens "$EVAL_TOKENS"} | tail -n 1
+        extra=()
+        [ "$name" = nano ] && extra=(--baselines)
+        result=$($titan eval -m "$OUT/$name.tart" --text "$OUT/corpus/val.txt" \
+            --ctx $((SEQ + 1)) --stride "$EVAL_STRIDE" --threads "$THREADS" \
+            ${EVAL_TOKENS:+--max-tokens "$EVAL_TOKENS"} "${extra[@]}")
+        printf '%-10s %9s bytes  %s\n' "$name" "$(stat -c %s "$OUT/$name.tart")" \
+            "$(head -n 1 <<<"$result")"
+        grep '^baseline' <<<"$result" || true
     done
 } | tee "$OUT/summary.txt"
 

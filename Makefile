@@ -33,7 +33,7 @@ TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB)
 
 $(BUILD)/obj/%.o: %.c
@@ -67,6 +67,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $
 # measures the machine's limits in the same run and reports ratios.
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+# The default model from scratch (tools/data/train_model.sh; long). Settings
+# pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.
+model: all
+	tools/data/train_model.sh
 
 # One suite: cmocka unit tests, then end-to-end CLI tests, with a closing tally.
 check: all $(TESTS)

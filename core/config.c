@@ -16,15 +16,16 @@ static const titan_config zenyx_v2_base = {
     .mtp_weights = {1.0, 0.3, 0.1}, .norm_eps = 1e-5, .logit_softcap = 0,
 };
 
-/* The project's own default: small enough to train on two CPU cores. */
+/* The project's own default: the best of six shapes trained for the same
+ * wall-clock budget on this corpus (tools/data/model/EXPERIMENTS.md). */
 static const titan_config nano = {
-    .vocab_size = 1024, .d_model = 256, .n_heads = 4, .n_kv_heads = 2,
-    .head_dim = 32, .v_head_dim = 32, .rope_dim = 16, .q_latent = 128,
-    .kv_latent = 64, .mlp_hidden = 768, .conv_kernel = 3,
-    .n_unique_blocks = 4, .n_recurrences = 2, .max_seq_len = 1024,
-    .rope_base = 10000, .yarn_factor = 1, .yarn_orig_ctx = 1024,
-    .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 3,
-    .mtp_weights = {1.0, 0.3, 0.1}, .norm_eps = 1e-5, .logit_softcap = 0,
+    .vocab_size = 1024, .d_model = 128, .n_heads = 2, .n_kv_heads = 1,
+    .head_dim = 32, .v_head_dim = 32, .rope_dim = 16, .q_latent = 64,
+    .kv_latent = 32, .mlp_hidden = 384, .conv_kernel = 3,
+    .n_unique_blocks = 2, .n_recurrences = 2, .max_seq_len = 256,
+    .rope_base = 10000, .yarn_factor = 1, .yarn_orig_ctx = 256,
+    .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 2,
+    .mtp_weights = {1.0, 0.3}, .norm_eps = 1e-5, .logit_softcap = 0,
 };
 
 static const char *const preset_names[] = {"zenyx-v2-base", "zenyx-v2-pretrain",

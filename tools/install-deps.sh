@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# install-deps.sh: install the Debian packages Titan builds and tests with,
-# only those missing (runs apt-get as root, or through sudo).
+# install-deps.sh [--test]: install the Debian packages Titan needs, only those
+# missing (runs apt-get as root, or through sudo). Without flags: what building
+# and running takes (the quickstart). --test adds what the tests, fuzzing and
+# `make model` take (cmocka, clang, PyTorch references, the corpus packages).
 set -eu
-pkgs=(build-essential liblzma-dev libbrotli-dev libcmocka-dev clang
-      libclang-rt-14-dev valgrind xz-utils brotli
-      python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
-      libopenblas0-pthread dict-gcide)
+pkgs=(build-essential liblzma-dev libbrotli-dev)
+case "${1:-}" in
+    "") ;;
+    --test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind xz-utils brotli
+                   python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
+                   libopenblas0-pthread dict-gcide libpython3.11-stdlib) ;;
+    *) echo "usage: tools/install-deps.sh [--test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -41,7 +41,7 @@ shapes["final_norm"] = [D]
 for k in range(2, M + 1): shapes[f"mtp.{k}.head"] = [V, D]
 assert [t["name"] for t in info["tensors"]] == list(shapes), "tensor order"
 assert all(t["shape"] == shapes[t["name"]] for t in info["tensors"])
-assert info["params"] == sum(int(np.prod(s)) for s in shapes.values()) == 3633152
+assert info["params"] == sum(int(np.prod(s)) for s in shapes.values()) == 621632
 raw = open(f"{T}/a.st", "rb").read()
 n = struct.unpack("<Q", raw[:8])[0]
 hdr = json.loads(raw[8:8 + n])

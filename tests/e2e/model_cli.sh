@@ -23,7 +23,7 @@ sys.exit(0 if err <= 1e-4 and np.abs(b).max() > 0 else 1)
 PYEOF
 }
 
-for k in 1 2 3; do
+for k in 1 2; do
     "$TITAN" logits -m "$dir/nano.art" --ids "$dir/ids" --head $k --out "$dir/cpu.$k" \
         || fail "logits head $k"
     "$TITAN" logits -m "$dir/nano.art" --ids "$dir/ids" --head $k --out "$dir/ref.$k" \
@@ -37,14 +37,14 @@ if "$TITAN" export "$dir/nano.art" --safetensors "$dir/w.safetensors" >/dev/null
     "$TITAN" inspect --json "$dir/nano.art" >"$dir/inspect.json" 2>/dev/null; then
     $PY tests/ref/titan_ref.py --safetensors "$dir/w.safetensors" --config "$dir/inspect.json" \
         --ids "$dir/ids" --all-heads "$dir/torch" || fail "titan_ref.py"
-    for k in 1 2 3; do close "$dir/ref.$k" "$dir/torch.$k"; done
+    for k in 1 2; do close "$dir/ref.$k" "$dir/torch.$k"; done
 else
     echo "skip: titan export not available yet (the unit test test_model_ref compares with PyTorch)"
 fi
 
 # refused: unknown head, out-of-vocabulary id, junk, missing file
-"$TITAN" logits -m "$dir/nano.art" --ids "$dir/ids" --head 4 --out "$dir/x" 2>/dev/null
-[ $? = 2 ] || fail "--head 4 of 3 exits 2"
+"$TITAN" logits -m "$dir/nano.art" --ids "$dir/ids" --head 3 --out "$dir/x" 2>/dev/null
+[ $? = 2 ] || fail "--head 3 of 2 exits 2"
 echo "1 5000" >"$dir/bad"
 "$TITAN" logits -m "$dir/nano.art" --ids "$dir/bad" --out "$dir/x" 2>/dev/null
 [ $? = 1 ] || fail "id 5000 >= V exits 1"
@@ -91,8 +91,8 @@ grep -q "generated 5 tokens" "$dir/stats" || fail "run reports on stderr"
 
 "$TITAN" plan -m "$dir/nano.art" --ctx 64 --batch 8 --json >"$dir/plan.json" || fail "plan"
 total=$(get "$dir/plan.json" total_bytes) && art=$(get "$dir/plan.json" artifact_bytes) || exit 1
-[ "$art" -gt 14000000 ] && [ "$total" -ge "$art" ] || fail "plan counts the artifact ($total)"
-[ "$(get "$dir/plan.json" cache_bytes_per_token)" = $((8 * 80 * 4)) ] || fail "nano cache bytes"
+[ "$art" -ge "$(stat -c %s "$dir/nano.art")" ] && [ "$total" -ge "$art" ] || fail "plan counts the artifact ($total)"
+[ "$(get "$dir/plan.json" cache_bytes_per_token)" = $((4 * 48 * 4)) ] || fail "nano cache bytes"
 "$TITAN" plan -m "$dir/nano.art" | grep -q "^total *[0-9]* bytes" || fail "plan text"
 "$TITAN" plan -m "$dir/nano.art" --ctx 5000 2>/dev/null
 [ $? = 2 ] || fail "plan --ctx above max_seq_len exits 2"

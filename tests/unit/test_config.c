@@ -50,7 +50,7 @@ static void no_query_latent_uses_wq(void **state) {
     c.conv_kernel = 0;
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     int n = titan_config_tensors(&c, specs, TITAN_MAX_TENSORS);
-    assert_int_equal(n, 1 + c.n_unique_blocks * 10 + 1 + 2);
+    assert_int_equal(n, 1 + c.n_unique_blocks * 10 + 1 + (c.mtp_heads - 1));
     assert_string_equal(specs[2].name, "blocks.0.wq");
     assert_int_equal(specs[2].cols, c.d_model);
 }

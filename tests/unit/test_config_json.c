@@ -24,13 +24,13 @@ static titan_status from_text(const char *text, size_t len, titan_config *c) {
 
 /* The nano preset, written by hand (not by the code under test). */
 static const char nano_json[] =
-    "{\"vocab_size\": 1024, \"d_model\": 256, \"n_heads\": 4, \"n_kv_heads\": 2,\n"
-    " \"head_dim\": 32, \"v_head_dim\": 32, \"rope_dim\": 16, \"q_latent\": 128,\n"
-    " \"kv_latent\": 64, \"mlp_hidden\": 768, \"conv_kernel\": 3,\n"
-    " \"n_unique_blocks\": 4, \"n_recurrences\": 2, \"max_seq_len\": 1024,\n"
-    " \"rope_base\": 10000, \"yarn_factor\": 1, \"yarn_orig_ctx\": 1024,\n"
-    " \"yarn_beta_fast\": 32, \"yarn_beta_slow\": 1, \"mtp_heads\": 3,\n"
-    " \"mtp_weights\": [1.0, 0.3, 0.1], \"norm_eps\": 1e-5}\n";
+    "{\"vocab_size\": 1024, \"d_model\": 128, \"n_heads\": 2, \"n_kv_heads\": 1,\n"
+    " \"head_dim\": 32, \"v_head_dim\": 32, \"rope_dim\": 16, \"q_latent\": 64,\n"
+    " \"kv_latent\": 32, \"mlp_hidden\": 384, \"conv_kernel\": 3,\n"
+    " \"n_unique_blocks\": 2, \"n_recurrences\": 2, \"max_seq_len\": 256,\n"
+    " \"rope_base\": 10000, \"yarn_factor\": 1, \"yarn_orig_ctx\": 256,\n"
+    " \"yarn_beta_fast\": 32, \"yarn_beta_slow\": 1, \"mtp_heads\": 2,\n"
+    " \"mtp_weights\": [1.0, 0.3], \"norm_eps\": 1e-5}\n";
 
 static void hand_written_nano_with_defaults(void **state) {
     (void)state;
@@ -80,21 +80,21 @@ static void bad_fields_are_refused(void **state) {
         const char *from, *to, *message;
     } bad[] = {
         {"\"d_model\"", "\"d_modle\"", "unknown key \"d_modle\""},
-        {"\"d_model\": 256, ", "", "missing key \"d_model\""},
-        {"\"n_heads\": 4", "\"n_heads\": 4.5", "n_heads must be an integer"},
-        {"\"n_heads\": 4", "\"n_heads\": \"4\"", "n_heads must be an integer"},
+        {"\"d_model\": 128, ", "", "missing key \"d_model\""},
+        {"\"n_heads\": 2", "\"n_heads\": 2.5", "n_heads must be an integer"},
+        {"\"n_heads\": 2", "\"n_heads\": \"2\"", "n_heads must be an integer"},
         {"\"vocab_size\": 1024", "\"vocab_size\": 4294968320",
          "vocab_size must be an integer"},
         {"\"vocab_size\": 1024", "\"vocab_size\": -1", "vocab_size"},
-        {"\"n_heads\": 4", "\"n_heads\": 3", "n_kv_heads"},
-        {"[1.0, 0.3, 0.1]", "[1.0, 0.3]", "mtp_weights has 2 entries"},
-        {"[1.0, 0.3, 0.1]", "[1.0, 0.3, \"x\"]", "must be a number"},
-        {"[1.0, 0.3, 0.1]", "[1,1,1,1,1,1,1,1,1]", "9 > 8"},
-        {"[1.0, 0.3, 0.1]", "{}", "must be an array"},
+        {"\"n_kv_heads\": 1", "\"n_kv_heads\": 3", "n_kv_heads"},
+        {"[1.0, 0.3]", "[1.0]", "mtp_weights has 1 entries"},
+        {"[1.0, 0.3]", "[1.0, \"x\"]", "must be a number"},
+        {"[1.0, 0.3]", "[1,1,1,1,1,1,1,1,1]", "9 > 8"},
+        {"[1.0, 0.3]", "{}", "must be an array"},
         {"\"norm_eps\": 1e-5", "\"norm_eps\": 0", "norm_eps"},
         {"\"norm_eps\": 1e-5", "\"norm_eps\": 1e400", "out of range"},
         {"\"rope_base\": 10000", "\"rope_base\": null", "must be a number"},
-        {"\"d_model\": 256", "\"d_model\": 256, \"d_model\": 256",
+        {"\"d_model\": 128", "\"d_model\": 128, \"d_model\": 128",
          "duplicate key"},
         {"{\"vocab_size\"", "[{\"vocab_size\"", "expected"},
         {"1e-5}", "1e-5, \"bos_id\": 1024}", "bos_id"},
@@ -111,7 +111,7 @@ static void bad_fields_are_refused(void **state) {
     assert_int_equal(from_text("[]", 2, &c), TITAN_E_DATA);
     assert_non_null(strstr(titan_last_error(), "expected a JSON object"));
     /* integral spellings of an integer are fine */
-    assert_int_equal(edited("\"d_model\": 256", "\"d_model\": 2.56e2"), TITAN_OK);
+    assert_int_equal(edited("\"d_model\": 128", "\"d_model\": 1.28e2"), TITAN_OK);
 }
 
 static void every_truncation_is_refused(void **state) {

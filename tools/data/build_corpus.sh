@@ -4,7 +4,8 @@
 #   Code:    the Python 3.11 standard library sources (libpython3.11-minimal and
 #            libpython3.11-stdlib), test directories excluded, files in byte order.
 # Each source is split on a line boundary: its last 2% is validation.
-# Writes OUTDIR/{train,val}.txt (default build/corpus) and prints their sha256
+# Writes OUTDIR/{train,val}.txt (default build/corpus), each source's validation
+# part alone as OUTDIR/val.{english,code}.txt, and prints their sha256
 # and the package versions they came from (the hash depends on those versions).
 set -euo pipefail
 out=${1:-build/corpus}
@@ -30,7 +31,7 @@ split_source() {
     line=$(tail -c +$((cut + 1)) "$f" | awk '{ print length($0); exit }') || true
     cut=$(( cut + line + 1 ))
     head -c "$cut" "$f" >> "$out/train.txt"
-    tail -c +$((cut + 1)) "$f" >> "$out/val.txt"
+    tail -c +$((cut + 1)) "$f" | tee -a "$out/val.txt" >"$out/val.$(basename "$f")"
 }
 : > "$out/train.txt"; : > "$out/val.txt"
 split_source "$tmp/english.txt"

@@ -476,7 +476,8 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p,
 int cmd_eval(int argc, char **argv) {
     const char *cmd = argv[0];
     eval_args a = {.backend = "cpu", .stride = 64};
-    cli_flag flags[14 + TPU_CLI_NFLAGS] = {
+    enum { OWN_FLAGS = 14 }; /* the tpu flags follow these */
+    cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
         {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
@@ -493,7 +494,7 @@ int cmd_eval(int argc, char **argv) {
         {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0, "tpu: per-tensor table (JSON with --json) to FILE"},
     };
     tpu_cli_defaults(&a.tpu_flags);
-    tpu_cli_flags(&a.tpu_flags, flags + 14);
+    tpu_cli_flags(&a.tpu_flags, flags + OWN_FLAGS);
     int npos, rc = cli_parse(argc, argv, usage, flags,
                              sizeof flags / sizeof flags[0], NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;

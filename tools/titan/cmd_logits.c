@@ -109,7 +109,8 @@ int cmd_logits(int argc, char **argv) {
     runtime_opts o = {0};
     tpu_cli t;
     titan_tpu_config tpu;
-    cli_flag flags[6 + TPU_CLI_NFLAGS] = {
+    enum { OWN_FLAGS = 6 }; /* the tpu flags follow these */
+    cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--ids", FLAG_STR, &ids, 0, 0, "file of whitespace-separated ids"},
         {"--head", FLAG_INT, &head, 1, TITAN_MAX_MTP, "head K (1 = next token)"},
@@ -118,7 +119,7 @@ int cmd_logits(int argc, char **argv) {
         {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
     };
     tpu_cli_defaults(&t);
-    tpu_cli_flags(&t, flags + 6);
+    tpu_cli_flags(&t, flags + OWN_FLAGS);
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);

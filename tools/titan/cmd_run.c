@@ -269,7 +269,8 @@ static int run(const char *cmd, run_args *r) {
 
 int cmd_run(int argc, char **argv) {
     run_args r = {.n = 128, .temp = 0.8, .top_k = 40, .top_p = 0.95, .seed = -1};
-    cli_flag flags[14 + TPU_CLI_NFLAGS] = {
+    enum { OWN_FLAGS = 14 }; /* the tpu flags follow these */
+    cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &r.model, 0, 0, "artifact"},
         {"-p|--prompt", FLAG_STR, &r.prompt, 0, 0, "prompt text"},
         {"-f|--file", FLAG_STR, &r.file, 0, 0, "prompt file"},
@@ -286,7 +287,7 @@ int cmd_run(int argc, char **argv) {
         {"--tpu-report", FLAG_STR, &r.tpu_report, 0, 0, "tpu: per-tensor table (JSON with --json) to FILE"},
     };
     tpu_cli_defaults(&r.tpu_flags);
-    tpu_cli_flags(&r.tpu_flags, flags + 14);
+    tpu_cli_flags(&r.tpu_flags, flags + OWN_FLAGS);
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);

@@ -137,7 +137,8 @@ int cmd_tpu(int argc, char **argv) {
     int64_t seed = 1, tokens = 64;
     tpu_cli t;
     tpu_cli_defaults(&t);
-    cli_flag flags[6 + TPU_CLI_NFLAGS] = {
+    enum { OWN_FLAGS = 6 }; /* the tpu flags follow these */
+    cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"--gemm", FLAG_STR, &gemm, 0, 0, "M,K,N: Y[M][N] = X[M][K] W[N][K]^T"},
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact: one forward pass"},
         {"--tokens", FLAG_INT, &tokens, 1, 1 << 20, "tokens of that pass (64)"},
@@ -145,7 +146,7 @@ int cmd_tpu(int argc, char **argv) {
         {"--no-values", FLAG_BOOL, &no_values, 0, 0, "counters only"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
-    tpu_cli_flags(&t, flags + 6);
+    tpu_cli_flags(&t, flags + OWN_FLAGS);
     int npos;
     int rc = cli_parse(argc, argv, USAGE, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);

@@ -5,6 +5,7 @@
  * in measuring mode so the plan is exact. */
 #include "core/model.h"
 #include "core/status.h"
+#include "quant/dtype.h"
 
 #include <math.h>
 #include <string.h>
@@ -125,10 +126,11 @@ static titan_status find_tensor(const titan_tensor *t, int n,
                               "[%lld, %lld]",
                               w->name, (long long)w->rows, (long long)w->cols,
                               (long long)spec->rows, (long long)spec->cols);
-        if (!w->data || (unsigned)w->dtype > TITAN_DT_INT6)
+        const titan_dtype_traits *tr = titan_dtype_get(w->dtype);
+        if (!w->data || !tr)
             return titan_fail(TITAN_E_DATA, "tensor %s: no data or bad dtype",
                               w->name);
-        if (w->dtype == TITAN_DT_INT8 || w->dtype == TITAN_DT_INT6) {
+        if (tr->quantized) {
             if (!w->scales || w->group_size < 0)
                 return titan_fail(TITAN_E_DATA, "tensor %s: bad scales",
                                   w->name);

@@ -234,20 +234,7 @@ static titan_status read_directory(titan_arena *a, const uint8_t *dir,
     return TITAN_OK;
 }
 
-/* INT6 rows pad to a multiple of 4 values with zeros (titan.h); a value
- * hidden in the padding is refused like any other unchecked byte. */
-static titan_status check_int6_padding(const titan_tensor *t, uint64_t row_bytes) {
-    if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
-    const uint8_t *p = t->data;
-    for (int64_t r = 0; r < t->rows; r++)
-        for (int64_t c = t->cols; c % 4; c++)
-            if (titan_int6_get(p + (uint64_t)r * row_bytes, c))
-                return titan_fail(TITAN_E_DATA, "artifact: %s: row %lld has a value "
-                                  "in its int6 padding", t->name, (long long)r);
-    return TITAN_OK;
-}
-
-/* Point each tensor into the data and check its scales (and int6 padding). */
+/* Point each tensor into the data and check its scales (and int6 slack). */
 static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
                                  titan_artifact *art) {
     titan_tensor *t = (titan_tensor *)art->tensors;
@@ -265,7 +252,8 @@ static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
                 return titan_fail(TITAN_E_DATA, "artifact: %s: scale %llu is %g",
                                   t[i].name, (unsigned long long)k,
                                   (double)t[i].scales[k]);
-        TITAN_TRY(check_int6_padding(&t[i], l.row_bytes));
+        titan_status st = titan_quant_check_slack(&t[i]);
+        if (st != TITAN_OK) return art_fail_in(st, t[i].name);
     }
     return TITAN_OK;
 }

@@ -8,6 +8,7 @@
 #include "formats/codec.h"
 #include "platform/file.h"
 #include "quant/dtype.h"
+#include "quant/quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static titan_status check_tensor(const titan_tensor *t,
             return titan_fail(TITAN_E_USAGE, "artifact: %s: scale %llu is %g",
                               t->name, (unsigned long long)k,
                               (double)t->scales[k]);
+    if (titan_quant_check_slack(t) != TITAN_OK)
+        return art_fail_in(TITAN_E_USAGE, t->name);
     return TITAN_OK;
 }
 
@@ -127,7 +130,7 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   const titan_tensor *tensors, int n,
                                   titan_codec codec, const char *path,
                                   uint64_t *file_bytes) {
-    if (!scratch || !scratch->base || !c || !tok || !tensors || !path ||
+    if (!scratch || !scratch->base || !c || !tok || !tensors ||
         (unsigned)codec > TITAN_CODEC_BROTLI)
         return titan_fail(TITAN_E_USAGE, "artifact: bad write arguments");
     titan_config cfg = *c;
@@ -151,7 +154,7 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
     titan_status st = build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY],
                                     &raw[ART_DATA]);
     if (st == TITAN_OK) st = assemble(scratch, raw, codec, &file, &len);
-    if (st == TITAN_OK) st = titan_file_write_atomic(path, file, len);
+    if (st == TITAN_OK && path) st = titan_file_write_atomic(path, file, len);
     if (st == TITAN_OK && file_bytes) *file_bytes = len;
     titan_arena_reset(scratch, mark);
     return st;

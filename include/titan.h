@@ -211,12 +211,16 @@ typedef enum {
     TITAN_DT_BF16 = 2,
     TITAN_DT_INT8 = 3, /* int8 per value */
     TITAN_DT_INT6 = 4, /* [-32, 31], bit-packed, see below */
+    TITAN_DT_INT6_BYTE = 5, /* [-32, 31], one int8 per value, see below */
 } titan_dtype;
 /* INT6 layout: each row is padded with zeros to a multiple of 4 values; every 4
  * values q0..q3 (6-bit two's complement u0..u3) form the 24-bit word
  * u0 | u1 << 6 | u2 << 12 | u3 << 18, stored as 3 little-endian bytes. A row
- * takes ceil(cols / 4) * 3 bytes. INT8 rows take cols bytes. Scales are finite
- * and positive; groups = group_size ? ceil(cols / group_size) : 1 per row. */
+ * takes ceil(cols / 4) * 3 bytes. INT8 rows take cols bytes. INT6_BYTE ("int6b")
+ * holds the INT6 values in the INT8 layout (cols bytes a row, each an int8 in
+ * [-32, 31]; readers refuse any other byte), leaving the two idle bits to the
+ * codec; kernels read it as INT8. Scales are finite and positive;
+ * groups = group_size ? ceil(cols / group_size) : 1 per row. */
 
 /* A tensor as the runtime sees it: points into arena memory. */
 typedef struct titan_tensor {
@@ -357,7 +361,7 @@ titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
  * raw bytes, the head has its own CRC, so any single flipped bit is refused.
  */
 
-/* "f32", "f16", "bf16", "int8", "int6" ("unknown" outside the enum). */
+/* "f32", "f16", "bf16", "int8", "int6", "int6b" ("unknown" outside the enum). */
 const char *titan_dtype_name(titan_dtype dt);
 titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
 
@@ -422,7 +426,8 @@ titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
  * with shapes, dtypes and data as titan_tensor_layout describes (scales for
  * quantized types). Every section uses `codec`. Building the file takes
  * scratch memory (about the data size plus its compressed bound); the file
- * is written atomically. *file_bytes (may be NULL) gets its size. */
+ * is written atomically. *file_bytes (may be NULL) gets its size. With path
+ * NULL nothing is written: only the size is measured. */
 titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   const uint8_t *tok, size_t tok_len,
                                   const titan_tensor *tensors, int n,
@@ -485,10 +490,11 @@ titan_status titan_tokenizer_decode(const titan_tokenizer *t,
  * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
  * quant/dequant.c, quant/int6_pack.c). */
 
-/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3). */
+/* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3,
+ * INT8 and INT6_BYTE: cols). */
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
 
-/* Quantize src[rows][cols] to dt (TITAN_DT_INT8 or TITAN_DT_INT6) with one
+/* Quantize src[rows][cols] to dt (TITAN_DT_INT8, _INT6 or _INT6_BYTE) with one
  * absmax scale per row (group_size 0) or per group of group_size values:
  * scale = absmax / qmax (127 or 31; 1 for an all-zero group), q = round(x /
  * scale) (lrintf: halves to even) clamped to [qmin, qmax] = [-128, 127] or

@@ -1,8 +1,9 @@
 /* backend_tpu.c: the "tpu" backend of platform/backend.h. A matmul runs on
  * the systolic-array emulator: x rows are quantized to int8 with one scale
- * each, weight rows are int8 with one scale each (stored int8 rows used as
- * they are, int6 values placed in int8 lanes, anything else dequantized and
- * requantized per row on each call), the array sums exactly in int32 and the
+ * each, weight rows are int8 with one scale each (stored int8 and int6b rows
+ * used as they are, bit-packed int6 values placed in int8 lanes, anything
+ * else dequantized and requantized per row on each call), the array sums
+ * exactly in int32 and the
  * vector unit dequantizes: y[t][n] = acc[t][n] * xs[t] * ws[n] in float.
  * Counters add up per call, in total and per weight tensor name. One array:
  * calls from several threads take turns (a mutex), as on one device. */
@@ -45,7 +46,8 @@ static titan_tpu_layer *layer_of(tpu_state *s, const char *name) {
 /* Weight rows as int8 + one scale per row; returns the int8 data to use. */
 static const int8_t *weights_i8(tpu_state *s, const titan_tensor *w) {
     const int64_t N = w->rows, K = w->cols;
-    if (w->dtype == TITAN_DT_INT8 && !w->group_size) {
+    if ((w->dtype == TITAN_DT_INT8 || w->dtype == TITAN_DT_INT6_BYTE) &&
+        !w->group_size) {
         memcpy(s->ws, w->scales, (size_t)N * sizeof(float));
         return w->data;
     }

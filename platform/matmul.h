@@ -42,7 +42,8 @@ static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
     case TITAN_DT_F32: return (size_t)k * 4;
     case TITAN_DT_F16:
     case TITAN_DT_BF16: return (size_t)k * 2;
-    case TITAN_DT_INT8: return (size_t)k;
+    case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE: return (size_t)k;
     case TITAN_DT_INT6: break;
     }
     return (size_t)k / 4 * 3;
@@ -67,7 +68,8 @@ typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0,
 /* A vector family (matmul_avx512.c, matmul_avx2.c). */
 typedef struct {
     int vw;                 /* floats per vector */
-    titan_dot_fn dot[5];    /* by titan_dtype; group sizes multiple of vw */
+    /* by titan_dtype (INT6_BYTE: the INT8 tile); group sizes multiple of vw */
+    titan_dot_fn dot[TITAN_DT_INT6_BYTE + 1];
     titan_gemm_family gemm; /* many tokens, or group sizes dot cannot take */
 } titan_vector_family;
 

@@ -30,6 +30,7 @@ INLINE __m256 load_w(titan_dtype dt, const uint8_t *row, int64_t k) {
     case TITAN_DT_F16:
         return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
     case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE: /* read by the INT8 kernels */
         return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
     case TITAN_DT_INT6: {
         /* 8 values = 2 groups of 3 bytes; 128-bit lane L decodes group L. */
@@ -215,7 +216,8 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     case TITAN_DT_F32: dequant_run(TITAN_DT_F32, w, row, k0, len, out); break;
     case TITAN_DT_BF16: dequant_run(TITAN_DT_BF16, w, row, k0, len, out); break;
     case TITAN_DT_F16: dequant_run(TITAN_DT_F16, w, row, k0, len, out); break;
-    case TITAN_DT_INT8: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
+    case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
     case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
     }
 }
@@ -224,7 +226,8 @@ const titan_vector_family titan_matmul_avx2 = {
     .vw = VW,
     .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
-            [TITAN_DT_INT6] = dot_int6},
+            [TITAN_DT_INT6] = dot_int6,
+            [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
     .gemm = {MR, NR, micro_kernel, dequant},
 };
 #else

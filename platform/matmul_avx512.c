@@ -37,6 +37,7 @@ INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
         return _mm512_cvtph_ps(full ? _mm256_loadu_si256((const __m256i *)p)
                                     : _mm256_maskz_loadu_epi16(m, p));
     case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE: /* read by the INT8 kernels */
         return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
             full ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8(m, p)));
     case TITAN_DT_INT6: {
@@ -219,7 +220,8 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     case TITAN_DT_F32: dequant_run(TITAN_DT_F32, w, row, k0, len, out); break;
     case TITAN_DT_BF16: dequant_run(TITAN_DT_BF16, w, row, k0, len, out); break;
     case TITAN_DT_F16: dequant_run(TITAN_DT_F16, w, row, k0, len, out); break;
-    case TITAN_DT_INT8: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
+    case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
     case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
     }
 }
@@ -228,7 +230,8 @@ const titan_vector_family titan_matmul_avx512 = {
     .vw = VW,
     .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
-            [TITAN_DT_INT6] = dot_int6},
+            [TITAN_DT_INT6] = dot_int6,
+            [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
     .gemm = {MR, NR, micro_kernel, dequant},
 };
 #else

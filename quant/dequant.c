@@ -38,6 +38,7 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
         }
         return;
     case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE:
         for (int64_t i = 0; i < n; i++)
             out[i] = (float)(int8_t)r[col0 + i] * scale_of(w, row, col0 + i);
         return;

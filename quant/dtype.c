@@ -7,11 +7,12 @@
 #include <string.h>
 
 static const titan_dtype_traits traits[] = {
-    [TITAN_DT_F32] = {"f32", 1, 4, false},
-    [TITAN_DT_F16] = {"f16", 1, 2, false},
-    [TITAN_DT_BF16] = {"bf16", 1, 2, false},
-    [TITAN_DT_INT8] = {"int8", 1, 1, true},
-    [TITAN_DT_INT6] = {"int6", 4, 3, true}, /* 4 values in 24 bits */
+    [TITAN_DT_F32] = {"f32", 1, 4, false, 0},
+    [TITAN_DT_F16] = {"f16", 1, 2, false, 0},
+    [TITAN_DT_BF16] = {"bf16", 1, 2, false, 0},
+    [TITAN_DT_INT8] = {"int8", 1, 1, true, 127},
+    [TITAN_DT_INT6] = {"int6", 4, 3, true, 31}, /* 4 values in 24 bits */
+    [TITAN_DT_INT6_BYTE] = {"int6b", 1, 1, true, 31}, /* INT8 layout */
 };
 enum { N_DTYPES = sizeof traits / sizeof traits[0] };
 

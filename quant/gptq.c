@@ -145,3 +145,43 @@ out:
     titan_arena_reset(scratch, mark);
     return st;
 }
+
+/* v^T H v for v[n]. */
+static double quad_form(const double *h, const double *v, int64_t n) {
+    double s = 0;
+    for (int64_t j = 0; j < n; j++) {
+        double hv = 0;
+        for (int64_t k = 0; k < n; k++) hv += h[j * n + k] * v[k];
+        s += v[j] * hv;
+    }
+    return s;
+}
+
+titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
+                                     const titan_tensor *q, const double *h,
+                                     double *rel) {
+    int64_t C = q->cols;
+    size_t mark = titan_arena_mark(scratch);
+    double *d; /* [2][C]: W - Q and W of one row */
+    float *row; /* [C] Q of one row */
+    titan_status st;
+    if ((st = titan_arena_alloc(scratch, (size_t)C * 2 * sizeof *d, TITAN_ALIGN,
+                                (void **)&d)) ||
+        (st = titan_arena_alloc(scratch, (size_t)C * sizeof *row, TITAN_ALIGN,
+                                (void **)&row)))
+        goto out;
+    double err = 0, energy = 0;
+    for (int64_t r = 0; r < q->rows; r++) {
+        titan_dequant_row(q, r, 0, C, row);
+        for (int64_t j = 0; j < C; j++) {
+            d[C + j] = w[r * C + j];
+            d[j] = d[C + j] - row[j];
+        }
+        err += quad_form(h, d, C);
+        energy += quad_form(h, d + C, C);
+    }
+    *rel = energy > 0 ? err / energy : 0;
+out:
+    titan_arena_reset(scratch, mark);
+    return st;
+}

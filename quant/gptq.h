@@ -28,4 +28,13 @@ titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
                                  const float *scale, int qmin, int qmax,
                                  const titan_gptq_opts *o, int8_t *q);
 
+/* The calibration-weighted output error of quantized weights q (a quantized
+ * titan_tensor of w's shape, dequantized row by row) against w[rows][cols]:
+ * tr((W - Q) H (W - Q)^T) / tr(W H W^T) with h as above, the quantity GPTQ
+ * lowers; 0 when tr(W H W^T) is 0. Scratch (3 * cols values) is released on
+ * return. */
+titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
+                                     const titan_tensor *q, const double *h,
+                                     double *rel);
+
 #endif

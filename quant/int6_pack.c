@@ -1,6 +1,8 @@
 /* int6_pack.c: the INT6 bit packing of titan.h: values c..c+3 of a row (c a
  * multiple of 4) form the 24-bit word u0 | u1 << 6 | u2 << 12 | u3 << 18,
- * stored as 3 little-endian bytes at byte c / 4 * 3. */
+ * stored as 3 little-endian bytes at byte c / 4 * 3. INT8 and INT6_BYTE keep
+ * one int8 per value. */
+#include "core/status.h"
 #include "quant/quant.h"
 
 void titan_int6_set(uint8_t *row, int64_t c, int q) {
@@ -19,6 +21,29 @@ int titan_int6_get(const uint8_t *row, int64_t c) {
 }
 
 void titan_quant_store(titan_dtype dt, uint8_t *row, int64_t c, int q) {
-    if (dt == TITAN_DT_INT8) row[c] = (uint8_t)(int8_t)q;
-    else titan_int6_set(row, c, q);
+    if (dt == TITAN_DT_INT6) titan_int6_set(row, c, q);
+    else row[c] = (uint8_t)(int8_t)q;
+}
+
+int titan_quant_get(titan_dtype dt, const uint8_t *row, int64_t c) {
+    return dt == TITAN_DT_INT6 ? titan_int6_get(row, c) : (int8_t)row[c];
+}
+
+titan_status titan_quant_check_slack(const titan_tensor *t) {
+    size_t row_bytes = titan_dtype_row_bytes(t->dtype, t->cols);
+    for (int64_t r = 0; r < t->rows; r++) {
+        const uint8_t *row = (const uint8_t *)t->data + (size_t)r * row_bytes;
+        if (t->dtype == TITAN_DT_INT6)
+            for (int64_t c = t->cols; c % 4; c++)
+                if (titan_int6_get(row, c))
+                    return titan_fail(TITAN_E_DATA, "row %lld has a value in its "
+                                      "int6 padding", (long long)r);
+        if (t->dtype == TITAN_DT_INT6_BYTE)
+            for (int64_t c = 0; c < t->cols; c++)
+                if ((int8_t)row[c] < -32 || (int8_t)row[c] > 31)
+                    return titan_fail(TITAN_E_DATA, "value [%lld, %lld] is %d, "
+                                      "outside int6 [-32, 31]", (long long)r,
+                                      (long long)c, (int8_t)row[c]);
+    }
+    return TITAN_OK;
 }

@@ -9,7 +9,13 @@
 /* Value c of a packed INT6 row (layout in titan.h): write q in [-32, 31], read. */
 void titan_int6_set(uint8_t *row, int64_t c, int q);
 int titan_int6_get(const uint8_t *row, int64_t c);
-/* Value c of a row of dt (INT8 or INT6): write q in the type's range. */
+/* Value c of a row of quantized type dt (INT8, INT6 or INT6_BYTE): write q
+ * in the type's range; read. */
 void titan_quant_store(titan_dtype dt, uint8_t *row, int64_t c, int q);
+int titan_quant_get(titan_dtype dt, const uint8_t *row, int64_t c);
+/* The idle bits of a valid-shaped tensor t are zero: INT6 row padding holds
+ * zeros and INT6_BYTE values lie in [-32, 31] (TITAN_E_DATA naming the row
+ * and column otherwise); other types have none. */
+titan_status titan_quant_check_slack(const titan_tensor *t);
 
 #endif

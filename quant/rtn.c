@@ -1,7 +1,8 @@
 /* rtn.c: round-to-nearest quantization with one scale per row (or per group
- * of group_size values), to INT8 or bit-packed INT6, the scale chosen among
- * clip candidates by squared reconstruction error. */
+ * of group_size values), to INT8 or INT6 (bit-packed or one per byte), the
+ * scale chosen among clip candidates by squared reconstruction error. */
 #include "core/status.h"
+#include "quant/dtype.h"
 #include "quant/quant.h"
 
 #include <math.h>
@@ -44,15 +45,15 @@ static float best_scale(const float *x, int64_t n, int clip_steps, int qmin,
 titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
                                   titan_dtype dt, int32_t group_size,
                                   int clip_steps, void *data, float *scales) {
+    const titan_dtype_traits *tr = titan_dtype_get(dt);
     if (!src || !data || !scales || rows < 1 || cols < 1 || group_size < 0 ||
-        clip_steps < 1 || clip_steps > CLIP_STEPS_MAX ||
-        (dt != TITAN_DT_INT8 && dt != TITAN_DT_INT6))
+        clip_steps < 1 || clip_steps > CLIP_STEPS_MAX || !tr || !tr->quantized)
         return titan_fail(TITAN_E_USAGE, "rtn: bad arguments");
     for (int64_t i = 0; i < rows * cols; i++)
         if (!isfinite(src[i]))
             return titan_fail(TITAN_E_DATA, "rtn: non-finite value at [%lld, %lld]",
                               (long long)(i / cols), (long long)(i % cols));
-    int qmax = dt == TITAN_DT_INT8 ? 127 : 31, qmin = -qmax - 1;
+    int qmax = tr->qmax, qmin = -qmax - 1;
     int64_t gs = group_size ? group_size : cols;
     int64_t groups = (cols + gs - 1) / gs;
     size_t row_bytes = titan_dtype_row_bytes(dt, cols);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # quant_hostile.sh: quantized sections written by the independent Python
 # writer (tests/ref/artifact_ref.py) with valid checksums: int6 and int8 values
-# load value for value; scales NaN/0/negative/inf, an int6 value in a row's
-# padding are refused (exit 1 with a message naming the tensor).
+# load value for value, int6b (one int6 value per byte) too; scales
+# NaN/0/negative/inf, an int6 value in a row's padding and an int6b byte
+# outside [-32, 31] are refused (exit 1 with a message naming the tensor).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -23,7 +24,7 @@ def case(name, conv_q, scales, dt=4):
     ts = ref.tiny_tensors(ref.TINY)
     i = [t[0] for t in ts].index("blocks.0.conv")
     n, nd, r, k = ts[i][:4]                       # [4, 2]: two padding values per row
-    vals = int6_rows(conv_q, k) if dt == 4 else np.asarray(conv_q, np.int8).tobytes()
+    vals = int6_rows(conv_q, k) if dt == 4 else np.asarray(conv_q, np.int64).astype(np.uint8).tobytes()
     s = np.asarray(scales, np.float32)
     deq = np.asarray(conv_q, np.float32)[:, :k] * s[:, None]
     ts[i] = (n, nd, r, k, dt, vals, s, deq)
@@ -34,10 +35,14 @@ case("good6", good, [0.5, 1, 2, 0.25])
 case("good8", [[-128, 127], [1, -1], [17, -17], [0, 5]], [0.5, 1, 2, 0.25], dt=3)
 case("pad6", [[-32, 31, 0, 1], [1, -1, 0, 0], [17, -17, 0, 0], [0, 5, 0, 0]], [0.5, 1, 2, 0.25])
 case("pad6b", [[-32, 31, 0, 0], [1, -1, 0, 0], [17, -17, 0, 0], [0, 5, -32, 0]], [0.5, 1, 2, 0.25])
+case("good6b", [[-32, 31], [1, -1], [17, -17], [0, 5]], [0.5, 1, 2, 0.25], dt=5)
+case("big6b", [[-32, 31], [1, -1], [17, 32], [0, 5]], [0.5, 1, 2, 0.25], dt=5)
+case("small6b", [[-32, 31], [1, -1], [17, -17], [-33, 5]], [0.5, 1, 2, 0.25], dt=5)
+case("int8in6b", [[-128, 127], [1, -1], [17, -17], [0, 5]], [0.5, 1, 2, 0.25], dt=5)
 for tag, bad in [("nan", np.nan), ("zero", 0.0), ("neg", -1.0), ("inf", np.inf)]:
     case("scale_" + tag, good, [0.5, 1, bad, 0.25])
 PYEOF
-for g in good6 good8; do
+for g in good6 good8 good6b; do
     "$TITAN" export "$T/$g.tart" --safetensors "$T/$g.st" >/dev/null 2>"$T/err" ||
         fail "$g refused: $(cat "$T/err")"
     /usr/bin/python3 - "$T/$g.st" "$T/$g.npy" <<'PYEOF' || fail "$g values"
@@ -49,7 +54,7 @@ got = np.frombuffer(raw[8 + n + h["data_offsets"][0]:8 + n + h["data_offsets"][1
 assert got.tobytes() == np.load(sys.argv[2]).astype(np.float32).tobytes(), got
 PYEOF
 done
-for b in pad6 pad6b scale_nan scale_zero scale_neg scale_inf; do
+for b in pad6 pad6b big6b small6b int8in6b scale_nan scale_zero scale_neg scale_inf; do
     "$TITAN" inspect "$T/$b.tart" >/dev/null 2>"$T/err"; rc=$?
     [ $rc = 1 ] || fail "$b: exit $rc, want 1"
     grep -q "blocks.0.conv" "$T/err" || fail "$b: message does not name the tensor: $(cat "$T/err")"

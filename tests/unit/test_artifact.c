@@ -44,8 +44,9 @@ static int n_tensors;
 static uint8_t tok[64];
 static size_t tok_len;
 
-/* f32 tensors with distinct values; with `quant`, tok_emb is int8 and
- * wkv_a int6 (one scale per row), so both layouts go through the file. */
+/* f32 tensors with distinct values; with `quant`, tok_emb is int8, wkv_a
+ * int6 and w_up int6b (one scale per row), so every layout goes through the
+ * file. */
 static void make_tensors(int quant) {
     titan_config c = tiny();
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
@@ -59,13 +60,15 @@ static void make_tensors(int quant) {
         size_t n = (size_t)(t->rows * t->cols);
         int int8 = quant && !strcmp(t->name, "tok_emb");
         int int6 = quant && !strcmp(t->name, "blocks.0.wkv_a");
-        if (int8 || int6) {
+        int int6b = quant && !strcmp(t->name, "blocks.0.w_up");
+        if (int8 || int6 || int6b) {
             titan_tensor_layout_t l;
-            t->dtype = int8 ? TITAN_DT_INT8 : TITAN_DT_INT6;
+            t->dtype = int8 ? TITAN_DT_INT8 : int6 ? TITAN_DT_INT6 : TITAN_DT_INT6_BYTE;
             assert_int_equal(titan_tensor_layout(t->dtype, t->rows, t->cols, 0, &l),
                              TITAN_OK);
             for (uint64_t k = 0; k < l.value_bytes; k++)
-                qbytes[q + k] = (uint8_t)(k * 37 + 11);
+                qbytes[q + k] = int6b ? (uint8_t)((k * 37 + 11) % 64 - 32)
+                                      : (uint8_t)(k * 37 + 11);
             for (int64_t r = 0; r < t->rows; r++) scales[sc + r] = 0.5f + (float)r;
             t->data = qbytes + q;
             t->scales = scales + sc;
@@ -223,6 +226,13 @@ static void nan_scale(uint8_t *f) {
     titan_tensor_layout(TITAN_DT_INT8, 257, 4, 0, &l);
     memset(section(f, ART_DATA) + l.scale_offset + 8, 0xff, 4);
 }
+static void int6b_out_of_range(uint8_t *f) {
+    for (int i = 0;; i++)
+        if (!strcmp((const char *)entry(f, i), "blocks.0.w_up")) {
+            section(f, ART_DATA)[le_rd64(entry(f, i) + 80) + 5] = 32;
+            return;
+        }
+}
 static void bad_config(uint8_t *f) { le_wr32(section(f, ART_CONFIG) + 8, 3); } /* H=3, G=1 ok; */
 static void odd_heads(uint8_t *f) { le_wr32(section(f, ART_CONFIG) + 12, 2); le_wr32(section(f, ART_CONFIG) + 8, 3); }
 static void bad_bos(uint8_t *f) { le_wr32(section(f, ART_CONFIG) + 176, 5); }
@@ -233,8 +243,8 @@ static void hostile_but_sealed_files_are_refused(void **state) {
     static const edit_fn edits[] = {
         huge_data_raw, huge_tok_raw, huge_offset, wrong_magic, wrong_version,
         bad_codec, many_tensors, wrong_rows, wrong_name, misaligned, bad_dtype,
-        bad_group, zero_scale, nan_scale, bad_config, odd_heads, bad_bos,
-        small_vocab,
+        bad_group, zero_scale, nan_scale, int6b_out_of_range, bad_config,
+        odd_heads, bad_bos, small_vocab,
     };
     titan_artifact art;
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
@@ -244,6 +254,11 @@ static void hostile_but_sealed_files_are_refused(void **state) {
         assert_int_equal(parse(file_buf, len, &art), TITAN_E_DATA);
         assert_true(strlen(titan_last_error()) > 10);
     }
+    size_t len = write_artifact(TITAN_CODEC_NONE, 1); /* byte 5 of 4 columns */
+    int6b_out_of_range(file_buf);
+    reseal(file_buf);
+    assert_int_equal(parse(file_buf, len, &art), TITAN_E_DATA);
+    assert_non_null(strstr(titan_last_error(), "blocks.0.w_up: value [1, 1] is 32"));
 }
 
 /* A compressed section that decodes to more than its declared raw size. */
@@ -291,6 +306,29 @@ static void int6_and_int8_rows_dequantize(void **state) {
                      TITAN_E_DATA);
 }
 
+/* The writer checks what the reader checks: an int6b value of 40 is caller
+ * misuse, and no file is written; measuring (path NULL) gives the size. */
+static void writer_refuses_int6b_out_of_range(void **state) {
+    (void)state;
+    size_t len = write_artifact(TITAN_CODEC_NONE, 1);
+    titan_arena a;
+    titan_arena_init(&a, arena_buf, ARENA);
+    titan_config c = tiny();
+    uint64_t bytes = 0;
+    assert_int_equal(titan_artifact_write(&a, &c, tok, tok_len, tensors, n_tensors,
+                                          TITAN_CODEC_NONE, NULL, &bytes),
+                     TITAN_OK);
+    assert_int_equal(bytes, len);
+    remove(path);
+    for (int i = 0; i < n_tensors; i++)
+        if (tensors[i].dtype == TITAN_DT_INT6_BYTE) ((uint8_t *)tensors[i].data)[3] = 40;
+    assert_int_equal(titan_artifact_write(&a, &c, tok, tok_len, tensors, n_tensors,
+                                          TITAN_CODEC_NONE, path, &bytes),
+                     TITAN_E_USAGE);
+    assert_non_null(strstr(titan_last_error(), "blocks.0.w_up"));
+    assert_null(fopen(path, "rb"));
+}
+
 static void load_errors_name_the_problem(void **state) {
     (void)state;
     titan_arena a;
@@ -329,6 +367,7 @@ int main(void) {
         cmocka_unit_test(hostile_but_sealed_files_are_refused),
         cmocka_unit_test(codec_output_larger_than_declared),
         cmocka_unit_test(int6_and_int8_rows_dequantize),
+        cmocka_unit_test(writer_refuses_int6b_out_of_range),
         cmocka_unit_test(load_errors_name_the_problem),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

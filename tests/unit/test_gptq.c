@@ -148,12 +148,35 @@ static void dead_columns_are_zero(void **state) {
     }
 }
 
+/* W = [[1, 2], [0, -1]], H = [[2, 1], [1, 3]], Q as int8 with scales 1 and
+ * 0.5 holding [[1, 1], [0, -2]] (= [[1, 1], [0, -1]]): the errors are
+ * d0 = [0, 1], d1 = [0, 0], so tr(D H D^T) = 3; tr(W H W^T) = (2 + 4 + 12) +
+ * 3 = 21; relative error 1/7. */
+static void output_error_by_hand(void **state) {
+    (void)state;
+    float w[4] = {1, 2, 0, -1}, s[2] = {1, 0.5f};
+    double h[4] = {2, 1, 1, 3}, rel = -1;
+    int8_t q[4] = {1, 1, 0, -2};
+    titan_tensor t = {.dtype = TITAN_DT_INT8, .rows = 2, .cols = 2, .data = q,
+                      .scales = s};
+    static uint8_t buf[4096];
+    titan_arena a;
+    titan_arena_init(&a, buf, sizeof buf);
+    assert_int_equal(titan_gptq_output_error(&a, w, &t, h, &rel), TITAN_OK);
+    assert_float_equal(rel, 1.0 / 7, 1e-15);
+    assert_int_equal(a.used, 0); /* scratch released */
+    q[1] = 2; /* exact */
+    assert_int_equal(titan_gptq_output_error(&a, w, &t, h, &rel), TITAN_OK);
+    assert_float_equal(rel, 0, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cholesky_and_inverse),
         cmocka_unit_test(gptq_beats_rtn_int6),
         cmocka_unit_test(gptq_beats_rtn_int8),
         cmocka_unit_test(dead_columns_are_zero),
+        cmocka_unit_test(output_error_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

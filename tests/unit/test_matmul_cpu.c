@@ -42,7 +42,8 @@ static void store_int6(uint8_t *row, int64_t k, int q) {
 static test_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs) {
     test_weights w = {0};
     int64_t groups = gs ? (K + gs - 1) / gs : 1;
-    size_t rb = dt == TITAN_DT_F32 ? K * 4 : dt == TITAN_DT_INT8 ? K
+    size_t rb = dt == TITAN_DT_F32 ? K * 4
+              : dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6_BYTE ? K
               : dt == TITAN_DT_INT6 ? (K + 3) / 4 * 3 : K * 2;
     w.data = calloc(N * rb + 1, 1);
     w.scales = calloc(N * groups + 1, sizeof(float));
@@ -71,12 +72,14 @@ static test_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs) {
                 row[k] = (uint8_t)(int8_t)q, v = q * s;
             } else {
                 int q = (int)floor(uniform() * 32.0);
-                store_int6(row, k, q), v = q * s;
+                if (dt == TITAN_DT_INT6) store_int6(row, k, q);
+                else row[k] = (uint8_t)(int8_t)q;
+                v = q * s;
             }
             w.value[n * K + k] = v;
         }
     }
-    bool quant = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    bool quant = dt >= TITAN_DT_INT8;
     w.t = (titan_tensor){.dtype = dt, .ndim = 2, .rows = N, .cols = K,
                          .group_size = quant ? gs : 0, .data = w.data,
                          .scales = quant ? w.scales : NULL};
@@ -163,8 +166,8 @@ static void every_dtype_and_shape(void **state) {
     fixture *f = *state;
     static const int64_t shapes[][2] = {{37, 45}, {70, 19}, {33, 300}, {5, 1}};
     static const int Ts[] = {1, 2, 7, 64};
-    for (int dt = TITAN_DT_F32; dt <= TITAN_DT_INT6; dt++) {
-        bool quant = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    for (int dt = TITAN_DT_F32; dt <= TITAN_DT_INT6_BYTE; dt++) {
+        bool quant = dt >= TITAN_DT_INT8;
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++) {
                 check_case(f, dt, shapes[s][0], shapes[s][1], 0, Ts[i]);
@@ -180,6 +183,44 @@ static void many_tokens_cross_blocks(void **state) {
     /* T > MATMUL_TB and K > MATMUL_KC: several x blocks and K blocks. */
     check_case(*state, TITAN_DT_F32, 21, 520, 0, 600);
     check_case(*state, TITAN_DT_INT6, 40, 264, 64, 197);
+}
+
+/* The same int6 values stored as int6b, as int8 and bit-packed: every
+ * backend, kernel family and path (dot tiles, packed blocks, odd groups)
+ * gives bit-identical outputs for the three. */
+static void int6_layouts_bit_identical(void **state) {
+    fixture *f = *state;
+    enum { N = 37, K = 70 };
+    static const int Ts[] = {1, 5, 40};
+    static const int gss[] = {0, 16, 10};
+    float *x = malloc(sizeof(float) * 40 * K), *y[3];
+    for (int i = 0; i < 3; i++) y[i] = malloc(sizeof(float) * 40 * N);
+    for (int64_t i = 0; i < 40 * K; i++) x[i] = (float)uniform();
+    uint8_t *bytes = malloc(N * K);
+    titan_backend refbe;
+    titan_backend_ref(&refbe);
+    for (size_t g = 0; g < sizeof gss / sizeof *gss; g++) {
+        int gs = gss[g], groups = gs ? (K + gs - 1) / gs : 1;
+        test_weights w6 = make_weights(TITAN_DT_INT6, N, K, gs);
+        for (int64_t i = 0; i < N * K; i++)
+            bytes[i] = (uint8_t)(int8_t)lrint(
+                w6.value[i] / w6.scales[i / K * groups + (gs ? i % K / gs : 0)]);
+        titan_tensor t[3] = {w6.t, w6.t, w6.t};
+        t[1].dtype = TITAN_DT_INT6_BYTE, t[1].data = bytes;
+        t[2].dtype = TITAN_DT_INT8, t[2].data = bytes;
+        for (int b = 0; b < 7; b++) {
+            titan_backend *be = b == 6 ? &refbe : f->be[b / 2][b % 2];
+            if (!be) continue;
+            for (size_t i = 0; i < sizeof Ts / sizeof *Ts; i++) {
+                for (int k = 0; k < 3; k++) be->matmul(be, &t[k], x, y[k], Ts[i]);
+                assert_memory_equal(y[1], y[2], sizeof(float) * Ts[i] * N);
+                assert_memory_equal(y[1], y[0], sizeof(float) * Ts[i] * N);
+            }
+        }
+        free_weights(&w6);
+    }
+    for (int i = 0; i < 3; i++) free(y[i]);
+    free(x), free(bytes);
 }
 
 static void unknown_dtype_gives_nan(void **state) {
@@ -238,6 +279,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_dtype_and_shape),
         cmocka_unit_test(many_tokens_cross_blocks),
+        cmocka_unit_test(int6_layouts_bit_identical),
         cmocka_unit_test(unknown_dtype_gives_nan),
     };
     const struct CMUnitTest plain[] = {

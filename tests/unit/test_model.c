@@ -232,6 +232,7 @@ static void quantized_weights(void **state) {
     check_quantized(TITAN_DT_INT8, 0);
     check_quantized(TITAN_DT_INT6, 0);
     check_quantized(TITAN_DT_INT6, 8);
+    check_quantized(TITAN_DT_INT6_BYTE, 0);
 }
 
 static void rtn_by_hand(void **state) {

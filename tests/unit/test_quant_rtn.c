@@ -1,5 +1,6 @@
-/* test_quant_rtn.c: clip-search round-to-nearest on hand-worked rows, and the
- * packing of every storage value at every position of odd-length rows. */
+/* test_quant_rtn.c: clip-search round-to-nearest on hand-worked rows, the
+ * packing of every storage value at every position of odd-length rows, and
+ * the int6 one-value-per-byte layout (int6b) with its range check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,6 +124,75 @@ static void int8_every_value(void **state) {
         }
 }
 
+/* Every int6 value in an int6b row of 3: the stored byte is the value's
+ * two's complement (-32 -> 0xe0, 31 -> 0x1f), read back and dequantized
+ * with two groups (scales 0.5 for values 0-1, 0.25 for value 2). */
+static void int6b_every_value(void **state) {
+    (void)state;
+    assert_string_equal(titan_dtype_name(TITAN_DT_INT6_BYTE), "int6b");
+    titan_dtype dt;
+    assert_int_equal(titan_dtype_from_name("int6b", &dt), TITAN_OK);
+    assert_int_equal(dt, TITAN_DT_INT6_BYTE);
+    assert_int_equal(titan_dtype_row_bytes(TITAN_DT_INT6_BYTE, 5), 5);
+    for (int v = -32; v <= 31; v++)
+        for (int pos = 0; pos < 3; pos++) {
+            uint8_t row[3] = {0};
+            titan_quant_store(TITAN_DT_INT6_BYTE, row, pos, v);
+            assert_int_equal(row[pos], (uint8_t)(v & 0xff));
+            assert_int_equal(titan_quant_get(TITAN_DT_INT6_BYTE, row, pos), v);
+            float scales[2] = {0.5f, 0.25f}, back[3];
+            dequant(TITAN_DT_INT6_BYTE, 3, 2, row, scales, back);
+            for (int c = 0; c < 3; c++)
+                assert_float_equal(back[c], c == pos ? v * scales[c / 2] : 0, 0);
+        }
+    /* 2 x 5 int6b: 10 value bytes, scales at the next 64-byte boundary */
+    titan_tensor_layout_t l;
+    assert_int_equal(titan_tensor_layout(TITAN_DT_INT6_BYTE, 2, 5, 0, &l), TITAN_OK);
+    assert_int_equal(l.row_bytes, 5);
+    assert_int_equal(l.value_bytes, 10);
+    assert_int_equal(l.scale_offset, 64);
+    assert_int_equal(l.total_bytes, 72);
+}
+
+/* RTN to int6b gives the bytes of the int6 values of
+ * negative_end_uses_minus_32: {-32, 16, 3}, with the same scale. */
+static void int6b_rtn_same_values(void **state) {
+    (void)state;
+    float x[3] = {-1, 0.5f, 0.1f}, s6, sb;
+    uint8_t q6[3], qb[3];
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6, 0, 21, q6, &s6), TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6_BYTE, 0, 21, qb, &sb), TITAN_OK);
+    assert_float_equal(sb, s6, 0);
+    uint8_t want[3] = {0xe0, 0x10, 0x03};
+    assert_memory_equal(qb, want, 3);
+}
+
+/* Slack holds nothing: int6b bytes outside [-32, 31] and int6 padding bits
+ * are TITAN_E_DATA; both ends of the range and full int8 are fine. */
+static void slack_is_checked(void **state) {
+    (void)state;
+    uint8_t row[4] = {0xe0, 0x1f, 0, 0}; /* -32, 31 */
+    float s = 1;
+    titan_tensor t = {.dtype = TITAN_DT_INT6_BYTE, .rows = 1, .cols = 4,
+                      .data = row, .scales = &s};
+    assert_int_equal(titan_quant_check_slack(&t), TITAN_OK);
+    static const uint8_t bad[] = {0x20, 0xdf, 0x7f, 0x80}; /* 32, -33, 127, -128 */
+    for (size_t i = 0; i < sizeof bad; i++) {
+        row[3] = bad[i];
+        assert_int_equal(titan_quant_check_slack(&t), TITAN_E_DATA);
+        t.dtype = TITAN_DT_INT8;
+        assert_int_equal(titan_quant_check_slack(&t), TITAN_OK);
+        t.dtype = TITAN_DT_INT6_BYTE;
+    }
+    uint8_t p6[3] = {0};
+    titan_tensor t6 = {.dtype = TITAN_DT_INT6, .rows = 1, .cols = 3, .data = p6,
+                       .scales = &s};
+    titan_quant_store(TITAN_DT_INT6, p6, 2, -32);
+    assert_int_equal(titan_quant_check_slack(&t6), TITAN_OK);
+    titan_int6_set(p6, 3, 1); /* the padding value */
+    assert_int_equal(titan_quant_check_slack(&t6), TITAN_E_DATA);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clip_099_beats_absmax),
@@ -131,6 +201,9 @@ int main(void) {
         cmocka_unit_test(bad_arguments_refused),
         cmocka_unit_test(int6_every_value_every_position),
         cmocka_unit_test(int8_every_value),
+        cmocka_unit_test(int6b_every_value),
+        cmocka_unit_test(int6b_rtn_same_values),
+        cmocka_unit_test(slack_is_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

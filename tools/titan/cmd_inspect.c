@@ -3,6 +3,7 @@
  * the codec and whether the file fits the budget (decimal bytes). Per tensor:
  * its estimated share of the file and the entropy of its quantized values. */
 #include "formats/config_json.h"
+#include "quant/dtype.h"
 #include "quant/quant.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
@@ -27,7 +28,7 @@ static double values_entropy_bytes(const titan_tensor *t) {
     for (int64_t r = 0; r < t->rows; r++) {
         const uint8_t *row = (const uint8_t *)t->data + (size_t)r * row_bytes;
         for (int64_t c = 0; c < t->cols; c++)
-            hist[(t->dtype == TITAN_DT_INT8 ? (int8_t)row[c] : titan_int6_get(row, c)) + 128]++;
+            hist[titan_quant_get(t->dtype, row, c) + 128]++;
     }
     double n = (double)(t->rows * t->cols), bits = 0;
     for (int v = 0; v < 256; v++)
@@ -68,7 +69,7 @@ static void print_text(const char *path, const titan_artifact *art,
         const titan_tensor *t = &art->tensors[i];
         char shape[48], ent[24] = "-";
         shape_text(t, shape, sizeof shape);
-        if (t->dtype == TITAN_DT_INT8 || t->dtype == TITAN_DT_INT6)
+        if (titan_dtype_get(t->dtype)->quantized)
             snprintf(ent, sizeof ent, "%.0f", values_entropy_bytes(t));
         printf("%-24s %-5s %-14s %12" PRIu64 " %10.0f %10s\n", t->name,
                titan_dtype_name(t->dtype), shape, t->stored_bytes,

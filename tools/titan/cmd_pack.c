@@ -5,9 +5,12 @@
  * may hold nothing else. f32 keeps the values bit for bit; half types round
  * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
  * tools/titan/pack.h), or with --method gptq --calib TEXT GPTQ on the same
- * scales (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1). */
+ * scales (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
+ * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
+ * whichever makes the smaller file with the chosen codec. */
 #include "core/status.h"
 #include "platform/file.h"
+#include "quant/dtype.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/pack.h"
@@ -15,20 +18,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef enum { LAYOUT_PACKED, LAYOUT_BYTE, LAYOUT_AUTO } int6_layout;
+static const char *const layout_names[] = {"packed", "byte", "auto"};
+
 typedef struct {
     const char *st_path, *cfg_path, *tok_path, *ckpt, *weights, *out, *quant,
         *overrides, *calib; /* calib: GPTQ calibration text, NULL for RTN */
     titan_codec codec;
+    int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
-    bool drop_mtp;
+    bool drop_mtp, json, gptq_report;
 } pack_args;
 
 /* What pack builds: the tensors written and their order. */
 typedef struct {
     titan_config c;
     titan_tensor t[TITAN_MAX_TENSORS];
+    pack_gptq_stat gptq[TITAN_MAX_TENSORS]; /* with --method gptq */
     int n;
     uint64_t bytes;
+    bool has_int6;                     /* some tensor was bit-packed int6 */
+    int6_layout chosen;                /* packed or byte, when has_int6 */
+    uint64_t packed_bytes, byte_bytes; /* file with each int6 layout, 0 = not built */
 } pack_out;
 
 static titan_status fail_tensor(const char *name, const char *what) {
@@ -72,6 +83,40 @@ static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_ckpt *i
     return TITAN_OK;
 }
 
+static titan_status write_tensors(titan_arena *a, const pack_args *p,
+                                  const pack_ckpt *in, const pack_out *o,
+                                  const char *path, uint64_t *bytes) {
+    return titan_artifact_write(a, &o->c, in->tok, in->tok_len, o->t, o->n,
+                                p->codec, path, bytes);
+}
+
+/* Write o->t with its int6 tensors in the chosen layout; auto measures the
+ * bit-packed file, writes the one-per-byte file and keeps the smaller (ties
+ * keep bit-packed: it takes less memory). */
+static titan_status write_layout(titan_arena *a, const pack_args *p,
+                                 const pack_ckpt *in, pack_out *o) {
+    for (int i = 0; i < o->n; i++) o->has_int6 |= o->t[i].dtype == TITAN_DT_INT6;
+    o->chosen = LAYOUT_PACKED;
+    if (!o->has_int6 || p->layout == LAYOUT_PACKED) {
+        TITAN_TRY(write_tensors(a, p, in, o, p->out, &o->bytes));
+        if (o->has_int6) o->packed_bytes = o->bytes;
+        return TITAN_OK;
+    }
+    titan_tensor *packed;
+    TITAN_TRY(titan_arena_alloc(a, sizeof o->t, TITAN_ALIGN, (void **)&packed));
+    memcpy(packed, o->t, sizeof o->t);
+    if (p->layout == LAYOUT_AUTO)
+        TITAN_TRY(write_tensors(a, p, in, o, NULL, &o->packed_bytes));
+    TITAN_TRY(pack_int6_to_bytes(a, o->t, o->n));
+    TITAN_TRY(write_tensors(a, p, in, o, p->out, &o->byte_bytes));
+    o->bytes = o->byte_bytes;
+    o->chosen = LAYOUT_BYTE;
+    if (p->layout == LAYOUT_BYTE || o->byte_bytes < o->packed_bytes) return TITAN_OK;
+    o->chosen = LAYOUT_PACKED;
+    memcpy(o->t, packed, sizeof o->t);
+    return write_tensors(a, p, in, o, p->out, &o->bytes);
+}
+
 static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     pack_ckpt in;
     TITAN_TRY(read_inputs(a, p, &in));
@@ -89,7 +134,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
-        int q = types[i] == TITAN_DT_INT8 || types[i] == TITAN_DT_INT6;
+        int q = titan_dtype_get(types[i])->quantized;
         *t = (titan_tensor){.dtype = types[i], .ndim = specs[i].ndim,
                             .rows = specs[i].rows, .cols = specs[i].cols,
                             .group_size = q && p->group_size < specs[i].cols
@@ -106,13 +151,12 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         uint8_t *text;
         TITAN_TRY(titan_file_read(a, p->calib, SIZE_MAX / 8, &text, &pc.text_len));
         pc.text = text;
-        TITAN_TRY(pack_gptq(a, &pc, f, o->t, o->n));
+        TITAN_TRY(pack_gptq(a, &pc, f, o->t, o->n, o->gptq));
     }
     for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
-        if (o->t[i].dtype != TITAN_DT_INT8 && o->t[i].dtype != TITAN_DT_INT6)
+        if (!titan_dtype_get(o->t[i].dtype)->quantized)
             TITAN_TRY(pack_store(a, (float *)f[i].data, (int)p->clip_steps, &o->t[i]));
-    return titan_artifact_write(a, &o->c, in.tok, in.tok_len, o->t, o->n,
-                                p->codec, p->out, &o->bytes);
+    return write_layout(a, p, &in, o);
 }
 
 static uint64_t stored_bytes(const titan_tensor *t) {
@@ -136,8 +180,53 @@ static void print_size_table(const pack_out *o) {
                 (double)stored_bytes(&o->t[i]) * ratio);
 }
 
+/* --gptq-report: per matrix with a Hessian, the output error of RTN and GPTQ. */
+static void print_gptq_table(const pack_out *o) {
+    fprintf(stderr, "%-24s %-5s %10s %12s %12s %8s\n", "tensor", "type",
+            "calib rows", "rtn error", "gptq error", "ratio");
+    for (int i = 0; i < o->n; i++) {
+        const pack_gptq_stat *g = &o->gptq[i];
+        if (!g->calib_rows) continue;
+        fprintf(stderr, "%-24s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
+                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows,
+                g->rtn_error, g->gptq_error,
+                g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
+    }
+}
+
+static void json_size(const char *key, uint64_t bytes) {
+    if (bytes) printf(", \"%s\": %llu", key, (unsigned long long)bytes);
+    else printf(", \"%s\": null", key);
+}
+
+/* One object: sizes, the int6 layout choice and (gptq) per matrix errors. */
+static void print_json(const pack_args *p, const pack_out *o) {
+    printf("{\"bytes\": %llu, \"quant\": \"%s\", \"codec\": \"%s\", "
+           "\"method\": \"%s\", \"int6_layout\": ",
+           (unsigned long long)o->bytes, p->quant, titan_codec_name(p->codec),
+           p->calib ? "gptq" : "rtn");
+    if (o->has_int6) printf("\"%s\"", layout_names[o->chosen]);
+    else printf("null");
+    json_size("int6_packed_bytes", o->packed_bytes);
+    json_size("int6_byte_bytes", o->byte_bytes);
+    printf(", \"gptq\": [");
+    for (int i = 0, k = 0; p->calib && i < o->n; i++) {
+        const pack_gptq_stat *g = &o->gptq[i];
+        if (!titan_dtype_get(o->t[i].dtype)->quantized) continue;
+        printf("%s{\"tensor\": \"%s\", \"type\": \"%s\", \"calib_rows\": %lld",
+               k++ ? ", " : "", o->t[i].name, titan_dtype_name(o->t[i].dtype),
+               (long long)g->calib_rows);
+        if (g->calib_rows)
+            printf(", \"rtn_error\": %.17g, \"gptq_error\": %.17g}", g->rtn_error,
+                   g->gptq_error);
+        else
+            printf(", \"rtn_error\": null, \"gptq_error\": null}");
+    }
+    printf("]}\n");
+}
+
 static int parse_args(int argc, char **argv, pack_args *p) {
-    const char *codec = "none", *method = "rtn", *calib = NULL;
+    const char *codec = "none", *method = "rtn", *calib = NULL, *layout = "auto";
     const cli_flag flags[] = {
         {"--safetensors", FLAG_STR, &p->st_path, 0, 0, "weights (F32/F16/BF16)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
@@ -155,6 +244,9 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
         {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
         {"--budget", FLAG_INT, &p->budget, 0, 9.2e18, "fail if the file exceeds BYTES"},
+        {"--int6-layout", FLAG_STR, &layout, 0, 0, "packed | byte | auto: smaller file (auto)"},
+        {"--json", FLAG_BOOL, &p->json, 0, 0, "print one JSON object (sizes, gptq errors)"},
+        {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0, "gptq: error table on stderr"},
     };
     char *pos[1];
     int npos;
@@ -163,11 +255,17 @@ static int parse_args(int argc, char **argv, pack_args *p) {
                        "[--codec C] [--budget BYTES]", flags,
                        (int)(sizeof flags / sizeof *flags), pos, 0, &npos);
     if (rc) return rc;
+    for (p->layout = LAYOUT_PACKED; p->layout <= LAYOUT_AUTO; p->layout++)
+        if (!strcmp(layout, layout_names[p->layout])) break;
+    if (p->layout > LAYOUT_AUTO)
+        return cli_usage(argv[0], "--int6-layout %s: packed, byte or auto", layout);
     int gptq = !strcmp(method, "gptq");
     if (!gptq && strcmp(method, "rtn"))
         return cli_usage(argv[0], "--method %s: rtn or gptq", method);
     if (gptq != !!calib)
         return cli_usage(argv[0], "--method gptq and --calib FILE go together");
+    if (p->gptq_report && !gptq)
+        return cli_usage(argv[0], "--gptq-report goes with --method gptq");
     p->calib = calib;
     if (titan_codec_from_name(codec, &p->codec) != TITAN_OK)
         return cli_fail(argv[0], TITAN_E_USAGE);
@@ -199,8 +297,12 @@ int cmd_pack(int argc, char **argv) {
         free(o);
         return cli_fail(argv[0], st);
     }
-    printf("wrote %s: %llu bytes (%s, codec %s)\n", p.out, (unsigned long long)o->bytes,
-           p.quant, titan_codec_name(p.codec));
+    if (p.json) print_json(&p, o);
+    else
+        printf("wrote %s: %llu bytes (%s, codec %s%s%s)\n", p.out,
+               (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
+               o->has_int6 ? ", int6 " : "", o->has_int6 ? layout_names[o->chosen] : "");
+    if (p.gptq_report) print_gptq_table(o);
     rc = CLI_EXIT_OK;
     if (p.budget >= 0 && o->bytes > (uint64_t)p.budget) {
         fprintf(stderr, "titan pack: %s is %llu bytes, over the budget of %lld\n",

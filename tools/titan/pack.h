@@ -21,7 +21,7 @@ titan_status pack_ckpt_read(titan_arena *a, const char *path,
                             const char *weights, pack_ckpt *out);
 
 /* Storage policy: --quant f32|f16|bf16 stores every tensor in that type;
- * int8|int6 quantize tok_emb, block matrices and MTP heads and keep norms and
+ * int8|int6|int6b quantize tok_emb, block matrices and MTP heads and keep norms and
  * conv f32; mixed = int6 block matrices, int8 tok_emb and heads, f16 norms and
  * conv. Then each "GLOB=TYPE" of the comma-separated `overrides` (fnmatch on
  * the SPEC name, later entries win) applies; a glob matching no tensor or an
@@ -46,11 +46,27 @@ typedef struct {
     int64_t max_tokens;
 } pack_calib;
 
-/* Rerun the quantization of each int8/int6 per-row tensor out[i] (values
+/* GPTQ's effect on one tensor: the input rows summed into its Hessian
+ * (calibration tokens x recurrences for block matrices; 0 = never multiplied
+ * through the backend, so it stays round-to-nearest) and the
+ * calibration-weighted output error tr((W-Q) H (W-Q)^T) / tr(W H W^T) of the
+ * round-to-nearest values and of GPTQ's, on the same scales and H. */
+typedef struct {
+    int64_t calib_rows;
+    double rtn_error, gptq_error;
+} pack_gptq_stat;
+
+/* Rerun the quantization of each quantized per-row tensor out[i] (values
  * already RTN-quantized; their scales are kept) with GPTQ, its Hessian taken
  * from the float model f[0..n) (F32, the same order and config) on the
- * calibration text (pack_gptq.c). */
+ * calibration text (pack_gptq.c); stats[0..n) say what it did. */
 titan_status pack_gptq(titan_arena *a, const pack_calib *pc,
-                       const titan_tensor *f, titan_tensor *out, int n);
+                       const titan_tensor *f, titan_tensor *out, int n,
+                       pack_gptq_stat *stats);
+
+/* The bit-packed INT6 tensors of t[0..n) as INT6_BYTE, values unchanged;
+ * other types untouched. The bytes come from the arena (t[i].data is
+ * replaced, scales are kept). */
+titan_status pack_int6_to_bytes(titan_arena *a, titan_tensor *t, int n);
 
 #endif

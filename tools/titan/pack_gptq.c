@@ -8,6 +8,7 @@
  * attention; tok_emb, a lookup here) keep round-to-nearest. */
 #include "core/status.h"
 #include "platform/backend.h"
+#include "quant/dtype.h"
 #include "quant/gptq.h"
 #include "quant/quant.h"
 #include "tools/titan/pack.h"
@@ -75,13 +76,15 @@ static titan_status run_calibration(titan_arena *a, const pack_calib *pc,
     return TITAN_OK;
 }
 
-/* Replace t's RTN values with GPTQ's, keeping its (clip-searched) scales. */
+/* Replace t's RTN values with GPTQ's, keeping its (clip-searched) scales;
+ * the output error of both on h goes to *stat. */
 static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
-                                titan_tensor *t) {
-    int qmax = t->dtype == TITAN_DT_INT8 ? 127 : 31;
+                                titan_tensor *t, pack_gptq_stat *stat) {
+    int qmax = titan_dtype_get(t->dtype)->qmax;
     titan_gptq_opts o = {.damp = 0.01, .block = 128, .act_order = 1};
     size_t mark = titan_arena_mark(a);
     int8_t *q;
+    TITAN_TRY(titan_gptq_output_error(a, w, t, h, &stat->rtn_error));
     TITAN_TRY(titan_arena_alloc(a, (size_t)(t->rows * t->cols), 1, (void **)&q));
     TITAN_TRY(titan_gptq_quantize(a, w, t->rows, t->cols, h, t->scales,
                                   -qmax - 1, qmax, &o, q));
@@ -91,11 +94,11 @@ static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
         for (int64_t c = 0; c < t->cols; c++)
             titan_quant_store(t->dtype, data + r * row_bytes, c, q[r * t->cols + c]);
     titan_arena_reset(a, mark);
-    return TITAN_OK;
+    return titan_gptq_output_error(a, w, t, h, &stat->gptq_error);
 }
 
 titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor *f,
-                       titan_tensor *out, int n) {
+                       titan_tensor *out, int n, pack_gptq_stat *stats) {
     calib_backend cb = {.be = {.name = "calib", .matmul = calib_matmul},
                         .t = f, .n = n};
     titan_backend inner;
@@ -106,7 +109,7 @@ titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor 
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.rows, TITAN_ALIGN,
                                  (void **)&cb.rows));
     for (int i = 0; i < n; i++) {
-        int want = (out[i].dtype == TITAN_DT_INT8 || out[i].dtype == TITAN_DT_INT6) &&
+        int want = titan_dtype_get(out[i].dtype)->quantized &&
                    out[i].group_size == 0 && f[i].ndim == 2;
         if (want)
             TITAN_TRY(titan_arena_calloc(a, (size_t)(f[i].cols * f[i].cols) * sizeof(double),
@@ -114,9 +117,10 @@ titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor 
     }
     TITAN_TRY(run_calibration(a, pc, &cb));
     for (int i = 0; i < n; i++) {
+        stats[i] = (pack_gptq_stat){.calib_rows = cb.rows[i]};
         if (!cb.rows[i]) continue; /* never multiplied through the backend */
         symmetrize(cb.h[i], f[i].cols);
-        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], &out[i]));
+        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], &out[i], &stats[i]));
     }
     return TITAN_OK;
 }

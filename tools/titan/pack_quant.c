@@ -1,7 +1,9 @@
 /* pack_quant.c: each tensor's storage type (policy + overrides) and its
  * conversion from float32. */
 #include "core/status.h"
+#include "quant/dtype.h"
 #include "quant/half.h"
+#include "quant/quant.h"
 #include "tools/titan/pack.h"
 
 #include <fnmatch.h>
@@ -15,8 +17,7 @@ static titan_dtype policy_type(const char *quant, titan_role role) {
                : role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6 : TITAN_DT_INT8;
     titan_dtype dt = TITAN_DT_F32;
     titan_dtype_from_name(quant, &dt); /* checked by the caller */
-    int quantized = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
-    return quantized && small ? TITAN_DT_F32 : dt;
+    return titan_dtype_get(dt)->quantized && small ? TITAN_DT_F32 : dt;
 }
 
 /* Apply one "GLOB=TYPE" entry of length len. */
@@ -48,8 +49,8 @@ titan_status pack_choose_types(const char *quant, const char *overrides,
                                titan_dtype *types) {
     titan_dtype dt;
     if (strcmp(quant, "mixed") && titan_dtype_from_name(quant, &dt) != TITAN_OK)
-        return titan_fail(TITAN_E_USAGE, "--quant %s: f32, f16, bf16, int8, int6 "
-                                         "or mixed", quant);
+        return titan_fail(TITAN_E_USAGE, "--quant %s: f32, f16, bf16, int8, int6, "
+                                         "int6b or mixed", quant);
     for (int i = 0; i < n; i++) types[i] = policy_type(quant, specs[i].role);
     for (const char *p = overrides; p && *p;) {
         size_t len = strcspn(p, ",");
@@ -78,7 +79,8 @@ titan_status pack_store(titan_arena *a, float *f, int clip_steps,
         return TITAN_OK;
     }
     case TITAN_DT_INT8:
-    case TITAN_DT_INT6: {
+    case TITAN_DT_INT6:
+    case TITAN_DT_INT6_BYTE: {
         void *q;
         float *s;
         TITAN_TRY(titan_arena_alloc(a, l.value_bytes, TITAN_ALIGN, &q));
@@ -90,4 +92,20 @@ titan_status pack_store(titan_arena *a, float *f, int clip_steps,
     }
     }
     return titan_fail(TITAN_E_USAGE, "pack: unknown type %d", (int)t->dtype);
+}
+
+titan_status pack_int6_to_bytes(titan_arena *a, titan_tensor *t, int n) {
+    for (int i = 0; i < n; i++) {
+        if (t[i].dtype != TITAN_DT_INT6) continue;
+        size_t row_bytes = titan_dtype_row_bytes(TITAN_DT_INT6, t[i].cols);
+        int8_t *b;
+        TITAN_TRY(titan_arena_alloc(a, (size_t)(t[i].rows * t[i].cols), TITAN_ALIGN,
+                                    (void **)&b));
+        for (int64_t r = 0; r < t[i].rows; r++)
+            for (int64_t c = 0; c < t[i].cols; c++)
+                b[r * t[i].cols + c] = (int8_t)titan_int6_get(
+                    (const uint8_t *)t[i].data + (size_t)r * row_bytes, c);
+        t[i].dtype = TITAN_DT_INT6_BYTE, t[i].data = b;
+    }
+    return TITAN_OK;
 }

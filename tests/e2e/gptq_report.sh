@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# gptq_report.sh: GPTQ through the whole pack path. A short titan-train run,
+# then titan pack --method gptq on its own training text (the forward pass
+# with the calibration hooks, Hessians summed over both recurrences) with
+# --json and --gptq-report. Every matrix with a Hessian must have a lower
+# calibration-weighted output error tr((W-Q) H (W-Q)^T) / tr(W H W^T) than
+# round-to-nearest on the same scales; only tok_emb, wkv_b (absorbed) and the
+# MTP heads have none and stay round-to-nearest. Each Hessian sums
+# calibration tokens x n_recurrences input rows.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+PY=/usr/bin/python3
+T=${KEEP:-$(mktemp -d)}; [ -n "${KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
+for i in $(seq 1 400); do
+    echo "item $i: the $((i % 9)) red boxes hold $((i * 3 % 17)) coins; line $i ends"
+done >"$T/train.txt"
+tail -c 1500 "$T/train.txt" >"$T/val.txt"
+cat >"$T/cfg.json" <<'JSON'
+{"vocab_size": 300, "d_model": 16, "n_heads": 2, "n_kv_heads": 1, "head_dim": 8,
+ "v_head_dim": 8, "rope_dim": 4, "q_latent": 8, "kv_latent": 8, "mlp_hidden": 36,
+ "conv_kernel": 3, "n_unique_blocks": 2, "n_recurrences": 2, "max_seq_len": 64,
+ "rope_base": 10000, "yarn_factor": 1, "yarn_orig_ctx": 64, "yarn_beta_fast": 32,
+ "yarn_beta_slow": 1, "mtp_heads": 2, "mtp_weights": [1.0, 0.3], "norm_eps": 1e-5}
+JSON
+"$TITAN_TRAIN" tokenizer --vocab 290 -i "$T/train.txt" -o "$T/tok" >/dev/null || fail "tokenizer"
+"$TITAN_TRAIN" train --config "$T/cfg.json" --tokenizer "$T/tok" --train "$T/train.txt" \
+    --val "$T/val.txt" --steps 30 --batch 2 --seq 32 --threads 1 \
+    --val-every 100 --val-tokens 200 -o "$T/m.ckpt" >/dev/null 2>&1 || fail "train"
+
+"$TITAN" pack --ckpt "$T/m.ckpt" -o "$T/g.tart" --quant mixed --method gptq \
+    --tensor-quant 'blocks.1.w_up=int8' --calib "$T/train.txt" --calib-tokens 700 \
+    --json --gptq-report >"$T/g.json" 2>"$T/g.txt" || fail "pack gptq: $(cat "$T/g.txt")"
+"$TITAN" eval -m "$T/g.tart" --text "$T/val.txt" --ctx 32 --stride 16 --json >/dev/null || fail "eval"
+
+$PY - "$T" <<'PYEOF' || fail "gptq report"
+import json, sys
+T = sys.argv[1]
+r = json.load(open(f"{T}/g.json"))
+assert r["method"] == "gptq", r
+g = {e["tensor"]: e for e in r["gptq"]}
+rtn_only = {"tok_emb", "blocks.0.wkv_b", "blocks.1.wkv_b", "mtp.2.head"}
+assert {k for k, e in g.items() if e["calib_rows"] == 0} == rtn_only, g
+hess = {k: e for k, e in g.items() if k not in rtn_only}
+want = {f"blocks.{b}.{m}" for b in (0, 1)
+        for m in ("wq_a", "wq_b", "wkv_a", "wo", "w_gate", "w_up", "w_down")}
+assert set(hess) == want, sorted(hess)
+assert g["blocks.1.w_up"]["type"] == "int8" and g["blocks.0.w_up"]["type"].startswith("int6")
+for k, e in hess.items():
+    assert e["calib_rows"] == 700 * 2, (k, e)  # 700 tokens, both recurrences
+    assert 0 < e["gptq_error"] < e["rtn_error"] < 1, (k, e)
+    print(f"{k:18s} {e['type']:5s} gptq/rtn {e['gptq_error'] / e['rtn_error']:.3f}")
+table = {l.split()[0]: l.split() for l in open(f"{T}/g.txt") if l.startswith("blocks.")}
+assert set(table) == want, sorted(table)
+for k, row in table.items():
+    assert abs(float(row[-1]) - g[k]["gptq_error"] / g[k]["rtn_error"]) < 1e-4, (k, row)
+PYEOF
+
+"$TITAN" pack --ckpt "$T/m.ckpt" -o "$T/x.tart" --quant int6 --gptq-report \
+    >/dev/null 2>"$T/err"; rc=$?
+[ $rc = 2 ] || fail "--gptq-report without gptq: exit $rc, want 2"
+exit 0

@@ -13,17 +13,8 @@ for i in $(seq 1 300); do
     echo "the value $i is $((i * 7 % 13)) more than $((i % 5)), said line $i"
 done >"$T/train.txt"
 tail -c 1500 "$T/train.txt" >"$T/val.txt"
-cat >"$T/cfg.json" <<'JSON'
-{"vocab_size": 300, "d_model": 16, "n_heads": 2, "n_kv_heads": 1, "head_dim": 8,
- "v_head_dim": 8, "rope_dim": 4, "q_latent": 8, "kv_latent": 8, "mlp_hidden": 36,
- "conv_kernel": 3, "n_unique_blocks": 2, "n_recurrences": 2, "max_seq_len": 64,
- "rope_base": 10000, "yarn_factor": 1, "yarn_orig_ctx": 64, "yarn_beta_fast": 32,
- "yarn_beta_slow": 1, "mtp_heads": 2, "mtp_weights": [1.0, 0.3], "norm_eps": 1e-5}
-JSON
-"$TITAN_TRAIN" tokenizer --vocab 290 -i "$T/train.txt" -o "$T/tok" >/dev/null || fail "tokenizer"
-"$TITAN_TRAIN" train --config "$T/cfg.json" --tokenizer "$T/tok" --train "$T/train.txt" \
-    --val "$T/val.txt" --steps 20 --batch 2 --seq 16 --threads 1 \
-    --val-every 100 --val-tokens 200 -o "$T/m.ckpt" >/dev/null 2>&1 || fail "train"
+. "$(dirname "$0")/lib/tiny_model.sh"
+tiny_ckpt "$T" "$T/train.txt" "$T/val.txt" --steps 20 --batch 2 --seq 16 || fail "train"
 
 pk() { local name=$1; shift
     "$TITAN" pack --ckpt "$T/m.ckpt" -o "$T/$name.tart" --json "$@" >"$T/$name.pack" ||

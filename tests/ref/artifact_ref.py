@@ -5,7 +5,7 @@ lzma; Brotli through the `brotli` tool). Used by tests/e2e/artifact_ref.sh
 (titan must read what this writes, value for value) and by the fuzz seeds.
 
   artifact_ref.py tiny OUT CODEC [int8]   write the tiny model below
-  artifact_ref.py seeds DIR               a few artifacts for the fuzzer
+  artifact_ref.py seeds DIR               a few artifacts for the fuzzer (one int6b)
 
 Tiny model: V=257 (the byte tokenizer), D=4, one block, 2 heads; tensor i
 element j holds (i * 31 + j * 7) % 97 / 16 - 3 (f32), or with `int8`
@@ -153,6 +153,11 @@ def main():
             for int8 in (False, True):
                 write(os.path.join(sys.argv[2], f"tiny_{codec}_{int(int8)}"), TINY,
                       tiny_tensors(TINY, int8), codec)
+        ts = tiny_tensors(TINY, True)  # tok_emb as int6b (titan dtype 5)
+        name, nd, r, k, _, _, sc, _ = ts[0]
+        q6 = ((np.arange(r * k) * 5) % 64 - 32).astype(np.int8)
+        ts[0] = (name, nd, r, k, 5, q6.tobytes(), sc, q6.reshape(r, k) * sc[:, None])
+        write(os.path.join(sys.argv[2], "tiny_none_int6b"), TINY, ts, "none")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,19 @@
+# tiny_model.sh: sourced by e2e scripts. tiny_ckpt DIR TRAIN VAL [FLAGS...]
+# trains a tiny Nano-Titan (V=300, D=16, 2 blocks x 2 recurrences, 2 MTP
+# heads, max_seq_len 64) briefly on the text TRAIN with titan-train and its
+# own BPE tokenizer: DIR/cfg.json, DIR/tok, DIR/m.ckpt. FLAGS go to
+# `titan-train train` (steps, batch, seq, ema...). Non-zero on failure.
+tiny_ckpt() {
+    local dir=$1 train=$2 val=$3; shift 3
+    cat >"$dir/cfg.json" <<'JSON'
+{"vocab_size": 300, "d_model": 16, "n_heads": 2, "n_kv_heads": 1, "head_dim": 8,
+ "v_head_dim": 8, "rope_dim": 4, "q_latent": 8, "kv_latent": 8, "mlp_hidden": 36,
+ "conv_kernel": 3, "n_unique_blocks": 2, "n_recurrences": 2, "max_seq_len": 64,
+ "rope_base": 10000, "yarn_factor": 1, "yarn_orig_ctx": 64, "yarn_beta_fast": 32,
+ "yarn_beta_slow": 1, "mtp_heads": 2, "mtp_weights": [1.0, 0.3], "norm_eps": 1e-5}
+JSON
+    "$TITAN_TRAIN" tokenizer --vocab 290 -i "$train" -o "$dir/tok" >/dev/null &&
+        "$TITAN_TRAIN" train --config "$dir/cfg.json" --tokenizer "$dir/tok" \
+            --train "$train" --val "$val" --threads 1 --val-every 100 \
+            --val-tokens 200 -o "$dir/m.ckpt" "$@" >/dev/null 2>&1
+}

@@ -1,9 +1,11 @@
 /* vec.c: the few vector loops the model runs outside the backend's matmul. */
 #include "core/model.h"
 
-/* Attention spends most of its time in these. Eight independent lanes let
- * the compiler use vector registers at -O2 (SLP) and keep the adds of a dot
- * product from waiting on each other; VEC_CLONES adds an AVX2 build that the
+#include <string.h>
+
+/* The softmax of attention runs these. Eight independent lanes let the
+ * compiler use vector registers at -O2 (SLP) and keep a reduction's steps
+ * from waiting on each other; VEC_CLONES adds an AVX2 build that the
  * loader picks on CPUs that have it (GNU ifunc). */
 #if defined(__x86_64__) && defined(__ELF__) && \
     (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
@@ -18,60 +20,42 @@ static inline float lanes_sum(const float s[LANES], float tail) {
            tail;
 }
 
-VEC_CLONES float titan_vec_dot(const float *a, const float *b, int n) {
+VEC_CLONES float titan_vec_max(const float *x, int n) {
+    float m[LANES];
+    for (int j = 0; j < LANES; j++) m[j] = x[0];
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
+    for (int j = 1; j < LANES; j++) m[0] = m[j] > m[0] ? m[j] : m[0];
+    return m[0];
+}
+
+/* exp(x) for x <= 0 within 2 ulp (exp(x) = 2^k exp(r), |r| <= ln2/2, a
+ * degree-7 Taylor polynomial for exp(r)); plain arithmetic, so loops over
+ * it vectorize. Below -87 (the float range) it returns 0. */
+static inline float exp_nonpositive(float x) {
+    const float round = 12582912.0f; /* 1.5 * 2^23: adding rounds to an integer */
+    float xc = x < -87.0f ? -87.0f : x;
+    float t = xc * 1.44269504f + round, k = t - round;
+    float r = (xc - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = hi - lo, k hi exact */
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
+              r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+    int32_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    int32_t e = (bits - 0x4b400000 + 127) << 23; /* 2^k: t's low bits hold k */
+    float scale;
+    memcpy(&scale, &e, sizeof scale);
+    return x < -87.0f ? 0.0f : p * scale;
+}
+
+VEC_CLONES float titan_vec_exp_sum(float *x, float shift, int n) {
     float s[LANES] = {0}, tail = 0;
     int i = 0;
     for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) s[j] += a[i + j] * b[i + j];
-    for (; i < n; i++) tail += a[i] * b[i];
+        for (int j = 0; j < LANES; j++) s[j] += x[i + j] = exp_nonpositive(x[i + j] - shift);
+    for (; i < n; i++) tail += x[i] = exp_nonpositive(x[i] - shift);
     return lanes_sum(s, tail);
-}
-
-VEC_CLONES void titan_vec_dot_x4(const float *q, const float *k, size_t ld,
-                                 int n, float out[4]) {
-    const float *k1 = k + ld, *k2 = k1 + ld, *k3 = k2 + ld;
-    float s0[LANES] = {0}, s1[LANES] = {0}, s2[LANES] = {0}, s3[LANES] = {0};
-    float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    int i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            s0[j] += q[i + j] * k[i + j];
-            s1[j] += q[i + j] * k1[i + j];
-            s2[j] += q[i + j] * k2[i + j];
-            s3[j] += q[i + j] * k3[i + j];
-        }
-    for (; i < n; i++) {
-        t0 += q[i] * k[i], t1 += q[i] * k1[i];
-        t2 += q[i] * k2[i], t3 += q[i] * k3[i];
-    }
-    out[0] = lanes_sum(s0, t0), out[1] = lanes_sum(s1, t1);
-    out[2] = lanes_sum(s2, t2), out[3] = lanes_sum(s3, t3);
-}
-
-VEC_CLONES void titan_vec_axpy(float *y, const float *x, float alpha, int n) {
-    int i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        float t[LANES]; /* loads before stores: no aliasing question for SLP */
-        for (int j = 0; j < LANES; j++) t[j] = y[i + j] + alpha * x[i + j];
-        for (int j = 0; j < LANES; j++) y[i + j] = t[j];
-    }
-    for (; i < n; i++) y[i] += alpha * x[i];
-}
-
-VEC_CLONES void titan_vec_axpy_x4(float *y, const float *x, size_t ld,
-                                  const float a[4], int n) {
-    const float *x1 = x + ld, *x2 = x1 + ld, *x3 = x2 + ld;
-    float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-    int i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        float t[LANES];
-        for (int j = 0; j < LANES; j++)
-            t[j] = y[i + j] + ((a0 * x[i + j] + a1 * x1[i + j]) +
-                               (a2 * x2[i + j] + a3 * x3[i + j]));
-        for (int j = 0; j < LANES; j++) y[i + j] = t[j];
-    }
-    for (; i < n; i++)
-        y[i] += (a0 * x[i] + a1 * x1[i]) + (a2 * x2[i] + a3 * x3[i]);
 }
 
 void titan_vec_add(float *y, const float *x, int n) {

@@ -11,6 +11,7 @@
 #ifndef TITAN_PLATFORM_MATMUL_H
 #define TITAN_PLATFORM_MATMUL_H
 
+#include "platform/backend.h"
 #include "titan.h"
 
 #include <stdbool.h>
@@ -64,9 +65,13 @@ typedef struct {
 typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0,
                              int64_t n1);
 
+/* The portable small product (backend.h); the ref and tpu backends' too. */
+void titan_small_gemm_scalar(const titan_small_gemm *g);
+
 /* A vector family (matmul_avx512.c, matmul_avx2.c). */
 typedef struct {
     int vw;                 /* floats per vector */
+    void (*small_gemm)(const titan_small_gemm *g); /* register tiles */
     titan_dot_fn dot[5];    /* by titan_dtype; group sizes multiple of vw */
     titan_gemm_family gemm; /* many tokens, or group sizes dot cannot take */
 } titan_vector_family;

@@ -224,8 +224,70 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
+/* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
+
+/* c[r0 .. r0+RT)[j0 .. j0 + NV*16): vector NV-1 masked by m unless full. */
+INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
+                       int NV, bool full, __mmask16 m) {
+    __m512 acc[4][4];
+    float *c = g->c + (size_t)r0 * g->ldc + j0;
+    UNROLL
+    for (int r = 0; r < RT; r++)
+        UNROLL
+        for (int v = 0; v < NV; v++) {
+            const float *cv = c + (size_t)r * g->ldc + v * VW;
+            bool plain = full || v < NV - 1;
+            acc[r][v] = !g->accumulate ? _mm512_setzero_ps()
+                        : plain        ? _mm512_loadu_ps(cv)
+                                       : _mm512_maskz_loadu_ps(m, cv);
+        }
+    const float *a = g->a + (size_t)r0 * g->lda;
+    for (int i = 0; i < g->k; i++) {
+        const float *b = g->b + (size_t)i * g->ldb + j0;
+        __m512 bv[4];
+        UNROLL
+        for (int v = 0; v < NV; v++)
+            bv[v] = full || v < NV - 1 ? _mm512_loadu_ps(b + v * VW)
+                                       : _mm512_maskz_loadu_ps(m, b + v * VW);
+        UNROLL
+        for (int r = 0; r < RT; r++) {
+            __m512 av = _mm512_set1_ps(a[(size_t)r * g->lda + i]);
+            UNROLL
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+    }
+    UNROLL
+    for (int r = 0; r < RT; r++)
+        UNROLL
+        for (int v = 0; v < NV; v++) {
+            float *cv = c + (size_t)r * g->ldc + v * VW;
+            if (full || v < NV - 1) _mm512_storeu_ps(cv, acc[r][v]);
+            else _mm512_mask_storeu_ps(cv, m, acc[r][v]);
+        }
+}
+
+/* Every row of columns [j0, j0 + NV*16), in tiles of up to four rows. */
+INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
+                       __mmask16 m) {
+    int r0 = 0;
+    for (; r0 + 4 <= g->rows; r0 += 4) small_tile(g, r0, 4, j0, NV, full, m);
+    switch (g->rows - r0) {
+    case 3: small_tile(g, r0, 3, j0, NV, full, m); break;
+    case 2: small_tile(g, r0, 2, j0, NV, full, m); break;
+    case 1: small_tile(g, r0, 1, j0, NV, full, m); break;
+    default: break;
+    }
+}
+
+TARGET static void small_gemm(const titan_small_gemm *g) {
+    int j0 = 0;
+    for (; j0 + 4 * VW <= g->n; j0 += 4 * VW) small_cols(g, j0, 4, true, 0xffff);
+    for (; j0 < g->n; j0 += VW) small_cols(g, j0, 1, false, tail_mask(g->n - j0));
+}
+
 const titan_vector_family titan_matmul_avx512 = {
     .vw = VW,
+    .small_gemm = small_gemm,
     .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6},

@@ -53,6 +53,7 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
         TITAN_TRY(carve_floats(a, G * Lkv, c->v_head_dim, &b->wv_t));
         TITAN_TRY(carve_floats(a, 1, D, &b->ffn_norm));
         TITAN_TRY(carve_floats(a, F, K, &b->conv));
+        TITAN_TRY(carve_floats(a, K, F, &b->conv_t));
     }
     size_t B = batch;
     TITAN_TRY(carve_floats(a, B, D, &m->h));
@@ -205,7 +206,12 @@ static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
         b->w_gate = w[i++];
         b->w_up = w[i++];
         b->w_down = w[i++];
-        if (c->conv_kernel > 0) to_floats(w[i++], b->conv);
+        if (c->conv_kernel > 0) {
+            to_floats(w[i++], b->conv);
+            for (int f = 0; f < c->mlp_hidden; f++)
+                for (int j = 0; j < c->conv_kernel; j++)
+                    b->conv_t[(size_t)j * c->mlp_hidden + f] = b->conv[(size_t)f * c->conv_kernel + j];
+        }
     }
     to_floats(w[i++], m->final_norm);
     for (int k = 2; k <= c->mtp_heads; k++) m->head[k - 1] = w[i++];

@@ -23,6 +23,7 @@ typedef struct {
     float *wv_t;                /* [G][Lkv][Dv] value parts of wkv_b, transposed */
     float *ffn_norm;            /* [D] */
     float *conv;                /* [F][K], NULL when K == 0 */
+    float *conv_t;              /* [K][F] the same taps, one row per tap */
 } titan_block;
 
 /* Attention tiling (core/attention_mla.c): query tokens per task, cache
@@ -97,6 +98,9 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
 /* Small vector helpers (core/vec.c). */
 void titan_vec_add(float *y, const float *x, int n);                /* y += x */
 float titan_vec_max(const float *x, int n);                         /* n >= 1 */
+void titan_vec_mul_add(float *y, const float *a, const float *b, int n); /* y += a b */
+/* y[i] *= silu(g[i]) = g[i] / (1 + exp(-g[i])), within a few ulp. */
+void titan_vec_silu_mul(float *y, const float *g, int n);
 /* x[i] = exp(x[i] - shift) for i < n, where every x[i] <= shift; returns
  * the sum of the new x[i]. */
 float titan_vec_exp_sum(float *x, float shift, int n);

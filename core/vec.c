@@ -31,31 +31,83 @@ VEC_CLONES float titan_vec_max(const float *x, int n) {
     return m[0];
 }
 
-/* exp(x) for x <= 0 within 2 ulp (exp(x) = 2^k exp(r), |r| <= ln2/2, a
- * degree-7 Taylor polynomial for exp(r)); plain arithmetic, so loops over
- * it vectorize. Below -87 (the float range) it returns 0. */
-static inline float exp_nonpositive(float x) {
+/* Eight floats in one vector (GNU vector extensions, as GCC and clang have
+ * them): the exp below stays in vector registers where plain loops with
+ * selects and bit casts would not be vectorized. */
+typedef float f8 __attribute__((vector_size(32)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+
+/* v = exp(v) for v <= 0 within 2 ulp: exp(x) = 2^k exp(r), |r| <= ln2/2, a
+ * degree-7 Taylor polynomial for exp(r). Below -87 (the float range) 0. */
+static inline void exp_nonpositive(f8 *v) { /* in place: no vector ABI */
+    f8 x = *v;
     const float round = 12582912.0f; /* 1.5 * 2^23: adding rounds to an integer */
-    float xc = x < -87.0f ? -87.0f : x;
-    float t = xc * 1.44269504f + round, k = t - round;
-    float r = (xc - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = hi - lo, k hi exact */
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
-              r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    int32_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    int32_t e = (bits - 0x4b400000 + 127) << 23; /* 2^k: t's low bits hold k */
-    float scale;
-    memcpy(&scale, &e, sizeof scale);
-    return x < -87.0f ? 0.0f : p * scale;
+    i8 low = x < -87.0f; /* all ones where x is out of range */
+    f8 xc = (f8)(((i8)x & ~low) | ((i8)((f8){0} - 87.0f) & low));
+    f8 t = xc * 1.44269504f + round, k = t - round;
+    f8 r = (xc - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = hi - lo, k hi exact */
+    f8 p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
+           r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+    i8 two_k = ((i8)t - 0x4b400000 + 127) << 23; /* t's low bits hold k */
+    *v = (f8)((i8)(p * (f8)two_k) & ~low);
 }
 
 VEC_CLONES float titan_vec_exp_sum(float *x, float shift, int n) {
-    float s[LANES] = {0}, tail = 0;
+    f8 sum = {0}, v;
     int i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) s[j] += x[i + j] = exp_nonpositive(x[i + j] - shift);
-    for (; i < n; i++) tail += x[i] = exp_nonpositive(x[i] - shift);
+    for (; i + LANES <= n; i += LANES) {
+        memcpy(&v, x + i, sizeof v);
+        v -= shift;
+        exp_nonpositive(&v);
+        memcpy(x + i, &v, sizeof v);
+        sum += v;
+    }
+    float s[LANES], tail = 0;
+    memcpy(s, &sum, sizeof s);
+    if (i < n) { /* the last n - i values, in lanes of their own */
+        for (int j = 0; j < LANES; j++) v[j] = i + j < n ? x[i + j] - shift : 0;
+        exp_nonpositive(&v);
+        for (int j = 0; i + j < n; j++) tail += x[i + j] = v[j];
+    }
     return lanes_sum(s, tail);
+}
+
+VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int n) {
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        f8 vy, va, vb;
+        memcpy(&vy, y + i, sizeof vy), memcpy(&va, a + i, sizeof va);
+        memcpy(&vb, b + i, sizeof vb);
+        vy += va * vb;
+        memcpy(y + i, &vy, sizeof vy);
+    }
+    for (; i < n; i++) y[i] += a[i] * b[i];
+}
+
+/* silu(g) = g sigmoid(g), sigmoid from z = exp(-|g|) <= 1: 1 / (1 + z) for
+ * g >= 0, z / (1 + z) below. */
+static inline void silu(f8 *v) {
+    f8 g = *v, z = (f8)((i8)g | INT32_MIN); /* -|g|: set the sign bit */
+    exp_nonpositive(&z);
+    i8 neg = g < 0.0f;
+    f8 num = (f8)(((i8)z & neg) | ((i8)((f8){0} + 1.0f) & ~neg));
+    *v = g * (num / (1.0f + z));
+}
+
+VEC_CLONES void titan_vec_silu_mul(float *y, const float *g, int n) {
+    int i = 0;
+    f8 vy, vg;
+    for (; i + LANES <= n; i += LANES) {
+        memcpy(&vg, g + i, sizeof vg), memcpy(&vy, y + i, sizeof vy);
+        silu(&vg);
+        vy *= vg;
+        memcpy(y + i, &vy, sizeof vy);
+    }
+    if (i < n) {
+        for (int j = 0; j < LANES; j++) vg[j] = i + j < n ? g[i + j] : 0;
+        silu(&vg);
+        for (int j = 0; i + j < n; j++) y[i + j] *= vg[j];
+    }
 }
 
 void titan_vec_add(float *y, const float *x, int n) {

@@ -147,18 +147,22 @@ TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) 
 
 /* ---- large T: packed blocks, MR tokens x NR rows in 12 accumulators ---- */
 
-TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
-                                float *y, int64_t N, int nt, int rows,
+TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
+                                int kc, float *y, int64_t N, int nt, int rows,
                                 bool accumulate) {
     __m256 acc[MR][2];
+    const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
-    for (int t = 0; t < MR; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int t = 0; t < MR; t++) {
+        acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * ldx;
+    }
     for (int k = 0; k < kc; k++) {
         __m256 w0 = _mm256_load_ps(panel + k * NR);
         __m256 w1 = _mm256_load_ps(panel + k * NR + VW);
         UNROLL
         for (int t = 0; t < MR; t++) {
-            __m256 xb = _mm256_broadcast_ss(xt + k * MR + t);
+            __m256 xb = _mm256_broadcast_ss(xr[t] + k);
             acc[t][0] = _mm256_fmadd_ps(w0, xb, acc[t][0]);
             acc[t][1] = _mm256_fmadd_ps(w1, xb, acc[t][1]);
         }
@@ -204,8 +208,8 @@ INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
     }
 }
 
-TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
-                           int64_t len, float *out) {
+TARGET static void dequant_row(const titan_tensor *w, int64_t row, int64_t k0,
+                               int64_t len, float *out) {
     int64_t gs = w->group_size;
     if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
         titan_dequant_row(w, row, k0, len, out);
@@ -218,6 +222,11 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     case TITAN_DT_INT8: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
     case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
     }
+}
+
+static void pack(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+                 int kc, float *tmp_row, float *panel) {
+    matmul_pack_by_rows(dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
 }
 
 /* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
@@ -295,7 +304,7 @@ const titan_vector_family titan_matmul_avx2 = {
     .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6},
-    .gemm = {MR, NR, micro_kernel, dequant},
+    .gemm = {MR, NR, micro_kernel, pack},
 };
 #else
 /* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */

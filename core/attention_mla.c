@@ -1,25 +1,26 @@
 /* attention_mla.c: multi-head latent attention, absorbed form. Keys and values
  * are never expanded: for head i of group g, k_g(j) = Wk_g c_j and
  * v_g(j) = Wv_g c_j, so qn_i . k_g(j) = (Wk_g^T qn_i) . c_j and
- * o_i = Wv_g (sum_j p_j c_j). The cache holds only c (Lkv) and kr (Dr).
+ * o_i = Wv_g (sum_j p_j c_j). The cache holds only c (Lkv) and kr (Dr), and
+ * one pass over it serves every head.
  *
- * One task = one group x a block of QBLOCK query tokens: its rows (every head
- * of the group for every token of the block) stream the cache once, PBLOCK
- * positions at a time (a slice stays in cache while every row uses it), with
- * an online softmax (running max and sum). Tasks run in parallel through the
- * backend's parallel_for. Position
- * blocks are aligned to absolute positions and each row only ever reads its
- * own state, so a query's arithmetic does not depend on which other queries
- * share its task: prefill equals decode and any thread count gives the same
- * bits. */
+ * A task owns rows = (token, head) pairs of one query block and streams its
+ * part of the cache PBLOCK positions at a time: the block is transposed once,
+ * then scores, online softmax (running max and sum) and latent sums are small
+ * matrix products over all the task's rows (backend small_gemm). A call of
+ * one query block (decode) is split along the cache into PCHUNK-position
+ * tasks whose states merge in chunk order afterwards. Which rows and
+ * positions a task holds depends on the call's shape alone, never on the
+ * thread that runs it: any thread count gives the same bits. */
 #include "core/model.h"
 
 #include <math.h>
 #include <string.h>
 
 enum {
-    QBLOCK = 16, /* query tokens per task */
-    PBLOCK = TITAN_ATT_PBLOCK, /* cache positions scored at once */
+    QBLOCK = TITAN_ATT_QBLOCK,
+    PBLOCK = TITAN_ATT_PBLOCK,
+    PCHUNK = TITAN_ATT_PCHUNK,
 };
 
 /* Write c = RMSNorm(a[0:Lkv]) and kr = Rope(a[Lkv:]) of row t to the cache. */
@@ -40,137 +41,193 @@ typedef struct {
     const titan_seq *s;
     const titan_block *b;
     int layer, n;
+    int chunks; /* > 1: the call's one query block split along the cache */
 } attn_job;
 
-/* Rows of one task: token t0 + r / hg, head g * hg + r % hg. */
+/* One small product over activations (backend.h). */
+static void small_gemm(const titan_model *m, int rows, int n, int k,
+                       const float *a, size_t lda, const float *b, size_t ldb,
+                       float *c, size_t ldc, bool accumulate) {
+    titan_small_gemm g = {rows, n, k, a, lda, b, ldb, c, ldc, accumulate};
+    m->be->small_gemm(&g);
+}
+
+/* qlat = scale Wk_g^T qn and qrot = scale qr for the tokens of block qb. */
+static void prepare_queries(const attn_job *job, int qb) {
+    titan_model *m = job->m;
+    const titan_config *c = &m->cfg;
+    int H = c->n_heads, G = c->n_kv_heads, hg = H / G, Dh = c->head_dim;
+    int Dv = c->v_head_dim, Dr = c->rope_dim, Lkv = c->kv_latent, qw = Dh + Dr;
+    float scale = (float)(m->mscale * m->mscale / sqrt(Dh + Dr));
+    int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
+    for (int t = qb * QBLOCK; t < t1; t++) {
+        for (int g = 0; g < G; g++) {
+            size_t i = (size_t)t * H + (size_t)g * hg;
+            const float *wk = job->b->wkv_b + (size_t)g * (Dh + Dv) * Lkv;
+            small_gemm(m, hg, Lkv, Dh, m->q + i * qw, qw, wk, Lkv,
+                       m->qlat + i * Lkv, Lkv, false);
+        }
+        for (size_t i = (size_t)t * H; i < (size_t)(t + 1) * H; i++) {
+            for (int e = 0; e < Lkv; e++) m->qlat[i * Lkv + e] *= scale;
+            for (int d = 0; d < Dr; d++)
+                m->qrot[i * Dr + d] = m->q[i * qw + Dh + d] * scale;
+        }
+    }
+}
+
+/* A task: rows (t0 + r / H, head r % H) for r < rows, cache positions
+ * [j_begin, j_end), state rows at `state` in olat/att/att_run. */
 typedef struct {
     const attn_job *job;
-    int g, t0, rows, hg;
+    int t0, rows, j_begin, j_end;
+    size_t state;
+    float *kt; /* [Lkv+Dr][PBLOCK] */
 } attn_task;
 
-static size_t row_index(const attn_task *k, int r) { /* into [batch][H] */
-    return (size_t)(k->t0 + r / k->hg) * k->job->m->cfg.n_heads +
-           (size_t)k->g * k->hg + (size_t)(r % k->hg);
-}
-
-/* ql = Wk_g^T qn for every row; running max -inf, sum 0, latent sum 0. */
-static void absorb_queries(const attn_task *k, const float *wk) {
+/* kt = the cache block [j0, j0 + jn) transposed: latent rows, then rotary. */
+static void transpose_block(const attn_task *k, int j0, int jn) {
     const titan_model *m = k->job->m;
-    const titan_config *c = &m->cfg;
-    int Dh = c->head_dim, Lkv = c->kv_latent, qw = Dh + c->rope_dim;
-    for (int r = 0; r < k->rows; r++) {
-        size_t i = row_index(k, r);
-        const float *qn = m->q + i * qw;
-        float *ql = m->qlat + i * Lkv;
-        memset(ql, 0, (size_t)Lkv * sizeof *ql);
-        for (int d = 0; d < Dh; d++)
-            titan_vec_axpy(ql, wk + (size_t)d * Lkv, qn[d], Lkv);
-        memset(m->olat + i * Lkv, 0, (size_t)Lkv * sizeof *m->olat);
-        m->att_run[2 * i] = -INFINITY;
-        m->att_run[2 * i + 1] = 0;
+    int Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
+    size_t layer = (size_t)k->job->layer * m->ctx;
+    const float *lat = k->job->s->lat + (layer + j0) * Lkv;
+    const float *kr = k->job->s->kr + (layer + j0) * Dr;
+    for (int j = 0; j < jn; j++) {
+        for (int e = 0; e < Lkv; e++) k->kt[e * PBLOCK + j] = lat[(size_t)j * Lkv + e];
+        for (int d = 0; d < Dr; d++)
+            k->kt[(Lkv + d) * PBLOCK + j] = kr[(size_t)j * Dr + d];
     }
 }
 
-/* att[j - j0] = scaled score of positions [j0, j1) for one row, four
- * positions at a time so each query load serves four (the bits of a score do
- * not depend on how positions fall into fours). */
-static void score_positions(const float *ql, const float *qr, const float *lat,
-                            const float *kr, int Lkv, int Dr, int j0, int j1,
-                            float scale, float *att) {
-    int j = j0;
-    for (; j + 4 <= j1; j += 4) {
-        float sl[4], sr[4];
-        titan_vec_dot_x4(ql, lat + (size_t)j * Lkv, (size_t)Lkv, Lkv, sl);
-        titan_vec_dot_x4(qr, kr + (size_t)j * Dr, (size_t)Dr, Dr, sr);
-        for (int c = 0; c < 4; c++) att[j - j0 + c] = (sl[c] + sr[c]) * scale;
+/* Fold the block's scores att[0, jn) of one row (position p) into its
+ * running state; masked and unseen positions get weight 0. */
+static void softmax_step(const titan_model *m, float *att, float *run,
+                         float *ol, int j0, int jn, int p) {
+    int seen = p + 1 - j0 < jn ? p + 1 - j0 : jn;
+    if (seen <= 0) {
+        memset(att, 0, (size_t)jn * sizeof *att);
+        return;
     }
-    for (; j < j1; j++)
-        att[j - j0] = (titan_vec_dot(ql, lat + (size_t)j * Lkv, Lkv) +
-                       titan_vec_dot(qr, kr + (size_t)j * Dr, Dr)) * scale;
+    float mx = fmaxf(run[0], titan_vec_max(att, seen));
+    float corr = expf(run[0] - mx);
+    float sum = titan_vec_exp_sum(att, mx, seen);
+    for (int j = seen; j < jn; j++) att[j] = 0;
+    if (corr != 1.0f)
+        for (int e = 0; e < m->cfg.kv_latent; e++) ol[e] *= corr;
+    run[0] = mx;
+    run[1] = run[1] * corr + sum;
 }
 
-/* ol += sum over [j0, j1) of p[j - j0] lat_j, four positions per pass over
- * ol. Which positions form fours depends on j0 and j1 alone. */
-static void add_values(float *ol, const float *lat, int Lkv, int j0, int j1,
-                       const float *p) {
-    int j = j0;
-    for (; j + 4 <= j1; j += 4)
-        titan_vec_axpy_x4(ol, lat + (size_t)j * Lkv, (size_t)Lkv, p + (j - j0), Lkv);
-    for (; j < j1; j++) titan_vec_axpy(ol, lat + (size_t)j * Lkv, p[j - j0], Lkv);
-}
-
-/* Fold positions [j0, j0 + PBLOCK) (each row up to its own position) into
- * the rows' running softmax state. lat and kr point at the layer's cache. */
-static void attend_block(const attn_task *k, const float *lat,
-                         const float *kr, int j0, float scale) {
+/* Scores, softmax and latent sums of every row over [j0, j0 + jn). */
+static void attend_block(const attn_task *k, int j0, int jn) {
     const titan_model *m = k->job->m;
-    const titan_config *c = &m->cfg;
-    int Lkv = c->kv_latent, Dr = c->rope_dim, qw = c->head_dim + Dr;
-    int base = k->job->s->pos + k->t0; /* position of the task's first token */
-    for (int r = 0; r < k->rows; r++) {
-        int p = base + r / k->hg, j1 = j0 + PBLOCK <= p + 1 ? j0 + PBLOCK : p + 1;
-        if (j1 <= j0) continue;
-        size_t i = row_index(k, r);
-        const float *ql = m->qlat + i * Lkv, *qr = m->q + i * qw + c->head_dim;
-        float *att = m->att + i * PBLOCK, *run = m->att_run + 2 * i;
-        score_positions(ql, qr, lat, kr, Lkv, Dr, j0, j1, scale, att);
-        float mx = run[0], sum = 0;
-        for (int j = 0; j < j1 - j0; j++) mx = att[j] > mx ? att[j] : mx;
-        float corr = expf(run[0] - mx);
-        for (int j = 0; j < j1 - j0; j++) sum += att[j] = expf(att[j] - mx);
-        float *ol = m->olat + i * Lkv;
-        if (corr != 1.0f)
-            for (int e = 0; e < Lkv; e++) ol[e] *= corr;
-        add_values(ol, lat, Lkv, j0, j1, att);
-        run[0] = mx;
-        run[1] = run[1] * corr + sum;
-    }
+    int H = m->cfg.n_heads, Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
+    size_t q = (size_t)k->t0 * H, st = k->state;
+    transpose_block(k, j0, jn);
+    small_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
+               m->att + st * PBLOCK, PBLOCK, false);
+    small_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK,
+               PBLOCK, m->att + st * PBLOCK, PBLOCK, true);
+    int first = k->job->s->pos + k->t0;
+    for (int r = 0; r < k->rows; r++)
+        softmax_step(m, m->att + (st + r) * PBLOCK, m->att_run + 2 * (st + r),
+                     m->olat + (st + r) * Lkv, j0, jn, first + r / H);
+    const float *lat = k->job->s->lat + ((size_t)k->job->layer * m->ctx + j0) * Lkv;
+    small_gemm(m, k->rows, Lkv, jn, m->att + st * PBLOCK, PBLOCK, lat, Lkv,
+               m->olat + st * Lkv, Lkv, true);
 }
 
-/* o = Wv_g (olat / sum) for every row. */
-static void project_values(const attn_task *k, const float *wv) {
-    const titan_model *m = k->job->m;
-    const titan_config *c = &m->cfg;
-    int Lkv = c->kv_latent, Dv = c->v_head_dim;
-    for (int r = 0; r < k->rows; r++) {
-        size_t i = row_index(k, r);
-        const float *ol = m->olat + i * Lkv;
-        float inv = 1.0f / m->att_run[2 * i + 1], *o = m->o + i * Dv;
-        for (int e = 0; e < Dv; e++)
-            o[e] = titan_vec_dot(wv + (size_t)e * Lkv, ol, Lkv) * inv;
-    }
-}
-
-static void attend_task(const attn_job *job, int g, int t0) {
-    const titan_model *m = job->m;
-    const titan_config *c = &m->cfg;
-    int Dh = c->head_dim, Dv = c->v_head_dim, Dr = c->rope_dim;
-    int Lkv = c->kv_latent, hg = c->n_heads / c->n_kv_heads;
+static void attend_task(const attn_job *job, int task) {
+    titan_model *m = job->m;
+    int H = m->cfg.n_heads, Lkv = m->cfg.kv_latent;
+    int qb = job->chunks > 1 ? 0 : task, t0 = qb * QBLOCK;
     int tn = job->n - t0 < QBLOCK ? job->n - t0 : QBLOCK;
-    attn_task k = {job, g, t0, tn * hg, hg};
-    float scale = (float)(m->mscale * m->mscale / sqrt(Dh + Dr));
-    const float *wk = job->b->wkv_b + (size_t)g * (Dh + Dv) * Lkv; /* [Dh][Lkv] */
-    const float *lat = job->s->lat + (size_t)job->layer * m->ctx * Lkv;
-    const float *kr = job->s->kr + (size_t)job->layer * m->ctx * Dr;
-    absorb_queries(&k, wk);
-    int last = job->s->pos + t0 + tn - 1;
-    for (int j0 = 0; j0 <= last; j0 += PBLOCK) attend_block(&k, lat, kr, j0, scale);
-    project_values(&k, wk + (size_t)Dh * Lkv);
+    int end = job->s->pos + t0 + tn; /* positions the task's last row sees */
+    attn_task k = {job, t0, tn * H, 0, end, (size_t)task * QBLOCK * H,
+                   m->att_kt + (size_t)task * (Lkv + m->cfg.rope_dim) * PBLOCK};
+    if (job->chunks > 1) {
+        k.j_begin = task * PCHUNK;
+        k.j_end = k.j_begin + PCHUNK < end ? k.j_begin + PCHUNK : end;
+    }
+    memset(m->olat + k.state * Lkv, 0, (size_t)k.rows * Lkv * sizeof(float));
+    for (int r = 0; r < k.rows; r++) {
+        m->att_run[2 * (k.state + r)] = -INFINITY;
+        m->att_run[2 * (k.state + r) + 1] = 0;
+    }
+    for (int j0 = k.j_begin; j0 < k.j_end; j0 += PBLOCK)
+        attend_block(&k, j0, k.j_end - j0 < PBLOCK ? k.j_end - j0 : PBLOCK);
 }
 
-/* Tasks are numbered query block major, group minor. */
+/* Chunk states of row r (stride QBLOCK*H rows) into chunk 0's, in order. */
+static void merge_chunks(const attn_job *job, size_t r) {
+    titan_model *m = job->m;
+    int Lkv = m->cfg.kv_latent;
+    size_t stride = (size_t)QBLOCK * m->cfg.n_heads;
+    float mx = -INFINITY, sum = 0, *ol = m->olat + r * Lkv;
+    for (int c = 0; c < job->chunks; c++)
+        if (m->att_run[2 * (r + c * stride) + 1] > 0)
+            mx = fmaxf(mx, m->att_run[2 * (r + c * stride)]);
+    for (int c = 0; c < job->chunks; c++) {
+        const float *run = m->att_run + 2 * (r + c * stride);
+        float w = run[1] > 0 ? expf(run[0] - mx) : 0;
+        const float *oc = m->olat + (r + c * stride) * Lkv;
+        for (int e = 0; e < Lkv; e++) ol[e] = c ? ol[e] + w * oc[e] : w * oc[e];
+        sum += w * run[1];
+    }
+    m->att_run[2 * r + 1] = sum;
+}
+
+/* o = Wv_g (olat / sum) for the tokens of block qb. */
+static void project_values(const attn_job *job, int qb) {
+    titan_model *m = job->m;
+    const titan_config *c = &m->cfg;
+    int H = c->n_heads, G = c->n_kv_heads, hg = H / G;
+    int Dv = c->v_head_dim, Lkv = c->kv_latent;
+    int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
+    for (int t = qb * QBLOCK; t < t1; t++) {
+        for (int g = 0; g < G; g++) {
+            size_t i = (size_t)t * H + (size_t)g * hg;
+            small_gemm(m, hg, Dv, Lkv, m->olat + i * Lkv, Lkv,
+                       job->b->wv_t + (size_t)g * Lkv * Dv, Dv, m->o + i * Dv, Dv,
+                       false);
+        }
+        for (size_t i = (size_t)t * H; i < (size_t)(t + 1) * H; i++) {
+            float inv = 1.0f / m->att_run[2 * i + 1];
+            for (int d = 0; d < Dv; d++) m->o[i * Dv + d] *= inv;
+        }
+    }
+}
+
+static void prepare_tasks(void *ctx, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) prepare_queries(ctx, (int)i);
+}
+
 static void attend_tasks(void *ctx, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) attend_task(ctx, (int)i);
+}
+
+static void finish_tasks(void *ctx, int64_t begin, int64_t end) {
     const attn_job *job = ctx;
-    int G = job->m->cfg.n_kv_heads;
-    for (int64_t i = begin; i < end; i++)
-        attend_task(job, (int)(i % G), (int)(i / G) * QBLOCK);
+    for (int64_t i = begin; i < end; i++) {
+        if (job->chunks > 1)
+            for (size_t r = 0; r < (size_t)job->n * job->m->cfg.n_heads; r++)
+                merge_chunks(job, r);
+        project_values(job, (int)i);
+    }
+}
+
+static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn,
+                      attn_job *job) {
+    if (be->parallel_for)
+        be->parallel_for(be, n, fn, job);
+    else
+        fn(job, 0, n);
 }
 
 void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
                            int layer, int n) {
     const titan_config *c = &m->cfg;
     titan_backend *be = m->be;
-    int D = c->d_model, H = c->n_heads, G = c->n_kv_heads;
+    int D = c->d_model, H = c->n_heads;
     int Dh = c->head_dim, Dr = c->rope_dim;
     int qw = Dh + Dr;
     for (int t = 0; t < n; t++)
@@ -192,12 +249,12 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
         for (int i = 0; i < H; i++)
             titan_rope_rotate(m->q + ((size_t)t * H + i) * qw + Dh,
                               m->rope + (size_t)t * Dr, Dr / 2);
-    attn_job job = {m, s, b, layer, n};
-    int64_t tasks = (int64_t)((n + QBLOCK - 1) / QBLOCK) * G;
-    if (be->parallel_for)
-        be->parallel_for(be, tasks, attend_tasks, &job);
-    else
-        attend_tasks(&job, 0, tasks);
+    int blocks = (n + QBLOCK - 1) / QBLOCK;
+    attn_job job = {m, s, b, layer, n, 1};
+    if (blocks == 1) job.chunks = (s->pos + n + PCHUNK - 1) / PCHUNK;
+    run_tasks(be, blocks, prepare_tasks, &job);
+    run_tasks(be, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
+    run_tasks(be, blocks, finish_tasks, &job);
     be->matmul(be, b->wo, m->o, m->y, n);
     titan_vec_add(m->h, m->y, n * D);
 }

@@ -25,7 +25,7 @@ static void causal_conv(titan_model *m, titan_seq *s, const titan_block *b,
         for (int j = 0; j < K; j++) {
             const float *a = gate_row(m, s, layer, t - (K - 1) + j);
             if (!a) continue;
-            for (int f = 0; f < F; f++) out[f] += b->conv[(size_t)f * K + j] * a[f];
+            titan_vec_mul_add(out, b->conv_t + (size_t)j * F, a, F);
         }
     }
     /* Keep the newest pre-conv rows for the next call (and for rewinds). */
@@ -50,8 +50,7 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
         causal_conv(m, s, b, layer, n);
         g = m->gconv;
     }
-    for (size_t i = 0; i < (size_t)n * F; i++)
-        m->up[i] *= g[i] / (1.0f + expf(-g[i]));
+    titan_vec_silu_mul(m->up, g, n * F);
     be->matmul(be, b->w_down, m->up, m->y, n);
     titan_vec_add(m->h, m->y, n * D);
 }

@@ -30,8 +30,16 @@ static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
 }
 
 /* All of the model's arena memory, in one fixed order. */
+/* Attention tasks: one per query block, or one per cache chunk when a call
+ * is a single query block (core/attention_mla.c). */
+static int attention_tasks(int ctx, int batch) {
+    int blocks = (batch + TITAN_ATT_QBLOCK - 1) / TITAN_ATT_QBLOCK;
+    int chunks = (ctx + TITAN_ATT_PCHUNK - 1) / TITAN_ATT_PCHUNK;
+    return blocks > chunks ? blocks : chunks;
+}
+
 static titan_status model_carve(titan_arena *a, const titan_config *c,
-                                int batch, titan_model *m) {
+                                int ctx, int batch, titan_model *m) {
     size_t D = c->d_model, F = c->mlp_hidden, Lq = c->q_latent;
     size_t Lkv = c->kv_latent, Dr = c->rope_dim, H = c->n_heads;
     size_t K = c->conv_kernel, G = c->n_kv_heads;
@@ -43,8 +51,10 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
         TITAN_TRY(carve_floats(a, 1, Lkv, &b->kv_norm));
         TITAN_TRY(carve_floats(a, G * (c->head_dim + c->v_head_dim), Lkv,
                                &b->wkv_b));
+        TITAN_TRY(carve_floats(a, G * Lkv, c->v_head_dim, &b->wv_t));
         TITAN_TRY(carve_floats(a, 1, D, &b->ffn_norm));
         TITAN_TRY(carve_floats(a, F, K, &b->conv));
+        TITAN_TRY(carve_floats(a, K, F, &b->conv_t));
     }
     size_t B = batch;
     TITAN_TRY(carve_floats(a, B, D, &m->h));
@@ -59,9 +69,14 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
     TITAN_TRY(carve_floats(a, B, F, &m->up));
     TITAN_TRY(carve_floats(a, B, Dr, &m->rope));
     TITAN_TRY(carve_floats(a, B * H, Lkv, &m->qlat));
-    TITAN_TRY(carve_floats(a, B * H, Lkv, &m->olat));
-    TITAN_TRY(carve_floats(a, B * H, TITAN_ATT_PBLOCK, &m->att));
-    TITAN_TRY(carve_floats(a, B * H, 2, &m->att_run));
+    TITAN_TRY(carve_floats(a, B * H, Dr, &m->qrot));
+    m->att_tasks = attention_tasks(ctx, batch);
+    size_t rows = (size_t)m->att_tasks * TITAN_ATT_QBLOCK * H;
+    TITAN_TRY(carve_floats(a, rows, Lkv, &m->olat));
+    TITAN_TRY(carve_floats(a, rows, TITAN_ATT_PBLOCK, &m->att));
+    TITAN_TRY(carve_floats(a, rows, 2, &m->att_run));
+    TITAN_TRY(carve_floats(a, (size_t)m->att_tasks * (Lkv + Dr), TITAN_ATT_PBLOCK,
+                           &m->att_kt));
     return TITAN_OK;
 }
 
@@ -89,7 +104,7 @@ titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
     titan_seq scratch_seq;
     void *p;
     TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_model), TITAN_ALIGN, &p));
-    TITAN_TRY(model_carve(&a, c, batch, &scratch_model));
+    TITAN_TRY(model_carve(&a, c, ctx, batch, &scratch_model));
     TITAN_TRY(titan_arena_alloc(&a, sizeof(titan_seq), TITAN_ALIGN, &p));
     TITAN_TRY(seq_carve(&a, c, ctx, &scratch_seq));
     *bytes = a.high;
@@ -155,6 +170,18 @@ static void to_floats(const titan_tensor *w, float *dst) {
         titan_dequant_row(w, r, 0, w->cols, dst + r * w->cols);
 }
 
+/* wv_t[g][e][d] = wkv_b[g*(Dh+Dv) + Dh + d][e]: the value projection as the
+ * attention's small products want it. */
+static void transpose_values(const titan_config *c, titan_block *b) {
+    int Dh = c->head_dim, Dv = c->v_head_dim, Lkv = c->kv_latent;
+    for (int g = 0; g < c->n_kv_heads; g++) {
+        const float *wv = b->wkv_b + ((size_t)g * (Dh + Dv) + Dh) * Lkv;
+        float *t = b->wv_t + (size_t)g * Lkv * Dv;
+        for (int d = 0; d < Dv; d++)
+            for (int e = 0; e < Lkv; e++) t[(size_t)e * Dv + d] = wv[(size_t)d * Lkv + e];
+    }
+}
+
 static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
     const titan_config *c = &m->cfg;
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
@@ -175,12 +202,18 @@ static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
         b->wkv_a = w[i++];
         to_floats(w[i++], b->kv_norm);
         to_floats(w[i++], b->wkv_b);
+        transpose_values(c, b);
         b->wo = w[i++];
         to_floats(w[i++], b->ffn_norm);
         b->w_gate = w[i++];
         b->w_up = w[i++];
         b->w_down = w[i++];
-        if (c->conv_kernel > 0) to_floats(w[i++], b->conv);
+        if (c->conv_kernel > 0) {
+            to_floats(w[i++], b->conv);
+            for (int f = 0; f < c->mlp_hidden; f++)
+                for (int j = 0; j < c->conv_kernel; j++)
+                    b->conv_t[(size_t)j * c->mlp_hidden + f] = b->conv[(size_t)f * c->conv_kernel + j];
+        }
     }
     to_floats(w[i++], m->final_norm);
     for (int k = 2; k <= c->mtp_heads; k++) m->head[k - 1] = w[i++];
@@ -191,7 +224,8 @@ titan_status titan_model_create(titan_arena *a, const titan_config *c,
                                 const titan_tensor *tensors, int n, int ctx,
                                 int batch, titan_backend *be,
                                 titan_model **out) {
-    if (!a || !c || !tensors || !be || !be->matmul || !out || n < 0)
+    if (!a || !c || !tensors || !be || !be->matmul || !be->small_gemm || !out ||
+        n < 0)
         return titan_fail(TITAN_E_USAGE, "model: NULL argument");
     TITAN_TRY(check_sizes(c, ctx, batch));
     titan_model *m;
@@ -201,7 +235,7 @@ titan_status titan_model_create(titan_arena *a, const titan_config *c,
     m->ctx = ctx;
     m->batch = batch;
     titan_config_rope(c, m->freq, &m->mscale);
-    TITAN_TRY(model_carve(a, c, batch, m));
+    TITAN_TRY(model_carve(a, c, ctx, batch, m));
     TITAN_TRY(bind_tensors(m, tensors, n));
     *out = m;
     return TITAN_OK;

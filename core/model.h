@@ -20,12 +20,18 @@ typedef struct {
     float *q_norm;              /* [Lq] */
     float *kv_norm;             /* [Lkv] */
     float *wkv_b;               /* [G*(Dh+Dv)][Lkv], per group [key Dh | value Dv] */
+    float *wv_t;                /* [G][Lkv][Dv] value parts of wkv_b, transposed */
     float *ffn_norm;            /* [D] */
     float *conv;                /* [F][K], NULL when K == 0 */
+    float *conv_t;              /* [K][F] the same taps, one row per tap */
 } titan_block;
 
-/* Cache positions attention scores at once (core/attention_mla.c). */
+/* Attention tiling (core/attention_mla.c): query tokens per task, cache
+ * positions scored at once, and positions per task when a call of at most
+ * one query block (decode) is split along the cache instead. */
+#define TITAN_ATT_QBLOCK 16
 #define TITAN_ATT_PBLOCK 64
+#define TITAN_ATT_PCHUNK 256
 
 struct titan_model {
     titan_config cfg;
@@ -50,10 +56,15 @@ struct titan_model {
     float *gconv; /* [batch][F] gate after the causal conv */
     float *up;    /* [batch][F] w_up output, then SiLU(gate') * up */
     float *rope;  /* [batch][Dr] per row: cos [Dr/2] | sin [Dr/2] */
-    float *qlat;    /* [batch][H][Lkv] absorbed queries Wk_g^T qn */
-    float *olat;    /* [batch][H][Lkv] running p-weighted latent sums */
-    float *att;     /* [batch][H][TITAN_ATT_PBLOCK] scores of one position block */
-    float *att_run; /* [batch][H][2] running score max | softmax sum */
+    float *qlat;    /* [batch][H][Lkv] absorbed queries Wk_g^T qn, scaled */
+    float *qrot;    /* [batch][H][Dr] rotary queries, scaled */
+    /* per attention task (query block, or cache chunk of one query block):
+     * att_tasks tasks of QBLOCK * H rows each */
+    int att_tasks;
+    float *olat;    /* [tasks][QBLOCK*H][Lkv] running p-weighted latent sums */
+    float *att;     /* [tasks][QBLOCK*H][PBLOCK] scores of one position block */
+    float *att_run; /* [tasks][QBLOCK*H][2] running score max | softmax sum */
+    float *att_kt;  /* [tasks][Lkv+Dr][PBLOCK] the cache block, transposed */
 };
 
 struct titan_seq {
@@ -85,15 +96,13 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
                              const titan_block *b, int layer, int n);
 
 /* Small vector helpers (core/vec.c). */
-float titan_vec_dot(const float *a, const float *b, int n);
-/* out[c] = q . k[c*ld .. c*ld+n) for c < 4; each out[c] has the bits
- * titan_vec_dot(q, k + c*ld, n) would give. */
-void titan_vec_dot_x4(const float *q, const float *k, size_t ld, int n,
-                      float out[4]);
-void titan_vec_axpy(float *y, const float *x, float alpha, int n); /* y += alpha x */
-/* y += (a[0] x[0..] + a[1] x[ld..]) + (a[2] x[2ld..] + a[3] x[3ld..]). */
-void titan_vec_axpy_x4(float *y, const float *x, size_t ld, const float a[4],
-                       int n);
 void titan_vec_add(float *y, const float *x, int n);                /* y += x */
+float titan_vec_max(const float *x, int n);                         /* n >= 1 */
+void titan_vec_mul_add(float *y, const float *a, const float *b, int n); /* y += a b */
+/* y[i] *= silu(g[i]) = g[i] / (1 + exp(-g[i])), within a few ulp. */
+void titan_vec_silu_mul(float *y, const float *g, int n);
+/* x[i] = exp(x[i] - shift) for i < n, where every x[i] <= shift; returns
+ * the sum of the new x[i]. */
+float titan_vec_exp_sum(float *x, float shift, int n);
 
 #endif

@@ -1,9 +1,11 @@
 /* vec.c: the few vector loops the model runs outside the backend's matmul. */
 #include "core/model.h"
 
-/* Attention spends most of its time in these. Eight independent lanes let
- * the compiler use vector registers at -O2 (SLP) and keep the adds of a dot
- * product from waiting on each other; VEC_CLONES adds an AVX2 build that the
+#include <string.h>
+
+/* The softmax of attention runs these. Eight independent lanes let the
+ * compiler use vector registers at -O2 (SLP) and keep a reduction's steps
+ * from waiting on each other; VEC_CLONES adds an AVX2 build that the
  * loader picks on CPUs that have it (GNU ifunc). */
 #if defined(__x86_64__) && defined(__ELF__) && \
     (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
@@ -18,60 +20,94 @@ static inline float lanes_sum(const float s[LANES], float tail) {
            tail;
 }
 
-VEC_CLONES float titan_vec_dot(const float *a, const float *b, int n) {
-    float s[LANES] = {0}, tail = 0;
+VEC_CLONES float titan_vec_max(const float *x, int n) {
+    float m[LANES];
+    for (int j = 0; j < LANES; j++) m[j] = x[0];
     int i = 0;
     for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) s[j] += a[i + j] * b[i + j];
-    for (; i < n; i++) tail += a[i] * b[i];
+        for (int j = 0; j < LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
+    for (int j = 1; j < LANES; j++) m[0] = m[j] > m[0] ? m[j] : m[0];
+    return m[0];
+}
+
+/* Eight floats in one vector (GNU vector extensions, as GCC and clang have
+ * them): the exp below stays in vector registers where plain loops with
+ * selects and bit casts would not be vectorized. */
+typedef float f8 __attribute__((vector_size(32)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+
+/* v = exp(v) for v <= 0 within 2 ulp: exp(x) = 2^k exp(r), |r| <= ln2/2, a
+ * degree-7 Taylor polynomial for exp(r). Below -87 (the float range) 0. */
+static inline void exp_nonpositive(f8 *v) { /* in place: no vector ABI */
+    f8 x = *v;
+    const float round = 12582912.0f; /* 1.5 * 2^23: adding rounds to an integer */
+    i8 low = x < -87.0f; /* all ones where x is out of range */
+    f8 xc = (f8)(((i8)x & ~low) | ((i8)((f8){0} - 87.0f) & low));
+    f8 t = xc * 1.44269504f + round, k = t - round;
+    f8 r = (xc - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = hi - lo, k hi exact */
+    f8 p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
+           r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+    i8 two_k = ((i8)t - 0x4b400000 + 127) << 23; /* t's low bits hold k */
+    *v = (f8)((i8)(p * (f8)two_k) & ~low);
+}
+
+VEC_CLONES float titan_vec_exp_sum(float *x, float shift, int n) {
+    f8 sum = {0}, v;
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        memcpy(&v, x + i, sizeof v);
+        v -= shift;
+        exp_nonpositive(&v);
+        memcpy(x + i, &v, sizeof v);
+        sum += v;
+    }
+    float s[LANES], tail = 0;
+    memcpy(s, &sum, sizeof s);
+    if (i < n) { /* the last n - i values, in lanes of their own */
+        for (int j = 0; j < LANES; j++) v[j] = i + j < n ? x[i + j] - shift : 0;
+        exp_nonpositive(&v);
+        for (int j = 0; i + j < n; j++) tail += x[i + j] = v[j];
+    }
     return lanes_sum(s, tail);
 }
 
-VEC_CLONES void titan_vec_dot_x4(const float *q, const float *k, size_t ld,
-                                 int n, float out[4]) {
-    const float *k1 = k + ld, *k2 = k1 + ld, *k3 = k2 + ld;
-    float s0[LANES] = {0}, s1[LANES] = {0}, s2[LANES] = {0}, s3[LANES] = {0};
-    float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    int i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            s0[j] += q[i + j] * k[i + j];
-            s1[j] += q[i + j] * k1[i + j];
-            s2[j] += q[i + j] * k2[i + j];
-            s3[j] += q[i + j] * k3[i + j];
-        }
-    for (; i < n; i++) {
-        t0 += q[i] * k[i], t1 += q[i] * k1[i];
-        t2 += q[i] * k2[i], t3 += q[i] * k3[i];
-    }
-    out[0] = lanes_sum(s0, t0), out[1] = lanes_sum(s1, t1);
-    out[2] = lanes_sum(s2, t2), out[3] = lanes_sum(s3, t3);
-}
-
-VEC_CLONES void titan_vec_axpy(float *y, const float *x, float alpha, int n) {
+VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int n) {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
-        float t[LANES]; /* loads before stores: no aliasing question for SLP */
-        for (int j = 0; j < LANES; j++) t[j] = y[i + j] + alpha * x[i + j];
-        for (int j = 0; j < LANES; j++) y[i + j] = t[j];
+        f8 vy, va, vb;
+        memcpy(&vy, y + i, sizeof vy), memcpy(&va, a + i, sizeof va);
+        memcpy(&vb, b + i, sizeof vb);
+        vy += va * vb;
+        memcpy(y + i, &vy, sizeof vy);
     }
-    for (; i < n; i++) y[i] += alpha * x[i];
+    for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
-VEC_CLONES void titan_vec_axpy_x4(float *y, const float *x, size_t ld,
-                                  const float a[4], int n) {
-    const float *x1 = x + ld, *x2 = x1 + ld, *x3 = x2 + ld;
-    float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+/* silu(g) = g sigmoid(g), sigmoid from z = exp(-|g|) <= 1: 1 / (1 + z) for
+ * g >= 0, z / (1 + z) below. */
+static inline void silu(f8 *v) {
+    f8 g = *v, z = (f8)((i8)g | INT32_MIN); /* -|g|: set the sign bit */
+    exp_nonpositive(&z);
+    i8 neg = g < 0.0f;
+    f8 num = (f8)(((i8)z & neg) | ((i8)((f8){0} + 1.0f) & ~neg));
+    *v = g * (num / (1.0f + z));
+}
+
+VEC_CLONES void titan_vec_silu_mul(float *y, const float *g, int n) {
     int i = 0;
+    f8 vy, vg;
     for (; i + LANES <= n; i += LANES) {
-        float t[LANES];
-        for (int j = 0; j < LANES; j++)
-            t[j] = y[i + j] + ((a0 * x[i + j] + a1 * x1[i + j]) +
-                               (a2 * x2[i + j] + a3 * x3[i + j]));
-        for (int j = 0; j < LANES; j++) y[i + j] = t[j];
+        memcpy(&vg, g + i, sizeof vg), memcpy(&vy, y + i, sizeof vy);
+        silu(&vg);
+        vy *= vg;
+        memcpy(y + i, &vy, sizeof vy);
     }
-    for (; i < n; i++)
-        y[i] += (a0 * x[i] + a1 * x1[i]) + (a2 * x2[i] + a3 * x3[i]);
+    if (i < n) {
+        for (int j = 0; j < LANES; j++) vg[j] = i + j < n ? g[i + j] : 0;
+        silu(&vg);
+        for (int j = 0; i + j < n; j++) y[i + j] *= vg[j];
+    }
 }
 
 void titan_vec_add(float *y, const float *x, int n) {

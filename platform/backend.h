@@ -9,10 +9,22 @@
 
 #include "titan.h"
 
+#include <stdbool.h>
+
 typedef struct titan_backend titan_backend;
 
 /* Run tasks [begin, end) of a parallel_for; tasks must be independent. */
 typedef void (*titan_task_fn)(void *ctx, int64_t begin, int64_t end);
+
+/* A small float product of attention: for r < rows,
+ * c[r*ldc + j] (+)= sum_{i<k} a[r*lda + i] * b[i*ldb + j] for j < n. */
+typedef struct {
+    int rows, n, k;
+    const float *a; size_t lda; /* [rows][k] */
+    const float *b; size_t ldb; /* [k][n] */
+    float *c; size_t ldc;       /* [rows][n], not aliasing a or b */
+    bool accumulate;            /* add to c instead of overwriting it */
+} titan_small_gemm;
 
 struct titan_backend {
     const char *name;
@@ -29,6 +41,10 @@ struct titan_backend {
      * thread ran a task. */
     void (*parallel_for)(titan_backend *be, int64_t n, titan_task_fn fn,
                          void *ctx);
+    /* The attention's own products (scores, latent sums, absorption) on
+     * activations; safe to call from parallel_for tasks. Float sums in any
+     * order, but the same order for the same shape every time. */
+    void (*small_gemm)(const titan_small_gemm *g);
     void *state; /* backend-owned (thread pool, counters), carved from the arena */
 };
 

@@ -87,10 +87,13 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     titan_pool *pool;
     TITAN_TRY(titan_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
-    *st = (cpu_state){.pool = pool, .isa = isa, .vec = family(isa),
+    const titan_vector_family *vec = family(isa);
+    *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec,
                       .scratch = scratch};
     *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,
-                          .parallel_for = cpu_parallel_for, .state = st};
+                          .parallel_for = cpu_parallel_for,
+                          .small_gemm = vec ? vec->small_gemm : titan_small_gemm_scalar,
+                          .state = st};
     *out = be;
     return TITAN_OK;
 }

@@ -2,6 +2,7 @@
  * stretch of a row at a time (value = q * scale) and summed in double, so this
  * is the backend the others are checked against. */
 #include "platform/backend.h"
+#include "platform/matmul.h"
 
 enum { REF_CHUNK = 256 }; /* values dequantized at once (a multiple of 4) */
 
@@ -29,5 +30,6 @@ void titan_backend_ref(titan_backend *be) {
     be->name = "ref";
     be->matmul = ref_matmul;
     be->parallel_for = NULL;
+    be->small_gemm = titan_small_gemm_scalar;
     be->state = NULL;
 }

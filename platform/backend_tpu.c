@@ -9,6 +9,7 @@
  * calls from several threads take turns (a mutex), as on one device. */
 #include "core/status.h"
 #include "platform/backend.h"
+#include "platform/matmul.h"
 #include "quant/quant.h"
 
 #include <math.h>
@@ -136,6 +137,7 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     be->name = "tpu";
     be->matmul = tpu_matmul;
     be->parallel_for = NULL; /* one matmul at a time: the array is shared */
+    be->small_gemm = titan_small_gemm_scalar; /* attention stays on the host */
     be->state = s;
     if (!s) return TITAN_OK; /* measuring arena: sizes only */
     memset(s, 0, sizeof *s);

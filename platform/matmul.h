@@ -11,6 +11,7 @@
 #ifndef TITAN_PLATFORM_MATMUL_H
 #define TITAN_PLATFORM_MATMUL_H
 
+#include "platform/backend.h"
 #include "titan.h"
 
 #include <stdbool.h>
@@ -21,9 +22,8 @@
 #define PREFETCH_TILES 4  /* dot tiles streamed ahead of use (small T) */
 #define MATMUL_DOT_MAX_T 16 /* from this many tokens on, pack (see above) */
 
-/* Per-thread scratch, in floats: packed x block, packed panel, one row. */
-#define MATMUL_SCRATCH_FLOATS \
-    ((size_t)(MATMUL_TB + MATMUL_NR_MAX + 1) * MATMUL_KC)
+/* Per-thread scratch, in floats: packed panel, one row. */
+#define MATMUL_SCRATCH_FLOATS ((size_t)(MATMUL_NR_MAX + 1) * MATMUL_KC)
 
 typedef struct {
     const titan_tensor *w; /* [N][K], any dtype */
@@ -52,22 +52,35 @@ static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
 /* A vector family's pieces for the packed (many-token) path. */
 typedef struct {
     int mr, nr; /* tokens x rows of one register tile (mr divides MATMUL_TB) */
-    /* y[t][r] (+)= sum_k panel[k][r] * xt[k][t] for t < nt, r < rows; rows
-     * of y are N floats apart; accumulate adds to y instead of storing. */
-    void (*tile)(const float *panel, const float *xt, int kc, float *y,
-                 int64_t N, int nt, int rows, bool accumulate);
-    /* out[0..len) = W[row][k0..k0+len) as floats (k0 a multiple of 16). */
-    void (*dequant)(const titan_tensor *w, int64_t row, int64_t k0,
-                    int64_t len, float *out);
+    /* y[t][r] (+)= sum_k panel[k][r] * x[t][k] for t < nt, r < rows; rows
+     * of x are ldx floats apart and read in place (broadcasts need no
+     * packing), rows of y N; accumulate adds to y instead of storing. */
+    void (*tile)(const float *panel, const float *x, size_t ldx, int kc,
+                 float *y, int64_t N, int nt, int rows, bool accumulate);
+    /* panel[k][r] = W[n + r][k0 + k] as floats for r < rows (zero rows
+     * up to nr), k < kc; k0 a multiple of 16; tmp_row holds KC floats. */
+    void (*pack)(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+                 int kc, float *tmp_row, float *panel);
 } titan_gemm_family;
+
+/* The plain packer: each row dequantized into tmp_row, then scattered. */
+typedef void (*titan_dequant_fn)(const titan_tensor *w, int64_t row,
+                                 int64_t k0, int64_t len, float *out);
+void matmul_pack_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
+                         int64_t n, int rows, int64_t k0, int kc, int nr,
+                         float *tmp_row, float *panel);
 
 /* Small T: y rows [n0, n1) of one dtype by dot-product tiles. */
 typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0,
                              int64_t n1);
 
+/* The portable small product (backend.h); the ref and tpu backends' too. */
+void titan_small_gemm_scalar(const titan_small_gemm *g);
+
 /* A vector family (matmul_avx512.c, matmul_avx2.c). */
 typedef struct {
     int vw;                 /* floats per vector */
+    void (*small_gemm)(const titan_small_gemm *g); /* register tiles */
     /* by titan_dtype (INT6_BYTE: the INT8 tile); group sizes multiple of vw */
     titan_dot_fn dot[TITAN_DT_INT6_BYTE + 1];
     titan_gemm_family gemm; /* many tokens, or group sizes dot cannot take */

@@ -148,18 +148,22 @@ TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) 
 
 /* ---- large T: packed blocks, MR tokens x NR rows in 12 accumulators ---- */
 
-TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
-                                float *y, int64_t N, int nt, int rows,
+TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
+                                int kc, float *y, int64_t N, int nt, int rows,
                                 bool accumulate) {
     __m256 acc[MR][2];
+    const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
-    for (int t = 0; t < MR; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int t = 0; t < MR; t++) {
+        acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * ldx;
+    }
     for (int k = 0; k < kc; k++) {
         __m256 w0 = _mm256_load_ps(panel + k * NR);
         __m256 w1 = _mm256_load_ps(panel + k * NR + VW);
         UNROLL
         for (int t = 0; t < MR; t++) {
-            __m256 xb = _mm256_broadcast_ss(xt + k * MR + t);
+            __m256 xb = _mm256_broadcast_ss(xr[t] + k);
             acc[t][0] = _mm256_fmadd_ps(w0, xb, acc[t][0]);
             acc[t][1] = _mm256_fmadd_ps(w1, xb, acc[t][1]);
         }
@@ -205,8 +209,8 @@ INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
     }
 }
 
-TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
-                           int64_t len, float *out) {
+TARGET static void dequant_row(const titan_tensor *w, int64_t row, int64_t k0,
+                               int64_t len, float *out) {
     int64_t gs = w->group_size;
     if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
         titan_dequant_row(w, row, k0, len, out);
@@ -222,13 +226,88 @@ TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
+static void pack(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+                 int kc, float *tmp_row, float *panel) {
+    matmul_pack_by_rows(dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
+}
+
+/* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
+
+/* Lanes below rem (1..8) on, for maskload/maskstore. */
+INLINE __m256i lanes_below(int rem) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* c[r0 .. r0+RT)[j0 .. j0 + NV*8): vector NV-1 masked by m unless full. */
+INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
+                       int NV, bool full, __m256i m) {
+    __m256 acc[4][2];
+    float *c = g->c + (size_t)r0 * g->ldc + j0;
+    UNROLL
+    for (int r = 0; r < RT; r++)
+        UNROLL
+        for (int v = 0; v < NV; v++) {
+            const float *cv = c + (size_t)r * g->ldc + v * VW;
+            bool plain = full || v < NV - 1;
+            acc[r][v] = !g->accumulate ? _mm256_setzero_ps()
+                        : plain        ? _mm256_loadu_ps(cv)
+                                       : _mm256_maskload_ps(cv, m);
+        }
+    const float *a = g->a + (size_t)r0 * g->lda;
+    for (int i = 0; i < g->k; i++) {
+        const float *b = g->b + (size_t)i * g->ldb + j0;
+        __m256 bv[2];
+        UNROLL
+        for (int v = 0; v < NV; v++)
+            bv[v] = full || v < NV - 1 ? _mm256_loadu_ps(b + v * VW)
+                                       : _mm256_maskload_ps(b + v * VW, m);
+        UNROLL
+        for (int r = 0; r < RT; r++) {
+            __m256 av = _mm256_broadcast_ss(a + (size_t)r * g->lda + i);
+            UNROLL
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+    }
+    UNROLL
+    for (int r = 0; r < RT; r++)
+        UNROLL
+        for (int v = 0; v < NV; v++) {
+            float *cv = c + (size_t)r * g->ldc + v * VW;
+            if (full || v < NV - 1) _mm256_storeu_ps(cv, acc[r][v]);
+            else _mm256_maskstore_ps(cv, m, acc[r][v]);
+        }
+}
+
+/* Every row of columns [j0, j0 + NV*8), in tiles of up to four rows. */
+INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
+                       __m256i m) {
+    int r0 = 0;
+    for (; r0 + 4 <= g->rows; r0 += 4) small_tile(g, r0, 4, j0, NV, full, m);
+    switch (g->rows - r0) {
+    case 3: small_tile(g, r0, 3, j0, NV, full, m); break;
+    case 2: small_tile(g, r0, 2, j0, NV, full, m); break;
+    case 1: small_tile(g, r0, 1, j0, NV, full, m); break;
+    default: break;
+    }
+}
+
+TARGET static void small_gemm(const titan_small_gemm *g) {
+    int j0 = 0;
+    __m256i all = _mm256_set1_epi32(-1);
+    for (; j0 + 2 * VW <= g->n; j0 += 2 * VW) small_cols(g, j0, 2, true, all);
+    for (; j0 < g->n; j0 += VW)
+        small_cols(g, j0, 1, false, lanes_below(g->n - j0 < VW ? g->n - j0 : VW));
+}
+
 const titan_vector_family titan_matmul_avx2 = {
     .vw = VW,
+    .small_gemm = small_gemm,
     .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6,
             [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
-    .gemm = {MR, NR, micro_kernel, dequant},
+    .gemm = {MR, NR, micro_kernel, pack},
 };
 #else
 /* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */

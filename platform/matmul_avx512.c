@@ -155,19 +155,23 @@ TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) 
 
 /* ---- large T: packed blocks, MR tokens x NR rows in 24 accumulators ---- */
 
-/* y[t0 + t][n + r] (+)= sum_k panel[k][r] * xt[k][t] for t < nt, r < rows. */
-TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
-                                float *y, int64_t N, int nt, int rows,
+/* y[t][n + r] (+)= sum_k panel[k][r] * x[t][k] for t < nt, r < rows. */
+TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
+                                int kc, float *y, int64_t N, int nt, int rows,
                                 bool accumulate) {
     __m512 acc[MR][2];
+    const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
-    for (int t = 0; t < MR; t++) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+    for (int t = 0; t < MR; t++) {
+        acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * ldx;
+    }
     for (int k = 0; k < kc; k++) {
         __m512 w0 = _mm512_load_ps(panel + k * NR);
         __m512 w1 = _mm512_load_ps(panel + k * NR + VW);
         UNROLL
         for (int t = 0; t < MR; t++) {
-            __m512 xb = _mm512_set1_ps(xt[k * MR + t]);
+            __m512 xb = _mm512_set1_ps(xr[t][k]);
             acc[t][0] = _mm512_fmadd_ps(w0, xb, acc[t][0]);
             acc[t][1] = _mm512_fmadd_ps(w1, xb, acc[t][1]);
         }
@@ -185,54 +189,157 @@ TARGET static void micro_kernel(const float *panel, const float *xt, int kc,
     }
 }
 
-/* out[0..len) = W[row][k0..k0+len) dequantized in registers (q * scale),
- * for the packed path; group sizes the vectors cannot follow go through the
- * plain titan_dequant_row. */
-INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
-                        int64_t k0, int64_t len, float *out) {
-    const uint8_t *r = (const uint8_t *)w->data +
-                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
-    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
-    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
-    const float *sc = scaled ? w->scales + row * ((w->cols + gs - 1) / gs) : NULL;
-    int64_t i = 0;
-    for (; i + VW <= len; i += VW) {
-        __m512 v = load_w(dt, r, k0 + i, 0xffff, true);
-        if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(sc[(k0 + i) / gs]));
-        _mm512_storeu_ps(out + i, v);
+/* In-register transpose: v[c] becomes column c of the 16 x 16 block whose
+ * rows were v[0..16): unpacks pair rows within 128-bit lanes, 64-bit unpacks
+ * make 4 x 4 blocks, two lane shuffles place them. */
+INLINE void transpose16(__m512 v[16]) {
+    __m512 t[16];
+    UNROLL
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]);
     }
-    if (i < len) {
-        __mmask16 m = tail_mask(len - i);
-        __m512 v = load_w(dt, r, k0 + i, m, false);
-        if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(sc[(k0 + i) / gs]));
-        _mm512_mask_storeu_ps(out + i, m, v);
+    UNROLL
+    for (int i = 0; i < 4; i++) { /* v[4i + j] lane L: rows 4i.., column 4L + j */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        v[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        v[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        v[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        v[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
     }
+    UNROLL
+    for (int j = 0; j < 4; j++) {
+        __m512 a = _mm512_shuffle_f32x4(v[j], v[4 + j], 0x88);
+        __m512 b = _mm512_shuffle_f32x4(v[j], v[4 + j], 0xdd);
+        __m512 c = _mm512_shuffle_f32x4(v[8 + j], v[12 + j], 0x88);
+        __m512 d = _mm512_shuffle_f32x4(v[8 + j], v[12 + j], 0xdd);
+        t[j] = _mm512_shuffle_f32x4(a, c, 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
+        t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xdd);
+        t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xdd);
+    }
+    UNROLL
+    for (int i = 0; i < 16; i++) v[i] = t[i];
 }
 
-TARGET static void dequant(const titan_tensor *w, int64_t row, int64_t k0,
-                           int64_t len, float *out) {
+/* 16 values of W[row] from value k (a multiple of 16) times their scale;
+ * lanes outside m are 0. */
+INLINE __m512 load_scaled(titan_dtype dt, const titan_tensor *w, int64_t row,
+                          int64_t k, __mmask16 m, bool full) {
+    const uint8_t *r = (const uint8_t *)w->data +
+                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
+    __m512 v = load_w(dt, r, k, m, full);
+    if (dt != TITAN_DT_INT8 && dt != TITAN_DT_INT6) return v;
+    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
+    return _mm512_mul_ps(v, _mm512_set1_ps(w->scales[row * ((w->cols + gs - 1) / gs) + k / gs]));
+}
+
+/* panel[k][r] = W[n + r][k0 + k] in 16 x 16 blocks dequantized and
+ * transposed in registers; rows past `rows` are 0. */
+INLINE void pack_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows,
+                     int64_t k0, int kc, float *panel) {
+    for (int h = 0; h < NR; h += VW)
+        for (int k = 0; k < kc; k += VW) {
+            bool full = kc - k >= VW;
+            __mmask16 m = tail_mask(kc - k);
+            __m512 v[16];
+            UNROLL
+            for (int i = 0; i < 16; i++)
+                v[i] = h + i < rows ? load_scaled(dt, w, n + h + i, k0 + k, m, full)
+                                    : _mm512_setzero_ps();
+            transpose16(v);
+            UNROLL
+            for (int c = 0; c < 16; c++) _mm512_store_ps(panel + (k + c) * NR + h, v[c]);
+        }
+}
+
+TARGET static void pack(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+                        int kc, float *tmp_row, float *panel) {
     int64_t gs = w->group_size;
     if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
-        titan_dequant_row(w, row, k0, len, out);
+        matmul_pack_by_rows(titan_dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
         return;
     }
     switch (w->dtype) {
-    case TITAN_DT_F32: dequant_run(TITAN_DT_F32, w, row, k0, len, out); break;
-    case TITAN_DT_BF16: dequant_run(TITAN_DT_BF16, w, row, k0, len, out); break;
-    case TITAN_DT_F16: dequant_run(TITAN_DT_F16, w, row, k0, len, out); break;
+    case TITAN_DT_F32: pack_run(TITAN_DT_F32, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_BF16: pack_run(TITAN_DT_BF16, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_F16: pack_run(TITAN_DT_F16, w, n, rows, k0, kc, panel); break;
     case TITAN_DT_INT8:
-    case TITAN_DT_INT6_BYTE: dequant_run(TITAN_DT_INT8, w, row, k0, len, out); break;
-    case TITAN_DT_INT6: dequant_run(TITAN_DT_INT6, w, row, k0, len, out); break;
+    case TITAN_DT_INT6_BYTE: pack_run(TITAN_DT_INT8, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_INT6: pack_run(TITAN_DT_INT6, w, n, rows, k0, kc, panel); break;
     }
+}
+
+/* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
+
+/* c[r0 .. r0+RT)[j0 .. j0 + NV*16): vector NV-1 masked by m unless full. */
+INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
+                       int NV, bool full, __mmask16 m) {
+    __m512 acc[4][4];
+    float *c = g->c + (size_t)r0 * g->ldc + j0;
+    UNROLL
+    for (int r = 0; r < RT; r++)
+        UNROLL
+        for (int v = 0; v < NV; v++) {
+            const float *cv = c + (size_t)r * g->ldc + v * VW;
+            bool plain = full || v < NV - 1;
+            acc[r][v] = !g->accumulate ? _mm512_setzero_ps()
+                        : plain        ? _mm512_loadu_ps(cv)
+                                       : _mm512_maskz_loadu_ps(m, cv);
+        }
+    const float *a = g->a + (size_t)r0 * g->lda;
+    for (int i = 0; i < g->k; i++) {
+        const float *b = g->b + (size_t)i * g->ldb + j0;
+        __m512 bv[4];
+        UNROLL
+        for (int v = 0; v < NV; v++)
+            bv[v] = full || v < NV - 1 ? _mm512_loadu_ps(b + v * VW)
+                                       : _mm512_maskz_loadu_ps(m, b + v * VW);
+        UNROLL
+        for (int r = 0; r < RT; r++) {
+            __m512 av = _mm512_set1_ps(a[(size_t)r * g->lda + i]);
+            UNROLL
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+    }
+    UNROLL
+    for (int r = 0; r < RT; r++)
+        UNROLL
+        for (int v = 0; v < NV; v++) {
+            float *cv = c + (size_t)r * g->ldc + v * VW;
+            if (full || v < NV - 1) _mm512_storeu_ps(cv, acc[r][v]);
+            else _mm512_mask_storeu_ps(cv, m, acc[r][v]);
+        }
+}
+
+/* Every row of columns [j0, j0 + NV*16), in tiles of up to four rows. */
+INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
+                       __mmask16 m) {
+    int r0 = 0;
+    for (; r0 + 4 <= g->rows; r0 += 4) small_tile(g, r0, 4, j0, NV, full, m);
+    switch (g->rows - r0) {
+    case 3: small_tile(g, r0, 3, j0, NV, full, m); break;
+    case 2: small_tile(g, r0, 2, j0, NV, full, m); break;
+    case 1: small_tile(g, r0, 1, j0, NV, full, m); break;
+    default: break;
+    }
+}
+
+TARGET static void small_gemm(const titan_small_gemm *g) {
+    int j0 = 0;
+    for (; j0 + 4 * VW <= g->n; j0 += 4 * VW) small_cols(g, j0, 4, true, 0xffff);
+    for (; j0 < g->n; j0 += VW) small_cols(g, j0, 1, false, tail_mask(g->n - j0));
 }
 
 const titan_vector_family titan_matmul_avx512 = {
     .vw = VW,
+    .small_gemm = small_gemm,
     .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6,
             [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
-    .gemm = {MR, NR, micro_kernel, dequant},
+    .gemm = {MR, NR, micro_kernel, pack},
 };
 #else
 /* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */

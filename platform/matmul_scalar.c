@@ -22,3 +22,15 @@ void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
         }
     }
 }
+
+void titan_small_gemm_scalar(const titan_small_gemm *g) {
+    for (int r = 0; r < g->rows; r++) {
+        const float *a = g->a + (size_t)r * g->lda;
+        float *c = g->c + (size_t)r * g->ldc;
+        if (!g->accumulate) memset(c, 0, (size_t)g->n * sizeof *c);
+        for (int i = 0; i < g->k; i++) {
+            const float *b = g->b + (size_t)i * g->ldb;
+            for (int j = 0; j < g->n; j++) c[j] += a[i] * b[j];
+        }
+    }
+}

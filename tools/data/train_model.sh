@@ -6,14 +6,14 @@
 #   mixed artifact (int6 matrices, int8 embeddings).
 # Deterministic for fixed settings and thread count. Settings come from the
 # environment (defaults in brackets); the shape is the `nano` preset.
-#   STEPS [5000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
+#   STEPS [20000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
 #   QAT_START [0.85]  EMA [0.997]  PRESET [nano]  OUT [build/model]
 #   SHIP: copy artifact, log, plot, summary and excerpt here (unset: no copy)
 #   EVAL_STRIDE [(SEQ + 1) / 2]  EVAL_TOKENS: score only the first N
 #   validation targets (unset: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-STEPS=${STEPS:-5000} BATCH=${BATCH:-4} SEQ=${SEQ:-255} THREADS=${THREADS:-2}
+STEPS=${STEPS:-20000} BATCH=${BATCH:-4} SEQ=${SEQ:-255} THREADS=${THREADS:-2}
 SEED=${SEED:-1} LR=${LR:-1} QAT_START=${QAT_START:-0.85} EMA=${EMA:-0.997}
 PRESET=${PRESET:-nano} OUT=${OUT:-build/model} BUDGET=16000000
 EVAL_STRIDE=${EVAL_STRIDE:-$(((SEQ + 1) / 2))}

@@ -104,6 +104,7 @@ titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor 
     titan_backend inner;
     titan_backend_ref(&inner);
     cb.inner = &inner;
+    cb.be.small_gemm = inner.small_gemm;
     cb.be.state = &cb;
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.h, TITAN_ALIGN, (void **)&cb.h));
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.rows, TITAN_ALIGN,

@@ -1,0 +1,81 @@
+/* test_small_gemm.c: the attention's small products (backend.h) of every
+ * kernel family this CPU runs against a double-precision loop: row counts
+ * around the four-row tiles, column counts around the vector widths, strides
+ * wider than the shapes, overwrite and accumulate; cells outside the product
+ * stay untouched. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "platform/cpu_features.h"
+#include "platform/matmul.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static float uniform(void) { /* xorshift64*, in [-1, 1) */
+    rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+    return (float)((rng * 2685821657736338717ull) >> 40) * 0x1p-23f - 1.0f;
+}
+
+enum { PAD = 3, SENTINEL = 12345 };
+
+static void check_shape(void (*fn)(const titan_small_gemm *), int rows, int n,
+                        int k, bool accumulate) {
+    size_t lda = (size_t)k + PAD, ldb = (size_t)n + PAD, ldc = (size_t)n + PAD;
+    float *a = malloc(sizeof(float) * (size_t)rows * lda + 4);
+    float *b = malloc(sizeof(float) * (size_t)k * ldb + 4);
+    float *c = malloc(sizeof(float) * (size_t)rows * ldc + 4);
+    double *want = malloc(sizeof(double) * (size_t)rows * ldc + 8);
+    for (size_t i = 0; i < (size_t)rows * lda; i++) a[i] = uniform();
+    for (size_t i = 0; i < (size_t)k * ldb; i++) b[i] = uniform();
+    for (int r = 0; r < rows; r++)
+        for (size_t j = 0; j < ldc; j++) {
+            size_t i = (size_t)r * ldc + j;
+            c[i] = j < (size_t)n ? uniform() : SENTINEL;
+            double s = j < (size_t)n && accumulate ? c[i] : 0;
+            for (int x = 0; x < k && j < (size_t)n; x++)
+                s += (double)a[(size_t)r * lda + x] * b[(size_t)x * ldb + j];
+            want[i] = j < (size_t)n ? s : SENTINEL;
+        }
+    titan_small_gemm g = {rows, n, k, a, lda, b, ldb, c, ldc, accumulate};
+    fn(&g);
+    for (size_t i = 0; i < (size_t)rows * ldc; i++)
+        assert_true(fabs(c[i] - want[i]) <= 1e-5 * (1 + k));
+    free(a), free(b), free(c), free(want);
+}
+
+static void check_family(void (*fn)(const titan_small_gemm *)) {
+    static const int rows[] = {1, 2, 3, 4, 5, 7, 9, 16};
+    static const int cols[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 100, 128};
+    static const int ks[] = {0, 1, 5, 32, 130};
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++)
+        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+            for (size_t k = 0; k < sizeof ks / sizeof *ks; k++)
+                for (int acc = 0; acc < 2; acc++)
+                    check_shape(fn, rows[r], cols[c], ks[k], acc);
+}
+
+static void scalar_family(void **state) {
+    (void)state;
+    check_family(titan_small_gemm_scalar);
+}
+
+static void vector_families(void **state) {
+    (void)state;
+    titan_isa best = titan_cpu_best_isa();
+    if (best >= TITAN_ISA_AVX2) check_family(titan_matmul_avx2.small_gemm);
+    if (best >= TITAN_ISA_AVX512) check_family(titan_matmul_avx512.small_gemm);
+    if (best < TITAN_ISA_AVX2) skip();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scalar_family),
+        cmocka_unit_test(vector_families),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,11 +1,13 @@
 /* bench_model.c: end-to-end prefill and decode tokens/s of the cpu backend on
  * random-weight models: zenyx-v2-base (f32 and int8, 1 and 2 threads, context
- * 128 and 2048) and nano. Prefill runs ctx - DECODE_TOKENS tokens in batches of
- * up to PREFILL_BATCH, then DECODE_TOKENS single-token steps with head-1 logits
- * run at the end of the context. Ratios against this machine's measured limits:
- * prefill GFLOP/s (2 flops per weight per token in the matrix products) over
- * peak FMA, decode weight bytes per token (every block matrix once per
- * recurrence, plus the tied head) times tokens/s over read bandwidth.
+ * 128, 544 and 2048) and nano. Prefill runs ctx - DECODE_TOKENS tokens in
+ * batches of up to PREFILL_BATCH (context 544: one fresh 512-token prompt),
+ * then DECODE_TOKENS single-token steps with head-1 logits run at the end of
+ * the context. Ratios against this machine's measured limits: prefill GFLOP/s
+ * (2 flops per weight per token in the matrix products; attention's own
+ * work is not counted) over peak FMA; decode bytes per token (every block
+ * matrix once per recurrence, the tied head, and the cache rows each layer
+ * reads) times tokens/s over read bandwidth.
  * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
 #include "platform/backend_cpu.h"
 #include "tools/bench/common/limits.h"
@@ -89,6 +91,14 @@ static void per_token_cost(const titan_config *c, const weights *w,
     }
 }
 
+/* Cache bytes one decode step reads, averaged over the decode steps that
+ * end a context of ctx: every effective layer's latent and rotary key rows. */
+static double cache_bytes(const titan_config *c, int ctx) {
+    double layers = (double)c->n_unique_blocks * c->n_recurrences;
+    double positions = ctx - DECODE_TOKENS / 2.0;
+    return layers * positions * (double)titan_model_cache_floats(c) * sizeof(float);
+}
+
 typedef struct {
     double prefill_tps, decode_tps;
 } run_result;
@@ -136,8 +146,11 @@ static titan_status bench_preset(const char *preset, int only_ctx,
     titan_status st = titan_config_preset(preset, &c);
     if (st) return st;
     c.bos_id = TITAN_TOK_BOS;
-    int ctxs[2] = {128, c.max_seq_len < 2048 ? c.max_seq_len : 2048};
-    int nctx = 2;
+    int longest = c.max_seq_len < 2048 ? c.max_seq_len : 2048;
+    int ctxs[3] = {128, PREFILL_BATCH + DECODE_TOKENS, longest}, nctx = 0;
+    for (int i = 0; i < 3; i++) /* ascending, within the model's reach */
+        if (ctxs[i] <= longest && (nctx == 0 || ctxs[i] > ctxs[nctx - 1]))
+            ctxs[nctx++] = ctxs[i];
     if (only_ctx) ctxs[0] = only_ctx, nctx = 1;
     static const titan_dtype dts[2] = {TITAN_DT_F32, TITAN_DT_INT8};
     for (int d = 0; d < 2; d++) {
@@ -151,7 +164,7 @@ static titan_status bench_preset(const char *preset, int only_ctx,
                 st = run_one(&c, &w, ctxs[ci], bes[th - 1], &r);
                 if (st) break;
                 double gf = r.prefill_tps * flops * 1e-9;
-                double gbs = r.decode_tps * bytes * 1e-9;
+                double gbs = r.decode_tps * (bytes + cache_bytes(&c, ctxs[ci])) * 1e-9;
                 printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s "
                        "(%5.1f GFLOP/s, %4.1f%% of peak FMA)  decode %6.1f tok/s "
                        "(%5.1f GB/s, %5.1f%% of bandwidth)\n",

@@ -157,6 +157,12 @@ static double quad_form(const double *h, const double *v, int64_t n) {
     return s;
 }
 
+double titan_gptq_row_error(const double *h, const float *w, const int8_t *q,
+                            float scale, int64_t cols, double *scratch) {
+    for (int64_t j = 0; j < cols; j++) scratch[j] = (double)w[j] - (double)(q[j] * scale);
+    return quad_form(h, scratch, cols);
+}
+
 titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
                                      const titan_tensor *q, const double *h,
                                      double *rel) {

@@ -28,6 +28,11 @@ titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
                                  const float *scale, int qmin, int qmax,
                                  const titan_gptq_opts *o, int8_t *q);
 
+/* (w - scale q) H (w - scale q)^T for one row w[cols], q[cols]: that row's
+ * share of the output error. scratch holds cols doubles. */
+double titan_gptq_row_error(const double *h, const float *w, const int8_t *q,
+                            float scale, int64_t cols, double *scratch);
+
 /* The calibration-weighted output error of quantized weights q (a quantized
  * titan_tensor of w's shape, dequantized row by row) against w[rows][cols]:
  * tr((W - Q) H (W - Q)^T) / tr(W H W^T) with h as above, the quantity GPTQ

@@ -170,6 +170,19 @@ static void output_error_by_hand(void **state) {
     assert_float_equal(rel, 0, 0);
 }
 
+/* The same W and H one row at a time: row 0 with Q [1, 1] at scale 1 has
+ * d = [0, 1], error 3; at scale 2, d = [-1, 0], error 2; row 1 with Q
+ * [0, -2] at scale 0.5 is exact. */
+static void row_error_by_hand(void **state) {
+    (void)state;
+    float w[4] = {1, 2, 0, -1};
+    double h[4] = {2, 1, 1, 3}, tmp[2];
+    int8_t q[4] = {1, 1, 0, -2};
+    assert_float_equal(titan_gptq_row_error(h, w, q, 1, 2, tmp), 3, 1e-15);
+    assert_float_equal(titan_gptq_row_error(h, w, q, 2, 2, tmp), 2, 1e-15);
+    assert_float_equal(titan_gptq_row_error(h, w + 2, q + 2, 0.5f, 2, tmp), 0, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cholesky_and_inverse),
@@ -177,6 +190,7 @@ int main(void) {
         cmocka_unit_test(gptq_beats_rtn_int8),
         cmocka_unit_test(dead_columns_are_zero),
         cmocka_unit_test(output_error_by_hand),
+        cmocka_unit_test(row_error_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,8 @@
  * with its SPEC shape (1-D as [n], 2-D as [rows, cols]); a safetensors input
  * may hold nothing else. f32 keeps the values bit for bit; half types round
  * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
- * tools/titan/pack.h), or with --method gptq --calib TEXT GPTQ on the same
- * scales (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
+ * tools/titan/pack.h), or with --method gptq --calib TEXT GPTQ, each row on
+ * the clip whose GPTQ output error is least (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
  * whichever makes the smaller file with the chosen codec. */
 #include "core/status.h"
@@ -147,7 +147,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     }
     if (p->calib) {
         pack_calib pc = {.c = &o->c, .tok = in.tok, .tok_len = in.tok_len,
-                         .max_tokens = p->calib_tokens};
+                         .max_tokens = p->calib_tokens,
+                         .clip_steps = (int)p->clip_steps};
         uint8_t *text;
         TITAN_TRY(titan_file_read(a, p->calib, SIZE_MAX / 8, &text, &pc.text_len));
         pc.text = text;
@@ -240,7 +241,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--clip-steps", FLAG_INT, &p->clip_steps, 1, 100, "clips 1.00, 0.99, ... tried (21)"},
         {"--method", FLAG_STR, &method, 0, 0, "rtn | gptq (rtn)"},
         {"--calib", FLAG_STR, &calib, 0, 0, "calibration text (gptq), e.g. training text"},
-        {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30, "most calibration tokens (8192)"},
+        {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30, "most calibration tokens (65536)"},
         {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
         {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
         {"--budget", FLAG_INT, &p->budget, 0, 9.2e18, "fail if the file exceeds BYTES"},
@@ -278,7 +279,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
 }
 
 int cmd_pack(int argc, char **argv) {
-    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = 21, .calib_tokens = 8192};
+    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = 21, .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     size_t in_bytes;

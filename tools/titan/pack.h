@@ -38,28 +38,32 @@ titan_status pack_store(titan_arena *a, float *f, int clip_steps,
                         titan_tensor *t);
 
 /* GPTQ calibration input: the packed config, its tokenizer blob, the text
- * (at most max_tokens tokens after a BOS, in windows of 256 or max_seq_len). */
+ * (at most max_tokens tokens after a BOS, in windows of 256 or max_seq_len)
+ * and the clips each row's scale is chosen among (as pack_store's). */
 typedef struct {
     const titan_config *c;
     const uint8_t *tok, *text;
     size_t tok_len, text_len;
     int64_t max_tokens;
+    int clip_steps;
 } pack_calib;
 
 /* GPTQ's effect on one tensor: the input rows summed into its Hessian
- * (calibration tokens x recurrences for block matrices; 0 = never multiplied
- * through the backend, so it stays round-to-nearest) and the
- * calibration-weighted output error tr((W-Q) H (W-Q)^T) / tr(W H W^T) of the
- * round-to-nearest values and of GPTQ's, on the same scales and H. */
+ * (calibration tokens x recurrences for block matrices and wkv_b, calibration
+ * tokens for tok_emb and the heads; 0 = no Hessian, it stays
+ * round-to-nearest) and the calibration-weighted output error
+ * tr((W-Q) H (W-Q)^T) / tr(W H W^T) on that H of the round-to-nearest values
+ * and of GPTQ's (each row on its best clip). */
 typedef struct {
     int64_t calib_rows;
     double rtn_error, gptq_error;
 } pack_gptq_stat;
 
 /* Rerun the quantization of each quantized per-row tensor out[i] (values
- * already RTN-quantized; their scales are kept) with GPTQ, its Hessian taken
- * from the float model f[0..n) (F32, the same order and config) on the
- * calibration text (pack_gptq.c); stats[0..n) say what it did. */
+ * already RTN-quantized; values and scales are replaced) with GPTQ, its
+ * Hessian taken from the float model f[0..n) (F32, the same order and
+ * config) on the calibration text (pack_gptq.c); stats[0..n) say what it
+ * did. */
 titan_status pack_gptq(titan_arena *a, const pack_calib *pc,
                        const titan_tensor *f, titan_tensor *out, int n,
                        pack_gptq_stat *stats);

@@ -3,9 +3,13 @@
  * x x^T of each weight's input rows to that weight's Hessian before calling
  * the real kernel, so every linear layer (wq_a, wq_b, wkv_a, wo, w_gate,
  * w_up, w_down; shared blocks summed over all recurrences) gets
- * H = sum x x^T of exactly the activations it sees. Weights the forward pass
- * does not multiply through the backend (wkv_b, folded into absorbed
- * attention; tok_emb, a lookup here) keep round-to-nearest. */
+ * H = sum x x^T of exactly the activations it sees. Each window also asks
+ * every head for its logits on all rows, so tok_emb (as the tied head 1) and
+ * the MTP heads get the final normed z. wkv_b is folded into absorbed
+ * attention and never multiplied through the backend: its Hessian sums the
+ * kv-normed latents c the sequence cache holds after each window, over all
+ * recurrences. tok_emb's lookup side is not in its Hessian. */
+#include "core/model.h"
 #include "core/status.h"
 #include "platform/backend.h"
 #include "quant/dtype.h"
@@ -13,7 +17,10 @@
 #include "quant/quant.h"
 #include "tools/titan/pack.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 enum { CALIB_CTX = 256 }; /* window, or max_seq_len if shorter */
 
@@ -24,31 +31,59 @@ typedef struct {
     int n;
     double **h;    /* [n]: cols x cols sums (lower triangle), NULL where not wanted */
     int64_t *rows; /* [n]: input rows summed into h */
+    int wkv_b[TITAN_MAX_BLOCKS]; /* index in t of block b's wkv_b, -1 if none */
+    int inputs_only; /* sum the inputs, skip the product (unused logits) */
 } calib_backend;
+
+/* h[C][C] (lower triangle) += sum over x's T rows of x x^T. */
+static void add_outer(double *h, const float *x, int T, int64_t C) {
+    for (int r = 0; r < T; r++) {
+        const float *xr = x + (size_t)r * C;
+        for (int64_t j = 0; j < C; j++) {
+            double *hj = h + j * C;
+            double xj = xr[j];
+            for (int64_t k = 0; k <= j; k++) hj[k] += xj * xr[k];
+        }
+    }
+}
 
 static void calib_matmul(titan_backend *be, const titan_tensor *w,
                          const float *x, float *y, int T) {
     calib_backend *cb = (calib_backend *)be;
     uintptr_t i = ((uintptr_t)w - (uintptr_t)cb->t) / sizeof *w;
     if ((uintptr_t)w >= (uintptr_t)cb->t && i < (uintptr_t)cb->n && cb->h[i]) {
-        int64_t C = w->cols;
         cb->rows[i] += T;
-        for (int r = 0; r < T; r++) {
-            const float *xr = x + (size_t)r * C;
-            for (int64_t j = 0; j < C; j++) {
-                double *hj = cb->h[i] + j * C;
-                double xj = xr[j];
-                for (int64_t k = 0; k <= j; k++) hj[k] += xj * xr[k];
-            }
-        }
+        add_outer(cb->h[i], x, T, w->cols);
     }
-    cb->inner->matmul(cb->inner, w, x, y, T);
+    if (!cb->inputs_only) cb->inner->matmul(cb->inner, w, x, y, T);
 }
 
 /* Lower triangles to full symmetric matrices. */
 static void symmetrize(double *h, int64_t C) {
     for (int64_t j = 0; j < C; j++)
         for (int64_t k = j + 1; k < C; k++) h[j * C + k] = h[k * C + j];
+}
+
+/* After a window of len tokens: every head's input rows (the logits call
+ * through the backend, its product skipped: logits[len][V] stay as they
+ * were) and each layer's cached latents into wkv_b's sums. */
+static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq *s,
+                                                calib_backend *cb, int len,
+                                                float *logits) {
+    const titan_config *c = &m->cfg;
+    cb->inputs_only = 1;
+    for (int k = 1; k <= c->mtp_heads; k++)
+        TITAN_TRY(titan_model_logits(m, k, 0, len, logits));
+    cb->inputs_only = 0;
+    int L = c->n_unique_blocks * c->n_recurrences;
+    for (int l = 0; l < L; l++) {
+        int i = cb->wkv_b[l % c->n_unique_blocks];
+        if (i < 0 || !cb->h[i]) continue;
+        cb->rows[i] += len;
+        add_outer(cb->h[i], s->lat + (size_t)l * m->ctx * c->kv_latent, len,
+                  c->kv_latent);
+    }
+    return TITAN_OK;
 }
 
 static titan_status run_calibration(titan_arena *a, const pack_calib *pc,
@@ -68,31 +103,77 @@ static titan_status run_calibration(titan_arena *a, const pack_calib *pc,
     int ctx = pc->c->max_seq_len < CALIB_CTX ? pc->c->max_seq_len : CALIB_CTX;
     TITAN_TRY(titan_model_create(a, pc->c, cb->t, cb->n, ctx, ctx, &cb->be, &m));
     TITAN_TRY(titan_seq_create(a, m, &s));
+    float *logits; /* [ctx][V], never written: zeros */
+    TITAN_TRY(titan_arena_calloc(a, (size_t)ctx * pc->c->vocab_size * sizeof *logits,
+                                TITAN_ALIGN, (void **)&logits));
     for (int64_t w = 0; w < total; w += ctx) {
         titan_seq_reset(s);
         int len = (int)(total - w < ctx ? total - w : ctx);
         TITAN_TRY(titan_model_forward(m, s, seq + w, len));
+        TITAN_TRY(calibrate_heads_and_latents(m, s, cb, len, logits));
     }
     return TITAN_OK;
 }
 
-/* Replace t's RTN values with GPTQ's, keeping its (clip-searched) scales;
- * the output error of both on h goes to *stat. */
-static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
-                                titan_tensor *t, pack_gptq_stat *stat) {
+/* GPTQ of w on h with the per-row scales scale[rows]; each row whose output
+ * error beats best[r] takes its values and scale into t and sets best[r]. */
+static titan_status gptq_keep_better_rows(titan_arena *a, const float *w,
+                                          const double *h, const float *scale,
+                                          titan_tensor *t, double *best) {
     int qmax = titan_dtype_get(t->dtype)->qmax;
     titan_gptq_opts o = {.damp = 0.01, .block = 128, .act_order = 1};
+    int64_t C = t->cols;
+    size_t mark = titan_arena_mark(a), row_bytes = titan_dtype_row_bytes(t->dtype, C);
+    int8_t *q;   /* [rows][C] */
+    double *tmp; /* [C] */
+    titan_status st;
+    if ((st = titan_arena_alloc(a, (size_t)(t->rows * C), 1, (void **)&q)) ||
+        (st = titan_arena_alloc(a, (size_t)C * sizeof *tmp, TITAN_ALIGN, (void **)&tmp)) ||
+        (st = titan_gptq_quantize(a, w, t->rows, C, h, scale, -qmax - 1, qmax, &o, q)))
+        goto out;
+    for (int64_t r = 0; r < t->rows; r++) {
+        const int8_t *qr = q + r * C;
+        double e = titan_gptq_row_error(h, w + r * C, qr, scale[r], C, tmp);
+        if (!(e < best[r])) continue;
+        best[r] = e;
+        ((float *)t->scales)[r] = scale[r]; /* pack_store's arena copy */
+        for (int64_t c = 0; c < C; c++)
+            titan_quant_store(t->dtype, (uint8_t *)t->data + r * row_bytes, c, qr[c]);
+    }
+out:
+    titan_arena_reset(a, mark);
+    return st;
+}
+
+/* Replace t's RTN values with GPTQ's. Each row takes the clip amax * (1 -
+ * k/100) / qmax, k < clip_steps, whose GPTQ result has the least output error
+ * on h: the RTN clip minimizes the weights' own error, not the output's, and
+ * a QAT-trained row may sit best on its absmax grid. The relative error of
+ * RTN and of the result go to *stat. */
+static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
+                                int clip_steps, titan_tensor *t,
+                                pack_gptq_stat *stat) {
+    int qmax = titan_dtype_get(t->dtype)->qmax;
+    int64_t C = t->cols;
     size_t mark = titan_arena_mark(a);
-    int8_t *q;
+    float *amax, *scale; /* [rows] */
+    double *best;        /* [rows] */
     TITAN_TRY(titan_gptq_output_error(a, w, t, h, &stat->rtn_error));
-    TITAN_TRY(titan_arena_alloc(a, (size_t)(t->rows * t->cols), 1, (void **)&q));
-    TITAN_TRY(titan_gptq_quantize(a, w, t->rows, t->cols, h, t->scales,
-                                  -qmax - 1, qmax, &o, q));
-    size_t row_bytes = titan_dtype_row_bytes(t->dtype, t->cols);
-    uint8_t *data = (uint8_t *)t->data;
-    for (int64_t r = 0; r < t->rows; r++)
-        for (int64_t c = 0; c < t->cols; c++)
-            titan_quant_store(t->dtype, data + r * row_bytes, c, q[r * t->cols + c]);
+    TITAN_TRY(titan_arena_alloc(a, (size_t)t->rows * sizeof *amax, TITAN_ALIGN,
+                                (void **)&amax));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)t->rows * sizeof *scale, TITAN_ALIGN,
+                                (void **)&scale));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)t->rows * sizeof *best, TITAN_ALIGN,
+                                (void **)&best));
+    for (int64_t r = 0; r < t->rows; r++) {
+        amax[r] = 0, best[r] = INFINITY;
+        for (int64_t c = 0; c < C; c++) amax[r] = fmaxf(amax[r], fabsf(w[r * C + c]));
+    }
+    for (int k = 0; k < clip_steps; k++) {
+        for (int64_t r = 0; r < t->rows; r++)
+            scale[r] = amax[r] > 0 ? amax[r] * (1.0f - 0.01f * (float)k) / qmax : 1.0f;
+        TITAN_TRY(gptq_keep_better_rows(a, w, h, scale, t, best));
+    }
     titan_arena_reset(a, mark);
     return titan_gptq_output_error(a, w, t, h, &stat->gptq_error);
 }
@@ -109,6 +190,13 @@ titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor 
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.h, TITAN_ALIGN, (void **)&cb.h));
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.rows, TITAN_ALIGN,
                                  (void **)&cb.rows));
+    for (int b = 0; b < pc->c->n_unique_blocks; b++) {
+        char name[TITAN_NAME_MAX];
+        snprintf(name, sizeof name, "blocks.%d.wkv_b", b);
+        cb.wkv_b[b] = -1;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(f[i].name, name)) cb.wkv_b[b] = i;
+    }
     for (int i = 0; i < n; i++) {
         int want = titan_dtype_get(out[i].dtype)->quantized &&
                    out[i].group_size == 0 && f[i].ndim == 2;
@@ -121,7 +209,8 @@ titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor 
         stats[i] = (pack_gptq_stat){.calib_rows = cb.rows[i]};
         if (!cb.rows[i]) continue; /* never multiplied through the backend */
         symmetrize(cb.h[i], f[i].cols);
-        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], &out[i], &stats[i]));
+        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, &out[i],
+                              &stats[i]));
     }
     return TITAN_OK;
 }

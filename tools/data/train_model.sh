@@ -50,10 +50,11 @@ $train plot "$OUT/train.jsonl" -o "$OUT/loss.svg"
 
 # pack NAME QUANT METHOD: the smaller of the LZMA and Brotli artifacts as NAME.tart.
 pack() {
-    local name=$1 quant=$2 method=$3 codec
+    local name=$1 quant=$2 method=$3 codec calib=()
+    [ "$method" = gptq ] && calib=(--calib "$OUT/calib.txt")
     for codec in lzma brotli; do
         $titan pack --ckpt "$OUT/nano.ckpt" --weights ema --quant "$quant" \
-            --method "$method" --calib "$OUT/calib.txt" --codec "$codec" \
+            --method "$method" ${calib[@]+"${calib[@]}"} --codec "$codec" \
             --budget "$BUDGET" -o "$OUT/$name.$codec.tart" >/dev/null
     done
     if [ "$(stat -c %s "$OUT/$name.lzma.tart")" -le "$(stat -c %s "$OUT/$name.brotli.tart")" ]; then

@@ -31,7 +31,7 @@ typedef struct {
  * one query block (decode) is split along the cache instead. */
 #define TITAN_ATT_QBLOCK 16
 #define TITAN_ATT_PBLOCK 64
-#define TITAN_ATT_PCHUNK 256
+#define TITAN_ATT_PCHUNK 64
 
 struct titan_model {
     titan_config cfg;

@@ -223,31 +223,31 @@ INLINE void transpose16(__m512 v[16]) {
     for (int i = 0; i < 16; i++) v[i] = t[i];
 }
 
-/* 16 values of W[row] from value k (a multiple of 16) times their scale;
- * lanes outside m are 0. */
-INLINE __m512 load_scaled(titan_dtype dt, const titan_tensor *w, int64_t row,
-                          int64_t k, __mmask16 m, bool full) {
-    const uint8_t *r = (const uint8_t *)w->data +
-                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
-    __m512 v = load_w(dt, r, k, m, full);
-    if (dt != TITAN_DT_INT8 && dt != TITAN_DT_INT6) return v;
-    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
-    return _mm512_mul_ps(v, _mm512_set1_ps(w->scales[row * ((w->cols + gs - 1) / gs) + k / gs]));
-}
-
 /* panel[k][r] = W[n + r][k0 + k] in 16 x 16 blocks dequantized and
- * transposed in registers; rows past `rows` are 0. */
+ * transposed in registers; rows past `rows` are 0. Row bytes and the scale
+ * group are worked out once per block, not per row. */
 INLINE void pack_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows,
                      int64_t k0, int kc, float *panel) {
+    size_t rb = titan_dtype_row_bytes(dt, w->cols);
+    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+    int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
+    int64_t groups = (w->cols + gs - 1) / gs;
     for (int h = 0; h < NR; h += VW)
         for (int k = 0; k < kc; k += VW) {
             bool full = kc - k >= VW;
             __mmask16 m = tail_mask(kc - k);
+            int64_t g = (k0 + k) / gs;
             __m512 v[16];
             UNROLL
-            for (int i = 0; i < 16; i++)
-                v[i] = h + i < rows ? load_scaled(dt, w, n + h + i, k0 + k, m, full)
-                                    : _mm512_setzero_ps();
+            for (int i = 0; i < 16; i++) {
+                int64_t row = n + h + i;
+                if (h + i >= rows) {
+                    v[i] = _mm512_setzero_ps();
+                    continue;
+                }
+                v[i] = load_w(dt, (const uint8_t *)w->data + (size_t)row * rb, k0 + k, m, full);
+                if (scaled) v[i] = _mm512_mul_ps(v[i], _mm512_set1_ps(w->scales[row * groups + g]));
+            }
             transpose16(v);
             UNROLL
             for (int c = 0; c < 16; c++) _mm512_store_ps(panel + (k + c) * NR + h, v[c]);

@@ -13,7 +13,7 @@ j = json.load(open(sys.argv[1]))
 assert j["checksums"] == "ok" and j["fits"] and j["file_bytes"] < 16_000_000, j["file_bytes"]
 assert j["codec"] in ("lzma", "brotli"), j["codec"]
 types = {t["name"]: t["type"] for t in j["tensors"]}
-assert types["blocks.0.w_up"] == "int6", types["blocks.0.w_up"]
+assert types["blocks.0.w_up"] in ("int6", "int6b"), types["blocks.0.w_up"]
 PY
 "$TITAN" init --preset nano -o "$BUILD/preset.tart" >/dev/null || fail "init"
 "$TITAN" inspect "$BUILD/preset.tart" --json >"$BUILD/preset.json" || fail "inspect preset"

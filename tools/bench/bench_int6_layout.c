@@ -11,8 +11,7 @@
  *   byte-zz     one per byte, zigzag coded (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...)
  * each encoded whole with raw LZMA2 (as the artifact) and Brotli. The
  * Shannon entropy of the int6 values is the limit for independent values.
- *   bench_int6_layout ART
- * Without arguments it prints its usage and exits 0 (so `make bench` passes). */
+ *   bench_int6_layout [ART]   (default: the shipped tools/data/model/nano.tart) */
 #include "core/status.h"
 #include "formats/codec.h"
 #include "quant/quant.h"
@@ -116,14 +115,12 @@ static double entropy_bytes(const titan_artifact *art, uint64_t *count) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        puts("usage: bench_int6_layout ART (nothing measured)");
-        return argc == 1 ? 0 : 2;
-    }
+    if (argc > 2) return cli_usage("bench_int6_layout", "one artifact at most");
+    const char *path = argc == 2 ? argv[1] : "tools/data/model/nano.tart";
     titan_arena a;
     titan_artifact art;
     if (cli_arena_create(&a, (size_t)1 << 31) != TITAN_OK) return 1;
-    titan_status st = titan_artifact_load(&a, argv[1], &art);
+    titan_status st = titan_artifact_load(&a, path, &art);
     if (st != TITAN_OK) {
         cli_arena_destroy(&a);
         return cli_fail("bench_int6_layout", st);
@@ -131,7 +128,7 @@ int main(int argc, char **argv) {
     uint64_t n;
     double h = entropy_bytes(&art, &n);
     printf("{\"artifact\": \"%s\", \"int6_values\": %llu, \"int6_entropy_bytes\": %.0f, "
-           "\"variants\": [", argv[1], (unsigned long long)n, h);
+           "\"variants\": [", path, (unsigned long long)n, h);
     for (int v = 0; v < N_VARIANTS; v++) {
         size_t len;
         uint8_t *d = build_section(&art, v, &len);

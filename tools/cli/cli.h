@@ -30,6 +30,13 @@ typedef struct {
 int cli_parse(int argc, char **argv, const char *usage, const cli_flag *flags,
               int nflags, char **pos, int max_pos, int *npos);
 
+/* After cli_parse (or a wrapper with its contract): return from the command
+ * when parsing ended it, with exit code 0 for --help and the error's code. */
+#define CLI_RETURN_IF_DONE(rc)                                                \
+    do {                                                                      \
+        if (rc) return (rc) < 0 ? CLI_EXIT_OK : (rc);                         \
+    } while (0)
+
 /* A subcommand of a front end; fn gets argv[0] = "PROG NAME". */
 typedef struct {
     const char *name;

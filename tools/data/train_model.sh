@@ -48,12 +48,13 @@ $train train --config "$OUT/config.json" --tokenizer "$OUT/tok" \
     --ckpt-every 500
 $train plot "$OUT/train.jsonl" -o "$OUT/loss.svg"
 
-# pack NAME QUANT: the smaller of the LZMA and Brotli artifacts as NAME.tart.
+# pack NAME QUANT METHOD: the smaller of the LZMA and Brotli artifacts as NAME.tart.
 pack() {
-    local name=$1 quant=$2 codec
+    local name=$1 quant=$2 method=$3 codec calib=()
+    [ "$method" = gptq ] && calib=(--calib "$OUT/calib.txt")
     for codec in lzma brotli; do
         $titan pack --ckpt "$OUT/nano.ckpt" --weights ema --quant "$quant" \
-            --method gptq --calib "$OUT/calib.txt" --codec "$codec" \
+            --method "$method" ${calib[@]+"${calib[@]}"} --codec "$codec" \
             --budget "$BUDGET" -o "$OUT/$name.$codec.tart" >/dev/null
     done
     if [ "$(stat -c %s "$OUT/$name.lzma.tart")" -le "$(stat -c %s "$OUT/$name.brotli.tart")" ]; then
@@ -63,18 +64,21 @@ pack() {
     fi
     mv "$OUT/$name.$codec.tart" "$OUT/$name.tart"
     rm -f "$OUT/$name.lzma.tart" "$OUT/$name.brotli.tart"
-    echo "$name: $quant, $codec, $(stat -c %s "$OUT/$name.tart") bytes" >&2
+    echo "$name: $quant $method, $codec, $(stat -c %s "$OUT/$name.tart") bytes" >&2
 }
 step "pack"
 $titan pack --ckpt "$OUT/nano.ckpt" --weights ema --quant f32 -o "$OUT/nano-f32.tart" >/dev/null
-pack nano-int8 int8
-pack nano-int6 int6
-pack nano mixed
+pack nano-int8-rtn int8 rtn
+pack nano-int8 int8 gptq
+pack nano-int6-rtn int6 rtn
+pack nano-int6 int6 gptq
+pack nano-mixed-rtn mixed rtn
+pack nano mixed gptq
 
 # Windows of SEQ + 1 tokens (the training windows, max_seq_len).
 step "eval on the validation split"
 {
-    for name in nano-f32 nano-int8 nano-int6 nano; do
+    for name in nano-f32 nano-int8-rtn nano-int8 nano-int6-rtn nano-int6 nano-mixed-rtn nano; do
         extra=()
         [ "$name" = nano ] && extra=(--baselines)
         result=$($titan eval -m "$OUT/$name.tart" --text "$OUT/corpus/val.txt" \

@@ -47,7 +47,7 @@ static int write_text(const char *cmd, const titan_tokenizer *t,
 int cmd_detokenize(int argc, char **argv) {
     tok_io_cmd c;
     int rc = tok_io_open(argc, argv, usage, "ids to decode (default stdin)", &c);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     uint8_t *text = NULL;
     size_t len = 0;
     int32_t *ids = NULL;

@@ -61,7 +61,7 @@ int cmd_export(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, "titan export ART --safetensors OUT", flags, 1,
                        pos, 1, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out)
         return cli_usage(argv[0], "give one artifact and --safetensors OUT");
     titan_arena a;

@@ -83,7 +83,7 @@ int cmd_init(int argc, char **argv) {
     int rc = cli_parse(argc, argv, "titan init --preset NAME [--seed S] -o ART "
                        "[--codec C] [--tokenizer TOK]",
                        flags, 5, pos, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (!preset || !out) return cli_usage(argv[0], "--preset and -o are required");
     titan_config c;
     titan_codec codec;

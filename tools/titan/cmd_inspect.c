@@ -170,7 +170,7 @@ int cmd_inspect(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, "titan inspect ART [--json] [--budget BYTES]",
                        flags, 2, pos, 1, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (npos != 1) return cli_usage(argv[0], "give one artifact");
     titan_arena a;
     titan_artifact art;

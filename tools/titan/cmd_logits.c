@@ -123,7 +123,7 @@ int cmd_logits(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (!model || !ids || !out)
         return cli_usage(argv[0], "-m, --ids and --out are required");
     if ((rc = tpu_cli_backend(argv[0], o.backend, NULL, &t, &tpu))) return rc;

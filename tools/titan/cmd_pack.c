@@ -281,7 +281,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
 int cmd_pack(int argc, char **argv) {
     pack_args p = {.budget = -1, .quant = "f32", .clip_steps = 21, .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     size_t in_bytes;
     titan_status st = titan_file_size(p.ckpt ? p.ckpt : p.st_path, &in_bytes);
     if (st != TITAN_OK) return cli_fail(argv[0], st);

@@ -73,7 +73,7 @@ int cmd_plan(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (!model == !config)
         return cli_usage(argv[0], "give exactly one of -m ART and --config CFG");
     titan_config c;

@@ -291,7 +291,7 @@ int cmd_run(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (!r.model) return cli_usage(argv[0], "-m ART is required");
     if (r.prompt && r.file) return cli_usage(argv[0], "give -p or -f, not both");
     if ((rc = tpu_cli_backend(argv[0], r.backend, r.tpu_report,

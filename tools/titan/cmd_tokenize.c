@@ -29,7 +29,7 @@ static int print_ids(const titan_tokenizer *t, const uint8_t *text, size_t len) 
 int cmd_tokenize(int argc, char **argv) {
     tok_io_cmd c;
     int rc = tok_io_open(argc, argv, usage, "text to tokenize (default stdin)", &c);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     uint8_t *text = NULL;
     size_t len = 0;
     if (!(rc = tok_io_read(argv[0], c.file, &text, &len)))

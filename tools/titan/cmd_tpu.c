@@ -150,7 +150,7 @@ int cmd_tpu(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, USAGE, flags, sizeof flags / sizeof *flags,
                        NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     titan_tpu_config c;
     rc = tpu_cli_config(cmd, &t, &c);
     if (rc) return rc;

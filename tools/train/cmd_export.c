@@ -18,7 +18,7 @@ int train_cmd_export(int argc, char **argv) {
         {"--tokenizer-out", FLAG_STR, &tok_out, 0, 0, "write the TOK tokenizer here"},
     };
     int npos, rc = cli_parse(argc, argv, usage, flags, 4, pos, 1, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out) return cli_usage(argv[0], "need CKPT and -o W.safetensors");
     titan_status st = train_ckpt_export(pos[0], which, out, config_out, tok_out);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);

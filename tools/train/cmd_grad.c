@@ -49,7 +49,7 @@ int train_cmd_grad(int argc, char **argv) {
         {"-o|--out", FLAG_STR, &out, 0, 0, "gradients (safetensors, float32)"},
     };
     int npos, rc = cli_parse(argc, argv, usage, flags, 4, NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (!wpath || !cpath || !ipath || !out)
         return cli_usage(argv[0], "--safetensors, --config, --ids and -o are required");
     titan_status st = run(wpath, cpath, ipath, out);

@@ -135,7 +135,7 @@ int train_cmd_plot(int argc, char **argv) {
     char *pos[1];
     const cli_flag flags[] = {{"-o|--out", FLAG_STR, &out, 0, 0, "SVG to write"}};
     int npos, rc = cli_parse(argc, argv, usage, flags, 1, pos, 1, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out) return cli_usage(argv[0], "need LOG.jsonl and -o PLOT.svg");
     series loss = {0}, bpb = {0};
     titan_status st = read_log(pos[0], &loss, &bpb);

@@ -68,7 +68,7 @@ int train_cmd_tokenizer(int argc, char **argv) {
         {"-o|--output", FLAG_STR, &out, 0, 0, "tokenizer file to write"},
     };
     int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if (!vocab || !in || !out)
         return cli_usage(argv[0], "--vocab, -i and -o are required");
     size_t size;

@@ -344,7 +344,7 @@ int train_cmd_train(int argc, char **argv) {
     };
     int npos, rc = cli_parse(argc, argv, usage, flags,
                              (int)(sizeof flags / sizeof *flags), NULL, 0, &npos);
-    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    CLI_RETURN_IF_DONE(rc);
     if ((rc = check_options(argv[0], &o))) return rc;
     o.h.sequential = sequential;
     run r;

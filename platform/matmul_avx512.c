@@ -66,8 +66,7 @@ INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
 INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
                      const float *const *xs, const __m512 *s,
                      __m512 acc[][DOT_TOKENS], int64_t k, __mmask16 m,
-                     bool full, int R, int TT, size_t ahead) {
-    bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
+                     bool full, int R, int TT, size_t ahead, bool scaled) {
     __m512 xv[DOT_TOKENS];
     UNROLL
     for (int t = 0; t < TT; t++)
@@ -75,9 +74,10 @@ INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
     UNROLL
     for (int r = 0; r < R; r++) {
         /* Rows are contiguous: fetch the same row PREFETCH_TILES tiles on
-         * (never faults, even past the end). */
-        _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
-                     _MM_HINT_T0);
+         * (never faults, even past the end), once per cache line. */
+        size_t off = matmul_value_offset(dt, k);
+        if (off % 64 < matmul_value_offset(dt, VW))
+            _mm_prefetch((const char *)rows[r] + ahead + off, _MM_HINT_T0);
         __m512 wv = load_w(dt, rows[r], k, m, full);
         if (scaled) wv = _mm512_mul_ps(wv, s[r]);
         UNROLL
@@ -106,6 +106,8 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     }
     UNROLL
     for (int t = 0; t < TT; t++) xs[t] = a->x + (size_t)(t0 + t) * K;
+    /* One scale per row: applied once to the sum, not to every vector. */
+    bool per_row = scaled && groups == 1;
     for (int64_t g = 0; g < groups; g++) {
         int64_t kend = (g + 1) * gsz < K ? (g + 1) * gsz : K;
         __m512 s[DOT_ROWS];
@@ -113,17 +115,22 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
         for (int r = 0; r < R; r++)
             if (scaled) s[r] = _mm512_set1_ps(w->scales[(n + r) * groups + g]);
         int64_t k = g * gsz;
-        for (; k + VW <= kend; k += VW)
-            dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, ahead);
+        bool each = scaled && !per_row;
+        for (; k + VW <= kend; k += VW) /* two calls: `each` constant in each */
+            if (each) dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, ahead, true);
+            else dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, ahead, false);
         if (k < kend)
             dot_step(dt, rows, xs, s, acc, k, tail_mask(kend - k), false, R,
-                     TT, ahead);
+                     TT, ahead, each);
     }
     UNROLL
     for (int r = 0; r < R; r++)
         UNROLL
-        for (int t = 0; t < TT; t++)
-            a->y[(size_t)(t0 + t) * N + n + r] = _mm512_reduce_add_ps(acc[r][t]);
+        for (int t = 0; t < TT; t++) {
+            float sum = _mm512_reduce_add_ps(acc[r][t]);
+            a->y[(size_t)(t0 + t) * N + n + r] =
+                per_row ? sum * w->scales[n + r] : sum;
+        }
 }
 
 #define DOT_TT_CASES(R)                                                       \

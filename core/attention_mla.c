@@ -223,32 +223,49 @@ static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn,
         fn(job, 0, n);
 }
 
+static void norm_rows(void *ctx, int64_t begin, int64_t end) {
+    const titan_rows_job *j = ctx;
+    int D = j->m->cfg.d_model;
+    for (int64_t t = begin; t < end; t++)
+        titan_rmsnorm(j->m->u + t * D, j->m->h + t * D, j->b->attn_norm, D,
+                      j->m->cfg.norm_eps);
+}
+
+static void q_norm_rows(void *ctx, int64_t begin, int64_t end) {
+    const titan_rows_job *j = ctx;
+    int Lq = j->m->cfg.q_latent;
+    for (int64_t t = begin; t < end; t++)
+        titan_rmsnorm(j->m->cq + t * Lq, j->m->cq + t * Lq, j->b->q_norm, Lq,
+                      j->m->cfg.norm_eps);
+}
+
+/* Cache rows c and kr, and the rotary parts of every head's query. */
+static void rope_rows(void *ctx, int64_t begin, int64_t end) {
+    const titan_rows_job *j = ctx;
+    titan_model *m = j->m;
+    int H = m->cfg.n_heads, Dh = m->cfg.head_dim, Dr = m->cfg.rope_dim;
+    for (int64_t t = begin; t < end; t++) {
+        append_latent(m, j->s, j->b, j->layer, (int)t);
+        for (int i = 0; i < H; i++)
+            titan_rope_rotate(m->q + ((size_t)t * H + i) * (Dh + Dr) + Dh,
+                              m->rope + (size_t)t * Dr, Dr / 2);
+    }
+}
+
 void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
                            int layer, int n) {
-    const titan_config *c = &m->cfg;
     titan_backend *be = m->be;
-    int D = c->d_model, H = c->n_heads;
-    int Dh = c->head_dim, Dr = c->rope_dim;
-    int qw = Dh + Dr;
-    for (int t = 0; t < n; t++)
-        titan_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
-                        b->attn_norm, D, c->norm_eps);
+    titan_rows_job rows = {m, s, b, layer};
+    titan_for_rows(m, n, norm_rows, &rows);
     if (b->wq_a) {
-        int Lq = c->q_latent;
         be->matmul(be, b->wq_a, m->u, m->cq, n);
-        for (int t = 0; t < n; t++)
-            titan_rmsnorm(m->cq + (size_t)t * Lq, m->cq + (size_t)t * Lq,
-                            b->q_norm, Lq, c->norm_eps);
+        titan_for_rows(m, n, q_norm_rows, &rows);
         be->matmul(be, b->wq_b, m->cq, m->q, n);
     } else {
         be->matmul(be, b->wq_b, m->u, m->q, n);
     }
     be->matmul(be, b->wkv_a, m->u, m->kva, n);
-    for (int t = 0; t < n; t++) append_latent(m, s, b, layer, t);
-    for (int t = 0; t < n; t++)
-        for (int i = 0; i < H; i++)
-            titan_rope_rotate(m->q + ((size_t)t * H + i) * qw + Dh,
-                              m->rope + (size_t)t * Dr, Dr / 2);
+    titan_for_rows(m, n, rope_rows, &rows);
     int blocks = (n + QBLOCK - 1) / QBLOCK;
     attn_job job = {m, s, b, layer, n, 1};
     if (blocks == 1) job.chunks = (s->pos + n + PCHUNK - 1) / PCHUNK;
@@ -256,5 +273,5 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
     run_tasks(be, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
     run_tasks(be, blocks, finish_tasks, &job);
     be->matmul(be, b->wo, m->o, m->y, n);
-    titan_vec_add(m->h, m->y, n * D);
+    titan_vec_add(m->h, m->y, n * m->cfg.d_model);
 }

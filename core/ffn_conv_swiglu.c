@@ -16,41 +16,58 @@ static const float *gate_row(const titan_model *m, const titan_seq *s,
     return s->gates + ((size_t)layer * s->ring + p % s->ring) * F;
 }
 
-static void causal_conv(titan_model *m, titan_seq *s, const titan_block *b,
-                        int layer, int n) {
+/* gconv row t = the causal conv of the gate rows ending at t. */
+static void conv_row(titan_model *m, titan_seq *s, const titan_block *b,
+                     int layer, int t) {
     int F = m->cfg.mlp_hidden, K = m->cfg.conv_kernel;
-    for (int t = 0; t < n; t++) {
-        float *out = m->gconv + (size_t)t * F;
-        memset(out, 0, (size_t)F * sizeof *out);
-        for (int j = 0; j < K; j++) {
-            const float *a = gate_row(m, s, layer, t - (K - 1) + j);
-            if (!a) continue;
-            titan_vec_mul_add(out, b->conv_t + (size_t)j * F, a, F);
-        }
+    float *out = m->gconv + (size_t)t * F;
+    memset(out, 0, (size_t)F * sizeof *out);
+    for (int j = 0; j < K; j++) {
+        const float *a = gate_row(m, s, layer, t - (K - 1) + j);
+        if (a) titan_vec_mul_add(out, b->conv_t + (size_t)j * F, a, F);
     }
-    /* Keep the newest pre-conv rows for the next call (and for rewinds). */
-    int keep = n < s->ring ? n : s->ring;
+}
+
+/* Keep the newest pre-conv rows for the next call (and for rewinds). */
+static void keep_gates(titan_model *m, titan_seq *s, int layer, int n) {
+    int F = m->cfg.mlp_hidden, keep = n < s->ring ? n : s->ring;
     for (int t = n - keep; t < n; t++)
         memcpy(s->gates + ((size_t)layer * s->ring + (s->pos + t) % s->ring) * F,
                m->gate + (size_t)t * F, (size_t)F * sizeof(float));
 }
 
+static void norm_rows(void *ctx, int64_t begin, int64_t end) {
+    const titan_rows_job *j = ctx;
+    int D = j->m->cfg.d_model;
+    for (int64_t t = begin; t < end; t++)
+        titan_rmsnorm(j->m->u + t * D, j->m->h + t * D, j->b->ffn_norm, D,
+                      j->m->cfg.norm_eps);
+}
+
+/* up = SiLU(conv(gate)) * up, row by row. */
+static void gate_rows(void *ctx, int64_t begin, int64_t end) {
+    const titan_rows_job *j = ctx;
+    titan_model *m = j->m;
+    int F = m->cfg.mlp_hidden;
+    for (int64_t t = begin; t < end; t++) {
+        const float *g = m->gate + t * F;
+        if (m->cfg.conv_kernel > 0) {
+            conv_row(m, j->s, j->b, j->layer, (int)t);
+            g = m->gconv + t * F;
+        }
+        titan_vec_silu_mul(m->up + t * F, g, F);
+    }
+}
+
 void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
                              const titan_block *b, int layer, int n) {
-    const titan_config *c = &m->cfg;
     titan_backend *be = m->be;
-    int D = c->d_model, F = c->mlp_hidden;
-    for (int t = 0; t < n; t++)
-        titan_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
-                        b->ffn_norm, D, c->norm_eps);
+    titan_rows_job job = {m, s, b, layer};
+    titan_for_rows(m, n, norm_rows, &job);
     be->matmul(be, b->w_gate, m->u, m->gate, n);
     be->matmul(be, b->w_up, m->u, m->up, n);
-    const float *g = m->gate;
-    if (c->conv_kernel > 0) {
-        causal_conv(m, s, b, layer, n);
-        g = m->gconv;
-    }
-    titan_vec_silu_mul(m->up, g, n * F);
+    titan_for_rows(m, n, gate_rows, &job);
+    if (m->cfg.conv_kernel > 0) keep_gates(m, s, layer, n);
     be->matmul(be, b->w_down, m->up, m->y, n);
-    titan_vec_add(m->h, m->y, n * D);
+    titan_vec_add(m->h, m->y, n * m->cfg.d_model);
 }

@@ -268,6 +268,14 @@ titan_status titan_seq_rewind(titan_seq *s, int n) {
     return TITAN_OK;
 }
 
+void titan_for_rows(titan_model *m, int n, titan_task_fn fn, titan_rows_job *job) {
+    enum { FEW = 8 }; /* below this, waking threads costs more than the rows */
+    if (n < FEW || !m->be->parallel_for)
+        fn(job, 0, n);
+    else
+        m->be->parallel_for(m->be, n, fn, job);
+}
+
 titan_status titan_model_forward(titan_model *m, titan_seq *s,
                                  const int32_t *ids, int n) {
     if (!m || !s || !ids || s->m != m)

@@ -86,6 +86,18 @@ void titan_rope_table(float *cs, const double *freq, int half, int pos);
 /* Rotate v[2 half] in place (half split, SPEC section 1). */
 void titan_rope_rotate(float *v, const float *cs, int half);
 
+/* A sublayer's per-row work on rows [begin, end) of the forward call. */
+typedef struct {
+    titan_model *m;
+    titan_seq *s;
+    const titan_block *b;
+    int layer;
+} titan_rows_job;
+
+/* Run fn(job, begin, end) over rows [0, n) on the backend's threads (rows
+ * are independent), or on the caller for a few rows (decode). */
+void titan_for_rows(titan_model *m, int n, titan_task_fn fn, titan_rows_job *job);
+
 /* h += attention sublayer for rows 0..n-1 at positions s->pos.. of layer l;
  * appends c and kr to s's cache first. */
 void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,

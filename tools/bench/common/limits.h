@@ -24,8 +24,8 @@ typedef struct {
     double fma_gflops[2];  /* [threads - 1] */
 } bench_limits;
 
-/* Measure both limits with pools[0] (1 thread) and pools[1] (2 threads) and
- * print them to stdout. */
+/* Measure both limits with pools[0] (1 thread) and pools[1] (2 threads),
+ * the best of a few rounds, and print them to stdout. */
 void bench_limits_measure(titan_pool *const pools[2], bench_limits *out);
 
 #endif

@@ -223,22 +223,6 @@ static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn,
         fn(job, 0, n);
 }
 
-static void norm_rows(void *ctx, int64_t begin, int64_t end) {
-    const titan_rows_job *j = ctx;
-    int D = j->m->cfg.d_model;
-    for (int64_t t = begin; t < end; t++)
-        titan_rmsnorm(j->m->u + t * D, j->m->h + t * D, j->b->attn_norm, D,
-                      j->m->cfg.norm_eps);
-}
-
-static void q_norm_rows(void *ctx, int64_t begin, int64_t end) {
-    const titan_rows_job *j = ctx;
-    int Lq = j->m->cfg.q_latent;
-    for (int64_t t = begin; t < end; t++)
-        titan_rmsnorm(j->m->cq + t * Lq, j->m->cq + t * Lq, j->b->q_norm, Lq,
-                      j->m->cfg.norm_eps);
-}
-
 /* Cache rows c and kr, and the rotary parts of every head's query. */
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     const titan_rows_job *j = ctx;
@@ -256,10 +240,10 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
                            int layer, int n) {
     titan_backend *be = m->be;
     titan_rows_job rows = {m, s, b, layer};
-    titan_for_rows(m, n, norm_rows, &rows);
+    titan_rmsnorm_rows(m, m->u, m->h, b->attn_norm, m->cfg.d_model, n);
     if (b->wq_a) {
         be->matmul(be, b->wq_a, m->u, m->cq, n);
-        titan_for_rows(m, n, q_norm_rows, &rows);
+        titan_rmsnorm_rows(m, m->cq, m->cq, b->q_norm, m->cfg.q_latent, n);
         be->matmul(be, b->wq_b, m->cq, m->q, n);
     } else {
         be->matmul(be, b->wq_b, m->u, m->q, n);

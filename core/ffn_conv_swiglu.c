@@ -36,14 +36,6 @@ static void keep_gates(titan_model *m, titan_seq *s, int layer, int n) {
                m->gate + (size_t)t * F, (size_t)F * sizeof(float));
 }
 
-static void norm_rows(void *ctx, int64_t begin, int64_t end) {
-    const titan_rows_job *j = ctx;
-    int D = j->m->cfg.d_model;
-    for (int64_t t = begin; t < end; t++)
-        titan_rmsnorm(j->m->u + t * D, j->m->h + t * D, j->b->ffn_norm, D,
-                      j->m->cfg.norm_eps);
-}
-
 /* up = SiLU(conv(gate)) * up, row by row. */
 static void gate_rows(void *ctx, int64_t begin, int64_t end) {
     const titan_rows_job *j = ctx;
@@ -63,7 +55,7 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
                              const titan_block *b, int layer, int n) {
     titan_backend *be = m->be;
     titan_rows_job job = {m, s, b, layer};
-    titan_for_rows(m, n, norm_rows, &job);
+    titan_rmsnorm_rows(m, m->u, m->h, b->ffn_norm, m->cfg.d_model, n);
     be->matmul(be, b->w_gate, m->u, m->gate, n);
     be->matmul(be, b->w_up, m->u, m->up, n);
     titan_for_rows(m, n, gate_rows, &job);

@@ -268,12 +268,31 @@ titan_status titan_seq_rewind(titan_seq *s, int n) {
     return TITAN_OK;
 }
 
-void titan_for_rows(titan_model *m, int n, titan_task_fn fn, titan_rows_job *job) {
+void titan_for_rows(titan_model *m, int n, titan_task_fn fn, void *job) {
     enum { FEW = 8 }; /* below this, waking threads costs more than the rows */
     if (n < FEW || !m->be->parallel_for)
         fn(job, 0, n);
     else
         m->be->parallel_for(m->be, n, fn, job);
+}
+
+typedef struct {
+    float *y;
+    const float *x, *g;
+    int width;
+    double eps;
+} norm_job;
+
+static void norm_rows(void *ctx, int64_t begin, int64_t end) {
+    const norm_job *j = ctx;
+    for (int64_t t = begin; t < end; t++)
+        titan_rmsnorm(j->y + t * j->width, j->x + t * j->width, j->g, j->width, j->eps);
+}
+
+void titan_rmsnorm_rows(titan_model *m, float *y, const float *x,
+                        const float *g, int width, int n) {
+    norm_job job = {y, x, g, width, m->cfg.norm_eps};
+    titan_for_rows(m, n, norm_rows, &job);
 }
 
 titan_status titan_model_forward(titan_model *m, titan_seq *s,
@@ -300,9 +319,7 @@ titan_status titan_model_forward(titan_model *m, titan_seq *s,
             titan_ffn_conv_swiglu(m, s, &m->blocks[b], r * B + b, n);
         }
     }
-    for (int t = 0; t < n; t++)
-        titan_rmsnorm(m->u + (size_t)t * D, m->h + (size_t)t * D,
-                        m->final_norm, D, c->norm_eps);
+    titan_rmsnorm_rows(m, m->u, m->h, m->final_norm, D, n);
     s->pos += n;
     s->rewindable = s->pos < c->mtp_heads ? s->pos : c->mtp_heads;
     m->rows = n;

@@ -96,7 +96,12 @@ typedef struct {
 
 /* Run fn(job, begin, end) over rows [0, n) on the backend's threads (rows
  * are independent), or on the caller for a few rows (decode). */
-void titan_for_rows(titan_model *m, int n, titan_task_fn fn, titan_rows_job *job);
+void titan_for_rows(titan_model *m, int n, titan_task_fn fn, void *job);
+
+/* y[t] = RMSNorm(x[t]; g) for rows t < n of `width` floats, through
+ * titan_for_rows; y may alias x. */
+void titan_rmsnorm_rows(titan_model *m, float *y, const float *x,
+                        const float *g, int width, int n);
 
 /* h += attention sublayer for rows 0..n-1 at positions s->pos.. of layer l;
  * appends c and kr to s's cache first. */

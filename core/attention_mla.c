@@ -205,14 +205,8 @@ static void attend_tasks(void *ctx, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; i++) attend_task(ctx, (int)i);
 }
 
-static void finish_tasks(void *ctx, int64_t begin, int64_t end) {
-    const attn_job *job = ctx;
-    for (int64_t i = begin; i < end; i++) {
-        if (job->chunks > 1)
-            for (size_t r = 0; r < (size_t)job->n * job->m->cfg.n_heads; r++)
-                merge_chunks(job, r);
-        project_values(job, (int)i);
-    }
+static void project_tasks(void *ctx, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) project_values(ctx, (int)i);
 }
 
 static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn,
@@ -255,7 +249,9 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
     if (blocks == 1) job.chunks = (s->pos + n + PCHUNK - 1) / PCHUNK;
     run_tasks(be, blocks, prepare_tasks, &job);
     run_tasks(be, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
-    run_tasks(be, blocks, finish_tasks, &job);
+    for (size_t r = 0; job.chunks > 1 && r < (size_t)n * m->cfg.n_heads; r++)
+        merge_chunks(&job, r);
+    run_tasks(be, blocks, project_tasks, &job);
     be->matmul(be, b->wo, m->o, m->y, n);
     titan_vec_add(m->h, m->y, n * m->cfg.d_model);
 }

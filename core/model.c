@@ -53,7 +53,6 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
                                &b->wkv_b));
         TITAN_TRY(carve_floats(a, G * Lkv, c->v_head_dim, &b->wv_t));
         TITAN_TRY(carve_floats(a, 1, D, &b->ffn_norm));
-        TITAN_TRY(carve_floats(a, F, K, &b->conv));
         TITAN_TRY(carve_floats(a, K, F, &b->conv_t));
     }
     size_t B = batch;
@@ -182,6 +181,16 @@ static void transpose_values(const titan_config *c, titan_block *b) {
     }
 }
 
+/* conv_t[j][f] = conv[f][j]: one row of taps per offset, as the FFN reads
+ * them (conv_kernel <= 64, config.c). */
+static void transpose_conv(const titan_tensor *w, float *conv_t) {
+    float taps[64];
+    for (int64_t f = 0; f < w->rows; f++) {
+        titan_dequant_row(w, f, 0, w->cols, taps);
+        for (int64_t j = 0; j < w->cols; j++) conv_t[j * w->rows + f] = taps[j];
+    }
+}
+
 static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
     const titan_config *c = &m->cfg;
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
@@ -208,12 +217,7 @@ static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
         b->w_gate = w[i++];
         b->w_up = w[i++];
         b->w_down = w[i++];
-        if (c->conv_kernel > 0) {
-            to_floats(w[i++], b->conv);
-            for (int f = 0; f < c->mlp_hidden; f++)
-                for (int j = 0; j < c->conv_kernel; j++)
-                    b->conv_t[(size_t)j * c->mlp_hidden + f] = b->conv[(size_t)f * c->conv_kernel + j];
-        }
+        if (c->conv_kernel > 0) transpose_conv(w[i++], b->conv_t);
     }
     to_floats(w[i++], m->final_norm);
     for (int k = 2; k <= c->mtp_heads; k++) m->head[k - 1] = w[i++];

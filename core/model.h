@@ -22,8 +22,7 @@ typedef struct {
     float *wkv_b;               /* [G*(Dh+Dv)][Lkv], per group [key Dh | value Dv] */
     float *wv_t;                /* [G][Lkv][Dv] value parts of wkv_b, transposed */
     float *ffn_norm;            /* [D] */
-    float *conv;                /* [F][K], NULL when K == 0 */
-    float *conv_t;              /* [K][F] the same taps, one row per tap */
+    float *conv_t;              /* [K][F] conv [F][K] transposed: a row per tap */
 } titan_block;
 
 /* Attention tiling (core/attention_mla.c): query tokens per task, cache

@@ -112,12 +112,7 @@ for k in src:
 PYEOF
 
 # --- refused with a message and exit 2: later features, bad usage.
-expect() { # expect CODE DESCRIPTION cmd...
-    local want=$1 what=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; local rc=$?
-    [ $rc = "$want" ] || fail "$what: exit $rc, want $want ($(head -c 300 "$T/err"))"
-    [ -s "$T/err" ] || fail "$what: no message"
-}
+. "$(dirname "$0")/lib/expect.sh"
 P=(--safetensors "$T/tiny.st" --config "$T/tiny.json" --tokenizer "$T/byte.tok" -o "$T/x.tart")
 expect 2 "pack unknown type" "$TITAN" pack "${P[@]}" --quant int4
 expect 2 "pack --ckpt with --config" "$TITAN" pack --ckpt foo --config "$T/tiny.json" -o "$T/x.tart"

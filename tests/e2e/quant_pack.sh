@@ -108,12 +108,7 @@ assert changed == {"wq_a", "wq_b", "wkv_a", "wkv_b", "wo", "w_gate", "w_up", "w_
                    "tok_emb", "mtp.2.head"}, changed
 PYEOF
 
-expect() { # expect CODE DESCRIPTION cmd...
-    local want=$1 what=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; local rc=$?
-    [ $rc = "$want" ] || fail "$what: exit $rc, want $want ($(head -c 300 "$T/err"))"
-    [ -s "$T/err" ] || fail "$what: no message"
-}
+. "$(dirname "$0")/lib/expect.sh"
 K=(--ckpt "$T/m.ckpt" -o "$T/x.tart")
 expect 2 "override matching nothing" "$TITAN" pack "${K[@]}" --tensor-quant 'blocks.9.*=int8'
 expect 2 "override unknown type" "$TITAN" pack "${K[@]}" --tensor-quant 'tok_emb=int4'

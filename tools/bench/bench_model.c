@@ -103,6 +103,15 @@ typedef struct {
     double prefill_tps, decode_tps;
 } run_result;
 
+/* Forward ids[0, n) in calls of at most `batch` tokens. */
+static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids,
+                                int n, int batch) {
+    titan_status st = TITAN_OK;
+    for (int p = 0; !st && p < n; p += batch)
+        st = titan_model_forward(m, s, ids + p, n - p < batch ? n - p : batch);
+    return st;
+}
+
 static titan_status run_one(const titan_config *c, const weights *w, int ctx,
                             titan_backend *be, run_result *r) {
     int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
@@ -121,14 +130,10 @@ static titan_status run_one(const titan_config *c, const weights *w, int ctx,
         ids[i] = (int32_t)((uniform() + 1.0f) * 0.5f * (float)(c->vocab_size - 1));
     int prefill = ctx - DECODE_TOKENS;
     /* Untimed warm-up: first touches of the arena's pages are not prefill. */
-    for (int p = 0; !st && p < prefill; p += batch)
-        st = titan_model_forward(m, s, ids + p, prefill - p < batch ? prefill - p : batch);
+    if (!st) st = prefill_ids(m, s, ids, prefill, batch);
     titan_seq_reset(s);
     double t0 = cli_now();
-    for (int p = 0; !st && p < prefill; p += batch) {
-        int n = prefill - p < batch ? prefill - p : batch;
-        st = titan_model_forward(m, s, ids + p, n);
-    }
+    if (!st) st = prefill_ids(m, s, ids, prefill, batch);
     if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
     double t1 = cli_now();
     for (int i = 0; !st && i < DECODE_TOKENS; i++) {

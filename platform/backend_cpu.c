@@ -10,12 +10,19 @@
 
 #include <math.h>
 
+/* Quantized x for integer dot products: 15 tokens of K <= 5800, or one
+ * token of K <= 65536; larger calls use the float kernels. */
+#define XQ_BYTES ((size_t)200 << 10)
+
 typedef struct {
     titan_pool *pool;
     titan_isa isa;
     const titan_vector_family *vec; /* NULL: the scalar family */
     float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
     titan_matmul_args job;
+    bool vnni;      /* integer dot products for few tokens */
+    void *xq_buf;   /* [XQ_BYTES]: x quantized for them */
+    titan_xq xq;
     titan_task_fn task; /* the current parallel_for */
     void *task_ctx;
 } cpu_state;
@@ -23,7 +30,9 @@ typedef struct {
 static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
     cpu_state *st = ctx;
     float *scratch = st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS;
-    if (st->vec)
+    if (st->job.xq)
+        titan_vnni_dot(&st->job, begin, end);
+    else if (st->vec)
         titan_matmul_rows_vector(st->vec, &st->job, begin, end, scratch);
     else
         titan_matmul_rows_scalar(&st->job, begin, end, scratch);
@@ -37,7 +46,12 @@ static void cpu_matmul(titan_backend *be, const titan_tensor *w,
         for (size_t i = 0; i < (size_t)T * (size_t)w->rows; i++) y[i] = NAN;
         return;
     }
-    st->job = (titan_matmul_args){w, x, y, T};
+    st->job = (titan_matmul_args){w, x, y, T, NULL};
+    if (st->vnni && titan_vnni_takes(w, T) &&
+        titan_vnni_xq_bytes(T, w->cols) <= XQ_BYTES) { /* once, for all threads */
+        titan_vnni_quantize(x, T, w->cols, st->xq_buf, &st->xq);
+        st->job.xq = &st->xq;
+    }
     titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
@@ -57,6 +71,7 @@ static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn,
 
 static const titan_vector_family *family(titan_isa isa) {
     switch (isa) {
+    case TITAN_ISA_AVX512_VNNI: /* its float kernels, integer dots beside */
     case TITAN_ISA_AVX512: return &titan_matmul_avx512;
     case TITAN_ISA_AVX2: return &titan_matmul_avx2;
     case TITAN_ISA_SCALAR: break;
@@ -79,17 +94,20 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     titan_backend *be;
     cpu_state *st;
     float *scratch;
+    void *xq_buf;
     TITAN_TRY(titan_arena_calloc(a, sizeof *be, TITAN_ALIGN, (void **)&be));
     TITAN_TRY(titan_arena_calloc(a, sizeof *st, TITAN_ALIGN, (void **)&st));
     TITAN_TRY(titan_arena_alloc(a, sizeof(float) * MATMUL_SCRATCH_FLOATS *
                                        (size_t)threads,
                                 TITAN_ALIGN, (void **)&scratch));
+    TITAN_TRY(titan_arena_alloc(a, XQ_BYTES, TITAN_ALIGN, &xq_buf));
     titan_pool *pool;
     TITAN_TRY(titan_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
     const titan_vector_family *vec = family(isa);
     *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec,
-                      .scratch = scratch};
+                      .scratch = scratch, .vnni = isa == TITAN_ISA_AVX512_VNNI,
+                      .xq_buf = xq_buf};
     *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,
                           .parallel_for = cpu_parallel_for,
                           .small_gemm = vec ? vec->small_gemm : titan_small_gemm_scalar,

@@ -13,7 +13,8 @@
 /* Register tiles need their small loops unrolled to stay in registers. */
 #define UNROLL _Pragma("GCC unroll 16")
 
-enum { VW = 16, DOT_ROWS = 4, DOT_TOKENS = 4, MR = 12, NR = 32 };
+/* One token has only R accumulator chains: 8 rows hide the FMA latency. */
+enum { VW = 16, DOT_ROWS = 4, DOT_ROWS_1 = 8, DOT_TOKENS = 4, MR = 12, NR = 32 };
 
 static inline __mmask16 tail_mask(int64_t rem) {
     return rem >= VW ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
@@ -62,22 +63,22 @@ INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
 
 /* ---- small T: dot-product tiles of R rows x TT tokens ---- */
 
-/* acc[r][t] += (W[row r][k..k+16) * scale s[r]) . x[t][k..k+16) */
+/* acc[r][t] += (W[row r][k..k+16) * scale s[r]) . x[t][k..k+16). The tile's
+ * rows are contiguous, so one linear stream `pf`, advancing as many bytes
+ * per step as the tile reads, stays PREFETCH_TILES tiles ahead of it. */
 INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
                      const float *const *xs, const __m512 *s,
                      __m512 acc[][DOT_TOKENS], int64_t k, __mmask16 m,
-                     bool full, int R, int TT, size_t ahead, bool scaled) {
+                     bool full, int R, int TT, const uint8_t *pf, bool scaled) {
     __m512 xv[DOT_TOKENS];
     UNROLL
     for (int t = 0; t < TT; t++)
         xv[t] = full ? _mm512_loadu_ps(xs[t] + k) : _mm512_maskz_loadu_ps(m, xs[t] + k);
+    size_t step = (size_t)R * matmul_value_offset(dt, VW);
+    UNROLL
+    for (size_t b = 0; b < step; b += 64) _mm_prefetch((const char *)pf + b, _MM_HINT_T0);
     UNROLL
     for (int r = 0; r < R; r++) {
-        /* Rows are contiguous: fetch the same row PREFETCH_TILES tiles on
-         * (never faults, even past the end), once per cache line. */
-        size_t off = matmul_value_offset(dt, k);
-        if (off % 64 < matmul_value_offset(dt, VW))
-            _mm_prefetch((const char *)rows[r] + ahead + off, _MM_HINT_T0);
         __m512 wv = load_w(dt, rows[r], k, m, full);
         if (scaled) wv = _mm512_mul_ps(wv, s[r]);
         UNROLL
@@ -93,11 +94,11 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
     size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
-    size_t ahead = PREFETCH_TILES * DOT_ROWS * rb;
+    size_t ahead = PREFETCH_TILES * (size_t)R * rb;
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
-    const uint8_t *rows[DOT_ROWS];
+    const uint8_t *rows[DOT_ROWS_1];
     const float *xs[DOT_TOKENS];
-    __m512 acc[DOT_ROWS][DOT_TOKENS];
+    __m512 acc[DOT_ROWS_1][DOT_TOKENS];
     UNROLL
     for (int r = 0; r < R; r++) {
         rows[r] = (const uint8_t *)w->data + (size_t)(n + r) * rb;
@@ -110,18 +111,23 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     bool per_row = scaled && groups == 1;
     for (int64_t g = 0; g < groups; g++) {
         int64_t kend = (g + 1) * gsz < K ? (g + 1) * gsz : K;
-        __m512 s[DOT_ROWS];
+        __m512 s[DOT_ROWS_1];
         UNROLL
         for (int r = 0; r < R; r++)
             if (scaled) s[r] = _mm512_set1_ps(w->scales[(n + r) * groups + g]);
         int64_t k = g * gsz;
         bool each = scaled && !per_row;
-        for (; k + VW <= kend; k += VW) /* two calls: `each` constant in each */
-            if (each) dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, ahead, true);
-            else dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, ahead, false);
+        size_t step = (size_t)R * matmul_value_offset(dt, VW);
+        const uint8_t *pf = rows[0] + ahead + (size_t)(k / VW) * step;
+        if (each) /* two loops: `each` constant in each */
+            for (; k + VW <= kend; k += VW, pf += step)
+                dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, pf, true);
+        else
+            for (; k + VW <= kend; k += VW, pf += step)
+                dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, pf, false);
         if (k < kend)
             dot_step(dt, rows, xs, s, acc, k, tail_mask(kend - k), false, R,
-                     TT, ahead, each);
+                     TT, pf, each);
     }
     UNROLL
     for (int r = 0; r < R; r++)
@@ -149,6 +155,9 @@ INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
     for (int t0 = 0; t0 < a->T; t0 += DOT_TOKENS) {
         int TT = a->T - t0 < DOT_TOKENS ? a->T - t0 : DOT_TOKENS;
         int64_t n = n0;
+        if (TT == 1)
+            for (; n + DOT_ROWS_1 <= n1; n += DOT_ROWS_1)
+                dot_tile(dt, a, n, t0, DOT_ROWS_1, 1, gsz, groups);
         for (; n + DOT_ROWS <= n1; n += DOT_ROWS) DOT_TT_CASES(DOT_ROWS)
         for (; n < n1; n++) DOT_TT_CASES(1)
     }

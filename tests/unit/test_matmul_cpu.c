@@ -93,12 +93,12 @@ static void free_weights(test_weights *w) {
 typedef struct {
     titan_arena arena;
     void *buf;
-    titan_backend *be[3][2]; /* [isa][threads - 1], NULL if unsupported */
+    titan_backend *be[TITAN_ISA_COUNT][2]; /* [isa][threads - 1], NULL if unsupported */
 } fixture;
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    size_t bytes = 6 * titan_backend_cpu_arena_bytes(2) + 4096;
+    size_t bytes = 2 * TITAN_ISA_COUNT * titan_backend_cpu_arena_bytes(2) + 4096;
     f->buf = malloc(bytes);
     titan_arena_init(&f->arena, f->buf, bytes);
     for (int isa = 0; isa <= (int)titan_cpu_best_isa(); isa++)
@@ -112,7 +112,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
-    for (int isa = 0; isa < 3; isa++)
+    for (int isa = 0; isa < TITAN_ISA_COUNT; isa++)
         for (int th = 0; th < 2; th++) titan_backend_cpu_destroy(f->be[isa][th]);
     free(f->buf), free(f);
     return 0;
@@ -130,7 +130,7 @@ static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
     titan_backend refbe;
     titan_backend_ref(&refbe);
     refbe.matmul(&refbe, &w.t, x, yref, T);
-    for (int isa = 0; isa < 3; isa++) {
+    for (int isa = 0; isa < TITAN_ISA_COUNT; isa++) {
         for (int th = 0; th < 2; th++) {
             titan_backend *be = f->be[isa][th];
             if (!be) continue;
@@ -208,8 +208,8 @@ static void int6_layouts_bit_identical(void **state) {
         titan_tensor t[3] = {w6.t, w6.t, w6.t};
         t[1].dtype = TITAN_DT_INT6_BYTE, t[1].data = bytes;
         t[2].dtype = TITAN_DT_INT8, t[2].data = bytes;
-        for (int b = 0; b < 7; b++) {
-            titan_backend *be = b == 6 ? &refbe : f->be[b / 2][b % 2];
+        for (int b = 0; b <= 2 * TITAN_ISA_COUNT; b++) {
+            titan_backend *be = b == 2 * TITAN_ISA_COUNT ? &refbe : f->be[b / 2][b % 2];
             if (!be) continue;
             for (size_t i = 0; i < sizeof Ts / sizeof *Ts; i++) {
                 for (int k = 0; k < 3; k++) be->matmul(be, &t[k], x, y[k], Ts[i]);

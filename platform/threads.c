@@ -4,11 +4,13 @@
  * sleeper counters and sequentially consistent atomics (store generation,
  * load sleepers / store sleepers, load generation) rule out lost wake-ups.
  * A job is cut into a fixed number of chunks (whole grains, independent of
- * the thread count and of timing) that every thread, the caller included,
- * claims one at a time: a worker that the scheduler wakes late (more busy
- * threads than cores) simply claims fewer chunks, and the caller never waits
- * for a share that nobody has started. The chunk bounds are fixed, so results
- * do not change. */
+ * the thread count and of timing). Each thread owns a contiguous range of
+ * them, claimed from a counter on its own cache line, and then steals what
+ * is left of the other ranges: a worker that the scheduler wakes late simply
+ * runs fewer chunks, and the caller never waits for a share that nobody has
+ * started. Shared lines move a few times per job, not per chunk, which
+ * matters when the two threads sit on different core complexes. The chunk
+ * bounds are fixed, so results do not change. */
 #include "platform/threads.h"
 
 #include "core/status.h"
@@ -20,23 +22,29 @@
 #define SPIN_ROUNDS 20000
 #define POOL_CHUNKS 32 /* chunks per job (fewer when there are fewer grains) */
 
+typedef struct {
+    _Alignas(64) atomic_ullong word;
+} range;
+
 struct titan_pool {
     int threads;
     pthread_t workers[TITAN_POOL_MAX_THREADS]; /* [threads-1] */
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     atomic_ullong generation;
-    /* job << 32 | chunks << 16 | next chunk: one word, so a thread still
-     * busy with an old job can never claim a chunk of the next one. */
-    atomic_ullong claim;
-    atomic_int chunks_done;
+    /* Per thread: job << 32 | end << 16 | next chunk of its range, one word,
+     * so a thread still busy with an old job never claims a chunk of the
+     * next one. */
+    range ranges[TITAN_POOL_MAX_THREADS];
+    atomic_int chunks_done; /* added once per thread and job */
     atomic_int sleepers;  /* workers blocked on `wake` */
     atomic_int caller_sleeping;
     atomic_bool stop;
-    /* The current job, written before `claim` is set. */
+    /* The current job, written before the ranges are set. */
     titan_pool_fn fn;
     void *ctx;
     int64_t n, grain, chunk_units;
+    int chunks;
 };
 
 typedef struct {
@@ -50,24 +58,34 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* Claim and run chunks of job `job` until none is left. */
-static void run_chunks(titan_pool *p, unsigned long long job, int thread) {
-    unsigned long long c = atomic_load(&p->claim);
+/* Claim and run chunks of range r of job `job` until it is empty. */
+static int run_range(titan_pool *p, unsigned job, int r, int thread) {
+    atomic_ullong *w = &p->ranges[r].word;
+    unsigned long long c = atomic_load(w);
+    int ran = 0;
     for (;;) {
-        unsigned next = c & 0xffff, chunks = (c >> 16) & 0xffff;
-        if (c >> 32 != (job & 0xffffffffu) || next >= chunks) return;
-        if (!atomic_compare_exchange_weak(&p->claim, &c, c + 1)) continue;
+        unsigned next = c & 0xffff, end = (c >> 16) & 0xffff;
+        if (c >> 32 != job || next >= end) return ran;
+        if (!atomic_compare_exchange_weak(w, &c, c + 1)) continue;
         /* The job cannot end before this chunk is done: its fields hold. */
         int64_t begin = (int64_t)next * p->chunk_units * p->grain;
-        int64_t end = begin + p->chunk_units * p->grain;
-        p->fn(p->ctx, begin, end < p->n ? end : p->n, thread);
-        if (atomic_fetch_add(&p->chunks_done, 1) + 1 == (int)chunks &&
-            atomic_load(&p->caller_sleeping)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
-        c = atomic_load(&p->claim);
+        int64_t stop = begin + p->chunk_units * p->grain;
+        p->fn(p->ctx, begin, stop < p->n ? stop : p->n, thread);
+        ran++;
+        c = atomic_load(w);
+    }
+}
+
+/* This thread's range, then the others', then report the count once. */
+static void run_chunks(titan_pool *p, unsigned long long job, int thread) {
+    int ran = 0, T = p->threads;
+    for (int i = 0; i < T; i++)
+        ran += run_range(p, (unsigned)job, (thread + i) % T, thread);
+    if (ran && atomic_fetch_add(&p->chunks_done, ran) + ran == p->chunks &&
+        atomic_load(&p->caller_sleeping)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
     }
 }
 
@@ -174,9 +192,14 @@ void titan_pool_for(titan_pool *p, int64_t n, int64_t grain, titan_pool_fn fn,
     p->n = n;
     p->grain = grain;
     p->chunk_units = chunk_units;
+    p->chunks = chunks;
     atomic_store(&p->chunks_done, 0);
-    unsigned long long job = atomic_load(&p->generation) + 1;
-    atomic_store(&p->claim, (job & 0xffffffffu) << 32 | (unsigned)chunks << 16);
+    unsigned long long job = (atomic_load(&p->generation) + 1) & 0xffffffffu;
+    for (int t = 0; t < p->threads; t++) {
+        unsigned long long lo = (unsigned long long)chunks * t / p->threads;
+        unsigned long long hi = (unsigned long long)chunks * (t + 1) / p->threads;
+        atomic_store(&p->ranges[t].word, job << 32 | hi << 16 | lo);
+    }
     publish(p);
     run_chunks(p, job, 0);
     wait_for_chunks(p, chunks);

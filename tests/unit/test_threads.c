@@ -1,6 +1,7 @@
 /* test_threads.c: the pool cuts every job into the same chunks whatever the
  * timing, runs each item once, survives many tiny jobs (no lost wake-up) and
- * lets the caller take the chunks of a worker that is stalled. */
+ * lets the caller take the chunks of a worker that is stalled; with more
+ * threads than cores, stolen ranges still run each item once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,11 +108,38 @@ static void stalled_worker_loses_its_share(void **state) {
     titan_pool_destroy(p);
 }
 
+static void count_items(void *ctx, int64_t begin, int64_t end, int thread) {
+    _Atomic int *hits = ctx;
+    assert_true(thread >= 0 && thread < 5);
+    for (int64_t i = begin; i < end; i++) atomic_fetch_add(&hits[i], 1);
+}
+
+/* More threads than cores: ranges are stolen in every order, items still
+ * run once each, job after job. */
+static void oversubscribed_ranges_each_item_once(void **state) {
+    (void)state;
+    static _Alignas(64) uint8_t buf[16384];
+    titan_arena a;
+    titan_arena_init(&a, buf, sizeof buf);
+    titan_pool *p;
+    assert_int_equal(titan_pool_create(&a, 5, &p), TITAN_OK);
+    _Atomic int *hits = calloc(MAX_ITEMS, sizeof *hits);
+    for (int rep = 0; rep < 2000; rep++) {
+        int64_t n = 1 + rep % (MAX_ITEMS - 1);
+        for (int64_t i = 0; i < n; i++) atomic_store(&hits[i], 0);
+        titan_pool_for(p, n, 1 + rep % 7, count_items, hits);
+        for (int64_t i = 0; i < n; i++) assert_int_equal(atomic_load(&hits[i]), 1);
+    }
+    free(hits);
+    titan_pool_destroy(p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixed_chunks_each_item_once),
         cmocka_unit_test(many_tiny_jobs),
         cmocka_unit_test(stalled_worker_loses_its_share),
+        cmocka_unit_test(oversubscribed_ranges_each_item_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

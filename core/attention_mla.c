@@ -236,13 +236,12 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
     titan_rows_job rows = {m, s, b, layer};
     titan_rmsnorm_rows(m, m->u, m->h, b->attn_norm, m->cfg.d_model, n);
     if (b->wq_a) {
-        be->matmul(be, b->wq_a, m->u, m->cq, n);
+        titan_matmul2(m, b->wq_a, m->cq, b->wkv_a, m->kva, m->u, n);
         titan_rmsnorm_rows(m, m->cq, m->cq, b->q_norm, m->cfg.q_latent, n);
         be->matmul(be, b->wq_b, m->cq, m->q, n);
     } else {
-        be->matmul(be, b->wq_b, m->u, m->q, n);
+        titan_matmul2(m, b->wq_b, m->q, b->wkv_a, m->kva, m->u, n);
     }
-    be->matmul(be, b->wkv_a, m->u, m->kva, n);
     titan_for_rows(m, n, rope_rows, &rows);
     int blocks = (n + QBLOCK - 1) / QBLOCK;
     attn_job job = {m, s, b, layer, n, 1};

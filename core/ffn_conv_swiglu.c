@@ -56,8 +56,7 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
     titan_backend *be = m->be;
     titan_rows_job job = {m, s, b, layer};
     titan_rmsnorm_rows(m, m->u, m->h, b->ffn_norm, m->cfg.d_model, n);
-    be->matmul(be, b->w_gate, m->u, m->gate, n);
-    be->matmul(be, b->w_up, m->u, m->up, n);
+    titan_matmul2(m, b->w_gate, m->gate, b->w_up, m->up, m->u, n);
     titan_for_rows(m, n, gate_rows, &job);
     if (m->cfg.conv_kernel > 0) keep_gates(m, s, layer, n);
     be->matmul(be, b->w_down, m->up, m->y, n);

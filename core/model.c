@@ -280,6 +280,17 @@ void titan_for_rows(titan_model *m, int n, titan_task_fn fn, void *job) {
         m->be->parallel_for(m->be, n, fn, job);
 }
 
+void titan_matmul2(titan_model *m, const titan_tensor *w0, float *y0,
+                   const titan_tensor *w1, float *y1, const float *x, int n) {
+    titan_backend *be = m->be;
+    if (be->matmul2) {
+        be->matmul2(be, w0, y0, w1, y1, x, n);
+    } else {
+        be->matmul(be, w0, x, y0, n);
+        be->matmul(be, w1, x, y1, n);
+    }
+}
+
 typedef struct {
     float *y;
     const float *x, *g;

@@ -97,6 +97,11 @@ typedef struct {
  * are independent), or on the caller for a few rows (decode). */
 void titan_for_rows(titan_model *m, int n, titan_task_fn fn, void *job);
 
+/* y0 = W0 x and y1 = W1 x for n rows of x: one job on backends that fuse
+ * them (backend.h matmul2), else two matmul calls. */
+void titan_matmul2(titan_model *m, const titan_tensor *w0, float *y0,
+                   const titan_tensor *w1, float *y1, const float *x, int n);
+
 /* y[t] = RMSNorm(x[t]; g) for rows t < n of `width` floats, through
  * titan_for_rows; y may alias x. */
 void titan_rmsnorm_rows(titan_model *m, float *y, const float *x,

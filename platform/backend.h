@@ -35,6 +35,11 @@ struct titan_backend {
      * order (results may differ from ref by rounding only). */
     void (*matmul)(titan_backend *be, const titan_tensor *w, const float *x,
                    float *y, int T);
+    /* Two products of one x as one job (fewer thread hand-offs): y0 = W0 x,
+     * y1 = W1 x, W0->cols == W1->cols, results as from two matmul calls.
+     * NULL: the model makes the two calls. */
+    void (*matmul2)(titan_backend *be, const titan_tensor *w0, float *y0,
+                    const titan_tensor *w1, float *y1, const float *x, int T);
     /* Run fn over tasks [0, n), each exactly once, possibly on several
      * threads; returns when all are done. NULL (and the ref backend): one
      * call fn(ctx, 0, n) on the caller. Results must not depend on which

@@ -19,7 +19,7 @@ typedef struct {
     titan_isa isa;
     const titan_vector_family *vec; /* NULL: the scalar family */
     float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
-    titan_matmul_args job;
+    titan_matmul_args jobs[2]; /* rows of jobs[0], then of jobs[1] */
     bool vnni;      /* integer dot products for few tokens */
     void *xq_buf;   /* [XQ_BYTES]: x quantized for them */
     titan_xq xq;
@@ -27,32 +27,64 @@ typedef struct {
     void *task_ctx;
 } cpu_state;
 
+static void rows_of(const cpu_state *st, const titan_matmul_args *job,
+                    int64_t begin, int64_t end, float *scratch) {
+    if (job->xq)
+        titan_vnni_dot(job, begin, end);
+    else if (st->vec)
+        titan_matmul_rows_vector(st->vec, job, begin, end, scratch);
+    else
+        titan_matmul_rows_scalar(job, begin, end, scratch);
+}
+
 static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
     cpu_state *st = ctx;
     float *scratch = st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS;
-    if (st->job.xq)
-        titan_vnni_dot(&st->job, begin, end);
-    else if (st->vec)
-        titan_matmul_rows_vector(st->vec, &st->job, begin, end, scratch);
-    else
-        titan_matmul_rows_scalar(&st->job, begin, end, scratch);
+    int64_t n0 = st->jobs[0].w->rows;
+    if (begin < n0) rows_of(st, &st->jobs[0], begin, end < n0 ? end : n0, scratch);
+    if (end > n0) rows_of(st, &st->jobs[1], begin > n0 ? begin - n0 : 0, end - n0, scratch);
+}
+
+/* jobs[i]; x is quantized once for every job the integer dots take. */
+static void set_job(cpu_state *st, int i, const titan_tensor *w,
+                    const float *x, float *y, int T) {
+    st->jobs[i] = (titan_matmul_args){w, x, y, T, NULL};
+    if (!st->vnni || !titan_vnni_takes(w, T) ||
+        titan_vnni_xq_bytes(T, w->cols) > XQ_BYTES)
+        return;
+    if (!(i == 1 && st->jobs[0].xq)) /* same x and K */
+        titan_vnni_quantize(x, T, w->cols, st->xq_buf, &st->xq);
+    st->jobs[i].xq = &st->xq;
+}
+
+/* False (y all NaN: loud, never silently plausible) for an unknown dtype. */
+static bool dtype_known(const titan_tensor *w, float *y, int T) {
+    if (titan_dtype_get(w->dtype)) return true;
+    for (size_t i = 0; i < (size_t)T * (size_t)w->rows; i++) y[i] = NAN;
+    return false;
 }
 
 static void cpu_matmul(titan_backend *be, const titan_tensor *w,
                        const float *x, float *y, int T) {
     cpu_state *st = be->state;
-    if (T <= 0 || w->rows <= 0) return;
-    if (!titan_dtype_get(w->dtype)) { /* loud, never silently plausible */
-        for (size_t i = 0; i < (size_t)T * (size_t)w->rows; i++) y[i] = NAN;
+    if (T <= 0 || w->rows <= 0 || !dtype_known(w, y, T)) return;
+    set_job(st, 0, w, x, y, T);
+    titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
+}
+
+static void cpu_matmul2(titan_backend *be, const titan_tensor *w0, float *y0,
+                        const titan_tensor *w1, float *y1, const float *x,
+                        int T) {
+    cpu_state *st = be->state;
+    if (T <= 0 || w0->rows <= 0 || w1->rows <= 0 || !dtype_known(w0, y0, T) ||
+        !dtype_known(w1, y1, T)) {
+        cpu_matmul(be, w0, x, y0, T);
+        cpu_matmul(be, w1, x, y1, T);
         return;
     }
-    st->job = (titan_matmul_args){w, x, y, T, NULL};
-    if (st->vnni && titan_vnni_takes(w, T) &&
-        titan_vnni_xq_bytes(T, w->cols) <= XQ_BYTES) { /* once, for all threads */
-        titan_vnni_quantize(x, T, w->cols, st->xq_buf, &st->xq);
-        st->job.xq = &st->xq;
-    }
-    titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
+    set_job(st, 0, w0, x, y0, T);
+    set_job(st, 1, w1, x, y1, T);
+    titan_pool_for(st->pool, w0->rows + w1->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
 static void task_share(void *ctx, int64_t begin, int64_t end, int thread) {
@@ -109,6 +141,7 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
                       .scratch = scratch, .vnni = isa == TITAN_ISA_AVX512_VNNI,
                       .xq_buf = xq_buf};
     *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,
+                          .matmul2 = cpu_matmul2,
                           .parallel_for = cpu_parallel_for,
                           .small_gemm = vec ? vec->small_gemm : titan_small_gemm_scalar,
                           .state = st};

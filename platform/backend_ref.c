@@ -27,9 +27,6 @@ static void ref_matmul(titan_backend *be, const titan_tensor *w,
 }
 
 void titan_backend_ref(titan_backend *be) {
-    be->name = "ref";
-    be->matmul = ref_matmul;
-    be->parallel_for = NULL;
-    be->small_gemm = titan_small_gemm_scalar;
-    be->state = NULL;
+    *be = (titan_backend){.name = "ref", .matmul = ref_matmul,
+                          .small_gemm = titan_small_gemm_scalar};
 }

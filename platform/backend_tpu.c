@@ -134,11 +134,10 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     TITAN_TRY(titan_arena_alloc(a, C * sizeof(float), TITAN_ALIGN, &row));
     TITAN_TRY(titan_arena_alloc(a, T * R * 4, TITAN_ALIGN, &acc));
     TITAN_TRY(titan_arena_alloc(a, regs_bytes, TITAN_ALIGN, &regs));
-    be->name = "tpu";
-    be->matmul = tpu_matmul;
-    be->parallel_for = NULL; /* one matmul at a time: the array is shared */
-    be->small_gemm = titan_small_gemm_scalar; /* attention stays on the host */
-    be->state = s;
+    /* No parallel_for: one matmul at a time, the array is shared; attention
+     * stays on the host. */
+    *be = (titan_backend){.name = "tpu", .matmul = tpu_matmul,
+                          .small_gemm = titan_small_gemm_scalar, .state = s};
     if (!s) return TITAN_OK; /* measuring arena: sizes only */
     memset(s, 0, sizeof *s);
     if (pthread_mutex_init(&s->lock, NULL))

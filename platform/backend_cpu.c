@@ -10,9 +10,9 @@
 
 #include <math.h>
 
-/* Quantized x for integer dot products: 15 tokens of K <= 5800, or one
- * token of K <= 65536; larger calls use the float kernels. */
-#define XQ_BYTES ((size_t)200 << 10)
+/* Quantized x for integer dot products: 15 tokens of K <= 4350, or one
+ * token of K <= 65472; larger calls use the float kernels. */
+#define XQ_BYTES ((size_t)256 << 10)
 
 typedef struct {
     titan_pool *pool;

@@ -25,12 +25,12 @@
 /* Per-thread scratch, in floats: packed panel, one row. */
 #define MATMUL_SCRATCH_FLOATS ((size_t)(MATMUL_NR_MAX + 1) * MATMUL_KC)
 
-/* x of T < MATMUL_DOT_MAX_T tokens as 24-bit fixed point for integer dot
+/* x of T < MATMUL_DOT_MAX_T tokens as 32-bit fixed point for integer dot
  * products (matmul_vnni.c): x[t][k] ~= scale[t] * sum_d 256^d digit[t][d][k]
- * with signed byte digits, zero for k >= K. */
+ * with four signed byte digits, zero for k >= K. */
 typedef struct {
-    const int8_t *digits;      /* [T][3][kpad] */
-    const int32_t *digit_sums; /* [T][3]: sum over k of each digit plane */
+    const int8_t *digits;      /* [T][4][kpad] */
+    const int32_t *digit_sums; /* [T][4]: sum over k of each digit plane */
     const float *scale;        /* [T] */
     int64_t kpad;              /* K rounded up to 64 */
 } titan_xq;

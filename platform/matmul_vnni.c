@@ -5,12 +5,14 @@
  * Decode reads each weight once per token. Converting weights to float costs
  * three instructions per 16 of them, which leaves a core little headroom over
  * what memory delivers. Instead x is quantized once per call and token to
- * q = round(x / s), s = max|x| / QMAX, written as three signed byte digits
- * q = d0 + 256 d1 + 65536 d2. vpdpbusd multiplies 64 weights, offset to
+ * q = round(x / s), s = max|x| / QMAX (about 2^-31 max|x|), written as
+ * four signed byte digits q = sum_d 256^d d_d. vpdpbusd multiplies 64
+ * weights, offset to
  * unsigned bytes w + 128, by one digit plane into exact int32 sums:
  *   sum_k w_k q_k = sum_d 256^d (A_d - 128 D_d),
  *   A_d = sum_k (w_k + 128) d_dk,  D_d = sum_k d_dk.
- * The only rounding is x's: |x - s q| <= s, 2^-23 of the token's largest |x|.
+ * The only rounding is x's: |x - s q| <= s + 2^-24 |x|, so even a token
+ * with a large outlier keeps float-like accuracy (24 bits would not).
  * Rows never mix, so results do not depend on tiles or threads, and int6
  * values give the same bits in all three layouts. */
 #include "platform/matmul.h"
@@ -20,8 +22,10 @@
 #include <float.h>
 #include <math.h>
 
-#define QMAX 8355711      /* 127 * (65536 + 256 + 1): three signed digits */
+#define QMAX 2139062143 /* 127 * (2^24 + 2^16 + 2^8 + 1): four signed digits */
 #define VNNI_K_MAX 65536  /* |A_d| <= K * 255 * 128 stays below 2^31 */
+
+#define PLANES 4
 
 static int64_t kpad_of(int64_t K) { return (K + 63) / 64 * 64; }
 
@@ -34,7 +38,7 @@ bool titan_vnni_takes(const titan_tensor *w, int T) {
 }
 
 size_t titan_vnni_xq_bytes(int T, int64_t K) {
-    return (size_t)T * (3 * (size_t)kpad_of(K) + 3 * sizeof(int32_t) + sizeof(float));
+    return (size_t)T * (PLANES * ((size_t)kpad_of(K) + sizeof(int32_t)) + sizeof(float));
 }
 
 #if defined(__x86_64__)
@@ -44,7 +48,7 @@ size_t titan_vnni_xq_bytes(int T, int64_t K) {
 #define INLINE TARGET static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
 
-enum { TOKENS_MAX = 4, ROWS_MAX = 4 };
+enum { TOKENS_MAX = 3, ROWS_MAX = 4 };
 
 static inline __mmask16 mask16(int64_t rem) {
     return rem >= 16 ? (__mmask16)0xffff : rem <= 0 ? 0 : (__mmask16)((1u << rem) - 1);
@@ -72,35 +76,36 @@ TARGET static float token_inverse_scale(const float *x, int64_t K, float *scale)
     return mx < 0x1p-100f ? 0 : QMAX / mx;
 }
 
-/* One token's digit planes [3][kpad] (zero past K) and their sums. */
+/* One token's digit planes [PLANES][kpad] (zero past K) and their sums. */
 TARGET static void quantize_token(const float *x, int64_t K, int64_t kpad,
                                   int8_t *digits, int32_t *sums, float *scale) {
     __m512 inv = _mm512_set1_ps(token_inverse_scale(x, K, scale));
     const __m512i lim = _mm512_set1_epi32(QMAX);
-    __m512i s[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    __m512i s[PLANES];
+    for (int d = 0; d < PLANES; d++) s[d] = _mm512_setzero_si512();
     for (int64_t k = 0; k < kpad; k += 16) {
         __m512 v = _mm512_maskz_loadu_ps(mask16(K - k), x + k);
         __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(v, inv));
         q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_sub_epi32(_mm512_setzero_si512(), lim)), lim);
-        for (int d = 0; d < 3; d++) { /* low byte as signed, then carry the rest */
+        for (int d = 0; d < PLANES; d++) { /* low byte as signed, carry the rest */
             __m512i digit = _mm512_srai_epi32(_mm512_slli_epi32(q, 24), 24);
             _mm_storeu_si128((__m128i *)(digits + d * kpad + k), _mm512_cvtepi32_epi8(digit));
             s[d] = _mm512_add_epi32(s[d], digit);
             q = _mm512_srai_epi32(_mm512_sub_epi32(q, digit), 8);
         }
     }
-    for (int d = 0; d < 3; d++) sums[d] = _mm512_reduce_add_epi32(s[d]);
+    for (int d = 0; d < PLANES; d++) sums[d] = _mm512_reduce_add_epi32(s[d]);
 }
 
 void titan_vnni_quantize(const float *x, int T, int64_t K, void *buf,
                          titan_xq *xq) {
     int64_t kpad = kpad_of(K);
     int8_t *digits = buf;
-    int32_t *sums = (int32_t *)(digits + (size_t)T * 3 * kpad);
-    float *scale = (float *)(sums + 3 * T);
+    int32_t *sums = (int32_t *)(digits + (size_t)T * PLANES * kpad);
+    float *scale = (float *)(sums + PLANES * T);
     for (int t = 0; t < T; t++)
-        quantize_token(x + (size_t)t * K, K, kpad, digits + (size_t)t * 3 * kpad,
-                       sums + 3 * t, &scale[t]);
+        quantize_token(x + (size_t)t * K, K, kpad, digits + (size_t)t * PLANES * kpad,
+                       sums + PLANES * t, &scale[t]);
     *xq = (titan_xq){digits, sums, scale, kpad};
 }
 
@@ -136,23 +141,23 @@ INLINE __m512i dpbusd(__m512i acc, __m512i u, __m512i d) {
 /* acc[r][t][d] += (w + 128) . digits d of token t, over values k..k+64. */
 INLINE void vnni_step(titan_dtype dt, const uint8_t *const *rows,
                       const int8_t *const *dg, int64_t kpad,
-                      __m512i acc[][TOKENS_MAX][3], int64_t k, int64_t left,
+                      __m512i acc[][TOKENS_MAX][PLANES], int64_t k, int64_t left,
                       bool full, int R, int TT, const uint8_t *pf) {
     size_t step = (size_t)R * matmul_value_offset(dt, 64);
     UNROLL
     for (size_t b = 0; b < step; b += 64) _mm_prefetch((const char *)pf + b, _MM_HINT_T0);
-    __m512i d[TOKENS_MAX][3];
+    __m512i d[TOKENS_MAX][PLANES];
     UNROLL
     for (int t = 0; t < TT; t++)
         UNROLL
-        for (int p = 0; p < 3; p++) d[t][p] = _mm512_loadu_si512(dg[t] + p * kpad + k);
+        for (int p = 0; p < PLANES; p++) d[t][p] = _mm512_loadu_si512(dg[t] + p * kpad + k);
     UNROLL
     for (int r = 0; r < R; r++) {
         __m512i u = load_u8(dt, rows[r], k, left, full);
         UNROLL
         for (int t = 0; t < TT; t++)
             UNROLL
-            for (int p = 0; p < 3; p++)
+            for (int p = 0; p < PLANES; p++)
                 acc[r][t][p] = dpbusd(acc[r][t][p], u, d[t][p]);
     }
 }
@@ -168,17 +173,17 @@ INLINE void vnni_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     size_t rb = titan_dtype_row_bytes(w->dtype, K);
     const uint8_t *rows[ROWS_MAX];
     const int8_t *dg[TOKENS_MAX];
-    __m512i acc[ROWS_MAX][TOKENS_MAX][3];
+    __m512i acc[ROWS_MAX][TOKENS_MAX][PLANES];
     UNROLL
     for (int r = 0; r < R; r++) {
         rows[r] = (const uint8_t *)w->data + (size_t)(n + r) * rb;
         UNROLL
         for (int t = 0; t < TT; t++)
             UNROLL
-            for (int p = 0; p < 3; p++) acc[r][t][p] = _mm512_setzero_si512();
+            for (int p = 0; p < PLANES; p++) acc[r][t][p] = _mm512_setzero_si512();
     }
     UNROLL
-    for (int t = 0; t < TT; t++) dg[t] = xq->digits + (size_t)(t0 + t) * 3 * xq->kpad;
+    for (int t = 0; t < TT; t++) dg[t] = xq->digits + (size_t)(t0 + t) * PLANES * xq->kpad;
     size_t step = (size_t)R * matmul_value_offset(dt, 64);
     const uint8_t *pf = rows[0] + PREFETCH_TILES * (size_t)R * rb;
     int64_t k = 0;
@@ -189,10 +194,10 @@ INLINE void vnni_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
     for (int r = 0; r < R; r++)
         UNROLL
         for (int t = 0; t < TT; t++) {
-            const int32_t *ds = xq->digit_sums + 3 * (t0 + t);
+            const int32_t *ds = xq->digit_sums + PLANES * (t0 + t);
             int64_t total = 0;
             UNROLL
-            for (int p = 2; p >= 0; p--)
+            for (int p = PLANES - 1; p >= 0; p--)
                 total = total * 256 + _mm512_reduce_add_epi32(acc[r][t][p]) - 128 * (int64_t)ds[p];
             double y = (double)total * xq->scale[t0 + t] * w->scales[n + r];
             a->y[(size_t)(t0 + t) * N + n + r] = (float)y;
@@ -206,14 +211,13 @@ INLINE void vnni_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
     for (; n < n1; n++) vnni_tile(dt, a, n, t0, 1, TT);
 }
 
-/* Tiles of at most 12 accumulators, so they and the digits stay in registers. */
+/* Tiles of at most 16 accumulators, so they and the digits stay in registers. */
 INLINE void vnni_tokens(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
                         int64_t n1, int t0, int TT) {
     switch (TT) {
     case 1: vnni_rows(dt, a, n0, n1, t0, 4, 1); break;
     case 2: vnni_rows(dt, a, n0, n1, t0, 2, 2); break;
-    case 3: vnni_rows(dt, a, n0, n1, t0, 1, 3); break;
-    default: vnni_rows(dt, a, n0, n1, t0, 1, 4); break;
+    default: vnni_rows(dt, a, n0, n1, t0, 1, 3); break;
     }
 }
 

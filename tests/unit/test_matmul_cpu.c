@@ -118,39 +118,38 @@ static int teardown(void **state) {
     return 0;
 }
 
-/* Run one case on every backend; compare with the double loop, relative to
+/* Run w x on every backend; compare with the double loop, relative to
  * sum |w x| (the scale rounding errors live on), and 1 vs 2 threads bitwise. */
-static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
-                       int T) {
-    test_weights w = make_weights(dt, N, K, gs);
-    float *x = malloc(sizeof(float) * T * K);
+static void check_products(fixture *f, const test_weights *w, const float *x,
+                           int T) {
+    int64_t N = w->t.rows, K = w->t.cols;
     float *y = malloc(sizeof(float) * T * N), *y1 = malloc(sizeof(float) * T * N);
     float *yref = malloc(sizeof(float) * T * N);
-    for (int64_t i = 0; i < T * K; i++) x[i] = (float)uniform();
     titan_backend refbe;
     titan_backend_ref(&refbe);
-    refbe.matmul(&refbe, &w.t, x, yref, T);
+    refbe.matmul(&refbe, &w->t, x, yref, T);
     for (int isa = 0; isa < TITAN_ISA_COUNT; isa++) {
         for (int th = 0; th < 2; th++) {
             titan_backend *be = f->be[isa][th];
             if (!be) continue;
             for (int64_t i = 0; i < T * N; i++) y[i] = NAN;
-            be->matmul(be, &w.t, x, y, T);
+            be->matmul(be, &w->t, x, y, T);
             for (int t = 0; t < T; t++) {
                 for (int64_t n = 0; n < N; n++) {
                     double ref = 0, mag = 0;
                     for (int64_t k = 0; k < K; k++) {
-                        ref += w.value[n * K + k] * x[t * K + k];
-                        mag += fabs(w.value[n * K + k] * x[t * K + k]);
+                        ref += w->value[n * K + k] * x[t * K + k];
+                        mag += fabs(w->value[n * K + k] * x[t * K + k]);
                     }
                     double err = fabs(y[t * N + n] - ref);
                     double err_ref = fabs(y[t * N + n] - yref[t * N + n]);
                     if (!(err <= 1e-5 * mag + 1e-30 && err_ref <= 1e-5 * mag + 1e-30)) {
                         fail_msg("%s dtype %d N %lld K %lld gs %d T %d threads %d:"
                                  " y[%d][%lld] = %.9g, want %.9g (ref %.9g)",
-                                 titan_isa_name(isa), dt, (long long)N,
-                                 (long long)K, gs, T, th + 1, t, (long long)n,
-                                 y[t * N + n], ref, yref[t * N + n]);
+                                 titan_isa_name(isa), w->t.dtype, (long long)N,
+                                 (long long)K, (int)w->t.group_size, T, th + 1,
+                                 t, (long long)n, y[t * N + n], ref,
+                                 yref[t * N + n]);
                     }
                 }
             }
@@ -158,7 +157,16 @@ static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
             else assert_memory_equal(y1, y, sizeof(float) * T * N);
         }
     }
-    free(x), free(y), free(y1), free(yref);
+    free(y), free(y1), free(yref);
+}
+
+static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
+                       int T) {
+    test_weights w = make_weights(dt, N, K, gs);
+    float *x = malloc(sizeof(float) * T * K);
+    for (int64_t i = 0; i < T * K; i++) x[i] = (float)uniform();
+    check_products(f, &w, x, T);
+    free(x);
     free_weights(&w);
 }
 
@@ -177,6 +185,89 @@ static void every_dtype_and_shape(void **state) {
             }
         }
     }
+}
+
+/* Tokens of very different sizes, one with an outlier: x is quantized per
+ * token for integer dot products, so each keeps its own relative accuracy. */
+static void token_scales_and_outliers(void **state) {
+    enum { N = 41, K = 300, T = 5 };
+    static const double scale[T] = {1e-20, 1e-3, 1, 1e20, 1};
+    float *x = malloc(sizeof(float) * T * K);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < K; k++) x[t * K + k] = (float)(scale[t] * uniform());
+    x[4 * K + 17] = 3e4f;
+    for (titan_dtype dt = TITAN_DT_F32; dt <= TITAN_DT_INT6_BYTE; dt++) {
+        test_weights w = make_weights(dt, N, K, 0);
+        for (int T1 = 1; T1 <= T; T1 += T - 1) check_products(*state, &w, x, T1);
+        free_weights(&w);
+    }
+    free(x);
+}
+
+/* A NaN in one token's x makes that token's outputs NaN on every path,
+ * never a plausible number; the other tokens are untouched. */
+static void nan_input_gives_nan(void **state) {
+    fixture *f = *state;
+    enum { N = 9, K = 70, T = 3 };
+    float x[T * K], y[T * N];
+    for (int i = 0; i < T * K; i++) x[i] = (float)uniform();
+    x[K + 5] = NAN;
+    for (titan_dtype dt = TITAN_DT_F32; dt <= TITAN_DT_INT6_BYTE; dt++) {
+        test_weights w = make_weights(dt, N, K, 0);
+        for (int isa = 0; isa < TITAN_ISA_COUNT; isa++) {
+            titan_backend *be = f->be[isa][1];
+            if (!be) continue;
+            for (int T1 = 1; T1 <= T; T1 += 2) { /* the NaN token alone, and in a batch */
+                const float *xs = T1 == 1 ? x + K : x;
+                be->matmul(be, &w.t, xs, y, T1);
+                for (int t = 0; t < T1; t++)
+                    for (int n = 0; n < N; n++)
+                        assert_true(isnan(y[t * N + n]) == (T1 == 1 || t == 1));
+            }
+        }
+        free_weights(&w);
+    }
+}
+
+/* matmul2 gives the bits of two matmul calls, for every dtype pair (one
+ * product may take integer dots and the other not), row counts that split
+ * chunks between the two, few and many tokens, 1 and 2 threads. */
+static void pair_matches_two_calls(void **state) {
+    fixture *f = *state;
+    enum { K = 75, TMAX = 20 };
+    static const int64_t rows[][2] = {{37, 70}, {64, 5}, {1, 300}};
+    static const titan_dtype dts[][2] = {{TITAN_DT_INT8, TITAN_DT_INT8},
+                                         {TITAN_DT_INT6, TITAN_DT_INT6_BYTE},
+                                         {TITAN_DT_INT8, TITAN_DT_F32},
+                                         {TITAN_DT_BF16, TITAN_DT_F32}};
+    static const int Ts[] = {1, 3, TMAX};
+    float *x = malloc(sizeof(float) * TMAX * K), *y[4];
+    for (int i = 0; i < TMAX * K; i++) x[i] = (float)uniform();
+    for (int i = 0; i < 4; i++) y[i] = malloc(sizeof(float) * TMAX * 300);
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        for (size_t d = 0; d < sizeof dts / sizeof *dts; d++) {
+            test_weights w0 = make_weights(dts[d][0], rows[r][0], K, 0);
+            test_weights w1 = make_weights(dts[d][1], rows[r][1], K, 0);
+            for (int isa = 0; isa < TITAN_ISA_COUNT; isa++) {
+                for (int th = 0; th < 2; th++) {
+                    titan_backend *be = f->be[isa][th];
+                    if (!be) continue;
+                    assert_non_null(be->matmul2);
+                    for (size_t i = 0; i < sizeof Ts / sizeof *Ts; i++) {
+                        int T = Ts[i];
+                        be->matmul2(be, &w0.t, y[0], &w1.t, y[1], x, T);
+                        be->matmul(be, &w0.t, x, y[2], T);
+                        be->matmul(be, &w1.t, x, y[3], T);
+                        assert_memory_equal(y[0], y[2], sizeof(float) * T * rows[r][0]);
+                        assert_memory_equal(y[1], y[3], sizeof(float) * T * rows[r][1]);
+                    }
+                }
+            }
+            free_weights(&w0), free_weights(&w1);
+        }
+    }
+    for (int i = 0; i < 4; i++) free(y[i]);
+    free(x);
 }
 
 static void many_tokens_cross_blocks(void **state) {
@@ -261,23 +352,32 @@ static void features_match_cpuinfo(void **state) {
     FILE *fp = fopen("/proc/cpuinfo", "r");
     if (!fp) skip();
     char line[8192];
-    bool avx2 = false, avx512bw = false;
+    bool avx2 = false, avx512bw = false, vnni = false, vbmi = false;
     while (fgets(line, sizeof line, fp)) {
         if (strncmp(line, "flags", 5)) continue;
         avx2 = strstr(line, " avx2 ") != NULL;
         avx512bw = strstr(line, " avx512bw ") != NULL;
+        vnni = strstr(line, " avx512_vnni ") != NULL;
+        vbmi = strstr(line, " avx512vbmi ") != NULL;
         break;
     }
     fclose(fp);
     const titan_cpu_features *cf = titan_cpu_features_get();
     assert_int_equal(cf->avx2, avx2);
     assert_int_equal(cf->avx512bw, avx512bw);
+    assert_int_equal(cf->avx512_vnni, vnni);
+    assert_int_equal(cf->avx512_vbmi, vbmi);
+    if (avx512bw && vnni && vbmi)
+        assert_int_equal(titan_cpu_best_isa(), TITAN_ISA_AVX512_VNNI);
     assert_true(titan_cpu_best_isa() >= (avx2 ? TITAN_ISA_AVX2 : TITAN_ISA_SCALAR));
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_dtype_and_shape),
+        cmocka_unit_test(token_scales_and_outliers),
+        cmocka_unit_test(nan_input_gives_nan),
+        cmocka_unit_test(pair_matches_two_calls),
         cmocka_unit_test(many_tokens_cross_blocks),
         cmocka_unit_test(int6_layouts_bit_identical),
         cmocka_unit_test(unknown_dtype_gives_nan),

@@ -10,28 +10,19 @@
 
 #include <math.h>
 
-/* Quantized x for integer dot products: 15 tokens of K <= 4350, or one
- * token of K <= 65472; larger calls use the float kernels. */
-#define XQ_BYTES ((size_t)256 << 10)
-
 typedef struct {
     titan_pool *pool;
     titan_isa isa;
     const titan_vector_family *vec; /* NULL: the scalar family */
     float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
     titan_matmul_args jobs[2]; /* rows of jobs[0], then of jobs[1] */
-    bool vnni;      /* integer dot products for few tokens */
-    void *xq_buf;   /* [XQ_BYTES]: x quantized for them */
-    titan_xq xq;
     titan_task_fn task; /* the current parallel_for */
     void *task_ctx;
 } cpu_state;
 
 static void rows_of(const cpu_state *st, const titan_matmul_args *job,
                     int64_t begin, int64_t end, float *scratch) {
-    if (job->xq)
-        titan_vnni_dot(job, begin, end);
-    else if (st->vec)
+    if (st->vec)
         titan_matmul_rows_vector(st->vec, job, begin, end, scratch);
     else
         titan_matmul_rows_scalar(job, begin, end, scratch);
@@ -45,18 +36,6 @@ static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
     if (end > n0) rows_of(st, &st->jobs[1], begin > n0 ? begin - n0 : 0, end - n0, scratch);
 }
 
-/* jobs[i]; x is quantized once for every job the integer dots take. */
-static void set_job(cpu_state *st, int i, const titan_tensor *w,
-                    const float *x, float *y, int T) {
-    st->jobs[i] = (titan_matmul_args){w, x, y, T, NULL};
-    if (!st->vnni || !titan_vnni_takes(w, T) ||
-        titan_vnni_xq_bytes(T, w->cols) > XQ_BYTES)
-        return;
-    if (!(i == 1 && st->jobs[0].xq)) /* same x and K */
-        titan_vnni_quantize(x, T, w->cols, st->xq_buf, &st->xq);
-    st->jobs[i].xq = &st->xq;
-}
-
 /* False (y all NaN: loud, never silently plausible) for an unknown dtype. */
 static bool dtype_known(const titan_tensor *w, float *y, int T) {
     if (titan_dtype_get(w->dtype)) return true;
@@ -68,7 +47,7 @@ static void cpu_matmul(titan_backend *be, const titan_tensor *w,
                        const float *x, float *y, int T) {
     cpu_state *st = be->state;
     if (T <= 0 || w->rows <= 0 || !dtype_known(w, y, T)) return;
-    set_job(st, 0, w, x, y, T);
+    st->jobs[0] = (titan_matmul_args){w, x, y, T};
     titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
@@ -82,8 +61,8 @@ static void cpu_matmul2(titan_backend *be, const titan_tensor *w0, float *y0,
         cpu_matmul(be, w1, x, y1, T);
         return;
     }
-    set_job(st, 0, w0, x, y0, T);
-    set_job(st, 1, w1, x, y1, T);
+    st->jobs[0] = (titan_matmul_args){w0, x, y0, T};
+    st->jobs[1] = (titan_matmul_args){w1, x, y1, T};
     titan_pool_for(st->pool, w0->rows + w1->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
@@ -103,7 +82,6 @@ static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn,
 
 static const titan_vector_family *family(titan_isa isa) {
     switch (isa) {
-    case TITAN_ISA_AVX512_VNNI: /* its float kernels, integer dots beside */
     case TITAN_ISA_AVX512: return &titan_matmul_avx512;
     case TITAN_ISA_AVX2: return &titan_matmul_avx2;
     case TITAN_ISA_SCALAR: break;
@@ -126,20 +104,17 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     titan_backend *be;
     cpu_state *st;
     float *scratch;
-    void *xq_buf;
     TITAN_TRY(titan_arena_calloc(a, sizeof *be, TITAN_ALIGN, (void **)&be));
     TITAN_TRY(titan_arena_calloc(a, sizeof *st, TITAN_ALIGN, (void **)&st));
     TITAN_TRY(titan_arena_alloc(a, sizeof(float) * MATMUL_SCRATCH_FLOATS *
                                        (size_t)threads,
                                 TITAN_ALIGN, (void **)&scratch));
-    TITAN_TRY(titan_arena_alloc(a, XQ_BYTES, TITAN_ALIGN, &xq_buf));
     titan_pool *pool;
     TITAN_TRY(titan_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
     const titan_vector_family *vec = family(isa);
     *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec,
-                      .scratch = scratch, .vnni = isa == TITAN_ISA_AVX512_VNNI,
-                      .xq_buf = xq_buf};
+                      .scratch = scratch};
     *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,
                           .matmul2 = cpu_matmul2,
                           .parallel_for = cpu_parallel_for,

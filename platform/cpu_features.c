@@ -32,7 +32,6 @@ static titan_cpu_features detect(void) {
     f.avx512bw = zmm_ok && (b & (1u << 30));
     f.avx512vl = zmm_ok && (b & (1u << 31));
     f.avx512_vnni = zmm_ok && (c & (1u << 11));
-    f.avx512_vbmi = zmm_ok && (c & (1u << 1));
     f.amx_tile = amx_ok && (d & (1u << 24));
     return f;
 }
@@ -51,16 +50,13 @@ const titan_cpu_features *titan_cpu_features_get(void) {
 
 titan_isa titan_cpu_best_isa(void) {
     const titan_cpu_features *f = titan_cpu_features_get();
-    if (f->avx512f && f->avx512bw && f->avx512vl)
-        return f->avx512_vnni && f->avx512_vbmi ? TITAN_ISA_AVX512_VNNI
-                                                : TITAN_ISA_AVX512;
+    if (f->avx512f && f->avx512bw && f->avx512vl) return TITAN_ISA_AVX512;
     if (f->avx2 && f->fma && f->f16c) return TITAN_ISA_AVX2;
     return TITAN_ISA_SCALAR;
 }
 
 const char *titan_isa_name(titan_isa isa) {
     switch (isa) {
-    case TITAN_ISA_AVX512_VNNI: return "avx512vnni";
     case TITAN_ISA_AVX512: return "avx512";
     case TITAN_ISA_AVX2: return "avx2";
     case TITAN_ISA_SCALAR: break;

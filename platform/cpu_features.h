@@ -10,14 +10,11 @@ typedef enum {
     TITAN_ISA_SCALAR = 0, /* plain C */
     TITAN_ISA_AVX2 = 1,   /* AVX2 + FMA + F16C, 256-bit */
     TITAN_ISA_AVX512 = 2, /* AVX-512 F + BW + VL, 512-bit */
-    TITAN_ISA_AVX512_VNNI = 3, /* + VNNI and VBMI: integer dot products */
 } titan_isa;
-
-#define TITAN_ISA_COUNT 4
 
 typedef struct {
     bool avx2, fma, f16c;          /* with OS support for ymm state */
-    bool avx512f, avx512bw, avx512vl, avx512_vnni, avx512_vbmi; /* zmm state */
+    bool avx512f, avx512bw, avx512vl, avx512_vnni; /* with zmm/opmask state */
     bool amx_tile;
 } titan_cpu_features;
 
@@ -27,7 +24,7 @@ const titan_cpu_features *titan_cpu_features_get(void);
 /* The widest kernel family this machine runs. */
 titan_isa titan_cpu_best_isa(void);
 
-/* "scalar", "avx2", "avx512", "avx512vnni". */
+/* "scalar", "avx2", "avx512". */
 const char *titan_isa_name(titan_isa isa);
 
 #endif

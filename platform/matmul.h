@@ -25,22 +25,11 @@
 /* Per-thread scratch, in floats: packed panel, one row. */
 #define MATMUL_SCRATCH_FLOATS ((size_t)(MATMUL_NR_MAX + 1) * MATMUL_KC)
 
-/* x of T < MATMUL_DOT_MAX_T tokens as 32-bit fixed point for integer dot
- * products (matmul_vnni.c): x[t][k] ~= scale[t] * sum_d 256^d digit[t][d][k]
- * with four signed byte digits, zero for k >= K. */
-typedef struct {
-    const int8_t *digits;      /* [T][4][kpad] */
-    const int32_t *digit_sums; /* [T][4]: sum over k of each digit plane */
-    const float *scale;        /* [T] */
-    int64_t kpad;              /* K rounded up to 64 */
-} titan_xq;
-
 typedef struct {
     const titan_tensor *w; /* [N][K], any dtype */
     const float *x;        /* [T][K] */
     float *y;              /* [T][N] */
     int T;
-    const titan_xq *xq;    /* x quantized, for titan_vnni_dot; else NULL */
 } titan_matmul_args;
 
 /* The portable family: any dtype, any group size, any T. */
@@ -98,15 +87,6 @@ typedef struct {
 } titan_vector_family;
 
 extern const titan_vector_family titan_matmul_avx512, titan_matmul_avx2;
-
-/* Integer dot products (matmul_vnni.c, AVX-512 VNNI + VBMI): whether they
- * take w with T tokens, the bytes titan_vnni_quantize needs, quantizing x,
- * and rows [n0, n1) of y for a->xq. */
-bool titan_vnni_takes(const titan_tensor *w, int T);
-size_t titan_vnni_xq_bytes(int T, int64_t K);
-void titan_vnni_quantize(const float *x, int T, int64_t K, void *buf,
-                         titan_xq *xq);
-void titan_vnni_dot(const titan_matmul_args *a, int64_t n0, int64_t n1);
 
 /* One thread's share, rows [n0, n1) for all tokens, with a vector family:
  * dot tiles for T < MATMUL_DOT_MAX_T, else packed blocks (matmul_packed.c). */

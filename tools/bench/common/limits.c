@@ -65,7 +65,6 @@ static uint64_t read_scalar(const uint8_t *p, size_t n) {
 static uint64_t read_all(const uint8_t *p, size_t n) {
 #ifdef HAVE_X86
     switch (titan_cpu_best_isa()) {
-    case TITAN_ISA_AVX512_VNNI:
     case TITAN_ISA_AVX512: return read_avx512(p, n);
     case TITAN_ISA_AVX2: return read_avx2(p, n);
     case TITAN_ISA_SCALAR: break;
@@ -131,7 +130,6 @@ static float fma_scalar(long iters) {
 
 static int fma_lanes(void) {
     switch (titan_cpu_best_isa()) {
-    case TITAN_ISA_AVX512_VNNI:
     case TITAN_ISA_AVX512: return 16;
     case TITAN_ISA_AVX2: return 8;
     case TITAN_ISA_SCALAR: break;
@@ -144,7 +142,6 @@ static void fma_share(void *ctx, int64_t begin, int64_t end, int thread) {
     float r;
 #ifdef HAVE_X86
     switch (titan_cpu_best_isa()) {
-    case TITAN_ISA_AVX512_VNNI:
     case TITAN_ISA_AVX512: r = fma_avx512(FMA_ITERS); break;
     case TITAN_ISA_AVX2: r = fma_avx2(FMA_ITERS); break;
     default: r = fma_scalar(FMA_ITERS); break;

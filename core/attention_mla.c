@@ -5,9 +5,10 @@
  * one pass over it serves every head.
  *
  * A task owns rows = (token, head) pairs of one query block and streams its
- * part of the cache PBLOCK positions at a time: the block is transposed once,
- * then scores, online softmax (running max and sum) and latent sums are small
- * matrix products over all the task's rows (backend small_gemm). A call of
+ * part of the cache PBLOCK positions at a time: scores (with the block
+ * transposed once when many rows share it, else dot products with the cache
+ * rows as stored), online softmax (running max and sum) and latent sums are
+ * small matrix products over all the task's rows (backend small_gemm). A call of
  * one query block (decode) is split along the cache into PCHUNK-position
  * tasks whose states merge in chunk order afterwards. Which rows and
  * positions a task holds depends on the call's shape alone, never on the
@@ -18,6 +19,7 @@
 #include <string.h>
 
 enum {
+    DOT_ROWS_MAX = 36, /* up to here, scores skip the transpose (decode) */
     QBLOCK = TITAN_ATT_QBLOCK,
     PBLOCK = TITAN_ATT_PBLOCK,
     PCHUNK = TITAN_ATT_PCHUNK,
@@ -48,7 +50,15 @@ typedef struct {
 static void small_gemm(const titan_model *m, int rows, int n, int k,
                        const float *a, size_t lda, const float *b, size_t ldb,
                        float *c, size_t ldc, bool accumulate) {
-    titan_small_gemm g = {rows, n, k, a, lda, b, ldb, c, ldc, accumulate};
+    titan_small_gemm g = {rows, n, k, a, lda, b, ldb, c, ldc, accumulate, false};
+    m->be->small_gemm(&g);
+}
+
+/* c (+)= a . rows of b: scores against cache rows as stored. */
+static void dot_rows(const titan_model *m, int rows, int n, int k,
+                     const float *a, const float *b, float *c, bool accumulate) {
+    titan_small_gemm g = {rows, n, k, a, (size_t)k, b, (size_t)k, c, PBLOCK,
+                          accumulate, true};
     m->be->small_gemm(&g);
 }
 
@@ -121,17 +131,22 @@ static void softmax_step(const titan_model *m, float *att, float *run,
 static void attend_block(const attn_task *k, int j0, int jn) {
     const titan_model *m = k->job->m;
     int H = m->cfg.n_heads, Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
-    size_t q = (size_t)k->t0 * H, st = k->state;
-    transpose_block(k, j0, jn);
-    small_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
-               m->att + st * PBLOCK, PBLOCK, false);
-    small_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK,
-               PBLOCK, m->att + st * PBLOCK, PBLOCK, true);
+    size_t q = (size_t)k->t0 * H, st = k->state, at = (size_t)k->job->layer * m->ctx + j0;
+    const float *lat = k->job->s->lat + at * Lkv, *kr = k->job->s->kr + at * Dr;
+    if (k->rows <= DOT_ROWS_MAX) {
+        dot_rows(m, k->rows, jn, Lkv, m->qlat + q * Lkv, lat, m->att + st * PBLOCK, false);
+        dot_rows(m, k->rows, jn, Dr, m->qrot + q * Dr, kr, m->att + st * PBLOCK, true);
+    } else {
+        transpose_block(k, j0, jn);
+        small_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
+                   m->att + st * PBLOCK, PBLOCK, false);
+        small_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK,
+                   PBLOCK, m->att + st * PBLOCK, PBLOCK, true);
+    }
     int first = k->job->s->pos + k->t0;
     for (int r = 0; r < k->rows; r++)
         softmax_step(m, m->att + (st + r) * PBLOCK, m->att_run + 2 * (st + r),
                      m->olat + (st + r) * Lkv, j0, jn, first + r / H);
-    const float *lat = k->job->s->lat + ((size_t)k->job->layer * m->ctx + j0) * Lkv;
     small_gemm(m, k->rows, Lkv, jn, m->att + st * PBLOCK, PBLOCK, lat, Lkv,
                m->olat + st * Lkv, Lkv, true);
 }

@@ -17,13 +17,16 @@ typedef struct titan_backend titan_backend;
 typedef void (*titan_task_fn)(void *ctx, int64_t begin, int64_t end);
 
 /* A small float product of attention: for r < rows,
- * c[r*ldc + j] (+)= sum_{i<k} a[r*lda + i] * b[i*ldb + j] for j < n. */
+ * c[r*ldc + j] (+)= sum_{i<k} a[r*lda + i] * B[i][j] for j < n, where
+ * B[i][j] = b[i*ldb + j], or b[j*ldb + i] when b_rows (b holds B's columns
+ * as rows: dot products with cache rows as they are stored). */
 typedef struct {
     int rows, n, k;
     const float *a; size_t lda; /* [rows][k] */
-    const float *b; size_t ldb; /* [k][n] */
+    const float *b; size_t ldb; /* [k][n], or [n][k] when b_rows */
     float *c; size_t ldc;       /* [rows][n], not aliasing a or b */
     bool accumulate;            /* add to c instead of overwriting it */
+    bool b_rows;
 } titan_small_gemm;
 
 struct titan_backend {

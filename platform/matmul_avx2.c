@@ -292,7 +292,59 @@ INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
     }
 }
 
+/* Lane l = the sum of v[l]'s lanes (interleave-add twice, then fold the
+ * 128-bit halves). */
+INLINE __m256 sum_each8(const __m256 v[8]) {
+    __m256 s2[4], s4[2];
+    UNROLL
+    for (int p = 0; p < 4; p++)
+        s2[p] = _mm256_add_ps(_mm256_unpacklo_ps(v[2 * p], v[2 * p + 1]),
+                              _mm256_unpackhi_ps(v[2 * p], v[2 * p + 1]));
+    UNROLL
+    for (int p = 0; p < 2; p++) {
+        __m256d x = _mm256_castps_pd(s2[2 * p]), y = _mm256_castps_pd(s2[2 * p + 1]);
+        s4[p] = _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(x, y)),
+                              _mm256_castpd_ps(_mm256_unpackhi_pd(x, y)));
+    }
+    return _mm256_add_ps(_mm256_permute2f128_ps(s4[0], s4[1], 0x20),
+                         _mm256_permute2f128_ps(s4[0], s4[1], 0x31));
+}
+
+/* b_rows: c[r][j0 .. j0 + jn), jn <= 8, as 8 dot products at once. */
+INLINE void rows_tile(const titan_small_gemm *g, int r, int j0, int jn, bool full) {
+    __m256 acc[8];
+    UNROLL
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+    const float *a = g->a + (size_t)r * g->lda, *b = g->b + (size_t)j0 * g->ldb;
+    for (int i = 0; i < g->k; i += VW) {
+        __m256i m = lanes_below(g->k - i < VW ? g->k - i : VW);
+        __m256 av = _mm256_maskload_ps(a + i, m);
+        UNROLL
+        for (int j = 0; j < 8; j++)
+            if (full || j < jn)
+                acc[j] = _mm256_fmadd_ps(av, _mm256_maskload_ps(b + (size_t)j * g->ldb + i, m),
+                                         acc[j]);
+    }
+    __m256i mj = lanes_below(jn);
+    float *c = g->c + (size_t)r * g->ldc + j0;
+    __m256 sum = sum_each8(acc);
+    if (g->accumulate) sum = _mm256_add_ps(sum, _mm256_maskload_ps(c, mj));
+    _mm256_maskstore_ps(c, mj, sum);
+}
+
+TARGET static void small_gemm_rows(const titan_small_gemm *g) {
+    for (int r = 0; r < g->rows; r++) {
+        int j0 = 0;
+        for (; j0 + 8 <= g->n; j0 += 8) rows_tile(g, r, j0, 8, true);
+        if (j0 < g->n) rows_tile(g, r, j0, g->n - j0, false);
+    }
+}
+
 TARGET static void small_gemm(const titan_small_gemm *g) {
+    if (g->b_rows) {
+        small_gemm_rows(g);
+        return;
+    }
     int j0 = 0;
     __m256i all = _mm256_set1_epi32(-1);
     for (; j0 + 2 * VW <= g->n; j0 += 2 * VW) small_cols(g, j0, 2, true, all);

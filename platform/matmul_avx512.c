@@ -342,7 +342,78 @@ INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
     }
 }
 
+/* Lane l = the sum of v[l]'s lanes: pairs interleave and add within
+ * 128-bit lanes (2 levels), then 128-bit lanes fold across vectors (2). */
+INLINE __m512 sum_each16(const __m512 v[16]) {
+    __m512 s2[8], s4[4], s8[2];
+    UNROLL
+    for (int p = 0; p < 8; p++)
+        s2[p] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
+                              _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]));
+    UNROLL
+    for (int p = 0; p < 4; p++) {
+        __m512d x = _mm512_castps_pd(s2[2 * p]), y = _mm512_castps_pd(s2[2 * p + 1]);
+        s4[p] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)),
+                              _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+    }
+    UNROLL
+    for (int p = 0; p < 2; p++)
+        s8[p] = _mm512_add_ps(_mm512_shuffle_f32x4(s4[2 * p], s4[2 * p + 1], 0x88),
+                              _mm512_shuffle_f32x4(s4[2 * p], s4[2 * p + 1], 0xdd));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(s8[0], s8[1], 0x88),
+                         _mm512_shuffle_f32x4(s8[0], s8[1], 0xdd));
+}
+
+/* b_rows: rows [r, r + RT) x columns [j0, j0 + jn), RT * JT = 16 dot
+ * products at once (jn <= JT), folded into one vector: lane r * JT + j. */
+INLINE void rows_tile(const titan_small_gemm *g, int r, int RT, int j0, int jn,
+                      bool full) {
+    enum { JT_MAX = 16 };
+    int JT = 16 / RT;
+    __m512 acc[16];
+    UNROLL
+    for (int v = 0; v < 16; v++) acc[v] = _mm512_setzero_ps();
+    const float *a = g->a + (size_t)r * g->lda, *b = g->b + (size_t)j0 * g->ldb;
+    for (int i = 0; i < g->k; i += VW) {
+        __mmask16 m = tail_mask(g->k - i);
+        __m512 av[2];
+        UNROLL
+        for (int q = 0; q < RT; q++) av[q] = _mm512_maskz_loadu_ps(m, a + (size_t)q * g->lda + i);
+        UNROLL
+        for (int j = 0; j < JT_MAX; j++) {
+            if (j >= JT || !(full || j < jn)) continue;
+            __m512 bv = _mm512_maskz_loadu_ps(m, b + (size_t)j * g->ldb + i);
+            UNROLL
+            for (int q = 0; q < RT; q++) acc[q * JT + j] = _mm512_fmadd_ps(av[q], bv, acc[q * JT + j]);
+        }
+    }
+    __m512 sum = sum_each16(acc);
+    UNROLL
+    for (int q = 0; q < RT; q++) {
+        __mmask16 mj = (__mmask16)(tail_mask(jn) << (q * JT));
+        float *c = g->c + (size_t)(r + q) * g->ldc + j0 - q * JT; /* lane q*JT -> j0 */
+        __m512 out = g->accumulate ? _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mj, c)) : sum;
+        _mm512_mask_storeu_ps(c, mj, out);
+    }
+}
+
+INLINE void rows_pass(const titan_small_gemm *g, int r, int RT) {
+    int JT = 16 / RT, j0 = 0;
+    for (; j0 + JT <= g->n; j0 += JT) rows_tile(g, r, RT, j0, JT, true);
+    if (j0 < g->n) rows_tile(g, r, RT, j0, g->n - j0, false);
+}
+
+TARGET static void small_gemm_rows(const titan_small_gemm *g) {
+    int r = 0;
+    for (; r + 2 <= g->rows; r += 2) rows_pass(g, r, 2);
+    if (r < g->rows) rows_pass(g, r, 1);
+}
+
 TARGET static void small_gemm(const titan_small_gemm *g) {
+    if (g->b_rows) {
+        small_gemm_rows(g);
+        return;
+    }
     int j0 = 0;
     for (; j0 + 4 * VW <= g->n; j0 += 4 * VW) small_cols(g, j0, 4, true, 0xffff);
     for (; j0 < g->n; j0 += VW) small_cols(g, j0, 1, false, tail_mask(g->n - j0));

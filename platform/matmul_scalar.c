@@ -28,6 +28,15 @@ void titan_small_gemm_scalar(const titan_small_gemm *g) {
         const float *a = g->a + (size_t)r * g->lda;
         float *c = g->c + (size_t)r * g->ldc;
         if (!g->accumulate) memset(c, 0, (size_t)g->n * sizeof *c);
+        if (g->b_rows) { /* adding in the same order as below: same bits */
+            for (int j = 0; j < g->n; j++) {
+                const float *b = g->b + (size_t)j * g->ldb;
+                float sum = c[j];
+                for (int i = 0; i < g->k; i++) sum += a[i] * b[i];
+                c[j] = sum;
+            }
+            continue;
+        }
         for (int i = 0; i < g->k; i++) {
             const float *b = g->b + (size_t)i * g->ldb;
             for (int j = 0; j < g->n; j++) c[j] += a[i] * b[j];

@@ -365,7 +365,8 @@ INLINE __m512 sum_each16(const __m512 v[16]) {
 }
 
 /* b_rows: rows [r, r + RT) x columns [j0, j0 + jn), RT * JT = 16 dot
- * products at once (jn <= JT), folded into one vector: lane r * JT + j. */
+ * products at once (jn <= JT), folded into one vector: lane q * JT + j
+ * holds row r + q, column j0 + j. */
 INLINE void rows_tile(const titan_small_gemm *g, int r, int RT, int j0, int jn,
                       bool full) {
     enum { JT_MAX = 16 };
@@ -388,11 +389,12 @@ INLINE void rows_tile(const titan_small_gemm *g, int r, int RT, int j0, int jn,
         }
     }
     __m512 sum = sum_each16(acc);
+    __mmask16 mj = tail_mask(jn);
     UNROLL
     for (int q = 0; q < RT; q++) {
-        __mmask16 mj = (__mmask16)(tail_mask(jn) << (q * JT));
-        float *c = g->c + (size_t)(r + q) * g->ldc + j0 - q * JT; /* lane q*JT -> j0 */
-        __m512 out = g->accumulate ? _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mj, c)) : sum;
+        float *c = g->c + (size_t)(r + q) * g->ldc + j0;
+        __m512 out = q ? _mm512_shuffle_f32x4(sum, sum, 0x4e) : sum; /* row 1: high half */
+        if (g->accumulate) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mj, c));
         _mm512_mask_storeu_ps(c, mj, out);
     }
 }

@@ -103,7 +103,7 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
             for (int r = 0; r < R; r++) {
                 /* Rows are contiguous: fetch PREFETCH_TILES tiles ahead. */
                 _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
-                             _MM_HINT_T0);
+                             _MM_HINT_T1);
                 __m256 wv = rem == VW ? load_w(dt, rows[r], k)
                                       : load_w_tail(dt, rows[r], k, rem);
                 if (scaled) wv = _mm256_mul_ps(wv, s[r]);

@@ -76,7 +76,7 @@ INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
         xv[t] = full ? _mm512_loadu_ps(xs[t] + k) : _mm512_maskz_loadu_ps(m, xs[t] + k);
     size_t step = (size_t)R * matmul_value_offset(dt, VW);
     UNROLL
-    for (size_t b = 0; b < step; b += 64) _mm_prefetch((const char *)pf + b, _MM_HINT_T0);
+    for (size_t b = 0; b < step; b += 64) _mm_prefetch((const char *)pf + b, _MM_HINT_T1);
     UNROLL
     for (int r = 0; r < R; r++) {
         __m512 wv = load_w(dt, rows[r], k, m, full);

@@ -3,12 +3,15 @@
  * 128, 544 and 2048) and nano. Prefill runs ctx - DECODE_TOKENS tokens in
  * batches of up to PREFILL_BATCH (context 544: one fresh 512-token prompt),
  * then DECODE_TOKENS single-token steps with head-1 logits run at the end of
- * the context. Ratios against this machine's measured limits: prefill GFLOP/s
+ * the context. Ratios against this machine's limits, measured beside the
+ * runs they judge (before each repeat, with the same threads): a shared
+ * host's bandwidth drifts by half within minutes, so limits measured once
+ * at start-up are no yardstick for a run minutes later. Prefill GFLOP/s
  * (2 flops per weight per token in the matrix products; attention's own
  * work is not counted) over peak FMA; decode bytes per token (every block
  * matrix once per recurrence, the tied head, and the cache rows each layer
- * reads) times tokens/s over read bandwidth. Each figure is the best of
- * REPEATS runs.
+ * reads) times tokens/s over read bandwidth. Each figure, limits included,
+ * is the best of REPEATS runs.
  * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
 #include "platform/backend_cpu.h"
 #include "tools/bench/common/limits.h"
@@ -19,8 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Best of REPEATS runs, as the limits are best of a few rounds: on a shared
- * VM another tenant can slow any one run. */
+/* Best of REPEATS runs: on a shared VM another tenant can slow any one. */
 enum { PREFILL_BATCH = 512, DECODE_TOKENS = 32, REPEATS = 3 };
 
 typedef struct {
@@ -104,6 +106,7 @@ static double cache_bytes(const titan_config *c, int ctx) {
 
 typedef struct {
     double prefill_tps, decode_tps;
+    double fma_gflops, bw_gbs; /* the limits, measured beside the runs */
 } run_result;
 
 /* Forward ids[0, n) in calls of at most `batch` tokens. */
@@ -116,7 +119,7 @@ static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids
 }
 
 static titan_status run_one(const titan_config *c, const weights *w, int ctx,
-                            titan_backend *be, run_result *r) {
+                            titan_backend *be, titan_pool *pool, run_result *r) {
     int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
     size_t bytes;
     titan_arena a;
@@ -134,8 +137,10 @@ static titan_status run_one(const titan_config *c, const weights *w, int ctx,
     int prefill = ctx - DECODE_TOKENS;
     /* Untimed warm-up: first touches of the arena's pages are not prefill. */
     if (!st) st = prefill_ids(m, s, ids, prefill, batch);
-    *r = (run_result){0, 0};
+    *r = (run_result){0, 0, 0, 0};
     for (int rep = 0; !st && rep < REPEATS; rep++) {
+        r->fma_gflops = fmax(r->fma_gflops, bench_peak_fma(pool));
+        r->bw_gbs = fmax(r->bw_gbs, bench_read_bandwidth(pool));
         titan_seq_reset(s);
         double t0 = cli_now();
         st = prefill_ids(m, s, ids, prefill, batch);
@@ -156,7 +161,7 @@ static titan_status run_one(const titan_config *c, const weights *w, int ctx,
 
 static titan_status bench_preset(const char *preset, int only_ctx,
                                  titan_backend *const bes[2],
-                                 const bench_limits *lim) {
+                                 titan_pool *const pools[2]) {
     titan_config c;
     titan_status st = titan_config_preset(preset, &c);
     if (st) return st;
@@ -176,17 +181,17 @@ static titan_status bench_preset(const char *preset, int only_ctx,
         for (int ci = 0; !st && ci < nctx; ci++) {
             for (int th = 1; !st && th <= 2; th++) {
                 run_result r;
-                st = run_one(&c, &w, ctxs[ci], bes[th - 1], &r);
+                st = run_one(&c, &w, ctxs[ci], bes[th - 1], pools[th - 1], &r);
                 if (st) break;
                 double gf = r.prefill_tps * flops * 1e-9;
                 double gbs = r.decode_tps * (bytes + cache_bytes(&c, ctxs[ci])) * 1e-9;
                 printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s "
-                       "(%5.1f GFLOP/s, %4.1f%% of peak FMA)  decode %6.1f tok/s "
-                       "(%5.1f GB/s, %5.1f%% of bandwidth)\n",
+                       "(%5.1f GFLOP/s, %4.1f%% of peak FMA %5.1f)  decode %6.1f tok/s "
+                       "(%5.1f GB/s, %5.1f%% of bandwidth %4.1f)\n",
                        preset, dts[d] == TITAN_DT_F32 ? "f32" : "int8",
-                       ctxs[ci], th, r.prefill_tps, gf,
-                       100 * gf / lim->fma_gflops[th - 1], r.decode_tps, gbs,
-                       100 * gbs / lim->bw_gbs[th - 1]);
+                       ctxs[ci], th, r.prefill_tps, gf, 100 * gf / r.fma_gflops,
+                       r.fma_gflops, r.decode_tps, gbs, 100 * gbs / r.bw_gbs,
+                       r.bw_gbs);
                 fflush(stdout);
             }
         }
@@ -211,13 +216,11 @@ int main(int argc, char **argv) {
         if (!st) st = titan_pool_create(&arena, th, &pools[th - 1]);
         if (st) return cli_fail("bench_model", st);
     }
-    bench_limits lim;
-    bench_limits_measure(pools, &lim);
     static const char *const presets[] = {"zenyx-v2-base", "nano"};
     int rc = CLI_EXIT_OK;
     for (int i = 0; i < 2 && rc == CLI_EXIT_OK; i++) {
         if (only && strcmp(only, presets[i])) continue;
-        titan_status st = bench_preset(presets[i], (int)only_ctx, bes, &lim);
+        titan_status st = bench_preset(presets[i], (int)only_ctx, bes, pools);
         if (st) rc = cli_fail("bench_model", st);
     }
     for (int th = 0; th < 2; th++) {

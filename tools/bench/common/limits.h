@@ -11,7 +11,9 @@
 
 /* Best read bandwidth in GB/s (1e9 bytes/s) over several passes of a
  * BENCH_BW_BYTES buffer, every thread of the pool reading its own share.
- * Returns 0 if the buffer cannot be allocated. */
+ * Returns 0 if the buffer cannot be allocated. Cheap after the first call
+ * (the buffer stays), so a benchmark can measure it beside every run: on a
+ * shared host the bandwidth left to us drifts by half within minutes. */
 double bench_read_bandwidth(titan_pool *pool);
 
 /* Peak single-precision FMA throughput in GFLOP/s (an FMA = 2 flops): every

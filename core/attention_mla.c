@@ -184,11 +184,17 @@ static void merge_chunks(const attn_job *job, size_t r) {
     for (int c = 0; c < job->chunks; c++) {
         const float *run = m->att_run + 2 * (r + c * stride);
         float w = run[1] > 0 ? expf(run[0] - mx) : 0;
-        const float *oc = m->olat + (r + c * stride) * Lkv;
-        for (int e = 0; e < Lkv; e++) ol[e] = c ? ol[e] + w * oc[e] : w * oc[e];
+        if (c == 0)
+            for (int e = 0; e < Lkv; e++) ol[e] *= w;
+        else
+            titan_vec_axpy(ol, w, m->olat + (r + c * stride) * Lkv, Lkv);
         sum += w * run[1];
     }
     m->att_run[2 * r + 1] = sum;
+}
+
+static void merge_rows(void *ctx, int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) merge_chunks(ctx, (size_t)r);
 }
 
 /* o = Wv_g (olat / sum) for the tokens of block qb. */
@@ -263,8 +269,7 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
     if (blocks == 1) job.chunks = (s->pos + n + PCHUNK - 1) / PCHUNK;
     run_tasks(be, blocks, prepare_tasks, &job);
     run_tasks(be, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
-    for (size_t r = 0; job.chunks > 1 && r < (size_t)n * m->cfg.n_heads; r++)
-        merge_chunks(&job, r);
+    if (job.chunks > 1) titan_for_rows(m, n * m->cfg.n_heads, merge_rows, &job);
     run_tasks(be, blocks, project_tasks, &job);
     be->matmul(be, b->wo, m->o, m->y, n);
     titan_vec_add(m->h, m->y, n * m->cfg.d_model);

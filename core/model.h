@@ -120,6 +120,7 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
 void titan_vec_add(float *y, const float *x, int n);                /* y += x */
 float titan_vec_max(const float *x, int n);                         /* n >= 1 */
 void titan_vec_mul_add(float *y, const float *a, const float *b, int n); /* y += a b */
+void titan_vec_axpy(float *y, float a, const float *x, int n);      /* y += a x */
 /* y[i] *= silu(g[i]) = g[i] / (1 + exp(-g[i])), within a few ulp. */
 void titan_vec_silu_mul(float *y, const float *g, int n);
 /* x[i] = exp(x[i] - shift) for i < n, where every x[i] <= shift; returns

@@ -84,6 +84,17 @@ VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int 
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
+VEC_CLONES void titan_vec_axpy(float *y, float a, const float *x, int n) {
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        f8 vy, vx;
+        memcpy(&vy, y + i, sizeof vy), memcpy(&vx, x + i, sizeof vx);
+        vy += a * vx;
+        memcpy(y + i, &vy, sizeof vy);
+    }
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
 /* silu(g) = g sigmoid(g), sigmoid from z = exp(-|g|) <= 1: 1 / (1 + z) for
  * g >= 0, z / (1 + z) below. */
 static inline void silu(f8 *v) {

@@ -1,7 +1,8 @@
 /* test_vec.c: the softmax helpers of core/vec.c: titan_vec_exp_sum within
  * 2 ulp of exp in double over the whole float range it takes (and exactly 0
- * below it), its sum, SiLU within 4 ulp on [-100, 100], and titan_vec_max at
- * every length and position. */
+ * below it), its sum, SiLU within 4 ulp on [-100, 100], titan_vec_max at
+ * every length and position, and titan_vec_axpy rounded as y + (a x) in
+ * float at every length (vector body and tail alike). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,11 +72,26 @@ static void max_at_every_position(void **state) {
         }
 }
 
+static void axpy_rounds_like_scalar_code(void **state) {
+    (void)state;
+    float y[37], x[37];
+    for (int n = 0; n <= 37; n++) {
+        for (int i = 0; i < 37; i++) y[i] = 1.0f / (float)(i + 3), x[i] = (float)i - 7.5f;
+        titan_vec_axpy(y, 0.3f, x, n);
+        for (int i = 0; i < 37; i++) {
+            volatile float ax = 0.3f * x[i]; /* no fused multiply-add */
+            float want = i < n ? 1.0f / (float)(i + 3) + ax : 1.0f / (float)(i + 3);
+            assert_true(y[i] == want);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exp_within_two_ulp),
         cmocka_unit_test(silu_close_to_double),
         cmocka_unit_test(max_at_every_position),
+        cmocka_unit_test(axpy_rounds_like_scalar_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

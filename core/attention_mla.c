@@ -62,22 +62,21 @@ static void dot_rows(const titan_model *m, int rows, int n, int k,
     m->be->small_gemm(&g);
 }
 
-/* qlat = scale Wk_g^T qn and qrot = scale qr for the tokens of block qb. */
-static void prepare_queries(const attn_job *job, int qb) {
+/* qlat = scale Wk_g^T qn and qrot = scale qr for group g's heads of the
+ * tokens of block qb. */
+static void prepare_queries(const attn_job *job, int qb, int g) {
     titan_model *m = job->m;
     const titan_config *c = &m->cfg;
-    int H = c->n_heads, G = c->n_kv_heads, hg = H / G, Dh = c->head_dim;
+    int H = c->n_heads, hg = H / c->n_kv_heads, Dh = c->head_dim;
     int Dv = c->v_head_dim, Dr = c->rope_dim, Lkv = c->kv_latent, qw = Dh + Dr;
     float scale = (float)(m->mscale * m->mscale / sqrt(Dh + Dr));
+    const float *wk = job->b->wkv_b + (size_t)g * (Dh + Dv) * Lkv;
     int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
     for (int t = qb * QBLOCK; t < t1; t++) {
-        for (int g = 0; g < G; g++) {
-            size_t i = (size_t)t * H + (size_t)g * hg;
-            const float *wk = job->b->wkv_b + (size_t)g * (Dh + Dv) * Lkv;
-            small_gemm(m, hg, Lkv, Dh, m->q + i * qw, qw, wk, Lkv,
-                       m->qlat + i * Lkv, Lkv, false);
-        }
-        for (size_t i = (size_t)t * H; i < (size_t)(t + 1) * H; i++) {
+        size_t i0 = (size_t)t * H + (size_t)g * hg;
+        small_gemm(m, hg, Lkv, Dh, m->q + i0 * qw, qw, wk, Lkv,
+                   m->qlat + i0 * Lkv, Lkv, false);
+        for (size_t i = i0; i < i0 + hg; i++) {
             for (int e = 0; e < Lkv; e++) m->qlat[i * Lkv + e] *= scale;
             for (int d = 0; d < Dr; d++)
                 m->qrot[i * Dr + d] = m->q[i * qw + Dh + d] * scale;
@@ -197,29 +196,31 @@ static void merge_rows(void *ctx, int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) merge_chunks(ctx, (size_t)r);
 }
 
-/* o = Wv_g (olat / sum) for the tokens of block qb. */
-static void project_values(const attn_job *job, int qb) {
+/* o = Wv_g (olat / sum) for group g's heads of the tokens of block qb. */
+static void project_values(const attn_job *job, int qb, int g) {
     titan_model *m = job->m;
     const titan_config *c = &m->cfg;
-    int H = c->n_heads, G = c->n_kv_heads, hg = H / G;
+    int H = c->n_heads, hg = H / c->n_kv_heads;
     int Dv = c->v_head_dim, Lkv = c->kv_latent;
+    const float *wv = job->b->wv_t + (size_t)g * Lkv * Dv;
     int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
     for (int t = qb * QBLOCK; t < t1; t++) {
-        for (int g = 0; g < G; g++) {
-            size_t i = (size_t)t * H + (size_t)g * hg;
-            small_gemm(m, hg, Dv, Lkv, m->olat + i * Lkv, Lkv,
-                       job->b->wv_t + (size_t)g * Lkv * Dv, Dv, m->o + i * Dv, Dv,
-                       false);
-        }
-        for (size_t i = (size_t)t * H; i < (size_t)(t + 1) * H; i++) {
+        size_t i0 = (size_t)t * H + (size_t)g * hg;
+        small_gemm(m, hg, Dv, Lkv, m->olat + i0 * Lkv, Lkv, wv, Dv,
+                   m->o + i0 * Dv, Dv, false);
+        for (size_t i = i0; i < i0 + hg; i++) {
             float inv = 1.0f / m->att_run[2 * i + 1];
             for (int d = 0; d < Dv; d++) m->o[i * Dv + d] *= inv;
         }
     }
 }
 
+/* Tasks of prepare and project: (query block, group) pairs, so that even
+ * one token's heads spread over threads. */
 static void prepare_tasks(void *ctx, int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) prepare_queries(ctx, (int)i);
+    const attn_job *job = ctx;
+    int G = job->m->cfg.n_kv_heads;
+    for (int64_t i = begin; i < end; i++) prepare_queries(job, (int)(i / G), (int)(i % G));
 }
 
 static void attend_tasks(void *ctx, int64_t begin, int64_t end) {
@@ -227,7 +228,9 @@ static void attend_tasks(void *ctx, int64_t begin, int64_t end) {
 }
 
 static void project_tasks(void *ctx, int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) project_values(ctx, (int)i);
+    const attn_job *job = ctx;
+    int G = job->m->cfg.n_kv_heads;
+    for (int64_t i = begin; i < end; i++) project_values(job, (int)(i / G), (int)(i % G));
 }
 
 static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn,
@@ -267,10 +270,11 @@ void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
     int blocks = (n + QBLOCK - 1) / QBLOCK;
     attn_job job = {m, s, b, layer, n, 1};
     if (blocks == 1) job.chunks = (s->pos + n + PCHUNK - 1) / PCHUNK;
-    run_tasks(be, blocks, prepare_tasks, &job);
+    int group_tasks = blocks * m->cfg.n_kv_heads;
+    run_tasks(be, group_tasks, prepare_tasks, &job);
     run_tasks(be, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
     if (job.chunks > 1) titan_for_rows(m, n * m->cfg.n_heads, merge_rows, &job);
-    run_tasks(be, blocks, project_tasks, &job);
+    run_tasks(be, group_tasks, project_tasks, &job);
     be->matmul(be, b->wo, m->o, m->y, n);
     titan_vec_add(m->h, m->y, n * m->cfg.d_model);
 }

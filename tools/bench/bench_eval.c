@@ -1,9 +1,10 @@
 /* bench_eval.c: eval throughput (scored tokens per second, and tokens fed
  * through the model per second) for a preset with random float32 weights, at
- * stride 64 and at stride == ctx, on the reference backend.
+ * stride 64 and at stride == ctx, on the cpu backend as `titan eval` runs it
+ * by default (one single-thread backend per worker).
  *   bench_eval [--preset NAME] [--ctx L] [--targets N] [--threads T]
  * Without --preset: nano and zenyx-v2-base. Run alone on a quiet machine. */
-#include "platform/backend.h"
+#include "platform/backend_cpu.h"
 #include "tools/cli/cli.h"
 
 #include <math.h>
@@ -48,32 +49,33 @@ static void free_weights(weights *w) {
 static int bench_one(const char *preset, const titan_config *c, const weights *w,
                      const int32_t *seq, int64_t targets, int ctx, int stride,
                      int threads) {
-    titan_backend be, *bes[TITAN_EVAL_MAX_THREADS];
-    titan_backend_ref(&be);
-    for (int i = 0; i < threads; i++) bes[i] = &be; /* ref is shareable */
+    titan_backend *bes[TITAN_EVAL_MAX_THREADS] = {0};
     titan_eval_options o = {.ctx = ctx, .stride = stride, .batch = 1,
                             .threads = threads};
-    size_t need;
+    size_t need, per_backend = titan_backend_cpu_arena_bytes(1) + TITAN_ALIGN;
     titan_status st = titan_eval_model_plan(c, ctx, ctx, threads, &need);
     if (st) return cli_fail("bench_eval", st);
     titan_arena a;
-    if ((st = cli_arena_create(&a, need + titan_eval_plan(targets, &o))))
+    if ((st = cli_arena_create(&a, need + titan_eval_plan(targets, &o) +
+                                       (size_t)threads * per_backend)))
         return cli_fail("bench_eval", st);
+    for (int i = 0; !st && i < threads; i++)
+        st = titan_backend_cpu_create(&a, 1, &bes[i]);
     uint32_t *ones = malloc((size_t)c->vocab_size * sizeof *ones);
     for (int32_t v = 0; ones && v < c->vocab_size; v++) ones[v] = 1;
     titan_byte_table bt = {c->vocab_size, ones, NULL};
     titan_eval_model *em;
     titan_eval_result r;
     double t0 = cli_now();
-    st = ones ? titan_eval_model_create(&a, c, w->t, w->n, ctx, ctx, threads,
-                                        bes, &em)
-              : TITAN_E_NOMEM;
+    if (!st && !ones) st = TITAN_E_NOMEM;
+    if (!st) st = titan_eval_model_create(&a, c, w->t, w->n, ctx, ctx, threads, bes, &em);
     double t1 = cli_now();
     if (!st)
         st = titan_eval_run(&a, seq, targets, &bt, &o, titan_eval_model_score,
                             em, &r);
     double t2 = cli_now();
     free(ones);
+    for (int i = 0; i < threads; i++) titan_backend_cpu_destroy(bes[i]);
     cli_arena_destroy(&a);
     if (st) return cli_fail("bench_eval", st);
     int64_t fed = 0; /* tokens run through the model: every window's length */

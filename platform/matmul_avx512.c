@@ -67,7 +67,7 @@ INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
  * rows are contiguous, so one linear stream `pf`, advancing as many bytes
  * per step as the tile reads, stays PREFETCH_TILES tiles ahead of it (into
  * L2), and a second, `near` bytes behind it, one tile ahead (into L1: the
- * int8 tile is compute-bound enough that L2 hits showed, 5-10%). */
+ * int8 tile is nearly compute-bound, and waiting on L2 hits cost it 5-10%). */
 INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
                      const float *const *xs, const __m512 *s,
                      __m512 acc[][DOT_TOKENS], int64_t k, __mmask16 m,

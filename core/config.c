@@ -1,6 +1,6 @@
 /* config.c: presets, validation, the canonical tensor list and RoPE/YaRN
  * constants of SPEC section 1. */
-#include "core/status.h"
+#include "titan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -173,6 +173,20 @@ int64_t titan_config_params(const titan_config *c) {
     for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++)
         total += specs[i].rows * specs[i].cols;
     return total;
+}
+
+titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
+                                        int64_t *cols) {
+    TITAN_TRY(titan_config_validate(c));
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
+    *rows = *cols = 1;
+    for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++) {
+        if (specs[i].ndim != 2) continue;
+        if (specs[i].rows > *rows) *rows = specs[i].rows;
+        if (specs[i].cols > *cols) *cols = specs[i].cols;
+    }
+    return TITAN_OK;
 }
 
 /* SPEC: fcd(n) = Dr ln(orig / (2 pi n)) / (2 ln base). */

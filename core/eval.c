@@ -2,7 +2,6 @@
  * to worker threads; each window's NLL lands in its own slot and the slots are
  * added in window order at the end, so the sum is the same for any number of
  * threads or any batch size. Bytes are counted once, exactly, up front. */
-#include "core/status.h"
 #include "platform/parallel.h"
 
 #include <math.h>

@@ -2,7 +2,7 @@
  * and a titan_seq over the shared tensors, on its own backend; a window is prefilled from
  * position 0 in chunks of `batch` tokens and only its scored rows are turned
  * into head-1 logits, LOGIT_ROWS rows at a time. */
-#include "core/status.h"
+#include "titan.h"
 
 enum { LOGIT_ROWS = 16 };
 

@@ -2,7 +2,7 @@
  * starts at k * stride and feeds up to ctx tokens; the first scores every
  * target it predicts, each later one only its last `stride` (the targets past
  * the previous window's end); the last is the first that reaches seq[N]. */
-#include "core/status.h"
+#include "titan.h"
 
 static titan_status check_schedule(int64_t n_targets, int32_t ctx,
                                    int32_t stride) {

@@ -2,7 +2,6 @@
  * heads 2..M draft, one batched forward verifies; greedy keeps the longest
  * agreeing prefix, sampling uses the accept/resample rule). */
 #include "core/model.h"
-#include "core/status.h"
 
 static titan_status generator_carve(titan_arena *a, const titan_config *c,
                                     titan_generator *g) {

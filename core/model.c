@@ -4,7 +4,6 @@
  * the caller's arena by model_carve/seq_carve, which titan_model_plan replays
  * in measuring mode so the plan is exact. */
 #include "core/model.h"
-#include "core/status.h"
 #include "quant/dtype.h"
 
 #include <math.h>

@@ -2,7 +2,6 @@
  * (format in titan.h), the exact byte string of every token, and decoding. */
 #include "core/tokenizer.h"
 
-#include "core/status.h"
 
 #include <string.h>
 

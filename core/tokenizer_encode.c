@@ -4,7 +4,6 @@
  * candidate pairs over a linked list of symbols, O(n log n) per chunk. */
 #include "core/tokenizer.h"
 
-#include "core/status.h"
 
 #include <string.h>
 

@@ -2,8 +2,7 @@
  * container: the fields in SPEC section 1 order, one table. */
 #include "formats/artifact_format.h"
 
-#include "core/le.h"
-#include "core/status.h"
+#include "core/base/le.h"
 
 #include <stdbool.h>
 #include <stddef.h>

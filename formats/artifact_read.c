@@ -6,8 +6,7 @@
  * is how titan_artifact_plan is exact. */
 #include "formats/artifact_format.h"
 
-#include "core/le.h"
-#include "core/status.h"
+#include "core/base/le.h"
 #include "formats/codec.h"
 #include "platform/file.h"
 #include "quant/dtype.h"

@@ -3,8 +3,7 @@
  * is checked here first, so a file this writes always loads. */
 #include "formats/artifact_format.h"
 
-#include "core/le.h"
-#include "core/status.h"
+#include "core/base/le.h"
 #include "formats/codec.h"
 #include "platform/file.h"
 #include "quant/dtype.h"

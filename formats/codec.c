@@ -1,7 +1,6 @@
 /* codec.c: codec names and dispatch; the stored ("none") codec. */
 #include "formats/codec.h"
 
-#include "core/status.h"
 
 #include <string.h>
 

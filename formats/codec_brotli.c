@@ -1,13 +1,12 @@
 /* codec_brotli.c: Brotli sections. The decoder is an instance whose alloc and
- * free go to a pool carved from the arena (never BrotliDecoderDecompress,
- * which would use the heap). The pool holds the ring buffer for the window
+ * free go to a free list carved from the arena (never BrotliDecoderDecompress,
+ * which would use the heap). The free list holds the ring buffer for the window
  * the encoder picks for this raw size (twice: growing it keeps the old one
  * live while copying) plus the largest Huffman tables a stream can declare;
  * a stream with a larger window fails to allocate. */
 #include "formats/codec.h"
 
-#include "core/pool.h"
-#include "core/status.h"
+#include "core/base/freelist.h"
 
 #include <brotli/decode.h>
 #include <brotli/encode.h>
@@ -30,11 +29,11 @@ static int lgwin_for(size_t raw_len) {
     return bits;
 }
 
-static void *pool_alloc(void *opaque, size_t size) {
-    return titan_pool_alloc(opaque, size);
+static void *freelist_alloc_cb(void *opaque, size_t size) {
+    return titan_freelist_alloc(opaque, size);
 }
 
-static void pool_free(void *opaque, void *ptr) { titan_pool_free(opaque, ptr); }
+static void freelist_free_cb(void *opaque, void *ptr) { titan_freelist_free(opaque, ptr); }
 
 static titan_status run_decoder(BrotliDecoderState *s, const uint8_t *src,
                                 size_t src_len, uint8_t *dst, size_t raw_len) {
@@ -65,12 +64,12 @@ static titan_status run_decoder(BrotliDecoderState *s, const uint8_t *src,
 titan_status titan_brotli_decode(titan_arena *a, const uint8_t *src,
                                  size_t src_len, uint8_t *dst, size_t raw_len) {
     size_t ring = 2 * (((size_t)1 << lgwin_for(raw_len)) + RING_SLACK);
-    titan_pool pool;
-    TITAN_TRY(titan_pool_init(&pool, a,
-                              titan_pool_bound(ring + TABLES_BOUND, DECODER_ALLOCS)));
+    titan_freelist blocks;
+    TITAN_TRY(titan_freelist_init(&blocks, a,
+                              titan_freelist_bound(ring + TABLES_BOUND, DECODER_ALLOCS)));
     if (!a->base) return TITAN_OK; /* measuring */
-    BrotliDecoderState *s = BrotliDecoderCreateInstance(pool_alloc, pool_free,
-                                                        &pool);
+    BrotliDecoderState *s = BrotliDecoderCreateInstance(freelist_alloc_cb, freelist_free_cb,
+                                                        &blocks);
     if (!s) return titan_fail(TITAN_E_NOMEM, "brotli: decoder init failed");
     titan_status st = run_decoder(s, src, src_len, dst, raw_len);
     BrotliDecoderDestroyInstance(s);

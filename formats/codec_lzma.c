@@ -1,11 +1,10 @@
 /* codec_lzma.c: raw LZMA2 and .xz sections through liblzma. The decoder's
- * memory is a pool carved from the arena before init, sized from the
+ * memory is a free list carved from the arena before init, sized from the
  * dictionary the encoder uses for a section of this raw size; liblzma's own
  * memory limit refuses streams that ask for more. */
 #include "formats/codec.h"
 
-#include "core/pool.h"
-#include "core/status.h"
+#include "core/base/freelist.h"
 
 #include <lzma.h>
 
@@ -33,12 +32,12 @@ static titan_status lzma2_options(size_t raw_len, lzma_options_lzma *opt) {
     return TITAN_OK;
 }
 
-static void *pool_alloc(void *opaque, size_t nmemb, size_t size) {
+static void *freelist_alloc_cb(void *opaque, size_t nmemb, size_t size) {
     if (size && nmemb > SIZE_MAX / size) return NULL;
-    return titan_pool_alloc(opaque, nmemb * size);
+    return titan_freelist_alloc(opaque, nmemb * size);
 }
 
-static void pool_free(void *opaque, void *ptr) { titan_pool_free(opaque, ptr); }
+static void freelist_free_cb(void *opaque, void *ptr) { titan_freelist_free(opaque, ptr); }
 
 static const char *lzma_message(lzma_ret r) {
     switch (r) {
@@ -90,10 +89,10 @@ titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
     if (limit == UINT64_MAX || limit > SIZE_MAX / 2)
         return titan_fail(TITAN_E_UNSUPPORTED, "%s: no memory estimate", what);
     if (xz) limit += XZ_OVERHEAD;
-    titan_pool pool;
-    TITAN_TRY(titan_pool_init(&pool, a, titan_pool_bound(limit, DECODER_ALLOCS)));
+    titan_freelist blocks;
+    TITAN_TRY(titan_freelist_init(&blocks, a, titan_freelist_bound(limit, DECODER_ALLOCS)));
     if (!a->base) return TITAN_OK; /* measuring */
-    lzma_allocator alloc = {pool_alloc, pool_free, &pool};
+    lzma_allocator alloc = {freelist_alloc_cb, freelist_free_cb, &blocks};
     lzma_stream s = LZMA_STREAM_INIT;
     s.allocator = &alloc;
     lzma_ret r = xz ? lzma_stream_decoder(&s, limit, 0)

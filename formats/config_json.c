@@ -2,7 +2,6 @@
  * Unknown keys are refused so that a typo never silently keeps a default. */
 #include "formats/config_json.h"
 
-#include "core/status.h"
 
 #include <math.h>
 #include <stddef.h>

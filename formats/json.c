@@ -4,7 +4,6 @@
  * strings, numbers that overflow a double, and (on request) repeated keys. */
 #include "formats/json.h"
 
-#include "core/status.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,7 +3,6 @@
  * data buffer covered exactly once by the tensors. */
 #include "formats/json.h"
 
-#include "core/status.h"
 #include "quant/half.h"
 
 #include <stdio.h>

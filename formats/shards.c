@@ -1,6 +1,6 @@
 /* shards.c: parameter-golf .bin token shards: a 256 x int32 little-endian
  * header (magic 20240520, version 1, token count) and uint16 tokens. */
-#include "core/status.h"
+#include "titan.h"
 
 enum { SHARD_VERSION = 1 };
 

@@ -2,7 +2,7 @@
  * ModelProto) and the bytes each stands for, without libsentencepiece.
  * Wire format: a key varint (field << 3 | wire type), then a varint (type 0),
  * 8 bytes (1), a varint length and that many bytes (2) or 4 bytes (5). */
-#include "core/status.h"
+#include "titan.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -47,6 +47,19 @@ const char *titan_status_string(titan_status s);
  * next failing call on the same thread. */
 const char *titan_last_error(void);
 
+/* Record a printf-style message for titan_last_error() and return s, so that
+ * failures read `return titan_fail(TITAN_E_DATA, "tensor %s: ...", name);`.
+ * For callers too: a callback or tool reports its own failures the same way. */
+titan_status titan_fail(titan_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Propagate a failure: evaluate once, return it if not TITAN_OK. */
+#define TITAN_TRY(expr)                                                        \
+    do {                                                                       \
+        titan_status try_status_ = (expr);                                     \
+        if (try_status_ != TITAN_OK) return try_status_;                       \
+    } while (0)
+
 /* ----------------------------------------------------------------- arena */
 
 /* One caller-provided buffer, carved front to back with alignment. With
@@ -148,6 +161,12 @@ int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap)
 
 /* Total parameter count (unique weights). */
 int64_t titan_config_params(const titan_config *c);
+
+/* The most rows and the most columns of the config's 2-D tensors: a backend
+ * sized for a [rows, cols] weight takes every product of the model (as
+ * titan_tpu_backend_init needs). TITAN_E_DATA for an invalid config. */
+titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
+                                        int64_t *cols);
 
 /* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
  * i < Dr/2 written to freq[Dr/2], and the attention mscale. */
@@ -724,11 +743,6 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
                                     const titan_tpu_config *c, int max_T,
                                     int64_t max_rows, int64_t max_cols);
 
-/* titan_tpu_backend_init sized for every matmul of a model with config mc
- * in forward calls of up to `batch` tokens (TITAN_E_DATA for a bad config). */
-titan_status titan_tpu_backend_for_model(titan_backend *be, titan_arena *a,
-                                         const titan_tpu_config *c,
-                                         const titan_config *mc, int batch);
 
 /* The backend's counters: totals, and per tensor in first-use order. */
 void titan_tpu_backend_stats(const titan_backend *be,

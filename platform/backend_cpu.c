@@ -3,7 +3,6 @@
  * the reduction, so no partial sums cross threads. */
 #include "platform/backend_cpu.h"
 
-#include "core/status.h"
 #include "platform/matmul.h"
 #include "platform/threads.h"
 #include "quant/dtype.h"
@@ -11,7 +10,7 @@
 #include <math.h>
 
 typedef struct {
-    titan_pool *pool;
+    titan_thread_pool *pool;
     titan_isa isa;
     const titan_vector_family *vec; /* NULL: the scalar family */
     float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
@@ -48,7 +47,7 @@ static void cpu_matmul(titan_backend *be, const titan_tensor *w,
     cpu_state *st = be->state;
     if (T <= 0 || w->rows <= 0 || !dtype_known(w, y, T)) return;
     st->jobs[0] = (titan_matmul_args){w, x, y, T};
-    titan_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
+    titan_thread_pool_for(st->pool, w->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
 static void cpu_matmul2(titan_backend *be, const titan_tensor *w0, float *y0,
@@ -63,7 +62,7 @@ static void cpu_matmul2(titan_backend *be, const titan_tensor *w0, float *y0,
     }
     st->jobs[0] = (titan_matmul_args){w0, x, y0, T};
     st->jobs[1] = (titan_matmul_args){w1, x, y1, T};
-    titan_pool_for(st->pool, w0->rows + w1->rows, MATMUL_NR_MAX, matmul_share, st);
+    titan_thread_pool_for(st->pool, w0->rows + w1->rows, MATMUL_NR_MAX, matmul_share, st);
 }
 
 static void task_share(void *ctx, int64_t begin, int64_t end, int thread) {
@@ -77,7 +76,7 @@ static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn,
     cpu_state *st = be->state;
     st->task = fn;
     st->task_ctx = ctx;
-    titan_pool_for(st->pool, n, 1, task_share, st);
+    titan_thread_pool_for(st->pool, n, 1, task_share, st);
 }
 
 static const titan_vector_family *family(titan_isa isa) {
@@ -109,8 +108,8 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     TITAN_TRY(titan_arena_alloc(a, sizeof(float) * MATMUL_SCRATCH_FLOATS *
                                        (size_t)threads,
                                 TITAN_ALIGN, (void **)&scratch));
-    titan_pool *pool;
-    TITAN_TRY(titan_pool_create(a, threads, &pool));
+    titan_thread_pool *pool;
+    TITAN_TRY(titan_thread_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
     const titan_vector_family *vec = family(isa);
     *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec,
@@ -139,7 +138,7 @@ size_t titan_backend_cpu_arena_bytes(int threads) {
 }
 
 void titan_backend_cpu_destroy(titan_backend *be) {
-    if (be) titan_pool_destroy(((cpu_state *)be->state)->pool);
+    if (be) titan_thread_pool_destroy(((cpu_state *)be->state)->pool);
 }
 
 titan_isa titan_backend_cpu_isa(const titan_backend *be) {

@@ -7,7 +7,6 @@
  * vector unit dequantizes: y[t][n] = acc[t][n] * xs[t] * ws[n] in float.
  * Counters add up per call, in total and per weight tensor name. One array:
  * calls from several threads take turns (a mutex), as on one device. */
-#include "core/status.h"
 #include "platform/backend.h"
 #include "platform/matmul.h"
 #include "quant/quant.h"
@@ -148,26 +147,6 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     s->acc = acc;
     titan_arena_init(&s->regs, regs, regs_bytes);
     return TITAN_OK;
-}
-
-static int64_t max3(int64_t a, int64_t b, int64_t c) {
-    int64_t m = a > b ? a : b;
-    return m > c ? m : c;
-}
-
-/* The widest weight any backend matmul of SPEC section 1 uses: outputs up to
- * V (the heads), F, D, H*(Dh+Dr), Lq, Lkv+Dr; inputs up to D, F, H*Dv, Lq. */
-titan_status titan_tpu_backend_for_model(titan_backend *be, titan_arena *a,
-                                         const titan_tpu_config *c,
-                                         const titan_config *mc, int batch) {
-    if (!mc) return titan_fail(TITAN_E_USAGE, "tpu backend: no model config");
-    TITAN_TRY(titan_config_validate(mc));
-    int64_t H = mc->n_heads, D = mc->d_model, F = mc->mlp_hidden;
-    int64_t rows = max3(max3(mc->vocab_size, F, D),
-                        H * (mc->head_dim + mc->rope_dim),
-                        max3(mc->q_latent, mc->kv_latent + mc->rope_dim, 1));
-    int64_t cols = max3(max3(D, F, H * mc->v_head_dim), mc->q_latent, 1);
-    return titan_tpu_backend_init(be, a, c, batch, rows, cols);
 }
 
 void titan_tpu_backend_stats(const titan_backend *be,

@@ -1,7 +1,6 @@
 /* file.c: whole-file reads into the arena and atomic writes. */
 #include "platform/file.h"
 
-#include "core/status.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,6 @@
 /* parallel.c: fork-join over POSIX threads. */
 #include "platform/parallel.h"
 
-#include "core/status.h"
 
 #include <pthread.h>
 

@@ -13,7 +13,6 @@
  * bounds are fixed, so results do not change. */
 #include "platform/threads.h"
 
-#include "core/status.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,7 +25,7 @@ typedef struct {
     _Alignas(64) atomic_ullong word;
 } range;
 
-struct titan_pool {
+struct titan_thread_pool {
     int threads;
     pthread_t workers[TITAN_POOL_MAX_THREADS]; /* [threads-1] */
     pthread_mutex_t mu;
@@ -41,14 +40,14 @@ struct titan_pool {
     atomic_int caller_sleeping;
     atomic_bool stop;
     /* The current job, written before the ranges are set. */
-    titan_pool_fn fn;
+    titan_thread_pool_fn fn;
     void *ctx;
     int64_t n, grain, chunk_units;
     int chunks;
 };
 
 typedef struct {
-    titan_pool *pool;
+    titan_thread_pool *pool;
     int index;
 } worker_arg;
 
@@ -59,7 +58,7 @@ static inline void cpu_relax(void) {
 }
 
 /* Claim and run chunks of range r of job `job` until it is empty. */
-static int run_range(titan_pool *p, unsigned job, int r, int thread) {
+static int run_range(titan_thread_pool *p, unsigned job, int r, int thread) {
     atomic_ullong *w = &p->ranges[r].word;
     unsigned long long c = atomic_load(w);
     int ran = 0;
@@ -77,7 +76,7 @@ static int run_range(titan_pool *p, unsigned job, int r, int thread) {
 }
 
 /* This thread's range, then the others', then report the count once. */
-static void run_chunks(titan_pool *p, unsigned long long job, int thread) {
+static void run_chunks(titan_thread_pool *p, unsigned long long job, int thread) {
     int ran = 0, T = p->threads;
     for (int i = 0; i < T; i++)
         ran += run_range(p, (unsigned)job, (thread + i) % T, thread);
@@ -89,7 +88,7 @@ static void run_chunks(titan_pool *p, unsigned long long job, int thread) {
     }
 }
 
-static unsigned long long wait_for_job(titan_pool *p, unsigned long long seen) {
+static unsigned long long wait_for_job(titan_thread_pool *p, unsigned long long seen) {
     for (int i = 0; i < SPIN_ROUNDS; i++) {
         unsigned long long g = atomic_load(&p->generation);
         if (g != seen) return g;
@@ -106,7 +105,7 @@ static unsigned long long wait_for_job(titan_pool *p, unsigned long long seen) {
 
 static void *worker_main(void *arg) {
     worker_arg *w = arg;
-    titan_pool *p = w->pool;
+    titan_thread_pool *p = w->pool;
     unsigned long long seen = 0;
     for (;;) {
         seen = wait_for_job(p, seen);
@@ -115,7 +114,7 @@ static void *worker_main(void *arg) {
     }
 }
 
-static void publish(titan_pool *p) {
+static void publish(titan_thread_pool *p) {
     atomic_fetch_add(&p->generation, 1);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
@@ -124,7 +123,7 @@ static void publish(titan_pool *p) {
     }
 }
 
-static void wait_for_chunks(titan_pool *p, int chunks) {
+static void wait_for_chunks(titan_thread_pool *p, int chunks) {
     for (int i = 0; i < SPIN_ROUNDS; i++) {
         if (atomic_load(&p->chunks_done) == chunks) return;
         cpu_relax();
@@ -137,12 +136,12 @@ static void wait_for_chunks(titan_pool *p, int chunks) {
     pthread_mutex_unlock(&p->mu);
 }
 
-titan_status titan_pool_create(titan_arena *a, int threads, titan_pool **out) {
+titan_status titan_thread_pool_create(titan_arena *a, int threads, titan_thread_pool **out) {
     if (!a || !out || threads < 1 || threads > TITAN_POOL_MAX_THREADS)
         return titan_fail(TITAN_E_USAGE, "pool: threads must be in [1, %d]",
                           TITAN_POOL_MAX_THREADS);
     *out = NULL;
-    titan_pool *p;
+    titan_thread_pool *p;
     worker_arg *args;
     TITAN_TRY(titan_arena_calloc(a, sizeof *p, TITAN_ALIGN, (void **)&p));
     TITAN_TRY(titan_arena_calloc(a, sizeof *args * (size_t)threads,
@@ -156,7 +155,7 @@ titan_status titan_pool_create(titan_arena *a, int threads, titan_pool **out) {
         args[i] = (worker_arg){p, i};
         if (pthread_create(&p->workers[i - 1], NULL, worker_main, &args[i])) {
             p->threads = i; /* join the ones that started */
-            titan_pool_destroy(p);
+            titan_thread_pool_destroy(p);
             return titan_fail(TITAN_E_NOMEM, "pool: cannot start thread %d", i);
         }
     }
@@ -164,7 +163,7 @@ titan_status titan_pool_create(titan_arena *a, int threads, titan_pool **out) {
     return TITAN_OK;
 }
 
-void titan_pool_destroy(titan_pool *p) {
+void titan_thread_pool_destroy(titan_thread_pool *p) {
     if (!p) return;
     atomic_store(&p->stop, true);
     publish(p);
@@ -174,9 +173,9 @@ void titan_pool_destroy(titan_pool *p) {
     pthread_mutex_destroy(&p->mu);
 }
 
-int titan_pool_threads(const titan_pool *p) { return p ? p->threads : 1; }
+int titan_thread_pool_threads(const titan_thread_pool *p) { return p ? p->threads : 1; }
 
-void titan_pool_for(titan_pool *p, int64_t n, int64_t grain, titan_pool_fn fn,
+void titan_thread_pool_for(titan_thread_pool *p, int64_t n, int64_t grain, titan_thread_pool_fn fn,
                     void *ctx) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;

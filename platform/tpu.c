@@ -2,7 +2,6 @@
  * counting and dispatch to the fast (tpu_fast.c) or cycle-stepped
  * (tpu_array.c) engine with the default (tpu_cycles.c) or SCALE-Sim
  * (tpu_scalesim.c) timing. */
-#include "core/status.h"
 #include "platform/tpu.h"
 
 #include <math.h>

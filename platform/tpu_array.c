@@ -11,7 +11,6 @@
  * stationary weight registers w0/w1 (WS). The issue history (a ring of R + C
  * cycles) tells which (fold, step) entered the array at a given cycle, so the
  * edges and the output buffer know addresses without tags in every PE. */
-#include "core/status.h"
 #include "platform/tpu.h"
 
 #include <string.h>

@@ -12,7 +12,7 @@
  * (2.5 -> 3, -2.5 -> -2; INT32_MIN * INT32_MIN saturates); then a right shift
  * by -shift rounded to nearest with ties away from zero (2.5 -> 3,
  * -2.5 -> -3). A positive shift is a saturating left shift first. */
-#include "core/status.h"
+#include "titan.h"
 
 #include <math.h>
 

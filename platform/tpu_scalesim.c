@@ -29,7 +29,6 @@
  * demand lines + C - 1 (T + R + C - 2, os). The used PEs summed over folds
  * are K * N (ws) or M * N (os), so both averages have closed forms (golden
  * run above: 100% and 256 / 381 = 67.19%). */
-#include "core/status.h"
 #include "platform/tpu.h"
 
 void tpu_scalesim_finish(const tpu_map *m, titan_tpu_counters *k) {

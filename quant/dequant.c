@@ -1,7 +1,6 @@
 /* dequant.c: any storage type back to float32, one stretch of a row at a time
  * (value = q * scale of its group), so kernels never expand a whole tensor;
  * titan_tensor_row_f32 is the checked whole-row form for exports and tests. */
-#include "core/status.h"
 #include "quant/dtype.h"
 #include "quant/half.h"
 #include "quant/quant.h"

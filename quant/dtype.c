@@ -2,7 +2,6 @@
  * tensor built from it (titan.h: titan_tensor_layout). */
 #include "quant/dtype.h"
 
-#include "core/status.h"
 
 #include <string.h>
 

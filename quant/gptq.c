@@ -3,7 +3,6 @@
  * reference code, restated for row-major float32 weights). */
 #include "quant/gptq.h"
 
-#include "core/status.h"
 #include "quant/cholesky.h"
 
 #include <math.h>

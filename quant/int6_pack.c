@@ -2,7 +2,6 @@
  * multiple of 4) form the 24-bit word u0 | u1 << 6 | u2 << 12 | u3 << 18,
  * stored as 3 little-endian bytes at byte c / 4 * 3. INT8 and INT6_BYTE keep
  * one int8 per value. */
-#include "core/status.h"
 #include "quant/quant.h"
 
 void titan_int6_set(uint8_t *row, int64_t c, int q) {

@@ -1,7 +1,6 @@
 /* rtn.c: round-to-nearest quantization with one scale per row (or per group
  * of group_size values), to INT8 or INT6 (bit-packed or one per byte), the
  * scale chosen among clip candidates by squared reconstruction error. */
-#include "core/status.h"
 #include "quant/dtype.h"
 #include "quant/quant.h"
 

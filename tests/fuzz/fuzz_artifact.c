@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/le.h"
+#include "core/base/le.h"
 #include "formats/artifact_format.h"
 #include "formats/codec.h"
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/le.h"
+#include "core/base/le.h"
 #include "formats/artifact_format.h"
 
 enum { ARENA = 64 << 20, FILE_CAP = 1 << 20 };

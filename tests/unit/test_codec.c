@@ -1,6 +1,6 @@
 /* test_codec.c: every codec round-trips; the xz and brotli command-line tools
  * decode what we encode and we decode what they encode; a stream that yields
- * more or less than declared, or is truncated, is refused; the pool
+ * more or less than declared, or is truncated, is refused; the free list
  * allocator reuses and merges freed chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/pool.h"
+#include "core/base/freelist.h"
 #include "formats/codec.h"
 
 enum { N = 200000, ARENA = 64 << 20 };
@@ -152,26 +152,26 @@ static void oversized_dictionary_is_refused(void **state) {
     assert_int_equal(decode(TITAN_CODEC_XZ, enc, len, small), TITAN_E_DATA);
 }
 
-static void pool_reuses_and_merges(void **state) {
+static void freelist_reuses_and_merges(void **state) {
     (void)state;
     titan_arena a;
     titan_arena_init(&a, arena_buf, ARENA);
-    titan_pool p;
-    assert_int_equal(titan_pool_init(&p, &a, titan_pool_bound(3000, 3)), TITAN_OK);
-    void *x = titan_pool_alloc(&p, 1000), *y = titan_pool_alloc(&p, 1000),
-         *z = titan_pool_alloc(&p, 1000);
+    titan_freelist p;
+    assert_int_equal(titan_freelist_init(&p, &a, titan_freelist_bound(3000, 3)), TITAN_OK);
+    void *x = titan_freelist_alloc(&p, 1000), *y = titan_freelist_alloc(&p, 1000),
+         *z = titan_freelist_alloc(&p, 1000);
     assert_non_null(x);
     assert_non_null(y);
     assert_non_null(z);
-    assert_true((uintptr_t)x % TITAN_POOL_ALIGN == 0);
-    assert_null(titan_pool_alloc(&p, 1000)); /* full */
-    titan_pool_free(&p, x);
-    titan_pool_free(&p, z);
-    assert_null(titan_pool_alloc(&p, 2000)); /* two holes, not adjacent */
-    titan_pool_free(&p, y);
-    void *big = titan_pool_alloc(&p, 3000); /* all merged back */
+    assert_true((uintptr_t)x % TITAN_FREELIST_ALIGN == 0);
+    assert_null(titan_freelist_alloc(&p, 1000)); /* full */
+    titan_freelist_free(&p, x);
+    titan_freelist_free(&p, z);
+    assert_null(titan_freelist_alloc(&p, 2000)); /* two holes, not adjacent */
+    titan_freelist_free(&p, y);
+    void *big = titan_freelist_alloc(&p, 3000); /* all merged back */
     assert_ptr_equal(big, x);
-    assert_null(titan_pool_alloc(&p, 0));
+    assert_null(titan_freelist_alloc(&p, 0));
 }
 
 int main(void) {
@@ -180,7 +180,7 @@ int main(void) {
         cmocka_unit_test(tools_decode_ours),
         cmocka_unit_test(we_decode_theirs),
         cmocka_unit_test(oversized_dictionary_is_refused),
-        cmocka_unit_test(pool_reuses_and_merges),
+        cmocka_unit_test(freelist_reuses_and_merges),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

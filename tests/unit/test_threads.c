@@ -43,23 +43,23 @@ static void record(void *ctx, int64_t begin, int64_t end, int thread) {
         nanosleep(&ms, NULL);
 }
 
-static titan_pool *two_threads(void) {
+static titan_thread_pool *two_threads(void) {
     static _Alignas(64) uint8_t buf[8192];
     titan_arena a;
     titan_arena_init(&a, buf, sizeof buf);
-    titan_pool *p;
-    assert_int_equal(titan_pool_create(&a, 2, &p), TITAN_OK);
+    titan_thread_pool *p;
+    assert_int_equal(titan_thread_pool_create(&a, 2, &p), TITAN_OK);
     return p;
 }
 
 /* Chunks are ceil(units / 32) grains long, whoever runs them. */
 static void fixed_chunks_each_item_once(void **state) {
     (void)state;
-    titan_pool *p = two_threads();
+    titan_thread_pool *p = two_threads();
     for (int64_t n = 1; n < MAX_ITEMS; n += 13) {
         for (int64_t grain = 1; grain < 40; grain += 7) {
             job_log *log = calloc(1, sizeof *log);
-            titan_pool_for(p, n, grain, record, log);
+            titan_thread_pool_for(p, n, grain, record, log);
             int64_t units = (n + grain - 1) / grain;
             int64_t chunk = (units + 31) / 32 * grain;
             int calls = units == 1 ? 1 : (int)((n + chunk - 1) / chunk);
@@ -74,38 +74,38 @@ static void fixed_chunks_each_item_once(void **state) {
             free(log);
         }
     }
-    titan_pool_destroy(p);
+    titan_thread_pool_destroy(p);
 }
 
 static void many_tiny_jobs(void **state) {
     (void)state;
-    titan_pool *p = two_threads();
+    titan_thread_pool *p = two_threads();
     job_log *log = calloc(1, sizeof *log);
     for (int rep = 0; rep < 5000; rep++) {
         memset(log, 0, sizeof *log);
-        titan_pool_for(p, 2, 1, record, log);
+        titan_thread_pool_for(p, 2, 1, record, log);
         assert_int_equal(log->hits[0] + log->hits[1], 2);
     }
     free(log);
-    titan_pool_destroy(p);
+    titan_thread_pool_destroy(p);
 }
 
 /* The worker stalls 100 ms in its first chunk: the caller runs the rest
  * instead of waiting for a fixed half, and the next job still works. */
 static void stalled_worker_loses_its_share(void **state) {
     (void)state;
-    titan_pool *p = two_threads();
+    titan_thread_pool *p = two_threads();
     job_log *log = calloc(1, sizeof *log);
     log->stall_once = 1;
-    titan_pool_for(p, 320, 1, record, log);
+    titan_thread_pool_for(p, 320, 1, record, log);
     assert_int_equal(log->calls, 32);
     assert_int_equal(log->by_thread[1], 1);
     assert_int_equal(log->by_thread[0], 31);
     memset(log, 0, sizeof *log);
-    titan_pool_for(p, 320, 10, record, log);
+    titan_thread_pool_for(p, 320, 10, record, log);
     for (int i = 0; i < 320; i++) assert_int_equal(log->hits[i], 1);
     free(log);
-    titan_pool_destroy(p);
+    titan_thread_pool_destroy(p);
 }
 
 static void count_items(void *ctx, int64_t begin, int64_t end, int thread) {
@@ -121,17 +121,17 @@ static void oversubscribed_ranges_each_item_once(void **state) {
     static _Alignas(64) uint8_t buf[16384];
     titan_arena a;
     titan_arena_init(&a, buf, sizeof buf);
-    titan_pool *p;
-    assert_int_equal(titan_pool_create(&a, 5, &p), TITAN_OK);
+    titan_thread_pool *p;
+    assert_int_equal(titan_thread_pool_create(&a, 5, &p), TITAN_OK);
     _Atomic int *hits = calloc(MAX_ITEMS, sizeof *hits);
     for (int rep = 0; rep < 2000; rep++) {
         int64_t n = 1 + rep % (MAX_ITEMS - 1);
         for (int64_t i = 0; i < n; i++) atomic_store(&hits[i], 0);
-        titan_pool_for(p, n, 1 + rep % 7, count_items, hits);
+        titan_thread_pool_for(p, n, 1 + rep % 7, count_items, hits);
         for (int64_t i = 0; i < n; i++) assert_int_equal(atomic_load(&hits[i]), 1);
     }
     free(hits);
-    titan_pool_destroy(p);
+    titan_thread_pool_destroy(p);
 }
 
 int main(void) {

@@ -38,12 +38,14 @@ static void *tpu_new(titan_backend *be, const titan_config *mc,
     c.rows = 8, c.cols = 4, c.mode = mode;
     titan_arena meas;
     titan_arena_init(&meas, NULL, 0);
-    assert_int_equal(titan_tpu_backend_for_model(be, &meas, &c, mc, T),
+    int64_t rows, cols;
+    assert_int_equal(titan_config_matmul_bounds(mc, &rows, &cols), TITAN_OK);
+    assert_int_equal(titan_tpu_backend_init(be, &meas, &c, T, rows, cols),
                      TITAN_OK);
     void *buf = malloc(meas.used + TITAN_ALIGN);
     titan_arena a;
     titan_arena_init(&a, buf, meas.used + TITAN_ALIGN);
-    assert_int_equal(titan_tpu_backend_for_model(be, &a, &c, mc, T), TITAN_OK);
+    assert_int_equal(titan_tpu_backend_init(be, &a, &c, T, rows, cols), TITAN_OK);
     return buf;
 }
 

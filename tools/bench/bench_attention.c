@@ -6,7 +6,6 @@
  * fewer layers scale down a run). Prefill is ctx - DECODE_TOKENS tokens in
  * batches of PREFILL_BATCH, then DECODE_TOKENS single-token steps.
  * Usage: bench_attention [LAYERS [CTX [THREADS]]]   (defaults 32 2048 1) */
-#include "core/status.h"
 #include "platform/backend_cpu.h"
 #include "platform/threads.h"
 #include "tools/cli/cli.h"

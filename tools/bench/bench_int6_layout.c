@@ -12,7 +12,6 @@
  * each encoded whole with raw LZMA2 (as the artifact) and Brotli. The
  * Shannon entropy of the int6 values is the limit for independent values.
  *   bench_int6_layout [ART]   (default: the shipped tools/data/model/nano.tart) */
-#include "core/status.h"
 #include "formats/codec.h"
 #include "quant/quant.h"
 #include "tools/cli/cli.h"

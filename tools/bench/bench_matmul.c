@@ -123,9 +123,9 @@ int main(int argc, char **argv) {
         titan_status st = titan_backend_cpu_create(&arena, th, &bes[th - 1]);
         if (st) return cli_fail("bench_matmul", st);
     }
-    titan_pool *pools[2];
+    titan_thread_pool *pools[2];
     for (int th = 1; th <= 2; th++) {
-        titan_status st = titan_pool_create(&arena, th, &pools[th - 1]);
+        titan_status st = titan_thread_pool_create(&arena, th, &pools[th - 1]);
         if (st) return cli_fail("bench_matmul", st);
     }
     bench_limits lim;
@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
         bench_shape(bes, &lim, &shapes[i], TITAN_DT_INT8);
     }
     for (int th = 0; th < 2; th++) {
-        titan_pool_destroy(pools[th]);
+        titan_thread_pool_destroy(pools[th]);
         titan_backend_cpu_destroy(bes[th]);
     }
     cli_arena_destroy(&arena);

@@ -119,7 +119,7 @@ static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids
 }
 
 static titan_status run_one(const titan_config *c, const weights *w, int ctx,
-                            titan_backend *be, titan_pool *pool, run_result *r) {
+                            titan_backend *be, titan_thread_pool *pool, run_result *r) {
     int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
     size_t bytes;
     titan_arena a;
@@ -161,7 +161,7 @@ static titan_status run_one(const titan_config *c, const weights *w, int ctx,
 
 static titan_status bench_preset(const char *preset, int only_ctx,
                                  titan_backend *const bes[2],
-                                 titan_pool *const pools[2]) {
+                                 titan_thread_pool *const pools[2]) {
     titan_config c;
     titan_status st = titan_config_preset(preset, &c);
     if (st) return st;
@@ -210,10 +210,10 @@ int main(int argc, char **argv) {
     if (cli_arena_create(&arena, 2 * titan_backend_cpu_arena_bytes(2) + 8192))
         return CLI_EXIT_FAIL;
     titan_backend *bes[2];
-    titan_pool *pools[2];
+    titan_thread_pool *pools[2];
     for (int th = 1; th <= 2; th++) {
         titan_status st = titan_backend_cpu_create(&arena, th, &bes[th - 1]);
-        if (!st) st = titan_pool_create(&arena, th, &pools[th - 1]);
+        if (!st) st = titan_thread_pool_create(&arena, th, &pools[th - 1]);
         if (st) return cli_fail("bench_model", st);
     }
     static const char *const presets[] = {"zenyx-v2-base", "nano"};
@@ -224,7 +224,7 @@ int main(int argc, char **argv) {
         if (st) rc = cli_fail("bench_model", st);
     }
     for (int th = 0; th < 2; th++) {
-        titan_pool_destroy(pools[th]);
+        titan_thread_pool_destroy(pools[th]);
         titan_backend_cpu_destroy(bes[th]);
     }
     cli_arena_destroy(&arena);

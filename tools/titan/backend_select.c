@@ -1,7 +1,6 @@
 /* backend_select.c: make the backend named by --backend (backend_select.h). */
 #include "tools/titan/backend_select.h"
 
-#include "core/status.h"
 #include "platform/backend_cpu.h"
 
 #include <string.h>
@@ -25,8 +24,10 @@ titan_status backend_create(titan_arena *a, const backend_choice *b,
     }
     titan_tpu_config dflt;
     titan_tpu_config_default(&dflt);
-    return titan_tpu_backend_for_model(slot, a, b->tpu ? b->tpu : &dflt, c,
-                                       batch);
+    int64_t rows, cols;
+    TITAN_TRY(titan_config_matmul_bounds(c, &rows, &cols));
+    return titan_tpu_backend_init(slot, a, b->tpu ? b->tpu : &dflt, batch, rows,
+                                  cols);
 }
 
 titan_status backend_plan(const backend_choice *b, const titan_config *c,

@@ -14,7 +14,6 @@
  * cpu backend serves one thread, so each worker gets its own with
  * --threads / W pool threads (W x that <= --threads); ref and tpu are one
  * backend shared by all workers. Results do not depend on the split. */
-#include "core/status.h"
 #include "platform/file.h"
 #include "platform/threads.h"
 #include "tools/cli/cli.h"

@@ -8,7 +8,6 @@
  * the clip whose GPTQ output error is least (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
  * whichever makes the smaller file with the chosen codec. */
-#include "core/status.h"
 #include "platform/file.h"
 #include "quant/dtype.h"
 #include "tools/cli/cli.h"

@@ -1,6 +1,5 @@
 /* pack_ckpt.c: the trainer checkpoint as pack input (format in
  * tools/train/train_ckpt.h; read through the safetensors parser). */
-#include "core/status.h"
 #include "platform/file.h"
 #include "tools/titan/pack.h"
 

@@ -10,7 +10,6 @@
  * kv-normed latents c the sequence cache holds after each window, over all
  * recurrences. tok_emb's lookup side is not in its Hessian. */
 #include "core/model.h"
-#include "core/status.h"
 #include "platform/backend.h"
 #include "quant/dtype.h"
 #include "quant/gptq.h"

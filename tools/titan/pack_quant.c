@@ -1,6 +1,5 @@
 /* pack_quant.c: each tensor's storage type (policy + overrides) and its
  * conversion from float32. */
-#include "core/status.h"
 #include "quant/dtype.h"
 #include "quant/half.h"
 #include "quant/quant.h"

@@ -1,7 +1,6 @@
 /* runtime.c: plan, allocate and build the model runtime (see runtime.h). */
 #include "tools/titan/runtime.h"
 
-#include "core/status.h"
 #include "platform/threads.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"

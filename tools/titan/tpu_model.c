@@ -3,6 +3,7 @@
  * backend a second one sized from the loaded config. */
 #include "tools/titan/tpu_model.h"
 #include "platform/backend.h"
+#include "tools/titan/backend_select.h"
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/tpu_report.h"
 
@@ -13,8 +14,9 @@ static titan_status plan_bytes(const titan_tpu_config *c,
                                const titan_config *mc, int T, size_t *bytes) {
     titan_arena meas;
     titan_arena_init(&meas, NULL, 0);
-    titan_backend be;
-    titan_status st = titan_tpu_backend_for_model(&be, &meas, c, mc, T);
+    titan_backend slot, *be;
+    backend_choice choice = {.name = "tpu", .tpu = c};
+    titan_status st = backend_create(&meas, &choice, mc, T, &slot, &be);
     size_t model = 0;
     if (st == TITAN_OK) st = titan_model_plan(mc, T, T, &model);
     /* + alignment slack: the model's plan assumes an aligned start. */
@@ -62,14 +64,15 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
         goto done;
     }
     size_t bytes;
-    titan_backend be;
+    titan_backend be_slot, *be = NULL;
+    backend_choice choice = {.name = "tpu", .tpu = c};
     st = plan_bytes(c, &art.config, (int)tokens, &bytes);
     if (st == TITAN_OK) st = cli_arena_create(&run_arena, bytes);
     if (st == TITAN_OK)
-        st = titan_tpu_backend_for_model(&be, &run_arena, c, &art.config,
-                                         (int)tokens);
+        st = backend_create(&run_arena, &choice, &art.config, (int)tokens,
+                            &be_slot, &be);
     double t0 = cli_now();
-    if (st == TITAN_OK) st = forward(&art, &run_arena, &be, (int)tokens);
+    if (st == TITAN_OK) st = forward(&art, &run_arena, be, (int)tokens);
     double wall = cli_now() - t0;
     if (st != TITAN_OK) {
         rc = cli_fail(cmd, st);
@@ -78,12 +81,12 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
     if (json) {
         printf("{\"tokens\": %" PRId64 ", \"sim_seconds\": %.6f, \"tpu\": ",
                tokens, wall);
-        tpu_report_json(stdout, c, &be);
+        tpu_report_json(stdout, c, be);
         printf("}\n");
     } else {
         printf("%s: forward of %" PRId64 " tokens (%.3f s simulated)\n", path,
                tokens, wall);
-        tpu_report_text(stdout, c, &be);
+        tpu_report_text(stdout, c, be);
     }
 done:
     cli_arena_destroy(&run_arena);

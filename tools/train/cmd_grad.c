@@ -1,6 +1,5 @@
 /* cmd_grad.c: `titan-train grad`: the SPEC training loss of one sequence and
  * its gradient for every tensor, written as float32 safetensors. */
-#include "core/status.h"
 #include "tools/cli/cli.h"
 #include "tools/train/train_commands.h"
 #include "tools/train/train_io.h"

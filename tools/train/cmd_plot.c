@@ -1,6 +1,5 @@
 /* cmd_plot.c: `titan-train plot LOG.jsonl -o PLOT.svg`: training loss and
  * val_bpb against the step, two panels of one SVG. */
-#include "core/status.h"
 #include "formats/json.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"

@@ -2,7 +2,6 @@
  * learning-rate multiplier, QAT weights when due, accumulated batch gradients
  * on worker threads, clipping, Muon/AdamW, EMA/SWA; JSONL log, validation
  * (val_bpb as SPEC section 3 with ctx = stride = --seq), atomic checkpoints. */
-#include "core/status.h"
 #include "tools/cli/cli.h"
 #include "tools/train/train_batch.h"
 #include "tools/train/train_ckpt.h"

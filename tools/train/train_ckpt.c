@@ -1,7 +1,6 @@
 /* train_ckpt.c: checkpoints as safetensors with metadata. */
 #include "tools/train/train_ckpt.h"
 
-#include "core/status.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/train/train_io.h"

@@ -1,7 +1,6 @@
 /* train_data.c: token streams for titan-train. */
 #include "tools/train/train_data.h"
 
-#include "core/status.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 

@@ -1,7 +1,6 @@
 /* train_io.c: config, safetensors and id files for titan-train. */
 #include "tools/train/train_io.h"
 
-#include "core/status.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 

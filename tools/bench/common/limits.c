@@ -80,7 +80,7 @@ static void read_share(void *ctx, int64_t begin, int64_t end, int thread) {
 
 /* The buffer is allocated and faulted in once per process: a benchmark
  * measures bandwidth again beside each of its runs. */
-double bench_read_bandwidth(titan_pool *pool) {
+double bench_read_bandwidth(titan_thread_pool *pool) {
     static uint8_t *buf;
     if (!buf) {
         buf = aligned_alloc(4096, BENCH_BW_BYTES);
@@ -90,7 +90,7 @@ double bench_read_bandwidth(titan_pool *pool) {
     double best = 0;
     for (int pass = 0; pass < BW_PASSES; pass++) {
         double t0 = cli_now();
-        titan_pool_for(pool, BENCH_BW_BYTES / 4096, 1, read_share, buf);
+        titan_thread_pool_for(pool, BENCH_BW_BYTES / 4096, 1, read_share, buf);
         double gbs = BENCH_BW_BYTES / (cli_now() - t0) * 1e-9;
         if (gbs > best) best = gbs;
     }
@@ -156,13 +156,13 @@ static void fma_share(void *ctx, int64_t begin, int64_t end, int thread) {
     sink[thread] ^= (uint64_t)r;
 }
 
-double bench_peak_fma(titan_pool *pool) {
-    int threads = titan_pool_threads(pool);
+double bench_peak_fma(titan_thread_pool *pool) {
+    int threads = titan_thread_pool_threads(pool);
     double flops = 2.0 * CHAINS * fma_lanes() * (double)FMA_ITERS * threads;
     double best = 0;
     for (int run = 0; run < FMA_RUNS; run++) {
         double t0 = cli_now();
-        titan_pool_for(pool, threads, 1, fma_share, NULL);
+        titan_thread_pool_for(pool, threads, 1, fma_share, NULL);
         double gf = flops / (cli_now() - t0) * 1e-9;
         if (gf > best) best = gf;
     }
@@ -171,7 +171,7 @@ double bench_peak_fma(titan_pool *pool) {
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
-void bench_limits_measure(titan_pool *const pools[2], bench_limits *out) {
+void bench_limits_measure(titan_thread_pool *const pools[2], bench_limits *out) {
     *out = (bench_limits){{0, 0}, {0, 0}};
     for (int round = 0; round < LIMIT_ROUNDS; round++)
         for (int i = 0; i < 2; i++) {

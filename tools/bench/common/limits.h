@@ -14,11 +14,11 @@
  * Returns 0 if the buffer cannot be allocated. Cheap after the first call
  * (the buffer stays), so a benchmark can measure it beside every run: on a
  * shared host the bandwidth left to us drifts by half within minutes. */
-double bench_read_bandwidth(titan_pool *pool);
+double bench_read_bandwidth(titan_thread_pool *pool);
 
 /* Peak single-precision FMA throughput in GFLOP/s (an FMA = 2 flops): every
  * thread runs independent FMA chains with the widest ISA; best of a few runs. */
-double bench_peak_fma(titan_pool *pool);
+double bench_peak_fma(titan_thread_pool *pool);
 
 /* The limits for 1..2 threads, with the ISA used, printed on one block. */
 typedef struct {
@@ -28,6 +28,6 @@ typedef struct {
 
 /* Measure both limits with pools[0] (1 thread) and pools[1] (2 threads),
  * the best of a few rounds, and print them to stdout. */
-void bench_limits_measure(titan_pool *const pools[2], bench_limits *out);
+void bench_limits_measure(titan_thread_pool *const pools[2], bench_limits *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* status.c: status strings and the per-thread last-error message. */
-#include "core/status.h"
+#include "titan.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,29 +1,28 @@
-/* pool.c: first-fit free list with coalescing. Each chunk starts with a
+/* freelist.c: first-fit free list with coalescing. Each chunk starts with a
  * 16-byte header holding its total size; free chunks also link to the next
  * free chunk, in address order, so neighbours merge on free. */
-#include "core/pool.h"
+#include "core/base/freelist.h"
 
-#include "core/status.h"
 
 typedef struct chunk {
     size_t size;        /* whole chunk, header included, multiple of 16 */
     struct chunk *next; /* free chunks only */
 } chunk;
 
-enum { HEADER = TITAN_POOL_ALIGN };
+enum { HEADER = TITAN_FREELIST_ALIGN };
 _Static_assert(sizeof(chunk) <= HEADER, "chunk header fits its slot");
 
 static size_t round_up(size_t n) {
-    return (n + TITAN_POOL_ALIGN - 1) & ~(size_t)(TITAN_POOL_ALIGN - 1);
+    return (n + TITAN_FREELIST_ALIGN - 1) & ~(size_t)(TITAN_FREELIST_ALIGN - 1);
 }
 
-size_t titan_pool_bound(size_t payload, size_t n_allocs) {
-    return round_up(payload) + n_allocs * (HEADER + TITAN_POOL_ALIGN);
+size_t titan_freelist_bound(size_t payload, size_t n_allocs) {
+    return round_up(payload) + n_allocs * (HEADER + TITAN_FREELIST_ALIGN);
 }
 
-titan_status titan_pool_init(titan_pool *p, titan_arena *a, size_t bytes) {
+titan_status titan_freelist_init(titan_freelist *p, titan_arena *a, size_t bytes) {
     void *block;
-    bytes &= ~(size_t)(TITAN_POOL_ALIGN - 1);
+    bytes &= ~(size_t)(TITAN_FREELIST_ALIGN - 1);
     TITAN_TRY(titan_arena_alloc(a, bytes, TITAN_ALIGN, &block));
     p->base = block;
     p->cap = bytes;
@@ -37,7 +36,7 @@ titan_status titan_pool_init(titan_pool *p, titan_arena *a, size_t bytes) {
     return TITAN_OK;
 }
 
-void *titan_pool_alloc(titan_pool *p, size_t n) {
+void *titan_freelist_alloc(titan_freelist *p, size_t n) {
     if (n == 0 || n > p->cap) return NULL;
     size_t need = round_up(n) + HEADER;
     for (chunk **link = (chunk **)&p->free; *link; link = &(*link)->next) {
@@ -57,7 +56,7 @@ void *titan_pool_alloc(titan_pool *p, size_t n) {
     return NULL;
 }
 
-void titan_pool_free(titan_pool *p, void *ptr) {
+void titan_freelist_free(titan_freelist *p, void *ptr) {
     if (!ptr) return;
     chunk *c = (chunk *)((uint8_t *)ptr - HEADER);
     chunk *prev = NULL, *next = p->free;

@@ -1,7 +1,7 @@
-/* model_double.c: the ops and the model compiled a second time for double
+/* train_model_double.c: the ops and the model compiled a second time for double
  * (symbols with a _d suffix), for finite-difference gradient checks. */
 #define TRAIN_DOUBLE 1
-#include "tools/train/model.c"
+#include "tools/train/train_model.c"
 #include "tools/train/op_conv_swiglu.c"
 #include "tools/train/op_embed_head.c"
 #include "tools/train/op_matmul.c"

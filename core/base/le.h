@@ -1,6 +1,6 @@
 /* le.h: little-endian reads and writes of unaligned file fields. */
-#ifndef TITAN_CORE_LE_H
-#define TITAN_CORE_LE_H
+#ifndef TITAN_CORE_BASE_LE_H
+#define TITAN_CORE_BASE_LE_H
 
 #include <stdint.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* arena.c: one caller-provided buffer, carved with alignment; measuring mode
  * (base == NULL) counts bytes without touching memory so plans are exact. */
-#include "core/status.h"
+#include "titan.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* model.c: the trainable model's slabs (parameters, activations) and its
+/* train_model.c: the trainable model's slabs (parameters, activations) and its
  * forward pass, MTP loss and backward pass, reading top to bottom like SPEC
  * section 1. */
 #include "tools/train/train_model.h"

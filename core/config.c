@@ -1,109 +1,73 @@
 /* config.c: presets, validation, the canonical tensor list and RoPE/YaRN
  * constants of SPEC section 1. */
-#include "titan.h"
+#include "core/config_fields.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const titan_config zenyx_v2_base = {
-    .vocab_size = 32768, .d_model = 576, .n_heads = 9, .n_kv_heads = 3,
-    .head_dim = 64, .v_head_dim = 64, .rope_dim = 32, .q_latent = 384,
-    .kv_latent = 128, .mlp_hidden = 1536, .conv_kernel = 3,
-    .n_unique_blocks = 8, .n_recurrences = 4, .max_seq_len = 8192,
-    .rope_base = 10000, .yarn_factor = 32, .yarn_orig_ctx = 256,
-    .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 3,
-    .mtp_weights = {1.0, 0.3, 0.1}, .norm_eps = 1e-5, .logit_softcap = 0,
-};
+/* Presets set the fields they choose; every other field keeps its default. */
+static void zenyx_v2_base(titan_config *c) {
+    c->vocab_size = 32768, c->d_model = 576, c->n_heads = 9, c->n_kv_heads = 3;
+    c->head_dim = 64, c->v_head_dim = 64, c->rope_dim = 32, c->q_latent = 384;
+    c->kv_latent = 128, c->mlp_hidden = 1536, c->conv_kernel = 3;
+    c->n_unique_blocks = 8, c->n_recurrences = 4, c->max_seq_len = 8192;
+    c->rope_base = 10000, c->yarn_factor = 32, c->yarn_orig_ctx = 256;
+    c->yarn_beta_fast = 32, c->yarn_beta_slow = 1, c->mtp_heads = 3;
+    c->mtp_weights[0] = 1.0, c->mtp_weights[1] = 0.3, c->mtp_weights[2] = 0.1;
+    c->norm_eps = 1e-5;
+}
+
+static void zenyx_v2_pretrain(titan_config *c) {
+    zenyx_v2_base(c);
+    c->max_seq_len = 16384, c->yarn_orig_ctx = 512;
+}
 
 /* The project's own default: the best of six shapes trained for the same
  * wall-clock budget on this corpus (tools/data/model/EXPERIMENTS.md). */
-static const titan_config nano = {
-    .vocab_size = 1024, .d_model = 128, .n_heads = 2, .n_kv_heads = 1,
-    .head_dim = 32, .v_head_dim = 32, .rope_dim = 16, .q_latent = 64,
-    .kv_latent = 32, .mlp_hidden = 384, .conv_kernel = 3,
-    .n_unique_blocks = 2, .n_recurrences = 2, .max_seq_len = 256,
-    .rope_base = 10000, .yarn_factor = 1, .yarn_orig_ctx = 256,
-    .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 2,
-    .mtp_weights = {1.0, 0.3}, .norm_eps = 1e-5, .logit_softcap = 0,
-};
+static void nano(titan_config *c) {
+    c->vocab_size = 1024, c->d_model = 128, c->n_heads = 2, c->n_kv_heads = 1;
+    c->head_dim = 32, c->v_head_dim = 32, c->rope_dim = 16, c->q_latent = 64;
+    c->kv_latent = 32, c->mlp_hidden = 384, c->conv_kernel = 3;
+    c->n_unique_blocks = 2, c->n_recurrences = 2, c->max_seq_len = 256;
+    c->rope_base = 10000, c->yarn_factor = 1, c->yarn_orig_ctx = 256;
+    c->yarn_beta_fast = 32, c->yarn_beta_slow = 1, c->mtp_heads = 2;
+    c->mtp_weights[0] = 1.0, c->mtp_weights[1] = 0.3;
+    c->norm_eps = 1e-5;
+}
 
-static const char *const preset_names[] = {"zenyx-v2-base", "zenyx-v2-pretrain",
-                                           "nano", NULL};
+/* X(name, function): the presets `titan init --preset` knows. */
+#define PRESETS(X)                                                             \
+    X("zenyx-v2-base", zenyx_v2_base)                                          \
+    X("zenyx-v2-pretrain", zenyx_v2_pretrain)                                  \
+    X("nano", nano)
+
+#define PRESET_NAME(name, set) name,
+static const char *const preset_names[] = {PRESETS(PRESET_NAME) NULL};
 
 const char *const *titan_config_preset_names(void) { return preset_names; }
 
 titan_status titan_config_preset(const char *name, titan_config *c) {
     if (!name || !c) return titan_fail(TITAN_E_USAGE, "config: NULL argument");
-    if (!strcmp(name, "zenyx-v2-base")) {
-        *c = zenyx_v2_base;
-    } else if (!strcmp(name, "zenyx-v2-pretrain")) {
-        *c = zenyx_v2_base;
-        c->max_seq_len = 16384;
-        c->yarn_orig_ctx = 512;
-    } else if (!strcmp(name, "nano")) {
-        *c = nano;
-    } else {
-        return titan_fail(TITAN_E_USAGE,
-                          "unknown preset '%s' (zenyx-v2-base, "
-                          "zenyx-v2-pretrain, nano)",
-                          name);
-    }
-    return TITAN_OK;
-}
-
-static titan_status check_int(const char *field, int64_t v, int64_t lo,
-                              int64_t hi) {
-    if (v < lo || v > hi)
-        return titan_fail(TITAN_E_DATA,
-                          "config: %s = %lld outside [%lld, %lld]", field,
-                          (long long)v, (long long)lo, (long long)hi);
-    return TITAN_OK;
-}
-
-static titan_status check_real(const char *field, double v, double lo,
-                               double hi) {
-    if (!isfinite(v) || v < lo || v > hi)
-        return titan_fail(TITAN_E_DATA, "config: %s = %g outside [%g, %g]",
-                          field, v, lo, hi);
-    return TITAN_OK;
+    titan_config_defaults(c);
+#define PRESET_SET(preset, set)                                                \
+    if (!strcmp(name, preset)) return set(c), TITAN_OK;
+    PRESETS(PRESET_SET)
+#define PRESET_LIST(name, set) " " name
+    return titan_fail(TITAN_E_USAGE, "unknown preset '%s' (known:" PRESETS(PRESET_LIST) ")",
+                      name);
 }
 
 titan_status titan_config_validate(const titan_config *c) {
     if (!c) return titan_fail(TITAN_E_USAGE, "config: NULL");
-    TITAN_TRY(check_int("vocab_size", c->vocab_size, 2, 1 << 20));
-    TITAN_TRY(check_int("d_model", c->d_model, 1, 1 << 16));
-    TITAN_TRY(check_int("n_heads", c->n_heads, 1, 1024));
-    TITAN_TRY(check_int("n_kv_heads", c->n_kv_heads, 1, c->n_heads));
+    TITAN_TRY(titan_config_check_ranges(c));
     if (c->n_heads % c->n_kv_heads)
         return titan_fail(TITAN_E_DATA,
                           "config: n_heads %d not a multiple of n_kv_heads %d",
                           c->n_heads, c->n_kv_heads);
-    TITAN_TRY(check_int("head_dim", c->head_dim, 1, 4096));
-    TITAN_TRY(check_int("v_head_dim", c->v_head_dim, 1, 4096));
-    TITAN_TRY(check_int("rope_dim", c->rope_dim, 0, 4096));
     if (c->rope_dim % 2)
         return titan_fail(TITAN_E_DATA, "config: rope_dim %d is odd",
                           c->rope_dim);
-    TITAN_TRY(check_int("q_latent", c->q_latent, 0, 1 << 16));
-    TITAN_TRY(check_int("kv_latent", c->kv_latent, 1, 1 << 16));
-    TITAN_TRY(check_int("mlp_hidden", c->mlp_hidden, 1, 1 << 20));
-    TITAN_TRY(check_int("conv_kernel", c->conv_kernel, 0, 64));
-    TITAN_TRY(check_int("n_unique_blocks", c->n_unique_blocks, 1,
-                        TITAN_MAX_BLOCKS));
-    TITAN_TRY(check_int("n_recurrences", c->n_recurrences, 1, 64));
-    TITAN_TRY(check_int("max_seq_len", c->max_seq_len, 1, 1 << 20));
-    TITAN_TRY(check_real("rope_base", c->rope_base, 1.0001, 1e12));
-    TITAN_TRY(check_real("yarn_factor", c->yarn_factor, 1e-6, 1e6));
-    TITAN_TRY(check_int("yarn_orig_ctx", c->yarn_orig_ctx, 1, 1 << 24));
-    TITAN_TRY(check_real("yarn_beta_fast", c->yarn_beta_fast, 1e-6, 1e6));
-    TITAN_TRY(check_real("yarn_beta_slow", c->yarn_beta_slow, 1e-6, 1e6));
-    TITAN_TRY(check_int("mtp_heads", c->mtp_heads, 1, TITAN_MAX_MTP));
-    for (int k = 0; k < c->mtp_heads; k++)
-        TITAN_TRY(check_real("mtp_weights[k]", c->mtp_weights[k], 0, 1e6));
-    TITAN_TRY(check_real("norm_eps", c->norm_eps, 1e-30, 1));
-    TITAN_TRY(check_real("logit_softcap", c->logit_softcap, 0, 1e6));
-    TITAN_TRY(check_int("bos_id", c->bos_id, 0, c->vocab_size - 1));
     /* Bound the total so that every size derived from it fits comfortably. */
     if (titan_config_params(c) > ((int64_t)1 << 36))
         return titan_fail(TITAN_E_DATA, "config: more than 2^36 parameters");

@@ -25,8 +25,9 @@
  * stored CRCs and the zero padding, every byte is covered, so any flipped bit
  * is caught before a codec sees the stored bytes.
  *
- * Config section (raw 180 bytes): the titan_config fields in SPEC order,
- * ints as i32, reals as f64 (formats/artifact_config.c has the table):
+ * Config section (raw 180 bytes): the titan_config fields vocab_size ..
+ * bos_id in TITAN_CONFIG_FIELDS order, ints as i32, reals as f64
+ * (formats/artifact_config.c):
  *   vocab_size d_model n_heads n_kv_heads head_dim v_head_dim rope_dim
  *   q_latent kv_latent mlp_hidden conv_kernel n_unique_blocks n_recurrences
  *   max_seq_len (i32 x 14), rope_base f64, yarn_factor f64, yarn_orig_ctx i32,
@@ -83,7 +84,10 @@ typedef struct {
     uint32_t stored_crc, raw_crc;
 } art_section;
 
-/* formats/artifact_config.c: the config record. */
+/* formats/artifact_config.c: the config record. Encoding needs
+ * art_config_check_v1 first: TITAN_E_UNSUPPORTED when a field the record
+ * cannot hold is not at its default. */
+titan_status art_config_check_v1(const titan_config *c);
 void art_config_encode(const titan_config *c, uint8_t out[ART_CONFIG_BYTES]);
 titan_status art_config_decode(const uint8_t in[ART_CONFIG_BYTES],
                                titan_config *c);

@@ -137,6 +137,7 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
     for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++)
         cfg.mtp_weights[k] = 0;
     TITAN_TRY(titan_config_validate(&cfg));
+    TITAN_TRY(art_config_check_v1(&cfg));
     size_t mark = titan_arena_mark(scratch);
     const titan_tokenizer *t;
     TITAN_TRY(titan_tokenizer_load(scratch, tok, tok_len, &t));

@@ -1,72 +1,31 @@
-/* config_json.c: titan_config <-> JSON, keys exactly as SPEC section 1.
+/* config_json.c: titan_config <-> JSON, keys and order as TITAN_CONFIG_FIELDS.
  * Unknown keys are refused so that a typo never silently keeps a default. */
 #include "formats/config_json.h"
 
+#include "core/config_fields.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { FIELD_INT, FIELD_REAL, FIELD_WEIGHTS } field_kind;
-
-typedef struct {
-    const char *name;
-    field_kind kind;
-    size_t offset;
-    bool optional; /* default applies when absent */
-} config_field;
-
-#define INT_FIELD(f) {#f, FIELD_INT, offsetof(titan_config, f), false}
-#define REAL_FIELD(f) {#f, FIELD_REAL, offsetof(titan_config, f), false}
-
-/* SPEC section 1 order; also the order config_json_write uses. */
-static const config_field fields[] = {
-    INT_FIELD(vocab_size),
-    INT_FIELD(d_model),
-    INT_FIELD(n_heads),
-    INT_FIELD(n_kv_heads),
-    INT_FIELD(head_dim),
-    INT_FIELD(v_head_dim),
-    INT_FIELD(rope_dim),
-    INT_FIELD(q_latent),
-    INT_FIELD(kv_latent),
-    INT_FIELD(mlp_hidden),
-    INT_FIELD(conv_kernel),
-    INT_FIELD(n_unique_blocks),
-    INT_FIELD(n_recurrences),
-    INT_FIELD(max_seq_len),
-    REAL_FIELD(rope_base),
-    REAL_FIELD(yarn_factor),
-    INT_FIELD(yarn_orig_ctx),
-    REAL_FIELD(yarn_beta_fast),
-    REAL_FIELD(yarn_beta_slow),
-    INT_FIELD(mtp_heads),
-    {"mtp_weights", FIELD_WEIGHTS, offsetof(titan_config, mtp_weights), false},
-    REAL_FIELD(norm_eps),
-    {"logit_softcap", FIELD_REAL, offsetof(titan_config, logit_softcap), true},
-    {"bos_id", FIELD_INT, offsetof(titan_config, bos_id), true},
-};
-#define N_FIELDS (sizeof fields / sizeof *fields)
-
-/* Defaults of the optional fields: no softcap; the byte-level BOS (the
- * tokenizer's own replaces it at pack time). */
-#define DEFAULT_BOS_ID TITAN_TOK_BOS
+static void write_value(json_writer *w, const titan_config_field *f, double v) {
+    if (f->kind == TITAN_FIELD_INT) json_int(w, (int32_t)v);
+    else json_double(w, v);
+}
 
 void config_json_write(json_writer *w, const titan_config *c) {
     json_begin_object(w);
-    for (size_t i = 0; i < N_FIELDS; i++) {
-        const void *p = (const char *)c + fields[i].offset;
-        json_key(w, fields[i].name);
-        if (fields[i].kind == FIELD_INT) {
-            json_int(w, *(const int32_t *)p);
-        } else if (fields[i].kind == FIELD_REAL) {
-            json_double(w, *(const double *)p);
-        } else {
-            json_begin_array(w);
-            for (int k = 0; k < c->mtp_heads && k < TITAN_MAX_MTP; k++)
-                json_double(w, c->mtp_weights[k]);
-            json_end_array(w);
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        json_key(w, f->name);
+        if (f->kind != TITAN_FIELD_HEAD_REALS) {
+            write_value(w, f, titan_config_field_get(c, f, 0));
+            continue;
         }
+        json_begin_array(w);
+        for (int k = 0; k < titan_config_field_values(f, c); k++)
+            write_value(w, f, titan_config_field_get(c, f, k));
+        json_end_array(w);
     }
     json_end_object(w);
 }
@@ -81,41 +40,35 @@ titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
     return json_writer_finish(&w, len);
 }
 
-static titan_status read_int(const json_value *v, const char *name,
-                             int32_t *out) {
-    if (v->type != JSON_NUMBER || v->number != floor(v->number) ||
-        fabs(v->number) > INT32_MAX)
+/* One JSON number as value k of field f: ints integral and in int32 range. */
+static titan_status read_number(const json_value *v, const titan_config_field *f,
+                                int k, titan_config *c) {
+    bool number = v->type == JSON_NUMBER;
+    if (f->kind == TITAN_FIELD_INT &&
+        (!number || v->number != floor(v->number) || fabs(v->number) > INT32_MAX))
         return titan_fail(TITAN_E_DATA,
-                          "config: %s must be an integer in int32 range", name);
-    *out = (int32_t)v->number;
-    return TITAN_OK;
-}
-
-static titan_status read_real(const json_value *v, const char *name,
-                              double *out) {
-    if (v->type != JSON_NUMBER)
+                          "config: %s must be an integer in int32 range", f->name);
+    if (!number)
         return titan_fail(TITAN_E_DATA, "config: %s must be a number, not %s",
-                          name, json_type_name(v->type));
-    *out = v->number;
+                          f->name, json_type_name(v->type));
+    titan_config_field_set(c, f, k, v->number);
     return TITAN_OK;
 }
 
-static titan_status read_weights(const json_value *v, titan_config *c) {
+/* A HEAD_REALS field: an array of up to TITAN_MAX_MTP numbers (*n of them). */
+static titan_status read_head_reals(const json_value *v,
+                                    const titan_config_field *f,
+                                    titan_config *c, size_t *n) {
     if (v->type != JSON_ARRAY)
-        return titan_fail(TITAN_E_DATA, "config: mtp_weights must be an array");
+        return titan_fail(TITAN_E_DATA, "config: %s must be an array", f->name);
     if (v->len > TITAN_MAX_MTP)
-        return titan_fail(TITAN_E_DATA, "config: mtp_weights has %zu > %d entries",
-                          v->len, TITAN_MAX_MTP);
+        return titan_fail(TITAN_E_DATA, "config: %s has %zu > %d entries",
+                          f->name, v->len, TITAN_MAX_MTP);
     int k = 0;
     for (const json_value *e = v->child; e; e = e->next)
-        TITAN_TRY(read_real(e, "mtp_weights[]", &c->mtp_weights[k++]));
+        TITAN_TRY(read_number(e, f, k++, c));
+    *n = v->len;
     return TITAN_OK;
-}
-
-static const config_field *find_field(const json_value *member) {
-    for (size_t i = 0; i < N_FIELDS; i++)
-        if (json_key_is(member, fields[i].name)) return &fields[i];
-    return NULL;
 }
 
 titan_status config_json_read(const json_value *obj, titan_config *out) {
@@ -123,34 +76,30 @@ titan_status config_json_read(const json_value *obj, titan_config *out) {
         return titan_fail(TITAN_E_DATA, "config: expected a JSON object, not %s",
                           json_type_name(obj->type));
     titan_config c;
-    memset(&c, 0, sizeof c);
-    c.bos_id = DEFAULT_BOS_ID;
-    bool seen[N_FIELDS] = {false};
-    size_t n_weights = 0;
+    titan_config_defaults(&c);
+    bool seen[TITAN_CONFIG_N_FIELDS] = {false};
+    size_t values[TITAN_CONFIG_N_FIELDS] = {0}; /* of HEAD_REALS fields */
     for (const json_value *m = obj->child; m; m = m->next) {
-        const config_field *f = find_field(m);
+        const titan_config_field *f = titan_config_field_find(m->key, m->key_len);
         if (!f)
             return titan_fail(TITAN_E_DATA, "config: unknown key \"%.*s\"",
                               (int)(m->key_len < 64 ? m->key_len : 64), m->key);
-        void *p = (char *)&c + f->offset;
-        if (f->kind == FIELD_INT) {
-            TITAN_TRY(read_int(m, f->name, p));
-        } else if (f->kind == FIELD_REAL) {
-            TITAN_TRY(read_real(m, f->name, p));
-        } else {
-            TITAN_TRY(read_weights(m, &c));
-            n_weights = m->len;
-        }
-        seen[f - fields] = true;
+        if (f->kind == TITAN_FIELD_HEAD_REALS)
+            TITAN_TRY(read_head_reals(m, f, &c, &values[f - titan_config_fields]));
+        else
+            TITAN_TRY(read_number(m, f, 0, &c));
+        seen[f - titan_config_fields] = true;
     }
-    for (size_t i = 0; i < N_FIELDS; i++)
-        if (!seen[i] && !fields[i].optional)
-            return titan_fail(TITAN_E_DATA, "config: missing key \"%s\"",
-                              fields[i].name);
-    if (n_weights != (size_t)c.mtp_heads)
-        return titan_fail(TITAN_E_DATA,
-                          "config: mtp_weights has %zu entries, mtp_heads is %d",
-                          n_weights, c.mtp_heads);
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        if (!seen[i] && f->required)
+            return titan_fail(TITAN_E_DATA, "config: missing key \"%s\"", f->name);
+        if (seen[i] && f->kind == TITAN_FIELD_HEAD_REALS &&
+            values[i] != (size_t)c.mtp_heads)
+            return titan_fail(TITAN_E_DATA,
+                              "config: %s has %zu entries, mtp_heads is %d",
+                              f->name, values[i], c.mtp_heads);
+    }
     TITAN_TRY(titan_config_validate(&c));
     memcpy(out, &c, sizeof c); /* padding included: configs compare bytewise */
     return TITAN_OK;

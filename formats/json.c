@@ -493,12 +493,16 @@ void json_double(json_writer *w, double v) {
         put_text(w, "null");
         return;
     }
-    char t[32];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(t, sizeof t, "%.*g", digits, v);
-        if (strtod(t, NULL) == v) break;
-    }
+    char t[JSON_DOUBLE_TEXT];
+    json_double_text(v, t);
     put_text(w, t);
+}
+
+void json_double_text(double v, char out[JSON_DOUBLE_TEXT]) {
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, JSON_DOUBLE_TEXT, "%.*g", digits, v);
+        if (strtod(out, NULL) == v) break;
+    }
 }
 
 void json_int(json_writer *w, int64_t v) {

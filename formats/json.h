@@ -74,6 +74,10 @@ void json_begin_array(json_writer *w);
 void json_end_array(json_writer *w);
 void json_key(json_writer *w, const char *key);
 void json_string(json_writer *w, const char *s, size_t len);
+/* The shortest of %.15g .. %.17g that reads back as exactly v. */
+#define JSON_DOUBLE_TEXT 32
+void json_double_text(double v, char out[JSON_DOUBLE_TEXT]);
+
 void json_double(json_writer *w, double v); /* shortest exact round trip */
 void json_int(json_writer *w, int64_t v);
 void json_uint(json_writer *w, uint64_t v);

@@ -98,35 +98,72 @@ void titan_arena_reset(titan_arena *a, size_t mark);
 #define TITAN_MAX_TENSORS (2 + 14 * TITAN_MAX_BLOCKS + TITAN_MAX_MTP)
 #define TITAN_NAME_MAX 48 /* tensor names, including the terminating NUL */
 
-/* SPEC section 1; field names are the JSON keys. Sizes are ints, ratios double. */
+/* Every config field, once (SPEC section 1 order, which is also the order
+ * of config JSON, of the artifact's config record and of `titan inspect`):
+ *   X(KIND, name, PRESENCE, default, min, max, "meaning")
+ * KIND: INT (int32_t), REAL (double), HEAD_REALS (double, one per prediction
+ * head: mtp_heads values, TITAN_MAX_MTP stored). PRESENCE: REQUIRED in config
+ * JSON, or OPTIONAL (absent: the default). min and max bound every value (a
+ * bound may name another field as c->field); rules across fields (H % G, even
+ * Dr, ...) are in titan_config_validate. The struct, the JSON reader and
+ * writer, the artifact record, the range checks and `titan inspect` are all
+ * made from this list: a new field is one line here. */
+#define TITAN_CONFIG_FIELDS(X)                                                 \
+    X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                   \
+    X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")              \
+    X(INT, n_heads, REQUIRED, 0, 1, 1024, "H: query heads")                    \
+    X(INT, n_kv_heads, REQUIRED, 0, 1, c->n_heads,                             \
+      "G: key/value groups, H % G == 0")                                       \
+    X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head") \
+    X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")       \
+    X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                     \
+      "Dr: decoupled rotary width (even), one shared rotary key")              \
+    X(INT, q_latent, REQUIRED, 0, 0, 1 << 16,                                  \
+      "Lq: query latent width, 0 = no query compression")                      \
+    X(INT, kv_latent, REQUIRED, 0, 1, 1 << 16,                                 \
+      "Lkv: key/value latent width (what the cache holds, plus Dr)")           \
+    X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")       \
+    X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                    \
+      "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")              \
+    X(INT, n_unique_blocks, REQUIRED, 0, 1, TITAN_MAX_BLOCKS, "B: distinct blocks") \
+    X(INT, n_recurrences, REQUIRED, 0, 1, 64,                                  \
+      "R: passes over the B blocks (effective depth B*R)")                     \
+    X(INT, max_seq_len, REQUIRED, 0, 1, 1 << 20, "longest context")            \
+    X(REAL, rope_base, REQUIRED, 0, 1.0001, 1e12, "RoPE base")                 \
+    X(REAL, yarn_factor, REQUIRED, 0, 1e-6, 1e6, "s: YaRN scale, 1 = plain RoPE") \
+    X(INT, yarn_orig_ctx, REQUIRED, 0, 1, 1 << 24, "YaRN original context")    \
+    X(REAL, yarn_beta_fast, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, fast end")     \
+    X(REAL, yarn_beta_slow, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, slow end")     \
+    X(INT, mtp_heads, REQUIRED, 0, 1, TITAN_MAX_MTP,                           \
+      "M: prediction heads t+1 .. t+M")                                        \
+    X(HEAD_REALS, mtp_weights, REQUIRED, 0, 0, 1e6,                            \
+      "training loss weight per head")                                         \
+    X(REAL, norm_eps, REQUIRED, 0, 1e-30, 1, "RMSNorm epsilon")                \
+    X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                \
+      "c: 0 = off, else logits = c tanh(logits / c)")                          \
+    X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,              \
+      "the BOS token (set by the tokenizer)")
+
+#define TITAN_CONFIG_CTYPE_INT int32_t
+#define TITAN_CONFIG_CTYPE_REAL double
+#define TITAN_CONFIG_CTYPE_HEAD_REALS double
+#define TITAN_CONFIG_DIM_INT
+#define TITAN_CONFIG_DIM_REAL
+#define TITAN_CONFIG_DIM_HEAD_REALS [TITAN_MAX_MTP]
+#define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)           \
+    TITAN_CONFIG_CTYPE_##kind name TITAN_CONFIG_DIM_##kind;
+
+/* SPEC section 1; field names are the JSON keys (the list above). */
 typedef struct titan_config {
-    int32_t vocab_size;      /* V */
-    int32_t d_model;         /* D */
-    int32_t n_heads;         /* H query heads */
-    int32_t n_kv_heads;      /* G key/value groups, H % G == 0 */
-    int32_t head_dim;        /* Dh: non-rotary q/k width per head */
-    int32_t v_head_dim;      /* Dv */
-    int32_t rope_dim;        /* Dr: even */
-    int32_t q_latent;        /* Lq, 0 = no query compression */
-    int32_t kv_latent;       /* Lkv */
-    int32_t mlp_hidden;      /* F */
-    int32_t conv_kernel;     /* K, 0 = plain SwiGLU */
-    int32_t n_unique_blocks; /* B */
-    int32_t n_recurrences;   /* R */
-    int32_t max_seq_len;
-    double rope_base;
-    double yarn_factor; /* s; 1 = plain RoPE */
-    int32_t yarn_orig_ctx;
-    double yarn_beta_fast, yarn_beta_slow;
-    int32_t mtp_heads; /* M >= 1 */
-    double mtp_weights[TITAN_MAX_MTP];
-    double norm_eps;
-    double logit_softcap; /* 0 = off */
-    int32_t bos_id;       /* set from the tokenizer */
+    TITAN_CONFIG_FIELDS(TITAN_CONFIG_MEMBER)
 } titan_config;
 
-/* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano".
- * TITAN_E_USAGE for an unknown name. bos_id is left at 0. */
+/* A config with every OPTIONAL field at its default and the rest zero. */
+void titan_config_defaults(titan_config *c);
+
+/* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano";
+ * fields a preset does not set keep their defaults (bos_id the byte-level
+ * BOS). TITAN_E_USAGE for an unknown name. */
 titan_status titan_config_preset(const char *name, titan_config *c);
 
 /* NULL-terminated list of preset names. */
@@ -282,18 +319,19 @@ const titan_tensor *titan_artifact_find(const titan_artifact *art,
 /* ------------------------------------- config JSON, safetensors (sfjson)
  * formats/config_json.c, formats/safetensors.c. */
 
-/* Read a config from JSON text: one object whose keys are exactly the SPEC
- * section 1 field names (mtp_weights: array of mtp_heads numbers). Every key is
- * required except logit_softcap (default 0) and bos_id (default 256, the
- * byte-level BOS; pack overwrites it with the tokenizer's). Unknown or repeated
- * keys, non-integral or out-of-int32 values for integer fields, and anything
- * titan_config_validate refuses give TITAN_E_DATA (parse errors name line and
- * column). `scratch` holds the parse tree and is reset to its mark on return;
- * it needs a buffer (not measuring mode), a few KB suffice. */
+/* Read a config from JSON text: one object whose keys are names of
+ * TITAN_CONFIG_FIELDS; every REQUIRED field must be present, an absent
+ * OPTIONAL one takes its default (bos_id: the byte-level BOS; pack overwrites
+ * it with the tokenizer's), mtp_weights is an array of mtp_heads numbers.
+ * Unknown or repeated keys, non-integral or out-of-int32 values for integer
+ * fields, and anything titan_config_validate refuses give TITAN_E_DATA (parse
+ * errors name line and column). `scratch` holds the parse tree and is reset
+ * to its mark on return; it needs a buffer (not measuring mode), a few KB
+ * suffice. */
 titan_status titan_config_from_json(titan_arena *scratch, const char *text,
                                     size_t len, titan_config *out);
 
-/* Write *c as one line of JSON (all fields, SPEC order, doubles round-trip
+/* Write *c as one line of JSON (all fields in TITAN_CONFIG_FIELDS order, doubles round-trip
  * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
  * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
  * small or a real field is not finite. */

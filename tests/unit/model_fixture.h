@@ -65,6 +65,7 @@ static titan_config fixture_small_config(void) {
     titan_config c;
     titan_config_preset("nano", &c);
     c.vocab_size = 61;
+    c.bos_id = 0; /* the default, the byte-level BOS, is past V */
     c.d_model = 24;
     c.n_heads = 4;
     c.n_kv_heads = 2;

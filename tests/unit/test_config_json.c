@@ -1,5 +1,5 @@
 /* test_config_json.c: config JSON round-trips every preset exactly, applies
- * the two documented defaults, and refuses unknown, missing, mistyped and
+ * the defaults of the field list, and refuses unknown, missing, mistyped and
  * out-of-range fields, truncations and flipped bits with TITAN_E_DATA. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config_fields.h"
 #include "titan.h"
 
 static _Alignas(64) uint8_t arena_buf[1 << 16];
@@ -143,11 +145,60 @@ static void flipped_bits_never_pass_silently_broken(void **state) {
     assert_true(refused > len * 8 * 9 / 10);
 }
 
+/* nano's JSON without field `skip`, written field by field. */
+static size_t json_without(int skip, char *out, size_t cap) {
+    titan_config nano;
+    assert_int_equal(titan_config_preset("nano", &nano), TITAN_OK);
+    size_t len = (size_t)snprintf(out, cap, "{");
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        if (i == skip) continue;
+        len += (size_t)snprintf(out + len, cap - len, "%s\"%s\": %s",
+                                len > 1 ? ", " : "", f->name,
+                                f->kind == TITAN_FIELD_HEAD_REALS ? "[" : "");
+        for (int k = 0; k < titan_config_field_values(f, &nano); k++)
+            len += (size_t)snprintf(out + len, cap - len, "%s%.17g", k ? ", " : "",
+                                    titan_config_field_get(&nano, f, k));
+        if (f->kind == TITAN_FIELD_HEAD_REALS)
+            len += (size_t)snprintf(out + len, cap - len, "]");
+    }
+    len += (size_t)snprintf(out + len, cap - len, "}");
+    assert_true(len < cap);
+    return len;
+}
+
+/* Every field of the list: absent, a required one is refused by name and an
+ * optional one takes its default; far out of range, it is refused by name. */
+static void every_field_is_required_or_defaulted(void **state) {
+    (void)state;
+    titan_config dflt, c;
+    titan_config_defaults(&dflt);
+    char text[4096];
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        titan_status st = from_text(text, json_without(i, text, sizeof text), &c);
+        if (f->required) {
+            assert_int_equal(st, TITAN_E_DATA);
+            assert_non_null(strstr(titan_last_error(), f->name));
+        } else {
+            assert_int_equal(st, TITAN_OK);
+            assert_true(titan_config_field_get(&c, f, 0) ==
+                        titan_config_field_get(&dflt, f, 0));
+        }
+        assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
+        titan_config_field_set(&c, f, 0, f->kind == TITAN_FIELD_INT ? 1 << 30 : NAN);
+        assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
+        if (!strstr(titan_last_error(), f->name))
+            fail_msg("%s out of range: '%s'", f->name, titan_last_error());
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hand_written_nano_with_defaults),
         cmocka_unit_test(presets_round_trip_exactly),
         cmocka_unit_test(bad_fields_are_refused),
+        cmocka_unit_test(every_field_is_required_or_defaulted),
         cmocka_unit_test(every_truncation_is_refused),
         cmocka_unit_test(flipped_bits_never_pass_silently_broken),
     };

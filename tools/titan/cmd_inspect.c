@@ -2,6 +2,7 @@
  * checksum (a full load) and print the config, the tensor table, the sizes,
  * the codec and whether the file fits the budget (decimal bytes). Per tensor:
  * its estimated share of the file and the entropy of its quantized values. */
+#include "core/config_fields.h"
 #include "formats/config_json.h"
 #include "quant/dtype.h"
 #include "quant/quant.h"
@@ -43,20 +44,31 @@ static int64_t tensor_params(const titan_artifact *art) {
     return n;
 }
 
+/* name=value for every field, in field order, wrapped under "config". */
+static void print_config(const titan_config *c) {
+    int col = printf("config    ");
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        char item[256];
+        int len = snprintf(item, sizeof item, " %s=", f->name);
+        int n = titan_config_field_values(f, c);
+        for (int k = 0; k < n && len < (int)sizeof item; k++) {
+            char v[JSON_DOUBLE_TEXT];
+            json_double_text(titan_config_field_get(c, f, k), v);
+            len += snprintf(item + len, sizeof item - (size_t)len, "%s%s",
+                            k ? "," : "", v);
+        }
+        if (col + len > 96) col = printf("\n          ");
+        col += printf("%s", item);
+    }
+    printf("\n");
+}
+
 static void print_text(const char *path, const titan_artifact *art,
                        int64_t budget, double seconds) {
     const titan_config *c = &art->config;
     printf("artifact   %s (all checksums ok, verified in %.3f s)\n", path, seconds);
-    printf("config     V=%d D=%d H=%d G=%d Dh=%d Dv=%d Dr=%d Lq=%d Lkv=%d F=%d "
-           "K=%d B=%d R=%d max_seq_len=%d\n",
-           c->vocab_size, c->d_model, c->n_heads, c->n_kv_heads, c->head_dim,
-           c->v_head_dim, c->rope_dim, c->q_latent, c->kv_latent, c->mlp_hidden,
-           c->conv_kernel, c->n_unique_blocks, c->n_recurrences, c->max_seq_len);
-    printf("           rope_base=%g yarn_factor=%g yarn_orig_ctx=%d beta=%g/%g "
-           "mtp_heads=%d norm_eps=%g logit_softcap=%g bos_id=%d\n",
-           c->rope_base, c->yarn_factor, c->yarn_orig_ctx, c->yarn_beta_fast,
-           c->yarn_beta_slow, c->mtp_heads, c->norm_eps, c->logit_softcap,
-           c->bos_id);
+    print_config(c);
     printf("tokenizer  %d tokens\n\n", titan_tokenizer_size(art->tokenizer));
     /* "in file": stored bytes times the data section's compression ratio (an
      * estimate: the section is compressed as a whole). "entropy": of the

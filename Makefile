@@ -101,11 +101,23 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 fuzz-smoke: fuzz
 	tests/fuzz/smoke.sh 20
 
+VERSION := $(shell sed -n 's/^\#define TITAN_VERSION "\([^"]*\)".*/\1/p' include/titan.h)
+
+# Installs the tools, the static library, its header and a pkg-config file
+# (`pkg-config --cflags --libs titan`; the library's own dependencies are in
+# Libs, as a static library needs them).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(BUILD)/titan $(BUILD)/titan-train $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/titan.h $(DESTDIR)$(PREFIX)/include/
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+	    'libdir=$${prefix}/lib' '' 'Name: titan' \
+	    'Description: inference runtime and evaluator for small quantized language models' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -ltitan $(LDLIBS)' \
+	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/titan.pc
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -159,8 +159,12 @@ static double yarn_correction_dim(const titan_config *c, double n) {
            (2 * log(c->rope_base));
 }
 
-void titan_config_rope(const titan_config *c, double *freq, double *mscale) {
+titan_status titan_config_rope(const titan_config *c, double *freq, int cap,
+                               double *mscale) {
     int half = c->rope_dim / 2;
+    if (!freq || !mscale || cap < half)
+        return titan_fail(TITAN_E_USAGE, "config: rope needs room for %d "
+                                         "frequencies, not %d", half, cap);
     double s = c->yarn_factor;
     double lo = 0, hi = 1;
     if (s > 1) {
@@ -178,4 +182,5 @@ void titan_config_rope(const titan_config *c, double *freq, double *mscale) {
         freq[i] = w;
     }
     *mscale = s > 1 ? 0.1 * log(s) + 1 : 1;
+    return TITAN_OK;
 }

@@ -3,8 +3,27 @@
  * agreeing prefix, sampling uses the accept/resample rule). */
 #include "core/model.h"
 
+struct titan_generator {
+    titan_model *m;
+    titan_seq *s;
+    titan_sampler *sampler;
+    int drafts;       /* drafted tokens per step: 0, or M-1 when speculative */
+    int base;         /* row of the last forward whose heads decide next */
+    int32_t next;     /* decided, not yet emitted or fed */
+    float *p;         /* [V] head-1 distribution */
+    float *q;         /* [M][V] draft distributions */
+    int32_t *work;    /* [V] sampler scratch */
+    int64_t drafted;  /* drafted tokens verified so far */
+    int64_t accepted; /* of which kept */
+};
+
+/* The struct, then its vectors; g is NULL in a measuring arena. */
 static titan_status generator_carve(titan_arena *a, const titan_config *c,
-                                    titan_generator *g) {
+                                    titan_generator **out) {
+    titan_generator *g, scratch;
+    TITAN_TRY(titan_arena_calloc(a, sizeof *g, TITAN_ALIGN, (void **)&g));
+    *out = g;
+    if (!g) g = &scratch;
     size_t V = (size_t)c->vocab_size;
     TITAN_TRY(titan_arena_alloc(a, V * sizeof(float), TITAN_ALIGN, (void **)&g->p));
     TITAN_TRY(titan_arena_alloc(a, (size_t)c->mtp_heads * V * sizeof(float),
@@ -16,7 +35,7 @@ static titan_status generator_carve(titan_arena *a, const titan_config *c,
 
 size_t titan_generator_plan(const titan_config *c) {
     titan_arena a;
-    titan_generator g;
+    titan_generator *g;
     titan_arena_init(&a, NULL, 0);
     return generator_carve(&a, c, &g) == TITAN_OK ? a.high : SIZE_MAX;
 }
@@ -29,19 +48,21 @@ static titan_status head_probs(titan_generator *g, int head, int row,
     return TITAN_OK;
 }
 
-titan_status titan_generator_start(titan_arena *a, titan_generator *g,
-                                   titan_model *m, titan_seq *s,
+titan_status titan_generator_start(titan_arena *a, titan_model *m, titan_seq *s,
                                    titan_sampler *sampler, int speculative,
-                                   const int32_t *prompt, int n) {
-    if (!a || !g || !m || !s || !sampler || !prompt || n < 1)
+                                   const int32_t *prompt, int n,
+                                   titan_generator **out) {
+    if (!a || !a->base || !m || !s || !sampler || !prompt || n < 1 || !out)
         return titan_fail(TITAN_E_USAGE, "generate: bad argument");
     int M = m->cfg.mtp_heads;
     if (speculative && m->batch < M)
         return titan_fail(TITAN_E_USAGE,
                           "generate: speculative decoding needs batch >= %d", M);
-    *g = (titan_generator){.m = m, .s = s, .sampler = sampler,
-                           .drafts = speculative ? M - 1 : 0};
-    TITAN_TRY(generator_carve(a, &m->cfg, g));
+    titan_generator *g;
+    TITAN_TRY(generator_carve(a, &m->cfg, &g));
+    g->m = m, g->s = s, g->sampler = sampler;
+    g->drafts = speculative ? M - 1 : 0;
+    *out = g;
     titan_seq_reset(s);
     for (int t = 0; t < n; t += m->batch) {
         int chunk = n - t < m->batch ? n - t : m->batch;
@@ -107,4 +128,10 @@ titan_status titan_generator_step(titan_generator *g, int32_t *out,
     TITAN_TRY(head_probs(g, 1, nd, g->p));
     g->next = titan_sampler_draw(g->sampler, g->p, V);
     return TITAN_OK;
+}
+
+void titan_generator_drafts(const titan_generator *g, int64_t *drafted,
+                            int64_t *accepted) {
+    *drafted = g->drafted;
+    *accepted = g->accepted;
 }

@@ -237,7 +237,7 @@ titan_status titan_model_create(titan_arena *a, const titan_config *c,
     m->be = be;
     m->ctx = ctx;
     m->batch = batch;
-    titan_config_rope(c, m->freq, &m->mscale);
+    TITAN_TRY(titan_config_rope(c, m->freq, TITAN_ROPE_FREQS, &m->mscale));
     TITAN_TRY(model_carve(a, c, ctx, batch, m));
     TITAN_TRY(bind_tensors(m, tensors, n));
     *out = m;
@@ -261,6 +261,10 @@ void titan_seq_reset(titan_seq *s) {
 }
 
 int titan_seq_pos(const titan_seq *s) { return s->pos; }
+
+const float *titan_seq_latents(const titan_seq *s, int layer) {
+    return s->lat + (size_t)layer * s->m->ctx * s->m->cfg.kv_latent;
+}
 
 titan_status titan_seq_rewind(titan_seq *s, int n) {
     if (!s || n < 0 || n > s->rewindable)

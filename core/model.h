@@ -32,6 +32,8 @@ typedef struct {
 #define TITAN_ATT_PBLOCK 64
 #define TITAN_ATT_PCHUNK 64
 
+#define TITAN_ROPE_FREQS 2048 /* Dr/2 of the widest rope_dim a config takes */
+
 struct titan_model {
     titan_config cfg;
     titan_backend *be;
@@ -40,7 +42,7 @@ struct titan_model {
     const titan_tensor *tok_emb;               /* [V, D] */
     const titan_tensor *head[TITAN_MAX_MTP];   /* head[k-1]: [V, D]; head[0] = tok_emb */
     float *final_norm;                         /* [D] */
-    double freq[2048];                         /* [Dr/2] YaRN frequencies */
+    double freq[TITAN_ROPE_FREQS];             /* [Dr/2] YaRN frequencies */
     double mscale;
     titan_block blocks[TITAN_MAX_BLOCKS];
     /* scratch, `batch` rows each */
@@ -75,6 +77,10 @@ struct titan_seq {
     float *kr;      /* [L][ctx][Dr] shared rotary key after rotation */
     float *gates;   /* [L][ring][F] pre-conv gate of position p at row p % ring */
 };
+
+/* The cached kv-normed latents c of effective layer `layer`: [pos][Lkv]
+ * (GPTQ calibration sums them into wkv_b's Hessian). */
+const float *titan_seq_latents(const titan_seq *s, int layer);
 
 /* y[n] = x[n] / sqrt(mean(x^2) + eps) * g[n]; y may alias x. */
 void titan_rmsnorm(float *y, const float *x, const float *g, int n,

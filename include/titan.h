@@ -23,7 +23,10 @@
 extern "C" {
 #endif
 
-/* ---------------------------------------------------------------- status */
+#define TITAN_VERSION "0.2.0" /* of the library, its tools and this header */
+
+/* ==== status, arena, checksums =============================================
+ * core/base/: the ground every other part stands on. */
 
 /* X(name, value, message): the one list of status codes and their meaning. */
 #define TITAN_STATUS_LIST(X)                                                   \
@@ -60,8 +63,6 @@ titan_status titan_fail(titan_status s, const char *fmt, ...)
         if (try_status_ != TITAN_OK) return try_status_;                       \
     } while (0)
 
-/* ----------------------------------------------------------------- arena */
-
 /* One caller-provided buffer, carved front to back with alignment. With
  * base == NULL the arena only measures: allocations succeed with NULL pointers
  * and `used`/`high` report the bytes a real run needs (this is how plans are
@@ -91,173 +92,15 @@ titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align,
 size_t titan_arena_mark(const titan_arena *a);
 void titan_arena_reset(titan_arena *a, size_t mark);
 
-/* ---------------------------------------------------------------- config */
-
-#define TITAN_MAX_MTP 8      /* most prediction heads a config may have */
-#define TITAN_MAX_BLOCKS 64  /* most unique blocks */
-#define TITAN_MAX_TENSORS (2 + 14 * TITAN_MAX_BLOCKS + TITAN_MAX_MTP)
-#define TITAN_NAME_MAX 48 /* tensor names, including the terminating NUL */
-
-/* Every config field, once (SPEC section 1 order, which is also the order
- * of config JSON, of the artifact's config record and of `titan inspect`):
- *   X(KIND, name, PRESENCE, default, min, max, "meaning")
- * KIND: INT (int32_t), REAL (double), HEAD_REALS (double, one per prediction
- * head: mtp_heads values, TITAN_MAX_MTP stored). PRESENCE: REQUIRED in config
- * JSON, or OPTIONAL (absent: the default). min and max bound every value (a
- * bound may name another field as c->field); rules across fields (H % G, even
- * Dr, ...) are in titan_config_validate. The struct, the JSON reader and
- * writer, the artifact record, the range checks and `titan inspect` are all
- * made from this list: a new field is one line here. */
-#define TITAN_CONFIG_FIELDS(X)                                                 \
-    X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                   \
-    X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")              \
-    X(INT, n_heads, REQUIRED, 0, 1, 1024, "H: query heads")                    \
-    X(INT, n_kv_heads, REQUIRED, 0, 1, c->n_heads,                             \
-      "G: key/value groups, H % G == 0")                                       \
-    X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head") \
-    X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")       \
-    X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                     \
-      "Dr: decoupled rotary width (even), one shared rotary key")              \
-    X(INT, q_latent, REQUIRED, 0, 0, 1 << 16,                                  \
-      "Lq: query latent width, 0 = no query compression")                      \
-    X(INT, kv_latent, REQUIRED, 0, 1, 1 << 16,                                 \
-      "Lkv: key/value latent width (what the cache holds, plus Dr)")           \
-    X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")       \
-    X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                    \
-      "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")              \
-    X(INT, n_unique_blocks, REQUIRED, 0, 1, TITAN_MAX_BLOCKS, "B: distinct blocks") \
-    X(INT, n_recurrences, REQUIRED, 0, 1, 64,                                  \
-      "R: passes over the B blocks (effective depth B*R)")                     \
-    X(INT, max_seq_len, REQUIRED, 0, 1, 1 << 20, "longest context")            \
-    X(REAL, rope_base, REQUIRED, 0, 1.0001, 1e12, "RoPE base")                 \
-    X(REAL, yarn_factor, REQUIRED, 0, 1e-6, 1e6, "s: YaRN scale, 1 = plain RoPE") \
-    X(INT, yarn_orig_ctx, REQUIRED, 0, 1, 1 << 24, "YaRN original context")    \
-    X(REAL, yarn_beta_fast, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, fast end")     \
-    X(REAL, yarn_beta_slow, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, slow end")     \
-    X(INT, mtp_heads, REQUIRED, 0, 1, TITAN_MAX_MTP,                           \
-      "M: prediction heads t+1 .. t+M")                                        \
-    X(HEAD_REALS, mtp_weights, REQUIRED, 0, 0, 1e6,                            \
-      "training loss weight per head")                                         \
-    X(REAL, norm_eps, REQUIRED, 0, 1e-30, 1, "RMSNorm epsilon")                \
-    X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                \
-      "c: 0 = off, else logits = c tanh(logits / c)")                          \
-    X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,              \
-      "the BOS token (set by the tokenizer)")
-
-#define TITAN_CONFIG_CTYPE_INT int32_t
-#define TITAN_CONFIG_CTYPE_REAL double
-#define TITAN_CONFIG_CTYPE_HEAD_REALS double
-#define TITAN_CONFIG_DIM_INT
-#define TITAN_CONFIG_DIM_REAL
-#define TITAN_CONFIG_DIM_HEAD_REALS [TITAN_MAX_MTP]
-#define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)           \
-    TITAN_CONFIG_CTYPE_##kind name TITAN_CONFIG_DIM_##kind;
-
-/* SPEC section 1; field names are the JSON keys (the list above). */
-typedef struct titan_config {
-    TITAN_CONFIG_FIELDS(TITAN_CONFIG_MEMBER)
-} titan_config;
-
-/* A config with every OPTIONAL field at its default and the rest zero. */
-void titan_config_defaults(titan_config *c);
-
-/* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano";
- * fields a preset does not set keep their defaults (bos_id the byte-level
- * BOS). TITAN_E_USAGE for an unknown name. */
-titan_status titan_config_preset(const char *name, titan_config *c);
-
-/* NULL-terminated list of preset names. */
-const char *const *titan_config_preset_names(void);
-
-/* Check every field for range and consistency (H % G, even Dr, product sizes that
- * fit in memory, ...). TITAN_E_DATA with the offending field named. */
-titan_status titan_config_validate(const titan_config *c);
-
-/* Role of a tensor; used by quantization policy and optimizer grouping. */
-typedef enum {
-    TITAN_ROLE_EMBED,  /* tok_emb (also the tied head 1) */
-    TITAN_ROLE_MATRIX, /* 2-D block weights */
-    TITAN_ROLE_NORM,   /* RMSNorm gains */
-    TITAN_ROLE_CONV,   /* depthwise conv kernels */
-    TITAN_ROLE_HEAD    /* mtp.k.head */
-} titan_role;
-
-/* One tensor of the model as SPEC section 1 names it. 1-D tensors have
- * cols == 1 and ndim == 1. */
-typedef struct titan_tensor_spec {
-    char name[TITAN_NAME_MAX];
-    int ndim;
-    int64_t rows, cols;
-    titan_role role;
-} titan_tensor_spec;
-
-/* Enumerate the tensors a (valid) config has, in the canonical order:
- * tok_emb, blocks.0.* ... blocks.{B-1}.*, final_norm, mtp.2.head ... mtp.M.head.
- * Writes at most `cap` specs and returns the total count (<= TITAN_MAX_TENSORS). */
-int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap);
-
-/* Total parameter count (unique weights). */
-int64_t titan_config_params(const titan_config *c);
-
-/* The most rows and the most columns of the config's 2-D tensors: a backend
- * sized for a [rows, cols] weight takes every product of the model (as
- * titan_tpu_backend_init needs). TITAN_E_DATA for an invalid config. */
-titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
-                                        int64_t *cols);
-
-/* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
- * i < Dr/2 written to freq[Dr/2], and the attention mscale. */
-void titan_config_rope(const titan_config *c, double *freq, double *mscale);
-
-
-/* ------------------------------------------------------------- tokenizer
- * Byte-level BPE (core/tokenizer.c). Ids 0..255 are the bytes, id 256 is BOS,
- * id 257+i is merge i = concat(left_i, right_i) with left_i, right_i < 257+i.
- * Serialized form ("TOK" file, stored verbatim in artifacts), little-endian:
- *   "TTOK" u32 version(1) u32 n_merges u32 flags(0)  then n_merges * (u32 left,
- *   u32 right)  then u32 crc32 (IEEE) of all preceding bytes.
- * Every token's byte string is exact and non-empty except BOS (0 bytes), and
- * at most TITAN_TOK_CHUNK_MAX bytes long (longer merges are refused: encoding
- * never produces them).
- * flags 0 selects the pre-tokenization rule of titan_tokenizer_chunk (the only
- * rule so far); other values are refused. Encoding: see the section
- * "tokenizer: encoding and decoding" at the end of this header. */
-typedef struct titan_tokenizer titan_tokenizer;
-
-#define TITAN_TOK_BOS 256
-#define TITAN_TOK_MAX 65536 /* most tokens a tokenizer may have */
-
-/* Validate a serialized tokenizer and build the runtime tables in the arena.
- * TITAN_E_DATA for any malformed, truncated or corrupt input. */
-titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
-                                  size_t len, const titan_tokenizer **out);
-
-/* Arena bytes titan_tokenizer_load needs for a tokenizer of n_tokens tokens
- * whose token strings total `total_bytes` (an upper bound is fine; no token is
- * longer than TITAN_TOK_CHUNK_MAX, so 256 + (n_tokens - 257) *
- * TITAN_TOK_CHUNK_MAX always suffices). The runtime tables include a merge-pair
- * hash table of at least 2 * (n_tokens - 257) slots for encoding. */
-size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes);
-
-int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
-
-/* The exact bytes of one token: *bytes points into the tokenizer; returns the
- * length (0 for BOS, 0 and *bytes = NULL for an id out of range). */
-size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
-                             const uint8_t **bytes);
-
-/* Serialize a merge list (left[i], right[i]) into buf[0..cap); *len receives
- * the size. n_merges may be 0 (the plain 257-token byte tokenizer). */
-titan_status titan_tokenizer_serialize(const int32_t *left,
-                                       const int32_t *right, int32_t n_merges,
-                                       uint8_t *buf, size_t cap, size_t *len);
-size_t titan_tokenizer_serialized_size(int32_t n_merges);
-
 /* CRC-32 (IEEE 802.3, as zlib/liblzma crc32) of data, continuing from crc
  * (start with 0). Catches every single flipped bit. */
 uint32_t titan_crc32(uint32_t crc, const void *data, size_t len);
 
-/* ----------------------------------------------------- tensors, artifacts */
+/* ==== quantized storage ====================================================
+ * quant/: storage types, tensors, round-to-nearest quantizers,
+ * dequantization. */
+
+#define TITAN_NAME_MAX 48 /* tensor names, including the terminating NUL */
 
 /* Storage types. Quantized types keep one float32 scale per row (or per group
  * of group_size values along a row): value = q * scale. */
@@ -290,134 +133,6 @@ typedef struct titan_tensor {
     uint64_t stored_bytes; /* bytes in the artifact before compression */
 } titan_tensor;
 
-/* Artifact codecs (per section). */
-typedef enum {
-    TITAN_CODEC_NONE = 0,
-    TITAN_CODEC_LZMA = 1,   /* raw LZMA2 stream (liblzma) */
-    TITAN_CODEC_XZ = 2,     /* .xz container (liblzma), CRC64 checked */
-    TITAN_CODEC_BROTLI = 3, /* libbrotli */
-} titan_codec;
-
-/* A loaded artifact. tensors[] follows titan_config_tensors() order exactly. */
-typedef struct titan_artifact {
-    titan_config config;
-    const titan_tokenizer *tokenizer;
-    const uint8_t *tokenizer_blob; /* the serialized tokenizer */
-    size_t tokenizer_blob_len;
-    int n_tensors;
-    const titan_tensor *tensors;
-    titan_codec codec;   /* codec of the tensor data section */
-    uint64_t file_bytes; /* size of the artifact file */
-    uint64_t data_raw_bytes;    /* tensor data section, decoded */
-    uint64_t data_stored_bytes; /* tensor data section, as stored */
-} titan_artifact;
-
-/* Find a tensor by SPEC name, or NULL. */
-const titan_tensor *titan_artifact_find(const titan_artifact *art,
-                                        const char *name);
-
-/* ------------------------------------- config JSON, safetensors (sfjson)
- * formats/config_json.c, formats/safetensors.c. */
-
-/* Read a config from JSON text: one object whose keys are names of
- * TITAN_CONFIG_FIELDS; every REQUIRED field must be present, an absent
- * OPTIONAL one takes its default (bos_id: the byte-level BOS; pack overwrites
- * it with the tokenizer's), mtp_weights is an array of mtp_heads numbers.
- * Unknown or repeated keys, non-integral or out-of-int32 values for integer
- * fields, and anything titan_config_validate refuses give TITAN_E_DATA (parse
- * errors name line and column). `scratch` holds the parse tree and is reset
- * to its mark on return; it needs a buffer (not measuring mode), a few KB
- * suffice. */
-titan_status titan_config_from_json(titan_arena *scratch, const char *text,
-                                    size_t len, titan_config *out);
-
-/* Write *c as one line of JSON (all fields in TITAN_CONFIG_FIELDS order, doubles round-trip
- * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
- * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
- * small or a real field is not finite. */
-titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
-                                  size_t *len);
-
-/* safetensors: u64 LE header length N, N bytes of JSON header
- *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
- *    "__metadata__": {"key": "value", ...}}
- * (padded with spaces), then the data buffer; offsets are relative to it.
- * Supported dtypes: F32, F16, BF16 (little-endian). */
-#define TITAN_ST_MAX_DIMS 8
-#define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
-
-typedef struct titan_st_tensor {
-    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
-    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
-    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
-    int64_t shape[TITAN_ST_MAX_DIMS];
-    uint64_t n_elems;    /* product of the shape (1 for a scalar) */
-    const uint8_t *data; /* n_elems values inside the caller's file buffer; may
-                            be unaligned: read with titan_safetensors_to_f32 */
-    uint64_t nbytes;     /* n_elems * dtype size */
-} titan_st_tensor;
-
-typedef struct titan_st_meta {
-    const char *key, *value; /* NUL-terminated UTF-8 */
-} titan_st_meta;
-
-typedef struct titan_safetensors {
-    int n_tensors;
-    const titan_st_tensor *tensors; /* in header order */
-    int n_meta;
-    const titan_st_meta *meta; /* "__metadata__" entries, in header order */
-} titan_safetensors;
-
-/* Validate a whole safetensors file held in file[0..len) and describe it; the
- * tensors point into `file`, which must outlive *out. Refused with TITAN_E_DATA:
- * header length beyond TITAN_ST_HEADER_MAX or the file, a header that is not a
- * strict JSON object (starting with '{'), repeated names, unknown keys in a
- * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
- * size overflows, end - begin != that size, offsets outside the buffer,
- * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
- * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
- * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
- * 1 KB per tensor plus 2x the header size. */
-titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
-                                     size_t len, titan_safetensors *out);
-
-/* The tensor with this name, or NULL. */
-const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
-                                              const char *name);
-
-/* Convert a tensor's values to float32 into dst[0..count); count must be at
- * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
-titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
-                                      size_t count);
-
-/* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
- * BF16 rounded to nearest even). */
-typedef struct titan_st_source {
-    const char *name;  /* unique, not "__metadata__" */
-    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
-    int ndim;          /* 0 .. TITAN_ST_MAX_DIMS */
-    int64_t shape[TITAN_ST_MAX_DIMS];
-    const float *data; /* product(shape) values, row-major */
-} titan_st_source;
-
-/* Serialize tensors (data in the order given, header padded with spaces so
- * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
- * *len gets the file size. buf == NULL measures. Names, metadata keys and
- * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
- * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
- * keys, bad dtype/shape) or cap < size. */
-titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
-                                     const titan_st_meta *meta, int n_meta,
-                                     uint8_t *buf, size_t cap, size_t *len);
-
-/* ------------------------------------------- artifact container (artifact)
- * formats/artifact_read.c, artifact_write.c, artifact_config.c, codec*.c,
- * quant/dtype.c. The byte layout is documented in formats/artifact_format.h.
- * One file holds the config, the tokenizer, a tensor directory and the tensor
- * data; each of the four sections has a codec and CRC-32s of its stored and
- * raw bytes, the head has its own CRC, so any single flipped bit is refused.
- */
-
 /* "f32", "f16", "bf16", "int8", "int6", "int6b" ("unknown" outside the enum). */
 const char *titan_dtype_name(titan_dtype dt);
 titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
@@ -441,112 +156,6 @@ titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
 titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
                                   float *out);
 
-/* "none", "lzma", "xz", "brotli". */
-const char *titan_codec_name(titan_codec c);
-titan_status titan_codec_from_name(const char *name, titan_codec *c);
-
-/* Parse and verify a whole artifact held in memory. Every checksum, offset,
- * size, shape and scale is checked; sections are decoded into the arena
- * (bytes is not referenced afterwards) and art->tensors[i].data points at the
- * weights there, 64-byte aligned, to be used in place. Decoders get their
- * memory from the arena too (a pool sized from the section's declared raw
- * size, released before return); a stream that decodes to more or fewer
- * bytes than declared is refused. TITAN_E_DATA for anything malformed,
- * TITAN_E_NOMEM if the arena is too small. */
-titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
-                                  size_t len, titan_artifact *art);
-
-/* Same from a file. Compressed bytes are read into a temporary arena region
- * released once decoded, so the arena keeps only what titan_artifact_parse
- * keeps. TITAN_E_IO if the file cannot be read. */
-titan_status titan_artifact_load(titan_arena *a, const char *path,
-                                 titan_artifact *art);
-
-/* Exact arena bytes titan_artifact_load(path) needs as the first carving of
- * an arena whose buffer is 64-byte aligned (its high-water mark then equals
- * *bytes). The small sections are really decoded, in `scratch` (any arena
- * with room for them: a few MiB for the largest tokenizer); the tensor data
- * is only measured. The scratch arena is reset to its mark on return. */
-titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
-                                 size_t *bytes);
-
-/* titan_artifact_plan for a runtime carved after the artifact: also gives the
- * config and `kept`, the arena top after loading (the load's transient blocks
- * above it, up to `high`, are free again), so that the whole arena needs
- * max(high, kept aligned + runtime bytes). */
-titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
-                                         titan_config *c, size_t *high,
-                                         size_t *kept);
-
-/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
- * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
- * with shapes, dtypes and data as titan_tensor_layout describes (scales for
- * quantized types). Every section uses `codec`. Building the file takes
- * scratch memory (about the data size plus its compressed bound); the file
- * is written atomically. *file_bytes (may be NULL) gets its size. With path
- * NULL nothing is written: only the size is measured. */
-titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
-                                  const uint8_t *tok, size_t tok_len,
-                                  const titan_tensor *tensors, int n,
-                                  titan_codec codec, const char *path,
-                                  uint64_t *file_bytes);
-
-/* ------------------------------------- tokenizer: encoding and decoding
- * (core/tokenizer_chunk.c, core/tokenizer_encode.c; decoding in core/tokenizer.c)
- *
- * Encoding is standard byte-level BPE over pre-tokenized chunks:
- *  1. The text is cut into chunks by titan_tokenizer_chunk, front to back.
- *  2. Each chunk starts as its byte ids; the adjacent pair with the lowest
- *     merge rank is joined into token 257 + rank (the leftmost such pair when
- *     it occurs more than once), until no adjacent pair has a merge. Merges
- *     never cross chunk boundaries. A pair listed twice uses its first rank.
- * The ids of the chunks, concatenated, are the encoding. BOS is never produced.
- * Decoding concatenates the tokens' bytes, so decode(encode(x)) == x for every
- * byte string x (invalid UTF-8 and NUL bytes included). */
-
-#define TITAN_TOK_CHUNK_MAX 256 /* longest chunk in bytes */
-
-/* Length (1..TITAN_TOK_CHUNK_MAX) of the chunk that starts at text[0]; 0 when
- * len == 0. Bytes fall in four classes: letters (A-Z, a-z and every byte >=
- * 0x80, so UTF-8 sequences and invalid bytes stay in words), digits (0-9),
- * space (' ', \t, \n, \v, \f, \r) and other (punctuation, controls, NUL).
- * A chunk is, first rule that applies:
- *  - one ' ' followed by a maximal run of letters (" word");
- *  - a maximal run of spaces, except that a run of 2 or more ending in ' ' and
- *    followed by a letter leaves that last ' ' to the next chunk ("  x" is
- *    " " then " x");
- *  - a maximal run of one class (letters, digits or other);
- * and a chunk longer than TITAN_TOK_CHUNK_MAX is cut to that many bytes (the
- * rest starts a new chunk by the same rules). */
-size_t titan_tokenizer_chunk(const uint8_t *text, size_t len);
-
-/* Scratch bytes titan_tokenizer_encode carves from its arena (a chunk cache);
- * the same for every tokenizer and input. */
-size_t titan_tokenizer_encode_plan(void);
-
-/* Encode text[0..len) into ids[0..cap); *n receives the number of ids (never
- * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
- * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
- * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
- * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
- * mark on exit. Deterministic; text may hold any bytes. */
-titan_status titan_tokenizer_encode(const titan_tokenizer *t,
-                                    titan_arena *scratch, const uint8_t *text,
-                                    size_t len, int32_t *ids, size_t cap,
-                                    size_t *n);
-
-/* Write the bytes of ids[0..n) to out[0..cap); *len receives their total
- * length (BOS adds 0 bytes). out may be NULL with cap 0 to only measure.
- * TITAN_E_DATA for an id outside [0, titan_tokenizer_size(t)) (nothing is
- * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
- * still receives the full length) or for NULL arguments. */
-titan_status titan_tokenizer_decode(const titan_tokenizer *t,
-                                    const int32_t *ids, size_t n, uint8_t *out,
-                                    size_t cap, size_t *len);
-/* ------------------------------------------------- quantized storage (quant/)
- * Round-to-nearest quantizers and row dequantization (quant/rtn.c,
- * quant/dequant.c, quant/int6_pack.c). */
-
 /* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3,
  * INT8 and INT6_BYTE: cols). */
 size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
@@ -567,85 +176,51 @@ titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
 void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
                        int64_t n, float *out);
 
-/* ------------------------------------------------------------ model (core/)
- * The Nano-Titan forward pass of SPEC section 1 (core/model.c and the op files
- * it calls). A model is built over caller-owned tensors (an artifact's, or any
- * table with SPEC names and shapes; any dtype) and carves everything else from
- * the arena: float copies of the small vectors (norms, conv, wkv_b for absorbed
- * attention) and scratch for `batch` tokens. A sequence (titan_seq) holds one
- * stream's state: per effective layer l = r*B + b the cache of c (Lkv, after
- * kv_norm) and kr (Dr, after rotation) for up to ctx tokens, and the last
- * K-1+M gate rows for the causal conv. Attention is absorbed (wkv_b folded into
- * the query and the output), so the cache is never re-expanded. */
-typedef struct titan_backend titan_backend; /* platform/backend.h */
-typedef struct titan_model titan_model;
-typedef struct titan_seq titan_seq;
+/* titan_quant_rtn with the scale of each row (group) chosen by clip search:
+ * for k = 0 .. clip_steps-1 (1..100) the candidate scale is
+ * absmax * (1 - k/100) / qmax; q = clamp(round(x / scale), qmin, qmax) as in
+ * titan_quant_rtn; the candidate with the least sum of (q * scale - x)^2 wins,
+ * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
+ * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
+ * for non-finite input. */
+titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+                                  titan_dtype dt, int32_t group_size,
+                                  int clip_steps, void *data, float *scales);
 
-/* Exact arena bytes of titan_model_create plus one titan_seq_create for this
- * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
- * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
-titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
-                              size_t *bytes);
-/* Arena bytes of one more titan_seq_create. */
-titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+/* ==== backends =============================================================
+ * platform/: the compute backends the model runs its products on, one table
+ * of operations with three implementations: "ref" (plain C), "cpu" (SIMD
+ * kernels and threads) and "tpu" (a systolic-array emulator). Each is carved
+ * from the caller's arena and released with titan_backend_destroy. */
 
-/* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
- * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
- * positive). The tensors and the backend must outlive the model. */
-titan_status titan_model_create(titan_arena *a, const titan_config *c,
-                                const titan_tensor *tensors, int n, int ctx,
-                                int batch, titan_backend *be,
-                                titan_model **out);
+typedef struct titan_backend titan_backend;
 
-/* A fresh, empty sequence (position 0) for model m. */
-titan_status titan_seq_create(titan_arena *a, const titan_model *m,
-                              titan_seq **out);
-void titan_seq_reset(titan_seq *s);     /* back to position 0 */
-int titan_seq_pos(const titan_seq *s);  /* tokens held */
-/* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
-titan_status titan_seq_rewind(titan_seq *s, int n);
+/* The reference backend: plain C loops, one thread, sums in double where it
+ * helps; the yardstick the others are tested against. Safe to share between
+ * threads. In measuring mode only bytes are counted and *out is NULL. */
+titan_status titan_backend_ref_create(titan_arena *a, titan_backend **out);
 
-/* Run ids[0..n) (1 <= n <= batch, pos + n <= ctx, ids < vocab_size) at
- * positions pos..pos+n-1 of s and append them to its cache. Prefill is one
- * call with many tokens, decode one call per token; both give the same
- * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
-titan_status titan_model_forward(titan_model *m, titan_seq *s,
-                                 const int32_t *ids, int n);
+/* The optimized CPU backend (platform/backend_cpu.c): matmul kernels picked at
+ * run time for this CPU (AVX-512, AVX2+FMA or plain C; f32, f16, bf16, int8,
+ * int6 weights dequantized in registers) and a pool of threads that split
+ * every product over output rows (and attention over heads x query blocks) in
+ * chunks fixed by the shape alone, so results are bit-identical for any thread
+ * count. More (kernel family choice) in platform/backend_cpu.h. */
 
-/* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
- * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
- * when logit_softcap > 0. */
-titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
-                                float *out);
+/* Create the backend with `threads` threads in [1, 64] (the calling thread is
+ * one of them; workers start now and wait between products). Everything comes
+ * from the arena: titan_backend_cpu_arena_bytes(threads) bytes (about 0.6 MB
+ * per thread of packing scratch). In measuring mode only bytes are counted and
+ * *out is NULL. TITAN_E_USAGE for a bad thread count, TITAN_E_NOMEM if the
+ * arena is too small or a thread cannot start. One caller thread per backend:
+ * its matmul calls must not overlap. */
+titan_status titan_backend_cpu_create(titan_arena *a, int threads,
+                                      titan_backend **out);
 
-/* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
- * G * (Dh + Dv) of a plain grouped-query cache. */
-int64_t titan_model_cache_floats(const titan_config *c);
+/* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
+size_t titan_backend_cpu_arena_bytes(int threads);
 
-/* ------------------------------------------------------- sampler (core/)
- * Greedy, temperature, top-k and top-p sampling with its own deterministic
- * PRNG (xorshift64*, seeded), core/sampler.c. */
-typedef struct titan_sampler {
-    double temp;  /* <= 0: greedy */
-    int top_k;    /* 0: off */
-    double top_p; /* >= 1: off */
-    uint64_t rng; /* state, never 0 */
-} titan_sampler;
-
-void titan_sampler_init(titan_sampler *s, double temp, int top_k, double top_p,
-                        uint64_t seed);
-/* Uniform double in [0, 1) from the sampler's PRNG. */
-double titan_sampler_uniform(titan_sampler *s);
-/* Turn logits[V] into the sampling distribution in place (probs[V], zero
- * outside top-k/top-p; greedy puts 1 on the argmax). work is [V] int32. */
-void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
-                         int32_t *work);
-/* Draw a token from probs[V] (as made by titan_sampler_probs). */
-int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
-/* Index of the largest value (first on ties). */
-int32_t titan_argmax(const float *x, int n);
-/* ------------------------------------------------------------------- tpu
- * Systolic-array emulator (platform/tpu_*.c): an rows x cols grid of int8
+/* Systolic-array emulator (platform/tpu_*.c): an rows x cols grid of int8
  * multiply / int32 accumulate processing elements (PEs), weight-stationary
  * (WS) or output-stationary (OS). One GEMM is Y[M][N] = X[M][K] . W[N][K]^T
  * (W row-major [out, in] as the model stores it). Two modes give the same
@@ -767,68 +342,361 @@ typedef struct titan_tpu_layer {
     titan_tpu_counters k;
 } titan_tpu_layer;
 
-
-/* Make a "tpu" backend in *be whose matmul runs on the emulator: x is
- * quantized per row to int8, weights per row to int8 (int8 rows with one scale
- * are used as stored; int6 sits in int8 lanes; f32/f16/bf16 and grouped int8
- * are quantized per row on each call), int32 accumulate, dequantize. All
- * scratch comes from the arena now, sized for up to max_T rows of x and
- * weights up to max_rows x max_cols; a larger call or max_cols > 131071 is
- * refused (init: TITAN_E_USAGE; matmul: outputs NaN and counters.refused).
- * With a measuring arena (base NULL) only the bytes are counted. Safe to call
- * from several threads: calls take turns on the one array. */
-titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
-                                    const titan_tpu_config *c, int max_T,
-                                    int64_t max_rows, int64_t max_cols);
-
+/* A "tpu" backend whose matmul runs on the emulator: x is quantized per row
+ * to int8, weights per row to int8 (int8 rows with one scale are used as
+ * stored; int6 sits in int8 lanes; f32/f16/bf16 and grouped int8 are quantized
+ * per row on each call), int32 accumulate, dequantize. All scratch comes from
+ * the arena now, sized for up to max_T rows of x and weights up to max_rows x
+ * max_cols (titan_config_matmul_bounds gives them for a model); a larger call
+ * or max_cols > 131071 is refused (create: TITAN_E_USAGE; matmul: outputs NaN
+ * and counters.refused). In measuring mode only bytes are counted and *out is
+ * NULL. Safe to call from several threads: calls take turns on the array. */
+titan_status titan_backend_tpu_create(titan_arena *a, const titan_tpu_config *c,
+                                      int max_T, int64_t max_rows,
+                                      int64_t max_cols, titan_backend **out);
 
 /* The backend's counters: totals, and per tensor in first-use order. */
 void titan_tpu_backend_stats(const titan_backend *be,
                              titan_tpu_counters *total,
                              const titan_tpu_layer **layers, int *n_layers);
 
-/* ---------------------------------------------------- generation (core/)
- * Token generation over a model and sequence (core/generate.c): plain
+/* "ref", "cpu" or "tpu" ("none" for NULL). */
+const char *titan_backend_name(const titan_backend *be);
+
+/* Release what the arena cannot hold (the cpu backend's threads, the tpu
+ * backend's lock); NULL is ignored. The arena memory stays the caller's; the
+ * backend must not be used afterwards. */
+void titan_backend_destroy(titan_backend *be);
+
+/* ==== config ===============================================================
+ * core/config.c, core/config_fields.c: SPEC section 1 and its tensors. */
+
+#define TITAN_MAX_MTP 8      /* most prediction heads a config may have */
+#define TITAN_MAX_BLOCKS 64  /* most unique blocks */
+#define TITAN_MAX_TENSORS (2 + 14 * TITAN_MAX_BLOCKS + TITAN_MAX_MTP)
+
+/* Every config field, once (SPEC section 1 order, which is also the order
+ * of config JSON, of the artifact's config record and of `titan inspect`):
+ *   X(KIND, name, PRESENCE, default, min, max, "meaning")
+ * KIND: INT (int32_t), REAL (double), HEAD_REALS (double, one per prediction
+ * head: mtp_heads values, TITAN_MAX_MTP stored). PRESENCE: REQUIRED in config
+ * JSON, or OPTIONAL (absent: the default). min and max bound every value (a
+ * bound may name another field as c->field); rules across fields (H % G, even
+ * Dr, ...) are in titan_config_validate. The struct, the JSON reader and
+ * writer, the artifact record, the range checks and `titan inspect` are all
+ * made from this list: a new field is one line here. */
+#define TITAN_CONFIG_FIELDS(X)                                                 \
+    X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                   \
+    X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")              \
+    X(INT, n_heads, REQUIRED, 0, 1, 1024, "H: query heads")                    \
+    X(INT, n_kv_heads, REQUIRED, 0, 1, c->n_heads,                             \
+      "G: key/value groups, H % G == 0")                                       \
+    X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head") \
+    X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")       \
+    X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                     \
+      "Dr: decoupled rotary width (even), one shared rotary key")              \
+    X(INT, q_latent, REQUIRED, 0, 0, 1 << 16,                                  \
+      "Lq: query latent width, 0 = no query compression")                      \
+    X(INT, kv_latent, REQUIRED, 0, 1, 1 << 16,                                 \
+      "Lkv: key/value latent width (what the cache holds, plus Dr)")           \
+    X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")       \
+    X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                    \
+      "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")              \
+    X(INT, n_unique_blocks, REQUIRED, 0, 1, TITAN_MAX_BLOCKS, "B: distinct blocks") \
+    X(INT, n_recurrences, REQUIRED, 0, 1, 64,                                  \
+      "R: passes over the B blocks (effective depth B*R)")                     \
+    X(INT, max_seq_len, REQUIRED, 0, 1, 1 << 20, "longest context")            \
+    X(REAL, rope_base, REQUIRED, 0, 1.0001, 1e12, "RoPE base")                 \
+    X(REAL, yarn_factor, REQUIRED, 0, 1e-6, 1e6, "s: YaRN scale, 1 = plain RoPE") \
+    X(INT, yarn_orig_ctx, REQUIRED, 0, 1, 1 << 24, "YaRN original context")    \
+    X(REAL, yarn_beta_fast, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, fast end")     \
+    X(REAL, yarn_beta_slow, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, slow end")     \
+    X(INT, mtp_heads, REQUIRED, 0, 1, TITAN_MAX_MTP,                           \
+      "M: prediction heads t+1 .. t+M")                                        \
+    X(HEAD_REALS, mtp_weights, REQUIRED, 0, 0, 1e6,                            \
+      "training loss weight per head")                                         \
+    X(REAL, norm_eps, REQUIRED, 0, 1e-30, 1, "RMSNorm epsilon")                \
+    X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                \
+      "c: 0 = off, else logits = c tanh(logits / c)")                          \
+    X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,              \
+      "the BOS token (set by the tokenizer)")
+
+#define TITAN_CONFIG_CTYPE_INT int32_t
+#define TITAN_CONFIG_CTYPE_REAL double
+#define TITAN_CONFIG_CTYPE_HEAD_REALS double
+#define TITAN_CONFIG_DIM_INT
+#define TITAN_CONFIG_DIM_REAL
+#define TITAN_CONFIG_DIM_HEAD_REALS [TITAN_MAX_MTP]
+#define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)           \
+    TITAN_CONFIG_CTYPE_##kind name TITAN_CONFIG_DIM_##kind;
+
+/* SPEC section 1; field names are the JSON keys (the list above). */
+typedef struct titan_config {
+    TITAN_CONFIG_FIELDS(TITAN_CONFIG_MEMBER)
+} titan_config;
+
+/* A config with every OPTIONAL field at its default and the rest zero. */
+void titan_config_defaults(titan_config *c);
+
+/* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano";
+ * fields a preset does not set keep their defaults (bos_id the byte-level
+ * BOS). TITAN_E_USAGE for an unknown name. */
+titan_status titan_config_preset(const char *name, titan_config *c);
+
+/* NULL-terminated list of preset names. */
+const char *const *titan_config_preset_names(void);
+
+/* Check every field for range and consistency (H % G, even Dr, product sizes that
+ * fit in memory, ...). TITAN_E_DATA with the offending field named. */
+titan_status titan_config_validate(const titan_config *c);
+
+/* Role of a tensor; used by quantization policy and optimizer grouping. */
+typedef enum {
+    TITAN_ROLE_EMBED,  /* tok_emb (also the tied head 1) */
+    TITAN_ROLE_MATRIX, /* 2-D block weights */
+    TITAN_ROLE_NORM,   /* RMSNorm gains */
+    TITAN_ROLE_CONV,   /* depthwise conv kernels */
+    TITAN_ROLE_HEAD    /* mtp.k.head */
+} titan_role;
+
+/* One tensor of the model as SPEC section 1 names it. 1-D tensors have
+ * cols == 1 and ndim == 1. */
+typedef struct titan_tensor_spec {
+    char name[TITAN_NAME_MAX];
+    int ndim;
+    int64_t rows, cols;
+    titan_role role;
+} titan_tensor_spec;
+
+/* Enumerate the tensors a (valid) config has, in the canonical order:
+ * tok_emb, blocks.0.* ... blocks.{B-1}.*, final_norm, mtp.2.head ... mtp.M.head.
+ * Writes at most `cap` specs and returns the total count (<= TITAN_MAX_TENSORS). */
+int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap);
+
+/* Total parameter count (unique weights). */
+int64_t titan_config_params(const titan_config *c);
+
+/* The most rows and the most columns of the config's 2-D tensors: a backend
+ * sized for a [rows, cols] weight takes every product of the model (as
+ * titan_backend_tpu_create needs). TITAN_E_DATA for an invalid config. */
+titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
+                                        int64_t *cols);
+
+/* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
+ * i < Dr/2 written to freq[0..cap), and the attention mscale. TITAN_E_USAGE
+ * when cap < Dr/2. */
+titan_status titan_config_rope(const titan_config *c, double *freq, int cap,
+                               double *mscale);
+
+/* ==== tokenizer ============================================================
+ * core/tokenizer*.c: byte-level BPE, its serialized form, encoding and
+ * decoding. */
+
+/* Byte-level BPE (core/tokenizer.c). Ids 0..255 are the bytes, id 256 is BOS,
+ * id 257+i is merge i = concat(left_i, right_i) with left_i, right_i < 257+i.
+ * Serialized form ("TOK" file, stored verbatim in artifacts), little-endian:
+ *   "TTOK" u32 version(1) u32 n_merges u32 flags(0)  then n_merges * (u32 left,
+ *   u32 right)  then u32 crc32 (IEEE) of all preceding bytes.
+ * Every token's byte string is exact and non-empty except BOS (0 bytes), and
+ * at most TITAN_TOK_CHUNK_MAX bytes long (longer merges are refused: encoding
+ * never produces them).
+ * flags 0 selects the pre-tokenization rule of titan_tokenizer_chunk (the only
+ * rule so far); other values are refused. Encoding and decoding:
+ * below. */
+
+typedef struct titan_tokenizer titan_tokenizer;
+
+#define TITAN_TOK_BOS 256
+#define TITAN_TOK_MAX 65536 /* most tokens a tokenizer may have */
+
+/* Validate a serialized tokenizer and build the runtime tables in the arena.
+ * TITAN_E_DATA for any malformed, truncated or corrupt input. */
+titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
+                                  size_t len, const titan_tokenizer **out);
+
+/* Arena bytes titan_tokenizer_load needs for a tokenizer of n_tokens tokens
+ * whose token strings total `total_bytes` (an upper bound is fine; no token is
+ * longer than TITAN_TOK_CHUNK_MAX, so 256 + (n_tokens - 257) *
+ * TITAN_TOK_CHUNK_MAX always suffices). The runtime tables include a merge-pair
+ * hash table of at least 2 * (n_tokens - 257) slots for encoding. */
+size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes);
+
+int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
+
+/* The exact bytes of one token: *bytes points into the tokenizer; returns the
+ * length (0 for BOS, 0 and *bytes = NULL for an id out of range). */
+size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
+                             const uint8_t **bytes);
+
+/* Serialize a merge list (left[i], right[i]) into buf[0..cap); *len receives
+ * the size. n_merges may be 0 (the plain 257-token byte tokenizer). */
+titan_status titan_tokenizer_serialize(const int32_t *left,
+                                       const int32_t *right, int32_t n_merges,
+                                       uint8_t *buf, size_t cap, size_t *len);
+size_t titan_tokenizer_serialized_size(int32_t n_merges);
+
+/* Encoding is standard byte-level BPE over pre-tokenized chunks:
+ *  1. The text is cut into chunks by titan_tokenizer_chunk, front to back.
+ *  2. Each chunk starts as its byte ids; the adjacent pair with the lowest
+ *     merge rank is joined into token 257 + rank (the leftmost such pair when
+ *     it occurs more than once), until no adjacent pair has a merge. Merges
+ *     never cross chunk boundaries. A pair listed twice uses its first rank.
+ * The ids of the chunks, concatenated, are the encoding. BOS is never produced.
+ * Decoding concatenates the tokens' bytes, so decode(encode(x)) == x for every
+ * byte string x (invalid UTF-8 and NUL bytes included). */
+
+#define TITAN_TOK_CHUNK_MAX 256 /* longest chunk in bytes */
+
+/* Length (1..TITAN_TOK_CHUNK_MAX) of the chunk that starts at text[0]; 0 when
+ * len == 0. Bytes fall in four classes: letters (A-Z, a-z and every byte >=
+ * 0x80, so UTF-8 sequences and invalid bytes stay in words), digits (0-9),
+ * space (' ', \t, \n, \v, \f, \r) and other (punctuation, controls, NUL).
+ * A chunk is, first rule that applies:
+ *  - one ' ' followed by a maximal run of letters (" word");
+ *  - a maximal run of spaces, except that a run of 2 or more ending in ' ' and
+ *    followed by a letter leaves that last ' ' to the next chunk ("  x" is
+ *    " " then " x");
+ *  - a maximal run of one class (letters, digits or other);
+ * and a chunk longer than TITAN_TOK_CHUNK_MAX is cut to that many bytes (the
+ * rest starts a new chunk by the same rules). */
+size_t titan_tokenizer_chunk(const uint8_t *text, size_t len);
+
+/* Scratch bytes titan_tokenizer_encode carves from its arena (a chunk cache);
+ * the same for every tokenizer and input. */
+size_t titan_tokenizer_encode_plan(void);
+
+/* Encode text[0..len) into ids[0..cap); *n receives the number of ids (never
+ * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
+ * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
+ * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
+ * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
+ * mark on exit. Deterministic; text may hold any bytes. */
+titan_status titan_tokenizer_encode(const titan_tokenizer *t,
+                                    titan_arena *scratch, const uint8_t *text,
+                                    size_t len, int32_t *ids, size_t cap,
+                                    size_t *n);
+
+/* Write the bytes of ids[0..n) to out[0..cap); *len receives their total
+ * length (BOS adds 0 bytes). out may be NULL with cap 0 to only measure.
+ * TITAN_E_DATA for an id outside [0, titan_tokenizer_size(t)) (nothing is
+ * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
+ * still receives the full length) or for NULL arguments. */
+titan_status titan_tokenizer_decode(const titan_tokenizer *t,
+                                    const int32_t *ids, size_t n, uint8_t *out,
+                                    size_t cap, size_t *len);
+/* ==== model ================================================================
+ * core/model.c and the op files it calls, core/sampler.c, core/generate.c. */
+
+/* The Nano-Titan forward pass of SPEC section 1 (core/model.c and the op files
+ * it calls). A model is built over caller-owned tensors (an artifact's, or any
+ * table with SPEC names and shapes; any dtype) and carves everything else from
+ * the arena: float copies of the small vectors (norms, conv, wkv_b for absorbed
+ * attention) and scratch for `batch` tokens. A sequence (titan_seq) holds one
+ * stream's state: per effective layer l = r*B + b the cache of c (Lkv, after
+ * kv_norm) and kr (Dr, after rotation) for up to ctx tokens, and the last
+ * K-1+M gate rows for the causal conv. Attention is absorbed (wkv_b folded into
+ * the query and the output), so the cache is never re-expanded. */
+
+typedef struct titan_model titan_model;
+typedef struct titan_seq titan_seq;
+
+/* Exact arena bytes of titan_model_create plus one titan_seq_create for this
+ * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
+ * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
+titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
+                              size_t *bytes);
+/* Arena bytes of one more titan_seq_create. */
+titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+
+/* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
+ * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
+ * positive). The tensors and the backend must outlive the model. */
+titan_status titan_model_create(titan_arena *a, const titan_config *c,
+                                const titan_tensor *tensors, int n, int ctx,
+                                int batch, titan_backend *be,
+                                titan_model **out);
+
+/* A fresh, empty sequence (position 0) for model m. */
+titan_status titan_seq_create(titan_arena *a, const titan_model *m,
+                              titan_seq **out);
+void titan_seq_reset(titan_seq *s);     /* back to position 0 */
+int titan_seq_pos(const titan_seq *s);  /* tokens held */
+/* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
+titan_status titan_seq_rewind(titan_seq *s, int n);
+
+/* Run ids[0..n) (1 <= n <= batch, pos + n <= ctx, ids < vocab_size) at
+ * positions pos..pos+n-1 of s and append them to its cache. Prefill is one
+ * call with many tokens, decode one call per token; both give the same
+ * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
+titan_status titan_model_forward(titan_model *m, titan_seq *s,
+                                 const int32_t *ids, int n);
+
+/* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
+ * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
+ * when logit_softcap > 0. */
+titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
+                                float *out);
+
+/* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
+ * G * (Dh + Dv) of a plain grouped-query cache. */
+int64_t titan_model_cache_floats(const titan_config *c);
+
+/* Sampling: greedy, temperature, top-k and top-p, with its own deterministic
+ * PRNG (xorshift64*, seeded). */
+
+typedef struct titan_sampler {
+    double temp;  /* <= 0: greedy */
+    int top_k;    /* 0: off */
+    double top_p; /* >= 1: off */
+    uint64_t rng; /* state, never 0 */
+} titan_sampler;
+
+void titan_sampler_init(titan_sampler *s, double temp, int top_k, double top_p,
+                        uint64_t seed);
+/* Uniform double in [0, 1) from the sampler's PRNG. */
+double titan_sampler_uniform(titan_sampler *s);
+/* Turn logits[V] into the sampling distribution in place (probs[V], zero
+ * outside top-k/top-p; greedy puts 1 on the argmax). work is [V] int32. */
+void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
+                         int32_t *work);
+/* Draw a token from probs[V] (as made by titan_sampler_probs). */
+int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
+/* Index of the largest value (first on ties). */
+int32_t titan_argmax(const float *x, int n);
+/* Token generation over a model and sequence (core/generate.c): plain
  * decoding, or self-speculative decoding where heads 2..M of the last row
  * draft t+2..t+M and one forward of [next, drafts] verifies them. Greedy:
  * the longest agreeing prefix is kept, so the output equals plain greedy
  * decoding. Sampling: draft d ~ q (head k's distribution) is kept with
  * probability min(1, p(d)/q(d)) under head 1's p, else the token is drawn
  * from norm(max(p - q, 0)); the output is distributed exactly as head 1. */
-typedef struct titan_generator {
-    titan_model *m;
-    titan_seq *s;
-    titan_sampler *sampler;
-    int drafts;       /* drafted tokens per step: 0, or M-1 when speculative */
-    int base;         /* row of the last forward whose heads decide next */
-    int32_t next;     /* decided, not yet emitted or fed */
-    float *p;         /* [V] head-1 distribution */
-    float *q;         /* [M][V] draft distributions */
-    int32_t *work;    /* [V] sampler scratch */
-    int64_t drafted;  /* drafted tokens verified so far */
-    int64_t accepted; /* of which kept */
-} titan_generator;
+
+typedef struct titan_generator titan_generator;
 
 /* Arena bytes of titan_generator_start. */
 size_t titan_generator_plan(const titan_config *c);
 
 /* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
- * decide the first token. Speculative decoding needs batch >= mtp_heads. */
-titan_status titan_generator_start(titan_arena *a, titan_generator *g,
-                                   titan_model *m, titan_seq *s,
+ * decide the first token; *out is carved from the arena. Speculative decoding
+ * needs batch >= mtp_heads. */
+titan_status titan_generator_start(titan_arena *a, titan_model *m, titan_seq *s,
                                    titan_sampler *sampler, int speculative,
-                                   const int32_t *prompt, int n);
+                                   const int32_t *prompt, int n,
+                                   titan_generator **out);
 
 /* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
  * room in the context for them (TITAN_E_USAGE when the context is full). */
 titan_status titan_generator_step(titan_generator *g, int32_t *out,
                                   int *n_out);
-/* ------------------------------------------------------------------- eval
- * val_bpb (SPEC section 3): core/eval_windows.c (the sliding-window schedule),
- * core/eval.c (the evaluator), formats/spm_model.c (SentencePiece pieces and
- * their byte counts), formats/shards.c (parameter-golf .bin shards).
- *
- * A stream seq[0..N] of N + 1 tokens has N targets seq[1..N]; seq[0] is context
+
+/* Drafted tokens verified so far, and how many of them were kept. */
+void titan_generator_drafts(const titan_generator *g, int64_t *drafted,
+                            int64_t *accepted);
+/* ==== evaluation ===========================================================
+ * core/eval_windows.c, core/eval.c, core/eval_model.c: val_bpb (SPEC
+ * section 3). */
+
+/* A stream seq[0..N] of N + 1 tokens has N targets seq[1..N]; seq[0] is context
  * only (BOS in text mode, the first shard token in shard mode). */
 
 /* One window of the schedule: it feeds seq[start .. start+len-1] at positions
@@ -953,6 +821,188 @@ titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
 titan_status titan_eval_model_score(void *model, int worker,
                                     const titan_eval_batch *b);
 
+/* ==== config JSON and safetensors ==========================================
+ * formats/config_json.c, formats/safetensors.c. */
+
+/* Read a config from JSON text: one object whose keys are names of
+ * TITAN_CONFIG_FIELDS; every REQUIRED field must be present, an absent
+ * OPTIONAL one takes its default (bos_id: the byte-level BOS; pack overwrites
+ * it with the tokenizer's), mtp_weights is an array of mtp_heads numbers.
+ * Unknown or repeated keys, non-integral or out-of-int32 values for integer
+ * fields, and anything titan_config_validate refuses give TITAN_E_DATA (parse
+ * errors name line and column). `scratch` holds the parse tree and is reset
+ * to its mark on return; it needs a buffer (not measuring mode), a few KB
+ * suffice. */
+titan_status titan_config_from_json(titan_arena *scratch, const char *text,
+                                    size_t len, titan_config *out);
+
+/* Write *c as one line of JSON (all fields in TITAN_CONFIG_FIELDS order, doubles round-trip
+ * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
+ * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
+ * small or a real field is not finite. */
+titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
+                                  size_t *len);
+
+/* safetensors: u64 LE header length N, N bytes of JSON header
+ *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
+ *    "__metadata__": {"key": "value", ...}}
+ * (padded with spaces), then the data buffer; offsets are relative to it.
+ * Supported dtypes: F32, F16, BF16 (little-endian). */
+#define TITAN_ST_MAX_DIMS 8
+#define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
+
+typedef struct titan_st_tensor {
+    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
+    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    uint64_t n_elems;    /* product of the shape (1 for a scalar) */
+    const uint8_t *data; /* n_elems values inside the caller's file buffer; may
+                            be unaligned: read with titan_safetensors_to_f32 */
+    uint64_t nbytes;     /* n_elems * dtype size */
+} titan_st_tensor;
+
+typedef struct titan_st_meta {
+    const char *key, *value; /* NUL-terminated UTF-8 */
+} titan_st_meta;
+
+typedef struct titan_safetensors {
+    int n_tensors;
+    const titan_st_tensor *tensors; /* in header order */
+    int n_meta;
+    const titan_st_meta *meta; /* "__metadata__" entries, in header order */
+} titan_safetensors;
+
+/* Validate a whole safetensors file held in file[0..len) and describe it; the
+ * tensors point into `file`, which must outlive *out. Refused with TITAN_E_DATA:
+ * header length beyond TITAN_ST_HEADER_MAX or the file, a header that is not a
+ * strict JSON object (starting with '{'), repeated names, unknown keys in a
+ * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
+ * size overflows, end - begin != that size, offsets outside the buffer,
+ * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
+ * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
+ * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
+ * 1 KB per tensor plus 2x the header size. */
+titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
+                                     size_t len, titan_safetensors *out);
+
+/* The tensor with this name, or NULL. */
+const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
+                                              const char *name);
+
+/* Convert a tensor's values to float32 into dst[0..count); count must be at
+ * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
+titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
+                                      size_t count);
+
+/* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
+ * BF16 rounded to nearest even). */
+typedef struct titan_st_source {
+    const char *name;  /* unique, not "__metadata__" */
+    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;          /* 0 .. TITAN_ST_MAX_DIMS */
+    int64_t shape[TITAN_ST_MAX_DIMS];
+    const float *data; /* product(shape) values, row-major */
+} titan_st_source;
+
+/* Serialize tensors (data in the order given, header padded with spaces so
+ * the data starts 8-byte aligned) and optional metadata into buf[0..cap);
+ * *len gets the file size. buf == NULL measures. Names, metadata keys and
+ * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
+ * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
+ * keys, bad dtype/shape) or cap < size. */
+titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
+                                     const titan_st_meta *meta, int n_meta,
+                                     uint8_t *buf, size_t cap, size_t *len);
+
+/* ==== artifacts ============================================================
+ * formats/artifact_*.c, formats/codec*.c: the one-file model container. */
+
+/* One file holds the config, the tokenizer, a tensor directory and the tensor
+ * data; each of the four sections has a codec and CRC-32s of its stored and
+ * raw bytes, the head has its own CRC, so any single flipped bit is refused. The byte layout is
+ * documented in formats/artifact_format.h. */
+
+/* Artifact codecs (per section). */
+typedef enum {
+    TITAN_CODEC_NONE = 0,
+    TITAN_CODEC_LZMA = 1,   /* raw LZMA2 stream (liblzma) */
+    TITAN_CODEC_XZ = 2,     /* .xz container (liblzma), CRC64 checked */
+    TITAN_CODEC_BROTLI = 3, /* libbrotli */
+} titan_codec;
+
+/* A loaded artifact. tensors[] follows titan_config_tensors() order exactly. */
+typedef struct titan_artifact {
+    titan_config config;
+    const titan_tokenizer *tokenizer;
+    const uint8_t *tokenizer_blob; /* the serialized tokenizer */
+    size_t tokenizer_blob_len;
+    int n_tensors;
+    const titan_tensor *tensors;
+    titan_codec codec;   /* codec of the tensor data section */
+    uint64_t file_bytes; /* size of the artifact file */
+    uint64_t data_raw_bytes;    /* tensor data section, decoded */
+    uint64_t data_stored_bytes; /* tensor data section, as stored */
+} titan_artifact;
+
+/* Find a tensor by SPEC name, or NULL. */
+const titan_tensor *titan_artifact_find(const titan_artifact *art,
+                                        const char *name);
+
+/* "none", "lzma", "xz", "brotli". */
+const char *titan_codec_name(titan_codec c);
+titan_status titan_codec_from_name(const char *name, titan_codec *c);
+
+/* Parse and verify a whole artifact held in memory. Every checksum, offset,
+ * size, shape and scale is checked; sections are decoded into the arena
+ * (bytes is not referenced afterwards) and art->tensors[i].data points at the
+ * weights there, 64-byte aligned, to be used in place. Decoders get their
+ * memory from the arena too (a pool sized from the section's declared raw
+ * size, released before return); a stream that decodes to more or fewer
+ * bytes than declared is refused. TITAN_E_DATA for anything malformed,
+ * TITAN_E_NOMEM if the arena is too small. */
+titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
+                                  size_t len, titan_artifact *art);
+
+/* Same from a file. Compressed bytes are read into a temporary arena region
+ * released once decoded, so the arena keeps only what titan_artifact_parse
+ * keeps. TITAN_E_IO if the file cannot be read. */
+titan_status titan_artifact_load(titan_arena *a, const char *path,
+                                 titan_artifact *art);
+
+/* Exact arena bytes titan_artifact_load(path) needs as the first carving of
+ * an arena whose buffer is 64-byte aligned (its high-water mark then equals
+ * *bytes). The small sections are really decoded, in `scratch` (any arena
+ * with room for them: a few MiB for the largest tokenizer); the tensor data
+ * is only measured. The scratch arena is reset to its mark on return. */
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+                                 size_t *bytes);
+
+/* titan_artifact_plan for a runtime carved after the artifact: also gives the
+ * config and `kept`, the arena top after loading (the load's transient blocks
+ * above it, up to `high`, are free again), so that the whole arena needs
+ * max(high, kept aligned + runtime bytes). */
+titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
+                                         titan_config *c, size_t *high,
+                                         size_t *kept);
+
+/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
+ * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
+ * with shapes, dtypes and data as titan_tensor_layout describes (scales for
+ * quantized types). Every section uses `codec`. Building the file takes
+ * scratch memory (about the data size plus its compressed bound); the file
+ * is written atomically. *file_bytes (may be NULL) gets its size. With path
+ * NULL nothing is written: only the size is measured. */
+titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
+                                  const uint8_t *tok, size_t tok_len,
+                                  const titan_tensor *tensors, int n,
+                                  titan_codec codec, const char *path,
+                                  uint64_t *file_bytes);
+
+/* ==== SentencePiece models and token shards ================================
+ * formats/spm_model.c, formats/shards.c: the parameter-golf data of
+ * SPEC section 3. */
+
 /* SentencePiece .model (protobuf ModelProto): piece types and byte counts. */
 typedef enum {
     TITAN_SPM_NORMAL = 1,
@@ -1005,45 +1055,6 @@ titan_status titan_shard_count(const uint8_t *data, size_t len,
  * Every token must be < vocab (TITAN_E_DATA); *n receives the count. */
 titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                                 int32_t *dst, size_t cap, size_t *n);
-
-/* ------------------------------------------- quantizers (quantize)
- * quant/rtn.c: round-to-nearest with clip search. */
-
-/* titan_quant_rtn with the scale of each row (group) chosen by clip search:
- * for k = 0 .. clip_steps-1 (1..100) the candidate scale is
- * absmax * (1 - k/100) / qmax; q = clamp(round(x / scale), qmin, qmax) as in
- * titan_quant_rtn; the candidate with the least sum of (q * scale - x)^2 wins,
- * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
- * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
- * for non-finite input. */
-titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
-                                  titan_dtype dt, int32_t group_size,
-                                  int clip_steps, void *data, float *scales);
-
-/* ------------------------------------------------ cpu backend (platform/)
- * The optimized CPU backend (platform/backend_cpu.c): matmul kernels picked at
- * run time for this CPU (AVX-512, AVX2+FMA or plain C; f32, f16, bf16, int8,
- * int6 weights dequantized in registers) and a pool of threads that split
- * every product over output rows (and attention over heads x query blocks) in
- * chunks fixed by the shape alone, so results are bit-identical for any thread
- * count. More (kernel family choice) in platform/backend_cpu.h. */
-
-/* Create the backend with `threads` threads in [1, 64] (the calling thread is
- * one of them; workers start now and wait between products). Everything comes
- * from the arena: titan_backend_cpu_arena_bytes(threads) bytes (about 0.6 MB
- * per thread of packing scratch). In measuring mode only bytes are counted and
- * *out is NULL. TITAN_E_USAGE for a bad thread count, TITAN_E_NOMEM if the
- * arena is too small or a thread cannot start. One caller thread per backend:
- * its matmul calls must not overlap. */
-titan_status titan_backend_cpu_create(titan_arena *a, int threads,
-                                      titan_backend **out);
-
-/* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
-size_t titan_backend_cpu_arena_bytes(int threads);
-
-/* Stop and join the worker threads (NULL is ignored); the arena memory stays
- * the caller's. The backend must not be used afterwards. */
-void titan_backend_cpu_destroy(titan_backend *be);
 
 #ifdef __cplusplus
 }

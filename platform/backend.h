@@ -53,10 +53,18 @@ struct titan_backend {
      * activations; safe to call from parallel_for tasks. Float sums in any
      * order, but the same order for the same shape every time. */
     void (*small_gemm)(const titan_small_gemm *g);
+    /* Release what the arena cannot (threads, a mutex); NULL: nothing. */
+    void (*destroy)(titan_backend *be);
     void *state; /* backend-owned (thread pool, counters), carved from the arena */
 };
 
-/* Fill *be with the plain C reference backend (no state, no arena). */
+/* Fill *be with the plain C reference backend (no state, no arena): the
+ * table titan_backend_ref_create carves, for wrappers that keep it inline. */
 void titan_backend_ref(titan_backend *be);
+
+/* Fill *be with a tpu backend (what titan_backend_tpu_create carves). */
+titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
+                                    const titan_tpu_config *c, int max_T,
+                                    int64_t max_rows, int64_t max_cols);
 
 #endif

@@ -88,6 +88,10 @@ static const titan_vector_family *family(titan_isa isa) {
     return NULL;
 }
 
+static void cpu_destroy(titan_backend *be) {
+    titan_thread_pool_destroy(((cpu_state *)be->state)->pool);
+}
+
 titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
                                           titan_isa isa, titan_backend **out) {
     if (!a || !out)
@@ -118,7 +122,7 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
                           .matmul2 = cpu_matmul2,
                           .parallel_for = cpu_parallel_for,
                           .small_gemm = vec ? vec->small_gemm : titan_small_gemm_scalar,
-                          .state = st};
+                          .destroy = cpu_destroy, .state = st};
     *out = be;
     return TITAN_OK;
 }
@@ -135,10 +139,6 @@ size_t titan_backend_cpu_arena_bytes(int threads) {
     if (titan_backend_cpu_create_isa(&m, threads, TITAN_ISA_SCALAR, &be))
         return 0;
     return m.high;
-}
-
-void titan_backend_cpu_destroy(titan_backend *be) {
-    if (be) titan_thread_pool_destroy(((cpu_state *)be->state)->pool);
 }
 
 titan_isa titan_backend_cpu_isa(const titan_backend *be) {

@@ -7,7 +7,7 @@
 #include "platform/backend.h"
 #include "platform/cpu_features.h"
 
-/* titan_backend_cpu_create, _arena_bytes and _destroy are in titan.h. */
+/* titan_backend_cpu_create and _arena_bytes are in titan.h. */
 
 /* titan_backend_cpu_create with a chosen kernel family (tests, benchmarks);
  * TITAN_E_UNSUPPORTED if this CPU cannot run it. */

@@ -107,6 +107,10 @@ static void tpu_matmul(titan_backend *be, const titan_tensor *w,
     pthread_mutex_unlock(&s->lock);
 }
 
+static void tpu_destroy(titan_backend *be) {
+    if (be->state) pthread_mutex_destroy(&((tpu_state *)be->state)->lock);
+}
+
 titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
                                     const titan_tpu_config *c, int max_T,
                                     int64_t max_rows, int64_t max_cols) {
@@ -136,7 +140,8 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     /* No parallel_for: one matmul at a time, the array is shared; attention
      * stays on the host. */
     *be = (titan_backend){.name = "tpu", .matmul = tpu_matmul,
-                          .small_gemm = titan_small_gemm_scalar, .state = s};
+                          .small_gemm = titan_small_gemm_scalar,
+                          .destroy = tpu_destroy, .state = s};
     if (!s) return TITAN_OK; /* measuring arena: sizes only */
     memset(s, 0, sizeof *s);
     if (pthread_mutex_init(&s->lock, NULL))

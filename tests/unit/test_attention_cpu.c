@@ -34,7 +34,7 @@ static void cpu_open(cpu_runtime *r, const fixture *f, int threads, int ctx) {
 }
 
 static void cpu_close(cpu_runtime *r) {
-    titan_backend_cpu_destroy(r->be);
+    titan_backend_destroy(r->be);
     free(r->buf);
     free(r->be_buf);
 }

@@ -82,7 +82,8 @@ static void yarn_frequencies(void **state) {
     titan_config c;
     titan_config_preset("zenyx-v2-base", &c);
     double f[16], mscale;
-    titan_config_rope(&c, f, &mscale);
+    assert_int_equal(titan_config_rope(&c, f, 15, &mscale), TITAN_E_USAGE);
+    assert_int_equal(titan_config_rope(&c, f, 16, &mscale), TITAN_OK);
     assert_float_equal(mscale, 0.1 * log(32.0) + 1, 1e-15);
     assert_float_equal(f[0], 1.0, 1e-15); /* ramp 0: unscaled */
     double w3 = pow(1e4, -6.0 / 32), r3 = 3.0 / 7;
@@ -90,7 +91,7 @@ static void yarn_frequencies(void **state) {
     double w10 = pow(1e4, -20.0 / 32);
     assert_float_equal(f[10], w10 / 32, 1e-18);
     c.yarn_factor = 1;
-    titan_config_rope(&c, f, &mscale);
+    assert_int_equal(titan_config_rope(&c, f, 16, &mscale), TITAN_OK);
     assert_float_equal(mscale, 1, 0);
     assert_float_equal(f[10], w10, 1e-18);
 }

@@ -66,21 +66,23 @@ static double generate(runtime *r, int speculative, double temp, uint64_t seed,
                        const int32_t *prompt, int np, int32_t *out, int n) {
     titan_sampler smp;
     titan_sampler_init(&smp, temp, 0, 1, seed);
-    titan_generator g;
+    titan_generator *g;
     size_t mark = titan_arena_mark(&r->a);
-    assert_int_equal(titan_generator_start(&r->a, &g, r->m, r->s, &smp,
-                                           speculative, prompt, np),
+    assert_int_equal(titan_generator_start(&r->a, r->m, r->s, &smp,
+                                           speculative, prompt, np, &g),
                      TITAN_OK);
     int have = 0;
     while (have < n) {
         int32_t step[TITAN_MAX_MTP];
         int k;
-        assert_int_equal(titan_generator_step(&g, step, &k), TITAN_OK);
+        assert_int_equal(titan_generator_step(g, step, &k), TITAN_OK);
         assert_true(k >= 1 && k <= r->m->cfg.mtp_heads);
         for (int i = 0; i < k && have < n; i++) out[have++] = step[i];
     }
+    int64_t drafted, accepted;
+    titan_generator_drafts(g, &drafted, &accepted);
     titan_arena_reset(&r->a, mark);
-    return g.drafted ? (double)g.accepted / g.drafted : 0;
+    return drafted ? (double)accepted / drafted : 0;
 }
 
 static void check_greedy_same(fixture *f, double *accept) {

@@ -115,7 +115,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     for (int isa = 0; isa < ISAS; isa++)
-        for (int th = 0; th < 2; th++) titan_backend_cpu_destroy(f->be[isa][th]);
+        for (int th = 0; th < 2; th++) titan_backend_destroy(f->be[isa][th]);
     free(f->buf), free(f);
     return 0;
 }

@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
                titan_isa_name(titan_backend_cpu_isa(be)));
         st = run(&c, t, n, (int)ctx, be);
     }
-    titan_backend_cpu_destroy(be);
+    titan_backend_destroy(be);
     cli_arena_destroy(&arena);
     for (int i = 0; i < n; i++) free((void *)t[i].data);
     return st ? cli_fail("bench_attention", st) : CLI_EXIT_OK;

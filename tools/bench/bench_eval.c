@@ -75,7 +75,7 @@ static int bench_one(const char *preset, const titan_config *c, const weights *w
                             em, &r);
     double t2 = cli_now();
     free(ones);
-    for (int i = 0; i < threads; i++) titan_backend_cpu_destroy(bes[i]);
+    for (int i = 0; i < threads; i++) titan_backend_destroy(bes[i]);
     cli_arena_destroy(&a);
     if (st) return cli_fail("bench_eval", st);
     int64_t fed = 0; /* tokens run through the model: every window's length */

@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
     }
     for (int th = 0; th < 2; th++) {
         titan_thread_pool_destroy(pools[th]);
-        titan_backend_cpu_destroy(bes[th]);
+        titan_backend_destroy(bes[th]);
     }
     cli_arena_destroy(&arena);
     return CLI_EXIT_OK;

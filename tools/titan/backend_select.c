@@ -1,8 +1,6 @@
 /* backend_select.c: make the backend named by --backend (backend_select.h). */
 #include "tools/titan/backend_select.h"
 
-#include "platform/backend_cpu.h"
-
 #include <string.h>
 
 titan_status backend_check(const char *name) {
@@ -13,33 +11,25 @@ titan_status backend_check(const char *name) {
 
 titan_status backend_create(titan_arena *a, const backend_choice *b,
                             const titan_config *c, int batch,
-                            titan_backend *slot, titan_backend **be) {
+                            titan_backend **be) {
     TITAN_TRY(backend_check(b->name));
     if (!strcmp(b->name, "cpu"))
         return titan_backend_cpu_create(a, b->threads, be);
-    *be = slot;
-    if (!strcmp(b->name, "ref")) {
-        titan_backend_ref(slot);
-        return TITAN_OK;
-    }
+    if (!strcmp(b->name, "ref")) return titan_backend_ref_create(a, be);
     titan_tpu_config dflt;
     titan_tpu_config_default(&dflt);
     int64_t rows, cols;
     TITAN_TRY(titan_config_matmul_bounds(c, &rows, &cols));
-    return titan_tpu_backend_init(slot, a, b->tpu ? b->tpu : &dflt, batch, rows,
-                                  cols);
+    return titan_backend_tpu_create(a, b->tpu ? b->tpu : &dflt, batch, rows,
+                                    cols, be);
 }
 
 titan_status backend_plan(const backend_choice *b, const titan_config *c,
                           int batch, size_t *bytes) {
     titan_arena meas;
     titan_arena_init(&meas, NULL, 0);
-    titan_backend slot, *be;
-    TITAN_TRY(backend_create(&meas, b, c, batch, &slot, &be));
+    titan_backend *be;
+    TITAN_TRY(backend_create(&meas, b, c, batch, &be));
     *bytes = meas.high;
     return TITAN_OK;
-}
-
-void backend_destroy(titan_backend *be) {
-    if (be && !strcmp(be->name, "cpu")) titan_backend_cpu_destroy(be);
 }

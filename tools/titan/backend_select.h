@@ -22,13 +22,9 @@ titan_status backend_check(const char *name);
 titan_status backend_plan(const backend_choice *b, const titan_config *c,
                           int batch, size_t *bytes);
 
-/* Make the backend: *be points into the arena (cpu) or at *slot (ref, tpu),
- * which must outlive it. */
+/* Make the backend in the arena (release: titan_backend_destroy). */
 titan_status backend_create(titan_arena *a, const backend_choice *b,
                             const titan_config *c, int batch,
-                            titan_backend *slot, titan_backend **be);
-
-/* Stop a cpu backend's threads (others and NULL: nothing to do). */
-void backend_destroy(titan_backend *be);
+                            titan_backend **be);
 
 #endif

@@ -280,9 +280,8 @@ static void show_progress(void *user, int64_t done, int64_t total) {
     cli_progress_update(user, (double)done, (double)total);
 }
 
-/* The workers' backends: one each (cpu) or one shared (slot). */
+/* The workers' backends: one each (cpu) or one shared (ref, tpu). */
 typedef struct {
-    titan_backend slot;
     titan_backend **be; /* [workers] */
     int n;              /* distinct backends made */
 } eval_backends;
@@ -297,15 +296,14 @@ static titan_status backends_create(const eval_args *a, const eval_plan *p,
             e->be[w] = e->be[0];
             continue;
         }
-        TITAN_TRY(backend_create(ar, &b, &p->config, model_batch(a), &e->slot,
-                                 &e->be[w]));
+        TITAN_TRY(backend_create(ar, &b, &p->config, model_batch(a), &e->be[w]));
         e->n = w + 1;
     }
     return TITAN_OK;
 }
 
 static void backends_destroy(eval_backends *e) {
-    for (int w = 0; w < e->n; w++) backend_destroy(e->be[w]);
+    for (int w = 0; w < e->n; w++) titan_backend_destroy(e->be[w]);
 }
 
 /* Score the stream with the model; fills r and the wall time. */

@@ -31,6 +31,7 @@ typedef struct {
 
 typedef struct {
     int64_t prompt_tokens, tokens;
+    int64_t drafted, accepted; /* speculative drafts verified, kept */
     double prefill_s, decode_s;
 } run_stats;
 
@@ -114,10 +115,11 @@ static void emit(const titan_tokenizer *tok, int32_t id, json_text *j) {
 /* Decode up to r->n tokens; generated ids go to out[]. */
 static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
                              const int32_t *ids, int np, int32_t *out,
-                             titan_generator *g, run_stats *s) {
+                             run_stats *s) {
     double t0 = cli_now();
-    titan_status st = titan_generator_start(&rt->arena, g, rt->m, rt->s, smp,
-                                            r->speculative, ids, np);
+    titan_generator *g;
+    titan_status st = titan_generator_start(&rt->arena, rt->m, rt->s, smp,
+                                            r->speculative, ids, np, &g);
     if (st != TITAN_OK) return st;
     double t1 = cli_now();
     int M = rt->art.config.mtp_heads, bos = rt->art.config.bos_id;
@@ -141,12 +143,13 @@ static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
     s->tokens = have;
     s->prefill_s = t1 - t0;
     s->decode_s = cli_now() - t1;
+    titan_generator_drafts(g, &s->drafted, &s->accepted);
     return TITAN_OK;
 }
 
-static void report(runtime *rt, const run_args *r, const titan_generator *g,
-                   const int32_t *out, const run_stats *s) {
-    double rate = g->drafted ? (double)g->accepted / g->drafted : 0;
+static void report(runtime *rt, const run_args *r, const int32_t *out,
+                   const run_stats *s) {
+    double rate = s->drafted ? (double)s->accepted / s->drafted : 0;
     double tps = s->decode_s > 0 ? s->tokens / s->decode_s : 0;
     double pps = s->prefill_s > 0 ? s->prompt_tokens / s->prefill_s : 0;
     if (!r->json) {
@@ -158,7 +161,7 @@ static void report(runtime *rt, const run_args *r, const titan_generator *g,
         if (r->speculative)
             fprintf(stderr, "speculative: %lld of %lld drafted tokens accepted "
                             "(acceptance rate %.3f)\n",
-                    (long long)g->accepted, (long long)g->drafted, rate);
+                    (long long)s->accepted, (long long)s->drafted, rate);
         return;
     }
     json_text j = {0};
@@ -174,8 +177,8 @@ static void report(runtime *rt, const run_args *r, const titan_generator *g,
            "\"backend\":\"%s\",\"arena_bytes\":%zu,\"arena_used\":%zu",
            (long long)s->prompt_tokens, (long long)s->tokens, s->prefill_s,
            s->decode_s, pps, tps, (long long)r->seed,
-           r->speculative ? "true" : "false", (long long)g->drafted,
-           (long long)g->accepted, rate, rt->be->name, rt->planned,
+           r->speculative ? "true" : "false", (long long)s->drafted,
+           (long long)s->accepted, rate, rt->be->name, rt->planned,
            rt->arena.high);
     if (!strcmp(rt->be->name, "tpu")) {
         printf(",\"tpu\":");
@@ -246,7 +249,6 @@ static int run(const char *cmd, run_args *r) {
     titan_sampler smp;
     titan_sampler_init(&smp, r->greedy ? 0 : r->temp, (int)r->top_k, r->top_p,
                        (uint64_t)r->seed);
-    titan_generator g = {0};
     run_stats s = {0};
     int rc = CLI_EXIT_OK;
     if (st == TITAN_OK && (int64_t)n_ids >= rt.ctx) {
@@ -254,8 +256,8 @@ static int run(const char *cmd, run_args *r) {
                        n_ids, c.max_seq_len);
     } else {
         if (st == TITAN_OK)
-            st = generate(&rt, r, &smp, ids, (int)n_ids, out, &g, &s);
-        if (st == TITAN_OK) report(&rt, r, &g, out, &s);
+            st = generate(&rt, r, &smp, ids, (int)n_ids, out, &s);
+        if (st == TITAN_OK) report(&rt, r, out, &s);
         else rc = cli_fail(cmd, st);
     }
     if (!rc && r->tpu_report &&

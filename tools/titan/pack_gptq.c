@@ -67,9 +67,9 @@ static void symmetrize(double *h, int64_t C) {
  * through the backend, its product skipped: logits[len][V] stay as they
  * were) and each layer's cached latents into wkv_b's sums. */
 static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq *s,
+                                                const titan_config *c,
                                                 calib_backend *cb, int len,
                                                 float *logits) {
-    const titan_config *c = &m->cfg;
     cb->inputs_only = 1;
     for (int k = 1; k <= c->mtp_heads; k++)
         TITAN_TRY(titan_model_logits(m, k, 0, len, logits));
@@ -79,7 +79,7 @@ static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq 
         int i = cb->wkv_b[l % c->n_unique_blocks];
         if (i < 0 || !cb->h[i]) continue;
         cb->rows[i] += len;
-        add_outer(cb->h[i], s->lat + (size_t)l * m->ctx * c->kv_latent, len,
+        add_outer(cb->h[i], titan_seq_latents(s, l), len,
                   c->kv_latent);
     }
     return TITAN_OK;
@@ -109,7 +109,7 @@ static titan_status run_calibration(titan_arena *a, const pack_calib *pc,
         titan_seq_reset(s);
         int len = (int)(total - w < ctx ? total - w : ctx);
         TITAN_TRY(titan_model_forward(m, s, seq + w, len));
-        TITAN_TRY(calibrate_heads_and_latents(m, s, cb, len, logits));
+        TITAN_TRY(calibrate_heads_and_latents(m, s, pc->c, cb, len, logits));
     }
     return TITAN_OK;
 }

@@ -71,7 +71,7 @@ titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
 static titan_status build(runtime *rt, const runtime_opts *o) {
     const titan_config *c = &rt->art.config;
     backend_choice b = runtime_backend(o);
-    TITAN_TRY(backend_create(&rt->arena, &b, c, o->batch, &rt->slot, &rt->be));
+    TITAN_TRY(backend_create(&rt->arena, &b, c, o->batch, &rt->be));
     TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors,
                                  rt->art.n_tensors, o->ctx, o->batch, rt->be,
                                  &rt->m));
@@ -101,7 +101,7 @@ backend_choice runtime_backend(const runtime_opts *o) {
 }
 
 void runtime_close(runtime *rt) {
-    backend_destroy(rt->be);
+    titan_backend_destroy(rt->be);
     rt->be = NULL;
     cli_arena_destroy(&rt->arena);
 }

@@ -18,7 +18,6 @@ typedef struct {
 typedef struct {
     titan_arena arena;
     titan_artifact art;
-    titan_backend slot; /* the ref or tpu backend lives here */
     titan_backend *be;
     titan_model *m;
     titan_seq *s;

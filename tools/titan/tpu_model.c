@@ -12,15 +12,12 @@
 /* Bytes for the backend, the model with one sequence, and V logits. */
 static titan_status plan_bytes(const titan_tpu_config *c,
                                const titan_config *mc, int T, size_t *bytes) {
-    titan_arena meas;
-    titan_arena_init(&meas, NULL, 0);
-    titan_backend slot, *be;
     backend_choice choice = {.name = "tpu", .tpu = c};
-    titan_status st = backend_create(&meas, &choice, mc, T, &slot, &be);
-    size_t model = 0;
+    size_t be = 0, model = 0;
+    titan_status st = backend_plan(&choice, mc, T, &be);
     if (st == TITAN_OK) st = titan_model_plan(mc, T, T, &model);
     /* + alignment slack: the model's plan assumes an aligned start. */
-    *bytes = meas.used + model + (size_t)mc->vocab_size * 4 + 4 * TITAN_ALIGN;
+    *bytes = be + model + (size_t)mc->vocab_size * 4 + 4 * TITAN_ALIGN;
     return st;
 }
 
@@ -64,13 +61,12 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
         goto done;
     }
     size_t bytes;
-    titan_backend be_slot, *be = NULL;
+    titan_backend *be = NULL;
     backend_choice choice = {.name = "tpu", .tpu = c};
     st = plan_bytes(c, &art.config, (int)tokens, &bytes);
     if (st == TITAN_OK) st = cli_arena_create(&run_arena, bytes);
     if (st == TITAN_OK)
-        st = backend_create(&run_arena, &choice, &art.config, (int)tokens,
-                            &be_slot, &be);
+        st = backend_create(&run_arena, &choice, &art.config, (int)tokens, &be);
     double t0 = cli_now();
     if (st == TITAN_OK) st = forward(&art, &run_arena, be, (int)tokens);
     double wall = cli_now() - t0;
@@ -89,6 +85,7 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
         tpu_report_text(stdout, c, be);
     }
 done:
+    titan_backend_destroy(be);
     cli_arena_destroy(&run_arena);
     cli_arena_destroy(&art_arena);
     return rc;

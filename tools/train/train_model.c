@@ -79,8 +79,7 @@ int TR(model_init)(TR(model) *m, const titan_config *c,
     m->max_T = max_T;
     int half = c->rope_dim / 2;
     double freq[2048], mscale;
-    if (half > 2048) return -1;
-    titan_config_rope(c, freq, &mscale);
+    if (titan_config_rope(c, freq, 2048, &mscale) != TITAN_OK) return -1;
     m->attn_scale = mscale * mscale / sqrt((double)c->head_dim + c->rope_dim);
     size_t n = (size_t)max_T * half;
     m->rope_cos = malloc(sizeof(real) * (n ? n : 1));

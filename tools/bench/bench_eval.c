@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
     int npos;
     argv[0] = "bench_eval";
     int rc = cli_parse(argc, argv, "bench_eval [--preset NAME] [--ctx L] [--targets N] [--threads T]",
-                       flags, sizeof flags / sizeof flags[0], NULL, 0, &npos);
+                       flags, NULL, 0, &npos);
     if (rc) return rc < 0 ? 0 : rc;
     if (preset) return bench_preset(preset, ctx, targets, (int)threads);
     rc = bench_preset("nano", ctx, targets, (int)threads);

@@ -83,7 +83,7 @@ static int store_flag(const char *cmd, const cli_flag *f, const char *val) {
     return CLI_EXIT_USAGE;
 }
 
-int cli_parse(int argc, char **argv, const char *usage, const cli_flag *flags,
+int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *flags,
               int nflags, char **pos, int max_pos, int *npos) {
     const char *cmd = argv[0];
     *npos = 0;

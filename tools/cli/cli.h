@@ -24,11 +24,26 @@ typedef struct {
     const char *help;
 } cli_flag;
 
-/* Parse argv[0..argc) (argv[0] is the command name). Positional arguments go to
+/* Parse argv[0..argc) (argv[0] is the command name) by the table flags[]
+ * (an array: its size is taken here). Positional arguments go to
  * pos[0..max_pos); *npos receives their count. Returns CLI_EXIT_OK, or prints a
  * message and returns CLI_EXIT_USAGE. "--help" prints usage and returns -1. */
-int cli_parse(int argc, char **argv, const char *usage, const cli_flag *flags,
-              int nflags, char **pos, int max_pos, int *npos);
+#define cli_parse(argc, argv, usage, flags, pos, max_pos, npos)                \
+    cli_parse_table(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), pos,       \
+                    max_pos, npos)
+
+/* Entries of an array; a pointer does not compile. */
+#define CLI_ARRAY_LEN(a)                                                       \
+    ((int)(sizeof(a) / sizeof((a)[0]) +                                        \
+           0 * sizeof(struct {                                                 \
+               _Static_assert(!__builtin_types_compatible_p(__typeof__(a),     \
+                                                            __typeof__(&(a)[0])), \
+                              "an array, not a pointer");                      \
+               int unused;                                                     \
+           })))
+int cli_parse_table(int argc, char **argv, const char *usage,
+                    const cli_flag *flags, int nflags, char **pos, int max_pos,
+                    int *npos);
 
 /* After cli_parse (or a wrapper with its contract): return from the command
  * when parsing ended it, with exit code 0 for --help and the error's code. */

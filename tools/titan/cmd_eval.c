@@ -492,8 +492,7 @@ int cmd_eval(int argc, char **argv) {
     };
     tpu_cli_defaults(&a.tpu_flags);
     tpu_cli_flags(&a.tpu_flags, flags + OWN_FLAGS);
-    int npos, rc = cli_parse(argc, argv, usage, flags,
-                             sizeof flags / sizeof flags[0], NULL, 0, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if ((rc = check_args(cmd, &a))) return rc;
     if (!a.threads) a.threads = runtime_cpus(TITAN_EVAL_MAX_THREADS);

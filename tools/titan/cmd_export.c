@@ -59,7 +59,7 @@ int cmd_export(int argc, char **argv) {
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan export ART --safetensors OUT", flags, 1,
+    int rc = cli_parse(argc, argv, "titan export ART --safetensors OUT", flags,
                        pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out)

@@ -82,7 +82,7 @@ int cmd_init(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv, "titan init --preset NAME [--seed S] -o ART "
                        "[--codec C] [--tokenizer TOK]",
-                       flags, 5, pos, 0, &npos);
+                       flags, pos, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!preset || !out) return cli_usage(argv[0], "--preset and -o are required");
     titan_config c;

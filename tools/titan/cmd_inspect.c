@@ -181,7 +181,7 @@ int cmd_inspect(int argc, char **argv) {
     char *pos[1];
     int npos;
     int rc = cli_parse(argc, argv, "titan inspect ART [--json] [--budget BYTES]",
-                       flags, 2, pos, 1, &npos);
+                       flags, pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1) return cli_usage(argv[0], "give one artifact");
     titan_arena a;

@@ -121,7 +121,7 @@ int cmd_logits(int argc, char **argv) {
     tpu_cli_defaults(&t);
     tpu_cli_flags(&t, flags + OWN_FLAGS);
     int npos;
-    int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
+    int rc = cli_parse(argc, argv, usage, flags,
                        NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!model || !ids || !out)

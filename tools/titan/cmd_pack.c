@@ -253,8 +253,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
     int npos;
     int rc = cli_parse(argc, argv, "titan pack (--safetensors IN --config CFG.json "
                        "--tokenizer TOK | --ckpt CKPT) -o ART [--quant Q] "
-                       "[--codec C] [--budget BYTES]", flags,
-                       (int)(sizeof flags / sizeof *flags), pos, 0, &npos);
+                       "[--codec C] [--budget BYTES]", flags, pos, 0, &npos);
     if (rc) return rc;
     for (p->layout = LAYOUT_PACKED; p->layout <= LAYOUT_AUTO; p->layout++)
         if (!strcmp(layout, layout_names[p->layout])) break;

@@ -71,7 +71,7 @@ int cmd_plan(int argc, char **argv) {
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
     int npos;
-    int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
+    int rc = cli_parse(argc, argv, usage, flags,
                        NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!model == !config)

@@ -291,7 +291,7 @@ int cmd_run(int argc, char **argv) {
     tpu_cli_defaults(&r.tpu_flags);
     tpu_cli_flags(&r.tpu_flags, flags + OWN_FLAGS);
     int npos;
-    int rc = cli_parse(argc, argv, usage, flags, sizeof flags / sizeof *flags,
+    int rc = cli_parse(argc, argv, usage, flags,
                        NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!r.model) return cli_usage(argv[0], "-m ART is required");

@@ -148,7 +148,7 @@ int cmd_tpu(int argc, char **argv) {
     };
     tpu_cli_flags(&t, flags + OWN_FLAGS);
     int npos;
-    int rc = cli_parse(argc, argv, USAGE, flags, sizeof flags / sizeof *flags,
+    int rc = cli_parse(argc, argv, USAGE, flags,
                        NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     titan_tpu_config c;

@@ -14,7 +14,7 @@
     X(init, "write an artifact with random weights for a preset")              \
     X(export, "write an artifact's tensors as float32 safetensors")            \
     X(pack, "build an artifact from weights, config and tokenizer")            \
-    X(tpu, "simulate one GEMM on the systolic-array emulator")
+    X(tpu, "a GEMM or a model forward pass on the systolic-array emulator")
 
 #define TITAN_COMMAND_DECL(name, summary) int cmd_##name(int argc, char **argv);
 TITAN_COMMAND_LIST(TITAN_COMMAND_DECL)

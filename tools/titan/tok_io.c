@@ -58,7 +58,7 @@ int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
         {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
         {"-f|--file", FLAG_STR, &c->file, 0, 0, file_help},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     if (rc) return rc;
     return load_tokenizer(argv[0], model, tok, &c->arena, &c->tok);
 }

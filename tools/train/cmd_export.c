@@ -17,7 +17,7 @@ int train_cmd_export(int argc, char **argv) {
         {"--config-out", FLAG_STR, &config_out, 0, 0, "write the config JSON here"},
         {"--tokenizer-out", FLAG_STR, &tok_out, 0, 0, "write the TOK tokenizer here"},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags, 4, pos, 1, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out) return cli_usage(argv[0], "need CKPT and -o W.safetensors");
     titan_status st = train_ckpt_export(pos[0], which, out, config_out, tok_out);

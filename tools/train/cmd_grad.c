@@ -47,7 +47,7 @@ int train_cmd_grad(int argc, char **argv) {
         {"--ids", FLAG_STR, &ipath, 0, 0, "whitespace-separated token ids"},
         {"-o|--out", FLAG_STR, &out, 0, 0, "gradients (safetensors, float32)"},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags, 4, NULL, 0, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!wpath || !cpath || !ipath || !out)
         return cli_usage(argv[0], "--safetensors, --config, --ids and -o are required");

@@ -133,7 +133,7 @@ int train_cmd_plot(int argc, char **argv) {
     const char *out = NULL;
     char *pos[1];
     const cli_flag flags[] = {{"-o|--out", FLAG_STR, &out, 0, 0, "SVG to write"}};
-    int npos, rc = cli_parse(argc, argv, usage, flags, 1, pos, 1, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out) return cli_usage(argv[0], "need LOG.jsonl and -o PLOT.svg");
     series loss = {0}, bpb = {0};

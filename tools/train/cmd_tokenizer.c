@@ -67,7 +67,7 @@ int train_cmd_tokenizer(int argc, char **argv) {
         {"-i|--input", FLAG_STR, &in, 0, 0, "training text"},
         {"-o|--output", FLAG_STR, &out, 0, 0, "tokenizer file to write"},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags, 3, NULL, 0, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!vocab || !in || !out)
         return cli_usage(argv[0], "--vocab, -i and -o are required");

@@ -341,8 +341,7 @@ int train_cmd_train(int argc, char **argv) {
         {"--log-every", FLAG_INT, &o.log_every, 1, 1e9, "log every N steps (10)"},
         {"--ckpt-every", FLAG_INT, &o.ckpt_every, 0, 1e9, "checkpoint every N steps, 0 = at end"},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags,
-                             (int)(sizeof flags / sizeof *flags), NULL, 0, &npos);
+    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if ((rc = check_options(argv[0], &o))) return rc;
     o.h.sequential = sequential;

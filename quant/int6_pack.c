@@ -2,6 +2,7 @@
  * multiple of 4) form the 24-bit word u0 | u1 << 6 | u2 << 12 | u3 << 18,
  * stored as 3 little-endian bytes at byte c / 4 * 3. INT8 and INT6_BYTE keep
  * one int8 per value. */
+#include "core/base/le.h"
 #include "quant/quant.h"
 
 void titan_int6_set(uint8_t *row, int64_t c, int q) {
@@ -13,8 +14,7 @@ void titan_int6_set(uint8_t *row, int64_t c, int q) {
 }
 
 int titan_int6_get(const uint8_t *row, int64_t c) {
-    const uint8_t *w = row + c / 4 * 3;
-    uint32_t word = w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16;
+    uint32_t word = le_rd24(row + c / 4 * 3);
     int v = (int)((word >> (6 * (c % 4))) & 0x3f);
     return v >= 32 ? v - 64 : v; /* sign-extend 6 bits */
 }

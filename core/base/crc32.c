@@ -1,6 +1,7 @@
 /* crc32.c: CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), the one
  * zlib, liblzma and PNG use. Slicing by 8 bytes: artifacts are checked whole
  * at load, and a byte-at-a-time loop was a visible part of loading 300 MB. */
+#include "core/base/le.h"
 #include "titan.h"
 
 static uint32_t crc_table[8][256];
@@ -24,8 +25,7 @@ uint32_t titan_crc32(uint32_t crc, const void *data, size_t len) {
     const uint8_t *p = data;
     crc = ~crc;
     for (; len >= 8; len -= 8, p += 8) {
-        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                             (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        uint32_t lo = crc ^ le_rd32(p);
         crc = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
               crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
               crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^

@@ -17,5 +17,9 @@ int titan_quant_get(titan_dtype dt, const uint8_t *row, int64_t c);
  * zeros and INT6_BYTE values lie in [-32, 31] (TITAN_E_DATA naming the row
  * and column otherwise); other types have none. */
 titan_status titan_quant_check_slack(const titan_tensor *t);
+/* Every one of scales[0..n) is finite and > 0 (a quantized value is q *
+ * scale); otherwise `code` with "WHAT: scale K is X". */
+titan_status titan_quant_check_scales(const float *scales, int64_t n,
+                                      titan_status code, const char *what);
 
 #endif

@@ -10,6 +10,7 @@
  * whichever makes the smaller file with the chosen codec. */
 #include "platform/file.h"
 #include "quant/dtype.h"
+#include "quant/quant.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/pack.h"
@@ -279,7 +280,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
 }
 
 int cmd_pack(int argc, char **argv) {
-    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = 21, .calib_tokens = 65536};
+    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = TITAN_QUANT_CLIP_STEPS, .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
     CLI_RETURN_IF_DONE(rc);
     size_t in_bytes;

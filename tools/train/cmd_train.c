@@ -184,6 +184,7 @@ static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
     const train_hparams *h = &r->o->h;
     int M = r->cfg.mtp_heads;
     const train_params *w = train_forward_weights(&r->state, h, lr_mult);
+    if (!w) return NAN;
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
     memset(heads_mean, 0, sizeof(double) * (size_t)M);
     train_workers_zero(&r->workers);

@@ -1,6 +1,7 @@
 /* train_state.c: schedule, QAT, optimizer groups and weight averages. */
 #include "tools/train/train_state.h"
 
+#include "quant/quant.h"
 #include "tools/train/train_data.h"
 #include "tools/train/train_opt.h"
 
@@ -69,19 +70,11 @@ double train_lr_mult(const train_hparams *h, int64_t step) {
     return h->cosine ? 0.5 * (1 + cos(M_PI * p)) : 1 - p;
 }
 
-void train_fake_quant(float *dst, const float *src, int64_t rows,
-                      int64_t cols, int qmax) {
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = src + r * cols;
-        float *y = dst + r * cols, mx = 0;
-        for (int64_t c = 0; c < cols; c++) mx = fmaxf(mx, fabsf(x[c]));
-        float scale = mx / qmax;
-        for (int64_t c = 0; c < cols; c++) {
-            float q = scale > 0 ? nearbyintf(x[c] / scale) : 0;
-            q = fminf(fmaxf(q, (float)(-qmax - 1)), (float)qmax);
-            y[c] = q * scale;
-        }
-    }
+titan_dtype train_qat_dtype(train_qat qat, titan_role role) {
+    if (role == TITAN_ROLE_MATRIX)
+        return qat == TRAIN_QAT_INT6 ? TITAN_DT_INT6 : TITAN_DT_INT8;
+    return role == TITAN_ROLE_EMBED || role == TITAN_ROLE_HEAD ? TITAN_DT_INT8
+                                                               : TITAN_DT_F32;
 }
 
 const train_params *train_forward_weights(train_state *s,
@@ -92,18 +85,15 @@ const train_params *train_forward_weights(train_state *s,
         s->qat_on = s->step >= (int64_t)ceil(h->qat_start * h->steps) ||
                     lr_mult < h->qat_below;
     if (!s->qat_on) return &s->w;
-    int matrix_qmax = h->qat == TRAIN_QAT_INT6 ? 31 : 127;
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
-        int qmax = sp->role == TITAN_ROLE_MATRIX ? matrix_qmax
-                   : sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD
-                       ? 127 : 0;
-        if (qmax)
-            train_fake_quant(s->qat.tensor[i], s->w.tensor[i], sp->rows,
-                             sp->cols, qmax);
-        else
+        titan_dtype dt = train_qat_dtype(h->qat, sp->role);
+        if (dt == TITAN_DT_F32)
             memcpy(s->qat.tensor[i], s->w.tensor[i],
                    sizeof(float) * (size_t)(sp->rows * sp->cols));
+        else if (titan_quant_fake(s->w.tensor[i], sp->rows, sp->cols, dt, 0,
+                                  TITAN_QUANT_CLIP_STEPS, s->qat.tensor[i]))
+            return NULL; /* non-finite weights */
     }
     return &s->qat;
 }

@@ -57,14 +57,16 @@ void train_init_weights(train_params *p, uint64_t seed);
 /* WSD learning-rate multiplier of 0-based step. */
 double train_lr_mult(const train_hparams *h, int64_t step);
 
-/* Per-row symmetric fake quantization: scale = rowmax / qmax, values
- * round(w / scale) clamped to [-qmax - 1, qmax], times scale. */
-void train_fake_quant(float *dst, const float *src, int64_t rows,
-                      int64_t cols, int qmax);
+/* The storage type QAT rounds a tensor to: matrices at the QAT width,
+ * embeddings and heads int8, the rest not at all (F32): the types `titan
+ * pack --quant int8` (--qat int8) or `--quant mixed` (int6) gives them. */
+titan_dtype train_qat_dtype(train_qat qat, titan_role role);
 
 /* The weights the forward of this step uses: switches QAT on when due and
- * returns &s->qat (matrices at the QAT width, embeddings and heads int8) or
- * &s->w. The gradient of the quantized copy updates w (straight-through). */
+ * returns &s->qat or &s->w. The copy rounds as `titan pack` does by default
+ * (titan_quant_fake: per row, TITAN_QUANT_CLIP_STEPS clips); the gradient of
+ * the quantized copy updates w (straight-through). NULL when the weights
+ * are no longer finite. */
 const train_params *train_forward_weights(train_state *s,
                                           const train_hparams *h,
                                           double lr_mult);

@@ -45,11 +45,11 @@ static void forward_changes_once_on(void **state) {
             s.w.tensor[i][j] += 0.01f * (float)((j * 7) % 11 - 5);
     int ids[12] = {1, 5, 9, 2, 33, 7, 7, 0, 39, 12, 4, 8};
     s.step = 4;
-    assert_ptr_equal(train_forward_weights(&s, &h, 1.0), &s.w);
+    assert_ptr_equal(train_forward_weights(&s, &h, 1.0, NULL), &s.w);
     assert_int_equal(s.qat_on, 0);
     double raw = train_loss(&m, &s.w, &a, ids, 12, NULL);
     s.step = 5;
-    const train_params *q = train_forward_weights(&s, &h, 1.0);
+    const train_params *q = train_forward_weights(&s, &h, 1.0, NULL);
     assert_ptr_equal(q, &s.qat);
     assert_int_equal(s.qat_on, 1);
     double quant = train_loss(&m, q, &a, ids, 12, NULL);
@@ -74,12 +74,12 @@ static void forward_changes_once_on(void **state) {
     free(want);
     /* Stays on; a run with the LR rule switches on by the multiplier. */
     s.step = 0;
-    assert_ptr_equal(train_forward_weights(&s, &h, 1.0), &s.qat);
+    assert_ptr_equal(train_forward_weights(&s, &h, 1.0, NULL), &s.qat);
     s.qat_on = 0;
     h.qat_start = 1;
     h.qat_below = 0.2;
-    assert_ptr_equal(train_forward_weights(&s, &h, 0.5), &s.w);
-    assert_ptr_equal(train_forward_weights(&s, &h, 0.1), &s.qat);
+    assert_ptr_equal(train_forward_weights(&s, &h, 0.5, NULL), &s.w);
+    assert_ptr_equal(train_forward_weights(&s, &h, 0.1, NULL), &s.qat);
     train_acts_free(&a);
     train_model_free(&m);
     train_state_free(&s);

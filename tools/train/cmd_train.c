@@ -96,7 +96,8 @@ static titan_status setup(run *r) {
     if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
         train_workers_init(&r->workers, &r->model, (int)h->threads) ||
         train_state_init(&r->state, &r->cfg, h) ||
-        !(r->scratch = malloc(sizeof(float) * (train_state_scratch_floats(&r->state) + 1))) ||
+        !(r->scratch = malloc(sizeof(float) *
+                              (train_state_scratch_floats(&r->state, (int)h->threads) + 1))) ||
         !(r->seqs = calloc(nseq, sizeof *r->seqs)) ||
         !(r->loss = calloc(nseq, sizeof *r->loss)) ||
         !(r->heads = calloc(nseq * M, sizeof *r->heads)) ||
@@ -183,7 +184,8 @@ static void next_windows(run *r) {
 static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
     const train_hparams *h = &r->o->h;
     int M = r->cfg.mtp_heads;
-    const train_params *w = train_forward_weights(&r->state, h, lr_mult);
+    const train_params *w = train_forward_weights(&r->state, h, lr_mult,
+                                                  r->workers.pool);
     if (!w) return NAN;
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
     memset(heads_mean, 0, sizeof(double) * (size_t)M);
@@ -199,7 +201,8 @@ static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
         }
     }
     train_workers_reduce(&r->workers);
-    *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch);
+    *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch,
+                         r->workers.pool);
     return loss;
 }
 

@@ -1,53 +1,57 @@
 /* train_batch.c: sequences of a batch on worker threads, deterministic. */
 #include "tools/train/train_batch.h"
 
-#include <pthread.h>
+#include "tools/cli/cli.h"
+
 #include <string.h>
 
 typedef struct {
     train_workers *w;
     const train_params *weights;
     const train_seq *seqs;
-    int n, grad, tid;
+    int n, grad;
     double scale, *loss, *head_loss;
 } job;
 
-static void *worker(void *arg) {
-    job *j = arg;
+/* Slots [begin, end): slot t runs sequences t, t + n_threads, ... with its
+ * own activations and gradient slab. */
+static void run_slots(void *ctx, int64_t begin, int64_t end, int thread) {
+    (void)thread;
+    job *j = ctx;
     train_workers *w = j->w;
     int M = w->m->cfg.mtp_heads;
-    for (int i = j->tid; i < j->n; i += w->n_threads) {
-        double *heads = j->head_loss + (size_t)i * M;
-        const train_seq *s = &j->seqs[i];
-        train_acts *a = &w->acts[j->tid];
-        if (j->grad)
-            j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T,
-                                         j->scale, &w->grads[j->tid], heads);
-        else if (s->nll)
-            j->loss[i] = train_nll(w->m, j->weights, a, s->ids, s->T, s->nll);
-        else
-            j->loss[i] = train_loss(w->m, j->weights, a, s->ids, s->T, heads);
+    for (int64_t t = begin; t < end; t++) {
+        train_acts *a = &w->acts[t];
+        for (int i = (int)t; i < j->n; i += w->n_threads) {
+            double *heads = j->head_loss + (size_t)i * M;
+            const train_seq *s = &j->seqs[i];
+            if (j->grad)
+                j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T,
+                                             j->scale, &w->grads[t], heads);
+            else if (s->nll)
+                j->loss[i] = train_nll(w->m, j->weights, a, s->ids, s->T, s->nll);
+            else
+                j->loss[i] = train_loss(w->m, j->weights, a, s->ids, s->T, heads);
+        }
     }
-    return NULL;
 }
 
 void train_workers_run(train_workers *w, const train_params *weights,
                        const train_seq *seqs, int n, int grad, double scale,
                        double *loss, double *head_loss) {
-    job jobs[TRAIN_MAX_THREADS];
-    pthread_t th[TRAIN_MAX_THREADS];
-    int started[TRAIN_MAX_THREADS] = {0};
-    for (int t = 0; t < w->n_threads; t++) {
-        jobs[t] = (job){w, weights, seqs, n, grad, t, scale, loss, head_loss};
-        /* Thread 0's share runs on the calling thread. */
-        if (t > 0 && t < n)
-            started[t] = !pthread_create(&th[t], NULL, worker, &jobs[t]);
-    }
-    worker(&jobs[0]);
-    for (int t = 1; t < w->n_threads; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else if (t < n) worker(&jobs[t]); /* could not start: run here */
-    }
+    job j = {w, weights, seqs, n, grad, scale, loss, head_loss};
+    titan_thread_pool_for(w->pool, n < w->n_threads ? n : w->n_threads, 1,
+                          run_slots, &j);
+}
+
+static int pool_start(train_workers *w) {
+    titan_arena measure;
+    titan_thread_pool *none;
+    titan_arena_init(&measure, NULL, 0);
+    return titan_thread_pool_create(&measure, w->n_threads, &none) ||
+           cli_arena_create(&w->pool_arena, measure.high) ||
+           titan_thread_pool_create(&w->pool_arena, w->n_threads, &w->pool)
+               ? -1 : 0;
 }
 
 int train_workers_init(train_workers *w, const train_model *m, int n_threads) {
@@ -61,10 +65,17 @@ int train_workers_init(train_workers *w, const train_model *m, int n_threads) {
             return -1;
         }
     }
+    if (pool_start(w)) {
+        train_workers_free(w);
+        return -1;
+    }
     return 0;
 }
 
 void train_workers_free(train_workers *w) {
+    titan_thread_pool_destroy(w->pool);
+    cli_arena_destroy(&w->pool_arena);
+    w->pool = NULL;
     for (int t = 0; t < w->n_threads; t++) {
         train_acts_free(&w->acts[t]);
         train_params_free(&w->grads[t]);

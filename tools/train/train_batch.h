@@ -1,13 +1,15 @@
-/* train_batch.h: a batch of sequences spread over worker threads (pthreads).
- * Sequence i goes to thread i % n_threads; each thread sums its gradients in
- * its own slab and the slabs are added in thread order, so results depend on
- * the seed and the thread count only. */
+/* train_batch.h: a batch of sequences spread over worker threads (the
+ * library's pool, platform/threads.h). Sequence i goes to slot i % n_threads;
+ * each slot sums its gradients in its own slab (whichever thread runs it) and
+ * the slabs are added in slot order, so results depend on the seed and the
+ * thread count only. */
 #ifndef TITAN_TRAIN_BATCH_H
 #define TITAN_TRAIN_BATCH_H
 
+#include "platform/threads.h"
 #include "tools/train/train_model.h"
 
-#define TRAIN_MAX_THREADS 64
+#define TRAIN_MAX_THREADS TITAN_POOL_MAX_THREADS
 
 typedef struct {
     const int *ids; /* [T] */
@@ -18,11 +20,14 @@ typedef struct {
 typedef struct {
     const train_model *m;
     int n_threads;
+    titan_arena pool_arena;
+    titan_thread_pool *pool; /* n_threads threads, the caller one of them */
     train_acts acts[TRAIN_MAX_THREADS];
     train_params grads[TRAIN_MAX_THREADS]; /* grads[0] holds the sum */
 } train_workers;
 
-/* 0, or -1 when out of memory (everything allocated so far is freed). */
+/* 0, or -1 when out of memory or a thread cannot start (everything made so
+ * far is freed). */
 int train_workers_init(train_workers *w, const train_model *m, int n_threads);
 void train_workers_free(train_workers *w);
 

@@ -9,7 +9,7 @@ typedef struct {
     train_workers *w;
     const train_params *weights;
     const train_seq *seqs;
-    int n, grad;
+    int n;
     double scale, *loss, *head_loss;
 } job;
 
@@ -23,25 +23,48 @@ static void run_slots(void *ctx, int64_t begin, int64_t end, int thread) {
     for (int64_t t = begin; t < end; t++) {
         train_acts *a = &w->acts[t];
         for (int i = (int)t; i < j->n; i += w->n_threads) {
-            double *heads = j->head_loss + (size_t)i * M;
             const train_seq *s = &j->seqs[i];
-            if (j->grad)
-                j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T,
-                                             j->scale, &w->grads[t], heads);
-            else if (s->nll)
-                j->loss[i] = train_nll(w->m, j->weights, a, s->ids, s->T, s->nll);
-            else
-                j->loss[i] = train_loss(w->m, j->weights, a, s->ids, s->T, heads);
+            j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T,
+                                         j->scale, &w->grads[t],
+                                         j->head_loss + (size_t)i * M);
         }
     }
 }
 
 void train_workers_run(train_workers *w, const train_params *weights,
-                       const train_seq *seqs, int n, int grad, double scale,
+                       const train_seq *seqs, int n, double scale,
                        double *loss, double *head_loss) {
-    job j = {w, weights, seqs, n, grad, scale, loss, head_loss};
+    job j = {w, weights, seqs, n, scale, loss, head_loss};
     titan_thread_pool_for(w->pool, n < w->n_threads ? n : w->n_threads, 1,
                           run_slots, &j);
+}
+
+typedef struct {
+    train_workers *w;
+    const train_params *weights;
+} scorer;
+
+/* A titan_eval_scorer: window i feeds seq[start .. start+len-1], so the
+ * len + 1 ids from start give train_nll its len target losses. */
+static titan_status score_windows(void *user, int worker,
+                                  const titan_eval_batch *b) {
+    const scorer *s = user;
+    for (int i = 0; i < b->n; i++)
+        train_nll(s->w->m, s->weights, &s->w->acts[worker], b->seq + b->win[i].start,
+                  b->win[i].len + 1, b->nll + (size_t)i * b->ctx);
+    return TITAN_OK;
+}
+
+titan_status train_workers_eval(train_workers *w, const train_params *weights,
+                                titan_arena *a, const int32_t *seq,
+                                int64_t n_targets, const titan_byte_table *bytes,
+                                const titan_eval_options *o,
+                                titan_eval_result *out) {
+    if (o->threads > w->n_threads || o->ctx >= w->m->max_T)
+        return titan_fail(TITAN_E_USAGE, "validation: %d threads, ctx %d",
+                          o->threads, o->ctx);
+    scorer s = {w, weights};
+    return titan_eval_run(a, seq, n_targets, bytes, o, score_windows, &s, out);
 }
 
 static int pool_start(train_workers *w) {

@@ -19,9 +19,7 @@ static const char *const section_names[ART_N_SECTIONS] = {
     "config", "tokenizer", "directory", "data"};
 
 titan_status art_fail_in(titan_status st, const char *what) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", titan_last_error());
-    return titan_fail(st, "artifact: %s: %s", what, why);
+    return titan_fail_in(st, "artifact: %s", what);
 }
 
 /* Where stored bytes come from: a caller buffer, or a file read on demand. */

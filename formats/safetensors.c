@@ -255,11 +255,7 @@ titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
     const json_value *root;
     titan_status st = json_parse(a, (const char *)file + 8, (size_t)n, &limits,
                                  &root);
-    if (st == TITAN_E_DATA) {
-        char why[256]; /* the message buffer cannot be its own argument */
-        snprintf(why, sizeof why, "%s", titan_last_error());
-        return titan_fail(st, "safetensors header: %s", why);
-    }
+    if (st == TITAN_E_DATA) return titan_fail_in(st, "safetensors header");
     if (st != TITAN_OK) return st;
     return parse_header(a, root, file + 8 + n, len - 8 - n, out);
 }

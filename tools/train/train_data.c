@@ -165,13 +165,6 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
     return st;
 }
 
-/* The failure just recorded, prefixed by the file it is about. */
-static titan_status fail_in(titan_status st, const char *path) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", titan_last_error());
-    return titan_fail(st, "%s: %s", path, why);
-}
-
 /* Append one shard's tokens, validated by formats/shards.c (any uint16 id:
  * the caller checks them against vocab_size). */
 static titan_status append_shard(const uint8_t *data, size_t len,
@@ -196,7 +189,7 @@ static titan_status read_shard(const char *path, train_tokens *out) {
     TITAN_TRY(cli_arena_create(&a, size + TITAN_ALIGN));
     titan_status st = titan_file_read(&a, path, size, &data, &size);
     if (st == TITAN_OK && (st = append_shard(data, size, out)) != TITAN_OK)
-        st = fail_in(st, path);
+        st = titan_fail_in(st, "%s", path);
     cli_arena_destroy(&a);
     return st;
 }

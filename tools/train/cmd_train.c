@@ -103,7 +103,8 @@ static titan_status val_setup(run *r) {
     r->val_targets = n < r->o->val_tokens ? n : r->o->val_tokens;
     if (!(r->val_byte_len = calloc((size_t)V, sizeof *r->val_byte_len)))
         return titan_fail(TITAN_E_NOMEM, "out of memory");
-    for (int32_t i = 0; r->tok && !r->o->val_shards && i < titan_tokenizer_size(r->tok); i++) {
+    bool text = r->tok && !r->o->val_shards;
+    for (int32_t i = 0; text && i < titan_tokenizer_size(r->tok); i++) {
         const uint8_t *b;
         r->val_byte_len[i] = (uint32_t)titan_tokenizer_token(r->tok, i, &b);
     }
@@ -127,8 +128,8 @@ static titan_status setup(run *r) {
     if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
         train_workers_init(&r->workers, &r->model, (int)h->threads) ||
         train_state_init(&r->state, &r->cfg, h) ||
-        !(r->scratch = malloc(sizeof(float) *
-                              (train_state_scratch_floats(&r->state, (int)h->threads) + 1))) ||
+        !(r->scratch = malloc(sizeof(float) * (train_state_scratch_floats(
+                                                   &r->state, (int)h->threads) + 1))) ||
         !(r->seqs = calloc(nseq, sizeof *r->seqs)) ||
         !(r->loss = calloc(nseq, sizeof *r->loss)) ||
         !(r->heads = calloc(nseq * M, sizeof *r->heads)))

@@ -90,7 +90,8 @@ static titan_status restore(const titan_ckpt *ck, train_state *s,
                             const titan_config *c) {
     TITAN_TRY(check_run(ck, s, c));
     for (int k = 0; k < TITAN_CKPT_SETS; k++)
-        if (ck->has[k]) TITAN_TRY(read_set(ck, (titan_ckpt_set)k, state_set(s, (titan_ckpt_set)k)));
+        if (ck->has[k])
+            TITAN_TRY(read_set(ck, (titan_ckpt_set)k, state_set(s, (titan_ckpt_set)k)));
     s->step = ck->meta.step;
     s->swa_count = ck->meta.swa_count;
     s->rng = ck->meta.rng;

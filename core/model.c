@@ -5,6 +5,7 @@
  * in measuring mode so the plan is exact. */
 #include "core/model.h"
 #include "quant/dtype.h"
+#include "quant/quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -150,11 +151,8 @@ static titan_status find_tensor(const titan_tensor *t, int n,
             int64_t groups = w->group_size
                                  ? (w->cols + w->group_size - 1) / w->group_size
                                  : 1;
-            for (int64_t k = 0; k < w->rows * groups; k++)
-                if (!(isfinite(w->scales[k]) && w->scales[k] > 0))
-                    return titan_fail(TITAN_E_DATA,
-                                      "tensor %s: scale %lld is %g", w->name,
-                                      (long long)k, w->scales[k]);
+            TITAN_TRY(titan_quant_check_scales(w->scales, w->rows * groups,
+                                               TITAN_E_DATA, w->name));
         }
         *out = w;
         return TITAN_OK;

@@ -2,22 +2,12 @@
  * (format in titan.h), the exact byte string of every token, and decoding. */
 #include "core/tokenizer.h"
 
+#include "core/base/le.h"
 
 #include <string.h>
 
 enum { TOK_HEADER = 16, TOK_VERSION = 1 };
 
-static uint32_t rd32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void wr32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 size_t titan_tokenizer_serialized_size(int32_t n_merges) {
     return TOK_HEADER + 8 * (size_t)n_merges + 4;
@@ -34,18 +24,18 @@ titan_status titan_tokenizer_serialize(const int32_t *left,
         return titan_fail(TITAN_E_USAGE, "tokenizer: buffer of %zu < %zu bytes",
                           cap, need);
     memcpy(buf, "TTOK", 4);
-    wr32(buf + 4, TOK_VERSION);
-    wr32(buf + 8, (uint32_t)n_merges);
-    wr32(buf + 12, 0);
+    le_wr32(buf + 4, TOK_VERSION);
+    le_wr32(buf + 8, (uint32_t)n_merges);
+    le_wr32(buf + 12, 0);
     for (int32_t i = 0; i < n_merges; i++) {
         if (left[i] < 0 || right[i] < 0 || left[i] >= 257 + i ||
             right[i] >= 257 + i || left[i] == TITAN_TOK_BOS ||
             right[i] == TITAN_TOK_BOS)
             return titan_fail(TITAN_E_USAGE, "tokenizer: merge %d invalid", i);
-        wr32(buf + TOK_HEADER + 8 * (size_t)i, (uint32_t)left[i]);
-        wr32(buf + TOK_HEADER + 8 * (size_t)i + 4, (uint32_t)right[i]);
+        le_wr32(buf + TOK_HEADER + 8 * (size_t)i, (uint32_t)left[i]);
+        le_wr32(buf + TOK_HEADER + 8 * (size_t)i + 4, (uint32_t)right[i]);
     }
-    wr32(buf + need - 4, titan_crc32(0, buf, need - 4));
+    le_wr32(buf + need - 4, titan_crc32(0, buf, need - 4));
     *len = need;
     return TITAN_OK;
 }
@@ -73,21 +63,21 @@ static titan_status parse_header(const uint8_t *data, size_t len,
         return titan_fail(TITAN_E_DATA, "tokenizer: truncated (%zu bytes)", len);
     if (memcmp(data, "TTOK", 4))
         return titan_fail(TITAN_E_DATA, "tokenizer: bad magic");
-    if (rd32(data + 4) != TOK_VERSION)
+    if (le_rd32(data + 4) != TOK_VERSION)
         return titan_fail(TITAN_E_DATA, "tokenizer: unsupported version %u",
-                          rd32(data + 4));
-    uint32_t m = rd32(data + 8);
+                          le_rd32(data + 4));
+    uint32_t m = le_rd32(data + 8);
     if (m > TITAN_TOK_MAX - 257)
         return titan_fail(TITAN_E_DATA, "tokenizer: %u merges, at most %d", m,
                           TITAN_TOK_MAX - 257);
-    if (rd32(data + 12) != 0)
+    if (le_rd32(data + 12) != 0)
         return titan_fail(TITAN_E_DATA, "tokenizer: unknown flags %#x",
-                          rd32(data + 12));
+                          le_rd32(data + 12));
     if (len != titan_tokenizer_serialized_size((int32_t)m))
         return titan_fail(TITAN_E_DATA,
                           "tokenizer: %zu bytes, expected %zu for %u merges",
                           len, titan_tokenizer_serialized_size((int32_t)m), m);
-    if (titan_crc32(0, data, len - 4) != rd32(data + len - 4))
+    if (titan_crc32(0, data, len - 4) != le_rd32(data + len - 4))
         return titan_fail(TITAN_E_DATA, "tokenizer: checksum mismatch");
     *n_merges = (int32_t)m;
     return TITAN_OK;
@@ -100,8 +90,8 @@ static titan_status read_merges(const uint8_t *data, titan_tokenizer *t,
     *total = 256;
     for (int32_t i = 0; i < 257; i++) len[i] = i < 256;
     for (int32_t i = 0; i < t->n_merges; i++) {
-        uint32_t l = rd32(data + TOK_HEADER + 8 * (size_t)i);
-        uint32_t r = rd32(data + TOK_HEADER + 8 * (size_t)i + 4);
+        uint32_t l = le_rd32(data + TOK_HEADER + 8 * (size_t)i);
+        uint32_t r = le_rd32(data + TOK_HEADER + 8 * (size_t)i + 4);
         if (l >= 257u + (uint32_t)i || r >= 257u + (uint32_t)i ||
             l == TITAN_TOK_BOS || r == TITAN_TOK_BOS)
             return titan_fail(TITAN_E_DATA,

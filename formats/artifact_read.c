@@ -12,7 +12,6 @@
 #include "quant/dtype.h"
 #include "quant/quant.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,9 +19,7 @@ static const char *const section_names[ART_N_SECTIONS] = {
     "config", "tokenizer", "directory", "data"};
 
 titan_status art_fail_in(titan_status st, const char *what) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", titan_last_error());
-    return titan_fail(st, "artifact: %s: %s", what, why);
+    return titan_fail_in(st, "artifact: %s", what);
 }
 
 /* Where stored bytes come from: a caller buffer, or a file read on demand. */
@@ -246,11 +243,9 @@ static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
         TITAN_TRY(titan_tensor_layout(t[i].dtype, t[i].rows, t[i].cols,
                                       t[i].group_size, &l));
         t[i].scales = (const float *)(p + l.scale_offset);
-        for (uint64_t k = 0; k < l.groups * (uint64_t)t[i].rows; k++)
-            if (!isfinite(t[i].scales[k]) || !(t[i].scales[k] > 0))
-                return titan_fail(TITAN_E_DATA, "artifact: %s: scale %llu is %g",
-                                  t[i].name, (unsigned long long)k,
-                                  (double)t[i].scales[k]);
+        TITAN_TRY(titan_quant_check_scales(t[i].scales,
+                                           (int64_t)l.groups * t[i].rows,
+                                           TITAN_E_DATA, t[i].name));
         titan_status st = titan_quant_check_slack(&t[i]);
         if (st != TITAN_OK) return art_fail_in(st, t[i].name);
     }

@@ -9,7 +9,6 @@
 #include "quant/dtype.h"
 #include "quant/quant.h"
 
-#include <math.h>
 #include <string.h>
 
 typedef struct {
@@ -31,11 +30,8 @@ static titan_status check_tensor(const titan_tensor *t,
     if (st != TITAN_OK) return art_fail_in(TITAN_E_USAGE, t->name);
     if (!t->data || (l->groups && !t->scales))
         return titan_fail(TITAN_E_USAGE, "artifact: %s: no data", t->name);
-    for (uint64_t k = 0; k < l->groups * (uint64_t)t->rows; k++)
-        if (!isfinite(t->scales[k]) || !(t->scales[k] > 0))
-            return titan_fail(TITAN_E_USAGE, "artifact: %s: scale %llu is %g",
-                              t->name, (unsigned long long)k,
-                              (double)t->scales[k]);
+    TITAN_TRY(titan_quant_check_scales(t->scales, (int64_t)l->groups * t->rows,
+                                       TITAN_E_USAGE, t->name));
     if (titan_quant_check_slack(t) != TITAN_OK)
         return art_fail_in(TITAN_E_USAGE, t->name);
     return TITAN_OK;

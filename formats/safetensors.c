@@ -1,6 +1,7 @@
 /* safetensors.c: strict reader and writer of the safetensors format
  * (github.com/huggingface/safetensors): u64 LE header length, JSON header,
  * data buffer covered exactly once by the tensors. */
+#include "core/base/le.h"
 #include "formats/json.h"
 
 #include "quant/half.h"
@@ -41,12 +42,6 @@ static const st_dtype *dtype_by_id(titan_dtype d) {
     for (size_t i = 0; i < 3; i++)
         if (dtypes[i].dtype == d) return &dtypes[i];
     return NULL;
-}
-
-static uint64_t load_u64le(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return v;
 }
 
 /* --------------------------------------------------------------- reader */
@@ -244,7 +239,7 @@ titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
     if (len < 8)
         return titan_fail(TITAN_E_DATA, "safetensors: %zu bytes, shorter than "
                           "the 8-byte header length", len);
-    uint64_t n = load_u64le(file);
+    uint64_t n = le_rd64(file);
     if (n > TITAN_ST_HEADER_MAX)
         return titan_fail(TITAN_E_DATA, "safetensors: header length %llu over "
                           "the %d-byte limit", (unsigned long long)n,
@@ -260,11 +255,7 @@ titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
     const json_value *root;
     titan_status st = json_parse(a, (const char *)file + 8, (size_t)n, &limits,
                                  &root);
-    if (st == TITAN_E_DATA) {
-        char why[256]; /* the message buffer cannot be its own argument */
-        snprintf(why, sizeof why, "%s", titan_last_error());
-        return titan_fail(st, "safetensors header: %s", why);
-    }
+    if (st == TITAN_E_DATA) return titan_fail_in(st, "safetensors header");
     if (st != TITAN_OK) return st;
     return parse_header(a, root, file + 8 + n, len - 8 - n, out);
 }
@@ -285,17 +276,13 @@ titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
     const uint8_t *p = t->data;
     uint64_t n = t->n_elems;
     if (t->dtype == TITAN_DT_F32) {
-        for (uint64_t i = 0; i < n; i++, p += 4) {
-            uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                         (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-            memcpy(&dst[i], &u, sizeof u);
-        }
+        for (uint64_t i = 0; i < n; i++, p += 4) dst[i] = le_rdf32(p);
     } else if (t->dtype == TITAN_DT_F16) {
         for (uint64_t i = 0; i < n; i++, p += 2)
-            dst[i] = titan_f16_to_f32((uint16_t)(p[0] | p[1] << 8));
+            dst[i] = titan_f16_to_f32(le_rd16(p));
     } else {
         for (uint64_t i = 0; i < n; i++, p += 2)
-            dst[i] = titan_bf16_to_f32((uint16_t)(p[0] | p[1] << 8));
+            dst[i] = titan_bf16_to_f32(le_rd16(p));
     }
     return TITAN_OK;
 }
@@ -373,11 +360,10 @@ static uint64_t store_values(uint8_t *dst, const titan_st_source *s) {
     size_t size = dtype_by_id(s->dtype)->size;
     uint64_t nbytes = source_bytes(s);
     for (uint64_t i = 0; i < nbytes / size; i++) {
-        uint32_t u;
-        if (s->dtype == TITAN_DT_F32) memcpy(&u, &s->data[i], sizeof u);
-        else if (s->dtype == TITAN_DT_F16) u = titan_f32_to_f16(s->data[i]);
-        else u = titan_f32_to_bf16(s->data[i]);
-        for (size_t b = 0; b < size; b++) dst[i * size + b] = (uint8_t)(u >> 8 * b);
+        if (s->dtype == TITAN_DT_F32) le_wrf32(dst + i * size, s->data[i]);
+        else if (s->dtype == TITAN_DT_F16)
+            le_wr16(dst + i * size, titan_f32_to_f16(s->data[i]));
+        else le_wr16(dst + i * size, titan_f32_to_bf16(s->data[i]));
     }
     return nbytes;
 }
@@ -414,7 +400,7 @@ titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
     if (cap < *len)
         return titan_fail(TITAN_E_USAGE, "safetensors: buffer of %zu < %zu "
                           "bytes", cap, *len);
-    for (int b = 0; b < 8; b++) buf[b] = (uint8_t)((uint64_t)padded >> 8 * b);
+    le_wr64(buf, (uint64_t)padded);
     json_writer_init(&w, (char *)buf + 8, header);
     write_header(&w, tensors, n, meta, n_meta);
     memset(buf + 8 + header, ' ', padded - header);

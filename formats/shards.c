@@ -1,13 +1,9 @@
 /* shards.c: parameter-golf .bin token shards: a 256 x int32 little-endian
  * header (magic 20240520, version 1, token count) and uint16 tokens. */
+#include "core/base/le.h"
 #include "titan.h"
 
 enum { SHARD_VERSION = 1 };
-
-static uint32_t rd32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
 
 titan_status titan_shard_count(const uint8_t *data, size_t len,
                                uint64_t *count) {
@@ -15,12 +11,12 @@ titan_status titan_shard_count(const uint8_t *data, size_t len,
     if (len < TITAN_SHARD_HEADER_BYTES)
         return titan_fail(TITAN_E_DATA, "shard: %zu bytes, shorter than the header",
                           len);
-    if (rd32(data) != TITAN_SHARD_MAGIC)
-        return titan_fail(TITAN_E_DATA, "shard: bad magic %u", rd32(data));
-    if (rd32(data + 4) != SHARD_VERSION)
+    if (le_rd32(data) != TITAN_SHARD_MAGIC)
+        return titan_fail(TITAN_E_DATA, "shard: bad magic %u", le_rd32(data));
+    if (le_rd32(data + 4) != SHARD_VERSION)
         return titan_fail(TITAN_E_DATA, "shard: unsupported version %u",
-                          rd32(data + 4));
-    uint32_t n = rd32(data + 8);
+                          le_rd32(data + 4));
+    uint32_t n = le_rd32(data + 8);
     if (n > INT32_MAX)
         return titan_fail(TITAN_E_DATA, "shard: negative token count");
     /* 2 * n + 1024 cannot overflow 64 bits for n < 2^31. */
@@ -45,7 +41,7 @@ titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                           (unsigned long long)count, cap);
     const uint8_t *p = data + TITAN_SHARD_HEADER_BYTES;
     for (size_t i = 0; i < count; i++) {
-        int32_t t = p[2 * i] | p[2 * i + 1] << 8;
+        int32_t t = le_rd16(p + 2 * i);
         if (t >= vocab)
             return titan_fail(TITAN_E_DATA,
                               "shard: token %d at %zu, vocabulary has %d", t, i,

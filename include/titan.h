@@ -56,6 +56,12 @@ const char *titan_last_error(void);
 titan_status titan_fail(titan_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Put a printf-style context and ": " before this thread's last message and
+ * return s: `return titan_fail_in(st, "%s", path);` names the file a lower
+ * layer's failure is about. */
+titan_status titan_fail_in(titan_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Propagate a failure: evaluate once, return it if not TITAN_OK. */
 #define TITAN_TRY(expr)                                                        \
     do {                                                                       \

@@ -1,6 +1,7 @@
 /* dequant.c: any storage type back to float32, one stretch of a row at a time
  * (value = q * scale of its group), so kernels never expand a whole tensor;
  * titan_tensor_row_f32 is the checked whole-row form for exports and tests. */
+#include "core/base/le.h"
 #include "quant/dtype.h"
 #include "quant/half.h"
 #include "quant/quant.h"
@@ -30,8 +31,7 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
     case TITAN_DT_F16:
     case TITAN_DT_BF16:
         for (int64_t i = 0; i < n; i++) {
-            uint16_t h = (uint16_t)(r[2 * (col0 + i)] |
-                                    r[2 * (col0 + i) + 1] << 8);
+            uint16_t h = le_rd16(r + 2 * (col0 + i));
             out[i] = w->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h)
                                               : titan_bf16_to_f32(h);
         }

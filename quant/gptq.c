@@ -4,6 +4,7 @@
 #include "quant/gptq.h"
 
 #include "quant/cholesky.h"
+#include "quant/quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -104,11 +105,7 @@ static titan_status check_args(const float *w, int64_t rows, int64_t cols,
         cols > (1 << 16) || o->block < 1 || !(o->damp >= 0) || qmin >= qmax ||
         qmin < -128 || qmax > 127)
         return titan_fail(TITAN_E_USAGE, "gptq: bad arguments");
-    for (int64_t r = 0; r < rows; r++)
-        if (!(scale[r] > 0) || !isfinite(scale[r]))
-            return titan_fail(TITAN_E_USAGE, "gptq: scale of row %lld is %g",
-                              (long long)r, scale[r]);
-    return TITAN_OK;
+    return titan_quant_check_scales(scale, rows, TITAN_E_USAGE, "gptq");
 }
 
 titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,

@@ -1,10 +1,12 @@
 /* rtn.c: round-to-nearest quantization with one scale per row (or per group
  * of group_size values), to INT8 or INT6 (bit-packed or one per byte), the
- * scale chosen among clip candidates by squared reconstruction error. */
+ * scale chosen among clip candidates by squared reconstruction error; and
+ * the same rounding as fake quantization for QAT (float out, q * scale). */
 #include "quant/dtype.h"
 #include "quant/quant.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 enum { CLIP_STEPS_MAX = 100 };
@@ -41,33 +43,67 @@ static float best_scale(const float *x, int64_t n, int clip_steps, int qmin,
     return best;
 }
 
-titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
-                                  titan_dtype dt, int32_t group_size,
-                                  int clip_steps, void *data, float *scales) {
+static titan_status check_args(const float *src, int64_t rows, int64_t cols,
+                               titan_dtype dt, int32_t group_size,
+                               int clip_steps, bool have_out) {
     const titan_dtype_traits *tr = titan_dtype_get(dt);
-    if (!src || !data || !scales || rows < 1 || cols < 1 || group_size < 0 ||
+    if (!src || !have_out || rows < 1 || cols < 1 || group_size < 0 ||
         clip_steps < 1 || clip_steps > CLIP_STEPS_MAX || !tr || !tr->quantized)
         return titan_fail(TITAN_E_USAGE, "rtn: bad arguments");
     for (int64_t i = 0; i < rows * cols; i++)
         if (!isfinite(src[i]))
             return titan_fail(TITAN_E_DATA, "rtn: non-finite value at [%lld, %lld]",
                               (long long)(i / cols), (long long)(i % cols));
-    int qmax = tr->qmax, qmin = -qmax - 1;
+    return TITAN_OK;
+}
+
+/* Where the values go: stored as dt (data, scales) or, for fake
+ * quantization, as q * scale in float (fake), the product dequant forms. */
+typedef struct {
+    titan_dtype dt;
+    uint8_t *data;
+    float *scales, *fake;
+} rtn_out;
+
+static void quantize_rows(const float *src, int64_t rows, int64_t cols,
+                          int32_t group_size, int clip_steps, const rtn_out *o) {
+    int qmax = titan_dtype_get(o->dt)->qmax, qmin = -qmax - 1;
     int64_t gs = group_size ? group_size : cols;
     int64_t groups = (cols + gs - 1) / gs;
-    size_t row_bytes = titan_dtype_row_bytes(dt, cols);
+    size_t row_bytes = titan_dtype_row_bytes(o->dt, cols);
     for (int64_t r = 0; r < rows; r++) {
         const float *x = src + r * cols;
-        uint8_t *out = (uint8_t *)data + r * row_bytes;
-        memset(out, 0, row_bytes);
+        uint8_t *out = o->data ? o->data + r * row_bytes : NULL;
+        if (out) memset(out, 0, row_bytes);
         for (int64_t g = 0; g < groups; g++) {
             int64_t c0 = g * gs, n = c0 + gs < cols ? gs : cols - c0;
             float scale = best_scale(x + c0, n, clip_steps, qmin, qmax);
-            scales[r * groups + g] = scale;
-            for (int64_t c = c0; c < c0 + n; c++)
-                titan_quant_store(dt, out, c, quant_value(x[c], scale, qmin, qmax));
+            if (o->scales) o->scales[r * groups + g] = scale;
+            for (int64_t c = c0; c < c0 + n; c++) {
+                int q = quant_value(x[c], scale, qmin, qmax);
+                if (out) titan_quant_store(o->dt, out, c, q);
+                else o->fake[r * cols + c] = (float)q * scale;
+            }
         }
     }
+}
+
+titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+                                  titan_dtype dt, int32_t group_size,
+                                  int clip_steps, void *data, float *scales) {
+    TITAN_TRY(check_args(src, rows, cols, dt, group_size, clip_steps,
+                         data && scales));
+    quantize_rows(src, rows, cols, group_size, clip_steps,
+                  &(rtn_out){dt, data, scales, NULL});
+    return TITAN_OK;
+}
+
+titan_status titan_quant_fake(const float *src, int64_t rows, int64_t cols,
+                              titan_dtype dt, int32_t group_size,
+                              int clip_steps, float *dst) {
+    TITAN_TRY(check_args(src, rows, cols, dt, group_size, clip_steps, dst != NULL));
+    quantize_rows(src, rows, cols, group_size, clip_steps,
+                  &(rtn_out){dt, NULL, NULL, dst});
     return TITAN_OK;
 }
 

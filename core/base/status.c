@@ -19,6 +19,17 @@ const char *titan_status_string(titan_status s) {
 
 const char *titan_last_error(void) { return last_error; }
 
+titan_status titan_fail_in(titan_status s, const char *fmt, ...) {
+    char context[256], why[sizeof last_error]; /* last_error is the output */
+    snprintf(why, sizeof why, "%s", last_error);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(context, sizeof context, fmt, ap);
+    va_end(ap);
+    snprintf(last_error, sizeof last_error, "%.200s: %.300s", context, why);
+    return s;
+}
+
 titan_status titan_fail(titan_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

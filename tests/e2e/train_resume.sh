@@ -73,8 +73,8 @@ for which, prefix in (("raw", ""), ("ema", "ema/"), ("swa", "swa/")):
 assert not (ck["ema/tok_emb"] == ck["tok_emb"]).all() and not (ck["swa/tok_emb"] == ck["tok_emb"]).all()
 PY
 # The last val_bpb recomputed with PyTorch: EMA weights of run a (windows of
-# --seq + 1 tokens of BOS + val text, stride --seq, at most --val-tokens
-# targets in whole windows), then a short run d with sliding windows.
+# --seq + 1 tokens of BOS + val text, stride --seq, the first --val-tokens
+# targets, as titan eval --max-tokens), then a short run d with sliding windows.
 "$TITAN_TRAIN" train "${args[@]}" --steps 8 --ema 0 --swa-every 0 --val-every 8 \
     --val-stride 5 -o "$work/d.ckpt" --log "$work/d.jsonl" || fail "run with --val-stride"
 "$TITAN_TRAIN" export "$work/d.ckpt" -o "$work/d.st" || fail "export d"
@@ -97,11 +97,13 @@ cfg = json.load(open(w + "/cfg.json"))
 
 def val_bpb(weights, L, S, cap):
     W = read_safetensors(weights)
+    N = min(n - 1, cap)
+    seq = ids[:N + 1]
     nll = nbytes = done = 0
-    for start in range(0, n - 1, S):
-        if done >= cap or done >= n - 1:
+    for start in range(0, N, S):
+        if done >= N:
             break
-        win = ids[start:start + L + 1]
+        win = seq[start:start + L + 1]
         lp = torch.log_softmax(forward(W, cfg, win.tolist())[0], -1)
         for t in range(len(win) - 1):
             if start + t + 1 > done:

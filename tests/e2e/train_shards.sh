@@ -2,7 +2,8 @@
 # train_shards.sh: titan-train trains on parameter-golf .bin shards (read in
 # name order, no tokenizer needed) with random or sequential windows, logs
 # val_loss without val_bpb, and refuses
-# a shard with a bad header or tokens outside vocab_size.
+# a shard with a bad header, a wrong size or tokens outside vocab_size,
+# naming the file.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -17,6 +18,16 @@ shard(w + "/train_000.bin", pat[:1500]); shard(w + "/train_001.bin", pat[1500:])
 shard(w + "/val_000.bin", pat[:400])
 shard(w + "/bad_000.bin", pat[:400], magic=1234)
 shard(w + "/big_000.bin", [60000] * 400)
+shard(w + "/cut_000.bin", pat[:400])
+open(w + "/cut_000.bin", "r+b").truncate(1024 + 2 * 399)
+shard(w + "/long_000.bin", pat[:400])
+open(w + "/long_000.bin", "ab").write(b"\0\0")
+shard(w + "/neg_000.bin", [])
+h = np.zeros(256, "<i4"); h[0], h[1], h[2] = 20240520, 1, -1
+open(w + "/neg_000.bin", "wb").write(h.tobytes())
+h[1], h[2] = 2, 0
+open(w + "/ver_000.bin", "wb").write(h.tobytes())
+open(w + "/tiny_000.bin", "wb").write(h.tobytes()[:100])
 PY
 cat >"$work/cfg.json" <<'JSON'
 {"vocab_size": 64, "d_model": 16, "n_heads": 2, "n_kv_heads": 1, "head_dim": 8,
@@ -42,9 +53,12 @@ for run in 1 2; do
 done
 cmp -s "$work/seq1" "$work/seq2" || fail "two sequential runs differ"
 cmp -s "$work/seq1" "$work/c" && fail "sequential and random windows agree"
-"$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/bad_*.bin" \
-    --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
-[ $? = 1 ] && grep -q 'shard' "$work/err" || fail "bad magic refused"
+for bad in bad cut long neg ver tiny; do
+    "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/${bad}_*.bin" \
+        --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
+    [ $? = 1 ] && grep -q "${bad}_000.bin: shard: " "$work/err" ||
+        fail "$bad shard refused with its name: $(cat "$work/err")"
+done
 "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/big_*.bin" \
     --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
 [ $? = 1 ] && grep -q 'vocab_size' "$work/err" || fail "token beyond vocab refused"

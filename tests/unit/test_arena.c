@@ -1,4 +1,5 @@
-/* test_arena.c: alignment, exhaustion, mark/reset and measuring mode. */
+/* test_arena.c: alignment, exhaustion, mark/reset and measuring mode; the
+ * failure messages (titan_fail_in) of core/base/status.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,11 +54,22 @@ static void measuring_mode_counts(void **state) {
     assert_int_equal(a.high, 228);
 }
 
+/* titan_fail_in puts context before the last message (its own input). */
+static void fail_in_adds_context(void **state) {
+    (void)state;
+    assert_int_equal(titan_fail(TITAN_E_DATA, "bad magic %d", 7), TITAN_E_DATA);
+    assert_int_equal(titan_fail_in(TITAN_E_IO, "%s", "a.bin"), TITAN_E_IO);
+    assert_string_equal(titan_last_error(), "a.bin: bad magic 7");
+    titan_fail_in(TITAN_E_IO, "shard %d", 2);
+    assert_string_equal(titan_last_error(), "shard 2: a.bin: bad magic 7");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(alignment_and_high_water),
         cmocka_unit_test(exhaustion_is_an_error),
         cmocka_unit_test(measuring_mode_counts),
+        cmocka_unit_test(fail_in_adds_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

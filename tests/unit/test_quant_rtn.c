@@ -1,6 +1,7 @@
 /* test_quant_rtn.c: clip-search round-to-nearest on hand-worked rows, the
  * packing of every storage value at every position of odd-length rows, and
- * the int6 one-value-per-byte layout (int6b) with its range check. */
+ * the int6 one-value-per-byte layout (int6b) with its range check, fake
+ * quantization (QAT) equal to dequantized RTN bit for bit, scale checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,6 +194,78 @@ static void slack_is_checked(void **state) {
     assert_int_equal(titan_quant_check_slack(&t6), TITAN_E_DATA);
 }
 
+enum { FQ_ROWS = 6, FQ_COLS = 37 };
+
+/* Rows for fake quantization: random, all zero, halves on a scale of 1 and
+ * of 0.5 (ties), six decades of magnitude, and a single nonzero value. */
+static void fake_quant_rows(int qmax, float *x) {
+    uint32_t rng = 12345;
+    memset(x, 0, sizeof(float) * FQ_ROWS * FQ_COLS);
+    for (int c = 0; c < FQ_COLS; c++) {
+        rng = rng * 1664525u + 1013904223u;
+        x[c] = (float)((double)rng / 4294967296.0 * 2 - 1);
+        x[2 * FQ_COLS + c] = (float)(c % 9) - 4.5f;
+        x[3 * FQ_COLS + c] = ((float)(c % 9) - 4.5f) * 0.5f;
+        x[4 * FQ_COLS + c] = (c % 2 ? -1 : 1) * powf(10, (float)(c % 7) - 3);
+    }
+    x[2 * FQ_COLS] = (float)qmax; /* absmax qmax: scale 1 at clip 1.00 */
+    x[3 * FQ_COLS] = (float)qmax * 0.5f;
+    x[5 * FQ_COLS + 7] = -0.3f;
+}
+
+static void fake_equals_dequantized_rtn(void **state) {
+    (void)state;
+    static const titan_dtype types[] = {TITAN_DT_INT8, TITAN_DT_INT6,
+                                        TITAN_DT_INT6_BYTE};
+    static const int32_t groups[] = {0, 8, FQ_COLS};
+    static const int clips[] = {1, TITAN_QUANT_CLIP_STEPS, 100};
+    float x[FQ_ROWS * FQ_COLS], fake[FQ_ROWS * FQ_COLS], deq[FQ_ROWS * FQ_COLS];
+    float scales[FQ_ROWS * FQ_COLS];
+    uint8_t data[FQ_ROWS * FQ_COLS];
+    for (int d = 0; d < 3; d++)
+        for (int g = 0; g < 3; g++)
+            for (int k = 0; k < 3; k++) {
+                fake_quant_rows(types[d] == TITAN_DT_INT8 ? 127 : 31, x);
+                assert_int_equal(titan_quant_rtn_clip(x, FQ_ROWS, FQ_COLS, types[d],
+                                                      groups[g], clips[k], data,
+                                                      scales), TITAN_OK);
+                assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, types[d],
+                                                  groups[g], clips[k], fake),
+                                 TITAN_OK);
+                titan_tensor t = {.dtype = types[d], .rows = FQ_ROWS,
+                                  .cols = FQ_COLS, .group_size = groups[g],
+                                  .data = data, .scales = scales};
+                for (int r = 0; r < FQ_ROWS; r++)
+                    titan_dequant_row(&t, r, 0, FQ_COLS, deq + r * FQ_COLS);
+                assert_memory_equal(fake, deq, sizeof fake);
+            }
+    /* The zero row stays zero, and the halves are ties (to even). */
+    fake_quant_rows(127, x);
+    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_INT8, 0, 1,
+                                      fake), TITAN_OK);
+    for (int c = 0; c < FQ_COLS; c++) assert_true(fake[FQ_COLS + c] == 0);
+    assert_true(fake[2 * FQ_COLS + 1] == -4 && fake[2 * FQ_COLS + 2] == -2);
+    x[7] = NAN;
+    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_INT8, 0, 1,
+                                      fake), TITAN_E_DATA);
+    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_F32, 0, 1,
+                                      fake), TITAN_E_USAGE);
+}
+
+/* Scales must be finite and positive; the message names what holds them. */
+static void scales_are_checked(void **state) {
+    (void)state;
+    float s[3] = {0.5f, 1, 2};
+    assert_int_equal(titan_quant_check_scales(s, 3, TITAN_E_DATA, "w"), TITAN_OK);
+    static const float bad[] = {0, -1, INFINITY, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        s[2] = bad[i];
+        assert_int_equal(titan_quant_check_scales(s, 3, TITAN_E_USAGE, "blocks.0.wo"),
+                         TITAN_E_USAGE);
+        assert_non_null(strstr(titan_last_error(), "blocks.0.wo: scale 2"));
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clip_099_beats_absmax),
@@ -204,6 +277,8 @@ int main(void) {
         cmocka_unit_test(int6b_every_value),
         cmocka_unit_test(int6b_rtn_same_values),
         cmocka_unit_test(slack_is_checked),
+        cmocka_unit_test(fake_equals_dequantized_rtn),
+        cmocka_unit_test(scales_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

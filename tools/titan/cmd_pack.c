@@ -10,6 +10,7 @@
  * whichever makes the smaller file with the chosen codec. */
 #include "platform/file.h"
 #include "quant/dtype.h"
+#include "quant/quant.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/pack.h"
@@ -75,10 +76,16 @@ static titan_status read_plain(titan_arena *a, const pack_args *p, pack_ckpt *in
 static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_ckpt *in) {
     TITAN_TRY(p->ckpt ? pack_ckpt_read(a, p->ckpt, p->weights, in)
                       : read_plain(a, p, in));
-    if (p->tok_path) /* replaces a checkpoint's own tokenizer */
+    uint8_t *tok;
+    if (p->tok_path) { /* replaces a checkpoint's own tokenizer */
         TITAN_TRY(titan_file_read(a, p->tok_path,
                                   titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257),
-                                  &in->tok, &in->tok_len));
+                                  &tok, &in->tok_len));
+        in->tok = tok;
+    }
+    if (p->ckpt && !in->tok_len)
+        return titan_fail(TITAN_E_DATA, "%s has no tokenizer (trained on shards): "
+                          "give --tokenizer TOK", p->ckpt);
     return TITAN_OK;
 }
 
@@ -278,7 +285,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
 }
 
 int cmd_pack(int argc, char **argv) {
-    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = 21, .calib_tokens = 65536};
+    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = TITAN_QUANT_CLIP_STEPS, .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
     CLI_RETURN_IF_DONE(rc);
     size_t in_bytes;

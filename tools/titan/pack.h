@@ -5,14 +5,14 @@
 
 #include "titan.h"
 
-/* A trainer checkpoint (tools/train/train_ckpt.h: safetensors with metadata
- * config, tokenizer as hex, export = raw|ema|swa): its tensors, config,
- * tokenizer blob and the name prefix of the weights to pack ("", "ema/",
- * "swa/"; `weights` overrides the file's export choice when not NULL). */
+/* A trainer checkpoint (formats/checkpoint.h): its tensors, config,
+ * tokenizer blob (tok_len 0 when trained on shards) and the name prefix of
+ * the weights to pack ("", "ema/", "swa/"; `weights` overrides the file's
+ * export choice when not NULL). Also the plain inputs, prefix "". */
 typedef struct {
     titan_safetensors st;
     titan_config config;
-    uint8_t *tok;
+    const uint8_t *tok;
     size_t tok_len;
     const char *prefix;
 } pack_ckpt;

@@ -61,7 +61,7 @@ static titan_status read_log(const char *path, series *loss, series *bpb) {
             (series_add(loss, step, l) || (isfinite(v) && series_add(bpb, step, v))))
             st = titan_fail(TITAN_E_NOMEM, "%s: out of memory", path);
         if (st != TITAN_OK && !strstr(titan_last_error(), "line"))
-            st = titan_fail(st, "%s line %zu: %s", path, line + 1, titan_last_error());
+            st = titan_fail_in(st, "%s line %zu", path, line + 1);
         titan_arena_reset(&a, mark);
         i = j + 1;
     }

@@ -1,7 +1,8 @@
 /* cmd_train.c: `titan-train train`: the training loop. Each step: WSD
  * learning-rate multiplier, QAT weights when due, accumulated batch gradients
  * on worker threads, clipping, Muon/AdamW, EMA/SWA; JSONL log, validation
- * (val_bpb as SPEC section 3 with ctx = stride = --seq), atomic checkpoints. */
+ * (val_bpb as `titan eval --ctx SEQ --stride VAL_STRIDE --max-tokens
+ * VAL_TOKENS` computes it: core/eval.c), atomic checkpoints. */
 #include "tools/cli/cli.h"
 #include "tools/train/train_batch.h"
 #include "tools/train/train_ckpt.h"
@@ -42,7 +43,10 @@ typedef struct {
     float *scratch;
     train_seq *seqs;
     double *loss, *heads;
-    double *val_nll; /* [batch, seq] per-target losses of validation windows */
+    int64_t val_targets;      /* the first --val-tokens of the stream */
+    uint32_t *val_byte_len;   /* [vocab_size] bytes a target stands for */
+    titan_byte_table val_bytes;
+    titan_arena val_arena;    /* titan_eval_run's window sums */
     FILE *log;
 } run;
 
@@ -84,6 +88,34 @@ static titan_status load_data(run *r) {
     return TITAN_OK;
 }
 
+static titan_eval_options val_options(const run *r) {
+    return (titan_eval_options){.ctx = (int32_t)r->o->h.seq,
+                                .stride = (int32_t)r->o->val_stride,
+                                .batch = 1, .threads = (int)r->o->h.threads};
+}
+
+/* Text: each token's exact byte length (SPEC section 3, text mode); shards
+ * carry no tokenizer, so every target counts 0 bytes and only val_loss is
+ * logged. */
+static titan_status val_setup(run *r) {
+    int32_t V = r->cfg.vocab_size;
+    int64_t n = (int64_t)r->val.n - 1;
+    r->val_targets = n < r->o->val_tokens ? n : r->o->val_tokens;
+    if (!(r->val_byte_len = calloc((size_t)V, sizeof *r->val_byte_len)))
+        return titan_fail(TITAN_E_NOMEM, "out of memory");
+    bool text = r->tok && !r->o->val_shards;
+    for (int32_t i = 0; text && i < titan_tokenizer_size(r->tok); i++) {
+        const uint8_t *b;
+        r->val_byte_len[i] = (uint32_t)titan_tokenizer_token(r->tok, i, &b);
+    }
+    r->val_bytes = (titan_byte_table){V, r->val_byte_len, NULL};
+    titan_eval_options o = val_options(r);
+    size_t need = titan_eval_plan(r->val_targets, &o);
+    if (need == SIZE_MAX)
+        return titan_fail(TITAN_E_USAGE, "validation: bad window options");
+    return cli_arena_create(&r->val_arena, need);
+}
+
 static titan_status setup(run *r) {
     const train_hparams *h = &r->o->h;
     TITAN_TRY(train_load_config(r->o->config, &r->cfg));
@@ -96,12 +128,13 @@ static titan_status setup(run *r) {
     if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
         train_workers_init(&r->workers, &r->model, (int)h->threads) ||
         train_state_init(&r->state, &r->cfg, h) ||
-        !(r->scratch = malloc(sizeof(float) * (train_state_scratch_floats(&r->state) + 1))) ||
+        !(r->scratch = malloc(sizeof(float) * (train_state_scratch_floats(
+                                                   &r->state, (int)h->threads) + 1))) ||
         !(r->seqs = calloc(nseq, sizeof *r->seqs)) ||
         !(r->loss = calloc(nseq, sizeof *r->loss)) ||
-        !(r->heads = calloc(nseq * M, sizeof *r->heads)) ||
-        !(r->val_nll = calloc(nseq * (size_t)h->seq, sizeof *r->val_nll)))
+        !(r->heads = calloc(nseq * M, sizeof *r->heads)))
         return titan_fail(TITAN_E_NOMEM, "out of memory for this config");
+    TITAN_TRY(val_setup(r));
     if (r->o->resume) TITAN_TRY(train_ckpt_load(r->o->resume, &r->state, &r->cfg));
     if (r->o->log && !(r->log = fopen(r->o->log, r->o->resume ? "a" : "w")))
         return titan_fail(TITAN_E_IO, "%s: cannot open log", r->o->log);
@@ -110,7 +143,8 @@ static titan_status setup(run *r) {
 
 static void teardown(run *r) {
     if (r->log) fclose(r->log);
-    free(r->val_nll);
+    cli_arena_destroy(&r->val_arena);
+    free(r->val_byte_len);
     free(r->heads);
     free(r->loss);
     free(r->seqs);
@@ -125,40 +159,11 @@ static void teardown(run *r) {
 
 /* ------------------------------------------------------------ validation */
 
-/* SPEC section 3 with ctx L = --seq and stride S = --val-stride: window w
- * (w = 0, S, 2S, ...) feeds seq[w .. w+L-1] of BOS + val text and scores the
- * targets no earlier window scored; the last window is the first to reach
- * the end. At most --val-tokens targets, in whole windows. Head 1 only. */
-static void validate(run *r, const train_params *w, double *bpb,
-                     double *nll_mean) {
-    size_t L = (size_t)r->o->h.seq, S = (size_t)r->o->val_stride;
-    size_t n = r->val.n, done = 0, planned = 0; /* targets 1..done scored */
-    int nb = (int)r->o->h.batch;
-    double nll = 0, bytes = 0;
-    for (size_t start = 0; done + 1 < n && (int64_t)done < r->o->val_tokens;) {
-        int k = 0;
-        for (; k < nb && planned + 1 < n && (int64_t)planned < r->o->val_tokens;
-             k++, start += S) {
-            size_t len = n - start < L + 1 ? n - start : L + 1;
-            r->seqs[k] = (train_seq){r->val.tok + start, (int)len,
-                                     r->val_nll + (size_t)k * L};
-            planned = start + len - 1;
-        }
-        train_workers_run(&r->workers, w, r->seqs, k, 0, 0, r->loss, r->heads);
-        for (int i = 0; i < k; i++) {
-            size_t first = (size_t)(r->seqs[i].ids - r->val.tok); /* window start */
-            for (size_t t = first + 1; t < first + (size_t)r->seqs[i].T; t++) {
-                if (t <= done) continue;
-                const uint8_t *b;
-                nll += r->seqs[i].nll[t - first - 1];
-                if (r->tok && !r->o->val_shards)
-                    bytes += (double)titan_tokenizer_token(r->tok, r->val.tok[t], &b);
-                done = t;
-            }
-        }
-    }
-    *nll_mean = done ? nll / (double)done : 0;
-    *bpb = bytes > 0 ? nll / (log(2.0) * bytes) : NAN; /* shards: no bytes */
+static titan_status validate(run *r, const train_params *w,
+                             titan_eval_result *res) {
+    titan_eval_options o = val_options(r);
+    return train_workers_eval(&r->workers, w, &r->val_arena, r->val.tok,
+                              r->val_targets, &r->val_bytes, &o, res);
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -175,7 +180,7 @@ static void next_windows(run *r) {
         } else {
             start = train_rng_next(&r->state.rng) % span;
         }
-        r->seqs[i] = (train_seq){r->train.tok + start, (int)h->seq + 1, NULL};
+        r->seqs[i] = (train_seq){r->train.tok + start, (int)h->seq + 1};
     }
 }
 
@@ -183,13 +188,15 @@ static void next_windows(run *r) {
 static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
     const train_hparams *h = &r->o->h;
     int M = r->cfg.mtp_heads;
-    const train_params *w = train_forward_weights(&r->state, h, lr_mult);
+    const train_params *w = train_forward_weights(&r->state, h, lr_mult,
+                                                  r->workers.pool);
+    if (!w) return NAN;
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
     memset(heads_mean, 0, sizeof(double) * (size_t)M);
     train_workers_zero(&r->workers);
     for (int a = 0; a < h->accum; a++) {
         next_windows(r);
-        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, 1, scale,
+        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, scale,
                           r->loss, r->heads);
         for (int i = 0; i < h->batch; i++) {
             loss += r->loss[i] * scale;
@@ -198,12 +205,13 @@ static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
         }
     }
     train_workers_reduce(&r->workers);
-    *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch);
+    *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch,
+                         r->workers.pool);
     return loss;
 }
 
 static void log_row(run *r, double loss, const double *heads, double lr_mult,
-                    double gnorm, double tps, const double *val) {
+                    double gnorm, double tps, const titan_eval_result *val) {
     if (!r->log) return;
     fprintf(r->log, "{\"step\":%lld,\"loss\":%.6f,\"loss_heads\":[",
             (long long)r->state.step, loss);
@@ -214,8 +222,8 @@ static void log_row(run *r, double loss, const double *heads, double lr_mult,
             "\"tokens_per_s\":%.1f,\"qat\":%d",
             r->o->h.lr_matrix * r->o->h.lr * lr_mult, lr_mult, gnorm, tps,
             r->state.qat_on);
-    if (val && isfinite(val[0])) fprintf(r->log, ",\"val_bpb\":%.6f", val[0]);
-    if (val) fprintf(r->log, ",\"val_loss\":%.6f", val[1]);
+    if (val && val->bytes) fprintf(r->log, ",\"val_bpb\":%.6f", val->val_bpb);
+    if (val) fprintf(r->log, ",\"val_loss\":%.6f", val->val_loss);
     fprintf(r->log, "}\n");
     fflush(r->log);
 }
@@ -240,11 +248,13 @@ static titan_status loop(run *r) {
         int64_t s = r->state.step;
         int do_val = o->val_every > 0 && (s % o->val_every == 0 || s == h->steps);
         if (do_val || s % o->log_every == 0 || s == h->steps) {
-            double val[2], now = cli_now();
-            if (do_val) validate(r, r->state.ema.mem ? &r->state.ema : &r->state.w,
-                                 &val[0], &val[1]);
+            titan_eval_result val;
+            double now = cli_now();
+            if (do_val)
+                TITAN_TRY(validate(r, r->state.ema.mem ? &r->state.ema : &r->state.w,
+                                   &val));
             log_row(r, loss, heads, lr_mult, gnorm, tokens / (now - t_last),
-                    do_val ? val : NULL);
+                    do_val ? &val : NULL);
             t_last = cli_now();
             tokens = 0;
         }
@@ -336,7 +346,7 @@ int train_cmd_train(int argc, char **argv) {
         {"--swa-every", FLAG_INT, &o.h.swa_every, 0, 1e9, "SWA snapshot period, 0 = off"},
         {"--swa-below", FLAG_REAL, &o.h.swa_below, 0, 1, "SWA once the LR multiplier is below (0.2)"},
         {"--val-every", FLAG_INT, &o.val_every, 0, 1e9, "validate every N steps (100)"},
-        {"--val-tokens", FLAG_INT, &o.val_tokens, 1, 1e15, "most validation targets (65536)"},
+        {"--val-tokens", FLAG_INT, &o.val_tokens, 1, 1e15, "score the first N validation targets (65536)"},
         {"--val-stride", FLAG_INT, &o.val_stride, 1, 1 << 20, "validation window stride (--seq)"},
         {"--log-every", FLAG_INT, &o.log_every, 1, 1e9, "log every N steps (10)"},
         {"--ckpt-every", FLAG_INT, &o.ckpt_every, 0, 1e9, "checkpoint every N steps, 0 = at end"},

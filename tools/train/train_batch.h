@@ -1,28 +1,32 @@
-/* train_batch.h: a batch of sequences spread over worker threads (pthreads).
- * Sequence i goes to thread i % n_threads; each thread sums its gradients in
- * its own slab and the slabs are added in thread order, so results depend on
- * the seed and the thread count only. */
+/* train_batch.h: a batch of sequences spread over worker threads (the
+ * library's pool, platform/threads.h). Sequence i goes to slot i % n_threads;
+ * each slot sums its gradients in its own slab (whichever thread runs it) and
+ * the slabs are added in slot order, so results depend on the seed and the
+ * thread count only. */
 #ifndef TITAN_TRAIN_BATCH_H
 #define TITAN_TRAIN_BATCH_H
 
+#include "platform/threads.h"
 #include "tools/train/train_model.h"
 
-#define TRAIN_MAX_THREADS 64
+#define TRAIN_MAX_THREADS TITAN_POOL_MAX_THREADS
 
 typedef struct {
     const int *ids; /* [T] */
     int T;          /* 1 <= T <= the workers' max_T */
-    double *nll;    /* [T-1] or NULL: head-1 loss per target (no gradient) */
 } train_seq;
 
 typedef struct {
     const train_model *m;
     int n_threads;
+    titan_arena pool_arena;
+    titan_thread_pool *pool; /* n_threads threads, the caller one of them */
     train_acts acts[TRAIN_MAX_THREADS];
     train_params grads[TRAIN_MAX_THREADS]; /* grads[0] holds the sum */
 } train_workers;
 
-/* 0, or -1 when out of memory (everything allocated so far is freed). */
+/* 0, or -1 when out of memory or a thread cannot start (everything made so
+ * far is freed). */
 int train_workers_init(train_workers *w, const train_model *m, int n_threads);
 void train_workers_free(train_workers *w);
 
@@ -30,12 +34,22 @@ void train_workers_free(train_workers *w);
 void train_workers_zero(train_workers *w);
 
 /* Run seqs[0..n): head_loss[i * M + k] receives head k+1's mean CE of
- * sequence i, loss[i] its SPEC loss. With grad, each thread's slab gets
- * += scale * dLoss_i/dw for its sequences. Without, a sequence with nll set
- * gets its per-target head-1 losses there instead (loss[i] = their sum). */
+ * sequence i, loss[i] its SPEC loss, and the slot's slab gets
+ * += scale * dLoss_i/dw. */
 void train_workers_run(train_workers *w, const train_params *weights,
-                       const train_seq *seqs, int n, int grad, double scale,
+                       const train_seq *seqs, int n, double scale,
                        double *loss, double *head_loss);
+
+/* val_bpb of the weights on seq[0..n_targets] as `titan eval` computes it
+ * (SPEC section 3, core/eval.c: its windows, byte counts and sums), the
+ * windows scored by train_nll on the workers' activations (o->threads <=
+ * n_threads, o->ctx < the model's max_T). Window sums come from arena a
+ * (titan_eval_plan bytes). */
+titan_status train_workers_eval(train_workers *w, const train_params *weights,
+                                titan_arena *a, const int32_t *seq,
+                                int64_t n_targets, const titan_byte_table *bytes,
+                                const titan_eval_options *o,
+                                titan_eval_result *out);
 
 /* grads[0] += grads[1] + ... + grads[n-1], in that order. */
 void train_workers_reduce(train_workers *w);

@@ -1,173 +1,150 @@
-/* train_ckpt.c: checkpoints as safetensors with metadata. */
+/* train_ckpt.c: a run's state as a checkpoint and back (the format itself is
+ * formats/checkpoint.c's). */
 #include "tools/train/train_ckpt.h"
 
+#include "formats/checkpoint.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/train/train_io.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CKPT_FORMAT "titan-checkpoint-1"
-
-static int state_sets(const train_state *s, train_tensor_set *sets) {
-    int n = 0;
-    sets[n++] = (train_tensor_set){"", (train_params *)&s->w, 0};
-    if (s->ema.mem) sets[n++] = (train_tensor_set){"ema/", (train_params *)&s->ema, 0};
-    if (s->swa.mem) sets[n++] = (train_tensor_set){"swa/", (train_params *)&s->swa, 0};
-    sets[n++] = (train_tensor_set){"opt.m/", (train_params *)&s->m, 0};
-    sets[n++] = (train_tensor_set){"opt.v/", (train_params *)&s->v, 1};
-    return n;
-}
-
-static const char *export_choice(const train_state *s) {
-    return s->swa_count > 0 ? "swa" : s->ema.mem ? "ema" : "raw";
+/* The state's tensors of set k (NULL when the run does not keep it). */
+static train_params *state_set(const train_state *s, titan_ckpt_set k) {
+    train_params *sets[TITAN_CKPT_SETS] = {
+        (train_params *)&s->w, (train_params *)&s->ema, (train_params *)&s->swa,
+        (train_params *)&s->m, (train_params *)&s->v};
+    return sets[k]->mem ? sets[k] : NULL;
 }
 
 titan_status train_ckpt_save(const char *path, const train_state *s,
                              const titan_config *c, const uint8_t *tok_blob,
                              size_t tok_len) {
-    char config[4096], num[5][32];
+    titan_ckpt_meta m = {
+        .config = *c, .tok = tok_blob, .tok_len = tok_len,
+        .export_set = s->swa_count > 0 ? TITAN_CKPT_SWA
+                      : s->ema.mem     ? TITAN_CKPT_EMA : TITAN_CKPT_RAW,
+        .step = s->step, .swa_count = s->swa_count, .rng = s->rng,
+        .data_pos = s->data_pos, .qat_on = s->qat_on};
+    float *const *sets[TITAN_CKPT_SETS];
+    for (int k = 0; k < TITAN_CKPT_SETS; k++) {
+        const train_params *p = state_set(s, (titan_ckpt_set)k);
+        sets[k] = p ? p->tensor : NULL;
+    }
+    titan_arena scratch;
+    TITAN_TRY(cli_arena_create(&scratch, titan_ckpt_write_scratch(tok_len)));
     size_t len;
-    TITAN_TRY(titan_config_to_json(c, config, sizeof config, &len));
-    char *hex = malloc(2 * tok_len + 1); /* tok_len 0: trained on shards */
-    if (!hex) return titan_fail(TITAN_E_NOMEM, "checkpoint: out of memory");
-    for (size_t i = 0; i < tok_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", tok_blob[i]);
-    hex[2 * tok_len] = 0;
-    snprintf(num[0], 32, "%" PRId64, s->step);
-    snprintf(num[1], 32, "%" PRIu64, s->rng);
-    snprintf(num[2], 32, "%" PRIu64, s->data_pos);
-    snprintf(num[3], 32, "%" PRId64, s->swa_count);
-    snprintf(num[4], 32, "%d", s->qat_on);
-    const titan_st_meta meta[] = {
-        {"format", CKPT_FORMAT}, {"config", config}, {"tokenizer", hex},
-        {"export", export_choice(s)}, {"step", num[0]}, {"rng", num[1]},
-        {"data_pos", num[2]}, {"swa_count", num[3]}, {"qat_on", num[4]},
-    };
-    train_tensor_set sets[5];
-    int n = state_sets(s, sets);
-    titan_status st = train_write_sets(path, sets, n, NULL, meta,
-                                       (int)(sizeof meta / sizeof *meta));
-    free(hex);
+    uint8_t *buf = NULL;
+    titan_status st = titan_ckpt_write(&scratch, &m, sets, NULL, 0, &len);
+    if (st == TITAN_OK && !(buf = malloc(len)))
+        st = titan_fail(TITAN_E_NOMEM, "%s: out of memory", path);
+    if (st == TITAN_OK) st = titan_ckpt_write(&scratch, &m, sets, buf, len, &len);
+    if (st == TITAN_OK) st = titan_file_write_atomic(path, buf, len);
+    free(buf);
+    cli_arena_destroy(&scratch);
     return st;
 }
 
-static const char *meta_get(const titan_safetensors *st, const char *key) {
-    for (int i = 0; i < st->n_meta; i++)
-        if (!strcmp(st->meta[i].key, key)) return st->meta[i].value;
-    return NULL;
+/* Load and validate a checkpoint into a fresh process arena (destroyed by
+ * the caller on success). */
+static titan_status ckpt_open(const char *path, titan_arena *a, titan_ckpt *ck) {
+    size_t need;
+    TITAN_TRY(titan_ckpt_load_plan(path, &need));
+    TITAN_TRY(cli_arena_create(a, need));
+    titan_status st = titan_ckpt_load(a, path, ck);
+    if (st != TITAN_OK) cli_arena_destroy(a);
+    return st;
 }
 
-static titan_status meta_u64(const titan_safetensors *st, const char *key,
-                             uint64_t *out) {
-    const char *v = meta_get(st, key);
-    char *end;
-    if (!v || !*v || *v == '-')
-        return titan_fail(TITAN_E_DATA, "checkpoint: metadata %s missing", key);
-    *out = strtoull(v, &end, 10);
-    if (*end) return titan_fail(TITAN_E_DATA, "checkpoint: bad %s '%s'", key, v);
+/* Set k of the checkpoint into p (same config). */
+static titan_status read_set(const titan_ckpt *ck, titan_ckpt_set k,
+                             train_params *p) {
+    for (int i = 0; i < p->n_tensors; i++) {
+        const titan_st_tensor *t = titan_ckpt_tensor(ck, k, i);
+        if (t)
+            TITAN_TRY(titan_safetensors_to_f32(t, p->tensor[i],
+                                               (size_t)(p->spec[i].rows * p->spec[i].cols)));
+    }
     return TITAN_OK;
 }
 
-static titan_status restore_meta(const titan_safetensors *st, train_state *s,
-                                 const titan_config *c, titan_arena *a) {
-    const char *fmt = meta_get(st, "format"), *cj = meta_get(st, "config");
-    if (!fmt || strcmp(fmt, CKPT_FORMAT) || !cj)
-        return titan_fail(TITAN_E_DATA, "not a titan-train checkpoint");
-    titan_config saved;
-    TITAN_TRY(titan_config_from_json(a, cj, strlen(cj), &saved));
+static titan_status check_run(const titan_ckpt *ck, const train_state *s,
+                              const titan_config *c) {
     char want[4096], got[4096];
     size_t len;
     TITAN_TRY(titan_config_to_json(c, want, sizeof want, &len));
-    TITAN_TRY(titan_config_to_json(&saved, got, sizeof got, &len));
+    TITAN_TRY(titan_config_to_json(&ck->meta.config, got, sizeof got, &len));
     if (strcmp(want, got))
         return titan_fail(TITAN_E_DATA, "checkpoint: config differs from --config");
-    uint64_t step, swa, qat;
-    TITAN_TRY(meta_u64(st, "step", &step));
-    TITAN_TRY(meta_u64(st, "rng", &s->rng));
-    TITAN_TRY(meta_u64(st, "data_pos", &s->data_pos));
-    TITAN_TRY(meta_u64(st, "swa_count", &swa));
-    TITAN_TRY(meta_u64(st, "qat_on", &qat));
-    if (step > INT64_MAX || swa > step || qat > 1)
-        return titan_fail(TITAN_E_DATA, "checkpoint: inconsistent counters");
-    s->step = (int64_t)step;
-    s->swa_count = (int64_t)swa;
-    s->qat_on = (int)qat;
+    for (int k = TITAN_CKPT_EMA; k <= TITAN_CKPT_SWA; k++)
+        if (ck->has[k] != !!state_set(s, (titan_ckpt_set)k))
+            return titan_fail(TITAN_E_DATA, "checkpoint: %s weights %s, this run "
+                              "%s them", k == TITAN_CKPT_EMA ? "EMA" : "SWA",
+                              ck->has[k] ? "kept" : "not kept",
+                              ck->has[k] ? "does not keep" : "keeps");
+    return TITAN_OK;
+}
+
+static titan_status restore(const titan_ckpt *ck, train_state *s,
+                            const titan_config *c) {
+    TITAN_TRY(check_run(ck, s, c));
+    for (int k = 0; k < TITAN_CKPT_SETS; k++)
+        if (ck->has[k])
+            TITAN_TRY(read_set(ck, (titan_ckpt_set)k, state_set(s, (titan_ckpt_set)k)));
+    s->step = ck->meta.step;
+    s->swa_count = ck->meta.swa_count;
+    s->rng = ck->meta.rng;
+    s->data_pos = ck->meta.data_pos;
+    s->qat_on = ck->meta.qat_on;
     return TITAN_OK;
 }
 
 titan_status train_ckpt_load(const char *path, train_state *s,
                              const titan_config *c) {
-    train_tensor_set sets[5];
-    int n = state_sets(s, sets);
     titan_arena a;
-    titan_safetensors st;
-    TITAN_TRY(train_read_sets(path, &a, &st, sets, n));
-    titan_status status = restore_meta(&st, s, c, &a);
+    titan_ckpt ck;
+    TITAN_TRY(ckpt_open(path, &a, &ck));
+    titan_status st = restore(&ck, s, c);
     cli_arena_destroy(&a);
-    return status;
-}
-
-static int hex_digit(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static titan_status write_tokenizer(const char *hex, const char *path) {
-    size_t n = strlen(hex);
-    if (n == 0 || n % 2)
-        return titan_fail(TITAN_E_DATA, "checkpoint: no tokenizer (trained on shards?)");
-    uint8_t *blob = malloc(n / 2);
-    if (!blob) return titan_fail(TITAN_E_NOMEM, "checkpoint: out of memory");
-    titan_status st = TITAN_OK;
-    for (size_t i = 0; i < n / 2 && st == TITAN_OK; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) st = titan_fail(TITAN_E_DATA, "checkpoint: bad tokenizer hex");
-        else blob[i] = (uint8_t)(hi << 4 | lo);
-    }
-    if (st == TITAN_OK) st = titan_file_write_atomic(path, blob, n / 2);
-    free(blob);
     return st;
 }
 
-static titan_status export_open(const titan_safetensors *st, titan_arena *a,
-                                const char *which, const char *out,
-                                const char *config_out, const char *tok_out) {
-    const char *fmt = meta_get(st, "format"), *cj = meta_get(st, "config");
-    if (!fmt || strcmp(fmt, CKPT_FORMAT) || !cj)
-        return titan_fail(TITAN_E_DATA, "not a titan-train checkpoint");
-    if (!which) which = meta_get(st, "export");
-    const char *prefix = !which ? NULL : !strcmp(which, "raw") ? ""
-                       : !strcmp(which, "ema") ? "ema/" : !strcmp(which, "swa") ? "swa/" : NULL;
-    if (!prefix) return titan_fail(TITAN_E_USAGE, "weights must be raw, ema or swa");
-    titan_config c;
-    TITAN_TRY(titan_config_from_json(a, cj, strlen(cj), &c));
+static titan_status export_weights(const titan_ckpt *ck, const char *which,
+                                   const char *out) {
+    titan_ckpt_set k = ck->meta.export_set;
+    if (which) TITAN_TRY(titan_ckpt_weights_from_name(which, &k));
+    if (!ck->has[k])
+        return titan_fail(TITAN_E_DATA, "checkpoint holds no %s weights",
+                          which ? which : "export");
     train_params p;
-    if (train_params_alloc(&p, &c)) return titan_fail(TITAN_E_NOMEM, "out of memory");
-    int count = 0;
-    train_tensor_set set = {prefix, &p, 0};
-    titan_status status = train_read_set(st, &set, &count);
-    if (status == TITAN_OK) status = train_save_safetensors(out, &p, NULL);
+    if (train_params_alloc(&p, &ck->meta.config))
+        return titan_fail(TITAN_E_NOMEM, "out of memory");
+    titan_status st = read_set(ck, k, &p);
+    if (st == TITAN_OK) st = train_save_safetensors(out, &p, NULL);
     train_params_free(&p);
+    return st;
+}
+
+static titan_status export_config(const titan_ckpt *ck, const char *path) {
     char json[4096];
     size_t len;
-    if (status == TITAN_OK && config_out &&
-        (status = titan_config_to_json(&c, json, sizeof json, &len)) == TITAN_OK)
-        status = titan_file_write_atomic(config_out, json, len);
-    const char *hex = meta_get(st, "tokenizer");
-    if (status == TITAN_OK && tok_out) status = write_tokenizer(hex ? hex : "", tok_out);
-    return status;
+    TITAN_TRY(titan_config_to_json(&ck->meta.config, json, sizeof json, &len));
+    return titan_file_write_atomic(path, json, len);
 }
 
 titan_status train_ckpt_export(const char *ckpt, const char *which,
                                const char *out, const char *config_out,
                                const char *tok_out) {
     titan_arena a;
-    titan_safetensors st;
-    TITAN_TRY(train_open_safetensors(ckpt, &a, &st));
-    titan_status status = export_open(&st, &a, which, out, config_out, tok_out);
+    titan_ckpt ck;
+    TITAN_TRY(ckpt_open(ckpt, &a, &ck));
+    titan_status st = export_weights(&ck, which, out);
+    if (st == TITAN_OK && config_out) st = export_config(&ck, config_out);
+    if (st == TITAN_OK && tok_out)
+        st = ck.meta.tok_len
+                 ? titan_file_write_atomic(tok_out, ck.meta.tok, ck.meta.tok_len)
+                 : titan_fail(TITAN_E_DATA, "checkpoint: no tokenizer (trained on shards?)");
     cli_arena_destroy(&a);
-    return status;
+    return st;
 }

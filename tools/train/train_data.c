@@ -1,10 +1,12 @@
 /* train_data.c: token streams for titan-train. */
 #include "tools/train/train_data.h"
 
+#include "core/base/le.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 
 #include <glob.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,54 +62,67 @@ static double target_bytes(const titan_tokenizer *t, const int *tok, size_t n) {
     return bytes;
 }
 
-/* Cache: "TTKC" u32 version 1, u32 tokenizer crc, u32 text crc, u64 text
- * size, u64 n, n * u32 ids, u32 crc of everything before. */
-typedef struct {
-    char magic[4];
-    uint32_t version, tok_crc, text_crc;
-    uint64_t text_size, n;
-} cache_header;
+/* Cache, little-endian: "TTKC", u32 version 1, u32 tokenizer crc, u32 text
+ * crc, u64 text size (the key: 24 bytes), u64 n, n * u32 ids, u32 crc of
+ * everything before. */
+enum { CACHE_KEY = 24, CACHE_HEAD = 32, CACHE_VERSION = 1 };
 
-static int cache_read(const char *path, const cache_header *want, int vocab,
-                      train_tokens *out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    cache_header h;
-    int ok = fread(&h, sizeof h, 1, f) == 1 && !memcmp(&h, want, 24) &&
-             h.n >= 1 && h.n < ((uint64_t)1 << 40);
-    uint32_t *ids = ok ? malloc(sizeof(uint32_t) * h.n) : NULL;
-    uint32_t crc_file;
-    ok = ids && fread(ids, sizeof(uint32_t), h.n, f) == h.n &&
-         fread(&crc_file, 4, 1, f) == 1;
-    fclose(f);
-    if (ok) {
-        uint32_t crc = titan_crc32(titan_crc32(0, &h, sizeof h), ids,
-                                   sizeof(uint32_t) * h.n);
-        ok = crc == crc_file;
+static void cache_key(uint8_t key[CACHE_KEY], uint32_t tok_crc,
+                      const uint8_t *text, size_t size) {
+    memcpy(key, "TTKC", 4);
+    le_wr32(key + 4, CACHE_VERSION);
+    le_wr32(key + 8, tok_crc);
+    le_wr32(key + 12, titan_crc32(0, text, size));
+    le_wr64(key + 16, size);
+}
+
+/* The ids of a cache file whose key matches and whose size, CRC and ids
+ * are sound; 0 (rebuild it) otherwise. */
+static int cache_ids(const uint8_t *f, size_t len, const uint8_t *key,
+                     int vocab, train_tokens *out) {
+    if (len < CACHE_HEAD + 4 || memcmp(f, key, CACHE_KEY)) return 0;
+    uint64_t n = le_rd64(f + CACHE_KEY);
+    if (n < 1 || n != (len - CACHE_HEAD - 4) / 4 || len != CACHE_HEAD + 4 * n + 4 ||
+        titan_crc32(0, f, len - 4) != le_rd32(f + len - 4))
+        return 0;
+    int *tok = malloc(sizeof(int) * n);
+    for (uint64_t i = 0; tok && i < n; i++) {
+        uint32_t id = le_rd32(f + CACHE_HEAD + 4 * i);
+        if (id >= (uint32_t)vocab) {
+            free(tok);
+            return 0;
+        }
+        tok[i] = (int)id;
     }
-    int *tok = ok ? malloc(sizeof(int) * h.n) : NULL;
-    for (uint64_t i = 0; tok && i < h.n; i++) {
-        if (ids[i] >= (uint32_t)vocab) { free(tok); tok = NULL; }
-        else tok[i] = (int)ids[i];
-    }
-    free(ids);
     if (!tok) return 0;
     out->tok = tok;
-    out->n = h.n;
+    out->n = (size_t)n;
     return 1;
 }
 
-static void cache_write(const char *path, cache_header h, const int *tok) {
-    size_t len = sizeof h + 4 * h.n + 4;
+static int cache_read(const char *path, const uint8_t *key, int vocab,
+                      train_tokens *out) {
+    size_t size;
+    titan_arena a;
+    uint8_t *f;
+    if (titan_file_size(path, &size) != TITAN_OK ||
+        cli_arena_create(&a, size + TITAN_ALIGN) != TITAN_OK)
+        return 0;
+    int ok = titan_file_read(&a, path, size, &f, &size) == TITAN_OK &&
+             cache_ids(f, size, key, vocab, out);
+    cli_arena_destroy(&a);
+    return ok;
+}
+
+static void cache_write(const char *path, const uint8_t *key, const int *tok,
+                        size_t n) {
+    size_t len = CACHE_HEAD + 4 * n + 4;
     uint8_t *buf = malloc(len);
     if (!buf) return;
-    memcpy(buf, &h, sizeof h);
-    for (uint64_t i = 0; i < h.n; i++) {
-        uint32_t v = (uint32_t)tok[i];
-        memcpy(buf + sizeof h + 4 * i, &v, 4);
-    }
-    uint32_t crc = titan_crc32(0, buf, len - 4);
-    memcpy(buf + len - 4, &crc, 4);
+    memcpy(buf, key, CACHE_KEY);
+    le_wr64(buf + CACHE_KEY, n);
+    for (size_t i = 0; i < n; i++) le_wr32(buf + CACHE_HEAD + 4 * i, (uint32_t)tok[i]);
+    le_wr32(buf + len - 4, titan_crc32(0, buf, len - 4));
     if (titan_file_write_atomic(path, buf, len) != TITAN_OK)
         fprintf(stderr, "titan-train: note: cannot cache tokens in %s\n", path);
     free(buf);
@@ -126,12 +141,12 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
         cli_arena_destroy(&a);
         return st;
     }
-    cache_header h = {{'T', 'T', 'K', 'C'}, 1, tok_crc,
-                      titan_crc32(0, text, size), size, 0};
+    uint8_t key[CACHE_KEY];
+    cache_key(key, tok_crc, text, size);
     char cache[4096];
     snprintf(cache, sizeof cache, "%s.tok", path);
     memset(out, 0, sizeof *out);
-    if (!cache_read(cache, &h, titan_tokenizer_size(t), out)) {
+    if (!cache_read(cache, key, titan_tokenizer_size(t), out)) {
         int32_t *ids = malloc(sizeof(int32_t) * (size + 1));
         size_t n = 0;
         st = ids ? titan_tokenizer_encode(t, &a, text, size, ids + 1, size, &n)
@@ -140,8 +155,7 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
             ids[0] = TITAN_TOK_BOS;
             out->tok = (int *)ids; /* int32_t and int are one type here */
             out->n = n + 1;
-            h.n = out->n;
-            cache_write(cache, h, out->tok);
+            cache_write(cache, key, out->tok, out->n);
         } else {
             free(ids);
         }
@@ -151,32 +165,32 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
     return st;
 }
 
-/* One shard: 256 int32 header (magic 20240520, version 1, count), uint16s. */
+/* Append one shard's tokens, validated by formats/shards.c (any uint16 id:
+ * the caller checks them against vocab_size). */
+static titan_status append_shard(const uint8_t *data, size_t len,
+                                 train_tokens *out) {
+    uint64_t count;
+    size_t n;
+    TITAN_TRY(titan_shard_count(data, len, &count));
+    int *grown = realloc(out->tok, sizeof(int) * (out->n + count + 1));
+    if (!grown) return titan_fail(TITAN_E_NOMEM, "out of memory");
+    out->tok = grown;
+    TITAN_TRY(titan_shard_decode(data, len, 1 << 16, out->tok + out->n,
+                                 (size_t)count, &n));
+    out->n += n;
+    return TITAN_OK;
+}
+
 static titan_status read_shard(const char *path, train_tokens *out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return titan_fail(TITAN_E_IO, "%s: cannot open", path);
-    int32_t hdr[256];
-    titan_status st = TITAN_OK;
-    if (fread(hdr, 4, 256, f) != 256 || hdr[0] != 20240520 || hdr[1] != 1 ||
-        hdr[2] < 0)
-        st = titan_fail(TITAN_E_DATA, "%s: not a version-1 token shard", path);
-    size_t n = st == TITAN_OK ? (size_t)hdr[2] : 0;
-    int *grown = st == TITAN_OK ? realloc(out->tok, sizeof(int) * (out->n + n + 1))
-                                : NULL;
-    uint16_t buf[4096];
-    if (st == TITAN_OK && !grown) st = titan_fail(TITAN_E_NOMEM, "%s", path);
-    if (grown) out->tok = grown;
-    for (size_t done = 0; st == TITAN_OK && done < n;) {
-        size_t want = n - done < 4096 ? n - done : 4096;
-        if (fread(buf, 2, want, f) != want) {
-            st = titan_fail(TITAN_E_DATA, "%s: truncated shard", path);
-            break;
-        }
-        for (size_t i = 0; i < want; i++) out->tok[out->n + done + i] = buf[i];
-        done += want;
-    }
-    if (st == TITAN_OK) out->n += n;
-    fclose(f);
+    size_t size;
+    titan_arena a;
+    uint8_t *data;
+    TITAN_TRY(titan_file_size(path, &size));
+    TITAN_TRY(cli_arena_create(&a, size + TITAN_ALIGN));
+    titan_status st = titan_file_read(&a, path, size, &data, &size);
+    if (st == TITAN_OK && (st = append_shard(data, size, out)) != TITAN_OK)
+        st = titan_fail_in(st, "%s", path);
+    cli_arena_destroy(&a);
     return st;
 }
 

@@ -1,6 +1,7 @@
 /* train_data.h: token streams for training and validation: a text file
  * tokenized once (BOS + its tokens, cached beside it as FILE.tok, keyed by the
- * tokenizer's CRC and the text's size and CRC) or parameter-golf shards; and
+ * tokenizer's CRC and the text's size and CRC; little-endian, checked whole
+ * before use, rebuilt when anything is off) or parameter-golf shards; and
  * the deterministic RNG that picks training windows. */
 #ifndef TITAN_TRAIN_DATA_H
 #define TITAN_TRAIN_DATA_H
@@ -27,7 +28,8 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
                                     uint32_t tok_crc, train_tokens *out);
 
 /* Parameter-golf shards matching a glob, in name order, as one stream
- * (uint16 tokens; bytes left 0: shards carry no tokenizer here). */
+ * (uint16 tokens; bytes left 0: shards carry no tokenizer here). Each is
+ * validated by formats/shards.c; a bad one fails with its name. */
 titan_status train_tokens_from_shards(const char *glob, train_tokens *out);
 
 void train_tokens_free(train_tokens *d);

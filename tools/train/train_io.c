@@ -48,24 +48,10 @@ static titan_status load_tensor(const titan_safetensors *st,
     return titan_safetensors_to_f32(t, dst, (size_t)(s->rows * s->cols));
 }
 
-static int set_has(const train_tensor_set *set, int i) {
-    return !(set->skip_matrices && set->p->spec[i].role == TITAN_ROLE_MATRIX);
-}
-
-titan_status train_read_set(const titan_safetensors *st,
-                            const train_tensor_set *set, int *count) {
-    for (int i = 0; i < set->p->n_tensors; i++) {
-        if (!set_has(set, i)) continue;
-        char name[TITAN_NAME_MAX + 16];
-        snprintf(name, sizeof name, "%s%s", set->prefix, set->p->spec[i].name);
-        TITAN_TRY(load_tensor(st, name, &set->p->spec[i], set->p->tensor[i]));
-        (*count)++;
-    }
-    return TITAN_OK;
-}
-
-titan_status train_open_safetensors(const char *path, titan_arena *a,
-                                    titan_safetensors *st) {
+/* Read and validate a safetensors file into a fresh process arena (the
+ * caller destroys it on success). */
+static titan_status open_safetensors(const char *path, titan_arena *a,
+                                     titan_safetensors *st) {
     uint8_t *file;
     size_t len, size;
     TITAN_TRY(titan_file_size(path, &size));
@@ -75,75 +61,49 @@ titan_status train_open_safetensors(const char *path, titan_arena *a,
     return status;
 }
 
-titan_status train_read_sets(const char *path, titan_arena *a,
-                             titan_safetensors *st,
-                             const train_tensor_set *sets, int n) {
-    TITAN_TRY(train_open_safetensors(path, a, st));
-    titan_status status = TITAN_OK;
-    int expected = 0;
-    for (int k = 0; status == TITAN_OK && k < n; k++)
-        status = train_read_set(st, &sets[k], &expected);
-    if (status == TITAN_OK && st->n_tensors != expected)
-        status = titan_fail(TITAN_E_DATA,
-                            "%s: %d tensors where %d were expected (names "
-                            "of another config or run)",
-                            path, st->n_tensors, expected);
-    if (status != TITAN_OK) cli_arena_destroy(a);
-    return status;
+static titan_status read_params(const titan_safetensors *st, const char *path,
+                                train_params *p) {
+    for (int i = 0; i < p->n_tensors; i++)
+        TITAN_TRY(load_tensor(st, p->spec[i].name, &p->spec[i], p->tensor[i]));
+    if (st->n_tensors != p->n_tensors)
+        return titan_fail(TITAN_E_DATA, "%s: %d tensors where %d were expected "
+                          "(names of another config)", path, st->n_tensors,
+                          p->n_tensors);
+    return TITAN_OK;
 }
 
 titan_status train_load_safetensors(const char *path, train_params *p) {
     titan_arena a;
     titan_safetensors st;
-    train_tensor_set set = {"", p, 0};
-    TITAN_TRY(train_read_sets(path, &a, &st, &set, 1));
+    TITAN_TRY(open_safetensors(path, &a, &st));
+    titan_status status = read_params(&st, path, p);
     cli_arena_destroy(&a);
-    return TITAN_OK;
-}
-
-titan_status train_write_sets(const char *path, const train_tensor_set *sets,
-                              int n, const float *loss,
-                              const titan_st_meta *meta, int n_meta) {
-    int most = 1 + n * TITAN_MAX_TENSORS;
-    titan_st_source *src = malloc(sizeof *src * (size_t)most);
-    char(*names)[TITAN_NAME_MAX + 16] = malloc(sizeof *names * (size_t)most);
-    int count = 0;
-    titan_status st = TITAN_OK;
-    if (!src || !names) st = titan_fail(TITAN_E_NOMEM, "%s", path);
-    if (st == TITAN_OK && loss)
-        src[count++] = (titan_st_source){.name = "loss", .dtype = TITAN_DT_F32,
-                                         .ndim = 1, .shape = {1}, .data = loss};
-    for (int k = 0; st == TITAN_OK && k < n; k++) {
-        for (int i = 0; i < sets[k].p->n_tensors; i++) {
-            if (!set_has(&sets[k], i)) continue;
-            const titan_tensor_spec *s = &sets[k].p->spec[i];
-            snprintf(names[count], sizeof names[count], "%s%s", sets[k].prefix,
-                     s->name);
-            src[count] = (titan_st_source){
-                .name = names[count], .dtype = TITAN_DT_F32, .ndim = s->ndim,
-                .shape = {s->rows, s->cols}, .data = sets[k].p->tensor[i]};
-            count++;
-        }
-    }
-    size_t size = 0;
-    uint8_t *buf = NULL;
-    if (st == TITAN_OK)
-        st = titan_safetensors_write(src, count, meta, n_meta, NULL, 0, &size);
-    if (st == TITAN_OK && !(buf = malloc(size)))
-        st = titan_fail(TITAN_E_NOMEM, "%s: out of memory", path);
-    if (st == TITAN_OK)
-        st = titan_safetensors_write(src, count, meta, n_meta, buf, size, &size);
-    if (st == TITAN_OK) st = titan_file_write_atomic(path, buf, size);
-    free(buf);
-    free(names);
-    free(src);
-    return st;
+    return status;
 }
 
 titan_status train_save_safetensors(const char *path, const train_params *p,
                                     const float *loss) {
-    train_tensor_set set = {"", (train_params *)p, 0};
-    return train_write_sets(path, &set, 1, loss, NULL, 0);
+    titan_st_source src[1 + TITAN_MAX_TENSORS];
+    int count = 0;
+    if (loss)
+        src[count++] = (titan_st_source){.name = "loss", .dtype = TITAN_DT_F32,
+                                         .ndim = 1, .shape = {1}, .data = loss};
+    for (int i = 0; i < p->n_tensors; i++) {
+        const titan_tensor_spec *s = &p->spec[i];
+        src[count++] = (titan_st_source){
+            .name = s->name, .dtype = TITAN_DT_F32, .ndim = s->ndim,
+            .shape = {s->rows, s->cols}, .data = p->tensor[i]};
+    }
+    size_t size = 0;
+    uint8_t *buf = NULL;
+    titan_status st = titan_safetensors_write(src, count, NULL, 0, NULL, 0, &size);
+    if (st == TITAN_OK && !(buf = malloc(size)))
+        st = titan_fail(TITAN_E_NOMEM, "%s: out of memory", path);
+    if (st == TITAN_OK)
+        st = titan_safetensors_write(src, count, NULL, 0, buf, size, &size);
+    if (st == TITAN_OK) st = titan_file_write_atomic(path, buf, size);
+    free(buf);
+    return st;
 }
 
 static int is_space(uint8_t c) {

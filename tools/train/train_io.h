@@ -19,36 +19,6 @@ titan_status train_load_safetensors(const char *path, train_params *p);
 titan_status train_save_safetensors(const char *path, const train_params *p,
                                     const float *loss);
 
-/* One set of tensors in a multi-set file (checkpoints): every tensor of p
- * under prefix + SPEC name, the 2-D block matrices left out when
- * skip_matrices (their Adam moments do not exist). */
-typedef struct {
-    const char *prefix;
-    train_params *p;
-    int skip_matrices;
-} train_tensor_set;
-
-/* Write sets[0..n) (float32) and metadata atomically. */
-titan_status train_write_sets(const char *path, const train_tensor_set *sets,
-                              int n, const float *loss,
-                              const titan_st_meta *meta, int n_meta);
-
-/* Read and validate a safetensors file into a fresh process arena (the
- * caller destroys it on success). */
-titan_status train_open_safetensors(const char *path, titan_arena *a,
-                                    titan_safetensors *st);
-
-/* Fill one set from an open file; *count += the tensors read. */
-titan_status train_read_set(const titan_safetensors *st,
-                            const train_tensor_set *set, int *count);
-
-/* Read a safetensors file into a fresh process arena (the caller destroys
- * it) and fill sets[0..n); extra tensors in the file are refused. *st keeps
- * the metadata for the caller. */
-titan_status train_read_sets(const char *path, titan_arena *a,
-                             titan_safetensors *st,
-                             const train_tensor_set *sets, int n);
-
 /* Read whitespace-separated token ids, each in [0, vocab); *ids is malloc'd
  * (caller frees), *n >= 1. */
 titan_status train_load_ids(const char *path, int32_t vocab, int **ids,

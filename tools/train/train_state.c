@@ -1,11 +1,12 @@
 /* train_state.c: schedule, QAT, optimizer groups and weight averages. */
 #include "tools/train/train_state.h"
 
+#include "quant/quant.h"
 #include "tools/train/train_data.h"
 #include "tools/train/train_opt.h"
 
 #include <math.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 int train_state_init(train_state *s, const titan_config *c,
@@ -16,7 +17,6 @@ int train_state_init(train_state *s, const titan_config *c,
         (h->ema > 0 && train_params_alloc(&s->ema, c)) ||
         (h->swa_every > 0 && train_params_alloc(&s->swa, c)))
         return -1;
-    s->threads = (int)(h->threads < 1 ? 1 : h->threads > 64 ? 64 : h->threads);
     train_init_weights(&s->w, (uint64_t)h->seed);
     if (s->ema.mem) memcpy(s->ema.mem, s->w.mem, sizeof(float) * s->w.count);
     s->rng = (uint64_t)h->seed * 0x9e3779b97f4a7c15ull + 1;
@@ -69,46 +69,52 @@ double train_lr_mult(const train_hparams *h, int64_t step) {
     return h->cosine ? 0.5 * (1 + cos(M_PI * p)) : 1 - p;
 }
 
-void train_fake_quant(float *dst, const float *src, int64_t rows,
-                      int64_t cols, int qmax) {
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = src + r * cols;
-        float *y = dst + r * cols, mx = 0;
-        for (int64_t c = 0; c < cols; c++) mx = fmaxf(mx, fabsf(x[c]));
-        float scale = mx / qmax;
-        for (int64_t c = 0; c < cols; c++) {
-            float q = scale > 0 ? nearbyintf(x[c] / scale) : 0;
-            q = fminf(fmaxf(q, (float)(-qmax - 1)), (float)qmax);
-            y[c] = q * scale;
-        }
+titan_dtype train_qat_dtype(train_qat qat, titan_role role) {
+    if (role == TITAN_ROLE_MATRIX)
+        return qat == TRAIN_QAT_INT6 ? TITAN_DT_INT6 : TITAN_DT_INT8;
+    return role == TITAN_ROLE_EMBED || role == TITAN_ROLE_HEAD ? TITAN_DT_INT8
+                                                               : TITAN_DT_F32;
+}
+
+typedef struct {
+    train_state *s;
+    train_qat qat;
+    atomic_int failed;
+} qat_job;
+
+/* Tensors [begin, end) of the QAT copy; each is one item, so the copy does
+ * not depend on the threads. */
+static void qat_tensors(void *ctx, int64_t begin, int64_t end, int thread) {
+    (void)thread;
+    qat_job *j = ctx;
+    train_params *w = &j->s->w, *q = &j->s->qat;
+    for (int64_t i = begin; i < end; i++) {
+        const titan_tensor_spec *sp = &w->spec[i];
+        titan_dtype dt = train_qat_dtype(j->qat, sp->role);
+        if (dt == TITAN_DT_F32)
+            memcpy(q->tensor[i], w->tensor[i],
+                   sizeof(float) * (size_t)(sp->rows * sp->cols));
+        else if (titan_quant_fake(w->tensor[i], sp->rows, sp->cols, dt, 0,
+                                  TITAN_QUANT_CLIP_STEPS, q->tensor[i]))
+            atomic_store(&j->failed, 1);
     }
 }
 
 const train_params *train_forward_weights(train_state *s,
                                           const train_hparams *h,
-                                          double lr_mult) {
+                                          double lr_mult,
+                                          titan_thread_pool *pool) {
     if (h->qat == TRAIN_QAT_OFF) return &s->w;
     if (!s->qat_on)
         s->qat_on = s->step >= (int64_t)ceil(h->qat_start * h->steps) ||
                     lr_mult < h->qat_below;
     if (!s->qat_on) return &s->w;
-    int matrix_qmax = h->qat == TRAIN_QAT_INT6 ? 31 : 127;
-    for (int i = 0; i < s->w.n_tensors; i++) {
-        const titan_tensor_spec *sp = &s->w.spec[i];
-        int qmax = sp->role == TITAN_ROLE_MATRIX ? matrix_qmax
-                   : sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD
-                       ? 127 : 0;
-        if (qmax)
-            train_fake_quant(s->qat.tensor[i], s->w.tensor[i], sp->rows,
-                             sp->cols, qmax);
-        else
-            memcpy(s->qat.tensor[i], s->w.tensor[i],
-                   sizeof(float) * (size_t)(sp->rows * sp->cols));
-    }
-    return &s->qat;
+    qat_job j = {s, h->qat, 0};
+    titan_thread_pool_for(pool, s->w.n_tensors, 1, qat_tensors, &j);
+    return atomic_load(&j.failed) ? NULL : &s->qat; /* NULL: non-finite weights */
 }
 
-size_t train_state_scratch_floats(const train_state *s) {
+size_t train_state_scratch_floats(const train_state *s, int threads) {
     size_t most = 1;
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
@@ -116,7 +122,7 @@ size_t train_state_scratch_floats(const train_state *s) {
         size_t n = muon_scratch_floats((int)sp->rows, (int)sp->cols);
         most = n > most ? n : most;
     }
-    return most * (size_t)(s->threads > 0 ? s->threads : 1);
+    return most * (size_t)threads;
 }
 
 static double clip_grads(train_params *g, double clip) {
@@ -159,54 +165,48 @@ typedef struct {
     const muon_hparams *mh;
     const train_hparams *h;
     double lr_mult;
-    float *scratch;
-    int tid, n_threads;
+    float *scratch; /* per_thread floats for each pool thread */
+    size_t per_thread;
 } muon_job;
 
-/* Matrix k (in tensor order) goes to thread k % n_threads: each matrix is
- * independent, so the result does not depend on the split. */
-static void *muon_worker(void *arg) {
-    muon_job *j = arg;
+/* Matrices [begin, end) in tensor order, one item each: every matrix is
+ * independent and the scratch is only workspace, so the result does not
+ * depend on the split. */
+static void muon_matrices(void *ctx, int64_t begin, int64_t end, int thread) {
+    muon_job *j = ctx;
     train_state *s = j->s;
     muon_hparams mh = *j->mh;
-    for (int i = 0, k = 0; i < s->w.n_tensors; i++) {
+    mh.lr = group_lr(j->h, TITAN_ROLE_MATRIX) * j->h->lr * j->lr_mult;
+    for (int i = 0, k = -1; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
-        if (sp->role != TITAN_ROLE_MATRIX || k++ % j->n_threads != j->tid) continue;
-        mh.lr = group_lr(j->h, sp->role) * j->h->lr * j->lr_mult;
+        if (sp->role != TITAN_ROLE_MATRIX) continue;
+        if (++k < begin || k >= end) continue;
         muon_step(s->w.tensor[i], j->grads->tensor[i], s->m.tensor[i],
-                  (int)sp->rows, (int)sp->cols, &mh, j->scratch);
+                  (int)sp->rows, (int)sp->cols, &mh,
+                  j->scratch + (size_t)thread * j->per_thread);
     }
-    return NULL;
 }
 
 static void muon_all(train_state *s, const train_params *grads,
                      const train_hparams *h, const muon_hparams *mh,
-                     double lr_mult, float *scratch) {
-    int n = s->threads;
-    size_t per = train_state_scratch_floats(s) / (size_t)n;
-    muon_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
-    for (int t = 0; t < n; t++) {
-        jobs[t] = (muon_job){s, grads, mh, h, lr_mult, scratch + t * per, t, n};
-        if (t > 0) started[t] = !pthread_create(&th[t], NULL, muon_worker, &jobs[t]);
-    }
-    muon_worker(&jobs[0]);
-    for (int t = 1; t < n; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else muon_worker(&jobs[t]);
-    }
+                     double lr_mult, float *scratch, titan_thread_pool *pool) {
+    int matrices = 0;
+    for (int i = 0; i < s->w.n_tensors; i++)
+        matrices += s->w.spec[i].role == TITAN_ROLE_MATRIX;
+    muon_job j = {s, grads, mh, h, lr_mult, scratch,
+                  train_state_scratch_floats(s, 1)};
+    titan_thread_pool_for(pool, matrices, 1, muon_matrices, &j);
 }
 
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
-                   double lr_mult, float *scratch) {
+                   double lr_mult, float *scratch, titan_thread_pool *pool) {
     double norm = clip_grads(grads, h->clip);
     double warm = h->momentum_warmup > 0
                       ? fmin((double)s->step / h->momentum_warmup, 1) : 1;
     muon_hparams mh = {.momentum = (1 - warm) * h->momentum_start +
                                    warm * h->momentum,
                        .weight_decay = h->muon_wd, .nesterov = 1, .ns_steps = 5};
-    muon_all(s, grads, h, &mh, lr_mult, scratch);
+    muon_all(s, grads, h, &mh, lr_mult, scratch, pool);
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role == TITAN_ROLE_MATRIX) continue;

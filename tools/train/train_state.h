@@ -5,6 +5,7 @@
 #ifndef TITAN_TRAIN_STATE_H
 #define TITAN_TRAIN_STATE_H
 
+#include "platform/threads.h"
 #include "tools/train/train_model.h"
 
 #include <stdint.h>
@@ -41,7 +42,6 @@ typedef struct {
     uint64_t rng;          /* window RNG (splitmix64 state) */
     uint64_t data_pos;     /* next sequential window start */
     int qat_on;
-    int threads;           /* Muon runs one matrix per thread at a time */
 } train_state;
 
 /* 0, or -1 when out of memory. Weights start as train_init_weights. */
@@ -57,23 +57,26 @@ void train_init_weights(train_params *p, uint64_t seed);
 /* WSD learning-rate multiplier of 0-based step. */
 double train_lr_mult(const train_hparams *h, int64_t step);
 
-/* Per-row symmetric fake quantization: scale = rowmax / qmax, values
- * round(w / scale) clamped to [-qmax - 1, qmax], times scale. */
-void train_fake_quant(float *dst, const float *src, int64_t rows,
-                      int64_t cols, int qmax);
+/* The storage type QAT rounds a tensor to: matrices at the QAT width,
+ * embeddings and heads int8, the rest not at all (F32): the types `titan
+ * pack --quant int8` (--qat int8) or `--quant mixed` (int6) gives them. */
+titan_dtype train_qat_dtype(train_qat qat, titan_role role);
 
 /* The weights the forward of this step uses: switches QAT on when due and
- * returns &s->qat (matrices at the QAT width, embeddings and heads int8) or
- * &s->w. The gradient of the quantized copy updates w (straight-through). */
+ * returns &s->qat or &s->w. The copy rounds as `titan pack` does by default
+ * (titan_quant_fake: per row, TITAN_QUANT_CLIP_STEPS clips); the gradient of
+ * the quantized copy updates w (straight-through). NULL when the weights
+ * are no longer finite. Tensors spread over the pool (NULL: this thread). */
 const train_params *train_forward_weights(train_state *s,
                                           const train_hparams *h,
-                                          double lr_mult);
+                                          double lr_mult,
+                                          titan_thread_pool *pool);
 
 /* Clip (returns the norm before clipping), one optimizer step for every
- * tensor (Muon matrices spread over h->threads threads), EMA/SWA update,
- * step++. scratch: train_state_scratch_floats (covers every thread). */
+ * tensor (Muon matrices spread over the pool, NULL: this thread), EMA/SWA
+ * update, step++. scratch: train_state_scratch_floats(s, pool's threads). */
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
-                   double lr_mult, float *scratch);
-size_t train_state_scratch_floats(const train_state *s);
+                   double lr_mult, float *scratch, titan_thread_pool *pool);
+size_t train_state_scratch_floats(const train_state *s, int threads);
 
 #endif

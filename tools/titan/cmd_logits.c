@@ -1,6 +1,7 @@
 /* cmd_logits.c: `titan logits -m ART --ids FILE [--head K] --out FILE`: the
  * logits of one head for every position of an id sequence (no BOS added),
  * written as little-endian float32 [T][V]. */
+#include "core/base/le.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/runtime.h"
@@ -49,6 +50,8 @@ static titan_status write_logits(runtime *rt, const runtime_opts *o,
         titan_status st = titan_model_forward(rt->m, rt->s, ids + t, n);
         if (st == TITAN_OK) st = titan_model_logits(rt->m, head, 0, n, buf);
         if (st != TITAN_OK) return st;
+        for (size_t i = 0; i < (size_t)n * V; i++) /* in place, to file order */
+            le_wrf32((uint8_t *)&buf[i], buf[i]);
         if (fwrite(buf, sizeof *buf * V, (size_t)n, out) != (size_t)n)
             return TITAN_E_IO;
     }

@@ -1005,6 +1005,20 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   titan_codec codec, const char *path,
                                   uint64_t *file_bytes);
 
+/* ==== tokenizer files =======================================================
+ * formats/tokenizer_file.c: a TOK file (the serialized tokenizer) on disk. */
+
+/* Arena bytes titan_tokenizer_file_load needs for the file at path (from
+ * its size; TITAN_E_DATA when no TOK file has that size, TITAN_E_IO when it
+ * cannot be read). */
+titan_status titan_tokenizer_file_plan(const char *path, size_t *bytes);
+
+/* Read and load the TOK file; *blob / *len (may be NULL) get its bytes, kept
+ * in the arena. Errors name the path. */
+titan_status titan_tokenizer_file_load(titan_arena *a, const char *path,
+                                       const titan_tokenizer **t,
+                                       const uint8_t **blob, size_t *len);
+
 /* ==== SentencePiece models and token shards ================================
  * formats/spm_model.c, formats/shards.c: the parameter-golf data of
  * SPEC section 3. */

@@ -1,7 +1,6 @@
 /* tok_io.c: tokenizer loading and whole-input reading for the token commands. */
 #include "tools/titan/tok_io.h"
 
-#include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
 
@@ -9,27 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TOK_FILE_MIN = 16 + 4, TOK_FILE_MAX = TOK_FILE_MIN + 8 * (TITAN_TOK_MAX - 257) };
-
 static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
                          const titan_tokenizer **t) {
-    size_t size;
-    titan_status st = titan_file_size(path, &size);
+    size_t need;
+    titan_status st = titan_tokenizer_file_plan(path, &need);
+    if (st == TITAN_OK) st = cli_arena_create(a, need);
     if (st != TITAN_OK) return cli_fail(cmd, st);
-    if (size > TOK_FILE_MAX || size < TOK_FILE_MIN) {
-        fprintf(stderr, "%s: %s: %zu bytes is no tokenizer file\n", cmd, path,
-                size);
-        return CLI_EXIT_FAIL;
-    }
-    /* The merge count decides the table sizes; the loader checks it again. */
-    size_t n_tokens = 257 + (size - TOK_FILE_MIN) / 8;
-    size_t need = size + TITAN_ALIGN +
-                  titan_tokenizer_plan((int32_t)n_tokens,
-                                       256 + (n_tokens - 257) * TITAN_TOK_CHUNK_MAX);
-    if ((st = cli_arena_create(a, need)) != TITAN_OK) return cli_fail(cmd, st);
-    uint8_t *data;
-    if ((st = titan_file_read(a, path, TOK_FILE_MAX, &data, &size)) != TITAN_OK ||
-        (st = titan_tokenizer_load(a, data, size, t)) != TITAN_OK) {
+    if ((st = titan_tokenizer_file_load(a, path, t, NULL, NULL)) != TITAN_OK) {
         cli_arena_destroy(a);
         return cli_fail(cmd, st);
     }

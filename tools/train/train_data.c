@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TOK_FILE_MAX = 16 + 8 * (TITAN_TOK_MAX - 257) + 4 };
 
 uint64_t train_rng_next(uint64_t *state) {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
@@ -24,26 +23,15 @@ titan_status train_tokenizer_load(const char *path, titan_arena *a,
                                   const titan_tokenizer **t,
                                   const uint8_t **blob, size_t *len,
                                   uint32_t *crc) {
-    size_t size;
-    TITAN_TRY(titan_file_size(path, &size));
-    if (size < 16 || size > TOK_FILE_MAX)
-        return titan_fail(TITAN_E_DATA, "%s: %zu bytes is no tokenizer file",
-                          path, size);
-    size_t n_tokens = 257 + (size - 20) / 8;
-    size_t need = size + TITAN_ALIGN +
-                  titan_tokenizer_plan((int32_t)n_tokens,
-                                       256 + (n_tokens - 257) * TITAN_TOK_CHUNK_MAX);
+    size_t need;
+    TITAN_TRY(titan_tokenizer_file_plan(path, &need));
     TITAN_TRY(cli_arena_create(a, need + titan_tokenizer_encode_plan()));
-    uint8_t *data;
-    titan_status st = titan_file_read(a, path, TOK_FILE_MAX, &data, &size);
-    if (st == TITAN_OK) st = titan_tokenizer_load(a, data, size, t);
+    titan_status st = titan_tokenizer_file_load(a, path, t, blob, len);
     if (st != TITAN_OK) {
         cli_arena_destroy(a);
         return st;
     }
-    *blob = data;
-    *len = size;
-    *crc = titan_crc32(0, data, size);
+    *crc = titan_crc32(0, *blob, *len);
     return TITAN_OK;
 }
 

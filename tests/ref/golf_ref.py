@@ -289,6 +289,7 @@ def resolve_config(cfg):
         skip_pairs(c, c["S"])  # raises when a source does not come before its destination
     else:
         c["P"] = 0
+    c["_resolved"] = True
     return c
 
 
@@ -396,7 +397,7 @@ def _block_specs(c, b):
 
 def tensor_specs(cfg):
     """[(name, shape)] of every tensor, in the order at the top of this file."""
-    c = cfg if "S" in cfg else resolve_config(cfg)
+    c = cfg if cfg.get("_resolved") else resolve_config(cfg)
     V, D, G, Dv = c["vocab_size"], c["d_model"], c["n_kv_heads"], c["v_head_dim"]
     out = [("tok_emb", [V, D])]
     for b in range(c["n_unique_blocks"]):

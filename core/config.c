@@ -36,11 +36,61 @@ static void nano(titan_config *c) {
     c->norm_eps = 1e-5;
 }
 
+/* Set list field `field` of c to the n values of `v`. */
+#define SET_LIST(c, field, ...)                                                \
+    do {                                                                       \
+        const int32_t v_[] = {__VA_ARGS__};                                    \
+        (c)->field##_len = (int32_t)(sizeof v_ / sizeof v_[0]);                \
+        memcpy((c)->field, v_, sizeof v_);                                     \
+    } while (0)
+
+/* The shape of parameter-golf record 1.1531 (SPEC section 8, "Presets"); the
+ * record's own tokenizer had 288 tokens. */
+static void golf_1_1531(titan_config *c) {
+    c->vocab_size = 1024, c->d_model = 512, c->n_heads = 8, c->n_kv_heads = 4;
+    c->head_dim = 64, c->v_head_dim = 64, c->rope_dim = 16, c->q_latent = 0;
+    c->kv_latent = 0, c->mlp_hidden = 1536, c->conv_kernel = 0;
+    c->n_unique_blocks = 11, c->n_recurrences = 1, c->max_seq_len = 2048;
+    c->rope_base = 10000, c->yarn_factor = 1, c->yarn_orig_ctx = 2048;
+    c->yarn_beta_fast = 32, c->yarn_beta_slow = 1, c->mtp_heads = 1;
+    c->mtp_weights[0] = 1.0, c->norm_eps = 1e-5, c->logit_softcap = 30;
+    SET_LIST(c, layer_schedule, 0, 1, 2, 3, 4, 5, 3, 4, 5, 3, 4, 5, 6, 7, 8, 9, 10);
+    c->recurrence_start_frac = 0.35, c->attention = TITAN_ATTENTION_GQA;
+    c->qk_norm = true, c->q_gain = true, c->mlp_act = TITAN_MLP_LEAKY_RELU2;
+    c->leaky_slope = 0.5, c->parallel_residual_from = 7, c->ln_scale = true;
+    SET_LIST(c, xsa_layers, 7, 8, 9, 10);
+    c->bigram_hash = true, c->bigram_hash_buckets = 2048, c->bigram_hash_dim = 128;
+    c->value_embed = true, c->value_embed_dim = 128;
+    SET_LIST(c, value_embed_layers, 9, 10);
+    c->smear_gate = true, c->emb_norm = true, c->resid_mix = true;
+    c->branch_scale = true, c->unet_skips = TITAN_SKIPS_MIRROR_BLOCKS;
+}
+
+/* Record 1.0785: 1.1531 with Gated DeltaNet in blocks 0, 1 and 10. */
+static void golf_1_0785(titan_config *c) {
+    golf_1_1531(c);
+    c->vocab_size = 8192, c->mlp_hidden = 2112, c->max_seq_len = 4096;
+    c->yarn_orig_ctx = 4096, c->logit_softcap = 20;
+    c->recurrence_start_frac = 0.4, c->parallel_residual_from = 8;
+    SET_LIST(c, xsa_layers, 2, 3, 4, 5, 6, 7, 8, 9);
+    c->bigram_hash = false, c->bigram_hash_buckets = 0, c->bigram_hash_dim = 0;
+    c->value_embed = false, c->value_embed_dim = 0, c->value_embed_layers_len = 0;
+    memset(c->value_embed_layers, 0, sizeof c->value_embed_layers); /* bytewise equal */
+    c->smear_gate = false, c->attn_sink = TITAN_SINK_KEY;
+    c->unet_skips = TITAN_SKIPS_MIRROR, c->skip_gates = true;
+    SET_LIST(c, gdn_layers, 0, 1, 10);
+    c->gdn_heads = 2, c->gdn_v_heads = 4, c->gdn_head_dim = 64;
+    c->gdn_v_head_dim = 64, c->gdn_conv_kernel = 2;
+    c->gdn_qk_act = TITAN_GDN_ACT_ELU1, c->gdn_out_norm = false;
+}
+
 /* X(name, function): the presets `titan init --preset` knows. */
 #define PRESETS(X)                                                             \
     X("zenyx-v2-base", zenyx_v2_base)                                          \
     X("zenyx-v2-pretrain", zenyx_v2_pretrain)                                  \
-    X("nano", nano)
+    X("nano", nano)                                                            \
+    X("golf-1.1531", golf_1_1531)                                              \
+    X("golf-1.0785", golf_1_0785)
 
 #define PRESET_NAME(name, set) name,
 static const char *const preset_names[] = {PRESETS(PRESET_NAME) NULL};
@@ -58,98 +108,74 @@ titan_status titan_config_preset(const char *name, titan_config *c) {
                       name);
 }
 
-titan_status titan_config_validate(const titan_config *c) {
-    if (!c) return titan_fail(TITAN_E_USAGE, "config: NULL");
-    TITAN_TRY(titan_config_check_ranges(c));
+/* Every block named by the schedule; the list fields name attention blocks
+ * where SPEC section 8 says so. */
+static titan_status check_blocks(const titan_config *c) {
+    for (int b = 0; b < c->n_unique_blocks; b++) {
+        if (c->layer_schedule_len &&
+            !titan_config_lists(c->layer_schedule, c->layer_schedule_len, b))
+            return titan_fail(TITAN_E_DATA, "config: layer_schedule never names block %d", b);
+        if (!titan_config_is_gdn(c, b)) continue;
+        if (titan_config_lists(c->xsa_layers, c->xsa_layers_len, b))
+            return titan_fail(TITAN_E_DATA, "config: xsa_layers names block %d, "
+                                            "a GDN block, not attention", b);
+        if (c->value_embed &&
+            titan_config_lists(c->value_embed_layers, c->value_embed_layers_len, b))
+            return titan_fail(TITAN_E_DATA, "config: value_embed.layers names block "
+                                            "%d, a GDN block, not attention", b);
+    }
+    return TITAN_OK;
+}
+
+/* Skips need pairs; mirror_blocks' sources come before their destinations. */
+static titan_status check_skips(const titan_config *c) {
+    if (c->unet_skips == TITAN_SKIPS_NONE) return TITAN_OK;
+    if (titan_config_skip_rows(c) == 0)
+        return titan_fail(TITAN_E_DATA, "config: unet_skips %s has no pairs on %d "
+                                        "layers",
+                          c->unet_skips == TITAN_SKIPS_MIRROR ? "mirror" : "mirror_blocks",
+                          titan_config_schedule(c, false, NULL, 0));
+    int32_t S[TITAN_MAX_LAYERS], src[TITAN_MAX_LAYERS], dst[TITAN_MAX_LAYERS];
+    int n = titan_config_schedule(c, false, S, TITAN_MAX_LAYERS);
+    int pairs = titan_config_skips(c, S, n, src, dst, TITAN_MAX_LAYERS);
+    for (int j = 0; j < pairs; j++)
+        if (!(src[j] < dst[j]))
+            return titan_fail(TITAN_E_DATA, "config: unet_skips mirror_blocks: skip %d's "
+                                            "source (layer %d) does not come before its "
+                                            "destination (layer %d)", j, src[j], dst[j]);
+    return TITAN_OK;
+}
+
+static titan_status check_shapes(const titan_config *c) {
     if (c->n_heads % c->n_kv_heads)
         return titan_fail(TITAN_E_DATA,
                           "config: n_heads %d not a multiple of n_kv_heads %d",
                           c->n_heads, c->n_kv_heads);
     if (c->rope_dim % 2)
-        return titan_fail(TITAN_E_DATA, "config: rope_dim %d is odd",
-                          c->rope_dim);
-    /* Bound the total so that every size derived from it fits comfortably. */
-    if (titan_config_params(c) > ((int64_t)1 << 36))
-        return titan_fail(TITAN_E_DATA, "config: more than 2^36 parameters");
+        return titan_fail(TITAN_E_DATA, "config: rope_dim %d is odd", c->rope_dim);
+    if (c->attention == TITAN_ATTENTION_GQA && c->rope_dim > c->head_dim)
+        return titan_fail(TITAN_E_DATA, "config: rope_dim %d exceeds head_dim %d "
+                                        "(attention gqa rotates inside the head)",
+                          c->rope_dim, c->head_dim);
+    titan_gdn_dims g = titan_config_gdn(c);
+    if (g.v_heads % g.heads)
+        return titan_fail(TITAN_E_DATA, "config: gdn_v_heads %d not a multiple of "
+                                        "gdn_heads %d", g.v_heads, g.heads);
+    if (titan_config_schedule(c, false, NULL, 0) > TITAN_MAX_LAYERS)
+        return titan_fail(TITAN_E_DATA, "config: more than %d effective layers",
+                          TITAN_MAX_LAYERS);
     return TITAN_OK;
 }
 
-typedef struct {
-    titan_tensor_spec *out;
-    int cap, n;
-} spec_list;
-
-static void add_spec(spec_list *l, titan_role role, int64_t rows,
-                     int64_t cols, int ndim, const char *fmt, int index) {
-    if (l->n < l->cap) {
-        titan_tensor_spec *s = &l->out[l->n];
-        snprintf(s->name, sizeof s->name, fmt, index);
-        s->ndim = ndim;
-        s->rows = rows;
-        s->cols = cols;
-        s->role = role;
-    }
-    l->n++;
-}
-
-static void add_block_specs(spec_list *l, const titan_config *c, int b) {
-    int64_t D = c->d_model, H = c->n_heads, G = c->n_kv_heads;
-    int64_t qk = c->head_dim + c->rope_dim, F = c->mlp_hidden;
-    add_spec(l, TITAN_ROLE_NORM, D, 1, 1, "blocks.%d.attn_norm", b);
-    if (c->q_latent > 0) {
-        add_spec(l, TITAN_ROLE_MATRIX, c->q_latent, D, 2, "blocks.%d.wq_a", b);
-        add_spec(l, TITAN_ROLE_NORM, c->q_latent, 1, 1, "blocks.%d.q_norm", b);
-        add_spec(l, TITAN_ROLE_MATRIX, H * qk, c->q_latent, 2,
-                 "blocks.%d.wq_b", b);
-    } else {
-        add_spec(l, TITAN_ROLE_MATRIX, H * qk, D, 2, "blocks.%d.wq", b);
-    }
-    add_spec(l, TITAN_ROLE_MATRIX, c->kv_latent + c->rope_dim, D, 2,
-             "blocks.%d.wkv_a", b);
-    add_spec(l, TITAN_ROLE_NORM, c->kv_latent, 1, 1, "blocks.%d.kv_norm", b);
-    add_spec(l, TITAN_ROLE_MATRIX, G * (c->head_dim + c->v_head_dim),
-             c->kv_latent, 2, "blocks.%d.wkv_b", b);
-    add_spec(l, TITAN_ROLE_MATRIX, D, H * c->v_head_dim, 2, "blocks.%d.wo", b);
-    add_spec(l, TITAN_ROLE_NORM, D, 1, 1, "blocks.%d.ffn_norm", b);
-    add_spec(l, TITAN_ROLE_MATRIX, F, D, 2, "blocks.%d.w_gate", b);
-    add_spec(l, TITAN_ROLE_MATRIX, F, D, 2, "blocks.%d.w_up", b);
-    add_spec(l, TITAN_ROLE_MATRIX, D, F, 2, "blocks.%d.w_down", b);
-    if (c->conv_kernel > 0)
-        add_spec(l, TITAN_ROLE_CONV, F, c->conv_kernel, 2, "blocks.%d.conv", b);
-}
-
-int titan_config_tensors(const titan_config *c, titan_tensor_spec *out,
-                         int cap) {
-    spec_list l = {out, out ? cap : 0, 0};
-    add_spec(&l, TITAN_ROLE_EMBED, c->vocab_size, c->d_model, 2, "tok_emb", 0);
-    for (int b = 0; b < c->n_unique_blocks; b++) add_block_specs(&l, c, b);
-    add_spec(&l, TITAN_ROLE_NORM, c->d_model, 1, 1, "final_norm", 0);
-    for (int k = 2; k <= c->mtp_heads; k++)
-        add_spec(&l, TITAN_ROLE_HEAD, c->vocab_size, c->d_model, 2,
-                 "mtp.%d.head", k);
-    return l.n;
-}
-
-int64_t titan_config_params(const titan_config *c) {
-    titan_tensor_spec specs[TITAN_MAX_TENSORS];
-    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
-    int64_t total = 0;
-    for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++)
-        total += specs[i].rows * specs[i].cols;
-    return total;
-}
-
-titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
-                                        int64_t *cols) {
-    TITAN_TRY(titan_config_validate(c));
-    titan_tensor_spec specs[TITAN_MAX_TENSORS];
-    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
-    *rows = *cols = 1;
-    for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++) {
-        if (specs[i].ndim != 2) continue;
-        if (specs[i].rows > *rows) *rows = specs[i].rows;
-        if (specs[i].cols > *cols) *cols = specs[i].cols;
-    }
+titan_status titan_config_validate(const titan_config *c) {
+    if (!c) return titan_fail(TITAN_E_USAGE, "config: NULL");
+    TITAN_TRY(titan_config_check_ranges(c));
+    TITAN_TRY(check_shapes(c));
+    TITAN_TRY(check_blocks(c));
+    TITAN_TRY(check_skips(c));
+    /* Bound the total so that every size derived from it fits comfortably. */
+    if (titan_config_params(c) > ((int64_t)1 << 36))
+        return titan_fail(TITAN_E_DATA, "config: more than 2^36 parameters");
     return TITAN_OK;
 }
 

@@ -10,43 +10,81 @@
 #include <stddef.h>
 
 typedef enum {
-    TITAN_FIELD_INT,        /* int32_t */
-    TITAN_FIELD_REAL,       /* double */
-    TITAN_FIELD_HEAD_REALS, /* double[TITAN_MAX_MTP], mtp_heads of them used */
+    TITAN_FIELD_INT,
+    TITAN_FIELD_REAL,
+    TITAN_FIELD_BOOL,
+    TITAN_FIELD_ENUM,
+    TITAN_FIELD_INTS,
+    TITAN_FIELD_HEAD_REALS,
+    TITAN_FIELD_OBJECT,
 } titan_field_kind;
 
+typedef enum {
+    TITAN_PRESENCE_REQUIRED,
+    TITAN_PRESENCE_OPTIONAL,
+    TITAN_PRESENCE_EXTRA,
+    TITAN_PRESENCE_MEMBER,
+} titan_field_presence;
+
 typedef struct {
-    const char *name; /* the JSON key */
+    const char *name; /* the member of titan_config */
     titan_field_kind kind;
-    size_t offset; /* in titan_config */
-    bool required; /* in config JSON */
+    titan_field_presence presence;
+    size_t offset;     /* in titan_config */
+    size_t len_offset; /* INTS: of name_len */
+    const char *const *names; /* ENUM: its strings, NULL-terminated */
     const char *doc;
 } titan_config_field;
 
-#define TITAN_CONFIG_COUNT_FIELD(...) +1
-enum { TITAN_CONFIG_N_FIELDS = 0 TITAN_CONFIG_FIELDS(TITAN_CONFIG_COUNT_FIELD) };
+#define TITAN_CONFIG_FIELD_INDEX(kind, name, ...) TITAN_FIELD_##name,
+enum { TITAN_CONFIG_FIELDS(TITAN_CONFIG_FIELD_INDEX) TITAN_CONFIG_N_FIELDS };
 
 extern const titan_config_field titan_config_fields[TITAN_CONFIG_N_FIELDS];
 
-/* The field called name[0..len), or NULL. */
-const titan_config_field *titan_config_field_find(const char *name, size_t len);
+/* The OBJECT a MEMBER belongs to (the nearest one before it), else NULL. */
+const titan_config_field *titan_config_field_parent(const titan_config_field *f);
 
-/* Values the field holds in c: 1, or c->mtp_heads for HEAD_REALS (clamped to
- * 0..TITAN_MAX_MTP, so a config not yet validated is walked safely). */
+/* Its JSON key: the name, a MEMBER's without "<object>_". */
+const char *titan_config_field_key(const titan_config_field *f);
+
+/* The member of `object` (NULL: the top-level field) whose JSON key is
+ * key[0..len), or NULL. */
+const titan_config_field *titan_config_field_find(const titan_config_field *object,
+                                                  const char *key, size_t len);
+
+/* Values the field holds in c: INTS their length, HEAD_REALS mtp_heads
+ * (both clamped to their storage, so an unchecked config is walked safely),
+ * every other kind 1. */
 int titan_config_field_values(const titan_config_field *f,
                               const titan_config *c);
 
-/* Value k (< TITAN_MAX_MTP for HEAD_REALS, else 0) of the field, as a
- * double (ints exactly). */
+/* Value k of the field as a double (ints and bools exactly). */
 double titan_config_field_get(const titan_config *c,
                               const titan_config_field *f, int k);
 
-/* Set value k; ints take v converted (the caller checked it is an int32). */
+/* Set value k (INTS: k < TITAN_MAX_LIST, the length becomes at least k + 1);
+ * ints take v converted (the caller checked it is an int32). */
 void titan_config_field_set(titan_config *c, const titan_config_field *f,
                             int k, double v);
 
-/* Every field inside its min..max of TITAN_CONFIG_FIELDS (TITAN_E_DATA
- * naming the field otherwise); rules across fields are not checked here. */
+/* The field takes part in c: every field but a MEMBER of an unset OBJECT. */
+bool titan_config_field_active(const titan_config *c,
+                               const titan_config_field *f);
+
+/* The field holds the same values in a and b. */
+bool titan_config_field_equal(const titan_config *a, const titan_config *b,
+                              const titan_config_field *f);
+
+/* The string of an ENUM value, or "?" outside its names. */
+const char *titan_config_field_name_of(const titan_config_field *f, int value);
+
+/* The ENUM value named s[0..len), or -1. */
+int titan_config_field_lookup(const titan_config_field *f, const char *s,
+                              size_t len);
+
+/* Every active field inside its min..max of TITAN_CONFIG_FIELDS, ENUMs
+ * inside their names (TITAN_E_DATA naming the field otherwise); rules across
+ * fields are not checked here. */
 titan_status titan_config_check_ranges(const titan_config *c);
 
 #endif

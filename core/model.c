@@ -3,6 +3,7 @@
  * layer with its own cache), final norm, heads. Every buffer is carved from
  * the caller's arena by model_carve/seq_carve, which titan_model_plan replays
  * in measuring mode so the plan is exact. */
+#include "core/config_fields.h"
 #include "core/model.h"
 #include "quant/dtype.h"
 #include "quant/quant.h"
@@ -18,8 +19,23 @@ static titan_status carve_floats(titan_arena *a, size_t rows, size_t cols,
                              (void **)out);
 }
 
+/* The forward pass runs section 1 so far: every section-8 field at its
+ * default (the config and artifact layers already carry them all). */
+static titan_status check_supported(const titan_config *c) {
+    titan_config dflt;
+    titan_config_defaults(&dflt);
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        if (f->presence == TITAN_PRESENCE_EXTRA && !titan_config_field_equal(c, &dflt, f))
+            return titan_fail(TITAN_E_UNSUPPORTED, "model: %s is not run by this "
+                                                   "runtime yet", f->name);
+    }
+    return TITAN_OK;
+}
+
 static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
     TITAN_TRY(titan_config_validate(c));
+    TITAN_TRY(check_supported(c));
     if (ctx < 1 || ctx > c->max_seq_len)
         return titan_fail(TITAN_E_USAGE, "model: ctx %d outside [1, %d]", ctx,
                           c->max_seq_len);

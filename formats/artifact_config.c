@@ -1,21 +1,28 @@
-/* artifact_config.c: the fixed binary config record of the artifact
- * container: the fields of TITAN_CONFIG_FIELDS in order. */
+/* artifact_config.c: the config section of the artifact container: the
+ * fixed binary record of the section-1 fields (TITAN_CONFIG_FIELDS order),
+ * then in version 2 the JSON object of the section-8 fields that differ from
+ * their defaults. */
 #include "formats/artifact_format.h"
 
 #include "core/base/le.h"
 #include "core/config_fields.h"
+#include "formats/config_json.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
 /* The record's layout, made from the field list: ints i32, reals f64,
- * HEAD_REALS all TITAN_MAX_MTP slots (unused ones 0). Version 1 holds the
- * section-1 fields, vocab_size .. bos_id; fields added after bos_id are not
- * in it and must keep their defaults in a version-1 artifact. */
+ * HEAD_REALS all TITAN_MAX_MTP slots (unused ones 0). It holds the
+ * section-1 fields, vocab_size .. bos_id; the fields after bos_id travel in
+ * version 2's JSON extension. */
 #define RECORD_MEMBER_INT(name) uint8_t name[4];
 #define RECORD_MEMBER_REAL(name) uint8_t name[8];
 #define RECORD_MEMBER_HEAD_REALS(name) uint8_t name[8 * TITAN_MAX_MTP];
+#define RECORD_MEMBER_BOOL(name)   /* the kinds below come after bos_id */
+#define RECORD_MEMBER_ENUM(name)
+#define RECORD_MEMBER_INTS(name)
+#define RECORD_MEMBER_OBJECT(name)
 #define RECORD_MEMBER(kind, name, ...) RECORD_MEMBER_##kind(name)
 typedef struct {
     TITAN_CONFIG_FIELDS(RECORD_MEMBER)
@@ -45,31 +52,50 @@ static void walk(titan_config *c, uint8_t *rec, bool write) {
     }
 }
 
-titan_status art_config_check_v1(const titan_config *c) {
-    titan_config d;
-    titan_config_defaults(&d);
-    for (int i = V1_FIELDS; i < TITAN_CONFIG_N_FIELDS; i++) {
-        const titan_config_field *f = &titan_config_fields[i];
-        for (int k = 0; k < titan_config_field_values(f, c); k++)
-            if (titan_config_field_get(c, f, k) != titan_config_field_get(&d, f, k))
-                return titan_fail(TITAN_E_UNSUPPORTED,
-                                  "artifact: config field %s differs from its "
-                                  "default; container version %d cannot hold it",
-                                  f->name, ART_VERSION);
-    }
+uint32_t art_config_version(const titan_config *c) {
+    return config_json_has_extra(c) ? ART_VERSION_2 : ART_VERSION_1;
+}
+
+titan_status art_config_encode(titan_arena *a, const titan_config *c,
+                               uint8_t **out, size_t *len) {
+    bool extra = art_config_version(c) == ART_VERSION_2;
+    json_writer w;
+    size_t json_len = 0;
+    json_writer_init(&w, NULL, 0);
+    if (extra) config_json_write_extra(&w, c);
+    TITAN_TRY(json_writer_finish(&w, &json_len));
+    *len = ART_CONFIG_BYTES + json_len;
+    TITAN_TRY(titan_arena_alloc(a, *len + 1, TITAN_ALIGN, (void **)out));
+    titan_config copy = *c;
+    walk(&copy, *out, true);
+    if (!extra) return TITAN_OK;
+    json_writer_init(&w, (char *)*out + ART_CONFIG_BYTES, json_len + 1);
+    config_json_write_extra(&w, c);
+    return json_writer_finish(&w, &json_len);
+}
+
+/* Version 2's extension: the section-8 fields, at least one not default. */
+static titan_status decode_extension(titan_arena *scratch, const uint8_t *json,
+                                     size_t len, titan_config *c) {
+    TITAN_TRY(config_json_parse_extra(scratch, (const char *)json, len, c));
+    if (!config_json_has_extra(c))
+        return titan_fail(TITAN_E_DATA, "config: a version-2 extension that "
+                                        "changes no field");
     return TITAN_OK;
 }
 
-void art_config_encode(const titan_config *c, uint8_t out[ART_CONFIG_BYTES]) {
-    titan_config copy = *c;
-    walk(&copy, out, true);
-}
-
-titan_status art_config_decode(const uint8_t in[ART_CONFIG_BYTES],
-                               titan_config *c) {
+titan_status art_config_decode(titan_arena *scratch, const uint8_t *in,
+                               size_t len, uint32_t version, titan_config *c) {
+    bool v2 = version == ART_VERSION_2;
+    if (v2 ? len <= ART_CONFIG_BYTES || len - ART_CONFIG_BYTES > ART_CONFIG_EXT_MAX
+           : len != ART_CONFIG_BYTES)
+        return titan_fail(TITAN_E_DATA, "config: %zu bytes, version %u needs %s",
+                          len, version, v2 ? "a record and an extension" : "180");
     titan_config_defaults(c);
     walk(c, (uint8_t *)in, false);
-    TITAN_TRY(titan_config_validate(c));
+    TITAN_TRY(v2 ? decode_extension(scratch, in + ART_CONFIG_BYTES,
+                                     len - ART_CONFIG_BYTES, c)
+                 : titan_config_validate(c));
     for (int k = c->mtp_heads; k < TITAN_MAX_MTP; k++)
         if (c->mtp_weights[k] != 0)
             return titan_fail(TITAN_E_DATA, "config: mtp_weights[%d] set past "

@@ -1,9 +1,11 @@
-/* artifact_format.h: the Titan artifact container, version 1, byte by byte.
+/* artifact_format.h: the Titan artifact container, versions 1 and 2, byte
+ * by byte (they differ only in the config section).
  * All integers little-endian; f64 fields are IEEE 754 binary64 bit patterns.
  *
  * Head (196 bytes, at offset 0):
  *    0  u8[8]  magic "TITANART"
- *    8  u32    version = 1
+ *    8  u32    version: 1, or 2 when a SPEC section-8 field is not at its
+ *              default (writers pick 1 whenever they can)
  *   12  u32    n_sections = 4
  *   16  u64    file_bytes: the whole file; must equal its real size
  *   24  u32    flags = 0
@@ -25,7 +27,7 @@
  * stored CRCs and the zero padding, every byte is covered, so any flipped bit
  * is caught before a codec sees the stored bytes.
  *
- * Config section (raw 180 bytes): the titan_config fields vocab_size ..
+ * Config section: a 180-byte record of the titan_config fields vocab_size ..
  * bos_id in TITAN_CONFIG_FIELDS order, ints as i32, reals as f64
  * (formats/artifact_config.c):
  *   vocab_size d_model n_heads n_kv_heads head_dim v_head_dim rope_dim
@@ -34,6 +36,9 @@
  *   yarn_beta_fast f64, yarn_beta_slow f64, mtp_heads i32,
  *   mtp_weights f64 x 8 (entries past mtp_heads are 0), norm_eps f64,
  *   logit_softcap f64, bos_id i32 (= TITAN_TOK_BOS).
+ * Version 1: exactly these 180 bytes. Version 2: then a JSON object (UTF-8,
+ * at most 64 KiB) of the section-8 fields that differ from their defaults,
+ * keys and values as config JSON; at least one, no other key.
  *
  * Tokenizer section: the serialized tokenizer (titan.h), verbatim. Its token
  * count is at most vocab_size.
@@ -66,12 +71,14 @@
 
 #define ART_MAGIC "TITANART"
 enum {
-    ART_VERSION = 1,
+    ART_VERSION_1 = 1, /* section-1 configs */
+    ART_VERSION_2 = 2, /* the config section adds its section-8 extension */
     ART_N_SECTIONS = 4,
     ART_SECTION_ENTRY = 40,
     ART_HEAD_CRC_AT = 32 + ART_N_SECTIONS * ART_SECTION_ENTRY, /* 192 */
     ART_HEAD_BYTES = ART_HEAD_CRC_AT + 4,                      /* 196 */
-    ART_CONFIG_BYTES = 180,
+    ART_CONFIG_BYTES = 180,      /* the record */
+    ART_CONFIG_EXT_MAX = 1 << 16, /* most bytes of version 2's JSON extension */
     ART_DIR_HEADER = 8,
     ART_DIR_ENTRY = 96,
 };
@@ -84,13 +91,14 @@ typedef struct {
     uint32_t stored_crc, raw_crc;
 } art_section;
 
-/* formats/artifact_config.c: the config record. Encoding needs
- * art_config_check_v1 first: TITAN_E_UNSUPPORTED when a field the record
- * cannot hold is not at its default. */
-titan_status art_config_check_v1(const titan_config *c);
-void art_config_encode(const titan_config *c, uint8_t out[ART_CONFIG_BYTES]);
-titan_status art_config_decode(const uint8_t in[ART_CONFIG_BYTES],
-                               titan_config *c);
+/* formats/artifact_config.c: the config section, its container version (1
+ * when every section-8 field is at its default, else 2), writing and
+ * reading (the extension's parse tree in scratch, reset on return). */
+uint32_t art_config_version(const titan_config *c);
+titan_status art_config_encode(titan_arena *a, const titan_config *c,
+                               uint8_t **out, size_t *len);
+titan_status art_config_decode(titan_arena *scratch, const uint8_t *in,
+                               size_t len, uint32_t version, titan_config *c);
 
 /* Fail with st, prefixing the current error message with "artifact: what: ". */
 titan_status art_fail_in(titan_status st, const char *what);

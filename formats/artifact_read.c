@@ -46,7 +46,7 @@ static titan_status source_get(titan_arena *a, const art_source *src,
 /* Largest raw size each small section may declare. */
 static uint64_t raw_limit(int kind) {
     switch (kind) {
-    case ART_CONFIG: return ART_CONFIG_BYTES;
+    case ART_CONFIG: return ART_CONFIG_BYTES + ART_CONFIG_EXT_MAX;
     case ART_TOKENIZER: return titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257);
     case ART_DIRECTORY: return ART_DIR_HEADER + (uint64_t)TITAN_MAX_TENSORS * ART_DIR_ENTRY;
     default: return (uint64_t)1 << 44; /* checked exactly against the directory */
@@ -85,15 +85,15 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
 }
 
 static titan_status parse_head(const uint8_t *h, uint64_t file_len,
-                               art_section *sec) {
+                               art_section *sec, uint32_t *version) {
     if (file_len < ART_HEAD_BYTES)
         return titan_fail(TITAN_E_DATA, "artifact: truncated (%llu bytes)",
                           (unsigned long long)file_len);
     if (memcmp(h, ART_MAGIC, 8))
         return titan_fail(TITAN_E_DATA, "artifact: bad magic (not a Titan artifact)");
-    if (le_rd32(h + 8) != ART_VERSION)
-        return titan_fail(TITAN_E_DATA, "artifact: unsupported version %u",
-                          le_rd32(h + 8));
+    *version = le_rd32(h + 8);
+    if (*version != ART_VERSION_1 && *version != ART_VERSION_2)
+        return titan_fail(TITAN_E_DATA, "artifact: unsupported version %u", *version);
     if (titan_crc32(0, h, ART_HEAD_CRC_AT) != le_rd32(h + ART_HEAD_CRC_AT))
         return titan_fail(TITAN_E_DATA, "artifact: header checksum mismatch");
     if (le_rd32(h + 12) != ART_N_SECTIONS || le_rd32(h + 24) || le_rd32(h + 28))
@@ -254,11 +254,13 @@ static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
 
 /* Config, tokenizer and directory: always decoded for real. */
 static titan_status load_meta(titan_arena *a, const art_source *src,
-                              const art_section *sec, titan_artifact *art,
+                              const art_section *sec, uint32_t version,
+                              titan_artifact *art,
                               const uint8_t **dir, uint64_t *data_bytes) {
     uint8_t *cfg, *tok, *d;
     TITAN_TRY(decode_section(a, src, sec, ART_CONFIG, &cfg));
-    TITAN_TRY(art_config_decode(cfg, &art->config));
+    TITAN_TRY(art_config_decode(a, cfg, (size_t)sec[ART_CONFIG].raw_bytes, version,
+                                &art->config));
     TITAN_TRY(decode_section(a, src, sec, ART_TOKENIZER, &tok));
     titan_status st = titan_tokenizer_load(a, tok, (size_t)sec[ART_TOKENIZER].raw_bytes,
                                            &art->tokenizer);
@@ -300,8 +302,9 @@ static titan_status load(titan_arena *a, const art_source *src,
     const uint8_t *dir;
     uint64_t data_bytes;
     *art = (titan_artifact){0};
-    TITAN_TRY(parse_head(head, src->len, sec));
-    TITAN_TRY(load_meta(a, src, sec, art, &dir, &data_bytes));
+    uint32_t version;
+    TITAN_TRY(parse_head(head, src->len, sec, &version));
+    TITAN_TRY(load_meta(a, src, sec, version, art, &dir, &data_bytes));
     return load_data(a, src, sec, art, dir, data_bytes);
 }
 
@@ -346,7 +349,8 @@ titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
     uint8_t head[ART_HEAD_BYTES];
     TITAN_TRY(open_file(path, &src, head));
     art_section sec[ART_N_SECTIONS];
-    TITAN_TRY(parse_head(head, src.len, sec));
+    uint32_t version;
+    TITAN_TRY(parse_head(head, src.len, sec, &version));
     /* A 64-aligned sub-arena carves the metadata exactly as a fresh one would. */
     size_t mark = titan_arena_mark(scratch);
     void *block;
@@ -358,7 +362,7 @@ titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
     titan_artifact art = {0};
     const uint8_t *dir;
     uint64_t data_bytes;
-    titan_status st = load_meta(&meta, &src, sec, &art, &dir, &data_bytes);
+    titan_status st = load_meta(&meta, &src, sec, version, &art, &dir, &data_bytes);
     titan_arena_init(&measure, NULL, 0);
     measure.used = meta.used;
     measure.high = meta.high;

@@ -84,7 +84,8 @@ static titan_status build_tensors(titan_arena *a, const titan_config *c,
 
 /* Encode every section after the head, fill the head, return the file. */
 static titan_status assemble(titan_arena *a, const raw_section *raw,
-                             titan_codec codec, uint8_t **file, size_t *len) {
+                             uint32_t version, titan_codec codec,
+                             uint8_t **file, size_t *len) {
     size_t cap = ART_HEAD_BYTES;
     for (int k = 0; k < ART_N_SECTIONS; k++) {
         size_t b = titan_codec_bound(codec, raw[k].raw_len);
@@ -95,7 +96,7 @@ static titan_status assemble(titan_arena *a, const raw_section *raw,
     TITAN_TRY(titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&f));
     memset(f, 0, ART_HEAD_BYTES);
     memcpy(f, ART_MAGIC, 8);
-    le_wr32(f + 8, ART_VERSION);
+    le_wr32(f + 8, version);
     le_wr32(f + 12, ART_N_SECTIONS);
     size_t at = ART_HEAD_BYTES;
     for (int k = 0; k < ART_N_SECTIONS; k++) {
@@ -133,7 +134,6 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
     for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++)
         cfg.mtp_weights[k] = 0;
     TITAN_TRY(titan_config_validate(&cfg));
-    TITAN_TRY(art_config_check_v1(&cfg));
     size_t mark = titan_arena_mark(scratch);
     const titan_tokenizer *t;
     TITAN_TRY(titan_tokenizer_load(scratch, tok, tok_len, &t));
@@ -142,14 +142,17 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                          "vocab_size is %d",
                           titan_tokenizer_size(t), cfg.vocab_size);
     titan_arena_reset(scratch, mark);
-    uint8_t cfg_rec[ART_CONFIG_BYTES];
-    art_config_encode(&cfg, cfg_rec);
-    raw_section raw[ART_N_SECTIONS] = {{cfg_rec, sizeof cfg_rec}, {tok, tok_len}};
+    uint8_t *cfg_sec;
+    size_t cfg_len;
+    titan_status st = art_config_encode(scratch, &cfg, &cfg_sec, &cfg_len);
+    raw_section raw[ART_N_SECTIONS] = {{cfg_sec, cfg_len}, {tok, tok_len}};
     uint8_t *file = NULL;
     size_t len = 0;
-    titan_status st = build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY],
-                                    &raw[ART_DATA]);
-    if (st == TITAN_OK) st = assemble(scratch, raw, codec, &file, &len);
+    if (st == TITAN_OK)
+        st = build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY],
+                           &raw[ART_DATA]);
+    if (st == TITAN_OK)
+        st = assemble(scratch, raw, art_config_version(&cfg), codec, &file, &len);
     if (st == TITAN_OK && path) st = titan_file_write_atomic(path, file, len);
     if (st == TITAN_OK && file_bytes) *file_bytes = len;
     titan_arena_reset(scratch, mark);

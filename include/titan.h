@@ -16,6 +16,7 @@
 #ifndef TITAN_H
 #define TITAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -379,18 +380,29 @@ void titan_backend_destroy(titan_backend *be);
 
 #define TITAN_MAX_MTP 8      /* most prediction heads a config may have */
 #define TITAN_MAX_BLOCKS 64  /* most unique blocks */
-#define TITAN_MAX_TENSORS (2 + 14 * TITAN_MAX_BLOCKS + TITAN_MAX_MTP)
+#define TITAN_MAX_LIST 256   /* most entries of a list field (layer_schedule, ...) */
+/* A block has at most 21 tensors (SPEC section 8), the model 8 more. */
+#define TITAN_MAX_TENSORS (2 + 21 * TITAN_MAX_BLOCKS + 8 + TITAN_MAX_MTP)
 
-/* Every config field, once (SPEC section 1 order, which is also the order
- * of config JSON, of the artifact's config record and of `titan inspect`):
+/* Every config field, once, in the order of config JSON, of the artifact's
+ * config record and of `titan inspect`:
  *   X(KIND, name, PRESENCE, default, min, max, "meaning")
- * KIND: INT (int32_t), REAL (double), HEAD_REALS (double, one per prediction
- * head: mtp_heads values, TITAN_MAX_MTP stored). PRESENCE: REQUIRED in config
- * JSON, or OPTIONAL (absent: the default). min and max bound every value (a
- * bound may name another field as c->field); rules across fields (H % G, even
- * Dr, ...) are in titan_config_validate. The struct, the JSON reader and
- * writer, the artifact record, the range checks and `titan inspect` are all
- * made from this list: a new field is one line here. */
+ * KIND (C type in titan_config):
+ *   INT int32_t; REAL double; BOOL bool (JSON true/false);
+ *   ENUM int32_t, one of the strings of TITAN_VALUES_<name> (min, max unused);
+ *   INTS int32_t name[TITAN_MAX_LIST] with its length in name_len (a JSON
+ *     array of integers, each in min..max);
+ *   HEAD_REALS double[TITAN_MAX_MTP], one per prediction head (mtp_heads);
+ *   OBJECT bool: a JSON object or null (false), its keys the MEMBER fields
+ *     that follow it, named <object>_<key>.
+ * PRESENCE: REQUIRED in config JSON; OPTIONAL (absent: the default; always
+ * written); EXTRA (SPEC section 8: absent or null: the default; written only
+ * when it differs, so configs without them read and write as before);
+ * MEMBER (required inside its object, checked only when the object is set).
+ * min and max bound every value and may name another field as c->field; rules
+ * across fields are in titan_config_validate. The struct, the JSON reader and
+ * writer, the artifact record, the range checks and `titan inspect` are made
+ * from this list: a new field is one line here. */
 #define TITAN_CONFIG_FIELDS(X)                                                 \
     X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                   \
     X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")              \
@@ -400,11 +412,11 @@ void titan_backend_destroy(titan_backend *be);
     X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head") \
     X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")       \
     X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                     \
-      "Dr: decoupled rotary width (even), one shared rotary key")              \
+      "Dr: rotary width (even); mla: decoupled, gqa: the first Dr dims")       \
     X(INT, q_latent, REQUIRED, 0, 0, 1 << 16,                                  \
       "Lq: query latent width, 0 = no query compression")                      \
-    X(INT, kv_latent, REQUIRED, 0, 1, 1 << 16,                                 \
-      "Lkv: key/value latent width (what the cache holds, plus Dr)")           \
+    X(INT, kv_latent, REQUIRED, 0, c->attention == TITAN_ATTENTION_GQA ? 0 : 1,\
+      1 << 16, "Lkv: key/value latent width (what the cache holds, plus Dr)")  \
     X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")       \
     X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                    \
       "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")              \
@@ -425,23 +437,82 @@ void titan_backend_destroy(titan_backend *be);
     X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                \
       "c: 0 = off, else logits = c tanh(logits / c)")                          \
     X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,              \
-      "the BOS token (set by the tokenizer)")
+      "the BOS token (set by the tokenizer)")                                  \
+    X(INTS, layer_schedule, EXTRA, 0, 0, c->n_unique_blocks - 1,               \
+      "effective layer order (blocks); empty: B blocks repeated R times")      \
+    X(REAL, recurrence_start_frac, EXTRA, 0, 0, 1,                             \
+      "training: repeats of the schedule left out before this step fraction")  \
+    X(ENUM, attention, EXTRA, TITAN_ATTENTION_MLA, 0, 0,                       \
+      "mla (section 1) or gqa (plain grouped-query attention)")                \
+    X(BOOL, qk_norm, EXTRA, false, 0, 0, "RMSNorm0 of each head's q and k")    \
+    X(BOOL, q_gain, EXTRA, false, 0, 0, "learned scale per query head")        \
+    X(ENUM, mlp_act, EXTRA, TITAN_MLP_SWIGLU, 0, 0, "swiglu, relu2 or leaky_relu2") \
+    X(REAL, leaky_slope, EXTRA, 0.5, -1e3, 1e3, "negative slope of leaky_relu2") \
+    X(INT, parallel_residual_from, EXTRA, -1, -1, TITAN_MAX_BLOCKS,            \
+      "blocks b >= this use the parallel residual; -1 = off")                  \
+    X(BOOL, ln_scale, EXTRA, false, 0, 0, "block b's norm outputs times 1/sqrt(b+1)") \
+    X(INTS, xsa_layers, EXTRA, 0, 0, c->n_unique_blocks - 1,                   \
+      "attention blocks with XSA")                                             \
+    X(OBJECT, bigram_hash, EXTRA, false, 0, 0, "hashed-bigram embedding")      \
+    X(INT, bigram_hash_buckets, MEMBER, 0, 2, 1 << 24, "N: hash buckets")      \
+    X(INT, bigram_hash_dim, MEMBER, 0, 1, 1 << 16, "d: table width")           \
+    X(OBJECT, value_embed, EXTRA, false, 0, 0, "shared value embedding")       \
+    X(INT, value_embed_dim, MEMBER, 0, 1, 1 << 16, "d: table width")           \
+    X(INTS, value_embed_layers, MEMBER, 0, 0, c->n_unique_blocks - 1,          \
+      "attention blocks that add it to v")                                     \
+    X(ENUM, attn_sink, EXTRA, TITAN_SINK_NONE, 0, 0,                           \
+      "none, key or logit: a sink with a zero value")                          \
+    X(BOOL, smear_gate, EXTRA, false, 0, 0, "mix in the previous token's embedding") \
+    X(BOOL, emb_norm, EXTRA, false, 0, 0, "RMSNorm0 of the embedding sum")      \
+    X(BOOL, resid_mix, EXTRA, false, 0, 0, "block input mix[0] h + mix[1] x0")  \
+    X(BOOL, branch_scale, EXTRA, false, 0, 0, "per-channel mixer and MLP output scales") \
+    X(ENUM, unet_skips, EXTRA, TITAN_SKIPS_NONE, 0, 0,                         \
+      "none, mirror or mirror_blocks: encoder-to-decoder skips")               \
+    X(BOOL, skip_gates, EXTRA, false, 0, 0, "sigmoid-gated skips (lerp)")      \
+    X(INTS, gdn_layers, EXTRA, 0, 0, c->n_unique_blocks - 1,                   \
+      "blocks whose mixer is Gated DeltaNet")                                  \
+    X(INT, gdn_heads, EXTRA, 0, 0, 4096, "Hk: GDN key heads, 0 = H")           \
+    X(INT, gdn_v_heads, EXTRA, 0, 0, 4096, "Hv: GDN value heads, 0 = Hk")      \
+    X(INT, gdn_head_dim, EXTRA, 0, 0, 4096, "Dk: GDN key width, 0 = Dh")       \
+    X(INT, gdn_v_head_dim, EXTRA, 0, 0, 4096, "Dw: GDN value width, 0 = Dv")   \
+    X(INT, gdn_conv_kernel, EXTRA, 4, 0, 64, "Kc: GDN causal conv, 0 = none")  \
+    X(ENUM, gdn_qk_act, EXTRA, TITAN_GDN_ACT_SILU, 0, 0, "silu or elu1 on q, k") \
+    X(BOOL, gdn_out_norm, EXTRA, true, 0, 0, "gated RMSNorm on the GDN output")
 
-#define TITAN_CONFIG_CTYPE_INT int32_t
-#define TITAN_CONFIG_CTYPE_REAL double
-#define TITAN_CONFIG_CTYPE_HEAD_REALS double
-#define TITAN_CONFIG_DIM_INT
-#define TITAN_CONFIG_DIM_REAL
-#define TITAN_CONFIG_DIM_HEAD_REALS [TITAN_MAX_MTP]
+/* The strings of each ENUM field, X(PREFIX, VALUE, string): constants
+ * TITAN_<PREFIX>_<VALUE> numbered in order. */
+#define TITAN_VALUES_attention(X) X(ATTENTION, MLA, mla) X(ATTENTION, GQA, gqa)
+#define TITAN_VALUES_mlp_act(X)                                                \
+    X(MLP, SWIGLU, swiglu) X(MLP, RELU2, relu2) X(MLP, LEAKY_RELU2, leaky_relu2)
+#define TITAN_VALUES_attn_sink(X) X(SINK, NONE, none) X(SINK, KEY, key) X(SINK, LOGIT, logit)
+#define TITAN_VALUES_unet_skips(X)                                             \
+    X(SKIPS, NONE, none) X(SKIPS, MIRROR, mirror) X(SKIPS, MIRROR_BLOCKS, mirror_blocks)
+#define TITAN_VALUES_gdn_qk_act(X) X(GDN_ACT, SILU, silu) X(GDN_ACT, ELU1, elu1)
+#define TITAN_ENUM_CONSTANT(prefix, value, string) TITAN_##prefix##_##value,
+enum { TITAN_VALUES_attention(TITAN_ENUM_CONSTANT) };
+enum { TITAN_VALUES_mlp_act(TITAN_ENUM_CONSTANT) };
+enum { TITAN_VALUES_attn_sink(TITAN_ENUM_CONSTANT) };
+enum { TITAN_VALUES_unet_skips(TITAN_ENUM_CONSTANT) };
+enum { TITAN_VALUES_gdn_qk_act(TITAN_ENUM_CONSTANT) };
+
+#define TITAN_CONFIG_MEMBER_INT(name) int32_t name;
+#define TITAN_CONFIG_MEMBER_REAL(name) double name;
+#define TITAN_CONFIG_MEMBER_BOOL(name) bool name;
+#define TITAN_CONFIG_MEMBER_ENUM(name) int32_t name;
+#define TITAN_CONFIG_MEMBER_INTS(name) int32_t name[TITAN_MAX_LIST]; int32_t name##_len;
+#define TITAN_CONFIG_MEMBER_HEAD_REALS(name) double name[TITAN_MAX_MTP];
+#define TITAN_CONFIG_MEMBER_OBJECT(name) bool name;
 #define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)           \
-    TITAN_CONFIG_CTYPE_##kind name TITAN_CONFIG_DIM_##kind;
+    TITAN_CONFIG_MEMBER_##kind(name)
 
-/* SPEC section 1; field names are the JSON keys (the list above). */
+/* SPEC sections 1 and 8; field names are the JSON keys (the list above). */
 typedef struct titan_config {
     TITAN_CONFIG_FIELDS(TITAN_CONFIG_MEMBER)
 } titan_config;
 
-/* A config with every OPTIONAL field at its default and the rest zero. */
+/* A config with every field that has a default at it and the rest zero.
+ * Build configs from this or a preset, not from a zeroed struct: zero is not
+ * every default (leaky_slope 0.5, gdn_conv_kernel 4, ...). */
 void titan_config_defaults(titan_config *c);
 
 /* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano";
@@ -452,16 +523,51 @@ titan_status titan_config_preset(const char *name, titan_config *c);
 /* NULL-terminated list of preset names. */
 const char *const *titan_config_preset_names(void);
 
+/* Most effective layers: a layer_schedule, or B blocks repeated R times. */
+#define TITAN_MAX_LAYERS (TITAN_MAX_BLOCKS * 64)
+
+/* The effective layer order S of SPEC section 8 (layer_schedule when given,
+ * else B blocks repeated R times), or with `shortened` the training prefix S'
+ * (every repeat removed, first occurrences in order). Writes at most cap
+ * blocks to out (may be NULL) and returns the length. */
+int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out,
+                          int cap);
+
+/* P, the rows of skip_weights (and skip_gates): floor(len(S)/2) for "mirror",
+ * floor(B/2) for "mirror_blocks", 0 without skips. */
+int titan_config_skip_rows(const titan_config *c);
+
+/* The skips on the schedule S[0..n) in use: skip j (row j of skip_weights)
+ * takes h after effective layer src[j] into the input of layer dst[j]. Writes
+ * at most cap pairs and returns their number. */
+int titan_config_skips(const titan_config *c, const int32_t *S, int n,
+                       int32_t *src, int32_t *dst, int cap);
+
+/* Block b is in list[0..len) (the block lists of SPEC section 8). */
+bool titan_config_lists(const int32_t *list, int len, int b);
+
+/* Block b's mixer is Gated DeltaNet (gdn_layers). */
+bool titan_config_is_gdn(const titan_config *c, int b);
+
+/* The GDN widths with SPEC section 8's defaults applied (0 = default). */
+typedef struct titan_gdn_dims {
+    int32_t heads, v_heads;         /* Hk, Hv */
+    int32_t head_dim, v_head_dim;   /* Dk, Dw */
+} titan_gdn_dims;
+titan_gdn_dims titan_config_gdn(const titan_config *c);
+
 /* Check every field for range and consistency (H % G, even Dr, product sizes that
  * fit in memory, ...). TITAN_E_DATA with the offending field named. */
 titan_status titan_config_validate(const titan_config *c);
 
 /* Role of a tensor; used by quantization policy and optimizer grouping. */
 typedef enum {
-    TITAN_ROLE_EMBED,  /* tok_emb (also the tied head 1) */
-    TITAN_ROLE_MATRIX, /* 2-D block weights */
-    TITAN_ROLE_NORM,   /* RMSNorm gains */
-    TITAN_ROLE_CONV,   /* depthwise conv kernels */
+    TITAN_ROLE_EMBED,  /* tok_emb (also the tied head 1), bigram.table,
+                          value_embed.table */
+    TITAN_ROLE_MATRIX, /* 2-D block weights, bigram.proj, value_embed.proj */
+    TITAN_ROLE_NORM,   /* RMSNorm gains and every other gain, scale, gate or
+                          bias (SPEC section 8): kept in float */
+    TITAN_ROLE_CONV,   /* depthwise conv kernels (conv, gdn_conv) */
     TITAN_ROLE_HEAD    /* mtp.k.head */
 } titan_role;
 
@@ -475,8 +581,18 @@ typedef struct titan_tensor_spec {
 } titan_tensor_spec;
 
 /* Enumerate the tensors a (valid) config has, in the canonical order:
- * tok_emb, blocks.0.* ... blocks.{B-1}.*, final_norm, mtp.2.head ... mtp.M.head.
- * Writes at most `cap` specs and returns the total count (<= TITAN_MAX_TENSORS). */
+ *   tok_emb
+ *   per block b: attn_norm; the mixer: mla wq_a q_norm wq_b|wq wkv_a kv_norm
+ *     wkv_b wo, or gqa wq wk wv wo, then q_gain k_sink sink_logit ve_scale
+ *     (those present), or GDN gdn_qkv gdn_conv gdn_ba gdn_A_log gdn_dt_bias
+ *     gdn_z gdn_o_norm gdn_o; ffn_norm; the MLP: w_gate w_up w_down conv
+ *     (swiglu) or w_up w_down; resid_mix attn_scale mlp_scale
+ *   final_norm, bigram.table bigram.proj bigram.scale, value_embed.table
+ *   value_embed.proj value_embed.scale, smear_gate, skip_weights skip_gates,
+ *   mtp.2.head ... mtp.M.head
+ * each only when the config has it (SPEC sections 1 and 8; with every
+ * section-8 field at its default this is section 1's list). Writes at most
+ * `cap` specs and returns the total count (<= TITAN_MAX_TENSORS). */
 int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap);
 
 /* Total parameter count (unique weights). */
@@ -841,6 +957,13 @@ titan_status titan_eval_model_score(void *model, int worker,
  * suffice. */
 titan_status titan_config_from_json(titan_arena *scratch, const char *text,
                                     size_t len, titan_config *out);
+
+/* titan_config_from_json of a file (at most TITAN_CONFIG_FILE_MAX bytes),
+ * errors naming the path. scratch holds the text and the parse tree (a few
+ * MB are plenty) and is reset to its mark on return. */
+#define TITAN_CONFIG_FILE_MAX ((size_t)1 << 20)
+titan_status titan_config_file_load(titan_arena *scratch, const char *path,
+                                    titan_config *out);
 
 /* Write *c as one line of JSON (all fields in TITAN_CONFIG_FIELDS order, doubles round-trip
  * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets

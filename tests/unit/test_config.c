@@ -96,6 +96,24 @@ static void yarn_frequencies(void **state) {
     assert_float_equal(f[10], w10, 1e-18);
 }
 
+/* SPEC section 8 "Presets": the record shapes' parameter and tensor counts
+ * (also the independent reference's, tests/ref/golf_ref.py). */
+static void golf_presets_have_the_records_shapes(void **state) {
+    (void)state;
+    static const struct {
+        const char *name;
+        int64_t params;
+        int tensors;
+    } want[] = {{"golf-1.1531", 27005532, 144}, {"golf-1.0785", 35908184, 150}};
+    for (int i = 0; i < 2; i++) {
+        titan_config c;
+        assert_int_equal(titan_config_preset(want[i].name, &c), TITAN_OK);
+        assert_int_equal(titan_config_validate(&c), TITAN_OK);
+        assert_int_equal(titan_config_params(&c), want[i].params);
+        assert_int_equal(titan_config_tensors(&c, NULL, 0), want[i].tensors);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zenyx_base_has_86m_params),
@@ -103,6 +121,7 @@ int main(void) {
         cmocka_unit_test(no_query_latent_uses_wq),
         cmocka_unit_test(validation_names_the_field),
         cmocka_unit_test(yarn_frequencies),
+        cmocka_unit_test(golf_presets_have_the_records_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,16 +17,16 @@
 
 /* Everything on: query latent, grouped heads, conv, YaRN, softcap, 3 heads. */
 static titan_config tiny_full(void) {
-    titan_config c = {
-        .vocab_size = 11, .d_model = 8, .n_heads = 4, .n_kv_heads = 2,
-        .head_dim = 3, .v_head_dim = 2, .rope_dim = 4, .q_latent = 5,
-        .kv_latent = 6, .mlp_hidden = 7, .conv_kernel = 3,
-        .n_unique_blocks = 2, .n_recurrences = 2, .max_seq_len = 64,
-        .rope_base = 10000, .yarn_factor = 4, .yarn_orig_ctx = 40,
-        .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 3,
-        .mtp_weights = {1.0, 0.5, 0.25}, .norm_eps = 1e-5,
-        .logit_softcap = 3, .bos_id = 0,
-    };
+    titan_config c;
+    titan_config_defaults(&c); /* zero is not every default */
+    c.vocab_size = 11, c.d_model = 8, c.n_heads = 4, c.n_kv_heads = 2;
+    c.head_dim = 3, c.v_head_dim = 2, c.rope_dim = 4, c.q_latent = 5;
+    c.kv_latent = 6, c.mlp_hidden = 7, c.conv_kernel = 3, c.n_unique_blocks = 2;
+    c.n_recurrences = 2, c.max_seq_len = 64, c.rope_base = 10000;
+    c.yarn_factor = 4, c.yarn_orig_ctx = 40, c.yarn_beta_fast = 32;
+    c.yarn_beta_slow = 1, c.mtp_heads = 3, c.mtp_weights[0] = 1.0;
+    c.mtp_weights[1] = 0.5, c.mtp_weights[2] = 0.25, c.norm_eps = 1e-5;
+    c.logit_softcap = 3, c.bos_id = 0;
     return c;
 }
 

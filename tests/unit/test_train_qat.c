@@ -16,14 +16,15 @@
 #include "tools/train/train_state.h"
 
 static titan_config small(void) {
-    titan_config c = {
-        .vocab_size = 40, .d_model = 16, .n_heads = 2, .n_kv_heads = 1,
-        .head_dim = 8, .v_head_dim = 8, .rope_dim = 4, .q_latent = 8,
-        .kv_latent = 8, .mlp_hidden = 24, .conv_kernel = 2,
-        .n_unique_blocks = 1, .n_recurrences = 2, .max_seq_len = 32,
-        .rope_base = 10000, .yarn_factor = 1, .yarn_orig_ctx = 32,
-        .yarn_beta_fast = 32, .yarn_beta_slow = 1, .mtp_heads = 1,
-        .mtp_weights = {1}, .norm_eps = 1e-5};
+    titan_config c;
+    titan_config_defaults(&c); /* zero is not every default */
+    c.vocab_size = 40, c.d_model = 16, c.n_heads = 2, c.n_kv_heads = 1;
+    c.head_dim = 8, c.v_head_dim = 8, c.rope_dim = 4, c.q_latent = 8;
+    c.kv_latent = 8, c.mlp_hidden = 24, c.conv_kernel = 2;
+    c.n_unique_blocks = 1, c.n_recurrences = 2, c.max_seq_len = 32;
+    c.rope_base = 10000, c.yarn_factor = 1, c.yarn_orig_ctx = 32;
+    c.yarn_beta_fast = 32, c.yarn_beta_slow = 1, c.mtp_heads = 1;
+    c.mtp_weights[0] = 1, c.norm_eps = 1e-5;
     return c;
 }
 

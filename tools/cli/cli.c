@@ -136,3 +136,10 @@ void cli_arena_destroy(titan_arena *a) {
     free(a->base);
     a->base = NULL;
 }
+
+void cli_join(const char *const *words, const char *sep, char *out, size_t cap) {
+    size_t at = 0;
+    out[0] = 0;
+    for (int i = 0; words[i] && at < cap; i++)
+        at += (size_t)snprintf(out + at, cap - at, "%s%s", i ? sep : "", words[i]);
+}

@@ -72,6 +72,9 @@ int cli_fail(const char *cmd, titan_status st);
 int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Join the NULL-terminated words with sep into out[0..cap) (cut if too long). */
+void cli_join(const char *const *words, const char *sep, char *out, size_t cap);
+
 /* Strict integer parse of all of s into [lo, hi]. */
 bool cli_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
 

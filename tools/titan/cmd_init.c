@@ -1,5 +1,5 @@
-/* cmd_init.c: `titan init --preset NAME [--seed S] -o ART [--codec C]
- * [--tokenizer TOK]`: an artifact with deterministic random f32 weights.
+/* cmd_init.c: `titan init (--preset NAME | --config CFG) [--seed S] -o ART
+ * [--codec C] [--tokenizer TOK]`: an artifact with deterministic random f32 weights.
  *
  * Weights: one splitmix64 stream seeded with S fills the tensors in canonical
  * order (titan_config_tensors), row-major; normals come from Box-Muller
@@ -8,6 +8,7 @@
  * conv kernels ~ N(0, 0.02^2) too (small, so the gate starts near zero). */
 #include "platform/file.h"
 #include "tools/cli/cli.h"
+#include "tools/titan/config_arg.h"
 #include "tools/titan/commands.h"
 
 #include <math.h>
@@ -69,10 +70,12 @@ static titan_status get_tokenizer(titan_arena *a, const char *path,
 }
 
 int cmd_init(int argc, char **argv) {
-    const char *preset = NULL, *out = NULL, *codec_name = "none", *tok_path = NULL;
+    const char *preset = NULL, *cfg_path = NULL, *out = NULL, *codec_name = "none",
+               *tok_path = NULL;
     int64_t seed = 0;
     const cli_flag flags[] = {
-        {"--preset", FLAG_STR, &preset, 0, 0, "zenyx-v2-base | zenyx-v2-pretrain | nano"},
+        {"--preset", FLAG_STR, &preset, 0, 0, config_arg_presets()},
+        {"--config", FLAG_STR, &cfg_path, 0, 0, "config JSON (any config)"},
         {"--seed", FLAG_INT, &seed, 0, 9007199254740991.0, "PRNG seed (default 0)"},
         {"-o|--output", FLAG_STR, &out, 0, 0, "artifact to write"},
         {"--codec", FLAG_STR, &codec_name, 0, 0, "none | lzma | xz | brotli (default none)"},
@@ -80,15 +83,15 @@ int cmd_init(int argc, char **argv) {
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan init --preset NAME [--seed S] -o ART "
-                       "[--codec C] [--tokenizer TOK]",
+    int rc = cli_parse(argc, argv, "titan init (--preset NAME | --config CFG.json) "
+                       "[--seed S] -o ART [--codec C] [--tokenizer TOK]",
                        flags, pos, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
-    if (!preset || !out) return cli_usage(argv[0], "--preset and -o are required");
+    if (!out) return cli_usage(argv[0], "-o ART is required");
     titan_config c;
+    if ((rc = config_arg_load(argv[0], preset, cfg_path, &c))) return rc;
     titan_codec codec;
-    titan_status st = titan_config_preset(preset, &c);
-    if (st == TITAN_OK) st = titan_codec_from_name(codec_name, &codec);
+    titan_status st = titan_codec_from_name(codec_name, &codec);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     c.bos_id = TITAN_TOK_BOS;
     /* Weights, then the writer's raw data and file: three data sizes. */
@@ -107,8 +110,9 @@ int cmd_init(int argc, char **argv) {
     free(t);
     cli_arena_destroy(&a);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    printf("wrote %s: %llu bytes, preset %s, seed %lld, codec %s, %lld parameters\n",
-           out, (unsigned long long)bytes, preset, (long long)seed,
+    printf("wrote %s: %llu bytes, %s %s, seed %lld, codec %s, %lld parameters\n",
+           out, (unsigned long long)bytes, preset ? "preset" : "config",
+           preset ? preset : cfg_path, (long long)seed,
            titan_codec_name(codec), (long long)titan_config_params(&c));
     return CLI_EXIT_OK;
 }

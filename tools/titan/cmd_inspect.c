@@ -45,21 +45,22 @@ static int64_t tensor_params(const titan_artifact *art) {
 }
 
 /* name=value for every field, in field order, wrapped under "config". */
+/* name=value (value as in config JSON) for every field config JSON lists,
+ * wrapped under "config". */
 static void print_config(const titan_config *c) {
     int col = printf("config    ");
     for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
         const titan_config_field *f = &titan_config_fields[i];
-        char item[256];
-        int len = snprintf(item, sizeof item, " %s=", f->name);
-        int n = titan_config_field_values(f, c);
-        for (int k = 0; k < n && len < (int)sizeof item; k++) {
-            char v[JSON_DOUBLE_TEXT];
-            json_double_text(titan_config_field_get(c, f, k), v);
-            len += snprintf(item + len, sizeof item - (size_t)len, "%s%s",
-                            k ? "," : "", v);
-        }
-        if (col + len > 96) col = printf("\n          ");
-        col += printf("%s", item);
+        if (!config_json_lists(c, f)) continue;
+        char value[2048];
+        size_t len;
+        json_writer w;
+        json_writer_init(&w, value, sizeof value);
+        config_json_write_value(&w, c, f);
+        if (json_writer_finish(&w, &len) != TITAN_OK) snprintf(value, sizeof value, "...");
+        int n = (int)strlen(f->name) + (int)strlen(value) + 2;
+        if (col + n > 96) col = printf("\n          ");
+        col += printf(" %s=%s", f->name, value);
     }
     printf("\n");
 }

@@ -63,12 +63,11 @@ static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
 }
 
 static titan_status read_plain(titan_arena *a, const pack_args *p, pack_ckpt *in) {
-    uint8_t *file, *cfg;
-    size_t len, cfg_len;
+    uint8_t *file;
+    size_t len;
     TITAN_TRY(titan_file_read(a, p->st_path, SIZE_MAX / 4, &file, &len));
     TITAN_TRY(titan_safetensors_parse(a, file, len, &in->st));
-    TITAN_TRY(titan_file_read(a, p->cfg_path, 1 << 20, &cfg, &cfg_len));
-    TITAN_TRY(titan_config_from_json(a, (const char *)cfg, cfg_len, &in->config));
+    TITAN_TRY(titan_config_file_load(a, p->cfg_path, &in->config));
     in->prefix = "";
     return TITAN_OK;
 }

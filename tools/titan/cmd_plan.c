@@ -4,6 +4,7 @@
  * cache cost per token of MLA against a plain grouped-query cache. */
 #include "platform/file.h"
 #include "tools/cli/cli.h"
+#include "tools/titan/config_arg.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/runtime.h"
 
@@ -11,35 +12,25 @@
 #include <stdlib.h>
 
 static const char usage[] =
-    "titan plan (-m ART | --config CFG.json) [--ctx L] [--batch N] "
+    "titan plan (-m ART | --config CFG.json | --preset NAME) [--ctx L] [--batch N] "
     "[--backend cpu|ref] [--threads N] [--json]\n"
     "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
     "  model + one sequence of ctx tokens fed batch tokens at a time\n"
-    "  (--config: the runtime part only)";
-
-#define CONFIG_MAX ((size_t)1 << 20)
-
-static titan_status read_config(const char *path, titan_config *c) {
-    titan_arena a;
-    uint8_t *text;
-    size_t len;
-    titan_status st = cli_arena_create(&a, 2 * CONFIG_MAX + (1 << 20));
-    if (st == TITAN_OK) st = titan_file_read(&a, path, CONFIG_MAX, &text, &len);
-    if (st == TITAN_OK) st = titan_config_from_json(&a, (const char *)text, len, c);
-    cli_arena_destroy(&a);
-    return st;
-}
+    "  (--config, --preset: the runtime part only), and the parameter count";
 
 static void print_plan(const titan_config *c, const runtime_opts *o,
                        const runtime_sizes *z, bool json) {
     int64_t L = (int64_t)c->n_unique_blocks * c->n_recurrences;
     int64_t mla = titan_model_cache_floats(c) * 4 * L;
     int64_t gqa = (int64_t)c->n_kv_heads * (c->head_dim + c->v_head_dim) * 4 * L;
+    int64_t params = titan_config_params(c);
     if (json) {
-        printf("{\"ctx\":%d,\"batch\":%d,\"artifact_bytes\":%zu,"
+        printf("{\"params\":%lld,\"active_params\":%lld,\"tensors\":%d,"
+               "\"ctx\":%d,\"batch\":%d,\"artifact_bytes\":%zu,"
                "\"artifact_kept_bytes\":%zu,\"runtime_bytes\":%zu,"
                "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
                "\"cache_bytes_per_token\":%lld,\"gqa_cache_bytes_per_token\":%lld}\n",
+               (long long)params, (long long)params, titan_config_tensors(c, NULL, 0),
                o->ctx, o->batch, z->load_high, z->load_kept, z->runtime, z->total,
                o->backend, o->threads, (long long)mla, (long long)gqa);
         return;
@@ -47,6 +38,8 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
     if (z->load_high)
         printf("artifact   %zu bytes (load high-water; %zu kept after loading)\n",
                z->load_high, z->load_kept);
+    printf("model      %lld parameters in %d tensors\n", (long long)params,
+           titan_config_tensors(c, NULL, 0));
     printf("runtime    %zu bytes (backend %s, %d threads; ctx %d, batch %d)\n"
            "total      %zu bytes\n"
            "cache      %lld bytes per token over %lld layers (MLA, Lkv + Dr = %lld "
@@ -57,13 +50,14 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
 }
 
 int cmd_plan(int argc, char **argv) {
-    const char *model = NULL, *config = NULL;
+    const char *model = NULL, *config = NULL, *preset = NULL;
     int64_t ctx = 0, batch = 0, threads = 0;
     bool json = false;
     runtime_opts o = {0};
     cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--config", FLAG_STR, &config, 0, 0, "config JSON (runtime only)"},
+        {"--preset", FLAG_STR, &preset, 0, 0, "a preset (runtime only)"},
         {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0 = max_seq_len, the default)"},
         {"--batch", FLAG_INT, &batch, 1, 1 << 24, "tokens per forward call (default min(ctx, 256))"},
         {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default), ref or tpu (default array)"},
@@ -74,19 +68,20 @@ int cmd_plan(int argc, char **argv) {
     int rc = cli_parse(argc, argv, usage, flags,
                        NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
-    if (!model == !config)
-        return cli_usage(argv[0], "give exactly one of -m ART and --config CFG");
+    if (!model + !config + !preset != 2)
+        return cli_usage(argv[0], "give exactly one of -m ART, --config CFG and "
+                                  "--preset NAME");
     titan_config c;
     runtime_sizes z = {0};
-    titan_status st = config ? read_config(config, &c) : TITAN_OK;
-    if (st != TITAN_OK) return cli_fail(argv[0], st);
-    if (config && ctx > c.max_seq_len)
+    if (!model && (rc = config_arg_load(argv[0], preset, config, &c))) return rc;
+    titan_status st = TITAN_OK;
+    if (!model && ctx > c.max_seq_len)
         return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
                          c.max_seq_len);
     o.ctx = (int)ctx;
     o.batch = (int)batch;
     o.threads = (int)threads;
-    if (config) {
+    if (!model) {
         st = runtime_resolve(&c, &o);
         if (st == TITAN_OK) st = runtime_plan_config(&c, &o, &z.runtime);
         z.total = z.runtime;

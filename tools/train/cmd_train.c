@@ -355,11 +355,12 @@ int train_cmd_train(int argc, char **argv) {
     CLI_RETURN_IF_DONE(rc);
     if ((rc = check_options(argv[0], &o))) return rc;
     o.h.sequential = sequential;
-    run r;
-    memset(&r, 0, sizeof r);
-    r.o = &o;
-    titan_status st = setup(&r);
-    if (st == TITAN_OK) st = loop(&r);
-    teardown(&r);
+    run *r = calloc(1, sizeof *r); /* megabytes of tensor tables: not the stack */
+    if (!r) return cli_fail(argv[0], titan_fail(TITAN_E_NOMEM, "out of memory"));
+    r->o = &o;
+    titan_status st = setup(r);
+    if (st == TITAN_OK) st = loop(r);
+    teardown(r);
+    free(r);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
 }

@@ -25,10 +25,8 @@ static titan_status read_whole(const char *path, size_t extra, titan_arena *a,
 
 titan_status train_load_config(const char *path, titan_config *c) {
     titan_arena a;
-    uint8_t *text;
-    size_t len;
-    TITAN_TRY(read_whole(path, 1 << 20, &a, &text, &len));
-    titan_status st = titan_config_from_json(&a, (const char *)text, len, c);
+    TITAN_TRY(cli_arena_create(&a, 4 * TITAN_CONFIG_FILE_MAX));
+    titan_status st = titan_config_file_load(&a, path, c);
     cli_arena_destroy(&a);
     return st;
 }

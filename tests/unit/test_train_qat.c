@@ -9,6 +9,7 @@
 
 #include <math.h>
 
+#include "assert_close.h"
 #include "tools/train/train_state.h"
 
 /* Row max 0.62 -> scale 0.02 (int6): 0.30 -> 15 * 0.02, 0.107 -> 5 * 0.02;

@@ -3,8 +3,7 @@
 # name order, no tokenizer needed) with random or sequential windows, logs
 # val_loss without val_bpb, and refuses
 # a shard with a bad header or tokens outside vocab_size.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 - "$work" <<'PY'
 import numpy as np, sys
@@ -42,13 +41,12 @@ for run in 1 2; do
 done
 cmp -s "$work/seq1" "$work/seq2" || fail "two sequential runs differ"
 cmp -s "$work/seq1" "$work/c" && fail "sequential and random windows agree"
-"$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/bad_*.bin" \
-    --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
-[ $? = 1 ] && grep -q 'shard' "$work/err" || fail "bad magic refused"
-"$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/big_*.bin" \
-    --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
-[ $? = 1 ] && grep -q 'vocab_size' "$work/err" || fail "token beyond vocab refused"
-"$TITAN_TRAIN" train "${args[@]}" --train "$work/x" --val-shards "$work/v" \
-    -o "$work/c" 2>/dev/null
-[ $? = 2 ] || fail "text without --tokenizer exits 2"
+exits 1 "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/bad_*.bin" \
+    --val-shards "$work/val_*.bin" -o "$work/c" && grep -q 'shard' <<<"$stderr" ||
+    fail "bad magic refused"
+exits 1 "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/big_*.bin" \
+    --val-shards "$work/val_*.bin" -o "$work/c" && grep -q 'vocab_size' <<<"$stderr" ||
+    fail "token beyond vocab refused"
+exits 2 "$TITAN_TRAIN" train "${args[@]}" --train "$work/x" --val-shards "$work/v" \
+    -o "$work/c" || fail "text without --tokenizer exits 2"
 echo "train shards ok"

@@ -148,7 +148,9 @@ static int run_child(CMUnitTestFunction fn, char *out, size_t cap) {
         dup2(fileno(log), 1);
         dup2(fileno(log), 2);
         const struct CMUnitTest one[] = {{"child", fn, NULL, NULL, NULL}};
-        _exit(cmocka_run_group_tests(one, NULL, NULL));
+        int failed = cmocka_run_group_tests(one, NULL, NULL);
+        fflush(NULL);
+        _exit(failed);
     }
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -24,7 +24,7 @@ for src in tests/fuzz/fuzz_*.c; do
     if "$f" -max_total_time="$secs" -rss_limit_mb=2048 \
         -artifact_prefix="build-fuzz/crashes/$name/" "${extra[@]}" \
         "build-fuzz/corpus/$name" "${seeds[@]}" >"$log" 2>&1; then
-        tail -n 2 "$log"
+        echo "$name: $(tail -n 1 "$log")"
     else
         echo "FAIL: $name exited $? (log: $log, inputs: build-fuzz/crashes/$name/)"
         { grep -v '^#' "$log" || true; } | tail -n 60 | sed 's/^/     /'
@@ -33,5 +33,5 @@ for src in tests/fuzz/fuzz_*.c; do
     n=$((n + 1))
 done
 [ "$n" -gt 0 ] || { echo "FAIL: no fuzz targets in tests/fuzz"; exit 1; }
-echo "fuzz smoke: $n targets, ${secs}s each, ${#failed[@]} failed ${failed[*]}"
+echo "fuzz smoke: $n targets, ${secs}s each, ${#failed[@]} failed${failed[*]:+: ${failed[*]}}"
 [ ${#failed[@]} = 0 ]

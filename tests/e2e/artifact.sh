@@ -2,8 +2,7 @@
 # artifact.sh: init -> inspect -> export -> pack -> export with every codec,
 # checked against an independent numpy reading of the files; then damaged
 # and hostile artifacts: exit 1 with a message, never a crash.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
@@ -13,11 +12,11 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cmp -s "$T/a.tart" "$T/b.tart" || fail "same seed, different files"
 "$TITAN" init --preset nano --seed 8 -o "$T/c.tart" >/dev/null || fail "init seed 8"
 cmp -s "$T/a.tart" "$T/c.tart" && fail "different seeds, same file"
-"$TITAN" inspect "$T/a.tart" | grep -q "fits" || fail "inspect text"
-"$TITAN" inspect "$T/a.tart" --budget 1000 | grep -q "DOES NOT FIT" || fail "budget"
+has "fits" "$TITAN" inspect "$T/a.tart" || fail "inspect text"
+has "DOES NOT FIT" "$TITAN" inspect "$T/a.tart" --budget 1000 || fail "budget"
 "$TITAN" inspect "$T/a.tart" --json > "$T/a.json" || fail "inspect --json"
 "$TITAN" export "$T/a.tart" --safetensors "$T/a.st" >/dev/null || fail "export"
-"$TITAN" plan -m "$T/a.tart" | grep -q "^artifact *[0-9]* bytes" || fail "plan"
+has "^artifact *[0-9]* bytes" "$TITAN" plan -m "$T/a.tart" || fail "plan"
 $PY - "$T" <<'PYEOF' || fail "init/inspect/export content"
 import json, os, struct, sys
 import numpy as np
@@ -85,7 +84,7 @@ PYEOF
 for codec in none lzma xz brotli; do
     "$TITAN" pack --safetensors "$T/tiny.st" --config "$T/tiny.json" --tokenizer "$T/byte.tok" \
         -o "$T/tiny_$codec.tart" --quant f32 --codec $codec >/dev/null || fail "pack $codec"
-    "$TITAN" inspect "$T/tiny_$codec.tart" | grep -q "codec $codec" || fail "inspect $codec"
+    has "codec $codec" "$TITAN" inspect "$T/tiny_$codec.tart" || fail "inspect $codec"
     "$TITAN" export "$T/tiny_$codec.tart" --safetensors "$T/back_$codec.st" >/dev/null || fail "export $codec"
 done
 "$TITAN" pack --safetensors "$T/tiny.st" --config "$T/tiny.json" --tokenizer "$T/byte.tok" \
@@ -112,7 +111,7 @@ for k in src:
 PYEOF
 
 # --- refused with a message and exit 2: later features, bad usage.
-. "$(dirname "$0")/lib/expect.sh"
+. tests/e2e/lib/expect.sh
 P=(--safetensors "$T/tiny.st" --config "$T/tiny.json" --tokenizer "$T/byte.tok" -o "$T/x.tart")
 expect 2 "pack unknown type" "$TITAN" pack "${P[@]}" --quant int4
 expect 2 "pack --ckpt with --config" "$TITAN" pack --ckpt foo --config "$T/tiny.json" -o "$T/x.tart"
@@ -151,7 +150,7 @@ for i in range(40):
     done
     { printf 'X'; tail -c +2 "$f"; } > "$T/magic.tart"
     expect 1 "$codec wrong magic" "$TITAN" inspect "$T/magic.tart"
-    grep -q "bad magic" "$T/err" || fail "magic message"
+    grep -q "bad magic" <<<"$stderr" || fail "magic message"
     { cat "$f"; printf '\0'; } > "$T/long.tart"
     expect 1 "$codec appended byte" "$TITAN" inspect "$T/long.tart"
 done
@@ -168,8 +167,8 @@ huge = bytearray(b); struct.pack_into("<Q", huge, 32 + 40 * 3 + 24, 1 << 62); se
 open(f"{sys.argv[2]}/huge.tart", "wb").write(huge)
 PYEOF
 expect 1 "codec output larger than declared" "$TITAN" inspect "$T/bomb.tart"
-grep -q "declared" "$T/err" || fail "bomb message: $(cat "$T/err")"
+grep -q "declared" <<<"$stderr" || fail "bomb message: $stderr"
 expect 1 "absurd raw size" "$TITAN" inspect "$T/huge.tart"
-grep -q "absurd" "$T/err" || fail "absurd message: $(cat "$T/err")"
+grep -q "absurd" <<<"$stderr" || fail "absurd message: $stderr"
 expect 1 "plan of a damaged file" "$TITAN" plan -m "$T/huge.tart"
 echo "artifact e2e ok"

@@ -3,12 +3,11 @@
 # (tests/ref/artifact_ref.py) agree on the container: titan reads what the
 # reference writes with every codec (int8 included) value for value, and
 # titan pack writes the very bytes the reference writes for the same model.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 REF=tests/ref/artifact_ref.py
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-command -v brotli >/dev/null || { echo "skip: no brotli tool"; exit 0; }
+command -v brotli >/dev/null || skip "no brotli tool (tools/install-deps.sh --test)"
 for codec in none lzma xz brotli; do
     for q in f32 int8; do
         $PY $REF tiny "$T/ref_${codec}_$q.tart" $codec $q || fail "reference writer"

@@ -3,8 +3,7 @@
 # ref within 1e-4 relative (logits, val_bpb), tpu (int8 emulator) is close,
 # eval results do not depend on --threads (workers x backend threads), the tpu
 # report (JSON table and totals, --tpu-report FILE) adds up, bad values exit 2.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 "$TITAN" init --preset nano --seed 5 -o "$dir/nano.art" >/dev/null || fail "init"
@@ -61,8 +60,8 @@ assert t["total"]["macs"] > 0 and t["total"]["refused"] == 0
 assert json.load(open(d + "/report.json")) == t    # --tpu-report FILE
 PYEOF
 
-"$TITAN" eval -m "$dir/nano.art" --text tests/e2e/backends.sh --ctx 16 --stride 16 \
-    --max-tokens 32 --backend tpu --tpu-report "$dir/report.txt" | grep -q "^total" ||
+has "^total" "$TITAN" eval -m "$dir/nano.art" --text tests/e2e/backends.sh --ctx 16 \
+    --stride 16 --max-tokens 32 --backend tpu --tpu-report "$dir/report.txt" ||
     fail "eval tpu text table"
 grep -q "^blocks.0.wq_a" "$dir/report.txt" || fail "--tpu-report text table"
 
@@ -87,13 +86,11 @@ for cmd in "run -m $dir/nano.art -n 1" "logits -m $dir/nano.art --ids $dir/ids -
            "eval -m $dir/nano.art --text $dir/ids"; do
     for bad in "--backend gpu" "--backend tpu --tpu-array 3x3" "--backend tpu --tpu-array 8" \
                "--backend tpu --tpu-dataflow rs" "--backend tpu --tpu-array 300x8"; do
-        "$TITAN" $cmd $bad >/dev/null 2>&1
-        [ $? = 2 ] || fail "titan $cmd $bad exits 2"
+        exits 2 "$TITAN" $cmd $bad || fail "titan $cmd $bad exits 2"
     done
 done
-"$TITAN" run -m "$dir/nano.art" -n 1 --tpu-report "$dir/x" >/dev/null 2>&1
-[ $? = 2 ] || fail "--tpu-report without --backend tpu exits 2"
-"$TITAN" eval -m "$dir/nano.art" --text "$dir/ids" --backend tpu --tpu-report /nonexistent/dir/r \
-    >/dev/null 2>&1
-[ $? = 1 ] || fail "unwritable --tpu-report exits 1"
+exits 2 "$TITAN" run -m "$dir/nano.art" -n 1 --tpu-report "$dir/x" ||
+    fail "--tpu-report without --backend tpu exits 2"
+exits 1 "$TITAN" eval -m "$dir/nano.art" --text "$dir/ids" --backend tpu \
+    --tpu-report /nonexistent/dir/r || fail "unwritable --tpu-report exits 1"
 echo "backends ok"

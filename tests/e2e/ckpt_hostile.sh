@@ -7,8 +7,7 @@
 # plain decimals or out of range, a broken config, tensors of the wrong type
 # or shape, a set with a tensor missing, a stray tensor, no opt.v set, an
 # export choice the file does not hold. The intact file passes all three.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for i in $(seq 1 200); do echo "def h$i(z): return z + $i  # hostile line $i"; done >"$T/train.txt"
 head -c 1500 "$T/train.txt" >"$T/val.txt"
@@ -77,7 +76,8 @@ while IFS=$'\t' read -r name why; do
                      --train "$T/train.txt" --val "$T/val.txt" --steps 5 --batch 2 --seq 16
                      --ema 0.9 --threads 1 --resume "$ck" -o "$T/r.ckpt") ;;
         esac
-        "${cmd[@]}" >/dev/null 2>"$T/err"; rc=$?
+        rc=0
+        "${cmd[@]}" >/dev/null 2>"$T/err" || rc=$?
         if [ "$name" = intact ]; then
             [ $rc = 0 ] || fail "intact checkpoint refused by $tool: $(cat "$T/err")"
             continue

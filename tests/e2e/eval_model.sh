@@ -4,11 +4,10 @@
 # reference forward over the SPEC sliding windows): val_bpb, tokens, bytes;
 # all-zero weights give exactly log2(V) * tokens / bytes; text mode counts
 # every byte of the file; the thread count does not change the sum.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 command -v spm_train >/dev/null &&
     /usr/bin/python3 -c 'import sentencepiece, torch' 2>/dev/null ||
-    { echo "skip: spm_train, python3-sentencepiece or torch missing"; exit 0; }
+    skip "spm_train, python3-sentencepiece or torch missing (tools/install-deps.sh --test)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 REF=tests/ref/eval_ref.py
 head -c 12000 /usr/share/common-licenses/GPL-3 >"$T/text.txt" || fail "no Debian text"
@@ -70,9 +69,9 @@ ev() { "$TITAN" eval -m "$T/w.tart" --text "$T/val.txt" --json "$@"; }
 one=$(ev --ctx 20 --stride 3 --threads 1 | grep -o '"nll": [^,]*')
 three=$(ev --ctx 20 --stride 3 --threads 3 | grep -o '"nll": [^,]*')
 [ -n "$one" ] && [ "$one" = "$three" ] || fail "threads change the sum: $one vs $three"
-ev --ctx 65 >/dev/null 2>&1; [ $? = 2 ] || fail "ctx above max_seq_len is a usage error"
-ev --ctx 8 --stride 9 >/dev/null 2>&1; [ $? = 2 ] || fail "stride above ctx is a usage error"
-"$TITAN" eval --text "$T/val.txt" >/dev/null 2>&1; [ $? = 2 ] || fail "text mode needs -m"
+exits 2 ev --ctx 65 || fail "ctx above max_seq_len is a usage error"
+exits 2 ev --ctx 8 --stride 9 || fail "stride above ctx is a usage error"
+exits 2 "$TITAN" eval --text "$T/val.txt" || fail "text mode needs -m"
 head -c 5000 "$T/w.tart" >"$T/cut.tart"
-"$TITAN" eval -m "$T/cut.tart" --text "$T/val.txt" >/dev/null 2>&1; [ $? = 1 ] || fail "truncated artifact"
+exits 1 "$TITAN" eval -m "$T/cut.tart" --text "$T/val.txt" || fail "truncated artifact"
 echo "eval model ok"

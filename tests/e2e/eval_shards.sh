@@ -3,11 +3,10 @@
 # (the sentencepiece library, not Titan's protobuf reader): scored tokens,
 # exact bytes, window count and compressor baselines on SentencePiece models
 # trained at test time with spm_train on a Debian text; bad inputs refused.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 REF=tests/ref/spm_shards.py
 command -v spm_train >/dev/null && /usr/bin/python3 -c 'import sentencepiece' 2>/dev/null ||
-    { echo "skip: spm_train or python3-sentencepiece missing"; exit 0; }
+    skip "spm_train or python3-sentencepiece missing (tools/install-deps.sh --test)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cp /usr/share/common-licenses/GPL-3 "$T/text.txt" || fail "no Debian text"
 printf '\n\nZürich café naïve 日本語 “quoted” \x01 tab\there\n\nfoo bar foo  two spaces\n' >>"$T/text.txt"
@@ -50,11 +49,11 @@ r = json.load(sys.stdin)
 assert r["xz_cond_bpb"] < 0.2 * r["xz_bpb"] and r["brotli_cond_bpb"] < 0.2 * r["brotli_bpb"], r' ||
     fail "conditional on the same text should be nearly free"
 # Refusals: usage errors exit 2, bad data exits 1 with a message.
-expect() { # CODE ARGS...: exit code and a message on stderr
-    local code=$1; shift
-    "$TITAN" eval --count "$@" >/dev/null 2>"$T/err"; local rc=$?
-    [ $rc = "$code" ] || fail "exit $rc, want $code: $*"
-    [ -s "$T/err" ] || fail "no message: $*"
+expect() { # CODE ARGS...: exit code and a message on stderr (in $stderr)
+    local code=$1
+    shift
+    exits "$code" "$TITAN" eval --count "$@" || fail "eval --count $*"
+    [ -n "$stderr" ] || fail "no message: $*"
 }
 expect 2 --shards "$S/val_*.bin" --spm "$S/m.model" --ctx 8 --stride 9
 expect 2 --shards "$S/val_*.bin" --spm "$S/m.model" --stride 0
@@ -69,5 +68,5 @@ cp "$S/val_000001.bin" "$T/bad.bin"; printf '\x01' | dd of="$T/bad.bin" conv=not
 expect 1 --shards "$T/bad.bin" --spm "$S/m.model"
 cp "$S/val_000001.bin" "$T/bad.bin"; printf '\xff\xff' | dd of="$T/bad.bin" bs=1 seek=2000 conv=notrunc 2>/dev/null
 expect 1 --shards "$T/bad.bin" --spm "$S/m.model" # token 65535 >= 400 pieces
-grep -q "65535" "$T/err" || fail "names the bad token"
+grep -q "65535" <<<"$stderr" || fail "names the bad token"
 echo "eval shards ok"

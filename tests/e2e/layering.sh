@@ -34,18 +34,20 @@ allowed() {
     [ "$ra" -ge 0 ] && [ "$RANK" -ge 0 ] && { [ "$na" = "$NAME" ] || [ "$RANK" -lt "$ra" ]; }
 }
 
-bad=0
+bad=0 files=0
 complain() { echo "layering: $*"; bad=$((bad + 1)); }
 
 # 1. Includes. A quoted include names a path from the top (-I.) or, for
 # "titan.h", include/.
 while IFS= read -r src; do
+    files=$((files + 1))
     while IFS= read -r inc; do
         [ "$inc" = titan.h ] && inc=include/titan.h
         [ -f "$inc" ] || { complain "$src includes \"$inc\", not a file from the top"; continue; }
         allowed "$src" "$inc" || complain "$src includes $inc (against the layer order)"
     done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$src")
 done < <(find core quant platform formats tools include -name '*.[ch]' | sort)
+[ "$files" -gt 0 ] || { echo "layering: no sources found"; exit 1; }
 
 # 2. Symbols between the library's object files (objects whose source is
 # gone, left by a moved file, are passed over).

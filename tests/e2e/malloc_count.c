@@ -2,22 +2,35 @@
  * counting every heap call of a process: malloc, calloc, realloc, free,
  * aligned_alloc, posix_memalign, memalign. The total is written to the file
  * named by $MALLOC_COUNT_OUT at exit. Uses glibc's __libc_* entry points, so
- * it needs no dlsym (which itself allocates). */
+ * it needs no dlsym (which itself allocates); -DSANITIZER_HOOKS builds the
+ * variant for a sanitizer build. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+static unsigned long calls;
+
+static void count(void) { __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED); }
+
+#ifdef SANITIZER_HOOKS
+/* AddressSanitizer's allocator serves every call and must come first in
+ * LD_PRELOAD: count through its hooks instead of replacing malloc. */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*on_malloc)(const volatile void *, size_t),
+    void (*on_free)(const volatile void *));
+static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n; count(); }
+static void on_free(const volatile void *p) { (void)p; count(); }
+__attribute__((constructor)) static void install(void) {
+    __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}
+#else
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
-
-static unsigned long calls;
-
-static void count(void) { __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED); }
 
 void *malloc(size_t n) { count(); return __libc_malloc(n); }
 void *calloc(size_t k, size_t n) { count(); return __libc_calloc(k, n); }
@@ -30,6 +43,7 @@ int posix_memalign(void **p, size_t a, size_t n) {
     *p = __libc_memalign(a, n);
     return *p ? 0 : 12; /* ENOMEM */
 }
+#endif
 
 __attribute__((destructor)) static void report(void) {
     const char *path = getenv("MALLOC_COUNT_OUT");

@@ -2,9 +2,8 @@
 # model_cli.sh: titan logits / run / plan on a nano artifact: cpu and ref
 # backends agree, speculative greedy output equals plain greedy output, the
 # arena is exactly as planned, seeds reproduce, bad input is refused; and the
-# logits of every head match tests/ref/titan_ref.py when `titan export` exists.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+# logits of every head match tests/ref/titan_ref.py (PyTorch) on the export.
+. "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 PY=/usr/bin/python3
@@ -33,33 +32,28 @@ for k in 1 2; do
 done
 cmp -s "$dir/cpu.1" "$dir/cpu.2" && fail "heads 1 and 2 identical"
 
-if "$TITAN" export "$dir/nano.art" --safetensors "$dir/w.safetensors" >/dev/null 2>&1 &&
-    "$TITAN" inspect --json "$dir/nano.art" >"$dir/inspect.json" 2>/dev/null; then
-    $PY tests/ref/titan_ref.py --safetensors "$dir/w.safetensors" --config "$dir/inspect.json" \
-        --ids "$dir/ids" --all-heads "$dir/torch" || fail "titan_ref.py"
-    for k in 1 2; do close "$dir/ref.$k" "$dir/torch.$k"; done
-else
-    echo "skip: titan export not available yet (the unit test test_model_ref compares with PyTorch)"
-fi
+"$TITAN" export "$dir/nano.art" --safetensors "$dir/w.safetensors" >/dev/null || fail "export"
+"$TITAN" inspect --json "$dir/nano.art" >"$dir/inspect.json" || fail "inspect --json"
+$PY tests/ref/titan_ref.py --safetensors "$dir/w.safetensors" --config "$dir/inspect.json" \
+    --ids "$dir/ids" --all-heads "$dir/torch" || fail "titan_ref.py"
+for k in 1 2; do close "$dir/ref.$k" "$dir/torch.$k"; done
 
 # refused: unknown head, out-of-vocabulary id, junk, missing file
-"$TITAN" logits -m "$dir/nano.art" --ids "$dir/ids" --head 3 --out "$dir/x" 2>/dev/null
-[ $? = 2 ] || fail "--head 3 of 2 exits 2"
+exits 2 "$TITAN" logits -m "$dir/nano.art" --ids "$dir/ids" --head 3 --out "$dir/x" ||
+    fail "--head 3 of 2 exits 2"
 echo "1 5000" >"$dir/bad"
-"$TITAN" logits -m "$dir/nano.art" --ids "$dir/bad" --out "$dir/x" 2>/dev/null
-[ $? = 1 ] || fail "id 5000 >= V exits 1"
-[ -e "$dir/x" ] && fail "no output file after a failure"
+exits 1 "$TITAN" logits -m "$dir/nano.art" --ids "$dir/bad" --out "$dir/x" ||
+    fail "id 5000 >= V exits 1"
+[ ! -e "$dir/x" ] || fail "no output file after a failure"
 echo "1 abc" >"$dir/bad"
-"$TITAN" logits -m "$dir/nano.art" --ids "$dir/bad" --out "$dir/x" 2>/dev/null
-[ $? = 1 ] || fail "junk id exits 1"
-"$TITAN" logits -m "$dir/missing" --ids "$dir/ids" --out "$dir/x" 2>/dev/null
-[ $? = 1 ] || fail "missing artifact exits 1"
-"$TITAN" run -m "$dir/nano.art" -p a -f "$dir/ids" 2>/dev/null
-[ $? = 2 ] || fail "-p with -f exits 2"
-"$TITAN" run -m "$dir/nano.art" --top-p 2 2>/dev/null
-[ $? = 2 ] || fail "--top-p 2 exits 2"
-"$TITAN" run -m "$dir/nano.art" --backend gpu -n 2 2>"$dir/err"
-[ $? = 2 ] && grep -q gpu "$dir/err" || fail "--backend gpu refused with a message"
+exits 1 "$TITAN" logits -m "$dir/nano.art" --ids "$dir/bad" --out "$dir/x" ||
+    fail "junk id exits 1"
+exits 1 "$TITAN" logits -m "$dir/missing" --ids "$dir/ids" --out "$dir/x" ||
+    fail "missing artifact exits 1"
+exits 2 "$TITAN" run -m "$dir/nano.art" -p a -f "$dir/ids" || fail "-p with -f exits 2"
+exits 2 "$TITAN" run -m "$dir/nano.art" --top-p 2 || fail "--top-p 2 exits 2"
+exits 2 "$TITAN" run -m "$dir/nano.art" --backend gpu -n 2 && grep -q gpu <<<"$stderr" ||
+    fail "--backend gpu refused with a message"
 
 # get FILE KEY: one value of a --json object (fails on invalid JSON)
 get() {
@@ -93,7 +87,6 @@ grep -q "generated 5 tokens" "$dir/stats" || fail "run reports on stderr"
 total=$(get "$dir/plan.json" total_bytes) && art=$(get "$dir/plan.json" artifact_bytes) || exit 1
 [ "$art" -ge "$(stat -c %s "$dir/nano.art")" ] && [ "$total" -ge "$art" ] || fail "plan counts the artifact ($total)"
 [ "$(get "$dir/plan.json" cache_bytes_per_token)" = $((4 * 48 * 4)) ] || fail "nano cache bytes"
-"$TITAN" plan -m "$dir/nano.art" | grep -q "^total *[0-9]* bytes" || fail "plan text"
-"$TITAN" plan -m "$dir/nano.art" --ctx 5000 2>/dev/null
-[ $? = 2 ] || fail "plan --ctx above max_seq_len exits 2"
+has "^total *[0-9]* bytes" "$TITAN" plan -m "$dir/nano.art" || fail "plan text"
+exits 2 "$TITAN" plan -m "$dir/nano.art" --ctx 5000 || fail "plan --ctx above max_seq_len exits 2"
 echo "model cli ok"

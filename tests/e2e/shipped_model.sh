@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # shipped_model.sh: the default model in tools/data/model (what the quickstart
-# runs) opens, fits the 16 MB budget, is the nano preset, compresses its
-# held-out excerpt better than xz and Brotli do, and generates deterministically.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+# runs) is the file its record nano.tart.sha256 names, opens, fits the 16 MB
+# budget, is the nano preset, compresses its held-out excerpt better than xz
+# and Brotli do, and generates deterministically.
+. "$(dirname "$0")/lib/common.sh"
 dir=tools/data/model
-art=$dir/nano.tart
+art=$dir/nano.tart record=$dir/nano.tart.sha256
+want=$(awk '!/^#/ && $2 == "nano.tart" { print $1 }' "$record")
+got=$(sha256sum "$art" | cut -d " " -f 1)
+[ -n "$want" ] || fail "no sha256 of nano.tart in $record"
+[ "$got" = "$want" ] || fail "$art has sha256 $got, $record records $want;" \
+    "rebuild it with: $(sed -n 's/^# rebuild: //p' "$record")"
 "$TITAN" inspect "$art" --json >"$BUILD/shipped.json" || fail "inspect"
 /usr/bin/python3 - "$BUILD/shipped.json" <<'PY' || fail "inspect contents"
 import json, sys
@@ -36,4 +41,4 @@ PY
 a=$("$TITAN" run -m "$art" -p "The " -n 24 --greedy) || fail "run"
 b=$("$TITAN" run -m "$art" -p "The " -n 24 --greedy) || fail "run again"
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "greedy runs differ or are empty"
-exit 0
+echo "shipped model ok"

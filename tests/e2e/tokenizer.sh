@@ -2,8 +2,7 @@
 # tokenizer.sh: titan-train tokenizer -> titan tokenize -> titan detokenize
 # gives back the input byte for byte; ids and merges match the independent
 # Python reference (tests/ref/bpe_ref.py); bad flags exit 2, bad data exit 1.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 ref=tests/ref/bpe_ref.py
 py=/usr/bin/python3
@@ -73,8 +72,7 @@ grep -q 'no adjacent pair left after 2 merges' "$dir/err" || fail "early stop no
 [ "$(printf abab | "$TITAN" tokenize --tokenizer "$dir/tiny.tok")" = 258 ] || fail "tiny ids"
 
 # Usage errors exit 2.
-expect() { local want=$1; shift; "$@" > /dev/null 2>&1; local rc=$?
-           [ $rc = "$want" ] || fail "exit $rc, not $want: $*"; }
+expect() { exits "$@" || fail "exit status of ${*:2}"; }
 expect 2 "$TITAN_TRAIN" tokenizer --vocab 256 -i "$dir/all.bin" -o "$dir/x.tok"
 expect 2 "$TITAN_TRAIN" tokenizer --vocab 65537 -i "$dir/all.bin" -o "$dir/x.tok"
 expect 2 "$TITAN_TRAIN" tokenizer --vocab 1e3 -i "$dir/all.bin" -o "$dir/x.tok"

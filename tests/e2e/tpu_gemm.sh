@@ -2,8 +2,7 @@
 # tpu_gemm.sh: `titan tpu --gemm` reports the hand-worked cycle counts, the
 # fast and cycle-stepped modes agree on counters and results, and bad shapes
 # or arrays exit 2.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 key() { $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
@@ -34,7 +33,6 @@ done
 for bad in "--gemm 0,1,1" "--gemm 1,131072,1" "--gemm 1,2" "--gemm 1,2,3 --array 3x4" \
            "--gemm 1,2,3 --array 4x257" "--gemm 1,2,3 --array 4x" "--gemm 1,2,3 --dataflow is" \
            "--gemm 1,2,3 --mode slow" "--gemm a,b,c" "--array 4x4" "--gemm 1,2,3 --clock-mhz 0"; do
-    "$TITAN" tpu $bad >/dev/null 2>&1; rc=$?
-    [ $rc = 2 ] || fail "titan tpu $bad exits 2 (got $rc)"
+    exits 2 "$TITAN" tpu $bad || fail "titan tpu $bad exits 2"
 done
 echo "tpu gemm ok"

@@ -2,8 +2,7 @@
 # tpu_model.sh: `titan tpu -m ART` runs a whole model's forward pass on the
 # emulator: one counter row per weight tensor, totals that add up, and the
 # cycle-stepped array agreeing with the fast mode on every counter.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 "$TITAN" init --preset nano --seed 3 -o "$dir/nano.art" >/dev/null || fail "init nano"
@@ -31,11 +30,11 @@ for a, b in zip(layers, step["layers"]):
 assert fast["total"]["refused"] == 0
 PYEOF
 
-"$TITAN" tpu -m "$dir/nano.art" --tokens 2 | grep -q "^total" || fail "text table"
-"$TITAN" tpu -m "$dir/nano.art" --tokens 0 >/dev/null 2>&1; [ $? = 2 ] || fail "--tokens 0 exits 2"
-"$TITAN" tpu -m "$dir/nano.art" --tokens 5000 >/dev/null 2>&1; [ $? = 2 ] || fail "tokens > max_seq_len exits 2"
-"$TITAN" tpu -m "$dir/nano.art" --gemm 1,2,3 >/dev/null 2>&1; [ $? = 2 ] || fail "-m with --gemm exits 2"
-"$TITAN" tpu -m "$dir/missing.art" >/dev/null 2>&1; [ $? = 1 ] || fail "missing artifact exits 1"
+has "^total" "$TITAN" tpu -m "$dir/nano.art" --tokens 2 || fail "text table"
+exits 2 "$TITAN" tpu -m "$dir/nano.art" --tokens 0 || fail "--tokens 0 exits 2"
+exits 2 "$TITAN" tpu -m "$dir/nano.art" --tokens 5000 || fail "tokens > max_seq_len exits 2"
+exits 2 "$TITAN" tpu -m "$dir/nano.art" --gemm 1,2,3 || fail "-m with --gemm exits 2"
+exits 1 "$TITAN" tpu -m "$dir/missing.art" || fail "missing artifact exits 1"
 head -c 1000 "$dir/nano.art" > "$dir/cut.art"
-"$TITAN" tpu -m "$dir/cut.art" >/dev/null 2>&1; [ $? = 1 ] || fail "truncated artifact exits 1"
+exits 1 "$TITAN" tpu -m "$dir/cut.art" || fail "truncated artifact exits 1"
 echo "tpu model ok"

@@ -3,8 +3,7 @@
 # layout in tools/train/train_data.c) is used only when it is sound: a
 # truncated, padded, absurd-count, bad-CRC or out-of-vocab cache is rebuilt,
 # and the run trains exactly as from a fresh cache.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for i in $(seq 1 200); do echo "def g$i(y): return y - $i  # cache line $i"; done >"$T/train.txt"
 head -c 2000 "$T/train.txt" >"$T/val.txt"

@@ -4,8 +4,7 @@
 # val_loss without val_bpb, and refuses
 # a shard with a bad header, a wrong size or tokens outside vocab_size,
 # naming the file.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 - "$work" <<'PY'
 import numpy as np, sys
@@ -54,15 +53,14 @@ done
 cmp -s "$work/seq1" "$work/seq2" || fail "two sequential runs differ"
 cmp -s "$work/seq1" "$work/c" && fail "sequential and random windows agree"
 for bad in bad cut long neg ver tiny; do
-    "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/${bad}_*.bin" \
-        --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
-    [ $? = 1 ] && grep -q "${bad}_000.bin: shard: " "$work/err" ||
-        fail "$bad shard refused with its name: $(cat "$work/err")"
+    exits 1 "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/${bad}_*.bin" \
+        --val-shards "$work/val_*.bin" -o "$work/c" &&
+        grep -q "${bad}_000.bin: shard: " <<<"$stderr" ||
+        fail "$bad shard refused with its name: $stderr"
 done
-"$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/big_*.bin" \
-    --val-shards "$work/val_*.bin" -o "$work/c" 2>"$work/err"
-[ $? = 1 ] && grep -q 'vocab_size' "$work/err" || fail "token beyond vocab refused"
-"$TITAN_TRAIN" train "${args[@]}" --train "$work/x" --val-shards "$work/v" \
-    -o "$work/c" 2>/dev/null
-[ $? = 2 ] || fail "text without --tokenizer exits 2"
+exits 1 "$TITAN_TRAIN" train "${args[@]}" --train-shards "$work/big_*.bin" \
+    --val-shards "$work/val_*.bin" -o "$work/c" && grep -q 'vocab_size' <<<"$stderr" ||
+    fail "token beyond vocab refused"
+exits 2 "$TITAN_TRAIN" train "${args[@]}" --train "$work/x" --val-shards "$work/v" \
+    -o "$work/c" || fail "text without --tokenizer exits 2"
 echo "train shards ok"

@@ -4,8 +4,7 @@
 # val_bpb and val_loss agree within 1e-4 with titan eval of its checkpoint
 # packed as f32, with the same ctx (--seq), stride (--val-stride) and cap
 # (--val-tokens = --max-tokens), cut short or the whole file, 1 or 2 threads.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for i in $(seq 1 300); do
     echo "def f$i(x): return x * $i + $((i % 7))  # line $i of the corpus"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "assert_close.h"
 #include "core/model.h"
 #include "model_fixture.h"
 #include "platform/backend_cpu.h"
@@ -102,14 +103,12 @@ static void expanded_attention(const titan_model *m, const titan_seq *s,
 static void assert_close_to_expanded(const cpu_runtime *r, int n, int pos) {
     const titan_config *c = &r->m->cfg;
     size_t count = (size_t)n * c->n_heads * c->v_head_dim;
-    double *want = malloc(sizeof(double) * count), err = 0, mag = 0;
+    double *want = malloc(sizeof(double) * count);
     expanded_attention(r->m, r->s, n, pos, want);
-    for (size_t i = 0; i < count; i++) {
-        err = fmax(err, fabs(r->m->o[i] - want[i]));
-        mag = fmax(mag, fabs(want[i]));
-    }
+    close_acc e = {0};
+    for (size_t i = 0; i < count; i++) close_add(&e, i, r->m->o[i], want[i]);
     free(want);
-    if (err > 1e-5 * mag) fail_msg("attention off by %g (max %g)", err, mag);
+    assert_close(&e, "attention", 0, 1e-5);
 }
 
 static void matches_expanded_attention(void **state) {

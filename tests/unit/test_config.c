@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "assert_close.h"
 #include "titan.h"
 
 static void zenyx_base_has_86m_params(void **state) {

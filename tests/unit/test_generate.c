@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assert_close.h"
 #include "core/model.h"
 #include "model_fixture.h"
 #include "platform/backend.h"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assert_close.h"
 #include "quant/cholesky.h"
 #include "quant/gptq.h"
 

@@ -11,21 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assert_close.h"
 #include "core/model.h"
 #include "model_fixture.h"
 #include "quant/quant.h"
 #include "platform/backend.h"
 
 
-/* max |a - b| over a row <= tol * max |b|. */
+/* max |a - b| over a row <= tol * max |b|, all finite. */
 static void assert_rows_close(const float *a, const float *b, int n,
                               double tol) {
-    double err = 0, mag = 0;
-    for (int i = 0; i < n; i++) {
-        err = fmax(err, fabs((double)a[i] - b[i]));
-        mag = fmax(mag, fabs((double)b[i]));
-    }
-    if (err > tol * mag) fail_msg("rows differ: %g > %g * %g", err, tol, mag);
+    assert_close_floats(a, b, (size_t)n, "rows", 0, tol);
 }
 
 static void rope_by_hand(void **state) {

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "assert_close.h"
 #include "quant/quant.h"
 
 /* Dequantize one row of a single-row tensor. */

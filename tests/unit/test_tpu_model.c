@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "assert_close.h"
 #include "model_fixture.h"
 #include "platform/backend.h"
 
@@ -67,21 +68,20 @@ static void model_on_tpu(void **state) {
     run_logits(&f, &sb, step);
     /* int8 on both operands of every matmul: logits within a few percent of
      * their range (1.4% here), and the same most likely token in most rows. */
-    float range = 0, err = 0;
+    close_acc e = {0};
     int agree = 0;
     for (int t = 0; t < T; t++) {
         int ar = 0, af = 0;
         for (int v = 0; v < V; v++) {
             float r = ref[t * V + v], q = fast[t * V + v];
-            range = fmaxf(range, fabsf(r));
-            err = fmaxf(err, fabsf(r - q));
+            close_add(&e, t * V + v, q, r);
             if (r > ref[t * V + ar]) ar = v;
             if (q > fast[t * V + af]) af = v;
         }
         agree += ar == af;
     }
-    assert_true(range > 0.5f);
-    assert_true(err <= 0.025f * range);
+    assert_true(e.mag > 0.5); /* the range of the logits */
+    assert_close(&e, "tpu logits", 0, 0.025);
     assert_true(agree >= T - 1);
     assert_memory_equal(fast, step, sizeof(float) * T * V);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "assert_close.h"
 #define TRAIN_DOUBLE 1
 #include "tools/train/train_model.h"
 
@@ -78,7 +79,7 @@ static void check_fd(titan_config c, int T) {
     double worst = 0;
     for (int i = 0; i < w.n_tensors; i++) {
         size_t n = (size_t)(w.spec[i].rows * w.spec[i].cols);
-        double max_err = 0, max_g = 0;
+        close_acc e = {0};
         for (size_t j = 0; j < n; j++) {
             double keep = w.tensor[i][j];
             w.tensor[i][j] = keep + eps;
@@ -87,18 +88,19 @@ static void check_fd(titan_config c, int T) {
             double lm = train_loss_d(&m, &w, &a, ids, T, NULL);
             w.tensor[i][j] = keep;
             double fd = (lp - lm) / (2 * eps);
-            max_err = fmax(max_err, fabs(fd - g.tensor[i][j]));
-            max_g = fmax(max_g, fabs(fd));
+            close_add(&e, j, g.tensor[i][j], fd);
         }
+        double max_err = e.err, max_g = e.mag;
         double rel = max_err / fmax(max_g, 1e-12);
         int k = 0, no_targets = sscanf(w.spec[i].name, "mtp.%d", &k) == 1 &&
                                 k >= T;
-        worst = fmax(worst, rel);
+        worst = max_nan(worst, rel);
         /* A head without targets must get exactly zero, any other a signal. */
         if (!(rel < 1e-6) || (max_g == 0) != no_targets ||
             (no_targets && max_err != 0)) {
-            printf("FAIL %-20s max|fd| %.3e  max err %.3e  rel %.3e\n",
-                   w.spec[i].name, max_g, max_err, rel);
+            printf("FAIL %-20s max|fd| %.3e  max err %.3e  rel %.3e"
+                   "  [%zu] grad %.6e fd %.6e\n", w.spec[i].name, max_g, max_err,
+                   rel, e.at, e.got, e.want);
             bad++;
         }
     }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "assert_close.h"
 #include "tools/train/train_ops.h"
 
 static void check_size(int T, int I, int O) {
@@ -21,26 +22,28 @@ static void check_size(int T, int I, int O) {
     for (int i = 0; i < T * O; i++) dy[i] = (float)((i * 29 % 89) - 44) / 44;
     train_matmul_forward(y, x, W, T, I, O);
     train_matmul_backward(dx, dW, dy, x, W, T, I, O);
-    double worst = 0;
+    close_acc ey = {0}, edx = {0}, edW = {0};
     for (int t = 0; t < T; t++)
         for (int o = 0; o < O; o++) {
             double s = 0;
             for (int i = 0; i < I; i++) s += (double)x[t * I + i] * W[o * I + i];
-            worst = fmax(worst, fabs(y[t * O + o] - s));
+            close_add(&ey, t * O + o, y[t * O + o], s);
         }
     for (int t = 0; t < T; t++)
         for (int i = 0; i < I; i++) {
             double s = 0.25;
             for (int o = 0; o < O; o++) s += (double)dy[t * O + o] * W[o * I + i];
-            worst = fmax(worst, fabs(dx[t * I + i] - s));
+            close_add(&edx, t * I + i, dx[t * I + i], s);
         }
     for (int o = 0; o < O; o++)
         for (int i = 0; i < I; i++) {
             double s = -0.5;
             for (int t = 0; t < T; t++) s += (double)dy[t * O + o] * x[t * I + i];
-            worst = fmax(worst, fabs(dW[o * I + i] - s));
+            close_add(&edW, o * I + i, dW[o * I + i], s);
         }
-    assert_true(worst < 1e-4);
+    assert_close(&ey, "y", 1e-4, 0);
+    assert_close(&edx, "dx", 1e-4, 0);
+    assert_close(&edW, "dW", 1e-4, 0);
     free(x), free(W), free(dy), free(y), free(dx), free(dW);
 }
 

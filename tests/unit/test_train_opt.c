@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "assert_close.h"
 #include "tools/train/train_opt.h"
 
 static float frand(unsigned *s) {
@@ -52,17 +53,18 @@ static void muon_matches_torch(int rows, int cols, int nesterov) {
     assert_true(n <= 4096);
     for (size_t i = 0; i < n; i++) p0[i] = p[i];
     muon_step(p, g, buf, rows, cols, &h, scratch);
-    double err = 0, err_buf = 0, moved = 0;
+    close_acc err = {0}, err_buf = {0};
+    double moved = 0;
     for (size_t i = 0; i < n; i++) {
-        err = fmax(err, fabs(p[i] - ref[i]));
-        err_buf = fmax(err_buf, fabs(buf[i] - ref[n + i]));
-        moved = fmax(moved, fabs(ref[i] - p0[i]));
+        close_add(&err, i, p[i], ref[i]);
+        close_add(&err_buf, i, buf[i], ref[n + i]);
+        moved = max_nan(moved, fabs(ref[i] - p0[i]));
     }
     printf("muon %dx%d nesterov %d: max |dp| %.3e, err %.2e, buf err %.2e\n",
-           rows, cols, nesterov, moved, err, err_buf);
+           rows, cols, nesterov, moved, err.err, err_buf.err);
     assert_true(moved > 1e-3); /* the step really moved the weights */
-    assert_true(err < 1e-5);
-    assert_true(err_buf < 1e-6);
+    assert_close(&err, "muon weights", 1e-5, 0);
+    assert_close(&err_buf, "muon momentum", 1e-6, 0);
     free(in);
     free(scratch);
     free(ref);

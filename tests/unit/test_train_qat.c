@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assert_close.h"
 #include "quant/quant.h"
 #include "tools/train/train_state.h"
 

@@ -8,7 +8,8 @@
 # environment (defaults in brackets); the shape is the `nano` preset.
 #   STEPS [20000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
 #   QAT_START [0.85]  EMA [0.997]  PRESET [nano]  OUT [build/model]
-#   SHIP: copy artifact, log, plot, summary and excerpt here (unset: no copy)
+#   SHIP: copy artifact, log, plot, summary and excerpt here, with the
+#   artifact's sha256 and this run's command in nano.tart.sha256 (unset: no copy)
 #   EVAL_STRIDE [(SEQ + 1) / 2]  EVAL_TOKENS: score only the first N
 #   validation targets (unset: all)
 set -euo pipefail
@@ -94,5 +95,18 @@ if [ -n "${SHIP:-}" ]; then
     mkdir -p "$SHIP"
     cp "$OUT/nano.tart" "$OUT/train.jsonl" "$OUT/loss.svg" "$OUT/summary.txt" \
         "$OUT/val_excerpt.txt" "$SHIP/"
+    # The record tests/e2e/shipped_model.sh checks the artifact against.
+    commit=$(git rev-parse --short HEAD)
+    git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
+    {
+        echo "# nano.tart, the shipped default model: its sha256 (tests/e2e/shipped_model.sh"
+        echo "# checks it) and the command that rebuilds it; written by tools/data/train_model.sh."
+        echo "# rebuild: git checkout $commit && make model STEPS=$STEPS BATCH=$BATCH SEQ=$SEQ" \
+            "THREADS=$THREADS SEED=$SEED LR=$LR QAT_START=$QAT_START EMA=$EMA PRESET=$PRESET" \
+            "SHIP=$SHIP"
+        echo "# corpus: $(dpkg-query -W -f='${Package} ${Version}, ' dict-gcide \
+            libpython3.11-minimal libpython3.11-stdlib | sed 's/, $//')"
+        (cd "$SHIP" && sha256sum nano.tart)
+    } >"$SHIP/nano.tart.sha256"
     echo "shipped to $SHIP" >&2
 fi

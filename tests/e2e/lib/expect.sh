@@ -1,8 +1,9 @@
-# expect.sh: sourced by e2e scripts that set $T (a scratch dir) and fail().
-# expect CODE DESCRIPTION cmd...: cmd exits with CODE and says why on stderr.
+# expect.sh: sourced by e2e scripts after lib/common.sh.
+# expect CODE DESCRIPTION cmd...: cmd exits with CODE and says why on stderr
+# (kept in $stderr).
 expect() {
-    local want=$1 what=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; local rc=$?
-    [ $rc = "$want" ] || fail "$what: exit $rc, want $want ($(head -c 300 "$T/err"))"
-    [ -s "$T/err" ] || fail "$what: no message"
+    local want=$1 what=$2
+    shift 2
+    exits "$want" "$@" || fail "$what"
+    [ -n "$stderr" ] || fail "$what: no message"
 }

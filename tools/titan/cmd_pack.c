@@ -4,8 +4,8 @@
  * with its SPEC shape (1-D as [n], 2-D as [rows, cols]); a safetensors input
  * may hold nothing else. f32 keeps the values bit for bit; half types round
  * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
- * tools/titan/pack.h), or with --method gptq --calib TEXT GPTQ, each row on
- * the clip whose GPTQ output error is least (pack_gptq.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
+ * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
+ * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
  * whichever makes the smaller file with the chosen codec. */
 #include "platform/file.h"
@@ -13,7 +13,9 @@
 #include "quant/quant.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
-#include "tools/titan/pack.h"
+#include "tools/titan/gptq_calibrate.h"
+#include "tools/titan/pack_input.h"
+#include "tools/titan/storage.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,7 @@ typedef struct {
 typedef struct {
     titan_config c;
     titan_tensor t[TITAN_MAX_TENSORS];
-    pack_gptq_stat gptq[TITAN_MAX_TENSORS]; /* with --method gptq */
+    gptq_stat gptq[TITAN_MAX_TENSORS]; /* with --method gptq */
     int n;
     uint64_t bytes;
     bool has_int6;                     /* some tensor was bit-packed int6 */
@@ -62,7 +64,7 @@ static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
     return titan_safetensors_to_f32(s, *f, n);
 }
 
-static titan_status read_plain(titan_arena *a, const pack_args *p, pack_ckpt *in) {
+static titan_status read_plain(titan_arena *a, const pack_args *p, pack_input *in) {
     uint8_t *file;
     size_t len;
     TITAN_TRY(titan_file_read(a, p->st_path, SIZE_MAX / 4, &file, &len));
@@ -72,8 +74,8 @@ static titan_status read_plain(titan_arena *a, const pack_args *p, pack_ckpt *in
     return TITAN_OK;
 }
 
-static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_ckpt *in) {
-    TITAN_TRY(p->ckpt ? pack_ckpt_read(a, p->ckpt, p->weights, in)
+static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_input *in) {
+    TITAN_TRY(p->ckpt ? pack_input_from_ckpt(a, p->ckpt, p->weights, in)
                       : read_plain(a, p, in));
     uint8_t *tok;
     if (p->tok_path) { /* replaces a checkpoint's own tokenizer */
@@ -89,7 +91,7 @@ static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_ckpt *i
 }
 
 static titan_status write_tensors(titan_arena *a, const pack_args *p,
-                                  const pack_ckpt *in, const pack_out *o,
+                                  const pack_input *in, const pack_out *o,
                                   const char *path, uint64_t *bytes) {
     return titan_artifact_write(a, &o->c, in->tok, in->tok_len, o->t, o->n,
                                 p->codec, path, bytes);
@@ -99,7 +101,7 @@ static titan_status write_tensors(titan_arena *a, const pack_args *p,
  * bit-packed file, writes the one-per-byte file and keeps the smaller (ties
  * keep bit-packed: it takes less memory). */
 static titan_status write_layout(titan_arena *a, const pack_args *p,
-                                 const pack_ckpt *in, pack_out *o) {
+                                 const pack_input *in, pack_out *o) {
     for (int i = 0; i < o->n; i++) o->has_int6 |= o->t[i].dtype == TITAN_DT_INT6;
     o->chosen = LAYOUT_PACKED;
     if (!o->has_int6 || p->layout == LAYOUT_PACKED) {
@@ -112,7 +114,7 @@ static titan_status write_layout(titan_arena *a, const pack_args *p,
     memcpy(packed, o->t, sizeof o->t);
     if (p->layout == LAYOUT_AUTO)
         TITAN_TRY(write_tensors(a, p, in, o, NULL, &o->packed_bytes));
-    TITAN_TRY(pack_int6_to_bytes(a, o->t, o->n));
+    TITAN_TRY(storage_int6_as_bytes(a, o->t, o->n));
     TITAN_TRY(write_tensors(a, p, in, o, p->out, &o->byte_bytes));
     o->bytes = o->byte_bytes;
     o->chosen = LAYOUT_BYTE;
@@ -123,7 +125,7 @@ static titan_status write_layout(titan_arena *a, const pack_args *p,
 }
 
 static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
-    pack_ckpt in;
+    pack_input in;
     TITAN_TRY(read_inputs(a, p, &in));
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     int n_in = titan_config_tensors(&in.config, specs, TITAN_MAX_TENSORS);
@@ -134,7 +136,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     if (p->drop_mtp) o->c.mtp_heads = 1;
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
-    TITAN_TRY(pack_choose_types(p->quant, p->overrides, specs, o->n, types));
+    TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
     titan_tensor *f; /* float32 copies: the calibration model */
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
     for (int i = 0; i < o->n; i++) {
@@ -148,20 +150,20 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         f[i] = *t;
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
         TITAN_TRY(take_f32(a, &in.st, in.prefix, &specs[i], (float **)&f[i].data));
-        if (q) TITAN_TRY(pack_store(a, (float *)f[i].data, (int)p->clip_steps, t));
+        if (q) TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, t));
     }
     if (p->calib) {
-        pack_calib pc = {.c = &o->c, .tok = in.tok, .tok_len = in.tok_len,
+        gptq_calib pc = {.c = &o->c, .tok = in.tok, .tok_len = in.tok_len,
                          .max_tokens = p->calib_tokens,
                          .clip_steps = (int)p->clip_steps};
         uint8_t *text;
         TITAN_TRY(titan_file_read(a, p->calib, SIZE_MAX / 8, &text, &pc.text_len));
         pc.text = text;
-        TITAN_TRY(pack_gptq(a, &pc, f, o->t, o->n, o->gptq));
+        TITAN_TRY(gptq_requantize(a, &pc, f, o->t, o->n, o->gptq));
     }
     for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
         if (!titan_dtype_get(o->t[i].dtype)->quantized)
-            TITAN_TRY(pack_store(a, (float *)f[i].data, (int)p->clip_steps, &o->t[i]));
+            TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, &o->t[i]));
     return write_layout(a, p, &in, o);
 }
 
@@ -191,7 +193,7 @@ static void print_gptq_table(const pack_out *o) {
     fprintf(stderr, "%-24s %-5s %10s %12s %12s %8s\n", "tensor", "type",
             "calib rows", "rtn error", "gptq error", "ratio");
     for (int i = 0; i < o->n; i++) {
-        const pack_gptq_stat *g = &o->gptq[i];
+        const gptq_stat *g = &o->gptq[i];
         if (!g->calib_rows) continue;
         fprintf(stderr, "%-24s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
                 titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows,
@@ -217,7 +219,7 @@ static void print_json(const pack_args *p, const pack_out *o) {
     json_size("int6_byte_bytes", o->byte_bytes);
     printf(", \"gptq\": [");
     for (int i = 0, k = 0; p->calib && i < o->n; i++) {
-        const pack_gptq_stat *g = &o->gptq[i];
+        const gptq_stat *g = &o->gptq[i];
         if (!titan_dtype_get(o->t[i].dtype)->quantized) continue;
         printf("%s{\"tensor\": \"%s\", \"type\": \"%s\", \"calib_rows\": %lld",
                k++ ? ", " : "", o->t[i].name, titan_dtype_name(o->t[i].dtype),

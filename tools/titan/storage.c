@@ -1,9 +1,9 @@
-/* pack_quant.c: each tensor's storage type (policy + overrides) and its
+/* storage.c: each tensor's storage type (policy + overrides) and its
  * conversion from float32. */
 #include "quant/dtype.h"
 #include "quant/half.h"
 #include "quant/quant.h"
-#include "tools/titan/pack.h"
+#include "tools/titan/storage.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -43,7 +43,7 @@ static titan_status apply_override(const char *entry, size_t len,
     return TITAN_OK;
 }
 
-titan_status pack_choose_types(const char *quant, const char *overrides,
+titan_status storage_choose_types(const char *quant, const char *overrides,
                                const titan_tensor_spec *specs, int n,
                                titan_dtype *types) {
     titan_dtype dt;
@@ -59,7 +59,7 @@ titan_status pack_choose_types(const char *quant, const char *overrides,
     return TITAN_OK;
 }
 
-titan_status pack_store(titan_arena *a, float *f, int clip_steps,
+titan_status storage_quantize(titan_arena *a, float *f, int clip_steps,
                         titan_tensor *t) {
     titan_tensor_layout_t l;
     TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
@@ -90,10 +90,10 @@ titan_status pack_store(titan_arena *a, float *f, int clip_steps,
         return TITAN_OK;
     }
     }
-    return titan_fail(TITAN_E_USAGE, "pack: unknown type %d", (int)t->dtype);
+    return titan_fail(TITAN_E_USAGE, "storage: unknown type %d", (int)t->dtype);
 }
 
-titan_status pack_int6_to_bytes(titan_arena *a, titan_tensor *t, int n) {
+titan_status storage_int6_as_bytes(titan_arena *a, titan_tensor *t, int n) {
     for (int i = 0; i < n; i++) {
         if (t[i].dtype != TITAN_DT_INT6) continue;
         size_t row_bytes = titan_dtype_row_bytes(TITAN_DT_INT6, t[i].cols);

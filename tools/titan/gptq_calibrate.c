@@ -1,4 +1,4 @@
-/* pack_gptq.c: GPTQ calibration. The float model runs the calibration text
+/* gptq_calibrate.c: GPTQ calibration. The float model runs the calibration text
  * through the runtime forward pass on a wrapping backend whose matmul adds
  * x x^T of each weight's input rows to that weight's Hessian before calling
  * the real kernel, so every linear layer (wq_a, wq_b, wkv_a, wo, w_gate,
@@ -14,7 +14,8 @@
 #include "quant/dtype.h"
 #include "quant/gptq.h"
 #include "quant/quant.h"
-#include "tools/titan/pack.h"
+#include "tools/titan/gptq_calibrate.h"
+#include "tools/titan/storage.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -85,7 +86,7 @@ static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq 
     return TITAN_OK;
 }
 
-static titan_status run_calibration(titan_arena *a, const pack_calib *pc,
+static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
                                     calib_backend *cb) {
     const titan_tokenizer *tok;
     TITAN_TRY(titan_tokenizer_load(a, pc->tok, pc->tok_len, &tok));
@@ -135,7 +136,7 @@ static titan_status gptq_keep_better_rows(titan_arena *a, const float *w,
         double e = titan_gptq_row_error(h, w + r * C, qr, scale[r], C, tmp);
         if (!(e < best[r])) continue;
         best[r] = e;
-        ((float *)t->scales)[r] = scale[r]; /* pack_store's arena copy */
+        ((float *)t->scales)[r] = scale[r]; /* storage_quantize's arena copy */
         for (int64_t c = 0; c < C; c++)
             titan_quant_store(t->dtype, (uint8_t *)t->data + r * row_bytes, c, qr[c]);
     }
@@ -151,7 +152,7 @@ out:
  * RTN and of the result go to *stat. */
 static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
                                 int clip_steps, titan_tensor *t,
-                                pack_gptq_stat *stat) {
+                                gptq_stat *stat) {
     int qmax = titan_dtype_get(t->dtype)->qmax;
     int64_t C = t->cols;
     size_t mark = titan_arena_mark(a);
@@ -177,8 +178,8 @@ static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
     return titan_gptq_output_error(a, w, t, h, &stat->gptq_error);
 }
 
-titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor *f,
-                       titan_tensor *out, int n, pack_gptq_stat *stats) {
+titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_tensor *f,
+                       titan_tensor *out, int n, gptq_stat *stats) {
     calib_backend cb = {.be = {.name = "calib", .matmul = calib_matmul},
                         .t = f, .n = n};
     titan_backend inner;
@@ -205,7 +206,7 @@ titan_status pack_gptq(titan_arena *a, const pack_calib *pc, const titan_tensor 
     }
     TITAN_TRY(run_calibration(a, pc, &cb));
     for (int i = 0; i < n; i++) {
-        stats[i] = (pack_gptq_stat){.calib_rows = cb.rows[i]};
+        stats[i] = (gptq_stat){.calib_rows = cb.rows[i]};
         if (!cb.rows[i]) continue; /* never multiplied through the backend */
         symmetrize(cb.h[i], f[i].cols);
         TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, &out[i],

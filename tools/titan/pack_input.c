@@ -1,10 +1,10 @@
-/* pack_ckpt.c: a trainer checkpoint as pack input (read and validated by
+/* pack_input.c: a trainer checkpoint as pack input (read and validated by
  * formats/checkpoint.c). */
 #include "formats/checkpoint.h"
-#include "tools/titan/pack.h"
+#include "tools/titan/pack_input.h"
 
-titan_status pack_ckpt_read(titan_arena *a, const char *path,
-                            const char *weights, pack_ckpt *out) {
+titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
+                            const char *weights, pack_input *out) {
     titan_ckpt ck;
     TITAN_TRY(titan_ckpt_load(a, path, &ck));
     titan_ckpt_set k = ck.meta.export_set;
@@ -12,7 +12,7 @@ titan_status pack_ckpt_read(titan_arena *a, const char *path,
     if (!ck.has[k])
         return titan_fail(TITAN_E_DATA, "%s holds no %s weights", path,
                           weights ? weights : "export");
-    *out = (pack_ckpt){ck.st, ck.meta.config, ck.meta.tok, ck.meta.tok_len,
+    *out = (pack_input){ck.st, ck.meta.config, ck.meta.tok, ck.meta.tok_len,
                        titan_ckpt_prefix(k)};
     return TITAN_OK;
 }

@@ -85,6 +85,6 @@ int titan_config_field_lookup(const titan_config_field *f, const char *s,
 /* Every active field inside its min..max of TITAN_CONFIG_FIELDS, ENUMs
  * inside their names (TITAN_E_DATA naming the field otherwise); rules across
  * fields are not checked here. */
-titan_status titan_config_check_ranges(const titan_config *c);
+TITAN_NODISCARD titan_status titan_config_check_ranges(const titan_config *c);
 
 #endif

@@ -95,13 +95,13 @@ typedef struct {
  * when every section-8 field is at its default, else 2), writing and
  * reading (the extension's parse tree in scratch, reset on return). */
 uint32_t art_config_version(const titan_config *c);
-titan_status art_config_encode(titan_arena *a, const titan_config *c,
+TITAN_NODISCARD titan_status art_config_encode(titan_arena *a, const titan_config *c,
                                uint8_t **out, size_t *len);
-titan_status art_config_decode(titan_arena *scratch, const uint8_t *in,
+TITAN_NODISCARD titan_status art_config_decode(titan_arena *scratch, const uint8_t *in,
                                size_t len, uint32_t version, titan_config *c);
 
 /* Fail with st, prefixing the current error message with "artifact: what: ". */
-titan_status art_fail_in(titan_status st, const char *what);
+TITAN_NODISCARD titan_status art_fail_in(titan_status st, const char *what);
 
 static inline uint64_t art_align(uint64_t n) {
     return (n + TITAN_ALIGN - 1) & ~(uint64_t)(TITAN_ALIGN - 1);

@@ -10,7 +10,7 @@
 
 /* Decode src[0..src_len) into dst[0..raw_len). In measuring mode (a->base ==
  * NULL) only the decoder's arena use is counted; nothing is read or written. */
-titan_status titan_codec_decode(titan_arena *a, titan_codec codec,
+TITAN_NODISCARD titan_status titan_codec_decode(titan_arena *a, titan_codec codec,
                                 const uint8_t *src, size_t src_len,
                                 uint8_t *dst, size_t raw_len);
 
@@ -18,19 +18,19 @@ titan_status titan_codec_decode(titan_arena *a, titan_codec codec,
 size_t titan_codec_bound(titan_codec codec, size_t n);
 
 /* Encode src[0..n) into dst[0..cap); cap >= titan_codec_bound(codec, n). */
-titan_status titan_codec_encode(titan_codec codec, const uint8_t *src,
+TITAN_NODISCARD titan_status titan_codec_encode(titan_codec codec, const uint8_t *src,
                                 size_t n, uint8_t *dst, size_t cap,
                                 size_t *out_len);
 
 /* The per-codec halves (formats/codec_lzma.c, formats/codec_brotli.c). */
-titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
+TITAN_NODISCARD titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
                                size_t src_len, uint8_t *dst, size_t raw_len);
-titan_status titan_lzma_encode(int xz, const uint8_t *src, size_t n,
+TITAN_NODISCARD titan_status titan_lzma_encode(int xz, const uint8_t *src, size_t n,
                                uint8_t *dst, size_t cap, size_t *out_len);
 size_t titan_lzma_bound(size_t n);
-titan_status titan_brotli_decode(titan_arena *a, const uint8_t *src,
+TITAN_NODISCARD titan_status titan_brotli_decode(titan_arena *a, const uint8_t *src,
                                  size_t src_len, uint8_t *dst, size_t raw_len);
-titan_status titan_brotli_encode(const uint8_t *src, size_t n, uint8_t *dst,
+TITAN_NODISCARD titan_status titan_brotli_encode(const uint8_t *src, size_t n, uint8_t *dst,
                                  size_t cap, size_t *out_len);
 size_t titan_brotli_bound(size_t n);
 

@@ -19,7 +19,7 @@ void config_json_write_value(json_writer *w, const titan_config *c,
                              const titan_config_field *f);
 
 /* Read a config from a parsed object (same rules as titan_config_from_json). */
-titan_status config_json_read(const json_value *obj, titan_config *out);
+TITAN_NODISCARD titan_status config_json_read(const json_value *obj, titan_config *out);
 
 /* The section-8 (EXTRA) fields that differ from their defaults, as one
  * object; config_json_has_extra says whether there is any. */
@@ -28,10 +28,10 @@ bool config_json_has_extra(const titan_config *c);
 
 /* Read such an object onto c (its other fields already set): only EXTRA keys
  * are taken; the result is validated whole. */
-titan_status config_json_read_extra(const json_value *obj, titan_config *c);
+TITAN_NODISCARD titan_status config_json_read_extra(const json_value *obj, titan_config *c);
 
 /* The same from text, the parse tree in scratch (reset on return). */
-titan_status config_json_parse_extra(titan_arena *scratch, const char *text,
+TITAN_NODISCARD titan_status config_json_parse_extra(titan_arena *scratch, const char *text,
                                      size_t len, titan_config *c);
 
 #endif

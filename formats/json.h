@@ -42,7 +42,7 @@ typedef struct {
  * else after it is not). TITAN_E_DATA with "line L column C (byte B)" for bad
  * input, TITAN_E_NOMEM if the arena is full. The arena must have a buffer
  * (not measuring mode): the tree is built in it. */
-titan_status json_parse(titan_arena *a, const char *text, size_t len,
+TITAN_NODISCARD titan_status json_parse(titan_arena *a, const char *text, size_t len,
                         const json_limits *limits, const json_value **root);
 
 /* The member of an object with this key (first one), or NULL. */
@@ -89,6 +89,6 @@ void json_raw(json_writer *w, const char *s, size_t len);
 /* Finish: NUL-terminates when there is room and gives the length (without the
  * NUL). TITAN_E_USAGE if a number was not finite, nesting is unbalanced, or
  * buf is non-NULL and cap <= len (no room for the text and its NUL). */
-titan_status json_writer_finish(json_writer *w, size_t *len);
+TITAN_NODISCARD titan_status json_writer_finish(json_writer *w, size_t *len);
 
 #endif

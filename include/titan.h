@@ -24,6 +24,13 @@
 extern "C" {
 #endif
 
+/* Status returns must be looked at: a dropped one hides a failure. */
+#if defined(__GNUC__)
+#define TITAN_NODISCARD __attribute__((warn_unused_result))
+#else
+#define TITAN_NODISCARD
+#endif
+
 #define TITAN_VERSION "0.2.0" /* of the library, its tools and this header */
 
 /* ==== status, arena, checksums =============================================
@@ -54,13 +61,13 @@ const char *titan_last_error(void);
 /* Record a printf-style message for titan_last_error() and return s, so that
  * failures read `return titan_fail(TITAN_E_DATA, "tensor %s: ...", name);`.
  * For callers too: a callback or tool reports its own failures the same way. */
-titan_status titan_fail(titan_status s, const char *fmt, ...)
+TITAN_NODISCARD titan_status titan_fail(titan_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Put a printf-style context and ": " before this thread's last message and
  * return s: `return titan_fail_in(st, "%s", path);` names the file a lower
  * layer's failure is about. */
-titan_status titan_fail_in(titan_status s, const char *fmt, ...)
+TITAN_NODISCARD titan_status titan_fail_in(titan_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Propagate a failure: evaluate once, return it if not TITAN_OK. */
@@ -88,11 +95,11 @@ void titan_arena_init(titan_arena *a, void *buf, size_t cap);
 
 /* Carve `bytes` (may be 0) aligned to `align` (a power of two <= 4096) and store
  * the pointer in *out (NULL when measuring). Memory is not zeroed. */
-titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
+TITAN_NODISCARD titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
                                void **out);
 
 /* Same, but zero-filled. */
-titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align,
+TITAN_NODISCARD titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align,
                                 void **out);
 
 /* Stack discipline: remember the top and later free everything above it. */
@@ -142,7 +149,7 @@ typedef struct titan_tensor {
 
 /* "f32", "f16", "bf16", "int8", "int6", "int6b" ("unknown" outside the enum). */
 const char *titan_dtype_name(titan_dtype dt);
-titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
+TITAN_NODISCARD titan_status titan_dtype_from_name(const char *name, titan_dtype *dt);
 
 /* Byte layout of one stored tensor: values row-major (row_bytes each), then
  * for quantized types rows * groups f32 scales at scale_offset (64-aligned). */
@@ -156,11 +163,11 @@ typedef struct titan_tensor_layout_t {
 /* Layout for a dtype and shape (rows, cols >= 1, rows * cols < 2^40;
  * group_size 0 for float types, 0..cols for quantized). TITAN_E_DATA when
  * anything is out of range. */
-titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
+TITAN_NODISCARD titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
                                  int32_t group_size, titan_tensor_layout_t *l);
 
 /* Dequantize/convert row `row` of t to float32 out[0..cols). */
-titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
+TITAN_NODISCARD titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
                                   float *out);
 
 /* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3,
@@ -174,7 +181,7 @@ size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
  * [-32, 31]. data receives rows * row_bytes bytes (titan_tensor_layout),
  * scales rows * groups floats. TITAN_E_DATA for non-finite input.
  * Same as titan_quant_rtn_clip with clip_steps 1. */
-titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
+TITAN_NODISCARD titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
                              titan_dtype dt, int32_t group_size, void *data,
                              float *scales);
 
@@ -190,7 +197,7 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
  * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
  * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
  * for non-finite input. */
-titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
+TITAN_NODISCARD titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
                                   titan_dtype dt, int32_t group_size,
                                   int clip_steps, void *data, float *scales);
 
@@ -205,7 +212,7 @@ typedef struct titan_backend titan_backend;
 /* The reference backend: plain C loops, one thread, sums in double where it
  * helps; the yardstick the others are tested against. Safe to share between
  * threads. In measuring mode only bytes are counted and *out is NULL. */
-titan_status titan_backend_ref_create(titan_arena *a, titan_backend **out);
+TITAN_NODISCARD titan_status titan_backend_ref_create(titan_arena *a, titan_backend **out);
 
 /* The optimized CPU backend (platform/backend_cpu.c): matmul kernels picked at
  * run time for this CPU (AVX-512, AVX2+FMA or plain C; f32, f16, bf16, int8,
@@ -221,7 +228,7 @@ titan_status titan_backend_ref_create(titan_arena *a, titan_backend **out);
  * *out is NULL. TITAN_E_USAGE for a bad thread count, TITAN_E_NOMEM if the
  * arena is too small or a thread cannot start. One caller thread per backend:
  * its matmul calls must not overlap. */
-titan_status titan_backend_cpu_create(titan_arena *a, int threads,
+TITAN_NODISCARD titan_status titan_backend_cpu_create(titan_arena *a, int threads,
                                       titan_backend **out);
 
 /* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
@@ -281,12 +288,12 @@ void titan_tpu_config_default(titan_tpu_config *c);
 
 /* TITAN_E_USAGE with a message for an array outside [4, 256]^2, an unknown
  * dataflow or mode, or a clock that is not finite and positive. */
-titan_status titan_tpu_config_check(const titan_tpu_config *c);
+TITAN_NODISCARD titan_status titan_tpu_config_check(const titan_tpu_config *c);
 
 /* The counters of one M x K x N GEMM without computing values (what FAST mode
  * adds). TITAN_E_USAGE for M, N outside [1, 2^24] or K outside [1, 131071].
  * Writes *out (does not add). */
-titan_status titan_tpu_gemm_count(const titan_tpu_config *c, int64_t M,
+TITAN_NODISCARD titan_status titan_tpu_gemm_count(const titan_tpu_config *c, int64_t M,
                                   int64_t K, int64_t N,
                                   titan_tpu_counters *out);
 
@@ -297,7 +304,7 @@ size_t titan_tpu_scratch_bytes(const titan_tpu_config *c);
 /* Y[M][N] = X[M][K] . W[N][K]^T exactly in int32 on the emulated array, in the
  * configured mode, adding its counters to *acc. x, w, y must not alias. The
  * arena is used for scratch and reset to its mark before returning. */
-titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
+TITAN_NODISCARD titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
                             const int8_t *x, const int8_t *w, int32_t *y,
                             int64_t M, int64_t K, int64_t N,
                             titan_tpu_counters *acc);
@@ -305,7 +312,7 @@ titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
 /* SCALE-Sim v2's "Mapping Efficiency" and "Compute Util" (fractions, not
  * percent) of one GEMM, as its COMPUTE_REPORT defines them (formulas in
  * platform/tpu_scalesim.c). TITAN_E_USAGE as titan_tpu_gemm_count. */
-titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
+TITAN_NODISCARD titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
                                            int64_t M, int64_t K, int64_t N,
                                            double *mapping, double *compute);
 
@@ -329,7 +336,7 @@ void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q, float *scale);
 /* Requantization as TFLite / CMSIS-NN / gemmlowp: a real multiplier
  * 0 < real < 2^31 becomes mult in [2^30, 2^31) and shift with
  * real = mult * 2^(shift - 31). TITAN_E_USAGE outside that range. */
-titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult,
+TITAN_NODISCARD titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult,
                                            int32_t *shift);
 
 /* acc * mult * 2^(shift - 31) rounded as gemmlowp / TFLite
@@ -358,7 +365,7 @@ typedef struct titan_tpu_layer {
  * or max_cols > 131071 is refused (create: TITAN_E_USAGE; matmul: outputs NaN
  * and counters.refused). In measuring mode only bytes are counted and *out is
  * NULL. Safe to call from several threads: calls take turns on the array. */
-titan_status titan_backend_tpu_create(titan_arena *a, const titan_tpu_config *c,
+TITAN_NODISCARD titan_status titan_backend_tpu_create(titan_arena *a, const titan_tpu_config *c,
                                       int max_T, int64_t max_rows,
                                       int64_t max_cols, titan_backend **out);
 
@@ -518,7 +525,7 @@ void titan_config_defaults(titan_config *c);
 /* Fill *c with a named preset: "zenyx-v2-base", "zenyx-v2-pretrain", "nano";
  * fields a preset does not set keep their defaults (bos_id the byte-level
  * BOS). TITAN_E_USAGE for an unknown name. */
-titan_status titan_config_preset(const char *name, titan_config *c);
+TITAN_NODISCARD titan_status titan_config_preset(const char *name, titan_config *c);
 
 /* NULL-terminated list of preset names. */
 const char *const *titan_config_preset_names(void);
@@ -558,7 +565,7 @@ titan_gdn_dims titan_config_gdn(const titan_config *c);
 
 /* Check every field for range and consistency (H % G, even Dr, product sizes that
  * fit in memory, ...). TITAN_E_DATA with the offending field named. */
-titan_status titan_config_validate(const titan_config *c);
+TITAN_NODISCARD titan_status titan_config_validate(const titan_config *c);
 
 /* Role of a tensor; used by quantization policy and optimizer grouping. */
 typedef enum {
@@ -601,13 +608,13 @@ int64_t titan_config_params(const titan_config *c);
 /* The most rows and the most columns of the config's 2-D tensors: a backend
  * sized for a [rows, cols] weight takes every product of the model (as
  * titan_backend_tpu_create needs). TITAN_E_DATA for an invalid config. */
-titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
+TITAN_NODISCARD titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
                                         int64_t *cols);
 
 /* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
  * i < Dr/2 written to freq[0..cap), and the attention mscale. TITAN_E_USAGE
  * when cap < Dr/2. */
-titan_status titan_config_rope(const titan_config *c, double *freq, int cap,
+TITAN_NODISCARD titan_status titan_config_rope(const titan_config *c, double *freq, int cap,
                                double *mscale);
 
 /* ==== tokenizer ============================================================
@@ -633,7 +640,7 @@ typedef struct titan_tokenizer titan_tokenizer;
 
 /* Validate a serialized tokenizer and build the runtime tables in the arena.
  * TITAN_E_DATA for any malformed, truncated or corrupt input. */
-titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
+TITAN_NODISCARD titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
                                   size_t len, const titan_tokenizer **out);
 
 /* Arena bytes titan_tokenizer_load needs for a tokenizer of n_tokens tokens
@@ -652,7 +659,7 @@ size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
 
 /* Serialize a merge list (left[i], right[i]) into buf[0..cap); *len receives
  * the size. n_merges may be 0 (the plain 257-token byte tokenizer). */
-titan_status titan_tokenizer_serialize(const int32_t *left,
+TITAN_NODISCARD titan_status titan_tokenizer_serialize(const int32_t *left,
                                        const int32_t *right, int32_t n_merges,
                                        uint8_t *buf, size_t cap, size_t *len);
 size_t titan_tokenizer_serialized_size(int32_t n_merges);
@@ -693,7 +700,7 @@ size_t titan_tokenizer_encode_plan(void);
  * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
  * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
  * mark on exit. Deterministic; text may hold any bytes. */
-titan_status titan_tokenizer_encode(const titan_tokenizer *t,
+TITAN_NODISCARD titan_status titan_tokenizer_encode(const titan_tokenizer *t,
                                     titan_arena *scratch, const uint8_t *text,
                                     size_t len, int32_t *ids, size_t cap,
                                     size_t *n);
@@ -703,7 +710,7 @@ titan_status titan_tokenizer_encode(const titan_tokenizer *t,
  * TITAN_E_DATA for an id outside [0, titan_tokenizer_size(t)) (nothing is
  * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
  * still receives the full length) or for NULL arguments. */
-titan_status titan_tokenizer_decode(const titan_tokenizer *t,
+TITAN_NODISCARD titan_status titan_tokenizer_decode(const titan_tokenizer *t,
                                     const int32_t *ids, size_t n, uint8_t *out,
                                     size_t cap, size_t *len);
 /* ==== model ================================================================
@@ -725,38 +732,38 @@ typedef struct titan_seq titan_seq;
 /* Exact arena bytes of titan_model_create plus one titan_seq_create for this
  * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
  * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
-titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
+TITAN_NODISCARD titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
                               size_t *bytes);
 /* Arena bytes of one more titan_seq_create. */
-titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+TITAN_NODISCARD titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
 
 /* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
  * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
  * positive). The tensors and the backend must outlive the model. */
-titan_status titan_model_create(titan_arena *a, const titan_config *c,
+TITAN_NODISCARD titan_status titan_model_create(titan_arena *a, const titan_config *c,
                                 const titan_tensor *tensors, int n, int ctx,
                                 int batch, titan_backend *be,
                                 titan_model **out);
 
 /* A fresh, empty sequence (position 0) for model m. */
-titan_status titan_seq_create(titan_arena *a, const titan_model *m,
+TITAN_NODISCARD titan_status titan_seq_create(titan_arena *a, const titan_model *m,
                               titan_seq **out);
 void titan_seq_reset(titan_seq *s);     /* back to position 0 */
 int titan_seq_pos(const titan_seq *s);  /* tokens held */
 /* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
-titan_status titan_seq_rewind(titan_seq *s, int n);
+TITAN_NODISCARD titan_status titan_seq_rewind(titan_seq *s, int n);
 
 /* Run ids[0..n) (1 <= n <= batch, pos + n <= ctx, ids < vocab_size) at
  * positions pos..pos+n-1 of s and append them to its cache. Prefill is one
  * call with many tokens, decode one call per token; both give the same
  * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
-titan_status titan_model_forward(titan_model *m, titan_seq *s,
+TITAN_NODISCARD titan_status titan_model_forward(titan_model *m, titan_seq *s,
                                  const int32_t *ids, int n);
 
 /* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
  * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
  * when logit_softcap > 0. */
-titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
+TITAN_NODISCARD titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
                                 float *out);
 
 /* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
@@ -801,14 +808,14 @@ size_t titan_generator_plan(const titan_config *c);
 /* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
  * decide the first token; *out is carved from the arena. Speculative decoding
  * needs batch >= mtp_heads. */
-titan_status titan_generator_start(titan_arena *a, titan_model *m, titan_seq *s,
+TITAN_NODISCARD titan_status titan_generator_start(titan_arena *a, titan_model *m, titan_seq *s,
                                    titan_sampler *sampler, int speculative,
                                    const int32_t *prompt, int n,
                                    titan_generator **out);
 
 /* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
  * room in the context for them (TITAN_E_USAGE when the context is full). */
-titan_status titan_generator_step(titan_generator *g, int32_t *out,
+TITAN_NODISCARD titan_status titan_generator_step(titan_generator *g, int32_t *out,
                                   int *n_out);
 
 /* Drafted tokens verified so far, and how many of them were kept. */
@@ -833,13 +840,13 @@ typedef struct titan_eval_window {
 /* Number of windows for n_targets >= 0 targets, context ctx >= 1 and stride
  * 1 <= stride <= ctx (TITAN_E_USAGE otherwise): 0 for no targets, else
  * 1 + ceil((n_targets - ctx) / stride) when n_targets > ctx, else 1. */
-titan_status titan_eval_window_count(int64_t n_targets, int32_t ctx,
+TITAN_NODISCARD titan_status titan_eval_window_count(int64_t n_targets, int32_t ctx,
                                      int32_t stride, int64_t *count);
 
 /* Window `index` (0 <= index < count) of that schedule. Window k starts at
  * k * stride; every target is scored by exactly one window, and after the
  * first window from at least ctx - stride + 1 tokens of context. */
-titan_status titan_eval_window_get(int64_t n_targets, int32_t ctx,
+TITAN_NODISCARD titan_status titan_eval_window_get(int64_t n_targets, int32_t ctx,
                                    int32_t stride, int64_t index,
                                    titan_eval_window *w);
 
@@ -856,7 +863,7 @@ typedef struct titan_byte_table {
 
 /* Exact bytes of the targets seq[1..n] (n >= 0) by this table; checks every
  * token of seq[0..n] is below t->n_tokens (TITAN_E_DATA otherwise). */
-titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
+TITAN_NODISCARD titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
                                     const titan_byte_table *t,
                                     uint64_t *bytes);
 
@@ -910,7 +917,7 @@ size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o);
  * result does not depend on threads or batch. TITAN_E_USAGE for bad options.
  * With a measuring arena (base NULL) nothing is scored: only out->bytes is
  * filled and the arena's high-water mark records what a real run carves. */
-titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
+TITAN_NODISCARD titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
                             int64_t n_targets, const titan_byte_table *bytes,
                             const titan_eval_options *o,
                             titan_eval_scorer score, void *user,
@@ -929,10 +936,10 @@ double titan_eval_nll(const float *logits, int32_t V, int32_t target);
 typedef struct titan_eval_model titan_eval_model;
 
 /* Exact-or-larger arena bytes of titan_eval_model_create. */
-titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
+TITAN_NODISCARD titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
                                    int workers, size_t *bytes);
 
-titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
+TITAN_NODISCARD titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
                                      const titan_tensor *tensors, int n,
                                      int ctx, int batch, int workers,
                                      titan_backend *const *be,
@@ -940,7 +947,7 @@ titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
 
 /* The scorer: pass it to titan_eval_run with the titan_eval_model as user
  * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */
-titan_status titan_eval_model_score(void *model, int worker,
+TITAN_NODISCARD titan_status titan_eval_model_score(void *model, int worker,
                                     const titan_eval_batch *b);
 
 /* ==== config JSON and safetensors ==========================================
@@ -955,21 +962,21 @@ titan_status titan_eval_model_score(void *model, int worker,
  * errors name line and column). `scratch` holds the parse tree and is reset
  * to its mark on return; it needs a buffer (not measuring mode), a few KB
  * suffice. */
-titan_status titan_config_from_json(titan_arena *scratch, const char *text,
+TITAN_NODISCARD titan_status titan_config_from_json(titan_arena *scratch, const char *text,
                                     size_t len, titan_config *out);
 
 /* titan_config_from_json of a file (at most TITAN_CONFIG_FILE_MAX bytes),
  * errors naming the path. scratch holds the text and the parse tree (a few
  * MB are plenty) and is reset to its mark on return. */
 #define TITAN_CONFIG_FILE_MAX ((size_t)1 << 20)
-titan_status titan_config_file_load(titan_arena *scratch, const char *path,
+TITAN_NODISCARD titan_status titan_config_file_load(titan_arena *scratch, const char *path,
                                     titan_config *out);
 
 /* Write *c as one line of JSON (all fields in TITAN_CONFIG_FIELDS order, doubles round-trip
  * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
  * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
  * small or a real field is not finite. */
-titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
+TITAN_NODISCARD titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
                                   size_t *len);
 
 /* safetensors: u64 LE header length N, N bytes of JSON header
@@ -1012,7 +1019,7 @@ typedef struct titan_safetensors {
  * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
  * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
  * 1 KB per tensor plus 2x the header size. */
-titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
+TITAN_NODISCARD titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
                                      size_t len, titan_safetensors *out);
 
 /* The tensor with this name, or NULL. */
@@ -1021,7 +1028,7 @@ const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
 
 /* Convert a tensor's values to float32 into dst[0..count); count must be at
  * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
-titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
+TITAN_NODISCARD titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
                                       size_t count);
 
 /* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
@@ -1040,7 +1047,7 @@ typedef struct titan_st_source {
  * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
  * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
  * keys, bad dtype/shape) or cap < size. */
-titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
+TITAN_NODISCARD titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
                                      const titan_st_meta *meta, int n_meta,
                                      uint8_t *buf, size_t cap, size_t *len);
 
@@ -1080,7 +1087,7 @@ const titan_tensor *titan_artifact_find(const titan_artifact *art,
 
 /* "none", "lzma", "xz", "brotli". */
 const char *titan_codec_name(titan_codec c);
-titan_status titan_codec_from_name(const char *name, titan_codec *c);
+TITAN_NODISCARD titan_status titan_codec_from_name(const char *name, titan_codec *c);
 
 /* Parse and verify a whole artifact held in memory. Every checksum, offset,
  * size, shape and scale is checked; sections are decoded into the arena
@@ -1090,13 +1097,13 @@ titan_status titan_codec_from_name(const char *name, titan_codec *c);
  * size, released before return); a stream that decodes to more or fewer
  * bytes than declared is refused. TITAN_E_DATA for anything malformed,
  * TITAN_E_NOMEM if the arena is too small. */
-titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
+TITAN_NODISCARD titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
                                   size_t len, titan_artifact *art);
 
 /* Same from a file. Compressed bytes are read into a temporary arena region
  * released once decoded, so the arena keeps only what titan_artifact_parse
  * keeps. TITAN_E_IO if the file cannot be read. */
-titan_status titan_artifact_load(titan_arena *a, const char *path,
+TITAN_NODISCARD titan_status titan_artifact_load(titan_arena *a, const char *path,
                                  titan_artifact *art);
 
 /* Exact arena bytes titan_artifact_load(path) needs as the first carving of
@@ -1104,14 +1111,14 @@ titan_status titan_artifact_load(titan_arena *a, const char *path,
  * *bytes). The small sections are really decoded, in `scratch` (any arena
  * with room for them: a few MiB for the largest tokenizer); the tensor data
  * is only measured. The scratch arena is reset to its mark on return. */
-titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
+TITAN_NODISCARD titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
                                  size_t *bytes);
 
 /* titan_artifact_plan for a runtime carved after the artifact: also gives the
  * config and `kept`, the arena top after loading (the load's transient blocks
  * above it, up to `high`, are free again), so that the whole arena needs
  * max(high, kept aligned + runtime bytes). */
-titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
+TITAN_NODISCARD titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
                                          titan_config *c, size_t *high,
                                          size_t *kept);
 
@@ -1122,7 +1129,7 @@ titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
  * scratch memory (about the data size plus its compressed bound); the file
  * is written atomically. *file_bytes (may be NULL) gets its size. With path
  * NULL nothing is written: only the size is measured. */
-titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
+TITAN_NODISCARD titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   const uint8_t *tok, size_t tok_len,
                                   const titan_tensor *tensors, int n,
                                   titan_codec codec, const char *path,
@@ -1134,11 +1141,11 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
 /* Arena bytes titan_tokenizer_file_load needs for the file at path (from
  * its size; TITAN_E_DATA when no TOK file has that size, TITAN_E_IO when it
  * cannot be read). */
-titan_status titan_tokenizer_file_plan(const char *path, size_t *bytes);
+TITAN_NODISCARD titan_status titan_tokenizer_file_plan(const char *path, size_t *bytes);
 
 /* Read and load the TOK file; *blob / *len (may be NULL) get its bytes, kept
  * in the arena. Errors name the path. */
-titan_status titan_tokenizer_file_load(titan_arena *a, const char *path,
+TITAN_NODISCARD titan_status titan_tokenizer_file_load(titan_arena *a, const char *path,
                                        const titan_tokenizer **t,
                                        const uint8_t **blob, size_t *len);
 
@@ -1177,7 +1184,7 @@ typedef struct titan_spm {
  * wire type, tag, type value, piece without text, byte piece not "<0xHH>", no
  * pieces or more than TITAN_TOK_MAX. The result lives in the arena (it does not
  * point into data). */
-titan_status titan_spm_load(titan_arena *a, const uint8_t *data, size_t len,
+TITAN_NODISCARD titan_status titan_spm_load(titan_arena *a, const uint8_t *data, size_t len,
                             const titan_spm **out);
 
 /* Arena bytes titan_spm_load needs for a file of len bytes (upper bound). */
@@ -1191,12 +1198,12 @@ size_t titan_spm_plan(size_t len);
 
 /* Token count of the whole shard file data[0..len); checks the magic, the
  * version and that the size is exactly 1024 + 2 * count. */
-titan_status titan_shard_count(const uint8_t *data, size_t len,
+TITAN_NODISCARD titan_status titan_shard_count(const uint8_t *data, size_t len,
                                uint64_t *count);
 
 /* Validate a whole shard and append its tokens to dst[0..cap) as int32.
  * Every token must be < vocab (TITAN_E_DATA); *n receives the count. */
-titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
+TITAN_NODISCARD titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
                                 int32_t *dst, size_t cap, size_t *n);
 
 #ifdef __cplusplus

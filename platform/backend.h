@@ -63,7 +63,7 @@ struct titan_backend {
 void titan_backend_ref(titan_backend *be);
 
 /* Fill *be with a tpu backend (what titan_backend_tpu_create carves). */
-titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
+TITAN_NODISCARD titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
                                     const titan_tpu_config *c, int max_T,
                                     int64_t max_rows, int64_t max_cols);
 

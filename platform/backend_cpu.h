@@ -11,7 +11,7 @@
 
 /* titan_backend_cpu_create with a chosen kernel family (tests, benchmarks);
  * TITAN_E_UNSUPPORTED if this CPU cannot run it. */
-titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
+TITAN_NODISCARD titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
                                           titan_isa isa, titan_backend **out);
 
 /* Kernel family of a cpu backend. */

@@ -16,7 +16,7 @@ typedef void (*titan_thread_pool_fn)(void *ctx, int64_t begin, int64_t end, int 
 /* Start threads-1 workers (the caller is thread 0). threads in
  * [1, TITAN_POOL_MAX_THREADS] else TITAN_E_USAGE. State comes from the arena;
  * in measuring mode only bytes are counted and *out is NULL. */
-titan_status titan_thread_pool_create(titan_arena *a, int threads, titan_thread_pool **out);
+TITAN_NODISCARD titan_status titan_thread_pool_create(titan_arena *a, int threads, titan_thread_pool **out);
 
 /* Stop and join the workers (NULL is ignored). The arena memory stays. */
 void titan_thread_pool_destroy(titan_thread_pool *p);

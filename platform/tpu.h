@@ -18,7 +18,7 @@ typedef struct {
 } tpu_map;
 
 /* Validate the shape (TITAN_E_USAGE) and fill *m. */
-titan_status tpu_map_gemm(const titan_tpu_config *c, int64_t M, int64_t K,
+TITAN_NODISCARD titan_status tpu_map_gemm(const titan_tpu_config *c, int64_t M, int64_t K,
                           int64_t N, tpu_map *m);
 
 /* tpu_cycles.c: default timing (double-buffered weights, overlapped folds)
@@ -40,7 +40,7 @@ void tpu_fast_gemm(const tpu_map *m, const int8_t *x, const int8_t *w,
  * weights (WS) and folds issued back to back; 0: one weight buffer and each
  * fold waits for the array to empty (SCALE-Sim's schedule). Writes *k. */
 size_t tpu_array_scratch_bytes(int64_t R, int64_t C);
-titan_status tpu_array_gemm(const tpu_map *m, int overlap, titan_arena *a,
+TITAN_NODISCARD titan_status tpu_array_gemm(const tpu_map *m, int overlap, titan_arena *a,
                             const int8_t *x, const int8_t *w, int32_t *y,
                             titan_tpu_counters *k);
 

@@ -23,7 +23,7 @@ size_t titan_gptq_plan(int64_t rows, int64_t cols, const titan_gptq_opts *o);
  * the error feedback applied. Dead inputs (h[j][j] == 0) quantize to 0.
  * h is not modified; scratch is released on return. TITAN_E_DATA if the
  * damped Hessian is not positive definite even after raising the damping. */
-titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
+TITAN_NODISCARD titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
                                  int64_t rows, int64_t cols, const double *h,
                                  const float *scale, int qmin, int qmax,
                                  const titan_gptq_opts *o, int8_t *q);
@@ -38,7 +38,7 @@ double titan_gptq_row_error(const double *h, const float *w, const int8_t *q,
  * tr((W - Q) H (W - Q)^T) / tr(W H W^T) with h as above, the quantity GPTQ
  * lowers; 0 when tr(W H W^T) is 0. Scratch (3 * cols values) is released on
  * return. */
-titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
+TITAN_NODISCARD titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
                                      const titan_tensor *q, const double *h,
                                      double *rel);
 

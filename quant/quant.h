@@ -13,7 +13,7 @@
 /* Fake quantization (QAT): dst[rows][cols] = the values titan_quant_rtn_clip
  * with the same arguments stores, dequantized (q * scale as titan_dequant_row
  * forms it), bit for bit. Same errors as titan_quant_rtn_clip. */
-titan_status titan_quant_fake(const float *src, int64_t rows, int64_t cols,
+TITAN_NODISCARD titan_status titan_quant_fake(const float *src, int64_t rows, int64_t cols,
                               titan_dtype dt, int32_t group_size,
                               int clip_steps, float *dst);
 
@@ -27,10 +27,10 @@ int titan_quant_get(titan_dtype dt, const uint8_t *row, int64_t c);
 /* The idle bits of a valid-shaped tensor t are zero: INT6 row padding holds
  * zeros and INT6_BYTE values lie in [-32, 31] (TITAN_E_DATA naming the row
  * and column otherwise); other types have none. */
-titan_status titan_quant_check_slack(const titan_tensor *t);
+TITAN_NODISCARD titan_status titan_quant_check_slack(const titan_tensor *t);
 /* Every one of scales[0..n) is finite and > 0 (a quantized value is q *
  * scale); otherwise `code` with "WHAT: scale K is X". */
-titan_status titan_quant_check_scales(const float *scales, int64_t n,
+TITAN_NODISCARD titan_status titan_quant_check_scales(const float *scales, int64_t n,
                                       titan_status code, const char *what);
 
 #endif

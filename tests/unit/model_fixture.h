@@ -63,7 +63,7 @@ static void fixture_free(fixture *f) {
 /* A small config exercising every feature; callers vary fields. */
 static titan_config fixture_small_config(void) {
     titan_config c;
-    titan_config_preset("nano", &c);
+    assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
     c.vocab_size = 61;
     c.bos_id = 0; /* the default, the byte-level BOS, is past V */
     c.d_model = 24;

@@ -60,7 +60,7 @@ static void fail_in_adds_context(void **state) {
     assert_int_equal(titan_fail(TITAN_E_DATA, "bad magic %d", 7), TITAN_E_DATA);
     assert_int_equal(titan_fail_in(TITAN_E_IO, "%s", "a.bin"), TITAN_E_IO);
     assert_string_equal(titan_last_error(), "a.bin: bad magic 7");
-    titan_fail_in(TITAN_E_IO, "shard %d", 2);
+    assert_int_equal(titan_fail_in(TITAN_E_IO, "shard %d", 2), TITAN_E_IO);
     assert_string_equal(titan_last_error(), "shard 2: a.bin: bad magic 7");
 }
 

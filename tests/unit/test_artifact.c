@@ -220,12 +220,12 @@ static void bad_group(uint8_t *f) { le_wr32(entry(f, 0) + 72, 1000); }
 static void zero_scale(uint8_t *f) {
     /* tok_emb is int8: its first scale sits at scale_offset in the data. */
     titan_tensor_layout_t l;
-    titan_tensor_layout(TITAN_DT_INT8, 257, 4, 0, &l);
+    assert_int_equal(titan_tensor_layout(TITAN_DT_INT8, 257, 4, 0, &l), TITAN_OK);
     memset(section(f, ART_DATA) + l.scale_offset, 0, 4);
 }
 static void nan_scale(uint8_t *f) {
     titan_tensor_layout_t l;
-    titan_tensor_layout(TITAN_DT_INT8, 257, 4, 0, &l);
+    assert_int_equal(titan_tensor_layout(TITAN_DT_INT8, 257, 4, 0, &l), TITAN_OK);
     memset(section(f, ART_DATA) + l.scale_offset + 8, 0xff, 4);
 }
 static void int6b_out_of_range(uint8_t *f) {

@@ -46,7 +46,7 @@ static void pretrain_preset_differs_in_context(void **state) {
 static void no_query_latent_uses_wq(void **state) {
     (void)state;
     titan_config c;
-    titan_config_preset("nano", &c);
+    assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
     c.q_latent = 0;
     c.conv_kernel = 0;
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
@@ -59,17 +59,17 @@ static void no_query_latent_uses_wq(void **state) {
 static void validation_names_the_field(void **state) {
     (void)state;
     titan_config c;
-    titan_config_preset("nano", &c);
+    assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
     c.n_kv_heads = 3; /* 4 % 3 != 0 */
     assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
     assert_non_null(strstr(titan_last_error(), "n_kv_heads"));
-    titan_config_preset("nano", &c);
+    assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
     c.rope_dim = 15;
     assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
-    titan_config_preset("nano", &c);
+    assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
     c.norm_eps = NAN;
     assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
-    titan_config_preset("nano", &c);
+    assert_int_equal(titan_config_preset("nano", &c), TITAN_OK);
     c.bos_id = c.vocab_size;
     assert_int_equal(titan_config_validate(&c), TITAN_E_DATA);
 }
@@ -81,7 +81,7 @@ static void validation_names_the_field(void **state) {
 static void yarn_frequencies(void **state) {
     (void)state;
     titan_config c;
-    titan_config_preset("zenyx-v2-base", &c);
+    assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
     double f[16], mscale;
     assert_int_equal(titan_config_rope(&c, f, 15, &mscale), TITAN_E_USAGE);
     assert_int_equal(titan_config_rope(&c, f, 16, &mscale), TITAN_OK);

@@ -318,7 +318,7 @@ static void bad_inputs_are_refused(void **state) {
 static void mla_cache_is_smaller(void **state) {
     (void)state;
     titan_config c;
-    titan_config_preset("zenyx-v2-base", &c);
+    assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
     /* 128 + 32 floats per token per layer versus 3 * (64 + 64) = 384. */
     assert_int_equal(titan_model_cache_floats(&c), 160);
     size_t small, big;

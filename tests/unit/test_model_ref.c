@@ -151,7 +151,7 @@ static void zenyx_base_matches_reference(void **state) {
     (void)state;
     if (!have_torch()) skip();
     titan_config c;
-    titan_config_preset("zenyx-v2-base", &c);
+    assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
     compare_with_reference(&c, 6, 4);
 }
 

@@ -101,7 +101,8 @@ int main(int argc, char **argv) {
         return cli_usage("bench_attention", "LAYERS in [1, %d], CTX > %d, THREADS in [1, %d]",
                          TITAN_MAX_BLOCKS, DECODE_TOKENS, TITAN_POOL_MAX_THREADS);
     titan_config c;
-    titan_config_preset("zenyx-v2-base", &c);
+    if (titan_config_preset("zenyx-v2-base", &c) != TITAN_OK)
+        return cli_fail("bench_attention", TITAN_E_USAGE);
     c.bos_id = TITAN_TOK_BOS;
     c.n_unique_blocks = (int)layers, c.n_recurrences = 1;
     if (ctx > c.max_seq_len) c.max_seq_len = (int)ctx;

@@ -81,7 +81,8 @@ static int bench_one(const char *preset, const titan_config *c, const weights *w
     int64_t fed = 0; /* tokens run through the model: every window's length */
     for (int64_t k = 0; k < r.windows; k++) {
         titan_eval_window win;
-        titan_eval_window_get(targets, ctx, stride, k, &win);
+        if ((st = titan_eval_window_get(targets, ctx, stride, k, &win)))
+            return cli_fail("bench_eval", st);
         fed += win.len;
     }
     printf("%-14s ctx %5d stride %5d threads %d: %7lld targets %6lld windows "

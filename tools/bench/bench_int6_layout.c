@@ -69,13 +69,17 @@ static size_t int6_values(const titan_tensor *t, int v, uint8_t *out) {
     return v == BYTE_BITS ? (size_t)(6 * n + 7) / 8 : (size_t)n;
 }
 
-/* The data section with int6 values as variant v; *len its size. */
+/* The data section with int6 values as variant v; *len its size (NULL
+ * without memory). */
 static uint8_t *build_section(const titan_artifact *art, int v, size_t *len) {
     uint8_t *d = calloc(art->data_raw_bytes * 3 + 4096, 1), *at = d;
-    for (int i = 0; i < art->n_tensors; i++) {
+    for (int i = 0; d && i < art->n_tensors; i++) {
         const titan_tensor *t = &art->tensors[i];
         titan_tensor_layout_t l;
-        titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l);
+        if (titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l)) {
+            free(d); /* a loaded tensor's layout is valid: never here */
+            return NULL;
+        }
         size_t n = l.value_bytes;
         if (is_int6(t)) n = int6_values(t, v, at);
         else memcpy(at, t->data, n);
@@ -83,7 +87,7 @@ static uint8_t *build_section(const titan_artifact *art, int v, size_t *len) {
         if (l.groups) memcpy(at, t->scales, l.scale_bytes);
         at += (l.scale_bytes + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
     }
-    *len = (size_t)(at - d);
+    if (d) *len = (size_t)(at - d);
     return d;
 }
 
@@ -131,6 +135,7 @@ int main(int argc, char **argv) {
     for (int v = 0; v < N_VARIANTS; v++) {
         size_t len;
         uint8_t *d = build_section(&art, v, &len);
+        if (!d) return cli_fail("bench_int6_layout", TITAN_E_NOMEM);
         printf("%s\n  {\"layout\": \"%s\", \"raw\": %zu, \"lzma\": %zu, \"brotli\": %zu}",
                v ? "," : "", variant_names[v], len,
                encoded(TITAN_CODEC_LZMA, d, len), encoded(TITAN_CODEC_BROTLI, d, len));

@@ -80,7 +80,7 @@ bool cli_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
 
 /* The process arena: one page-aligned block from the heap, made before the
  * runtime starts (the only heap use run and eval make). */
-titan_status cli_arena_create(titan_arena *a, size_t bytes);
+TITAN_NODISCARD titan_status cli_arena_create(titan_arena *a, size_t bytes);
 void cli_arena_destroy(titan_arena *a);
 
 /* Progress on a terminal (stderr): "label: done/total  rate unit/s  ETA".

@@ -7,12 +7,12 @@
 
 /* Exact arena bytes titan_artifact_load needs for path (a temporary scratch
  * arena holds the small sections while planning). */
-titan_status artifact_plan_bytes(const char *path, size_t *bytes);
+TITAN_NODISCARD titan_status artifact_plan_bytes(const char *path, size_t *bytes);
 
 /* Create the process arena with the load bytes plus `extra` (for the caller's
  * own carving after the artifact) and load the artifact into it. On failure
  * the arena is already destroyed. */
-titan_status artifact_open(const char *path, size_t extra, titan_arena *a,
+TITAN_NODISCARD titan_status artifact_open(const char *path, size_t extra, titan_arena *a,
                            titan_artifact *art);
 
 #endif

@@ -15,15 +15,15 @@ typedef struct {
 } backend_choice;
 
 /* TITAN_E_USAGE unless name is cpu, ref or tpu. */
-titan_status backend_check(const char *name);
+TITAN_NODISCARD titan_status backend_check(const char *name);
 
 /* Exact arena bytes of backend_create (from a TITAN_ALIGN-aligned top) for a
  * model with config c and forward calls of up to `batch` tokens. */
-titan_status backend_plan(const backend_choice *b, const titan_config *c,
+TITAN_NODISCARD titan_status backend_plan(const backend_choice *b, const titan_config *c,
                           int batch, size_t *bytes);
 
 /* Make the backend in the arena (release: titan_backend_destroy). */
-titan_status backend_create(titan_arena *a, const backend_choice *b,
+TITAN_NODISCARD titan_status backend_create(titan_arena *a, const backend_choice *b,
                             const titan_config *c, int batch,
                             titan_backend **be);
 

@@ -168,9 +168,9 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
 }
 
 static uint64_t stored_bytes(const titan_tensor *t) {
-    titan_tensor_layout_t l = {0};
-    titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l);
-    return l.total_bytes;
+    titan_tensor_layout_t l;
+    return titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l)
+               ? 0 : l.total_bytes; /* a stored tensor's layout is valid */
 }
 
 /* Over budget: each tensor's stored bytes and its estimated share of the file

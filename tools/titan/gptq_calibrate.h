@@ -32,7 +32,7 @@ typedef struct {
  * Hessian taken from the float model f[0..n) (F32, the same order and
  * config) on the calibration text (gptq_requantize.c); stats[0..n) say what it
  * did. */
-titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc,
+TITAN_NODISCARD titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc,
                        const titan_tensor *f, titan_tensor *out, int n,
                        gptq_stat *stats);
 

@@ -17,7 +17,7 @@ typedef struct {
     const char *prefix;
 } pack_input;
 
-titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
+TITAN_NODISCARD titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
                             const char *weights, pack_input *out);
 
 #endif

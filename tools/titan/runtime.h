@@ -33,10 +33,10 @@ void runtime_stack(size_t *total, size_t bytes);
 int runtime_cpus(int cap);
 
 /* Fill o's defaults for config c; TITAN_E_USAGE for a bad backend/threads. */
-titan_status runtime_resolve(const titan_config *c, runtime_opts *o);
+TITAN_NODISCARD titan_status runtime_resolve(const titan_config *c, runtime_opts *o);
 
 /* Bytes of backend + model + sequence + o->extra (o resolved). */
-titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
+TITAN_NODISCARD titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
                                  size_t *bytes);
 
 typedef struct {
@@ -47,12 +47,12 @@ typedef struct {
 } runtime_sizes;
 
 /* Read the artifact's config, resolve o, and give the exact arena bytes. */
-titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
+TITAN_NODISCARD titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
                           runtime_sizes *z);
 
 /* Plan, make the arena, load the artifact, create backend, model, sequence.
  * The caller then carves its o->extra blocks from rt->arena. */
-titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt);
+TITAN_NODISCARD titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt);
 
 /* o's backend as a backend_choice. */
 backend_choice runtime_backend(const runtime_opts *o);

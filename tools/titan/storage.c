@@ -14,8 +14,8 @@ static titan_dtype policy_type(const char *quant, titan_role role) {
     if (!strcmp(quant, "mixed"))
         return small ? TITAN_DT_F16
                : role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6 : TITAN_DT_INT8;
-    titan_dtype dt = TITAN_DT_F32;
-    titan_dtype_from_name(quant, &dt); /* checked by the caller */
+    titan_dtype dt;
+    if (titan_dtype_from_name(quant, &dt) != TITAN_OK) dt = TITAN_DT_F32; /* checked by the caller */
     return titan_dtype_get(dt)->quantized && small ? TITAN_DT_F32 : dt;
 }
 

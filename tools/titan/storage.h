@@ -11,7 +11,7 @@
  * conv. Then each "GLOB=TYPE" of the comma-separated `overrides` (fnmatch on
  * the SPEC name, later entries win) applies; a glob matching no tensor or an
  * unknown type is TITAN_E_USAGE. */
-titan_status storage_choose_types(const char *quant, const char *overrides,
+TITAN_NODISCARD titan_status storage_choose_types(const char *quant, const char *overrides,
                                const titan_tensor_spec *specs, int n,
                                titan_dtype *types);
 
@@ -19,12 +19,12 @@ titan_status storage_choose_types(const char *quant, const char *overrides,
  * caller along with the shape and name): float types converted, quantized
  * types by round-to-nearest with clip search (clip_steps) in groups of
  * t->group_size. Memory from the arena. */
-titan_status storage_quantize(titan_arena *a, float *f, int clip_steps,
+TITAN_NODISCARD titan_status storage_quantize(titan_arena *a, float *f, int clip_steps,
                         titan_tensor *t);
 
 /* The bit-packed INT6 tensors of t[0..n) as INT6_BYTE, values unchanged;
  * other types untouched. The bytes come from the arena (t[i].data is
  * replaced, scales are kept). */
-titan_status storage_int6_as_bytes(titan_arena *a, titan_tensor *t, int n);
+TITAN_NODISCARD titan_status storage_int6_as_bytes(titan_arena *a, titan_tensor *t, int n);
 
 #endif

@@ -45,7 +45,7 @@ void train_workers_run(train_workers *w, const train_params *weights,
  * windows scored by train_nll on the workers' activations (o->threads <=
  * n_threads, o->ctx < the model's max_T). Window sums come from arena a
  * (titan_eval_plan bytes). */
-titan_status train_workers_eval(train_workers *w, const train_params *weights,
+TITAN_NODISCARD titan_status train_workers_eval(train_workers *w, const train_params *weights,
                                 titan_arena *a, const int32_t *seq,
                                 int64_t n_targets, const titan_byte_table *bytes,
                                 const titan_eval_options *o,

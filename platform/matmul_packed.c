@@ -98,7 +98,7 @@ static void matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a
 
 void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
                         float *scratch) {
-    if (!f || g->k == 0) { /* k == 0: no block to overwrite c */
+    if (!f || g->m == 0 || g->k == 0) { /* no blocks (k == 0: c zeroed) */
         titan_gemm_f32_scalar(g);
         return;
     }

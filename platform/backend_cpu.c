@@ -79,15 +79,6 @@ static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn,
     titan_thread_pool_for(st->pool, n, 1, task_share, st);
 }
 
-static const titan_vector_family *family(titan_isa isa) {
-    switch (isa) {
-    case TITAN_ISA_AVX512: return &titan_matmul_avx512;
-    case TITAN_ISA_AVX2: return &titan_matmul_avx2;
-    case TITAN_ISA_SCALAR: break;
-    }
-    return NULL;
-}
-
 static void cpu_destroy(titan_backend *be) {
     titan_thread_pool_destroy(((cpu_state *)be->state)->pool);
 }
@@ -115,7 +106,7 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     titan_thread_pool *pool;
     TITAN_TRY(titan_thread_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
-    const titan_vector_family *vec = family(isa);
+    const titan_vector_family *vec = titan_matmul_family(isa);
     *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec,
                       .scratch = scratch};
     *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,

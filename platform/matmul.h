@@ -3,15 +3,18 @@
  *
  * Each family computes y[t][n] = sum_k W[n][k] * x[t][k] for one thread's
  * output rows [n0, n1) and all T tokens. Small T streams W once through
- * dot-product tiles (weights dequantized in registers); large T packs cache
- * blocks (a panel of rows x KC columns of W, dequantized and transposed, and
- * TB tokens x KC of x) into per-thread scratch and runs a register-blocked
- * outer-product kernel. Every output value is computed by the same operation
- * sequence wherever its row falls, so results do not depend on the split. */
+ * dot-product tiles (weights dequantized in registers); large T packs a
+ * panel of rows x KC columns of W (dequantized and transposed) into
+ * per-thread scratch and runs a register-blocked outer-product kernel over
+ * blocks of TB tokens x KC of x. Every output value is computed by the same
+ * operation sequence wherever its row falls, so results do not depend on the
+ * split. The float GEMM of any two float matrices (titan_gemm_f32, the
+ * trainer's products) runs the same blocks and register tiles. */
 #ifndef TITAN_PLATFORM_MATMUL_H
 #define TITAN_PLATFORM_MATMUL_H
 
 #include "platform/backend.h"
+#include "platform/cpu_features.h"
 #include "titan.h"
 
 #include <stdbool.h>
@@ -56,11 +59,13 @@ static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
 /* A vector family's pieces for the packed (many-token) path. */
 typedef struct {
     int mr, nr; /* tokens x rows of one register tile (mr divides MATMUL_TB) */
-    /* y[t][r] (+)= sum_k panel[k][r] * x[t][k] for t < nt, r < rows; rows
-     * of x are ldx floats apart and read in place (broadcasts need no
-     * packing), rows of y N; accumulate adds to y instead of storing. */
-    void (*tile)(const float *panel, const float *x, size_t ldx, int kc,
-                 float *y, int64_t N, int nt, int rows, bool accumulate);
+    /* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
+     * r < rows: x is read in place, by rows or transposed (broadcasts need
+     * no packing); rows of y are ldy floats apart; accumulate adds to y
+     * instead of storing. */
+    void (*tile)(const float *panel, const float *x, size_t t_step,
+                 size_t k_step, int kc, float *y, size_t ldy, int nt,
+                 int rows, bool accumulate);
     /* panel[k][r] = W[n + r][k0 + k] as floats for r < rows (zero rows
      * up to nr), k < kc; k0 a multiple of 16; tmp_row holds KC floats. */
     void (*pack)(const titan_tensor *w, int64_t n, int rows, int64_t k0,
@@ -91,6 +96,30 @@ typedef struct {
 } titan_vector_family;
 
 extern const titan_vector_family titan_matmul_avx512, titan_matmul_avx2;
+
+/* The family of an instruction set; NULL for TITAN_ISA_SCALAR. */
+const titan_vector_family *titan_matmul_family(titan_isa isa);
+
+/* A float product: for i < m, j < n,
+ * c[i*ldc + j] (+)= sum_{p<k} A[i][p] * B[p][j], where
+ * A[i][p] = a[i*lda + p], or a[p*lda + i] when a_trans, and
+ * B[p][j] = b[p*ldb + j], or b[j*ldb + p] when b_trans. */
+typedef struct {
+    int m, n, k;
+    const float *a; size_t lda; bool a_trans;
+    const float *b; size_t ldb; bool b_trans;
+    float *c; size_t ldc; /* not aliasing a or b */
+    bool accumulate;      /* add to c instead of overwriting it */
+} titan_gemm_f32;
+
+/* The product with family f (NULL: portable loops, titan_gemm_f32_scalar)
+ * in packed blocks and register tiles; scratch holds MATMUL_SCRATCH_FLOATS
+ * floats, 64-byte aligned. Float sums, the same order for the same shape. */
+void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
+                        float *scratch);
+
+/* The portable product; titan_small_gemm_scalar is this with a in rows. */
+void titan_gemm_f32_scalar(const titan_gemm_f32 *g);
 
 /* One thread's share, rows [n0, n1) for all tokens, with a vector family:
  * dot tiles for T < MATMUL_DOT_MAX_T, else packed blocks (matmul_packed.c). */

@@ -55,10 +55,15 @@ INLINE __m256 load_w_tail(titan_dtype dt, const uint8_t *row, int64_t k, int rem
     return load_w(dt, buf, 0);
 }
 
+/* Lanes below rem on (none for rem <= 0), for maskload/maskstore. */
+INLINE __m256i lanes_below(int rem) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 INLINE __m256 load_x(const float *x, int rem) {
     if (rem >= VW) return _mm256_loadu_ps(x);
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_maskload_ps(x, _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), lane));
+    return _mm256_maskload_ps(x, lanes_below(rem));
 }
 
 INLINE float hsum(__m256 v) {
@@ -148,41 +153,50 @@ TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) 
 
 /* ---- large T: packed blocks, MR tokens x NR rows in 12 accumulators ---- */
 
-TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
-                                int kc, float *y, int64_t N, int nt, int rows,
-                                bool accumulate) {
+/* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
+ * r < rows (matmul.h). */
+TARGET static void micro_kernel(const float *panel, const float *x,
+                                size_t t_step, size_t k_step, int kc, float *y,
+                                size_t ldy, int nt, int rows, bool accumulate) {
     __m256 acc[MR][2];
     const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
     for (int t = 0; t < MR; t++) {
         acc[t][0] = acc[t][1] = _mm256_setzero_ps();
-        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * ldx;
+        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * t_step;
     }
     for (int k = 0; k < kc; k++) {
         __m256 w0 = _mm256_load_ps(panel + k * NR);
         __m256 w1 = _mm256_load_ps(panel + k * NR + VW);
         UNROLL
         for (int t = 0; t < MR; t++) {
-            __m256 xb = _mm256_broadcast_ss(xr[t] + k);
+            __m256 xb = _mm256_broadcast_ss(xr[t] + (size_t)k * k_step);
             acc[t][0] = _mm256_fmadd_ps(w0, xb, acc[t][0]);
             acc[t][1] = _mm256_fmadd_ps(w1, xb, acc[t][1]);
         }
     }
+    /* Masked stores are slow on some CPUs: plain ones for whole panels. */
+    bool full = rows == NR;
+    __m256i m0 = lanes_below(rows), m1 = lanes_below(rows - VW);
     UNROLL
     for (int t = 0; t < MR && t < nt; t++) { /* constant bound: acc stays in registers */
-        float *yt = y + (size_t)t * N;
-        float out[NR] = {0};
-        if (accumulate) memcpy(out, yt, sizeof(float) * (size_t)rows);
+        float *yt = y + (size_t)t * ldy;
         __m256 o0 = acc[t][0], o1 = acc[t][1];
         if (accumulate) {
-            o0 = _mm256_add_ps(o0, _mm256_loadu_ps(out));
-            o1 = _mm256_add_ps(o1, _mm256_loadu_ps(out + VW));
+            o0 = _mm256_add_ps(o0, full ? _mm256_loadu_ps(yt) : _mm256_maskload_ps(yt, m0));
+            o1 = _mm256_add_ps(o1, full ? _mm256_loadu_ps(yt + VW)
+                                        : _mm256_maskload_ps(yt + VW, m1));
         }
-        _mm256_storeu_ps(out, o0);
-        _mm256_storeu_ps(out + VW, o1);
-        memcpy(yt, out, sizeof(float) * (size_t)rows);
+        if (full) {
+            _mm256_storeu_ps(yt, o0);
+            _mm256_storeu_ps(yt + VW, o1);
+        } else {
+            _mm256_maskstore_ps(yt, m0, o0);
+            _mm256_maskstore_ps(yt + VW, m1, o1);
+        }
     }
 }
+
 
 /* out[0..len) = W[row][k0..k0+len) dequantized in registers (q * scale),
  * for the packed path; group sizes the vectors cannot follow go through the
@@ -232,12 +246,6 @@ static void pack(const titan_tensor *w, int64_t n, int rows, int64_t k0,
 }
 
 /* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
-
-/* Lanes below rem (1..8) on, for maskload/maskstore. */
-INLINE __m256i lanes_below(int rem) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 /* c[r0 .. r0+RT)[j0 .. j0 + NV*8): vector NV-1 masked by m unless full. */
 INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,

@@ -178,23 +178,24 @@ TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) 
 
 /* ---- large T: packed blocks, MR tokens x NR rows in 24 accumulators ---- */
 
-/* y[t][n + r] (+)= sum_k panel[k][r] * x[t][k] for t < nt, r < rows. */
-TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
-                                int kc, float *y, int64_t N, int nt, int rows,
-                                bool accumulate) {
+/* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
+ * r < rows (matmul.h). */
+TARGET static void micro_kernel(const float *panel, const float *x,
+                                size_t t_step, size_t k_step, int kc, float *y,
+                                size_t ldy, int nt, int rows, bool accumulate) {
     __m512 acc[MR][2];
     const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
     for (int t = 0; t < MR; t++) {
         acc[t][0] = acc[t][1] = _mm512_setzero_ps();
-        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * ldx;
+        xr[t] = x + (size_t)(t < nt ? t : nt - 1) * t_step;
     }
     for (int k = 0; k < kc; k++) {
         __m512 w0 = _mm512_load_ps(panel + k * NR);
         __m512 w1 = _mm512_load_ps(panel + k * NR + VW);
         UNROLL
         for (int t = 0; t < MR; t++) {
-            __m512 xb = _mm512_set1_ps(xr[t][k]);
+            __m512 xb = _mm512_set1_ps(xr[t][(size_t)k * k_step]);
             acc[t][0] = _mm512_fmadd_ps(w0, xb, acc[t][0]);
             acc[t][1] = _mm512_fmadd_ps(w1, xb, acc[t][1]);
         }
@@ -202,7 +203,7 @@ TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
     __mmask16 m0 = tail_mask(rows), m1 = tail_mask(rows - VW > 0 ? rows - VW : 0);
     UNROLL
     for (int t = 0; t < MR && t < nt; t++) { /* constant bound: acc stays in registers */
-        float *yt = y + (size_t)t * N;
+        float *yt = y + (size_t)t * ldy;
         if (accumulate) {
             acc[t][0] = _mm512_add_ps(acc[t][0], _mm512_maskz_loadu_ps(m0, yt));
             acc[t][1] = _mm512_add_ps(acc[t][1], _mm512_maskz_loadu_ps(m1, yt + VW));
@@ -211,6 +212,7 @@ TARGET static void micro_kernel(const float *panel, const float *x, size_t ldx,
         _mm512_mask_storeu_ps(yt + VW, m1, acc[t][1]);
     }
 }
+
 
 /* In-register transpose: v[c] becomes column c of the 16 x 16 block whose
  * rows were v[0..16): unpacks pair rows within 128-bit lanes, 64-bit unpacks

@@ -23,23 +23,33 @@ void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
     }
 }
 
-void titan_small_gemm_scalar(const titan_small_gemm *g) {
-    for (int r = 0; r < g->rows; r++) {
-        const float *a = g->a + (size_t)r * g->lda;
+void titan_gemm_f32_scalar(const titan_gemm_f32 *g) {
+    size_t a_row = g->a_trans ? 1 : g->lda, a_col = g->a_trans ? g->lda : 1;
+    for (int r = 0; r < g->m; r++) {
+        const float *a = g->a + (size_t)r * a_row;
         float *c = g->c + (size_t)r * g->ldc;
         if (!g->accumulate) memset(c, 0, (size_t)g->n * sizeof *c);
-        if (g->b_rows) { /* adding in the same order as below: same bits */
+        if (g->b_trans) { /* adding in the same order as below: same bits */
             for (int j = 0; j < g->n; j++) {
                 const float *b = g->b + (size_t)j * g->ldb;
                 float sum = c[j];
-                for (int i = 0; i < g->k; i++) sum += a[i] * b[i];
+                for (int i = 0; i < g->k; i++) sum += a[(size_t)i * a_col] * b[i];
                 c[j] = sum;
             }
             continue;
         }
         for (int i = 0; i < g->k; i++) {
             const float *b = g->b + (size_t)i * g->ldb;
-            for (int j = 0; j < g->n; j++) c[j] += a[i] * b[j];
+            float ai = a[(size_t)i * a_col];
+            for (int j = 0; j < g->n; j++) c[j] += ai * b[j];
         }
     }
+}
+
+void titan_small_gemm_scalar(const titan_small_gemm *g) {
+    titan_gemm_f32 f = {.m = g->rows, .n = g->n, .k = g->k, .a = g->a,
+                        .lda = g->lda, .b = g->b, .ldb = g->ldb,
+                        .b_trans = g->b_rows, .c = g->c, .ldc = g->ldc,
+                        .accumulate = g->accumulate};
+    titan_gemm_f32_scalar(&f);
 }

@@ -1,6 +1,6 @@
-/* test_train_matmul.c: the trainer's float matmuls (blocked AVX2 kernels
- * where the CPU has them, with edges in every dimension) against plain
- * double loops written here. */
+/* test_train_matmul.c: the trainer's float matmuls (the platform's float
+ * GEMM, with edges in every dimension) against plain double loops written
+ * here; test_gemm_f32.c checks the GEMM itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -3,10 +3,14 @@
  * the matrix that every call reads its weights from memory, and is reported as
  * GB/s of weights (and scales) read against the measured read bandwidth; GEMM
  * (T = 512, prefill) as GFLOP/s against the measured peak FMA throughput.
- * Usage: bench_matmul [ROLE]   (one shape, e.g. lm_head) */
+ * Then the trainer's three float products (forward, dx, dW) on the shapes of
+ * the nano preset and of bench_train.sh's config, one thread, as GFLOP/s.
+ * Usage: bench_matmul [ROLE]   (one shape, e.g. lm_head; "train": the
+ * trainer's rows only) */
 #include "platform/backend_cpu.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
+#include "tools/train/train_ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,24 +63,36 @@ static void free_tensor(titan_tensor *t) {
     free((void *)t->data), free((void *)t->scales);
 }
 
-/* Seconds per call, cycling through `copies` tensors: the best sweep of at
- * least SWEEP_SECONDS, so that other processes on a shared machine inflate
- * the numbers as little as possible. */
-static double time_calls(titan_backend *be, titan_tensor *w, int copies,
-                         const float *x, float *y, int T) {
-    be->matmul(be, &w[0], x, y, T); /* warm-up */
+/* Seconds per call(ctx, i) for calls i = 0, 1, ...: the best sweep of at
+ * least SWEEP_SECONDS and min_calls calls, so that other processes on a
+ * shared machine inflate the numbers as little as possible. */
+static double time_calls(void (*call)(void *ctx, long i), void *ctx,
+                         long min_calls) {
+    call(ctx, 0); /* warm-up */
     double best = 1e30, start = cli_now();
     for (int sweep = 0; sweep < 3 || cli_now() - start < MIN_SECONDS; sweep++) {
         long calls = 0;
         double t0 = cli_now(), dt;
         do {
-            be->matmul(be, &w[calls % copies], x, y, T);
-            calls++;
+            call(ctx, calls++);
             dt = cli_now() - t0;
-        } while (dt < SWEEP_SECONDS || calls < copies);
+        } while (dt < SWEEP_SECONDS || calls < min_calls);
         if (dt / (double)calls < best) best = dt / (double)calls;
     }
     return best;
+}
+
+typedef struct {
+    titan_backend *be;
+    titan_tensor *w; /* [copies], cycled */
+    int copies, T;
+    const float *x;
+    float *y;
+} matmul_call;
+
+static void call_matmul(void *ctx, long i) {
+    matmul_call *c = ctx;
+    c->be->matmul(c->be, &c->w[i % c->copies], c->x, c->y, c->T);
 }
 
 static void bench_shape(titan_backend *const bes[2], const bench_limits *lim,
@@ -94,7 +110,8 @@ static void bench_shape(titan_backend *const bes[2], const bench_limits *lim,
     float *y = malloc(sizeof(float) * (size_t)(Tmax * s->N));
     for (int64_t i = 0; i < Tmax * s->K; i++) x[i] = (float)next_u32() * 0x1p-32f;
     for (int th = 1; th <= 2; th++) {
-        double sec = time_calls(bes[th - 1], w, copies, x, y, 1);
+        matmul_call c = {bes[th - 1], w, copies, 1, x, y};
+        double sec = time_calls(call_matmul, &c, copies);
         double gbs = (double)bytes / sec * 1e-9;
         printf("%-9s %5lldx%-5lld %-4s T=1   threads %d  %8.1f us  %6.1f GB/s  "
                "%5.1f%% of bandwidth\n",
@@ -102,7 +119,8 @@ static void bench_shape(titan_backend *const bes[2], const bench_limits *lim,
                gbs, 100 * gbs / lim->bw_gbs[th - 1]);
     }
     for (int th = 1; th <= 2; th++) {
-        double sec = time_calls(bes[th - 1], w, 1, x, y, Tmax);
+        matmul_call c = {bes[th - 1], w, 1, Tmax, x, y};
+        double sec = time_calls(call_matmul, &c, 1);
         double gf = 2.0 * (double)(s->N * s->K) * Tmax / sec * 1e-9;
         printf("%-9s %5lldx%-5lld %-4s T=%-3d threads %d  %8.1f us  %6.1f GFLOP/s"
                "  %5.1f%% of peak FMA\n",
@@ -111,6 +129,64 @@ static void bench_shape(titan_backend *const bes[2], const bench_limits *lim,
     }
     for (int c = 0; c < copies; c++) free_tensor(&w[c]);
     free(w), free(x), free(y);
+}
+
+/* The trainer's weights [O][I] (and attention's scores, [T][qk] by [T][qk]
+ * as x and W): the nano preset and bench_train.sh's config (d_model 256). */
+typedef struct {
+    const char *role;
+    int O, I;
+} train_shape;
+
+static const train_shape train_shapes[] = {
+    {"nano mlp_up", 384, 128},  {"nano mlp_down", 128, 384},
+    {"nano lm_head", 1024, 128}, {"d256 q_down", 128, 256},
+    {"d256 mlp_up", 768, 256},  {"d256 mlp_down", 256, 768},
+    {"d256 lm_head", 1024, 256}, {"d256 scores", 256, 48},
+};
+
+/* One of the trainer's products on random operands. */
+typedef struct {
+    int op, T, I, O; /* op: 0 forward, 1 dx, 2 dW */
+    float *x, *W, *dy, *y, *dx, *dW;
+} train_call;
+
+static const char *const train_op_names[] = {"forward", "dx", "dW"};
+
+static void call_train(void *ctx, long i) {
+    train_call *c = ctx;
+    (void)i;
+    switch (c->op) {
+    case 0: train_matmul_forward(c->y, c->x, c->W, c->T, c->I, c->O); break;
+    case 1: train_matmul_acc_dx(c->dx, c->dy, c->W, c->T, c->I, c->O); break;
+    default: train_matmul_acc_dw(c->dW, c->dy, c->x, c->T, c->I, c->O); break;
+    }
+}
+
+static float *random_floats(size_t n) {
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; p && i < n; i++) p[i] = (float)next_u32() * 0x1p-31f - 1.0f;
+    return p;
+}
+
+/* One thread, as the trainer runs each sequence: T = 256 (bench_train.sh's
+ * --seq) and T = 2048 (its whole batch of 8, as one product). */
+static void bench_train_shape(const bench_limits *lim, const train_shape *s) {
+    for (int T = 256; T <= 2048; T *= 8) {
+        size_t TI = (size_t)T * s->I, TO = (size_t)T * s->O, OI = (size_t)s->O * s->I;
+        train_call c = {0, T, s->I, s->O, random_floats(TI), random_floats(OI),
+                        random_floats(TO), random_floats(TO), random_floats(TI),
+                        random_floats(OI)};
+        for (c.op = 0; c.op < 3; c.op++) {
+            double sec = time_calls(call_train, &c, 1);
+            double gf = 2.0 * (double)TI * s->O / sec * 1e-9;
+            printf("train %-13s %4dx%-4d T=%-4d %-7s threads 1  %8.1f us  %6.1f "
+                   "GFLOP/s  %5.1f%% of peak FMA\n",
+                   s->role, s->O, s->I, T, train_op_names[c.op], sec * 1e6, gf,
+                   100 * gf / lim->fma_gflops[0]);
+        }
+        free(c.x), free(c.W), free(c.dy), free(c.y), free(c.dx), free(c.dW);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -136,6 +212,8 @@ int main(int argc, char **argv) {
         bench_shape(bes, &lim, &shapes[i], TITAN_DT_F32);
         bench_shape(bes, &lim, &shapes[i], TITAN_DT_INT8);
     }
+    for (size_t i = 0; i < sizeof train_shapes / sizeof train_shapes[0]; i++)
+        if (!only || !strcmp(only, "train")) bench_train_shape(&lim, &train_shapes[i]);
     for (int th = 0; th < 2; th++) {
         titan_thread_pool_destroy(pools[th]);
         titan_backend_destroy(bes[th]);

@@ -3,7 +3,7 @@
  *
  * Each family computes y[t][n] = sum_k W[n][k] * x[t][k] for one thread's
  * output rows [n0, n1) and all T tokens. Small T streams W once through
- * dot-product tiles (weights dequantized in registers); large T packs a
+ * dot-product tiles (weights dequantized in registers); large T copies a
  * panel of rows x KC columns of W (dequantized and transposed) into
  * per-thread scratch and runs a register-blocked outer-product kernel over
  * blocks of TB tokens x KC of x. Every output value is computed by the same
@@ -20,16 +20,16 @@
 #include <stdbool.h>
 
 #define MATMUL_KC 256     /* columns of W per cache block */
-#define MATMUL_TB 528     /* most tokens per packed block of x (12 * 44) */
-#define MATMUL_NR_MAX 32  /* rows per packed panel (widest family) */
+#define MATMUL_TB 528     /* most tokens per block of x (12 * 44) */
+#define MATMUL_NR_MAX 32  /* rows per panel (widest family) */
 /* Dot tiles streamed ahead of use (small T), into L2 (hint T1): prefetches
  * into L1 hold one of its few miss buffers each until the line arrives,
  * which capped a thread's stream far below read bandwidth (zenyx int8
  * decode on 1 thread: 70-90 -> 115-125 tok/s). */
 #define PREFETCH_TILES 4
-#define MATMUL_DOT_MAX_T 16 /* from this many tokens on, pack (see above) */
+#define MATMUL_DOT_MAX_T 16 /* from this many tokens on, panels (see above) */
 
-/* Per-thread scratch, in floats: packed panel, one row. */
+/* Per-thread scratch, in floats: a panel, one row. */
 #define MATMUL_SCRATCH_FLOATS ((size_t)(MATMUL_NR_MAX + 1) * MATMUL_KC)
 
 typedef struct {
@@ -56,26 +56,26 @@ static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
     return (size_t)k / 4 * 3;
 }
 
-/* A vector family's pieces for the packed (many-token) path. */
+/* A vector family's pieces for the panel (many-token) path. */
 typedef struct {
     int mr, nr; /* tokens x rows of one register tile (mr divides MATMUL_TB) */
     /* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
      * r < rows: x is read in place, by rows or transposed (broadcasts need
-     * no packing); rows of y are ldy floats apart; accumulate adds to y
+     * no copy); rows of y are ldy floats apart; accumulate adds to y
      * instead of storing. */
     void (*tile)(const float *panel, const float *x, size_t t_step,
                  size_t k_step, int kc, float *y, size_t ldy, int nt,
                  int rows, bool accumulate);
     /* panel[k][r] = W[n + r][k0 + k] as floats for r < rows (zero rows
      * up to nr), k < kc; k0 a multiple of 16; tmp_row holds KC floats. */
-    void (*pack)(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+    void (*panel)(const titan_tensor *w, int64_t n, int rows, int64_t k0,
                  int kc, float *tmp_row, float *panel);
 } titan_gemm_family;
 
-/* The plain packer: each row dequantized into tmp_row, then scattered. */
+/* The plain panel filler: each row dequantized into tmp_row, then scattered. */
 typedef void (*titan_dequant_fn)(const titan_tensor *w, int64_t row,
                                  int64_t k0, int64_t len, float *out);
-void matmul_pack_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
+void matmul_panel_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
                          int64_t n, int rows, int64_t k0, int kc, int nr,
                          float *tmp_row, float *panel);
 
@@ -113,7 +113,7 @@ typedef struct {
 } titan_gemm_f32;
 
 /* The product with family f (NULL: portable loops, titan_gemm_f32_scalar)
- * in packed blocks and register tiles; scratch holds MATMUL_SCRATCH_FLOATS
+ * in panels and register tiles; scratch holds MATMUL_SCRATCH_FLOATS
  * floats, 64-byte aligned. Float sums, the same order for the same shape. */
 void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
                         float *scratch);
@@ -122,7 +122,7 @@ void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
 void titan_gemm_f32_scalar(const titan_gemm_f32 *g);
 
 /* One thread's share, rows [n0, n1) for all tokens, with a vector family:
- * dot tiles for T < MATMUL_DOT_MAX_T, else packed blocks (matmul_packed.c). */
+ * dot tiles for T < MATMUL_DOT_MAX_T, else panels (matmul_panels.c). */
 void titan_matmul_rows_vector(const titan_vector_family *f,
                               const titan_matmul_args *a, int64_t n0,
                               int64_t n1, float *scratch);

@@ -151,7 +151,7 @@ TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) {
 TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT8, a, n0, n1); }
 TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT6, a, n0, n1); }
 
-/* ---- large T: packed blocks, MR tokens x NR rows in 12 accumulators ---- */
+/* ---- large T: panels, MR tokens x NR rows in 12 accumulators ---- */
 
 /* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
  * r < rows (matmul.h). */
@@ -240,9 +240,9 @@ TARGET static void dequant_row(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
-static void pack(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0,
                  int kc, float *tmp_row, float *panel) {
-    matmul_pack_by_rows(dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
+    matmul_panel_by_rows(dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
 }
 
 /* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
@@ -367,7 +367,7 @@ const titan_vector_family titan_matmul_avx2 = {
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6,
             [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
-    .gemm = {MR, NR, micro_kernel, pack},
+    .gemm = {MR, NR, micro_kernel, fill_panel},
 };
 #else
 /* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */

@@ -176,7 +176,7 @@ TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) {
 TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT8, a, n0, n1); }
 TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT6, a, n0, n1); }
 
-/* ---- large T: packed blocks, MR tokens x NR rows in 24 accumulators ---- */
+/* ---- large T: panels, MR tokens x NR rows in 24 accumulators ---- */
 
 /* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
  * r < rows (matmul.h). */
@@ -251,7 +251,7 @@ INLINE void transpose16(__m512 v[16]) {
 /* panel[k][r] = W[n + r][k0 + k] in 16 x 16 blocks dequantized and
  * transposed in registers; rows past `rows` are 0. Row bytes and the scale
  * group are worked out once per block, not per row. */
-INLINE void pack_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows,
+INLINE void panel_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows,
                      int64_t k0, int kc, float *panel) {
     size_t rb = titan_dtype_row_bytes(dt, w->cols);
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
@@ -279,20 +279,20 @@ INLINE void pack_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows,
         }
 }
 
-TARGET static void pack(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+TARGET static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0,
                         int kc, float *tmp_row, float *panel) {
     int64_t gs = w->group_size;
     if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
-        matmul_pack_by_rows(titan_dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
+        matmul_panel_by_rows(titan_dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
         return;
     }
     switch (w->dtype) {
-    case TITAN_DT_F32: pack_run(TITAN_DT_F32, w, n, rows, k0, kc, panel); break;
-    case TITAN_DT_BF16: pack_run(TITAN_DT_BF16, w, n, rows, k0, kc, panel); break;
-    case TITAN_DT_F16: pack_run(TITAN_DT_F16, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_F32: panel_run(TITAN_DT_F32, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_BF16: panel_run(TITAN_DT_BF16, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_F16: panel_run(TITAN_DT_F16, w, n, rows, k0, kc, panel); break;
     case TITAN_DT_INT8:
-    case TITAN_DT_INT6_BYTE: pack_run(TITAN_DT_INT8, w, n, rows, k0, kc, panel); break;
-    case TITAN_DT_INT6: pack_run(TITAN_DT_INT6, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_INT6_BYTE: panel_run(TITAN_DT_INT8, w, n, rows, k0, kc, panel); break;
+    case TITAN_DT_INT6: panel_run(TITAN_DT_INT6, w, n, rows, k0, kc, panel); break;
     }
 }
 
@@ -437,7 +437,7 @@ const titan_vector_family titan_matmul_avx512 = {
             [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6,
             [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
-    .gemm = {MR, NR, micro_kernel, pack},
+    .gemm = {MR, NR, micro_kernel, fill_panel},
 };
 #else
 /* Never chosen: titan_cpu_best_isa() is scalar off x86-64. */

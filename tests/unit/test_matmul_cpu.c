@@ -233,7 +233,7 @@ static void nan_input_gives_nan(void **state) {
 
 /* matmul2 gives the bits of two matmul calls, for mixed dtype pairs, row
  * counts that split chunks between the two, few and many tokens (dot tiles
- * and packed blocks), 1 and 2 threads. */
+ * and panels), 1 and 2 threads. */
 static void pair_matches_two_calls(void **state) {
     fixture *f = *state;
     enum { K = 75, TMAX = 20 };
@@ -279,7 +279,7 @@ static void many_tokens_cross_blocks(void **state) {
 }
 
 /* The same int6 values stored as int6b, as int8 and bit-packed: every
- * backend, kernel family and path (dot tiles, packed blocks, odd groups)
+ * backend, kernel family and path (dot tiles, panels, odd groups)
  * gives bit-identical outputs for the three. */
 static void int6_layouts_bit_identical(void **state) {
     fixture *f = *state;

@@ -1,6 +1,6 @@
 /* op_matmul.c: the linear map y = x W^T of every weight matrix (no biases),
  * forward and backward. The float build runs the platform's float GEMM
- * (platform/matmul.h: the runtime's packed blocks and register tiles, the
+ * (platform/matmul.h: the runtime's panels and register tiles, the
  * widest this CPU runs); the portable loops of the double build are the
  * reference. */
 #include "tools/train/train_ops.h"

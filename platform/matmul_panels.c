@@ -1,8 +1,8 @@
-/* matmul_packed.c: what the vector families share: the choice between dot
- * tiles and packing, and the cache-blocked driver for many tokens, which
+/* matmul_panels.c: what the vector families share: the choice between dot
+ * tiles and panel filling, and the cache-blocked driver for many tokens, which
  * also runs every float GEMM. Per thread: for each block of MATMUL_TB tokens
  * (rows of A) and each block of at most MATMUL_KC columns, each panel of nr
- * rows of W (columns of B) is packed column-major (panel[k][nr]); the
+ * rows of W (columns of B) is copied column-major (panel[k][nr]); the
  * family's register tile then runs over all token tiles with the panel hot
  * in L1, broadcasting x (A) straight from memory (the block's kc columns of
  * x stay in L2). Packing costs O(N*K) per token block, small next to the
@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-void matmul_pack_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
+void matmul_panel_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
                          int64_t n, int rows, int64_t k0, int kc, int nr,
                          float *tmp_row, float *panel) {
     for (int r = 0; r < nr; r++) {
@@ -34,7 +34,7 @@ static int block_cols(int K) {
 }
 
 /* Token blocks of equal size (a multiple of mr, at most MATMUL_TB), so every
- * packed panel of W serves as many tokens as possible. */
+ * panel of W serves as many tokens as possible. */
 static int block_tokens(int T, int mr) {
     int blocks = (T + MATMUL_TB - 1) / MATMUL_TB;
     int tb = (T + blocks - 1) / blocks;
@@ -44,7 +44,7 @@ static int block_tokens(int T, int mr) {
 
 /* panel[k][r] = b[k*ldb + r] for r < rows (zero up to nr), k < kc; in
  * fixed 16-float copies (inlined), not a memcpy call per row. */
-static void pack_copy(const float *b, size_t ldb, int rows, int kc, int nr,
+static void panel_copy(const float *b, size_t ldb, int rows, int kc, int nr,
                       float *panel) {
     for (int k = 0; k < kc; k++) {
         const float *src = b + (size_t)k * ldb;
@@ -60,7 +60,7 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 
 /* Columns [n0, n1) of g's product. B's panels come from w, B[p][j] =
  * W[j][p] in any dtype, or without w from b in rows (g->b_trans unset). */
-static void packed_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
+static void panel_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
                           const titan_tensor *w, int n0, int n1,
                           float *scratch) {
     int kcmax = block_cols(g->k), mr = f->mr, nr = f->nr;
@@ -75,9 +75,9 @@ static void packed_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
             for (int n = n0; n < n1; n += nr) {
                 int rows = min_int(n1 - n, nr);
                 if (w)
-                    f->pack(w, n, rows, k0, kc, tmp_row, panel);
+                    f->panel(w, n, rows, k0, kc, tmp_row, panel);
                 else
-                    pack_copy(g->b + (size_t)k0 * g->ldb + n, g->ldb, rows, kc, nr, panel);
+                    panel_copy(g->b + (size_t)k0 * g->ldb + n, g->ldb, rows, kc, nr, panel);
                 for (int t = t0; t < tend; t += mr)
                     f->tile(panel, g->a + (size_t)t * t_step + (size_t)k0 * k_step,
                             t_step, k_step, kc, g->c + (size_t)t * g->ldc + n,
@@ -88,12 +88,12 @@ static void packed_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
     }
 }
 
-static void matmul_packed(const titan_gemm_family *f, const titan_matmul_args *a,
+static void matmul_panels(const titan_gemm_family *f, const titan_matmul_args *a,
                           int64_t n0, int64_t n1, float *scratch) {
     int N = (int)a->w->rows, K = (int)a->w->cols;
     titan_gemm_f32 g = {.m = a->T, .n = N, .k = K, .a = a->x, .lda = (size_t)K,
                         .c = a->y, .ldc = (size_t)N};
-    packed_blocks(f, &g, a->w, (int)n0, (int)n1, scratch);
+    panel_blocks(f, &g, a->w, (int)n0, (int)n1, scratch);
 }
 
 void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
@@ -103,10 +103,10 @@ void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
         return;
     }
     /* b_trans: B's columns are b's rows, read as a float tensor whose rows
-     * are ldb long (values past k never read), packed as weights are. */
+     * are ldb long (values past k never read), copied into panels as weights are. */
     titan_tensor bt = {.dtype = TITAN_DT_F32, .ndim = 2, .rows = g->n,
                        .cols = (int64_t)g->ldb, .data = g->b};
-    packed_blocks(&f->gemm, g, g->b_trans ? &bt : NULL, 0, g->n, scratch);
+    panel_blocks(&f->gemm, g, g->b_trans ? &bt : NULL, 0, g->n, scratch);
 }
 
 const titan_vector_family *titan_matmul_family(titan_isa isa) {
@@ -126,5 +126,5 @@ void titan_matmul_rows_vector(const titan_vector_family *f,
     if (a->T < MATMUL_DOT_MAX_T && dot_ok)
         f->dot[a->w->dtype](a, n0, n1);
     else
-        matmul_packed(&f->gemm, a, n0, n1, scratch);
+        matmul_panels(&f->gemm, a, n0, n1, scratch);
 }

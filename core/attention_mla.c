@@ -26,8 +26,8 @@ enum {
 };
 
 /* Write c = RMSNorm(a[0:Lkv]) and kr = Rope(a[Lkv:]) of row t to the cache. */
-static void append_latent(titan_model *m, titan_seq *s, const titan_block *b,
-                          int layer, int t) {
+static void append_latent(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                          int t) {
     const titan_config *c = &m->cfg;
     int Lkv = c->kv_latent, Dr = c->rope_dim, p = s->pos + t;
     const float *a = m->kva + (size_t)t * (Lkv + Dr);
@@ -47,18 +47,18 @@ typedef struct {
 } attn_job;
 
 /* One small product over activations (backend.h). */
-static void small_gemm(const titan_model *m, int rows, int n, int k,
-                       const float *a, size_t lda, const float *b, size_t ldb,
-                       float *c, size_t ldc, bool accumulate) {
+static void small_gemm(const titan_model *m, int rows, int n, int k, const float *a,
+                       size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                       bool accumulate) {
     titan_small_gemm g = {rows, n, k, a, lda, b, ldb, c, ldc, accumulate, false};
     m->be->small_gemm(&g);
 }
 
 /* c (+)= a . rows of b: scores against cache rows as stored. */
-static void dot_rows(const titan_model *m, int rows, int n, int k,
-                     const float *a, const float *b, float *c, bool accumulate) {
-    titan_small_gemm g = {rows, n, k, a, (size_t)k, b, (size_t)k, c, PBLOCK,
-                          accumulate, true};
+static void dot_rows(const titan_model *m, int rows, int n, int k, const float *a,
+                     const float *b, float *c, bool accumulate) {
+    titan_small_gemm g = {rows,      n, k,      a,          (size_t)k, b,
+                          (size_t)k, c, PBLOCK, accumulate, true};
     m->be->small_gemm(&g);
 }
 
@@ -74,8 +74,8 @@ static void prepare_queries(const attn_job *job, int qb, int g) {
     int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
     for (int t = qb * QBLOCK; t < t1; t++) {
         size_t i0 = (size_t)t * H + (size_t)g * hg;
-        small_gemm(m, hg, Lkv, Dh, m->q + i0 * qw, qw, wk, Lkv,
-                   m->qlat + i0 * Lkv, Lkv, false);
+        small_gemm(m, hg, Lkv, Dh, m->q + i0 * qw, qw, wk, Lkv, m->qlat + i0 * Lkv, Lkv,
+                   false);
         for (size_t i = i0; i < i0 + hg; i++) {
             for (int e = 0; e < Lkv; e++) m->qlat[i * Lkv + e] *= scale;
             for (int d = 0; d < Dr; d++)
@@ -109,8 +109,8 @@ static void transpose_block(const attn_task *k, int j0, int jn) {
 
 /* Fold the block's scores att[0, jn) of one row (position p) into its
  * running state; masked and unseen positions get weight 0. */
-static void softmax_step(const titan_model *m, float *att, float *run,
-                         float *ol, int j0, int jn, int p) {
+static void softmax_step(const titan_model *m, float *att, float *run, float *ol, int j0,
+                         int jn, int p) {
     int seen = p + 1 - j0 < jn ? p + 1 - j0 : jn;
     if (seen <= 0) {
         memset(att, 0, (size_t)jn * sizeof *att);
@@ -133,14 +133,15 @@ static void attend_block(const attn_task *k, int j0, int jn) {
     size_t q = (size_t)k->t0 * H, st = k->state, at = (size_t)k->job->layer * m->ctx + j0;
     const float *lat = k->job->s->lat + at * Lkv, *kr = k->job->s->kr + at * Dr;
     if (k->rows <= DOT_ROWS_MAX) {
-        dot_rows(m, k->rows, jn, Lkv, m->qlat + q * Lkv, lat, m->att + st * PBLOCK, false);
+        dot_rows(m, k->rows, jn, Lkv, m->qlat + q * Lkv, lat, m->att + st * PBLOCK,
+                 false);
         dot_rows(m, k->rows, jn, Dr, m->qrot + q * Dr, kr, m->att + st * PBLOCK, true);
     } else {
         transpose_block(k, j0, jn);
         small_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
                    m->att + st * PBLOCK, PBLOCK, false);
-        small_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK,
-                   PBLOCK, m->att + st * PBLOCK, PBLOCK, true);
+        small_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK, PBLOCK,
+                   m->att + st * PBLOCK, PBLOCK, true);
     }
     int first = k->job->s->pos + k->t0;
     for (int r = 0; r < k->rows; r++)
@@ -156,7 +157,12 @@ static void attend_task(const attn_job *job, int task) {
     int qb = job->chunks > 1 ? 0 : task, t0 = qb * QBLOCK;
     int tn = job->n - t0 < QBLOCK ? job->n - t0 : QBLOCK;
     int end = job->s->pos + t0 + tn; /* positions the task's last row sees */
-    attn_task k = {job, t0, tn * H, 0, end, (size_t)task * QBLOCK * H,
+    attn_task k = {job,
+                   t0,
+                   tn * H,
+                   0,
+                   end,
+                   (size_t)task * QBLOCK * H,
                    m->att_kt + (size_t)task * (Lkv + m->cfg.rope_dim) * PBLOCK};
     if (job->chunks > 1) {
         k.j_begin = task * PCHUNK;
@@ -206,8 +212,8 @@ static void project_values(const attn_job *job, int qb, int g) {
     int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
     for (int t = qb * QBLOCK; t < t1; t++) {
         size_t i0 = (size_t)t * H + (size_t)g * hg;
-        small_gemm(m, hg, Dv, Lkv, m->olat + i0 * Lkv, Lkv, wv, Dv,
-                   m->o + i0 * Dv, Dv, false);
+        small_gemm(m, hg, Dv, Lkv, m->olat + i0 * Lkv, Lkv, wv, Dv, m->o + i0 * Dv, Dv,
+                   false);
         for (size_t i = i0; i < i0 + hg; i++) {
             float inv = 1.0f / m->att_run[2 * i + 1];
             for (int d = 0; d < Dv; d++) m->o[i * Dv + d] *= inv;
@@ -220,7 +226,8 @@ static void project_values(const attn_job *job, int qb, int g) {
 static void prepare_tasks(void *ctx, int64_t begin, int64_t end) {
     const attn_job *job = ctx;
     int G = job->m->cfg.n_kv_heads;
-    for (int64_t i = begin; i < end; i++) prepare_queries(job, (int)(i / G), (int)(i % G));
+    for (int64_t i = begin; i < end; i++)
+        prepare_queries(job, (int)(i / G), (int)(i % G));
 }
 
 static void attend_tasks(void *ctx, int64_t begin, int64_t end) {
@@ -233,8 +240,7 @@ static void project_tasks(void *ctx, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; i++) project_values(job, (int)(i / G), (int)(i % G));
 }
 
-static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn,
-                      attn_job *job) {
+static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn, attn_job *job) {
     if (be->parallel_for)
         be->parallel_for(be, n, fn, job);
     else
@@ -254,8 +260,8 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
-                           int layer, int n) {
+void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                         int n) {
     titan_backend *be = m->be;
     titan_rows_job rows = {m, s, b, layer};
     titan_rmsnorm_rows(m, m->u, m->h, b->attn_norm, m->cfg.d_model, n);

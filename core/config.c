@@ -37,11 +37,11 @@ static void nano(titan_config *c) {
 }
 
 /* Set list field `field` of c to the n values of `v`. */
-#define SET_LIST(c, field, ...)                                                \
-    do {                                                                       \
-        const int32_t v_[] = {__VA_ARGS__};                                    \
-        (c)->field##_len = (int32_t)(sizeof v_ / sizeof v_[0]);                \
-        memcpy((c)->field, v_, sizeof v_);                                     \
+#define SET_LIST(c, field, ...)                                                          \
+    do {                                                                                 \
+        const int32_t v_[] = {__VA_ARGS__};                                              \
+        (c)->field##_len = (int32_t)(sizeof v_ / sizeof v_[0]);                          \
+        memcpy((c)->field, v_, sizeof v_);                                               \
     } while (0)
 
 /* The shape of parameter-golf record 1.1531 (SPEC section 8, "Presets"); the
@@ -85,11 +85,11 @@ static void golf_1_0785(titan_config *c) {
 }
 
 /* X(name, function): the presets `titan init --preset` knows. */
-#define PRESETS(X)                                                             \
-    X("zenyx-v2-base", zenyx_v2_base)                                          \
-    X("zenyx-v2-pretrain", zenyx_v2_pretrain)                                  \
-    X("nano", nano)                                                            \
-    X("golf-1.1531", golf_1_1531)                                              \
+#define PRESETS(X)                                                                       \
+    X("zenyx-v2-base", zenyx_v2_base)                                                    \
+    X("zenyx-v2-pretrain", zenyx_v2_pretrain)                                            \
+    X("nano", nano)                                                                      \
+    X("golf-1.1531", golf_1_1531)                                                        \
     X("golf-1.0785", golf_1_0785)
 
 #define PRESET_NAME(name, set) name,
@@ -100,12 +100,12 @@ const char *const *titan_config_preset_names(void) { return preset_names; }
 titan_status titan_config_preset(const char *name, titan_config *c) {
     if (!name || !c) return titan_fail(TITAN_E_USAGE, "config: NULL argument");
     titan_config_defaults(c);
-#define PRESET_SET(preset, set)                                                \
+#define PRESET_SET(preset, set)                                                          \
     if (!strcmp(name, preset)) return set(c), TITAN_OK;
     PRESETS(PRESET_SET)
 #define PRESET_LIST(name, set) " " name
-    return titan_fail(TITAN_E_USAGE, "unknown preset '%s' (known:" PRESETS(PRESET_LIST) ")",
-                      name);
+    return titan_fail(TITAN_E_USAGE,
+                      "unknown preset '%s' (known:" PRESETS(PRESET_LIST) ")", name);
 }
 
 /* Every block named by the schedule; the list fields name attention blocks
@@ -114,15 +114,20 @@ static titan_status check_blocks(const titan_config *c) {
     for (int b = 0; b < c->n_unique_blocks; b++) {
         if (c->layer_schedule_len &&
             !titan_config_lists(c->layer_schedule, c->layer_schedule_len, b))
-            return titan_fail(TITAN_E_DATA, "config: layer_schedule never names block %d", b);
+            return titan_fail(TITAN_E_DATA, "config: layer_schedule never names block %d",
+                              b);
         if (!titan_config_is_gdn(c, b)) continue;
         if (titan_config_lists(c->xsa_layers, c->xsa_layers_len, b))
-            return titan_fail(TITAN_E_DATA, "config: xsa_layers names block %d, "
-                                            "a GDN block, not attention", b);
+            return titan_fail(TITAN_E_DATA,
+                              "config: xsa_layers names block %d, "
+                              "a GDN block, not attention",
+                              b);
         if (c->value_embed &&
             titan_config_lists(c->value_embed_layers, c->value_embed_layers_len, b))
-            return titan_fail(TITAN_E_DATA, "config: value_embed.layers names block "
-                                            "%d, a GDN block, not attention", b);
+            return titan_fail(TITAN_E_DATA,
+                              "config: value_embed.layers names block "
+                              "%d, a GDN block, not attention",
+                              b);
     }
     return TITAN_OK;
 }
@@ -131,18 +136,22 @@ static titan_status check_blocks(const titan_config *c) {
 static titan_status check_skips(const titan_config *c) {
     if (c->unet_skips == TITAN_SKIPS_NONE) return TITAN_OK;
     if (titan_config_skip_rows(c) == 0)
-        return titan_fail(TITAN_E_DATA, "config: unet_skips %s has no pairs on %d "
-                                        "layers",
-                          c->unet_skips == TITAN_SKIPS_MIRROR ? "mirror" : "mirror_blocks",
+        return titan_fail(TITAN_E_DATA,
+                          "config: unet_skips %s has no pairs on %d "
+                          "layers",
+                          c->unet_skips == TITAN_SKIPS_MIRROR ? "mirror"
+                                                              : "mirror_blocks",
                           titan_config_schedule(c, false, NULL, 0));
     int32_t S[TITAN_MAX_LAYERS], src[TITAN_MAX_LAYERS], dst[TITAN_MAX_LAYERS];
     int n = titan_config_schedule(c, false, S, TITAN_MAX_LAYERS);
     int pairs = titan_config_skips(c, S, n, src, dst, TITAN_MAX_LAYERS);
     for (int j = 0; j < pairs; j++)
         if (!(src[j] < dst[j]))
-            return titan_fail(TITAN_E_DATA, "config: unet_skips mirror_blocks: skip %d's "
-                                            "source (layer %d) does not come before its "
-                                            "destination (layer %d)", j, src[j], dst[j]);
+            return titan_fail(TITAN_E_DATA,
+                              "config: unet_skips mirror_blocks: skip %d's "
+                              "source (layer %d) does not come before its "
+                              "destination (layer %d)",
+                              j, src[j], dst[j]);
     return TITAN_OK;
 }
 
@@ -154,13 +163,16 @@ static titan_status check_shapes(const titan_config *c) {
     if (c->rope_dim % 2)
         return titan_fail(TITAN_E_DATA, "config: rope_dim %d is odd", c->rope_dim);
     if (c->attention == TITAN_ATTENTION_GQA && c->rope_dim > c->head_dim)
-        return titan_fail(TITAN_E_DATA, "config: rope_dim %d exceeds head_dim %d "
-                                        "(attention gqa rotates inside the head)",
+        return titan_fail(TITAN_E_DATA,
+                          "config: rope_dim %d exceeds head_dim %d "
+                          "(attention gqa rotates inside the head)",
                           c->rope_dim, c->head_dim);
     titan_gdn_dims g = titan_config_gdn(c);
     if (g.v_heads % g.heads)
-        return titan_fail(TITAN_E_DATA, "config: gdn_v_heads %d not a multiple of "
-                                        "gdn_heads %d", g.v_heads, g.heads);
+        return titan_fail(TITAN_E_DATA,
+                          "config: gdn_v_heads %d not a multiple of "
+                          "gdn_heads %d",
+                          g.v_heads, g.heads);
     if (titan_config_schedule(c, false, NULL, 0) > TITAN_MAX_LAYERS)
         return titan_fail(TITAN_E_DATA, "config: more than %d effective layers",
                           TITAN_MAX_LAYERS);
@@ -181,22 +193,22 @@ titan_status titan_config_validate(const titan_config *c) {
 
 /* SPEC: fcd(n) = Dr ln(orig / (2 pi n)) / (2 ln base). */
 static double yarn_correction_dim(const titan_config *c, double n) {
-    return c->rope_dim * log(c->yarn_orig_ctx / (2 * M_PI * n)) /
-           (2 * log(c->rope_base));
+    return c->rope_dim * log(c->yarn_orig_ctx / (2 * M_PI * n)) / (2 * log(c->rope_base));
 }
 
 titan_status titan_config_rope(const titan_config *c, double *freq, int cap,
                                double *mscale) {
     int half = c->rope_dim / 2;
     if (!freq || !mscale || cap < half)
-        return titan_fail(TITAN_E_USAGE, "config: rope needs room for %d "
-                                         "frequencies, not %d", half, cap);
+        return titan_fail(TITAN_E_USAGE,
+                          "config: rope needs room for %d "
+                          "frequencies, not %d",
+                          half, cap);
     double s = c->yarn_factor;
     double lo = 0, hi = 1;
     if (s > 1) {
         lo = fmax(floor(yarn_correction_dim(c, c->yarn_beta_fast)), 0);
-        hi = fmin(ceil(yarn_correction_dim(c, c->yarn_beta_slow)),
-                  c->rope_dim - 1);
+        hi = fmin(ceil(yarn_correction_dim(c, c->yarn_beta_slow)), c->rope_dim - 1);
         if (lo == hi) hi += 0.001;
     }
     for (int i = 0; i < half; i++) {

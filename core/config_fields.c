@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define ENUM_STRING(prefix, value, string) #string,
-#define NAMES_DECL_ENUM(name)                                                  \
+#define NAMES_DECL_ENUM(name)                                                            \
     static const char *const names_##name[] = {TITAN_VALUES_##name(ENUM_STRING) NULL};
 #define NAMES_DECL_INT(name)
 #define NAMES_DECL_REAL(name)
@@ -17,32 +17,37 @@
 #define NAMES_DECL(kind, name, ...) NAMES_DECL_##kind(name)
 TITAN_CONFIG_FIELDS(NAMES_DECL)
 
-#define NAMES_OF_ENUM(name) names_##name
-#define NAMES_OF_INT(name) NULL
-#define NAMES_OF_REAL(name) NULL
-#define NAMES_OF_BOOL(name) NULL
-#define NAMES_OF_INTS(name) NULL
-#define NAMES_OF_HEAD_REALS(name) NULL
-#define NAMES_OF_OBJECT(name) NULL
-#define LEN_OFFSET_INTS(name) offsetof(titan_config, name##_len)
-#define LEN_OFFSET_INT(name) 0
-#define LEN_OFFSET_REAL(name) 0
-#define LEN_OFFSET_BOOL(name) 0
-#define LEN_OFFSET_ENUM(name) 0
+#define NAMES_OF_ENUM(name)         names_##name
+#define NAMES_OF_INT(name)          NULL
+#define NAMES_OF_REAL(name)         NULL
+#define NAMES_OF_BOOL(name)         NULL
+#define NAMES_OF_INTS(name)         NULL
+#define NAMES_OF_HEAD_REALS(name)   NULL
+#define NAMES_OF_OBJECT(name)       NULL
+#define LEN_OFFSET_INTS(name)       offsetof(titan_config, name##_len)
+#define LEN_OFFSET_INT(name)        0
+#define LEN_OFFSET_REAL(name)       0
+#define LEN_OFFSET_BOOL(name)       0
+#define LEN_OFFSET_ENUM(name)       0
 #define LEN_OFFSET_HEAD_REALS(name) 0
-#define LEN_OFFSET_OBJECT(name) 0
-#define FIELD_ENTRY(kind, name, presence, dflt, lo, hi, doc)                   \
-    {#name, TITAN_FIELD_##kind, TITAN_PRESENCE_##presence,                     \
-     offsetof(titan_config, name), LEN_OFFSET_##kind(name), NAMES_OF_##kind(name), doc},
+#define LEN_OFFSET_OBJECT(name)     0
+#define FIELD_ENTRY(kind, name, presence, dflt, lo, hi, doc)                             \
+    {#name,                                                                              \
+     TITAN_FIELD_##kind,                                                                 \
+     TITAN_PRESENCE_##presence,                                                          \
+     offsetof(titan_config, name),                                                       \
+     LEN_OFFSET_##kind(name),                                                            \
+     NAMES_OF_##kind(name),                                                              \
+     doc},
 
 const titan_config_field titan_config_fields[TITAN_CONFIG_N_FIELDS] = {
     TITAN_CONFIG_FIELDS(FIELD_ENTRY)};
 
 /* Defaults: a scalar takes its value, a list is empty, an object null. */
-#define DEFAULT_INT(name, dflt) c->name = (dflt);
-#define DEFAULT_REAL(name, dflt) c->name = (dflt);
-#define DEFAULT_BOOL(name, dflt) c->name = (dflt);
-#define DEFAULT_ENUM(name, dflt) c->name = (dflt);
+#define DEFAULT_INT(name, dflt)    c->name = (dflt);
+#define DEFAULT_REAL(name, dflt)   c->name = (dflt);
+#define DEFAULT_BOOL(name, dflt)   c->name = (dflt);
+#define DEFAULT_ENUM(name, dflt)   c->name = (dflt);
 #define DEFAULT_OBJECT(name, dflt) c->name = (dflt);
 #define DEFAULT_INTS(name, dflt)
 #define DEFAULT_HEAD_REALS(name, dflt)
@@ -80,16 +85,14 @@ static const int32_t *len_of(const titan_config *c, const titan_config_field *f)
     return (const int32_t *)((const char *)c + f->len_offset);
 }
 
-int titan_config_field_values(const titan_config_field *f,
-                              const titan_config *c) {
+int titan_config_field_values(const titan_config_field *f, const titan_config *c) {
     int n = 1, cap = 1;
     if (f->kind == TITAN_FIELD_INTS) n = *len_of(c, f), cap = TITAN_MAX_LIST;
     if (f->kind == TITAN_FIELD_HEAD_REALS) n = c->mtp_heads, cap = TITAN_MAX_MTP;
     return n < 0 ? 0 : n > cap ? cap : n;
 }
 
-double titan_config_field_get(const titan_config *c,
-                              const titan_config_field *f, int k) {
+double titan_config_field_get(const titan_config *c, const titan_config_field *f, int k) {
     const char *p = (const char *)c + f->offset;
     switch (f->kind) {
     case TITAN_FIELD_INT:
@@ -103,8 +106,8 @@ double titan_config_field_get(const titan_config *c,
     return ((const double *)p)[k];
 }
 
-void titan_config_field_set(titan_config *c, const titan_config_field *f,
-                            int k, double v) {
+void titan_config_field_set(titan_config *c, const titan_config_field *f, int k,
+                            double v) {
     char *p = (char *)c + f->offset;
     switch (f->kind) {
     case TITAN_FIELD_INT:
@@ -121,8 +124,7 @@ void titan_config_field_set(titan_config *c, const titan_config_field *f,
     ((double *)p)[k] = v;
 }
 
-bool titan_config_field_active(const titan_config *c,
-                               const titan_config_field *f) {
+bool titan_config_field_active(const titan_config *c, const titan_config_field *f) {
     const titan_config_field *p = titan_config_field_parent(f);
     return !p || titan_config_field_get(c, p, 0) != 0;
 }
@@ -143,8 +145,7 @@ const char *titan_config_field_name_of(const titan_config_field *f, int value) {
     return "?";
 }
 
-int titan_config_field_lookup(const titan_config_field *f, const char *s,
-                              size_t len) {
+int titan_config_field_lookup(const titan_config_field *f, const char *s, size_t len) {
     for (int i = 0; f->names && f->names[i]; i++)
         if (strlen(f->names[i]) == len && !memcmp(f->names[i], s, len)) return i;
     return -1;
@@ -152,64 +153,63 @@ int titan_config_field_lookup(const titan_config_field *f, const char *s,
 
 static titan_status check_int(const char *name, int32_t v, int64_t lo, int64_t hi) {
     if (v < lo || v > hi)
-        return titan_fail(TITAN_E_DATA, "config: %s = %d outside [%lld, %lld]",
-                          name, v, (long long)lo, (long long)hi);
+        return titan_fail(TITAN_E_DATA, "config: %s = %d outside [%lld, %lld]", name, v,
+                          (long long)lo, (long long)hi);
     return TITAN_OK;
 }
 
 static titan_status check_real(const char *name, double v, double lo, double hi) {
     if (!isfinite(v) || v < lo || v > hi)
-        return titan_fail(TITAN_E_DATA, "config: %s = %g outside [%g, %g]", name,
-                          v, lo, hi);
+        return titan_fail(TITAN_E_DATA, "config: %s = %g outside [%g, %g]", name, v, lo,
+                          hi);
     return TITAN_OK;
 }
 
-static titan_status check_INT(const char *name, const int32_t *v, int64_t lo,
-                              int64_t hi, const titan_config *c) {
+static titan_status check_INT(const char *name, const int32_t *v, int64_t lo, int64_t hi,
+                              const titan_config *c) {
     (void)c;
     return check_int(name, *v, lo, hi);
 }
 
-static titan_status check_REAL(const char *name, const double *v, double lo,
-                               double hi, const titan_config *c) {
+static titan_status check_REAL(const char *name, const double *v, double lo, double hi,
+                               const titan_config *c) {
     (void)c;
     return check_real(name, *v, lo, hi);
 }
 
-static titan_status check_INTS(const titan_config_field *f, int64_t lo,
-                               int64_t hi, const titan_config *c) {
+static titan_status check_INTS(const titan_config_field *f, int64_t lo, int64_t hi,
+                               const titan_config *c) {
     for (int k = 0; k < titan_config_field_values(f, c); k++)
         TITAN_TRY(check_int(f->name, (int32_t)titan_config_field_get(c, f, k), lo, hi));
     return TITAN_OK;
 }
 
 /* One per prediction head; mtp_heads is checked before (field order). */
-static titan_status check_HEAD_REALS(const char *name,
-                                     const double (*v)[TITAN_MAX_MTP],
-                                     double lo, double hi,
-                                     const titan_config *c) {
-    for (int k = 0; k < c->mtp_heads; k++)
-        TITAN_TRY(check_real(name, (*v)[k], lo, hi));
+static titan_status check_HEAD_REALS(const char *name, const double (*v)[TITAN_MAX_MTP],
+                                     double lo, double hi, const titan_config *c) {
+    for (int k = 0; k < c->mtp_heads; k++) TITAN_TRY(check_real(name, (*v)[k], lo, hi));
     return TITAN_OK;
 }
 
-#define CHECK_RANGE_INT(name, lo, hi) check_INT(#name, &c->name, lo, hi, c)
+#define CHECK_RANGE_INT(name, lo, hi)  check_INT(#name, &c->name, lo, hi, c)
 #define CHECK_RANGE_REAL(name, lo, hi) check_REAL(#name, &c->name, lo, hi, c)
-#define CHECK_RANGE_INTS(name, lo, hi) check_INTS(&titan_config_fields[TITAN_FIELD_##name], lo, hi, c)
+#define CHECK_RANGE_INTS(name, lo, hi)                                                   \
+    check_INTS(&titan_config_fields[TITAN_FIELD_##name], lo, hi, c)
 #define CHECK_RANGE_HEAD_REALS(name, lo, hi) check_HEAD_REALS(#name, &c->name, lo, hi, c)
-#define CHECK_RANGE_BOOL(name, lo, hi) TITAN_OK
-#define CHECK_RANGE_OBJECT(name, lo, hi) TITAN_OK
-#define CHECK_RANGE_ENUM(name, lo, hi) check_enum(&titan_config_fields[TITAN_FIELD_##name], c)
-#define CHECK_RANGE(kind, name, presence, dflt, lo, hi, doc)                   \
-    if (titan_config_field_active(c, &titan_config_fields[TITAN_FIELD_##name])) \
+#define CHECK_RANGE_BOOL(name, lo, hi)       TITAN_OK
+#define CHECK_RANGE_OBJECT(name, lo, hi)     TITAN_OK
+#define CHECK_RANGE_ENUM(name, lo, hi)                                                   \
+    check_enum(&titan_config_fields[TITAN_FIELD_##name], c)
+#define CHECK_RANGE(kind, name, presence, dflt, lo, hi, doc)                             \
+    if (titan_config_field_active(c, &titan_config_fields[TITAN_FIELD_##name]))          \
         TITAN_TRY(CHECK_RANGE_##kind(name, lo, hi));
 
 static titan_status check_enum(const titan_config_field *f, const titan_config *c) {
     int v = (int)titan_config_field_get(c, f, 0), n = 0;
     while (f->names[n]) n++;
     if (v < 0 || v >= n)
-        return titan_fail(TITAN_E_DATA, "config: %s = %d is none of its values",
-                          f->name, v);
+        return titan_fail(TITAN_E_DATA, "config: %s = %d is none of its values", f->name,
+                          v);
     return TITAN_OK;
 }
 

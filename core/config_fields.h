@@ -30,8 +30,8 @@ typedef struct {
     const char *name; /* the member of titan_config */
     titan_field_kind kind;
     titan_field_presence presence;
-    size_t offset;     /* in titan_config */
-    size_t len_offset; /* INTS: of name_len */
+    size_t offset;            /* in titan_config */
+    size_t len_offset;        /* INTS: of name_len */
     const char *const *names; /* ENUM: its strings, NULL-terminated */
     const char *doc;
 } titan_config_field;
@@ -55,21 +55,18 @@ const titan_config_field *titan_config_field_find(const titan_config_field *obje
 /* Values the field holds in c: INTS their length, HEAD_REALS mtp_heads
  * (both clamped to their storage, so an unchecked config is walked safely),
  * every other kind 1. */
-int titan_config_field_values(const titan_config_field *f,
-                              const titan_config *c);
+int titan_config_field_values(const titan_config_field *f, const titan_config *c);
 
 /* Value k of the field as a double (ints and bools exactly). */
-double titan_config_field_get(const titan_config *c,
-                              const titan_config_field *f, int k);
+double titan_config_field_get(const titan_config *c, const titan_config_field *f, int k);
 
 /* Set value k (INTS: k < TITAN_MAX_LIST, the length becomes at least k + 1);
  * ints take v converted (the caller checked it is an int32). */
-void titan_config_field_set(titan_config *c, const titan_config_field *f,
-                            int k, double v);
+void titan_config_field_set(titan_config *c, const titan_config_field *f, int k,
+                            double v);
 
 /* The field takes part in c: every field but a MEMBER of an unset OBJECT. */
-bool titan_config_field_active(const titan_config *c,
-                               const titan_config_field *f);
+bool titan_config_field_active(const titan_config *c, const titan_config_field *f);
 
 /* The field holds the same values in a and b. */
 bool titan_config_field_equal(const titan_config *a, const titan_config *b,
@@ -79,8 +76,7 @@ bool titan_config_field_equal(const titan_config *a, const titan_config *b,
 const char *titan_config_field_name_of(const titan_config_field *f, int value);
 
 /* The ENUM value named s[0..len), or -1. */
-int titan_config_field_lookup(const titan_config_field *f, const char *s,
-                              size_t len);
+int titan_config_field_lookup(const titan_config_field *f, const char *s, size_t len);
 
 /* Every active field inside its min..max of TITAN_CONFIG_FIELDS, ENUMs
  * inside their names (TITAN_E_DATA naming the field otherwise); rules across

@@ -2,8 +2,7 @@
  * schedule, its training prefix S') and the encoder-to-decoder skips on it. */
 #include "core/config_fields.h"
 
-int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out,
-                          int cap) {
+int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out, int cap) {
     int n = 0;
     bool seen[TITAN_MAX_BLOCKS] = {false};
     int full = c->layer_schedule_len ? c->layer_schedule_len
@@ -33,8 +32,8 @@ static int first_use(const int32_t *S, int n, int b) {
     return -1;
 }
 
-int titan_config_skips(const titan_config *c, const int32_t *S, int n,
-                       int32_t *src, int32_t *dst, int cap) {
+int titan_config_skips(const titan_config *c, const int32_t *S, int n, int32_t *src,
+                       int32_t *dst, int cap) {
     int pairs = 0;
     if (c->unet_skips == TITAN_SKIPS_MIRROR) {
         int ne = n / 2;

@@ -15,8 +15,10 @@ static void add(spec_list *l, titan_role role, const char *name, int64_t rows,
                 int64_t cols) {
     if (l->n < l->cap) {
         titan_tensor_spec *s = &l->out[l->n];
-        if (l->block >= 0) snprintf(s->name, sizeof s->name, "blocks.%d.%s", l->block, name);
-        else snprintf(s->name, sizeof s->name, "%s", name);
+        if (l->block >= 0)
+            snprintf(s->name, sizeof s->name, "blocks.%d.%s", l->block, name);
+        else
+            snprintf(s->name, sizeof s->name, "%s", name);
         s->ndim = cols ? 2 : 1;
         s->rows = rows;
         s->cols = cols ? cols : 1;
@@ -52,13 +54,15 @@ static void add_gqa(spec_list *l, const titan_config *c) {
 static void add_attention(spec_list *l, const titan_config *c, int b) {
     bool gqa = c->attention == TITAN_ATTENTION_GQA;
     int64_t G = c->n_kv_heads, Dq = c->head_dim + (gqa ? 0 : c->rope_dim);
-    if (gqa) add_gqa(l, c);
-    else add_mla(l, c);
+    if (gqa)
+        add_gqa(l, c);
+    else
+        add_mla(l, c);
     if (c->q_gain) add(l, TITAN_ROLE_NORM, "q_gain", c->n_heads, 0);
     if (c->attn_sink == TITAN_SINK_KEY) add(l, TITAN_ROLE_NORM, "k_sink", G, Dq);
     if (c->attn_sink == TITAN_SINK_LOGIT) add(l, TITAN_ROLE_NORM, "sink_logit", G, 0);
-    if (c->value_embed && titan_config_lists(c->value_embed_layers,
-                                             c->value_embed_layers_len, b))
+    if (c->value_embed &&
+        titan_config_lists(c->value_embed_layers, c->value_embed_layers_len, b))
         add(l, TITAN_ROLE_NORM, "ve_scale", 1, 0);
 }
 
@@ -67,7 +71,8 @@ static void add_gdn(spec_list *l, const titan_config *c) {
     int64_t D = c->d_model, Hv = g.v_heads, Dw = g.v_head_dim;
     int64_t C = 2 * (int64_t)g.heads * g.head_dim + Hv * Dw;
     add(l, TITAN_ROLE_MATRIX, "gdn_qkv", C, D);
-    if (c->gdn_conv_kernel > 0) add(l, TITAN_ROLE_CONV, "gdn_conv", C, c->gdn_conv_kernel);
+    if (c->gdn_conv_kernel > 0)
+        add(l, TITAN_ROLE_CONV, "gdn_conv", C, c->gdn_conv_kernel);
     add(l, TITAN_ROLE_MATRIX, "gdn_ba", 2 * Hv, D);
     add(l, TITAN_ROLE_NORM, "gdn_A_log", Hv, 0);
     add(l, TITAN_ROLE_NORM, "gdn_dt_bias", Hv, 0);
@@ -89,8 +94,10 @@ static void add_block(spec_list *l, const titan_config *c, int b) {
     int64_t D = c->d_model;
     l->block = b;
     add(l, TITAN_ROLE_NORM, "attn_norm", D, 0);
-    if (titan_config_is_gdn(c, b)) add_gdn(l, c);
-    else add_attention(l, c, b);
+    if (titan_config_is_gdn(c, b))
+        add_gdn(l, c);
+    else
+        add_attention(l, c, b);
     add(l, TITAN_ROLE_NORM, "ffn_norm", D, 0);
     add_mlp(l, c);
     if (c->resid_mix) add(l, TITAN_ROLE_NORM, "resid_mix", 2, D);
@@ -126,8 +133,7 @@ static void add_globals(spec_list *l, const titan_config *c) {
     }
 }
 
-int titan_config_tensors(const titan_config *c, titan_tensor_spec *out,
-                         int cap) {
+int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap) {
     spec_list l = {out, out ? cap : 0, 0, -1};
     add(&l, TITAN_ROLE_EMBED, "tok_emb", c->vocab_size, c->d_model);
     for (int b = 0; b < c->n_unique_blocks; b++) add_block(&l, c, b);
@@ -162,4 +168,3 @@ titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
     }
     return TITAN_OK;
 }
-

@@ -42,8 +42,7 @@ static bool mul_ok(size_t a, size_t b, size_t *out) {
 }
 
 /* Bytes of the three arena blocks; false on overflow. */
-static bool eval_sizes(int64_t n_windows, const titan_eval_options *o,
-                       size_t size[3]) {
+static bool eval_sizes(int64_t n_windows, const titan_eval_options *o, size_t size[3]) {
     size_t slots, cells;
     return mul_ok((size_t)n_windows, sizeof(double), &size[0]) &&
            mul_ok((size_t)o->threads, (size_t)o->batch, &slots) &&
@@ -53,10 +52,8 @@ static bool eval_sizes(int64_t n_windows, const titan_eval_options *o,
 }
 
 static titan_status check_options(const titan_eval_options *o) {
-    if (!o || o->batch < 1 || o->threads < 1 ||
-        o->threads > TITAN_EVAL_MAX_THREADS)
-        return titan_fail(TITAN_E_USAGE,
-                          "eval: need batch >= 1 and 1..%d threads",
+    if (!o || o->batch < 1 || o->threads < 1 || o->threads > TITAN_EVAL_MAX_THREADS)
+        return titan_fail(TITAN_E_USAGE, "eval: need batch >= 1 and 1..%d threads",
                           TITAN_EVAL_MAX_THREADS);
     int64_t count;
     return titan_eval_window_count(0, o->ctx, o->stride, &count);
@@ -66,8 +63,7 @@ size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o) {
     int64_t n_windows;
     size_t size[3];
     if (check_options(o) != TITAN_OK ||
-        titan_eval_window_count(n_targets, o->ctx, o->stride, &n_windows) !=
-            TITAN_OK ||
+        titan_eval_window_count(n_targets, o->ctx, o->stride, &n_windows) != TITAN_OK ||
         !eval_sizes(n_windows, o, size))
         return SIZE_MAX;
     size_t total = 0;
@@ -79,16 +75,14 @@ size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o) {
 }
 
 titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
-                                    const titan_byte_table *t,
-                                    uint64_t *bytes) {
+                                    const titan_byte_table *t, uint64_t *bytes) {
     if (!seq || n < 0 || !bytes || !t || t->n_tokens < 1 || !t->base)
         return titan_fail(TITAN_E_USAGE, "eval: bad byte-count arguments");
     *bytes = 0;
     for (int64_t i = 0; i <= n; i++) {
         int32_t y = seq[i];
         if (y < 0 || y >= t->n_tokens)
-            return titan_fail(TITAN_E_DATA,
-                              "eval: token %d at %lld outside 0..%d", y,
+            return titan_fail(TITAN_E_DATA, "eval: token %d at %lld outside 0..%d", y,
                               (long long)i, t->n_tokens - 1);
         if (i == 0) continue;
         bool space = t->flags && (t->flags[y] & TITAN_BYTES_SPACE) &&
@@ -117,8 +111,8 @@ static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
     };
     titan_eval_window *win = j->win + (size_t)worker * o->batch;
     for (int i = 0; i < n; i++)
-        TITAN_TRY(titan_eval_window_get(j->n_targets, o->ctx, o->stride,
-                                        w0 + i, &win[i]));
+        TITAN_TRY(
+            titan_eval_window_get(j->n_targets, o->ctx, o->stride, w0 + i, &win[i]));
     TITAN_TRY(j->score(j->user, worker, &b));
     int64_t scored = 0;
     for (int i = 0; i < n; i++) {
@@ -127,8 +121,8 @@ static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
         for (int32_t t = win[i].first; t < win[i].len; t++) {
             if (!isfinite(row[t]))
                 return titan_fail(TITAN_E_DATA,
-                                  "eval: scorer gave NLL %g for target %lld",
-                                  row[t], (long long)(win[i].start + 1 + t));
+                                  "eval: scorer gave NLL %g for target %lld", row[t],
+                                  (long long)(win[i].start + 1 + t));
             sum += row[t];
         }
         j->window_nll[w0 + i] = sum;
@@ -158,26 +152,22 @@ static titan_status alloc_job(titan_arena *a, eval_job *j) {
     size_t size[3];
     if (!eval_sizes(j->n_windows, j->o, size))
         return titan_fail(TITAN_E_NOMEM, "eval: sizes overflow");
-    TITAN_TRY(titan_arena_alloc(a, size[0], TITAN_ALIGN,
-                                (void **)&j->window_nll));
+    TITAN_TRY(titan_arena_alloc(a, size[0], TITAN_ALIGN, (void **)&j->window_nll));
     TITAN_TRY(titan_arena_alloc(a, size[1], TITAN_ALIGN, (void **)&j->win));
     return titan_arena_alloc(a, size[2], TITAN_ALIGN, (void **)&j->nll);
 }
 
-titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
-                            int64_t n_targets, const titan_byte_table *bytes,
-                            const titan_eval_options *o,
-                            titan_eval_scorer score, void *user,
-                            titan_eval_result *out) {
+titan_status titan_eval_run(titan_arena *a, const int32_t *seq, int64_t n_targets,
+                            const titan_byte_table *bytes, const titan_eval_options *o,
+                            titan_eval_scorer score, void *user, titan_eval_result *out) {
     if (!a || !seq || !score || !out || n_targets < 1)
         return titan_fail(TITAN_E_USAGE, "eval: bad arguments");
     TITAN_TRY(check_options(o));
     memset(out, 0, sizeof *out);
     TITAN_TRY(titan_eval_count_bytes(seq, n_targets, bytes, &out->bytes));
-    eval_job j = {.seq = seq, .n_targets = n_targets, .o = o,
-                  .score = score, .user = user};
-    TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride,
-                                      &j.n_windows));
+    eval_job j = {
+        .seq = seq, .n_targets = n_targets, .o = o, .score = score, .user = user};
+    TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride, &j.n_windows));
     j.n_batches = (j.n_windows + o->batch - 1) / o->batch;
     size_t mark = titan_arena_mark(a);
     titan_status st = alloc_job(a, &j);

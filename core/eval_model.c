@@ -29,8 +29,8 @@ static size_t logits_bytes(const titan_config *c) {
     return (size_t)LOGIT_ROWS * (size_t)c->vocab_size * sizeof(float);
 }
 
-titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
-                                   int workers, size_t *bytes) {
+titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch, int workers,
+                                   size_t *bytes) {
     if (!bytes) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
     TITAN_TRY(check_workers(workers));
     size_t one;
@@ -45,23 +45,22 @@ titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
 }
 
 titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
-                                     const titan_tensor *tensors, int n,
-                                     int ctx, int batch, int workers,
-                                     titan_backend *const *be,
+                                     const titan_tensor *tensors, int n, int ctx,
+                                     int batch, int workers, titan_backend *const *be,
                                      titan_eval_model **out) {
-    if (!a || !c || !be || !out) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
+    if (!a || !c || !be || !out)
+        return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
     TITAN_TRY(check_workers(workers));
     titan_eval_model *em;
     TITAN_TRY(titan_arena_alloc(a, sizeof *em, TITAN_ALIGN, (void **)&em));
     eval_worker *w;
-    TITAN_TRY(titan_arena_alloc(a, (size_t)workers * sizeof *w, TITAN_ALIGN,
-                                (void **)&w));
+    TITAN_TRY(
+        titan_arena_alloc(a, (size_t)workers * sizeof *w, TITAN_ALIGN, (void **)&w));
     for (int i = 0; i < workers; i++) {
-        TITAN_TRY(titan_model_create(a, c, tensors, n, ctx, batch, be[i],
-                                     &w[i].model));
+        TITAN_TRY(titan_model_create(a, c, tensors, n, ctx, batch, be[i], &w[i].model));
         TITAN_TRY(titan_seq_create(a, w[i].model, &w[i].seq));
-        TITAN_TRY(titan_arena_alloc(a, logits_bytes(c), TITAN_ALIGN,
-                                    (void **)&w[i].logits));
+        TITAN_TRY(
+            titan_arena_alloc(a, logits_bytes(c), TITAN_ALIGN, (void **)&w[i].logits));
     }
     *em = (titan_eval_model){c->vocab_size, batch, workers, w};
     *out = em;
@@ -70,9 +69,8 @@ titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
 
 /* NLL of rows [r0, r1) of the last forward call; row r is window output
  * out0 + r, predicting next[out0 + r]. */
-static titan_status score_rows(const titan_eval_model *em, eval_worker *w,
-                               int r0, int r1, int out0, const int32_t *next,
-                               double *nll) {
+static titan_status score_rows(const titan_eval_model *em, eval_worker *w, int r0, int r1,
+                               int out0, const int32_t *next, double *nll) {
     for (int r = r0; r < r1; r += LOGIT_ROWS) {
         int rows = r1 - r < LOGIT_ROWS ? r1 - r : LOGIT_ROWS;
         TITAN_TRY(titan_model_logits(w->model, 1, r, rows, w->logits));
@@ -80,10 +78,10 @@ static titan_status score_rows(const titan_eval_model *em, eval_worker *w,
             int j = out0 + r + i;
             if (next[j] < 0 || next[j] >= em->vocab)
                 return titan_fail(TITAN_E_DATA,
-                                  "eval: target %d outside the vocabulary (%d)",
-                                  next[j], em->vocab);
-            nll[j] = titan_eval_nll(w->logits + (size_t)i * em->vocab,
-                                    em->vocab, next[j]);
+                                  "eval: target %d outside the vocabulary (%d)", next[j],
+                                  em->vocab);
+            nll[j] =
+                titan_eval_nll(w->logits + (size_t)i * em->vocab, em->vocab, next[j]);
         }
     }
     return TITAN_OK;
@@ -103,13 +101,12 @@ static titan_status score_window(const titan_eval_model *em, eval_worker *w,
     return TITAN_OK;
 }
 
-titan_status titan_eval_model_score(void *model, int worker,
-                                    const titan_eval_batch *b) {
+titan_status titan_eval_model_score(void *model, int worker, const titan_eval_batch *b) {
     titan_eval_model *em = model;
     if (!em || !b || worker < 0 || worker >= em->workers)
         return titan_fail(TITAN_E_USAGE, "eval model: worker %d", worker);
     for (int i = 0; i < b->n; i++)
-        TITAN_TRY(score_window(em, &em->w[worker], b->seq + b->win[i].start,
-                               &b->win[i], b->nll + (size_t)i * b->ctx));
+        TITAN_TRY(score_window(em, &em->w[worker], b->seq + b->win[i].start, &b->win[i],
+                               b->nll + (size_t)i * b->ctx));
     return TITAN_OK;
 }

@@ -8,8 +8,8 @@
 
 /* Pre-conv gate row of relative row src (< 0: from the ring; before the
  * sequence start: NULL, i.e. zeros). */
-static const float *gate_row(const titan_model *m, const titan_seq *s,
-                             int layer, int src) {
+static const float *gate_row(const titan_model *m, const titan_seq *s, int layer,
+                             int src) {
     int F = m->cfg.mlp_hidden, p = s->pos + src;
     if (src >= 0) return m->gate + (size_t)src * F;
     if (p < 0) return NULL;
@@ -17,8 +17,8 @@ static const float *gate_row(const titan_model *m, const titan_seq *s,
 }
 
 /* gconv row t = the causal conv of the gate rows ending at t. */
-static void conv_row(titan_model *m, titan_seq *s, const titan_block *b,
-                     int layer, int t) {
+static void conv_row(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                     int t) {
     int F = m->cfg.mlp_hidden, K = m->cfg.conv_kernel;
     float *out = m->gconv + (size_t)t * F;
     memset(out, 0, (size_t)F * sizeof *out);
@@ -51,8 +51,8 @@ static void gate_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
-                             const titan_block *b, int layer, int n) {
+void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                           int n) {
     titan_backend *be = m->be;
     titan_rows_job job = {m, s, b, layer};
     titan_rmsnorm_rows(m, m->u, m->h, b->ffn_norm, m->cfg.d_model, n);

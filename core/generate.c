@@ -26,10 +26,9 @@ static titan_status generator_carve(titan_arena *a, const titan_config *c,
     if (!g) g = &scratch;
     size_t V = (size_t)c->vocab_size;
     TITAN_TRY(titan_arena_alloc(a, V * sizeof(float), TITAN_ALIGN, (void **)&g->p));
-    TITAN_TRY(titan_arena_alloc(a, (size_t)c->mtp_heads * V * sizeof(float),
-                                TITAN_ALIGN, (void **)&g->q));
-    TITAN_TRY(titan_arena_alloc(a, V * sizeof(int32_t), TITAN_ALIGN,
-                                (void **)&g->work));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)c->mtp_heads * V * sizeof(float), TITAN_ALIGN,
+                                (void **)&g->q));
+    TITAN_TRY(titan_arena_alloc(a, V * sizeof(int32_t), TITAN_ALIGN, (void **)&g->work));
     return TITAN_OK;
 }
 
@@ -41,8 +40,7 @@ size_t titan_generator_plan(const titan_config *c) {
 }
 
 /* out[V] = the sampler's distribution for head k at row `row`. */
-static titan_status head_probs(titan_generator *g, int head, int row,
-                               float *out) {
+static titan_status head_probs(titan_generator *g, int head, int row, float *out) {
     TITAN_TRY(titan_model_logits(g->m, head, row, 1, out));
     titan_sampler_probs(g->sampler, out, g->m->cfg.vocab_size, g->work);
     return TITAN_OK;
@@ -50,8 +48,7 @@ static titan_status head_probs(titan_generator *g, int head, int row,
 
 titan_status titan_generator_start(titan_arena *a, titan_model *m, titan_seq *s,
                                    titan_sampler *sampler, int speculative,
-                                   const int32_t *prompt, int n,
-                                   titan_generator **out) {
+                                   const int32_t *prompt, int n, titan_generator **out) {
     if (!a || !a->base || !m || !s || !sampler || !prompt || n < 1 || !out)
         return titan_fail(TITAN_E_USAGE, "generate: bad argument");
     int M = m->cfg.mtp_heads;
@@ -90,8 +87,7 @@ static int32_t resample(titan_generator *g, const float *q) {
     return titan_sampler_draw(g->sampler, g->p, V);
 }
 
-titan_status titan_generator_step(titan_generator *g, int32_t *out,
-                                  int *n_out) {
+titan_status titan_generator_step(titan_generator *g, int32_t *out, int *n_out) {
     if (!g || !out || !n_out) return titan_fail(TITAN_E_USAGE, "generate: NULL");
     titan_model *m = g->m;
     int V = m->cfg.vocab_size, room = m->ctx - titan_seq_pos(g->s);

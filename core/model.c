@@ -11,12 +11,10 @@
 #include <math.h>
 #include <string.h>
 
-static titan_status carve_floats(titan_arena *a, size_t rows, size_t cols,
-                                 float **out) {
+static titan_status carve_floats(titan_arena *a, size_t rows, size_t cols, float **out) {
     if (cols && rows > SIZE_MAX / sizeof(float) / cols)
         return titan_fail(TITAN_E_NOMEM, "model: buffer size overflows");
-    return titan_arena_alloc(a, rows * cols * sizeof(float), TITAN_ALIGN,
-                             (void **)out);
+    return titan_arena_alloc(a, rows * cols * sizeof(float), TITAN_ALIGN, (void **)out);
 }
 
 /* The forward pass runs section 1 so far: every section-8 field at its
@@ -27,8 +25,10 @@ static titan_status check_supported(const titan_config *c) {
     for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
         const titan_config_field *f = &titan_config_fields[i];
         if (f->presence == TITAN_PRESENCE_EXTRA && !titan_config_field_equal(c, &dflt, f))
-            return titan_fail(TITAN_E_UNSUPPORTED, "model: %s is not run by this "
-                                                   "runtime yet", f->name);
+            return titan_fail(TITAN_E_UNSUPPORTED,
+                              "model: %s is not run by this "
+                              "runtime yet",
+                              f->name);
     }
     return TITAN_OK;
 }
@@ -40,8 +40,8 @@ static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
         return titan_fail(TITAN_E_USAGE, "model: ctx %d outside [1, %d]", ctx,
                           c->max_seq_len);
     if (batch < 1 || batch > ctx)
-        return titan_fail(TITAN_E_USAGE, "model: batch %d outside [1, ctx %d]",
-                          batch, ctx);
+        return titan_fail(TITAN_E_USAGE, "model: batch %d outside [1, ctx %d]", batch,
+                          ctx);
     return TITAN_OK;
 }
 
@@ -54,8 +54,8 @@ static int attention_tasks(int ctx, int batch) {
     return blocks > chunks ? blocks : chunks;
 }
 
-static titan_status model_carve(titan_arena *a, const titan_config *c,
-                                int ctx, int batch, titan_model *m) {
+static titan_status model_carve(titan_arena *a, const titan_config *c, int ctx, int batch,
+                                titan_model *m) {
     size_t D = c->d_model, F = c->mlp_hidden, Lq = c->q_latent;
     size_t Lkv = c->kv_latent, Dr = c->rope_dim, H = c->n_heads;
     size_t K = c->conv_kernel, G = c->n_kv_heads;
@@ -65,8 +65,7 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
         TITAN_TRY(carve_floats(a, 1, D, &b->attn_norm));
         TITAN_TRY(carve_floats(a, 1, Lq, &b->q_norm));
         TITAN_TRY(carve_floats(a, 1, Lkv, &b->kv_norm));
-        TITAN_TRY(carve_floats(a, G * (c->head_dim + c->v_head_dim), Lkv,
-                               &b->wkv_b));
+        TITAN_TRY(carve_floats(a, G * (c->head_dim + c->v_head_dim), Lkv, &b->wkv_b));
         TITAN_TRY(carve_floats(a, G * Lkv, c->v_head_dim, &b->wv_t));
         TITAN_TRY(carve_floats(a, 1, D, &b->ffn_norm));
         TITAN_TRY(carve_floats(a, K, F, &b->conv_t));
@@ -90,8 +89,8 @@ static titan_status model_carve(titan_arena *a, const titan_config *c,
     TITAN_TRY(carve_floats(a, rows, Lkv, &m->olat));
     TITAN_TRY(carve_floats(a, rows, TITAN_ATT_PBLOCK, &m->att));
     TITAN_TRY(carve_floats(a, rows, 2, &m->att_run));
-    TITAN_TRY(carve_floats(a, (size_t)m->att_tasks * (Lkv + Dr), TITAN_ATT_PBLOCK,
-                           &m->att_kt));
+    TITAN_TRY(
+        carve_floats(a, (size_t)m->att_tasks * (Lkv + Dr), TITAN_ATT_PBLOCK, &m->att_kt));
     return TITAN_OK;
 }
 
@@ -109,8 +108,7 @@ static titan_status seq_carve(titan_arena *a, const titan_config *c, int ctx,
     return TITAN_OK;
 }
 
-titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
-                              size_t *bytes) {
+titan_status titan_model_plan(const titan_config *c, int ctx, int batch, size_t *bytes) {
     if (!c || !bytes) return titan_fail(TITAN_E_USAGE, "plan: NULL argument");
     TITAN_TRY(check_sizes(c, ctx, batch));
     titan_arena a;
@@ -145,8 +143,7 @@ int64_t titan_model_cache_floats(const titan_config *c) {
 
 /* Find `name` (printf pattern with one int) with the SPEC shape. */
 static titan_status find_tensor(const titan_tensor *t, int n,
-                                const titan_tensor_spec *spec,
-                                const titan_tensor **out) {
+                                const titan_tensor_spec *spec, const titan_tensor **out) {
     for (int i = 0; i < n; i++) {
         if (strcmp(t[i].name, spec->name)) continue;
         const titan_tensor *w = &t[i];
@@ -158,17 +155,14 @@ static titan_status find_tensor(const titan_tensor *t, int n,
                               (long long)spec->rows, (long long)spec->cols);
         const titan_dtype_traits *tr = titan_dtype_get(w->dtype);
         if (!w->data || !tr)
-            return titan_fail(TITAN_E_DATA, "tensor %s: no data or bad dtype",
-                              w->name);
+            return titan_fail(TITAN_E_DATA, "tensor %s: no data or bad dtype", w->name);
         if (tr->quantized) {
             if (!w->scales || w->group_size < 0)
-                return titan_fail(TITAN_E_DATA, "tensor %s: bad scales",
-                                  w->name);
-            int64_t groups = w->group_size
-                                 ? (w->cols + w->group_size - 1) / w->group_size
-                                 : 1;
-            TITAN_TRY(titan_quant_check_scales(w->scales, w->rows * groups,
-                                               TITAN_E_DATA, w->name));
+                return titan_fail(TITAN_E_DATA, "tensor %s: bad scales", w->name);
+            int64_t groups =
+                w->group_size ? (w->cols + w->group_size - 1) / w->group_size : 1;
+            TITAN_TRY(titan_quant_check_scales(w->scales, w->rows * groups, TITAN_E_DATA,
+                                               w->name));
         }
         *out = w;
         return TITAN_OK;
@@ -238,11 +232,9 @@ static titan_status bind_tensors(titan_model *m, const titan_tensor *t, int n) {
 }
 
 titan_status titan_model_create(titan_arena *a, const titan_config *c,
-                                const titan_tensor *tensors, int n, int ctx,
-                                int batch, titan_backend *be,
-                                titan_model **out) {
-    if (!a || !c || !tensors || !be || !be->matmul || !be->small_gemm || !out ||
-        n < 0)
+                                const titan_tensor *tensors, int n, int ctx, int batch,
+                                titan_backend *be, titan_model **out) {
+    if (!a || !c || !tensors || !be || !be->matmul || !be->small_gemm || !out || n < 0)
         return titan_fail(TITAN_E_USAGE, "model: NULL argument");
     TITAN_TRY(check_sizes(c, ctx, batch));
     titan_model *m;
@@ -258,8 +250,7 @@ titan_status titan_model_create(titan_arena *a, const titan_config *c,
     return TITAN_OK;
 }
 
-titan_status titan_seq_create(titan_arena *a, const titan_model *m,
-                              titan_seq **out) {
+titan_status titan_seq_create(titan_arena *a, const titan_model *m, titan_seq **out) {
     if (!a || !m || !out) return titan_fail(TITAN_E_USAGE, "seq: NULL argument");
     titan_seq *s;
     TITAN_TRY(titan_arena_calloc(a, sizeof *s, TITAN_ALIGN, (void **)&s));
@@ -282,8 +273,8 @@ const float *titan_seq_latents(const titan_seq *s, int layer) {
 
 titan_status titan_seq_rewind(titan_seq *s, int n) {
     if (!s || n < 0 || n > s->rewindable)
-        return titan_fail(TITAN_E_USAGE, "seq: cannot rewind %d tokens (%d)",
-                          n, s ? s->rewindable : 0);
+        return titan_fail(TITAN_E_USAGE, "seq: cannot rewind %d tokens (%d)", n,
+                          s ? s->rewindable : 0);
     s->pos -= n;
     s->rewindable -= n;
     return TITAN_OK;
@@ -321,21 +312,21 @@ static void norm_rows(void *ctx, int64_t begin, int64_t end) {
         titan_rmsnorm(j->y + t * j->width, j->x + t * j->width, j->g, j->width, j->eps);
 }
 
-void titan_rmsnorm_rows(titan_model *m, float *y, const float *x,
-                        const float *g, int width, int n) {
+void titan_rmsnorm_rows(titan_model *m, float *y, const float *x, const float *g,
+                        int width, int n) {
     norm_job job = {y, x, g, width, m->cfg.norm_eps};
     titan_for_rows(m, n, norm_rows, &job);
 }
 
-titan_status titan_model_forward(titan_model *m, titan_seq *s,
-                                 const int32_t *ids, int n) {
+titan_status titan_model_forward(titan_model *m, titan_seq *s, const int32_t *ids,
+                                 int n) {
     if (!m || !s || !ids || s->m != m)
         return titan_fail(TITAN_E_USAGE, "forward: bad argument");
     const titan_config *c = &m->cfg;
     if (n < 1 || n > m->batch || n > m->ctx - s->pos)
         return titan_fail(TITAN_E_USAGE,
-                          "forward: %d tokens at position %d (batch %d, ctx %d)",
-                          n, s->pos, m->batch, m->ctx);
+                          "forward: %d tokens at position %d (batch %d, ctx %d)", n,
+                          s->pos, m->batch, m->ctx);
     int D = c->d_model, B = c->n_unique_blocks;
     for (int t = 0; t < n; t++) {
         if (ids[t] < 0 || ids[t] >= c->vocab_size)
@@ -343,7 +334,7 @@ titan_status titan_model_forward(titan_model *m, titan_seq *s,
                               ids[t], c->vocab_size);
         titan_dequant_row(m->tok_emb, ids[t], 0, D, m->h + (size_t)t * D);
         titan_rope_table(m->rope + (size_t)t * c->rope_dim, m->freq, c->rope_dim / 2,
-                   s->pos + t);
+                         s->pos + t);
     }
     for (int r = 0; r < c->n_recurrences; r++) {
         for (int b = 0; b < B; b++) {
@@ -360,17 +351,16 @@ titan_status titan_model_forward(titan_model *m, titan_seq *s,
 
 titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
                                 float *out) {
-    if (!m || !out || head < 1 || head > m->cfg.mtp_heads || first < 0 ||
-        rows < 1 || first + rows > m->rows)
-        return titan_fail(TITAN_E_USAGE, "logits: head %d rows %d+%d of %d",
-                          head, first, rows, m ? m->rows : 0);
-    m->be->matmul(m->be, m->head[head - 1], m->u + (size_t)first * m->cfg.d_model,
-                  out, rows);
+    if (!m || !out || head < 1 || head > m->cfg.mtp_heads || first < 0 || rows < 1 ||
+        first + rows > m->rows)
+        return titan_fail(TITAN_E_USAGE, "logits: head %d rows %d+%d of %d", head, first,
+                          rows, m ? m->rows : 0);
+    m->be->matmul(m->be, m->head[head - 1], m->u + (size_t)first * m->cfg.d_model, out,
+                  rows);
     double cap = m->cfg.logit_softcap;
     if (cap > 0) {
         size_t n = (size_t)rows * m->cfg.vocab_size;
-        for (size_t i = 0; i < n; i++)
-            out[i] = (float)(cap * tanh(out[i] / cap));
+        for (size_t i = 0; i < n; i++) out[i] = (float)(cap * tanh(out[i] / cap));
     }
     return TITAN_OK;
 }

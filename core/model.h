@@ -38,11 +38,11 @@ struct titan_model {
     titan_config cfg;
     titan_backend *be;
     int ctx, batch;
-    int rows;                  /* tokens of the last forward call */
-    const titan_tensor *tok_emb;               /* [V, D] */
-    const titan_tensor *head[TITAN_MAX_MTP];   /* head[k-1]: [V, D]; head[0] = tok_emb */
-    float *final_norm;                         /* [D] */
-    double freq[TITAN_ROPE_FREQS];             /* [Dr/2] YaRN frequencies */
+    int rows;                                /* tokens of the last forward call */
+    const titan_tensor *tok_emb;             /* [V, D] */
+    const titan_tensor *head[TITAN_MAX_MTP]; /* head[k-1]: [V, D]; head[0] = tok_emb */
+    float *final_norm;                       /* [D] */
+    double freq[TITAN_ROPE_FREQS];           /* [Dr/2] YaRN frequencies */
     double mscale;
     titan_block blocks[TITAN_MAX_BLOCKS];
     /* scratch, `batch` rows each */
@@ -57,8 +57,8 @@ struct titan_model {
     float *gconv; /* [batch][F] gate after the causal conv */
     float *up;    /* [batch][F] w_up output, then SiLU(gate') * up */
     float *rope;  /* [batch][Dr] per row: cos [Dr/2] | sin [Dr/2] */
-    float *qlat;    /* [batch][H][Lkv] absorbed queries Wk_g^T qn, scaled */
-    float *qrot;    /* [batch][H][Dr] rotary queries, scaled */
+    float *qlat;  /* [batch][H][Lkv] absorbed queries Wk_g^T qn, scaled */
+    float *qrot;  /* [batch][H][Dr] rotary queries, scaled */
     /* per attention task (query block, or cache chunk of one query block):
      * att_tasks tasks of QBLOCK * H rows each */
     int att_tasks;
@@ -83,8 +83,7 @@ struct titan_seq {
 const float *titan_seq_latents(const titan_seq *s, int layer);
 
 /* y[n] = x[n] / sqrt(mean(x^2) + eps) * g[n]; y may alias x. */
-void titan_rmsnorm(float *y, const float *x, const float *g, int n,
-                     double eps);
+void titan_rmsnorm(float *y, const float *x, const float *g, int n, double eps);
 
 /* cs[0..half) = cos(pos w_i), cs[half..2 half) = sin(pos w_i), in double. */
 void titan_rope_table(float *cs, const double *freq, int half, int pos);
@@ -110,23 +109,23 @@ void titan_matmul2(titan_model *m, const titan_tensor *w0, float *y0,
 
 /* y[t] = RMSNorm(x[t]; g) for rows t < n of `width` floats, through
  * titan_for_rows; y may alias x. */
-void titan_rmsnorm_rows(titan_model *m, float *y, const float *x,
-                        const float *g, int width, int n);
+void titan_rmsnorm_rows(titan_model *m, float *y, const float *x, const float *g,
+                        int width, int n);
 
 /* h += attention sublayer for rows 0..n-1 at positions s->pos.. of layer l;
  * appends c and kr to s's cache first. */
-void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b,
-                           int layer, int n);
+void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                         int n);
 
 /* h += ConvSwiGLU sublayer for rows 0..n-1, updating the layer's gate ring. */
-void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s,
-                             const titan_block *b, int layer, int n);
+void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                           int n);
 
 /* Small vector helpers (core/vec.c). */
-void titan_vec_add(float *y, const float *x, int n);                /* y += x */
-float titan_vec_max(const float *x, int n);                         /* n >= 1 */
+void titan_vec_add(float *y, const float *x, int n);                     /* y += x */
+float titan_vec_max(const float *x, int n);                              /* n >= 1 */
 void titan_vec_mul_add(float *y, const float *a, const float *b, int n); /* y += a b */
-void titan_vec_axpy(float *y, float a, const float *x, int n);      /* y += a x */
+void titan_vec_axpy(float *y, float a, const float *x, int n);           /* y += a x */
 /* y[i] *= silu(g[i]) = g[i] / (1 + exp(-g[i])), within a few ulp. */
 void titan_vec_silu_mul(float *y, const float *g, int n);
 /* x[i] = exp(x[i] - shift) for i < n, where every x[i] <= shift; returns

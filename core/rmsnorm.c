@@ -3,8 +3,7 @@
 
 #include <math.h>
 
-void titan_rmsnorm(float *y, const float *x, const float *g, int n,
-                     double eps) {
+void titan_rmsnorm(float *y, const float *x, const float *g, int n, double eps) {
     enum { LANES = 8 }; /* independent sums: no add waits for the last */
     double s[LANES] = {0}, ss = 0;
     int i = 0;

@@ -67,8 +67,7 @@ static void sort_desc(const float *p, int32_t *idx, int n) {
     }
 }
 
-void titan_sampler_probs(const titan_sampler *s, float *x, int V,
-                         int32_t *work) {
+void titan_sampler_probs(const titan_sampler *s, float *x, int V, int32_t *work) {
     if (s->temp <= 0) {
         int32_t best = titan_argmax(x, V);
         for (int i = 0; i < V; i++) x[i] = i == best;

@@ -8,29 +8,27 @@
 
 enum { TOK_HEADER = 16, TOK_VERSION = 1 };
 
-
 size_t titan_tokenizer_serialized_size(int32_t n_merges) {
     return TOK_HEADER + 8 * (size_t)n_merges + 4;
 }
 
-titan_status titan_tokenizer_serialize(const int32_t *left,
-                                       const int32_t *right, int32_t n_merges,
-                                       uint8_t *buf, size_t cap, size_t *len) {
+titan_status titan_tokenizer_serialize(const int32_t *left, const int32_t *right,
+                                       int32_t n_merges, uint8_t *buf, size_t cap,
+                                       size_t *len) {
     if (n_merges < 0 || n_merges > TITAN_TOK_MAX - 257 || !buf || !len ||
         (n_merges && (!left || !right)))
         return titan_fail(TITAN_E_USAGE, "tokenizer: bad serialize arguments");
     size_t need = titan_tokenizer_serialized_size(n_merges);
     if (cap < need)
-        return titan_fail(TITAN_E_USAGE, "tokenizer: buffer of %zu < %zu bytes",
-                          cap, need);
+        return titan_fail(TITAN_E_USAGE, "tokenizer: buffer of %zu < %zu bytes", cap,
+                          need);
     memcpy(buf, "TTOK", 4);
     le_wr32(buf + 4, TOK_VERSION);
     le_wr32(buf + 8, (uint32_t)n_merges);
     le_wr32(buf + 12, 0);
     for (int32_t i = 0; i < n_merges; i++) {
-        if (left[i] < 0 || right[i] < 0 || left[i] >= 257 + i ||
-            right[i] >= 257 + i || left[i] == TITAN_TOK_BOS ||
-            right[i] == TITAN_TOK_BOS)
+        if (left[i] < 0 || right[i] < 0 || left[i] >= 257 + i || right[i] >= 257 + i ||
+            left[i] == TITAN_TOK_BOS || right[i] == TITAN_TOK_BOS)
             return titan_fail(TITAN_E_USAGE, "tokenizer: merge %d invalid", i);
         le_wr32(buf + TOK_HEADER + 8 * (size_t)i, (uint32_t)left[i]);
         le_wr32(buf + TOK_HEADER + 8 * (size_t)i + 4, (uint32_t)right[i]);
@@ -57,12 +55,10 @@ size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes) {
            ((size_t)1 << pair_bits(m)) * sizeof(tok_pair_slot) + TITAN_ALIGN;
 }
 
-static titan_status parse_header(const uint8_t *data, size_t len,
-                                 int32_t *n_merges) {
+static titan_status parse_header(const uint8_t *data, size_t len, int32_t *n_merges) {
     if (!data || len < TOK_HEADER + 4)
         return titan_fail(TITAN_E_DATA, "tokenizer: truncated (%zu bytes)", len);
-    if (memcmp(data, "TTOK", 4))
-        return titan_fail(TITAN_E_DATA, "tokenizer: bad magic");
+    if (memcmp(data, "TTOK", 4)) return titan_fail(TITAN_E_DATA, "tokenizer: bad magic");
     if (le_rd32(data + 4) != TOK_VERSION)
         return titan_fail(TITAN_E_DATA, "tokenizer: unsupported version %u",
                           le_rd32(data + 4));
@@ -75,8 +71,8 @@ static titan_status parse_header(const uint8_t *data, size_t len,
                           le_rd32(data + 12));
     if (len != titan_tokenizer_serialized_size((int32_t)m))
         return titan_fail(TITAN_E_DATA,
-                          "tokenizer: %zu bytes, expected %zu for %u merges",
-                          len, titan_tokenizer_serialized_size((int32_t)m), m);
+                          "tokenizer: %zu bytes, expected %zu for %u merges", len,
+                          titan_tokenizer_serialized_size((int32_t)m), m);
     if (titan_crc32(0, data, len - 4) != le_rd32(data + len - 4))
         return titan_fail(TITAN_E_DATA, "tokenizer: checksum mismatch");
     *n_merges = (int32_t)m;
@@ -84,27 +80,25 @@ static titan_status parse_header(const uint8_t *data, size_t len,
 }
 
 /* Read merges, check each refers only to earlier tokens, and total lengths. */
-static titan_status read_merges(const uint8_t *data, titan_tokenizer *t,
-                                int32_t *left, int32_t *right, uint32_t *len,
-                                uint64_t *total) {
+static titan_status read_merges(const uint8_t *data, titan_tokenizer *t, int32_t *left,
+                                int32_t *right, uint32_t *len, uint64_t *total) {
     *total = 256;
     for (int32_t i = 0; i < 257; i++) len[i] = i < 256;
     for (int32_t i = 0; i < t->n_merges; i++) {
         uint32_t l = le_rd32(data + TOK_HEADER + 8 * (size_t)i);
         uint32_t r = le_rd32(data + TOK_HEADER + 8 * (size_t)i + 4);
-        if (l >= 257u + (uint32_t)i || r >= 257u + (uint32_t)i ||
-            l == TITAN_TOK_BOS || r == TITAN_TOK_BOS)
-            return titan_fail(TITAN_E_DATA,
-                              "tokenizer: merge %d refers to token %u/%u", i, l,
-                              r);
+        if (l >= 257u + (uint32_t)i || r >= 257u + (uint32_t)i || l == TITAN_TOK_BOS ||
+            r == TITAN_TOK_BOS)
+            return titan_fail(TITAN_E_DATA, "tokenizer: merge %d refers to token %u/%u",
+                              i, l, r);
         left[i] = (int32_t)l;
         right[i] = (int32_t)r;
         len[257 + i] = len[l] + len[r];
         /* Merges never cross chunks, so encoding cannot make a longer token. */
         if (len[257 + i] > TITAN_TOK_CHUNK_MAX)
             return titan_fail(TITAN_E_DATA,
-                              "tokenizer: merge %d is %u bytes long, at most %d",
-                              i, len[257 + i], TITAN_TOK_CHUNK_MAX);
+                              "tokenizer: merge %d is %u bytes long, at most %d", i,
+                              len[257 + i], TITAN_TOK_CHUNK_MAX);
         *total += len[257 + i];
     }
     return TITAN_OK;
@@ -130,16 +124,15 @@ static void fill_pairs(const titan_tokenizer *t, tok_pair_slot *pairs) {
     for (int32_t r = 0; r < t->n_merges; r++) {
         uint32_t key = (uint32_t)t->left[r] << 16 | (uint32_t)t->right[r];
         uint32_t i = tok_pair_hash(key, t->pair_bits);
-        while (pairs[i].key != TOK_PAIR_FREE && pairs[i].key != key)
-            i = (i + 1) & mask;
+        while (pairs[i].key != TOK_PAIR_FREE && pairs[i].key != key) i = (i + 1) & mask;
         if (pairs[i].key == key) continue;
         pairs[i].key = key;
         pairs[i].rank = r;
     }
 }
 
-titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
-                                  size_t len, const titan_tokenizer **out) {
+titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t len,
+                                  const titan_tokenizer **out) {
     if (!a || !out) return titan_fail(TITAN_E_USAGE, "tokenizer: NULL argument");
     int32_t m = 0;
     TITAN_TRY(parse_header(data, len, &m));
@@ -149,12 +142,11 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
     TITAN_TRY(titan_arena_alloc(a, sizeof *t, TITAN_ALIGN, (void **)&t));
     TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&left));
     TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&right));
-    TITAN_TRY(titan_arena_alloc(a, ((size_t)m + 258) * 4, TITAN_ALIGN,
-                                (void **)&offset));
+    TITAN_TRY(titan_arena_alloc(a, ((size_t)m + 258) * 4, TITAN_ALIGN, (void **)&offset));
     tok_pair_slot *pairs;
     int bits = pair_bits((size_t)m);
-    TITAN_TRY(titan_arena_alloc(a, ((size_t)1 << bits) * sizeof *pairs,
-                                TITAN_ALIGN, (void **)&pairs));
+    TITAN_TRY(titan_arena_alloc(a, ((size_t)1 << bits) * sizeof *pairs, TITAN_ALIGN,
+                                (void **)&pairs));
     if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
     t->n_merges = m;
     t->n_tokens = 257 + m;
@@ -189,9 +181,8 @@ size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
     return t->offset[id + 1] - t->offset[id];
 }
 
-titan_status titan_tokenizer_decode(const titan_tokenizer *t,
-                                    const int32_t *ids, size_t n, uint8_t *out,
-                                    size_t cap, size_t *len) {
+titan_status titan_tokenizer_decode(const titan_tokenizer *t, const int32_t *ids,
+                                    size_t n, uint8_t *out, size_t cap, size_t *len) {
     if (!t || !len || (n && !ids) || (cap && !out))
         return titan_fail(TITAN_E_USAGE, "tokenizer: bad decode arguments");
     size_t total = 0;
@@ -201,13 +192,14 @@ titan_status titan_tokenizer_decode(const titan_tokenizer *t,
         if (!s)
             return titan_fail(TITAN_E_DATA,
                               "tokenizer: id %d at position %zu is outside "
-                              "[0, %d)", ids[i], i, t->n_tokens);
+                              "[0, %d)",
+                              ids[i], i, t->n_tokens);
         if (total + k <= cap) memcpy(out + total, s, k);
         total += k;
     }
     *len = total;
     if (out && total > cap)
-        return titan_fail(TITAN_E_USAGE, "tokenizer: %zu bytes do not fit in %zu",
-                          total, cap);
+        return titan_fail(TITAN_E_USAGE, "tokenizer: %zu bytes do not fit in %zu", total,
+                          cap);
     return TITAN_OK;
 }

@@ -15,10 +15,10 @@ typedef struct {
 #define TOK_PAIR_FREE 0xFFFFFFFFu
 
 struct titan_tokenizer {
-    int32_t n_tokens;      /* 257 + n_merges */
+    int32_t n_tokens; /* 257 + n_merges */
     int32_t n_merges;
-    const int32_t *left;   /* [n_merges] merge i joins left[i] and right[i] */
-    const int32_t *right;  /* [n_merges] */
+    const int32_t *left;    /* [n_merges] merge i joins left[i] and right[i] */
+    const int32_t *right;   /* [n_merges] */
     const uint32_t *offset; /* [n_tokens + 1] token t is bytes[offset[t]..offset[t+1]) */
     const uint8_t *bytes;   /* concatenated token strings */
     const tok_pair_slot *pairs; /* [1 << pair_bits] open addressing, linear probe */

@@ -4,7 +4,6 @@
  * candidate pairs over a linked list of symbols, O(n log n) per chunk. */
 #include "core/tokenizer.h"
 
-
 #include <string.h>
 
 enum {
@@ -16,9 +15,9 @@ enum {
 typedef struct {
     uint8_t klen; /* 0 = empty slot */
     uint8_t nids;
-    uint8_t key[CACHE_KEY_MAX];   /* [klen] the chunk's bytes */
-    uint16_t ids[CACHE_KEY_MAX];  /* [nids] its encoding (ids < 65536) */
-    uint8_t pad[2];               /* to one 64-byte cache line */
+    uint8_t key[CACHE_KEY_MAX];  /* [klen] the chunk's bytes */
+    uint16_t ids[CACHE_KEY_MAX]; /* [nids] its encoding (ids < 65536) */
+    uint8_t pad[2];              /* to one 64-byte cache line */
 } cache_slot;
 _Static_assert(sizeof(cache_slot) == 64, "cache slot is one cache line");
 
@@ -36,7 +35,7 @@ typedef struct {
     int16_t prev[CHUNK]; /* [n] preceding symbol's position, -1 at the start */
     uint32_t heap[3 * CHUNK]; /* rank << 8 | position, smallest first: n-1 pairs
                                  at start, at most 2 new ones per merge */
-    int32_t out[CHUNK];  /* [ids] the chunk's encoding */
+    int32_t out[CHUNK];       /* [ids] the chunk's encoding */
     int nheap;
 } chunk_work;
 
@@ -75,8 +74,7 @@ static void push_pair(const titan_tokenizer *t, chunk_work *w, int pos) {
 
 /* Merge s[0..n) (1 <= n <= CHUNK) into w->out; returns the id count. The heap
  * may hold stale entries; one is applied only if its pair is still there. */
-static int merge_chunk(const titan_tokenizer *t, chunk_work *w,
-                       const uint8_t *s, int n) {
+static int merge_chunk(const titan_tokenizer *t, chunk_work *w, const uint8_t *s, int n) {
     w->nheap = 0;
     for (int i = 0; i < n; i++) {
         w->sym[i] = s[i];
@@ -110,8 +108,8 @@ static uint32_t chunk_hash(const uint8_t *s, size_t n) {
 }
 
 /* Encode one chunk into w->out, through the cache when it is short. */
-static int encode_chunk(const titan_tokenizer *t, cache_slot *cache,
-                        size_t slots, chunk_work *w, const uint8_t *s, size_t n) {
+static int encode_chunk(const titan_tokenizer *t, cache_slot *cache, size_t slots,
+                        chunk_work *w, const uint8_t *s, size_t n) {
     if (n > CACHE_KEY_MAX) return merge_chunk(t, w, s, (int)n);
     cache_slot *slot = &cache[chunk_hash(s, n) & (slots - 1)];
     if (slot->klen == n && !memcmp(slot->key, s, n)) {
@@ -142,28 +140,26 @@ static titan_status encode_text(const titan_tokenizer *t, cache_slot *cache,
     }
     *n = count;
     if (ids && count > cap)
-        return titan_fail(TITAN_E_USAGE,
-                          "tokenizer: %zu ids do not fit in %zu", count, cap);
+        return titan_fail(TITAN_E_USAGE, "tokenizer: %zu ids do not fit in %zu", count,
+                          cap);
     return TITAN_OK;
 }
 
-titan_status titan_tokenizer_encode(const titan_tokenizer *t,
-                                    titan_arena *scratch, const uint8_t *text,
-                                    size_t len, int32_t *ids, size_t cap,
-                                    size_t *n) {
+titan_status titan_tokenizer_encode(const titan_tokenizer *t, titan_arena *scratch,
+                                    const uint8_t *text, size_t len, int32_t *ids,
+                                    size_t cap, size_t *n) {
     if (!t || !scratch || !n || (len && !text) || (cap && !ids))
         return titan_fail(TITAN_E_USAGE, "tokenizer: bad encode arguments");
     size_t mark = titan_arena_mark(scratch);
     cache_slot *cache;
     chunk_work *w = NULL;
-    titan_status st = titan_arena_alloc(scratch, CACHE_SLOTS * sizeof *cache,
-                                        TITAN_ALIGN, (void **)&cache);
+    titan_status st = titan_arena_alloc(scratch, CACHE_SLOTS * sizeof *cache, TITAN_ALIGN,
+                                        (void **)&cache);
     if (st == TITAN_OK)
         st = titan_arena_alloc(scratch, sizeof *w, TITAN_ALIGN, (void **)&w);
     if (st == TITAN_OK && !w)
         st = titan_fail(TITAN_E_USAGE, "tokenizer: encode needs a real arena");
-    if (st == TITAN_OK)
-        st = encode_text(t, cache, w, text, len, ids, cap, n);
+    if (st == TITAN_OK) st = encode_text(t, cache, w, text, len, ids, cap, n);
     titan_arena_reset(scratch, mark);
     return st;
 }

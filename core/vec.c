@@ -7,7 +7,7 @@
  * compiler use vector registers at -O2 (SLP) and keep a reduction's steps
  * from waiting on each other; VEC_CLONES adds an AVX2 build that the
  * loader picks on CPUs that have it (GNU ifunc). */
-#if defined(__x86_64__) && defined(__ELF__) && \
+#if defined(__x86_64__) && defined(__ELF__) &&                                           \
     (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
 #define VEC_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -16,8 +16,7 @@
 enum { LANES = 8 };
 
 static inline float lanes_sum(const float s[LANES], float tail) {
-    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) +
-           tail;
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + tail;
 }
 
 VEC_CLONES float titan_vec_max(const float *x, int n) {
@@ -42,12 +41,16 @@ typedef int32_t i8 __attribute__((vector_size(32)));
 static inline void exp_nonpositive(f8 *v) { /* in place: no vector ABI */
     f8 x = *v;
     const float round = 12582912.0f; /* 1.5 * 2^23: adding rounds to an integer */
-    i8 low = x < -87.0f; /* all ones where x is out of range */
+    i8 low = x < -87.0f;             /* all ones where x is out of range */
     f8 xc = (f8)(((i8)x & ~low) | ((i8)((f8){0} - 87.0f) & low));
     f8 t = xc * 1.44269504f + round, k = t - round;
     f8 r = (xc - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = hi - lo, k hi exact */
-    f8 p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
-           r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+    f8 p = 1.0f +
+           r * (1.0f +
+                r * (0.5f +
+                     r * (1.0f / 6 +
+                          r * (1.0f / 24 + r * (1.0f / 120 +
+                                                r * (1.0f / 720 + r * (1.0f / 5040)))))));
     i8 two_k = ((i8)t - 0x4b400000 + 127) << 23; /* t's low bits hold k */
     *v = (f8)((i8)(p * (f8)two_k) & ~low);
 }

@@ -16,10 +16,10 @@
  * HEAD_REALS all TITAN_MAX_MTP slots (unused ones 0). It holds the
  * section-1 fields, vocab_size .. bos_id; the fields after bos_id travel in
  * version 2's JSON extension. */
-#define RECORD_MEMBER_INT(name) uint8_t name[4];
-#define RECORD_MEMBER_REAL(name) uint8_t name[8];
+#define RECORD_MEMBER_INT(name)        uint8_t name[4];
+#define RECORD_MEMBER_REAL(name)       uint8_t name[8];
 #define RECORD_MEMBER_HEAD_REALS(name) uint8_t name[8 * TITAN_MAX_MTP];
-#define RECORD_MEMBER_BOOL(name)   /* the kinds below come after bos_id */
+#define RECORD_MEMBER_BOOL(name)       /* the kinds below come after bos_id */
 #define RECORD_MEMBER_ENUM(name)
 #define RECORD_MEMBER_INTS(name)
 #define RECORD_MEMBER_OBJECT(name)
@@ -40,12 +40,16 @@ static void walk(titan_config *c, uint8_t *rec, bool write) {
         int slots = f->kind == TITAN_FIELD_HEAD_REALS ? TITAN_MAX_MTP : 1;
         for (int k = 0; k < slots; k++) {
             if (f->kind == TITAN_FIELD_INT) {
-                if (write) le_wr32(rec + at, (uint32_t)titan_config_field_get(c, f, k));
-                else titan_config_field_set(c, f, k, (int32_t)le_rd32(rec + at));
+                if (write)
+                    le_wr32(rec + at, (uint32_t)titan_config_field_get(c, f, k));
+                else
+                    titan_config_field_set(c, f, k, (int32_t)le_rd32(rec + at));
                 at += 4;
             } else {
-                if (write) le_wrf64(rec + at, titan_config_field_get(c, f, k));
-                else titan_config_field_set(c, f, k, le_rdf64(rec + at));
+                if (write)
+                    le_wrf64(rec + at, titan_config_field_get(c, f, k));
+                else
+                    titan_config_field_set(c, f, k, le_rdf64(rec + at));
                 at += 8;
             }
         }
@@ -56,8 +60,8 @@ uint32_t art_config_version(const titan_config *c) {
     return config_json_has_extra(c) ? ART_VERSION_2 : ART_VERSION_1;
 }
 
-titan_status art_config_encode(titan_arena *a, const titan_config *c,
-                               uint8_t **out, size_t *len) {
+titan_status art_config_encode(titan_arena *a, const titan_config *c, uint8_t **out,
+                               size_t *len) {
     bool extra = art_config_version(c) == ART_VERSION_2;
     json_writer w;
     size_t json_len = 0;
@@ -84,24 +88,28 @@ static titan_status decode_extension(titan_arena *scratch, const uint8_t *json,
     return TITAN_OK;
 }
 
-titan_status art_config_decode(titan_arena *scratch, const uint8_t *in,
-                               size_t len, uint32_t version, titan_config *c) {
+titan_status art_config_decode(titan_arena *scratch, const uint8_t *in, size_t len,
+                               uint32_t version, titan_config *c) {
     bool v2 = version == ART_VERSION_2;
     if (v2 ? len <= ART_CONFIG_BYTES || len - ART_CONFIG_BYTES > ART_CONFIG_EXT_MAX
            : len != ART_CONFIG_BYTES)
-        return titan_fail(TITAN_E_DATA, "config: %zu bytes, version %u needs %s",
-                          len, version, v2 ? "a record and an extension" : "180");
+        return titan_fail(TITAN_E_DATA, "config: %zu bytes, version %u needs %s", len,
+                          version, v2 ? "a record and an extension" : "180");
     titan_config_defaults(c);
     walk(c, (uint8_t *)in, false);
-    TITAN_TRY(v2 ? decode_extension(scratch, in + ART_CONFIG_BYTES,
-                                     len - ART_CONFIG_BYTES, c)
-                 : titan_config_validate(c));
+    TITAN_TRY(
+        v2 ? decode_extension(scratch, in + ART_CONFIG_BYTES, len - ART_CONFIG_BYTES, c)
+           : titan_config_validate(c));
     for (int k = c->mtp_heads; k < TITAN_MAX_MTP; k++)
         if (c->mtp_weights[k] != 0)
-            return titan_fail(TITAN_E_DATA, "config: mtp_weights[%d] set past "
-                                            "mtp_heads", k);
+            return titan_fail(TITAN_E_DATA,
+                              "config: mtp_weights[%d] set past "
+                              "mtp_heads",
+                              k);
     if (c->bos_id != TITAN_TOK_BOS)
-        return titan_fail(TITAN_E_DATA, "config: bos_id %d, the tokenizer's "
-                                        "BOS is %d", c->bos_id, TITAN_TOK_BOS);
+        return titan_fail(TITAN_E_DATA,
+                          "config: bos_id %d, the tokenizer's "
+                          "BOS is %d",
+                          c->bos_id, TITAN_TOK_BOS);
     return TITAN_OK;
 }

@@ -77,7 +77,7 @@ enum {
     ART_SECTION_ENTRY = 40,
     ART_HEAD_CRC_AT = 32 + ART_N_SECTIONS * ART_SECTION_ENTRY, /* 192 */
     ART_HEAD_BYTES = ART_HEAD_CRC_AT + 4,                      /* 196 */
-    ART_CONFIG_BYTES = 180,      /* the record */
+    ART_CONFIG_BYTES = 180,                                    /* the record */
     ART_CONFIG_EXT_MAX = 1 << 16, /* most bytes of version 2's JSON extension */
     ART_DIR_HEADER = 8,
     ART_DIR_ENTRY = 96,
@@ -96,9 +96,10 @@ typedef struct {
  * reading (the extension's parse tree in scratch, reset on return). */
 uint32_t art_config_version(const titan_config *c);
 TITAN_NODISCARD titan_status art_config_encode(titan_arena *a, const titan_config *c,
-                               uint8_t **out, size_t *len);
+                                               uint8_t **out, size_t *len);
 TITAN_NODISCARD titan_status art_config_decode(titan_arena *scratch, const uint8_t *in,
-                               size_t len, uint32_t version, titan_config *c);
+                                               size_t len, uint32_t version,
+                                               titan_config *c);
 
 /* Fail with st, prefixing the current error message with "artifact: what: ". */
 TITAN_NODISCARD titan_status art_fail_in(titan_status st, const char *what);

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const section_names[ART_N_SECTIONS] = {
-    "config", "tokenizer", "directory", "data"};
+static const char *const section_names[ART_N_SECTIONS] = {"config", "tokenizer",
+                                                          "directory", "data"};
 
 titan_status art_fail_in(titan_status st, const char *what) {
     return titan_fail_in(st, "artifact: %s", what);
@@ -31,8 +31,8 @@ typedef struct {
 
 /* Stored bytes [off, off + n): a pointer into memory, or a fresh arena block
  * read from the file (only counted in measuring mode). */
-static titan_status source_get(titan_arena *a, const art_source *src,
-                               uint64_t off, size_t n, const uint8_t **out) {
+static titan_status source_get(titan_arena *a, const art_source *src, uint64_t off,
+                               size_t n, const uint8_t **out) {
     if (src->mem) {
         *out = src->mem + off;
         return TITAN_OK;
@@ -48,7 +48,8 @@ static uint64_t raw_limit(int kind) {
     switch (kind) {
     case ART_CONFIG: return ART_CONFIG_BYTES + ART_CONFIG_EXT_MAX;
     case ART_TOKENIZER: return titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257);
-    case ART_DIRECTORY: return ART_DIR_HEADER + (uint64_t)TITAN_MAX_TENSORS * ART_DIR_ENTRY;
+    case ART_DIRECTORY:
+        return ART_DIR_HEADER + (uint64_t)TITAN_MAX_TENSORS * ART_DIR_ENTRY;
     default: return (uint64_t)1 << 44; /* checked exactly against the directory */
     }
 }
@@ -57,12 +58,12 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
                                   art_section *s) {
     const char *name = section_names[kind];
     if (le_rd32(e) != (uint32_t)kind + 1)
-        return titan_fail(TITAN_E_DATA, "artifact: section %d has kind %u",
-                          kind + 1, le_rd32(e));
+        return titan_fail(TITAN_E_DATA, "artifact: section %d has kind %u", kind + 1,
+                          le_rd32(e));
     uint32_t codec = le_rd32(e + 4);
     if (codec > TITAN_CODEC_BROTLI)
-        return titan_fail(TITAN_E_DATA, "artifact: %s section: unknown codec %u",
-                          name, codec);
+        return titan_fail(TITAN_E_DATA, "artifact: %s section: unknown codec %u", name,
+                          codec);
     s->codec = (titan_codec)codec;
     s->offset = le_rd64(e + 8);
     s->stored_bytes = le_rd64(e + 16);
@@ -77,15 +78,14 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
         s->stored_bytes > titan_codec_bound(s->codec, (size_t)s->raw_bytes) ||
         (s->codec == TITAN_CODEC_NONE &&
          (s->stored_bytes != s->raw_bytes || s->stored_crc != s->raw_crc)))
-        return titan_fail(TITAN_E_DATA,
-                          "artifact: %s section: absurd sizes (stored %llu, raw %llu)",
-                          name, (unsigned long long)s->stored_bytes,
-                          (unsigned long long)s->raw_bytes);
+        return titan_fail(
+            TITAN_E_DATA, "artifact: %s section: absurd sizes (stored %llu, raw %llu)",
+            name, (unsigned long long)s->stored_bytes, (unsigned long long)s->raw_bytes);
     return TITAN_OK;
 }
 
-static titan_status parse_head(const uint8_t *h, uint64_t file_len,
-                               art_section *sec, uint32_t *version) {
+static titan_status parse_head(const uint8_t *h, uint64_t file_len, art_section *sec,
+                               uint32_t *version) {
     if (file_len < ART_HEAD_BYTES)
         return titan_fail(TITAN_E_DATA, "artifact: truncated (%llu bytes)",
                           (unsigned long long)file_len);
@@ -99,14 +99,16 @@ static titan_status parse_head(const uint8_t *h, uint64_t file_len,
     if (le_rd32(h + 12) != ART_N_SECTIONS || le_rd32(h + 24) || le_rd32(h + 28))
         return titan_fail(TITAN_E_DATA, "artifact: unsupported header fields");
     if (le_rd64(h + 16) != file_len)
-        return titan_fail(TITAN_E_DATA, "artifact: %llu bytes, header says %llu "
-                                        "(truncated or extended)",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: %llu bytes, header says %llu "
+                          "(truncated or extended)",
                           (unsigned long long)file_len,
                           (unsigned long long)le_rd64(h + 16));
     uint64_t end = ART_HEAD_BYTES;
     for (int k = 0; k < ART_N_SECTIONS; k++) {
         TITAN_TRY(parse_section(h + 32 + k * ART_SECTION_ENTRY, k, end, &sec[k]));
-        if (sec[k].stored_bytes > file_len || sec[k].offset > file_len - sec[k].stored_bytes)
+        if (sec[k].stored_bytes > file_len ||
+            sec[k].offset > file_len - sec[k].stored_bytes)
             return titan_fail(TITAN_E_DATA, "artifact: %s section runs past the end",
                               section_names[k]);
         end = sec[k].offset + sec[k].stored_bytes;
@@ -118,25 +120,27 @@ static titan_status parse_head(const uint8_t *h, uint64_t file_len,
 }
 
 /* The padding before section k is zero, so no byte of the file goes unchecked. */
-static titan_status check_padding(const art_source *src, const art_section *sec,
-                                  int k) {
+static titan_status check_padding(const art_source *src, const art_section *sec, int k) {
     uint64_t from = k ? sec[k - 1].offset + sec[k - 1].stored_bytes : ART_HEAD_BYTES;
     uint8_t pad[TITAN_ALIGN];
     size_t n = (size_t)(sec[k].offset - from);
     const uint8_t *p = pad;
-    if (src->mem) p = src->mem + from;
-    else if (n) TITAN_TRY(titan_file_read_at(src->path, from, pad, n));
+    if (src->mem)
+        p = src->mem + from;
+    else if (n)
+        TITAN_TRY(titan_file_read_at(src->path, from, pad, n));
     for (size_t i = 0; i < n; i++)
-        if (p[i]) return titan_fail(TITAN_E_DATA, "artifact: padding byte %llu is "
-                                                  "not zero",
-                                    (unsigned long long)(from + i));
+        if (p[i])
+            return titan_fail(TITAN_E_DATA,
+                              "artifact: padding byte %llu is "
+                              "not zero",
+                              (unsigned long long)(from + i));
     return TITAN_OK;
 }
 
 /* Decode section k into a fresh block of its raw size, checking both CRCs. */
 static titan_status decode_section(titan_arena *a, const art_source *src,
-                                   const art_section *sec, int k,
-                                   uint8_t **raw) {
+                                   const art_section *sec, int k, uint8_t **raw) {
     const art_section *s = &sec[k];
     size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes;
     void *out;
@@ -162,8 +166,10 @@ static titan_status decode_section(titan_arena *a, const art_source *src,
     titan_status st = titan_codec_decode(a, s->codec, stored, stored_len, out, raw_len);
     if (st != TITAN_OK) return art_fail_in(st, section_names[k]);
     if (a->base && titan_crc32(0, out, raw_len) != s->raw_crc)
-        return titan_fail(TITAN_E_DATA, "artifact: %s section decodes to wrong "
-                                        "bytes (raw checksum)", section_names[k]);
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: %s section decodes to wrong "
+                          "bytes (raw checksum)",
+                          section_names[k]);
     titan_arena_reset(a, mark);
     return TITAN_OK;
 }
@@ -174,8 +180,9 @@ static titan_status read_entry(const uint8_t *e, const titan_tensor_spec *spec,
     char name[TITAN_NAME_MAX] = {0};
     memcpy(name, spec->name, strnlen(spec->name, sizeof name - 1));
     if (memcmp(e, name, TITAN_NAME_MAX))
-        return titan_fail(TITAN_E_DATA, "artifact: directory entry '%.47s' where "
-                                        "the config has %s",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: directory entry '%.47s' where "
+                          "the config has %s",
                           (const char *)e, spec->name);
     memcpy(t->name, name, sizeof name);
     t->dtype = (titan_dtype)le_rd32(e + 48);
@@ -185,17 +192,18 @@ static titan_status read_entry(const uint8_t *e, const titan_tensor_spec *spec,
     t->group_size = (int32_t)le_rd32(e + 72);
     if (t->ndim != spec->ndim || t->rows != spec->rows || t->cols != spec->cols ||
         le_rd32(e + 76))
-        return titan_fail(TITAN_E_DATA, "artifact: %s: shape [%lld, %lld] (%d-D), "
-                                        "config says [%lld, %lld]",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: %s: shape [%lld, %lld] (%d-D), "
+                          "config says [%lld, %lld]",
                           name, (long long)t->rows, (long long)t->cols, t->ndim,
                           (long long)spec->rows, (long long)spec->cols);
     titan_tensor_layout_t l;
-    titan_status st = titan_tensor_layout(t->dtype, t->rows, t->cols,
-                                          t->group_size, &l);
+    titan_status st = titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l);
     if (st != TITAN_OK) return art_fail_in(st, name);
     if (le_rd64(e + 80) != expect_offset || le_rd64(e + 88) != l.total_bytes)
-        return titan_fail(TITAN_E_DATA, "artifact: %s: offset %llu size %llu, "
-                                        "expected %llu and %llu",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: %s: offset %llu size %llu, "
+                          "expected %llu and %llu",
                           name, (unsigned long long)le_rd64(e + 80),
                           (unsigned long long)le_rd64(e + 88),
                           (unsigned long long)expect_offset,
@@ -206,15 +214,15 @@ static titan_status read_entry(const uint8_t *e, const titan_tensor_spec *spec,
 
 /* Fill the tensor table from the directory; *data_bytes gets the exact size
  * the data section must decode to. */
-static titan_status read_directory(titan_arena *a, const uint8_t *dir,
-                                   size_t len, titan_artifact *art,
-                                   uint64_t *data_bytes) {
+static titan_status read_directory(titan_arena *a, const uint8_t *dir, size_t len,
+                                   titan_artifact *art, uint64_t *data_bytes) {
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     int n = titan_config_tensors(&art->config, specs, TITAN_MAX_TENSORS);
     if (len < ART_DIR_HEADER || le_rd32(dir) != (uint32_t)n || le_rd32(dir + 4) ||
         len != ART_DIR_HEADER + (size_t)n * ART_DIR_ENTRY)
-        return titan_fail(TITAN_E_DATA, "artifact: directory lists %u tensors in "
-                                        "%zu bytes, the config has %d",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: directory lists %u tensors in "
+                          "%zu bytes, the config has %d",
                           len >= 4 ? le_rd32(dir) : 0, len, n);
     titan_tensor *t;
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *t, TITAN_ALIGN, (void **)&t));
@@ -235,16 +243,15 @@ static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
                                  titan_artifact *art) {
     titan_tensor *t = (titan_tensor *)art->tensors;
     for (int i = 0; i < art->n_tensors; i++) {
-        const uint8_t *p = data + le_rd64(dir + ART_DIR_HEADER +
-                                          (size_t)i * ART_DIR_ENTRY + 80);
+        const uint8_t *p =
+            data + le_rd64(dir + ART_DIR_HEADER + (size_t)i * ART_DIR_ENTRY + 80);
         t[i].data = p;
         if (!titan_dtype_get(t[i].dtype)->quantized) continue;
         titan_tensor_layout_t l;
-        TITAN_TRY(titan_tensor_layout(t[i].dtype, t[i].rows, t[i].cols,
-                                      t[i].group_size, &l));
+        TITAN_TRY(
+            titan_tensor_layout(t[i].dtype, t[i].rows, t[i].cols, t[i].group_size, &l));
         t[i].scales = (const float *)(p + l.scale_offset);
-        TITAN_TRY(titan_quant_check_scales(t[i].scales,
-                                           (int64_t)l.groups * t[i].rows,
+        TITAN_TRY(titan_quant_check_scales(t[i].scales, (int64_t)l.groups * t[i].rows,
                                            TITAN_E_DATA, t[i].name));
         titan_status st = titan_quant_check_slack(&t[i]);
         if (st != TITAN_OK) return art_fail_in(st, t[i].name);
@@ -255,8 +262,8 @@ static titan_status bind_tensors(const uint8_t *dir, const uint8_t *data,
 /* Config, tokenizer and directory: always decoded for real. */
 static titan_status load_meta(titan_arena *a, const art_source *src,
                               const art_section *sec, uint32_t version,
-                              titan_artifact *art,
-                              const uint8_t **dir, uint64_t *data_bytes) {
+                              titan_artifact *art, const uint8_t **dir,
+                              uint64_t *data_bytes) {
     uint8_t *cfg, *tok, *d;
     TITAN_TRY(decode_section(a, src, sec, ART_CONFIG, &cfg));
     TITAN_TRY(art_config_decode(a, cfg, (size_t)sec[ART_CONFIG].raw_bytes, version,
@@ -266,14 +273,15 @@ static titan_status load_meta(titan_arena *a, const art_source *src,
                                            &art->tokenizer);
     if (st != TITAN_OK) return art_fail_in(st, "tokenizer section");
     if (titan_tokenizer_size(art->tokenizer) > art->config.vocab_size)
-        return titan_fail(TITAN_E_DATA, "artifact: tokenizer has %d tokens, "
-                                        "vocab_size is %d",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: tokenizer has %d tokens, "
+                          "vocab_size is %d",
                           titan_tokenizer_size(art->tokenizer), art->config.vocab_size);
     art->tokenizer_blob = tok;
     art->tokenizer_blob_len = (size_t)sec[ART_TOKENIZER].raw_bytes;
     TITAN_TRY(decode_section(a, src, sec, ART_DIRECTORY, &d));
-    TITAN_TRY(read_directory(a, d, (size_t)sec[ART_DIRECTORY].raw_bytes, art,
-                             data_bytes));
+    TITAN_TRY(
+        read_directory(a, d, (size_t)sec[ART_DIRECTORY].raw_bytes, art, data_bytes));
     *dir = d;
     return TITAN_OK;
 }
@@ -283,8 +291,9 @@ static titan_status load_data(titan_arena *a, const art_source *src,
                               const art_section *sec, titan_artifact *art,
                               const uint8_t *dir, uint64_t data_bytes) {
     if (sec[ART_DATA].raw_bytes != data_bytes)
-        return titan_fail(TITAN_E_DATA, "artifact: data section declares %llu "
-                                        "bytes, the directory needs %llu",
+        return titan_fail(TITAN_E_DATA,
+                          "artifact: data section declares %llu "
+                          "bytes, the directory needs %llu",
                           (unsigned long long)sec[ART_DATA].raw_bytes,
                           (unsigned long long)data_bytes);
     uint8_t *data;
@@ -296,8 +305,8 @@ static titan_status load_data(titan_arena *a, const art_source *src,
     return a->base ? bind_tensors(dir, data, art) : TITAN_OK;
 }
 
-static titan_status load(titan_arena *a, const art_source *src,
-                         const uint8_t *head, titan_artifact *art) {
+static titan_status load(titan_arena *a, const art_source *src, const uint8_t *head,
+                         titan_artifact *art) {
     art_section sec[ART_N_SECTIONS];
     const uint8_t *dir;
     uint64_t data_bytes;
@@ -308,8 +317,8 @@ static titan_status load(titan_arena *a, const art_source *src,
     return load_data(a, src, sec, art, dir, data_bytes);
 }
 
-titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
-                                  size_t len, titan_artifact *art) {
+titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes, size_t len,
+                                  titan_artifact *art) {
     if (!a || !a->base || !art || (!bytes && len))
         return titan_fail(TITAN_E_USAGE, "artifact: bad parse arguments");
     art_source src = {bytes, NULL, len};
@@ -325,13 +334,11 @@ static titan_status open_file(const char *path, art_source *src,
     TITAN_TRY(titan_file_size(path, &size));
     *src = (art_source){NULL, path, size};
     if (size < ART_HEAD_BYTES)
-        return titan_fail(TITAN_E_DATA, "%s: truncated artifact (%zu bytes)",
-                          path, size);
+        return titan_fail(TITAN_E_DATA, "%s: truncated artifact (%zu bytes)", path, size);
     return titan_file_read_at(path, 0, head, ART_HEAD_BYTES);
 }
 
-titan_status titan_artifact_load(titan_arena *a, const char *path,
-                                 titan_artifact *art) {
+titan_status titan_artifact_load(titan_arena *a, const char *path, titan_artifact *art) {
     if (!a || !a->base || !path || !art)
         return titan_fail(TITAN_E_USAGE, "artifact: bad load arguments");
     art_source src;
@@ -341,8 +348,7 @@ titan_status titan_artifact_load(titan_arena *a, const char *path,
 }
 
 titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
-                                         titan_config *c, size_t *high,
-                                         size_t *kept) {
+                                         titan_config *c, size_t *high, size_t *kept) {
     if (!scratch || !scratch->base || !path || !c || !high || !kept)
         return titan_fail(TITAN_E_USAGE, "artifact: bad plan arguments");
     art_source src;
@@ -374,15 +380,13 @@ titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
     return st;
 }
 
-titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
-                                 size_t *bytes) {
+titan_status titan_artifact_plan(titan_arena *scratch, const char *path, size_t *bytes) {
     titan_config c;
     size_t kept;
     return titan_artifact_plan_runtime(scratch, path, &c, bytes, &kept);
 }
 
-const titan_tensor *titan_artifact_find(const titan_artifact *art,
-                                        const char *name) {
+const titan_tensor *titan_artifact_find(const titan_artifact *art, const char *name) {
     for (int i = 0; art && name && i < art->n_tensors; i++)
         if (!strcmp(art->tensors[i].name, name)) return &art->tensors[i];
     return NULL;

@@ -16,17 +16,16 @@ typedef struct {
     size_t raw_len;
 } raw_section;
 
-static titan_status check_tensor(const titan_tensor *t,
-                                 const titan_tensor_spec *spec,
+static titan_status check_tensor(const titan_tensor *t, const titan_tensor_spec *spec,
                                  titan_tensor_layout_t *l) {
-    if (strcmp(t->name, spec->name) || t->rows != spec->rows ||
-        t->cols != spec->cols || t->ndim != spec->ndim)
-        return titan_fail(TITAN_E_USAGE, "artifact: tensor '%.47s' [%lld, %lld] "
-                                         "where the config has %s [%lld, %lld]",
-                          t->name, (long long)t->rows, (long long)t->cols,
-                          spec->name, (long long)spec->rows, (long long)spec->cols);
-    titan_status st = titan_tensor_layout(t->dtype, t->rows, t->cols,
-                                          t->group_size, l);
+    if (strcmp(t->name, spec->name) || t->rows != spec->rows || t->cols != spec->cols ||
+        t->ndim != spec->ndim)
+        return titan_fail(TITAN_E_USAGE,
+                          "artifact: tensor '%.47s' [%lld, %lld] "
+                          "where the config has %s [%lld, %lld]",
+                          t->name, (long long)t->rows, (long long)t->cols, spec->name,
+                          (long long)spec->rows, (long long)spec->cols);
+    titan_status st = titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, l);
     if (st != TITAN_OK) return art_fail_in(TITAN_E_USAGE, t->name);
     if (!t->data || (l->groups && !t->scales))
         return titan_fail(TITAN_E_USAGE, "artifact: %s: no data", t->name);
@@ -39,14 +38,14 @@ static titan_status check_tensor(const titan_tensor *t,
 
 /* Directory and data sections from the tensors, checked against the config. */
 static titan_status build_tensors(titan_arena *a, const titan_config *c,
-                                  const titan_tensor *tensors, int n,
-                                  raw_section *dir, raw_section *data) {
+                                  const titan_tensor *tensors, int n, raw_section *dir,
+                                  raw_section *data) {
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     titan_tensor_layout_t l[TITAN_MAX_TENSORS];
     int want = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
     if (n != want)
-        return titan_fail(TITAN_E_USAGE, "artifact: %d tensors, the config has %d",
-                          n, want);
+        return titan_fail(TITAN_E_USAGE, "artifact: %d tensors, the config has %d", n,
+                          want);
     uint64_t end = 0;
     for (int i = 0; i < n; i++) {
         TITAN_TRY(check_tensor(&tensors[i], &specs[i], &l[i]));
@@ -83,9 +82,8 @@ static titan_status build_tensors(titan_arena *a, const titan_config *c,
 }
 
 /* Encode every section after the head, fill the head, return the file. */
-static titan_status assemble(titan_arena *a, const raw_section *raw,
-                             uint32_t version, titan_codec codec,
-                             uint8_t **file, size_t *len) {
+static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t version,
+                             titan_codec codec, uint8_t **file, size_t *len) {
     size_t cap = ART_HEAD_BYTES;
     for (int k = 0; k < ART_N_SECTIONS; k++) {
         size_t b = titan_codec_bound(codec, raw[k].raw_len);
@@ -123,23 +121,22 @@ static titan_status assemble(titan_arena *a, const raw_section *raw,
 
 titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   const uint8_t *tok, size_t tok_len,
-                                  const titan_tensor *tensors, int n,
-                                  titan_codec codec, const char *path,
-                                  uint64_t *file_bytes) {
+                                  const titan_tensor *tensors, int n, titan_codec codec,
+                                  const char *path, uint64_t *file_bytes) {
     if (!scratch || !scratch->base || !c || !tok || !tensors ||
         (unsigned)codec > TITAN_CODEC_BROTLI)
         return titan_fail(TITAN_E_USAGE, "artifact: bad write arguments");
     titan_config cfg = *c;
     cfg.bos_id = TITAN_TOK_BOS;
-    for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++)
-        cfg.mtp_weights[k] = 0;
+    for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++) cfg.mtp_weights[k] = 0;
     TITAN_TRY(titan_config_validate(&cfg));
     size_t mark = titan_arena_mark(scratch);
     const titan_tokenizer *t;
     TITAN_TRY(titan_tokenizer_load(scratch, tok, tok_len, &t));
     if (titan_tokenizer_size(t) > cfg.vocab_size)
-        return titan_fail(TITAN_E_USAGE, "artifact: tokenizer has %d tokens, "
-                                         "vocab_size is %d",
+        return titan_fail(TITAN_E_USAGE,
+                          "artifact: tokenizer has %d tokens, "
+                          "vocab_size is %d",
                           titan_tokenizer_size(t), cfg.vocab_size);
     titan_arena_reset(scratch, mark);
     uint8_t *cfg_sec;
@@ -149,8 +146,8 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
     uint8_t *file = NULL;
     size_t len = 0;
     if (st == TITAN_OK)
-        st = build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY],
-                           &raw[ART_DATA]);
+        st =
+            build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY], &raw[ART_DATA]);
     if (st == TITAN_OK)
         st = assemble(scratch, raw, art_config_version(&cfg), codec, &file, &len);
     if (st == TITAN_OK && path) st = titan_file_write_atomic(path, file, len);

@@ -54,13 +54,14 @@ const char *titan_ckpt_prefix(titan_ckpt_set k);
 bool titan_ckpt_set_holds(titan_ckpt_set k, const titan_tensor_spec *spec);
 
 /* "raw", "ema" or "swa" as a set; TITAN_E_USAGE for anything else. */
-TITAN_NODISCARD titan_status titan_ckpt_weights_from_name(const char *name, titan_ckpt_set *k);
+TITAN_NODISCARD titan_status titan_ckpt_weights_from_name(const char *name,
+                                                          titan_ckpt_set *k);
 
 /* Validate a whole checkpoint in file[0..len) (which must outlive *out) as
  * the layout above: TITAN_E_DATA with a message naming what is wrong. The
  * tables and the tokenizer come from the arena. */
-TITAN_NODISCARD titan_status titan_ckpt_parse(titan_arena *a, const uint8_t *file, size_t len,
-                              titan_ckpt *out);
+TITAN_NODISCARD titan_status titan_ckpt_parse(titan_arena *a, const uint8_t *file,
+                                              size_t len, titan_ckpt *out);
 
 /* Arena bytes titan_ckpt_load needs for the file at path: the file and what
  * parsing a checkpoint carves (a header dense beyond any checkpoint's runs
@@ -70,11 +71,10 @@ TITAN_NODISCARD titan_status titan_ckpt_load_plan(const char *path, size_t *byte
 /* Read the file at path into the arena and titan_ckpt_parse it (messages
  * start with the path). */
 TITAN_NODISCARD titan_status titan_ckpt_load(titan_arena *a, const char *path,
-                             titan_ckpt *out);
+                                             titan_ckpt *out);
 
 /* Tensor i (titan_config_tensors order) of set k; NULL when absent. */
-const titan_st_tensor *titan_ckpt_tensor(const titan_ckpt *c, titan_ckpt_set k,
-                                         int i);
+const titan_st_tensor *titan_ckpt_tensor(const titan_ckpt *c, titan_ckpt_set k, int i);
 
 /* Scratch bytes titan_ckpt_write carves (and gives back) for a tokenizer of
  * tok_len bytes. */
@@ -85,8 +85,9 @@ size_t titan_ckpt_write_scratch(size_t tok_len);
  * float32 tensors in titan_config_tensors order (opt.v's block matrices are
  * not read). TITAN_E_USAGE for metadata outside the rules above, a missing
  * raw, opt.m, opt.v or export set, or cap too small. */
-TITAN_NODISCARD titan_status titan_ckpt_write(titan_arena *scratch, const titan_ckpt_meta *m,
-                              float *const *const sets[TITAN_CKPT_SETS],
-                              uint8_t *buf, size_t cap, size_t *len);
+TITAN_NODISCARD titan_status titan_ckpt_write(titan_arena *scratch,
+                                              const titan_ckpt_meta *m,
+                                              float *const *const sets[TITAN_CKPT_SETS],
+                                              uint8_t *buf, size_t cap, size_t *len);
 
 #endif

@@ -1,7 +1,6 @@
 /* codec.c: codec names and dispatch; the stored ("none") codec. */
 #include "formats/codec.h"
 
-
 #include <string.h>
 
 static const char *const codec_names[] = {"none", "lzma", "xz", "brotli"};
@@ -21,43 +20,35 @@ titan_status titan_codec_from_name(const char *name, titan_codec *c) {
                       name ? name : "");
 }
 
-titan_status titan_codec_decode(titan_arena *a, titan_codec codec,
-                                const uint8_t *src, size_t src_len,
-                                uint8_t *dst, size_t raw_len) {
+titan_status titan_codec_decode(titan_arena *a, titan_codec codec, const uint8_t *src,
+                                size_t src_len, uint8_t *dst, size_t raw_len) {
     switch (codec) {
     case TITAN_CODEC_NONE:
         if (src_len != raw_len)
-            return titan_fail(TITAN_E_DATA,
-                              "stored section: %zu bytes, declared %zu",
+            return titan_fail(TITAN_E_DATA, "stored section: %zu bytes, declared %zu",
                               src_len, raw_len);
         if (a->base && raw_len) memcpy(dst, src, raw_len);
         return TITAN_OK;
     case TITAN_CODEC_LZMA:
     case TITAN_CODEC_XZ:
-        return titan_lzma_decode(a, codec == TITAN_CODEC_XZ, src, src_len,
-                                 dst, raw_len);
-    case TITAN_CODEC_BROTLI:
-        return titan_brotli_decode(a, src, src_len, dst, raw_len);
+        return titan_lzma_decode(a, codec == TITAN_CODEC_XZ, src, src_len, dst, raw_len);
+    case TITAN_CODEC_BROTLI: return titan_brotli_decode(a, src, src_len, dst, raw_len);
     }
     return titan_fail(TITAN_E_DATA, "unknown codec %d", (int)codec);
 }
 
 size_t titan_codec_bound(titan_codec codec, size_t n) {
     switch (codec) {
-    case TITAN_CODEC_NONE:
-        return n;
+    case TITAN_CODEC_NONE: return n;
     case TITAN_CODEC_LZMA:
-    case TITAN_CODEC_XZ:
-        return titan_lzma_bound(n);
-    case TITAN_CODEC_BROTLI:
-        return titan_brotli_bound(n);
+    case TITAN_CODEC_XZ: return titan_lzma_bound(n);
+    case TITAN_CODEC_BROTLI: return titan_brotli_bound(n);
     }
     return 0;
 }
 
-titan_status titan_codec_encode(titan_codec codec, const uint8_t *src,
-                                size_t n, uint8_t *dst, size_t cap,
-                                size_t *out_len) {
+titan_status titan_codec_encode(titan_codec codec, const uint8_t *src, size_t n,
+                                uint8_t *dst, size_t cap, size_t *out_len) {
     if ((!src && n) || (!dst && cap) || !out_len || cap < titan_codec_bound(codec, n))
         return titan_fail(TITAN_E_USAGE, "codec: bad encode arguments");
     switch (codec) {
@@ -67,10 +58,8 @@ titan_status titan_codec_encode(titan_codec codec, const uint8_t *src,
         return TITAN_OK;
     case TITAN_CODEC_LZMA:
     case TITAN_CODEC_XZ:
-        return titan_lzma_encode(codec == TITAN_CODEC_XZ, src, n, dst, cap,
-                                 out_len);
-    case TITAN_CODEC_BROTLI:
-        return titan_brotli_encode(src, n, dst, cap, out_len);
+        return titan_lzma_encode(codec == TITAN_CODEC_XZ, src, n, dst, cap, out_len);
+    case TITAN_CODEC_BROTLI: return titan_brotli_encode(src, n, dst, cap, out_len);
     }
     return titan_fail(TITAN_E_USAGE, "unknown codec %d", (int)codec);
 }

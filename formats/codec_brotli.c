@@ -24,8 +24,7 @@ enum {
  * Brotli's 10..24. */
 static int lgwin_for(size_t raw_len) {
     int bits = BROTLI_MIN_WINDOW_BITS;
-    while (bits < BROTLI_MAX_WINDOW_BITS && ((size_t)1 << bits) < raw_len)
-        bits++;
+    while (bits < BROTLI_MAX_WINDOW_BITS && ((size_t)1 << bits) < raw_len) bits++;
     return bits;
 }
 
@@ -33,20 +32,21 @@ static void *freelist_alloc_cb(void *opaque, size_t size) {
     return titan_freelist_alloc(opaque, size);
 }
 
-static void freelist_free_cb(void *opaque, void *ptr) { titan_freelist_free(opaque, ptr); }
+static void freelist_free_cb(void *opaque, void *ptr) {
+    titan_freelist_free(opaque, ptr);
+}
 
-static titan_status run_decoder(BrotliDecoderState *s, const uint8_t *src,
-                                size_t src_len, uint8_t *dst, size_t raw_len) {
+static titan_status run_decoder(BrotliDecoderState *s, const uint8_t *src, size_t src_len,
+                                uint8_t *dst, size_t raw_len) {
     size_t avail_in = src_len, avail_out = raw_len;
     const uint8_t *in = src;
     uint8_t *out = dst;
-    BrotliDecoderResult r = BrotliDecoderDecompressStream(
-        s, &avail_in, &in, &avail_out, &out, NULL);
+    BrotliDecoderResult r =
+        BrotliDecoderDecompressStream(s, &avail_in, &in, &avail_out, &out, NULL);
     switch (r) {
     case BROTLI_DECODER_RESULT_SUCCESS:
         if (avail_out || avail_in)
-            return titan_fail(TITAN_E_DATA,
-                              "brotli: %zu bytes decoded, declared %zu%s",
+            return titan_fail(TITAN_E_DATA, "brotli: %zu bytes decoded, declared %zu%s",
                               raw_len - avail_out, raw_len,
                               avail_in ? " (trailing input)" : "");
         return TITAN_OK;
@@ -61,15 +61,15 @@ static titan_status run_decoder(BrotliDecoderState *s, const uint8_t *src,
     }
 }
 
-titan_status titan_brotli_decode(titan_arena *a, const uint8_t *src,
-                                 size_t src_len, uint8_t *dst, size_t raw_len) {
+titan_status titan_brotli_decode(titan_arena *a, const uint8_t *src, size_t src_len,
+                                 uint8_t *dst, size_t raw_len) {
     size_t ring = 2 * (((size_t)1 << lgwin_for(raw_len)) + RING_SLACK);
     titan_freelist blocks;
-    TITAN_TRY(titan_freelist_init(&blocks, a,
-                              titan_freelist_bound(ring + TABLES_BOUND, DECODER_ALLOCS)));
+    TITAN_TRY(titan_freelist_init(
+        &blocks, a, titan_freelist_bound(ring + TABLES_BOUND, DECODER_ALLOCS)));
     if (!a->base) return TITAN_OK; /* measuring */
-    BrotliDecoderState *s = BrotliDecoderCreateInstance(freelist_alloc_cb, freelist_free_cb,
-                                                        &blocks);
+    BrotliDecoderState *s =
+        BrotliDecoderCreateInstance(freelist_alloc_cb, freelist_free_cb, &blocks);
     if (!s) return titan_fail(TITAN_E_NOMEM, "brotli: decoder init failed");
     titan_status st = run_decoder(s, src, src_len, dst, raw_len);
     BrotliDecoderDestroyInstance(s);
@@ -81,11 +81,11 @@ size_t titan_brotli_bound(size_t n) {
     return b ? b : (n ? 0 : 16);
 }
 
-titan_status titan_brotli_encode(const uint8_t *src, size_t n, uint8_t *dst,
-                                 size_t cap, size_t *out_len) {
+titan_status titan_brotli_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+                                 size_t *out_len) {
     size_t len = cap;
-    if (!BrotliEncoderCompress(BROTLI_MAX_QUALITY, lgwin_for(n),
-                               BROTLI_MODE_GENERIC, n, src, &len, dst))
+    if (!BrotliEncoderCompress(BROTLI_MAX_QUALITY, lgwin_for(n), BROTLI_MODE_GENERIC, n,
+                               src, &len, dst))
         return titan_fail(TITAN_E_NOMEM, "brotli: encoder failed");
     *out_len = len;
     return TITAN_OK;

@@ -9,11 +9,11 @@
 #include <lzma.h>
 
 enum {
-    DICT_MIN = 4096,           /* LZMA_DICT_SIZE_MIN */
-    DICT_MAX = 64u << 20,      /* 64 MiB: beyond any 16 MB artifact */
-    XZ_OVERHEAD = 1u << 20,    /* stream, block, index and check state */
-    DECODER_ALLOCS = 64,       /* allocations liblzma keeps live at once */
-    XZ_DICT_FLOOR = 8u << 20,  /* `xz -6`, the tool's default, on any input */
+    DICT_MIN = 4096,          /* LZMA_DICT_SIZE_MIN */
+    DICT_MAX = 64u << 20,     /* 64 MiB: beyond any 16 MB artifact */
+    XZ_OVERHEAD = 1u << 20,   /* stream, block, index and check state */
+    DECODER_ALLOCS = 64,      /* allocations liblzma keeps live at once */
+    XZ_DICT_FLOOR = 8u << 20, /* `xz -6`, the tool's default, on any input */
 };
 
 /* The dictionary both sides use: the data fits, but never over 64 MiB. It is
@@ -37,7 +37,9 @@ static void *freelist_alloc_cb(void *opaque, size_t nmemb, size_t size) {
     return titan_freelist_alloc(opaque, nmemb * size);
 }
 
-static void freelist_free_cb(void *opaque, void *ptr) { titan_freelist_free(opaque, ptr); }
+static void freelist_free_cb(void *opaque, void *ptr) {
+    titan_freelist_free(opaque, ptr);
+}
 
 static const char *lzma_message(lzma_ret r) {
     switch (r) {
@@ -52,33 +54,30 @@ static const char *lzma_message(lzma_ret r) {
 }
 
 /* Run the decoder to the end; the stream must end exactly at both ends. */
-static titan_status run_decoder(lzma_stream *s, const char *what,
-                                const uint8_t *src, size_t src_len,
-                                uint8_t *dst, size_t raw_len) {
+static titan_status run_decoder(lzma_stream *s, const char *what, const uint8_t *src,
+                                size_t src_len, uint8_t *dst, size_t raw_len) {
     s->next_in = src;
     s->avail_in = src_len;
     s->next_out = dst;
     s->avail_out = raw_len;
     lzma_ret r = lzma_code(s, LZMA_FINISH);
-    if (r == LZMA_STREAM_END && s->avail_out == 0 && s->avail_in == 0)
-        return TITAN_OK;
+    if (r == LZMA_STREAM_END && s->avail_out == 0 && s->avail_in == 0) return TITAN_OK;
     if (r == LZMA_STREAM_END)
-        return titan_fail(TITAN_E_DATA, "%s: %zu bytes decoded, declared %zu%s",
-                          what, raw_len - s->avail_out, raw_len,
+        return titan_fail(TITAN_E_DATA, "%s: %zu bytes decoded, declared %zu%s", what,
+                          raw_len - s->avail_out, raw_len,
                           s->avail_in ? " (trailing input)" : "");
     if ((r == LZMA_OK || r == LZMA_BUF_ERROR) && s->avail_out == 0)
-        return titan_fail(TITAN_E_DATA, "%s: more than the declared %zu bytes",
-                          what, raw_len);
+        return titan_fail(TITAN_E_DATA, "%s: more than the declared %zu bytes", what,
+                          raw_len);
     return titan_fail(TITAN_E_DATA, "%s: %s", what, lzma_message(r));
 }
 
-titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
-                               size_t src_len, uint8_t *dst, size_t raw_len) {
+titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src, size_t src_len,
+                               uint8_t *dst, size_t raw_len) {
     const char *what = xz ? "xz" : "lzma";
     lzma_options_lzma opt;
     TITAN_TRY(lzma2_options(raw_len, &opt));
-    lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt},
-                             {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     /* .xz headers carry their own dictionary size: allow what the xz tool's
      * default preset uses even on small sections. */
     lzma_options_lzma xz_opt = opt;
@@ -90,17 +89,16 @@ titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
         return titan_fail(TITAN_E_UNSUPPORTED, "%s: no memory estimate", what);
     if (xz) limit += XZ_OVERHEAD;
     titan_freelist blocks;
-    TITAN_TRY(titan_freelist_init(&blocks, a, titan_freelist_bound(limit, DECODER_ALLOCS)));
+    TITAN_TRY(
+        titan_freelist_init(&blocks, a, titan_freelist_bound(limit, DECODER_ALLOCS)));
     if (!a->base) return TITAN_OK; /* measuring */
     lzma_allocator alloc = {freelist_alloc_cb, freelist_free_cb, &blocks};
     lzma_stream s = LZMA_STREAM_INIT;
     s.allocator = &alloc;
-    lzma_ret r = xz ? lzma_stream_decoder(&s, limit, 0)
-                    : lzma_raw_decoder(&s, filters);
+    lzma_ret r = xz ? lzma_stream_decoder(&s, limit, 0) : lzma_raw_decoder(&s, filters);
     if (r != LZMA_OK) {
         lzma_end(&s);
-        return titan_fail(TITAN_E_NOMEM, "%s: decoder init: %s", what,
-                          lzma_message(r));
+        return titan_fail(TITAN_E_NOMEM, "%s: decoder init: %s", what, lzma_message(r));
     }
     titan_status st = run_decoder(&s, what, src, src_len, dst, raw_len);
     lzma_end(&s);
@@ -109,17 +107,15 @@ titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src,
 
 size_t titan_lzma_bound(size_t n) { return lzma_stream_buffer_bound(n); }
 
-titan_status titan_lzma_encode(int xz, const uint8_t *src, size_t n,
-                               uint8_t *dst, size_t cap, size_t *out_len) {
+titan_status titan_lzma_encode(int xz, const uint8_t *src, size_t n, uint8_t *dst,
+                               size_t cap, size_t *out_len) {
     lzma_options_lzma opt;
     TITAN_TRY(lzma2_options(n, &opt));
-    lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt},
-                             {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     size_t pos = 0;
-    lzma_ret r = xz ? lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC64, NULL,
-                                                src, n, dst, &pos, cap)
-                    : lzma_raw_buffer_encode(filters, NULL, src, n, dst, &pos,
-                                             cap);
+    lzma_ret r = xz ? lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC64, NULL, src, n,
+                                                dst, &pos, cap)
+                    : lzma_raw_buffer_encode(filters, NULL, src, n, dst, &pos, cap);
     if (r != LZMA_OK)
         return titan_fail(r == LZMA_MEM_ERROR ? TITAN_E_NOMEM : TITAN_E_USAGE,
                           "%s: encoder failed (%d)", xz ? "xz" : "lzma", (int)r);

@@ -106,14 +106,14 @@ titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
 }
 
 /* One scalar JSON value as value k of field f, by the field's kind. */
-static titan_status read_scalar(const json_value *v, const titan_config_field *f,
-                                int k, titan_config *c) {
+static titan_status read_scalar(const json_value *v, const titan_config_field *f, int k,
+                                titan_config *c) {
     bool number = v->type == JSON_NUMBER;
     bool integral = f->kind == TITAN_FIELD_INT || f->kind == TITAN_FIELD_INTS;
     if (integral &&
         (!number || v->number != floor(v->number) || fabs(v->number) > INT32_MAX))
-        return titan_fail(TITAN_E_DATA,
-                          "config: %s must be an integer in int32 range", f->name);
+        return titan_fail(TITAN_E_DATA, "config: %s must be an integer in int32 range",
+                          f->name);
     if (f->kind == TITAN_FIELD_BOOL) {
         if (v->type != JSON_TRUE && v->type != JSON_FALSE)
             return titan_fail(TITAN_E_DATA, "config: %s must be true or false, not %s",
@@ -122,29 +122,31 @@ static titan_status read_scalar(const json_value *v, const titan_config_field *f
         return TITAN_OK;
     }
     if (f->kind == TITAN_FIELD_ENUM) {
-        int e = v->type == JSON_STRING ? titan_config_field_lookup(f, v->str, v->len) : -1;
+        int e =
+            v->type == JSON_STRING ? titan_config_field_lookup(f, v->str, v->len) : -1;
         if (e < 0)
-            return titan_fail(TITAN_E_DATA, "config: %s must be one of the strings "
-                                            "of its values (\"%s\", ...)",
+            return titan_fail(TITAN_E_DATA,
+                              "config: %s must be one of the strings "
+                              "of its values (\"%s\", ...)",
                               f->name, f->names[0]);
         titan_config_field_set(c, f, k, e);
         return TITAN_OK;
     }
     if (!number)
-        return titan_fail(TITAN_E_DATA, "config: %s must be a number, not %s",
-                          f->name, json_type_name(v->type));
+        return titan_fail(TITAN_E_DATA, "config: %s must be a number, not %s", f->name,
+                          json_type_name(v->type));
     titan_config_field_set(c, f, k, v->number);
     return TITAN_OK;
 }
 
 /* A list field: an array of at most `cap` values (*n of them). */
-static titan_status read_list(const json_value *v, const titan_config_field *f,
-                              int cap, titan_config *c, size_t *n) {
+static titan_status read_list(const json_value *v, const titan_config_field *f, int cap,
+                              titan_config *c, size_t *n) {
     if (v->type != JSON_ARRAY)
         return titan_fail(TITAN_E_DATA, "config: %s must be an array", f->name);
     if (v->len > (size_t)cap)
-        return titan_fail(TITAN_E_DATA, "config: %s has %zu > %d entries",
-                          f->name, v->len, cap);
+        return titan_fail(TITAN_E_DATA, "config: %s has %zu > %d entries", f->name,
+                          v->len, cap);
     int k = 0;
     for (const json_value *e = v->child; e; e = e->next)
         TITAN_TRY(read_scalar(e, f, k++, c));
@@ -172,11 +174,14 @@ static titan_status read_field(config_reader *r, const json_value *m,
     case TITAN_FIELD_INTS:
         *(int32_t *)((char *)r->c + f->len_offset) = 0; /* from empty */
         return read_list(m, f, TITAN_MAX_LIST, r->c, &r->values[i]);
-    case TITAN_FIELD_HEAD_REALS: return read_list(m, f, TITAN_MAX_MTP, r->c, &r->values[i]);
+    case TITAN_FIELD_HEAD_REALS:
+        return read_list(m, f, TITAN_MAX_MTP, r->c, &r->values[i]);
     case TITAN_FIELD_OBJECT:
         if (m->type != JSON_OBJECT)
-            return titan_fail(TITAN_E_DATA, "config: %s must be an object or null, "
-                                            "not %s", f->name, json_type_name(m->type));
+            return titan_fail(TITAN_E_DATA,
+                              "config: %s must be an object or null, "
+                              "not %s",
+                              f->name, json_type_name(m->type));
         titan_config_field_set(r->c, f, 0, 1);
         return read_members(r, m, f);
     default: return read_scalar(m, f, 0, r->c);
@@ -203,9 +208,9 @@ static titan_status read_members(config_reader *r, const json_value *obj,
 static titan_status check_present(const config_reader *r) {
     for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
         const titan_config_field *f = &titan_config_fields[i];
-        bool needed = f->presence == TITAN_PRESENCE_REQUIRED ||
-                      (f->presence == TITAN_PRESENCE_MEMBER &&
-                       titan_config_field_active(r->c, f));
+        bool needed =
+            f->presence == TITAN_PRESENCE_REQUIRED ||
+            (f->presence == TITAN_PRESENCE_MEMBER && titan_config_field_active(r->c, f));
         if (!r->seen[i] && needed && !r->extra_only)
             return titan_fail(TITAN_E_DATA, "config: missing key \"%s\"", f->name);
         if (!r->seen[i] && needed && f->presence == TITAN_PRESENCE_MEMBER)
@@ -214,15 +219,13 @@ static titan_status check_present(const config_reader *r) {
                               titan_config_field_key(f));
         if (r->seen[i] && f->kind == TITAN_FIELD_HEAD_REALS &&
             r->values[i] != (size_t)r->c->mtp_heads)
-            return titan_fail(TITAN_E_DATA,
-                              "config: %s has %zu entries, mtp_heads is %d",
+            return titan_fail(TITAN_E_DATA, "config: %s has %zu entries, mtp_heads is %d",
                               f->name, r->values[i], r->c->mtp_heads);
     }
     return TITAN_OK;
 }
 
-static titan_status read_config(const json_value *obj, titan_config *c,
-                                bool extra_only) {
+static titan_status read_config(const json_value *obj, titan_config *c, bool extra_only) {
     if (obj->type != JSON_OBJECT)
         return titan_fail(TITAN_E_DATA, "config: expected a JSON object, not %s",
                           json_type_name(obj->type));
@@ -253,14 +256,14 @@ static titan_status parse_with(titan_arena *scratch, const char *text, size_t le
     const json_limits limits = {.max_depth = 8, .unique_keys = true};
     const json_value *root;
     titan_status st = json_parse(scratch, text, len, &limits, &root);
-    if (st == TITAN_OK) st = extra_only ? config_json_read_extra(root, c)
-                                        : config_json_read(root, c);
+    if (st == TITAN_OK)
+        st = extra_only ? config_json_read_extra(root, c) : config_json_read(root, c);
     titan_arena_reset(scratch, mark);
     return st;
 }
 
-titan_status titan_config_from_json(titan_arena *scratch, const char *text,
-                                    size_t len, titan_config *out) {
+titan_status titan_config_from_json(titan_arena *scratch, const char *text, size_t len,
+                                    titan_config *out) {
     if (!scratch || !out) return titan_fail(TITAN_E_USAGE, "config: NULL argument");
     return parse_with(scratch, text, len, out, false);
 }
@@ -278,7 +281,7 @@ titan_status titan_config_file_load(titan_arena *scratch, const char *path,
     return st == TITAN_OK ? st : titan_fail_in(st, "%s", path);
 }
 
-titan_status config_json_parse_extra(titan_arena *scratch, const char *text,
-                                     size_t len, titan_config *c) {
+titan_status config_json_parse_extra(titan_arena *scratch, const char *text, size_t len,
+                                     titan_config *c) {
     return parse_with(scratch, text, len, c, true);
 }

@@ -28,10 +28,12 @@ bool config_json_has_extra(const titan_config *c);
 
 /* Read such an object onto c (its other fields already set): only EXTRA keys
  * are taken; the result is validated whole. */
-TITAN_NODISCARD titan_status config_json_read_extra(const json_value *obj, titan_config *c);
+TITAN_NODISCARD titan_status config_json_read_extra(const json_value *obj,
+                                                    titan_config *c);
 
 /* The same from text, the parse tree in scratch (reset on return). */
-TITAN_NODISCARD titan_status config_json_parse_extra(titan_arena *scratch, const char *text,
-                                     size_t len, titan_config *c);
+TITAN_NODISCARD titan_status config_json_parse_extra(titan_arena *scratch,
+                                                     const char *text, size_t len,
+                                                     titan_config *c);
 
 #endif

@@ -4,7 +4,6 @@
  * strings, numbers that overflow a double, and (on request) repeated keys. */
 #include "formats/json.h"
 
-
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,8 +37,8 @@ static titan_status fail_at(const parser *p, size_t pos, const char *what) {
             col++;
         }
     }
-    return titan_fail(TITAN_E_DATA, "json: line %zu column %zu (byte %zu): %s",
-                      line, col, pos, what);
+    return titan_fail(TITAN_E_DATA, "json: line %zu column %zu (byte %zu): %s", line, col,
+                      pos, what);
 }
 
 static void skip_ws(parser *p) {
@@ -52,8 +51,7 @@ static void skip_ws(parser *p) {
 
 static titan_status new_value(parser *p, json_type t, json_value **out) {
     void *mem;
-    TITAN_TRY(titan_arena_calloc(p->a, sizeof(json_value),
-                                 _Alignof(json_value), &mem));
+    TITAN_TRY(titan_arena_calloc(p->a, sizeof(json_value), _Alignof(json_value), &mem));
     *out = mem;
     (*out)->type = t;
     (*out)->pos = p->pos;
@@ -96,8 +94,7 @@ static bool integer_value(const char *s, size_t n, int64_t *out) {
 static titan_status parse_number(parser *p, json_value **out) {
     size_t start = p->pos, i = start;
     if (i < p->len && p->s[i] == '-') i++;
-    if (i >= p->len || !is_digit(p->s[i]))
-        return fail_at(p, i, "expected a digit");
+    if (i >= p->len || !is_digit(p->s[i])) return fail_at(p, i, "expected a digit");
     if (p->s[i] == '0' && i + 1 < p->len && is_digit(p->s[i + 1]))
         return fail_at(p, i, "leading zero in number");
     i = scan_digits(p, i);
@@ -123,8 +120,7 @@ static titan_status parse_number(parser *p, json_value **out) {
     buf[n] = 0;
     TITAN_TRY(new_value(p, JSON_NUMBER, out));
     (*out)->number = strtod(buf, NULL);
-    if (!isfinite((*out)->number))
-        return fail_at(p, start, "number out of range");
+    if (!isfinite((*out)->number)) return fail_at(p, start, "number out of range");
     (*out)->is_int = integral && integer_value(buf, n, &(*out)->integer);
     p->pos = i;
     return TITAN_OK;
@@ -201,8 +197,7 @@ static size_t utf8_length(const parser *p, size_t i) {
 }
 
 /* An escape at s[i] == '\\': decode into dst, advance *i past it. */
-static titan_status parse_escape(parser *p, size_t *i, char *dst,
-                                 size_t *out_n) {
+static titan_status parse_escape(parser *p, size_t *i, char *dst, size_t *out_n) {
     size_t at = *i;
     char c = at + 1 < p->len ? p->s[at + 1] : 0;
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
@@ -217,8 +212,7 @@ static titan_status parse_escape(parser *p, size_t *i, char *dst,
     long cp = hex4(p, at + 2);
     if (cp < 0) return fail_at(p, at, "invalid \\u escape");
     size_t end = at + 6;
-    if (cp >= 0xdc00 && cp <= 0xdfff)
-        return fail_at(p, at, "lone low surrogate");
+    if (cp >= 0xdc00 && cp <= 0xdfff) return fail_at(p, at, "lone low surrogate");
     if (cp >= 0xd800 && cp <= 0xdbff) {
         long lo = (end + 1 < p->len && p->s[end] == '\\' && p->s[end + 1] == 'u')
                       ? hex4(p, end + 2)
@@ -235,8 +229,7 @@ static titan_status parse_escape(parser *p, size_t *i, char *dst,
 
 /* A string at s[pos] == '"'. Decoded text is never longer than the raw text,
  * so the raw span (found first) sizes the arena block. */
-static titan_status parse_string_raw(parser *p, const char **str,
-                                     size_t *len) {
+static titan_status parse_string_raw(parser *p, const char **str, size_t *len) {
     size_t start = p->pos + 1, end = start;
     while (end < p->len && p->s[end] != '"') end += p->s[end] == '\\' ? 2 : 1;
     if (end >= p->len) return fail_at(p, p->pos, "unterminated string");
@@ -253,8 +246,7 @@ static titan_status parse_string_raw(parser *p, const char **str,
             return fail_at(p, i, "control character in string");
         } else {
             k = utf8_length(p, i);
-            if (k == 0 || i + k > end)
-                return fail_at(p, i, "invalid UTF-8 in string");
+            if (k == 0 || i + k > end) return fail_at(p, i, "invalid UTF-8 in string");
             memcpy(dst + n, p->s + i, k);
             i += k;
         }
@@ -347,8 +339,7 @@ static titan_status parse_container(parser *p, json_type t, json_value **out) {
             continue;
         }
         if (p->pos < p->len && p->s[p->pos] == close) break;
-        return fail_at(p, p->pos, object ? "expected ',' or '}'"
-                                         : "expected ',' or ']'");
+        return fail_at(p, p->pos, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
     p->pos++;
     p->depth--;
@@ -434,8 +425,10 @@ static void open_level(json_writer *w, char c) {
 }
 
 static void close_level(json_writer *w, char c) {
-    if (w->depth == 0 || w->after_key) w->bad = true;
-    else w->depth--;
+    if (w->depth == 0 || w->after_key)
+        w->bad = true;
+    else
+        w->depth--;
     put_char(w, c);
 }
 
@@ -527,8 +520,8 @@ titan_status json_writer_finish(json_writer *w, size_t *len) {
     *len = w->len;
     if (!w->buf) return TITAN_OK;
     if (w->len >= w->cap)
-        return titan_fail(TITAN_E_USAGE, "json writer: buffer of %zu < %zu bytes",
-                          w->cap, w->len + 1);
+        return titan_fail(TITAN_E_USAGE, "json writer: buffer of %zu < %zu bytes", w->cap,
+                          w->len + 1);
     w->buf[w->len] = 0;
     return TITAN_OK;
 }

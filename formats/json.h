@@ -22,14 +22,14 @@ typedef enum {
  * NUL-terminated, and may contain NUL bytes (\u0000): use the length. */
 typedef struct json_value {
     json_type type;
-    size_t pos;            /* byte offset of the value in the text */
-    double number;         /* JSON_NUMBER, always set */
-    bool is_int;           /* literal had no fraction/exponent and fits int64 */
-    int64_t integer;       /* when is_int */
-    const char *str;       /* JSON_STRING */
-    size_t len;            /* string bytes, or array/object child count */
+    size_t pos;      /* byte offset of the value in the text */
+    double number;   /* JSON_NUMBER, always set */
+    bool is_int;     /* literal had no fraction/exponent and fits int64 */
+    int64_t integer; /* when is_int */
+    const char *str; /* JSON_STRING */
+    size_t len;      /* string bytes, or array/object child count */
     struct json_value *child, *next;
-    const char *key;       /* member key when the parent is an object */
+    const char *key; /* member key when the parent is an object */
     size_t key_len;
 } json_value;
 
@@ -43,7 +43,8 @@ typedef struct {
  * input, TITAN_E_NOMEM if the arena is full. The arena must have a buffer
  * (not measuring mode): the tree is built in it. */
 TITAN_NODISCARD titan_status json_parse(titan_arena *a, const char *text, size_t len,
-                        const json_limits *limits, const json_value **root);
+                                        const json_limits *limits,
+                                        const json_value **root);
 
 /* The member of an object with this key (first one), or NULL. */
 const json_value *json_get(const json_value *obj, const char *key);

@@ -52,39 +52,42 @@ static const st_dtype *dtype_by_id(titan_dtype d) {
 static titan_status parse_shape(const json_value *v, const char *name,
                                 titan_st_tensor *t) {
     if (!v || v->type != JSON_ARRAY)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                          ": shape must be an array", name);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: " NAME_FMT ": shape must be an array", name);
     if (v->len > TITAN_ST_MAX_DIMS)
-        return titan_fail(TITAN_E_UNSUPPORTED, "safetensors: " NAME_FMT
-                          ": %zu dimensions (at most %d)", name, v->len,
-                          TITAN_ST_MAX_DIMS);
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "safetensors: " NAME_FMT ": %zu dimensions (at most %d)", name,
+                          v->len, TITAN_ST_MAX_DIMS);
     t->ndim = (int)v->len;
     t->n_elems = 1;
     int k = 0;
     for (const json_value *d = v->child; d; d = d->next, k++) {
         if (d->type != JSON_NUMBER || !d->is_int || d->integer < 0)
-            return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
+            return titan_fail(TITAN_E_DATA,
+                              "safetensors: " NAME_FMT
                               ": dimension %d is not a non-negative integer",
                               name, k);
         uint64_t dim = (uint64_t)d->integer;
         if (dim && t->n_elems > UINT64_MAX / dim)
-            return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                              ": shape product overflows", name);
+            return titan_fail(TITAN_E_DATA,
+                              "safetensors: " NAME_FMT ": shape product overflows", name);
         t->shape[k] = d->integer;
         t->n_elems *= dim;
     }
     return TITAN_OK;
 }
 
-static titan_status parse_offsets(const json_value *v, const char *name,
-                                  uint64_t *begin, uint64_t *end) {
-    if (!v || v->type != JSON_ARRAY || v->len != 2 ||
-        v->child->type != JSON_NUMBER || !v->child->is_int ||
-        v->child->integer < 0 || v->child->next->type != JSON_NUMBER ||
-        !v->child->next->is_int || v->child->next->integer < 0)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
+static titan_status parse_offsets(const json_value *v, const char *name, uint64_t *begin,
+                                  uint64_t *end) {
+    if (!v || v->type != JSON_ARRAY || v->len != 2 || v->child->type != JSON_NUMBER ||
+        !v->child->is_int || v->child->integer < 0 ||
+        v->child->next->type != JSON_NUMBER || !v->child->next->is_int ||
+        v->child->next->integer < 0)
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: " NAME_FMT
                           ": data_offsets must be [begin, end], non-negative "
-                          "integers", name);
+                          "integers",
+                          name);
     *begin = (uint64_t)v->child->integer;
     *end = (uint64_t)v->child->next->integer;
     return TITAN_OK;
@@ -99,45 +102,49 @@ static titan_status parse_entry(const json_value *m, const uint8_t *buffer,
     if (strlen(name) != m->key_len)
         return titan_fail(TITAN_E_DATA, "safetensors: tensor name with a NUL");
     if (m->type != JSON_OBJECT)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                          ": entry must be an object", name);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: " NAME_FMT ": entry must be an object", name);
     for (const json_value *f = m->child; f; f = f->next)
         if (!json_key_is(f, "dtype") && !json_key_is(f, "shape") &&
             !json_key_is(f, "data_offsets"))
-            return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                              ": unknown key \"%.32s\"", name, f->key);
+            return titan_fail(TITAN_E_DATA,
+                              "safetensors: " NAME_FMT ": unknown key \"%.32s\"", name,
+                              f->key);
     const json_value *dt = json_get(m, "dtype");
     if (!dt || dt->type != JSON_STRING)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                          ": dtype must be a string", name);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: " NAME_FMT ": dtype must be a string", name);
     const st_dtype *d = dtype_by_name(dt->str);
     if (!d)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                          ": unknown dtype \"%.16s\"", name, dt->str);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: " NAME_FMT ": unknown dtype \"%.16s\"", name,
+                          dt->str);
     if (d->dtype == (titan_dtype)-1)
-        return titan_fail(TITAN_E_UNSUPPORTED, "safetensors: " NAME_FMT
-                          ": dtype %s not supported (F32, F16, BF16)", name,
-                          d->name);
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "safetensors: " NAME_FMT
+                          ": dtype %s not supported (F32, F16, BF16)",
+                          name, d->name);
     t->name = name;
     t->dtype = d->dtype;
     TITAN_TRY(parse_shape(json_get(m, "shape"), name, t));
     uint64_t end = 0;
     TITAN_TRY(parse_offsets(json_get(m, "data_offsets"), name, begin, &end));
     if (t->n_elems > UINT64_MAX / d->size)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                          ": byte size overflows", name);
+        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT ": byte size overflows",
+                          name);
     t->nbytes = t->n_elems * d->size;
     if (end < *begin || end > buffer_len)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: " NAME_FMT
                           ": data_offsets [%llu, %llu] outside the %llu-byte "
-                          "buffer", name, (unsigned long long)*begin,
-                          (unsigned long long)end,
+                          "buffer",
+                          name, (unsigned long long)*begin, (unsigned long long)end,
                           (unsigned long long)buffer_len);
     if (end - *begin != t->nbytes)
-        return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                          ": %llu data bytes for %llu elements of %s", name,
-                          (unsigned long long)(end - *begin),
-                          (unsigned long long)t->n_elems, d->name);
+        return titan_fail(
+            TITAN_E_DATA,
+            "safetensors: " NAME_FMT ": %llu data bytes for %llu elements of %s", name,
+            (unsigned long long)(end - *begin), (unsigned long long)t->n_elems, d->name);
     t->data = buffer + *begin;
     return TITAN_OK;
 }
@@ -145,8 +152,7 @@ static titan_status parse_entry(const json_value *m, const uint8_t *buffer,
 static titan_status parse_metadata(titan_arena *a, const json_value *m,
                                    titan_safetensors *out) {
     if (m->type != JSON_OBJECT)
-        return titan_fail(TITAN_E_DATA, "safetensors: " META_KEY
-                          " must be an object");
+        return titan_fail(TITAN_E_DATA, "safetensors: " META_KEY " must be an object");
     void *mem;
     TITAN_TRY(titan_arena_alloc(a, m->len * sizeof(titan_st_meta),
                                 _Alignof(titan_st_meta), &mem));
@@ -154,8 +160,10 @@ static titan_status parse_metadata(titan_arena *a, const json_value *m,
     int n = 0;
     for (const json_value *e = m->child; e; e = e->next, n++) {
         if (e->type != JSON_STRING)
-            return titan_fail(TITAN_E_DATA, "safetensors: metadata \"%.32s\" "
-                              "must be a string", e->key);
+            return titan_fail(TITAN_E_DATA,
+                              "safetensors: metadata \"%.32s\" "
+                              "must be a string",
+                              e->key);
         if (strlen(e->key) != e->key_len || strlen(e->str) != e->len)
             return titan_fail(TITAN_E_DATA, "safetensors: metadata with a NUL");
         meta[n].key = e->key;
@@ -184,18 +192,18 @@ static titan_status check_coverage(st_span *spans, int n, uint64_t buffer_len) {
     uint64_t at = 0;
     for (int i = 0; i < n; i++) {
         if (spans[i].begin != at)
-            return titan_fail(TITAN_E_DATA, "safetensors: " NAME_FMT
-                              " starts at %llu, expected %llu (%s)",
-                              spans[i].name,
-                              (unsigned long long)spans[i].begin,
-                              (unsigned long long)at,
-                              spans[i].begin < at ? "overlap" : "hole");
+            return titan_fail(
+                TITAN_E_DATA,
+                "safetensors: " NAME_FMT " starts at %llu, expected %llu (%s)",
+                spans[i].name, (unsigned long long)spans[i].begin, (unsigned long long)at,
+                spans[i].begin < at ? "overlap" : "hole");
         at = spans[i].end;
     }
     if (at != buffer_len)
-        return titan_fail(TITAN_E_DATA, "safetensors: tensors cover %llu of "
-                          "%llu buffer bytes", (unsigned long long)at,
-                          (unsigned long long)buffer_len);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: tensors cover %llu of "
+                          "%llu buffer bytes",
+                          (unsigned long long)at, (unsigned long long)buffer_len);
     return TITAN_OK;
 }
 
@@ -212,14 +220,12 @@ static titan_status parse_header(titan_arena *a, const json_value *root,
                                  _Alignof(titan_st_tensor), &mem));
     titan_st_tensor *tensors = mem;
     size_t mark = titan_arena_mark(a); /* the spans are scratch */
-    TITAN_TRY(titan_arena_alloc(a, (size_t)n * sizeof(st_span),
-                                _Alignof(st_span), &mem));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)n * sizeof(st_span), _Alignof(st_span), &mem));
     st_span *spans = mem;
     int k = 0;
     for (const json_value *m = root->child; m; m = m->next) {
         if (m == meta) continue;
-        TITAN_TRY(parse_entry(m, buffer, buffer_len, &tensors[k],
-                              &spans[k].begin));
+        TITAN_TRY(parse_entry(m, buffer, buffer_len, &tensors[k], &spans[k].begin));
         spans[k].end = spans[k].begin + tensors[k].nbytes;
         spans[k].name = m->key;
         k++;
@@ -231,30 +237,33 @@ static titan_status parse_header(titan_arena *a, const json_value *root,
     return TITAN_OK;
 }
 
-titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
-                                     size_t len, titan_safetensors *out) {
+titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file, size_t len,
+                                     titan_safetensors *out) {
     if (!a || !a->base || (!file && len) || !out)
         return titan_fail(TITAN_E_USAGE, "safetensors: bad arguments");
     memset(out, 0, sizeof *out);
     if (len < 8)
-        return titan_fail(TITAN_E_DATA, "safetensors: %zu bytes, shorter than "
-                          "the 8-byte header length", len);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: %zu bytes, shorter than "
+                          "the 8-byte header length",
+                          len);
     uint64_t n = le_rd64(file);
     if (n > TITAN_ST_HEADER_MAX)
-        return titan_fail(TITAN_E_DATA, "safetensors: header length %llu over "
-                          "the %d-byte limit", (unsigned long long)n,
-                          TITAN_ST_HEADER_MAX);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: header length %llu over "
+                          "the %d-byte limit",
+                          (unsigned long long)n, TITAN_ST_HEADER_MAX);
     if (n > len - 8)
-        return titan_fail(TITAN_E_DATA, "safetensors: header length %llu past "
-                          "the end of the %zu-byte file", (unsigned long long)n,
-                          len);
+        return titan_fail(TITAN_E_DATA,
+                          "safetensors: header length %llu past "
+                          "the end of the %zu-byte file",
+                          (unsigned long long)n, len);
     if (n < 2 || file[8] != '{')
         return titan_fail(TITAN_E_DATA, "safetensors: header does not start "
-                          "with '{'");
+                                        "with '{'");
     const json_limits limits = {.max_depth = 4, .unique_keys = true};
     const json_value *root;
-    titan_status st = json_parse(a, (const char *)file + 8, (size_t)n, &limits,
-                                 &root);
+    titan_status st = json_parse(a, (const char *)file + 8, (size_t)n, &limits, &root);
     if (st == TITAN_E_DATA) return titan_fail_in(st, "safetensors header");
     if (st != TITAN_OK) return st;
     return parse_header(a, root, file + 8 + n, len - 8 - n, out);
@@ -270,19 +279,16 @@ const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
 
 titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
                                       size_t count) {
-    if (!t || (!dst && t->n_elems) || count < t->n_elems ||
-        !dtype_by_id(t->dtype))
+    if (!t || (!dst && t->n_elems) || count < t->n_elems || !dtype_by_id(t->dtype))
         return titan_fail(TITAN_E_USAGE, "safetensors: bad conversion request");
     const uint8_t *p = t->data;
     uint64_t n = t->n_elems;
     if (t->dtype == TITAN_DT_F32) {
         for (uint64_t i = 0; i < n; i++, p += 4) dst[i] = le_rdf32(p);
     } else if (t->dtype == TITAN_DT_F16) {
-        for (uint64_t i = 0; i < n; i++, p += 2)
-            dst[i] = titan_f16_to_f32(le_rd16(p));
+        for (uint64_t i = 0; i < n; i++, p += 2) dst[i] = titan_f16_to_f32(le_rd16(p));
     } else {
-        for (uint64_t i = 0; i < n; i++, p += 2)
-            dst[i] = titan_bf16_to_f32(le_rd16(p));
+        for (uint64_t i = 0; i < n; i++, p += 2) dst[i] = titan_bf16_to_f32(le_rd16(p));
     }
     return TITAN_OK;
 }
@@ -298,25 +304,33 @@ static uint64_t source_bytes(const titan_st_source *s) {
 
 static titan_status check_source(const titan_st_source *src, int i) {
     const st_dtype *d = dtype_by_id(src[i].dtype);
-    if (!src[i].name || !strcmp(src[i].name, META_KEY) || !d ||
-        src[i].ndim < 0 || src[i].ndim > TITAN_ST_MAX_DIMS)
-        return titan_fail(TITAN_E_USAGE, "safetensors: tensor %d: bad name, "
-                          "dtype or rank", i);
+    if (!src[i].name || !strcmp(src[i].name, META_KEY) || !d || src[i].ndim < 0 ||
+        src[i].ndim > TITAN_ST_MAX_DIMS)
+        return titan_fail(TITAN_E_USAGE,
+                          "safetensors: tensor %d: bad name, "
+                          "dtype or rank",
+                          i);
     for (int j = 0; j < i; j++)
         if (!strcmp(src[j].name, src[i].name))
-            return titan_fail(TITAN_E_USAGE, "safetensors: tensor \"%.64s\" "
-                              "given twice", src[i].name);
+            return titan_fail(TITAN_E_USAGE,
+                              "safetensors: tensor \"%.64s\" "
+                              "given twice",
+                              src[i].name);
     uint64_t count = 1;
     for (int k = 0; k < src[i].ndim; k++) {
         int64_t dim = src[i].shape[k];
         if (dim < 0 || (dim && count > UINT64_MAX / d->size / (uint64_t)dim))
-            return titan_fail(TITAN_E_USAGE, "safetensors: tensor \"%.64s\": "
-                              "bad shape", src[i].name);
+            return titan_fail(TITAN_E_USAGE,
+                              "safetensors: tensor \"%.64s\": "
+                              "bad shape",
+                              src[i].name);
         count *= (uint64_t)dim;
     }
     if (count && !src[i].data)
-        return titan_fail(TITAN_E_USAGE, "safetensors: tensor \"%.64s\": no "
-                          "data", src[i].name);
+        return titan_fail(TITAN_E_USAGE,
+                          "safetensors: tensor \"%.64s\": no "
+                          "data",
+                          src[i].name);
     return TITAN_OK;
 }
 
@@ -360,17 +374,19 @@ static uint64_t store_values(uint8_t *dst, const titan_st_source *s) {
     size_t size = dtype_by_id(s->dtype)->size;
     uint64_t nbytes = source_bytes(s);
     for (uint64_t i = 0; i < nbytes / size; i++) {
-        if (s->dtype == TITAN_DT_F32) le_wrf32(dst + i * size, s->data[i]);
+        if (s->dtype == TITAN_DT_F32)
+            le_wrf32(dst + i * size, s->data[i]);
         else if (s->dtype == TITAN_DT_F16)
             le_wr16(dst + i * size, titan_f32_to_f16(s->data[i]));
-        else le_wr16(dst + i * size, titan_f32_to_bf16(s->data[i]));
+        else
+            le_wr16(dst + i * size, titan_f32_to_bf16(s->data[i]));
     }
     return nbytes;
 }
 
 titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
-                                     const titan_st_meta *meta, int n_meta,
-                                     uint8_t *buf, size_t cap, size_t *len) {
+                                     const titan_st_meta *meta, int n_meta, uint8_t *buf,
+                                     size_t cap, size_t *len) {
     if (n < 0 || n_meta < 0 || (n && !tensors) || (n_meta && !meta) || !len)
         return titan_fail(TITAN_E_USAGE, "safetensors: bad write arguments");
     for (int i = 0; i < n_meta; i++) {
@@ -378,8 +394,10 @@ titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
             return titan_fail(TITAN_E_USAGE, "safetensors: NULL metadata");
         for (int j = 0; j < i; j++)
             if (!strcmp(meta[j].key, meta[i].key))
-                return titan_fail(TITAN_E_USAGE, "safetensors: metadata key "
-                                  "\"%.64s\" given twice", meta[i].key);
+                return titan_fail(TITAN_E_USAGE,
+                                  "safetensors: metadata key "
+                                  "\"%.64s\" given twice",
+                                  meta[i].key);
     }
     uint64_t data_bytes = 0;
     for (int i = 0; i < n; i++) {
@@ -398,8 +416,10 @@ titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
     *len = 8 + padded + (size_t)data_bytes;
     if (!buf) return TITAN_OK;
     if (cap < *len)
-        return titan_fail(TITAN_E_USAGE, "safetensors: buffer of %zu < %zu "
-                          "bytes", cap, *len);
+        return titan_fail(TITAN_E_USAGE,
+                          "safetensors: buffer of %zu < %zu "
+                          "bytes",
+                          cap, *len);
     le_wr64(buf, (uint64_t)padded);
     json_writer_init(&w, (char *)buf + 8, header);
     write_header(&w, tensors, n, meta, n_meta);

@@ -5,27 +5,22 @@
 
 enum { SHARD_VERSION = 1 };
 
-titan_status titan_shard_count(const uint8_t *data, size_t len,
-                               uint64_t *count) {
+titan_status titan_shard_count(const uint8_t *data, size_t len, uint64_t *count) {
     if (!data || !count) return titan_fail(TITAN_E_USAGE, "shard: NULL argument");
     if (len < TITAN_SHARD_HEADER_BYTES)
-        return titan_fail(TITAN_E_DATA, "shard: %zu bytes, shorter than the header",
-                          len);
+        return titan_fail(TITAN_E_DATA, "shard: %zu bytes, shorter than the header", len);
     if (le_rd32(data) != TITAN_SHARD_MAGIC)
         return titan_fail(TITAN_E_DATA, "shard: bad magic %u", le_rd32(data));
     if (le_rd32(data + 4) != SHARD_VERSION)
         return titan_fail(TITAN_E_DATA, "shard: unsupported version %u",
                           le_rd32(data + 4));
     uint32_t n = le_rd32(data + 8);
-    if (n > INT32_MAX)
-        return titan_fail(TITAN_E_DATA, "shard: negative token count");
+    if (n > INT32_MAX) return titan_fail(TITAN_E_DATA, "shard: negative token count");
     /* 2 * n + 1024 cannot overflow 64 bits for n < 2^31. */
     if ((uint64_t)len != TITAN_SHARD_HEADER_BYTES + 2 * (uint64_t)n)
-        return titan_fail(TITAN_E_DATA,
-                          "shard: %zu bytes, header says %u tokens (%llu bytes)",
-                          len, n,
-                          (unsigned long long)(TITAN_SHARD_HEADER_BYTES +
-                                               2 * (uint64_t)n));
+        return titan_fail(
+            TITAN_E_DATA, "shard: %zu bytes, header says %u tokens (%llu bytes)", len, n,
+            (unsigned long long)(TITAN_SHARD_HEADER_BYTES + 2 * (uint64_t)n));
     *count = n;
     return TITAN_OK;
 }
@@ -43,9 +38,8 @@ titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
     for (size_t i = 0; i < count; i++) {
         int32_t t = le_rd16(p + 2 * i);
         if (t >= vocab)
-            return titan_fail(TITAN_E_DATA,
-                              "shard: token %d at %zu, vocabulary has %d", t, i,
-                              vocab);
+            return titan_fail(TITAN_E_DATA, "shard: token %d at %zu, vocabulary has %d",
+                              t, i, vocab);
         dst[i] = t;
     }
     *n = (size_t)count;

@@ -17,8 +17,7 @@ typedef struct {
 static titan_status read_varint(reader *r, uint64_t *v) {
     *v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p == r->end)
-            return titan_fail(TITAN_E_DATA, "spm: truncated varint");
+        if (r->p == r->end) return titan_fail(TITAN_E_DATA, "spm: truncated varint");
         uint8_t b = *r->p++;
         if (shift == 63 && b > 1)
             return titan_fail(TITAN_E_DATA, "spm: varint overflows 64 bits");
@@ -55,10 +54,8 @@ static titan_status skip_field(reader *r, uint32_t wt) {
     reader sub;
     size_t fixed = wt == WT_I64 ? 8 : 4;
     switch (wt) {
-    case WT_VARINT:
-        return read_varint(r, &v);
-    case WT_LEN:
-        return read_bytes(r, &sub);
+    case WT_VARINT: return read_varint(r, &v);
+    case WT_LEN: return read_bytes(r, &sub);
     case WT_I64:
     case WT_I32:
         if ((size_t)(r->end - r->p) < fixed)
@@ -85,12 +82,10 @@ static titan_status read_piece(reader r, piece *pc) {
             has_text = true;
         } else if (field == PIECE_TYPE && wt == WT_VARINT) {
             TITAN_TRY(read_varint(&r, &pc->type));
-        } else if (field == PIECE_TEXT || field == PIECE_SCORE ||
-                   field == PIECE_TYPE) {
+        } else if (field == PIECE_TEXT || field == PIECE_SCORE || field == PIECE_TYPE) {
             if (field != PIECE_SCORE || wt != WT_I32)
-                return titan_fail(TITAN_E_DATA,
-                                  "spm: piece field %u has wire type %u", field,
-                                  wt);
+                return titan_fail(TITAN_E_DATA, "spm: piece field %u has wire type %u",
+                                  field, wt);
             TITAN_TRY(skip_field(&r, wt));
         } else {
             TITAN_TRY(skip_field(&r, wt));
@@ -131,23 +126,19 @@ static titan_status piece_bytes(const piece *pc, uint8_t *text, uint32_t *n,
     *flags = 0;
     switch ((titan_spm_type)pc->type) {
     case TITAN_SPM_CONTROL:
-    case TITAN_SPM_UNKNOWN:
-        *flags = TITAN_BYTES_BOUNDARY;
-        return TITAN_OK;
-    case TITAN_SPM_UNUSED:
-        return TITAN_OK;
+    case TITAN_SPM_UNKNOWN: *flags = TITAN_BYTES_BOUNDARY; return TITAN_OK;
+    case TITAN_SPM_UNUSED: return TITAN_OK;
     case TITAN_SPM_BYTE: {
         uint8_t b;
         if (!parse_byte_piece(&t, &b))
-            return titan_fail(TITAN_E_DATA, "spm: byte piece '%.*s'",
-                              (int)(t.end - t.p), (const char *)t.p);
+            return titan_fail(TITAN_E_DATA, "spm: byte piece '%.*s'", (int)(t.end - t.p),
+                              (const char *)t.p);
         if (text) text[0] = b;
         *n = 1;
         return TITAN_OK;
     }
     case TITAN_SPM_NORMAL:
-    case TITAN_SPM_USER_DEFINED:
-        break;
+    case TITAN_SPM_USER_DEFINED: break;
     }
     if (t.end - t.p >= 3 && !memcmp(t.p, space, 3)) {
         *flags = TITAN_BYTES_SPACE;
@@ -169,9 +160,8 @@ typedef struct {
 
 /* Walk ModelProto: validate, count the pieces and their text bytes, and fill
  * the sink's arrays when it has them. */
-static titan_status walk_model(const uint8_t *data, size_t len,
-                               const piece_sink *sink, int32_t *count,
-                               size_t *text_bytes) {
+static titan_status walk_model(const uint8_t *data, size_t len, const piece_sink *sink,
+                               int32_t *count, size_t *text_bytes) {
     reader r = {data, data + len};
     *count = 0;
     *text_bytes = 0;
@@ -185,16 +175,14 @@ static titan_status walk_model(const uint8_t *data, size_t len,
         if (wt != WT_LEN)
             return titan_fail(TITAN_E_DATA, "spm: pieces have wire type %u", wt);
         if (*count == TITAN_TOK_MAX)
-            return titan_fail(TITAN_E_DATA, "spm: more than %d pieces",
-                              TITAN_TOK_MAX);
+            return titan_fail(TITAN_E_DATA, "spm: more than %d pieces", TITAN_TOK_MAX);
         reader sub;
         piece pc;
         uint32_t n;
         uint8_t flags;
         TITAN_TRY(read_bytes(&r, &sub));
         TITAN_TRY(read_piece(sub, &pc));
-        TITAN_TRY(piece_bytes(&pc, sink ? sink->text + *text_bytes : NULL, &n,
-                              &flags));
+        TITAN_TRY(piece_bytes(&pc, sink ? sink->text + *text_bytes : NULL, &n, &flags));
         if (sink) {
             sink->type[*count] = (uint8_t)pc.type;
             sink->offset[*count] = (uint32_t)*text_bytes;
@@ -220,8 +208,7 @@ static titan_status alloc_sink(titan_arena *a, int32_t n, size_t text_bytes,
                                piece_sink *s) {
     size_t count = (size_t)n;
     TITAN_TRY(titan_arena_alloc(a, count, TITAN_ALIGN, (void **)&s->type));
-    TITAN_TRY(titan_arena_alloc(a, (count + 1) * 4, TITAN_ALIGN,
-                                (void **)&s->offset));
+    TITAN_TRY(titan_arena_alloc(a, (count + 1) * 4, TITAN_ALIGN, (void **)&s->offset));
     TITAN_TRY(titan_arena_alloc(a, text_bytes, TITAN_ALIGN, (void **)&s->text));
     TITAN_TRY(titan_arena_alloc(a, count * 4, TITAN_ALIGN, (void **)&s->base));
     return titan_arena_alloc(a, count, TITAN_ALIGN, (void **)&s->flags);
@@ -242,7 +229,6 @@ titan_status titan_spm_load(titan_arena *a, const uint8_t *data, size_t len,
     TITAN_TRY(alloc_sink(a, n, text_bytes, &sink));
     *out = spm;
     if (!spm) return TITAN_OK; /* measuring */
-    *spm = (titan_spm){n, sink.type, sink.offset, sink.text,
-                       {n, sink.base, sink.flags}};
+    *spm = (titan_spm){n, sink.type, sink.offset, sink.text, {n, sink.base, sink.flags}};
     return walk_model(data, len, &sink, &n, &text_bytes);
 }

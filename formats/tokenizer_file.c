@@ -10,8 +10,7 @@ titan_status titan_tokenizer_file_plan(const char *path, size_t *bytes) {
     size_t size;
     TITAN_TRY(titan_file_size(path, &size));
     if (size < TOK_FILE_MIN || size > TOK_FILE_MAX)
-        return titan_fail(TITAN_E_DATA, "%s: %zu bytes is no tokenizer file",
-                          path, size);
+        return titan_fail(TITAN_E_DATA, "%s: %zu bytes is no tokenizer file", path, size);
     /* The size gives the merge count; the loader checks it again. */
     size_t n_tokens = 257 + (size - TOK_FILE_MIN) / 8;
     *bytes = size + TITAN_ALIGN +
@@ -21,8 +20,8 @@ titan_status titan_tokenizer_file_plan(const char *path, size_t *bytes) {
 }
 
 titan_status titan_tokenizer_file_load(titan_arena *a, const char *path,
-                                       const titan_tokenizer **t,
-                                       const uint8_t **blob, size_t *len) {
+                                       const titan_tokenizer **t, const uint8_t **blob,
+                                       size_t *len) {
     uint8_t *data;
     size_t size;
     TITAN_TRY(titan_file_read(a, path, TOK_FILE_MAX, &data, &size));

@@ -37,12 +37,12 @@ extern "C" {
  * core/base/: the ground every other part stands on. */
 
 /* X(name, value, message): the one list of status codes and their meaning. */
-#define TITAN_STATUS_LIST(X)                                                   \
-    X(TITAN_OK, 0, "ok")                                                       \
-    X(TITAN_E_USAGE, 1, "invalid argument or misuse of the API")               \
-    X(TITAN_E_DATA, 2, "malformed, corrupt or unsupported input data")         \
-    X(TITAN_E_NOMEM, 3, "arena too small")                                     \
-    X(TITAN_E_IO, 4, "input/output error")                                     \
+#define TITAN_STATUS_LIST(X)                                                             \
+    X(TITAN_OK, 0, "ok")                                                                 \
+    X(TITAN_E_USAGE, 1, "invalid argument or misuse of the API")                         \
+    X(TITAN_E_DATA, 2, "malformed, corrupt or unsupported input data")                   \
+    X(TITAN_E_NOMEM, 3, "arena too small")                                               \
+    X(TITAN_E_IO, 4, "input/output error")                                               \
     X(TITAN_E_UNSUPPORTED, 5, "feature not supported by this build")
 
 typedef enum {
@@ -71,10 +71,10 @@ TITAN_NODISCARD titan_status titan_fail_in(titan_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Propagate a failure: evaluate once, return it if not TITAN_OK. */
-#define TITAN_TRY(expr)                                                        \
-    do {                                                                       \
-        titan_status try_status_ = (expr);                                     \
-        if (try_status_ != TITAN_OK) return try_status_;                       \
+#define TITAN_TRY(expr)                                                                  \
+    do {                                                                                 \
+        titan_status try_status_ = (expr);                                               \
+        if (try_status_ != TITAN_OK) return try_status_;                                 \
     } while (0)
 
 /* One caller-provided buffer, carved front to back with alignment. With
@@ -96,11 +96,11 @@ void titan_arena_init(titan_arena *a, void *buf, size_t cap);
 /* Carve `bytes` (may be 0) aligned to `align` (a power of two <= 4096) and store
  * the pointer in *out (NULL when measuring). Memory is not zeroed. */
 TITAN_NODISCARD titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
-                               void **out);
+                                               void **out);
 
 /* Same, but zero-filled. */
-TITAN_NODISCARD titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align,
-                                void **out);
+TITAN_NODISCARD titan_status titan_arena_calloc(titan_arena *a, size_t bytes,
+                                                size_t align, void **out);
 
 /* Stack discipline: remember the top and later free everything above it. */
 size_t titan_arena_mark(const titan_arena *a);
@@ -122,8 +122,8 @@ typedef enum {
     TITAN_DT_F32 = 0,
     TITAN_DT_F16 = 1,
     TITAN_DT_BF16 = 2,
-    TITAN_DT_INT8 = 3, /* int8 per value */
-    TITAN_DT_INT6 = 4, /* [-32, 31], bit-packed, see below */
+    TITAN_DT_INT8 = 3,      /* int8 per value */
+    TITAN_DT_INT6 = 4,      /* [-32, 31], bit-packed, see below */
     TITAN_DT_INT6_BYTE = 5, /* [-32, 31], one int8 per value, see below */
 } titan_dtype;
 /* INT6 layout: each row is padded with zeros to a multiple of 4 values; every 4
@@ -140,10 +140,10 @@ typedef struct titan_tensor {
     char name[TITAN_NAME_MAX];
     titan_dtype dtype;
     int ndim;
-    int64_t rows, cols;  /* 1-D tensors: rows = length, cols = 1 */
-    int32_t group_size;  /* quantized types: values per scale, 0 = whole row */
-    const void *data;    /* values in the dtype's layout, row-major */
-    const float *scales; /* quantized types: rows * groups scales, else NULL */
+    int64_t rows, cols;    /* 1-D tensors: rows = length, cols = 1 */
+    int32_t group_size;    /* quantized types: values per scale, 0 = whole row */
+    const void *data;      /* values in the dtype's layout, row-major */
+    const float *scales;   /* quantized types: rows * groups scales, else NULL */
     uint64_t stored_bytes; /* bytes in the artifact before compression */
 } titan_tensor;
 
@@ -163,12 +163,13 @@ typedef struct titan_tensor_layout_t {
 /* Layout for a dtype and shape (rows, cols >= 1, rows * cols < 2^40;
  * group_size 0 for float types, 0..cols for quantized). TITAN_E_DATA when
  * anything is out of range. */
-TITAN_NODISCARD titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
-                                 int32_t group_size, titan_tensor_layout_t *l);
+TITAN_NODISCARD titan_status titan_tensor_layout(titan_dtype dt, int64_t rows,
+                                                 int64_t cols, int32_t group_size,
+                                                 titan_tensor_layout_t *l);
 
 /* Dequantize/convert row `row` of t to float32 out[0..cols). */
 TITAN_NODISCARD titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
-                                  float *out);
+                                                  float *out);
 
 /* Bytes of one row of `cols` values of a valid dtype (INT6: ceil(cols/4)*3,
  * INT8 and INT6_BYTE: cols). */
@@ -182,13 +183,13 @@ size_t titan_dtype_row_bytes(titan_dtype dt, int64_t cols);
  * scales rows * groups floats. TITAN_E_DATA for non-finite input.
  * Same as titan_quant_rtn_clip with clip_steps 1. */
 TITAN_NODISCARD titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
-                             titan_dtype dt, int32_t group_size, void *data,
-                             float *scales);
+                                             titan_dtype dt, int32_t group_size,
+                                             void *data, float *scales);
 
 /* out[0..n) = dequantized values col0..col0+n-1 of row `row` of w (any dtype).
  * The caller keeps the range inside the tensor. */
-void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
-                       int64_t n, float *out);
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0, int64_t n,
+                       float *out);
 
 /* titan_quant_rtn with the scale of each row (group) chosen by clip search:
  * for k = 0 .. clip_steps-1 (1..100) the candidate scale is
@@ -197,9 +198,10 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
  * the smallest k on ties (so 1 step is plain absmax). clip_steps 21 tries
  * clips 1.00, 0.99, ..., 0.80. TITAN_E_USAGE for bad arguments, TITAN_E_DATA
  * for non-finite input. */
-TITAN_NODISCARD titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
-                                  titan_dtype dt, int32_t group_size,
-                                  int clip_steps, void *data, float *scales);
+TITAN_NODISCARD titan_status titan_quant_rtn_clip(const float *src, int64_t rows,
+                                                  int64_t cols, titan_dtype dt,
+                                                  int32_t group_size, int clip_steps,
+                                                  void *data, float *scales);
 
 /* ==== backends =============================================================
  * platform/: the compute backends the model runs its products on, one table
@@ -212,7 +214,8 @@ typedef struct titan_backend titan_backend;
 /* The reference backend: plain C loops, one thread, sums in double where it
  * helps; the yardstick the others are tested against. Safe to share between
  * threads. In measuring mode only bytes are counted and *out is NULL. */
-TITAN_NODISCARD titan_status titan_backend_ref_create(titan_arena *a, titan_backend **out);
+TITAN_NODISCARD titan_status titan_backend_ref_create(titan_arena *a,
+                                                      titan_backend **out);
 
 /* The optimized CPU backend (platform/backend_cpu.c): matmul kernels picked at
  * run time for this CPU (AVX-512, AVX2+FMA or plain C; f32, f16, bf16, int8,
@@ -229,7 +232,7 @@ TITAN_NODISCARD titan_status titan_backend_ref_create(titan_arena *a, titan_back
  * arena is too small or a thread cannot start. One caller thread per backend:
  * its matmul calls must not overlap. */
 TITAN_NODISCARD titan_status titan_backend_cpu_create(titan_arena *a, int threads,
-                                      titan_backend **out);
+                                                      titan_backend **out);
 
 /* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
 size_t titan_backend_cpu_arena_bytes(int threads);
@@ -248,8 +251,8 @@ size_t titan_backend_cpu_arena_bytes(int threads);
 
 #define TITAN_TPU_MIN_DIM 4
 #define TITAN_TPU_MAX_DIM 256
-#define TITAN_TPU_MAX_K 131071 /* 131071 * 128 * 128 < 2^31 */
-#define TITAN_TPU_MAX_MN (1 << 24) /* most rows M or columns N of one GEMM */
+#define TITAN_TPU_MAX_K   131071    /* 131071 * 128 * 128 < 2^31 */
+#define TITAN_TPU_MAX_MN  (1 << 24) /* most rows M or columns N of one GEMM */
 
 typedef enum { TITAN_TPU_WS = 0, TITAN_TPU_OS = 1 } titan_tpu_dataflow;
 typedef enum { TITAN_TPU_FAST = 0, TITAN_TPU_CYCLE = 1 } titan_tpu_mode;
@@ -258,7 +261,7 @@ typedef struct titan_tpu_config {
     int32_t rows, cols;          /* PE grid, each in [4, 256] */
     titan_tpu_dataflow dataflow; /* WS (default) or OS */
     titan_tpu_mode mode;         /* FAST (default) or CYCLE */
-    int scalesim;  /* 1: SCALE-Sim v2 timing (folds back to back, no overlap) */
+    int scalesim;     /* 1: SCALE-Sim v2 timing (folds back to back, no overlap) */
     double clock_mhz; /* > 0, for seconds; default 700 (the TPU v1 clock) */
 } titan_tpu_config;
 
@@ -269,18 +272,18 @@ typedef struct titan_tpu_config {
  * SCALE-Sim mode where cycles is SCALE-Sim's "Total Cycles" (the 0-based index
  * of the last cycle, so one less per GEMM). */
 typedef struct titan_tpu_counters {
-    uint64_t gemms;        /* GEMMs counted */
-    uint64_t cycles;       /* total */
+    uint64_t gemms;              /* GEMMs counted */
+    uint64_t cycles;             /* total */
     uint64_t weight_load_cycles; /* exposed (not hidden by double buffering) */
-    uint64_t fill_cycles;  /* skew until the pipeline is full */
-    uint64_t steady_cycles; /* cycles issuing operands */
-    uint64_t drain_cycles; /* last results leaving the array */
-    uint64_t folds;        /* array tiles: K and N tiles (WS), M and N (OS) */
-    uint64_t macs;         /* useful multiply-accumulates, M * N * K */
-    uint64_t weight_reads, input_reads; /* on-chip buffer reads, elements */
+    uint64_t fill_cycles;        /* skew until the pipeline is full */
+    uint64_t steady_cycles;      /* cycles issuing operands */
+    uint64_t drain_cycles;       /* last results leaving the array */
+    uint64_t folds;              /* array tiles: K and N tiles (WS), M and N (OS) */
+    uint64_t macs;               /* useful multiply-accumulates, M * N * K */
+    uint64_t weight_reads, input_reads;   /* on-chip buffer reads, elements */
     uint64_t output_reads, output_writes; /* partial-sum buffer traffic */
     uint64_t offchip_bytes;
-    uint64_t refused;      /* backend matmuls refused (shape too large) */
+    uint64_t refused; /* backend matmuls refused (shape too large) */
 } titan_tpu_counters;
 
 /* Defaults: 128x128, WS, FAST, default timing, 700 MHz. */
@@ -294,8 +297,8 @@ TITAN_NODISCARD titan_status titan_tpu_config_check(const titan_tpu_config *c);
  * adds). TITAN_E_USAGE for M, N outside [1, 2^24] or K outside [1, 131071].
  * Writes *out (does not add). */
 TITAN_NODISCARD titan_status titan_tpu_gemm_count(const titan_tpu_config *c, int64_t M,
-                                  int64_t K, int64_t N,
-                                  titan_tpu_counters *out);
+                                                  int64_t K, int64_t N,
+                                                  titan_tpu_counters *out);
 
 /* Arena bytes titan_tpu_gemm needs as scratch (CYCLE mode keeps the PE
  * registers there; FAST needs none). */
@@ -304,28 +307,28 @@ size_t titan_tpu_scratch_bytes(const titan_tpu_config *c);
 /* Y[M][N] = X[M][K] . W[N][K]^T exactly in int32 on the emulated array, in the
  * configured mode, adding its counters to *acc. x, w, y must not alias. The
  * arena is used for scratch and reset to its mark before returning. */
-TITAN_NODISCARD titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
-                            const int8_t *x, const int8_t *w, int32_t *y,
-                            int64_t M, int64_t K, int64_t N,
-                            titan_tpu_counters *acc);
+TITAN_NODISCARD titan_status titan_tpu_gemm(const titan_tpu_config *c,
+                                            titan_arena *scratch, const int8_t *x,
+                                            const int8_t *w, int32_t *y, int64_t M,
+                                            int64_t K, int64_t N,
+                                            titan_tpu_counters *acc);
 
 /* SCALE-Sim v2's "Mapping Efficiency" and "Compute Util" (fractions, not
  * percent) of one GEMM, as its COMPUTE_REPORT defines them (formulas in
  * platform/tpu_scalesim.c). TITAN_E_USAGE as titan_tpu_gemm_count. */
 TITAN_NODISCARD titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
-                                           int64_t M, int64_t K, int64_t N,
-                                           double *mapping, double *compute);
+                                                           int64_t M, int64_t K,
+                                                           int64_t N, double *mapping,
+                                                           double *compute);
 
 /* Add b into a. */
 void titan_tpu_counters_add(titan_tpu_counters *a, const titan_tpu_counters *b);
 
 /* MACs / (cycles * rows * cols), 0 when no cycles. */
-double titan_tpu_utilization(const titan_tpu_config *c,
-                             const titan_tpu_counters *k);
+double titan_tpu_utilization(const titan_tpu_config *c, const titan_tpu_counters *k);
 
 /* cycles / clock in seconds. */
-double titan_tpu_seconds(const titan_tpu_config *c,
-                         const titan_tpu_counters *k);
+double titan_tpu_seconds(const titan_tpu_config *c, const titan_tpu_counters *k);
 
 /* Activation quantization (vector unit -> matrix unit): symmetric int8 per row,
  * scale = max|x| / 127, q = round-half-away-from-zero(x / scale) in [-127, 127]
@@ -337,7 +340,7 @@ void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q, float *scale);
  * 0 < real < 2^31 becomes mult in [2^30, 2^31) and shift with
  * real = mult * 2^(shift - 31). TITAN_E_USAGE outside that range. */
 TITAN_NODISCARD titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult,
-                                           int32_t *shift);
+                                                           int32_t *shift);
 
 /* acc * mult * 2^(shift - 31) rounded as gemmlowp / TFLite
  * MultiplyByQuantizedMultiplier, bit for bit: a saturating left shift for
@@ -365,13 +368,14 @@ typedef struct titan_tpu_layer {
  * or max_cols > 131071 is refused (create: TITAN_E_USAGE; matmul: outputs NaN
  * and counters.refused). In measuring mode only bytes are counted and *out is
  * NULL. Safe to call from several threads: calls take turns on the array. */
-TITAN_NODISCARD titan_status titan_backend_tpu_create(titan_arena *a, const titan_tpu_config *c,
-                                      int max_T, int64_t max_rows,
-                                      int64_t max_cols, titan_backend **out);
+TITAN_NODISCARD titan_status titan_backend_tpu_create(titan_arena *a,
+                                                      const titan_tpu_config *c,
+                                                      int max_T, int64_t max_rows,
+                                                      int64_t max_cols,
+                                                      titan_backend **out);
 
 /* The backend's counters: totals, and per tensor in first-use order. */
-void titan_tpu_backend_stats(const titan_backend *be,
-                             titan_tpu_counters *total,
+void titan_tpu_backend_stats(const titan_backend *be, titan_tpu_counters *total,
                              const titan_tpu_layer **layers, int *n_layers);
 
 /* "ref", "cpu" or "tpu" ("none" for NULL). */
@@ -385,9 +389,9 @@ void titan_backend_destroy(titan_backend *be);
 /* ==== config ===============================================================
  * core/config.c, core/config_fields.c: SPEC section 1 and its tensors. */
 
-#define TITAN_MAX_MTP 8      /* most prediction heads a config may have */
+#define TITAN_MAX_MTP    8   /* most prediction heads a config may have */
 #define TITAN_MAX_BLOCKS 64  /* most unique blocks */
-#define TITAN_MAX_LIST 256   /* most entries of a list field (layer_schedule, ...) */
+#define TITAN_MAX_LIST   256 /* most entries of a list field (layer_schedule, ...) */
 /* A block has at most 21 tensors (SPEC section 8), the model 8 more. */
 #define TITAN_MAX_TENSORS (2 + 21 * TITAN_MAX_BLOCKS + 8 + TITAN_MAX_MTP)
 
@@ -410,91 +414,89 @@ void titan_backend_destroy(titan_backend *be);
  * across fields are in titan_config_validate. The struct, the JSON reader and
  * writer, the artifact record, the range checks and `titan inspect` are made
  * from this list: a new field is one line here. */
-#define TITAN_CONFIG_FIELDS(X)                                                 \
-    X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                   \
-    X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")              \
-    X(INT, n_heads, REQUIRED, 0, 1, 1024, "H: query heads")                    \
-    X(INT, n_kv_heads, REQUIRED, 0, 1, c->n_heads,                             \
-      "G: key/value groups, H % G == 0")                                       \
-    X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head") \
-    X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")       \
-    X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                     \
-      "Dr: rotary width (even); mla: decoupled, gqa: the first Dr dims")       \
-    X(INT, q_latent, REQUIRED, 0, 0, 1 << 16,                                  \
-      "Lq: query latent width, 0 = no query compression")                      \
-    X(INT, kv_latent, REQUIRED, 0, c->attention == TITAN_ATTENTION_GQA ? 0 : 1,\
-      1 << 16, "Lkv: key/value latent width (what the cache holds, plus Dr)")  \
-    X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")       \
-    X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                    \
-      "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")              \
-    X(INT, n_unique_blocks, REQUIRED, 0, 1, TITAN_MAX_BLOCKS, "B: distinct blocks") \
-    X(INT, n_recurrences, REQUIRED, 0, 1, 64,                                  \
-      "R: passes over the B blocks (effective depth B*R)")                     \
-    X(INT, max_seq_len, REQUIRED, 0, 1, 1 << 20, "longest context")            \
-    X(REAL, rope_base, REQUIRED, 0, 1.0001, 1e12, "RoPE base")                 \
-    X(REAL, yarn_factor, REQUIRED, 0, 1e-6, 1e6, "s: YaRN scale, 1 = plain RoPE") \
-    X(INT, yarn_orig_ctx, REQUIRED, 0, 1, 1 << 24, "YaRN original context")    \
-    X(REAL, yarn_beta_fast, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, fast end")     \
-    X(REAL, yarn_beta_slow, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, slow end")     \
-    X(INT, mtp_heads, REQUIRED, 0, 1, TITAN_MAX_MTP,                           \
-      "M: prediction heads t+1 .. t+M")                                        \
-    X(HEAD_REALS, mtp_weights, REQUIRED, 0, 0, 1e6,                            \
-      "training loss weight per head")                                         \
-    X(REAL, norm_eps, REQUIRED, 0, 1e-30, 1, "RMSNorm epsilon")                \
-    X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                \
-      "c: 0 = off, else logits = c tanh(logits / c)")                          \
-    X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,              \
-      "the BOS token (set by the tokenizer)")                                  \
-    X(INTS, layer_schedule, EXTRA, 0, 0, c->n_unique_blocks - 1,               \
-      "effective layer order (blocks); empty: B blocks repeated R times")      \
-    X(REAL, recurrence_start_frac, EXTRA, 0, 0, 1,                             \
-      "training: repeats of the schedule left out before this step fraction")  \
-    X(ENUM, attention, EXTRA, TITAN_ATTENTION_MLA, 0, 0,                       \
-      "mla (section 1) or gqa (plain grouped-query attention)")                \
-    X(BOOL, qk_norm, EXTRA, false, 0, 0, "RMSNorm0 of each head's q and k")    \
-    X(BOOL, q_gain, EXTRA, false, 0, 0, "learned scale per query head")        \
-    X(ENUM, mlp_act, EXTRA, TITAN_MLP_SWIGLU, 0, 0, "swiglu, relu2 or leaky_relu2") \
-    X(REAL, leaky_slope, EXTRA, 0.5, -1e3, 1e3, "negative slope of leaky_relu2") \
-    X(INT, parallel_residual_from, EXTRA, -1, -1, TITAN_MAX_BLOCKS,            \
-      "blocks b >= this use the parallel residual; -1 = off")                  \
-    X(BOOL, ln_scale, EXTRA, false, 0, 0, "block b's norm outputs times 1/sqrt(b+1)") \
-    X(INTS, xsa_layers, EXTRA, 0, 0, c->n_unique_blocks - 1,                   \
-      "attention blocks with XSA")                                             \
-    X(OBJECT, bigram_hash, EXTRA, false, 0, 0, "hashed-bigram embedding")      \
-    X(INT, bigram_hash_buckets, MEMBER, 0, 2, 1 << 24, "N: hash buckets")      \
-    X(INT, bigram_hash_dim, MEMBER, 0, 1, 1 << 16, "d: table width")           \
-    X(OBJECT, value_embed, EXTRA, false, 0, 0, "shared value embedding")       \
-    X(INT, value_embed_dim, MEMBER, 0, 1, 1 << 16, "d: table width")           \
-    X(INTS, value_embed_layers, MEMBER, 0, 0, c->n_unique_blocks - 1,          \
-      "attention blocks that add it to v")                                     \
-    X(ENUM, attn_sink, EXTRA, TITAN_SINK_NONE, 0, 0,                           \
-      "none, key or logit: a sink with a zero value")                          \
-    X(BOOL, smear_gate, EXTRA, false, 0, 0, "mix in the previous token's embedding") \
-    X(BOOL, emb_norm, EXTRA, false, 0, 0, "RMSNorm0 of the embedding sum")      \
-    X(BOOL, resid_mix, EXTRA, false, 0, 0, "block input mix[0] h + mix[1] x0")  \
+#define TITAN_CONFIG_FIELDS(X)                                                           \
+    X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                             \
+    X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")                        \
+    X(INT, n_heads, REQUIRED, 0, 1, 1024, "H: query heads")                              \
+    X(INT, n_kv_heads, REQUIRED, 0, 1, c->n_heads, "G: key/value groups, H % G == 0")    \
+    X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head")          \
+    X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")                 \
+    X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                               \
+      "Dr: rotary width (even); mla: decoupled, gqa: the first Dr dims")                 \
+    X(INT, q_latent, REQUIRED, 0, 0, 1 << 16,                                            \
+      "Lq: query latent width, 0 = no query compression")                                \
+    X(INT, kv_latent, REQUIRED, 0, c->attention == TITAN_ATTENTION_GQA ? 0 : 1, 1 << 16, \
+      "Lkv: key/value latent width (what the cache holds, plus Dr)")                     \
+    X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")                 \
+    X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                              \
+      "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")                        \
+    X(INT, n_unique_blocks, REQUIRED, 0, 1, TITAN_MAX_BLOCKS, "B: distinct blocks")      \
+    X(INT, n_recurrences, REQUIRED, 0, 1, 64,                                            \
+      "R: passes over the B blocks (effective depth B*R)")                               \
+    X(INT, max_seq_len, REQUIRED, 0, 1, 1 << 20, "longest context")                      \
+    X(REAL, rope_base, REQUIRED, 0, 1.0001, 1e12, "RoPE base")                           \
+    X(REAL, yarn_factor, REQUIRED, 0, 1e-6, 1e6, "s: YaRN scale, 1 = plain RoPE")        \
+    X(INT, yarn_orig_ctx, REQUIRED, 0, 1, 1 << 24, "YaRN original context")              \
+    X(REAL, yarn_beta_fast, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, fast end")               \
+    X(REAL, yarn_beta_slow, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, slow end")               \
+    X(INT, mtp_heads, REQUIRED, 0, 1, TITAN_MAX_MTP, "M: prediction heads t+1 .. t+M")   \
+    X(HEAD_REALS, mtp_weights, REQUIRED, 0, 0, 1e6, "training loss weight per head")     \
+    X(REAL, norm_eps, REQUIRED, 0, 1e-30, 1, "RMSNorm epsilon")                          \
+    X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                          \
+      "c: 0 = off, else logits = c tanh(logits / c)")                                    \
+    X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,                        \
+      "the BOS token (set by the tokenizer)")                                            \
+    X(INTS, layer_schedule, EXTRA, 0, 0, c->n_unique_blocks - 1,                         \
+      "effective layer order (blocks); empty: B blocks repeated R times")                \
+    X(REAL, recurrence_start_frac, EXTRA, 0, 0, 1,                                       \
+      "training: repeats of the schedule left out before this step fraction")            \
+    X(ENUM, attention, EXTRA, TITAN_ATTENTION_MLA, 0, 0,                                 \
+      "mla (section 1) or gqa (plain grouped-query attention)")                          \
+    X(BOOL, qk_norm, EXTRA, false, 0, 0, "RMSNorm0 of each head's q and k")              \
+    X(BOOL, q_gain, EXTRA, false, 0, 0, "learned scale per query head")                  \
+    X(ENUM, mlp_act, EXTRA, TITAN_MLP_SWIGLU, 0, 0, "swiglu, relu2 or leaky_relu2")      \
+    X(REAL, leaky_slope, EXTRA, 0.5, -1e3, 1e3, "negative slope of leaky_relu2")         \
+    X(INT, parallel_residual_from, EXTRA, -1, -1, TITAN_MAX_BLOCKS,                      \
+      "blocks b >= this use the parallel residual; -1 = off")                            \
+    X(BOOL, ln_scale, EXTRA, false, 0, 0, "block b's norm outputs times 1/sqrt(b+1)")    \
+    X(INTS, xsa_layers, EXTRA, 0, 0, c->n_unique_blocks - 1,                             \
+      "attention blocks with XSA")                                                       \
+    X(OBJECT, bigram_hash, EXTRA, false, 0, 0, "hashed-bigram embedding")                \
+    X(INT, bigram_hash_buckets, MEMBER, 0, 2, 1 << 24, "N: hash buckets")                \
+    X(INT, bigram_hash_dim, MEMBER, 0, 1, 1 << 16, "d: table width")                     \
+    X(OBJECT, value_embed, EXTRA, false, 0, 0, "shared value embedding")                 \
+    X(INT, value_embed_dim, MEMBER, 0, 1, 1 << 16, "d: table width")                     \
+    X(INTS, value_embed_layers, MEMBER, 0, 0, c->n_unique_blocks - 1,                    \
+      "attention blocks that add it to v")                                               \
+    X(ENUM, attn_sink, EXTRA, TITAN_SINK_NONE, 0, 0,                                     \
+      "none, key or logit: a sink with a zero value")                                    \
+    X(BOOL, smear_gate, EXTRA, false, 0, 0, "mix in the previous token's embedding")     \
+    X(BOOL, emb_norm, EXTRA, false, 0, 0, "RMSNorm0 of the embedding sum")               \
+    X(BOOL, resid_mix, EXTRA, false, 0, 0, "block input mix[0] h + mix[1] x0")           \
     X(BOOL, branch_scale, EXTRA, false, 0, 0, "per-channel mixer and MLP output scales") \
-    X(ENUM, unet_skips, EXTRA, TITAN_SKIPS_NONE, 0, 0,                         \
-      "none, mirror or mirror_blocks: encoder-to-decoder skips")               \
-    X(BOOL, skip_gates, EXTRA, false, 0, 0, "sigmoid-gated skips (lerp)")      \
-    X(INTS, gdn_layers, EXTRA, 0, 0, c->n_unique_blocks - 1,                   \
-      "blocks whose mixer is Gated DeltaNet")                                  \
-    X(INT, gdn_heads, EXTRA, 0, 0, 4096, "Hk: GDN key heads, 0 = H")           \
-    X(INT, gdn_v_heads, EXTRA, 0, 0, 4096, "Hv: GDN value heads, 0 = Hk")      \
-    X(INT, gdn_head_dim, EXTRA, 0, 0, 4096, "Dk: GDN key width, 0 = Dh")       \
-    X(INT, gdn_v_head_dim, EXTRA, 0, 0, 4096, "Dw: GDN value width, 0 = Dv")   \
-    X(INT, gdn_conv_kernel, EXTRA, 4, 0, 64, "Kc: GDN causal conv, 0 = none")  \
-    X(ENUM, gdn_qk_act, EXTRA, TITAN_GDN_ACT_SILU, 0, 0, "silu or elu1 on q, k") \
+    X(ENUM, unet_skips, EXTRA, TITAN_SKIPS_NONE, 0, 0,                                   \
+      "none, mirror or mirror_blocks: encoder-to-decoder skips")                         \
+    X(BOOL, skip_gates, EXTRA, false, 0, 0, "sigmoid-gated skips (lerp)")                \
+    X(INTS, gdn_layers, EXTRA, 0, 0, c->n_unique_blocks - 1,                             \
+      "blocks whose mixer is Gated DeltaNet")                                            \
+    X(INT, gdn_heads, EXTRA, 0, 0, 4096, "Hk: GDN key heads, 0 = H")                     \
+    X(INT, gdn_v_heads, EXTRA, 0, 0, 4096, "Hv: GDN value heads, 0 = Hk")                \
+    X(INT, gdn_head_dim, EXTRA, 0, 0, 4096, "Dk: GDN key width, 0 = Dh")                 \
+    X(INT, gdn_v_head_dim, EXTRA, 0, 0, 4096, "Dw: GDN value width, 0 = Dv")             \
+    X(INT, gdn_conv_kernel, EXTRA, 4, 0, 64, "Kc: GDN causal conv, 0 = none")            \
+    X(ENUM, gdn_qk_act, EXTRA, TITAN_GDN_ACT_SILU, 0, 0, "silu or elu1 on q, k")         \
     X(BOOL, gdn_out_norm, EXTRA, true, 0, 0, "gated RMSNorm on the GDN output")
 
 /* The strings of each ENUM field, X(PREFIX, VALUE, string): constants
  * TITAN_<PREFIX>_<VALUE> numbered in order. */
 #define TITAN_VALUES_attention(X) X(ATTENTION, MLA, mla) X(ATTENTION, GQA, gqa)
-#define TITAN_VALUES_mlp_act(X)                                                \
+#define TITAN_VALUES_mlp_act(X)                                                          \
     X(MLP, SWIGLU, swiglu) X(MLP, RELU2, relu2) X(MLP, LEAKY_RELU2, leaky_relu2)
-#define TITAN_VALUES_attn_sink(X) X(SINK, NONE, none) X(SINK, KEY, key) X(SINK, LOGIT, logit)
-#define TITAN_VALUES_unet_skips(X)                                             \
+#define TITAN_VALUES_attn_sink(X)                                                        \
+    X(SINK, NONE, none) X(SINK, KEY, key) X(SINK, LOGIT, logit)
+#define TITAN_VALUES_unet_skips(X)                                                       \
     X(SKIPS, NONE, none) X(SKIPS, MIRROR, mirror) X(SKIPS, MIRROR_BLOCKS, mirror_blocks)
-#define TITAN_VALUES_gdn_qk_act(X) X(GDN_ACT, SILU, silu) X(GDN_ACT, ELU1, elu1)
+#define TITAN_VALUES_gdn_qk_act(X)                 X(GDN_ACT, SILU, silu) X(GDN_ACT, ELU1, elu1)
 #define TITAN_ENUM_CONSTANT(prefix, value, string) TITAN_##prefix##_##value,
 enum { TITAN_VALUES_attention(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_mlp_act(TITAN_ENUM_CONSTANT) };
@@ -502,14 +504,16 @@ enum { TITAN_VALUES_attn_sink(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_unet_skips(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_gdn_qk_act(TITAN_ENUM_CONSTANT) };
 
-#define TITAN_CONFIG_MEMBER_INT(name) int32_t name;
+#define TITAN_CONFIG_MEMBER_INT(name)  int32_t name;
 #define TITAN_CONFIG_MEMBER_REAL(name) double name;
 #define TITAN_CONFIG_MEMBER_BOOL(name) bool name;
 #define TITAN_CONFIG_MEMBER_ENUM(name) int32_t name;
-#define TITAN_CONFIG_MEMBER_INTS(name) int32_t name[TITAN_MAX_LIST]; int32_t name##_len;
+#define TITAN_CONFIG_MEMBER_INTS(name)                                                   \
+    int32_t name[TITAN_MAX_LIST];                                                        \
+    int32_t name##_len;
 #define TITAN_CONFIG_MEMBER_HEAD_REALS(name) double name[TITAN_MAX_MTP];
-#define TITAN_CONFIG_MEMBER_OBJECT(name) bool name;
-#define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)           \
+#define TITAN_CONFIG_MEMBER_OBJECT(name)     bool name;
+#define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)                     \
     TITAN_CONFIG_MEMBER_##kind(name)
 
 /* SPEC sections 1 and 8; field names are the JSON keys (the list above). */
@@ -537,8 +541,7 @@ const char *const *titan_config_preset_names(void);
  * else B blocks repeated R times), or with `shortened` the training prefix S'
  * (every repeat removed, first occurrences in order). Writes at most cap
  * blocks to out (may be NULL) and returns the length. */
-int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out,
-                          int cap);
+int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out, int cap);
 
 /* P, the rows of skip_weights (and skip_gates): floor(len(S)/2) for "mirror",
  * floor(B/2) for "mirror_blocks", 0 without skips. */
@@ -547,8 +550,8 @@ int titan_config_skip_rows(const titan_config *c);
 /* The skips on the schedule S[0..n) in use: skip j (row j of skip_weights)
  * takes h after effective layer src[j] into the input of layer dst[j]. Writes
  * at most cap pairs and returns their number. */
-int titan_config_skips(const titan_config *c, const int32_t *S, int n,
-                       int32_t *src, int32_t *dst, int cap);
+int titan_config_skips(const titan_config *c, const int32_t *S, int n, int32_t *src,
+                       int32_t *dst, int cap);
 
 /* Block b is in list[0..len) (the block lists of SPEC section 8). */
 bool titan_config_lists(const int32_t *list, int len, int b);
@@ -558,8 +561,8 @@ bool titan_config_is_gdn(const titan_config *c, int b);
 
 /* The GDN widths with SPEC section 8's defaults applied (0 = default). */
 typedef struct titan_gdn_dims {
-    int32_t heads, v_heads;         /* Hk, Hv */
-    int32_t head_dim, v_head_dim;   /* Dk, Dw */
+    int32_t heads, v_heads;       /* Hk, Hv */
+    int32_t head_dim, v_head_dim; /* Dk, Dw */
 } titan_gdn_dims;
 titan_gdn_dims titan_config_gdn(const titan_config *c);
 
@@ -608,14 +611,14 @@ int64_t titan_config_params(const titan_config *c);
 /* The most rows and the most columns of the config's 2-D tensors: a backend
  * sized for a [rows, cols] weight takes every product of the model (as
  * titan_backend_tpu_create needs). TITAN_E_DATA for an invalid config. */
-TITAN_NODISCARD titan_status titan_config_matmul_bounds(const titan_config *c, int64_t *rows,
-                                        int64_t *cols);
+TITAN_NODISCARD titan_status titan_config_matmul_bounds(const titan_config *c,
+                                                        int64_t *rows, int64_t *cols);
 
 /* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
  * i < Dr/2 written to freq[0..cap), and the attention mscale. TITAN_E_USAGE
  * when cap < Dr/2. */
-TITAN_NODISCARD titan_status titan_config_rope(const titan_config *c, double *freq, int cap,
-                               double *mscale);
+TITAN_NODISCARD titan_status titan_config_rope(const titan_config *c, double *freq,
+                                               int cap, double *mscale);
 
 /* ==== tokenizer ============================================================
  * core/tokenizer*.c: byte-level BPE, its serialized form, encoding and
@@ -641,7 +644,8 @@ typedef struct titan_tokenizer titan_tokenizer;
 /* Validate a serialized tokenizer and build the runtime tables in the arena.
  * TITAN_E_DATA for any malformed, truncated or corrupt input. */
 TITAN_NODISCARD titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
-                                  size_t len, const titan_tokenizer **out);
+                                                  size_t len,
+                                                  const titan_tokenizer **out);
 
 /* Arena bytes titan_tokenizer_load needs for a tokenizer of n_tokens tokens
  * whose token strings total `total_bytes` (an upper bound is fine; no token is
@@ -654,14 +658,14 @@ int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
 
 /* The exact bytes of one token: *bytes points into the tokenizer; returns the
  * length (0 for BOS, 0 and *bytes = NULL for an id out of range). */
-size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
-                             const uint8_t **bytes);
+size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id, const uint8_t **bytes);
 
 /* Serialize a merge list (left[i], right[i]) into buf[0..cap); *len receives
  * the size. n_merges may be 0 (the plain 257-token byte tokenizer). */
 TITAN_NODISCARD titan_status titan_tokenizer_serialize(const int32_t *left,
-                                       const int32_t *right, int32_t n_merges,
-                                       uint8_t *buf, size_t cap, size_t *len);
+                                                       const int32_t *right,
+                                                       int32_t n_merges, uint8_t *buf,
+                                                       size_t cap, size_t *len);
 size_t titan_tokenizer_serialized_size(int32_t n_merges);
 
 /* Encoding is standard byte-level BPE over pre-tokenized chunks:
@@ -701,9 +705,9 @@ size_t titan_tokenizer_encode_plan(void);
  * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
  * mark on exit. Deterministic; text may hold any bytes. */
 TITAN_NODISCARD titan_status titan_tokenizer_encode(const titan_tokenizer *t,
-                                    titan_arena *scratch, const uint8_t *text,
-                                    size_t len, int32_t *ids, size_t cap,
-                                    size_t *n);
+                                                    titan_arena *scratch,
+                                                    const uint8_t *text, size_t len,
+                                                    int32_t *ids, size_t cap, size_t *n);
 
 /* Write the bytes of ids[0..n) to out[0..cap); *len receives their total
  * length (BOS adds 0 bytes). out may be NULL with cap 0 to only measure.
@@ -711,8 +715,9 @@ TITAN_NODISCARD titan_status titan_tokenizer_encode(const titan_tokenizer *t,
  * written past the valid prefix); TITAN_E_USAGE if out is too small (*len
  * still receives the full length) or for NULL arguments. */
 TITAN_NODISCARD titan_status titan_tokenizer_decode(const titan_tokenizer *t,
-                                    const int32_t *ids, size_t n, uint8_t *out,
-                                    size_t cap, size_t *len);
+                                                    const int32_t *ids, size_t n,
+                                                    uint8_t *out, size_t cap,
+                                                    size_t *len);
 /* ==== model ================================================================
  * core/model.c and the op files it calls, core/sampler.c, core/generate.c. */
 
@@ -733,23 +738,24 @@ typedef struct titan_seq titan_seq;
  * config, context ctx (1..max_seq_len) and batch (tokens per forward call,
  * >= 1), when the arena's buffer is TITAN_ALIGN-aligned. */
 TITAN_NODISCARD titan_status titan_model_plan(const titan_config *c, int ctx, int batch,
-                              size_t *bytes);
+                                              size_t *bytes);
 /* Arena bytes of one more titan_seq_create. */
-TITAN_NODISCARD titan_status titan_seq_plan(const titan_config *c, int ctx, size_t *bytes);
+TITAN_NODISCARD titan_status titan_seq_plan(const titan_config *c, int ctx,
+                                            size_t *bytes);
 
 /* Build a model over tensors[0..n) (looked up by SPEC name; shapes checked,
  * TITAN_E_DATA if one is missing or misshapen, or a scale is not finite and
  * positive). The tensors and the backend must outlive the model. */
 TITAN_NODISCARD titan_status titan_model_create(titan_arena *a, const titan_config *c,
-                                const titan_tensor *tensors, int n, int ctx,
-                                int batch, titan_backend *be,
-                                titan_model **out);
+                                                const titan_tensor *tensors, int n,
+                                                int ctx, int batch, titan_backend *be,
+                                                titan_model **out);
 
 /* A fresh, empty sequence (position 0) for model m. */
 TITAN_NODISCARD titan_status titan_seq_create(titan_arena *a, const titan_model *m,
-                              titan_seq **out);
-void titan_seq_reset(titan_seq *s);     /* back to position 0 */
-int titan_seq_pos(const titan_seq *s);  /* tokens held */
+                                              titan_seq **out);
+void titan_seq_reset(titan_seq *s);    /* back to position 0 */
+int titan_seq_pos(const titan_seq *s); /* tokens held */
 /* Drop the last n tokens (0 <= n <= min(pos, mtp_heads)), e.g. rejected drafts. */
 TITAN_NODISCARD titan_status titan_seq_rewind(titan_seq *s, int n);
 
@@ -758,13 +764,13 @@ TITAN_NODISCARD titan_status titan_seq_rewind(titan_seq *s, int n);
  * call with many tokens, decode one call per token; both give the same
  * numbers. The final-normed hidden rows stay in m for titan_model_logits. */
 TITAN_NODISCARD titan_status titan_model_forward(titan_model *m, titan_seq *s,
-                                 const int32_t *ids, int n);
+                                                 const int32_t *ids, int n);
 
 /* Logits of head k (1 = next token, tied to tok_emb; 2..M = mtp heads) for
  * rows first..first+rows-1 of the last forward call: out[rows][V], softcapped
  * when logit_softcap > 0. */
-TITAN_NODISCARD titan_status titan_model_logits(titan_model *m, int head, int first, int rows,
-                                float *out);
+TITAN_NODISCARD titan_status titan_model_logits(titan_model *m, int head, int first,
+                                                int rows, float *out);
 
 /* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
  * G * (Dh + Dv) of a plain grouped-query cache. */
@@ -786,8 +792,7 @@ void titan_sampler_init(titan_sampler *s, double temp, int top_k, double top_p,
 double titan_sampler_uniform(titan_sampler *s);
 /* Turn logits[V] into the sampling distribution in place (probs[V], zero
  * outside top-k/top-p; greedy puts 1 on the argmax). work is [V] int32. */
-void titan_sampler_probs(const titan_sampler *s, float *logits, int V,
-                         int32_t *work);
+void titan_sampler_probs(const titan_sampler *s, float *logits, int V, int32_t *work);
 /* Draw a token from probs[V] (as made by titan_sampler_probs). */
 int32_t titan_sampler_draw(titan_sampler *s, const float *probs, int V);
 /* Index of the largest value (first on ties). */
@@ -808,15 +813,15 @@ size_t titan_generator_plan(const titan_config *c);
 /* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
  * decide the first token; *out is carved from the arena. Speculative decoding
  * needs batch >= mtp_heads. */
-TITAN_NODISCARD titan_status titan_generator_start(titan_arena *a, titan_model *m, titan_seq *s,
-                                   titan_sampler *sampler, int speculative,
-                                   const int32_t *prompt, int n,
-                                   titan_generator **out);
+TITAN_NODISCARD titan_status titan_generator_start(titan_arena *a, titan_model *m,
+                                                   titan_seq *s, titan_sampler *sampler,
+                                                   int speculative, const int32_t *prompt,
+                                                   int n, titan_generator **out);
 
 /* Emit 1..drafts+1 tokens into out[] (room for mtp_heads) and *n_out. Needs
  * room in the context for them (TITAN_E_USAGE when the context is full). */
 TITAN_NODISCARD titan_status titan_generator_step(titan_generator *g, int32_t *out,
-                                  int *n_out);
+                                                  int *n_out);
 
 /* Drafted tokens verified so far, and how many of them were kept. */
 void titan_generator_drafts(const titan_generator *g, int64_t *drafted,
@@ -841,19 +846,19 @@ typedef struct titan_eval_window {
  * 1 <= stride <= ctx (TITAN_E_USAGE otherwise): 0 for no targets, else
  * 1 + ceil((n_targets - ctx) / stride) when n_targets > ctx, else 1. */
 TITAN_NODISCARD titan_status titan_eval_window_count(int64_t n_targets, int32_t ctx,
-                                     int32_t stride, int64_t *count);
+                                                     int32_t stride, int64_t *count);
 
 /* Window `index` (0 <= index < count) of that schedule. Window k starts at
  * k * stride; every target is scored by exactly one window, and after the
  * first window from at least ctx - stride + 1 tokens of context. */
 TITAN_NODISCARD titan_status titan_eval_window_get(int64_t n_targets, int32_t ctx,
-                                   int32_t stride, int64_t index,
-                                   titan_eval_window *w);
+                                                   int32_t stride, int64_t index,
+                                                   titan_eval_window *w);
 
 /* How many bytes a target stands for. For target y after token x:
  * base[y] + (flags[y] & TITAN_BYTES_SPACE && !(flags[x] & TITAN_BYTES_BOUNDARY)).
  * Text mode: base = exact token byte lengths, flags = NULL (no bits set). */
-#define TITAN_BYTES_SPACE 1u    /* the piece starts with U+2581 */
+#define TITAN_BYTES_SPACE    1u /* the piece starts with U+2581 */
 #define TITAN_BYTES_BOUNDARY 2u /* control/unknown: no space after it */
 typedef struct titan_byte_table {
     int32_t n_tokens;     /* valid ids are 0..n_tokens-1 */
@@ -864,8 +869,8 @@ typedef struct titan_byte_table {
 /* Exact bytes of the targets seq[1..n] (n >= 0) by this table; checks every
  * token of seq[0..n] is below t->n_tokens (TITAN_E_DATA otherwise). */
 TITAN_NODISCARD titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
-                                    const titan_byte_table *t,
-                                    uint64_t *bytes);
+                                                    const titan_byte_table *t,
+                                                    uint64_t *bytes);
 
 /* One batch of windows for the scorer. Window b feeds seq[win[b].start ..
  * win[b].start + win[b].len - 1] at positions 0..len-1 (no extra BOS) and the
@@ -899,9 +904,9 @@ typedef struct titan_eval_options {
 #define TITAN_EVAL_MAX_THREADS 256
 
 typedef struct titan_eval_result {
-    double nll;      /* sum of target NLL, nats, added in window order */
-    int64_t tokens;  /* targets scored (= n_targets) */
-    uint64_t bytes;  /* bytes those targets stand for */
+    double nll;     /* sum of target NLL, nats, added in window order */
+    int64_t tokens; /* targets scored (= n_targets) */
+    uint64_t bytes; /* bytes those targets stand for */
     int64_t windows;
     double val_loss; /* nll / tokens */
     double val_bpb;  /* nll / (ln 2 * bytes); 0 when bytes == 0 */
@@ -918,10 +923,11 @@ size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o);
  * With a measuring arena (base NULL) nothing is scored: only out->bytes is
  * filled and the arena's high-water mark records what a real run carves. */
 TITAN_NODISCARD titan_status titan_eval_run(titan_arena *a, const int32_t *seq,
-                            int64_t n_targets, const titan_byte_table *bytes,
-                            const titan_eval_options *o,
-                            titan_eval_scorer score, void *user,
-                            titan_eval_result *out);
+                                            int64_t n_targets,
+                                            const titan_byte_table *bytes,
+                                            const titan_eval_options *o,
+                                            titan_eval_scorer score, void *user,
+                                            titan_eval_result *out);
 
 /* -ln softmax(logits)[target] computed in double (log-sum-exp with the max
  * subtracted). For scorers turning head-1 logits [V] into target NLL. */
@@ -936,19 +942,17 @@ double titan_eval_nll(const float *logits, int32_t V, int32_t target);
 typedef struct titan_eval_model titan_eval_model;
 
 /* Exact-or-larger arena bytes of titan_eval_model_create. */
-TITAN_NODISCARD titan_status titan_eval_model_plan(const titan_config *c, int ctx, int batch,
-                                   int workers, size_t *bytes);
+TITAN_NODISCARD titan_status titan_eval_model_plan(const titan_config *c, int ctx,
+                                                   int batch, int workers, size_t *bytes);
 
-TITAN_NODISCARD titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
-                                     const titan_tensor *tensors, int n,
-                                     int ctx, int batch, int workers,
-                                     titan_backend *const *be,
-                                     titan_eval_model **out);
+TITAN_NODISCARD titan_status titan_eval_model_create(
+    titan_arena *a, const titan_config *c, const titan_tensor *tensors, int n, int ctx,
+    int batch, int workers, titan_backend *const *be, titan_eval_model **out);
 
 /* The scorer: pass it to titan_eval_run with the titan_eval_model as user
  * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */
 TITAN_NODISCARD titan_status titan_eval_model_score(void *model, int worker,
-                                    const titan_eval_batch *b);
+                                                    const titan_eval_batch *b);
 
 /* ==== config JSON and safetensors ==========================================
  * formats/config_json.c, formats/safetensors.c. */
@@ -962,35 +966,36 @@ TITAN_NODISCARD titan_status titan_eval_model_score(void *model, int worker,
  * errors name line and column). `scratch` holds the parse tree and is reset
  * to its mark on return; it needs a buffer (not measuring mode), a few KB
  * suffice. */
-TITAN_NODISCARD titan_status titan_config_from_json(titan_arena *scratch, const char *text,
-                                    size_t len, titan_config *out);
+TITAN_NODISCARD titan_status titan_config_from_json(titan_arena *scratch,
+                                                    const char *text, size_t len,
+                                                    titan_config *out);
 
 /* titan_config_from_json of a file (at most TITAN_CONFIG_FILE_MAX bytes),
  * errors naming the path. scratch holds the text and the parse tree (a few
  * MB are plenty) and is reset to its mark on return. */
 #define TITAN_CONFIG_FILE_MAX ((size_t)1 << 20)
-TITAN_NODISCARD titan_status titan_config_file_load(titan_arena *scratch, const char *path,
-                                    titan_config *out);
+TITAN_NODISCARD titan_status titan_config_file_load(titan_arena *scratch,
+                                                    const char *path, titan_config *out);
 
 /* Write *c as one line of JSON (all fields in TITAN_CONFIG_FIELDS order, doubles round-trip
  * exactly, newline at the end) into buf[0..cap), NUL-terminated; *len gets
  * the length without the NUL. buf == NULL measures. TITAN_E_USAGE if cap is too
  * small or a real field is not finite. */
-TITAN_NODISCARD titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
-                                  size_t *len);
+TITAN_NODISCARD titan_status titan_config_to_json(const titan_config *c, char *buf,
+                                                  size_t cap, size_t *len);
 
 /* safetensors: u64 LE header length N, N bytes of JSON header
  *   {"NAME": {"dtype": "F32", "shape": [d0, ...], "data_offsets": [b, e]}, ...,
  *    "__metadata__": {"key": "value", ...}}
  * (padded with spaces), then the data buffer; offsets are relative to it.
  * Supported dtypes: F32, F16, BF16 (little-endian). */
-#define TITAN_ST_MAX_DIMS 8
+#define TITAN_ST_MAX_DIMS   8
 #define TITAN_ST_HEADER_MAX 100000000 /* bytes, as the reference library */
 
 typedef struct titan_st_tensor {
-    const char *name;    /* NUL-terminated UTF-8 (no NUL inside), in the arena */
-    titan_dtype dtype;   /* TITAN_DT_F32, _F16 or _BF16 */
-    int ndim;            /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
+    const char *name;  /* NUL-terminated UTF-8 (no NUL inside), in the arena */
+    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
+    int ndim;          /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
     int64_t shape[TITAN_ST_MAX_DIMS];
     uint64_t n_elems;    /* product of the shape (1 for a scalar) */
     const uint8_t *data; /* n_elems values inside the caller's file buffer; may
@@ -1020,7 +1025,7 @@ typedef struct titan_safetensors {
  * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
  * 1 KB per tensor plus 2x the header size. */
 TITAN_NODISCARD titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
-                                     size_t len, titan_safetensors *out);
+                                                     size_t len, titan_safetensors *out);
 
 /* The tensor with this name, or NULL. */
 const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
@@ -1028,8 +1033,8 @@ const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
 
 /* Convert a tensor's values to float32 into dst[0..count); count must be at
  * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
-TITAN_NODISCARD titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
-                                      size_t count);
+TITAN_NODISCARD titan_status titan_safetensors_to_f32(const titan_st_tensor *t,
+                                                      float *dst, size_t count);
 
 /* One tensor to write: float32 values, stored as `dtype` (F32 exact; F16 and
  * BF16 rounded to nearest even). */
@@ -1047,9 +1052,10 @@ typedef struct titan_st_source {
  * values must be UTF-8 (not checked here; the reader refuses invalid UTF-8).
  * TITAN_E_USAGE for bad arguments (repeated or reserved names or metadata
  * keys, bad dtype/shape) or cap < size. */
-TITAN_NODISCARD titan_status titan_safetensors_write(const titan_st_source *tensors, int n,
-                                     const titan_st_meta *meta, int n_meta,
-                                     uint8_t *buf, size_t cap, size_t *len);
+TITAN_NODISCARD titan_status titan_safetensors_write(const titan_st_source *tensors,
+                                                     int n, const titan_st_meta *meta,
+                                                     int n_meta, uint8_t *buf, size_t cap,
+                                                     size_t *len);
 
 /* ==== artifacts ============================================================
  * formats/artifact_*.c, formats/codec*.c: the one-file model container. */
@@ -1075,15 +1081,14 @@ typedef struct titan_artifact {
     size_t tokenizer_blob_len;
     int n_tensors;
     const titan_tensor *tensors;
-    titan_codec codec;   /* codec of the tensor data section */
-    uint64_t file_bytes; /* size of the artifact file */
+    titan_codec codec;          /* codec of the tensor data section */
+    uint64_t file_bytes;        /* size of the artifact file */
     uint64_t data_raw_bytes;    /* tensor data section, decoded */
     uint64_t data_stored_bytes; /* tensor data section, as stored */
 } titan_artifact;
 
 /* Find a tensor by SPEC name, or NULL. */
-const titan_tensor *titan_artifact_find(const titan_artifact *art,
-                                        const char *name);
+const titan_tensor *titan_artifact_find(const titan_artifact *art, const char *name);
 
 /* "none", "lzma", "xz", "brotli". */
 const char *titan_codec_name(titan_codec c);
@@ -1098,13 +1103,13 @@ TITAN_NODISCARD titan_status titan_codec_from_name(const char *name, titan_codec
  * bytes than declared is refused. TITAN_E_DATA for anything malformed,
  * TITAN_E_NOMEM if the arena is too small. */
 TITAN_NODISCARD titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes,
-                                  size_t len, titan_artifact *art);
+                                                  size_t len, titan_artifact *art);
 
 /* Same from a file. Compressed bytes are read into a temporary arena region
  * released once decoded, so the arena keeps only what titan_artifact_parse
  * keeps. TITAN_E_IO if the file cannot be read. */
 TITAN_NODISCARD titan_status titan_artifact_load(titan_arena *a, const char *path,
-                                 titan_artifact *art);
+                                                 titan_artifact *art);
 
 /* Exact arena bytes titan_artifact_load(path) needs as the first carving of
  * an arena whose buffer is 64-byte aligned (its high-water mark then equals
@@ -1112,15 +1117,16 @@ TITAN_NODISCARD titan_status titan_artifact_load(titan_arena *a, const char *pat
  * with room for them: a few MiB for the largest tokenizer); the tensor data
  * is only measured. The scratch arena is reset to its mark on return. */
 TITAN_NODISCARD titan_status titan_artifact_plan(titan_arena *scratch, const char *path,
-                                 size_t *bytes);
+                                                 size_t *bytes);
 
 /* titan_artifact_plan for a runtime carved after the artifact: also gives the
  * config and `kept`, the arena top after loading (the load's transient blocks
  * above it, up to `high`, are free again), so that the whole arena needs
  * max(high, kept aligned + runtime bytes). */
-TITAN_NODISCARD titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
-                                         titan_config *c, size_t *high,
-                                         size_t *kept);
+TITAN_NODISCARD titan_status titan_artifact_plan_runtime(titan_arena *scratch,
+                                                         const char *path,
+                                                         titan_config *c, size_t *high,
+                                                         size_t *kept);
 
 /* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
  * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
@@ -1129,11 +1135,12 @@ TITAN_NODISCARD titan_status titan_artifact_plan_runtime(titan_arena *scratch, c
  * scratch memory (about the data size plus its compressed bound); the file
  * is written atomically. *file_bytes (may be NULL) gets its size. With path
  * NULL nothing is written: only the size is measured. */
-TITAN_NODISCARD titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
-                                  const uint8_t *tok, size_t tok_len,
-                                  const titan_tensor *tensors, int n,
-                                  titan_codec codec, const char *path,
-                                  uint64_t *file_bytes);
+TITAN_NODISCARD titan_status titan_artifact_write(titan_arena *scratch,
+                                                  const titan_config *c,
+                                                  const uint8_t *tok, size_t tok_len,
+                                                  const titan_tensor *tensors, int n,
+                                                  titan_codec codec, const char *path,
+                                                  uint64_t *file_bytes);
 
 /* ==== tokenizer files =======================================================
  * formats/tokenizer_file.c: a TOK file (the serialized tokenizer) on disk. */
@@ -1146,8 +1153,8 @@ TITAN_NODISCARD titan_status titan_tokenizer_file_plan(const char *path, size_t 
 /* Read and load the TOK file; *blob / *len (may be NULL) get its bytes, kept
  * in the arena. Errors name the path. */
 TITAN_NODISCARD titan_status titan_tokenizer_file_load(titan_arena *a, const char *path,
-                                       const titan_tokenizer **t,
-                                       const uint8_t **blob, size_t *len);
+                                                       const titan_tokenizer **t,
+                                                       const uint8_t **blob, size_t *len);
 
 /* ==== SentencePiece models and token shards ================================
  * formats/spm_model.c, formats/shards.c: the parameter-golf data of
@@ -1184,8 +1191,8 @@ typedef struct titan_spm {
  * wire type, tag, type value, piece without text, byte piece not "<0xHH>", no
  * pieces or more than TITAN_TOK_MAX. The result lives in the arena (it does not
  * point into data). */
-TITAN_NODISCARD titan_status titan_spm_load(titan_arena *a, const uint8_t *data, size_t len,
-                            const titan_spm **out);
+TITAN_NODISCARD titan_status titan_spm_load(titan_arena *a, const uint8_t *data,
+                                            size_t len, const titan_spm **out);
 
 /* Arena bytes titan_spm_load needs for a file of len bytes (upper bound). */
 size_t titan_spm_plan(size_t len);
@@ -1194,17 +1201,18 @@ size_t titan_spm_plan(size_t len);
  * version 1, token count, rest ignored), then count little-endian uint16
  * tokens; the file is exactly 1024 + 2 * count bytes. */
 #define TITAN_SHARD_HEADER_BYTES 1024
-#define TITAN_SHARD_MAGIC 20240520
+#define TITAN_SHARD_MAGIC        20240520
 
 /* Token count of the whole shard file data[0..len); checks the magic, the
  * version and that the size is exactly 1024 + 2 * count. */
 TITAN_NODISCARD titan_status titan_shard_count(const uint8_t *data, size_t len,
-                               uint64_t *count);
+                                               uint64_t *count);
 
 /* Validate a whole shard and append its tokens to dst[0..cap) as int32.
  * Every token must be < vocab (TITAN_E_DATA); *n receives the count. */
-TITAN_NODISCARD titan_status titan_shard_decode(const uint8_t *data, size_t len, int32_t vocab,
-                                int32_t *dst, size_t cap, size_t *n);
+TITAN_NODISCARD titan_status titan_shard_decode(const uint8_t *data, size_t len,
+                                                int32_t vocab, int32_t *dst, size_t cap,
+                                                size_t *n);
 
 #ifdef __cplusplus
 }

@@ -22,10 +22,13 @@ typedef void (*titan_task_fn)(void *ctx, int64_t begin, int64_t end);
  * as rows: dot products with cache rows as they are stored). */
 typedef struct {
     int rows, n, k;
-    const float *a; size_t lda; /* [rows][k] */
-    const float *b; size_t ldb; /* [k][n], or [n][k] when b_rows */
-    float *c; size_t ldc;       /* [rows][n], not aliasing a or b */
-    bool accumulate;            /* add to c instead of overwriting it */
+    const float *a;
+    size_t lda; /* [rows][k] */
+    const float *b;
+    size_t ldb; /* [k][n], or [n][k] when b_rows */
+    float *c;
+    size_t ldc;      /* [rows][n], not aliasing a or b */
+    bool accumulate; /* add to c instead of overwriting it */
     bool b_rows;
 } titan_small_gemm;
 
@@ -36,8 +39,8 @@ struct titan_backend {
      * the kernel (value = q * scale), never expanded whole. x is [T][W->cols],
      * y is [T][W->rows], both float32, not aliased. Sums in float32 with any
      * order (results may differ from ref by rounding only). */
-    void (*matmul)(titan_backend *be, const titan_tensor *w, const float *x,
-                   float *y, int T);
+    void (*matmul)(titan_backend *be, const titan_tensor *w, const float *x, float *y,
+                   int T);
     /* Two products of one x as one job (fewer thread hand-offs): y0 = W0 x,
      * y1 = W1 x, W0->cols == W1->cols, results as from two matmul calls.
      * NULL: the model makes the two calls. */
@@ -47,8 +50,7 @@ struct titan_backend {
      * threads; returns when all are done. NULL (and the ref backend): one
      * call fn(ctx, 0, n) on the caller. Results must not depend on which
      * thread ran a task. */
-    void (*parallel_for)(titan_backend *be, int64_t n, titan_task_fn fn,
-                         void *ctx);
+    void (*parallel_for)(titan_backend *be, int64_t n, titan_task_fn fn, void *ctx);
     /* The attention's own products (scores, latent sums, absorption) on
      * activations; safe to call from parallel_for tasks. Float sums in any
      * order, but the same order for the same shape every time. */
@@ -64,7 +66,7 @@ void titan_backend_ref(titan_backend *be);
 
 /* Fill *be with a tpu backend (what titan_backend_tpu_create carves). */
 TITAN_NODISCARD titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
-                                    const titan_tpu_config *c, int max_T,
-                                    int64_t max_rows, int64_t max_cols);
+                                                    const titan_tpu_config *c, int max_T,
+                                                    int64_t max_rows, int64_t max_cols);
 
 #endif

@@ -13,14 +13,14 @@ typedef struct {
     titan_thread_pool *pool;
     titan_isa isa;
     const titan_vector_family *vec; /* NULL: the scalar family */
-    float *scratch; /* [threads][MATMUL_SCRATCH_FLOATS] */
-    titan_matmul_args jobs[2]; /* rows of jobs[0], then of jobs[1] */
-    titan_task_fn task; /* the current parallel_for */
+    float *scratch;                 /* [threads][MATMUL_SCRATCH_FLOATS] */
+    titan_matmul_args jobs[2];      /* rows of jobs[0], then of jobs[1] */
+    titan_task_fn task;             /* the current parallel_for */
     void *task_ctx;
 } cpu_state;
 
-static void rows_of(const cpu_state *st, const titan_matmul_args *job,
-                    int64_t begin, int64_t end, float *scratch) {
+static void rows_of(const cpu_state *st, const titan_matmul_args *job, int64_t begin,
+                    int64_t end, float *scratch) {
     if (st->vec)
         titan_matmul_rows_vector(st->vec, job, begin, end, scratch);
     else
@@ -32,7 +32,8 @@ static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
     float *scratch = st->scratch + (size_t)thread * MATMUL_SCRATCH_FLOATS;
     int64_t n0 = st->jobs[0].w->rows;
     if (begin < n0) rows_of(st, &st->jobs[0], begin, end < n0 ? end : n0, scratch);
-    if (end > n0) rows_of(st, &st->jobs[1], begin > n0 ? begin - n0 : 0, end - n0, scratch);
+    if (end > n0)
+        rows_of(st, &st->jobs[1], begin > n0 ? begin - n0 : 0, end - n0, scratch);
 }
 
 /* False (y all NaN: loud, never silently plausible) for an unknown dtype. */
@@ -42,8 +43,8 @@ static bool dtype_known(const titan_tensor *w, float *y, int T) {
     return false;
 }
 
-static void cpu_matmul(titan_backend *be, const titan_tensor *w,
-                       const float *x, float *y, int T) {
+static void cpu_matmul(titan_backend *be, const titan_tensor *w, const float *x, float *y,
+                       int T) {
     cpu_state *st = be->state;
     if (T <= 0 || w->rows <= 0 || !dtype_known(w, y, T)) return;
     st->jobs[0] = (titan_matmul_args){w, x, y, T};
@@ -51,8 +52,7 @@ static void cpu_matmul(titan_backend *be, const titan_tensor *w,
 }
 
 static void cpu_matmul2(titan_backend *be, const titan_tensor *w0, float *y0,
-                        const titan_tensor *w1, float *y1, const float *x,
-                        int T) {
+                        const titan_tensor *w1, float *y1, const float *x, int T) {
     cpu_state *st = be->state;
     if (T <= 0 || w0->rows <= 0 || w1->rows <= 0 || !dtype_known(w0, y0, T) ||
         !dtype_known(w1, y1, T)) {
@@ -71,8 +71,7 @@ static void task_share(void *ctx, int64_t begin, int64_t end, int thread) {
     st->task(st->task_ctx, begin, end);
 }
 
-static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn,
-                             void *ctx) {
+static void cpu_parallel_for(titan_backend *be, int64_t n, titan_task_fn fn, void *ctx) {
     cpu_state *st = be->state;
     st->task = fn;
     st->task_ctx = ctx;
@@ -83,10 +82,9 @@ static void cpu_destroy(titan_backend *be) {
     titan_thread_pool_destroy(((cpu_state *)be->state)->pool);
 }
 
-titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
-                                          titan_isa isa, titan_backend **out) {
-    if (!a || !out)
-        return titan_fail(TITAN_E_USAGE, "backend cpu: NULL argument");
+titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads, titan_isa isa,
+                                          titan_backend **out) {
+    if (!a || !out) return titan_fail(TITAN_E_USAGE, "backend cpu: NULL argument");
     *out = NULL;
     if (isa > titan_cpu_best_isa())
         return titan_fail(TITAN_E_UNSUPPORTED,
@@ -100,26 +98,26 @@ titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
     float *scratch;
     TITAN_TRY(titan_arena_calloc(a, sizeof *be, TITAN_ALIGN, (void **)&be));
     TITAN_TRY(titan_arena_calloc(a, sizeof *st, TITAN_ALIGN, (void **)&st));
-    TITAN_TRY(titan_arena_alloc(a, sizeof(float) * MATMUL_SCRATCH_FLOATS *
-                                       (size_t)threads,
+    TITAN_TRY(titan_arena_alloc(a,
+                                sizeof(float) * MATMUL_SCRATCH_FLOATS * (size_t)threads,
                                 TITAN_ALIGN, (void **)&scratch));
     titan_thread_pool *pool;
     TITAN_TRY(titan_thread_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
     const titan_vector_family *vec = titan_matmul_family(isa);
-    *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec,
-                      .scratch = scratch};
-    *be = (titan_backend){.name = "cpu", .matmul = cpu_matmul,
+    *st = (cpu_state){.pool = pool, .isa = isa, .vec = vec, .scratch = scratch};
+    *be = (titan_backend){.name = "cpu",
+                          .matmul = cpu_matmul,
                           .matmul2 = cpu_matmul2,
                           .parallel_for = cpu_parallel_for,
                           .small_gemm = vec ? vec->small_gemm : titan_small_gemm_scalar,
-                          .destroy = cpu_destroy, .state = st};
+                          .destroy = cpu_destroy,
+                          .state = st};
     *out = be;
     return TITAN_OK;
 }
 
-titan_status titan_backend_cpu_create(titan_arena *a, int threads,
-                                      titan_backend **out) {
+titan_status titan_backend_cpu_create(titan_arena *a, int threads, titan_backend **out) {
     return titan_backend_cpu_create_isa(a, threads, titan_cpu_best_isa(), out);
 }
 
@@ -127,8 +125,7 @@ size_t titan_backend_cpu_arena_bytes(int threads) {
     titan_arena m;
     titan_arena_init(&m, NULL, 0);
     titan_backend *be;
-    if (titan_backend_cpu_create_isa(&m, threads, TITAN_ISA_SCALAR, &be))
-        return 0;
+    if (titan_backend_cpu_create_isa(&m, threads, TITAN_ISA_SCALAR, &be)) return 0;
     return m.high;
 }
 

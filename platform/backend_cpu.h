@@ -12,7 +12,8 @@
 /* titan_backend_cpu_create with a chosen kernel family (tests, benchmarks);
  * TITAN_E_UNSUPPORTED if this CPU cannot run it. */
 TITAN_NODISCARD titan_status titan_backend_cpu_create_isa(titan_arena *a, int threads,
-                                          titan_isa isa, titan_backend **out);
+                                                          titan_isa isa,
+                                                          titan_backend **out);
 
 /* Kernel family of a cpu backend. */
 titan_isa titan_backend_cpu_isa(const titan_backend *be);

@@ -6,8 +6,8 @@
 
 enum { REF_CHUNK = 256 }; /* values dequantized at once (a multiple of 4) */
 
-static void ref_matmul(titan_backend *be, const titan_tensor *w,
-                       const float *x, float *y, int T) {
+static void ref_matmul(titan_backend *be, const titan_tensor *w, const float *x, float *y,
+                       int T) {
     (void)be;
     int64_t N = w->rows, K = w->cols;
     float buf[REF_CHUNK];
@@ -27,6 +27,6 @@ static void ref_matmul(titan_backend *be, const titan_tensor *w,
 }
 
 void titan_backend_ref(titan_backend *be) {
-    *be = (titan_backend){.name = "ref", .matmul = ref_matmul,
-                          .small_gemm = titan_small_gemm_scalar};
+    *be = (titan_backend){
+        .name = "ref", .matmul = ref_matmul, .small_gemm = titan_small_gemm_scalar};
 }

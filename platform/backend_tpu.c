@@ -21,12 +21,12 @@ typedef struct {
     titan_tpu_config cfg;
     int max_T;
     int64_t max_rows, max_cols;
-    int8_t *xq;     /* [max_T][max_cols] quantized activations */
-    float *xs;      /* [max_T] their scales */
-    int8_t *wq;     /* [max_rows][max_cols] weights converted for this call */
-    float *ws;      /* [max_rows] weight row scales */
-    float *row;     /* [max_cols] one dequantized weight row */
-    int32_t *acc;   /* [max_T][max_rows] array results */
+    int8_t *xq;       /* [max_T][max_cols] quantized activations */
+    float *xs;        /* [max_T] their scales */
+    int8_t *wq;       /* [max_rows][max_cols] weights converted for this call */
+    float *ws;        /* [max_rows] weight row scales */
+    float *row;       /* [max_cols] one dequantized weight row */
+    int32_t *acc;     /* [max_T][max_rows] array results */
     titan_arena regs; /* CYCLE mode: the PE registers */
     titan_tpu_counters total;
     titan_tpu_layer layers[TITAN_MAX_TENSORS];
@@ -46,18 +46,16 @@ static titan_tpu_layer *layer_of(tpu_state *s, const char *name) {
 /* Weight rows as int8 + one scale per row; returns the int8 data to use. */
 static const int8_t *weights_i8(tpu_state *s, const titan_tensor *w) {
     const int64_t N = w->rows, K = w->cols;
-    if ((w->dtype == TITAN_DT_INT8 || w->dtype == TITAN_DT_INT6_BYTE) &&
-        !w->group_size) {
+    if ((w->dtype == TITAN_DT_INT8 || w->dtype == TITAN_DT_INT6_BYTE) && !w->group_size) {
         memcpy(s->ws, w->scales, (size_t)N * sizeof(float));
         return w->data;
     }
     for (int64_t n = 0; n < N; n++) {
         int8_t *dst = s->wq + n * K;
         if (w->dtype == TITAN_DT_INT6 && !w->group_size) {
-            const uint8_t *src = (const uint8_t *)w->data +
-                                 (size_t)n * titan_dtype_row_bytes(w->dtype, K);
-            for (int64_t k = 0; k < K; k++)
-                dst[k] = (int8_t)titan_int6_get(src, k);
+            const uint8_t *src =
+                (const uint8_t *)w->data + (size_t)n * titan_dtype_row_bytes(w->dtype, K);
+            for (int64_t k = 0; k < K; k++) dst[k] = (int8_t)titan_int6_get(src, k);
             s->ws[n] = w->scales[n];
         } else {
             titan_dequant_row(w, n, 0, K, s->row);
@@ -73,8 +71,8 @@ static void refuse(tpu_state *s, titan_tpu_layer *l, float *y, size_t n) {
     if (l) l->k.refused++;
 }
 
-static void matmul_locked(tpu_state *s, const titan_tensor *w, const float *x,
-                          float *y, int T) {
+static void matmul_locked(tpu_state *s, const titan_tensor *w, const float *x, float *y,
+                          int T) {
     const int64_t N = w->rows, K = w->cols;
     titan_tpu_layer *l = layer_of(s, w->name);
     if (T < 1 || T > s->max_T || N > s->max_rows || K > s->max_cols) {
@@ -82,12 +80,10 @@ static void matmul_locked(tpu_state *s, const titan_tensor *w, const float *x,
         return;
     }
     for (int t = 0; t < T; t++)
-        titan_tpu_quantize_row(x + (size_t)t * K, K, s->xq + (size_t)t * K,
-                               &s->xs[t]);
+        titan_tpu_quantize_row(x + (size_t)t * K, K, s->xq + (size_t)t * K, &s->xs[t]);
     const int8_t *wq = weights_i8(s, w);
     titan_tpu_counters k = {0};
-    if (titan_tpu_gemm(&s->cfg, &s->regs, s->xq, wq, s->acc, T, K, N, &k) !=
-        TITAN_OK) {
+    if (titan_tpu_gemm(&s->cfg, &s->regs, s->xq, wq, s->acc, T, K, N, &k) != TITAN_OK) {
         refuse(s, l, y, (size_t)T * (size_t)N);
         return;
     }
@@ -99,8 +95,8 @@ static void matmul_locked(tpu_state *s, const titan_tensor *w, const float *x,
     if (l) titan_tpu_counters_add(&l->k, &k);
 }
 
-static void tpu_matmul(titan_backend *be, const titan_tensor *w,
-                       const float *x, float *y, int T) {
+static void tpu_matmul(titan_backend *be, const titan_tensor *w, const float *x, float *y,
+                       int T) {
     tpu_state *s = be->state;
     pthread_mutex_lock(&s->lock);
     matmul_locked(s, w, x, y, T);
@@ -116,8 +112,8 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
                                     int64_t max_rows, int64_t max_cols) {
     if (!be || !a) return titan_fail(TITAN_E_USAGE, "tpu backend: NULL");
     TITAN_TRY(titan_tpu_config_check(c));
-    if (max_T < 1 || max_rows < 1 || max_rows > TITAN_TPU_MAX_MN ||
-        max_cols < 1 || max_cols > TITAN_TPU_MAX_K)
+    if (max_T < 1 || max_rows < 1 || max_rows > TITAN_TPU_MAX_MN || max_cols < 1 ||
+        max_cols > TITAN_TPU_MAX_K)
         return titan_fail(TITAN_E_USAGE,
                           "tpu backend: sizes T=%d rows=%lld cols=%lld outside "
                           "[1, %d] x [1, %d] x [1, %d]",
@@ -139,9 +135,11 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     TITAN_TRY(titan_arena_alloc(a, regs_bytes, TITAN_ALIGN, &regs));
     /* No parallel_for: one matmul at a time, the array is shared; attention
      * stays on the host. */
-    *be = (titan_backend){.name = "tpu", .matmul = tpu_matmul,
+    *be = (titan_backend){.name = "tpu",
+                          .matmul = tpu_matmul,
                           .small_gemm = titan_small_gemm_scalar,
-                          .destroy = tpu_destroy, .state = s};
+                          .destroy = tpu_destroy,
+                          .state = s};
     if (!s) return TITAN_OK; /* measuring arena: sizes only */
     memset(s, 0, sizeof *s);
     if (pthread_mutex_init(&s->lock, NULL))
@@ -154,8 +152,7 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     return TITAN_OK;
 }
 
-void titan_tpu_backend_stats(const titan_backend *be,
-                             titan_tpu_counters *total,
+void titan_tpu_backend_stats(const titan_backend *be, titan_tpu_counters *total,
                              const titan_tpu_layer **layers, int *n_layers) {
     const tpu_state *s = be ? be->state : NULL;
     if (total) *total = s ? s->total : (titan_tpu_counters){0};

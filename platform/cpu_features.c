@@ -21,8 +21,8 @@ static titan_cpu_features detect(void) {
     bool fma = c & (1u << 12), f16c = c & (1u << 29);
     if (!osxsave) return f;
     unsigned long long xcr0 = read_xcr0();
-    bool ymm_ok = (xcr0 & 0x6) == 0x6;      /* SSE + AVX state */
-    bool zmm_ok = (xcr0 & 0xe6) == 0xe6;    /* + opmask, ZMM_Hi256, Hi16_ZMM */
+    bool ymm_ok = (xcr0 & 0x6) == 0x6;         /* SSE + AVX state */
+    bool zmm_ok = (xcr0 & 0xe6) == 0xe6;       /* + opmask, ZMM_Hi256, Hi16_ZMM */
     bool amx_ok = (xcr0 & 0x60000) == 0x60000; /* XTILECFG + XTILEDATA */
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
     f.avx2 = ymm_ok && (b & (1u << 5));

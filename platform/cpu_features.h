@@ -13,7 +13,7 @@ typedef enum {
 } titan_isa;
 
 typedef struct {
-    bool avx2, fma, f16c;          /* with OS support for ymm state */
+    bool avx2, fma, f16c;                          /* with OS support for ymm state */
     bool avx512f, avx512bw, avx512vl, avx512_vnni; /* with zmm/opmask state */
     bool amx_tile;
 } titan_cpu_features;

@@ -19,14 +19,14 @@
 
 #include <stdbool.h>
 
-#define MATMUL_KC 256     /* columns of W per cache block */
-#define MATMUL_TB 528     /* most tokens per block of x (12 * 44) */
+#define MATMUL_KC     256 /* columns of W per cache block */
+#define MATMUL_TB     528 /* most tokens per block of x (12 * 44) */
 #define MATMUL_NR_MAX 32  /* rows per panel (widest family) */
 /* Dot tiles streamed ahead of use (small T), into L2 (hint T1): prefetches
  * into L1 hold one of its few miss buffers each until the line arrives,
  * which capped a thread's stream far below read bandwidth (zenyx int8
  * decode on 1 thread: 70-90 -> 115-125 tok/s). */
-#define PREFETCH_TILES 4
+#define PREFETCH_TILES   4
 #define MATMUL_DOT_MAX_T 16 /* from this many tokens on, panels (see above) */
 
 /* Per-thread scratch, in floats: a panel, one row. */
@@ -40,8 +40,8 @@ typedef struct {
 } titan_matmul_args;
 
 /* The portable family: any dtype, any group size, any T. */
-void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch);
+void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0, int64_t n1,
+                              float *scratch);
 
 /* Byte offset of value k in a stored row (k a multiple of 4 for INT6). */
 static inline size_t matmul_value_offset(titan_dtype dt, int64_t k) {
@@ -63,32 +63,30 @@ typedef struct {
      * r < rows: x is read in place, by rows or transposed (broadcasts need
      * no copy); rows of y are ldy floats apart; accumulate adds to y
      * instead of storing. */
-    void (*tile)(const float *panel, const float *x, size_t t_step,
-                 size_t k_step, int kc, float *y, size_t ldy, int nt,
-                 int rows, bool accumulate);
+    void (*tile)(const float *panel, const float *x, size_t t_step, size_t k_step, int kc,
+                 float *y, size_t ldy, int nt, int rows, bool accumulate);
     /* panel[k][r] = W[n + r][k0 + k] as floats for r < rows (zero rows
      * up to nr), k < kc; k0 a multiple of 16; tmp_row holds KC floats. */
-    void (*panel)(const titan_tensor *w, int64_t n, int rows, int64_t k0,
-                 int kc, float *tmp_row, float *panel);
+    void (*panel)(const titan_tensor *w, int64_t n, int rows, int64_t k0, int kc,
+                  float *tmp_row, float *panel);
 } titan_gemm_family;
 
 /* The plain panel filler: each row dequantized into tmp_row, then scattered. */
-typedef void (*titan_dequant_fn)(const titan_tensor *w, int64_t row,
-                                 int64_t k0, int64_t len, float *out);
-void matmul_panel_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
-                         int64_t n, int rows, int64_t k0, int kc, int nr,
-                         float *tmp_row, float *panel);
+typedef void (*titan_dequant_fn)(const titan_tensor *w, int64_t row, int64_t k0,
+                                 int64_t len, float *out);
+void matmul_panel_by_rows(titan_dequant_fn dequant, const titan_tensor *w, int64_t n,
+                          int rows, int64_t k0, int kc, int nr, float *tmp_row,
+                          float *panel);
 
 /* Small T: y rows [n0, n1) of one dtype by dot-product tiles. */
-typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0,
-                             int64_t n1);
+typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0, int64_t n1);
 
 /* The portable small product (backend.h); the ref and tpu backends' too. */
 void titan_small_gemm_scalar(const titan_small_gemm *g);
 
 /* A vector family (matmul_avx512.c, matmul_avx2.c). */
 typedef struct {
-    int vw;                 /* floats per vector */
+    int vw;                                        /* floats per vector */
     void (*small_gemm)(const titan_small_gemm *g); /* register tiles */
     /* by titan_dtype (INT6_BYTE: the INT8 tile); group sizes multiple of vw */
     titan_dot_fn dot[TITAN_DT_INT6_BYTE + 1];
@@ -106,10 +104,15 @@ const titan_vector_family *titan_matmul_family(titan_isa isa);
  * B[p][j] = b[p*ldb + j], or b[j*ldb + p] when b_trans. */
 typedef struct {
     int m, n, k;
-    const float *a; size_t lda; bool a_trans;
-    const float *b; size_t ldb; bool b_trans;
-    float *c; size_t ldc; /* not aliasing a or b */
-    bool accumulate;      /* add to c instead of overwriting it */
+    const float *a;
+    size_t lda;
+    bool a_trans;
+    const float *b;
+    size_t ldb;
+    bool b_trans;
+    float *c;
+    size_t ldc;      /* not aliasing a or b */
+    bool accumulate; /* add to c instead of overwriting it */
 } titan_gemm_f32;
 
 /* The product with family f (NULL: portable loops, titan_gemm_f32_scalar)
@@ -123,8 +126,7 @@ void titan_gemm_f32_scalar(const titan_gemm_f32 *g);
 
 /* One thread's share, rows [n0, n1) for all tokens, with a vector family:
  * dot tiles for T < MATMUL_DOT_MAX_T, else panels (matmul_panels.c). */
-void titan_matmul_rows_vector(const titan_vector_family *f,
-                              const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch);
+void titan_matmul_rows_vector(const titan_vector_family *f, const titan_matmul_args *a,
+                              int64_t n0, int64_t n1, float *scratch);
 
 #endif

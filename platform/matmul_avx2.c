@@ -21,17 +21,16 @@ enum { VW = 8, DOT_ROWS = 4, DOT_TOKENS = 3, MR = 6, NR = 16 };
 INLINE __m256 load_w(titan_dtype dt, const uint8_t *row, int64_t k) {
     const uint8_t *p = row + matmul_value_offset(dt, k);
     switch (dt) {
-    case TITAN_DT_F32:
-        return _mm256_loadu_ps((const float *)p);
+    case TITAN_DT_F32: return _mm256_loadu_ps((const float *)p);
     case TITAN_DT_BF16: {
         __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
         return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
     }
-    case TITAN_DT_F16:
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+    case TITAN_DT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
     case TITAN_DT_INT8:
     case TITAN_DT_INT6_BYTE: /* read by the INT8 kernels */
-        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+        return _mm256_cvtepi32_ps(
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
     case TITAN_DT_INT6: {
         /* 8 values = 2 groups of 3 bytes; 128-bit lane L decodes group L. */
         uint64_t bytes = 0;
@@ -75,8 +74,8 @@ INLINE float hsum(__m256 v) {
 
 /* ---- small T: dot-product tiles (see matmul_avx512.c) ---- */
 
-INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
-                     int t0, int R, int TT, int64_t gsz, int64_t groups) {
+INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n, int t0, int R,
+                     int TT, int64_t gsz, int64_t groups) {
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
     size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
@@ -109,8 +108,8 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
                 /* Rows are contiguous: fetch PREFETCH_TILES tiles ahead. */
                 _mm_prefetch((const char *)rows[r] + ahead + matmul_value_offset(dt, k),
                              _MM_HINT_T1);
-                __m256 wv = rem == VW ? load_w(dt, rows[r], k)
-                                      : load_w_tail(dt, rows[r], k, rem);
+                __m256 wv =
+                    rem == VW ? load_w(dt, rows[r], k) : load_w_tail(dt, rows[r], k, rem);
                 if (scaled) wv = _mm256_mul_ps(wv, s[r]);
                 UNROLL
                 for (int t = 0; t < TT; t++)
@@ -119,21 +118,18 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
         }
     }
     UNROLL
-    for (int r = 0; r < R; r++)
-        UNROLL
-        for (int t = 0; t < TT; t++)
-            a->y[(size_t)(t0 + t) * N + n + r] = hsum(acc[r][t]);
+    for (int r = 0; r < R; r++) UNROLL
+    for (int t = 0; t < TT; t++) a->y[(size_t)(t0 + t) * N + n + r] = hsum(acc[r][t]);
 }
 
-#define DOT_TT_CASES(R)                                                       \
-    switch (TT) {                                                             \
-    case 1: dot_tile(dt, a, n, t0, R, 1, gsz, groups); break;                 \
-    case 2: dot_tile(dt, a, n, t0, R, 2, gsz, groups); break;                 \
-    default: dot_tile(dt, a, n, t0, R, 3, gsz, groups); break;                \
+#define DOT_TT_CASES(R)                                                                  \
+    switch (TT) {                                                                        \
+    case 1: dot_tile(dt, a, n, t0, R, 1, gsz, groups); break;                            \
+    case 2: dot_tile(dt, a, n, t0, R, 2, gsz, groups); break;                            \
+    default: dot_tile(dt, a, n, t0, R, 3, gsz, groups); break;                           \
     }
 
-INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
-                     int64_t n1) {
+INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0, int64_t n1) {
     int64_t K = a->w->cols;
     int64_t gsz = a->w->group_size && a->w->group_size < K ? a->w->group_size : K;
     int64_t groups = (K + gsz - 1) / gsz;
@@ -145,19 +141,29 @@ INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
     }
 }
 
-TARGET static void dot_f32(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F32, a, n0, n1); }
-TARGET static void dot_bf16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_BF16, a, n0, n1); }
-TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F16, a, n0, n1); }
-TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT8, a, n0, n1); }
-TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT6, a, n0, n1); }
+TARGET static void dot_f32(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_F32, a, n0, n1);
+}
+TARGET static void dot_bf16(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_BF16, a, n0, n1);
+}
+TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_F16, a, n0, n1);
+}
+TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_INT8, a, n0, n1);
+}
+TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_INT6, a, n0, n1);
+}
 
 /* ---- large T: panels, MR tokens x NR rows in 12 accumulators ---- */
 
 /* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
  * r < rows (matmul.h). */
-TARGET static void micro_kernel(const float *panel, const float *x,
-                                size_t t_step, size_t k_step, int kc, float *y,
-                                size_t ldy, int nt, int rows, bool accumulate) {
+TARGET static void micro_kernel(const float *panel, const float *x, size_t t_step,
+                                size_t k_step, int kc, float *y, size_t ldy, int nt,
+                                int rows, bool accumulate) {
     __m256 acc[MR][2];
     const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
@@ -183,7 +189,8 @@ TARGET static void micro_kernel(const float *panel, const float *x,
         float *yt = y + (size_t)t * ldy;
         __m256 o0 = acc[t][0], o1 = acc[t][1];
         if (accumulate) {
-            o0 = _mm256_add_ps(o0, full ? _mm256_loadu_ps(yt) : _mm256_maskload_ps(yt, m0));
+            o0 = _mm256_add_ps(o0,
+                               full ? _mm256_loadu_ps(yt) : _mm256_maskload_ps(yt, m0));
             o1 = _mm256_add_ps(o1, full ? _mm256_loadu_ps(yt + VW)
                                         : _mm256_maskload_ps(yt + VW, m1));
         }
@@ -197,14 +204,13 @@ TARGET static void micro_kernel(const float *panel, const float *x,
     }
 }
 
-
 /* out[0..len) = W[row][k0..k0+len) dequantized in registers (q * scale),
  * for the packed path; group sizes the vectors cannot follow go through the
  * plain titan_dequant_row. */
-INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row,
-                        int64_t k0, int64_t len, float *out) {
-    const uint8_t *r = (const uint8_t *)w->data +
-                       (size_t)row * titan_dtype_row_bytes(dt, w->cols);
+INLINE void dequant_run(titan_dtype dt, const titan_tensor *w, int64_t row, int64_t k0,
+                        int64_t len, float *out) {
+    const uint8_t *r =
+        (const uint8_t *)w->data + (size_t)row * titan_dtype_row_bytes(dt, w->cols);
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
     const float *sc = scaled ? w->scales + row * ((w->cols + gs - 1) / gs) : NULL;
@@ -240,28 +246,27 @@ TARGET static void dequant_row(const titan_tensor *w, int64_t row, int64_t k0,
     }
 }
 
-static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0,
-                 int kc, float *tmp_row, float *panel) {
+static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0, int kc,
+                       float *tmp_row, float *panel) {
     matmul_panel_by_rows(dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
 }
 
 /* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
 
 /* c[r0 .. r0+RT)[j0 .. j0 + NV*8): vector NV-1 masked by m unless full. */
-INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
-                       int NV, bool full, __m256i m) {
+INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0, int NV,
+                       bool full, __m256i m) {
     __m256 acc[4][2];
     float *c = g->c + (size_t)r0 * g->ldc + j0;
     UNROLL
-    for (int r = 0; r < RT; r++)
-        UNROLL
-        for (int v = 0; v < NV; v++) {
-            const float *cv = c + (size_t)r * g->ldc + v * VW;
-            bool plain = full || v < NV - 1;
-            acc[r][v] = !g->accumulate ? _mm256_setzero_ps()
-                        : plain        ? _mm256_loadu_ps(cv)
-                                       : _mm256_maskload_ps(cv, m);
-        }
+    for (int r = 0; r < RT; r++) UNROLL
+    for (int v = 0; v < NV; v++) {
+        const float *cv = c + (size_t)r * g->ldc + v * VW;
+        bool plain = full || v < NV - 1;
+        acc[r][v] = !g->accumulate ? _mm256_setzero_ps()
+                    : plain        ? _mm256_loadu_ps(cv)
+                                   : _mm256_maskload_ps(cv, m);
+    }
     const float *a = g->a + (size_t)r0 * g->lda;
     for (int i = 0; i < g->k; i++) {
         const float *b = g->b + (size_t)i * g->ldb + j0;
@@ -274,22 +279,23 @@ INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
         for (int r = 0; r < RT; r++) {
             __m256 av = _mm256_broadcast_ss(a + (size_t)r * g->lda + i);
             UNROLL
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
     UNROLL
-    for (int r = 0; r < RT; r++)
-        UNROLL
-        for (int v = 0; v < NV; v++) {
-            float *cv = c + (size_t)r * g->ldc + v * VW;
-            if (full || v < NV - 1) _mm256_storeu_ps(cv, acc[r][v]);
-            else _mm256_maskstore_ps(cv, m, acc[r][v]);
-        }
+    for (int r = 0; r < RT; r++) UNROLL
+    for (int v = 0; v < NV; v++) {
+        float *cv = c + (size_t)r * g->ldc + v * VW;
+        if (full || v < NV - 1)
+            _mm256_storeu_ps(cv, acc[r][v]);
+        else
+            _mm256_maskstore_ps(cv, m, acc[r][v]);
+    }
 }
 
 /* Every row of columns [j0, j0 + NV*8), in tiles of up to four rows. */
-INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
-                       __m256i m) {
+INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full, __m256i m) {
     int r0 = 0;
     for (; r0 + 4 <= g->rows; r0 += 4) small_tile(g, r0, 4, j0, NV, full, m);
     switch (g->rows - r0) {
@@ -330,8 +336,8 @@ INLINE void rows_tile(const titan_small_gemm *g, int r, int j0, int jn, bool ful
         UNROLL
         for (int j = 0; j < 8; j++)
             if (full || j < jn)
-                acc[j] = _mm256_fmadd_ps(av, _mm256_maskload_ps(b + (size_t)j * g->ldb + i, m),
-                                         acc[j]);
+                acc[j] = _mm256_fmadd_ps(
+                    av, _mm256_maskload_ps(b + (size_t)j * g->ldb + i, m), acc[j]);
     }
     __m256i mj = lanes_below(jn);
     float *c = g->c + (size_t)r * g->ldc + j0;
@@ -363,8 +369,10 @@ TARGET static void small_gemm(const titan_small_gemm *g) {
 const titan_vector_family titan_matmul_avx2 = {
     .vw = VW,
     .small_gemm = small_gemm,
-    .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
-            [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
+    .dot = {[TITAN_DT_F32] = dot_f32,
+            [TITAN_DT_F16] = dot_f16,
+            [TITAN_DT_BF16] = dot_bf16,
+            [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6,
             [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
     .gemm = {MR, NR, micro_kernel, fill_panel},

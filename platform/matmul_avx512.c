@@ -23,12 +23,11 @@ static inline __mmask16 tail_mask(int64_t rem) {
 /* 16 weights of a row starting at value k, as floats (unscaled); lanes
  * outside mask m are 0. `full` (m all ones, known at compile time) uses plain
  * loads: masked loads stall the streaming loop on this family of CPUs. */
-INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
-                     __mmask16 m, bool full) {
+INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k, __mmask16 m,
+                     bool full) {
     const uint8_t *p = row + matmul_value_offset(dt, k);
     switch (dt) {
-    case TITAN_DT_F32:
-        return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+    case TITAN_DT_F32: return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
     case TITAN_DT_BF16: {
         __m256i h = full ? _mm256_loadu_si256((const __m256i *)p)
                          : _mm256_maskz_loadu_epi16(m, p);
@@ -51,8 +50,8 @@ INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
             (int)0x80080706, (int)0x80080706, (int)0x80080706, (int)0x80080706,
             (int)0x80050403, (int)0x80050403, (int)0x80050403, (int)0x80050403,
             (int)0x80020100, (int)0x80020100, (int)0x80020100, (int)0x80020100);
-        const __m512i shl = _mm512_set_epi32(8, 14, 20, 26, 8, 14, 20, 26, 8,
-                                             14, 20, 26, 8, 14, 20, 26);
+        const __m512i shl =
+            _mm512_set_epi32(8, 14, 20, 26, 8, 14, 20, 26, 8, 14, 20, 26, 8, 14, 20, 26);
         __m512i words = _mm512_shuffle_epi8(all, ctl);
         __m512i v = _mm512_srai_epi32(_mm512_sllv_epi32(words, shl), 26);
         return _mm512_cvtepi32_ps(full ? v : _mm512_maskz_mov_epi32(m, v));
@@ -69,9 +68,8 @@ INLINE __m512 load_w(titan_dtype dt, const uint8_t *row, int64_t k,
  * L2). Integer tiles, nearly compute-bound on their conversions, also run a
  * second stream `near` bytes behind it, one tile ahead, into L1: waiting on
  * L2 hits cost them 5-10%, while float tiles measured faster without it. */
-INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
-                     const float *const *xs, const __m512 *s,
-                     __m512 acc[][DOT_TOKENS], int64_t k, __mmask16 m,
+INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows, const float *const *xs,
+                     const __m512 *s, __m512 acc[][DOT_TOKENS], int64_t k, __mmask16 m,
                      bool full, int R, int TT, const uint8_t *pf, size_t near,
                      bool scaled) {
     __m512 xv[DOT_TOKENS];
@@ -81,23 +79,22 @@ INLINE void dot_step(titan_dtype dt, const uint8_t *const *rows,
     size_t step = (size_t)R * matmul_value_offset(dt, VW);
     UNROLL
     for (size_t b = 0; b < step; b += 64) _mm_prefetch((const char *)pf + b, _MM_HINT_T1);
-    if (dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6)
-        UNROLL
-        for (size_t b = 0; b < step; b += 64) _mm_prefetch((const char *)pf - near + b, _MM_HINT_T0);
+    if (dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6) UNROLL
+    for (size_t b = 0; b < step; b += 64)
+        _mm_prefetch((const char *)pf - near + b, _MM_HINT_T0);
     UNROLL
     for (int r = 0; r < R; r++) {
         __m512 wv = load_w(dt, rows[r], k, m, full);
         if (scaled) wv = _mm512_mul_ps(wv, s[r]);
         UNROLL
-        for (int t = 0; t < TT; t++)
-            acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+        for (int t = 0; t < TT; t++) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
     }
 }
 
 /* y[t][n + r] for r < R, t < TT, reading x[t0 + t]. Groups of gsz values share
  * one scale (gsz % VW == 0, or gsz >= K: one group per row). */
-INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
-                     int t0, int R, int TT, int64_t gsz, int64_t groups) {
+INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n, int t0, int R,
+                     int TT, int64_t gsz, int64_t groups) {
     const titan_tensor *w = a->w;
     int64_t K = w->cols, N = w->rows;
     size_t rb = titan_dtype_row_bytes(w->dtype, w->cols);
@@ -133,29 +130,26 @@ INLINE void dot_tile(titan_dtype dt, const titan_matmul_args *a, int64_t n,
             for (; k + VW <= kend; k += VW, pf += step)
                 dot_step(dt, rows, xs, s, acc, k, 0xffff, true, R, TT, pf, near, false);
         if (k < kend)
-            dot_step(dt, rows, xs, s, acc, k, tail_mask(kend - k), false, R,
-                     TT, pf, near, each);
+            dot_step(dt, rows, xs, s, acc, k, tail_mask(kend - k), false, R, TT, pf, near,
+                     each);
     }
     UNROLL
-    for (int r = 0; r < R; r++)
-        UNROLL
-        for (int t = 0; t < TT; t++) {
-            float sum = _mm512_reduce_add_ps(acc[r][t]);
-            a->y[(size_t)(t0 + t) * N + n + r] =
-                per_row ? sum * w->scales[n + r] : sum;
-        }
+    for (int r = 0; r < R; r++) UNROLL
+    for (int t = 0; t < TT; t++) {
+        float sum = _mm512_reduce_add_ps(acc[r][t]);
+        a->y[(size_t)(t0 + t) * N + n + r] = per_row ? sum * w->scales[n + r] : sum;
+    }
 }
 
-#define DOT_TT_CASES(R)                                                       \
-    switch (TT) {                                                             \
-    case 1: dot_tile(dt, a, n, t0, R, 1, gsz, groups); break;                 \
-    case 2: dot_tile(dt, a, n, t0, R, 2, gsz, groups); break;                 \
-    case 3: dot_tile(dt, a, n, t0, R, 3, gsz, groups); break;                 \
-    default: dot_tile(dt, a, n, t0, R, 4, gsz, groups); break;                \
+#define DOT_TT_CASES(R)                                                                  \
+    switch (TT) {                                                                        \
+    case 1: dot_tile(dt, a, n, t0, R, 1, gsz, groups); break;                            \
+    case 2: dot_tile(dt, a, n, t0, R, 2, gsz, groups); break;                            \
+    case 3: dot_tile(dt, a, n, t0, R, 3, gsz, groups); break;                            \
+    default: dot_tile(dt, a, n, t0, R, 4, gsz, groups); break;                           \
     }
 
-INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
-                     int64_t n1) {
+INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0, int64_t n1) {
     int64_t K = a->w->cols;
     int64_t gsz = a->w->group_size && a->w->group_size < K ? a->w->group_size : K;
     int64_t groups = (K + gsz - 1) / gsz;
@@ -170,19 +164,29 @@ INLINE void dot_rows(titan_dtype dt, const titan_matmul_args *a, int64_t n0,
     }
 }
 
-TARGET static void dot_f32(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F32, a, n0, n1); }
-TARGET static void dot_bf16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_BF16, a, n0, n1); }
-TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_F16, a, n0, n1); }
-TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT8, a, n0, n1); }
-TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) { dot_rows(TITAN_DT_INT6, a, n0, n1); }
+TARGET static void dot_f32(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_F32, a, n0, n1);
+}
+TARGET static void dot_bf16(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_BF16, a, n0, n1);
+}
+TARGET static void dot_f16(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_F16, a, n0, n1);
+}
+TARGET static void dot_int8(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_INT8, a, n0, n1);
+}
+TARGET static void dot_int6(const titan_matmul_args *a, int64_t n0, int64_t n1) {
+    dot_rows(TITAN_DT_INT6, a, n0, n1);
+}
 
 /* ---- large T: panels, MR tokens x NR rows in 24 accumulators ---- */
 
 /* y[t][r] (+)= sum_k panel[k][r] * x[t*t_step + k*k_step] for t < nt,
  * r < rows (matmul.h). */
-TARGET static void micro_kernel(const float *panel, const float *x,
-                                size_t t_step, size_t k_step, int kc, float *y,
-                                size_t ldy, int nt, int rows, bool accumulate) {
+TARGET static void micro_kernel(const float *panel, const float *x, size_t t_step,
+                                size_t k_step, int kc, float *y, size_t ldy, int nt,
+                                int rows, bool accumulate) {
     __m512 acc[MR][2];
     const float *xr[MR]; /* rows past nt repeat the last: read, never stored */
     UNROLL
@@ -212,7 +216,6 @@ TARGET static void micro_kernel(const float *panel, const float *x,
         _mm512_mask_storeu_ps(yt + VW, m1, acc[t][1]);
     }
 }
-
 
 /* In-register transpose: v[c] becomes column c of the 16 x 16 block whose
  * rows were v[0..16): unpacks pair rows within 128-bit lanes, 64-bit unpacks
@@ -252,7 +255,7 @@ INLINE void transpose16(__m512 v[16]) {
  * transposed in registers; rows past `rows` are 0. Row bytes and the scale
  * group are worked out once per block, not per row. */
 INLINE void panel_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows,
-                     int64_t k0, int kc, float *panel) {
+                      int64_t k0, int kc, float *panel) {
     size_t rb = titan_dtype_row_bytes(dt, w->cols);
     bool scaled = dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6;
     int64_t gs = w->group_size && w->group_size < w->cols ? w->group_size : w->cols;
@@ -270,8 +273,11 @@ INLINE void panel_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows
                     v[i] = _mm512_setzero_ps();
                     continue;
                 }
-                v[i] = load_w(dt, (const uint8_t *)w->data + (size_t)row * rb, k0 + k, m, full);
-                if (scaled) v[i] = _mm512_mul_ps(v[i], _mm512_set1_ps(w->scales[row * groups + g]));
+                v[i] = load_w(dt, (const uint8_t *)w->data + (size_t)row * rb, k0 + k, m,
+                              full);
+                if (scaled)
+                    v[i] =
+                        _mm512_mul_ps(v[i], _mm512_set1_ps(w->scales[row * groups + g]));
             }
             transpose16(v);
             UNROLL
@@ -280,7 +286,7 @@ INLINE void panel_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows
 }
 
 TARGET static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0,
-                        int kc, float *tmp_row, float *panel) {
+                              int kc, float *tmp_row, float *panel) {
     int64_t gs = w->group_size;
     if (!(gs == 0 || gs >= w->cols || gs % VW == 0)) {
         matmul_panel_by_rows(titan_dequant_row, w, n, rows, k0, kc, NR, tmp_row, panel);
@@ -299,20 +305,19 @@ TARGET static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_
 /* ---- small products of attention (backend.h): RT rows x NV vectors ---- */
 
 /* c[r0 .. r0+RT)[j0 .. j0 + NV*16): vector NV-1 masked by m unless full. */
-INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
-                       int NV, bool full, __mmask16 m) {
+INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0, int NV,
+                       bool full, __mmask16 m) {
     __m512 acc[4][4];
     float *c = g->c + (size_t)r0 * g->ldc + j0;
     UNROLL
-    for (int r = 0; r < RT; r++)
-        UNROLL
-        for (int v = 0; v < NV; v++) {
-            const float *cv = c + (size_t)r * g->ldc + v * VW;
-            bool plain = full || v < NV - 1;
-            acc[r][v] = !g->accumulate ? _mm512_setzero_ps()
-                        : plain        ? _mm512_loadu_ps(cv)
-                                       : _mm512_maskz_loadu_ps(m, cv);
-        }
+    for (int r = 0; r < RT; r++) UNROLL
+    for (int v = 0; v < NV; v++) {
+        const float *cv = c + (size_t)r * g->ldc + v * VW;
+        bool plain = full || v < NV - 1;
+        acc[r][v] = !g->accumulate ? _mm512_setzero_ps()
+                    : plain        ? _mm512_loadu_ps(cv)
+                                   : _mm512_maskz_loadu_ps(m, cv);
+    }
     const float *a = g->a + (size_t)r0 * g->lda;
     for (int i = 0; i < g->k; i++) {
         const float *b = g->b + (size_t)i * g->ldb + j0;
@@ -325,17 +330,19 @@ INLINE void small_tile(const titan_small_gemm *g, int r0, int RT, int j0,
         for (int r = 0; r < RT; r++) {
             __m512 av = _mm512_set1_ps(a[(size_t)r * g->lda + i]);
             UNROLL
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
     UNROLL
-    for (int r = 0; r < RT; r++)
-        UNROLL
-        for (int v = 0; v < NV; v++) {
-            float *cv = c + (size_t)r * g->ldc + v * VW;
-            if (full || v < NV - 1) _mm512_storeu_ps(cv, acc[r][v]);
-            else _mm512_mask_storeu_ps(cv, m, acc[r][v]);
-        }
+    for (int r = 0; r < RT; r++) UNROLL
+    for (int v = 0; v < NV; v++) {
+        float *cv = c + (size_t)r * g->ldc + v * VW;
+        if (full || v < NV - 1)
+            _mm512_storeu_ps(cv, acc[r][v]);
+        else
+            _mm512_mask_storeu_ps(cv, m, acc[r][v]);
+    }
 }
 
 /* Every row of columns [j0, j0 + NV*16), in tiles of up to four rows. */
@@ -388,13 +395,15 @@ INLINE void rows_tile(const titan_small_gemm *g, int r, int RT, int j0, int jn,
         __mmask16 m = tail_mask(g->k - i);
         __m512 av[2];
         UNROLL
-        for (int q = 0; q < RT; q++) av[q] = _mm512_maskz_loadu_ps(m, a + (size_t)q * g->lda + i);
+        for (int q = 0; q < RT; q++)
+            av[q] = _mm512_maskz_loadu_ps(m, a + (size_t)q * g->lda + i);
         UNROLL
         for (int j = 0; j < JT_MAX; j++) {
             if (j >= JT || !(full || j < jn)) continue;
             __m512 bv = _mm512_maskz_loadu_ps(m, b + (size_t)j * g->ldb + i);
             UNROLL
-            for (int q = 0; q < RT; q++) acc[q * JT + j] = _mm512_fmadd_ps(av[q], bv, acc[q * JT + j]);
+            for (int q = 0; q < RT; q++)
+                acc[q * JT + j] = _mm512_fmadd_ps(av[q], bv, acc[q * JT + j]);
         }
     }
     __m512 sum = sum_each16(acc);
@@ -402,7 +411,8 @@ INLINE void rows_tile(const titan_small_gemm *g, int r, int RT, int j0, int jn,
     UNROLL
     for (int q = 0; q < RT; q++) {
         float *c = g->c + (size_t)(r + q) * g->ldc + j0;
-        __m512 out = q ? _mm512_shuffle_f32x4(sum, sum, 0x4e) : sum; /* row 1: high half */
+        __m512 out =
+            q ? _mm512_shuffle_f32x4(sum, sum, 0x4e) : sum; /* row 1: high half */
         if (g->accumulate) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mj, c));
         _mm512_mask_storeu_ps(c, mj, out);
     }
@@ -433,8 +443,10 @@ TARGET static void small_gemm(const titan_small_gemm *g) {
 const titan_vector_family titan_matmul_avx512 = {
     .vw = VW,
     .small_gemm = small_gemm,
-    .dot = {[TITAN_DT_F32] = dot_f32, [TITAN_DT_F16] = dot_f16,
-            [TITAN_DT_BF16] = dot_bf16, [TITAN_DT_INT8] = dot_int8,
+    .dot = {[TITAN_DT_F32] = dot_f32,
+            [TITAN_DT_F16] = dot_f16,
+            [TITAN_DT_BF16] = dot_bf16,
+            [TITAN_DT_INT8] = dot_int8,
             [TITAN_DT_INT6] = dot_int6,
             [TITAN_DT_INT6_BYTE] = dot_int8}, /* int8 in memory */
     .gemm = {MR, NR, micro_kernel, fill_panel},

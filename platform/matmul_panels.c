@@ -11,9 +11,9 @@
 
 #include <string.h>
 
-void matmul_panel_by_rows(titan_dequant_fn dequant, const titan_tensor *w,
-                         int64_t n, int rows, int64_t k0, int kc, int nr,
-                         float *tmp_row, float *panel) {
+void matmul_panel_by_rows(titan_dequant_fn dequant, const titan_tensor *w, int64_t n,
+                          int rows, int64_t k0, int kc, int nr, float *tmp_row,
+                          float *panel) {
     for (int r = 0; r < nr; r++) {
         if (r < rows) {
             dequant(w, n + r, k0, kc, tmp_row);
@@ -45,7 +45,7 @@ static int block_tokens(int T, int mr) {
 /* panel[k][r] = b[k*ldb + r] for r < rows (zero up to nr), k < kc; in
  * fixed 16-float copies (inlined), not a memcpy call per row. */
 static void panel_copy(const float *b, size_t ldb, int rows, int kc, int nr,
-                      float *panel) {
+                       float *panel) {
     for (int k = 0; k < kc; k++) {
         const float *src = b + (size_t)k * ldb;
         float *p = panel + (size_t)k * nr;
@@ -61,8 +61,7 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 /* Columns [n0, n1) of g's product. B's panels come from w, B[p][j] =
  * W[j][p] in any dtype, or without w from b in rows (g->b_trans unset). */
 static void panel_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
-                          const titan_tensor *w, int n0, int n1,
-                          float *scratch) {
+                         const titan_tensor *w, int n0, int n1, float *scratch) {
     int kcmax = block_cols(g->k), mr = f->mr, nr = f->nr;
     int tbmax = block_tokens(g->m, mr);
     float *panel = scratch;
@@ -77,12 +76,12 @@ static void panel_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
                 if (w)
                     f->panel(w, n, rows, k0, kc, tmp_row, panel);
                 else
-                    panel_copy(g->b + (size_t)k0 * g->ldb + n, g->ldb, rows, kc, nr, panel);
+                    panel_copy(g->b + (size_t)k0 * g->ldb + n, g->ldb, rows, kc, nr,
+                               panel);
                 for (int t = t0; t < tend; t += mr)
                     f->tile(panel, g->a + (size_t)t * t_step + (size_t)k0 * k_step,
-                            t_step, k_step, kc, g->c + (size_t)t * g->ldc + n,
-                            g->ldc, min_int(tend - t, mr), rows,
-                            g->accumulate || k0 > 0);
+                            t_step, k_step, kc, g->c + (size_t)t * g->ldc + n, g->ldc,
+                            min_int(tend - t, mr), rows, g->accumulate || k0 > 0);
             }
         }
     }
@@ -91,8 +90,13 @@ static void panel_blocks(const titan_gemm_family *f, const titan_gemm_f32 *g,
 static void matmul_panels(const titan_gemm_family *f, const titan_matmul_args *a,
                           int64_t n0, int64_t n1, float *scratch) {
     int N = (int)a->w->rows, K = (int)a->w->cols;
-    titan_gemm_f32 g = {.m = a->T, .n = N, .k = K, .a = a->x, .lda = (size_t)K,
-                        .c = a->y, .ldc = (size_t)N};
+    titan_gemm_f32 g = {.m = a->T,
+                        .n = N,
+                        .k = K,
+                        .a = a->x,
+                        .lda = (size_t)K,
+                        .c = a->y,
+                        .ldc = (size_t)N};
     panel_blocks(f, &g, a->w, (int)n0, (int)n1, scratch);
 }
 
@@ -104,8 +108,11 @@ void titan_gemm_f32_run(const titan_vector_family *f, const titan_gemm_f32 *g,
     }
     /* b_trans: B's columns are b's rows, read as a float tensor whose rows
      * are ldb long (values past k never read), copied into panels as weights are. */
-    titan_tensor bt = {.dtype = TITAN_DT_F32, .ndim = 2, .rows = g->n,
-                       .cols = (int64_t)g->ldb, .data = g->b};
+    titan_tensor bt = {.dtype = TITAN_DT_F32,
+                       .ndim = 2,
+                       .rows = g->n,
+                       .cols = (int64_t)g->ldb,
+                       .data = g->b};
     panel_blocks(&f->gemm, g, g->b_trans ? &bt : NULL, 0, g->n, scratch);
 }
 
@@ -118,9 +125,8 @@ const titan_vector_family *titan_matmul_family(titan_isa isa) {
     return NULL;
 }
 
-void titan_matmul_rows_vector(const titan_vector_family *f,
-                              const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch) {
+void titan_matmul_rows_vector(const titan_vector_family *f, const titan_matmul_args *a,
+                              int64_t n0, int64_t n1, float *scratch) {
     int64_t gs = a->w->group_size, K = a->w->cols;
     bool dot_ok = gs == 0 || gs >= K || gs % f->vw == 0;
     if (a->T < MATMUL_DOT_MAX_T && dot_ok)

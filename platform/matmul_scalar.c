@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0,
-                              int64_t n1, float *scratch) {
+void titan_matmul_rows_scalar(const titan_matmul_args *a, int64_t n0, int64_t n1,
+                              float *scratch) {
     int64_t K = a->w->cols, N = a->w->rows;
     for (int t = 0; t < a->T; t++)
         memset(a->y + (size_t)t * N + n0, 0, (size_t)(n1 - n0) * sizeof(float));
@@ -47,9 +47,16 @@ void titan_gemm_f32_scalar(const titan_gemm_f32 *g) {
 }
 
 void titan_small_gemm_scalar(const titan_small_gemm *g) {
-    titan_gemm_f32 f = {.m = g->rows, .n = g->n, .k = g->k, .a = g->a,
-                        .lda = g->lda, .b = g->b, .ldb = g->ldb,
-                        .b_trans = g->b_rows, .c = g->c, .ldc = g->ldc,
+    titan_gemm_f32 f = {.m = g->rows,
+                        .n = g->n,
+                        .k = g->k,
+                        .a = g->a,
+                        .lda = g->lda,
+                        .b = g->b,
+                        .ldb = g->ldb,
+                        .b_trans = g->b_rows,
+                        .c = g->c,
+                        .ldc = g->ldc,
                         .accumulate = g->accumulate};
     titan_gemm_f32_scalar(&f);
 }

@@ -1,7 +1,6 @@
 /* parallel.c: fork-join over POSIX threads. */
 #include "platform/parallel.h"
 
-
 #include <pthread.h>
 
 enum { MAX_WORKERS = 256 };
@@ -27,8 +26,7 @@ titan_status titan_parallel_run(int workers, void (*fn)(void *user, int worker),
     int started = 1;
     for (; started < workers; started++) {
         jobs[started] = (job){fn, user, started};
-        if (pthread_create(&tid[started], NULL, thread_main, &jobs[started]))
-            break;
+        if (pthread_create(&tid[started], NULL, thread_main, &jobs[started])) break;
     }
     fn(user, 0);
     for (int w = 1; w < started; w++) pthread_join(tid[w], NULL);

@@ -8,7 +8,8 @@
  * thread, the others on fresh threads, all joined before returning. If the OS
  * refuses a thread, fewer workers run: callers hand out work dynamically, so
  * every piece is still done. TITAN_E_USAGE for workers outside 1..256. */
-TITAN_NODISCARD titan_status titan_parallel_run(int workers, void (*fn)(void *user, int worker),
-                                 void *user);
+TITAN_NODISCARD titan_status titan_parallel_run(int workers,
+                                                void (*fn)(void *user, int worker),
+                                                void *user);
 
 #endif

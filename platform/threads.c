@@ -13,7 +13,6 @@
  * bounds are fixed, so results do not change. */
 #include "platform/threads.h"
 
-
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -36,7 +35,7 @@ struct titan_thread_pool {
      * next one. */
     range ranges[TITAN_POOL_MAX_THREADS];
     atomic_int chunks_done; /* added once per thread and job */
-    atomic_int sleepers;  /* workers blocked on `wake` */
+    atomic_int sleepers;    /* workers blocked on `wake` */
     atomic_int caller_sleeping;
     atomic_bool stop;
     /* The current job, written before the ranges are set. */
@@ -96,8 +95,7 @@ static unsigned long long wait_for_job(titan_thread_pool *p, unsigned long long 
     }
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add(&p->sleepers, 1);
-    while (atomic_load(&p->generation) == seen)
-        pthread_cond_wait(&p->wake, &p->mu);
+    while (atomic_load(&p->generation) == seen) pthread_cond_wait(&p->wake, &p->mu);
     atomic_fetch_sub(&p->sleepers, 1);
     pthread_mutex_unlock(&p->mu);
     return atomic_load(&p->generation);
@@ -130,13 +128,13 @@ static void wait_for_chunks(titan_thread_pool *p, int chunks) {
     }
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->caller_sleeping, 1);
-    while (atomic_load(&p->chunks_done) < chunks)
-        pthread_cond_wait(&p->done, &p->mu);
+    while (atomic_load(&p->chunks_done) < chunks) pthread_cond_wait(&p->done, &p->mu);
     atomic_store(&p->caller_sleeping, 0);
     pthread_mutex_unlock(&p->mu);
 }
 
-titan_status titan_thread_pool_create(titan_arena *a, int threads, titan_thread_pool **out) {
+titan_status titan_thread_pool_create(titan_arena *a, int threads,
+                                      titan_thread_pool **out) {
     if (!a || !out || threads < 1 || threads > TITAN_POOL_MAX_THREADS)
         return titan_fail(TITAN_E_USAGE, "pool: threads must be in [1, %d]",
                           TITAN_POOL_MAX_THREADS);
@@ -144,8 +142,8 @@ titan_status titan_thread_pool_create(titan_arena *a, int threads, titan_thread_
     titan_thread_pool *p;
     worker_arg *args;
     TITAN_TRY(titan_arena_calloc(a, sizeof *p, TITAN_ALIGN, (void **)&p));
-    TITAN_TRY(titan_arena_calloc(a, sizeof *args * (size_t)threads,
-                                 TITAN_ALIGN, (void **)&args));
+    TITAN_TRY(titan_arena_calloc(a, sizeof *args * (size_t)threads, TITAN_ALIGN,
+                                 (void **)&args));
     if (!p) return TITAN_OK; /* measuring */
     p->threads = threads;
     pthread_mutex_init(&p->mu, NULL);
@@ -175,8 +173,8 @@ void titan_thread_pool_destroy(titan_thread_pool *p) {
 
 int titan_thread_pool_threads(const titan_thread_pool *p) { return p ? p->threads : 1; }
 
-void titan_thread_pool_for(titan_thread_pool *p, int64_t n, int64_t grain, titan_thread_pool_fn fn,
-                    void *ctx) {
+void titan_thread_pool_for(titan_thread_pool *p, int64_t n, int64_t grain,
+                           titan_thread_pool_fn fn, void *ctx) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     int64_t units = (n + grain - 1) / grain;

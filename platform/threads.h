@@ -16,7 +16,8 @@ typedef void (*titan_thread_pool_fn)(void *ctx, int64_t begin, int64_t end, int 
 /* Start threads-1 workers (the caller is thread 0). threads in
  * [1, TITAN_POOL_MAX_THREADS] else TITAN_E_USAGE. State comes from the arena;
  * in measuring mode only bytes are counted and *out is NULL. */
-TITAN_NODISCARD titan_status titan_thread_pool_create(titan_arena *a, int threads, titan_thread_pool **out);
+TITAN_NODISCARD titan_status titan_thread_pool_create(titan_arena *a, int threads,
+                                                      titan_thread_pool **out);
 
 /* Stop and join the workers (NULL is ignored). The arena memory stays. */
 void titan_thread_pool_destroy(titan_thread_pool *p);
@@ -29,7 +30,7 @@ int titan_thread_pool_threads(const titan_thread_pool *p);
  * included, claims chunks until none is left, so a worker the OS wakes late
  * just does less. Returns when all are done. Calls must not overlap (one
  * caller thread). grain >= 1. */
-void titan_thread_pool_for(titan_thread_pool *p, int64_t n, int64_t grain, titan_thread_pool_fn fn,
-                    void *ctx);
+void titan_thread_pool_for(titan_thread_pool *p, int64_t n, int64_t grain,
+                           titan_thread_pool_fn fn, void *ctx);
 
 #endif

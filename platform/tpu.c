@@ -19,9 +19,8 @@ titan_status titan_tpu_config_check(const titan_tpu_config *c) {
     if (!c) return titan_fail(TITAN_E_USAGE, "tpu: no config");
     if (c->rows < TITAN_TPU_MIN_DIM || c->rows > TITAN_TPU_MAX_DIM ||
         c->cols < TITAN_TPU_MIN_DIM || c->cols > TITAN_TPU_MAX_DIM)
-        return titan_fail(TITAN_E_USAGE,
-                          "tpu: array %dx%d outside %dx%d .. %dx%d", c->rows,
-                          c->cols, TITAN_TPU_MIN_DIM, TITAN_TPU_MIN_DIM,
+        return titan_fail(TITAN_E_USAGE, "tpu: array %dx%d outside %dx%d .. %dx%d",
+                          c->rows, c->cols, TITAN_TPU_MIN_DIM, TITAN_TPU_MIN_DIM,
                           TITAN_TPU_MAX_DIM, TITAN_TPU_MAX_DIM);
     if (c->dataflow != TITAN_TPU_WS && c->dataflow != TITAN_TPU_OS)
         return titan_fail(TITAN_E_USAGE, "tpu: unknown dataflow");
@@ -34,8 +33,8 @@ titan_status titan_tpu_config_check(const titan_tpu_config *c) {
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-titan_status tpu_map_gemm(const titan_tpu_config *c, int64_t M, int64_t K,
-                          int64_t N, tpu_map *m) {
+titan_status tpu_map_gemm(const titan_tpu_config *c, int64_t M, int64_t K, int64_t N,
+                          tpu_map *m) {
     TITAN_TRY(titan_tpu_config_check(c));
     if (M < 1 || M > TITAN_TPU_MAX_MN || N < 1 || N > TITAN_TPU_MAX_MN)
         return titan_fail(TITAN_E_USAGE, "tpu: M=%lld, N=%lld outside [1, %d]",
@@ -48,40 +47,39 @@ titan_status tpu_map_gemm(const titan_tpu_config *c, int64_t M, int64_t K,
     /* M * N <= 2^48 fits; bounding M * N * K by 2^56 keeps every counter
      * (reads, cycles: at most a few times the MACs) far from 2^64. */
     if (M * N > ((int64_t)1 << 56) / K)
-        return titan_fail(TITAN_E_USAGE, "tpu: GEMM of %lld x %lld x %lld "
-                          "MACs too large to count", (long long)M,
-                          (long long)K, (long long)N);
+        return titan_fail(TITAN_E_USAGE,
+                          "tpu: GEMM of %lld x %lld x %lld "
+                          "MACs too large to count",
+                          (long long)M, (long long)K, (long long)N);
     m->M = M, m->K = K, m->N = N;
     m->R = c->rows, m->C = c->cols;
     m->dataflow = c->dataflow;
     m->k_tiles = ceil_div(K, m->R);
     m->m_tiles = ceil_div(M, m->R);
     m->n_tiles = ceil_div(N, m->C);
-    m->folds = m->n_tiles *
-               (c->dataflow == TITAN_TPU_WS ? m->k_tiles : m->m_tiles);
+    m->folds = m->n_tiles * (c->dataflow == TITAN_TPU_WS ? m->k_tiles : m->m_tiles);
     return TITAN_OK;
 }
 
-titan_status titan_tpu_gemm_count(const titan_tpu_config *c, int64_t M,
-                                  int64_t K, int64_t N,
-                                  titan_tpu_counters *out) {
+titan_status titan_tpu_gemm_count(const titan_tpu_config *c, int64_t M, int64_t K,
+                                  int64_t N, titan_tpu_counters *out) {
     tpu_map m;
     TITAN_TRY(tpu_map_gemm(c, M, K, N, &m));
-    if (c->scalesim) tpu_count_scalesim(&m, out);
-    else tpu_count_default(&m, out);
+    if (c->scalesim)
+        tpu_count_scalesim(&m, out);
+    else
+        tpu_count_default(&m, out);
     return TITAN_OK;
 }
 
 size_t titan_tpu_scratch_bytes(const titan_tpu_config *c) {
-    if (titan_tpu_config_check(c) != TITAN_OK || c->mode != TITAN_TPU_CYCLE)
-        return 0;
+    if (titan_tpu_config_check(c) != TITAN_OK || c->mode != TITAN_TPU_CYCLE) return 0;
     return tpu_array_scratch_bytes(c->rows, c->cols);
 }
 
 titan_status titan_tpu_gemm(const titan_tpu_config *c, titan_arena *scratch,
-                            const int8_t *x, const int8_t *w, int32_t *y,
-                            int64_t M, int64_t K, int64_t N,
-                            titan_tpu_counters *acc) {
+                            const int8_t *x, const int8_t *w, int32_t *y, int64_t M,
+                            int64_t K, int64_t N, titan_tpu_counters *acc) {
     tpu_map m;
     TITAN_TRY(tpu_map_gemm(c, M, K, N, &m));
     if (!x || !w || !y || !acc)
@@ -116,13 +114,11 @@ void titan_tpu_counters_add(titan_tpu_counters *a, const titan_tpu_counters *b) 
     a->refused += b->refused;
 }
 
-double titan_tpu_utilization(const titan_tpu_config *c,
-                             const titan_tpu_counters *k) {
+double titan_tpu_utilization(const titan_tpu_config *c, const titan_tpu_counters *k) {
     if (!k->cycles) return 0;
     return (double)k->macs / ((double)k->cycles * c->rows * c->cols);
 }
 
-double titan_tpu_seconds(const titan_tpu_config *c,
-                         const titan_tpu_counters *k) {
+double titan_tpu_seconds(const titan_tpu_config *c, const titan_tpu_counters *k) {
     return (double)k->cycles / (c->clock_mhz * 1e6);
 }

@@ -26,16 +26,16 @@ typedef struct {
 typedef struct {
     const tpu_map *m;
     int64_t R, C, ring;
-    int8_t *w[2];     /* [R][C] stationary weights (WS) */
-    int8_t *a;        /* [R][C] inputs, moving right */
-    uint8_t *tag;     /* [R][C] tags of a */
-    int8_t *b;        /* [R][C] weights moving down (OS) */
-    int32_t *p;       /* [R][C] partial sums (WS) / accumulators (OS) */
-    int8_t *edge_a;   /* [R] this cycle's input at each row's left edge */
+    int8_t *w[2];      /* [R][C] stationary weights (WS) */
+    int8_t *a;         /* [R][C] inputs, moving right */
+    uint8_t *tag;      /* [R][C] tags of a */
+    int8_t *b;         /* [R][C] weights moving down (OS) */
+    int32_t *p;        /* [R][C] partial sums (WS) / accumulators (OS) */
+    int8_t *edge_a;    /* [R] this cycle's input at each row's left edge */
     uint8_t *edge_tag; /* [R] */
-    int8_t *edge_b;   /* [C] this cycle's weight at each column's top (OS) */
-    issue_rec *hist;  /* [ring] */
-    int64_t inflight; /* issued vectors not yet past PE (R-1, C-1) */
+    int8_t *edge_b;    /* [C] this cycle's weight at each column's top (OS) */
+    issue_rec *hist;   /* [ring] */
+    int64_t inflight;  /* issued vectors not yet past PE (R-1, C-1) */
     int64_t inflight_sel[2];
 } grid;
 
@@ -44,18 +44,18 @@ static size_t align_up(size_t n) { return (n + 63) & ~(size_t)63; }
 size_t tpu_array_scratch_bytes(int64_t R, int64_t C) {
     size_t rc = (size_t)(R * C);
     return align_up(rc) * 5 + align_up(rc * 4) + align_up((size_t)R) * 2 +
-           align_up((size_t)C) +
-           align_up((size_t)(R + C) * sizeof(issue_rec)) + 64;
+           align_up((size_t)C) + align_up((size_t)(R + C) * sizeof(issue_rec)) + 64;
 }
 
 static titan_status grid_carve(grid *g, const tpu_map *m, titan_arena *ar) {
     size_t rc = (size_t)(m->R * m->C);
     void *p[10];
-    size_t sizes[10] = {rc, rc, rc, rc, rc, rc * 4, (size_t)m->R,
-                        (size_t)m->R, (size_t)m->C,
-                        (size_t)(m->R + m->C) * sizeof(issue_rec)};
-    for (int i = 0; i < 10; i++)
-        TITAN_TRY(titan_arena_calloc(ar, sizes[i], 64, &p[i]));
+    size_t sizes[10] = {rc,           rc,
+                        rc,           rc,
+                        rc,           rc * 4,
+                        (size_t)m->R, (size_t)m->R,
+                        (size_t)m->C, (size_t)(m->R + m->C) * sizeof(issue_rec)};
+    for (int i = 0; i < 10; i++) TITAN_TRY(titan_arena_calloc(ar, sizes[i], 64, &p[i]));
     if (!p[0]) return titan_fail(TITAN_E_USAGE, "tpu: arena is measuring only");
     *g = (grid){.m = m, .R = m->R, .C = m->C, .ring = m->R + m->C};
     g->w[0] = p[0], g->w[1] = p[1], g->a = p[2], g->tag = p[3], g->b = p[4];
@@ -72,8 +72,7 @@ static const issue_rec *issued_at(const grid *g, int64_t s) {
     return h->t == s ? h : NULL;
 }
 
-static void record_issue(grid *g, int64_t t, int64_t fold, int64_t step,
-                         int sel) {
+static void record_issue(grid *g, int64_t t, int64_t fold, int64_t step, int sel) {
     g->hist[t % g->ring] = (issue_rec){t, fold, step};
     g->inflight++;
     g->inflight_sel[sel]++;
@@ -112,8 +111,8 @@ static void shift_inputs(grid *g, int64_t r) {
 
 /* One cycle of the weight shift chain into register `sel`: rows move down,
  * row 0 takes tile row R-1-step, so after R steps row r holds tile row r. */
-static void ws_load_step(grid *g, int64_t fold, int64_t step, int sel,
-                         const int8_t *w, titan_tpu_counters *k) {
+static void ws_load_step(grid *g, int64_t fold, int64_t step, int sel, const int8_t *w,
+                         titan_tpu_counters *k) {
     const tpu_map *m = g->m;
     int8_t *reg = g->w[sel];
     memmove(reg + g->C, reg, (size_t)((g->R - 1) * g->C));
@@ -147,8 +146,7 @@ static void ws_update(grid *g) {
     const int64_t C = g->C;
     for (int64_t r = g->R - 1; r >= 0; r--) {
         shift_inputs(g, r);
-        const int8_t *ar = g->a + r * C, *w0 = g->w[0] + r * C,
-                     *w1 = g->w[1] + r * C;
+        const int8_t *ar = g->a + r * C, *w0 = g->w[0] + r * C, *w1 = g->w[1] + r * C;
         const uint8_t *tr = g->tag + r * C;
         int32_t *pr = g->p + r * C;
         const int32_t *up = r ? pr - C : NULL;
@@ -179,8 +177,8 @@ static void ws_outputs(grid *g, int64_t t, int32_t *y, titan_tpu_counters *k) {
     }
 }
 
-static void run_ws(grid *g, int overlap, const int8_t *x, const int8_t *w,
-                   int32_t *y, titan_tpu_counters *k) {
+static void run_ws(grid *g, int overlap, const int8_t *x, const int8_t *w, int32_t *y,
+                   titan_tpu_counters *k) {
     const tpu_map *m = g->m;
     const int nbuf = overlap ? 2 : 1;
     int64_t loaded = 0, loading = -1, load_step = 0;
@@ -262,8 +260,10 @@ static void os_update(grid *g, int64_t t, int32_t *y, titan_tpu_counters *k) {
     for (int64_t r = g->R - 1; r >= 0; r--) {
         shift_inputs(g, r);
         int8_t *br = g->b + r * C;
-        if (r) memcpy(br, br - C, (size_t)C);
-        else memcpy(br, g->edge_b, (size_t)C);
+        if (r)
+            memcpy(br, br - C, (size_t)C);
+        else
+            memcpy(br, g->edge_b, (size_t)C);
         const int8_t *ar = g->a + r * C;
         const uint8_t *tr = g->tag + r * C;
         int32_t *acc = g->p + r * C;
@@ -278,8 +278,8 @@ static void os_update(grid *g, int64_t t, int32_t *y, titan_tpu_counters *k) {
     }
 }
 
-static void run_os(grid *g, int overlap, const int8_t *x, const int8_t *w,
-                   int32_t *y, titan_tpu_counters *k) {
+static void run_os(grid *g, int overlap, const int8_t *x, const int8_t *w, int32_t *y,
+                   titan_tpu_counters *k) {
     const tpu_map *m = g->m;
     int64_t fold = 0, step = 0, t = 0;
     for (;; t++) {
@@ -310,8 +310,10 @@ titan_status tpu_array_gemm(const tpu_map *m, int overlap, titan_arena *a,
         return st;
     }
     *k = (titan_tpu_counters){0};
-    if (m->dataflow == TITAN_TPU_WS) run_ws(&g, overlap, x, w, y, k);
-    else run_os(&g, overlap, x, w, y, k);
+    if (m->dataflow == TITAN_TPU_WS)
+        run_ws(&g, overlap, x, w, y, k);
+    else
+        run_os(&g, overlap, x, w, y, k);
     titan_arena_reset(a, mark);
     /* What the closed forms call fill and drain: the last vector's skew
      * down the rows, then across the columns. */

@@ -19,12 +19,8 @@ static int32_t dot_i8_ref(const int8_t *a, const int8_t *b, int64_t n) {
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
-static __m128i widen_lo(__m128i v) {
-    return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
-}
-static __m128i widen_hi(__m128i v) {
-    return _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
-}
+static __m128i widen_lo(__m128i v) { return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8); }
+static __m128i widen_hi(__m128i v) { return _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8); }
 
 static int32_t dot_i8(const int8_t *a, const int8_t *b, int64_t n) {
     __m128i acc = _mm_setzero_si128();
@@ -45,8 +41,7 @@ static int32_t dot_i8(const int8_t *a, const int8_t *b, int64_t n) {
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-static void fast_ws(const tpu_map *m, const int8_t *x, const int8_t *w,
-                    int32_t *y) {
+static void fast_ws(const tpu_map *m, const int8_t *x, const int8_t *w, int32_t *y) {
     const int64_t M = m->M, K = m->K, N = m->N;
     for (int64_t n0 = 0; n0 < N; n0 += m->C) {
         int64_t nc = min64(m->C, N - n0);
@@ -64,8 +59,7 @@ static void fast_ws(const tpu_map *m, const int8_t *x, const int8_t *w,
     }
 }
 
-static void fast_os(const tpu_map *m, const int8_t *x, const int8_t *w,
-                    int32_t *y) {
+static void fast_os(const tpu_map *m, const int8_t *x, const int8_t *w, int32_t *y) {
     const int64_t M = m->M, K = m->K, N = m->N;
     for (int64_t n0 = 0; n0 < N; n0 += m->C) {
         int64_t nc = min64(m->C, N - n0);
@@ -79,8 +73,9 @@ static void fast_os(const tpu_map *m, const int8_t *x, const int8_t *w,
     }
 }
 
-void tpu_fast_gemm(const tpu_map *m, const int8_t *x, const int8_t *w,
-                   int32_t *y) {
-    if (m->dataflow == TITAN_TPU_WS) fast_ws(m, x, w, y);
-    else fast_os(m, x, w, y);
+void tpu_fast_gemm(const tpu_map *m, const int8_t *x, const int8_t *w, int32_t *y) {
+    if (m->dataflow == TITAN_TPU_WS)
+        fast_ws(m, x, w, y);
+    else
+        fast_os(m, x, w, y);
 }

@@ -16,8 +16,7 @@
 
 #include <math.h>
 
-void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q,
-                            float *scale) {
+void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q, float *scale) {
     float amax = 0;
     for (int64_t i = 0; i < n; i++) {
         float v = fabsf(x[i]);
@@ -36,19 +35,17 @@ void titan_tpu_quantize_row(const float *x, int64_t n, int8_t *q,
     }
 }
 
-titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult,
-                                           int32_t *shift) {
+titan_status titan_tpu_quantize_multiplier(double real, int32_t *mult, int32_t *shift) {
     if (!(real > 0 && real < 2147483648.0) || !mult || !shift)
         return titan_fail(TITAN_E_USAGE,
-                          "tpu: requantization multiplier %g outside (0, 2^31)",
-                          real);
+                          "tpu: requantization multiplier %g outside (0, 2^31)", real);
     int e;
     double frac = frexp(real, &e); /* real = frac * 2^e, frac in [0.5, 1) */
     int64_t q = (int64_t)llround(frac * 2147483648.0);
     if (q == ((int64_t)1 << 31)) q /= 2, e++;
     if (e > 31)
-        return titan_fail(TITAN_E_USAGE,
-                          "tpu: requantization multiplier %g too large", real);
+        return titan_fail(TITAN_E_USAGE, "tpu: requantization multiplier %g too large",
+                          real);
     if (e < -31) { /* below what a shift of 31 reaches: rounds to zero */
         q = 0;
         e = 0;

@@ -42,9 +42,9 @@ void tpu_scalesim_finish(const tpu_map *m, titan_tpu_counters *k) {
     if (!ws) k->output_writes += F * (uint64_t)(m->R + m->C);
 }
 
-titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
-                                           int64_t M, int64_t K, int64_t N,
-                                           double *mapping, double *compute) {
+titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c, int64_t M,
+                                           int64_t K, int64_t N, double *mapping,
+                                           double *compute) {
     tpu_map m;
     TITAN_TRY(tpu_map_gemm(c, M, K, N, &m));
     int ws = m.dataflow == TITAN_TPU_WS;
@@ -59,9 +59,8 @@ titan_status titan_tpu_scalesim_efficiency(const titan_tpu_config *c,
 void tpu_count_scalesim(const tpu_map *m, titan_tpu_counters *k) {
     *k = (titan_tpu_counters){0};
     tpu_count_traffic(m, k);
-    int64_t per_fold = m->dataflow == TITAN_TPU_WS
-                           ? 2 * m->R + m->C + m->M - 2
-                           : m->K + m->R + m->C - 2;
+    int64_t per_fold =
+        m->dataflow == TITAN_TPU_WS ? 2 * m->R + m->C + m->M - 2 : m->K + m->R + m->C - 2;
     k->cycles = (uint64_t)(m->folds * per_fold);
     tpu_scalesim_finish(m, k);
 }

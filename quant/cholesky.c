@@ -45,8 +45,10 @@ void titan_cholesky_inverse(double *l, int64_t n) {
         for (int64_t j = n - 1; j >= i; j--) {
             double s = 0;
             for (int64_t k = j; k < n; k++) s += l[k * n + i] * l[k * n + j];
-            if (j > i) l[i * n + j] = s;
-            else l[i * n + i] = s; /* (i, i) uses column i of rows >= i only */
+            if (j > i)
+                l[i * n + j] = s;
+            else
+                l[i * n + i] = s; /* (i, i) uses column i of rows >= i only */
         }
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < i; j++) l[i * n + j] = l[j * n + i];

@@ -20,20 +20,18 @@ static float scale_of(const titan_tensor *w, int64_t row, int64_t col) {
     return w->scales[row * groups + col / w->group_size];
 }
 
-void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
-                       int64_t n, float *out) {
-    const uint8_t *r = (const uint8_t *)w->data +
-                       (size_t)row * titan_dtype_row_bytes(w->dtype, w->cols);
+void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0, int64_t n,
+                       float *out) {
+    const uint8_t *r =
+        (const uint8_t *)w->data + (size_t)row * titan_dtype_row_bytes(w->dtype, w->cols);
     switch (w->dtype) {
-    case TITAN_DT_F32:
-        memcpy(out, r + col0 * 4, (size_t)n * 4);
-        return;
+    case TITAN_DT_F32: memcpy(out, r + col0 * 4, (size_t)n * 4); return;
     case TITAN_DT_F16:
     case TITAN_DT_BF16:
         for (int64_t i = 0; i < n; i++) {
             uint16_t h = le_rd16(r + 2 * (col0 + i));
-            out[i] = w->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h)
-                                              : titan_bf16_to_f32(h);
+            out[i] =
+                w->dtype == TITAN_DT_F16 ? titan_f16_to_f32(h) : titan_bf16_to_f32(h);
         }
         return;
     case TITAN_DT_INT8:
@@ -50,12 +48,10 @@ void titan_dequant_row(const titan_tensor *w, int64_t row, int64_t col0,
     }
 }
 
-titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row,
-                                  float *out) {
+titan_status titan_tensor_row_f32(const titan_tensor *t, int64_t row, float *out) {
     titan_tensor_layout_t l;
     if (!t || !out || !t->data || row < 0 || row >= t->rows ||
-        (titan_dtype_get(t->dtype) && titan_dtype_get(t->dtype)->quantized &&
-         !t->scales))
+        (titan_dtype_get(t->dtype) && titan_dtype_get(t->dtype)->quantized && !t->scales))
         return titan_fail(TITAN_E_USAGE, "dequant: bad arguments");
     TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
     titan_dequant_row(t, row, 0, t->cols, out);

@@ -2,7 +2,6 @@
  * tensor built from it (titan.h: titan_tensor_layout). */
 #include "quant/dtype.h"
 
-
 #include <string.h>
 
 static const titan_dtype_traits traits[] = {
@@ -10,7 +9,7 @@ static const titan_dtype_traits traits[] = {
     [TITAN_DT_F16] = {"f16", 1, 2, false, 0},
     [TITAN_DT_BF16] = {"bf16", 1, 2, false, 0},
     [TITAN_DT_INT8] = {"int8", 1, 1, true, 127},
-    [TITAN_DT_INT6] = {"int6", 4, 3, true, 31}, /* 4 values in 24 bits */
+    [TITAN_DT_INT6] = {"int6", 4, 3, true, 31},       /* 4 values in 24 bits */
     [TITAN_DT_INT6_BYTE] = {"int6b", 1, 1, true, 31}, /* INT8 layout */
 };
 enum { N_DTYPES = sizeof traits / sizeof traits[0] };
@@ -47,8 +46,8 @@ titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
     if (t->quantized ? group_size < 0 || group_size > cols : group_size != 0)
         return titan_fail(TITAN_E_DATA, "%s: group size %d invalid for %lld columns",
                           t->name, group_size, (long long)cols);
-    uint64_t blocks = ((uint64_t)cols + (uint64_t)t->block_values - 1) /
-                      (uint64_t)t->block_values;
+    uint64_t blocks =
+        ((uint64_t)cols + (uint64_t)t->block_values - 1) / (uint64_t)t->block_values;
     l->row_bytes = blocks * (uint64_t)t->block_bytes;
     l->value_bytes = l->row_bytes * (uint64_t)rows;
     l->groups = t->quantized && group_size
@@ -56,7 +55,6 @@ titan_status titan_tensor_layout(titan_dtype dt, int64_t rows, int64_t cols,
                     : (uint64_t)t->quantized;
     l->scale_offset = (l->value_bytes + TITAN_ALIGN - 1) & ~(uint64_t)(TITAN_ALIGN - 1);
     l->scale_bytes = l->groups * (uint64_t)rows * sizeof(float);
-    l->total_bytes = t->quantized ? l->scale_offset + l->scale_bytes
-                                  : l->value_bytes;
+    l->total_bytes = t->quantized ? l->scale_offset + l->scale_bytes : l->value_bytes;
     return TITAN_OK;
 }

@@ -8,11 +8,11 @@
 #include <stdbool.h>
 
 typedef struct {
-    const char *name;   /* "f32", "f16", "bf16", "int8", "int6", "int6b" */
-    int block_values;   /* values packed together: 4 for int6, else 1 */
-    int block_bytes;    /* bytes one block takes */
-    bool quantized;     /* value = q * scale, one f32 scale per group */
-    int qmax;           /* quantized: values in [-qmax - 1, qmax]; else 0 */
+    const char *name; /* "f32", "f16", "bf16", "int8", "int6", "int6b" */
+    int block_values; /* values packed together: 4 for int6, else 1 */
+    int block_bytes;  /* bytes one block takes */
+    bool quantized;   /* value = q * scale, one f32 scale per group */
+    int qmax;         /* quantized: values in [-qmax - 1, qmax]; else 0 */
 } titan_dtype_traits;
 
 /* NULL for a value outside the enum (untrusted directories). */

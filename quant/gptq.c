@@ -68,8 +68,8 @@ static titan_status damped_inverse_factor(gptq_work *g, const double *h,
 
 /* Quantize columns [c0, c1) of wp, spreading each error over the rest of the
  * block at once and keeping the scaled errors for the lazy update after. */
-static void quantize_block(gptq_work *g, int64_t c0, int64_t c1,
-                           const float *scale, int qmin, int qmax, int8_t *q) {
+static void quantize_block(gptq_work *g, int64_t c0, int64_t c1, const float *scale,
+                           int qmin, int qmax, int8_t *q) {
     int64_t n = g->cols, bw = c1 - c0;
     for (int64_t c = c0; c < c1; c++) {
         const double *hrow = g->hinv + c * n;
@@ -99,19 +99,18 @@ static void lazy_update(gptq_work *g, int64_t c0, int64_t c1) {
 }
 
 static titan_status check_args(const float *w, int64_t rows, int64_t cols,
-                               const double *h, const float *scale, int qmin,
-                               int qmax, const titan_gptq_opts *o, int8_t *q) {
-    if (!w || !h || !scale || !o || !q || rows < 1 || cols < 1 ||
-        cols > (1 << 16) || o->block < 1 || !(o->damp >= 0) || qmin >= qmax ||
-        qmin < -128 || qmax > 127)
+                               const double *h, const float *scale, int qmin, int qmax,
+                               const titan_gptq_opts *o, int8_t *q) {
+    if (!w || !h || !scale || !o || !q || rows < 1 || cols < 1 || cols > (1 << 16) ||
+        o->block < 1 || !(o->damp >= 0) || qmin >= qmax || qmin < -128 || qmax > 127)
         return titan_fail(TITAN_E_USAGE, "gptq: bad arguments");
     return titan_quant_check_scales(scale, rows, TITAN_E_USAGE, "gptq");
 }
 
-titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
-                                 int64_t rows, int64_t cols, const double *h,
-                                 const float *scale, int qmin, int qmax,
-                                 const titan_gptq_opts *o, int8_t *q) {
+titan_status titan_gptq_quantize(titan_arena *scratch, const float *w, int64_t rows,
+                                 int64_t cols, const double *h, const float *scale,
+                                 int qmin, int qmax, const titan_gptq_opts *o,
+                                 int8_t *q) {
     TITAN_TRY(check_args(w, rows, cols, h, scale, qmin, qmax, o, q));
     size_t mark = titan_arena_mark(scratch);
     gptq_work g = {.rows = rows, .cols = cols};
@@ -120,10 +119,10 @@ titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
                                 (void **)&g.hinv)) ||
         (st = titan_arena_alloc(scratch, (size_t)(rows * cols) * 4, TITAN_ALIGN,
                                 (void **)&g.wp)) ||
-        (st = titan_arena_alloc(scratch, (size_t)(rows * o->block) * 4,
-                                TITAN_ALIGN, (void **)&g.err)) ||
-        (st = titan_arena_alloc(scratch, (size_t)cols * 8, TITAN_ALIGN,
-                                (void **)&g.perm)))
+        (st = titan_arena_alloc(scratch, (size_t)(rows * o->block) * 4, TITAN_ALIGN,
+                                (void **)&g.err)) ||
+        (st =
+             titan_arena_alloc(scratch, (size_t)cols * 8, TITAN_ALIGN, (void **)&g.perm)))
         goto out;
     order_columns(g.perm, h, cols, o->act_order);
     for (int64_t r = 0; r < rows; r++)
@@ -153,8 +152,8 @@ static double quad_form(const double *h, const double *v, int64_t n) {
     return s;
 }
 
-double titan_gptq_row_error(const double *h, const float *w, const int8_t *q,
-                            float scale, int64_t cols, double *scratch) {
+double titan_gptq_row_error(const double *h, const float *w, const int8_t *q, float scale,
+                            int64_t cols, double *scratch) {
     for (int64_t j = 0; j < cols; j++) scratch[j] = (double)w[j] - (double)(q[j] * scale);
     return quad_form(h, scratch, cols);
 }
@@ -164,7 +163,7 @@ titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
                                      double *rel) {
     int64_t C = q->cols;
     size_t mark = titan_arena_mark(scratch);
-    double *d; /* [2][C]: W - Q and W of one row */
+    double *d;  /* [2][C]: W - Q and W of one row */
     float *row; /* [C] Q of one row */
     titan_status st;
     if ((st = titan_arena_alloc(scratch, (size_t)C * 2 * sizeof *d, TITAN_ALIGN,

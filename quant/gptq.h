@@ -8,9 +8,9 @@
 #include "titan.h"
 
 typedef struct {
-    double damp;    /* fraction of mean(diag H) added to the diagonal (0.01) */
-    int block;      /* columns per lazy-update block (128) */
-    int act_order;  /* quantize columns in order of decreasing H[j][j] */
+    double damp;   /* fraction of mean(diag H) added to the diagonal (0.01) */
+    int block;     /* columns per lazy-update block (128) */
+    int act_order; /* quantize columns in order of decreasing H[j][j] */
 } titan_gptq_opts;
 
 /* Scratch bytes titan_gptq_quantize needs for a rows x cols matrix. */
@@ -24,14 +24,15 @@ size_t titan_gptq_plan(int64_t rows, int64_t cols, const titan_gptq_opts *o);
  * h is not modified; scratch is released on return. TITAN_E_DATA if the
  * damped Hessian is not positive definite even after raising the damping. */
 TITAN_NODISCARD titan_status titan_gptq_quantize(titan_arena *scratch, const float *w,
-                                 int64_t rows, int64_t cols, const double *h,
-                                 const float *scale, int qmin, int qmax,
-                                 const titan_gptq_opts *o, int8_t *q);
+                                                 int64_t rows, int64_t cols,
+                                                 const double *h, const float *scale,
+                                                 int qmin, int qmax,
+                                                 const titan_gptq_opts *o, int8_t *q);
 
 /* (w - scale q) H (w - scale q)^T for one row w[cols], q[cols]: that row's
  * share of the output error. scratch holds cols doubles. */
-double titan_gptq_row_error(const double *h, const float *w, const int8_t *q,
-                            float scale, int64_t cols, double *scratch);
+double titan_gptq_row_error(const double *h, const float *w, const int8_t *q, float scale,
+                            int64_t cols, double *scratch);
 
 /* The calibration-weighted output error of quantized weights q (a quantized
  * titan_tensor of w's shape, dequantized row by row) against w[rows][cols]:
@@ -39,7 +40,7 @@ double titan_gptq_row_error(const double *h, const float *w, const int8_t *q,
  * lowers; 0 when tr(W H W^T) is 0. Scratch (3 * cols values) is released on
  * return. */
 TITAN_NODISCARD titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
-                                     const titan_tensor *q, const double *h,
-                                     double *rel);
+                                                     const titan_tensor *q,
+                                                     const double *h, double *rel);
 
 #endif

@@ -23,16 +23,18 @@ int titan_int6_get(const uint8_t *row, int64_t c) {
 }
 
 void titan_quant_store(titan_dtype dt, uint8_t *row, int64_t c, int q) {
-    if (dt == TITAN_DT_INT6) titan_int6_set(row, c, q);
-    else row[c] = (uint8_t)(int8_t)q;
+    if (dt == TITAN_DT_INT6)
+        titan_int6_set(row, c, q);
+    else
+        row[c] = (uint8_t)(int8_t)q;
 }
 
 int titan_quant_get(titan_dtype dt, const uint8_t *row, int64_t c) {
     return dt == TITAN_DT_INT6 ? titan_int6_get(row, c) : (int8_t)row[c];
 }
 
-titan_status titan_quant_check_scales(const float *scales, int64_t n,
-                                      titan_status code, const char *what) {
+titan_status titan_quant_check_scales(const float *scales, int64_t n, titan_status code,
+                                      const char *what) {
     for (int64_t k = 0; k < n; k++)
         if (!isfinite(scales[k]) || !(scales[k] > 0))
             return titan_fail(code, "%s: scale %lld is %g", what, (long long)k,
@@ -47,14 +49,17 @@ titan_status titan_quant_check_slack(const titan_tensor *t) {
         if (t->dtype == TITAN_DT_INT6)
             for (int64_t c = t->cols; c % 4; c++)
                 if (titan_int6_get(row, c))
-                    return titan_fail(TITAN_E_DATA, "row %lld has a value in its "
-                                      "int6 padding", (long long)r);
+                    return titan_fail(TITAN_E_DATA,
+                                      "row %lld has a value in its "
+                                      "int6 padding",
+                                      (long long)r);
         if (t->dtype == TITAN_DT_INT6_BYTE)
             for (int64_t c = 0; c < t->cols; c++)
                 if ((int8_t)row[c] < -32 || (int8_t)row[c] > 31)
-                    return titan_fail(TITAN_E_DATA, "value [%lld, %lld] is %d, "
-                                      "outside int6 [-32, 31]", (long long)r,
-                                      (long long)c, (int8_t)row[c]);
+                    return titan_fail(TITAN_E_DATA,
+                                      "value [%lld, %lld] is %d, "
+                                      "outside int6 [-32, 31]",
+                                      (long long)r, (long long)c, (int8_t)row[c]);
     }
     return TITAN_OK;
 }

@@ -13,9 +13,10 @@
 /* Fake quantization (QAT): dst[rows][cols] = the values titan_quant_rtn_clip
  * with the same arguments stores, dequantized (q * scale as titan_dequant_row
  * forms it), bit for bit. Same errors as titan_quant_rtn_clip. */
-TITAN_NODISCARD titan_status titan_quant_fake(const float *src, int64_t rows, int64_t cols,
-                              titan_dtype dt, int32_t group_size,
-                              int clip_steps, float *dst);
+TITAN_NODISCARD titan_status titan_quant_fake(const float *src, int64_t rows,
+                                              int64_t cols, titan_dtype dt,
+                                              int32_t group_size, int clip_steps,
+                                              float *dst);
 
 /* Value c of a packed INT6 row (layout in titan.h): write q in [-32, 31], read. */
 void titan_int6_set(uint8_t *row, int64_t c, int q);
@@ -31,6 +32,7 @@ TITAN_NODISCARD titan_status titan_quant_check_slack(const titan_tensor *t);
 /* Every one of scales[0..n) is finite and > 0 (a quantized value is q *
  * scale); otherwise `code` with "WHAT: scale K is X". */
 TITAN_NODISCARD titan_status titan_quant_check_scales(const float *scales, int64_t n,
-                                      titan_status code, const char *what);
+                                                      titan_status code,
+                                                      const char *what);
 
 #endif

@@ -16,8 +16,7 @@ static int quant_value(float x, float scale, int qmin, int qmax) {
     return (int)(q > qmax ? qmax : q < qmin ? qmin : q);
 }
 
-static double group_error(const float *x, int64_t n, float scale, int qmin,
-                          int qmax) {
+static double group_error(const float *x, int64_t n, float scale, int qmin, int qmax) {
     double e = 0;
     for (int64_t c = 0; c < n; c++) {
         double d = (double)quant_value(x[c], scale, qmin, qmax) * scale - x[c];
@@ -28,8 +27,7 @@ static double group_error(const float *x, int64_t n, float scale, int qmin,
 
 /* Scale of x[0..n): amax * (1 - k/100) / qmax for the k in [0, clip_steps)
  * with the least squared error (the smallest k on ties); 1 if all zero. */
-static float best_scale(const float *x, int64_t n, int clip_steps, int qmin,
-                        int qmax) {
+static float best_scale(const float *x, int64_t n, int clip_steps, int qmin, int qmax) {
     float amax = 0;
     for (int64_t c = 0; c < n; c++) amax = fmaxf(amax, fabsf(x[c]));
     if (amax == 0) return 1.0f;
@@ -44,11 +42,11 @@ static float best_scale(const float *x, int64_t n, int clip_steps, int qmin,
 }
 
 static titan_status check_args(const float *src, int64_t rows, int64_t cols,
-                               titan_dtype dt, int32_t group_size,
-                               int clip_steps, bool have_out) {
+                               titan_dtype dt, int32_t group_size, int clip_steps,
+                               bool have_out) {
     const titan_dtype_traits *tr = titan_dtype_get(dt);
-    if (!src || !have_out || rows < 1 || cols < 1 || group_size < 0 ||
-        clip_steps < 1 || clip_steps > CLIP_STEPS_MAX || !tr || !tr->quantized)
+    if (!src || !have_out || rows < 1 || cols < 1 || group_size < 0 || clip_steps < 1 ||
+        clip_steps > CLIP_STEPS_MAX || !tr || !tr->quantized)
         return titan_fail(TITAN_E_USAGE, "rtn: bad arguments");
     for (int64_t i = 0; i < rows * cols; i++)
         if (!isfinite(src[i]))
@@ -81,34 +79,34 @@ static void quantize_rows(const float *src, int64_t rows, int64_t cols,
             if (o->scales) o->scales[r * groups + g] = scale;
             for (int64_t c = c0; c < c0 + n; c++) {
                 int q = quant_value(x[c], scale, qmin, qmax);
-                if (out) titan_quant_store(o->dt, out, c, q);
-                else o->fake[r * cols + c] = (float)q * scale;
+                if (out)
+                    titan_quant_store(o->dt, out, c, q);
+                else
+                    o->fake[r * cols + c] = (float)q * scale;
             }
         }
     }
 }
 
 titan_status titan_quant_rtn_clip(const float *src, int64_t rows, int64_t cols,
-                                  titan_dtype dt, int32_t group_size,
-                                  int clip_steps, void *data, float *scales) {
-    TITAN_TRY(check_args(src, rows, cols, dt, group_size, clip_steps,
-                         data && scales));
+                                  titan_dtype dt, int32_t group_size, int clip_steps,
+                                  void *data, float *scales) {
+    TITAN_TRY(check_args(src, rows, cols, dt, group_size, clip_steps, data && scales));
     quantize_rows(src, rows, cols, group_size, clip_steps,
                   &(rtn_out){dt, data, scales, NULL});
     return TITAN_OK;
 }
 
 titan_status titan_quant_fake(const float *src, int64_t rows, int64_t cols,
-                              titan_dtype dt, int32_t group_size,
-                              int clip_steps, float *dst) {
+                              titan_dtype dt, int32_t group_size, int clip_steps,
+                              float *dst) {
     TITAN_TRY(check_args(src, rows, cols, dt, group_size, clip_steps, dst != NULL));
     quantize_rows(src, rows, cols, group_size, clip_steps,
                   &(rtn_out){dt, NULL, NULL, dst});
     return TITAN_OK;
 }
 
-titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols,
-                             titan_dtype dt, int32_t group_size, void *data,
-                             float *scales) {
+titan_status titan_quant_rtn(const float *src, int64_t rows, int64_t cols, titan_dtype dt,
+                             int32_t group_size, void *data, float *scales) {
     return titan_quant_rtn_clip(src, rows, cols, dt, group_size, 1, data, scales);
 }

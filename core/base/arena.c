@@ -11,8 +11,7 @@ void titan_arena_init(titan_arena *a, void *buf, size_t cap) {
     a->high = 0;
 }
 
-titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
-                               void **out) {
+titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align, void **out) {
     if (!a || !out || align == 0 || (align & (align - 1)) || align > 4096)
         return titan_fail(TITAN_E_USAGE, "arena: bad allocation request");
     *out = NULL;
@@ -20,9 +19,8 @@ titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
     uintptr_t origin = (uintptr_t)a->base;
     size_t pad = (size_t)(-(origin + a->used) & (align - 1));
     if (pad > a->cap - a->used || bytes > a->cap - a->used - pad)
-        return titan_fail(TITAN_E_NOMEM,
-                          "arena: need %zu more bytes, %zu of %zu left", bytes,
-                          a->cap - a->used, a->cap);
+        return titan_fail(TITAN_E_NOMEM, "arena: need %zu more bytes, %zu of %zu left",
+                          bytes, a->cap - a->used, a->cap);
     size_t start = a->used + pad;
     a->used = start + bytes;
     if (a->used > a->high) a->high = a->used;
@@ -30,8 +28,7 @@ titan_status titan_arena_alloc(titan_arena *a, size_t bytes, size_t align,
     return TITAN_OK;
 }
 
-titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align,
-                                void **out) {
+titan_status titan_arena_calloc(titan_arena *a, size_t bytes, size_t align, void **out) {
     TITAN_TRY(titan_arena_alloc(a, bytes, align, out));
     if (*out) memset(*out, 0, bytes);
     return TITAN_OK;

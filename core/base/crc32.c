@@ -16,8 +16,8 @@ static void crc_table_init(void) {
     }
     for (int t = 1; t < 8; t++)
         for (int i = 0; i < 256; i++)
-            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
-                              crc_table[0][crc_table[t - 1][i] & 0xFF];
+            crc_table[t][i] =
+                (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
 }
 
 uint32_t titan_crc32(uint32_t crc, const void *data, size_t len) {

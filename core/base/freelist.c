@@ -3,7 +3,6 @@
  * free chunk, in address order, so neighbours merge on free. */
 #include "core/base/freelist.h"
 
-
 typedef struct chunk {
     size_t size;        /* whole chunk, header included, multiple of 16 */
     struct chunk *next; /* free chunks only */

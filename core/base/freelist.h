@@ -20,7 +20,8 @@ typedef struct titan_freelist {
 size_t titan_freelist_bound(size_t payload, size_t n_allocs);
 
 /* Carve a block of `bytes` from the arena (in measuring mode only counted). */
-TITAN_NODISCARD titan_status titan_freelist_init(titan_freelist *p, titan_arena *a, size_t bytes);
+TITAN_NODISCARD titan_status titan_freelist_init(titan_freelist *p, titan_arena *a,
+                                                 size_t bytes);
 
 /* NULL when no free chunk is large enough (or n == 0). */
 void *titan_freelist_alloc(titan_freelist *p, size_t n);

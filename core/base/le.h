@@ -5,9 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint16_t le_rd16(const uint8_t *p) {
-    return (uint16_t)(p[0] | p[1] << 8);
-}
+static inline uint16_t le_rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 /* Three bytes (the INT6 packing's 4-value word). */
 static inline uint32_t le_rd24(const uint8_t *p) {

@@ -8,9 +8,8 @@ static _Thread_local char last_error[512];
 
 const char *titan_status_string(titan_status s) {
     switch (s) {
-#define TITAN_STATUS_CASE(name, value, msg) \
-    case name:                              \
-        return msg;
+#define TITAN_STATUS_CASE(name, value, msg)                                              \
+    case name: return msg;
         TITAN_STATUS_LIST(TITAN_STATUS_CASE)
 #undef TITAN_STATUS_CASE
     }

@@ -17,11 +17,17 @@ static void count(void) { __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED); }
 #ifdef SANITIZER_HOOKS
 /* AddressSanitizer's allocator serves every call and must come first in
  * LD_PRELOAD: count through its hooks instead of replacing malloc. */
-int __sanitizer_install_malloc_and_free_hooks(
-    void (*on_malloc)(const volatile void *, size_t),
-    void (*on_free)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n; count(); }
-static void on_free(const volatile void *p) { (void)p; count(); }
+int __sanitizer_install_malloc_and_free_hooks(void (*on_malloc)(const volatile void *,
+                                                                size_t),
+                                              void (*on_free)(const volatile void *));
+static void on_malloc(const volatile void *p, size_t n) {
+    (void)p, (void)n;
+    count();
+}
+static void on_free(const volatile void *p) {
+    (void)p;
+    count();
+}
 __attribute__((constructor)) static void install(void) {
     __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 }
@@ -32,12 +38,30 @@ extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
 
-void *malloc(size_t n) { count(); return __libc_malloc(n); }
-void *calloc(size_t k, size_t n) { count(); return __libc_calloc(k, n); }
-void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
-void free(void *p) { count(); __libc_free(p); }
-void *memalign(size_t a, size_t n) { count(); return __libc_memalign(a, n); }
-void *aligned_alloc(size_t a, size_t n) { count(); return __libc_memalign(a, n); }
+void *malloc(size_t n) {
+    count();
+    return __libc_malloc(n);
+}
+void *calloc(size_t k, size_t n) {
+    count();
+    return __libc_calloc(k, n);
+}
+void *realloc(void *p, size_t n) {
+    count();
+    return __libc_realloc(p, n);
+}
+void free(void *p) {
+    count();
+    __libc_free(p);
+}
+void *memalign(size_t a, size_t n) {
+    count();
+    return __libc_memalign(a, n);
+}
+void *aligned_alloc(size_t a, size_t n) {
+    count();
+    return __libc_memalign(a, n);
+}
 int posix_memalign(void **p, size_t a, size_t n) {
     count();
     *p = __libc_memalign(a, n);
@@ -52,6 +76,7 @@ __attribute__((destructor)) static void report(void) {
     int len = snprintf(line, sizeof line, "%lu\n", calls);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return;
-    if (write(fd, line, (size_t)len) != len) { /* nothing more to do */ }
+    if (write(fd, line, (size_t)len) != len) { /* nothing more to do */
+    }
     close(fd);
 }

@@ -60,8 +60,10 @@ static void parse(const uint8_t *data, size_t size) {
     titan_artifact art;
     titan_arena_init(&a, arena_buf, sizeof arena_buf);
     titan_status st = titan_artifact_parse(&a, data, size, &art);
-    if (st == TITAN_OK) check(&art);
-    else if (st != TITAN_E_DATA && st != TITAN_E_NOMEM) abort();
+    if (st == TITAN_OK)
+        check(&art);
+    else if (st != TITAN_E_DATA && st != TITAN_E_NOMEM)
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

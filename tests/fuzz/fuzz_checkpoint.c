@@ -15,7 +15,8 @@ static float values[MAX_VALUES];
 static uint8_t out_buf[1 << 20];
 
 /* Every tensor of the sets kept, as float32 in `values`; 0 if too large. */
-static int to_floats(const titan_ckpt *ck, float *sets[TITAN_CKPT_SETS][TITAN_MAX_TENSORS]) {
+static int to_floats(const titan_ckpt *ck,
+                     float *sets[TITAN_CKPT_SETS][TITAN_MAX_TENSORS]) {
     size_t used = 0;
     for (int k = 0; k < TITAN_CKPT_SETS; k++)
         for (int i = 0; i < ck->n_tensors; i++) {
@@ -31,9 +32,9 @@ static int to_floats(const titan_ckpt *ck, float *sets[TITAN_CKPT_SETS][TITAN_MA
 
 static void same_meta(const titan_ckpt_meta *a, const titan_ckpt_meta *b) {
     if (a->export_set != b->export_set || a->step != b->step ||
-        a->swa_count != b->swa_count || a->rng != b->rng ||
-        a->data_pos != b->data_pos || a->qat_on != b->qat_on ||
-        a->tok_len != b->tok_len || (a->tok_len && memcmp(a->tok, b->tok, a->tok_len)))
+        a->swa_count != b->swa_count || a->rng != b->rng || a->data_pos != b->data_pos ||
+        a->qat_on != b->qat_on || a->tok_len != b->tok_len ||
+        (a->tok_len && memcmp(a->tok, b->tok, a->tok_len)))
         abort();
 }
 
@@ -65,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     titan_arena_init(&a, arena_buf, sizeof arena_buf / 2);
     titan_ckpt ck;
     titan_status s = titan_ckpt_parse(&a, data, size, &ck);
-    if (s == TITAN_OK) write_back(&ck);
+    if (s == TITAN_OK)
+        write_back(&ck);
     else if (s != TITAN_E_DATA && s != TITAN_E_UNSUPPORTED && s != TITAN_E_NOMEM)
         abort();
     return 0;

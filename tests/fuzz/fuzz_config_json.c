@@ -23,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char text[1 << 16];
     size_t len;
     if (titan_config_to_json(&c, text, sizeof text, &len) ||
-        titan_config_from_json(&a, text, len, &back) ||
-        memcmp(&c, &back, sizeof c))
+        titan_config_from_json(&a, text, len, &back) || memcmp(&c, &back, sizeof c))
         abort();
     c.bos_id = TITAN_TOK_BOS; /* as the artifact writer stores it */
     uint8_t *sec;

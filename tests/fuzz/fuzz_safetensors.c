@@ -30,28 +30,25 @@ static void round_trip(const titan_safetensors *st) {
     for (int i = 0; i < n; i++) {
         const titan_st_tensor *t = &st->tensors[i];
         if (t->n_elems > MAX_VALUES - used) return;
-        if (titan_safetensors_to_f32(t, values + used, MAX_VALUES - used))
-            abort();
-        src[i] = (titan_st_source){.name = t->name, .dtype = t->dtype,
-                                   .ndim = t->ndim, .data = values + used};
+        if (titan_safetensors_to_f32(t, values + used, MAX_VALUES - used)) abort();
+        src[i] = (titan_st_source){
+            .name = t->name, .dtype = t->dtype, .ndim = t->ndim, .data = values + used};
         memcpy(src[i].shape, t->shape, sizeof t->shape);
         used += t->n_elems;
     }
     size_t len;
-    if (titan_safetensors_write(src, n, st->meta, st->n_meta, out_buf,
-                                sizeof out_buf, &len))
+    if (titan_safetensors_write(src, n, st->meta, st->n_meta, out_buf, sizeof out_buf,
+                                &len))
         return; /* header too large for out_buf */
     titan_arena a;
-    titan_arena_init(&a, arena_buf + sizeof arena_buf / 2,
-                     sizeof arena_buf / 2);
+    titan_arena_init(&a, arena_buf + sizeof arena_buf / 2, sizeof arena_buf / 2);
     titan_safetensors back;
     if (titan_safetensors_parse(&a, out_buf, len, &back) != TITAN_OK) abort();
     if (back.n_tensors != n || back.n_meta != st->n_meta) abort();
     for (int i = 0; i < n; i++) {
         const titan_st_tensor *t = &back.tensors[i];
         if (strcmp(t->name, src[i].name) || t->dtype != src[i].dtype ||
-            t->ndim != src[i].ndim ||
-            titan_safetensors_to_f32(t, again, MAX_VALUES))
+            t->ndim != src[i].ndim || titan_safetensors_to_f32(t, again, MAX_VALUES))
             abort();
         for (uint64_t j = 0; j < t->n_elems; j++)
             if (!same_value(src[i].data[j], again[j])) abort();
@@ -63,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     titan_arena_init(&a, arena_buf, sizeof arena_buf / 2);
     titan_safetensors st;
     titan_status s = titan_safetensors_parse(&a, data, size, &st);
-    if (s == TITAN_OK) round_trip(&st);
+    if (s == TITAN_OK)
+        round_trip(&st);
     else if (s != TITAN_E_DATA && s != TITAN_E_UNSUPPORTED && s != TITAN_E_NOMEM)
         abort();
     return 0;

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     titan_arena_init(&a, arena_buf, sizeof arena_buf);
     const titan_spm *spm;
     titan_status s = titan_spm_load(&a, data, size, &spm);
-    if (s == TITAN_E_DATA || (s == TITAN_E_NOMEM && titan_spm_plan(size) > sizeof arena_buf))
+    if (s == TITAN_E_DATA ||
+        (s == TITAN_E_NOMEM && titan_spm_plan(size) > sizeof arena_buf))
         return 0;
     if (s != TITAN_OK || a.used > titan_spm_plan(size)) abort();
     for (int32_t i = 0; i < spm->n_pieces; i++) {

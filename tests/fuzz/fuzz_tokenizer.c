@@ -14,8 +14,7 @@ static uint8_t tok_mem[1 << 22], scratch_mem[1 << 21], blob[1 << 16];
 static int32_t ids[1 << 16];
 static uint8_t back[1 << 16];
 
-static void check_round_trip(const titan_tokenizer *t, const uint8_t *text,
-                             size_t len) {
+static void check_round_trip(const titan_tokenizer *t, const uint8_t *text, size_t len) {
     titan_arena a;
     titan_arena_init(&a, scratch_mem, sizeof scratch_mem);
     size_t n, blen;
@@ -23,8 +22,7 @@ static void check_round_trip(const titan_tokenizer *t, const uint8_t *text,
         titan_tokenizer_encode(t, &a, text, len, ids, len, &n) != TITAN_OK)
         abort();
     for (size_t i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= titan_tokenizer_size(t) ||
-            ids[i] == TITAN_TOK_BOS)
+        if (ids[i] < 0 || ids[i] >= titan_tokenizer_size(t) || ids[i] == TITAN_TOK_BOS)
             abort();
     if (titan_tokenizer_decode(t, ids, n, back, sizeof back, &blen) != TITAN_OK ||
         blen != len || memcmp(back, text, len))

@@ -23,9 +23,9 @@ static inline double max_nan(double acc, double e) {
 /* The worst of a set of (got, want) pairs. A pair with a non-finite side
  * has error NaN and stays the worst. Start from close_acc c = {0}. */
 typedef struct {
-    size_t n;          /* pairs seen */
-    double err, mag;   /* max |got - want| (NaN: not finite), max |want| */
-    size_t at;         /* index of the worst pair, and the pair */
+    size_t n;        /* pairs seen */
+    double err, mag; /* max |got - want| (NaN: not finite), max |want| */
+    size_t at;       /* index of the worst pair, and the pair */
     double got, want;
 } close_acc;
 
@@ -43,39 +43,39 @@ static inline bool close_ok(const close_acc *c, double atol, double rtol) {
 }
 
 /* close_ok, and when not, a message naming the worst pair. */
-static inline bool close_report(const close_acc *c, const char *what,
-                                double atol, double rtol) {
+static inline bool close_report(const close_acc *c, const char *what, double atol,
+                                double rtol) {
     if (close_ok(c, atol, rtol)) return true;
     if (!c->n) {
         print_error("%s: nothing compared\n", what);
     } else if (isnan(c->err)) {
-        print_error("%s: [%zu] got %.9g, want %.9g: not finite\n", what, c->at,
-                    c->got, c->want);
+        print_error("%s: [%zu] got %.9g, want %.9g: not finite\n", what, c->at, c->got,
+                    c->want);
     } else {
         print_error("%s: [%zu] got %.9g, want %.9g: |diff| %.3g > tolerance %.3g"
-                    " (%g + %g * max|want| %.3g)\n", what, c->at, c->got, c->want,
-                    c->err, atol + rtol * c->mag, atol, rtol, c->mag);
+                    " (%g + %g * max|want| %.3g)\n",
+                    what, c->at, c->got, c->want, c->err, atol + rtol * c->mag, atol,
+                    rtol, c->mag);
     }
     return false;
 }
 
-#define assert_close(acc, what, atol, rtol)                       \
-    do {                                                          \
-        if (!close_report((acc), (what), (atol), (rtol))) fail(); \
+#define assert_close(acc, what, atol, rtol)                                              \
+    do {                                                                                 \
+        if (!close_report((acc), (what), (atol), (rtol))) fail();                        \
     } while (0)
 
 /* n floats against n floats, as close_add would see them. */
-static inline close_acc close_floats(const float *got, const float *want,
-                                     size_t n) {
+static inline close_acc close_floats(const float *got, const float *want, size_t n) {
     close_acc c = {0};
     for (size_t i = 0; i < n; i++) close_add(&c, i, got[i], want[i]);
     return c;
 }
 
-#define assert_close_floats(got, want, n, what, atol, rtol)    \
-    do {                                                       \
-        close_acc close_c_ = close_floats((got), (want), (n)); \
-        assert_close(&close_c_, (what), (atol), (rtol));       \
+#define assert_close_floats(got, want, n, what, atol, rtol)                              \
+    do {                                                                                 \
+        close_acc close_c_ = close_floats((got), (want), (n));                           \
+        assert_close(&close_c_, (what), (atol), (rtol));                                 \
     } while (0)
 
 /* cmocka's rule (|a - b| <= eps, or within FLT_EPSILON of the larger
@@ -94,9 +94,9 @@ static inline bool float_close_report(float a, float b, float eps) {
 
 /* Every assert_float_equal of a test that includes this header. */
 #undef assert_float_equal
-#define assert_float_equal(a, b, eps)                                      \
-    do {                                                                   \
-        if (!float_close_report((float)(a), (float)(b), (float)(eps))) fail(); \
+#define assert_float_equal(a, b, eps)                                                    \
+    do {                                                                                 \
+        if (!float_close_report((float)(a), (float)(b), (float)(eps))) fail();           \
     } while (0)
 
 #endif

@@ -95,15 +95,15 @@ typedef struct {
 /* Create model + sequence in an arena of exactly the planned size plus
  * `extra` bytes for the caller; checks the plan is exact. */
 static inline void rt_open(runtime *r, const fixture *f, int ctx, int batch,
-                    size_t extra) {
+                           size_t extra) {
     assert_int_equal(titan_model_plan(&f->c, ctx, batch, &r->plan), TITAN_OK);
     size_t cap = r->plan + extra;
     r->buf = aligned_alloc(TITAN_ALIGN, (cap + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
     titan_arena_init(&r->a, r->buf, cap);
     titan_backend_ref(&r->be);
-    assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, batch,
-                                        &r->be, &r->m),
-                     TITAN_OK);
+    assert_int_equal(
+        titan_model_create(&r->a, &f->c, f->t, f->n, ctx, batch, &r->be, &r->m),
+        TITAN_OK);
     assert_int_equal(titan_seq_create(&r->a, r->m, &r->s), TITAN_OK);
     assert_int_equal(r->a.high, r->plan); /* the plan is exact */
 }

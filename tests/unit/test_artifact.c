@@ -54,8 +54,10 @@ static void make_tensors(int quant) {
     size_t at = 0, q = 0, sc = 0;
     for (int i = 0; i < n_tensors; i++) {
         titan_tensor *t = &tensors[i];
-        *t = (titan_tensor){.dtype = TITAN_DT_F32, .ndim = specs[i].ndim,
-                            .rows = specs[i].rows, .cols = specs[i].cols};
+        *t = (titan_tensor){.dtype = TITAN_DT_F32,
+                            .ndim = specs[i].ndim,
+                            .rows = specs[i].rows,
+                            .cols = specs[i].cols};
         memcpy(t->name, specs[i].name, sizeof t->name);
         size_t n = (size_t)(t->rows * t->cols);
         int int8 = quant && !strcmp(t->name, "tok_emb");
@@ -67,8 +69,8 @@ static void make_tensors(int quant) {
             assert_int_equal(titan_tensor_layout(t->dtype, t->rows, t->cols, 0, &l),
                              TITAN_OK);
             for (uint64_t k = 0; k < l.value_bytes; k++)
-                qbytes[q + k] = int6b ? (uint8_t)((k * 37 + 11) % 64 - 32)
-                                      : (uint8_t)(k * 37 + 11);
+                qbytes[q + k] =
+                    int6b ? (uint8_t)((k * 37 + 11) % 64 - 32) : (uint8_t)(k * 37 + 11);
             for (int64_t r = 0; r < t->rows; r++) scales[sc + r] = 0.5f + (float)r;
             t->data = qbytes + q;
             t->scales = scales + sc;
@@ -91,8 +93,8 @@ static size_t write_artifact(titan_codec codec, int quant) {
     assert_int_equal(titan_tokenizer_serialize(NULL, NULL, 0, tok, sizeof tok, &tok_len),
                      TITAN_OK);
     uint64_t bytes;
-    assert_int_equal(titan_artifact_write(&a, &c, tok, tok_len, tensors, n_tensors,
-                                          codec, path, &bytes),
+    assert_int_equal(titan_artifact_write(&a, &c, tok, tok_len, tensors, n_tensors, codec,
+                                          path, &bytes),
                      TITAN_OK);
     FILE *f = fopen(path, "rb");
     size_t len = fread(file_buf, 1, FILE_CAP, f);
@@ -115,7 +117,8 @@ static void check_equal(const titan_artifact *art) {
     for (int i = 0; i < n_tensors; i++) {
         const titan_tensor *t = &art->tensors[i], *w = &tensors[i];
         titan_tensor_layout_t l;
-        assert_int_equal(titan_tensor_layout(w->dtype, w->rows, w->cols, 0, &l), TITAN_OK);
+        assert_int_equal(titan_tensor_layout(w->dtype, w->rows, w->cols, 0, &l),
+                         TITAN_OK);
         assert_string_equal(t->name, w->name);
         assert_int_equal(t->dtype, w->dtype);
         assert_int_equal((uintptr_t)t->data % TITAN_ALIGN, 0);
@@ -203,7 +206,9 @@ static uint8_t *entry(uint8_t *f, int i) {
 }
 
 typedef void (*edit_fn)(uint8_t *f);
-static void huge_data_raw(uint8_t *f) { le_wr64(f + 32 + 3 * 40 + 24, (uint64_t)1 << 62); }
+static void huge_data_raw(uint8_t *f) {
+    le_wr64(f + 32 + 3 * 40 + 24, (uint64_t)1 << 62);
+}
 static void huge_tok_raw(uint8_t *f) { le_wr64(f + 32 + 1 * 40 + 24, 1u << 30); }
 static void huge_offset(uint8_t *f) { le_wr64(f + 32 + 2 * 40 + 8, UINT64_MAX - 8); }
 static void wrong_magic(uint8_t *f) { f[0] = 'X'; }
@@ -214,7 +219,9 @@ static void bad_codec(uint8_t *f) { le_wr32(f + 32 + 4, 9); }
 static void many_tensors(uint8_t *f) { le_wr32(section(f, ART_DIRECTORY), 1u << 30); }
 static void wrong_rows(uint8_t *f) { le_wr64(entry(f, 0) + 56, 258); }
 static void wrong_name(uint8_t *f) { entry(f, 1)[0] = 'x'; }
-static void misaligned(uint8_t *f) { le_wr64(entry(f, 1) + 80, le_rd64(entry(f, 1) + 80) + 4); }
+static void misaligned(uint8_t *f) {
+    le_wr64(entry(f, 1) + 80, le_rd64(entry(f, 1) + 80) + 4);
+}
 static void bad_dtype(uint8_t *f) { le_wr32(entry(f, 2) + 48, 7); }
 static void bad_group(uint8_t *f) { le_wr32(entry(f, 0) + 72, 1000); }
 static void zero_scale(uint8_t *f) {
@@ -235,19 +242,29 @@ static void int6b_out_of_range(uint8_t *f) {
             return;
         }
 }
-static void bad_config(uint8_t *f) { le_wr32(section(f, ART_CONFIG) + 8, 3); } /* H=3, G=1 ok; */
-static void odd_heads(uint8_t *f) { le_wr32(section(f, ART_CONFIG) + 12, 2); le_wr32(section(f, ART_CONFIG) + 8, 3); }
+static void bad_config(uint8_t *f) {
+    le_wr32(section(f, ART_CONFIG) + 8, 3);
+} /* H=3, G=1 ok; */
+static void odd_heads(uint8_t *f) {
+    le_wr32(section(f, ART_CONFIG) + 12, 2);
+    le_wr32(section(f, ART_CONFIG) + 8, 3);
+}
 static void bad_bos(uint8_t *f) { le_wr32(section(f, ART_CONFIG) + 176, 5); }
 static void small_vocab(uint8_t *f) { le_wr32(section(f, ART_CONFIG), 200); }
 
 static void hostile_but_sealed_files_are_refused(void **state) {
     (void)state;
     static const edit_fn edits[] = {
-        huge_data_raw, huge_tok_raw, huge_offset, wrong_magic, wrong_version,
-        version_2_without_extension,
-        bad_codec, many_tensors, wrong_rows, wrong_name, misaligned, bad_dtype,
-        bad_group, zero_scale, nan_scale, int6b_out_of_range, bad_config,
-        odd_heads, bad_bos, small_vocab,
+        huge_data_raw, huge_tok_raw,
+        huge_offset,   wrong_magic,
+        wrong_version, version_2_without_extension,
+        bad_codec,     many_tensors,
+        wrong_rows,    wrong_name,
+        misaligned,    bad_dtype,
+        bad_group,     zero_scale,
+        nan_scale,     int6b_out_of_range,
+        bad_config,    odd_heads,
+        bad_bos,       small_vocab,
     };
     titan_artifact art;
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
@@ -289,16 +306,25 @@ static void int6_and_int8_rows_dequantize(void **state) {
     assert_int_equal(word, 0x81FF81);
     uint8_t packed[6] = {0x81, 0xFF, 0x81, 5, 0, 0};
     float sc[2] = {0.5f, 2.0f};
-    titan_tensor t = {.dtype = TITAN_DT_INT6, .ndim = 2, .rows = 1, .cols = 5,
-                      .group_size = 4, .data = packed, .scales = sc};
+    titan_tensor t = {.dtype = TITAN_DT_INT6,
+                      .ndim = 2,
+                      .rows = 1,
+                      .cols = 5,
+                      .group_size = 4,
+                      .data = packed,
+                      .scales = sc};
     float out[5];
     assert_int_equal(titan_tensor_row_f32(&t, 0, out), TITAN_OK);
     const float want[5] = {0.5f, -1.0f, 15.5f, -16.0f, 10.0f};
     assert_memory_equal(out, want, sizeof want);
     int8_t q[3] = {-128, 0, 127};
     float s8 = 0.25f;
-    titan_tensor t8 = {.dtype = TITAN_DT_INT8, .ndim = 2, .rows = 1, .cols = 3,
-                       .data = q, .scales = &s8};
+    titan_tensor t8 = {.dtype = TITAN_DT_INT8,
+                       .ndim = 2,
+                       .rows = 1,
+                       .cols = 3,
+                       .data = q,
+                       .scales = &s8};
     assert_int_equal(titan_tensor_row_f32(&t8, 0, out), TITAN_OK);
     assert_true(out[0] == -32.0f && out[1] == 0.0f && out[2] == 31.75f);
     titan_tensor_layout_t l;

@@ -16,8 +16,8 @@
 #include "assert_close.h"
 
 /* close_ok on n pairs of got/want. */
-static bool pairs_close(const double *got, const double *want, size_t n,
-                        double atol, double rtol) {
+static bool pairs_close(const double *got, const double *want, size_t n, double atol,
+                        double rtol) {
     close_acc c = {0};
     for (size_t i = 0; i < n; i++) close_add(&c, i, got[i], want[i]);
     return close_ok(&c, atol, rtol);
@@ -69,12 +69,12 @@ static void infinity_fails(void **state) {
 static void tolerance_is_abs_plus_rel(void **state) {
     (void)state;
     double want[3] = {1, -10, 0}, got[3] = {1.5, -10, 0};
-    assert_true(pairs_close(got, want, 3, 0.5, 0));  /* |0.5| <= 0.5 */
+    assert_true(pairs_close(got, want, 3, 0.5, 0)); /* |0.5| <= 0.5 */
     assert_false(pairs_close(got, want, 3, 0.49, 0));
     assert_true(pairs_close(got, want, 3, 0, 0.05)); /* 0.05 * max|want| 10 */
     assert_false(pairs_close(got, want, 3, 0, 0.049));
     assert_true(pairs_close(got, want, 3, 0.25, 0.025));
-    assert_true(pairs_close(want, want, 3, 0, 0)); /* equal: exact */
+    assert_true(pairs_close(want, want, 3, 0, 0));     /* equal: exact */
     assert_false(pairs_close(got, want, 0, 1e9, 1e9)); /* nothing compared */
 }
 
@@ -162,7 +162,10 @@ static int run_child(CMUnitTestFunction fn, char *out, size_t cap) {
 
 static void macros_fail_the_test(void **state) {
     (void)state;
-    static const struct { CMUnitTestFunction fn; const char *says; } cases[] = {
+    static const struct {
+        CMUnitTestFunction fn;
+        const char *says;
+    } cases[] = {
         {child_assert_close_nan, "child: [1] got nan, want 1: not finite"},
         {child_floats_one_nan, "child row: [2] got nan, want 3: not finite"},
         {child_assert_close_far, "child: [0] got 2, want 1: |diff| 1 > tolerance 0.5"},
@@ -172,19 +175,17 @@ static void macros_fail_the_test(void **state) {
     char out[8192];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(run_child(cases[i].fn, out, sizeof out), 1);
-        if (!strstr(out, cases[i].says)) fail_msg("no \"%s\" in:\n%s", cases[i].says, out);
+        if (!strstr(out, cases[i].says))
+            fail_msg("no \"%s\" in:\n%s", cases[i].says, out);
     }
     assert_int_equal(run_child(child_within_tolerance, out, sizeof out), 0);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(max_nan_keeps_nan),
-        cmocka_unit_test(nan_fails),
-        cmocka_unit_test(one_nan_element_fails),
-        cmocka_unit_test(infinity_fails),
-        cmocka_unit_test(tolerance_is_abs_plus_rel),
-        cmocka_unit_test(floats_and_scalars),
+        cmocka_unit_test(max_nan_keeps_nan),         cmocka_unit_test(nan_fails),
+        cmocka_unit_test(one_nan_element_fails),     cmocka_unit_test(infinity_fails),
+        cmocka_unit_test(tolerance_is_abs_plus_rel), cmocka_unit_test(floats_and_scalars),
         cmocka_unit_test(macros_fail_the_test),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

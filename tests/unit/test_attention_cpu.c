@@ -23,11 +23,13 @@ typedef struct {
 
 static void cpu_open(cpu_runtime *r, const fixture *f, int threads, int ctx) {
     size_t be_bytes = titan_backend_cpu_arena_bytes(threads) + TITAN_ALIGN, plan;
-    r->be_buf = aligned_alloc(TITAN_ALIGN, (be_bytes + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
+    r->be_buf =
+        aligned_alloc(TITAN_ALIGN, (be_bytes + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
     titan_arena_init(&r->be_arena, r->be_buf, be_bytes);
     assert_int_equal(titan_backend_cpu_create(&r->be_arena, threads, &r->be), TITAN_OK);
     assert_int_equal(titan_model_plan(&f->c, ctx, ctx, &plan), TITAN_OK);
-    r->buf = aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
+    r->buf =
+        aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
     titan_arena_init(&r->a, r->buf, plan);
     assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, ctx, r->be, &r->m),
                      TITAN_OK);
@@ -54,8 +56,8 @@ static titan_config attention_config(void) {
 
 /* Expanded attention of the last layer for rows 0..n-1 (positions pos..),
  * in double, from the queries and cache the forward pass left behind. */
-static void expanded_attention(const titan_model *m, const titan_seq *s,
-                               int n, int pos, double *out) {
+static void expanded_attention(const titan_model *m, const titan_seq *s, int n, int pos,
+                               double *out) {
     const titan_config *c = &m->cfg;
     int H = c->n_heads, hg = H / c->n_kv_heads, Dh = c->head_dim;
     int Dv = c->v_head_dim, Dr = c->rope_dim, Lkv = c->kv_latent;
@@ -79,7 +81,8 @@ static void expanded_attention(const titan_model *m, const titan_seq *s,
                         k += (double)w[(size_t)d * Lkv + l] * lat[(size_t)j * Lkv + l];
                     sc += q[d] * k;
                 }
-                for (int d = 0; d < Dr; d++) sc += (double)q[Dh + d] * kr[(size_t)j * Dr + d];
+                for (int d = 0; d < Dr; d++)
+                    sc += (double)q[Dh + d] * kr[(size_t)j * Dr + d];
                 p[j] = sc * scale;
                 mx = fmax(mx, p[j]);
             }
@@ -90,7 +93,8 @@ static void expanded_attention(const titan_model *m, const titan_seq *s,
                 double acc = 0;
                 for (int j = 0; j < P; j++) {
                     double v = 0;
-                    for (int l = 0; l < Lkv; l++) v += (double)wv[l] * lat[(size_t)j * Lkv + l];
+                    for (int l = 0; l < Lkv; l++)
+                        v += (double)wv[l] * lat[(size_t)j * Lkv + l];
                     acc += p[j] / sum * v;
                 }
                 o[e] = acc;
@@ -133,8 +137,8 @@ static void matches_expanded_attention(void **state) {
 }
 
 /* Head-1 logits of ids[0..T) fed in chunks of `chunk` tokens. */
-static void logits_in_chunks(cpu_runtime *r, const int32_t *ids, int T,
-                             int chunk, float *out) {
+static void logits_in_chunks(cpu_runtime *r, const int32_t *ids, int T, int chunk,
+                             float *out) {
     int V = r->m->cfg.vocab_size;
     titan_seq_reset(r->s);
     for (int t = 0; t < T; t += chunk) {

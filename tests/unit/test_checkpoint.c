@@ -80,9 +80,14 @@ static void round_trip_keeps_everything(void **state) {
     sets_fixture f;
     sets_make(&f, &c);
     static const uint8_t tok[] = {0x00, 0x7f, 0xff, 0x10};
-    titan_ckpt_meta m = {.config = c, .tok = tok, .tok_len = sizeof tok,
-                         .export_set = TITAN_CKPT_SWA, .step = INT64_MAX,
-                         .swa_count = 3, .rng = UINT64_MAX, .data_pos = 12345,
+    titan_ckpt_meta m = {.config = c,
+                         .tok = tok,
+                         .tok_len = sizeof tok,
+                         .export_set = TITAN_CKPT_SWA,
+                         .step = INT64_MAX,
+                         .swa_count = 3,
+                         .rng = UINT64_MAX,
+                         .data_pos = 12345,
                          .qat_on = 1};
     bool all[TITAN_CKPT_SETS] = {true, true, true, true, true};
     bool plain[TITAN_CKPT_SETS] = {true, false, false, true, true};

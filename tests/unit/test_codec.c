@@ -24,8 +24,8 @@ static void make_input(void) {
     uint64_t s = 42;
     for (size_t i = 0; i < N; i++) {
         s = s * 6364136223846793005ull + 1442695040888963407ull;
-        input[i] = (i / 1000) % 3 ? (uint8_t)("titan artifact "[i % 15])
-                                  : (uint8_t)(s >> 56);
+        input[i] =
+            (i / 1000) % 3 ? (uint8_t)("titan artifact "[i % 15]) : (uint8_t)(s >> 56);
     }
 }
 
@@ -34,7 +34,8 @@ static int setup(void **state) {
     arena_buf = aligned_alloc(64, ARENA);
     input = malloc(N);
     dec = malloc(N + 16);
-    enc_cap = titan_codec_bound(TITAN_CODEC_BROTLI, N) + titan_codec_bound(TITAN_CODEC_XZ, N);
+    enc_cap =
+        titan_codec_bound(TITAN_CODEC_BROTLI, N) + titan_codec_bound(TITAN_CODEC_XZ, N);
     enc = malloc(enc_cap);
     make_input();
     return !arena_buf || !input || !dec || !enc;
@@ -80,9 +81,10 @@ static void round_trip_every_codec(void **state) {
 }
 
 /* Write buf to a temp file, run `cmd < in > out`, read out back. */
-static size_t run_tool(const char *cmd, const uint8_t *buf, size_t len,
-                       uint8_t *out, size_t cap) {
-    char in_path[] = "/tmp/titan_codec_inXXXXXX", out_path[] = "/tmp/titan_codec_outXXXXXX";
+static size_t run_tool(const char *cmd, const uint8_t *buf, size_t len, uint8_t *out,
+                       size_t cap) {
+    char in_path[] = "/tmp/titan_codec_inXXXXXX",
+         out_path[] = "/tmp/titan_codec_outXXXXXX";
     int fi = mkstemp(in_path), fo = mkstemp(out_path);
     assert_true(fi >= 0 && fo >= 0);
     FILE *f = fdopen(fi, "wb");
@@ -108,7 +110,10 @@ static int have(const char *tool) {
 
 static void tools_decode_ours(void **state) {
     (void)state;
-    static const struct { titan_codec c; const char *tool, *cmd; } cases[] = {
+    static const struct {
+        titan_codec c;
+        const char *tool, *cmd;
+    } cases[] = {
         {TITAN_CODEC_XZ, "xz", "xz -dc"},
         {TITAN_CODEC_LZMA, "xz", "xz -dc --format=raw --lzma2=dict=256KiB"},
         {TITAN_CODEC_BROTLI, "brotli", "brotli -dc"},
@@ -125,7 +130,10 @@ static void tools_decode_ours(void **state) {
 
 static void we_decode_theirs(void **state) {
     (void)state;
-    static const struct { titan_codec c; const char *tool, *cmd; } cases[] = {
+    static const struct {
+        titan_codec c;
+        const char *tool, *cmd;
+    } cases[] = {
         {TITAN_CODEC_XZ, "xz", "xz -c"},
         {TITAN_CODEC_XZ, "xz", "xz -c -9e --lzma2=preset=9e,dict=256KiB"},
         {TITAN_CODEC_XZ, "xz", "xz -0 -c --check=sha256"},
@@ -157,7 +165,8 @@ static void freelist_reuses_and_merges(void **state) {
     titan_arena a;
     titan_arena_init(&a, arena_buf, ARENA);
     titan_freelist p;
-    assert_int_equal(titan_freelist_init(&p, &a, titan_freelist_bound(3000, 3)), TITAN_OK);
+    assert_int_equal(titan_freelist_init(&p, &a, titan_freelist_bound(3000, 3)),
+                     TITAN_OK);
     void *x = titan_freelist_alloc(&p, 1000), *y = titan_freelist_alloc(&p, 1000),
          *z = titan_freelist_alloc(&p, 1000);
     assert_non_null(x);

@@ -20,11 +20,10 @@ static void zenyx_base_has_86m_params(void **state) {
      * per block: 576*2 + 384*576 + 384 + 9*96*384 + 160*576 + 128 + 384*128
      *            + 576*576 + 3*1536*576 + 1536*3 = 3,686,528
      * total: 3*32768*576 + 8*3,686,528 + 576 = 86,115,904 */
-    int64_t block = 576 * 2 + 384 * 576 + 384 + 9 * 96 * 384 + 160 * 576 +
-                    128 + 384 * 128 + 576 * 576 + 3 * 1536 * 576 + 1536 * 3;
+    int64_t block = 576 * 2 + 384 * 576 + 384 + 9 * 96 * 384 + 160 * 576 + 128 +
+                    384 * 128 + 576 * 576 + 3 * 1536 * 576 + 1536 * 3;
     assert_int_equal(block, 3686528);
-    assert_int_equal(titan_config_params(&c),
-                     86115904);
+    assert_int_equal(titan_config_params(&c), 86115904);
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     int n = titan_config_tensors(&c, specs, TITAN_MAX_TENSORS);
     assert_int_equal(n, 1 + 8 * 13 + 1 + 2);

@@ -55,8 +55,7 @@ static void presets_round_trip_exactly(void **state) {
         char buf[2048];
         size_t len, measured;
         assert_int_equal(titan_config_to_json(&c, NULL, 0, &measured), TITAN_OK);
-        assert_int_equal(titan_config_to_json(&c, buf, sizeof buf, &len),
-                         TITAN_OK);
+        assert_int_equal(titan_config_to_json(&c, buf, sizeof buf, &len), TITAN_OK);
         assert_int_equal(len, measured);
         assert_int_equal(buf[len - 1], '\n');
         assert_int_equal(from_text(buf, len, &back), TITAN_OK);
@@ -71,8 +70,8 @@ static titan_status edited(const char *from, const char *to) {
     char text[2048];
     const char *at = strstr(nano_json, from);
     assert_non_null(at);
-    int n = snprintf(text, sizeof text, "%.*s%s%s", (int)(at - nano_json),
-                     nano_json, to, at + strlen(from));
+    int n = snprintf(text, sizeof text, "%.*s%s%s", (int)(at - nano_json), nano_json, to,
+                     at + strlen(from));
     titan_config c;
     return from_text(text, (size_t)n, &c);
 }
@@ -97,8 +96,7 @@ static void bad_fields_are_refused(void **state) {
         {"\"norm_eps\": 1e-5", "\"norm_eps\": 0", "norm_eps"},
         {"\"norm_eps\": 1e-5", "\"norm_eps\": 1e400", "out of range"},
         {"\"rope_base\": 10000", "\"rope_base\": null", "must be a number"},
-        {"\"d_model\": 128", "\"d_model\": 128, \"d_model\": 128",
-         "duplicate key"},
+        {"\"d_model\": 128", "\"d_model\": 128, \"d_model\": 128", "duplicate key"},
         {"{\"vocab_size\"", "[{\"vocab_size\"", "expected"},
         {"1e-5}", "1e-5, \"bos_id\": 1024}", "bos_id"},
         {"1e-5}", "1e-5, \"logit_softcap\": -1}", "logit_softcap"},

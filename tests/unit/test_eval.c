@@ -31,8 +31,7 @@ static double position_nll(int32_t j, int32_t prev, int32_t y) {
     return 1.0 / (1.0 + j) + 0.01 * y + 0.001 * prev;
 }
 
-static titan_status position_scorer(void *user, int worker,
-                                    const titan_eval_batch *b) {
+static titan_status position_scorer(void *user, int worker, const titan_eval_batch *b) {
     (void)user;
     (void)worker;
     for (int i = 0; i < b->n; i++) {
@@ -60,11 +59,9 @@ static titan_eval_result run(int32_t L, int32_t S, int32_t batch, int threads,
     titan_arena a;
     titan_arena_init(&a, arena_buf, sizeof arena_buf);
     titan_byte_table bt = {V, lengths, NULL};
-    titan_eval_options o = {.ctx = L, .stride = S, .batch = batch,
-                            .threads = threads};
+    titan_eval_options o = {.ctx = L, .stride = S, .batch = batch, .threads = threads};
     titan_eval_result r;
-    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, score, NULL, &r),
-                     want);
+    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, score, NULL, &r), want);
     assert_int_equal(a.used, 0); /* everything handed back */
     return r;
 }
@@ -73,8 +70,8 @@ static void places_every_target(void **state) {
     (void)state;
     uint64_t bytes = 0;
     for (int t = 1; t <= N; t++) bytes += lengths[seq[t]];
-    const int32_t cases[][2] = {{16, 16}, {16, 8}, {16, 1}, {1, 1}, {32, 5},
-                                {300, 64}, {512, 64}};
+    const int32_t cases[][2] = {{16, 16}, {16, 8},   {16, 1},  {1, 1},
+                                {32, 5},  {300, 64}, {512, 64}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int32_t L = cases[c][0], S = cases[c][1];
         titan_eval_result r = run(L, S, 3, 2, position_scorer, TITAN_OK);
@@ -100,8 +97,7 @@ static void threads_and_batch_do_not_change_the_sum(void **state) {
 }
 
 /* All-zero logits: every target costs ln V, so val_bpb = log2(V) N / bytes. */
-static titan_status uniform_scorer(void *user, int worker,
-                                   const titan_eval_batch *b) {
+static titan_status uniform_scorer(void *user, int worker, const titan_eval_batch *b) {
     (void)user;
     (void)worker;
     static const float zeros[V];
@@ -148,14 +144,13 @@ static void space_and_boundary_bytes(void **state) {
     titan_arena a;
     titan_arena_init(&a, NULL, 0); /* measuring: counts bytes only */
     titan_eval_result r;
-    assert_int_equal(
-        titan_eval_run(&a, s, 6, &bt, &o, uniform_scorer, NULL, &r), TITAN_OK);
+    assert_int_equal(titan_eval_run(&a, s, 6, &bt, &o, uniform_scorer, NULL, &r),
+                     TITAN_OK);
     assert_int_equal(r.bytes, 14);
     assert_true(a.high <= titan_eval_plan(6, &o));
 }
 
-static titan_status failing_scorer(void *user, int worker,
-                                   const titan_eval_batch *b) {
+static titan_status failing_scorer(void *user, int worker, const titan_eval_batch *b) {
     (void)user;
     (void)worker;
     if (b->win[0].start > 40)
@@ -163,8 +158,7 @@ static titan_status failing_scorer(void *user, int worker,
     return position_scorer(NULL, 0, b);
 }
 
-static titan_status nan_scorer(void *user, int worker,
-                               const titan_eval_batch *b) {
+static titan_status nan_scorer(void *user, int worker, const titan_eval_batch *b) {
     titan_status st = position_scorer(user, worker, b);
     if (b->win[0].start > 50) b->nll[b->win[0].len - 1] = NAN;
     return st;
@@ -189,13 +183,11 @@ static void failures_surface(void **state) {
     titan_byte_table bt = {V, lengths, NULL};
     titan_eval_options o = {.ctx = 16, .stride = 4, .batch = 2, .threads = 1};
     titan_eval_result r;
-    assert_int_equal(
-        titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
-        TITAN_E_NOMEM);
+    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
+                     TITAN_E_NOMEM);
     titan_arena_init(&a, arena_buf, titan_eval_plan(N, &o));
-    assert_int_equal(
-        titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
-        TITAN_OK);
+    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
+                     TITAN_OK);
 }
 
 static int setup(void **state) {

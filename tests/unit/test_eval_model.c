@@ -15,10 +15,8 @@
 
 enum { N = 90, V = 16 };
 static int32_t seq[N + 1];
-static const uint32_t one_byte[V] = {1, 1, 1, 1, 1, 1, 1, 1,
-                                     1, 1, 1, 1, 1, 1, 1, 1};
-static const uint32_t two_bytes[V] = {2, 1, 3, 1, 2, 1, 1, 1,
-                                      1, 4, 1, 1, 1, 1, 2, 1};
+static const uint32_t one_byte[V] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+static const uint32_t two_bytes[V] = {2, 1, 3, 1, 2, 1, 1, 1, 1, 4, 1, 1, 1, 1, 2, 1};
 
 static titan_config small_config(void) {
     titan_config c = fixture_small_config();
@@ -31,8 +29,9 @@ static void fill_seq(void) {
     uint64_t st = 99;
     for (int i = 0; i <= N; i++) {
         /* runs of repeats, so the repeat model has both cases */
-        seq[i] = i && fixture_uniform(&st) < 0 ? seq[i - 1]
-                                               : (int32_t)((fixture_uniform(&st) + 1) * 8) % V;
+        seq[i] = i && fixture_uniform(&st) < 0
+                     ? seq[i - 1]
+                     : (int32_t)((fixture_uniform(&st) + 1) * 8) % V;
     }
 }
 
@@ -45,32 +44,29 @@ static titan_eval_result eval(const fixture *f, run_opts r) {
     titan_backend be, *bes[TITAN_EVAL_MAX_THREADS];
     titan_backend_ref(&be);
     for (int i = 0; i < r.threads; i++) bes[i] = &be; /* ref is shareable */
-    titan_eval_options o = {.ctx = r.ctx, .stride = r.stride, .batch = r.batch,
-                            .threads = r.threads};
+    titan_eval_options o = {
+        .ctx = r.ctx, .stride = r.stride, .batch = r.batch, .threads = r.threads};
     size_t need;
-    assert_int_equal(titan_eval_model_plan(&f->c, r.ctx, r.model_batch,
-                                           r.threads, &need),
+    assert_int_equal(titan_eval_model_plan(&f->c, r.ctx, r.model_batch, r.threads, &need),
                      TITAN_OK);
     need += titan_eval_plan(N, &o);
     void *buf = aligned_alloc(TITAN_ALIGN, (need + 63) / 64 * 64);
     titan_arena a;
     titan_arena_init(&a, buf, need);
     titan_eval_model *em;
-    assert_int_equal(titan_eval_model_create(&a, &f->c, f->t, f->n, r.ctx,
-                                             r.model_batch, r.threads, bes, &em),
+    assert_int_equal(titan_eval_model_create(&a, &f->c, f->t, f->n, r.ctx, r.model_batch,
+                                             r.threads, bes, &em),
                      TITAN_OK);
     titan_byte_table bt = {V, r.bytes ? r.bytes : one_byte, NULL};
     titan_eval_result res;
-    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, titan_eval_model_score,
-                                    em, &res),
-                     TITAN_OK);
+    assert_int_equal(
+        titan_eval_run(&a, seq, N, &bt, &o, titan_eval_model_score, em, &res), TITAN_OK);
     free(buf);
     return res;
 }
 
 /* -ln p(ids[n-1] -> next) with ids[0..n) run alone from position 0. */
-static double nll_alone(const fixture *f, const int32_t *ids, int n,
-                        int32_t next) {
+static double nll_alone(const fixture *f, const int32_t *ids, int n, int32_t next) {
     titan_backend be;
     titan_backend_ref(&be);
     size_t need;
@@ -82,8 +78,7 @@ static double nll_alone(const fixture *f, const int32_t *ids, int n,
     titan_model *m;
     titan_seq *s;
     float *logits;
-    assert_int_equal(titan_model_create(&a, &f->c, f->t, f->n, n, n, &be, &m),
-                     TITAN_OK);
+    assert_int_equal(titan_model_create(&a, &f->c, f->t, f->n, n, n, &be, &m), TITAN_OK);
     assert_int_equal(titan_seq_create(&a, m, &s), TITAN_OK);
     assert_int_equal(titan_arena_alloc(&a, V * sizeof(float), 4, (void **)&logits),
                      TITAN_OK);
@@ -171,8 +166,8 @@ static void threads_and_batches_agree(void **state) {
     fixture f;
     fixture_make(&f, &c, 4);
     titan_eval_result base = eval(&f, (run_opts){20, 7, 1, 20, 1, NULL});
-    const run_opts shapes[] = {{20, 7, 3, 20, 2, NULL}, {20, 7, 2, 20, 4, NULL},
-                               {20, 7, 64, 20, 3, NULL}};
+    const run_opts shapes[] = {
+        {20, 7, 3, 20, 2, NULL}, {20, 7, 2, 20, 4, NULL}, {20, 7, 64, 20, 3, NULL}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         titan_eval_result r = eval(&f, shapes[i]);
         assert_memory_equal(&r.nll, &base.nll, sizeof(double));
@@ -205,9 +200,8 @@ static void target_outside_vocabulary(void **state) {
     titan_byte_table bt = {V + 1, base, NULL};
     titan_eval_options o = {.ctx = 8, .stride = 4, .batch = 1, .threads = 1};
     titan_eval_result r;
-    assert_int_equal(
-        titan_eval_run(&a, s, 4, &bt, &o, titan_eval_model_score, em, &r),
-        TITAN_E_DATA);
+    assert_int_equal(titan_eval_run(&a, s, 4, &bt, &o, titan_eval_model_score, em, &r),
+                     TITAN_E_DATA);
     free(buf);
     fixture_free(&f);
 }

@@ -23,7 +23,9 @@ static uint32_t next_u32(void) { /* xorshift64* */
     return (uint32_t)((rng * 2685821657736338717ull) >> 32);
 }
 static float uniform(void) { return (float)next_u32() * 0x1p-31f - 1.0f; }
-static int size_in(int lo, int hi) { return lo + (int)(next_u32() % (uint32_t)(hi - lo + 1)); }
+static int size_in(int lo, int hi) {
+    return lo + (int)(next_u32() % (uint32_t)(hi - lo + 1));
+}
 
 enum { PAD = 3, SENTINEL = 12345 };
 
@@ -61,9 +63,8 @@ static void check_cell(const titan_gemm_f32 *g, const float *c0, int i, int j) {
     assert_true(close_enough(g->c[at], want, mag, g->k));
 }
 
-static void check_shape(const titan_vector_family *f, int m, int n, int k,
-                        bool a_trans, bool b_trans, bool accumulate,
-                        float *scratch) {
+static void check_shape(const titan_vector_family *f, int m, int n, int k, bool a_trans,
+                        bool b_trans, bool accumulate, float *scratch) {
     size_t lda = (size_t)(a_trans ? m : k) + PAD, ldb = (size_t)(b_trans ? k : n) + PAD;
     size_t ldc = (size_t)n + PAD;
     float *a = floats((size_t)(a_trans ? k : m) * lda);
@@ -91,8 +92,8 @@ static void check_family(const titan_vector_family *f) {
     float *scratch = aligned_alloc(64, sizeof(float) * MATMUL_SCRATCH_FLOATS);
     for (int i = 0; i < 40; i++)
         check_layouts(f, size_in(1, 67), size_in(1, 67), size_in(1, 67), scratch);
-    check_layouts(f, 13, 37, 0, scratch);   /* no terms: c = 0 or kept */
-    check_layouts(f, 0, 5, 7, scratch);     /* empty C */
+    check_layouts(f, 13, 37, 0, scratch); /* no terms: c = 0 or kept */
+    check_layouts(f, 0, 5, 7, scratch);   /* empty C */
     check_layouts(f, 5, 0, 7, scratch);
     check_layouts(f, 12, 32, 600, scratch); /* whole tiles, three K blocks */
     check_layouts(f, 5, 33, 257, scratch);  /* K just past one block */

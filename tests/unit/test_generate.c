@@ -69,9 +69,9 @@ static double generate(runtime *r, int speculative, double temp, uint64_t seed,
     titan_sampler_init(&smp, temp, 0, 1, seed);
     titan_generator *g;
     size_t mark = titan_arena_mark(&r->a);
-    assert_int_equal(titan_generator_start(&r->a, r->m, r->s, &smp,
-                                           speculative, prompt, np, &g),
-                     TITAN_OK);
+    assert_int_equal(
+        titan_generator_start(&r->a, r->m, r->s, &smp, speculative, prompt, np, &g),
+        TITAN_OK);
     int have = 0;
     while (have < n) {
         int32_t step[TITAN_MAX_MTP];

@@ -72,7 +72,8 @@ static void run_case(int rows, int cols, int qmax, int act_order, int block,
                      double want_ratio) {
     int n = 4 * cols;
     float *w = malloc(sizeof(float) * rows * cols), *s = malloc(sizeof(float) * rows);
-    double *x = malloc(sizeof(double) * cols * n), *h = calloc((size_t)cols * cols, sizeof(double));
+    double *x = malloc(sizeof(double) * cols * n),
+           *h = calloc((size_t)cols * cols, sizeof(double));
     int8_t *q = malloc((size_t)rows * cols), *qr = malloc((size_t)rows * cols);
     /* Correlated inputs: x_j = z_j + 0.9 x_{j-1}, varied column scales. */
     for (int t = 0; t < n; t++)
@@ -107,8 +108,8 @@ static void run_case(int rows, int cols, int qmax, int act_order, int block,
     assert_true(a.high <= need);
     double e_rtn = output_error(w, qr, s, h, rows, cols);
     double e_gptq = output_error(w, q, s, h, rows, cols);
-    print_message("rows %d cols %d qmax %d act %d: gptq/rtn error %.3f\n", rows,
-                  cols, qmax, act_order, e_gptq / e_rtn);
+    print_message("rows %d cols %d qmax %d act %d: gptq/rtn error %.3f\n", rows, cols,
+                  qmax, act_order, e_gptq / e_rtn);
     assert_true(e_gptq < want_ratio * e_rtn);
     for (int i = 0; i < rows * cols; i++) assert_true(q[i] >= -qmax - 1 && q[i] <= qmax);
     free(w), free(s), free(x), free(h), free(q), free(qr), free(buf);
@@ -158,15 +159,15 @@ static void output_error_by_hand(void **state) {
     float w[4] = {1, 2, 0, -1}, s[2] = {1, 0.5f};
     double h[4] = {2, 1, 1, 3}, rel = -1;
     int8_t q[4] = {1, 1, 0, -2};
-    titan_tensor t = {.dtype = TITAN_DT_INT8, .rows = 2, .cols = 2, .data = q,
-                      .scales = s};
+    titan_tensor t = {
+        .dtype = TITAN_DT_INT8, .rows = 2, .cols = 2, .data = q, .scales = s};
     static uint8_t buf[4096];
     titan_arena a;
     titan_arena_init(&a, buf, sizeof buf);
     assert_int_equal(titan_gptq_output_error(&a, w, &t, h, &rel), TITAN_OK);
     assert_float_equal(rel, 1.0 / 7, 1e-15);
     assert_int_equal(a.used, 0); /* scratch released */
-    q[1] = 2; /* exact */
+    q[1] = 2;                    /* exact */
     assert_int_equal(titan_gptq_output_error(&a, w, &t, h, &rel), TITAN_OK);
     assert_float_equal(rel, 0, 0);
 }
@@ -186,12 +187,9 @@ static void row_error_by_hand(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cholesky_and_inverse),
-        cmocka_unit_test(gptq_beats_rtn_int6),
-        cmocka_unit_test(gptq_beats_rtn_int8),
-        cmocka_unit_test(dead_columns_are_zero),
-        cmocka_unit_test(output_error_by_hand),
-        cmocka_unit_test(row_error_by_hand),
+        cmocka_unit_test(cholesky_and_inverse), cmocka_unit_test(gptq_beats_rtn_int6),
+        cmocka_unit_test(gptq_beats_rtn_int8),  cmocka_unit_test(dead_columns_are_zero),
+        cmocka_unit_test(output_error_by_hand), cmocka_unit_test(row_error_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

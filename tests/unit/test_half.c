@@ -131,10 +131,8 @@ static void f32_to_half_matches_numpy_and_torch(void **state) {
             assert_true((bmine & 0x7fff) > 0x7f80);
             continue;
         }
-        if (mine != h[i])
-            fail_msg("f16(%08x): %04x, numpy %04x", x[i], mine, h[i]);
-        if (bmine != b[i])
-            fail_msg("bf16(%08x): %04x, torch %04x", x[i], bmine, b[i]);
+        if (mine != h[i]) fail_msg("f16(%08x): %04x, numpy %04x", x[i], mine, h[i]);
+        if (bmine != b[i]) fail_msg("bf16(%08x): %04x, torch %04x", x[i], bmine, b[i]);
         ties += (x[i] & 0x1fff) == 0x1000;
     }
     assert_true(ties > 30000); /* the tie inputs really were exercised */

@@ -14,8 +14,7 @@
 
 static _Alignas(64) uint8_t arena_buf[1 << 16];
 
-static titan_status parse(const char *text, const json_value **v,
-                          bool unique) {
+static titan_status parse(const char *text, const json_value **v, bool unique) {
     titan_arena a;
     titan_arena_init(&a, arena_buf, sizeof arena_buf);
     const json_limits lim = {.max_depth = 8, .unique_keys = unique};
@@ -92,10 +91,10 @@ static void refuses_with_position(void **state) {
         {"[\"\\udc00\"]", "byte 2)"},
         {"[\"\\ud800\\u0041\"]", "byte 2)"},
         {"[\"a\tb\"]", "byte 3)"},
-        {"[\"\xc0\xaf\"]", "byte 2)"},       /* overlong '/' */
-        {"[\"\xed\xa0\x80\"]", "byte 2)"},   /* UTF-8 surrogate */
+        {"[\"\xc0\xaf\"]", "byte 2)"},         /* overlong '/' */
+        {"[\"\xed\xa0\x80\"]", "byte 2)"},     /* UTF-8 surrogate */
         {"[\"\xf4\x90\x80\x80\"]", "byte 2)"}, /* above U+10FFFF */
-        {"[\"\xe2\x82\"]", "byte 2)"},       /* truncated sequence */
+        {"[\"\xe2\x82\"]", "byte 2)"},         /* truncated sequence */
         {"[\"\x80\"]", "byte 2)"},
         {"\"abc", "byte 0)"},
         {"[tru]", "byte 1)"},
@@ -109,8 +108,8 @@ static void refuses_with_position(void **state) {
         if (parse(bad[i].text, &v, true) != TITAN_E_DATA)
             fail_msg("accepted: %s", bad[i].text);
         if (!strstr(titan_last_error(), bad[i].where))
-            fail_msg("%s: message '%s' lacks '%s'", bad[i].text,
-                     titan_last_error(), bad[i].where);
+            fail_msg("%s: message '%s' lacks '%s'", bad[i].text, titan_last_error(),
+                     bad[i].where);
     }
 }
 
@@ -146,8 +145,14 @@ static void small_arena_is_nomem(void **state) {
 
 static void writer_round_trips(void **state) {
     (void)state;
-    const double d[] = {0.1, 1.0 / 3, 1e-5, 5e-324, 1.7976931348623157e308,
-                        -0.0, 123456789.0, 0.30000000000000004};
+    const double d[] = {0.1,
+                        1.0 / 3,
+                        1e-5,
+                        5e-324,
+                        1.7976931348623157e308,
+                        -0.0,
+                        123456789.0,
+                        0.30000000000000004};
     const char s[] = "q\"b\\s/\x01\x1f\n\t\xc3\xa9";
     char buf[512];
     json_writer w;

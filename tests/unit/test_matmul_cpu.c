@@ -42,13 +42,15 @@ static void store_int6(uint8_t *row, int64_t k, int q) {
 static test_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs) {
     test_weights w = {0};
     int64_t groups = gs ? (K + gs - 1) / gs : 1;
-    size_t rb = dt == TITAN_DT_F32 ? K * 4
-              : dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6_BYTE ? K
-              : dt == TITAN_DT_INT6 ? (K + 3) / 4 * 3 : K * 2;
+    size_t rb = dt == TITAN_DT_F32                                ? K * 4
+                : dt == TITAN_DT_INT8 || dt == TITAN_DT_INT6_BYTE ? K
+                : dt == TITAN_DT_INT6                             ? (K + 3) / 4 * 3
+                                                                  : K * 2;
     w.data = calloc(N * rb + 1, 1);
     w.scales = calloc(N * groups + 1, sizeof(float));
     w.value = calloc(N * K, sizeof(double));
-    for (int64_t g = 0; g < N * groups; g++) w.scales[g] = (float)(0.01 + 0.02 * fabs(uniform()));
+    for (int64_t g = 0; g < N * groups; g++)
+        w.scales[g] = (float)(0.01 + 0.02 * fabs(uniform()));
     for (int64_t n = 0; n < N; n++) {
         uint8_t *row = w.data + n * rb;
         for (int64_t k = 0; k < K; k++) {
@@ -72,16 +74,22 @@ static test_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs) {
                 row[k] = (uint8_t)(int8_t)q, v = q * s;
             } else {
                 int q = (int)floor(uniform() * 32.0);
-                if (dt == TITAN_DT_INT6) store_int6(row, k, q);
-                else row[k] = (uint8_t)(int8_t)q;
+                if (dt == TITAN_DT_INT6)
+                    store_int6(row, k, q);
+                else
+                    row[k] = (uint8_t)(int8_t)q;
                 v = q * s;
             }
             w.value[n * K + k] = v;
         }
     }
     bool quant = dt >= TITAN_DT_INT8;
-    w.t = (titan_tensor){.dtype = dt, .ndim = 2, .rows = N, .cols = K,
-                         .group_size = quant ? gs : 0, .data = w.data,
+    w.t = (titan_tensor){.dtype = dt,
+                         .ndim = 2,
+                         .rows = N,
+                         .cols = K,
+                         .group_size = quant ? gs : 0,
+                         .data = w.data,
                          .scales = quant ? w.scales : NULL};
     return w;
 }
@@ -105,9 +113,9 @@ static int setup(void **state) {
     titan_arena_init(&f->arena, f->buf, bytes);
     for (int isa = 0; isa <= (int)titan_cpu_best_isa(); isa++)
         for (int th = 1; th <= 2; th++)
-            assert_int_equal(titan_backend_cpu_create_isa(&f->arena, th, isa,
-                                                          &f->be[isa][th - 1]),
-                             TITAN_OK);
+            assert_int_equal(
+                titan_backend_cpu_create_isa(&f->arena, th, isa, &f->be[isa][th - 1]),
+                TITAN_OK);
     *state = f;
     return 0;
 }
@@ -122,8 +130,7 @@ static int teardown(void **state) {
 
 /* Run w x on every backend; compare with the double loop, relative to
  * sum |w x| (the scale rounding errors live on), and 1 vs 2 threads bitwise. */
-static void check_products(fixture *f, const test_weights *w, const float *x,
-                           int T) {
+static void check_products(fixture *f, const test_weights *w, const float *x, int T) {
     int64_t N = w->t.rows, K = w->t.cols;
     float *y = malloc(sizeof(float) * T * N), *y1 = malloc(sizeof(float) * T * N);
     float *yref = malloc(sizeof(float) * T * N);
@@ -149,21 +156,21 @@ static void check_products(fixture *f, const test_weights *w, const float *x,
                         fail_msg("%s dtype %d N %lld K %lld gs %d T %d threads %d:"
                                  " y[%d][%lld] = %.9g, want %.9g (ref %.9g)",
                                  titan_isa_name(isa), w->t.dtype, (long long)N,
-                                 (long long)K, (int)w->t.group_size, T, th + 1,
-                                 t, (long long)n, y[t * N + n], ref,
-                                 yref[t * N + n]);
+                                 (long long)K, (int)w->t.group_size, T, th + 1, t,
+                                 (long long)n, y[t * N + n], ref, yref[t * N + n]);
                     }
                 }
             }
-            if (th == 0) memcpy(y1, y, sizeof(float) * T * N);
-            else assert_memory_equal(y1, y, sizeof(float) * T * N);
+            if (th == 0)
+                memcpy(y1, y, sizeof(float) * T * N);
+            else
+                assert_memory_equal(y1, y, sizeof(float) * T * N);
         }
     }
     free(y), free(y1), free(yref);
 }
 
-static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs,
-                       int T) {
+static void check_case(fixture *f, titan_dtype dt, int64_t N, int64_t K, int gs, int T) {
     test_weights w = make_weights(dt, N, K, gs);
     float *x = malloc(sizeof(float) * T * K);
     for (int64_t i = 0; i < T * K; i++) x[i] = (float)uniform();
@@ -319,8 +326,8 @@ static void int6_layouts_bit_identical(void **state) {
 static void unknown_dtype_gives_nan(void **state) {
     fixture *f = *state;
     float w[6] = {1, 2, 3, 4, 5, 6}, x[3] = {1, 1, 1}, y[2] = {0, 0};
-    titan_tensor t = {.dtype = (titan_dtype)99, .ndim = 2, .rows = 2, .cols = 3,
-                      .data = w};
+    titan_tensor t = {
+        .dtype = (titan_dtype)99, .ndim = 2, .rows = 2, .cols = 3, .data = w};
     f->be[0][0]->matmul(f->be[0][0], &t, x, y, 1);
     assert_true(isnan(y[0]) && isnan(y[1]));
     t.dtype = TITAN_DT_F32; /* and a hand-worked product */

@@ -17,10 +17,8 @@
 #include "quant/quant.h"
 #include "platform/backend.h"
 
-
 /* max |a - b| over a row <= tol * max |b|, all finite. */
-static void assert_rows_close(const float *a, const float *b, int n,
-                              double tol) {
+static void assert_rows_close(const float *a, const float *b, int n, double tol) {
     assert_close_floats(a, b, (size_t)n, "rows", 0, tol);
 }
 
@@ -83,8 +81,7 @@ static void zero_blocks_leave_embedding_logits(void **state) {
 }
 
 /* All heads' logits of ids[0..T) fed in chunks of `chunk` tokens. */
-static void run_chunks(runtime *r, const int32_t *ids, int T, int chunk,
-                       float *out) {
+static void run_chunks(runtime *r, const int32_t *ids, int T, int chunk, float *out) {
     int V = r->m->cfg.vocab_size, M = r->m->cfg.mtp_heads;
     titan_seq_reset(r->s);
     for (int t = 0; t < T; t += chunk) {
@@ -92,14 +89,14 @@ static void run_chunks(runtime *r, const int32_t *ids, int T, int chunk,
         assert_int_equal(titan_model_forward(r->m, r->s, ids + t, n), TITAN_OK);
         for (int k = 1; k <= M; k++)
             for (int i = 0; i < n; i++)
-                assert_int_equal(titan_model_logits(r->m, k, i, 1,
-                                                    out + ((size_t)(k - 1) * T + t + i) * V),
-                                 TITAN_OK);
+                assert_int_equal(
+                    titan_model_logits(r->m, k, i, 1,
+                                       out + ((size_t)(k - 1) * T + t + i) * V),
+                    TITAN_OK);
     }
 }
 
-static void check_prefill_equals_decode(const titan_config *c, int T,
-                                        int mid_chunk) {
+static void check_prefill_equals_decode(const titan_config *c, int T, int mid_chunk) {
     fixture f;
     fixture_make(&f, c, 11);
     runtime r;
@@ -189,9 +186,9 @@ static void check_quantized(titan_dtype dt, int32_t group) {
         int64_t groups = group ? (t->cols + group - 1) / group : 1;
         q[i] = malloc(t->rows * titan_dtype_row_bytes(dt, t->cols));
         sc[i] = malloc(sizeof(float) * t->rows * groups);
-        assert_int_equal(titan_quant_rtn(f.data[i], t->rows, t->cols, dt, group,
-                                         q[i], sc[i]),
-                         TITAN_OK);
+        assert_int_equal(
+            titan_quant_rtn(f.data[i], t->rows, t->cols, dt, group, q[i], sc[i]),
+            TITAN_OK);
         t->dtype = dt;
         t->group_size = group;
         t->data = q[i];
@@ -242,8 +239,8 @@ static void rtn_by_hand(void **state) {
     uint32_t w0 = 31 | (uint32_t)(-10 & 63) << 6 | 3u << 12 | 0u << 18;
     assert_int_equal(packed[0] | packed[1] << 8 | packed[2] << 16, w0);
     assert_int_equal(packed[3] | packed[4] << 8 | packed[5] << 16, -31 & 63);
-    titan_tensor t = {.dtype = TITAN_DT_INT6, .rows = 1, .cols = 5,
-                      .data = packed, .scales = &s};
+    titan_tensor t = {
+        .dtype = TITAN_DT_INT6, .rows = 1, .cols = 5, .data = packed, .scales = &s};
     float back[5];
     titan_dequant_row(&t, 0, 0, 5, back);
     assert_float_equal(back[1], -1.0f, 1e-6);
@@ -300,9 +297,11 @@ static void bad_inputs_are_refused(void **state) {
     assert_int_equal(titan_model_create(&a, &c, f.t, f.n, 8, 4, &r.be, &m), TITAN_E_DATA);
     f.t[3].cols--;
     titan_arena_init(&a, r.buf, r.plan);
-    assert_int_equal(titan_model_create(&a, &c, f.t, f.n - 1, 8, 4, &r.be, &m), TITAN_E_DATA);
+    assert_int_equal(titan_model_create(&a, &c, f.t, f.n - 1, 8, 4, &r.be, &m),
+                     TITAN_E_DATA);
     titan_arena_init(&a, r.buf, r.plan);
-    assert_int_equal(titan_model_create(&a, &c, f.t, f.n, 9000, 4, &r.be, &m), TITAN_E_USAGE);
+    assert_int_equal(titan_model_create(&a, &c, f.t, f.n, 9000, 4, &r.be, &m),
+                     TITAN_E_USAGE);
     float bad_scale = -1;
     int8_t q[24 * 12] = {0};
     f.t[2].dtype = TITAN_DT_INT8; /* blocks.0.wq_a [12, 24] */

@@ -25,9 +25,7 @@ static int have_torch(void) {
     return system("/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null") == 0;
 }
 
-static void path(char *out, const char *name) {
-    snprintf(out, 256, "%s/%s", dir, name);
-}
+static void path(char *out, const char *name) { snprintf(out, 256, "%s/%s", dir, name); }
 
 static void write_file(const char *file, const void *data, size_t len) {
     FILE *fp = fopen(file, "wb");
@@ -40,14 +38,18 @@ static void write_safetensors(const fixture *f, const char *file) {
     titan_st_source src[TITAN_MAX_TENSORS];
     for (int i = 0; i < f->n; i++) {
         const titan_tensor *t = &f->t[i];
-        src[i] = (titan_st_source){.name = t->name, .dtype = TITAN_DT_F32,
-                                   .ndim = t->ndim, .data = f->data[i],
+        src[i] = (titan_st_source){.name = t->name,
+                                   .dtype = TITAN_DT_F32,
+                                   .ndim = t->ndim,
+                                   .data = f->data[i],
                                    .shape = {t->rows, t->cols}};
     }
     size_t len;
-    assert_int_equal(titan_safetensors_write(src, f->n, NULL, 0, NULL, 0, &len), TITAN_OK);
+    assert_int_equal(titan_safetensors_write(src, f->n, NULL, 0, NULL, 0, &len),
+                     TITAN_OK);
     uint8_t *buf = malloc(len);
-    assert_int_equal(titan_safetensors_write(src, f->n, NULL, 0, buf, len, &len), TITAN_OK);
+    assert_int_equal(titan_safetensors_write(src, f->n, NULL, 0, buf, len, &len),
+                     TITAN_OK);
     write_file(file, buf, len);
     free(buf);
 }

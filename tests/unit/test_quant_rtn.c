@@ -17,8 +17,12 @@
 /* Dequantize one row of a single-row tensor. */
 static void dequant(titan_dtype dt, int64_t cols, int32_t group, const void *data,
                     const float *scales, float *out) {
-    titan_tensor t = {.dtype = dt, .rows = 1, .cols = cols, .group_size = group,
-                      .data = data, .scales = scales};
+    titan_tensor t = {.dtype = dt,
+                      .rows = 1,
+                      .cols = cols,
+                      .group_size = group,
+                      .data = data,
+                      .scales = scales};
     assert_int_equal(titan_tensor_row_f32(&t, 0, out), TITAN_OK);
 }
 
@@ -29,7 +33,8 @@ static void clip_099_beats_absmax(void **state) {
     (void)state;
     float x[2] = {31, 15.5f}, s, back[2];
     uint8_t q[3];
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 21, q, &s), TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 21, q, &s),
+                     TITAN_OK);
     assert_float_equal(s, 0.99f, 1e-6);
     assert_int_equal(titan_int6_get(q, 0), 31);
     assert_int_equal(titan_int6_get(q, 1), 16);
@@ -48,7 +53,8 @@ static void negative_end_uses_minus_32(void **state) {
     (void)state;
     float x[3] = {-1, 0.5f, 0.1f}, s;
     uint8_t q[3];
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6, 0, 21, q, &s), TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6, 0, 21, q, &s),
+                     TITAN_OK);
     assert_float_equal(s, 0.97f / 31, 1e-8);
     assert_int_equal(titan_int6_get(q, 0), -32);
     assert_int_equal(titan_int6_get(q, 1), 16);
@@ -64,13 +70,15 @@ static void int8_absmax_and_groups(void **state) {
     (void)state;
     float x[5] = {1, -0.01f, 0.5f, 0.25f, 0.125f}, s;
     int8_t q[5];
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 5, TITAN_DT_INT8, 0, 21, q, &s), TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 5, TITAN_DT_INT8, 0, 21, q, &s),
+                     TITAN_OK);
     assert_float_equal(s, 1.0f / 127, 1e-9);
     int8_t want[5] = {127, -1, 64, 32, 16};
     assert_memory_equal(q, want, 5);
     float g[6] = {31, 15.5f, 2, 1, 0, 0}, gs[3];
     uint8_t q6[6];
-    assert_int_equal(titan_quant_rtn_clip(g, 1, 6, TITAN_DT_INT6, 2, 21, q6, gs), TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(g, 1, 6, TITAN_DT_INT6, 2, 21, q6, gs),
+                     TITAN_OK);
     assert_float_equal(gs[0], 0.99f, 1e-6);
     assert_float_equal(gs[1], 0.99f * 2 / 31, 1e-7);
     assert_float_equal(gs[2], 1.0f, 0);
@@ -80,10 +88,14 @@ static void bad_arguments_refused(void **state) {
     (void)state;
     float x[2] = {1, NAN}, s[2];
     uint8_t q[3];
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_INT6, 0, 0, q, s), TITAN_E_USAGE);
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_INT6, 0, 101, q, s), TITAN_E_USAGE);
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_F16, 0, 1, q, s), TITAN_E_USAGE);
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 5, q, s), TITAN_E_DATA);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_INT6, 0, 0, q, s),
+                     TITAN_E_USAGE);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_INT6, 0, 101, q, s),
+                     TITAN_E_USAGE);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 1, TITAN_DT_F16, 0, 1, q, s),
+                     TITAN_E_USAGE);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 2, TITAN_DT_INT6, 0, 5, q, s),
+                     TITAN_E_DATA);
 }
 
 /* Every int6 value at every position of rows of 1..9 values (all four slots
@@ -162,8 +174,10 @@ static void int6b_rtn_same_values(void **state) {
     (void)state;
     float x[3] = {-1, 0.5f, 0.1f}, s6, sb;
     uint8_t q6[3], qb[3];
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6, 0, 21, q6, &s6), TITAN_OK);
-    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6_BYTE, 0, 21, qb, &sb), TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6, 0, 21, q6, &s6),
+                     TITAN_OK);
+    assert_int_equal(titan_quant_rtn_clip(x, 1, 3, TITAN_DT_INT6_BYTE, 0, 21, qb, &sb),
+                     TITAN_OK);
     assert_float_equal(sb, s6, 0);
     uint8_t want[3] = {0xe0, 0x10, 0x03};
     assert_memory_equal(qb, want, 3);
@@ -175,8 +189,8 @@ static void slack_is_checked(void **state) {
     (void)state;
     uint8_t row[4] = {0xe0, 0x1f, 0, 0}; /* -32, 31 */
     float s = 1;
-    titan_tensor t = {.dtype = TITAN_DT_INT6_BYTE, .rows = 1, .cols = 4,
-                      .data = row, .scales = &s};
+    titan_tensor t = {
+        .dtype = TITAN_DT_INT6_BYTE, .rows = 1, .cols = 4, .data = row, .scales = &s};
     assert_int_equal(titan_quant_check_slack(&t), TITAN_OK);
     static const uint8_t bad[] = {0x20, 0xdf, 0x7f, 0x80}; /* 32, -33, 127, -128 */
     for (size_t i = 0; i < sizeof bad; i++) {
@@ -187,8 +201,8 @@ static void slack_is_checked(void **state) {
         t.dtype = TITAN_DT_INT6_BYTE;
     }
     uint8_t p6[3] = {0};
-    titan_tensor t6 = {.dtype = TITAN_DT_INT6, .rows = 1, .cols = 3, .data = p6,
-                       .scales = &s};
+    titan_tensor t6 = {
+        .dtype = TITAN_DT_INT6, .rows = 1, .cols = 3, .data = p6, .scales = &s};
     titan_quant_store(TITAN_DT_INT6, p6, 2, -32);
     assert_int_equal(titan_quant_check_slack(&t6), TITAN_OK);
     titan_int6_set(p6, 3, 1); /* the padding value */
@@ -216,8 +230,7 @@ static void fake_quant_rows(int qmax, float *x) {
 
 static void fake_equals_dequantized_rtn(void **state) {
     (void)state;
-    static const titan_dtype types[] = {TITAN_DT_INT8, TITAN_DT_INT6,
-                                        TITAN_DT_INT6_BYTE};
+    static const titan_dtype types[] = {TITAN_DT_INT8, TITAN_DT_INT6, TITAN_DT_INT6_BYTE};
     static const int32_t groups[] = {0, 8, FQ_COLS};
     static const int clips[] = {1, TITAN_QUANT_CLIP_STEPS, 100};
     float x[FQ_ROWS * FQ_COLS], fake[FQ_ROWS * FQ_COLS], deq[FQ_ROWS * FQ_COLS];
@@ -228,29 +241,32 @@ static void fake_equals_dequantized_rtn(void **state) {
             for (int k = 0; k < 3; k++) {
                 fake_quant_rows(types[d] == TITAN_DT_INT8 ? 127 : 31, x);
                 assert_int_equal(titan_quant_rtn_clip(x, FQ_ROWS, FQ_COLS, types[d],
-                                                      groups[g], clips[k], data,
-                                                      scales), TITAN_OK);
+                                                      groups[g], clips[k], data, scales),
+                                 TITAN_OK);
                 assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, types[d],
                                                   groups[g], clips[k], fake),
                                  TITAN_OK);
-                titan_tensor t = {.dtype = types[d], .rows = FQ_ROWS,
-                                  .cols = FQ_COLS, .group_size = groups[g],
-                                  .data = data, .scales = scales};
+                titan_tensor t = {.dtype = types[d],
+                                  .rows = FQ_ROWS,
+                                  .cols = FQ_COLS,
+                                  .group_size = groups[g],
+                                  .data = data,
+                                  .scales = scales};
                 for (int r = 0; r < FQ_ROWS; r++)
                     titan_dequant_row(&t, r, 0, FQ_COLS, deq + r * FQ_COLS);
                 assert_memory_equal(fake, deq, sizeof fake);
             }
     /* The zero row stays zero, and the halves are ties (to even). */
     fake_quant_rows(127, x);
-    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_INT8, 0, 1,
-                                      fake), TITAN_OK);
+    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_INT8, 0, 1, fake),
+                     TITAN_OK);
     for (int c = 0; c < FQ_COLS; c++) assert_true(fake[FQ_COLS + c] == 0);
     assert_true(fake[2 * FQ_COLS + 1] == -4 && fake[2 * FQ_COLS + 2] == -2);
     x[7] = NAN;
-    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_INT8, 0, 1,
-                                      fake), TITAN_E_DATA);
-    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_F32, 0, 1,
-                                      fake), TITAN_E_USAGE);
+    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_INT8, 0, 1, fake),
+                     TITAN_E_DATA);
+    assert_int_equal(titan_quant_fake(x, FQ_ROWS, FQ_COLS, TITAN_DT_F32, 0, 1, fake),
+                     TITAN_E_USAGE);
 }
 
 /* Scales must be finite and positive; the message names what holds them. */

@@ -16,8 +16,7 @@
 static _Alignas(64) uint8_t arena_buf[1 << 16];
 static uint8_t file_buf[1 << 12];
 
-static titan_status parse(const uint8_t *file, size_t len,
-                          titan_safetensors *st) {
+static titan_status parse(const uint8_t *file, size_t len, titan_safetensors *st) {
     titan_arena a;
     titan_arena_init(&a, arena_buf, sizeof arena_buf);
     return titan_safetensors_parse(&a, file, len, st);
@@ -47,8 +46,7 @@ static size_t write_sample(uint8_t *buf, size_t cap) {
     size_t len, measured;
     assert_int_equal(titan_safetensors_write(src, 3, meta, 1, NULL, 0, &measured),
                      TITAN_OK);
-    assert_int_equal(titan_safetensors_write(src, 3, meta, 1, buf, cap, &len),
-                     TITAN_OK);
+    assert_int_equal(titan_safetensors_write(src, 3, meta, 1, buf, cap, &len), TITAN_OK);
     assert_int_equal(len, measured);
     return len;
 }
@@ -58,7 +56,7 @@ static void write_then_read(void **state) {
     size_t len = write_sample(file_buf, sizeof file_buf);
     uint64_t n = 0;
     for (int b = 7; b >= 0; b--) n = n << 8 | file_buf[b];
-    assert_int_equal((8 + n) % 8, 0);      /* data 8-byte aligned */
+    assert_int_equal((8 + n) % 8, 0); /* data 8-byte aligned */
     assert_int_equal(len, 8 + n + 24 + 6 + 4);
     size_t end = 8 + n; /* the JSON ends at '}', then spaces pad it */
     while (file_buf[end - 1] == ' ') end--;
@@ -82,8 +80,7 @@ static void write_then_read(void **state) {
     assert_memory_equal(out, vals, sizeof vals);
     assert_int_equal(titan_safetensors_to_f32(a, out, 5), TITAN_E_USAGE);
     /* 65504, 1e-7 (a half subnormal), -0 */
-    assert_int_equal(titan_safetensors_to_f32(titan_safetensors_find(&st, "b"),
-                                              out, 6),
+    assert_int_equal(titan_safetensors_to_f32(titan_safetensors_find(&st, "b"), out, 6),
                      TITAN_OK);
     assert_true(out[0] == 65504.0f);
     assert_true(out[1] == titan_f16_to_f32(titan_f32_to_f16(1e-7f)));
@@ -120,26 +117,23 @@ static void writer_refuses_misuse(void **state) {
     assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, NULL, 0, &len),
                      TITAN_E_USAGE);
     src[1].ndim = 0;
-    assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, NULL, 0, &len),
-                     TITAN_OK);
+    assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, NULL, 0, &len), TITAN_OK);
     const titan_st_meta twice[] = {{"k", "a"}, {"k", "b"}};
     assert_int_equal(titan_safetensors_write(src, 2, twice, 2, NULL, 0, &len),
                      TITAN_E_USAGE);
     uint8_t small[16];
-    assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, small, sizeof small,
-                                             &len),
+    assert_int_equal(titan_safetensors_write(src, 2, NULL, 0, small, sizeof small, &len),
                      TITAN_E_USAGE);
-    assert_int_equal(titan_safetensors_write(NULL, 0, NULL, 0, small, sizeof small,
-                                             &len),
+    assert_int_equal(titan_safetensors_write(NULL, 0, NULL, 0, small, sizeof small, &len),
                      TITAN_OK); /* "{}" padded: an empty file is valid */
     titan_safetensors st;
     assert_int_equal(parse(small, len, &st), TITAN_OK);
     assert_int_equal(st.n_tensors, 0);
 }
 
-#define T(name, dt, shape, b, e)                                               \
-    "\"" name "\":{\"dtype\":\"" dt "\",\"shape\":" shape                      \
-    ",\"data_offsets\":[" #b "," #e "]}"
+#define T(name, dt, shape, b, e)                                                         \
+    "\"" name "\":{\"dtype\":\"" dt "\",\"shape\":" shape ",\"data_offsets\":[" #b       \
+    "," #e "]}"
 
 static const struct {
     const char *header;
@@ -152,24 +146,24 @@ static const struct {
     {"{" T("a", "F32", "[2]", 0, 8) "}", 12, TITAN_E_DATA, "cover 8 of 12"},
     {"{" T("a", "F32", "[2]", 0, 4) "}", 4, TITAN_E_DATA, "4 data bytes for 2"},
     {"{" T("a", "F32", "[2]", 4, 12) "}", 12, TITAN_E_DATA, "hole"},
-    {"{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 4, 12) "}", 12,
-     TITAN_E_DATA, "overlap"},
+    {"{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 4, 12) "}", 12, TITAN_E_DATA,
+     "overlap"},
     {"{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 12, 20) "}", 20,
      TITAN_E_DATA, "hole"},
-    {"{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 0, 8) "}", 8,
-     TITAN_E_DATA, "overlap"},
+    {"{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 0, 8) "}", 8, TITAN_E_DATA,
+     "overlap"},
     {"{" T("a", "F32", "[2]", 0, 8) "}", 4, TITAN_E_DATA, "outside"},
     {"{" T("a", "F32", "[2]", 8, 0) "}", 8, TITAN_E_DATA, "outside"},
-    {"{" T("a", "F32", "[2]", 18446744073709551608, 18446744073709551615) "}",
-     8, TITAN_E_DATA, "non-negative integers"},
-    {"{" T("a", "F32", "[2]", 9223372036854775800, 9223372036854775807) "}",
-     8, TITAN_E_DATA, "outside"},
+    {"{" T("a", "F32", "[2]", 18446744073709551608, 18446744073709551615) "}", 8,
+     TITAN_E_DATA, "non-negative integers"},
+    {"{" T("a", "F32", "[2]", 9223372036854775800, 9223372036854775807) "}", 8,
+     TITAN_E_DATA, "outside"},
     {"{" T("a", "F32", "[-2]", 0, 8) "}", 8, TITAN_E_DATA, "dimension 0"},
     {"{" T("a", "F32", "[2.0]", 0, 8) "}", 8, TITAN_E_DATA, "dimension 0"},
     {"{" T("a", "F32", "[\"2\"]", 0, 8) "}", 8, TITAN_E_DATA, "dimension 0"},
     {"{" T("a", "F32", "2", 0, 8) "}", 8, TITAN_E_DATA, "shape must be an array"},
-    {"{" T("a", "F32", "[4294967296,4294967296,4294967296]", 0, 8) "}", 8,
-     TITAN_E_DATA, "shape product overflows"},
+    {"{" T("a", "F32", "[4294967296,4294967296,4294967296]", 0, 8) "}", 8, TITAN_E_DATA,
+     "shape product overflows"},
     {"{" T("a", "F32", "[4611686018427387904]", 0, 8) "}", 8, TITAN_E_DATA,
      "byte size overflows"},
     {"{" T("a", "F32", "[1,1,1,1,1,1,1,1,2]", 0, 8) "}", 8, TITAN_E_UNSUPPORTED,
@@ -177,26 +171,26 @@ static const struct {
     {"{" T("a", "F31", "[2]", 0, 8) "}", 8, TITAN_E_DATA, "unknown dtype"},
     {"{" T("a", "f32", "[2]", 0, 8) "}", 8, TITAN_E_DATA, "unknown dtype"},
     {"{" T("a", "I64", "[1]", 0, 8) "}", 8, TITAN_E_UNSUPPORTED, "I64"},
-    {"{\"a\":{\"dtype\":5,\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
-     TITAN_E_DATA, "dtype must be a string"},
+    {"{\"a\":{\"dtype\":5,\"shape\":[2],\"data_offsets\":[0,8]}}", 8, TITAN_E_DATA,
+     "dtype must be a string"},
     {"{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, TITAN_E_DATA,
      "dtype must be a string"},
     {"{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8, TITAN_E_DATA,
      "shape must be an array"},
     {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, TITAN_E_DATA,
      "data_offsets must be"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8,
-     TITAN_E_DATA, "data_offsets must be"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, TITAN_E_DATA,
+     "data_offsets must be"},
     {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,8]}}", 8,
      TITAN_E_DATA, "data_offsets must be"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-1,7]}}", 8,
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-1,7]}}", 8, TITAN_E_DATA,
+     "data_offsets must be"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[\"0\",\"8\"]}}", 8,
      TITAN_E_DATA, "data_offsets must be"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[\"0\",\"8\"]}}",
-     8, TITAN_E_DATA, "data_offsets must be"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}",
-     8, TITAN_E_DATA, "unknown key \"x\""},
-    {"{" T("a", "F32", "[2]", 0, 8) "," T("a", "F32", "[0]", 8, 8) "}", 8,
-     TITAN_E_DATA, "duplicate key \"a\""},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", 8,
+     TITAN_E_DATA, "unknown key \"x\""},
+    {"{" T("a", "F32", "[2]", 0, 8) "," T("a", "F32", "[0]", 8, 8) "}", 8, TITAN_E_DATA,
+     "duplicate key \"a\""},
     {"{" T("a\\u0000b", "F32", "[2]", 0, 8) "}", 8, TITAN_E_DATA, "NUL"},
     {"{\"a\":[]}", 0, TITAN_E_DATA, "must be an object"},
     {"{\"__metadata__\":{\"k\":1}}", 0, TITAN_E_DATA, "must be a string"},
@@ -235,8 +229,7 @@ static void absurd_header_lengths(void **state) {
                               "past the end"};
     for (size_t i = 0; i < 5; i++) {
         size_t len = make_file("{}", 0);
-        for (int b = 0; b < 8; b++)
-            file_buf[b] = (uint8_t)(lengths[i] >> 8 * b);
+        for (int b = 0; b < 8; b++) file_buf[b] = (uint8_t)(lengths[i] >> 8 * b);
         assert_int_equal(parse(file_buf, len, &st), TITAN_E_DATA);
         assert_non_null(strstr(titan_last_error(), messages[i]));
     }
@@ -268,9 +261,8 @@ static void every_flipped_bit_is_safe(void **state) {
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         titan_safetensors st;
         titan_status got = parse(buf, len, &st);
-        assert_true(got == TITAN_OK || got == TITAN_E_DATA ||
-                    got == TITAN_E_UNSUPPORTED);
-        if (bit < 64) assert_int_equal(got, TITAN_E_DATA); /* length prefix */
+        assert_true(got == TITAN_OK || got == TITAN_E_DATA || got == TITAN_E_UNSUPPORTED);
+        if (bit < 64) assert_int_equal(got, TITAN_E_DATA);       /* length prefix */
         if (bit >= (8 + n) * 8) assert_int_equal(got, TITAN_OK); /* data */
         refused += got != TITAN_OK;
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -286,11 +278,9 @@ static void small_arena_is_nomem(void **state) {
     titan_arena a;
     titan_arena_init(&a, tiny, sizeof tiny);
     titan_safetensors st;
-    assert_int_equal(titan_safetensors_parse(&a, file_buf, len, &st),
-                     TITAN_E_NOMEM);
+    assert_int_equal(titan_safetensors_parse(&a, file_buf, len, &st), TITAN_E_NOMEM);
     titan_arena_init(&a, NULL, 0);
-    assert_int_equal(titan_safetensors_parse(&a, file_buf, len, &st),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_safetensors_parse(&a, file_buf, len, &st), TITAN_E_USAGE);
 }
 
 int main(void) {

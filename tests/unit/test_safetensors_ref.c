@@ -27,13 +27,13 @@ static const struct {
     int ndim;
     int64_t shape[3];
 } fixture[] = {
-    {"emb", TITAN_DT_F32, 2, {3, 5}},   {"norm", TITAN_DT_F16, 1, {7}},
+    {"emb", TITAN_DT_F32, 2, {3, 5}},     {"norm", TITAN_DT_F16, 1, {7}},
     {"w.0", TITAN_DT_BF16, 3, {2, 3, 2}}, {"scalar", TITAN_DT_F32, 0, {0}},
     {"empty", TITAN_DT_F16, 2, {0, 4}},
 };
 #define N_FIXTURE 5
-static const titan_st_meta meta[] = {
-    {"format", "pt"}, {"note", "caf\xc3\xa9 \"quoted\" \\ line\nbreak"}};
+static const titan_st_meta meta[] = {{"format", "pt"},
+                                     {"note", "caf\xc3\xa9 \"quoted\" \\ line\nbreak"}};
 
 static float fixture_value(int64_t i) {
     return (float)((double)((i * 37) % 101 - 50) / 7.0);
@@ -119,9 +119,9 @@ static void c_file_read_by_python(void **state) {
         memcpy(src[i].shape, fixture[i].shape, sizeof fixture[i].shape);
     }
     size_t len;
-    assert_int_equal(titan_safetensors_write(src, N_FIXTURE, meta, 2, file_buf,
-                                             sizeof file_buf, &len),
-                     TITAN_OK);
+    assert_int_equal(
+        titan_safetensors_write(src, N_FIXTURE, meta, 2, file_buf, sizeof file_buf, &len),
+        TITAN_OK);
     char path[64], copy[64];
     FILE *f = fopen(temp_path(path, sizeof path), "wb");
     assert_non_null(f);

@@ -28,8 +28,8 @@ static float b_at(const float *b, size_t ldb, bool b_rows, int i, size_t j) {
     return b_rows ? b[j * ldb + (size_t)i] : b[(size_t)i * ldb + j];
 }
 
-static void check_shape(void (*fn)(const titan_small_gemm *), int rows, int n,
-                        int k, bool accumulate, bool b_rows) {
+static void check_shape(void (*fn)(const titan_small_gemm *), int rows, int n, int k,
+                        bool accumulate, bool b_rows) {
     size_t lda = (size_t)k + PAD, ldc = (size_t)n + PAD;
     size_t ldb = (size_t)(b_rows ? k : n) + PAD, brows = (size_t)(b_rows ? n : k);
     float *a = malloc(sizeof(float) * (size_t)rows * lda + 4);

@@ -77,8 +77,13 @@ static void pieces_and_bytes(void **state) {
     assert_int_equal(spm->n_pieces, 7);
     const uint8_t types[7] = {2, 3, 6, 1, 1, 4, 5};
     const uint32_t base[7] = {0, 0, 1, 3, 4, 0, 0};
-    const uint8_t flags[7] = {TITAN_BYTES_BOUNDARY, TITAN_BYTES_BOUNDARY, 0,
-                              TITAN_BYTES_SPACE, 0, TITAN_BYTES_SPACE, 0};
+    const uint8_t flags[7] = {TITAN_BYTES_BOUNDARY,
+                              TITAN_BYTES_BOUNDARY,
+                              0,
+                              TITAN_BYTES_SPACE,
+                              0,
+                              TITAN_BYTES_SPACE,
+                              0};
     assert_memory_equal(spm->type, types, 7);
     assert_memory_equal(spm->bytes.base, base, sizeof base);
     assert_memory_equal(spm->bytes.flags, flags, 7);
@@ -127,8 +132,8 @@ static void prefixes_and_corruptions(void **state) {
     assert_int_equal(load(&bad, &spm), TITAN_E_DATA); /* 11-byte varint */
 }
 
-static size_t shard(uint8_t *out, uint32_t magic, uint32_t version,
-                    uint32_t count, const uint16_t *tok, size_t n) {
+static size_t shard(uint8_t *out, uint32_t magic, uint32_t version, uint32_t count,
+                    const uint16_t *tok, size_t n) {
     memset(out, 0, TITAN_SHARD_HEADER_BYTES);
     const uint32_t h[3] = {magic, version, count};
     for (int i = 0; i < 3; i++)
@@ -156,8 +161,7 @@ static void shards(void **state) {
     assert_int_equal(dst[2], 65535);
     assert_int_equal(titan_shard_decode(s, len, 65535, dst, 8, &n),
                      TITAN_E_DATA); /* token >= vocab */
-    assert_int_equal(titan_shard_decode(s, len, 65536, dst, 3, &n),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_shard_decode(s, len, 65536, dst, 3, &n), TITAN_E_USAGE);
     assert_int_equal(titan_shard_count(s, len - 1, &count), TITAN_E_DATA);
     assert_int_equal(titan_shard_count(s, len + 1, &count), TITAN_E_DATA);
     assert_int_equal(titan_shard_count(s, 1000, &count), TITAN_E_DATA);

@@ -39,7 +39,8 @@ static void record(void *ctx, int64_t begin, int64_t end, int thread) {
     /* With a stall pending, the caller's first chunk waits (up to 5 s) for
      * the worker to be inside it. */
     for (int i = 0; i < 5000 && thread == 0 && atomic_load(&log->stall_once) &&
-                    !atomic_load(&log->stalled); i++)
+                    !atomic_load(&log->stalled);
+         i++)
         nanosleep(&ms, NULL);
 }
 

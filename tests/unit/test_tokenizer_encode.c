@@ -29,13 +29,12 @@ static const titan_tokenizer *load(const int32_t *l, const int32_t *r, int n) {
     return t;
 }
 
-static size_t encode(const titan_tokenizer *t, const char *s, size_t len,
-                     int32_t *ids, size_t cap) {
+static size_t encode(const titan_tokenizer *t, const char *s, size_t len, int32_t *ids,
+                     size_t cap) {
     titan_arena a;
     titan_arena_init(&a, scratch_mem, sizeof scratch_mem);
     size_t n;
-    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)s, len, ids,
-                                            cap, &n),
+    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)s, len, ids, cap, &n),
                      TITAN_OK);
     assert_int_equal(a.used, 0); /* scratch given back */
     return n;
@@ -48,18 +47,31 @@ static void chunks_follow_the_rule(void **state) {
         size_t len, chunk;
     } cases[] = {
 #define CASE(text, chunk) {text, sizeof text - 1, chunk}
-        CASE("", 0),          CASE("  x", 1),      CASE(" word!", 5),
-        CASE("\n\nfoo", 2),   CASE("\n foo", 1),    CASE("abc123", 3),
-        CASE("123abc", 3),    CASE("..., x", 4),   CASE("\xff\xfe" "ab c", 4),
-        CASE(" 12", 1),       CASE("   \tx", 4),   CASE("\t x", 1),
-        CASE("x\0y", 1),      CASE("\0\0\x01y", 3), CASE("   ", 3),
-        CASE("  \n", 3),      CASE(" \xc3\xa9t\xe9!", 5),
+        CASE("", 0),
+        CASE("  x", 1),
+        CASE(" word!", 5),
+        CASE("\n\nfoo", 2),
+        CASE("\n foo", 1),
+        CASE("abc123", 3),
+        CASE("123abc", 3),
+        CASE("..., x", 4),
+        CASE("\xff\xfe"
+             "ab c",
+             4),
+        CASE(" 12", 1),
+        CASE("   \tx", 4),
+        CASE("\t x", 1),
+        CASE("x\0y", 1),
+        CASE("\0\0\x01y", 3),
+        CASE("   ", 3),
+        CASE("  \n", 3),
+        CASE(" \xc3\xa9t\xe9!", 5),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(titan_tokenizer_chunk((const uint8_t *)cases[i].text,
-                                               cases[i].len),
-                         cases[i].chunk);
+        assert_int_equal(
+            titan_tokenizer_chunk((const uint8_t *)cases[i].text, cases[i].len),
+            cases[i].chunk);
     uint8_t long_word[600];
     memset(long_word, 'a', sizeof long_word);
     assert_int_equal(titan_tokenizer_chunk(long_word, sizeof long_word), 256);
@@ -106,20 +118,16 @@ static void decoding_is_exact(void **state) {
     const int32_t ids[] = {258, TITAN_TOK_BOS, 0, 259, 'z'};
     uint8_t out[16];
     size_t len;
-    assert_int_equal(titan_tokenizer_decode(t, ids, 5, out, sizeof out, &len),
-                     TITAN_OK);
+    assert_int_equal(titan_tokenizer_decode(t, ids, 5, out, sizeof out, &len), TITAN_OK);
     assert_int_equal(len, 7);
     assert_memory_equal(out, "abc\0ccz", 7);
     assert_int_equal(titan_tokenizer_decode(t, ids, 5, NULL, 0, &len), TITAN_OK);
     assert_int_equal(len, 7);
-    assert_int_equal(titan_tokenizer_decode(t, ids, 5, out, 6, &len),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_tokenizer_decode(t, ids, 5, out, 6, &len), TITAN_E_USAGE);
     assert_int_equal(len, 7);
     const int32_t bad[] = {'a', 260}, neg[] = {-1};
-    assert_int_equal(titan_tokenizer_decode(t, bad, 2, out, 16, &len),
-                     TITAN_E_DATA);
-    assert_int_equal(titan_tokenizer_decode(t, neg, 1, out, 16, &len),
-                     TITAN_E_DATA);
+    assert_int_equal(titan_tokenizer_decode(t, bad, 2, out, 16, &len), TITAN_E_DATA);
+    assert_int_equal(titan_tokenizer_decode(t, neg, 1, out, 16, &len), TITAN_E_DATA);
 }
 
 static void misuse_is_refused(void **state) {
@@ -129,25 +137,21 @@ static void misuse_is_refused(void **state) {
     size_t n;
     titan_arena a;
     titan_arena_init(&a, scratch_mem, sizeof scratch_mem);
-    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"a b c d e",
-                                            9, ids, 4, &n),
-                     TITAN_E_USAGE);
+    assert_int_equal(
+        titan_tokenizer_encode(t, &a, (const uint8_t *)"a b c d e", 9, ids, 4, &n),
+        TITAN_E_USAGE);
     assert_int_equal(n, 9); /* a, ' ' b, ' ' c, ' ' d, ' ' e */
     titan_arena_init(&a, scratch_mem, titan_tokenizer_encode_plan() / 2);
-    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"ab", 2,
-                                            ids, 4, &n),
+    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"ab", 2, ids, 4, &n),
                      TITAN_E_NOMEM);
     assert_int_equal(a.used, 0);
     titan_arena_init(&a, scratch_mem + 1, titan_tokenizer_encode_plan());
-    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"ab", 2,
-                                            ids, 4, &n),
+    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"ab", 2, ids, 4, &n),
                      TITAN_OK);
     titan_arena_init(&a, NULL, 0);
-    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"ab", 2,
-                                            ids, 4, &n),
+    assert_int_equal(titan_tokenizer_encode(t, &a, (const uint8_t *)"ab", 2, ids, 4, &n),
                      TITAN_E_USAGE);
-    assert_int_equal(titan_tokenizer_encode(t, &a, NULL, 2, ids, 4, &n),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_tokenizer_encode(t, &a, NULL, 2, ids, 4, &n), TITAN_E_USAGE);
 }
 
 static void overlong_tokens_are_refused(void **state) {
@@ -197,8 +201,7 @@ static uint32_t rnd(void) {
 static void random_bytes(uint8_t *s, size_t n) {
     static const char alpha[] = "aabbcde  \n1\x00\xc3\xa9\xff.";
     for (size_t i = 0; i < n; i++)
-        s[i] = rnd() % 4 ? (uint8_t)alpha[rnd() % (sizeof alpha - 1)]
-                         : (uint8_t)rnd();
+        s[i] = rnd() % 4 ? (uint8_t)alpha[rnd() % (sizeof alpha - 1)] : (uint8_t)rnd();
 }
 
 static void random_strings_round_trip(void **state) {
@@ -211,8 +214,7 @@ static void random_strings_round_trip(void **state) {
     assert_int_equal(m, MERGES);
     /* Training is deterministic. */
     int32_t *l2 = malloc(2 * MERGES * sizeof *l2);
-    assert_int_equal(bpe_train(text, TEXT, MERGES, l2, l2 + MERGES, NULL, NULL),
-                     MERGES);
+    assert_int_equal(bpe_train(text, TEXT, MERGES, l2, l2 + MERGES, NULL, NULL), MERGES);
     assert_memory_equal(l, l2, 2 * MERGES * sizeof *l);
     const titan_tokenizer *t = load(l, r, m);
     size_t merged = 0, total = 0;

@@ -17,8 +17,7 @@ static const int32_t L[] = {'a', 257, 'c'}, R[] = {'b', 'c', 'c'};
 
 static size_t build(uint8_t *buf) {
     size_t len;
-    assert_int_equal(titan_tokenizer_serialize(L, R, 3, buf, 256, &len),
-                     TITAN_OK);
+    assert_int_equal(titan_tokenizer_serialize(L, R, 3, buf, 256, &len), TITAN_OK);
     assert_int_equal(len, 16 + 3 * 8 + 4);
     return len;
 }
@@ -79,8 +78,7 @@ static void crc32_known_value(void **state) {
     (void)state;
     /* The standard check value of CRC-32/ISO-HDLC. */
     assert_int_equal(titan_crc32(0, "123456789", 9), 0xCBF43926u);
-    assert_int_equal(titan_crc32(titan_crc32(0, "1234", 4), "56789", 5),
-                     0xCBF43926u);
+    assert_int_equal(titan_crc32(titan_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
 }
 
 int main(void) {

@@ -28,13 +28,12 @@ static void fill_i8(int8_t *v, int64_t n) {
     for (int64_t i = 0; i < n; i++) v[i] = (int8_t)(rnd() & 0xff);
 }
 
-static void ref_matmul(const int8_t *x, const int8_t *w, int32_t *y,
-                       int64_t M, int64_t K, int64_t N) {
+static void ref_matmul(const int8_t *x, const int8_t *w, int32_t *y, int64_t M, int64_t K,
+                       int64_t N) {
     for (int64_t i = 0; i < M; i++)
         for (int64_t n = 0; n < N; n++) {
             int64_t s = 0;
-            for (int64_t k = 0; k < K; k++)
-                s += (int64_t)x[i * K + k] * w[n * K + k];
+            for (int64_t k = 0; k < K; k++) s += (int64_t)x[i * K + k] * w[n * K + k];
             y[i * N + n] = (int32_t)s;
         }
 }
@@ -57,8 +56,7 @@ static void assert_counters_equal(const titan_tpu_counters *a,
 }
 
 /* One shape through the reference, FAST and CYCLE: same integers, counters. */
-static void check_shape(titan_tpu_config cfg, int64_t M, int64_t K,
-                        int64_t N) {
+static void check_shape(titan_tpu_config cfg, int64_t M, int64_t K, int64_t N) {
     int8_t *x = malloc((size_t)(M * K)), *w = malloc((size_t)(N * K));
     int32_t *ref = malloc((size_t)(M * N) * 4), *y = malloc((size_t)(M * N) * 4);
     fill_i8(x, M * K);
@@ -68,8 +66,7 @@ static void check_shape(titan_tpu_config cfg, int64_t M, int64_t K,
     titan_tpu_counters fast = {0}, step = {0};
     cfg.mode = TITAN_TPU_FAST;
     memset(y, 0x55, (size_t)(M * N) * 4);
-    assert_int_equal(titan_tpu_gemm(&cfg, NULL, x, w, y, M, K, N, &fast),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_gemm(&cfg, NULL, x, w, y, M, K, N, &fast), TITAN_OK);
     assert_memory_equal(y, ref, (size_t)(M * N) * 4);
 
     cfg.mode = TITAN_TPU_CYCLE;
@@ -78,16 +75,14 @@ static void check_shape(titan_tpu_config cfg, int64_t M, int64_t K,
     titan_arena a;
     titan_arena_init(&a, buf, bytes);
     memset(y, 0x55, (size_t)(M * N) * 4);
-    assert_int_equal(titan_tpu_gemm(&cfg, &a, x, w, y, M, K, N, &step),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_gemm(&cfg, &a, x, w, y, M, K, N, &step), TITAN_OK);
     assert_memory_equal(y, ref, (size_t)(M * N) * 4);
     assert_counters_equal(&fast, &step);
     assert_int_equal(a.used, 0);
     free(buf), free(x), free(w), free(ref), free(y);
 }
 
-static titan_tpu_config array_cfg(int R, int C, titan_tpu_dataflow df,
-                                  int scalesim) {
+static titan_tpu_config array_cfg(int R, int C, titan_tpu_dataflow df, int scalesim) {
     titan_tpu_config c;
     titan_tpu_config_default(&c);
     c.rows = R, c.cols = C, c.dataflow = df, c.scalesim = scalesim;
@@ -191,19 +186,17 @@ static void scalesim_cycles_by_hand(void **state) {
     assert_int_equal(k.output_writes, 93);
     assert_int_equal(k.weight_reads, 3 * 5 * 2);
     c = array_cfg(32, 32, TITAN_TPU_WS, 1);
-    assert_int_equal(titan_tpu_gemm_count(&c, 256, 32 * 8, 32 * 4, &k),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_gemm_count(&c, 256, 32 * 8, 32 * 4, &k), TITAN_OK);
     assert_int_equal(k.cycles, 11199);
     /* Its report: Mapping Efficiency 100.0, Compute Util 67.19160104986877. */
     double map, util;
-    assert_int_equal(titan_tpu_scalesim_efficiency(&c, 256, 256, 128, &map,
-                                                   &util), TITAN_OK);
+    assert_int_equal(titan_tpu_scalesim_efficiency(&c, 256, 256, 128, &map, &util),
+                     TITAN_OK);
     assert_true(fabs(map - 1.0) < 1e-12);
     assert_true(fabs(util * 100 - 67.19160104986877) < 1e-9);
     /* OS 8x4, M=9 K=3 N=5: used 45 of 4 folds x 32 PEs; T / (3 + 8 + 4 - 2). */
     c = array_cfg(8, 4, TITAN_TPU_OS, 1);
-    assert_int_equal(titan_tpu_scalesim_efficiency(&c, 9, 3, 5, &map, &util),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_scalesim_efficiency(&c, 9, 3, 5, &map, &util), TITAN_OK);
     assert_true(fabs(map - 45.0 / 128) < 1e-12);
     assert_true(fabs(util - 45.0 / 128 * 3 / 13) < 1e-12);
     check_shape(array_cfg(4, 4, TITAN_TPU_WS, 1), 5, 6, 7);
@@ -234,8 +227,7 @@ static void bad_shapes_refused(void **state) {
     titan_tpu_config c = array_cfg(4, 4, TITAN_TPU_WS, 0);
     titan_tpu_counters k;
     assert_int_equal(titan_tpu_gemm_count(&c, 0, 4, 4, &k), TITAN_E_USAGE);
-    assert_int_equal(titan_tpu_gemm_count(&c, 4, 131072, 4, &k),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_tpu_gemm_count(&c, 4, 131072, 4, &k), TITAN_E_USAGE);
     assert_int_equal(titan_tpu_gemm_count(&c, 4, 131071, 4, &k), TITAN_OK);
     assert_int_equal(titan_tpu_gemm_count(&c, 1 << 24, 131071, 1 << 24, &k),
                      TITAN_E_USAGE);
@@ -256,8 +248,7 @@ static void bad_shapes_refused(void **state) {
     titan_arena_init(&a, buf, sizeof buf);
     int8_t x[64] = {0}, w[64] = {0};
     int32_t y[64];
-    assert_int_equal(titan_tpu_gemm(&c, &a, x, w, y, 8, 8, 8, &k),
-                     TITAN_E_NOMEM);
+    assert_int_equal(titan_tpu_gemm(&c, &a, x, w, y, 8, 8, 8, &k), TITAN_E_NOMEM);
     assert_int_equal(a.used, 0);
 }
 

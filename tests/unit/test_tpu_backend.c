@@ -16,8 +16,7 @@
 #include "titan.h"
 
 static titan_tensor make_tensor(const char *name, titan_dtype dt, int64_t rows,
-                                int64_t cols, const void *data,
-                                const float *scales) {
+                                int64_t cols, const void *data, const float *scales) {
     titan_tensor t;
     memset(&t, 0, sizeof t);
     snprintf(t.name, sizeof t.name, "%s", name);
@@ -26,20 +25,18 @@ static titan_tensor make_tensor(const char *name, titan_dtype dt, int64_t rows,
     return t;
 }
 
-static void *backend_new(titan_backend *be, titan_tpu_mode mode, int max_T,
-                         int64_t rows, int64_t cols) {
+static void *backend_new(titan_backend *be, titan_tpu_mode mode, int max_T, int64_t rows,
+                         int64_t cols) {
     titan_tpu_config c;
     titan_tpu_config_default(&c);
     c.rows = 8, c.cols = 4, c.mode = mode;
     titan_arena meas;
     titan_arena_init(&meas, NULL, 0);
-    assert_int_equal(titan_tpu_backend_init(be, &meas, &c, max_T, rows, cols),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_backend_init(be, &meas, &c, max_T, rows, cols), TITAN_OK);
     void *buf = malloc(meas.used + 64);
     titan_arena a;
     titan_arena_init(&a, buf, meas.used + 64);
-    assert_int_equal(titan_tpu_backend_init(be, &a, &c, max_T, rows, cols),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_backend_init(be, &a, &c, max_T, rows, cols), TITAN_OK);
     return buf;
 }
 
@@ -62,8 +59,7 @@ static void exact_on_integer_inputs(void **state) {
         for (int t = 0; t < T; t++)
             for (int n = 0; n < N; n++) {
                 int32_t acc = 0;
-                for (int k = 0; k < K; k++)
-                    acc += (int32_t)x[t * K + k] * w[n * K + k];
+                for (int k = 0; k < K; k++) acc += (int32_t)x[t * K + k] * w[n * K + k];
                 assert_true(y[t * N + n] == (float)acc * ws[n]);
             }
         titan_tpu_counters tot;
@@ -94,8 +90,7 @@ static void close_to_reference(void **state) {
         memcpy(&bits, &wf[i], 4);
         wb[i] = (uint16_t)(bits >> 16);
     }
-    assert_int_equal(titan_quant_rtn(wf, N, K, TITAN_DT_INT6, 0, w6, s6),
-                     TITAN_OK);
+    assert_int_equal(titan_quant_rtn(wf, N, K, TITAN_DT_INT6, 0, w6, s6), TITAN_OK);
     for (int i = 0; i < T * K; i++) x[i] = cosf((float)i * 1.3f) * 3;
     titan_tensor ts[3] = {
         make_tensor("a", TITAN_DT_F32, N, K, wf, NULL),
@@ -111,8 +106,7 @@ static void close_to_reference(void **state) {
         for (int t = 0; t < T; t++)
             for (int n = 0; n < N; n++) {
                 double bound = 0;
-                for (int k = 0; k < K; k++)
-                    bound += fabs(x[t * K + k]) * 1.0;
+                for (int k = 0; k < K; k++) bound += fabs(x[t * K + k]) * 1.0;
                 bound *= 3.0 / 127; /* |w| <= 1: half-steps of both operands */
                 assert_true(fabs(y[t * N + n] - yr[t * N + n]) <= bound);
             }
@@ -167,8 +161,7 @@ static void oversized_call_refused(void **state) {
     titan_tpu_config_default(&c);
     titan_arena a;
     titan_arena_init(&a, NULL, 0);
-    assert_int_equal(titan_tpu_backend_init(&be, &a, &c, 1, 4, 131072),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_tpu_backend_init(&be, &a, &c, 1, 4, 131072), TITAN_E_USAGE);
     free(buf);
 }
 

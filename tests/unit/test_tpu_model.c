@@ -23,8 +23,7 @@ static void run_logits(const fixture *f, titan_backend *be, float *out) {
     titan_arena_init(&a, buf, bytes + TITAN_ALIGN);
     titan_model *m;
     titan_seq *s;
-    assert_int_equal(titan_model_create(&a, &f->c, f->t, f->n, 16, T, be, &m),
-                     TITAN_OK);
+    assert_int_equal(titan_model_create(&a, &f->c, f->t, f->n, 16, T, be, &m), TITAN_OK);
     assert_int_equal(titan_seq_create(&a, m, &s), TITAN_OK);
     const int32_t ids[T] = {1, 7, 3, 60, 0, 42};
     assert_int_equal(titan_model_forward(m, s, ids, T), TITAN_OK);
@@ -32,8 +31,7 @@ static void run_logits(const fixture *f, titan_backend *be, float *out) {
     free(buf);
 }
 
-static void *tpu_new(titan_backend *be, const titan_config *mc,
-                     titan_tpu_mode mode) {
+static void *tpu_new(titan_backend *be, const titan_config *mc, titan_tpu_mode mode) {
     titan_tpu_config c;
     titan_tpu_config_default(&c);
     c.rows = 8, c.cols = 4, c.mode = mode;
@@ -41,8 +39,7 @@ static void *tpu_new(titan_backend *be, const titan_config *mc,
     titan_arena_init(&meas, NULL, 0);
     int64_t rows, cols;
     assert_int_equal(titan_config_matmul_bounds(mc, &rows, &cols), TITAN_OK);
-    assert_int_equal(titan_tpu_backend_init(be, &meas, &c, T, rows, cols),
-                     TITAN_OK);
+    assert_int_equal(titan_tpu_backend_init(be, &meas, &c, T, rows, cols), TITAN_OK);
     void *buf = malloc(meas.used + TITAN_ALIGN);
     titan_arena a;
     titan_arena_init(&a, buf, meas.used + TITAN_ALIGN);
@@ -56,8 +53,7 @@ static void model_on_tpu(void **state) {
     titan_config c = fixture_small_config();
     fixture_make(&f, &c, 5);
     const int V = c.vocab_size;
-    float *ref = malloc(sizeof(float) * T * V),
-          *fast = malloc(sizeof(float) * T * V),
+    float *ref = malloc(sizeof(float) * T * V), *fast = malloc(sizeof(float) * T * V),
           *step = malloc(sizeof(float) * T * V);
     titan_backend rb, fb, sb;
     titan_backend_ref(&rb);
@@ -106,8 +102,7 @@ static void model_on_tpu(void **state) {
         if (!strcmp(fl[i].name, "tok_emb"))
             assert_int_equal(fl[i].k.macs, (uint64_t)T * V * c.d_model);
         if (!strcmp(fl[i].name, "blocks.1.w_down"))
-            assert_int_equal(fl[i].k.macs,
-                             2ull * T * c.d_model * c.mlp_hidden);
+            assert_int_equal(fl[i].k.macs, 2ull * T * c.d_model * c.mlp_hidden);
     }
     assert_int_equal(macs, ft.macs);
     free(fbuf), free(sbuf), free(ref), free(fast), free(step);

@@ -50,8 +50,7 @@ static void multiplier_by_hand(void **state) {
     assert_int_equal(sh, -1);
     assert_int_equal(titan_tpu_quantize_multiplier(0, &m, &sh), TITAN_E_USAGE);
     assert_int_equal(titan_tpu_quantize_multiplier(-1, &m, &sh), TITAN_E_USAGE);
-    assert_int_equal(titan_tpu_quantize_multiplier(NAN, &m, &sh),
-                     TITAN_E_USAGE);
+    assert_int_equal(titan_tpu_quantize_multiplier(NAN, &m, &sh), TITAN_E_USAGE);
 }
 
 static void requantize_rounding_by_hand(void **state) {
@@ -71,8 +70,7 @@ static void requantize_rounding_by_hand(void **state) {
     /* Left shift (real 2): exact; saturates at the int32 range. */
     assert_int_equal(titan_tpu_requantize(7, half, 2), 14);
     assert_int_equal(titan_tpu_requantize(INT32_MAX, half, 2), 1073741824);
-    assert_int_equal(titan_tpu_requantize(INT32_MIN, INT32_MIN, 0),
-                     INT32_MAX);
+    assert_int_equal(titan_tpu_requantize(INT32_MIN, INT32_MIN, 0), INT32_MAX);
     /* int8 output with a zero point, clamped. */
     assert_int_equal(titan_tpu_requantize_i8(10, half, -1, 5), 8);
     assert_int_equal(titan_tpu_requantize_i8(100000, half, -1, 0), 127);

@@ -92,15 +92,13 @@ static void check_fd(titan_config c, int T) {
         }
         double max_err = e.err, max_g = e.mag;
         double rel = max_err / fmax(max_g, 1e-12);
-        int k = 0, no_targets = sscanf(w.spec[i].name, "mtp.%d", &k) == 1 &&
-                                k >= T;
+        int k = 0, no_targets = sscanf(w.spec[i].name, "mtp.%d", &k) == 1 && k >= T;
         worst = max_nan(worst, rel);
         /* A head without targets must get exactly zero, any other a signal. */
-        if (!(rel < 1e-6) || (max_g == 0) != no_targets ||
-            (no_targets && max_err != 0)) {
+        if (!(rel < 1e-6) || (max_g == 0) != no_targets || (no_targets && max_err != 0)) {
             printf("FAIL %-20s max|fd| %.3e  max err %.3e  rel %.3e"
-                   "  [%zu] grad %.6e fd %.6e\n", w.spec[i].name, max_g, max_err,
-                   rel, e.at, e.got, e.want);
+                   "  [%zu] grad %.6e fd %.6e\n",
+                   w.spec[i].name, max_g, max_err, rel, e.at, e.got, e.want);
             bad++;
         }
     }

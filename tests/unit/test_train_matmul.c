@@ -17,8 +17,10 @@ static void check_size(int T, int I, int O) {
     float *x = malloc(sizeof(float) * T * I), *W = malloc(sizeof(float) * O * I);
     float *dy = malloc(sizeof(float) * T * O), *y = malloc(sizeof(float) * T * O);
     float *dx = malloc(sizeof(float) * T * I), *dW = malloc(sizeof(float) * O * I);
-    for (int i = 0; i < T * I; i++) x[i] = (float)((i * 37 % 101) - 50) / 50, dx[i] = 0.25f;
-    for (int i = 0; i < O * I; i++) W[i] = (float)((i * 53 % 97) - 48) / 48, dW[i] = -0.5f;
+    for (int i = 0; i < T * I; i++)
+        x[i] = (float)((i * 37 % 101) - 50) / 50, dx[i] = 0.25f;
+    for (int i = 0; i < O * I; i++)
+        W[i] = (float)((i * 53 % 97) - 48) / 48, dW[i] = -0.5f;
     for (int i = 0; i < T * O; i++) dy[i] = (float)((i * 29 % 89) - 44) / 44;
     train_matmul_forward(y, x, W, T, I, O);
     train_matmul_backward(dx, dW, dy, x, W, T, I, O);
@@ -49,8 +51,8 @@ static void check_size(int T, int I, int O) {
 
 static void matmuls_match_double_loops(void **state) {
     (void)state;
-    check_size(13, 37, 21);  /* edges everywhere */
-    check_size(7, 16, 32);   /* whole 16-wide panels, short rows */
+    check_size(13, 37, 21); /* edges everywhere */
+    check_size(7, 16, 32);  /* whole 16-wide panels, short rows */
     check_size(1, 5, 3);
     check_size(12, 300, 48); /* K beyond one 256-deep panel */
     check_size(300, 40, 17); /* T beyond one panel (dW's K) */

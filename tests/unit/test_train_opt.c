@@ -34,13 +34,15 @@ static void muon_matches_torch(int rows, int cols, int nesterov) {
     assert_int_equal(fwrite(in, sizeof(float), 3 * n, f), 3 * n);
     fclose(f);
     close(fd);
-    muon_hparams h = {.lr = 0.02, .momentum = 0.9, .weight_decay = 0.1,
-                      .nesterov = nesterov, .ns_steps = 5};
+    muon_hparams h = {.lr = 0.02,
+                      .momentum = 0.9,
+                      .weight_decay = 0.1,
+                      .nesterov = nesterov,
+                      .ns_steps = 5};
     char cmd[512];
     snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 tests/ref/muon_ref.py %s %s %d %d %g %g %g %d %d",
-             src, dst, rows, cols, h.lr, h.momentum, h.weight_decay, nesterov,
-             h.ns_steps);
+             "/usr/bin/python3 tests/ref/muon_ref.py %s %s %d %d %g %g %g %d %d", src,
+             dst, rows, cols, h.lr, h.momentum, h.weight_decay, nesterov, h.ns_steps);
     assert_int_equal(system(cmd), 0);
     f = fopen(dst, "rb");
     assert_non_null(f);
@@ -60,8 +62,8 @@ static void muon_matches_torch(int rows, int cols, int nesterov) {
         close_add(&err_buf, i, buf[i], ref[n + i]);
         moved = max_nan(moved, fabs(ref[i] - p0[i]));
     }
-    printf("muon %dx%d nesterov %d: max |dp| %.3e, err %.2e, buf err %.2e\n",
-           rows, cols, nesterov, moved, err.err, err_buf.err);
+    printf("muon %dx%d nesterov %d: max |dp| %.3e, err %.2e, buf err %.2e\n", rows, cols,
+           nesterov, moved, err.err, err_buf.err);
     assert_true(moved > 1e-3); /* the step really moved the weights */
     assert_close(&err, "muon weights", 1e-5, 0);
     assert_close(&err_buf, "muon momentum", 1e-6, 0);
@@ -93,8 +95,10 @@ static void newton_schulz_is_near_orthogonal(void **state) {
         for (int j = 0; j < R; j++) {
             double s = 0;
             for (int k = 0; k < C; k++) s += X[i * C + k] * X[j * C + k];
-            if (i == j) assert_true(s > 0.45 && s < 1.45);
-            else assert_true(fabs(s) < 0.35);
+            if (i == j)
+                assert_true(s > 0.45 && s < 1.45);
+            else
+                assert_true(fabs(s) < 0.35);
         }
 }
 
@@ -103,8 +107,8 @@ static void newton_schulz_is_near_orthogonal(void **state) {
 static void adamw_first_step_is_sign(void **state) {
     (void)state;
     float p[3] = {1, -2, 0.5f}, g[3] = {0.3f, -4, 1e-3f}, m[3] = {0}, v[3] = {0};
-    adamw_hparams h = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-12,
-                       .weight_decay = 0.5};
+    adamw_hparams h = {
+        .lr = 0.01, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-12, .weight_decay = 0.5};
     adamw_step(p, g, m, v, 3, 1, &h);
     assert_float_equal(p[0], 1 * 0.995 - 0.01, 1e-6);
     assert_float_equal(p[1], -2 * 0.995 + 0.01, 1e-6);

@@ -32,8 +32,7 @@ static titan_config small(void) {
 static void forward_changes_once_on(void **state) {
     (void)state;
     titan_config c = small();
-    train_hparams h = {.steps = 10, .seed = 3, .qat = TRAIN_QAT_INT6,
-                       .qat_start = 0.5};
+    train_hparams h = {.steps = 10, .seed = 3, .qat = TRAIN_QAT_INT6, .qat_start = 0.5};
     train_state s;
     train_model m;
     train_acts a;
@@ -64,13 +63,15 @@ static void forward_changes_once_on(void **state) {
         size_t n = (size_t)(sp->rows * sp->cols);
         titan_dtype dt = train_qat_dtype(TRAIN_QAT_INT6, sp->role);
         assert_int_equal(dt, sp->role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6
-                             : sp->role == TITAN_ROLE_EMBED ||
-                                       sp->role == TITAN_ROLE_HEAD
-                                 ? TITAN_DT_INT8 : TITAN_DT_F32);
-        if (dt == TITAN_DT_F32) memcpy(want, s.w.tensor[i], sizeof(float) * n);
-        else assert_int_equal(titan_quant_fake(s.w.tensor[i], sp->rows, sp->cols,
-                                               dt, 0, TITAN_QUANT_CLIP_STEPS, want),
-                              TITAN_OK);
+                             : sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD
+                                 ? TITAN_DT_INT8
+                                 : TITAN_DT_F32);
+        if (dt == TITAN_DT_F32)
+            memcpy(want, s.w.tensor[i], sizeof(float) * n);
+        else
+            assert_int_equal(titan_quant_fake(s.w.tensor[i], sp->rows, sp->cols, dt, 0,
+                                              TITAN_QUANT_CLIP_STEPS, want),
+                             TITAN_OK);
         assert_memory_equal(s.qat.tensor[i], want, sizeof(float) * n);
     }
     free(want);

@@ -42,8 +42,8 @@ static stamp now(void) {
 static void report(const char *what, int tokens, stamp a, stamp b) {
     printf("%-8s %5d tokens: cpu %8.3f s (caller %8.3f s, wall %8.3f s) = "
            "%8.3f ms cpu/token\n",
-           what, tokens, b.process - a.process, b.caller - a.caller,
-           b.wall - a.wall, 1e3 * (b.process - a.process) / tokens);
+           what, tokens, b.process - a.process, b.caller - a.caller, b.wall - a.wall,
+           1e3 * (b.process - a.process) / tokens);
 }
 
 /* Random f32 weights (matrices ~ U(-1,1)/sqrt(cols), norms ~1). */
@@ -54,18 +54,23 @@ static titan_status make_weights(const titan_config *c, titan_tensor *t, int *n)
         size_t count = (size_t)(spec[i].rows * spec[i].cols);
         float *f = malloc(count * sizeof *f);
         if (!f) return TITAN_E_NOMEM;
-        float gain = spec[i].role == TITAN_ROLE_MATRIX ? 1 / sqrtf((float)spec[i].cols) : 1;
+        float gain =
+            spec[i].role == TITAN_ROLE_MATRIX ? 1 / sqrtf((float)spec[i].cols) : 1;
         for (size_t k = 0; k < count; k++)
-            f[k] = spec[i].role == TITAN_ROLE_NORM ? 1 + 0.1f * uniform() : gain * uniform();
-        t[i] = (titan_tensor){.dtype = TITAN_DT_F32, .ndim = spec[i].ndim,
-                              .rows = spec[i].rows, .cols = spec[i].cols, .data = f};
+            f[k] =
+                spec[i].role == TITAN_ROLE_NORM ? 1 + 0.1f * uniform() : gain * uniform();
+        t[i] = (titan_tensor){.dtype = TITAN_DT_F32,
+                              .ndim = spec[i].ndim,
+                              .rows = spec[i].rows,
+                              .cols = spec[i].cols,
+                              .data = f};
         memcpy(t[i].name, spec[i].name, TITAN_NAME_MAX);
     }
     return TITAN_OK;
 }
 
-static titan_status run(const titan_config *c, const titan_tensor *t, int n,
-                        int ctx, titan_backend *be) {
+static titan_status run(const titan_config *c, const titan_tensor *t, int n, int ctx,
+                        titan_backend *be) {
     int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
     size_t bytes;
     titan_arena a;
@@ -82,7 +87,8 @@ static titan_status run(const titan_config *c, const titan_tensor *t, int n,
     int prefill = ctx - DECODE_TOKENS;
     stamp t0 = now();
     for (int p = 0; !st && p < prefill; p += batch)
-        st = titan_model_forward(m, s, ids + p, prefill - p < batch ? prefill - p : batch);
+        st =
+            titan_model_forward(m, s, ids + p, prefill - p < batch ? prefill - p : batch);
     stamp t1 = now();
     for (int i = 0; !st && i < DECODE_TOKENS; i++)
         st = titan_model_forward(m, s, ids + prefill + i, 1);
@@ -98,7 +104,8 @@ int main(int argc, char **argv) {
     if ((argc > 1 && !cli_parse_int(argv[1], 1, TITAN_MAX_BLOCKS, &layers)) ||
         (argc > 2 && !cli_parse_int(argv[2], DECODE_TOKENS + 1, 1 << 20, &ctx)) ||
         (argc > 3 && !cli_parse_int(argv[3], 1, TITAN_POOL_MAX_THREADS, &threads)))
-        return cli_usage("bench_attention", "LAYERS in [1, %d], CTX > %d, THREADS in [1, %d]",
+        return cli_usage("bench_attention",
+                         "LAYERS in [1, %d], CTX > %d, THREADS in [1, %d]",
                          TITAN_MAX_BLOCKS, DECODE_TOKENS, TITAN_POOL_MAX_THREADS);
     titan_config c;
     if (titan_config_preset("zenyx-v2-base", &c) != TITAN_OK)
@@ -111,7 +118,8 @@ int main(int argc, char **argv) {
     titan_arena arena = {0};
     titan_backend *be = NULL;
     titan_status st = make_weights(&c, t, &n);
-    if (!st) st = cli_arena_create(&arena, titan_backend_cpu_arena_bytes((int)threads) + 8192);
+    if (!st)
+        st = cli_arena_create(&arena, titan_backend_cpu_arena_bytes((int)threads) + 8192);
     if (!st) st = titan_backend_cpu_create(&arena, (int)threads, &be);
     if (!st) {
         printf("zenyx-v2-base f32, %d layers, ctx %d, %d thread(s), %s kernels\n",

@@ -33,8 +33,10 @@ static bool make_weights(const titan_config *c, weights *w) {
         float scale = s[i].role == TITAN_ROLE_NORM ? 0 : 1 / sqrtf((float)s[i].cols);
         for (size_t k = 0; k < count; k++)
             w->data[i][k] = s[i].role == TITAN_ROLE_NORM ? 1 : uniform() * scale;
-        w->t[i] = (titan_tensor){.dtype = TITAN_DT_F32, .ndim = s[i].ndim,
-                                 .rows = s[i].rows, .cols = s[i].cols,
+        w->t[i] = (titan_tensor){.dtype = TITAN_DT_F32,
+                                 .ndim = s[i].ndim,
+                                 .rows = s[i].rows,
+                                 .cols = s[i].cols,
                                  .data = w->data[i]};
         memcpy(w->t[i].name, s[i].name, TITAN_NAME_MAX);
     }
@@ -50,8 +52,7 @@ static int bench_one(const char *preset, const titan_config *c, const weights *w
                      const int32_t *seq, int64_t targets, int ctx, int stride,
                      int threads) {
     titan_backend *bes[TITAN_EVAL_MAX_THREADS] = {0};
-    titan_eval_options o = {.ctx = ctx, .stride = stride, .batch = 1,
-                            .threads = threads};
+    titan_eval_options o = {.ctx = ctx, .stride = stride, .batch = 1, .threads = threads};
     size_t need, per_backend = titan_backend_cpu_arena_bytes(1) + TITAN_ALIGN;
     titan_status st = titan_eval_model_plan(c, ctx, ctx, threads, &need);
     if (st) return cli_fail("bench_eval", st);
@@ -71,8 +72,7 @@ static int bench_one(const char *preset, const titan_config *c, const weights *w
     if (!st) st = titan_eval_model_create(&a, c, w->t, w->n, ctx, ctx, threads, bes, &em);
     double t1 = cli_now();
     if (!st)
-        st = titan_eval_run(&a, seq, targets, &bt, &o, titan_eval_model_score,
-                            em, &r);
+        st = titan_eval_run(&a, seq, targets, &bt, &o, titan_eval_model_score, em, &r);
     double t2 = cli_now();
     free(ones);
     for (int i = 0; i < threads; i++) titan_backend_destroy(bes[i]);
@@ -88,9 +88,8 @@ static int bench_one(const char *preset, const titan_config *c, const weights *w
     printf("%-14s ctx %5d stride %5d threads %d: %7lld targets %6lld windows "
            "%8.2f s  %9.1f scored tok/s  %9.1f fed tok/s  (setup %.2f s, "
            "arena %.1f MB)\n",
-           preset, ctx, stride, threads, (long long)targets,
-           (long long)r.windows, t2 - t1, targets / (t2 - t1), fed / (t2 - t1),
-           t1 - t0, (double)a.cap / 1e6);
+           preset, ctx, stride, threads, (long long)targets, (long long)r.windows,
+           t2 - t1, targets / (t2 - t1), fed / (t2 - t1), t1 - t0, (double)a.cap / 1e6);
     return 0;
 }
 
@@ -119,14 +118,16 @@ int main(int argc, char **argv) {
     const char *preset = NULL;
     int64_t ctx = 0, targets = 0, threads = 1;
     const cli_flag flags[] = {
-        {"--preset", FLAG_STR, &preset, 0, 0, "one preset (default: nano, zenyx-v2-base)"},
+        {"--preset", FLAG_STR, &preset, 0, 0,
+         "one preset (default: nano, zenyx-v2-base)"},
         {"--ctx", FLAG_INT, &ctx, 1, 1 << 16, "context (default min(max_seq_len, 1024))"},
         {"--targets", FLAG_INT, &targets, 1, 1e9, "scored targets (default 2 * ctx)"},
         {"--threads", FLAG_INT, &threads, 1, TITAN_EVAL_MAX_THREADS, "eval workers"},
     };
     int npos;
     argv[0] = "bench_eval";
-    int rc = cli_parse(argc, argv, "bench_eval [--preset NAME] [--ctx L] [--targets N] [--threads T]",
+    int rc = cli_parse(argc, argv,
+                       "bench_eval [--preset NAME] [--ctx L] [--targets N] [--threads T]",
                        flags, NULL, 0, &npos);
     if (rc) return rc < 0 ? 0 : rc;
     if (preset) return bench_preset(preset, ctx, targets, (int)threads);

@@ -21,8 +21,8 @@
 #include <string.h>
 
 enum { PACKED, PACKED_SHUF, BYTE, BYTE_T, BYTE_BITS, BYTE_ZZ, N_VARIANTS };
-static const char *const variant_names[N_VARIANTS] = {
-    "packed", "packed-shuf", "byte", "byte-T", "byte-bits", "byte-zz"};
+static const char *const variant_names[N_VARIANTS] = {"packed", "packed-shuf", "byte",
+                                                      "byte-T", "byte-bits",   "byte-zz"};
 
 static bool is_int6(const titan_tensor *t) {
     return t->dtype == TITAN_DT_INT6 || t->dtype == TITAN_DT_INT6_BYTE;
@@ -56,9 +56,12 @@ static size_t int6_values(const titan_tensor *t, int v, uint8_t *out) {
     for (int64_t r = 0; r < R; r++)
         for (int64_t c = 0; c < C; c++) {
             int q = value(t, r, c);
-            if (v == BYTE) out[r * C + c] = (uint8_t)q;
-            else if (v == BYTE_T) out[c * R + r] = (uint8_t)q;
-            else if (v == BYTE_ZZ) out[r * C + c] = (uint8_t)(q >= 0 ? 2 * q : -2 * q - 1);
+            if (v == BYTE)
+                out[r * C + c] = (uint8_t)q;
+            else if (v == BYTE_T)
+                out[c * R + r] = (uint8_t)q;
+            else if (v == BYTE_ZZ)
+                out[r * C + c] = (uint8_t)(q >= 0 ? 2 * q : -2 * q - 1);
             else /* BYTE_BITS: plane b holds bit b of the 6-bit code, 8 per byte */
                 for (int b = 0; b < 6; b++)
                     if ((q & 63) >> b & 1) {
@@ -81,8 +84,10 @@ static uint8_t *build_section(const titan_artifact *art, int v, size_t *len) {
             return NULL;
         }
         size_t n = l.value_bytes;
-        if (is_int6(t)) n = int6_values(t, v, at);
-        else memcpy(at, t->data, n);
+        if (is_int6(t))
+            n = int6_values(t, v, at);
+        else
+            memcpy(at, t->data, n);
         at += (n + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
         if (l.groups) memcpy(at, t->scales, l.scale_bytes);
         at += (l.scale_bytes + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
@@ -94,8 +99,8 @@ static uint8_t *build_section(const titan_artifact *art, int v, size_t *len) {
 static size_t encoded(titan_codec codec, const uint8_t *d, size_t len) {
     size_t cap = titan_codec_bound(codec, len), out = 0;
     uint8_t *buf = malloc(cap);
-    titan_status st = buf ? titan_codec_encode(codec, d, len, buf, cap, &out)
-                          : TITAN_E_NOMEM;
+    titan_status st =
+        buf ? titan_codec_encode(codec, d, len, buf, cap, &out) : TITAN_E_NOMEM;
     free(buf);
     return st == TITAN_OK ? out : 0;
 }
@@ -131,14 +136,15 @@ int main(int argc, char **argv) {
     uint64_t n;
     double h = entropy_bytes(&art, &n);
     printf("{\"artifact\": \"%s\", \"int6_values\": %llu, \"int6_entropy_bytes\": %.0f, "
-           "\"variants\": [", path, (unsigned long long)n, h);
+           "\"variants\": [",
+           path, (unsigned long long)n, h);
     for (int v = 0; v < N_VARIANTS; v++) {
         size_t len;
         uint8_t *d = build_section(&art, v, &len);
         if (!d) return cli_fail("bench_int6_layout", TITAN_E_NOMEM);
         printf("%s\n  {\"layout\": \"%s\", \"raw\": %zu, \"lzma\": %zu, \"brotli\": %zu}",
-               v ? "," : "", variant_names[v], len,
-               encoded(TITAN_CODEC_LZMA, d, len), encoded(TITAN_CODEC_BROTLI, d, len));
+               v ? "," : "", variant_names[v], len, encoded(TITAN_CODEC_LZMA, d, len),
+               encoded(TITAN_CODEC_BROTLI, d, len));
         fflush(stdout);
         free(d);
     }

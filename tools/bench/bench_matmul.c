@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COLD_BYTES ((size_t)256 << 20) /* GEMV copies span 8x the L3 */
-#define MIN_SECONDS 0.3
+#define COLD_BYTES    ((size_t)256 << 20) /* GEMV copies span 8x the L3 */
+#define MIN_SECONDS   0.3
 #define SWEEP_SECONDS 0.02
 
 typedef struct {
@@ -26,7 +26,7 @@ typedef struct {
 } shape;
 
 static const shape shapes[] = {
-    {"q_down", 384, 576},  {"q_up", 864, 384},    {"attn_out", 576, 576},
+    {"q_down", 384, 576},  {"q_up", 864, 384},      {"attn_out", 576, 576},
     {"mlp_up", 1536, 576}, {"mlp_down", 576, 1536}, {"lm_head", 32768, 576},
 };
 
@@ -66,8 +66,7 @@ static void free_tensor(titan_tensor *t) {
 /* Seconds per call(ctx, i) for calls i = 0, 1, ...: the best sweep of at
  * least SWEEP_SECONDS and min_calls calls, so that other processes on a
  * shared machine inflate the numbers as little as possible. */
-static double time_calls(void (*call)(void *ctx, long i), void *ctx,
-                         long min_calls) {
+static double time_calls(void (*call)(void *ctx, long i), void *ctx, long min_calls) {
     call(ctx, 0); /* warm-up */
     double best = 1e30, start = cli_now();
     for (int sweep = 0; sweep < 3 || cli_now() - start < MIN_SECONDS; sweep++) {
@@ -115,8 +114,8 @@ static void bench_shape(titan_backend *const bes[2], const bench_limits *lim,
         double gbs = (double)bytes / sec * 1e-9;
         printf("%-9s %5lldx%-5lld %-4s T=1   threads %d  %8.1f us  %6.1f GB/s  "
                "%5.1f%% of bandwidth\n",
-               s->role, (long long)s->N, (long long)s->K, dname, th, sec * 1e6,
-               gbs, 100 * gbs / lim->bw_gbs[th - 1]);
+               s->role, (long long)s->N, (long long)s->K, dname, th, sec * 1e6, gbs,
+               100 * gbs / lim->bw_gbs[th - 1]);
     }
     for (int th = 1; th <= 2; th++) {
         matmul_call c = {bes[th - 1], w, 1, Tmax, x, y};
@@ -124,8 +123,8 @@ static void bench_shape(titan_backend *const bes[2], const bench_limits *lim,
         double gf = 2.0 * (double)(s->N * s->K) * Tmax / sec * 1e-9;
         printf("%-9s %5lldx%-5lld %-4s T=%-3d threads %d  %8.1f us  %6.1f GFLOP/s"
                "  %5.1f%% of peak FMA\n",
-               s->role, (long long)s->N, (long long)s->K, dname, Tmax, th,
-               sec * 1e6, gf, 100 * gf / lim->fma_gflops[th - 1]);
+               s->role, (long long)s->N, (long long)s->K, dname, Tmax, th, sec * 1e6, gf,
+               100 * gf / lim->fma_gflops[th - 1]);
     }
     for (int c = 0; c < copies; c++) free_tensor(&w[c]);
     free(w), free(x), free(y);
@@ -139,9 +138,8 @@ typedef struct {
 } train_shape;
 
 static const train_shape train_shapes[] = {
-    {"nano mlp_up", 384, 128},  {"nano mlp_down", 128, 384},
-    {"nano lm_head", 1024, 128}, {"d256 q_down", 128, 256},
-    {"d256 mlp_up", 768, 256},  {"d256 mlp_down", 256, 768},
+    {"nano mlp_up", 384, 128},   {"nano mlp_down", 128, 384}, {"nano lm_head", 1024, 128},
+    {"d256 q_down", 128, 256},   {"d256 mlp_up", 768, 256},   {"d256 mlp_down", 256, 768},
     {"d256 lm_head", 1024, 256}, {"d256 scores", 256, 48},
 };
 
@@ -174,8 +172,15 @@ static float *random_floats(size_t n) {
 static void bench_train_shape(const bench_limits *lim, const train_shape *s) {
     for (int T = 256; T <= 2048; T *= 8) {
         size_t TI = (size_t)T * s->I, TO = (size_t)T * s->O, OI = (size_t)s->O * s->I;
-        train_call c = {0, T, s->I, s->O, random_floats(TI), random_floats(OI),
-                        random_floats(TO), random_floats(TO), random_floats(TI),
+        train_call c = {0,
+                        T,
+                        s->I,
+                        s->O,
+                        random_floats(TI),
+                        random_floats(OI),
+                        random_floats(TO),
+                        random_floats(TO),
+                        random_floats(TI),
                         random_floats(OI)};
         for (c.op = 0; c.op < 3; c.op++) {
             double sec = time_calls(call_train, &c, 1);

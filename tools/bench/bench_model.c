@@ -39,8 +39,7 @@ static float uniform(void) { /* [-1, 1) */
 
 /* Random weights (matrices ~ U(-1,1)/sqrt(cols), norms ~1); matrices,
  * embedding and heads stored as dt (int8: per-row round-to-nearest). */
-static titan_status make_weights(const titan_config *c, titan_dtype dt,
-                                 weights *w) {
+static titan_status make_weights(const titan_config *c, titan_dtype dt, weights *w) {
     w->n = titan_config_tensors(c, w->spec, TITAN_MAX_TENSORS);
     for (int i = 0; i < w->n; i++) {
         const titan_tensor_spec *s = &w->spec[i];
@@ -49,10 +48,14 @@ static titan_status make_weights(const titan_config *c, titan_dtype dt,
         if (!f) return TITAN_E_NOMEM;
         float gain = s->role == TITAN_ROLE_MATRIX ? 1.0f / sqrtf((float)s->cols) : 1.0f;
         for (size_t k = 0; k < count; k++)
-            f[k] = s->role == TITAN_ROLE_NORM ? 1.0f + 0.1f * uniform() : gain * uniform();
+            f[k] =
+                s->role == TITAN_ROLE_NORM ? 1.0f + 0.1f * uniform() : gain * uniform();
         titan_tensor *t = &w->t[i];
-        *t = (titan_tensor){.dtype = TITAN_DT_F32, .ndim = s->ndim,
-                            .rows = s->rows, .cols = s->cols, .data = f};
+        *t = (titan_tensor){.dtype = TITAN_DT_F32,
+                            .ndim = s->ndim,
+                            .rows = s->rows,
+                            .cols = s->cols,
+                            .data = f};
         memcpy(t->name, s->name, TITAN_NAME_MAX);
         bool big = s->role == TITAN_ROLE_MATRIX || s->role == TITAN_ROLE_EMBED ||
                    s->role == TITAN_ROLE_HEAD;
@@ -60,7 +63,8 @@ static titan_status make_weights(const titan_config *c, titan_dtype dt,
             int8_t *q = malloc(count);
             float *sc = malloc((size_t)s->rows * sizeof *sc);
             if (!q || !sc) return TITAN_E_NOMEM;
-            titan_status st = titan_quant_rtn(f, s->rows, s->cols, TITAN_DT_INT8, 0, q, sc);
+            titan_status st =
+                titan_quant_rtn(f, s->rows, s->cols, TITAN_DT_INT8, 0, q, sc);
             free(f);
             if (st) return st;
             t->dtype = TITAN_DT_INT8, t->data = q, t->scales = sc;
@@ -82,8 +86,8 @@ static double matrix_bytes(const titan_tensor *t) {
 /* Per token: flops of the block matrices (applied R times; prefill computes
  * head-1 logits for its last token only, so the head is not counted), and
  * the bytes a decode step reads for them and for the tied head 1. */
-static void per_token_cost(const titan_config *c, const weights *w,
-                           double *flops, double *bytes) {
+static void per_token_cost(const titan_config *c, const weights *w, double *flops,
+                           double *bytes) {
     *flops = *bytes = 0;
     for (int i = 0; i < w->n; i++) {
         const titan_tensor *t = &w->t[i];
@@ -110,8 +114,8 @@ typedef struct {
 } run_result;
 
 /* Forward ids[0, n) in calls of at most `batch` tokens. */
-static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids,
-                                int n, int batch) {
+static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids, int n,
+                                int batch) {
     titan_status st = TITAN_OK;
     for (int p = 0; !st && p < n; p += batch)
         st = titan_model_forward(m, s, ids + p, n - p < batch ? n - p : batch);
@@ -188,10 +192,9 @@ static titan_status bench_preset(const char *preset, int only_ctx,
                 printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s "
                        "(%5.1f GFLOP/s, %4.1f%% of peak FMA %5.1f)  decode %6.1f tok/s "
                        "(%5.1f GB/s, %5.1f%% of bandwidth %4.1f)\n",
-                       preset, dts[d] == TITAN_DT_F32 ? "f32" : "int8",
-                       ctxs[ci], th, r.prefill_tps, gf, 100 * gf / r.fma_gflops,
-                       r.fma_gflops, r.decode_tps, gbs, 100 * gbs / r.bw_gbs,
-                       r.bw_gbs);
+                       preset, dts[d] == TITAN_DT_F32 ? "f32" : "int8", ctxs[ci], th,
+                       r.prefill_tps, gf, 100 * gf / r.fma_gflops, r.fma_gflops,
+                       r.decode_tps, gbs, 100 * gbs / r.bw_gbs, r.bw_gbs);
                 fflush(stdout);
             }
         }

@@ -53,8 +53,8 @@ int main(void) {
     size_t len = gen_text(text, TEXT_BYTES);
     int32_t *lr = malloc(2 * VOCAB * sizeof *lr);
     double t0 = cli_now();
-    int32_t m = bpe_train((const uint8_t *)text, len, VOCAB - 257, lr, lr + VOCAB,
-                          NULL, NULL);
+    int32_t m =
+        bpe_train((const uint8_t *)text, len, VOCAB - 257, lr, lr + VOCAB, NULL, NULL);
     double train_s = cli_now() - t0;
     size_t blob_len, cap = titan_tokenizer_serialized_size(m);
     uint8_t *blob = malloc(cap);
@@ -63,7 +63,8 @@ int main(void) {
     int32_t *ids = malloc(len * sizeof *ids);
     if (m != VOCAB - 257 ||
         titan_tokenizer_serialize(lr, lr + VOCAB, m, blob, cap, &blob_len) ||
-        cli_arena_create(&tok_arena, titan_tokenizer_plan(VOCAB, 256 + 256 * (size_t)m)) ||
+        cli_arena_create(&tok_arena,
+                         titan_tokenizer_plan(VOCAB, 256 + 256 * (size_t)m)) ||
         titan_tokenizer_load(&tok_arena, blob, blob_len, &t) ||
         cli_arena_create(&scratch, titan_tokenizer_encode_plan())) {
         fprintf(stderr, "bench_tokenizer: setup failed: %s\n", titan_last_error());
@@ -86,8 +87,8 @@ int main(void) {
         copy_best = dt < copy_best ? dt : copy_best;
     }
     double mb = (double)len / 1e6;
-    printf("tokenizer: vocab %d, text %.1f MB -> %zu ids (%.2f bytes/id)\n", VOCAB,
-           mb, n, (double)len / (double)n);
+    printf("tokenizer: vocab %d, text %.1f MB -> %zu ids (%.2f bytes/id)\n", VOCAB, mb, n,
+           (double)len / (double)n);
     printf("  encode  %.1f MB/s (best of %d)\n", mb / best, REPEATS);
     printf("  train   %.2f s for %d merges\n", train_s, m);
     printf("  memcpy  %.0f MB/s (encode is %.0fx slower)\n", mb / copy_best,

@@ -26,8 +26,8 @@ static void fill(int8_t *v, size_t n, uint64_t *s) {
 }
 
 /* Run one GEMM `reps` times; returns seconds per run and its counters. */
-static double run(titan_tpu_config *c, int64_t M, int64_t K, int64_t N,
-                  int reps, titan_tpu_counters *k, size_t *mem) {
+static double run(titan_tpu_config *c, int64_t M, int64_t K, int64_t N, int reps,
+                  titan_tpu_counters *k, size_t *mem) {
     uint64_t seed = 7;
     size_t sb = titan_tpu_scratch_bytes(c);
     int8_t *x = malloc((size_t)(M * K)), *w = malloc((size_t)(N * K));
@@ -73,8 +73,8 @@ int main(void) {
     titan_tpu_counters k;
     size_t mem;
     printf("yardstick: plain int8 dot loop %.3g MACs/s\n", yardstick());
-    const int64_t fast_shapes[][3] = {{512, 576, 1536}, {512, 1536, 576},
-                                      {1, 576, 32768}, {1024, 576, 32768}};
+    const int64_t fast_shapes[][3] = {
+        {512, 576, 1536}, {512, 1536, 576}, {1, 576, 32768}, {1024, 576, 32768}};
     for (int df = 0; df < 2; df++)
         for (size_t i = 0; i < sizeof fast_shapes / sizeof *fast_shapes; i++) {
             titan_tpu_config_default(&c);
@@ -83,13 +83,12 @@ int main(void) {
             double dt = run(&c, s[0], s[1], s[2], 2, &k, &mem);
             printf("fast  %s 128x128 %5lldx%5lldx%5lld: %.3g MACs/s "
                    "(%.3f s, %" PRIu64 " cycles, util %.1f%%, %.1f MB)\n",
-                   df ? "os" : "ws", (long long)s[0], (long long)s[1],
-                   (long long)s[2], (double)k.macs / dt, dt, k.cycles,
-                   100 * titan_tpu_utilization(&c, &k), mem / 1e6);
+                   df ? "os" : "ws", (long long)s[0], (long long)s[1], (long long)s[2],
+                   (double)k.macs / dt, dt, k.cycles, 100 * titan_tpu_utilization(&c, &k),
+                   mem / 1e6);
         }
-    const int64_t cyc_shapes[][5] = {{128, 128, 256, 256, 256},
-                                     {128, 128, 64, 576, 384},
-                                     {32, 32, 128, 128, 128}};
+    const int64_t cyc_shapes[][5] = {
+        {128, 128, 256, 256, 256}, {128, 128, 64, 576, 384}, {32, 32, 128, 128, 128}};
     for (int df = 0; df < 2; df++)
         for (size_t i = 0; i < sizeof cyc_shapes / sizeof *cyc_shapes; i++) {
             titan_tpu_config_default(&c);
@@ -101,9 +100,8 @@ int main(void) {
             double upd = (double)k.cycles * c.rows * c.cols;
             printf("cycle %s %3dx%-3d %5lldx%5lldx%5lld: %.3g PE-updates/s "
                    "(%.3f s, %" PRIu64 " cycles, %.2f MB)\n",
-                   df ? "os" : "ws", c.rows, c.cols, (long long)s[2],
-                   (long long)s[3], (long long)s[4], upd / dt, dt, k.cycles,
-                   mem / 1e6);
+                   df ? "os" : "ws", c.rows, c.cols, (long long)s[2], (long long)s[3],
+                   (long long)s[4], upd / dt, dt, k.cycles, mem / 1e6);
         }
     return 0;
 }

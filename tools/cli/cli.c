@@ -62,36 +62,31 @@ static void print_help(const char *usage, const cli_flag *flags, int nflags) {
 static int store_flag(const char *cmd, const cli_flag *f, const char *val) {
     int64_t iv;
     switch (f->kind) {
-    case FLAG_BOOL:
-        *(bool *)f->dst = true;
-        return CLI_EXIT_OK;
-    case FLAG_STR:
-        *(const char **)f->dst = val;
-        return CLI_EXIT_OK;
+    case FLAG_BOOL: *(bool *)f->dst = true; return CLI_EXIT_OK;
+    case FLAG_STR: *(const char **)f->dst = val; return CLI_EXIT_OK;
     case FLAG_INT:
         if (!cli_parse_int(val, (int64_t)f->lo, (int64_t)f->hi, &iv))
-            return cli_usage(cmd, "%s: '%s' is not an integer in [%.0f, %.0f]",
-                             f->names, val, f->lo, f->hi);
+            return cli_usage(cmd, "%s: '%s' is not an integer in [%.0f, %.0f]", f->names,
+                             val, f->lo, f->hi);
         *(int64_t *)f->dst = iv;
         return CLI_EXIT_OK;
     case FLAG_REAL:
         if (!parse_real(val, f->lo, f->hi, (double *)f->dst))
-            return cli_usage(cmd, "%s: '%s' is not a number in [%g, %g]",
-                             f->names, val, f->lo, f->hi);
+            return cli_usage(cmd, "%s: '%s' is not a number in [%g, %g]", f->names, val,
+                             f->lo, f->hi);
         return CLI_EXIT_OK;
     }
     return CLI_EXIT_USAGE;
 }
 
 int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *flags,
-              int nflags, char **pos, int max_pos, int *npos) {
+                    int nflags, char **pos, int max_pos, int *npos) {
     const char *cmd = argv[0];
     *npos = 0;
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
         if (arg[0] != '-' || !arg[1]) {
-            if (*npos >= max_pos)
-                return cli_usage(cmd, "unexpected argument '%s'", arg);
+            if (*npos >= max_pos) return cli_usage(cmd, "unexpected argument '%s'", arg);
             pos[(*npos)++] = arg;
             continue;
         }
@@ -107,9 +102,12 @@ int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *fl
         if (!f) return cli_usage(cmd, "unknown option '%s'", arg);
         const char *val = NULL;
         if (f->kind != FLAG_BOOL) {
-            if (eq && arg[1] == '-') val = eq + 1;
-            else if (i + 1 < argc) val = argv[++i];
-            else return cli_usage(cmd, "%s needs a value", arg);
+            if (eq && arg[1] == '-')
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else
+                return cli_usage(cmd, "%s needs a value", arg);
         } else if (eq && arg[1] == '-') {
             return cli_usage(cmd, "%.*s takes no value", (int)len, arg);
         }

@@ -28,28 +28,26 @@ typedef struct {
  * (an array: its size is taken here). Positional arguments go to
  * pos[0..max_pos); *npos receives their count. Returns CLI_EXIT_OK, or prints a
  * message and returns CLI_EXIT_USAGE. "--help" prints usage and returns -1. */
-#define cli_parse(argc, argv, usage, flags, pos, max_pos, npos)                \
-    cli_parse_table(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), pos,       \
-                    max_pos, npos)
+#define cli_parse(argc, argv, usage, flags, pos, max_pos, npos)                          \
+    cli_parse_table(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), pos, max_pos, npos)
 
 /* Entries of an array; a pointer does not compile. */
-#define CLI_ARRAY_LEN(a)                                                       \
-    ((int)(sizeof(a) / sizeof((a)[0]) +                                        \
-           0 * sizeof(struct {                                                 \
-               _Static_assert(!__builtin_types_compatible_p(__typeof__(a),     \
-                                                            __typeof__(&(a)[0])), \
-                              "an array, not a pointer");                      \
-               int unused;                                                     \
+#define CLI_ARRAY_LEN(a)                                                                 \
+    ((int)(sizeof(a) / sizeof((a)[0]) +                                                  \
+           0 * sizeof(struct {                                                           \
+               _Static_assert(                                                           \
+                   !__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])),    \
+                   "an array, not a pointer");                                           \
+               int unused;                                                               \
            })))
-int cli_parse_table(int argc, char **argv, const char *usage,
-                    const cli_flag *flags, int nflags, char **pos, int max_pos,
-                    int *npos);
+int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *flags,
+                    int nflags, char **pos, int max_pos, int *npos);
 
 /* After cli_parse (or a wrapper with its contract): return from the command
  * when parsing ended it, with exit code 0 for --help and the error's code. */
-#define CLI_RETURN_IF_DONE(rc)                                                \
-    do {                                                                      \
-        if (rc) return (rc) < 0 ? CLI_EXIT_OK : (rc);                         \
+#define CLI_RETURN_IF_DONE(rc)                                                           \
+    do {                                                                                 \
+        if (rc) return (rc) < 0 ? CLI_EXIT_OK : (rc);                                    \
     } while (0)
 
 /* A subcommand of a front end; fn gets argv[0] = "PROG NAME". */

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-static int usage(FILE *out, const char *prog, const cli_command *cmds,
-                 size_t n, int rc) {
+static int usage(FILE *out, const char *prog, const cli_command *cmds, size_t n, int rc) {
     fprintf(out, "usage: %s COMMAND [options]   (%s COMMAND --help; %s --version)\n\n",
             prog, prog, prog);
     for (size_t i = 0; i < n; i++)

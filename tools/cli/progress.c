@@ -25,9 +25,8 @@ void cli_progress_update(cli_progress *p, double done, double total) {
     p->last = now;
     double rate = done / (now - p->start + 1e-9);
     double eta = rate > 0 && total > done ? (total - done) / rate : 0;
-    fprintf(stderr, "\r%s: %.0f/%.0f %s  %.1f %s/s  ETA %02d:%02d  ",
-            p->label, done, total, p->unit, rate, p->unit, (int)eta / 60,
-            (int)eta % 60);
+    fprintf(stderr, "\r%s: %.0f/%.0f %s  %.1f %s/s  ETA %02d:%02d  ", p->label, done,
+            total, p->unit, rate, p->unit, (int)eta / 60, (int)eta % 60);
     fflush(stderr);
 }
 

@@ -13,6 +13,6 @@ TITAN_NODISCARD titan_status artifact_plan_bytes(const char *path, size_t *bytes
  * own carving after the artifact) and load the artifact into it. On failure
  * the arena is already destroyed. */
 TITAN_NODISCARD titan_status artifact_open(const char *path, size_t extra, titan_arena *a,
-                           titan_artifact *art);
+                                           titan_artifact *art);
 
 #endif

@@ -10,22 +10,19 @@ titan_status backend_check(const char *name) {
 }
 
 titan_status backend_create(titan_arena *a, const backend_choice *b,
-                            const titan_config *c, int batch,
-                            titan_backend **be) {
+                            const titan_config *c, int batch, titan_backend **be) {
     TITAN_TRY(backend_check(b->name));
-    if (!strcmp(b->name, "cpu"))
-        return titan_backend_cpu_create(a, b->threads, be);
+    if (!strcmp(b->name, "cpu")) return titan_backend_cpu_create(a, b->threads, be);
     if (!strcmp(b->name, "ref")) return titan_backend_ref_create(a, be);
     titan_tpu_config dflt;
     titan_tpu_config_default(&dflt);
     int64_t rows, cols;
     TITAN_TRY(titan_config_matmul_bounds(c, &rows, &cols));
-    return titan_backend_tpu_create(a, b->tpu ? b->tpu : &dflt, batch, rows,
-                                    cols, be);
+    return titan_backend_tpu_create(a, b->tpu ? b->tpu : &dflt, batch, rows, cols, be);
 }
 
-titan_status backend_plan(const backend_choice *b, const titan_config *c,
-                          int batch, size_t *bytes) {
+titan_status backend_plan(const backend_choice *b, const titan_config *c, int batch,
+                          size_t *bytes) {
     titan_arena meas;
     titan_arena_init(&meas, NULL, 0);
     titan_backend *be;

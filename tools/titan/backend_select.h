@@ -20,11 +20,11 @@ TITAN_NODISCARD titan_status backend_check(const char *name);
 /* Exact arena bytes of backend_create (from a TITAN_ALIGN-aligned top) for a
  * model with config c and forward calls of up to `batch` tokens. */
 TITAN_NODISCARD titan_status backend_plan(const backend_choice *b, const titan_config *c,
-                          int batch, size_t *bytes);
+                                          int batch, size_t *bytes);
 
 /* Make the backend in the arena (release: titan_backend_destroy). */
 TITAN_NODISCARD titan_status backend_create(titan_arena *a, const backend_choice *b,
-                            const titan_config *c, int batch,
-                            titan_backend **be);
+                                            const titan_config *c, int batch,
+                                            titan_backend **be);
 
 #endif

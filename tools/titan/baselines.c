@@ -15,9 +15,8 @@ static bool xz_size(const uint8_t *data, size_t len, uint64_t *size) {
     size_t cap = lzma_stream_buffer_bound(len), pos = 0;
     uint8_t *out = cap ? malloc(cap) : NULL;
     if (!out) return false;
-    lzma_ret r = lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME,
-                                         LZMA_CHECK_CRC64, NULL, data, len, out,
-                                         &pos, cap);
+    lzma_ret r = lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC64, NULL,
+                                         data, len, out, &pos, cap);
     free(out);
     *size = pos;
     return r == LZMA_OK;
@@ -35,10 +34,8 @@ static bool brotli_size(const uint8_t *data, size_t len, uint64_t *size) {
     return ok;
 }
 
-bool baseline_size(baseline_kind k, const uint8_t *data, size_t len,
-                   uint64_t *size) {
-    return k == BASELINE_XZ ? xz_size(data, len, size)
-                            : brotli_size(data, len, size);
+bool baseline_size(baseline_kind k, const uint8_t *data, size_t len, uint64_t *size) {
+    return k == BASELINE_XZ ? xz_size(data, len, size) : brotli_size(data, len, size);
 }
 
 bool baselines_run(const uint8_t *val, size_t val_len, const uint8_t *train,
@@ -47,8 +44,7 @@ bool baselines_run(const uint8_t *val, size_t val_len, const uint8_t *train,
     if (!val_len) return true;
     uint8_t *both = NULL;
     if (train) {
-        if (train_len > SIZE_MAX - val_len ||
-            !(both = malloc(train_len + val_len))) {
+        if (train_len > SIZE_MAX - val_len || !(both = malloc(train_len + val_len))) {
             fprintf(stderr, "baselines: out of memory\n");
             return false;
         }

@@ -13,8 +13,7 @@ extern const char *const baseline_names[BASELINE_COUNT]; /* "xz", "brotli" */
 
 /* Compressed size of data[0..len) with xz -9e (liblzma, .xz container, CRC64)
  * or Brotli quality 11, window 2^24; false if the compressor fails. */
-bool baseline_size(baseline_kind k, const uint8_t *data, size_t len,
-                   uint64_t *size);
+bool baseline_size(baseline_kind k, const uint8_t *data, size_t len, uint64_t *size);
 
 typedef struct {
     double bpb[BASELINE_COUNT];      /* 8 |C(val)| / |val| */

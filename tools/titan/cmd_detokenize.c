@@ -29,17 +29,17 @@ static int parse_ids(const char *cmd, char *text, int32_t **ids, size_t *n) {
     return CLI_EXIT_OK;
 }
 
-static int write_text(const char *cmd, const titan_tokenizer *t,
-                      const int32_t *ids, size_t n) {
+static int write_text(const char *cmd, const titan_tokenizer *t, const int32_t *ids,
+                      size_t n) {
     size_t len;
     titan_status st = titan_tokenizer_decode(t, ids, n, NULL, 0, &len);
     if (st != TITAN_OK) return cli_fail(cmd, st);
     uint8_t *out = malloc(len ? len : 1);
     if (!out) return cli_fail(cmd, TITAN_E_NOMEM);
     st = titan_tokenizer_decode(t, ids, n, out, len, &len);
-    int rc = st != TITAN_OK                        ? cli_fail(cmd, st)
+    int rc = st != TITAN_OK                       ? cli_fail(cmd, st)
              : fwrite(out, 1, len, stdout) != len ? CLI_EXIT_FAIL
-                                                   : CLI_EXIT_OK;
+                                                  : CLI_EXIT_OK;
     free(out);
     return rc == CLI_EXIT_OK && fflush(stdout) ? CLI_EXIT_FAIL : rc;
 }

@@ -54,8 +54,8 @@ typedef struct {
     int64_t n_targets, windows;
     titan_byte_table bytes;
     uint64_t n_bytes;
-    const titan_spm *spm;  /* shard mode */
-    const uint8_t *text;   /* text mode: the file */
+    const titan_spm *spm; /* shard mode */
+    const uint8_t *text;  /* text mode: the file */
 } eval_stream;
 
 /* What the run needs before the arena exists. */
@@ -72,21 +72,16 @@ typedef struct {
 static int check_args(const char *cmd, eval_args *a) {
     if (!a->text == !a->shards)
         return cli_usage(cmd, "give exactly one of --text and --shards");
-    if (!a->shards != !a->spm)
-        return cli_usage(cmd, "--shards and --spm go together");
-    if (a->train && !a->baselines)
-        return cli_usage(cmd, "--train needs --baselines");
+    if (!a->shards != !a->spm) return cli_usage(cmd, "--shards and --spm go together");
+    if (a->train && !a->baselines) return cli_usage(cmd, "--train needs --baselines");
     if (!a->model && (!a->count || a->text))
-        return cli_usage(cmd, "-m ART is required%s",
-                         a->text ? "" : " (or --count)");
-    return tpu_cli_backend(cmd, a->backend, a->tpu_report, &a->tpu_flags,
-                           &a->tpu);
+        return cli_usage(cmd, "-m ART is required%s", a->text ? "" : " (or --count)");
+    return tpu_cli_backend(cmd, a->backend, a->tpu_report, &a->tpu_flags, &a->tpu);
 }
 
 /* Token count a shard file would hold, from its size alone (the header is
  * checked when the shard is decoded). */
-static titan_status shard_plan(const glob_t *g, size_t *tokens,
-                               size_t *largest) {
+static titan_status shard_plan(const glob_t *g, size_t *tokens, size_t *largest) {
     *tokens = 0;
     *largest = 0;
     for (size_t i = 0; i < g->gl_pathc; i++) {
@@ -129,8 +124,8 @@ static int read_config(const char *cmd, eval_args *a, eval_plan *p) {
     int max_ctx = p->config.max_seq_len;
     if (!a->ctx) a->ctx = max_ctx < 1024 ? max_ctx : 1024;
     if (a->ctx > max_ctx)
-        return cli_usage(cmd, "--ctx %lld is above max_seq_len %d",
-                         (long long)a->ctx, max_ctx);
+        return cli_usage(cmd, "--ctx %lld is above max_seq_len %d", (long long)a->ctx,
+                         max_ctx);
     return CLI_EXIT_OK;
 }
 
@@ -152,8 +147,8 @@ static bool own_backends(const eval_args *a) { return !strcmp(a->backend, "cpu")
 static void split_threads(eval_args *a, const eval_plan *p) {
     int64_t targets = (int64_t)p->tokens - 1, windows = 1;
     if (a->max_tokens && a->max_tokens < targets) targets = a->max_tokens;
-    if (targets < 1 || titan_eval_window_count(targets, (int32_t)a->ctx,
-                                               (int32_t)a->stride, &windows))
+    if (targets < 1 ||
+        titan_eval_window_count(targets, (int32_t)a->ctx, (int32_t)a->stride, &windows))
         windows = 1;
     a->workers = a->threads < windows ? (int)a->threads : (int)windows;
     int per = (int)a->threads / a->workers;
@@ -167,25 +162,23 @@ static titan_status backends_bytes(const eval_args *a, const eval_plan *p,
     size_t one;
     TITAN_TRY(backend_plan(&b, &p->config, model_batch(a), &one));
     size_t n = own_backends(a) ? (size_t)a->workers : 1;
-    *bytes = n * (one + TITAN_ALIGN) + (size_t)a->workers * sizeof(void *) +
-             TITAN_ALIGN;
+    *bytes = n * (one + TITAN_ALIGN) + (size_t)a->workers * sizeof(void *) + TITAN_ALIGN;
     return TITAN_OK;
 }
 
 /* Arena bytes beyond the artifact: inputs, stream, evaluation. */
-static titan_status extra_bytes(const eval_args *a, const eval_plan *p,
-                                size_t *need) {
+static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *need) {
     if (a->text)
         *need = p->text_len + p->tokens * 4 + titan_tokenizer_encode_plan() +
                 (size_t)TITAN_TOK_MAX * 4 + 4 * TITAN_ALIGN;
     else
-        *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 +
-                p->largest + 4 * TITAN_ALIGN;
+        *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 + p->largest +
+                4 * TITAN_ALIGN;
     if (!p->has_model) return TITAN_OK;
     size_t model, backends;
     titan_eval_options o = eval_options(a);
-    TITAN_TRY(titan_eval_model_plan(&p->config, (int)a->ctx, model_batch(a),
-                                    a->workers, &model));
+    TITAN_TRY(titan_eval_model_plan(&p->config, (int)a->ctx, model_batch(a), a->workers,
+                                    &model));
     TITAN_TRY(backends_bytes(a, p, &backends));
     *need += model + backends + titan_eval_plan(p->tokens, &o);
     return TITAN_OK;
@@ -193,19 +186,17 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p,
 
 /* All shards in name order as one stream, each read and dropped in turn;
  * tokens must be below vocab. *failed names the shard at fault. */
-static titan_status read_shards(titan_arena *ar, const glob_t *g,
-                                size_t tokens, int32_t vocab, eval_stream *s,
-                                const char **failed) {
-    titan_status st = titan_arena_alloc(ar, tokens * sizeof(int32_t),
-                                        TITAN_ALIGN, (void **)&s->seq);
+static titan_status read_shards(titan_arena *ar, const glob_t *g, size_t tokens,
+                                int32_t vocab, eval_stream *s, const char **failed) {
+    titan_status st =
+        titan_arena_alloc(ar, tokens * sizeof(int32_t), TITAN_ALIGN, (void **)&s->seq);
     size_t have = 0;
     for (size_t i = 0; i < g->gl_pathc && st == TITAN_OK; i++) {
         size_t mark = titan_arena_mark(ar), len, n = 0;
         uint8_t *data;
         st = titan_file_read(ar, g->gl_pathv[i], SIZE_MAX, &data, &len);
         if (st == TITAN_OK)
-            st = titan_shard_decode(data, len, vocab, s->seq + have,
-                                    tokens - have, &n);
+            st = titan_shard_decode(data, len, vocab, s->seq + have, tokens - have, &n);
         titan_arena_reset(ar, mark);
         if (st != TITAN_OK) *failed = g->gl_pathv[i];
         have += n;
@@ -214,24 +205,21 @@ static titan_status read_shards(titan_arena *ar, const glob_t *g,
     return st;
 }
 
-static titan_status load_shards(titan_arena *ar, const eval_args *a,
-                                eval_plan *p, eval_stream *s,
-                                const char **failed) {
+static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *p,
+                                eval_stream *s, const char **failed) {
     uint8_t *spm_data;
-    titan_status st =
-        titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
+    titan_status st = titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
     if (!st) st = titan_spm_load(ar, spm_data, p->spm_len, &s->spm);
     if (st) return st;
     int32_t vocab = s->spm->n_pieces;
-    if (p->has_model && p->config.vocab_size < vocab)
-        vocab = p->config.vocab_size;
+    if (p->has_model && p->config.vocab_size < vocab) vocab = p->config.vocab_size;
     s->bytes = s->spm->bytes;
     return read_shards(ar, &p->g, p->tokens, vocab, s, failed);
 }
 
 /* BOS + the file's tokens; bytes are the exact token lengths. */
-static titan_status load_text(titan_arena *ar, const eval_args *a,
-                              eval_plan *p, eval_stream *s) {
+static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
+                              eval_stream *s) {
     const titan_tokenizer *tok = p->art.tokenizer;
     int32_t n_tok = titan_tokenizer_size(tok);
     uint8_t *text;
@@ -240,8 +228,8 @@ static titan_status load_text(titan_arena *ar, const eval_args *a,
     titan_status st = titan_file_read(ar, a->text, p->text_len, &text, &len);
     if (!st) st = titan_arena_alloc(ar, p->tokens * 4, TITAN_ALIGN, (void **)&s->seq);
     if (!st) st = titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base);
-    if (!st) st = titan_tokenizer_encode(tok, ar, text, len, s->seq + 1,
-                                         p->tokens - 1, &n);
+    if (!st)
+        st = titan_tokenizer_encode(tok, ar, text, len, s->seq + 1, p->tokens - 1, &n);
     if (st) return st;
     for (int32_t i = 0; i < n_tok; i++) {
         const uint8_t *bytes;
@@ -254,8 +242,8 @@ static titan_status load_text(titan_arena *ar, const eval_args *a,
     return TITAN_OK;
 }
 
-static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p,
-                       titan_arena *ar, eval_stream *s) {
+static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p, titan_arena *ar,
+                       eval_stream *s) {
     size_t extra;
     const char *failed = NULL;
     titan_status st = extra_bytes(a, p, &extra);
@@ -289,8 +277,8 @@ typedef struct {
 static titan_status backends_create(const eval_args *a, const eval_plan *p,
                                     titan_arena *ar, eval_backends *e) {
     backend_choice b = {a->backend, a->backend_threads, &a->tpu};
-    TITAN_TRY(titan_arena_alloc(ar, (size_t)a->workers * sizeof *e->be,
-                                TITAN_ALIGN, (void **)&e->be));
+    TITAN_TRY(titan_arena_alloc(ar, (size_t)a->workers * sizeof *e->be, TITAN_ALIGN,
+                                (void **)&e->be));
     for (int w = 0; w < a->workers; w++) {
         if (w && !own_backends(a)) {
             e->be[w] = e->be[0];
@@ -308,14 +296,13 @@ static void backends_destroy(eval_backends *e) {
 
 /* Score the stream with the model; fills r and the wall time. */
 static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
-                          const eval_stream *s, eval_backends *e,
-                          titan_eval_result *r, double *seconds) {
+                          const eval_stream *s, eval_backends *e, titan_eval_result *r,
+                          double *seconds) {
     titan_eval_model *em;
     titan_status st = backends_create(a, p, ar, e);
     if (!st)
-        st = titan_eval_model_create(ar, &p->config, p->art.tensors,
-                                     p->art.n_tensors, (int)a->ctx,
-                                     model_batch(a), a->workers, e->be, &em);
+        st = titan_eval_model_create(ar, &p->config, p->art.tensors, p->art.n_tensors,
+                                     (int)a->ctx, model_batch(a), a->workers, e->be, &em);
     if (st) return st;
     cli_progress prog;
     titan_eval_options o = eval_options(a);
@@ -323,8 +310,8 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
     o.progress_user = &prog;
     cli_progress_start(&prog, "eval", "tok");
     double t0 = cli_now();
-    st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o,
-                        titan_eval_model_score, em, r);
+    st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o, titan_eval_model_score,
+                        em, r);
     *seconds = cli_now() - t0;
     cli_progress_end(&prog);
     return st;
@@ -353,8 +340,7 @@ static uint8_t *target_bytes(const eval_stream *s) {
 
 static uint8_t *read_heap(const char *path, size_t *len) {
     titan_arena a;
-    if (titan_file_size(path, len) != TITAN_OK ||
-        cli_arena_create(&a, *len) != TITAN_OK)
+    if (titan_file_size(path, len) != TITAN_OK || cli_arena_create(&a, *len) != TITAN_OK)
         return NULL;
     uint8_t *data;
     if (titan_file_read(&a, path, *len, &data, len) != TITAN_OK) {
@@ -364,8 +350,8 @@ static uint8_t *read_heap(const char *path, size_t *len) {
     return a.base; /* the arena's block, freed by the caller */
 }
 
-static int run_baselines(const char *cmd, const eval_args *a,
-                         const eval_stream *s, baseline_result *r) {
+static int run_baselines(const char *cmd, const eval_args *a, const eval_stream *s,
+                         baseline_result *r) {
     uint8_t *val = target_bytes(s), *train = NULL;
     size_t train_len = 0;
     if (a->train && !(train = read_heap(a->train, &train_len))) {
@@ -384,10 +370,11 @@ static double tokens_per_s(const titan_eval_result *r, double seconds) {
 }
 
 /* Bits per byte are undefined (null) when the targets stand for no bytes. */
-static void json_bpb(const char *name, const char *suffix, double v,
-                     uint64_t bytes) {
-    if (bytes) printf(", \"%s%s\": %.17g", name, suffix, v);
-    else printf(", \"%s%s\": null", name, suffix);
+static void json_bpb(const char *name, const char *suffix, double v, uint64_t bytes) {
+    if (bytes)
+        printf(", \"%s%s\": %.17g", name, suffix, v);
+    else
+        printf(", \"%s%s\": null", name, suffix);
 }
 
 static void print_json(const eval_args *a, const eval_stream *s,
@@ -396,8 +383,8 @@ static void print_json(const eval_args *a, const eval_stream *s,
     printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
            "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
            a->text ? "text" : "shards", (long long)s->n_targets,
-           (unsigned long long)s->n_bytes, (long long)a->ctx,
-           (long long)a->stride, (long long)s->windows);
+           (unsigned long long)s->n_bytes, (long long)a->ctx, (long long)a->stride,
+           (long long)s->windows);
     if (r) {
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
@@ -423,30 +410,28 @@ static void print_text(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
                        const baseline_result *b, const titan_backend *tpu) {
     if (r)
-        printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n",
-               r->val_bpb, r->val_loss, seconds, tokens_per_s(r, seconds));
+        printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n", r->val_bpb,
+               r->val_loss, seconds, tokens_per_s(r, seconds));
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
-           (long long)s->n_targets, (unsigned long long)s->n_bytes,
-           (long long)a->ctx, (long long)a->stride, (long long)s->windows);
+           (long long)s->n_targets, (unsigned long long)s->n_bytes, (long long)a->ctx,
+           (long long)a->stride, (long long)s->windows);
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         printf("baseline %-6s %.4f bpb", baseline_names[k], b->bpb[k]);
-        if (b->has_cond)
-            printf("   conditional on --train %.4f bpb", b->cond_bpb[k]);
+        if (b->has_cond) printf("   conditional on --train %.4f bpb", b->cond_bpb[k]);
         printf("\n");
     }
     if (tpu) tpu_report_text(stdout, &a->tpu, tpu);
 }
 
 /* Everything after the inputs are loaded: count, score, baselines, print. */
-static int evaluate(const char *cmd, const eval_args *a, eval_plan *p,
-                    titan_arena *ar, eval_stream *s) {
-    if (a->max_tokens && a->max_tokens < s->n_targets)
-        s->n_targets = a->max_tokens;
+static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_arena *ar,
+                    eval_stream *s) {
+    if (a->max_tokens && a->max_tokens < s->n_targets) s->n_targets = a->max_tokens;
     titan_status st =
         titan_eval_count_bytes(s->seq, s->n_targets, &s->bytes, &s->n_bytes);
     if (!st)
-        st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx,
-                                     (int32_t)a->stride, &s->windows);
+        st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx, (int32_t)a->stride,
+                                     &s->windows);
     titan_eval_result r;
     eval_backends e = {0};
     double seconds = 0;
@@ -458,12 +443,12 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p,
     int rc = a->baselines ? run_baselines(cmd, a, s, &b) : CLI_EXIT_OK;
     if (rc) return rc;
     const titan_eval_result *res = scored ? &r : NULL;
-    const titan_backend *tpu =
-        scored && !strcmp(a->backend, "tpu") ? e.be[0] : NULL;
-    if (a->json) print_json(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
-    else print_text(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
-    if (tpu && a->tpu_report &&
-        !tpu_report_file(a->tpu_report, a->json, &a->tpu, tpu)) {
+    const titan_backend *tpu = scored && !strcmp(a->backend, "tpu") ? e.be[0] : NULL;
+    if (a->json)
+        print_json(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
+    else
+        print_text(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
+    if (tpu && a->tpu_report && !tpu_report_file(a->tpu_report, a->json, &a->tpu, tpu)) {
         fprintf(stderr, "%s: cannot write %s\n", cmd, a->tpu_report);
         return CLI_EXIT_FAIL;
     }
@@ -479,16 +464,24 @@ int cmd_eval(int argc, char **argv) {
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
         {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
         {"--spm", FLAG_STR, &a.spm, 0, 0, "SentencePiece .model of the shards"},
-        {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20, "context L (default min(max_seq_len, 1024))"},
-        {"--stride", FLAG_INT, &a.stride, 1, 1 << 20, "stride S, 1 <= S <= L (default 64)"},
-        {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15, "score only the first N targets"},
+        {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20,
+         "context L (default min(max_seq_len, 1024))"},
+        {"--stride", FLAG_INT, &a.stride, 1, 1 << 20,
+         "stride S, 1 <= S <= L (default 64)"},
+        {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15,
+         "score only the first N targets"},
         {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu (default), ref or tpu"},
-        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS, "threads in all (default: online CPUs)"},
+        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS,
+         "threads in all (default: online CPUs)"},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
-        {"--baselines", FLAG_BOOL, &a.baselines, 0, 0, "also xz -9e and brotli q11 bits per byte"},
-        {"--train", FLAG_STR, &a.train, 0, 0, "with --baselines: conditional on this text"},
-        {"--count", FLAG_BOOL, &a.count, 0, 0, "count targets and bytes only (no scoring)"},
-        {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0, "tpu: per-tensor table (JSON with --json) to FILE"},
+        {"--baselines", FLAG_BOOL, &a.baselines, 0, 0,
+         "also xz -9e and brotli q11 bits per byte"},
+        {"--train", FLAG_STR, &a.train, 0, 0,
+         "with --baselines: conditional on this text"},
+        {"--count", FLAG_BOOL, &a.count, 0, 0,
+         "count targets and bytes only (no scoring)"},
+        {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0,
+         "tpu: per-tensor table (JSON with --json) to FILE"},
     };
     tpu_cli_defaults(&a.tpu_flags);
     tpu_cli_flags(&a.tpu_flags, flags + OWN_FLAGS);

@@ -19,8 +19,10 @@ static titan_status dequantize_all(titan_arena *a, const titan_artifact *art,
         for (int64_t r = 0; st == TITAN_OK && r < t->rows; r++)
             st = titan_tensor_row_f32(t, r, f + r * t->cols);
         if (st != TITAN_OK) return st;
-        src[i] = (titan_st_source){.name = t->name, .dtype = TITAN_DT_F32,
-                                   .ndim = t->ndim, .shape = {t->rows, t->cols},
+        src[i] = (titan_st_source){.name = t->name,
+                                   .dtype = TITAN_DT_F32,
+                                   .ndim = t->ndim,
+                                   .shape = {t->rows, t->cols},
                                    .data = f};
     }
     return TITAN_OK;
@@ -59,8 +61,8 @@ int cmd_export(int argc, char **argv) {
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan export ART --safetensors OUT", flags,
-                       pos, 1, &npos);
+    int rc =
+        cli_parse(argc, argv, "titan export ART --safetensors OUT", flags, pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out)
         return cli_usage(argv[0], "give one artifact and --safetensors OUT");

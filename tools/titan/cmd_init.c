@@ -33,23 +33,25 @@ static void fill_normal(uint64_t *s, float *w, size_t n, float std) {
 }
 
 /* Carve and fill every tensor of the config as f32. */
-static titan_status make_tensors(titan_arena *a, const titan_config *c,
-                                 uint64_t seed, titan_tensor *t, int *n) {
+static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t seed,
+                                 titan_tensor *t, int *n) {
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     *n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
     uint64_t state = seed;
     for (int i = 0; i < *n; i++) {
         size_t count = (size_t)(specs[i].rows * specs[i].cols);
         float *w;
-        titan_status st = titan_arena_alloc(a, count * sizeof *w, TITAN_ALIGN,
-                                            (void **)&w);
+        titan_status st =
+            titan_arena_alloc(a, count * sizeof *w, TITAN_ALIGN, (void **)&w);
         if (st != TITAN_OK) return st;
         if (specs[i].role == TITAN_ROLE_NORM)
             for (size_t k = 0; k < count; k++) w[k] = 1.0f;
         else
             fill_normal(&state, w, count, 0.02f);
-        t[i] = (titan_tensor){.dtype = TITAN_DT_F32, .ndim = specs[i].ndim,
-                              .rows = specs[i].rows, .cols = specs[i].cols,
+        t[i] = (titan_tensor){.dtype = TITAN_DT_F32,
+                              .ndim = specs[i].ndim,
+                              .rows = specs[i].rows,
+                              .cols = specs[i].cols,
                               .data = w};
         memcpy(t[i].name, specs[i].name, sizeof t[i].name);
     }
@@ -57,12 +59,11 @@ static titan_status make_tensors(titan_arena *a, const titan_config *c,
 }
 
 /* The tokenizer: a TOK file, or the plain 257-token byte tokenizer. */
-static titan_status get_tokenizer(titan_arena *a, const char *path,
-                                  uint8_t **tok, size_t *len) {
+static titan_status get_tokenizer(titan_arena *a, const char *path, uint8_t **tok,
+                                  size_t *len) {
     if (path)
-        return titan_file_read(a, path,
-                               titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257),
-                               tok, len);
+        return titan_file_read(
+            a, path, titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257), tok, len);
     size_t cap = titan_tokenizer_serialized_size(0);
     titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)tok);
     if (st != TITAN_OK) return st;
@@ -78,12 +79,14 @@ int cmd_init(int argc, char **argv) {
         {"--config", FLAG_STR, &cfg_path, 0, 0, "config JSON (any config)"},
         {"--seed", FLAG_INT, &seed, 0, 9007199254740991.0, "PRNG seed (default 0)"},
         {"-o|--output", FLAG_STR, &out, 0, 0, "artifact to write"},
-        {"--codec", FLAG_STR, &codec_name, 0, 0, "none | lzma | xz | brotli (default none)"},
+        {"--codec", FLAG_STR, &codec_name, 0, 0,
+         "none | lzma | xz | brotli (default none)"},
         {"--tokenizer", FLAG_STR, &tok_path, 0, 0, "TOK file (default: byte tokenizer)"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan init (--preset NAME | --config CFG.json) "
+    int rc = cli_parse(argc, argv,
+                       "titan init (--preset NAME | --config CFG.json) "
                        "[--seed S] -o ART [--codec C] [--tokenizer TOK]",
                        flags, pos, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
@@ -110,9 +113,9 @@ int cmd_init(int argc, char **argv) {
     free(t);
     cli_arena_destroy(&a);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    printf("wrote %s: %llu bytes, %s %s, seed %lld, codec %s, %lld parameters\n",
-           out, (unsigned long long)bytes, preset ? "preset" : "config",
-           preset ? preset : cfg_path, (long long)seed,
-           titan_codec_name(codec), (long long)titan_config_params(&c));
+    printf("wrote %s: %llu bytes, %s %s, seed %lld, codec %s, %lld parameters\n", out,
+           (unsigned long long)bytes, preset ? "preset" : "config",
+           preset ? preset : cfg_path, (long long)seed, titan_codec_name(codec),
+           (long long)titan_config_params(&c));
     return CLI_EXIT_OK;
 }

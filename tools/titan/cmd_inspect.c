@@ -16,8 +16,10 @@
 #include <string.h>
 
 static void shape_text(const titan_tensor *t, char *buf, size_t cap) {
-    if (t->ndim == 1) snprintf(buf, cap, "[%" PRId64 "]", t->rows);
-    else snprintf(buf, cap, "[%" PRId64 ", %" PRId64 "]", t->rows, t->cols);
+    if (t->ndim == 1)
+        snprintf(buf, cap, "[%" PRId64 "]", t->rows);
+    else
+        snprintf(buf, cap, "[%" PRId64 ", %" PRId64 "]", t->rows, t->cols);
 }
 
 /* Shannon entropy of a quantized tensor's values, in bytes for all of them:
@@ -57,7 +59,8 @@ static void print_config(const titan_config *c) {
         json_writer w;
         json_writer_init(&w, value, sizeof value);
         config_json_write_value(&w, c, f);
-        if (json_writer_finish(&w, &len) != TITAN_OK) snprintf(value, sizeof value, "...");
+        if (json_writer_finish(&w, &len) != TITAN_OK)
+            snprintf(value, sizeof value, "...");
         int n = (int)strlen(f->name) + (int)strlen(value) + 2;
         if (col + n > 96) col = printf("\n          ");
         col += printf(" %s=%s", f->name, value);
@@ -65,8 +68,8 @@ static void print_config(const titan_config *c) {
     printf("\n");
 }
 
-static void print_text(const char *path, const titan_artifact *art,
-                       int64_t budget, double seconds) {
+static void print_text(const char *path, const titan_artifact *art, int64_t budget,
+                       double seconds) {
     const titan_config *c = &art->config;
     printf("artifact   %s (all checksums ok, verified in %.3f s)\n", path, seconds);
     print_config(c);
@@ -75,7 +78,8 @@ static void print_text(const char *path, const titan_artifact *art,
      * estimate: the section is compressed as a whole). "entropy": of the
      * quantized values alone, scales excluded. */
     double ratio = art->data_raw_bytes
-                       ? (double)art->data_stored_bytes / (double)art->data_raw_bytes : 1;
+                       ? (double)art->data_stored_bytes / (double)art->data_raw_bytes
+                       : 1;
     printf("%-24s %-5s %-14s %12s %10s %10s\n", "tensor", "type", "shape", "bytes",
            "in file", "entropy");
     for (int i = 0; i < art->n_tensors; i++) {
@@ -91,19 +95,18 @@ static void print_text(const char *path, const titan_artifact *art,
     printf("\ntensors    %d, %" PRId64 " parameters\n", art->n_tensors,
            tensor_params(art));
     printf("data       %" PRIu64 " bytes raw, %" PRIu64 " stored (codec %s)\n",
-           art->data_raw_bytes, art->data_stored_bytes,
-           titan_codec_name(art->codec));
+           art->data_raw_bytes, art->data_stored_bytes, titan_codec_name(art->codec));
     printf("total      %" PRIu64 " bytes\n", art->file_bytes);
     if (art->file_bytes <= (uint64_t)budget)
-        printf("budget     %" PRId64 " bytes: fits (%" PRIu64 " to spare)\n",
-               budget, (uint64_t)budget - art->file_bytes);
+        printf("budget     %" PRId64 " bytes: fits (%" PRIu64 " to spare)\n", budget,
+               (uint64_t)budget - art->file_bytes);
     else
-        printf("budget     %" PRId64 " bytes: DOES NOT FIT (%" PRIu64 " over)\n",
-               budget, art->file_bytes - (uint64_t)budget);
+        printf("budget     %" PRId64 " bytes: DOES NOT FIT (%" PRIu64 " over)\n", budget,
+               art->file_bytes - (uint64_t)budget);
 }
 
-static void write_json(json_writer *w, const char *path,
-                       const titan_artifact *art, int64_t budget) {
+static void write_json(json_writer *w, const char *path, const titan_artifact *art,
+                       int64_t budget) {
     json_begin_object(w);
     json_key(w, "path");
     json_string(w, path, strlen(path));
@@ -177,12 +180,13 @@ int cmd_inspect(int argc, char **argv) {
     int64_t budget = 16000000;
     const cli_flag flags[] = {
         {"--json", FLAG_BOOL, &json, 0, 0, "print one JSON object"},
-        {"--budget", FLAG_INT, &budget, 0, 9.2e18, "size budget in bytes (default 16000000)"},
+        {"--budget", FLAG_INT, &budget, 0, 9.2e18,
+         "size budget in bytes (default 16000000)"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan inspect ART [--json] [--budget BYTES]",
-                       flags, pos, 1, &npos);
+    int rc = cli_parse(argc, argv, "titan inspect ART [--json] [--budget BYTES]", flags,
+                       pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1) return cli_usage(argv[0], "give one artifact");
     titan_arena a;
@@ -190,8 +194,10 @@ int cmd_inspect(int argc, char **argv) {
     double t0 = cli_now();
     titan_status st = artifact_open(pos[0], 0, &a, &art);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    if (json) st = print_json(pos[0], &art, budget);
-    else print_text(pos[0], &art, budget, cli_now() - t0);
+    if (json)
+        st = print_json(pos[0], &art, budget);
+    else
+        print_text(pos[0], &art, budget, cli_now() - t0);
     cli_arena_destroy(&a);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
 }

@@ -16,8 +16,7 @@ static const char usage[] =
     "of head K (1 = next token)";
 
 /* Read the ids file; with ids == NULL only count. Returns an exit code. */
-static int read_ids(const char *cmd, const char *path, int32_t *ids,
-                    int64_t *n) {
+static int read_ids(const char *cmd, const char *path, int32_t *ids, int64_t *n) {
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "%s: cannot open %s\n", cmd, path);
@@ -33,17 +32,16 @@ static int read_ids(const char *cmd, const char *path, int32_t *ids,
     int bad = got != EOF || ferror(f);
     fclose(f);
     if (bad) {
-        fprintf(stderr, "%s: %s: id %lld is not a non-negative 32-bit integer\n",
-                cmd, path, (long long)*n + 1);
+        fprintf(stderr, "%s: %s: id %lld is not a non-negative 32-bit integer\n", cmd,
+                path, (long long)*n + 1);
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
 }
 
 /* Forward ids in chunks of the batch; write each chunk's logits. */
-static titan_status write_logits(runtime *rt, const runtime_opts *o,
-                                 const int32_t *ids, int T, int head,
-                                 float *buf, FILE *out) {
+static titan_status write_logits(runtime *rt, const runtime_opts *o, const int32_t *ids,
+                                 int T, int head, float *buf, FILE *out) {
     size_t V = (size_t)rt->art.config.vocab_size;
     for (int t = 0; t < T; t += o->batch) {
         int n = T - t < o->batch ? T - t : o->batch;
@@ -52,8 +50,7 @@ static titan_status write_logits(runtime *rt, const runtime_opts *o,
         if (st != TITAN_OK) return st;
         for (size_t i = 0; i < (size_t)n * V; i++) /* in place, to file order */
             le_wrf32((uint8_t *)&buf[i], buf[i]);
-        if (fwrite(buf, sizeof *buf * V, (size_t)n, out) != (size_t)n)
-            return TITAN_E_IO;
+        if (fwrite(buf, sizeof *buf * V, (size_t)n, out) != (size_t)n) return TITAN_E_IO;
     }
     return TITAN_OK;
 }
@@ -72,8 +69,7 @@ static int run(const char *cmd, const char *model, const char *ids_path,
         return cli_usage(cmd, "%lld ids exceed max_seq_len %d", (long long)T,
                          c.max_seq_len);
     if (head > c.mtp_heads)
-        return cli_usage(cmd, "--head %d: the model has %d heads", head,
-                         c.mtp_heads);
+        return cli_usage(cmd, "--head %d: the model has %d heads", head, c.mtp_heads);
     o->ctx = (int)T;
     o->batch = 0;
     o->extra = 0;
@@ -83,7 +79,8 @@ static int run(const char *cmd, const char *model, const char *ids_path,
     if ((st = runtime_open(model, o, &rt)) != TITAN_OK) return cli_fail(cmd, st);
     int32_t *ids;
     float *buf;
-    st = titan_arena_alloc(&rt.arena, (size_t)T * sizeof *ids, TITAN_ALIGN, (void **)&ids);
+    st =
+        titan_arena_alloc(&rt.arena, (size_t)T * sizeof *ids, TITAN_ALIGN, (void **)&ids);
     if (st == TITAN_OK)
         st = titan_arena_alloc(&rt.arena, (size_t)o->batch * c.vocab_size * sizeof *buf,
                                TITAN_ALIGN, (void **)&buf);
@@ -124,8 +121,7 @@ int cmd_logits(int argc, char **argv) {
     tpu_cli_defaults(&t);
     tpu_cli_flags(&t, flags + OWN_FLAGS);
     int npos;
-    int rc = cli_parse(argc, argv, usage, flags,
-                       NULL, 0, &npos);
+    int rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!model || !ids || !out)
         return cli_usage(argv[0], "-m, --ids and --out are required");

@@ -24,8 +24,8 @@ typedef enum { LAYOUT_PACKED, LAYOUT_BYTE, LAYOUT_AUTO } int6_layout;
 static const char *const layout_names[] = {"packed", "byte", "auto"};
 
 typedef struct {
-    const char *st_path, *cfg_path, *tok_path, *ckpt, *weights, *out, *quant,
-        *overrides, *calib; /* calib: GPTQ calibration text, NULL for RTN */
+    const char *st_path, *cfg_path, *tok_path, *ckpt, *weights, *out, *quant, *overrides,
+        *calib; /* calib: GPTQ calibration text, NULL for RTN */
     titan_codec codec;
     int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
@@ -85,23 +85,25 @@ static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_input *
         in->tok = tok;
     }
     if (p->ckpt && !in->tok_len)
-        return titan_fail(TITAN_E_DATA, "%s has no tokenizer (trained on shards): "
-                          "give --tokenizer TOK", p->ckpt);
+        return titan_fail(TITAN_E_DATA,
+                          "%s has no tokenizer (trained on shards): "
+                          "give --tokenizer TOK",
+                          p->ckpt);
     return TITAN_OK;
 }
 
 static titan_status write_tensors(titan_arena *a, const pack_args *p,
                                   const pack_input *in, const pack_out *o,
                                   const char *path, uint64_t *bytes) {
-    return titan_artifact_write(a, &o->c, in->tok, in->tok_len, o->t, o->n,
-                                p->codec, path, bytes);
+    return titan_artifact_write(a, &o->c, in->tok, in->tok_len, o->t, o->n, p->codec,
+                                path, bytes);
 }
 
 /* Write o->t with its int6 tensors in the chosen layout; auto measures the
  * bit-packed file, writes the one-per-byte file and keeps the smaller (ties
  * keep bit-packed: it takes less memory). */
-static titan_status write_layout(titan_arena *a, const pack_args *p,
-                                 const pack_input *in, pack_out *o) {
+static titan_status write_layout(titan_arena *a, const pack_args *p, const pack_input *in,
+                                 pack_out *o) {
     for (int i = 0; i < o->n; i++) o->has_int6 |= o->t[i].dtype == TITAN_DT_INT6;
     o->chosen = LAYOUT_PACKED;
     if (!o->has_int6 || p->layout == LAYOUT_PACKED) {
@@ -142,10 +144,13 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
         int q = titan_dtype_get(types[i])->quantized;
-        *t = (titan_tensor){.dtype = types[i], .ndim = specs[i].ndim,
-                            .rows = specs[i].rows, .cols = specs[i].cols,
+        *t = (titan_tensor){.dtype = types[i],
+                            .ndim = specs[i].ndim,
+                            .rows = specs[i].rows,
+                            .cols = specs[i].cols,
                             .group_size = q && p->group_size < specs[i].cols
-                                              ? (int32_t)p->group_size : 0};
+                                              ? (int32_t)p->group_size
+                                              : 0};
         memcpy(t->name, specs[i].name, sizeof t->name);
         f[i] = *t;
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
@@ -153,7 +158,9 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         if (q) TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, t));
     }
     if (p->calib) {
-        gptq_calib pc = {.c = &o->c, .tok = in.tok, .tok_len = in.tok_len,
+        gptq_calib pc = {.c = &o->c,
+                         .tok = in.tok,
+                         .tok_len = in.tok_len,
                          .max_tokens = p->calib_tokens,
                          .clip_steps = (int)p->clip_steps};
         uint8_t *text;
@@ -163,14 +170,16 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     }
     for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
         if (!titan_dtype_get(o->t[i].dtype)->quantized)
-            TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, &o->t[i]));
+            TITAN_TRY(
+                storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, &o->t[i]));
     return write_layout(a, p, &in, o);
 }
 
 static uint64_t stored_bytes(const titan_tensor *t) {
     titan_tensor_layout_t l;
     return titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l)
-               ? 0 : l.total_bytes; /* a stored tensor's layout is valid */
+               ? 0
+               : l.total_bytes; /* a stored tensor's layout is valid */
 }
 
 /* Over budget: each tensor's stored bytes and its estimated share of the file
@@ -190,21 +199,22 @@ static void print_size_table(const pack_out *o) {
 
 /* --gptq-report: per matrix with a Hessian, the output error of RTN and GPTQ. */
 static void print_gptq_table(const pack_out *o) {
-    fprintf(stderr, "%-24s %-5s %10s %12s %12s %8s\n", "tensor", "type",
-            "calib rows", "rtn error", "gptq error", "ratio");
+    fprintf(stderr, "%-24s %-5s %10s %12s %12s %8s\n", "tensor", "type", "calib rows",
+            "rtn error", "gptq error", "ratio");
     for (int i = 0; i < o->n; i++) {
         const gptq_stat *g = &o->gptq[i];
         if (!g->calib_rows) continue;
         fprintf(stderr, "%-24s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
-                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows,
-                g->rtn_error, g->gptq_error,
-                g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
+                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows, g->rtn_error,
+                g->gptq_error, g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
     }
 }
 
 static void json_size(const char *key, uint64_t bytes) {
-    if (bytes) printf(", \"%s\": %llu", key, (unsigned long long)bytes);
-    else printf(", \"%s\": null", key);
+    if (bytes)
+        printf(", \"%s\": %llu", key, (unsigned long long)bytes);
+    else
+        printf(", \"%s\": null", key);
 }
 
 /* One object: sizes, the int6 layout choice and (gptq) per matrix errors. */
@@ -213,8 +223,10 @@ static void print_json(const pack_args *p, const pack_out *o) {
            "\"method\": \"%s\", \"int6_layout\": ",
            (unsigned long long)o->bytes, p->quant, titan_codec_name(p->codec),
            p->calib ? "gptq" : "rtn");
-    if (o->has_int6) printf("\"%s\"", layout_names[o->chosen]);
-    else printf("null");
+    if (o->has_int6)
+        printf("\"%s\"", layout_names[o->chosen]);
+    else
+        printf("null");
     json_size("int6_packed_bytes", o->packed_bytes);
     json_size("int6_byte_bytes", o->byte_bytes);
     printf(", \"gptq\": [");
@@ -238,30 +250,43 @@ static int parse_args(int argc, char **argv, pack_args *p) {
     const cli_flag flags[] = {
         {"--safetensors", FLAG_STR, &p->st_path, 0, 0, "weights (F32/F16/BF16)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
-        {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0, "TOK file (with --ckpt: replaces its own)"},
-        {"--ckpt", FLAG_STR, &p->ckpt, 0, 0, "titan-train checkpoint instead of the three above"},
-        {"--weights", FLAG_STR, &p->weights, 0, 0, "checkpoint weights: raw|ema|swa (its export)"},
+        {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0,
+         "TOK file (with --ckpt: replaces its own)"},
+        {"--ckpt", FLAG_STR, &p->ckpt, 0, 0,
+         "titan-train checkpoint instead of the three above"},
+        {"--weights", FLAG_STR, &p->weights, 0, 0,
+         "checkpoint weights: raw|ema|swa (its export)"},
         {"-o|--output", FLAG_STR, &p->out, 0, 0, "artifact to write"},
-        {"--quant", FLAG_STR, &p->quant, 0, 0, "f32 | f16 | bf16 | int8 | int6 | mixed (f32)"},
-        {"--tensor-quant", FLAG_STR, &p->overrides, 0, 0, "GLOB=TYPE[,GLOB=TYPE...] per tensor"},
-        {"--group-size", FLAG_INT, &p->group_size, 0, 1 << 30, "values per scale, 0 = per row"},
+        {"--quant", FLAG_STR, &p->quant, 0, 0,
+         "f32 | f16 | bf16 | int8 | int6 | mixed (f32)"},
+        {"--tensor-quant", FLAG_STR, &p->overrides, 0, 0,
+         "GLOB=TYPE[,GLOB=TYPE...] per tensor"},
+        {"--group-size", FLAG_INT, &p->group_size, 0, 1 << 30,
+         "values per scale, 0 = per row"},
         {"--clip-steps", FLAG_INT, &p->clip_steps, 1, 100,
          "clips 1.00, 0.99, ... tried per row, rtn and gptq (21)"},
         {"--method", FLAG_STR, &method, 0, 0, "rtn | gptq (rtn)"},
-        {"--calib", FLAG_STR, &calib, 0, 0, "calibration text (gptq), e.g. training text"},
-        {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30, "most calibration tokens (65536)"},
+        {"--calib", FLAG_STR, &calib, 0, 0,
+         "calibration text (gptq), e.g. training text"},
+        {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30,
+         "most calibration tokens (65536)"},
         {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
         {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
         {"--budget", FLAG_INT, &p->budget, 0, 9.2e18, "fail if the file exceeds BYTES"},
-        {"--int6-layout", FLAG_STR, &layout, 0, 0, "packed | byte | auto: smaller file (auto)"},
-        {"--json", FLAG_BOOL, &p->json, 0, 0, "print one JSON object (sizes, gptq errors)"},
-        {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0, "gptq: error table on stderr"},
+        {"--int6-layout", FLAG_STR, &layout, 0, 0,
+         "packed | byte | auto: smaller file (auto)"},
+        {"--json", FLAG_BOOL, &p->json, 0, 0,
+         "print one JSON object (sizes, gptq errors)"},
+        {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0,
+         "gptq: error table on stderr"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan pack (--safetensors IN --config CFG.json "
+    int rc = cli_parse(argc, argv,
+                       "titan pack (--safetensors IN --config CFG.json "
                        "--tokenizer TOK | --ckpt CKPT) -o ART [--quant Q] "
-                       "[--codec C] [--budget BYTES]", flags, pos, 0, &npos);
+                       "[--codec C] [--budget BYTES]",
+                       flags, pos, 0, &npos);
     if (rc) return rc;
     for (p->layout = LAYOUT_PACKED; p->layout <= LAYOUT_AUTO; p->layout++)
         if (!strcmp(layout, layout_names[p->layout])) break;
@@ -286,7 +311,10 @@ static int parse_args(int argc, char **argv, pack_args *p) {
 }
 
 int cmd_pack(int argc, char **argv) {
-    pack_args p = {.budget = -1, .quant = "f32", .clip_steps = TITAN_QUANT_CLIP_STEPS, .calib_tokens = 65536};
+    pack_args p = {.budget = -1,
+                   .quant = "f32",
+                   .clip_steps = TITAN_QUANT_CLIP_STEPS,
+                   .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
     CLI_RETURN_IF_DONE(rc);
     size_t in_bytes;
@@ -305,7 +333,8 @@ int cmd_pack(int argc, char **argv) {
         free(o);
         return cli_fail(argv[0], st);
     }
-    if (p.json) print_json(&p, o);
+    if (p.json)
+        print_json(&p, o);
     else
         printf("wrote %s: %llu bytes (%s, codec %s%s%s)\n", p.out,
                (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
@@ -313,8 +342,8 @@ int cmd_pack(int argc, char **argv) {
     if (p.gptq_report) print_gptq_table(o);
     rc = CLI_EXIT_OK;
     if (p.budget >= 0 && o->bytes > (uint64_t)p.budget) {
-        fprintf(stderr, "titan pack: %s is %llu bytes, over the budget of %lld\n",
-                p.out, (unsigned long long)o->bytes, (long long)p.budget);
+        fprintf(stderr, "titan pack: %s is %llu bytes, over the budget of %lld\n", p.out,
+                (unsigned long long)o->bytes, (long long)p.budget);
         print_size_table(o);
         rc = CLI_EXIT_FAIL;
     }

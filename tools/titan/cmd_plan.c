@@ -44,9 +44,9 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
            "total      %zu bytes\n"
            "cache      %lld bytes per token over %lld layers (MLA, Lkv + Dr = %lld "
            "floats per layer); a grouped-query cache needs %lld (%.2fx)\n",
-           z->runtime, o->backend, o->threads, o->ctx, o->batch, z->total,
-           (long long)mla, (long long)L, (long long)titan_model_cache_floats(c),
-           (long long)gqa, (double)gqa / (double)mla);
+           z->runtime, o->backend, o->threads, o->ctx, o->batch, z->total, (long long)mla,
+           (long long)L, (long long)titan_model_cache_floats(c), (long long)gqa,
+           (double)gqa / (double)mla);
 }
 
 int cmd_plan(int argc, char **argv) {
@@ -58,15 +58,17 @@ int cmd_plan(int argc, char **argv) {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--config", FLAG_STR, &config, 0, 0, "config JSON (runtime only)"},
         {"--preset", FLAG_STR, &preset, 0, 0, "a preset (runtime only)"},
-        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24, "context length (0 = max_seq_len, the default)"},
-        {"--batch", FLAG_INT, &batch, 1, 1 << 24, "tokens per forward call (default min(ctx, 256))"},
-        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default), ref or tpu (default array)"},
+        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24,
+         "context length (0 = max_seq_len, the default)"},
+        {"--batch", FLAG_INT, &batch, 1, 1 << 24,
+         "tokens per forward call (default min(ctx, 256))"},
+        {"--backend", FLAG_STR, &o.backend, 0, 0,
+         "cpu (default), ref or tpu (default array)"},
         {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };
     int npos;
-    int rc = cli_parse(argc, argv, usage, flags,
-                       NULL, 0, &npos);
+    int rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!model + !config + !preset != 2)
         return cli_usage(argv[0], "give exactly one of -m ART, --config CFG and "
@@ -88,8 +90,8 @@ int cmd_plan(int argc, char **argv) {
     } else {
         st = runtime_plan(model, &o, &c, &z);
         if (st == TITAN_OK && ctx > c.max_seq_len)
-            return cli_usage(argv[0], "--ctx %lld above max_seq_len %d",
-                             (long long)ctx, c.max_seq_len);
+            return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
+                             c.max_seq_len);
     }
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     print_plan(&c, &o, &z, json);

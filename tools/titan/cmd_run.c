@@ -36,9 +36,8 @@ typedef struct {
 } run_stats;
 
 /* The prompt's bytes: -p as given, -f read into the arena. */
-static titan_status prompt_bytes(runtime *rt, const run_args *r,
-                                 size_t file_size, const uint8_t **text,
-                                 size_t *len) {
+static titan_status prompt_bytes(runtime *rt, const run_args *r, size_t file_size,
+                                 const uint8_t **text, size_t *len) {
     if (!r->file) {
         *text = (const uint8_t *)(r->prompt ? r->prompt : "");
         *len = strlen((const char *)*text);
@@ -88,9 +87,12 @@ static void json_byte(json_text *j, uint8_t b) {
         }
         json_flush_invalid(j);
     }
-    if (b == '"' || b == '\\') printf("\\%c", b);
-    else if (b < 0x20) printf("\\u%04x", b);
-    else if (b < 0x80) putchar(b);
+    if (b == '"' || b == '\\')
+        printf("\\%c", b);
+    else if (b < 0x20)
+        printf("\\u%04x", b);
+    else if (b < 0x80)
+        putchar(b);
     else if (b >= 0xc2 && b <= 0xf4) {
         j->seq[0] = b;
         j->have = 1;
@@ -114,12 +116,11 @@ static void emit(const titan_tokenizer *tok, int32_t id, json_text *j) {
 
 /* Decode up to r->n tokens; generated ids go to out[]. */
 static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
-                             const int32_t *ids, int np, int32_t *out,
-                             run_stats *s) {
+                             const int32_t *ids, int np, int32_t *out, run_stats *s) {
     double t0 = cli_now();
     titan_generator *g;
-    titan_status st = titan_generator_start(&rt->arena, rt->m, rt->s, smp,
-                                            r->speculative, ids, np, &g);
+    titan_status st =
+        titan_generator_start(&rt->arena, rt->m, rt->s, smp, r->speculative, ids, np, &g);
     if (st != TITAN_OK) return st;
     double t1 = cli_now();
     int M = rt->art.config.mtp_heads, bos = rt->art.config.bos_id;
@@ -154,13 +155,15 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
     double pps = s->prefill_s > 0 ? s->prompt_tokens / s->prefill_s : 0;
     if (!r->json) {
         printf("\n");
-        fprintf(stderr, "prompt %lld tokens (%.1f tok/s), generated %lld tokens "
-                        "(%.1f tok/s), seed %lld, backend %s\n",
+        fprintf(stderr,
+                "prompt %lld tokens (%.1f tok/s), generated %lld tokens "
+                "(%.1f tok/s), seed %lld, backend %s\n",
                 (long long)s->prompt_tokens, pps, (long long)s->tokens, tps,
                 (long long)r->seed, rt->be->name);
         if (r->speculative)
-            fprintf(stderr, "speculative: %lld of %lld drafted tokens accepted "
-                            "(acceptance rate %.3f)\n",
+            fprintf(stderr,
+                    "speculative: %lld of %lld drafted tokens accepted "
+                    "(acceptance rate %.3f)\n",
                     (long long)s->accepted, (long long)s->drafted, rate);
         return;
     }
@@ -175,10 +178,9 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
            "\"tokens_per_s\":%.3f,\"seed\":%lld,\"speculative\":%s,"
            "\"drafted\":%lld,\"accepted\":%lld,\"acceptance_rate\":%.6f,"
            "\"backend\":\"%s\",\"arena_bytes\":%zu,\"arena_used\":%zu",
-           (long long)s->prompt_tokens, (long long)s->tokens, s->prefill_s,
-           s->decode_s, pps, tps, (long long)r->seed,
-           r->speculative ? "true" : "false", (long long)s->drafted,
-           (long long)s->accepted, rate, rt->be->name, rt->planned,
+           (long long)s->prompt_tokens, (long long)s->tokens, s->prefill_s, s->decode_s,
+           pps, tps, (long long)r->seed, r->speculative ? "true" : "false",
+           (long long)s->drafted, (long long)s->accepted, rate, rt->be->name, rt->planned,
            rt->arena.high);
     if (!strcmp(rt->be->name, "tpu")) {
         printf(",\"tpu\":");
@@ -189,9 +191,8 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
 
 /* Carve ids and out, then tokenize BOS + prompt into ids (the tokenizer's
  * scratch sits above and is released; the generator later reuses it). */
-static titan_status tokenize_prompt(runtime *rt, const run_args *r,
-                                    size_t file_size, size_t text_max,
-                                    int32_t **ids, size_t *n_ids,
+static titan_status tokenize_prompt(runtime *rt, const run_args *r, size_t file_size,
+                                    size_t text_max, int32_t **ids, size_t *n_ids,
                                     int32_t **out) {
     const uint8_t *text;
     size_t len;
@@ -225,8 +226,7 @@ static int run(const char *cmd, run_args *r) {
     if (r->file && (st = titan_file_size(r->file, &file_size)) != TITAN_OK)
         return cli_fail(cmd, st);
     size_t text_max = r->file ? file_size : r->prompt ? strlen(r->prompt) : 0;
-    runtime_opts o = {.backend = r->backend, .threads = (int)r->threads,
-                      .tpu = &r->tpu};
+    runtime_opts o = {.backend = r->backend, .threads = (int)r->threads, .tpu = &r->tpu};
     titan_config c;
     runtime_sizes bytes;
     if ((st = runtime_plan(r->model, &o, &c, &bytes)) != TITAN_OK)
@@ -255,10 +255,11 @@ static int run(const char *cmd, run_args *r) {
         rc = cli_usage(cmd, "a prompt of %zu tokens leaves no room in max_seq_len %d",
                        n_ids, c.max_seq_len);
     } else {
+        if (st == TITAN_OK) st = generate(&rt, r, &smp, ids, (int)n_ids, out, &s);
         if (st == TITAN_OK)
-            st = generate(&rt, r, &smp, ids, (int)n_ids, out, &s);
-        if (st == TITAN_OK) report(&rt, r, out, &s);
-        else rc = cli_fail(cmd, st);
+            report(&rt, r, out, &s);
+        else
+            rc = cli_fail(cmd, st);
     }
     if (!rc && r->tpu_report &&
         !tpu_report_file(r->tpu_report, r->json, &r->tpu, rt.be)) {
@@ -278,27 +279,30 @@ int cmd_run(int argc, char **argv) {
         {"-f|--file", FLAG_STR, &r.file, 0, 0, "prompt file"},
         {"-n", FLAG_INT, &r.n, 0, 1 << 24, "tokens to generate (default 128)"},
         {"--temp", FLAG_REAL, &r.temp, 0, 100, "temperature (default 0.8; 0 = greedy)"},
-        {"--top-k", FLAG_INT, &r.top_k, 0, 1 << 24, "keep the K likeliest (default 40; 0 = off)"},
+        {"--top-k", FLAG_INT, &r.top_k, 0, 1 << 24,
+         "keep the K likeliest (default 40; 0 = off)"},
         {"--top-p", FLAG_REAL, &r.top_p, 0, 1, "nucleus mass (default 0.95; 1 = off)"},
         {"--seed", FLAG_INT, &r.seed, 0, 9e15, "sampling seed (default: from the clock)"},
         {"--greedy", FLAG_BOOL, &r.greedy, 0, 0, "always take the likeliest token"},
-        {"--speculative", FLAG_BOOL, &r.speculative, 0, 0, "self-speculative decoding with the MTP heads"},
+        {"--speculative", FLAG_BOOL, &r.speculative, 0, 0,
+         "self-speculative decoding with the MTP heads"},
         {"--backend", FLAG_STR, &r.backend, 0, 0, "cpu (default), ref or tpu"},
         {"--threads", FLAG_INT, &r.threads, 1, 64, "cpu threads (default: all)"},
         {"--json", FLAG_BOOL, &r.json, 0, 0, "print one JSON object instead of the text"},
-        {"--tpu-report", FLAG_STR, &r.tpu_report, 0, 0, "tpu: per-tensor table (JSON with --json) to FILE"},
+        {"--tpu-report", FLAG_STR, &r.tpu_report, 0, 0,
+         "tpu: per-tensor table (JSON with --json) to FILE"},
     };
     tpu_cli_defaults(&r.tpu_flags);
     tpu_cli_flags(&r.tpu_flags, flags + OWN_FLAGS);
     int npos;
-    int rc = cli_parse(argc, argv, usage, flags,
-                       NULL, 0, &npos);
+    int rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!r.model) return cli_usage(argv[0], "-m ART is required");
     if (r.prompt && r.file) return cli_usage(argv[0], "give -p or -f, not both");
-    if ((rc = tpu_cli_backend(argv[0], r.backend, r.tpu_report,
-                              &r.tpu_flags, &r.tpu)))
+    if ((rc = tpu_cli_backend(argv[0], r.backend, r.tpu_report, &r.tpu_flags, &r.tpu)))
         return rc;
-    if (r.seed < 0) r.seed = (int64_t)((uint64_t)time(NULL) ^ (uint64_t)getpid() << 16) & 0xffffffffffff;
+    if (r.seed < 0)
+        r.seed =
+            (int64_t)((uint64_t)time(NULL) ^ (uint64_t)getpid() << 16) & 0xffffffffffff;
     return run(argv[0], &r);
 }

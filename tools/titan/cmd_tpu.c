@@ -13,7 +13,8 @@
 #include <string.h>
 
 static const char *USAGE =
-    "titan tpu (--gemm M,K,N | -m ART [--tokens N]) [--array RxC] [--dataflow ws|os] [--scalesim] "
+    "titan tpu (--gemm M,K,N | -m ART [--tokens N]) [--array RxC] [--dataflow ws|os] "
+    "[--scalesim] "
     "[--mode fast|cycle] [--clock-mhz F] [--seed S] [--no-values] [--json]";
 
 /* "M,K,N" as three positive integers. */
@@ -55,17 +56,15 @@ typedef struct {
 
 static void print_json(const titan_tpu_config *c, const gemm_run *g,
                        const titan_tpu_counters *k) {
-    printf("{\"M\": %" PRId64 ", \"K\": %" PRId64 ", \"N\": %" PRId64 ", ",
-           g->M, g->K, g->N);
+    printf("{\"M\": %" PRId64 ", \"K\": %" PRId64 ", \"N\": %" PRId64 ", ", g->M, g->K,
+           g->N);
     tpu_config_json(stdout, c);
     printf(", ");
     tpu_counters_json(stdout, c, k);
     double map, util;
     if (c->scalesim &&
-        titan_tpu_scalesim_efficiency(c, g->M, g->K, g->N, &map, &util) ==
-            TITAN_OK)
-        printf(", \"mapping_efficiency\": %.9g, \"compute_util\": %.9g", map,
-               util);
+        titan_tpu_scalesim_efficiency(c, g->M, g->K, g->N, &map, &util) == TITAN_OK)
+        printf(", \"mapping_efficiency\": %.9g, \"compute_util\": %.9g", map, util);
     if (g->values)
         printf(", \"checksum\": \"%016" PRIx64 "\", \"sim_seconds\": %.6f, "
                "\"sim_macs_per_s\": %.6g",
@@ -77,25 +76,22 @@ static void print_text(const titan_tpu_config *c, const gemm_run *g,
                        const titan_tpu_counters *k) {
     printf("gemm %" PRId64 "x%" PRId64 "x%" PRId64 " (MxKxN) on a %dx%d %s "
            "array, %s timing, %s mode\n",
-           g->M, g->K, g->N, c->rows, c->cols,
-           c->dataflow == TITAN_TPU_WS ? "ws" : "os",
+           g->M, g->K, g->N, c->rows, c->cols, c->dataflow == TITAN_TPU_WS ? "ws" : "os",
            c->scalesim ? "SCALE-Sim v2" : "default",
            c->mode == TITAN_TPU_FAST ? "fast" : "cycle");
     printf("cycles         %" PRIu64 "  (weight load %" PRIu64 ", fill %" PRIu64
            ", steady %" PRIu64 ", drain %" PRIu64 ")\n",
            k->cycles, k->weight_load_cycles, k->fill_cycles, k->steady_cycles,
            k->drain_cycles);
-    printf("macs           %" PRIu64 " in %" PRIu64 " folds\n", k->macs,
-           k->folds);
+    printf("macs           %" PRIu64 " in %" PRIu64 " folds\n", k->macs, k->folds);
     printf("utilization    %.2f%%\n", 100 * titan_tpu_utilization(c, k));
     double map, util;
     if (c->scalesim &&
-        titan_tpu_scalesim_efficiency(c, g->M, g->K, g->N, &map, &util) ==
-            TITAN_OK)
+        titan_tpu_scalesim_efficiency(c, g->M, g->K, g->N, &map, &util) == TITAN_OK)
         printf("SCALE-Sim      mapping efficiency %.2f%%, compute util %.2f%%\n",
                100 * map, 100 * util);
-    printf("buffer reads   weights %" PRIu64 ", inputs %" PRIu64
-           ", partial sums %" PRIu64 "\n",
+    printf("buffer reads   weights %" PRIu64 ", inputs %" PRIu64 ", partial sums %" PRIu64
+           "\n",
            k->weight_reads, k->input_reads, k->output_reads);
     printf("buffer writes  outputs %" PRIu64 "\n", k->output_writes);
     printf("off-chip       %" PRIu64 " bytes\n", k->offchip_bytes);
@@ -148,8 +144,7 @@ int cmd_tpu(int argc, char **argv) {
     };
     tpu_cli_flags(&t, flags + OWN_FLAGS);
     int npos;
-    int rc = cli_parse(argc, argv, USAGE, flags,
-                       NULL, 0, &npos);
+    int rc = cli_parse(argc, argv, USAGE, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     titan_tpu_config c;
     rc = tpu_cli_config(cmd, &t, &c);
@@ -160,8 +155,7 @@ int cmd_tpu(int argc, char **argv) {
         return cli_usage(cmd, "give exactly one of --gemm M,K,N and -m ART");
     if (model) return tpu_model_run(cmd, model, tokens, &c, json);
     if (!parse_mkn(gemm, mkn))
-        return cli_usage(cmd, "--gemm '%s' is not M,K,N (positive integers)",
-                         gemm);
+        return cli_usage(cmd, "--gemm '%s' is not M,K,N (positive integers)", gemm);
     g.M = mkn[0], g.K = mkn[1], g.N = mkn[2];
     titan_tpu_counters k = {0};
     titan_status st = titan_tpu_gemm_count(&c, g.M, g.K, g.N, &k);
@@ -172,7 +166,9 @@ int cmd_tpu(int argc, char **argv) {
         rc = run_values(cmd, &c, &g, (uint64_t)seed, &k);
         if (rc) return rc;
     }
-    if (json) print_json(&c, &g, &k);
-    else print_text(&c, &g, &k);
+    if (json)
+        print_json(&c, &g, &k);
+    else
+        print_text(&c, &g, &k);
     return CLI_EXIT_OK;
 }

@@ -3,17 +3,17 @@
 #ifndef TITAN_TOOLS_COMMANDS_H
 #define TITAN_TOOLS_COMMANDS_H
 
-#define TITAN_COMMAND_LIST(X)                                                  \
-    X(run, "generate text from a prompt")                                      \
-    X(eval, "val_bpb of a text file or parameter-golf shards")                 \
-    X(logits, "write the logits of one head for a list of ids")                \
-    X(tokenize, "print the token ids of a text")                               \
-    X(detokenize, "print the text of a list of ids")                           \
-    X(inspect, "verify an artifact and print its config and tensors")          \
-    X(plan, "exact arena bytes for a model, context and batch")                \
-    X(init, "write an artifact with random weights for a preset")              \
-    X(export, "write an artifact's tensors as float32 safetensors")            \
-    X(pack, "build an artifact from weights, config and tokenizer")            \
+#define TITAN_COMMAND_LIST(X)                                                            \
+    X(run, "generate text from a prompt")                                                \
+    X(eval, "val_bpb of a text file or parameter-golf shards")                           \
+    X(logits, "write the logits of one head for a list of ids")                          \
+    X(tokenize, "print the token ids of a text")                                         \
+    X(detokenize, "print the text of a list of ids")                                     \
+    X(inspect, "verify an artifact and print its config and tensors")                    \
+    X(plan, "exact arena bytes for a model, context and batch")                          \
+    X(init, "write an artifact with random weights for a preset")                        \
+    X(export, "write an artifact's tensors as float32 safetensors")                      \
+    X(pack, "build an artifact from weights, config and tokenizer")                      \
     X(tpu, "a GEMM or a model forward pass on the systolic-array emulator")
 
 #define TITAN_COMMAND_DECL(name, summary) int cmd_##name(int argc, char **argv);

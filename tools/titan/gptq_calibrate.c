@@ -32,7 +32,7 @@ typedef struct {
     double **h;    /* [n]: cols x cols sums (lower triangle), NULL where not wanted */
     int64_t *rows; /* [n]: input rows summed into h */
     int wkv_b[TITAN_MAX_BLOCKS]; /* index in t of block b's wkv_b, -1 if none */
-    int inputs_only; /* sum the inputs, skip the product (unused logits) */
+    int inputs_only;             /* sum the inputs, skip the product (unused logits) */
 } calib_backend;
 
 /* h[C][C] (lower triangle) += sum over x's T rows of x x^T. */
@@ -47,8 +47,8 @@ static void add_outer(double *h, const float *x, int T, int64_t C) {
     }
 }
 
-static void calib_matmul(titan_backend *be, const titan_tensor *w,
-                         const float *x, float *y, int T) {
+static void calib_matmul(titan_backend *be, const titan_tensor *w, const float *x,
+                         float *y, int T) {
     calib_backend *cb = (calib_backend *)be;
     uintptr_t i = ((uintptr_t)w - (uintptr_t)cb->t) / sizeof *w;
     if ((uintptr_t)w >= (uintptr_t)cb->t && i < (uintptr_t)cb->n && cb->h[i]) {
@@ -68,9 +68,8 @@ static void symmetrize(double *h, int64_t C) {
  * through the backend, its product skipped: logits[len][V] stay as they
  * were) and each layer's cached latents into wkv_b's sums. */
 static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq *s,
-                                                const titan_config *c,
-                                                calib_backend *cb, int len,
-                                                float *logits) {
+                                                const titan_config *c, calib_backend *cb,
+                                                int len, float *logits) {
     cb->inputs_only = 1;
     for (int k = 1; k <= c->mtp_heads; k++)
         TITAN_TRY(titan_model_logits(m, k, 0, len, logits));
@@ -80,8 +79,7 @@ static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq 
         int i = cb->wkv_b[l % c->n_unique_blocks];
         if (i < 0 || !cb->h[i]) continue;
         cb->rows[i] += len;
-        add_outer(cb->h[i], titan_seq_latents(s, l), len,
-                  c->kv_latent);
+        add_outer(cb->h[i], titan_seq_latents(s, l), len, c->kv_latent);
     }
     return TITAN_OK;
 }
@@ -105,7 +103,7 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
     TITAN_TRY(titan_seq_create(a, m, &s));
     float *logits; /* [ctx][V], never written: zeros */
     TITAN_TRY(titan_arena_calloc(a, (size_t)ctx * pc->c->vocab_size * sizeof *logits,
-                                TITAN_ALIGN, (void **)&logits));
+                                 TITAN_ALIGN, (void **)&logits));
     for (int64_t w = 0; w < total; w += ctx) {
         titan_seq_reset(s);
         int len = (int)(total - w < ctx ? total - w : ctx);
@@ -117,9 +115,9 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
 
 /* GPTQ of w on h with the per-row scales scale[rows]; each row whose output
  * error beats best[r] takes its values and scale into t and sets best[r]. */
-static titan_status gptq_keep_better_rows(titan_arena *a, const float *w,
-                                          const double *h, const float *scale,
-                                          titan_tensor *t, double *best) {
+static titan_status gptq_keep_better_rows(titan_arena *a, const float *w, const double *h,
+                                          const float *scale, titan_tensor *t,
+                                          double *best) {
     int qmax = titan_dtype_get(t->dtype)->qmax;
     titan_gptq_opts o = {.damp = 0.01, .block = 128, .act_order = 1};
     int64_t C = t->cols;
@@ -128,7 +126,8 @@ static titan_status gptq_keep_better_rows(titan_arena *a, const float *w,
     double *tmp; /* [C] */
     titan_status st;
     if ((st = titan_arena_alloc(a, (size_t)(t->rows * C), 1, (void **)&q)) ||
-        (st = titan_arena_alloc(a, (size_t)C * sizeof *tmp, TITAN_ALIGN, (void **)&tmp)) ||
+        (st =
+             titan_arena_alloc(a, (size_t)C * sizeof *tmp, TITAN_ALIGN, (void **)&tmp)) ||
         (st = titan_gptq_quantize(a, w, t->rows, C, h, scale, -qmax - 1, qmax, &o, q)))
         goto out;
     for (int64_t r = 0; r < t->rows; r++) {
@@ -151,8 +150,7 @@ out:
  * a QAT-trained row may sit best on its absmax grid. The relative error of
  * RTN and of the result go to *stat. */
 static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
-                                int clip_steps, titan_tensor *t,
-                                gptq_stat *stat) {
+                                int clip_steps, titan_tensor *t, gptq_stat *stat) {
     int qmax = titan_dtype_get(t->dtype)->qmax;
     int64_t C = t->cols;
     size_t mark = titan_arena_mark(a);
@@ -179,15 +177,15 @@ static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
 }
 
 titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_tensor *f,
-                       titan_tensor *out, int n, gptq_stat *stats) {
-    calib_backend cb = {.be = {.name = "calib", .matmul = calib_matmul},
-                        .t = f, .n = n};
+                             titan_tensor *out, int n, gptq_stat *stats) {
+    calib_backend cb = {.be = {.name = "calib", .matmul = calib_matmul}, .t = f, .n = n};
     titan_backend inner;
     titan_backend_ref(&inner);
     cb.inner = &inner;
     cb.be.small_gemm = inner.small_gemm;
     cb.be.state = &cb;
-    TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.h, TITAN_ALIGN, (void **)&cb.h));
+    TITAN_TRY(
+        titan_arena_calloc(a, (size_t)n * sizeof *cb.h, TITAN_ALIGN, (void **)&cb.h));
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.rows, TITAN_ALIGN,
                                  (void **)&cb.rows));
     for (int b = 0; b < pc->c->n_unique_blocks; b++) {
@@ -198,10 +196,11 @@ titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_t
             if (!strcmp(f[i].name, name)) cb.wkv_b[b] = i;
     }
     for (int i = 0; i < n; i++) {
-        int want = titan_dtype_get(out[i].dtype)->quantized &&
-                   out[i].group_size == 0 && f[i].ndim == 2;
+        int want = titan_dtype_get(out[i].dtype)->quantized && out[i].group_size == 0 &&
+                   f[i].ndim == 2;
         if (want)
-            TITAN_TRY(titan_arena_calloc(a, (size_t)(f[i].cols * f[i].cols) * sizeof(double),
+            TITAN_TRY(titan_arena_calloc(a,
+                                         (size_t)(f[i].cols * f[i].cols) * sizeof(double),
                                          TITAN_ALIGN, (void **)&cb.h[i]));
     }
     TITAN_TRY(run_calibration(a, pc, &cb));
@@ -209,8 +208,7 @@ titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_t
         stats[i] = (gptq_stat){.calib_rows = cb.rows[i]};
         if (!cb.rows[i]) continue; /* never multiplied through the backend */
         symmetrize(cb.h[i], f[i].cols);
-        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, &out[i],
-                              &stats[i]));
+        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, &out[i], &stats[i]));
     }
     return TITAN_OK;
 }

@@ -33,7 +33,7 @@ typedef struct {
  * config) on the calibration text (gptq_requantize.c); stats[0..n) say what it
  * did. */
 TITAN_NODISCARD titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc,
-                       const titan_tensor *f, titan_tensor *out, int n,
-                       gptq_stat *stats);
+                                             const titan_tensor *f, titan_tensor *out,
+                                             int n, gptq_stat *stats);
 
 #endif

@@ -9,6 +9,6 @@ static const cli_command commands[] = {
 };
 
 int main(int argc, char **argv) {
-    return cli_dispatch("titan", commands, sizeof commands / sizeof *commands,
-                        argc, argv);
+    return cli_dispatch("titan", commands, sizeof commands / sizeof *commands, argc,
+                        argv);
 }

@@ -3,8 +3,8 @@
 #include "formats/checkpoint.h"
 #include "tools/titan/pack_input.h"
 
-titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
-                            const char *weights, pack_input *out) {
+titan_status pack_input_from_ckpt(titan_arena *a, const char *path, const char *weights,
+                                  pack_input *out) {
     titan_ckpt ck;
     TITAN_TRY(titan_ckpt_load(a, path, &ck));
     titan_ckpt_set k = ck.meta.export_set;
@@ -13,6 +13,6 @@ titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
         return titan_fail(TITAN_E_DATA, "%s holds no %s weights", path,
                           weights ? weights : "export");
     *out = (pack_input){ck.st, ck.meta.config, ck.meta.tok, ck.meta.tok_len,
-                       titan_ckpt_prefix(k)};
+                        titan_ckpt_prefix(k)};
     return TITAN_OK;
 }

@@ -18,6 +18,6 @@ typedef struct {
 } pack_input;
 
 TITAN_NODISCARD titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
-                            const char *weights, pack_input *out);
+                                                  const char *weights, pack_input *out);
 
 #endif

@@ -14,8 +14,7 @@
 
 void runtime_stack(size_t *total, size_t bytes) {
     size_t aligned = (*total + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
-    *total = aligned < *total || bytes > SIZE_MAX - aligned ? SIZE_MAX
-                                                            : aligned + bytes;
+    *total = aligned < *total || bytes > SIZE_MAX - aligned ? SIZE_MAX : aligned + bytes;
 }
 
 int runtime_cpus(int cap) {
@@ -53,8 +52,8 @@ titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
                           runtime_sizes *z) {
     titan_arena scratch;
     TITAN_TRY(cli_arena_create(&scratch, PLAN_SCRATCH));
-    titan_status st = titan_artifact_plan_runtime(&scratch, path, c,
-                                                  &z->load_high, &z->load_kept);
+    titan_status st =
+        titan_artifact_plan_runtime(&scratch, path, c, &z->load_high, &z->load_kept);
     cli_arena_destroy(&scratch);
     TITAN_TRY(st);
     TITAN_TRY(runtime_resolve(c, o));
@@ -72,9 +71,8 @@ static titan_status build(runtime *rt, const runtime_opts *o) {
     const titan_config *c = &rt->art.config;
     backend_choice b = runtime_backend(o);
     TITAN_TRY(backend_create(&rt->arena, &b, c, o->batch, &rt->be));
-    TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors,
-                                 rt->art.n_tensors, o->ctx, o->batch, rt->be,
-                                 &rt->m));
+    TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors, rt->art.n_tensors,
+                                 o->ctx, o->batch, rt->be, &rt->m));
     return titan_seq_create(&rt->arena, rt->m, &rt->s);
 }
 
@@ -86,8 +84,7 @@ titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt) {
     TITAN_TRY(runtime_plan(path, o, &c, &z));
     total = z.total;
     TITAN_TRY(artifact_plan_bytes(path, &load));
-    TITAN_TRY(artifact_open(path, total > load ? total - load : 0, &rt->arena,
-                            &rt->art));
+    TITAN_TRY(artifact_open(path, total > load ? total - load : 0, &rt->arena, &rt->art));
     rt->planned = total;
     rt->ctx = o->ctx;
     rt->batch = o->batch;

@@ -7,12 +7,12 @@
 #include "tools/titan/backend_select.h"
 
 typedef struct {
-    const char *backend; /* "cpu" (default), "ref" or "tpu" */
-    int threads;         /* cpu backend threads, 0 = online CPUs */
+    const char *backend;         /* "cpu" (default), "ref" or "tpu" */
+    int threads;                 /* cpu backend threads, 0 = online CPUs */
     const titan_tpu_config *tpu; /* tpu: the array; NULL = defaults */
-    int ctx;             /* 0 = max_seq_len; clamped to it */
-    int batch;           /* tokens per forward call, 0 = min(ctx, 256) */
-    size_t extra;        /* the command's blocks, summed with runtime_stack */
+    int ctx;                     /* 0 = max_seq_len; clamped to it */
+    int batch;                   /* tokens per forward call, 0 = min(ctx, 256) */
+    size_t extra;                /* the command's blocks, summed with runtime_stack */
 } runtime_opts;
 
 typedef struct {
@@ -21,7 +21,7 @@ typedef struct {
     titan_backend *be;
     titan_model *m;
     titan_seq *s;
-    int ctx, batch;  /* as resolved */
+    int ctx, batch; /* as resolved */
     size_t planned; /* exact bytes of the arena */
 } runtime;
 
@@ -36,8 +36,8 @@ int runtime_cpus(int cap);
 TITAN_NODISCARD titan_status runtime_resolve(const titan_config *c, runtime_opts *o);
 
 /* Bytes of backend + model + sequence + o->extra (o resolved). */
-TITAN_NODISCARD titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
-                                 size_t *bytes);
+TITAN_NODISCARD titan_status runtime_plan_config(const titan_config *c,
+                                                 const runtime_opts *o, size_t *bytes);
 
 typedef struct {
     size_t load_high; /* artifact load high-water mark */
@@ -47,8 +47,8 @@ typedef struct {
 } runtime_sizes;
 
 /* Read the artifact's config, resolve o, and give the exact arena bytes. */
-TITAN_NODISCARD titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
-                          runtime_sizes *z);
+TITAN_NODISCARD titan_status runtime_plan(const char *path, runtime_opts *o,
+                                          titan_config *c, runtime_sizes *z);
 
 /* Plan, make the arena, load the artifact, create backend, model, sequence.
  * The caller then carves its o->extra blocks from rt->arena. */

@@ -12,10 +12,12 @@
 static titan_dtype policy_type(const char *quant, titan_role role) {
     int small = role == TITAN_ROLE_NORM || role == TITAN_ROLE_CONV;
     if (!strcmp(quant, "mixed"))
-        return small ? TITAN_DT_F16
-               : role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6 : TITAN_DT_INT8;
+        return small                       ? TITAN_DT_F16
+               : role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6
+                                           : TITAN_DT_INT8;
     titan_dtype dt;
-    if (titan_dtype_from_name(quant, &dt) != TITAN_OK) dt = TITAN_DT_F32; /* checked by the caller */
+    if (titan_dtype_from_name(quant, &dt) != TITAN_OK)
+        dt = TITAN_DT_F32; /* checked by the caller */
     return titan_dtype_get(dt)->quantized && small ? TITAN_DT_F32 : dt;
 }
 
@@ -33,8 +35,8 @@ static titan_status apply_override(const char *entry, size_t len,
     buf[eq - entry] = 0;
     titan_dtype dt;
     if (titan_dtype_from_name(buf + (eq - entry) + 1, &dt) != TITAN_OK)
-        return titan_fail(TITAN_E_USAGE, "--tensor-quant %s: unknown type '%s'",
-                          buf, buf + (eq - entry) + 1);
+        return titan_fail(TITAN_E_USAGE, "--tensor-quant %s: unknown type '%s'", buf,
+                          buf + (eq - entry) + 1);
     int hits = 0;
     for (int i = 0; i < n; i++)
         if (fnmatch(buf, specs[i].name, 0) == 0) types[i] = dt, hits++;
@@ -44,12 +46,14 @@ static titan_status apply_override(const char *entry, size_t len,
 }
 
 titan_status storage_choose_types(const char *quant, const char *overrides,
-                               const titan_tensor_spec *specs, int n,
-                               titan_dtype *types) {
+                                  const titan_tensor_spec *specs, int n,
+                                  titan_dtype *types) {
     titan_dtype dt;
     if (strcmp(quant, "mixed") && titan_dtype_from_name(quant, &dt) != TITAN_OK)
-        return titan_fail(TITAN_E_USAGE, "--quant %s: f32, f16, bf16, int8, int6, "
-                                         "int6b or mixed", quant);
+        return titan_fail(TITAN_E_USAGE,
+                          "--quant %s: f32, f16, bf16, int8, int6, "
+                          "int6b or mixed",
+                          quant);
     for (int i = 0; i < n; i++) types[i] = policy_type(quant, specs[i].role);
     for (const char *p = overrides; p && *p;) {
         size_t len = strcspn(p, ",");
@@ -59,15 +63,12 @@ titan_status storage_choose_types(const char *quant, const char *overrides,
     return TITAN_OK;
 }
 
-titan_status storage_quantize(titan_arena *a, float *f, int clip_steps,
-                        titan_tensor *t) {
+titan_status storage_quantize(titan_arena *a, float *f, int clip_steps, titan_tensor *t) {
     titan_tensor_layout_t l;
     TITAN_TRY(titan_tensor_layout(t->dtype, t->rows, t->cols, t->group_size, &l));
     size_t n = (size_t)(t->rows * t->cols);
     switch (t->dtype) {
-    case TITAN_DT_F32:
-        t->data = f;
-        return TITAN_OK;
+    case TITAN_DT_F32: t->data = f; return TITAN_OK;
     case TITAN_DT_F16:
     case TITAN_DT_BF16: { /* in place: half types need half the room */
         uint16_t *h = (uint16_t *)f;
@@ -84,8 +85,8 @@ titan_status storage_quantize(titan_arena *a, float *f, int clip_steps,
         float *s;
         TITAN_TRY(titan_arena_alloc(a, l.value_bytes, TITAN_ALIGN, &q));
         TITAN_TRY(titan_arena_alloc(a, l.scale_bytes, TITAN_ALIGN, (void **)&s));
-        TITAN_TRY(titan_quant_rtn_clip(f, t->rows, t->cols, t->dtype,
-                                       t->group_size, clip_steps, q, s));
+        TITAN_TRY(titan_quant_rtn_clip(f, t->rows, t->cols, t->dtype, t->group_size,
+                                       clip_steps, q, s));
         t->data = q, t->scales = s;
         return TITAN_OK;
     }

@@ -21,9 +21,8 @@ static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
     return CLI_EXIT_OK;
 }
 
-static int load_tokenizer(const char *cmd, const char *model,
-                          const char *tok_path, titan_arena *a,
-                          const titan_tokenizer **t) {
+static int load_tokenizer(const char *cmd, const char *model, const char *tok_path,
+                          titan_arena *a, const titan_tokenizer **t) {
     if (!model == !tok_path)
         return cli_usage(cmd, "give exactly one of -m ART and --tokenizer TOK");
     if (tok_path) return load_tok_file(cmd, tok_path, a, t);

@@ -4,17 +4,21 @@
 #include <string.h>
 
 void tpu_cli_defaults(tpu_cli *t) {
-    *t = (tpu_cli){.array = "128x128", .dataflow = "ws", .mode = "fast",
-                   .clock_mhz = 700.0};
+    *t = (tpu_cli){
+        .array = "128x128", .dataflow = "ws", .mode = "fast", .clock_mhz = 700.0};
 }
 
 void tpu_cli_flags(tpu_cli *t, cli_flag *out) {
     const cli_flag flags[TPU_CLI_NFLAGS] = {
-        {"--tpu-array|--array", FLAG_STR, &t->array, 0, 0, "RxC PE grid, 4..256 each (128x128)"},
-        {"--tpu-dataflow|--dataflow", FLAG_STR, &t->dataflow, 0, 0, "ws (weight-stationary) or os"},
-        {"--scalesim|--tpu-scalesim", FLAG_BOOL, &t->scalesim, 0, 0, "SCALE-Sim v2 timing"},
+        {"--tpu-array|--array", FLAG_STR, &t->array, 0, 0,
+         "RxC PE grid, 4..256 each (128x128)"},
+        {"--tpu-dataflow|--dataflow", FLAG_STR, &t->dataflow, 0, 0,
+         "ws (weight-stationary) or os"},
+        {"--scalesim|--tpu-scalesim", FLAG_BOOL, &t->scalesim, 0, 0,
+         "SCALE-Sim v2 timing"},
         {"--tpu-mode|--mode", FLAG_STR, &t->mode, 0, 0, "fast (tile by tile) or cycle"},
-        {"--tpu-clock-mhz|--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6, "clock (700)"},
+        {"--tpu-clock-mhz|--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6,
+         "clock (700)"},
     };
     memcpy(out, flags, sizeof flags);
 }
@@ -37,8 +41,8 @@ static bool parse_array(const char *s, int32_t *r, int32_t *c) {
 int tpu_cli_config(const char *cmd, const tpu_cli *t, titan_tpu_config *c) {
     titan_tpu_config_default(c);
     if (!parse_array(t->array, &c->rows, &c->cols))
-        return cli_usage(cmd, "array '%s' is not RxC with R, C in [%d, %d]",
-                         t->array, TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM);
+        return cli_usage(cmd, "array '%s' is not RxC with R, C in [%d, %d]", t->array,
+                         TITAN_TPU_MIN_DIM, TITAN_TPU_MAX_DIM);
     if (strcmp(t->dataflow, "ws") && strcmp(t->dataflow, "os"))
         return cli_usage(cmd, "dataflow '%s' is not ws or os", t->dataflow);
     if (strcmp(t->mode, "fast") && strcmp(t->mode, "cycle"))

@@ -10,8 +10,8 @@
 #include <inttypes.h>
 
 /* Bytes for the backend, the model with one sequence, and V logits. */
-static titan_status plan_bytes(const titan_tpu_config *c,
-                               const titan_config *mc, int T, size_t *bytes) {
+static titan_status plan_bytes(const titan_tpu_config *c, const titan_config *mc, int T,
+                               size_t *bytes) {
     backend_choice choice = {.name = "tpu", .tpu = c};
     size_t be = 0, model = 0;
     titan_status st = backend_plan(&choice, mc, T, &be);
@@ -21,15 +21,15 @@ static titan_status plan_bytes(const titan_tpu_config *c,
     return st;
 }
 
-static titan_status forward(const titan_artifact *art, titan_arena *a,
-                            titan_backend *be, int T) {
+static titan_status forward(const titan_artifact *art, titan_arena *a, titan_backend *be,
+                            int T) {
     const titan_config *mc = &art->config;
     titan_model *m;
     titan_seq *s;
     int32_t *ids;
     float *logits;
-    titan_status st = titan_model_create(a, mc, art->tensors, art->n_tensors,
-                                         T, T, be, &m);
+    titan_status st =
+        titan_model_create(a, mc, art->tensors, art->n_tensors, T, T, be, &m);
     if (st == TITAN_OK) st = titan_seq_create(a, m, &s);
     if (st == TITAN_OK)
         st = titan_arena_alloc(a, (size_t)mc->vocab_size * 4, TITAN_ALIGN,
@@ -56,8 +56,8 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
     if (st != TITAN_OK) return cli_fail(cmd, st);
     int rc = CLI_EXIT_OK;
     if (tokens > art.config.max_seq_len) {
-        rc = cli_usage(cmd, "--tokens %lld exceeds max_seq_len %d",
-                       (long long)tokens, art.config.max_seq_len);
+        rc = cli_usage(cmd, "--tokens %lld exceeds max_seq_len %d", (long long)tokens,
+                       art.config.max_seq_len);
         goto done;
     }
     size_t bytes;
@@ -75,13 +75,13 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
         goto done;
     }
     if (json) {
-        printf("{\"tokens\": %" PRId64 ", \"sim_seconds\": %.6f, \"tpu\": ",
-               tokens, wall);
+        printf("{\"tokens\": %" PRId64 ", \"sim_seconds\": %.6f, \"tpu\": ", tokens,
+               wall);
         tpu_report_json(stdout, c, be);
         printf("}\n");
     } else {
-        printf("%s: forward of %" PRId64 " tokens (%.3f s simulated)\n", path,
-               tokens, wall);
+        printf("%s: forward of %" PRId64 " tokens (%.3f s simulated)\n", path, tokens,
+               wall);
         tpu_report_text(stdout, c, be);
     }
 done:

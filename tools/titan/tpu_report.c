@@ -3,17 +3,16 @@
 
 #include <inttypes.h>
 
-void tpu_counters_json(FILE *f, const titan_tpu_config *c,
-                       const titan_tpu_counters *k) {
+void tpu_counters_json(FILE *f, const titan_tpu_config *c, const titan_tpu_counters *k) {
     fprintf(f,
             "\"cycles\": %" PRIu64 ", \"macs\": %" PRIu64
             ", \"utilization\": %.9g, \"time_s\": %.9g, "
             "\"weight_load_cycles\": %" PRIu64 ", \"fill_cycles\": %" PRIu64
             ", \"steady_cycles\": %" PRIu64 ", \"drain_cycles\": %" PRIu64
             ", \"folds\": %" PRIu64 ", \"gemms\": %" PRIu64 ", ",
-            k->cycles, k->macs, titan_tpu_utilization(c, k),
-            titan_tpu_seconds(c, k), k->weight_load_cycles, k->fill_cycles,
-            k->steady_cycles, k->drain_cycles, k->folds, k->gemms);
+            k->cycles, k->macs, titan_tpu_utilization(c, k), titan_tpu_seconds(c, k),
+            k->weight_load_cycles, k->fill_cycles, k->steady_cycles, k->drain_cycles,
+            k->folds, k->gemms);
     fprintf(f,
             "\"weight_reads\": %" PRIu64 ", \"input_reads\": %" PRIu64
             ", \"output_reads\": %" PRIu64 ", \"output_writes\": %" PRIu64
@@ -31,8 +30,7 @@ void tpu_config_json(FILE *f, const titan_tpu_config *c) {
             c->mode == TITAN_TPU_FAST ? "fast" : "cycle", c->clock_mhz);
 }
 
-void tpu_report_json(FILE *f, const titan_tpu_config *c,
-                     const titan_backend *be) {
+void tpu_report_json(FILE *f, const titan_tpu_config *c, const titan_backend *be) {
     titan_tpu_counters total;
     const titan_tpu_layer *layers;
     int n;
@@ -53,28 +51,25 @@ void tpu_report_json(FILE *f, const titan_tpu_config *c,
 
 static void text_row(FILE *f, const titan_tpu_config *c, const char *name,
                      const titan_tpu_counters *k) {
-    fprintf(f, "%-22s %14" PRIu64 " %16" PRIu64 " %6.1f%% %12.3f %14" PRIu64
-               "\n",
-            name, k->cycles, k->macs, 100 * titan_tpu_utilization(c, k),
+    fprintf(f, "%-22s %14" PRIu64 " %16" PRIu64 " %6.1f%% %12.3f %14" PRIu64 "\n", name,
+            k->cycles, k->macs, 100 * titan_tpu_utilization(c, k),
             1e3 * titan_tpu_seconds(c, k), k->offchip_bytes);
 }
 
-void tpu_report_text(FILE *f, const titan_tpu_config *c,
-                     const titan_backend *be) {
+void tpu_report_text(FILE *f, const titan_tpu_config *c, const titan_backend *be) {
     titan_tpu_counters total;
     const titan_tpu_layer *layers;
     int n;
     titan_tpu_backend_stats(be, &total, &layers, &n);
-    fprintf(f, "tpu: %dx%d %s array, %s timing, %s mode, %g MHz\n", c->rows,
-            c->cols, c->dataflow == TITAN_TPU_WS ? "ws" : "os",
+    fprintf(f, "tpu: %dx%d %s array, %s timing, %s mode, %g MHz\n", c->rows, c->cols,
+            c->dataflow == TITAN_TPU_WS ? "ws" : "os",
             c->scalesim ? "SCALE-Sim v2" : "default",
             c->mode == TITAN_TPU_FAST ? "fast" : "cycle", c->clock_mhz);
-    fprintf(f, "%-22s %14s %16s %7s %12s %14s\n", "tensor", "cycles", "macs",
-            "util", "time_ms", "offchip_bytes");
+    fprintf(f, "%-22s %14s %16s %7s %12s %14s\n", "tensor", "cycles", "macs", "util",
+            "time_ms", "offchip_bytes");
     for (int i = 0; i < n; i++) text_row(f, c, layers[i].name, &layers[i].k);
     text_row(f, c, "total", &total);
-    if (total.refused)
-        fprintf(f, "refused matmuls: %" PRIu64 "\n", total.refused);
+    if (total.refused) fprintf(f, "refused matmuls: %" PRIu64 "\n", total.refused);
 }
 
 bool tpu_report_file(const char *path, bool json, const titan_tpu_config *c,

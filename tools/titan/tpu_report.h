@@ -10,8 +10,7 @@
 
 /* The counter fields as JSON members (no braces): "cycles": .., "macs": ..,
  * "utilization": .., "time_s": .., breakdown, buffer traffic, off-chip. */
-void tpu_counters_json(FILE *f, const titan_tpu_config *c,
-                       const titan_tpu_counters *k);
+void tpu_counters_json(FILE *f, const titan_tpu_config *c, const titan_tpu_counters *k);
 
 /* "rows": R, "cols": C, "dataflow": .., "timing": .., "mode": ..,
  * "clock_mhz": .. as JSON members (no braces). */
@@ -19,12 +18,10 @@ void tpu_config_json(FILE *f, const titan_tpu_config *c);
 
 /* {"rows": R, "cols": C, "dataflow": .., "timing": .., "mode": ..,
  *  "clock_mhz": .., "layers": [{"name": .., counters}, ..], "total": {..}} */
-void tpu_report_json(FILE *f, const titan_tpu_config *c,
-                     const titan_backend *be);
+void tpu_report_json(FILE *f, const titan_tpu_config *c, const titan_backend *be);
 
 /* A table: one row per weight tensor, then the totals. */
-void tpu_report_text(FILE *f, const titan_tpu_config *c,
-                     const titan_backend *be);
+void tpu_report_text(FILE *f, const titan_tpu_config *c, const titan_backend *be);
 
 /* --tpu-report FILE: the JSON object (json) or the table written to path.
  * false (errno set) if the file cannot be written. */

@@ -51,8 +51,7 @@ typedef struct {
 } trainer;
 
 /* Make room for `need` elements of `size` bytes in *p (capacity *cap). */
-static bool reserve(trainer *tr, void **p, size_t *cap, size_t need,
-                    size_t size) {
+static bool reserve(trainer *tr, void **p, size_t *cap, size_t need, size_t size) {
     if (need <= *cap) return true;
     size_t n = *cap ? *cap : 16;
     while (n < need) n *= 2;
@@ -77,8 +76,10 @@ static size_t hash_key(uint32_t key) { return (size_t)(key * 0x9E3779B1u); }
 /* A fresh hash table of `slots` free slots. */
 static int32_t *new_slots(trainer *tr, size_t slots) {
     int32_t *s = malloc(slots * sizeof *s);
-    if (!s) tr->oom = true;
-    else memset(s, 0xFF, slots * sizeof *s);
+    if (!s)
+        tr->oom = true;
+    else
+        memset(s, 0xFF, slots * sizeof *s);
     return s;
 }
 
@@ -101,8 +102,7 @@ static bool grow_words(trainer *tr) {
     tr->word_mask = slots - 1;
     for (size_t w = 0; w < tr->nwords; w++) {
         const word *wd = &tr->words[w];
-        tr->word_slots[word_slot(tr, tr->text + wd->at, (size_t)wd->len)] =
-            (int32_t)w;
+        tr->word_slots[word_slot(tr, tr->text + wd->at, (size_t)wd->len)] = (int32_t)w;
     }
     return true;
 }
@@ -117,11 +117,10 @@ static bool count_chunk(trainer *tr, size_t at, size_t n) {
         tr->oom = true;
         return false;
     }
-    if (!reserve(tr, (void **)&tr->words, &tr->capwords, tr->nwords + 1,
-                 sizeof(word)))
+    if (!reserve(tr, (void **)&tr->words, &tr->capwords, tr->nwords + 1, sizeof(word)))
         return false;
-    tr->words[tr->nwords] = (word){.at = at, .len = (int32_t)n, .count = 1,
-                                   .last_step = -1};
+    tr->words[tr->nwords] =
+        (word){.at = at, .len = (int32_t)n, .count = 1, .last_step = -1};
     tr->word_slots[i] = (int32_t)tr->nwords++;
     return 2 * tr->nwords <= tr->word_mask + 1 || grow_words(tr);
 }
@@ -135,8 +134,7 @@ static int32_t find_pair(const trainer *tr, uint32_t key, size_t *slot) {
 }
 
 static int32_t add_pair(trainer *tr, uint32_t key, size_t slot) {
-    if (!reserve(tr, (void **)&tr->pairs, &tr->cappairs, tr->npairs + 1,
-                 sizeof(pair)))
+    if (!reserve(tr, (void **)&tr->pairs, &tr->cappairs, tr->npairs + 1, sizeof(pair)))
         return -1;
     int32_t p = (int32_t)tr->npairs++;
     tr->pairs[p] = (pair){.key = key};
@@ -160,8 +158,7 @@ static bool heap_above(const heap_entry *a, const heap_entry *b) {
 }
 
 static void heap_push(trainer *tr, int64_t count, uint32_t key) {
-    if (!reserve(tr, (void **)&tr->heap, &tr->capheap, tr->nheap + 1,
-                 sizeof(heap_entry)))
+    if (!reserve(tr, (void **)&tr->heap, &tr->capheap, tr->nheap + 1, sizeof(heap_entry)))
         return;
     heap_entry e = {count, key}, *h = tr->heap;
     size_t i = tr->nheap++;
@@ -188,8 +185,7 @@ static heap_entry heap_pop(trainer *tr) {
 }
 
 /* Add delta occurrences of (l, r); a rise records word w as a holder. */
-static void change_pair(trainer *tr, int32_t l, int32_t r, int64_t delta,
-                        int32_t w) {
+static void change_pair(trainer *tr, int32_t l, int32_t r, int64_t delta, int32_t w) {
     uint32_t key = (uint32_t)l << 16 | (uint32_t)r;
     size_t slot;
     int32_t p = find_pair(tr, key, &slot);
@@ -205,8 +201,7 @@ static void change_pair(trainer *tr, int32_t l, int32_t r, int64_t delta,
         tr->dirty[tr->ndirty++] = p;
     }
     if (pr->nwhere && pr->where[pr->nwhere - 1] == w) return;
-    if (reserve(tr, (void **)&pr->where, &pr->capwhere, pr->nwhere + 1,
-                sizeof(int32_t)))
+    if (reserve(tr, (void **)&pr->where, &pr->capwhere, pr->nwhere + 1, sizeof(int32_t)))
         pr->where[pr->nwhere++] = w;
 }
 
@@ -236,8 +231,7 @@ static int32_t best_pair(trainer *tr) {
 
 /* Replace every (a, b) in word w by m, left to right, and update the counts
  * of the pairs around each occurrence. */
-static void merge_word(trainer *tr, int32_t w, int32_t a, int32_t b,
-                       int32_t m) {
+static void merge_word(trainer *tr, int32_t w, int32_t a, int32_t b, int32_t m) {
     word *wd = &tr->words[w];
     int32_t *s = wd->sym, n = wd->n, j = 0;
     int64_t c = wd->count;
@@ -279,8 +273,7 @@ static void merge_step(trainer *tr, int32_t p, int32_t step) {
     flush_dirty(tr);
 }
 
-static bool count_chunks(trainer *tr, size_t len, bpe_progress_fn progress,
-                         void *ctx) {
+static bool count_chunks(trainer *tr, size_t len, bpe_progress_fn progress, void *ctx) {
     tr->word_mask = (1u << 16) - 1;
     tr->word_slots = new_slots(tr, tr->word_mask + 1);
     if (!tr->word_slots) return false;
@@ -329,9 +322,8 @@ static void free_trainer(trainer *tr) {
     free(tr->pool);
 }
 
-int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges,
-                  int32_t *left, int32_t *right, bpe_progress_fn progress,
-                  void *ctx) {
+int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges, int32_t *left,
+                  int32_t *right, bpe_progress_fn progress, void *ctx) {
     trainer tr = {.text = text};
     int32_t done = 0;
     if (count_chunks(&tr, len, progress, ctx) && init_pairs(&tr)) {

@@ -17,8 +17,7 @@ typedef void (*bpe_progress_fn)(void *ctx, int phase, double done, double total)
  * left[i], right[i] and returns the number of merges, or -1 if memory ran out
  * (or the text has more than 2^31 - 1 distinct chunks).
  * progress may be NULL. */
-int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges,
-                  int32_t *left, int32_t *right, bpe_progress_fn progress,
-                  void *ctx);
+int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges, int32_t *left,
+                  int32_t *right, bpe_progress_fn progress, void *ctx);
 
 #endif

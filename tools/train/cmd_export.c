@@ -13,7 +13,8 @@ int train_cmd_export(int argc, char **argv) {
     char *pos[1];
     const cli_flag flags[] = {
         {"-o|--out", FLAG_STR, &out, 0, 0, "weights (safetensors, float32)"},
-        {"--weights", FLAG_STR, &which, 0, 0, "raw|ema|swa (default: the checkpoint's choice)"},
+        {"--weights", FLAG_STR, &which, 0, 0,
+         "raw|ema|swa (default: the checkpoint's choice)"},
         {"--config-out", FLAG_STR, &config_out, 0, 0, "write the config JSON here"},
         {"--tokenizer-out", FLAG_STR, &tok_out, 0, 0, "write the TOK tokenizer here"},
     };

@@ -10,8 +10,8 @@ static const char usage[] =
     "titan-train grad --safetensors W --config CFG.json --ids FILE "
     "-o GRADS.safetensors";
 
-static titan_status run(const char *wpath, const char *cpath,
-                        const char *ipath, const char *out) {
+static titan_status run(const char *wpath, const char *cpath, const char *ipath,
+                        const char *out) {
     titan_config c;
     TITAN_TRY(train_load_config(cpath, &c));
     int *ids = NULL, T = 0;
@@ -21,8 +21,8 @@ static titan_status run(const char *wpath, const char *cpath,
     train_params w = {0}, g = {0};
     train_acts a = {0};
     if (T > c.max_seq_len)
-        st = titan_fail(TITAN_E_DATA, "%s: %d ids exceed max_seq_len %d",
-                        ipath, T, c.max_seq_len);
+        st = titan_fail(TITAN_E_DATA, "%s: %d ids exceed max_seq_len %d", ipath, T,
+                        c.max_seq_len);
     else if (train_model_init(&m, &c, T) || train_params_alloc(&w, &c) ||
              train_params_alloc(&g, &c) || train_acts_alloc(&a, &c, T))
         st = titan_fail(TITAN_E_NOMEM, "out of memory for T = %d", T);

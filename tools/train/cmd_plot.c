@@ -55,8 +55,8 @@ static titan_status read_log(const char *path, series *loss, series *bpb) {
         double step = number(row, "step"), l = number(row, "loss"),
                v = number(row, "val_bpb");
         if (st == TITAN_OK && row && (!isfinite(step) || !isfinite(l)))
-            st = titan_fail(TITAN_E_DATA, "%s line %zu: no step and loss", path,
-                            line + 1);
+            st =
+                titan_fail(TITAN_E_DATA, "%s line %zu: no step and loss", path, line + 1);
         if (st == TITAN_OK && row &&
             (series_add(loss, step, l) || (isfinite(v) && series_add(bpb, step, v))))
             st = titan_fail(TITAN_E_NOMEM, "%s: out of memory", path);
@@ -79,7 +79,10 @@ static void range(const series *s, double *lo, double *hi, int of_y) {
         *lo = fmin(*lo, v[i]);
         *hi = fmax(*hi, v[i]);
     }
-    if (*hi - *lo < 1e-12) { *lo -= 0.5; *hi += 0.5; }
+    if (*hi - *lo < 1e-12) {
+        *lo -= 0.5;
+        *hi += 0.5;
+    }
 }
 
 enum { W = 900, PANEL_H = 300, LEFT = 70, RIGHT = 20, TOP = 30, BOTTOM = 40 };
@@ -91,36 +94,45 @@ static void panel(FILE *f, const series *s, double x_lo, double x_hi, int y0,
     range(s, &y_lo, &y_hi, 1);
     int pw = W - LEFT - RIGHT, ph = PANEL_H - TOP - BOTTOM;
     fprintf(f, "<text x='%d' y='%d' font-size='15'>%s</text>\n", LEFT, y0 + 20, title);
-    fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' "
-               "stroke='#444'/>\n", LEFT, y0 + TOP, pw, ph);
+    fprintf(f,
+            "<rect x='%d' y='%d' width='%d' height='%d' fill='none' "
+            "stroke='#444'/>\n",
+            LEFT, y0 + TOP, pw, ph);
     for (int k = 0; k <= 4; k++) {
         double fx = x_lo + (x_hi - x_lo) * k / 4, fy = y_lo + (y_hi - y_lo) * k / 4;
         int px = LEFT + pw * k / 4, py = y0 + TOP + ph - ph * k / 4;
-        fprintf(f, "<text x='%d' y='%d' font-size='11' text-anchor='middle'>%.0f"
-                   "</text>\n", px, y0 + TOP + ph + 15, fx);
-        fprintf(f, "<text x='%d' y='%d' font-size='11' text-anchor='end'>%.3f"
-                   "</text>\n", LEFT - 5, py + 4, fy);
-        fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#ddd'/>\n",
-                LEFT, py, LEFT + pw, py);
+        fprintf(f,
+                "<text x='%d' y='%d' font-size='11' text-anchor='middle'>%.0f"
+                "</text>\n",
+                px, y0 + TOP + ph + 15, fx);
+        fprintf(f,
+                "<text x='%d' y='%d' font-size='11' text-anchor='end'>%.3f"
+                "</text>\n",
+                LEFT - 5, py + 4, fy);
+        fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#ddd'/>\n", LEFT, py,
+                LEFT + pw, py);
     }
     fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='", color);
     for (size_t i = 0; i < s->n; i++)
         fprintf(f, "%.1f,%.1f ", LEFT + pw * (s->x[i] - x_lo) / (x_hi - x_lo),
                 y0 + TOP + ph - ph * (s->y[i] - y_lo) / (y_hi - y_lo));
-    fprintf(f, "'/>\n<text x='%d' y='%d' font-size='11' text-anchor='middle'>step"
-               "</text>\n", LEFT + pw / 2, y0 + PANEL_H - 5);
+    fprintf(f,
+            "'/>\n<text x='%d' y='%d' font-size='11' text-anchor='middle'>step"
+            "</text>\n",
+            LEFT + pw / 2, y0 + PANEL_H - 5);
 }
 
-static titan_status write_svg(const char *path, const series *loss,
-                              const series *bpb) {
+static titan_status write_svg(const char *path, const series *loss, const series *bpb) {
     FILE *f = fopen(path, "w");
     if (!f) return titan_fail(TITAN_E_IO, "%s: cannot write", path);
     double x_lo, x_hi;
     range(loss, &x_lo, &x_hi, 0);
     int panels = bpb->n ? 2 : 1;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-               "font-family='sans-serif'>\n<rect width='100%%' height='100%%' "
-               "fill='white'/>\n", W, PANEL_H * panels);
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n<rect width='100%%' height='100%%' "
+            "fill='white'/>\n",
+            W, PANEL_H * panels);
     panel(f, loss, x_lo, x_hi, 0, "training loss (MTP-weighted)", "#1f77b4");
     if (bpb->n) panel(f, bpb, x_lo, x_hi, PANEL_H, "val_bpb", "#d62728");
     fprintf(f, "</svg>\n");

@@ -27,8 +27,8 @@ static void show_progress(void *ctx, int phase, double done, double total) {
 }
 
 /* Train on text and write TOK; returns an exit code. */
-static int train(const char *cmd, const uint8_t *text, size_t len,
-                 int32_t n_merges, const char *out) {
+static int train(const char *cmd, const uint8_t *text, size_t len, int32_t n_merges,
+                 const char *out) {
     int32_t *lr = malloc(2 * ((size_t)n_merges + 1) * sizeof *lr);
     size_t cap = titan_tokenizer_serialized_size(n_merges), size;
     uint8_t *buf = malloc(cap);
@@ -42,8 +42,8 @@ static int train(const char *cmd, const uint8_t *text, size_t len,
     titan_status st;
     if (done < 0) {
         fprintf(stderr, "%s: out of memory\n", cmd);
-    } else if ((st = titan_tokenizer_serialize(lr, lr + n_merges + 1, done, buf,
-                                               cap, &size)) != TITAN_OK ||
+    } else if ((st = titan_tokenizer_serialize(lr, lr + n_merges + 1, done, buf, cap,
+                                               &size)) != TITAN_OK ||
                (st = titan_file_write_atomic(out, buf, size)) != TITAN_OK) {
         rc = cli_fail(cmd, st);
     } else {
@@ -63,7 +63,8 @@ int train_cmd_tokenizer(int argc, char **argv) {
     int64_t vocab = 0;
     const char *in = NULL, *out = NULL;
     const cli_flag flags[] = {
-        {"--vocab", FLAG_INT, &vocab, 257, TITAN_TOK_MAX, "tokens in all: 256 bytes, BOS, merges"},
+        {"--vocab", FLAG_INT, &vocab, 257, TITAN_TOK_MAX,
+         "tokens in all: 256 bytes, BOS, merges"},
         {"-i|--input", FLAG_STR, &in, 0, 0, "training text"},
         {"-o|--output", FLAG_STR, &out, 0, 0, "tokenizer file to write"},
     };

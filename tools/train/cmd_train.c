@@ -43,10 +43,10 @@ typedef struct {
     float *scratch;
     train_seq *seqs;
     double *loss, *heads;
-    int64_t val_targets;      /* the first --val-tokens of the stream */
-    uint32_t *val_byte_len;   /* [vocab_size] bytes a target stands for */
+    int64_t val_targets;    /* the first --val-tokens of the stream */
+    uint32_t *val_byte_len; /* [vocab_size] bytes a target stands for */
     titan_byte_table val_bytes;
-    titan_arena val_arena;    /* titan_eval_run's window sums */
+    titan_arena val_arena; /* titan_eval_run's window sums */
     FILE *log;
 } run;
 
@@ -63,8 +63,10 @@ static titan_status check_ids(const train_tokens *d, const char *what, int V) {
 
 static titan_status load_stream(run *r, const char *text, const char *shards,
                                 uint32_t crc, train_tokens *out) {
-    if (shards) TITAN_TRY(train_tokens_from_shards(shards, out));
-    else TITAN_TRY(train_tokens_from_text(text, r->tok, crc, out));
+    if (shards)
+        TITAN_TRY(train_tokens_from_shards(shards, out));
+    else
+        TITAN_TRY(train_tokens_from_text(text, r->tok, crc, out));
     return check_ids(out, shards ? shards : text, r->cfg.vocab_size);
 }
 
@@ -72,8 +74,8 @@ static titan_status load_data(run *r) {
     const options *o = r->o;
     uint32_t crc = 0;
     if (o->tokenizer) {
-        TITAN_TRY(train_tokenizer_load(o->tokenizer, &r->tok_arena, &r->tok,
-                                       &r->tok_blob, &r->tok_len, &crc));
+        TITAN_TRY(train_tokenizer_load(o->tokenizer, &r->tok_arena, &r->tok, &r->tok_blob,
+                                       &r->tok_len, &crc));
         if (titan_tokenizer_size(r->tok) > r->cfg.vocab_size)
             return titan_fail(TITAN_E_DATA, "tokenizer has %d tokens, vocab_size is %d",
                               titan_tokenizer_size(r->tok), r->cfg.vocab_size);
@@ -91,7 +93,8 @@ static titan_status load_data(run *r) {
 static titan_eval_options val_options(const run *r) {
     return (titan_eval_options){.ctx = (int32_t)r->o->h.seq,
                                 .stride = (int32_t)r->o->val_stride,
-                                .batch = 1, .threads = (int)r->o->h.threads};
+                                .batch = 1,
+                                .threads = (int)r->o->h.threads};
 }
 
 /* Text: each token's exact byte length (SPEC section 3, text mode); shards
@@ -128,8 +131,9 @@ static titan_status setup(run *r) {
     if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
         train_workers_init(&r->workers, &r->model, (int)h->threads) ||
         train_state_init(&r->state, &r->cfg, h) ||
-        !(r->scratch = malloc(sizeof(float) * (train_state_scratch_floats(
-                                                   &r->state, (int)h->threads) + 1))) ||
+        !(r->scratch =
+              malloc(sizeof(float) *
+                     (train_state_scratch_floats(&r->state, (int)h->threads) + 1))) ||
         !(r->seqs = calloc(nseq, sizeof *r->seqs)) ||
         !(r->loss = calloc(nseq, sizeof *r->loss)) ||
         !(r->heads = calloc(nseq * M, sizeof *r->heads)))
@@ -159,11 +163,10 @@ static void teardown(run *r) {
 
 /* ------------------------------------------------------------ validation */
 
-static titan_status validate(run *r, const train_params *w,
-                             titan_eval_result *res) {
+static titan_status validate(run *r, const train_params *w, titan_eval_result *res) {
     titan_eval_options o = val_options(r);
-    return train_workers_eval(&r->workers, w, &r->val_arena, r->val.tok,
-                              r->val_targets, &r->val_bytes, &o, res);
+    return train_workers_eval(&r->workers, w, &r->val_arena, r->val.tok, r->val_targets,
+                              &r->val_bytes, &o, res);
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -188,16 +191,15 @@ static void next_windows(run *r) {
 static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
     const train_hparams *h = &r->o->h;
     int M = r->cfg.mtp_heads;
-    const train_params *w = train_forward_weights(&r->state, h, lr_mult,
-                                                  r->workers.pool);
+    const train_params *w = train_forward_weights(&r->state, h, lr_mult, r->workers.pool);
     if (!w) return NAN;
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
     memset(heads_mean, 0, sizeof(double) * (size_t)M);
     train_workers_zero(&r->workers);
     for (int a = 0; a < h->accum; a++) {
         next_windows(r);
-        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, scale,
-                          r->loss, r->heads);
+        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, scale, r->loss,
+                          r->heads);
         for (int i = 0; i < h->batch; i++) {
             loss += r->loss[i] * scale;
             for (int k = 0; k < M; k++)
@@ -251,8 +253,8 @@ static titan_status loop(run *r) {
             titan_eval_result val;
             double now = cli_now();
             if (do_val)
-                TITAN_TRY(validate(r, r->state.ema.mem ? &r->state.ema : &r->state.w,
-                                   &val));
+                TITAN_TRY(
+                    validate(r, r->state.ema.mem ? &r->state.ema : &r->state.w, &val));
             log_row(r, loss, heads, lr_mult, gnorm, tokens / (now - t_last),
                     do_val ? &val : NULL);
             t_last = cli_now();
@@ -269,16 +271,17 @@ static titan_status loop(run *r) {
 /* ------------------------------------------------------------------ flags */
 
 static int check_options(const char *cmd, options *o) {
-    if (!o->config || !o->out)
-        return cli_usage(cmd, "--config and -o are required");
+    if (!o->config || !o->out) return cli_usage(cmd, "--config and -o are required");
     if (!o->train == !o->train_shards || !o->val == !o->val_shards)
         return cli_usage(cmd, "give one of --train FILE / --train-shards GLOB and "
                               "one of --val FILE / --val-shards GLOB");
     if ((o->train || o->val) && !o->tokenizer)
         return cli_usage(cmd, "text data needs --tokenizer TOK");
     const char *q = o->qat;
-    o->h.qat = !strcmp(q, "off") ? TRAIN_QAT_OFF : !strcmp(q, "int8") ? TRAIN_QAT_INT8
-               : !strcmp(q, "int6") ? TRAIN_QAT_INT6 : -1;
+    o->h.qat = !strcmp(q, "off")    ? TRAIN_QAT_OFF
+               : !strcmp(q, "int8") ? TRAIN_QAT_INT8
+               : !strcmp(q, "int6") ? TRAIN_QAT_INT6
+                                    : -1;
     if ((int)o->h.qat < 0) return cli_usage(cmd, "--qat must be off, int8 or int6");
     if (strcmp(o->decay, "linear") && strcmp(o->decay, "cosine"))
         return cli_usage(cmd, "--decay must be linear or cosine");
@@ -294,25 +297,51 @@ static int check_options(const char *cmd, options *o) {
 
 int train_cmd_train(int argc, char **argv) {
     options o = {
-        .qat = "off", .decay = "linear", .val_every = 100, .val_tokens = 65536,
-        .log_every = 10, .ckpt_every = 0,
-        .h = {.steps = 200, .batch = 8, .seq = 128, .accum = 1, .threads = 2,
-              .seed = 1, .warmup = -1, .decay_frac = 0.3, .lr = 1,
-              .lr_matrix = 0.02, .lr_embed = 0.02, .lr_head = 0.008,
-              .lr_scalar = 0.02, .muon_wd = 0, .adam_wd = 0, .beta1 = 0.9,
-              .beta2 = 0.95, .adam_eps = 1e-8, .momentum = 0.95,
-              .momentum_start = 0.85, .momentum_warmup = 100, .clip = 1.0,
-              .qat_start = 1.0, .qat_below = 0, .ema = 0, .swa_every = 0,
+        .qat = "off",
+        .decay = "linear",
+        .val_every = 100,
+        .val_tokens = 65536,
+        .log_every = 10,
+        .ckpt_every = 0,
+        .h = {.steps = 200,
+              .batch = 8,
+              .seq = 128,
+              .accum = 1,
+              .threads = 2,
+              .seed = 1,
+              .warmup = -1,
+              .decay_frac = 0.3,
+              .lr = 1,
+              .lr_matrix = 0.02,
+              .lr_embed = 0.02,
+              .lr_head = 0.008,
+              .lr_scalar = 0.02,
+              .muon_wd = 0,
+              .adam_wd = 0,
+              .beta1 = 0.9,
+              .beta2 = 0.95,
+              .adam_eps = 1e-8,
+              .momentum = 0.95,
+              .momentum_start = 0.85,
+              .momentum_warmup = 100,
+              .clip = 1.0,
+              .qat_start = 1.0,
+              .qat_below = 0,
+              .ema = 0,
+              .swa_every = 0,
               .swa_below = 0.2},
     };
     bool sequential = false;
     const cli_flag flags[] = {
         {"--config", FLAG_STR, &o.config, 0, 0, "model config JSON"},
         {"--tokenizer", FLAG_STR, &o.tokenizer, 0, 0, "TOK file"},
-        {"--train", FLAG_STR, &o.train, 0, 0, "training text (tokens cached in FILE.tok)"},
+        {"--train", FLAG_STR, &o.train, 0, 0,
+         "training text (tokens cached in FILE.tok)"},
         {"--val", FLAG_STR, &o.val, 0, 0, "validation text"},
-        {"--train-shards", FLAG_STR, &o.train_shards, 0, 0, "parameter-golf .bin shards (glob)"},
-        {"--val-shards", FLAG_STR, &o.val_shards, 0, 0, "validation shards: val_loss, no val_bpb"},
+        {"--train-shards", FLAG_STR, &o.train_shards, 0, 0,
+         "parameter-golf .bin shards (glob)"},
+        {"--val-shards", FLAG_STR, &o.val_shards, 0, 0,
+         "validation shards: val_loss, no val_bpb"},
         {"-o|--out", FLAG_STR, &o.out, 0, 0, "checkpoint to write"},
         {"--resume", FLAG_STR, &o.resume, 0, 0, "continue from this checkpoint"},
         {"--log", FLAG_STR, &o.log, 0, 0, "JSONL log (appended on --resume)"},
@@ -327,29 +356,41 @@ int train_cmd_train(int argc, char **argv) {
         {"--lr-matrix", FLAG_REAL, &o.h.lr_matrix, 0, 10, "Muon rate (0.02)"},
         {"--lr-embed", FLAG_REAL, &o.h.lr_embed, 0, 10, "AdamW rate of tok_emb (0.02)"},
         {"--lr-head", FLAG_REAL, &o.h.lr_head, 0, 10, "AdamW rate of MTP heads (0.008)"},
-        {"--lr-scalar", FLAG_REAL, &o.h.lr_scalar, 0, 10, "AdamW rate of norms, conv (0.02)"},
+        {"--lr-scalar", FLAG_REAL, &o.h.lr_scalar, 0, 10,
+         "AdamW rate of norms, conv (0.02)"},
         {"--wd", FLAG_REAL, &o.h.muon_wd, 0, 10, "Muon decoupled weight decay (0)"},
-        {"--adam-wd", FLAG_REAL, &o.h.adam_wd, 0, 10, "AdamW decay of tok_emb, heads (0)"},
+        {"--adam-wd", FLAG_REAL, &o.h.adam_wd, 0, 10,
+         "AdamW decay of tok_emb, heads (0)"},
         {"--beta1", FLAG_REAL, &o.h.beta1, 0, 0.999999, "AdamW beta1 (0.9)"},
         {"--beta2", FLAG_REAL, &o.h.beta2, 0, 0.999999, "AdamW beta2 (0.95)"},
         {"--momentum", FLAG_REAL, &o.h.momentum, 0, 0.999999, "Muon momentum (0.95)"},
-        {"--momentum-start", FLAG_REAL, &o.h.momentum_start, 0, 0.999999, "momentum at step 0 (0.85)"},
-        {"--momentum-warmup", FLAG_INT, &o.h.momentum_warmup, 0, 1e9, "steps to reach --momentum (100)"},
-        {"--warmup", FLAG_INT, &o.h.warmup, 0, 1e9, "linear LR warm-up steps (steps / 20)"},
-        {"--decay-frac", FLAG_REAL, &o.h.decay_frac, 0, 1, "fraction of steps in warm-down (0.3)"},
+        {"--momentum-start", FLAG_REAL, &o.h.momentum_start, 0, 0.999999,
+         "momentum at step 0 (0.85)"},
+        {"--momentum-warmup", FLAG_INT, &o.h.momentum_warmup, 0, 1e9,
+         "steps to reach --momentum (100)"},
+        {"--warmup", FLAG_INT, &o.h.warmup, 0, 1e9,
+         "linear LR warm-up steps (steps / 20)"},
+        {"--decay-frac", FLAG_REAL, &o.h.decay_frac, 0, 1,
+         "fraction of steps in warm-down (0.3)"},
         {"--decay", FLAG_STR, &o.decay, 0, 0, "warm-down shape: linear|cosine"},
         {"--clip", FLAG_REAL, &o.h.clip, 0, 1e9, "gradient norm clip, 0 = off (1)"},
         {"--qat", FLAG_STR, &o.qat, 0, 0, "fake quantization: off|int8|int6"},
-        {"--qat-start", FLAG_REAL, &o.h.qat_start, 0, 1, "QAT from this fraction of steps (1)"},
-        {"--qat-below", FLAG_REAL, &o.h.qat_below, 0, 1, "or once the LR multiplier is below (0)"},
+        {"--qat-start", FLAG_REAL, &o.h.qat_start, 0, 1,
+         "QAT from this fraction of steps (1)"},
+        {"--qat-below", FLAG_REAL, &o.h.qat_below, 0, 1,
+         "or once the LR multiplier is below (0)"},
         {"--ema", FLAG_REAL, &o.h.ema, 0, 0.999999999, "EMA decay, 0 = off"},
         {"--swa-every", FLAG_INT, &o.h.swa_every, 0, 1e9, "SWA snapshot period, 0 = off"},
-        {"--swa-below", FLAG_REAL, &o.h.swa_below, 0, 1, "SWA once the LR multiplier is below (0.2)"},
+        {"--swa-below", FLAG_REAL, &o.h.swa_below, 0, 1,
+         "SWA once the LR multiplier is below (0.2)"},
         {"--val-every", FLAG_INT, &o.val_every, 0, 1e9, "validate every N steps (100)"},
-        {"--val-tokens", FLAG_INT, &o.val_tokens, 1, 1e15, "score the first N validation targets (65536)"},
-        {"--val-stride", FLAG_INT, &o.val_stride, 1, 1 << 20, "validation window stride (--seq)"},
+        {"--val-tokens", FLAG_INT, &o.val_tokens, 1, 1e15,
+         "score the first N validation targets (65536)"},
+        {"--val-stride", FLAG_INT, &o.val_stride, 1, 1 << 20,
+         "validation window stride (--seq)"},
         {"--log-every", FLAG_INT, &o.log_every, 1, 1e9, "log every N steps (10)"},
-        {"--ckpt-every", FLAG_INT, &o.ckpt_every, 0, 1e9, "checkpoint every N steps, 0 = at end"},
+        {"--ckpt-every", FLAG_INT, &o.ckpt_every, 0, 1e9,
+         "checkpoint every N steps, 0 = at end"},
     };
     int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);

@@ -5,14 +5,12 @@
 #include <math.h>
 #include <string.h>
 
-void TR(embed_forward)(real *h, const real *emb, const int *ids, int T,
-                       int D) {
+void TR(embed_forward)(real *h, const real *emb, const int *ids, int T, int D) {
     for (int t = 0; t < T; t++)
         memcpy(h + (size_t)t * D, emb + (size_t)ids[t] * D, sizeof(real) * D);
 }
 
-void TR(embed_backward)(real *demb, const real *dh, const int *ids, int T,
-                        int D) {
+void TR(embed_backward)(real *demb, const real *dh, const int *ids, int T, int D) {
     for (int t = 0; t < T; t++) {
         real *row = demb + (size_t)ids[t] * D;
         const real *g = dh + (size_t)t * D;
@@ -23,8 +21,7 @@ void TR(embed_backward)(real *demb, const real *dh, const int *ids, int T,
 /* CE of one row in place: returns -log softmax(l)[y]. With grad, l becomes
  * dCE/dl * weight, times the softcap derivative 1 - (l / c)^2 when the row
  * holds capped logits (c > 0). */
-static double row_loss(real *l, int y, int V, double softcap, double weight,
-                       int grad) {
+static double row_loss(real *l, int y, int V, double softcap, double weight, int grad) {
     real mx = l[0];
     for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
     double sum = 0;
@@ -42,9 +39,9 @@ static double row_loss(real *l, int y, int V, double softcap, double weight,
     return nll;
 }
 
-double TR(head_ce)(real *logits, const real *z, const real *W,
-                   const int *targets, int n, int D, int V, double softcap,
-                   double weight, real *dz, real *dW, double *row_nll) {
+double TR(head_ce)(real *logits, const real *z, const real *W, const int *targets, int n,
+                   int D, int V, double softcap, double weight, real *dz, real *dW,
+                   double *row_nll) {
     TR(matmul_forward)(logits, z, W, n, D, V);
     double total = 0;
     for (int t = 0; t < n; t++) {

@@ -6,8 +6,7 @@
 #include "tools/train/train_ops.h"
 
 #ifdef TRAIN_DOUBLE
-void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
-                        int O) {
+void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I, int O) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * I;
         for (int o = 0; o < O; o++) {
@@ -19,8 +18,7 @@ void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I,
     }
 }
 
-void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I,
-                       int O) {
+void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I, int O) {
     for (int t = 0; t < T; t++) {
         real *dxt = dx + (size_t)t * I;
         for (int o = 0; o < O; o++) {
@@ -31,8 +29,7 @@ void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I,
     }
 }
 
-void TR(matmul_acc_dw)(real *dW, const real *dy, const real *x, int T, int I,
-                       int O) {
+void TR(matmul_acc_dw)(real *dW, const real *dy, const real *x, int T, int I, int O) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * I;
         for (int o = 0; o < O; o++) {
@@ -52,30 +49,51 @@ static void gemm(const titan_gemm_f32 *g) {
     titan_gemm_f32_run(titan_matmul_family(titan_cpu_best_isa()), g, scratch);
 }
 
-void train_matmul_forward(float *y, const float *x, const float *W, int T,
-                          int I, int O) {
-    gemm(&(titan_gemm_f32){.m = T, .n = O, .k = I, .a = x, .lda = (size_t)I,
-                           .b = W, .ldb = (size_t)I, .b_trans = true, .c = y,
+void train_matmul_forward(float *y, const float *x, const float *W, int T, int I, int O) {
+    gemm(&(titan_gemm_f32){.m = T,
+                           .n = O,
+                           .k = I,
+                           .a = x,
+                           .lda = (size_t)I,
+                           .b = W,
+                           .ldb = (size_t)I,
+                           .b_trans = true,
+                           .c = y,
                            .ldc = (size_t)O});
 }
 
-void train_matmul_acc_dx(float *dx, const float *dy, const float *W, int T,
-                         int I, int O) {
-    gemm(&(titan_gemm_f32){.m = T, .n = I, .k = O, .a = dy, .lda = (size_t)O,
-                           .b = W, .ldb = (size_t)I, .c = dx, .ldc = (size_t)I,
+void train_matmul_acc_dx(float *dx, const float *dy, const float *W, int T, int I,
+                         int O) {
+    gemm(&(titan_gemm_f32){.m = T,
+                           .n = I,
+                           .k = O,
+                           .a = dy,
+                           .lda = (size_t)O,
+                           .b = W,
+                           .ldb = (size_t)I,
+                           .c = dx,
+                           .ldc = (size_t)I,
                            .accumulate = true});
 }
 
-void train_matmul_acc_dw(float *dW, const float *dy, const float *x, int T,
-                         int I, int O) {
-    gemm(&(titan_gemm_f32){.m = O, .n = I, .k = T, .a = dy, .lda = (size_t)O,
-                           .a_trans = true, .b = x, .ldb = (size_t)I, .c = dW,
-                           .ldc = (size_t)I, .accumulate = true});
+void train_matmul_acc_dw(float *dW, const float *dy, const float *x, int T, int I,
+                         int O) {
+    gemm(&(titan_gemm_f32){.m = O,
+                           .n = I,
+                           .k = T,
+                           .a = dy,
+                           .lda = (size_t)O,
+                           .a_trans = true,
+                           .b = x,
+                           .ldb = (size_t)I,
+                           .c = dW,
+                           .ldc = (size_t)I,
+                           .accumulate = true});
 }
 #endif
 
-void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x,
-                         const real *W, int T, int I, int O) {
+void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x, const real *W,
+                         int T, int I, int O) {
     if (dx) TR(matmul_acc_dx)(dx, dy, W, T, I, O);
     TR(matmul_acc_dw)(dW, dy, x, T, I, O);
 }

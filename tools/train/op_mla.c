@@ -39,15 +39,14 @@ static void gather(real *dst, const real *src, size_t stride, int T, int n) {
         memcpy(dst + (size_t)t * n, src + t * stride, sizeof(real) * n);
 }
 
-static void scatter_add(real *dst, size_t stride, const real *src, int T,
-                        int n) {
+static void scatter_add(real *dst, size_t stride, const real *src, int T, int n) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < n; i++) dst[t * stride + i] += src[(size_t)t * n + i];
 }
 
 /* Qh, Kg, Vg of head h. */
-static void load_head(head_bufs *b, const real *q, const real *kv,
-                      const real *kr, int T, const titan_config *c, int h) {
+static void load_head(head_bufs *b, const real *q, const real *kv, const real *kr, int T,
+                      const titan_config *c, int h) {
     int H = c->n_heads, Dh = c->head_dim, Dr = c->rope_dim, Dv = c->v_head_dim;
     int qk = Dh + Dr;
     size_t kvrow = (size_t)c->n_kv_heads * (Dh + Dv);
@@ -61,8 +60,8 @@ static void load_head(head_bufs *b, const real *q, const real *kv,
 }
 
 void TR(attention_forward)(real *o, real *probs, const real *q, const real *kv,
-                           const real *kr, int T, const titan_config *c,
-                           double scale, real *scratch) {
+                           const real *kr, int T, const titan_config *c, double scale,
+                           real *scratch) {
     int H = c->n_heads, Dv = c->v_head_dim, qk = c->head_dim + c->rope_dim;
     head_bufs b = carve_heads(scratch, T, c);
     for (int h = 0; h < H; h++) {
@@ -90,8 +89,8 @@ void TR(attention_forward)(real *o, real *probs, const real *q, const real *kv,
 /* dS = P (dP - rowsum(P dP)) * scale, dP = dOh Vg^T. */
 void TR(attention_backward)(real *dq, real *dkv, real *dkr, const real *dout,
                             const real *probs, const real *q, const real *kv,
-                            const real *kr, int T, const titan_config *c,
-                            double scale, real *scratch) {
+                            const real *kr, int T, const titan_config *c, double scale,
+                            real *scratch) {
     int H = c->n_heads, Dh = c->head_dim, Dr = c->rope_dim, Dv = c->v_head_dim;
     int qk = Dh + Dr;
     size_t kvrow = (size_t)c->n_kv_heads * (Dh + Dv);
@@ -126,39 +125,35 @@ void TR(attention_backward)(real *dq, real *dkv, real *dkr, const real *dout,
     }
 }
 
-void TR(mla_forward)(const TR(model) *m, const TR(block) *w,
-                     TR(layer_acts) *la, int T) {
+void TR(mla_forward)(const TR(model) * m, const TR(block) * w, TR(layer_acts) * la,
+                     int T) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, H = c->n_heads, Dr = c->rope_dim, Lq = c->q_latent;
     int Lkv = c->kv_latent, qk = c->head_dim + Dr;
     int kvw = c->n_kv_heads * (c->head_dim + c->v_head_dim);
-    TR(rmsnorm_forward)(la->u1, la->rstd1, la->h_in, w->attn_norm, T, D,
-                        c->norm_eps);
+    TR(rmsnorm_forward)(la->u1, la->rstd1, la->h_in, w->attn_norm, T, D, c->norm_eps);
     if (Lq > 0) {
         TR(matmul_forward)(la->qa, la->u1, w->wq_a, T, D, Lq);
-        TR(rmsnorm_forward)(la->cq, la->rstd_q, la->qa, w->q_norm, T, Lq,
-                            c->norm_eps);
+        TR(rmsnorm_forward)(la->cq, la->rstd_q, la->qa, w->q_norm, T, Lq, c->norm_eps);
         TR(matmul_forward)(la->q, la->cq, w->wq_b, T, Lq, H * qk);
     } else {
         TR(matmul_forward)(la->q, la->u1, w->wq_b, T, D, H * qk);
     }
-    TR(rope_forward)(la->q + c->head_dim, T, (size_t)H * qk, H, qk, Dr,
-                     m->rope_cos, m->rope_sin);
+    TR(rope_forward)
+    (la->q + c->head_dim, T, (size_t)H * qk, H, qk, Dr, m->rope_cos, m->rope_sin);
     TR(matmul_forward)(la->alat, la->u1, w->wkv_a, T, D, Lkv);
     TR(matmul_forward)(la->kr, la->u1, w->wkv_a + (size_t)Lkv * D, T, D, Dr);
     TR(rope_forward)(la->kr, T, Dr, 1, 0, Dr, m->rope_cos, m->rope_sin);
-    TR(rmsnorm_forward)(la->c, la->rstd_kv, la->alat, w->kv_norm, T, Lkv,
-                        c->norm_eps);
+    TR(rmsnorm_forward)(la->c, la->rstd_kv, la->alat, w->kv_norm, T, Lkv, c->norm_eps);
     TR(matmul_forward)(la->kv, la->c, w->wkv_b, T, Lkv, kvw);
-    TR(attention_forward)(la->o, la->probs, la->q, la->kv, la->kr, T, c,
-                          m->attn_scale, la->att_scratch);
+    TR(attention_forward)
+    (la->o, la->probs, la->q, la->kv, la->kr, T, c, m->attn_scale, la->att_scratch);
     TR(matmul_forward)(la->h_mid, la->o, w->wo, T, H * c->v_head_dim, D);
     for (size_t i = 0; i < (size_t)T * D; i++) la->h_mid[i] += la->h_in[i];
 }
 
-void TR(mla_backward)(const TR(model) *m, const TR(block) *w,
-                      const TR(layer_acts) *la, TR(layer_grads) *g,
-                      real *dh, TR(block) *dw, int T) {
+void TR(mla_backward)(const TR(model) * m, const TR(block) * w, const TR(layer_acts) * la,
+                      TR(layer_grads) * g, real *dh, TR(block) * dw, int T) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, H = c->n_heads, Dr = c->rope_dim, Lq = c->q_latent;
     int Lkv = c->kv_latent, qk = c->head_dim + Dr, HDv = H * c->v_head_dim;
@@ -168,32 +163,32 @@ void TR(mla_backward)(const TR(model) *m, const TR(block) *w,
     real_zero(g->dq, (size_t)T * H * qk);
     real_zero(g->dkv, (size_t)T * kvw);
     real_zero(g->dkr, (size_t)T * Dr);
-    TR(attention_backward)(g->dq, g->dkv, g->dkr, g->dout, la->probs, la->q,
-                           la->kv, la->kr, T, c, m->attn_scale, g->att_scratch);
-    TR(rope_backward)(g->dq + c->head_dim, T, (size_t)H * qk, H, qk, Dr,
-                      m->rope_cos, m->rope_sin);
+    TR(attention_backward)
+    (g->dq, g->dkv, g->dkr, g->dout, la->probs, la->q, la->kv, la->kr, T, c,
+     m->attn_scale, g->att_scratch);
+    TR(rope_backward)
+    (g->dq + c->head_dim, T, (size_t)H * qk, H, qk, Dr, m->rope_cos, m->rope_sin);
     TR(rope_backward)(g->dkr, T, Dr, 1, 0, Dr, m->rope_cos, m->rope_sin);
     real_zero(g->dc, (size_t)T * Lkv);
     TR(matmul_backward)(g->dc, dw->wkv_b, g->dkv, la->c, w->wkv_b, T, Lkv, kvw);
     real_zero(g->dalat, (size_t)T * Lkv);
-    TR(rmsnorm_backward)(g->dalat, dw->kv_norm, g->dc, la->alat, w->kv_norm,
-                         la->rstd_kv, T, Lkv);
+    TR(rmsnorm_backward)
+    (g->dalat, dw->kv_norm, g->dc, la->alat, w->kv_norm, la->rstd_kv, T, Lkv);
     real_zero(g->du, (size_t)T * D);
     TR(matmul_backward)(g->du, dw->wkv_a, g->dalat, la->u1, w->wkv_a, T, D, Lkv);
-    TR(matmul_backward)(g->du, dw->wkv_a + (size_t)Lkv * D, g->dkr, la->u1,
-                        w->wkv_a + (size_t)Lkv * D, T, D, Dr);
+    TR(matmul_backward)
+    (g->du, dw->wkv_a + (size_t)Lkv * D, g->dkr, la->u1, w->wkv_a + (size_t)Lkv * D, T, D,
+     Dr);
     if (Lq > 0) {
         real_zero(g->dcq, (size_t)T * Lq);
-        TR(matmul_backward)(g->dcq, dw->wq_b, g->dq, la->cq, w->wq_b, T, Lq,
-                            H * qk);
+        TR(matmul_backward)(g->dcq, dw->wq_b, g->dq, la->cq, w->wq_b, T, Lq, H * qk);
         real_zero(g->dqa, (size_t)T * Lq);
-        TR(rmsnorm_backward)(g->dqa, dw->q_norm, g->dcq, la->qa, w->q_norm,
-                             la->rstd_q, T, Lq);
+        TR(rmsnorm_backward)
+        (g->dqa, dw->q_norm, g->dcq, la->qa, w->q_norm, la->rstd_q, T, Lq);
         TR(matmul_backward)(g->du, dw->wq_a, g->dqa, la->u1, w->wq_a, T, D, Lq);
     } else {
-        TR(matmul_backward)(g->du, dw->wq_b, g->dq, la->u1, w->wq_b, T, D,
-                            H * qk);
+        TR(matmul_backward)(g->du, dw->wq_b, g->dq, la->u1, w->wq_b, T, D, H * qk);
     }
-    TR(rmsnorm_backward)(dh, dw->attn_norm, g->du, la->h_in, w->attn_norm,
-                         la->rstd1, T, D);
+    TR(rmsnorm_backward)
+    (dh, dw->attn_norm, g->du, la->h_in, w->attn_norm, la->rstd1, T, D);
 }

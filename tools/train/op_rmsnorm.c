@@ -3,8 +3,8 @@
 
 #include <math.h>
 
-void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g,
-                         int T, int C, double eps) {
+void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g, int T, int C,
+                         double eps) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * C;
         real *yt = y + (size_t)t * C;

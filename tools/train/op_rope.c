@@ -4,9 +4,8 @@
 #include "tools/train/train_ops.h"
 
 /* sign = +1 rotates forward, -1 applies the transpose (the inverse). */
-static void rotate(real *v, int T, size_t row_stride, int nvec,
-                   size_t vec_stride, int Dr, const real *cos_t,
-                   const real *sin_t, real sign) {
+static void rotate(real *v, int T, size_t row_stride, int nvec, size_t vec_stride, int Dr,
+                   const real *cos_t, const real *sin_t, real sign) {
     int half = Dr / 2;
     for (int t = 0; t < T; t++) {
         const real *cs = cos_t + (size_t)t * half, *sn = sin_t + (size_t)t * half;
@@ -21,14 +20,12 @@ static void rotate(real *v, int T, size_t row_stride, int nvec,
     }
 }
 
-void TR(rope_forward)(real *v, int T, size_t row_stride, int nvec,
-                      size_t vec_stride, int Dr, const real *cos_t,
-                      const real *sin_t) {
+void TR(rope_forward)(real *v, int T, size_t row_stride, int nvec, size_t vec_stride,
+                      int Dr, const real *cos_t, const real *sin_t) {
     rotate(v, T, row_stride, nvec, vec_stride, Dr, cos_t, sin_t, 1);
 }
 
-void TR(rope_backward)(real *dv, int T, size_t row_stride, int nvec,
-                       size_t vec_stride, int Dr, const real *cos_t,
-                       const real *sin_t) {
+void TR(rope_backward)(real *dv, int T, size_t row_stride, int nvec, size_t vec_stride,
+                       int Dr, const real *cos_t, const real *sin_t) {
     rotate(dv, T, row_stride, nvec, vec_stride, Dr, cos_t, sin_t, -1);
 }

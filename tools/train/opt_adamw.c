@@ -3,8 +3,8 @@
 
 #include <math.h>
 
-void adamw_step(float *p, const float *g, float *m, float *v, size_t n,
-                long t, const adamw_hparams *h) {
+void adamw_step(float *p, const float *g, float *m, float *v, size_t n, long t,
+                const adamw_hparams *h) {
     double c1 = 1 - pow(h->beta1, (double)t), c2 = 1 - pow(h->beta2, (double)t);
     float b1 = (float)h->beta1, b2 = (float)h->beta2;
     float decay = (float)(1 - h->lr * h->weight_decay);

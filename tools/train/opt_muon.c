@@ -27,15 +27,14 @@ static void ns_wide(float *X, int r, int c, int steps, float *s) {
     float inv = (float)(1 / (sqrt(ss) + 1e-7));
     for (size_t i = 0; i < (size_t)r * c; i++) X[i] *= inv;
     for (int it = 0; it < steps; it++) {
-        train_matmul_forward(A, X, X, r, c, r);  /* A = X X^T        [r, r] */
-        train_matmul_forward(B, A, A, r, r, r);  /* A A^T = A A      [r, r] */
+        train_matmul_forward(A, X, X, r, c, r); /* A = X X^T        [r, r] */
+        train_matmul_forward(B, A, A, r, r, r); /* A A^T = A A      [r, r] */
         for (size_t i = 0; i < (size_t)r * r; i++) B[i] = b * A[i] + cc * B[i];
-        transpose(Xt, X, r, c);            /* X^T              [c, r] */
+        transpose(Xt, X, r, c);                   /* X^T              [c, r] */
         train_matmul_forward(Yt, Xt, B, c, r, r); /* X^T B^T = (B X)^T [c, r] */
         for (int i = 0; i < r; i++)
             for (int j = 0; j < c; j++)
-                X[(size_t)i * c + j] = a * X[(size_t)i * c + j] +
-                                       Yt[(size_t)j * r + i];
+                X[(size_t)i * c + j] = a * X[(size_t)i * c + j] + Yt[(size_t)j * r + i];
     }
 }
 

@@ -24,19 +24,17 @@ static void run_slots(void *ctx, int64_t begin, int64_t end, int thread) {
         train_acts *a = &w->acts[t];
         for (int i = (int)t; i < j->n; i += w->n_threads) {
             const train_seq *s = &j->seqs[i];
-            j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T,
-                                         j->scale, &w->grads[t],
-                                         j->head_loss + (size_t)i * M);
+            j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T, j->scale,
+                                         &w->grads[t], j->head_loss + (size_t)i * M);
         }
     }
 }
 
 void train_workers_run(train_workers *w, const train_params *weights,
-                       const train_seq *seqs, int n, double scale,
-                       double *loss, double *head_loss) {
+                       const train_seq *seqs, int n, double scale, double *loss,
+                       double *head_loss) {
     job j = {w, weights, seqs, n, scale, loss, head_loss};
-    titan_thread_pool_for(w->pool, n < w->n_threads ? n : w->n_threads, 1,
-                          run_slots, &j);
+    titan_thread_pool_for(w->pool, n < w->n_threads ? n : w->n_threads, 1, run_slots, &j);
 }
 
 typedef struct {
@@ -46,8 +44,7 @@ typedef struct {
 
 /* A titan_eval_scorer: window i feeds seq[start .. start+len-1], so the
  * len + 1 ids from start give train_nll its len target losses. */
-static titan_status score_windows(void *user, int worker,
-                                  const titan_eval_batch *b) {
+static titan_status score_windows(void *user, int worker, const titan_eval_batch *b) {
     const scorer *s = user;
     for (int i = 0; i < b->n; i++)
         train_nll(s->w->m, s->weights, &s->w->acts[worker], b->seq + b->win[i].start,
@@ -56,13 +53,12 @@ static titan_status score_windows(void *user, int worker,
 }
 
 titan_status train_workers_eval(train_workers *w, const train_params *weights,
-                                titan_arena *a, const int32_t *seq,
-                                int64_t n_targets, const titan_byte_table *bytes,
-                                const titan_eval_options *o,
-                                titan_eval_result *out) {
+                                titan_arena *a, const int32_t *seq, int64_t n_targets,
+                                const titan_byte_table *bytes,
+                                const titan_eval_options *o, titan_eval_result *out) {
     if (o->threads > w->n_threads || o->ctx >= w->m->max_T)
-        return titan_fail(TITAN_E_USAGE, "validation: %d threads, ctx %d",
-                          o->threads, o->ctx);
+        return titan_fail(TITAN_E_USAGE, "validation: %d threads, ctx %d", o->threads,
+                          o->ctx);
     scorer s = {w, weights};
     return titan_eval_run(a, seq, n_targets, bytes, o, score_windows, &s, out);
 }
@@ -72,9 +68,10 @@ static int pool_start(train_workers *w) {
     titan_thread_pool *none;
     titan_arena_init(&measure, NULL, 0);
     return titan_thread_pool_create(&measure, w->n_threads, &none) ||
-           cli_arena_create(&w->pool_arena, measure.high) ||
-           titan_thread_pool_create(&w->pool_arena, w->n_threads, &w->pool)
-               ? -1 : 0;
+                   cli_arena_create(&w->pool_arena, measure.high) ||
+                   titan_thread_pool_create(&w->pool_arena, w->n_threads, &w->pool)
+               ? -1
+               : 0;
 }
 
 int train_workers_init(train_workers *w, const train_model *m, int n_threads) {

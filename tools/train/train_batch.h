@@ -37,19 +37,18 @@ void train_workers_zero(train_workers *w);
  * sequence i, loss[i] its SPEC loss, and the slot's slab gets
  * += scale * dLoss_i/dw. */
 void train_workers_run(train_workers *w, const train_params *weights,
-                       const train_seq *seqs, int n, double scale,
-                       double *loss, double *head_loss);
+                       const train_seq *seqs, int n, double scale, double *loss,
+                       double *head_loss);
 
 /* val_bpb of the weights on seq[0..n_targets] as `titan eval` computes it
  * (SPEC section 3, core/eval.c: its windows, byte counts and sums), the
  * windows scored by train_nll on the workers' activations (o->threads <=
  * n_threads, o->ctx < the model's max_T). Window sums come from arena a
  * (titan_eval_plan bytes). */
-TITAN_NODISCARD titan_status train_workers_eval(train_workers *w, const train_params *weights,
-                                titan_arena *a, const int32_t *seq,
-                                int64_t n_targets, const titan_byte_table *bytes,
-                                const titan_eval_options *o,
-                                titan_eval_result *out);
+TITAN_NODISCARD titan_status
+train_workers_eval(train_workers *w, const train_params *weights, titan_arena *a,
+                   const int32_t *seq, int64_t n_targets, const titan_byte_table *bytes,
+                   const titan_eval_options *o, titan_eval_result *out);
 
 /* grads[0] += grads[1] + ... + grads[n-1], in that order. */
 void train_workers_reduce(train_workers *w);

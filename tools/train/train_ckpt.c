@@ -12,21 +12,26 @@
 
 /* The state's tensors of set k (NULL when the run does not keep it). */
 static train_params *state_set(const train_state *s, titan_ckpt_set k) {
-    train_params *sets[TITAN_CKPT_SETS] = {
-        (train_params *)&s->w, (train_params *)&s->ema, (train_params *)&s->swa,
-        (train_params *)&s->m, (train_params *)&s->v};
+    train_params *sets[TITAN_CKPT_SETS] = {(train_params *)&s->w, (train_params *)&s->ema,
+                                           (train_params *)&s->swa, (train_params *)&s->m,
+                                           (train_params *)&s->v};
     return sets[k]->mem ? sets[k] : NULL;
 }
 
 titan_status train_ckpt_save(const char *path, const train_state *s,
                              const titan_config *c, const uint8_t *tok_blob,
                              size_t tok_len) {
-    titan_ckpt_meta m = {
-        .config = *c, .tok = tok_blob, .tok_len = tok_len,
-        .export_set = s->swa_count > 0 ? TITAN_CKPT_SWA
-                      : s->ema.mem     ? TITAN_CKPT_EMA : TITAN_CKPT_RAW,
-        .step = s->step, .swa_count = s->swa_count, .rng = s->rng,
-        .data_pos = s->data_pos, .qat_on = s->qat_on};
+    titan_ckpt_meta m = {.config = *c,
+                         .tok = tok_blob,
+                         .tok_len = tok_len,
+                         .export_set = s->swa_count > 0 ? TITAN_CKPT_SWA
+                                       : s->ema.mem     ? TITAN_CKPT_EMA
+                                                        : TITAN_CKPT_RAW,
+                         .step = s->step,
+                         .swa_count = s->swa_count,
+                         .rng = s->rng,
+                         .data_pos = s->data_pos,
+                         .qat_on = s->qat_on};
     float *const *sets[TITAN_CKPT_SETS];
     for (int k = 0; k < TITAN_CKPT_SETS; k++) {
         const train_params *p = state_set(s, (titan_ckpt_set)k);
@@ -58,13 +63,12 @@ static titan_status ckpt_open(const char *path, titan_arena *a, titan_ckpt *ck) 
 }
 
 /* Set k of the checkpoint into p (same config). */
-static titan_status read_set(const titan_ckpt *ck, titan_ckpt_set k,
-                             train_params *p) {
+static titan_status read_set(const titan_ckpt *ck, titan_ckpt_set k, train_params *p) {
     for (int i = 0; i < p->n_tensors; i++) {
         const titan_st_tensor *t = titan_ckpt_tensor(ck, k, i);
         if (t)
-            TITAN_TRY(titan_safetensors_to_f32(t, p->tensor[i],
-                                               (size_t)(p->spec[i].rows * p->spec[i].cols)));
+            TITAN_TRY(titan_safetensors_to_f32(
+                t, p->tensor[i], (size_t)(p->spec[i].rows * p->spec[i].cols)));
     }
     return TITAN_OK;
 }
@@ -79,15 +83,16 @@ static titan_status check_run(const titan_ckpt *ck, const train_state *s,
         return titan_fail(TITAN_E_DATA, "checkpoint: config differs from --config");
     for (int k = TITAN_CKPT_EMA; k <= TITAN_CKPT_SWA; k++)
         if (ck->has[k] != !!state_set(s, (titan_ckpt_set)k))
-            return titan_fail(TITAN_E_DATA, "checkpoint: %s weights %s, this run "
-                              "%s them", k == TITAN_CKPT_EMA ? "EMA" : "SWA",
+            return titan_fail(TITAN_E_DATA,
+                              "checkpoint: %s weights %s, this run "
+                              "%s them",
+                              k == TITAN_CKPT_EMA ? "EMA" : "SWA",
                               ck->has[k] ? "kept" : "not kept",
                               ck->has[k] ? "does not keep" : "keeps");
     return TITAN_OK;
 }
 
-static titan_status restore(const titan_ckpt *ck, train_state *s,
-                            const titan_config *c) {
+static titan_status restore(const titan_ckpt *ck, train_state *s, const titan_config *c) {
     TITAN_TRY(check_run(ck, s, c));
     for (int k = 0; k < TITAN_CKPT_SETS; k++)
         if (ck->has[k])
@@ -100,8 +105,7 @@ static titan_status restore(const titan_ckpt *ck, train_state *s,
     return TITAN_OK;
 }
 
-titan_status train_ckpt_load(const char *path, train_state *s,
-                             const titan_config *c) {
+titan_status train_ckpt_load(const char *path, train_state *s, const titan_config *c) {
     titan_arena a;
     titan_ckpt ck;
     TITAN_TRY(ckpt_open(path, &a, &ck));
@@ -133,9 +137,8 @@ static titan_status export_config(const titan_ckpt *ck, const char *path) {
     return titan_file_write_atomic(path, json, len);
 }
 
-titan_status train_ckpt_export(const char *ckpt, const char *which,
-                               const char *out, const char *config_out,
-                               const char *tok_out) {
+titan_status train_ckpt_export(const char *ckpt, const char *which, const char *out,
+                               const char *config_out, const char *tok_out) {
     titan_arena a;
     titan_ckpt ck;
     TITAN_TRY(ckpt_open(ckpt, &a, &ck));
@@ -144,7 +147,8 @@ titan_status train_ckpt_export(const char *ckpt, const char *which,
     if (st == TITAN_OK && tok_out)
         st = ck.meta.tok_len
                  ? titan_file_write_atomic(tok_out, ck.meta.tok, ck.meta.tok_len)
-                 : titan_fail(TITAN_E_DATA, "checkpoint: no tokenizer (trained on shards?)");
+                 : titan_fail(TITAN_E_DATA,
+                              "checkpoint: no tokenizer (trained on shards?)");
     cli_arena_destroy(&a);
     return st;
 }

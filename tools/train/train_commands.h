@@ -3,15 +3,14 @@
 #ifndef TITAN_TOOLS_TRAIN_COMMANDS_H
 #define TITAN_TOOLS_TRAIN_COMMANDS_H
 
-#define TRAIN_COMMAND_LIST(X)                                                  \
-    X(tokenizer, "train a byte-level BPE tokenizer on a text file")           \
-    X(train, "train a model (Muon + AdamW, QAT, EMA/SWA)")                     \
-    X(grad, "loss and gradients of one sequence, as safetensors")             \
-    X(plot, "draw loss and val_bpb curves of a training log as SVG")          \
+#define TRAIN_COMMAND_LIST(X)                                                            \
+    X(tokenizer, "train a byte-level BPE tokenizer on a text file")                      \
+    X(train, "train a model (Muon + AdamW, QAT, EMA/SWA)")                               \
+    X(grad, "loss and gradients of one sequence, as safetensors")                        \
+    X(plot, "draw loss and val_bpb curves of a training log as SVG")                     \
     X(export, "a checkpoint's raw/EMA/SWA weights, config and tokenizer")
 
-#define TRAIN_COMMAND_DECL(name, summary) \
-    int train_cmd_##name(int argc, char **argv);
+#define TRAIN_COMMAND_DECL(name, summary) int train_cmd_##name(int argc, char **argv);
 TRAIN_COMMAND_LIST(TRAIN_COMMAND_DECL)
 #undef TRAIN_COMMAND_DECL
 

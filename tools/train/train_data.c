@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 uint64_t train_rng_next(uint64_t *state) {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -20,9 +19,8 @@ uint64_t train_rng_next(uint64_t *state) {
 }
 
 titan_status train_tokenizer_load(const char *path, titan_arena *a,
-                                  const titan_tokenizer **t,
-                                  const uint8_t **blob, size_t *len,
-                                  uint32_t *crc) {
+                                  const titan_tokenizer **t, const uint8_t **blob,
+                                  size_t *len, uint32_t *crc) {
     size_t need;
     TITAN_TRY(titan_tokenizer_file_plan(path, &need));
     TITAN_TRY(cli_arena_create(a, need + titan_tokenizer_encode_plan()));
@@ -55,8 +53,8 @@ static double target_bytes(const titan_tokenizer *t, const int *tok, size_t n) {
  * everything before. */
 enum { CACHE_KEY = 24, CACHE_HEAD = 32, CACHE_VERSION = 1 };
 
-static void cache_key(uint8_t key[CACHE_KEY], uint32_t tok_crc,
-                      const uint8_t *text, size_t size) {
+static void cache_key(uint8_t key[CACHE_KEY], uint32_t tok_crc, const uint8_t *text,
+                      size_t size) {
     memcpy(key, "TTKC", 4);
     le_wr32(key + 4, CACHE_VERSION);
     le_wr32(key + 8, tok_crc);
@@ -66,8 +64,8 @@ static void cache_key(uint8_t key[CACHE_KEY], uint32_t tok_crc,
 
 /* The ids of a cache file whose key matches and whose size, CRC and ids
  * are sound; 0 (rebuild it) otherwise. */
-static int cache_ids(const uint8_t *f, size_t len, const uint8_t *key,
-                     int vocab, train_tokens *out) {
+static int cache_ids(const uint8_t *f, size_t len, const uint8_t *key, int vocab,
+                     train_tokens *out) {
     if (len < CACHE_HEAD + 4 || memcmp(f, key, CACHE_KEY)) return 0;
     uint64_t n = le_rd64(f + CACHE_KEY);
     if (n < 1 || n != (len - CACHE_HEAD - 4) / 4 || len != CACHE_HEAD + 4 * n + 4 ||
@@ -102,8 +100,7 @@ static int cache_read(const char *path, const uint8_t *key, int vocab,
     return ok;
 }
 
-static void cache_write(const char *path, const uint8_t *key, const int *tok,
-                        size_t n) {
+static void cache_write(const char *path, const uint8_t *key, const int *tok, size_t n) {
     size_t len = CACHE_HEAD + 4 * n + 4;
     uint8_t *buf = malloc(len);
     if (!buf) return;
@@ -122,8 +119,8 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
     size_t size;
     uint8_t *text;
     TITAN_TRY(titan_file_size(path, &size));
-    TITAN_TRY(cli_arena_create(&a, size + 2 * TITAN_ALIGN +
-                                       titan_tokenizer_encode_plan()));
+    TITAN_TRY(
+        cli_arena_create(&a, size + 2 * TITAN_ALIGN + titan_tokenizer_encode_plan()));
     titan_status st = titan_file_read(&a, path, size, &text, &size);
     if (st != TITAN_OK) {
         cli_arena_destroy(&a);
@@ -155,16 +152,15 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
 
 /* Append one shard's tokens, validated by formats/shards.c (any uint16 id:
  * the caller checks them against vocab_size). */
-static titan_status append_shard(const uint8_t *data, size_t len,
-                                 train_tokens *out) {
+static titan_status append_shard(const uint8_t *data, size_t len, train_tokens *out) {
     uint64_t count;
     size_t n;
     TITAN_TRY(titan_shard_count(data, len, &count));
     int *grown = realloc(out->tok, sizeof(int) * (out->n + count + 1));
     if (!grown) return titan_fail(TITAN_E_NOMEM, "out of memory");
     out->tok = grown;
-    TITAN_TRY(titan_shard_decode(data, len, 1 << 16, out->tok + out->n,
-                                 (size_t)count, &n));
+    TITAN_TRY(
+        titan_shard_decode(data, len, 1 << 16, out->tok + out->n, (size_t)count, &n));
     out->n += n;
     return TITAN_OK;
 }

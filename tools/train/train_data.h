@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 typedef struct {
-    int *tok;     /* [n] token ids (malloc'd) */
+    int *tok; /* [n] token ids (malloc'd) */
     size_t n;
     double bytes; /* bytes the targets tok[1..n) stand for */
 } train_tokens;
@@ -19,18 +19,20 @@ typedef struct {
 /* Load a TOK file (tokenizer format of titan.h) into a fresh process arena;
  * *blob / *len: the file's bytes in that arena, *crc their CRC-32. */
 TITAN_NODISCARD titan_status train_tokenizer_load(const char *path, titan_arena *a,
-                                  const titan_tokenizer **t,
-                                  const uint8_t **blob, size_t *len,
-                                  uint32_t *crc);
+                                                  const titan_tokenizer **t,
+                                                  const uint8_t **blob, size_t *len,
+                                                  uint32_t *crc);
 
 /* BOS + encode(text file), from FILE.tok when that cache matches. */
-TITAN_NODISCARD titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
-                                    uint32_t tok_crc, train_tokens *out);
+TITAN_NODISCARD titan_status train_tokens_from_text(const char *path,
+                                                    const titan_tokenizer *t,
+                                                    uint32_t tok_crc, train_tokens *out);
 
 /* Parameter-golf shards matching a glob, in name order, as one stream
  * (uint16 tokens; bytes left 0: shards carry no tokenizer here). Each is
  * validated by formats/shards.c; a bad one fails with its name. */
-TITAN_NODISCARD titan_status train_tokens_from_shards(const char *glob, train_tokens *out);
+TITAN_NODISCARD titan_status train_tokens_from_shards(const char *glob,
+                                                      train_tokens *out);
 
 void train_tokens_free(train_tokens *d);
 

@@ -31,9 +31,8 @@ titan_status train_load_config(const char *path, titan_config *c) {
     return st;
 }
 
-static titan_status load_tensor(const titan_safetensors *st,
-                                const char *name, const titan_tensor_spec *s,
-                                float *dst) {
+static titan_status load_tensor(const titan_safetensors *st, const char *name,
+                                const titan_tensor_spec *s, float *dst) {
     const titan_st_tensor *t = titan_safetensors_find(st, name);
     if (!t) return titan_fail(TITAN_E_DATA, "tensor %s missing", name);
     int ok = t->ndim == s->ndim && t->shape[0] == s->rows &&
@@ -64,9 +63,10 @@ static titan_status read_params(const titan_safetensors *st, const char *path,
     for (int i = 0; i < p->n_tensors; i++)
         TITAN_TRY(load_tensor(st, p->spec[i].name, &p->spec[i], p->tensor[i]));
     if (st->n_tensors != p->n_tensors)
-        return titan_fail(TITAN_E_DATA, "%s: %d tensors where %d were expected "
-                          "(names of another config)", path, st->n_tensors,
-                          p->n_tensors);
+        return titan_fail(TITAN_E_DATA,
+                          "%s: %d tensors where %d were expected "
+                          "(names of another config)",
+                          path, st->n_tensors, p->n_tensors);
     return TITAN_OK;
 }
 
@@ -84,13 +84,15 @@ titan_status train_save_safetensors(const char *path, const train_params *p,
     titan_st_source src[1 + TITAN_MAX_TENSORS];
     int count = 0;
     if (loss)
-        src[count++] = (titan_st_source){.name = "loss", .dtype = TITAN_DT_F32,
-                                         .ndim = 1, .shape = {1}, .data = loss};
+        src[count++] = (titan_st_source){
+            .name = "loss", .dtype = TITAN_DT_F32, .ndim = 1, .shape = {1}, .data = loss};
     for (int i = 0; i < p->n_tensors; i++) {
         const titan_tensor_spec *s = &p->spec[i];
-        src[count++] = (titan_st_source){
-            .name = s->name, .dtype = TITAN_DT_F32, .ndim = s->ndim,
-            .shape = {s->rows, s->cols}, .data = p->tensor[i]};
+        src[count++] = (titan_st_source){.name = s->name,
+                                         .dtype = TITAN_DT_F32,
+                                         .ndim = s->ndim,
+                                         .shape = {s->rows, s->cols},
+                                         .data = p->tensor[i]};
     }
     size_t size = 0;
     uint8_t *buf = NULL;
@@ -104,12 +106,9 @@ titan_status train_save_safetensors(const char *path, const train_params *p,
     return st;
 }
 
-static int is_space(uint8_t c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+static int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-titan_status train_load_ids(const char *path, int32_t vocab, int **ids,
-                            int *n) {
+titan_status train_load_ids(const char *path, int32_t vocab, int **ids, int *n) {
     titan_arena a;
     uint8_t *text;
     size_t len;
@@ -133,15 +132,19 @@ titan_status train_load_ids(const char *path, int32_t vocab, int **ids,
         memcpy(word, text + i, j - i);
         word[j - i] = 0;
         if (!cli_parse_int(word, 0, vocab - 1, &v))
-            st = titan_fail(TITAN_E_DATA, "%s: '%s' is not a token id in [0, %d)",
-                            path, word, vocab);
-        else out[count++] = (int)v;
+            st = titan_fail(TITAN_E_DATA, "%s: '%s' is not a token id in [0, %d)", path,
+                            word, vocab);
+        else
+            out[count++] = (int)v;
         i = j;
     }
     cli_arena_destroy(&a);
     if (st == TITAN_OK && count == 0)
         st = titan_fail(TITAN_E_DATA, "%s: no token ids", path);
-    if (st != TITAN_OK) { free(out); return st; }
+    if (st != TITAN_OK) {
+        free(out);
+        return st;
+    }
     *ids = out;
     *n = count;
     return TITAN_OK;

@@ -16,12 +16,13 @@ TITAN_NODISCARD titan_status train_load_safetensors(const char *path, train_para
 
 /* Write every tensor of p under its SPEC name as float32, preceded by a
  * one-element "loss" tensor when loss != NULL; atomically. */
-TITAN_NODISCARD titan_status train_save_safetensors(const char *path, const train_params *p,
-                                    const float *loss);
+TITAN_NODISCARD titan_status train_save_safetensors(const char *path,
+                                                    const train_params *p,
+                                                    const float *loss);
 
 /* Read whitespace-separated token ids, each in [0, vocab); *ids is malloc'd
  * (caller frees), *n >= 1. */
 TITAN_NODISCARD titan_status train_load_ids(const char *path, int32_t vocab, int **ids,
-                            int *n);
+                                            int *n);
 
 #endif

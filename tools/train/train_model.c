@@ -17,19 +17,18 @@ static const struct {
     const char *name;
     size_t offset;
 } block_fields[] = {
-#define FIELD(n, f) {n, offsetof(TR(block), f)}
-    FIELD("attn_norm", attn_norm), FIELD("wq_a", wq_a),
-    FIELD("q_norm", q_norm),       FIELD("wq_b", wq_b),
-    FIELD("wq", wq_b),             FIELD("wkv_a", wkv_a),
-    FIELD("kv_norm", kv_norm),     FIELD("wkv_b", wkv_b),
-    FIELD("wo", wo),               FIELD("ffn_norm", ffn_norm),
-    FIELD("w_gate", w_gate),       FIELD("w_up", w_up),
+#define FIELD(n, f)                                                                      \
+    { n, offsetof(TR(block), f) }
+    FIELD("attn_norm", attn_norm), FIELD("wq_a", wq_a),     FIELD("q_norm", q_norm),
+    FIELD("wq_b", wq_b),           FIELD("wq", wq_b),       FIELD("wkv_a", wkv_a),
+    FIELD("kv_norm", kv_norm),     FIELD("wkv_b", wkv_b),   FIELD("wo", wo),
+    FIELD("ffn_norm", ffn_norm),   FIELD("w_gate", w_gate), FIELD("w_up", w_up),
     FIELD("w_down", w_down),       FIELD("conv", conv),
 #undef FIELD
 };
 
 /* Point the named field for spec name `name` at ptr. */
-static void bind_tensor(TR(params) *p, const char *name, real *ptr) {
+static void bind_tensor(TR(params) * p, const char *name, real *ptr) {
     int b, k, used = 0;
     if (!strcmp(name, "tok_emb")) {
         p->tok_emb = p->head[0] = ptr;
@@ -44,7 +43,7 @@ static void bind_tensor(TR(params) *p, const char *name, real *ptr) {
     }
 }
 
-int TR(params_alloc)(TR(params) *p, const titan_config *c) {
+int TR(params_alloc)(TR(params) * p, const titan_config *c) {
     memset(p, 0, sizeof *p);
     p->n_tensors = titan_config_tensors(c, p->spec, TITAN_MAX_TENSORS);
     p->count = (size_t)titan_config_params(c);
@@ -59,12 +58,12 @@ int TR(params_alloc)(TR(params) *p, const titan_config *c) {
     return 0;
 }
 
-void TR(params_free)(TR(params) *p) {
+void TR(params_free)(TR(params) * p) {
     free(p->mem);
     p->mem = NULL;
 }
 
-int TR(params_find)(const TR(params) *p, const char *name) {
+int TR(params_find)(const TR(params) * p, const char *name) {
     for (int i = 0; i < p->n_tensors; i++)
         if (!strcmp(p->spec[i].name, name)) return i;
     return -1;
@@ -72,8 +71,7 @@ int TR(params_find)(const TR(params) *p, const char *name) {
 
 /* ----------------------------------------------------------------- model */
 
-int TR(model_init)(TR(model) *m, const titan_config *c,
-                         int max_T) {
+int TR(model_init)(TR(model) * m, const titan_config *c, int max_T) {
     memset(m, 0, sizeof *m);
     m->cfg = *c;
     m->max_T = max_T;
@@ -93,7 +91,7 @@ int TR(model_init)(TR(model) *m, const titan_config *c,
     return 0;
 }
 
-void TR(model_free)(TR(model) *m) {
+void TR(model_free)(TR(model) * m) {
     free(m->rope_cos);
     free(m->rope_sin);
     m->rope_cos = m->rope_sin = NULL;
@@ -102,8 +100,7 @@ void TR(model_free)(TR(model) *m) {
 /* ----------------------------------------------------------- activations */
 
 /* Carve (or with mem == NULL only count) the activation slab. */
-static size_t layout_acts(TR(acts) *a, const titan_config *c, int T,
-                          real *mem) {
+static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem) {
     size_t off = 0, t = (size_t)T;
     size_t D = c->d_model, H = c->n_heads, Dr = c->rope_dim;
     size_t Lq = c->q_latent, Lkv = c->kv_latent, F = c->mlp_hidden;
@@ -132,8 +129,10 @@ static size_t layout_acts(TR(acts) *a, const titan_config *c, int T,
         CARVE(la->u2, t * D);
         CARVE(la->rstd2, t);
         CARVE(la->ag, t * F);
-        if (c->conv_kernel > 0) CARVE(la->ac, t * F);
-        else la->ac = la->ag;
+        if (c->conv_kernel > 0)
+            CARVE(la->ac, t * F);
+        else
+            la->ac = la->ag;
         CARVE(la->up, t * F);
         CARVE(la->m, t * F);
     }
@@ -156,23 +155,24 @@ static size_t layout_acts(TR(acts) *a, const titan_config *c, int T,
     CARVE(g->att_scratch, TR(attention_scratch_size)(T, c));
     for (int l = 0; l < L; l++) a->layer[l].att_scratch = g->att_scratch;
     CARVE(g->dac, t * F);
-    if (c->conv_kernel > 0) CARVE(g->dag, t * F);
-    else g->dag = g->dac;
+    if (c->conv_kernel > 0)
+        CARVE(g->dag, t * F);
+    else
+        g->dag = g->dac;
     CARVE(g->dup, t * F);
     CARVE(g->dm, t * F);
 #undef CARVE
     return off;
 }
 
-int TR(acts_alloc)(TR(acts) *a, const titan_config *c, int max_T) {
+int TR(acts_alloc)(TR(acts) * a, const titan_config *c, int max_T) {
     memset(a, 0, sizeof *a);
     int L = c->n_unique_blocks * c->n_recurrences;
     /* Bound the slab before any size_t product can wrap. */
-    double approx = (double)L * max_T *
-                    (20.0 * (c->d_model + c->mlp_hidden + c->q_latent +
-                             c->kv_latent) +
-                     (double)c->n_heads * (c->head_dim + c->rope_dim +
-                                           c->v_head_dim + max_T));
+    double approx =
+        (double)L * max_T *
+        (20.0 * (c->d_model + c->mlp_hidden + c->q_latent + c->kv_latent) +
+         (double)c->n_heads * (c->head_dim + c->rope_dim + c->v_head_dim + max_T));
     if (max_T < 1 || approx > 1e11) return -1;
     a->max_T = max_T;
     a->layer = calloc((size_t)L, sizeof *a->layer);
@@ -184,7 +184,7 @@ int TR(acts_alloc)(TR(acts) *a, const titan_config *c, int max_T) {
     return 0;
 }
 
-void TR(acts_free)(TR(acts) *a) {
+void TR(acts_free)(TR(acts) * a) {
     free(a->mem);
     free(a->layer);
     a->mem = NULL;
@@ -193,27 +193,27 @@ void TR(acts_free)(TR(acts) *a) {
 
 /* --------------------------------------------------------- forward, loss */
 
-static void forward(const TR(model) *m, const TR(params) *w,
-                    TR(acts) *a, const int *ids, int T) {
+static void forward(const TR(model) * m, const TR(params) * w, TR(acts) * a,
+                    const int *ids, int T) {
     const titan_config *c = &m->cfg;
     int B = c->n_unique_blocks, L = B * c->n_recurrences;
     TR(embed_forward)(a->layer[0].h_in, w->tok_emb, ids, T, c->d_model);
     for (int l = 0; l < L; l++) {
         const TR(block) *blk = &w->block[l % B];
         TR(mla_forward)(m, blk, &a->layer[l], T);
-        TR(ffn_forward)(m, blk, &a->layer[l],
-                        l + 1 < L ? a->layer[l + 1].h_in : a->h_out, T);
+        TR(ffn_forward)
+        (m, blk, &a->layer[l], l + 1 < L ? a->layer[l + 1].h_in : a->h_out, T);
     }
-    TR(rmsnorm_forward)(a->z, a->rstd_f, a->h_out, w->final_norm, T,
-                        c->d_model, c->norm_eps);
+    TR(rmsnorm_forward)
+    (a->z, a->rstd_f, a->h_out, w->final_norm, T, c->d_model, c->norm_eps);
 }
 
 /* SPEC loss: sum_k w_k mean_{t < T-k} CE(logits_k(t), ids[t+k]), the logits
  * made TRAIN_HEAD_CHUNK rows at a time. With grads, dz and head gradients
  * receive scale * dLoss. */
-static double mtp_loss(const TR(model) *m, const TR(params) *w,
-                       TR(acts) *a, const int *ids, int T, double scale,
-                       TR(params) *grads, double *head_loss) {
+static double mtp_loss(const TR(model) * m, const TR(params) * w, TR(acts) * a,
+                       const int *ids, int T, double scale, TR(params) * grads,
+                       double *head_loss) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, V = c->vocab_size;
     double loss = 0;
@@ -223,11 +223,10 @@ static double mtp_loss(const TR(model) *m, const TR(params) *w,
         double sum = 0, weight = c->mtp_weights[k - 1];
         for (int t0 = 0; t0 < n; t0 += TRAIN_HEAD_CHUNK) {
             int rows = n - t0 < TRAIN_HEAD_CHUNK ? n - t0 : TRAIN_HEAD_CHUNK;
-            sum += TR(head_ce)(
-                a->logits, a->z + (size_t)t0 * D, w->head[k - 1], ids + t0 + k,
-                rows, D, V, c->logit_softcap, scale * weight / n,
-                grads ? a->dz + (size_t)t0 * D : NULL,
-                grads ? grads->head[k - 1] : NULL, NULL);
+            sum += TR(head_ce)(a->logits, a->z + (size_t)t0 * D, w->head[k - 1],
+                               ids + t0 + k, rows, D, V, c->logit_softcap,
+                               scale * weight / n, grads ? a->dz + (size_t)t0 * D : NULL,
+                               grads ? grads->head[k - 1] : NULL, NULL);
         }
         double mean = n > 0 ? sum / n : 0;
         if (head_loss) head_loss[k - 1] = mean;
@@ -236,39 +235,37 @@ static double mtp_loss(const TR(model) *m, const TR(params) *w,
     return loss;
 }
 
-double TR(loss)(const TR(model) *m, const TR(params) *w,
-                      TR(acts) *a, const int *ids, int T,
-                      double *head_loss) {
+double TR(loss)(const TR(model) * m, const TR(params) * w, TR(acts) * a, const int *ids,
+                int T, double *head_loss) {
     forward(m, w, a, ids, T);
     return mtp_loss(m, w, a, ids, T, 0, NULL, head_loss);
 }
 
-double TR(nll)(const TR(model) *m, const TR(params) *w,
-                     TR(acts) *a, const int *ids, int T, double *nll) {
+double TR(nll)(const TR(model) * m, const TR(params) * w, TR(acts) * a, const int *ids,
+               int T, double *nll) {
     const titan_config *c = &m->cfg;
     int D = c->d_model;
     forward(m, w, a, ids, T);
     double sum = 0;
     for (int t0 = 0; t0 < T - 1; t0 += TRAIN_HEAD_CHUNK) {
         int rows = T - 1 - t0 < TRAIN_HEAD_CHUNK ? T - 1 - t0 : TRAIN_HEAD_CHUNK;
-        sum += TR(head_ce)(a->logits, a->z + (size_t)t0 * D, w->tok_emb,
-                           ids + t0 + 1, rows, D, c->vocab_size,
-                           c->logit_softcap, 0, NULL, NULL, nll + t0);
+        sum +=
+            TR(head_ce)(a->logits, a->z + (size_t)t0 * D, w->tok_emb, ids + t0 + 1, rows,
+                        D, c->vocab_size, c->logit_softcap, 0, NULL, NULL, nll + t0);
     }
     return sum;
 }
 
-double TR(loss_grad)(const TR(model) *m, const TR(params) *w,
-                           TR(acts) *a, const int *ids, int T,
-                           double scale, TR(params) *grads,
-                           double *head_loss) {
+double TR(loss_grad)(const TR(model) * m, const TR(params) * w, TR(acts) * a,
+                     const int *ids, int T, double scale, TR(params) * grads,
+                     double *head_loss) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, B = c->n_unique_blocks, L = B * c->n_recurrences;
     forward(m, w, a, ids, T);
     double loss = mtp_loss(m, w, a, ids, T, scale, grads, head_loss);
     real_zero(a->dh, (size_t)T * D);
-    TR(rmsnorm_backward)(a->dh, grads->final_norm, a->dz, a->h_out,
-                         w->final_norm, a->rstd_f, T, D);
+    TR(rmsnorm_backward)
+    (a->dh, grads->final_norm, a->dz, a->h_out, w->final_norm, a->rstd_f, T, D);
     for (int l = L - 1; l >= 0; l--) {
         const TR(block) *blk = &w->block[l % B];
         TR(block) *dblk = &grads->block[l % B];

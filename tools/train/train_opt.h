@@ -33,7 +33,7 @@ typedef struct {
 
 /* One AdamW step (torch.optim.AdamW): p *= 1 - lr wd; m, v moments with bias
  * correction for the 1-based step t; p -= lr mhat / (sqrt(vhat) + eps). */
-void adamw_step(float *p, const float *g, float *m, float *v, size_t n,
-                long t, const adamw_hparams *h);
+void adamw_step(float *p, const float *g, float *m, float *v, size_t n, long t,
+                const adamw_hparams *h);
 
 #endif

@@ -9,8 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-int train_state_init(train_state *s, const titan_config *c,
-                     const train_hparams *h) {
+int train_state_init(train_state *s, const titan_config *c, const train_hparams *h) {
     memset(s, 0, sizeof *s);
     if (train_params_alloc(&s->w, c) || train_params_alloc(&s->m, c) ||
         train_params_alloc(&s->v, c) || train_params_alloc(&s->qat, c) ||
@@ -25,8 +24,7 @@ int train_state_init(train_state *s, const titan_config *c,
 
 void train_state_free(train_state *s) {
     train_params *all[] = {&s->w, &s->ema, &s->swa, &s->m, &s->v, &s->qat};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        train_params_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) train_params_free(all[i]);
 }
 
 /* Standard normal from two uniforms (Box-Muller). */
@@ -100,14 +98,12 @@ static void qat_tensors(void *ctx, int64_t begin, int64_t end, int thread) {
     }
 }
 
-const train_params *train_forward_weights(train_state *s,
-                                          const train_hparams *h,
-                                          double lr_mult,
-                                          titan_thread_pool *pool) {
+const train_params *train_forward_weights(train_state *s, const train_hparams *h,
+                                          double lr_mult, titan_thread_pool *pool) {
     if (h->qat == TRAIN_QAT_OFF) return &s->w;
     if (!s->qat_on)
-        s->qat_on = s->step >= (int64_t)ceil(h->qat_start * h->steps) ||
-                    lr_mult < h->qat_below;
+        s->qat_on =
+            s->step >= (int64_t)ceil(h->qat_start * h->steps) || lr_mult < h->qat_below;
     if (!s->qat_on) return &s->w;
     qat_job j = {s, h->qat, 0};
     titan_thread_pool_for(pool, s->w.n_tensors, 1, qat_tensors, &j);
@@ -181,41 +177,39 @@ static void muon_matrices(void *ctx, int64_t begin, int64_t end, int thread) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role != TITAN_ROLE_MATRIX) continue;
         if (++k < begin || k >= end) continue;
-        muon_step(s->w.tensor[i], j->grads->tensor[i], s->m.tensor[i],
-                  (int)sp->rows, (int)sp->cols, &mh,
-                  j->scratch + (size_t)thread * j->per_thread);
+        muon_step(s->w.tensor[i], j->grads->tensor[i], s->m.tensor[i], (int)sp->rows,
+                  (int)sp->cols, &mh, j->scratch + (size_t)thread * j->per_thread);
     }
 }
 
-static void muon_all(train_state *s, const train_params *grads,
-                     const train_hparams *h, const muon_hparams *mh,
-                     double lr_mult, float *scratch, titan_thread_pool *pool) {
+static void muon_all(train_state *s, const train_params *grads, const train_hparams *h,
+                     const muon_hparams *mh, double lr_mult, float *scratch,
+                     titan_thread_pool *pool) {
     int matrices = 0;
     for (int i = 0; i < s->w.n_tensors; i++)
         matrices += s->w.spec[i].role == TITAN_ROLE_MATRIX;
-    muon_job j = {s, grads, mh, h, lr_mult, scratch,
-                  train_state_scratch_floats(s, 1)};
+    muon_job j = {s, grads, mh, h, lr_mult, scratch, train_state_scratch_floats(s, 1)};
     titan_thread_pool_for(pool, matrices, 1, muon_matrices, &j);
 }
 
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                    double lr_mult, float *scratch, titan_thread_pool *pool) {
     double norm = clip_grads(grads, h->clip);
-    double warm = h->momentum_warmup > 0
-                      ? fmin((double)s->step / h->momentum_warmup, 1) : 1;
-    muon_hparams mh = {.momentum = (1 - warm) * h->momentum_start +
-                                   warm * h->momentum,
-                       .weight_decay = h->muon_wd, .nesterov = 1, .ns_steps = 5};
+    double warm =
+        h->momentum_warmup > 0 ? fmin((double)s->step / h->momentum_warmup, 1) : 1;
+    muon_hparams mh = {.momentum = (1 - warm) * h->momentum_start + warm * h->momentum,
+                       .weight_decay = h->muon_wd,
+                       .nesterov = 1,
+                       .ns_steps = 5};
     muon_all(s, grads, h, &mh, lr_mult, scratch, pool);
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role == TITAN_ROLE_MATRIX) continue;
         int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
-        adamw_hparams ah = {group_lr(h, sp->role) * h->lr * lr_mult, h->beta1,
-                            h->beta2, h->adam_eps, decays ? h->adam_wd : 0};
-        adamw_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i],
-                   s->v.tensor[i], (size_t)(sp->rows * sp->cols),
-                   (long)s->step + 1, &ah);
+        adamw_hparams ah = {group_lr(h, sp->role) * h->lr * lr_mult, h->beta1, h->beta2,
+                            h->adam_eps, decays ? h->adam_wd : 0};
+        adamw_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i], s->v.tensor[i],
+                   (size_t)(sp->rows * sp->cols), (long)s->step + 1, &ah);
     }
     s->step++;
     average(s, h, lr_mult);

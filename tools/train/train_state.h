@@ -14,22 +14,22 @@ typedef enum { TRAIN_QAT_OFF, TRAIN_QAT_INT8, TRAIN_QAT_INT6 } train_qat;
 
 typedef struct {
     int64_t steps, batch, seq, accum, threads, seed;
-    int64_t warmup;     /* steps of linear warm-up */
-    double decay_frac;  /* last fraction of steps decays to 0 */
-    int cosine;         /* decay shape: 0 linear, 1 cosine */
-    double lr;          /* multiplies every group's rate */
+    int64_t warmup;    /* steps of linear warm-up */
+    double decay_frac; /* last fraction of steps decays to 0 */
+    int cosine;        /* decay shape: 0 linear, 1 cosine */
+    double lr;         /* multiplies every group's rate */
     double lr_matrix, lr_embed, lr_head, lr_scalar;
     double muon_wd, adam_wd, beta1, beta2, adam_eps;
     double momentum, momentum_start;
     int64_t momentum_warmup;
-    double clip;        /* global gradient norm bound, 0 = off */
+    double clip; /* global gradient norm bound, 0 = off */
     train_qat qat;
-    double qat_start;   /* switch on at this fraction of the steps ... */
-    double qat_below;   /* ... or once the LR multiplier falls below this */
-    double ema;         /* EMA decay, 0 = off */
-    int64_t swa_every;  /* 0 = off */
-    double swa_below;   /* SWA collects once the LR multiplier is below */
-    int sequential;     /* windows in order instead of at random */
+    double qat_start;  /* switch on at this fraction of the steps ... */
+    double qat_below;  /* ... or once the LR multiplier falls below this */
+    double ema;        /* EMA decay, 0 = off */
+    int64_t swa_every; /* 0 = off */
+    double swa_below;  /* SWA collects once the LR multiplier is below */
+    int sequential;    /* windows in order instead of at random */
 } train_hparams;
 
 typedef struct {
@@ -39,14 +39,13 @@ typedef struct {
     train_params qat;      /* fake-quantized copy the forward uses */
     int64_t step;          /* steps done */
     int64_t swa_count;
-    uint64_t rng;          /* window RNG (splitmix64 state) */
-    uint64_t data_pos;     /* next sequential window start */
+    uint64_t rng;      /* window RNG (splitmix64 state) */
+    uint64_t data_pos; /* next sequential window start */
     int qat_on;
 } train_state;
 
 /* 0, or -1 when out of memory. Weights start as train_init_weights. */
-int train_state_init(train_state *s, const titan_config *c,
-                     const train_hparams *h);
+int train_state_init(train_state *s, const titan_config *c, const train_hparams *h);
 void train_state_free(train_state *s);
 
 /* Initial weights: matrices N(0, 1/in), output projections (wo, w_down) and
@@ -67,10 +66,8 @@ titan_dtype train_qat_dtype(train_qat qat, titan_role role);
  * (titan_quant_fake: per row, TITAN_QUANT_CLIP_STEPS clips); the gradient of
  * the quantized copy updates w (straight-through). NULL when the weights
  * are no longer finite. Tensors spread over the pool (NULL: this thread). */
-const train_params *train_forward_weights(train_state *s,
-                                          const train_hparams *h,
-                                          double lr_mult,
-                                          titan_thread_pool *pool);
+const train_params *train_forward_weights(train_state *s, const train_hparams *h,
+                                          double lr_mult, titan_thread_pool *pool);
 
 /* Clip (returns the norm before clipping), one optimizer step for every
  * tensor (Muon matrices spread over the pool, NULL: this thread), EMA/SWA

@@ -10,21 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(expr)                                                            \
-    do {                                                                       \
-        titan_status st_ = (expr);                                             \
-        if (st_ != TITAN_OK) {                                                 \
-            fprintf(stderr, "%s: %s (%s)\n", #expr, titan_status_string(st_), \
-                    titan_last_error());                                       \
-            exit(1);                                                           \
-        }                                                                      \
+#define CHECK(expr)                                                                      \
+    do {                                                                                 \
+        titan_status st_ = (expr);                                                       \
+        if (st_ != TITAN_OK) {                                                           \
+            fprintf(stderr, "%s: %s (%s)\n", #expr, titan_status_string(st_),            \
+                    titan_last_error());                                                 \
+            exit(1);                                                                     \
+        }                                                                                \
     } while (0)
 
 enum { T = 6, CTX = 32 };
 
 /* An arena of exactly what `carve` measured, plus alignment slack. */
 static void *arena_for(titan_arena *a, size_t bytes) {
-    void *buf = aligned_alloc(TITAN_ALIGN, (bytes + 2 * TITAN_ALIGN) / TITAN_ALIGN * TITAN_ALIGN);
+    void *buf =
+        aligned_alloc(TITAN_ALIGN, (bytes + 2 * TITAN_ALIGN) / TITAN_ALIGN * TITAN_ALIGN);
     if (!buf) exit(1);
     titan_arena_init(a, buf, bytes + TITAN_ALIGN);
     return buf;
@@ -57,9 +58,12 @@ static void logits_on(const titan_artifact *art, const char *name, const int32_t
     CHECK(titan_config_matmul_bounds(&art->config, &rows, &cols));
     for (int pass = 0; pass < 2; pass++) {
         titan_arena *ar = pass ? &a : &meas;
-        if (!strcmp(name, "ref")) CHECK(titan_backend_ref_create(ar, &be));
-        else if (!strcmp(name, "cpu")) CHECK(titan_backend_cpu_create(ar, 2, &be));
-        else CHECK(titan_backend_tpu_create(ar, &tpu, T, rows, cols, &be));
+        if (!strcmp(name, "ref"))
+            CHECK(titan_backend_ref_create(ar, &be));
+        else if (!strcmp(name, "cpu"))
+            CHECK(titan_backend_cpu_create(ar, 2, &be));
+        else
+            CHECK(titan_backend_tpu_create(ar, &tpu, T, rows, cols, &be));
         if (!pass) arena_for(&a, meas.high);
     }
     size_t model_bytes;
@@ -113,8 +117,8 @@ int main(int argc, char **argv) {
         logits_on(&art, others[b], ids, got);
         for (size_t i = 0; i < T * V; i++)
             if (!(fabsf(got[i] - ref[i]) <= tol[b] * (1 + fabsf(ref[i]))))
-                return printf("%s logit %zu: %g, ref %g\n", others[b], i, got[i],
-                              ref[i]), 1;
+                return printf("%s logit %zu: %g, ref %g\n", others[b], i, got[i], ref[i]),
+                       1;
     }
     free(ref);
     free(got);

@@ -28,7 +28,8 @@ static volatile uint64_t sink[TITAN_POOL_MAX_THREADS]; /* keeps results alive */
 /* ---- read loops: xor every 64-bit word, 4 independent accumulators ---- */
 
 #ifdef HAVE_X86
-__attribute__((target("avx512f"))) static uint64_t read_avx512(const uint8_t *p, size_t n) {
+__attribute__((target("avx512f"))) static uint64_t read_avx512(const uint8_t *p,
+                                                               size_t n) {
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
     for (size_t i = 0; i + 256 <= n; i += 256) {
         a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
@@ -103,9 +104,8 @@ double bench_read_bandwidth(titan_thread_pool *pool) {
 __attribute__((target("avx512f"))) static float fma_avx512(long iters) {
     __m512 a[CHAINS], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-6f);
     for (int j = 0; j < CHAINS; j++) a[j] = _mm512_set1_ps((float)j);
-    for (long i = 0; i < iters; i++)
-        UNROLL
-        for (int j = 0; j < CHAINS; j++) a[j] = _mm512_fmadd_ps(a[j], m, c);
+    for (long i = 0; i < iters; i++) UNROLL
+    for (int j = 0; j < CHAINS; j++) a[j] = _mm512_fmadd_ps(a[j], m, c);
     for (int j = 1; j < CHAINS; j++) a[0] = _mm512_add_ps(a[0], a[j]);
     return _mm512_reduce_add_ps(a[0]);
 }
@@ -113,9 +113,8 @@ __attribute__((target("avx512f"))) static float fma_avx512(long iters) {
 __attribute__((target("avx2,fma"))) static float fma_avx2(long iters) {
     __m256 a[CHAINS], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
     for (int j = 0; j < CHAINS; j++) a[j] = _mm256_set1_ps((float)j);
-    for (long i = 0; i < iters; i++)
-        UNROLL
-        for (int j = 0; j < CHAINS; j++) a[j] = _mm256_fmadd_ps(a[j], m, c);
+    for (long i = 0; i < iters; i++) UNROLL
+    for (int j = 0; j < CHAINS; j++) a[j] = _mm256_fmadd_ps(a[j], m, c);
     float out[8];
     for (int j = 1; j < CHAINS; j++) a[0] = _mm256_add_ps(a[0], a[j]);
     _mm256_storeu_ps(out, a[0]);
@@ -126,9 +125,8 @@ __attribute__((target("avx2,fma"))) static float fma_avx2(long iters) {
 static float fma_scalar(long iters) {
     float a[CHAINS];
     for (int j = 0; j < CHAINS; j++) a[j] = (float)j;
-    for (long i = 0; i < iters; i++)
-        UNROLL
-        for (int j = 0; j < CHAINS; j++) a[j] = a[j] * 0.999999f + 1e-6f;
+    for (long i = 0; i < iters; i++) UNROLL
+    for (int j = 0; j < CHAINS; j++) a[j] = a[j] * 0.999999f + 1e-6f;
     return a[0] + a[CHAINS - 1];
 }
 

@@ -22,8 +22,8 @@ double bench_peak_fma(titan_thread_pool *pool);
 
 /* The limits for 1..2 threads, with the ISA used, printed on one block. */
 typedef struct {
-    double bw_gbs[2];      /* [threads - 1] */
-    double fma_gflops[2];  /* [threads - 1] */
+    double bw_gbs[2];     /* [threads - 1] */
+    double fma_gflops[2]; /* [threads - 1] */
 } bench_limits;
 
 /* Measure both limits with pools[0] (1 thread) and pools[1] (2 threads),

@@ -71,6 +71,8 @@ import sys
 import numpy as np
 import torch
 
+import titan_ref  # tests/ref: section 1's reference
+
 F = torch.nn.functional
 
 # ---------------------------------------------------------------------------
@@ -506,38 +508,11 @@ def causal_conv(a, w):
     return sum(w[:, j] * ap[:, j:j + T] for j in range(K))
 
 
-def rope_frequencies(c):
-    """Per-pair frequencies w_i' (i < Dr/2) and mscale (SPEC 1 RoPE + YaRN).
-    YaRN exactly when s > 1; mscale = 0.1 ln s + 1 then (1 otherwise) and depends on
-    yarn_factor only (applies also when Dr = 0)."""
-    Dr, base, s = c["rope_dim"], float(c["rope_base"]), float(c["yarn_factor"])
-    w = [base ** (-2.0 * i / Dr) for i in range(Dr // 2)]
-    if s <= 1:
-        return w, 1.0
-
-    def fcd(n):
-        return Dr * math.log(c["yarn_orig_ctx"] / (2 * math.pi * n)) / (2 * math.log(base))
-
-    lo = max(math.floor(fcd(c["yarn_beta_fast"])), 0)
-    hi = min(math.ceil(fcd(c["yarn_beta_slow"])), Dr - 1)
-    if lo == hi:
-        hi += 0.001
-    out = []
-    for i, wi in enumerate(w):
-        ramp = min(max((i - lo) / (hi - lo), 0.0), 1.0)
-        out.append(wi / s * ramp + wi * (1 - ramp))
-    return out, 0.1 * math.log(s) + 1
-
-
-def rope(v, pos, freq):
-    """Half-split rotation of the whole last dim of v [..., T, 2*len(freq)]."""
-    if not freq:
-        return v
-    half = len(freq)
-    ang = pos.to(v.dtype)[:, None] * torch.tensor(freq, dtype=v.dtype)[None, :]
-    cos, sin = torch.cos(ang), torch.sin(ang)
-    a, b = v[..., :half], v[..., half:]
-    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+# RoPE and YaRN are section 1's (titan_ref.py): per-pair frequencies w_i' and
+# mscale, which depends on yarn_factor only (so it applies when Dr = 0 too), and
+# the half-split rotation of the whole last dim.
+rope_frequencies = titan_ref.rope_frequencies
+rope = titan_ref.rope
 
 
 # ---------------------------------------------------------------------------

@@ -60,6 +60,8 @@ def rope_frequencies(c):
 
 def rope(v, pos, freq):
     """Half-split rotation of the last dim of v [..., T, Dr] at positions pos [T]."""
+    if not freq:
+        return v
     half = v.shape[-1] // 2
     ang = pos.to(v.dtype)[:, None] * torch.tensor(freq, dtype=v.dtype)[None, :]
     cos, sin = torch.cos(ang), torch.sin(ang)

@@ -9,7 +9,7 @@ PREFIX  ?= /usr/local
 OPT     ?= -O2
 
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
-           -Wshadow -Wvla -fno-strict-aliasing -I. -Iinclude -MMD -MP
+           -Wshadow -Wvla -Wjump-misses-init -fno-strict-aliasing -I. -Iinclude -MMD -MP
 LDLIBS  += -llzma -lbrotlienc -lbrotlidec -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

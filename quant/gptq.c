@@ -158,19 +158,10 @@ double titan_gptq_row_error(const double *h, const float *w, const int8_t *q, fl
     return quad_form(h, scratch, cols);
 }
 
-titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
-                                     const titan_tensor *q, const double *h,
-                                     double *rel) {
+/* tr((W-Q) H (W-Q)^T) / tr(W H W^T) with d [2][C] and row [C] as scratch. */
+static double output_error(const float *w, const titan_tensor *q, const double *h,
+                           double *d, float *row) {
     int64_t C = q->cols;
-    size_t mark = titan_arena_mark(scratch);
-    double *d;  /* [2][C]: W - Q and W of one row */
-    float *row; /* [C] Q of one row */
-    titan_status st;
-    if ((st = titan_arena_alloc(scratch, (size_t)C * 2 * sizeof *d, TITAN_ALIGN,
-                                (void **)&d)) ||
-        (st = titan_arena_alloc(scratch, (size_t)C * sizeof *row, TITAN_ALIGN,
-                                (void **)&row)))
-        goto out;
     double err = 0, energy = 0;
     for (int64_t r = 0; r < q->rows; r++) {
         titan_dequant_row(q, r, 0, C, row);
@@ -181,8 +172,22 @@ titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
         err += quad_form(h, d, C);
         energy += quad_form(h, d + C, C);
     }
-    *rel = energy > 0 ? err / energy : 0;
-out:
+    return energy > 0 ? err / energy : 0;
+}
+
+titan_status titan_gptq_output_error(titan_arena *scratch, const float *w,
+                                     const titan_tensor *q, const double *h,
+                                     double *rel) {
+    int64_t C = q->cols;
+    size_t mark = titan_arena_mark(scratch);
+    double *d;  /* [2][C]: W - Q and W of one row */
+    float *row; /* [C] Q of one row */
+    titan_status st =
+        titan_arena_alloc(scratch, (size_t)C * 2 * sizeof *d, TITAN_ALIGN, (void **)&d);
+    if (st == TITAN_OK)
+        st = titan_arena_alloc(scratch, (size_t)C * sizeof *row, TITAN_ALIGN,
+                               (void **)&row);
+    if (st == TITAN_OK) *rel = output_error(w, q, h, d, row);
     titan_arena_reset(scratch, mark);
     return st;
 }

@@ -48,6 +48,33 @@ static titan_status forward(const titan_artifact *art, titan_arena *a, titan_bac
     return st;
 }
 
+/* The forward on a backend carved from run_arena; prints the report. */
+static titan_status simulate(const char *path, const titan_artifact *art,
+                             titan_arena *run_arena, int64_t tokens,
+                             const titan_tpu_config *c, bool json) {
+    size_t bytes;
+    backend_choice choice = {.name = "tpu", .tpu = c};
+    titan_backend *be = NULL;
+    TITAN_TRY(plan_bytes(c, &art->config, (int)tokens, &bytes));
+    TITAN_TRY(cli_arena_create(run_arena, bytes));
+    titan_status st = backend_create(run_arena, &choice, &art->config, (int)tokens, &be);
+    double t0 = cli_now();
+    if (st == TITAN_OK) st = forward(art, run_arena, be, (int)tokens);
+    double wall = cli_now() - t0;
+    if (st == TITAN_OK && json) {
+        printf("{\"tokens\": %" PRId64 ", \"sim_seconds\": %.6f, \"tpu\": ", tokens,
+               wall);
+        tpu_report_json(stdout, c, be);
+        printf("}\n");
+    } else if (st == TITAN_OK) {
+        printf("%s: forward of %" PRId64 " tokens (%.3f s simulated)\n", path, tokens,
+               wall);
+        tpu_report_text(stdout, c, be);
+    }
+    titan_backend_destroy(be);
+    return st;
+}
+
 int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
                   const titan_tpu_config *c, bool json) {
     titan_arena art_arena, run_arena = {0};
@@ -55,37 +82,11 @@ int tpu_model_run(const char *cmd, const char *path, int64_t tokens,
     titan_status st = artifact_open(path, 0, &art_arena, &art);
     if (st != TITAN_OK) return cli_fail(cmd, st);
     int rc = CLI_EXIT_OK;
-    if (tokens > art.config.max_seq_len) {
+    if (tokens > art.config.max_seq_len)
         rc = cli_usage(cmd, "--tokens %lld exceeds max_seq_len %d", (long long)tokens,
                        art.config.max_seq_len);
-        goto done;
-    }
-    size_t bytes;
-    titan_backend *be = NULL;
-    backend_choice choice = {.name = "tpu", .tpu = c};
-    st = plan_bytes(c, &art.config, (int)tokens, &bytes);
-    if (st == TITAN_OK) st = cli_arena_create(&run_arena, bytes);
-    if (st == TITAN_OK)
-        st = backend_create(&run_arena, &choice, &art.config, (int)tokens, &be);
-    double t0 = cli_now();
-    if (st == TITAN_OK) st = forward(&art, &run_arena, be, (int)tokens);
-    double wall = cli_now() - t0;
-    if (st != TITAN_OK) {
+    else if ((st = simulate(path, &art, &run_arena, tokens, c, json)) != TITAN_OK)
         rc = cli_fail(cmd, st);
-        goto done;
-    }
-    if (json) {
-        printf("{\"tokens\": %" PRId64 ", \"sim_seconds\": %.6f, \"tpu\": ", tokens,
-               wall);
-        tpu_report_json(stdout, c, be);
-        printf("}\n");
-    } else {
-        printf("%s: forward of %" PRId64 " tokens (%.3f s simulated)\n", path, tokens,
-               wall);
-        tpu_report_text(stdout, c, be);
-    }
-done:
-    titan_backend_destroy(be);
     cli_arena_destroy(&run_arena);
     cli_arena_destroy(&art_arena);
     return rc;

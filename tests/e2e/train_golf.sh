@@ -7,10 +7,9 @@
 # step by step, golf_ref.py's loss on the same window with step_frac =
 # step / --steps: on S' while that is below recurrence_start_frac, on S after.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/tiny_model.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-for i in $(seq 1 400); do
-    echo "def f$i(x): return x * $i + $((i % 7))  # line $i of the corpus"
-done >"$work/train.txt"
+code_corpus 400 >"$work/train.txt"
 head -c 3000 "$work/train.txt" | tr 'a-z' 'b-za' >"$work/val.txt"
 cat >"$work/golf.json" <<'JSON'
 {"vocab_size": 300, "d_model": 32, "n_heads": 4, "n_kv_heads": 2, "head_dim": 8,

@@ -4,22 +4,20 @@ autograd through the independent reference golf_ref.py. For a few option sets
 (everything on with gqa and with mla, the record 1.1531 shape scaled down, the
 record 1.0785 options without its GDN blocks) it writes golf_ref.init_weights as
 float32, runs the C trainer, and requires the loss and every tensor's gradient to
-agree to 1e-4 relative (max |c - t| / max |t| per tensor; NaN fails). The
-reference runs in float64 on the same float32 weights. Exits 1 on any mismatch.
+agree to 1e-4 relative (max |c - t| / max |t| per tensor; NaN fails;
+train_grad_check.compare). The reference runs in float64 on the same float32
+weights. Exits 1 on any mismatch.
 
 usage: golf_grad_check.py TITAN_TRAIN WORKDIR
 """
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golf_ref  # noqa: E402
-import safetensors_ref  # noqa: E402
+import train_grad_check  # noqa: E402
 
 S1 = {
     "vocab_size": 61, "d_model": 32, "n_heads": 4, "n_kv_heads": 2, "head_dim": 8,
@@ -59,7 +57,7 @@ G0785 = dict(golf_ref.GOLF_1_0785, vocab_size=64, d_model=32, n_heads=4, n_kv_he
 # Section 1 through golf_ref (every section-8 field at its default).
 PLAIN = dict(S1, q_latent=12, kv_latent=10, conv_kernel=3, n_recurrences=2)
 CASES = [("gqa_all", GQA_ALL, 24), ("mla_all", MLA_ALL, 20), ("g1531", G1531, 32),
-         ("g0785", G0785, 32), ("plain", PLAIN, 16)]
+         ("g0785", G0785, 32), ("section1", PLAIN, 16)]
 
 
 def check(train, work, name, cfg, T):
@@ -67,53 +65,8 @@ def check(train, work, name, cfg, T):
     W = {k: v.numpy().astype(np.float32)
          for k, v in golf_ref.init_weights(cfg, seed=len(name) + T).items()}
     ids = rng.integers(0, cfg["vocab_size"], T)
-    paths = {k: os.path.join(work, "%s.%s" % (name, k)) for k in ("st", "json", "ids", "grad")}
-    safetensors_ref.write(paths["st"], [(k, "F32", list(v.shape), v) for k, v in W.items()],
-                          None)
-    with open(paths["json"], "w") as f:
-        json.dump(cfg, f)
-    with open(paths["ids"], "w") as f:
-        f.write(" ".join(map(str, ids)) + "\n")
-    subprocess.run([train, "grad", "--safetensors", paths["st"], "--config", paths["json"],
-                    "--ids", paths["ids"], "-o", paths["grad"]], check=True)
-    got = golf_ref.read_safetensors(paths["grad"])
-    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in W.items()}
-    loss = golf_ref.loss(leaves, cfg, ids.tolist())
-    loss.backward()
-    bad = 0
-    if set(got) != set(W) | {"loss"}:
-        print("%s: tensor names differ: %s" % (name, sorted(set(got) ^ (set(W) | {"loss"}))))
-        bad += 1
-    lerr = abs(got["loss"].item() - loss.item()) / max(abs(loss.item()), 1e-12)
-    ok = lerr <= 1e-5
-    bad += not ok
-    worst, worst_name = 0.0, ""
-    for tname in W:
-        g = leaves[tname].grad  # None: the tensor takes no part (a head without targets)
-        ref = g.numpy() if g is not None else np.zeros(W[tname].shape)
-        if tname not in got:
-            continue
-        c = got[tname].numpy().reshape(ref.shape)
-        scale = np.abs(ref).max()
-        err = np.abs(c - ref).max() / scale if scale > 0 else np.abs(c).max()
-        ok_t = bool(err <= 1e-4)  # NaN fails
-        bad += not ok_t
-        if not err <= worst:
-            worst, worst_name = err, tname
-        if not ok_t or os.environ.get("VERBOSE"):
-            print("  %-4s %-26s max|g| %.3e rel err %.2e" % ("ok" if ok_t else "BAD", tname,
-                                                            scale, err))
-    print("%-8s T=%-3d %3d tensors  loss C %.7f torch %.7f rel %.1e  worst grad rel %.2e (%s)"
-          % (name, T, len(W), got["loss"].item(), loss.item(), lerr, worst, worst_name))
-    return bad
-
-
-def main(argv):
-    train, work = argv
-    bad = sum(check(train, work, n, c, T) for n, c, T in CASES)
-    print("FAILED: %d mismatches" % bad if bad else "all gradients agree")
-    return 1 if bad else 0
+    return train_grad_check.compare(train, work, name, W, cfg, ids.tolist(), golf_ref.loss)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(train_grad_check.main(sys.argv[1:], CASES, check))

@@ -4,16 +4,19 @@
 
 #include <math.h>
 
+/* 1 / sqrt(mean(x[0..C)^2) + eps), the sum in double. */
+static real rstd_of(const real *x, int C, double eps) {
+    double ss = 0;
+    for (int i = 0; i < C; i++) ss += (double)x[i] * x[i];
+    return (real)(1.0 / sqrt(ss / C + eps));
+}
+
 void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g, int T, int C,
                          double eps) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * C;
-        real *yt = y + (size_t)t * C;
-        double ss = 0;
-        for (int i = 0; i < C; i++) ss += (double)xt[i] * xt[i];
-        real r = (real)(1.0 / sqrt(ss / C + eps));
+        real *yt = y + (size_t)t * C, r = rstd[t] = rstd_of(xt, C, eps);
         for (int i = 0; i < C; i++) yt[i] = xt[i] * r * g[i];
-        rstd[t] = r;
     }
 }
 
@@ -40,12 +43,8 @@ void TR(rmsnorm0_forward)(real *y, real *rstd, const real *x, int rows, int C,
                           double eps) {
     for (int t = 0; t < rows; t++) {
         const real *xt = x + (size_t)t * C;
-        real *yt = y + (size_t)t * C;
-        double ss = 0;
-        for (int i = 0; i < C; i++) ss += (double)xt[i] * xt[i];
-        real r = (real)(1.0 / sqrt(ss / C + eps));
+        real *yt = y + (size_t)t * C, r = rstd[t] = rstd_of(xt, C, eps);
         for (int i = 0; i < C; i++) yt[i] = xt[i] * r;
-        rstd[t] = r;
     }
 }
 

@@ -13,52 +13,52 @@
 
 /* ------------------------------------------------------------ parameters */
 
-/* Block tensor name suffix -> field of train_block ("wq" shares wq_b). */
+/* Tensor name -> field: of train_block for the names after "blocks.{b}."
+ * ("wq" shares wq_b), of train_params for the model-wide ones. */
 static const struct {
     const char *name;
+    bool in_block;
     size_t offset;
-} block_fields[] = {
-#define FIELD(n, f)                                                                      \
-    { n, offsetof(TR(block), f) }
-    FIELD("attn_norm", attn_norm),
-    FIELD("wq_a", wq_a),
-    FIELD("q_norm", q_norm),
-    FIELD("wq_b", wq_b),
-    FIELD("wq", wq_b),
-    FIELD("wkv_a", wkv_a),
-    FIELD("kv_norm", kv_norm),
-    FIELD("wkv_b", wkv_b),
-    FIELD("wk", wk),
-    FIELD("wv", wv),
-    FIELD("wo", wo),
-    FIELD("q_gain", q_gain),
-    FIELD("k_sink", k_sink),
-    FIELD("sink_logit", sink_logit),
-    FIELD("ve_scale", ve_scale),
-    FIELD("ffn_norm", ffn_norm),
-    FIELD("w_gate", w_gate),
-    FIELD("w_up", w_up),
-    FIELD("w_down", w_down),
-    FIELD("conv", conv),
-    FIELD("resid_mix", resid_mix),
-    FIELD("attn_scale", attn_scale),
-    FIELD("mlp_scale", mlp_scale),
-#undef FIELD
-};
-
-/* Model-wide tensor name -> field of train_params. */
-static const struct {
-    const char *name;
-    size_t offset;
-} global_fields[] = {
-#define FIELD(n, f)                                                                      \
-    { n, offsetof(TR(params), f) }
-    FIELD("final_norm", final_norm),      FIELD("bigram.table", bigram_table),
-    FIELD("bigram.proj", bigram_proj),    FIELD("bigram.scale", bigram_scale),
-    FIELD("value_embed.table", ve_table), FIELD("value_embed.proj", ve_proj),
-    FIELD("value_embed.scale", ve_scale), FIELD("smear_gate", smear_gate),
-    FIELD("skip_weights", skip_weights),  FIELD("skip_gates", skip_gates),
-#undef FIELD
+} fields[] = {
+#define BLOCK(n, f)                                                                      \
+    { n, true, offsetof(TR(block), f) }
+#define MODEL(n, f)                                                                      \
+    { n, false, offsetof(TR(params), f) }
+    BLOCK("attn_norm", attn_norm),
+    BLOCK("wq_a", wq_a),
+    BLOCK("q_norm", q_norm),
+    BLOCK("wq_b", wq_b),
+    BLOCK("wq", wq_b),
+    BLOCK("wkv_a", wkv_a),
+    BLOCK("kv_norm", kv_norm),
+    BLOCK("wkv_b", wkv_b),
+    BLOCK("wk", wk),
+    BLOCK("wv", wv),
+    BLOCK("wo", wo),
+    BLOCK("q_gain", q_gain),
+    BLOCK("k_sink", k_sink),
+    BLOCK("sink_logit", sink_logit),
+    BLOCK("ve_scale", ve_scale),
+    BLOCK("ffn_norm", ffn_norm),
+    BLOCK("w_gate", w_gate),
+    BLOCK("w_up", w_up),
+    BLOCK("w_down", w_down),
+    BLOCK("conv", conv),
+    BLOCK("resid_mix", resid_mix),
+    BLOCK("attn_scale", attn_scale),
+    BLOCK("mlp_scale", mlp_scale),
+    MODEL("final_norm", final_norm),
+    MODEL("bigram.table", bigram_table),
+    MODEL("bigram.proj", bigram_proj),
+    MODEL("bigram.scale", bigram_scale),
+    MODEL("value_embed.table", ve_table),
+    MODEL("value_embed.proj", ve_proj),
+    MODEL("value_embed.scale", ve_scale),
+    MODEL("smear_gate", smear_gate),
+    MODEL("skip_weights", skip_weights),
+    MODEL("skip_gates", skip_gates),
+#undef BLOCK
+#undef MODEL
 };
 
 /* Point the named field for spec name `name` at ptr. */
@@ -66,17 +66,17 @@ static void bind_tensor(TR(params) * p, const char *name, real *ptr) {
     int b, k, used = 0;
     if (!strcmp(name, "tok_emb")) {
         p->tok_emb = p->head[0] = ptr;
-    } else if (sscanf(name, "mtp.%d.head%n", &k, &used) == 1 && !name[used]) {
-        p->head[k - 1] = ptr;
-    } else if (sscanf(name, "blocks.%d.%n", &b, &used) == 1) {
-        for (size_t i = 0; i < sizeof block_fields / sizeof *block_fields; i++)
-            if (!strcmp(name + used, block_fields[i].name))
-                *(real **)((char *)&p->block[b] + block_fields[i].offset) = ptr;
-    } else {
-        for (size_t i = 0; i < sizeof global_fields / sizeof *global_fields; i++)
-            if (!strcmp(name, global_fields[i].name))
-                *(real **)((char *)p + global_fields[i].offset) = ptr;
+        return;
     }
+    if (sscanf(name, "mtp.%d.head%n", &k, &used) == 1 && !name[used]) {
+        p->head[k - 1] = ptr;
+        return;
+    }
+    bool in_block = sscanf(name, "blocks.%d.%n", &b, &used) == 1;
+    char *base = in_block ? (char *)&p->block[b] : (char *)p;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (fields[i].in_block == in_block && !strcmp(name + used, fields[i].name))
+            *(real **)(base + fields[i].offset) = ptr;
 }
 
 int TR(params_alloc)(TR(params) * p, const titan_config *c) {
@@ -601,9 +601,8 @@ double TR(loss_grad)(const TR(model) * m, const TR(params) * w, TR(acts) * a,
         if (j >= 0) /* h after layer l feeds skip j */
             for (size_t i = 0; i < n; i++) a->dh[i] += a->dskip[(size_t)j * n + i];
         block_backward(m, b, blk, la, &a->g, a->dh, a->ve, a->dve, dblk, T);
-        if (c->resid_mix)
-            TR(mix_backward)
-            (a->dh, a->dx0, dblk->resid_mix, la->h_a, x0, blk->resid_mix, T, D);
+        if (c->resid_mix) TR(mix_backward)
+        (a->dh, a->dx0, dblk->resid_mix, la->h_a, x0, blk->resid_mix, T, D);
         if ((j = s->skip_in[l]) >= 0) {
             bool gated = w->skip_gates != NULL;
             TR(skip_backward)

@@ -2,13 +2,15 @@
 # train_golf.sh: `titan-train train` on a small golf-shaped config (SPEC section 8:
 # record 1.1531's options plus a sink key; a layer schedule with repeats and
 # recurrence_start_frac) runs end to end with EMA and late int6 QAT: the loss
-# falls, checkpoints export (weights, config, tokenizer) and `titan pack --ckpt`
-# packs them. The schedule switch: a run resumed with --lr 0 (weights fixed) logs,
+# falls, a run killed and resumed from its checkpoint ends bit-identical,
+# checkpoints export (weights, config, tokenizer) and `titan pack --ckpt` packs
+# them. The schedule switch: a run resumed with --lr 0 (weights fixed) logs,
 # step by step, golf_ref.py's loss on the same window with step_frac =
 # step / --steps: on S' while that is below recurrence_start_frac, on S after.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/tiny_model.sh"
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=
 code_corpus 400 >"$work/train.txt"
 head -c 3000 "$work/train.txt" | tr 'a-z' 'b-za' >"$work/val.txt"
 cat >"$work/golf.json" <<'JSON'
@@ -25,18 +27,33 @@ cat >"$work/golf.json" <<'JSON'
  "emb_norm": true, "resid_mix": true, "branch_scale": true, "unet_skips": "mirror_blocks"}
 JSON
 "$TITAN_TRAIN" tokenizer --vocab 290 -i "$work/train.txt" -o "$work/tok" || fail "tokenizer"
-"$TITAN_TRAIN" train --config "$work/golf.json" --tokenizer "$work/tok" \
-    --train "$work/train.txt" --val "$work/val.txt" --steps 120 --batch 4 --seq 32 \
-    --threads 2 --ema 0.9 --qat int6 --qat-start 0.7 --val-every 60 --log-every 1 \
-    --val-tokens 1000 --ckpt-every 50 -o "$work/golf.ckpt" --log "$work/golf.jsonl" ||
+run=(--config "$work/golf.json" --tokenizer "$work/tok" --train "$work/train.txt"
+     --val "$work/val.txt" --steps 200 --batch 4 --seq 32 --threads 2 --ema 0.9
+     --qat int6 --qat-start 0.7 --val-every 100 --log-every 1 --val-tokens 1000
+     --ckpt-every 20)
+"$TITAN_TRAIN" train "${run[@]}" -o "$work/golf.ckpt" --log "$work/golf.jsonl" ||
     fail "golf run"
+# The same run killed (SIGKILL) after step 60 and resumed from its last checkpoint
+# (before the switch to S at step 100) ends bit-identical.
+"$TITAN_TRAIN" train "${run[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" &
+pid=$!
+for _ in $(seq 1 2400); do
+    [ -f "$work/b.jsonl" ] && [ "$(wc -l <"$work/b.jsonl")" -ge 60 ] && break
+    sleep 0.02
+done
+kill -9 $pid 2>/dev/null || fail "run ended before it could be killed"
+wait $pid 2>/dev/null || true # killed: 137
+[ -f "$work/b.ckpt" ] || fail "no checkpoint before the kill"
+"$TITAN_TRAIN" train "${run[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" \
+    --resume "$work/b.ckpt" || fail "resume"
+cmp -s "$work/golf.ckpt" "$work/b.ckpt" || fail "resumed golf run differs from the uninterrupted one"
 /usr/bin/python3 - "$work/golf.jsonl" <<'PY' || fail "golf log"
 import json, math, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert [r["step"] for r in rows] == list(range(1, 121)), "one row per step"
+assert [r["step"] for r in rows] == list(range(1, 201)), "one row per step"
 assert all(math.isfinite(r["loss"]) for r in rows)
-assert all(r["qat"] == (r["step"] > 84) for r in rows), "QAT from step 84 on"
-assert [r["step"] for r in rows if "val_bpb" in r] == [60, 120], "val rows"
+assert all(r["qat"] == (r["step"] > 140) for r in rows), "QAT from step 140 on"
+assert [r["step"] for r in rows if "val_bpb" in r] == [100, 200], "val rows"
 first = sum(r["loss"] for r in rows[:5]) / 5
 last = sum(r["loss"] for r in rows[-5:]) / 5
 print("golf loss: first steps %.3f, last steps %.3f" % (first, last))

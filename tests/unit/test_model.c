@@ -318,8 +318,8 @@ static void mla_cache_is_smaller(void **state) {
     (void)state;
     titan_config c;
     assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
-    /* 128 + 32 floats per token per layer versus 3 * (64 + 64) = 384. */
-    assert_int_equal(titan_model_cache_floats(&c), 160);
+    /* 128 + 32 floats per token in each of 32 layers versus 3 * (64 + 64) = 384. */
+    assert_int_equal(titan_model_cache_floats(&c), 32 * 160);
     size_t small, big;
     assert_int_equal(titan_seq_plan(&c, 1024, &small), TITAN_OK);
     assert_int_equal(titan_seq_plan(&c, 2048, &big), TITAN_OK);

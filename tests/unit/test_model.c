@@ -80,48 +80,6 @@ static void zero_blocks_leave_embedding_logits(void **state) {
     fixture_free(&f);
 }
 
-/* All heads' logits of ids[0..T) fed in chunks of `chunk` tokens. */
-static void run_chunks(runtime *r, const int32_t *ids, int T, int chunk, float *out) {
-    int V = r->m->cfg.vocab_size, M = r->m->cfg.mtp_heads;
-    titan_seq_reset(r->s);
-    for (int t = 0; t < T; t += chunk) {
-        int n = T - t < chunk ? T - t : chunk;
-        assert_int_equal(titan_model_forward(r->m, r->s, ids + t, n), TITAN_OK);
-        for (int k = 1; k <= M; k++)
-            for (int i = 0; i < n; i++)
-                assert_int_equal(
-                    titan_model_logits(r->m, k, i, 1,
-                                       out + ((size_t)(k - 1) * T + t + i) * V),
-                    TITAN_OK);
-    }
-}
-
-static void check_prefill_equals_decode(const titan_config *c, int T, int mid_chunk) {
-    fixture f;
-    fixture_make(&f, c, 11);
-    runtime r;
-    rt_open(&r, &f, T, T, 0);
-    int V = c->vocab_size, M = c->mtp_heads;
-    int32_t *ids = malloc(sizeof(int32_t) * T);
-    uint64_t st = 3;
-    for (int t = 0; t < T; t++)
-        ids[t] = (int32_t)((fixture_uniform(&st) + 1) / 2 * V) % V;
-    float *pre = malloc(sizeof(float) * (size_t)M * T * V);
-    float *dec = malloc(sizeof(float) * (size_t)M * T * V);
-    run_chunks(&r, ids, T, T, pre);
-    run_chunks(&r, ids, T, 1, dec);
-    for (int i = 0; i < M * T; i++)
-        assert_rows_close(dec + (size_t)i * V, pre + (size_t)i * V, V, 1e-4);
-    run_chunks(&r, ids, T, mid_chunk, dec);
-    for (int i = 0; i < M * T; i++)
-        assert_rows_close(dec + (size_t)i * V, pre + (size_t)i * V, V, 1e-4);
-    free(ids);
-    free(pre);
-    free(dec);
-    rt_close(&r);
-    fixture_free(&f);
-}
-
 static void prefill_equals_decode_variants(void **state) {
     (void)state;
     titan_config c = fixture_small_config();

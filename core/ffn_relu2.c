@@ -11,13 +11,8 @@ typedef struct {
 
 static void square_rows(void *ctx, int64_t begin, int64_t end) {
     const act_job *j = ctx;
-    for (int64_t t = begin; t < end; t++) {
-        float *a = j->up + t * j->width;
-        for (int i = 0; i < j->width; i++) {
-            float x = a[i] >= 0 ? a[i] : j->slope * a[i];
-            a[i] = x * x;
-        }
-    }
+    for (int64_t t = begin; t < end; t++)
+        titan_vec_leaky_square(j->up + t * j->width, j->slope, j->width);
 }
 
 void titan_ffn_relu2(titan_model *m, const titan_block *b, int n) {

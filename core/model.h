@@ -243,6 +243,8 @@ void titan_vec_mul_add(float *y, const float *a, const float *b, int n); /* y +=
 void titan_vec_axpy(float *y, float a, const float *x, int n);           /* y += a x */
 /* y[i] *= silu(g[i]) = g[i] / (1 + exp(-g[i])), within a few ulp. */
 void titan_vec_silu_mul(float *y, const float *g, int n);
+/* x[i] = φ(x[i])^2, φ(v) = v for v >= 0, slope * v below (slope 0: relu2). */
+void titan_vec_leaky_square(float *x, float slope, int n);
 /* x[i] = exp(x[i] - shift) for i < n, where every x[i] <= shift; returns
  * the sum of the new x[i]. */
 float titan_vec_exp_sum(float *x, float shift, int n);

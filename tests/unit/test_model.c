@@ -216,19 +216,7 @@ static void rtn_by_hand(void **state) {
 static void plan_is_exact_and_one_byte_less_fails(void **state) {
     (void)state;
     titan_config c = fixture_small_config();
-    fixture f;
-    fixture_make(&f, &c, 1);
-    runtime r;
-    rt_open(&r, &f, 64, 16, 0); /* asserts high == plan */
-    titan_arena small;
-    titan_arena_init(&small, r.buf, r.plan - 1);
-    titan_model *m;
-    titan_seq *s;
-    titan_status st = titan_model_create(&small, &c, f.t, f.n, 64, 16, &r.be, &m);
-    if (st == TITAN_OK) st = titan_seq_create(&small, m, &s);
-    assert_int_equal(st, TITAN_E_NOMEM);
-    rt_close(&r);
-    fixture_free(&f);
+    check_plan_exact(&c, 1);
 }
 
 static void bad_inputs_are_refused(void **state) {

@@ -14,7 +14,6 @@
 #include "assert_close.h"
 #include "core/model.h"
 #include "model_fixture.h"
-#include "platform/backend_cpu.h"
 
 #include <stdio.h>
 
@@ -142,6 +141,11 @@ static titan_config with_option(bool gqa, const option *o) {
     return c;
 }
 
+/* Config k < 4 of the all-options ones: gqa or mla, sink key or logit. */
+static titan_config all_options(int k) {
+    return with_option(k / 2, &options[N_OPTIONS - 2 + k % 2]);
+}
+
 static void prefill_equals_decode_each_option(void **state) {
     (void)state;
     for (int gqa = 0; gqa < 2; gqa++) {
@@ -161,7 +165,7 @@ static void prefill_equals_decode_each_option(void **state) {
 static void rewind_with_smear_and_bigram(void **state) {
     (void)state;
     for (int gqa = 0; gqa < 2; gqa++) {
-        titan_config c = with_option(gqa, &options[N_OPTIONS - 1]);
+        titan_config c = all_options(2 * gqa + 1);
         fixture f;
         fixture_make(&f, &c, 5);
         runtime r;
@@ -185,33 +189,24 @@ static void rewind_with_smear_and_bigram(void **state) {
     }
 }
 
+/* Exact plans, and one more sequence costs exactly titan_seq_plan. */
 static void plans_are_exact(void **state) {
     (void)state;
-    for (int gqa = 0; gqa < 2; gqa++) {
-        for (int i = N_OPTIONS - 2; i < N_OPTIONS; i++) {
-            titan_config c = with_option(gqa, &options[i]);
-            fixture f;
-            fixture_make(&f, &c, 1);
-            runtime r;
-            rt_open(&r, &f, 64, 16, 0); /* asserts high == plan */
-            titan_arena small;
-            titan_arena_init(&small, r.buf, r.plan - 1);
-            titan_model *m;
-            titan_seq *s;
-            titan_status st = titan_model_create(&small, &c, f.t, f.n, 64, 16, &r.be, &m);
-            if (st == TITAN_OK) st = titan_seq_create(&small, m, &s);
-            assert_int_equal(st, TITAN_E_NOMEM);
-            size_t one;
-            assert_int_equal(titan_seq_plan(&c, 64, &one), TITAN_OK);
-            titan_arena_init(&small, r.buf, r.plan);
-            assert_int_equal(titan_model_create(&small, &c, f.t, f.n, 64, 16, &r.be, &m),
-                             TITAN_OK);
-            size_t before = small.high;
-            assert_int_equal(titan_seq_create(&small, m, &s), TITAN_OK);
-            assert_int_equal(small.high - before, one);
-            rt_close(&r);
-            fixture_free(&f);
-        }
+    for (int k = 0; k < 4; k++) {
+        titan_config c = all_options(k);
+        check_plan_exact(&c, 1);
+        fixture f;
+        fixture_make(&f, &c, 1);
+        size_t one;
+        assert_int_equal(titan_seq_plan(&c, 64, &one), TITAN_OK);
+        runtime r;
+        rt_open(&r, &f, 64, 16, one + TITAN_ALIGN);
+        size_t start = (r.a.used + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
+        titan_seq *s;
+        assert_int_equal(titan_seq_create(&r.a, r.m, &s), TITAN_OK);
+        assert_int_equal(r.a.high - start, one);
+        rt_close(&r);
+        fixture_free(&f);
     }
 }
 
@@ -240,74 +235,42 @@ static void gdn_blocks_are_refused(void **state) {
     assert_int_equal(titan_seq_plan(&c, 16, &bytes), TITAN_E_UNSUPPORTED);
 }
 
-/* Logits of every head for ids[0..T) in chunks, on an open cpu runtime. */
-typedef struct {
-    void *be_buf, *buf;
-    titan_arena be_arena, a;
-    titan_backend *be;
-    runtime r;
-} cpu_runtime;
-
-static void cpu_open(cpu_runtime *c, const fixture *f, int threads, int ctx) {
-    size_t be_bytes = titan_backend_cpu_arena_bytes(threads) + TITAN_ALIGN, plan;
-    c->be_buf =
-        aligned_alloc(TITAN_ALIGN, (be_bytes + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena_init(&c->be_arena, c->be_buf, be_bytes);
-    assert_int_equal(titan_backend_cpu_create(&c->be_arena, threads, &c->be), TITAN_OK);
-    assert_int_equal(titan_model_plan(&f->c, ctx, ctx, &plan), TITAN_OK);
-    c->buf =
-        aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena_init(&c->a, c->buf, plan);
-    assert_int_equal(
-        titan_model_create(&c->a, &f->c, f->t, f->n, ctx, ctx, c->be, &c->r.m), TITAN_OK);
-    assert_int_equal(titan_seq_create(&c->a, c->r.m, &c->r.s), TITAN_OK);
-}
-
-static void cpu_close(cpu_runtime *c) {
-    titan_backend_destroy(c->be);
-    free(c->buf);
-    free(c->be_buf);
-}
-
 /* cpu equals ref within 1e-4, and 1 and 2 threads give the same bits, for
  * prefill, odd chunks and decode. */
 static void cpu_matches_ref_and_threads(void **state) {
     (void)state;
-    for (int gqa = 0; gqa < 2; gqa++) {
-        for (int i = N_OPTIONS - 2; i < N_OPTIONS; i++) {
-            titan_config c = with_option(gqa, &options[i]);
-            fixture f;
-            fixture_make(&f, &c, 9);
-            int V = c.vocab_size, M = c.mtp_heads;
-            int32_t ids[T_LONG];
-            for (int t = 0; t < T_LONG; t++) ids[t] = (t * 53 + 7) % V;
-            size_t count = (size_t)M * T_LONG * V;
-            float *want = malloc(sizeof(float) * count),
-                  *one = malloc(sizeof(float) * count);
-            float *two = malloc(sizeof(float) * count);
-            runtime ref;
-            rt_open(&ref, &f, T_LONG, T_LONG, 0);
-            cpu_runtime c1, c2;
-            cpu_open(&c1, &f, 1, T_LONG);
-            cpu_open(&c2, &f, 2, T_LONG);
-            run_chunks(&ref, ids, T_LONG, T_LONG, want);
-            static const int chunks[] = {T_LONG, 37, 16, 1};
-            for (int k = 0; k < 4; k++) {
-                run_chunks(&c1.r, ids, T_LONG, chunks[k], one);
-                run_chunks(&c2.r, ids, T_LONG, chunks[k], two);
-                assert_memory_equal(one, two, sizeof(float) * count);
-                for (int row = 0; row < M * T_LONG; row++)
-                    assert_close_floats(one + (size_t)row * V, want + (size_t)row * V,
-                                        (size_t)V, "cpu vs ref", 0, 1e-4);
-            }
-            cpu_close(&c1);
-            cpu_close(&c2);
-            rt_close(&ref);
-            free(want);
-            free(one);
-            free(two);
-            fixture_free(&f);
+    for (int k = 0; k < 4; k++) {
+        titan_config c = all_options(k);
+        fixture f;
+        fixture_make(&f, &c, 9);
+        int V = c.vocab_size, M = c.mtp_heads;
+        int32_t ids[T_LONG];
+        for (int t = 0; t < T_LONG; t++) ids[t] = (t * 53 + 7) % V;
+        size_t count = (size_t)M * T_LONG * V;
+        float *want = malloc(sizeof(float) * count), *one = malloc(sizeof(float) * count);
+        float *two = malloc(sizeof(float) * count);
+        runtime ref;
+        rt_open(&ref, &f, T_LONG, T_LONG, 0);
+        cpu_runtime c1, c2;
+        cpu_open(&c1, &f, 1, T_LONG);
+        cpu_open(&c2, &f, 2, T_LONG);
+        run_chunks(ref.m, ref.s, ids, T_LONG, T_LONG, want);
+        static const int chunks[] = {T_LONG, 37, 16, 1};
+        for (int i = 0; i < 4; i++) {
+            run_chunks(c1.m, c1.s, ids, T_LONG, chunks[i], one);
+            run_chunks(c2.m, c2.s, ids, T_LONG, chunks[i], two);
+            assert_memory_equal(one, two, sizeof(float) * count);
+            for (int row = 0; row < M * T_LONG; row++)
+                assert_close_floats(one + (size_t)row * V, want + (size_t)row * V,
+                                    (size_t)V, "cpu vs ref", 0, 1e-4);
         }
+        cpu_close(&c1);
+        cpu_close(&c2);
+        rt_close(&ref);
+        free(want);
+        free(one);
+        free(two);
+        fixture_free(&f);
     }
 }
 

@@ -96,11 +96,12 @@ typedef struct {
 } runtime;
 
 /* Create model + sequence in an arena of exactly the planned size plus
- * `extra` bytes for the caller; checks the plan is exact. */
+ * `extra` bytes for the caller's blocks (and the padding that aligns the
+ * first of them); checks the plan is exact. */
 static inline void rt_open(runtime *r, const fixture *f, int ctx, int batch,
                            size_t extra) {
     assert_int_equal(titan_model_plan(&f->c, ctx, batch, &r->plan), TITAN_OK);
-    size_t cap = r->plan + extra;
+    size_t cap = r->plan + (extra ? extra + TITAN_ALIGN : 0);
     r->buf = aligned_alloc(TITAN_ALIGN, (cap + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
     titan_arena_init(&r->a, r->buf, cap);
     titan_backend_ref(&r->be);

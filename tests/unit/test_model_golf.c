@@ -200,7 +200,7 @@ static void plans_are_exact(void **state) {
         size_t one;
         assert_int_equal(titan_seq_plan(&c, 64, &one), TITAN_OK);
         runtime r;
-        rt_open(&r, &f, 64, 16, one + TITAN_ALIGN);
+        rt_open(&r, &f, 64, 16, one);
         size_t start = (r.a.used + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
         titan_seq *s;
         assert_int_equal(titan_seq_create(&r.a, r.m, &s), TITAN_OK);

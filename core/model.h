@@ -88,11 +88,10 @@ struct titan_model {
     const titan_tensor *ve_table; /* [V, d] */
     const titan_tensor *ve_proj;  /* [G*Dv, d], NULL when d == G*Dv */
     float ve_scale;
-    float *smear;    /* [D] sigmoid(smear_gate) */
-    float *skip_w;   /* [P][D] skip_weights */
-    float *skip_g;   /* [P][D] sigmoid(skip_gates) */
-    int n_kv_layers; /* layers with explicit k, v caches */
-    int kv_width;    /* Dq of those layers (all the same kind) */
+    float *smear;  /* [D] sigmoid(smear_gate) */
+    float *skip_w; /* [P][D] skip_weights */
+    float *skip_g; /* [P][D] sigmoid(skip_gates) */
+    int kv_width;  /* Dq of those layers (all the same kind) */
     /* scratch, `batch` rows each */
     float *h;      /* [batch][D] residual stream */
     float *u;      /* [batch][D] normed block input; after forward the final z */

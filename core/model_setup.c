@@ -171,7 +171,6 @@ static titan_status model_carve(titan_arena *a, const titan_config *c, int ctx, 
     bool gqa = c->attention == TITAN_ATTENTION_GQA,
          swiglu = c->mlp_act == TITAN_MLP_SWIGLU;
     size_t Dq = (size_t)kv_width(c), mla_kv = has_kv && !gqa;
-    m->n_kv_layers = counts[TITAN_MIXER_KV];
     m->kv_width = (int)Dq;
     TITAN_TRY(carve_floats(a, 1, D, &m->final_norm));
     TITAN_TRY(titan_arena_alloc(a, (size_t)m->n_layers * sizeof *m->layers, TITAN_ALIGN,

@@ -117,7 +117,7 @@ static acts_t carve_acts(real *base, const dims *d, size_t *total) {
 /* One chunk's workspace: its intermediates, then backward's gradients. */
 typedef struct {
     real *Q, *K, *V;              /* [L, Dk], [L, Dk], [L, Dw] */
-    real *beta, *G, *eG, *f;      /* [L] */
+    real *beta, *eG, *f;          /* [L] */
     real *gam, *KK, *A, *QK, *Pm; /* [L, L] */
     real *X;                      /* [L, w]: W | U */
     real *Vp, *QS;                /* [L, Dw]: V', Q S0 */
@@ -126,8 +126,10 @@ typedef struct {
     real *dKd, *dQ, *dK;          /* [L, Dk] */
     real *dPm, *dA;               /* [L, L] */
     real *dX, *dB;                /* [L, w] */
-    real *dbeta, *dG;             /* [L] */
     real *dS0, *WdV;              /* [Dk, Dw] */
+    /* In double in both builds: the decay's sums cancel (dG_t gets +r and
+     * dG_s -r of every pair), and G_t - G_s keeps its digits. */
+    double G[L], dG[L], dbeta[L];
 } chunk_ws;
 
 /* The temporary values of both passes. */
@@ -152,7 +154,7 @@ static scratch_t carve_scratch(real *base, const dims *d, size_t *total) {
     r.dbg = take(&s, T * 2 * d->Hv), r.dba = take(&s, T * 2 * d->Hv);
     r.dS = take(&s, S);
     w->Q = take(&s, L * d->Dk), w->K = take(&s, L * d->Dk), w->V = take(&s, L * d->Dw);
-    w->beta = take(&s, L), w->G = take(&s, L), w->eG = take(&s, L), w->f = take(&s, L);
+    w->beta = take(&s, L), w->eG = take(&s, L), w->f = take(&s, L);
     w->gam = take(&s, LL), w->KK = take(&s, LL), w->A = take(&s, LL);
     w->QK = take(&s, LL), w->Pm = take(&s, LL);
     w->X = take(&s, L * d->w);
@@ -164,7 +166,6 @@ static scratch_t carve_scratch(real *base, const dims *d, size_t *total) {
     w->dK = take(&s, L * d->Dk);
     w->dPm = take(&s, LL), w->dA = take(&s, LL);
     w->dX = take(&s, L * d->w), w->dB = take(&s, L * d->w);
-    w->dbeta = take(&s, L), w->dG = take(&s, L);
     w->dS0 = take(&s, S), w->WdV = take(&s, S);
     if (total) *total = s.used;
     return r;
@@ -246,13 +247,13 @@ static void chunk_prepare(const dims *d, const acts_t *a, int j, int t0, int n,
         memcpy(w->K + t * Dk, x + ko, sizeof(real) * Dk);
         memcpy(w->V + t * Dw, x + vo, sizeof(real) * Dw);
         w->beta[t] = bg[j];
-        w->G[t] = (real)(G += bg[d->Hv + j]);
-        w->eG[t] = (real)exp(w->G[t]);
+        w->G[t] = G += bg[d->Hv + j];
+        w->eG[t] = (real)exp(G);
     }
     for (int t = 0; t < n; t++) {
-        w->f[t] = (real)exp((double)w->G[n - 1] - w->G[t]);
+        w->f[t] = (real)exp(w->G[n - 1] - w->G[t]);
         for (int s = 0; s < n; s++)
-            w->gam[t * L + s] = s <= t ? (real)exp((double)w->G[t] - w->G[s]) : 0;
+            w->gam[t * L + s] = s <= t ? (real)exp(w->G[t] - w->G[s]) : 0;
     }
     mm(n, n, Dk, w->K, Dk, false, w->K, Dk, true, w->KK, L, false);
     mm(n, n, Dk, w->Q, Dk, false, w->K, Dk, true, w->QK, L, false);
@@ -306,17 +307,17 @@ static void chunk_backward(const dims *d, const acts_t *a, scratch_t *s, int j, 
                sizeof(real) * Dw);
     real_zero(w->dQ, (size_t)n * Dk), real_zero(w->dK, (size_t)n * Dk);
     real_zero(w->dV, (size_t)n * Dw);
-    real_zero(w->dbeta, n), real_zero(w->dG, n);
+    memset(w->dbeta, 0, sizeof w->dbeta), memset(w->dG, 0, sizeof w->dG);
     /* S1 = e^G_L S0 + Kd^T V' */
     mm(n, Dw, Dk, w->Kd, Dk, false, dS, Dw, false, w->dVp, Dw, false);
     mm(n, Dk, Dw, w->Vp, Dw, false, dS, Dw, true, w->dKd, Dk, false);
     for (int t = 0; t < n; t++) {
-        real de = w->f[t] * dot(w->K + t * Dk, w->dKd + t * Dk, Dk);
+        double de = w->f[t] * (double)dot(w->K + t * Dk, w->dKd + t * Dk, Dk);
         axpy(w->dK + t * Dk, w->f[t], w->dKd + t * Dk, Dk);
         w->dG[n - 1] += de, w->dG[t] -= de;
     }
     real eGL = w->eG[n - 1];
-    w->dG[n - 1] += eGL * dot(S0, dS, (int)SS);
+    w->dG[n - 1] += eGL * (double)dot(S0, dS, (int)SS);
     for (size_t i = 0; i < SS; i++) dS0[i] = eGL * dS[i];
     /* O2 = Pm V': dPm, then through Gam and Q K^T */
     mm(n, Dw, n, w->Pm, L, true, w->dO, Dw, false, w->dVp, Dw, true);
@@ -328,7 +329,7 @@ static void chunk_backward(const dims *d, const acts_t *a, scratch_t *s, int j, 
                 *dp = 0;
                 continue;
             }
-            real r = *dp * w->Pm[t * L + u];
+            double r = (double)*dp * w->Pm[t * L + u];
             w->dG[t] += r, w->dG[u] -= r;
             *dp *= w->gam[t * L + u]; /* dL/d(Q K^T) */
         }
@@ -336,7 +337,7 @@ static void chunk_backward(const dims *d, const acts_t *a, scratch_t *s, int j, 
     mm(n, Dk, n, w->dPm, L, true, w->Q, Dk, false, w->dK, Dk, true);
     /* O1 = diag(e^G) Q S0 */
     for (int t = 0; t < n; t++) {
-        w->dG[t] += w->eG[t] * dot(w->QS + t * Dw, w->dO + t * Dw, Dw);
+        w->dG[t] += w->eG[t] * (double)dot(w->QS + t * Dw, w->dO + t * Dw, Dw);
         for (int i = 0; i < Dw; i++) w->dO[t * Dw + i] *= w->eG[t];
     }
     mm(n, Dk, Dw, w->dO, Dw, false, S0, Dw, true, w->dQ, Dk, true);
@@ -365,22 +366,22 @@ static void chunk_backward(const dims *d, const acts_t *a, scratch_t *s, int j, 
         real kd = dot(w->K + t * Dk, dbk, Dk), be = w->beta[t] * w->eG[t];
         axpy(w->dK + t * Dk, be, dbk, Dk);
         axpy(w->dV + t * Dw, w->beta[t], dbv, Dw);
-        w->dbeta[t] += w->eG[t] * kd + dot(w->V + t * Dw, dbv, Dw);
-        w->dG[t] += be * kd;
+        w->dbeta[t] += w->eG[t] * (double)kd + dot(w->V + t * Dw, dbv, Dw);
+        w->dG[t] += be * (double)kd;
     }
     /* A = beta Gam K K^T, strictly lower: dA becomes dL/d(K K^T) */
     for (int t = 0; t < n; t++)
         for (int u = 0; u < t; u++) {
             real *da = &w->dA[t * L + u], ga = w->gam[t * L + u] * w->KK[t * L + u];
-            real r = *da * w->beta[t] * ga;
-            w->dbeta[t] += *da * ga;
+            double r = (double)*da * w->beta[t] * ga;
+            w->dbeta[t] += (double)*da * ga;
             w->dG[t] += r, w->dG[u] -= r;
             *da *= w->beta[t] * w->gam[t * L + u];
         }
     mm(n, Dk, n, w->dA, L, false, w->K, Dk, false, w->dK, Dk, true);
     mm(n, Dk, n, w->dA, L, true, w->K, Dk, false, w->dK, Dk, true);
     /* G = cumsum g: dg_t = sum of dG over t' >= t; into the token gradients */
-    real dg = 0;
+    double dg = 0;
     size_t qo = (size_t)key * Dk, ko = (size_t)d->Hk * Dk + qo;
     size_t vo = 2 * (size_t)d->Hk * Dk + (size_t)j * Dw;
     for (int t = n - 1; t >= 0; t--) {
@@ -389,8 +390,8 @@ static void chunk_backward(const dims *d, const acts_t *a, scratch_t *s, int j, 
         axpy(dx + qo, 1, w->dQ + t * Dk, Dk);
         axpy(dx + ko, 1, w->dK + t * Dk, Dk);
         axpy(dx + vo, 1, w->dV + t * Dw, Dw);
-        dbg[j] += w->dbeta[t];
-        dbg[d->Hv + j] += dg;
+        dbg[j] += (real)w->dbeta[t];
+        dbg[d->Hv + j] += (real)dg;
     }
     memcpy(dS, dS0, sizeof(real) * SS);
 }

@@ -144,9 +144,22 @@ static inline void gdn_read(const char *dir, const char *name, double *x, size_t
     unlink(path);
 }
 
+/* Each tensor's values at base + off[i] to or from "<prefix><name>.f64". */
+static inline void gdn_tensor_files(const char *dir, const gdn_problem *p,
+                                    const char *prefix, double *base, bool write) {
+    char name[96];
+    for (int i = 0; i < p->n; i++) {
+        snprintf(name, sizeof name, "%s%s.f64", prefix, p->spec[i].name);
+        if (write)
+            gdn_write(dir, name, base + p->off[i], p->len[i]);
+        else
+            gdn_read(dir, name, base + p->off[i], p->len[i]);
+    }
+}
+
 /* Write the problem to a fresh directory, run gdn_check.py, read back. */
 static inline void gdn_torch_run(const gdn_problem *p, gdn_torch *out) {
-    char dir[] = "/tmp/titan-gdn-XXXXXX", name[96], cmd[700], json[8192];
+    char dir[] = "/tmp/titan-gdn-XXXXXX", cmd[700], json[8192];
     assert_non_null(mkdtemp(dir));
     size_t len, TD = (size_t)p->T * p->c.d_model;
     assert_int_equal(titan_config_to_json(&p->c, json, sizeof json, &len), TITAN_OK);
@@ -162,20 +175,14 @@ static inline void gdn_torch_run(const gdn_problem *p, gdn_torch *out) {
     fclose(fp);
     gdn_write(dir, "u.f64", p->u, TD);
     gdn_write(dir, "r.f64", p->R, TD);
-    for (int i = 0; i < p->n; i++) {
-        snprintf(name, sizeof name, "%s.f64", p->spec[i].name);
-        gdn_write(dir, name, p->w + p->off[i], p->len[i]);
-    }
+    gdn_tensor_files(dir, p, "", p->w, true);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/gdn_check.py %s", dir);
     assert_int_equal(system(cmd), 0);
     out->y = malloc(sizeof(double) * TD), out->du = malloc(sizeof(double) * TD);
     out->dw = malloc(sizeof(double) * p->count);
     gdn_read(dir, "y.f64", out->y, TD);
     gdn_read(dir, "du.f64", out->du, TD);
-    for (int i = 0; i < p->n; i++) {
-        snprintf(name, sizeof name, "d.%s.f64", p->spec[i].name);
-        gdn_read(dir, name, out->dw + p->off[i], p->len[i]);
-    }
+    gdn_tensor_files(dir, p, "d.", out->dw, false);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
 }

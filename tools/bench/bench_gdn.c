@@ -18,7 +18,7 @@
  * state GDN reads and writes) times tokens/s over read bandwidth.
  * Usage: bench_gdn [CTX]   (one context) */
 #include "core/gdn.h"
-#include "platform/backend_cpu.h"
+#include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
 
@@ -225,29 +225,16 @@ int main(int argc, char **argv) {
     int64_t only = 0;
     if (argc > 1 && !cli_parse_int(argv[1], DECODE + 1, 1 << 20, &only))
         return cli_usage("bench_gdn", "CTX must be an integer > %d", DECODE);
-    titan_arena arena;
-    if (cli_arena_create(&arena, 2 * titan_backend_cpu_arena_bytes(2) + 8192))
-        return CLI_EXIT_FAIL;
-    titan_backend *bes[2];
-    titan_thread_pool *pools[2];
-    for (int th = 1; th <= 2; th++) {
-        titan_status st = titan_backend_cpu_create(&arena, th, &bes[th - 1]);
-        if (!st) st = titan_thread_pool_create(&arena, th, &pools[th - 1]);
-        if (st) return cli_fail("bench_gdn", st);
-    }
+    bench_cpus cpus;
+    titan_status st = bench_cpus_open(&cpus);
+    if (st) return cli_fail("bench_gdn", st);
     printf("one layer, d_model %d, f32, %s kernels; decode after a prefill of ctx - %d "
            "tokens\n",
-           D, titan_isa_name(titan_backend_cpu_isa(bes[0])), DECODE);
+           D, titan_isa_name(titan_backend_cpu_isa(cpus.be[0])), DECODE);
     static const int ctxs[] = {512, 4096, 16384};
-    titan_status st = TITAN_OK;
     for (int i = 0; !st && i < 3; i++)
-        if (!only || ctxs[i] == only) st = bench_ctx(ctxs[i], bes, pools);
-    if (!st && only && only != 512 && only != 4096 && only != 16384)
-        st = bench_ctx((int)only, bes, pools);
-    for (int th = 0; th < 2; th++) {
-        titan_thread_pool_destroy(pools[th]);
-        titan_backend_destroy(bes[th]);
-    }
-    cli_arena_destroy(&arena);
+        if (!only) st = bench_ctx(ctxs[i], cpus.be, cpus.pool);
+    if (only) st = bench_ctx((int)only, cpus.be, cpus.pool);
+    bench_cpus_close(&cpus);
     return st ? cli_fail("bench_gdn", st) : CLI_EXIT_OK;
 }

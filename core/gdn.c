@@ -11,6 +11,10 @@
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
+static size_t state_floats(const titan_gdn *g) {
+    return round16((size_t)g->slots * g->Hv * g->Dk * g->Dw + (size_t)g->ring * g->C);
+}
+
 /* Shape of the mixer from the config (no scratch). */
 static void shape(const titan_config *c, int batch, titan_gdn *g) {
     titan_gdn_dims d = titan_config_gdn(c);
@@ -24,21 +28,18 @@ static void shape(const titan_config *c, int batch, titan_gdn *g) {
     g->slots = c->mtp_heads + 1;
     g->ring = g->Kc > 1 ? g->Kc - 1 + c->mtp_heads : 0;
     g->batch = batch;
+    g->state_floats = state_floats(g);
     g->chunk_min = TITAN_GDN_CHUNK_MIN;
     g->head_floats = round16((size_t)g->Dw);
     if (batch > 1) /* a call of one token never runs the chunked form */
         g->head_floats += titan_gdn_chunk_floats(g->Dk, g->Dw);
 }
 
-static size_t state_floats(const titan_gdn *g) {
-    return round16((size_t)g->slots * g->Hv * g->Dk * g->Dw + (size_t)g->ring * g->C);
-}
-
 size_t titan_gdn_state_floats(const titan_config *c) {
     if (c->gdn_layers_len == 0) return 0;
     titan_gdn g;
     shape(c, 1, &g);
-    return state_floats(&g);
+    return g.state_floats;
 }
 
 int titan_gdn_layers(const titan_config *c) {

@@ -17,14 +17,14 @@
  *   floats (64 bytes). A sequence needs that many floats for each of its
  *   titan_gdn_layers(c) GDN layers, 4 bytes each, at every context.
  *
- * Model integration (core/model.c), one call per place:
+ * Model integration (core/model_setup.c, core/model.c), one call per place:
  *   plan/create: titan_gdn_carve(a, c, batch, &m->gdn) once, and
  *                titan_gdn_block_carve(a, c, &b->gdn) for each GDN block b;
  *   seq carve:   titan_gdn_layers(c) * titan_gdn_state_floats(c) floats;
- *   bind:        i += titan_gdn_block_bind(&b->gdn, &m->gdn, w + i) where the
- *                block's mixer tensors start (canonical order);
+ *   bind:        titan_gdn_block_bind(&b->gdn, &m->gdn, w) with w the
+ *                block's gdn_qkv and the mixer tensors after it (canonical order);
  *   forward:     titan_gdn_forward(&m->gdn, m->be, &b->gdn, state_l, s->pos,
- *                m->u, m->y, n), state_l that layer's state floats.
+ *                m->u, m->y, n), state_l that layer's m->gdn.state_floats.
  * Nothing needs clearing: the state at position 0 is zero by definition, and
  * the mixer never reads it there. */
 #ifndef TITAN_CORE_GDN_H
@@ -60,15 +60,16 @@ typedef struct {
     int slots;     /* states kept, M + 1 */
     int ring;      /* pre-conv rows kept */
     int batch;
-    int chunk_min;      /* TITAN_GDN_CHUNK_MIN; tests move it */
-    size_t head_floats; /* per-head scratch, in floats */
-    float *c;           /* [batch][C] gdn_qkv u, before the conv */
-    float *qkv;         /* [batch][C] q^ (with 1/sqrt(Dk)), k^, v: after the conv,
+    size_t state_floats; /* one layer's state, titan_gdn_state_floats */
+    int chunk_min;       /* TITAN_GDN_CHUNK_MIN; tests move it */
+    size_t head_floats;  /* per-head scratch, in floats */
+    float *c;            /* [batch][C] gdn_qkv u, before the conv */
+    float *qkv;          /* [batch][C] q^ (with 1/sqrt(Dk)), k^, v: after the conv,
                                activations and L2 norms */
-    float *bg;          /* [batch][2Hv] gdn_ba u, then per head beta | g = log alpha */
-    float *z;           /* [batch][Hv*Dw] gdn_z u */
-    float *o;           /* [batch][Hv*Dw] head outputs, then gated */
-    float *head;        /* [Hv][head_floats] per-head scratch */
+    float *bg;           /* [batch][2Hv] gdn_ba u, then per head beta | g = log alpha */
+    float *z;            /* [batch][Hv*Dw] gdn_z u */
+    float *o;            /* [batch][Hv*Dw] head outputs, then gated */
+    float *head;         /* [Hv][head_floats] per-head scratch */
 } titan_gdn;
 
 /* Floats of one GDN layer's state (above); 0 for a config without GDN

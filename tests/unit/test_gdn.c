@@ -261,8 +261,9 @@ static void thread_count_is_invisible(void **state) {
 static int setup(void **state) {
     (void)state;
     titan_backend_ref(&ref_be);
-    size_t bytes = titan_backend_cpu_arena_bytes(1) + titan_backend_cpu_arena_bytes(2) +
-                   4 * TITAN_ALIGN;
+    size_t bytes = (titan_backend_cpu_arena_bytes(1) + titan_backend_cpu_arena_bytes(2) +
+                    4 * TITAN_ALIGN) &
+                   ~(size_t)(TITAN_ALIGN - 1); /* aligned_alloc wants a multiple */
     cpu_buf = aligned_alloc(TITAN_ALIGN, bytes);
     titan_arena a;
     titan_arena_init(&a, cpu_buf, bytes);

@@ -36,7 +36,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-configs
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB)
 
 $(BUILD)/obj/%.o: %.c
@@ -75,6 +75,15 @@ bench: all $(BENCHES)
 # pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.
 model: all
 	tools/data/train_model.sh
+
+# golf-cpu against nano for the same wall-clock budget (tools/data/golf/compare.sh;
+# ~15 minutes), e.g. `make golf-compare GOLF_SECONDS=720`.
+golf-compare: all
+	tools/data/golf/compare.sh $(GOLF_SECONDS)
+
+# Rewrite tools/data/golf/*.json from the presets (tests/e2e/golf_configs.sh checks them).
+golf-configs: all
+	tools/data/golf/configs.sh
 
 # One suite: cmocka unit tests, then end-to-end CLI tests, with a closing tally.
 check: all $(TESTS)

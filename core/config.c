@@ -84,13 +84,38 @@ static void golf_1_0785(titan_config *c) {
     c->gdn_qk_act = TITAN_GDN_ACT_ELU1, c->gdn_out_norm = false;
 }
 
+/* The project's golf model: record 1.1531's options at nano's width, sized
+ * like nano for two CPU cores (tools/data/golf/README.md). Four blocks, the
+ * middle two looped once (six effective layers); the last two are the
+ * record's tail (XSA, value embeddings, parallel residual). */
+static void golf_cpu(titan_config *c) {
+    c->vocab_size = 1024, c->d_model = 128, c->n_heads = 4, c->n_kv_heads = 2;
+    c->head_dim = 32, c->v_head_dim = 32, c->rope_dim = 16, c->q_latent = 0;
+    c->kv_latent = 0, c->mlp_hidden = 384, c->conv_kernel = 0;
+    c->n_unique_blocks = 4, c->n_recurrences = 1, c->max_seq_len = 256;
+    c->rope_base = 10000, c->yarn_factor = 1, c->yarn_orig_ctx = 256;
+    c->yarn_beta_fast = 32, c->yarn_beta_slow = 1, c->mtp_heads = 1;
+    c->mtp_weights[0] = 1.0, c->norm_eps = 1e-5, c->logit_softcap = 30;
+    SET_LIST(c, layer_schedule, 0, 1, 2, 1, 2, 3);
+    c->recurrence_start_frac = 0.35, c->attention = TITAN_ATTENTION_GQA;
+    c->qk_norm = true, c->q_gain = true, c->mlp_act = TITAN_MLP_LEAKY_RELU2;
+    c->leaky_slope = 0.5, c->parallel_residual_from = 2, c->ln_scale = true;
+    SET_LIST(c, xsa_layers, 2, 3);
+    c->bigram_hash = true, c->bigram_hash_buckets = 1024, c->bigram_hash_dim = 64;
+    c->value_embed = true, c->value_embed_dim = 64;
+    SET_LIST(c, value_embed_layers, 2, 3);
+    c->smear_gate = true, c->emb_norm = true, c->resid_mix = true;
+    c->branch_scale = true, c->unet_skips = TITAN_SKIPS_MIRROR_BLOCKS;
+}
+
 /* X(name, function): the presets `titan init --preset` knows. */
 #define PRESETS(X)                                                                       \
     X("zenyx-v2-base", zenyx_v2_base)                                                    \
     X("zenyx-v2-pretrain", zenyx_v2_pretrain)                                            \
     X("nano", nano)                                                                      \
     X("golf-1.1531", golf_1_1531)                                                        \
-    X("golf-1.0785", golf_1_0785)
+    X("golf-1.0785", golf_1_0785)                                                        \
+    X("golf-cpu", golf_cpu)
 
 #define PRESET_NAME(name, set) name,
 static const char *const preset_names[] = {PRESETS(PRESET_NAME) NULL};

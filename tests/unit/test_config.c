@@ -97,15 +97,18 @@ static void yarn_frequencies(void **state) {
 }
 
 /* SPEC section 8 "Presets": the record shapes' parameter and tensor counts
- * (also the independent reference's, tests/ref/golf_ref.py). */
+ * (also the independent reference's, tests/ref/golf_ref.py), and golf-cpu's
+ * (tools/data/golf/README.md). */
 static void golf_presets_have_the_records_shapes(void **state) {
     (void)state;
     static const struct {
         const char *name;
         int64_t params;
         int tensors;
-    } want[] = {{"golf-1.1531", 27005532, 144}, {"golf-1.0785", 35908184, 150}};
-    for (int i = 0; i < 2; i++) {
+    } want[] = {{"golf-1.1531", 27005532, 144},
+                {"golf-1.0785", 35908184, 150},
+                {"golf-cpu", 863764, 59}};
+    for (int i = 0; i < 3; i++) {
         titan_config c;
         assert_int_equal(titan_config_preset(want[i].name, &c), TITAN_OK);
         assert_int_equal(titan_config_validate(&c), TITAN_OK);

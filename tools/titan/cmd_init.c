@@ -1,5 +1,6 @@
 /* cmd_init.c: `titan init (--preset NAME | --config CFG) [--seed S] -o ART
- * [--codec C] [--tokenizer TOK]`: an artifact with deterministic random f32 weights.
+ * [--codec C] [--tokenizer TOK] [--config-out CFG]`: an artifact with
+ * deterministic random f32 weights, and/or the config as JSON.
  *
  * Weights: one splitmix64 stream seeded with S fills the tensors in canonical
  * order (titan_config_tensors), row-major; normals come from Box-Muller
@@ -70,9 +71,17 @@ static titan_status get_tokenizer(titan_arena *a, const char *path, uint8_t **to
     return titan_tokenizer_serialize(NULL, NULL, 0, *tok, cap, len);
 }
 
+/* The config as one line of JSON (as checkpoints hold it; tools/data/golf/). */
+static titan_status write_config(const titan_config *c, const char *path) {
+    char json[8192];
+    size_t len;
+    titan_status st = titan_config_to_json(c, json, sizeof json, &len);
+    return st == TITAN_OK ? titan_file_write_atomic(path, json, len) : st;
+}
+
 int cmd_init(int argc, char **argv) {
     const char *preset = NULL, *cfg_path = NULL, *out = NULL, *codec_name = "none",
-               *tok_path = NULL;
+               *tok_path = NULL, *config_out = NULL;
     int64_t seed = 0;
     const cli_flag flags[] = {
         {"--preset", FLAG_STR, &preset, 0, 0, config_arg_presets()},
@@ -82,21 +91,27 @@ int cmd_init(int argc, char **argv) {
         {"--codec", FLAG_STR, &codec_name, 0, 0,
          "none | lzma | xz | brotli (default none)"},
         {"--tokenizer", FLAG_STR, &tok_path, 0, 0, "TOK file (default: byte tokenizer)"},
+        {"--config-out", FLAG_STR, &config_out, 0, 0,
+         "write the config JSON here (-o may then be left out)"},
     };
     char *pos[1];
     int npos;
     int rc = cli_parse(argc, argv,
                        "titan init (--preset NAME | --config CFG.json) "
-                       "[--seed S] -o ART [--codec C] [--tokenizer TOK]",
+                       "[--seed S] (-o ART | --config-out CFG.json) [--codec C] "
+                       "[--tokenizer TOK]",
                        flags, pos, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
-    if (!out) return cli_usage(argv[0], "-o ART is required");
+    if (!out && !config_out) return cli_usage(argv[0], "give -o ART or --config-out CFG");
     titan_config c;
     if ((rc = config_arg_load(argv[0], preset, cfg_path, &c))) return rc;
     titan_codec codec;
     titan_status st = titan_codec_from_name(codec_name, &codec);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     c.bos_id = TITAN_TOK_BOS;
+    if (config_out && (st = write_config(&c, config_out)) != TITAN_OK)
+        return cli_fail(argv[0], st);
+    if (!out) return CLI_EXIT_OK;
     /* Weights, then the writer's raw data and file: three data sizes. */
     size_t data = (size_t)titan_config_params(&c) * 4 + TITAN_MAX_TENSORS * TITAN_ALIGN;
     titan_arena a;

@@ -106,6 +106,14 @@ TITAN_NODISCARD titan_status titan_arena_calloc(titan_arena *a, size_t bytes,
 size_t titan_arena_mark(const titan_arena *a);
 void titan_arena_reset(titan_arena *a, size_t mark);
 
+/* Progress of a long operation: fn(user, done, total) is called now and then
+ * with the units done so far out of total (bytes, tokens, rows: the caller
+ * of the operation says which); fn NULL means no reports. */
+typedef struct titan_progress {
+    void (*fn)(void *user, double done, double total);
+    void *user;
+} titan_progress;
+
 /* CRC-32 (IEEE 802.3, as zlib/liblzma crc32) of data, continuing from crc
  * (start with 0). Catches every single flipped bit. */
 uint32_t titan_crc32(uint32_t crc, const void *data, size_t len);
@@ -1141,6 +1149,24 @@ TITAN_NODISCARD titan_status titan_artifact_write(titan_arena *scratch,
                                                   const titan_tensor *tensors, int n,
                                                   titan_codec codec, const char *path,
                                                   uint64_t *file_bytes);
+
+/* Options of titan_artifact_write_with. */
+typedef struct titan_write_options {
+    titan_codec codec;
+    /* > 0: a file larger than this is not written (nothing at path changes);
+     * the call still succeeds and *file_bytes says how large it would be. */
+    uint64_t max_bytes;
+    /* Called while the tensor data is encoded (done, total: its raw bytes);
+     * NULL: no progress. */
+    const titan_progress *progress;
+} titan_write_options;
+
+/* titan_artifact_write with a size cap decided before anything is written
+ * (an existing file is never replaced by one over it) and codec progress. */
+TITAN_NODISCARD titan_status titan_artifact_write_with(
+    titan_arena *scratch, const titan_config *c, const uint8_t *tok, size_t tok_len,
+    const titan_tensor *tensors, int n, const titan_write_options *o, const char *path,
+    uint64_t *file_bytes);
 
 /* ==== tokenizer files =======================================================
  * formats/tokenizer_file.c: a TOK file (the serialized tokenizer) on disk. */

@@ -2,6 +2,7 @@
 #include "tools/cli/cli.h"
 
 #include "formats/json.h"
+#include "platform/file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -63,8 +64,17 @@ static void print_help(const char *usage, const cli_flag *flags, int nflags) {
     const char *ex = strstr(usage, "\nexample:");
     int head = ex ? (int)(ex - usage) : (int)strlen(usage);
     printf("usage: %.*s\n", head, usage);
-    for (int i = 0; i < nflags; i++)
-        printf("  %-22s %s\n", flags[i].names, flags[i].help);
+    int width = 0;
+    for (int i = 0; i < nflags; i++) {
+        int n = (int)strlen(flags[i].names);
+        if (n > width && n <= 28) width = n;
+    }
+    for (int i = 0; i < nflags; i++) {
+        if ((int)strlen(flags[i].names) > width)
+            printf("  %s\n  %-*s %s\n", flags[i].names, width, "", flags[i].help);
+        else
+            printf("  %-*s %s\n", width, flags[i].names, flags[i].help);
+    }
     if (ex) printf("%s\n", ex);
 }
 
@@ -190,6 +200,17 @@ int cli_outputs_check(const char *cmd, const char *const *paths, int n) {
         if (st != TITAN_OK) return cli_fail(cmd, st);
     }
     return CLI_EXIT_OK;
+}
+
+titan_status cli_config_write(const char *path, const titan_config *c) {
+    size_t len;
+    TITAN_TRY(titan_config_to_json(c, NULL, 0, &len));
+    char *json = malloc(len + 1);
+    if (!json) return titan_fail(TITAN_E_NOMEM, "out of memory");
+    titan_status st = titan_config_to_json(c, json, len + 1, &len);
+    if (st == TITAN_OK) st = titan_file_write_atomic(path, json, len);
+    free(json);
+    return st;
 }
 
 void cli_wrote(bool to_stderr, const char *path, const char *fmt, ...) {

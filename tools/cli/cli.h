@@ -108,6 +108,33 @@ int cli_outputs_check(const char *cmd, const char *const *paths, int n);
 void cli_wrote(bool to_stderr, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* What a file is, from its first bytes (file_kind.c). */
+typedef enum {
+    CLI_KIND_MISSING,
+    CLI_KIND_DIRECTORY,
+    CLI_KIND_EMPTY,
+    CLI_KIND_ARTIFACT,
+    CLI_KIND_TOKENIZER,
+    CLI_KIND_CHECKPOINT,
+    CLI_KIND_SAFETENSORS,
+    CLI_KIND_SPM,
+    CLI_KIND_SHARD,
+    CLI_KIND_JSON,
+    CLI_KIND_TEXT,
+    CLI_KIND_OTHER,
+} cli_kind;
+cli_kind cli_file_kind(const char *path);
+const char *cli_kind_name(cli_kind k); /* "a Titan artifact", "empty", ... */
+
+/* After a load of path as `want` failed with st: when the file is plainly
+ * something else (or empty), the message says that instead ("X is a text
+ * file, not a SentencePiece model"); st is returned either way. */
+TITAN_NODISCARD titan_status cli_kind_explain(titan_status st, const char *path,
+                                              cli_kind want);
+
+/* Write config c as JSON (titan_config_to_json) to path, atomically. */
+TITAN_NODISCARD titan_status cli_config_write(const char *path, const titan_config *c);
+
 /* Join the NULL-terminated words with sep into out[0..cap) (cut if too long). */
 void cli_join(const char *const *words, const char *sep, char *out, size_t cap);
 
@@ -120,15 +147,20 @@ TITAN_NODISCARD titan_status cli_arena_create(titan_arena *a, size_t bytes);
 void cli_arena_destroy(titan_arena *a);
 
 /* Progress on a terminal (stderr): "label: done/total  rate unit/s  ETA".
- * Silent when stderr is not a terminal. */
+ * Silent when stderr is not a terminal. Values are shown divided by scale
+ * (1 unless set, e.g. 1e6 with unit "MB" for bytes). */
 typedef struct {
     const char *label, *unit;
-    double start, last;
-    bool on;
+    double start, last, scale;
+    bool on, shown;
 } cli_progress;
 void cli_progress_start(cli_progress *p, const char *label, const char *unit);
 void cli_progress_update(cli_progress *p, double done, double total);
 void cli_progress_end(cli_progress *p);
+/* As a titan_progress callback: user is the cli_progress. */
+void cli_progress_fn(void *user, double done, double total);
+/* A titan_progress that drives p. */
+titan_progress cli_progress_hook(cli_progress *p);
 
 /* Seconds from a monotonic clock. */
 double cli_now(void);

@@ -13,9 +13,10 @@ static int check_stdout(const char *label, int rc) {
     int err = errno;
     if (fclose(stdout) != 0 && !bad) bad = true, err = errno;
     if (!bad) return rc;
+    if (rc) return rc; /* the command failed already, and said why */
     fprintf(stderr, "%s: cannot write standard output%s%s\n", label, err ? ": " : "",
             err ? strerror(err) : "");
-    return rc ? rc : CLI_EXIT_FAIL;
+    return CLI_EXIT_FAIL;
 }
 
 static int usage(FILE *out, const char *prog, const cli_command *cmds, size_t n, int rc) {

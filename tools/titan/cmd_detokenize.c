@@ -9,7 +9,8 @@
 static const char usage[] =
     "titan detokenize (-m ART | --tokenizer TOK) [-f IDS]\n"
     "  writes the bytes of the whitespace-separated ids in IDS (stdin without\n"
-    "  -f) to stdout; an id outside the vocabulary is an error";
+    "  -f) to stdout; an id outside the vocabulary is an error\n"
+    "example: echo 104 105 | titan detokenize -m tools/data/model/nano.tart";
 
 /* Parse the whitespace-separated decimal ids of text (NUL-terminated, cut up
  * by strtok) into a malloc'd *ids. Returns an exit code. */

@@ -10,6 +10,7 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/tok_io.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,15 +60,15 @@ static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t
 }
 
 /* The tokenizer: a TOK file, or the plain 257-token byte tokenizer. */
-static titan_status get_tokenizer(titan_arena *a, const char *path, uint8_t **tok,
+static titan_status get_tokenizer(titan_arena *a, const char *path, const uint8_t **tok,
                                   size_t *len) {
-    if (path)
-        return titan_file_read(
-            a, path, titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257), tok, len);
+    if (path) return tok_io_file(a, path, tok, len);
     size_t cap = titan_tokenizer_serialized_size(0);
-    titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)tok);
+    uint8_t *buf;
+    titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&buf);
     if (st != TITAN_OK) return st;
-    return titan_tokenizer_serialize(NULL, NULL, 0, *tok, cap, len);
+    *tok = buf;
+    return titan_tokenizer_serialize(NULL, NULL, 0, buf, cap, len);
 }
 
 int cmd_init(int argc, char **argv) {
@@ -76,9 +77,10 @@ int cmd_init(int argc, char **argv) {
     int64_t seed = 0;
     const cli_flag flags[] = {
         {"--preset", FLAG_STR, &preset, 0, 0, config_arg_presets()},
-        {"--config", FLAG_STR, &cfg_path, 0, 0, "config JSON (any config)"},
-        {"--seed", FLAG_INT, &seed, 0, 9007199254740991.0, "PRNG seed (default 0)"},
-        {"-o|--output", FLAG_STR, &out, 0, 0, "artifact to write"},
+        {"--config", FLAG_STR, &cfg_path, 0, 0,
+         "config JSON (any config; ready ones in tools/configs)"},
+        {"--seed", FLAG_INT, &seed, 0, CLI_SEED_MAX, "PRNG seed (default 0)"},
+        {CLI_OUT, FLAG_STR, &out, 0, 0, "artifact to write"},
         {"--codec", FLAG_STR, &codec_name, 0, 0,
          "none | lzma | xz | brotli (default none)"},
         {"--tokenizer", FLAG_STR, &tok_path, 0, 0, "TOK file (default: byte tokenizer)"},
@@ -87,10 +89,14 @@ int cmd_init(int argc, char **argv) {
     int npos;
     int rc = cli_parse(argc, argv,
                        "titan init (--preset NAME | --config CFG.json) "
-                       "[--seed S] -o ART [--codec C] [--tokenizer TOK]",
+                       "[--seed S] -o ART [--codec C] [--tokenizer TOK]\n"
+                       "  random weights: for runs, benchmarks and size experiments\n"
+                       "example: titan init --preset nano --seed 1 -o nano.tart",
                        flags, pos, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!out) return cli_usage(argv[0], "-o ART is required");
+    const char *outputs[] = {out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     titan_config c;
     if ((rc = config_arg_load(argv[0], preset, cfg_path, &c))) return rc;
     titan_codec codec;
@@ -102,7 +108,7 @@ int cmd_init(int argc, char **argv) {
     titan_arena a;
     if (cli_arena_create(&a, 3 * data + (64u << 20)) != TITAN_OK) return CLI_EXIT_FAIL;
     titan_tensor *t = calloc(TITAN_MAX_TENSORS, sizeof *t);
-    uint8_t *tok = NULL;
+    const uint8_t *tok = NULL;
     size_t tok_len = 0;
     uint64_t bytes = 0;
     int n = 0;
@@ -113,9 +119,9 @@ int cmd_init(int argc, char **argv) {
     free(t);
     cli_arena_destroy(&a);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    printf("wrote %s: %llu bytes, %s %s, seed %lld, codec %s, %lld parameters\n", out,
-           (unsigned long long)bytes, preset ? "preset" : "config",
-           preset ? preset : cfg_path, (long long)seed, titan_codec_name(codec),
-           (long long)titan_config_params(&c));
+    cli_wrote(false, out, "%llu bytes, %s %s, seed %lld, codec %s, %lld parameters",
+              (unsigned long long)bytes, preset ? "preset" : "config",
+              preset ? preset : cfg_path, (long long)seed, titan_codec_name(codec),
+              (long long)titan_config_params(&c));
     return CLI_EXIT_OK;
 }

@@ -7,7 +7,9 @@
 
 static const char usage[] =
     "titan tokenize (-m ART | --tokenizer TOK) [-f FILE]\n"
-    "  prints the ids of FILE's bytes (stdin without -f), separated by spaces";
+    "  prints the ids of FILE's bytes (stdin without -f), separated by spaces\n"
+    "  (no BOS: titan run and titan eval put one first)\n"
+    "example: echo 'hello world' | titan tokenize -m tools/data/model/nano.tart";
 
 static int print_ids(const titan_tokenizer *t, const uint8_t *text, size_t len) {
     titan_arena scratch;

@@ -50,6 +50,7 @@ typedef struct {
     const char *train_shards, *val_shards;
     const char *qat, *decay;
     int64_t val_every, val_tokens, val_stride, log_every, ckpt_every;
+    int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
     double ckpt_minutes, max_minutes;
     bool sequential;
     train_hparams h;
@@ -327,7 +328,7 @@ static void fit_schedule(const run *r, train_hparams *h) {
     int64_t fit = r->state.step + (left > 0 && per > 0 ? (int64_t)(left / per) : 0);
     if (fit >= h->steps) return;
     h->steps = fit;
-    if (h->warmup > fit / 2) h->warmup = fit / 2;
+    h->warmup = r->o->warmup < 0 ? fit / 20 : h->warmup < fit / 2 ? h->warmup : fit / 2;
 }
 
 /* Seconds the run still needs: at this session's pace, within the cap. */
@@ -442,7 +443,7 @@ static int check_options(const char *cmd, options *o) {
     if (strcmp(o->decay, "linear") && strcmp(o->decay, "cosine"))
         return cli_usage(cmd, "--decay must be linear or cosine");
     o->h.cosine = !strcmp(o->decay, "cosine");
-    if (o->h.warmup < 0) o->h.warmup = o->h.steps / 20;
+    o->h.warmup = o->warmup < 0 ? o->h.steps / 20 : o->warmup;
     if (o->val_stride == 0) o->val_stride = o->h.seq;
     if (o->val_stride > o->h.seq)
         return cli_usage(cmd, "--val-stride must be in [1, --seq]");
@@ -539,6 +540,7 @@ int train_cmd_train(int argc, char **argv) {
         .val_tokens = 65536,
         .log_every = 10,
         .ckpt_every = 0,
+        .warmup = -1,
         .ckpt_minutes = 10,
         .prog = {0, NAN, 0},
         .h = {.steps = 200,
@@ -547,7 +549,6 @@ int train_cmd_train(int argc, char **argv) {
               .accum = 1,
               .threads = 2,
               .seed = 1,
-              .warmup = -1,
               .decay_frac = 0.3,
               .lr = 1,
               .lr_matrix = 0.02,
@@ -617,8 +618,8 @@ int train_cmd_train(int argc, char **argv) {
          "momentum at step 0 (default 0.85)"},
         {"--momentum-warmup", FLAG_INT, &o.h.momentum_warmup, 0, 1e9,
          "steps to reach --momentum (default 100)"},
-        {"--warmup", FLAG_INT, &o.h.warmup, 0, 1e9,
-         "linear LR warm-up steps (default steps / 20)"},
+        {"--warmup", FLAG_INT, &o.warmup, -1, 1e9,
+         "linear LR warm-up steps (default -1: steps / 20)"},
         {"--decay-frac", FLAG_REAL, &o.h.decay_frac, 0, 1,
          "fraction of steps in warm-down (default 0.3)"},
         {"--decay", FLAG_STR, &o.decay, 0, 0,

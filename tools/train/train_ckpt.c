@@ -56,11 +56,12 @@ titan_status train_ckpt_save(const char *path, const train_state *s,
  * the caller on success). */
 static titan_status ckpt_open(const char *path, titan_arena *a, titan_ckpt *ck) {
     size_t need;
-    TITAN_TRY(titan_ckpt_load_plan(path, &need));
+    TITAN_TRY(
+        cli_kind_explain(titan_ckpt_load_plan(path, &need), path, CLI_KIND_CHECKPOINT));
     TITAN_TRY(cli_arena_create(a, need));
     titan_status st = titan_ckpt_load(a, path, ck);
     if (st != TITAN_OK) cli_arena_destroy(a);
-    return st;
+    return cli_kind_explain(st, path, CLI_KIND_CHECKPOINT);
 }
 
 titan_status train_ckpt_open(const char *path, train_ckpt_file *f) {
@@ -135,20 +136,13 @@ static titan_status export_weights(const char *path, const titan_ckpt *ck,
     return st;
 }
 
-static titan_status export_config(const titan_ckpt *ck, const char *path) {
-    char json[4096];
-    size_t len;
-    TITAN_TRY(titan_config_to_json(&ck->meta.config, json, sizeof json, &len));
-    return titan_file_write_atomic(path, json, len);
-}
-
 titan_status train_ckpt_export(const char *ckpt, const char *which, const char *out,
                                const char *config_out, const char *tok_out) {
     titan_arena a;
     titan_ckpt ck;
     TITAN_TRY(ckpt_open(ckpt, &a, &ck));
     titan_status st = export_weights(ckpt, &ck, which, out);
-    if (st == TITAN_OK && config_out) st = export_config(&ck, config_out);
+    if (st == TITAN_OK && config_out) st = cli_config_write(config_out, &ck.meta.config);
     if (st == TITAN_OK && tok_out)
         st = ck.meta.tok_len
                  ? titan_file_write_atomic(tok_out, ck.meta.tok, ck.meta.tok_len)

@@ -22,7 +22,8 @@ titan_status train_tokenizer_load(const char *path, titan_arena *a,
                                   const titan_tokenizer **t, const uint8_t **blob,
                                   size_t *len, uint32_t *crc) {
     size_t need;
-    TITAN_TRY(titan_tokenizer_file_plan(path, &need));
+    TITAN_TRY(cli_kind_explain(titan_tokenizer_file_plan(path, &need), path,
+                               CLI_KIND_TOKENIZER));
     TITAN_TRY(cli_arena_create(a, need + titan_tokenizer_encode_plan()));
     titan_status st = titan_tokenizer_file_load(a, path, t, blob, len);
     if (st != TITAN_OK) {

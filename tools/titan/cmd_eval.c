@@ -478,7 +478,7 @@ int cmd_eval(int argc, char **argv) {
          "score only the first N targets"},
         {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
         {"--threads", FLAG_INT, &a.threads, 1, CLI_THREADS_MAX,
-         "threads in all (default: online CPUs)"},
+         "threads in all (default all CPUs)"},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
         {"--baselines", FLAG_BOOL, &a.baselines, 0, 0,
          "also xz -9e and brotli q11 bits per byte"},

@@ -127,7 +127,7 @@ int cmd_logits(int argc, char **argv) {
         {CLI_OUT, FLAG_STR, &out, 0, 0, "output file, float32 [T][V]"},
         {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
         {"--threads", FLAG_INT, &threads, 1, CLI_THREADS_MAX,
-         "cpu threads, at most 64 used (default: online CPUs)"},
+         "cpu threads, at most 64 used (default all CPUs)"},
     };
     tpu_cli_defaults(&t);
     tpu_cli_flags(&t, flags + OWN_FLAGS);

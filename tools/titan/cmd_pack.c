@@ -317,7 +317,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--ckpt", FLAG_STR, &p->ckpt, 0, 0,
          "titan-train checkpoint instead of the three above"},
         {"--weights", FLAG_STR, &p->weights, 0, 0,
-         "checkpoint weights: raw|ema|swa (default: its export choice)"},
+         "checkpoint weights: raw|ema|swa (default its export choice)"},
         {CLI_OUT, FLAG_STR, &p->out, 0, 0, "artifact to write"},
         {"--quant", FLAG_STR, &p->quant, 0, 0,
          "f32 | f16 | bf16 | int8 | int6 | mixed (default f32)"},

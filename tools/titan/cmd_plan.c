@@ -90,7 +90,7 @@ int cmd_plan(int argc, char **argv) {
         {"--backend", FLAG_STR, &o.backend, 0, 0,
          "cpu, ref or tpu (default cpu; tpu: the default array)"},
         {"--threads", FLAG_INT, &threads, 1, CLI_THREADS_MAX,
-         "cpu threads, at most 64 used (default: online CPUs)"},
+         "cpu threads, at most 64 used (default all CPUs)"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object (with the config)"},
         {"--config-out", FLAG_STR, &config_out, 0, 0, "also write the config JSON here"},
     };

@@ -17,7 +17,7 @@ int train_cmd_export(int argc, char **argv) {
     const cli_flag flags[] = {
         {CLI_OUT, FLAG_STR, &out, 0, 0, "weights (safetensors, float32)"},
         {"--weights", FLAG_STR, &which, 0, 0,
-         "raw|ema|swa (default: the checkpoint's choice)"},
+         "raw|ema|swa (default the checkpoint's choice)"},
         {"--config-out", FLAG_STR, &config_out, 0, 0, "write the config JSON here"},
         {"--tokenizer-out", FLAG_STR, &tok_out, 0, 0, "write the TOK tokenizer here"},
     };

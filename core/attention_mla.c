@@ -25,14 +25,15 @@ enum {
     PCHUNK = TITAN_ATT_PCHUNK,
 };
 
-/* Write c = RMSNorm(a[0:Lkv]) and kr = Rope(a[Lkv:]) of row t to the cache. */
-static void append_latent(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+/* Write c = RMSNorm(a[0:Lkv]) and kr = Rope(a[Lkv:]) of row t to the cache
+ * of absorbed layer `slot`. */
+static void append_latent(titan_model *m, titan_seq *s, const titan_block *b, int slot,
                           int t) {
     const titan_config *c = &m->cfg;
     int Lkv = c->kv_latent, Dr = c->rope_dim, p = s->pos + t;
     const float *a = m->kva + (size_t)t * (Lkv + Dr);
-    float *lat = s->lat + ((size_t)layer * m->ctx + p) * Lkv;
-    float *kr = s->kr + ((size_t)layer * m->ctx + p) * Dr;
+    float *lat = s->lat + ((size_t)slot * m->ctx + p) * Lkv;
+    float *kr = s->kr + ((size_t)slot * m->ctx + p) * Dr;
     titan_rmsnorm(lat, a, b->kv_norm, Lkv, c->norm_eps);
     memcpy(kr, a + Lkv, (size_t)Dr * sizeof *kr);
     titan_rope_rotate(kr, m->rope + (size_t)t * Dr, Dr / 2);
@@ -42,25 +43,9 @@ typedef struct {
     titan_model *m;
     const titan_seq *s;
     const titan_block *b;
-    int layer, n;
-    int chunks; /* > 1: the call's one query block split along the cache */
+    int slot, n; /* the layer's cache among the absorbed ones; rows */
+    int chunks;  /* > 1: the call's one query block split along the cache */
 } attn_job;
-
-/* One small product over activations (backend.h). */
-static void small_gemm(const titan_model *m, int rows, int n, int k, const float *a,
-                       size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
-                       bool accumulate) {
-    titan_small_gemm g = {rows, n, k, a, lda, b, ldb, c, ldc, accumulate, false};
-    m->be->small_gemm(&g);
-}
-
-/* c (+)= a . rows of b: scores against cache rows as stored. */
-static void dot_rows(const titan_model *m, int rows, int n, int k, const float *a,
-                     const float *b, float *c, bool accumulate) {
-    titan_small_gemm g = {rows,      n, k,      a,          (size_t)k, b,
-                          (size_t)k, c, PBLOCK, accumulate, true};
-    m->be->small_gemm(&g);
-}
 
 /* qlat = scale Wk_g^T qn and qrot = scale qr for group g's heads of the
  * tokens of block qb. */
@@ -74,8 +59,8 @@ static void prepare_queries(const attn_job *job, int qb, int g) {
     int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
     for (int t = qb * QBLOCK; t < t1; t++) {
         size_t i0 = (size_t)t * H + (size_t)g * hg;
-        small_gemm(m, hg, Lkv, Dh, m->q + i0 * qw, qw, wk, Lkv, m->qlat + i0 * Lkv, Lkv,
-                   false);
+        titan_att_gemm(m, hg, Lkv, Dh, m->q + i0 * qw, qw, wk, Lkv, m->qlat + i0 * Lkv,
+                       Lkv, false);
         for (size_t i = i0; i < i0 + hg; i++) {
             for (int e = 0; e < Lkv; e++) m->qlat[i * Lkv + e] *= scale;
             for (int d = 0; d < Dr; d++)
@@ -97,7 +82,7 @@ typedef struct {
 static void transpose_block(const attn_task *k, int j0, int jn) {
     const titan_model *m = k->job->m;
     int Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
-    size_t layer = (size_t)k->job->layer * m->ctx;
+    size_t layer = (size_t)k->job->slot * m->ctx;
     const float *lat = k->job->s->lat + (layer + j0) * Lkv;
     const float *kr = k->job->s->kr + (layer + j0) * Dr;
     for (int j = 0; j < jn; j++) {
@@ -107,48 +92,30 @@ static void transpose_block(const attn_task *k, int j0, int jn) {
     }
 }
 
-/* Fold the block's scores att[0, jn) of one row (position p) into its
- * running state; masked and unseen positions get weight 0. */
-static void softmax_step(const titan_model *m, float *att, float *run, float *ol, int j0,
-                         int jn, int p) {
-    int seen = p + 1 - j0 < jn ? p + 1 - j0 : jn;
-    if (seen <= 0) {
-        memset(att, 0, (size_t)jn * sizeof *att);
-        return;
-    }
-    float mx = fmaxf(run[0], titan_vec_max(att, seen));
-    float corr = expf(run[0] - mx);
-    float sum = titan_vec_exp_sum(att, mx, seen);
-    for (int j = seen; j < jn; j++) att[j] = 0;
-    if (corr != 1.0f)
-        for (int e = 0; e < m->cfg.kv_latent; e++) ol[e] *= corr;
-    run[0] = mx;
-    run[1] = run[1] * corr + sum;
-}
-
 /* Scores, softmax and latent sums of every row over [j0, j0 + jn). */
 static void attend_block(const attn_task *k, int j0, int jn) {
     const titan_model *m = k->job->m;
     int H = m->cfg.n_heads, Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
-    size_t q = (size_t)k->t0 * H, st = k->state, at = (size_t)k->job->layer * m->ctx + j0;
+    size_t q = (size_t)k->t0 * H, st = k->state, at = (size_t)k->job->slot * m->ctx + j0;
     const float *lat = k->job->s->lat + at * Lkv, *kr = k->job->s->kr + at * Dr;
     if (k->rows <= DOT_ROWS_MAX) {
-        dot_rows(m, k->rows, jn, Lkv, m->qlat + q * Lkv, lat, m->att + st * PBLOCK,
-                 false);
-        dot_rows(m, k->rows, jn, Dr, m->qrot + q * Dr, kr, m->att + st * PBLOCK, true);
+        titan_att_dot_rows(m, k->rows, jn, Lkv, m->qlat + q * Lkv, lat,
+                           m->att + st * PBLOCK, false);
+        titan_att_dot_rows(m, k->rows, jn, Dr, m->qrot + q * Dr, kr, m->att + st * PBLOCK,
+                           true);
     } else {
         transpose_block(k, j0, jn);
-        small_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
-                   m->att + st * PBLOCK, PBLOCK, false);
-        small_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK, PBLOCK,
-                   m->att + st * PBLOCK, PBLOCK, true);
+        titan_att_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
+                       m->att + st * PBLOCK, PBLOCK, false);
+        titan_att_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK,
+                       PBLOCK, m->att + st * PBLOCK, PBLOCK, true);
     }
     int first = k->job->s->pos + k->t0;
     for (int r = 0; r < k->rows; r++)
-        softmax_step(m, m->att + (st + r) * PBLOCK, m->att_run + 2 * (st + r),
-                     m->olat + (st + r) * Lkv, j0, jn, first + r / H);
-    small_gemm(m, k->rows, Lkv, jn, m->att + st * PBLOCK, PBLOCK, lat, Lkv,
-               m->olat + st * Lkv, Lkv, true);
+        titan_att_softmax_step(m->att + (st + r) * PBLOCK, m->att_run + 2 * (st + r),
+                               m->olat + (st + r) * Lkv, Lkv, j0, jn, first + r / H);
+    titan_att_gemm(m, k->rows, Lkv, jn, m->att + st * PBLOCK, PBLOCK, lat, Lkv,
+                   m->olat + st * Lkv, Lkv, true);
 }
 
 static void attend_task(const attn_job *job, int task) {
@@ -177,29 +144,14 @@ static void attend_task(const attn_job *job, int task) {
         attend_block(&k, j0, k.j_end - j0 < PBLOCK ? k.j_end - j0 : PBLOCK);
 }
 
-/* Chunk states of row r (stride QBLOCK*H rows) into chunk 0's, in order. */
-static void merge_chunks(const attn_job *job, size_t r) {
-    titan_model *m = job->m;
-    int Lkv = m->cfg.kv_latent;
-    size_t stride = (size_t)QBLOCK * m->cfg.n_heads;
-    float mx = -INFINITY, sum = 0, *ol = m->olat + r * Lkv;
-    for (int c = 0; c < job->chunks; c++)
-        if (m->att_run[2 * (r + c * stride) + 1] > 0)
-            mx = fmaxf(mx, m->att_run[2 * (r + c * stride)]);
-    for (int c = 0; c < job->chunks; c++) {
-        const float *run = m->att_run + 2 * (r + c * stride);
-        float w = run[1] > 0 ? expf(run[0] - mx) : 0;
-        if (c == 0)
-            for (int e = 0; e < Lkv; e++) ol[e] *= w;
-        else
-            titan_vec_axpy(ol, w, m->olat + (r + c * stride) * Lkv, Lkv);
-        sum += w * run[1];
-    }
-    m->att_run[2 * r + 1] = sum;
-}
-
+/* Chunk states of rows [begin, end) (stride QBLOCK*H rows) into chunk 0's. */
 static void merge_rows(void *ctx, int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; r++) merge_chunks(ctx, (size_t)r);
+    const attn_job *job = ctx;
+    titan_model *m = job->m;
+    size_t stride = (size_t)QBLOCK * m->cfg.n_heads;
+    for (int64_t r = begin; r < end; r++)
+        titan_att_merge(m->olat, m->att_run, m->cfg.kv_latent, (size_t)r, stride,
+                        job->chunks);
 }
 
 /* o = Wv_g (olat / sum) for group g's heads of the tokens of block qb. */
@@ -212,8 +164,8 @@ static void project_values(const attn_job *job, int qb, int g) {
     int t1 = (qb + 1) * QBLOCK < job->n ? (qb + 1) * QBLOCK : job->n;
     for (int t = qb * QBLOCK; t < t1; t++) {
         size_t i0 = (size_t)t * H + (size_t)g * hg;
-        small_gemm(m, hg, Dv, Lkv, m->olat + i0 * Lkv, Lkv, wv, Dv, m->o + i0 * Dv, Dv,
-                   false);
+        titan_att_gemm(m, hg, Dv, Lkv, m->olat + i0 * Lkv, Lkv, wv, Dv, m->o + i0 * Dv,
+                       Dv, false);
         for (size_t i = i0; i < i0 + hg; i++) {
             float inv = 1.0f / m->att_run[2 * i + 1];
             for (int d = 0; d < Dv; d++) m->o[i * Dv + d] *= inv;
@@ -240,47 +192,43 @@ static void project_tasks(void *ctx, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; i++) project_values(job, (int)(i / G), (int)(i % G));
 }
 
-static void run_tasks(titan_backend *be, int64_t n, titan_task_fn fn, attn_job *job) {
-    if (be->parallel_for)
-        be->parallel_for(be, n, fn, job);
-    else
-        fn(job, 0, n);
-}
-
 /* Cache rows c and kr, and the rotary parts of every head's query. */
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     const titan_rows_job *j = ctx;
     titan_model *m = j->m;
     int H = m->cfg.n_heads, Dh = m->cfg.head_dim, Dr = m->cfg.rope_dim;
     for (int64_t t = begin; t < end; t++) {
-        append_latent(m, j->s, j->b, j->layer, (int)t);
+        append_latent(m, j->s, j->b, j->layer, (int)t); /* layer: the slot */
         for (int i = 0; i < H; i++)
             titan_rope_rotate(m->q + ((size_t)t * H + i) * (Dh + Dr) + Dh,
                               m->rope + (size_t)t * Dr, Dr / 2);
     }
 }
 
-void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b, int layer,
-                         int n) {
-    titan_backend *be = m->be;
-    titan_rows_job rows = {m, s, b, layer};
-    titan_rmsnorm_rows(m, m->u, m->h, b->attn_norm, m->cfg.d_model, n);
+void titan_mla_project(titan_model *m, const titan_block *b, int n) {
     if (b->wq_a) {
         titan_matmul2(m, b->wq_a, m->cq, b->wkv_a, m->kva, m->u, n);
         titan_rmsnorm_rows(m, m->cq, m->cq, b->q_norm, m->cfg.q_latent, n);
-        be->matmul(be, b->wq_b, m->cq, m->q, n);
+        m->be->matmul(m->be, b->wq_b, m->cq, m->q, n);
     } else {
         titan_matmul2(m, b->wq_b, m->q, b->wkv_a, m->kva, m->u, n);
     }
+}
+
+void titan_attention_mla(titan_model *m, titan_seq *s, const titan_block *b, int layer,
+                         int n) {
+    titan_backend *be = m->be;
+    int slot = m->layers[layer].slot;
+    titan_rows_job rows = {m, s, b, slot};
+    titan_mla_project(m, b, n);
     titan_for_rows(m, n, rope_rows, &rows);
     int blocks = (n + QBLOCK - 1) / QBLOCK;
-    attn_job job = {m, s, b, layer, n, 1};
+    attn_job job = {m, s, b, slot, n, 1};
     if (blocks == 1) job.chunks = (s->pos + n + PCHUNK - 1) / PCHUNK;
     int group_tasks = blocks * m->cfg.n_kv_heads;
-    run_tasks(be, group_tasks, prepare_tasks, &job);
-    run_tasks(be, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
+    titan_for_tasks(m, group_tasks, prepare_tasks, &job);
+    titan_for_tasks(m, blocks > 1 ? blocks : job.chunks, attend_tasks, &job);
     if (job.chunks > 1) titan_for_rows(m, n * m->cfg.n_heads, merge_rows, &job);
-    run_tasks(be, group_tasks, project_tasks, &job);
+    titan_for_tasks(m, group_tasks, project_tasks, &job);
     be->matmul(be, b->wo, m->o, m->y, n);
-    titan_vec_add(m->h, m->y, n * m->cfg.d_model);
 }

@@ -1,4 +1,4 @@
-/* ffn_conv_swiglu.c: h += w_down (SiLU(conv(w_gate u)) * (w_up u)), the conv a
+/* ffn_conv_swiglu.c: y = w_down (SiLU(conv(w_gate u)) * (w_up u)), the conv a
  * causal depthwise kernel of K taps along time (K = 0: plain SwiGLU). Gate
  * rows of earlier calls come from the sequence's per-layer ring. */
 #include "core/model.h"
@@ -55,10 +55,8 @@ void titan_ffn_conv_swiglu(titan_model *m, titan_seq *s, const titan_block *b, i
                            int n) {
     titan_backend *be = m->be;
     titan_rows_job job = {m, s, b, layer};
-    titan_rmsnorm_rows(m, m->u, m->h, b->ffn_norm, m->cfg.d_model, n);
     titan_matmul2(m, b->w_gate, m->gate, b->w_up, m->up, m->u, n);
     titan_for_rows(m, n, gate_rows, &job);
     if (m->cfg.conv_kernel > 0) keep_gates(m, s, layer, n);
     be->matmul(be, b->w_down, m->up, m->y, n);
-    titan_vec_add(m->h, m->y, n * m->cfg.d_model);
 }

@@ -1,4 +1,5 @@
-/* rmsnorm.c: RMSNorm(v; g) = v / sqrt(mean(v^2) + eps) * g. */
+/* rmsnorm.c: RMSNorm(v; g) = v / sqrt(mean(v^2) + eps) * g, and RMSNorm0
+ * (SPEC section 8) without the gain. */
 #include "core/model.h"
 
 #include <math.h>
@@ -12,5 +13,8 @@ void titan_rmsnorm(float *y, const float *x, const float *g, int n, double eps) 
     for (; i < n; i++) ss += (double)x[i] * x[i];
     for (int j = 0; j < LANES; j++) ss += s[j];
     float inv = (float)(1.0 / sqrt(ss / n + eps));
-    for (i = 0; i < n; i++) y[i] = x[i] * inv * g[i];
+    if (g)
+        for (i = 0; i < n; i++) y[i] = x[i] * inv * g[i];
+    else
+        for (i = 0; i < n; i++) y[i] = x[i] * inv;
 }

@@ -124,6 +124,24 @@ VEC_CLONES void titan_vec_silu_mul(float *y, const float *g, int n) {
     }
 }
 
+/* x = φ(x)^2, φ(x) = x for x >= 0, slope * x below: a select by the sign
+ * mask, so the loop stays in vector registers. */
+VEC_CLONES void titan_vec_leaky_square(float *x, float slope, int n) {
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        f8 v;
+        memcpy(&v, x + i, sizeof v);
+        i8 neg = v < 0.0f;
+        v = (f8)(((i8)(v * slope) & neg) | ((i8)v & ~neg));
+        v *= v;
+        memcpy(x + i, &v, sizeof v);
+    }
+    for (; i < n; i++) {
+        float v = x[i] < 0 ? slope * x[i] : x[i];
+        x[i] = v * v;
+    }
+}
+
 void titan_vec_add(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }

@@ -729,15 +729,28 @@ TITAN_NODISCARD titan_status titan_tokenizer_decode(const titan_tokenizer *t,
 /* ==== model ================================================================
  * core/model.c and the op files it calls, core/sampler.c, core/generate.c. */
 
-/* The Nano-Titan forward pass of SPEC section 1 (core/model.c and the op files
- * it calls). A model is built over caller-owned tensors (an artifact's, or any
- * table with SPEC names and shapes; any dtype) and carves everything else from
- * the arena: float copies of the small vectors (norms, conv, wkv_b for absorbed
- * attention) and scratch for `batch` tokens. A sequence (titan_seq) holds one
- * stream's state: per effective layer l = r*B + b the cache of c (Lkv, after
- * kv_norm) and kr (Dr, after rotation) for up to ctx tokens, and the last
- * K-1+M gate rows for the causal conv. Attention is absorbed (wkv_b folded into
- * the query and the output), so the cache is never re-expanded. */
+/* The forward pass of SPEC sections 1 and 8 (core/model.c and the op files it
+ * calls). Every section-8 option runs except the Gated DeltaNet mixer: the
+ * layer schedule, gqa attention with partial RoPE, qk_norm, q_gain, attention
+ * sinks ("key", "logit"), XSA, the bigram-hash and value embeddings, smear
+ * gate, emb_norm, resid_mix, ln_scale, branch_scale, parallel residual,
+ * relu2 / leaky_relu2 MLPs and U-Net skips ("mirror", "mirror_blocks",
+ * additive or gated); a config with gdn_layers is refused with
+ * TITAN_E_UNSUPPORTED. With every section-8 field at its default it is
+ * section 1, bit for bit. A model is built over caller-owned tensors (an
+ * artifact's, or any table with SPEC names and shapes; any dtype) and carves
+ * everything else from the arena: float copies of the small vectors (norms,
+ * gains, conv, wkv_b for absorbed attention) and scratch for `batch` tokens.
+ * A sequence (titan_seq) holds one stream's state, per effective layer l of
+ * the schedule (B blocks repeated R times without one) for up to ctx tokens:
+ * for an mla layer, c (Lkv, after kv_norm) and kr (Dr, after rotation), its
+ * attention absorbed (wkv_b folded into the query and the output, the cache
+ * never re-expanded); for gqa, and for an mla block that a section-8
+ * attention option applies to (qk_norm, q_gain, a sink, XSA, the value
+ * embedding), k (Dq, rotated and normed) and v (Dv, value embedding added)
+ * of every group; the last K-1+M gate rows for the causal conv; and the last
+ * M+1 tokens with their embeddings for smear_gate and bigram_hash, so that
+ * decoding after a rewind equals one forward over the whole sequence. */
 
 typedef struct titan_model titan_model;
 typedef struct titan_seq titan_seq;
@@ -780,8 +793,9 @@ TITAN_NODISCARD titan_status titan_model_forward(titan_model *m, titan_seq *s,
 TITAN_NODISCARD titan_status titan_model_logits(titan_model *m, int head, int first,
                                                 int rows, float *out);
 
-/* Cache floats per token per effective layer: Lkv + Dr (MLA) versus the
- * G * (Dh + Dv) of a plain grouped-query cache. */
+/* Cache floats per token, summed over the effective layers: Lkv + Dr for an
+ * absorbed mla layer, G * (Dq + Dv) for explicit k and v (gqa: Dq = Dh; mla
+ * with a section-8 attention option: Dq = Dh + Dr). */
 int64_t titan_model_cache_floats(const titan_config *c);
 
 /* Sampling: greedy, temperature, top-k and top-p, with its own deterministic

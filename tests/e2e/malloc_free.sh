@@ -5,6 +5,7 @@
 # library's high-level helper: the count must not grow with the tokens
 # processed, i.e. the runtime never allocates. Under AddressSanitizer
 # the shim counts through the sanitizer's allocator hooks, loaded after it.
+# Nano, and a golf-shaped model (SPEC section 8).
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -53,5 +54,30 @@ for mode in 0 7; do # greedy, sampled
     b=$(calls_of "$BUILD/examples/generate" "$dir/nano.art" "Once upon" 60 $mode)
     echo "examples/generate (seed $mode): $a heap calls for 4 tokens, $b for 60"
     [ "$a" = "$b" ] || fail "the session helper's heap calls grow with tokens ($a -> $b)"
+done
+# A golf-shaped model (SPEC section 8: gqa, schedule, skips, bigram and value
+# embeddings, smear gate, sinks; two heads, so speculative decoding rewinds).
+cat >"$dir/golf.json" <<'JSON'
+{"vocab_size": 300, "d_model": 48, "n_heads": 4, "n_kv_heads": 2, "head_dim": 12,
+ "v_head_dim": 12, "rope_dim": 4, "q_latent": 0, "kv_latent": 0, "mlp_hidden": 96,
+ "conv_kernel": 0, "n_unique_blocks": 5, "n_recurrences": 1, "max_seq_len": 256,
+ "rope_base": 10000, "yarn_factor": 1, "yarn_orig_ctx": 256, "yarn_beta_fast": 32,
+ "yarn_beta_slow": 1, "mtp_heads": 2, "mtp_weights": [1, 0.3], "norm_eps": 1e-5,
+ "logit_softcap": 30, "layer_schedule": [0, 1, 2, 1, 2, 3, 4], "attention": "gqa",
+ "qk_norm": true, "q_gain": true, "mlp_act": "leaky_relu2", "parallel_residual_from": 3,
+ "ln_scale": true, "xsa_layers": [3, 4], "bigram_hash": {"buckets": 64, "dim": 16},
+ "value_embed": {"dim": 16, "layers": [3, 4]}, "attn_sink": "key", "smear_gate": true,
+ "emb_norm": true, "resid_mix": true, "branch_scale": true, "unet_skips": "mirror",
+ "skip_gates": true}
+JSON
+"$TITAN" init --config "$dir/golf.json" --seed 2 -o "$dir/golf.art" >/dev/null || fail "init golf"
+for be in cpu ref; do
+    a=$(calls run -m "$dir/golf.art" -p "Once upon" -n 4 --greedy --speculative --backend $be)
+    b=$(calls run -m "$dir/golf.art" -p "Once upon" -n 60 --greedy --speculative --backend $be)
+    c=$(calls eval -m "$dir/golf.art" --text "$dir/short.txt" --ctx 64 --stride 32 --backend $be)
+    d=$(calls eval -m "$dir/golf.art" --text "$dir/long.txt" --ctx 64 --stride 32 --backend $be)
+    echo "golf --backend $be: run $a heap calls for 4 tokens, $b for 60; eval $c and $d"
+    [ "$a" -gt 0 ] && [ "$c" -gt 0 ] || fail "the shim counted nothing"
+    [ "$a" = "$b" ] && [ "$c" = "$d" ] || fail "golf heap calls grow with tokens"
 done
 echo "malloc-free ok"

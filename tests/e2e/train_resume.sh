@@ -5,11 +5,10 @@
 # the checkpoint's step on resume) has each step once; the log holds the SPEC
 # fields; QAT switches on where asked; bad flags exit 2; the log plots.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/tiny_model.sh"
 work=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=
-for i in $(seq 1 400); do
-    echo "def f$i(x): return x * $i + $((i % 7))  # line $i of the corpus"
-done >"$work/train.txt"
+code_corpus 400 >"$work/train.txt"
 head -c 3000 "$work/train.txt" | tr 'a-z' 'b-za' >"$work/val.txt"
 cat >"$work/cfg.json" <<'JSON'
 {"vocab_size": 300, "d_model": 16, "n_heads": 2, "n_kv_heads": 1, "head_dim": 8,

@@ -6,11 +6,9 @@
 # (--val-tokens = --max-tokens), cut short or the whole file, 1 or 2 threads.
 . "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-for i in $(seq 1 300); do
-    echo "def f$i(x): return x * $i + $((i % 7))  # line $i of the corpus"
-done >"$T/train.txt"
-tail -c 1500 "$T/train.txt" >"$T/val.txt"
 . "$(dirname "$0")/lib/tiny_model.sh"
+code_corpus 300 >"$T/train.txt"
+tail -c 1500 "$T/train.txt" >"$T/val.txt"
 check() { # NAME CTX STRIDE CAP THREADS [FLAGS...]
     local name=$1 ctx=$2 stride=$3 cap=$4 threads=$5; shift 5
     mkdir "$T/$name"

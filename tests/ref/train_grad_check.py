@@ -4,7 +4,7 @@ independent reference model (titan_ref.py). For a few tiny configs (every
 optional part on, every one off, a sequence shorter than the MTP heads) it
 writes random weights, runs the C trainer, and requires the loss and every
 tensor's gradient to agree to 1e-4 relative (max |c - t| / max |t| per
-tensor). Exits 1 on any mismatch.
+tensor; compare() is shared with golf_grad_check.py). Exits 1 on any mismatch.
 
 usage: train_grad_check.py TITAN_TRAIN WORKDIR
 """
@@ -59,15 +59,10 @@ def tensor_shapes(c):
     return out
 
 
-def check(train, work, name, cfg, T):
-    rng = np.random.default_rng(len(name) * 1000 + T)
-    W = {}
-    for tname, shape in tensor_shapes(cfg):
-        if len(shape) == 1:
-            W[tname] = (1 + 0.2 * rng.standard_normal(shape)).astype(np.float32)
-        else:
-            W[tname] = (rng.standard_normal(shape) / np.sqrt(shape[1])).astype(np.float32)
-    ids = rng.integers(0, cfg["vocab_size"], T)
+def compare(train, work, name, W, cfg, ids, loss_fn):
+    """Write W (float32 arrays) and ids, run `titan-train grad`, and compare its loss
+    and gradients with autograd of loss_fn(leaves, cfg, ids) in float64 (1e-5
+    relative for the loss, 1e-4 per tensor; NaN fails). Returns the mismatches."""
     paths = {k: os.path.join(work, "%s.%s" % (name, k)) for k in ("st", "json", "ids", "grad")}
     safetensors_ref.write(paths["st"], [(k, "F32", list(v.shape), v) for k, v in W.items()], None)
     with open(paths["json"], "w") as f:
@@ -78,15 +73,15 @@ def check(train, work, name, cfg, T):
                     "--ids", paths["ids"], "-o", paths["grad"]], check=True)
     got = titan_ref.read_safetensors(paths["grad"])
     leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in W.items()}
-    loss = titan_ref.loss(leaves, cfg, ids.tolist())
+    loss = loss_fn(leaves, cfg, list(ids))
     loss.backward()
     bad = 0
     if set(got) != set(W) | {"loss"}:
         print("%s: tensor names differ: %s" % (name, sorted(set(got) ^ (set(W) | {"loss"}))))
         bad += 1
     lerr = abs(got["loss"].item() - loss.item()) / max(abs(loss.item()), 1e-12)
-    print("%-6s T=%-3d loss C %.7f torch %.7f rel %.1e" % (name, T, got["loss"].item(), loss.item(), lerr))
     bad += not lerr <= 1e-5
+    worst, worst_name = 0.0, ""
     for tname in W:
         g = leaves[tname].grad  # None: the tensor takes no part (a head without targets)
         ref = g.numpy() if g is not None else np.zeros(W[tname].shape)
@@ -95,16 +90,34 @@ def check(train, work, name, cfg, T):
         c = got[tname].numpy().reshape(ref.shape)
         scale = np.abs(ref).max()
         err = np.abs(c - ref).max() / scale if scale > 0 else np.abs(c).max()
-        ok = err <= 1e-4
+        ok = bool(err <= 1e-4)  # NaN fails
         bad += not ok
+        if not err <= worst:
+            worst, worst_name = err, tname
         if not ok or os.environ.get("VERBOSE"):
-            print("  %-4s %-20s max|g| %.3e rel err %.2e" % ("ok" if ok else "BAD", tname, scale, err))
+            print("  %-4s %-26s max|g| %.3e rel err %.2e" % ("ok" if ok else "BAD", tname,
+                                                            scale, err))
+    print("%-8s T=%-3d %3d tensors  loss C %.7f torch %.7f rel %.1e  worst grad rel %.2e (%s)"
+          % (name, len(ids), len(W), got["loss"].item(), loss.item(), lerr, worst, worst_name))
     return bad
 
 
-def main(argv):
+def check(train, work, name, cfg, T):
+    rng = np.random.default_rng(len(name) * 1000 + T)
+    W = {}
+    for tname, shape in tensor_shapes(cfg):
+        if len(shape) == 1:
+            W[tname] = (1 + 0.2 * rng.standard_normal(shape)).astype(np.float32)
+        else:
+            W[tname] = (rng.standard_normal(shape) / np.sqrt(shape[1])).astype(np.float32)
+    ids = rng.integers(0, cfg["vocab_size"], T)
+    return compare(train, work, name, W, cfg, ids.tolist(), titan_ref.loss)
+
+
+def main(argv, cases=CASES, check_case=check):
+    """Run every (name, config, T) case; exit status 1 on any mismatch."""
     train, work = argv
-    bad = sum(check(train, work, n, c, T) for n, c, T in CASES)
+    bad = sum(check_case(train, work, n, c, T) for n, c, T in cases)
     print("FAILED: %d mismatches" % bad if bad else "all gradients agree")
     return 1 if bad else 0
 

@@ -5,7 +5,10 @@
 #ifndef TITAN_TESTS_MODEL_FIXTURE_H
 #define TITAN_TESTS_MODEL_FIXTURE_H
 
+#include "assert_close.h"
+#include "core/model.h"
 #include "platform/backend.h"
+#include "platform/backend_cpu.h"
 #include "titan.h"
 
 #include <math.h>
@@ -93,11 +96,12 @@ typedef struct {
 } runtime;
 
 /* Create model + sequence in an arena of exactly the planned size plus
- * `extra` bytes for the caller; checks the plan is exact. */
+ * `extra` bytes for the caller's blocks (and the padding that aligns the
+ * first of them); checks the plan is exact. */
 static inline void rt_open(runtime *r, const fixture *f, int ctx, int batch,
                            size_t extra) {
     assert_int_equal(titan_model_plan(&f->c, ctx, batch, &r->plan), TITAN_OK);
-    size_t cap = r->plan + extra;
+    size_t cap = r->plan + (extra ? extra + TITAN_ALIGN : 0);
     r->buf = aligned_alloc(TITAN_ALIGN, (cap + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
     titan_arena_init(&r->a, r->buf, cap);
     titan_backend_ref(&r->be);
@@ -109,5 +113,99 @@ static inline void rt_open(runtime *r, const fixture *f, int ctx, int batch,
 }
 
 static inline void rt_close(runtime *r) { free(r->buf); }
+
+/* The plan is exact for c (ctx 64, batch 16), and one byte less fails. */
+static inline void check_plan_exact(const titan_config *c, uint64_t seed) {
+    fixture f;
+    fixture_make(&f, c, seed);
+    runtime r;
+    rt_open(&r, &f, 64, 16, 0); /* asserts high == plan */
+    titan_arena small;
+    titan_arena_init(&small, r.buf, r.plan - 1);
+    titan_model *m;
+    titan_seq *s;
+    titan_status st = titan_model_create(&small, c, f.t, f.n, 64, 16, &r.be, &m);
+    if (st == TITAN_OK) st = titan_seq_create(&small, m, &s);
+    assert_int_equal(st, TITAN_E_NOMEM);
+    rt_close(&r);
+    fixture_free(&f);
+}
+
+/* A model + sequence on a cpu backend of `threads` threads, batch = ctx. */
+typedef struct {
+    void *be_buf, *buf;
+    titan_arena be_arena, a;
+    titan_backend *be;
+    titan_model *m;
+    titan_seq *s;
+} cpu_runtime;
+
+static inline void cpu_open(cpu_runtime *r, const fixture *f, int threads, int ctx) {
+    size_t be_bytes = titan_backend_cpu_arena_bytes(threads) + TITAN_ALIGN, plan;
+    r->be_buf =
+        aligned_alloc(TITAN_ALIGN, (be_bytes + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
+    titan_arena_init(&r->be_arena, r->be_buf, be_bytes);
+    assert_int_equal(titan_backend_cpu_create(&r->be_arena, threads, &r->be), TITAN_OK);
+    assert_int_equal(titan_model_plan(&f->c, ctx, ctx, &plan), TITAN_OK);
+    r->buf =
+        aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
+    titan_arena_init(&r->a, r->buf, plan);
+    assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, ctx, r->be, &r->m),
+                     TITAN_OK);
+    assert_int_equal(titan_seq_create(&r->a, r->m, &r->s), TITAN_OK);
+}
+
+static inline void cpu_close(cpu_runtime *r) {
+    titan_backend_destroy(r->be);
+    free(r->buf);
+    free(r->be_buf);
+}
+
+/* All heads' logits of ids[0..T) fed in chunks of `chunk` tokens:
+ * out[M][T][V]. */
+static inline void run_chunks(titan_model *m, titan_seq *s, const int32_t *ids, int T,
+                              int chunk, float *out) {
+    int V = m->cfg.vocab_size, M = m->cfg.mtp_heads;
+    titan_seq_reset(s);
+    for (int t = 0; t < T; t += chunk) {
+        int n = T - t < chunk ? T - t : chunk;
+        assert_int_equal(titan_model_forward(m, s, ids + t, n), TITAN_OK);
+        for (int k = 1; k <= M; k++)
+            for (int i = 0; i < n; i++)
+                assert_int_equal(titan_model_logits(
+                                     m, k, i, 1, out + ((size_t)(k - 1) * T + t + i) * V),
+                                 TITAN_OK);
+    }
+}
+
+/* Prefill of T random tokens == decode one by one == chunks of mid_chunk,
+ * every head, every position, within 1e-4 of each row's largest logit. */
+static inline void check_prefill_equals_decode(const titan_config *c, int T,
+                                               int mid_chunk) {
+    fixture f;
+    fixture_make(&f, c, 11);
+    runtime r;
+    rt_open(&r, &f, T, T, 0);
+    int V = c->vocab_size, M = c->mtp_heads;
+    int32_t *ids = malloc(sizeof(int32_t) * T);
+    uint64_t st = 3;
+    for (int t = 0; t < T; t++)
+        ids[t] = (int32_t)((fixture_uniform(&st) + 1) / 2 * V) % V;
+    float *pre = malloc(sizeof(float) * (size_t)M * T * V);
+    float *dec = malloc(sizeof(float) * (size_t)M * T * V);
+    run_chunks(r.m, r.s, ids, T, T, pre);
+    static const int steps[2] = {1, 0};
+    for (int k = 0; k < 2; k++) {
+        run_chunks(r.m, r.s, ids, T, steps[k] ? steps[k] : mid_chunk, dec);
+        for (int i = 0; i < M * T; i++)
+            assert_close_floats(dec + (size_t)i * V, pre + (size_t)i * V, (size_t)V,
+                                "prefill vs decode", 0, 1e-4);
+    }
+    free(ids);
+    free(pre);
+    free(dec);
+    rt_close(&r);
+    fixture_free(&f);
+}
 
 #endif

@@ -11,36 +11,6 @@
 #include "assert_close.h"
 #include "core/model.h"
 #include "model_fixture.h"
-#include "platform/backend_cpu.h"
-
-typedef struct {
-    void *be_buf, *buf;
-    titan_arena be_arena, a;
-    titan_backend *be;
-    titan_model *m;
-    titan_seq *s;
-} cpu_runtime;
-
-static void cpu_open(cpu_runtime *r, const fixture *f, int threads, int ctx) {
-    size_t be_bytes = titan_backend_cpu_arena_bytes(threads) + TITAN_ALIGN, plan;
-    r->be_buf =
-        aligned_alloc(TITAN_ALIGN, (be_bytes + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena_init(&r->be_arena, r->be_buf, be_bytes);
-    assert_int_equal(titan_backend_cpu_create(&r->be_arena, threads, &r->be), TITAN_OK);
-    assert_int_equal(titan_model_plan(&f->c, ctx, ctx, &plan), TITAN_OK);
-    r->buf =
-        aligned_alloc(TITAN_ALIGN, (plan + TITAN_ALIGN) & ~(size_t)(TITAN_ALIGN - 1));
-    titan_arena_init(&r->a, r->buf, plan);
-    assert_int_equal(titan_model_create(&r->a, &f->c, f->t, f->n, ctx, ctx, r->be, &r->m),
-                     TITAN_OK);
-    assert_int_equal(titan_seq_create(&r->a, r->m, &r->s), TITAN_OK);
-}
-
-static void cpu_close(cpu_runtime *r) {
-    titan_backend_destroy(r->be);
-    free(r->buf);
-    free(r->be_buf);
-}
 
 static titan_config attention_config(void) {
     titan_config c = fixture_small_config();

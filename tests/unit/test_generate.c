@@ -1,5 +1,5 @@
 /* test_generate.c: the sampler by hand, and decoding: speculative greedy
- * output equals plain greedy output; speculative sampling draws tokens with
+ * output equals plain greedy output (section 1, and a section-8 model); speculative sampling draws tokens with
  * exactly head 1's distribution (checked against the enumerated law). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,6 +96,25 @@ static void check_greedy_same(fixture *f, double *accept) {
     rt_close(&r);
 }
 
+/* The same with SPEC section 8's smear gate and bigram hash (rejected drafts
+ * rewind through their ring), gqa with sinks and XSA, and a schedule. */
+static void speculative_greedy_equals_plain_golf(void **state) {
+    (void)state;
+    titan_config c = fixture_small_config();
+    c.attention = TITAN_ATTENTION_GQA, c.rope_dim = 4, c.attn_sink = TITAN_SINK_KEY;
+    c.smear_gate = c.emb_norm = c.qk_norm = true;
+    c.bigram_hash = true, c.bigram_hash_buckets = 37, c.bigram_hash_dim = 5;
+    c.xsa_layers[0] = 1, c.xsa_layers_len = 1;
+    c.layer_schedule[0] = 0, c.layer_schedule[1] = 1, c.layer_schedule[2] = 1;
+    c.layer_schedule_len = 3;
+    assert_int_equal(titan_config_validate(&c), TITAN_OK);
+    fixture f;
+    fixture_make(&f, &c, 22);
+    double accept;
+    check_greedy_same(&f, &accept);
+    fixture_free(&f);
+}
+
 static void speculative_greedy_equals_plain(void **state) {
     (void)state;
     titan_config c = fixture_small_config();
@@ -172,6 +191,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sampler_by_hand),
         cmocka_unit_test(speculative_greedy_equals_plain),
+        cmocka_unit_test(speculative_greedy_equals_plain_golf),
         cmocka_unit_test(speculative_sampling_keeps_head1_law),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,48 +80,6 @@ static void zero_blocks_leave_embedding_logits(void **state) {
     fixture_free(&f);
 }
 
-/* All heads' logits of ids[0..T) fed in chunks of `chunk` tokens. */
-static void run_chunks(runtime *r, const int32_t *ids, int T, int chunk, float *out) {
-    int V = r->m->cfg.vocab_size, M = r->m->cfg.mtp_heads;
-    titan_seq_reset(r->s);
-    for (int t = 0; t < T; t += chunk) {
-        int n = T - t < chunk ? T - t : chunk;
-        assert_int_equal(titan_model_forward(r->m, r->s, ids + t, n), TITAN_OK);
-        for (int k = 1; k <= M; k++)
-            for (int i = 0; i < n; i++)
-                assert_int_equal(
-                    titan_model_logits(r->m, k, i, 1,
-                                       out + ((size_t)(k - 1) * T + t + i) * V),
-                    TITAN_OK);
-    }
-}
-
-static void check_prefill_equals_decode(const titan_config *c, int T, int mid_chunk) {
-    fixture f;
-    fixture_make(&f, c, 11);
-    runtime r;
-    rt_open(&r, &f, T, T, 0);
-    int V = c->vocab_size, M = c->mtp_heads;
-    int32_t *ids = malloc(sizeof(int32_t) * T);
-    uint64_t st = 3;
-    for (int t = 0; t < T; t++)
-        ids[t] = (int32_t)((fixture_uniform(&st) + 1) / 2 * V) % V;
-    float *pre = malloc(sizeof(float) * (size_t)M * T * V);
-    float *dec = malloc(sizeof(float) * (size_t)M * T * V);
-    run_chunks(&r, ids, T, T, pre);
-    run_chunks(&r, ids, T, 1, dec);
-    for (int i = 0; i < M * T; i++)
-        assert_rows_close(dec + (size_t)i * V, pre + (size_t)i * V, V, 1e-4);
-    run_chunks(&r, ids, T, mid_chunk, dec);
-    for (int i = 0; i < M * T; i++)
-        assert_rows_close(dec + (size_t)i * V, pre + (size_t)i * V, V, 1e-4);
-    free(ids);
-    free(pre);
-    free(dec);
-    rt_close(&r);
-    fixture_free(&f);
-}
-
 static void prefill_equals_decode_variants(void **state) {
     (void)state;
     titan_config c = fixture_small_config();
@@ -258,19 +216,7 @@ static void rtn_by_hand(void **state) {
 static void plan_is_exact_and_one_byte_less_fails(void **state) {
     (void)state;
     titan_config c = fixture_small_config();
-    fixture f;
-    fixture_make(&f, &c, 1);
-    runtime r;
-    rt_open(&r, &f, 64, 16, 0); /* asserts high == plan */
-    titan_arena small;
-    titan_arena_init(&small, r.buf, r.plan - 1);
-    titan_model *m;
-    titan_seq *s;
-    titan_status st = titan_model_create(&small, &c, f.t, f.n, 64, 16, &r.be, &m);
-    if (st == TITAN_OK) st = titan_seq_create(&small, m, &s);
-    assert_int_equal(st, TITAN_E_NOMEM);
-    rt_close(&r);
-    fixture_free(&f);
+    check_plan_exact(&c, 1);
 }
 
 static void bad_inputs_are_refused(void **state) {
@@ -318,8 +264,8 @@ static void mla_cache_is_smaller(void **state) {
     (void)state;
     titan_config c;
     assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
-    /* 128 + 32 floats per token per layer versus 3 * (64 + 64) = 384. */
-    assert_int_equal(titan_model_cache_floats(&c), 160);
+    /* 128 + 32 floats per token in each of 32 layers versus 3 * (64 + 64) = 384. */
+    assert_int_equal(titan_model_cache_floats(&c), 32 * 160);
     size_t small, big;
     assert_int_equal(titan_seq_plan(&c, 1024, &small), TITAN_OK);
     assert_int_equal(titan_seq_plan(&c, 2048, &big), TITAN_OK);

@@ -48,12 +48,12 @@ static void forward_changes_once_on(void **state) {
     s.step = 4;
     assert_ptr_equal(train_forward_weights(&s, &h, 1.0, NULL), &s.w);
     assert_int_equal(s.qat_on, 0);
-    double raw = train_loss(&m, &s.w, &a, ids, 12, NULL);
+    double raw = train_loss(&m, &s.w, &a, ids, 12, false, NULL);
     s.step = 5;
     const train_params *q = train_forward_weights(&s, &h, 1.0, NULL);
     assert_ptr_equal(q, &s.qat);
     assert_int_equal(s.qat_on, 1);
-    double quant = train_loss(&m, q, &a, ids, 12, NULL);
+    double quant = train_loss(&m, q, &a, ids, 12, false, NULL);
     assert_true(fabs(quant - raw) > 1e-5);
     /* Matrices int6, tok_emb and heads int8 as packed, the rest as is. */
     float *want = malloc(sizeof(float) * s.w.count);

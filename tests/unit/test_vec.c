@@ -1,8 +1,9 @@
 /* test_vec.c: the softmax helpers of core/vec.c: titan_vec_exp_sum within
  * 2 ulp of exp in double over the whole float range it takes (and exactly 0
  * below it), its sum, SiLU within 4 ulp on [-100, 100], titan_vec_max at
- * every length and position, and titan_vec_axpy rounded as y + (a x) in
- * float at every length (vector body and tail alike). */
+ * every length and position, titan_vec_axpy rounded as y + (a x) in
+ * float at every length (vector body and tail alike), and the squared
+ * (leaky) ReLU exactly as its scalar form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,12 +88,36 @@ static void axpy_rounds_like_scalar_code(void **state) {
     }
 }
 
+/* Every length (vector body and tail), both slopes, exactly the scalar
+ * φ(x)^2; NaN stays NaN, -0 squares to 0. */
+static void leaky_square_exact(void **state) {
+    (void)state;
+    float x[37];
+    static const float slopes[2] = {0.0f, 0.37f};
+    for (int s = 0; s < 2; s++)
+        for (int n = 0; n <= 37; n++) {
+            for (int i = 0; i < 37; i++) x[i] = (float)(i % 7) - 3.25f;
+            titan_vec_leaky_square(x, slopes[s], n);
+            for (int i = 0; i < 37; i++) {
+                float v = (float)(i % 7) - 3.25f;
+                volatile float phi = v < 0 ? slopes[s] * v : v;
+                float want = i < n ? phi * phi : v;
+                assert_true(x[i] == want);
+            }
+        }
+    float odd[9] = {NAN, -0.0f, -2, 0, 1, -1, 3, -3, NAN};
+    titan_vec_leaky_square(odd, 0.5f, 9);
+    assert_true(isnan(odd[0]) && isnan(odd[8]));
+    assert_true(odd[1] == 0 && !signbit(odd[1]) && odd[2] == 1.0f && odd[7] == 2.25f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exp_within_two_ulp),
         cmocka_unit_test(silu_close_to_double),
         cmocka_unit_test(max_at_every_position),
         cmocka_unit_test(axpy_rounds_like_scalar_code),
+        cmocka_unit_test(leaky_square_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

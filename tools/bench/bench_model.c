@@ -1,6 +1,7 @@
 /* bench_model.c: end-to-end prefill and decode tokens/s of the cpu backend on
  * random-weight models: zenyx-v2-base (f32 and int8, 1 and 2 threads, context
- * 128, 544 and 2048) and nano. Prefill runs ctx - DECODE_TOKENS tokens in
+ * 128, 544 and 2048), nano, and golf-1.1531 (SPEC section 8: gqa, a 17-layer
+ * schedule over 11 blocks, bigram and value embeddings; packed int6). Prefill runs ctx - DECODE_TOKENS tokens in
  * batches of up to PREFILL_BATCH (context 544: one fresh 512-token prompt),
  * then DECODE_TOKENS single-token steps with head-1 logits run at the end of
  * the context. Ratios against this machine's limits, measured beside the
@@ -9,8 +10,8 @@
  * at start-up are no yardstick for a run minutes later. Prefill GFLOP/s
  * (2 flops per weight per token in the matrix products; attention's own
  * work is not counted) over peak FMA; decode bytes per token (every block
- * matrix once per recurrence, the tied head, and the cache rows each layer
- * reads) times tokens/s over read bandwidth. Each figure, limits included,
+ * matrix once per use in the schedule, the tied head, and the cache rows each
+ * layer reads) times tokens/s over read bandwidth. Each figure, limits included,
  * is the best of REPEATS runs.
  * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
 #include "platform/backend_cpu.h"
@@ -38,7 +39,8 @@ static float uniform(void) { /* [-1, 1) */
 }
 
 /* Random weights (matrices ~ U(-1,1)/sqrt(cols), norms ~1); matrices,
- * embedding and heads stored as dt (int8: per-row round-to-nearest). */
+ * embedding tables and heads stored as dt (int8, int6: per-row
+ * round-to-nearest, as titan pack --method rtn). */
 static titan_status make_weights(const titan_config *c, titan_dtype dt, weights *w) {
     w->n = titan_config_tensors(c, w->spec, TITAN_MAX_TENSORS);
     for (int i = 0; i < w->n; i++) {
@@ -59,15 +61,14 @@ static titan_status make_weights(const titan_config *c, titan_dtype dt, weights 
         memcpy(t->name, s->name, TITAN_NAME_MAX);
         bool big = s->role == TITAN_ROLE_MATRIX || s->role == TITAN_ROLE_EMBED ||
                    s->role == TITAN_ROLE_HEAD;
-        if (dt == TITAN_DT_INT8 && big) {
-            int8_t *q = malloc(count);
+        if (dt != TITAN_DT_F32 && big) {
+            uint8_t *q = malloc((size_t)s->rows * titan_dtype_row_bytes(dt, s->cols));
             float *sc = malloc((size_t)s->rows * sizeof *sc);
             if (!q || !sc) return TITAN_E_NOMEM;
-            titan_status st =
-                titan_quant_rtn(f, s->rows, s->cols, TITAN_DT_INT8, 0, q, sc);
+            titan_status st = titan_quant_rtn(f, s->rows, s->cols, dt, 0, q, sc);
             free(f);
             if (st) return st;
-            t->dtype = TITAN_DT_INT8, t->data = q, t->scales = sc;
+            t->dtype = dt, t->data = q, t->scales = sc;
         }
     }
     return TITAN_OK;
@@ -79,33 +80,45 @@ static void free_weights(weights *w) {
 }
 
 static double matrix_bytes(const titan_tensor *t) {
-    double per = t->dtype == TITAN_DT_F32 ? 4 : 1;
-    return (double)(t->rows * t->cols) * per + (t->scales ? 4.0 * (double)t->rows : 0);
+    return (double)t->rows * (double)titan_dtype_row_bytes(t->dtype, t->cols) +
+           (t->scales ? 4.0 * (double)t->rows : 0);
 }
 
-/* Per token: flops of the block matrices (applied R times; prefill computes
- * head-1 logits for its last token only, so the head is not counted), and
- * the bytes a decode step reads for them and for the tied head 1. */
+/* How often tensor `name` is applied per token: a block's matrices once per
+ * use of the block in the schedule, bigram.proj and value_embed.proj once. */
+static int uses(const titan_config *c, const char *name) {
+    int b;
+    if (sscanf(name, "blocks.%d.", &b) != 1) return 1;
+    int32_t S[TITAN_MAX_LAYERS];
+    int n = titan_config_schedule(c, false, S, TITAN_MAX_LAYERS), k = 0;
+    for (int l = 0; l < n; l++) k += S[l] == b;
+    return k;
+}
+
+/* Per token: flops of the matrices (prefill computes head-1 logits for its
+ * last token only, so the head is not counted), and the bytes a decode step
+ * reads for them and for the tied head 1 (the other tables: one row each). */
 static void per_token_cost(const titan_config *c, const weights *w, double *flops,
                            double *bytes) {
     *flops = *bytes = 0;
     for (int i = 0; i < w->n; i++) {
         const titan_tensor *t = &w->t[i];
         if (w->spec[i].role == TITAN_ROLE_MATRIX) {
-            *flops += 2.0 * (double)(t->rows * t->cols) * c->n_recurrences;
-            *bytes += matrix_bytes(t) * c->n_recurrences;
-        } else if (w->spec[i].role == TITAN_ROLE_EMBED) {
+            int k = uses(c, t->name);
+            *flops += 2.0 * (double)(t->rows * t->cols) * k;
+            *bytes += matrix_bytes(t) * k;
+        } else if (!strcmp(t->name, "tok_emb")) {
             *bytes += matrix_bytes(t);
         }
     }
 }
 
 /* Cache bytes one decode step reads, averaged over the decode steps that
- * end a context of ctx: every effective layer's latent and rotary key rows. */
+ * end a context of ctx: every effective layer's rows (latent and rotary key,
+ * or keys and values). */
 static double cache_bytes(const titan_config *c, int ctx) {
-    double layers = (double)c->n_unique_blocks * c->n_recurrences;
     double positions = ctx - DECODE_TOKENS / 2.0;
-    return layers * positions * (double)titan_model_cache_floats(c) * sizeof(float);
+    return positions * (double)titan_model_cache_floats(c) * sizeof(float);
 }
 
 typedef struct {
@@ -163,9 +176,21 @@ static titan_status run_one(const titan_config *c, const weights *w, int ctx,
     return st;
 }
 
-static titan_status bench_preset(const char *preset, int only_ctx,
+/* A preset and the storage types it is measured in. */
+typedef struct {
+    const char *name;
+    titan_dtype dts[2];
+    int n_dts;
+} bench_case;
+
+static const char *dtype_label(titan_dtype dt) {
+    return dt == TITAN_DT_F32 ? "f32" : dt == TITAN_DT_INT8 ? "int8" : "int6";
+}
+
+static titan_status bench_preset(const bench_case *bc, int only_ctx,
                                  titan_backend *const bes[2],
                                  titan_thread_pool *const pools[2]) {
+    const char *preset = bc->name;
     titan_config c;
     titan_status st = titan_config_preset(preset, &c);
     if (st) return st;
@@ -176,10 +201,9 @@ static titan_status bench_preset(const char *preset, int only_ctx,
         if (ctxs[i] <= longest && (nctx == 0 || ctxs[i] > ctxs[nctx - 1]))
             ctxs[nctx++] = ctxs[i];
     if (only_ctx) ctxs[0] = only_ctx, nctx = 1;
-    static const titan_dtype dts[2] = {TITAN_DT_F32, TITAN_DT_INT8};
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < bc->n_dts; d++) {
         weights w;
-        st = make_weights(&c, dts[d], &w);
+        st = make_weights(&c, bc->dts[d], &w);
         double flops, bytes;
         per_token_cost(&c, &w, &flops, &bytes);
         for (int ci = 0; !st && ci < nctx; ci++) {
@@ -192,9 +216,9 @@ static titan_status bench_preset(const char *preset, int only_ctx,
                 printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s "
                        "(%5.1f GFLOP/s, %4.1f%% of peak FMA %5.1f)  decode %6.1f tok/s "
                        "(%5.1f GB/s, %5.1f%% of bandwidth %4.1f)\n",
-                       preset, dts[d] == TITAN_DT_F32 ? "f32" : "int8", ctxs[ci], th,
-                       r.prefill_tps, gf, 100 * gf / r.fma_gflops, r.fma_gflops,
-                       r.decode_tps, gbs, 100 * gbs / r.bw_gbs, r.bw_gbs);
+                       preset, dtype_label(bc->dts[d]), ctxs[ci], th, r.prefill_tps, gf,
+                       100 * gf / r.fma_gflops, r.fma_gflops, r.decode_tps, gbs,
+                       100 * gbs / r.bw_gbs, r.bw_gbs);
                 fflush(stdout);
             }
         }
@@ -219,11 +243,15 @@ int main(int argc, char **argv) {
         if (!st) st = titan_thread_pool_create(&arena, th, &pools[th - 1]);
         if (st) return cli_fail("bench_model", st);
     }
-    static const char *const presets[] = {"zenyx-v2-base", "nano"};
+    static const bench_case cases[] = {
+        {"zenyx-v2-base", {TITAN_DT_F32, TITAN_DT_INT8}, 2},
+        {"nano", {TITAN_DT_F32, TITAN_DT_INT8}, 2},
+        {"golf-1.1531", {TITAN_DT_INT6}, 1},
+    };
     int rc = CLI_EXIT_OK;
-    for (int i = 0; i < 2 && rc == CLI_EXIT_OK; i++) {
-        if (only && strcmp(only, presets[i])) continue;
-        titan_status st = bench_preset(presets[i], (int)only_ctx, bes, pools);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && rc == CLI_EXIT_OK; i++) {
+        if (only && strcmp(only, cases[i].name)) continue;
+        titan_status st = bench_preset(&cases[i], (int)only_ctx, bes, pools);
         if (st) rc = cli_fail("bench_model", st);
     }
     for (int th = 0; th < 2; th++) {

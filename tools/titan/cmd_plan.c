@@ -1,7 +1,8 @@
 /* cmd_plan.c: `titan plan -m ART | --config CFG [--ctx L] [--batch N]`: the
  * exact bytes of the one arena `titan run`/`logits` make for this model,
- * context and batch (artifact load + backend + model + one sequence), and the
- * cache cost per token of MLA against a plain grouped-query cache. */
+ * context and batch (artifact load + backend + model + one sequence, the
+ * sequence's caches apart from the scratch), the parameter count, and the
+ * cache cost per token against a plain grouped-query cache. */
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
@@ -33,21 +34,40 @@ static void print_config_json(const titan_config *c) {
     free(buf);
 }
 
+/* The cache side of a plan: per token over every effective layer, one
+ * sequence's whole state (caches and rings) at ctx, and the per-token cost
+ * of a plain grouped-query cache for comparison. */
+typedef struct {
+    int64_t layers, per_token, gqa_per_token;
+    size_t seq;
+} cache_sizes;
+
+static titan_status cache_plan(const titan_config *c, int ctx, cache_sizes *k) {
+    k->layers = titan_config_schedule(c, false, NULL, 0);
+    k->per_token = titan_model_cache_floats(c) * 4;
+    k->gqa_per_token =
+        (int64_t)c->n_kv_heads * (c->head_dim + c->v_head_dim) * 4 * k->layers;
+    return titan_seq_plan(c, ctx, &k->seq);
+}
+
 static void print_plan(const titan_config *c, const runtime_opts *o,
-                       const runtime_sizes *z, bool json) {
-    int64_t L = (int64_t)c->n_unique_blocks * c->n_recurrences;
-    int64_t mla = titan_model_cache_floats(c) * 4 * L;
-    int64_t gqa = (int64_t)c->n_kv_heads * (c->head_dim + c->v_head_dim) * 4 * L;
+                       const runtime_sizes *z, const cache_sizes *k, bool json) {
     int64_t params = titan_config_params(c);
+    /* weights: as loaded from the artifact, else float32 as titan init writes */
+    size_t weights = z->load_high ? z->load_kept : (size_t)params * 4;
     if (json) {
         printf("{\"params\":%lld,\"active_params\":%lld,\"tensors\":%d,"
                "\"ctx\":%d,\"batch\":%d,\"artifact_bytes\":%zu,"
-               "\"artifact_kept_bytes\":%zu,\"runtime_bytes\":%zu,"
+               "\"artifact_kept_bytes\":%zu,\"weights_bytes\":%zu,\"runtime_bytes\":%zu,"
+               "\"cache_bytes\":%zu,\"scratch_bytes\":%zu,"
                "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
-               "\"cache_bytes_per_token\":%lld,\"gqa_cache_bytes_per_token\":%lld",
+               "\"layers\":%lld,\"cache_bytes_per_token\":%lld,"
+               "\"gqa_cache_bytes_per_token\":%lld",
                (long long)params, (long long)params, titan_config_tensors(c, NULL, 0),
-               o->ctx, o->batch, z->load_high, z->load_kept, z->runtime, z->total,
-               o->backend, o->threads, (long long)mla, (long long)gqa);
+               o->ctx, o->batch, z->load_high, z->load_kept, weights, z->runtime, k->seq,
+               z->runtime - k->seq, z->total, o->backend, o->threads,
+               (long long)k->layers, (long long)k->per_token,
+               (long long)k->gqa_per_token);
         print_config_json(c);
         printf("}\n");
         return;
@@ -57,13 +77,17 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                z->load_high, z->load_kept);
     printf("model      %lld parameters in %d tensors\n", (long long)params,
            titan_config_tensors(c, NULL, 0));
-    printf("runtime    %zu bytes (backend %s, %d threads; ctx %d, batch %d)\n"
+    printf("runtime    %zu bytes (backend %s, %d threads; ctx %d, batch %d): cache %zu, "
+           "scratch %zu\n"
            "total      %zu bytes\n"
-           "cache      %lld bytes per token over %lld layers (MLA, Lkv + Dr = %lld "
-           "floats per layer); a grouped-query cache needs %lld (%.2fx)\n",
-           z->runtime, o->backend, o->threads, o->ctx, o->batch, z->total, (long long)mla,
-           (long long)L, (long long)titan_model_cache_floats(c), (long long)gqa,
-           (double)gqa / (double)mla);
+           "cache      %lld bytes per token over %lld layers (%s); a grouped-query cache "
+           "needs %lld (%.2fx)\n",
+           z->runtime, o->backend, o->threads, o->ctx, o->batch, k->seq,
+           z->runtime - k->seq, z->total, (long long)k->per_token, (long long)k->layers,
+           c->attention == TITAN_ATTENTION_GQA
+               ? "gqa: k and v of every group"
+               : "mla: Lkv + Dr floats a layer, k and v where a section-8 option applies",
+           (long long)k->gqa_per_token, (double)k->gqa_per_token / (double)k->per_token);
 }
 
 /* --config-out (said on stderr: stdout is the plan). */
@@ -124,8 +148,10 @@ int cmd_plan(int argc, char **argv) {
             return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
                              c.max_seq_len);
     }
+    cache_sizes k;
+    if (st == TITAN_OK) st = cache_plan(&c, o.ctx, &k);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     if (model && (rc = write_config(argv[0], config_out, &c))) return rc;
-    print_plan(&c, &o, &z, json);
+    print_plan(&c, &o, &z, &k, json);
     return CLI_EXIT_OK;
 }

@@ -8,7 +8,8 @@
  * the MTP heads get the final normed z. wkv_b is folded into absorbed
  * attention and never multiplied through the backend: its Hessian sums the
  * kv-normed latents c the sequence cache holds after each window, over all
- * recurrences. tok_emb's lookup side is not in its Hessian. */
+ * effective layers of the block (where a section-8 option expands the
+ * block's keys and values, wkv_b goes through the backend like the rest). tok_emb's lookup side is not in its Hessian. */
 #include "core/model.h"
 #include "platform/backend.h"
 #include "quant/dtype.h"
@@ -74,12 +75,12 @@ static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq 
     for (int k = 1; k <= c->mtp_heads; k++)
         TITAN_TRY(titan_model_logits(m, k, 0, len, logits));
     cb->inputs_only = 0;
-    int L = c->n_unique_blocks * c->n_recurrences;
-    for (int l = 0; l < L; l++) {
-        int i = cb->wkv_b[l % c->n_unique_blocks];
-        if (i < 0 || !cb->h[i]) continue;
+    for (int l = 0; l < titan_model_layers(m); l++) {
+        int i = cb->wkv_b[titan_model_layer_block(m, l)];
+        const float *lat = titan_seq_latents(s, l); /* NULL: wkv_b went through matmul */
+        if (i < 0 || !cb->h[i] || !lat) continue;
         cb->rows[i] += len;
-        add_outer(cb->h[i], titan_seq_latents(s, l), len, c->kv_latent);
+        add_outer(cb->h[i], lat, len, c->kv_latent);
     }
     return TITAN_OK;
 }

@@ -1,5 +1,6 @@
-/* cmd_grad.c: `titan-train grad`: the SPEC training loss of one sequence and
- * its gradient for every tensor, written as float32 safetensors. */
+/* cmd_grad.c: `titan-train grad`: the SPEC training loss of one sequence (on
+ * the full layer schedule: no step) and its gradient for every tensor,
+ * written as float32 safetensors. */
 #include "tools/cli/cli.h"
 #include "tools/train/train_commands.h"
 #include "tools/train/train_io.h"
@@ -17,6 +18,7 @@ static titan_status run(const char *wpath, const char *cpath, const char *ipath,
                         const char *out) {
     titan_config c;
     TITAN_TRY(train_load_config(cpath, &c));
+    TITAN_TRY(train_model_supports(&c));
     int *ids = NULL, T = 0;
     TITAN_TRY(train_load_ids(ipath, c.vocab_size, &ids, &T));
     titan_status st = TITAN_OK;
@@ -31,7 +33,7 @@ static titan_status run(const char *wpath, const char *cpath, const char *ipath,
         st = titan_fail(TITAN_E_NOMEM, "out of memory for T = %d", T);
     if (st == TITAN_OK) st = train_load_safetensors(wpath, &w);
     if (st == TITAN_OK) {
-        float loss = (float)train_loss_grad(&m, &w, &a, ids, T, 1.0, &g, NULL);
+        float loss = (float)train_loss_grad(&m, &w, &a, ids, T, false, 1.0, &g, NULL);
         st = train_save_safetensors(out, &g, &loss);
     }
     train_acts_free(&a);

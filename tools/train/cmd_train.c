@@ -197,6 +197,7 @@ static titan_status setup(run *r) {
         TITAN_TRY(train_load_config(r->o->config, &r->cfg));
     else
         r->cfg = r->o->ckpt.ck.meta.config;
+    TITAN_TRY(train_model_supports(&r->cfg));
     if (h->seq + 1 > r->cfg.max_seq_len)
         return titan_fail(TITAN_E_USAGE, "--seq %lld exceeds max_seq_len %d - 1",
                           (long long)h->seq, r->cfg.max_seq_len);
@@ -272,12 +273,13 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
     const train_params *w = train_forward_weights(&r->state, h, lr_mult, r->workers.pool);
     if (!w) return NAN;
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
+    bool shortened = train_schedule_shortened(h, &r->cfg, r->state.step);
     memset(heads_mean, 0, sizeof(double) * (size_t)M);
     train_workers_zero(&r->workers);
     for (int a = 0; a < h->accum; a++) {
         next_windows(r);
-        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, scale, r->loss,
-                          r->heads);
+        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, shortened, scale,
+                          r->loss, r->heads);
         for (int i = 0; i < h->batch; i++) {
             loss += r->loss[i] * scale;
             for (int k = 0; k < M; k++)

@@ -1,8 +1,10 @@
-/* op_embed_head.c: token embedding and one output head (tied tok_emb for
- * head 1, mtp.k.head for k >= 2) with optional softcap and cross-entropy. */
+/* op_embed_head.c: token embedding, SPEC section 8's bigram hash rows and
+ * SmearGate, and one output head (tied tok_emb for head 1, mtp.k.head for
+ * k >= 2) with optional softcap and cross-entropy. */
 #include "tools/train/train_ops.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 void TR(embed_forward)(real *h, const real *emb, const int *ids, int T, int D) {
@@ -15,6 +17,53 @@ void TR(embed_backward)(real *demb, const real *dh, const int *ids, int T, int D
         real *row = demb + (size_t)ids[t] * D;
         const real *g = dh + (size_t)t * D;
         for (int i = 0; i < D; i++) row[i] += g[i];
+    }
+}
+
+/* Bucket of row t: exact non-negative integers (ids < 2^20, so the products
+ * fit in 64 bits). */
+static size_t bigram_bucket(const int *ids, int t, int N) {
+    if (t == 0) return (size_t)N - 1;
+    uint64_t a = 36313u * (uint64_t)ids[t], b = 27191u * (uint64_t)ids[t - 1];
+    return (size_t)((a ^ b) % (uint64_t)(N - 1));
+}
+
+void TR(bigram_forward)(real *rows, const real *table, const int *ids, int T, int N,
+                        int d) {
+    for (int t = 0; t < T; t++)
+        memcpy(rows + (size_t)t * d, table + bigram_bucket(ids, t, N) * d,
+               sizeof(real) * d);
+}
+
+void TR(bigram_backward)(real *dtable, const real *drows, const int *ids, int T, int N,
+                         int d) {
+    for (int t = 0; t < T; t++) {
+        real *row = dtable + bigram_bucket(ids, t, N) * d;
+        for (int i = 0; i < d; i++) row[i] += drows[(size_t)t * d + i];
+    }
+}
+
+void TR(smear_forward)(real *out, const real *e, const real *gate, int T, int D) {
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < D; i++) {
+            real s = real_sigmoid(gate[i]), prev = t ? e[(size_t)(t - 1) * D + i] : 0;
+            out[(size_t)t * D + i] = (1 - s) * e[(size_t)t * D + i] + s * prev;
+        }
+}
+
+/* de_t = (1-s) dout_t + s dout_{t+1}; ds = sum_t dout_t (e_{t-1} - e_t). */
+void TR(smear_backward)(real *de, real *dgate, const real *dout, const real *e,
+                        const real *gate, int T, int D) {
+    for (int i = 0; i < D; i++) {
+        real s = real_sigmoid(gate[i]);
+        double ds = 0;
+        for (int t = 0; t < T; t++) {
+            size_t k = (size_t)t * D + i;
+            real prev = t ? e[k - D] : 0, next = t + 1 < T ? dout[k + D] : 0;
+            ds += (double)dout[k] * (prev - e[k]);
+            de[k] = (1 - s) * dout[k] + s * next;
+        }
+        dgate[i] += (real)(ds * s * (1 - s));
     }
 }
 

@@ -10,6 +10,7 @@ typedef struct {
     const train_params *weights;
     const train_seq *seqs;
     int n;
+    bool shortened;
     double scale, *loss, *head_loss;
 } job;
 
@@ -24,16 +25,17 @@ static void run_slots(void *ctx, int64_t begin, int64_t end, int thread) {
         train_acts *a = &w->acts[t];
         for (int i = (int)t; i < j->n; i += w->n_threads) {
             const train_seq *s = &j->seqs[i];
-            j->loss[i] = train_loss_grad(w->m, j->weights, a, s->ids, s->T, j->scale,
-                                         &w->grads[t], j->head_loss + (size_t)i * M);
+            j->loss[i] =
+                train_loss_grad(w->m, j->weights, a, s->ids, s->T, j->shortened, j->scale,
+                                &w->grads[t], j->head_loss + (size_t)i * M);
         }
     }
 }
 
 void train_workers_run(train_workers *w, const train_params *weights,
-                       const train_seq *seqs, int n, double scale, double *loss,
-                       double *head_loss) {
-    job j = {w, weights, seqs, n, scale, loss, head_loss};
+                       const train_seq *seqs, int n, bool shortened, double scale,
+                       double *loss, double *head_loss) {
+    job j = {w, weights, seqs, n, shortened, scale, loss, head_loss};
     titan_thread_pool_for(w->pool, n < w->n_threads ? n : w->n_threads, 1, run_slots, &j);
 }
 

@@ -33,12 +33,13 @@ void train_workers_free(train_workers *w);
 /* Zero every thread's gradient slab. */
 void train_workers_zero(train_workers *w);
 
-/* Run seqs[0..n): head_loss[i * M + k] receives head k+1's mean CE of
- * sequence i, loss[i] its SPEC loss, and the slot's slab gets
- * += scale * dLoss_i/dw. */
+/* Run seqs[0..n) on the full layer schedule, or with `shortened` on the
+ * training prefix S' (train_loss_grad): head_loss[i * M + k] receives head
+ * k+1's mean CE of sequence i, loss[i] its SPEC loss, and the slot's slab
+ * gets += scale * dLoss_i/dw. */
 void train_workers_run(train_workers *w, const train_params *weights,
-                       const train_seq *seqs, int n, double scale, double *loss,
-                       double *head_loss);
+                       const train_seq *seqs, int n, bool shortened, double scale,
+                       double *loss, double *head_loss);
 
 /* val_bpb of the weights on seq[0..n_targets] as `titan eval` computes it
  * (SPEC section 3, core/eval.c: its windows, byte counts and sums), the

@@ -40,12 +40,59 @@ static int is_output_projection(const char *name) {
            (n > 7 && !strcmp(name + n - 7, ".w_down"));
 }
 
+/* How SPEC section 8's gains, scales, gates and tables start: as the
+ * parameter-golf records (../shared/seeds 002, 004; train_gpt.py of records
+ * 1.1531 and 1.0785) start them. Matrices (wq, wk, wv, bigram.proj,
+ * value_embed.proj) take the matrix rule of train_init_weights, and wo / w_down
+ * start at 0 there too. `leaf` is the name after the last "blocks.{b}." or
+ * the whole name. */
+static const struct {
+    const char *leaf;
+    double value; /* every value (2-D: of row 0) ... */
+    double rest;  /* ... 2-D: of rows 1 and on */
+    double std;   /* > 0: N(0, std^2) instead */
+} section8_init[] = {
+    {"q_gain", 1.5, 1.5, 0},            /* QK_GAIN_INIT 1.5 (after qk_norm) */
+    {"k_sink", 0, 0, 0},                /* sink key 0: score 0 for every query */
+    {"sink_logit", 0, 0, 0},            /* sink logit 0 */
+    {"ve_scale", 1, 1, 0},              /* ve_layer_scales: ones */
+    {"resid_mix", 1, 0, 0},             /* rows [1, 0]: the block sees h, not x0 */
+    {"attn_scale", 1, 1, 0},            /* ones */
+    {"mlp_scale", 1, 1, 0},             /* ones */
+    {"bigram.table", 0, 0, 0},          /* zeros: the bigram term starts as a no-op */
+    {"bigram.scale", 0.05, 0.05, 0},    /* 0.05 */
+    {"value_embed.table", 0, 0, 0.01},  /* N(0, 0.01^2) */
+    {"value_embed.scale", 0.1, 0.1, 0}, /* 0.1 */
+    {"smear_gate", 0, 0, 0},            /* zeros: sigmoid 0.5, an even mix */
+    {"skip_weights", 1, 1, 0},          /* ones: plain U-Net adds */
+    {"skip_gates", 0, 0, 0},            /* zeros: sigmoid 0.5 */
+};
+
+/* The section8_init entry of a tensor name, or -1. */
+static int section8_rule(const char *name) {
+    const char *dot = strncmp(name, "blocks.", 7) ? NULL : strchr(name + 7, '.');
+    const char *leaf = dot ? dot + 1 : name;
+    for (size_t i = 0; i < sizeof section8_init / sizeof *section8_init; i++)
+        if (!strcmp(leaf, section8_init[i].leaf)) return (int)i;
+    return -1;
+}
+
 void train_init_weights(train_params *p, uint64_t seed) {
     uint64_t rng = seed ^ 0x5eedf00dull;
     for (int i = 0; i < p->n_tensors; i++) {
         const titan_tensor_spec *s = &p->spec[i];
         float *t = p->tensor[i];
         size_t n = (size_t)(s->rows * s->cols);
+        int rule = section8_rule(s->name);
+        if (rule >= 0) {
+            double std = section8_init[rule].std;
+            for (size_t j = 0; j < n; j++)
+                t[j] = std > 0 ? (float)(std * gaussian(&rng))
+                       : s->ndim == 2 && j >= (size_t)s->cols
+                           ? (float)section8_init[rule].rest
+                           : (float)section8_init[rule].value;
+            continue;
+        }
         double std = s->role == TITAN_ROLE_EMBED ? 0.02 : 1 / sqrt((double)s->cols);
         int zero = s->role == TITAN_ROLE_HEAD || is_output_projection(s->name);
         for (size_t j = 0; j < n; j++) {
@@ -65,6 +112,11 @@ double train_lr_mult(const train_hparams *h, int64_t step) {
     if (decay <= 0 || step < start) return 1;
     double p = (double)(step - start) / decay;
     return h->cosine ? 0.5 * (1 + cos(M_PI * p)) : 1 - p;
+}
+
+bool train_schedule_shortened(const train_hparams *h, const titan_config *c,
+                              int64_t step) {
+    return (double)step / (double)h->steps < c->recurrence_start_frac;
 }
 
 titan_dtype train_qat_dtype(train_qat qat, titan_role role) {

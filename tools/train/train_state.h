@@ -50,11 +50,18 @@ void train_state_free(train_state *s);
 
 /* Initial weights: matrices N(0, 1/in), output projections (wo, w_down) and
  * MTP heads 0, tok_emb N(0, 0.02^2), norms 1, conv kernels the identity
- * (last tap 1). Deterministic in seed. */
+ * (last tap 1); SPEC section 8's gains, scales, gates and tables as the
+ * parameter-golf records start them (the table section8_init in
+ * train_state.c says which and why). Deterministic in seed. */
 void train_init_weights(train_params *p, uint64_t seed);
 
 /* WSD learning-rate multiplier of 0-based step. */
 double train_lr_mult(const train_hparams *h, int64_t step);
+
+/* The training loss of 0-based step uses the layer schedule's prefix S'
+ * (SPEC section 8): while step / steps < recurrence_start_frac. */
+bool train_schedule_shortened(const train_hparams *h, const titan_config *c,
+                              int64_t step);
 
 /* The storage type QAT rounds a tensor to: matrices at the QAT width,
  * embeddings and heads int8, the rest not at all (F32): the types `titan

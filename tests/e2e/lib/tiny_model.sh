@@ -3,6 +3,13 @@
 # heads, max_seq_len 64) briefly on the text TRAIN with titan-train and its
 # own BPE tokenizer: DIR/cfg.json, DIR/tok, DIR/m.ckpt. FLAGS go to
 # `titan-train train` (steps, batch, seq, ema...). Non-zero on failure.
+# code_corpus N prints N lines of a small code-like corpus (training text).
+code_corpus() {
+    local i
+    for i in $(seq 1 "$1"); do
+        echo "def f$i(x): return x * $i + $((i % 7))  # line $i of the corpus"
+    done
+}
 tiny_ckpt() {
     local dir=$1 train=$2 val=$3; shift 3
     cat >"$dir/cfg.json" <<'JSON'

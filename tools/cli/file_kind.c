@@ -3,6 +3,7 @@
 #include "tools/cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -38,6 +39,21 @@ static bool looks_like_text(const uint8_t *b, size_t n) {
     return true;
 }
 
+/* A checkpoint is a safetensors file whose JSON header says so; the mark may
+ * follow a long tokenizer, so the whole header is read (up to 64 MB). */
+static bool header_names_checkpoint(const char *path, const uint8_t *b, size_t n) {
+    uint64_t len = 0;
+    for (int i = 7; i >= 0; i--) len = len << 8 | b[i];
+    if (len + 8 <= n || len > (64u << 20)) return contains(b, n, "titan-checkpoint");
+    FILE *f = fopen(path, "rb");
+    uint8_t *h = f ? malloc((size_t)len + 8) : NULL;
+    bool yes = h && fread(h, 1, (size_t)len + 8, f) == len + 8 &&
+               contains(h, (size_t)len + 8, "titan-checkpoint");
+    free(h);
+    if (f) fclose(f);
+    return yes;
+}
+
 cli_kind cli_file_kind(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return CLI_KIND_MISSING;
@@ -53,8 +69,8 @@ cli_kind cli_file_kind(const char *path) {
     if (n >= 4 && b[0] == 0x28 && b[1] == 0x20 && b[2] == 0x35 && b[3] == 0x01)
         return CLI_KIND_SHARD;                   /* 20240520 little-endian */
     if (n >= 9 && b[8] == '{' && !b[6] && !b[7]) /* u64 header length, JSON */
-        return contains(b, n, "titan-checkpoint") ? CLI_KIND_CHECKPOINT
-                                                  : CLI_KIND_SAFETENSORS;
+        return header_names_checkpoint(path, b, n) ? CLI_KIND_CHECKPOINT
+                                                   : CLI_KIND_SAFETENSORS;
     size_t i = 0;
     while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r')) i++;
     if (looks_like_text(b, n))

@@ -83,7 +83,8 @@ int cmd_init(int argc, char **argv) {
         {CLI_OUT, FLAG_STR, &out, 0, 0, "artifact to write"},
         {"--codec", FLAG_STR, &codec_name, 0, 0,
          "none | lzma | xz | brotli (default none)"},
-        {"--tokenizer", FLAG_STR, &tok_path, 0, 0, "TOK file (default the byte tokenizer)"},
+        {"--tokenizer", FLAG_STR, &tok_path, 0, 0,
+         "TOK file (default the byte tokenizer)"},
     };
     char *pos[1];
     int npos;

@@ -324,7 +324,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--tensor-quant", FLAG_STR, &p->overrides, 0, 0,
          "GLOB=TYPE[,GLOB=TYPE...] per tensor"},
         {"--group-size", FLAG_INT, &p->group_size, 0, 1 << 30,
-         "values per scale (default 0: per row)"},
+         "values per scale (default 0, one scale per row)"},
         {"--clip-steps", FLAG_INT, &p->clip_steps, 1, 100,
          "clips 1.00, 0.99, ... tried per row, rtn and gptq (default 21)"},
         {"--method", FLAG_STR, &method, 0, 0, "rtn | gptq (default rtn)"},

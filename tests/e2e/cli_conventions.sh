@@ -124,4 +124,22 @@ expect_msg 1 "$T/c.ckpt has no ema weights (trained without --ema); it holds raw
     "$TITAN" pack --ckpt "$T/c.ckpt" --weights ema -o "$T/x.tart"
 expect_msg 1 "$T/c.ckpt has no swa weights (trained without --swa-every); it holds raw" \
     "$TITAN_TRAIN" export "$T/c.ckpt" --weights swa -o "$T/x.st"
+# stdout on a full disk, the commands that write files: each fails (exit 1),
+# and the training run still leaves its checkpoint.
+rm -f "$T/c.ckpt"
+for c in "$TITAN init --preset nano --seed 1 -o $T/f.tart" \
+         "$TITAN export $T/f.tart --safetensors $T/f.st" \
+         "$TITAN pack --safetensors $T/f.st --config $T/f.config.json --tokenizer $T/f.tok -o $T/g.tart" \
+         "$TITAN logits -m $T/f.tart --ids $T/ids -o $T/l.bin" \
+         "$TITAN_TRAIN tokenizer --vocab 260 -i $T/train.txt -o $T/tok2" \
+         "$TITAN_TRAIN train --config $T/w.config.json --tokenizer $T/tok --train $T/train.txt \
+             --val $T/train.txt -o $T/c.ckpt --log $T/c.jsonl --seq 16 --batch 1 --steps 2" \
+         "$TITAN_TRAIN plot $T/c.jsonl -o $T/c.svg" "$TITAN_TRAIN export $T/c.ckpt -o $T/c.st"; do
+    rc=0
+    $c >/dev/full 2>"$T/err" || rc=$?
+    [ $rc = 1 ] || fail "$c >/dev/full exits $rc, want 1"
+    grep -q "cannot write standard output: No space left on device" "$T/err" ||
+        fail "$c >/dev/full says '$(cat "$T/err")'"
+done
+[ -s "$T/c.ckpt" ] && [ -s "$T/c.st" ] || fail "the files were not written beside a full stdout"
 echo "cli conventions ok"

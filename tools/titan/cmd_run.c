@@ -29,12 +29,17 @@ static const char usage[] =
     "[--tpu-array RxC ...]\n"
     "  streams the generated text to stdout (after the prompt, on a terminal);\n"
     "  statistics and why it stopped go to stderr\n"
+    "  --speculative: heads 2..M draft, one batched pass verifies. Measured on\n"
+    "  2 CPU cores it did not pay for these models: nano (1 draft) ran at about\n"
+    "  0.5x the tokens/s of plain greedy with 26-64% of drafts accepted, and a\n"
+    "  verify pass of zenyx-v2-base (86M, 2 drafts) cost 1.7x a plain step (it\n"
+    "  would need about 40% accepted to break even); see the README\n"
     "example: titan run -m tools/data/model/nano.tart -p 'def main(argv):' -n 96 "
     "--temp 0.8 --seed 1";
 
 /* What --speculative does, and where it pays (measured: README, "Speculative
  * decoding"). */
-#define SPECULATIVE_HELP "self-speculative decoding with the MTP heads"
+#define SPECULATIVE_HELP "draft with the MTP heads (slower on CPU here: see above)"
 
 typedef struct {
     const char *model, *prompt, *file, *backend, *tpu_report;
@@ -239,7 +244,10 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
             fprintf(stderr, "; the context shifted %lld times (max_seq_len %d)",
                     (long long)s->shifts, rt->art.config.max_seq_len);
         fprintf(stderr, "\n");
-        if (r->speculative)
+        if (r->speculative && rt->art.config.mtp_heads < 2)
+            fprintf(stderr, "speculative: nothing to draft (the model has one "
+                            "prediction head, mtp_heads 1): plain decoding\n");
+        else if (r->speculative)
             fprintf(stderr,
                     "speculative: %lld of %lld drafted tokens accepted "
                     "(acceptance rate %.3f)\n",

@@ -2,7 +2,7 @@
 # progress.sh: long operations show progress with a rate and an ETA on a
 # terminal (script(1) gives them one), ending at done == total; off a
 # terminal stderr holds no progress line. Eval, tokenizer training (counting,
-# then merging), quantizing and encoding in pack.
+# then merging), quantizing, GPTQ and encoding in pack.
 . "$(dirname "$0")/lib/common.sh"
 command -v script >/dev/null || skip "script (util-linux) not installed"
 T=$(mktemp -d)
@@ -31,6 +31,9 @@ shows merging merges
 on_tty "$TITAN pack --safetensors $T/w.st --config $T/w.config.json --tokenizer $T/w.tok --quant int8 --codec brotli -o $T/m.tart"
 shows quantizing "M weights"
 shows encoding MB
+on_tty "$TITAN pack --safetensors $T/w.st --config $T/w.config.json --tokenizer $T/w.tok --quant int6 --method gptq --calib $T/text.txt --calib-tokens 2000 -o $T/g.tart"
+shows "gptq calibration" tokens
+shows gptq "M weights"
 
 # Not a terminal: no progress on stderr.
 "$TITAN" eval -m "$M" --text "$T/text.txt" --ctx 128 --stride 64 >/dev/null 2>"$T/err"

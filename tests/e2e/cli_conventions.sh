@@ -6,7 +6,9 @@
 #  - The same flag takes the same values everywhere (--threads, --seed).
 #  - Output paths are checked before any work: a missing directory fails at
 #    once with "cannot write PATH: ..." naming the user's path.
-#  - What is printed must be written: stdout on a full disk fails (exit 1).
+#  - What is printed must be written: stdout on a full disk fails (exit 1),
+#    for every command; files are still written.
+#  - Every command that writes a file says "wrote PATH: what".
 #  - Messages name the real problem: a file of another kind, an empty input,
 #    weights a checkpoint does not hold.
 . "$(dirname "$0")/lib/common.sh"
@@ -142,4 +144,36 @@ for c in "$TITAN init --preset nano --seed 1 -o $T/f.tart" \
         fail "$c >/dev/full says '$(cat "$T/err")'"
 done
 [ -s "$T/c.ckpt" ] && [ -s "$T/c.st" ] || fail "the files were not written beside a full stdout"
+# Every command that writes a file says so: "wrote PATH: what".
+said() { # said PATH CMD...: CMD names PATH in a wrote line (stdout or stderr)
+    local path=$1 out
+    shift
+    out=$("$@" 2>&1) || fail "$*: $out"
+    grep -q "^wrote $path: ." <<<"$out" || fail "$* does not say it wrote $path: $out"
+}
+mkdir "$T/w"
+said "$T/w/a.tart" "$TITAN" init --preset nano --seed 1 -o "$T/w/a.tart"
+for f in a.st a.config.json a.tok; do
+    said "$T/w/$f" "$TITAN" export "$T/w/a.tart" --safetensors "$T/w/a.st"
+done
+said "$T/w/b.tart" "$TITAN" pack --safetensors "$T/w/a.st" --config "$T/w/a.config.json" \
+    --tokenizer "$T/w/a.tok" -o "$T/w/b.tart"
+said "$T/w/l.bin" "$TITAN" logits -m "$T/w/a.tart" --ids "$T/ids" -o "$T/w/l.bin"
+said "$T/w/p.json" "$TITAN" plan --preset nano --config-out "$T/w/p.json"
+said "$T/w/r.txt" "$TITAN" run -m "$T/w/a.tart" -p hi -n 1 --backend tpu --tpu-report "$T/w/r.txt"
+said "$T/w/t.tok" "$TITAN_TRAIN" tokenizer --vocab 260 -i "$T/train.txt" -o "$T/w/t.tok"
+for f in c.ckpt c.jsonl; do
+    said "$T/w/$f" "$TITAN_TRAIN" train --config "$T/w.config.json" --tokenizer "$T/tok" \
+        --train "$T/train.txt" --val "$T/train.txt" -o "$T/w/c.ckpt" --log "$T/w/c.jsonl" \
+        --seq 16 --batch 1 --steps 2
+    rm "$T/w/c.jsonl"
+done
+said "$T/w/c.svg" "$TITAN_TRAIN" plot "$T/c.jsonl" -o "$T/w/c.svg"
+for f in e.st e.json e.tok; do
+    said "$T/w/$f" "$TITAN_TRAIN" export "$T/c.ckpt" -o "$T/w/e.st" --config-out "$T/w/e.json" \
+        --tokenizer-out "$T/w/e.tok"
+done
+printf '%s\n' 256 100 101 102 >"$T/w/ids"
+said "$T/w/g.st" "$TITAN_TRAIN" grad --safetensors "$T/w/e.st" --config "$T/w/e.json" \
+    --ids "$T/w/ids" -o "$T/w/g.st"
 echo "cli conventions ok"

@@ -75,14 +75,17 @@ done
 [ ! -e "$T/w.st" ] || fail "export wrote its tensors before finding the config path bad"
 
 # stdout on a full disk
+full_fails() { # full_fails CMD: CMD (a string) with stdout on /dev/full exits 1, says why
+    local rc=0
+    $1 >/dev/full 2>"$T/err" || rc=$?
+    [ $rc = 1 ] || fail "$1 >/dev/full exits $rc, want 1"
+    grep -q "cannot write standard output: No space left on device" "$T/err" ||
+        fail "$1 >/dev/full says '$(cat "$T/err")'"
+}
 for c in "$TITAN eval -m $M --text $T/ids --ctx 8 --stride 8" "$TITAN inspect $M" \
          "$TITAN run -m $M -p hello -n 8 --seed 1" "$TITAN tokenize -m $M -f $T/ids" "$TITAN detokenize -m $M -f $T/ids" \
          "$TITAN plan --preset nano --json" "$TITAN --help" "$TITAN_TRAIN --version"; do
-    rc=0
-    $c >/dev/full 2>"$T/err" || rc=$?
-    [ $rc = 1 ] || fail "$c >/dev/full exits $rc, want 1"
-    grep -q "cannot write standard output: No space left on device" "$T/err" ||
-        fail "$c >/dev/full says '$(cat "$T/err")'"
+    full_fails "$c"
 done
 
 # Messages that name the real problem
@@ -137,11 +140,7 @@ for c in "$TITAN init --preset nano --seed 1 -o $T/f.tart" \
          "$TITAN_TRAIN train --config $T/w.config.json --tokenizer $T/tok --train $T/train.txt \
              --val $T/train.txt -o $T/c.ckpt --log $T/c.jsonl --seq 16 --batch 1 --steps 2" \
          "$TITAN_TRAIN plot $T/c.jsonl -o $T/c.svg" "$TITAN_TRAIN export $T/c.ckpt -o $T/c.st"; do
-    rc=0
-    $c >/dev/full 2>"$T/err" || rc=$?
-    [ $rc = 1 ] || fail "$c >/dev/full exits $rc, want 1"
-    grep -q "cannot write standard output: No space left on device" "$T/err" ||
-        fail "$c >/dev/full says '$(cat "$T/err")'"
+    full_fails "$c"
 done
 [ -s "$T/c.ckpt" ] && [ -s "$T/c.st" ] || fail "the files were not written beside a full stdout"
 # Every command that writes a file says so: "wrote PATH: what".

@@ -10,7 +10,7 @@
 #    holds every step exactly once; so does a run killed with SIGKILL.
 #  - A resumed run refuses a flag that disagrees with its checkpoint (exit 2,
 #    the flag named), takes a session flag (--threads), and finds its data
-#    from another working directory.
+#    from another working directory; with --override the flags given win.
 #  - --ckpt-minutes writes checkpoints while it runs; --max-minutes ends the
 #    run in time with its warm-down done.
 . "$(dirname "$0")/lib/common.sh"
@@ -105,6 +105,16 @@ grep -q -- "--max-minutes 0.002: the checkpoint's run has --max-minutes 0" "$T/r
     fail "the refused flag is not named: $(cat "$T/r2.out")"
 exits 2 "$TITAN_TRAIN" train --resume "$T/s.ckpt" --lr 0.5 || fail "--lr on resume exits 2"
 grep -q -- "--lr" <<<"$stderr" || fail "--lr not named: $stderr"
+# --override: the flags given win (a new schedule from the checkpoint's step)
+exits 2 "$TITAN_TRAIN" train "${base[@]}" --override -o "$T/o.ckpt" ||
+    fail "--override without --resume exits 2"
+step=$(ckpt_step "$T/s.ckpt")
+"$TITAN_TRAIN" train --resume "$T/s.ckpt" --override --steps $((step + 2)) --lr 0.5 \
+    -o "$T/o.ckpt" >/dev/null || fail "--override --steps --lr"
+[ "$(ckpt_step "$T/o.ckpt")" = $((step + 2)) ] || fail "--override: not 2 more steps"
+exits 2 "$TITAN_TRAIN" train --resume "$T/o.ckpt" --lr 1 || fail "--lr 1 against 0.5"
+grep -q -- "--lr 1: the checkpoint's run has --lr 0.5" <<<"$stderr" ||
+    fail "--override did not record --lr 0.5: $stderr"
 sed 's/"mlp_hidden": 36/"mlp_hidden": 40/' "$T/cfg.json" >"$T/cfg2.json"
 exits 2 "$TITAN_TRAIN" train --resume "$T/s.ckpt" --config "$T/cfg2.json" ||
     fail "another --config on resume exits 2"

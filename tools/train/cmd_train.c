@@ -35,12 +35,14 @@ static const char usage[] =
     "[--qat-start FRAC] [--ema DECAY] [--swa-every N] [--resume CKPT] "
     "[--log LOG.jsonl] [--threads N] [--max-minutes M] [...]\n"
     "  titan-train train --resume CKPT   (continues a run: flags from the checkpoint)\n"
+    "  titan-train train --resume CKPT --override --steps N ...   (continues it from\n"
+    "  its step with the flags given here instead: a new schedule, more steps)\n"
     "example: titan-train train --config cfg.json --tokenizer tok --train train.txt "
     "--val val.txt -o run.ckpt --log run.jsonl --steps 2000 --max-minutes 10";
 
 /* Flags a checkpoint does not record (its own config and tokenizer stand for
  * --config and --tokenizer), and the ones a resumed run may change. */
-static const char unkept_flags[] = "--config|--tokenizer|-o|--resume";
+static const char unkept_flags[] = "--config|--tokenizer|-o|--resume|--override";
 static const char session_flags[] =
     "--threads|--log|--log-every|--ckpt-every|--ckpt-minutes";
 static const char path_flags[] = "--train|--val|--train-shards|--val-shards|--log";
@@ -461,7 +463,9 @@ static int check_options(const char *cmd, options *o) {
  * defaults to the checkpoint itself. Returns an exit code. */
 static int resume_flags(const char *cmd, options *o, titan_arena *strings) {
     *strings = (titan_arena){0};
-    if (!o->resume) return CLI_EXIT_OK;
+    if (!o->resume)
+        return o->table.override ? cli_usage(cmd, "--override needs --resume")
+                                 : CLI_EXIT_OK;
     titan_status st = train_ckpt_open(o->resume, &o->ckpt);
     if (st != TITAN_OK) return cli_fail(cmd, st);
     o->resuming = true;
@@ -586,6 +590,8 @@ int train_cmd_train(int argc, char **argv) {
          "checkpoint to write (default with --resume: that checkpoint)"},
         {"--resume", FLAG_STR, &o.resume, 0, 0,
          "continue this checkpoint's run (its flags, data, config)"},
+        {"--override", FLAG_BOOL, &o.table.override, 0, 0,
+         "with --resume: flags given replace the checkpoint's"},
         {"--log", FLAG_STR, &o.log, 0, 0, "JSONL log (cut back to the step on --resume)"},
         {"--steps", FLAG_INT, &o.h.steps, 1, 1e9, "optimizer steps (default 200)"},
         {"--max-minutes", FLAG_REAL, &o.max_minutes, 0, 1e7,
@@ -654,8 +660,9 @@ int train_cmd_train(int argc, char **argv) {
     };
     bool seen[CLI_ARRAY_LEN(flags)];
     memset(seen, 0, sizeof seen);
-    o.table = (train_flags){flags,        CLI_ARRAY_LEN(flags), seen,
-                            unkept_flags, session_flags,        path_flags};
+    o.table.flags = flags, o.table.n = CLI_ARRAY_LEN(flags), o.table.seen = seen;
+    o.table.unkept = unkept_flags, o.table.session = session_flags;
+    o.table.paths = path_flags;
     int npos, rc = cli_parse_seen(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), NULL, 0,
                                   &npos, seen);
     CLI_RETURN_IF_DONE(rc);

@@ -58,7 +58,7 @@ static bool same_path(const char *a, const char *b) {
 static int apply_flag(const char *cmd, const train_flags *t, int i, const char *text) {
     const cli_flag *f = &t->flags[i];
     if (!t->seen[i]) return cli_flag_set(cmd, f, text);
-    if (listed(t->session, f)) return CLI_EXIT_OK;
+    if (t->override || listed(t->session, f)) return CLI_EXIT_OK;
     char given[4096], recorded[4096], name[64];
     cli_flag_text(f, given, sizeof given);
     if (text_of(cmd, f, text, recorded, sizeof recorded)) return CLI_EXIT_USAGE;

@@ -3,7 +3,7 @@
  * paths made absolute), the training seconds so far (the --max-minutes
  * clock) and the best validation row. Flags given again on resume must agree
  * with the record, except the session flags (threads, output and logging
- * cadence), which may change. */
+ * cadence), which may change, or all flags with --override. */
 #ifndef TITAN_TRAIN_RUN_H
 #define TITAN_TRAIN_RUN_H
 
@@ -20,6 +20,7 @@ typedef struct {
     const char *unkept;  /* never recorded (e.g. -o, --resume) */
     const char *session; /* recorded, may change on resume */
     const char *paths;   /* file paths or globs, recorded absolute */
+    bool override;       /* --override: flags given win over the record */
 } train_flags;
 
 typedef struct {
@@ -30,7 +31,7 @@ typedef struct {
 
 /* Resume: set every flag not given from the record (the checkpoint's "run"
  * metadata); a flag given with another value than the record's is a usage
- * error naming it. A record of NULL (a checkpoint from before records) sets
+ * error naming it, unless t->override (then the given value stays). A record of NULL (a checkpoint from before records) sets
  * nothing. Fills *p. The strings set live in arena a (made here; the caller
  * destroys it with cli_arena_destroy, also on failure). Returns an exit code. */
 int train_run_apply(const char *cmd, const train_flags *t, const char *record,

@@ -105,7 +105,10 @@ static void mixer(titan_model *m, titan_seq *s, const titan_block *b, int l, int
     switch (m->layers[l].mixer) {
     case TITAN_MIXER_MLA: titan_attention_mla(m, s, b, l, n); break;
     case TITAN_MIXER_KV: titan_attention_kv(m, s, b, l, n); break;
-    case TITAN_MIXER_GDN: /* Gated DeltaNet plugs in here (refused until it does) */
+    case TITAN_MIXER_GDN:
+        titan_gdn_forward(&m->gdn, m->be, &b->gdn,
+                          s->gdn + (size_t)m->layers[l].slot * m->gdn.state_floats,
+                          s->pos, m->u, m->y, n);
         break;
     }
 }

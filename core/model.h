@@ -7,6 +7,7 @@
 #ifndef TITAN_CORE_MODEL_H
 #define TITAN_CORE_MODEL_H
 
+#include "core/gdn.h"
 #include "platform/backend.h"
 #include "titan.h"
 
@@ -38,16 +39,17 @@ typedef struct {
     float *mlp_scale;  /* [D] */
     float ve_scale;    /* value_embed added to v when has_ve */
     bool has_ve, xsa;
-    bool explicit_kv; /* attended through explicit k, v (gqa; mla with options) */
-    bool parallel;    /* parallel residual (parallel_residual_from <= b) */
-    float ln_scale;   /* 1/sqrt(b+1) with ln_scale, else 1 */
+    bool explicit_kv;    /* attended through explicit k, v (gqa; mla with options) */
+    bool parallel;       /* parallel residual (parallel_residual_from <= b) */
+    float ln_scale;      /* 1/sqrt(b+1) with ln_scale, else 1 */
+    titan_gdn_block gdn; /* a GDN block's mixer (core/gdn.h) */
 } titan_block;
 
 /* What mixes tokens in an effective layer, and so what its cache holds. */
 typedef enum {
     TITAN_MIXER_MLA, /* absorbed mla: c and kr per token */
     TITAN_MIXER_KV,  /* explicit k and v per group per token */
-    TITAN_MIXER_GDN, /* Gated DeltaNet (not run yet: check_supported refuses it) */
+    TITAN_MIXER_GDN, /* Gated DeltaNet: a fixed-size state (core/gdn.h) */
 } titan_mixer;
 
 /* Effective layer l of the schedule. */
@@ -92,6 +94,7 @@ struct titan_model {
     float *skip_w; /* [P][D] skip_weights */
     float *skip_g; /* [P][D] sigmoid(skip_gates) */
     int kv_width;  /* Dq of those layers (all the same kind) */
+    titan_gdn gdn; /* the GDN mixer's shape and scratch (with GDN blocks) */
     /* scratch, `batch` rows each */
     float *h;      /* [batch][D] residual stream */
     float *u;      /* [batch][D] normed block input; after forward the final z */
@@ -141,6 +144,7 @@ struct titan_seq {
     float *gates;   /* [L][ring][F] pre-conv gate of position p at row p % ring */
     int32_t *prev_id; /* [emb_ring] token of position p at p % emb_ring */
     float *prev_e;    /* [emb_ring][D] its e before smearing (after emb_norm) */
+    float *gdn;       /* [GDN layers][titan_gdn_state_floats] S and pre-conv rows */
 };
 
 /* The cached kv-normed latents c of effective layer `layer`: [pos][Lkv]

@@ -7,6 +7,8 @@
  *   absorbed mla  c [ctx][Lkv] and kr [ctx][Dr]      (s->lat, s->kr)
  *   explicit k/v  k [G][ctx][Dq] and v [G][ctx][Dv]  (s->k, s->v): gqa, or mla
  *                 with a section-8 attention option
+ *   GDN           S and the last Kc-1+M pre-conv rows, the same size at any
+ *                 context (s->gdn; layout in core/gdn.h)
  *   ConvSwiGLU    the last K-1+M gate rows            (s->gates)
  * and per sequence the last M+1 tokens and their e (smear_gate, bigram). */
 #include "core/config_fields.h"
@@ -31,19 +33,8 @@ static titan_status carve_opt(titan_arena *a, bool present, size_t rows, size_t 
     return present ? carve_floats(a, rows, cols, out) : TITAN_OK;
 }
 
-/* The runtime runs every section-8 option but the Gated DeltaNet mixer. */
-static titan_status check_supported(const titan_config *c) {
-    if (c->gdn_layers_len > 0)
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "model: block %d is a Gated DeltaNet block (gdn_layers); this "
-                          "runtime does not run GDN yet",
-                          c->gdn_layers[0]);
-    return TITAN_OK;
-}
-
 static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
     TITAN_TRY(titan_config_validate(c));
-    TITAN_TRY(check_supported(c));
     if (ctx < 1 || ctx > c->max_seq_len)
         return titan_fail(TITAN_E_USAGE, "model: ctx %d outside [1, %d]", ctx,
                           c->max_seq_len);
@@ -133,6 +124,7 @@ static titan_status carve_blocks(titan_arena *a, const titan_config *c, titan_mo
         TITAN_TRY(carve_opt(a, c->resid_mix, 2, D, &b->resid_mix));
         TITAN_TRY(carve_opt(a, c->branch_scale, 1, D, &b->attn_scale));
         TITAN_TRY(carve_opt(a, c->branch_scale, 1, D, &b->mlp_scale));
+        if (!attn) TITAN_TRY(titan_gdn_block_carve(a, c, &b->gdn));
     }
     return TITAN_OK;
 }
@@ -205,6 +197,7 @@ static titan_status model_carve(titan_arena *a, const titan_config *c, int ctx, 
     TITAN_TRY(carve_floats(a, rows, TITAN_ATT_PBLOCK, &m->att));
     TITAN_TRY(carve_floats(a, rows, 2, &m->att_run));
     TITAN_TRY(carve_floats(a, kt, TITAN_ATT_PBLOCK, &m->att_kt));
+    if (counts[TITAN_MIXER_GDN] > 0) TITAN_TRY(titan_gdn_carve(a, c, batch, &m->gdn));
     return TITAN_OK;
 }
 
@@ -221,6 +214,8 @@ static titan_status seq_carve(titan_arena *a, const titan_config *c, int ctx,
     TITAN_TRY(carve_opt(a, kv > 0, kv * G * ctx, (size_t)kv_width(c), &s->k));
     TITAN_TRY(carve_opt(a, kv > 0, kv * G * ctx, (size_t)c->v_head_dim, &s->v));
     TITAN_TRY(carve_floats(a, L * s->ring, c->mlp_hidden, &s->gates));
+    TITAN_TRY(carve_opt(a, counts[TITAN_MIXER_GDN] > 0, (size_t)counts[TITAN_MIXER_GDN],
+                        titan_gdn_state_floats(c), &s->gdn));
     s->prev_id = NULL;
     TITAN_TRY(carve_opt(a, s->emb_ring > 0, (size_t)s->emb_ring, D, &s->prev_e));
     if (s->emb_ring)
@@ -358,12 +353,24 @@ static void transpose_conv(const titan_tensor *w, float *conv_t) {
     }
 }
 
-/* Block bi's mixer: absorbed or explicit mla, or gqa (GDN: nothing yet). */
+/* Block bi's GDN mixer: its tensors follow gdn_qkv in the canonical order. */
+static void bind_gdn(titan_model *m, const bound_tensors *t, int bi) {
+    char name[TITAN_NAME_MAX];
+    snprintf(name, sizeof name, "blocks.%d.gdn_qkv", bi);
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->spec[i].name, name))
+            titan_gdn_block_bind(&m->blocks[bi].gdn, &m->gdn, t->w + i);
+}
+
+/* Block bi's mixer: absorbed or explicit mla, gqa, or GDN. */
 static void bind_mixer(titan_model *m, const bound_tensors *t, int bi) {
     const titan_config *c = &m->cfg;
     titan_block *b = &m->blocks[bi];
     titan_mixer k = block_mixer(c, bi);
-    if (k == TITAN_MIXER_GDN) return;
+    if (k == TITAN_MIXER_GDN) {
+        bind_gdn(m, t, bi);
+        return;
+    }
     b->explicit_kv = k == TITAN_MIXER_KV;
     if (c->attention == TITAN_ATTENTION_GQA) {
         b->wq_b = get(t, "blocks.%d.wq", bi);

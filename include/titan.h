@@ -730,13 +730,13 @@ TITAN_NODISCARD titan_status titan_tokenizer_decode(const titan_tokenizer *t,
  * core/model.c and the op files it calls, core/sampler.c, core/generate.c. */
 
 /* The forward pass of SPEC sections 1 and 8 (core/model.c and the op files it
- * calls). Every section-8 option runs except the Gated DeltaNet mixer: the
- * layer schedule, gqa attention with partial RoPE, qk_norm, q_gain, attention
- * sinks ("key", "logit"), XSA, the bigram-hash and value embeddings, smear
- * gate, emb_norm, resid_mix, ln_scale, branch_scale, parallel residual,
- * relu2 / leaky_relu2 MLPs and U-Net skips ("mirror", "mirror_blocks",
- * additive or gated); a config with gdn_layers is refused with
- * TITAN_E_UNSUPPORTED. With every section-8 field at its default it is
+ * calls). Every section-8 option runs: the layer schedule, gqa attention
+ * with partial RoPE, qk_norm, q_gain, attention sinks ("key", "logit"), XSA,
+ * the bigram-hash and value embeddings, smear gate, emb_norm, resid_mix,
+ * ln_scale, branch_scale, parallel residual, relu2 / leaky_relu2 MLPs, U-Net
+ * skips ("mirror", "mirror_blocks", additive or gated) and Gated DeltaNet
+ * blocks (core/gdn.h: the recurrence on the ref backend and in decode, the
+ * chunked form in the cpu backend's prefill). With every section-8 field at its default it is
  * section 1, bit for bit. A model is built over caller-owned tensors (an
  * artifact's, or any table with SPEC names and shapes; any dtype) and carves
  * everything else from the arena: float copies of the small vectors (norms,
@@ -748,7 +748,9 @@ TITAN_NODISCARD titan_status titan_tokenizer_decode(const titan_tokenizer *t,
  * never re-expanded); for gqa, and for an mla block that a section-8
  * attention option applies to (qk_norm, q_gain, a sink, XSA, the value
  * embedding), k (Dq, rotated and normed) and v (Dv, value embedding added)
- * of every group; the last K-1+M gate rows for the causal conv; and the last
+ * of every group; for a GDN layer, S (Hv x Dk x Dw) of the current position
+ * and the M before it and the last Kc-1+M rows before its conv, the same size
+ * at every context; the last K-1+M gate rows for the causal conv; and the last
  * M+1 tokens with their embeddings for smear_gate and bigram_hash, so that
  * decoding after a rewind equals one forward over the whole sequence. */
 
@@ -795,7 +797,8 @@ TITAN_NODISCARD titan_status titan_model_logits(titan_model *m, int head, int fi
 
 /* Cache floats per token, summed over the effective layers: Lkv + Dr for an
  * absorbed mla layer, G * (Dq + Dv) for explicit k and v (gqa: Dq = Dh; mla
- * with a section-8 attention option: Dq = Dh + Dr). */
+ * with a section-8 attention option: Dq = Dh + Dr), 0 for a GDN layer (its
+ * state does not grow: titan_gdn_state_floats, in titan_seq_plan). */
 int64_t titan_model_cache_floats(const titan_config *c);
 
 /* Sampling: greedy, temperature, top-k and top-p, with its own deterministic

@@ -12,8 +12,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 presets=$("$TITAN" init --help | sed -n 's/^  --preset *//p' | tr -d '|')
 [ "$(wc -w <<<"$presets")" -ge 5 ] || fail "presets: $presets"
-# (compared as titan writes each config back: plan writes it before it
-# refuses a model this runtime does not run, golf-1.0785's GDN)
+# (compared as titan writes each config back; plan writes it before it
+# sizes the model, so a model plan refuses is compared too)
 for p in $presets; do
     [ -f "tools/configs/$p.json" ] || fail "no tools/configs/$p.json"
     "$TITAN" plan --preset "$p" --config-out "$T/a.json" >/dev/null 2>&1 || true

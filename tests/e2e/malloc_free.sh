@@ -56,7 +56,8 @@ for mode in 0 7; do # greedy, sampled
     [ "$a" = "$b" ] || fail "the session helper's heap calls grow with tokens ($a -> $b)"
 done
 # A golf-shaped model (SPEC section 8: gqa, schedule, skips, bigram and value
-# embeddings, smear gate, sinks; two heads, so speculative decoding rewinds).
+# embeddings, smear gate, sinks, Gated DeltaNet blocks as golf-1.0785 has them;
+# two heads, so speculative decoding rewinds).
 cat >"$dir/golf.json" <<'JSON'
 {"vocab_size": 300, "d_model": 48, "n_heads": 4, "n_kv_heads": 2, "head_dim": 12,
  "v_head_dim": 12, "rope_dim": 4, "q_latent": 0, "kv_latent": 0, "mlp_hidden": 96,
@@ -68,7 +69,8 @@ cat >"$dir/golf.json" <<'JSON'
  "ln_scale": true, "xsa_layers": [3, 4], "bigram_hash": {"buckets": 64, "dim": 16},
  "value_embed": {"dim": 16, "layers": [3, 4]}, "attn_sink": "key", "smear_gate": true,
  "emb_norm": true, "resid_mix": true, "branch_scale": true, "unet_skips": "mirror",
- "skip_gates": true}
+ "skip_gates": true, "gdn_layers": [0, 2], "gdn_heads": 2, "gdn_v_heads": 4,
+ "gdn_conv_kernel": 2, "gdn_qk_act": "elu1", "gdn_out_norm": false}
 JSON
 "$TITAN" init --config "$dir/golf.json" --seed 2 -o "$dir/golf.art" >/dev/null || fail "init golf"
 for be in cpu ref; do

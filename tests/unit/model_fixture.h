@@ -27,8 +27,8 @@ static float fixture_uniform(uint64_t *state) { /* in [-1, 1) */
     return (float)((*state >> 40) * 0x1.0p-24 * 2 - 1);
 }
 
-/* Random weights: matrices ~ U(-1,1)/sqrt(cols)*gain, norms 1 +- 0.2, conv
- * U(-0.7, 0.7), embeddings U(-1, 1). */
+/* Random weights: matrices ~ U(-1,1)/sqrt(cols)*gain, norms 1 +- 0.2 (gdn_A_log
+ * -1.8 +- 0.2), conv U(-0.7, 0.7), embeddings U(-1, 1). */
 static void fixture_make(fixture *f, const titan_config *c, uint64_t seed) {
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     memset(f, 0, sizeof *f);
@@ -50,6 +50,8 @@ static void fixture_make(fixture *f, const titan_config *c, uint64_t seed) {
             case TITAN_ROLE_MATRIX: f->data[i][k] = 1.7f * u * scale; break;
             }
         }
+        if (strstr(specs[i].name, "gdn_A_log")) /* decays 0.6..0.9 rather than 0.03 */
+            for (size_t k = 0; k < count; k++) f->data[i][k] -= 2.8f;
         memcpy(t->name, specs[i].name, TITAN_NAME_MAX);
         t->dtype = TITAN_DT_F32;
         t->ndim = specs[i].ndim;

@@ -97,7 +97,8 @@ static void check_greedy_same(fixture *f, double *accept) {
 }
 
 /* The same with SPEC section 8's smear gate and bigram hash (rejected drafts
- * rewind through their ring), gqa with sinks and XSA, and a schedule. */
+ * rewind through their ring), gqa with sinks and XSA, a schedule, and a Gated
+ * DeltaNet block (drafts rewind through its state slots and conv rows). */
 static void speculative_greedy_equals_plain_golf(void **state) {
     (void)state;
     titan_config c = fixture_small_config();
@@ -107,6 +108,7 @@ static void speculative_greedy_equals_plain_golf(void **state) {
     c.xsa_layers[0] = 1, c.xsa_layers_len = 1;
     c.layer_schedule[0] = 0, c.layer_schedule[1] = 1, c.layer_schedule[2] = 1;
     c.layer_schedule_len = 3;
+    c.gdn_layers[0] = 0, c.gdn_layers_len = 1, c.gdn_v_heads = 8, c.gdn_conv_kernel = 2;
     assert_int_equal(titan_config_validate(&c), TITAN_OK);
     fixture f;
     fixture_make(&f, &c, 22);

@@ -4,7 +4,9 @@
  * mla attention (decode splits the cache into chunks, so sinks meet the
  * chunk merge); rewinds with the smear/bigram ring; exact plans; the cpu
  * backend equal to ref, and bit for bit across thread counts; Gated DeltaNet
- * blocks refused by name. */
+ * blocks with each gdn_* option (the cpu backend's chunked prefill against
+ * the ref backend's recurrence), rewinds through their state, and a GDN
+ * layer's state the same size at every context. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,6 +82,24 @@ static void o_mirror_blocks_gated(titan_config *c) {
     o_mirror_blocks(c), c->skip_gates = true;
 }
 
+/* Gated DeltaNet in block 1: SPEC's defaults (Hk = H, Kc 4, SiLU, gated
+ * RMSNorm), and each other gdn_* option. */
+static void o_gdn(titan_config *c) { SET_LIST(c, gdn_layers, 1); }
+static void o_gdn_record(titan_config *c) { /* golf-1.0785's GDN options */
+    o_gdn(c);
+    c->gdn_heads = 2, c->gdn_v_heads = 4, c->gdn_conv_kernel = 2;
+    c->gdn_qk_act = TITAN_GDN_ACT_ELU1, c->gdn_out_norm = false;
+}
+static void o_gdn_conv0(titan_config *c) { o_gdn(c), c->gdn_conv_kernel = 0; }
+static void o_gdn_conv1_elu1(titan_config *c) {
+    o_gdn(c), c->gdn_conv_kernel = 1, c->gdn_qk_act = TITAN_GDN_ACT_ELU1;
+}
+static void o_gdn_widths(titan_config *c) { /* Hv = 3 Hk, Dk != Dw, blocks 0 and 3 */
+    SET_LIST(c, gdn_layers, 0, 3);
+    c->gdn_heads = 1, c->gdn_v_heads = 3, c->gdn_head_dim = 5, c->gdn_v_head_dim = 7;
+    c->gdn_conv_kernel = 3, c->gdn_out_norm = false;
+}
+
 /* Every option at once (the sink, skips and gates as the caller sets). */
 static void o_all(titan_config *c) {
     SET_LIST(c, layer_schedule, 0, 1, 2, 1, 2, 3, 2, 3);
@@ -92,10 +112,10 @@ static void o_all(titan_config *c) {
     c->yarn_factor = 2, c->logit_softcap = 12;
 }
 static void o_all_key_gated(titan_config *c) {
-    o_all(c), o_sink_key(c), o_mirror_gated(c);
+    o_all(c), o_sink_key(c), o_mirror_gated(c), o_gdn_record(c);
 }
 static void o_all_logit_additive(titan_config *c) {
-    o_all(c), o_sink_logit(c), c->unet_skips = TITAN_SKIPS_MIRROR_BLOCKS;
+    o_all(c), o_sink_logit(c), c->unet_skips = TITAN_SKIPS_MIRROR_BLOCKS, o_gdn(c);
 }
 
 typedef struct {
@@ -129,8 +149,13 @@ static const option options[] = {
     {"mirror gated", o_mirror_gated, false},
     {"mirror_blocks", o_mirror_blocks, false},
     {"mirror_blocks gated", o_mirror_blocks_gated, false},
-    {"all, sink key, gated mirror", o_all_key_gated, false},
-    {"all, sink logit, additive mirror_blocks", o_all_logit_additive, false},
+    {"gdn", o_gdn, false},
+    {"gdn as in golf-1.0785", o_gdn_record, false},
+    {"gdn conv 0", o_gdn_conv0, false},
+    {"gdn conv 1, elu1", o_gdn_conv1_elu1, false},
+    {"gdn Hv = 3 Hk, Dk != Dw, gate only", o_gdn_widths, false},
+    {"all, sink key, gated mirror, gdn", o_all_key_gated, false},
+    {"all, sink logit, additive mirror_blocks, gdn", o_all_logit_additive, false},
 };
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
@@ -160,6 +185,19 @@ static void prefill_equals_decode_each_option(void **state) {
     }
 }
 
+/* got (head 1 at the last of ids[0..n), after rewinds) equals the logits of
+ * ids[0..n) fed at once from a reset s. */
+static void check_as_fed_once(titan_model *m, titan_seq *s, const int32_t *ids, int n,
+                              const float *got) {
+    int V = m->cfg.vocab_size;
+    float *want = malloc(sizeof(float) * V);
+    titan_seq_reset(s);
+    assert_int_equal(titan_model_forward(m, s, ids, n), TITAN_OK);
+    assert_int_equal(titan_model_logits(m, 1, n - 1, 1, want), TITAN_OK);
+    assert_close_floats(got, want, (size_t)V, "rewound", 0, 1e-5);
+    free(want);
+}
+
 /* Rewinding dropped tokens leaves the same state as never feeding them: the
  * smear and bigram ring gives back the token before the rewound ones. */
 static void rewind_with_smear_and_bigram(void **state) {
@@ -172,17 +210,13 @@ static void rewind_with_smear_and_bigram(void **state) {
         rt_open(&r, &f, 16, 8, 0);
         int V = c.vocab_size;
         int32_t a[8] = {1, 2, 3, 4, 5, 6, 7, 8}, b[3] = {9, 10, 11};
-        float *want = malloc(sizeof(float) * V), *got = malloc(sizeof(float) * V);
+        float *got = malloc(sizeof(float) * V);
         assert_int_equal(titan_model_forward(r.m, r.s, a, 5), TITAN_OK);
         assert_int_equal(titan_model_forward(r.m, r.s, b, 3), TITAN_OK);
         assert_int_equal(titan_seq_rewind(r.s, 3), TITAN_OK); /* back to position 5 */
         assert_int_equal(titan_model_forward(r.m, r.s, a + 5, 3), TITAN_OK);
         assert_int_equal(titan_model_logits(r.m, 1, 2, 1, got), TITAN_OK);
-        titan_seq_reset(r.s);
-        assert_int_equal(titan_model_forward(r.m, r.s, a, 8), TITAN_OK);
-        assert_int_equal(titan_model_logits(r.m, 1, 7, 1, want), TITAN_OK);
-        assert_close_floats(got, want, (size_t)V, "rewound", 0, 1e-5);
-        free(want);
+        check_as_fed_once(r.m, r.s, a, 8, got);
         free(got);
         rt_close(&r);
         fixture_free(&f);
@@ -225,14 +259,56 @@ static void cache_floats_per_layer_kind(void **state) {
                      6 * (c.kv_latent + Dr) + 2 * G * (Dh + Dr + Dv));
 }
 
-static void gdn_blocks_are_refused(void **state) {
+/* A GDN layer's state is the same size at any context: with every block
+ * GDN (and no gate ring), a sequence is the titan_seq and 8 states of
+ * (M+1) Hv Dk Dw + (Kc-1+M) C floats (rounded up to 16), at ctx 16 and 2048;
+ * no cache grows per token. */
+static void gdn_state_is_constant(void **state) {
     (void)state;
     titan_config c = golf_base(true);
-    SET_LIST(&c, gdn_layers, 1);
-    size_t bytes;
-    assert_int_equal(titan_model_plan(&c, 16, 4, &bytes), TITAN_E_UNSUPPORTED);
-    assert_non_null(strstr(titan_last_error(), "Gated DeltaNet"));
-    assert_int_equal(titan_seq_plan(&c, 16, &bytes), TITAN_E_UNSUPPORTED);
+    o_gdn_widths(&c);
+    SET_LIST(&c, gdn_layers, 0, 1, 2, 3);
+    c.mlp_act = TITAN_MLP_RELU2;
+    int M = c.mtp_heads, C = 2 * 1 * 5 + 3 * 7;
+    size_t floats = (size_t)(M + 1) * 3 * 5 * 7 + (size_t)(3 - 1 + M) * C;
+    floats = (floats + 15) / 16 * 16;
+    assert_int_equal(titan_gdn_state_floats(&c), floats);
+    size_t head = (sizeof(titan_seq) + TITAN_ALIGN - 1) & ~(size_t)(TITAN_ALIGN - 1);
+    size_t small, big;
+    assert_int_equal(titan_seq_plan(&c, 16, &small), TITAN_OK);
+    assert_int_equal(titan_seq_plan(&c, 2048, &big), TITAN_OK);
+    assert_int_equal(small, head + 8 * 4 * floats);
+    assert_int_equal(big, small);
+    assert_int_equal(titan_model_cache_floats(&c), 0);
+}
+
+/* Rewinds through a GDN layer's state slots on the cpu backend: after a
+ * chunked prefill (the last M states kept by the recurrence), and after a
+ * decode, dropping M tokens leaves what never feeding them leaves. */
+static void rewind_through_gdn_on_cpu(void **state) {
+    (void)state;
+    titan_config c = with_option(true, &options[N_OPTIONS - 2]);
+    fixture f;
+    fixture_make(&f, &c, 6);
+    cpu_runtime r;
+    cpu_open(&r, &f, 2, 64);
+    int V = c.vocab_size, M = c.mtp_heads;
+    int32_t a[48], b[8] = {9, 10, 11, 12, 13, 14, 15, 16};
+    for (int t = 0; t < 48; t++) a[t] = (t * 29 + 5) % V;
+    float *got = malloc(sizeof(float) * V);
+    assert_int_equal(titan_model_forward(r.m, r.s, a, 40), TITAN_OK);
+    assert_int_equal(titan_seq_rewind(r.s, M), TITAN_OK); /* into the prefill */
+    assert_int_equal(titan_model_forward(r.m, r.s, a + 40 - M, M), TITAN_OK);
+    assert_int_equal(titan_model_forward(r.m, r.s, b, 1), TITAN_OK);
+    assert_int_equal(titan_seq_rewind(r.s, 1), TITAN_OK); /* a decode step */
+    assert_int_equal(titan_model_forward(r.m, r.s, b + 1, M), TITAN_OK);
+    assert_int_equal(titan_seq_rewind(r.s, M), TITAN_OK); /* a draft of M */
+    assert_int_equal(titan_model_forward(r.m, r.s, a + 40, 8), TITAN_OK);
+    assert_int_equal(titan_model_logits(r.m, 1, 7, 1, got), TITAN_OK);
+    check_as_fed_once(r.m, r.s, a, 48, got);
+    free(got);
+    cpu_close(&r);
+    fixture_free(&f);
 }
 
 /* cpu equals ref within 1e-4, and 1 and 2 threads give the same bits, for
@@ -280,7 +356,8 @@ int main(void) {
         cmocka_unit_test(rewind_with_smear_and_bigram),
         cmocka_unit_test(plans_are_exact),
         cmocka_unit_test(cache_floats_per_layer_kind),
-        cmocka_unit_test(gdn_blocks_are_refused),
+        cmocka_unit_test(gdn_state_is_constant),
+        cmocka_unit_test(rewind_through_gdn_on_cpu),
         cmocka_unit_test(cpu_matches_ref_and_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

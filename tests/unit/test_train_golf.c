@@ -1,7 +1,7 @@
 /* test_train_golf.c: the training state of a SPEC section-8 config. Every new
  * tensor starts as train_state.c's section8_init says (the records' choices)
  * and the new matrices as matrices; one train_apply step moves the matrices
- * (wq, wk, wv, bigram.proj, value_embed.proj) by Muon and every other new
+ * (wq, wk, wv, the GDN matrices, bigram.proj, value_embed.proj) by Muon and every other new
  * tensor by AdamW, tables in tok_emb's group and the rest in the scalar group;
  * the S' rule of recurrence_start_frac. */
 #include <setjmp.h>
@@ -18,8 +18,8 @@
 #include "tools/train/train_opt.h"
 #include "tools/train/train_state.h"
 
-/* Every option but GDN: gqa, bigram and value embeddings with projections,
- * sink keys, gated mirror_blocks skips. */
+/* Every option: gqa, bigram and value embeddings with projections,
+ * sink keys, gated mirror_blocks skips, a Gated DeltaNet block (2). */
 static titan_config golf(void) {
     titan_config c;
     titan_config_defaults(&c);
@@ -41,6 +41,7 @@ static titan_config golf(void) {
     const int32_t S[] = {0, 1, 2, 1, 2, 3};
     memcpy(c.layer_schedule, S, sizeof S), c.layer_schedule_len = 6;
     c.recurrence_start_frac = 0.35;
+    c.gdn_layers[0] = 2, c.gdn_layers_len = 1, c.gdn_v_heads = 8;
     return c;
 }
 
@@ -94,11 +95,19 @@ static void new_tensors_start_as_the_records(void **state) {
             assert_true(t[0] == 0.1f);
         else if (is(name, "value_embed.table"))
             assert_true(fabs(stddev(t, n) - 0.01) < 0.0015);
-        else if (is(name, "wo") || is(name, "w_down") || sp->role == TITAN_ROLE_HEAD)
+        else if (is(name, "gdn_A_log"))
+            assert_true(all_equal(t, n, (float)log(8.0)));
+        else if (is(name, "gdn_dt_bias")) /* softplus = 0.01 */
+            assert_true(all_equal(t, n, t[0]) && fabs(log1p(exp(t[0])) - 0.01) < 1e-7);
+        else if (is(name, "gdn_conv")) /* identity: last tap 1 */
+            for (size_t k = 0; k < n; k++)
+                assert_true(t[k] == (k % (size_t)sp->cols == (size_t)sp->cols - 1));
+        else if (is(name, "wo") || is(name, "w_down") || is(name, "gdn_o") ||
+                 sp->role == TITAN_ROLE_HEAD)
             assert_true(all_equal(t, n, 0));
         else if (sp->role == TITAN_ROLE_MATRIX) /* wq wk wv w_up, the projections */
             assert_true(fabs(stddev(t, n) * sqrt((double)sp->cols) - 1) < 0.25);
-        else if (sp->role == TITAN_ROLE_NORM) /* attn_norm, ffn_norm, final_norm */
+        else if (sp->role == TITAN_ROLE_NORM) /* the norms, gdn_o_norm */
             assert_true(all_equal(t, n, 1));
         else
             checked--;
@@ -139,8 +148,9 @@ static void new_tensors_take_their_optimizer(void **state) {
     assert_non_null(scratch), assert_non_null(mine), assert_non_null(m),
         assert_non_null(v);
     train_apply(&s, &g, &h, 1.0, scratch, NULL);
-    static const char *const matrices[] = {"wq", "wk", "wv", "bigram.proj",
-                                           "value_embed.proj"};
+    static const char *const matrices[] = {"wq",      "wk",          "wv",
+                                           "gdn_qkv", "gdn_ba",      "gdn_z",
+                                           "gdn_o",   "bigram.proj", "value_embed.proj"};
     int muon = 0, tables = 0;
     for (int i = 0; i < s.w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s.w.spec[i];
@@ -173,7 +183,7 @@ static void new_tensors_take_their_optimizer(void **state) {
         memset(v, 0, sizeof(float) * n);
         assert_memory_equal(p, s.w.tensor[i], sizeof(float) * n);
     }
-    assert_int_equal(muon, 4 * 3 + 2); /* wq wk wv of 4 blocks, two projections */
+    assert_int_equal(muon, 3 * 3 + 4 + 2); /* wq wk wv of 3 blocks, GDN's 4, two more */
     assert_int_equal(tables, 2);
     free(m), free(v), free(mine), free(scratch);
     train_params_free(&before);

@@ -14,7 +14,7 @@
  * layer reads) times tokens/s over read bandwidth. Each figure, limits included,
  * is the best of REPEATS runs.
  * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
-#include "platform/backend_cpu.h"
+#include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
 
@@ -233,16 +233,9 @@ int main(int argc, char **argv) {
     int64_t only_ctx = 0;
     if (argc > 2 && !cli_parse_int(argv[2], DECODE_TOKENS + 1, 1 << 20, &only_ctx))
         return cli_usage("bench_model", "CTX must be an integer > %d", DECODE_TOKENS);
-    titan_arena arena;
-    if (cli_arena_create(&arena, 2 * titan_backend_cpu_arena_bytes(2) + 8192))
-        return CLI_EXIT_FAIL;
-    titan_backend *bes[2];
-    titan_thread_pool *pools[2];
-    for (int th = 1; th <= 2; th++) {
-        titan_status st = titan_backend_cpu_create(&arena, th, &bes[th - 1]);
-        if (!st) st = titan_thread_pool_create(&arena, th, &pools[th - 1]);
-        if (st) return cli_fail("bench_model", st);
-    }
+    bench_cpus cpus;
+    titan_status open = bench_cpus_open(&cpus);
+    if (open) return cli_fail("bench_model", open);
     static const bench_case cases[] = {
         {"zenyx-v2-base", {TITAN_DT_F32, TITAN_DT_INT8}, 2},
         {"nano", {TITAN_DT_F32, TITAN_DT_INT8}, 2},
@@ -251,13 +244,9 @@ int main(int argc, char **argv) {
     int rc = CLI_EXIT_OK;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] && rc == CLI_EXIT_OK; i++) {
         if (only && strcmp(only, cases[i].name)) continue;
-        titan_status st = bench_preset(&cases[i], (int)only_ctx, bes, pools);
+        titan_status st = bench_preset(&cases[i], (int)only_ctx, cpus.be, cpus.pool);
         if (st) rc = cli_fail("bench_model", st);
     }
-    for (int th = 0; th < 2; th++) {
-        titan_thread_pool_destroy(pools[th]);
-        titan_backend_destroy(bes[th]);
-    }
-    cli_arena_destroy(&arena);
+    bench_cpus_close(&cpus);
     return rc;
 }

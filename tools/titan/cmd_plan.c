@@ -1,8 +1,10 @@
 /* cmd_plan.c: `titan plan -m ART | --config CFG [--ctx L] [--batch N]`: the
  * exact bytes of the one arena `titan run`/`logits` make for this model,
  * context and batch (artifact load + backend + model + one sequence, the
- * sequence's caches apart from the scratch), the parameter count, and the
- * cache cost per token against a plain grouped-query cache. */
+ * sequence's caches apart from the scratch), the parameter count, the
+ * cache cost per token against a plain grouped-query cache, and the Gated
+ * DeltaNet layers' state, which does not grow with the context. */
+#include "core/gdn.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
@@ -35,10 +37,11 @@ static void print_config_json(const titan_config *c) {
 }
 
 /* The cache side of a plan: per token over every effective layer, one
- * sequence's whole state (caches and rings) at ctx, and the per-token cost
- * of a plain grouped-query cache for comparison. */
+ * sequence's whole state (caches and rings) at ctx, the per-token cost
+ * of a plain grouped-query cache for comparison, and the GDN layers with the
+ * bytes of each one's state (part of seq). */
 typedef struct {
-    int64_t layers, per_token, gqa_per_token;
+    int64_t layers, per_token, gqa_per_token, gdn_layers, gdn_state;
     size_t seq;
 } cache_sizes;
 
@@ -47,6 +50,8 @@ static titan_status cache_plan(const titan_config *c, int ctx, cache_sizes *k) {
     k->per_token = titan_model_cache_floats(c) * 4;
     k->gqa_per_token =
         (int64_t)c->n_kv_heads * (c->head_dim + c->v_head_dim) * 4 * k->layers;
+    k->gdn_layers = titan_gdn_layers(c);
+    k->gdn_state = (int64_t)titan_gdn_state_floats(c) * 4;
     return titan_seq_plan(c, ctx, &k->seq);
 }
 
@@ -62,12 +67,13 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                "\"cache_bytes\":%zu,\"scratch_bytes\":%zu,"
                "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
                "\"layers\":%lld,\"cache_bytes_per_token\":%lld,"
-               "\"gqa_cache_bytes_per_token\":%lld",
+               "\"gqa_cache_bytes_per_token\":%lld,\"gdn_layers\":%lld,"
+               "\"gdn_state_bytes\":%lld",
                (long long)params, (long long)params, titan_config_tensors(c, NULL, 0),
                o->ctx, o->batch, z->load_high, z->load_kept, weights, z->runtime, k->seq,
                z->runtime - k->seq, z->total, o->backend, o->threads,
-               (long long)k->layers, (long long)k->per_token,
-               (long long)k->gqa_per_token);
+               (long long)k->layers, (long long)k->per_token, (long long)k->gqa_per_token,
+               (long long)k->gdn_layers, (long long)k->gdn_state);
         print_config_json(c);
         printf("}\n");
         return;
@@ -88,6 +94,10 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                ? "gqa: k and v of every group"
                : "mla: Lkv + Dr floats a layer, k and v where a section-8 option applies",
            (long long)k->gqa_per_token, (double)k->gqa_per_token / (double)k->per_token);
+    if (k->gdn_layers)
+        printf("gdn state  %lld bytes in each of %lld Gated DeltaNet layers, at any "
+               "context (in the cache above)\n",
+               (long long)k->gdn_state, (long long)k->gdn_layers);
 }
 
 /* --config-out (said on stderr: stdout is the plan). */

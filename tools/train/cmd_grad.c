@@ -18,7 +18,6 @@ static titan_status run(const char *wpath, const char *cpath, const char *ipath,
                         const char *out) {
     titan_config c;
     TITAN_TRY(train_load_config(cpath, &c));
-    TITAN_TRY(train_model_supports(&c));
     int *ids = NULL, T = 0;
     TITAN_TRY(train_load_ids(ipath, c.vocab_size, &ids, &T));
     titan_status st = TITAN_OK;

@@ -199,7 +199,6 @@ static titan_status setup(run *r) {
         TITAN_TRY(train_load_config(r->o->config, &r->cfg));
     else
         r->cfg = r->o->ckpt.ck.meta.config;
-    TITAN_TRY(train_model_supports(&r->cfg));
     if (h->seq + 1 > r->cfg.max_seq_len)
         return titan_fail(TITAN_E_USAGE, "--seq %lld exceeds max_seq_len %d - 1",
                           (long long)h->seq, r->cfg.max_seq_len);

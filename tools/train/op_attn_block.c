@@ -1,9 +1,8 @@
 /* op_attn_block.c: attention block b of SPEC section 8, a mixer (section
  * 1's MLA when every option is off): projections (mla or gqa), value_embed,
  * qk_norm, q_gain, softmax attention with an optional zero-value sink, XSA,
- * wo; forward and backward. Gated DeltaNet blocks are refused by
- * model_supports until their mixer lands beside this one (train_model.c
- * dispatches). */
+ * wo; forward and backward. Gated DeltaNet blocks' mixer is op_gdn.c
+ * (train_model.c dispatches). */
 #include "tools/train/train_model.h"
 #include "tools/train/train_ops.h"
 

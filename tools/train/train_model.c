@@ -73,6 +73,7 @@ static void bind_tensor(TR(params) * p, const char *name, real *ptr) {
         return;
     }
     bool in_block = sscanf(name, "blocks.%d.%n", &b, &used) == 1;
+    if (in_block && TR(gdn_bind)(&p->block[b].gdn, name + used, ptr)) return;
     char *base = in_block ? (char *)&p->block[b] : (char *)p;
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         if (fields[i].in_block == in_block && !strcmp(name + used, fields[i].name))
@@ -107,15 +108,6 @@ int TR(params_find)(const TR(params) * p, const char *name) {
 
 /* ----------------------------------------------------------------- model */
 
-titan_status TR(model_supports)(const titan_config *c) {
-    if (c->gdn_layers_len > 0)
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "the trainer does not run Gated DeltaNet blocks yet "
-                          "(gdn_layers has %d); every other section-8 option trains",
-                          c->gdn_layers_len);
-    return TITAN_OK;
-}
-
 /* S (shortened false) or S', with its skips (SPEC section 8). */
 static int schedule_init(train_schedule *s, const titan_config *c, bool shortened) {
     int n = titan_config_schedule(c, shortened, NULL, 0);
@@ -141,9 +133,7 @@ int TR(model_init)(TR(model) * m, const titan_config *c, int max_T) {
     memset(m, 0, sizeof *m);
     m->cfg = *c;
     m->max_T = max_T;
-    titan_status supported = TR(model_supports)(c);
-    if (supported != TITAN_OK || schedule_init(&m->sched[0], c, false) ||
-        schedule_init(&m->sched[1], c, true))
+    if (schedule_init(&m->sched[0], c, false) || schedule_init(&m->sched[1], c, true))
         return -1;
     for (int b = 0; b < c->n_unique_blocks; b++) {
         m->xsa[b] = titan_config_lists(c->xsa_layers, c->xsa_layers_len, b);
@@ -179,6 +169,17 @@ void TR(model_free)(TR(model) * m) {
 }
 
 /* ----------------------------------------------------------- activations */
+
+/* Layer l's block is GDN in S or in S' (acts are per position l of the
+ * schedule in use). */
+static bool gdn_at(const titan_config *c, int l) {
+    int32_t S[TITAN_MAX_LAYERS];
+    for (int shortened = 0; shortened < 2; shortened++) {
+        int n = titan_config_schedule(c, shortened, S, TITAN_MAX_LAYERS);
+        if (l < n && titan_config_is_gdn(c, S[l])) return true;
+    }
+    return false;
+}
 
 /* Carve (or with mem == NULL only count) the activation slab. Buffers of
  * options the config lacks get no room (n = 0); section 1's keep their
@@ -241,6 +242,7 @@ static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem)
         CARVE(la->ox, xsa ? t * ow : 0);
         CARVE(la->y, bs ? t * D : 0);
         CARVE(la->mo, bs ? t * D : 0);
+        CARVE(la->gdn, gdn_at(c, l) ? TR(gdn_acts_size)(T, c) : 0);
     }
     CARVE(a->h_out, t * D);
     CARVE(a->z, t * D);
@@ -260,6 +262,9 @@ static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem)
     CARVE(g->dout, t * ow);
     CARVE(g->att_scratch, TR(attention_scratch_size)(T, (int)Dq, (int)Dv));
     for (int l = 0; l < L; l++) a->layer[l].att_scratch = g->att_scratch;
+    real *gdn_scratch;
+    CARVE(gdn_scratch, c->gdn_layers_len ? TR(gdn_scratch_size)(T, c) : 0);
+    for (int l = 0; l < L; l++) a->layer[l].gdn_scratch = gdn_scratch;
     CARVE(g->dac, t * F);
     if (swiglu && c->conv_kernel > 0)
         CARVE(g->dag, t * F);
@@ -363,18 +368,27 @@ static void embed_stage(const TR(model) * m, const TR(params) * w, TR(acts) * a,
     }
 }
 
-/* Mixer_b: the one place a block's mixer is chosen. Gated DeltaNet blocks
- * (gdn_layers) are refused by model_supports until their mixer joins
- * attention here. */
+/* Mixer_b: the one place a block's mixer is chosen, attention or Gated
+ * DeltaNet (gdn_layers). */
 static void mixer_forward(const TR(model) * m, int b, const TR(block) * w,
                           TR(layer_acts) * la, const real *ve, real *y, int T) {
-    TR(attn_block_forward)(m, b, w, la, ve, y, T);
+    if (titan_config_is_gdn(&m->cfg, b))
+        TR(gdn_forward)(y, la->u1, &w->gdn, la->gdn, la->gdn_scratch, T, &m->cfg);
+    else
+        TR(attn_block_forward)(m, b, w, la, ve, y, T);
 }
 
+/* g->du = dL/du1 (written), the block's mixer gradients accumulated. */
 static void mixer_backward(const TR(model) * m, int b, const TR(block) * w,
                            const TR(layer_acts) * la, TR(layer_grads) * g, const real *dy,
                            const real *ve, real *dve, TR(block) * dw, int T) {
-    TR(attn_block_backward)(m, b, w, la, g, dy, ve, dve, dw, T);
+    if (titan_config_is_gdn(&m->cfg, b)) {
+        real_zero(g->du, (size_t)T * m->cfg.d_model);
+        TR(gdn_backward)
+        (g->du, &dw->gdn, dy, la->u1, &w->gdn, la->gdn, la->gdn_scratch, T, &m->cfg);
+    } else {
+        TR(attn_block_backward)(m, b, w, la, g, dy, ve, dve, dw, T);
+    }
 }
 
 /* Block b on la->x: out = h_mid + mlp_scale (.) MLP(f RMSNorm(h_mid or x)),

@@ -1,5 +1,5 @@
 /* train_model.h: the trainable Nano-Titan (SPEC section 1) and its
- * architecture options (SPEC section 8, Gated DeltaNet excepted) in the style
+ * architecture options (SPEC section 8, Gated DeltaNet blocks included) in the style
  * of llm.c: parameters, gradients and activations each live in one slab
  * carved by a table of pointers. Compiled for float and for double
  * (train_real.h). */
@@ -7,6 +7,7 @@
 #define TITAN_TRAIN_MODEL_H
 
 #include "titan.h"
+#include "tools/train/op_gdn.h"
 #include "tools/train/train_real.h"
 
 #include <stdbool.h>
@@ -15,29 +16,30 @@
 /* One block's weights (or their gradients); NULL where the config has no
  * such tensor. Dq = Dh + Dr (mla) or Dh (gqa). */
 typedef struct {
-    real *attn_norm;  /* [D] */
-    real *wq_a;       /* [Lq, D]            mla, NULL when Lq == 0 */
-    real *q_norm;     /* [Lq]               mla, NULL when Lq == 0 */
-    real *wq_b;       /* [H*(Dh+Dr), Lq]; also wq: mla [H*(Dh+Dr), D] (Lq == 0),
+    real *attn_norm;     /* [D] */
+    real *wq_a;          /* [Lq, D]            mla, NULL when Lq == 0 */
+    real *q_norm;        /* [Lq]               mla, NULL when Lq == 0 */
+    real *wq_b;          /* [H*(Dh+Dr), Lq]; also wq: mla [H*(Dh+Dr), D] (Lq == 0),
                          gqa [H*Dh, D] */
-    real *wkv_a;      /* [Lkv+Dr, D] mla rows: [latent | shared rotary key] */
-    real *kv_norm;    /* [Lkv]              mla */
-    real *wkv_b;      /* [G*(Dh+Dv), Lkv]   mla, per group [key | value] */
-    real *wk;         /* [G*Dh, D]          gqa */
-    real *wv;         /* [G*Dv, D]          gqa */
-    real *wo;         /* [D, H*Dv] */
-    real *q_gain;     /* [H]                q_gain */
-    real *k_sink;     /* [G, Dq]            attn_sink "key" */
-    real *sink_logit; /* [G]                attn_sink "logit" */
-    real *ve_scale;   /* [1]                b in value_embed.layers */
-    real *ffn_norm;   /* [D] */
-    real *w_gate;     /* [F, D]             swiglu */
-    real *w_up;       /* [F, D] */
-    real *w_down;     /* [D, F] */
-    real *conv;       /* [F, K]             swiglu, NULL when K == 0 */
-    real *resid_mix;  /* [2, D]             resid_mix */
-    real *attn_scale; /* [D]                branch_scale */
-    real *mlp_scale;  /* [D]                branch_scale */
+    real *wkv_a;         /* [Lkv+Dr, D] mla rows: [latent | shared rotary key] */
+    real *kv_norm;       /* [Lkv]              mla */
+    real *wkv_b;         /* [G*(Dh+Dv), Lkv]   mla, per group [key | value] */
+    real *wk;            /* [G*Dh, D]          gqa */
+    real *wv;            /* [G*Dv, D]          gqa */
+    real *wo;            /* [D, H*Dv] */
+    real *q_gain;        /* [H]                q_gain */
+    real *k_sink;        /* [G, Dq]            attn_sink "key" */
+    real *sink_logit;    /* [G]                attn_sink "logit" */
+    real *ve_scale;      /* [1]                b in value_embed.layers */
+    real *ffn_norm;      /* [D] */
+    real *w_gate;        /* [F, D]             swiglu */
+    real *w_up;          /* [F, D] */
+    real *w_down;        /* [D, F] */
+    real *conv;          /* [F, K]             swiglu, NULL when K == 0 */
+    real *resid_mix;     /* [2, D]             resid_mix */
+    real *attn_scale;    /* [D]                branch_scale */
+    real *mlp_scale;     /* [D]                branch_scale */
+    TR(gdn_weights) gdn; /* a GDN block's mixer (tools/train/op_gdn.h) */
 } TR(block);
 
 /* All weights of a model (or a same-shaped gradient / optimizer buffer):
@@ -104,6 +106,8 @@ typedef struct {
     real *m;     /* [T, F] SiLU(ac) * up, or the squared activation of up */
     real *mo;    /* [T, D] MLP output before mlp_scale (branch_scale) */
     real *att_scratch; /* attention_scratch_size(T), shared by all layers */
+    real *gdn;         /* gdn_acts_size(T): a layer that is GDN in S or S' */
+    real *gdn_scratch; /* gdn_scratch_size(T), shared by all layers */
 } TR(layer_acts);
 
 /* Gradient scratch for one layer, reused layer after layer. */
@@ -178,13 +182,8 @@ typedef struct {
 
 #define TRAIN_HEAD_CHUNK 64 /* logit rows alive at once: [64, V] */
 
-/* TITAN_OK when the trainer runs every option of the (valid) config, else
- * TITAN_E_UNSUPPORTED with a message: Gated DeltaNet blocks (gdn_layers)
- * are not trained yet. */
-TITAN_NODISCARD titan_status TR(model_supports)(const titan_config *c);
-
 /* Allocation (malloc; the trainer may allocate). Return 0, or -1 when out of
- * memory, a size overflows or the config is not supported. Parameter
+ * memory or a size overflows. Parameter
  * buffers come zeroed. */
 int TR(model_init)(TR(model) * m, const titan_config *c, int max_T);
 void TR(model_free)(TR(model) * m);

@@ -37,7 +37,8 @@ static double gaussian(uint64_t *rng) {
 static int is_output_projection(const char *name) {
     size_t n = strlen(name);
     return (n > 3 && !strcmp(name + n - 3, ".wo")) ||
-           (n > 7 && !strcmp(name + n - 7, ".w_down"));
+           (n > 7 && !strcmp(name + n - 7, ".w_down")) ||
+           (n > 6 && !strcmp(name + n - 6, ".gdn_o"));
 }
 
 /* How SPEC section 8's gains, scales, gates and tables start: as the
@@ -66,6 +67,11 @@ static const struct {
     {"smear_gate", 0, 0, 0},            /* zeros: sigmoid 0.5, an even mix */
     {"skip_weights", 1, 1, 0},          /* ones: plain U-Net adds */
     {"skip_gates", 0, 0, 0},            /* zeros: sigmoid 0.5 */
+    /* GDN decay alpha = exp(-A softplus(a + dt_bias)): flash-linear-attention
+     * draws A ~ U(0, 16) and dt log-uniform in [0.001, 0.1]; their middles,
+     * A = 8 and dt = 0.01, start every head at alpha ~ 0.92 */
+    {"gdn_A_log", 2.0794415416798357, 2.0794415416798357, 0}, /* ln 8 */
+    {"gdn_dt_bias", -4.600166, -4.600166, 0}, /* softplus^-1(0.01) = ln(e^0.01 - 1) */
 };
 
 /* The section8_init entry of a tensor name, or -1. */

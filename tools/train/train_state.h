@@ -48,7 +48,7 @@ typedef struct {
 int train_state_init(train_state *s, const titan_config *c, const train_hparams *h);
 void train_state_free(train_state *s);
 
-/* Initial weights: matrices N(0, 1/in), output projections (wo, w_down) and
+/* Initial weights: matrices N(0, 1/in), output projections (wo, w_down, gdn_o) and
  * MTP heads 0, tok_emb N(0, 0.02^2), norms 1, conv kernels the identity
  * (last tap 1); SPEC section 8's gains, scales, gates and tables as the
  * parameter-golf records start them (the table section8_init in

@@ -1,4 +1,5 @@
-# Titan build. `make` builds build/titan, build/titan-train and build/libtitan.a.
+# Titan build. `make` builds build/titan, build/titan-train, build/libtitan.a,
+# build/libtitan.so and the example programs (build/examples/).
 # `make test` runs the suite twice: plain, then under AddressSanitizer+UBSan.
 # Sources are found by directory, so adding a file never needs a Makefile edit.
 
@@ -23,30 +24,53 @@ TRAIN_SRC := $(filter-out tools/train/main.c,$(wildcard tools/train/*.c))
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard tools/bench/bench_*.c)
+EXAMPLE_SRC := $(wildcard tools/examples/*.c)
 BENCH_COMMON_SRC := $(wildcard tools/bench/common/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB       := $(BUILD)/libtitan.a
+SHLIB     := $(BUILD)/libtitan.so
+SOVERSION := 0
 TRAINLIB  := $(BUILD)/libtitan-train.a
 CLI_OBJ   := $(call obj,$(CLI_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+EXAMPLES  := $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 # Objects of tests and benchmarks are reached by pattern chains only: keep
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
-.SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-configs
-all: $(BUILD)/titan $(BUILD)/titan-train $(LIB)
+.SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare FORCE
+all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
+# The library's objects serve the static and the shared library: position-
+# independent (as the default PIE executables are anyway), and calls inside
+# the library bound at link time (-fno-semantic-interposition), so the tools
+# run the same code as before.
+$(call obj,$(LIB_SRC)): CFLAGS += -fPIC -fno-semantic-interposition
+# Objects built with other flags (an older tree) are rebuilt: they depend on
+# a file holding the flags, rewritten only when they change.
+$(call obj,$(LIB_SRC)): $(BUILD)/obj/lib.flags
+$(BUILD)/obj/lib.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' >$@
+FORCE:
+
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# The shared library exports the titan_* functions only (tools/libtitan.map).
+$(SHLIB): $(call obj,$(LIB_SRC)) tools/libtitan.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libtitan.so.$(SOVERSION) \
+	    -Wl,--version-script=tools/libtitan.map $(call obj,$(LIB_SRC)) $(LDLIBS) -o $@
 
 $(TRAINLIB): $(call obj,$(TRAIN_SRC))
 	@mkdir -p $(dir $@)
@@ -56,6 +80,11 @@ $(BUILD)/titan: $(call obj,$(TITAN_SRC)) $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/titan-train: $(BUILD)/obj/tools/train/main.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Example programs (tools/examples/*.c): the public header and the library only.
+$(BUILD)/examples/%: $(BUILD)/obj/tools/examples/%.o $(LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
@@ -80,10 +109,6 @@ model: all
 # ~15 minutes), e.g. `make golf-compare GOLF_SECONDS=720`.
 golf-compare: all
 	tools/data/golf/compare.sh $(GOLF_SECONDS)
-
-# Rewrite tools/data/golf/*.json from the presets (tests/e2e/golf_configs.sh checks them).
-golf-configs: all
-	tools/data/golf/configs.sh
 
 # One suite: cmocka unit tests, then end-to-end CLI tests, with a closing tally.
 check: all $(TESTS)
@@ -112,21 +137,41 @@ fuzz-smoke: fuzz
 
 VERSION := $(shell sed -n 's/^\#define TITAN_VERSION "\([^"]*\)".*/\1/p' include/titan.h)
 
-# Installs the tools, the static library, its header and a pkg-config file
-# (`pkg-config --cflags --libs titan`; the library's own dependencies are in
-# Libs, as a static library needs them).
+# Installs the tools, the static and shared libraries, the header, pkg-config
+# files and the man pages: `cc prog.c $(pkg-config --cflags --libs titan)`
+# links the shared library; `pkg-config --libs titan-static` gives the static
+# one with its dependencies (and `cc -static ... $(pkg-config --static --libs
+# titan)` a fully static program). When installing into the running system
+# as root, ldconfig makes the new library known.
+LIBDIR  := $(DESTDIR)$(PREFIX)/lib
+PCDEPS  := -llzma -lbrotlienc -lbrotlidec -lbrotlicommon -lpthread -lm
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	           $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	           $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/doc/titan/examples
 	install -m 755 $(BUILD)/titan $(BUILD)/titan-train $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIB) $(LIBDIR)/
+	install -m 755 $(SHLIB) $(LIBDIR)/libtitan.so.$(VERSION)
+	ln -sf libtitan.so.$(VERSION) $(LIBDIR)/libtitan.so.$(SOVERSION)
+	ln -sf libtitan.so.$(SOVERSION) $(LIBDIR)/libtitan.so
 	install -m 644 include/titan.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 tools/man/titan.1 tools/man/titan-train.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(EXAMPLE_SRC) $(DESTDIR)$(PREFIX)/share/doc/titan/examples/
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	    'libdir=$${prefix}/lib' '' 'Name: titan' \
 	    'Description: inference runtime and evaluator for small quantized language models' \
 	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
-	    'Libs: -L$${libdir} -ltitan $(LDLIBS)' \
-	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/titan.pc
+	    'Libs: -L$${libdir} -ltitan' 'Libs.private: $(PCDEPS)' \
+	    >$(LIBDIR)/pkgconfig/titan.pc
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+	    'libdir=$${prefix}/lib' '' 'Name: titan-static' \
+	    'Description: titan, the static library (libtitan.a) and its dependencies' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+	    'Libs: $${libdir}/libtitan.a $(PCDEPS)' \
+	    >$(LIBDIR)/pkgconfig/titan-static.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+	    ldconfig; fi
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -179,6 +179,8 @@ titan_status titan_eval_run(titan_arena *a, const int32_t *seq, int64_t n_target
     if (st == TITAN_OK && atomic_load(&j.failed))
         st = titan_fail(j.status, "%s", j.message);
     if (st != TITAN_OK) goto done;
+    /* Worker 0 reports only its own batches: the others may finish last. */
+    if (o->progress) o->progress(o->progress_user, atomic_load(&j.done), n_targets);
     for (int64_t w = 0; w < j.n_windows; w++) out->nll += j.window_nll[w];
     out->tokens = n_targets;
     out->windows = j.n_windows;

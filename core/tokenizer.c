@@ -194,7 +194,7 @@ titan_status titan_tokenizer_decode(const titan_tokenizer *t, const int32_t *ids
                               "tokenizer: id %d at position %zu is outside "
                               "[0, %d)",
                               ids[i], i, t->n_tokens);
-        if (total + k <= cap) memcpy(out + total, s, k);
+        if (k && total + k <= cap) memcpy(out + total, s, k); /* out may be NULL */
         total += k;
     }
     *len = total;

@@ -9,6 +9,7 @@
 #include "quant/dtype.h"
 #include "quant/quant.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct {
@@ -81,9 +82,11 @@ static titan_status build_tensors(titan_arena *a, const titan_config *c,
     return TITAN_OK;
 }
 
-/* Encode every section after the head, fill the head, return the file. */
+/* Encode every section after the head, fill the head, return the file
+ * (progress: over the tensor data section, the one that takes time). */
 static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t version,
-                             titan_codec codec, uint8_t **file, size_t *len) {
+                             titan_codec codec, const titan_progress *progress,
+                             uint8_t **file, size_t *len) {
     size_t cap = ART_HEAD_BYTES;
     for (int k = 0; k < ART_N_SECTIONS; k++) {
         size_t b = titan_codec_bound(codec, raw[k].raw_len);
@@ -100,8 +103,9 @@ static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t ve
     for (int k = 0; k < ART_N_SECTIONS; k++) {
         size_t start = (size_t)art_align(at), stored;
         memset(f + at, 0, start - at);
-        TITAN_TRY(titan_codec_encode(codec, raw[k].raw, raw[k].raw_len, f + start,
-                                     cap - start, &stored));
+        TITAN_TRY(titan_codec_encode_progress(codec, raw[k].raw, raw[k].raw_len,
+                                              f + start, cap - start, &stored,
+                                              k == ART_DATA ? progress : NULL));
         uint8_t *e = f + 32 + k * ART_SECTION_ENTRY;
         le_wr32(e, (uint32_t)k + 1);
         le_wr32(e + 4, (uint32_t)codec);
@@ -123,9 +127,20 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
                                   const uint8_t *tok, size_t tok_len,
                                   const titan_tensor *tensors, int n, titan_codec codec,
                                   const char *path, uint64_t *file_bytes) {
-    if (!scratch || !scratch->base || !c || !tok || !tensors ||
-        (unsigned)codec > TITAN_CODEC_BROTLI)
+    titan_write_options o = {.codec = codec};
+    return titan_artifact_write_with(scratch, c, tok, tok_len, tensors, n, &o, path,
+                                     file_bytes);
+}
+
+titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config *c,
+                                       const uint8_t *tok, size_t tok_len,
+                                       const titan_tensor *tensors, int n,
+                                       const titan_write_options *o, const char *path,
+                                       uint64_t *file_bytes) {
+    if (!scratch || !scratch->base || !c || !tok || !tensors || !o ||
+        (unsigned)o->codec > TITAN_CODEC_BROTLI)
         return titan_fail(TITAN_E_USAGE, "artifact: bad write arguments");
+    titan_codec codec = o->codec;
     titan_config cfg = *c;
     cfg.bos_id = TITAN_TOK_BOS;
     for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++) cfg.mtp_weights[k] = 0;
@@ -149,8 +164,10 @@ titan_status titan_artifact_write(titan_arena *scratch, const titan_config *c,
         st =
             build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY], &raw[ART_DATA]);
     if (st == TITAN_OK)
-        st = assemble(scratch, raw, art_config_version(&cfg), codec, &file, &len);
-    if (st == TITAN_OK && path) st = titan_file_write_atomic(path, file, len);
+        st = assemble(scratch, raw, art_config_version(&cfg), codec, o->progress, &file,
+                      &len);
+    bool fits = !o->max_bytes || len <= o->max_bytes;
+    if (st == TITAN_OK && path && fits) st = titan_file_write_atomic(path, file, len);
     if (st == TITAN_OK && file_bytes) *file_bytes = len;
     titan_arena_reset(scratch, mark);
     return st;

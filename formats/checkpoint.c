@@ -14,7 +14,7 @@
 enum {
     NAME_MAX_BYTES = TITAN_NAME_MAX + 8, /* a prefix and a SPEC name */
     CONFIG_JSON_MAX = 4096,
-    N_META = 9,
+    N_META = 9, /* and "run" when the run record is given */
 };
 
 static const char *const prefixes[TITAN_CKPT_SETS] = {"", "ema/", "swa/", "opt.m/",
@@ -38,6 +38,21 @@ titan_status titan_ckpt_weights_from_name(const char *name, titan_ckpt_set *k) {
 }
 
 /* ---------------------------------------------------------------- reader */
+
+titan_status titan_ckpt_pick_weights(const titan_ckpt *c, const char *what,
+                                     const char *which, titan_ckpt_set *k) {
+    *k = c->meta.export_set;
+    if (which) TITAN_TRY(titan_ckpt_weights_from_name(which, k));
+    if (c->has[*k]) return TITAN_OK;
+    char held[32] = "";
+    for (int i = 0; i < 3; i++)
+        if (c->has[i])
+            snprintf(held + strlen(held), sizeof held - strlen(held), "%s%s",
+                     *held ? ", " : "", weight_names[i]);
+    return titan_fail(TITAN_E_DATA,
+                      "%s has no %s weights (trained without --%s); it holds %s", what,
+                      weight_names[*k], *k == TITAN_CKPT_EMA ? "ema" : "swa-every", held);
+}
 
 static const char *meta_get(const titan_safetensors *st, const char *key) {
     for (int i = 0; i < st->n_meta; i++)
@@ -126,6 +141,7 @@ static titan_status parse_meta(titan_arena *a, const titan_safetensors *st,
     titan_status bad = titan_config_from_json(a, config, strlen(config), &m->config);
     if (bad != TITAN_OK) return titan_fail_in(bad, "checkpoint: config");
     TITAN_TRY(hex_decode(a, tok, m));
+    m->run = meta_get(st, "run");
     if (titan_ckpt_weights_from_name(export, &m->export_set) != TITAN_OK)
         return titan_fail(TITAN_E_DATA,
                           "checkpoint: export '%.40s' is not raw, "
@@ -263,7 +279,7 @@ static titan_status check_write(const titan_ckpt_meta *m,
 /* Metadata strings: config JSON and tokenizer hex from the arena, the
  * numbers in num. */
 static titan_status meta_strings(titan_arena *a, const titan_ckpt_meta *m,
-                                 char num[5][24], titan_st_meta meta[N_META]) {
+                                 char num[5][24], titan_st_meta meta[N_META + 1]) {
     char *config, *hex;
     size_t len;
     TITAN_TRY(titan_arena_alloc(a, CONFIG_JSON_MAX, 1, (void **)&config));
@@ -284,6 +300,7 @@ static titan_status meta_strings(titan_arena *a, const titan_ckpt_meta *m,
         {"qat_on", num[4]},
     };
     memcpy(meta, all, sizeof all);
+    meta[N_META] = (titan_st_meta){"run", m->run};
     return TITAN_OK;
 }
 
@@ -323,12 +340,14 @@ titan_status titan_ckpt_write(titan_arena *scratch, const titan_ckpt_meta *m,
     TITAN_TRY(check_write(m, sets));
     size_t mark = titan_arena_mark(scratch);
     char num[5][24];
-    titan_st_meta meta[N_META];
+    titan_st_meta meta[N_META + 1];
     titan_st_source *src;
     int n;
     titan_status st = meta_strings(scratch, m, num, meta);
     if (st == TITAN_OK) st = tensor_sources(scratch, &m->config, sets, &src, &n);
-    if (st == TITAN_OK) st = titan_safetensors_write(src, n, meta, N_META, buf, cap, len);
+    if (st == TITAN_OK)
+        st = titan_safetensors_write(src, n, meta, N_META + (m->run != NULL), buf, cap,
+                                     len);
     titan_arena_reset(scratch, mark);
     return st;
 }

@@ -12,7 +12,8 @@
  * (lowercase hex of the TOK blob; empty when trained on shards), export
  * ("raw", "ema" or "swa": a set the file holds, the weights a packer takes
  * by default), step, rng, data_pos, swa_count, qat_on (decimal digits only;
- * swa_count <= step <= INT64_MAX, qat_on 0 or 1). */
+ * swa_count <= step <= INT64_MAX, qat_on 0 or 1); optionally run (the
+ * trainer's own record of the run's flags, JSON, read back on --resume). */
 #ifndef TITAN_FORMATS_CHECKPOINT_H
 #define TITAN_FORMATS_CHECKPOINT_H
 
@@ -37,6 +38,7 @@ typedef struct {
     int64_t step, swa_count;
     uint64_t rng, data_pos;
     int qat_on;
+    const char *run; /* the trainer's run record (JSON), NULL when absent */
 } titan_ckpt_meta;
 
 typedef struct {
@@ -56,6 +58,13 @@ bool titan_ckpt_set_holds(titan_ckpt_set k, const titan_tensor_spec *spec);
 /* "raw", "ema" or "swa" as a set; TITAN_E_USAGE for anything else. */
 TITAN_NODISCARD titan_status titan_ckpt_weights_from_name(const char *name,
                                                           titan_ckpt_set *k);
+
+/* The weights a reader takes: `which` ("raw", "ema", "swa") or, when NULL,
+ * the file's export choice. TITAN_E_DATA when the file lacks that set, with
+ * a message naming the sets it holds (what = the file's name). */
+TITAN_NODISCARD titan_status titan_ckpt_pick_weights(const titan_ckpt *c,
+                                                     const char *what, const char *which,
+                                                     titan_ckpt_set *k);
 
 /* Validate a whole checkpoint in file[0..len) (which must outlive *out) as
  * the layout above: TITAN_E_DATA with a message naming what is wrong. The

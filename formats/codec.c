@@ -49,6 +49,12 @@ size_t titan_codec_bound(titan_codec codec, size_t n) {
 
 titan_status titan_codec_encode(titan_codec codec, const uint8_t *src, size_t n,
                                 uint8_t *dst, size_t cap, size_t *out_len) {
+    return titan_codec_encode_progress(codec, src, n, dst, cap, out_len, NULL);
+}
+
+titan_status titan_codec_encode_progress(titan_codec codec, const uint8_t *src, size_t n,
+                                         uint8_t *dst, size_t cap, size_t *out_len,
+                                         const titan_progress *progress) {
     if ((!src && n) || (!dst && cap) || !out_len || cap < titan_codec_bound(codec, n))
         return titan_fail(TITAN_E_USAGE, "codec: bad encode arguments");
     switch (codec) {
@@ -58,8 +64,10 @@ titan_status titan_codec_encode(titan_codec codec, const uint8_t *src, size_t n,
         return TITAN_OK;
     case TITAN_CODEC_LZMA:
     case TITAN_CODEC_XZ:
-        return titan_lzma_encode(codec == TITAN_CODEC_XZ, src, n, dst, cap, out_len);
-    case TITAN_CODEC_BROTLI: return titan_brotli_encode(src, n, dst, cap, out_len);
+        return titan_lzma_encode(codec == TITAN_CODEC_XZ, src, n, dst, cap, out_len,
+                                 progress);
+    case TITAN_CODEC_BROTLI:
+        return titan_brotli_encode(src, n, dst, cap, out_len, progress);
     }
     return titan_fail(TITAN_E_USAGE, "unknown codec %d", (int)codec);
 }

@@ -10,6 +10,7 @@
 
 #include <brotli/decode.h>
 #include <brotli/encode.h>
+#include <stdbool.h>
 
 enum {
     /* Tree groups at their 256-tree maximum: literal (632 entries each),
@@ -81,12 +82,37 @@ size_t titan_brotli_bound(size_t n) {
     return b ? b : (n ? 0 : 16);
 }
 
+/* A stream fed TITAN_CODEC_PIECE bytes at a time, with the size hint the
+ * one-call BrotliEncoderCompress gives: the same bytes as that call. */
 titan_status titan_brotli_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
-                                 size_t *out_len) {
-    size_t len = cap;
-    if (!BrotliEncoderCompress(BROTLI_MAX_QUALITY, lgwin_for(n), BROTLI_MODE_GENERIC, n,
-                               src, &len, dst))
-        return titan_fail(TITAN_E_NOMEM, "brotli: encoder failed");
-    *out_len = len;
+                                 size_t *out_len, const titan_progress *progress) {
+    BrotliEncoderState *s = BrotliEncoderCreateInstance(NULL, NULL, NULL);
+    if (!s) return titan_fail(TITAN_E_NOMEM, "brotli: encoder failed");
+    bool ok = BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY, BROTLI_MAX_QUALITY) &&
+              BrotliEncoderSetParameter(s, BROTLI_PARAM_LGWIN, (uint32_t)lgwin_for(n)) &&
+              BrotliEncoderSetParameter(s, BROTLI_PARAM_MODE, BROTLI_MODE_GENERIC) &&
+              BrotliEncoderSetParameter(s, BROTLI_PARAM_SIZE_HINT,
+                                        n < (1u << 30) ? (uint32_t)n : (1u << 30));
+    const uint8_t *next_in = src;
+    uint8_t *next_out = dst;
+    size_t avail_in = 0, avail_out = cap, fed = 0;
+    while (ok && !BrotliEncoderIsFinished(s)) {
+        if (!avail_in && fed < n) {
+            next_in = src + fed;
+            avail_in = n - fed < TITAN_CODEC_PIECE ? n - fed : TITAN_CODEC_PIECE;
+            fed += avail_in;
+            if (progress && progress->fn)
+                progress->fn(progress->user, (double)(fed - avail_in), (double)n);
+        }
+        BrotliEncoderOperation op =
+            fed == n ? BROTLI_OPERATION_FINISH : BROTLI_OPERATION_PROCESS;
+        ok = BrotliEncoderCompressStream(s, op, &avail_in, &next_in, &avail_out,
+                                         &next_out, NULL);
+        ok = ok && (avail_out || BrotliEncoderIsFinished(s));
+    }
+    BrotliEncoderDestroyInstance(s);
+    if (!ok) return titan_fail(TITAN_E_NOMEM, "brotli: encoder failed");
+    if (progress && progress->fn) progress->fn(progress->user, (double)n, (double)n);
+    *out_len = cap - avail_out;
     return TITAN_OK;
 }

@@ -107,18 +107,38 @@ titan_status titan_lzma_decode(titan_arena *a, int xz, const uint8_t *src, size_
 
 size_t titan_lzma_bound(size_t n) { return lzma_stream_buffer_bound(n); }
 
+/* The encoder as a stream fed TITAN_CODEC_PIECE bytes at a time: the same
+ * bytes as the one-call encoders for raw LZMA2 (the .xz container's block
+ * header then leaves the sizes out, which readers do not need). */
 titan_status titan_lzma_encode(int xz, const uint8_t *src, size_t n, uint8_t *dst,
-                               size_t cap, size_t *out_len) {
+                               size_t cap, size_t *out_len,
+                               const titan_progress *progress) {
+    const char *what = xz ? "xz" : "lzma";
     lzma_options_lzma opt;
     TITAN_TRY(lzma2_options(n, &opt));
     lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
-    size_t pos = 0;
-    lzma_ret r = xz ? lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC64, NULL, src, n,
-                                                dst, &pos, cap)
-                    : lzma_raw_buffer_encode(filters, NULL, src, n, dst, &pos, cap);
-    if (r != LZMA_OK)
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_ret r = xz ? lzma_stream_encoder(&s, filters, LZMA_CHECK_CRC64)
+                    : lzma_raw_encoder(&s, filters);
+    s.next_out = dst;
+    s.avail_out = cap;
+    size_t fed = 0;
+    while (r == LZMA_OK) {
+        if (!s.avail_in && fed < n) {
+            s.next_in = src + fed;
+            s.avail_in = n - fed < TITAN_CODEC_PIECE ? n - fed : TITAN_CODEC_PIECE;
+            fed += s.avail_in;
+            if (progress && progress->fn)
+                progress->fn(progress->user, (double)(fed - s.avail_in), (double)n);
+        }
+        r = lzma_code(&s, fed == n ? LZMA_FINISH : LZMA_RUN);
+    }
+    size_t len = (size_t)s.total_out;
+    lzma_end(&s);
+    if (r != LZMA_STREAM_END)
         return titan_fail(r == LZMA_MEM_ERROR ? TITAN_E_NOMEM : TITAN_E_USAGE,
-                          "%s: encoder failed (%d)", xz ? "xz" : "lzma", (int)r);
-    *out_len = pos;
+                          "%s: encoder failed (%d)", what, (int)r);
+    if (progress && progress->fn) progress->fn(progress->user, (double)n, (double)n);
+    *out_len = len;
     return TITAN_OK;
 }

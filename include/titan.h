@@ -106,6 +106,14 @@ TITAN_NODISCARD titan_status titan_arena_calloc(titan_arena *a, size_t bytes,
 size_t titan_arena_mark(const titan_arena *a);
 void titan_arena_reset(titan_arena *a, size_t mark);
 
+/* Progress of a long operation: fn(user, done, total) is called now and then
+ * with the units done so far out of total (bytes, tokens, rows: the caller
+ * of the operation says which); fn NULL means no reports. */
+typedef struct titan_progress {
+    void (*fn)(void *user, double done, double total);
+    void *user;
+} titan_progress;
+
 /* CRC-32 (IEEE 802.3, as zlib/liblzma crc32) of data, continuing from crc
  * (start with 0). Catches every single flipped bit. */
 uint32_t titan_crc32(uint32_t crc, const void *data, size_t len);
@@ -829,7 +837,12 @@ size_t titan_generator_plan(const titan_config *c);
 
 /* Feed prompt[0..n) (n >= 1, in chunks of the model's batch) to an empty s and
  * decide the first token; *out is carved from the arena. Speculative decoding
- * needs batch >= mtp_heads. */
+ * needs batch >= mtp_heads.
+ * BOS must lead a prompt: prompt[0] = config.bos_id, then the text's tokens
+ * (titan_tokenizer_encode never produces BOS). Models are trained on
+ * documents that each start with BOS, and val_bpb is defined that way; a
+ * prompt without it is out of distribution. A generated BOS means the model
+ * began a new document: stop there. titan_session_generate does all this. */
 TITAN_NODISCARD titan_status titan_generator_start(titan_arena *a, titan_model *m,
                                                    titan_seq *s, titan_sampler *sampler,
                                                    int speculative, const int32_t *prompt,
@@ -1159,6 +1172,24 @@ TITAN_NODISCARD titan_status titan_artifact_write(titan_arena *scratch,
                                                   titan_codec codec, const char *path,
                                                   uint64_t *file_bytes);
 
+/* Options of titan_artifact_write_with. */
+typedef struct titan_write_options {
+    titan_codec codec;
+    /* > 0: a file larger than this is not written (nothing at path changes);
+     * the call still succeeds and *file_bytes says how large it would be. */
+    uint64_t max_bytes;
+    /* Called while the tensor data is encoded (done, total: its raw bytes);
+     * NULL: no progress. */
+    const titan_progress *progress;
+} titan_write_options;
+
+/* titan_artifact_write with a size cap decided before anything is written
+ * (an existing file is never replaced by one over it) and codec progress. */
+TITAN_NODISCARD titan_status titan_artifact_write_with(
+    titan_arena *scratch, const titan_config *c, const uint8_t *tok, size_t tok_len,
+    const titan_tensor *tensors, int n, const titan_write_options *o, const char *path,
+    uint64_t *file_bytes);
+
 /* ==== tokenizer files =======================================================
  * formats/tokenizer_file.c: a TOK file (the serialized tokenizer) on disk. */
 
@@ -1230,6 +1261,69 @@ TITAN_NODISCARD titan_status titan_shard_count(const uint8_t *data, size_t len,
 TITAN_NODISCARD titan_status titan_shard_decode(const uint8_t *data, size_t len,
                                                 int32_t vocab, int32_t *dst, size_t cap,
                                                 size_t *n);
+
+/* ==== high level: open an artifact and generate =============================
+ * formats/session.c. One artifact, a CPU backend, a model and one sequence in
+ * a block the caller provides (still no allocation), and text generation from
+ * a text prompt (BOS put first for you). tools/examples/generate.c is a whole
+ * program:
+ *
+ *     titan_arena scratch;                       // planning only (64 MiB,
+ *     titan_arena_init(&scratch, buf64m, 64<<20) // untouched pages are free)
+ *     size_t bytes;
+ *     titan_session_plan(&scratch, "model.tart", NULL, &bytes);
+ *     void *block = malloc(bytes);
+ *     titan_session *s;
+ *     titan_session_open(block, bytes, "model.tart", NULL, &s);
+ *     titan_sampler smp;
+ *     titan_sampler_init(&smp, 0.8, 40, 0.95, 1);
+ *     titan_session_generate(s, (const uint8_t *)"Once", 4, 64, &smp, print, NULL, NULL);
+ *     titan_session_close(s);
+ *     free(block);
+ */
+
+typedef struct titan_session titan_session;
+
+typedef struct titan_session_options {
+    int ctx;         /* context in tokens; 0: the model's max_seq_len */
+    int threads;     /* CPU backend threads in [1, 64]; 0: 1 */
+    int speculative; /* draft with the MTP heads (titan_generator_start) */
+} titan_session_options;
+
+/* Scratch that planning any artifact needs (its config, tokenizer and
+ * directory are decoded for real): titan_session_plan's arena. */
+#define TITAN_PLAN_SCRATCH ((size_t)64 << 20)
+
+/* Bytes of the block titan_session_open needs for this artifact and options
+ * (o may be NULL: the defaults). */
+TITAN_NODISCARD titan_status titan_session_plan(titan_arena *scratch, const char *path,
+                                                const titan_session_options *o,
+                                                size_t *bytes);
+
+/* Load and verify the artifact into block[0..bytes) (any alignment) and make
+ * the backend (its threads start now), the model and a sequence. */
+TITAN_NODISCARD titan_status titan_session_open(void *block, size_t bytes,
+                                                const char *path,
+                                                const titan_session_options *o,
+                                                titan_session **out);
+
+/* The loaded artifact (config, tokenizer, tensors). */
+const titan_artifact *titan_session_artifact(const titan_session *s);
+
+/* Called with each generated token's bytes (tokens may split a UTF-8
+ * character); return nonzero to stop. */
+typedef int (*titan_text_fn)(void *user, const uint8_t *bytes, size_t len);
+
+/* Generate up to max_tokens tokens after BOS + prompt[0..len), sampled by
+ * sampler, handing each one's bytes to on_text. Stops early when the model
+ * begins a new document (BOS), the context is full or on_text asks to;
+ * *generated (may be NULL) gets the count. Each call starts a new sequence. */
+TITAN_NODISCARD titan_status titan_session_generate(
+    titan_session *s, const uint8_t *prompt, size_t len, int max_tokens,
+    titan_sampler *sampler, titan_text_fn on_text, void *user, int *generated);
+
+/* Stop the backend's threads; the block is the caller's to free after. */
+void titan_session_close(titan_session *s);
 
 #ifdef __cplusplus
 }

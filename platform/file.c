@@ -65,12 +65,14 @@ titan_status titan_file_read_at(const char *path, uint64_t offset, void *dst,
     return st;
 }
 
+/* Failures name the user's path (never the temporary file's) and the reason. */
 static titan_status write_all(int fd, const char *path, const uint8_t *src, size_t len) {
     size_t done = 0;
     while (done < len) {
         ssize_t put = write(fd, src + done, len - done);
         if (put < 0 && errno == EINTR) continue;
-        if (put < 0) return titan_fail(TITAN_E_IO, "%s: %s", path, strerror(errno));
+        if (put < 0)
+            return titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
         done += (size_t)put;
     }
     return TITAN_OK;
@@ -80,10 +82,11 @@ static titan_status write_all(int fd, const char *path, const uint8_t *src, size
  * temporary file over them would replace the device node. */
 static titan_status write_in_place(const char *path, const void *data, size_t len) {
     int fd = open(path, O_WRONLY);
-    if (fd < 0) return titan_fail(TITAN_E_IO, "%s: %s", path, strerror(errno));
+    if (fd < 0)
+        return titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
     titan_status st = write_all(fd, path, data, len);
     if (close(fd) != 0 && st == TITAN_OK)
-        st = titan_fail(TITAN_E_IO, "%s: close: %s", path, strerror(errno));
+        st = titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
     return st;
 }
 
@@ -93,21 +96,22 @@ titan_status titan_file_write_atomic(const char *path, const void *data, size_t 
     if (!path || (!data && len)) return titan_fail(TITAN_E_USAGE, "file: NULL argument");
     if (stat(path, &st_target) == 0 && !S_ISREG(st_target.st_mode)) {
         if (S_ISDIR(st_target.st_mode))
-            return titan_fail(TITAN_E_IO, "%s: is a directory", path);
+            return titan_fail(TITAN_E_IO, "cannot write %s: it is a directory", path);
         return write_in_place(path, data, len);
     }
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
         sizeof tmp)
         return titan_fail(TITAN_E_USAGE, "%s: path too long", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return titan_fail(TITAN_E_IO, "%s: %s", tmp, strerror(errno));
-    titan_status st = write_all(fd, tmp, data, len);
+    if (fd < 0)
+        return titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
+    titan_status st = write_all(fd, path, data, len);
     if (st == TITAN_OK && fsync(fd) != 0)
-        st = titan_fail(TITAN_E_IO, "%s: fsync: %s", tmp, strerror(errno));
+        st = titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
     if (close(fd) != 0 && st == TITAN_OK)
-        st = titan_fail(TITAN_E_IO, "%s: close: %s", tmp, strerror(errno));
+        st = titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
     if (st == TITAN_OK && rename(tmp, path) != 0)
-        st = titan_fail(TITAN_E_IO, "%s: rename: %s", path, strerror(errno));
+        st = titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
     if (st != TITAN_OK) unlink(tmp);
     return st;
 }

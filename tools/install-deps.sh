@@ -9,7 +9,8 @@ case "${1:-}" in
     "") ;;
     --test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind xz-utils brotli
                    python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
-                   libopenblas0-pthread dict-gcide libpython3.11-stdlib pkgconf clang-format) ;;
+                   libopenblas0-pthread dict-gcide libpython3.11-stdlib pkgconf clang-format groff-base man-db
+                   bsdutils) ;;
     *) echo "usage: tools/install-deps.sh [--test]" >&2; exit 2 ;;
 esac
 missing=()

@@ -73,7 +73,7 @@ while IFS=$'\t' read -r name why; do
         pack) cmd=("$TITAN" pack --ckpt "$ck" -o "$T/x.tart") ;;
         export) cmd=("$TITAN_TRAIN" export "$ck" -o "$T/x.st") ;;
         resume) cmd=("$TITAN_TRAIN" train --config "$T/cfg.json" --tokenizer "$T/tok"
-                     --train "$T/train.txt" --val "$T/val.txt" --steps 5 --batch 2 --seq 16
+                     --train "$T/train.txt" --val "$T/val.txt" --steps 4 --batch 2 --seq 16
                      --ema 0.9 --threads 1 --resume "$ck" -o "$T/r.ckpt") ;;
         esac
         rc=0

@@ -46,7 +46,8 @@ wait $pid 2>/dev/null || true # killed: 137
 [ -f "$work/b.ckpt" ] || fail "no checkpoint before the kill"
 "$TITAN_TRAIN" train "${run[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" \
     --resume "$work/b.ckpt" || fail "resume"
-cmp -s "$work/golf.ckpt" "$work/b.ckpt" || fail "resumed golf run differs from the uninterrupted one"
+/usr/bin/python3 tests/e2e/lib/same_ckpt.py "$work/golf.ckpt" "$work/b.ckpt" ||
+    fail "resumed golf run differs from the uninterrupted one"
 /usr/bin/python3 - "$work/golf.jsonl" <<'PY' || fail "golf log"
 import json, math, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -95,7 +96,7 @@ else
 fi
 
 # The schedule switch. Run s trains 20 steps; run z resumes it for --steps 50
-# with --lr 0 (weights stay those of s): one sequential window of 17 ids per step,
+# with --lr 0 (--override: flags other than the checkpoint's; weights stay those of s): one sequential window of 17 ids per step,
 # step k on S' while k / 50 < 0.5.
 args=(--config "$work/golf.json" --tokenizer "$work/tok" --train "$work/train.txt"
       --val "$work/val.txt" --batch 1 --seq 16 --threads 1 --sequential --val-every 0
@@ -103,7 +104,7 @@ args=(--config "$work/golf.json" --tokenizer "$work/tok" --train "$work/train.tx
 "$TITAN_TRAIN" train "${args[@]}" --steps 20 -o "$work/s.ckpt" --log "$work/s.jsonl" ||
     fail "run s"
 "$TITAN_TRAIN" export "$work/s.ckpt" --weights raw -o "$work/s.st" || fail "export s"
-"$TITAN_TRAIN" train "${args[@]}" --steps 50 --lr 0 --resume "$work/s.ckpt" \
+"$TITAN_TRAIN" train "${args[@]}" --steps 50 --lr 0 --resume "$work/s.ckpt" --override \
     -o "$work/z.ckpt" --log "$work/z.jsonl" || fail "run z"
 /usr/bin/python3 - "$work" <<'PY' || fail "schedule switch"
 import json, struct, sys

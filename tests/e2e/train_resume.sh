@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # train_resume.sh: a training run killed with SIGKILL and resumed from its
 # last checkpoint ends bit-identical to an uninterrupted run (same seed and
-# thread count), with EMA, SWA and late int6 QAT on; the log holds the SPEC
+# thread count), with EMA, SWA and late int6 QAT on, and its log (cut back to
+# the checkpoint's step on resume) has each step once; the log holds the SPEC
 # fields; QAT switches on where asked; bad flags exit 2; the log plots.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/tiny_model.sh"
@@ -35,7 +36,12 @@ wait $pid 2>/dev/null || true # killed: 137
 [ -f "$work/b.ckpt" ] || fail "no checkpoint before the kill"
 "$TITAN_TRAIN" train "${args[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" \
     --resume "$work/b.ckpt" || fail "resume"
-cmp -s "$work/a.ckpt" "$work/b.ckpt" || fail "resumed run differs from the uninterrupted one"
+/usr/bin/python3 tests/e2e/lib/same_ckpt.py "$work/a.ckpt" "$work/b.ckpt" || fail "resumed run differs from the uninterrupted one"
+/usr/bin/python3 - "$work/b.jsonl" <<'PY' || fail "the resumed log repeats or misses steps"
+import json, sys
+steps = [json.loads(l)["step"] for l in open(sys.argv[1])]
+assert steps == list(range(1, 301)), (len(steps), steps[-3:])
+PY
 /usr/bin/python3 - "$work/a.jsonl" <<'PY' || fail "log contents"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

@@ -1,10 +1,16 @@
 /* cli.c: flag parsing, number parsing and error reporting for the tools. */
 #include "tools/cli/cli.h"
 
+#include "formats/json.h"
+#include "platform/file.h"
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 bool cli_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
     if (!s || !*s) return false;
@@ -53,16 +59,33 @@ static bool flag_matches(const char *names, const char *arg, size_t arglen) {
     return false;
 }
 
+/* Usage lines, the flags, then the examples (usage from "\nexample:" on). */
 static void print_help(const char *usage, const cli_flag *flags, int nflags) {
-    printf("usage: %s\n", usage);
-    for (int i = 0; i < nflags; i++)
-        printf("  %-22s %s\n", flags[i].names, flags[i].help);
+    const char *ex = strstr(usage, "\nexample:");
+    int head = ex ? (int)(ex - usage) : (int)strlen(usage);
+    printf("usage: %.*s\n", head, usage);
+    int width = 0;
+    for (int i = 0; i < nflags; i++) {
+        int n = (int)strlen(flags[i].names);
+        if (n > width && n <= 28) width = n;
+    }
+    for (int i = 0; i < nflags; i++) {
+        if ((int)strlen(flags[i].names) > width)
+            printf("  %s\n  %-*s %s\n", flags[i].names, width, "", flags[i].help);
+        else
+            printf("  %-*s %s\n", width, flags[i].names, flags[i].help);
+    }
+    if (ex) printf("%s\n", ex);
 }
 
-static int store_flag(const char *cmd, const cli_flag *f, const char *val) {
+int cli_flag_set(const char *cmd, const cli_flag *f, const char *val) {
     int64_t iv;
     switch (f->kind) {
-    case FLAG_BOOL: *(bool *)f->dst = true; return CLI_EXIT_OK;
+    case FLAG_BOOL: /* given bare (val NULL), or as text from cli_flag_text */
+        if (val && strcmp(val, "true") && strcmp(val, "false"))
+            return cli_usage(cmd, "%s: '%s' is not true or false", f->names, val);
+        *(bool *)f->dst = !val || !strcmp(val, "true");
+        return CLI_EXIT_OK;
     case FLAG_STR: *(const char **)f->dst = val; return CLI_EXIT_OK;
     case FLAG_INT:
         if (!cli_parse_int(val, (int64_t)f->lo, (int64_t)f->hi, &iv))
@@ -79,8 +102,8 @@ static int store_flag(const char *cmd, const cli_flag *f, const char *val) {
     return CLI_EXIT_USAGE;
 }
 
-int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *flags,
-                    int nflags, char **pos, int max_pos, int *npos) {
+int cli_parse_seen(int argc, char **argv, const char *usage, const cli_flag *flags,
+                   int nflags, char **pos, int max_pos, int *npos, bool *seen) {
     const char *cmd = argv[0];
     *npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -111,10 +134,93 @@ int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *fl
         } else if (eq && arg[1] == '-') {
             return cli_usage(cmd, "%.*s takes no value", (int)len, arg);
         }
-        int rc = store_flag(cmd, f, val);
+        int rc = cli_flag_set(cmd, f, val);
         if (rc != CLI_EXIT_OK) return rc;
+        if (seen) seen[f - flags] = true;
     }
     return CLI_EXIT_OK;
+}
+
+int cli_parse_table(int argc, char **argv, const char *usage, const cli_flag *flags,
+                    int nflags, char **pos, int max_pos, int *npos) {
+    return cli_parse_seen(argc, argv, usage, flags, nflags, pos, max_pos, npos, NULL);
+}
+
+void cli_flag_text(const cli_flag *f, char *buf, size_t cap) {
+    switch (f->kind) {
+    case FLAG_BOOL: snprintf(buf, cap, "%s", *(bool *)f->dst ? "true" : "false"); break;
+    case FLAG_STR: {
+        const char *s = *(const char **)f->dst;
+        snprintf(buf, cap, "%s", s ? s : "");
+        break;
+    }
+    case FLAG_INT: snprintf(buf, cap, "%" PRId64, *(int64_t *)f->dst); break;
+    case FLAG_REAL: {
+        char text[JSON_DOUBLE_TEXT];
+        json_double_text(*(double *)f->dst, text);
+        snprintf(buf, cap, "%s", text);
+        break;
+    }
+    }
+}
+
+titan_status cli_output_check(const char *path) {
+    struct stat st;
+    if (!path || !*path) return titan_fail(TITAN_E_USAGE, "cannot write an empty path");
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return titan_fail(TITAN_E_IO, "cannot write %s: it is a directory", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return TITAN_OK; /* a device */
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return titan_fail(TITAN_E_IO, "cannot write %s: path too long", path);
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(dir, &st) != 0)
+        return titan_fail(TITAN_E_IO, "cannot write %s: directory %s: %s", path, dir,
+                          strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return titan_fail(TITAN_E_IO, "cannot write %s: %s is not a directory", path,
+                          dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return titan_fail(TITAN_E_IO, "cannot write %s: directory %s: %s", path, dir,
+                          strerror(errno));
+    return TITAN_OK;
+}
+
+int cli_outputs_check(const char *cmd, const char *const *paths, int n) {
+    for (int i = 0; i < n; i++) {
+        if (!paths[i]) continue;
+        for (int j = 0; j < i; j++)
+            if (paths[j] && !strcmp(paths[i], paths[j]))
+                return cli_usage(cmd, "%s is named as two outputs", paths[i]);
+        titan_status st = cli_output_check(paths[i]);
+        if (st != TITAN_OK) return cli_fail(cmd, st);
+    }
+    return CLI_EXIT_OK;
+}
+
+titan_status cli_config_write(const char *path, const titan_config *c) {
+    size_t len;
+    TITAN_TRY(titan_config_to_json(c, NULL, 0, &len));
+    char *json = malloc(len + 1);
+    if (!json) return titan_fail(TITAN_E_NOMEM, "out of memory");
+    titan_status st = titan_config_to_json(c, json, len + 1, &len);
+    if (st == TITAN_OK) st = titan_file_write_atomic(path, json, len);
+    free(json);
+    return st;
+}
+
+void cli_wrote(bool to_stderr, const char *path, const char *fmt, ...) {
+    FILE *f = to_stderr ? stderr : stdout;
+    va_list ap;
+    fprintf(f, "wrote %s: ", path);
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
 }
 
 titan_status cli_arena_create(titan_arena *a, size_t bytes) {

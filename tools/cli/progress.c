@@ -15,6 +15,8 @@ void cli_progress_start(cli_progress *p, const char *label, const char *unit) {
     p->unit = unit;
     p->start = cli_now();
     p->last = 0;
+    p->scale = 1;
+    p->shown = false;
     p->on = isatty(STDERR_FILENO);
 }
 
@@ -23,13 +25,25 @@ void cli_progress_update(cli_progress *p, double done, double total) {
     double now = cli_now();
     if (now - p->last < 0.2 && done < total) return;
     p->last = now;
+    p->shown = true;
     double rate = done / (now - p->start + 1e-9);
     double eta = rate > 0 && total > done ? (total - done) / rate : 0;
-    fprintf(stderr, "\r%s: %.0f/%.0f %s  %.1f %s/s  ETA %02d:%02d  ", p->label, done,
-            total, p->unit, rate, p->unit, (int)eta / 60, (int)eta % 60);
+    int digits = p->scale > 1 ? 1 : 0;
+    fprintf(stderr, "\r%s: %.*f/%.*f %s  %.1f %s/s  ETA %02d:%02d  ", p->label, digits,
+            done / p->scale, digits, total / p->scale, p->unit, rate / p->scale, p->unit,
+            (int)eta / 60, (int)eta % 60);
     fflush(stderr);
 }
 
 void cli_progress_end(cli_progress *p) {
-    if (p->on) fprintf(stderr, "\n");
+    if (p->on && p->shown) fprintf(stderr, "\n");
+    p->shown = false;
+}
+
+void cli_progress_fn(void *user, double done, double total) {
+    cli_progress_update(user, done, total);
+}
+
+titan_progress cli_progress_hook(cli_progress *p) {
+    return (titan_progress){cli_progress_fn, p};
 }

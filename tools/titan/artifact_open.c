@@ -13,7 +13,7 @@ titan_status artifact_plan_bytes(const char *path, size_t *bytes) {
     if (st != TITAN_OK) return st;
     st = titan_artifact_plan(&scratch, path, bytes);
     cli_arena_destroy(&scratch);
-    return st;
+    return cli_kind_explain(st, path, CLI_KIND_ARTIFACT);
 }
 
 titan_status artifact_open(const char *path, size_t extra, titan_arena *a,

@@ -37,7 +37,11 @@ static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
     "[--json] [--baselines [--train FILE]] [--count] [--tpu-report FILE] "
-    "[--tpu-array RxC ...]";
+    "[--tpu-array RxC ...]\n"
+    "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
+    "  target scored once in windows of --ctx tokens moved by --stride\n"
+    "example: titan eval -m tools/data/model/nano.tart --text my.txt --ctx 256 "
+    "--stride 128 --baselines";
 
 typedef struct {
     const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
@@ -209,7 +213,9 @@ static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *
                                 eval_stream *s, const char **failed) {
     uint8_t *spm_data;
     titan_status st = titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
-    if (!st) st = titan_spm_load(ar, spm_data, p->spm_len, &s->spm);
+    if (!st)
+        st = cli_kind_explain(titan_spm_load(ar, spm_data, p->spm_len, &s->spm), a->spm,
+                              CLI_KIND_SPM);
     if (st) return st;
     int32_t vocab = s->spm->n_pieces;
     if (p->has_model && p->config.vocab_size < vocab) vocab = p->config.vocab_size;
@@ -258,7 +264,9 @@ static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p, titan_
     }
     if (st) return cli_fail(cmd, st);
     if (s->n_targets < 1) {
-        fprintf(stderr, "%s: nothing to evaluate (fewer than 2 tokens)\n", cmd);
+        fprintf(stderr, "%s: nothing to evaluate: %s %s\n", cmd,
+                a->text ? a->text : a->shards,
+                a->text && !p->text_len ? "is empty" : "holds fewer than 2 tokens");
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
@@ -448,10 +456,8 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
         print_json(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
     else
         print_text(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
-    if (tpu && a->tpu_report && !tpu_report_file(a->tpu_report, a->json, &a->tpu, tpu)) {
-        fprintf(stderr, "%s: cannot write %s\n", cmd, a->tpu_report);
-        return CLI_EXIT_FAIL;
-    }
+    if (tpu && a->tpu_report)
+        return tpu_report_save(cmd, a->tpu_report, a->json, &a->tpu, tpu);
     return CLI_EXIT_OK;
 }
 
@@ -464,15 +470,15 @@ int cmd_eval(int argc, char **argv) {
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
         {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
         {"--spm", FLAG_STR, &a.spm, 0, 0, "SentencePiece .model of the shards"},
-        {"--ctx", FLAG_INT, &a.ctx, 1, 1 << 20,
+        {"--ctx", FLAG_INT, &a.ctx, 1, CLI_CTX_MAX,
          "context L (default min(max_seq_len, 1024))"},
-        {"--stride", FLAG_INT, &a.stride, 1, 1 << 20,
+        {"--stride", FLAG_INT, &a.stride, 1, CLI_CTX_MAX,
          "stride S, 1 <= S <= L (default 64)"},
         {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15,
          "score only the first N targets"},
-        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu (default), ref or tpu"},
-        {"--threads", FLAG_INT, &a.threads, 1, TITAN_EVAL_MAX_THREADS,
-         "threads in all (default: online CPUs)"},
+        {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
+        {"--threads", FLAG_INT, &a.threads, 1, CLI_THREADS_MAX,
+         "threads in all (default all CPUs)"},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
         {"--baselines", FLAG_BOOL, &a.baselines, 0, 0,
          "also xz -9e and brotli q11 bits per byte"},

@@ -1,12 +1,16 @@
 /* cmd_export.c: `titan export ART --safetensors OUT`: every tensor as float32
  * under its SPEC name (quantized and half types converted), 1-D tensors with
- * shape [n], 2-D with [rows, cols]. */
+ * shape [n], 2-D with [rows, cols]; beside it the config JSON and the
+ * tokenizer, so that `titan pack --safetensors OUT --config CFG --tokenizer
+ * TOK` (and `titan init --config CFG`) take them back: W.safetensors gives
+ * W.config.json and W.tok unless --config-out / --tokenizer-out name others. */
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/commands.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Float32 copies of every tensor, carved from `a`, described in src[]. */
 static titan_status dequantize_all(titan_arena *a, const titan_artifact *art,
@@ -54,25 +58,63 @@ static titan_status export_tensors(const titan_artifact *art, const char *out) {
     return st;
 }
 
+/* base + ext, where base is out without a .safetensors or .st ending. */
+static void beside(const char *out, const char *ext, char *buf, size_t cap) {
+    size_t n = strlen(out);
+    static const char *const ends[] = {".safetensors", ".st"};
+    for (int i = 0; i < 2; i++) {
+        size_t k = strlen(ends[i]);
+        if (n > k && !strcmp(out + n - k, ends[i])) {
+            n -= k;
+            break;
+        }
+    }
+    snprintf(buf, cap, "%.*s%s", (int)n, out, ext);
+}
+
+static const char usage[] =
+    "titan export (ART | -m ART) --safetensors OUT [--config-out CFG.json] "
+    "[--tokenizer-out TOK]\n"
+    "  OUT: float32 tensors under their SPEC names; the config JSON and the\n"
+    "  tokenizer go beside it (W.safetensors: W.config.json, W.tok) unless named\n"
+    "example: titan export model.tart --safetensors w.safetensors && titan pack "
+    "--safetensors w.safetensors --config w.config.json --tokenizer w.tok -o again.tart";
+
 int cmd_export(int argc, char **argv) {
-    const char *out = NULL;
+    const char *out = NULL, *model = NULL, *cfg_out = NULL, *tok_out = NULL;
     const cli_flag flags[] = {
-        {"--safetensors", FLAG_STR, &out, 0, 0, "float32 safetensors file to write"},
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact (or give it first)"},
+        {"--safetensors|" CLI_OUT, FLAG_STR, &out, 0, 0,
+         "float32 safetensors file to write"},
+        {"--config-out", FLAG_STR, &cfg_out, 0, 0,
+         "config JSON (default OUT's name.config.json)"},
+        {"--tokenizer-out", FLAG_STR, &tok_out, 0, 0,
+         "tokenizer TOK file (default OUT's name.tok)"},
     };
-    char *pos[1];
+    char *pos[1], cfg_buf[4096], tok_buf[4096];
     int npos;
-    int rc =
-        cli_parse(argc, argv, "titan export ART --safetensors OUT", flags, pos, 1, &npos);
+    int rc = cli_parse(argc, argv, usage, flags, pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
-    if (npos != 1 || !out)
+    if (npos + !!model != 1 || !out)
         return cli_usage(argv[0], "give one artifact and --safetensors OUT");
+    if (!model) model = pos[0];
+    if (!cfg_out) beside(out, ".config.json", cfg_buf, sizeof cfg_buf), cfg_out = cfg_buf;
+    if (!tok_out) beside(out, ".tok", tok_buf, sizeof tok_buf), tok_out = tok_buf;
+    const char *outputs[] = {out, cfg_out, tok_out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 3))) return rc;
     titan_arena a;
     titan_artifact art;
-    titan_status st = artifact_open(pos[0], 0, &a, &art);
+    titan_status st = artifact_open(model, 0, &a, &art);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     st = export_tensors(&art, out);
+    if (st == TITAN_OK) st = cli_config_write(cfg_out, &art.config);
+    if (st == TITAN_OK)
+        st = titan_file_write_atomic(tok_out, art.tokenizer_blob, art.tokenizer_blob_len);
+    int n_tok = titan_tokenizer_size(art.tokenizer);
     cli_arena_destroy(&a);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    printf("wrote %s: %d float32 tensors\n", out, art.n_tensors);
+    cli_wrote(false, out, "%d float32 tensors", art.n_tensors);
+    cli_wrote(false, cfg_out, "config JSON");
+    cli_wrote(false, tok_out, "tokenizer, %d tokens", n_tok);
     return CLI_EXIT_OK;
 }

@@ -1,6 +1,5 @@
 /* cmd_init.c: `titan init (--preset NAME | --config CFG) [--seed S] -o ART
- * [--codec C] [--tokenizer TOK] [--config-out CFG]`: an artifact with
- * deterministic random f32 weights, and/or the config as JSON.
+ * [--codec C] [--tokenizer TOK]`: an artifact with deterministic random f32 weights.
  *
  * Weights: one splitmix64 stream seeded with S fills the tensors in canonical
  * order (titan_config_tensors), row-major; normals come from Box-Muller
@@ -11,6 +10,7 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/tok_io.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,64 +60,56 @@ static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t
 }
 
 /* The tokenizer: a TOK file, or the plain 257-token byte tokenizer. */
-static titan_status get_tokenizer(titan_arena *a, const char *path, uint8_t **tok,
+static titan_status get_tokenizer(titan_arena *a, const char *path, const uint8_t **tok,
                                   size_t *len) {
-    if (path)
-        return titan_file_read(
-            a, path, titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257), tok, len);
+    if (path) return tok_io_file(a, path, tok, len);
     size_t cap = titan_tokenizer_serialized_size(0);
-    titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)tok);
+    uint8_t *buf;
+    titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&buf);
     if (st != TITAN_OK) return st;
-    return titan_tokenizer_serialize(NULL, NULL, 0, *tok, cap, len);
-}
-
-/* The config as one line of JSON (as checkpoints hold it; tools/data/golf/). */
-static titan_status write_config(const titan_config *c, const char *path) {
-    char json[8192];
-    size_t len;
-    titan_status st = titan_config_to_json(c, json, sizeof json, &len);
-    return st == TITAN_OK ? titan_file_write_atomic(path, json, len) : st;
+    *tok = buf;
+    return titan_tokenizer_serialize(NULL, NULL, 0, buf, cap, len);
 }
 
 int cmd_init(int argc, char **argv) {
     const char *preset = NULL, *cfg_path = NULL, *out = NULL, *codec_name = "none",
-               *tok_path = NULL, *config_out = NULL;
+               *tok_path = NULL;
     int64_t seed = 0;
     const cli_flag flags[] = {
         {"--preset", FLAG_STR, &preset, 0, 0, config_arg_presets()},
-        {"--config", FLAG_STR, &cfg_path, 0, 0, "config JSON (any config)"},
-        {"--seed", FLAG_INT, &seed, 0, 9007199254740991.0, "PRNG seed (default 0)"},
-        {"-o|--output", FLAG_STR, &out, 0, 0, "artifact to write"},
+        {"--config", FLAG_STR, &cfg_path, 0, 0,
+         "config JSON (any config; ready ones in tools/configs)"},
+        {"--seed", FLAG_INT, &seed, 0, CLI_SEED_MAX, "PRNG seed (default 0)"},
+        {CLI_OUT, FLAG_STR, &out, 0, 0, "artifact to write"},
         {"--codec", FLAG_STR, &codec_name, 0, 0,
          "none | lzma | xz | brotli (default none)"},
-        {"--tokenizer", FLAG_STR, &tok_path, 0, 0, "TOK file (default: byte tokenizer)"},
-        {"--config-out", FLAG_STR, &config_out, 0, 0,
-         "write the config JSON here (-o may then be left out)"},
+        {"--tokenizer", FLAG_STR, &tok_path, 0, 0,
+         "TOK file (default the byte tokenizer)"},
     };
     char *pos[1];
     int npos;
     int rc = cli_parse(argc, argv,
                        "titan init (--preset NAME | --config CFG.json) "
-                       "[--seed S] (-o ART | --config-out CFG.json) [--codec C] "
-                       "[--tokenizer TOK]",
+                       "[--seed S] -o ART [--codec C] [--tokenizer TOK]\n"
+                       "  random weights: for runs, benchmarks and size experiments\n"
+                       "example: titan init --preset nano --seed 1 -o nano.tart",
                        flags, pos, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
-    if (!out && !config_out) return cli_usage(argv[0], "give -o ART or --config-out CFG");
+    if (!out) return cli_usage(argv[0], "-o ART is required");
+    const char *outputs[] = {out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     titan_config c;
     if ((rc = config_arg_load(argv[0], preset, cfg_path, &c))) return rc;
     titan_codec codec;
     titan_status st = titan_codec_from_name(codec_name, &codec);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     c.bos_id = TITAN_TOK_BOS;
-    if (config_out && (st = write_config(&c, config_out)) != TITAN_OK)
-        return cli_fail(argv[0], st);
-    if (!out) return CLI_EXIT_OK;
     /* Weights, then the writer's raw data and file: three data sizes. */
     size_t data = (size_t)titan_config_params(&c) * 4 + TITAN_MAX_TENSORS * TITAN_ALIGN;
     titan_arena a;
     if (cli_arena_create(&a, 3 * data + (64u << 20)) != TITAN_OK) return CLI_EXIT_FAIL;
     titan_tensor *t = calloc(TITAN_MAX_TENSORS, sizeof *t);
-    uint8_t *tok = NULL;
+    const uint8_t *tok = NULL;
     size_t tok_len = 0;
     uint64_t bytes = 0;
     int n = 0;
@@ -128,9 +120,9 @@ int cmd_init(int argc, char **argv) {
     free(t);
     cli_arena_destroy(&a);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    printf("wrote %s: %llu bytes, %s %s, seed %lld, codec %s, %lld parameters\n", out,
-           (unsigned long long)bytes, preset ? "preset" : "config",
-           preset ? preset : cfg_path, (long long)seed, titan_codec_name(codec),
-           (long long)titan_config_params(&c));
+    cli_wrote(false, out, "%llu bytes, %s %s, seed %lld, codec %s, %lld parameters",
+              (unsigned long long)bytes, preset ? "preset" : "config",
+              preset ? preset : cfg_path, (long long)seed, titan_codec_name(codec),
+              (long long)titan_config_params(&c));
     return CLI_EXIT_OK;
 }

@@ -1,7 +1,9 @@
-/* cmd_inspect.c: `titan inspect ART [--json] [--budget BYTES]`: verify every
- * checksum (a full load) and print the config, the tensor table, the sizes,
- * the codec and whether the file fits the budget (decimal bytes). Per tensor:
- * its estimated share of the file and the entropy of its quantized values. */
+/* cmd_inspect.c: `titan inspect ART [--json] [--budget BYTES] [--with-code]`:
+ * verify every checksum (a full load) and print the config, the tensor table,
+ * the sizes, the codec and whether the file fits the budget (decimal bytes;
+ * exit 1 when a --budget given is not met). Per tensor: its estimated share
+ * of the file and the entropy of its quantized values. --with-code adds the
+ * code that runs it, as parameter-golf counts a submission (submission.h). */
 #include "core/config_fields.h"
 #include "formats/config_json.h"
 #include "quant/dtype.h"
@@ -9,6 +11,7 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/submission.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -68,8 +71,16 @@ static void print_config(const titan_config *c) {
     printf("\n");
 }
 
-static void print_text(const char *path, const titan_artifact *art, int64_t budget,
+/* What inspect prints about the file against the budget. */
+typedef struct {
+    int64_t budget;
+    const submission_code *code; /* --with-code, else NULL */
+    uint64_t total;              /* file bytes (+ code) */
+} budget_view;
+
+static void print_text(const char *path, const titan_artifact *art, const budget_view *b,
                        double seconds) {
+    int64_t budget = b->budget;
     const titan_config *c = &art->config;
     printf("artifact   %s (all checksums ok, verified in %.3f s)\n", path, seconds);
     print_config(c);
@@ -97,16 +108,18 @@ static void print_text(const char *path, const titan_artifact *art, int64_t budg
     printf("data       %" PRIu64 " bytes raw, %" PRIu64 " stored (codec %s)\n",
            art->data_raw_bytes, art->data_stored_bytes, titan_codec_name(art->codec));
     printf("total      %" PRIu64 " bytes\n", art->file_bytes);
-    if (art->file_bytes <= (uint64_t)budget)
-        printf("budget     %" PRId64 " bytes: fits (%" PRIu64 " to spare)\n", budget,
-               (uint64_t)budget - art->file_bytes);
+    if (b->code) submission_print(art->file_bytes, art->codec, b->code, -1);
+    const char *what = b->code ? "the submission" : "the file";
+    if (b->total <= (uint64_t)budget)
+        printf("budget     %" PRId64 " bytes: %s fits (%" PRIu64 " to spare)\n", budget,
+               what, (uint64_t)budget - b->total);
     else
-        printf("budget     %" PRId64 " bytes: DOES NOT FIT (%" PRIu64 " over)\n", budget,
-               art->file_bytes - (uint64_t)budget);
+        printf("budget     %" PRId64 " bytes: %s DOES NOT FIT (%" PRIu64 " over)\n",
+               budget, what, b->total - (uint64_t)budget);
 }
 
 static void write_json(json_writer *w, const char *path, const titan_artifact *art,
-                       int64_t budget) {
+                       const budget_view *b) {
     json_begin_object(w);
     json_key(w, "path");
     json_string(w, path, strlen(path));
@@ -122,10 +135,18 @@ static void write_json(json_writer *w, const char *path, const titan_artifact *a
     json_uint(w, art->data_stored_bytes);
     json_key(w, "params");
     json_int(w, tensor_params(art));
+    if (b->code) {
+        json_key(w, "code_bytes");
+        json_uint(w, b->code->code_bytes);
+        json_key(w, "binary_bytes");
+        json_uint(w, b->code->binary_bytes);
+        json_key(w, "submission_bytes");
+        json_uint(w, b->total);
+    }
     json_key(w, "budget");
-    json_int(w, budget);
+    json_int(w, b->budget);
     json_key(w, "fits");
-    json_bool(w, art->file_bytes <= (uint64_t)budget);
+    json_bool(w, b->total <= (uint64_t)b->budget);
     json_key(w, "tokenizer_tokens");
     json_int(w, titan_tokenizer_size(art->tokenizer));
     json_key(w, "config");
@@ -157,17 +178,17 @@ static void write_json(json_writer *w, const char *path, const titan_artifact *a
 
 /* Measure, then write into a buffer of that size, then print. */
 static titan_status print_json(const char *path, const titan_artifact *art,
-                               int64_t budget) {
+                               const budget_view *b) {
     json_writer w;
     size_t len;
     json_writer_init(&w, NULL, 0);
-    write_json(&w, path, art, budget);
+    write_json(&w, path, art, b);
     titan_status st = json_writer_finish(&w, &len);
     char *buf = st == TITAN_OK ? malloc(len + 1) : NULL;
     if (st == TITAN_OK && !buf) st = TITAN_E_NOMEM;
     if (st == TITAN_OK) {
         json_writer_init(&w, buf, len + 1);
-        write_json(&w, path, art, budget);
+        write_json(&w, path, art, b);
         st = json_writer_finish(&w, &len);
     }
     if (st == TITAN_OK) fwrite(buf, 1, len, stdout);
@@ -175,29 +196,53 @@ static titan_status print_json(const char *path, const titan_artifact *art,
     return st;
 }
 
+static const char usage[] =
+    "titan inspect (ART | -m ART) [--json] [--budget BYTES] [--with-code]\n"
+    "  verifies every checksum; prints the config, the tensors, the sizes and\n"
+    "  whether the file (with --with-code: file + code) fits the budget\n"
+    "example: titan inspect model.tart --budget 16000000 --with-code";
+
 int cmd_inspect(int argc, char **argv) {
-    bool json = false;
+    bool json = false, with_code = false;
     int64_t budget = 16000000;
+    const char *model = NULL;
     const cli_flag flags[] = {
+        {"-m|--model", FLAG_STR, &model, 0, 0, "artifact (or give it first)"},
         {"--json", FLAG_BOOL, &json, 0, 0, "print one JSON object"},
-        {"--budget", FLAG_INT, &budget, 0, 9.2e18,
-         "size budget in bytes (default 16000000)"},
+        {"--budget", FLAG_INT, &budget, 1, CLI_BYTES_MAX,
+         "size budget in bytes; exit 1 when not met (default 16000000, shown only)"},
+        {"--with-code", FLAG_BOOL, &with_code, 0, 0,
+         "add the stripped titan binary, compressed with the artifact's codec"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv, "titan inspect ART [--json] [--budget BYTES]", flags,
-                       pos, 1, &npos);
+    bool seen[CLI_ARRAY_LEN(flags)] = {0};
+    int rc = cli_parse_seen(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), pos, 1, &npos,
+                            seen);
     CLI_RETURN_IF_DONE(rc);
-    if (npos != 1) return cli_usage(argv[0], "give one artifact");
+    if (npos + !!model != 1) return cli_usage(argv[0], "give one artifact");
+    if (!model) model = pos[0];
     titan_arena a;
     titan_artifact art;
     double t0 = cli_now();
-    titan_status st = artifact_open(pos[0], 0, &a, &art);
+    titan_status st = artifact_open(model, 0, &a, &art);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
-    if (json)
-        st = print_json(pos[0], &art, budget);
-    else
-        print_text(pos[0], &art, budget, cli_now() - t0);
+    submission_code code;
+    budget_view b = {budget, NULL, art.file_bytes};
+    if (with_code && (st = submission_code_size(art.codec, &code)) == TITAN_OK) {
+        b.code = &code;
+        b.total += code.code_bytes;
+    }
+    if (st == TITAN_OK && json)
+        st = print_json(model, &art, &b);
+    else if (st == TITAN_OK)
+        print_text(model, &art, &b, cli_now() - t0);
     cli_arena_destroy(&a);
-    return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
+    if (st != TITAN_OK) return cli_fail(argv[0], st);
+    bool over = b.total > (uint64_t)budget;
+    if (over && seen[2])
+        fprintf(stderr, "%s: %s is %llu bytes%s, over the budget of %lld\n", argv[0],
+                model, (unsigned long long)b.total, b.code ? " with the code" : "",
+                (long long)budget);
+    return over && seen[2] /* --budget given */ ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -7,13 +7,16 @@
 #include "tools/titan/runtime.h"
 #include "tools/titan/tpu_cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char usage[] =
     "titan logits -m ART --ids FILE [--head K] --out FILE "
     "[--backend cpu|ref|tpu] [--threads N] [--tpu-array RxC ...]\n"
     "  ids: whitespace-separated integers; out: little-endian float32 [T][V] "
-    "of head K (1 = next token)";
+    "of head K (1 = next token)\n"
+    "example: echo 256 100 101 | titan logits -m model.tart --ids /dev/stdin -o l.f32";
 
 /* Read the ids file; with ids == NULL only count. Returns an exit code. */
 static int read_ids(const char *cmd, const char *path, int32_t *ids, int64_t *n) {
@@ -86,13 +89,19 @@ static int run(const char *cmd, const char *model, const char *ids_path,
                                TITAN_ALIGN, (void **)&buf);
     if (st == TITAN_OK && (rc = read_ids(cmd, ids_path, ids, &T)) == CLI_EXIT_OK) {
         FILE *out = fopen(out_path, "wb");
+        errno = 0;
         st = out ? write_logits(&rt, o, ids, (int)T, head, buf, out) : TITAN_E_IO;
-        if (out && fclose(out) && st == TITAN_OK) st = TITAN_E_IO;
-        if (st == TITAN_E_IO) {
-            fprintf(stderr, "%s: cannot write %s\n", cmd, out_path);
+        int err = errno;
+        if (out && fclose(out) && st == TITAN_OK) st = TITAN_E_IO, err = errno;
+        if (st == TITAN_OK) {
+            cli_wrote(false, out_path, "%lld x %d float32 logits of head %d",
+                      (long long)T, c.vocab_size, head);
+        } else if (st == TITAN_E_IO) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", cmd, out_path,
+                    err ? strerror(err) : "write error");
             remove(out_path);
             rc = CLI_EXIT_FAIL;
-        } else if (st != TITAN_OK) {
+        } else {
             remove(out_path);
             rc = cli_fail(cmd, st);
         }
@@ -113,10 +122,12 @@ int cmd_logits(int argc, char **argv) {
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--ids", FLAG_STR, &ids, 0, 0, "file of whitespace-separated ids"},
-        {"--head", FLAG_INT, &head, 1, TITAN_MAX_MTP, "head K (1 = next token)"},
-        {"--out", FLAG_STR, &out, 0, 0, "output file, float32 [T][V]"},
-        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu (default), ref or tpu"},
-        {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
+        {"--head", FLAG_INT, &head, 1, TITAN_MAX_MTP,
+         "head K, 1 = next token (default 1)"},
+        {CLI_OUT, FLAG_STR, &out, 0, 0, "output file, float32 [T][V]"},
+        {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
+        {"--threads", FLAG_INT, &threads, 1, CLI_THREADS_MAX,
+         "cpu threads, at most 64 used (default all CPUs)"},
     };
     tpu_cli_defaults(&t);
     tpu_cli_flags(&t, flags + OWN_FLAGS);
@@ -124,7 +135,9 @@ int cmd_logits(int argc, char **argv) {
     int rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!model || !ids || !out)
-        return cli_usage(argv[0], "-m, --ids and --out are required");
+        return cli_usage(argv[0], "-m, --ids and -o are required");
+    const char *outputs[] = {out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     if ((rc = tpu_cli_backend(argv[0], o.backend, NULL, &t, &tpu))) return rc;
     o.threads = (int)threads;
     o.tpu = &tpu;

@@ -7,7 +7,12 @@
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
- * whichever makes the smaller file with the chosen codec. */
+ * whichever makes the smaller file with the chosen codec.
+ *
+ * --budget: the size is known before anything is written, so a file over the
+ * budget is never written (an existing one stays as it was); --with-code
+ * counts the code that runs the artifact too (submission.h). Progress on a
+ * terminal for quantization, GPTQ and the codec. */
 #include "platform/file.h"
 #include "quant/dtype.h"
 #include "quant/quant.h"
@@ -16,6 +21,8 @@
 #include "tools/titan/gptq_calibrate.h"
 #include "tools/titan/pack_input.h"
 #include "tools/titan/storage.h"
+#include "tools/titan/submission.h"
+#include "tools/titan/tok_io.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +36,8 @@ typedef struct {
     titan_codec codec;
     int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
-    bool drop_mtp, json, gptq_report;
+    bool drop_mtp, json, gptq_report, with_code;
+    uint64_t max_bytes; /* the file's budget (0: none): --budget less the code */
 } pack_args;
 
 /* What pack builds: the tensors written and their order. */
@@ -68,22 +76,22 @@ static titan_status read_plain(titan_arena *a, const pack_args *p, pack_input *i
     uint8_t *file;
     size_t len;
     TITAN_TRY(titan_file_read(a, p->st_path, SIZE_MAX / 4, &file, &len));
-    TITAN_TRY(titan_safetensors_parse(a, file, len, &in->st));
-    TITAN_TRY(titan_config_file_load(a, p->cfg_path, &in->config));
+    TITAN_TRY(cli_kind_explain(titan_safetensors_parse(a, file, len, &in->st), p->st_path,
+                               CLI_KIND_SAFETENSORS));
+    TITAN_TRY(cli_kind_explain(titan_config_file_load(a, p->cfg_path, &in->config),
+                               p->cfg_path, CLI_KIND_JSON));
     in->prefix = "";
     return TITAN_OK;
 }
 
 static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_input *in) {
-    TITAN_TRY(p->ckpt ? pack_input_from_ckpt(a, p->ckpt, p->weights, in)
-                      : read_plain(a, p, in));
-    uint8_t *tok;
-    if (p->tok_path) { /* replaces a checkpoint's own tokenizer */
-        TITAN_TRY(titan_file_read(a, p->tok_path,
-                                  titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257),
-                                  &tok, &in->tok_len));
-        in->tok = tok;
-    }
+    if (p->ckpt)
+        TITAN_TRY(cli_kind_explain(pack_input_from_ckpt(a, p->ckpt, p->weights, in),
+                                   p->ckpt, CLI_KIND_CHECKPOINT));
+    else
+        TITAN_TRY(read_plain(a, p, in));
+    if (p->tok_path) /* replaces a checkpoint's own tokenizer */
+        TITAN_TRY(tok_io_file(a, p->tok_path, &in->tok, &in->tok_len));
     if (p->ckpt && !in->tok_len)
         return titan_fail(TITAN_E_DATA,
                           "%s has no tokenizer (trained on shards): "
@@ -92,38 +100,63 @@ static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_input *
     return TITAN_OK;
 }
 
+/* Build the file; write it to path when it is at most max bytes (0: any). */
 static titan_status write_tensors(titan_arena *a, const pack_args *p,
                                   const pack_input *in, const pack_out *o,
-                                  const char *path, uint64_t *bytes) {
-    return titan_artifact_write(a, &o->c, in->tok, in->tok_len, o->t, o->n, p->codec,
-                                path, bytes);
+                                  const char *path, uint64_t max, uint64_t *bytes) {
+    cli_progress prog;
+    cli_progress_start(&prog, p->codec == TITAN_CODEC_NONE ? "writing" : "encoding",
+                       "MB");
+    prog.scale = 1e6;
+    titan_progress hook = cli_progress_hook(&prog);
+    titan_write_options w = {.codec = p->codec, .max_bytes = max, .progress = &hook};
+    titan_status st = titan_artifact_write_with(a, &o->c, in->tok, in->tok_len, o->t,
+                                                o->n, &w, path, bytes);
+    cli_progress_end(&prog);
+    return st;
 }
 
-/* Write o->t with its int6 tensors in the chosen layout; auto measures the
- * bit-packed file, writes the one-per-byte file and keeps the smaller (ties
- * keep bit-packed: it takes less memory). */
+/* Write o->t with its int6 tensors in the chosen layout, if it fits the
+ * budget. auto measures the bit-packed file, then writes the one-per-byte
+ * file only when it is smaller (ties keep bit-packed: it takes less memory),
+ * else the bit-packed one. */
 static titan_status write_layout(titan_arena *a, const pack_args *p, const pack_input *in,
                                  pack_out *o) {
     for (int i = 0; i < o->n; i++) o->has_int6 |= o->t[i].dtype == TITAN_DT_INT6;
     o->chosen = LAYOUT_PACKED;
     if (!o->has_int6 || p->layout == LAYOUT_PACKED) {
-        TITAN_TRY(write_tensors(a, p, in, o, p->out, &o->bytes));
+        TITAN_TRY(write_tensors(a, p, in, o, p->out, p->max_bytes, &o->bytes));
         if (o->has_int6) o->packed_bytes = o->bytes;
         return TITAN_OK;
     }
     titan_tensor *packed;
     TITAN_TRY(titan_arena_alloc(a, sizeof o->t, TITAN_ALIGN, (void **)&packed));
     memcpy(packed, o->t, sizeof o->t);
-    if (p->layout == LAYOUT_AUTO)
-        TITAN_TRY(write_tensors(a, p, in, o, NULL, &o->packed_bytes));
+    uint64_t max = p->max_bytes;
+    if (p->layout == LAYOUT_AUTO) {
+        TITAN_TRY(write_tensors(a, p, in, o, NULL, 0, &o->packed_bytes));
+        if (o->packed_bytes > 1 && (!max || o->packed_bytes - 1 < max))
+            max = o->packed_bytes - 1; /* written only if smaller than packed */
+    }
     TITAN_TRY(storage_int6_as_bytes(a, o->t, o->n));
-    TITAN_TRY(write_tensors(a, p, in, o, p->out, &o->byte_bytes));
+    TITAN_TRY(write_tensors(a, p, in, o, p->out, max, &o->byte_bytes));
     o->bytes = o->byte_bytes;
     o->chosen = LAYOUT_BYTE;
     if (p->layout == LAYOUT_BYTE || o->byte_bytes < o->packed_bytes) return TITAN_OK;
     o->chosen = LAYOUT_PACKED;
     memcpy(o->t, packed, sizeof o->t);
-    return write_tensors(a, p, in, o, p->out, &o->bytes);
+    return write_tensors(a, p, in, o, p->out, p->max_bytes, &o->bytes);
+}
+
+/* GPTQ's two progress lines: calibration, then the solves. */
+typedef struct {
+    cli_progress calib, solve;
+} gptq_lines;
+
+static void gptq_solved(void *user, double done, double total) {
+    gptq_lines *g = user;
+    cli_progress_end(&g->calib); /* its line is finished */
+    cli_progress_update(&g->solve, done, total);
 }
 
 static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
@@ -141,6 +174,10 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
     titan_tensor *f; /* float32 copies: the calibration model */
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
+    double params = (double)titan_config_params(&o->c), done = 0;
+    cli_progress prog;
+    cli_progress_start(&prog, "quantizing", "M weights");
+    prog.scale = 1e6;
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
         int q = titan_dtype_get(types[i])->quantized;
@@ -156,17 +193,28 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
         TITAN_TRY(take_f32(a, &in.st, in.prefix, &specs[i], (float **)&f[i].data));
         if (q) TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, t));
+        cli_progress_update(&prog, done += (double)(t->rows * t->cols), params);
     }
+    cli_progress_end(&prog);
     if (p->calib) {
+        gptq_lines g;
+        cli_progress_start(&g.calib, "gptq calibration", "tokens");
+        cli_progress_start(&g.solve, "gptq", "M weights");
+        g.solve.scale = 1e6;
         gptq_calib pc = {.c = &o->c,
                          .tok = in.tok,
                          .tok_len = in.tok_len,
                          .max_tokens = p->calib_tokens,
-                         .clip_steps = (int)p->clip_steps};
+                         .clip_steps = (int)p->clip_steps,
+                         .calibration = cli_progress_hook(&g.calib),
+                         .solve = {gptq_solved, &g}};
         uint8_t *text;
         TITAN_TRY(titan_file_read(a, p->calib, SIZE_MAX / 8, &text, &pc.text_len));
         pc.text = text;
-        TITAN_TRY(gptq_requantize(a, &pc, f, o->t, o->n, o->gptq));
+        titan_status st = gptq_requantize(a, &pc, f, o->t, o->n, o->gptq);
+        cli_progress_end(&g.calib);
+        cli_progress_end(&g.solve);
+        TITAN_TRY(st);
     }
     for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
         if (!titan_dtype_get(o->t[i].dtype)->quantized)
@@ -218,11 +266,17 @@ static void json_size(const char *key, uint64_t bytes) {
 }
 
 /* One object: sizes, the int6 layout choice and (gptq) per matrix errors. */
-static void print_json(const pack_args *p, const pack_out *o) {
-    printf("{\"bytes\": %llu, \"quant\": \"%s\", \"codec\": \"%s\", "
-           "\"method\": \"%s\", \"int6_layout\": ",
-           (unsigned long long)o->bytes, p->quant, titan_codec_name(p->codec),
-           p->calib ? "gptq" : "rtn");
+static void print_json(const pack_args *p, const pack_out *o, bool written,
+                       const submission_code *code) {
+    printf("{\"bytes\": %llu, \"written\": %s, \"quant\": \"%s\", \"codec\": \"%s\", "
+           "\"method\": \"%s\", ",
+           (unsigned long long)o->bytes, written ? "true" : "false", p->quant,
+           titan_codec_name(p->codec), p->calib ? "gptq" : "rtn");
+    if (p->with_code)
+        printf("\"code_bytes\": %llu, \"submission_bytes\": %llu, ",
+               (unsigned long long)code->code_bytes,
+               (unsigned long long)(o->bytes + code->code_bytes));
+    printf("\"int6_layout\": ");
     if (o->has_int6)
         printf("\"%s\"", layout_names[o->chosen]);
     else
@@ -245,6 +299,14 @@ static void print_json(const pack_args *p, const pack_out *o) {
     printf("]}\n");
 }
 
+static const char usage[] =
+    "titan pack (--safetensors IN --config CFG.json --tokenizer TOK | --ckpt CKPT) "
+    "-o ART [--quant Q] [--method rtn|gptq --calib TEXT] [--codec C] [--budget BYTES "
+    "[--with-code]]\n"
+    "  over --budget nothing is written (an existing ART stays as it was)\n"
+    "example: titan pack --ckpt run.ckpt -o model.tart --quant mixed --method gptq "
+    "--calib train.txt --codec brotli --budget 16000000";
+
 static int parse_args(int argc, char **argv, pack_args *p) {
     const char *codec = "none", *method = "rtn", *calib = NULL, *layout = "auto";
     const cli_flag flags[] = {
@@ -255,26 +317,29 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--ckpt", FLAG_STR, &p->ckpt, 0, 0,
          "titan-train checkpoint instead of the three above"},
         {"--weights", FLAG_STR, &p->weights, 0, 0,
-         "checkpoint weights: raw|ema|swa (its export)"},
-        {"-o|--output", FLAG_STR, &p->out, 0, 0, "artifact to write"},
+         "checkpoint weights: raw|ema|swa (default its export choice)"},
+        {CLI_OUT, FLAG_STR, &p->out, 0, 0, "artifact to write"},
         {"--quant", FLAG_STR, &p->quant, 0, 0,
-         "f32 | f16 | bf16 | int8 | int6 | mixed (f32)"},
+         "f32 | f16 | bf16 | int8 | int6 | mixed (default f32)"},
         {"--tensor-quant", FLAG_STR, &p->overrides, 0, 0,
          "GLOB=TYPE[,GLOB=TYPE...] per tensor"},
         {"--group-size", FLAG_INT, &p->group_size, 0, 1 << 30,
-         "values per scale, 0 = per row"},
+         "values per scale (default 0, one scale per row)"},
         {"--clip-steps", FLAG_INT, &p->clip_steps, 1, 100,
-         "clips 1.00, 0.99, ... tried per row, rtn and gptq (21)"},
-        {"--method", FLAG_STR, &method, 0, 0, "rtn | gptq (rtn)"},
+         "clips 1.00, 0.99, ... tried per row, rtn and gptq (default 21)"},
+        {"--method", FLAG_STR, &method, 0, 0, "rtn | gptq (default rtn)"},
         {"--calib", FLAG_STR, &calib, 0, 0,
          "calibration text (gptq), e.g. training text"},
         {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30,
-         "most calibration tokens (65536)"},
+         "most calibration tokens (default 65536)"},
         {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
         {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
-        {"--budget", FLAG_INT, &p->budget, 0, 9.2e18, "fail if the file exceeds BYTES"},
+        {"--budget", FLAG_INT, &p->budget, 1, CLI_BYTES_MAX,
+         "fail, writing nothing, if the file exceeds BYTES"},
+        {"--with-code", FLAG_BOOL, &p->with_code, 0, 0,
+         "the budget counts the stripped titan binary too (compressed)"},
         {"--int6-layout", FLAG_STR, &layout, 0, 0,
-         "packed | byte | auto: smaller file (auto)"},
+         "packed | byte | auto: smaller file (default auto)"},
         {"--json", FLAG_BOOL, &p->json, 0, 0,
          "print one JSON object (sizes, gptq errors)"},
         {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0,
@@ -282,11 +347,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(argc, argv,
-                       "titan pack (--safetensors IN --config CFG.json "
-                       "--tokenizer TOK | --ckpt CKPT) -o ART [--quant Q] "
-                       "[--codec C] [--budget BYTES]",
-                       flags, pos, 0, &npos);
+    int rc = cli_parse(argc, argv, usage, flags, pos, 0, &npos);
     if (rc) return rc;
     for (p->layout = LAYOUT_PACKED; p->layout <= LAYOUT_AUTO; p->layout++)
         if (!strcmp(layout, layout_names[p->layout])) break;
@@ -307,6 +368,24 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         return cli_usage(argv[0], "give --ckpt, or --safetensors, --config and "
                                   "--tokenizer (--weights goes with --ckpt)");
     if (!p->out) return cli_usage(argv[0], "-o is required");
+    if (p->with_code && p->budget < 0)
+        return cli_usage(argv[0], "--with-code needs --budget");
+    const char *outputs[] = {p->out};
+    return cli_outputs_check(argv[0], outputs, 1);
+}
+
+/* The file's share of the budget: all of it, or what the code leaves. */
+static int file_budget(const char *cmd, pack_args *p, submission_code *code) {
+    if (p->budget < 0) return CLI_EXIT_OK;
+    titan_status st = p->with_code ? submission_code_size(p->codec, code) : TITAN_OK;
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    uint64_t need = p->with_code ? code->code_bytes : 0;
+    if (need >= (uint64_t)p->budget) {
+        fprintf(stderr, "%s: the code alone (%llu bytes) fills the budget of %lld\n", cmd,
+                (unsigned long long)need, (long long)p->budget);
+        return CLI_EXIT_FAIL;
+    }
+    p->max_bytes = (uint64_t)p->budget - need;
     return CLI_EXIT_OK;
 }
 
@@ -317,6 +396,8 @@ int cmd_pack(int argc, char **argv) {
                    .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
     CLI_RETURN_IF_DONE(rc);
+    submission_code code = {0};
+    if ((rc = file_budget(argv[0], &p, &code))) return rc;
     size_t in_bytes;
     titan_status st = titan_file_size(p.ckpt ? p.ckpt : p.st_path, &in_bytes);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
@@ -333,20 +414,24 @@ int cmd_pack(int argc, char **argv) {
         free(o);
         return cli_fail(argv[0], st);
     }
+    bool over = p.max_bytes && o->bytes > p.max_bytes; /* then nothing was written */
     if (p.json)
-        print_json(&p, o);
-    else
-        printf("wrote %s: %llu bytes (%s, codec %s%s%s)\n", p.out,
-               (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
-               o->has_int6 ? ", int6 " : "", o->has_int6 ? layout_names[o->chosen] : "");
+        print_json(&p, o, !over, &code);
+    else if (!over)
+        cli_wrote(false, p.out, "%llu bytes (%s, codec %s%s%s)",
+                  (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
+                  o->has_int6 ? ", int6 " : "",
+                  o->has_int6 ? layout_names[o->chosen] : "");
+    if (p.with_code && !p.json) submission_print(o->bytes, p.codec, &code, p.budget);
     if (p.gptq_report) print_gptq_table(o);
-    rc = CLI_EXIT_OK;
-    if (p.budget >= 0 && o->bytes > (uint64_t)p.budget) {
-        fprintf(stderr, "titan pack: %s is %llu bytes, over the budget of %lld\n", p.out,
-                (unsigned long long)o->bytes, (long long)p.budget);
+    if (over) {
+        fprintf(stderr,
+                "titan pack: %s would be %llu bytes%s, over the budget of %lld: not "
+                "written\n",
+                p.out, (unsigned long long)o->bytes, p.with_code ? " with the code" : "",
+                (long long)p.budget);
         print_size_table(o);
-        rc = CLI_EXIT_FAIL;
     }
     free(o);
-    return rc;
+    return over ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -16,10 +16,25 @@
 
 static const char usage[] =
     "titan plan (-m ART | --config CFG.json | --preset NAME) [--ctx L] [--batch N] "
-    "[--backend cpu|ref] [--threads N] [--json]\n"
+    "[--backend cpu|ref] [--threads N] [--json] [--config-out CFG.json]\n"
     "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
     "  model + one sequence of ctx tokens fed batch tokens at a time\n"
-    "  (--config, --preset: the runtime part only), and the parameter count";
+    "  (--config, --preset: the runtime part only), and the parameter count;\n"
+    "  --config-out writes the model's config JSON (a preset's, to edit)\n"
+    "example: titan plan --preset nano --ctx 256 && titan plan --preset nano "
+    "--config-out my.json";
+
+/* The config as one line of JSON (config JSON, as titan export writes it). */
+static void print_config_json(const titan_config *c) {
+    size_t len;
+    char *buf = NULL;
+    if (titan_config_to_json(c, NULL, 0, &len) == TITAN_OK && (buf = malloc(len + 1)) &&
+        titan_config_to_json(c, buf, len + 1, &len) == TITAN_OK) {
+        while (len && buf[len - 1] == '\n') len--;
+        printf(",\"config\":%.*s", (int)len, buf);
+    }
+    free(buf);
+}
 
 /* The cache side of a plan: per token over every effective layer, one
  * sequence's whole state (caches and rings) at ctx, the per-token cost
@@ -53,12 +68,14 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
                "\"layers\":%lld,\"cache_bytes_per_token\":%lld,"
                "\"gqa_cache_bytes_per_token\":%lld,\"gdn_layers\":%lld,"
-               "\"gdn_state_bytes\":%lld}\n",
+               "\"gdn_state_bytes\":%lld",
                (long long)params, (long long)params, titan_config_tensors(c, NULL, 0),
                o->ctx, o->batch, z->load_high, z->load_kept, weights, z->runtime, k->seq,
                z->runtime - k->seq, z->total, o->backend, o->threads,
                (long long)k->layers, (long long)k->per_token, (long long)k->gqa_per_token,
                (long long)k->gdn_layers, (long long)k->gdn_state);
+        print_config_json(c);
+        printf("}\n");
         return;
     }
     if (z->load_high)
@@ -83,8 +100,17 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                (long long)k->gdn_state, (long long)k->gdn_layers);
 }
 
+/* --config-out (said on stderr: stdout is the plan). */
+static int write_config(const char *cmd, const char *path, const titan_config *c) {
+    if (!path) return CLI_EXIT_OK;
+    titan_status st = cli_config_write(path, c);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    cli_wrote(true, path, "config JSON");
+    return CLI_EXIT_OK;
+}
+
 int cmd_plan(int argc, char **argv) {
-    const char *model = NULL, *config = NULL, *preset = NULL;
+    const char *model = NULL, *config = NULL, *preset = NULL, *config_out = NULL;
     int64_t ctx = 0, batch = 0, threads = 0;
     bool json = false;
     runtime_opts o = {0};
@@ -92,24 +118,29 @@ int cmd_plan(int argc, char **argv) {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--config", FLAG_STR, &config, 0, 0, "config JSON (runtime only)"},
         {"--preset", FLAG_STR, &preset, 0, 0, "a preset (runtime only)"},
-        {"--ctx", FLAG_INT, &ctx, 0, 1 << 24,
-         "context length (0 = max_seq_len, the default)"},
-        {"--batch", FLAG_INT, &batch, 1, 1 << 24,
+        {"--ctx", FLAG_INT, &ctx, 1, CLI_CTX_MAX, "context length (default max_seq_len)"},
+        {"--batch", FLAG_INT, &batch, 1, CLI_CTX_MAX,
          "tokens per forward call (default min(ctx, 256))"},
         {"--backend", FLAG_STR, &o.backend, 0, 0,
-         "cpu (default), ref or tpu (default array)"},
-        {"--threads", FLAG_INT, &threads, 1, 64, "cpu threads (default: all)"},
-        {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
+         "cpu, ref or tpu (default cpu; tpu: the default array)"},
+        {"--threads", FLAG_INT, &threads, 1, CLI_THREADS_MAX,
+         "cpu threads, at most 64 used (default all CPUs)"},
+        {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object (with the config)"},
+        {"--config-out", FLAG_STR, &config_out, 0, 0, "also write the config JSON here"},
     };
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
+    const char *outputs[] = {config_out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     if (!model + !config + !preset != 2)
         return cli_usage(argv[0], "give exactly one of -m ART, --config CFG and "
                                   "--preset NAME");
     titan_config c;
     runtime_sizes z = {0};
     if (!model && (rc = config_arg_load(argv[0], preset, config, &c))) return rc;
+    /* Before planning: a config this runtime cannot run yet still has one. */
+    if (!model && (rc = write_config(argv[0], config_out, &c))) return rc;
     titan_status st = TITAN_OK;
     if (!model && ctx > c.max_seq_len)
         return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
@@ -130,6 +161,7 @@ int cmd_plan(int argc, char **argv) {
     cache_sizes k;
     if (st == TITAN_OK) st = cache_plan(&c, o.ctx, &k);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
+    if (model && (rc = write_config(argv[0], config_out, &c))) return rc;
     print_plan(&c, &o, &z, &k, json);
     return CLI_EXIT_OK;
 }

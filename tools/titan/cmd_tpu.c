@@ -15,7 +15,11 @@
 static const char *USAGE =
     "titan tpu (--gemm M,K,N | -m ART [--tokens N]) [--array RxC] [--dataflow ws|os] "
     "[--scalesim] "
-    "[--mode fast|cycle] [--clock-mhz F] [--seed S] [--no-values] [--json]";
+    "[--mode fast|cycle] [--clock-mhz F] [--seed S] [--no-values] [--json]\n"
+    "  cycles, MACs and utilization of a GEMM or of a model's forward pass on\n"
+    "  the systolic-array emulator\n"
+    "example: titan tpu --gemm 256,512,512 --array 128x128 && titan tpu -m model.tart "
+    "--tokens 64";
 
 /* "M,K,N" as three positive integers. */
 static bool parse_mkn(const char *s, int64_t *out) {
@@ -137,8 +141,8 @@ int cmd_tpu(int argc, char **argv) {
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"--gemm", FLAG_STR, &gemm, 0, 0, "M,K,N: Y[M][N] = X[M][K] W[N][K]^T"},
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact: one forward pass"},
-        {"--tokens", FLAG_INT, &tokens, 1, 1 << 20, "tokens of that pass (64)"},
-        {"--seed", FLAG_INT, &seed, 0, 9e18, "operand seed (1)"},
+        {"--tokens", FLAG_INT, &tokens, 1, 1 << 20, "tokens of that pass (default 64)"},
+        {"--seed", FLAG_INT, &seed, 0, CLI_SEED_MAX, "operand seed (default 1)"},
         {"--no-values", FLAG_BOOL, &no_values, 0, 0, "counters only"},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object"},
     };

@@ -11,8 +11,8 @@
     X(detokenize, "print the text of a list of ids")                                     \
     X(inspect, "verify an artifact and print its config and tensors")                    \
     X(plan, "exact arena bytes for a model, context and batch")                          \
-    X(init, "write an artifact with random weights for a preset")                        \
-    X(export, "write an artifact's tensors as float32 safetensors")                      \
+    X(init, "write an artifact with random weights (a preset or a config)")              \
+    X(export, "an artifact as float32 safetensors, config JSON and tokenizer")           \
     X(pack, "build an artifact from weights, config and tokenizer")                      \
     X(tpu, "a GEMM or a model forward pass on the systolic-array emulator")
 

@@ -12,7 +12,9 @@ int config_arg_load(const char *cmd, const char *preset, const char *path,
     } else {
         titan_arena a;
         st = cli_arena_create(&a, 4 * TITAN_CONFIG_FILE_MAX);
-        if (st == TITAN_OK) st = titan_config_file_load(&a, path, c);
+        if (st == TITAN_OK)
+            st = cli_kind_explain(titan_config_file_load(&a, path, c), path,
+                                  CLI_KIND_JSON);
         cli_arena_destroy(&a);
     }
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(cmd, st);

@@ -110,6 +110,8 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
         int len = (int)(total - w < ctx ? total - w : ctx);
         TITAN_TRY(titan_model_forward(m, s, seq + w, len));
         TITAN_TRY(calibrate_heads_and_latents(m, s, pc->c, cb, len, logits));
+        if (pc->calibration.fn)
+            pc->calibration.fn(pc->calibration.user, (double)(w + len), (double)total);
     }
     return TITAN_OK;
 }
@@ -205,11 +207,15 @@ titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_t
                                          TITAN_ALIGN, (void **)&cb.h[i]));
     }
     TITAN_TRY(run_calibration(a, pc, &cb));
+    double work = 0, done = 0; /* weights to solve */
+    for (int i = 0; i < n; i++) work += cb.rows[i] ? (double)(f[i].rows * f[i].cols) : 0;
     for (int i = 0; i < n; i++) {
         stats[i] = (gptq_stat){.calib_rows = cb.rows[i]};
         if (!cb.rows[i]) continue; /* never multiplied through the backend */
         symmetrize(cb.h[i], f[i].cols);
         TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, &out[i], &stats[i]));
+        done += (double)(f[i].rows * f[i].cols);
+        if (pc->solve.fn) pc->solve.fn(pc->solve.user, done, work);
     }
     return TITAN_OK;
 }

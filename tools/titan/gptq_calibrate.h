@@ -14,6 +14,8 @@ typedef struct {
     size_t tok_len, text_len;
     int64_t max_tokens;
     int clip_steps;
+    titan_progress calibration; /* tokens run through the float model */
+    titan_progress solve;       /* GPTQ of each tensor, in weights done */
 } gptq_calib;
 
 /* GPTQ's effect on one tensor: the input rows summed into its Hessian

@@ -7,11 +7,8 @@ titan_status pack_input_from_ckpt(titan_arena *a, const char *path, const char *
                                   pack_input *out) {
     titan_ckpt ck;
     TITAN_TRY(titan_ckpt_load(a, path, &ck));
-    titan_ckpt_set k = ck.meta.export_set;
-    if (weights) TITAN_TRY(titan_ckpt_weights_from_name(weights, &k));
-    if (!ck.has[k])
-        return titan_fail(TITAN_E_DATA, "%s holds no %s weights", path,
-                          weights ? weights : "export");
+    titan_ckpt_set k;
+    TITAN_TRY(titan_ckpt_pick_weights(&ck, path, weights, &k));
     *out = (pack_input){ck.st, ck.meta.config, ck.meta.tok, ck.meta.tok_len,
                         titan_ckpt_prefix(k)};
     return TITAN_OK;

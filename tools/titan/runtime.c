@@ -26,9 +26,7 @@ titan_status runtime_resolve(const titan_config *c, runtime_opts *o) {
     if (!o->backend) o->backend = "cpu";
     TITAN_TRY(backend_check(o->backend));
     if (o->threads <= 0) o->threads = runtime_cpus(TITAN_POOL_MAX_THREADS);
-    if (o->threads > TITAN_POOL_MAX_THREADS)
-        return titan_fail(TITAN_E_USAGE, "--threads %d above %d", o->threads,
-                          TITAN_POOL_MAX_THREADS);
+    if (o->threads > TITAN_POOL_MAX_THREADS) o->threads = TITAN_POOL_MAX_THREADS;
     if (o->ctx <= 0 || o->ctx > c->max_seq_len) o->ctx = c->max_seq_len;
     if (o->batch <= 0) o->batch = o->ctx < 256 ? o->ctx : 256;
     if (o->batch > o->ctx) o->batch = o->ctx;
@@ -55,7 +53,7 @@ titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
     titan_status st =
         titan_artifact_plan_runtime(&scratch, path, c, &z->load_high, &z->load_kept);
     cli_arena_destroy(&scratch);
-    TITAN_TRY(st);
+    TITAN_TRY(cli_kind_explain(st, path, CLI_KIND_ARTIFACT));
     TITAN_TRY(runtime_resolve(c, o));
     TITAN_TRY(runtime_plan_config(c, o, &z->runtime));
     /* The runtime is carved from the load's top; its transient blocks above

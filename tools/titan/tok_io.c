@@ -11,12 +11,13 @@
 static int load_tok_file(const char *cmd, const char *path, titan_arena *a,
                          const titan_tokenizer **t) {
     size_t need;
-    titan_status st = titan_tokenizer_file_plan(path, &need);
+    titan_status st = cli_kind_explain(titan_tokenizer_file_plan(path, &need), path,
+                                       CLI_KIND_TOKENIZER);
     if (st == TITAN_OK) st = cli_arena_create(a, need);
     if (st != TITAN_OK) return cli_fail(cmd, st);
     if ((st = titan_tokenizer_file_load(a, path, t, NULL, NULL)) != TITAN_OK) {
         cli_arena_destroy(a);
-        return cli_fail(cmd, st);
+        return cli_fail(cmd, cli_kind_explain(st, path, CLI_KIND_TOKENIZER));
     }
     return CLI_EXIT_OK;
 }
@@ -48,6 +49,15 @@ int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
 }
 
 void tok_io_close(tok_io_cmd *c) { cli_arena_destroy(&c->arena); }
+
+titan_status tok_io_file(titan_arena *a, const char *path, const uint8_t **blob,
+                         size_t *len) {
+    const titan_tokenizer *t;
+    size_t need;
+    titan_status st = titan_tokenizer_file_plan(path, &need);
+    if (st == TITAN_OK) st = titan_tokenizer_file_load(a, path, &t, blob, len);
+    return cli_kind_explain(st, path, CLI_KIND_TOKENIZER);
+}
 
 int tok_io_read(const char *cmd, const char *path, uint8_t **data, size_t *len) {
     FILE *f = path ? fopen(path, "rb") : stdin;

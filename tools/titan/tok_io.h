@@ -19,6 +19,11 @@ int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
                 tok_io_cmd *c);
 void tok_io_close(tok_io_cmd *c);
 
+/* A TOK file given with --tokenizer (init, pack): read into the arena and
+ * validated, its bytes in *blob; a file of another kind is named as such. */
+TITAN_NODISCARD titan_status tok_io_file(titan_arena *a, const char *path,
+                                         const uint8_t **blob, size_t *len);
+
 /* Read all of `path` (stdin when NULL) into a malloc'd *data (free it), with
  * a NUL after the last byte (not counted in *len).
  * Returns an exit code, with the message printed. */

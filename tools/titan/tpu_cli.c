@@ -11,14 +11,15 @@ void tpu_cli_defaults(tpu_cli *t) {
 void tpu_cli_flags(tpu_cli *t, cli_flag *out) {
     const cli_flag flags[TPU_CLI_NFLAGS] = {
         {"--tpu-array|--array", FLAG_STR, &t->array, 0, 0,
-         "RxC PE grid, 4..256 each (128x128)"},
+         "RxC PE grid, 4..256 each (default 128x128)"},
         {"--tpu-dataflow|--dataflow", FLAG_STR, &t->dataflow, 0, 0,
-         "ws (weight-stationary) or os"},
+         "ws (weight-stationary) or os (default ws)"},
         {"--scalesim|--tpu-scalesim", FLAG_BOOL, &t->scalesim, 0, 0,
          "SCALE-Sim v2 timing"},
-        {"--tpu-mode|--mode", FLAG_STR, &t->mode, 0, 0, "fast (tile by tile) or cycle"},
+        {"--tpu-mode|--mode", FLAG_STR, &t->mode, 0, 0,
+         "fast (tile by tile) or cycle (default fast)"},
         {"--tpu-clock-mhz|--clock-mhz", FLAG_REAL, &t->clock_mhz, 1e-3, 1e6,
-         "clock (700)"},
+         "clock (default 700)"},
     };
     memcpy(out, flags, sizeof flags);
 }
@@ -61,5 +62,8 @@ int tpu_cli_backend(const char *cmd, const char *backend, const char *report,
         return cli_usage(cmd, "--backend '%s' is not cpu, ref or tpu", backend);
     if (report && (!backend || strcmp(backend, "tpu")))
         return cli_usage(cmd, "--tpu-report needs --backend tpu");
+    const char *outputs[] = {report};
+    int rc = cli_outputs_check(cmd, outputs, 1);
+    if (rc) return rc;
     return tpu_cli_config(cmd, t, c);
 }

@@ -1,7 +1,11 @@
 /* tpu_report.c: the emulator's counters as text tables and JSON. */
 #include "tools/titan/tpu_report.h"
 
+#include "tools/cli/cli.h"
+
+#include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 
 void tpu_counters_json(FILE *f, const titan_tpu_config *c, const titan_tpu_counters *k) {
     fprintf(f,
@@ -72,16 +76,24 @@ void tpu_report_text(FILE *f, const titan_tpu_config *c, const titan_backend *be
     if (total.refused) fprintf(f, "refused matmuls: %" PRIu64 "\n", total.refused);
 }
 
-bool tpu_report_file(const char *path, bool json, const titan_tpu_config *c,
-                     const titan_backend *be) {
+int tpu_report_save(const char *cmd, const char *path, bool json,
+                    const titan_tpu_config *c, const titan_backend *be) {
     FILE *f = fopen(path, "w");
-    if (!f) return false;
-    if (json) {
+    errno = 0;
+    if (f && json) {
         tpu_report_json(f, c, be);
         fputc('\n', f);
-    } else {
+    } else if (f) {
         tpu_report_text(f, c, be);
     }
-    bool ok = !ferror(f);
-    return fclose(f) == 0 && ok;
+    int err = errno;
+    bool ok = f && !ferror(f);
+    if (f && fclose(f) != 0 && ok) ok = false, err = errno;
+    if (!ok) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", cmd, path,
+                err ? strerror(err) : "write error");
+        return CLI_EXIT_FAIL;
+    }
+    cli_wrote(true, path, "tpu report (%s)", json ? "JSON" : "table");
+    return CLI_EXIT_OK;
 }

@@ -23,9 +23,10 @@ void tpu_report_json(FILE *f, const titan_tpu_config *c, const titan_backend *be
 /* A table: one row per weight tensor, then the totals. */
 void tpu_report_text(FILE *f, const titan_tpu_config *c, const titan_backend *be);
 
-/* --tpu-report FILE: the JSON object (json) or the table written to path.
- * false (errno set) if the file cannot be written. */
-bool tpu_report_file(const char *path, bool json, const titan_tpu_config *c,
-                     const titan_backend *be);
+/* --tpu-report FILE: the JSON object (json) or the table written to path,
+ * said on stderr; an exit code, after a message naming the reason when the
+ * file cannot be written. */
+int tpu_report_save(const char *cmd, const char *path, bool json,
+                    const titan_tpu_config *c, const titan_backend *be);
 
 #endif

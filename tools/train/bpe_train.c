@@ -281,7 +281,7 @@ static bool count_chunks(trainer *tr, size_t len, bpe_progress_fn progress, void
         size_t n = titan_tokenizer_chunk(tr->text + at, len - at);
         if (!count_chunk(tr, at, n)) return false;
         at += n;
-        if (progress && at >= next_report) {
+        if (progress && (at >= next_report || at == len)) { /* the end shows too */
             progress(ctx, 0, (double)at, (double)len);
             next_report = at + (1u << 20);
         }

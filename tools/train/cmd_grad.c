@@ -9,7 +9,10 @@
 
 static const char usage[] =
     "titan-train grad --safetensors W --config CFG.json --ids FILE "
-    "-o GRADS.safetensors";
+    "-o GRADS.safetensors\n"
+    "  the training loss of one sequence and its gradient for every tensor\n"
+    "example: titan-train grad --safetensors w.safetensors --config w.json --ids ids.txt "
+    "-o grads.safetensors";
 
 static titan_status run(const char *wpath, const char *cpath, const char *ipath,
                         const char *out) {
@@ -46,12 +49,16 @@ int train_cmd_grad(int argc, char **argv) {
         {"--safetensors", FLAG_STR, &wpath, 0, 0, "weights (SPEC names)"},
         {"--config", FLAG_STR, &cpath, 0, 0, "config JSON"},
         {"--ids", FLAG_STR, &ipath, 0, 0, "whitespace-separated token ids"},
-        {"-o|--out", FLAG_STR, &out, 0, 0, "gradients (safetensors, float32)"},
+        {CLI_OUT, FLAG_STR, &out, 0, 0, "gradients (safetensors, float32)"},
     };
     int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!wpath || !cpath || !ipath || !out)
         return cli_usage(argv[0], "--safetensors, --config, --ids and -o are required");
+    const char *outputs[] = {out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     titan_status st = run(wpath, cpath, ipath, out);
-    return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
+    if (st != TITAN_OK) return cli_fail(argv[0], st);
+    cli_wrote(false, out, "loss and gradients");
+    return CLI_EXIT_OK;
 }

@@ -5,12 +5,15 @@
 #include "tools/cli/cli.h"
 #include "tools/train/train_commands.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "titan-train plot LOG.jsonl -o PLOT.svg";
+static const char usage[] = "titan-train plot LOG.jsonl -o PLOT.svg\n"
+                            "  training loss and val_bpb against the step, as an SVG\n"
+                            "example: titan-train plot run.jsonl -o run.svg";
 
 typedef struct {
     double *x, *y;
@@ -124,7 +127,8 @@ static void panel(FILE *f, const series *s, double x_lo, double x_hi, int y0,
 
 static titan_status write_svg(const char *path, const series *loss, const series *bpb) {
     FILE *f = fopen(path, "w");
-    if (!f) return titan_fail(TITAN_E_IO, "%s: cannot write", path);
+    if (!f) return titan_fail(TITAN_E_IO, "cannot write %s: %s", path, strerror(errno));
+    errno = 0;
     double x_lo, x_hi;
     range(loss, &x_lo, &x_hi, 0);
     int panels = bpb->n ? 2 : 1;
@@ -136,18 +140,23 @@ static titan_status write_svg(const char *path, const series *loss, const series
     panel(f, loss, x_lo, x_hi, 0, "training loss (MTP-weighted)", "#1f77b4");
     if (bpb->n) panel(f, bpb, x_lo, x_hi, PANEL_H, "val_bpb", "#d62728");
     fprintf(f, "</svg>\n");
-    int bad = ferror(f);
-    if (fclose(f) || bad) return titan_fail(TITAN_E_IO, "%s: write failed", path);
+    int bad = ferror(f), err = errno;
+    if (fclose(f) && !bad) bad = 1, err = errno;
+    if (bad)
+        return titan_fail(TITAN_E_IO, "cannot write %s: %s", path,
+                          err ? strerror(err) : "write error");
     return TITAN_OK;
 }
 
 int train_cmd_plot(int argc, char **argv) {
     const char *out = NULL;
     char *pos[1];
-    const cli_flag flags[] = {{"-o|--out", FLAG_STR, &out, 0, 0, "SVG to write"}};
+    const cli_flag flags[] = {{CLI_OUT, FLAG_STR, &out, 0, 0, "SVG to write"}};
     int npos, rc = cli_parse(argc, argv, usage, flags, pos, 1, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (npos != 1 || !out) return cli_usage(argv[0], "need LOG.jsonl and -o PLOT.svg");
+    const char *outputs[] = {out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     series loss = {0}, bpb = {0};
     titan_status st = read_log(pos[0], &loss, &bpb);
     if (st == TITAN_OK) st = write_svg(out, &loss, &bpb);
@@ -155,5 +164,7 @@ int train_cmd_plot(int argc, char **argv) {
     free(loss.y);
     free(bpb.x);
     free(bpb.y);
-    return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
+    if (st != TITAN_OK) return cli_fail(argv[0], st);
+    cli_wrote(false, out, "%zu loss and %zu val_bpb points", loss.n, bpb.n);
+    return CLI_EXIT_OK;
 }

@@ -9,7 +9,8 @@
 
 static const char usage[] =
     "titan-train tokenizer --vocab N -i FILE -o TOK\n"
-    "  learns N - 257 byte-level BPE merges (N in [257, 65536]) from FILE";
+    "  learns N - 257 byte-level BPE merges (N in [257, 65536]) from FILE\n"
+    "example: titan-train tokenizer --vocab 1024 -i train.txt -o tok";
 
 typedef struct {
     cli_progress line;
@@ -52,6 +53,7 @@ static int train(const char *cmd, const uint8_t *text, size_t len, int32_t n_mer
                     "%s: no adjacent pair left after %d merges: wrote %d "
                     "tokens, not %d\n",
                     cmd, done, 257 + done, 257 + n_merges);
+        cli_wrote(false, out, "%d tokens (256 bytes, BOS, %d merges)", 257 + done, done);
         rc = CLI_EXIT_OK;
     }
     free(lr);
@@ -66,12 +68,14 @@ int train_cmd_tokenizer(int argc, char **argv) {
         {"--vocab", FLAG_INT, &vocab, 257, TITAN_TOK_MAX,
          "tokens in all: 256 bytes, BOS, merges"},
         {"-i|--input", FLAG_STR, &in, 0, 0, "training text"},
-        {"-o|--output", FLAG_STR, &out, 0, 0, "tokenizer file to write"},
+        {CLI_OUT, FLAG_STR, &out, 0, 0, "tokenizer file to write"},
     };
     int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
     CLI_RETURN_IF_DONE(rc);
     if (!vocab || !in || !out)
         return cli_usage(argv[0], "--vocab, -i and -o are required");
+    const char *outputs[] = {out};
+    if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     size_t size;
     titan_arena a;
     uint8_t *text;

@@ -2,16 +2,30 @@
  * learning-rate multiplier, QAT weights when due, accumulated batch gradients
  * on worker threads, clipping, Muon/AdamW, EMA/SWA; JSONL log, validation
  * (val_bpb as `titan eval --ctx SEQ --stride VAL_STRIDE --max-tokens
- * VAL_TOKENS` computes it: core/eval.c), atomic checkpoints. */
+ * VAL_TOKENS` computes it: core/eval.c), atomic checkpoints.
+ *
+ * No lost work: output paths are checked before anything loads; a checkpoint
+ * is written every --ckpt-minutes (and --ckpt-every steps), at the end, and
+ * when SIGINT or SIGTERM arrives (after the step in flight; the exit code is
+ * then 128 + the signal, and a second signal kills at once). --max-minutes
+ * caps the time spent in optimizer steps: from the pace so far the schedule
+ * is fitted to the steps that remain in time, so the run ends with its
+ * warm-down done. --resume CKPT alone continues a run: flags, data paths,
+ * config and tokenizer come from the checkpoint (train_run.h), and the log is
+ * cut back to the checkpoint's step. */
 #include "tools/cli/cli.h"
 #include "tools/train/train_batch.h"
 #include "tools/train/train_ckpt.h"
 #include "tools/train/train_commands.h"
+#include "tools/train/train_console.h"
 #include "tools/train/train_data.h"
 #include "tools/train/train_io.h"
+#include "tools/train/train_log.h"
+#include "tools/train/train_run.h"
 #include "tools/train/train_state.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,14 +33,33 @@ static const char usage[] =
     "titan-train train --config CFG.json --tokenizer TOK --train FILE --val FILE "
     "-o CKPT [--steps N] [--batch B] [--seq T] [--lr X] [--qat off|int8|int6] "
     "[--qat-start FRAC] [--ema DECAY] [--swa-every N] [--resume CKPT] "
-    "[--log LOG.jsonl] [--threads N] [...]";
+    "[--log LOG.jsonl] [--threads N] [--max-minutes M] [...]\n"
+    "  titan-train train --resume CKPT   (continues a run: flags from the checkpoint)\n"
+    "  titan-train train --resume CKPT --override --steps N ...   (continues it from\n"
+    "  its step with the flags given here instead: a new schedule, more steps)\n"
+    "example: titan-train train --config cfg.json --tokenizer tok --train train.txt "
+    "--val val.txt -o run.ckpt --log run.jsonl --steps 2000 --max-minutes 10";
+
+/* Flags a checkpoint does not record (its own config and tokenizer stand for
+ * --config and --tokenizer), and the ones a resumed run may change. */
+static const char unkept_flags[] = "--config|--tokenizer|-o|--resume|--override";
+static const char session_flags[] =
+    "--threads|--log|--log-every|--ckpt-every|--ckpt-minutes";
+static const char path_flags[] = "--train|--val|--train-shards|--val-shards|--log";
 
 typedef struct {
     const char *config, *tokenizer, *train, *val, *out, *resume, *log;
     const char *train_shards, *val_shards;
     const char *qat, *decay;
     int64_t val_every, val_tokens, val_stride, log_every, ckpt_every;
+    int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
+    double ckpt_minutes, max_minutes;
+    bool sequential;
     train_hparams h;
+    train_flags table;    /* the flags, for the run record */
+    train_progress prog;  /* training seconds and best validation, all sessions */
+    train_ckpt_file ckpt; /* --resume: open from the start until restored */
+    bool resuming;
 } options;
 
 typedef struct {
@@ -47,8 +80,25 @@ typedef struct {
     uint32_t *val_byte_len; /* [vocab_size] bytes a target stands for */
     titan_byte_table val_bytes;
     titan_arena val_arena; /* titan_eval_run's window sums */
-    FILE *log;
+    train_log log;
+    train_console con;
+    double first_step_s; /* the session's first step (one-time costs) */
 } run;
+
+/* The signal that asked the run to stop (0: none). */
+static volatile sig_atomic_t stop_signal;
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+/* SIGINT and SIGTERM set stop_signal once; the handler then resets to the
+ * default, so a second signal ends the process at once. */
+static void catch_stop_signals(bool on) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on ? on_stop_signal : SIG_DFL;
+    sa.sa_flags = on ? SA_RESETHAND | SA_RESTART : 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 /* ----------------------------------------------------------------- setup */
 
@@ -70,23 +120,47 @@ static titan_status load_stream(run *r, const char *text, const char *shards,
     return check_ids(out, shards ? shards : text, r->cfg.vocab_size);
 }
 
+/* The tokenizer: --tokenizer, else (resuming) the checkpoint's; given both,
+ * they must be the same. */
+static titan_status load_tokenizer(run *r, uint32_t *crc) {
+    const options *o = r->o;
+    const titan_ckpt_meta *m = o->resuming ? &o->ckpt.ck.meta : NULL;
+    if (o->tokenizer)
+        TITAN_TRY(train_tokenizer_load(o->tokenizer, &r->tok_arena, &r->tok, &r->tok_blob,
+                                       &r->tok_len, crc));
+    else if (m && m->tok_len)
+        TITAN_TRY(train_tokenizer_from_blob(m->tok, m->tok_len, &r->tok_arena, &r->tok,
+                                            &r->tok_blob, &r->tok_len, crc));
+    else
+        return TITAN_OK;
+    if (m && m->tok_len &&
+        (m->tok_len != r->tok_len || memcmp(m->tok, r->tok_blob, r->tok_len)))
+        return titan_fail(TITAN_E_USAGE,
+                          "--tokenizer %s: not the checkpoint's tokenizer "
+                          "(a resumed run keeps its tokenizer)",
+                          o->tokenizer);
+    if (titan_tokenizer_size(r->tok) > r->cfg.vocab_size)
+        return titan_fail(TITAN_E_DATA, "tokenizer has %d tokens, vocab_size is %d",
+                          titan_tokenizer_size(r->tok), r->cfg.vocab_size);
+    return TITAN_OK;
+}
+
 static titan_status load_data(run *r) {
     const options *o = r->o;
     uint32_t crc = 0;
-    if (o->tokenizer) {
-        TITAN_TRY(train_tokenizer_load(o->tokenizer, &r->tok_arena, &r->tok, &r->tok_blob,
-                                       &r->tok_len, &crc));
-        if (titan_tokenizer_size(r->tok) > r->cfg.vocab_size)
-            return titan_fail(TITAN_E_DATA, "tokenizer has %d tokens, vocab_size is %d",
-                              titan_tokenizer_size(r->tok), r->cfg.vocab_size);
-    }
+    TITAN_TRY(load_tokenizer(r, &crc));
     TITAN_TRY(load_stream(r, o->train, o->train_shards, crc, &r->train));
     TITAN_TRY(load_stream(r, o->val, o->val_shards, crc, &r->val));
+    const char *train = o->train ? o->train : o->train_shards;
+    const char *val = o->val ? o->val : o->val_shards;
+    if (r->val.n < 2)
+        return titan_fail(TITAN_E_DATA, "validation data %s holds no tokens%s", val,
+                          o->val ? " (an empty file?)" : "");
     int64_t need = o->h.seq + 1;
-    if ((int64_t)r->train.n < need || r->val.n < 2)
+    if ((int64_t)r->train.n < need)
         return titan_fail(TITAN_E_DATA,
-                          "training data: %zu tokens, fewer than --seq + 1 = %lld",
-                          r->train.n, (long long)need);
+                          "training data %s: %zu tokens, fewer than --seq + 1 = %lld",
+                          train, r->train.n, (long long)need);
     return TITAN_OK;
 }
 
@@ -121,7 +195,10 @@ static titan_status val_setup(run *r) {
 
 static titan_status setup(run *r) {
     const train_hparams *h = &r->o->h;
-    TITAN_TRY(train_load_config(r->o->config, &r->cfg));
+    if (r->o->config)
+        TITAN_TRY(train_load_config(r->o->config, &r->cfg));
+    else
+        r->cfg = r->o->ckpt.ck.meta.config;
     if (h->seq + 1 > r->cfg.max_seq_len)
         return titan_fail(TITAN_E_USAGE, "--seq %lld exceeds max_seq_len %d - 1",
                           (long long)h->seq, r->cfg.max_seq_len);
@@ -139,14 +216,17 @@ static titan_status setup(run *r) {
         !(r->heads = calloc(nseq * M, sizeof *r->heads)))
         return titan_fail(TITAN_E_NOMEM, "out of memory for this config");
     TITAN_TRY(val_setup(r));
-    if (r->o->resume) TITAN_TRY(train_ckpt_load(r->o->resume, &r->state, &r->cfg));
-    if (r->o->log && !(r->log = fopen(r->o->log, r->o->resume ? "a" : "w")))
-        return titan_fail(TITAN_E_IO, "%s: cannot open log", r->o->log);
-    return TITAN_OK;
+    if (r->o->resuming) {
+        TITAN_TRY(train_ckpt_restore(&r->o->ckpt, &r->state, &r->cfg));
+        train_ckpt_close(&r->o->ckpt);
+        r->o->resuming = false; /* the file is closed */
+    }
+    return train_log_open(&r->log, r->o->log, r->o->resume ? r->state.step : -1);
 }
 
 static void teardown(run *r) {
-    if (r->log) fclose(r->log);
+    titan_status st = train_log_close(&r->log);
+    (void)st; /* a failed run reports its first error */
     cli_arena_destroy(&r->val_arena);
     free(r->val_byte_len);
     free(r->heads);
@@ -188,8 +268,8 @@ static void next_windows(run *r) {
 }
 
 /* One optimizer step; returns the batch loss, head losses in heads_mean. */
-static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
-    const train_hparams *h = &r->o->h;
+static double step(run *r, const train_hparams *h, double lr_mult, double *heads_mean,
+                   double *gnorm) {
     int M = r->cfg.mtp_heads;
     const train_params *w = train_forward_weights(&r->state, h, lr_mult, r->workers.pool);
     if (!w) return NAN;
@@ -213,70 +293,149 @@ static double step(run *r, double lr_mult, double *heads_mean, double *gnorm) {
     return loss;
 }
 
-static void log_row(run *r, double loss, const double *heads, double lr_mult,
-                    double gnorm, double tps, const titan_eval_result *val) {
-    if (!r->log) return;
-    fprintf(r->log, "{\"step\":%lld,\"loss\":%.6f,\"loss_heads\":[",
-            (long long)r->state.step, loss);
-    for (int k = 0; k < r->cfg.mtp_heads; k++)
-        fprintf(r->log, "%s%.6f", k ? "," : "", heads[k]);
-    fprintf(r->log,
-            "],\"lr\":%.6g,\"lr_mult\":%.6f,\"grad_norm\":%.6f,"
-            "\"tokens_per_s\":%.1f,\"qat\":%d",
-            r->o->h.lr_matrix * r->o->h.lr * lr_mult, lr_mult, gnorm, tps,
-            r->state.qat_on);
-    if (val && val->bytes) fprintf(r->log, ",\"val_bpb\":%.6f", val->val_bpb);
-    if (val) fprintf(r->log, ",\"val_loss\":%.6f", val->val_loss);
-    fprintf(r->log, "}\n");
-    fflush(r->log);
+static titan_status log_row(run *r, double loss, const double *heads, double lr_mult,
+                            double gnorm, double tps, const titan_eval_result *val) {
+    char row[1024 + 24 * TITAN_MAX_MTP];
+    size_t n = 0, cap = sizeof row;
+#define ROW(...) n += (size_t)snprintf(row + n, n < cap ? cap - n : 0, __VA_ARGS__)
+    ROW("{\"step\":%lld,\"loss\":%.6f,\"loss_heads\":[", (long long)r->state.step, loss);
+    for (int k = 0; k < r->cfg.mtp_heads; k++) ROW("%s%.6f", k ? "," : "", heads[k]);
+    ROW("],\"lr\":%.6g,\"lr_mult\":%.6f,\"grad_norm\":%.6f,"
+        "\"tokens_per_s\":%.1f,\"qat\":%d",
+        r->o->h.lr_matrix * r->o->h.lr * lr_mult, lr_mult, gnorm, tps, r->state.qat_on);
+    if (val && val->bytes) ROW(",\"val_bpb\":%.6f", val->val_bpb);
+    if (val) ROW(",\"val_loss\":%.6f", val->val_loss);
+    ROW("}");
+#undef ROW
+    return train_log_row(&r->log, row, n < cap ? n : cap - 1);
 }
 
 static titan_status save(run *r) {
-    return train_ckpt_save(r->o->out, &r->state, &r->cfg, r->tok_blob, r->tok_len);
+    char *record = train_run_record(&r->o->table, &r->o->prog);
+    if (!record) return titan_fail(TITAN_E_NOMEM, "out of memory");
+    titan_status st =
+        train_ckpt_save(r->o->out, &r->state, &r->cfg, r->tok_blob, r->tok_len, record);
+    free(record);
+    return st;
 }
 
-static titan_status loop(run *r) {
+/* With --max-minutes: fit the schedule (warm-down, QAT start, warm-up) to the
+ * steps the time left allows at this session's pace since its first step. */
+static void fit_schedule(const run *r, train_hparams *h) {
+    *h = r->o->h;
+    double cap = r->o->max_minutes * 60;
+    int64_t done = r->state.step - r->con.step0;
+    if (cap <= 0 || done < 3) return;
+    double per = (r->con.step_seconds - r->first_step_s) / (double)(done - 1);
+    double left = cap - r->o->prog.train_seconds;
+    int64_t fit = r->state.step + (left > 0 && per > 0 ? (int64_t)(left / per) : 0);
+    if (fit >= h->steps) return;
+    h->steps = fit;
+    h->warmup = r->o->warmup < 0 ? fit / 20 : h->warmup < fit / 2 ? h->warmup : fit / 2;
+}
+
+/* Seconds the run still needs: at this session's pace, within the cap. */
+static double time_left(const run *r, const train_hparams *h) {
+    int64_t done = r->state.step - r->con.step0;
+    double left =
+        done ? r->con.step_seconds / done * (double)(h->steps - r->state.step) : 0;
+    double cap = r->o->max_minutes * 60 - r->o->prog.train_seconds;
+    return r->o->max_minutes > 0 && cap < left ? cap : left;
+}
+
+/* A validation result: the console's last and best, the record's best. */
+static double note_val(run *r, const titan_eval_result *val) {
+    double v = val->bytes ? val->val_bpb : val->val_loss;
+    r->con.last_val = v;
+    r->con.last_step = r->state.step;
+    if (isnan(r->o->prog.best_val) || v < r->o->prog.best_val) {
+        r->o->prog.best_val = v;
+        r->o->prog.best_step = r->state.step;
+    }
+    r->con.best_val = r->o->prog.best_val;
+    r->con.best_step = r->o->prog.best_step;
+    r->con.val_name = val->bytes ? "val_bpb" : "val_loss";
+    return v;
+}
+
+/* Log, validate and print after step s when due. */
+static titan_status report(run *r, const train_hparams *h, bool last, double loss,
+                           const double *heads, double lr_mult, double gnorm,
+                           double *t_last, double *tokens) {
     const options *o = r->o;
-    const train_hparams *h = &o->h;
-    double heads[TITAN_MAX_MTP], t_last = cli_now(), tokens = 0;
-    cli_progress prog;
-    cli_progress_start(&prog, "train", "step");
-    while (r->state.step < h->steps) {
-        double lr_mult = train_lr_mult(h, r->state.step), gnorm;
-        double loss = step(r, lr_mult, heads, &gnorm);
+    int64_t s = r->state.step;
+    bool do_val = o->val_every > 0 && (s % o->val_every == 0 || last);
+    if (!do_val && s % o->log_every && !last) return TITAN_OK;
+    titan_eval_result val;
+    double now = cli_now(), tps = *tokens / (now - *t_last), v = NAN;
+    if (do_val) {
+        TITAN_TRY(validate(r, r->state.ema.mem ? &r->state.ema : &r->state.w, &val));
+        v = note_val(r, &val);
+    }
+    TITAN_TRY(log_row(r, loss, heads, lr_mult, gnorm, tps, do_val ? &val : NULL));
+    train_console_step(&r->con, s, h->steps, loss, v, o->h.lr_matrix * o->h.lr * lr_mult,
+                       tps, time_left(r, h));
+    *t_last = cli_now();
+    *tokens = 0;
+    return TITAN_OK;
+}
+
+/* A checkpoint before the end: every --ckpt-every steps or --ckpt-minutes. */
+static titan_status periodic_save(run *r, double *last_save) {
+    const options *o = r->o;
+    int64_t s = r->state.step;
+    bool by_step = o->ckpt_every > 0 && s % o->ckpt_every == 0;
+    bool by_time = o->ckpt_minutes > 0 && cli_now() - *last_save >= o->ckpt_minutes * 60;
+    if (!by_step && !by_time) return TITAN_OK;
+    TITAN_TRY(save(r));
+    *last_save = cli_now();
+    if (by_time) printf("checkpoint %s at step %lld\n", o->out, (long long)s);
+    return TITAN_OK;
+}
+
+/* Steps until done, the time cap, or a stop signal. *why: why it ended early. */
+static titan_status loop(run *r, const char **why) {
+    const options *o = r->o;
+    train_hparams h = o->h;
+    double heads[TITAN_MAX_MTP], tokens = 0, t_last = cli_now(), last_save = t_last;
+    r->con.start = t_last;
+    *why = NULL;
+    for (;;) {
+        fit_schedule(r, &h);
+        if (r->state.step >= h.steps || stop_signal) break;
+        double lr_mult = train_lr_mult(&h, r->state.step), gnorm, t0 = cli_now();
+        double loss = step(r, &h, lr_mult, heads, &gnorm), dt = cli_now() - t0;
         if (!isfinite(loss))
             return titan_fail(TITAN_E_DATA, "loss diverged at step %lld",
                               (long long)r->state.step);
-        tokens += (double)(h->batch * h->accum * h->seq);
-        int64_t s = r->state.step;
-        int do_val = o->val_every > 0 && (s % o->val_every == 0 || s == h->steps);
-        if (do_val || s % o->log_every == 0 || s == h->steps) {
-            titan_eval_result val;
-            double now = cli_now();
-            if (do_val)
-                TITAN_TRY(
-                    validate(r, r->state.ema.mem ? &r->state.ema : &r->state.w, &val));
-            log_row(r, loss, heads, lr_mult, gnorm, tokens / (now - t_last),
-                    do_val ? &val : NULL);
-            t_last = cli_now();
-            tokens = 0;
-        }
-        if (o->ckpt_every > 0 && s % o->ckpt_every == 0 && s < h->steps)
-            TITAN_TRY(save(r));
-        cli_progress_update(&prog, (double)s, (double)h->steps);
+        if (r->state.step == r->con.step0 + 1) r->first_step_s = dt;
+        r->o->prog.train_seconds += dt;
+        r->con.step_seconds += dt;
+        r->con.tokens += (double)(h.batch * h.accum * h.seq);
+        tokens += (double)(h.batch * h.accum * h.seq);
+        train_hparams next;
+        fit_schedule(r, &next);
+        bool last = r->state.step >= next.steps;
+        TITAN_TRY(report(r, &h, last, loss, heads, lr_mult, gnorm, &t_last, &tokens));
+        if (!last && !stop_signal) TITAN_TRY(periodic_save(r, &last_save));
     }
-    cli_progress_end(&prog);
+    if (stop_signal)
+        *why = stop_signal == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)";
+    else if (r->state.step < o->h.steps)
+        *why = "the --max-minutes time cap (warm-down done)";
     return save(r);
 }
 
 /* ------------------------------------------------------------------ flags */
 
 static int check_options(const char *cmd, options *o) {
-    if (!o->config || !o->out) return cli_usage(cmd, "--config and -o are required");
+    if (!o->out) return cli_usage(cmd, "-o CKPT is required (or --resume CKPT)");
+    if (!o->config && !o->resuming) return cli_usage(cmd, "--config is required");
     if (!o->train == !o->train_shards || !o->val == !o->val_shards)
         return cli_usage(cmd, "give one of --train FILE / --train-shards GLOB and "
                               "one of --val FILE / --val-shards GLOB");
-    if ((o->train || o->val) && !o->tokenizer)
+    if ((o->train || o->val) && !o->tokenizer &&
+        !(o->resuming && o->ckpt.ck.meta.tok_len))
         return cli_usage(cmd, "text data needs --tokenizer TOK");
     const char *q = o->qat;
     o->h.qat = !strcmp(q, "off")    ? TRAIN_QAT_OFF
@@ -287,13 +446,95 @@ static int check_options(const char *cmd, options *o) {
     if (strcmp(o->decay, "linear") && strcmp(o->decay, "cosine"))
         return cli_usage(cmd, "--decay must be linear or cosine");
     o->h.cosine = !strcmp(o->decay, "cosine");
-    if (o->h.warmup < 0) o->h.warmup = o->h.steps / 20;
+    o->h.warmup = o->warmup < 0 ? o->h.steps / 20 : o->warmup;
     if (o->val_stride == 0) o->val_stride = o->h.seq;
     if (o->val_stride > o->h.seq)
         return cli_usage(cmd, "--val-stride must be in [1, --seq]");
     if (o->h.warmup >= o->h.steps && o->h.warmup > 0)
         return cli_usage(cmd, "--warmup must be below --steps");
-    return CLI_EXIT_OK;
+    if (o->h.threads > TRAIN_MAX_THREADS) o->h.threads = TRAIN_MAX_THREADS;
+    o->h.sequential = o->sequential;
+    const char *outputs[] = {o->out, o->log};
+    return cli_outputs_check(cmd, outputs, 2);
+}
+
+/* --resume: open the checkpoint and take the run's flags from it; -o
+ * defaults to the checkpoint itself. Returns an exit code. */
+static int resume_flags(const char *cmd, options *o, titan_arena *strings) {
+    *strings = (titan_arena){0};
+    if (!o->resume)
+        return o->table.override ? cli_usage(cmd, "--override needs --resume")
+                                 : CLI_EXIT_OK;
+    titan_status st = train_ckpt_open(o->resume, &o->ckpt);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    o->resuming = true;
+    if (!o->out) o->out = o->resume;
+    return train_run_apply(cmd, &o->table, o->ckpt.ck.meta.run, &o->prog, strings);
+}
+
+static void banner(const run *r) {
+    const options *o = r->o;
+    const train_hparams *h = &o->h;
+    char params[32], ntrain[32], nval[32];
+    printf("train: %s parameters, %s training tokens, %s validation targets; "
+           "%lld steps of %lld x %lld tokens%s\n",
+           train_console_count((double)titan_config_params(&r->cfg), params),
+           train_console_count((double)r->train.n, ntrain),
+           train_console_count((double)r->val_targets, nval), (long long)h->steps,
+           (long long)(h->batch * h->accum), (long long)h->seq,
+           o->max_minutes > 0 ? " or the --max-minutes cap" : "");
+    if (o->resume)
+        printf("train: resumed %s at step %lld\n", o->resume, (long long)r->state.step);
+    printf("train: checkpoint %s (", o->out);
+    if (o->ckpt_every) printf("every %lld steps, ", (long long)o->ckpt_every);
+    if (o->ckpt_minutes > 0) printf("every %g minutes, ", o->ckpt_minutes);
+    printf("on SIGINT/SIGTERM and at the end)%s%s\n", o->log ? ", log " : "",
+           o->log ? o->log : "");
+    fflush(stdout);
+}
+
+/* After the run: the summary and what was written. */
+static void closing(run *r, const char *why) {
+    train_console_summary(&r->con, r->state.step, why);
+    const char *out = r->o->out;
+    if (why)
+        cli_wrote(false, out,
+                  "checkpoint at step %lld (continue: titan-train train "
+                  "--resume %s)",
+                  (long long)r->state.step, out);
+    else
+        cli_wrote(false, out,
+                  "checkpoint at step %lld (pack: titan pack --ckpt %s -o "
+                  "model.tart)",
+                  (long long)r->state.step, out);
+    if (r->o->log) cli_wrote(false, r->o->log, "%lld log rows", (long long)r->log.rows);
+}
+
+static int train(const char *cmd, options *o) {
+    run *r = calloc(1, sizeof *r); /* megabytes of tensor tables: not the stack */
+    if (!r) return cli_fail(cmd, titan_fail(TITAN_E_NOMEM, "out of memory"));
+    r->o = o;
+    r->con = (train_console){.val_name = o->val ? "val_bpb" : "val_loss",
+                             .best_val = o->prog.best_val,
+                             .best_step = o->prog.best_step,
+                             .last_val = NAN};
+    titan_status st = setup(r);
+    const char *why = NULL;
+    if (st == TITAN_OK) {
+        r->con.step0 = r->state.step;
+        banner(r);
+        stop_signal = 0;
+        catch_stop_signals(true);
+        st = loop(r, &why);
+        catch_stop_signals(false);
+    }
+    if (st == TITAN_OK) st = train_log_close(&r->log);
+    if (st == TITAN_OK) closing(r, why);
+    int sig = stop_signal;
+    teardown(r);
+    free(r);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
+    return sig ? 128 + sig : CLI_EXIT_OK;
 }
 
 int train_cmd_train(int argc, char **argv) {
@@ -304,13 +545,15 @@ int train_cmd_train(int argc, char **argv) {
         .val_tokens = 65536,
         .log_every = 10,
         .ckpt_every = 0,
+        .warmup = -1,
+        .ckpt_minutes = 10,
+        .prog = {0, NAN, 0},
         .h = {.steps = 200,
               .batch = 8,
               .seq = 128,
               .accum = 1,
               .threads = 2,
               .seed = 1,
-              .warmup = -1,
               .decay_frac = 0.3,
               .lr = 1,
               .lr_matrix = 0.02,
@@ -332,7 +575,6 @@ int train_cmd_train(int argc, char **argv) {
               .swa_every = 0,
               .swa_below = 0.2},
     };
-    bool sequential = false;
     const cli_flag flags[] = {
         {"--config", FLAG_STR, &o.config, 0, 0, "model config JSON"},
         {"--tokenizer", FLAG_STR, &o.tokenizer, 0, 0, "TOK file"},
@@ -343,66 +585,91 @@ int train_cmd_train(int argc, char **argv) {
          "parameter-golf .bin shards (glob)"},
         {"--val-shards", FLAG_STR, &o.val_shards, 0, 0,
          "validation shards: val_loss, no val_bpb"},
-        {"-o|--out", FLAG_STR, &o.out, 0, 0, "checkpoint to write"},
-        {"--resume", FLAG_STR, &o.resume, 0, 0, "continue from this checkpoint"},
-        {"--log", FLAG_STR, &o.log, 0, 0, "JSONL log (appended on --resume)"},
-        {"--steps", FLAG_INT, &o.h.steps, 1, 1e9, "optimizer steps (200)"},
-        {"--batch", FLAG_INT, &o.h.batch, 1, 4096, "sequences per micro-batch (8)"},
-        {"--seq", FLAG_INT, &o.h.seq, 1, 1 << 20, "targets per sequence (128)"},
-        {"--accum", FLAG_INT, &o.h.accum, 1, 4096, "micro-batches per step (1)"},
-        {"--threads", FLAG_INT, &o.h.threads, 1, TRAIN_MAX_THREADS, "worker threads (2)"},
-        {"--seed", FLAG_INT, &o.h.seed, 0, 1e15, "init and data seed (1)"},
-        {"--sequential", FLAG_BOOL, &sequential, 0, 0, "windows in order, not random"},
-        {"--lr", FLAG_REAL, &o.h.lr, 0, 1e3, "multiplier of every group's rate (1)"},
-        {"--lr-matrix", FLAG_REAL, &o.h.lr_matrix, 0, 10, "Muon rate (0.02)"},
-        {"--lr-embed", FLAG_REAL, &o.h.lr_embed, 0, 10, "AdamW rate of tok_emb (0.02)"},
-        {"--lr-head", FLAG_REAL, &o.h.lr_head, 0, 10, "AdamW rate of MTP heads (0.008)"},
+        {CLI_OUT, FLAG_STR, &o.out, 0, 0,
+         "checkpoint to write (default with --resume: that checkpoint)"},
+        {"--resume", FLAG_STR, &o.resume, 0, 0,
+         "continue this checkpoint's run (its flags, data, config)"},
+        {"--override", FLAG_BOOL, &o.table.override, 0, 0,
+         "with --resume: flags given replace the checkpoint's"},
+        {"--log", FLAG_STR, &o.log, 0, 0, "JSONL log (cut back to the step on --resume)"},
+        {"--steps", FLAG_INT, &o.h.steps, 1, 1e9, "optimizer steps (default 200)"},
+        {"--max-minutes", FLAG_REAL, &o.max_minutes, 0, 1e7,
+         "cap on training minutes, warm-down fitted to it (default 0: none)"},
+        {"--batch", FLAG_INT, &o.h.batch, 1, 4096,
+         "sequences per micro-batch (default 8)"},
+        {"--seq", FLAG_INT, &o.h.seq, 1, 1 << 20, "targets per sequence (default 128)"},
+        {"--accum", FLAG_INT, &o.h.accum, 1, 4096, "micro-batches per step (default 1)"},
+        {"--threads", FLAG_INT, &o.h.threads, 1, CLI_THREADS_MAX,
+         "worker threads, at most 64 used (default 2)"},
+        {"--seed", FLAG_INT, &o.h.seed, 0, CLI_SEED_MAX,
+         "init and data seed (default 1)"},
+        {"--sequential", FLAG_BOOL, &o.sequential, 0, 0, "windows in order, not random"},
+        {"--lr", FLAG_REAL, &o.h.lr, 0, 1e3,
+         "multiplier of every group's rate (default 1)"},
+        {"--lr-matrix", FLAG_REAL, &o.h.lr_matrix, 0, 10, "Muon rate (default 0.02)"},
+        {"--lr-embed", FLAG_REAL, &o.h.lr_embed, 0, 10,
+         "AdamW rate of tok_emb (default 0.02)"},
+        {"--lr-head", FLAG_REAL, &o.h.lr_head, 0, 10,
+         "AdamW rate of MTP heads (default 0.008)"},
         {"--lr-scalar", FLAG_REAL, &o.h.lr_scalar, 0, 10,
-         "AdamW rate of norms, conv (0.02)"},
-        {"--wd", FLAG_REAL, &o.h.muon_wd, 0, 10, "Muon decoupled weight decay (0)"},
+         "AdamW rate of norms, conv (default 0.02)"},
+        {"--wd", FLAG_REAL, &o.h.muon_wd, 0, 10,
+         "Muon decoupled weight decay (default 0)"},
         {"--adam-wd", FLAG_REAL, &o.h.adam_wd, 0, 10,
-         "AdamW decay of tok_emb, heads (0)"},
-        {"--beta1", FLAG_REAL, &o.h.beta1, 0, 0.999999, "AdamW beta1 (0.9)"},
-        {"--beta2", FLAG_REAL, &o.h.beta2, 0, 0.999999, "AdamW beta2 (0.95)"},
-        {"--momentum", FLAG_REAL, &o.h.momentum, 0, 0.999999, "Muon momentum (0.95)"},
+         "AdamW decay of tok_emb, heads (default 0)"},
+        {"--beta1", FLAG_REAL, &o.h.beta1, 0, 0.999999, "AdamW beta1 (default 0.9)"},
+        {"--beta2", FLAG_REAL, &o.h.beta2, 0, 0.999999, "AdamW beta2 (default 0.95)"},
+        {"--momentum", FLAG_REAL, &o.h.momentum, 0, 0.999999,
+         "Muon momentum (default 0.95)"},
         {"--momentum-start", FLAG_REAL, &o.h.momentum_start, 0, 0.999999,
-         "momentum at step 0 (0.85)"},
+         "momentum at step 0 (default 0.85)"},
         {"--momentum-warmup", FLAG_INT, &o.h.momentum_warmup, 0, 1e9,
-         "steps to reach --momentum (100)"},
-        {"--warmup", FLAG_INT, &o.h.warmup, 0, 1e9,
-         "linear LR warm-up steps (steps / 20)"},
+         "steps to reach --momentum (default 100)"},
+        {"--warmup", FLAG_INT, &o.warmup, -1, 1e9,
+         "linear LR warm-up steps (default -1: steps / 20)"},
         {"--decay-frac", FLAG_REAL, &o.h.decay_frac, 0, 1,
-         "fraction of steps in warm-down (0.3)"},
-        {"--decay", FLAG_STR, &o.decay, 0, 0, "warm-down shape: linear|cosine"},
-        {"--clip", FLAG_REAL, &o.h.clip, 0, 1e9, "gradient norm clip, 0 = off (1)"},
-        {"--qat", FLAG_STR, &o.qat, 0, 0, "fake quantization: off|int8|int6"},
+         "fraction of steps in warm-down (default 0.3)"},
+        {"--decay", FLAG_STR, &o.decay, 0, 0,
+         "warm-down shape: linear|cosine (default linear)"},
+        {"--clip", FLAG_REAL, &o.h.clip, 0, 1e9,
+         "gradient norm clip, 0 = off (default 1)"},
+        {"--qat", FLAG_STR, &o.qat, 0, 0,
+         "fake quantization: off|int8|int6 (default off)"},
         {"--qat-start", FLAG_REAL, &o.h.qat_start, 0, 1,
-         "QAT from this fraction of steps (1)"},
+         "QAT from this fraction of steps (default 1)"},
         {"--qat-below", FLAG_REAL, &o.h.qat_below, 0, 1,
-         "or once the LR multiplier is below (0)"},
-        {"--ema", FLAG_REAL, &o.h.ema, 0, 0.999999999, "EMA decay, 0 = off"},
-        {"--swa-every", FLAG_INT, &o.h.swa_every, 0, 1e9, "SWA snapshot period, 0 = off"},
+         "or once the LR multiplier is below (default 0)"},
+        {"--ema", FLAG_REAL, &o.h.ema, 0, 0.999999999, "EMA decay (default 0: off)"},
+        {"--swa-every", FLAG_INT, &o.h.swa_every, 0, 1e9,
+         "SWA snapshot period (default 0: off)"},
         {"--swa-below", FLAG_REAL, &o.h.swa_below, 0, 1,
-         "SWA once the LR multiplier is below (0.2)"},
-        {"--val-every", FLAG_INT, &o.val_every, 0, 1e9, "validate every N steps (100)"},
+         "SWA once the LR multiplier is below (default 0.2)"},
+        {"--val-every", FLAG_INT, &o.val_every, 0, 1e9,
+         "validate every N steps (default 100)"},
         {"--val-tokens", FLAG_INT, &o.val_tokens, 1, 1e15,
-         "score the first N validation targets (65536)"},
+         "score the first N validation targets (default 65536)"},
         {"--val-stride", FLAG_INT, &o.val_stride, 1, 1 << 20,
-         "validation window stride (--seq)"},
-        {"--log-every", FLAG_INT, &o.log_every, 1, 1e9, "log every N steps (10)"},
+         "validation window stride (default --seq)"},
+        {"--log-every", FLAG_INT, &o.log_every, 1, 1e9,
+         "log and print every N steps (default 10)"},
         {"--ckpt-every", FLAG_INT, &o.ckpt_every, 0, 1e9,
-         "checkpoint every N steps, 0 = at end"},
+         "also checkpoint every N steps (default 0: off)"},
+        {"--ckpt-minutes", FLAG_REAL, &o.ckpt_minutes, 0, 1e7,
+         "checkpoint every M minutes (default 10; 0: off)"},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
+    bool seen[CLI_ARRAY_LEN(flags)];
+    memset(seen, 0, sizeof seen);
+    o.table.flags = flags, o.table.n = CLI_ARRAY_LEN(flags), o.table.seen = seen;
+    o.table.unkept = unkept_flags, o.table.session = session_flags;
+    o.table.paths = path_flags;
+    int npos, rc = cli_parse_seen(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), NULL, 0,
+                                  &npos, seen);
     CLI_RETURN_IF_DONE(rc);
-    if ((rc = check_options(argv[0], &o))) return rc;
-    o.h.sequential = sequential;
-    run *r = calloc(1, sizeof *r); /* megabytes of tensor tables: not the stack */
-    if (!r) return cli_fail(argv[0], titan_fail(TITAN_E_NOMEM, "out of memory"));
-    r->o = &o;
-    titan_status st = setup(r);
-    if (st == TITAN_OK) st = loop(r);
-    teardown(r);
-    free(r);
-    return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
+    titan_arena strings;
+    rc = resume_flags(argv[0], &o, &strings);
+    if (!rc) rc = check_options(argv[0], &o);
+    if (!rc) rc = train(argv[0], &o);
+    if (o.resuming) train_ckpt_close(&o.ckpt);
+    cli_arena_destroy(&strings);
+    return rc;
 }

@@ -20,7 +20,7 @@ static train_params *state_set(const train_state *s, titan_ckpt_set k) {
 
 titan_status train_ckpt_save(const char *path, const train_state *s,
                              const titan_config *c, const uint8_t *tok_blob,
-                             size_t tok_len) {
+                             size_t tok_len, const char *run) {
     titan_ckpt_meta m = {.config = *c,
                          .tok = tok_blob,
                          .tok_len = tok_len,
@@ -31,7 +31,8 @@ titan_status train_ckpt_save(const char *path, const train_state *s,
                          .swa_count = s->swa_count,
                          .rng = s->rng,
                          .data_pos = s->data_pos,
-                         .qat_on = s->qat_on};
+                         .qat_on = s->qat_on,
+                         .run = run};
     float *const *sets[TITAN_CKPT_SETS];
     for (int k = 0; k < TITAN_CKPT_SETS; k++) {
         const train_params *p = state_set(s, (titan_ckpt_set)k);
@@ -55,11 +56,21 @@ titan_status train_ckpt_save(const char *path, const train_state *s,
  * the caller on success). */
 static titan_status ckpt_open(const char *path, titan_arena *a, titan_ckpt *ck) {
     size_t need;
-    TITAN_TRY(titan_ckpt_load_plan(path, &need));
+    TITAN_TRY(
+        cli_kind_explain(titan_ckpt_load_plan(path, &need), path, CLI_KIND_CHECKPOINT));
     TITAN_TRY(cli_arena_create(a, need));
     titan_status st = titan_ckpt_load(a, path, ck);
     if (st != TITAN_OK) cli_arena_destroy(a);
-    return st;
+    return cli_kind_explain(st, path, CLI_KIND_CHECKPOINT);
+}
+
+titan_status train_ckpt_open(const char *path, train_ckpt_file *f) {
+    f->path = path;
+    return ckpt_open(path, &f->arena, &f->ck);
+}
+
+void train_ckpt_close(train_ckpt_file *f) {
+    if (f->arena.base) cli_arena_destroy(&f->arena);
 }
 
 /* Set k of the checkpoint into p (same config). */
@@ -80,7 +91,8 @@ static titan_status check_run(const titan_ckpt *ck, const train_state *s,
     TITAN_TRY(titan_config_to_json(c, want, sizeof want, &len));
     TITAN_TRY(titan_config_to_json(&ck->meta.config, got, sizeof got, &len));
     if (strcmp(want, got))
-        return titan_fail(TITAN_E_DATA, "checkpoint: config differs from --config");
+        return titan_fail(TITAN_E_USAGE, "--config: differs from the checkpoint's config "
+                                         "(a resumed run keeps its config)");
     for (int k = TITAN_CKPT_EMA; k <= TITAN_CKPT_SWA; k++)
         if (ck->has[k] != !!state_set(s, (titan_ckpt_set)k))
             return titan_fail(TITAN_E_DATA,
@@ -105,22 +117,16 @@ static titan_status restore(const titan_ckpt *ck, train_state *s, const titan_co
     return TITAN_OK;
 }
 
-titan_status train_ckpt_load(const char *path, train_state *s, const titan_config *c) {
-    titan_arena a;
-    titan_ckpt ck;
-    TITAN_TRY(ckpt_open(path, &a, &ck));
-    titan_status st = restore(&ck, s, c);
-    cli_arena_destroy(&a);
-    return st;
+titan_status train_ckpt_restore(const train_ckpt_file *f, train_state *s,
+                                const titan_config *c) {
+    titan_status st = restore(&f->ck, s, c);
+    return st == TITAN_OK ? st : titan_fail_in(st, "%s", f->path);
 }
 
-static titan_status export_weights(const titan_ckpt *ck, const char *which,
-                                   const char *out) {
-    titan_ckpt_set k = ck->meta.export_set;
-    if (which) TITAN_TRY(titan_ckpt_weights_from_name(which, &k));
-    if (!ck->has[k])
-        return titan_fail(TITAN_E_DATA, "checkpoint holds no %s weights",
-                          which ? which : "export");
+static titan_status export_weights(const char *path, const titan_ckpt *ck,
+                                   const char *which, const char *out) {
+    titan_ckpt_set k;
+    TITAN_TRY(titan_ckpt_pick_weights(ck, path, which, &k));
     train_params p;
     if (train_params_alloc(&p, &ck->meta.config))
         return titan_fail(TITAN_E_NOMEM, "out of memory");
@@ -130,20 +136,13 @@ static titan_status export_weights(const titan_ckpt *ck, const char *which,
     return st;
 }
 
-static titan_status export_config(const titan_ckpt *ck, const char *path) {
-    char json[4096];
-    size_t len;
-    TITAN_TRY(titan_config_to_json(&ck->meta.config, json, sizeof json, &len));
-    return titan_file_write_atomic(path, json, len);
-}
-
 titan_status train_ckpt_export(const char *ckpt, const char *which, const char *out,
                                const char *config_out, const char *tok_out) {
     titan_arena a;
     titan_ckpt ck;
     TITAN_TRY(ckpt_open(ckpt, &a, &ck));
-    titan_status st = export_weights(&ck, which, out);
-    if (st == TITAN_OK && config_out) st = export_config(&ck, config_out);
+    titan_status st = export_weights(ckpt, &ck, which, out);
+    if (st == TITAN_OK && config_out) st = cli_config_write(config_out, &ck.meta.config);
     if (st == TITAN_OK && tok_out)
         st = ck.meta.tok_len
                  ? titan_file_write_atomic(tok_out, ck.meta.tok, ck.meta.tok_len)

@@ -4,22 +4,37 @@
 #ifndef TITAN_TRAIN_CKPT_H
 #define TITAN_TRAIN_CKPT_H
 
+#include "formats/checkpoint.h"
 #include "tools/train/train_state.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Save s with its config and tokenizer (tok_len 0: trained on shards). The
- * export choice: SWA when it holds snapshots, else EMA when kept, else raw. */
+/* Save s with its config, tokenizer (tok_len 0: trained on shards) and the
+ * run record (run: JSON, NULL for none). The export choice: SWA when it
+ * holds snapshots, else EMA when kept, else raw. */
 TITAN_NODISCARD titan_status train_ckpt_save(const char *path, const train_state *s,
                                              const titan_config *c,
-                                             const uint8_t *tok_blob, size_t tok_len);
+                                             const uint8_t *tok_blob, size_t tok_len,
+                                             const char *run);
 
-/* Restore s (initialized for the same config and averaging options) from a
- * checkpoint; TITAN_E_DATA when it belongs to another config or its EMA/SWA
- * sets differ from the ones this run keeps. */
-TITAN_NODISCARD titan_status train_ckpt_load(const char *path, train_state *s,
-                                             const titan_config *c);
+/* A checkpoint read whole and validated: its config, tokenizer and run
+ * record (ck.meta) for --resume, then its tensors for train_ckpt_restore. */
+typedef struct {
+    const char *path;
+    titan_arena arena; /* holds the file */
+    titan_ckpt ck;
+} train_ckpt_file;
+
+/* Open f->path (set by the caller); on failure nothing is held. */
+TITAN_NODISCARD titan_status train_ckpt_open(const char *path, train_ckpt_file *f);
+void train_ckpt_close(train_ckpt_file *f); /* after a successful open */
+
+/* Restore s (initialized for the same config and averaging options) from it;
+ * TITAN_E_USAGE when it belongs to another config, TITAN_E_DATA when its
+ * EMA/SWA sets differ from the ones this run keeps. */
+TITAN_NODISCARD titan_status train_ckpt_restore(const train_ckpt_file *f, train_state *s,
+                                                const titan_config *c);
 
 /* Write a checkpoint's weights (which: "raw", "ema", "swa", or NULL for its
  * own export choice) as float32 safetensors under the SPEC names, and when

@@ -22,7 +22,8 @@ titan_status train_tokenizer_load(const char *path, titan_arena *a,
                                   const titan_tokenizer **t, const uint8_t **blob,
                                   size_t *len, uint32_t *crc) {
     size_t need;
-    TITAN_TRY(titan_tokenizer_file_plan(path, &need));
+    TITAN_TRY(cli_kind_explain(titan_tokenizer_file_plan(path, &need), path,
+                               CLI_KIND_TOKENIZER));
     TITAN_TRY(cli_arena_create(a, need + titan_tokenizer_encode_plan()));
     titan_status st = titan_tokenizer_file_load(a, path, t, blob, len);
     if (st != TITAN_OK) {
@@ -30,6 +31,30 @@ titan_status train_tokenizer_load(const char *path, titan_arena *a,
         return st;
     }
     *crc = titan_crc32(0, *blob, *len);
+    return TITAN_OK;
+}
+
+titan_status train_tokenizer_from_blob(const uint8_t *data, size_t size, titan_arena *a,
+                                       const titan_tokenizer **t, const uint8_t **blob,
+                                       size_t *len, uint32_t *crc) {
+    size_t n_tokens = size >= 20 ? 257 + (size - 20) / 8 : 257;
+    size_t need = size + 2 * TITAN_ALIGN + titan_tokenizer_encode_plan() +
+                  titan_tokenizer_plan((int32_t)n_tokens,
+                                       256 + (n_tokens - 257) * TITAN_TOK_CHUNK_MAX);
+    TITAN_TRY(cli_arena_create(a, need));
+    uint8_t *copy;
+    titan_status st = titan_arena_alloc(a, size, TITAN_ALIGN, (void **)&copy);
+    if (st == TITAN_OK) {
+        memcpy(copy, data, size);
+        st = titan_tokenizer_load(a, copy, size, t);
+    }
+    if (st != TITAN_OK) {
+        cli_arena_destroy(a);
+        return st;
+    }
+    *blob = copy;
+    *len = size;
+    *crc = titan_crc32(0, copy, size);
     return TITAN_OK;
 }
 

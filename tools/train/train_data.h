@@ -23,6 +23,14 @@ TITAN_NODISCARD titan_status train_tokenizer_load(const char *path, titan_arena 
                                                   const uint8_t **blob, size_t *len,
                                                   uint32_t *crc);
 
+/* The same from a serialized tokenizer in memory (a checkpoint's), copied
+ * into the fresh arena. */
+TITAN_NODISCARD titan_status train_tokenizer_from_blob(const uint8_t *data, size_t size,
+                                                       titan_arena *a,
+                                                       const titan_tokenizer **t,
+                                                       const uint8_t **blob, size_t *len,
+                                                       uint32_t *crc);
+
 /* BOS + encode(text file), from FILE.tok when that cache matches. */
 TITAN_NODISCARD titan_status train_tokens_from_text(const char *path,
                                                     const titan_tokenizer *t,

@@ -26,7 +26,8 @@ static titan_status read_whole(const char *path, size_t extra, titan_arena *a,
 titan_status train_load_config(const char *path, titan_config *c) {
     titan_arena a;
     TITAN_TRY(cli_arena_create(&a, 4 * TITAN_CONFIG_FILE_MAX));
-    titan_status st = titan_config_file_load(&a, path, c);
+    titan_status st =
+        cli_kind_explain(titan_config_file_load(&a, path, c), path, CLI_KIND_JSON);
     cli_arena_destroy(&a);
     return st;
 }
@@ -53,7 +54,8 @@ static titan_status open_safetensors(const char *path, titan_arena *a,
     size_t len, size;
     TITAN_TRY(titan_file_size(path, &size));
     TITAN_TRY(read_whole(path, size * 2 + (1 << 20), a, &file, &len));
-    titan_status status = titan_safetensors_parse(a, file, len, st);
+    titan_status status = cli_kind_explain(titan_safetensors_parse(a, file, len, st),
+                                           path, CLI_KIND_SAFETENSORS);
     if (status != TITAN_OK) cli_arena_destroy(a);
     return status;
 }

@@ -37,7 +37,7 @@ last() { tail -n 1 "$1" | sed "s/.*\"$2\":\([0-9.e+-]*\).*/\1/"; }
 # experiment NAME: probe, budgeted run, pack, eval; writes NAME.row.
 experiment() {
     local name=$1 rate steps t0 t1 codec bpb
-    $titan init --preset "$name" --config-out "$OUT/$name.json"
+    $titan plan --preset "$name" --config-out "$OUT/$name.json" >/dev/null
     rm -f "$OUT/$name.probe.jsonl" "$OUT/$name.jsonl"
     run "$name" 20 --val-every 0 --log "$OUT/$name.probe.jsonl" 2>/dev/null
     rate=$(last "$OUT/$name.probe.jsonl" tokens_per_s)

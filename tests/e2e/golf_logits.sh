@@ -33,7 +33,7 @@ for preset in golf-1.1531 golf-1.0785; do
         --backend ref --max-tokens 300 >"$dir/eval_ref.json" || fail "eval ref"
     "$TITAN" eval -m "$art" --text tests/e2e/golf_logits.sh --ctx 48 --stride 16 --json \
         --max-tokens 300 >"$dir/eval_cpu.json" || fail "eval cpu"
-    "$TITAN" run -m "$art" -p "golf" -n 12 --speculative --json >"$dir/run.json" ||
+    "$TITAN" run -m "$art" -p "golf" -n 12 --seed 1 --speculative --json >"$dir/run.json" ||
         fail "run of $preset shrunk"
     $PY - "$dir" "$preset" <<'PYEOF' || fail "eval/run of $preset shrunk"
 import json, math, sys
@@ -43,7 +43,9 @@ assert e["tokens"] == e["bytes"] > 1000 and math.isfinite(e["val_bpb"]) and e["v
 ref, cpu = (json.load(open("%s/eval_%s.json" % (d, b)))["val_bpb"] for b in ("ref", "cpu"))
 assert abs(ref - cpu) <= 1e-4 * ref, (ref, cpu)
 r = json.load(open(d + "/run.json"))
-assert r["tokens"] == 12 and r["arena_bytes"] == r["arena_used"], r
+# random weights may sample BOS, which ends a run early
+assert r["tokens"] == 12 or (r["stop_reason"] == "bos" and r["tokens"] < 12), r
+assert r["arena_bytes"] == r["arena_used"], r
 print("%s shrunk: eval val_bpb %.4f (ref %.6f, cpu %.6f); run ok" %
       (sys.argv[2], e["val_bpb"], ref, cpu))
 PYEOF

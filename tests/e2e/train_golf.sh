@@ -35,17 +35,7 @@ run=(--config "$work/golf.json" --tokenizer "$work/tok" --train "$work/train.txt
     fail "golf run"
 # The same run killed (SIGKILL) after step 60 and resumed from its last checkpoint
 # (before the switch to S at step 100) ends bit-identical.
-"$TITAN_TRAIN" train "${run[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" &
-pid=$!
-for _ in $(seq 1 2400); do
-    [ -f "$work/b.jsonl" ] && [ "$(wc -l <"$work/b.jsonl")" -ge 60 ] && break
-    sleep 0.02
-done
-kill -9 $pid 2>/dev/null || fail "run ended before it could be killed"
-wait $pid 2>/dev/null || true # killed: 137
-[ -f "$work/b.ckpt" ] || fail "no checkpoint before the kill"
-"$TITAN_TRAIN" train "${run[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" \
-    --resume "$work/b.ckpt" || fail "resume"
+killed_and_resumed 60 "$work/b.ckpt" "$work/b.jsonl" "${run[@]}"
 /usr/bin/python3 tests/e2e/lib/same_ckpt.py "$work/golf.ckpt" "$work/b.ckpt" ||
     fail "resumed golf run differs from the uninterrupted one"
 /usr/bin/python3 - "$work/golf.jsonl" <<'PY' || fail "golf log"

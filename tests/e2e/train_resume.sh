@@ -25,17 +25,7 @@ args=(--config "$work/cfg.json" --tokenizer "$work/tok" --train "$work/train.txt
       --ckpt-every 20 --val-every 100 --log-every 1 --val-tokens 500)
 "$TITAN_TRAIN" train "${args[@]}" -o "$work/a.ckpt" --log "$work/a.jsonl" ||
     fail "uninterrupted run"
-"$TITAN_TRAIN" train "${args[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" &
-pid=$!
-for _ in $(seq 1 1200); do
-    [ -f "$work/b.jsonl" ] && [ "$(wc -l <"$work/b.jsonl")" -ge 130 ] && break
-    sleep 0.05
-done
-kill -9 $pid 2>/dev/null || fail "run ended before it could be killed"
-wait $pid 2>/dev/null || true # killed: 137
-[ -f "$work/b.ckpt" ] || fail "no checkpoint before the kill"
-"$TITAN_TRAIN" train "${args[@]}" -o "$work/b.ckpt" --log "$work/b.jsonl" \
-    --resume "$work/b.ckpt" || fail "resume"
+killed_and_resumed 130 "$work/b.ckpt" "$work/b.jsonl" "${args[@]}"
 /usr/bin/python3 tests/e2e/lib/same_ckpt.py "$work/a.ckpt" "$work/b.ckpt" || fail "resumed run differs from the uninterrupted one"
 /usr/bin/python3 - "$work/b.jsonl" <<'PY' || fail "the resumed log repeats or misses steps"
 import json, sys

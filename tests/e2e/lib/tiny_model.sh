@@ -24,3 +24,20 @@ JSON
             --train "$train" --val "$val" --threads 1 --val-every 100 \
             --val-tokens 200 -o "$dir/m.ckpt" "$@" >/dev/null 2>&1
 }
+# killed_and_resumed ROWS CKPT LOG FLAGS...: `titan-train train FLAGS -o CKPT
+# --log LOG` killed (SIGKILL) once LOG has ROWS rows, then resumed from CKPT
+# to its end; fails when it ends first, left no checkpoint or cannot resume.
+killed_and_resumed() {
+    local rows=$1 ckpt=$2 log=$3 pid
+    shift 3
+    "$TITAN_TRAIN" train "$@" -o "$ckpt" --log "$log" &
+    pid=$!
+    for _ in $(seq 1 3000); do
+        [ -f "$log" ] && [ "$(wc -l <"$log")" -ge "$rows" ] && break
+        sleep 0.02
+    done
+    kill -9 $pid 2>/dev/null || fail "run ended before it could be killed"
+    wait $pid 2>/dev/null || true # killed: 137
+    [ -f "$ckpt" ] || fail "no checkpoint before the kill"
+    "$TITAN_TRAIN" train "$@" -o "$ckpt" --log "$log" --resume "$ckpt" || fail "resume"
+}

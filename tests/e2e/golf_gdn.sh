@@ -30,8 +30,7 @@ json.dump(c, open(w + "/golf.json", "w"))
 print("golf-1.0785: %d parameters in %d tensors; shrunk to d_model 64" %
       (ins["params"], len(ins["tensors"])))
 PY
-code_corpus 400 >"$work/train.txt"
-head -c 3000 "$work/train.txt" | tr 'a-z' 'b-za' >"$work/val.txt"
+code_split "$work"
 "$TITAN_TRAIN" tokenizer --vocab 290 -i "$work/train.txt" -o "$work/tok" >/dev/null ||
     fail "tokenizer"
 "$TITAN_TRAIN" train --config "$work/golf.json" --tokenizer "$work/tok" \

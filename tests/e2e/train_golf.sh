@@ -11,8 +11,7 @@
 . "$(dirname "$0")/lib/tiny_model.sh"
 work=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=
-code_corpus 400 >"$work/train.txt"
-head -c 3000 "$work/train.txt" | tr 'a-z' 'b-za' >"$work/val.txt"
+code_split "$work"
 cat >"$work/golf.json" <<'JSON'
 {"vocab_size": 300, "d_model": 32, "n_heads": 4, "n_kv_heads": 2, "head_dim": 8,
  "v_head_dim": 8, "rope_dim": 4, "q_latent": 0, "kv_latent": 0, "mlp_hidden": 64,

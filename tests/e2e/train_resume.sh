@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib/tiny_model.sh"
 work=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=
-code_corpus 400 >"$work/train.txt"
-head -c 3000 "$work/train.txt" | tr 'a-z' 'b-za' >"$work/val.txt"
+code_split "$work"
 cat >"$work/cfg.json" <<'JSON'
 {"vocab_size": 300, "d_model": 16, "n_heads": 2, "n_kv_heads": 1, "head_dim": 8,
  "v_head_dim": 8, "rope_dim": 4, "q_latent": 8, "kv_latent": 8, "mlp_hidden": 32,

@@ -4,11 +4,17 @@
 # own BPE tokenizer: DIR/cfg.json, DIR/tok, DIR/m.ckpt. FLAGS go to
 # `titan-train train` (steps, batch, seq, ema...). Non-zero on failure.
 # code_corpus N prints N lines of a small code-like corpus (training text).
+# code_split DIR: DIR/train.txt (400 lines of it) and DIR/val.txt (its first
+# 3000 bytes, letters shifted so the two differ).
 code_corpus() {
     local i
     for i in $(seq 1 "$1"); do
         echo "def f$i(x): return x * $i + $((i % 7))  # line $i of the corpus"
     done
+}
+code_split() {
+    code_corpus 400 >"$1/train.txt"
+    head -c 3000 "$1/train.txt" | tr 'a-z' 'b-za' >"$1/val.txt"
 }
 tiny_ckpt() {
     local dir=$1 train=$2 val=$3; shift 3
@@ -27,8 +33,9 @@ JSON
 # killed_and_resumed ROWS CKPT LOG FLAGS...: `titan-train train FLAGS -o CKPT
 # --log LOG` killed (SIGKILL) once LOG has ROWS rows, then resumed from CKPT
 # to its end; fails when it ends first, left no checkpoint or cannot resume.
+# The killed run's process id is in the global $pid for the caller's EXIT trap.
 killed_and_resumed() {
-    local rows=$1 ckpt=$2 log=$3 pid
+    local rows=$1 ckpt=$2 log=$3
     shift 3
     "$TITAN_TRAIN" train "$@" -o "$ckpt" --log "$log" &
     pid=$!

@@ -19,6 +19,7 @@
 #include "tools/train/train_commands.h"
 #include "tools/train/train_console.h"
 #include "tools/train/train_data.h"
+#include "tools/train/train_dist.h"
 #include "tools/train/train_io.h"
 #include "tools/train/train_log.h"
 #include "tools/train/train_run.h"
@@ -55,6 +56,7 @@ typedef struct {
     int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
     double ckpt_minutes, max_minutes;
     bool sequential;
+    bool deterministic; /* one gradient slab per sequence: see setup */
     train_hparams h;
     train_flags table;    /* the flags, for the run record */
     train_progress prog;  /* training seconds and best validation, all sessions */
@@ -83,6 +85,8 @@ typedef struct {
     train_log log;
     train_console con;
     double first_step_s; /* the session's first step (one-time costs) */
+    double compute_s;    /* forward and backward since the last log row */
+    int64_t row_steps;   /* steps since the last log row */
 } run;
 
 /* The signal that asked the run to stop (0: none). */
@@ -205,8 +209,12 @@ static titan_status setup(run *r) {
     TITAN_TRY(load_data(r));
     size_t nseq = (size_t)(h->batch > 0 ? h->batch : 1);
     size_t M = (size_t)r->cfg.mtp_heads;
+    /* --deterministic: each of this rank's sequences its own slab, added in
+     * batch order across ranks, so neither threads nor ranks change a bit */
+    int slots =
+        r->o->deterministic ? (int)(h->batch / train_dist_ranks()) : (int)h->threads;
     if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
-        train_workers_init(&r->workers, &r->model, (int)h->threads) ||
+        train_workers_init_slots(&r->workers, &r->model, (int)h->threads, slots) ||
         train_state_init(&r->state, &r->cfg, h) ||
         !(r->scratch =
               malloc(sizeof(float) *
@@ -267,6 +275,21 @@ static void next_windows(run *r) {
     }
 }
 
+/* Sequences [lo, hi) of each micro-batch are this rank's; every rank draws
+ * all the windows, so the data position stays the same everywhere. */
+static void run_share(run *r, const train_params *w, bool shortened, double scale) {
+    const train_hparams *h = &r->o->h;
+    int M = r->cfg.mtp_heads;
+    int64_t lo, hi;
+    train_dist_share(h->batch, train_dist_rank(), &lo, &hi);
+    double t0 = cli_now();
+    train_workers_run(&r->workers, w, r->seqs + lo, (int)(hi - lo), shortened, scale,
+                      r->loss + lo, r->heads + lo * M);
+    r->compute_s += cli_now() - t0;
+    train_dist_gather(r->loss, lo, hi);
+    train_dist_gather(r->heads, lo * M, hi * M);
+}
+
 /* One optimizer step; returns the batch loss, head losses in heads_mean. */
 static double step(run *r, const train_hparams *h, double lr_mult, double *heads_mean,
                    double *gnorm) {
@@ -279,17 +302,17 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
     train_workers_zero(&r->workers);
     for (int a = 0; a < h->accum; a++) {
         next_windows(r);
-        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, shortened, scale,
-                          r->loss, r->heads);
+        run_share(r, w, shortened, scale);
         for (int i = 0; i < h->batch; i++) {
             loss += r->loss[i] * scale;
             for (int k = 0; k < M; k++)
                 heads_mean[k] += r->heads[(size_t)i * M + k] * scale;
         }
     }
-    train_workers_reduce(&r->workers);
+    train_dist_sum_grads(&r->workers, r->o->deterministic);
     *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch,
                          r->workers.pool);
+    r->row_steps++;
     return loss;
 }
 
@@ -303,6 +326,16 @@ static titan_status log_row(run *r, double loss, const double *heads, double lr_
     ROW("],\"lr\":%.6g,\"lr_mult\":%.6f,\"grad_norm\":%.6f,"
         "\"tokens_per_s\":%.1f,\"qat\":%d",
         r->o->h.lr_matrix * r->o->h.lr * lr_mult, lr_mult, gnorm, tps, r->state.qat_on);
+    /* per step since the last row: forward/backward of this rank's share,
+     * gradient reduction, Muon on this rank's matrices, gathering them */
+    double ms[3], per = r->row_steps ? 1.0 / (double)r->row_steps : 0;
+    train_dist_take_ms(ms);
+    ROW(",\"ranks\":%d,\"t_compute_ms\":%.3f,\"t_reduce_ms\":%.3f,\"t_muon_ms\":%.3f,"
+        "\"t_gather_ms\":%.3f",
+        train_dist_ranks(), r->compute_s * 1e3 * per, ms[TRAIN_DIST_REDUCE] * per,
+        ms[TRAIN_DIST_MUON] * per, ms[TRAIN_DIST_GATHER] * per);
+    r->compute_s = 0;
+    r->row_steps = 0;
     if (val && val->bytes) ROW(",\"val_bpb\":%.6f", val->val_bpb);
     if (val) ROW(",\"val_loss\":%.6f", val->val_loss);
     ROW("}");
@@ -310,7 +343,9 @@ static titan_status log_row(run *r, double loss, const double *heads, double lr_
     return train_log_row(&r->log, row, n < cap ? n : cap - 1);
 }
 
+/* Rank 0 writes (the ranks' states are the same). */
 static titan_status save(run *r) {
+    if (train_dist_rank() > 0) return TITAN_OK;
     char *record = train_run_record(&r->o->table, &r->o->prog);
     if (!record) return titan_fail(TITAN_E_NOMEM, "out of memory");
     titan_status st =
@@ -402,6 +437,9 @@ static titan_status loop(run *r, const char **why) {
     *why = NULL;
     for (;;) {
         fit_schedule(r, &h);
+        /* ranks agree: rank 0's clock fits the schedule, any rank's signal stops */
+        h.steps = train_dist_root(h.steps);
+        stop_signal = (sig_atomic_t)train_dist_max(stop_signal);
         if (r->state.step >= h.steps || stop_signal) break;
         double lr_mult = train_lr_mult(&h, r->state.step), gnorm, t0 = cli_now();
         double loss = step(r, &h, lr_mult, heads, &gnorm), dt = cli_now() - t0;
@@ -415,7 +453,7 @@ static titan_status loop(run *r, const char **why) {
         tokens += (double)(h.batch * h.accum * h.seq);
         train_hparams next;
         fit_schedule(r, &next);
-        bool last = r->state.step >= next.steps;
+        bool last = r->state.step >= train_dist_root(next.steps);
         TITAN_TRY(report(r, &h, last, loss, heads, lr_mult, gnorm, &t_last, &tokens));
         if (!last && !stop_signal) TITAN_TRY(periodic_save(r, &last_save));
     }
@@ -453,6 +491,15 @@ static int check_options(const char *cmd, options *o) {
     if (o->h.warmup >= o->h.steps && o->h.warmup > 0)
         return cli_usage(cmd, "--warmup must be below --steps");
     if (o->h.threads > TRAIN_MAX_THREADS) o->h.threads = TRAIN_MAX_THREADS;
+    int ranks = train_dist_ranks();
+    if (o->h.batch % ranks)
+        return cli_usage(cmd, "--batch %lld: not a multiple of the %d ranks",
+                         (long long)o->h.batch, ranks);
+    if (o->deterministic && o->h.batch / ranks > TRAIN_MAX_THREADS)
+        return cli_usage(cmd,
+                         "--deterministic: at most %d sequences per rank "
+                         "(--batch / ranks; --accum adds more)",
+                         TRAIN_MAX_THREADS);
     o->h.sequential = o->sequential;
     const char *outputs[] = {o->out, o->log};
     return cli_outputs_check(cmd, outputs, 2);
@@ -514,6 +561,7 @@ static int train(const char *cmd, options *o) {
     run *r = calloc(1, sizeof *r); /* megabytes of tensor tables: not the stack */
     if (!r) return cli_fail(cmd, titan_fail(TITAN_E_NOMEM, "out of memory"));
     r->o = o;
+    if (train_dist_rank() > 0) o->log = NULL; /* rank 0 logs */
     r->con = (train_console){.val_name = o->val ? "val_bpb" : "val_loss",
                              .best_val = o->prog.best_val,
                              .best_step = o->prog.best_step,
@@ -604,6 +652,8 @@ int train_cmd_train(int argc, char **argv) {
         {"--seed", FLAG_INT, &o.h.seed, 0, CLI_SEED_MAX,
          "init and data seed (default 1)"},
         {"--sequential", FLAG_BOOL, &o.sequential, 0, 0, "windows in order, not random"},
+        {"--deterministic", FLAG_BOOL, &o.deterministic, 0, 0,
+         "sum gradients in batch order: the same bits for any threads or ranks"},
         {"--lr", FLAG_REAL, &o.h.lr, 0, 1e3,
          "multiplier of every group's rate (default 1)"},
         {"--lr-matrix", FLAG_REAL, &o.h.lr_matrix, 0, 10, "Muon rate (default 0.02)"},

@@ -75,7 +75,7 @@ done
 
 # SIGKILL of one rank: the job ends non-zero at once; resumed on 3 ranks,
 # then on 1, the run ends as the uninterrupted 2-rank one
-long=("${args[@]}" --deterministic --steps 300 --val-every 0 --log-every 10 --ckpt-every 20)
+long=("${args[@]}" --deterministic --steps 150 --val-every 0 --log-every 5 --ckpt-every 10)
 ranks 2 train "${long[@]}" -o "$work/u.ckpt" >/dev/null || fail "uninterrupted"
 ranks 2 train "${long[@]}" -o "$work/k.ckpt" --log "$work/k.jsonl" >/dev/null 2>&1 &
 pid=$!

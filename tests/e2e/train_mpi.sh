@@ -46,6 +46,22 @@ for r in rows:
 assert sum(r["t_gather_ms"] for r in rows) > 0
 PY
 
+# eval: windows shared over the ranks, val_bpb bit-identical to one process
+# and to the training log's validation of the same weights
+ev=(--val "$work/val.txt" --ctx 16 --stride 5 --max-tokens 300 --weights raw --json)
+"$TITAN_TRAIN" eval "$work/s.ckpt" "${ev[@]}" >"$work/e0.json" || fail "titan-train eval"
+for n in 1 2 3; do
+    ranks "$n" eval "$work/s.ckpt" "${ev[@]}" | sed "s/\"ranks\": $n/\"ranks\": 1/" \
+        >"$work/e$n.json" || fail "eval on $n ranks"
+    cmp "$work/e0.json" "$work/e$n.json" || fail "eval on $n ranks: $(cat "$work/e$n.json")"
+done
+/usr/bin/python3 - "$work/d1.jsonl" "$work/e0.json" <<'PY' || fail "eval is not the log's val_bpb"
+import json, sys
+last = [json.loads(l) for l in open(sys.argv[1])][-1]["val_bpb"]
+ev = json.load(open(sys.argv[2]))["val_bpb"]
+assert "%.6f" % ev == "%.6f" % last, (ev, last)
+PY
+
 # MPI_Allreduce: the same weights within 1e-5 relative after 50 steps (at
 # --lr 0.25: at the full rate the tiny model amplifies rounding to ~2e-5, as
 # titan-train does between --threads 1 and 2)

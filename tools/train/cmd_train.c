@@ -182,14 +182,8 @@ static titan_status val_setup(run *r) {
     int32_t V = r->cfg.vocab_size;
     int64_t n = (int64_t)r->val.n - 1;
     r->val_targets = n < r->o->val_tokens ? n : r->o->val_tokens;
-    if (!(r->val_byte_len = calloc((size_t)V, sizeof *r->val_byte_len)))
-        return titan_fail(TITAN_E_NOMEM, "out of memory");
-    bool text = r->tok && !r->o->val_shards;
-    for (int32_t i = 0; text && i < titan_tokenizer_size(r->tok); i++) {
-        const uint8_t *b;
-        r->val_byte_len[i] = (uint32_t)titan_tokenizer_token(r->tok, i, &b);
-    }
-    r->val_bytes = (titan_byte_table){V, r->val_byte_len, NULL};
+    TITAN_TRY(train_byte_table(r->o->val_shards ? NULL : r->tok, V, &r->val_byte_len,
+                               &r->val_bytes));
     titan_eval_options o = val_options(r);
     size_t need = titan_eval_plan(r->val_targets, &o);
     if (need == SIZE_MAX)

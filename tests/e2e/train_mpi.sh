@@ -13,10 +13,14 @@ command -v mpirun >/dev/null || skip "no mpirun (tools/install-deps.sh --test in
 [ -x "$MPI" ] || fail "$MPI not built, though mpirun is installed"
 work=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=
-# Open MPI's own allocations stay until exit: no leak check for its ranks
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-ranks() { local n=$1; shift; mpirun --oversubscribe -np "$n" "$MPI" "$@"; }
+# Open MPI's own allocations stay until exit: no leak check for its ranks
+mpi_asan=detect_leaks=0:abort_on_error=1
+ranks() {
+    local n=$1
+    shift
+    ASAN_OPTIONS=$mpi_asan mpirun --oversubscribe -np "$n" "$MPI" "$@"
+}
 code_split "$work"
 tiny_ckpt "$work" "$work/train.txt" "$work/val.txt" --steps 1 --seq 16 || fail "tiny model"
 args=(--config "$work/cfg.json" --tokenizer "$work/tok" --train "$work/train.txt"
@@ -91,16 +95,18 @@ done
 
 # SIGKILL of one rank: the job ends non-zero at once; resumed on 3 ranks,
 # then on 1, the run ends as the uninterrupted 2-rank one
-long=("${args[@]}" --deterministic --steps 150 --val-every 0 --log-every 5 --ckpt-every 10)
+long=("${args[@]}" --deterministic --steps 80 --val-every 0 --log-every 5 --ckpt-every 10)
 ranks 2 train "${long[@]}" -o "$work/u.ckpt" >/dev/null || fail "uninterrupted"
-ranks 2 train "${long[@]}" -o "$work/k.ckpt" --log "$work/k.jsonl" >/dev/null 2>&1 &
+ASAN_OPTIONS=$mpi_asan mpirun -np 2 "$MPI" train "${long[@]}" -o "$work/k.ckpt" \
+    --log "$work/k.jsonl" >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 1500); do
     [ -f "$work/k.jsonl" ] && [ "$(wc -l <"$work/k.jsonl")" -ge 3 ] && break
     sleep 0.02
 done
-victim=$(ps -o pid= --ppid $pid | tail -n 1)
-[ -n "$victim" ] || fail "no rank to kill"
+victim=$(ps -o pid= --ppid $pid | tail -n 1 | tr -d " ")
+[ -n "$victim" ] && [ "$(ps -o comm= -p "$victim")" = titan-train-mpi ] ||
+    fail "no rank to kill among mpirun's children: $(ps -o pid=,comm= --ppid $pid)"
 kill -9 $victim
 t0=$(date +%s)
 for _ in $(seq 1 500); do kill -0 $pid 2>/dev/null || break; sleep 0.02; done
@@ -117,6 +123,6 @@ ranks 1 train --resume "$work/k1.ckpt" >/dev/null ||
     fail "resume on 1 rank"
 same "$work/u.ckpt" "$work/k1.ckpt" || fail "resumed on 1 rank: not the uninterrupted run"
 
-exits 2 mpirun -np 4 "$MPI" train "${args[@]}" -o "$work/x.ckpt" ||
+ASAN_OPTIONS=$mpi_asan exits 2 mpirun -np 4 "$MPI" train "${args[@]}" -o "$work/x.ckpt" ||
     fail "--batch 6 on 4 ranks should exit 2"
 echo "train_mpi: ok"

@@ -5,7 +5,8 @@
 # without it, weights within 1e-5 relative after 50 steps. A rank killed with
 # SIGKILL ends the job non-zero within seconds; its last checkpoint, resumed
 # on another number of ranks, ends bit-identical to an uninterrupted run. The
-# log has the step-time split; a batch the ranks cannot split exits 2.
+# log has the step-time split; SIGTERM to a rank stops the job with a
+# checkpoint; a batch the ranks cannot split exits 2.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/tiny_model.sh"
 MPI=${TITAN_TRAIN_MPI:-$BUILD/titan-train-mpi}
@@ -122,6 +123,21 @@ same "$work/u.ckpt" "$work/k.ckpt" || fail "resumed on 3 ranks: not the uninterr
 ranks 1 train --resume "$work/k1.ckpt" >/dev/null ||
     fail "resume on 1 rank"
 same "$work/u.ckpt" "$work/k1.ckpt" || fail "resumed on 1 rank: not the uninterrupted run"
+
+# SIGTERM to one rank stops them all after the same step: rank 0 writes the
+# checkpoint, exit 143
+ASAN_OPTIONS=$mpi_asan mpirun -np 2 "$MPI" train "${long[@]}" --steps 100000 \
+    -o "$work/t.ckpt" --log "$work/t.jsonl" >"$work/t.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 1500); do
+    [ -f "$work/t.jsonl" ] && [ "$(wc -l <"$work/t.jsonl")" -ge 1 ] && break
+    sleep 0.02
+done
+kill -TERM "$(ps -o pid= --ppid $pid | tail -n 1 | tr -d " ")"
+rc=0; wait $pid || rc=$?
+[ "$rc" = 143 ] || fail "SIGTERM to a rank: exit $rc, want 143"
+grep -q "terminated (SIGTERM)" "$work/t.out" || fail "no stop message: $(tail -3 "$work/t.out")"
+"$TITAN_TRAIN" export "$work/t.ckpt" -o "$work/t.st" >/dev/null || fail "checkpoint after SIGTERM"
 
 ASAN_OPTIONS=$mpi_asan exits 2 mpirun -np 4 "$MPI" train "${args[@]}" -o "$work/x.ckpt" ||
     fail "--batch 6 on 4 ranks should exit 2"

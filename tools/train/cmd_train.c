@@ -358,6 +358,7 @@ static void fit_schedule(const run *r, train_hparams *h) {
     double per = (r->con.step_seconds - r->first_step_s) / (double)(done - 1);
     double left = cap - r->o->prog.train_seconds;
     int64_t fit = r->state.step + (left > 0 && per > 0 ? (int64_t)(left / per) : 0);
+    fit = train_dist_root(fit); /* every rank steps to rank 0's clock */
     if (fit >= h->steps) return;
     h->steps = fit;
     h->warmup = r->o->warmup < 0 ? fit / 20 : h->warmup < fit / 2 ? h->warmup : fit / 2;
@@ -431,10 +432,11 @@ static titan_status loop(run *r, const char **why) {
     *why = NULL;
     for (;;) {
         fit_schedule(r, &h);
-        /* ranks agree: rank 0's clock fits the schedule, any rank's signal stops */
-        h.steps = train_dist_root(h.steps);
-        stop_signal = (sig_atomic_t)train_dist_max(stop_signal);
-        if (r->state.step >= h.steps || stop_signal) break;
+        /* any rank's signal stops all; one arriving during the exchange
+         * counts at the next step (never overwritten by an older 0) */
+        int64_t stop = train_dist_max(stop_signal);
+        if (stop) stop_signal = (sig_atomic_t)stop;
+        if (r->state.step >= h.steps || stop) break;
         double lr_mult = train_lr_mult(&h, r->state.step), gnorm, t0 = cli_now();
         double loss = step(r, &h, lr_mult, heads, &gnorm), dt = cli_now() - t0;
         if (!isfinite(loss))
@@ -447,7 +449,7 @@ static titan_status loop(run *r, const char **why) {
         tokens += (double)(h.batch * h.accum * h.seq);
         train_hparams next;
         fit_schedule(r, &next);
-        bool last = r->state.step >= train_dist_root(next.steps);
+        bool last = r->state.step >= next.steps;
         TITAN_TRY(report(r, &h, last, loss, heads, lr_mult, gnorm, &t_last, &tokens));
         if (!last && !stop_signal) TITAN_TRY(periodic_save(r, &last_save));
     }

@@ -16,9 +16,10 @@
  * stdout: rank 0 speaks for the run. */
 void train_dist_start(int *argc, char ***argv);
 
-/* End with the command's exit code, which it returns. A failure (code != 0)
- * on any rank of several ends the whole job (MPI_Abort), so no rank waits
- * forever for one that left. */
+/* End with the command's exit code, which it returns. A failure on any rank
+ * of several ends the whole job (MPI_Abort), so no rank waits forever for
+ * one that left; a stop signal (code 128 + signal, which the ranks agree on)
+ * ends each rank after rank 0 wrote its checkpoint. */
 int train_dist_end(int code);
 
 int train_dist_rank(void);

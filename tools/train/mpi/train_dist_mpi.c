@@ -23,7 +23,10 @@ void train_dist_start(int *argc, char ***argv) {
 
 int train_dist_end(int code) {
     fflush(NULL);
-    if (code != 0 && n_ranks > 1) MPI_Abort(MPI_COMM_WORLD, code);
+    /* every rank stops on a signal together (the training loop agrees on
+     * it): those codes finalize; any other failure ends the job */
+    bool agreed = code == CLI_EXIT_OK || (code > 128 && code <= 128 + 64);
+    if (!agreed && n_ranks > 1) MPI_Abort(MPI_COMM_WORLD, code);
     MPI_Finalize();
     return code;
 }

@@ -145,5 +145,6 @@ int train_cmd_eval(int argc, char **argv) {
     if (st == TITAN_OK) st = score(e, &a, &res);
     if (st == TITAN_OK) print(&a, &res);
     teardown(e);
+    free(e);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(argv[0], st);
 }

@@ -1262,6 +1262,12 @@ TITAN_NODISCARD titan_status titan_shard_decode(const uint8_t *data, size_t len,
                                                 int32_t vocab, int32_t *dst, size_t cap,
                                                 size_t *n);
 
+/* Encode ids[0..n) as a whole shard file into dst[0..cap): header, then the
+ * tokens as uint16. Every id must lie in [0, vocab), vocab <= 65536, and cap
+ * must hold TITAN_SHARD_HEADER_BYTES + 2 * n bytes; n < 2^31. */
+TITAN_NODISCARD titan_status titan_shard_encode(const int32_t *ids, size_t n,
+                                                int32_t vocab, uint8_t *dst, size_t cap);
+
 /* ==== high level: open an artifact and generate =============================
  * formats/session.c. One artifact, a CPU backend, a model and one sequence in
  * a block the caller provides (still no allocation), and text generation from

@@ -55,7 +55,7 @@ RECORDS = {
         "GDN_CONV_SIZE": 2, "ATTN_SINK": 1, "SKIP_GATES": 1, "COMPRESSOR": "brotli",
     },
 }
-INT6_MIN_NUMEL = 1024  # the records use 65536; smaller here so the small model has int6 tensors
+INT6_MIN_NUMEL = 256  # the records use 65536; smaller here so the small model has int6 tensors
 
 
 def rms_norm(x):
@@ -375,7 +375,7 @@ def randomize(model, seed):
             if name.endswith(("A_log", "dt_bias")):
                 p.copy_(torch.rand(p.shape, generator=g) - 0.5)
             elif p.dim() >= 2 and not name.endswith(("resid_mix", "skip_weights", "skip_gates")):
-                p.copy_(torch.randn(p.shape, generator=g) * (1.5 / math.sqrt(fan)))
+                p.copy_(torch.randn(p.shape, generator=g) * (4 / math.sqrt(fan)))
             else:
                 p.copy_(1 + 0.3 * torch.randn(p.shape, generator=g))
             if "bank" in name or name == "tok_emb.weight":

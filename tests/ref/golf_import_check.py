@@ -4,6 +4,9 @@
     golf_import_check.py logits REF.f64 GOT.f32 LABEL
         titan's logits (float32) against the record-structured PyTorch model's
         (float64): max |diff| / max |ref| <= 1e-4 (fails on NaN); prints both.
+    golf_import_check.py record DIR LABEL
+        logits DIR/logits.f64 DIR/f.logits, layout DIR, logits DIR/logits_q.f64
+        DIR/q.logits (the files golf_import.sh writes).
     golf_import_check.py layout DIR
         the record's quantized tensors (DIR/quant_plain.pt, unbanked record
         names) against the import (DIR/q.st: NAME.q, NAME.scale) and titan's
@@ -94,13 +97,32 @@ def layout(d):
             row = np.abs(qr[r])
             assert math.gcd(*row.tolist()) == 1 and row.max() > qmax // 2, (spec, r)
         n[kind] += 1
+    # for the script to refuse: a NAME.scale without its NAME.q; one a row short
+    tensors, _ = safetensors_ref.read(os.path.join(d, "q.st"))
+    first = next(t[0][:-2] for t in tensors if t[0].endswith(".q"))
+    safetensors_ref.write(os.path.join(d, "bad1.st"),
+                          [t for t in tensors if t[0] != first + ".q"], None)
+    safetensors_ref.write(os.path.join(d, "bad2.st"), [
+        (n, dt, [sh[0] - 1] if n == first + ".scale" else sh,
+         x[:-1] if n == first + ".scale" else x) for n, dt, sh, x in tensors], None)
     print("int6 layout: %d int6 and %d int8 tensors of the record kept as they are "
           "(same integers, same scales)" % (n["int6"], n["int8"]))
     assert n["int6"] > 0 and n["int8"] > 0, n
     return 0
 
 
+def record(d, rec):
+    """The three checks of one record's directory (one Python start-up)."""
+    ok = logits(os.path.join(d, "logits.f64"), os.path.join(d, "f.logits"),
+                rec + " float state dict") == 0
+    ok = ok and layout(d) == 0
+    return 0 if ok and logits(os.path.join(d, "logits_q.f64"), os.path.join(d, "q.logits"),
+                              rec + " quantized artifact") == 0 else 1
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["record"] and len(sys.argv) == 4:
+        sys.exit(record(*sys.argv[2:]))
     if sys.argv[1:2] == ["logits"] and len(sys.argv) == 5:
         sys.exit(logits(*sys.argv[2:]))
     if sys.argv[1:2] == ["layout"] and len(sys.argv) == 3:

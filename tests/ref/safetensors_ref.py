@@ -38,6 +38,8 @@ def encode(dtype, x):
         return x.astype("<f4").tobytes()
     if dtype == "F16":
         return x.astype("<f2").tobytes()
+    if dtype == "I8":
+        return x.astype(np.int8).tobytes()
     return bf16_bits(x).astype("<u2").tobytes()
 
 

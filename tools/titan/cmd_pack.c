@@ -2,8 +2,9 @@
  * | --ckpt CKPT) -o ART [--quant f32|f16|bf16|int8|int6|mixed] [--codec C]
  * [--budget BYTES] ...`. Every tensor the config names must be in the input
  * with its SPEC shape (1-D as [n], 2-D as [rows, cols]); a safetensors input
- * may hold nothing else. f32 keeps the values bit for bit; half types round
- * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
+ * may hold nothing else, except that a tensor may come quantized as NAME.q
+ * (I8) and NAME.scale (one per row), stored as it is (prequant.h). f32 keeps
+ * the values bit for bit; half types round to nearest even; int8/int6 use round-to-nearest with clip search (policy in
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
@@ -329,7 +330,8 @@ static const char usage[] =
 static int parse_args(int argc, char **argv, pack_args *p) {
     const char *codec = "none", *method = "rtn", *calib = NULL, *layout = "auto";
     const cli_flag flags[] = {
-        {"--safetensors", FLAG_STR, &p->st_path, 0, 0, "weights (F32/F16/BF16)"},
+        {"--safetensors", FLAG_STR, &p->st_path, 0, 0,
+         "weights (F32/F16/BF16; NAME.q I8 + NAME.scale kept as they are)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
         {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0,
          "TOK file (with --ckpt: replaces its own)"},

@@ -51,13 +51,15 @@ the records, so dims Dr/2..Dr-1 of every query head's and key group's rows of
 wq/wk and the same columns of k_sink are negated; banked matrices split per
 block; 0-dim scales become [1]; ve_layer_scales.k goes to block VE_LAYERS[k];
 the GDN conv [C, 1, Kc] becomes [C, Kc] and in_proj_b/in_proj_a stack into
-gdn_ba. Record 1.1531 rescales its RoPE base beyond TRAIN_SEQ_LEN, so the
-imported model matches it up to that many tokens only (a warning says so).
+gdn_ba. Record 1.1531 builds its RoPE table for 1,024 tokens and rescales the
+base beyond, so the imported model matches it up to 1,024 tokens only (a
+warning says so).
 """
 import argparse
 import io
 import json
 import lzma
+import pickle
 import struct
 import subprocess
 import sys
@@ -68,7 +70,7 @@ import torch
 RECORD_DEFAULTS = {  # the records' settings (SPEC section 8 presets)
     "1.1531": {"VOCAB_SIZE": 1024, "NUM_LAYERS": 11, "MODEL_DIM": 512, "NUM_HEADS": 8,
                "NUM_KV_HEADS": 4, "MLP_MULT": 3, "ROPE_DIMS": 16, "ROPE_BASE": 10000.0,
-               "LOGIT_SOFTCAP": 30.0, "TRAIN_SEQ_LEN": 1024, "XSA_LAST_N": 4,
+               "LOGIT_SOFTCAP": 30.0, "TRAIN_SEQ_LEN": 2048, "XSA_LAST_N": 4,
                "BIGRAM_VOCAB_SIZE": 2048, "BIGRAM_DIM": 128, "VE_ENABLED": 1, "VE_DIM": 128,
                "VE_LAYERS": "9,10", "LN_SCALE": 1, "NUM_LOOPS": 2, "LOOP_START": 3,
                "LOOP_END": 5, "ENABLE_LOOPING_AT": 0.35, "PARALLEL_RESIDUAL_START": 7},
@@ -159,7 +161,9 @@ def unbank(sd, n):
 # ---------------------------------------------------------------------------
 
 def ints(s):
-    return [int(v) for v in str(s).split(",") if v.strip()]
+    """A list setting: "0,1,10" as the records read it, or a JSON list."""
+    return [int(v) for v in s] if isinstance(s, list) else [
+        int(v) for v in str(s).split(",") if v.strip()]
 
 
 def sizes_from_tensors(a, floats, quant):
@@ -396,10 +400,11 @@ def main(argv):
         print("import_golf: record %s, %d tensors (%d quantized as they are) -> %s, %s"
               % (record, len(out), nq, args.out, args.config_out))
         if record == "1.1531":
-            print("import_golf: note: record 1.1531 rescales its RoPE base beyond "
-                  "TRAIN_SEQ_LEN=%d tokens; the import matches it up to that length"
-                  % a["TRAIN_SEQ_LEN"], file=sys.stderr)
-    except (ImportError_, KeyError, OSError, ValueError, RuntimeError) as e:
+            print("import_golf: note: record 1.1531's RoPE table is built for 1,024 "
+                  "tokens and rescaled beyond; the import matches it up to 1,024 tokens",
+                  file=sys.stderr)
+    except (ImportError_, KeyError, OSError, ValueError, RuntimeError, lzma.LZMAError,
+            pickle.UnpicklingError) as e:
         print("import_golf.py: %s" % e, file=sys.stderr)
         return 1
     return 0

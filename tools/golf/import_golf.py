@@ -114,7 +114,8 @@ def load(path):
     raw = open(path, "rb").read()
     if raw[:2] != b"PK":  # torch.save's zip container
         raw = decompress(raw)
-    obj = torch.load(io.BytesIO(raw), map_location="cpu")
+    # weights_only: tensors, dicts, strings and numbers, never arbitrary pickled code
+    obj = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     if not isinstance(obj, dict):
         raise ImportError_("%s: expected a state dict or {'w', 'm'}" % path)
     return obj

@@ -42,8 +42,9 @@ Table (record env var -> SPEC section 8 field):
                                                     leaky_relu2, emb_norm, resid_mix, branch_scale,
                                                     norm_eps 2^-23 (torch's float32 default),
                                                     unet_skips mirror_blocks (1.1531) / mirror
-                                                    (1.0785), gdn_qk_act elu1, gdn_out_norm false
-  (from the tensors)                             -> smear_gate, attn_sink "key", skip_gates
+                                                    (1.0785), gdn_qk_act elu1
+  (from the tensors)                             -> smear_gate, attn_sink "key", skip_gates,
+                                                    gdn_out_norm (a GDN attn.norm.weight)
 
 Conventions applied (SPEC section 8, "Importing the records' checkpoints"):
 norm gains set to 1 (the records' norms have none); RoPE rotates by -theta in
@@ -216,7 +217,8 @@ def make_config(a, record, names):
         c.update({"gdn_layers": gdn, "gdn_heads": a["GDN_NUM_HEADS"],
                   "gdn_v_heads": a["GDN_NUM_V_HEADS"], "gdn_head_dim": a["GDN_HEAD_DIM"],
                   "gdn_v_head_dim": a["GDN_V_HEAD_DIM"], "gdn_conv_kernel": a["GDN_CONV_SIZE"],
-                  "gdn_qk_act": "elu1", "gdn_out_norm": False})
+                  "gdn_qk_act": "elu1",
+                  "gdn_out_norm": any(k.endswith("attn.norm.weight") for k in names)})
     return c
 
 
@@ -234,11 +236,11 @@ def rope_negate_rows(t, heads, Dh, Dr):
 
 
 class Mapper:
-    """Record names -> SPEC names, one rule per record tensor; every record tensor
-    must be consumed and every SPEC tensor of the config produced."""
+    """Record names -> SPEC names, one rule per record tensor (an unknown name
+    stops the import; `titan pack` then checks that every SPEC tensor is there)."""
     def __init__(self, c, a):
         self.c, self.a = c, a
-        self.out = {}
+        self.out, self.ba = {}, {}
 
     def put(self, name, t):
         if name in self.out:
@@ -267,7 +269,6 @@ class Mapper:
         if rest == "attn.conv1d.weight":
             return self.put(p + "gdn_conv", t.reshape(t.shape[0], t.shape[-1]))
         if rest in ("attn.in_proj_b.weight", "attn.in_proj_a.weight"):
-            self.ba = getattr(self, "ba", {})
             self.ba.setdefault(b, {})[rest[13]] = t
             if len(self.ba[b]) == 2:
                 self.put(p + "gdn_ba", torch.cat([self.ba[b]["b"], self.ba[b]["a"]]))

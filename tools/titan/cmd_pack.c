@@ -2,8 +2,9 @@
  * | --ckpt CKPT) -o ART [--quant f32|f16|bf16|int8|int6|mixed] [--codec C]
  * [--budget BYTES] ...`. Every tensor the config names must be in the input
  * with its SPEC shape (1-D as [n], 2-D as [rows, cols]); a safetensors input
- * may hold nothing else. f32 keeps the values bit for bit; half types round
- * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
+ * may hold nothing else, except that a tensor may come quantized as NAME.q
+ * (I8) and NAME.scale (one per row), stored as it is (prequant.h). f32 keeps
+ * the values bit for bit; half types round to nearest even; int8/int6 use round-to-nearest with clip search (policy in
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
@@ -20,6 +21,7 @@
 #include "tools/titan/commands.h"
 #include "tools/titan/gptq_calibrate.h"
 #include "tools/titan/pack_input.h"
+#include "tools/titan/prequant.h"
 #include "tools/titan/storage.h"
 #include "tools/titan/submission.h"
 #include "tools/titan/tok_io.h"
@@ -70,6 +72,24 @@ static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
     size_t n = (size_t)(spec->rows * spec->cols);
     TITAN_TRY(titan_arena_alloc(a, n * sizeof **f, TITAN_ALIGN, (void **)f));
     return titan_safetensors_to_f32(s, *f, n);
+}
+
+/* Tensor i as float32 into f, and stored into t when t is quantized: NAME's
+ * values by t's quantizer, or NAME.q and NAME.scale as they are (prequant.h,
+ * whatever t's type was; GPTQ requantizes them later). */
+static titan_status take_weights(titan_arena *a, const pack_input *in,
+                                 const titan_tensor_spec *spec, const pack_args *p,
+                                 titan_tensor *f, titan_tensor *t) {
+    prequant pq;
+    bool pre;
+    TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, &pre));
+    if (pre)
+        TITAN_TRY(prequant_dequant(a, &pq, (float **)&f->data));
+    else
+        TITAN_TRY(take_f32(a, &in->st, in->prefix, spec, (float **)&f->data));
+    if (pre) return prequant_store(a, &pq, t);
+    if (!titan_dtype_get(t->dtype)->quantized) return TITAN_OK;
+    return storage_quantize(a, (float *)f->data, (int)p->clip_steps, t);
 }
 
 static titan_status read_plain(titan_arena *a, const pack_args *p, pack_input *in) {
@@ -163,10 +183,11 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     pack_input in;
     TITAN_TRY(read_inputs(a, p, &in));
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
-    int n_in = titan_config_tensors(&in.config, specs, TITAN_MAX_TENSORS);
-    if (!p->ckpt && in.st.n_tensors != n_in)
+    int n_in = titan_config_tensors(&in.config, specs, TITAN_MAX_TENSORS), n_pre;
+    TITAN_TRY(prequant_count(&in.st, in.prefix, specs, n_in, &n_pre));
+    if (!p->ckpt && in.st.n_tensors != n_in + n_pre)
         return titan_fail(TITAN_E_DATA, "%s has %d tensors, the config names %d",
-                          p->st_path, in.st.n_tensors, n_in);
+                          p->st_path, in.st.n_tensors - n_pre, n_in);
     o->c = in.config;
     if (p->drop_mtp) o->c.mtp_heads = 1;
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
@@ -191,8 +212,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         memcpy(t->name, specs[i].name, sizeof t->name);
         f[i] = *t;
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
-        TITAN_TRY(take_f32(a, &in.st, in.prefix, &specs[i], (float **)&f[i].data));
-        if (q) TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, t));
+        TITAN_TRY(take_weights(a, &in, &specs[i], p, &f[i], t));
         cli_progress_update(&prog, done += (double)(t->rows * t->cols), params);
     }
     cli_progress_end(&prog);
@@ -310,7 +330,8 @@ static const char usage[] =
 static int parse_args(int argc, char **argv, pack_args *p) {
     const char *codec = "none", *method = "rtn", *calib = NULL, *layout = "auto";
     const cli_flag flags[] = {
-        {"--safetensors", FLAG_STR, &p->st_path, 0, 0, "weights (F32/F16/BF16)"},
+        {"--safetensors", FLAG_STR, &p->st_path, 0, 0,
+         "weights (F32/F16/BF16; NAME.q I8 + NAME.scale kept as they are)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
         {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0,
          "TOK file (with --ckpt: replaces its own)"},

@@ -20,6 +20,7 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/gptq_calibrate.h"
+#include "tools/titan/pack_hadamard.h"
 #include "tools/titan/pack_input.h"
 #include "tools/titan/prequant.h"
 #include "tools/titan/storage.h"
@@ -38,7 +39,7 @@ typedef struct {
     titan_codec codec;
     int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
-    bool drop_mtp, json, gptq_report, with_code;
+    bool drop_mtp, json, gptq_report, with_code, hadamard;
     uint64_t max_bytes; /* the file's budget (0: none): --budget less the code */
 } pack_args;
 
@@ -46,7 +47,9 @@ typedef struct {
 typedef struct {
     titan_config c;
     titan_tensor t[TITAN_MAX_TENSORS];
-    gptq_stat gptq[TITAN_MAX_TENSORS]; /* with --method gptq */
+    gptq_stat gptq[TITAN_MAX_TENSORS];          /* with --method gptq */
+    hadamard_error hadamard[TITAN_MAX_TENSORS]; /* with --hadamard */
+    int n_hadamard;
     int n;
     uint64_t bytes;
     bool has_int6;                     /* some tensor was bit-packed int6 */
@@ -77,17 +80,26 @@ static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
 /* Tensor i as float32 into f, and stored into t when t is quantized: NAME's
  * values by t's quantizer, or NAME.q and NAME.scale as they are (prequant.h,
  * whatever t's type was; GPTQ requantizes them later). */
-static titan_status take_weights(titan_arena *a, const pack_input *in,
-                                 const titan_tensor_spec *spec, const pack_args *p,
-                                 titan_tensor *f, titan_tensor *t) {
+/* Tensor spec's floats into f: pre-quantized (NAME.q + NAME.scale,
+ * prequant.h) dequantized, else as given. */
+static titan_status load_weights(titan_arena *a, const pack_input *in,
+                                 const titan_tensor_spec *spec, titan_tensor *f,
+                                 bool *pre) {
     prequant pq;
-    bool pre;
-    TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, &pre));
-    if (pre)
-        TITAN_TRY(prequant_dequant(a, &pq, (float **)&f->data));
-    else
-        TITAN_TRY(take_f32(a, &in->st, in->prefix, spec, (float **)&f->data));
-    if (pre) return prequant_store(a, &pq, t);
+    TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, pre));
+    if (*pre) return prequant_dequant(a, &pq, (float **)&f->data);
+    return take_f32(a, &in->st, in->prefix, spec, (float **)&f->data);
+}
+
+/* t from f: pre-quantized tensors keep their integers and scales. */
+static titan_status store_weights(titan_arena *a, const pack_input *in,
+                                  const titan_tensor_spec *spec, const pack_args *p,
+                                  const titan_tensor *f, bool pre, titan_tensor *t) {
+    if (pre) {
+        prequant pq;
+        TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, &pre));
+        return prequant_store(a, &pq, t);
+    }
     if (!titan_dtype_get(t->dtype)->quantized) return TITAN_OK;
     return storage_quantize(a, (float *)f->data, (int)p->clip_steps, t);
 }
@@ -195,10 +207,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
     titan_tensor *f; /* float32 copies: the calibration model */
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
-    double params = (double)titan_config_params(&o->c), done = 0;
-    cli_progress prog;
-    cli_progress_start(&prog, "quantizing", "M weights");
-    prog.scale = 1e6;
+    bool pre[TITAN_MAX_TENSORS];
+    int n_pre_used = 0;
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
         int q = titan_dtype_get(types[i])->quantized;
@@ -212,7 +222,23 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         memcpy(t->name, specs[i].name, sizeof t->name);
         f[i] = *t;
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
-        TITAN_TRY(take_weights(a, &in, &specs[i], p, &f[i], t));
+        TITAN_TRY(load_weights(a, &in, &specs[i], &f[i], &pre[i]));
+        n_pre_used += pre[i];
+    }
+    if (p->hadamard && n_pre_used)
+        return titan_fail(TITAN_E_USAGE,
+                          "--hadamard turns float weights; the input "
+                          "holds %d pre-quantized tensors",
+                          n_pre_used);
+    if (p->hadamard)
+        TITAN_TRY(pack_hadamard_fold(a, &o->c, f, o->n, o->hadamard, &o->n_hadamard));
+    double params = (double)titan_config_params(&o->c), done = 0;
+    cli_progress prog;
+    cli_progress_start(&prog, "quantizing", "M weights");
+    prog.scale = 1e6;
+    for (int i = 0; i < o->n; i++) {
+        titan_tensor *t = &o->t[i];
+        TITAN_TRY(store_weights(a, &in, &specs[i], p, &f[i], pre[i], t));
         cli_progress_update(&prog, done += (double)(t->rows * t->cols), params);
     }
     cli_progress_end(&prog);
@@ -278,6 +304,17 @@ static void print_gptq_table(const pack_out *o) {
     }
 }
 
+/* --hadamard: each turned matrix's int6 error before and after. */
+static void print_hadamard_table(const pack_out *o) {
+    fprintf(stderr, "%-24s %12s %12s %8s\n", "hadamard", "int6 before", "int6 after",
+            "ratio");
+    for (int i = 0; i < o->n_hadamard; i++) {
+        const hadamard_error *e = &o->hadamard[i];
+        fprintf(stderr, "%-24s %12.4e %12.4e %8.4f\n", e->name, e->before, e->after,
+                e->before > 0 ? e->after / e->before : 1);
+    }
+}
+
 static void json_size(const char *key, uint64_t bytes) {
     if (bytes)
         printf(", \"%s\": %llu", key, (unsigned long long)bytes);
@@ -316,6 +353,11 @@ static void print_json(const pack_args *p, const pack_out *o, bool written,
         else
             printf(", \"rtn_error\": null, \"gptq_error\": null}");
     }
+    printf("], \"hadamard\": [");
+    for (int i = 0; i < o->n_hadamard; i++)
+        printf("%s{\"tensor\": \"%s\", \"int6_before\": %.17g, \"int6_after\": %.17g}",
+               i ? ", " : "", o->hadamard[i].name, o->hadamard[i].before,
+               o->hadamard[i].after);
     printf("]}\n");
 }
 
@@ -365,6 +407,8 @@ static int parse_args(int argc, char **argv, pack_args *p) {
          "print one JSON object (sizes, gptq errors)"},
         {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0,
          "gptq: error table on stderr"},
+        {"--hadamard", FLAG_BOOL, &p->hadamard, 0, 0,
+         "turn attention v/o pairs by a Hadamard matrix first (int6 errors on stderr)"},
     };
     char *pos[1];
     int npos;
@@ -445,6 +489,7 @@ int cmd_pack(int argc, char **argv) {
                   o->has_int6 ? layout_names[o->chosen] : "");
     if (p.with_code && !p.json) submission_print(o->bytes, p.codec, &code, p.budget);
     if (p.gptq_report) print_gptq_table(o);
+    if (p.hadamard) print_hadamard_table(o);
     if (over) {
         fprintf(stderr,
                 "titan pack: %s would be %llu bytes%s, over the budget of %lld: not "

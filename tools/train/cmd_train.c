@@ -50,7 +50,7 @@ static const char path_flags[] = "--train|--val|--train-shards|--val-shards|--lo
 typedef struct {
     const char *config, *tokenizer, *train, *val, *out, *resume, *log;
     const char *train_shards, *val_shards;
-    const char *qat, *qat_mode, *decay;
+    const char *qat, *qat_mode, *decay, *optimizer;
     int64_t val_every, val_tokens, val_stride, log_every, ckpt_every;
     int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
     double ckpt_minutes, max_minutes;
@@ -449,6 +449,9 @@ static int check_options(const char *cmd, options *o) {
     if (strcmp(o->qat_mode, "ste") && strcmp(o->qat_mode, "noise"))
         return cli_usage(cmd, "--qat-mode must be ste or noise");
     o->h.qat_noise = !strcmp(o->qat_mode, "noise");
+    if (strcmp(o->optimizer, "muon") && strcmp(o->optimizer, "sgd"))
+        return cli_usage(cmd, "--optimizer must be muon or sgd");
+    o->h.sgd = !strcmp(o->optimizer, "sgd");
     if (o->h.qat_tensors && !*o->h.qat_tensors)
         return cli_usage(cmd, "--qat-tensors needs at least one glob");
     if (strcmp(o->decay, "linear") && strcmp(o->decay, "cosine"))
@@ -549,6 +552,7 @@ int train_cmd_train(int argc, char **argv) {
     options o = {
         .qat = "off",
         .qat_mode = "ste",
+        .optimizer = "muon",
         .decay = "linear",
         .val_every = 100,
         .val_tokens = 65536,
@@ -578,6 +582,7 @@ int train_cmd_train(int argc, char **argv) {
               .momentum_start = 0.85,
               .momentum_warmup = 100,
               .clip = 1.0,
+              .sgd_momentum = 0.9,
               .qat_start = 1.0,
               .qat_below = 0,
               .ema = 0,
@@ -642,6 +647,10 @@ int train_cmd_train(int argc, char **argv) {
          "warm-down shape: linear|cosine (default linear)"},
         {"--clip", FLAG_REAL, &o.h.clip, 0, 1e9,
          "gradient norm clip, 0 = off (default 1)"},
+        {"--optimizer", FLAG_STR, &o.optimizer, 0, 0,
+         "muon: Muon + AdamW (default) | sgd: SGD with momentum"},
+        {"--sgd-momentum", FLAG_REAL, &o.h.sgd_momentum, 0, 0.999999,
+         "SGD momentum (default 0.9)"},
         {"--qat", FLAG_STR, &o.qat, 0, 0,
          "fake quantization: off|int8|int6 (default off)"},
         {"--qat-start", FLAG_REAL, &o.h.qat_start, 0, 1,

@@ -314,6 +314,22 @@ static void muon_all(train_state *s, const train_params *grads, const train_hpar
     titan_thread_pool_for(pool, matrices, 1, muon_matrices, &j);
 }
 
+/* --optimizer sgd: every tensor at its group's rate; matrices decay by
+ * --wd, embeddings and heads by --adam-wd. */
+static void sgd_all(train_state *s, const train_params *grads, const train_hparams *h,
+                    double lr_mult) {
+    for (int i = 0; i < s->w.n_tensors; i++) {
+        const titan_tensor_spec *sp = &s->w.spec[i];
+        int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
+        sgd_hparams sh = {group_lr(h, sp->role) * h->lr * lr_mult, h->sgd_momentum,
+                          sp->role == TITAN_ROLE_MATRIX ? h->muon_wd
+                          : decays                      ? h->adam_wd
+                                                        : 0};
+        sgd_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i],
+                 (size_t)(sp->rows * sp->cols), &sh);
+    }
+}
+
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                    double lr_mult, float *scratch, titan_thread_pool *pool) {
     double norm = clip_grads(grads, h->clip);
@@ -323,8 +339,11 @@ double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                        .weight_decay = h->muon_wd,
                        .nesterov = 1,
                        .ns_steps = 5};
-    muon_all(s, grads, h, &mh, lr_mult, scratch, pool);
-    for (int i = 0; i < s->w.n_tensors; i++) {
+    if (h->sgd)
+        sgd_all(s, grads, h, lr_mult);
+    else
+        muon_all(s, grads, h, &mh, lr_mult, scratch, pool);
+    for (int i = 0; i < s->w.n_tensors && !h->sgd; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role == TITAN_ROLE_MATRIX) continue;
         int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;

@@ -25,6 +25,8 @@ typedef struct {
     double momentum, momentum_start;
     int64_t momentum_warmup;
     double clip; /* global gradient norm bound, 0 = off */
+    int sgd;     /* 1: SGD with momentum for every tensor, not Muon + AdamW */
+    double sgd_momentum;
     train_qat qat;
     double qat_start;        /* switch on at this fraction of the steps ... */
     double qat_below;        /* ... or once the LR multiplier falls below this */

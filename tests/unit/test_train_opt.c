@@ -117,8 +117,22 @@ static void adamw_first_step_is_sign(void **state) {
     assert_float_equal(v[1], 0.05 * 16, 1e-6);
 }
 
+/* torch.optim.SGD(lr=0.1, momentum=0.9, weight_decay=0.01) from p = 1 with
+ * g = 0.5 twice gives 0.949, then 0.852151. */
+static void sgd_two_steps_as_torch(void **state) {
+    (void)state;
+    float p = 1, g = 0.5f, buf = 0;
+    sgd_hparams h = {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01};
+    sgd_step(&p, &g, &buf, 1, &h);
+    assert_float_equal(p, 0.949, 1e-6);
+    assert_float_equal(buf, 0.51, 1e-6);
+    sgd_step(&p, &g, &buf, 1, &h);
+    assert_float_equal(p, 0.852151, 1e-6);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sgd_two_steps_as_torch),
         cmocka_unit_test(muon_tall_nesterov),
         cmocka_unit_test(muon_wide_plain),
         cmocka_unit_test(newton_schulz_is_near_orthogonal),

@@ -36,4 +36,13 @@ typedef struct {
 void adamw_step(float *p, const float *g, float *m, float *v, size_t n, long t,
                 const adamw_hparams *h);
 
+typedef struct {
+    double lr, momentum, weight_decay;
+} sgd_hparams;
+
+/* One step of torch.optim.SGD (dampening 0, not Nesterov): buf = mu buf +
+ * (g + wd p), p -= lr buf; buf starts at zero, so its first value is g + wd p
+ * as torch's. */
+void sgd_step(float *p, const float *g, float *buf, size_t n, const sgd_hparams *h);
+
 #endif

@@ -85,9 +85,9 @@ void TR(attention_forward)(real *o, real *probs, real *psink, const TR(attn_shap
                 s0 = (real)sink_score(s, b.qh + (size_t)t * Dq, group_of(s, h));
                 mx = s0 > mx ? s0 : mx;
             }
-            for (int j = 0; j <= t; j++) sum += p[j] = (real)exp(p[j] - mx);
+            for (int j = 0; j <= t; j++) sum += p[j] = real_exp(p[j] - mx);
             if (sink) {
-                real e0 = (real)exp(s0 - mx);
+                real e0 = real_exp(s0 - mx);
                 sum += e0;
                 psink[(size_t)h * T + t] = e0 / sum;
             }

@@ -74,16 +74,14 @@ static double row_loss(real *l, int y, int V, double softcap, double weight, int
     real mx = l[0];
     for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
     double sum = 0;
-    for (int v = 0; v < V; v++) sum += exp((double)(l[v] - mx));
+    for (int v = 0; v < V; v++) sum += real_exp(l[v] - mx);
     double nll = log(sum) - (double)(l[y] - mx);
     if (!grad) return nll;
+    real scale = (real)(weight / sum), cap = (real)softcap;
     for (int v = 0; v < V; v++) {
-        double d = (exp((double)(l[v] - mx)) / sum - (v == y)) * weight;
-        if (softcap > 0) {
-            double r = (double)l[v] / softcap;
-            d *= 1 - r * r;
-        }
-        l[v] = (real)d;
+        real d = real_exp(l[v] - mx) * scale, r = cap > 0 ? l[v] / cap : 0;
+        if (v == y) d -= (real)weight;
+        l[v] = d * (1 - r * r);
     }
     return nll;
 }

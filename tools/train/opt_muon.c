@@ -4,11 +4,13 @@
 #include "tools/train/train_ops.h"
 
 #include <math.h>
+#include <string.h>
 
 size_t muon_scratch_floats(int rows, int cols) {
     size_t r = rows < cols ? rows : cols, c = rows < cols ? cols : rows;
-    /* X, Xt, Y^T (each r*c), A, AA / B (each r*r), and the update */
-    return 4 * r * c + 2 * r * r;
+    /* the update, X transposed (tall matrices), the next X (each r*c), A, B
+     * (each r*r) */
+    return 3 * r * c + 2 * r * r;
 }
 
 static void transpose(float *dst, const float *src, int rows, int cols) {
@@ -17,25 +19,29 @@ static void transpose(float *dst, const float *src, int rows, int cols) {
             dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
 }
 
-/* The iteration on a wide X[r, c] (r <= c). */
+/* The iteration on a wide X[r, c] (r <= c): X <- a X + B X with
+ * B = b A + c A A, A = X X^T (symmetric, so A A = A A^T), every product on
+ * the trainer's GEMM in the layout it reads; X and the next X take turns
+ * in two buffers. */
 static void ns_wide(float *X, int r, int c, int steps, float *s) {
     const float a = 3.4445f, b = -4.7750f, cc = 2.0315f;
-    float *Xt = s, *Yt = Xt + (size_t)r * c, *A = Yt + (size_t)r * c;
-    float *B = A + (size_t)r * r;
+    size_t n = (size_t)r * c;
+    float *Y = s, *A = Y + n, *B = A + (size_t)r * r, *x = X;
     double ss = 0;
-    for (size_t i = 0; i < (size_t)r * c; i++) ss += (double)X[i] * X[i];
+    for (size_t i = 0; i < n; i++) ss += (double)X[i] * X[i];
     float inv = (float)(1 / (sqrt(ss) + 1e-7));
-    for (size_t i = 0; i < (size_t)r * c; i++) X[i] *= inv;
+    for (size_t i = 0; i < n; i++) X[i] *= inv;
     for (int it = 0; it < steps; it++) {
-        train_matmul_forward(A, X, X, r, c, r); /* A = X X^T        [r, r] */
-        train_matmul_forward(B, A, A, r, r, r); /* A A^T = A A      [r, r] */
+        train_matmul_forward(A, x, x, r, c, r); /* A = X X^T  [r, r] */
+        train_matmul_forward(B, A, A, r, r, r); /* A A^T      [r, r] */
         for (size_t i = 0; i < (size_t)r * r; i++) B[i] = b * A[i] + cc * B[i];
-        transpose(Xt, X, r, c);                   /* X^T              [c, r] */
-        train_matmul_forward(Yt, Xt, B, c, r, r); /* X^T B^T = (B X)^T [c, r] */
-        for (int i = 0; i < r; i++)
-            for (int j = 0; j < c; j++)
-                X[(size_t)i * c + j] = a * X[(size_t)i * c + j] + Yt[(size_t)j * r + i];
+        for (size_t i = 0; i < n; i++) Y[i] = a * x[i];
+        train_matmul_acc_dx(Y, B, x, r, c, r); /* += B X    [r, c] */
+        float *t = x;
+        x = Y;
+        Y = t;
     }
+    if (x != X) memcpy(X, x, sizeof(float) * n);
 }
 
 void newton_schulz5(float *X, int rows, int cols, int steps, float *scratch) {

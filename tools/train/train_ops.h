@@ -6,6 +6,7 @@
 #define TITAN_TRAIN_OPS_H
 
 #include "titan.h"
+#include "tools/train/real_exp.h"
 #include "tools/train/train_real.h"
 
 #include <math.h>
@@ -13,7 +14,11 @@
 #include <string.h>
 
 static inline void real_zero(real *p, size_t n) { memset(p, 0, sizeof(real) * n); }
-static inline real real_sigmoid(real x) { return (real)(1 / (1 + exp(-(double)x))); }
+/* exp of -|x| only: real_exp's domain, and no overflow. */
+static inline real real_sigmoid(real x) {
+    real e = real_exp(x < 0 ? x : -x);
+    return x < 0 ? e / (1 + e) : 1 / (1 + e);
+}
 
 /* op_matmul.c: y[T, O] = x[T, I] W[O, I]^T. */
 void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I, int O);

@@ -14,10 +14,12 @@
 #include <string.h>
 
 static inline void real_zero(real *p, size_t n) { memset(p, 0, sizeof(real) * n); }
-/* exp of -|x| only: real_exp's domain, and no overflow. */
+/* exp of -|x| only (real_exp's domain, no overflow); one division and
+ * selects, no branch on the sign. */
 static inline real real_sigmoid(real x) {
-    real e = real_exp(x < 0 ? x : -x);
-    return x < 0 ? e / (1 + e) : 1 / (1 + e);
+    real neg = (real)(x < 0); /* 1 or 0: a conversion, not a branch */
+    real e = real_exp(-(real)fabs((double)x)), s = 1 / (1 + e);
+    return s * (1 + neg * (e - 1)); /* x < 0: e / (1 + e) */
 }
 
 /* op_matmul.c: y[T, O] = x[T, I] W[O, I]^T. */

@@ -85,7 +85,8 @@ void TR(attention_forward)(real *o, real *probs, real *psink, const TR(attn_shap
                 s0 = (real)sink_score(s, b.qh + (size_t)t * Dq, group_of(s, h));
                 mx = s0 > mx ? s0 : mx;
             }
-            for (int j = 0; j <= t; j++) sum += p[j] = real_exp(p[j] - mx);
+            real_exp_shifted(p, (size_t)t + 1, mx);
+            for (int j = 0; j <= t; j++) sum += p[j];
             if (sink) {
                 real e0 = real_exp(s0 - mx);
                 sum += e0;

@@ -67,22 +67,36 @@ void TR(smear_backward)(real *de, real *dgate, const real *dout, const real *e,
     }
 }
 
+/* l[v] = exp(l[v] - mx) * scale * (1 - (l[v] * inv_cap)^2): the CE gradient
+ * of every logit but the target's, times the softcap derivative. */
+TRAIN_VECTORIZE static void ce_grad(real *l, size_t V, real mx, real scale,
+                                    real inv_cap) {
+    for (size_t v = 0; v < V; v++) {
+        real r = l[v] * inv_cap;
+        l[v] = real_exp(l[v] - mx) * scale * (1 - r * r);
+    }
+}
+
 /* CE of one row in place: returns -log softmax(l)[y]. With grad, l becomes
  * dCE/dl * weight, times the softcap derivative 1 - (l / c)^2 when the row
- * holds capped logits (c > 0). */
+ * holds capped logits (c > 0). The exps go through a tile (vectorized), the
+ * sum takes them in order. */
 static double row_loss(real *l, int y, int V, double softcap, double weight, int grad) {
-    real mx = l[0];
+    enum { TILE = 256 };
+    real mx = l[0], tile[TILE];
     for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
     double sum = 0;
-    for (int v = 0; v < V; v++) sum += real_exp(l[v] - mx);
+    for (int v0 = 0; v0 < V; v0 += TILE) {
+        int n = V - v0 < TILE ? V - v0 : TILE;
+        memcpy(tile, l + v0, sizeof(real) * (size_t)n);
+        real_exp_shifted(tile, (size_t)n, mx);
+        for (int j = 0; j < n; j++) sum += tile[j];
+    }
     double nll = log(sum) - (double)(l[y] - mx);
     if (!grad) return nll;
-    real scale = (real)(weight / sum), cap = (real)softcap;
-    for (int v = 0; v < V; v++) {
-        real d = real_exp(l[v] - mx) * scale, r = cap > 0 ? l[v] / cap : 0;
-        if (v == y) d -= (real)weight;
-        l[v] = d * (1 - r * r);
-    }
+    real inv_cap = softcap > 0 ? (real)(1 / softcap) : 0, ry = l[y] * inv_cap;
+    ce_grad(l, (size_t)V, mx, (real)(weight / sum), inv_cap);
+    l[y] -= (real)weight * (1 - ry * ry);
     return nll;
 }
 

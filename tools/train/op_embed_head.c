@@ -67,6 +67,17 @@ void TR(smear_backward)(real *de, real *dgate, const real *dout, const real *e,
     }
 }
 
+/* l = cap tanh(l / cap), tanh(u) = sign(u) (1 - e) / (1 + e) with
+ * e = exp(-2|u|): vectorized, off by ~1e-7 cap near 0 (below a logit's own
+ * rounding); libm's double tanh took 3-6% of a golf step. */
+TRAIN_VECTORIZE static void softcap_row(real *l, size_t V, real cap) {
+    for (size_t v = 0; v < V; v++) {
+        real u = l[v] / cap, e = real_exp(-2 * (real)fabs((double)u));
+        real t = (1 - e) / (1 + e);
+        l[v] = cap * (u < 0 ? -t : t);
+    }
+}
+
 /* l[v] = exp(l[v] - mx) * scale * (1 - (l[v] * inv_cap)^2): the CE gradient
  * of every logit but the target's, times the softcap derivative. */
 TRAIN_VECTORIZE static void ce_grad(real *l, size_t V, real mx, real scale,
@@ -107,9 +118,7 @@ double TR(head_ce)(real *logits, const real *z, const real *W, const int *target
     double total = 0;
     for (int t = 0; t < n; t++) {
         real *l = logits + (size_t)t * V;
-        if (softcap > 0)
-            for (int v = 0; v < V; v++)
-                l[v] = (real)(softcap * tanh((double)l[v] / softcap));
+        if (softcap > 0) softcap_row(l, (size_t)V, (real)softcap);
         double nll = row_loss(l, targets[t], V, softcap, weight, dz != NULL);
         if (row_nll) row_nll[t] = nll;
         total += nll;

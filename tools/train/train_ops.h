@@ -32,12 +32,11 @@ static inline void real_zero(real *p, size_t n) { memset(p, 0, sizeof(real) * n)
 TRAIN_VECTORIZE static inline void real_exp_shifted(real *p, size_t n, real mx) {
     for (size_t i = 0; i < n; i++) p[i] = real_exp(p[i] - mx);
 }
-/* exp of -|x| only (real_exp's domain, no overflow); one division and
- * selects, no branch on the sign. */
+/* exp of -|x| only (real_exp's domain, no overflow), one division and a
+ * select: vectorized loops blend instead of branching on the sign. */
 static inline real real_sigmoid(real x) {
-    real neg = (real)(x < 0); /* 1 or 0: a conversion, not a branch */
-    real e = real_exp(-(real)fabs((double)x)), s = 1 / (1 + e);
-    return s * (1 + neg * (e - 1)); /* x < 0: e / (1 + e) */
+    real e = real_exp(-(real)fabs((double)x)), num = x < 0 ? e : 1;
+    return num / (1 + e);
 }
 
 /* op_matmul.c: y[T, O] = x[T, I] W[O, I]^T. */

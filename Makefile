@@ -41,7 +41,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare FORCE
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c
@@ -105,6 +105,12 @@ bench: all $(BENCHES)
 # pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.
 model: all
 	tools/data/train_model.sh
+
+# parameter-golf shards and SentencePiece models from the local corpus
+# (tools/data/golf/build_data.sh), e.g. `make golf-data GOLF_VOCABS=1024`.
+GOLF_VOCABS ?= 1024 8192
+golf-data: all
+	tools/data/golf/build_data.sh --vocab "$(GOLF_VOCABS)"
 
 # golf-cpu against nano for the same wall-clock budget (tools/data/golf/compare.sh;
 # ~15 minutes), e.g. `make golf-compare GOLF_SECONDS=720`.

@@ -26,7 +26,7 @@ static const st_dtype dtypes[] = {
     {"I64", (titan_dtype)-1, 8},     {"U64", (titan_dtype)-1, 8},
     {"I32", (titan_dtype)-1, 4},     {"U32", (titan_dtype)-1, 4},
     {"I16", (titan_dtype)-1, 2},     {"U16", (titan_dtype)-1, 2},
-    {"I8", (titan_dtype)-1, 1},      {"U8", (titan_dtype)-1, 1},
+    {"I8", TITAN_DT_INT8, 1},        {"U8", (titan_dtype)-1, 1},
     {"BOOL", (titan_dtype)-1, 1},    {"F8_E4M3", (titan_dtype)-1, 1},
     {"F8_E5M2", (titan_dtype)-1, 1},
 };
@@ -122,7 +122,7 @@ static titan_status parse_entry(const json_value *m, const uint8_t *buffer,
     if (d->dtype == (titan_dtype)-1)
         return titan_fail(TITAN_E_UNSUPPORTED,
                           "safetensors: " NAME_FMT
-                          ": dtype %s not supported (F32, F16, BF16)",
+                          ": dtype %s not supported (F32, F16, BF16, I8)",
                           name, d->name);
     t->name = name;
     t->dtype = d->dtype;
@@ -279,11 +279,14 @@ const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
 
 titan_status titan_safetensors_to_f32(const titan_st_tensor *t, float *dst,
                                       size_t count) {
-    if (!t || (!dst && t->n_elems) || count < t->n_elems || !dtype_by_id(t->dtype))
+    if (!t || (!dst && t->n_elems) || count < t->n_elems ||
+        (!dtype_by_id(t->dtype) && t->dtype != TITAN_DT_INT8))
         return titan_fail(TITAN_E_USAGE, "safetensors: bad conversion request");
     const uint8_t *p = t->data;
     uint64_t n = t->n_elems;
-    if (t->dtype == TITAN_DT_F32) {
+    if (t->dtype == TITAN_DT_INT8) {
+        for (uint64_t i = 0; i < n; i++) dst[i] = (float)(int8_t)p[i];
+    } else if (t->dtype == TITAN_DT_F32) {
         for (uint64_t i = 0; i < n; i++, p += 4) dst[i] = le_rdf32(p);
     } else if (t->dtype == TITAN_DT_F16) {
         for (uint64_t i = 0; i < n; i++, p += 2) dst[i] = titan_f16_to_f32(le_rd16(p));

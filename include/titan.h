@@ -1024,7 +1024,7 @@ TITAN_NODISCARD titan_status titan_config_to_json(const titan_config *c, char *b
 
 typedef struct titan_st_tensor {
     const char *name;  /* NUL-terminated UTF-8 (no NUL inside), in the arena */
-    titan_dtype dtype; /* TITAN_DT_F32, _F16 or _BF16 */
+    titan_dtype dtype; /* TITAN_DT_F32, _F16, _BF16 or _INT8 ("I8") */
     int ndim;          /* 0 (a scalar) .. TITAN_ST_MAX_DIMS */
     int64_t shape[TITAN_ST_MAX_DIMS];
     uint64_t n_elems;    /* product of the shape (1 for a scalar) */
@@ -1051,7 +1051,7 @@ typedef struct titan_safetensors {
  * tensor entry, unknown dtype, negative or non-integer dims, a shape whose byte
  * size overflows, end - begin != that size, offsets outside the buffer,
  * overlapping tensors, or bytes of the buffer not covered by exactly one tensor
- * (holes, trailing data). Known but unsupported dtypes (F64, I8, ...) give
+ * (holes, trailing data). Known but unsupported dtypes (F64, I64, ...) give
  * TITAN_E_UNSUPPORTED. Arena: the header's parse tree and the tables, about
  * 1 KB per tensor plus 2x the header size. */
 TITAN_NODISCARD titan_status titan_safetensors_parse(titan_arena *a, const uint8_t *file,
@@ -1062,7 +1062,7 @@ const titan_st_tensor *titan_safetensors_find(const titan_safetensors *st,
                                               const char *name);
 
 /* Convert a tensor's values to float32 into dst[0..count); count must be at
- * least t->n_elems (TITAN_E_USAGE otherwise). Half types convert exactly. */
+ * least t->n_elems (TITAN_E_USAGE otherwise). Half types and I8 convert exactly. */
 TITAN_NODISCARD titan_status titan_safetensors_to_f32(const titan_st_tensor *t,
                                                       float *dst, size_t count);
 
@@ -1261,6 +1261,12 @@ TITAN_NODISCARD titan_status titan_shard_count(const uint8_t *data, size_t len,
 TITAN_NODISCARD titan_status titan_shard_decode(const uint8_t *data, size_t len,
                                                 int32_t vocab, int32_t *dst, size_t cap,
                                                 size_t *n);
+
+/* Encode ids[0..n) as a whole shard file into dst[0..cap): header, then the
+ * tokens as uint16. Every id must lie in [0, vocab), vocab <= 65536, and cap
+ * must hold TITAN_SHARD_HEADER_BYTES + 2 * n bytes; n < 2^31. */
+TITAN_NODISCARD titan_status titan_shard_encode(const int32_t *ids, size_t n,
+                                                int32_t vocab, uint8_t *dst, size_t cap);
 
 /* ==== high level: open an artifact and generate =============================
  * formats/session.c. One artifact, a CPU backend, a model and one sequence in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh [--no-skip]: run every cmocka unit test (one binary per
 # tests/unit/test_*.c) and every end-to-end script for one build (BUILD=build
-# or build-asan); closing line "N passed, N failed, N skipped".
+# or build-asan), each with its seconds; closing lines: the five slowest and
+# "N passed, N failed, N skipped".
 # A skip is a test that cannot run here: an e2e script that exits 77, a cmocka
 # test that calls skip(). Skips are listed by name, never counted as passes;
 # --no-skip or TITAN_NO_SKIP=1 (CI) makes any skip fail the run.
@@ -19,7 +20,7 @@ export BUILD TITAN="$BUILD/titan" TITAN_TRAIN="$BUILD/titan-train"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CMOCKA_MESSAGE_OUTPUT=STDOUT # the summary lines read below
-pass=0 fail=0 skip=0 cases=0 failed=() skipped=()
+pass=0 fail=0 skip=0 cases=0 failed=() skipped=() times=()
 mkdir -p "$BUILD/logs"
 
 # cmocka_verdict LOG: 0 when cmocka's summaries (one per group) say every
@@ -47,15 +48,16 @@ cmocka_verdict() {
 
 # run_one NAME KIND CMD...: run one test, its output in $BUILD/logs.
 run_one() {
-    local name=$1 kind=$2 rc log="$BUILD/logs/${1//\//_}.log"
+    local name=$1 kind=$2 rc log="$BUILD/logs/${1//\//_}.log" start=$SECONDS
     shift 2
     why=
     "$@" >"$log" 2>&1
     rc=$?
+    times+=("$((SECONDS - start)) $name")
     if [ "$kind" = unit ] && [ $rc = 0 ]; then cmocka_verdict "$log"; rc=$?; fi
     if [ $rc = 77 ] && [ -z "$why" ]; then why=$(tail -n 1 "$log"); fi
     case $rc in
-    0) pass=$((pass + 1)); echo "ok   $name" ;;
+    0) pass=$((pass + 1)); echo "ok   $name ($((SECONDS - start)) s)" ;;
     77) skip=$((skip + 1)); skipped+=("$name"); echo "SKIP $name: ${why#SKIP: }" ;;
     *)
         fail=$((fail + 1)); failed+=("$name")
@@ -79,6 +81,9 @@ for t in "${scripts[@]}"; do
     run_one "e2e/$(basename "$t" .sh)" e2e bash "$t"
 done
 
+# The slowest tests, so the suite's time budget (CI: 15 minutes) stays visible.
+echo "[$BUILD] ${SECONDS} s; slowest: $(printf '%s\n' "${times[@]}" | sort -rn | head -n 5 |
+    awk '{printf "%s%s %d s", (NR > 1 ? ", " : ""), $2, $1}')"
 echo "[$BUILD] $pass passed, $fail failed, $skip skipped" \
     "(${#units[@]} unit binaries with $cases cmocka tests, ${#scripts[@]} e2e scripts)"
 [ $fail = 0 ] || echo "[$BUILD] failed: ${failed[*]}"

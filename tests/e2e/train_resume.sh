@@ -48,6 +48,25 @@ assert rows[-1]["loss"] < rows[0]["loss"] - 0.5, "loss falls"
 assert rows[-1]["lr"] < rows[150]["lr"], "warm-down"
 PY
 exits 2 "$TITAN_TRAIN" train "${args[@]}" -o "$work/c.ckpt" --qat int4 || fail "--qat int4 exits 2"
+exits 2 "$TITAN_TRAIN" train "${args[@]}" -o "$work/c.ckpt" --qat-mode round ||
+    fail "--qat-mode round exits 2"
+exits 2 "$TITAN_TRAIN" train "${args[@]}" -o "$work/c.ckpt" --qat-tensors 'blocks.*.wo,nope*' ||
+    fail "a glob naming no tensor exits 2"
+grep -q "'nope\*' names no tensor" <<<"$stderr" || fail "unmatched glob says '$stderr'"
+# Late QAT on chosen tensors in its noise form: on from step 6, the run's
+# record keeps both flags (a resume alone continues with them).
+"$TITAN_TRAIN" train "${args[@]}" --steps 10 --qat-start 0.5 --qat-mode noise \
+    --qat-tensors 'blocks.*.wo,blocks.*.w_down' -o "$work/n.ckpt" --log "$work/n.jsonl" \
+    >/dev/null || fail "noise QAT run"
+"$TITAN_TRAIN" train --resume "$work/n.ckpt" --override --steps 12 --log "$work/n.jsonl" \
+    >/dev/null || fail "noise QAT resume"
+/usr/bin/python3 - "$work/n.jsonl" <<'PY' || fail "noise QAT log"
+import json, math, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["step"] for r in rows] == list(range(1, 13)), [r["step"] for r in rows]
+assert all(r["qat"] == (r["step"] > 5) for r in rows), [r["qat"] for r in rows]
+assert all(math.isfinite(r["loss"]) for r in rows)
+PY
 exits 1 "$TITAN_TRAIN" train "${args[@]}" -o "$work/c.ckpt" --resume "$work/nope" ||
     fail "missing checkpoint exits 1"
 for which in raw ema swa; do

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-SIZES = {"F32": 4, "F16": 2, "BF16": 2}
+SIZES = {"F32": 4, "F16": 2, "BF16": 2, "I8": 1}
 FIXTURE = [("emb", "F32", [3, 5]), ("norm", "F16", [7]), ("w.0", "BF16", [2, 3, 2]),
            ("scalar", "F32", []), ("empty", "F16", [0, 4])]
 METADATA = {"format": "pt", "note": "caf\u00e9 \"quoted\" \\ line\nbreak"}
@@ -38,6 +38,8 @@ def encode(dtype, x):
         return x.astype("<f4").tobytes()
     if dtype == "F16":
         return x.astype("<f2").tobytes()
+    if dtype == "I8":
+        return x.astype(np.int8).tobytes()
     return bf16_bits(x).astype("<u2").tobytes()
 
 
@@ -46,6 +48,8 @@ def decode(dtype, raw, shape):
         x = np.frombuffer(raw, "<f4")
     elif dtype == "F16":
         x = np.frombuffer(raw, "<f2").astype(np.float32)
+    elif dtype == "I8":
+        x = np.frombuffer(raw, np.int8)
     else:
         x = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
     return x.reshape(shape)

@@ -239,6 +239,20 @@ static void absurd_header_lengths(void **state) {
     assert_int_equal(parse(file_buf, 8, &st), TITAN_E_DATA);
 }
 
+/* I8 (quantized integers from tools/golf/import_golf.py) reads as its values. */
+static void int8_reads_exactly(void **state) {
+    (void)state;
+    size_t len = make_file("{" T("q", "I8", "[2,3]", 0, 6) "}", 6);
+    file_buf[len - 5] = 0x80, file_buf[len - 1] = 0xff; /* -128, -1 */
+    titan_safetensors st;
+    assert_int_equal(parse(file_buf, len, &st), TITAN_OK);
+    assert_int_equal(st.tensors[0].dtype, TITAN_DT_INT8);
+    float f[6];
+    assert_int_equal(titan_safetensors_to_f32(&st.tensors[0], f, 6), TITAN_OK);
+    const float want[6] = {0, -128, 2, 3, 4, -1};
+    for (int i = 0; i < 6; i++) assert_true(f[i] == want[i]);
+}
+
 static void every_truncation_is_refused(void **state) {
     (void)state;
     uint8_t buf[512];
@@ -289,6 +303,7 @@ int main(void) {
         cmocka_unit_test(writer_refuses_misuse),
         cmocka_unit_test(hostile_headers_are_refused),
         cmocka_unit_test(absurd_header_lengths),
+        cmocka_unit_test(int8_reads_exactly),
         cmocka_unit_test(every_truncation_is_refused),
         cmocka_unit_test(every_flipped_bit_is_safe),
         cmocka_unit_test(small_arena_is_nomem),

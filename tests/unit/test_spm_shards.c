@@ -176,11 +176,33 @@ static void shards(void **state) {
     assert_int_equal(count, 0);
 }
 
+/* The encoder writes what the hand-built shard above holds, byte for byte. */
+static void shard_encode(void **state) {
+    (void)state;
+    static uint8_t want[2048], got[2048];
+    const uint16_t tok[4] = {1, 300, 65535, 7};
+    const int32_t ids[4] = {1, 300, 65535, 7};
+    size_t len = shard(want, 20240520, 1, 4, tok, 4);
+    memset(got, 0xAB, sizeof got);
+    assert_int_equal(titan_shard_encode(ids, 4, 65536, got, len), TITAN_OK);
+    assert_memory_equal(got, want, len);
+    assert_int_equal(titan_shard_encode(ids, 4, 65536, got, len - 1), TITAN_E_USAGE);
+    assert_int_equal(titan_shard_encode(ids, 4, 65535, got, len), TITAN_E_DATA);
+    const int32_t negative[1] = {-1};
+    assert_int_equal(titan_shard_encode(negative, 1, 10, got, len), TITAN_E_DATA);
+    assert_int_equal(titan_shard_encode(ids, 4, 65537, got, len), TITAN_E_USAGE);
+    assert_int_equal(titan_shard_encode(NULL, 0, 10, got, 1024), TITAN_OK);
+    uint64_t count = 1;
+    assert_int_equal(titan_shard_count(got, 1024, &count), TITAN_OK);
+    assert_int_equal(count, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pieces_and_bytes),
         cmocka_unit_test(prefixes_and_corruptions),
         cmocka_unit_test(shards),
+        cmocka_unit_test(shard_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

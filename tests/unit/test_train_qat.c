@@ -14,6 +14,7 @@
 
 #include "assert_close.h"
 #include "quant/quant.h"
+#include "platform/threads.h"
 #include "tools/train/train_state.h"
 
 static titan_config small(void) {
@@ -88,6 +89,102 @@ static void forward_changes_once_on(void **state) {
     train_state_free(&s);
 }
 
+/* Weights with every matrix nonzero (output projections start at 0). */
+static void busy_weights(train_state *s) {
+    train_init_weights(&s->w, 3);
+    for (int i = 0; i < s->w.n_tensors; i++)
+        for (int64_t j = 0; j < s->w.spec[i].rows * s->w.spec[i].cols; j++)
+            s->w.tensor[i][j] += 0.01f * (float)((j * 7) % 11 - 5);
+}
+
+static int tensor_index(const train_state *s, const char *name) {
+    for (int i = 0; i < s->w.n_tensors; i++)
+        if (!strcmp(s->w.spec[i].name, name)) return i;
+    fail_msg("no tensor %s", name);
+    return -1;
+}
+
+/* --qat-tensors: only the named tensors round; the rest pass bit for bit. */
+static void only_selected_tensors(void **state) {
+    (void)state;
+    titan_config c = small();
+    train_hparams h = {.steps = 10,
+                       .seed = 3,
+                       .qat = TRAIN_QAT_INT6,
+                       .qat_tensors = "blocks.*.wo,tok_emb"};
+    train_state s;
+    assert_int_equal(train_state_init(&s, &c, &h), 0);
+    busy_weights(&s);
+    assert_true(train_qat_selects(&h, "blocks.0.wo") && train_qat_selects(&h, "tok_emb"));
+    assert_false(train_qat_selects(&h, "blocks.0.wkv_b") || train_qat_selects(&h, "wo"));
+    char glob[64];
+    assert_false(train_qat_unmatched(&h, &s.w, glob, sizeof glob));
+    train_hparams bad = h;
+    bad.qat_tensors = "blocks.*.wo,nothing*";
+    assert_true(train_qat_unmatched(&bad, &s.w, glob, sizeof glob));
+    assert_string_equal(glob, "nothing*");
+    const train_params *q = train_forward_weights(&s, &h, 1.0, NULL);
+    assert_ptr_equal(q, &s.qat);
+    int rounded = 0;
+    for (int i = 0; i < s.w.n_tensors; i++) {
+        size_t bytes = sizeof(float) * (size_t)(s.w.spec[i].rows * s.w.spec[i].cols);
+        bool same = !memcmp(s.qat.tensor[i], s.w.tensor[i], bytes);
+        bool picked = train_qat_selects(&h, s.w.spec[i].name);
+        assert_true(picked ? !same : same);
+        rounded += picked;
+    }
+    assert_int_equal(rounded, 2);
+    train_state_free(&s);
+}
+
+/* --qat-mode noise: w + u * max|row| / qmax, |u| <= 1/2, a fresh draw each
+ * step, the same draw for any thread count. */
+static void noise_form(void **state) {
+    (void)state;
+    titan_config c = small();
+    train_hparams h = {.steps = 10, .seed = 3, .qat = TRAIN_QAT_INT6, .qat_noise = 1};
+    train_state s;
+    assert_int_equal(train_state_init(&s, &c, &h), 0);
+    busy_weights(&s);
+    int i = tensor_index(&s, "blocks.0.wo");
+    const titan_tensor_spec *sp = &s.w.spec[i];
+    size_t n = (size_t)(sp->rows * sp->cols);
+    float *first = malloc(sizeof(float) * n);
+    assert_non_null(first);
+    assert_ptr_equal(train_forward_weights(&s, &h, 1.0, NULL), &s.qat);
+    memcpy(first, s.qat.tensor[i], sizeof(float) * n);
+    double sum = 0, sum_sq = 0;
+    for (int64_t r = 0; r < sp->rows; r++) {
+        float amax = 0;
+        for (int64_t k = 0; k < sp->cols; k++)
+            amax = fmaxf(amax, fabsf(s.w.tensor[i][r * sp->cols + k]));
+        for (int64_t k = 0; k < sp->cols; k++) {
+            double u = (first[r * sp->cols + k] - s.w.tensor[i][r * sp->cols + k]) /
+                       (amax / 31.0);
+            assert_true(fabs(u) <= 0.5 + 1e-5); /* fails on NaN */
+            sum += u, sum_sq += u * u;
+        }
+    }
+    /* uniform on [-1/2, 1/2): mean 0, variance 1/12 */
+    assert_true(fabs(sum / (double)n) < 0.05 &&
+                fabs(sum_sq / (double)n - 1.0 / 12) < 0.02);
+    static _Alignas(64) uint8_t buf[1 << 16];
+    titan_arena a;
+    titan_arena_init(&a, buf, sizeof buf);
+    titan_thread_pool *p;
+    assert_int_equal(titan_thread_pool_create(&a, 2, &p), TITAN_OK);
+    assert_ptr_equal(train_forward_weights(&s, &h, 1.0, p), &s.qat);
+    assert_memory_equal(s.qat.tensor[i], first, sizeof(float) * n);
+    s.step = 1;
+    assert_ptr_equal(train_forward_weights(&s, &h, 1.0, p), &s.qat);
+    assert_true(memcmp(s.qat.tensor[i], first, sizeof(float) * n) != 0);
+    titan_thread_pool_destroy(p);
+    s.w.tensor[i][3] = NAN;
+    assert_null(train_forward_weights(&s, &h, 1.0, NULL));
+    free(first);
+    train_state_free(&s);
+}
+
 /* 100 steps, 10 warm-up, last 30% decays. */
 static void wsd_schedule(void **state) {
     (void)state;
@@ -107,6 +204,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forward_changes_once_on),
         cmocka_unit_test(wsd_schedule),
+        cmocka_unit_test(only_selected_tensors),
+        cmocka_unit_test(noise_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  * | --ckpt CKPT) -o ART [--quant f32|f16|bf16|int8|int6|mixed] [--codec C]
  * [--budget BYTES] ...`. Every tensor the config names must be in the input
  * with its SPEC shape (1-D as [n], 2-D as [rows, cols]); a safetensors input
- * may hold nothing else. f32 keeps the values bit for bit; half types round
- * to nearest even; int8/int6 use round-to-nearest with clip search (policy in
+ * may hold nothing else, except that a tensor may come quantized as NAME.q
+ * (I8) and NAME.scale (one per row), stored as it is (prequant.h). f32 keeps
+ * the values bit for bit; half types round to nearest even; int8/int6 use round-to-nearest with clip search (policy in
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
@@ -19,7 +20,9 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/gptq_calibrate.h"
+#include "tools/titan/pack_hadamard.h"
 #include "tools/titan/pack_input.h"
+#include "tools/titan/prequant.h"
 #include "tools/titan/storage.h"
 #include "tools/titan/submission.h"
 #include "tools/titan/tok_io.h"
@@ -36,7 +39,7 @@ typedef struct {
     titan_codec codec;
     int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
-    bool drop_mtp, json, gptq_report, with_code;
+    bool drop_mtp, json, gptq_report, with_code, hadamard;
     uint64_t max_bytes; /* the file's budget (0: none): --budget less the code */
 } pack_args;
 
@@ -44,7 +47,9 @@ typedef struct {
 typedef struct {
     titan_config c;
     titan_tensor t[TITAN_MAX_TENSORS];
-    gptq_stat gptq[TITAN_MAX_TENSORS]; /* with --method gptq */
+    gptq_stat gptq[TITAN_MAX_TENSORS];          /* with --method gptq */
+    hadamard_error hadamard[TITAN_MAX_TENSORS]; /* with --hadamard */
+    int n_hadamard;
     int n;
     uint64_t bytes;
     bool has_int6;                     /* some tensor was bit-packed int6 */
@@ -70,6 +75,33 @@ static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
     size_t n = (size_t)(spec->rows * spec->cols);
     TITAN_TRY(titan_arena_alloc(a, n * sizeof **f, TITAN_ALIGN, (void **)f));
     return titan_safetensors_to_f32(s, *f, n);
+}
+
+/* Tensor i as float32 into f, and stored into t when t is quantized: NAME's
+ * values by t's quantizer, or NAME.q and NAME.scale as they are (prequant.h,
+ * whatever t's type was; GPTQ requantizes them later). */
+/* Tensor spec's floats into f: pre-quantized (NAME.q + NAME.scale,
+ * prequant.h) dequantized, else as given. */
+static titan_status load_weights(titan_arena *a, const pack_input *in,
+                                 const titan_tensor_spec *spec, titan_tensor *f,
+                                 bool *pre) {
+    prequant pq;
+    TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, pre));
+    if (*pre) return prequant_dequant(a, &pq, (float **)&f->data);
+    return take_f32(a, &in->st, in->prefix, spec, (float **)&f->data);
+}
+
+/* t from f: pre-quantized tensors keep their integers and scales. */
+static titan_status store_weights(titan_arena *a, const pack_input *in,
+                                  const titan_tensor_spec *spec, const pack_args *p,
+                                  const titan_tensor *f, bool pre, titan_tensor *t) {
+    if (pre) {
+        prequant pq;
+        TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, &pre));
+        return prequant_store(a, &pq, t);
+    }
+    if (!titan_dtype_get(t->dtype)->quantized) return TITAN_OK;
+    return storage_quantize(a, (float *)f->data, (int)p->clip_steps, t);
 }
 
 static titan_status read_plain(titan_arena *a, const pack_args *p, pack_input *in) {
@@ -163,10 +195,11 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     pack_input in;
     TITAN_TRY(read_inputs(a, p, &in));
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
-    int n_in = titan_config_tensors(&in.config, specs, TITAN_MAX_TENSORS);
-    if (!p->ckpt && in.st.n_tensors != n_in)
+    int n_in = titan_config_tensors(&in.config, specs, TITAN_MAX_TENSORS), n_pre;
+    TITAN_TRY(prequant_count(&in.st, in.prefix, specs, n_in, &n_pre));
+    if (!p->ckpt && in.st.n_tensors != n_in + n_pre)
         return titan_fail(TITAN_E_DATA, "%s has %d tensors, the config names %d",
-                          p->st_path, in.st.n_tensors, n_in);
+                          p->st_path, in.st.n_tensors - n_pre, n_in);
     o->c = in.config;
     if (p->drop_mtp) o->c.mtp_heads = 1;
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
@@ -174,10 +207,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
     titan_tensor *f; /* float32 copies: the calibration model */
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
-    double params = (double)titan_config_params(&o->c), done = 0;
-    cli_progress prog;
-    cli_progress_start(&prog, "quantizing", "M weights");
-    prog.scale = 1e6;
+    bool pre[TITAN_MAX_TENSORS];
+    int n_pre_used = 0;
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
         int q = titan_dtype_get(types[i])->quantized;
@@ -191,8 +222,23 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         memcpy(t->name, specs[i].name, sizeof t->name);
         f[i] = *t;
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
-        TITAN_TRY(take_f32(a, &in.st, in.prefix, &specs[i], (float **)&f[i].data));
-        if (q) TITAN_TRY(storage_quantize(a, (float *)f[i].data, (int)p->clip_steps, t));
+        TITAN_TRY(load_weights(a, &in, &specs[i], &f[i], &pre[i]));
+        n_pre_used += pre[i];
+    }
+    if (p->hadamard && n_pre_used)
+        return titan_fail(TITAN_E_USAGE,
+                          "--hadamard turns float weights; the input "
+                          "holds %d pre-quantized tensors",
+                          n_pre_used);
+    if (p->hadamard)
+        TITAN_TRY(pack_hadamard_fold(a, &o->c, f, o->n, o->hadamard, &o->n_hadamard));
+    double params = (double)titan_config_params(&o->c), done = 0;
+    cli_progress prog;
+    cli_progress_start(&prog, "quantizing", "M weights");
+    prog.scale = 1e6;
+    for (int i = 0; i < o->n; i++) {
+        titan_tensor *t = &o->t[i];
+        TITAN_TRY(store_weights(a, &in, &specs[i], p, &f[i], pre[i], t));
         cli_progress_update(&prog, done += (double)(t->rows * t->cols), params);
     }
     cli_progress_end(&prog);
@@ -258,6 +304,17 @@ static void print_gptq_table(const pack_out *o) {
     }
 }
 
+/* --hadamard: each turned matrix's int6 error before and after. */
+static void print_hadamard_table(const pack_out *o) {
+    fprintf(stderr, "%-24s %12s %12s %8s\n", "hadamard", "int6 before", "int6 after",
+            "ratio");
+    for (int i = 0; i < o->n_hadamard; i++) {
+        const hadamard_error *e = &o->hadamard[i];
+        fprintf(stderr, "%-24s %12.4e %12.4e %8.4f\n", e->name, e->before, e->after,
+                e->before > 0 ? e->after / e->before : 1);
+    }
+}
+
 static void json_size(const char *key, uint64_t bytes) {
     if (bytes)
         printf(", \"%s\": %llu", key, (unsigned long long)bytes);
@@ -296,6 +353,11 @@ static void print_json(const pack_args *p, const pack_out *o, bool written,
         else
             printf(", \"rtn_error\": null, \"gptq_error\": null}");
     }
+    printf("], \"hadamard\": [");
+    for (int i = 0; i < o->n_hadamard; i++)
+        printf("%s{\"tensor\": \"%s\", \"int6_before\": %.17g, \"int6_after\": %.17g}",
+               i ? ", " : "", o->hadamard[i].name, o->hadamard[i].before,
+               o->hadamard[i].after);
     printf("]}\n");
 }
 
@@ -310,7 +372,8 @@ static const char usage[] =
 static int parse_args(int argc, char **argv, pack_args *p) {
     const char *codec = "none", *method = "rtn", *calib = NULL, *layout = "auto";
     const cli_flag flags[] = {
-        {"--safetensors", FLAG_STR, &p->st_path, 0, 0, "weights (F32/F16/BF16)"},
+        {"--safetensors", FLAG_STR, &p->st_path, 0, 0,
+         "weights (F32/F16/BF16; NAME.q I8 + NAME.scale kept as they are)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
         {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0,
          "TOK file (with --ckpt: replaces its own)"},
@@ -344,6 +407,8 @@ static int parse_args(int argc, char **argv, pack_args *p) {
          "print one JSON object (sizes, gptq errors)"},
         {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0,
          "gptq: error table on stderr"},
+        {"--hadamard", FLAG_BOOL, &p->hadamard, 0, 0,
+         "turn attention v/o pairs by a Hadamard matrix first (int6 errors on stderr)"},
     };
     char *pos[1];
     int npos;
@@ -424,6 +489,7 @@ int cmd_pack(int argc, char **argv) {
                   o->has_int6 ? layout_names[o->chosen] : "");
     if (p.with_code && !p.json) submission_print(o->bytes, p.codec, &code, p.budget);
     if (p.gptq_report) print_gptq_table(o);
+    if (p.hadamard) print_hadamard_table(o);
     if (over) {
         fprintf(stderr,
                 "titan pack: %s would be %llu bytes%s, over the budget of %lld: not "

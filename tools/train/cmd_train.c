@@ -50,7 +50,7 @@ static const char path_flags[] = "--train|--val|--train-shards|--val-shards|--lo
 typedef struct {
     const char *config, *tokenizer, *train, *val, *out, *resume, *log;
     const char *train_shards, *val_shards;
-    const char *qat, *decay;
+    const char *qat, *qat_mode, *decay;
     int64_t val_every, val_tokens, val_stride, log_every, ckpt_every;
     int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
     double ckpt_minutes, max_minutes;
@@ -226,6 +226,9 @@ static titan_status setup(run *r) {
         !(r->loss = calloc(nseq, sizeof *r->loss)) ||
         !(r->heads = calloc(nseq * M, sizeof *r->heads)))
         return titan_fail(TITAN_E_NOMEM, "out of memory for this config");
+    char glob[256];
+    if (train_qat_unmatched(h, &r->state.w, glob, sizeof glob))
+        return titan_fail(TITAN_E_USAGE, "--qat-tensors: '%s' names no tensor", glob);
     TITAN_TRY(val_setup(r));
     if (r->o->resuming) {
         TITAN_TRY(train_ckpt_restore(&r->o->ckpt, &r->state, &r->cfg));
@@ -472,6 +475,11 @@ static int check_options(const char *cmd, options *o) {
                : !strcmp(q, "int6") ? TRAIN_QAT_INT6
                                     : -1;
     if ((int)o->h.qat < 0) return cli_usage(cmd, "--qat must be off, int8 or int6");
+    if (strcmp(o->qat_mode, "ste") && strcmp(o->qat_mode, "noise"))
+        return cli_usage(cmd, "--qat-mode must be ste or noise");
+    o->h.qat_noise = !strcmp(o->qat_mode, "noise");
+    if (o->h.qat_tensors && !*o->h.qat_tensors)
+        return cli_usage(cmd, "--qat-tensors needs at least one glob");
     if (strcmp(o->decay, "linear") && strcmp(o->decay, "cosine"))
         return cli_usage(cmd, "--decay must be linear or cosine");
     o->h.cosine = !strcmp(o->decay, "cosine");
@@ -569,6 +577,7 @@ static int train(const char *cmd, options *o) {
 int train_cmd_train(int argc, char **argv) {
     options o = {
         .qat = "off",
+        .qat_mode = "ste",
         .decay = "linear",
         .val_every = 100,
         .val_tokens = 65536,
@@ -668,6 +677,10 @@ int train_cmd_train(int argc, char **argv) {
          "QAT from this fraction of steps (default 1)"},
         {"--qat-below", FLAG_REAL, &o.h.qat_below, 0, 1,
          "or once the LR multiplier is below (default 0)"},
+        {"--qat-tensors", FLAG_STR, &o.h.qat_tensors, 0, 0,
+         "QAT only these, name globs a,b (default all)"},
+        {"--qat-mode", FLAG_STR, &o.qat_mode, 0, 0,
+         "ste: round (default) | noise: one step of uniform noise"},
         {"--ema", FLAG_REAL, &o.h.ema, 0, 0.999999999, "EMA decay (default 0: off)"},
         {"--swa-every", FLAG_INT, &o.h.swa_every, 0, 1e9,
          "SWA snapshot period (default 0: off)"},

@@ -8,7 +8,8 @@
     X(train, "train a model (Muon + AdamW, QAT, EMA/SWA)")                               \
     X(grad, "loss and gradients of one sequence, as safetensors")                        \
     X(plot, "draw loss and val_bpb curves of a training log as SVG")                     \
-    X(export, "a checkpoint's raw/EMA/SWA weights, config and tokenizer")
+    X(export, "a checkpoint's raw/EMA/SWA weights, config and tokenizer")                \
+    X(shards, "token ids, one document per line, as parameter-golf .bin shards")
 
 #define TRAIN_COMMAND_DECL(name, summary) int train_cmd_##name(int argc, char **argv);
 TRAIN_COMMAND_LIST(TRAIN_COMMAND_DECL)

@@ -5,8 +5,11 @@
 #include "tools/train/train_data.h"
 #include "tools/train/train_opt.h"
 
+#include <float.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 int train_state_init(train_state *s, const titan_config *c, const train_hparams *h) {
@@ -132,11 +135,66 @@ titan_dtype train_qat_dtype(train_qat qat, titan_role role) {
                                                                : TITAN_DT_F32;
 }
 
+bool train_qat_selects(const train_hparams *h, const char *name) {
+    if (!h->qat_tensors) return true;
+    char glob[256];
+    for (const char *p = h->qat_tensors; *p;) {
+        size_t n = strcspn(p, ",");
+        snprintf(glob, sizeof glob, "%.*s", (int)n, p);
+        if (n && !fnmatch(glob, name, 0)) return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+bool train_qat_unmatched(const train_hparams *h, const train_params *w, char *glob,
+                         size_t cap) {
+    for (const char *p = h->qat_tensors; p && *p;) {
+        size_t n = strcspn(p, ",");
+        snprintf(glob, cap, "%.*s", (int)n, p);
+        bool found = false;
+        for (int i = 0; i < w->n_tensors && !found; i++)
+            found = !fnmatch(glob, w->spec[i].name, 0);
+        if (!found) return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
 typedef struct {
     train_state *s;
-    train_qat qat;
+    const train_hparams *h;
     atomic_int failed;
 } qat_job;
+
+/* u in [-1/2, 1/2) for element e of tensor i at this step. */
+static float qat_uniform(const qat_job *j, int64_t i, int64_t e) {
+    uint64_t x = (uint64_t)j->h->seed * 0x9E3779B97F4A7C15ull ^
+                 (uint64_t)j->s->step * 0xD1B54A32D192ED03ull ^
+                 (uint64_t)i * 0xAEF17502108EF2D9ull ^ (uint64_t)e;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull; /* splitmix64's finalizer */
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return (float)((double)(x >> 11) * 0x1p-53 - 0.5);
+}
+
+/* dst = src + u * max|row| / qmax, row by row. */
+static bool qat_noise(const qat_job *j, int64_t i, titan_dtype dt, const float *src,
+                      float *dst, int64_t rows, int64_t cols) {
+    float qmax = dt == TITAN_DT_INT8 ? 127.0f : 31.0f;
+    for (int64_t r = 0; r < rows; r++) {
+        float amax = 0;
+        for (int64_t c = 0; c < cols; c++) {
+            float a = fabsf(src[r * cols + c]);
+            if (!(a <= FLT_MAX)) return false; /* NaN or infinite */
+            amax = a > amax ? a : amax;
+        }
+        for (int64_t c = 0; c < cols; c++)
+            dst[r * cols + c] =
+                src[r * cols + c] + qat_uniform(j, i, r * cols + c) * amax / qmax;
+    }
+    return true;
+}
 
 /* Tensors [begin, end) of the QAT copy; each is one item, so the copy does
  * not depend on the threads. */
@@ -146,13 +204,19 @@ static void qat_tensors(void *ctx, int64_t begin, int64_t end, int thread) {
     train_params *w = &j->s->w, *q = &j->s->qat;
     for (int64_t i = begin; i < end; i++) {
         const titan_tensor_spec *sp = &w->spec[i];
-        titan_dtype dt = train_qat_dtype(j->qat, sp->role);
+        titan_dtype dt = train_qat_selects(j->h, sp->name)
+                             ? train_qat_dtype(j->h->qat, sp->role)
+                             : TITAN_DT_F32;
+        bool ok = true;
         if (dt == TITAN_DT_F32)
             memcpy(q->tensor[i], w->tensor[i],
                    sizeof(float) * (size_t)(sp->rows * sp->cols));
-        else if (titan_quant_fake(w->tensor[i], sp->rows, sp->cols, dt, 0,
-                                  TITAN_QUANT_CLIP_STEPS, q->tensor[i]))
-            atomic_store(&j->failed, 1);
+        else if (j->h->qat_noise)
+            ok = qat_noise(j, i, dt, w->tensor[i], q->tensor[i], sp->rows, sp->cols);
+        else
+            ok = !titan_quant_fake(w->tensor[i], sp->rows, sp->cols, dt, 0,
+                                   TITAN_QUANT_CLIP_STEPS, q->tensor[i]);
+        if (!ok) atomic_store(&j->failed, 1);
     }
 }
 
@@ -163,7 +227,7 @@ const train_params *train_forward_weights(train_state *s, const train_hparams *h
         s->qat_on =
             s->step >= (int64_t)ceil(h->qat_start * h->steps) || lr_mult < h->qat_below;
     if (!s->qat_on) return &s->w;
-    qat_job j = {s, h->qat, 0};
+    qat_job j = {s, h, 0};
     titan_thread_pool_for(pool, s->w.n_tensors, 1, qat_tensors, &j);
     return atomic_load(&j.failed) ? NULL : &s->qat; /* NULL: non-finite weights */
 }

@@ -8,6 +8,8 @@
 #include "platform/threads.h"
 #include "tools/train/train_model.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { TRAIN_QAT_OFF, TRAIN_QAT_INT8, TRAIN_QAT_INT6 } train_qat;
@@ -24,12 +26,14 @@ typedef struct {
     int64_t momentum_warmup;
     double clip; /* global gradient norm bound, 0 = off */
     train_qat qat;
-    double qat_start;  /* switch on at this fraction of the steps ... */
-    double qat_below;  /* ... or once the LR multiplier falls below this */
-    double ema;        /* EMA decay, 0 = off */
-    int64_t swa_every; /* 0 = off */
-    double swa_below;  /* SWA collects once the LR multiplier is below */
-    int sequential;    /* windows in order instead of at random */
+    double qat_start;        /* switch on at this fraction of the steps ... */
+    double qat_below;        /* ... or once the LR multiplier falls below this */
+    const char *qat_tensors; /* comma-separated name globs, NULL: all */
+    int qat_noise;           /* 1: uniform noise of one step, not rounding */
+    double ema;              /* EMA decay, 0 = off */
+    int64_t swa_every;       /* 0 = off */
+    double swa_below;        /* SWA collects once the LR multiplier is below */
+    int sequential;          /* windows in order instead of at random */
 } train_hparams;
 
 typedef struct {
@@ -68,11 +72,23 @@ bool train_schedule_shortened(const train_hparams *h, const titan_config *c,
  * pack --quant int8` (--qat int8) or `--quant mixed` (int6) gives them. */
 titan_dtype train_qat_dtype(train_qat qat, titan_role role);
 
+/* Whether QAT treats tensor name: h->qat_tensors lists fnmatch globs,
+ * comma-separated ("blocks.*.wk,blocks.*.wo"); NULL takes every tensor. */
+bool train_qat_selects(const train_hparams *h, const char *name);
+
+/* The first glob of h->qat_tensors that names no tensor of p (copied into
+ * glob[cap]), for a usage error; false when each names one. */
+bool train_qat_unmatched(const train_hparams *h, const train_params *p, char *glob,
+                         size_t cap);
+
 /* The weights the forward of this step uses: switches QAT on when due and
- * returns &s->qat or &s->w. The copy rounds as `titan pack` does by default
- * (titan_quant_fake: per row, TITAN_QUANT_CLIP_STEPS clips); the gradient of
- * the quantized copy updates w (straight-through). NULL when the weights
- * are no longer finite. Tensors spread over the pool (NULL: this thread). */
+ * returns &s->qat or &s->w. The copy rounds the selected tensors as `titan
+ * pack` does by default (titan_quant_fake: per row, TITAN_QUANT_CLIP_STEPS
+ * clips), or with qat_noise adds u * max|row| / qmax, u uniform in
+ * [-1/2, 1/2) from a hash of (seed, step, tensor, element): the rounding's
+ * error as noise, the same for any thread count. The gradient of the copy
+ * updates w (straight-through). NULL when the weights are no longer finite.
+ * Tensors spread over the pool (NULL: this thread). */
 const train_params *train_forward_weights(train_state *s, const train_hparams *h,
                                           double lr_mult, titan_thread_pool *pool);
 

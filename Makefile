@@ -112,6 +112,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $
 # measures the machine's limits in the same run and reports ratios.
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@echo "== tools/bench/bench_train.sh"; BUILD=$(BUILD) tools/bench/bench_train.sh
 
 # The default model from scratch (tools/data/train_model.sh; long). Settings
 # pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.

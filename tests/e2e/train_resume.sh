@@ -38,6 +38,9 @@ assert [r["step"] for r in rows] == list(range(1, 301)), "one row per step"
 for r in rows:
     for k in ("step", "loss", "lr", "tokens_per_s", "grad_norm", "loss_heads"):
         assert k in r, k
+    t = [r[k] for k in ("t_fwd_ms", "t_bwd_ms", "t_opt_ms", "t_idle_ms")]
+    assert min(t) >= 0 and sum(t) <= 1e3 * 3 * 16 / r["tokens_per_s"] * 1.01 + 0.01, ("step times", t, r)
+assert all(sum(r[k] for r in rows) > 0 for k in ("t_fwd_ms", "t_bwd_ms", "t_opt_ms")), "timed"
 assert all(r["qat"] == (r["step"] > 180) for r in rows), "QAT from step 180 on"
 val = [r for r in rows if "val_bpb" in r]
 assert [r["step"] for r in val] == [100, 200, 300], "val rows"

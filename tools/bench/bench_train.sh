@@ -1,47 +1,81 @@
 #!/usr/bin/env bash
-# bench_train.sh [STEPS]: training tokens/s of titan-train on the nano preset
-# against the PyTorch reference model training the same config with the same
-# batch (8), sequence length (256) and 2 threads; then titan-train on a golf
-# config of nano's width and depth (SPEC section 8: record 1.1531's options,
-# gqa with 64-wide heads, 8 effective layers over 6 blocks, every step on the
-# full schedule). Run alone on a quiet machine: the numbers are wall-clock rates.
-# Prints them and the nano ratio.
+# bench_train.sh [STEPS] [REPEATS]: training tokens/s of titan-train against
+# PyTorch (tools/bench/bench_train_torch.py) on the same configs, batch (8),
+# sequence length (256) and 2 threads, in interleaved repeats (titan, torch,
+# next config, ...; medians): the 3.6M-parameter config below, the nano preset
+# and the golf-cpu preset (their max_seq_len raised to 257 for --seq 256).
+# Each rate is also given as a share of the two-thread fp32 FMA peak
+# (build/bench/bench_fma, best of the measurements between repeats),
+# counting 6 x params x tokens plus attention (6 (Dq + Dv) H flops per key, a
+# query seeing (T + 1) / 2 keys on average, per effective layer). PyTorch must
+# run on OpenBLAS (mapped in its process, and a 512^3 GEMM above 15 GFLOP/s):
+# otherwise no ratio is printed. Run alone on a quiet machine: the numbers are
+# wall-clock rates. golf-cpu's PyTorch side is golf_ref.py, written for
+# clarity: its ratio overstates.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps=${1:-6}
+repeats=${2:-3}
 BUILD=${BUILD:-build}
+seq=256
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 - "$work/nano.json" "$work/golf.json" <<'PY'
+/usr/bin/python3 - "$work" <<'PY'
 import json, sys
+w = sys.argv[1]
 c = {"vocab_size": 1024, "d_model": 256, "n_heads": 4, "n_kv_heads": 2, "head_dim": 32,
      "v_head_dim": 32, "rope_dim": 16, "q_latent": 128, "kv_latent": 64, "mlp_hidden": 768,
      "conv_kernel": 3, "n_unique_blocks": 4, "n_recurrences": 2, "max_seq_len": 1024,
      "rope_base": 10000.0, "yarn_factor": 1.0, "yarn_orig_ctx": 1024, "yarn_beta_fast": 32.0,
      "yarn_beta_slow": 1.0, "mtp_heads": 3, "mtp_weights": [1.0, 0.3, 0.1], "norm_eps": 1e-5,
      "logit_softcap": 0.0}
-json.dump(c, open(sys.argv[1], "w"))
-g = dict(c, head_dim=64, v_head_dim=64, q_latent=0, kv_latent=0, conv_kernel=0,
-         n_unique_blocks=6, n_recurrences=1, mtp_heads=1, mtp_weights=[1.0],
-         logit_softcap=30.0, layer_schedule=[0, 1, 2, 3, 2, 3, 4, 5], attention="gqa",
-         qk_norm=True, q_gain=True, mlp_act="leaky_relu2", parallel_residual_from=4,
-         ln_scale=True, xsa_layers=[4, 5], bigram_hash={"buckets": 2048, "dim": 128},
-         value_embed={"dim": 128, "layers": [4, 5]}, smear_gate=True, emb_norm=True,
-         resid_mix=True, branch_scale=True, unet_skips="mirror_blocks")
-json.dump(g, open(sys.argv[2], "w"))
+json.dump(c, open(w + "/3.6M.json", "w"))
+for name in ("nano", "golf-cpu"):
+    p = json.load(open("tools/configs/%s.json" % name))
+    p["max_seq_len"] = max(p["max_seq_len"], 257)
+    json.dump(p, open("%s/%s.json" % (w, name), "w"))
 PY
+configs=(3.6M nano golf-cpu)
 for i in $(seq 1 3000); do echo "line $i: the quick brown fox $((i * 7919 % 1000)) jumps"; done >"$work/text"
 "$BUILD/titan-train" tokenizer --vocab 1024 -i "$work/text" -o "$work/tok" >/dev/null
-# tokens_per_s CONFIG: titan-train's mean rate over the steps after the first.
-tokens_per_s() {
-    "$BUILD/titan-train" train --config "$1" --tokenizer "$work/tok" \
+read -r _ blas_lib _ blas_gf < <(/usr/bin/python3 tools/bench/bench_train_torch.py --blas)
+echo "pytorch BLAS: $blas_lib, 512^3 GEMM $blas_gf GFLOP/s"
+openblas=$(/usr/bin/python3 -c "import sys; print(int('openblas' in sys.argv[1].lower() and float(sys.argv[2]) > 15))" "$blas_lib" "$blas_gf")
+[ "$openblas" = 1 ] || echo "PyTorch does not run on OpenBLAS (install libopenblas0-pthread): no ratios"
+# titan CONFIG: titan-train's median tokens/s over the steps after the first.
+titan() {
+    rm -f "$work/log"
+    "$BUILD/titan-train" train --config "$work/$1.json" --tokenizer "$work/tok" \
         --train "$work/text" --val "$work/text" -o "$work/ckpt" --steps $((steps + 1)) \
-        --batch 8 --seq 256 --threads 2 --val-every 0 --log-every 1 --log "$work/log" >&2
-    /usr/bin/python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])][1:]; print('%.1f' % (sum(x['tokens_per_s'] for x in r)/len(r)))" "$work/log"
+        --batch 8 --seq $seq --threads 2 --val-every 0 --log-every 1 --log "$work/log" >/dev/null 2>&1
+    /usr/bin/python3 -c "import json,sys; r=sorted(json.loads(l)['tokens_per_s'] for l in open(sys.argv[1]))[:-1]; print(r[len(r)//2])" "$work/log"
 }
-c=$(tokens_per_s "$work/nano.json")
-t=$(/usr/bin/python3 tools/bench/bench_train_torch.py "$work/nano.json" 8 256 "$steps" | awk '{print $2}')
-g=$(tokens_per_s "$work/golf.json")
-echo "titan-train tokens/s: $c"
-echo "pytorch     tokens/s: $t"
-/usr/bin/python3 -c "print('ratio: %.2fx' % ($c / $t))"
-echo "titan-train golf tokens/s: $g"
+"$BUILD/bench/bench_fma" | awk '{print $3}' >"$work/peak"
+for r in $(seq 1 "$repeats"); do
+    for c in "${configs[@]}"; do
+        titan "$c" >>"$work/titan.$c"
+        /usr/bin/python3 tools/bench/bench_train_torch.py "$work/$c.json" 8 $seq "$steps" |
+            awk '{print $2}' >>"$work/torch.$c"
+    done
+    "$BUILD/bench/bench_fma" | awk '{print $3}' >>"$work/peak"
+done
+/usr/bin/python3 - "$work" "$openblas" "$seq" "$BUILD" "${configs[@]}" <<'PY'
+import json, statistics, subprocess, sys
+w, openblas, T, build, names = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+peak = max(float(x) for x in open(w + "/peak"))
+print("two-thread fp32 FMA peak: %.1f GFLOP/s (best of %d measurements)" %
+      (peak, len(open(w + "/peak").readlines())))
+print("%-9s %9s %13s %13s %7s %11s" % ("config", "params", "titan tok/s", "torch tok/s", "ratio",
+                                        "peak share"))
+for n in names:
+    plan = json.loads(subprocess.run([build + "/titan", "plan", "--config", "%s/%s.json" % (w, n),
+                                      "--json"], capture_output=True, text=True).stdout)
+    c = plan["config"]
+    dq = c["head_dim"] + (c["rope_dim"] if c.get("attention", "mla") == "mla" else 0)
+    attn = 6 * (dq + c["v_head_dim"]) * c["n_heads"] * (T + 1) / 2 * plan["layers"]
+    flops = 6 * plan["params"] + attn
+    med = lambda f: statistics.median(float(x) for x in open(f))
+    t, p = med("%s/titan.%s" % (w, n)), med("%s/torch.%s" % (w, n))
+    ratio = "%.2fx" % (t / p) if openblas else "-"
+    print("%-9s %9d %13.0f %13.0f %7s %10.1f%%" % (n, plan["params"], t, p, ratio,
+                                                   100 * t * flops / (peak * 1e9)))
+PY

@@ -64,6 +64,16 @@ typedef struct {
     bool resuming;
 } options;
 
+/* Where steps spend their time, in seconds summed over `steps` steps:
+ * forward (through the loss) and backward are the worker threads' mean busy
+ * time, idle the rest of the batch's wall time (threads waiting on the
+ * slowest), opt the optimizer's wall time (gradient sum, QAT weights,
+ * Muon/AdamW, EMA). */
+typedef struct {
+    double fwd, bwd, idle, opt;
+    int64_t steps;
+} step_times;
+
 typedef struct {
     options *o;
     titan_config cfg;
@@ -85,8 +95,8 @@ typedef struct {
     train_log log;
     train_console con;
     double first_step_s; /* the session's first step (one-time costs) */
-    double compute_s;    /* forward and backward since the last log row */
-    int64_t row_steps;   /* steps since the last log row */
+    step_times times;    /* since the last log row */
+    double compute_s;    /* this rank's share of the batches, since then */
 } run;
 
 /* The signal that asked the run to stop (0: none). */
@@ -290,9 +300,12 @@ static void run_share(run *r, const train_params *w, bool shortened, double scal
 /* One optimizer step; returns the batch loss, head losses in heads_mean. */
 static double step(run *r, const train_hparams *h, double lr_mult, double *heads_mean,
                    double *gnorm) {
-    int M = r->cfg.mtp_heads;
+    int M = r->cfg.mtp_heads, nt = r->workers.n_threads;
+    double t0 = cli_now(), busy = 0;
     const train_params *w = train_forward_weights(&r->state, h, lr_mult, r->workers.pool);
     if (!w) return NAN;
+    for (int t = 0; t < nt; t++) r->workers.acts[t].fwd_s = r->workers.acts[t].bwd_s = 0;
+    double t1 = cli_now();
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
     bool shortened = train_schedule_shortened(h, &r->cfg, r->state.step);
     memset(heads_mean, 0, sizeof(double) * (size_t)M);
@@ -306,10 +319,19 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
                 heads_mean[k] += r->heads[(size_t)i * M + k] * scale;
         }
     }
+    double t2 = cli_now();
     train_dist_sum_grads(&r->workers, r->o->deterministic);
     *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch,
                          r->workers.pool);
-    r->row_steps++;
+    step_times *st = &r->times;
+    for (int t = 0; t < nt; t++) {
+        st->fwd += r->workers.acts[t].fwd_s / nt;
+        st->bwd += r->workers.acts[t].bwd_s / nt;
+        busy += (r->workers.acts[t].fwd_s + r->workers.acts[t].bwd_s) / nt;
+    }
+    st->idle += t2 - t1 - busy;
+    st->opt += t1 - t0 + cli_now() - t2;
+    st->steps++;
     return loss;
 }
 
@@ -323,16 +345,20 @@ static titan_status log_row(run *r, double loss, const double *heads, double lr_
     ROW("],\"lr\":%.6g,\"lr_mult\":%.6f,\"grad_norm\":%.6f,"
         "\"tokens_per_s\":%.1f,\"qat\":%d",
         r->o->h.lr_matrix * r->o->h.lr * lr_mult, lr_mult, gnorm, tps, r->state.qat_on);
-    /* per step since the last row: forward/backward of this rank's share,
-     * gradient reduction, Muon on this rank's matrices, gathering them */
-    double ms[3], per = r->row_steps ? 1.0 / (double)r->row_steps : 0;
-    train_dist_take_ms(ms);
+    const step_times *st = &r->times;
+    double ms = st->steps ? 1e3 / (double)st->steps : 0;
+    ROW(",\"t_fwd_ms\":%.3f,\"t_bwd_ms\":%.3f,\"t_opt_ms\":%.3f,\"t_idle_ms\":%.3f",
+        st->fwd * ms, st->bwd * ms, st->opt * ms, st->idle * ms);
+    /* the ranks' split, per step: this rank's share of the batches, adding
+     * gradients over the ranks, Muon on its matrices, gathering them */
+    double dist[3];
+    train_dist_take_ms(dist);
     ROW(",\"ranks\":%d,\"t_compute_ms\":%.3f,\"t_reduce_ms\":%.3f,\"t_muon_ms\":%.3f,"
         "\"t_gather_ms\":%.3f",
-        train_dist_ranks(), r->compute_s * 1e3 * per, ms[TRAIN_DIST_REDUCE] * per,
-        ms[TRAIN_DIST_MUON] * per, ms[TRAIN_DIST_GATHER] * per);
+        train_dist_ranks(), r->compute_s * ms, dist[TRAIN_DIST_REDUCE] * ms / 1e3,
+        dist[TRAIN_DIST_MUON] * ms / 1e3, dist[TRAIN_DIST_GATHER] * ms / 1e3);
+    r->times = (step_times){0};
     r->compute_s = 0;
-    r->row_steps = 0;
     if (val && val->bytes) ROW(",\"val_bpb\":%.6f", val->val_bpb);
     if (val) ROW(",\"val_loss\":%.6f", val->val_loss);
     ROW("}");

@@ -66,8 +66,9 @@ static double sink_score(const TR(attn_shape) * s, const real *qt, int g) {
     return d * s->scale;
 }
 
-void TR(attention_forward)(real *o, real *probs, real *psink, const TR(attn_shape) * s,
-                           const TR(attn_view) * x, real *scratch) {
+TRAIN_VECTORIZE void TR(attention_forward)(real *o, real *probs, real *psink,
+                                           const TR(attn_shape) * s,
+                                           const TR(attn_view) * x, real *scratch) {
     int T = s->T, H = s->H, Dq = s->Dq, Dv = s->Dv;
     bool sink = s->k_sink || s->sink_logit;
     head_bufs b = carve_heads(scratch, T, Dq, Dv);
@@ -85,9 +86,10 @@ void TR(attention_forward)(real *o, real *probs, real *psink, const TR(attn_shap
                 s0 = (real)sink_score(s, b.qh + (size_t)t * Dq, group_of(s, h));
                 mx = s0 > mx ? s0 : mx;
             }
-            for (int j = 0; j <= t; j++) sum += p[j] = (real)exp(p[j] - mx);
+            real_exp_shifted(p, (size_t)t + 1, mx);
+            for (int j = 0; j <= t; j++) sum += p[j];
             if (sink) {
-                real e0 = (real)exp(s0 - mx);
+                real e0 = real_exp(s0 - mx);
                 sum += e0;
                 psink[(size_t)h * T + t] = e0 / sum;
             }
@@ -104,10 +106,11 @@ void TR(attention_forward)(real *o, real *probs, real *psink, const TR(attn_shap
 
 /* dS = P (dP - rowsum(P dP)) * scale, dP = dOh Vg^T; the sink (value 0)
  * has dP 0, so its score gets -p_sink rowsum(P dP). */
-void TR(attention_backward)(const TR(attn_view) * d, real *dk_sink, real *dsink_logit,
-                            const real *dout, const real *probs, const real *psink,
-                            const TR(attn_shape) * s, const TR(attn_view) * x,
-                            real *scratch) {
+TRAIN_VECTORIZE void TR(attention_backward)(const TR(attn_view) * d, real *dk_sink,
+                                            real *dsink_logit, const real *dout,
+                                            const real *probs, const real *psink,
+                                            const TR(attn_shape) * s,
+                                            const TR(attn_view) * x, real *scratch) {
     int T = s->T, H = s->H, Dq = s->Dq, Dv = s->Dv, k1 = s->k_len;
     bool sink = s->k_sink || s->sink_logit;
     head_bufs b = carve_heads(scratch, T, Dq, Dv);
@@ -164,8 +167,8 @@ static double unit_value(real *n, const TR(attn_view) * x, int t, int g, int Dv)
     return r;
 }
 
-void TR(xsa_forward)(real *out, const real *o, const TR(attn_shape) * s,
-                     const TR(attn_view) * x) {
+TRAIN_VECTORIZE void TR(xsa_forward)(real *out, const real *o, const TR(attn_shape) * s,
+                                     const TR(attn_view) * x) {
     int H = s->H, Dv = s->Dv;
     real n[4096];
     for (int t = 0; t < s->T; t++)
@@ -181,8 +184,9 @@ void TR(xsa_forward)(real *out, const real *o, const TR(attn_shape) * s,
 
 /* do = dout - (dout . n) n; dn = -(o . n) dout - (dout . n) o; and through
  * n = v / |v|: dv = (dn - (dn . n) n) / |v| (dn / 1e-12 below the floor). */
-void TR(xsa_backward)(real *do_, const TR(attn_view) * d, const real *dout, const real *o,
-                      const TR(attn_shape) * s, const TR(attn_view) * x) {
+TRAIN_VECTORIZE void TR(xsa_backward)(real *do_, const TR(attn_view) * d,
+                                      const real *dout, const real *o,
+                                      const TR(attn_shape) * s, const TR(attn_view) * x) {
     int H = s->H, Dv = s->Dv;
     real n[4096], dn[4096];
     for (int t = 0; t < s->T; t++)

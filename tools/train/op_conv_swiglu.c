@@ -5,7 +5,8 @@
 
 #include <math.h>
 
-void TR(conv_forward)(real *y, const real *x, const real *w, int T, int C, int K) {
+TRAIN_VECTORIZE void TR(conv_forward)(real *restrict y, const real *restrict x,
+                                      const real *restrict w, int T, int C, int K) {
     for (int t = 0; t < T; t++) {
         real *yt = y + (size_t)t * C;
         for (int c = 0; c < C; c++) yt[c] = 0;
@@ -18,8 +19,9 @@ void TR(conv_forward)(real *y, const real *x, const real *w, int T, int C, int K
     }
 }
 
-void TR(conv_backward)(real *dx, real *dw, const real *dy, const real *x, const real *w,
-                       int T, int C, int K) {
+TRAIN_VECTORIZE void TR(conv_backward)(real *restrict dx, real *restrict dw,
+                                       const real *restrict dy, const real *restrict x,
+                                       const real *restrict w, int T, int C, int K) {
     for (int t = 0; t < T; t++) {
         const real *dyt = dy + (size_t)t * C;
         for (int j = 0; j < K; j++) {
@@ -35,14 +37,16 @@ void TR(conv_backward)(real *dx, real *dw, const real *dy, const real *x, const 
     }
 }
 
-void TR(swiglu_forward)(real *m, const real *a, const real *b, size_t n) {
+TRAIN_VECTORIZE void TR(swiglu_forward)(real *restrict m, const real *restrict a,
+                                        const real *restrict b, size_t n) {
     for (size_t i = 0; i < n; i++) m[i] = a[i] * real_sigmoid(a[i]) * b[i];
 }
 
 /* d SiLU(a) / da = sig(a) (1 + a (1 - sig(a))). Writes (not accumulates)
  * da and db: they are fresh per-layer scratch. */
-void TR(swiglu_backward)(real *da, real *db, const real *dm, const real *a, const real *b,
-                         size_t n) {
+TRAIN_VECTORIZE void TR(swiglu_backward)(real *restrict da, real *restrict db,
+                                         const real *restrict dm, const real *restrict a,
+                                         const real *restrict b, size_t n) {
     for (size_t i = 0; i < n; i++) {
         real s = real_sigmoid(a[i]);
         db[i] = dm[i] * a[i] * s;

@@ -4,7 +4,7 @@
 #include "tools/train/train_model.h"
 #include "tools/train/train_ops.h"
 
-void TR(sqact_forward)(real *m, const real *a, size_t n, double slope) {
+TRAIN_VECTORIZE void TR(sqact_forward)(real *m, const real *a, size_t n, double slope) {
     real k = (real)slope;
     for (size_t i = 0; i < n; i++) {
         real p = a[i] >= 0 ? a[i] : k * a[i];
@@ -13,7 +13,8 @@ void TR(sqact_forward)(real *m, const real *a, size_t n, double slope) {
 }
 
 /* d phi(a)^2 / da = 2 phi(a) phi'(a): 2a for a >= 0, 2 slope^2 a below. */
-void TR(sqact_backward)(real *da, const real *dm, const real *a, size_t n, double slope) {
+TRAIN_VECTORIZE void TR(sqact_backward)(real *da, const real *dm, const real *a, size_t n,
+                                        double slope) {
     real k2 = (real)(slope * slope);
     for (size_t i = 0; i < n; i++) da[i] = dm[i] * 2 * a[i] * (a[i] >= 0 ? 1 : k2);
 }

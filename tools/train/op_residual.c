@@ -5,8 +5,8 @@
 
 #include <math.h>
 
-void TR(scale_add_forward)(real *out, const real *base, const real *s, const real *y,
-                           int T, int D) {
+TRAIN_VECTORIZE void TR(scale_add_forward)(real *out, const real *base, const real *s,
+                                           const real *y, int T, int D) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) {
             size_t k = (size_t)t * D + i;
@@ -14,8 +14,8 @@ void TR(scale_add_forward)(real *out, const real *base, const real *s, const rea
         }
 }
 
-void TR(scale_add_backward)(real *dy, real *ds, const real *dout, const real *y,
-                            const real *s, int T, int D) {
+TRAIN_VECTORIZE void TR(scale_add_backward)(real *dy, real *ds, const real *dout,
+                                            const real *y, const real *s, int T, int D) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) {
             size_t k = (size_t)t * D + i;
@@ -24,8 +24,8 @@ void TR(scale_add_backward)(real *dy, real *ds, const real *dout, const real *y,
         }
 }
 
-void TR(mix_forward)(real *out, const real *h, const real *x0, const real *mix, int T,
-                     int D) {
+TRAIN_VECTORIZE void TR(mix_forward)(real *out, const real *h, const real *x0,
+                                     const real *mix, int T, int D) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) {
             size_t k = (size_t)t * D + i;
@@ -33,8 +33,8 @@ void TR(mix_forward)(real *out, const real *h, const real *x0, const real *mix, 
         }
 }
 
-void TR(mix_backward)(real *dh, real *dx0, real *dmix, const real *h, const real *x0,
-                      const real *mix, int T, int D) {
+TRAIN_VECTORIZE void TR(mix_backward)(real *dh, real *dx0, real *dmix, const real *h,
+                                      const real *x0, const real *mix, int T, int D) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) {
             size_t k = (size_t)t * D + i;
@@ -46,8 +46,8 @@ void TR(mix_backward)(real *dh, real *dx0, real *dmix, const real *h, const real
         }
 }
 
-void TR(skip_forward)(real *out, const real *h, const real *src, const real *w,
-                      const real *gate, int T, int D) {
+TRAIN_VECTORIZE void TR(skip_forward)(real *out, const real *h, const real *src,
+                                      const real *w, const real *gate, int T, int D) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) {
             size_t k = (size_t)t * D + i;
@@ -58,8 +58,9 @@ void TR(skip_forward)(real *out, const real *h, const real *src, const real *w,
 
 /* Gated: out = a + s (h - a), s = sigmoid(gate): dh = s dout, da = (1 - s)
  * dout, dgate = dout (h - a) s (1 - s); then a = w src. */
-void TR(skip_backward)(real *dh, real *dsrc, real *dw, real *dgate, const real *h,
-                       const real *src, const real *w, const real *gate, int T, int D) {
+TRAIN_VECTORIZE void TR(skip_backward)(real *dh, real *dsrc, real *dw, real *dgate,
+                                       const real *h, const real *src, const real *w,
+                                       const real *gate, int T, int D) {
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) {
             size_t k = (size_t)t * D + i;

@@ -11,8 +11,8 @@ static real rstd_of(const real *x, int C, double eps) {
     return (real)(1.0 / sqrt(ss / C + eps));
 }
 
-void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g, int T, int C,
-                         double eps) {
+TRAIN_VECTORIZE void TR(rmsnorm_forward)(real *y, real *rstd, const real *x,
+                                         const real *g, int T, int C, double eps) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * C;
         real *yt = y + (size_t)t * C, r = rstd[t] = rstd_of(xt, C, eps);
@@ -22,8 +22,9 @@ void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g, int 
 
 /* With xhat = x r and r = (mean(x^2) + eps)^-1/2:
  * dx = r (dy g - x r^2 mean(dy g x)), dg += dy x r. */
-void TR(rmsnorm_backward)(real *dx, real *dg, const real *dy, const real *x,
-                          const real *g, const real *rstd, int T, int C) {
+TRAIN_VECTORIZE void TR(rmsnorm_backward)(real *dx, real *dg, const real *dy,
+                                          const real *x, const real *g, const real *rstd,
+                                          int T, int C) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * C, *dyt = dy + (size_t)t * C;
         real *dxt = dx + (size_t)t * C;
@@ -39,8 +40,8 @@ void TR(rmsnorm_backward)(real *dx, real *dg, const real *dy, const real *x,
 }
 
 /* RMSNorm0: the same without a gain, y = x r; dx += r (dy - x r^2 mean(dy x)). */
-void TR(rmsnorm0_forward)(real *y, real *rstd, const real *x, int rows, int C,
-                          double eps) {
+TRAIN_VECTORIZE void TR(rmsnorm0_forward)(real *y, real *rstd, const real *x, int rows,
+                                          int C, double eps) {
     for (int t = 0; t < rows; t++) {
         const real *xt = x + (size_t)t * C;
         real *yt = y + (size_t)t * C, r = rstd[t] = rstd_of(xt, C, eps);
@@ -48,8 +49,8 @@ void TR(rmsnorm0_forward)(real *y, real *rstd, const real *x, int rows, int C,
     }
 }
 
-void TR(rmsnorm0_backward)(real *dx, const real *dy, const real *x, const real *rstd,
-                           int rows, int C) {
+TRAIN_VECTORIZE void TR(rmsnorm0_backward)(real *dx, const real *dy, const real *x,
+                                           const real *rstd, int rows, int C) {
     for (int t = 0; t < rows; t++) {
         const real *xt = x + (size_t)t * C, *dyt = dy + (size_t)t * C;
         real *dxt = dx + (size_t)t * C;

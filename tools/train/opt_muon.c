@@ -4,49 +4,51 @@
 #include "tools/train/train_ops.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <string.h>
 
 size_t muon_scratch_floats(int rows, int cols) {
     size_t r = rows < cols ? rows : cols, c = rows < cols ? cols : rows;
-    /* X, Xt, Y^T (each r*c), A, AA / B (each r*r), and the update */
-    return 4 * r * c + 2 * r * r;
+    /* the update, the next X (each r*c), A, B (each r*r) */
+    return 2 * r * c + 2 * r * r;
 }
 
-static void transpose(float *dst, const float *src, int rows, int cols) {
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
-}
-
-/* The iteration on a wide X[r, c] (r <= c). */
-static void ns_wide(float *X, int r, int c, int steps, float *s) {
-    const float a = 3.4445f, b = -4.7750f, cc = 2.0315f;
-    float *Xt = s, *Yt = Xt + (size_t)r * c, *A = Yt + (size_t)r * c;
-    float *B = A + (size_t)r * r;
-    double ss = 0;
-    for (size_t i = 0; i < (size_t)r * c; i++) ss += (double)X[i] * X[i];
-    float inv = (float)(1 / (sqrt(ss) + 1e-7));
-    for (size_t i = 0; i < (size_t)r * c; i++) X[i] *= inv;
-    for (int it = 0; it < steps; it++) {
-        train_matmul_forward(A, X, X, r, c, r); /* A = X X^T        [r, r] */
-        train_matmul_forward(B, A, A, r, r, r); /* A A^T = A A      [r, r] */
-        for (size_t i = 0; i < (size_t)r * r; i++) B[i] = b * A[i] + cc * B[i];
-        transpose(Xt, X, r, c);                   /* X^T              [c, r] */
-        train_matmul_forward(Yt, Xt, B, c, r, r); /* X^T B^T = (B X)^T [c, r] */
-        for (int i = 0; i < r; i++)
-            for (int j = 0; j < c; j++)
-                X[(size_t)i * c + j] = a * X[(size_t)i * c + j] + Yt[(size_t)j * r + i];
-    }
-}
-
+/* X <- a X + B X (wide, rows <= cols) or a X + X B (tall) with
+ * B = b A + c A A, A = X X^T or X^T X ([s, s], s the short side;
+ * symmetric, so A A = A A^T and X B = X B^T): every product on the
+ * trainer's GEMM in the layout it reads, no transposed copies; X and the
+ * next X take turns in two buffers. */
 void newton_schulz5(float *X, int rows, int cols, int steps, float *scratch) {
-    if (rows <= cols) {
-        ns_wide(X, rows, cols, steps, scratch);
-        return;
+    const float a = 3.4445f, b = -4.7750f, cc = 2.0315f;
+    bool tall = rows > cols;
+    int r = tall ? cols : rows;
+    size_t n = (size_t)rows * cols, rr = (size_t)r * r;
+    float *Y = scratch, *A = Y + n, *B = A + rr, *x = X;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) ss += (double)X[i] * X[i];
+    float inv = (float)(1 / (sqrt(ss) + 1e-7));
+    for (size_t i = 0; i < n; i++) X[i] *= inv;
+    for (int it = 0; it < steps; it++) {
+        if (tall) {
+            memset(A, 0, sizeof(float) * rr);
+            train_matmul_acc_dw(A, x, x, rows, cols, cols); /* X^T X */
+        } else {
+            train_matmul_forward(A, x, x, rows, cols, rows); /* X X^T */
+        }
+        train_matmul_forward(B, A, A, r, r, r); /* A A^T */
+        for (size_t i = 0; i < rr; i++) B[i] = b * A[i] + cc * B[i];
+        if (tall) {
+            train_matmul_forward(Y, x, B, rows, cols, cols); /* X B^T */
+            for (size_t i = 0; i < n; i++) Y[i] = a * x[i] + Y[i];
+        } else {
+            for (size_t i = 0; i < n; i++) Y[i] = a * x[i];
+            train_matmul_acc_dx(Y, B, x, rows, cols, rows); /* += B X */
+        }
+        float *t = x;
+        x = Y;
+        Y = t;
     }
-    float *Xw = scratch, *rest = scratch + (size_t)rows * cols;
-    transpose(Xw, X, rows, cols);
-    ns_wide(Xw, cols, rows, steps, rest);
-    transpose(X, Xw, cols, rows);
+    if (x != X) memcpy(X, x, sizeof(float) * n);
 }
 
 void muon_step(float *p, const float *g, float *buf, int rows, int cols,

@@ -5,6 +5,8 @@
 #include "tools/train/train_model.h"
 #include "tools/train/train_ops.h"
 
+#include "tools/cli/cli.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -599,8 +601,10 @@ double TR(loss_grad)(const TR(model) * m, const TR(params) * w, TR(acts) * a,
     const train_schedule *s = &m->sched[shortened];
     int D = c->d_model;
     size_t n = (size_t)T * D;
+    double t0 = cli_now();
     forward(m, w, a, ids, T, s);
-    double loss = mtp_loss(m, w, a, ids, T, scale, grads, head_loss);
+    double loss = mtp_loss(m, w, a, ids, T, scale, grads, head_loss), t1 = cli_now();
+    a->fwd_s += t1 - t0;
     real_zero(a->dh, n);
     if (c->resid_mix) real_zero(a->dx0, n);
     if (c->value_embed) real_zero(a->dve, (size_t)T * c->n_kv_heads * c->v_head_dim);
@@ -629,5 +633,6 @@ double TR(loss_grad)(const TR(model) * m, const TR(params) * w, TR(acts) * a,
     if (c->resid_mix)
         for (size_t i = 0; i < n; i++) a->dh[i] += a->dx0[i];
     embed_stage_backward(m, w, a, ids, T, grads);
+    a->bwd_s += cli_now() - t1;
     return loss;
 }

@@ -155,6 +155,10 @@ typedef struct {
     real *drows;            /* [T, d] bigram / value_embed table-row gradients */
     real *logits;           /* [chunk, V] */
     TR(layer_grads) g;
+    /* Seconds loss_grad spent in the forward pass through the loss (the
+     * heads' CE gradients included) and in the backward pass; they add up
+     * until the caller zeroes them (the step-time breakdown of the log). */
+    double fwd_s, bwd_s;
 } TR(acts);
 
 /* An effective-layer order (SPEC section 8): the full schedule S or the

@@ -18,7 +18,9 @@ size_t muon_scratch_floats(int rows, int cols);
 
 /* X[rows, cols] <- approximately U V^T of its SVD: Frobenius normalization
  * (eps 1e-7), then `steps` quintic iterations X = a X + (b A + c A A) X with
- * A = X X^T, (a, b, c) = (3.4445, -4.7750, 2.0315), on the wide orientation. */
+ * A = X X^T, (a, b, c) = (3.4445, -4.7750, 2.0315), on the wide orientation
+ * (a tall X takes X^T X and X B instead, the same values without a transposed
+ * copy); scratch holds muon_scratch_floats less rows * cols floats. */
 void newton_schulz5(float *X, int rows, int cols, int steps, float *scratch);
 
 /* One Muon step (as modded-nanogpt / parameter-golf): buf = mu buf + g;

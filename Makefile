@@ -1,5 +1,6 @@
 # Titan build. `make` builds build/titan, build/titan-train, build/libtitan.a,
-# build/libtitan.so and the example programs (build/examples/).
+# build/libtitan.so and the example programs (build/examples/), and, when
+# Open MPI's mpicc is installed, build/titan-train-mpi (distributed training).
 # `make test` runs the suite twice: plain, then under AddressSanitizer+UBSan.
 # Sources are found by directory, so adding a file never needs a Makefile edit.
 
@@ -21,6 +22,8 @@ LIB_SRC   := $(sort $(shell find core formats quant platform -name "*.c"))
 CLI_SRC   := $(wildcard tools/cli/*.c)
 TITAN_SRC := $(wildcard tools/titan/*.c)
 TRAIN_SRC := $(filter-out tools/train/main.c,$(wildcard tools/train/*.c))
+MPI_SRC   := $(wildcard tools/train/mpi/*.c)
+MPICC     ?= $(shell command -v mpicc 2>/dev/null)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard tools/bench/bench_*.c)
@@ -43,6 +46,9 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
 .PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
+ifneq ($(MPICC),)
+all: $(BUILD)/titan-train-mpi
+endif
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,6 +87,13 @@ $(BUILD)/titan: $(call obj,$(TITAN_SRC)) $(CLI_OBJ) $(LIB)
 
 $(BUILD)/titan-train: $(BUILD)/obj/tools/train/main.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# titan-train with the Open MPI transport (tools/train/mpi/) in place of the
+# serial one (train_dist_serial.c, in the archive: its member stays unused).
+$(call obj,$(MPI_SRC)): CC := $(MPICC)
+$(BUILD)/titan-train-mpi: $(BUILD)/obj/tools/train/main.o $(call obj,$(MPI_SRC)) \
+                          $(TRAINLIB) $(CLI_OBJ) $(LIB)
+	$(MPICC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Example programs (tools/examples/*.c): the public header and the library only.
 $(BUILD)/examples/%: $(BUILD)/obj/tools/examples/%.o $(LIB)
@@ -157,6 +170,8 @@ install: all
 	           $(DESTDIR)$(PREFIX)/share/man/man1 \
 	           $(DESTDIR)$(PREFIX)/share/doc/titan/examples
 	install -m 755 $(BUILD)/titan $(BUILD)/titan-train $(DESTDIR)$(PREFIX)/bin/
+	if [ -x $(BUILD)/titan-train-mpi ]; then \
+	    install -m 755 $(BUILD)/titan-train-mpi $(DESTDIR)$(PREFIX)/bin/; fi
 	install -m 644 $(LIB) $(LIBDIR)/
 	install -m 755 $(SHLIB) $(LIBDIR)/libtitan.so.$(VERSION)
 	ln -sf libtitan.so.$(VERSION) $(LIBDIR)/libtitan.so.$(SOVERSION)

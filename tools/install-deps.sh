@@ -2,7 +2,8 @@
 # install-deps.sh [--test]: install the Debian packages Titan needs, only those
 # missing (runs apt-get as root, or through sudo). Without flags: what building
 # and running takes (the quickstart). --test adds what the tests, fuzzing and
-# `make model` take (cmocka, clang, PyTorch references, the corpus packages).
+# `make model` take (cmocka, clang, PyTorch references, the corpus packages,
+# Open MPI for titan-train-mpi).
 set -eu
 pkgs=(build-essential liblzma-dev libbrotli-dev)
 case "${1:-}" in
@@ -10,7 +11,7 @@ case "${1:-}" in
     --test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind xz-utils brotli
                    python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
                    libopenblas0-pthread dict-gcide libpython3.11-stdlib pkgconf clang-format groff-base man-db
-                   bsdutils) ;;
+                   bsdutils openmpi-bin libopenmpi-dev) ;;
     *) echo "usage: tools/install-deps.sh [--test]" >&2; exit 2 ;;
 esac
 missing=()

@@ -19,6 +19,7 @@
 #include "tools/train/train_commands.h"
 #include "tools/train/train_console.h"
 #include "tools/train/train_data.h"
+#include "tools/train/train_dist.h"
 #include "tools/train/train_io.h"
 #include "tools/train/train_log.h"
 #include "tools/train/train_run.h"
@@ -55,6 +56,7 @@ typedef struct {
     int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
     double ckpt_minutes, max_minutes;
     bool sequential;
+    bool deterministic; /* one gradient slab per sequence: see setup */
     train_hparams h;
     train_flags table;    /* the flags, for the run record */
     train_progress prog;  /* training seconds and best validation, all sessions */
@@ -94,6 +96,7 @@ typedef struct {
     train_console con;
     double first_step_s; /* the session's first step (one-time costs) */
     step_times times;    /* since the last log row */
+    double compute_s;    /* this rank's share of the batches, since then */
 } run;
 
 /* The signal that asked the run to stop (0: none). */
@@ -189,14 +192,8 @@ static titan_status val_setup(run *r) {
     int32_t V = r->cfg.vocab_size;
     int64_t n = (int64_t)r->val.n - 1;
     r->val_targets = n < r->o->val_tokens ? n : r->o->val_tokens;
-    if (!(r->val_byte_len = calloc((size_t)V, sizeof *r->val_byte_len)))
-        return titan_fail(TITAN_E_NOMEM, "out of memory");
-    bool text = r->tok && !r->o->val_shards;
-    for (int32_t i = 0; text && i < titan_tokenizer_size(r->tok); i++) {
-        const uint8_t *b;
-        r->val_byte_len[i] = (uint32_t)titan_tokenizer_token(r->tok, i, &b);
-    }
-    r->val_bytes = (titan_byte_table){V, r->val_byte_len, NULL};
+    TITAN_TRY(train_byte_table(r->o->val_shards ? NULL : r->tok, V, &r->val_byte_len,
+                               &r->val_bytes));
     titan_eval_options o = val_options(r);
     size_t need = titan_eval_plan(r->val_targets, &o);
     if (need == SIZE_MAX)
@@ -216,8 +213,12 @@ static titan_status setup(run *r) {
     TITAN_TRY(load_data(r));
     size_t nseq = (size_t)(h->batch > 0 ? h->batch : 1);
     size_t M = (size_t)r->cfg.mtp_heads;
+    /* --deterministic: each of this rank's sequences its own slab, added in
+     * batch order across ranks, so neither threads nor ranks change a bit */
+    int slots =
+        r->o->deterministic ? (int)(h->batch / train_dist_ranks()) : (int)h->threads;
     if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
-        train_workers_init(&r->workers, &r->model, (int)h->threads) ||
+        train_workers_init_slots(&r->workers, &r->model, (int)h->threads, slots) ||
         train_state_init(&r->state, &r->cfg, h) ||
         !(r->scratch =
               malloc(sizeof(float) *
@@ -281,6 +282,21 @@ static void next_windows(run *r) {
     }
 }
 
+/* Sequences [lo, hi) of each micro-batch are this rank's; every rank draws
+ * all the windows, so the data position stays the same everywhere. */
+static void run_share(run *r, const train_params *w, bool shortened, double scale) {
+    const train_hparams *h = &r->o->h;
+    int M = r->cfg.mtp_heads;
+    int64_t lo, hi;
+    train_dist_share(h->batch, train_dist_rank(), &lo, &hi);
+    double t0 = cli_now();
+    train_workers_run(&r->workers, w, r->seqs + lo, (int)(hi - lo), shortened, scale,
+                      r->loss + lo, r->heads + lo * M);
+    r->compute_s += cli_now() - t0;
+    train_dist_gather(r->loss, lo, hi);
+    train_dist_gather(r->heads, lo * M, hi * M);
+}
+
 /* One optimizer step; returns the batch loss, head losses in heads_mean. */
 static double step(run *r, const train_hparams *h, double lr_mult, double *heads_mean,
                    double *gnorm) {
@@ -296,8 +312,7 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
     train_workers_zero(&r->workers);
     for (int a = 0; a < h->accum; a++) {
         next_windows(r);
-        train_workers_run(&r->workers, w, r->seqs, (int)h->batch, shortened, scale,
-                          r->loss, r->heads);
+        run_share(r, w, shortened, scale);
         for (int i = 0; i < h->batch; i++) {
             loss += r->loss[i] * scale;
             for (int k = 0; k < M; k++)
@@ -305,7 +320,7 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
         }
     }
     double t2 = cli_now();
-    train_workers_reduce(&r->workers);
+    train_dist_sum_grads(&r->workers, r->o->deterministic);
     *gnorm = train_apply(&r->state, &r->workers.grads[0], h, lr_mult, r->scratch,
                          r->workers.pool);
     step_times *st = &r->times;
@@ -334,7 +349,16 @@ static titan_status log_row(run *r, double loss, const double *heads, double lr_
     double ms = st->steps ? 1e3 / (double)st->steps : 0;
     ROW(",\"t_fwd_ms\":%.3f,\"t_bwd_ms\":%.3f,\"t_opt_ms\":%.3f,\"t_idle_ms\":%.3f",
         st->fwd * ms, st->bwd * ms, st->opt * ms, st->idle * ms);
+    /* the ranks' split, per step: this rank's share of the batches, adding
+     * gradients over the ranks, Muon on its matrices, gathering them */
+    double dist[3];
+    train_dist_take_ms(dist);
+    ROW(",\"ranks\":%d,\"t_compute_ms\":%.3f,\"t_reduce_ms\":%.3f,\"t_muon_ms\":%.3f,"
+        "\"t_gather_ms\":%.3f",
+        train_dist_ranks(), r->compute_s * ms, dist[TRAIN_DIST_REDUCE] * ms / 1e3,
+        dist[TRAIN_DIST_MUON] * ms / 1e3, dist[TRAIN_DIST_GATHER] * ms / 1e3);
     r->times = (step_times){0};
+    r->compute_s = 0;
     if (val && val->bytes) ROW(",\"val_bpb\":%.6f", val->val_bpb);
     if (val) ROW(",\"val_loss\":%.6f", val->val_loss);
     ROW("}");
@@ -342,7 +366,9 @@ static titan_status log_row(run *r, double loss, const double *heads, double lr_
     return train_log_row(&r->log, row, n < cap ? n : cap - 1);
 }
 
+/* Rank 0 writes (the ranks' states are the same). */
 static titan_status save(run *r) {
+    if (train_dist_rank() > 0) return TITAN_OK;
     char *record = train_run_record(&r->o->table, &r->o->prog);
     if (!record) return titan_fail(TITAN_E_NOMEM, "out of memory");
     titan_status st =
@@ -361,6 +387,7 @@ static void fit_schedule(const run *r, train_hparams *h) {
     double per = (r->con.step_seconds - r->first_step_s) / (double)(done - 1);
     double left = cap - r->o->prog.train_seconds;
     int64_t fit = r->state.step + (left > 0 && per > 0 ? (int64_t)(left / per) : 0);
+    fit = train_dist_root(fit); /* every rank steps to rank 0's clock */
     if (fit >= h->steps) return;
     h->steps = fit;
     h->warmup = r->o->warmup < 0 ? fit / 20 : h->warmup < fit / 2 ? h->warmup : fit / 2;
@@ -434,7 +461,11 @@ static titan_status loop(run *r, const char **why) {
     *why = NULL;
     for (;;) {
         fit_schedule(r, &h);
-        if (r->state.step >= h.steps || stop_signal) break;
+        /* any rank's signal stops all; one arriving during the exchange
+         * counts at the next step (never overwritten by an older 0) */
+        int64_t stop = train_dist_max(stop_signal);
+        if (stop) stop_signal = (sig_atomic_t)stop;
+        if (r->state.step >= h.steps || stop) break;
         double lr_mult = train_lr_mult(&h, r->state.step), gnorm, t0 = cli_now();
         double loss = step(r, &h, lr_mult, heads, &gnorm), dt = cli_now() - t0;
         if (!isfinite(loss))
@@ -493,6 +524,15 @@ static int check_options(const char *cmd, options *o) {
     if (o->h.warmup >= o->h.steps && o->h.warmup > 0)
         return cli_usage(cmd, "--warmup must be below --steps");
     if (o->h.threads > TRAIN_MAX_THREADS) o->h.threads = TRAIN_MAX_THREADS;
+    int ranks = train_dist_ranks();
+    if (o->h.batch % ranks)
+        return cli_usage(cmd, "--batch %lld: not a multiple of the %d ranks",
+                         (long long)o->h.batch, ranks);
+    if (o->deterministic && o->h.batch / ranks > TRAIN_MAX_THREADS)
+        return cli_usage(cmd,
+                         "--deterministic: at most %d sequences per rank "
+                         "(--batch / ranks; --accum adds more)",
+                         TRAIN_MAX_THREADS);
     o->h.sequential = o->sequential;
     const char *outputs[] = {o->out, o->log};
     return cli_outputs_check(cmd, outputs, 2);
@@ -554,6 +594,7 @@ static int train(const char *cmd, options *o) {
     run *r = calloc(1, sizeof *r); /* megabytes of tensor tables: not the stack */
     if (!r) return cli_fail(cmd, titan_fail(TITAN_E_NOMEM, "out of memory"));
     r->o = o;
+    if (train_dist_rank() > 0) o->log = NULL; /* rank 0 logs */
     r->con = (train_console){.val_name = o->val ? "val_bpb" : "val_loss",
                              .best_val = o->prog.best_val,
                              .best_step = o->prog.best_step,
@@ -647,6 +688,8 @@ int train_cmd_train(int argc, char **argv) {
         {"--seed", FLAG_INT, &o.h.seed, 0, CLI_SEED_MAX,
          "init and data seed (default 1)"},
         {"--sequential", FLAG_BOOL, &o.sequential, 0, 0, "windows in order, not random"},
+        {"--deterministic", FLAG_BOOL, &o.deterministic, 0, 0,
+         "sum gradients in batch order: the same bits for any threads or ranks"},
         {"--lr", FLAG_REAL, &o.h.lr, 0, 1e3,
          "multiplier of every group's rate (default 1)"},
         {"--lr-matrix", FLAG_REAL, &o.h.lr_matrix, 0, 10, "Muon rate (default 0.02)"},

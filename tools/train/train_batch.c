@@ -2,7 +2,9 @@
 #include "tools/train/train_batch.h"
 
 #include "tools/cli/cli.h"
+#include "tools/train/train_dist.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -14,16 +16,15 @@ typedef struct {
     double scale, *loss, *head_loss;
 } job;
 
-/* Slots [begin, end): slot t runs sequences t, t + n_threads, ... with its
- * own activations and gradient slab. */
+/* Slots [begin, end): slot t runs sequences t, t + n_slots, ... into its
+ * own gradient slab, on the running thread's activations. */
 static void run_slots(void *ctx, int64_t begin, int64_t end, int thread) {
-    (void)thread;
     job *j = ctx;
     train_workers *w = j->w;
     int M = w->m->cfg.mtp_heads;
+    train_acts *a = &w->acts[thread];
     for (int64_t t = begin; t < end; t++) {
-        train_acts *a = &w->acts[t];
-        for (int i = (int)t; i < j->n; i += w->n_threads) {
+        for (int i = (int)t; i < j->n; i += w->n_slots) {
             const train_seq *s = &j->seqs[i];
             j->loss[i] =
                 train_loss_grad(w->m, j->weights, a, s->ids, s->T, j->shortened, j->scale,
@@ -36,22 +37,80 @@ void train_workers_run(train_workers *w, const train_params *weights,
                        const train_seq *seqs, int n, bool shortened, double scale,
                        double *loss, double *head_loss) {
     job j = {w, weights, seqs, n, shortened, scale, loss, head_loss};
-    titan_thread_pool_for(w->pool, n < w->n_threads ? n : w->n_threads, 1, run_slots, &j);
+    titan_thread_pool_for(w->pool, n < w->n_slots ? n : w->n_slots, 1, run_slots, &j);
 }
 
 typedef struct {
     train_workers *w;
     const train_params *weights;
+    /* several ranks: windows [lo, hi) are this rank's; target_nll[j] is the
+     * NLL of target j + 1, filled by pass 0 (own windows scored, the others
+     * given 0), gathered, then replayed by pass 1 */
+    int64_t lo, hi;
+    int32_t stride;
+    double *target_nll;
+    int pass;
 } scorer;
 
 /* A titan_eval_scorer: window i feeds seq[start .. start+len-1], so the
  * len + 1 ids from start give train_nll its len target losses. */
 static titan_status score_windows(void *user, int worker, const titan_eval_batch *b) {
     const scorer *s = user;
-    for (int i = 0; i < b->n; i++)
-        train_nll(s->w->m, s->weights, &s->w->acts[worker], b->seq + b->win[i].start,
-                  b->win[i].len + 1, b->nll + (size_t)i * b->ctx);
+    for (int i = 0; i < b->n; i++) {
+        const titan_eval_window *win = &b->win[i];
+        int64_t k = win->start / s->stride;
+        double *row = b->nll + (size_t)i * b->ctx, *kept = s->target_nll + win->start;
+        bool mine = !s->target_nll || (k >= s->lo && k < s->hi);
+        if (s->pass == 1) {
+            memcpy(row + win->first, kept + win->first,
+                   sizeof(double) * (size_t)(win->len - win->first));
+            continue;
+        }
+        if (mine)
+            train_nll(s->w->m, s->weights, &s->w->acts[worker], b->seq + win->start,
+                      win->len + 1, row);
+        else
+            memset(row, 0, sizeof(double) * (size_t)win->len);
+        if (s->target_nll)
+            memcpy(kept + win->first, row + win->first,
+                   sizeof(double) * (size_t)(win->len - win->first));
+    }
     return TITAN_OK;
+}
+
+/* Targets [*begin, *end) of this rank's windows [s->lo, s->hi). */
+static titan_status own_targets(const scorer *s, int64_t n_targets, int32_t ctx,
+                                int64_t *begin, int64_t *end) {
+    titan_eval_window a, b;
+    *begin = *end = 0;
+    if (s->lo == s->hi) return TITAN_OK;
+    TITAN_TRY(titan_eval_window_get(n_targets, ctx, s->stride, s->lo, &a));
+    TITAN_TRY(titan_eval_window_get(n_targets, ctx, s->stride, s->hi - 1, &b));
+    *begin = a.start + a.first;
+    *end = b.start + b.len;
+    return TITAN_OK;
+}
+
+/* Several ranks: each scores its share of the windows, the target NLLs are
+ * gathered and titan_eval_run adds them up as one process would. */
+static titan_status eval_shared(scorer *s, titan_arena *a, const int32_t *seq,
+                                int64_t n_targets, const titan_byte_table *bytes,
+                                const titan_eval_options *o, titan_eval_result *out) {
+    int64_t windows, begin, end;
+    TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride, &windows));
+    train_dist_share(windows, train_dist_rank(), &s->lo, &s->hi);
+    if (!(s->target_nll = calloc((size_t)n_targets, sizeof(double))))
+        return titan_fail(TITAN_E_NOMEM, "out of memory");
+    titan_status st = own_targets(s, n_targets, o->ctx, &begin, &end);
+    if (st == TITAN_OK)
+        st = titan_eval_run(a, seq, n_targets, bytes, o, score_windows, s, out);
+    /* every rank reaches the gather: a failure ends the job after it */
+    train_dist_gather(s->target_nll, begin, end);
+    s->pass = 1;
+    if (st == TITAN_OK)
+        st = titan_eval_run(a, seq, n_targets, bytes, o, score_windows, s, out);
+    free(s->target_nll);
+    return st;
 }
 
 titan_status train_workers_eval(train_workers *w, const train_params *weights,
@@ -61,7 +120,8 @@ titan_status train_workers_eval(train_workers *w, const train_params *weights,
     if (o->threads > w->n_threads || o->ctx >= w->m->max_T)
         return titan_fail(TITAN_E_USAGE, "validation: %d threads, ctx %d", o->threads,
                           o->ctx);
-    scorer s = {w, weights};
+    scorer s = {w, weights, 0, 0, o->stride, NULL, 0};
+    if (train_dist_ranks() > 1) return eval_shared(&s, a, seq, n_targets, bytes, o, out);
     return titan_eval_run(a, seq, n_targets, bytes, o, score_windows, &s, out);
 }
 
@@ -77,16 +137,25 @@ static int pool_start(train_workers *w) {
 }
 
 int train_workers_init(train_workers *w, const train_model *m, int n_threads) {
+    return train_workers_init_slots(w, m, n_threads, n_threads);
+}
+
+int train_workers_init_slots(train_workers *w, const train_model *m, int n_threads,
+                             int n_slots) {
     memset(w, 0, sizeof *w);
     w->m = m;
     w->n_threads = n_threads;
-    for (int t = 0; t < n_threads; t++) {
-        if (train_acts_alloc(&w->acts[t], &m->cfg, m->max_T) ||
-            train_params_alloc(&w->grads[t], &m->cfg)) {
+    w->n_slots = n_slots;
+    for (int t = 0; t < n_threads; t++)
+        if (train_acts_alloc(&w->acts[t], &m->cfg, m->max_T)) {
             train_workers_free(w);
             return -1;
         }
-    }
+    for (int t = 0; t < n_slots; t++)
+        if (train_params_alloc(&w->grads[t], &m->cfg)) {
+            train_workers_free(w);
+            return -1;
+        }
     if (pool_start(w)) {
         train_workers_free(w);
         return -1;
@@ -98,20 +167,18 @@ void train_workers_free(train_workers *w) {
     titan_thread_pool_destroy(w->pool);
     cli_arena_destroy(&w->pool_arena);
     w->pool = NULL;
-    for (int t = 0; t < w->n_threads; t++) {
-        train_acts_free(&w->acts[t]);
-        train_params_free(&w->grads[t]);
-    }
+    for (int t = 0; t < w->n_threads; t++) train_acts_free(&w->acts[t]);
+    for (int t = 0; t < w->n_slots; t++) train_params_free(&w->grads[t]);
 }
 
 void train_workers_zero(train_workers *w) {
-    for (int t = 0; t < w->n_threads; t++)
+    for (int t = 0; t < w->n_slots; t++)
         memset(w->grads[t].mem, 0, sizeof(float) * w->grads[t].count);
 }
 
 void train_workers_reduce(train_workers *w) {
     float *sum = w->grads[0].mem;
-    for (int t = 1; t < w->n_threads; t++) {
+    for (int t = 1; t < w->n_slots; t++) {
         const float *g = w->grads[t].mem;
         for (size_t i = 0; i < w->grads[0].count; i++) sum[i] += g[i];
     }

@@ -1,8 +1,8 @@
 /* train_batch.h: a batch of sequences spread over worker threads (the
- * library's pool, platform/threads.h). Sequence i goes to slot i % n_threads;
- * each slot sums its gradients in its own slab (whichever thread runs it) and
- * the slabs are added in slot order, so results depend on the seed and the
- * thread count only. */
+ * library's pool, platform/threads.h). Sequence i goes to slot i % n_slots
+ * (n_slots = n_threads unless set); each slot sums its gradients in its own
+ * slab (whichever thread runs it) and the slabs are added in slot order, so
+ * results depend on the seed and the slot count only. */
 #ifndef TITAN_TRAIN_BATCH_H
 #define TITAN_TRAIN_BATCH_H
 
@@ -18,19 +18,25 @@ typedef struct {
 
 typedef struct {
     const train_model *m;
-    int n_threads;
+    int n_threads, n_slots;
     titan_arena pool_arena;
-    titan_thread_pool *pool; /* n_threads threads, the caller one of them */
-    train_acts acts[TRAIN_MAX_THREADS];
-    train_params grads[TRAIN_MAX_THREADS]; /* grads[0] holds the sum */
+    titan_thread_pool *pool;               /* n_threads threads, the caller one of them */
+    train_acts acts[TRAIN_MAX_THREADS];    /* [n_threads] */
+    train_params grads[TRAIN_MAX_THREADS]; /* [n_slots]; grads[0] holds the sum */
 } train_workers;
 
 /* 0, or -1 when out of memory or a thread cannot start (everything made so
  * far is freed). */
 int train_workers_init(train_workers *w, const train_model *m, int n_threads);
+
+/* The same with n_slots gradient slabs (1..TRAIN_MAX_THREADS): n_slots = the
+ * batch gives each sequence its own slab, a sum order the threads (and the
+ * ranks of a distributed run, train_dist.h) do not change. */
+int train_workers_init_slots(train_workers *w, const train_model *m, int n_threads,
+                             int n_slots);
 void train_workers_free(train_workers *w);
 
-/* Zero every thread's gradient slab. */
+/* Zero every slot's gradient slab. */
 void train_workers_zero(train_workers *w);
 
 /* Run seqs[0..n) on the full layer schedule, or with `shortened` on the
@@ -51,7 +57,7 @@ train_workers_eval(train_workers *w, const train_params *weights, titan_arena *a
                    const int32_t *seq, int64_t n_targets, const titan_byte_table *bytes,
                    const titan_eval_options *o, titan_eval_result *out);
 
-/* grads[0] += grads[1] + ... + grads[n-1], in that order. */
+/* grads[0] += grads[1] + ... + grads[n_slots-1], in that order. */
 void train_workers_reduce(train_workers *w);
 
 #endif

@@ -123,31 +123,37 @@ titan_status train_ckpt_restore(const train_ckpt_file *f, train_state *s,
     return st == TITAN_OK ? st : titan_fail_in(st, "%s", f->path);
 }
 
-static titan_status export_weights(const char *path, const titan_ckpt *ck,
-                                   const char *which, const char *out) {
+titan_status train_ckpt_weights(const train_ckpt_file *f, const char *which,
+                                train_params *p) {
     titan_ckpt_set k;
-    TITAN_TRY(titan_ckpt_pick_weights(ck, path, which, &k));
-    train_params p;
-    if (train_params_alloc(&p, &ck->meta.config))
+    TITAN_TRY(titan_ckpt_pick_weights(&f->ck, f->path, which, &k));
+    if (train_params_alloc(p, &f->ck.meta.config))
         return titan_fail(TITAN_E_NOMEM, "out of memory");
-    titan_status st = read_set(ck, k, &p);
-    if (st == TITAN_OK) st = train_save_safetensors(out, &p, NULL);
+    titan_status st = read_set(&f->ck, k, p);
+    if (st != TITAN_OK) train_params_free(p);
+    return st;
+}
+
+static titan_status export_weights(const train_ckpt_file *f, const char *which,
+                                   const char *out) {
+    train_params p;
+    TITAN_TRY(train_ckpt_weights(f, which, &p));
+    titan_status st = train_save_safetensors(out, &p, NULL);
     train_params_free(&p);
     return st;
 }
 
 titan_status train_ckpt_export(const char *ckpt, const char *which, const char *out,
                                const char *config_out, const char *tok_out) {
-    titan_arena a;
-    titan_ckpt ck;
-    TITAN_TRY(ckpt_open(ckpt, &a, &ck));
-    titan_status st = export_weights(ckpt, &ck, which, out);
-    if (st == TITAN_OK && config_out) st = cli_config_write(config_out, &ck.meta.config);
+    train_ckpt_file f;
+    TITAN_TRY(train_ckpt_open(ckpt, &f));
+    const titan_ckpt_meta *m = &f.ck.meta;
+    titan_status st = export_weights(&f, which, out);
+    if (st == TITAN_OK && config_out) st = cli_config_write(config_out, &m->config);
     if (st == TITAN_OK && tok_out)
-        st = ck.meta.tok_len
-                 ? titan_file_write_atomic(tok_out, ck.meta.tok, ck.meta.tok_len)
-                 : titan_fail(TITAN_E_DATA,
-                              "checkpoint: no tokenizer (trained on shards?)");
-    cli_arena_destroy(&a);
+        st = m->tok_len ? titan_file_write_atomic(tok_out, m->tok, m->tok_len)
+                        : titan_fail(TITAN_E_DATA,
+                                     "checkpoint: no tokenizer (trained on shards?)");
+    train_ckpt_close(&f);
     return st;
 }

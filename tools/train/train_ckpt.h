@@ -36,6 +36,12 @@ void train_ckpt_close(train_ckpt_file *f); /* after a successful open */
 TITAN_NODISCARD titan_status train_ckpt_restore(const train_ckpt_file *f, train_state *s,
                                                 const titan_config *c);
 
+/* Weights of an open checkpoint (which: "raw", "ema", "swa", or NULL for
+ * its own export choice) into p, allocated here for its config (the caller
+ * frees it with train_params_free). */
+TITAN_NODISCARD titan_status train_ckpt_weights(const train_ckpt_file *f,
+                                                const char *which, train_params *p);
+
 /* Write a checkpoint's weights (which: "raw", "ema", "swa", or NULL for its
  * own export choice) as float32 safetensors under the SPEC names, and when
  * asked its config JSON and its TOK tokenizer: the inputs of `titan pack

@@ -6,6 +6,7 @@
 #define TRAIN_COMMAND_LIST(X)                                                            \
     X(tokenizer, "train a byte-level BPE tokenizer on a text file")                      \
     X(train, "train a model (Muon + AdamW, QAT, EMA/SWA)")                               \
+    X(eval, "val_bpb of a checkpoint, windows shared over MPI ranks")                    \
     X(grad, "loss and gradients of one sequence, as safetensors")                        \
     X(plot, "draw loss and val_bpb curves of a training log as SVG")                     \
     X(export, "a checkpoint's raw/EMA/SWA weights, config and tokenizer")                \

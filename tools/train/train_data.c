@@ -219,3 +219,15 @@ titan_status train_tokens_from_shards(const char *pattern, train_tokens *out) {
     if (st != TITAN_OK) train_tokens_free(out);
     return st;
 }
+
+titan_status train_byte_table(const titan_tokenizer *tok, int32_t V, uint32_t **len,
+                              titan_byte_table *t) {
+    if (!(*len = calloc((size_t)V, sizeof **len)))
+        return titan_fail(TITAN_E_NOMEM, "out of memory");
+    for (int32_t i = 0; tok && i < titan_tokenizer_size(tok) && i < V; i++) {
+        const uint8_t *b;
+        (*len)[i] = (uint32_t)titan_tokenizer_token(tok, i, &b);
+    }
+    *t = (titan_byte_table){V, *len, NULL};
+    return TITAN_OK;
+}

@@ -44,6 +44,13 @@ TITAN_NODISCARD titan_status train_tokens_from_shards(const char *glob,
 
 void train_tokens_free(train_tokens *d);
 
+/* The byte table val_bpb counts with (SPEC section 3, text mode): each
+ * token's exact byte length, from tok; tok NULL (shards, which carry no
+ * tokenizer): every target 0 bytes, so only val_loss is known. *len: [V],
+ * malloc'd, the table's base (caller frees). */
+TITAN_NODISCARD titan_status train_byte_table(const titan_tokenizer *tok, int32_t V,
+                                              uint32_t **len, titan_byte_table *t);
+
 /* splitmix64: the whole RNG state is one integer (saved in checkpoints). */
 uint64_t train_rng_next(uint64_t *state);
 

@@ -2,7 +2,9 @@
 #include "tools/train/train_state.h"
 
 #include "quant/quant.h"
+#include "tools/cli/cli.h"
 #include "tools/train/train_data.h"
+#include "tools/train/train_dist.h"
 #include "tools/train/train_opt.h"
 
 #include <float.h>
@@ -285,11 +287,12 @@ typedef struct {
     double lr_mult;
     float *scratch; /* per_thread floats for each pool thread */
     size_t per_thread;
+    int64_t first; /* this rank's first matrix */
 } muon_job;
 
-/* Matrices [begin, end) in tensor order, one item each: every matrix is
- * independent and the scratch is only workspace, so the result does not
- * depend on the split. */
+/* Matrices first + [begin, end) in tensor order, one item each: every matrix
+ * is independent and the scratch is only workspace, so the result does not
+ * depend on the split (over threads, or ranks: Parallel Muon). */
 static void muon_matrices(void *ctx, int64_t begin, int64_t end, int thread) {
     muon_job *j = ctx;
     train_state *s = j->s;
@@ -298,7 +301,7 @@ static void muon_matrices(void *ctx, int64_t begin, int64_t end, int thread) {
     for (int i = 0, k = -1; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role != TITAN_ROLE_MATRIX) continue;
-        if (++k < begin || k >= end) continue;
+        if (++k < j->first + begin || k >= j->first + end) continue;
         muon_step(s->w.tensor[i], j->grads->tensor[i], s->m.tensor[i], (int)sp->rows,
                   (int)sp->cols, &mh, j->scratch + (size_t)thread * j->per_thread);
     }
@@ -310,8 +313,14 @@ static void muon_all(train_state *s, const train_params *grads, const train_hpar
     int matrices = 0;
     for (int i = 0; i < s->w.n_tensors; i++)
         matrices += s->w.spec[i].role == TITAN_ROLE_MATRIX;
-    muon_job j = {s, grads, mh, h, lr_mult, scratch, train_state_scratch_floats(s, 1)};
-    titan_thread_pool_for(pool, matrices, 1, muon_matrices, &j);
+    int64_t lo, hi;
+    train_dist_share(matrices, train_dist_rank(), &lo, &hi);
+    muon_job j = {s, grads, mh, h, lr_mult, scratch, train_state_scratch_floats(s, 1),
+                  lo};
+    double t0 = cli_now();
+    titan_thread_pool_for(pool, hi - lo, 1, muon_matrices, &j);
+    train_dist_note(TRAIN_DIST_MUON, cli_now() - t0);
+    train_dist_gather_matrices(s);
 }
 
 /* --optimizer sgd: every tensor at its group's rate; matrices decay by

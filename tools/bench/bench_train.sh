@@ -17,6 +17,10 @@ cd "$(dirname "$0")/../.."
 steps=${1:-6}
 repeats=${2:-3}
 BUILD=${BUILD:-build}
+for b in titan-train bench/bench_fma; do
+    [ -x "$BUILD/$b" ] || { echo "bench_train: $BUILD/$b is not built (make bench builds it)" >&2
+                           exit 1; }
+done
 seq=256
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 - "$work" <<'PY'

@@ -48,16 +48,17 @@ cmocka_verdict() {
 
 # run_one NAME KIND CMD...: run one test, its output in $BUILD/logs.
 run_one() {
-    local name=$1 kind=$2 rc log="$BUILD/logs/${1//\//_}.log" start=$SECONDS
+    local name=$1 kind=$2 rc log="$BUILD/logs/${1//\//_}.log" t0=$SECONDS secs
     shift 2
     why=
     "$@" >"$log" 2>&1
     rc=$?
-    times+=("$((SECONDS - start)) $name")
+    secs=$((SECONDS - t0))
+    times+=("$secs $name")
     if [ "$kind" = unit ] && [ $rc = 0 ]; then cmocka_verdict "$log"; rc=$?; fi
     if [ $rc = 77 ] && [ -z "$why" ]; then why=$(tail -n 1 "$log"); fi
     case $rc in
-    0) pass=$((pass + 1)); echo "ok   $name ($((SECONDS - start)) s)" ;;
+    0) pass=$((pass + 1)); echo "ok   $name ($secs s)" ;;
     77) skip=$((skip + 1)); skipped+=("$name"); echo "SKIP $name: ${why#SKIP: }" ;;
     *)
         fail=$((fail + 1)); failed+=("$name")

@@ -77,29 +77,22 @@ static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
     return titan_safetensors_to_f32(s, *f, n);
 }
 
-/* Tensor i as float32 into f, and stored into t when t is quantized: NAME's
- * values by t's quantizer, or NAME.q and NAME.scale as they are (prequant.h,
- * whatever t's type was; GPTQ requantizes them later). */
 /* Tensor spec's floats into f: pre-quantized (NAME.q + NAME.scale,
- * prequant.h) dequantized, else as given. */
+ * prequant.h; pq->q stays NULL otherwise) dequantized, else as given. */
 static titan_status load_weights(titan_arena *a, const pack_input *in,
                                  const titan_tensor_spec *spec, titan_tensor *f,
-                                 bool *pre) {
-    prequant pq;
-    TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, pre));
-    if (*pre) return prequant_dequant(a, &pq, (float **)&f->data);
+                                 prequant *pq) {
+    bool pre;
+    TITAN_TRY(prequant_find(&in->st, in->prefix, spec, pq, &pre));
+    if (pre) return prequant_dequant(a, pq, (float **)&f->data);
     return take_f32(a, &in->st, in->prefix, spec, (float **)&f->data);
 }
 
 /* t from f: pre-quantized tensors keep their integers and scales. */
-static titan_status store_weights(titan_arena *a, const pack_input *in,
-                                  const titan_tensor_spec *spec, const pack_args *p,
-                                  const titan_tensor *f, bool pre, titan_tensor *t) {
-    if (pre) {
-        prequant pq;
-        TITAN_TRY(prequant_find(&in->st, in->prefix, spec, &pq, &pre));
-        return prequant_store(a, &pq, t);
-    }
+static titan_status store_weights(titan_arena *a, const pack_args *p,
+                                  const titan_tensor *f, const prequant *pq,
+                                  titan_tensor *t) {
+    if (pq->q) return prequant_store(a, pq, t);
     if (!titan_dtype_get(t->dtype)->quantized) return TITAN_OK;
     return storage_quantize(a, (float *)f->data, (int)p->clip_steps, t);
 }
@@ -207,7 +200,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
     titan_tensor *f; /* float32 copies: the calibration model */
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
-    bool pre[TITAN_MAX_TENSORS];
+    prequant pq[TITAN_MAX_TENSORS];
     int n_pre_used = 0;
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
@@ -222,8 +215,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         memcpy(t->name, specs[i].name, sizeof t->name);
         f[i] = *t;
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
-        TITAN_TRY(load_weights(a, &in, &specs[i], &f[i], &pre[i]));
-        n_pre_used += pre[i];
+        TITAN_TRY(load_weights(a, &in, &specs[i], &f[i], &pq[i]));
+        n_pre_used += pq[i].q != NULL;
     }
     if (p->hadamard && n_pre_used)
         return titan_fail(TITAN_E_USAGE,
@@ -238,7 +231,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     prog.scale = 1e6;
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
-        TITAN_TRY(store_weights(a, &in, &specs[i], p, &f[i], pre[i], t));
+        TITAN_TRY(store_weights(a, p, &f[i], &pq[i], t));
         cli_progress_update(&prog, done += (double)(t->rows * t->cols), params);
     }
     cli_progress_end(&prog);

@@ -137,28 +137,30 @@ titan_dtype train_qat_dtype(train_qat qat, titan_role role) {
                                                                : TITAN_DT_F32;
 }
 
+/* The next glob of a comma-separated list into glob[cap]; false at the end. */
+static bool next_glob(const char **list, char *glob, size_t cap) {
+    if (!*list || !**list) return false;
+    size_t n = strcspn(*list, ",");
+    snprintf(glob, cap, "%.*s", (int)n, *list);
+    *list += n + ((*list)[n] == ',');
+    return true;
+}
+
 bool train_qat_selects(const train_hparams *h, const char *name) {
     if (!h->qat_tensors) return true;
     char glob[256];
-    for (const char *p = h->qat_tensors; *p;) {
-        size_t n = strcspn(p, ",");
-        snprintf(glob, sizeof glob, "%.*s", (int)n, p);
-        if (n && !fnmatch(glob, name, 0)) return true;
-        p += n + (p[n] == ',');
-    }
+    for (const char *p = h->qat_tensors; next_glob(&p, glob, sizeof glob);)
+        if (*glob && !fnmatch(glob, name, 0)) return true;
     return false;
 }
 
 bool train_qat_unmatched(const train_hparams *h, const train_params *w, char *glob,
                          size_t cap) {
-    for (const char *p = h->qat_tensors; p && *p;) {
-        size_t n = strcspn(p, ",");
-        snprintf(glob, cap, "%.*s", (int)n, p);
+    for (const char *p = h->qat_tensors; next_glob(&p, glob, cap);) {
         bool found = false;
         for (int i = 0; i < w->n_tensors && !found; i++)
             found = !fnmatch(glob, w->spec[i].name, 0);
         if (!found) return true;
-        p += n + (p[n] == ',');
     }
     return false;
 }
@@ -339,6 +341,20 @@ static void sgd_all(train_state *s, const train_params *grads, const train_hpara
     }
 }
 
+/* AdamW for every tensor Muon does not take. */
+static void adamw_rest(train_state *s, const train_params *grads, const train_hparams *h,
+                       double lr_mult) {
+    for (int i = 0; i < s->w.n_tensors; i++) {
+        const titan_tensor_spec *sp = &s->w.spec[i];
+        if (sp->role == TITAN_ROLE_MATRIX) continue;
+        int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
+        adamw_hparams ah = {group_lr(h, sp->role) * h->lr * lr_mult, h->beta1, h->beta2,
+                            h->adam_eps, decays ? h->adam_wd : 0};
+        adamw_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i], s->v.tensor[i],
+                   (size_t)(sp->rows * sp->cols), (long)s->step + 1, &ah);
+    }
+}
+
 double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                    double lr_mult, float *scratch, titan_thread_pool *pool) {
     double norm = clip_grads(grads, h->clip);
@@ -348,18 +364,11 @@ double train_apply(train_state *s, train_params *grads, const train_hparams *h,
                        .weight_decay = h->muon_wd,
                        .nesterov = 1,
                        .ns_steps = 5};
-    if (h->sgd)
+    if (h->sgd) {
         sgd_all(s, grads, h, lr_mult);
-    else
+    } else {
         muon_all(s, grads, h, &mh, lr_mult, scratch, pool);
-    for (int i = 0; i < s->w.n_tensors && !h->sgd; i++) {
-        const titan_tensor_spec *sp = &s->w.spec[i];
-        if (sp->role == TITAN_ROLE_MATRIX) continue;
-        int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
-        adamw_hparams ah = {group_lr(h, sp->role) * h->lr * lr_mult, h->beta1, h->beta2,
-                            h->adam_eps, decays ? h->adam_wd : 0};
-        adamw_step(s->w.tensor[i], grads->tensor[i], s->m.tensor[i], s->v.tensor[i],
-                   (size_t)(sp->rows * sp->cols), (long)s->step + 1, &ah);
+        adamw_rest(s, grads, h, lr_mult);
     }
     s->step++;
     average(s, h, lr_mult);

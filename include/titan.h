@@ -572,11 +572,18 @@ void titan_backend_destroy(titan_backend *be);
     X(SKIPS, NONE, none) X(SKIPS, MIRROR, mirror) X(SKIPS, MIRROR_BLOCKS, mirror_blocks)
 #define TITAN_VALUES_gdn_qk_act(X) X(GDN_ACT, SILU, silu) X(GDN_ACT, ELU1, elu1)
 #define TITAN_VALUES_family(X)     X(FAMILY, TITAN, titan) X(FAMILY, XENITH, xenith)
+/* clang-format off: one kind a line (clang-format 14 reflows this list back and forth) */
 #define TITAN_VALUES_lora_targets(X)                                                     \
     X(LORA, WQ, wq)                                                                      \
-    X(LORA, WK, wk) X(LORA, WV, wv) X(LORA, WO, wo) X(LORA, W_GATE, w_gate)              \
-        X(LORA, W_UP, w_up) X(LORA, W_DOWN, w_down) X(LORA, ROUTER, router)              \
-            X(LORA, LM_HEAD, lm_head)
+    X(LORA, WK, wk)                                                                      \
+    X(LORA, WV, wv)                                                                      \
+    X(LORA, WO, wo)                                                                      \
+    X(LORA, W_GATE, w_gate)                                                              \
+    X(LORA, W_UP, w_up)                                                                  \
+    X(LORA, W_DOWN, w_down)                                                              \
+    X(LORA, ROUTER, router)                                                              \
+    X(LORA, LM_HEAD, lm_head)
+/* clang-format on */
 #define TITAN_ENUM_CONSTANT(prefix, value, string) TITAN_##prefix##_##value,
 enum { TITAN_VALUES_attention(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_mlp_act(TITAN_ENUM_CONSTANT) };

@@ -4,7 +4,8 @@
 #    section 9's table exactly, and xenith-mini-cpu its figures.
 #  - titan init refuses xenith-full, saying it would need 653 GB of f32.
 #  - A xenith artifact carries its config: titan inspect shows it (--json:
-#    the config JSON titan plan --config-out writes), lora_B starts at 0.
+#    the config JSON titan plan --config-out writes), its tensors are those
+#    of tests/ref/xenith_ref.py in order, lora_B starts at 0.
 #  - Until the xenith runtime exists, run, logits, eval and titan-train
 #    refuse xenith models by name instead of computing something else.
 . "$(dirname "$0")/lib/common.sh"
@@ -79,6 +80,15 @@ for name, v in head.items():
     if name.endswith(".lora_A"):
         a, b = v["data_offsets"]
         assert any(raw[8 + n + a:8 + n + b]), name
+PY
+# the tensor list, names and shapes in order, is the reference's
+/usr/bin/python3 tests/ref/xenith_ref.py --config "$T/small.json" --specs >"$T/ref_specs"
+/usr/bin/python3 - "$T" <<'PY' || fail "tensor list differs from tests/ref/xenith_ref.py"
+import json, sys
+t = sys.argv[1]
+got = ["%s %s" % (x["name"], x["shape"]) for x in json.load(open(t + "/inspect.json"))["tensors"]]
+want = ["%s %s" % (l.split()[0], json.loads(l.split(None, 1)[1])) for l in open(t + "/ref_specs")]
+assert got == want, [(a, b) for a, b in zip(got, want) if a != b][:3] or (len(got), len(want))
 PY
 
 echo 1 2 3 >"$T/ids"

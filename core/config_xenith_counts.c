@@ -1,6 +1,7 @@
 /* config_xenith_counts.c: SPEC section 9's parameter and cache counts, by
  * formula (xenith-full has more tensors than a tensor list holds). */
 #include "core/config_xenith.h"
+#include "core/xenith.h"
 
 #include <string.h>
 
@@ -66,8 +67,8 @@ static void count_cache(const titan_config *c, int64_t ctx, titan_xenith_counts 
     int64_t kv = 2 * (int64_t)c->n_kv_heads * c->head_dim, readers = 0;
     k->attn_entries = 0;
     for (int l = 0; l < c->n_layers; l++) {
-        int64_t w = titan_config_xenith_window(c, l), n = c->n_global_tokens + w;
-        k->attn_entries += w == 0 || n > ctx ? ctx : n;
+        k->attn_entries +=
+            titan_window_slots(ctx, c->n_global_tokens, titan_config_xenith_window(c, l));
         readers += titan_config_xenith_reads(c, l);
     }
     k->attn_values = k->attn_entries * kv;

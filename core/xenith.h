@@ -1,7 +1,7 @@
-/* xenith.h: building blocks of the Xenith runtime (SPEC section 9): MoE
- * routing (core/moe_router.c) and the windowed cache's geometry
- * (core/attention_window.c). The forward pass that uses them is not built
- * yet; titan_model_* refuse xenith configs. */
+/* xenith.h: the Xenith runtime (SPEC section 9): a model and its stream
+ * state in one arena (core/xenith_model.c), MoE routing
+ * (core/moe_router.c) and the windowed cache's geometry
+ * (core/attention_window.c). titan_model_* refuse xenith configs. */
 #ifndef TITAN_CORE_XENITH_H
 #define TITAN_CORE_XENITH_H
 
@@ -29,5 +29,27 @@ int64_t titan_window_slots(int64_t ctx, int64_t Ng, int64_t w);
 /* The query at t reads the key at j: j <= t and (j < Ng or w = 0 or
  * t - j < w). */
 bool titan_window_reads(int64_t t, int64_t j, int64_t Ng, int64_t w);
+
+typedef struct titan_xenith titan_xenith;
+
+/* Exact arena bytes of titan_xenith_create for a (valid, xenith) config;
+ * ctx bounds only layers with an unbounded window (w = 0). */
+TITAN_NODISCARD titan_status titan_xenith_plan(const titan_config *c, int64_t ctx,
+                                               size_t *bytes);
+
+/* The model over an artifact's tensors (checked by name and shape), with an
+ * empty stream. */
+TITAN_NODISCARD titan_status titan_xenith_create(titan_arena *a, const titan_config *c,
+                                                 const titan_tensor *t, int n,
+                                                 int64_t ctx, titan_backend *be,
+                                                 titan_xenith **out);
+
+/* Start a new stream (position 0, STM and LTM empty). */
+void titan_xenith_reset(titan_xenith *x);
+
+/* Feed the stream's next token; logits[V] (head 1, softcapped) of the next.
+ * TITAN_E_USAGE past ctx positions when a layer's window is unbounded. */
+TITAN_NODISCARD titan_status titan_xenith_step(titan_xenith *x, int32_t id,
+                                               float *logits);
 
 #endif

@@ -16,6 +16,7 @@ Module use:
 CLI:
     xenith_ref.py --safetensors W --config CFG.json --ids IDS --out OUT
     xenith_ref.py --config CFG.json --specs
+    xenith_ref.py --config CFG.json --write-weights OUT [--seed S]   (random, adapters too)
     xenith_ref.py --self-test                (exit 1 on any failure)
 The config JSON may be nested under "config" (as `titan inspect --json` writes it).
 Logits are written as little-endian float32 [T][V].
@@ -390,6 +391,12 @@ def self_test():
     return 1 if fails else 0
 
 
+def load_config(path):
+    with open(path) as f:
+        cfg = json.load(f)
+    return cfg["config"] if isinstance(cfg.get("config"), dict) else cfg
+
+
 def read_safetensors(path):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import safetensors_ref
@@ -404,18 +411,25 @@ def main(argv):
     ap.add_argument("--ids")
     ap.add_argument("--out")
     ap.add_argument("--specs", action="store_true")
+    ap.add_argument("--write-weights", metavar="OUT",
+                    help="write init_weights(--seed) as float32 safetensors")
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--self-test", action="store_true")
     a = ap.parse_args(argv)
     if a.self_test:
         return self_test()
-    with open(a.config) as f:
-        cfg = json.load(f)
-    if isinstance(cfg.get("config"), dict):
-        cfg = cfg["config"]
-    c = resolve_config(cfg)
+    c = resolve_config(load_config(a.config))
     if a.specs:
         for name, shape in tensor_specs(c):
             print("%-36s %s" % (name, list(shape)))
+        return 0
+    if a.write_weights:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import safetensors_ref
+        W = init_weights(c, seed=a.seed)
+        safetensors_ref.write(a.write_weights, [
+            (n, "F32", list(s), W[n].numpy().astype(np.float32).ravel())
+            for n, s in tensor_specs(c)], None)
         return 0
     with open(a.ids) as f:
         ids = [int(t) for t in f.read().split()]

@@ -301,8 +301,9 @@ void titan_xenith_norm_rows(float *y, const float *in, const float *g, int T, in
 }
 
 titan_status titan_xenith_step(titan_xenith *x, int32_t id, float *logits) {
+    if (!x || !logits) return titan_fail(TITAN_E_USAGE, "xenith: NULL argument");
     const titan_config *c = &x->cfg;
-    if (!x || !logits || id < 0 || id >= c->vocab_size)
+    if (id < 0 || id >= c->vocab_size)
         return titan_fail(TITAN_E_USAGE, "xenith: token %d outside [0, %d)", id,
                           c->vocab_size);
     titan_dequant_row(x->tok_emb, id, 0, c->d_model, x->h);

@@ -400,8 +400,10 @@ void titan_backend_destroy(titan_backend *be);
 #define TITAN_MAX_MTP    8   /* most prediction heads a config may have */
 #define TITAN_MAX_BLOCKS 64  /* most unique blocks */
 #define TITAN_MAX_LIST   256 /* most entries of a list field (layer_schedule, ...) */
-/* A block has at most 21 tensors (SPEC section 8), the model 8 more. */
-#define TITAN_MAX_TENSORS (2 + 21 * TITAN_MAX_BLOCKS + 8 + TITAN_MAX_MTP)
+/* A block has at most 21 tensors (SPEC section 8), the model 8 more; a
+ * xenith model (SPEC section 9) up to 2048, enough for xenith-mini-cpu's
+ * 1928 (xenith-full's 19,000 and more are for planning only). */
+#define TITAN_MAX_TENSORS 2048
 
 /* Every config field, once, in the order of config JSON, of the artifact's
  * config record and of `titan inspect`:

@@ -391,17 +391,9 @@ def self_test():
     return 1 if fails else 0
 
 
-def load_config(path):
-    with open(path) as f:
-        cfg = json.load(f)
-    return cfg["config"] if isinstance(cfg.get("config"), dict) else cfg
-
-
-def read_safetensors(path):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import safetensors_ref
-    tensors, _ = safetensors_ref.read(path)
-    return {name: torch.from_numpy(np.array(x, dtype=np.float64)) for name, _, _, x in tensors}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golf_ref import load_config, read_safetensors  # noqa: E402 (I/O only: JSON, safetensors)
+import safetensors_ref  # noqa: E402
 
 
 def main(argv):
@@ -424,8 +416,6 @@ def main(argv):
             print("%-36s %s" % (name, list(shape)))
         return 0
     if a.write_weights:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import safetensors_ref
         W = init_weights(c, seed=a.seed)
         safetensors_ref.write(a.write_weights, [
             (n, "F32", list(s), W[n].numpy().astype(np.float32).ravel())

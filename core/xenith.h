@@ -48,7 +48,8 @@ TITAN_NODISCARD titan_status titan_xenith_create(titan_arena *a, const titan_con
 void titan_xenith_reset(titan_xenith *x);
 
 /* Feed the stream's next token; logits[V] (head 1, softcapped) of the next.
- * TITAN_E_USAGE past ctx positions when a layer's window is unbounded. */
+ * TITAN_E_USAGE for a token outside the vocabulary, or at a position past
+ * the ctx a layer's cache was made for (a layer with w = 0 or Ng + w > ctx). */
 TITAN_NODISCARD titan_status titan_xenith_step(titan_xenith *x, int32_t id,
                                                float *logits);
 

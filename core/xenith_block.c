@@ -88,10 +88,10 @@ static void moe(titan_xenith *x, const titan_xlayer *L) {
 titan_status titan_xenith_layer(titan_xenith *x, int l) {
     const titan_config *c = &x->cfg;
     titan_xlayer *L = &x->layers[l];
-    if (L->window == 0 && x->pos >= L->slots)
+    if (titan_window_slot(x->pos, c->n_global_tokens, L->window) >= L->slots)
         return titan_fail(TITAN_E_USAGE,
-                          "xenith: position %lld beyond the %lld a layer with an "
-                          "unbounded window holds (ctx)",
+                          "xenith: position %lld beyond the ctx of %lld this layer's "
+                          "cache was made for",
                           (long long)x->pos, (long long)L->slots);
     attention(x, L, L->mk != NULL);
     titan_rmsnorm(x->u, x->h, L->ffn_norm, c->d_model, c->norm_eps);

@@ -42,6 +42,10 @@ bad += [("mini", k, mini["params"][k], v) for k, v in m.items() if mini["params"
 long = json.load(open(t + "/mini_long.json"))
 if long["cache"] != mini["cache"] or long["ctx"] != 100000:
     bad.append(("mini cache grows", long["cache"], mini["cache"]))
+# and neither does the model's arena; xenith-full is for planning only
+if not (isinstance(mini["model_bytes"], int) and mini["model_bytes"] > 0 and
+        long["model_bytes"] == mini["model_bytes"] and full["model_bytes"] is None):
+    bad.append(("model_bytes", mini["model_bytes"], long["model_bytes"], full["model_bytes"]))
 for b in bad:
     print("differs:", b, file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -1,15 +1,28 @@
 /* plan_xenith.c: `titan plan` for a xenith config: SPEC section 9's exact
  * parameter counts (total, base, adapters, summarizer, active per token) and
- * decode-cache counts at a context, and the weights' bytes per float type.
- * Arena bytes come with the xenith runtime, which does not exist yet. */
+ * decode-cache counts at a context, the weights' bytes per float type and
+ * the model's arena (core/xenith_model.c). */
 #include "tools/titan/plan_xenith.h"
+
+#include "core/xenith.h"
 
 #include "tools/cli/cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static void print_json(const titan_xenith_counts *k, int64_t ctx, const char *config) {
+/* The model's arena (caches, LTM, scratch; weights apart), or "null" for a
+ * model the runtime does not hold (over 2^36 parameters). */
+static const char *model_bytes(const titan_config *c, int64_t ctx, char *buf,
+                               size_t cap) {
+    size_t bytes;
+    if (titan_xenith_plan(c, ctx, &bytes) != TITAN_OK) return "null";
+    snprintf(buf, cap, "%zu", bytes);
+    return buf;
+}
+
+static void print_json(const titan_xenith_counts *k, int64_t ctx, const char *config,
+                       const char *model) {
     printf("{\"family\":\"xenith\",\"ctx\":%lld,"
            "\"params\":{\"total\":%lld,\"base\":%lld,\"lora\":%lld,\"summarizer\":%lld,"
            "\"active_per_token\":%lld,\"active_per_token_lora\":%lld,\"main\":%lld,"
@@ -32,12 +45,12 @@ static void print_json(const titan_xenith_counts *k, int64_t ctx, const char *co
            (long long)k->attn_entries, (long long)k->attn_values,
            (long long)k->ltm_vectors, (long long)k->ltm_kv_values,
            (long long)k->stm_values);
-    printf("\"weights_bytes\":{\"f32\":%lld,\"bf16\":%lld},\"runtime_bytes\":null,"
+    printf("\"weights_bytes\":{\"f32\":%lld,\"bf16\":%lld},\"model_bytes\":%s,"
            "\"config\":%s}\n",
-           (long long)k->total * 4, (long long)k->total * 2, config);
+           (long long)k->total * 4, (long long)k->total * 2, model, config);
 }
 
-static void print_text(const titan_xenith_counts *k, int64_t ctx) {
+static void print_text(const titan_xenith_counts *k, int64_t ctx, const char *model) {
     printf("model      xenith: %lld parameters = base %lld (main %lld + summarizer "
            "%lld) + adapters %lld\n",
            (long long)k->total, (long long)k->base, (long long)k->main,
@@ -51,14 +64,18 @@ static void print_text(const titan_xenith_counts *k, int64_t ctx) {
            (long long)ctx, (long long)k->attn_entries, (long long)k->attn_values,
            (long long)k->ltm_vectors, (long long)k->ltm_kv_values,
            (long long)k->stm_values);
-    printf("runtime    none yet: titan run, eval and logits refuse xenith models\n");
+    printf("model      %s bytes of arena at ctx %lld (caches, LTM, scratch; weights "
+           "apart; titan logits runs it)\n",
+           model, (long long)ctx);
 }
 
 int plan_xenith_print(const char *cmd, const titan_config *c, int64_t ctx, bool json) {
     titan_xenith_counts k;
     titan_config_xenith_counts(c, ctx, &k);
+    char buf[32];
+    const char *model = model_bytes(c, ctx, buf, sizeof buf);
     if (!json) {
-        print_text(&k, ctx);
+        print_text(&k, ctx, model);
         return CLI_EXIT_OK;
     }
     size_t len;
@@ -68,7 +85,7 @@ int plan_xenith_print(const char *cmd, const titan_config *c, int64_t ctx, bool 
     if (st == TITAN_OK) st = titan_config_to_json(c, config, len + 1, &len);
     if (st == TITAN_OK) {
         while (len && config[len - 1] == '\n') config[--len] = 0;
-        print_json(&k, ctx, config);
+        print_json(&k, ctx, config, model);
     }
     free(config);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(cmd, st);

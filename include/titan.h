@@ -1008,15 +1008,16 @@ typedef struct titan_adapt_options {
 /* Arena bytes of titan_adapt_create (upper bound); SIZE_MAX for bad options. */
 size_t titan_adapt_plan(const titan_adapt_options *o);
 
-TITAN_NODISCARD titan_status titan_adapt_create(titan_arena *a, const titan_adapt_options *o,
+TITAN_NODISCARD titan_status titan_adapt_create(titan_arena *a,
+                                                const titan_adapt_options *o,
                                                 titan_adapt **out);
 
 /* Score target seq[i + 1] (history seq[0..i]) given the model's NLL for it
  * (nats): *nll = -ln p_mix(seq[i + 1]); then learn it. Call for i = 0, 1, ...
  * in order. TITAN_E_DATA for a target outside the vocabulary or an NLL that is
  * negative or NaN. */
-TITAN_NODISCARD titan_status titan_adapt_step(titan_adapt *ad, const int32_t *seq, int64_t i,
-                                              double nll_model, double *nll);
+TITAN_NODISCARD titan_status titan_adapt_step(titan_adapt *ad, const int32_t *seq,
+                                              int64_t i, double nll_model, double *nll);
 
 /* ==== config JSON and safetensors ==========================================
  * formats/config_json.c, formats/safetensors.c. */

@@ -125,6 +125,9 @@ static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
                                   (long long)(win[i].start + 1 + t));
             sum += row[t];
         }
+        if (o->target_nll)
+            memcpy(o->target_nll + win[i].start + win[i].first, row + win[i].first,
+                   (size_t)(win[i].len - win[i].first) * sizeof *row);
         j->window_nll[w0 + i] = sum;
         scored += win[i].len - win[i].first;
     }

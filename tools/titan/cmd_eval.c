@@ -20,6 +20,7 @@
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/eval_adapt.h"
 #include "tools/titan/runtime.h"
 #include "tools/titan/tpu_cli.h"
 #include "tools/titan/tpu_report.h"
@@ -36,7 +37,7 @@ enum {
 static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
-    "[--json] [--baselines [--train FILE]] [--count] [--tpu-report FILE] "
+    "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
     "[--tpu-array RxC ...]\n"
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
     "  target scored once in windows of --ctx tokens moved by --stride\n"
@@ -46,7 +47,7 @@ static const char usage[] =
 typedef struct {
     const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
     int64_t ctx, stride, max_tokens, threads;
-    bool json, baselines, count;
+    bool json, baselines, count, adapt;
     tpu_cli tpu_flags;
     titan_tpu_config tpu;
     int workers, backend_threads; /* the split of threads (top of file) */
@@ -185,6 +186,12 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
                                     &model));
     TITAN_TRY(backends_bytes(a, p, &backends));
     *need += model + backends + titan_eval_plan(p->tokens, &o);
+    if (a->adapt) {
+        size_t adapt = eval_adapt_plan(p->config.vocab_size, (int64_t)p->tokens);
+        if (adapt == SIZE_MAX)
+            return titan_fail(TITAN_E_NOMEM, "--adapt: stream too long");
+        *need += adapt;
+    }
     return TITAN_OK;
 }
 
@@ -302,10 +309,11 @@ static void backends_destroy(eval_backends *e) {
     for (int w = 0; w < e->n; w++) titan_backend_destroy(e->be[w]);
 }
 
-/* Score the stream with the model; fills r and the wall time. */
+/* Score the stream with the model; fills r, the wall time and, with
+ * --adapt, the adaptive pass. */
 static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
                           const eval_stream *s, eval_backends *e, titan_eval_result *r,
-                          double *seconds) {
+                          double *seconds, eval_adapt_result *adapt) {
     titan_eval_model *em;
     titan_status st = backends_create(a, p, ar, e);
     if (!st)
@@ -316,12 +324,16 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
     titan_eval_options o = eval_options(a);
     o.progress = show_progress;
     o.progress_user = &prog;
+    if (a->adapt) TITAN_TRY(eval_adapt_alloc(ar, s->n_targets, &o.target_nll));
     cli_progress_start(&prog, "eval", "tok");
     double t0 = cli_now();
     st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o, titan_eval_model_score,
                         em, r);
     *seconds = cli_now() - t0;
     cli_progress_end(&prog);
+    if (!st && a->adapt)
+        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, o.target_nll,
+                            s->n_bytes, adapt);
     return st;
 }
 
@@ -387,7 +399,8 @@ static void json_bpb(const char *name, const char *suffix, double v, uint64_t by
 
 static void print_json(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
-                       const baseline_result *b, const titan_backend *tpu) {
+                       const eval_adapt_result *ad, const baseline_result *b,
+                       const titan_backend *tpu) {
     printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
            "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
            a->text ? "text" : "shards", (long long)s->n_targets,
@@ -401,6 +414,11 @@ static void print_json(const eval_args *a, const eval_stream *s,
                r->val_loss, r->nll, seconds, tokens_per_s(r, seconds),
                (long long)a->threads, a->workers,
                own_backends(a) ? a->backend_threads : 1, a->backend);
+    }
+    if (ad) {
+        json_bpb("adapt_val", "_bpb", ad->val_bpb, s->n_bytes);
+        printf(", \"adapt_val_loss\": %.17g, \"adapt_seconds\": %.3f", ad->val_loss,
+               ad->seconds);
     }
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
@@ -416,10 +434,14 @@ static void print_json(const eval_args *a, const eval_stream *s,
 
 static void print_text(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
-                       const baseline_result *b, const titan_backend *tpu) {
+                       const eval_adapt_result *ad, const baseline_result *b,
+                       const titan_backend *tpu) {
     if (r)
         printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n", r->val_bpb,
                r->val_loss, seconds, tokens_per_s(r, seconds));
+    if (ad)
+        printf("adaptive val_bpb %.6f  val_loss %.6f  (score-first, %.1f s more)\n",
+               ad->val_bpb, ad->val_loss, ad->seconds);
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
            (long long)s->n_targets, (unsigned long long)s->n_bytes, (long long)a->ctx,
            (long long)a->stride, (long long)s->windows);
@@ -441,21 +463,23 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
         st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx, (int32_t)a->stride,
                                      &s->windows);
     titan_eval_result r;
+    eval_adapt_result adapt;
     eval_backends e = {0};
     double seconds = 0;
     bool scored = !st && p->has_model && !a->count;
-    if (scored) st = score(a, p, ar, s, &e, &r, &seconds);
+    if (scored) st = score(a, p, ar, s, &e, &r, &seconds, &adapt);
     backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
     baseline_result b;
     int rc = a->baselines ? run_baselines(cmd, a, s, &b) : CLI_EXIT_OK;
     if (rc) return rc;
     const titan_eval_result *res = scored ? &r : NULL;
+    const eval_adapt_result *ad = scored && a->adapt ? &adapt : NULL;
     const titan_backend *tpu = scored && !strcmp(a->backend, "tpu") ? e.be[0] : NULL;
     if (a->json)
-        print_json(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
+        print_json(a, s, res, seconds, ad, a->baselines ? &b : NULL, tpu);
     else
-        print_text(a, s, res, seconds, a->baselines ? &b : NULL, tpu);
+        print_text(a, s, res, seconds, ad, a->baselines ? &b : NULL, tpu);
     if (tpu && a->tpu_report)
         return tpu_report_save(cmd, a->tpu_report, a->json, &a->tpu, tpu);
     return CLI_EXIT_OK;
@@ -464,7 +488,7 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
 int cmd_eval(int argc, char **argv) {
     const char *cmd = argv[0];
     eval_args a = {.backend = "cpu", .stride = 64};
-    enum { OWN_FLAGS = 14 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 15 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
@@ -484,6 +508,8 @@ int cmd_eval(int argc, char **argv) {
          "also xz -9e and brotli q11 bits per byte"},
         {"--train", FLAG_STR, &a.train, 0, 0,
          "with --baselines: conditional on this text"},
+        {"--adapt", FLAG_BOOL, &a.adapt, 0, 0,
+         "also the score-first adaptive val_bpb (model + the text's own n-grams)"},
         {"--count", FLAG_BOOL, &a.count, 0, 0,
          "count targets and bytes only (no scoring)"},
         {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0,

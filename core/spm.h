@@ -7,8 +7,8 @@
 #include "titan.h"
 
 enum {
-    SPM_PAIR_BYTES = 1 << 17, /* the filter of adjacent characters inside pieces */
-    SPM_SEGMENT = 16384,      /* most normalized bytes merged at once */
+    SPM_PAIR_BYTES = 1 << 17,       /* the filter of adjacent characters inside pieces */
+    SPM_SEGMENT = 16384,            /* most normalized bytes merged at once */
     SPM_UNIT_MAX = SPM_SEGMENT / 4, /* most bytes one normalizer step may write */
     SPM_TRIE_RESULTS = 32,          /* Normalizer::kMaxTrieResultsSize */
 };

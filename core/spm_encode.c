@@ -148,10 +148,11 @@ titan_status spm_coder_load(titan_arena *a, const titan_spm *m, const spm_coder 
     TITAN_TRY(check_model(m));
     int bits = index_bits(m->n_pieces);
     TITAN_TRY(titan_arena_alloc(a, sizeof *c, TITAN_ALIGN, (void **)&c));
-    TITAN_TRY(titan_arena_alloc(a, ((size_t)1 << bits) * 4, TITAN_ALIGN, (void **)&index));
+    TITAN_TRY(
+        titan_arena_alloc(a, ((size_t)1 << bits) * 4, TITAN_ALIGN, (void **)&index));
     TITAN_TRY(titan_arena_alloc(a, SPM_PAIR_BYTES, TITAN_ALIGN, (void **)&pairs));
-    TITAN_TRY(titan_arena_alloc(a, ((size_t)m->n_pieces + 1) * 4, TITAN_ALIGN,
-                                (void **)&off));
+    TITAN_TRY(
+        titan_arena_alloc(a, ((size_t)m->n_pieces + 1) * 4, TITAN_ALIGN, (void **)&off));
     size_t surface_len = fill_surface(m, off, NULL);
     TITAN_TRY(titan_arena_alloc(a, surface_len <= raw ? surface_len : raw, TITAN_ALIGN,
                                 (void **)&surface));
@@ -190,6 +191,7 @@ typedef struct {
 typedef struct {
     int32_t *ids;
     size_t cap, count;
+    bool prev_unk; /* the last id is the unknown piece (no byte_fallback) */
 } id_sink;
 
 size_t spm_encode_plan(void) { return sizeof(spm_work) + TITAN_ALIGN; }
@@ -237,7 +239,8 @@ static void emit(id_sink *o, int32_t id) {
 }
 
 /* A final piece: unused ones split back as they were made; a piece not in
- * the vocabulary is unknown, or its bytes with byte_fallback. */
+ * the vocabulary is unknown, or its bytes with byte_fallback; a run of
+ * unknown pieces is one (PopulateSentencePieceText). */
 static void emit_piece(const spm_coder *c, spm_work *w, uint32_t start, uint32_t len,
                        id_sink *o) {
     const titan_spm *m = c->spm;
@@ -249,8 +252,10 @@ static void emit_piece(const spm_coder *c, spm_work *w, uint32_t start, uint32_t
         return;
     }
     if (id < 0) id = m->unk_id;
-    if (m->type[id] != TITAN_SPM_UNKNOWN || !m->byte_fallback) {
-        emit(o, id);
+    bool unk = m->type[id] == TITAN_SPM_UNKNOWN;
+    if (!unk || !m->byte_fallback) {
+        if (!(unk && o->prev_unk)) emit(o, id);
+        o->prev_unk = unk;
         return;
     }
     for (uint32_t i = 0; i < len; i++) {
@@ -299,14 +304,15 @@ static void merge_segment(const spm_coder *c, spm_work *w, size_t len, id_sink *
  * at the end); with none, before the last character. */
 static size_t cut_at(const spm_coder *c, const uint8_t *nb, size_t len) {
     const titan_spm_normalizer *nm = &c->spm->norm;
-    const uint8_t *sp = nm->escape_whitespaces ? (const uint8_t *)"\xe2\x96\x81"
-                                               : (const uint8_t *)" ";
+    const uint8_t *sp =
+        nm->escape_whitespaces ? (const uint8_t *)"\xe2\x96\x81" : (const uint8_t *)" ";
     size_t sp_len = nm->escape_whitespaces ? 3 : 1, safe = 0, last = 0;
     size_t a = 0, k = spm_char_len(nb, len);
     while (a + k < len) {
         size_t b = a + k, k2 = spm_char_len(nb + b, SIZE_MAX);
         if (b + k2 > len) break; /* the last character may still grow */
-        bool space = nm->remove_extra_whitespaces && k == sp_len && !memcmp(nb + a, sp, k);
+        bool space =
+            nm->remove_extra_whitespaces && k == sp_len && !memcmp(nb + a, sp, k);
         if (!space && !pair_set(c, nb + a, k + k2)) safe = b;
         last = b;
         a = b;
@@ -323,7 +329,7 @@ titan_status spm_encode(const spm_coder *c, titan_arena *scratch, const uint8_t 
     if (st == TITAN_OK && !w)
         st = titan_fail(TITAN_E_USAGE, "tokenizer: encode needs a real arena");
     spm_norm_state s = {text, len, 0, false, false};
-    id_sink o = {ids, ids ? cap : 0, 0};
+    id_sink o = {ids, ids ? cap : 0, 0, false};
     for (bool done = false; st == TITAN_OK && !done;) {
         st = spm_norm_fill(c, &s, w->nb, SPM_SEGMENT, &nlen, &done);
         size_t cut = done ? nlen : cut_at(c, w->nb, nlen);
@@ -353,23 +359,35 @@ size_t spm_token(const spm_coder *c, int32_t id, const uint8_t **bytes) {
     return c->surface_offset[id + 1] - c->surface_offset[id];
 }
 
-/* SentencePieceProcessor::Decode: each piece's surface, less the leading
- * U+2581 of pieces met while nothing has been written. */
+/* Whether the piece drops its leading U+2581 (SentencePieceProcessor::
+ * Decode): only at the start of the text, after nothing but whitespace
+ * (remove_extra_whitespaces) or only the first one (add_dummy_prefix). */
+static bool strip_space(const spm_coder *c, int32_t id, size_t total, bool *bos,
+                        bool *seen) {
+    const titan_spm *m = c->spm;
+    if (m->type[id] == TITAN_SPM_BYTE) return false;
+    if (*seen || total) *bos = false;
+    bool extra = m->norm.remove_extra_whitespaces;
+    bool has = *bos && mergeable(m->type[id]) && (m->norm.add_dummy_prefix || extra) &&
+               piece_len(m, id) >= 3 &&
+               !memcmp(m->piece + m->piece_offset[id], "\xe2\x96\x81", 3);
+    *seen = has && !extra;
+    return has;
+}
+
+/* Each piece's surface, in order, less the leading spaces above. */
 titan_status spm_decode(const spm_coder *c, const int32_t *ids, size_t n, uint8_t *out,
                         size_t cap, size_t *len) {
-    const titan_spm *m = c->spm;
     size_t total = 0;
+    bool bos = true, seen = false;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s;
         size_t k = spm_token(c, ids[i], &s);
         if (!s)
             return titan_fail(TITAN_E_DATA,
                               "tokenizer: id %d at position %zu is outside [0, %d)",
-                              ids[i], i, m->n_pieces);
-        const uint8_t *raw = m->piece + m->piece_offset[ids[i]];
-        if (total == 0 && mergeable(m->type[ids[i]]) && piece_len(m, ids[i]) >= 3 &&
-            !memcmp(raw, "\xe2\x96\x81", 3))
-            s++, k--;
+                              ids[i], i, c->spm->n_pieces);
+        if (strip_space(c, ids[i], total, &bos, &seen)) s++, k--;
         if (k && total + k <= cap) memcpy(out + total, s, k);
         total += k;
     }

@@ -11,7 +11,12 @@
 #include <string.h>
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-enum { MODEL_PIECES = 1, MODEL_TRAINER = 2, MODEL_NORMALIZER = 3, MODEL_DENORMALIZER = 5 };
+enum {
+    MODEL_PIECES = 1,
+    MODEL_TRAINER = 2,
+    MODEL_NORMALIZER = 3,
+    MODEL_DENORMALIZER = 5
+};
 enum { PIECE_TEXT = 1, PIECE_SCORE = 2, PIECE_TYPE = 3 };
 enum { TS_MODEL_TYPE = 3, TS_SUFFIX = 24, TS_BYTE_FALLBACK = 35, TS_BOS = 41 };
 enum { TS_UNK_SURFACE = 44, NS_CHARSMAP = 2, NS_DUMMY = 3, NS_EXTRA = 4, NS_ESCAPE = 5 };
@@ -207,11 +212,14 @@ static titan_status read_normalizer(reader r, spm_meta *m, bool denorm) {
         TITAN_TRY(read_key(&r, &field, &wt));
         if (field == NS_CHARSMAP && wt == WT_LEN) {
             TITAN_TRY(read_bytes(&r, &sub));
-            if (denorm) m->denorm = m->denorm || sub.p != sub.end;
-            else m->charsmap = sub;
+            if (denorm)
+                m->denorm = m->denorm || sub.p != sub.end;
+            else
+                m->charsmap = sub;
         } else if (!denorm && field >= NS_DUMMY && field <= NS_ESCAPE) {
-            bool *b = field == NS_DUMMY ? &m->dummy : field == NS_EXTRA ? &m->extra
-                                                                        : &m->escape;
+            bool *b = field == NS_DUMMY   ? &m->dummy
+                      : field == NS_EXTRA ? &m->extra
+                                          : &m->escape;
             TITAN_TRY(read_bool(&r, wt, b));
         } else {
             TITAN_TRY(skip_field(&r, wt));
@@ -275,8 +283,8 @@ static titan_status walk_model(const uint8_t *data, size_t len, const piece_sink
                                walk_count *c, spm_meta *m) {
     reader r = {data, data + len}, sub;
     *c = (walk_count){0, 0, 0};
-    *m = (spm_meta){.model_type = 1, .bos_id = 1, .dummy = true, .extra = true,
-                    .escape = true};
+    *m = (spm_meta){
+        .model_type = 1, .bos_id = 1, .dummy = true, .extra = true, .escape = true};
     while (r.p < r.end) {
         uint32_t field = 0, wt = 0;
         TITAN_TRY(read_key(&r, &field, &wt));
@@ -293,8 +301,9 @@ static titan_status walk_model(const uint8_t *data, size_t len, const piece_sink
             continue;
         }
         TITAN_TRY(read_bytes(&r, &sub));
-        TITAN_TRY(field == MODEL_TRAINER ? read_trainer(sub, m)
-                                         : read_normalizer(sub, m, field != MODEL_NORMALIZER));
+        TITAN_TRY(field == MODEL_TRAINER
+                      ? read_trainer(sub, m)
+                      : read_normalizer(sub, m, field != MODEL_NORMALIZER));
     }
     if (c->count == 0) return titan_fail(TITAN_E_DATA, "spm: no pieces");
     return TITAN_OK;
@@ -356,8 +365,7 @@ static void index_types(titan_spm *spm) {
     spm->unk_id = -1;
     for (int32_t i = 0; i < spm->n_pieces; i++) {
         uint32_t len = spm->piece_offset[i + 1] - spm->piece_offset[i];
-        if (spm->type[i] == TITAN_SPM_BYTE)
-            spm->byte_id[spm->text[spm->offset[i]]] = i;
+        if (spm->type[i] == TITAN_SPM_BYTE) spm->byte_id[spm->text[spm->offset[i]]] = i;
         if (spm->type[i] == TITAN_SPM_UNKNOWN && spm->n_unknown++ == 0) spm->unk_id = i;
         if (spm->type[i] == TITAN_SPM_USER_DEFINED && len > spm->max_user_len)
             spm->max_user_len = len;
@@ -378,9 +386,8 @@ static titan_status fill_meta(titan_arena *a, const spm_meta *m, titan_spm *spm)
     spm->whitespace_suffix = m->suffix;
     spm->has_denormalizer = m->denorm;
     int32_t bos = (int32_t)(uint32_t)m->bos_id; /* an int32 sent as a varint */
-    spm->bos_id = bos >= 0 && bos < spm->n_pieces && spm->type[bos] == TITAN_SPM_CONTROL
-                      ? bos
-                      : -1;
+    spm->bos_id =
+        bos >= 0 && bos < spm->n_pieces && spm->type[bos] == TITAN_SPM_CONTROL ? bos : -1;
     index_types(spm);
     return TITAN_OK;
 }

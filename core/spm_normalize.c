@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static const uint8_t space_symbol[3] = {0xe2, 0x96, 0x81}; /* U+2581 */
+static const uint8_t space_symbol[3] = {0xe2, 0x96, 0x81};     /* U+2581 */
 static const uint8_t replacement_char[3] = {0xef, 0xbf, 0xbd}; /* U+FFFD */
 
 /* Darts-clone units: label, leaf bit, child offset, value. */
@@ -167,7 +167,8 @@ titan_status spm_norm_fill(const spm_coder *c, spm_norm_state *s, uint8_t *out,
     bool any = true;
     *done = false;
     if (!s->started) TITAN_TRY(start(c, s, out, n, &any));
-    while (any && s->at < s->len && *n + c->unit_max <= cap) TITAN_TRY(step(c, s, out, n));
+    while (any && s->at < s->len && *n + c->unit_max <= cap)
+        TITAN_TRY(step(c, s, out, n));
     if (s->at < s->len && any) return TITAN_OK;
     *done = true;
     const uint8_t *sp = nm->escape_whitespaces ? space_symbol : (const uint8_t *)" ";
@@ -216,8 +217,7 @@ titan_status spm_norm_measure(const titan_spm *spm, uint32_t *unit_max, uint32_t
      * byte as U+FFFD (3 bytes); a user-defined piece at most 3 per byte. */
     trie_walk w = {&spm->norm, 4, 3, 0};
     if (spm->max_user_len * (size_t)3 > w.unit_max) w.unit_max = spm->max_user_len * 3u;
-    if (spm->norm.trie_units)
-        TITAN_TRY(walk(&w, unit_offset(unit_at(&spm->norm, 0)), 0));
+    if (spm->norm.trie_units) TITAN_TRY(walk(&w, unit_offset(unit_at(&spm->norm, 0)), 0));
     if (w.unit_max > SPM_UNIT_MAX)
         return titan_fail(TITAN_E_UNSUPPORTED,
                           "spm: a normalization rule writes %zu bytes, at most %d",

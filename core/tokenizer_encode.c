@@ -40,8 +40,8 @@ typedef struct {
 } chunk_work;
 
 size_t titan_tokenizer_encode_plan(void) {
-    size_t bpe = CACHE_SLOTS * sizeof(cache_slot) + TITAN_ALIGN + sizeof(chunk_work) +
-                 TITAN_ALIGN;
+    size_t bpe =
+        CACHE_SLOTS * sizeof(cache_slot) + TITAN_ALIGN + sizeof(chunk_work) + TITAN_ALIGN;
     return bpe > spm_encode_plan() ? bpe : spm_encode_plan();
 }
 

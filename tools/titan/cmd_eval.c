@@ -408,7 +408,8 @@ static void print_json(const eval_args *a, const eval_stream *s,
            a->text ? "text" : "shards", (long long)s->n_targets,
            (unsigned long long)s->n_bytes, (long long)a->ctx, (long long)a->stride,
            (long long)s->windows);
-    if (s->spm_text) printf(", \"decoded_bytes\": %llu", (unsigned long long)s->decoded_bytes);
+    if (s->spm_text)
+        printf(", \"decoded_bytes\": %llu", (unsigned long long)s->decoded_bytes);
     if (r) {
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
@@ -469,7 +470,8 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
     bool scored = !st && p->has_model && !a->count;
     if (scored) st = score(a, p, ar, s, &e, &r, &seconds);
     if (scored && !st && s->n_bytes != s->decoded_bytes)
-        r.val_bpb = s->n_bytes ? r.nll / (0.69314718055994530942 * (double)s->n_bytes) : 0;
+        r.val_bpb =
+            s->n_bytes ? r.nll / (0.69314718055994530942 * (double)s->n_bytes) : 0;
     backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
     baseline_result b;

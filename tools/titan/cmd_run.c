@@ -288,8 +288,8 @@ static titan_status tokenize_prompt(runtime *rt, const run_args *r, size_t file_
     titan_arena *a = &rt->arena;
     titan_status st = prompt_bytes(rt, r, file_size, &text, &len);
     if (st == TITAN_OK)
-        st = titan_arena_alloc(a, (ids_max + 1) * sizeof **ids, TITAN_ALIGN,
-                               (void **)ids);
+        st =
+            titan_arena_alloc(a, (ids_max + 1) * sizeof **ids, TITAN_ALIGN, (void **)ids);
     if (st == TITAN_OK)
         st = titan_arena_alloc(a, (size_t)(r->n + TITAN_MAX_MTP) * sizeof **out,
                                TITAN_ALIGN, (void **)out);
@@ -305,8 +305,8 @@ static titan_status tokenize_prompt(runtime *rt, const run_args *r, size_t file_
     if ((st = titan_arena_alloc(a, enc, TITAN_ALIGN, &block)) != TITAN_OK) return st;
     titan_arena_init(&scratch, block, enc);
     (*ids)[0] = rt->art.config.bos_id;
-    st = titan_tokenizer_encode(rt->art.tokenizer, &scratch, text, len, *ids + 1,
-                                ids_max, n_ids);
+    st = titan_tokenizer_encode(rt->art.tokenizer, &scratch, text, len, *ids + 1, ids_max,
+                                n_ids);
     titan_arena_reset(a, mark);
     *n_ids += 1;
     return st;

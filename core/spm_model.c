@@ -294,8 +294,12 @@ static titan_status walk_model(const uint8_t *data, size_t len, const piece_sink
             TITAN_TRY(skip_field(&r, wt));
             continue;
         }
-        if (wt != WT_LEN)
-            return titan_fail(TITAN_E_DATA, "spm: field %u has wire type %u", field, wt);
+        if (field == MODEL_PIECES && wt != WT_LEN)
+            return titan_fail(TITAN_E_DATA, "spm: pieces have wire type %u", wt);
+        if (wt != WT_LEN) { /* not the spec this build knows: skipped */
+            TITAN_TRY(skip_field(&r, wt));
+            continue;
+        }
         if (field == MODEL_PIECES) {
             TITAN_TRY(walk_piece(&r, sink, c));
             continue;

@@ -63,8 +63,8 @@ def text(r, i):
     if i % 3 == 0:
         for _ in range(r.randint(1, 3)):
             parts.insert(r.randrange(len(parts) + 1), r.choice(BROKEN))
-    if i % 97 == 0:  # a long run without spaces: segments must still agree
-        parts.append(("ab" * r.randint(9000, 12000)).encode())
+    if i % 97 == 0:  # a long run no cut can split (core/spm_encode.c: at most
+        parts.append(("ab" * r.randint(4000, 6000)).encode())  # SPM_SEGMENT bytes)
     return b"".join(parts)
 
 

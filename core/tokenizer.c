@@ -168,6 +168,7 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t le
     if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
     t->n_merges = m;
     t->n_tokens = 257 + m;
+    t->spm = NULL;
     t->left = left;
     t->right = right;
     uint64_t total;

@@ -43,13 +43,15 @@ def piece(r, kind):
         return r.choice(NFKC)
     if kind == "unicode":
         return r.choice(UNICODE)
+    if kind == "repeat":  # equal scores side by side: the leftmost pair merges first
+        return r.choice("aelost-=*_./#0") * r.randint(2, 9) + r.choice(["", " "])
     if kind == "control":
         return r.choice(["\x00", "\x01", "\x1f", "\x7f", "\u200b", "\ufeff", "\x85"])
     return chr(r.choice([r.randint(0x20, 0x7e), r.randint(0xa0, 0x2fff),
                          r.randint(0x3000, 0xd7ff), r.randint(0xe000, 0x10ffff)]))
 
 
-KINDS = ["ascii", "digits", "space", "nfkc", "unicode", "control", "random"]
+KINDS = ["ascii", "digits", "space", "nfkc", "unicode", "control", "random", "repeat"]
 
 
 def text(r, i):

@@ -658,9 +658,9 @@ typedef struct titan_spm titan_spm; /* a SentencePiece model (below) */
 
 typedef struct titan_tokenizer titan_tokenizer;
 
-#define TITAN_TOK_BOS 256
-#define TITAN_TOK_MAX 65536 /* most tokens a tokenizer may have */
-#define TITAN_SPM_FIRST_BYTE 0x0a /* ModelProto field 1 (pieces), length-delimited */
+#define TITAN_TOK_BOS        256
+#define TITAN_TOK_MAX        65536 /* most tokens a tokenizer may have */
+#define TITAN_SPM_FIRST_BYTE 0x0a  /* ModelProto field 1 (pieces), length-delimited */
 #define TITAN_SPM_MAX_BYTES  ((size_t)16 << 20)
 
 /* Validate a serialized tokenizer and build the runtime tables in the arena.
@@ -1288,7 +1288,7 @@ struct titan_spm {
     int32_t n_unknown;      /* pieces of type unknown */
     uint32_t model_type;    /* TrainerSpec: 1 unigram, 2 bpe, 3 word, 4 char */
     bool byte_fallback, whitespace_suffix, has_denormalizer;
-    uint32_t max_user_len;  /* longest user-defined piece, bytes */
+    uint32_t max_user_len; /* longest user-defined piece, bytes */
     titan_spm_normalizer norm;
 };
 

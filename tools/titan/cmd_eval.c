@@ -39,7 +39,9 @@ static const char usage[] =
     "[--json] [--baselines [--train FILE]] [--count] [--tpu-report FILE] "
     "[--tpu-array RxC ...]\n"
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
-    "  target scored once in windows of --ctx tokens moved by --stride\n"
+    "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
+    "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
+    "  pieces', as the records count)\n"
     "example: titan eval -m tools/data/model/nano.tart --text my.txt --ctx 256 "
     "--stride 128 --baselines";
 

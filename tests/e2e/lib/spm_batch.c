@@ -36,7 +36,7 @@ done:
 
 int main(int argc, char **argv) {
     if (argc != 4) return fprintf(stderr, "usage: spm_batch TOK IN OUT\n"), 2;
-    size_t need, enc = titan_tokenizer_encode_plan();
+    size_t need, enc = (titan_tokenizer_encode_plan() + 63) / 64 * 64;
     if (titan_tokenizer_file_plan(argv[1], &need)) return fail(argv[1]);
     titan_arena a, scratch;
     void *buf = aligned_alloc(64, (need + 63) / 64 * 64), *sbuf = aligned_alloc(64, enc);

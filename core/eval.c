@@ -3,6 +3,7 @@
  * added in window order at the end, so the sum is the same for any number of
  * threads or any batch size. Bytes are counted once, exactly, up front. */
 #include "platform/parallel.h"
+#include "platform/threads.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -136,8 +137,9 @@ static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
     return TITAN_OK;
 }
 
-static void worker_main(void *user, int worker) {
-    eval_job *j = user;
+/* Worker `worker` claims batches until none is left; `report`: it runs on
+ * the calling thread, which alone reports progress. */
+static void worker_loop(eval_job *j, int worker, bool report) {
     const titan_eval_options *o = j->o;
     while (!atomic_load(&j->failed)) {
         int64_t k = atomic_fetch_add(&j->next_batch, 1);
@@ -147,9 +149,17 @@ static void worker_main(void *user, int worker) {
         titan_status st =
             run_batch(j, worker, w0, left < o->batch ? (int)left : o->batch);
         if (st != TITAN_OK) record_failure(j, st);
-        if (worker == 0 && o->progress)
+        if (report && o->progress)
             o->progress(o->progress_user, atomic_load(&j->done), j->scoring);
     }
+}
+
+static void worker_main(void *user, int worker) {
+    worker_loop(user, worker, worker == 0);
+}
+
+static void pool_workers(void *user, int64_t begin, int64_t end, int thread) {
+    for (int64_t w = begin; w < end; w++) worker_loop(user, (int)w, thread == 0);
 }
 
 static titan_status alloc_job(titan_arena *a, eval_job *j) {
@@ -199,7 +209,10 @@ titan_status titan_eval_run(titan_arena *a, const int32_t *seq, int64_t n_target
     atomic_init(&j.next_batch, 0);
     atomic_init(&j.done, 0);
     atomic_init(&j.failed, 0);
-    if (st == TITAN_OK) st = titan_parallel_run(o->threads, worker_main, &j);
+    if (st == TITAN_OK && o->pool)
+        titan_thread_pool_for(o->pool, o->threads, 1, pool_workers, &j);
+    else if (st == TITAN_OK)
+        st = titan_parallel_run(o->threads, worker_main, &j);
     if (st == TITAN_OK && atomic_load(&j.failed))
         st = titan_fail(j.status, "%s", j.message);
     if (st != TITAN_OK) goto done;

@@ -945,6 +945,10 @@ typedef struct titan_eval_options {
     /* Optional, [n_targets]: target_nll[j - 1] receives target j's NLL for
      * every target scored (others untouched); may be NULL. */
     double *target_nll;
+    /* Optional: run the workers on this pool's threads (platform/threads.h,
+     * `threads` of them) instead of starting threads for the run, so runs
+     * repeated many times start none (and take no heap in libc for them). */
+    struct titan_thread_pool *pool;
 } titan_eval_options;
 
 #define TITAN_EVAL_MAX_THREADS 256

@@ -82,4 +82,17 @@ for be in cpu ref; do
     [ "$a" -gt 0 ] && [ "$c" -gt 0 ] || fail "the shim counted nothing"
     [ "$a" = "$b" ] && [ "$c" = "$d" ] || fail "golf heap calls grow with tokens"
 done
+# Score-first test-time training (eval --ttt): its training state is
+# allocated once, before the first chunk, so heap calls do not grow with the
+# chunks (4096- or 1024-token chunks of the same text; the scoring workers run
+# on one thread pool for all chunks).
+for m in "$dir/nano.art" "$dir/golf.art"; do
+    a=$(calls eval -m "$m" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 2 \
+        --ttt --ttt-chunk 4096 --ttt-epochs 1)
+    b=$(calls eval -m "$m" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 2 \
+        --ttt --ttt-chunk 1024 --ttt-epochs 1)
+    echo "eval --ttt $(basename "$m"): $a heap calls with 4096-token chunks, $b with 1024"
+    [ "$a" -gt 0 ] || fail "the shim counted nothing"
+    [ "$a" = "$b" ] || fail "eval --ttt heap calls grow with the chunks ($a -> $b)"
+done
 echo "malloc-free ok"

@@ -209,6 +209,13 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
     TITAN_TRY(backends_bytes(a, p, &backends));
     *need += model + backends + titan_eval_plan(p->tokens, &o);
     if (a->ttt || a->nll_out) *need += p->tokens * sizeof(double) + TITAN_ALIGN;
+    if (a->ttt) {
+        titan_arena measure;
+        titan_thread_pool *none;
+        titan_arena_init(&measure, NULL, 0);
+        TITAN_TRY(titan_thread_pool_create(&measure, a->workers, &none));
+        *need += measure.high + TITAN_ALIGN;
+    }
     return TITAN_OK;
 }
 
@@ -375,17 +382,20 @@ static void ttt_show(void *user, const ttt_progress *p) {
     cli_progress_update(&m->prog, (double)p->done, (double)p->total);
 }
 
-/* Score again chunk by chunk, training in between (eval_ttt.h). */
+/* Score again chunk by chunk, training in between (eval_ttt.h); the workers
+ * run on one pool for all chunks. */
 static titan_status score_ttt(const eval_args *a, titan_arena *ar, const eval_stream *s,
                               ttt_state *t, titan_eval_model *em, ttt_result *out) {
     titan_eval_options o = eval_options(a);
     o.target_nll = s->target_nll;
+    TITAN_TRY(titan_thread_pool_create(ar, a->workers, &o.pool));
     ttt_meter m;
     cli_progress_start(&m.prog, m.label, "tok");
     double t0 = cli_now();
     titan_status st = ttt_run(t, ar, em, s->seq, s->n_targets, &s->bytes, &o, ttt_show,
                               &m, &out->r, &out->train_seconds);
     out->seconds = cli_now() - t0;
+    titan_thread_pool_destroy(o.pool);
     cli_progress_end(&m.prog);
     out->chunks = (s->n_targets + a->ttt_chunk - 1) / a->ttt_chunk;
     out->trainable = ttt_trainable(t);

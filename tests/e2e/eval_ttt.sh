@@ -7,7 +7,7 @@
 #   score as the quantized weights do);
 # - legality: a stream whose tokens first differ at target d (inside chunk 3)
 #   gets the same NLL for every target before d (chunks 1-2 and the start of
-#   chunk 3), and not for all after it;
+#   chunk 3), and not for all after it; one thread or two, the same NLLs;
 # - on a text made of one paragraph repeated, TTT lowers val_bpb;
 # - hostile flags are usage errors with a message.
 . "$(dirname "$0")/lib/common.sh"
@@ -80,6 +80,10 @@ cmp <(head -n $((d - 1)) "$T/ta") <(head -n $((d - 1)) "$T/tb") ||
 cmp -s <(tail -n +$((d + 1)) "$T/ta" | head -n 1000) <(tail -n +$((d + 1)) "$T/tb" | head -n 1000) &&
     fail "the changed text scored the same after target $d"
 echo "legality: tokens changed from target $d on; targets 1..$((d - 1)) scored the same"
+RUN=(--ctx 64 --stride 32 --threads 1)
+nll "$NANO" "$T/a.txt" "$T/t1" --ttt --ttt-chunk $C --ttt-epochs 1
+cmp "$T/ta" "$T/t1" || fail "TTT NLLs depend on --threads"
+RUN=(--ctx 64 --stride 32 --threads 2)
 
 # A paragraph repeated: the chunks after the first have been seen.
 head -c 1500 /usr/share/common-licenses/Apache-2.0 >"$T/para.txt" || fail "no Debian text"

@@ -587,6 +587,9 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
         print_json(a, s, res, seconds, t, a->baselines ? &b : NULL, tpu);
     else
         print_text(a, s, res, seconds, t, a->baselines ? &b : NULL, tpu);
+    if (a->nll_out)
+        cli_wrote(a->json, a->nll_out, "%lld target NLLs (nats)%s",
+                  (long long)s->n_targets, a->ttt ? ", with TTT" : "");
     if (tpu && a->tpu_report)
         return tpu_report_save(cmd, a->tpu_report, a->json, &a->tpu, tpu);
     return CLI_EXIT_OK;
@@ -603,7 +606,7 @@ int cmd_eval(int argc, char **argv) {
                    .ttt_momentum = TTT_MOMENTUM_DEFAULT,
                    .ttt_clip = TTT_CLIP_DEFAULT,
                    .ttt_batch = TTT_BATCH_DEFAULT};
-    enum { OWN_FLAGS = 24, TTT_FIRST = 15 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 23, TTT_FIRST = 15 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},

@@ -28,21 +28,7 @@ nll() {
 }
 field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
-cat >"$T/golf.json" <<'JSON'
-{"vocab_size": 300, "d_model": 48, "n_heads": 4, "n_kv_heads": 2, "head_dim": 12,
- "v_head_dim": 12, "rope_dim": 4, "q_latent": 0, "kv_latent": 0, "mlp_hidden": 96,
- "conv_kernel": 0, "n_unique_blocks": 5, "n_recurrences": 1, "max_seq_len": 256,
- "rope_base": 10000, "yarn_factor": 1, "yarn_orig_ctx": 256, "yarn_beta_fast": 32,
- "yarn_beta_slow": 1, "mtp_heads": 2, "mtp_weights": [1, 0.3], "norm_eps": 1e-5,
- "logit_softcap": 30, "layer_schedule": [0, 1, 2, 1, 2, 3, 4], "attention": "gqa",
- "qk_norm": true, "q_gain": true, "mlp_act": "leaky_relu2", "parallel_residual_from": 3,
- "ln_scale": true, "xsa_layers": [3, 4], "bigram_hash": {"buckets": 64, "dim": 16},
- "value_embed": {"dim": 16, "layers": [3, 4]}, "attn_sink": "key", "smear_gate": true,
- "emb_norm": true, "resid_mix": true, "branch_scale": true, "unet_skips": "mirror",
- "skip_gates": true, "gdn_layers": [0, 2], "gdn_heads": 2, "gdn_v_heads": 4,
- "gdn_conv_kernel": 2, "gdn_qk_act": "elu1", "gdn_out_norm": false}
-JSON
-"$TITAN" init --config "$T/golf.json" --seed 3 -o "$T/golf.tart" >/dev/null || fail "init golf"
+"$TITAN" init --config tests/e2e/lib/golf_small.json --seed 3 -o "$T/golf.tart" >/dev/null || fail "init golf"
 
 C=1024
 for m in "$NANO" "$T/golf.tart"; do
@@ -61,6 +47,30 @@ for m in "$NANO" "$T/golf.tart"; do
             "val_bpb $(field "$T/plain.json" val_bpb) -> $(field "$T/ttt.json" ttt_val_bpb)"
     done
 done
+
+# Shard mode (parameter-golf shards and a SentencePiece model), when the
+# tools to make them are here: the same two identities.
+if command -v spm_train >/dev/null && /usr/bin/python3 -c 'import sentencepiece' 2>/dev/null; then
+    head -c 12000 /usr/share/common-licenses/GPL-3 >"$T/gpl.txt" || fail "no Debian text"
+    spm_train --input="$T/gpl.txt" --model_prefix="$T/sp" --vocab_size=400 --model_type=bpe \
+        --byte_fallback=true --minloglevel=2 >/dev/null 2>&1 || fail "spm_train"
+    /usr/bin/python3 tests/ref/spm_shards.py write "$T/sp.model" "$T/gpl.txt" "$T" 2 ||
+        fail "shards"
+    sed 's/"vocab_size": 300/"vocab_size": 400/' tests/e2e/lib/golf_small.json >"$T/g400.json"
+    "$TITAN" init --config "$T/g400.json" --seed 4 -o "$T/g400.tart" >/dev/null || fail "init"
+    sh=(--shards "$T/val_*.bin" --spm "$T/sp.model" "${RUN[@]}" --json)
+    "$TITAN" eval -m "$T/g400.tart" "${sh[@]}" --nll-out "$T/sp" >/dev/null || fail "shards"
+    "$TITAN" eval -m "$T/g400.tart" "${sh[@]}" --nll-out "$T/sp0" --ttt --ttt-chunk $C \
+        --ttt-lr 0 --ttt-epochs 1 >/dev/null || fail "shards --ttt-lr 0"
+    "$TITAN" eval -m "$T/g400.tart" "${sh[@]}" --nll-out "$T/sp1" --ttt --ttt-chunk $C \
+        --ttt-params all --ttt-epochs 1 >"$T/sp1.json" || fail "shards --ttt"
+    cmp "$T/sp" "$T/sp0" || fail "shards: --ttt-lr 0 changed target NLLs"
+    cmp <(head -n $C "$T/sp") <(head -n $C "$T/sp1") || fail "shards: first chunk differs"
+    cmp -s "$T/sp" "$T/sp1" && fail "shards: training changed nothing"
+    echo "shards: first $C targets bit-identical, ttt_val_bpb $(field "$T/sp1.json" ttt_val_bpb)"
+else
+    echo "shards: spm_train or python3-sentencepiece missing, shard mode not checked"
+fi
 
 # Legality: change the text inside chunk 3 (targets 2049..3072).
 "$TITAN" tokenize -m "$NANO" -f "$T/a.txt" | tr -s ' \n' '\n\n' >"$T/a.ids"

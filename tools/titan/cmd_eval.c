@@ -389,7 +389,7 @@ static titan_status score_ttt(const eval_args *a, titan_arena *ar, const eval_st
     titan_eval_options o = eval_options(a);
     o.target_nll = s->target_nll;
     TITAN_TRY(titan_thread_pool_create(ar, a->workers, &o.pool));
-    ttt_meter m;
+    ttt_meter m = {.label = "ttt"};
     cli_progress_start(&m.prog, m.label, "tok");
     double t0 = cli_now();
     titan_status st = ttt_run(t, ar, em, s->seq, s->n_targets, &s->bytes, &o, ttt_show,

@@ -44,7 +44,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data FORCE
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data heldout FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 ifneq ($(MPICC),)
 all: $(BUILD)/titan-train-mpi
@@ -119,6 +119,11 @@ bench: all $(BENCHES)
 # pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.
 model: all
 	tools/data/train_model.sh
+
+# The shipped model (or HELDOUT_ART) on the held-out texts of
+# tools/data/heldout.sh beside xz and Brotli (a few minutes).
+heldout: all
+	tools/data/heldout_eval.sh $(if $(HELDOUT_ART),-m $(HELDOUT_ART))
 
 # parameter-golf shards and SentencePiece models from the local corpus
 # (tools/data/golf/build_data.sh), e.g. `make golf-data GOLF_VOCABS=1024`.

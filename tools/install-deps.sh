@@ -2,8 +2,8 @@
 # install-deps.sh [--test]: install the Debian packages Titan needs, only those
 # missing (runs apt-get as root, or through sudo). Without flags: what building
 # and running takes (the quickstart). --test adds what the tests, fuzzing and
-# `make model` take (cmocka, clang, PyTorch references, the corpus packages,
-# Open MPI for titan-train-mpi).
+# `make model` take (cmocka, clang, PyTorch references, the corpus and the
+# held-out text packages, Open MPI for titan-train-mpi).
 set -eu
 pkgs=(build-essential liblzma-dev libbrotli-dev)
 case "${1:-}" in
@@ -11,7 +11,8 @@ case "${1:-}" in
     --test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind xz-utils brotli
                    python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
                    libopenblas0-pthread dict-gcide libpython3.11-stdlib pkgconf clang-format groff-base man-db
-                   bsdutils openmpi-bin libopenmpi-dev) ;;
+                   bsdutils openmpi-bin libopenmpi-dev
+                   dict-devil debian-policy libc6-dev perl-modules-5.36 gpgv) ;;
     *) echo "usage: tools/install-deps.sh [--test]" >&2; exit 2 ;;
 esac
 missing=()

@@ -129,7 +129,7 @@ static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
         }
         if (o->target_nll)
             memcpy(o->target_nll + win[i].start + win[i].first, row + win[i].first,
-                   sizeof(double) * (size_t)(win[i].len - win[i].first));
+                   (size_t)(win[i].len - win[i].first) * sizeof *row);
         j->window_nll[w0 + i] = sum;
         scored += win[i].len - win[i].first;
     }

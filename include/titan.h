@@ -942,8 +942,9 @@ typedef struct titan_eval_options {
      * those windows score, a contiguous run (score-first test-time training
      * scores a stream chunk by chunk this way). */
     int64_t window_begin, window_end;
-    /* Optional, [n_targets]: target_nll[j - 1] receives target j's NLL for
-     * every target scored (others untouched); may be NULL. */
+    /* Optional [n_targets]: receives each target's NLL (entry k for target
+     * seq[k + 1]; only the targets scored are written), e.g. for
+     * titan_adapt_step or test-time training; may be NULL. */
     double *target_nll;
     /* Optional: run the workers on this pool's threads (platform/threads.h,
      * `threads` of them) instead of starting threads for the run, so runs
@@ -1007,6 +1008,38 @@ TITAN_NODISCARD titan_status titan_eval_model_rebind(titan_eval_model *em,
  * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */
 TITAN_NODISCARD titan_status titan_eval_model_score(void *model, int worker,
                                                     const titan_eval_batch *b);
+
+/* ==== adaptive evaluation ==================================================
+ * core/adapt_mix.c, core/adapt_ngram.c, core/adapt_match.c: score-first
+ * adaptation to the evaluated stream (titan eval --adapt). Target i's
+ * probability mixes the model's with two models of the stream's own earlier
+ * tokens: a Witten-Bell back-off n-gram of orders 0..order and a match model
+ * (the token after the most recent repeat of the last tokens). Each is a
+ * normalized distribution over the vocabulary and the mixing weights sum to
+ * 1, so the mixture is one too and only each part's p(target) is needed. The
+ * weights are learned online. Target i is scored before anything learns from
+ * it. Deterministic: the same stream and NLLs give the same result. */
+typedef struct titan_adapt titan_adapt;
+
+typedef struct titan_adapt_options {
+    int32_t vocab;     /* tokens are 0..vocab-1, 2 <= vocab < 2^20 - 2 */
+    int32_t order;     /* longest n-gram context, 0..8 (titan eval: 6) */
+    int64_t n_targets; /* sizes the tables (they stop growing when full) */
+} titan_adapt_options;
+
+/* Arena bytes of titan_adapt_create (upper bound); SIZE_MAX for bad options. */
+size_t titan_adapt_plan(const titan_adapt_options *o);
+
+TITAN_NODISCARD titan_status titan_adapt_create(titan_arena *a,
+                                                const titan_adapt_options *o,
+                                                titan_adapt **out);
+
+/* Score target seq[i + 1] (history seq[0..i]) given the model's NLL for it
+ * (nats): *nll = -ln p_mix(seq[i + 1]); then learn it. Call for i = 0, 1, ...
+ * in order. TITAN_E_DATA for a target outside the vocabulary or an NLL that is
+ * negative or NaN. */
+TITAN_NODISCARD titan_status titan_adapt_step(titan_adapt *ad, const int32_t *seq,
+                                              int64_t i, double nll_model, double *nll);
 
 /* ==== config JSON and safetensors ==========================================
  * formats/config_json.c, formats/safetensors.c. */

@@ -47,6 +47,10 @@ for be in cpu ref; do
     [ "$a" -gt 0 ] || fail "the shim counted nothing"
     [ "$a" = "$b" ] || fail "eval heap calls grow with tokens ($a -> $b)"
 done
+a=$(calls eval -m "$dir/nano.art" --text "$dir/short.txt" --ctx 64 --stride 32 --adapt)
+b=$(calls eval -m "$dir/nano.art" --text "$dir/long.txt" --ctx 64 --stride 32 --adapt)
+echo "eval --adapt: $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"
+[ "$a" = "$b" ] || fail "eval --adapt heap calls grow with tokens ($a -> $b)"
 # The library's high-level helper (titan_session_*), in the example program:
 # its one block is all the memory generation uses.
 for mode in 0 7; do # greedy, sampled

@@ -10,8 +10,9 @@
 # query seeing (T + 1) / 2 keys on average, per effective layer). PyTorch must
 # run on OpenBLAS (mapped in its process, and a 512^3 GEMM above 15 GFLOP/s):
 # otherwise no ratio is printed. Run alone on a quiet machine: the numbers are
-# wall-clock rates. golf-cpu's PyTorch side is golf_ref.py, written for
-# clarity, not a baseline: its rate is shown, its ratio is not.
+# wall-clock rates. The PyTorch side is written for speed (torch_nano_fast.py,
+# torch_golf_fast.py); a config it has no fast form for runs the clarity-first
+# reference, whose rate is shown and ratio is not.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps=${1:-6}

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """bench_train_torch.py: training tokens/s of PyTorch on CONFIG with 2 threads
 (float32, autograd, AdamW on every tensor: a lighter optimizer than the C
-trainer's Muon). Section-1 configs run torch_nano_fast.py, written for speed
-(the baseline); configs with section-8 options run tests/ref/golf_ref.py,
-written for clarity, and print "reference" after the rate: no baseline.
+trainer's Muon), written for speed: torch_nano_fast.py for section-1 configs,
+torch_golf_fast.py (golf_ref.py with fast GQA attention) for configs with
+section-8 options; configs with MLA blocks among those run golf_ref.py's own
+attention, written for clarity, and print "reference" after the rate: no
+baseline.
 
 usage: bench_train_torch.py CONFIG.json BATCH SEQ STEPS
        bench_train_torch.py --blas
@@ -21,6 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "ref"))
 import golf_ref  # noqa: E402
+import torch_golf_fast  # noqa: E402
 import torch_nano_fast  # noqa: E402
 from train_grad_check import tensor_shapes  # noqa: E402
 
@@ -54,7 +57,7 @@ def main(argv):
     golf = not set(cfg) <= SECTION1
     if golf:
         W = {k: v.float().requires_grad_(True) for k, v in golf_ref.init_weights(cfg).items()}
-        loss = lambda W, cfg, ids: golf_ref.loss(W, cfg, ids, dtype=torch.float32)
+        loss = torch_golf_fast.loss
     else:
         W = {}
         for name, shape in tensor_shapes(cfg):
@@ -71,7 +74,7 @@ def main(argv):
         opt.step()
         times.append(time.perf_counter() - start)
     rate = batch * seq / statistics.median(times[1:])
-    print("torch_tokens_per_s %.1f%s" % (rate, " reference" if golf else ""))
+    print("torch_tokens_per_s %.1f%s" % (rate, " reference" if golf and cfg.get("attention", "mla") != "gqa" else ""))
     return 0
 
 

@@ -2,8 +2,9 @@
 # heldout_eval.sh [-m ART] [DIR] [-- EVAL_FLAGS...]: val_bpb of an artifact
 # (default the shipped model, tools/data/model/nano.tart) on each held-out
 # text of DIR (default build/heldout, built by tools/data/heldout.sh when
-# missing) beside xz -9e and Brotli q11 on the same bytes, as a Markdown
-# table; EVAL_FLAGS go to `titan eval` (e.g. --ctx 256 --stride 128).
+# missing), plain and adaptive (`titan eval --adapt`), beside xz -9e and
+# Brotli q11 on the same bytes, as a Markdown table; EVAL_FLAGS go to
+# `titan eval` (e.g. --ctx 256 --stride 128).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -20,10 +21,11 @@ done
 [ -s "$dir/prose-old.txt" ] || tools/data/heldout.sh "$dir" >&2
 # field NAME: the number after "NAME": in the JSON object on stdin.
 field() { grep -o "\"$1\": [-0-9.e+]*" | awk '{ print $2 }'; }
-echo "| text | bytes | model bpb | xz -9e bpb | brotli q11 bpb |"
-echo "|---|---:|---:|---:|---:|"
+echo "| text | bytes | model bpb | adaptive bpb | xz -9e bpb | brotli q11 bpb |"
+echo "|---|---:|---:|---:|---:|---:|"
 for f in "$dir"/*.txt; do
-    j=$("$BUILD/titan" eval -m "$art" --text "$f" --baselines --json "${flags[@]}")
-    printf '| %s | %d | %.4f | %.4f | %.4f |\n' "$(basename "$f" .txt)" "$(stat -c %s "$f")" \
-        "$(field val_bpb <<<"$j")" "$(field xz_bpb <<<"$j")" "$(field brotli_bpb <<<"$j")"
+    j=$("$BUILD/titan" eval -m "$art" --text "$f" --adapt --baselines --json "${flags[@]}")
+    printf '| %s | %d | %.4f | %.4f | %.4f | %.4f |\n' "$(basename "$f" .txt)" \
+        "$(stat -c %s "$f")" "$(field val_bpb <<<"$j")" "$(field adapt_val_bpb <<<"$j")" \
+        "$(field xz_bpb <<<"$j")" "$(field brotli_bpb <<<"$j")"
 done

@@ -25,6 +25,7 @@
 #include "tools/titan/artifact_open.h"
 #include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/eval_adapt.h"
 #include "tools/titan/eval_ttt.h"
 #include "tools/titan/runtime.h"
 #include "tools/titan/tpu_cli.h"
@@ -42,7 +43,7 @@ enum {
 static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
-    "[--json] [--baselines [--train FILE]] [--count] [--tpu-report FILE] "
+    "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
     "[--tpu-array RxC ...] [--ttt [--ttt-chunk N] [--ttt-lr X] [--ttt-epochs E] "
     "[--ttt-params mlp|all] [--ttt-momentum M] [--ttt-clip C] [--ttt-batch B]] "
     "[--nll-out FILE]\n"
@@ -58,7 +59,7 @@ typedef struct {
     const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
     const char *nll_out, *ttt_params;
     int64_t ctx, stride, max_tokens, threads;
-    bool json, baselines, count, ttt;
+    bool json, baselines, count, adapt, ttt;
     int64_t ttt_chunk, ttt_epochs, ttt_batch;
     double ttt_lr, ttt_momentum, ttt_clip;
     tpu_cli tpu_flags;
@@ -208,7 +209,14 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
                                     &model));
     TITAN_TRY(backends_bytes(a, p, &backends));
     *need += model + backends + titan_eval_plan(p->tokens, &o);
-    if (a->ttt || a->nll_out) *need += p->tokens * sizeof(double) + TITAN_ALIGN;
+    if (a->adapt) {
+        size_t adapt = eval_adapt_plan(p->config.vocab_size, (int64_t)p->tokens);
+        if (adapt == SIZE_MAX)
+            return titan_fail(TITAN_E_NOMEM, "--adapt: stream too long");
+        *need += adapt;
+    } else if (a->ttt || a->nll_out) {
+        *need += p->tokens * sizeof(double) + TITAN_ALIGN;
+    }
     if (a->ttt) {
         titan_arena measure;
         titan_thread_pool *none;
@@ -333,10 +341,12 @@ static void backends_destroy(eval_backends *e) {
     for (int w = 0; w < e->n; w++) titan_backend_destroy(e->be[w]);
 }
 
-/* Score the stream with the model; fills r and the wall time, and *em. */
+/* Score the stream with the model; fills r, the wall time, *em and, with
+ * --adapt, the adaptive pass. */
 static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
                           const eval_stream *s, eval_backends *e, titan_eval_model **em,
-                          titan_eval_result *r, double *seconds) {
+                          titan_eval_result *r, double *seconds,
+                          eval_adapt_result *adapt) {
     titan_status st = backends_create(a, p, ar, e);
     if (!st)
         st = titan_eval_model_create(ar, &p->config, p->art.tensors, p->art.n_tensors,
@@ -344,7 +354,7 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
     if (st) return st;
     cli_progress prog;
     titan_eval_options o = eval_options(a);
-    if (!a->ttt) o.target_nll = s->target_nll;
+    o.target_nll = s->target_nll; /* --ttt's pass writes its own over them */
     o.progress = show_progress;
     o.progress_user = &prog;
     cli_progress_start(&prog, "eval", "tok");
@@ -353,6 +363,9 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
                         *em, r);
     *seconds = cli_now() - t0;
     cli_progress_end(&prog);
+    if (!st && a->adapt)
+        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, s->target_nll,
+                            s->n_bytes, adapt);
     return st;
 }
 
@@ -484,7 +497,8 @@ static void json_ttt(const eval_args *a, const ttt_result *t) {
 }
 
 static void print_json(const eval_args *a, const eval_stream *s,
-                       const titan_eval_result *r, double seconds, const ttt_result *t,
+                       const titan_eval_result *r, double seconds,
+                       const eval_adapt_result *ad, const ttt_result *t,
                        const baseline_result *b, const titan_backend *tpu) {
     printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
            "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
@@ -500,6 +514,11 @@ static void print_json(const eval_args *a, const eval_stream *s,
                (long long)a->threads, a->workers,
                own_backends(a) ? a->backend_threads : 1, a->backend);
     }
+    if (ad) {
+        json_bpb("adapt_val", "_bpb", ad->val_bpb, s->n_bytes);
+        printf(", \"adapt_val_loss\": %.17g, \"adapt_seconds\": %.3f", ad->val_loss,
+               ad->seconds);
+    }
     if (t) json_ttt(a, t);
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
@@ -514,11 +533,15 @@ static void print_json(const eval_args *a, const eval_stream *s,
 }
 
 static void print_text(const eval_args *a, const eval_stream *s,
-                       const titan_eval_result *r, double seconds, const ttt_result *t,
+                       const titan_eval_result *r, double seconds,
+                       const eval_adapt_result *ad, const ttt_result *t,
                        const baseline_result *b, const titan_backend *tpu) {
     if (r)
         printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n", r->val_bpb,
                r->val_loss, seconds, tokens_per_s(r, seconds));
+    if (ad)
+        printf("adaptive val_bpb %.6f  val_loss %.6f  (score-first, %.1f s more)\n",
+               ad->val_bpb, ad->val_loss, ad->seconds);
     if (t)
         printf("ttt val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f s of it training; %lld "
                "chunks of %lld tokens, lr %g, %lld epochs, momentum %g, clip %g, "
@@ -542,18 +565,20 @@ static void print_text(const eval_args *a, const eval_stream *s,
  * made first, so a model it cannot train is refused before any work). */
 static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
                               eval_stream *s, eval_backends *e, titan_eval_result *r,
-                              double *seconds, ttt_result *tr) {
+                              double *seconds, eval_adapt_result *ad, ttt_result *tr) {
     ttt_state *t = NULL;
     titan_eval_model *em;
     ttt_options to = ttt_opts(a);
     titan_status st = TITAN_OK;
-    if (a->ttt || a->nll_out)
+    if (a->adapt)
+        st = eval_adapt_alloc(ar, s->n_targets, &s->target_nll);
+    else if (a->ttt || a->nll_out)
         st = titan_arena_alloc(ar, (size_t)s->n_targets * sizeof(double), TITAN_ALIGN,
                                (void **)&s->target_nll);
     if (!st && a->ttt)
         st = ttt_create(&p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
                         (int)a->threads, &to, &t);
-    if (!st) st = score(a, p, ar, s, e, &em, r, seconds);
+    if (!st) st = score(a, p, ar, s, e, &em, r, seconds, ad);
     if (!st && t) st = score_ttt(a, ar, s, t, em, tr);
     ttt_free(t);
     if (!st && a->nll_out) st = write_nll(a->nll_out, s);
@@ -570,11 +595,12 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
         st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx, (int32_t)a->stride,
                                      &s->windows);
     titan_eval_result r;
+    eval_adapt_result adapt;
     ttt_result tr = {0};
     eval_backends e = {0};
     double seconds = 0;
     bool scored = !st && p->has_model && !a->count;
-    if (scored) st = score_all(a, p, ar, s, &e, &r, &seconds, &tr);
+    if (scored) st = score_all(a, p, ar, s, &e, &r, &seconds, &adapt, &tr);
     backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
     baseline_result b;
@@ -582,11 +608,12 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
     if (rc) return rc;
     const titan_eval_result *res = scored ? &r : NULL;
     const titan_backend *tpu = scored && !strcmp(a->backend, "tpu") ? e.be[0] : NULL;
+    const eval_adapt_result *ad = scored && a->adapt ? &adapt : NULL;
     const ttt_result *t = scored && a->ttt ? &tr : NULL;
     if (a->json)
-        print_json(a, s, res, seconds, t, a->baselines ? &b : NULL, tpu);
+        print_json(a, s, res, seconds, ad, t, a->baselines ? &b : NULL, tpu);
     else
-        print_text(a, s, res, seconds, t, a->baselines ? &b : NULL, tpu);
+        print_text(a, s, res, seconds, ad, t, a->baselines ? &b : NULL, tpu);
     if (a->nll_out)
         cli_wrote(a->json, a->nll_out, "%lld target NLLs (nats)%s",
                   (long long)s->n_targets, a->ttt ? ", with TTT" : "");
@@ -606,7 +633,7 @@ int cmd_eval(int argc, char **argv) {
                    .ttt_momentum = TTT_MOMENTUM_DEFAULT,
                    .ttt_clip = TTT_CLIP_DEFAULT,
                    .ttt_batch = TTT_BATCH_DEFAULT};
-    enum { OWN_FLAGS = 23, TTT_FIRST = 15 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 24, TTT_FIRST = 16 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
@@ -626,6 +653,8 @@ int cmd_eval(int argc, char **argv) {
          "also xz -9e and brotli q11 bits per byte"},
         {"--train", FLAG_STR, &a.train, 0, 0,
          "with --baselines: conditional on this text"},
+        {"--adapt", FLAG_BOOL, &a.adapt, 0, 0,
+         "also the score-first adaptive val_bpb (model + the text's own n-grams)"},
         {"--count", FLAG_BOOL, &a.count, 0, 0,
          "count targets and bytes only (no scoring)"},
         {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0,

@@ -1,5 +1,6 @@
 /* tokenizer.c: loading and validating the serialized byte-level BPE tokenizer
- * (format in titan.h), the exact byte string of every token, and decoding. */
+ * (format in titan.h) or a SentencePiece model, the exact byte string of
+ * every token, and decoding. */
 #include "core/tokenizer.h"
 
 #include "core/base/le.h"
@@ -131,9 +132,26 @@ static void fill_pairs(const titan_tokenizer *t, tok_pair_slot *pairs) {
     }
 }
 
+/* A SentencePiece .model: its pieces are the tokens. */
+static titan_status load_spm(titan_arena *a, const uint8_t *data, size_t len,
+                             const titan_tokenizer **out) {
+    titan_tokenizer *t;
+    const titan_spm *m;
+    const spm_coder *c;
+    TITAN_TRY(titan_arena_alloc(a, sizeof *t, TITAN_ALIGN, (void **)&t));
+    TITAN_TRY(titan_spm_load(a, data, len, &m));
+    if (!t) return TITAN_OK; /* measuring */
+    TITAN_TRY(spm_coder_load(a, m, &c));
+    *t = (titan_tokenizer){.n_tokens = m->n_pieces, .spm = c};
+    *out = t;
+    return TITAN_OK;
+}
+
 titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t len,
                                   const titan_tokenizer **out) {
     if (!a || !out) return titan_fail(TITAN_E_USAGE, "tokenizer: NULL argument");
+    if (data && len > 0 && data[0] == TITAN_SPM_FIRST_BYTE)
+        return load_spm(a, data, len, out);
     int32_t m = 0;
     TITAN_TRY(parse_header(data, len, &m));
     titan_tokenizer *t;
@@ -150,6 +168,7 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t le
     if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
     t->n_merges = m;
     t->n_tokens = 257 + m;
+    t->spm = NULL;
     t->left = left;
     t->right = right;
     uint64_t total;
@@ -171,8 +190,21 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t le
 
 int32_t titan_tokenizer_size(const titan_tokenizer *t) { return t->n_tokens; }
 
+int32_t titan_tokenizer_bos(const titan_tokenizer *t) {
+    return t->spm ? t->spm->spm->bos_id : TITAN_TOK_BOS;
+}
+
+const titan_spm *titan_tokenizer_spm(const titan_tokenizer *t) {
+    return t->spm ? t->spm->spm : NULL;
+}
+
+size_t titan_tokenizer_max_ids(const titan_tokenizer *t, size_t len) {
+    return t->spm ? len * t->spm->ids_per_byte + 3 : len;
+}
+
 size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
                              const uint8_t **bytes) {
+    if (t->spm) return spm_token(t->spm, id, bytes);
     if (id < 0 || id >= t->n_tokens) {
         *bytes = NULL;
         return 0;
@@ -185,6 +217,7 @@ titan_status titan_tokenizer_decode(const titan_tokenizer *t, const int32_t *ids
                                     size_t n, uint8_t *out, size_t cap, size_t *len) {
     if (!t || !len || (n && !ids) || (cap && !out))
         return titan_fail(TITAN_E_USAGE, "tokenizer: bad decode arguments");
+    if (t->spm) return spm_decode(t->spm, ids, n, out, cap, len);
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s;

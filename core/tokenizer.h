@@ -5,6 +5,8 @@
 
 #include "titan.h"
 
+#include "core/spm.h"
+
 /* Merge-pair hash slot: key = left << 16 | right (ids < 65536). No real pair
  * has both ids 0xFFFF (merges only refer to ids < 65535), so that marks free. */
 typedef struct {
@@ -23,6 +25,7 @@ struct titan_tokenizer {
     const uint8_t *bytes;   /* concatenated token strings */
     const tok_pair_slot *pairs; /* [1 << pair_bits] open addressing, linear probe */
     int pair_bits;
+    const spm_coder *spm; /* a SentencePiece model instead (the rest unused) */
 };
 
 static inline uint32_t tok_pair_hash(uint32_t key, int bits) {

@@ -40,8 +40,9 @@ typedef struct {
 } chunk_work;
 
 size_t titan_tokenizer_encode_plan(void) {
-    return CACHE_SLOTS * sizeof(cache_slot) + TITAN_ALIGN + sizeof(chunk_work) +
-           TITAN_ALIGN;
+    size_t bpe =
+        CACHE_SLOTS * sizeof(cache_slot) + TITAN_ALIGN + sizeof(chunk_work) + TITAN_ALIGN;
+    return bpe > spm_encode_plan() ? bpe : spm_encode_plan();
 }
 
 static void heap_push(chunk_work *w, uint32_t v) {
@@ -150,6 +151,7 @@ titan_status titan_tokenizer_encode(const titan_tokenizer *t, titan_arena *scrat
                                     size_t cap, size_t *n) {
     if (!t || !scratch || !n || (len && !text) || (cap && !ids))
         return titan_fail(TITAN_E_USAGE, "tokenizer: bad encode arguments");
+    if (t->spm) return spm_encode(t->spm, scratch, text, len, ids, cap, n);
     size_t mark = titan_arena_mark(scratch);
     cache_slot *cache;
     chunk_work *w = NULL;

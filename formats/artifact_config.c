@@ -106,10 +106,5 @@ titan_status art_config_decode(titan_arena *scratch, const uint8_t *in, size_t l
                               "config: mtp_weights[%d] set past "
                               "mtp_heads",
                               k);
-    if (c->bos_id != TITAN_TOK_BOS)
-        return titan_fail(TITAN_E_DATA,
-                          "config: bos_id %d, the tokenizer's "
-                          "BOS is %d",
-                          c->bos_id, TITAN_TOK_BOS);
-    return TITAN_OK;
+    return TITAN_OK; /* bos_id is checked against the tokenizer (artifact_read.c) */
 }

@@ -47,7 +47,10 @@ static titan_status source_get(titan_arena *a, const art_source *src, uint64_t o
 static uint64_t raw_limit(int kind) {
     switch (kind) {
     case ART_CONFIG: return ART_CONFIG_BYTES + ART_CONFIG_EXT_MAX;
-    case ART_TOKENIZER: return titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257);
+    case ART_TOKENIZER: /* a TOK file or a SentencePiece model */
+        return titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257) > TITAN_SPM_MAX_BYTES
+                   ? titan_tokenizer_serialized_size(TITAN_TOK_MAX - 257)
+                   : TITAN_SPM_MAX_BYTES;
     case ART_DIRECTORY:
         return ART_DIR_HEADER + (uint64_t)TITAN_MAX_TENSORS * ART_DIR_ENTRY;
     default: return (uint64_t)1 << 44; /* checked exactly against the directory */
@@ -277,6 +280,9 @@ static titan_status load_meta(titan_arena *a, const art_source *src,
                           "artifact: tokenizer has %d tokens, "
                           "vocab_size is %d",
                           titan_tokenizer_size(art->tokenizer), art->config.vocab_size);
+    if (art->config.bos_id != titan_tokenizer_bos(art->tokenizer))
+        return titan_fail(TITAN_E_DATA, "config: bos_id %d, the tokenizer's BOS is %d",
+                          art->config.bos_id, titan_tokenizer_bos(art->tokenizer));
     art->tokenizer_blob = tok;
     art->tokenizer_blob_len = (size_t)sec[ART_TOKENIZER].raw_bytes;
     TITAN_TRY(decode_section(a, src, sec, ART_DIRECTORY, &d));
@@ -345,6 +351,22 @@ titan_status titan_artifact_load(titan_arena *a, const char *path, titan_artifac
     uint8_t head[ART_HEAD_BYTES];
     TITAN_TRY(open_file(path, &src, head));
     return load(a, &src, head, art);
+}
+
+titan_status titan_artifact_load_meta(titan_arena *a, const char *path,
+                                      titan_artifact *art) {
+    if (!a || !a->base || !path || !art)
+        return titan_fail(TITAN_E_USAGE, "artifact: bad load arguments");
+    art_source src;
+    uint8_t head[ART_HEAD_BYTES];
+    art_section sec[ART_N_SECTIONS];
+    uint32_t version;
+    const uint8_t *dir;
+    uint64_t data_bytes;
+    TITAN_TRY(open_file(path, &src, head));
+    TITAN_TRY(parse_head(head, src.len, sec, &version));
+    *art = (titan_artifact){0};
+    return load_meta(a, &src, sec, version, art, &dir, &data_bytes);
 }
 
 titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,

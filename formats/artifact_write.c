@@ -142,12 +142,12 @@ titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config 
         return titan_fail(TITAN_E_USAGE, "artifact: bad write arguments");
     titan_codec codec = o->codec;
     titan_config cfg = *c;
-    cfg.bos_id = TITAN_TOK_BOS;
-    for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++) cfg.mtp_weights[k] = 0;
-    TITAN_TRY(titan_config_validate(&cfg));
     size_t mark = titan_arena_mark(scratch);
     const titan_tokenizer *t;
     TITAN_TRY(titan_tokenizer_load(scratch, tok, tok_len, &t));
+    cfg.bos_id = titan_tokenizer_bos(t);
+    for (int k = cfg.mtp_heads; k >= 0 && k < TITAN_MAX_MTP; k++) cfg.mtp_weights[k] = 0;
+    TITAN_TRY(titan_config_validate(&cfg));
     if (titan_tokenizer_size(t) > cfg.vocab_size)
         return titan_fail(TITAN_E_USAGE,
                           "artifact: tokenizer has %d tokens, "

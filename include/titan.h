@@ -628,6 +628,8 @@ TITAN_NODISCARD titan_status titan_config_matmul_bounds(const titan_config *c,
 TITAN_NODISCARD titan_status titan_config_rope(const titan_config *c, double *freq,
                                                int cap, double *mscale);
 
+typedef struct titan_spm titan_spm; /* a SentencePiece model (below) */
+
 /* ==== tokenizer ============================================================
  * core/tokenizer*.c: byte-level BPE, its serialized form, encoding and
  * decoding. */
@@ -642,12 +644,24 @@ TITAN_NODISCARD titan_status titan_config_rope(const titan_config *c, double *fr
  * never produces them).
  * flags 0 selects the pre-tokenization rule of titan_tokenizer_chunk (the only
  * rule so far); other values are refused. Encoding and decoding:
- * below. */
+ * below.
+ * A tokenizer may instead be a SentencePiece .model file of model type BPE
+ * (told apart by its first byte, TITAN_SPM_FIRST_BYTE; TITAN_SPM_MAX_BYTES at
+ * most; titan_spm_load reads it): its pieces are the tokens, BOS is its
+ * TrainerSpec bos_id (a control piece), and encoding and decoding are
+ * libsentencepiece's (core/spm_encode.c): the text is normalized by the
+ * model's NormalizerSpec (precompiled charsmap, whitespace rules, U+2581),
+ * merged by piece score, and characters without a piece become byte pieces
+ * <0xHH> (byte_fallback) or the unknown piece. Such a tokenizer does not
+ * round-trip every byte string: decoding gives SentencePiece's text (the
+ * normalized one, with no leading space), raw bytes for byte pieces. */
 
 typedef struct titan_tokenizer titan_tokenizer;
 
-#define TITAN_TOK_BOS 256
-#define TITAN_TOK_MAX 65536 /* most tokens a tokenizer may have */
+#define TITAN_TOK_BOS        256
+#define TITAN_TOK_MAX        65536 /* most tokens a tokenizer may have */
+#define TITAN_SPM_FIRST_BYTE 0x0a  /* ModelProto field 1 (pieces), length-delimited */
+#define TITAN_SPM_MAX_BYTES  ((size_t)16 << 20)
 
 /* Validate a serialized tokenizer and build the runtime tables in the arena.
  * TITAN_E_DATA for any malformed, truncated or corrupt input. */
@@ -663,6 +677,19 @@ TITAN_NODISCARD titan_status titan_tokenizer_load(titan_arena *a, const uint8_t 
 size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes);
 
 int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
+
+/* The id that starts every sequence: TITAN_TOK_BOS, or a SentencePiece
+ * model's bos_id. */
+int32_t titan_tokenizer_bos(const titan_tokenizer *t);
+
+/* The SentencePiece model behind t, or NULL for byte-level BPE. */
+const titan_spm *titan_tokenizer_spm(const titan_tokenizer *t);
+
+/* Most ids titan_tokenizer_encode gives for len bytes: len for byte-level
+ * BPE; for SentencePiece, normalization may lengthen the text (the model's
+ * longest rule per byte read, at least 3: U+2581 for a space, U+FFFD for a
+ * malformed byte) plus 3 for the dummy prefix. */
+size_t titan_tokenizer_max_ids(const titan_tokenizer *t, size_t len);
 
 /* The exact bytes of one token: *bytes points into the tokenizer; returns the
  * length (0 for BOS, 0 and *bytes = NULL for an id out of range). */
@@ -707,7 +734,7 @@ size_t titan_tokenizer_chunk(const uint8_t *text, size_t len);
 size_t titan_tokenizer_encode_plan(void);
 
 /* Encode text[0..len) into ids[0..cap); *n receives the number of ids (never
- * more than len, so cap >= len always suffices). ids may be NULL with cap 0 to
+ * more than titan_tokenizer_max_ids, so a cap of that always suffices). ids may be NULL with cap 0 to
  * only count. TITAN_E_USAGE if ids is too small (*n still receives the full
  * count) or for NULL arguments or a measuring arena; TITAN_E_NOMEM if scratch
  * cannot give titan_tokenizer_encode_plan() bytes. Scratch is returned to its
@@ -1198,6 +1225,12 @@ TITAN_NODISCARD titan_status titan_artifact_parse(titan_arena *a, const uint8_t 
 TITAN_NODISCARD titan_status titan_artifact_load(titan_arena *a, const char *path,
                                                  titan_artifact *art);
 
+/* The config and tokenizer of the artifact at path (its tensor data is not
+ * read: art's tensors are not to be used), e.g. to size a tokenizer's output
+ * before planning. */
+TITAN_NODISCARD titan_status titan_artifact_load_meta(titan_arena *a, const char *path,
+                                                      titan_artifact *art);
+
 /* Exact arena bytes titan_artifact_load(path) needs as the first carving of
  * an arena whose buffer is 64-byte aligned (its high-water mark then equals
  * *bytes). The small sections are really decoded, in `scratch` (any arena
@@ -1215,7 +1248,7 @@ TITAN_NODISCARD titan_status titan_artifact_plan_runtime(titan_arena *scratch,
                                                          titan_config *c, size_t *high,
                                                          size_t *kept);
 
-/* Write an artifact: config c (bos_id is set to TITAN_TOK_BOS), the serialized
+/* Write an artifact: config c (bos_id is set to the tokenizer's), the serialized
  * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
  * with shapes, dtypes and data as titan_tensor_layout describes (scales for
  * quantized types). Every section uses `codec`. Building the file takes
@@ -1275,27 +1308,57 @@ typedef enum {
     TITAN_SPM_BYTE = 6,
 } titan_spm_type;
 
+/* NormalizerSpec: SentencePiece's precompiled_charsmap (a u32 size, a Darts
+ * double-array trie of that many bytes whose leaves point into `values`, a
+ * run of NUL-terminated replacement strings) and its three switches. */
+typedef struct titan_spm_normalizer {
+    const uint8_t *trie; /* [trie_units * 4] little-endian u32 units */
+    uint32_t trie_units; /* 0: no charsmap (the identity rule) */
+    const uint8_t *values;
+    uint32_t values_len;
+    bool add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces;
+} titan_spm_normalizer;
+
 /* Pieces in id order with the bytes each stands for as a target (SPEC
  * section 3): control/unknown/unused pieces none (and no space bit), a byte
  * piece "<0xHH>" its one byte, others their UTF-8 text without a leading
  * U+2581, which instead sets TITAN_BYTES_SPACE (one more byte, a space, unless
  * the previous token is control/unknown: those carry TITAN_BYTES_BOUNDARY).
  * So bytes.base[i] == offset[i + 1] - offset[i] and the text of a shard stream
- * rebuilt from these bytes has exactly the length val_bpb divides by. */
-typedef struct titan_spm {
+ * rebuilt from these bytes has exactly the length val_bpb divides by.
+ * The rest is what encoding and decoding plain text need (core/spm_encode.c
+ * builds its tables from it): the pieces as written, their scores and the
+ * model's TrainerSpec and NormalizerSpec settings. */
+struct titan_spm {
     int32_t n_pieces;       /* 1..TITAN_TOK_MAX */
     const uint8_t *type;    /* [n_pieces] titan_spm_type */
     const uint32_t *offset; /* [n_pieces + 1] piece i is text[offset[i]..offset[i+1]) */
     const uint8_t *text;
     titan_byte_table bytes;
-} titan_spm;
+    const float *score;           /* [n_pieces] */
+    const uint32_t *piece_offset; /* [n_pieces + 1] into piece: the text as written */
+    const uint8_t *piece;
+    const uint8_t *unk_surface; /* TrainerSpec's, " \xe2\x81\x87 " by default */
+    uint32_t unk_surface_len;
+    int32_t byte_id[256];   /* id of the piece <0xHH>, -1 if none */
+    int32_t unk_id, bos_id; /* -1 if none (TrainerSpec; bos must be control) */
+    int32_t n_unknown;      /* pieces of type unknown */
+    uint32_t model_type;    /* TrainerSpec: 1 unigram, 2 bpe, 3 word, 4 char */
+    bool byte_fallback, whitespace_suffix, has_denormalizer;
+    uint32_t max_user_len; /* longest user-defined piece, bytes */
+    titan_spm_normalizer norm;
+};
 
 /* Parse a .model file: field 1 of ModelProto is a repeated SentencePiece
- * {piece = 1 string, score = 2 float, type = 3 enum (default NORMAL)}; other
- * fields are skipped by wire type. TITAN_E_DATA for any malformed length,
- * wire type, tag, type value, piece without text, byte piece not "<0xHH>", no
- * pieces or more than TITAN_TOK_MAX. The result lives in the arena (it does not
- * point into data). */
+ * {piece = 1 string, score = 2 float, type = 3 enum (default NORMAL)}, field 2
+ * the TrainerSpec (model_type 3, treat_whitespace_as_suffix 24, byte_fallback
+ * 35, unk_id 40, bos_id 41, unk_surface 44), field 3 the NormalizerSpec
+ * (precompiled_charsmap 2, add_dummy_prefix 3, remove_extra_whitespaces 4,
+ * escape_whitespaces 5), field 5 the denormalizer; other fields are skipped
+ * by wire type. TITAN_E_DATA for any malformed length, wire type, tag, type
+ * value, piece without text, byte piece not "<0xHH>", a charsmap shorter
+ * than its trie, no pieces or more than TITAN_TOK_MAX.
+ * The result lives in the arena (it does not point into data). */
 TITAN_NODISCARD titan_status titan_spm_load(titan_arena *a, const uint8_t *data,
                                             size_t len, const titan_spm **out);
 

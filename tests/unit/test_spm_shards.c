@@ -48,9 +48,9 @@ static buf model(void) {
     buf o = {.n = 0};
     piece(&o, "<unk>", 2);
     piece(&o, "<s>", 3);
-    byte(&o, 2 << 3 | 2); /* trainer_spec-like field between pieces */
+    byte(&o, 2 << 3 | 2); /* a TrainerSpec between pieces: vocab_size 1024 */
     byte(&o, 3);
-    put(&o, "abc", 3);
+    put(&o, "\x20\x80\x08", 3);
     piece(&o, "<0x41>", 6);
     piece(&o, "\xe2\x96\x81the", 0);
     piece(&o, "c\xc3\xa4t", 1);

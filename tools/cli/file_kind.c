@@ -99,6 +99,8 @@ titan_status cli_kind_explain(titan_status st, const char *path, cli_kind want) 
     if (got == want || got == CLI_KIND_OTHER || got == CLI_KIND_MISSING) return st;
     if (want == CLI_KIND_SAFETENSORS && got == CLI_KIND_CHECKPOINT)
         return st; /* a checkpoint is a safetensors file: its own message */
+    if (want == CLI_KIND_TOKENIZER && got == CLI_KIND_SPM)
+        return st; /* a SentencePiece model is a tokenizer: its own message */
     return titan_fail(st, "%s is %s, not %s%s", path, cli_kind_name(got),
                       cli_kind_name(want), hint(got, want));
 }

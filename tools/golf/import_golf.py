@@ -356,6 +356,23 @@ def byte_tokenizer():
     return t + struct.pack("<I", zlib.crc32(t))
 
 
+def spm_tokenizer(path, c):
+    """The record's .model as it is (titan pack reads it), after a look that
+    it is one and fits the model's vocabulary."""
+    data = open(path, "rb").read()
+    if not data or data[0] != 0x0A:
+        raise ValueError("%s is not a SentencePiece model" % path)
+    try:
+        import sentencepiece
+        n = sentencepiece.SentencePieceProcessor(model_proto=data).get_piece_size()
+        if n > c["vocab_size"]:
+            raise ValueError("%s has %d pieces, the model's vocabulary %d"
+                             % (path, n, c["vocab_size"]))
+    except ImportError:
+        pass  # titan pack checks the size too
+    return data
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -368,7 +385,10 @@ def main(argv):
                          "the model has GDN or gated skips, else 1.1531)")
     ap.add_argument("-o", "--out", required=True, help="safetensors to write")
     ap.add_argument("--config-out", required=True, help="config JSON to write")
-    ap.add_argument("--tokenizer-out", help="write a byte-level TOK file for titan pack")
+    ap.add_argument("--tokenizer-out", help="write the tokenizer for titan pack: the --spm "
+                    "model, else a byte-level TOK file")
+    ap.add_argument("--spm", help="the record's SentencePiece .model (SP1024/SP8192), "
+                    "packed as the artifact's tokenizer")
     args = ap.parse_args(argv)
     try:
         obj = load(args.model)
@@ -397,7 +417,8 @@ def main(argv):
         write_safetensors(args.out, tensors)
         json.dump(c, open(args.config_out, "w"), indent=1)
         if args.tokenizer_out:
-            open(args.tokenizer_out, "wb").write(byte_tokenizer())
+            open(args.tokenizer_out, "wb").write(spm_tokenizer(args.spm, c) if args.spm
+                                                  else byte_tokenizer())
         nq = len([k for k in out if isinstance(out[k], tuple)])
         print("import_golf: record %s, %d tensors (%d quantized as they are) -> %s, %s"
               % (record, len(out), nq, args.out, args.config_out))

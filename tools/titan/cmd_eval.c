@@ -32,6 +32,7 @@
 #include "tools/titan/tpu_report.h"
 
 #include <glob.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,9 @@ static const char usage[] =
     "[--ttt-params mlp|all] [--ttt-momentum M] [--ttt-clip C] [--ttt-batch B]] "
     "[--nll-out FILE]\n"
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
-    "  target scored once in windows of --ctx tokens moved by --stride\n"
+    "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
+    "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
+    "  pieces', as the records count)\n"
     "  --ttt: score-first test-time training: chunk by chunk, score, then train\n"
     "  on the scored chunk (SGD with momentum, lr cosine over chunks); prints the\n"
     "  plain and the TTT val_bpb. Defaults are record 1.0785's.\n"
@@ -76,6 +79,12 @@ typedef struct {
     double *target_nll;   /* [tokens] with --ttt or --nll-out */
     const titan_spm *spm; /* shard mode */
     const uint8_t *text;  /* text mode: the file */
+    size_t text_len;
+    /* Text mode with a SentencePiece tokenizer: the bytes of the decoded
+     * pieces by SPEC section 3's shard rule (what the records count), beside
+     * n_bytes, the file's (what val_bpb divides by). */
+    bool spm_text;
+    uint64_t decoded_bytes;
 } eval_stream;
 
 /* What the run needs before the arena exists. */
@@ -148,6 +157,8 @@ static int read_config(const char *cmd, eval_args *a, eval_plan *p) {
     if (st) return cli_fail(cmd, st);
     p->config = p->art.config;
     p->has_model = true;
+    if (a->text) /* normalization may lengthen a SentencePiece model's text */
+        p->tokens = titan_tokenizer_max_ids(p->art.tokenizer, p->text_len) + 1;
     cli_arena_destroy(&tmp);
     int max_ctx = p->config.max_seq_len;
     if (!a->ctx) a->ctx = max_ctx < 1024 ? max_ctx : 1024;
@@ -262,7 +273,9 @@ static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *
     return read_shards(ar, &p->g, p->tokens, vocab, s, failed);
 }
 
-/* BOS + the file's tokens; bytes are the exact token lengths. */
+/* BOS + the file's tokens; bytes are the exact token lengths (a
+ * SentencePiece model's: the pieces' bytes by SPEC section 3's rule, and
+ * val_bpb divides by the file's size, see evaluate). */
 static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
                               eval_stream *s) {
     const titan_tokenizer *tok = p->art.tokenizer;
@@ -280,10 +293,15 @@ static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
         const uint8_t *bytes;
         base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
     }
-    s->seq[0] = TITAN_TOK_BOS;
+    s->seq[0] = titan_tokenizer_bos(tok);
     s->n_targets = (int64_t)n;
     s->text = text;
+    s->text_len = len;
     s->bytes = (titan_byte_table){n_tok, base, NULL};
+    if (titan_tokenizer_spm(tok)) {
+        s->spm_text = true;
+        s->bytes = titan_tokenizer_spm(tok)->bytes;
+    }
     return TITAN_OK;
 }
 
@@ -505,6 +523,8 @@ static void print_json(const eval_args *a, const eval_stream *s,
            a->text ? "text" : "shards", (long long)s->n_targets,
            (unsigned long long)s->n_bytes, (long long)a->ctx, (long long)a->stride,
            (long long)s->windows);
+    if (s->spm_text)
+        printf(", \"decoded_bytes\": %llu", (unsigned long long)s->decoded_bytes);
     if (r) {
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
@@ -553,6 +573,10 @@ static void print_text(const eval_args *a, const eval_stream *s,
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
            (long long)s->n_targets, (unsigned long long)s->n_bytes, (long long)a->ctx,
            (long long)a->stride, (long long)s->windows);
+    if (s->spm_text && s->decoded_bytes != s->n_bytes)
+        printf("decoded_bytes %llu  (the SentencePiece model normalized the text; "
+               "val_bpb divides by the file's bytes)\n",
+               (unsigned long long)s->decoded_bytes);
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         printf("baseline %-6s %.4f bpb", baseline_names[k], b->bpb[k]);
         if (b->has_cond) printf("   conditional on --train %.4f bpb", b->cond_bpb[k]);
@@ -588,9 +612,12 @@ static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
 /* Everything after the inputs are loaded: count, score, baselines, print. */
 static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_arena *ar,
                     eval_stream *s) {
-    if (a->max_tokens && a->max_tokens < s->n_targets) s->n_targets = a->max_tokens;
+    bool whole = !a->max_tokens || a->max_tokens >= s->n_targets;
+    if (!whole) s->n_targets = a->max_tokens;
     titan_status st =
         titan_eval_count_bytes(s->seq, s->n_targets, &s->bytes, &s->n_bytes);
+    s->decoded_bytes = s->n_bytes;
+    if (s->spm_text && whole) s->n_bytes = s->text_len; /* SPEC section 3: the file */
     if (!st)
         st = titan_eval_window_count(s->n_targets, (int32_t)a->ctx, (int32_t)a->stride,
                                      &s->windows);
@@ -601,6 +628,10 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
     double seconds = 0;
     bool scored = !st && p->has_model && !a->count;
     if (scored) st = score_all(a, p, ar, s, &e, &r, &seconds, &adapt, &tr);
+    if (scored && !st && s->n_bytes != s->decoded_bytes) {
+        r.val_bpb = s->n_bytes ? r.nll / (M_LN2 * (double)s->n_bytes) : 0;
+        tr.r.val_bpb = s->n_bytes ? tr.r.nll / (M_LN2 * (double)s->n_bytes) : 0;
+    }
     backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
     baseline_result b;

@@ -78,13 +78,18 @@ typedef struct {
     uint64_t total;              /* file bytes (+ code) */
 } budget_view;
 
+static const char *tokenizer_kind(const titan_tokenizer *t) {
+    return titan_tokenizer_spm(t) ? "SentencePiece BPE model" : "byte-level BPE";
+}
+
 static void print_text(const char *path, const titan_artifact *art, const budget_view *b,
                        double seconds) {
     int64_t budget = b->budget;
     const titan_config *c = &art->config;
     printf("artifact   %s (all checksums ok, verified in %.3f s)\n", path, seconds);
     print_config(c);
-    printf("tokenizer  %d tokens\n\n", titan_tokenizer_size(art->tokenizer));
+    printf("tokenizer  %d tokens, %s\n\n", titan_tokenizer_size(art->tokenizer),
+           tokenizer_kind(art->tokenizer));
     /* "in file": stored bytes times the data section's compression ratio (an
      * estimate: the section is compressed as a whole). "entropy": of the
      * quantized values alone, scales excluded. */
@@ -149,6 +154,9 @@ static void write_json(json_writer *w, const char *path, const titan_artifact *a
     json_bool(w, b->total <= (uint64_t)b->budget);
     json_key(w, "tokenizer_tokens");
     json_int(w, titan_tokenizer_size(art->tokenizer));
+    json_key(w, "tokenizer_kind");
+    const char *kind = titan_tokenizer_spm(art->tokenizer) ? "sentencepiece" : "byte_bpe";
+    json_string(w, kind, strlen(kind));
     json_key(w, "config");
     config_json_write(w, &art->config);
     json_key(w, "tensors");

@@ -369,7 +369,7 @@ static int parse_args(int argc, char **argv, pack_args *p) {
          "weights (F32/F16/BF16; NAME.q I8 + NAME.scale kept as they are)"},
         {"--config", FLAG_STR, &p->cfg_path, 0, 0, "config JSON (SPEC section 1 keys)"},
         {"--tokenizer", FLAG_STR, &p->tok_path, 0, 0,
-         "TOK file (with --ckpt: replaces its own)"},
+         "TOK file or SentencePiece .model (with --ckpt: replaces its own)"},
         {"--ckpt", FLAG_STR, &p->ckpt, 0, 0,
          "titan-train checkpoint instead of the three above"},
         {"--weights", FLAG_STR, &p->weights, 0, 0,

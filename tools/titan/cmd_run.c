@@ -281,15 +281,15 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
 /* Carve ids, out and the shift window, then tokenize BOS + prompt into ids (the tokenizer's
  * scratch sits above and is released; the generator later reuses it). */
 static titan_status tokenize_prompt(runtime *rt, const run_args *r, size_t file_size,
-                                    size_t text_max, int32_t **ids, size_t *n_ids,
+                                    size_t ids_max, int32_t **ids, size_t *n_ids,
                                     int32_t **out, int32_t **window) {
     const uint8_t *text;
     size_t len;
     titan_arena *a = &rt->arena;
     titan_status st = prompt_bytes(rt, r, file_size, &text, &len);
     if (st == TITAN_OK)
-        st = titan_arena_alloc(a, (text_max + 1) * sizeof **ids, TITAN_ALIGN,
-                               (void **)ids);
+        st =
+            titan_arena_alloc(a, (ids_max + 1) * sizeof **ids, TITAN_ALIGN, (void **)ids);
     if (st == TITAN_OK)
         st = titan_arena_alloc(a, (size_t)(r->n + TITAN_MAX_MTP) * sizeof **out,
                                TITAN_ALIGN, (void **)out);
@@ -305,8 +305,8 @@ static titan_status tokenize_prompt(runtime *rt, const run_args *r, size_t file_
     if ((st = titan_arena_alloc(a, enc, TITAN_ALIGN, &block)) != TITAN_OK) return st;
     titan_arena_init(&scratch, block, enc);
     (*ids)[0] = rt->art.config.bos_id;
-    st = titan_tokenizer_encode(rt->art.tokenizer, &scratch, text, len, *ids + 1,
-                                text_max, n_ids);
+    st = titan_tokenizer_encode(rt->art.tokenizer, &scratch, text, len, *ids + 1, ids_max,
+                                n_ids);
     titan_arena_reset(a, mark);
     *n_ids += 1;
     return st;
@@ -336,25 +336,39 @@ static void echo_prompt(const run_args *r, const titan_tokenizer *t, const int32
     for (size_t i = 1; i < n; i++) emit(t, ids[i], NULL);
 }
 
+/* Most ids the prompt's text_max bytes can give (a SentencePiece model's
+ * normalization may lengthen the text); a bad artifact fails later. */
+static size_t prompt_ids(const char *model, size_t text_max) {
+    titan_arena a;
+    titan_artifact art;
+    size_t n = text_max;
+    if (cli_arena_create(&a, (size_t)64 << 20) != TITAN_OK) return n;
+    if (titan_artifact_load_meta(&a, model, &art) == TITAN_OK)
+        n = titan_tokenizer_max_ids(art.tokenizer, text_max);
+    cli_arena_destroy(&a);
+    return n;
+}
+
 static int run(const char *cmd, run_args *r) {
     size_t file_size = 0;
     titan_status st;
     if (r->file && (st = titan_file_size(r->file, &file_size)) != TITAN_OK)
         return cli_fail(cmd, st);
     size_t text_max = r->file ? file_size : r->prompt ? strlen(r->prompt) : 0;
+    size_t ids_max = prompt_ids(r->model, text_max);
     runtime_opts o = {.backend = r->backend, .threads = (int)r->threads, .tpu = &r->tpu};
     titan_config c;
     runtime_sizes bytes;
     if ((st = runtime_plan(r->model, &o, &c, &bytes)) != TITAN_OK)
         return cli_fail(cmd, st);
-    /* BOS + at most one token per byte + the tokens to generate + drafts. */
-    int64_t need = (int64_t)text_max + 1 + r->n + c.mtp_heads;
+    /* BOS + the prompt's tokens + the tokens to generate + drafts. */
+    int64_t need = (int64_t)ids_max + 1 + r->n + c.mtp_heads;
     o.ctx = need < c.max_seq_len ? (int)need : c.max_seq_len;
     o.batch = o.ctx < 256 ? o.ctx : 256;
     if (o.batch < c.mtp_heads) o.batch = o.ctx;
     size_t enc = titan_tokenizer_encode_plan(), gen = titan_generator_plan(&c);
     runtime_stack(&o.extra, r->file ? file_size : 0);
-    runtime_stack(&o.extra, (text_max + 1) * sizeof(int32_t));
+    runtime_stack(&o.extra, (ids_max + 1) * sizeof(int32_t));
     runtime_stack(&o.extra, (size_t)(r->n + TITAN_MAX_MTP) * sizeof(int32_t));
     runtime_stack(&o.extra, (size_t)o.ctx * sizeof(int32_t)); /* shift window */
     runtime_stack(&o.extra, enc > gen ? enc : gen);
@@ -362,7 +376,7 @@ static int run(const char *cmd, run_args *r) {
     if ((st = runtime_open(r->model, &o, &rt)) != TITAN_OK) return cli_fail(cmd, st);
     int32_t *ids = NULL, *out = NULL, *window = NULL;
     size_t n_ids = 0;
-    st = tokenize_prompt(&rt, r, file_size, text_max, &ids, &n_ids, &out, &window);
+    st = tokenize_prompt(&rt, r, file_size, ids_max, &ids, &n_ids, &out, &window);
     titan_sampler smp;
     titan_sampler_init(&smp, r->greedy ? 0 : r->temp, (int)r->top_k, r->top_p,
                        (uint64_t)r->seed);

@@ -14,10 +14,11 @@ static const char usage[] =
 static int print_ids(const titan_tokenizer *t, const uint8_t *text, size_t len) {
     titan_arena scratch;
     titan_status st = cli_arena_create(&scratch, titan_tokenizer_encode_plan());
-    int32_t *ids = malloc((len ? len : 1) * sizeof *ids);
+    size_t cap = titan_tokenizer_max_ids(t, len);
+    int32_t *ids = malloc((cap ? cap : 1) * sizeof *ids);
     size_t n = 0;
     if (st == TITAN_OK && ids)
-        st = titan_tokenizer_encode(t, &scratch, text, len, ids, len, &n);
+        st = titan_tokenizer_encode(t, &scratch, text, len, ids, cap, &n);
     else if (st == TITAN_OK)
         st = TITAN_E_NOMEM;
     for (size_t i = 0; st == TITAN_OK && i < n; i++)

@@ -91,11 +91,10 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
     TITAN_TRY(titan_tokenizer_load(a, pc->tok, pc->tok_len, &tok));
     int32_t *seq;
     size_t n;
-    TITAN_TRY(titan_arena_alloc(a, (pc->text_len + 1) * sizeof *seq, TITAN_ALIGN,
-                                (void **)&seq));
-    seq[0] = TITAN_TOK_BOS;
-    TITAN_TRY(titan_tokenizer_encode(tok, a, pc->text, pc->text_len, seq + 1,
-                                     pc->text_len, &n));
+    size_t cap = titan_tokenizer_max_ids(tok, pc->text_len);
+    TITAN_TRY(titan_arena_alloc(a, (cap + 1) * sizeof *seq, TITAN_ALIGN, (void **)&seq));
+    seq[0] = titan_tokenizer_bos(tok);
+    TITAN_TRY(titan_tokenizer_encode(tok, a, pc->text, pc->text_len, seq + 1, cap, &n));
     int64_t total = (int64_t)n + 1 < pc->max_tokens ? (int64_t)n + 1 : pc->max_tokens;
     titan_model *m;
     titan_seq *s;

@@ -82,7 +82,8 @@ $(TRAINLIB): $(call obj,$(TRAIN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/titan: $(call obj,$(TITAN_SRC)) $(CLI_OBJ) $(LIB)
+# titan takes the trainer's forward and backward for `eval --ttt`.
+$(BUILD)/titan: $(call obj,$(TITAN_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/titan-train: $(BUILD)/obj/tools/train/main.o $(TRAINLIB) $(CLI_OBJ) $(LIB)

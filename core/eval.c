@@ -3,6 +3,7 @@
  * added in window order at the end, so the sum is the same for any number of
  * threads or any batch size. Bytes are counted once, exactly, up front. */
 #include "platform/parallel.h"
+#include "platform/threads.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -13,6 +14,7 @@
 typedef struct {
     const int32_t *seq;
     int64_t n_targets, n_windows, n_batches;
+    int64_t w0, w1, scoring; /* windows [w0, w1) are scored: `scoring` targets */
     const titan_eval_options *o;
     titan_eval_scorer score;
     void *user;
@@ -135,20 +137,29 @@ static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
     return TITAN_OK;
 }
 
-static void worker_main(void *user, int worker) {
-    eval_job *j = user;
+/* Worker `worker` claims batches until none is left; `report`: it runs on
+ * the calling thread, which alone reports progress. */
+static void worker_loop(eval_job *j, int worker, bool report) {
     const titan_eval_options *o = j->o;
     while (!atomic_load(&j->failed)) {
         int64_t k = atomic_fetch_add(&j->next_batch, 1);
         if (k >= j->n_batches) return;
-        int64_t w0 = k * o->batch;
-        int64_t left = j->n_windows - w0;
+        int64_t w0 = j->w0 + k * o->batch;
+        int64_t left = j->w1 - w0;
         titan_status st =
             run_batch(j, worker, w0, left < o->batch ? (int)left : o->batch);
         if (st != TITAN_OK) record_failure(j, st);
-        if (worker == 0 && o->progress)
-            o->progress(o->progress_user, atomic_load(&j->done), j->n_targets);
+        if (report && o->progress)
+            o->progress(o->progress_user, atomic_load(&j->done), j->scoring);
     }
+}
+
+static void worker_main(void *user, int worker) {
+    worker_loop(user, worker, worker == 0);
+}
+
+static void pool_workers(void *user, int64_t begin, int64_t end, int thread) {
+    for (int64_t w = begin; w < end; w++) worker_loop(user, (int)w, thread == 0);
 }
 
 static titan_status alloc_job(titan_arena *a, eval_job *j) {
@@ -160,6 +171,26 @@ static titan_status alloc_job(titan_arena *a, eval_job *j) {
     return titan_arena_alloc(a, size[2], TITAN_ALIGN, (void **)&j->nll);
 }
 
+/* The window range [j->w0, j->w1) and the targets it scores, [first, last]:
+ * the tokens its windows read are checked, the bytes of its targets counted. */
+static titan_status plan_range(eval_job *j, const titan_byte_table *bytes,
+                               uint64_t *n_bytes) {
+    const titan_eval_options *o = j->o;
+    j->w0 = o->window_begin;
+    j->w1 = o->window_begin || o->window_end ? o->window_end : j->n_windows;
+    if (j->w0 < 0 || j->w1 > j->n_windows || j->w0 >= j->w1)
+        return titan_fail(TITAN_E_USAGE, "eval: windows [%lld, %lld) of %lld",
+                          (long long)j->w0, (long long)j->w1, (long long)j->n_windows);
+    titan_eval_window a, b;
+    TITAN_TRY(titan_eval_window_get(j->n_targets, o->ctx, o->stride, j->w0, &a));
+    TITAN_TRY(titan_eval_window_get(j->n_targets, o->ctx, o->stride, j->w1 - 1, &b));
+    int64_t first = a.start + a.first + 1, last = b.start + b.len;
+    j->scoring = last - first + 1;
+    uint64_t span;
+    TITAN_TRY(titan_eval_count_bytes(j->seq + a.start, last - a.start, bytes, &span));
+    return titan_eval_count_bytes(j->seq + first - 1, j->scoring, bytes, n_bytes);
+}
+
 titan_status titan_eval_run(titan_arena *a, const int32_t *seq, int64_t n_targets,
                             const titan_byte_table *bytes, const titan_eval_options *o,
                             titan_eval_scorer score, void *user, titan_eval_result *out) {
@@ -167,27 +198,30 @@ titan_status titan_eval_run(titan_arena *a, const int32_t *seq, int64_t n_target
         return titan_fail(TITAN_E_USAGE, "eval: bad arguments");
     TITAN_TRY(check_options(o));
     memset(out, 0, sizeof *out);
-    TITAN_TRY(titan_eval_count_bytes(seq, n_targets, bytes, &out->bytes));
     eval_job j = {
         .seq = seq, .n_targets = n_targets, .o = o, .score = score, .user = user};
     TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride, &j.n_windows));
-    j.n_batches = (j.n_windows + o->batch - 1) / o->batch;
+    TITAN_TRY(plan_range(&j, bytes, &out->bytes));
+    j.n_batches = (j.w1 - j.w0 + o->batch - 1) / o->batch;
     size_t mark = titan_arena_mark(a);
     titan_status st = alloc_job(a, &j);
     if (st == TITAN_OK && !a->base) goto done; /* measuring */
     atomic_init(&j.next_batch, 0);
     atomic_init(&j.done, 0);
     atomic_init(&j.failed, 0);
-    if (st == TITAN_OK) st = titan_parallel_run(o->threads, worker_main, &j);
+    if (st == TITAN_OK && o->pool)
+        titan_thread_pool_for(o->pool, o->threads, 1, pool_workers, &j);
+    else if (st == TITAN_OK)
+        st = titan_parallel_run(o->threads, worker_main, &j);
     if (st == TITAN_OK && atomic_load(&j.failed))
         st = titan_fail(j.status, "%s", j.message);
     if (st != TITAN_OK) goto done;
     /* Worker 0 reports only its own batches: the others may finish last. */
-    if (o->progress) o->progress(o->progress_user, atomic_load(&j.done), n_targets);
-    for (int64_t w = 0; w < j.n_windows; w++) out->nll += j.window_nll[w];
-    out->tokens = n_targets;
-    out->windows = j.n_windows;
-    out->val_loss = out->nll / (double)n_targets;
+    if (o->progress) o->progress(o->progress_user, atomic_load(&j.done), j.scoring);
+    for (int64_t w = j.w0; w < j.w1; w++) out->nll += j.window_nll[w];
+    out->tokens = j.scoring;
+    out->windows = j.w1 - j.w0;
+    out->val_loss = out->nll / (double)j.scoring;
     out->val_bpb = out->bytes ? out->nll / (M_LN2 * (double)out->bytes) : 0;
 done:
     titan_arena_reset(a, mark);

@@ -67,6 +67,14 @@ titan_status titan_eval_model_create(titan_arena *a, const titan_config *c,
     return TITAN_OK;
 }
 
+titan_status titan_eval_model_rebind(titan_eval_model *em, const titan_tensor *tensors,
+                                     int n) {
+    if (!em) return titan_fail(TITAN_E_USAGE, "eval model: NULL argument");
+    for (int i = 0; i < em->workers; i++)
+        TITAN_TRY(titan_model_rebind(em->w[i].model, tensors, n));
+    return TITAN_OK;
+}
+
 /* NLL of rows [r0, r1) of the last forward call; row r is window output
  * out0 + r, predicting next[out0 + r]. */
 static titan_status score_rows(const titan_eval_model *em, eval_worker *w, int r0, int r1,

@@ -471,6 +471,12 @@ titan_status titan_model_create(titan_arena *a, const titan_config *c,
     return TITAN_OK;
 }
 
+titan_status titan_model_rebind(titan_model *m, const titan_tensor *tensors, int n) {
+    if (!m || !tensors || n < 0) return titan_fail(TITAN_E_USAGE, "model: NULL argument");
+    bound_tensors t;
+    return bind_tensors(m, tensors, n, &t);
+}
+
 titan_status titan_seq_create(titan_arena *a, const titan_model *m, titan_seq **out) {
     if (!a || !m || !out) return titan_fail(TITAN_E_USAGE, "seq: NULL argument");
     titan_seq *s;

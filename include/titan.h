@@ -899,6 +899,14 @@ TITAN_NODISCARD titan_status titan_model_create(titan_arena *a, const titan_conf
                                                 int ctx, int batch, titan_backend *be,
                                                 titan_model **out);
 
+/* Bind m to tensors[0..n) again, with titan_model_create's lookups and
+ * checks and no memory taken: the float copies the model keeps (norm gains,
+ * absorbed wkv_b, conv taps, ...) are made again. For weights changed in
+ * place (test-time training) or another table of the same shapes; on failure
+ * the model is unusable until a rebind succeeds. */
+TITAN_NODISCARD titan_status titan_model_rebind(titan_model *m,
+                                                const titan_tensor *tensors, int n);
+
 /* A fresh, empty sequence (position 0) for model m. */
 TITAN_NODISCARD titan_status titan_seq_create(titan_arena *a, const titan_model *m,
                                               titan_seq **out);
@@ -1054,16 +1062,26 @@ typedef struct titan_eval_options {
      * far (in any order) and the total; may be NULL. */
     void (*progress)(void *user, int64_t done, int64_t total);
     void *progress_user;
+    /* Optional: score only windows [window_begin, window_end) of the
+     * schedule (both 0: every window); the result then covers the targets
+     * those windows score, a contiguous run (score-first test-time training
+     * scores a stream chunk by chunk this way). */
+    int64_t window_begin, window_end;
     /* Optional [n_targets]: receives each target's NLL (entry k for target
-     * seq[k + 1]), e.g. for titan_adapt_step; may be NULL. */
+     * seq[k + 1]; only the targets scored are written), e.g. for
+     * titan_adapt_step or test-time training; may be NULL. */
     double *target_nll;
+    /* Optional: run the workers on this pool's threads (platform/threads.h,
+     * `threads` of them) instead of starting threads for the run, so runs
+     * repeated many times start none (and take no heap in libc for them). */
+    struct titan_thread_pool *pool;
 } titan_eval_options;
 
 #define TITAN_EVAL_MAX_THREADS 256
 
 typedef struct titan_eval_result {
     double nll;     /* sum of target NLL, nats, added in window order */
-    int64_t tokens; /* targets scored (= n_targets) */
+    int64_t tokens; /* targets scored (= n_targets, or the window range's) */
     uint64_t bytes; /* bytes those targets stand for */
     int64_t windows;
     double val_loss; /* nll / tokens */
@@ -1106,6 +1124,10 @@ TITAN_NODISCARD titan_status titan_eval_model_plan(const titan_config *c, int ct
 TITAN_NODISCARD titan_status titan_eval_model_create(
     titan_arena *a, const titan_config *c, const titan_tensor *tensors, int n, int ctx,
     int batch, int workers, titan_backend *const *be, titan_eval_model **out);
+
+/* titan_model_rebind of every worker's model (between evaluations). */
+TITAN_NODISCARD titan_status titan_eval_model_rebind(titan_eval_model *em,
+                                                     const titan_tensor *tensors, int n);
 
 /* The scorer: pass it to titan_eval_run with the titan_eval_model as user
  * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */

@@ -2,7 +2,8 @@
 # layering.sh: dependencies between folders run one way (README, "Layout").
 # Layers, lowest first; a file may use its own layer and the ones below it:
 #   include < core/base < quant < platform < core < formats < tools/cli
-#   < tools/train, tools/titan (peers: neither uses the other) < tools/bench;
+#   < tools/train < tools/titan (`titan eval --ttt` trains with the trainer's
+#   model; the trainer never uses tools/titan) < tools/bench;
 #   tools/examples use the public header only (<titan.h>), as a user would
 # Checked twice: every #include "..." of the sources, and every symbol an
 # object file of the library takes from another (titan.h declares the whole
@@ -22,8 +23,8 @@ layer() {
     formats/*) RANK=5 NAME=formats ;;
     tools/cli/*) RANK=6 NAME=tools/cli ;;
     tools/train/*) RANK=7 NAME=tools/train ;;
-    tools/titan/*) RANK=7 NAME=tools/titan ;;
-    tools/bench/*) RANK=8 NAME=tools/bench ;;
+    tools/titan/*) RANK=8 NAME=tools/titan ;;
+    tools/bench/*) RANK=9 NAME=tools/bench ;;
     tools/examples/*) RANK=0 NAME=tools/examples ;;
     *) RANK=-1 NAME=? ;;
     esac

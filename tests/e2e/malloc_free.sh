@@ -62,21 +62,7 @@ done
 # A golf-shaped model (SPEC section 8: gqa, schedule, skips, bigram and value
 # embeddings, smear gate, sinks, Gated DeltaNet blocks as golf-1.0785 has them;
 # two heads, so speculative decoding rewinds).
-cat >"$dir/golf.json" <<'JSON'
-{"vocab_size": 300, "d_model": 48, "n_heads": 4, "n_kv_heads": 2, "head_dim": 12,
- "v_head_dim": 12, "rope_dim": 4, "q_latent": 0, "kv_latent": 0, "mlp_hidden": 96,
- "conv_kernel": 0, "n_unique_blocks": 5, "n_recurrences": 1, "max_seq_len": 256,
- "rope_base": 10000, "yarn_factor": 1, "yarn_orig_ctx": 256, "yarn_beta_fast": 32,
- "yarn_beta_slow": 1, "mtp_heads": 2, "mtp_weights": [1, 0.3], "norm_eps": 1e-5,
- "logit_softcap": 30, "layer_schedule": [0, 1, 2, 1, 2, 3, 4], "attention": "gqa",
- "qk_norm": true, "q_gain": true, "mlp_act": "leaky_relu2", "parallel_residual_from": 3,
- "ln_scale": true, "xsa_layers": [3, 4], "bigram_hash": {"buckets": 64, "dim": 16},
- "value_embed": {"dim": 16, "layers": [3, 4]}, "attn_sink": "key", "smear_gate": true,
- "emb_norm": true, "resid_mix": true, "branch_scale": true, "unet_skips": "mirror",
- "skip_gates": true, "gdn_layers": [0, 2], "gdn_heads": 2, "gdn_v_heads": 4,
- "gdn_conv_kernel": 2, "gdn_qk_act": "elu1", "gdn_out_norm": false}
-JSON
-"$TITAN" init --config "$dir/golf.json" --seed 2 -o "$dir/golf.art" >/dev/null || fail "init golf"
+"$TITAN" init --config tests/e2e/lib/golf_small.json --seed 2 -o "$dir/golf.art" >/dev/null || fail "init golf"
 for be in cpu ref; do
     a=$(calls run -m "$dir/golf.art" -p "Once upon" -n 4 --greedy --speculative --backend $be)
     b=$(calls run -m "$dir/golf.art" -p "Once upon" -n 60 --greedy --speculative --backend $be)
@@ -103,5 +89,18 @@ for be in cpu ref; do
     b=$(calls logits -m "$dir/xenith.art" --ids "$dir/ids300" --out "$dir/l" --backend $be)
     echo "xenith logits --backend $be: $a heap calls for 8 tokens, $b for 300"
     [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith heap calls grow with tokens ($a -> $b)"
+done
+# Score-first test-time training (eval --ttt): its training state is
+# allocated once, before the first chunk, so heap calls do not grow with the
+# chunks (4096- or 1024-token chunks of the same text; the scoring workers run
+# on one thread pool for all chunks).
+for m in "$dir/nano.art" "$dir/golf.art"; do
+    a=$(calls eval -m "$m" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 2 \
+        --ttt --ttt-chunk 4096 --ttt-epochs 1)
+    b=$(calls eval -m "$m" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 2 \
+        --ttt --ttt-chunk 1024 --ttt-epochs 1)
+    echo "eval --ttt $(basename "$m"): $a heap calls with 4096-token chunks, $b with 1024"
+    [ "$a" -gt 0 ] || fail "the shim counted nothing"
+    [ "$a" = "$b" ] || fail "eval --ttt heap calls grow with the chunks ($a -> $b)"
 done
 echo "malloc-free ok"

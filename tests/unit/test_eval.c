@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "platform/threads.h"
 #include "titan.h"
 
 enum { V = 7, N = 300 };
@@ -94,6 +95,51 @@ static void threads_and_batch_do_not_change_the_sum(void **state) {
         assert_memory_equal(&r.nll, &base.nll, sizeof(double));
         assert_int_equal(r.windows, base.windows);
     }
+}
+
+/* Windows scored range by range (as test-time training scores chunks), on
+ * a thread pool: every target's NLL lands where a whole run puts it, and the
+ * ranges' targets, bytes and sums add up to the whole run's. */
+static void window_ranges_add_up(void **state) {
+    (void)state;
+    static double whole[N], parts[N];
+    static uint8_t pool_buf[1 << 16];
+    titan_arena a, pa;
+    titan_arena_init(&a, arena_buf, sizeof arena_buf);
+    titan_arena_init(&pa, pool_buf, sizeof pool_buf);
+    titan_byte_table bt = {V, lengths, NULL};
+    titan_eval_options o = {.ctx = 24, .stride = 5, .batch = 2, .threads = 3};
+    titan_eval_result all, r;
+    o.target_nll = whole;
+    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &all),
+                     TITAN_OK);
+    assert_int_equal(titan_thread_pool_create(&pa, 3, &o.pool), TITAN_OK);
+    memset(parts, 0xff, sizeof parts); /* NaN: a target left out fails below */
+    o.target_nll = parts;
+    const int64_t cuts[] = {0, 1, 7, 20, all.windows};
+    int64_t tokens = 0;
+    uint64_t bytes = 0;
+    double nll = 0;
+    for (int k = 0; k + 1 < 5; k++) {
+        o.window_begin = cuts[k];
+        o.window_end = cuts[k + 1];
+        assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
+                         TITAN_OK);
+        assert_int_equal(r.windows, cuts[k + 1] - cuts[k]);
+        tokens += r.tokens, bytes += r.bytes, nll += r.nll;
+    }
+    titan_thread_pool_destroy(o.pool);
+    assert_int_equal(tokens, N);
+    assert_int_equal(bytes, all.bytes);
+    assert_true(fabs(nll - all.nll) <= 1e-12 * all.nll);
+    assert_memory_equal(parts, whole, sizeof whole);
+    o.pool = NULL;
+    o.window_begin = 3, o.window_end = 3;
+    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
+                     TITAN_E_USAGE);
+    o.window_begin = 0, o.window_end = all.windows + 1;
+    assert_int_equal(titan_eval_run(&a, seq, N, &bt, &o, position_scorer, NULL, &r),
+                     TITAN_E_USAGE);
 }
 
 /* All-zero logits: every target costs ln V, so val_bpb = log2(V) N / bytes. */
@@ -201,6 +247,7 @@ int main(void) {
         cmocka_unit_test_setup(places_every_target, setup),
         cmocka_unit_test_setup(threads_and_batch_do_not_change_the_sum, setup),
         cmocka_unit_test_setup(uniform_gives_log2_v, setup),
+        cmocka_unit_test_setup(window_ranges_add_up, setup),
         cmocka_unit_test(nll_from_logits),
         cmocka_unit_test(space_and_boundary_bytes),
         cmocka_unit_test_setup(failures_surface, setup),

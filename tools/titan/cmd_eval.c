@@ -13,7 +13,12 @@
  * Threads: W = min(--threads, windows) workers score windows in parallel. A
  * cpu backend serves one thread, so each worker gets its own with
  * --threads / W pool threads (W x that <= --threads); ref and tpu are one
- * backend shared by all workers. Results do not depend on the split. */
+ * backend shared by all workers. Results do not depend on the split.
+ *
+ * --ttt: after the plain score, the same workers score the stream again
+ * chunk by chunk with score-first test-time training (eval_ttt.h); its
+ * training state is allocated once before the first chunk, the arena holds
+ * the per-target NLLs it adds up. */
 #include "platform/file.h"
 #include "platform/threads.h"
 #include "tools/cli/cli.h"
@@ -21,6 +26,7 @@
 #include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/eval_adapt.h"
+#include "tools/titan/eval_ttt.h"
 #include "tools/titan/runtime.h"
 #include "tools/titan/tpu_cli.h"
 #include "tools/titan/tpu_report.h"
@@ -39,18 +45,26 @@ static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
     "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
-    "[--tpu-array RxC ...]\n"
+    "[--tpu-array RxC ...] [--ttt [--ttt-chunk N] [--ttt-lr X] [--ttt-epochs E] "
+    "[--ttt-params mlp|all] [--ttt-momentum M] [--ttt-clip C] [--ttt-batch B]] "
+    "[--nll-out FILE]\n"
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
     "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
     "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
     "  pieces', as the records count)\n"
+    "  --ttt: score-first test-time training: chunk by chunk, score, then train\n"
+    "  on the scored chunk (SGD with momentum, lr cosine over chunks); prints the\n"
+    "  plain and the TTT val_bpb. Defaults are record 1.0785's.\n"
     "example: titan eval -m tools/data/model/nano.tart --text my.txt --ctx 256 "
     "--stride 128 --baselines";
 
 typedef struct {
     const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
+    const char *nll_out, *ttt_params;
     int64_t ctx, stride, max_tokens, threads;
-    bool json, baselines, count, adapt;
+    bool json, baselines, count, adapt, ttt;
+    int64_t ttt_chunk, ttt_epochs, ttt_batch;
+    double ttt_lr, ttt_momentum, ttt_clip;
     tpu_cli tpu_flags;
     titan_tpu_config tpu;
     int workers, backend_threads; /* the split of threads (top of file) */
@@ -62,6 +76,7 @@ typedef struct {
     int64_t n_targets, windows;
     titan_byte_table bytes;
     uint64_t n_bytes;
+    double *target_nll;   /* [tokens] with --ttt or --nll-out */
     const titan_spm *spm; /* shard mode */
     const uint8_t *text;  /* text mode: the file */
     size_t text_len;
@@ -90,6 +105,14 @@ static int check_args(const char *cmd, eval_args *a) {
     if (a->train && !a->baselines) return cli_usage(cmd, "--train needs --baselines");
     if (!a->model && (!a->count || a->text))
         return cli_usage(cmd, "-m ART is required%s", a->text ? "" : " (or --count)");
+    if ((a->nll_out || a->ttt) && a->count)
+        return cli_usage(cmd, "--count scores nothing: no --ttt or --nll-out");
+    if (a->ttt && strcmp(a->backend, "cpu") && strcmp(a->backend, "ref"))
+        return cli_usage(cmd, "--ttt scores float weights: use --backend cpu or ref");
+    if (strcmp(a->ttt_params, "mlp") && strcmp(a->ttt_params, "all"))
+        return cli_usage(cmd, "--ttt-params is mlp or all, not '%s'", a->ttt_params);
+    titan_status st = a->nll_out ? cli_output_check(a->nll_out) : TITAN_OK;
+    if (st) return cli_fail(cmd, st);
     return tpu_cli_backend(cmd, a->backend, a->tpu_report, &a->tpu_flags, &a->tpu);
 }
 
@@ -202,6 +225,15 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
         if (adapt == SIZE_MAX)
             return titan_fail(TITAN_E_NOMEM, "--adapt: stream too long");
         *need += adapt;
+    } else if (a->ttt || a->nll_out) {
+        *need += p->tokens * sizeof(double) + TITAN_ALIGN;
+    }
+    if (a->ttt) {
+        titan_arena measure;
+        titan_thread_pool *none;
+        titan_arena_init(&measure, NULL, 0);
+        TITAN_TRY(titan_thread_pool_create(&measure, a->workers, &none));
+        *need += measure.high + TITAN_ALIGN;
     }
     return TITAN_OK;
 }
@@ -327,32 +359,87 @@ static void backends_destroy(eval_backends *e) {
     for (int w = 0; w < e->n; w++) titan_backend_destroy(e->be[w]);
 }
 
-/* Score the stream with the model; fills r, the wall time and, with
+/* Score the stream with the model; fills r, the wall time, *em and, with
  * --adapt, the adaptive pass. */
 static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
-                          const eval_stream *s, eval_backends *e, titan_eval_result *r,
-                          double *seconds, eval_adapt_result *adapt) {
-    titan_eval_model *em;
+                          const eval_stream *s, eval_backends *e, titan_eval_model **em,
+                          titan_eval_result *r, double *seconds,
+                          eval_adapt_result *adapt) {
     titan_status st = backends_create(a, p, ar, e);
     if (!st)
         st = titan_eval_model_create(ar, &p->config, p->art.tensors, p->art.n_tensors,
-                                     (int)a->ctx, model_batch(a), a->workers, e->be, &em);
+                                     (int)a->ctx, model_batch(a), a->workers, e->be, em);
     if (st) return st;
     cli_progress prog;
     titan_eval_options o = eval_options(a);
+    o.target_nll = s->target_nll; /* --ttt's pass writes its own over them */
     o.progress = show_progress;
     o.progress_user = &prog;
-    if (a->adapt) TITAN_TRY(eval_adapt_alloc(ar, s->n_targets, &o.target_nll));
     cli_progress_start(&prog, "eval", "tok");
     double t0 = cli_now();
     st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o, titan_eval_model_score,
-                        em, r);
+                        *em, r);
     *seconds = cli_now() - t0;
     cli_progress_end(&prog);
     if (!st && a->adapt)
-        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, o.target_nll,
+        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, s->target_nll,
                             s->n_bytes, adapt);
     return st;
+}
+
+/* What --ttt measured. */
+typedef struct {
+    titan_eval_result r;
+    double seconds, train_seconds;
+    int64_t chunks, trainable;
+} ttt_result;
+
+static ttt_options ttt_opts(const eval_args *a) {
+    return (ttt_options){
+        a->ttt_chunk, a->ttt_lr,         (int)a->ttt_epochs,           a->ttt_momentum,
+        a->ttt_clip,  (int)a->ttt_batch, !strcmp(a->ttt_params, "all")};
+}
+
+/* A progress line per chunk (terminal only): its label names the chunk. */
+typedef struct {
+    cli_progress prog;
+    char label[128];
+} ttt_meter;
+
+static void ttt_show(void *user, const ttt_progress *p) {
+    ttt_meter *m = user;
+    snprintf(m->label, sizeof m->label, "ttt chunk %lld/%lld (bpb %.4f, train %.0f s)",
+             (long long)p->chunk + 1, (long long)p->chunks, p->chunk_bpb, p->train_s);
+    cli_progress_update(&m->prog, (double)p->done, (double)p->total);
+}
+
+/* Score again chunk by chunk, training in between (eval_ttt.h); the workers
+ * run on one pool for all chunks. */
+static titan_status score_ttt(const eval_args *a, titan_arena *ar, const eval_stream *s,
+                              ttt_state *t, titan_eval_model *em, ttt_result *out) {
+    titan_eval_options o = eval_options(a);
+    o.target_nll = s->target_nll;
+    TITAN_TRY(titan_thread_pool_create(ar, a->workers, &o.pool));
+    ttt_meter m = {.label = "ttt"};
+    cli_progress_start(&m.prog, m.label, "tok");
+    double t0 = cli_now();
+    titan_status st = ttt_run(t, ar, em, s->seq, s->n_targets, &s->bytes, &o, ttt_show,
+                              &m, &out->r, &out->train_seconds);
+    out->seconds = cli_now() - t0;
+    titan_thread_pool_destroy(o.pool);
+    cli_progress_end(&m.prog);
+    out->chunks = (s->n_targets + a->ttt_chunk - 1) / a->ttt_chunk;
+    out->trainable = ttt_trainable(t);
+    return st;
+}
+
+/* --nll-out: one target NLL a line, exactly (%.17g reads back the same). */
+static titan_status write_nll(const char *path, const eval_stream *s) {
+    FILE *f = fopen(path, "w");
+    if (!f) return titan_fail(TITAN_E_IO, "%s: cannot write", path);
+    for (int64_t j = 0; j < s->n_targets; j++) fprintf(f, "%.17g\n", s->target_nll[j]);
+    if (fclose(f)) return titan_fail(TITAN_E_IO, "%s: write failed", path);
+    return TITAN_OK;
 }
 
 /* The bytes the targets stand for: a prefix of the text file, or rebuilt
@@ -415,10 +502,22 @@ static void json_bpb(const char *name, const char *suffix, double v, uint64_t by
         printf(", \"%s%s\": null", name, suffix);
 }
 
+static void json_ttt(const eval_args *a, const ttt_result *t) {
+    json_bpb("ttt_val", "_bpb", t->r.val_bpb, t->r.bytes);
+    printf(", \"ttt_val_loss\": %.17g, \"ttt_nll\": %.17g, \"ttt_seconds\": %.3f, "
+           "\"ttt_train_seconds\": %.3f, \"ttt_chunks\": %lld, \"ttt_chunk\": %lld, "
+           "\"ttt_lr\": %.17g, \"ttt_epochs\": %lld, \"ttt_momentum\": %.17g, "
+           "\"ttt_clip\": %.17g, \"ttt_batch\": %lld, \"ttt_params\": \"%s\", "
+           "\"ttt_trainable\": %lld",
+           t->r.val_loss, t->r.nll, t->seconds, t->train_seconds, (long long)t->chunks,
+           (long long)a->ttt_chunk, a->ttt_lr, (long long)a->ttt_epochs, a->ttt_momentum,
+           a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+}
+
 static void print_json(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
-                       const eval_adapt_result *ad, const baseline_result *b,
-                       const titan_backend *tpu) {
+                       const eval_adapt_result *ad, const ttt_result *t,
+                       const baseline_result *b, const titan_backend *tpu) {
     printf("{\"mode\": \"%s\", \"tokens\": %lld, \"bytes\": %llu, "
            "\"ctx\": %lld, \"stride\": %lld, \"windows\": %lld",
            a->text ? "text" : "shards", (long long)s->n_targets,
@@ -440,6 +539,7 @@ static void print_json(const eval_args *a, const eval_stream *s,
         printf(", \"adapt_val_loss\": %.17g, \"adapt_seconds\": %.3f", ad->val_loss,
                ad->seconds);
     }
+    if (t) json_ttt(a, t);
     for (int k = 0; b && k < BASELINE_COUNT; k++) {
         json_bpb(baseline_names[k], "_bpb", b->bpb[k], s->n_bytes);
         if (b->has_cond)
@@ -454,14 +554,22 @@ static void print_json(const eval_args *a, const eval_stream *s,
 
 static void print_text(const eval_args *a, const eval_stream *s,
                        const titan_eval_result *r, double seconds,
-                       const eval_adapt_result *ad, const baseline_result *b,
-                       const titan_backend *tpu) {
+                       const eval_adapt_result *ad, const ttt_result *t,
+                       const baseline_result *b, const titan_backend *tpu) {
     if (r)
         printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n", r->val_bpb,
                r->val_loss, seconds, tokens_per_s(r, seconds));
     if (ad)
         printf("adaptive val_bpb %.6f  val_loss %.6f  (score-first, %.1f s more)\n",
                ad->val_bpb, ad->val_loss, ad->seconds);
+    if (t)
+        printf("ttt val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f s of it training; %lld "
+               "chunks of %lld tokens, lr %g, %lld epochs, momentum %g, clip %g, "
+               "batch %lld, params %s: %lld floats)\n",
+               t->r.val_bpb, t->r.val_loss, t->seconds, t->train_seconds,
+               (long long)t->chunks, (long long)a->ttt_chunk, a->ttt_lr,
+               (long long)a->ttt_epochs, a->ttt_momentum, a->ttt_clip,
+               (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
            (long long)s->n_targets, (unsigned long long)s->n_bytes, (long long)a->ctx,
            (long long)a->stride, (long long)s->windows);
@@ -475,6 +583,30 @@ static void print_text(const eval_args *a, const eval_stream *s,
         printf("\n");
     }
     if (tpu) tpu_report_text(stdout, &a->tpu, tpu);
+}
+
+/* Plain score, then with --ttt the score-first TTT one (its training state
+ * made first, so a model it cannot train is refused before any work). */
+static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
+                              eval_stream *s, eval_backends *e, titan_eval_result *r,
+                              double *seconds, eval_adapt_result *ad, ttt_result *tr) {
+    ttt_state *t = NULL;
+    titan_eval_model *em;
+    ttt_options to = ttt_opts(a);
+    titan_status st = TITAN_OK;
+    if (a->adapt)
+        st = eval_adapt_alloc(ar, s->n_targets, &s->target_nll);
+    else if (a->ttt || a->nll_out)
+        st = titan_arena_alloc(ar, (size_t)s->n_targets * sizeof(double), TITAN_ALIGN,
+                               (void **)&s->target_nll);
+    if (!st && a->ttt)
+        st = ttt_create(&p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
+                        (int)a->threads, &to, &t);
+    if (!st) st = score(a, p, ar, s, e, &em, r, seconds, ad);
+    if (!st && t) st = score_ttt(a, ar, s, t, em, tr);
+    ttt_free(t);
+    if (!st && a->nll_out) st = write_nll(a->nll_out, s);
+    return st;
 }
 
 /* Everything after the inputs are loaded: count, score, baselines, print. */
@@ -491,24 +623,31 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
                                      &s->windows);
     titan_eval_result r;
     eval_adapt_result adapt;
+    ttt_result tr = {0};
     eval_backends e = {0};
     double seconds = 0;
     bool scored = !st && p->has_model && !a->count;
-    if (scored) st = score(a, p, ar, s, &e, &r, &seconds, &adapt);
-    if (scored && !st && s->n_bytes != s->decoded_bytes)
+    if (scored) st = score_all(a, p, ar, s, &e, &r, &seconds, &adapt, &tr);
+    if (scored && !st && s->n_bytes != s->decoded_bytes) {
         r.val_bpb = s->n_bytes ? r.nll / (M_LN2 * (double)s->n_bytes) : 0;
+        tr.r.val_bpb = s->n_bytes ? tr.r.nll / (M_LN2 * (double)s->n_bytes) : 0;
+    }
     backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
     baseline_result b;
     int rc = a->baselines ? run_baselines(cmd, a, s, &b) : CLI_EXIT_OK;
     if (rc) return rc;
     const titan_eval_result *res = scored ? &r : NULL;
-    const eval_adapt_result *ad = scored && a->adapt ? &adapt : NULL;
     const titan_backend *tpu = scored && !strcmp(a->backend, "tpu") ? e.be[0] : NULL;
+    const eval_adapt_result *ad = scored && a->adapt ? &adapt : NULL;
+    const ttt_result *t = scored && a->ttt ? &tr : NULL;
     if (a->json)
-        print_json(a, s, res, seconds, ad, a->baselines ? &b : NULL, tpu);
+        print_json(a, s, res, seconds, ad, t, a->baselines ? &b : NULL, tpu);
     else
-        print_text(a, s, res, seconds, ad, a->baselines ? &b : NULL, tpu);
+        print_text(a, s, res, seconds, ad, t, a->baselines ? &b : NULL, tpu);
+    if (a->nll_out)
+        cli_wrote(a->json, a->nll_out, "%lld target NLLs (nats)%s",
+                  (long long)s->n_targets, a->ttt ? ", with TTT" : "");
     if (tpu && a->tpu_report)
         return tpu_report_save(cmd, a->tpu_report, a->json, &a->tpu, tpu);
     return CLI_EXIT_OK;
@@ -516,8 +655,16 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
 
 int cmd_eval(int argc, char **argv) {
     const char *cmd = argv[0];
-    eval_args a = {.backend = "cpu", .stride = 64};
-    enum { OWN_FLAGS = 15 }; /* the tpu flags follow these */
+    eval_args a = {.backend = "cpu",
+                   .stride = 64,
+                   .ttt_params = "mlp",
+                   .ttt_chunk = TTT_CHUNK_DEFAULT,
+                   .ttt_lr = TTT_LR_DEFAULT,
+                   .ttt_epochs = TTT_EPOCHS_DEFAULT,
+                   .ttt_momentum = TTT_MOMENTUM_DEFAULT,
+                   .ttt_clip = TTT_CLIP_DEFAULT,
+                   .ttt_batch = TTT_BATCH_DEFAULT};
+    enum { OWN_FLAGS = 24, TTT_FIRST = 16 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
@@ -543,11 +690,33 @@ int cmd_eval(int argc, char **argv) {
          "count targets and bytes only (no scoring)"},
         {"--tpu-report", FLAG_STR, &a.tpu_report, 0, 0,
          "tpu: per-tensor table (JSON with --json) to FILE"},
+        {"--nll-out", FLAG_STR, &a.nll_out, 0, 0,
+         "each target's NLL (nats), one a line, to FILE (with --ttt: TTT's)"},
+        {"--ttt", FLAG_BOOL, &a.ttt, 0, 0,
+         "also score-first test-time training (training state allocated once)"},
+        {"--ttt-chunk", FLAG_INT, &a.ttt_chunk, 1, 1e15,
+         "targets per chunk, >= --ctx (default 65536)"},
+        {"--ttt-lr", FLAG_REAL, &a.ttt_lr, 0, 1e3,
+         "peak SGD lr, cosine-decayed over chunks (default 0.017)"},
+        {"--ttt-epochs", FLAG_INT, &a.ttt_epochs, 0, 1000,
+         "passes over each scored chunk (default 5)"},
+        {"--ttt-params", FLAG_STR, &a.ttt_params, 0, 0,
+         "trained: mlp (MLP matrices and conv) or all (default mlp)"},
+        {"--ttt-momentum", FLAG_REAL, &a.ttt_momentum, 0, 0.999999,
+         "SGD momentum (default 0.9)"},
+        {"--ttt-clip", FLAG_REAL, &a.ttt_clip, 0, 1e9,
+         "gradient-norm clip, 0 = off (default 1)"},
+        {"--ttt-batch", FLAG_INT, &a.ttt_batch, 1, 4096,
+         "sequences of ctx tokens per step (default 32)"},
     };
     tpu_cli_defaults(&a.tpu_flags);
     tpu_cli_flags(&a.tpu_flags, flags + OWN_FLAGS);
-    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
+    bool seen[OWN_FLAGS + TPU_CLI_NFLAGS] = {0};
+    int npos, rc = cli_parse_seen(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), NULL, 0,
+                                  &npos, seen);
     CLI_RETURN_IF_DONE(rc);
+    for (int i = TTT_FIRST + 1; i < OWN_FLAGS && !a.ttt; i++)
+        if (seen[i]) return cli_usage(cmd, "%s needs --ttt", flags[i].names);
     if ((rc = check_args(cmd, &a))) return rc;
     if (!a.threads) a.threads = runtime_cpus(TITAN_EVAL_MAX_THREADS);
     eval_plan p = {0};

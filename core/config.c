@@ -1,6 +1,7 @@
-/* config.c: presets, validation, the canonical tensor list and RoPE/YaRN
- * constants of SPEC section 1. */
+/* config.c: presets, validation and the RoPE/YaRN constants of SPEC
+ * section 1 (and the presets of sections 8 and 9). */
 #include "core/config_fields.h"
+#include "core/config_xenith.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -108,6 +109,44 @@ static void golf_cpu(titan_config *c) {
     c->branch_scale = true, c->unet_skips = TITAN_SKIPS_MIRROR_BLOCKS;
 }
 
+/* SPEC section 9's presets: family xenith with the defaults that follow
+ * other fields filled in from the fields set here. */
+static void xenith(titan_config *c) {
+    bool given[TITAN_CONFIG_N_FIELDS] = {0};
+    c->family = TITAN_FAMILY_XENITH;
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) /* no section-1-only defaults */
+        if (!titan_config_field_in_family(&titan_config_fields[i], c->family))
+            given[i] = true;
+    titan_config_xenith_fill(c, given);
+}
+
+/* The table's last column: for planning only (titan init refuses it). */
+static void xenith_full(titan_config *c) {
+    c->vocab_size = 32000, c->d_model = 8192, c->n_heads = 64, c->n_kv_heads = 16;
+    c->head_dim = 128, c->mlp_hidden = 24576, c->max_seq_len = 262144;
+    c->rope_base = 1e6, c->n_layers = 64, c->tie_embeddings = false;
+    SET_LIST(c, attn_windows, 512, 1024, 2048);
+    c->n_global_tokens = 256, c->moe_experts = 32, c->moe_dense_layers = 8;
+    c->moe_zloss_weight = 0.001, c->lora_rank = 128, c->stm_tokens = 16384;
+    c->mem_slots = 2048, c->ltm_size = 32768, c->sum_layers = 4, c->sum_heads = 16;
+    xenith(c);
+    c->moe_top_k = 6, c->moe_hidden = 3072, c->lora_alpha = 128;
+}
+
+/* The seed's expert count, top-k, 1:2:4 windows, F = 3D and memory rate 8,
+ * sized to train on two cores (SPEC section 9, "Presets"). */
+static void xenith_mini_cpu(titan_config *c) {
+    c->vocab_size = 1024, c->d_model = 256, c->n_heads = 8, c->n_kv_heads = 2;
+    c->head_dim = 32, c->mlp_hidden = 768, c->max_seq_len = 4096;
+    c->rope_base = 10000, c->n_layers = 8;
+    SET_LIST(c, attn_windows, 64, 128, 256);
+    c->n_global_tokens = 16, c->moe_experts = 32, c->moe_dense_layers = 2;
+    c->moe_zloss_weight = 0.001, c->lora_rank = 8, c->stm_tokens = 256;
+    c->mem_slots = 32, c->ltm_size = 64, c->sum_layers = 2, c->sum_heads = 4;
+    xenith(c);
+    c->moe_top_k = 6, c->moe_hidden = 128, c->lora_alpha = 8;
+}
+
 /* X(name, function): the presets `titan init --preset` knows. */
 #define PRESETS(X)                                                                       \
     X("zenyx-v2-base", zenyx_v2_base)                                                    \
@@ -115,7 +154,9 @@ static void golf_cpu(titan_config *c) {
     X("nano", nano)                                                                      \
     X("golf-1.1531", golf_1_1531)                                                        \
     X("golf-1.0785", golf_1_0785)                                                        \
-    X("golf-cpu", golf_cpu)
+    X("golf-cpu", golf_cpu)                                                              \
+    X("xenith-full", xenith_full)                                                        \
+    X("xenith-mini-cpu", xenith_mini_cpu)
 
 #define PRESET_NAME(name, set) name,
 static const char *const preset_names[] = {PRESETS(PRESET_NAME) NULL};
@@ -204,9 +245,26 @@ static titan_status check_shapes(const titan_config *c) {
     return TITAN_OK;
 }
 
+/* A field outside the config's family keeps its default: a config struct has
+ * one form (config JSON refuses such keys by name). */
+static titan_status check_family(const titan_config *c) {
+    titan_config dflt;
+    titan_config_defaults(&dflt);
+    for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
+        const titan_config_field *f = &titan_config_fields[i];
+        if (!titan_config_field_in_family(f, c->family) &&
+            !titan_config_field_equal(c, &dflt, f))
+            return titan_fail(TITAN_E_DATA, "config: %s is not a field of family %s",
+                              f->name, TITAN_XENITH(c) ? "xenith" : "titan");
+    }
+    return TITAN_OK;
+}
+
 titan_status titan_config_validate(const titan_config *c) {
     if (!c) return titan_fail(TITAN_E_USAGE, "config: NULL");
     TITAN_TRY(titan_config_check_ranges(c));
+    TITAN_TRY(check_family(c));
+    if (TITAN_XENITH(c)) return titan_config_xenith_validate(c);
     TITAN_TRY(check_shapes(c));
     TITAN_TRY(check_blocks(c));
     TITAN_TRY(check_skips(c));

@@ -8,6 +8,7 @@
 #define ENUM_STRING(prefix, value, string) #string,
 #define NAMES_DECL_ENUM(name)                                                            \
     static const char *const names_##name[] = {TITAN_VALUES_##name(ENUM_STRING) NULL};
+#define NAMES_DECL_ENUMS(name) NAMES_DECL_ENUM(name)
 #define NAMES_DECL_INT(name)
 #define NAMES_DECL_REAL(name)
 #define NAMES_DECL_BOOL(name)
@@ -18,6 +19,7 @@
 TITAN_CONFIG_FIELDS(NAMES_DECL)
 
 #define NAMES_OF_ENUM(name)         names_##name
+#define NAMES_OF_ENUMS(name)        names_##name
 #define NAMES_OF_INT(name)          NULL
 #define NAMES_OF_REAL(name)         NULL
 #define NAMES_OF_BOOL(name)         NULL
@@ -25,6 +27,7 @@ TITAN_CONFIG_FIELDS(NAMES_DECL)
 #define NAMES_OF_HEAD_REALS(name)   NULL
 #define NAMES_OF_OBJECT(name)       NULL
 #define LEN_OFFSET_INTS(name)       offsetof(titan_config, name##_len)
+#define LEN_OFFSET_ENUMS(name)      LEN_OFFSET_INTS(name)
 #define LEN_OFFSET_INT(name)        0
 #define LEN_OFFSET_REAL(name)       0
 #define LEN_OFFSET_BOOL(name)       0
@@ -50,6 +53,7 @@ const titan_config_field titan_config_fields[TITAN_CONFIG_N_FIELDS] = {
 #define DEFAULT_ENUM(name, dflt)   c->name = (dflt);
 #define DEFAULT_OBJECT(name, dflt) c->name = (dflt);
 #define DEFAULT_INTS(name, dflt)
+#define DEFAULT_ENUMS(name, dflt)
 #define DEFAULT_HEAD_REALS(name, dflt)
 #define SET_DEFAULT(kind, name, presence, dflt, lo, hi, doc) DEFAULT_##kind(name, dflt)
 
@@ -87,7 +91,8 @@ static const int32_t *len_of(const titan_config *c, const titan_config_field *f)
 
 int titan_config_field_values(const titan_config_field *f, const titan_config *c) {
     int n = 1, cap = 1;
-    if (f->kind == TITAN_FIELD_INTS) n = *len_of(c, f), cap = TITAN_MAX_LIST;
+    if (f->kind == TITAN_FIELD_INTS || f->kind == TITAN_FIELD_ENUMS)
+        n = *len_of(c, f), cap = TITAN_MAX_LIST;
     if (f->kind == TITAN_FIELD_HEAD_REALS) n = c->mtp_heads, cap = TITAN_MAX_MTP;
     return n < 0 ? 0 : n > cap ? cap : n;
 }
@@ -97,7 +102,8 @@ double titan_config_field_get(const titan_config *c, const titan_config_field *f
     switch (f->kind) {
     case TITAN_FIELD_INT:
     case TITAN_FIELD_ENUM: return *(const int32_t *)p;
-    case TITAN_FIELD_INTS: return ((const int32_t *)p)[k];
+    case TITAN_FIELD_INTS:
+    case TITAN_FIELD_ENUMS: return ((const int32_t *)p)[k];
     case TITAN_FIELD_BOOL:
     case TITAN_FIELD_OBJECT: return *(const bool *)p;
     case TITAN_FIELD_REAL: return *(const double *)p;
@@ -113,6 +119,7 @@ void titan_config_field_set(titan_config *c, const titan_config_field *f, int k,
     case TITAN_FIELD_INT:
     case TITAN_FIELD_ENUM: *(int32_t *)p = (int32_t)v; return;
     case TITAN_FIELD_INTS:
+    case TITAN_FIELD_ENUMS:
         ((int32_t *)p)[k] = (int32_t)v;
         if (*len_of(c, f) < k + 1) *(int32_t *)((char *)c + f->len_offset) = k + 1;
         return;
@@ -124,7 +131,30 @@ void titan_config_field_set(titan_config *c, const titan_config_field *f, int k,
     ((double *)p)[k] = v;
 }
 
+bool titan_config_field_in_family(const titan_config_field *f, int family) {
+    switch (f->presence) {
+    case TITAN_PRESENCE_REQUIRED:
+    case TITAN_PRESENCE_EXTRA:
+    case TITAN_PRESENCE_MEMBER: return family == TITAN_FAMILY_TITAN;
+    case TITAN_PRESENCE_XENITH:
+    case TITAN_PRESENCE_XENITH_REQUIRED: return family == TITAN_FAMILY_XENITH;
+    default: return true;
+    }
+}
+
+bool titan_config_field_required(const titan_config_field *f, int family) {
+    switch (f->presence) {
+    case TITAN_PRESENCE_REQUIRED:
+    case TITAN_PRESENCE_MEMBER:
+    case TITAN_PRESENCE_COMMON_DEFAULT: return family == TITAN_FAMILY_TITAN;
+    case TITAN_PRESENCE_XENITH_REQUIRED: return family == TITAN_FAMILY_XENITH;
+    case TITAN_PRESENCE_COMMON: return true;
+    default: return false;
+    }
+}
+
 bool titan_config_field_active(const titan_config *c, const titan_config_field *f) {
+    if (!titan_config_field_in_family(f, c->family)) return false;
     const titan_config_field *p = titan_config_field_parent(f);
     return !p || titan_config_field_get(c, p, 0) != 0;
 }
@@ -196,6 +226,7 @@ static titan_status check_HEAD_REALS(const char *name, const double (*v)[TITAN_M
 #define CHECK_RANGE_INTS(name, lo, hi)                                                   \
     check_INTS(&titan_config_fields[TITAN_FIELD_##name], lo, hi, c)
 #define CHECK_RANGE_HEAD_REALS(name, lo, hi) check_HEAD_REALS(#name, &c->name, lo, hi, c)
+#define CHECK_RANGE_ENUMS(name, lo, hi)      TITAN_OK /* names: titan_config_validate */
 #define CHECK_RANGE_BOOL(name, lo, hi)       TITAN_OK
 #define CHECK_RANGE_OBJECT(name, lo, hi)     TITAN_OK
 #define CHECK_RANGE_ENUM(name, lo, hi)                                                   \

@@ -15,6 +15,7 @@ typedef enum {
     TITAN_FIELD_BOOL,
     TITAN_FIELD_ENUM,
     TITAN_FIELD_INTS,
+    TITAN_FIELD_ENUMS,
     TITAN_FIELD_HEAD_REALS,
     TITAN_FIELD_OBJECT,
 } titan_field_kind;
@@ -24,6 +25,11 @@ typedef enum {
     TITAN_PRESENCE_OPTIONAL,
     TITAN_PRESENCE_EXTRA,
     TITAN_PRESENCE_MEMBER,
+    TITAN_PRESENCE_COMMON,
+    TITAN_PRESENCE_COMMON_DEFAULT,
+    TITAN_PRESENCE_FAMILY,
+    TITAN_PRESENCE_XENITH,
+    TITAN_PRESENCE_XENITH_REQUIRED,
 } titan_field_presence;
 
 typedef struct {
@@ -31,8 +37,8 @@ typedef struct {
     titan_field_kind kind;
     titan_field_presence presence;
     size_t offset;            /* in titan_config */
-    size_t len_offset;        /* INTS: of name_len */
-    const char *const *names; /* ENUM: its strings, NULL-terminated */
+    size_t len_offset;        /* INTS, ENUMS: of name_len */
+    const char *const *names; /* ENUM, ENUMS: its strings, NULL-terminated */
     const char *doc;
 } titan_config_field;
 
@@ -52,7 +58,7 @@ const char *titan_config_field_key(const titan_config_field *f);
 const titan_config_field *titan_config_field_find(const titan_config_field *object,
                                                   const char *key, size_t len);
 
-/* Values the field holds in c: INTS their length, HEAD_REALS mtp_heads
+/* Values the field holds in c: INTS and ENUMS their length, HEAD_REALS mtp_heads
  * (both clamped to their storage, so an unchecked config is walked safely),
  * every other kind 1. */
 int titan_config_field_values(const titan_config_field *f, const titan_config *c);
@@ -60,12 +66,20 @@ int titan_config_field_values(const titan_config_field *f, const titan_config *c
 /* Value k of the field as a double (ints and bools exactly). */
 double titan_config_field_get(const titan_config *c, const titan_config_field *f, int k);
 
-/* Set value k (INTS: k < TITAN_MAX_LIST, the length becomes at least k + 1);
+/* Set value k (INTS, ENUMS: k < TITAN_MAX_LIST, the length becomes at least k + 1);
  * ints take v converted (the caller checked it is an int32). */
 void titan_config_field_set(titan_config *c, const titan_config_field *f, int k,
                             double v);
 
-/* The field takes part in c: every field but a MEMBER of an unset OBJECT. */
+/* The family (TITAN_FAMILY_*) takes the field (titan.h, PRESENCE). */
+bool titan_config_field_in_family(const titan_config_field *f, int family);
+
+/* Config JSON of the family must give the field (a MEMBER: when its object
+ * is set). */
+bool titan_config_field_required(const titan_config_field *f, int family);
+
+/* The field takes part in c: a field of c's family, but not a MEMBER of an
+ * unset OBJECT. */
 bool titan_config_field_active(const titan_config *c, const titan_config_field *f);
 
 /* The field holds the same values in a and b. */
@@ -79,7 +93,7 @@ const char *titan_config_field_name_of(const titan_config_field *f, int value);
 int titan_config_field_lookup(const titan_config_field *f, const char *s, size_t len);
 
 /* Every active field inside its min..max of TITAN_CONFIG_FIELDS, ENUMs
- * inside their names (TITAN_E_DATA naming the field otherwise); rules across
+ * inside their names (an ENUMS list's names are checked by its family) (TITAN_E_DATA naming the field otherwise); rules across
  * fields are not checked here. */
 TITAN_NODISCARD titan_status titan_config_check_ranges(const titan_config *c);
 

@@ -1,6 +1,7 @@
-/* config_tensors.c: the tensors a config has (SPEC sections 1 and 8), in the
+/* config_tensors.c: the tensors a config has (SPEC sections 1, 8 and 9), in the
  * canonical order of titan_config_tensors, and what follows from them. */
 #include "core/config_fields.h"
+#include "core/config_xenith.h"
 
 #include <stdio.h>
 
@@ -133,7 +134,96 @@ static void add_globals(spec_list *l, const titan_config *c) {
     }
 }
 
+/* SPEC section 9: weight `name` [rows, cols] of kind `kind` (TITAN_LORA_*),
+ * followed by its adapters when it is a target. */
+static void add_target(spec_list *l, const titan_config *c, int kind, const char *name,
+                       int64_t rows, int64_t cols) {
+    add(l, kind == TITAN_LORA_LM_HEAD ? TITAN_ROLE_HEAD : TITAN_ROLE_MATRIX, name, rows,
+        cols);
+    if (!titan_config_lora_target(c, kind)) return;
+    char a[TITAN_NAME_MAX], b[TITAN_NAME_MAX];
+    snprintf(a, sizeof a, "%s.lora_A", name);
+    snprintf(b, sizeof b, "%s.lora_B", name);
+    add(l, TITAN_ROLE_MATRIX, a, c->lora_rank, cols);
+    add(l, TITAN_ROLE_MATRIX, b, rows, c->lora_rank);
+}
+
+/* A SwiGLU of width F whose names start with `prefix` ("", "experts.3.",
+ * "mem.layers.0."). */
+static void add_swiglu(spec_list *l, const titan_config *c, const char *prefix,
+                       int64_t F) {
+    char name[TITAN_NAME_MAX];
+    int64_t D = c->d_model;
+    snprintf(name, sizeof name, "%sw_gate", prefix);
+    add_target(l, c, TITAN_LORA_W_GATE, name, F, D);
+    snprintf(name, sizeof name, "%sw_up", prefix);
+    add_target(l, c, TITAN_LORA_W_UP, name, F, D);
+    snprintf(name, sizeof name, "%sw_down", prefix);
+    add_target(l, c, TITAN_LORA_W_DOWN, name, D, F);
+}
+
+/* Layer l of a xenith model: GQA with section 8's names, then a dense or an
+ * MoE SwiGLU. */
+static void add_xenith_layer(spec_list *l, const titan_config *c, int layer) {
+    int64_t D = c->d_model, H = c->n_heads, G = c->n_kv_heads, Dh = c->head_dim;
+    l->block = layer;
+    add(l, TITAN_ROLE_NORM, "attn_norm", D, 0);
+    add_target(l, c, TITAN_LORA_WQ, "wq", H * Dh, D);
+    add_target(l, c, TITAN_LORA_WK, "wk", G * Dh, D);
+    add_target(l, c, TITAN_LORA_WV, "wv", G * Dh, D);
+    add_target(l, c, TITAN_LORA_WO, "wo", D, H * Dh);
+    add(l, TITAN_ROLE_NORM, "ffn_norm", D, 0);
+    if (c->moe_experts == 0 || layer < c->moe_dense_layers) {
+        add_swiglu(l, c, "", c->mlp_hidden);
+    } else {
+        add_target(l, c, TITAN_LORA_ROUTER, "router", c->moe_experts, D);
+        for (int e = 0; e < c->moe_experts; e++) {
+            char prefix[24];
+            snprintf(prefix, sizeof prefix, "experts.%d.", e);
+            add_swiglu(l, c, prefix, c->moe_hidden);
+        }
+    }
+    l->block = -1;
+}
+
+/* The summarizer (S > 0): slots, Ls Perceiver layers, the final norm. */
+static void add_xenith_memory(spec_list *l, const titan_config *c) {
+    int64_t D = c->d_model;
+    static const char *const attn[] = {"wq", "wk", "wv", "wo"};
+    static const int kinds[] = {TITAN_LORA_WQ, TITAN_LORA_WK, TITAN_LORA_WV,
+                                TITAN_LORA_WO};
+    add(l, TITAN_ROLE_EMBED, "mem.slots", c->mem_slots, D);
+    for (int j = 0; j < c->sum_layers; j++) {
+        char p[24], name[TITAN_NAME_MAX];
+        snprintf(p, sizeof p, "mem.layers.%d.", j);
+        snprintf(name, sizeof name, "%sattn_norm", p);
+        add(l, TITAN_ROLE_NORM, name, D, 0);
+        snprintf(name, sizeof name, "%skv_norm", p);
+        add(l, TITAN_ROLE_NORM, name, D, 0);
+        for (int k = 0; k < 4; k++) {
+            snprintf(name, sizeof name, "%s%s", p, attn[k]);
+            add_target(l, c, kinds[k], name, D, D);
+        }
+        snprintf(name, sizeof name, "%sffn_norm", p);
+        add(l, TITAN_ROLE_NORM, name, D, 0);
+        add_swiglu(l, c, p, c->sum_hidden);
+    }
+    add(l, TITAN_ROLE_NORM, "mem.final_norm", D, 0);
+}
+
+static int xenith_tensors(const titan_config *c, titan_tensor_spec *out, int cap) {
+    spec_list l = {out, out ? cap : 0, 0, -1};
+    add(&l, TITAN_ROLE_EMBED, "tok_emb", c->vocab_size, c->d_model);
+    for (int layer = 0; layer < c->n_layers; layer++) add_xenith_layer(&l, c, layer);
+    add(&l, TITAN_ROLE_NORM, "final_norm", c->d_model, 0);
+    if (!c->tie_embeddings)
+        add_target(&l, c, TITAN_LORA_LM_HEAD, "lm_head", c->vocab_size, c->d_model);
+    if (c->stm_tokens > 0) add_xenith_memory(&l, c);
+    return l.n;
+}
+
 int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap) {
+    if (TITAN_XENITH(c)) return xenith_tensors(c, out, cap);
     spec_list l = {out, out ? cap : 0, 0, -1};
     add(&l, TITAN_ROLE_EMBED, "tok_emb", c->vocab_size, c->d_model);
     for (int b = 0; b < c->n_unique_blocks; b++) add_block(&l, c, b);
@@ -147,6 +237,11 @@ int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap)
 }
 
 int64_t titan_config_params(const titan_config *c) {
+    if (TITAN_XENITH(c)) { /* more tensors than a list holds: by formula */
+        titan_xenith_counts k;
+        titan_config_xenith_counts(c, c->max_seq_len, &k);
+        return k.total;
+    }
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
     int64_t total = 0;

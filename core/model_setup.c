@@ -35,6 +35,10 @@ static titan_status carve_opt(titan_arena *a, bool present, size_t rows, size_t 
 
 static titan_status check_sizes(const titan_config *c, int ctx, int batch) {
     TITAN_TRY(titan_config_validate(c));
+    if (TITAN_XENITH(c)) /* refused whole rather than run as something else */
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "model: family xenith (SPEC section 9) runs through "
+                          "core/xenith_model.c (titan logits), not this model");
     if (ctx < 1 || ctx > c->max_seq_len)
         return titan_fail(TITAN_E_USAGE, "model: ctx %d outside [1, %d]", ctx,
                           c->max_seq_len);

@@ -1,7 +1,7 @@
 /* artifact_config.c: the config section of the artifact container: the
  * fixed binary record of the section-1 fields (TITAN_CONFIG_FIELDS order),
  * then in version 2 the JSON object of the section-8 fields that differ from
- * their defaults. */
+ * their defaults; in version 3 (SPEC section 9) the whole config JSON. */
 #include "formats/artifact_format.h"
 
 #include "core/base/le.h"
@@ -22,6 +22,7 @@
 #define RECORD_MEMBER_BOOL(name)       /* the kinds below come after bos_id */
 #define RECORD_MEMBER_ENUM(name)
 #define RECORD_MEMBER_INTS(name)
+#define RECORD_MEMBER_ENUMS(name)
 #define RECORD_MEMBER_OBJECT(name)
 #define RECORD_MEMBER(kind, name, ...) RECORD_MEMBER_##kind(name)
 typedef struct {
@@ -37,6 +38,7 @@ static void walk(titan_config *c, uint8_t *rec, bool write) {
     size_t at = 0;
     for (int i = 0; i < V1_FIELDS; i++) {
         const titan_config_field *f = &titan_config_fields[i];
+        if (f->kind == TITAN_FIELD_ENUM) continue; /* family: titan in a record */
         int slots = f->kind == TITAN_FIELD_HEAD_REALS ? TITAN_MAX_MTP : 1;
         for (int k = 0; k < slots; k++) {
             if (f->kind == TITAN_FIELD_INT) {
@@ -57,11 +59,38 @@ static void walk(titan_config *c, uint8_t *rec, bool write) {
 }
 
 uint32_t art_config_version(const titan_config *c) {
+    if (TITAN_XENITH(c)) return ART_VERSION_3;
     return config_json_has_extra(c) ? ART_VERSION_2 : ART_VERSION_1;
+}
+
+/* Version 3: the section is the config JSON, every field of the family. */
+static titan_status encode_json(titan_arena *a, const titan_config *c, uint8_t **out,
+                                size_t *len) {
+    json_writer w;
+    json_writer_init(&w, NULL, 0);
+    config_json_write(&w, c);
+    TITAN_TRY(json_writer_finish(&w, len));
+    TITAN_TRY(titan_arena_alloc(a, *len + 1, TITAN_ALIGN, (void **)out));
+    json_writer_init(&w, (char *)*out, *len + 1);
+    config_json_write(&w, c);
+    return json_writer_finish(&w, len);
+}
+
+static titan_status decode_json(titan_arena *scratch, const uint8_t *in, size_t len,
+                                titan_config *c) {
+    if (len > ART_CONFIG_EXT_MAX)
+        return titan_fail(TITAN_E_DATA, "config: %zu bytes of JSON, at most %d", len,
+                          ART_CONFIG_EXT_MAX);
+    TITAN_TRY(titan_config_from_json(scratch, (const char *)in, len, c));
+    if (!TITAN_XENITH(c))
+        return titan_fail(TITAN_E_DATA, "config: a version-3 artifact whose family is "
+                                        "not xenith");
+    return TITAN_OK; /* bos_id is checked against the tokenizer (artifact_read.c) */
 }
 
 titan_status art_config_encode(titan_arena *a, const titan_config *c, uint8_t **out,
                                size_t *len) {
+    if (TITAN_XENITH(c)) return encode_json(a, c, out, len);
     bool extra = art_config_version(c) == ART_VERSION_2;
     json_writer w;
     size_t json_len = 0;
@@ -90,6 +119,7 @@ static titan_status decode_extension(titan_arena *scratch, const uint8_t *json,
 
 titan_status art_config_decode(titan_arena *scratch, const uint8_t *in, size_t len,
                                uint32_t version, titan_config *c) {
+    if (version == ART_VERSION_3) return decode_json(scratch, in, len, c);
     bool v2 = version == ART_VERSION_2;
     if (v2 ? len <= ART_CONFIG_BYTES || len - ART_CONFIG_BYTES > ART_CONFIG_EXT_MAX
            : len != ART_CONFIG_BYTES)

@@ -73,6 +73,7 @@
 enum {
     ART_VERSION_1 = 1, /* section-1 configs */
     ART_VERSION_2 = 2, /* the config section adds its section-8 extension */
+    ART_VERSION_3 = 3, /* SPEC section 9: the config section is config JSON */
     ART_N_SECTIONS = 4,
     ART_SECTION_ENTRY = 40,
     ART_HEAD_CRC_AT = 32 + ART_N_SECTIONS * ART_SECTION_ENTRY, /* 192 */
@@ -92,7 +93,7 @@ typedef struct {
 } art_section;
 
 /* formats/artifact_config.c: the config section, its container version (1
- * when every section-8 field is at its default, else 2), writing and
+ * when every section-8 field is at its default, else 2; 3 for xenith), writing and
  * reading (the extension's parse tree in scratch, reset on return). */
 uint32_t art_config_version(const titan_config *c);
 TITAN_NODISCARD titan_status art_config_encode(titan_arena *a, const titan_config *c,

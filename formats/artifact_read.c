@@ -95,7 +95,7 @@ static titan_status parse_head(const uint8_t *h, uint64_t file_len, art_section 
     if (memcmp(h, ART_MAGIC, 8))
         return titan_fail(TITAN_E_DATA, "artifact: bad magic (not a Titan artifact)");
     *version = le_rd32(h + 8);
-    if (*version != ART_VERSION_1 && *version != ART_VERSION_2)
+    if (*version < ART_VERSION_1 || *version > ART_VERSION_3)
         return titan_fail(TITAN_E_DATA, "artifact: unsupported version %u", *version);
     if (titan_crc32(0, h, ART_HEAD_CRC_AT) != le_rd32(h + ART_HEAD_CRC_AT))
         return titan_fail(TITAN_E_DATA, "artifact: header checksum mismatch");

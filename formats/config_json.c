@@ -3,6 +3,7 @@
 #include "formats/config_json.h"
 
 #include "core/config_fields.h"
+#include "core/config_xenith.h"
 #include "platform/file.h"
 
 #include <math.h>
@@ -16,7 +17,8 @@ static void write_value(json_writer *w, const titan_config *c,
     case TITAN_FIELD_INT:
     case TITAN_FIELD_INTS: json_int(w, (int32_t)v); return;
     case TITAN_FIELD_BOOL: json_bool(w, v != 0); return;
-    case TITAN_FIELD_ENUM: {
+    case TITAN_FIELD_ENUM:
+    case TITAN_FIELD_ENUMS: {
         const char *s = titan_config_field_name_of(f, (int)v);
         json_string(w, s, strlen(s));
         return;
@@ -49,7 +51,8 @@ void config_json_write_value(json_writer *w, const titan_config *c,
                              const titan_config_field *f) {
     if (f->kind == TITAN_FIELD_OBJECT) {
         write_object(w, c, f);
-    } else if (f->kind == TITAN_FIELD_INTS || f->kind == TITAN_FIELD_HEAD_REALS) {
+    } else if (f->kind == TITAN_FIELD_INTS || f->kind == TITAN_FIELD_ENUMS ||
+               f->kind == TITAN_FIELD_HEAD_REALS) {
         json_begin_array(w);
         for (int k = 0; k < titan_config_field_values(f, c); k++) write_value(w, c, f, k);
         json_end_array(w);
@@ -60,7 +63,9 @@ void config_json_write_value(json_writer *w, const titan_config *c,
 
 bool config_json_lists(const titan_config *c, const titan_config_field *f) {
     if (f->presence == TITAN_PRESENCE_MEMBER) return false; /* inside its object */
-    if (f->presence != TITAN_PRESENCE_EXTRA) return true;
+    if (!titan_config_field_in_family(f, c->family)) return false;
+    if (f->presence != TITAN_PRESENCE_EXTRA && f->presence != TITAN_PRESENCE_FAMILY)
+        return true;
     titan_config dflt; /* a set object differs from null whatever it holds */
     titan_config_defaults(&dflt);
     return !titan_config_field_equal(c, &dflt, f);
@@ -105,13 +110,16 @@ titan_status titan_config_to_json(const titan_config *c, char *buf, size_t cap,
     return json_writer_finish(&w, len);
 }
 
-/* One scalar JSON value as value k of field f, by the field's kind. */
+/* One scalar JSON value as value k of field f, by the field's kind. Xenith
+ * configs (SPEC section 9) take an int only as an integer literal: 2.0 is a
+ * float there. */
 static titan_status read_scalar(const json_value *v, const titan_config_field *f, int k,
                                 titan_config *c) {
     bool number = v->type == JSON_NUMBER;
     bool integral = f->kind == TITAN_FIELD_INT || f->kind == TITAN_FIELD_INTS;
-    if (integral &&
-        (!number || v->number != floor(v->number) || fabs(v->number) > INT32_MAX))
+    bool literal = !TITAN_XENITH(c) || (number && v->is_int);
+    if (integral && (!number || !literal || v->number != floor(v->number) ||
+                     fabs(v->number) > INT32_MAX))
         return titan_fail(TITAN_E_DATA, "config: %s must be an integer in int32 range",
                           f->name);
     if (f->kind == TITAN_FIELD_BOOL) {
@@ -121,7 +129,13 @@ static titan_status read_scalar(const json_value *v, const titan_config_field *f
         titan_config_field_set(c, f, k, v->type == JSON_TRUE);
         return TITAN_OK;
     }
-    if (f->kind == TITAN_FIELD_ENUM) {
+    if (f->kind == TITAN_FIELD_ENUMS && v->type == JSON_STRING) {
+        /* a list's names are checked with the rest of the config, which may
+         * not look at them (lora_targets when lora_rank is 0) */
+        titan_config_field_set(c, f, k, titan_config_field_lookup(f, v->str, v->len));
+        return TITAN_OK;
+    }
+    if (f->kind == TITAN_FIELD_ENUM || f->kind == TITAN_FIELD_ENUMS) {
         int e =
             v->type == JSON_STRING ? titan_config_field_lookup(f, v->str, v->len) : -1;
         if (e < 0)
@@ -167,11 +181,18 @@ static titan_status read_members(config_reader *r, const json_value *obj,
 static titan_status read_field(config_reader *r, const json_value *m,
                                const titan_config_field *f) {
     size_t i = (size_t)(f - titan_config_fields);
+    if (!titan_config_field_in_family(f, r->c->family))
+        return titan_fail(TITAN_E_DATA, "config: \"%s\" is not a field of family %s",
+                          f->name, TITAN_XENITH(r->c) ? "xenith" : "titan");
+    /* section 8's and 9's optional fields take null as absent; in section 9
+     * a null required field is missing */
+    bool nullable = f->presence == TITAN_PRESENCE_EXTRA ||
+                    f->presence == TITAN_PRESENCE_FAMILY || TITAN_XENITH(r->c);
+    if (nullable && m->type == JSON_NULL) return TITAN_OK;
     r->seen[i] = true;
-    bool nullable = f->presence == TITAN_PRESENCE_EXTRA;
-    if (nullable && m->type == JSON_NULL) return TITAN_OK; /* the default */
     switch (f->kind) {
     case TITAN_FIELD_INTS:
+    case TITAN_FIELD_ENUMS:
         *(int32_t *)((char *)r->c + f->len_offset) = 0; /* from empty */
         return read_list(m, f, TITAN_MAX_LIST, r->c, &r->values[i]);
     case TITAN_FIELD_HEAD_REALS:
@@ -208,9 +229,9 @@ static titan_status read_members(config_reader *r, const json_value *obj,
 static titan_status check_present(const config_reader *r) {
     for (int i = 0; i < TITAN_CONFIG_N_FIELDS; i++) {
         const titan_config_field *f = &titan_config_fields[i];
-        bool needed =
-            f->presence == TITAN_PRESENCE_REQUIRED ||
-            (f->presence == TITAN_PRESENCE_MEMBER && titan_config_field_active(r->c, f));
+        bool needed = f->presence == TITAN_PRESENCE_MEMBER
+                          ? titan_config_field_active(r->c, f)
+                          : titan_config_field_required(f, r->c->family);
         if (!r->seen[i] && needed && !r->extra_only)
             return titan_fail(TITAN_E_DATA, "config: missing key \"%s\"", f->name);
         if (!r->seen[i] && needed && f->presence == TITAN_PRESENCE_MEMBER)
@@ -225,6 +246,16 @@ static titan_status check_present(const config_reader *r) {
     return TITAN_OK;
 }
 
+/* "family" first: it decides which keys the object may have. */
+static titan_status read_family(config_reader *r, const json_value *obj) {
+    const titan_config_field *f = &titan_config_fields[TITAN_FIELD_family];
+    for (const json_value *m = obj->child; m; m = m->next)
+        if (m->key_len == strlen(f->name) && !memcmp(m->key, f->name, m->key_len) &&
+            !r->extra_only)
+            return m->type == JSON_NULL ? TITAN_OK : read_scalar(m, f, 0, r->c);
+    return TITAN_OK;
+}
+
 static titan_status read_config(const json_value *obj, titan_config *c, bool extra_only) {
     if (obj->type != JSON_OBJECT)
         return titan_fail(TITAN_E_DATA, "config: expected a JSON object, not %s",
@@ -233,8 +264,10 @@ static titan_status read_config(const json_value *obj, titan_config *c, bool ext
     memset(&r, 0, sizeof r);
     r.c = c;
     r.extra_only = extra_only;
+    TITAN_TRY(read_family(&r, obj));
     TITAN_TRY(read_members(&r, obj, NULL));
     TITAN_TRY(check_present(&r));
+    if (TITAN_XENITH(c)) titan_config_xenith_fill(c, r.seen);
     return titan_config_validate(c);
 }
 

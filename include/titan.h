@@ -400,8 +400,10 @@ void titan_backend_destroy(titan_backend *be);
 #define TITAN_MAX_MTP    8   /* most prediction heads a config may have */
 #define TITAN_MAX_BLOCKS 64  /* most unique blocks */
 #define TITAN_MAX_LIST   256 /* most entries of a list field (layer_schedule, ...) */
-/* A block has at most 21 tensors (SPEC section 8), the model 8 more. */
-#define TITAN_MAX_TENSORS (2 + 21 * TITAN_MAX_BLOCKS + 8 + TITAN_MAX_MTP)
+/* A block has at most 21 tensors (SPEC section 8), the model 8 more; a
+ * xenith model (SPEC section 9) up to 2048, enough for xenith-mini-cpu's
+ * 1928 (xenith-full's 19,000 and more are for planning only). */
+#define TITAN_MAX_TENSORS 2048
 
 /* Every config field, once, in the order of config JSON, of the artifact's
  * config record and of `titan inspect`:
@@ -411,23 +413,33 @@ void titan_backend_destroy(titan_backend *be);
  *   ENUM int32_t, one of the strings of TITAN_VALUES_<name> (min, max unused);
  *   INTS int32_t name[TITAN_MAX_LIST] with its length in name_len (a JSON
  *     array of integers, each in min..max);
+ *   ENUMS like INTS, each entry one of the strings of TITAN_VALUES_<name>;
  *   HEAD_REALS double[TITAN_MAX_MTP], one per prediction head (mtp_heads);
  *   OBJECT bool: a JSON object or null (false), its keys the MEMBER fields
  *     that follow it, named <object>_<key>.
- * PRESENCE: REQUIRED in config JSON; OPTIONAL (absent: the default; always
- * written); EXTRA (SPEC section 8: absent or null: the default; written only
- * when it differs, so configs without them read and write as before);
- * MEMBER (required inside its object, checked only when the object is set).
+ * PRESENCE, with the families that take the field (any other family refuses
+ * it; titan_config_field_in_family):
+ *   titan only: REQUIRED in config JSON; EXTRA (SPEC section 8: absent or
+ *     null: the default; written only when it differs, so configs without
+ *     them read and write as before); MEMBER (required inside its object,
+ *     checked only when the object is set);
+ *   both: COMMON (required); COMMON_DEFAULT (required in titan, the default
+ *     in xenith); OPTIONAL (absent: the default; always written); FAMILY
+ *     (written only when not titan);
+ *   xenith only (SPEC section 9; absent or null: the default, always
+ *     written): XENITH; XENITH_REQUIRED (null counts as missing).
  * min and max bound every value and may name another field as c->field; rules
  * across fields are in titan_config_validate. The struct, the JSON reader and
  * writer, the artifact record, the range checks and `titan inspect` are made
  * from this list: a new field is one line here. */
 #define TITAN_CONFIG_FIELDS(X)                                                           \
-    X(INT, vocab_size, REQUIRED, 0, 2, 1 << 20, "V: tokens")                             \
-    X(INT, d_model, REQUIRED, 0, 1, 1 << 16, "D: residual width")                        \
-    X(INT, n_heads, REQUIRED, 0, 1, 1024, "H: query heads")                              \
-    X(INT, n_kv_heads, REQUIRED, 0, 1, c->n_heads, "G: key/value groups, H % G == 0")    \
-    X(INT, head_dim, REQUIRED, 0, 1, 4096, "Dh: non-rotary q/k width per head")          \
+    X(ENUM, family, FAMILY, TITAN_FAMILY_TITAN, 0, 0,                                    \
+      "titan (sections 1 and 8) or xenith (section 9)")                                  \
+    X(INT, vocab_size, COMMON, 0, TITAN_XENITH(c) ? 1 : 2, 1 << 20, "V: tokens")         \
+    X(INT, d_model, COMMON, 0, 1, 1 << 16, "D: residual width")                          \
+    X(INT, n_heads, COMMON, 0, 1, 1024, "H: query heads")                                \
+    X(INT, n_kv_heads, COMMON, 0, 1, c->n_heads, "G: key/value groups, H % G == 0")      \
+    X(INT, head_dim, COMMON, 0, 1, 4096, "Dh: non-rotary q/k width per head")            \
     X(INT, v_head_dim, REQUIRED, 0, 1, 4096, "Dv: value width per head")                 \
     X(INT, rope_dim, REQUIRED, 0, 0, 4096,                                               \
       "Dr: rotary width (even); mla: decoupled, gqa: the first Dr dims")                 \
@@ -435,22 +447,24 @@ void titan_backend_destroy(titan_backend *be);
       "Lq: query latent width, 0 = no query compression")                                \
     X(INT, kv_latent, REQUIRED, 0, c->attention == TITAN_ATTENTION_GQA ? 0 : 1, 1 << 16, \
       "Lkv: key/value latent width (what the cache holds, plus Dr)")                     \
-    X(INT, mlp_hidden, REQUIRED, 0, 1, 1 << 20, "F: feed-forward width")                 \
+    X(INT, mlp_hidden, COMMON, 0, 1, 1 << 20, "F: feed-forward width")                   \
     X(INT, conv_kernel, REQUIRED, 0, 0, 64,                                              \
       "K: causal depthwise kernel on the gate, 0 = plain SwiGLU")                        \
     X(INT, n_unique_blocks, REQUIRED, 0, 1, TITAN_MAX_BLOCKS, "B: distinct blocks")      \
     X(INT, n_recurrences, REQUIRED, 0, 1, 64,                                            \
       "R: passes over the B blocks (effective depth B*R)")                               \
-    X(INT, max_seq_len, REQUIRED, 0, 1, 1 << 20, "longest context")                      \
-    X(REAL, rope_base, REQUIRED, 0, 1.0001, 1e12, "RoPE base")                           \
+    X(INT, max_seq_len, COMMON, 0, 1, 1 << 20, "longest context")                        \
+    X(REAL, rope_base, COMMON_DEFAULT, 10000, TITAN_XENITH(c) ? TITAN_ABOVE_1 : 1.0001,  \
+      1e12, "RoPE base")                                                                 \
     X(REAL, yarn_factor, REQUIRED, 0, 1e-6, 1e6, "s: YaRN scale, 1 = plain RoPE")        \
     X(INT, yarn_orig_ctx, REQUIRED, 0, 1, 1 << 24, "YaRN original context")              \
     X(REAL, yarn_beta_fast, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, fast end")               \
     X(REAL, yarn_beta_slow, REQUIRED, 0, 1e-6, 1e6, "YaRN ramp, slow end")               \
     X(INT, mtp_heads, REQUIRED, 0, 1, TITAN_MAX_MTP, "M: prediction heads t+1 .. t+M")   \
     X(HEAD_REALS, mtp_weights, REQUIRED, 0, 0, 1e6, "training loss weight per head")     \
-    X(REAL, norm_eps, REQUIRED, 0, 1e-30, 1, "RMSNorm epsilon")                          \
-    X(REAL, logit_softcap, OPTIONAL, 0, 0, 1e6,                                          \
+    X(REAL, norm_eps, COMMON_DEFAULT, 1e-5, TITAN_XENITH(c) ? TITAN_ABOVE_0 : 1e-30,     \
+      TITAN_XENITH(c) ? TITAN_REAL_MAX : 1, "RMSNorm epsilon")                           \
+    X(REAL, logit_softcap, OPTIONAL, 0, 0, TITAN_XENITH(c) ? TITAN_REAL_MAX : 1e6,       \
       "c: 0 = off, else logits = c tanh(logits / c)")                                    \
     X(INT, bos_id, OPTIONAL, TITAN_TOK_BOS, 0, c->vocab_size - 1,                        \
       "the BOS token (set by the tokenizer)")                                            \
@@ -493,7 +507,61 @@ void titan_backend_destroy(titan_backend *be);
     X(INT, gdn_v_head_dim, EXTRA, 0, 0, 4096, "Dw: GDN value width, 0 = Dv")             \
     X(INT, gdn_conv_kernel, EXTRA, 4, 0, 64, "Kc: GDN causal conv, 0 = none")            \
     X(ENUM, gdn_qk_act, EXTRA, TITAN_GDN_ACT_SILU, 0, 0, "silu or elu1 on q, k")         \
-    X(BOOL, gdn_out_norm, EXTRA, true, 0, 0, "gated RMSNorm on the GDN output")
+    X(BOOL, gdn_out_norm, EXTRA, true, 0, 0, "gated RMSNorm on the GDN output")          \
+    TITAN_XENITH_FIELDS(X)
+
+/* SPEC section 9's own fields. Defaults that follow other fields (moe_top_k
+ * min(2, E), moe_hidden and sum_hidden F, lora_alpha r, lora_targets every
+ * kind but lm_head, mem_read_layers every layer) are filled in by
+ * titan_config_xenith_fill; the 0 of mem_slots .. sum_heads is "missing".
+ * Fields checked only when E, S or r > 0 have no bounds otherwise. */
+#define TITAN_IF_MOE(c, v)    ((c)->moe_experts > 0 ? (v) : TITAN_ANY_LO)
+#define TITAN_IF_MEM(c, v)    ((c)->stm_tokens > 0 ? (v) : TITAN_ANY_LO)
+#define TITAN_IF_MOE_HI(c, v) ((c)->moe_experts > 0 ? (v) : TITAN_ANY_HI)
+#define TITAN_IF_MEM_HI(c, v) ((c)->stm_tokens > 0 ? (v) : TITAN_ANY_HI)
+#define TITAN_XENITH_FIELDS(X)                                                           \
+    X(INT, n_layers, XENITH_REQUIRED, 0, 1, TITAN_MAX_LIST, "L: layers")                 \
+    X(BOOL, tie_embeddings, XENITH, true, 0, 0, "output head = tok_emb; false: lm_head") \
+    X(INTS, attn_windows, XENITH, 0, 0, TITAN_ANY_HI,                                    \
+      "window of layer l: attn_windows[l mod n]; 0 or [] = unbounded")                   \
+    X(INT, n_global_tokens, XENITH, 0, 0, TITAN_ANY_HI,                                  \
+      "Ng: stream positions 0..Ng-1 are global")                                         \
+    X(INT, moe_experts, XENITH, 0, 0, 1 << 16, "E: experts, 0 = every layer dense")      \
+    X(INT, moe_top_k, XENITH, 0, TITAN_IF_MOE(c, 1), TITAN_IF_MOE_HI(c, c->moe_experts), \
+      "k: experts per token (default min(2, E))")                                        \
+    X(INT, moe_hidden, XENITH, 0, TITAN_IF_MOE(c, 1), TITAN_IF_MOE_HI(c, 1 << 20),       \
+      "Fe: expert SwiGLU width (default F)")                                             \
+    X(INT, moe_dense_layers, XENITH, 0, TITAN_IF_MOE(c, 0),                              \
+      TITAN_IF_MOE_HI(c, c->n_layers), "n_d: layers l < n_d are dense")                  \
+    X(BOOL, moe_renormalize, XENITH, true, 0, 0, "gates renormalized over the k chosen") \
+    X(REAL, moe_aux_weight, XENITH, 0.01, 0, TITAN_REAL_MAX,                             \
+      "alpha: load-balancing loss")                                                      \
+    X(REAL, moe_zloss_weight, XENITH, 0, 0, TITAN_REAL_MAX, "beta: router z-loss")       \
+    X(INT, lora_rank, XENITH, 0, 0, 1 << 12, "r: adapter rank, 0 = no adapters")         \
+    X(REAL, lora_alpha, XENITH, 0, (c)->lora_rank > 0 ? TITAN_ABOVE_0 : -TITAN_REAL_MAX, \
+      TITAN_REAL_MAX, "adapter scale lora_alpha / r (default r)")                        \
+    X(ENUMS, lora_targets, XENITH, 0, 0, 0,                                              \
+      "weight kinds with adapters (default all but lm_head)")                            \
+    X(INT, stm_tokens, XENITH, 0, 0, 1 << 30, "S: segment length, 0 = no memory")        \
+    X(INT, mem_slots, XENITH, 0, TITAN_IF_MEM(c, 1), TITAN_IF_MEM_HI(c, 1 << 20),        \
+      "M: memory vectors per segment")                                                   \
+    X(INT, ltm_size, XENITH, 0, TITAN_IF_MEM(c, 1), TITAN_IF_MEM_HI(c, 1 << 30),         \
+      "N: LTM capacity in vectors (FIFO)")                                               \
+    X(INT, sum_layers, XENITH, 0, TITAN_IF_MEM(c, 1), TITAN_IF_MEM_HI(c, 256),           \
+      "Ls: summarizer depth")                                                            \
+    X(INT, sum_heads, XENITH, 0, TITAN_IF_MEM(c, 1), TITAN_IF_MEM_HI(c, 1 << 16),        \
+      "Hs: summarizer heads, D % Hs == 0")                                               \
+    X(INT, sum_hidden, XENITH, 0, TITAN_IF_MEM(c, 1), TITAN_IF_MEM_HI(c, 1 << 20),       \
+      "Fs: summarizer SwiGLU width (default F)")                                         \
+    X(INTS, mem_read_layers, XENITH, 0, 0, c->n_layers - 1,                              \
+      "layers that attend to the LTM (default all)")
+
+#define TITAN_XENITH(c) ((c)->family == TITAN_FAMILY_XENITH)
+#define TITAN_ANY_LO    INT32_MIN
+#define TITAN_ANY_HI    INT32_MAX
+#define TITAN_REAL_MAX  1.7976931348623157e308  /* DBL_MAX */
+#define TITAN_ABOVE_0   4.9406564584124654e-324 /* the least double > 0 */
+#define TITAN_ABOVE_1   1.0000000000000002      /* the least double > 1 */
 
 /* The strings of each ENUM field, X(PREFIX, VALUE, string): constants
  * TITAN_<PREFIX>_<VALUE> numbered in order. */
@@ -504,13 +572,28 @@ void titan_backend_destroy(titan_backend *be);
     X(SINK, NONE, none) X(SINK, KEY, key) X(SINK, LOGIT, logit)
 #define TITAN_VALUES_unet_skips(X)                                                       \
     X(SKIPS, NONE, none) X(SKIPS, MIRROR, mirror) X(SKIPS, MIRROR_BLOCKS, mirror_blocks)
-#define TITAN_VALUES_gdn_qk_act(X)                 X(GDN_ACT, SILU, silu) X(GDN_ACT, ELU1, elu1)
+#define TITAN_VALUES_gdn_qk_act(X) X(GDN_ACT, SILU, silu) X(GDN_ACT, ELU1, elu1)
+#define TITAN_VALUES_family(X)     X(FAMILY, TITAN, titan) X(FAMILY, XENITH, xenith)
+/* clang-format off: one kind a line (clang-format 14 reflows this list back and forth) */
+#define TITAN_VALUES_lora_targets(X)                                                     \
+    X(LORA, WQ, wq)                                                                      \
+    X(LORA, WK, wk)                                                                      \
+    X(LORA, WV, wv)                                                                      \
+    X(LORA, WO, wo)                                                                      \
+    X(LORA, W_GATE, w_gate)                                                              \
+    X(LORA, W_UP, w_up)                                                                  \
+    X(LORA, W_DOWN, w_down)                                                              \
+    X(LORA, ROUTER, router)                                                              \
+    X(LORA, LM_HEAD, lm_head)
+/* clang-format on */
 #define TITAN_ENUM_CONSTANT(prefix, value, string) TITAN_##prefix##_##value,
 enum { TITAN_VALUES_attention(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_mlp_act(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_attn_sink(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_unet_skips(TITAN_ENUM_CONSTANT) };
 enum { TITAN_VALUES_gdn_qk_act(TITAN_ENUM_CONSTANT) };
+enum { TITAN_VALUES_family(TITAN_ENUM_CONSTANT) };
+enum { TITAN_VALUES_lora_targets(TITAN_ENUM_CONSTANT) TITAN_LORA_KINDS };
 
 #define TITAN_CONFIG_MEMBER_INT(name)  int32_t name;
 #define TITAN_CONFIG_MEMBER_REAL(name) double name;
@@ -519,12 +602,13 @@ enum { TITAN_VALUES_gdn_qk_act(TITAN_ENUM_CONSTANT) };
 #define TITAN_CONFIG_MEMBER_INTS(name)                                                   \
     int32_t name[TITAN_MAX_LIST];                                                        \
     int32_t name##_len;
+#define TITAN_CONFIG_MEMBER_ENUMS(name)      TITAN_CONFIG_MEMBER_INTS(name)
 #define TITAN_CONFIG_MEMBER_HEAD_REALS(name) double name[TITAN_MAX_MTP];
 #define TITAN_CONFIG_MEMBER_OBJECT(name)     bool name;
 #define TITAN_CONFIG_MEMBER(kind, name, presence, dflt, lo, hi, doc)                     \
     TITAN_CONFIG_MEMBER_##kind(name)
 
-/* SPEC sections 1 and 8; field names are the JSON keys (the list above). */
+/* SPEC sections 1, 8 and 9; field names are the JSON keys (the list above). */
 typedef struct titan_config {
     TITAN_CONFIG_FIELDS(TITAN_CONFIG_MEMBER)
 } titan_config;
@@ -621,6 +705,20 @@ int64_t titan_config_params(const titan_config *c);
  * titan_backend_tpu_create needs). TITAN_E_DATA for an invalid config. */
 TITAN_NODISCARD titan_status titan_config_matmul_bounds(const titan_config *c,
                                                         int64_t *rows, int64_t *cols);
+
+/* SPEC section 9's counts ("Parameter counts and `titan plan`") for a
+ * valid xenith config and context ctx; the parts are what the formulas add. */
+typedef struct titan_xenith_counts {
+    /* parameters */
+    int64_t embedding, lm_head, attention, dense_ffn, moe, expert, router;
+    int64_t main, summarizer, base, lora, total, active_per_token, active_per_token_lora;
+    int64_t lora_attention, lora_dense, lora_routers, lora_experts, lora_summarizer,
+        lora_lm_head;
+    /* decode cache at ctx */
+    int64_t attn_entries, attn_values, ltm_vectors, ltm_kv_values, stm_values;
+} titan_xenith_counts;
+void titan_config_xenith_counts(const titan_config *c, int64_t ctx,
+                                titan_xenith_counts *out);
 
 /* Derived YaRN constants (SPEC section 1): per-pair frequency w_i' for
  * i < Dr/2 written to freq[0..cap), and the attention mscale. TITAN_E_USAGE

@@ -72,6 +72,24 @@ for be in cpu ref; do
     [ "$a" -gt 0 ] && [ "$c" -gt 0 ] || fail "the shim counted nothing"
     [ "$a" = "$b" ] && [ "$c" = "$d" ] || fail "golf heap calls grow with tokens"
 done
+# A xenith model (SPEC section 9: windows, global tokens, MoE, adapters and the
+# segment memory) through titan logits: 8 ids, then 300, far past every
+# window and segment, with bounded windows so the arena is the same size.
+cat >"$dir/xenith.json" <<'JSON'
+{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
+ "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 16, "n_layers": 2, "attn_windows": [3, 5],
+ "n_global_tokens": 2, "moe_experts": 4, "moe_dense_layers": 1, "lora_rank": 2,
+ "stm_tokens": 6, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2}
+JSON
+"$TITAN" init --config "$dir/xenith.json" -o "$dir/xenith.art" >/dev/null || fail "init xenith"
+seq 8 >"$dir/ids8"
+for i in $(seq 300); do echo $((i * 7 % 300)); done >"$dir/ids300"
+for be in cpu ref; do
+    a=$(calls logits -m "$dir/xenith.art" --ids "$dir/ids8" --out "$dir/l" --backend $be)
+    b=$(calls logits -m "$dir/xenith.art" --ids "$dir/ids300" --out "$dir/l" --backend $be)
+    echo "xenith logits --backend $be: $a heap calls for 8 tokens, $b for 300"
+    [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith heap calls grow with tokens ($a -> $b)"
+done
 # Score-first test-time training (eval --ttt): its training state is
 # allocated once, before the first chunk, so heap calls do not grow with the
 # chunks (4096- or 1024-token chunks of the same text; the scoring workers run

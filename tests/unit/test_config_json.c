@@ -51,7 +51,7 @@ static void presets_round_trip_exactly(void **state) {
         assert_int_equal(titan_config_preset(*name, &c), TITAN_OK);
         c.bos_id = 7;
         c.logit_softcap = 30.000000000000004;
-        c.mtp_weights[c.mtp_heads - 1] = 0.1 + 0.2;
+        if (c.mtp_heads) c.mtp_weights[c.mtp_heads - 1] = 0.1 + 0.2; /* xenith: none */
         char buf[2048];
         size_t len, measured;
         assert_int_equal(titan_config_to_json(&c, NULL, 0, &measured), TITAN_OK);
@@ -187,7 +187,7 @@ static void every_field_is_required_or_defaulted(void **state) {
         const titan_config_field *f = &titan_config_fields[i];
         if (f->presence != TITAN_PRESENCE_MEMBER) {
             titan_status st = from_text(text, json_without(f, text, sizeof text), &c);
-            if (f->presence == TITAN_PRESENCE_REQUIRED) {
+            if (titan_config_field_required(f, TITAN_FAMILY_TITAN)) {
                 assert_int_equal(st, TITAN_E_DATA);
                 assert_non_null(strstr(titan_last_error(), f->name));
             } else {

@@ -45,8 +45,11 @@ static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t
         titan_status st =
             titan_arena_alloc(a, count * sizeof *w, TITAN_ALIGN, (void **)&w);
         if (st != TITAN_OK) return st;
+        size_t len = strlen(specs[i].name);
         if (specs[i].role == TITAN_ROLE_NORM)
             for (size_t k = 0; k < count; k++) w[k] = 1.0f;
+        else if (len > 7 && !strcmp(specs[i].name + len - 7, ".lora_B"))
+            memset(w, 0, count * sizeof *w); /* SPEC 9: a fresh adapter changes nothing */
         else
             fill_normal(&state, w, count, 0.02f);
         t[i] = (titan_tensor){.dtype = TITAN_DT_F32,
@@ -69,6 +72,24 @@ static titan_status get_tokenizer(titan_arena *a, const char *path, const uint8_
     if (st != TITAN_OK) return st;
     *tok = buf;
     return titan_tokenizer_serialize(NULL, NULL, 0, buf, cap, len);
+}
+
+/* Refuse what the runtime could not hold: more than 2^36 parameters (their f32
+ * bytes said) or more tensors than an artifact lists. Section-1 configs are
+ * bounded by validation; xenith ones are valid for planning at any size. */
+static int init_fits(const char *cmd, const titan_config *c) {
+    int64_t params = titan_config_params(c);
+    if (params > ((int64_t)1 << 36))
+        return cli_fail(cmd, titan_fail(TITAN_E_DATA,
+                                        "%lld parameters would need %.0f GB of f32 (at "
+                                        "most 2^36 parameters; titan plan counts it)",
+                                        (long long)params, (double)params * 4 / 1e9));
+    int n = titan_config_tensors(c, NULL, 0);
+    if (n > TITAN_MAX_TENSORS)
+        return cli_fail(cmd, titan_fail(TITAN_E_UNSUPPORTED,
+                                        "%d tensors, an artifact holds at most %d", n,
+                                        TITAN_MAX_TENSORS));
+    return CLI_EXIT_OK;
 }
 
 int cmd_init(int argc, char **argv) {
@@ -104,6 +125,7 @@ int cmd_init(int argc, char **argv) {
     titan_status st = titan_codec_from_name(codec_name, &codec);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     c.bos_id = TITAN_TOK_BOS;
+    if ((rc = init_fits(argv[0], &c))) return rc;
     /* Weights, then the writer's raw data and file: three data sizes. */
     size_t data = (size_t)titan_config_params(&c) * 4 + TITAN_MAX_TENSORS * TITAN_ALIGN;
     titan_arena a;

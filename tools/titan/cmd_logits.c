@@ -42,14 +42,16 @@ static int read_ids(const char *cmd, const char *path, int32_t *ids, int64_t *n)
     return CLI_EXIT_OK;
 }
 
-/* Forward ids in chunks of the batch; write each chunk's logits. */
+/* Forward ids in chunks of the batch (a xenith model: a token a step);
+ * write each chunk's logits. */
 static titan_status write_logits(runtime *rt, const runtime_opts *o, const int32_t *ids,
                                  int T, int head, float *buf, FILE *out) {
     size_t V = (size_t)rt->art.config.vocab_size;
     for (int t = 0; t < T; t += o->batch) {
         int n = T - t < o->batch ? T - t : o->batch;
-        titan_status st = titan_model_forward(rt->m, rt->s, ids + t, n);
-        if (st == TITAN_OK) st = titan_model_logits(rt->m, head, 0, n, buf);
+        titan_status st = rt->x ? titan_xenith_step(rt->x, ids[t], buf)
+                                : titan_model_forward(rt->m, rt->s, ids + t, n);
+        if (st == TITAN_OK && !rt->x) st = titan_model_logits(rt->m, head, 0, n, buf);
         if (st != TITAN_OK) return st;
         for (size_t i = 0; i < (size_t)n * V; i++) /* in place, to file order */
             le_wrf32((uint8_t *)&buf[i], buf[i]);
@@ -66,13 +68,17 @@ static int run(const char *cmd, const char *model, const char *ids_path,
     if (T < 1) return cli_usage(cmd, "--ids %s holds no ids", ids_path);
     titan_config c;
     runtime_sizes bytes;
+    o->xenith = true;
+    o->ctx = (int)(T < CLI_CTX_MAX ? T : CLI_CTX_MAX); /* a xenith stream's length */
     titan_status st = runtime_plan(model, o, &c, &bytes);
     if (st != TITAN_OK) return cli_fail(cmd, st);
-    if (T > c.max_seq_len)
+    bool xenith = TITAN_XENITH(&c); /* no length limit, one head */
+    if (T > c.max_seq_len && !xenith)
         return cli_usage(cmd, "%lld ids exceed max_seq_len %d", (long long)T,
                          c.max_seq_len);
-    if (head > c.mtp_heads)
-        return cli_usage(cmd, "--head %d: the model has %d heads", head, c.mtp_heads);
+    if (head > (xenith ? 1 : c.mtp_heads))
+        return cli_usage(cmd, "--head %d: the model has %d heads", head,
+                         xenith ? 1 : c.mtp_heads);
     o->ctx = (int)T;
     o->batch = 0;
     o->extra = 0;

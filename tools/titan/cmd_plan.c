@@ -8,6 +8,7 @@
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
+#include "tools/titan/plan_xenith.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/runtime.h"
 
@@ -20,7 +21,8 @@ static const char usage[] =
     "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
     "  model + one sequence of ctx tokens fed batch tokens at a time\n"
     "  (--config, --preset: the runtime part only), and the parameter count;\n"
-    "  --config-out writes the model's config JSON (a preset's, to edit)\n"
+    "  --config-out writes the model's config JSON (a preset's, to edit);\n"
+    "  a xenith config: its exact parameter and cache counts at --ctx\n"
     "example: titan plan --preset nano --ctx 256 && titan plan --preset nano "
     "--config-out my.json";
 
@@ -141,6 +143,9 @@ int cmd_plan(int argc, char **argv) {
     if (!model && (rc = config_arg_load(argv[0], preset, config, &c))) return rc;
     /* Before planning: a config this runtime cannot run yet still has one. */
     if (!model && (rc = write_config(argv[0], config_out, &c))) return rc;
+    /* xenith: counts only (no runtime yet); a stream has no length limit */
+    if (!model && TITAN_XENITH(&c))
+        return plan_xenith_print(argv[0], &c, ctx ? ctx : c.max_seq_len, json);
     titan_status st = TITAN_OK;
     if (!model && ctx > c.max_seq_len)
         return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,

@@ -22,9 +22,29 @@ int runtime_cpus(int cap) {
     return n < 1 ? 1 : n > cap ? cap : (int)n;
 }
 
+/* A xenith model: only commands that run one, on cpu or ref, with ctx the
+ * stream length (an unbounded window's cache) and one token a step. */
+static titan_status resolve_xenith(const titan_config *c, runtime_opts *o) {
+    if (!o->xenith)
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "family xenith (SPEC section 9): titan logits runs it; this "
+                          "command does not yet");
+    if (!strcmp(o->backend, "tpu"))
+        return titan_fail(TITAN_E_USAGE,
+                          "family xenith runs on the cpu and ref backends");
+    if (o->ctx <= 0) o->ctx = c->max_seq_len;
+    o->batch = 1;
+    return TITAN_OK;
+}
+
 titan_status runtime_resolve(const titan_config *c, runtime_opts *o) {
     if (!o->backend) o->backend = "cpu";
     TITAN_TRY(backend_check(o->backend));
+    if (TITAN_XENITH(c)) {
+        if (o->threads <= 0) o->threads = runtime_cpus(TITAN_POOL_MAX_THREADS);
+        if (o->threads > TITAN_POOL_MAX_THREADS) o->threads = TITAN_POOL_MAX_THREADS;
+        return resolve_xenith(c, o);
+    }
     if (o->threads <= 0) o->threads = runtime_cpus(TITAN_POOL_MAX_THREADS);
     if (o->threads > TITAN_POOL_MAX_THREADS) o->threads = TITAN_POOL_MAX_THREADS;
     if (o->ctx <= 0 || o->ctx > c->max_seq_len) o->ctx = c->max_seq_len;
@@ -37,7 +57,10 @@ titan_status runtime_plan_config(const titan_config *c, const runtime_opts *o,
                                  size_t *bytes) {
     size_t model, be, total = 0;
     backend_choice b = runtime_backend(o);
-    TITAN_TRY(titan_model_plan(c, o->ctx, o->batch, &model));
+    if (TITAN_XENITH(c))
+        TITAN_TRY(titan_xenith_plan(c, o->ctx, &model));
+    else
+        TITAN_TRY(titan_model_plan(c, o->ctx, o->batch, &model));
     TITAN_TRY(backend_plan(&b, c, o->batch, &be));
     runtime_stack(&total, be);
     runtime_stack(&total, model);
@@ -69,6 +92,9 @@ static titan_status build(runtime *rt, const runtime_opts *o) {
     const titan_config *c = &rt->art.config;
     backend_choice b = runtime_backend(o);
     TITAN_TRY(backend_create(&rt->arena, &b, c, o->batch, &rt->be));
+    if (TITAN_XENITH(c))
+        return titan_xenith_create(&rt->arena, c, rt->art.tensors, rt->art.n_tensors,
+                                   o->ctx, rt->be, &rt->x);
     TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors, rt->art.n_tensors,
                                  o->ctx, o->batch, rt->be, &rt->m));
     return titan_seq_create(&rt->arena, rt->m, &rt->s);

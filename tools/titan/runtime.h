@@ -4,7 +4,10 @@
 #ifndef TITAN_TOOLS_RUNTIME_H
 #define TITAN_TOOLS_RUNTIME_H
 
+#include "core/xenith.h"
 #include "tools/titan/backend_select.h"
+
+#include <stdbool.h>
 
 typedef struct {
     const char *backend;         /* "cpu" (default), "ref" or "tpu" */
@@ -13,6 +16,8 @@ typedef struct {
     int ctx;                     /* 0 = max_seq_len; clamped to it */
     int batch;                   /* tokens per forward call, 0 = min(ctx, 256) */
     size_t extra;                /* the command's blocks, summed with runtime_stack */
+    bool xenith; /* the command runs xenith models (SPEC section 9): ctx is not
+                    bounded by max_seq_len, batch is 1, cpu or ref */
 } runtime_opts;
 
 typedef struct {
@@ -21,8 +26,9 @@ typedef struct {
     titan_backend *be;
     titan_model *m;
     titan_seq *s;
-    int ctx, batch; /* as resolved */
-    size_t planned; /* exact bytes of the arena */
+    titan_xenith *x; /* a xenith model instead of m and s */
+    int ctx, batch;  /* as resolved */
+    size_t planned;  /* exact bytes of the arena */
 } runtime;
 
 /* *total += the padding to TITAN_ALIGN plus `bytes` (saturates at SIZE_MAX):

@@ -29,6 +29,11 @@ titan_status train_load_config(const char *path, titan_config *c) {
     titan_status st =
         cli_kind_explain(titan_config_file_load(&a, path, c), path, CLI_KIND_JSON);
     cli_arena_destroy(&a);
+    if (st == TITAN_OK && TITAN_XENITH(c))
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "%s: family xenith (SPEC section 9): the trainer does not "
+                          "train it yet",
+                          path);
     return st;
 }
 

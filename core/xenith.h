@@ -1,0 +1,56 @@
+/* xenith.h: the Xenith runtime (SPEC section 9): a model and its stream
+ * state in one arena (core/xenith_model.c), MoE routing
+ * (core/moe_router.c) and the windowed cache's geometry
+ * (core/attention_window.c). titan_model_* refuse xenith configs. */
+#ifndef TITAN_CORE_XENITH_H
+#define TITAN_CORE_XENITH_H
+
+#include "titan.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The k experts of router logits z[0..E) (1 <= k <= E): idx[0..k) by z
+ * descending, equal z by ascending index (NaN ranks last), and their gates:
+ * exp(z_e) / sum over the k chosen (renormalize), else softmax(z)_e over all
+ * E; computed in double. */
+void titan_moe_route(const float *z, int E, int k, bool renormalize, int32_t *idx,
+                     float *gate);
+
+/* Layer cache geometry: positions 0..Ng-1 keep slots 0..Ng-1, and a later
+ * position j a ring of w slots after them (slot Ng + (j - Ng) mod w); w = 0
+ * is unbounded (slot j). */
+int64_t titan_window_slot(int64_t j, int64_t Ng, int64_t w);
+
+/* Slots a layer needs for a stream of ctx positions: min(ctx, Ng + w), ctx
+ * when w = 0 (SPEC section 9's attn_entries per layer). */
+int64_t titan_window_slots(int64_t ctx, int64_t Ng, int64_t w);
+
+/* The query at t reads the key at j: j <= t and (j < Ng or w = 0 or
+ * t - j < w). */
+bool titan_window_reads(int64_t t, int64_t j, int64_t Ng, int64_t w);
+
+typedef struct titan_xenith titan_xenith;
+
+/* Exact arena bytes of titan_xenith_create for a (valid, xenith) config;
+ * ctx bounds only layers with an unbounded window (w = 0). */
+TITAN_NODISCARD titan_status titan_xenith_plan(const titan_config *c, int64_t ctx,
+                                               size_t *bytes);
+
+/* The model over an artifact's tensors (checked by name and shape), with an
+ * empty stream. */
+TITAN_NODISCARD titan_status titan_xenith_create(titan_arena *a, const titan_config *c,
+                                                 const titan_tensor *t, int n,
+                                                 int64_t ctx, titan_backend *be,
+                                                 titan_xenith **out);
+
+/* Start a new stream (position 0, STM and LTM empty). */
+void titan_xenith_reset(titan_xenith *x);
+
+/* Feed the stream's next token; logits[V] (head 1, softcapped) of the next.
+ * TITAN_E_USAGE for a token outside the vocabulary, or at a position past
+ * the ctx a layer's cache was made for (a layer with w = 0 or Ng + w > ctx). */
+TITAN_NODISCARD titan_status titan_xenith_step(titan_xenith *x, int32_t id,
+                                               float *logits);
+
+#endif

@@ -2,7 +2,9 @@
 # eval_adapt.sh: `titan eval --adapt` on the shipped model: the plain val_bpb
 # is the same number with and without it; on a text that repeats itself the
 # adaptive one is far lower (the n-gram and match models learn the repeats);
-# the thread count changes neither; both appear in text and JSON output.
+# the thread count changes neither; both appear in text and JSON output. With
+# --ttt it runs again over the TTT scores: at --ttt-lr 0 those are the plain
+# ones, so the two adaptive figures are the same number.
 . "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 M=tools/data/model/nano.tart
@@ -19,6 +21,8 @@ j2=$(ev --text "$T/four.txt" --threads 2 --adapt)
 adapt=$(num adapt_val_bpb <<<"$j1")
 awk -v p="$plain" -v a="$adapt" 'BEGIN { exit !(a > 0 && a < p / 2) }' ||
     fail "adaptive $adapt not below half of plain $plain on a text repeated 4 times"
+j3=$(ev --text "$T/four.txt" --threads 2 --adapt --ttt --ttt-chunk 1024 --ttt-lr 0)
+[ "$(num ttt_adapt_val_bpb <<<"$j3")" = "$adapt" ] || fail "--ttt --ttt-lr 0 --adapt differs"
 "$TITAN" eval -m $M --text "$T/once.txt" --ctx 128 --adapt | grep -q '^adaptive val_bpb ' ||
     fail "no adaptive line in the text output"
 echo "eval --adapt ok: plain $plain, adaptive $adapt bpb on a text repeated 4 times"

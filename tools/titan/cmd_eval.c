@@ -387,11 +387,12 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
     return st;
 }
 
-/* What --ttt measured. */
+/* What --ttt measured (adapt: with --adapt, the adaptive pass over its NLLs). */
 typedef struct {
     titan_eval_result r;
     double seconds, train_seconds;
     int64_t chunks, trainable;
+    eval_adapt_result adapt;
 } ttt_result;
 
 static ttt_options ttt_opts(const eval_args *a) {
@@ -512,6 +513,7 @@ static void json_ttt(const eval_args *a, const ttt_result *t) {
            t->r.val_loss, t->r.nll, t->seconds, t->train_seconds, (long long)t->chunks,
            (long long)a->ttt_chunk, a->ttt_lr, (long long)a->ttt_epochs, a->ttt_momentum,
            a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+    if (a->adapt) json_bpb("ttt_adapt_val", "_bpb", t->adapt.val_bpb, t->r.bytes);
 }
 
 static void print_json(const eval_args *a, const eval_stream *s,
@@ -570,6 +572,9 @@ static void print_text(const eval_args *a, const eval_stream *s,
                (long long)t->chunks, (long long)a->ttt_chunk, a->ttt_lr,
                (long long)a->ttt_epochs, a->ttt_momentum, a->ttt_clip,
                (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+    if (t && a->adapt)
+        printf("ttt + adaptive val_bpb %.6f  val_loss %.6f\n", t->adapt.val_bpb,
+               t->adapt.val_loss);
     printf("tokens %lld  bytes %llu  ctx %lld  stride %lld  windows %lld\n",
            (long long)s->n_targets, (unsigned long long)s->n_bytes, (long long)a->ctx,
            (long long)a->stride, (long long)s->windows);
@@ -604,6 +609,9 @@ static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
                         (int)a->threads, &to, &t);
     if (!st) st = score(a, p, ar, s, e, &em, r, seconds, ad);
     if (!st && t) st = score_ttt(a, ar, s, t, em, tr);
+    if (!st && t && a->adapt)
+        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, s->target_nll,
+                            s->n_bytes, &tr->adapt);
     ttt_free(t);
     if (!st && a->nll_out) st = write_nll(a->nll_out, s);
     return st;

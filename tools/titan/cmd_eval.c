@@ -599,9 +599,7 @@ static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
     titan_eval_model *em;
     ttt_options to = ttt_opts(a);
     titan_status st = TITAN_OK;
-    if (a->adapt)
-        st = eval_adapt_alloc(ar, s->n_targets, &s->target_nll);
-    else if (a->ttt || a->nll_out)
+    if (a->adapt || a->ttt || a->nll_out)
         st = titan_arena_alloc(ar, (size_t)s->n_targets * sizeof(double), TITAN_ALIGN,
                                (void **)&s->target_nll);
     if (!st && a->ttt)

@@ -19,11 +19,6 @@ size_t eval_adapt_plan(int32_t vocab, int64_t n_targets) {
     return adapt + (size_t)n_targets * sizeof(double) + TITAN_ALIGN;
 }
 
-titan_status eval_adapt_alloc(titan_arena *a, int64_t n_targets, double **target_nll) {
-    return titan_arena_alloc(a, (size_t)n_targets * sizeof **target_nll, TITAN_ALIGN,
-                             (void **)target_nll);
-}
-
 titan_status eval_adapt_run(titan_arena *a, int32_t vocab, const int32_t *seq,
                             int64_t n_targets, const double *target_nll, uint64_t bytes,
                             eval_adapt_result *r) {

@@ -11,12 +11,9 @@ typedef struct {
     double seconds;
 } eval_adapt_result;
 
-/* Arena bytes of eval_adapt_alloc and eval_adapt_run; SIZE_MAX if too large. */
+/* Arena bytes of eval_adapt_run plus the [n_targets] NLL array it reads
+ * (titan_eval_options.target_nll); SIZE_MAX if too large. */
 size_t eval_adapt_plan(int32_t vocab, int64_t n_targets);
-
-/* The [n_targets] NLL array to hand titan_eval_run (titan_eval_options). */
-TITAN_NODISCARD titan_status eval_adapt_alloc(titan_arena *a, int64_t n_targets,
-                                              double **target_nll);
 
 /* The adaptive pass over seq[0..n_targets] given each target's model NLL;
  * bytes as counted for the plain val_bpb. */

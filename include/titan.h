@@ -770,7 +770,8 @@ typedef struct titan_spm titan_spm; /* a SentencePiece model (below) */
  * literal; BOS clears it, a prefix replaces it, a pending one at the end is
  * dropped. titan_tokenizer_token gives a token's bytes with none pending.
  * Encoding spells each chunk (titan_tokenizer_chunk, cut to
- * TITAN_TOK_CHUNK_MAX symbols) and merges as below with ids 40 + rank. */
+ * TITAN_TOK_CHUNK_MAX symbols; the rest starts a new chunk by the same
+ * rules) and merges as below with ids 40 + rank. */
 #define TITAN_BESE_MAX_MERGES (TITAN_TOK_MAX - 257 - 4) /* file no larger than TOK's */
 
 typedef struct titan_tokenizer titan_tokenizer;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tokenizer_bese.sh: titan-train tokenizer --kind bese: deterministic file
-# bytes, tokenize/detokenize round trips (prose, code, hostile bytes, empty)
+# bytes, file and ids equal to tests/ref/bese_ref.py's, round trips (prose, code, hostile bytes, empty)
 # at 40 and 288 tokens, titan inspect names the kind, and a model trained and
 # packed with it: titan eval --text counts exactly the file's bytes, run and
 # detokenize -m work; bad --kind/--vocab exit 2, a damaged file exits 1.
@@ -37,6 +37,19 @@ for v in 40 288; do
             fail "detokenize $f"
         cmp -s "$dir/back" "$dir/$f" || fail "round trip of $f at $v"
     done
+done
+# The independent reference (tests/ref/bese_ref.py) writes the same file and
+# the same ids, and reads the ids back to the same bytes.
+ref=tests/ref/bese_ref.py
+"$TITAN_TRAIN" tokenizer --kind bese --vocab 120 -i "$dir/all.bin" -o "$dir/c.tok" >/dev/null
+$py $ref train 120 "$dir/all.bin" "$dir/ref.tok" || fail "reference training"
+cmp -s "$dir/c.tok" "$dir/ref.tok" || fail "BESE file differs from the reference"
+for f in prose.txt junk.bin; do
+    "$TITAN" tokenize --tokenizer "$dir/a288.tok" -f "$dir/$f" > "$dir/ids"
+    $py $ref encode "$dir/a288.tok" "$dir/$f" > "$dir/ref.ids" || fail "ref encode $f"
+    cmp -s "$dir/ids" "$dir/ref.ids" || fail "ids of $f differ from the reference"
+    $py $ref decode "$dir/a288.tok" "$dir/ids" "$dir/back" || fail "ref decode $f"
+    cmp -s "$dir/back" "$dir/$f" || fail "the reference decodes $f differently"
 done
 # The merges compress: fewer ids than base symbols, fewer than bytes on prose.
 n40=$("$TITAN" tokenize --tokenizer "$dir/a40.tok" -f "$dir/prose.txt" | wc -w)

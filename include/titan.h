@@ -781,8 +781,9 @@ typedef struct titan_tokenizer titan_tokenizer;
 #define TITAN_SPM_FIRST_BYTE 0x0a  /* ModelProto field 1 (pieces), length-delimited */
 #define TITAN_SPM_MAX_BYTES  ((size_t)16 << 20)
 
-/* Validate a serialized tokenizer and build the runtime tables in the arena.
- * TITAN_E_DATA for any malformed, truncated or corrupt input. */
+/* Validate a serialized tokenizer (TOK, BESE by its magic "TBSE", or a
+ * SentencePiece model by its first byte) and build the runtime tables in the
+ * arena. TITAN_E_DATA for any malformed, truncated or corrupt input. */
 TITAN_NODISCARD titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
                                                   size_t len,
                                                   const titan_tokenizer **out);

@@ -9,8 +9,10 @@
 #   Lisp) and change logs, each source capped so no kind dominates.
 # Each source is split on a line boundary: its last 2% is validation.
 # Writes OUTDIR/{train,val}.txt (default build/corpus), each source's
-# validation part alone as OUTDIR/val.SOURCE.txt, and prints their sha256 and
-# the package versions they came from (the hash depends on those versions).
+# validation part alone as OUTDIR/val.SOURCE.txt, the source names in
+# OUTDIR/sources.txt and the package versions they came from in
+# OUTDIR/packages.txt; prints those and the sha256 of train and val (which
+# depend on the versions).
 # The texts of tools/data/heldout.sh, Bible translations, the Jargon File and
 # Linux kernel headers are never read.
 set -euo pipefail
@@ -131,7 +133,8 @@ split_source() {
 "sources_v$version"
 : > "$out/train.txt"; : > "$out/val.txt"
 for s in "${names[@]}"; do split_source "$s"; done
-dpkg-query -W -f='${Package} ${Version}\n' "${pkgs[@]}"
+dpkg-query -W -f='${Package} ${Version}\n' "${pkgs[@]}" | tee "$out/packages.txt"
+printf '%s\n' "${names[@]}" >"$out/sources.txt"
 (cd "$out" && for s in "${names[@]}"; do
     printf '%10d  %s\n' "$(stat -c %s "$tmp/$s.txt")" "$s"; done &&
     wc -c train.txt val.txt | head -n 2 && sha256sum train.txt val.txt)

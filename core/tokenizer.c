@@ -48,10 +48,12 @@ static int pair_bits(size_t n_merges) {
 }
 
 /* Token strings total at most 256 + n_merges * TITAN_TOK_CHUNK_MAX bytes by
- * the checks below (under 2^24). */
+ * the checks below (under 2^24). A BESE file of the same size has fewer
+ * tokens (tok_bese_load), so this bound covers it with its tables. */
 size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes) {
     size_t m = n_tokens > 257 ? (size_t)n_tokens - 257 : 0;
-    return sizeof(titan_tokenizer) + TITAN_ALIGN + 2 * (m * 4 + TITAN_ALIGN) +
+    size_t bese = sizeof(tok_bese) + 2 * ((size_t)n_tokens + TITAN_ALIGN);
+    return bese + sizeof(titan_tokenizer) + TITAN_ALIGN + 2 * (m * 4 + TITAN_ALIGN) +
            ((size_t)n_tokens + 1) * 4 + TITAN_ALIGN + total_bytes + TITAN_ALIGN +
            ((size_t)1 << pair_bits(m)) * sizeof(tok_pair_slot) + TITAN_ALIGN;
 }
@@ -80,27 +82,30 @@ static titan_status parse_header(const uint8_t *data, size_t len, int32_t *n_mer
     return TITAN_OK;
 }
 
-/* Read merges, check each refers only to earlier tokens, and total lengths. */
-static titan_status read_merges(const uint8_t *data, titan_tokenizer *t, int32_t *left,
-                                int32_t *right, uint32_t *len, uint64_t *total) {
-    *total = 256;
-    for (int32_t i = 0; i < 257; i++) len[i] = i < 256;
+/* Read merges, check each refers only to earlier tokens and not to BOS (the
+ * last base id), and total lengths; base ids below n_lit are one byte. */
+static titan_status read_merges(const uint8_t *data, titan_tokenizer *t, int32_t n_lit,
+                                int32_t *left, int32_t *right, uint32_t *len,
+                                uint64_t *total) {
+    int32_t base = t->first_merge;
+    *total = (uint64_t)n_lit;
+    for (int32_t i = 0; i < base; i++) len[i] = i < n_lit;
     for (int32_t i = 0; i < t->n_merges; i++) {
-        uint32_t l = le_rd32(data + TOK_HEADER + 8 * (size_t)i);
-        uint32_t r = le_rd32(data + TOK_HEADER + 8 * (size_t)i + 4);
-        if (l >= 257u + (uint32_t)i || r >= 257u + (uint32_t)i || l == TITAN_TOK_BOS ||
-            r == TITAN_TOK_BOS)
+        uint32_t l = le_rd32(data + 8 * (size_t)i);
+        uint32_t r = le_rd32(data + 8 * (size_t)i + 4);
+        uint32_t lim = (uint32_t)(base + i), bos = (uint32_t)t->bos;
+        if (l >= lim || r >= lim || l == bos || r == bos)
             return titan_fail(TITAN_E_DATA, "tokenizer: merge %d refers to token %u/%u",
                               i, l, r);
         left[i] = (int32_t)l;
         right[i] = (int32_t)r;
-        len[257 + i] = len[l] + len[r];
+        len[base + i] = len[l] + len[r];
         /* Merges never cross chunks, so encoding cannot make a longer token. */
-        if (len[257 + i] > TITAN_TOK_CHUNK_MAX)
+        if (len[base + i] > TITAN_TOK_CHUNK_MAX)
             return titan_fail(TITAN_E_DATA,
                               "tokenizer: merge %d is %u bytes long, at most %d", i,
-                              len[257 + i], TITAN_TOK_CHUNK_MAX);
-        *total += len[257 + i];
+                              len[base + i], TITAN_TOK_CHUNK_MAX);
+        *total += len[base + i];
     }
     return TITAN_OK;
 }
@@ -132,6 +137,35 @@ static void fill_pairs(const titan_tokenizer *t, tok_pair_slot *pairs) {
     }
 }
 
+titan_status tok_merges_load(titan_arena *a, titan_tokenizer *t, int32_t n_lit,
+                             const uint8_t *data, uint8_t **strings) {
+    int32_t m = t ? t->n_merges : 0, base = t ? t->first_merge : 0;
+    int32_t *left, *right;
+    uint32_t *offset;
+    tok_pair_slot *pairs;
+    int bits = pair_bits((size_t)m);
+    TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&left));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&right));
+    TITAN_TRY(titan_arena_alloc(a, ((size_t)m + (size_t)base + 1) * 4, TITAN_ALIGN,
+                                (void **)&offset));
+    TITAN_TRY(titan_arena_alloc(a, ((size_t)1 << bits) * sizeof *pairs, TITAN_ALIGN,
+                                (void **)&pairs));
+    if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
+    t->n_tokens = base + m;
+    t->left = left;
+    t->right = right;
+    uint64_t total;
+    /* Lengths go to offset[1..]; a prefix sum then turns them into offsets. */
+    TITAN_TRY(read_merges(data, t, n_lit, left, right, offset + 1, &total));
+    t->pair_bits = bits;
+    fill_pairs(t, pairs);
+    t->pairs = pairs;
+    offset[0] = 0;
+    for (int32_t i = 0; i < t->n_tokens; i++) offset[i + 1] += offset[i];
+    t->offset = offset;
+    return titan_arena_alloc(a, (size_t)total, TITAN_ALIGN, (void **)strings);
+}
+
 /* A SentencePiece .model: its pieces are the tokens. */
 static titan_status load_spm(titan_arena *a, const uint8_t *data, size_t len,
                              const titan_tokenizer **out) {
@@ -152,36 +186,16 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t le
     if (!a || !out) return titan_fail(TITAN_E_USAGE, "tokenizer: NULL argument");
     if (data && len > 0 && data[0] == TITAN_SPM_FIRST_BYTE)
         return load_spm(a, data, len, out);
+    if (tok_bese_is(data, len)) return tok_bese_load(a, data, len, out);
     int32_t m = 0;
     TITAN_TRY(parse_header(data, len, &m));
     titan_tokenizer *t;
-    int32_t *left, *right;
-    uint32_t *offset;
     TITAN_TRY(titan_arena_alloc(a, sizeof *t, TITAN_ALIGN, (void **)&t));
-    TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&left));
-    TITAN_TRY(titan_arena_alloc(a, (size_t)m * 4, TITAN_ALIGN, (void **)&right));
-    TITAN_TRY(titan_arena_alloc(a, ((size_t)m + 258) * 4, TITAN_ALIGN, (void **)&offset));
-    tok_pair_slot *pairs;
-    int bits = pair_bits((size_t)m);
-    TITAN_TRY(titan_arena_alloc(a, ((size_t)1 << bits) * sizeof *pairs, TITAN_ALIGN,
-                                (void **)&pairs));
-    if (!t) return TITAN_OK; /* measuring: string bytes are planned apart */
-    t->n_merges = m;
-    t->n_tokens = 257 + m;
-    t->spm = NULL;
-    t->left = left;
-    t->right = right;
-    uint64_t total;
-    /* Lengths go to offset[1..]; a prefix sum then turns them into offsets. */
-    TITAN_TRY(read_merges(data, t, left, right, offset + 1, &total));
-    t->pair_bits = bits;
-    fill_pairs(t, pairs);
-    t->pairs = pairs;
-    offset[0] = 0;
-    for (int32_t i = 0; i < t->n_tokens; i++) offset[i + 1] += offset[i];
-    t->offset = offset;
+    if (t)
+        *t = (titan_tokenizer){.n_merges = m, .first_merge = 257, .bos = TITAN_TOK_BOS};
     uint8_t *bytes;
-    TITAN_TRY(titan_arena_alloc(a, (size_t)total, TITAN_ALIGN, (void **)&bytes));
+    TITAN_TRY(tok_merges_load(a, t, 256, data + TOK_HEADER, &bytes));
+    if (!t) return TITAN_OK;
     fill_strings(t, bytes);
     t->bytes = bytes;
     *out = t;
@@ -191,15 +205,19 @@ titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data, size_t le
 int32_t titan_tokenizer_size(const titan_tokenizer *t) { return t->n_tokens; }
 
 int32_t titan_tokenizer_bos(const titan_tokenizer *t) {
-    return t->spm ? t->spm->spm->bos_id : TITAN_TOK_BOS;
+    return t->spm ? t->spm->spm->bos_id : t->bos;
 }
 
 const titan_spm *titan_tokenizer_spm(const titan_tokenizer *t) {
     return t->spm ? t->spm->spm : NULL;
 }
 
+const char *titan_tokenizer_kind(const titan_tokenizer *t) {
+    return t->spm ? "sentencepiece" : t->bese ? "bese" : "byte_bpe";
+}
+
 size_t titan_tokenizer_max_ids(const titan_tokenizer *t, size_t len) {
-    return t->spm ? len * t->spm->ids_per_byte + 3 : len;
+    return t->spm ? len * t->spm->ids_per_byte + 3 : t->bese ? 2 * len : len;
 }
 
 size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
@@ -213,15 +231,25 @@ size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id,
     return t->offset[id + 1] - t->offset[id];
 }
 
+size_t titan_tokenizer_piece(const titan_tokenizer *t, uint32_t *state, int32_t id,
+                             uint8_t *buf, const uint8_t **bytes) {
+    size_t n = titan_tokenizer_token(t, id, bytes);
+    if (!t->bese || !*bytes) return n;
+    *bytes = buf;
+    return tok_bese_piece(t, state, id, buf);
+}
+
 titan_status titan_tokenizer_decode(const titan_tokenizer *t, const int32_t *ids,
                                     size_t n, uint8_t *out, size_t cap, size_t *len) {
     if (!t || !len || (n && !ids) || (cap && !out))
         return titan_fail(TITAN_E_USAGE, "tokenizer: bad decode arguments");
     if (t->spm) return spm_decode(t->spm, ids, n, out, cap, len);
     size_t total = 0;
+    uint32_t state = 0;
+    uint8_t buf[TITAN_TOK_CHUNK_MAX];
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s;
-        size_t k = titan_tokenizer_token(t, ids[i], &s);
+        size_t k = titan_tokenizer_piece(t, &state, ids[i], buf, &s);
         if (!s)
             return titan_fail(TITAN_E_DATA,
                               "tokenizer: id %d at position %zu is outside "

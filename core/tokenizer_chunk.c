@@ -20,6 +20,9 @@ static size_t run_of(const uint8_t *text, size_t from, size_t len, int cls) {
 
 size_t titan_tokenizer_chunk(const uint8_t *text, size_t len) {
     if (!len) return 0;
+    /* Runs are cut at TITAN_TOK_CHUNK_MAX, so looking one byte further gives
+     * the same chunk, and a long run costs O(chunk), not O(run). */
+    if (len > TITAN_TOK_CHUNK_MAX + 1) len = TITAN_TOK_CHUNK_MAX + 1;
     size_t n;
     int cls = byte_class(text[0]);
     if (text[0] == ' ' && len > 1 && byte_class(text[1]) == CLASS_LETTER) {

@@ -1,5 +1,5 @@
-/* tokenizer_encode.c: byte-level BPE encoding (rule in titan.h), chunk by
- * chunk. Most chunks are short repeated words, so a direct-mapped cache of
+/* tokenizer_encode.c: byte-level BPE and BESE encoding (rules in titan.h),
+ * chunk by chunk. Most chunks are short repeated words, so a direct-mapped cache of
  * short chunks answers them without merging; a miss merges with a min-heap of
  * candidate pairs over a linked list of symbols, O(n log n) per chunk. */
 #include "core/tokenizer.h"
@@ -73,12 +73,12 @@ static void push_pair(const titan_tokenizer *t, chunk_work *w, int pos) {
     if (rank >= 0) heap_push(w, (uint32_t)rank << 8 | (uint32_t)pos);
 }
 
-/* Merge s[0..n) (1 <= n <= CHUNK) into w->out; returns the id count. The heap
- * may hold stale entries; one is applied only if its pair is still there. */
-static int merge_chunk(const titan_tokenizer *t, chunk_work *w, const uint8_t *s, int n) {
+/* Merge w->sym[0..n) (1 <= n <= CHUNK symbols) into w->out; returns the id
+ * count. The heap may hold stale entries; one is applied only if its pair is
+ * still there. */
+static int merge_chunk(const titan_tokenizer *t, chunk_work *w, int n) {
     w->nheap = 0;
     for (int i = 0; i < n; i++) {
-        w->sym[i] = s[i];
         w->next[i] = (int16_t)(i + 1);
         w->prev[i] = (int16_t)(i - 1);
     }
@@ -90,7 +90,7 @@ static int merge_chunk(const titan_tokenizer *t, chunk_work *w, const uint8_t *s
         if (w->sym[pos] < 0 || nx >= n ||
             tok_pair_rank(t, w->sym[pos], w->sym[nx]) != rank)
             continue;
-        w->sym[pos] = 257 + rank;
+        w->sym[pos] = t->first_merge + rank;
         w->sym[nx] = -1;
         w->next[pos] = w->next[nx];
         if (w->next[pos] < n) w->prev[w->next[pos]] = (int16_t)pos;
@@ -102,6 +102,21 @@ static int merge_chunk(const titan_tokenizer *t, chunk_work *w, const uint8_t *s
     return k;
 }
 
+/* The chunk's base symbols into w->sym: its bytes, or BESE's spelling. */
+static int spell_chunk(const titan_tokenizer *t, chunk_work *w, const uint8_t *s,
+                       size_t n) {
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!t->bese) {
+            w->sym[k++] = s[i];
+            continue;
+        }
+        for (int j = 0; j < t->bese->nspell[s[i]]; j++)
+            w->sym[k++] = t->bese->spell[s[i]][j];
+    }
+    return merge_chunk(t, w, k);
+}
+
 static uint32_t chunk_hash(const uint8_t *s, size_t n) {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
@@ -111,13 +126,14 @@ static uint32_t chunk_hash(const uint8_t *s, size_t n) {
 /* Encode one chunk into w->out, through the cache when it is short. */
 static int encode_chunk(const titan_tokenizer *t, cache_slot *cache, size_t slots,
                         chunk_work *w, const uint8_t *s, size_t n) {
-    if (n > CACHE_KEY_MAX) return merge_chunk(t, w, s, (int)n);
+    if (n > CACHE_KEY_MAX) return spell_chunk(t, w, s, n);
     cache_slot *slot = &cache[chunk_hash(s, n) & (slots - 1)];
     if (slot->klen == n && !memcmp(slot->key, s, n)) {
         for (int j = 0; j < slot->nids; j++) w->out[j] = slot->ids[j];
         return slot->nids;
     }
-    int k = merge_chunk(t, w, s, (int)n);
+    int k = spell_chunk(t, w, s, n);
+    if (k > CACHE_KEY_MAX) return k; /* BESE: more ids than a slot holds */
     slot->klen = (uint8_t)n;
     slot->nids = (uint8_t)k;
     memcpy(slot->key, s, n);
@@ -132,7 +148,8 @@ static titan_status encode_text(const titan_tokenizer *t, cache_slot *cache,
     memset(cache, 0, slots * sizeof *cache);
     size_t count = 0;
     for (size_t at = 0; at < len;) {
-        size_t c = titan_tokenizer_chunk(text + at, len - at);
+        size_t c = t->bese ? tok_bese_chunk(t->bese, text + at, len - at)
+                           : titan_tokenizer_chunk(text + at, len - at);
         int k = encode_chunk(t, cache, slots, w, text + at, c);
         if (count + (size_t)k <= cap)
             memcpy(ids + count, w->out, (size_t)k * sizeof *ids);

@@ -144,6 +144,7 @@ titan_status titan_session_generate(titan_session *s, const uint8_t *prompt, siz
     TITAN_TRY(titan_generator_start(&s->arena, s->m, s->s, sampler, s->speculative, ids,
                                     (int)n, &g));
     int have = 0, M = s->art.config.mtp_heads;
+    uint32_t state = 0; /* the prompt ends on whole bytes */
     bool stop = false;
     while (!stop && have < max_tokens && titan_seq_pos(s->s) < s->ctx) {
         int32_t step[TITAN_MAX_MTP];
@@ -155,7 +156,9 @@ titan_status titan_session_generate(titan_session *s, const uint8_t *prompt, siz
                 stop = true;
                 break;
             }
-            size_t nb = titan_tokenizer_token(s->art.tokenizer, step[i], &bytes);
+            uint8_t buf[TITAN_TOK_CHUNK_MAX];
+            size_t nb =
+                titan_tokenizer_piece(s->art.tokenizer, &state, step[i], buf, &bytes);
             have++;
             if (nb && on_text(user, bytes, nb)) stop = true;
         }

@@ -1,5 +1,5 @@
-/* tokenizer_file.c: a serialized tokenizer ("TOK" file, titan.h) or a
- * SentencePiece .model read from disk: its arena need from the file size,
+/* tokenizer_file.c: a serialized tokenizer ("TOK" or BESE file, titan.h) or
+ * a SentencePiece .model read from disk: its arena need from the file size,
  * then the read and the load. */
 #include "core/tokenizer.h"
 #include "platform/file.h"
@@ -18,7 +18,8 @@ static size_t plan_kind(size_t size, bool spm) {
                    : sizeof(titan_tokenizer) + 2 * TITAN_ALIGN + titan_spm_plan(size) +
                          spm_coder_plan((int32_t)n, size);
     if (size < TOK_FILE_MIN || size > TOK_FILE_MAX) return 0;
-    /* The size gives the merge count; the loader checks it again. */
+    /* The size gives the merge count; the loader checks it again. A BESE
+     * file of this size has 221 fewer tokens, so the bound covers it. */
     size_t n_tokens = 257 + (size - TOK_FILE_MIN) / 8;
     return titan_tokenizer_plan((int32_t)n_tokens,
                                 256 + (n_tokens - 257) * TITAN_TOK_CHUNK_MAX);

@@ -754,6 +754,26 @@ typedef struct titan_spm titan_spm; /* a SentencePiece model (below) */
  * round-trip every byte string: decoding gives SentencePiece's text (the
  * normalized one, with no leading space), raw bytes for byte pieces. */
 
+/* BESE (core/tokenizer_bese.c; record 002's two-layer idea): a 40-symbol base
+ * layer that spells every byte, then byte-level-style BPE merges over the
+ * symbols. Ids 0..31 are literal symbols (the 32 bytes listed in the file),
+ * 32..38 escape prefixes P0..P6, 39 BOS, 40+i merge i. A literal byte is its
+ * symbol; every other byte, numbered r = 0..223 in increasing byte order, is
+ * P(r / 32) then literal symbol r % 32. Serialized, little-endian:
+ *   "TBSE" u32 version(1) u32 n_merges u32 flags(0)  32 literal bytes (distinct)
+ *   then n_merges * (u32 left, u32 right)  then u32 crc32 of all before.
+ * Byte counts (exact per token, so val_bpb stays exact): a literal symbol is
+ * one byte wherever it stands, a prefix and BOS none; a token counts its
+ * literal symbols. An escaped byte is credited to the token holding its
+ * literal, so a stream's counts sum to its byte length. Its value needs the
+ * token before (titan_tokenizer_piece): a prefix stays pending until the next
+ * literal; BOS clears it, a prefix replaces it, a pending one at the end is
+ * dropped. titan_tokenizer_token gives a token's bytes with none pending.
+ * Encoding spells each chunk (titan_tokenizer_chunk, cut to
+ * TITAN_TOK_CHUNK_MAX symbols; the rest starts a new chunk by the same
+ * rules) and merges as below with ids 40 + rank. */
+#define TITAN_BESE_MAX_MERGES (TITAN_TOK_MAX - 257 - 4) /* file no larger than TOK's */
+
 typedef struct titan_tokenizer titan_tokenizer;
 
 #define TITAN_TOK_BOS        256
@@ -761,8 +781,9 @@ typedef struct titan_tokenizer titan_tokenizer;
 #define TITAN_SPM_FIRST_BYTE 0x0a  /* ModelProto field 1 (pieces), length-delimited */
 #define TITAN_SPM_MAX_BYTES  ((size_t)16 << 20)
 
-/* Validate a serialized tokenizer and build the runtime tables in the arena.
- * TITAN_E_DATA for any malformed, truncated or corrupt input. */
+/* Validate a serialized tokenizer (TOK, BESE by its magic "TBSE", or a
+ * SentencePiece model by its first byte) and build the runtime tables in the
+ * arena. TITAN_E_DATA for any malformed, truncated or corrupt input. */
 TITAN_NODISCARD titan_status titan_tokenizer_load(titan_arena *a, const uint8_t *data,
                                                   size_t len,
                                                   const titan_tokenizer **out);
@@ -774,17 +795,20 @@ TITAN_NODISCARD titan_status titan_tokenizer_load(titan_arena *a, const uint8_t 
  * hash table of at least 2 * (n_tokens - 257) slots for encoding. */
 size_t titan_tokenizer_plan(int32_t n_tokens, size_t total_bytes);
 
-int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 + n_merges */
+int32_t titan_tokenizer_size(const titan_tokenizer *t); /* 257 (BESE 40) + n_merges */
 
-/* The id that starts every sequence: TITAN_TOK_BOS, or a SentencePiece
- * model's bos_id. */
+/* The id that starts every sequence: TITAN_TOK_BOS, 39 for BESE, or a
+ * SentencePiece model's bos_id. */
 int32_t titan_tokenizer_bos(const titan_tokenizer *t);
 
 /* The SentencePiece model behind t, or NULL for byte-level BPE. */
 const titan_spm *titan_tokenizer_spm(const titan_tokenizer *t);
 
+/* "byte_bpe", "bese" or "sentencepiece". */
+const char *titan_tokenizer_kind(const titan_tokenizer *t);
+
 /* Most ids titan_tokenizer_encode gives for len bytes: len for byte-level
- * BPE; for SentencePiece, normalization may lengthen the text (the model's
+ * BPE, 2 * len for BESE; for SentencePiece, normalization may lengthen the text (the model's
  * longest rule per byte read, at least 3: U+2581 for a space, U+FFFD for a
  * malformed byte) plus 3 for the dummy prefix. */
 size_t titan_tokenizer_max_ids(const titan_tokenizer *t, size_t len);
@@ -793,6 +817,13 @@ size_t titan_tokenizer_max_ids(const titan_tokenizer *t, size_t len);
  * length (0 for BOS, 0 and *bytes = NULL for an id out of range). */
 size_t titan_tokenizer_token(const titan_tokenizer *t, int32_t id, const uint8_t **bytes);
 
+/* The bytes of token id where it stands in a stream: *state carries what
+ * one token leaves to the next (start it at 0). Same length as
+ * titan_tokenizer_token; *bytes points into the tokenizer or to buf
+ * (TITAN_TOK_CHUNK_MAX bytes); differs from it only for BESE. */
+size_t titan_tokenizer_piece(const titan_tokenizer *t, uint32_t *state, int32_t id,
+                             uint8_t *buf, const uint8_t **bytes);
+
 /* Serialize a merge list (left[i], right[i]) into buf[0..cap); *len receives
  * the size. n_merges may be 0 (the plain 257-token byte tokenizer). */
 TITAN_NODISCARD titan_status titan_tokenizer_serialize(const int32_t *left,
@@ -800,6 +831,13 @@ TITAN_NODISCARD titan_status titan_tokenizer_serialize(const int32_t *left,
                                                        int32_t n_merges, uint8_t *buf,
                                                        size_t cap, size_t *len);
 size_t titan_tokenizer_serialized_size(int32_t n_merges);
+
+/* The same for BESE: its 32 literal bytes (distinct) and merges; the merges
+ * are checked when the file is loaded. */
+TITAN_NODISCARD titan_status titan_tokenizer_bese_serialize(
+    const uint8_t literal[32], const int32_t *left, const int32_t *right,
+    int32_t n_merges, uint8_t *buf, size_t cap, size_t *len);
+size_t titan_tokenizer_bese_serialized_size(int32_t n_merges);
 
 /* Encoding is standard byte-level BPE over pre-tokenized chunks:
  *  1. The text is cut into chunks by titan_tokenizer_chunk, front to back.

@@ -47,6 +47,19 @@ for be in cpu ref; do
     [ "$a" -gt 0 ] || fail "the shim counted nothing"
     [ "$a" = "$b" ] || fail "eval heap calls grow with tokens ($a -> $b)"
 done
+# The BESE tokenizer: encoding and stream decoding from the arena too.
+"$TITAN_TRAIN" tokenizer --kind bese --vocab 288 -i "$dir/long.txt" -o "$dir/bese.tok" \
+    >/dev/null 2>&1 || fail "bese tokenizer"
+"$TITAN" init --preset nano --seed 2 --tokenizer "$dir/bese.tok" -o "$dir/bese.art" \
+    >/dev/null || fail "init bese"
+a=$(calls eval -m "$dir/bese.art" --text "$dir/short.txt" --ctx 64 --stride 32)
+b=$(calls eval -m "$dir/bese.art" --text "$dir/long.txt" --ctx 64 --stride 32)
+echo "eval (BESE): $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"
+[ "$a" = "$b" ] || fail "BESE eval heap calls grow with tokens ($a -> $b)"
+a=$(calls run -m "$dir/bese.art" -p "Once upon" -n 4 --temp 1 --seed 3)
+b=$(calls run -m "$dir/bese.art" -p "Once upon" -n 60 --temp 1 --seed 3)
+echo "run (BESE): $a heap calls for 4 tokens, $b for 60"
+[ "$a" = "$b" ] || fail "BESE run heap calls grow with tokens ($a -> $b)"
 a=$(calls eval -m "$dir/nano.art" --text "$dir/short.txt" --ctx 64 --stride 32 --adapt)
 b=$(calls eval -m "$dir/nano.art" --text "$dir/long.txt" --ctx 64 --stride 32 --adapt)
 echo "eval --adapt: $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"

@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "titan.h"
 #include "tools/train/bpe_train.h"
@@ -240,9 +242,28 @@ static void random_strings_round_trip(void **state) {
     free(l2);
 }
 
+/* A long run is cut without being read to its end (else a megabyte of one
+ * letter took quadratic time): the run reaches a page that faults when read,
+ * and the chunk is found from the bytes before it. */
+static void long_runs_are_not_scanned(void **state) {
+    (void)state;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *p =
+        mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(p != MAP_FAILED);
+    assert_int_equal(mprotect(p + page, page, PROT_NONE), 0);
+    uint8_t *run = p + page - (TITAN_TOK_CHUNK_MAX + 1);
+    memset(run, 'a', TITAN_TOK_CHUNK_MAX + 1);
+    assert_int_equal(titan_tokenizer_chunk(run, 1 << 20), TITAN_TOK_CHUNK_MAX);
+    memset(run, ' ', TITAN_TOK_CHUNK_MAX + 1);
+    assert_int_equal(titan_tokenizer_chunk(run, 1 << 20), TITAN_TOK_CHUNK_MAX);
+    munmap(p, 2 * page);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chunks_follow_the_rule),
+        cmocka_unit_test(long_runs_are_not_scanned),
         cmocka_unit_test(hand_worked_encoding),
         cmocka_unit_test(repeated_pair_keeps_its_first_rank),
         cmocka_unit_test(decoding_is_exact),

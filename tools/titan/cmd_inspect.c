@@ -79,7 +79,10 @@ typedef struct {
 } budget_view;
 
 static const char *tokenizer_kind(const titan_tokenizer *t) {
-    return titan_tokenizer_spm(t) ? "SentencePiece BPE model" : "byte-level BPE";
+    const char *k = titan_tokenizer_kind(t);
+    return !strcmp(k, "sentencepiece") ? "SentencePiece BPE model"
+           : !strcmp(k, "bese")        ? "BESE (40 base symbols + BPE merges)"
+                                       : "byte-level BPE";
 }
 
 static void print_text(const char *path, const titan_artifact *art, const budget_view *b,
@@ -155,7 +158,7 @@ static void write_json(json_writer *w, const char *path, const titan_artifact *a
     json_key(w, "tokenizer_tokens");
     json_int(w, titan_tokenizer_size(art->tokenizer));
     json_key(w, "tokenizer_kind");
-    const char *kind = titan_tokenizer_spm(art->tokenizer) ? "sentencepiece" : "byte_bpe";
+    const char *kind = titan_tokenizer_kind(art->tokenizer);
     json_string(w, kind, strlen(kind));
     json_key(w, "config");
     config_json_write(w, &art->config);

@@ -125,10 +125,12 @@ static void json_byte(json_text *j, uint8_t b) {
     }
 }
 
-/* Write a token's bytes to stdout: raw, or into a JSON string. */
-static void emit(const titan_tokenizer *tok, int32_t id, json_text *j) {
+/* Write a token's bytes to stdout: raw, or into a JSON string; *state runs
+ * along the stream (titan_tokenizer_piece). */
+static void emit(const titan_tokenizer *tok, int32_t id, json_text *j, uint32_t *state) {
     const uint8_t *b;
-    size_t n = titan_tokenizer_token(tok, id, &b);
+    uint8_t buf[TITAN_TOK_CHUNK_MAX];
+    size_t n = titan_tokenizer_piece(tok, state, id, buf, &b);
     if (!n) return; /* BOS, or an id the tokenizer does not have */
     if (!j) {
         fwrite(b, 1, n, stdout);
@@ -174,6 +176,7 @@ static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
     double t1 = cli_now();
     int M = rt->art.config.mtp_heads, bos = rt->art.config.bos_id;
     int64_t have = 0, drafted = 0, accepted = 0;
+    uint32_t state = 0; /* the prompt ends on whole bytes */
     s->stop_reason = "length";
     while (have < r->n) {
         if (titan_seq_pos(rt->s) >= rt->ctx) {
@@ -196,7 +199,7 @@ static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
             ended = step[i] == bos; /* BOS starts the next document: stop */
             if (ended) break;
             out[have++] = step[i];
-            if (!r->json) emit(rt->art.tokenizer, step[i], NULL);
+            if (!r->json) emit(rt->art.tokenizer, step[i], NULL, &state);
         }
         if (!r->json && (fflush(stdout) || ferror(stdout)))
             return titan_fail(TITAN_E_IO, "cannot write standard output: %s",
@@ -255,8 +258,9 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
         return;
     }
     json_text j = {0};
+    uint32_t state = 0;
     printf("{\"text\":\"");
-    for (int64_t i = 0; i < s->tokens; i++) emit(rt->art.tokenizer, out[i], &j);
+    for (int64_t i = 0; i < s->tokens; i++) emit(rt->art.tokenizer, out[i], &j, &state);
     json_flush_invalid(&j);
     printf("\",\"ids\":[");
     for (int64_t i = 0; i < s->tokens; i++) printf(i ? ",%d" : "%d", out[i]);
@@ -333,7 +337,8 @@ static int64_t cut_prompt(const char *cmd, int32_t *ids, size_t *n_ids, int ctx,
 static void echo_prompt(const run_args *r, const titan_tokenizer *t, const int32_t *ids,
                         size_t n) {
     if (r->json || !isatty(STDOUT_FILENO)) return;
-    for (size_t i = 1; i < n; i++) emit(t, ids[i], NULL);
+    uint32_t state = 0;
+    for (size_t i = 1; i < n; i++) emit(t, ids[i], NULL, &state);
 }
 
 /* Most ids the prompt's text_max bytes can give (a SentencePiece model's

@@ -4,6 +4,7 @@
  * next to each occurrence; a lazy max-heap finds the next pair to merge. */
 #include "tools/train/bpe_train.h"
 
+#include "core/tokenizer.h"
 #include "titan.h"
 
 #include <stdbool.h>
@@ -34,6 +35,8 @@ typedef struct {
 
 typedef struct {
     const uint8_t *text;
+    const tok_bese *bese; /* spell bytes as BESE symbols, or NULL: bytes */
+    int32_t first_merge;  /* id of merge 0 */
     word *words;
     size_t nwords, capwords;
     int32_t *word_slots; /* [word_mask + 1] open addressing, -1 free */
@@ -267,7 +270,7 @@ static void merge_step(trainer *tr, int32_t p, int32_t step) {
         word *wd = &tr->words[where[i]];
         if (wd->last_step == step) continue;
         wd->last_step = step;
-        merge_word(tr, where[i], a, b, 257 + step);
+        merge_word(tr, where[i], a, b, tr->first_merge + step);
     }
     free(where);
     flush_dirty(tr);
@@ -278,7 +281,8 @@ static bool count_chunks(trainer *tr, size_t len, bpe_progress_fn progress, void
     tr->word_slots = new_slots(tr, tr->word_mask + 1);
     if (!tr->word_slots) return false;
     for (size_t at = 0, next_report = 0; at < len && !tr->oom;) {
-        size_t n = titan_tokenizer_chunk(tr->text + at, len - at);
+        size_t n = tr->bese ? tok_bese_chunk(tr->bese, tr->text + at, len - at)
+                            : titan_tokenizer_chunk(tr->text + at, len - at);
         if (!count_chunk(tr, at, n)) return false;
         at += n;
         if (progress && (at >= next_report || at == len)) { /* the end shows too */
@@ -289,10 +293,25 @@ static bool count_chunks(trainer *tr, size_t len, bpe_progress_fn progress, void
     return !tr->oom;
 }
 
-/* Symbols start as bytes; count every adjacent pair of every word. */
+/* A word's base symbols into sym (NULL: only count them). */
+static int32_t spell_word(const trainer *tr, const word *wd, int32_t *sym) {
+    const uint8_t *s = tr->text + wd->at;
+    int32_t n = 0;
+    for (int32_t i = 0; i < wd->len; i++) {
+        int k = tr->bese ? tr->bese->nspell[s[i]] : 1;
+        for (int j = 0; sym && j < k; j++)
+            sym[n + j] = tr->bese ? tr->bese->spell[s[i]][j] : s[i];
+        n += k;
+    }
+    return n;
+}
+
+/* Symbols start as the spelled bytes; count every adjacent pair of every
+ * word. */
 static bool init_pairs(trainer *tr) {
     size_t total = 0;
-    for (size_t w = 0; w < tr->nwords; w++) total += (size_t)tr->words[w].len;
+    for (size_t w = 0; w < tr->nwords; w++)
+        total += (size_t)spell_word(tr, &tr->words[w], NULL);
     tr->pool = malloc((total ? total : 1) * sizeof *tr->pool);
     tr->pair_mask = (1u << 16) - 1;
     tr->pair_slots = new_slots(tr, tr->pair_mask + 1);
@@ -301,11 +320,10 @@ static bool init_pairs(trainer *tr) {
     for (size_t w = 0; w < tr->nwords && !tr->oom; w++) {
         word *wd = &tr->words[w];
         wd->sym = sym;
-        wd->n = wd->len;
-        for (int32_t i = 0; i < wd->len; i++) sym[i] = tr->text[wd->at + (size_t)i];
-        for (int32_t i = 0; i + 1 < wd->len; i++)
+        wd->n = spell_word(tr, wd, sym);
+        for (int32_t i = 0; i + 1 < wd->n; i++)
             change_pair(tr, sym[i], sym[i + 1], wd->count, (int32_t)w);
-        sym += wd->len;
+        sym += wd->n;
     }
     flush_dirty(tr);
     return !tr->oom;
@@ -324,7 +342,13 @@ static void free_trainer(trainer *tr) {
 
 int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges, int32_t *left,
                   int32_t *right, bpe_progress_fn progress, void *ctx) {
-    trainer tr = {.text = text};
+    return bpe_train_over(text, len, NULL, max_merges, left, right, progress, ctx);
+}
+
+int32_t bpe_train_over(const uint8_t *text, size_t len, const tok_bese *bese,
+                       int32_t max_merges, int32_t *left, int32_t *right,
+                       bpe_progress_fn progress, void *ctx) {
+    trainer tr = {.text = text, .bese = bese, .first_merge = bese ? BESE_BASE : 257};
     int32_t done = 0;
     if (count_chunks(&tr, len, progress, ctx) && init_pairs(&tr)) {
         for (; done < max_merges && !tr.oom; done++) {
@@ -339,4 +363,17 @@ int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges, int32_t *
     bool oom = tr.oom;
     free_trainer(&tr);
     return oom ? -1 : done;
+}
+
+void bese_pick_literals(const uint8_t *text, size_t len, uint8_t literal[32]) {
+    uint64_t count[256] = {0};
+    bool taken[256] = {false};
+    for (size_t i = 0; i < len; i++) count[text[i]]++;
+    for (int k = 0; k < BESE_LITERALS; k++) {
+        int best = -1;
+        for (int c = 0; c < 256; c++)
+            if (!taken[c] && (best < 0 || count[c] > count[best])) best = c;
+        taken[best] = true;
+        literal[k] = (uint8_t)best;
+    }
 }

@@ -2,6 +2,8 @@
 #ifndef TITAN_TOOLS_BPE_TRAIN_H
 #define TITAN_TOOLS_BPE_TRAIN_H
 
+#include "core/tokenizer.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +21,15 @@ typedef void (*bpe_progress_fn)(void *ctx, int phase, double done, double total)
  * progress may be NULL. */
 int32_t bpe_train(const uint8_t *text, size_t len, int32_t max_merges, int32_t *left,
                   int32_t *right, bpe_progress_fn progress, void *ctx);
+
+/* The same over BESE's base symbols (bese NULL: bytes, as bpe_train): each
+ * chunk (tok_bese_chunk) is spelled, merge i becomes id 40 + i. */
+int32_t bpe_train_over(const uint8_t *text, size_t len, const tok_bese *bese,
+                       int32_t max_merges, int32_t *left, int32_t *right,
+                       bpe_progress_fn progress, void *ctx);
+
+/* BESE's 32 literal bytes for text: the most frequent bytes, ties to the
+ * smaller byte value (bytes the text lacks count 0). */
+void bese_pick_literals(const uint8_t *text, size_t len, uint8_t literal[32]);
 
 #endif

@@ -157,12 +157,13 @@ titan_status train_tokens_from_text(const char *path, const titan_tokenizer *t,
     snprintf(cache, sizeof cache, "%s.tok", path);
     memset(out, 0, sizeof *out);
     if (!cache_read(cache, key, titan_tokenizer_size(t), out)) {
-        int32_t *ids = malloc(sizeof(int32_t) * (size + 1));
+        size_t cap = titan_tokenizer_max_ids(t, size);
+        int32_t *ids = malloc(sizeof(int32_t) * (cap + 1));
         size_t n = 0;
-        st = ids ? titan_tokenizer_encode(t, &a, text, size, ids + 1, size, &n)
+        st = ids ? titan_tokenizer_encode(t, &a, text, size, ids + 1, cap, &n)
                  : titan_fail(TITAN_E_NOMEM, "%s: out of memory", path);
         if (st == TITAN_OK) {
-            ids[0] = TITAN_TOK_BOS;
+            ids[0] = titan_tokenizer_bos(t);
             out->tok = (int *)ids; /* int32_t and int are one type here */
             out->n = n + 1;
             cache_write(cache, key, out->tok, out->n);

@@ -10,28 +10,11 @@
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/init_random.h"
 #include "tools/titan/tok_io.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void fill_normal(uint64_t *s, float *w, size_t n, float std) {
-    for (size_t i = 0; i < n; i += 2) {
-        double u1 = ((splitmix64(s) >> 11) + 1) * 0x1p-53;
-        double u2 = (splitmix64(s) >> 11) * 0x1p-53;
-        double r = sqrt(-2 * log(u1)), t = 2 * M_PI * u2;
-        w[i] = (float)(std * r * cos(t));
-        if (i + 1 < n) w[i + 1] = (float)(std * r * sin(t));
-    }
-}
 
 /* Carve and fill every tensor of the config as f32. */
 static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t seed,
@@ -51,7 +34,7 @@ static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t
         else if (len > 7 && !strcmp(specs[i].name + len - 7, ".lora_B"))
             memset(w, 0, count * sizeof *w); /* SPEC 9: a fresh adapter changes nothing */
         else
-            fill_normal(&state, w, count, 0.02f);
+            init_fill_normal(&state, w, count, 0.02f);
         t[i] = (titan_tensor){.dtype = TITAN_DT_F32,
                               .ndim = specs[i].ndim,
                               .rows = specs[i].rows,
@@ -60,18 +43,6 @@ static titan_status make_tensors(titan_arena *a, const titan_config *c, uint64_t
         memcpy(t[i].name, specs[i].name, sizeof t[i].name);
     }
     return TITAN_OK;
-}
-
-/* The tokenizer: a TOK file, or the plain 257-token byte tokenizer. */
-static titan_status get_tokenizer(titan_arena *a, const char *path, const uint8_t **tok,
-                                  size_t *len) {
-    if (path) return tok_io_file(a, path, tok, len);
-    size_t cap = titan_tokenizer_serialized_size(0);
-    uint8_t *buf;
-    titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&buf);
-    if (st != TITAN_OK) return st;
-    *tok = buf;
-    return titan_tokenizer_serialize(NULL, NULL, 0, buf, cap, len);
 }
 
 /* Refuse what the runtime could not hold: more than 2^36 parameters (their f32
@@ -135,7 +106,7 @@ int cmd_init(int argc, char **argv) {
     size_t tok_len = 0;
     uint64_t bytes = 0;
     int n = 0;
-    st = t ? get_tokenizer(&a, tok_path, &tok, &tok_len) : TITAN_E_NOMEM;
+    st = t ? tok_io_file_or_bytes(&a, tok_path, &tok, &tok_len) : TITAN_E_NOMEM;
     if (st == TITAN_OK) st = make_tensors(&a, &c, (uint64_t)seed, t, &n);
     if (st == TITAN_OK)
         st = titan_artifact_write(&a, &c, tok, tok_len, t, n, codec, out, &bytes);

@@ -14,6 +14,7 @@
     X(init, "write an artifact with random weights (a preset or a config)")              \
     X(export, "an artifact as float32 safetensors, config JSON and tokenizer")           \
     X(pack, "build an artifact from weights, config and tokenizer")                      \
+    X(budget, "predicted artifact bytes per tensor group; the largest model that fits")  \
     X(tpu, "a GEMM or a model forward pass on the systolic-array emulator")
 
 #define TITAN_COMMAND_DECL(name, summary) int cmd_##name(int argc, char **argv);

@@ -93,3 +93,15 @@ int tok_io_read(const char *cmd, const char *path, uint8_t **data, size_t *len) 
     *len = n;
     return CLI_EXIT_OK;
 }
+
+/* The tokenizer: a TOK file, or the plain 257-token byte tokenizer. */
+titan_status tok_io_file_or_bytes(titan_arena *a, const char *path, const uint8_t **tok,
+                                  size_t *len) {
+    if (path) return tok_io_file(a, path, tok, len);
+    size_t cap = titan_tokenizer_serialized_size(0);
+    uint8_t *buf;
+    titan_status st = titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&buf);
+    if (st != TITAN_OK) return st;
+    *tok = buf;
+    return titan_tokenizer_serialize(NULL, NULL, 0, buf, cap, len);
+}

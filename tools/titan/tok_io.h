@@ -24,6 +24,11 @@ void tok_io_close(tok_io_cmd *c);
 TITAN_NODISCARD titan_status tok_io_file(titan_arena *a, const char *path,
                                          const uint8_t **blob, size_t *len);
 
+/* tok_io_file, or with path NULL the plain 257-token byte tokenizer (init,
+ * budget). */
+TITAN_NODISCARD titan_status tok_io_file_or_bytes(titan_arena *a, const char *path,
+                                                  const uint8_t **tok, size_t *len);
+
 /* Read all of `path` (stdin when NULL) into a malloc'd *data (free it), with
  * a NUL after the last byte (not counted in *len).
  * Returns an exit code, with the message printed. */

@@ -28,8 +28,16 @@ typedef struct {
     budget_rates rates;
 } budget_job;
 
+/* The largest model predicted: the writer touches about three times its
+ * stored bytes (2^27 f32 parameters: about 1.6 GB). */
+#define BUDGET_MAX_PARAMS ((int64_t)1 << 27)
+
 /* Predict c in its own arena (sized for c). */
 static titan_status predict(budget_job *j, const titan_config *c, budget_prediction *p) {
+    if (titan_config_params(c) > BUDGET_MAX_PARAMS)
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "%lld parameters: titan budget predicts up to 2^27",
+                          (long long)titan_config_params(c));
     titan_arena a;
     TITAN_TRY(cli_arena_create(&a, budget_scratch_bytes(c)));
     titan_status st = budget_predict(&a, c, j->quant, j->tok, j->tok_len, &j->rates, p);
@@ -64,6 +72,8 @@ static titan_status fits(budget_job *j, fit_knob k, int64_t v, bool *ok) {
     titan_config c;
     budget_prediction p;
     (void)with_knob(j, k, v, &c);
+    *ok = false; /* larger than titan budget predicts: over any budget it meets */
+    if (titan_config_params(&c) > BUDGET_MAX_PARAMS) return TITAN_OK;
     TITAN_TRY(predict(j, &c, &p));
     *ok = p.total <= (double)j->budget;
     return TITAN_OK;
@@ -153,6 +163,9 @@ static void print_fit(fit_knob k, int64_t best, int64_t next, const budget_predi
                       const budget_prediction *np) {
     if (!best)
         printf("fit %s: nothing the config allows fits\n", fit_names[k]);
+    else if (next && !np->total)
+        printf("fit %s: %lld (%.0f bytes); %lld is over 2^27 parameters\n", fit_names[k],
+               (long long)best, ceil(bp->total), (long long)next);
     else if (!next)
         printf("fit %s: %lld (%.0f bytes); no larger value the config allows\n",
                fit_names[k], (long long)best, ceil(bp->total));
@@ -172,6 +185,7 @@ static titan_status run_fit(budget_job *j, fit_knob k, int64_t *best, int64_t *n
     }
     if (*next) {
         (void)with_knob(j, k, *next, &c);
+        if (titan_config_params(&c) > BUDGET_MAX_PARAMS) return TITAN_OK; /* np 0 */
         TITAN_TRY(predict(j, &c, np));
     }
     return TITAN_OK;

@@ -128,8 +128,10 @@ static titan_status tensor_bytes(titan_arena *a, budget_rates *r, const titan_te
     double scales = (double)l->scale_bytes * r->scales;
     *packed = *bytes = (double)l->value_bytes * rate + scales;
     if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
+    titan_tensor_layout_t b;
+    TITAN_TRY(titan_tensor_layout(TITAN_DT_INT6_BYTE, t->rows, t->cols, 0, &b));
     TITAN_TRY(rate_of(a, r, TITAN_DT_INT6_BYTE, &rate));
-    *bytes = (double)(t->rows * t->cols) * rate + scales;
+    *bytes = (double)b.value_bytes * rate + scales;
     return TITAN_OK;
 }
 

@@ -20,7 +20,8 @@ typedef struct {
     titan_task_fn task;             /* the current parallel_for */
     void *task_ctx;
     /* --act-quant q8: x quantized once per product, read by every thread */
-    titan_q8_rows_fn q8;     /* NULL: exact products only */
+    titan_q8_rows_fn q8; /* NULL: exact products only */
+    titan_q8_quant_fn q8_quantize;
     titan_q8_acts q8x;       /* buffers for max_tokens x max_cols */
     const float *q8x_source; /* the x being quantized */
     int max_tokens;
@@ -50,7 +51,7 @@ static void matmul_share(void *ctx, int64_t begin, int64_t end, int thread) {
 static void quantize_share(void *ctx, int64_t begin, int64_t end, int thread) {
     cpu_state *st = ctx;
     (void)thread;
-    titan_q8_quantize_rows(&st->q8x, st->q8x_source, (int)begin, (int)end);
+    st->q8_quantize(&st->q8x, st->q8x_source, (int)begin, (int)end);
 }
 
 /* Whether w's product with T tokens runs on the q8 kernels. */
@@ -65,7 +66,7 @@ static void q8_quantize(cpu_state *st, const float *x, int T, int64_t K) {
     a->ld = (size_t)(K + TITAN_Q8_PAD - 1) / TITAN_Q8_PAD * TITAN_Q8_PAD;
     st->q8x_source = x;
     if (T < 4)
-        titan_q8_quantize_rows(a, x, 0, T);
+        st->q8_quantize(a, x, 0, T);
     else
         titan_thread_pool_for(st->pool, T, 1, quantize_share, st);
 }
@@ -185,6 +186,7 @@ titan_status titan_backend_cpu_create_isa_opts(titan_arena *a, const titan_cpu_o
                       .vec = vec,
                       .scratch = scratch,
                       .q8 = q8 ? titan_q8_kernel(isa) : NULL,
+                      .q8_quantize = titan_q8_quantizer(isa),
                       .q8x = q8x,
                       .max_tokens = q8 ? o->max_tokens : 0,
                       .max_cols = q8 ? o->max_cols : 0};

@@ -33,6 +33,11 @@ void titan_q8_rows_scalar(const titan_q8_args *a, int64_t n0, int64_t n1, void *
     }
 }
 
+titan_q8_quant_fn titan_q8_quantizer(titan_isa isa) {
+    return isa == TITAN_ISA_AVX512 ? titan_q8_quantize_rows_avx512
+                                   : titan_q8_quantize_rows;
+}
+
 titan_q8_rows_fn titan_q8_kernel(titan_isa isa) {
     const titan_cpu_features *f = titan_cpu_features_get();
     if (isa == TITAN_ISA_AVX512 && f->avx512_vnni) return titan_q8_rows_vnni512;

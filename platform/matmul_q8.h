@@ -47,6 +47,12 @@ void titan_q8_rows_vnni512(const titan_q8_args *a, int64_t n0, int64_t n1, void 
 /* The widest q8 family this CPU runs within kernel family isa. */
 titan_q8_rows_fn titan_q8_kernel(titan_isa isa);
 
+/* titan_q8_quantize_rows (quant/act_q8.h) and a vector form of it giving
+ * the same bits (needs AVX-512 F+BW+VL); the one for kernel family isa. */
+typedef void (*titan_q8_quant_fn)(titan_q8_acts *a, const float *x, int t0, int t1);
+void titan_q8_quantize_rows_avx512(titan_q8_acts *a, const float *x, int t0, int t1);
+titan_q8_quant_fn titan_q8_quantizer(titan_isa isa);
+
 /* Scale of block b (values [32b, 32b + 32)) of row n of w. */
 static inline float titan_q8_wscale(const titan_tensor *w, int64_t n, int64_t b) {
     int64_t gs = w->group_size, K = w->cols;

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #if defined(__x86_64__)
+#include "platform/transpose_avx512.h"
+
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
@@ -150,16 +152,36 @@ typedef struct {
     float ws[KC / 32][NR];
 } q8_panel;
 
-static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0, int kc,
-                       q8_panel *p) {
+/* 16 rows' values [k0 + k, k0 + k + 64) transposed in registers into
+ * 4-byte groups: 32-bit lane transposes move the groups, xor adds 128. */
+INLINE void panel_run(const titan_tensor *w, int64_t n, int rows, int h, int64_t k0,
+                      int k, int kc, q8_panel *p) {
     int64_t K = w->cols;
-    memset(p, 0, sizeof *p);
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *src = (const uint8_t *)w->data + (size_t)(n + r) * (size_t)K + k0;
-        for (int k = 0; k < kc; k++) p->u[k / 4][r][k % 4] = src[k] ^ 0x80;
-        for (int b = 0; b < (kc + 31) / 32; b++)
-            p->ws[b][r] = titan_q8_wscale(w, n + r, k0 / 32 + b);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __mmask64 m = kc - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (kc - k)) - 1);
+    __m512 v[16];
+    UNROLL
+    for (int i = 0; i < 16; i++) {
+        const int8_t *src = (const int8_t *)w->data + (size_t)(n + h + i) * K + k0 + k;
+        __m512i b = h + i >= rows  ? _mm512_setzero_si512()
+                    : kc - k >= 64 ? _mm512_loadu_si512(src)
+                                   : _mm512_maskz_loadu_epi8(m, src);
+        v[i] = _mm512_castsi512_ps(_mm512_xor_si512(b, flip));
     }
+    titan_transpose16(v);
+    UNROLL
+    for (int c = 0; c < 16; c++) _mm512_store_ps(p->u[k / 4 + c][h], v[c]);
+}
+
+/* Scales first (a row's group changes every gs / 32 blocks), then values. */
+TARGET static void fill_panel(const titan_tensor *w, int64_t n, int rows, int64_t k0,
+                              int kc, q8_panel *p) {
+    int nb = (kc + 31) / 32;
+    for (int r = 0; r < NR; r++)
+        for (int b = 0; b < nb; b++)
+            p->ws[b][r] = r < rows ? titan_q8_wscale(w, n + r, k0 / 32 + b) : 0.0f;
+    for (int h = 0; h < NR; h += 16)
+        for (int k = 0; k < kc; k += 64) panel_run(w, n, rows, h, k0, k, kc, p);
 }
 
 /* y[t][r] (+)= the formula's blocks [k0/32, k0/32 + nb) for tokens

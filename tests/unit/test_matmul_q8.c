@@ -114,6 +114,33 @@ static void rounding_and_blocks(void **state) {
     for (int k = 32; k < 128; k++) assert_int_equal(q[k], 0); /* and the padding */
 }
 
+/* The AVX-512 quantizer gives the plain C one's bits: random rows, rows of
+ * ties (k + 0.5 times a scale of 1: 127 is the max), zero, NaN and
+ * infinite blocks, ragged K. */
+static void quantizers_agree(void **state) {
+    (void)state;
+    if (titan_cpu_best_isa() < TITAN_ISA_AVX512) skip();
+    const int64_t Ks[] = {1, 17, 32, 47, 64, 100, 257};
+    for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++) {
+        int64_t K = Ks[ki];
+        int T = 6;
+        q8_x a = make_x(T, K, 0.0f), b = make_x(T, K, 0.0f);
+        for (int64_t k = 0; k < K; k++) {
+            a.x[K + k] = k % 32 == 0 ? 127.0f : (float)(k % 254 - 127) + 0.5f;
+            a.x[2 * K + k] = 0.0f;
+            a.x[3 * K + k] = k == K / 2 ? NAN : 1.0f;
+            a.x[4 * K + k] = k == 0 ? -INFINITY : -2.0f;
+        }
+        titan_q8_quantize_rows(&a.a, a.x, 0, T);
+        titan_q8_quantize_rows_avx512(&b.a, a.x, 0, T);
+        size_t nb = (size_t)(T * a.a.blocks);
+        assert_memory_equal(a.a.q, b.a.q, (size_t)T * a.a.ld);
+        assert_memory_equal(a.a.scale, b.a.scale, nb * sizeof(float));
+        assert_memory_equal(a.a.sum, b.a.sum, nb * sizeof(int32_t));
+        free_x(&a), free_x(&b);
+    }
+}
+
 /* Each family this CPU runs against the reference, whole and split. */
 static void check_families(const q8_weights *w, const q8_x *x, const char *what) {
     int64_t N = w->t.rows;
@@ -274,6 +301,7 @@ static void options_refused(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rounding_and_blocks),
+        cmocka_unit_test(quantizers_agree),
         cmocka_unit_test(families_equal_reference),
         cmocka_unit_test(extremes_do_not_saturate),
         cmocka_unit_test(backend_q8),

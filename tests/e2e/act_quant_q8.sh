@@ -7,7 +7,8 @@
 # prompt, greedy decoding: how far the two runs agree token for token, and
 # how often q8's likeliest next token is exact greedy's along exact's output
 # (floor 0.9; and the free runs' first 16 tokens agree). Also: tensors the path does not take (f32) give exactly the
-# exact logits, q8 gives the same bits for 1 and 2 threads, usage errors.
+# exact logits, q8 gives the same bits for 1 and 2 threads, titan plan
+# counts q8's buffers exactly, usage errors.
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -106,6 +107,19 @@ for th in 1 2; do
 done
 cmp -s "$dir/t1.f32" "$dir/t2.f32" || fail "q8 logits differ between 1 and 2 threads"
 cmp -s "$dir/t1.f32" "$dir/l_q8.f32" && fail "int8 repack gave the shipped model's bits"
+
+# The plan stays exact: q8 adds its activation buffers (batch 64 x nano's
+# widest matrix, 384 columns: 64 x 384 int8 + 64 x 12 scales and sums), and a
+# q8 run's arena high-water mark is the plan.
+plan() {
+    "$TITAN" plan --preset nano --batch 64 --threads 2 --act-quant "$1" --json |
+        $PY -c 'import json,sys; print(json.load(sys.stdin)["total_bytes"])'
+}
+pe=$(plan exact) && pq=$(plan q8)
+[ $((pq - pe)) = $((64 * 384 + 64 * 12 * 8)) ] || fail "plan: q8 adds $((pq - pe)) bytes"
+"$TITAN" run -m "$dir/g8.tart" -p "int main" -n 40 --json --act-quant q8 >"$dir/g.json" 2>/dev/null
+$PY -c 'import json,sys; d = json.load(open(sys.argv[1])); sys.exit(d["arena_bytes"] != d["arena_used"])' \
+    "$dir/g.json" || fail "q8 run: arena high-water differs from the plan"
 
 exits 2 "$TITAN" run -m "$nano" -p hi --act-quant q8 --backend ref
 exits 2 "$TITAN" eval -m "$nano" --text "$text" --act-quant q4

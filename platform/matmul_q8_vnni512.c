@@ -88,6 +88,7 @@ INLINE void dot_tile(const titan_q8_args *a, int64_t n, int t0, int R, int TT) {
     UNROLL
     for (int t = 0; t < TT; t++) xs[t] = x->q + (size_t)(t0 + t) * x->ld;
     int64_t gs = a->w->group_size && a->w->group_size < K ? a->w->group_size : K;
+    int64_t gnext = 0; /* where the next group of scales starts */
     size_t ahead = PREFETCH_TILES * (size_t)R * (size_t)K, step = (size_t)R * 64;
     const char *pf = (const char *)rows[0] + ahead;
     __m512 y = _mm512_setzero_ps(), ws = _mm512_setzero_ps();
@@ -112,10 +113,11 @@ INLINE void dot_tile(const titan_q8_args *a, int64_t n, int t0, int R, int TT) {
         __m512i lo, hi;
         fold_blocks(acc, &lo, &hi);
         int64_t b = k / 32;
-        if (k % gs == 0 || k == 0) ws = pair_scales(a->w, n, b, R, TT);
+        /* a new group of weight scales (no division in the loop) */
+        if (k == gnext) ws = pair_scales(a->w, n, b, R, TT), gnext += gs;
         y = block_fma(x, b, t0, TT, lo, ws, y);
         if (b + 1 < x->blocks) {
-            if ((k + 32) % gs == 0) ws = pair_scales(a->w, n, b + 1, R, TT);
+            if (k + 32 == gnext) ws = pair_scales(a->w, n, b + 1, R, TT), gnext += gs;
             y = block_fma(x, b + 1, t0, TT, hi, ws, y);
         }
     }

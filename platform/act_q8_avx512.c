@@ -12,7 +12,7 @@
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 
-/* One block of n <= 32 values (masked loads: none past n). */
+/* titan_q8_block_fn (masked loads: none past n). */
 TARGET static int32_t quantize_block(const float *x, int n, int8_t *q, float *scale) {
     __mmask16 m0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
     __mmask16 m1 = (__mmask16)(n >= 32 ? 0xffff : n > 16 ? (1u << (n - 16)) - 1 : 0);
@@ -43,19 +43,8 @@ TARGET static int32_t quantize_block(const float *x, int n, int8_t *q, float *sc
     return _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
 }
 
-TARGET void titan_q8_quantize_rows_avx512(titan_q8_acts *a, const float *x, int t0,
-                                          int t1) {
-    for (int t = t0; t < t1; t++) {
-        int8_t *q = a->q + (size_t)t * a->ld;
-        const float *xt = x + (size_t)t * (size_t)a->K;
-        for (int64_t b = 0; b < a->blocks; b++) {
-            int64_t k = b * TITAN_Q8_BLOCK;
-            int n = a->K - k < TITAN_Q8_BLOCK ? (int)(a->K - k) : TITAN_Q8_BLOCK;
-            size_t i = (size_t)b * (size_t)a->T + (size_t)t;
-            a->sum[i] = quantize_block(xt + k, n, q + k, &a->scale[i]);
-        }
-        memset(q + a->K, 0, a->ld - (size_t)a->K);
-    }
+void titan_q8_quantize_rows_avx512(titan_q8_acts *a, const float *x, int t0, int t1) {
+    titan_q8_quantize_rows_by(a, x, t0, t1, quantize_block);
 }
 #else
 void titan_q8_quantize_rows_avx512(titan_q8_acts *a, const float *x, int t0, int t1) {

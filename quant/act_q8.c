@@ -40,7 +40,8 @@ static int32_t quantize_block(const float *x, int n, int8_t *q, float *scale) {
     return sum;
 }
 
-void titan_q8_quantize_rows(titan_q8_acts *a, const float *x, int t0, int t1) {
+void titan_q8_quantize_rows_by(titan_q8_acts *a, const float *x, int t0, int t1,
+                               titan_q8_block_fn block) {
     for (int t = t0; t < t1; t++) {
         int8_t *q = a->q + (size_t)t * a->ld;
         const float *xt = x + (size_t)t * (size_t)a->K;
@@ -48,8 +49,12 @@ void titan_q8_quantize_rows(titan_q8_acts *a, const float *x, int t0, int t1) {
             int64_t k = b * TITAN_Q8_BLOCK;
             int n = a->K - k < TITAN_Q8_BLOCK ? (int)(a->K - k) : TITAN_Q8_BLOCK;
             size_t i = (size_t)b * (size_t)a->T + (size_t)t;
-            a->sum[i] = quantize_block(xt + k, n, q + k, &a->scale[i]);
+            a->sum[i] = block(xt + k, n, q + k, &a->scale[i]);
         }
         memset(q + a->K, 0, a->ld - (size_t)a->K);
     }
+}
+
+void titan_q8_quantize_rows(titan_q8_acts *a, const float *x, int t0, int t1) {
+    titan_q8_quantize_rows_by(a, x, t0, t1, quantize_block);
 }

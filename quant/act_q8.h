@@ -34,4 +34,11 @@ int titan_q8_round(float v);
  * finite gets scale NaN (q = 0), so NaN reaches its outputs as in float. */
 void titan_q8_quantize_rows(titan_q8_acts *a, const float *x, int t0, int t1);
 
+/* One block of n <= 32 values into q (n entries) and *scale; returns the
+ * sum of q. The rows driver with another implementation of the same rule
+ * (platform/act_q8_avx512.c): */
+typedef int32_t (*titan_q8_block_fn)(const float *x, int n, int8_t *q, float *scale);
+void titan_q8_quantize_rows_by(titan_q8_acts *a, const float *x, int t0, int t1,
+                               titan_q8_block_fn block);
+
 #endif

@@ -272,13 +272,13 @@ static void backend_q8(void **state) {
     q2->matmul(q2, &tf, x.x, y1, T);
     ex->matmul(ex, &tf, x.x, y2, T);
     assert_memory_equal(y1, y2, n * 4);
-    titan_backend *small = q8_backend(2, TITAN_ACT_Q8, T - 1, &b1 /* freed below */);
-    void *bsmall = b1;
+    void *bsmall;
+    titan_backend *small = q8_backend(2, TITAN_ACT_Q8, T - 1, &bsmall);
     small->matmul(small, &w.t, x.x, y1, T);
     assert_memory_equal(y1, ye, n * 4);
     titan_backend_destroy(small), titan_backend_destroy(q1), titan_backend_destroy(q2);
     titan_backend_destroy(ex);
-    free(bsmall), free(b2), free(be_), free(wf);
+    free(bsmall), free(b1), free(b2), free(be_), free(wf);
     free(want), free(y1), free(y2), free(ye), free_weights(&w), free_x(&x);
 }
 

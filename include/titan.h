@@ -245,6 +245,35 @@ TITAN_NODISCARD titan_status titan_backend_cpu_create(titan_arena *a, int thread
 /* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
 size_t titan_backend_cpu_arena_bytes(int threads);
 
+/* How the cpu backend multiplies activations by int8-laned weights (INT8,
+ * INT6_BYTE). EXACT (the default): weights dequantized in registers, float
+ * sums. Q8 (opt-in, `--act-quant q8`): each token's activations quantized
+ * per block of 32 values to int8 with one float scale (round to nearest,
+ * ties to even), integer dot products (AVX-512 VNNI, AVX2 or plain C), one
+ * exact int32 sum per block, then float (platform/matmul_q8.h). Faster, and
+ * no longer the float product: judged by val_bpb, not by the 1e-4
+ * tolerance. f32, f16, bf16 and bit-packed INT6 tensors, groups of scales
+ * that are not a multiple of 32 values, and products larger than the
+ * backend was sized for keep the exact path. This is the one switch of the
+ * library: a field of titan_cpu_options. */
+typedef enum { TITAN_ACT_EXACT = 0, TITAN_ACT_Q8 = 1 } titan_act_quant;
+
+typedef struct titan_cpu_options {
+    int threads;               /* [1, 64] */
+    titan_act_quant act_quant; /* EXACT or Q8 */
+    int max_tokens;            /* Q8: most tokens of one product (the model's batch) */
+    int64_t max_cols; /* Q8: most columns of a weight (titan_config_matmul_bounds) */
+} titan_cpu_options;
+
+/* titan_backend_cpu_create with options; Q8 adds the quantized activations
+ * of max_tokens x max_cols to the arena (TITAN_E_USAGE if either is < 1). */
+TITAN_NODISCARD titan_status titan_backend_cpu_create_opts(titan_arena *a,
+                                                           const titan_cpu_options *o,
+                                                           titan_backend **out);
+
+/* Exact arena bytes of titan_backend_cpu_create_opts; 0 for bad options. */
+size_t titan_backend_cpu_opts_arena_bytes(const titan_cpu_options *o);
+
 /* Systolic-array emulator (platform/tpu_*.c): an rows x cols grid of int8
  * multiply / int32 accumulate processing elements (PEs), weight-stationary
  * (WS) or output-stationary (OS). One GEMM is Y[M][N] = X[M][K] . W[N][K]^T

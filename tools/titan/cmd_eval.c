@@ -44,6 +44,7 @@ enum {
 static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
+    "[--act-quant exact|q8] "
     "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
     "[--tpu-array RxC ...] [--ttt [--ttt-chunk N] [--ttt-lr X] [--ttt-epochs E] "
     "[--ttt-params mlp|all] [--ttt-momentum M] [--ttt-clip C] [--ttt-batch B]] "
@@ -60,7 +61,8 @@ static const char usage[] =
 
 typedef struct {
     const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
-    const char *nll_out, *ttt_params;
+    const char *nll_out, *ttt_params, *act_quant_name;
+    titan_act_quant act_quant;
     int64_t ctx, stride, max_tokens, threads;
     bool json, baselines, count, adapt, ttt;
     int64_t ttt_chunk, ttt_epochs, ttt_batch;
@@ -112,6 +114,7 @@ static int check_args(const char *cmd, eval_args *a) {
     if (strcmp(a->ttt_params, "mlp") && strcmp(a->ttt_params, "all"))
         return cli_usage(cmd, "--ttt-params is mlp or all, not '%s'", a->ttt_params);
     titan_status st = a->nll_out ? cli_output_check(a->nll_out) : TITAN_OK;
+    if (!st) st = backend_act_quant(a->act_quant_name, a->backend, &a->act_quant);
     if (st) return cli_fail(cmd, st);
     return tpu_cli_backend(cmd, a->backend, a->tpu_report, &a->tpu_flags, &a->tpu);
 }
@@ -197,7 +200,7 @@ static void split_threads(eval_args *a, const eval_plan *p) {
 /* Bytes of the backends and the per-worker table of them. */
 static titan_status backends_bytes(const eval_args *a, const eval_plan *p,
                                    size_t *bytes) {
-    backend_choice b = {a->backend, a->backend_threads, &a->tpu};
+    backend_choice b = {a->backend, a->backend_threads, &a->tpu, a->act_quant};
     size_t one;
     TITAN_TRY(backend_plan(&b, &p->config, model_batch(a), &one));
     size_t n = own_backends(a) ? (size_t)a->workers : 1;
@@ -341,7 +344,7 @@ typedef struct {
 
 static titan_status backends_create(const eval_args *a, const eval_plan *p,
                                     titan_arena *ar, eval_backends *e) {
-    backend_choice b = {a->backend, a->backend_threads, &a->tpu};
+    backend_choice b = {a->backend, a->backend_threads, &a->tpu, a->act_quant};
     TITAN_TRY(titan_arena_alloc(ar, (size_t)a->workers * sizeof *e->be, TITAN_ALIGN,
                                 (void **)&e->be));
     for (int w = 0; w < a->workers; w++) {
@@ -531,10 +534,11 @@ static void print_json(const eval_args *a, const eval_stream *s,
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
                "\"tokens_per_s\": %.1f, \"threads\": %lld, \"workers\": %d, "
-               "\"backend_threads\": %d, \"backend\": \"%s\"",
+               "\"backend_threads\": %d, \"backend\": \"%s\", \"act_quant\": \"%s\"",
                r->val_loss, r->nll, seconds, tokens_per_s(r, seconds),
                (long long)a->threads, a->workers,
-               own_backends(a) ? a->backend_threads : 1, a->backend);
+               own_backends(a) ? a->backend_threads : 1, a->backend,
+               a->act_quant == TITAN_ACT_Q8 ? "q8" : "exact");
     }
     if (ad) {
         json_bpb("adapt_val", "_bpb", ad->val_bpb, s->n_bytes);
@@ -670,7 +674,7 @@ int cmd_eval(int argc, char **argv) {
                    .ttt_momentum = TTT_MOMENTUM_DEFAULT,
                    .ttt_clip = TTT_CLIP_DEFAULT,
                    .ttt_batch = TTT_BATCH_DEFAULT};
-    enum { OWN_FLAGS = 24, TTT_FIRST = 16 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 25, TTT_FIRST = 17 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
@@ -685,6 +689,7 @@ int cmd_eval(int argc, char **argv) {
         {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
         {"--threads", FLAG_INT, &a.threads, 1, CLI_THREADS_MAX,
          "threads in all (default all CPUs)"},
+        {"--act-quant", FLAG_STR, &a.act_quant_name, 0, 0, BACKEND_ACT_QUANT_HELP},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
         {"--baselines", FLAG_BOOL, &a.baselines, 0, 0,
          "also xz -9e and brotli q11 bits per byte"},

@@ -15,7 +15,7 @@ static const char usage[] =
     "  for each context of one and of two tokens in the training data, the token\n"
     "  that followed it most often (kept with at least N occurrences and a share F\n"
     "  of the context's); titan eval --tilt uses the two-token entry when there is\n"
-    "  one, else the one-token entry. V: the model's vocab_size (default: -m's, else\n"
+    "  one, else the one-token entry. V: the model's vocab_size (default -m's, else\n"
     "  the tokenizer's size; required with --shards)\n"
     "example: titan-train ngram -i train.txt -m nano.tart -o nano.ngram && titan pack "
     "... --ngram nano.ngram";

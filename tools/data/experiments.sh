@@ -6,6 +6,8 @@
 # The step count of each run comes from a short probe of its tokens/s, run
 # under the same load (JOBS configs at a time, THREADS threads each).
 #   JOBS [3]  THREADS [1]  BATCH [4]  SEQ [255]  OUT [build/exp]
+#   CORPUS [1]: build_corpus.sh's version; with 2 the sample is 7 kB of
+#   every source's validation part
 #   VAL_TOKENS: score only the first N sample targets (default: all)
 # Prints one Markdown table row per config (name = file name without .json).
 set -euo pipefail
@@ -13,11 +15,13 @@ cd "$(dirname "$0")/../.."
 [ $# -ge 2 ] || { echo "usage: $0 SECONDS CFG.json..." >&2; exit 2; }
 seconds=$1; shift
 JOBS=${JOBS:-3} THREADS=${THREADS:-1} BATCH=${BATCH:-4} SEQ=${SEQ:-255}
-OUT=${OUT:-build/exp} VAL_TOKENS=${VAL_TOKENS:-100000000}
+OUT=${OUT:-build/exp} VAL_TOKENS=${VAL_TOKENS:-100000000} CORPUS=${CORPUS:-1}
 train=build/titan-train
 mkdir -p "$OUT"
-[ -f "$OUT/corpus/val.code.txt" ] || tools/data/build_corpus.sh "$OUT/corpus" >&2
-tools/data/val_excerpt.sh "$OUT/corpus" 96000 24000 >"$OUT/corpus/val_sample.txt"
+[ -f "$OUT/corpus/sources.txt" ] || tools/data/build_corpus.sh --version "$CORPUS" "$OUT/corpus" >&2
+sample=(english=96000 code=24000)
+[ "$CORPUS" = 1 ] || sample=(all=7000)
+tools/data/val_excerpt.sh "$OUT/corpus" "${sample[@]}" >"$OUT/corpus/val_sample.txt"
 
 vocab_of() { grep -o '"vocab_size": *[0-9]*' "$1" | grep -o '[0-9]*$'; }
 

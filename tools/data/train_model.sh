@@ -8,6 +8,7 @@
 # environment (defaults in brackets); the shape is the `nano` preset.
 #   STEPS [20000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
 #   QAT_START [0.85]  EMA [0.997]  PRESET [nano]  OUT [build/model]
+#   CORPUS [1]: build_corpus.sh's version (tools/data/CORPUS.md)
 #   SHIP: copy artifact, log, plot, summary and excerpt here, with the
 #   artifact's sha256 and this run's command in nano.tart.sha256 (unset: no copy)
 #   EVAL_STRIDE [(SEQ + 1) / 2]  EVAL_TOKENS: score only the first N
@@ -16,16 +17,18 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STEPS=${STEPS:-20000} BATCH=${BATCH:-4} SEQ=${SEQ:-255} THREADS=${THREADS:-2}
 SEED=${SEED:-1} LR=${LR:-1} QAT_START=${QAT_START:-0.85} EMA=${EMA:-0.997}
-PRESET=${PRESET:-nano} OUT=${OUT:-build/model} BUDGET=16000000
+PRESET=${PRESET:-nano} OUT=${OUT:-build/model} BUDGET=16000000 CORPUS=${CORPUS:-1}
 EVAL_STRIDE=${EVAL_STRIDE:-$(((SEQ + 1) / 2))}
 titan=build/titan train=build/titan-train
 step() { echo "== $*" >&2; }
 mkdir -p "$OUT"
 
-step "corpus"
-tools/data/build_corpus.sh "$OUT/corpus" >&2
+step "corpus: version $CORPUS"
+tools/data/build_corpus.sh --version "$CORPUS" "$OUT/corpus" >&2
 # What the quickstart scores (~20 s) and what GPTQ calibrates on (training text).
-tools/data/val_excerpt.sh "$OUT/corpus" 24000 8000 >"$OUT/val_excerpt.txt"
+excerpt=(english=24000 code=8000)
+[ "$CORPUS" = 1 ] || excerpt=(all=2000)
+tools/data/val_excerpt.sh "$OUT/corpus" "${excerpt[@]}" >"$OUT/val_excerpt.txt"
 { head -c 20060000 "$OUT/corpus/train.txt" | tail -c 60000
   tail -c 30000 "$OUT/corpus/train.txt"; } >"$OUT/calib.txt"
 
@@ -103,9 +106,8 @@ if [ -n "${SHIP:-}" ]; then
         echo "# checks it) and the command that rebuilds it; written by tools/data/train_model.sh."
         echo "# rebuild: git checkout $commit && make model STEPS=$STEPS BATCH=$BATCH SEQ=$SEQ" \
             "THREADS=$THREADS SEED=$SEED LR=$LR QAT_START=$QAT_START EMA=$EMA PRESET=$PRESET" \
-            "SHIP=$SHIP"
-        echo "# corpus: $(dpkg-query -W -f='${Package} ${Version}, ' dict-gcide \
-            libpython3.11-minimal libpython3.11-stdlib | sed 's/, $//')"
+            "CORPUS=$CORPUS SHIP=$SHIP"
+        echo "# corpus: version $CORPUS, $(paste -sd, "$OUT/corpus/packages.txt" | sed 's/,/, /g')"
         (cd "$SHIP" && sha256sum nano.tart)
     } >"$SHIP/nano.tart.sha256"
     echo "shipped to $SHIP" >&2

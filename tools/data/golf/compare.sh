@@ -18,7 +18,7 @@ THREADS=${THREADS:-1} BATCH=${BATCH:-4} SEQ=${SEQ:-255} OUT=${OUT:-build/golf-co
 titan=build/titan train=build/titan-train BUDGET=16000000
 mkdir -p "$OUT"
 [ -f "$OUT/corpus/val.txt" ] || tools/data/build_corpus.sh "$OUT/corpus" >&2
-tools/data/val_excerpt.sh "$OUT/corpus" 24000 8000 >"$OUT/val_excerpt.txt"
+tools/data/val_excerpt.sh "$OUT/corpus" english=24000 code=8000 >"$OUT/val_excerpt.txt"
 { head -c 20060000 "$OUT/corpus/train.txt" | tail -c 60000
   tail -c 30000 "$OUT/corpus/train.txt"; } >"$OUT/calib.txt"
 [ -f "$OUT/tok" ] || $train tokenizer --vocab 1024 -i "$OUT/corpus/train.txt" -o "$OUT/tok"

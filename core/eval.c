@@ -19,8 +19,10 @@ typedef struct {
     titan_eval_scorer score;
     void *user;
     double *window_nll;     /* [n_windows] */
+    double *window_tilt;    /* [n_windows]: tilted sums (options.hint) */
     titan_eval_window *win; /* [threads][batch] */
     double *nll;            /* [threads][batch][ctx] */
+    double *hint_nll;       /* [threads][batch][ctx] */
     atomic_llong next_batch, done;
     atomic_int failed;
     titan_status status; /* of the first failure, written by its worker */
@@ -43,14 +45,21 @@ static bool mul_ok(size_t a, size_t b, size_t *out) {
     return true;
 }
 
-/* Bytes of the three arena blocks; false on overflow. */
-static bool eval_sizes(int64_t n_windows, const titan_eval_options *o, size_t size[3]) {
+enum { EVAL_BLOCKS = 5 }; /* window sums, tilted sums, windows, NLLs, hint NLLs */
+
+/* Bytes of the arena blocks; false on overflow. The tilt's two are always
+ * carved (small beside the model), so the plan needs no hint. */
+static bool eval_sizes(int64_t n_windows, const titan_eval_options *o,
+                       size_t size[EVAL_BLOCKS]) {
     size_t slots, cells;
-    return mul_ok((size_t)n_windows, sizeof(double), &size[0]) &&
-           mul_ok((size_t)o->threads, (size_t)o->batch, &slots) &&
-           mul_ok(slots, sizeof(titan_eval_window), &size[1]) &&
-           mul_ok(slots, (size_t)o->ctx, &cells) &&
-           mul_ok(cells, sizeof(double), &size[2]);
+    bool ok = mul_ok((size_t)n_windows, sizeof(double), &size[0]) &&
+              mul_ok((size_t)o->threads, (size_t)o->batch, &slots) &&
+              mul_ok(slots, sizeof(titan_eval_window), &size[2]) &&
+              mul_ok(slots, (size_t)o->ctx, &cells) &&
+              mul_ok(cells, sizeof(double), &size[3]);
+    size[1] = size[0];
+    size[4] = size[3];
+    return ok;
 }
 
 static titan_status check_options(const titan_eval_options *o) {
@@ -63,13 +72,13 @@ static titan_status check_options(const titan_eval_options *o) {
 
 size_t titan_eval_plan(int64_t n_targets, const titan_eval_options *o) {
     int64_t n_windows;
-    size_t size[3];
+    size_t size[EVAL_BLOCKS];
     if (check_options(o) != TITAN_OK ||
         titan_eval_window_count(n_targets, o->ctx, o->stride, &n_windows) != TITAN_OK ||
         !eval_sizes(n_windows, o, size))
         return SIZE_MAX;
     size_t total = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < EVAL_BLOCKS; i++) {
         if (size[i] > SIZE_MAX - total - TITAN_ALIGN) return SIZE_MAX;
         total += size[i] + TITAN_ALIGN;
     }
@@ -94,6 +103,14 @@ titan_status titan_eval_count_bytes(const int32_t *seq, int64_t n,
     return TITAN_OK;
 }
 
+void titan_eval_result_finish(titan_eval_result *r) {
+    double tokens = r->tokens ? (double)r->tokens : 1, bits = M_LN2 * (double)r->bytes;
+    r->val_loss = r->nll / tokens;
+    r->val_bpb = r->bytes ? r->nll / bits : 0;
+    r->tilt_val_loss = r->tilt_nll / tokens;
+    r->tilt_val_bpb = r->bytes ? r->tilt_nll / bits : 0;
+}
+
 static void record_failure(eval_job *j, titan_status st) {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&j->failed, &expected, 1)) return;
@@ -101,36 +118,70 @@ static void record_failure(eval_job *j, titan_status st) {
     snprintf(j->message, sizeof j->message, "%s", titan_last_error());
 }
 
+/* Target k's tilted NLL from its plain one and its hint's (row entries). */
+static titan_status tilt_one(const eval_job *j, int64_t k, double nll, double hint_nll,
+                             double *out) {
+    int32_t h = j->o->hint[k];
+    if (h < 0) {
+        *out = nll;
+        return TITAN_OK;
+    }
+    if (!isfinite(hint_nll) || hint_nll < 0)
+        return titan_fail(TITAN_E_DATA, "eval: scorer gave hint NLL %g for target %lld",
+                          hint_nll, (long long)(k + 1));
+    *out = titan_tilt_nll(nll, hint_nll, j->seq[k + 1] == h, j->o->tilt_beta);
+    return TITAN_OK;
+}
+
+/* Window i's sums (plain and tilted) and its targets' NLLs out. */
+static titan_status window_sums(eval_job *j, const titan_eval_window *w,
+                                const double *row, const double *hrow, int64_t slot) {
+    const titan_eval_options *o = j->o;
+    double sum = 0, tilt = 0;
+    for (int32_t t = w->first; t < w->len; t++) {
+        int64_t k = w->start + t;
+        if (!isfinite(row[t]))
+            return titan_fail(TITAN_E_DATA, "eval: scorer gave NLL %g for target %lld",
+                              row[t], (long long)(k + 1));
+        sum += row[t];
+        if (!o->hint) continue;
+        double v = 0;
+        TITAN_TRY(tilt_one(j, k, row[t], hrow[t], &v));
+        tilt += v;
+        if (o->tilt_target_nll) o->tilt_target_nll[k] = v;
+    }
+    if (o->target_nll)
+        memcpy(o->target_nll + w->start + w->first, row + w->first,
+               (size_t)(w->len - w->first) * sizeof *row);
+    j->window_nll[slot] = sum;
+    j->window_tilt[slot] = tilt;
+    return TITAN_OK;
+}
+
 /* Score windows [w0, w0 + n) on one worker and fill their slots. */
 static titan_status run_batch(eval_job *j, int worker, int64_t w0, int n) {
     const titan_eval_options *o = j->o;
+    size_t cells = (size_t)worker * o->batch * o->ctx;
     titan_eval_batch b = {
         .n = n,
         .ctx = o->ctx,
         .seq = j->seq,
         .win = j->win + (size_t)worker * o->batch,
-        .nll = j->nll + (size_t)worker * o->batch * o->ctx,
+        .nll = j->nll + cells,
+        .hint = o->hint,
+        .hint_nll = j->hint_nll + cells,
     };
     titan_eval_window *win = j->win + (size_t)worker * o->batch;
     for (int i = 0; i < n; i++)
         TITAN_TRY(
             titan_eval_window_get(j->n_targets, o->ctx, o->stride, w0 + i, &win[i]));
+    if (o->hint) /* a scorer that ignores hints is caught, not read */
+        for (size_t c = 0; c < (size_t)n * o->ctx; c++) b.hint_nll[c] = NAN;
     TITAN_TRY(j->score(j->user, worker, &b));
     int64_t scored = 0;
     for (int i = 0; i < n; i++) {
-        const double *row = b.nll + (size_t)i * o->ctx;
-        double sum = 0;
-        for (int32_t t = win[i].first; t < win[i].len; t++) {
-            if (!isfinite(row[t]))
-                return titan_fail(TITAN_E_DATA,
-                                  "eval: scorer gave NLL %g for target %lld", row[t],
-                                  (long long)(win[i].start + 1 + t));
-            sum += row[t];
-        }
-        if (o->target_nll)
-            memcpy(o->target_nll + win[i].start + win[i].first, row + win[i].first,
-                   (size_t)(win[i].len - win[i].first) * sizeof *row);
-        j->window_nll[w0 + i] = sum;
+        size_t at = (size_t)i * o->ctx;
+        TITAN_TRY(window_sums(j, &win[i], b.nll + at, b.hint_nll + at, w0 + i));
         scored += win[i].len - win[i].first;
     }
     atomic_fetch_add(&j->done, scored);
@@ -163,12 +214,14 @@ static void pool_workers(void *user, int64_t begin, int64_t end, int thread) {
 }
 
 static titan_status alloc_job(titan_arena *a, eval_job *j) {
-    size_t size[3];
+    size_t size[EVAL_BLOCKS];
     if (!eval_sizes(j->n_windows, j->o, size))
         return titan_fail(TITAN_E_NOMEM, "eval: sizes overflow");
     TITAN_TRY(titan_arena_alloc(a, size[0], TITAN_ALIGN, (void **)&j->window_nll));
-    TITAN_TRY(titan_arena_alloc(a, size[1], TITAN_ALIGN, (void **)&j->win));
-    return titan_arena_alloc(a, size[2], TITAN_ALIGN, (void **)&j->nll);
+    TITAN_TRY(titan_arena_alloc(a, size[1], TITAN_ALIGN, (void **)&j->window_tilt));
+    TITAN_TRY(titan_arena_alloc(a, size[2], TITAN_ALIGN, (void **)&j->win));
+    TITAN_TRY(titan_arena_alloc(a, size[3], TITAN_ALIGN, (void **)&j->nll));
+    return titan_arena_alloc(a, size[4], TITAN_ALIGN, (void **)&j->hint_nll);
 }
 
 /* The window range [j->w0, j->w1) and the targets it scores, [first, last]:
@@ -219,10 +272,10 @@ titan_status titan_eval_run(titan_arena *a, const int32_t *seq, int64_t n_target
     /* Worker 0 reports only its own batches: the others may finish last. */
     if (o->progress) o->progress(o->progress_user, atomic_load(&j.done), j.scoring);
     for (int64_t w = j.w0; w < j.w1; w++) out->nll += j.window_nll[w];
+    for (int64_t w = j.w0; o->hint && w < j.w1; w++) out->tilt_nll += j.window_tilt[w];
     out->tokens = j.scoring;
     out->windows = j.w1 - j.w0;
-    out->val_loss = out->nll / (double)j.scoring;
-    out->val_bpb = out->bytes ? out->nll / (M_LN2 * (double)out->bytes) : 0;
+    titan_eval_result_finish(out);
 done:
     titan_arena_reset(a, mark);
     return st;

@@ -75,21 +75,35 @@ titan_status titan_eval_model_rebind(titan_eval_model *em, const titan_tensor *t
     return TITAN_OK;
 }
 
+/* Where a window's outputs go: nll[j] for output j predicting next[j]; with
+ * hints also hint_nll[j] for hint[j] >= 0. */
+typedef struct {
+    const int32_t *next, *hint;
+    double *nll, *hint_nll;
+} window_out;
+
+static titan_status check_id(const titan_eval_model *em, int32_t id, const char *what) {
+    if (id < 0 || id >= em->vocab)
+        return titan_fail(TITAN_E_DATA, "eval: %s %d outside the vocabulary (%d)", what,
+                          id, em->vocab);
+    return TITAN_OK;
+}
+
 /* NLL of rows [r0, r1) of the last forward call; row r is window output
- * out0 + r, predicting next[out0 + r]. */
+ * out0 + r. */
 static titan_status score_rows(const titan_eval_model *em, eval_worker *w, int r0, int r1,
-                               int out0, const int32_t *next, double *nll) {
+                               int out0, const window_out *o) {
     for (int r = r0; r < r1; r += LOGIT_ROWS) {
         int rows = r1 - r < LOGIT_ROWS ? r1 - r : LOGIT_ROWS;
         TITAN_TRY(titan_model_logits(w->model, 1, r, rows, w->logits));
         for (int i = 0; i < rows; i++) {
             int j = out0 + r + i;
-            if (next[j] < 0 || next[j] >= em->vocab)
-                return titan_fail(TITAN_E_DATA,
-                                  "eval: target %d outside the vocabulary (%d)", next[j],
-                                  em->vocab);
-            nll[j] =
-                titan_eval_nll(w->logits + (size_t)i * em->vocab, em->vocab, next[j]);
+            const float *logits = w->logits + (size_t)i * em->vocab;
+            TITAN_TRY(check_id(em, o->next[j], "target"));
+            o->nll[j] = titan_eval_nll(logits, em->vocab, o->next[j]);
+            if (!o->hint || o->hint[j] < 0) continue;
+            TITAN_TRY(check_id(em, o->hint[j], "hint"));
+            o->hint_nll[j] = titan_eval_nll(logits, em->vocab, o->hint[j]);
         }
     }
     return TITAN_OK;
@@ -97,14 +111,14 @@ static titan_status score_rows(const titan_eval_model *em, eval_worker *w, int r
 
 static titan_status score_window(const titan_eval_model *em, eval_worker *w,
                                  const int32_t *ids, const titan_eval_window *win,
-                                 double *nll) {
+                                 const window_out *o) {
     int batch = em->batch;
     titan_seq_reset(w->seq);
     for (int c0 = 0; c0 < win->len; c0 += batch) {
         int n = win->len - c0 < batch ? win->len - c0 : batch;
         TITAN_TRY(titan_model_forward(w->model, w->seq, ids + c0, n));
         int r0 = win->first > c0 ? win->first - c0 : 0;
-        if (r0 < n) TITAN_TRY(score_rows(em, w, r0, n, c0, ids + 1, nll));
+        if (r0 < n) TITAN_TRY(score_rows(em, w, r0, n, c0, o));
     }
     return TITAN_OK;
 }
@@ -113,8 +127,12 @@ titan_status titan_eval_model_score(void *model, int worker, const titan_eval_ba
     titan_eval_model *em = model;
     if (!em || !b || worker < 0 || worker >= em->workers)
         return titan_fail(TITAN_E_USAGE, "eval model: worker %d", worker);
-    for (int i = 0; i < b->n; i++)
-        TITAN_TRY(score_window(em, &em->w[worker], b->seq + b->win[i].start, &b->win[i],
-                               b->nll + (size_t)i * b->ctx));
+    for (int i = 0; i < b->n; i++) {
+        int64_t start = b->win[i].start;
+        size_t at = (size_t)i * b->ctx;
+        window_out o = {b->seq + start + 1, b->hint ? b->hint + start : NULL, b->nll + at,
+                        b->hint ? b->hint_nll + at : NULL};
+        TITAN_TRY(score_window(em, &em->w[worker], b->seq + start, &b->win[i], &o));
+    }
     return TITAN_OK;
 }

@@ -1,4 +1,4 @@
-/* artifact_format.h: the Titan artifact container, versions 1 and 2, byte
+/* artifact_format.h: the Titan artifact container, versions 1 to 3, byte
  * by byte (they differ only in the config section).
  * All integers little-endian; f64 fields are IEEE 754 binary64 bit patterns.
  *
@@ -6,12 +6,12 @@
  *    0  u8[8]  magic "TITANART"
  *    8  u32    version: 1, or 2 when a SPEC section-8 field is not at its
  *              default (writers pick 1 whenever they can)
- *   12  u32    n_sections = 4
+ *   12  u32    n_sections: 4, or 5 when the file holds an n-gram table
  *   16  u64    file_bytes: the whole file; must equal its real size
  *   24  u32    flags = 0
  *   28  u32    reserved = 0
- *   32  section table, 4 entries of 40 bytes, in the order
- *       1 config, 2 tokenizer, 3 directory, 4 data:
+ *   32  section table, n_sections entries of 40 bytes, in the order
+ *       1 config, 2 tokenizer, 3 directory, 4 data, 5 ngram (optional):
  *        +0  u32 kind (= index + 1)
  *        +4  u32 codec (titan_codec: 0 none, 1 raw LZMA2, 2 .xz, 3 Brotli)
  *        +8  u64 offset of the stored bytes in the file
@@ -19,11 +19,12 @@
  *       +24  u64 raw_bytes (before the codec)
  *       +32  u32 stored_crc: CRC-32 of the stored bytes
  *       +36  u32 raw_crc: CRC-32 of the raw bytes
- *  192  u32    head_crc: CRC-32 of bytes 0..191
+ *  32 + 40 n_sections  u32  head_crc: CRC-32 of the bytes before it (at 192
+ *              for 4 sections, 232 for 5)
  *
  * Sections follow the head in table order, each at the first 64-byte aligned
- * offset after the previous one ends (the head ends at 196); the padding
- * bytes are zero and the data section ends the file. With the head CRC, the
+ * offset after the previous one ends (the head ends at 196 or 236); the
+ * padding bytes are zero and the last section ends the file. With the head CRC, the
  * stored CRCs and the zero padding, every byte is covered, so any flipped bit
  * is caught before a codec sees the stored bytes.
  *
@@ -58,6 +59,10 @@
  *       +80  u64 offset in the raw data section
  *       +88  u64 bytes (titan_tensor_layout total_bytes)
  *
+ * Ngram section (optional): the n-gram hint table of titan eval --tilt,
+ * serialized as titan.h lays it out (titan_ngram_parse checks it against the
+ * config's vocab_size). Files without it are the 4-section files of before.
+ *
  * Data section: tensor i at its offset, which is the first 64-byte aligned
  * offset after tensor i-1 ends (0 for the first); values row-major in the
  * dtype's layout, then (quantized types) rows x groups f32 scales at
@@ -71,20 +76,26 @@
 
 #define ART_MAGIC "TITANART"
 enum {
-    ART_VERSION_1 = 1, /* section-1 configs */
-    ART_VERSION_2 = 2, /* the config section adds its section-8 extension */
-    ART_VERSION_3 = 3, /* SPEC section 9: the config section is config JSON */
-    ART_N_SECTIONS = 4,
+    ART_VERSION_1 = 1,      /* section-1 configs */
+    ART_VERSION_2 = 2,      /* the config section adds its section-8 extension */
+    ART_VERSION_3 = 3,      /* SPEC section 9: the config section is config JSON */
+    ART_N_SECTIONS = 4,     /* sections every file has */
+    ART_N_SECTIONS_MAX = 5, /* with the optional ngram section */
     ART_SECTION_ENTRY = 40,
     ART_HEAD_CRC_AT = 32 + ART_N_SECTIONS * ART_SECTION_ENTRY, /* 192 */
     ART_HEAD_BYTES = ART_HEAD_CRC_AT + 4,                      /* 196 */
+    ART_HEAD_MAX = ART_HEAD_BYTES + ART_SECTION_ENTRY,         /* 236: 5 sections */
     ART_CONFIG_BYTES = 180,                                    /* the record */
     ART_CONFIG_EXT_MAX = 1 << 16, /* most bytes of version 2's JSON extension */
     ART_DIR_HEADER = 8,
     ART_DIR_ENTRY = 96,
 };
 
-enum { ART_CONFIG, ART_TOKENIZER, ART_DIRECTORY, ART_DATA };
+enum { ART_CONFIG, ART_TOKENIZER, ART_DIRECTORY, ART_DATA, ART_NGRAM };
+
+/* Where the head CRC sits and where the head ends, for n sections. */
+static inline uint32_t art_head_crc_at(uint32_t n) { return 32 + n * ART_SECTION_ENTRY; }
+static inline uint32_t art_head_bytes(uint32_t n) { return art_head_crc_at(n) + 4; }
 
 typedef struct {
     titan_codec codec;

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const section_names[ART_N_SECTIONS] = {"config", "tokenizer",
-                                                          "directory", "data"};
+static const char *const section_names[ART_N_SECTIONS_MAX] = {
+    "config", "tokenizer", "directory", "data", "ngram"};
 
 titan_status art_fail_in(titan_status st, const char *what) {
     return titan_fail_in(st, "artifact: %s", what);
@@ -24,9 +24,10 @@ titan_status art_fail_in(titan_status st, const char *what) {
 
 /* Where stored bytes come from: a caller buffer, or a file read on demand. */
 typedef struct {
-    const uint8_t *mem; /* whole artifact in memory, or NULL */
-    const char *path;   /* else the file */
-    uint64_t len;       /* file size */
+    const uint8_t *mem;  /* whole artifact in memory, or NULL */
+    const char *path;    /* else the file */
+    uint64_t len;        /* file size */
+    uint32_t n_sections; /* from the head, once parsed */
 } art_source;
 
 /* Stored bytes [off, off + n): a pointer into memory, or a fresh arena block
@@ -53,6 +54,7 @@ static uint64_t raw_limit(int kind) {
                    : TITAN_SPM_MAX_BYTES;
     case ART_DIRECTORY:
         return ART_DIR_HEADER + (uint64_t)TITAN_MAX_TENSORS * ART_DIR_ENTRY;
+    case ART_NGRAM: return TITAN_NGRAM_MAX_BYTES;
     default: return (uint64_t)1 << 44; /* checked exactly against the directory */
     }
 }
@@ -87,8 +89,9 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
     return TITAN_OK;
 }
 
-static titan_status parse_head(const uint8_t *h, uint64_t file_len, art_section *sec,
+static titan_status parse_head(const uint8_t *h, art_source *src, art_section *sec,
                                uint32_t *version) {
+    uint64_t file_len = src->len;
     if (file_len < ART_HEAD_BYTES)
         return titan_fail(TITAN_E_DATA, "artifact: truncated (%llu bytes)",
                           (unsigned long long)file_len);
@@ -97,9 +100,15 @@ static titan_status parse_head(const uint8_t *h, uint64_t file_len, art_section 
     *version = le_rd32(h + 8);
     if (*version < ART_VERSION_1 || *version > ART_VERSION_3)
         return titan_fail(TITAN_E_DATA, "artifact: unsupported version %u", *version);
-    if (titan_crc32(0, h, ART_HEAD_CRC_AT) != le_rd32(h + ART_HEAD_CRC_AT))
+    uint32_t n = le_rd32(h + 12);
+    if (n != ART_N_SECTIONS && n != ART_N_SECTIONS_MAX)
+        return titan_fail(TITAN_E_DATA, "artifact: %u sections (4 or 5)", n);
+    if (file_len < art_head_bytes(n))
+        return titan_fail(TITAN_E_DATA, "artifact: truncated (%llu bytes)",
+                          (unsigned long long)file_len);
+    if (titan_crc32(0, h, art_head_crc_at(n)) != le_rd32(h + art_head_crc_at(n)))
         return titan_fail(TITAN_E_DATA, "artifact: header checksum mismatch");
-    if (le_rd32(h + 12) != ART_N_SECTIONS || le_rd32(h + 24) || le_rd32(h + 28))
+    if (le_rd32(h + 24) || le_rd32(h + 28))
         return titan_fail(TITAN_E_DATA, "artifact: unsupported header fields");
     if (le_rd64(h + 16) != file_len)
         return titan_fail(TITAN_E_DATA,
@@ -107,8 +116,9 @@ static titan_status parse_head(const uint8_t *h, uint64_t file_len, art_section 
                           "(truncated or extended)",
                           (unsigned long long)file_len,
                           (unsigned long long)le_rd64(h + 16));
-    uint64_t end = ART_HEAD_BYTES;
-    for (int k = 0; k < ART_N_SECTIONS; k++) {
+    src->n_sections = n;
+    uint64_t end = art_head_bytes(n);
+    for (int k = 0; k < (int)n; k++) {
         TITAN_TRY(parse_section(h + 32 + k * ART_SECTION_ENTRY, k, end, &sec[k]));
         if (sec[k].stored_bytes > file_len ||
             sec[k].offset > file_len - sec[k].stored_bytes)
@@ -117,14 +127,15 @@ static titan_status parse_head(const uint8_t *h, uint64_t file_len, art_section 
         end = sec[k].offset + sec[k].stored_bytes;
     }
     if (end != file_len)
-        return titan_fail(TITAN_E_DATA, "artifact: %llu bytes after the data section",
-                          (unsigned long long)(file_len - end));
+        return titan_fail(TITAN_E_DATA, "artifact: %llu bytes after the %s section",
+                          (unsigned long long)(file_len - end), section_names[n - 1]);
     return TITAN_OK;
 }
 
 /* The padding before section k is zero, so no byte of the file goes unchecked. */
 static titan_status check_padding(const art_source *src, const art_section *sec, int k) {
-    uint64_t from = k ? sec[k - 1].offset + sec[k - 1].stored_bytes : ART_HEAD_BYTES;
+    uint64_t from =
+        k ? sec[k - 1].offset + sec[k - 1].stored_bytes : art_head_bytes(src->n_sections);
     uint8_t pad[TITAN_ALIGN];
     size_t n = (size_t)(sec[k].offset - from);
     const uint8_t *p = pad;
@@ -292,6 +303,19 @@ static titan_status load_meta(titan_arena *a, const art_source *src,
     return TITAN_OK;
 }
 
+/* The optional n-gram table, kept in the arena (measuring mode: counted). */
+static titan_status load_ngram(titan_arena *a, const art_source *src,
+                               const art_section *sec, titan_artifact *art) {
+    if (src->n_sections <= ART_NGRAM) return TITAN_OK;
+    uint8_t *raw;
+    TITAN_TRY(decode_section(a, src, sec, ART_NGRAM, &raw));
+    art->ngram_stored_bytes = sec[ART_NGRAM].stored_bytes;
+    if (!a->base) return TITAN_OK;
+    titan_status st = titan_ngram_parse(raw, (size_t)sec[ART_NGRAM].raw_bytes,
+                                        art->config.vocab_size, &art->ngram);
+    return st == TITAN_OK ? TITAN_OK : art_fail_in(st, "ngram section");
+}
+
 /* Tensor data: decoded, or in measuring mode only counted. */
 static titan_status load_data(titan_arena *a, const art_source *src,
                               const art_section *sec, titan_artifact *art,
@@ -308,17 +332,18 @@ static titan_status load_data(titan_arena *a, const art_source *src,
     art->data_raw_bytes = sec[ART_DATA].raw_bytes;
     art->data_stored_bytes = sec[ART_DATA].stored_bytes;
     art->file_bytes = src->len;
-    return a->base ? bind_tensors(dir, data, art) : TITAN_OK;
+    if (a->base) TITAN_TRY(bind_tensors(dir, data, art));
+    return load_ngram(a, src, sec, art);
 }
 
-static titan_status load(titan_arena *a, const art_source *src, const uint8_t *head,
+static titan_status load(titan_arena *a, art_source *src, const uint8_t *head,
                          titan_artifact *art) {
-    art_section sec[ART_N_SECTIONS];
+    art_section sec[ART_N_SECTIONS_MAX];
     const uint8_t *dir;
     uint64_t data_bytes;
     *art = (titan_artifact){0};
     uint32_t version;
-    TITAN_TRY(parse_head(head, src->len, sec, &version));
+    TITAN_TRY(parse_head(head, src, sec, &version));
     TITAN_TRY(load_meta(a, src, sec, version, art, &dir, &data_bytes));
     return load_data(a, src, sec, art, dir, data_bytes);
 }
@@ -327,7 +352,7 @@ titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes, size_t l
                                   titan_artifact *art) {
     if (!a || !a->base || !art || (!bytes && len))
         return titan_fail(TITAN_E_USAGE, "artifact: bad parse arguments");
-    art_source src = {bytes, NULL, len};
+    art_source src = {bytes, NULL, len, 0};
     if (len < ART_HEAD_BYTES)
         return titan_fail(TITAN_E_DATA, "artifact: truncated (%zu bytes)", len);
     return load(a, &src, bytes, art);
@@ -335,20 +360,21 @@ titan_status titan_artifact_parse(titan_arena *a, const uint8_t *bytes, size_t l
 
 /* Open a file source and read its head. */
 static titan_status open_file(const char *path, art_source *src,
-                              uint8_t head[ART_HEAD_BYTES]) {
+                              uint8_t head[ART_HEAD_MAX]) {
     size_t size;
     TITAN_TRY(titan_file_size(path, &size));
-    *src = (art_source){NULL, path, size};
+    *src = (art_source){NULL, path, size, 0};
     if (size < ART_HEAD_BYTES)
         return titan_fail(TITAN_E_DATA, "%s: truncated artifact (%zu bytes)", path, size);
-    return titan_file_read_at(path, 0, head, ART_HEAD_BYTES);
+    memset(head, 0, ART_HEAD_MAX);
+    return titan_file_read_at(path, 0, head, size < ART_HEAD_MAX ? size : ART_HEAD_MAX);
 }
 
 titan_status titan_artifact_load(titan_arena *a, const char *path, titan_artifact *art) {
     if (!a || !a->base || !path || !art)
         return titan_fail(TITAN_E_USAGE, "artifact: bad load arguments");
     art_source src;
-    uint8_t head[ART_HEAD_BYTES];
+    uint8_t head[ART_HEAD_MAX];
     TITAN_TRY(open_file(path, &src, head));
     return load(a, &src, head, art);
 }
@@ -358,13 +384,13 @@ titan_status titan_artifact_load_meta(titan_arena *a, const char *path,
     if (!a || !a->base || !path || !art)
         return titan_fail(TITAN_E_USAGE, "artifact: bad load arguments");
     art_source src;
-    uint8_t head[ART_HEAD_BYTES];
-    art_section sec[ART_N_SECTIONS];
+    uint8_t head[ART_HEAD_MAX];
+    art_section sec[ART_N_SECTIONS_MAX];
     uint32_t version;
     const uint8_t *dir;
     uint64_t data_bytes;
     TITAN_TRY(open_file(path, &src, head));
-    TITAN_TRY(parse_head(head, src.len, sec, &version));
+    TITAN_TRY(parse_head(head, &src, sec, &version));
     *art = (titan_artifact){0};
     return load_meta(a, &src, sec, version, art, &dir, &data_bytes);
 }
@@ -374,11 +400,11 @@ titan_status titan_artifact_plan_runtime(titan_arena *scratch, const char *path,
     if (!scratch || !scratch->base || !path || !c || !high || !kept)
         return titan_fail(TITAN_E_USAGE, "artifact: bad plan arguments");
     art_source src;
-    uint8_t head[ART_HEAD_BYTES];
+    uint8_t head[ART_HEAD_MAX];
     TITAN_TRY(open_file(path, &src, head));
-    art_section sec[ART_N_SECTIONS];
+    art_section sec[ART_N_SECTIONS_MAX];
     uint32_t version;
-    TITAN_TRY(parse_head(head, src.len, sec, &version));
+    TITAN_TRY(parse_head(head, &src, sec, &version));
     /* A 64-aligned sub-arena carves the metadata exactly as a fresh one would. */
     size_t mark = titan_arena_mark(scratch);
     void *block;

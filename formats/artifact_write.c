@@ -84,23 +84,24 @@ static titan_status build_tensors(titan_arena *a, const titan_config *c,
 
 /* Encode every section after the head, fill the head, return the file
  * (progress: over the tensor data section, the one that takes time). */
-static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t version,
-                             titan_codec codec, const titan_progress *progress,
-                             uint8_t **file, size_t *len) {
-    size_t cap = ART_HEAD_BYTES;
-    for (int k = 0; k < ART_N_SECTIONS; k++) {
+static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t n,
+                             uint32_t version, titan_codec codec,
+                             const titan_progress *progress, uint8_t **file,
+                             size_t *len) {
+    size_t cap = art_head_bytes(n);
+    for (int k = 0; k < (int)n; k++) {
         size_t b = titan_codec_bound(codec, raw[k].raw_len);
         if (!b && raw[k].raw_len) return titan_fail(TITAN_E_NOMEM, "artifact: too large");
         cap += TITAN_ALIGN + b;
     }
     uint8_t *f;
     TITAN_TRY(titan_arena_alloc(a, cap, TITAN_ALIGN, (void **)&f));
-    memset(f, 0, ART_HEAD_BYTES);
+    memset(f, 0, art_head_bytes(n));
     memcpy(f, ART_MAGIC, 8);
     le_wr32(f + 8, version);
-    le_wr32(f + 12, ART_N_SECTIONS);
-    size_t at = ART_HEAD_BYTES;
-    for (int k = 0; k < ART_N_SECTIONS; k++) {
+    le_wr32(f + 12, n);
+    size_t at = art_head_bytes(n);
+    for (int k = 0; k < (int)n; k++) {
         size_t start = (size_t)art_align(at), stored;
         memset(f + at, 0, start - at);
         TITAN_TRY(titan_codec_encode_progress(codec, raw[k].raw, raw[k].raw_len,
@@ -117,7 +118,7 @@ static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t ve
         at = start + stored;
     }
     le_wr64(f + 16, at);
-    le_wr32(f + ART_HEAD_CRC_AT, titan_crc32(0, f, ART_HEAD_CRC_AT));
+    le_wr32(f + art_head_crc_at(n), titan_crc32(0, f, art_head_crc_at(n)));
     *file = f;
     *len = at;
     return TITAN_OK;
@@ -154,18 +155,23 @@ titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config 
                           "vocab_size is %d",
                           titan_tokenizer_size(t), cfg.vocab_size);
     titan_arena_reset(scratch, mark);
+    titan_ngram ngram;
+    if (o->ngram && titan_ngram_parse(o->ngram, o->ngram_len, cfg.vocab_size, &ngram))
+        return art_fail_in(TITAN_E_USAGE, "ngram table");
+    uint32_t n_sec = o->ngram ? ART_N_SECTIONS_MAX : ART_N_SECTIONS;
     uint8_t *cfg_sec;
     size_t cfg_len;
     titan_status st = art_config_encode(scratch, &cfg, &cfg_sec, &cfg_len);
-    raw_section raw[ART_N_SECTIONS] = {{cfg_sec, cfg_len}, {tok, tok_len}};
+    raw_section raw[ART_N_SECTIONS_MAX] = {
+        {cfg_sec, cfg_len}, {tok, tok_len}, {0}, {0}, {o->ngram, o->ngram_len}};
     uint8_t *file = NULL;
     size_t len = 0;
     if (st == TITAN_OK)
         st =
             build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY], &raw[ART_DATA]);
     if (st == TITAN_OK)
-        st = assemble(scratch, raw, art_config_version(&cfg), codec, o->progress, &file,
-                      &len);
+        st = assemble(scratch, raw, n_sec, art_config_version(&cfg), codec, o->progress,
+                      &file, &len);
     bool fits = !o->max_bytes || len <= o->max_bytes;
     if (st == TITAN_OK && path && fits) st = titan_file_write_atomic(path, file, len);
     if (st == TITAN_OK && file_bytes) *file_bytes = len;

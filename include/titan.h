@@ -245,6 +245,35 @@ TITAN_NODISCARD titan_status titan_backend_cpu_create(titan_arena *a, int thread
 /* Exact arena bytes of titan_backend_cpu_create (TITAN_ALIGN-aligned top). */
 size_t titan_backend_cpu_arena_bytes(int threads);
 
+/* How the cpu backend multiplies activations by int8-laned weights (INT8,
+ * INT6_BYTE). EXACT (the default): weights dequantized in registers, float
+ * sums. Q8 (opt-in, `--act-quant q8`): each token's activations quantized
+ * per block of 32 values to int8 with one float scale (round to nearest,
+ * ties to even), integer dot products (AVX-512 VNNI, AVX2 or plain C), one
+ * exact int32 sum per block, then float (platform/matmul_q8.h). Faster, and
+ * no longer the float product: judged by val_bpb, not by the 1e-4
+ * tolerance. f32, f16, bf16 and bit-packed INT6 tensors, groups of scales
+ * that are not a multiple of 32 values, and products larger than the
+ * backend was sized for keep the exact path. This is the one switch of the
+ * library: a field of titan_cpu_options. */
+typedef enum { TITAN_ACT_EXACT = 0, TITAN_ACT_Q8 = 1 } titan_act_quant;
+
+typedef struct titan_cpu_options {
+    int threads;               /* [1, 64] */
+    titan_act_quant act_quant; /* EXACT or Q8 */
+    int max_tokens;            /* Q8: most tokens of one product (the model's batch) */
+    int64_t max_cols; /* Q8: most columns of a weight (titan_config_matmul_bounds) */
+} titan_cpu_options;
+
+/* titan_backend_cpu_create with options; Q8 adds the quantized activations
+ * of max_tokens x max_cols to the arena (TITAN_E_USAGE if either is < 1). */
+TITAN_NODISCARD titan_status titan_backend_cpu_create_opts(titan_arena *a,
+                                                           const titan_cpu_options *o,
+                                                           titan_backend **out);
+
+/* Exact arena bytes of titan_backend_cpu_create_opts; 0 for bad options. */
+size_t titan_backend_cpu_opts_arena_bytes(const titan_cpu_options *o);
+
 /* Systolic-array emulator (platform/tpu_*.c): an rows x cols grid of int8
  * multiply / int32 accumulate processing elements (PEs), weight-stationary
  * (WS) or output-stationary (OS). One GEMM is Y[M][N] = X[M][K] . W[N][K]^T
@@ -1084,6 +1113,11 @@ typedef struct titan_eval_batch {
     const int32_t *seq;           /* the whole stream */
     const titan_eval_window *win; /* [n] */
     double *nll;                  /* [n][ctx] */
+    /* NULL, or the stream's hints (titan_eval_options.hint): then the scorer
+     * also writes hint_nll[b * ctx + j] = -ln p(hint[win[b].start + j]) for
+     * the same entries whose hint is >= 0 (the same distribution as nll's). */
+    const int32_t *hint;
+    double *hint_nll; /* [n][ctx] */
 } titan_eval_batch;
 
 /* Scores a batch on worker `worker` (0 <= worker < threads; calls with
@@ -1113,6 +1147,14 @@ typedef struct titan_eval_options {
      * `threads` of them) instead of starting threads for the run, so runs
      * repeated many times start none (and take no heap in libc for them). */
     struct titan_thread_pool *pool;
+    /* Optional n-gram tilt (titan_tilt_nll): hint[k] is the hint for target
+     * seq[k + 1] (< 0: none; [n_targets], e.g. titan_ngram_hints), tilt_beta
+     * the tilt. The result then adds the tilted sums, window by window as the
+     * plain ones; tilt_target_nll (optional, [n_targets]) receives each
+     * target's tilted NLL as target_nll receives the plain one. */
+    const int32_t *hint;
+    double tilt_beta;
+    double *tilt_target_nll;
 } titan_eval_options;
 
 #define TITAN_EVAL_MAX_THREADS 256
@@ -1124,7 +1166,13 @@ typedef struct titan_eval_result {
     int64_t windows;
     double val_loss; /* nll / tokens */
     double val_bpb;  /* nll / (ln 2 * bytes); 0 when bytes == 0 */
+    /* With options.hint: the same three of the tilted NLLs (else 0). */
+    double tilt_nll, tilt_val_loss, tilt_val_bpb;
 } titan_eval_result;
+
+/* val_loss and val_bpb (plain and tilted) from nll, tilt_nll, tokens and
+ * bytes, as titan_eval_run fills them (for passes that add NLLs themselves). */
+void titan_eval_result_finish(titan_eval_result *r);
 
 /* Arena bytes titan_eval_run needs beyond what the scorer itself uses (an
  * upper bound: alignment slack included). SIZE_MAX for bad options. */
@@ -1171,6 +1219,69 @@ TITAN_NODISCARD titan_status titan_eval_model_rebind(titan_eval_model *em,
  * (threads <= workers). Targets outside 0..vocab_size-1 are TITAN_E_DATA. */
 TITAN_NODISCARD titan_status titan_eval_model_score(void *model, int worker,
                                                     const titan_eval_batch *b);
+
+/* ==== n-gram hints and logit tilt ===========================================
+ * core/ngram.c, core/tilt.c: record 002's eval-time tilt (titan eval --tilt).
+ * A table built from training data (titan-train ngram) names, for a context
+ * of the last one or two tokens, the token that most often came next there:
+ * the hint. At eval the hinted token's probability is tilted by e^beta and
+ * the distribution renormalized exactly (titan_tilt_nll).
+ *
+ * Serialized table (little-endian; the artifact's optional ngram section):
+ *    0 u8[4] "NGRM"
+ *    4 u32   vocab (= the config's vocab_size)
+ *    8 u32   width: bytes per token id, 2 when vocab <= 65536, else 4
+ *   12 u32   min_count the builder used (information only)
+ *   16 u32   n_bigram, 20 u32 n_trigram
+ *   24       bigram prev[n_bigram] (strictly increasing), bigram hint[n_bigram],
+ *            trigram a[n_trigram], trigram b[n_trigram] ((a, b) strictly
+ *            increasing, a before b in the text), trigram hint[n_trigram];
+ *            every id below vocab, `width` bytes each; nothing after. */
+#define TITAN_NGRAM_HEADER    24
+#define TITAN_NGRAM_MAX_BYTES ((size_t)1 << 30)
+
+typedef struct titan_ngram {
+    const uint8_t *blob; /* the serialized table, or NULL: no table */
+    size_t len;
+    int32_t vocab, width, min_count;
+    int64_t n_bigram, n_trigram;
+} titan_ngram;
+
+/* Check a serialized table against the model's vocabulary and view it (no
+ * copy: blob must outlive *out). TITAN_E_DATA names what is wrong. */
+TITAN_NODISCARD titan_status titan_ngram_parse(const uint8_t *blob, size_t len,
+                                               int32_t vocab, titan_ngram *out);
+
+/* The hint for the token after ... a, b (b the last token; a < 0 when b is
+ * the first): the trigram entry of (a, b) when there is one, else the bigram
+ * entry of b, else -1 (no hint). This is the one place the rule lives. */
+int32_t titan_ngram_hint(const titan_ngram *g, int32_t a, int32_t b);
+
+/* hint[k] = the hint for target seq[k + 1] from seq[k - 1], seq[k]: only
+ * tokens before the target (score-first), k = 0..n_targets-1. */
+void titan_ngram_hints(const titan_ngram *g, const int32_t *seq, int64_t n_targets,
+                       int32_t *hint);
+
+/* Bytes of a serialized table with these counts; 0 if too large. */
+size_t titan_ngram_bytes(int32_t vocab, int64_t n_bigram, int64_t n_trigram);
+
+/* Serialize sorted entries (as the layout above requires) into
+ * out[0..titan_ngram_bytes()); TITAN_E_USAGE if they break the layout. */
+typedef struct titan_ngram_entries {
+    int32_t vocab, min_count;
+    int64_t n_bigram, n_trigram;
+    const int32_t *bi_prev, *bi_hint;        /* [n_bigram] */
+    const int32_t *tri_a, *tri_b, *tri_hint; /* [n_trigram] */
+} titan_ngram_entries;
+TITAN_NODISCARD titan_status titan_ngram_encode(const titan_ngram_entries *e,
+                                                uint8_t *out, size_t cap);
+
+/* Tilted NLL of a target: p'(t) = p(t) e^{beta [t = h]} / Z with
+ * Z = 1 + p(h) (e^beta - 1), in double, from nll = -ln p(t), hint_nll =
+ * -ln p(h) and hit = (t == h). beta 0 gives nll exactly. Any finite beta
+ * keeps Z > 0 (titan eval allows |beta| <= TITAN_TILT_BETA_MAX). */
+#define TITAN_TILT_BETA_MAX 30.0
+double titan_tilt_nll(double nll, double hint_nll, bool hit, double beta);
 
 /* ==== adaptive evaluation ==================================================
  * core/adapt_mix.c, core/adapt_ngram.c, core/adapt_match.c: score-first
@@ -1311,7 +1422,7 @@ TITAN_NODISCARD titan_status titan_safetensors_write(const titan_st_source *tens
  * formats/artifact_*.c, formats/codec*.c: the one-file model container. */
 
 /* One file holds the config, the tokenizer, a tensor directory and the tensor
- * data; each of the four sections has a codec and CRC-32s of its stored and
+ * data, and optionally an n-gram hint table; each section has a codec and CRC-32s of its stored and
  * raw bytes, the head has its own CRC, so any single flipped bit is refused. The byte layout is
  * documented in formats/artifact_format.h. */
 
@@ -1331,10 +1442,12 @@ typedef struct titan_artifact {
     size_t tokenizer_blob_len;
     int n_tensors;
     const titan_tensor *tensors;
-    titan_codec codec;          /* codec of the tensor data section */
-    uint64_t file_bytes;        /* size of the artifact file */
-    uint64_t data_raw_bytes;    /* tensor data section, decoded */
-    uint64_t data_stored_bytes; /* tensor data section, as stored */
+    titan_codec codec;           /* codec of the tensor data section */
+    uint64_t file_bytes;         /* size of the artifact file */
+    uint64_t data_raw_bytes;     /* tensor data section, decoded */
+    uint64_t data_stored_bytes;  /* tensor data section, as stored */
+    titan_ngram ngram;           /* the optional n-gram table (blob NULL: none) */
+    uint64_t ngram_stored_bytes; /* its section, as stored */
 } titan_artifact;
 
 /* Find a tensor by SPEC name, or NULL. */
@@ -1407,6 +1520,10 @@ typedef struct titan_write_options {
     /* Called while the tensor data is encoded (done, total: its raw bytes);
      * NULL: no progress. */
     const titan_progress *progress;
+    /* Optional serialized n-gram table (titan_ngram_parse must accept it for
+     * the config's vocab_size): stored as the artifact's ngram section. */
+    const uint8_t *ngram;
+    size_t ngram_len;
 } titan_write_options;
 
 /* titan_artifact_write with a size cap decided before anything is written

@@ -15,6 +15,12 @@ TITAN_NODISCARD titan_status titan_backend_cpu_create_isa(titan_arena *a, int th
                                                           titan_isa isa,
                                                           titan_backend **out);
 
+/* titan_backend_cpu_create_opts with a chosen kernel family. */
+TITAN_NODISCARD titan_status titan_backend_cpu_create_isa_opts(titan_arena *a,
+                                                               const titan_cpu_options *o,
+                                                               titan_isa isa,
+                                                               titan_backend **out);
+
 /* Kernel family of a cpu backend. */
 titan_isa titan_backend_cpu_isa(const titan_backend *be);
 

@@ -6,6 +6,8 @@
 #include "quant/quant.h"
 
 #if defined(__x86_64__)
+#include "platform/transpose_avx512.h"
+
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
@@ -217,40 +219,6 @@ TARGET static void micro_kernel(const float *panel, const float *x, size_t t_ste
     }
 }
 
-/* In-register transpose: v[c] becomes column c of the 16 x 16 block whose
- * rows were v[0..16): unpacks pair rows within 128-bit lanes, 64-bit unpacks
- * make 4 x 4 blocks, two lane shuffles place them. */
-INLINE void transpose16(__m512 v[16]) {
-    __m512 t[16];
-    UNROLL
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]);
-    }
-    UNROLL
-    for (int i = 0; i < 4; i++) { /* v[4i + j] lane L: rows 4i.., column 4L + j */
-        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        v[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        v[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        v[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        v[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    UNROLL
-    for (int j = 0; j < 4; j++) {
-        __m512 a = _mm512_shuffle_f32x4(v[j], v[4 + j], 0x88);
-        __m512 b = _mm512_shuffle_f32x4(v[j], v[4 + j], 0xdd);
-        __m512 c = _mm512_shuffle_f32x4(v[8 + j], v[12 + j], 0x88);
-        __m512 d = _mm512_shuffle_f32x4(v[8 + j], v[12 + j], 0xdd);
-        t[j] = _mm512_shuffle_f32x4(a, c, 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
-        t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xdd);
-        t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xdd);
-    }
-    UNROLL
-    for (int i = 0; i < 16; i++) v[i] = t[i];
-}
-
 /* panel[k][r] = W[n + r][k0 + k] in 16 x 16 blocks dequantized and
  * transposed in registers; rows past `rows` are 0. Row bytes and the scale
  * group are worked out once per block, not per row. */
@@ -279,7 +247,7 @@ INLINE void panel_run(titan_dtype dt, const titan_tensor *w, int64_t n, int rows
                     v[i] =
                         _mm512_mul_ps(v[i], _mm512_set1_ps(w->scales[row * groups + g]));
             }
-            transpose16(v);
+            titan_transpose16(v);
             UNROLL
             for (int c = 0; c < 16; c++) _mm512_store_ps(panel + (k + c) * NR + h, v[c]);
         }

@@ -2,7 +2,8 @@
 # artifact_ref.sh: titan and the independent Python writer
 # (tests/ref/artifact_ref.py) agree on the container: titan reads what the
 # reference writes with every codec (int8 included) value for value, and
-# titan pack writes the very bytes the reference writes for the same model.
+# titan pack writes the very bytes the reference writes for the same model,
+# also with an n-gram table (the optional fifth section).
 . "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 REF=tests/ref/artifact_ref.py
@@ -43,6 +44,9 @@ h = json.dumps(hdr).encode(); h += b" " * (-len(h) % 8)
 open(f"{T}/tiny.st", "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 json.dump(ref.TINY, open(f"{T}/tiny.json", "w"))
 open(f"{T}/byte.tok", "wb").write(ref.byte_tokenizer())
+open(f"{T}/t.ngram", "wb").write(ref.ngram_table(ref.TINY["vocab_size"]))
+ref.write(f"{T}/ref_none_ngram.tart", ref.TINY, ref.tiny_tensors(ref.TINY), "none",
+          ref.ngram_table(ref.TINY["vocab_size"]))
 PYEOF
 # (.xz headers differ between one-shot and streaming encoders: values only.)
 for codec in none lzma; do
@@ -50,4 +54,9 @@ for codec in none lzma; do
         -o "$T/packed_$codec.tart" --codec $codec >/dev/null || fail "pack $codec"
     cmp "$T/packed_$codec.tart" "$T/ref_${codec}_f32.tart" || fail "pack $codec differs from the reference"
 done
+"$TITAN" pack --safetensors "$T/tiny.st" --config "$T/tiny.json" --tokenizer "$T/byte.tok" \
+    -o "$T/packed_ngram.tart" --ngram "$T/t.ngram" >/dev/null || fail "pack --ngram"
+cmp "$T/packed_ngram.tart" "$T/ref_none_ngram.tart" || fail "pack --ngram differs from the reference"
+"$TITAN" inspect "$T/ref_none_ngram.tart" | grep -q '^ngram  *2 bigram + 1 trigram' ||
+    fail "inspect of the reference's table"
 echo "artifact reference ok"

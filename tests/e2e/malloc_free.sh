@@ -5,7 +5,7 @@
 # library's high-level helper: the count must not grow with the tokens
 # processed, i.e. the runtime never allocates. Under AddressSanitizer
 # the shim counts through the sanitizer's allocator hooks, loaded after it.
-# Nano, and a golf-shaped model (SPEC section 8).
+# Nano (also with --adapt, --tilt and --act-quant q8), and a golf-shaped model (SPEC section 8).
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -64,6 +64,29 @@ a=$(calls eval -m "$dir/nano.art" --text "$dir/short.txt" --ctx 64 --stride 32 -
 b=$(calls eval -m "$dir/nano.art" --text "$dir/long.txt" --ctx 64 --stride 32 --adapt)
 echo "eval --adapt: $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"
 [ "$a" = "$b" ] || fail "eval --adapt heap calls grow with tokens ($a -> $b)"
+# --act-quant q8 (an int8 repack of the model): the quantized activations
+# come from the planned arena too.
+"$TITAN" export "$dir/nano.art" --safetensors "$dir/n.st" --config-out "$dir/n.json" \
+    --tokenizer-out "$dir/n.tok" >/dev/null || fail "export"
+"$TITAN" pack --safetensors "$dir/n.st" --config "$dir/n.json" --tokenizer "$dir/n.tok" \
+    --quant int8 -o "$dir/n8.art" >/dev/null || fail "pack int8"
+a=$(calls run -m "$dir/n8.art" -p "Once upon" -n 4 --greedy --act-quant q8 --threads 2)
+b=$(calls run -m "$dir/n8.art" -p "Once upon" -n 60 --greedy --act-quant q8 --threads 2)
+c=$(calls eval -m "$dir/n8.art" --text "$dir/short.txt" --ctx 64 --stride 32 --act-quant q8)
+d=$(calls eval -m "$dir/n8.art" --text "$dir/long.txt" --ctx 64 --stride 32 --act-quant q8)
+echo "--act-quant q8: run $a heap calls for 4 tokens, $b for 60; eval $c and $d"
+[ "$a" -gt 0 ] && [ "$c" -gt 0 ] || fail "the shim counted nothing"
+[ "$a" = "$b" ] && [ "$c" = "$d" ] || fail "q8 heap calls grow with tokens"
+# --tilt with a table packed into the artifact (read into the arena with it).
+"$TITAN" export "$dir/nano.art" --safetensors "$dir/w.st" >/dev/null || fail "export"
+"$TITAN_TRAIN" ngram -i "$dir/long.txt" --tokenizer "$dir/w.tok" --vocab 1024 \
+    -o "$dir/t.ngram" >/dev/null || fail "ngram"
+"$TITAN" pack --safetensors "$dir/w.st" --config "$dir/w.config.json" --tokenizer "$dir/w.tok" \
+    --ngram "$dir/t.ngram" -o "$dir/tilt.art" >/dev/null || fail "pack --ngram"
+a=$(calls eval -m "$dir/tilt.art" --text "$dir/short.txt" --ctx 64 --stride 32 --tilt 0.5 --adapt)
+b=$(calls eval -m "$dir/tilt.art" --text "$dir/long.txt" --ctx 64 --stride 32 --tilt 0.5 --adapt)
+echo "eval --tilt --adapt: $a heap calls for 300 bytes, $b for $(stat -c %s "$dir/long.txt")"
+[ "$a" = "$b" ] || fail "eval --tilt heap calls grow with tokens ($a -> $b)"
 # The library's high-level helper (titan_session_*), in the example program:
 # its one block is all the memory generation uses.
 for mode in 0 7; do # greedy, sampled

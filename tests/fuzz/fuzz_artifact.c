@@ -3,7 +3,8 @@
  * config's tensors, in place and aligned, and every row must dequantize.
  * Each input is parsed as given and once more "resealed" (all CRCs made
  * right, as a hostile writer would), so mutations reach the checks that sit
- * behind the checksums instead of stopping at the first CRC. */
+ * behind the checksums instead of stopping at the first CRC. An n-gram table
+ * that loads must answer a hint for every context of a few ids. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@ static uint8_t sealed[1 << 20], decoded[1 << 20];
 
 /* Recompute every CRC the reader checks, where the entry allows it. */
 static void reseal(uint8_t *f, size_t size) {
-    for (int k = 0; k < ART_N_SECTIONS; k++) {
+    uint32_t n = le_rd32(f + 12) == ART_N_SECTIONS_MAX && size >= ART_HEAD_MAX
+                     ? ART_N_SECTIONS_MAX
+                     : ART_N_SECTIONS;
+    for (int k = 0; k < (int)n; k++) {
         uint8_t *e = f + 32 + k * ART_SECTION_ENTRY;
         uint64_t off = le_rd64(e + 8), stored = le_rd64(e + 16), raw = le_rd64(e + 24);
         if (off > size || stored > size - off) continue;
@@ -34,7 +38,18 @@ static void reseal(uint8_t *f, size_t size) {
                  titan_codec_decode(&a, codec, f + off, stored, decoded, raw) == TITAN_OK)
             le_wr32(e + 36, titan_crc32(0, decoded, raw));
     }
-    le_wr32(f + ART_HEAD_CRC_AT, titan_crc32(0, f, ART_HEAD_CRC_AT));
+    le_wr32(f + art_head_crc_at(n), titan_crc32(0, f, art_head_crc_at(n)));
+}
+
+/* Every hint of a loaded table is a token of the vocabulary. */
+static void check_ngram(const titan_ngram *g, int32_t vocab) {
+    int32_t ids[] = {-1, 0, 1, 2, 3, 5, vocab / 2, vocab - 1};
+    int n = (int)(sizeof ids / sizeof *ids);
+    for (int i = 0; g->blob && i < n; i++)
+        for (int j = 1; j < n; j++) {
+            int32_t h = titan_ngram_hint(g, ids[i], ids[j]);
+            if (h < -1 || h >= vocab) abort();
+        }
 }
 
 static void check(const titan_artifact *art) {
@@ -53,6 +68,7 @@ static void check(const titan_artifact *art) {
     const uint8_t *bytes;
     for (int32_t id = 0; id < titan_tokenizer_size(art->tokenizer); id++)
         titan_tokenizer_token(art->tokenizer, id, &bytes);
+    check_ngram(&art->ngram, art->config.vocab_size);
 }
 
 static void parse(const uint8_t *data, size_t size) {

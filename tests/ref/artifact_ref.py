@@ -115,7 +115,14 @@ def tiny_tensors(c, int8=False):
     return out
 
 
-def write(path, c, tensors, codec):
+def ngram_table(vocab):
+    """A small n-gram hint table (titan.h layout): bigrams 1->2, 3->4,
+    trigram (1, 1)->5."""
+    ids = [1, 3, 2, 4, 1, 1, 5]
+    return b"NGRM" + struct.pack("<5I", vocab, 2, 2, 2, 1) + struct.pack("<7H", *ids)
+
+
+def write(path, c, tensors, codec, ngram=None):
     dir_ = struct.pack("<II", len(tensors), 0)
     data = b""
     for name, nd, r, k, dt, vals, scales, _ in tensors:
@@ -128,8 +135,8 @@ def write(path, c, tensors, codec):
         data += vals
         if scales is not None:
             data += b"\0" * (align(len(vals)) - len(vals)) + scales.astype("<f4").tobytes()
-    raws = [config_record(c), byte_tokenizer(), dir_, data]
-    body, table, at = b"", b"", 196
+    raws = [config_record(c), byte_tokenizer(), dir_, data] + ([ngram] if ngram else [])
+    body, table, at = b"", b"", 32 + 40 * len(raws) + 4
     for kind, raw in enumerate(raws, 1):
         stored = encode(codec, raw)
         start = align(at)
@@ -137,7 +144,7 @@ def write(path, c, tensors, codec):
         table += struct.pack("<IIQQQII", kind, CODECS[codec], start, len(stored), len(raw),
                              zlib.crc32(stored), zlib.crc32(raw))
         at = start + len(stored)
-    head = b"TITANART" + struct.pack("<IIQII", 1, 4, at, 0, 0) + table
+    head = b"TITANART" + struct.pack("<IIQII", 1, len(raws), at, 0, 0) + table
     head += struct.pack("<I", zlib.crc32(head))
     with open(path, "wb") as f:
         f.write(head + body)
@@ -158,6 +165,9 @@ def main():
         q6 = ((np.arange(r * k) * 5) % 64 - 32).astype(np.int8)
         ts[0] = (name, nd, r, k, 5, q6.tobytes(), sc, q6.reshape(r, k) * sc[:, None])
         write(os.path.join(sys.argv[2], "tiny_none_int6b"), TINY, ts, "none")
+        for codec in ("none", "brotli"):
+            write(os.path.join(sys.argv[2], f"tiny_{codec}_ngram"), TINY,
+                  tiny_tensors(TINY), codec, ngram_table(TINY["vocab_size"]))
 
 
 if __name__ == "__main__":

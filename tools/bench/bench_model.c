@@ -12,8 +12,12 @@
  * work is not counted) over peak FMA; decode bytes per token (every block
  * matrix once per use in the schedule, the tied head, and the cache rows each
  * layer reads) times tokens/s over read bandwidth. Each figure, limits included,
- * is the best of REPEATS runs.
- * Usage: bench_model [PRESET [CTX]]   (one preset, e.g. nano; one context) */
+ * is the best of REPEATS runs. Int8 runs are repeated right after with
+ * --act-quant q8 (activations quantized per 32 values, integer dot products:
+ * platform/matmul_q8.h), printed as q8's tokens/s and its ratio to the exact
+ * run just before it.
+ * Usage: bench_model [PRESET [CTX [TYPE]]]   (one preset, e.g. nano; one
+ * context; one storage type: f32, int8 or int6) */
 #include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
@@ -187,6 +191,49 @@ static const char *dtype_label(titan_dtype dt) {
     return dt == TITAN_DT_F32 ? "f32" : dt == TITAN_DT_INT8 ? "int8" : "int6";
 }
 
+/* q8 cpu backends of 1 and 2 threads for config c, in their own arena. */
+typedef struct {
+    titan_arena arena;
+    titan_backend *be[2];
+} q8_cpus;
+
+static titan_status q8_open(const titan_config *c, q8_cpus *q) {
+    titan_cpu_options o[2];
+    size_t bytes = 0;
+    for (int th = 1; th <= 2; th++) {
+        o[th - 1] = (titan_cpu_options){th, TITAN_ACT_Q8, PREFILL_BATCH, 0};
+        TITAN_TRY(titan_config_matmul_bounds(c, &(int64_t){0}, &o[th - 1].max_cols));
+        bytes += titan_backend_cpu_opts_arena_bytes(&o[th - 1]) + TITAN_ALIGN;
+    }
+    *q = (q8_cpus){0};
+    TITAN_TRY(cli_arena_create(&q->arena, bytes));
+    titan_status st = TITAN_OK;
+    for (int th = 1; !st && th <= 2; th++)
+        st = titan_backend_cpu_create_opts(&q->arena, &o[th - 1], &q->be[th - 1]);
+    return st;
+}
+
+static void q8_close(q8_cpus *q) {
+    for (int th = 0; th < 2; th++) titan_backend_destroy(q->be[th]);
+    cli_arena_destroy(&q->arena);
+}
+
+/* The q8 run beside exact run e (same weights, context and threads). */
+static titan_status bench_q8(const char *preset, const titan_config *c, const weights *w,
+                             int ctx, int th, const q8_cpus *q, titan_thread_pool *pool,
+                             const run_result *e) {
+    run_result r;
+    TITAN_TRY(run_one(c, w, ctx, q->be[th - 1], pool, &r));
+    printf("%-13s q8   ctx %4d threads %d  prefill %8.1f tok/s (%.2fx exact int8)"
+           "                          decode %6.1f tok/s (%.2fx exact int8)\n",
+           preset, ctx, th, r.prefill_tps, r.prefill_tps / e->prefill_tps, r.decode_tps,
+           r.decode_tps / e->decode_tps);
+    fflush(stdout);
+    return TITAN_OK;
+}
+
+static const char *only_type; /* NULL: every type of a case */
+
 static titan_status bench_preset(const bench_case *bc, int only_ctx,
                                  titan_backend *const bes[2],
                                  titan_thread_pool *const pools[2]) {
@@ -202,10 +249,14 @@ static titan_status bench_preset(const bench_case *bc, int only_ctx,
             ctxs[nctx++] = ctxs[i];
     if (only_ctx) ctxs[0] = only_ctx, nctx = 1;
     for (int d = 0; d < bc->n_dts; d++) {
+        if (only_type && strcmp(only_type, dtype_label(bc->dts[d]))) continue;
         weights w;
         st = make_weights(&c, bc->dts[d], &w);
         double flops, bytes;
         per_token_cost(&c, &w, &flops, &bytes);
+        q8_cpus q = {0};
+        bool q8 = bc->dts[d] == TITAN_DT_INT8;
+        if (!st && q8) st = q8_open(&c, &q);
         for (int ci = 0; !st && ci < nctx; ci++) {
             for (int th = 1; !st && th <= 2; th++) {
                 run_result r;
@@ -220,8 +271,11 @@ static titan_status bench_preset(const bench_case *bc, int only_ctx,
                        100 * gf / r.fma_gflops, r.fma_gflops, r.decode_tps, gbs,
                        100 * gbs / r.bw_gbs, r.bw_gbs);
                 fflush(stdout);
+                if (q8)
+                    st = bench_q8(preset, &c, &w, ctxs[ci], th, &q, pools[th - 1], &r);
             }
         }
+        if (q8) q8_close(&q);
         free_weights(&w);
         if (st) return st;
     }
@@ -233,6 +287,7 @@ int main(int argc, char **argv) {
     int64_t only_ctx = 0;
     if (argc > 2 && !cli_parse_int(argv[2], DECODE_TOKENS + 1, 1 << 20, &only_ctx))
         return cli_usage("bench_model", "CTX must be an integer > %d", DECODE_TOKENS);
+    only_type = argc > 3 ? argv[3] : NULL;
     bench_cpus cpus;
     titan_status open = bench_cpus_open(&cpus);
     if (open) return cli_fail("bench_model", open);

@@ -9,10 +9,36 @@ titan_status backend_check(const char *name) {
     return titan_fail(TITAN_E_USAGE, "unknown backend '%s' (cpu, ref, tpu)", name);
 }
 
+titan_status backend_act_quant(const char *name, const char *backend,
+                               titan_act_quant *out) {
+    *out = TITAN_ACT_EXACT;
+    if (!name || !strcmp(name, "exact")) return TITAN_OK;
+    if (strcmp(name, "q8"))
+        return titan_fail(TITAN_E_USAGE, "unknown --act-quant '%s' (exact, q8)", name);
+    if (backend && strcmp(backend, "cpu"))
+        return titan_fail(TITAN_E_USAGE, "--act-quant q8 runs on the cpu backend only");
+    *out = TITAN_ACT_Q8;
+    return TITAN_OK;
+}
+
+/* The cpu backend, sized for the model's products when q8. */
+static titan_status cpu_create(titan_arena *a, const backend_choice *b,
+                               const titan_config *c, int batch, titan_backend **be) {
+    titan_cpu_options o = {.threads = b->threads, .act_quant = b->act_quant};
+    if (b->act_quant == TITAN_ACT_Q8) {
+        int64_t rows;
+        TITAN_TRY(titan_config_matmul_bounds(c, &rows, &o.max_cols));
+        o.max_tokens = batch;
+    }
+    return titan_backend_cpu_create_opts(a, &o, be);
+}
+
 titan_status backend_create(titan_arena *a, const backend_choice *b,
                             const titan_config *c, int batch, titan_backend **be) {
     TITAN_TRY(backend_check(b->name));
-    if (!strcmp(b->name, "cpu")) return titan_backend_cpu_create(a, b->threads, be);
+    if (b->act_quant != TITAN_ACT_EXACT && strcmp(b->name, "cpu"))
+        return titan_fail(TITAN_E_USAGE, "--act-quant q8 runs on the cpu backend only");
+    if (!strcmp(b->name, "cpu")) return cpu_create(a, b, c, batch, be);
     if (!strcmp(b->name, "ref")) return titan_backend_ref_create(a, be);
     titan_tpu_config dflt;
     titan_tpu_config_default(&dflt);

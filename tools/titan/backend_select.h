@@ -12,7 +12,18 @@ typedef struct {
     const char *name;            /* "cpu", "ref" or "tpu" */
     int threads;                 /* cpu: threads of this backend, >= 1 */
     const titan_tpu_config *tpu; /* tpu: the array; NULL = defaults */
+    titan_act_quant act_quant;   /* cpu: --act-quant (exact unless q8) */
 } backend_choice;
+
+/* --act-quant NAME (NULL: exact) for --backend BACKEND (NULL: cpu): "exact",
+ * or "q8" on cpu; TITAN_E_USAGE otherwise. */
+TITAN_NODISCARD titan_status backend_act_quant(const char *name, const char *backend,
+                                               titan_act_quant *out);
+
+/* The --act-quant help line, the same in every command that takes it. */
+#define BACKEND_ACT_QUANT_HELP                                                           \
+    "exact (default) or q8: int8/int6-byte weights times activations quantized "         \
+    "per 32 values, integer dot products (cpu backend; other tensors stay exact)"
 
 /* TITAN_E_USAGE unless name is cpu, ref or tpu. */
 TITAN_NODISCARD titan_status backend_check(const char *name);

@@ -18,7 +18,13 @@
  * --ttt: after the plain score, the same workers score the stream again
  * chunk by chunk with score-first test-time training (eval_ttt.h); its
  * training state is allocated once before the first chunk, the arena holds
- * the per-target NLLs it adds up. */
+ * the per-target NLLs it adds up.
+ *
+ * --tilt BETA: the artifact's n-gram table gives each target a hint from the
+ * two tokens before it (eval_tilt.h); the scorer gives the hint's NLL beside
+ * the target's and the tilted val_bpb is reported beside the plain one, for
+ * the plain and the --ttt pass. With --adapt the adaptive mixer takes the
+ * tilted model distribution (the tilt applies first; both are normalized). */
 #include "platform/file.h"
 #include "platform/threads.h"
 #include "tools/cli/cli.h"
@@ -26,6 +32,7 @@
 #include "tools/titan/baselines.h"
 #include "tools/titan/commands.h"
 #include "tools/titan/eval_adapt.h"
+#include "tools/titan/eval_tilt.h"
 #include "tools/titan/eval_ttt.h"
 #include "tools/titan/runtime.h"
 #include "tools/titan/tpu_cli.h"
@@ -44,10 +51,11 @@ enum {
 static const char usage[] =
     "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
+    "[--act-quant exact|q8] "
     "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
     "[--tpu-array RxC ...] [--ttt [--ttt-chunk N] [--ttt-lr X] [--ttt-epochs E] "
     "[--ttt-params mlp|all] [--ttt-momentum M] [--ttt-clip C] [--ttt-batch B]] "
-    "[--nll-out FILE]\n"
+    "[--nll-out FILE] [--tilt BETA [--ngram NGRAM]]\n"
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
     "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
     "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
@@ -55,14 +63,19 @@ static const char usage[] =
     "  --ttt: score-first test-time training: chunk by chunk, score, then train\n"
     "  on the scored chunk (SGD with momentum, lr cosine over chunks); prints the\n"
     "  plain and the TTT val_bpb. Defaults are record 1.0785's.\n"
+    "  --tilt BETA: n-gram logit tilt (record 002): the hinted token's probability\n"
+    "  times e^BETA, renormalized; needs an artifact packed with --ngram; prints\n"
+    "  the plain and the tilted val_bpb (with --adapt the mixer takes the tilted).\n"
     "example: titan eval -m tools/data/model/nano.tart --text my.txt --ctx 256 "
     "--stride 128 --baselines";
 
 typedef struct {
     const char *model, *text, *shards, *spm, *backend, *train, *tpu_report;
-    const char *nll_out, *ttt_params;
+    const char *nll_out, *ttt_params, *act_quant_name, *ngram;
+    titan_act_quant act_quant;
     int64_t ctx, stride, max_tokens, threads;
-    bool json, baselines, count, adapt, ttt;
+    bool json, baselines, count, adapt, ttt, tilt_on;
+    double tilt;
     int64_t ttt_chunk, ttt_epochs, ttt_batch;
     double ttt_lr, ttt_momentum, ttt_clip;
     tpu_cli tpu_flags;
@@ -76,9 +89,11 @@ typedef struct {
     int64_t n_targets, windows;
     titan_byte_table bytes;
     uint64_t n_bytes;
-    double *target_nll;   /* [tokens] with --ttt or --nll-out */
-    const titan_spm *spm; /* shard mode */
-    const uint8_t *text;  /* text mode: the file */
+    double *target_nll;    /* [tokens] with --ttt or --nll-out */
+    double *tilt_nll;      /* [tokens] with --tilt and --ttt or --adapt */
+    eval_tilt_hints hints; /* with --tilt */
+    const titan_spm *spm;  /* shard mode */
+    const uint8_t *text;   /* text mode: the file */
     size_t text_len;
     /* Text mode with a SentencePiece tokenizer: the bytes of the decoded
      * pieces by SPEC section 3's shard rule (what the records count), beside
@@ -93,6 +108,7 @@ typedef struct {
     bool globbed;
     size_t spm_len, tokens, largest; /* shard mode: files and token bound */
     size_t text_len;                 /* text mode */
+    size_t ngram_len;                /* --ngram FILE */
     bool has_model;
     titan_config config;
     titan_artifact art;
@@ -105,13 +121,15 @@ static int check_args(const char *cmd, eval_args *a) {
     if (a->train && !a->baselines) return cli_usage(cmd, "--train needs --baselines");
     if (!a->model && (!a->count || a->text))
         return cli_usage(cmd, "-m ART is required%s", a->text ? "" : " (or --count)");
-    if ((a->nll_out || a->ttt) && a->count)
-        return cli_usage(cmd, "--count scores nothing: no --ttt or --nll-out");
+    if ((a->nll_out || a->ttt || a->tilt_on) && a->count)
+        return cli_usage(cmd, "--count scores nothing: no --ttt, --tilt or --nll-out");
+    if (a->ngram && !a->tilt_on) return cli_usage(cmd, "--ngram goes with --tilt");
     if (a->ttt && strcmp(a->backend, "cpu") && strcmp(a->backend, "ref"))
         return cli_usage(cmd, "--ttt scores float weights: use --backend cpu or ref");
     if (strcmp(a->ttt_params, "mlp") && strcmp(a->ttt_params, "all"))
         return cli_usage(cmd, "--ttt-params is mlp or all, not '%s'", a->ttt_params);
     titan_status st = a->nll_out ? cli_output_check(a->nll_out) : TITAN_OK;
+    if (!st) st = backend_act_quant(a->act_quant_name, a->backend, &a->act_quant);
     if (st) return cli_fail(cmd, st);
     return tpu_cli_backend(cmd, a->backend, a->tpu_report, &a->tpu_flags, &a->tpu);
 }
@@ -157,9 +175,17 @@ static int read_config(const char *cmd, eval_args *a, eval_plan *p) {
     if (st) return cli_fail(cmd, st);
     p->config = p->art.config;
     p->has_model = true;
+    bool has_ngram = p->art.ngram.blob || a->ngram;
     if (a->text) /* normalization may lengthen a SentencePiece model's text */
         p->tokens = titan_tokenizer_max_ids(p->art.tokenizer, p->text_len) + 1;
     cli_arena_destroy(&tmp);
+    st = a->ngram ? titan_file_size(a->ngram, &p->ngram_len) : TITAN_OK;
+    if (st) return cli_fail(cmd, st);
+    if (a->tilt_on && !has_ngram)
+        return cli_usage(cmd,
+                         "--tilt: %s has no n-gram table (build one with titan-train "
+                         "ngram, pack it with titan pack --ngram)",
+                         a->model);
     int max_ctx = p->config.max_seq_len;
     if (!a->ctx) a->ctx = max_ctx < 1024 ? max_ctx : 1024;
     if (a->ctx > max_ctx)
@@ -197,7 +223,7 @@ static void split_threads(eval_args *a, const eval_plan *p) {
 /* Bytes of the backends and the per-worker table of them. */
 static titan_status backends_bytes(const eval_args *a, const eval_plan *p,
                                    size_t *bytes) {
-    backend_choice b = {a->backend, a->backend_threads, &a->tpu};
+    backend_choice b = {a->backend, a->backend_threads, &a->tpu, a->act_quant};
     size_t one;
     TITAN_TRY(backend_plan(&b, &p->config, model_batch(a), &one));
     size_t n = own_backends(a) ? (size_t)a->workers : 1;
@@ -228,6 +254,10 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
     } else if (a->ttt || a->nll_out) {
         *need += p->tokens * sizeof(double) + TITAN_ALIGN;
     }
+    if (a->tilt_on) *need += eval_tilt_plan((int64_t)p->tokens);
+    if (a->ngram) *need += p->ngram_len + TITAN_ALIGN;
+    if (a->tilt_on && (a->ttt || a->adapt))
+        *need += p->tokens * sizeof(double) + TITAN_ALIGN;
     if (a->ttt) {
         titan_arena measure;
         titan_thread_pool *none;
@@ -305,6 +335,15 @@ static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
     return TITAN_OK;
 }
 
+/* --ngram FILE: its table replaces the artifact's. */
+static titan_status load_ngram(titan_arena *ar, const eval_args *a, eval_plan *p) {
+    uint8_t *blob;
+    size_t len;
+    TITAN_TRY(titan_file_read(ar, a->ngram, p->ngram_len, &blob, &len));
+    titan_status st = titan_ngram_parse(blob, len, p->config.vocab_size, &p->art.ngram);
+    return st ? titan_fail(st, "%s: %s", a->ngram, titan_last_error()) : TITAN_OK;
+}
+
 static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p, titan_arena *ar,
                        eval_stream *s) {
     size_t extra;
@@ -313,6 +352,7 @@ static int load_inputs(const char *cmd, const eval_args *a, eval_plan *p, titan_
     if (!st)
         st = p->has_model ? artifact_open(a->model, extra, ar, &p->art)
                           : cli_arena_create(ar, extra);
+    if (!st && a->ngram) st = load_ngram(ar, a, p);
     if (st) return cli_fail(cmd, st);
     st = a->text ? load_text(ar, a, p, s) : load_shards(ar, a, p, s, &failed);
     if (failed) {
@@ -341,7 +381,7 @@ typedef struct {
 
 static titan_status backends_create(const eval_args *a, const eval_plan *p,
                                     titan_arena *ar, eval_backends *e) {
-    backend_choice b = {a->backend, a->backend_threads, &a->tpu};
+    backend_choice b = {a->backend, a->backend_threads, &a->tpu, a->act_quant};
     TITAN_TRY(titan_arena_alloc(ar, (size_t)a->workers * sizeof *e->be, TITAN_ALIGN,
                                 (void **)&e->be));
     for (int w = 0; w < a->workers; w++) {
@@ -359,6 +399,22 @@ static void backends_destroy(eval_backends *e) {
     for (int w = 0; w < e->n; w++) titan_backend_destroy(e->be[w]);
 }
 
+/* Evaluation options with --tilt's hints. */
+static titan_eval_options tilt_options(const eval_args *a, const eval_stream *s) {
+    titan_eval_options o = eval_options(a);
+    if (a->tilt_on) {
+        o.hint = s->hints.hint;
+        o.tilt_beta = a->tilt;
+        o.tilt_target_nll = s->tilt_nll;
+    }
+    return o;
+}
+
+/* The NLLs --adapt mixes: the model's, tilted with --tilt. */
+static const double *model_nll(const eval_args *a, const eval_stream *s) {
+    return a->tilt_on ? s->tilt_nll : s->target_nll;
+}
+
 /* Score the stream with the model; fills r, the wall time, *em and, with
  * --adapt, the adaptive pass. */
 static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
@@ -371,7 +427,7 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
                                      (int)a->ctx, model_batch(a), a->workers, e->be, em);
     if (st) return st;
     cli_progress prog;
-    titan_eval_options o = eval_options(a);
+    titan_eval_options o = tilt_options(a, s);
     o.target_nll = s->target_nll; /* --ttt's pass writes its own over them */
     o.progress = show_progress;
     o.progress_user = &prog;
@@ -382,8 +438,8 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
     *seconds = cli_now() - t0;
     cli_progress_end(&prog);
     if (!st && a->adapt)
-        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, s->target_nll,
-                            s->n_bytes, adapt);
+        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets,
+                            model_nll(a, s), s->n_bytes, adapt);
     return st;
 }
 
@@ -418,7 +474,7 @@ static void ttt_show(void *user, const ttt_progress *p) {
  * run on one pool for all chunks. */
 static titan_status score_ttt(const eval_args *a, titan_arena *ar, const eval_stream *s,
                               ttt_state *t, titan_eval_model *em, ttt_result *out) {
-    titan_eval_options o = eval_options(a);
+    titan_eval_options o = tilt_options(a, s);
     o.target_nll = s->target_nll;
     TITAN_TRY(titan_thread_pool_create(ar, a->workers, &o.pool));
     ttt_meter m = {.label = "ttt"};
@@ -514,6 +570,19 @@ static void json_ttt(const eval_args *a, const ttt_result *t) {
            (long long)a->ttt_chunk, a->ttt_lr, (long long)a->ttt_epochs, a->ttt_momentum,
            a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
     if (a->adapt) json_bpb("ttt_adapt_val", "_bpb", t->adapt.val_bpb, t->r.bytes);
+    if (a->tilt_on) {
+        json_bpb("ttt_tilt_val", "_bpb", t->r.tilt_val_bpb, t->r.bytes);
+        printf(", \"ttt_tilt_val_loss\": %.17g", t->r.tilt_val_loss);
+    }
+}
+
+static void json_tilt(const eval_args *a, const eval_stream *s,
+                      const titan_eval_result *r) {
+    json_bpb("tilt_val", "_bpb", r->tilt_val_bpb, s->n_bytes);
+    printf(", \"tilt_val_loss\": %.17g, \"tilt_nll\": %.17g, \"tilt_beta\": %.17g, "
+           "\"tilt_hinted\": %lld, \"tilt_hits\": %lld",
+           r->tilt_val_loss, r->tilt_nll, a->tilt, (long long)s->hints.hinted,
+           (long long)s->hints.hits);
 }
 
 static void print_json(const eval_args *a, const eval_stream *s,
@@ -531,10 +600,12 @@ static void print_json(const eval_args *a, const eval_stream *s,
         json_bpb("val", "_bpb", r->val_bpb, s->n_bytes);
         printf(", \"val_loss\": %.17g, \"nll\": %.17g, \"seconds\": %.3f, "
                "\"tokens_per_s\": %.1f, \"threads\": %lld, \"workers\": %d, "
-               "\"backend_threads\": %d, \"backend\": \"%s\"",
+               "\"backend_threads\": %d, \"backend\": \"%s\", \"act_quant\": \"%s\"",
                r->val_loss, r->nll, seconds, tokens_per_s(r, seconds),
                (long long)a->threads, a->workers,
-               own_backends(a) ? a->backend_threads : 1, a->backend);
+               own_backends(a) ? a->backend_threads : 1, a->backend,
+               a->act_quant == TITAN_ACT_Q8 ? "q8" : "exact");
+        if (a->tilt_on) json_tilt(a, s, r);
     }
     if (ad) {
         json_bpb("adapt_val", "_bpb", ad->val_bpb, s->n_bytes);
@@ -561,6 +632,11 @@ static void print_text(const eval_args *a, const eval_stream *s,
     if (r)
         printf("val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f tokens/s)\n", r->val_bpb,
                r->val_loss, seconds, tokens_per_s(r, seconds));
+    if (r && a->tilt_on)
+        printf("tilt val_bpb %.6f  val_loss %.6f  (beta %g; %lld of %lld targets hinted, "
+               "%lld hints right)\n",
+               r->tilt_val_bpb, r->tilt_val_loss, a->tilt, (long long)s->hints.hinted,
+               (long long)s->n_targets, (long long)s->hints.hits);
     if (ad)
         printf("adaptive val_bpb %.6f  val_loss %.6f  (score-first, %.1f s more)\n",
                ad->val_bpb, ad->val_loss, ad->seconds);
@@ -572,6 +648,9 @@ static void print_text(const eval_args *a, const eval_stream *s,
                (long long)t->chunks, (long long)a->ttt_chunk, a->ttt_lr,
                (long long)a->ttt_epochs, a->ttt_momentum, a->ttt_clip,
                (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+    if (t && a->tilt_on)
+        printf("ttt + tilt val_bpb %.6f  val_loss %.6f\n", t->r.tilt_val_bpb,
+               t->r.tilt_val_loss);
     if (t && a->adapt)
         printf("ttt + adaptive val_bpb %.6f  val_loss %.6f\n", t->adapt.val_bpb,
                t->adapt.val_loss);
@@ -602,14 +681,19 @@ static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
     if (a->adapt || a->ttt || a->nll_out)
         st = titan_arena_alloc(ar, (size_t)s->n_targets * sizeof(double), TITAN_ALIGN,
                                (void **)&s->target_nll);
+    if (!st && a->tilt_on && (a->ttt || a->adapt))
+        st = titan_arena_alloc(ar, (size_t)s->n_targets * sizeof(double), TITAN_ALIGN,
+                               (void **)&s->tilt_nll);
+    if (!st && a->tilt_on)
+        st = eval_tilt_make(ar, &p->art.ngram, s->seq, s->n_targets, &s->hints);
     if (!st && a->ttt)
         st = ttt_create(&p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
                         (int)a->threads, &to, &t);
     if (!st) st = score(a, p, ar, s, e, &em, r, seconds, ad);
     if (!st && t) st = score_ttt(a, ar, s, t, em, tr);
     if (!st && t && a->adapt)
-        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets, s->target_nll,
-                            s->n_bytes, &tr->adapt);
+        st = eval_adapt_run(ar, p->config.vocab_size, s->seq, s->n_targets,
+                            model_nll(a, s), s->n_bytes, &tr->adapt);
     ttt_free(t);
     if (!st && a->nll_out) st = write_nll(a->nll_out, s);
     return st;
@@ -634,9 +718,10 @@ static int evaluate(const char *cmd, const eval_args *a, eval_plan *p, titan_are
     double seconds = 0;
     bool scored = !st && p->has_model && !a->count;
     if (scored) st = score_all(a, p, ar, s, &e, &r, &seconds, &adapt, &tr);
-    if (scored && !st && s->n_bytes != s->decoded_bytes) {
-        r.val_bpb = s->n_bytes ? r.nll / (M_LN2 * (double)s->n_bytes) : 0;
-        tr.r.val_bpb = s->n_bytes ? tr.r.nll / (M_LN2 * (double)s->n_bytes) : 0;
+    if (scored && !st && s->n_bytes != s->decoded_bytes) { /* the file's bytes */
+        r.bytes = tr.r.bytes = s->n_bytes;
+        titan_eval_result_finish(&r);
+        titan_eval_result_finish(&tr.r);
     }
     backends_destroy(&e);
     if (st) return cli_fail(cmd, st);
@@ -670,7 +755,7 @@ int cmd_eval(int argc, char **argv) {
                    .ttt_momentum = TTT_MOMENTUM_DEFAULT,
                    .ttt_clip = TTT_CLIP_DEFAULT,
                    .ttt_batch = TTT_BATCH_DEFAULT};
-    enum { OWN_FLAGS = 24, TTT_FIRST = 16 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 27, TILT = 17, TTT_FIRST = 19 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &a.model, 0, 0, "artifact"},
         {"--text", FLAG_STR, &a.text, 0, 0, "evaluate this file's bytes"},
@@ -685,6 +770,7 @@ int cmd_eval(int argc, char **argv) {
         {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
         {"--threads", FLAG_INT, &a.threads, 1, CLI_THREADS_MAX,
          "threads in all (default all CPUs)"},
+        {"--act-quant", FLAG_STR, &a.act_quant_name, 0, 0, BACKEND_ACT_QUANT_HELP},
         {"--json", FLAG_BOOL, &a.json, 0, 0, "print one JSON object"},
         {"--baselines", FLAG_BOOL, &a.baselines, 0, 0,
          "also xz -9e and brotli q11 bits per byte"},
@@ -698,6 +784,11 @@ int cmd_eval(int argc, char **argv) {
          "tpu: per-tensor table (JSON with --json) to FILE"},
         {"--nll-out", FLAG_STR, &a.nll_out, 0, 0,
          "each target's NLL (nats), one a line, to FILE (with --ttt: TTT's)"},
+        {"--tilt", FLAG_REAL, &a.tilt, -TITAN_TILT_BETA_MAX, TITAN_TILT_BETA_MAX,
+         "also the n-gram tilted val_bpb with this beta (-30..30; the artifact's "
+         "--ngram table)"},
+        {"--ngram", FLAG_STR, &a.ngram, 0, 0,
+         "with --tilt: this n-gram table (titan-train ngram) instead of the artifact's"},
         {"--ttt", FLAG_BOOL, &a.ttt, 0, 0,
          "also score-first test-time training (training state allocated once)"},
         {"--ttt-chunk", FLAG_INT, &a.ttt_chunk, 1, 1e15,
@@ -721,6 +812,7 @@ int cmd_eval(int argc, char **argv) {
     int npos, rc = cli_parse_seen(argc, argv, usage, flags, CLI_ARRAY_LEN(flags), NULL, 0,
                                   &npos, seen);
     CLI_RETURN_IF_DONE(rc);
+    a.tilt_on = seen[TILT];
     for (int i = TTT_FIRST + 1; i < OWN_FLAGS && !a.ttt; i++)
         if (seen[i]) return cli_usage(cmd, "%s needs --ttt", flags[i].names);
     if ((rc = check_args(cmd, &a))) return rc;

@@ -115,6 +115,12 @@ static void print_text(const char *path, const titan_artifact *art, const budget
            tensor_params(art));
     printf("data       %" PRIu64 " bytes raw, %" PRIu64 " stored (codec %s)\n",
            art->data_raw_bytes, art->data_stored_bytes, titan_codec_name(art->codec));
+    const titan_ngram *g = &art->ngram;
+    if (g->blob)
+        printf("ngram      %" PRId64 " bigram + %" PRId64
+               " trigram hints (min count %d), "
+               "%zu bytes raw, %" PRIu64 " stored\n",
+               g->n_bigram, g->n_trigram, g->min_count, g->len, art->ngram_stored_bytes);
     printf("total      %" PRIu64 " bytes\n", art->file_bytes);
     if (b->code) submission_print(art->file_bytes, art->codec, b->code, -1);
     const char *what = b->code ? "the submission" : "the file";
@@ -124,6 +130,27 @@ static void print_text(const char *path, const titan_artifact *art, const budget
     else
         printf("budget     %" PRId64 " bytes: %s DOES NOT FIT (%" PRIu64 " over)\n",
                budget, what, b->total - (uint64_t)budget);
+}
+
+/* The n-gram table's counts and bytes, or null. */
+static void json_ngram(json_writer *w, const titan_artifact *art) {
+    const titan_ngram *g = &art->ngram;
+    if (!g->blob) {
+        json_null(w);
+        return;
+    }
+    json_begin_object(w);
+    json_key(w, "bigram");
+    json_int(w, g->n_bigram);
+    json_key(w, "trigram");
+    json_int(w, g->n_trigram);
+    json_key(w, "min_count");
+    json_int(w, g->min_count);
+    json_key(w, "raw_bytes");
+    json_uint(w, g->len);
+    json_key(w, "stored_bytes");
+    json_uint(w, art->ngram_stored_bytes);
+    json_end_object(w);
 }
 
 static void write_json(json_writer *w, const char *path, const titan_artifact *art,
@@ -160,6 +187,8 @@ static void write_json(json_writer *w, const char *path, const titan_artifact *a
     json_key(w, "tokenizer_kind");
     const char *kind = titan_tokenizer_kind(art->tokenizer);
     json_string(w, kind, strlen(kind));
+    json_key(w, "ngram");
+    json_ngram(w, art);
     json_key(w, "config");
     config_json_write(w, &art->config);
     json_key(w, "tensors");

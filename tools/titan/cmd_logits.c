@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "titan logits -m ART --ids FILE [--head K] --out FILE "
-    "[--backend cpu|ref|tpu] [--threads N] [--tpu-array RxC ...]\n"
+    "[--backend cpu|ref|tpu] [--threads N] [--act-quant exact|q8] [--tpu-array RxC ...]\n"
     "  ids: whitespace-separated integers; out: little-endian float32 [T][V] "
     "of head K (1 = next token)\n"
     "example: echo 256 100 101 | titan logits -m model.tart --ids /dev/stdin -o l.f32";
@@ -119,12 +119,12 @@ static int run(const char *cmd, const char *model, const char *ids_path,
 }
 
 int cmd_logits(int argc, char **argv) {
-    const char *model = NULL, *ids = NULL, *out = NULL;
+    const char *model = NULL, *ids = NULL, *out = NULL, *act_quant = NULL;
     int64_t head = 1, threads = 0;
     runtime_opts o = {0};
     tpu_cli t;
     titan_tpu_config tpu;
-    enum { OWN_FLAGS = 6 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 7 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
         {"--ids", FLAG_STR, &ids, 0, 0, "file of whitespace-separated ids"},
@@ -134,6 +134,7 @@ int cmd_logits(int argc, char **argv) {
         {"--backend", FLAG_STR, &o.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
         {"--threads", FLAG_INT, &threads, 1, CLI_THREADS_MAX,
          "cpu threads, at most 64 used (default all CPUs)"},
+        {"--act-quant", FLAG_STR, &act_quant, 0, 0, BACKEND_ACT_QUANT_HELP},
     };
     tpu_cli_defaults(&t);
     tpu_cli_flags(&t, flags + OWN_FLAGS);
@@ -145,6 +146,8 @@ int cmd_logits(int argc, char **argv) {
     const char *outputs[] = {out};
     if ((rc = cli_outputs_check(argv[0], outputs, 1))) return rc;
     if ((rc = tpu_cli_backend(argv[0], o.backend, NULL, &t, &tpu))) return rc;
+    titan_status st = backend_act_quant(act_quant, o.backend, &o.act_quant);
+    if (st) return cli_fail(argv[0], st);
     o.threads = (int)threads;
     o.tpu = &tpu;
     return run(argv[0], model, ids, out, (int)head, &o);

@@ -35,7 +35,8 @@ static const char *const layout_names[] = {"packed", "byte", "auto"};
 
 typedef struct {
     const char *st_path, *cfg_path, *tok_path, *ckpt, *weights, *out, *quant, *overrides,
-        *calib; /* calib: GPTQ calibration text, NULL for RTN */
+        *calib, /* calib: GPTQ calibration text, NULL for RTN */
+        *ngram; /* n-gram table of titan eval --tilt, or NULL */
     titan_codec codec;
     int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
@@ -122,6 +123,14 @@ static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_input *
                           "%s has no tokenizer (trained on shards): "
                           "give --tokenizer TOK",
                           p->ckpt);
+    in->ngram = NULL;
+    in->ngram_len = 0;
+    if (p->ngram) {
+        uint8_t *table;
+        TITAN_TRY(
+            titan_file_read(a, p->ngram, TITAN_NGRAM_MAX_BYTES, &table, &in->ngram_len));
+        in->ngram = table;
+    }
     return TITAN_OK;
 }
 
@@ -134,7 +143,11 @@ static titan_status write_tensors(titan_arena *a, const pack_args *p,
                        "MB");
     prog.scale = 1e6;
     titan_progress hook = cli_progress_hook(&prog);
-    titan_write_options w = {.codec = p->codec, .max_bytes = max, .progress = &hook};
+    titan_write_options w = {.codec = p->codec,
+                             .max_bytes = max,
+                             .progress = &hook,
+                             .ngram = in->ngram,
+                             .ngram_len = in->ngram_len};
     titan_status st = titan_artifact_write_with(a, &o->c, in->tok, in->tok_len, o->t,
                                                 o->n, &w, path, bytes);
     cli_progress_end(&prog);
@@ -357,7 +370,7 @@ static void print_json(const pack_args *p, const pack_out *o, bool written,
 static const char usage[] =
     "titan pack (--safetensors IN --config CFG.json --tokenizer TOK | --ckpt CKPT) "
     "-o ART [--quant Q] [--method rtn|gptq --calib TEXT] [--codec C] [--budget BYTES "
-    "[--with-code]]\n"
+    "[--with-code]] [--ngram NGRAM]\n"
     "  over --budget nothing is written (an existing ART stays as it was)\n"
     "example: titan pack --ckpt run.ckpt -o model.tart --quant mixed --method gptq "
     "--calib train.txt --codec brotli --budget 16000000";
@@ -400,6 +413,8 @@ static int parse_args(int argc, char **argv, pack_args *p) {
          "print one JSON object (sizes, gptq errors)"},
         {"--gptq-report", FLAG_BOOL, &p->gptq_report, 0, 0,
          "gptq: error table on stderr"},
+        {"--ngram", FLAG_STR, &p->ngram, 0, 0,
+         "store this n-gram table (titan-train ngram) for titan eval --tilt"},
         {"--hadamard", FLAG_BOOL, &p->hadamard, 0, 0,
          "turn attention v/o pairs by a Hadamard matrix first (int6 errors on stderr)"},
     };

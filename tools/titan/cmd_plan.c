@@ -17,7 +17,8 @@
 
 static const char usage[] =
     "titan plan (-m ART | --config CFG.json | --preset NAME) [--ctx L] [--batch N] "
-    "[--backend cpu|ref] [--threads N] [--json] [--config-out CFG.json]\n"
+    "[--backend cpu|ref] [--threads N] [--act-quant exact|q8] [--json] "
+    "[--config-out CFG.json]\n"
     "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
     "  model + one sequence of ctx tokens fed batch tokens at a time\n"
     "  (--config, --preset: the runtime part only), and the parameter count;\n"
@@ -113,6 +114,7 @@ static int write_config(const char *cmd, const char *path, const titan_config *c
 
 int cmd_plan(int argc, char **argv) {
     const char *model = NULL, *config = NULL, *preset = NULL, *config_out = NULL;
+    const char *act_quant = NULL;
     int64_t ctx = 0, batch = 0, threads = 0;
     bool json = false;
     runtime_opts o = {0};
@@ -127,6 +129,7 @@ int cmd_plan(int argc, char **argv) {
          "cpu, ref or tpu (default cpu; tpu: the default array)"},
         {"--threads", FLAG_INT, &threads, 1, CLI_THREADS_MAX,
          "cpu threads, at most 64 used (default all CPUs)"},
+        {"--act-quant", FLAG_STR, &act_quant, 0, 0, BACKEND_ACT_QUANT_HELP},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object (with the config)"},
         {"--config-out", FLAG_STR, &config_out, 0, 0, "also write the config JSON here"},
     };
@@ -146,7 +149,8 @@ int cmd_plan(int argc, char **argv) {
     /* xenith: counts only (no runtime yet); a stream has no length limit */
     if (!model && TITAN_XENITH(&c))
         return plan_xenith_print(argv[0], &c, ctx ? ctx : c.max_seq_len, json);
-    titan_status st = TITAN_OK;
+    titan_status st = backend_act_quant(act_quant, o.backend, &o.act_quant);
+    if (st) return cli_fail(argv[0], st);
     if (!model && ctx > c.max_seq_len)
         return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
                          c.max_seq_len);

@@ -25,7 +25,8 @@
 static const char usage[] =
     "titan run -m ART [-p TEXT | -f FILE] [-n N] [--temp T] [--top-k K] "
     "[--top-p P] [--seed S] [--greedy] [--speculative] [--no-shift] "
-    "[--backend cpu|ref|tpu] [--threads N] [--json] [--tpu-report FILE] "
+    "[--backend cpu|ref|tpu] [--threads N] [--act-quant exact|q8] [--json] "
+    "[--tpu-report FILE] "
     "[--tpu-array RxC ...]\n"
     "  streams the generated text to stdout (after the prompt, on a terminal);\n"
     "  statistics and why it stopped go to stderr\n"
@@ -42,7 +43,8 @@ static const char usage[] =
 #define SPECULATIVE_HELP "draft with the MTP heads (slower on CPU here: see above)"
 
 typedef struct {
-    const char *model, *prompt, *file, *backend, *tpu_report;
+    const char *model, *prompt, *file, *backend, *tpu_report, *act_quant_name;
+    titan_act_quant act_quant;
     int64_t n, top_k, seed, threads;
     double temp, top_p;
     bool greedy, speculative, json, no_shift;
@@ -361,7 +363,10 @@ static int run(const char *cmd, run_args *r) {
         return cli_fail(cmd, st);
     size_t text_max = r->file ? file_size : r->prompt ? strlen(r->prompt) : 0;
     size_t ids_max = prompt_ids(r->model, text_max);
-    runtime_opts o = {.backend = r->backend, .threads = (int)r->threads, .tpu = &r->tpu};
+    runtime_opts o = {.backend = r->backend,
+                      .threads = (int)r->threads,
+                      .tpu = &r->tpu,
+                      .act_quant = r->act_quant};
     titan_config c;
     runtime_sizes bytes;
     if ((st = runtime_plan(r->model, &o, &c, &bytes)) != TITAN_OK)
@@ -407,7 +412,7 @@ static int run(const char *cmd, run_args *r) {
 
 int cmd_run(int argc, char **argv) {
     run_args r = {.n = 128, .temp = 0.8, .top_k = 40, .top_p = 0.95, .seed = -1};
-    enum { OWN_FLAGS = 15 }; /* the tpu flags follow these */
+    enum { OWN_FLAGS = 16 }; /* the tpu flags follow these */
     cli_flag flags[OWN_FLAGS + TPU_CLI_NFLAGS] = {
         {"-m|--model", FLAG_STR, &r.model, 0, 0, "artifact"},
         {"-p|--prompt", FLAG_STR, &r.prompt, 0, 0, "prompt text"},
@@ -426,6 +431,7 @@ int cmd_run(int argc, char **argv) {
         {"--backend", FLAG_STR, &r.backend, 0, 0, "cpu, ref or tpu (default cpu)"},
         {"--threads", FLAG_INT, &r.threads, 1, CLI_THREADS_MAX,
          "cpu threads, at most 64 used (default all CPUs)"},
+        {"--act-quant", FLAG_STR, &r.act_quant_name, 0, 0, BACKEND_ACT_QUANT_HELP},
         {"--json", FLAG_BOOL, &r.json, 0, 0, "print one JSON object instead of the text"},
         {"--tpu-report", FLAG_STR, &r.tpu_report, 0, 0,
          "tpu: per-tensor table (JSON with --json) to FILE"},
@@ -439,6 +445,8 @@ int cmd_run(int argc, char **argv) {
     if (r.prompt && r.file) return cli_usage(argv[0], "give -p or -f, not both");
     if ((rc = tpu_cli_backend(argv[0], r.backend, r.tpu_report, &r.tpu_flags, &r.tpu)))
         return rc;
+    titan_status st = backend_act_quant(r.act_quant_name, r.backend, &r.act_quant);
+    if (st) return cli_fail(argv[0], st);
     if (r.seed < 0)
         r.seed =
             (int64_t)((uint64_t)time(NULL) ^ (uint64_t)getpid() << 16) & 0xffffffffffff;

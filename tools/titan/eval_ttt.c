@@ -221,17 +221,21 @@ static titan_status window_chunk(const titan_eval_options *o, int64_t n_targets,
     return TITAN_OK;
 }
 
-/* Window sums from the target NLLs, added in window order as core/eval.c
- * adds them (each window's targets first, in order). */
+/* Window sums from the target NLLs (and the tilted ones, with hints), added
+ * in window order as core/eval.c adds them (each window's targets first, in
+ * order). */
 static titan_status total_nll(const titan_eval_options *o, int64_t n_targets,
-                              int64_t windows, double *nll) {
-    *nll = 0;
+                              int64_t windows, titan_eval_result *r) {
     for (int64_t w = 0; w < windows; w++) {
         titan_eval_window win;
         TITAN_TRY(titan_eval_window_get(n_targets, o->ctx, o->stride, w, &win));
-        double sum = 0;
-        for (int32_t j = win.first; j < win.len; j++) sum += o->target_nll[win.start + j];
-        *nll += sum;
+        double sum = 0, tilt = 0;
+        for (int32_t j = win.first; j < win.len; j++) {
+            sum += o->target_nll[win.start + j];
+            if (o->hint) tilt += o->tilt_target_nll[win.start + j];
+        }
+        r->nll += sum;
+        r->tilt_nll += tilt;
     }
     return TITAN_OK;
 }
@@ -282,7 +286,7 @@ titan_status ttt_run(ttt_state *t, titan_arena *a, titan_eval_model *em,
                      const titan_eval_options *o, ttt_progress_fn fn, void *user,
                      titan_eval_result *out, double *train_seconds) {
     if (!t || !a || !em || !seq || !o || !o->target_nll || !out || n_targets < 1 ||
-        o->ctx != t->ctx)
+        (o->hint && !o->tilt_target_nll) || o->ctx != t->ctx)
         return titan_fail(TITAN_E_USAGE, "ttt: bad arguments");
     ttt_run_ctx r = {t, a, em, seq, n_targets, 0, 0, bytes, o, {0}};
     TITAN_TRY(titan_eval_window_count(n_targets, o->ctx, o->stride, &r.windows));
@@ -296,11 +300,10 @@ titan_status ttt_run(ttt_state *t, titan_arena *a, titan_eval_model *em,
     }
     memset(out, 0, sizeof *out);
     TITAN_TRY(titan_eval_count_bytes(seq, n_targets, bytes, &out->bytes));
-    TITAN_TRY(total_nll(o, n_targets, r.windows, &out->nll));
+    TITAN_TRY(total_nll(o, n_targets, r.windows, out));
     out->tokens = n_targets;
     out->windows = r.windows;
-    out->val_loss = out->nll / (double)n_targets;
-    out->val_bpb = out->bytes ? out->nll / (M_LN2 * (double)out->bytes) : 0;
+    titan_eval_result_finish(out);
     *train_seconds = r.p.train_s;
     return TITAN_OK;
 }

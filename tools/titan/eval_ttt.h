@@ -68,7 +68,9 @@ int64_t ttt_trainable(const ttt_state *t);
  * after each chunk but the last. o->target_nll must be set (n_targets
  * doubles): it receives every target's NLL, and the total adds the window
  * sums in window order as titan_eval_run does, so weights that never change
- * give plain eval's result exactly. Arena a serves titan_eval_run. */
+ * give plain eval's result exactly. With o->hint (--tilt) o->tilt_target_nll
+ * must be set too and the tilted totals are added the same way. Arena a
+ * serves titan_eval_run. */
 TITAN_NODISCARD titan_status ttt_run(ttt_state *t, titan_arena *a, titan_eval_model *em,
                                      const int32_t *seq, int64_t n_targets,
                                      const titan_byte_table *bytes,

@@ -15,6 +15,8 @@ typedef struct {
     const uint8_t *tok;
     size_t tok_len;
     const char *prefix;
+    const uint8_t *ngram; /* --ngram's table, or NULL */
+    size_t ngram_len;
 } pack_input;
 
 TITAN_NODISCARD titan_status pack_input_from_ckpt(titan_arena *a, const char *path,

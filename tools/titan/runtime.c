@@ -118,7 +118,7 @@ titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt) {
 }
 
 backend_choice runtime_backend(const runtime_opts *o) {
-    return (backend_choice){o->backend, o->threads, o->tpu};
+    return (backend_choice){o->backend, o->threads, o->tpu, o->act_quant};
 }
 
 void runtime_close(runtime *rt) {

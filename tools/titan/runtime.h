@@ -13,6 +13,7 @@ typedef struct {
     const char *backend;         /* "cpu" (default), "ref" or "tpu" */
     int threads;                 /* cpu backend threads, 0 = online CPUs */
     const titan_tpu_config *tpu; /* tpu: the array; NULL = defaults */
+    titan_act_quant act_quant;   /* cpu: --act-quant */
     int ctx;                     /* 0 = max_seq_len; clamped to it */
     int batch;                   /* tokens per forward call, 0 = min(ctx, 256) */
     size_t extra;                /* the command's blocks, summed with runtime_stack */

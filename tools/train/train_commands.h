@@ -10,7 +10,8 @@
     X(grad, "loss and gradients of one sequence, as safetensors")                        \
     X(plot, "draw loss and val_bpb curves of a training log as SVG")                     \
     X(export, "a checkpoint's raw/EMA/SWA weights, config and tokenizer")                \
-    X(shards, "token ids, one document per line, as parameter-golf .bin shards")
+    X(shards, "token ids, one document per line, as parameter-golf .bin shards")         \
+    X(ngram, "n-gram hint table of titan eval --tilt from training data")
 
 #define TRAIN_COMMAND_DECL(name, summary) int train_cmd_##name(int argc, char **argv);
 TRAIN_COMMAND_LIST(TRAIN_COMMAND_DECL)

@@ -1,0 +1,120 @@
+/* matmul_q8_avx2.c: the q8 products with AVX2 (matmul_q8.h), for CPUs
+ * without AVX-512 VNNI. vpmaddubsw multiplies unsigned by signed bytes and
+ * adds pairs into int16 with saturation, so it gets |w| (at most 128) and
+ * x with w's sign (|x| <= 127): a pair sums to at most 2 * 128 * 127 = 32512
+ * in magnitude, inside int16, never saturating; vpmaddwd by ones then adds
+ * pairs of those into int32 lanes. Dot tiles of up to 8 (row, token) pairs,
+ * one 32-value block per step, folded into per-block sums with lanes = pairs;
+ * many tokens run the same tiles over blocks of 32 rows kept in cache. */
+#include "platform/matmul.h"
+#include "platform/matmul_q8.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma")))
+#define INLINE TARGET static inline __attribute__((always_inline))
+#define UNROLL _Pragma("GCC unroll 16")
+
+enum { PAIRS = 8, ROW_BLOCK = 32 };
+
+/* Lane p = the sum of v[p]'s lanes (integers: exact in any order). */
+INLINE __m256i fold8(const __m256i v[PAIRS]) {
+    __m256i s2[4], s4[2];
+    UNROLL
+    for (int p = 0; p < 4; p++)
+        s2[p] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * p], v[2 * p + 1]),
+                                 _mm256_unpackhi_epi32(v[2 * p], v[2 * p + 1]));
+    UNROLL
+    for (int p = 0; p < 2; p++)
+        s4[p] = _mm256_add_epi32(_mm256_unpacklo_epi64(s2[2 * p], s2[2 * p + 1]),
+                                 _mm256_unpackhi_epi64(s2[2 * p], s2[2 * p + 1]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(s4[0], s4[1], 0x20),
+                            _mm256_permute2x128_si256(s4[0], s4[1], 0x31));
+}
+
+/* y[t0 + t][n + r] for r < R, t < TT (R * TT <= 8). */
+INLINE void dot_tile(const titan_q8_args *a, int64_t n, int t0, int R, int TT) {
+    static const int32_t token_of[5][PAIRS] = {{0},
+                                               {0},
+                                               {0, 1, 0, 1, 0, 1, 0, 1},
+                                               {0, 1, 2, 0, 1, 2, 0, 1},
+                                               {0, 1, 2, 3, 0, 1, 2, 3}};
+    const titan_q8_acts *x = a->x;
+    int64_t K = a->w->cols, N = a->w->rows;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i idx = _mm256_loadu_si256((const __m256i *)token_of[TT]);
+    const int8_t *rows[PAIRS];
+    UNROLL
+    for (int r = 0; r < R; r++)
+        rows[r] = (const int8_t *)a->w->data + (size_t)(n + r) * K;
+    int64_t gs = a->w->group_size && a->w->group_size < K ? a->w->group_size : K;
+    float ws[PAIRS] = {0}, out[PAIRS], xsb[PAIRS] = {0};
+    __m256 y = _mm256_setzero_ps();
+    for (int64_t b = 0; b < x->blocks; b++) {
+        int64_t k = b * 32;
+        __m256i xv[4], acc[PAIRS];
+        UNROLL
+        for (int t = 0; t < TT; t++)
+            xv[t] = _mm256_loadu_si256(
+                (const __m256i *)(x->q + (size_t)(t0 + t) * x->ld + k));
+        UNROLL
+        for (int p = 0; p < PAIRS; p++) acc[p] = _mm256_setzero_si256();
+        UNROLL
+        for (int r = 0; r < R; r++) {
+            __m256i wv;
+            if (K - k >= 32) {
+                wv = _mm256_loadu_si256((const __m256i *)(rows[r] + k));
+            } else { /* the row's last values, zero-padded */
+                int8_t tail[32] = {0};
+                memcpy(tail, rows[r] + k, (size_t)(K - k));
+                wv = _mm256_loadu_si256((const __m256i *)tail);
+            }
+            __m256i aw = _mm256_abs_epi8(wv);
+            UNROLL
+            for (int t = 0; t < TT; t++) {
+                __m256i sx = _mm256_sign_epi8(xv[t], wv);
+                acc[r * TT + t] = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), ones);
+            }
+        }
+        if (b == 0 || (gs < K && k % gs == 0)) /* a new group of weight scales */
+            for (int p = 0; p < R * TT; p++) ws[p] = titan_q8_wscale(a->w, n + p / TT, b);
+        for (int t = 0; t < TT; t++) xsb[t] = x->scale[(size_t)b * x->T + t0 + t];
+        __m256 xs = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xsb), idx);
+        __m256 s = _mm256_mul_ps(_mm256_loadu_ps(ws), xs);
+        y = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(fold8(acc)), y);
+    }
+    _mm256_storeu_ps(out, y);
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < TT; t++) a->y[(size_t)(t0 + t) * N + n + r] = out[r * TT + t];
+}
+
+#define TT_CASES(R1)                                                                     \
+    switch (TT) {                                                                        \
+    case 1: dot_tile(a, n, t0, (R1) ? 1 : 8, 1); break;                                  \
+    case 2: dot_tile(a, n, t0, (R1) ? 1 : 4, 2); break;                                  \
+    case 3: dot_tile(a, n, t0, (R1) ? 1 : 2, 3); break;                                  \
+    default: dot_tile(a, n, t0, (R1) ? 1 : 2, 4); break;                                 \
+    }
+
+TARGET void titan_q8_rows_avx2(const titan_q8_args *a, int64_t n0, int64_t n1,
+                               void *scratch) {
+    (void)scratch;
+    int T = a->x->T;
+    for (int64_t nb = n0; nb < n1; nb += ROW_BLOCK) {
+        int64_t ne = n1 - nb < ROW_BLOCK ? n1 : nb + ROW_BLOCK;
+        for (int t0 = 0; t0 < T; t0 += 4) {
+            int TT = T - t0 < 4 ? T - t0 : 4, R = TT == 1 ? 8 : TT == 2 ? 4 : 2;
+            int64_t n = nb;
+            for (; n + R <= ne; n += R) TT_CASES(0)
+            for (; n < ne; n++) TT_CASES(1)
+        }
+    }
+}
+#else
+void titan_q8_rows_avx2(const titan_q8_args *a, int64_t n0, int64_t n1, void *scratch) {
+    titan_q8_rows_scalar(a, n0, n1, scratch);
+}
+#endif

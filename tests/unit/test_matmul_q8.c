@@ -15,19 +15,12 @@
 #include "platform/backend_cpu.h"
 #include "platform/matmul.h"
 #include "platform/matmul_q8.h"
+#include "test_rng.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static double uniform(void) { /* xorshift64*, in [-1, 1) */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 2685821657736338717ull) >> 11) * 0x1p-52 - 1.0;
-}
 
 /* An int8-laned weight tensor with random (or fixed) values and scales. */
 typedef struct {

@@ -103,7 +103,9 @@ static titan_status score_rows(const titan_eval_model *em, eval_worker *w, int r
             o->nll[j] = titan_eval_nll(logits, em->vocab, o->next[j]);
             if (!o->hint || o->hint[j] < 0) continue;
             TITAN_TRY(check_id(em, o->hint[j], "hint"));
-            o->hint_nll[j] = titan_eval_nll(logits, em->vocab, o->hint[j]);
+            /* the same log-sum-exp: no second pass over the vocabulary */
+            o->hint_nll[j] =
+                o->nll[j] + (double)logits[o->next[j]] - (double)logits[o->hint[j]];
         }
     }
     return TITAN_OK;

@@ -186,15 +186,15 @@ TITAN_NODISCARD titan_status art_groups_decode(titan_arena *a, const art_group_t
                                                const titan_tensor *t, int n,
                                                uint8_t *out);
 
-/* Writer: the grouped stored form of data[0..len) holding tensors t[0..n)
- * of config c, each group's codec and shuffle the smallest; in the arena.
- * Appends each group's choice to report (may be NULL). */
-TITAN_NODISCARD titan_status art_groups_encode(titan_arena *a, const titan_config *c,
-                                               const titan_tensor *t, int n,
-                                               const uint8_t *data, size_t len,
-                                               const titan_progress *progress,
-                                               uint8_t **out, size_t *out_len,
-                                               titan_codec_report *report);
+/* Writer: the stored form of data[0..len) holding tensors t[0..n) of
+ * config c, in the arena: grouped (*form TITAN_CODEC_AUTO), each group's
+ * codec and shuffle the smallest, or the whole section under one codec
+ * (*form) when that is smaller still (unless grouped_only). Appends each group's choice, then
+ * "data" (the form), to report (may be NULL). */
+TITAN_NODISCARD titan_status art_groups_encode(
+    titan_arena *a, const titan_config *c, const titan_tensor *t, int n,
+    const uint8_t *data, size_t len, const titan_progress *progress, uint8_t **out,
+    size_t *out_len, bool grouped_only, titan_codec *form, titan_codec_report *report);
 
 /* Where the head CRC sits and where the head ends, for n sections. */
 static inline uint32_t art_head_crc_at(uint32_t n) { return 32 + n * ART_SECTION_ENTRY; }

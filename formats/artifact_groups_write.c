@@ -2,7 +2,8 @@
  * (layout in formats/artifact_format.h): each group's raw stream encoded with
  * none, lzma, xz and brotli, as is and (where its elements are wider than a
  * byte) byte-shuffled, keeping the smallest; ties keep the earlier of that
- * order, so a group is stored raw unless a codec makes it smaller. */
+ * order, so a group is stored raw unless a codec makes it smaller. Then the
+ * whole section under each codec: a smaller one replaces the grouped form. */
 #include "formats/artifact_format.h"
 
 #include "core/base/le.h"
@@ -32,6 +33,7 @@ typedef struct {
     size_t width[ART_GROUPS_MAX];     /* shuffle width tried (1: none) */
     uint64_t biggest[ART_GROUPS_MAX]; /* bytes of the piece that set it */
     double done, total;               /* progress over every trial's input */
+    titan_arena *arena;
 } plan;
 
 static void add_piece(plan *p, uint8_t g, uint64_t bytes, size_t width) {
@@ -158,29 +160,65 @@ static titan_status alloc_buffers(titan_arena *a, const plan *p, buffers *b) {
     return titan_arena_alloc(a, b->cap, TITAN_ALIGN, (void **)&b->trial);
 }
 
+static void add_choice(titan_codec_report *r, const titan_codec_choice *ch) {
+    if (r && r->n < TITAN_CODEC_CHOICES_MAX) r->c[r->n++] = *ch;
+}
+
+/* The whole section under each codec, as --codec C stores it: kept when
+ * smaller than the grouped form, so auto is never larger than any codec. */
+static titan_status try_whole(plan *p, const uint8_t *data, size_t len,
+                              const titan_progress *progress, uint8_t **out,
+                              size_t *out_len, titan_codec *form,
+                              titan_codec_choice *ch) {
+    size_t cap = titan_codec_bound(TITAN_CODEC_XZ, len);
+    size_t br = titan_codec_bound(TITAN_CODEC_BROTLI, len);
+    cap = br > cap ? br : cap;
+    if (!cap) return titan_fail(TITAN_E_NOMEM, "artifact: too large");
+    buffers b = {.cap = cap};
+    ch->plain[TITAN_CODEC_NONE] = len;
+    for (int c = TITAN_CODEC_LZMA; c <= TITAN_CODEC_BROTLI; c++) {
+        uint8_t *dst;
+        TITAN_TRY(titan_arena_alloc(p->arena, cap, TITAN_ALIGN, (void **)&dst));
+        b.trial = dst;
+        size_t got;
+        TITAN_TRY(trial(p, progress, (titan_codec)c, data, len, &b, &got));
+        ch->plain[c] = got;
+        if (got < *out_len)
+            *out = dst, *out_len = got, *form = (titan_codec)c; /* kept in the arena */
+    }
+    return TITAN_OK;
+}
+
 titan_status art_groups_encode(titan_arena *a, const titan_config *c,
                                const titan_tensor *t, int n, const uint8_t *data,
                                size_t len, const titan_progress *progress, uint8_t **out,
-                               size_t *out_len, titan_codec_report *report) {
+                               size_t *out_len, bool grouped_only, titan_codec *form,
+                               titan_codec_report *report) {
     plan *p;
     TITAN_TRY(titan_arena_calloc(a, sizeof *p, TITAN_ALIGN, (void **)&p));
+    p->arena = a;
     TITAN_TRY(plan_groups(c, t, n, p));
     uint8_t *f;
     TITAN_TRY(titan_arena_alloc(a, p->tab.table_bytes + len, TITAN_ALIGN, (void **)&f));
     size_t mark = titan_arena_mark(a), at = p->tab.table_bytes;
     buffers b;
     TITAN_TRY(alloc_buffers(a, p, &b));
+    p->total = grouped_only ? 0 : 3 * (double)len;
     for (uint32_t g = 0; g < p->tab.n_groups; g++)
         p->total += (double)p->tab.g[g].raw_bytes * (p->width[g] > 1 ? 6 : 3);
     for (uint32_t g = 0; g < p->tab.n_groups; g++) {
         titan_codec_choice ch = {0};
         TITAN_TRY(encode_group(p, g, data, n, &b, progress, f + at, &ch));
         at += (size_t)p->tab.g[g].stored_bytes;
-        if (report && report->n < TITAN_CODEC_CHOICES_MAX) report->c[report->n++] = ch;
+        add_choice(report, &ch);
     }
     titan_arena_reset(a, mark);
     write_table(&p->tab, n, f);
-    *out = f;
-    *out_len = at;
+    *out = f, *out_len = at, *form = TITAN_CODEC_AUTO;
+    if (grouped_only) return TITAN_OK;
+    titan_codec_choice whole = {.name = "data", .shuffle = 1, .raw_bytes = len};
+    TITAN_TRY(try_whole(p, data, len, progress, out, out_len, form, &whole));
+    whole.codec = *form, whole.stored_bytes = *out_len;
+    add_choice(report, &whole);
     return TITAN_OK;
 }

@@ -16,8 +16,9 @@
 typedef struct {
     const uint8_t *raw; /* section bytes before the codec */
     size_t raw_len;
-    const uint8_t *coded; /* codec auto, data: the grouped stored form */
+    const uint8_t *coded; /* codec auto, data: the stored form, already encoded */
     size_t coded_len;
+    titan_codec coded_as; /* its codec (TITAN_CODEC_AUTO: grouped) */
 } raw_section;
 
 static const char *const section_names[ART_N_SECTIONS_MAX] = {
@@ -46,7 +47,8 @@ static titan_status encode_section(const raw_section *r, int k, titan_codec code
                                    titan_codec *used, const titan_progress *progress,
                                    titan_codec_report *report) {
     *used = codec;
-    if (r->coded) { /* already encoded, per group */
+    if (r->coded) { /* already encoded */
+        *used = r->coded_as;
         memcpy(dst, r->coded, r->coded_len);
         *stored = r->coded_len;
         return TITAN_OK;
@@ -171,7 +173,8 @@ static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t n,
         le_wr64(e + 16, stored);
         le_wr64(e + 24, raw[k].raw_len);
         le_wr32(e + 32, titan_crc32(0, f + start, stored));
-        le_wr32(e + 36, raw[k].coded ? 0 : titan_crc32(0, raw[k].raw, raw[k].raw_len));
+        bool grouped = used == TITAN_CODEC_AUTO; /* the groups carry the raw CRCs */
+        le_wr32(e + 36, grouped ? 0 : titan_crc32(0, raw[k].raw, raw[k].raw_len));
         at = start + stored;
     }
     le_wr64(f + 16, at);
@@ -219,11 +222,11 @@ titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config 
     uint8_t *cfg_sec;
     size_t cfg_len;
     titan_status st = art_config_encode(scratch, &cfg, &cfg_sec, &cfg_len);
-    raw_section raw[ART_N_SECTIONS_MAX] = {{cfg_sec, cfg_len, NULL, 0},
-                                           {tok, tok_len, NULL, 0},
+    raw_section raw[ART_N_SECTIONS_MAX] = {{cfg_sec, cfg_len, NULL, 0, 0},
+                                           {tok, tok_len, NULL, 0, 0},
                                            {0},
                                            {0},
-                                           {o->ngram, o->ngram_len, NULL, 0}};
+                                           {o->ngram, o->ngram_len, NULL, 0, 0}};
     uint8_t *file = NULL;
     size_t len = 0;
     if (st == TITAN_OK)
@@ -233,7 +236,8 @@ titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config 
     if (st == TITAN_OK && o->codec == TITAN_CODEC_AUTO)
         st = art_groups_encode(scratch, &cfg, tensors, n, raw[ART_DATA].raw,
                                raw[ART_DATA].raw_len, o->progress, &coded,
-                               &raw[ART_DATA].coded_len, o->report);
+                               &raw[ART_DATA].coded_len, o->grouped_only,
+                               &raw[ART_DATA].coded_as, o->report);
     raw[ART_DATA].coded = coded;
     if (st == TITAN_OK)
         st = assemble(scratch, raw, n_sec, art_config_version(&cfg), o, &file, &len);

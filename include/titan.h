@@ -1549,6 +1549,9 @@ typedef struct titan_write_options {
     size_t ngram_len;
     /* Optional: how each section (and, codec auto, each tensor group) was coded. */
     titan_codec_report *report;
+    /* Codec auto: keep the grouped data section even when one codec on the
+     * whole section is smaller (tests and fuzz seeds of the grouped form). */
+    bool grouped_only;
 } titan_write_options;
 
 /* titan_artifact_write with a size cap decided before anything is written

@@ -93,8 +93,9 @@ static size_t write_artifact(titan_codec codec, int quant) {
     assert_int_equal(titan_tokenizer_serialize(NULL, NULL, 0, tok, sizeof tok, &tok_len),
                      TITAN_OK);
     uint64_t bytes;
-    assert_int_equal(titan_artifact_write(&a, &c, tok, tok_len, tensors, n_tensors, codec,
-                                          path, &bytes),
+    titan_write_options o = {.codec = codec, .grouped_only = true}; /* auto: grouped */
+    assert_int_equal(titan_artifact_write_with(&a, &c, tok, tok_len, tensors, n_tensors,
+                                               &o, path, &bytes),
                      TITAN_OK);
     FILE *f = fopen(path, "rb");
     size_t len = fread(file_buf, 1, FILE_CAP, f);

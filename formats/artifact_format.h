@@ -151,6 +151,10 @@ extern const char *const art_group_names[ART_GROUP_KINDS];
 /* The group of a tensor's values, by its role and name. */
 art_group_kind art_group_kind_of(const titan_tensor_spec *s);
 
+/* The shuffle width auto tries for values of dt: the element's bytes (int6
+ * packs 4 values in 3 bytes: 3; one-byte types: 1, no shuffle). Scales: 4. */
+size_t art_value_width(titan_dtype dt);
+
 /* One group's entry, and the parsed table. */
 typedef struct {
     uint32_t kind, codec, width, raw_crc;

@@ -28,6 +28,18 @@ art_group_kind art_group_kind_of(const titan_tensor_spec *s) {
     return mlp ? ART_KIND_MLP : ART_KIND_ATTN;
 }
 
+size_t art_value_width(titan_dtype dt) {
+    switch (dt) {
+    case TITAN_DT_F32: return 4;
+    case TITAN_DT_F16:
+    case TITAN_DT_BF16: return 2;
+    case TITAN_DT_INT6: return 3;
+    case TITAN_DT_INT8:
+    case TITAN_DT_INT6_BYTE: break;
+    }
+    return 1;
+}
+
 titan_status art_data_pieces(const titan_tensor *t, int n, art_piece *values,
                              art_piece *scales) {
     uint64_t off = 0;

@@ -14,19 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The element width of a tensor's values as stored (int6 packs 4 in 3). */
-static size_t value_width(titan_dtype dt) {
-    switch (dt) {
-    case TITAN_DT_F32: return 4;
-    case TITAN_DT_F16:
-    case TITAN_DT_BF16: return 2;
-    case TITAN_DT_INT6: return 3;
-    case TITAN_DT_INT8:
-    case TITAN_DT_INT6_BYTE: break;
-    }
-    return 1;
-}
-
 typedef struct {
     art_group_table tab;
     art_piece values[TITAN_MAX_TENSORS], scales[TITAN_MAX_TENSORS];
@@ -64,7 +51,7 @@ static titan_status plan_groups(const titan_config *c, const titan_tensor *t, in
         p->tab.values[i] = (uint8_t)id[kind[i]];
         p->tab.scales[i] =
             p->scales[i].bytes ? (uint8_t)id[ART_KIND_SCALES] : ART_NO_GROUP;
-        add_piece(p, p->tab.values[i], p->values[i].bytes, value_width(t[i].dtype));
+        add_piece(p, p->tab.values[i], p->values[i].bytes, art_value_width(t[i].dtype));
         if (p->scales[i].bytes) add_piece(p, p->tab.scales[i], p->scales[i].bytes, 4);
     }
     p->tab.table_bytes =

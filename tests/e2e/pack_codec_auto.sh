@@ -4,7 +4,7 @@
 # (it keeps the whole data section under one codec when the tensor groups do
 # not beat it); every section's and group's choice is the smallest of the
 # trials it reports; the grouped file gives the same logits as an uncompressed
-# pack, bit for bit. The reader refuses a damaged group table with a message
+# pack, bit for bit, and inspect shows the groups pack chose. The reader refuses a damaged group table with a message
 # naming the field (the table edited in a grouped file of the reference
 # writer, CRCs made right so the checks behind them are reached).
 . "$(dirname "$0")/lib/common.sh"
@@ -52,6 +52,17 @@ PYEOF
 # Same logits as the uncompressed pack (ids from the tokenizer, one sequence).
 echo "def f12(x): return x * 12" >"$T/prompt.txt"
 "$TITAN" tokenize -m "$T/mixed_none.tart" -f "$T/prompt.txt" >"$T/ids" || fail "tokenize"
+"$TITAN" inspect "$T/f32_auto.tart" --json >"$T/f32_auto.inspect" || fail "inspect f32 auto"
+$PY - "$T" <<'PYEOF' || fail "inspect's groups are not pack's"
+import json, sys
+T = sys.argv[1]
+pack = json.load(open(f"{T}/f32_auto.json"))["codec_choices"]
+groups = [{k: c[k] for k in ("group", "codec", "shuffle", "raw_bytes", "stored_bytes")}
+          for c in pack[:pack.index(next(c for c in pack if c["group"] == "data"))]]
+got = json.load(open(f"{T}/f32_auto.inspect"))
+assert got["codec"] == "auto" and got["groups"] == groups, (got["groups"], groups)
+assert any(g["shuffle"] > 1 for g in groups), groups  # some f32 group shuffled
+PYEOF
 for q in f32 mixed; do
     "$TITAN" inspect "$T/${q}_auto.tart" >/dev/null || fail "inspect $q auto"
     for c in none auto; do

@@ -156,26 +156,39 @@ static titan_status check_padding(const art_source *src, const art_section *sec,
     return TITAN_OK;
 }
 
-/* Decode section k into a fresh block of its raw size, checking both CRCs. */
-static titan_status decode_section(titan_arena *a, const art_source *src,
-                                   const art_section *sec, int k, uint8_t **raw) {
+/* A fresh block of section k's raw size (*raw), then its stored bytes,
+ * their CRC checked, in scratch above *mark (uncoded from a file: read
+ * straight into the block). */
+static titan_status get_stored(titan_arena *a, const art_source *src,
+                               const art_section *sec, int k, uint8_t **raw, size_t *mark,
+                               const uint8_t **stored) {
     const art_section *s = &sec[k];
     size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes;
     void *out;
     TITAN_TRY(titan_arena_alloc(a, raw_len, TITAN_ALIGN, &out));
     *raw = out;
-    size_t mark = titan_arena_mark(a);
-    const uint8_t *stored;
+    *mark = titan_arena_mark(a);
     TITAN_TRY(check_padding(src, sec, k));
     if (s->codec == TITAN_CODEC_NONE && !src->mem) { /* straight into place */
-        stored = out;
+        *stored = out;
         if (out) TITAN_TRY(titan_file_read_at(src->path, s->offset, out, raw_len));
     } else {
-        TITAN_TRY(source_get(a, src, s->offset, stored_len, &stored));
+        TITAN_TRY(source_get(a, src, s->offset, stored_len, stored));
     }
-    if (a->base && titan_crc32(0, stored, stored_len) != s->stored_crc)
+    if (a->base && titan_crc32(0, *stored, stored_len) != s->stored_crc)
         return titan_fail(TITAN_E_DATA, "artifact: %s section checksum mismatch",
                           section_names[k]);
+    return TITAN_OK;
+}
+
+/* Decode section k into a fresh block of its raw size, checking both CRCs. */
+static titan_status decode_section(titan_arena *a, const art_source *src,
+                                   const art_section *sec, int k, uint8_t **raw) {
+    const art_section *s = &sec[k];
+    size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes, mark;
+    const uint8_t *stored;
+    TITAN_TRY(get_stored(a, src, sec, k, raw, &mark, &stored));
+    uint8_t *out = *raw;
     if (s->codec == TITAN_CODEC_NONE) { /* stored is raw: one CRC covers both */
         if (stored != out && a->base) memcpy(out, stored, raw_len);
         titan_arena_reset(a, mark);
@@ -212,17 +225,10 @@ static titan_status decode_grouped(titan_arena *a, const art_source *src,
                                    const art_section *sec, titan_artifact *art,
                                    uint8_t **raw) {
     const art_section *s = &sec[ART_DATA];
-    size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes;
-    void *out;
-    TITAN_TRY(titan_arena_alloc(a, raw_len, TITAN_ALIGN, &out));
-    *raw = out;
-    size_t mark = titan_arena_mark(a);
+    size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes, mark;
     const uint8_t *stored;
-    TITAN_TRY(check_padding(src, sec, ART_DATA));
-    TITAN_TRY(source_get(a, src, s->offset, stored_len, &stored));
-    if (a->base && titan_crc32(0, stored, stored_len) != s->stored_crc)
-        return titan_fail(TITAN_E_DATA, "artifact: data section checksum mismatch");
-    uint8_t head[ART_GROUP_TABLE_MAX];
+    TITAN_TRY(get_stored(a, src, sec, ART_DATA, raw, &mark, &stored));
+    uint8_t *out = *raw, head[ART_GROUP_TABLE_MAX];
     size_t avail = stored_len < sizeof head ? stored_len : sizeof head;
     const uint8_t *table = stored;
     if (!table && src->mem) table = src->mem + s->offset;

@@ -53,4 +53,21 @@ void titan_xenith_reset(titan_xenith *x);
 TITAN_NODISCARD titan_status titan_xenith_step(titan_xenith *x, int32_t id,
                                                float *logits);
 
+/* A xenith model as a titan_eval_scorer (core/eval_xenith.c): one model per
+ * worker over the same tensors, be[w] worker w's backend (as
+ * titan_eval_model). Each window is a new stream fed one token a step; ctx
+ * (the longest window) sizes only the layers with w = 0 or Ng + w > ctx. */
+typedef struct titan_eval_xenith titan_eval_xenith;
+
+/* Exact-or-larger arena bytes of titan_eval_xenith_create. */
+TITAN_NODISCARD titan_status titan_eval_xenith_plan(const titan_config *c, int64_t ctx,
+                                                    int workers, size_t *bytes);
+
+TITAN_NODISCARD titan_status titan_eval_xenith_create(
+    titan_arena *a, const titan_config *c, const titan_tensor *tensors, int n,
+    int64_t ctx, int workers, titan_backend *const *be, titan_eval_xenith **out);
+
+TITAN_NODISCARD titan_status titan_eval_xenith_score(void *model, int worker,
+                                                     const titan_eval_batch *b);
+
 #endif

@@ -60,6 +60,9 @@ static const char usage[] =
     "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
     "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
     "  pieces', as the records count)\n"
+    "  a xenith model (SPEC section 9) takes each window as a new stream, one\n"
+    "  token a step in constant memory; without --ctx the whole stream is one\n"
+    "  window, every target scored once with all the text before it\n"
     "  --ttt: score-first test-time training: chunk by chunk, score, then train\n"
     "  on the scored chunk (SGD with momentum, lr cosine over chunks); prints the\n"
     "  plain and the TTT val_bpb. Defaults are record 1.0785's.\n"
@@ -81,6 +84,7 @@ typedef struct {
     tpu_cli tpu_flags;
     titan_tpu_config tpu;
     int workers, backend_threads; /* the split of threads (top of file) */
+    bool xenith;                  /* a xenith model (SPEC section 9): see xenith_ctx */
 } eval_args;
 
 /* The token stream seq[0..n_targets] and how to count its bytes. */
@@ -168,6 +172,23 @@ static int plan_inputs(const char *cmd, const eval_args *a, eval_plan *p) {
     return st ? cli_fail(cmd, st) : CLI_EXIT_OK;
 }
 
+/* A xenith model scores windows as section 3 says, each a new stream
+ * (section 9), one token a step: --ctx is not bounded by max_seq_len, and
+ * without --ctx the whole stream is one window (its state is bounded, so every
+ * target is scored once with all the text before it). cpu or ref, no --ttt. */
+static int xenith_ctx(const char *cmd, eval_args *a, const eval_plan *p) {
+    a->xenith = true;
+    if (a->ttt) return cli_usage(cmd, "--ttt does not train xenith models");
+    if (strcmp(a->backend, "cpu") && strcmp(a->backend, "ref"))
+        return cli_usage(cmd, "family xenith runs on the cpu and ref backends");
+    if (a->ctx) return CLI_EXIT_OK;
+    int64_t n = (int64_t)p->tokens - 1; /* bounds the targets */
+    if (a->max_tokens && a->max_tokens < n) n = a->max_tokens;
+    a->ctx = n < 1 ? 1 : n < CLI_CTX_MAX ? n : (int64_t)CLI_CTX_MAX;
+    a->stride = a->ctx; /* one window when the bound holds */
+    return CLI_EXIT_OK;
+}
+
 /* The config, from a throwaway load (see the top of the file). */
 static int read_config(const char *cmd, eval_args *a, eval_plan *p) {
     titan_arena tmp;
@@ -186,6 +207,7 @@ static int read_config(const char *cmd, eval_args *a, eval_plan *p) {
                          "--tilt: %s has no n-gram table (build one with titan-train "
                          "ngram, pack it with titan pack --ngram)",
                          a->model);
+    if (TITAN_XENITH(&p->config)) return xenith_ctx(cmd, a, p);
     int max_ctx = p->config.max_seq_len;
     if (!a->ctx) a->ctx = max_ctx < 1024 ? max_ctx : 1024;
     if (a->ctx > max_ctx)
@@ -202,6 +224,7 @@ static titan_eval_options eval_options(const eval_args *a) {
 }
 
 static int model_batch(const eval_args *a) {
+    if (a->xenith) return 1; /* a token a step */
     return a->ctx < MODEL_BATCH ? (int)a->ctx : MODEL_BATCH;
 }
 
@@ -242,8 +265,11 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
     if (!p->has_model) return TITAN_OK;
     size_t model, backends;
     titan_eval_options o = eval_options(a);
-    TITAN_TRY(titan_eval_model_plan(&p->config, (int)a->ctx, model_batch(a), a->workers,
-                                    &model));
+    if (a->xenith)
+        TITAN_TRY(titan_eval_xenith_plan(&p->config, a->ctx, a->workers, &model));
+    else
+        TITAN_TRY(titan_eval_model_plan(&p->config, (int)a->ctx, model_batch(a),
+                                        a->workers, &model));
     TITAN_TRY(backends_bytes(a, p, &backends));
     *need += model + backends + titan_eval_plan(p->tokens, &o);
     if (a->adapt) {
@@ -422,9 +448,19 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
                           titan_eval_result *r, double *seconds,
                           eval_adapt_result *adapt) {
     titan_status st = backends_create(a, p, ar, e);
-    if (!st)
+    titan_eval_scorer scorer = titan_eval_model_score;
+    void *user = NULL;
+    titan_eval_xenith *ex = NULL;
+    *em = NULL;
+    if (!st && a->xenith) {
+        st = titan_eval_xenith_create(ar, &p->config, p->art.tensors, p->art.n_tensors,
+                                      a->ctx, a->workers, e->be, &ex);
+        scorer = titan_eval_xenith_score, user = ex;
+    } else if (!st) {
         st = titan_eval_model_create(ar, &p->config, p->art.tensors, p->art.n_tensors,
                                      (int)a->ctx, model_batch(a), a->workers, e->be, em);
+        user = *em;
+    }
     if (st) return st;
     cli_progress prog;
     titan_eval_options o = tilt_options(a, s);
@@ -433,8 +469,7 @@ static titan_status score(const eval_args *a, eval_plan *p, titan_arena *ar,
     o.progress_user = &prog;
     cli_progress_start(&prog, "eval", "tok");
     double t0 = cli_now();
-    st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o, titan_eval_model_score,
-                        *em, r);
+    st = titan_eval_run(ar, s->seq, s->n_targets, &s->bytes, &o, scorer, user, r);
     *seconds = cli_now() - t0;
     cli_progress_end(&prog);
     if (!st && a->adapt)
@@ -762,7 +797,8 @@ int cmd_eval(int argc, char **argv) {
         {"--shards", FLAG_STR, &a.shards, 0, 0, "parameter-golf .bin shards (glob)"},
         {"--spm", FLAG_STR, &a.spm, 0, 0, "SentencePiece .model of the shards"},
         {"--ctx", FLAG_INT, &a.ctx, 1, CLI_CTX_MAX,
-         "context L (default min(max_seq_len, 1024))"},
+         "context L (default min(max_seq_len, 1024); a xenith model: the whole "
+         "stream, one window)"},
         {"--stride", FLAG_INT, &a.stride, 1, CLI_CTX_MAX,
          "stride S, 1 <= S <= L (default 64)"},
         {"--max-tokens", FLAG_INT, &a.max_tokens, 1, 1e15,

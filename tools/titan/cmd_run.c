@@ -221,6 +221,43 @@ static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
     return TITAN_OK;
 }
 
+/* A xenith model (SPEC section 9): the prompt, then each chosen token, fed one
+ * a step to a stream whose caches are bounded, so there is no context to fill
+ * or shift. logits [V] and work [V] come from the arena. */
+static titan_status generate_xenith(runtime *rt, const run_args *r, titan_sampler *smp,
+                                    const run_text *t, int32_t *out, run_stats *s) {
+    int V = rt->art.config.vocab_size, bos = rt->art.config.bos_id;
+    float *logits;
+    int32_t *work;
+    TITAN_TRY(titan_arena_alloc(&rt->arena, (size_t)V * sizeof *logits, TITAN_ALIGN,
+                                (void **)&logits));
+    TITAN_TRY(titan_arena_alloc(&rt->arena, (size_t)V * sizeof *work, TITAN_ALIGN,
+                                (void **)&work));
+    double t0 = cli_now();
+    for (int i = 0; i < t->n_prompt; i++)
+        TITAN_TRY(titan_xenith_step(rt->x, t->prompt[i], logits));
+    double t1 = cli_now();
+    uint32_t state = 0;
+    s->stop_reason = "length";
+    for (int64_t have = 0; have < r->n; have++) {
+        titan_sampler_probs(smp, logits, V, work);
+        int32_t next = titan_sampler_draw(smp, logits, V);
+        if (next == bos) {
+            s->stop_reason = "bos";
+            break;
+        }
+        out[s->tokens++] = next;
+        if (!r->json) emit(rt->art.tokenizer, next, NULL, &state);
+        if (!r->json && (fflush(stdout) || ferror(stdout)))
+            return titan_fail(TITAN_E_IO, "cannot write standard output: %s",
+                              strerror(errno));
+        if (have + 1 < r->n) TITAN_TRY(titan_xenith_step(rt->x, next, logits));
+    }
+    s->prefill_s = t1 - t0;
+    s->decode_s = cli_now() - t1;
+    return TITAN_OK;
+}
+
 /* Why generation ended, in words. */
 static const char *stop_text(const char *reason) {
     if (!strcmp(reason, "length")) return "-n tokens generated";
@@ -366,17 +403,25 @@ static int run(const char *cmd, run_args *r) {
     runtime_opts o = {.backend = r->backend,
                       .threads = (int)r->threads,
                       .tpu = &r->tpu,
-                      .act_quant = r->act_quant};
+                      .act_quant = r->act_quant,
+                      .xenith = true};
     titan_config c;
     runtime_sizes bytes;
     if ((st = runtime_plan(r->model, &o, &c, &bytes)) != TITAN_OK)
         return cli_fail(cmd, st);
-    /* BOS + the prompt's tokens + the tokens to generate + drafts. */
+    /* BOS + the prompt's tokens + the tokens to generate + drafts; a xenith
+     * stream has no length limit (its caches are bounded: SPEC section 9). */
+    bool xenith = TITAN_XENITH(&c);
+    if (xenith && r->speculative)
+        return cli_usage(cmd, "--speculative: a xenith model has no draft heads");
     int64_t need = (int64_t)ids_max + 1 + r->n + c.mtp_heads;
-    o.ctx = need < c.max_seq_len ? (int)need : c.max_seq_len;
-    o.batch = o.ctx < 256 ? o.ctx : 256;
+    int64_t max_ctx = xenith ? (int64_t)CLI_CTX_MAX : c.max_seq_len;
+    o.ctx = need < max_ctx ? (int)need : (int)max_ctx;
+    o.batch = xenith ? 1 : o.ctx < 256 ? o.ctx : 256;
     if (o.batch < c.mtp_heads) o.batch = o.ctx;
     size_t enc = titan_tokenizer_encode_plan(), gen = titan_generator_plan(&c);
+    if (xenith) /* generate_xenith's logits [V] and work [V] */
+        gen = 2 * ((size_t)c.vocab_size * sizeof(float) + TITAN_ALIGN);
     runtime_stack(&o.extra, r->file ? file_size : 0);
     runtime_stack(&o.extra, (ids_max + 1) * sizeof(int32_t));
     runtime_stack(&o.extra, (size_t)(r->n + TITAN_MAX_MTP) * sizeof(int32_t));
@@ -393,12 +438,14 @@ static int run(const char *cmd, run_args *r) {
     run_stats s = {0};
     int rc = CLI_EXIT_OK;
     if (st == TITAN_OK) {
-        s.prompt_cut =
-            cut_prompt(cmd, ids, &n_ids, rt.ctx, r->n, c.mtp_heads, c.max_seq_len);
+        if (!xenith)
+            s.prompt_cut =
+                cut_prompt(cmd, ids, &n_ids, rt.ctx, r->n, c.mtp_heads, c.max_seq_len);
         s.prompt_tokens = (int64_t)n_ids;
         echo_prompt(r, rt.art.tokenizer, ids, n_ids);
         run_text t = {ids, (int)n_ids, out, 0, window};
-        st = generate(&rt, r, &smp, &t, out, &s);
+        st = xenith ? generate_xenith(&rt, r, &smp, &t, out, &s)
+                    : generate(&rt, r, &smp, &t, out, &s);
     }
     if (st == TITAN_OK)
         report(&rt, r, out, &s);

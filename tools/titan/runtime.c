@@ -27,8 +27,8 @@ int runtime_cpus(int cap) {
 static titan_status resolve_xenith(const titan_config *c, runtime_opts *o) {
     if (!o->xenith)
         return titan_fail(TITAN_E_UNSUPPORTED,
-                          "family xenith (SPEC section 9): titan logits runs it; this "
-                          "command does not yet");
+                          "family xenith (SPEC section 9): titan logits, run and eval "
+                          "run it; this command does not yet");
     if (!strcmp(o->backend, "tpu"))
         return titan_fail(TITAN_E_USAGE,
                           "family xenith runs on the cpu and ref backends");

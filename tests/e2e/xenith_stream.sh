@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# xenith_stream.sh: `titan eval` and `titan run` on xenith models (SPEC
+# section 9; issue 24), cpu and ref backends, one token a step.
+# - eval --text without --ctx scores the whole stream in one window: its NLL
+#   sum equals the sum of -ln softmax over `titan logits` of BOS + the text's
+#   ids (1e-6 relative); with --ctx/--stride every window is a new stream, so
+#   the sum equals the windows' logits, each its own `titan logits` call,
+#   scored as SPEC section 3 says.
+# - run --greedy: each generated token is the argmax of the logits of the
+#   stream so far (prompt + output), checked by one `titan logits` call.
+# Weights: tests/ref/xenith_ref.py's random ones (lora_B too), so the greedy
+# chain varies; windows, global tokens, MoE, adapters and memory all on.
+. "$(dirname "$0")/lib/common.sh"
+/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || skip "python3-torch not installed"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cat >"$T/x.json" <<'JSON'
+{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
+ "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 16, "n_layers": 3, "attn_windows": [3, 5, 4],
+ "n_global_tokens": 2, "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
+ "moe_hidden": 8, "lora_rank": 2, "lora_alpha": 4.0, "tie_embeddings": false,
+ "lora_targets": ["wq", "wv", "router", "w_up", "w_down", "lm_head"],
+ "stm_tokens": 6, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2,
+ "mem_read_layers": [0, 2]}
+JSON
+/usr/bin/python3 - "$T" <<'PY'
+import os, sys
+sys.path.insert(0, "tests/ref")
+import xenith_ref
+t = sys.argv[1]
+xenith_ref.main(["--config", t + "/x.json", "--write-weights", t + "/x.st", "--seed", "3"])
+PY
+"$TITAN" init --config "$T/x.json" -o "$T/tok.tart" >/dev/null
+"$TITAN" export "$T/tok.tart" --safetensors "$T/tok.st" >/dev/null
+"$TITAN" pack --safetensors "$T/x.st" --config "$T/x.json" --tokenizer "$T/tok.tok" \
+    --quant f32 -o "$T/x.tart" >/dev/null
+head -c 700 README.md >"$T/text"
+bos=$("$TITAN" inspect "$T/x.tart" --json |
+    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["bos_id"])')
+{ echo "$bos"; "$TITAN" tokenize -m "$T/x.tart" -f "$T/text"; } >"$T/seq"
+n=$(wc -w <"$T/seq")
+[ "$n" -gt 100 ] || fail "the text gave only $n tokens"
+head -c 200 README.md >"$T/short"
+
+# check_eval BE ARGS...: eval's NLL sum equals the logits' (windows as section 3).
+check_eval() {
+    local be=$1 ctx=$2 stride=$3 args=()
+    [ "$ctx" = 0 ] || args=(--ctx "$ctx" --stride "$stride")
+    "$TITAN" eval -m "$T/x.tart" --text "$T/text" --backend "$be" --json "${args[@]}" \
+        >"$T/eval.json" || fail "eval --backend $be ${args[*]}"
+    /usr/bin/python3 - "$T" "$TITAN" "$be" "$ctx" "$stride" <<'PY' ||
+import json, subprocess, sys
+import numpy as np
+t, titan, be, ctx, stride = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+seq = [int(x) for x in open(t + "/seq").read().split()]
+N = len(seq) - 1
+ctx, stride = (N, N) if ctx == 0 else (ctx, stride)
+def nll(ids):  # -ln p(ids[j + 1] | ids[..j]) of one stream, from titan logits
+    open(t + "/ids", "w").write(" ".join(map(str, ids)))
+    subprocess.run([titan, "logits", "-m", t + "/x.tart", "--ids", t + "/ids", "--backend", be,
+                    "--out", t + "/l"], check=True, stdout=subprocess.DEVNULL)
+    l = np.fromfile(t + "/l", "<f4").astype(np.float64).reshape(len(ids), -1)[:-1]
+    m = l.max(1)
+    return m + np.log(np.exp(l - m[:, None]).sum(1)) - l[np.arange(len(ids) - 1), ids[1:]]
+total, w, scored = 0.0, 0, 0
+while True:  # SPEC section 3's windows: each scores the targets no earlier one did
+    win = seq[w:w + ctx + 1]
+    v = nll(win)
+    first = 0 if w == 0 else ctx - stride
+    total += v[first:].sum()
+    scored += len(v) - first
+    if w + ctx >= N:
+        break
+    w += stride
+got = json.load(open(t + "/eval.json"))
+err = abs(got["nll"] - total) / abs(total)
+print("eval %s ctx %d stride %d: nll %.9g, logits %.9g, rel %.1e (%d targets, %d tokens/s)"
+      % (be, ctx, stride, got["nll"], total, err, scored, got["tokens_per_s"]))
+sys.exit(0 if got["tokens"] == N == scored and err <= 1e-6 else 1)
+PY
+        fail "eval --backend $be ctx $ctx stride $stride differs from titan logits"
+}
+for be in cpu ref; do
+    check_eval $be 0 0
+    check_eval $be 60 25
+done
+
+# run --greedy: the argmax chain of the logits.
+for be in cpu ref; do
+    "$TITAN" run -m "$T/x.tart" -f "$T/short" -n 40 --greedy --json --backend $be \
+        >"$T/run.json" || fail "run --backend $be"
+    { echo "$bos"; "$TITAN" tokenize -m "$T/x.tart" -f "$T/short"; } >"$T/prompt"
+    /usr/bin/python3 - "$T" "$TITAN" "$be" <<'PY' || fail "run --greedy --backend $be is not the argmax chain"
+import json, subprocess, sys
+import numpy as np
+t, titan, be = sys.argv[1:4]
+prompt = [int(x) for x in open(t + "/prompt").read().split()]
+out = json.load(open(t + "/run.json"))
+ids = out["ids"]
+assert out["tokens"] == len(ids) and out["stop_reason"] in ("length", "bos"), out
+stream = prompt + ids
+open(t + "/ids", "w").write(" ".join(map(str, stream)))
+subprocess.run([titan, "logits", "-m", t + "/x.tart", "--ids", t + "/ids", "--backend", be,
+                "--out", t + "/l"], check=True, stdout=subprocess.DEVNULL)
+l = np.fromfile(t + "/l", "<f4").reshape(len(stream), -1)
+want = [int(v) for v in l[len(prompt) - 1:-1].argmax(1)]
+if out["stop_reason"] == "bos":  # the model chose BOS next: generation stopped there
+    want.append(int(l[-1].argmax()))
+    ids = ids + [prompt[0]]
+print("run %s: %d greedy tokens (%d distinct), argmax chain %s" %
+      (be, len(ids), len(set(ids)), "ok" if want == ids else "DIFFERS"))
+sys.exit(0 if want == ids and len(set(ids)) > 1 else 1)
+PY
+done
+echo "xenith stream ok"

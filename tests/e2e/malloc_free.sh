@@ -6,7 +6,8 @@
 # processed, i.e. the runtime never allocates. Under AddressSanitizer
 # the shim counts through the sanitizer's allocator hooks, loaded after it.
 # Nano (also with --adapt, --tilt and --act-quant q8), and a golf-shaped model (SPEC section 8),
-# also packed with --codec auto (its grouped data section).
+# also packed with --codec auto (its grouped data section); a xenith model
+# (logits, eval, run).
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -138,6 +139,20 @@ for be in cpu ref; do
     b=$(calls logits -m "$dir/xenith.art" --ids "$dir/ids300" --out "$dir/l" --backend $be)
     echo "xenith logits --backend $be: $a heap calls for 8 tokens, $b for 300"
     [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith heap calls grow with tokens ($a -> $b)"
+done
+# The same model through titan eval (no --ctx: the whole text one stream) and
+# titan run: 300 tokens, then a 20,000-token stream and 2,000 generated tokens.
+for i in $(seq 400); do echo "line $i of a long stream, far past every window"; done |
+    head -c 20000 >"$dir/x20k.txt"
+for be in cpu ref; do
+    a=$(calls eval -m "$dir/xenith.art" --text "$dir/short.txt" --backend $be)
+    b=$(calls eval -m "$dir/xenith.art" --text "$dir/x20k.txt" --backend $be)
+    echo "xenith eval --backend $be: $a heap calls for 300 tokens, $b for 20000"
+    [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith eval heap calls grow ($a -> $b)"
+    a=$(calls run -m "$dir/xenith.art" -p "Once upon" -n 4 --temp 1 --seed 3 --backend $be)
+    b=$(calls run -m "$dir/xenith.art" -p "Once upon" -n 2000 --temp 1 --seed 3 --backend $be)
+    echo "xenith run --backend $be: $a heap calls for 4 tokens, $b for 2000"
+    [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith run heap calls grow ($a -> $b)"
 done
 # Score-first test-time training (eval --ttt): its training state is
 # allocated once, before the first chunk, so heap calls do not grow with the

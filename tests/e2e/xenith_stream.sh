@@ -112,4 +112,25 @@ print("run %s: %d greedy tokens (%d distinct), argmax chain %s" %
 sys.exit(0 if want == ids and len(set(ids)) > 1 else 1)
 PY
 done
+# pack --merge-lora (section 9, Merge): no adapter tensors, lora_rank 0, and
+# logits of the 700-token stream equal the unmerged artifact's to 1e-5.
+"$TITAN" pack --safetensors "$T/x.st" --config "$T/x.json" --tokenizer "$T/tok.tok" \
+    --quant f32 --merge-lora -o "$T/m.tart" >/dev/null || fail "pack --merge-lora"
+"$TITAN" inspect "$T/m.tart" --json >"$T/m.json"
+"$TITAN" logits -m "$T/x.tart" --ids "$T/seq" --out "$T/lx" >/dev/null
+"$TITAN" logits -m "$T/m.tart" --ids "$T/seq" --out "$T/lm" >/dev/null
+/usr/bin/python3 - "$T" <<'PY' || fail "merged logits differ from the unmerged"
+import json, sys
+import numpy as np
+t = sys.argv[1]
+info = json.load(open(t + "/m.json"))
+names = [x["name"] for x in info["tensors"]]
+assert info["config"]["lora_rank"] == 0, info["config"]
+assert not [n for n in names if "lora_" in n], names
+a = np.fromfile(t + "/lx", "<f4").astype(np.float64)
+b = np.fromfile(t + "/lm", "<f4").astype(np.float64)
+err = np.abs(a - b).max() / np.abs(a).max()
+print("merge-lora: %d tensors, logits rel %.1e" % (len(names), err))
+sys.exit(0 if a.size == b.size and np.isfinite(b).all() and err <= 1e-5 else 1)
+PY
 echo "xenith stream ok"

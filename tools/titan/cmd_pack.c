@@ -7,6 +7,8 @@
  * the values bit for bit; half types round to nearest even; int8/int6 use round-to-nearest with clip search (policy in
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
+ * --merge-lora folds a xenith model's LoRA adapters into their weights before
+ * quantization (pack_merge.h).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
  * whichever makes the smaller file with the chosen codec. --codec auto codes
  * each section and each tensor group (formats/artifact_format.h) with the
@@ -25,6 +27,7 @@
 #include "tools/titan/gptq_calibrate.h"
 #include "tools/titan/pack_hadamard.h"
 #include "tools/titan/pack_input.h"
+#include "tools/titan/pack_merge.h"
 #include "tools/titan/prequant.h"
 #include "tools/titan/storage.h"
 #include "tools/titan/submission.h"
@@ -43,7 +46,7 @@ typedef struct {
     titan_codec codec;
     int6_layout layout;
     int64_t budget, group_size, clip_steps, calib_tokens;
-    bool drop_mtp, json, gptq_report, with_code, hadamard;
+    bool drop_mtp, json, gptq_report, with_code, hadamard, merge_lora;
     uint64_t max_bytes; /* the file's budget (0: none): --budget less the code */
 } pack_args;
 
@@ -62,26 +65,6 @@ typedef struct {
     titan_codec_report codecs;         /* codec auto: what each section/group chose */
 } pack_out;
 
-static titan_status fail_tensor(const char *name, const char *what) {
-    return titan_fail(TITAN_E_DATA, "tensor %s: %s", name, what);
-}
-
-/* Tensor prefix+spec->name of st as float32 in the arena. */
-static titan_status take_f32(titan_arena *a, const titan_safetensors *st,
-                             const char *prefix, const titan_tensor_spec *spec,
-                             float **f) {
-    char name[TITAN_NAME_MAX + 8]; /* prefix: "", "ema/" or "swa/" */
-    snprintf(name, sizeof name, "%.4s%.*s", prefix, TITAN_NAME_MAX - 1, spec->name);
-    const titan_st_tensor *s = titan_safetensors_find(st, name);
-    if (!s) return fail_tensor(name, "missing from the input");
-    int shape_ok = s->ndim == spec->ndim && s->shape[0] == spec->rows &&
-                   (spec->ndim == 1 || s->shape[1] == spec->cols);
-    if (!shape_ok) return fail_tensor(name, "shape differs from the config");
-    size_t n = (size_t)(spec->rows * spec->cols);
-    TITAN_TRY(titan_arena_alloc(a, n * sizeof **f, TITAN_ALIGN, (void **)f));
-    return titan_safetensors_to_f32(s, *f, n);
-}
-
 /* Tensor spec's floats into f: pre-quantized (NAME.q + NAME.scale,
  * prequant.h; pq->q stays NULL otherwise) dequantized, else as given. */
 static titan_status load_weights(titan_arena *a, const pack_input *in,
@@ -90,7 +73,7 @@ static titan_status load_weights(titan_arena *a, const pack_input *in,
     bool pre;
     TITAN_TRY(prequant_find(&in->st, in->prefix, spec, pq, &pre));
     if (pre) return prequant_dequant(a, pq, (float **)&f->data);
-    return take_f32(a, &in->st, in->prefix, spec, (float **)&f->data);
+    return pack_input_f32(a, in, spec, (float **)&f->data);
 }
 
 /* t from f: pre-quantized tensors keep their integers and scales. */
@@ -214,6 +197,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
                           p->st_path, in.st.n_tensors - n_pre, n_in);
     o->c = in.config;
     if (p->drop_mtp) o->c.mtp_heads = 1;
+    if (p->merge_lora) o->c = pack_merge_config(&o->c);
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
@@ -237,6 +221,12 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         TITAN_TRY(load_weights(a, &in, &specs[i], &f[i], &pq[i]));
         n_pre_used += pq[i].q != NULL;
     }
+    if (p->merge_lora && n_pre_used)
+        return titan_fail(TITAN_E_USAGE,
+                          "--merge-lora folds float weights; the input holds %d "
+                          "pre-quantized tensors",
+                          n_pre_used);
+    if (p->merge_lora) TITAN_TRY(pack_merge_lora(a, &in, f, o->n));
     if (p->hadamard && n_pre_used)
         return titan_fail(TITAN_E_USAGE,
                           "--hadamard turns float weights; the input "
@@ -441,6 +431,8 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30,
          "most calibration tokens (default 65536)"},
         {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
+        {"--merge-lora", FLAG_BOOL, &p->merge_lora, 0, 0,
+         "fold LoRA adapters into their weights (X + s B A; lora_rank becomes 0)"},
         {"--codec", FLAG_STR, &codec, 0, 0,
          "none | lzma | xz | brotli | auto: per tensor group the smallest, "
          "byte-shuffled where it wins (default none)"},

@@ -22,4 +22,9 @@ typedef struct {
 TITAN_NODISCARD titan_status pack_input_from_ckpt(titan_arena *a, const char *path,
                                                   const char *weights, pack_input *out);
 
+/* Tensor in->prefix + spec->name of the input as float32 in the arena, its
+ * shape checked against spec. */
+TITAN_NODISCARD titan_status pack_input_f32(titan_arena *a, const pack_input *in,
+                                            const titan_tensor_spec *spec, float **f);
+
 #endif

@@ -6,9 +6,10 @@
 #  - A xenith artifact carries its config: titan inspect shows it (--json:
 #    the config JSON titan plan --config-out writes), its tensors are those
 #    of tests/ref/xenith_ref.py in order, lora_B starts at 0.
-#  - titan logits runs xenith models (one head; cpu and ref, not tpu); run,
-#    eval and titan-train refuse them by name instead of computing something
-#    else (tests/e2e/xenith_logits.sh checks the logits).
+#  - titan logits, run and eval run xenith models (one head; cpu and ref, not
+#    tpu; no --speculative, no --ttt); titan-train refuses them by name
+#    instead of computing something else (tests/e2e/xenith_logits.sh checks
+#    the logits, tests/e2e/xenith_stream.sh eval and run).
 . "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -97,14 +98,21 @@ assert got == want, [(a, b) for a, b in zip(got, want) if a != b][:3] or (len(go
 PY
 
 echo 1 2 3 >"$T/ids"
-exits 1 "$TITAN" run -m "$T/s.tart" -p hi -n 2
-grep -q 'xenith' <<<"$stderr" || fail "run: $stderr"
+"$TITAN" run -m "$T/s.tart" -p hi -n 2 >/dev/null 2>&1 || fail "run a xenith model"
+exits 2 "$TITAN" run -m "$T/s.tart" -p hi -n 2 --speculative
+grep -q 'xenith' <<<"$stderr" || fail "run --speculative: $stderr"
+exits 2 "$TITAN" run -m "$T/s.tart" -p hi -n 2 --backend tpu
+grep -q 'xenith' <<<"$stderr" || fail "run --backend tpu: $stderr"
 "$TITAN" logits -m "$T/s.tart" --ids "$T/ids" --out "$T/l.bin" >/dev/null 2>&1
 exits 2 "$TITAN" logits -m "$T/s.tart" --ids "$T/ids" --head 2 --out "$T/l.bin"
 exits 2 "$TITAN" logits -m "$T/s.tart" --ids "$T/ids" --backend tpu --out "$T/l.bin"
 head -c 2000 README.md >"$T/text"
-exits 1 "$TITAN" eval -m "$T/s.tart" --text "$T/text" --ctx 32 --stride 16
-grep -q 'xenith' <<<"$stderr" || fail "eval: $stderr"
+"$TITAN" eval -m "$T/s.tart" --text "$T/text" --ctx 32 --stride 16 >/dev/null 2>&1 ||
+    fail "eval a xenith model"
+exits 2 "$TITAN" eval -m "$T/s.tart" --text "$T/text" --backend tpu
+grep -q 'xenith' <<<"$stderr" || fail "eval --backend tpu: $stderr"
+exits 2 "$TITAN" eval -m "$T/s.tart" --text "$T/text" --ttt
+grep -q 'xenith' <<<"$stderr" || fail "eval --ttt: $stderr"
 exits 1 "$TITAN_TRAIN" train --config "$T/small.json" --tokenizer "$T/none.tok" \
     --train "$T/text" --val "$T/text" -o "$T/c.ckpt" --steps 1
 grep -q 'xenith' <<<"$stderr" || fail "titan-train: $stderr"

@@ -53,7 +53,7 @@ def skewed_shard(vocab):
     open(path, "wb").write(head + ids.tobytes())
     counts = np.bincount(ids, minlength=vocab)
     order = sorted(range(vocab), key=lambda i: (-counts[i], i))
-    return path, order
+    return path, order, counts
 
 
 def main():
@@ -62,8 +62,9 @@ def main():
     titan("export", MODEL, "--safetensors", SRC, "--config-out", CFG, "--tokenizer-out",
           TOK)
     vocab = json.load(open(CFG))["vocab_size"]
-    shard, order = skewed_shard(vocab)
-    n = 64
+    shard, order, counts = skewed_shard(vocab)
+    # N with a tie across the boundary: the lower id of the pair must be hot
+    n = next(k for k in range(48, vocab) if counts[order[k - 1]] == counts[order[k]])
     hot = np.zeros(vocab, bool)
     hot[order[:n]] = True
     int8 = exported(pack("int8", "--quant", "mixed"))

@@ -4,8 +4,10 @@
  * uniform), so a prediction for a trained model is an estimate. */
 #include "formats/artifact_format.h"
 #include "formats/codec.h"
+#include "quant/dtype.h"
 #include "quant/quant.h"
 #include "tools/titan/budget_predict.h"
+#include "tools/titan/embed_split.h"
 #include "tools/titan/init_random.h"
 #include "tools/titan/storage.h"
 
@@ -70,16 +72,36 @@ static titan_status rate_of(titan_arena *a, budget_rates *r, titan_dtype dt,
     return TITAN_OK;
 }
 
+/* Pack's --embed-split: the token-row tables become INT8 with cold[i] rows
+ * in int6's range (0 for every other tensor); a float one is refused as pack
+ * refuses it. */
+static titan_status split_types(const titan_config *c, int64_t embed_split,
+                                const titan_tensor_spec *specs, int n, titan_dtype *types,
+                                int64_t *cold) {
+    for (int i = 0; i < n; i++) {
+        cold[i] = 0;
+        if (embed_split < 0 || !embed_split_applies(&specs[i], c->vocab_size)) continue;
+        if (!titan_dtype_get(types[i])->quantized)
+            return titan_fail(TITAN_E_USAGE, "--embed-split: %s is %s", specs[i].name,
+                              titan_dtype_name(types[i]));
+        types[i] = TITAN_DT_INT8;
+        cold[i] = embed_split < specs[i].rows ? specs[i].rows - embed_split : 0;
+    }
+    return TITAN_OK;
+}
+
 /* Zero-filled tensors (scales 1) of the types pack chooses, with their layouts. */
 static titan_status zero_tensors(titan_arena *a, const titan_config *c, const char *quant,
-                                 titan_tensor_spec *specs, titan_tensor *t,
-                                 titan_tensor_layout_t *l, int *n) {
+                                 int64_t embed_split, titan_tensor_spec *specs,
+                                 titan_tensor *t, titan_tensor_layout_t *l, int64_t *cold,
+                                 int *n) {
     *n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
     if (*n > TITAN_MAX_TENSORS)
         return titan_fail(TITAN_E_UNSUPPORTED, "%d tensors, an artifact holds at most %d",
                           *n, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
     TITAN_TRY(storage_choose_types(quant, NULL, specs, *n, types));
+    TITAN_TRY(split_types(c, embed_split, specs, *n, types, cold));
     uint64_t most = 0, rows = 0;
     for (int i = 0; i < *n; i++) {
         TITAN_TRY(titan_tensor_layout(types[i], specs[i].rows, specs[i].cols, 0, &l[i]));
@@ -119,14 +141,18 @@ static titan_status zero_data_bytes(titan_arena *a, titan_codec codec,
     return st;
 }
 
-/* One tensor's predicted bytes, bit-packed int6 and (int6 only) one per byte. */
+/* One tensor's predicted bytes, bit-packed int6 and (int6 only) one per byte;
+ * a split one's cold rows at int6b's rate. */
 static titan_status tensor_bytes(titan_arena *a, budget_rates *r, const titan_tensor *t,
-                                 const titan_tensor_layout_t *l, double *packed,
-                                 double *bytes) {
-    double rate;
+                                 const titan_tensor_layout_t *l, int64_t cold,
+                                 double *packed, double *bytes) {
+    double rate, rate6 = 0;
     TITAN_TRY(rate_of(a, r, t->dtype, &rate));
-    double scales = (double)l->scale_bytes * r->scales;
-    *packed = *bytes = (double)l->value_bytes * rate + scales;
+    if (cold) TITAN_TRY(rate_of(a, r, TITAN_DT_INT6_BYTE, &rate6));
+    double scales = (double)l->scale_bytes * r->scales,
+           cold_bytes = (double)(cold * t->cols);
+    *packed = *bytes =
+        ((double)l->value_bytes - cold_bytes) * rate + cold_bytes * rate6 + scales;
     if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
     titan_tensor_layout_t b;
     TITAN_TRY(titan_tensor_layout(TITAN_DT_INT6_BYTE, t->rows, t->cols, 0, &b));
@@ -138,15 +164,15 @@ static titan_status tensor_bytes(titan_arena *a, budget_rates *r, const titan_te
 /* Codec: each group's tensors at the measured rates; int6 in the layout that
  * predicts smaller, as pack's --int6-layout auto picks the smaller file. */
 static titan_status predict_coded(titan_arena *a, budget_rates *r, const titan_tensor *t,
-                                  const titan_tensor_layout_t *l, const int *group, int n,
-                                  budget_prediction *o) {
+                                  const titan_tensor_layout_t *l, const int64_t *cold,
+                                  const int *group, int n, budget_prediction *o) {
     double packed[BUDGET_GROUPS] = {0}, bytes[BUDGET_GROUPS] = {0};
     for (int i = 0; i < n; i++) {
         double p, b;
         if (group[i] == BUDGET_NORM)
             p = b = (double)l[i].total_bytes; /* trained gains are not init's ones */
         else
-            TITAN_TRY(tensor_bytes(a, r, &t[i], &l[i], &p, &b));
+            TITAN_TRY(tensor_bytes(a, r, &t[i], &l[i], cold[i], &p, &b));
         packed[group[i]] += p, bytes[group[i]] += b;
     }
     double sum_p = 0, sum_b = 0;
@@ -158,15 +184,16 @@ static titan_status predict_coded(titan_arena *a, budget_rates *r, const titan_t
 }
 
 titan_status budget_predict(titan_arena *a, const titan_config *c, const char *quant,
-                            const uint8_t *tok, size_t tok_len, budget_rates *r,
-                            budget_prediction *o) {
+                            int64_t embed_split, const uint8_t *tok, size_t tok_len,
+                            budget_rates *r, budget_prediction *o) {
     *o = (budget_prediction){0};
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     titan_tensor t[TITAN_MAX_TENSORS];
     titan_tensor_layout_t l[TITAN_MAX_TENSORS];
     int n, group[TITAN_MAX_TENSORS];
+    int64_t cold[TITAN_MAX_TENSORS];
     size_t mark = titan_arena_mark(a);
-    TITAN_TRY(zero_tensors(a, c, quant, specs, t, l, &n));
+    TITAN_TRY(zero_tensors(a, c, quant, embed_split, specs, t, l, cold, &n));
     uint64_t file, raw, tensors = 0; /* file: with the codec, raw: without */
     titan_write_options w = {.codec = r->codec}, none = {.codec = TITAN_CODEC_NONE};
     TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &none, NULL, &raw));
@@ -182,7 +209,7 @@ titan_status budget_predict(titan_arena *a, const titan_config *c, const char *q
     if (r->codec == TITAN_CODEC_NONE)
         for (int g = 0; g < BUDGET_OVERHEAD; g++) o->predicted[g] = (double)o->stored[g];
     else
-        TITAN_TRY(predict_coded(a, r, t, l, group, n, o));
+        TITAN_TRY(predict_coded(a, r, t, l, cold, group, n, o));
     if (r->codec != TITAN_CODEC_NONE)
         TITAN_TRY(zero_data_bytes(a, r->codec, l, n, &zero));
     o->stored[BUDGET_OVERHEAD] = raw - tensors;

@@ -85,7 +85,7 @@ def main():
     calib = os.path.join(DIR, "calib.txt")
     open(calib, "wb").write(open("tools/data/model/val_excerpt.txt", "rb").read()[:6000])
     gptq = exported(pack("gptq", "--quant", "mixed", "--embed-split", n, "--embed-counts",
-                         shard, "--method", "gptq", "--calib", calib, "--clip-steps", 2,
+                         shard, "--method", "gptq", "--calib", calib, "--clip-steps", 21,
                          "--calib-tokens", 512))
     for name in SPLIT:
         w, wide = np.abs(gptq[name].astype(np.float64)), 0

@@ -15,8 +15,9 @@ SRC=(--safetensors "$T/w.st" --config "$T/w.json" --tokenizer "$T/w.tok")
 # Counts from text (the shipped model's own tokenizer), brotli: smaller than int8.
 head -c 20000 tools/data/model/val_excerpt.txt >"$T/counts.txt"
 "$TITAN" pack "${SRC[@]}" -o "$T/int8.br.tart" --quant mixed --codec brotli >/dev/null
-"$TITAN" pack "${SRC[@]}" -o "$T/text.br.tart" --quant mixed --codec brotli \
-    --embed-split 128 --embed-counts "$T/counts.txt" >/dev/null
+out=$("$TITAN" pack "${SRC[@]}" -o "$T/text.br.tart" --quant mixed --codec brotli \
+    --embed-split 128 --embed-counts "$T/counts.txt")
+grep -q "embed split 128)" <<<"$out" || fail "pack says '$out'"
 int8=$(stat -c %s "$T/int8.br.tart") split=$(stat -c %s "$T/text.br.tart")
 [ "$split" -lt "$int8" ] || fail "split $split bytes, not below int8's $int8"
 printf '1 2 3 40 500 7 8 9\n' >"$T/ids.txt"

@@ -545,11 +545,15 @@ int cmd_pack(int argc, char **argv) {
     bool over = p.max_bytes && o->bytes > p.max_bytes; /* then nothing was written */
     if (p.json)
         print_json(&p, o, !over, &code);
-    else if (!over)
-        cli_wrote(false, p.out, "%llu bytes (%s, codec %s%s%s)",
+    else if (!over) {
+        char split[48] = "";
+        if (o->row_qmax)
+            snprintf(split, sizeof split, ", embed split %lld", (long long)p.embed_split);
+        cli_wrote(false, p.out, "%llu bytes (%s, codec %s%s%s%s)",
                   (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
                   o->has_int6 ? ", int6 " : "",
-                  o->has_int6 ? layout_names[o->chosen] : "");
+                  o->has_int6 ? layout_names[o->chosen] : "", split);
+    }
     if (p.with_code && !p.json) submission_print(o->bytes, p.codec, &code, p.budget);
     if (p.gptq_report) print_gptq_table(o);
     if (p.hadamard) print_hadamard_table(o);

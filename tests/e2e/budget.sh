@@ -2,7 +2,7 @@
 # budget.sh: `titan budget` against real packs.
 #  - nano and golf-cpu, random weights (titan init): the predicted bytes equal
 #    the packed file's exactly with --codec none and are within 3% of it with
-#    lzma and brotli; so with --embed-split (token rows split int8/int6).
+#    lzma, brotli and auto; so with --embed-split (token rows split int8/int6).
 #  - --fit depth|width|vocab: the answer's prediction fits the budget and the
 #    next valid value's does not; the depth answer packed for real fits too.
 #  - bad flags exit 2 with a message naming the flag.
@@ -52,9 +52,11 @@ check nano tools/configs/nano.json int8 lzma
 check golf tools/configs/golf-cpu.json mixed none
 check golf tools/configs/golf-cpu.json int6 lzma
 check golf tools/configs/golf-cpu.json mixed brotli
+check golf tools/configs/golf-cpu.json mixed auto
 check nano tools/configs/nano.json mixed none 128
 check golf tools/configs/golf-cpu.json mixed brotli 256
 check nano tools/configs/nano.json int6 lzma 0
+check golf tools/configs/golf-cpu.json mixed auto 256
 
 # fit CFG KNOB QUANT CODEC BUDGET: the answer fits, the next step does not.
 fit() {

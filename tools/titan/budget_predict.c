@@ -2,11 +2,12 @@
  * budget_predict.h). Calibration: titan init's weights; trained weights
  * compress differently (usually a little better: their values are less
  * uniform), so a prediction for a trained model is an estimate. */
-#include "formats/artifact_format.h"
+#include "tools/titan/budget_predict.h"
+
+#include "formats/byte_shuffle.h"
 #include "formats/codec.h"
 #include "quant/dtype.h"
 #include "quant/quant.h"
-#include "tools/titan/budget_predict.h"
 #include "tools/titan/embed_split.h"
 #include "tools/titan/init_random.h"
 #include "tools/titan/storage.h"
@@ -18,20 +19,6 @@ const char *const budget_group_names[BUDGET_GROUPS] = {
 
 /* The sample: 64K values, rows of 128 (a golf model's narrowest matrices). */
 enum { SAMPLE_ROWS = 512, SAMPLE_COLS = 128 };
-
-static int group_of(const titan_tensor_spec *s) {
-    switch (s->role) {
-    case TITAN_ROLE_EMBED: return BUDGET_EMBED;
-    case TITAN_ROLE_HEAD: return BUDGET_HEAD;
-    case TITAN_ROLE_NORM:
-    case TITAN_ROLE_CONV: return BUDGET_NORM;
-    case TITAN_ROLE_MATRIX: break;
-    }
-    if (strncmp(s->name, "blocks.", 7)) return BUDGET_EMBED; /* bigram, value_embed */
-    bool mlp = strstr(s->name, ".w_up") || strstr(s->name, ".w_down") ||
-               strstr(s->name, ".w_gate");
-    return mlp ? BUDGET_MLP : BUDGET_ATTN;
-}
 
 /* Encoded bytes per byte of src[0..n) with codec. */
 static titan_status encoded_rate(titan_arena *a, titan_codec codec, const void *src,
@@ -45,8 +32,24 @@ static titan_status encoded_rate(titan_arena *a, titan_codec codec, const void *
     return st;
 }
 
-/* Rates of dt: the sample stored as pack stores it, then encoded. */
-static titan_status measure(titan_arena *a, budget_rates *r, titan_dtype dt) {
+/* rate[0]: src as is, rate[1]: byte-shuffled with width w. */
+static titan_status both_rates(titan_arena *a, titan_codec codec, const void *src,
+                               size_t n, size_t w, double rate[2]) {
+    TITAN_TRY(encoded_rate(a, codec, src, n, &rate[0]));
+    rate[1] = rate[0];
+    if (w < 2) return TITAN_OK;
+    size_t mark = titan_arena_mark(a);
+    uint8_t *buf;
+    titan_status st = titan_arena_alloc(a, n, TITAN_ALIGN, (void **)&buf);
+    if (st == TITAN_OK) byte_shuffle(buf, src, n, w);
+    if (st == TITAN_OK) st = encoded_rate(a, codec, buf, n, &rate[1]);
+    titan_arena_reset(a, mark);
+    return st;
+}
+
+/* Rates of dt with codec c: the sample stored as pack stores it, encoded. */
+static titan_status measure(titan_arena *a, budget_rates *r, titan_codec c,
+                            titan_dtype dt) {
     size_t mark = titan_arena_mark(a), n = (size_t)SAMPLE_ROWS * SAMPLE_COLS;
     float *f;
     TITAN_TRY(titan_arena_alloc(a, n * sizeof *f, TITAN_ALIGN, (void **)&f));
@@ -56,19 +59,21 @@ static titan_status measure(titan_arena *a, budget_rates *r, titan_dtype dt) {
     titan_tensor_layout_t l;
     titan_status st = titan_tensor_layout(dt, t.rows, t.cols, 0, &l);
     if (st == TITAN_OK) st = storage_quantize(a, f, TITAN_QUANT_CLIP_STEPS, &t);
+    double v[2] = {0, 0};
     if (st == TITAN_OK)
-        st = encoded_rate(a, r->codec, t.data, (size_t)l.value_bytes, &r->values[dt]);
+        st = both_rates(a, c, t.data, (size_t)l.value_bytes, art_value_width(dt), v);
+    r->values[c][0][dt] = v[0], r->values[c][1][dt] = v[1];
     if (st == TITAN_OK && l.scale_bytes)
-        st = encoded_rate(a, r->codec, t.scales, (size_t)l.scale_bytes, &r->scales);
+        st = both_rates(a, c, t.scales, (size_t)l.scale_bytes, 4, r->scales[c]);
     titan_arena_reset(a, mark);
-    r->measured[dt] = st == TITAN_OK;
+    r->measured[c][dt] = st == TITAN_OK;
     return st;
 }
 
-static titan_status rate_of(titan_arena *a, budget_rates *r, titan_dtype dt,
-                            double *rate) {
-    if (!r->measured[dt]) TITAN_TRY(measure(a, r, dt));
-    *rate = r->values[dt];
+static titan_status rate_of(titan_arena *a, budget_rates *r, titan_codec c,
+                            titan_dtype dt, int shuffled, double *rate) {
+    if (!r->measured[c][dt]) TITAN_TRY(measure(a, r, c, dt));
+    *rate = r->values[c][shuffled][dt];
     return TITAN_OK;
 }
 
@@ -143,36 +148,37 @@ static titan_status zero_data_bytes(titan_arena *a, titan_codec codec,
 
 /* One tensor's predicted bytes, bit-packed int6 and (int6 only) one per byte;
  * a split one's cold rows at int6b's rate. */
-static titan_status tensor_bytes(titan_arena *a, budget_rates *r, const titan_tensor *t,
-                                 const titan_tensor_layout_t *l, int64_t cold,
-                                 double *packed, double *bytes) {
+static titan_status tensor_bytes(titan_arena *a, budget_rates *r, titan_codec c,
+                                 const titan_tensor *t, const titan_tensor_layout_t *l,
+                                 int64_t cold, double *packed, double *bytes) {
     double rate, rate6 = 0;
-    TITAN_TRY(rate_of(a, r, t->dtype, &rate));
-    if (cold) TITAN_TRY(rate_of(a, r, TITAN_DT_INT6_BYTE, &rate6));
-    double scales = (double)l->scale_bytes * r->scales,
+    TITAN_TRY(rate_of(a, r, c, t->dtype, 0, &rate));
+    if (cold) TITAN_TRY(rate_of(a, r, c, TITAN_DT_INT6_BYTE, 0, &rate6));
+    double scales = (double)l->scale_bytes * r->scales[c][0],
            cold_bytes = (double)(cold * t->cols);
     *packed = *bytes =
         ((double)l->value_bytes - cold_bytes) * rate + cold_bytes * rate6 + scales;
     if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
     titan_tensor_layout_t b;
     TITAN_TRY(titan_tensor_layout(TITAN_DT_INT6_BYTE, t->rows, t->cols, 0, &b));
-    TITAN_TRY(rate_of(a, r, TITAN_DT_INT6_BYTE, &rate));
+    TITAN_TRY(rate_of(a, r, c, TITAN_DT_INT6_BYTE, 0, &rate));
     *bytes = (double)b.value_bytes * rate + scales;
     return TITAN_OK;
 }
 
 /* Codec: each group's tensors at the measured rates; int6 in the layout that
  * predicts smaller, as pack's --int6-layout auto picks the smaller file. */
-static titan_status predict_coded(titan_arena *a, budget_rates *r, const titan_tensor *t,
-                                  const titan_tensor_layout_t *l, const int64_t *cold,
-                                  const int *group, int n, budget_prediction *o) {
+static titan_status predict_coded(titan_arena *a, budget_rates *r, titan_codec c,
+                                  const titan_tensor *t, const titan_tensor_layout_t *l,
+                                  const int64_t *cold, const int *group, int n,
+                                  budget_prediction *o) {
     double packed[BUDGET_GROUPS] = {0}, bytes[BUDGET_GROUPS] = {0};
     for (int i = 0; i < n; i++) {
         double p, b;
         if (group[i] == BUDGET_NORM)
             p = b = (double)l[i].total_bytes; /* trained gains are not init's ones */
         else
-            TITAN_TRY(tensor_bytes(a, r, &t[i], &l[i], cold[i], &p, &b));
+            TITAN_TRY(tensor_bytes(a, r, c, &t[i], &l[i], cold[i], &p, &b));
         packed[group[i]] += p, bytes[group[i]] += b;
     }
     double sum_p = 0, sum_b = 0;
@@ -183,10 +189,12 @@ static titan_status predict_coded(titan_arena *a, budget_rates *r, const titan_t
     return TITAN_OK;
 }
 
-titan_status budget_predict(titan_arena *a, const titan_config *c, const char *quant,
-                            int64_t embed_split, const uint8_t *tok, size_t tok_len,
-                            budget_rates *r, budget_prediction *o) {
-    *o = (budget_prediction){0};
+/* The file pack --codec c (not auto) would write. */
+static titan_status predict_one(titan_arena *a, titan_codec codec, const titan_config *c,
+                                const char *quant, int64_t embed_split,
+                                const uint8_t *tok, size_t tok_len, budget_rates *r,
+                                budget_prediction *o) {
+    *o = (budget_prediction){.data_codec = codec};
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     titan_tensor t[TITAN_MAX_TENSORS];
     titan_tensor_layout_t l[TITAN_MAX_TENSORS];
@@ -195,32 +203,174 @@ titan_status budget_predict(titan_arena *a, const titan_config *c, const char *q
     size_t mark = titan_arena_mark(a);
     TITAN_TRY(zero_tensors(a, c, quant, embed_split, specs, t, l, cold, &n));
     uint64_t file, raw, tensors = 0; /* file: with the codec, raw: without */
-    titan_write_options w = {.codec = r->codec}, none = {.codec = TITAN_CODEC_NONE};
+    titan_write_options w = {.codec = codec}, none = {.codec = TITAN_CODEC_NONE};
     TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &none, NULL, &raw));
     file = raw;
-    if (r->codec != TITAN_CODEC_NONE)
+    if (codec != TITAN_CODEC_NONE)
         TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &w, NULL, &file));
     for (int i = 0; i < n; i++) {
-        group[i] = group_of(&specs[i]);
+        group[i] = art_group_kind_of(&specs[i]);
         o->stored[group[i]] += l[i].total_bytes;
         tensors += l[i].total_bytes;
     }
     double zero = 0;
-    if (r->codec == TITAN_CODEC_NONE)
+    if (codec == TITAN_CODEC_NONE)
         for (int g = 0; g < BUDGET_OVERHEAD; g++) o->predicted[g] = (double)o->stored[g];
     else
-        TITAN_TRY(predict_coded(a, r, t, l, cold, group, n, o));
-    if (r->codec != TITAN_CODEC_NONE)
-        TITAN_TRY(zero_data_bytes(a, r->codec, l, n, &zero));
+        TITAN_TRY(predict_coded(a, r, codec, t, l, cold, group, n, o));
+    if (codec != TITAN_CODEC_NONE) TITAN_TRY(zero_data_bytes(a, codec, l, n, &zero));
     o->stored[BUDGET_OVERHEAD] = raw - tensors;
     o->predicted[BUDGET_OVERHEAD] =
-        r->codec == TITAN_CODEC_NONE ? (double)(file - tensors) : (double)file - zero;
+        codec == TITAN_CODEC_NONE ? (double)(file - tensors) : (double)file - zero;
     for (int g = 0; g < BUDGET_GROUPS; g++) o->total += o->predicted[g];
     titan_arena_reset(a, mark);
     return TITAN_OK;
 }
 
+/* One tensor as stored with an int6 layout: value type and bytes. */
+typedef struct {
+    titan_dtype dt;
+    double values, scales;
+    double cold; /* of values: a split table's int6-range rows (int6b's rate) */
+    int kind;
+} budget_piece;
+
+static titan_status pieces_for(const titan_tensor *t, const titan_tensor_layout_t *l,
+                               const titan_tensor_spec *specs, const int64_t *cold, int n,
+                               bool int6_byte, budget_piece *pc) {
+    for (int i = 0; i < n; i++) {
+        titan_tensor_layout_t b = l[i];
+        pc[i].dt = t[i].dtype;
+        pc[i].cold = (double)(cold[i] * t[i].cols);
+        if (int6_byte && t[i].dtype == TITAN_DT_INT6) {
+            pc[i].dt = TITAN_DT_INT6_BYTE;
+            TITAN_TRY(titan_tensor_layout(pc[i].dt, t[i].rows, t[i].cols, 0, &b));
+        }
+        pc[i].values = (double)b.value_bytes, pc[i].scales = (double)b.scale_bytes;
+        pc[i].kind = art_group_kind_of(&specs[i]);
+    }
+    return TITAN_OK;
+}
+
+/* Bytes of group kind k with codec c, shuffled or not (none: its raw bytes). */
+static titan_status group_bytes(titan_arena *a, budget_rates *r, const budget_piece *pc,
+                                int n, int k, titan_codec c, int s, double *bytes) {
+    *bytes = 0;
+    for (int i = 0; i < n; i++) {
+        double rate = 1;
+        if (k == ART_KIND_SCALES) {
+            if (c != TITAN_CODEC_NONE && pc[i].scales > 0)
+                TITAN_TRY(rate_of(a, r, c, pc[i].dt, s, &rate)); /* measures scales */
+            *bytes += pc[i].scales * (c == TITAN_CODEC_NONE ? 1 : r->scales[c][s]);
+            continue;
+        }
+        if (pc[i].kind != k) continue;
+        double rate6 = 1;
+        if (c != TITAN_CODEC_NONE && k != ART_KIND_VECTORS) /* vectors: no credit */
+            TITAN_TRY(rate_of(a, r, c, pc[i].dt, s, &rate));
+        if (c != TITAN_CODEC_NONE && pc[i].cold > 0)
+            TITAN_TRY(rate_of(a, r, c, TITAN_DT_INT6_BYTE, s, &rate6));
+        *bytes += (pc[i].values - pc[i].cold) * rate + pc[i].cold * rate6;
+    }
+    return TITAN_OK;
+}
+
+/* Each group's smallest codec and shuffle; the tensor groups' predicted
+ * bytes (scales with their tensors) and their sum. */
+static titan_status predict_groups(titan_arena *a, budget_rates *r,
+                                   const budget_piece *pc, int n, budget_prediction *o,
+                                   double *sum) {
+    double best[ART_GROUP_KINDS];
+    for (int k = 0; k < ART_GROUP_KINDS; k++) {
+        o->group_codec[k] = TITAN_CODEC_NONE, o->group_shuffled[k] = false;
+        TITAN_TRY(group_bytes(a, r, pc, n, k, TITAN_CODEC_NONE, 0, &best[k]));
+        o->group_used[k] = best[k] > 0;
+        for (int c = TITAN_CODEC_LZMA; c <= TITAN_CODEC_BROTLI && best[k]; c++)
+            for (int s = 0; s < 2; s++) {
+                double b;
+                TITAN_TRY(group_bytes(a, r, pc, n, k, (titan_codec)c, s, &b));
+                if (b >= best[k]) continue;
+                best[k] = b, o->group_codec[k] = (titan_codec)c, o->group_shuffled[k] = s;
+            }
+    }
+    *sum = 0;
+    for (int g = 0; g < BUDGET_OVERHEAD; g++) o->predicted[g] = 0;
+    for (int k = 0; k < ART_GROUP_KINDS; k++) *sum += best[k];
+    for (int i = 0; i < n; i++) { /* shares: each piece at its group's rate */
+        double v, s;
+        TITAN_TRY(group_bytes(a, r, &pc[i], 1, pc[i].kind, o->group_codec[pc[i].kind],
+                              o->group_shuffled[pc[i].kind], &v));
+        TITAN_TRY(group_bytes(a, r, &pc[i], 1, ART_KIND_SCALES,
+                              o->group_codec[ART_KIND_SCALES],
+                              o->group_shuffled[ART_KIND_SCALES], &s));
+        o->predicted[pc[i].kind] += v + s;
+    }
+    return TITAN_OK;
+}
+
+/* Codec auto's grouped form: the groups as above, in the int6 layout that
+ * predicts smaller; the overhead from the writer itself on zero tensors
+ * (the file less its groups' streams: head, sections, group table). */
+static titan_status predict_grouped(titan_arena *a, const titan_config *c,
+                                    const char *quant, int64_t embed_split,
+                                    const uint8_t *tok, size_t tok_len, budget_rates *r,
+                                    budget_prediction *o) {
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    titan_tensor t[TITAN_MAX_TENSORS];
+    titan_tensor_layout_t l[TITAN_MAX_TENSORS];
+    budget_piece pc[TITAN_MAX_TENSORS];
+    int n;
+    int64_t cold[TITAN_MAX_TENSORS];
+    size_t mark = titan_arena_mark(a);
+    *o = (budget_prediction){.data_codec = TITAN_CODEC_AUTO};
+    TITAN_TRY(zero_tensors(a, c, quant, embed_split, specs, t, l, cold, &n));
+    titan_codec_report rep;
+    titan_write_options w = {
+        .codec = TITAN_CODEC_AUTO, .grouped_only = true, .report = &rep};
+    uint64_t file, tensors = 0;
+    TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &w, NULL, &file));
+    double streams = 0; /* the groups come first in the report, then 4 sections */
+    for (int i = 0; i + ART_N_SECTIONS < rep.n; i++)
+        streams += (double)rep.c[i].stored_bytes;
+    for (int i = 0; i < n; i++) {
+        o->stored[art_group_kind_of(&specs[i])] += l[i].total_bytes;
+        tensors += l[i].total_bytes;
+    }
+    double packed, bytes;
+    budget_prediction ob = *o;
+    TITAN_TRY(pieces_for(t, l, specs, cold, n, false, pc));
+    TITAN_TRY(predict_groups(a, r, pc, n, o, &packed));
+    TITAN_TRY(pieces_for(t, l, specs, cold, n, true, pc));
+    TITAN_TRY(predict_groups(a, r, pc, n, &ob, &bytes));
+    if (bytes < packed) *o = ob, o->int6_byte = true;
+    titan_write_options none = {.codec = TITAN_CODEC_NONE};
+    uint64_t raw;
+    TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &none, NULL, &raw));
+    o->stored[BUDGET_OVERHEAD] = raw - tensors;
+    o->predicted[BUDGET_OVERHEAD] = (double)file - streams;
+    for (int g = 0; g < BUDGET_GROUPS; g++) o->total += o->predicted[g];
+    titan_arena_reset(a, mark);
+    return TITAN_OK;
+}
+
+titan_status budget_predict(titan_arena *a, const titan_config *c, const char *quant,
+                            int64_t embed_split, const uint8_t *tok, size_t tok_len,
+                            budget_rates *r, budget_prediction *o) {
+    if (r->codec != TITAN_CODEC_AUTO)
+        return predict_one(a, r->codec, c, quant, embed_split, tok, tok_len, r, o);
+    TITAN_TRY(predict_grouped(a, c, quant, embed_split, tok, tok_len, r, o));
+    for (int k = TITAN_CODEC_LZMA; k <= TITAN_CODEC_BROTLI; k++) {
+        budget_prediction one;
+        TITAN_TRY(
+            predict_one(a, (titan_codec)k, c, quant, embed_split, tok, tok_len, r, &one));
+        if (one.total < o->total) *o = one; /* one codec on the whole section */
+    }
+    return TITAN_OK;
+}
+
 size_t budget_scratch_bytes(const titan_config *c) {
-    /* zeros, the writer's data section and file, our zero section and its code */
-    return (size_t)titan_config_params(c) * 4 * 5 + ((size_t)64 << 20);
+    /* zeros, the writer's data section and file, our zero section and its
+     * code; codec auto: also the grouped form and a group's raw, shuffle and
+     * trial output (mapped, mostly never touched) */
+    return (size_t)titan_config_params(c) * 4 * 8 + ((size_t)64 << 20);
 }

@@ -105,6 +105,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# test_embed_split also tests a piece of titan pack (tools/titan/embed_split.c).
+$(BUILD)/tests/test_embed_split: $(BUILD)/obj/tests/unit/test_embed_split.o \
+		$(BUILD)/obj/tools/titan/embed_split.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
 $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

@@ -69,13 +69,14 @@ static titan_status damped_inverse_factor(gptq_work *g, const double *h,
 /* Quantize columns [c0, c1) of wp, spreading each error over the rest of the
  * block at once and keeping the scaled errors for the lazy update after. */
 static void quantize_block(gptq_work *g, int64_t c0, int64_t c1, const float *scale,
-                           int qmin, int qmax, int8_t *q) {
+                           int qmin, int qmax, const int *row_qmax, int8_t *q) {
     int64_t n = g->cols, bw = c1 - c0;
     for (int64_t c = c0; c < c1; c++) {
         const double *hrow = g->hinv + c * n;
         for (int64_t r = 0; r < g->rows; r++) {
             float *wr = g->wp + r * n;
-            int8_t v = quantize_one(wr[c], scale[r], qmin, qmax);
+            int hi = row_qmax ? row_qmax[r] : qmax, lo = row_qmax ? -hi - 1 : qmin;
+            int8_t v = quantize_one(wr[c], scale[r], lo, hi);
             q[r * n + g->perm[c]] = v;
             float e = (float)((wr[c] - v * scale[r]) / hrow[c]);
             g->err[r * bw + (c - c0)] = e;
@@ -104,6 +105,10 @@ static titan_status check_args(const float *w, int64_t rows, int64_t cols,
     if (!w || !h || !scale || !o || !q || rows < 1 || cols < 1 || cols > (1 << 16) ||
         o->block < 1 || !(o->damp >= 0) || qmin >= qmax || qmin < -128 || qmax > 127)
         return titan_fail(TITAN_E_USAGE, "gptq: bad arguments");
+    for (int64_t r = 0; o->row_qmax && r < rows; r++)
+        if (o->row_qmax[r] < 1 || o->row_qmax[r] > 127)
+            return titan_fail(TITAN_E_USAGE, "gptq: row %lld range %d", (long long)r,
+                              o->row_qmax[r]);
     return titan_quant_check_scales(scale, rows, TITAN_E_USAGE, "gptq");
 }
 
@@ -133,7 +138,7 @@ titan_status titan_gptq_quantize(titan_arena *scratch, const float *w, int64_t r
     if ((st = damped_inverse_factor(&g, h, o->damp))) goto out;
     for (int64_t c0 = 0; c0 < cols; c0 += o->block) {
         int64_t c1 = c0 + o->block < cols ? c0 + o->block : cols;
-        quantize_block(&g, c0, c1, scale, qmin, qmax, q);
+        quantize_block(&g, c0, c1, scale, qmin, qmax, o->row_qmax, q);
         lazy_update(&g, c0, c1);
     }
 out:

@@ -11,6 +11,9 @@ typedef struct {
     double damp;   /* fraction of mean(diag H) added to the diagonal (0.01) */
     int block;     /* columns per lazy-update block (128) */
     int act_order; /* quantize columns in order of decreasing H[j][j] */
+    /* NULL, or row r's own range [-row_qmax[r] - 1, row_qmax[r]] in place of
+     * [qmin, qmax] (a frequency-split embedding: int8 and int6 rows) */
+    const int *row_qmax;
 } titan_gptq_opts;
 
 /* Scratch bytes titan_gptq_quantize needs for a rows x cols matrix. */

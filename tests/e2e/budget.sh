@@ -2,7 +2,7 @@
 # budget.sh: `titan budget` against real packs.
 #  - nano and golf-cpu, random weights (titan init): the predicted bytes equal
 #    the packed file's exactly with --codec none and are within 3% of it with
-#    lzma, brotli and auto.
+#    lzma, brotli and auto; so with --embed-split (token rows split int8/int6).
 #  - --fit depth|width|vocab: the answer's prediction fits the budget and the
 #    next valid value's does not; the depth answer packed for real fits too.
 #  - bad flags exit 2 with a message naming the flag.
@@ -22,15 +22,20 @@ weights() {
     "$TITAN" export "$T/$2.tart" --safetensors "$T/$2.st" >/dev/null
 }
 
-# check NAME CFG QUANT CODEC: the prediction against the packed file.
+# check NAME CFG QUANT CODEC [N]: the prediction against the packed file
+# (with N: --embed-split N, counts from a README's text).
 check() {
-    "$TITAN" budget --config "$2" --quant "$3" --codec "$4" --json >"$T/b.json"
+    local split=()
+    [ $# -lt 5 ] || split=(--embed-split "$5")
+    "$TITAN" budget --config "$2" --quant "$3" --codec "$4" "${split[@]}" --json >"$T/b.json"
+    [ $# -lt 5 ] || split+=(--embed-counts tools/data/golf/README.md)
     "$TITAN" pack --safetensors "$T/$1.st" --config "$T/$1.config.json" \
-        --tokenizer "$T/$1.tok" --quant "$3" --codec "$4" -o "$T/p.tart" >/dev/null
+        --tokenizer "$T/$1.tok" --quant "$3" --codec "$4" "${split[@]}" -o "$T/p.tart" \
+        >/dev/null
     local pred real
     pred=$(json "$T/b.json" predicted_bytes)
     real=$(stat -c %s "$T/p.tart")
-    echo "$1 $3 $4: predicted $pred, packed $real"
+    echo "$1 $3 $4 ${5:-}: predicted $pred, packed $real"
     if [ "$4" = none ]; then
         [ "$pred" = "$real" ] || fail "$1 $3 none: predicted $pred, packed $real"
     else
@@ -48,6 +53,10 @@ check golf tools/configs/golf-cpu.json mixed none
 check golf tools/configs/golf-cpu.json int6 lzma
 check golf tools/configs/golf-cpu.json mixed brotli
 check golf tools/configs/golf-cpu.json mixed auto
+check nano tools/configs/nano.json mixed none 128
+check golf tools/configs/golf-cpu.json mixed brotli 256
+check nano tools/configs/nano.json int6 lzma 0
+check golf tools/configs/golf-cpu.json mixed auto 256
 
 # fit CFG KNOB QUANT CODEC BUDGET: the answer fits, the next step does not.
 fit() {
@@ -97,6 +106,8 @@ bad "--budget" --preset nano --budget 12abc
 bad "--budget" --preset nano --budget 0
 bad "one of --preset and --config" --preset nano --config tools/configs/nano.json
 bad "one of --preset and --config" --quant int6
+bad "tok_emb is f32" --preset nano --embed-split 64
+bad "--embed-split" --preset nano --quant mixed --embed-split -1
 bad "unknown preset" --preset nope
 exits 1 "$TITAN" budget --preset xenith-full || fail "a model too large to predict"
 grep -q "2^27" <<<"$stderr" || fail "too large says '$stderr'"

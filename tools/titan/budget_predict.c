@@ -6,7 +6,9 @@
 
 #include "formats/byte_shuffle.h"
 #include "formats/codec.h"
+#include "quant/dtype.h"
 #include "quant/quant.h"
+#include "tools/titan/embed_split.h"
 #include "tools/titan/init_random.h"
 #include "tools/titan/storage.h"
 
@@ -75,16 +77,36 @@ static titan_status rate_of(titan_arena *a, budget_rates *r, titan_codec c,
     return TITAN_OK;
 }
 
+/* Pack's --embed-split: the token-row tables become INT8 with cold[i] rows
+ * in int6's range (0 for every other tensor); a float one is refused as pack
+ * refuses it. */
+static titan_status split_types(const titan_config *c, int64_t embed_split,
+                                const titan_tensor_spec *specs, int n, titan_dtype *types,
+                                int64_t *cold) {
+    for (int i = 0; i < n; i++) {
+        cold[i] = 0;
+        if (embed_split < 0 || !embed_split_applies(&specs[i], c->vocab_size)) continue;
+        if (!titan_dtype_get(types[i])->quantized)
+            return titan_fail(TITAN_E_USAGE, "--embed-split: %s is %s", specs[i].name,
+                              titan_dtype_name(types[i]));
+        types[i] = TITAN_DT_INT8;
+        cold[i] = embed_split < specs[i].rows ? specs[i].rows - embed_split : 0;
+    }
+    return TITAN_OK;
+}
+
 /* Zero-filled tensors (scales 1) of the types pack chooses, with their layouts. */
 static titan_status zero_tensors(titan_arena *a, const titan_config *c, const char *quant,
-                                 titan_tensor_spec *specs, titan_tensor *t,
-                                 titan_tensor_layout_t *l, int *n) {
+                                 int64_t embed_split, titan_tensor_spec *specs,
+                                 titan_tensor *t, titan_tensor_layout_t *l, int64_t *cold,
+                                 int *n) {
     *n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
     if (*n > TITAN_MAX_TENSORS)
         return titan_fail(TITAN_E_UNSUPPORTED, "%d tensors, an artifact holds at most %d",
                           *n, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
     TITAN_TRY(storage_choose_types(quant, NULL, specs, *n, types));
+    TITAN_TRY(split_types(c, embed_split, specs, *n, types, cold));
     uint64_t most = 0, rows = 0;
     for (int i = 0; i < *n; i++) {
         TITAN_TRY(titan_tensor_layout(types[i], specs[i].rows, specs[i].cols, 0, &l[i]));
@@ -124,14 +146,18 @@ static titan_status zero_data_bytes(titan_arena *a, titan_codec codec,
     return st;
 }
 
-/* One tensor's predicted bytes, bit-packed int6 and (int6 only) one per byte. */
+/* One tensor's predicted bytes, bit-packed int6 and (int6 only) one per byte;
+ * a split one's cold rows at int6b's rate. */
 static titan_status tensor_bytes(titan_arena *a, budget_rates *r, titan_codec c,
                                  const titan_tensor *t, const titan_tensor_layout_t *l,
-                                 double *packed, double *bytes) {
-    double rate;
+                                 int64_t cold, double *packed, double *bytes) {
+    double rate, rate6 = 0;
     TITAN_TRY(rate_of(a, r, c, t->dtype, 0, &rate));
-    double scales = (double)l->scale_bytes * r->scales[c][0];
-    *packed = *bytes = (double)l->value_bytes * rate + scales;
+    if (cold) TITAN_TRY(rate_of(a, r, c, TITAN_DT_INT6_BYTE, 0, &rate6));
+    double scales = (double)l->scale_bytes * r->scales[c][0],
+           cold_bytes = (double)(cold * t->cols);
+    *packed = *bytes =
+        ((double)l->value_bytes - cold_bytes) * rate + cold_bytes * rate6 + scales;
     if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
     titan_tensor_layout_t b;
     TITAN_TRY(titan_tensor_layout(TITAN_DT_INT6_BYTE, t->rows, t->cols, 0, &b));
@@ -144,14 +170,15 @@ static titan_status tensor_bytes(titan_arena *a, budget_rates *r, titan_codec c,
  * predicts smaller, as pack's --int6-layout auto picks the smaller file. */
 static titan_status predict_coded(titan_arena *a, budget_rates *r, titan_codec c,
                                   const titan_tensor *t, const titan_tensor_layout_t *l,
-                                  const int *group, int n, budget_prediction *o) {
+                                  const int64_t *cold, const int *group, int n,
+                                  budget_prediction *o) {
     double packed[BUDGET_GROUPS] = {0}, bytes[BUDGET_GROUPS] = {0};
     for (int i = 0; i < n; i++) {
         double p, b;
         if (group[i] == BUDGET_NORM)
             p = b = (double)l[i].total_bytes; /* trained gains are not init's ones */
         else
-            TITAN_TRY(tensor_bytes(a, r, c, &t[i], &l[i], &p, &b));
+            TITAN_TRY(tensor_bytes(a, r, c, &t[i], &l[i], cold[i], &p, &b));
         packed[group[i]] += p, bytes[group[i]] += b;
     }
     double sum_p = 0, sum_b = 0;
@@ -164,15 +191,17 @@ static titan_status predict_coded(titan_arena *a, budget_rates *r, titan_codec c
 
 /* The file pack --codec c (not auto) would write. */
 static titan_status predict_one(titan_arena *a, titan_codec codec, const titan_config *c,
-                                const char *quant, const uint8_t *tok, size_t tok_len,
-                                budget_rates *r, budget_prediction *o) {
+                                const char *quant, int64_t embed_split,
+                                const uint8_t *tok, size_t tok_len, budget_rates *r,
+                                budget_prediction *o) {
     *o = (budget_prediction){.data_codec = codec};
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     titan_tensor t[TITAN_MAX_TENSORS];
     titan_tensor_layout_t l[TITAN_MAX_TENSORS];
     int n, group[TITAN_MAX_TENSORS];
+    int64_t cold[TITAN_MAX_TENSORS];
     size_t mark = titan_arena_mark(a);
-    TITAN_TRY(zero_tensors(a, c, quant, specs, t, l, &n));
+    TITAN_TRY(zero_tensors(a, c, quant, embed_split, specs, t, l, cold, &n));
     uint64_t file, raw, tensors = 0; /* file: with the codec, raw: without */
     titan_write_options w = {.codec = codec}, none = {.codec = TITAN_CODEC_NONE};
     TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &none, NULL, &raw));
@@ -188,7 +217,7 @@ static titan_status predict_one(titan_arena *a, titan_codec codec, const titan_c
     if (codec == TITAN_CODEC_NONE)
         for (int g = 0; g < BUDGET_OVERHEAD; g++) o->predicted[g] = (double)o->stored[g];
     else
-        TITAN_TRY(predict_coded(a, r, codec, t, l, group, n, o));
+        TITAN_TRY(predict_coded(a, r, codec, t, l, cold, group, n, o));
     if (codec != TITAN_CODEC_NONE) TITAN_TRY(zero_data_bytes(a, codec, l, n, &zero));
     o->stored[BUDGET_OVERHEAD] = raw - tensors;
     o->predicted[BUDGET_OVERHEAD] =
@@ -202,15 +231,17 @@ static titan_status predict_one(titan_arena *a, titan_codec codec, const titan_c
 typedef struct {
     titan_dtype dt;
     double values, scales;
+    double cold; /* of values: a split table's int6-range rows (int6b's rate) */
     int kind;
 } budget_piece;
 
 static titan_status pieces_for(const titan_tensor *t, const titan_tensor_layout_t *l,
-                               const titan_tensor_spec *specs, int n, bool int6_byte,
-                               budget_piece *pc) {
+                               const titan_tensor_spec *specs, const int64_t *cold, int n,
+                               bool int6_byte, budget_piece *pc) {
     for (int i = 0; i < n; i++) {
         titan_tensor_layout_t b = l[i];
         pc[i].dt = t[i].dtype;
+        pc[i].cold = (double)(cold[i] * t[i].cols);
         if (int6_byte && t[i].dtype == TITAN_DT_INT6) {
             pc[i].dt = TITAN_DT_INT6_BYTE;
             TITAN_TRY(titan_tensor_layout(pc[i].dt, t[i].rows, t[i].cols, 0, &b));
@@ -234,9 +265,12 @@ static titan_status group_bytes(titan_arena *a, budget_rates *r, const budget_pi
             continue;
         }
         if (pc[i].kind != k) continue;
+        double rate6 = 1;
         if (c != TITAN_CODEC_NONE && k != ART_KIND_VECTORS) /* vectors: no credit */
             TITAN_TRY(rate_of(a, r, c, pc[i].dt, s, &rate));
-        *bytes += pc[i].values * rate;
+        if (c != TITAN_CODEC_NONE && pc[i].cold > 0)
+            TITAN_TRY(rate_of(a, r, c, TITAN_DT_INT6_BYTE, s, &rate6));
+        *bytes += (pc[i].values - pc[i].cold) * rate + pc[i].cold * rate6;
     }
     return TITAN_OK;
 }
@@ -278,16 +312,18 @@ static titan_status predict_groups(titan_arena *a, budget_rates *r,
  * predicts smaller; the overhead from the writer itself on zero tensors
  * (the file less its groups' streams: head, sections, group table). */
 static titan_status predict_grouped(titan_arena *a, const titan_config *c,
-                                    const char *quant, const uint8_t *tok, size_t tok_len,
-                                    budget_rates *r, budget_prediction *o) {
+                                    const char *quant, int64_t embed_split,
+                                    const uint8_t *tok, size_t tok_len, budget_rates *r,
+                                    budget_prediction *o) {
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     titan_tensor t[TITAN_MAX_TENSORS];
     titan_tensor_layout_t l[TITAN_MAX_TENSORS];
     budget_piece pc[TITAN_MAX_TENSORS];
     int n;
+    int64_t cold[TITAN_MAX_TENSORS];
     size_t mark = titan_arena_mark(a);
     *o = (budget_prediction){.data_codec = TITAN_CODEC_AUTO};
-    TITAN_TRY(zero_tensors(a, c, quant, specs, t, l, &n));
+    TITAN_TRY(zero_tensors(a, c, quant, embed_split, specs, t, l, cold, &n));
     titan_codec_report rep;
     titan_write_options w = {
         .codec = TITAN_CODEC_AUTO, .grouped_only = true, .report = &rep};
@@ -302,9 +338,9 @@ static titan_status predict_grouped(titan_arena *a, const titan_config *c,
     }
     double packed, bytes;
     budget_prediction ob = *o;
-    TITAN_TRY(pieces_for(t, l, specs, n, false, pc));
+    TITAN_TRY(pieces_for(t, l, specs, cold, n, false, pc));
     TITAN_TRY(predict_groups(a, r, pc, n, o, &packed));
-    TITAN_TRY(pieces_for(t, l, specs, n, true, pc));
+    TITAN_TRY(pieces_for(t, l, specs, cold, n, true, pc));
     TITAN_TRY(predict_groups(a, r, pc, n, &ob, &bytes));
     if (bytes < packed) *o = ob, o->int6_byte = true;
     titan_write_options none = {.codec = TITAN_CODEC_NONE};
@@ -318,14 +354,15 @@ static titan_status predict_grouped(titan_arena *a, const titan_config *c,
 }
 
 titan_status budget_predict(titan_arena *a, const titan_config *c, const char *quant,
-                            const uint8_t *tok, size_t tok_len, budget_rates *r,
-                            budget_prediction *o) {
+                            int64_t embed_split, const uint8_t *tok, size_t tok_len,
+                            budget_rates *r, budget_prediction *o) {
     if (r->codec != TITAN_CODEC_AUTO)
-        return predict_one(a, r->codec, c, quant, tok, tok_len, r, o);
-    TITAN_TRY(predict_grouped(a, c, quant, tok, tok_len, r, o));
+        return predict_one(a, r->codec, c, quant, embed_split, tok, tok_len, r, o);
+    TITAN_TRY(predict_grouped(a, c, quant, embed_split, tok, tok_len, r, o));
     for (int k = TITAN_CODEC_LZMA; k <= TITAN_CODEC_BROTLI; k++) {
         budget_prediction one;
-        TITAN_TRY(predict_one(a, (titan_codec)k, c, quant, tok, tok_len, r, &one));
+        TITAN_TRY(
+            predict_one(a, (titan_codec)k, c, quant, embed_split, tok, tok_len, r, &one));
         if (one.total < o->total) *o = one; /* one codec on the whole section */
     }
     return TITAN_OK;

@@ -49,11 +49,14 @@ typedef struct {
 extern const char *const budget_group_names[BUDGET_GROUPS];
 
 /* The file pack --quant quant --codec r->codec would write for config c and
- * tokenizer tok (rates measured on first use). Memory from the arena. */
+ * tokenizer tok (rates measured on first use); with embed_split >= 0 as pack
+ * --embed-split would (embed_split.h: that many rows of each token-row table
+ * at int8's rate, the rest at int6b's; above the vocabulary, all of them).
+ * Memory from the arena. */
 TITAN_NODISCARD titan_status budget_predict(titan_arena *a, const titan_config *c,
-                                            const char *quant, const uint8_t *tok,
-                                            size_t tok_len, budget_rates *r,
-                                            budget_prediction *out);
+                                            const char *quant, int64_t embed_split,
+                                            const uint8_t *tok, size_t tok_len,
+                                            budget_rates *r, budget_prediction *out);
 
 /* Scratch bytes budget_predict needs for c (the writer's data and bound). */
 size_t budget_scratch_bytes(const titan_config *c);

@@ -21,6 +21,7 @@ static const int64_t fit_caps[] = {0, 1 << 16, 1 << 12, 1 << 22};
 
 typedef struct {
     const char *quant;
+    int64_t embed_split; /* pack's --embed-split N, or -1 */
     titan_config base;
     const uint8_t *tok;
     size_t tok_len;
@@ -40,7 +41,8 @@ static titan_status predict(budget_job *j, const titan_config *c, budget_predict
                           (long long)titan_config_params(c));
     titan_arena a;
     TITAN_TRY(cli_arena_create(&a, budget_scratch_bytes(c)));
-    titan_status st = budget_predict(&a, c, j->quant, j->tok, j->tok_len, &j->rates, p);
+    titan_status st =
+        budget_predict(&a, c, j->quant, j->embed_split, j->tok, j->tok_len, &j->rates, p);
     cli_arena_destroy(&a);
     return st;
 }
@@ -221,7 +223,8 @@ static titan_status run_fit(budget_job *j, fit_knob k, int64_t *best, int64_t *n
 
 static const char usage[] =
     "titan budget (--config CFG.json | --preset NAME) [--quant Q] [--codec C] "
-    "[--budget BYTES] [--tokenizer TOK] [--fit width|depth|vocab] [--json]\n"
+    "[--embed-split N] [--budget BYTES] [--tokenizer TOK] [--fit width|depth|vocab] "
+    "[--json]\n"
     "  the artifact bytes titan pack would write, per tensor group, and the\n"
     "  headroom: exact with --codec none, else from compression rates measured\n"
     "  on init-like weights; --fit: the largest setting that fits\n"
@@ -238,6 +241,8 @@ static int parse(int argc, char **argv, budget_job *j, fit_knob *k, const char *
          "f32 | f16 | bf16 | int8 | int6 | mixed, as pack (default f32)"},
         {"--codec", FLAG_STR, &codec, 0, 0,
          "none | lzma | xz | brotli | auto, as pack (default none)"},
+        {"--embed-split", FLAG_INT, &j->embed_split, 0, 1 << 30,
+         "as pack: N token rows int8, the rest int6 (N above the vocabulary: all)"},
         {"--budget", FLAG_INT, &j->budget, 1, CLI_BYTES_MAX, "bytes (default 16000000)"},
         {"--tokenizer", FLAG_STR, tok, 0, 0, "TOK file (default the byte tokenizer)"},
         {"--fit", FLAG_STR, &fit, 0, 0, "width | depth | vocab: the largest that fits"},
@@ -258,7 +263,7 @@ static int parse(int argc, char **argv, budget_job *j, fit_knob *k, const char *
 }
 
 int cmd_budget(int argc, char **argv) {
-    budget_job j = {.quant = "f32", .budget = 16000000};
+    budget_job j = {.quant = "f32", .embed_split = -1, .budget = 16000000};
     fit_knob k;
     const char *tok_path = NULL;
     bool json = false;

@@ -13,7 +13,9 @@
  * whichever makes the smaller file with the chosen codec. --codec auto codes
  * each section and each tensor group (formats/artifact_format.h) with the
  * smallest of none/lzma/xz/brotli, as is or byte-shuffled, and prints the
- * choices (--json: "codec_choices", with every trial's bytes).
+ * choices (--json: "codec_choices", with every trial's bytes). --embed-split N
+ * --embed-counts FILE keeps the token rows of the N most frequent ids int8 and
+ * rounds the others to int6's range in the same INT8 tensor (embed_split.h).
  *
  * --budget: the size is known before anything is written, so a file over the
  * budget is never written (an existing one stays as it was); --with-code
@@ -24,6 +26,7 @@
 #include "quant/quant.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/embed_split.h"
 #include "tools/titan/gptq_calibrate.h"
 #include "tools/titan/pack_hadamard.h"
 #include "tools/titan/pack_input.h"
@@ -41,11 +44,12 @@ static const char *const layout_names[] = {"packed", "byte", "auto"};
 
 typedef struct {
     const char *st_path, *cfg_path, *tok_path, *ckpt, *weights, *out, *quant, *overrides,
-        *calib, /* calib: GPTQ calibration text, NULL for RTN */
-        *ngram; /* n-gram table of titan eval --tilt, or NULL */
+        *calib,        /* calib: GPTQ calibration text, NULL for RTN */
+        *ngram,        /* n-gram table of titan eval --tilt, or NULL */
+        *embed_counts; /* --embed-counts: token counts, or NULL (no split) */
     titan_codec codec;
     int6_layout layout;
-    int64_t budget, group_size, clip_steps, calib_tokens;
+    int64_t budget, group_size, clip_steps, calib_tokens, embed_split;
     bool drop_mtp, json, gptq_report, with_code, hadamard, merge_lora;
     uint64_t max_bytes; /* the file's budget (0: none): --budget less the code */
 } pack_args;
@@ -57,6 +61,8 @@ typedef struct {
     gptq_stat gptq[TITAN_MAX_TENSORS];          /* with --method gptq */
     hadamard_error hadamard[TITAN_MAX_TENSORS]; /* with --hadamard */
     int n_hadamard;
+    bool split[TITAN_MAX_TENSORS]; /* token rows split int8/int6 (--embed-split) */
+    int *row_qmax;                 /* [vocab]: each token row's range, or NULL */
     int n;
     uint64_t bytes;
     bool has_int6;                     /* some tensor was bit-packed int6 */
@@ -79,8 +85,10 @@ static titan_status load_weights(titan_arena *a, const pack_input *in,
 /* t from f: pre-quantized tensors keep their integers and scales. */
 static titan_status store_weights(titan_arena *a, const pack_args *p,
                                   const titan_tensor *f, const prequant *pq,
-                                  titan_tensor *t) {
+                                  const int *row_qmax, titan_tensor *t) {
     if (pq->q) return prequant_store(a, pq, t);
+    if (row_qmax)
+        return embed_split_quantize(a, (float *)f->data, row_qmax, (int)p->clip_steps, t);
     if (!titan_dtype_get(t->dtype)->quantized) return TITAN_OK;
     return storage_quantize(a, (float *)f->data, (int)p->clip_steps, t);
 }
@@ -175,6 +183,31 @@ static titan_status write_layout(titan_arena *a, const pack_args *p, const pack_
     return write_tensors(a, p, in, o, p->out, p->max_bytes, &o->bytes);
 }
 
+/* --embed-split: which tensors split (stored INT8, each row int8 or int6 by
+ * the counts) and each token row's range. */
+static titan_status plan_split(titan_arena *a, const pack_args *p, const pack_input *in,
+                               const titan_tensor_spec *specs, titan_dtype *types,
+                               pack_out *o) {
+    int32_t vocab = o->c.vocab_size;
+    if (p->embed_split > vocab)
+        return titan_fail(TITAN_E_USAGE, "--embed-split %lld: at most the vocabulary, %d",
+                          (long long)p->embed_split, vocab);
+    for (int i = 0; i < o->n; i++) {
+        if (!embed_split_applies(&specs[i], vocab)) continue;
+        if (!titan_dtype_get(types[i])->quantized)
+            return titan_fail(TITAN_E_USAGE,
+                              "--embed-split: %s is %s; the split needs quantized "
+                              "token rows (--quant int6 or mixed)",
+                              specs[i].name, titan_dtype_name(types[i]));
+        o->split[i] = true, types[i] = TITAN_DT_INT8;
+    }
+    uint64_t *counts;
+    TITAN_TRY(titan_arena_alloc(a, (size_t)vocab * sizeof *counts, TITAN_ALIGN,
+                                (void **)&counts));
+    TITAN_TRY(embed_split_counts(p->embed_counts, in->tok, in->tok_len, vocab, counts));
+    return embed_split_ranges(a, counts, vocab, (int32_t)p->embed_split, &o->row_qmax);
+}
+
 /* GPTQ's two progress lines: calibration, then the solves. */
 typedef struct {
     cli_progress calib, solve;
@@ -201,6 +234,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
+    if (p->embed_counts) TITAN_TRY(plan_split(a, p, &in, specs, types, o));
     titan_tensor *f; /* float32 copies: the calibration model */
     TITAN_TRY(titan_arena_alloc(a, (size_t)o->n * sizeof *f, TITAN_ALIGN, (void **)&f));
     prequant pq[TITAN_MAX_TENSORS];
@@ -220,6 +254,11 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         f[i].dtype = TITAN_DT_F32, f[i].group_size = 0;
         TITAN_TRY(load_weights(a, &in, &specs[i], &f[i], &pq[i]));
         n_pre_used += pq[i].q != NULL;
+        if (o->split[i] && pq[i].q)
+            return titan_fail(TITAN_E_USAGE,
+                              "--embed-split: %s comes pre-quantized (%s.q); "
+                              "it splits float weights",
+                              specs[i].name, specs[i].name);
     }
     if (p->merge_lora && n_pre_used)
         return titan_fail(TITAN_E_USAGE,
@@ -240,7 +279,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     prog.scale = 1e6;
     for (int i = 0; i < o->n; i++) {
         titan_tensor *t = &o->t[i];
-        TITAN_TRY(store_weights(a, p, &f[i], &pq[i], t));
+        TITAN_TRY(
+            store_weights(a, p, &f[i], &pq[i], o->split[i] ? o->row_qmax : NULL, t));
         cli_progress_update(&prog, done += (double)(t->rows * t->cols), params);
     }
     cli_progress_end(&prog);
@@ -254,6 +294,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
                          .tok_len = in.tok_len,
                          .max_tokens = p->calib_tokens,
                          .clip_steps = (int)p->clip_steps,
+                         .split = o->split,
+                         .row_qmax = o->row_qmax,
                          .calibration = cli_progress_hook(&g.calib),
                          .solve = {gptq_solved, &g}};
         uint8_t *text;
@@ -388,7 +430,12 @@ static void print_json(const pack_args *p, const pack_out *o, bool written,
         else
             printf(", \"rtn_error\": null, \"gptq_error\": null}");
     }
-    printf("], \"hadamard\": [");
+    printf("], \"embed_split\": ");
+    if (o->row_qmax)
+        printf("%lld", (long long)p->embed_split);
+    else
+        printf("null");
+    printf(", \"hadamard\": [");
     for (int i = 0; i < o->n_hadamard; i++)
         printf("%s{\"tensor\": \"%s\", \"int6_before\": %.17g, \"int6_after\": %.17g}",
                i ? ", " : "", o->hadamard[i].name, o->hadamard[i].before,
@@ -448,6 +495,11 @@ static int parse_args(int argc, char **argv, pack_args *p) {
          "gptq: error table on stderr"},
         {"--ngram", FLAG_STR, &p->ngram, 0, 0,
          "store this n-gram table (titan-train ngram) for titan eval --tilt"},
+        {"--embed-split", FLAG_INT, &p->embed_split, 0, 1 << 30,
+         "token rows of the N most frequent ids int8, the rest int6 (with "
+         "--embed-counts)"},
+        {"--embed-counts", FLAG_STR, &p->embed_counts, 0, 0,
+         "token counts for --embed-split: .bin shards (glob) or text"},
         {"--hadamard", FLAG_BOOL, &p->hadamard, 0, 0,
          "turn attention v/o pairs by a Hadamard matrix first (int6 errors on stderr)"},
     };
@@ -467,6 +519,8 @@ static int parse_args(int argc, char **argv, pack_args *p) {
     if (p->gptq_report && !gptq)
         return cli_usage(argv[0], "--gptq-report goes with --method gptq");
     p->calib = calib;
+    if ((p->embed_split >= 0) != !!p->embed_counts)
+        return cli_usage(argv[0], "--embed-split N and --embed-counts FILE go together");
     if (titan_codec_from_name(codec, &p->codec) != TITAN_OK)
         return cli_fail(argv[0], TITAN_E_USAGE);
     if (p->ckpt ? p->st_path || p->cfg_path
@@ -499,6 +553,7 @@ int cmd_pack(int argc, char **argv) {
     pack_args p = {.budget = -1,
                    .quant = "f32",
                    .clip_steps = TITAN_QUANT_CLIP_STEPS,
+                   .embed_split = -1,
                    .calib_tokens = 65536};
     int rc = parse_args(argc, argv, &p);
     CLI_RETURN_IF_DONE(rc);
@@ -523,11 +578,15 @@ int cmd_pack(int argc, char **argv) {
     bool over = p.max_bytes && o->bytes > p.max_bytes; /* then nothing was written */
     if (p.json)
         print_json(&p, o, !over, &code);
-    else if (!over)
-        cli_wrote(false, p.out, "%llu bytes (%s, codec %s%s%s)",
+    else if (!over) {
+        char split[48] = "";
+        if (o->row_qmax)
+            snprintf(split, sizeof split, ", embed split %lld", (long long)p.embed_split);
+        cli_wrote(false, p.out, "%llu bytes (%s, codec %s%s%s%s)",
                   (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
                   o->has_int6 ? ", int6 " : "",
-                  o->has_int6 ? layout_names[o->chosen] : "");
+                  o->has_int6 ? layout_names[o->chosen] : "", split);
+    }
     if (p.codec == TITAN_CODEC_AUTO && !p.json) print_codec_table(&o->codecs);
     if (p.with_code && !p.json) submission_print(o->bytes, p.codec, &code, p.budget);
     if (p.gptq_report) print_gptq_table(o);

@@ -118,10 +118,11 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
 /* GPTQ of w on h with the per-row scales scale[rows]; each row whose output
  * error beats best[r] takes its values and scale into t and sets best[r]. */
 static titan_status gptq_keep_better_rows(titan_arena *a, const float *w, const double *h,
-                                          const float *scale, titan_tensor *t,
-                                          double *best) {
+                                          const float *scale, const int *row_qmax,
+                                          titan_tensor *t, double *best) {
     int qmax = titan_dtype_get(t->dtype)->qmax;
-    titan_gptq_opts o = {.damp = 0.01, .block = 128, .act_order = 1};
+    titan_gptq_opts o = {
+        .damp = 0.01, .block = 128, .act_order = 1, .row_qmax = row_qmax};
     int64_t C = t->cols;
     size_t mark = titan_arena_mark(a), row_bytes = titan_dtype_row_bytes(t->dtype, C);
     int8_t *q;   /* [rows][C] */
@@ -152,7 +153,8 @@ out:
  * a QAT-trained row may sit best on its absmax grid. The relative error of
  * RTN and of the result go to *stat. */
 static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
-                                int clip_steps, titan_tensor *t, gptq_stat *stat) {
+                                int clip_steps, const int *row_qmax, titan_tensor *t,
+                                gptq_stat *stat) {
     int qmax = titan_dtype_get(t->dtype)->qmax;
     int64_t C = t->cols;
     size_t mark = titan_arena_mark(a);
@@ -170,9 +172,11 @@ static titan_status gptq_tensor(titan_arena *a, const float *w, const double *h,
         for (int64_t c = 0; c < C; c++) amax[r] = fmaxf(amax[r], fabsf(w[r * C + c]));
     }
     for (int k = 0; k < clip_steps; k++) {
-        for (int64_t r = 0; r < t->rows; r++)
-            scale[r] = amax[r] > 0 ? amax[r] * (1.0f - 0.01f * (float)k) / qmax : 1.0f;
-        TITAN_TRY(gptq_keep_better_rows(a, w, h, scale, t, best));
+        for (int64_t r = 0; r < t->rows; r++) {
+            int q = row_qmax ? row_qmax[r] : qmax;
+            scale[r] = amax[r] > 0 ? amax[r] * (1.0f - 0.01f * (float)k) / q : 1.0f;
+        }
+        TITAN_TRY(gptq_keep_better_rows(a, w, h, scale, row_qmax, t, best));
     }
     titan_arena_reset(a, mark);
     return titan_gptq_output_error(a, w, t, h, &stat->gptq_error);
@@ -212,7 +216,9 @@ titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_t
         stats[i] = (gptq_stat){.calib_rows = cb.rows[i]};
         if (!cb.rows[i]) continue; /* never multiplied through the backend */
         symmetrize(cb.h[i], f[i].cols);
-        TITAN_TRY(gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, &out[i], &stats[i]));
+        const int *rq = pc->split && pc->split[i] ? pc->row_qmax : NULL;
+        TITAN_TRY(
+            gptq_tensor(a, f[i].data, cb.h[i], pc->clip_steps, rq, &out[i], &stats[i]));
         done += (double)(f[i].rows * f[i].cols);
         if (pc->solve.fn) pc->solve.fn(pc->solve.user, done, work);
     }

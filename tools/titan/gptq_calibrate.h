@@ -14,6 +14,10 @@ typedef struct {
     size_t tok_len, text_len;
     int64_t max_tokens;
     int clip_steps;
+    /* NULL, or per tensor: its rows take the ranges row_qmax[rows] (a
+     * frequency-split embedding, embed_split.h) instead of their type's */
+    const bool *split;
+    const int *row_qmax;
     titan_progress calibration; /* tokens run through the float model */
     titan_progress solve;       /* GPTQ of each tensor, in weights done */
 } gptq_calib;

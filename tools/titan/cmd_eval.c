@@ -49,7 +49,7 @@ enum {
 };
 
 static const char usage[] =
-    "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
+    "titan eval -m ART (--text FILE | --shards GLOB [--spm MODEL]) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
     "[--act-quant exact|q8] "
     "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
@@ -59,7 +59,8 @@ static const char usage[] =
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
     "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
     "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
-    "  pieces', as the records count)\n"
+    "  pieces', as the records count); --shards without --spm counts the bytes\n"
+    "  of the artifact's tokenizer (BPE, BESE: exact per token)\n"
     "  --ttt: score-first test-time training: chunk by chunk, score, then train\n"
     "  on the scored chunk (SGD with momentum, lr cosine over chunks); prints the\n"
     "  plain and the TTT val_bpb. Defaults are record 1.0785's.\n"
@@ -89,11 +90,12 @@ typedef struct {
     int64_t n_targets, windows;
     titan_byte_table bytes;
     uint64_t n_bytes;
-    double *target_nll;    /* [tokens] with --ttt or --nll-out */
-    double *tilt_nll;      /* [tokens] with --tilt and --ttt or --adapt */
-    eval_tilt_hints hints; /* with --tilt */
-    const titan_spm *spm;  /* shard mode */
-    const uint8_t *text;   /* text mode: the file */
+    double *target_nll;         /* [tokens] with --ttt or --nll-out */
+    double *tilt_nll;           /* [tokens] with --tilt and --ttt or --adapt */
+    eval_tilt_hints hints;      /* with --tilt */
+    const titan_spm *spm;       /* shard mode with a SentencePiece model */
+    const titan_tokenizer *tok; /* shard mode without: the artifact's */
+    const uint8_t *text;        /* text mode: the file */
     size_t text_len;
     /* Text mode with a SentencePiece tokenizer: the bytes of the decoded
      * pieces by SPEC section 3's shard rule (what the records count), beside
@@ -117,7 +119,10 @@ typedef struct {
 static int check_args(const char *cmd, eval_args *a) {
     if (!a->text == !a->shards)
         return cli_usage(cmd, "give exactly one of --text and --shards");
-    if (!a->shards != !a->spm) return cli_usage(cmd, "--shards and --spm go together");
+    if (a->spm && !a->shards) return cli_usage(cmd, "--spm goes with --shards");
+    if (a->shards && !a->spm && !a->model)
+        return cli_usage(cmd,
+                         "--shards without --spm counts bytes with -m ART's tokenizer");
     if (a->train && !a->baselines) return cli_usage(cmd, "--train needs --baselines");
     if (!a->model && (!a->count || a->text))
         return cli_usage(cmd, "-m ART is required%s", a->text ? "" : " (or --count)");
@@ -163,7 +168,7 @@ static int plan_inputs(const char *cmd, const eval_args *a, eval_plan *p) {
         return CLI_EXIT_FAIL;
     }
     p->globbed = true;
-    titan_status st = titan_file_size(a->spm, &p->spm_len);
+    titan_status st = a->spm ? titan_file_size(a->spm, &p->spm_len) : TITAN_OK;
     if (!st) st = shard_plan(&p->g, &p->tokens, &p->largest);
     return st ? cli_fail(cmd, st) : CLI_EXIT_OK;
 }
@@ -236,9 +241,11 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
     if (a->text)
         *need = p->text_len + p->tokens * 4 + titan_tokenizer_encode_plan() +
                 (size_t)TITAN_TOK_MAX * 4 + 4 * TITAN_ALIGN;
-    else
+    else if (a->spm)
         *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 + p->largest +
                 4 * TITAN_ALIGN;
+    else
+        *need = p->tokens * 4 + p->largest + (size_t)TITAN_TOK_MAX * 4 + 3 * TITAN_ALIGN;
     if (!p->has_model) return TITAN_OK;
     size_t model, backends;
     titan_eval_options o = eval_options(a);
@@ -289,8 +296,33 @@ static titan_status read_shards(titan_arena *ar, const glob_t *g, size_t tokens,
     return st;
 }
 
+/* The exact bytes of each token of tok (its SentencePiece model's rule, or
+ * every token's own bytes). */
+static titan_status token_bytes(titan_arena *ar, const titan_tokenizer *tok,
+                                titan_byte_table *out) {
+    if (titan_tokenizer_spm(tok)) {
+        *out = titan_tokenizer_spm(tok)->bytes;
+        return TITAN_OK;
+    }
+    int32_t n_tok = titan_tokenizer_size(tok);
+    uint32_t *base;
+    TITAN_TRY(titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base));
+    for (int32_t i = 0; i < n_tok; i++) {
+        const uint8_t *bytes;
+        base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
+    }
+    *out = (titan_byte_table){n_tok, base, NULL};
+    return TITAN_OK;
+}
+
 static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *p,
                                 eval_stream *s, const char **failed) {
+    if (!a->spm) { /* the artifact's tokenizer counts the bytes */
+        s->tok = p->art.tokenizer;
+        s->spm = titan_tokenizer_spm(s->tok);
+        TITAN_TRY(token_bytes(ar, s->tok, &s->bytes));
+        return read_shards(ar, &p->g, p->tokens, p->config.vocab_size, s, failed);
+    }
     uint8_t *spm_data;
     titan_status st = titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
     if (!st)
@@ -309,29 +341,19 @@ static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *
 static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
                               eval_stream *s) {
     const titan_tokenizer *tok = p->art.tokenizer;
-    int32_t n_tok = titan_tokenizer_size(tok);
     uint8_t *text;
-    uint32_t *base;
     size_t len, n;
     titan_status st = titan_file_read(ar, a->text, p->text_len, &text, &len);
     if (!st) st = titan_arena_alloc(ar, p->tokens * 4, TITAN_ALIGN, (void **)&s->seq);
-    if (!st) st = titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base);
+    if (!st) st = token_bytes(ar, tok, &s->bytes);
     if (!st)
         st = titan_tokenizer_encode(tok, ar, text, len, s->seq + 1, p->tokens - 1, &n);
     if (st) return st;
-    for (int32_t i = 0; i < n_tok; i++) {
-        const uint8_t *bytes;
-        base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
-    }
     s->seq[0] = titan_tokenizer_bos(tok);
     s->n_targets = (int64_t)n;
     s->text = text;
     s->text_len = len;
-    s->bytes = (titan_byte_table){n_tok, base, NULL};
-    if (titan_tokenizer_spm(tok)) {
-        s->spm_text = true;
-        s->bytes = titan_tokenizer_spm(tok)->bytes;
-    }
+    s->spm_text = titan_tokenizer_spm(tok) != NULL;
     return TITAN_OK;
 }
 
@@ -499,12 +521,30 @@ static titan_status write_nll(const char *path, const eval_stream *s) {
     return TITAN_OK;
 }
 
+/* Shard mode with a BPE or BESE tokenizer: the targets' bytes where they
+ * stand (titan_tokenizer_piece, the state from the whole stream). */
+static void tokens_text(const eval_stream *s, uint8_t *p) {
+    uint8_t buf[TITAN_TOK_CHUNK_MAX];
+    uint32_t state = 0;
+    const uint8_t *bytes;
+    (void)titan_tokenizer_piece(s->tok, &state, s->seq[0], buf, &bytes);
+    for (int64_t t = 1; t <= s->n_targets; t++) {
+        size_t n = titan_tokenizer_piece(s->tok, &state, s->seq[t], buf, &bytes);
+        if (n) memcpy(p, bytes, n);
+        p += n;
+    }
+}
+
 /* The bytes the targets stand for: a prefix of the text file, or rebuilt
  * from the pieces in shard mode. malloc'd (tool side, for the baselines). */
 static uint8_t *target_bytes(const eval_stream *s) {
     uint8_t *out = malloc(s->n_bytes ? s->n_bytes : 1), *p = out;
     if (!out || s->text) {
         if (out) memcpy(out, s->text, s->n_bytes);
+        return out;
+    }
+    if (!s->spm) {
+        tokens_text(s, out);
         return out;
     }
     const titan_spm *spm = s->spm;

@@ -17,8 +17,8 @@
  *
  * --ttt: after the plain score, the same workers score the stream again
  * chunk by chunk with score-first test-time training (eval_ttt.h); its
- * training state is allocated once before the first chunk, the arena holds
- * the per-target NLLs it adds up.
+ * training state (ttt_plan bytes, reported) is carved from the process arena
+ * before the first chunk, which holds the per-target NLLs it adds up too.
  *
  * --tilt BETA: the artifact's n-gram table gives each target a hint from the
  * two tokens before it (eval_tilt.h); the scorer gives the hint's NLL beside
@@ -111,6 +111,7 @@ typedef struct {
     size_t spm_len, tokens, largest; /* shard mode: files and token bound */
     size_t text_len;                 /* text mode */
     size_t ngram_len;                /* --ngram FILE */
+    size_t ttt_bytes;                /* --ttt: its training state (ttt_plan) */
     bool has_model;
     titan_config config;
     titan_artifact art;
@@ -236,8 +237,14 @@ static titan_status backends_bytes(const eval_args *a, const eval_plan *p,
     return TITAN_OK;
 }
 
+static ttt_options ttt_opts(const eval_args *a) {
+    return (ttt_options){
+        a->ttt_chunk, a->ttt_lr,         (int)a->ttt_epochs,           a->ttt_momentum,
+        a->ttt_clip,  (int)a->ttt_batch, !strcmp(a->ttt_params, "all")};
+}
+
 /* Arena bytes beyond the artifact: inputs, stream, evaluation. */
-static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *need) {
+static titan_status extra_bytes(const eval_args *a, eval_plan *p, size_t *need) {
     if (a->text)
         *need = p->text_len + p->tokens * 4 + titan_tokenizer_encode_plan() +
                 (size_t)TITAN_TOK_MAX * 4 + 4 * TITAN_ALIGN;
@@ -270,7 +277,9 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
         titan_thread_pool *none;
         titan_arena_init(&measure, NULL, 0);
         TITAN_TRY(titan_thread_pool_create(&measure, a->workers, &none));
-        *need += measure.high + TITAN_ALIGN;
+        ttt_options to = ttt_opts(a);
+        TITAN_TRY(ttt_plan(&p->config, (int)a->ctx, (int)a->threads, &to, &p->ttt_bytes));
+        *need += measure.high + TITAN_ALIGN + p->ttt_bytes;
     }
     return TITAN_OK;
 }
@@ -470,14 +479,9 @@ typedef struct {
     titan_eval_result r;
     double seconds, train_seconds;
     int64_t chunks, trainable;
+    size_t arena_bytes; /* the training state's (ttt_plan) */
     eval_adapt_result adapt;
 } ttt_result;
-
-static ttt_options ttt_opts(const eval_args *a) {
-    return (ttt_options){
-        a->ttt_chunk, a->ttt_lr,         (int)a->ttt_epochs,           a->ttt_momentum,
-        a->ttt_clip,  (int)a->ttt_batch, !strcmp(a->ttt_params, "all")};
-}
 
 /* A progress line per chunk (terminal only): its label names the chunk. */
 typedef struct {
@@ -605,10 +609,11 @@ static void json_ttt(const eval_args *a, const ttt_result *t) {
            "\"ttt_train_seconds\": %.3f, \"ttt_chunks\": %lld, \"ttt_chunk\": %lld, "
            "\"ttt_lr\": %.17g, \"ttt_epochs\": %lld, \"ttt_momentum\": %.17g, "
            "\"ttt_clip\": %.17g, \"ttt_batch\": %lld, \"ttt_params\": \"%s\", "
-           "\"ttt_trainable\": %lld",
+           "\"ttt_trainable\": %lld, \"ttt_arena_bytes\": %zu",
            t->r.val_loss, t->r.nll, t->seconds, t->train_seconds, (long long)t->chunks,
            (long long)a->ttt_chunk, a->ttt_lr, (long long)a->ttt_epochs, a->ttt_momentum,
-           a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+           a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable,
+           t->arena_bytes);
     if (a->adapt) json_bpb("ttt_adapt_val", "_bpb", t->adapt.val_bpb, t->r.bytes);
     if (a->tilt_on) {
         json_bpb("ttt_tilt_val", "_bpb", t->r.tilt_val_bpb, t->r.bytes);
@@ -683,11 +688,12 @@ static void print_text(const eval_args *a, const eval_stream *s,
     if (t)
         printf("ttt val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f s of it training; %lld "
                "chunks of %lld tokens, lr %g, %lld epochs, momentum %g, clip %g, "
-               "batch %lld, params %s: %lld floats)\n",
+               "batch %lld, params %s: %lld floats; training state %zu bytes)\n",
                t->r.val_bpb, t->r.val_loss, t->seconds, t->train_seconds,
                (long long)t->chunks, (long long)a->ttt_chunk, a->ttt_lr,
                (long long)a->ttt_epochs, a->ttt_momentum, a->ttt_clip,
-               (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+               (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable,
+               t->arena_bytes);
     if (t && a->tilt_on)
         printf("ttt + tilt val_bpb %.6f  val_loss %.6f\n", t->r.tilt_val_bpb,
                t->r.tilt_val_loss);
@@ -727,8 +733,9 @@ static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
     if (!st && a->tilt_on)
         st = eval_tilt_make(ar, &p->art.ngram, s->seq, s->n_targets, &s->hints);
     if (!st && a->ttt)
-        st = ttt_create(&p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
+        st = ttt_create(ar, &p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
                         (int)a->threads, &to, &t);
+    tr->arena_bytes = p->ttt_bytes;
     if (!st) st = score(a, p, ar, s, e, &em, r, seconds, ad);
     if (!st && t) st = score_ttt(a, ar, s, t, em, tr);
     if (!st && t && a->adapt)

@@ -1,7 +1,8 @@
 /* budget_predict.c: an artifact's size before it is packed (see
- * budget_predict.h). Calibration: titan init's weights; trained weights
- * compress differently (usually a little better: their values are less
- * uniform), so a prediction for a trained model is an estimate. */
+ * budget_predict.h). Calibration: titan init's weights, or a checkpoint's;
+ * trained weights compress differently (better: their values are less
+ * uniform; 3.4% smaller for golf-cpu after 1200 steps, Brotli), so without
+ * one a prediction for a trained model is an estimate. */
 #include "formats/artifact_format.h"
 #include "formats/codec.h"
 #include "quant/quant.h"
@@ -9,6 +10,7 @@
 #include "tools/titan/init_random.h"
 #include "tools/titan/storage.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *const budget_group_names[BUDGET_GROUPS] = {
@@ -43,8 +45,69 @@ static titan_status encoded_rate(titan_arena *a, titan_codec codec, const void *
     return st;
 }
 
-/* Rates of dt: the sample stored as pack stores it, then encoded. */
+/* Tensor spec of r->trained as float32 in the arena. */
+static titan_status trained_f32(titan_arena *a, const pack_input *in,
+                                const titan_tensor_spec *spec, float **f) {
+    char name[TITAN_NAME_MAX + 8];
+    snprintf(name, sizeof name, "%.4s%.*s", in->prefix, TITAN_NAME_MAX - 1, spec->name);
+    const titan_st_tensor *s = titan_safetensors_find(&in->st, name);
+    if (!s) return titan_fail(TITAN_E_DATA, "--ckpt: no tensor %s", name);
+    size_t count = (size_t)(spec->rows * spec->cols);
+    TITAN_TRY(titan_arena_alloc(a, count * sizeof **f, TITAN_ALIGN, (void **)f));
+    return titan_safetensors_to_f32(s, *f, count);
+}
+
+/* Rates of dt from the trained weights: each tensor pack would store as dt
+ * (INT6_BYTE: as INT6), quantized, values and scales appended to two
+ * streams, each encoded once; *any false when no tensor has the type. */
+static titan_status measure_trained(titan_arena *a, budget_rates *r, titan_dtype dt,
+                                    bool *any) {
+    titan_tensor_spec sp[TITAN_MAX_TENSORS];
+    titan_dtype types[TITAN_MAX_TENSORS];
+    titan_tensor_layout_t l[TITAN_MAX_TENSORS];
+    int n = titan_config_tensors(&r->trained->config, sp, TITAN_MAX_TENSORS);
+    if (n > TITAN_MAX_TENSORS) return titan_fail(TITAN_E_UNSUPPORTED, "too many tensors");
+    TITAN_TRY(storage_choose_types(r->quant, NULL, sp, n, types));
+    titan_dtype as = dt == TITAN_DT_INT6_BYTE ? TITAN_DT_INT6 : dt;
+    uint64_t nv = 0, ns = 0;
+    for (int i = 0; i < n; i++) {
+        TITAN_TRY(titan_tensor_layout(dt, sp[i].rows, sp[i].cols, 0, &l[i]));
+        if (types[i] == as) nv += l[i].value_bytes, ns += l[i].scale_bytes;
+    }
+    if (!(*any = nv > 0)) return TITAN_OK;
+    size_t mark = titan_arena_mark(a);
+    uint8_t *vals, *scales;
+    TITAN_TRY(titan_arena_alloc(a, (size_t)nv, TITAN_ALIGN, (void **)&vals));
+    TITAN_TRY(titan_arena_alloc(a, (size_t)ns + 1, TITAN_ALIGN, (void **)&scales));
+    nv = ns = 0;
+    for (int i = 0; i < n; i++) {
+        if (types[i] != as) continue;
+        size_t inner = titan_arena_mark(a);
+        titan_tensor t = {.dtype = dt, .ndim = 2, .rows = sp[i].rows, .cols = sp[i].cols};
+        float *f;
+        TITAN_TRY(trained_f32(a, r->trained, &sp[i], &f));
+        TITAN_TRY(storage_quantize(a, f, TITAN_QUANT_CLIP_STEPS, &t));
+        memcpy(vals + nv, t.data, (size_t)l[i].value_bytes);
+        if (l[i].scale_bytes) memcpy(scales + ns, t.scales, (size_t)l[i].scale_bytes);
+        nv += l[i].value_bytes, ns += l[i].scale_bytes;
+        titan_arena_reset(a, inner);
+    }
+    titan_status st = encoded_rate(a, r->codec, vals, (size_t)nv, &r->values[dt]);
+    if (st == TITAN_OK && ns)
+        st = encoded_rate(a, r->codec, scales, (size_t)ns, &r->scales[dt]);
+    titan_arena_reset(a, mark);
+    return st;
+}
+
+/* Rates of dt: the trained weights', else the sample stored as pack stores
+ * it, then encoded. */
 static titan_status measure(titan_arena *a, budget_rates *r, titan_dtype dt) {
+    bool any = false;
+    if (r->trained) TITAN_TRY(measure_trained(a, r, dt, &any));
+    if (any) {
+        r->measured[dt] = true;
+        return TITAN_OK;
+    }
     size_t mark = titan_arena_mark(a), n = (size_t)SAMPLE_ROWS * SAMPLE_COLS;
     float *f;
     TITAN_TRY(titan_arena_alloc(a, n * sizeof *f, TITAN_ALIGN, (void **)&f));
@@ -57,16 +120,17 @@ static titan_status measure(titan_arena *a, budget_rates *r, titan_dtype dt) {
     if (st == TITAN_OK)
         st = encoded_rate(a, r->codec, t.data, (size_t)l.value_bytes, &r->values[dt]);
     if (st == TITAN_OK && l.scale_bytes)
-        st = encoded_rate(a, r->codec, t.scales, (size_t)l.scale_bytes, &r->scales);
+        st = encoded_rate(a, r->codec, t.scales, (size_t)l.scale_bytes, &r->scales[dt]);
     titan_arena_reset(a, mark);
     r->measured[dt] = st == TITAN_OK;
     return st;
 }
 
-static titan_status rate_of(titan_arena *a, budget_rates *r, titan_dtype dt,
-                            double *rate) {
+static titan_status rate_of(titan_arena *a, budget_rates *r, titan_dtype dt, double *rate,
+                            double *scale_rate) {
     if (!r->measured[dt]) TITAN_TRY(measure(a, r, dt));
     *rate = r->values[dt];
+    *scale_rate = r->scales[dt];
     return TITAN_OK;
 }
 
@@ -123,15 +187,15 @@ static titan_status zero_data_bytes(titan_arena *a, titan_codec codec,
 static titan_status tensor_bytes(titan_arena *a, budget_rates *r, const titan_tensor *t,
                                  const titan_tensor_layout_t *l, double *packed,
                                  double *bytes) {
-    double rate;
-    TITAN_TRY(rate_of(a, r, t->dtype, &rate));
-    double scales = (double)l->scale_bytes * r->scales;
+    double rate, scale_rate;
+    TITAN_TRY(rate_of(a, r, t->dtype, &rate, &scale_rate));
+    double scales = (double)l->scale_bytes * scale_rate;
     *packed = *bytes = (double)l->value_bytes * rate + scales;
     if (t->dtype != TITAN_DT_INT6) return TITAN_OK;
     titan_tensor_layout_t b;
     TITAN_TRY(titan_tensor_layout(TITAN_DT_INT6_BYTE, t->rows, t->cols, 0, &b));
-    TITAN_TRY(rate_of(a, r, TITAN_DT_INT6_BYTE, &rate));
-    *bytes = (double)b.value_bytes * rate + scales;
+    TITAN_TRY(rate_of(a, r, TITAN_DT_INT6_BYTE, &rate, &scale_rate));
+    *bytes = (double)b.value_bytes * rate + (double)b.scale_bytes * scale_rate;
     return TITAN_OK;
 }
 
@@ -193,7 +257,10 @@ titan_status budget_predict(titan_arena *a, const titan_config *c, const char *q
     return TITAN_OK;
 }
 
-size_t budget_scratch_bytes(const titan_config *c) {
-    /* zeros, the writer's data section and file, our zero section and its code */
-    return (size_t)titan_config_params(c) * 4 * 5 + ((size_t)64 << 20);
+size_t budget_scratch_bytes(const titan_config *c, const budget_rates *r) {
+    /* zeros, the writer's data section and file, our zero section and its
+     * code; trained weights: two streams, a tensor's floats and codes */
+    size_t trained =
+        r->trained ? (size_t)titan_config_params(&r->trained->config) * 16 : 0;
+    return (size_t)titan_config_params(c) * 4 * 5 + trained + ((size_t)64 << 20);
 }

@@ -4,11 +4,14 @@
  * writer's exact sections but the tensor data, whose bytes are each tensor's
  * stored values and scales times a compressed-bytes-per-stored-byte rate
  * measured in-process on a sample quantized as pack does (storage.h) from
- * titan init's N(0, 0.02^2) weights, at the codec's real settings. */
+ * titan init's N(0, 0.02^2) weights, at the codec's real settings; or, given
+ * a trained model's weights (titan budget --ckpt), on those: every tensor
+ * pack would store as that type, quantized (RTN) and encoded as one stream. */
 #ifndef TITAN_TOOLS_BUDGET_PREDICT_H
 #define TITAN_TOOLS_BUDGET_PREDICT_H
 
 #include "titan.h"
+#include "tools/titan/pack_input.h"
 
 enum {
     BUDGET_EMBED,    /* tok_emb, bigram and value-embedding tensors */
@@ -23,7 +26,9 @@ enum {
 /* Compressed bytes per stored byte, per dtype, measured once per codec. */
 typedef struct {
     titan_codec codec;
-    double values[TITAN_DT_INT6_BYTE + 1], scales;
+    const pack_input *trained; /* weights to measure on, or NULL: init-like */
+    const char *quant;         /* with trained: pack's --quant, the types */
+    double values[TITAN_DT_INT6_BYTE + 1], scales[TITAN_DT_INT6_BYTE + 1];
     bool measured[TITAN_DT_INT6_BYTE + 1];
 } budget_rates;
 
@@ -43,7 +48,8 @@ TITAN_NODISCARD titan_status budget_predict(titan_arena *a, const titan_config *
                                             size_t tok_len, budget_rates *r,
                                             budget_prediction *out);
 
-/* Scratch bytes budget_predict needs for c (the writer's data and bound). */
-size_t budget_scratch_bytes(const titan_config *c);
+/* Scratch bytes budget_predict needs for c (the writer's data and bound),
+ * and the trained weights' measuring with r->trained. */
+size_t budget_scratch_bytes(const titan_config *c, const budget_rates *r);
 
 #endif

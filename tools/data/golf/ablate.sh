@@ -16,7 +16,8 @@
 #   late QAT   --qat int6 --qat-start QAT_START --qat-tensors 'blocks.*.w*', own run
 #   all        BESE + late QAT run, packed with every pack switch, tilt + ttt
 # Runs that only change pack or eval reuse the baseline checkpoint. Writes
-# OUT/ablation.md (the table, commands, data sha256) and OUT/ablation.tsv.
+# OUT/ablation.md (the table, settings, data sha256) and OUT/ablation.tsv; on
+# the corpus (no DATA) also tools/data/golf/ABLATION.md.
 #   STEPS [1200]  BATCH [8]  SEQ [255]  THREADS [2]  OUT [build/golf-ablate]
 #   EVAL_TOKENS: score only the first N validation targets (unset: all)
 #   TUNE_DOCS [1000]: last training paragraphs held apart (tilt's beta, GPTQ
@@ -239,3 +240,7 @@ PY
     (cd "$golf" && sha256sum sp1024.model sp1024/*.bin)
     (cd "$OUT" && sha256sum bese.tok tune.docs fit.docs sp.ngram bese.ngram)
 } | tee -a "$OUT/ablation.md"
+if [ -z "${DATA:-}" ]; then
+    { echo "# Golf ablation (tools/data/golf/ablate.sh)"; echo; cat "$OUT/ablation.md"; } \
+        >tools/data/golf/ABLATION.md
+fi

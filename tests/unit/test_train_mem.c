@@ -72,7 +72,7 @@ static void measuring_counts_exactly(void **state) {
     assert_null(t->wk.pool);
     size_t need = measure.high;
     assert_true(need > sizeof(float) * (size_t)titan_config_params(&c) * (1 + SLOTS));
-    void *buf = aligned_alloc(4096, need + 4096);
+    void *buf = aligned_alloc(4096, (need + 4095) / 4096 * 4096);
     assert_non_null(buf);
     titan_arena a;
     titan_arena_init(&a, buf, need);

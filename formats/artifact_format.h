@@ -13,7 +13,8 @@
  *   32  section table, n_sections entries of 40 bytes, in the order
  *       1 config, 2 tokenizer, 3 directory, 4 data, 5 ngram (optional):
  *        +0  u32 kind (= index + 1)
- *        +4  u32 codec (titan_codec: 0 none, 1 raw LZMA2, 2 .xz, 3 Brotli)
+ *        +4  u32 codec (titan_codec: 0 none, 1 raw LZMA2, 2 .xz, 3 Brotli;
+ *                  4 grouped, the data section only, below)
  *        +8  u64 offset of the stored bytes in the file
  *       +16  u64 stored_bytes (after the codec)
  *       +24  u64 raw_bytes (before the codec)
@@ -68,6 +69,37 @@
  * dtype's layout, then (quantized types) rows x groups f32 scales at
  * offset + scale_offset. Padding is zero; the section ends with the last
  * tensor. Scales are finite and > 0.
+ *
+ * Grouped data section (codec 4, written by pack --codec auto): the raw
+ * section is as above; it is stored as tensor groups, each with its own
+ * codec and byte shuffle. The groups, by tensor role (art_group_kind_of;
+ * titan budget predicts per the same groups):
+ *   0 embeddings     tok_emb, bigram and value-embedding tensors
+ *   1 attention      block matrices other than the MLP's
+ *   2 mlp            w_up, w_down, w_gate
+ *   3 norms/scalars  norms, gains, scales, conv kernels (float vectors)
+ *   4 heads          MTP heads
+ *   5 scales         the per-row (per-group) f32 scales of every quantized tensor
+ * A tensor's values go to its role's group, its scales (if quantized) to
+ * the scales group; a group's raw stream is its pieces (a tensor's values,
+ * or its scales) in directory order, values before scales. Padding between
+ * pieces is in no group: it is zero. Stored form:
+ *    0  u32 n_groups (1..16)
+ *    4  u32 n_tensors (= the directory's)
+ *    8  n_groups entries of 32 bytes:
+ *        +0  u32 kind (0..5 above; names the group)
+ *        +4  u32 codec (0..3)
+ *        +8  u32 shuffle width w (1..8; 1 none, byte_shuffle.h)
+ *       +12  u32 raw_crc: CRC-32 of the group's raw stream (unshuffled)
+ *       +16  u64 raw_bytes (> 0; the sum of its pieces)
+ *       +24  u64 stored_bytes (<= raw_bytes; = raw_bytes for codec 0)
+ *    8 + 32 n_groups: n_tensors pairs of u8: the group of tensor i's values,
+ *        and of its scales (255 for float tensors, which have none)
+ *   then each group's stored stream, in group order, back to back: the codec
+ *   applied to the shuffled raw stream. The section ends with the last.
+ * The section entry's raw_crc is 0 (each group carries its own) and its
+ * stored_crc covers the table and the streams. Older readers refuse such a
+ * file with "data section: unknown codec 4".
  */
 #ifndef TITAN_FORMATS_ARTIFACT_FORMAT_H
 #define TITAN_FORMATS_ARTIFACT_FORMAT_H
@@ -92,6 +124,81 @@ enum {
 };
 
 enum { ART_CONFIG, ART_TOKENIZER, ART_DIRECTORY, ART_DATA, ART_NGRAM };
+
+/* Tensor groups of a grouped data section (layout above). */
+typedef enum {
+    ART_KIND_EMBED,
+    ART_KIND_ATTN,
+    ART_KIND_MLP,
+    ART_KIND_VECTORS,
+    ART_KIND_HEAD,
+    ART_KIND_SCALES,
+    ART_GROUP_KINDS
+} art_group_kind;
+
+enum {
+    ART_GROUPS_MAX = 16,
+    ART_GROUP_TABLE_HEAD = 8,
+    ART_GROUP_ENTRY = 32,
+    ART_SHUFFLE_MAX = 8,
+    ART_NO_GROUP = 255,
+    ART_GROUP_TABLE_MAX =
+        ART_GROUP_TABLE_HEAD + ART_GROUPS_MAX * ART_GROUP_ENTRY + 2 * TITAN_MAX_TENSORS,
+};
+
+extern const char *const art_group_names[ART_GROUP_KINDS];
+
+/* The group of a tensor's values, by its role and name. */
+art_group_kind art_group_kind_of(const titan_tensor_spec *s);
+
+/* The shuffle width auto tries for values of dt: the element's bytes (int6
+ * packs 4 values in 3 bytes: 3; one-byte types: 1, no shuffle). Scales: 4. */
+size_t art_value_width(titan_dtype dt);
+
+/* One group's entry, and the parsed table. */
+typedef struct {
+    uint32_t kind, codec, width, raw_crc;
+    uint64_t raw_bytes, stored_bytes;
+} art_group;
+
+typedef struct {
+    uint32_t n_groups;
+    art_group g[ART_GROUPS_MAX];
+    uint8_t values[TITAN_MAX_TENSORS], scales[TITAN_MAX_TENSORS];
+    size_t table_bytes;
+} art_group_table;
+
+/* Where tensor i's values and scales sit in the raw data section (tensors
+ * with valid layouts, at the offsets the directory rule gives). */
+typedef struct {
+    uint64_t off, bytes;
+} art_piece;
+TITAN_NODISCARD titan_status art_data_pieces(const titan_tensor *t, int n,
+                                             art_piece *values, art_piece *scales);
+
+/* Parse and check the table at p[0..avail) of a grouped data section of
+ * stored_len bytes holding tensors t[0..n). */
+TITAN_NODISCARD titan_status art_groups_parse(const uint8_t *p, size_t avail,
+                                              uint64_t stored_len, const titan_tensor *t,
+                                              int n, art_group_table *tab);
+
+/* Decode every group of stored (the whole section) into out (the raw
+ * section, zeroed), each group's CRC checked; measuring mode when a->base is
+ * NULL. Each group decodes in a scratch block of its raw size, released. */
+TITAN_NODISCARD titan_status art_groups_decode(titan_arena *a, const art_group_table *tab,
+                                               const uint8_t *stored,
+                                               const titan_tensor *t, int n,
+                                               uint8_t *out);
+
+/* Writer: the stored form of data[0..len) holding tensors t[0..n) of
+ * config c, in the arena: grouped (*form TITAN_CODEC_AUTO), each group's
+ * codec and shuffle the smallest, or the whole section under one codec
+ * (*form) when that is smaller still (unless grouped_only). Appends each group's choice, then
+ * "data" (the form), to report (may be NULL). */
+TITAN_NODISCARD titan_status art_groups_encode(
+    titan_arena *a, const titan_config *c, const titan_tensor *t, int n,
+    const uint8_t *data, size_t len, const titan_progress *progress, uint8_t **out,
+    size_t *out_len, bool grouped_only, titan_codec *form, titan_codec_report *report);
 
 /* Where the head CRC sits and where the head ends, for n sections. */
 static inline uint32_t art_head_crc_at(uint32_t n) { return 32 + n * ART_SECTION_ENTRY; }

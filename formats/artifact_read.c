@@ -66,7 +66,7 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
         return titan_fail(TITAN_E_DATA, "artifact: section %d has kind %u", kind + 1,
                           le_rd32(e));
     uint32_t codec = le_rd32(e + 4);
-    if (codec > TITAN_CODEC_BROTLI)
+    if (codec > TITAN_CODEC_AUTO || (codec == TITAN_CODEC_AUTO && kind != ART_DATA))
         return titan_fail(TITAN_E_DATA, "artifact: %s section: unknown codec %u", name,
                           codec);
     s->codec = (titan_codec)codec;
@@ -79,8 +79,12 @@ static titan_status parse_section(const uint8_t *e, int kind, uint64_t start,
         return titan_fail(TITAN_E_DATA, "artifact: %s section at %llu, expected %llu",
                           name, (unsigned long long)s->offset,
                           (unsigned long long)art_align(start));
-    if (s->raw_bytes > raw_limit(kind) ||
-        s->stored_bytes > titan_codec_bound(s->codec, (size_t)s->raw_bytes) ||
+    uint64_t most = s->codec == TITAN_CODEC_AUTO /* every group at most its raw size */
+                        ? s->raw_bytes + ART_GROUP_TABLE_MAX
+                        : titan_codec_bound(s->codec, (size_t)s->raw_bytes);
+    if (s->codec == TITAN_CODEC_AUTO && s->raw_crc)
+        return titan_fail(TITAN_E_DATA, "artifact: grouped data section with a raw CRC");
+    if (s->raw_bytes > raw_limit(kind) || s->stored_bytes > most ||
         (s->codec == TITAN_CODEC_NONE &&
          (s->stored_bytes != s->raw_bytes || s->stored_crc != s->raw_crc)))
         return titan_fail(
@@ -152,26 +156,39 @@ static titan_status check_padding(const art_source *src, const art_section *sec,
     return TITAN_OK;
 }
 
-/* Decode section k into a fresh block of its raw size, checking both CRCs. */
-static titan_status decode_section(titan_arena *a, const art_source *src,
-                                   const art_section *sec, int k, uint8_t **raw) {
+/* A fresh block of section k's raw size (*raw), then its stored bytes,
+ * their CRC checked, in scratch above *mark (uncoded from a file: read
+ * straight into the block). */
+static titan_status get_stored(titan_arena *a, const art_source *src,
+                               const art_section *sec, int k, uint8_t **raw, size_t *mark,
+                               const uint8_t **stored) {
     const art_section *s = &sec[k];
     size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes;
     void *out;
     TITAN_TRY(titan_arena_alloc(a, raw_len, TITAN_ALIGN, &out));
     *raw = out;
-    size_t mark = titan_arena_mark(a);
-    const uint8_t *stored;
+    *mark = titan_arena_mark(a);
     TITAN_TRY(check_padding(src, sec, k));
     if (s->codec == TITAN_CODEC_NONE && !src->mem) { /* straight into place */
-        stored = out;
+        *stored = out;
         if (out) TITAN_TRY(titan_file_read_at(src->path, s->offset, out, raw_len));
     } else {
-        TITAN_TRY(source_get(a, src, s->offset, stored_len, &stored));
+        TITAN_TRY(source_get(a, src, s->offset, stored_len, stored));
     }
-    if (a->base && titan_crc32(0, stored, stored_len) != s->stored_crc)
+    if (a->base && titan_crc32(0, *stored, stored_len) != s->stored_crc)
         return titan_fail(TITAN_E_DATA, "artifact: %s section checksum mismatch",
                           section_names[k]);
+    return TITAN_OK;
+}
+
+/* Decode section k into a fresh block of its raw size, checking both CRCs. */
+static titan_status decode_section(titan_arena *a, const art_source *src,
+                                   const art_section *sec, int k, uint8_t **raw) {
+    const art_section *s = &sec[k];
+    size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes, mark;
+    const uint8_t *stored;
+    TITAN_TRY(get_stored(a, src, sec, k, raw, &mark, &stored));
+    uint8_t *out = *raw;
     if (s->codec == TITAN_CODEC_NONE) { /* stored is raw: one CRC covers both */
         if (stored != out && a->base) memcpy(out, stored, raw_len);
         titan_arena_reset(a, mark);
@@ -184,6 +201,47 @@ static titan_status decode_section(titan_arena *a, const art_source *src,
                           "artifact: %s section decodes to wrong "
                           "bytes (raw checksum)",
                           section_names[k]);
+    titan_arena_reset(a, mark);
+    return TITAN_OK;
+}
+
+/* What titan inspect shows of a grouped section. */
+static void report_groups(const art_group_table *tab, titan_codec_report *r) {
+    r->n = (int)tab->n_groups;
+    for (uint32_t g = 0; g < tab->n_groups; g++) {
+        const art_group *e = &tab->g[g];
+        r->c[g] = (titan_codec_choice){.codec = (titan_codec)e->codec,
+                                       .shuffle = (int)e->width,
+                                       .raw_bytes = e->raw_bytes,
+                                       .stored_bytes = e->stored_bytes};
+        snprintf(r->c[g].name, sizeof r->c[g].name, "%s", art_group_names[e->kind]);
+    }
+}
+
+/* The grouped data section (codec auto): the group table is read even in
+ * measuring mode (it sizes each group's scratch), checked, then each group
+ * decoded into place. */
+static titan_status decode_grouped(titan_arena *a, const art_source *src,
+                                   const art_section *sec, titan_artifact *art,
+                                   uint8_t **raw) {
+    const art_section *s = &sec[ART_DATA];
+    size_t raw_len = (size_t)s->raw_bytes, stored_len = (size_t)s->stored_bytes, mark;
+    const uint8_t *stored;
+    TITAN_TRY(get_stored(a, src, sec, ART_DATA, raw, &mark, &stored));
+    uint8_t *out = *raw, head[ART_GROUP_TABLE_MAX];
+    size_t avail = stored_len < sizeof head ? stored_len : sizeof head;
+    const uint8_t *table = stored;
+    if (!table && src->mem) table = src->mem + s->offset;
+    if (!table) {
+        TITAN_TRY(titan_file_read_at(src->path, s->offset, head, avail));
+        table = head;
+    }
+    art_group_table tab;
+    TITAN_TRY(
+        art_groups_parse(table, avail, stored_len, art->tensors, art->n_tensors, &tab));
+    if (a->base) memset(out, 0, raw_len);
+    TITAN_TRY(art_groups_decode(a, &tab, stored, art->tensors, art->n_tensors, out));
+    report_groups(&tab, &art->groups);
     titan_arena_reset(a, mark);
     return TITAN_OK;
 }
@@ -327,7 +385,10 @@ static titan_status load_data(titan_arena *a, const art_source *src,
                           (unsigned long long)sec[ART_DATA].raw_bytes,
                           (unsigned long long)data_bytes);
     uint8_t *data;
-    TITAN_TRY(decode_section(a, src, sec, ART_DATA, &data));
+    if (sec[ART_DATA].codec == TITAN_CODEC_AUTO)
+        TITAN_TRY(decode_grouped(a, src, sec, art, &data));
+    else
+        TITAN_TRY(decode_section(a, src, sec, ART_DATA, &data));
     art->codec = sec[ART_DATA].codec;
     art->data_raw_bytes = sec[ART_DATA].raw_bytes;
     art->data_stored_bytes = sec[ART_DATA].stored_bytes;

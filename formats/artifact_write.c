@@ -10,12 +10,72 @@
 #include "quant/quant.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
     const uint8_t *raw; /* section bytes before the codec */
     size_t raw_len;
+    const uint8_t *coded; /* codec auto, data: the stored form, already encoded */
+    size_t coded_len;
+    titan_codec coded_as; /* its codec (TITAN_CODEC_AUTO: grouped) */
 } raw_section;
+
+static const char *const section_names[ART_N_SECTIONS_MAX] = {
+    "config", "tokenizer", "directory", "data", "ngram"};
+
+/* Codec auto on a section: each codec in turn into dst, the smallest kept
+ * (ties: the earlier codec), then re-encoded if it was not the last tried. */
+static titan_status encode_smallest(const raw_section *r, uint8_t *dst, size_t cap,
+                                    size_t *stored, titan_codec *pick,
+                                    titan_codec_choice *ch) {
+    size_t best = SIZE_MAX;
+    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_BROTLI; c++) {
+        size_t len;
+        TITAN_TRY(titan_codec_encode((titan_codec)c, r->raw, r->raw_len, dst, cap, &len));
+        ch->plain[c] = len;
+        if (len < best) best = len, *pick = (titan_codec)c;
+    }
+    *stored = best;
+    if (*pick == TITAN_CODEC_BROTLI) return TITAN_OK;
+    return titan_codec_encode(*pick, r->raw, r->raw_len, dst, cap, stored);
+}
+
+/* Section k into dst: its codec, the grouped form, or the smallest. */
+static titan_status encode_section(const raw_section *r, int k, titan_codec codec,
+                                   uint8_t *dst, size_t cap, size_t *stored,
+                                   titan_codec *used, const titan_progress *progress,
+                                   titan_codec_report *report) {
+    *used = codec;
+    if (r->coded) { /* already encoded */
+        *used = r->coded_as;
+        memcpy(dst, r->coded, r->coded_len);
+        *stored = r->coded_len;
+        return TITAN_OK;
+    }
+    if (codec != TITAN_CODEC_AUTO)
+        return titan_codec_encode_progress(codec, r->raw, r->raw_len, dst, cap, stored,
+                                           progress);
+    titan_codec_choice ch = {.shuffle = 1, .raw_bytes = r->raw_len};
+    TITAN_TRY(encode_smallest(r, dst, cap, stored, used, &ch));
+    snprintf(ch.name, sizeof ch.name, "%s", section_names[k]);
+    ch.codec = *used, ch.stored_bytes = *stored;
+    if (report && report->n < TITAN_CODEC_CHOICES_MAX) report->c[report->n++] = ch;
+    return TITAN_OK;
+}
+
+/* Room a section may take: its codec's bound, or the largest of them. */
+static size_t section_bound(const raw_section *r, titan_codec codec) {
+    if (r->coded) return r->coded_len;
+    if (codec != TITAN_CODEC_AUTO) return titan_codec_bound(codec, r->raw_len);
+    size_t most = 0;
+    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_BROTLI; c++) {
+        size_t b = titan_codec_bound((titan_codec)c, r->raw_len);
+        if (!b && r->raw_len) return 0;
+        most = b > most ? b : most;
+    }
+    return most;
+}
 
 static titan_status check_tensor(const titan_tensor *t, const titan_tensor_spec *spec,
                                  titan_tensor_layout_t *l) {
@@ -85,12 +145,11 @@ static titan_status build_tensors(titan_arena *a, const titan_config *c,
 /* Encode every section after the head, fill the head, return the file
  * (progress: over the tensor data section, the one that takes time). */
 static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t n,
-                             uint32_t version, titan_codec codec,
-                             const titan_progress *progress, uint8_t **file,
-                             size_t *len) {
+                             uint32_t version, const titan_write_options *o,
+                             uint8_t **file, size_t *len) {
     size_t cap = art_head_bytes(n);
     for (int k = 0; k < (int)n; k++) {
-        size_t b = titan_codec_bound(codec, raw[k].raw_len);
+        size_t b = section_bound(&raw[k], o->codec);
         if (!b && raw[k].raw_len) return titan_fail(TITAN_E_NOMEM, "artifact: too large");
         cap += TITAN_ALIGN + b;
     }
@@ -103,18 +162,19 @@ static titan_status assemble(titan_arena *a, const raw_section *raw, uint32_t n,
     size_t at = art_head_bytes(n);
     for (int k = 0; k < (int)n; k++) {
         size_t start = (size_t)art_align(at), stored;
+        titan_codec used;
         memset(f + at, 0, start - at);
-        TITAN_TRY(titan_codec_encode_progress(codec, raw[k].raw, raw[k].raw_len,
-                                              f + start, cap - start, &stored,
-                                              k == ART_DATA ? progress : NULL));
+        TITAN_TRY(encode_section(&raw[k], k, o->codec, f + start, cap - start, &stored,
+                                 &used, k == ART_DATA ? o->progress : NULL, o->report));
         uint8_t *e = f + 32 + k * ART_SECTION_ENTRY;
         le_wr32(e, (uint32_t)k + 1);
-        le_wr32(e + 4, (uint32_t)codec);
+        le_wr32(e + 4, (uint32_t)used);
         le_wr64(e + 8, start);
         le_wr64(e + 16, stored);
         le_wr64(e + 24, raw[k].raw_len);
         le_wr32(e + 32, titan_crc32(0, f + start, stored));
-        le_wr32(e + 36, titan_crc32(0, raw[k].raw, raw[k].raw_len));
+        bool grouped = used == TITAN_CODEC_AUTO; /* the groups carry the raw CRCs */
+        le_wr32(e + 36, grouped ? 0 : titan_crc32(0, raw[k].raw, raw[k].raw_len));
         at = start + stored;
     }
     le_wr64(f + 16, at);
@@ -139,10 +199,10 @@ titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config 
                                        const titan_write_options *o, const char *path,
                                        uint64_t *file_bytes) {
     if (!scratch || !scratch->base || !c || !tok || !tensors || !o ||
-        (unsigned)o->codec > TITAN_CODEC_BROTLI)
+        (unsigned)o->codec > TITAN_CODEC_AUTO)
         return titan_fail(TITAN_E_USAGE, "artifact: bad write arguments");
-    titan_codec codec = o->codec;
     titan_config cfg = *c;
+    if (o->report) o->report->n = 0;
     size_t mark = titan_arena_mark(scratch);
     const titan_tokenizer *t;
     TITAN_TRY(titan_tokenizer_load(scratch, tok, tok_len, &t));
@@ -162,16 +222,25 @@ titan_status titan_artifact_write_with(titan_arena *scratch, const titan_config 
     uint8_t *cfg_sec;
     size_t cfg_len;
     titan_status st = art_config_encode(scratch, &cfg, &cfg_sec, &cfg_len);
-    raw_section raw[ART_N_SECTIONS_MAX] = {
-        {cfg_sec, cfg_len}, {tok, tok_len}, {0}, {0}, {o->ngram, o->ngram_len}};
+    raw_section raw[ART_N_SECTIONS_MAX] = {{cfg_sec, cfg_len, NULL, 0, 0},
+                                           {tok, tok_len, NULL, 0, 0},
+                                           {0},
+                                           {0},
+                                           {o->ngram, o->ngram_len, NULL, 0, 0}};
     uint8_t *file = NULL;
     size_t len = 0;
     if (st == TITAN_OK)
         st =
             build_tensors(scratch, &cfg, tensors, n, &raw[ART_DIRECTORY], &raw[ART_DATA]);
+    uint8_t *coded = NULL;
+    if (st == TITAN_OK && o->codec == TITAN_CODEC_AUTO)
+        st = art_groups_encode(scratch, &cfg, tensors, n, raw[ART_DATA].raw,
+                               raw[ART_DATA].raw_len, o->progress, &coded,
+                               &raw[ART_DATA].coded_len, o->grouped_only,
+                               &raw[ART_DATA].coded_as, o->report);
+    raw[ART_DATA].coded = coded;
     if (st == TITAN_OK)
-        st = assemble(scratch, raw, n_sec, art_config_version(&cfg), codec, o->progress,
-                      &file, &len);
+        st = assemble(scratch, raw, n_sec, art_config_version(&cfg), o, &file, &len);
     bool fits = !o->max_bytes || len <= o->max_bytes;
     if (st == TITAN_OK && path && fits) st = titan_file_write_atomic(path, file, len);
     if (st == TITAN_OK && file_bytes) *file_bytes = len;

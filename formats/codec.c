@@ -1,9 +1,11 @@
-/* codec.c: codec names and dispatch; the stored ("none") codec. */
+/* codec.c: codec names and dispatch; the stored ("none") codec. "auto" is a
+ * name only here: the artifact writer and reader handle it per tensor group
+ * (formats/artifact_groups.c). */
 #include "formats/codec.h"
 
 #include <string.h>
 
-static const char *const codec_names[] = {"none", "lzma", "xz", "brotli"};
+static const char *const codec_names[] = {"none", "lzma", "xz", "brotli", "auto"};
 enum { N_CODECS = sizeof codec_names / sizeof codec_names[0] };
 
 const char *titan_codec_name(titan_codec c) {
@@ -16,7 +18,7 @@ titan_status titan_codec_from_name(const char *name, titan_codec *c) {
             *c = (titan_codec)i;
             return TITAN_OK;
         }
-    return titan_fail(TITAN_E_USAGE, "unknown codec '%s' (none, lzma, xz, brotli)",
+    return titan_fail(TITAN_E_USAGE, "unknown codec '%s' (none, lzma, xz, brotli, auto)",
                       name ? name : "");
 }
 
@@ -33,6 +35,7 @@ titan_status titan_codec_decode(titan_arena *a, titan_codec codec, const uint8_t
     case TITAN_CODEC_XZ:
         return titan_lzma_decode(a, codec == TITAN_CODEC_XZ, src, src_len, dst, raw_len);
     case TITAN_CODEC_BROTLI: return titan_brotli_decode(a, src, src_len, dst, raw_len);
+    case TITAN_CODEC_AUTO: break; /* not a stream codec */
     }
     return titan_fail(TITAN_E_DATA, "unknown codec %d", (int)codec);
 }
@@ -43,6 +46,7 @@ size_t titan_codec_bound(titan_codec codec, size_t n) {
     case TITAN_CODEC_LZMA:
     case TITAN_CODEC_XZ: return titan_lzma_bound(n);
     case TITAN_CODEC_BROTLI: return titan_brotli_bound(n);
+    case TITAN_CODEC_AUTO: break;
     }
     return 0;
 }
@@ -68,6 +72,7 @@ titan_status titan_codec_encode_progress(titan_codec codec, const uint8_t *src, 
                                  progress);
     case TITAN_CODEC_BROTLI:
         return titan_brotli_encode(src, n, dst, cap, out_len, progress);
+    case TITAN_CODEC_AUTO: break;
     }
     return titan_fail(TITAN_E_USAGE, "unknown codec %d", (int)codec);
 }

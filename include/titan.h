@@ -1432,7 +1432,28 @@ typedef enum {
     TITAN_CODEC_LZMA = 1,   /* raw LZMA2 stream (liblzma) */
     TITAN_CODEC_XZ = 2,     /* .xz container (liblzma), CRC64 checked */
     TITAN_CODEC_BROTLI = 3, /* libbrotli */
+    TITAN_CODEC_AUTO = 4,   /* writer: per section and per tensor group, the smallest of
+                               the above (with byte shuffling where it wins); in a file,
+                               the tensor data section's grouped form */
 } titan_codec;
+
+/* How one stored stream was coded: a section, or (codec auto) one tensor
+ * group of the data section (groups in formats/artifact_format.h). */
+typedef struct titan_codec_choice {
+    char name[24];         /* "config", ..., or a group: "mlp", "scales", ... */
+    titan_codec codec;     /* none, lzma, xz or brotli */
+    int shuffle;           /* byte-plane width (1: none) */
+    uint64_t raw_bytes;    /* before the codec */
+    uint64_t stored_bytes; /* in the file */
+    /* Writer only: stored bytes each codec gave, as is and shuffled (0: not tried). */
+    uint64_t plain[4], shuffled[4];
+} titan_codec_choice;
+
+enum { TITAN_CODEC_CHOICES_MAX = 24 };
+typedef struct titan_codec_report {
+    int n;
+    titan_codec_choice c[TITAN_CODEC_CHOICES_MAX];
+} titan_codec_report;
 
 /* A loaded artifact. tensors[] follows titan_config_tensors() order exactly. */
 typedef struct titan_artifact {
@@ -1443,6 +1464,7 @@ typedef struct titan_artifact {
     int n_tensors;
     const titan_tensor *tensors;
     titan_codec codec;           /* codec of the tensor data section */
+    titan_codec_report groups;   /* codec auto: each tensor group's coding */
     uint64_t file_bytes;         /* size of the artifact file */
     uint64_t data_raw_bytes;     /* tensor data section, decoded */
     uint64_t data_stored_bytes;  /* tensor data section, as stored */
@@ -1453,7 +1475,7 @@ typedef struct titan_artifact {
 /* Find a tensor by SPEC name, or NULL. */
 const titan_tensor *titan_artifact_find(const titan_artifact *art, const char *name);
 
-/* "none", "lzma", "xz", "brotli". */
+/* "none", "lzma", "xz", "brotli", "auto". */
 const char *titan_codec_name(titan_codec c);
 TITAN_NODISCARD titan_status titan_codec_from_name(const char *name, titan_codec *c);
 
@@ -1500,7 +1522,8 @@ TITAN_NODISCARD titan_status titan_artifact_plan_runtime(titan_arena *scratch,
 /* Write an artifact: config c (bos_id is set to the tokenizer's), the serialized
  * tokenizer tok[0..tok_len), and tensors[0..n) in titan_config_tensors order
  * with shapes, dtypes and data as titan_tensor_layout describes (scales for
- * quantized types). Every section uses `codec`. Building the file takes
+ * quantized types). Every section uses `codec` (TITAN_CODEC_AUTO: each its
+ * smallest, the tensor data per group). Building the file takes
  * scratch memory (about the data size plus its compressed bound); the file
  * is written atomically. *file_bytes (may be NULL) gets its size. With path
  * NULL nothing is written: only the size is measured. */
@@ -1524,6 +1547,11 @@ typedef struct titan_write_options {
      * the config's vocab_size): stored as the artifact's ngram section. */
     const uint8_t *ngram;
     size_t ngram_len;
+    /* Optional: how each section (and, codec auto, each tensor group) was coded. */
+    titan_codec_report *report;
+    /* Codec auto: keep the grouped data section even when one codec on the
+     * whole section is smaller (tests and fuzz seeds of the grouped form). */
+    bool grouped_only;
 } titan_write_options;
 
 /* titan_artifact_write with a size cap decided before anything is written

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # artifact_ref.sh: titan and the independent Python writer
 # (tests/ref/artifact_ref.py) agree on the container: titan reads what the
-# reference writes with every codec (int8 included) value for value, and
-# titan pack writes the very bytes the reference writes for the same model,
+# reference writes with every codec (int8 included) value for value (also
+# the grouped data section of codec auto, each group with its own codec and
+# shuffle), and titan pack writes the very bytes the reference writes for the same model,
 # also with an n-gram table (the optional fifth section).
 . "$(dirname "$0")/lib/common.sh"
 PY=/usr/bin/python3
 REF=tests/ref/artifact_ref.py
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 command -v brotli >/dev/null || skip "no brotli tool (tools/install-deps.sh --test)"
-for codec in none lzma xz brotli; do
+for codec in none lzma xz brotli grouped; do
     for q in f32 int8; do
         $PY $REF tiny "$T/ref_${codec}_$q.tart" $codec $q || fail "reference writer"
         "$TITAN" inspect "$T/ref_${codec}_$q.tart" >/dev/null || fail "inspect $codec $q"
@@ -30,7 +31,7 @@ def load(p):
                              np.float32) for k, v in hdr.items()}
 for q in ("f32", "int8"):
     want = ref.tiny_tensors(ref.TINY, q == "int8")
-    for codec in ("none", "lzma", "xz", "brotli"):
+    for codec in ("none", "lzma", "xz", "brotli", "grouped"):
         got = load(f"{T}/ref_{codec}_{q}.st")
         for name, *_, vals in want:
             assert got[name].tobytes() == vals.astype(np.float32).tobytes(), (codec, q, name)

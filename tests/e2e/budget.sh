@@ -2,7 +2,7 @@
 # budget.sh: `titan budget` against real packs.
 #  - nano and golf-cpu, random weights (titan init): the predicted bytes equal
 #    the packed file's exactly with --codec none and are within 3% of it with
-#    lzma and brotli.
+#    lzma, brotli and auto.
 #  - --fit depth|width|vocab: the answer's prediction fits the budget and the
 #    next valid value's does not; the depth answer packed for real fits too.
 #  - --ckpt: a trained checkpoint's own rates, within 3% of its pack.
@@ -48,6 +48,7 @@ check nano tools/configs/nano.json int8 lzma
 check golf tools/configs/golf-cpu.json mixed none
 check golf tools/configs/golf-cpu.json int6 lzma
 check golf tools/configs/golf-cpu.json mixed brotli
+check golf tools/configs/golf-cpu.json mixed auto
 
 # --ckpt: a trained checkpoint's config, tokenizer and weights (its own rates,
 # not init's): within 3% of its pack, and not the init-rate prediction.

@@ -5,7 +5,8 @@
 # library's high-level helper: the count must not grow with the tokens
 # processed, i.e. the runtime never allocates. Under AddressSanitizer
 # the shim counts through the sanitizer's allocator hooks, loaded after it.
-# Nano (also with --adapt, --tilt and --act-quant q8), and a golf-shaped model (SPEC section 8).
+# Nano (also with --adapt, --tilt and --act-quant q8), and a golf-shaped model (SPEC section 8),
+# also packed with --codec auto (its grouped data section).
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -108,6 +109,18 @@ for be in cpu ref; do
     [ "$a" -gt 0 ] && [ "$c" -gt 0 ] || fail "the shim counted nothing"
     [ "$a" = "$b" ] && [ "$c" = "$d" ] || fail "golf heap calls grow with tokens"
 done
+# Codec auto (a grouped data section: each group decoded in arena scratch):
+# loading it takes no more heap calls than loading the uncompressed pack.
+"$TITAN" export "$dir/golf.art" --safetensors "$dir/g.st" >/dev/null || fail "export golf"
+for c in none auto; do
+    "$TITAN" pack --safetensors "$dir/g.st" --config "$dir/g.config.json" \
+        --tokenizer "$dir/g.tok" --codec $c -o "$dir/g_$c.art" >/dev/null || fail "pack $c"
+done
+"$TITAN" inspect "$dir/g_auto.art" | grep -q 'codec auto' || fail "golf auto pack not grouped"
+a=$(calls run -m "$dir/g_none.art" -p "Once upon" -n 4 --greedy)
+b=$(calls run -m "$dir/g_auto.art" -p "Once upon" -n 60 --greedy)
+echo "golf --codec none vs auto: $a heap calls (4 tokens), $b (60 tokens)"
+[ "$a" = "$b" ] || fail "loading a codec-auto artifact allocates ($a -> $b)"
 # A xenith model (SPEC section 9: windows, global tokens, MoE, adapters and the
 # segment memory) through titan logits: 8 ids, then 300, far past every
 # window and segment, with bounded windows so the arena is the same size.

@@ -3,7 +3,8 @@
  * config's tensors, in place and aligned, and every row must dequantize.
  * Each input is parsed as given and once more "resealed" (all CRCs made
  * right, as a hostile writer would), so mutations reach the checks that sit
- * behind the checksums instead of stopping at the first CRC. An n-gram table
+ * behind the checksums instead of stopping at the first CRC (a grouped data
+ * section's group CRCs too). An n-gram table
  * that loads must answer a hint for every context of a few ids. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,13 +12,39 @@
 
 #include "core/base/le.h"
 #include "formats/artifact_format.h"
+#include "formats/byte_shuffle.h"
 #include "formats/codec.h"
 
 #define ROW_MAX 4096 /* widest row checked; larger tensors are loaded only */
 
 static _Alignas(4096) uint8_t arena_buf[64 << 20];
 static float row[ROW_MAX];
-static uint8_t sealed[1 << 20], decoded[1 << 20];
+static uint8_t sealed[1 << 20], decoded[1 << 20], unshuffled[1 << 20];
+
+/* A grouped data section (codec auto) at p[0..stored): each group's raw CRC
+ * made right where its stream decodes, so mutations reach the scatter. */
+static void reseal_groups(uint8_t *p, uint64_t stored) {
+    if (stored < ART_GROUP_TABLE_HEAD) return;
+    uint32_t n = le_rd32(p);
+    uint64_t at =
+        ART_GROUP_TABLE_HEAD + (uint64_t)n * ART_GROUP_ENTRY + 2 * le_rd32(p + 4);
+    if (n > ART_GROUPS_MAX || at > stored) return;
+    for (uint32_t g = 0; g < n; g++) {
+        uint8_t *e = p + ART_GROUP_TABLE_HEAD + g * ART_GROUP_ENTRY;
+        uint32_t codec = le_rd32(e + 4), w = le_rd32(e + 8);
+        uint64_t raw = le_rd64(e + 16), len = le_rd64(e + 24);
+        if (len > stored - at) return;
+        titan_arena a;
+        titan_arena_init(&a, arena_buf, sizeof arena_buf);
+        if (codec <= TITAN_CODEC_BROTLI && w >= 1 && w <= ART_SHUFFLE_MAX &&
+            raw <= sizeof decoded &&
+            titan_codec_decode(&a, codec, p + at, len, decoded, raw) == TITAN_OK) {
+            byte_unshuffle_range(unshuffled, decoded, raw, w, 0, raw);
+            le_wr32(e + 12, titan_crc32(0, unshuffled, raw));
+        }
+        at += len;
+    }
+}
 
 /* Recompute every CRC the reader checks, where the entry allows it. */
 static void reseal(uint8_t *f, size_t size) {
@@ -28,8 +55,9 @@ static void reseal(uint8_t *f, size_t size) {
         uint8_t *e = f + 32 + k * ART_SECTION_ENTRY;
         uint64_t off = le_rd64(e + 8), stored = le_rd64(e + 16), raw = le_rd64(e + 24);
         if (off > size || stored > size - off) continue;
-        le_wr32(e + 32, titan_crc32(0, f + off, stored));
         uint32_t codec = le_rd32(e + 4);
+        if (codec == TITAN_CODEC_AUTO) reseal_groups(f + off, stored);
+        le_wr32(e + 32, titan_crc32(0, f + off, stored));
         titan_arena a;
         titan_arena_init(&a, arena_buf, sizeof arena_buf);
         if (codec == TITAN_CODEC_NONE)

@@ -4,7 +4,9 @@ written from the byte layout in formats/artifact_format.h (struct + zlib +
 lzma; Brotli through the `brotli` tool). Used by tests/e2e/artifact_ref.sh
 (titan must read what this writes, value for value) and by the fuzz seeds.
 
-  artifact_ref.py tiny OUT CODEC [int8]   write the tiny model below
+  artifact_ref.py tiny OUT CODEC [int8]   write the tiny model below (CODEC
+                                          "grouped": the data section per tensor
+                                          group, GROUP_CODECS below; others none)
   artifact_ref.py seeds DIR               a few artifacts for the fuzzer (one int6b)
 
 Tiny model: V=257 (the byte tokenizer), D=4, one block, 2 heads; tensor i
@@ -94,6 +96,49 @@ def encode(codec, raw):
                           stdout=subprocess.PIPE, check=True).stdout
 
 
+# Grouped data section (codec 4): each group's codec and shuffle width here.
+GROUP_CODECS = [("brotli", 4), ("lzma", 4), ("xz", 1), ("none", 1), ("lzma", 2),
+                ("brotli", 4)]  # embeddings attention mlp norms/scalars heads scales
+
+
+def group_kind(name, nd):
+    if name == "tok_emb":
+        return 0
+    if name.startswith("mtp."):
+        return 4
+    if nd == 1 or name.endswith(".conv"):
+        return 3
+    return 2 if name.rsplit(".", 1)[1] in ("w_up", "w_down", "w_gate") else 1
+
+
+def shuffle(b, w):
+    e = len(b) // w
+    return b"".join(b[j:e * w:w] for j in range(w)) + b[e * w:]
+
+
+def grouped(data, pieces):
+    """pieces: per tensor (name, ndim, (off, len) of values, (off, len) of scales
+    or None). The stored form of the data section."""
+    kinds = [group_kind(name, nd) for name, nd, _, _ in pieces]
+    used = sorted(set(kinds) | ({5} if any(p[3] for p in pieces) else set()))
+    gid = {k: i for i, k in enumerate(used)}
+    raw = {k: b"" for k in used}
+    pairs = b""
+    for k, (name, nd, (vo, vl), sc) in zip(kinds, pieces):
+        raw[k] += data[vo:vo + vl]
+        if sc:
+            raw[5] += data[sc[0]:sc[0] + sc[1]]
+        pairs += bytes([gid[k], gid[5] if sc else 255])
+    table, streams = struct.pack("<II", len(used), len(pieces)), b""
+    for k in used:
+        codec, w = GROUP_CODECS[k]
+        stored = encode(codec, shuffle(raw[k], w))
+        table += struct.pack("<IIIIQQ", k, CODECS[codec], w, zlib.crc32(raw[k]),
+                             len(raw[k]), len(stored))
+        streams += stored
+    return table + pairs + streams
+
+
 def byte_tokenizer():
     t = b"TTOK" + struct.pack("<III", 1, 0, 0)
     return t + struct.pack("<I", zlib.crc32(t))
@@ -124,7 +169,7 @@ def ngram_table(vocab):
 
 def write(path, c, tensors, codec, ngram=None):
     dir_ = struct.pack("<II", len(tensors), 0)
-    data = b""
+    data, pieces = b"", []
     for name, nd, r, k, dt, vals, scales, _ in tensors:
         data += b"\0" * (align(len(data)) - len(data))
         size = len(vals)
@@ -132,17 +177,23 @@ def write(path, c, tensors, codec, ngram=None):
             size = align(len(vals)) + 4 * len(scales)
         dir_ += name.encode().ljust(48, b"\0")
         dir_ += struct.pack("<IIqqiIQQ", dt, nd, r, k, 0, 0, len(data), size)
+        sc = None if scales is None else (len(data) + align(len(vals)), 4 * len(scales))
+        pieces.append((name, nd, (len(data), len(vals)), sc))
         data += vals
         if scales is not None:
             data += b"\0" * (align(len(vals)) - len(vals)) + scales.astype("<f4").tobytes()
     raws = [config_record(c), byte_tokenizer(), dir_, data] + ([ngram] if ngram else [])
     body, table, at = b"", b"", 32 + 40 * len(raws) + 4
     for kind, raw in enumerate(raws, 1):
-        stored = encode(codec, raw)
+        if codec == "grouped":
+            stored = grouped(data, pieces) if kind == 4 else raw
+            code, raw_crc = (4, 0) if kind == 4 else (0, zlib.crc32(raw))
+        else:
+            stored, code, raw_crc = encode(codec, raw), CODECS[codec], zlib.crc32(raw)
         start = align(at)
         body += b"\0" * (start - at) + stored
-        table += struct.pack("<IIQQQII", kind, CODECS[codec], start, len(stored), len(raw),
-                             zlib.crc32(stored), zlib.crc32(raw))
+        table += struct.pack("<IIQQQII", kind, code, start, len(stored), len(raw),
+                             zlib.crc32(stored), raw_crc)
         at = start + len(stored)
     head = b"TITANART" + struct.pack("<IIQII", 1, len(raws), at, 0, 0) + table
     head += struct.pack("<I", zlib.crc32(head))
@@ -156,7 +207,7 @@ def main():
         write(sys.argv[2], TINY, tiny_tensors(TINY, int8), sys.argv[3])
     elif sys.argv[1] == "seeds":
         os.makedirs(sys.argv[2], exist_ok=True)
-        for codec in CODECS:
+        for codec in list(CODECS) + ["grouped"]:
             for int8 in (False, True):
                 write(os.path.join(sys.argv[2], f"tiny_{codec}_{int(int8)}"), TINY,
                       tiny_tensors(TINY, int8), codec)
@@ -165,6 +216,7 @@ def main():
         q6 = ((np.arange(r * k) * 5) % 64 - 32).astype(np.int8)
         ts[0] = (name, nd, r, k, 5, q6.tobytes(), sc, q6.reshape(r, k) * sc[:, None])
         write(os.path.join(sys.argv[2], "tiny_none_int6b"), TINY, ts, "none")
+        write(os.path.join(sys.argv[2], "tiny_grouped_int6b"), TINY, ts, "grouped")
         for codec in ("none", "brotli"):
             write(os.path.join(sys.argv[2], f"tiny_{codec}_ngram"), TINY,
                   tiny_tensors(TINY), codec, ngram_table(TINY["vocab_size"]))

@@ -93,8 +93,9 @@ static size_t write_artifact(titan_codec codec, int quant) {
     assert_int_equal(titan_tokenizer_serialize(NULL, NULL, 0, tok, sizeof tok, &tok_len),
                      TITAN_OK);
     uint64_t bytes;
-    assert_int_equal(titan_artifact_write(&a, &c, tok, tok_len, tensors, n_tensors, codec,
-                                          path, &bytes),
+    titan_write_options o = {.codec = codec, .grouped_only = true}; /* auto: grouped */
+    assert_int_equal(titan_artifact_write_with(&a, &c, tok, tok_len, tensors, n_tensors,
+                                               &o, path, &bytes),
                      TITAN_OK);
     FILE *f = fopen(path, "rb");
     size_t len = fread(file_buf, 1, FILE_CAP, f);
@@ -131,7 +132,7 @@ static void check_equal(const titan_artifact *art) {
 static void round_trip_every_codec(void **state) {
     (void)state;
     for (int quant = 0; quant < 2; quant++)
-        for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_BROTLI; c++) {
+        for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_AUTO; c++) {
             size_t len = write_artifact(c, quant);
             titan_artifact art;
             assert_int_equal(parse(file_buf, len, &art), TITAN_OK);
@@ -148,7 +149,7 @@ static void round_trip_every_codec(void **state) {
 /* Load succeeds with exactly the planned bytes, and they are all used. */
 static void plan_is_exact(void **state) {
     (void)state;
-    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_BROTLI; c++) {
+    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_AUTO; c++) {
         write_artifact(c, 1);
         titan_arena scratch, a;
         size_t plan;
@@ -168,7 +169,7 @@ static void plan_is_exact(void **state) {
 static void every_flipped_bit_and_truncation_is_refused(void **state) {
     (void)state;
     titan_artifact art;
-    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_BROTLI; c++) {
+    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_AUTO; c++) {
         size_t len = write_artifact(c, 1);
         for (size_t bit = 0; bit < len * 8; bit++) {
             file_buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -296,6 +297,79 @@ static void codec_output_larger_than_declared(void **state) {
     }
 }
 
+/* Codec auto's group table (formats/artifact_format.h), edited and resealed
+ * (the data section's stored CRC and the head CRC made right): each bad
+ * field is refused with a message naming it. */
+static uint8_t *group_table(uint8_t *f) { return section(f, ART_DATA); }
+static uint8_t *group_entry(uint8_t *f, int g) {
+    return group_table(f) + ART_GROUP_TABLE_HEAD + g * ART_GROUP_ENTRY;
+}
+static void reseal_data(uint8_t *f) {
+    uint8_t *e = f + 32 + ART_DATA * ART_SECTION_ENTRY;
+    le_wr32(e + 32, titan_crc32(0, f + le_rd64(e + 8), le_rd64(e + 16)));
+    le_wr32(f + ART_HEAD_CRC_AT, titan_crc32(0, f, ART_HEAD_CRC_AT));
+}
+static void no_groups(uint8_t *f) { le_wr32(group_table(f), 0); }
+static void many_groups(uint8_t *f) { le_wr32(group_table(f), 17); }
+static void wrong_tensor_count(uint8_t *f) { le_wr32(group_table(f) + 4, 3); }
+static void bad_kind(uint8_t *f) { le_wr32(group_entry(f, 0), 6); }
+static void bad_group_codec(uint8_t *f) { le_wr32(group_entry(f, 1) + 4, 4); }
+static void zero_width(uint8_t *f) { le_wr32(group_entry(f, 0) + 8, 0); }
+static void wide_shuffle(uint8_t *f) { le_wr32(group_entry(f, 0) + 8, 9); }
+static void huge_group_raw(uint8_t *f) { le_wr64(group_entry(f, 0) + 16, UINT64_MAX); }
+static void huge_group_stored(uint8_t *f) {
+    le_wr64(group_entry(f, 0) + 24, UINT64_MAX - 3);
+}
+static void stored_over_raw(uint8_t *f) {
+    le_wr64(group_entry(f, 0) + 24, le_rd64(group_entry(f, 0) + 16) + 1);
+}
+static void group_raw_crc(uint8_t *f) { group_entry(f, 0)[12] ^= 1; }
+static void member_out_of_range(uint8_t *f) {
+    group_table(f)[ART_GROUP_TABLE_HEAD + le_rd32(group_table(f)) * ART_GROUP_ENTRY] =
+        200;
+}
+static void float_with_scales(uint8_t *f) { /* tensor 1 (attn_norm) is f32 */
+    group_table(f)[ART_GROUP_TABLE_HEAD + le_rd32(group_table(f)) * ART_GROUP_ENTRY + 3] =
+        0;
+}
+static void data_raw_crc(uint8_t *f) {
+    le_wr32(f + 32 + ART_DATA * ART_SECTION_ENTRY + 36, 1);
+}
+
+static void hostile_group_tables_are_refused(void **state) {
+    (void)state;
+    static const struct {
+        edit_fn edit;
+        const char *message;
+    } cases[] = {
+        {no_groups, "0 groups (1 to 16)"},
+        {many_groups, "17 groups (1 to 16)"},
+        {wrong_tensor_count, "3 tensors (the directory has"},
+        {bad_kind, "data group 0: unknown kind 6"},
+        {bad_group_codec, "data group 1 (attention): unknown codec 4"},
+        {zero_width, "data group 0 (embeddings): shuffle width 0 (1 to 8)"},
+        {wide_shuffle, "shuffle width 9 (1 to 8)"},
+        {huge_group_raw, "raw bytes, its tensors hold 1028"},
+        {huge_group_stored, "absurd sizes"},
+        {stored_over_raw, "absurd sizes"},
+        {group_raw_crc, "data group 0 (embeddings) decodes to wrong bytes"},
+        {member_out_of_range, "tensor tok_emb in groups 200"},
+        {float_with_scales, "tensor blocks.0.attn_norm in groups"},
+        {data_raw_crc, "grouped data section with a raw CRC"},
+    };
+    titan_artifact art;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = write_artifact(TITAN_CODEC_AUTO, 1);
+        cases[i].edit(file_buf);
+        reseal_data(file_buf);
+        if (parse(file_buf, len, &art) != TITAN_E_DATA)
+            fail_msg("group table edit %zu accepted", i);
+        if (!strstr(titan_last_error(), cases[i].message))
+            fail_msg("edit %zu: '%s' does not say '%s'", i, titan_last_error(),
+                     cases[i].message);
+    }
+}
+
 /* INT6 by hand: q = 1, -2, 31, -32 are u = 1, 62, 31, 32 in 6 bits; the word
  * 1 | 62 << 6 | 31 << 12 | 32 << 18 = 0x81FF81 is stored as 81 FF 81. The
  * fifth value, 5, opens the next (zero-padded) word: 05 00 00. Group size 4:
@@ -396,6 +470,7 @@ int main(void) {
         cmocka_unit_test(every_flipped_bit_and_truncation_is_refused),
         cmocka_unit_test(hostile_but_sealed_files_are_refused),
         cmocka_unit_test(codec_output_larger_than_declared),
+        cmocka_unit_test(hostile_group_tables_are_refused),
         cmocka_unit_test(int6_and_int8_rows_dequantize),
         cmocka_unit_test(writer_refuses_int6b_out_of_range),
         cmocka_unit_test(load_errors_name_the_problem),

@@ -4,32 +4,37 @@
  * writer's exact sections but the tensor data, whose bytes are each tensor's
  * stored values and scales times a compressed-bytes-per-stored-byte rate
  * measured in-process on a sample quantized as pack does (storage.h) from
- * titan init's N(0, 0.02^2) weights, at the codec's real settings; or, given
- * a trained model's weights (titan budget --ckpt), on those: every tensor
- * pack would store as that type, quantized (RTN) and encoded as one stream. */
+ * titan init's N(0, 0.02^2) weights, at the codec's real settings. Codec
+ * auto: per tensor group (formats/artifact_format.h, the same groups as
+ * below with the scales apart) the smallest codec and shuffle at those
+ * rates, or one codec on the whole section when that predicts smaller, as
+ * pack --codec auto picks. */
 #ifndef TITAN_TOOLS_BUDGET_PREDICT_H
 #define TITAN_TOOLS_BUDGET_PREDICT_H
 
-#include "titan.h"
+#include "formats/artifact_format.h"
 #include "tools/titan/pack_input.h"
 
+/* The artifact's tensor groups (a tensor's scales counted with it here). */
 enum {
-    BUDGET_EMBED,    /* tok_emb, bigram and value-embedding tensors */
-    BUDGET_ATTN,     /* block matrices but the MLP's */
-    BUDGET_MLP,      /* w_up, w_down, w_gate */
-    BUDGET_NORM,     /* norms, gains, scales, conv kernels: stored bytes, no credit */
-    BUDGET_HEAD,     /* MTP heads */
-    BUDGET_OVERHEAD, /* head, config, tokenizer, directory, alignment */
+    BUDGET_EMBED = ART_KIND_EMBED, /* tok_emb, bigram and value-embedding tensors */
+    BUDGET_ATTN = ART_KIND_ATTN,   /* block matrices but the MLP's */
+    BUDGET_MLP = ART_KIND_MLP,     /* w_up, w_down, w_gate */
+    BUDGET_NORM =
+        ART_KIND_VECTORS,        /* norms, gains, conv kernels: stored bytes, no credit */
+    BUDGET_HEAD = ART_KIND_HEAD, /* MTP heads */
+    BUDGET_OVERHEAD,             /* head, config, tokenizer, directory, alignment */
     BUDGET_GROUPS
 };
 
-/* Compressed bytes per stored byte, per dtype, measured once per codec. */
+/* Compressed bytes per stored byte, [codec][byte-shuffled][dtype], measured
+ * once per codec and dtype. */
 typedef struct {
-    titan_codec codec;
-    const pack_input *trained; /* weights to measure on, or NULL: init-like */
+    titan_codec codec;         /* what is predicted: none, lzma, xz, brotli or auto */
+    const pack_input *trained; /* weights to measure on (--ckpt), NULL: init-like */
     const char *quant;         /* with trained: pack's --quant, the types */
-    double values[TITAN_DT_INT6_BYTE + 1], scales[TITAN_DT_INT6_BYTE + 1];
-    bool measured[TITAN_DT_INT6_BYTE + 1];
+    double values[4][2][TITAN_DT_INT6_BYTE + 1], scales[4][2];
+    bool measured[4][TITAN_DT_INT6_BYTE + 1];
 } budget_rates;
 
 typedef struct {
@@ -37,6 +42,11 @@ typedef struct {
     double predicted[BUDGET_GROUPS];
     double total;
     bool int6_byte; /* int6 predicted one per byte (smaller with the codec) */
+    /* Codec auto: the data section's form (TITAN_CODEC_AUTO: grouped, else
+     * one codec on it all) and, grouped, each group's codec and shuffle. */
+    titan_codec data_codec;
+    titan_codec group_codec[ART_GROUP_KINDS];
+    bool group_used[ART_GROUP_KINDS], group_shuffled[ART_GROUP_KINDS];
 } budget_prediction;
 
 extern const char *const budget_group_names[BUDGET_GROUPS];
@@ -48,8 +58,7 @@ TITAN_NODISCARD titan_status budget_predict(titan_arena *a, const titan_config *
                                             size_t tok_len, budget_rates *r,
                                             budget_prediction *out);
 
-/* Scratch bytes budget_predict needs for c (the writer's data and bound),
- * and the trained weights' measuring with r->trained. */
+/* Scratch bytes budget_predict needs for c (the writer's data and bound). */
 size_t budget_scratch_bytes(const titan_config *c, const budget_rates *r);
 
 #endif

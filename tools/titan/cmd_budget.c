@@ -120,6 +120,32 @@ static const char *int6_layout(const budget_job *j, const budget_prediction *p) 
     return any ? (p->int6_byte ? "byte" : "packed") : NULL;
 }
 
+/* Codec auto: the data section's predicted form and each group's choice. */
+static void json_auto(const budget_prediction *p) {
+    printf(", \"data_codec\": \"%s\", \"codec_choices\": {",
+           titan_codec_name(p->data_codec));
+    for (int k = 0, m = 0; k < ART_GROUP_KINDS; k++)
+        if (p->data_codec == TITAN_CODEC_AUTO && p->group_used[k])
+            printf("%s\"%s\": {\"codec\": \"%s\", \"shuffled\": %s}", m++ ? ", " : "",
+                   art_group_names[k], titan_codec_name(p->group_codec[k]),
+                   p->group_shuffled[k] ? "true" : "false");
+    printf("}");
+}
+
+static void text_auto(const budget_prediction *p) {
+    if (p->data_codec != TITAN_CODEC_AUTO) {
+        printf("codec auto: %s on the whole data section\n",
+               titan_codec_name(p->data_codec));
+        return;
+    }
+    printf("codec auto, per group:");
+    for (int k = 0; k < ART_GROUP_KINDS; k++)
+        if (p->group_used[k])
+            printf(" %s %s%s", art_group_names[k], titan_codec_name(p->group_codec[k]),
+                   p->group_shuffled[k] ? "+shuffle" : "");
+    printf("\n");
+}
+
 static void print_json(const budget_job *j, const budget_prediction *p, fit_knob k,
                        int64_t best, int64_t next, const budget_prediction *bp,
                        const budget_prediction *np) {
@@ -137,6 +163,7 @@ static void print_json(const budget_job *j, const budget_prediction *p, fit_knob
                budget_group_names[g], (unsigned long long)p->stored[g],
                ceil(p->predicted[g]));
     printf("}");
+    if (j->rates.codec == TITAN_CODEC_AUTO) json_auto(p);
     if (k)
         printf(
             ", \"fit\": {\"knob\": \"%s\", \"value\": %lld, \"predicted_bytes\": %.0f, "
@@ -159,6 +186,7 @@ static void print_text(const budget_job *j, const budget_prediction *p) {
         printf("%-14s %14llu %14.0f\n", budget_group_names[g],
                (unsigned long long)p->stored[g], ceil(p->predicted[g]));
     printf("%-14s %14s %14.0f\n", "total", "", ceil(p->total));
+    if (j->rates.codec == TITAN_CODEC_AUTO) text_auto(p);
     double room = (double)j->budget - ceil(p->total);
     printf("budget %lld: headroom %.0f bytes (%s)\n", (long long)j->budget, room,
            room >= 0 ? "fits" : "over");
@@ -217,7 +245,8 @@ static int parse(int argc, char **argv, budget_job *j, fit_knob *k, const char *
          "titan-train checkpoint: its config, tokenizer and trained weights' rates"},
         {"--quant", FLAG_STR, &j->quant, 0, 0,
          "f32 | f16 | bf16 | int8 | int6 | mixed, as pack (default f32)"},
-        {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
+        {"--codec", FLAG_STR, &codec, 0, 0,
+         "none | lzma | xz | brotli | auto, as pack (default none)"},
         {"--budget", FLAG_INT, &j->budget, 1, CLI_BYTES_MAX, "bytes (default 16000000)"},
         {"--tokenizer", FLAG_STR, tok, 0, 0, "TOK file (default the byte tokenizer)"},
         {"--fit", FLAG_STR, &fit, 0, 0, "width | depth | vocab: the largest that fits"},

@@ -115,6 +115,13 @@ static void print_text(const char *path, const titan_artifact *art, const budget
            tensor_params(art));
     printf("data       %" PRIu64 " bytes raw, %" PRIu64 " stored (codec %s)\n",
            art->data_raw_bytes, art->data_stored_bytes, titan_codec_name(art->codec));
+    for (int k = 0; k < art->groups.n; k++) { /* codec auto: each tensor group */
+        const titan_codec_choice *e = &art->groups.c[k];
+        printf("  group %-14s %-7s shuffle %d, %" PRIu64 " bytes raw, %" PRIu64
+               " stored\n",
+               e->name, titan_codec_name(e->codec), e->shuffle, e->raw_bytes,
+               e->stored_bytes);
+    }
     const titan_ngram *g = &art->ngram;
     if (g->blob)
         printf("ngram      %" PRId64 " bigram + %" PRId64
@@ -168,6 +175,24 @@ static void write_json(json_writer *w, const char *path, const titan_artifact *a
     json_uint(w, art->data_raw_bytes);
     json_key(w, "data_stored_bytes");
     json_uint(w, art->data_stored_bytes);
+    json_key(w, "groups"); /* codec auto: each tensor group's coding */
+    json_begin_array(w);
+    for (int k = 0; k < art->groups.n; k++) {
+        const titan_codec_choice *c = &art->groups.c[k];
+        json_begin_object(w);
+        json_key(w, "group");
+        json_string(w, c->name, strlen(c->name));
+        json_key(w, "codec");
+        json_string(w, titan_codec_name(c->codec), strlen(titan_codec_name(c->codec)));
+        json_key(w, "shuffle");
+        json_int(w, c->shuffle);
+        json_key(w, "raw_bytes");
+        json_uint(w, c->raw_bytes);
+        json_key(w, "stored_bytes");
+        json_uint(w, c->stored_bytes);
+        json_end_object(w);
+    }
+    json_end_array(w);
     json_key(w, "params");
     json_int(w, tensor_params(art));
     if (b->code) {

@@ -8,7 +8,10 @@
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
- * whichever makes the smaller file with the chosen codec.
+ * whichever makes the smaller file with the chosen codec. --codec auto codes
+ * each section and each tensor group (formats/artifact_format.h) with the
+ * smallest of none/lzma/xz/brotli, as is or byte-shuffled, and prints the
+ * choices (--json: "codec_choices", with every trial's bytes).
  *
  * --budget: the size is known before anything is written, so a file over the
  * budget is never written (an existing one stays as it was); --with-code
@@ -56,6 +59,7 @@ typedef struct {
     bool has_int6;                     /* some tensor was bit-packed int6 */
     int6_layout chosen;                /* packed or byte, when has_int6 */
     uint64_t packed_bytes, byte_bytes; /* file with each int6 layout, 0 = not built */
+    titan_codec_report codecs;         /* codec auto: what each section/group chose */
 } pack_out;
 
 static titan_status fail_tensor(const char *name, const char *what) {
@@ -136,8 +140,8 @@ static titan_status read_inputs(titan_arena *a, const pack_args *p, pack_input *
 
 /* Build the file; write it to path when it is at most max bytes (0: any). */
 static titan_status write_tensors(titan_arena *a, const pack_args *p,
-                                  const pack_input *in, const pack_out *o,
-                                  const char *path, uint64_t max, uint64_t *bytes) {
+                                  const pack_input *in, pack_out *o, const char *path,
+                                  uint64_t max, uint64_t *bytes) {
     cli_progress prog;
     cli_progress_start(&prog, p->codec == TITAN_CODEC_NONE ? "writing" : "encoding",
                        "MB");
@@ -147,7 +151,9 @@ static titan_status write_tensors(titan_arena *a, const pack_args *p,
                              .max_bytes = max,
                              .progress = &hook,
                              .ngram = in->ngram,
-                             .ngram_len = in->ngram_len};
+                             .ngram_len = in->ngram_len,
+                             .report =
+                                 &o->codecs}; /* the last file built: the one kept */
     titan_status st = titan_artifact_write_with(a, &o->c, in->tok, in->tok_len, o->t,
                                                 o->n, &w, path, bytes);
     cli_progress_end(&prog);
@@ -321,6 +327,38 @@ static void print_hadamard_table(const pack_out *o) {
     }
 }
 
+/* Codec auto: each section's and tensor group's codec, shuffle and sizes. */
+static void print_codec_table(const titan_codec_report *r) {
+    printf("%-14s %-7s %7s %12s %12s\n", "group", "codec", "shuffle", "raw", "stored");
+    for (int i = 0; i < r->n; i++)
+        printf("%-14s %-7s %7d %12llu %12llu\n", r->c[i].name,
+               titan_codec_name(r->c[i].codec), r->c[i].shuffle,
+               (unsigned long long)r->c[i].raw_bytes,
+               (unsigned long long)r->c[i].stored_bytes);
+}
+
+static void json_codecs(const titan_codec_report *r) {
+    printf(", \"codec_choices\": [");
+    for (int i = 0; i < r->n; i++) {
+        const titan_codec_choice *c = &r->c[i];
+        printf("%s{\"group\": \"%s\", \"codec\": \"%s\", \"shuffle\": %d, "
+               "\"raw_bytes\": %llu, \"stored_bytes\": %llu, \"tried\": {",
+               i ? ", " : "", c->name, titan_codec_name(c->codec), c->shuffle,
+               (unsigned long long)c->raw_bytes, (unsigned long long)c->stored_bytes);
+        for (int k = 0, m = 0; k < 4; k++) {
+            const char *name = titan_codec_name((titan_codec)k);
+            if (c->plain[k])
+                printf("%s\"%s\": %llu", m++ ? ", " : "", name,
+                       (unsigned long long)c->plain[k]);
+            if (c->shuffled[k])
+                printf("%s\"%s_shuffled\": %llu", m++ ? ", " : "", name,
+                       (unsigned long long)c->shuffled[k]);
+        }
+        printf("}}");
+    }
+    printf("]");
+}
+
 static void json_size(const char *key, uint64_t bytes) {
     if (bytes)
         printf(", \"%s\": %llu", key, (unsigned long long)bytes);
@@ -346,6 +384,7 @@ static void print_json(const pack_args *p, const pack_out *o, bool written,
         printf("null");
     json_size("int6_packed_bytes", o->packed_bytes);
     json_size("int6_byte_bytes", o->byte_bytes);
+    json_codecs(&o->codecs);
     printf(", \"gptq\": [");
     for (int i = 0, k = 0; p->calib && i < o->n; i++) {
         const gptq_stat *g = &o->gptq[i];
@@ -402,7 +441,9 @@ static int parse_args(int argc, char **argv, pack_args *p) {
         {"--calib-tokens", FLAG_INT, &p->calib_tokens, 1, 1 << 30,
          "most calibration tokens (default 65536)"},
         {"--drop-mtp", FLAG_BOOL, &p->drop_mtp, 0, 0, "leave out MTP heads 2..M"},
-        {"--codec", FLAG_STR, &codec, 0, 0, "none | lzma | xz | brotli (default none)"},
+        {"--codec", FLAG_STR, &codec, 0, 0,
+         "none | lzma | xz | brotli | auto: per tensor group the smallest, "
+         "byte-shuffled where it wins (default none)"},
         {"--budget", FLAG_INT, &p->budget, 1, CLI_BYTES_MAX,
          "fail, writing nothing, if the file exceeds BYTES"},
         {"--with-code", FLAG_BOOL, &p->with_code, 0, 0,
@@ -495,6 +536,7 @@ int cmd_pack(int argc, char **argv) {
                   (unsigned long long)o->bytes, p.quant, titan_codec_name(p.codec),
                   o->has_int6 ? ", int6 " : "",
                   o->has_int6 ? layout_names[o->chosen] : "");
+    if (p.codec == TITAN_CODEC_AUTO && !p.json) print_codec_table(&o->codecs);
     if (p.with_code && !p.json) submission_print(o->bytes, p.codec, &code, p.budget);
     if (p.gptq_report) print_gptq_table(o);
     if (p.hadamard) print_hadamard_table(o);

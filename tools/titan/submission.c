@@ -54,6 +54,18 @@ static titan_status compress_file(const char *path, titan_codec codec,
     return st;
 }
 
+/* Codec auto: the smallest of the codecs, as the artifact's sections pick. */
+static titan_status compress_smallest(const char *path, titan_codec codec,
+                                      submission_code *out) {
+    if (codec != TITAN_CODEC_AUTO) return compress_file(path, codec, out);
+    for (int c = TITAN_CODEC_NONE; c <= TITAN_CODEC_BROTLI; c++) {
+        submission_code one;
+        TITAN_TRY(compress_file(path, (titan_codec)c, &one));
+        if (c == TITAN_CODEC_NONE || one.code_bytes < out->code_bytes) *out = one;
+    }
+    return TITAN_OK;
+}
+
 titan_status submission_code_size(titan_codec codec, submission_code *out) {
     char self[4096], tmp[4096];
     const char *dir = getenv("TMPDIR");
@@ -68,7 +80,7 @@ titan_status submission_code_size(titan_codec codec, submission_code *out) {
         return titan_fail(TITAN_E_IO, "cannot write %s: %s", tmp, strerror(errno));
     close(fd);
     titan_status st = strip_binary(self, tmp);
-    if (st == TITAN_OK) st = compress_file(tmp, codec, out);
+    if (st == TITAN_OK) st = compress_smallest(tmp, codec, out);
     unlink(tmp);
     return st;
 }

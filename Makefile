@@ -44,7 +44,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data heldout FORCE
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data golf-ablate heldout FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 ifneq ($(MPICC),)
 all: $(BUILD)/titan-train-mpi
@@ -141,6 +141,12 @@ golf-data: all
 # ~15 minutes), e.g. `make golf-compare GOLF_SECONDS=720`.
 golf-compare: all
 	tools/data/golf/compare.sh $(GOLF_SECONDS)
+
+# What each golf technique buys, one at a time and together, for one fixed step
+# budget (tools/data/golf/ablate.sh; ~1 hour on 2 cores; writes
+# build/golf-ablate/ablation.md), e.g. `make golf-ablate STEPS=1200`.
+golf-ablate: all
+	BUILD=$(BUILD) tools/data/golf/ablate.sh
 
 # One suite: cmocka unit tests, then end-to-end CLI tests, with a closing tally.
 check: all $(TESTS)

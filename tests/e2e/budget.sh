@@ -5,6 +5,7 @@
 #    lzma, brotli and auto; so with --embed-split (token rows split int8/int6).
 #  - --fit depth|width|vocab: the answer's prediction fits the budget and the
 #    next valid value's does not; the depth answer packed for real fits too.
+#  - --ckpt: a trained checkpoint's own rates, within 3% of its pack.
 #  - bad flags exit 2 with a message naming the flag.
 . "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d)
@@ -58,6 +59,24 @@ check golf tools/configs/golf-cpu.json mixed brotli 256
 check nano tools/configs/nano.json int6 lzma 0
 check golf tools/configs/golf-cpu.json mixed auto 256
 
+# --ckpt: a trained checkpoint's config, tokenizer and weights (its own rates,
+# not init's): within 3% of its pack, and not the init-rate prediction.
+cat core/*.c >"$T/train.txt"
+"$TITAN_TRAIN" train --config tools/configs/nano.json --tokenizer "$T/nano.tok" \
+    --train "$T/train.txt" --val "$T/train.txt" --steps 30 --batch 2 --seq 64 --lr 3 \
+    --threads 2 --val-every 0 -o "$T/c.ckpt" >/dev/null 2>&1 || fail "train a checkpoint"
+"$TITAN" pack --ckpt "$T/c.ckpt" --quant mixed --codec brotli -o "$T/c.tart" >/dev/null
+"$TITAN" budget --ckpt "$T/c.ckpt" --quant mixed --codec brotli --json >"$T/c.json" ||
+    fail "budget --ckpt"
+"$TITAN" budget --config tools/configs/nano.json --tokenizer "$T/nano.tok" --quant mixed \
+    --codec brotli --json >"$T/i.json"
+pred=$(json "$T/c.json" predicted_bytes) init=$(json "$T/i.json" predicted_bytes)
+real=$(stat -c %s "$T/c.tart")
+echo "--ckpt mixed brotli: predicted $pred (init rates: $init), packed $real"
+python3 -c "import sys; p, r = $pred, $real; sys.exit(not abs(p - r) <= 0.03 * r)" ||
+    fail "--ckpt: predicted $pred, packed $real: off by more than 3%"
+[ "$pred" != "$init" ] || fail "--ckpt predicts with init's rates"
+
 # fit CFG KNOB QUANT CODEC BUDGET: the answer fits, the next step does not.
 fit() {
     "$TITAN" budget --config "$1" --fit "$2" --quant "$3" --codec "$4" --budget "$5" \
@@ -109,6 +128,7 @@ bad "one of --preset and --config" --quant int6
 bad "tok_emb is f32" --preset nano --embed-split 64
 bad "--embed-split" --preset nano --quant mixed --embed-split -1
 bad "unknown preset" --preset nope
+bad "--ckpt brings its config" --ckpt "$T/c.ckpt" --preset nano
 exits 1 "$TITAN" budget --preset xenith-full || fail "a model too large to predict"
 grep -q "2^27" <<<"$stderr" || fail "too large says '$stderr'"
 echo "budget ok"

@@ -8,6 +8,7 @@
 # - legality: a stream whose tokens first differ at target d (inside chunk 3)
 #   gets the same NLL for every target before d (chunks 1-2 and the start of
 #   chunk 3), and not for all after it; one thread or two, the same NLLs;
+# - the training state's arena bytes are titan plan --ttt's;
 # - on a text made of one paragraph repeated, TTT lowers val_bpb;
 # - hostile flags are usage errors with a message.
 . "$(dirname "$0")/lib/common.sh"
@@ -46,6 +47,12 @@ for m in "$NANO" "$T/golf.tart"; do
         echo "$name --ttt-params $p: first $C targets bit-identical to plain," \
             "val_bpb $(field "$T/plain.json" val_bpb) -> $(field "$T/ttt.json" ttt_val_bpb)"
     done
+    # the training state's arena: what titan plan --ttt predicts (default options)
+    nll "$m" "$T/a.txt" "$T/def" --ttt --ttt-epochs 0
+    "$TITAN" plan -m "$m" --ttt --ctx 64 --threads 2 --json >"$T/plan.json" || fail "plan --ttt"
+    [ "$(field "$T/def.json" ttt_arena_bytes)" = "$(field "$T/plan.json" ttt_bytes)" ] ||
+        fail "$name: eval --ttt's training state is not titan plan --ttt's"
+    echo "$name: training state $(field "$T/plan.json" ttt_bytes) bytes, as titan plan --ttt says"
 done
 
 # Shard mode (parameter-golf shards and a SentencePiece model), when the

@@ -2,7 +2,8 @@
 # tokenizer_bese.sh: titan-train tokenizer --kind bese: deterministic file
 # bytes, file and ids equal to tests/ref/bese_ref.py's, round trips (prose, code, hostile bytes, empty)
 # at 40 and 288 tokens, titan inspect names the kind, and a model trained and
-# packed with it: titan eval --text counts exactly the file's bytes, run and
+# packed with it: titan eval --text counts exactly the file's bytes (and
+# --shards of tokenize --lines documents, without --spm, theirs), run and
 # detokenize -m work; bad --kind/--vocab exit 2, a damaged file exits 1.
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
@@ -87,6 +88,25 @@ assert r["bytes"] == int(sys.argv[2]), (r["bytes"], sys.argv[2])
 assert math.isfinite(r["val_bpb"]) and r["val_bpb"] > 0, r
 PY
 done
+# Shards of BESE documents (tokenize --lines: a line of ids per line of
+# text), scored without --spm: the artifact's tokenizer counts the bytes, the
+# lines' bytes exactly; --baselines rebuilds those bytes.
+head -n 40 "$dir/prose.txt" > "$dir/docs.txt"
+"$TITAN" tokenize --tokenizer "$dir/a288.tok" -f "$dir/docs.txt" --lines > "$dir/doc.ids" ||
+    fail "tokenize --lines"
+[ "$(wc -l < "$dir/doc.ids")" = "$(wc -l < "$dir/docs.txt")" ] || fail "a line of ids per line"
+sed -n 7p "$dir/doc.ids" | "$TITAN" detokenize --tokenizer "$dir/a288.tok" > "$dir/line7"
+cmp -s "$dir/line7" <(sed -n 7p "$dir/docs.txt" | tr -d '\n') || fail "line 7's ids"
+"$TITAN_TRAIN" shards --ids "$dir/doc.ids" --vocab 288 --bos 39 -o "$dir/doc" > /dev/null ||
+    fail "BESE shards"
+"$TITAN" eval -m "$dir/m.tart" --shards "$dir/doc_*.bin" --ctx 32 --stride 16 --json \
+    --baselines > "$dir/ev" || fail "eval BESE shards without --spm"
+$py - "$dir/ev" "$(grep -v '^$' "$dir/docs.txt" | tr -d '\n' | wc -c)" <<'PY' || fail "BESE shard bytes"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+assert r["bytes"] == int(sys.argv[2]), (r["bytes"], sys.argv[2])
+assert math.isfinite(r["val_bpb"]) and r["val_bpb"] > 0, r
+PY
 "$TITAN" tokenize -m "$dir/m.tart" -f "$dir/junk.bin" > "$dir/ids" || fail "tokenize -m"
 "$TITAN" detokenize -m "$dir/m.tart" -f "$dir/ids" | cmp -s - "$dir/junk.bin" ||
     fail "detokenize -m"

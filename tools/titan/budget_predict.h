@@ -13,6 +13,7 @@
 #define TITAN_TOOLS_BUDGET_PREDICT_H
 
 #include "formats/artifact_format.h"
+#include "tools/titan/pack_input.h"
 
 /* The artifact's tensor groups (a tensor's scales counted with it here). */
 enum {
@@ -29,7 +30,9 @@ enum {
 /* Compressed bytes per stored byte, [codec][byte-shuffled][dtype], measured
  * once per codec and dtype. */
 typedef struct {
-    titan_codec codec; /* what is predicted: none, lzma, xz, brotli or auto */
+    titan_codec codec;         /* what is predicted: none, lzma, xz, brotli or auto */
+    const pack_input *trained; /* weights to measure on (--ckpt), NULL: init-like */
+    const char *quant;         /* with trained: pack's --quant, the types */
     double values[4][2][TITAN_DT_INT6_BYTE + 1], scales[4][2];
     bool measured[4][TITAN_DT_INT6_BYTE + 1];
 } budget_rates;
@@ -59,6 +62,6 @@ TITAN_NODISCARD titan_status budget_predict(titan_arena *a, const titan_config *
                                             budget_rates *r, budget_prediction *out);
 
 /* Scratch bytes budget_predict needs for c (the writer's data and bound). */
-size_t budget_scratch_bytes(const titan_config *c);
+size_t budget_scratch_bytes(const titan_config *c, const budget_rates *r);
 
 #endif

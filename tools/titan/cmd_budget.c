@@ -1,9 +1,12 @@
-/* cmd_budget.c: `titan budget (--config CFG.json | --preset NAME) [--quant Q]
- * [--codec C] [--budget BYTES] [--tokenizer TOK] [--fit width|depth|vocab]
- * [--json]`: the artifact bytes pack would write, per tensor group, and the
- * headroom (budget_predict.h says how); --fit: the largest d_model, block
+/* cmd_budget.c: `titan budget (--config CFG.json | --preset NAME | --ckpt CKPT)
+ * [--quant Q] [--codec C] [--budget BYTES] [--tokenizer TOK] [--fit
+ * width|depth|vocab] [--json]`: the artifact bytes pack would write, per
+ * tensor group, and the headroom (budget_predict.h says how; --ckpt: the
+ * checkpoint's config and tokenizer, and its trained weights for the
+ * compression rates); --fit: the largest d_model, block
  * count or vocabulary whose predicted file fits, among the values the config
  * validator accepts (width scales mlp_hidden with d_model). */
+#include "formats/checkpoint.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/budget_predict.h"
 #include "tools/titan/commands.h"
@@ -40,7 +43,7 @@ static titan_status predict(budget_job *j, const titan_config *c, budget_predict
                           "%lld parameters: titan budget predicts up to 2^27",
                           (long long)titan_config_params(c));
     titan_arena a;
-    TITAN_TRY(cli_arena_create(&a, budget_scratch_bytes(c)));
+    TITAN_TRY(cli_arena_create(&a, budget_scratch_bytes(c, &j->rates)));
     titan_status st =
         budget_predict(&a, c, j->quant, j->embed_split, j->tok, j->tok_len, &j->rates, p);
     cli_arena_destroy(&a);
@@ -177,7 +180,9 @@ static void print_text(const budget_job *j, const budget_prediction *p) {
     printf("%lld parameters, --quant %s, --codec %s (%s)\n",
            (long long)titan_config_params(&j->base), j->quant,
            titan_codec_name(j->rates.codec),
-           exact ? "exact" : "estimate: rates measured on init-like weights");
+           exact              ? "exact"
+           : j->rates.trained ? "estimate: rates measured on the checkpoint's weights"
+                              : "estimate: rates measured on init-like weights");
     printf("%-14s %14s %14s\n", "group", "stored", "predicted");
     for (int g = 0; g < BUDGET_GROUPS; g++)
         printf("%-14s %14llu %14.0f\n", budget_group_names[g],
@@ -222,21 +227,25 @@ static titan_status run_fit(budget_job *j, fit_knob k, int64_t *best, int64_t *n
 }
 
 static const char usage[] =
-    "titan budget (--config CFG.json | --preset NAME) [--quant Q] [--codec C] "
-    "[--embed-split N] [--budget BYTES] [--tokenizer TOK] [--fit width|depth|vocab] "
+    "titan budget (--config CFG.json | --preset NAME | --ckpt CKPT) [--quant Q] "
+    "[--codec C] [--embed-split N] [--budget BYTES] [--tokenizer TOK] "
+    "[--fit width|depth|vocab] "
     "[--json]\n"
     "  the artifact bytes titan pack would write, per tensor group, and the\n"
     "  headroom: exact with --codec none, else from compression rates measured\n"
-    "  on init-like weights; --fit: the largest setting that fits\n"
+    "  on init-like weights, or with --ckpt on its trained weights (its config\n"
+    "  and tokenizer too); --fit: the largest setting that fits\n"
     "example: titan budget --config tools/configs/golf-cpu.json --quant int6 "
     "--codec brotli --fit width";
 
 static int parse(int argc, char **argv, budget_job *j, fit_knob *k, const char **tok,
-                 bool *json, titan_config *c) {
+                 const char **ckpt, bool *json, titan_config *c) {
     const char *preset = NULL, *cfg = NULL, *codec = "none", *fit = NULL;
     const cli_flag flags[] = {
         {"--config", FLAG_STR, &cfg, 0, 0, "config JSON"},
         {"--preset", FLAG_STR, &preset, 0, 0, config_arg_presets()},
+        {"--ckpt", FLAG_STR, ckpt, 0, 0,
+         "titan-train checkpoint: its config, tokenizer and trained weights' rates"},
         {"--quant", FLAG_STR, &j->quant, 0, 0,
          "f32 | f16 | bf16 | int8 | int6 | mixed, as pack (default f32)"},
         {"--codec", FLAG_STR, &codec, 0, 0,
@@ -259,27 +268,49 @@ static int parse(int argc, char **argv, budget_job *j, fit_knob *k, const char *
     titan_dtype none[1]; /* no tensors: only the --quant name is checked */
     if (storage_choose_types(j->quant, NULL, NULL, 0, none) != TITAN_OK)
         return cli_fail(argv[0], TITAN_E_USAGE);
-    return config_arg_load(argv[0], preset, cfg, c);
+    if (*ckpt && (preset || cfg))
+        return cli_usage(argv[0], "--ckpt brings its config: no --config or --preset");
+    return *ckpt ? CLI_EXIT_OK : config_arg_load(argv[0], preset, cfg, c);
+}
+
+/* --ckpt: the checkpoint (its export choice of weights) in arena ck; its
+ * config and, without --tokenizer, its tokenizer. */
+static titan_status load_ckpt(const char *path, titan_arena *ck, pack_input *in,
+                              budget_job *j) {
+    size_t need;
+    TITAN_TRY(titan_ckpt_load_plan(path, &need));
+    TITAN_TRY(cli_arena_create(ck, need));
+    TITAN_TRY(pack_input_from_ckpt(ck, path, NULL, in));
+    j->base = in->config;
+    j->rates.trained = in;
+    j->rates.quant = j->quant;
+    return TITAN_OK;
 }
 
 int cmd_budget(int argc, char **argv) {
     budget_job j = {.quant = "f32", .embed_split = -1, .budget = 16000000};
     fit_knob k;
-    const char *tok_path = NULL;
+    const char *tok_path = NULL, *ckpt = NULL;
     bool json = false;
-    int rc = parse(argc, argv, &j, &k, &tok_path, &json, &j.base);
+    int rc = parse(argc, argv, &j, &k, &tok_path, &ckpt, &json, &j.base);
     CLI_RETURN_IF_DONE(rc);
-    titan_arena a;
+    titan_arena a, ck = {0};
+    pack_input in;
     if (cli_arena_create(&a, (size_t)64 << 20) != TITAN_OK) return CLI_EXIT_FAIL;
     budget_prediction p, bp = {0}, np = {0};
     int64_t best = 0, next = 0;
-    titan_status st = tok_io_file_or_bytes(&a, tok_path, &j.tok, &j.tok_len);
+    titan_status st = ckpt ? load_ckpt(ckpt, &ck, &in, &j) : TITAN_OK;
+    if (st == TITAN_OK && ckpt && !tok_path && in.tok_len)
+        j.tok = in.tok, j.tok_len = in.tok_len;
+    else if (st == TITAN_OK)
+        st = tok_io_file_or_bytes(&a, tok_path, &j.tok, &j.tok_len);
     if (st == TITAN_OK) st = predict(&j, &j.base, &p);
     if (st == TITAN_OK && k) st = run_fit(&j, k, &best, &next, &bp, &np);
     if (st == TITAN_OK && json) print_json(&j, &p, k, best, next, &bp, &np);
     if (st == TITAN_OK && !json) print_text(&j, &p);
     if (st == TITAN_OK && !json && k) print_fit(k, best, next, &bp, &np);
     cli_arena_destroy(&a);
+    cli_arena_destroy(&ck);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     if (k) return best ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     return p.total <= (double)j.budget ? CLI_EXIT_OK : CLI_EXIT_FAIL;

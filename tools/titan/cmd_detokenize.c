@@ -46,7 +46,8 @@ static int write_text(const char *cmd, const titan_tokenizer *t, const int32_t *
 
 int cmd_detokenize(int argc, char **argv) {
     tok_io_cmd c;
-    int rc = tok_io_open(argc, argv, usage, "ids to decode (default stdin)", &c);
+    int rc =
+        tok_io_open(argc, argv, usage, "ids to decode (default stdin)", NULL, NULL, &c);
     CLI_RETURN_IF_DONE(rc);
     uint8_t *text = NULL;
     size_t len = 0;

@@ -17,8 +17,8 @@
  *
  * --ttt: after the plain score, the same workers score the stream again
  * chunk by chunk with score-first test-time training (eval_ttt.h); its
- * training state is allocated once before the first chunk, the arena holds
- * the per-target NLLs it adds up.
+ * training state (ttt_plan bytes, reported) is carved from the process arena
+ * before the first chunk, which holds the per-target NLLs it adds up too.
  *
  * --tilt BETA: the artifact's n-gram table gives each target a hint from the
  * two tokens before it (eval_tilt.h); the scorer gives the hint's NLL beside
@@ -49,7 +49,7 @@ enum {
 };
 
 static const char usage[] =
-    "titan eval -m ART (--text FILE | --shards GLOB --spm MODEL) [--ctx L] "
+    "titan eval -m ART (--text FILE | --shards GLOB [--spm MODEL]) [--ctx L] "
     "[--stride S] [--max-tokens N] [--backend cpu|ref|tpu] [--threads N] "
     "[--act-quant exact|q8] "
     "[--json] [--baselines [--train FILE]] [--adapt] [--count] [--tpu-report FILE] "
@@ -59,7 +59,8 @@ static const char usage[] =
     "  val_bpb = target NLL in nats / (ln 2 x the bytes they stand for), each\n"
     "  target scored once in windows of --ctx tokens moved by --stride; with a\n"
     "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
-    "  pieces', as the records count)\n"
+    "  pieces', as the records count); --shards without --spm counts the bytes\n"
+    "  of the artifact's tokenizer (BPE, BESE: exact per token)\n"
     "  a xenith model (SPEC section 9) takes each window as a new stream, one\n"
     "  token a step in constant memory; without --ctx the whole stream is one\n"
     "  window, every target scored once with all the text before it\n"
@@ -93,11 +94,12 @@ typedef struct {
     int64_t n_targets, windows;
     titan_byte_table bytes;
     uint64_t n_bytes;
-    double *target_nll;    /* [tokens] with --ttt or --nll-out */
-    double *tilt_nll;      /* [tokens] with --tilt and --ttt or --adapt */
-    eval_tilt_hints hints; /* with --tilt */
-    const titan_spm *spm;  /* shard mode */
-    const uint8_t *text;   /* text mode: the file */
+    double *target_nll;         /* [tokens] with --ttt or --nll-out */
+    double *tilt_nll;           /* [tokens] with --tilt and --ttt or --adapt */
+    eval_tilt_hints hints;      /* with --tilt */
+    const titan_spm *spm;       /* shard mode with a SentencePiece model */
+    const titan_tokenizer *tok; /* shard mode without: the artifact's */
+    const uint8_t *text;        /* text mode: the file */
     size_t text_len;
     /* Text mode with a SentencePiece tokenizer: the bytes of the decoded
      * pieces by SPEC section 3's shard rule (what the records count), beside
@@ -113,6 +115,7 @@ typedef struct {
     size_t spm_len, tokens, largest; /* shard mode: files and token bound */
     size_t text_len;                 /* text mode */
     size_t ngram_len;                /* --ngram FILE */
+    size_t ttt_bytes;                /* --ttt: its training state (ttt_plan) */
     bool has_model;
     titan_config config;
     titan_artifact art;
@@ -121,7 +124,10 @@ typedef struct {
 static int check_args(const char *cmd, eval_args *a) {
     if (!a->text == !a->shards)
         return cli_usage(cmd, "give exactly one of --text and --shards");
-    if (!a->shards != !a->spm) return cli_usage(cmd, "--shards and --spm go together");
+    if (a->spm && !a->shards) return cli_usage(cmd, "--spm goes with --shards");
+    if (a->shards && !a->spm && !a->model)
+        return cli_usage(cmd,
+                         "--shards without --spm counts bytes with -m ART's tokenizer");
     if (a->train && !a->baselines) return cli_usage(cmd, "--train needs --baselines");
     if (!a->model && (!a->count || a->text))
         return cli_usage(cmd, "-m ART is required%s", a->text ? "" : " (or --count)");
@@ -167,7 +173,7 @@ static int plan_inputs(const char *cmd, const eval_args *a, eval_plan *p) {
         return CLI_EXIT_FAIL;
     }
     p->globbed = true;
-    titan_status st = titan_file_size(a->spm, &p->spm_len);
+    titan_status st = a->spm ? titan_file_size(a->spm, &p->spm_len) : TITAN_OK;
     if (!st) st = shard_plan(&p->g, &p->tokens, &p->largest);
     return st ? cli_fail(cmd, st) : CLI_EXIT_OK;
 }
@@ -254,14 +260,22 @@ static titan_status backends_bytes(const eval_args *a, const eval_plan *p,
     return TITAN_OK;
 }
 
+static ttt_options ttt_opts(const eval_args *a) {
+    return (ttt_options){
+        a->ttt_chunk, a->ttt_lr,         (int)a->ttt_epochs,           a->ttt_momentum,
+        a->ttt_clip,  (int)a->ttt_batch, !strcmp(a->ttt_params, "all")};
+}
+
 /* Arena bytes beyond the artifact: inputs, stream, evaluation. */
-static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *need) {
+static titan_status extra_bytes(const eval_args *a, eval_plan *p, size_t *need) {
     if (a->text)
         *need = p->text_len + p->tokens * 4 + titan_tokenizer_encode_plan() +
                 (size_t)TITAN_TOK_MAX * 4 + 4 * TITAN_ALIGN;
-    else
+    else if (a->spm)
         *need = p->spm_len + titan_spm_plan(p->spm_len) + p->tokens * 4 + p->largest +
                 4 * TITAN_ALIGN;
+    else
+        *need = p->tokens * 4 + p->largest + (size_t)TITAN_TOK_MAX * 4 + 3 * TITAN_ALIGN;
     if (!p->has_model) return TITAN_OK;
     size_t model, backends;
     titan_eval_options o = eval_options(a);
@@ -289,7 +303,9 @@ static titan_status extra_bytes(const eval_args *a, const eval_plan *p, size_t *
         titan_thread_pool *none;
         titan_arena_init(&measure, NULL, 0);
         TITAN_TRY(titan_thread_pool_create(&measure, a->workers, &none));
-        *need += measure.high + TITAN_ALIGN;
+        ttt_options to = ttt_opts(a);
+        TITAN_TRY(ttt_plan(&p->config, (int)a->ctx, (int)a->threads, &to, &p->ttt_bytes));
+        *need += measure.high + TITAN_ALIGN + p->ttt_bytes;
     }
     return TITAN_OK;
 }
@@ -315,8 +331,33 @@ static titan_status read_shards(titan_arena *ar, const glob_t *g, size_t tokens,
     return st;
 }
 
+/* The exact bytes of each token of tok (its SentencePiece model's rule, or
+ * every token's own bytes). */
+static titan_status token_bytes(titan_arena *ar, const titan_tokenizer *tok,
+                                titan_byte_table *out) {
+    if (titan_tokenizer_spm(tok)) {
+        *out = titan_tokenizer_spm(tok)->bytes;
+        return TITAN_OK;
+    }
+    int32_t n_tok = titan_tokenizer_size(tok);
+    uint32_t *base;
+    TITAN_TRY(titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base));
+    for (int32_t i = 0; i < n_tok; i++) {
+        const uint8_t *bytes;
+        base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
+    }
+    *out = (titan_byte_table){n_tok, base, NULL};
+    return TITAN_OK;
+}
+
 static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *p,
                                 eval_stream *s, const char **failed) {
+    if (!a->spm) { /* the artifact's tokenizer counts the bytes */
+        s->tok = p->art.tokenizer;
+        s->spm = titan_tokenizer_spm(s->tok);
+        TITAN_TRY(token_bytes(ar, s->tok, &s->bytes));
+        return read_shards(ar, &p->g, p->tokens, p->config.vocab_size, s, failed);
+    }
     uint8_t *spm_data;
     titan_status st = titan_file_read(ar, a->spm, p->spm_len, &spm_data, &p->spm_len);
     if (!st)
@@ -335,29 +376,19 @@ static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *
 static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
                               eval_stream *s) {
     const titan_tokenizer *tok = p->art.tokenizer;
-    int32_t n_tok = titan_tokenizer_size(tok);
     uint8_t *text;
-    uint32_t *base;
     size_t len, n;
     titan_status st = titan_file_read(ar, a->text, p->text_len, &text, &len);
     if (!st) st = titan_arena_alloc(ar, p->tokens * 4, TITAN_ALIGN, (void **)&s->seq);
-    if (!st) st = titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base);
+    if (!st) st = token_bytes(ar, tok, &s->bytes);
     if (!st)
         st = titan_tokenizer_encode(tok, ar, text, len, s->seq + 1, p->tokens - 1, &n);
     if (st) return st;
-    for (int32_t i = 0; i < n_tok; i++) {
-        const uint8_t *bytes;
-        base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
-    }
     s->seq[0] = titan_tokenizer_bos(tok);
     s->n_targets = (int64_t)n;
     s->text = text;
     s->text_len = len;
-    s->bytes = (titan_byte_table){n_tok, base, NULL};
-    if (titan_tokenizer_spm(tok)) {
-        s->spm_text = true;
-        s->bytes = titan_tokenizer_spm(tok)->bytes;
-    }
+    s->spm_text = titan_tokenizer_spm(tok) != NULL;
     return TITAN_OK;
 }
 
@@ -483,14 +514,9 @@ typedef struct {
     titan_eval_result r;
     double seconds, train_seconds;
     int64_t chunks, trainable;
+    size_t arena_bytes; /* the training state's (ttt_plan) */
     eval_adapt_result adapt;
 } ttt_result;
-
-static ttt_options ttt_opts(const eval_args *a) {
-    return (ttt_options){
-        a->ttt_chunk, a->ttt_lr,         (int)a->ttt_epochs,           a->ttt_momentum,
-        a->ttt_clip,  (int)a->ttt_batch, !strcmp(a->ttt_params, "all")};
-}
 
 /* A progress line per chunk (terminal only): its label names the chunk. */
 typedef struct {
@@ -534,12 +560,30 @@ static titan_status write_nll(const char *path, const eval_stream *s) {
     return TITAN_OK;
 }
 
+/* Shard mode with a BPE or BESE tokenizer: the targets' bytes where they
+ * stand (titan_tokenizer_piece, the state from the whole stream). */
+static void tokens_text(const eval_stream *s, uint8_t *p) {
+    uint8_t buf[TITAN_TOK_CHUNK_MAX];
+    uint32_t state = 0;
+    const uint8_t *bytes;
+    (void)titan_tokenizer_piece(s->tok, &state, s->seq[0], buf, &bytes);
+    for (int64_t t = 1; t <= s->n_targets; t++) {
+        size_t n = titan_tokenizer_piece(s->tok, &state, s->seq[t], buf, &bytes);
+        if (n) memcpy(p, bytes, n);
+        p += n;
+    }
+}
+
 /* The bytes the targets stand for: a prefix of the text file, or rebuilt
  * from the pieces in shard mode. malloc'd (tool side, for the baselines). */
 static uint8_t *target_bytes(const eval_stream *s) {
     uint8_t *out = malloc(s->n_bytes ? s->n_bytes : 1), *p = out;
     if (!out || s->text) {
         if (out) memcpy(out, s->text, s->n_bytes);
+        return out;
+    }
+    if (!s->spm) {
+        tokens_text(s, out);
         return out;
     }
     const titan_spm *spm = s->spm;
@@ -600,10 +644,11 @@ static void json_ttt(const eval_args *a, const ttt_result *t) {
            "\"ttt_train_seconds\": %.3f, \"ttt_chunks\": %lld, \"ttt_chunk\": %lld, "
            "\"ttt_lr\": %.17g, \"ttt_epochs\": %lld, \"ttt_momentum\": %.17g, "
            "\"ttt_clip\": %.17g, \"ttt_batch\": %lld, \"ttt_params\": \"%s\", "
-           "\"ttt_trainable\": %lld",
+           "\"ttt_trainable\": %lld, \"ttt_arena_bytes\": %zu",
            t->r.val_loss, t->r.nll, t->seconds, t->train_seconds, (long long)t->chunks,
            (long long)a->ttt_chunk, a->ttt_lr, (long long)a->ttt_epochs, a->ttt_momentum,
-           a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+           a->ttt_clip, (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable,
+           t->arena_bytes);
     if (a->adapt) json_bpb("ttt_adapt_val", "_bpb", t->adapt.val_bpb, t->r.bytes);
     if (a->tilt_on) {
         json_bpb("ttt_tilt_val", "_bpb", t->r.tilt_val_bpb, t->r.bytes);
@@ -678,11 +723,12 @@ static void print_text(const eval_args *a, const eval_stream *s,
     if (t)
         printf("ttt val_bpb %.6f  val_loss %.6f  (%.1f s, %.1f s of it training; %lld "
                "chunks of %lld tokens, lr %g, %lld epochs, momentum %g, clip %g, "
-               "batch %lld, params %s: %lld floats)\n",
+               "batch %lld, params %s: %lld floats; training state %zu bytes)\n",
                t->r.val_bpb, t->r.val_loss, t->seconds, t->train_seconds,
                (long long)t->chunks, (long long)a->ttt_chunk, a->ttt_lr,
                (long long)a->ttt_epochs, a->ttt_momentum, a->ttt_clip,
-               (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable);
+               (long long)a->ttt_batch, a->ttt_params, (long long)t->trainable,
+               t->arena_bytes);
     if (t && a->tilt_on)
         printf("ttt + tilt val_bpb %.6f  val_loss %.6f\n", t->r.tilt_val_bpb,
                t->r.tilt_val_loss);
@@ -722,8 +768,9 @@ static titan_status score_all(const eval_args *a, eval_plan *p, titan_arena *ar,
     if (!st && a->tilt_on)
         st = eval_tilt_make(ar, &p->art.ngram, s->seq, s->n_targets, &s->hints);
     if (!st && a->ttt)
-        st = ttt_create(&p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
+        st = ttt_create(ar, &p->config, p->art.tensors, p->art.n_tensors, (int)a->ctx,
                         (int)a->threads, &to, &t);
+    tr->arena_bytes = p->ttt_bytes;
     if (!st) st = score(a, p, ar, s, e, &em, r, seconds, ad);
     if (!st && t) st = score_ttt(a, ar, s, t, em, tr);
     if (!st && t && a->adapt)

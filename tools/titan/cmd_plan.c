@@ -2,14 +2,16 @@
  * exact bytes of the one arena `titan run`/`logits` make for this model,
  * context and batch (artifact load + backend + model + one sequence, the
  * sequence's caches apart from the scratch), the parameter count, the
- * cache cost per token against a plain grouped-query cache, and the Gated
- * DeltaNet layers' state, which does not grow with the context. */
+ * cache cost per token against a plain grouped-query cache, the Gated
+ * DeltaNet layers' state, which does not grow with the context, and with
+ * --ttt the arena bytes of titan eval --ttt's training state (ttt_plan). */
 #include "core/gdn.h"
 #include "platform/file.h"
 #include "tools/cli/cli.h"
 #include "tools/titan/config_arg.h"
 #include "tools/titan/plan_xenith.h"
 #include "tools/titan/commands.h"
+#include "tools/titan/eval_ttt.h"
 #include "tools/titan/runtime.h"
 
 #include <stdio.h>
@@ -18,12 +20,13 @@
 static const char usage[] =
     "titan plan (-m ART | --config CFG.json | --preset NAME) [--ctx L] [--batch N] "
     "[--backend cpu|ref] [--threads N] [--act-quant exact|q8] [--json] "
-    "[--config-out CFG.json]\n"
+    "[--config-out CFG.json] [--ttt]\n"
     "  the exact arena bytes of titan run/logits: artifact load + backend +\n"
     "  model + one sequence of ctx tokens fed batch tokens at a time\n"
     "  (--config, --preset: the runtime part only), and the parameter count;\n"
     "  --config-out writes the model's config JSON (a preset's, to edit);\n"
-    "  a xenith config: its exact parameter and cache counts at --ctx\n"
+    "  a xenith config: its exact parameter and cache counts at --ctx;\n"
+    "  --ttt: also titan eval --ttt's training state (its default options)\n"
     "example: titan plan --preset nano --ctx 256 && titan plan --preset nano "
     "--config-out my.json";
 
@@ -46,6 +49,7 @@ static void print_config_json(const titan_config *c) {
 typedef struct {
     int64_t layers, per_token, gqa_per_token, gdn_layers, gdn_state;
     size_t seq;
+    size_t ttt; /* --ttt: ttt_plan bytes, else 0 */
 } cache_sizes;
 
 static titan_status cache_plan(const titan_config *c, int ctx, cache_sizes *k) {
@@ -77,6 +81,7 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                z->runtime - k->seq, z->total, o->backend, o->threads,
                (long long)k->layers, (long long)k->per_token, (long long)k->gqa_per_token,
                (long long)k->gdn_layers, (long long)k->gdn_state);
+        if (k->ttt) printf(",\"ttt_bytes\":%zu", k->ttt);
         print_config_json(c);
         printf("}\n");
         return;
@@ -101,6 +106,22 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
         printf("gdn state  %lld bytes in each of %lld Gated DeltaNet layers, at any "
                "context (in the cache above)\n",
                (long long)k->gdn_state, (long long)k->gdn_layers);
+    if (k->ttt)
+        printf("ttt        %zu bytes: titan eval --ttt's training state (default "
+               "options, ctx %d, %d threads), one arena carved before the first chunk\n",
+               k->ttt, o->ctx, o->threads);
+}
+
+/* --ttt: the training state of titan eval --ttt with its default options. */
+static titan_status ttt_bytes(const titan_config *c, const runtime_opts *o, size_t *out) {
+    ttt_options t = {TTT_CHUNK_DEFAULT,
+                     TTT_LR_DEFAULT,
+                     TTT_EPOCHS_DEFAULT,
+                     TTT_MOMENTUM_DEFAULT,
+                     TTT_CLIP_DEFAULT,
+                     TTT_BATCH_DEFAULT,
+                     false};
+    return ttt_plan(c, o->ctx, o->threads, &t, out);
 }
 
 /* --config-out (said on stderr: stdout is the plan). */
@@ -116,7 +137,7 @@ int cmd_plan(int argc, char **argv) {
     const char *model = NULL, *config = NULL, *preset = NULL, *config_out = NULL;
     const char *act_quant = NULL;
     int64_t ctx = 0, batch = 0, threads = 0;
-    bool json = false;
+    bool json = false, ttt = false;
     runtime_opts o = {0};
     cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact"},
@@ -132,6 +153,7 @@ int cmd_plan(int argc, char **argv) {
         {"--act-quant", FLAG_STR, &act_quant, 0, 0, BACKEND_ACT_QUANT_HELP},
         {"--json", FLAG_BOOL, &json, 0, 0, "one JSON object (with the config)"},
         {"--config-out", FLAG_STR, &config_out, 0, 0, "also write the config JSON here"},
+        {"--ttt", FLAG_BOOL, &ttt, 0, 0, "also titan eval --ttt's training state"},
     };
     int npos;
     int rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
@@ -167,8 +189,9 @@ int cmd_plan(int argc, char **argv) {
             return cli_usage(argv[0], "--ctx %lld above max_seq_len %d", (long long)ctx,
                              c.max_seq_len);
     }
-    cache_sizes k;
+    cache_sizes k = {0};
     if (st == TITAN_OK) st = cache_plan(&c, o.ctx, &k);
+    if (st == TITAN_OK && ttt) st = ttt_bytes(&c, &o, &k.ttt);
     if (st != TITAN_OK) return cli_fail(argv[0], st);
     if (model && (rc = write_config(argv[0], config_out, &c))) return rc;
     print_plan(&c, &o, &z, &k, json);

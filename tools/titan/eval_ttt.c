@@ -9,6 +9,7 @@
 
 #include "tools/cli/cli.h"
 #include "tools/train/train_batch.h"
+#include "tools/train/train_mem.h"
 #include "tools/train/train_opt.h"
 
 #include <math.h>
@@ -95,42 +96,69 @@ static titan_status load_weights(ttt_state *t, const titan_tensor *tensors, int 
     return TITAN_OK;
 }
 
-/* The trainer's allocations, all of them, once. */
-static titan_status allocate(ttt_state *t, const titan_config *c, int threads) {
+/* The trainer's allocations, all of them, once, from arena a (a measuring
+ * one only counts them). */
+static titan_status allocate(ttt_state *t, const titan_config *c, int threads,
+                             titan_arena *a) {
     titan_config tc = *c; /* head 1 only: the loss is the NLL that is scored */
     tc.mtp_heads = 1;
     tc.mtp_weights[0] = 1;
     if (titan_config_validate(&tc) != TITAN_OK)
         return titan_fail(TITAN_E_USAGE, "ttt: the trainer cannot train this model: %s",
                           titan_last_error());
-    if (train_model_init(&t->m, &tc, t->ctx + 1))
+    if (train_model_init_in(&t->m, &tc, t->ctx + 1, a))
         return titan_fail(TITAN_E_USAGE,
                           "ttt: the trainer cannot train this model (its layer "
-                          "schedule or skips), or out of memory");
+                          "schedule or skips), or its arena is too small");
     int n = threads < TRAIN_MAX_THREADS ? threads : TRAIN_MAX_THREADS;
-    t->seqs = calloc((size_t)t->o.batch, sizeof *t->seqs);
-    t->loss = calloc((size_t)t->o.batch, sizeof *t->loss);
-    t->head_loss = calloc((size_t)t->o.batch, sizeof *t->head_loss);
-    if (!t->seqs || !t->loss || !t->head_loss || train_params_alloc(&t->w, &tc) ||
-        train_params_alloc(&t->mom, &tc))
-        return titan_fail(TITAN_E_NOMEM, "ttt: out of memory for the training state");
-    if (train_workers_init_slots(&t->wk, &t->m, n, TTT_SLOTS)) {
+    size_t B = (size_t)t->o.batch;
+    if (train_mem_get(a, B, sizeof *t->seqs, (void **)&t->seqs) ||
+        train_mem_get(a, B, sizeof *t->loss, (void **)&t->loss) ||
+        train_mem_get(a, B, sizeof *t->head_loss, (void **)&t->head_loss) ||
+        train_params_alloc_in(&t->w, &tc, a) || train_params_alloc_in(&t->mom, &tc, a))
+        return titan_fail(TITAN_E_NOMEM, "ttt: the training state's arena is too small");
+    if (train_workers_init_in(&t->wk, &t->m, n, TTT_SLOTS, a)) {
         memset(&t->wk, 0, sizeof t->wk); /* freed by the failed init */
-        return titan_fail(TITAN_E_NOMEM, "ttt: out of memory for the training state");
+        return titan_fail(TITAN_E_NOMEM,
+                          "ttt: the training state's arena is too small, or a thread "
+                          "cannot start");
     }
     return TITAN_OK;
 }
 
-titan_status ttt_create(const titan_config *c, const titan_tensor *tensors, int n,
-                        int ctx, int threads, const ttt_options *o, ttt_state **out) {
-    if (!c || !tensors || !o || !out || n < 0 || n > TITAN_MAX_TENSORS || threads < 1)
+titan_status ttt_plan(const titan_config *c, int ctx, int threads, const ttt_options *o,
+                      size_t *bytes) {
+    if (!c || !o || !bytes || threads < 1)
         return titan_fail(TITAN_E_USAGE, "ttt: bad arguments");
     TITAN_TRY(check_options(o, ctx));
+    /* The state's own tables are measured in place: a scratch copy (tool
+     * side, before any chunk) that the measuring arena never writes into. */
     ttt_state *t = calloc(1, sizeof *t);
     if (!t) return titan_fail(TITAN_E_NOMEM, "ttt: out of memory");
     t->o = *o;
     t->ctx = ctx;
-    titan_status st = allocate(t, c, threads);
+    titan_arena measure;
+    titan_arena_init(&measure, NULL, 0);
+    void *self;
+    titan_status st = titan_arena_alloc(&measure, sizeof *t, TITAN_ALIGN, &self);
+    if (!st) st = allocate(t, c, threads, &measure);
+    free(t);
+    *bytes = measure.high + TITAN_ALIGN; /* the first carving's padding */
+    return st;
+}
+
+titan_status ttt_create(titan_arena *a, const titan_config *c,
+                        const titan_tensor *tensors, int n, int ctx, int threads,
+                        const ttt_options *o, ttt_state **out) {
+    if (!a || !a->base || !c || !tensors || !o || !out || n < 0 ||
+        n > TITAN_MAX_TENSORS || threads < 1)
+        return titan_fail(TITAN_E_USAGE, "ttt: bad arguments");
+    TITAN_TRY(check_options(o, ctx));
+    ttt_state *t;
+    TITAN_TRY(titan_arena_calloc(a, sizeof *t, TITAN_ALIGN, (void **)&t));
+    t->o = *o;
+    t->ctx = ctx;
+    titan_status st = allocate(t, c, threads, a);
     if (st == TITAN_OK) st = load_weights(t, tensors, n);
     if (st != TITAN_OK) {
         ttt_free(t);
@@ -141,15 +169,8 @@ titan_status ttt_create(const titan_config *c, const titan_tensor *tensors, int 
 }
 
 void ttt_free(ttt_state *t) {
-    if (!t) return;
-    if (t->wk.m) train_workers_free(&t->wk);
-    train_params_free(&t->w);
-    train_params_free(&t->mom);
-    train_model_free(&t->m);
-    free(t->seqs);
-    free(t->loss);
-    free(t->head_loss);
-    free(t);
+    if (t && t->wk.m)
+        train_workers_free(&t->wk); /* its threads; the arena keeps the rest */
 }
 
 int64_t ttt_trainable(const ttt_state *t) { return t->n_trainable; }

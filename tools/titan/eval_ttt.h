@@ -7,8 +7,9 @@
  * the untouched model.
  *
  * Training reuses the trainer's model (tools/train): float copies of every
- * weight (dequantized once), their gradients, momentum and activations, all
- * allocated once by ttt_create, before the first chunk. The scorer stays the
+ * weight (dequantized once), their gradients, momentum, activations and the
+ * thread pool, all carved by ttt_create from one arena of ttt_plan bytes,
+ * before the first chunk: no heap call per chunk. The scorer stays the
  * runtime's (titan_eval_model, malloc-free): a tensor table whose trainable
  * entries are float views of the trainer's weights is bound to it after each
  * chunk's training (titan_eval_model_rebind), so updated weights reach it
@@ -50,14 +51,23 @@ typedef struct {
 
 typedef void (*ttt_progress_fn)(void *user, const ttt_progress *p);
 
-/* Check the options (TITAN_E_USAGE with the reason) and that the trainer can
- * train this model, then allocate all training state for sequences of
- * ctx + 1 tokens on `threads` threads: the trainer's float weights (from
- * tensors[0..n), dequantized), gradients, momentum, activations. */
-TITAN_NODISCARD titan_status ttt_create(const titan_config *c,
+/* Arena bytes ttt_create carves for these arguments (the options checked,
+ * TITAN_E_USAGE with the reason): measured by the same carving, in a
+ * measuring arena. */
+TITAN_NODISCARD titan_status ttt_plan(const titan_config *c, int ctx, int threads,
+                                      const ttt_options *o, size_t *bytes);
+
+/* Check the options and that the trainer can train this model, then carve
+ * all training state from arena a (ttt_plan bytes free in it) for sequences
+ * of ctx + 1 tokens on `threads` threads: the trainer's float weights (from
+ * tensors[0..n), dequantized), gradients, momentum, activations, the pool's
+ * threads (started). */
+TITAN_NODISCARD titan_status ttt_create(titan_arena *a, const titan_config *c,
                                         const titan_tensor *tensors, int n, int ctx,
                                         int threads, const ttt_options *o,
                                         ttt_state **out);
+
+/* Stop the pool's threads (the memory goes with the arena). NULL is fine. */
 void ttt_free(ttt_state *t);
 
 /* Float parameters trained (for the report). */

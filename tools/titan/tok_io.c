@@ -35,15 +35,17 @@ static int load_tokenizer(const char *cmd, const char *model, const char *tok_pa
 }
 
 int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
-                tok_io_cmd *c) {
+                bool *lines, const char *lines_help, tok_io_cmd *c) {
     const char *model = NULL, *tok = NULL;
     c->file = NULL;
     const cli_flag flags[] = {
         {"-m|--model", FLAG_STR, &model, 0, 0, "artifact whose tokenizer to use"},
         {"--tokenizer", FLAG_STR, &tok, 0, 0, "tokenizer file (TOK) instead of -m"},
         {"-f|--file", FLAG_STR, &c->file, 0, 0, file_help},
+        {"--lines", FLAG_BOOL, lines, 0, 0, lines_help},
     };
-    int npos, rc = cli_parse(argc, argv, usage, flags, NULL, 0, &npos);
+    int n = lines ? 4 : 3, npos;
+    int rc = cli_parse_table(argc, argv, usage, flags, n, NULL, 0, &npos);
     if (rc) return rc;
     return load_tokenizer(argv[0], model, tok, &c->arena, &c->tok);
 }

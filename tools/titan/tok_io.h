@@ -5,6 +5,8 @@
 
 #include "titan.h"
 
+#include <stdbool.h>
+
 /* A token command's tokenizer (in its own process arena) and input path. */
 typedef struct {
     titan_arena arena;
@@ -12,11 +14,12 @@ typedef struct {
     const char *file; /* -f, NULL for stdin */
 } tok_io_cmd;
 
-/* Parse the flags both commands take (-m ART | --tokenizer TOK, -f FILE) and
- * load the tokenizer. Returns CLI_EXIT_OK (then call tok_io_close), -1 after
- * --help, or an exit code with the message printed. */
+/* Parse the flags both commands take (-m ART | --tokenizer TOK, -f FILE; with
+ * lines non-NULL also --lines, its help lines_help) and load the tokenizer.
+ * Returns CLI_EXIT_OK (then call tok_io_close), -1 after --help, or an exit
+ * code with the message printed. */
 int tok_io_open(int argc, char **argv, const char *usage, const char *file_help,
-                tok_io_cmd *c);
+                bool *lines, const char *lines_help, tok_io_cmd *c);
 void tok_io_close(tok_io_cmd *c);
 
 /* A TOK file given with --tokenizer (init, pack): read into the arena and

@@ -126,6 +126,8 @@ titan_status train_workers_eval(train_workers *w, const train_params *weights,
 }
 
 static int pool_start(train_workers *w) {
+    if (w->arena)
+        return titan_thread_pool_create(w->arena, w->n_threads, &w->pool) ? -1 : 0;
     titan_arena measure;
     titan_thread_pool *none;
     titan_arena_init(&measure, NULL, 0);
@@ -142,17 +144,23 @@ int train_workers_init(train_workers *w, const train_model *m, int n_threads) {
 
 int train_workers_init_slots(train_workers *w, const train_model *m, int n_threads,
                              int n_slots) {
+    return train_workers_init_in(w, m, n_threads, n_slots, NULL);
+}
+
+int train_workers_init_in(train_workers *w, const train_model *m, int n_threads,
+                          int n_slots, titan_arena *arena) {
     memset(w, 0, sizeof *w);
     w->m = m;
     w->n_threads = n_threads;
     w->n_slots = n_slots;
+    w->arena = arena;
     for (int t = 0; t < n_threads; t++)
-        if (train_acts_alloc(&w->acts[t], &m->cfg, m->max_T)) {
+        if (train_acts_alloc_in(&w->acts[t], &m->cfg, m->max_T, arena)) {
             train_workers_free(w);
             return -1;
         }
     for (int t = 0; t < n_slots; t++)
-        if (train_params_alloc(&w->grads[t], &m->cfg)) {
+        if (train_params_alloc_in(&w->grads[t], &m->cfg, arena)) {
             train_workers_free(w);
             return -1;
         }

@@ -19,8 +19,9 @@ typedef struct {
 typedef struct {
     const train_model *m;
     int n_threads, n_slots;
-    titan_arena pool_arena;
-    titan_thread_pool *pool;               /* n_threads threads, the caller one of them */
+    titan_arena *arena;      /* where the slabs and the pool came from, NULL: the heap */
+    titan_arena pool_arena;  /* the heap's: the pool's own block */
+    titan_thread_pool *pool; /* n_threads threads, the caller one of them */
     train_acts acts[TRAIN_MAX_THREADS];    /* [n_threads] */
     train_params grads[TRAIN_MAX_THREADS]; /* [n_slots]; grads[0] holds the sum */
 } train_workers;
@@ -34,6 +35,12 @@ int train_workers_init(train_workers *w, const train_model *m, int n_threads);
  * ranks of a distributed run, train_dist.h) do not change. */
 int train_workers_init_slots(train_workers *w, const train_model *m, int n_threads,
                              int n_slots);
+
+/* The same from arena `arena` (train_mem.h; NULL: the heap), the pool's
+ * threads too; with a measuring arena only the bytes are counted and no
+ * thread starts. train_workers_free then stops the threads only. */
+int train_workers_init_in(train_workers *w, const train_model *m, int n_threads,
+                          int n_slots, titan_arena *arena);
 void train_workers_free(train_workers *w);
 
 /* Zero every slot's gradient slab. */

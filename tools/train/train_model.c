@@ -2,6 +2,7 @@
  * forward pass, MTP loss and backward pass, reading top to bottom like SPEC
  * section 1 with section 8's options: embedding stage, the layer schedule
  * (skips, resid_mix, a block), final norm and heads. */
+#include "tools/train/train_mem.h"
 #include "tools/train/train_model.h"
 #include "tools/train/train_ops.h"
 
@@ -83,11 +84,16 @@ static void bind_tensor(TR(params) * p, const char *name, real *ptr) {
 }
 
 int TR(params_alloc)(TR(params) * p, const titan_config *c) {
+    return TR(params_alloc_in)(p, c, NULL);
+}
+
+int TR(params_alloc_in)(TR(params) * p, const titan_config *c, titan_arena *arena) {
     memset(p, 0, sizeof *p);
+    p->arena = arena;
     p->n_tensors = titan_config_tensors(c, p->spec, TITAN_MAX_TENSORS);
     p->count = (size_t)titan_config_params(c);
-    p->mem = calloc(p->count, sizeof(real));
-    if (!p->mem) return -1;
+    if (train_mem_get(arena, p->count, sizeof(real), (void **)&p->mem)) return -1;
+    if (!p->mem) return 0; /* measuring */
     size_t off = 0;
     for (int i = 0; i < p->n_tensors; i++) {
         p->tensor[i] = p->mem + off;
@@ -98,7 +104,7 @@ int TR(params_alloc)(TR(params) * p, const titan_config *c) {
 }
 
 void TR(params_free)(TR(params) * p) {
-    free(p->mem);
+    train_mem_put(p->arena, p->mem);
     p->mem = NULL;
 }
 
@@ -111,11 +117,13 @@ int TR(params_find)(const TR(params) * p, const char *name) {
 /* ----------------------------------------------------------------- model */
 
 /* S (shortened false) or S', with its skips (SPEC section 8). */
-static int schedule_init(train_schedule *s, const titan_config *c, bool shortened) {
+static int schedule_init(train_schedule *s, const titan_config *c, bool shortened,
+                         titan_arena *a) {
     int n = titan_config_schedule(c, shortened, NULL, 0);
     s->n = n;
-    s->block = malloc(sizeof(int32_t) * 6 * (size_t)(n > 0 ? n : 1));
-    if (!s->block || n < 1) return -1;
+    if (n < 1 || train_mem_get(a, 6 * (size_t)n, sizeof(int32_t), (void **)&s->block))
+        return -1;
+    if (!s->block) return 0; /* measuring */
     s->skip_in = s->block + n;
     s->skip_out = s->skip_in + n;
     s->skip_src = s->skip_out + n;
@@ -132,10 +140,17 @@ static int schedule_init(train_schedule *s, const titan_config *c, bool shortene
 }
 
 int TR(model_init)(TR(model) * m, const titan_config *c, int max_T) {
+    return TR(model_init_in)(m, c, max_T, NULL);
+}
+
+int TR(model_init_in)(TR(model) * m, const titan_config *c, int max_T,
+                      titan_arena *arena) {
     memset(m, 0, sizeof *m);
     m->cfg = *c;
     m->max_T = max_T;
-    if (schedule_init(&m->sched[0], c, false) || schedule_init(&m->sched[1], c, true))
+    m->arena = arena;
+    if (schedule_init(&m->sched[0], c, false, arena) ||
+        schedule_init(&m->sched[1], c, true, arena))
         return -1;
     for (int b = 0; b < c->n_unique_blocks; b++) {
         m->xsa[b] = titan_config_lists(c->xsa_layers, c->xsa_layers_len, b);
@@ -150,10 +165,10 @@ int TR(model_init)(TR(model) * m, const titan_config *c, int max_T) {
     m->Dq = c->head_dim + (c->attention == TITAN_ATTENTION_GQA ? 0 : c->rope_dim);
     m->attn_scale = mscale * mscale / sqrt((double)m->Dq);
     size_t n = (size_t)max_T * half;
-    m->rope_cos = malloc(sizeof(real) * (n ? n : 1));
-    m->rope_sin = malloc(sizeof(real) * (n ? n : 1));
-    if (!m->rope_cos || !m->rope_sin) return -1;
-    for (int t = 0; t < max_T; t++)
+    if (train_mem_get(arena, n, sizeof(real), (void **)&m->rope_cos) ||
+        train_mem_get(arena, n, sizeof(real), (void **)&m->rope_sin))
+        return -1;
+    for (int t = 0; m->rope_cos && t < max_T; t++)
         for (int i = 0; i < half; i++) {
             m->rope_cos[(size_t)t * half + i] = (real)cos(t * freq[i]);
             m->rope_sin[(size_t)t * half + i] = (real)sin(t * freq[i]);
@@ -162,10 +177,10 @@ int TR(model_init)(TR(model) * m, const titan_config *c, int max_T) {
 }
 
 void TR(model_free)(TR(model) * m) {
-    free(m->rope_cos);
-    free(m->rope_sin);
-    free(m->sched[0].block);
-    free(m->sched[1].block);
+    train_mem_put(m->arena, m->rope_cos);
+    train_mem_put(m->arena, m->rope_sin);
+    train_mem_put(m->arena, m->sched[0].block);
+    train_mem_put(m->arena, m->sched[1].block);
     m->rope_cos = m->rope_sin = NULL;
     m->sched[0].block = m->sched[1].block = NULL;
 }
@@ -185,7 +200,7 @@ static bool gdn_at(const titan_config *c, int l) {
 
 /* Carve (or with mem == NULL only count) the activation slab. Buffers of
  * options the config lacks get no room (n = 0); section 1's keep their
- * order. */
+ * order. With a->layer NULL (measuring) the layer pointers go nowhere. */
 static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem) {
     size_t off = 0, t = (size_t)T;
     size_t D = c->d_model, H = c->n_heads, G = c->n_kv_heads, Dr = c->rope_dim;
@@ -204,8 +219,9 @@ static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem)
     size_t P = (size_t)titan_config_skip_rows(c);
 #define CARVE(ptr, n) ((ptr) = mem ? mem + off : NULL, off += (n))
     int L = titan_config_schedule(c, false, NULL, 0);
+    TR(layer_acts) none;
     for (int l = 0; l < L; l++) {
-        TR(layer_acts) *la = &a->layer[l];
+        TR(layer_acts) *la = a->layer ? &a->layer[l] : &none;
         CARVE(la->h_in, t * D);
         CARVE(la->u1, t * D);
         CARVE(la->rstd1, t);
@@ -263,10 +279,10 @@ static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem)
     CARVE(g->dkv, t * kvw);
     CARVE(g->dout, t * ow);
     CARVE(g->att_scratch, TR(attention_scratch_size)(T, (int)Dq, (int)Dv));
-    for (int l = 0; l < L; l++) a->layer[l].att_scratch = g->att_scratch;
+    for (int l = 0; a->layer && l < L; l++) a->layer[l].att_scratch = g->att_scratch;
     real *gdn_scratch;
     CARVE(gdn_scratch, c->gdn_layers_len ? TR(gdn_scratch_size)(T, c) : 0);
-    for (int l = 0; l < L; l++) a->layer[l].gdn_scratch = gdn_scratch;
+    for (int l = 0; a->layer && l < L; l++) a->layer[l].gdn_scratch = gdn_scratch;
     CARVE(g->dac, t * F);
     if (swiglu && c->conv_kernel > 0)
         CARVE(g->dag, t * F);
@@ -307,7 +323,13 @@ static size_t layout_acts(TR(acts) * a, const titan_config *c, int T, real *mem)
 }
 
 int TR(acts_alloc)(TR(acts) * a, const titan_config *c, int max_T) {
+    return TR(acts_alloc_in)(a, c, max_T, NULL);
+}
+
+int TR(acts_alloc_in)(TR(acts) * a, const titan_config *c, int max_T,
+                      titan_arena *arena) {
     memset(a, 0, sizeof *a);
+    a->arena = arena;
     int L = titan_config_schedule(c, false, NULL, 0);
     /* Bound the slab before any size_t product can wrap. */
     double approx =
@@ -316,18 +338,16 @@ int TR(acts_alloc)(TR(acts) * a, const titan_config *c, int max_T) {
          4.0 * c->n_heads * (c->head_dim + c->rope_dim + c->v_head_dim + max_T));
     if (max_T < 1 || L < 1 || approx > 1e11) return -1;
     a->max_T = max_T;
-    a->layer = calloc((size_t)L, sizeof *a->layer);
-    if (!a->layer) return -1;
+    if (train_mem_get(arena, (size_t)L, sizeof *a->layer, (void **)&a->layer)) return -1;
     size_t n = layout_acts(a, c, max_T, NULL);
-    a->mem = malloc(sizeof(real) * n);
-    if (!a->mem) return -1;
-    layout_acts(a, c, max_T, a->mem);
+    if (train_mem_get(arena, n, sizeof(real), (void **)&a->mem)) return -1;
+    if (a->mem) layout_acts(a, c, max_T, a->mem);
     return 0;
 }
 
 void TR(acts_free)(TR(acts) * a) {
-    free(a->mem);
-    free(a->layer);
+    train_mem_put(a->arena, a->mem);
+    train_mem_put(a->arena, a->layer);
     a->mem = NULL;
     a->layer = NULL;
 }

@@ -47,6 +47,7 @@ typedef struct {
  * entry i inside it and the named fields alias those pointers. */
 typedef struct {
     real *mem;
+    titan_arena *arena; /* where mem came from (train_mem.h), NULL: the heap */
     size_t count;
     int n_tensors;
     titan_tensor_spec spec[TITAN_MAX_TENSORS];
@@ -134,6 +135,7 @@ typedef struct {
 typedef struct {
     int max_T;
     real *mem;              /* the slab */
+    titan_arena *arena;     /* where mem and layer came from, NULL: the heap */
     TR(layer_acts) * layer; /* [len(S)] */
     real *e;                /* [T, D] tok_emb[x] (+ bigram), before emb_norm */
     real *rstd_e;           /* [T] */
@@ -176,6 +178,7 @@ typedef struct {
 typedef struct {
     titan_config cfg;
     int max_T;
+    titan_arena *arena;        /* where the tables came from, NULL: the heap */
     train_schedule sched[2];   /* [0] S, [1] S' (SPEC section 8) */
     int Dq;                    /* query/key width per head: Dh + Dr (mla), Dh (gqa) */
     double attn_scale;         /* mscale^2 / sqrt(Dq) */
@@ -186,15 +189,22 @@ typedef struct {
 
 #define TRAIN_HEAD_CHUNK 64 /* logit rows alive at once: [64, V] */
 
-/* Allocation (malloc; the trainer may allocate). Return 0, or -1 when out of
- * memory or a size overflows. Parameter
- * buffers come zeroed. */
+/* Allocation (the heap; the trainer may allocate). Return 0, or -1 when out
+ * of memory or a size overflows. Parameter buffers come zeroed. */
 int TR(model_init)(TR(model) * m, const titan_config *c, int max_T);
 void TR(model_free)(TR(model) * m);
 int TR(params_alloc)(TR(params) * p, const titan_config *c);
 void TR(params_free)(TR(params) * p);
 int TR(acts_alloc)(TR(acts) * a, const titan_config *c, int max_T);
 void TR(acts_free)(TR(acts) * a);
+
+/* The same from arena `arena` (train_mem.h; NULL: the heap); the _free
+ * functions then give nothing back. With a measuring arena only the bytes
+ * are counted: no table is filled, no tensor pointer set. */
+int TR(model_init_in)(TR(model) * m, const titan_config *c, int max_T,
+                      titan_arena *arena);
+int TR(params_alloc_in)(TR(params) * p, const titan_config *c, titan_arena *arena);
+int TR(acts_alloc_in)(TR(acts) * a, const titan_config *c, int max_T, titan_arena *arena);
 
 /* Index of a tensor by SPEC name, or -1. */
 int TR(params_find)(const TR(params) * p, const char *name);

@@ -140,7 +140,6 @@ for be in cpu ref; do
     echo "xenith logits --backend $be: $a heap calls for 8 tokens, $b for 300"
     [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith heap calls grow with tokens ($a -> $b)"
 done
-<<<<<<< HEAD
 # The same model through titan eval (no --ctx: the whole text one stream) and
 # titan run: 300 tokens, then a 20,000-token stream and 2,000 generated tokens.
 for i in $(seq 400); do echo "line $i of a long stream, far past every window"; done |
@@ -155,16 +154,10 @@ for be in cpu ref; do
     echo "xenith run --backend $be: $a heap calls for 4 tokens, $b for 2000"
     [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "xenith run heap calls grow ($a -> $b)"
 done
-# Score-first test-time training (eval --ttt): its training state is
-# allocated once, before the first chunk, so heap calls do not grow with the
-# chunks (4096- or 1024-token chunks of the same text; the scoring workers run
-# on one thread pool for all chunks).
-=======
 # Score-first test-time training (eval --ttt): its training state comes from
 # the process arena (ttt_plan bytes, carved before the first chunk), so heap
 # calls do not depend on the chunks: one chunk (nothing trained), 4096- or
 # 1024-token chunks of the same text (scoring and training on one pool each).
->>>>>>> main
 for m in "$dir/nano.art" "$dir/golf.art"; do
     one=$(calls eval -m "$m" --text "$dir/long.txt" --ctx 64 --stride 32 --threads 2 \
         --ttt --ttt-chunk 1000000 --ttt-epochs 1)

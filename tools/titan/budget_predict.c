@@ -264,6 +264,21 @@ static titan_status predict_coded(titan_arena *a, budget_rates *r, titan_codec c
     return TITAN_OK;
 }
 
+/* Each tensor's stored bytes added to its group in o (group[i]: its group,
+ * when wanted); returns the tensors' total. */
+static uint64_t tally_stored(const titan_tensor_spec *specs,
+                             const titan_tensor_layout_t *l, int n, int *group,
+                             budget_prediction *o) {
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        int g = art_group_kind_of(&specs[i]);
+        if (group) group[i] = g;
+        o->stored[g] += l[i].total_bytes;
+        total += l[i].total_bytes;
+    }
+    return total;
+}
+
 /* The file pack --codec c (not auto) would write. */
 static titan_status predict_one(titan_arena *a, titan_codec codec, const titan_config *c,
                                 const char *quant, int64_t embed_split,
@@ -277,17 +292,13 @@ static titan_status predict_one(titan_arena *a, titan_codec codec, const titan_c
     int64_t cold[TITAN_MAX_TENSORS];
     size_t mark = titan_arena_mark(a);
     TITAN_TRY(zero_tensors(a, c, quant, embed_split, specs, t, l, cold, &n));
-    uint64_t file, raw, tensors = 0; /* file: with the codec, raw: without */
+    uint64_t file, raw, tensors; /* file: with the codec, raw: without */
     titan_write_options w = {.codec = codec}, none = {.codec = TITAN_CODEC_NONE};
     TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &none, NULL, &raw));
     file = raw;
     if (codec != TITAN_CODEC_NONE)
         TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &w, NULL, &file));
-    for (int i = 0; i < n; i++) {
-        group[i] = art_group_kind_of(&specs[i]);
-        o->stored[group[i]] += l[i].total_bytes;
-        tensors += l[i].total_bytes;
-    }
+    tensors = tally_stored(specs, l, n, group, o);
     double zero = 0;
     if (codec == TITAN_CODEC_NONE)
         for (int g = 0; g < BUDGET_OVERHEAD; g++) o->predicted[g] = (double)o->stored[g];
@@ -402,15 +413,12 @@ static titan_status predict_grouped(titan_arena *a, const titan_config *c,
     titan_codec_report rep;
     titan_write_options w = {
         .codec = TITAN_CODEC_AUTO, .grouped_only = true, .report = &rep};
-    uint64_t file, tensors = 0;
+    uint64_t file, tensors;
     TITAN_TRY(titan_artifact_write_with(a, c, tok, tok_len, t, n, &w, NULL, &file));
     double streams = 0; /* the groups come first in the report, then 4 sections */
     for (int i = 0; i + ART_N_SECTIONS < rep.n; i++)
         streams += (double)rep.c[i].stored_bytes;
-    for (int i = 0; i < n; i++) {
-        o->stored[art_group_kind_of(&specs[i])] += l[i].total_bytes;
-        tensors += l[i].total_bytes;
-    }
+    tensors = tally_stored(specs, l, n, NULL, o);
     double packed, bytes;
     budget_prediction ob = *o;
     TITAN_TRY(pieces_for(t, l, specs, cold, n, false, pc));

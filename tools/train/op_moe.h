@@ -35,6 +35,15 @@ typedef struct {
     real *w, *A, *B;
 } TR(lora_mat);
 
+/* TR(lora_forward) / TR(lora_backward) (train_ops.h) of m: y [n, O] = x m^T,
+ * xs [n, r] kept; dx (may be NULL) and dm's non-NULL tensors +=, dxs [n, r]
+ * scratch. */
+void TR(lora_mat_forward)(real *y, real *xs, const real *x, const TR(lora_mat) * m, int n,
+                          int I, int O, int r, real s);
+void TR(lora_mat_backward)(real *dx, const TR(lora_mat) * dm, real *dxs, const real *dy,
+                           const real *x, const real *xs, const TR(lora_mat) * m, int n,
+                           int I, int O, int r, real s);
+
 /* A SwiGLU of width F: w_gate, w_up [F, D], w_down [D, F]. */
 typedef struct {
     TR(lora_mat) w_gate, w_up, w_down;

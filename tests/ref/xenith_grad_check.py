@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """xenith_grad_check.py: `titan-train grad` on Xenith configs (SPEC section 9)
 against PyTorch autograd through the independent reference (xenith_ref.py's
-loss): the loss to 1e-5 and every tensor's gradient, adapters included, to
+loss; dense and MoE layers, L_bal and L_z): the loss to 1e-5 and every tensor's gradient, adapters included, to
 1e-4 relative (train_grad_check.compare). Also xenith_ref.py's own --grad CLI
 against the C trainer's file. Exits 1 on any mismatch.
 
@@ -23,7 +23,12 @@ BASE = {"family": "xenith", "vocab_size": 37, "d_model": 16, "n_heads": 4,
 DENSE = dict(BASE, attn_windows=[3, 0], n_global_tokens=2, tie_embeddings=False,
              logit_softcap=5.0, lora_rank=2, lora_alpha=3.0, lora_targets=xenith_ref.KINDS)
 TIED = dict(BASE, n_layers=3, attn_windows=[4, 1], rope_base=500.0)
-CASES = [("dense", DENSE, 20), ("tied", TIED, 12), ("short", DENSE, 2)]
+MOE = dict(DENSE, moe_experts=4, moe_top_k=2, moe_hidden=8, moe_dense_layers=1,
+           moe_aux_weight=0.1, moe_zloss_weight=0.05)
+MOE1 = dict(TIED, moe_experts=3, moe_top_k=1, moe_hidden=6, moe_renormalize=False,
+            moe_zloss_weight=0.01, lora_rank=3, lora_targets=["router", "w_down"])
+CASES = [("dense", DENSE, 20), ("tied", TIED, 12), ("short", DENSE, 2),
+         ("moe", MOE, 24), ("moe-k1", MOE1, 16)]
 
 
 def weights(c, seed):

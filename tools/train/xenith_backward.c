@@ -35,6 +35,28 @@ static void ffn_backward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) *
      la->rstd2 + t0, n, D);
 }
 
+/* The MoE layer's: dh rows [t0, t1) in, d(layer output); out, d h_mid.
+ * L_bal and L_z enter with weights scale alpha / n_moe, scale beta / n_moe. */
+static void moe_ffn_backward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
+                             TR(params) * g, int l, int t0, int t1, double scale) {
+    const titan_config *c = &m->cfg;
+    const TR(xlayer) *x = &m->layer[l];
+    const TR(xlayer_acts) *la = &a->layer[l];
+    int n = t1 - t0, D = c->d_model, n_moe = m->L - c->moe_dense_layers;
+    size_t o0 = (size_t)t0 * D;
+    TR(swiglu_weights) *ex = a->ex, *dex = a->ex + c->moe_experts;
+    TR(moe_weights) mw = TR(xmoe_view)(m, (TR(params) *)w, false, l, ex);
+    TR(moe_weights) dw = TR(xmoe_view)(m, g, true, l, dex);
+    real_zero(a->du + o0, (size_t)n * D);
+    TR(moe_backward)
+    (a->du + o0, &dw, a->dh + o0, scale * c->moe_aux_weight / n_moe,
+     scale * c->moe_zloss_weight / n_moe, la->u2 + o0, &mw, la->moe, a->moe_scratch, n,
+     c);
+    TR(rmsnorm_backward)
+    (a->dh + o0, norm_grad(m, g, a, x->ffn_norm), a->du + o0, la->h_mid + o0,
+     w->tensor[x->ffn_norm], la->rstd2 + t0, n, D);
+}
+
 /* dh rows [t0, t1): in, d h_mid; out, d h_in. */
 static void attn_backward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                           TR(params) * g, int l, int t0, int t1) {
@@ -70,7 +92,7 @@ static void attn_backward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) 
 }
 
 void TR(xbackward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
-                   const int *ids, int T, TR(params) * grads) {
+                   const int *ids, int T, double scale, TR(params) * grads) {
     const titan_config *c = &m->cfg;
     int D = c->d_model, S = c->stm_tokens > 0 ? c->stm_tokens : T;
     size_t kw = (size_t)c->n_kv_heads * c->head_dim;
@@ -85,7 +107,10 @@ void TR(xbackward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
     for (int t0 = (T - 1) / S * S; t0 >= 0; t0 -= S) {
         int t1 = t0 + S < T ? t0 + S : T;
         for (int l = m->L - 1; l >= 0; l--) {
-            ffn_backward(m, w, a, grads, l, t0, t1);
+            if (m->layer[l].moe)
+                moe_ffn_backward(m, w, a, grads, l, t0, t1, scale);
+            else
+                ffn_backward(m, w, a, grads, l, t0, t1);
             attn_backward(m, w, a, grads, l, t0, t1);
         }
     }

@@ -60,6 +60,19 @@ static void ffn_forward(const TR(xmodel) * m, const TR(params) * w, TR(xlayer_ac
     for (size_t i = 0; i < (size_t)n * D; i++) out[o0 + i] += la->h_mid[o0 + i];
 }
 
+/* The MoE layer on rows [t0, t1) (the whole stream: f and P count all T). */
+static void moe_ffn_forward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
+                            int l, int t0, int t1, real *out) {
+    TR(xlayer_acts) *la = &a->layer[l];
+    int D = m->cfg.d_model;
+    size_t o0 = (size_t)t0 * D;
+    TR(moe_weights) mw = TR(xmoe_view)(m, (TR(params) *)w, false, l, a->ex);
+    TR(moe_forward)
+    (out + o0, &la->st, la->load, la->u2 + o0, &mw, la->moe, a->moe_scratch, t1 - t0,
+     &m->cfg);
+    for (size_t i = 0; i < (size_t)(t1 - t0) * D; i++) out[o0 + i] += la->h_mid[o0 + i];
+}
+
 static real *layer_out(TR(xacts) * a, const TR(xmodel) * m, int l) {
     return l + 1 < m->L ? a->layer[l + 1].h_in : a->h_out;
 }
@@ -77,7 +90,10 @@ static void layer_forward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) 
     TR(rmsnorm_forward)
     (la->u2 + o0, la->rstd2 + t0, la->h_mid + o0, w->tensor[m->layer[l].ffn_norm], n, D,
      c->norm_eps);
-    ffn_forward(m, w, la, l, t0, t1, layer_out(a, m, l));
+    if (m->layer[l].moe)
+        moe_ffn_forward(m, w, a, l, t0, t1, layer_out(a, m, l));
+    else
+        ffn_forward(m, w, la, l, t0, t1, layer_out(a, m, l));
 }
 
 /* Segment length: S, or the whole sequence without memory. */
@@ -157,11 +173,26 @@ double TR(xhead_loss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
     return n > 0 ? sum / n : 0;
 }
 
+/* a->ce = the CE term; a->l_bal, a->l_z the means over MoE layers; returns
+ * SPEC's L. */
+static double total(const TR(xmodel) * m, TR(xacts) * a, double ce) {
+    int n = 0;
+    a->ce = ce, a->l_bal = a->l_z = 0;
+    for (int l = 0; l < m->L; l++)
+        if (m->layer[l].moe) {
+            a->l_bal += a->layer[l].st.l_bal;
+            a->l_z += a->layer[l].st.l_z;
+            n++;
+        }
+    if (n) a->l_bal /= n, a->l_z /= n;
+    return ce + m->cfg.moe_aux_weight * a->l_bal + m->cfg.moe_zloss_weight * a->l_z;
+}
+
 double TR(xloss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                  const int *ids, int T, double *ce) {
     TR(xforward)(m, w, a, ids, T);
-    double l = TR(xhead_loss)(m, w, a, ids, T, 0, NULL);
-    if (ce) *ce = l;
+    double l = total(m, a, TR(xhead_loss)(m, w, a, ids, T, 0, NULL));
+    if (ce) *ce = a->ce;
     return l;
 }
 
@@ -170,10 +201,11 @@ double TR(xloss_grad)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                       double *ce) {
     double t0 = cli_now();
     TR(xforward)(m, w, a, ids, T);
-    double l = TR(xhead_loss)(m, w, a, ids, T, scale, grads), t1 = cli_now();
+    double l = total(m, a, TR(xhead_loss)(m, w, a, ids, T, scale, grads));
+    double t1 = cli_now();
     a->fwd_s += t1 - t0;
-    TR(xbackward)(m, w, a, ids, T, grads);
+    TR(xbackward)(m, w, a, ids, T, scale, grads);
     a->bwd_s += cli_now() - t1;
-    if (ce) *ce = l;
+    if (ce) *ce = a->ce;
     return l;
 }

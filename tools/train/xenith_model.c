@@ -16,11 +16,6 @@ titan_status TR(xenith_supported)(const titan_config *c) {
                           "stm_tokens %d: the trainer does not train the segment memory "
                           "(summarizer) yet; use stm_tokens 0",
                           c->stm_tokens);
-    if (c->moe_experts > 0)
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "moe_experts %d: the trainer does not train MoE layers yet; "
-                          "use moe_experts 0",
-                          c->moe_experts);
     return TITAN_OK;
 }
 
@@ -51,9 +46,21 @@ static int bind_layer(TR(xlayer) * x, const TR(params) * p, int l) {
     LIN(wk, "wk");
     LIN(wv, "wv");
     LIN(wo, "wo");
-    LIN(gate, "w_gate");
-    LIN(up, "w_up");
-    LIN(down, "w_down");
+    if (!x->moe) {
+        LIN(gate, "w_gate");
+        LIN(up, "w_up");
+        LIN(down, "w_down");
+        return bad ? -1 : 0;
+    }
+    LIN(router, "router");
+    LIN(gate, "experts.0.w_gate");
+    LIN(up, "experts.0.w_up");
+    LIN(down, "experts.0.w_down");
+    /* expert 0's tensors, adapters included: gate .. down's last */
+    x->estride = (x->down.b >= 0 ? x->down.b : x->down.w) + 1 - x->gate.w;
+    int E = p->spec[x->router.w].rows, last = x->gate.w + (E - 1) * x->estride;
+    snprintf(name, sizeof name, "blocks.%d.experts.%d.w_gate", l, E - 1);
+    if (last >= p->n_tensors || strcmp(p->spec[last].name, name)) return -1;
 #undef LIN
 #undef VEC
     return bad ? -1 : 0;
@@ -94,6 +101,7 @@ int TR(xmodel_init)(TR(xmodel) * m, const titan_config *c, const TR(params) * p,
     int nw = c->attn_windows_len;
     for (int l = 0; l < m->L; l++) {
         TR(xlayer) *x = &m->layer[l];
+        x->moe = c->moe_experts > 0 && l >= c->moe_dense_layers;
         if (bind_layer(x, p, l)) return -1;
         x->window = nw ? c->attn_windows[l % nw] : 0;
         x->P = TR(xattn_slots)(max_T, c->n_global_tokens, x->window, 0);
@@ -129,9 +137,11 @@ static size_t layout(TR(xacts) * a, const TR(xmodel) * m, int T, real *mem) {
         CARVE(la->h_mid, t * D);
         CARVE(la->u2, t * D);
         CARVE(la->rstd2, t);
-        CARVE(la->ag, t * F);
-        CARVE(la->up, t * F);
-        CARVE(la->m, t * F);
+        bool moe = m->layer[l].moe;
+        CARVE(la->ag, moe ? 0 : t * F);
+        CARVE(la->up, moe ? 0 : t * F);
+        CARVE(la->m, moe ? 0 : t * F);
+        CARVE(la->moe, moe ? TR(moe_acts_size)(T, c) : 0);
         for (int i = 0; i < 7; i++) CARVE(la->xs[i], t * r);
         CARVE(la->dk, t * kw);
         CARVE(la->dv, t * kw);
@@ -153,6 +163,7 @@ static size_t layout(TR(xacts) * a, const TR(xmodel) * m, int T, real *mem) {
     CARVE(a->dup, t * F);
     CARVE(a->dm, t * F);
     CARVE(a->dxs, t * r);
+    CARVE(a->moe_scratch, c->moe_experts > 0 ? TR(moe_scratch_size)(T, c) : 0);
 #undef CARVE
     return off;
 }
@@ -164,6 +175,11 @@ int TR(xacts_alloc)(TR(xacts) * a, const TR(xmodel) * m, int max_T, titan_arena 
     if (max_T < 1 || max_T > m->max_T) return -1;
     if (train_mem_get(arena, (size_t)m->L, sizeof *a->layer, (void **)&a->layer))
         return -1;
+    size_t E = m->cfg.moe_experts, L = m->L;
+    if (train_mem_get(arena, 2 * E + 1, sizeof *a->ex, (void **)&a->ex)) return -1;
+    int32_t *load;
+    if (train_mem_get(arena, L * E + 1, sizeof *load, (void **)&load)) return -1;
+    for (size_t l = 0; load && l < L; l++) a->layer[l].load = load + l * E;
     size_t n = layout(a, m, max_T, NULL);
     if (train_mem_get(arena, n, sizeof(real), (void **)&a->mem)) return -1;
     if (a->mem) layout(a, m, max_T, a->mem);
@@ -171,6 +187,8 @@ int TR(xacts_alloc)(TR(xacts) * a, const TR(xmodel) * m, int max_T, titan_arena 
 }
 
 void TR(xacts_free)(TR(xacts) * a) {
+    train_mem_put(a->arena, a->ex);
+    if (a->layer) train_mem_put(a->arena, a->layer[0].load);
     train_mem_put(a->arena, a->mem);
     train_mem_put(a->arena, a->layer);
     a->mem = NULL;
@@ -206,4 +224,26 @@ void TR(xlin_backward)(const TR(xmodel) * m, const TR(params) * w, TR(params) * 
     TR(lora_backward)
     (dx, TR(xgrad)(m, g, l->w), TR(xgrad)(m, g, l->a), TR(xgrad)(m, g, l->b), dxs, dy, x,
      xs, wt(w, l->w), wt(w, l->a), wt(w, l->b), n, l->in, l->out, m->r, (real)m->lora_s);
+}
+
+/* A lin's three tensors, shifted by `shift` indices (expert e of expert 0's). */
+static TR(lora_mat)
+    mat(const TR(xmodel) * m, TR(params) * p, bool g, TR(xlin) l, int shift) {
+    int w = l.w + shift, a = l.a >= 0 ? l.a + shift : -1, b = l.b >= 0 ? l.b + shift : -1;
+    if (g)
+        return (TR(lora_mat)){TR(xgrad)(m, p, w), TR(xgrad)(m, p, a), TR(xgrad)(m, p, b)};
+    return (TR(lora_mat)){p->tensor[w], a >= 0 ? p->tensor[a] : NULL,
+                          b >= 0 ? p->tensor[b] : NULL};
+}
+
+TR(moe_weights)
+TR(xmoe_view)(const TR(xmodel) * m, TR(params) * p, bool g, int l,
+              TR(swiglu_weights) * ex) {
+    const TR(xlayer) *x = &m->layer[l];
+    for (int e = 0; e < m->cfg.moe_experts; e++) {
+        int sh = e * x->estride;
+        ex[e] = (TR(swiglu_weights)){mat(m, p, g, x->gate, sh), mat(m, p, g, x->up, sh),
+                                     mat(m, p, g, x->down, sh)};
+    }
+    return (TR(moe_weights)){mat(m, p, g, x->router, 0), ex};
 }

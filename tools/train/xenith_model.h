@@ -4,11 +4,12 @@
  * compiled for float and double (train_real.h; xenith_model_double.c).
  * The forward runs segment by segment (S tokens, or the whole sequence when
  * S = 0), each through all L layers, so the memory path plugs in between
- * segments. Not yet: S > 0 (the summarizer) and E > 0 (MoE). */
+ * segments. Not yet: S > 0 (the summarizer). */
 #ifndef TITAN_TRAIN_XENITH_MODEL_H
 #define TITAN_TRAIN_XENITH_MODEL_H
 
 #include "titan.h"
+#include "tools/train/op_moe.h"
 #include "tools/train/op_xenith_attention.h"
 #include "tools/train/train_model.h"
 #include "tools/train/train_real.h"
@@ -26,7 +27,10 @@ typedef struct {
 typedef struct {
     int attn_norm, ffn_norm; /* [D] */
     TR(xlin) wq, wk, wv, wo; /* GQA */
-    TR(xlin) gate, up, down; /* dense SwiGLU */
+    TR(xlin) gate, up, down; /* dense SwiGLU; MoE: expert 0's */
+    bool moe;                /* an MoE layer (l >= n_d, E > 0) */
+    TR(xlin) router;         /* MoE: [E, D] */
+    int estride;             /* MoE: tensors per expert */
     int window, P;           /* w_l; probability slots per query */
 } TR(xlayer);
 
@@ -54,6 +58,9 @@ typedef struct {
     real *u2, *rstd2;  /* [T, D], [T] */
     real *ag, *up, *m; /* [T, F] dense SwiGLU */
     real *xs[7];       /* [T, r] adapters' s x A^T: wq wk wv wo gate up down */
+    real *moe;         /* moe_acts_size(T): an MoE layer's */
+    TR(moe_stats) st;  /* an MoE layer's l_bal, l_z */
+    int32_t *load;     /* [E] rows routed to each expert */
     real *dk, *dv;     /* [T, G*Dh] gradients of k (rotated) and v */
 } TR(xlayer_acts);
 
@@ -69,11 +76,14 @@ typedef struct {
     real *dq, *do_;           /* [T, H*Dh] */
     real *dag, *dup, *dm;     /* [T, F] */
     real *dxs;                /* [T, r] */
+    real *moe_scratch;        /* moe_scratch_size(T) */
+    TR(swiglu_weights) * ex;  /* [2E]: experts of the weights, of the gradients */
+    double ce, l_bal, l_z;    /* the last forward's loss terms */
     double fwd_s, bwd_s;
 } TR(xacts);
 
 /* Checks that the trainer covers config c: TITAN_E_UNSUPPORTED for the parts
- * not built yet (stm_tokens > 0, moe_experts > 0), naming them. */
+ * not built yet (stm_tokens > 0), naming them. */
 titan_status TR(xenith_supported)(const titan_config *c);
 
 /* Bind the tensors of p (allocated for c) and make the rotary tables. 0, or
@@ -85,7 +95,8 @@ int TR(xacts_alloc)(TR(xacts) * a, const TR(xmodel) * m, int max_T, titan_arena 
 void TR(xacts_free)(TR(xacts) * a);
 
 /* Forward of ids[0..T) (1 <= T <= max_T) and SPEC section 9's training loss;
- * ce (may be NULL) gets its CE term. */
+ * ce (may be NULL) gets its CE term; a->ce, l_bal, l_z and the layers' load
+ * the terms. */
 double TR(xloss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                  const int *ids, int T, double *ce);
 /* The same, and grads += scale * dL/dw. */
@@ -104,7 +115,12 @@ real *TR(xgrad)(const TR(xmodel) * m, TR(params) * g, int i);
 void TR(xforward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                   const int *ids, int T);
 void TR(xbackward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
-                   const int *ids, int T, TR(params) * grads);
+                   const int *ids, int T, double scale, TR(params) * grads);
+/* Layer l's MoE tensors in p (g: gradients, frozen ones NULL) with
+ * experts in ex [E]. */
+TR(moe_weights)
+TR(xmoe_view)(const TR(xmodel) * m, TR(params) * p, bool g, int l,
+              TR(swiglu_weights) * ex);
 TR(xattn_shape) TR(xattn_shape_of)(const TR(xmodel) * m, int l);
 enum { XS_Q, XS_K, XS_V, XS_O, XS_GATE, XS_UP, XS_DOWN }; /* TR(xlayer_acts).xs */
 double TR(xhead_loss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,

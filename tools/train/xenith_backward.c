@@ -45,8 +45,9 @@ static void moe_ffn_backward(const TR(xmodel) * m, const TR(params) * w, TR(xact
     int n = t1 - t0, D = c->d_model, n_moe = m->L - c->moe_dense_layers;
     size_t o0 = (size_t)t0 * D;
     TR(swiglu_weights) *ex = a->ex, *dex = a->ex + c->moe_experts;
-    TR(moe_weights) mw = TR(xmoe_view)(m, (TR(params) *)w, false, l, ex);
-    TR(moe_weights) dw = TR(xmoe_view)(m, g, true, l, dex);
+    TR(moe_weights) mw, dw;
+    TR(xmoe_view)(&mw, m, w, false, l, ex);
+    TR(xmoe_view)(&dw, m, g, true, l, dex);
     real_zero(a->du + o0, (size_t)n * D);
     TR(moe_backward)
     (a->du + o0, &dw, a->dh + o0, scale * c->moe_aux_weight / n_moe,

@@ -66,7 +66,8 @@ static void moe_ffn_forward(const TR(xmodel) * m, const TR(params) * w, TR(xacts
     TR(xlayer_acts) *la = &a->layer[l];
     int D = m->cfg.d_model;
     size_t o0 = (size_t)t0 * D;
-    TR(moe_weights) mw = TR(xmoe_view)(m, (TR(params) *)w, false, l, a->ex);
+    TR(moe_weights) mw;
+    TR(xmoe_view)(&mw, m, w, false, l, a->ex);
     TR(moe_forward)
     (out + o0, &la->st, la->load, la->u2 + o0, &mw, la->moe, a->moe_scratch, t1 - t0,
      &m->cfg);

@@ -201,7 +201,7 @@ static bool is_adapter(const char *name) {
            (!strcmp(name + n - 7, ".lora_A") || !strcmp(name + n - 7, ".lora_B"));
 }
 
-real *TR(xgrad)(const TR(xmodel) * m, TR(params) * g, int i) {
+real *TR(xgrad)(const TR(xmodel) * m, const TR(params) * g, int i) {
     if (i < 0 || !g) return NULL;
     if (m->lora_only && !is_adapter(g->spec[i].name)) return NULL;
     return g->tensor[i];
@@ -227,23 +227,26 @@ void TR(xlin_backward)(const TR(xmodel) * m, const TR(params) * w, TR(params) * 
 }
 
 /* A lin's three tensors, shifted by `shift` indices (expert e of expert 0's). */
-static TR(lora_mat)
-    mat(const TR(xmodel) * m, TR(params) * p, bool g, TR(xlin) l, int shift) {
+static void mat(TR(lora_mat) * out, const TR(xmodel) * m, const TR(params) * p, bool g,
+                TR(xlin) l, int shift) {
     int w = l.w + shift, a = l.a >= 0 ? l.a + shift : -1, b = l.b >= 0 ? l.b + shift : -1;
-    if (g)
-        return (TR(lora_mat)){TR(xgrad)(m, p, w), TR(xgrad)(m, p, a), TR(xgrad)(m, p, b)};
-    return (TR(lora_mat)){p->tensor[w], a >= 0 ? p->tensor[a] : NULL,
+    if (g) {
+        *out = (TR(lora_mat)){TR(xgrad)(m, p, w), TR(xgrad)(m, p, a), TR(xgrad)(m, p, b)};
+        return;
+    }
+    *out = (TR(lora_mat)){p->tensor[w], a >= 0 ? p->tensor[a] : NULL,
                           b >= 0 ? p->tensor[b] : NULL};
 }
 
-TR(moe_weights)
-TR(xmoe_view)(const TR(xmodel) * m, TR(params) * p, bool g, int l,
-              TR(swiglu_weights) * ex) {
+void TR(xmoe_view)(TR(moe_weights) * out, const TR(xmodel) * m, const TR(params) * p,
+                   bool g, int l, TR(swiglu_weights) * ex) {
     const TR(xlayer) *x = &m->layer[l];
     for (int e = 0; e < m->cfg.moe_experts; e++) {
         int sh = e * x->estride;
-        ex[e] = (TR(swiglu_weights)){mat(m, p, g, x->gate, sh), mat(m, p, g, x->up, sh),
-                                     mat(m, p, g, x->down, sh)};
+        mat(&ex[e].w_gate, m, p, g, x->gate, sh);
+        mat(&ex[e].w_up, m, p, g, x->up, sh);
+        mat(&ex[e].w_down, m, p, g, x->down, sh);
     }
-    return (TR(moe_weights)){mat(m, p, g, x->router, 0), ex};
+    mat(&out->router, m, p, g, x->router, 0);
+    out->experts = ex;
 }

@@ -111,16 +111,15 @@ void TR(xlin_backward)(const TR(xmodel) * m, const TR(params) * w, TR(params) * 
                        const TR(xlin) * l, real *dx, real *dxs, const real *dy,
                        const real *x, const real *xs, int n);
 /* The gradient tensor of index i, or NULL (none, or frozen). */
-real *TR(xgrad)(const TR(xmodel) * m, TR(params) * g, int i);
+real *TR(xgrad)(const TR(xmodel) * m, const TR(params) * g, int i);
 void TR(xforward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                   const int *ids, int T);
 void TR(xbackward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                    const int *ids, int T, double scale, TR(params) * grads);
 /* Layer l's MoE tensors in p (g: gradients, frozen ones NULL) with
  * experts in ex [E]. */
-TR(moe_weights)
-TR(xmoe_view)(const TR(xmodel) * m, TR(params) * p, bool g, int l,
-              TR(swiglu_weights) * ex);
+void TR(xmoe_view)(TR(moe_weights) * out, const TR(xmodel) * m, const TR(params) * p,
+                   bool g, int l, TR(swiglu_weights) * ex);
 TR(xattn_shape) TR(xattn_shape_of)(const TR(xmodel) * m, int l);
 enum { XS_Q, XS_K, XS_V, XS_O, XS_GATE, XS_UP, XS_DOWN }; /* TR(xlayer_acts).xs */
 double TR(xhead_loss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,

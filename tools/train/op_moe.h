@@ -35,6 +35,10 @@ typedef struct {
     real *w, *A, *B;
 } TR(lora_mat);
 
+/* Point m's field at ptr when leaf is name (w), "name.lora_A" (A) or
+ * "name.lora_B" (B); returns 1 then, else 0. */
+int TR(lora_mat_bind)(TR(lora_mat) * m, const char *name, const char *leaf, real *ptr);
+
 /* TR(lora_forward) / TR(lora_backward) (train_ops.h) of m: y [n, O] = x m^T,
  * xs [n, r] kept; dx (may be NULL) and dm's non-NULL tensors +=, dxs [n, r]
  * scratch. */

@@ -46,12 +46,8 @@ static void make(moe_case *m, int E, int k, bool renorm, int r, uint64_t seed) {
     xop_add_mat(&m->t, "router", E, D, r);
     char n[64];
     for (int e = 0; e < E; e++) {
-        snprintf(n, sizeof n, "experts.%d.w_gate", e);
-        xop_add_mat(&m->t, n, FE, D, r);
-        snprintf(n, sizeof n, "experts.%d.w_up", e);
-        xop_add_mat(&m->t, n, FE, D, 0);
-        snprintf(n, sizeof n, "experts.%d.w_down", e);
-        xop_add_mat(&m->t, n, D, FE, r);
+        snprintf(n, sizeof n, "experts.%d.", e);
+        xop_add_swiglu(&m->t, n, FE, D, r);
     }
     xop_fill(&m->t, seed, 1.5);
     double *last = m->t.w + (size_t)(E - 1) * D;
@@ -120,14 +116,7 @@ static void assert_margin(moe_case *m) {
 static double check_all(moe_case *m) {
     assert_margin(m);
     backward(m);
-    double worst = 0, mag = 0;
-    for (int i = 0; i < m->t.n; i++) {
-        size_t n = (size_t)m->t.rows[i] * m->t.cols[i];
-        worst = fmax(worst, xop_fd(loss, m, m->t.w + m->t.off[i], m->t.g + m->t.off[i], n,
-                                   m->t.name[i], &mag));
-    }
-    worst = fmax(worst, xop_fd(loss, m, m->u, m->du, T * D, "u", &mag));
-    return worst / mag;
+    return xop_fd_all(loss, m, &m->t, m->u, m->du, T * D, "u");
 }
 
 static void top2_renormalized(void **state) {

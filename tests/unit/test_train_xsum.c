@@ -52,12 +52,8 @@ static void make(xsum_case *x, int Hs, int r, uint64_t seed) {
         }
         snprintf(n, sizeof n, "mem.layers.%d.ffn_norm", j);
         xop_add(&x->t, n, 1, D);
-        snprintf(n, sizeof n, "mem.layers.%d.w_gate", j);
-        xop_add_mat(&x->t, n, FS, D, r);
-        snprintf(n, sizeof n, "mem.layers.%d.w_up", j);
-        xop_add_mat(&x->t, n, FS, D, 0);
-        snprintf(n, sizeof n, "mem.layers.%d.w_down", j);
-        xop_add_mat(&x->t, n, D, FS, r);
+        snprintf(n, sizeof n, "mem.layers.%d.", j);
+        xop_add_swiglu(&x->t, n, FS, D, r);
     }
     xop_add(&x->t, "mem.final_norm", 1, D);
     xop_fill(&x->t, seed, 2.0);
@@ -97,14 +93,7 @@ static void backward(xsum_case *x) {
 
 static double check_all(xsum_case *x) {
     backward(x);
-    double worst = 0, mag = 0;
-    for (int i = 0; i < x->t.n; i++) {
-        size_t n = (size_t)x->t.rows[i] * x->t.cols[i];
-        worst = fmax(worst, xop_fd(loss, x, x->t.w + x->t.off[i], x->t.g + x->t.off[i], n,
-                                   x->t.name[i], &mag));
-    }
-    worst = fmax(worst, xop_fd(loss, x, x->C, x->dC, S * D, "C", &mag));
-    return worst / mag;
+    return xop_fd_all(loss, x, &x->t, x->C, x->dC, S * D, "C");
 }
 
 static void gradients_match_finite_differences(void **state) {

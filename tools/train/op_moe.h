@@ -90,7 +90,8 @@ void TR(xswiglu_backward)(real *dx, const TR(swiglu_weights) * dw, real *dgw,
                           const TR(swiglu_weights) * w, const real *a, real *scratch,
                           int n, int D, int F, int r, real s);
 
-/* Values one MoE layer keeps from forward for backward (T rows), and the
+/* Values one MoE layer keeps from forward for backward (T rows; T k < 2^24:
+ * row and expert indices are kept as exact values of `real`), and the
  * scratch of either pass (shared by all layers). */
 size_t TR(moe_acts_size)(int T, const titan_config *c);
 size_t TR(moe_scratch_size)(int T, const titan_config *c);

@@ -42,6 +42,17 @@ static inline void xop_add_mat(xop_tensors *t, const char *name, int rows, int c
     xop_add(t, n, rows, r);
 }
 
+/* prefix + "w_gate", "w_up" [F, D], "w_down" [D, F]; w_up is no target. */
+static inline void xop_add_swiglu(xop_tensors *t, const char *prefix, int F, int D,
+                                  int r) {
+    static const char *leaf[3] = {"w_gate", "w_up", "w_down"};
+    char n[64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(n, sizeof n, "%s%s", prefix, leaf[i]);
+        xop_add_mat(t, n, i == 2 ? D : F, i == 2 ? F : D, i == 1 ? 0 : r);
+    }
+}
+
 static inline double xop_uniform(uint64_t *s) { /* [-1, 1) */
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
     return (double)(*s >> 11) * 0x1.0p-53 * 2 - 1;
@@ -88,15 +99,33 @@ static inline double xop_numeric(double (*f)(void *), void *ctx, double *v) {
     return (up - down) / (2 * h);
 }
 
-/* grad[0..n) against finite differences of f in vals[0..n); returns the
- * relative error max|diff| / max|fd| (the caller's tolerance). */
+/* grad[0..n) against finite differences of f in vals[0..n) (|diff| <=
+ * 1e-9 + 1e-7 max|fd|); returns max|diff| and raises *mag to max|fd|. */
 static inline double xop_fd(double (*f)(void *), void *ctx, double *vals,
-                            const double *grad, size_t n, const char *what) {
+                            const double *grad, size_t n, const char *what, double *mag) {
     close_acc e = {0};
     for (size_t i = 0; i < n; i++)
         close_add(&e, i, grad[i], xop_numeric(f, ctx, vals + i));
     assert_close(&e, what, 1e-9, 1e-7);
-    return e.mag > 0 ? e.err / e.mag : e.err;
+    if (getenv("XOP_VERBOSE"))
+        print_message("  %s: max|diff| %.2e, max|fd| %.2e\n", what, e.err, e.mag);
+    *mag = fmax(*mag, e.mag);
+    return e.err;
+}
+
+/* xop_fd over every tensor of t (their gradients in t->g) and over the
+ * input in[0..n) (gradient din); returns max|diff| / max|fd| of them all. */
+static inline double xop_fd_all(double (*f)(void *), void *ctx, xop_tensors *t,
+                                double *in, const double *din, size_t n,
+                                const char *in_name) {
+    double worst = 0, mag = 0;
+    for (int i = 0; i < t->n; i++) {
+        size_t len = (size_t)t->rows[i] * t->cols[i];
+        worst = fmax(worst, xop_fd(f, ctx, t->w + t->off[i], t->g + t->off[i], len,
+                                   t->name[i], &mag));
+    }
+    worst = fmax(worst, xop_fd(f, ctx, in, din, n, in_name, &mag));
+    return worst / mag;
 }
 
 static inline bool xop_have_torch(void) {

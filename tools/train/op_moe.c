@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bind `leaf` if it is `name`, "name.lora_A" or "name.lora_B". */
-static int moe_mat_bind(TR(lora_mat) * m, const char *name, const char *leaf, real *ptr) {
+int TR(lora_mat_bind)(TR(lora_mat) * m, const char *name, const char *leaf, real *ptr) {
     size_t n = strlen(name);
     if (strncmp(leaf, name, n)) return 0;
     const char *rest = leaf + n;
@@ -25,13 +24,13 @@ static int moe_mat_bind(TR(lora_mat) * m, const char *name, const char *leaf, re
 }
 
 int TR(swiglu_bind)(TR(swiglu_weights) * w, const char *leaf, real *ptr) {
-    return moe_mat_bind(&w->w_gate, "w_gate", leaf, ptr) ||
-           moe_mat_bind(&w->w_up, "w_up", leaf, ptr) ||
-           moe_mat_bind(&w->w_down, "w_down", leaf, ptr);
+    return TR(lora_mat_bind)(&w->w_gate, "w_gate", leaf, ptr) ||
+           TR(lora_mat_bind)(&w->w_up, "w_up", leaf, ptr) ||
+           TR(lora_mat_bind)(&w->w_down, "w_down", leaf, ptr);
 }
 
 int TR(moe_bind)(TR(moe_weights) * w, const char *leaf, real *ptr, int E) {
-    if (moe_mat_bind(&w->router, "router", leaf, ptr)) return 1;
+    if (TR(lora_mat_bind)(&w->router, "router", leaf, ptr)) return 1;
     if (strncmp(leaf, "experts.", 8)) return 0;
     char *end;
     long e = strtol(leaf + 8, &end, 10);

@@ -35,6 +35,10 @@ typedef struct {
     real *w, *A, *B;
 } TR(lora_mat);
 
+/* Point m's field at ptr when leaf is name (w), "name.lora_A" (A) or
+ * "name.lora_B" (B); returns 1 then, else 0. */
+int TR(lora_mat_bind)(TR(lora_mat) * m, const char *name, const char *leaf, real *ptr);
+
 /* TR(lora_forward) / TR(lora_backward) (train_ops.h) of m: y [n, O] = x m^T,
  * xs [n, r] kept; dx (may be NULL) and dm's non-NULL tensors +=, dxs [n, r]
  * scratch. */
@@ -86,7 +90,8 @@ void TR(xswiglu_backward)(real *dx, const TR(swiglu_weights) * dw, real *dgw,
                           const TR(swiglu_weights) * w, const real *a, real *scratch,
                           int n, int D, int F, int r, real s);
 
-/* Values one MoE layer keeps from forward for backward (T rows), and the
+/* Values one MoE layer keeps from forward for backward (T rows; T k < 2^24:
+ * row and expert indices are kept as exact values of `real`), and the
  * scratch of either pass (shared by all layers). */
 size_t TR(moe_acts_size)(int T, const titan_config *c);
 size_t TR(moe_scratch_size)(int T, const titan_config *c);

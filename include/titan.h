@@ -263,6 +263,12 @@ typedef struct titan_cpu_options {
     titan_act_quant act_quant; /* EXACT or Q8 */
     int max_tokens;            /* Q8: most tokens of one product (the model's batch) */
     int64_t max_cols; /* Q8: most columns of a weight (titan_config_matmul_bounds) */
+    /* Q8: arena bytes for row-interleaved copies of the weights, made at each
+     * tensor's first q8 product (faster few-token products; a tensor that
+     * does not fit runs from its rows as stored). titan_q8_pack_bytes of
+     * platform/matmul_q8_pack.h gives a tensor's share; 0: no copies. The
+     * tensors must not change while the backend serves them. */
+    size_t pack_bytes;
 } titan_cpu_options;
 
 /* titan_backend_cpu_create with options; Q8 adds the quantized activations

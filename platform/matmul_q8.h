@@ -17,15 +17,17 @@
 #define TITAN_PLATFORM_MATMUL_Q8_H
 
 #include "platform/cpu_features.h"
+#include "platform/matmul_q8_pack.h"
 #include "quant/act_q8.h"
 #include "titan.h"
 
 #include <stdbool.h>
 
 typedef struct {
-    const titan_tensor *w;  /* [N][K], titan_q8_takes(w) */
-    const titan_q8_acts *x; /* T tokens of K values */
-    float *y;               /* [T][N] */
+    const titan_tensor *w;    /* [N][K], titan_q8_takes(w) */
+    const titan_q8_acts *x;   /* T tokens of K values */
+    float *y;                 /* [T][N] */
+    const titan_q8_packed *p; /* w interleaved (matmul_q8_pack.h), or NULL */
 } titan_q8_args;
 
 /* Whether the q8 path can take w: INT8 or INT6_BYTE with scales per row or

@@ -147,6 +147,109 @@ TARGET static void dot_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
     }
 }
 
+/* ---- few tokens, interleaved weights (matmul_q8_pack.h) ---- */
+
+/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows below n1: one
+ * vpdpbusd per 64 bytes of W and token gives 16 rows' sums of 4 products. */
+INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                        int64_t n1) {
+    const titan_q8_acts *x = a->x;
+    const titan_q8_packed *p = a->p;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int8_t *wp[4], *xq[4];
+    const float *sp[4];
+    UNROLL
+    for (int i = 0; i < NG; i++) {
+        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * 512;
+        sp[i] = p->ws + (size_t)(g + i) * (size_t)p->sgroups * TITAN_Q8_IL;
+    }
+    UNROLL
+    for (int t = 0; t < TT; t++) xq[t] = x->q + (size_t)(t0 + t) * x->ld;
+    __m512 y[4][4], ws[4];
+    UNROLL
+    for (int i = 0; i < NG; i++) UNROLL
+    for (int t = 0; t < TT; t++) y[i][t] = ws[i] = _mm512_setzero_ps();
+    int64_t snext = 0;
+    for (int64_t b = 0; b < p->blocks; b++) {
+        if (b == snext) { /* a new group of weight scales */
+            UNROLL
+            for (int i = 0; i < NG; i++) ws[i] = _mm512_loadu_ps(sp[i]), sp[i] += 16;
+            snext += p->sblocks;
+        }
+        __m512i acc[4][4];
+        UNROLL
+        for (int i = 0; i < NG; i++) UNROLL
+        for (int t = 0; t < TT; t++) acc[i][t] = _mm512_setzero_si512();
+        UNROLL
+        for (int j = 0; j < 8; j++) {
+            __m512i xb[4];
+            UNROLL
+            for (int t = 0; t < TT; t++) {
+                int32_t xv;
+                memcpy(&xv, xq[t] + b * 32 + 4 * j, 4);
+                xb[t] = _mm512_set1_epi32(xv);
+            }
+            UNROLL
+            for (int i = 0; i < NG; i++) {
+                __m512i wv =
+                    _mm512_xor_si512(_mm512_loadu_si512(wp[i] + (b * 8 + j) * 64), flip);
+                UNROLL
+                for (int t = 0; t < TT; t++)
+                    acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], wv, xb[t]);
+            }
+        }
+        UNROLL
+        for (int t = 0; t < TT; t++) {
+            size_t bi = (size_t)b * (size_t)x->T + (size_t)(t0 + t);
+            __m512 xs = _mm512_set1_ps(x->scale[bi]);
+            __m512i c = _mm512_set1_epi32(x->sum[bi] * 128);
+            UNROLL
+            for (int i = 0; i < NG; i++)
+                y[i][t] = _mm512_fmadd_ps(
+                    _mm512_mul_ps(ws[i], xs),
+                    _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][t], c)), y[i][t]);
+        }
+    }
+    int64_t N = a->w->rows;
+    UNROLL
+    for (int i = 0; i < NG; i++) {
+        int64_t n = (g + i) * TITAN_Q8_IL, left = n1 - n;
+        __mmask16 m = (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1);
+        UNROLL
+        for (int t = 0; t < TT; t++)
+            _mm512_mask_storeu_ps(a->y + (size_t)(t0 + t) * (size_t)N + n, m, y[i][t]);
+    }
+}
+
+/* Rows [n0, n1) from the interleaved copy; rows before the first whole
+ * group (a share that starts inside one) from W in place. */
+TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
+    int64_t head = (n0 + TITAN_Q8_IL - 1) / TITAN_Q8_IL * TITAN_Q8_IL;
+    if (head > n0) dot_rows(a, n0, head < n1 ? head : n1);
+    int64_t g0 = head / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
+    int T = a->x->T;
+    for (int t0 = 0; t0 < T; t0 += 4) {
+        int TT = T - t0 < 4 ? T - t0 : 4;
+        int64_t g = g0;
+        switch (TT) {
+        case 1:
+            for (; g + 4 <= g1; g += 4) packed_tile(a, g, t0, 4, 1, n1);
+            for (; g < g1; g++) packed_tile(a, g, t0, 1, 1, n1);
+            break;
+        case 2:
+            for (; g + 2 <= g1; g += 2) packed_tile(a, g, t0, 2, 2, n1);
+            for (; g < g1; g++) packed_tile(a, g, t0, 1, 2, n1);
+            break;
+        case 3:
+            for (; g < g1; g++) packed_tile(a, g, t0, 1, 3, n1);
+            break;
+        default:
+            for (; g < g1; g++) packed_tile(a, g, t0, 1, 4, n1);
+            break;
+        }
+    }
+}
+
 /* ---- many tokens: panels ---- */
 
 /* The panel: u[k/4][r][k%4] = W[n + r][k0 + k] + 128 for r < rows, k < kc
@@ -275,7 +378,9 @@ _Static_assert(sizeof(q8_panel) <= MATMUL_SCRATCH_FLOATS * sizeof(float),
 
 TARGET void titan_q8_rows_vnni512(const titan_q8_args *a, int64_t n0, int64_t n1,
                                   void *scratch) {
-    if (a->x->T < MATMUL_DOT_MAX_T)
+    if (a->x->T < MATMUL_DOT_MAX_T && a->p)
+        packed_rows(a, n0, n1);
+    else if (a->x->T < MATMUL_DOT_MAX_T)
         dot_rows(a, n0, n1);
     else
         panel_rows(a, n0, n1, scratch);

@@ -18,6 +18,7 @@
  * run just before it.
  * Usage: bench_model [PRESET [CTX [TYPE]]]   (one preset, e.g. nano; one
  * context; one storage type: f32, int8 or int6) */
+#include "platform/matmul_q8_pack.h"
 #include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
@@ -197,11 +198,20 @@ typedef struct {
     titan_backend *be[2];
 } q8_cpus;
 
-static titan_status q8_open(const titan_config *c, q8_cpus *q) {
+/* Room for interleaved copies of every int8-laned tensor of w. */
+static size_t pack_bytes(const weights *w) {
+    size_t b = 0;
+    for (int i = 0; i < w->n; i++)
+        if (w->t[i].dtype == TITAN_DT_INT8 || w->t[i].dtype == TITAN_DT_INT6_BYTE)
+            b += titan_q8_pack_bytes(w->t[i].rows, w->t[i].cols, w->t[i].group_size);
+    return b;
+}
+
+static titan_status q8_open(const titan_config *c, size_t packs, q8_cpus *q) {
     titan_cpu_options o[2];
     size_t bytes = 0;
     for (int th = 1; th <= 2; th++) {
-        o[th - 1] = (titan_cpu_options){th, TITAN_ACT_Q8, PREFILL_BATCH, 0};
+        o[th - 1] = (titan_cpu_options){th, TITAN_ACT_Q8, PREFILL_BATCH, 0, packs};
         TITAN_TRY(titan_config_matmul_bounds(c, &(int64_t){0}, &o[th - 1].max_cols));
         bytes += titan_backend_cpu_opts_arena_bytes(&o[th - 1]) + TITAN_ALIGN;
     }
@@ -219,15 +229,15 @@ static void q8_close(q8_cpus *q) {
 }
 
 /* The q8 run beside exact run e (same weights, context and threads). */
-static titan_status bench_q8(const char *preset, const titan_config *c, const weights *w,
-                             int ctx, int th, const q8_cpus *q, titan_thread_pool *pool,
-                             const run_result *e) {
+static titan_status bench_q8(const char *preset, const char *label, const titan_config *c,
+                             const weights *w, int ctx, int th, const q8_cpus *q,
+                             titan_thread_pool *pool, const run_result *e) {
     run_result r;
     TITAN_TRY(run_one(c, w, ctx, q->be[th - 1], pool, &r));
-    printf("%-13s q8   ctx %4d threads %d  prefill %8.1f tok/s (%.2fx exact int8)"
-           "                          decode %6.1f tok/s (%.2fx exact int8)\n",
-           preset, ctx, th, r.prefill_tps, r.prefill_tps / e->prefill_tps, r.decode_tps,
-           r.decode_tps / e->decode_tps);
+    printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s (%.2fx exact)"
+           "                          decode %6.1f tok/s (%.2fx exact)\n",
+           preset, label, ctx, th, r.prefill_tps, r.prefill_tps / e->prefill_tps,
+           r.decode_tps, r.decode_tps / e->decode_tps);
     fflush(stdout);
     return TITAN_OK;
 }
@@ -254,9 +264,10 @@ static titan_status bench_preset(const bench_case *bc, int only_ctx,
         st = make_weights(&c, bc->dts[d], &w);
         double flops, bytes;
         per_token_cost(&c, &w, &flops, &bytes);
-        q8_cpus q = {0};
-        bool q8 = bc->dts[d] == TITAN_DT_INT8;
-        if (!st && q8) st = q8_open(&c, &q);
+        q8_cpus q = {0}, qi = {0};
+        bool q8 = bc->dts[d] != TITAN_DT_F32;
+        if (!st && q8) st = q8_open(&c, 0, &q);
+        if (!st && q8) st = q8_open(&c, pack_bytes(&w), &qi);
         for (int ci = 0; !st && ci < nctx; ci++) {
             for (int th = 1; !st && th <= 2; th++) {
                 run_result r;
@@ -272,10 +283,14 @@ static titan_status bench_preset(const bench_case *bc, int only_ctx,
                        100 * gbs / r.bw_gbs, r.bw_gbs);
                 fflush(stdout);
                 if (q8)
-                    st = bench_q8(preset, &c, &w, ctxs[ci], th, &q, pools[th - 1], &r);
+                    st = bench_q8(preset, "q8", &c, &w, ctxs[ci], th, &q, pools[th - 1],
+                                  &r);
+                if (q8 && !st)
+                    st = bench_q8(preset, "q8i", &c, &w, ctxs[ci], th, &qi, pools[th - 1],
+                                  &r);
             }
         }
-        if (q8) q8_close(&q);
+        if (q8) q8_close(&q), q8_close(&qi);
         free_weights(&w);
         if (st) return st;
     }

@@ -9,6 +9,7 @@
 #include "platform/matmul.h"
 #include "platform/matmul_q8.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -99,9 +100,127 @@ INLINE void dot_tile(const titan_q8_args *a, int64_t n, int t0, int R, int TT) {
     default: dot_tile(a, n, t0, (R1) ? 1 : 2, 4); break;                                 \
     }
 
+/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows below n1, from the
+ * interleaved copy (matmul_q8_pack.h): per 32 bytes (8 rows x 4 values)
+ * and token one vpmaddubsw and one vpmaddwd give 8 rows' sums of 4. */
+INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                        int64_t n1) {
+    const titan_q8_acts *x = a->x;
+    const titan_q8_packed *p = a->p;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int8_t *wp[2], *xq[2];
+    const float *sp[2];
+    UNROLL
+    for (int i = 0; i < NG; i++) {
+        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * 512;
+        sp[i] = p->ws + (size_t)(g + i) * (size_t)p->sgroups * TITAN_Q8_IL;
+    }
+    UNROLL
+    for (int t = 0; t < TT; t++) xq[t] = x->q + (size_t)(t0 + t) * x->ld;
+    __m256 y[2][2][2], ws[2][2]; /* [group][half of 8 rows][token] */
+    UNROLL
+    for (int i = 0; i < NG; i++) UNROLL
+    for (int h = 0; h < 2; h++) {
+        ws[i][h] = _mm256_setzero_ps();
+        UNROLL
+        for (int t = 0; t < TT; t++) y[i][h][t] = _mm256_setzero_ps();
+    }
+    int64_t snext = 0;
+    for (int64_t b = 0; b < p->blocks; b++) {
+        if (b == snext) { /* a new group of weight scales */
+            UNROLL
+            for (int i = 0; i < NG; i++) {
+                ws[i][0] = _mm256_loadu_ps(sp[i]), ws[i][1] = _mm256_loadu_ps(sp[i] + 8);
+                sp[i] += 16;
+            }
+            snext += p->sblocks;
+        }
+        __m256i acc[2][2][2];
+        UNROLL
+        for (int i = 0; i < NG; i++) UNROLL
+        for (int h = 0; h < 2; h++) UNROLL
+        for (int t = 0; t < TT; t++) acc[i][h][t] = _mm256_setzero_si256();
+        UNROLL
+        for (int j = 0; j < 8; j++) {
+            __m256i xb[2];
+            UNROLL
+            for (int t = 0; t < TT; t++) {
+                int32_t xv;
+                memcpy(&xv, xq[t] + b * 32 + 4 * j, 4);
+                xb[t] = _mm256_set1_epi32(xv);
+            }
+            UNROLL
+            for (int i = 0; i < NG; i++) UNROLL
+            for (int h = 0; h < 2; h++) {
+                __m256i wv = _mm256_loadu_si256(
+                    (const __m256i *)(wp[i] + (b * 8 + j) * 64 + 32 * h));
+                __m256i aw = _mm256_abs_epi8(wv);
+                UNROLL
+                for (int t = 0; t < TT; t++) {
+                    __m256i pr = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xb[t], wv));
+                    acc[i][h][t] =
+                        _mm256_add_epi32(acc[i][h][t], _mm256_madd_epi16(pr, ones));
+                }
+            }
+        }
+        UNROLL
+        for (int t = 0; t < TT; t++) {
+            __m256 xs =
+                _mm256_set1_ps(x->scale[(size_t)b * (size_t)x->T + (size_t)(t0 + t)]);
+            UNROLL
+            for (int i = 0; i < NG; i++) UNROLL
+            for (int h = 0; h < 2; h++)
+                y[i][h][t] =
+                    _mm256_fmadd_ps(_mm256_mul_ps(ws[i][h], xs),
+                                    _mm256_cvtepi32_ps(acc[i][h][t]), y[i][h][t]);
+        }
+    }
+    int64_t N = a->w->rows;
+    UNROLL
+    for (int i = 0; i < NG; i++) UNROLL
+    for (int t = 0; t < TT; t++) {
+        int64_t n = (g + i) * TITAN_Q8_IL;
+        float out[16];
+        _mm256_storeu_ps(out, y[i][0][t]), _mm256_storeu_ps(out + 8, y[i][1][t]);
+        int64_t rows = n1 - n < 16 ? n1 - n : 16;
+        memcpy(a->y + (size_t)(t0 + t) * (size_t)N + n, out,
+               (size_t)rows * sizeof(float));
+    }
+}
+
+/* Rows [n0, n1) from the interleaved copy; rows before the first whole
+ * group (a share that starts inside one) from W in place. */
+TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
+    int64_t head = (n0 + TITAN_Q8_IL - 1) / TITAN_Q8_IL * TITAN_Q8_IL;
+    if (head > n0) {
+        titan_q8_args rm = *a;
+        rm.p = NULL;
+        titan_q8_rows_avx2(&rm, n0, head < n1 ? head : n1, NULL);
+    }
+    int64_t g0 = head / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
+    int T = a->x->T;
+    for (int64_t g = g0; g < g1; g += 2) {
+        bool two = g + 2 <= g1;
+        for (int t0 = 0; t0 < T; t0 += 2) {
+            if (T - t0 == 1 && two)
+                packed_tile(a, g, t0, 2, 1, n1);
+            else if (T - t0 == 1)
+                packed_tile(a, g, t0, 1, 1, n1);
+            else if (two)
+                packed_tile(a, g, t0, 1, 2, n1), packed_tile(a, g + 1, t0, 1, 2, n1);
+            else
+                packed_tile(a, g, t0, 1, 2, n1);
+        }
+    }
+}
+
 TARGET void titan_q8_rows_avx2(const titan_q8_args *a, int64_t n0, int64_t n1,
                                void *scratch) {
     (void)scratch;
+    if (a->p) {
+        packed_rows(a, n0, n1);
+        return;
+    }
     int T = a->x->T;
     for (int64_t nb = n0; nb < n1; nb += ROW_BLOCK) {
         int64_t ne = n1 - nb < ROW_BLOCK ? n1 : nb + ROW_BLOCK;

@@ -221,6 +221,21 @@ INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int T
     }
 }
 
+/* packed_tile with NG and TT as constants (1 token: 1 or 4 groups, else 1 or 2). */
+TARGET static void packed_step(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                               int64_t n1) {
+    switch (NG * 8 + TT) {
+    case 33: packed_tile(a, g, t0, 4, 1, n1); break;
+    case 9: packed_tile(a, g, t0, 1, 1, n1); break;
+    case 18: packed_tile(a, g, t0, 2, 2, n1); break;
+    case 10: packed_tile(a, g, t0, 1, 2, n1); break;
+    case 19: packed_tile(a, g, t0, 2, 3, n1); break;
+    case 11: packed_tile(a, g, t0, 1, 3, n1); break;
+    case 20: packed_tile(a, g, t0, 2, 4, n1); break;
+    default: packed_tile(a, g, t0, 1, 4, n1); break;
+    }
+}
+
 /* Rows [n0, n1) from the interleaved copy; rows before the first whole
  * group (a share that starts inside one) from W in place. */
 TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
@@ -228,24 +243,16 @@ TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
     if (head > n0) dot_rows(a, n0, head < n1 ? head : n1);
     int64_t g0 = head / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
     int T = a->x->T;
-    for (int t0 = 0; t0 < T; t0 += 4) {
-        int TT = T - t0 < 4 ? T - t0 : 4;
-        int64_t g = g0;
-        switch (TT) {
-        case 1:
-            for (; g + 4 <= g1; g += 4) packed_tile(a, g, t0, 4, 1, n1);
-            for (; g < g1; g++) packed_tile(a, g, t0, 1, 1, n1);
-            break;
-        case 2:
-            for (; g + 2 <= g1; g += 2) packed_tile(a, g, t0, 2, 2, n1);
-            for (; g < g1; g++) packed_tile(a, g, t0, 1, 2, n1);
-            break;
-        case 3:
-            for (; g < g1; g++) packed_tile(a, g, t0, 1, 3, n1);
-            break;
-        default:
-            for (; g < g1; g++) packed_tile(a, g, t0, 1, 4, n1);
-            break;
+    /* 4 groups (64 rows, 64 K bytes at most in L1/L2) serve every token */
+    for (int64_t g = g0; g < g1; g += 4) {
+        int ng = g1 - g < 4 ? (int)(g1 - g) : 4;
+        for (int t0 = 0; t0 < T; t0 += 4) {
+            int TT = T - t0 < 4 ? T - t0 : 4;
+            for (int i = 0; i < ng;) {
+                int take = TT == 1 ? (ng - i == 4 ? 4 : 1) : (ng - i >= 2 ? 2 : 1);
+                packed_step(a, g + i, t0, take, TT, n1);
+                i += take;
+            }
         }
     }
 }
@@ -378,7 +385,7 @@ _Static_assert(sizeof(q8_panel) <= MATMUL_SCRATCH_FLOATS * sizeof(float),
 
 TARGET void titan_q8_rows_vnni512(const titan_q8_args *a, int64_t n0, int64_t n1,
                                   void *scratch) {
-    if (a->x->T < MATMUL_DOT_MAX_T && a->p)
+    if (a->p) /* as fast as panels or faster at any T (busy host, 1536 x 576) */
         packed_rows(a, n0, n1);
     else if (a->x->T < MATMUL_DOT_MAX_T)
         dot_rows(a, n0, n1);

@@ -56,9 +56,9 @@ static void quantize_share(void *ctx, int64_t begin, int64_t end, int thread) {
     st->q8_quantize(&st->q8x, st->q8x_source, (int)begin, (int)end);
 }
 
-/* Whether w's product with T tokens runs on the q8 kernels. */
+/* Whether w's product with T tokens fits the q8 buffers. */
 static bool q8_fits(const cpu_state *st, const titan_tensor *w, int T) {
-    return st->q8 && T <= st->max_tokens && w->cols <= st->max_cols && titan_q8_takes(w);
+    return st->q8 && T <= st->max_tokens && w->cols <= st->max_cols;
 }
 
 /* x quantized into st->q8x (one quantization serves both products of matmul2). */
@@ -77,9 +77,11 @@ static void q8_quantize(cpu_state *st, const float *x, int T, int64_t K) {
 static void q8_prepare(cpu_state *st, int n, const float *x, int T) {
     bool any = false;
     for (int j = 0; j < 2; j++) {
-        st->q8_job[j] = j < n && q8_fits(st, st->jobs[j].w, T);
+        const titan_tensor *w = st->jobs[j].w;
+        bool fits = j < n && q8_fits(st, w, T);
         st->q8_packed[j] =
-            st->q8_job[j] ? titan_q8_pack_get(&st->packs, st->jobs[j].w) : NULL;
+            fits && titan_q8_packs(w) ? titan_q8_pack_get(&st->packs, w) : NULL;
+        st->q8_job[j] = fits && (st->q8_packed[j] || titan_q8_takes(w));
         any = any || st->q8_job[j];
     }
     if (any) q8_quantize(st, x, T, st->jobs[0].w->cols);

@@ -40,7 +40,8 @@ bool titan_q8_takes(const titan_tensor *w);
 typedef void (*titan_q8_rows_fn)(const titan_q8_args *a, int64_t n0, int64_t n1,
                                  void *scratch);
 
-/* The reference: plain loops of the formula above. */
+/* The reference: plain loops of the formula above (any int8-laned or INT6
+ * tensor, values read one by one). */
 void titan_q8_rows_scalar(const titan_q8_args *a, int64_t n0, int64_t n1, void *scratch);
 /* Need AVX2 (and AVX-512 F+BW+VL+VNNI): titan_q8_kernel says which runs here. */
 void titan_q8_rows_avx2(const titan_q8_args *a, int64_t n0, int64_t n1, void *scratch);

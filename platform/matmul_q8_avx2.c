@@ -100,19 +100,46 @@ INLINE void dot_tile(const titan_q8_args *a, int64_t n, int t0, int R, int TT) {
     default: dot_tile(a, n, t0, (R1) ? 1 : 2, 4); break;                                 \
     }
 
-/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows below n1, from the
+/* Half h (rows 8h .. 8h + 7) of step j of a group's block: w itself (8
+ * bits), or u = w + 32 from the 6-bit planes (as step_u of
+ * matmul_q8_vnni512.c, 32 bytes at a time). */
+INLINE __m256i half_step(const int8_t *blk, int j, int h, int BITS) {
+    if (BITS == 8) return _mm256_loadu_si256((const __m256i *)(blk + 64 * j + 32 * h));
+    __m256i nb = _mm256_loadu_si256((const __m256i *)(blk + 64 * (j / 2) + 32 * h));
+    if (j % 2) nb = _mm256_srli_epi16(nb, 4);
+    __m256i hs = _mm256_loadu_si256((const __m256i *)(blk + 256 + 64 * (j / 4) + 32 * h));
+    int c = j % 4;
+    hs = c == 0   ? _mm256_slli_epi16(hs, 4)
+         : c == 1 ? _mm256_slli_epi16(hs, 2)
+         : c == 3 ? _mm256_srli_epi16(hs, 2)
+                  : hs;
+    return _mm256_or_si256(_mm256_and_si256(nb, _mm256_set1_epi8(0x0f)),
+                           _mm256_and_si256(hs, _mm256_set1_epi8(0x30)));
+}
+
+/* Sums of 4 products per int32 lane of w (8 bits: |w| times x with w's sign,
+ * as dot_tile) or u (6 bits: u <= 63, so u x pairs stay inside int16). */
+INLINE __m256i dot4(__m256i w, __m256i xb, int BITS) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i pr = BITS == 8
+                     ? _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(xb, w))
+                     : _mm256_maddubs_epi16(w, xb);
+    return _mm256_madd_epi16(pr, ones);
+}
+
+/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows in [n0, n1), from the
  * interleaved copy (matmul_q8_pack.h): per 32 bytes (8 rows x 4 values)
  * and token one vpmaddubsw and one vpmaddwd give 8 rows' sums of 4. */
 INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
-                        int64_t n1) {
+                        int BITS, int64_t n0, int64_t n1) {
     const titan_q8_acts *x = a->x;
     const titan_q8_packed *p = a->p;
-    const __m256i ones = _mm256_set1_epi16(1);
+    size_t bb = BITS == 8 ? 512 : 384;
     const int8_t *wp[2], *xq[2];
     const float *sp[2];
     UNROLL
     for (int i = 0; i < NG; i++) {
-        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * 512;
+        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * bb;
         sp[i] = p->ws + (size_t)(g + i) * (size_t)p->sgroups * TITAN_Q8_IL;
     }
     UNROLL
@@ -152,27 +179,23 @@ INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int T
             UNROLL
             for (int i = 0; i < NG; i++) UNROLL
             for (int h = 0; h < 2; h++) {
-                __m256i wv = _mm256_loadu_si256(
-                    (const __m256i *)(wp[i] + (b * 8 + j) * 64 + 32 * h));
-                __m256i aw = _mm256_abs_epi8(wv);
+                __m256i wv = half_step(wp[i] + (size_t)b * bb, j, h, BITS);
                 UNROLL
-                for (int t = 0; t < TT; t++) {
-                    __m256i pr = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xb[t], wv));
-                    acc[i][h][t] =
-                        _mm256_add_epi32(acc[i][h][t], _mm256_madd_epi16(pr, ones));
-                }
+                for (int t = 0; t < TT; t++)
+                    acc[i][h][t] = _mm256_add_epi32(acc[i][h][t], dot4(wv, xb[t], BITS));
             }
         }
         UNROLL
         for (int t = 0; t < TT; t++) {
-            __m256 xs =
-                _mm256_set1_ps(x->scale[(size_t)b * (size_t)x->T + (size_t)(t0 + t)]);
+            size_t bi = (size_t)b * (size_t)x->T + (size_t)(t0 + t);
+            __m256 xs = _mm256_set1_ps(x->scale[bi]);
+            __m256i c = _mm256_set1_epi32(BITS == 8 ? 0 : x->sum[bi] * 32);
             UNROLL
             for (int i = 0; i < NG; i++) UNROLL
             for (int h = 0; h < 2; h++)
-                y[i][h][t] =
-                    _mm256_fmadd_ps(_mm256_mul_ps(ws[i][h], xs),
-                                    _mm256_cvtepi32_ps(acc[i][h][t]), y[i][h][t]);
+                y[i][h][t] = _mm256_fmadd_ps(
+                    _mm256_mul_ps(ws[i][h], xs),
+                    _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[i][h][t], c)), y[i][h][t]);
         }
     }
     int64_t N = a->w->rows;
@@ -180,36 +203,44 @@ INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int T
     for (int i = 0; i < NG; i++) UNROLL
     for (int t = 0; t < TT; t++) {
         int64_t n = (g + i) * TITAN_Q8_IL;
+        int64_t lo = n0 > n ? n0 - n : 0, hi = n1 - n < 16 ? n1 - n : 16;
         float out[16];
         _mm256_storeu_ps(out, y[i][0][t]), _mm256_storeu_ps(out + 8, y[i][1][t]);
-        int64_t rows = n1 - n < 16 ? n1 - n : 16;
-        memcpy(a->y + (size_t)(t0 + t) * (size_t)N + n, out,
-               (size_t)rows * sizeof(float));
+        memcpy(a->y + (size_t)(t0 + t) * (size_t)N + n + lo, out + lo,
+               (size_t)(hi - lo) * sizeof(float));
     }
 }
 
-/* Rows [n0, n1) from the interleaved copy; rows before the first whole
- * group (a share that starts inside one) from W in place. */
+/* packed_tile with constant NG, TT and bits: one token takes 2 groups. */
+TARGET static void packed_step(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                               int64_t n0, int64_t n1) {
+    bool eight = a->p->bits == 8;
+    if (NG == 2 && eight)
+        packed_tile(a, g, t0, 2, 1, 8, n0, n1);
+    else if (NG == 2)
+        packed_tile(a, g, t0, 2, 1, 6, n0, n1);
+    else if (TT == 1 && eight)
+        packed_tile(a, g, t0, 1, 1, 8, n0, n1);
+    else if (TT == 1)
+        packed_tile(a, g, t0, 1, 1, 6, n0, n1);
+    else if (eight)
+        packed_tile(a, g, t0, 1, 2, 8, n0, n1);
+    else
+        packed_tile(a, g, t0, 1, 2, 6, n0, n1);
+}
+
+/* Rows [n0, n1) from the interleaved copy, 2 groups serving every token; a
+ * share starting inside a group computes the group and stores its own rows. */
 TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
-    int64_t head = (n0 + TITAN_Q8_IL - 1) / TITAN_Q8_IL * TITAN_Q8_IL;
-    if (head > n0) {
-        titan_q8_args rm = *a;
-        rm.p = NULL;
-        titan_q8_rows_avx2(&rm, n0, head < n1 ? head : n1, NULL);
-    }
-    int64_t g0 = head / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
+    int64_t g0 = n0 / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
     int T = a->x->T;
     for (int64_t g = g0; g < g1; g += 2) {
-        bool two = g + 2 <= g1;
+        int ng = g + 2 <= g1 ? 2 : 1;
         for (int t0 = 0; t0 < T; t0 += 2) {
-            if (T - t0 == 1 && two)
-                packed_tile(a, g, t0, 2, 1, n1);
-            else if (T - t0 == 1)
-                packed_tile(a, g, t0, 1, 1, n1);
-            else if (two)
-                packed_tile(a, g, t0, 1, 2, n1), packed_tile(a, g + 1, t0, 1, 2, n1);
+            if (T - t0 == 1)
+                packed_step(a, g, t0, ng, 1, n0, n1);
             else
-                packed_tile(a, g, t0, 1, 2, n1);
+                for (int i = 0; i < ng; i++) packed_step(a, g + i, t0, 1, 2, n0, n1);
         }
     }
 }

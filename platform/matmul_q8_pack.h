@@ -4,15 +4,17 @@
  * horizontal folding per row, one contiguous stream per group of rows).
  *
  * Rows are cut into groups of TITAN_Q8_IL; group g, block b (values
- * [32b, 32b + 32)), step j < 8 is 64 bytes: for r < 16,
+ * [32b, 32b + 32)) takes 512 bytes for INT8: 8 steps j of 64 bytes, for r < 16
  *
- *     w[((g * blocks + b) * 8 + j) * 64 + 4r + i] = W[16g + r][32b + 4j + i]
+ *     u[j][4r + i] = W[16g + r][32b + 4j + i]      (0 past K and the last row)
  *
- * (zeros past K and past the last row), and the scales beside it:
- * ws[(g * sgroups + s) * 16 + r] = scale of row 16g + r, group of scales s
- * (sgroups = 1 for per-row scales; 0 past the last row). The copy lives in
- * the cpu backend's arena (titan_cpu_options.pack_bytes), made at a tensor's
- * first q8 product; the row-major tensor stays for the other paths. */
+ * and 384 bytes for INT6 / INT6_BYTE, whose u = W + 32 in [0, 63] is cut in
+ * a 4-bit and a 2-bit plane (matmul_q8_pack.c), expanded by a few shifts and
+ * masks in registers: 3/4 of the bytes to stream. Beside the values, the
+ * scales: ws[(g * sgroups + s) * 16 + r] = scale of row 16g + r, group of
+ * scales s (sgroups = 1 for per-row scales; 0 past the last row). The copy
+ * lives in the cpu backend's arena (titan_cpu_options.pack_bytes), made at a
+ * tensor's first q8 product; the tensor as stored stays for the other paths. */
 #ifndef TITAN_PLATFORM_MATMUL_Q8_PACK_H
 #define TITAN_PLATFORM_MATMUL_Q8_PACK_H
 
@@ -28,10 +30,12 @@ typedef struct {
     int64_t blocks;  /* ceil(K / 32) */
     int64_t sgroups; /* groups of scales per row */
     int64_t sblocks; /* blocks per group of scales (blocks when per row) */
+    int bits;        /* 8: INT8 steps; 6: INT6 planes */
 } titan_q8_packed;
 
-/* Arena bytes of w's packed copy (both arrays, each 64-byte aligned). */
-size_t titan_q8_pack_bytes(int64_t rows, int64_t cols, int32_t group_size);
+/* Whether w can have a packed copy: INT8, INT6_BYTE or INT6 (bit-packed) with
+ * scales per row or per group of a multiple of 32 values. */
+bool titan_q8_packs(const titan_tensor *w);
 
 /* Pack w (titan_q8_takes(w)) into dst (titan_q8_pack_bytes, 64-byte
  * aligned); *out points into it. */

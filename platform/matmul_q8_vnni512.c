@@ -147,24 +147,55 @@ TARGET static void dot_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
     }
 }
 
-/* ---- few tokens, interleaved weights (matmul_q8_pack.h) ---- */
+/* ---- interleaved weights (matmul_q8_pack.h) ---- */
 
-/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows below n1: one
- * vpdpbusd per 64 bytes of W and token gives 16 rows' sums of 4 products. */
+/* Step j (64 bytes: 16 rows x 4 values) of a group's block, as the unsigned
+ * operand u = w + 128 (8 bits: w xor 0x80) or w + 32 (6 bits: the low
+ * nibble plane, and the 2-bit plane shifted to bits 4-5; 16-bit shifts
+ * leak bits across bytes only where the masks clear them). */
+INLINE __m512i step_u(const int8_t *blk, int j, int BITS) {
+    if (BITS == 8)
+        return _mm512_xor_si512(_mm512_loadu_si512(blk + 64 * j),
+                                _mm512_set1_epi8((char)0x80));
+    __m512i nb = _mm512_loadu_si512(blk + 64 * (j / 2));
+    if (j % 2) nb = _mm512_srli_epi16(nb, 4);
+    __m512i hs = _mm512_loadu_si512(blk + 256 + 64 * (j / 4));
+    int c = j % 4;
+    hs = c == 0   ? _mm512_slli_epi16(hs, 4)
+         : c == 1 ? _mm512_slli_epi16(hs, 2)
+         : c == 3 ? _mm512_srli_epi16(hs, 2)
+                  : hs;
+    hs = _mm512_and_si512(hs, _mm512_set1_epi8(0x30));
+    /* (nb & 0x0f) | hs */
+    return _mm512_ternarylogic_epi32(nb, _mm512_set1_epi8(0x0f), hs, 0xEA);
+}
+
+/* Lanes of rows [n0, n1) among the 16 from row n. */
+static inline __mmask16 row_mask(int64_t n, int64_t n0, int64_t n1) {
+    int64_t lo = n0 - n < 0 ? 0 : n0 - n, hi = n1 - n > 16 ? 16 : n1 - n;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows in [n0, n1): one
+ * vpdpbusd per 64 bytes of u and token gives 16 rows' sums of 4 products. */
 INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
-                        int64_t n1) {
+                        int BITS, int64_t n0, int64_t n1) {
     const titan_q8_acts *x = a->x;
     const titan_q8_packed *p = a->p;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    size_t bb = BITS == 8 ? 512 : 384;
     const int8_t *wp[4], *xq[4];
     const float *sp[4];
     UNROLL
     for (int i = 0; i < NG; i++) {
-        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * 512;
+        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * bb;
         sp[i] = p->ws + (size_t)(g + i) * (size_t)p->sgroups * TITAN_Q8_IL;
     }
     UNROLL
     for (int t = 0; t < TT; t++) xq[t] = x->q + (size_t)(t0 + t) * x->ld;
+    /* the groups after these, contiguous with them: streamed into cache
+     * while these are dotted (short rows leave the hardware prefetcher too
+     * little of a stream to learn) */
+    const int8_t *next = p->w + (size_t)(g + NG) * (size_t)p->blocks * bb;
     __m512 y[4][4], ws[4];
     UNROLL
     for (int i = 0; i < NG; i++) UNROLL
@@ -191,18 +222,21 @@ INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int T
             }
             UNROLL
             for (int i = 0; i < NG; i++) {
-                __m512i wv =
-                    _mm512_xor_si512(_mm512_loadu_si512(wp[i] + (b * 8 + j) * 64), flip);
+                if (j < (int)bb / 64) /* the next tile's line, one per line read */
+                    _mm_prefetch((const char *)next +
+                                     (((size_t)b * NG + i) * bb + 64 * j),
+                                 _MM_HINT_T0);
+                __m512i u = step_u(wp[i] + (size_t)b * bb, j, BITS);
                 UNROLL
                 for (int t = 0; t < TT; t++)
-                    acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], wv, xb[t]);
+                    acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], u, xb[t]);
             }
         }
         UNROLL
         for (int t = 0; t < TT; t++) {
             size_t bi = (size_t)b * (size_t)x->T + (size_t)(t0 + t);
             __m512 xs = _mm512_set1_ps(x->scale[bi]);
-            __m512i c = _mm512_set1_epi32(x->sum[bi] * 128);
+            __m512i c = _mm512_set1_epi32(x->sum[bi] * (BITS == 8 ? 128 : 32));
             UNROLL
             for (int i = 0; i < NG; i++)
                 y[i][t] = _mm512_fmadd_ps(
@@ -213,44 +247,49 @@ INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int T
     int64_t N = a->w->rows;
     UNROLL
     for (int i = 0; i < NG; i++) {
-        int64_t n = (g + i) * TITAN_Q8_IL, left = n1 - n;
-        __mmask16 m = (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1);
+        int64_t n = (g + i) * TITAN_Q8_IL;
+        __mmask16 m = row_mask(n, n0, n1);
         UNROLL
         for (int t = 0; t < TT; t++)
             _mm512_mask_storeu_ps(a->y + (size_t)(t0 + t) * (size_t)N + n, m, y[i][t]);
     }
 }
 
-/* packed_tile with NG and TT as constants (1 token: 1 or 4 groups, else 1 or 2). */
-TARGET static void packed_step(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
-                               int64_t n1) {
-    switch (NG * 8 + TT) {
-    case 33: packed_tile(a, g, t0, 4, 1, n1); break;
-    case 9: packed_tile(a, g, t0, 1, 1, n1); break;
-    case 18: packed_tile(a, g, t0, 2, 2, n1); break;
-    case 10: packed_tile(a, g, t0, 1, 2, n1); break;
-    case 19: packed_tile(a, g, t0, 2, 3, n1); break;
-    case 11: packed_tile(a, g, t0, 1, 3, n1); break;
-    case 20: packed_tile(a, g, t0, 2, 4, n1); break;
-    default: packed_tile(a, g, t0, 1, 4, n1); break;
+#define PACKED_TILES(BITS)                                                               \
+    switch (NG * 8 + TT) {                                                               \
+    case 33: packed_tile(a, g, t0, 4, 1, BITS, n0, n1); break;                           \
+    case 9: packed_tile(a, g, t0, 1, 1, BITS, n0, n1); break;                            \
+    case 18: packed_tile(a, g, t0, 2, 2, BITS, n0, n1); break;                           \
+    case 10: packed_tile(a, g, t0, 1, 2, BITS, n0, n1); break;                           \
+    case 19: packed_tile(a, g, t0, 2, 3, BITS, n0, n1); break;                           \
+    case 11: packed_tile(a, g, t0, 1, 3, BITS, n0, n1); break;                           \
+    case 20: packed_tile(a, g, t0, 2, 4, BITS, n0, n1); break;                           \
+    default: packed_tile(a, g, t0, 1, 4, BITS, n0, n1); break;                           \
     }
+
+/* packed_tile with constant NG, TT and bits (1 token: 1 or 4 groups, else 1
+ * or 2). */
+TARGET static void packed_step(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                               int64_t n0, int64_t n1) {
+    if (a->p->bits == 8)
+        PACKED_TILES(8)
+    else
+        PACKED_TILES(6)
 }
 
-/* Rows [n0, n1) from the interleaved copy; rows before the first whole
- * group (a share that starts inside one) from W in place. */
+/* Rows [n0, n1) from the interleaved copy, 4 groups (64 rows, at most 64 K
+ * bytes, in L1/L2) serving every token; a share starting inside a group
+ * computes the group and stores its own rows. */
 TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
-    int64_t head = (n0 + TITAN_Q8_IL - 1) / TITAN_Q8_IL * TITAN_Q8_IL;
-    if (head > n0) dot_rows(a, n0, head < n1 ? head : n1);
-    int64_t g0 = head / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
+    int64_t g0 = n0 / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
     int T = a->x->T;
-    /* 4 groups (64 rows, 64 K bytes at most in L1/L2) serve every token */
     for (int64_t g = g0; g < g1; g += 4) {
         int ng = g1 - g < 4 ? (int)(g1 - g) : 4;
         for (int t0 = 0; t0 < T; t0 += 4) {
             int TT = T - t0 < 4 ? T - t0 : 4;
             for (int i = 0; i < ng;) {
                 int take = TT == 1 ? (ng - i == 4 ? 4 : 1) : (ng - i >= 2 ? 2 : 1);
-                packed_step(a, g + i, t0, take, TT, n1);
+                packed_step(a, g + i, t0, take, TT, n0, n1);
                 i += take;
             }
         }

@@ -15,6 +15,7 @@
 #include "platform/backend_cpu.h"
 #include "platform/matmul.h"
 #include "platform/matmul_q8.h"
+#include "quant/quant.h"
 #include "test_rng.h"
 
 #include <math.h>
@@ -33,12 +34,14 @@ static q8_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs, int
     q8_weights w = {0};
     int64_t groups = gs && gs < K ? (K + gs - 1) / gs : 1;
     int qmax = dt == TITAN_DT_INT8 ? 127 : 31;
-    w.q = malloc((size_t)(N * K));
+    size_t rb = titan_dtype_row_bytes(dt, K);
+    w.q = calloc((size_t)N * rb + 1, 1);
     w.scales = malloc((size_t)(N * groups) * sizeof(float));
     for (int64_t i = 0; i < N * groups; i++)
         w.scales[i] = (float)(0.01 + 0.02 * fabs(uniform()));
-    for (int64_t i = 0; i < N * K; i++)
-        w.q[i] = (int8_t)(fixed ? fixed : (int)lround(uniform() * (qmax + 0.5)));
+    for (int64_t i = 0; i < N * K; i++) /* in [-qmax - 1, qmax] */
+        titan_quant_store(dt, (uint8_t *)w.q + (size_t)(i / K) * rb, i % K,
+                          fixed ? fixed : (int)lround(uniform() * (qmax + 0.5)));
     w.t = (titan_tensor){.dtype = dt,
                          .ndim = 2,
                          .rows = N,
@@ -148,12 +151,12 @@ static void check_families(const q8_weights *w, const q8_x *x, const char *what)
                                     ? titan_q8_rows_vnni512
                                     : NULL};
     /* the interleaved copy (matmul_q8_pack.h), made as the backend makes it */
-    size_t pb = titan_q8_pack_bytes(N, w->t.cols, w->t.group_size);
+    size_t pb = titan_q8_pack_bytes(N, w->t.cols, w->t.group_size, w->t.dtype);
     uint8_t *buf = aligned_alloc(64, pb);
     titan_q8_packed packed;
     titan_q8_pack(&w->t, buf, &packed);
-    for (int i = 0; i < 4; i++) {
-        if (!fams[i % 2]) continue;
+    for (int i = 0; i < 4; i++) { /* row-major kernels take int8-laned tensors only */
+        if (!fams[i % 2] || (i < 2 && !titan_q8_takes(&w->t))) continue;
         args.p = i < 2 ? NULL : &packed;
         int64_t cut = N > 7 ? N / 2 - 3 : N;
         memset(got, 0xff, n * sizeof(float));
@@ -185,7 +188,9 @@ static void families_equal_reference(void **state) {
             int64_t K = Ks[ki], N = Ns[(ki + ti) % 5];
             int T = Ts[ti];
             int gs = (ki + ti) % 3 == 0 ? 0 : (ki + ti) % 3 == 1 ? 32 : 64;
-            titan_dtype dt = ti % 2 ? TITAN_DT_INT6_BYTE : TITAN_DT_INT8;
+            titan_dtype dt = ti % 3 == 0   ? TITAN_DT_INT8
+                             : ti % 3 == 1 ? TITAN_DT_INT6_BYTE
+                                           : TITAN_DT_INT6;
             q8_weights w = make_weights(dt, N, K, gs, 0);
             q8_x x = make_x(T, K, 0.0f);
             snprintf(what, sizeof what, "N %lld K %lld T %d gs %d", (long long)N,
@@ -195,18 +200,19 @@ static void families_equal_reference(void **state) {
         }
 }
 
-/* All-127 / all-(-128) weights against all-max activations of either sign:
+/* All-127 / all-(-128) weights (int6: 31 / -32) against all-max activations of either sign:
  * the largest block sums there are (|isum| = 32 * 128 * 127), equal in every
  * family and to the product worked out by hand. */
 static void extremes_do_not_saturate(void **state) {
     (void)state;
-    const int wv[] = {127, -128};
+    const int wv[] = {127, -128, 31, -32}; /* int8's, then int6's ends */
     const float xv[] = {5.0f, -5.0f};
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         for (int j = 0; j < 2; j++)
             for (int T = 1; T <= 20; T += 19) {
                 int64_t N = 19, K = 320;
-                q8_weights w = make_weights(TITAN_DT_INT8, N, K, 0, wv[i]);
+                titan_dtype dt = i < 2 ? TITAN_DT_INT8 : TITAN_DT_INT6_BYTE;
+                q8_weights w = make_weights(dt, N, K, 0, wv[i]);
                 q8_x x = make_x(T, K, xv[j]);
                 check_families(&w, &x, "extremes");
                 float *y = malloc((size_t)(T * N) * sizeof(float));
@@ -287,17 +293,18 @@ static void backend_q8(void **state) {
     free(want), free(y1), free(y2), free(ye), free_weights(&w), free_x(&x);
 }
 
-/* Backends with room for interleaved copies of both tensors, of one only
- * (the other runs from its rows), and of none: the same bits as the
- * reference for few tokens, 1 and 2 threads, matmul2's second tensor
- * starting inside a group of rows (90 rows: not a multiple of 16). */
+/* Backends with room for interleaved copies of both tensors, of the int8
+ * one only, and of none: the int8 tensor gives the reference's bits (from
+ * the copy or its rows), the bit-packed int6 one too when it has a copy and
+ * the exact path's bits without; 1 and 2 threads, matmul2's second tensor's
+ * share starting inside a group of rows (90 rows: not a multiple of 16). */
 static void backend_q8_interleaved(void **state) {
     (void)state;
     int64_t N = 90, K = 300, N2 = 37;
     q8_weights w = make_weights(TITAN_DT_INT8, N, K, 64, 0);
-    q8_weights w2 = make_weights(TITAN_DT_INT6_BYTE, N2, K, 0, 0);
-    size_t one = titan_q8_pack_bytes(N, K, 64);
-    size_t both = one + titan_q8_pack_bytes(N2, K, 0);
+    q8_weights w2 = make_weights(TITAN_DT_INT6, N2, K, 0, 0);
+    size_t one = titan_q8_pack_bytes(N, K, 64, TITAN_DT_INT8);
+    size_t both = one + titan_q8_pack_bytes(N2, K, 0, TITAN_DT_INT6);
     const size_t room[] = {both, one, 0};
     for (int T = 1; T <= 5; T += 2) {
         q8_x x = make_x(T, K, 0.0f);
@@ -308,6 +315,11 @@ static void backend_q8_interleaved(void **state) {
         titan_q8_rows_scalar(&args, 0, N, scratch);
         args = (titan_q8_args){&w2.t, &x.a, want2, NULL};
         titan_q8_rows_scalar(&args, 0, N2, scratch);
+        float *exact2 = malloc((size_t)(T * N2) * 4);
+        void *ebuf;
+        titan_backend *ex = q8_backend(1, TITAN_ACT_EXACT, 0, &ebuf);
+        ex->matmul(ex, &w2.t, x.x, exact2, T);
+        titan_backend_destroy(ex), free(ebuf);
         for (int th = 1; th <= 2; th++)
             for (int r = 0; r < 3; r++) {
                 void *buf;
@@ -317,14 +329,15 @@ static void backend_q8_interleaved(void **state) {
                     memset(y2, 0xff, (size_t)(T * N2) * 4);
                     be->matmul2(be, &w.t, y, &w2.t, y2, x.x, T);
                     assert_memory_equal(y, want, (size_t)(T * N) * 4);
-                    assert_memory_equal(y2, want2, (size_t)(T * N2) * 4);
+                    assert_memory_equal(y2, r == 0 ? want2 : exact2,
+                                        (size_t)(T * N2) * 4);
                     memset(y, 0xff, (size_t)(T * N) * 4);
                     be->matmul(be, &w.t, x.x, y, T);
                     assert_memory_equal(y, want, (size_t)(T * N) * 4);
                 }
                 titan_backend_destroy(be), free(buf);
             }
-        free(want), free(want2), free(y), free(y2), free_x(&x);
+        free(want), free(want2), free(y), free(y2), free(exact2), free_x(&x);
     }
     free_weights(&w), free_weights(&w2);
 }

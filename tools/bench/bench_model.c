@@ -17,7 +17,8 @@
  * platform/matmul_q8.h), printed as q8's tokens/s and its ratio to the exact
  * run just before it.
  * Usage: bench_model [PRESET [CTX [TYPE]]]   (one preset, e.g. nano; one
- * context; one storage type: f32, int8 or int6) */
+ * context; one storage type: f32, int8 or int6; or "compare": int8 and int6
+ * decode, exact and q8, interleaved rounds and medians, bench_compare) */
 #include "platform/matmul_q8_pack.h"
 #include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Best of REPEATS runs: on a shared VM another tenant can slow any one. */
 enum { PREFILL_BATCH = 512, DECODE_TOKENS = 32, REPEATS = 3 };
@@ -202,8 +204,9 @@ typedef struct {
 static size_t pack_bytes(const weights *w) {
     size_t b = 0;
     for (int i = 0; i < w->n; i++)
-        if (w->t[i].dtype == TITAN_DT_INT8 || w->t[i].dtype == TITAN_DT_INT6_BYTE)
-            b += titan_q8_pack_bytes(w->t[i].rows, w->t[i].cols, w->t[i].group_size);
+        if (titan_q8_packs(&w->t[i]))
+            b += titan_q8_pack_bytes(w->t[i].rows, w->t[i].cols, w->t[i].group_size,
+                                     w->t[i].dtype);
     return b;
 }
 
@@ -240,6 +243,107 @@ static titan_status bench_q8(const char *preset, const char *label, const titan_
            r.decode_tps, r.decode_tps / e->decode_tps);
     fflush(stdout);
     return TITAN_OK;
+}
+
+/* ---- compare: decode variants interleaved, medians ---- */
+
+enum { ROUNDS = 7, VARIANTS = 5 };
+
+/* Seconds of CPU the process has used: on a host busier than its cores,
+ * wall time counts the turns other tenants took; one thread's CPU time
+ * does not. */
+static double cpu_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Decode tokens/s of one run, per wall and per CPU second: prefill untimed,
+ * then DECODE_TOKENS steps. */
+static titan_status decode_tps(const titan_config *c, const weights *w, int ctx,
+                               titan_backend *be, double *tps, double *cpu_tps) {
+    int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
+    size_t bytes;
+    titan_arena a;
+    TITAN_TRY(titan_model_plan(c, ctx, batch, &bytes));
+    TITAN_TRY(cli_arena_create(&a, bytes));
+    titan_model *m;
+    titan_seq *s;
+    titan_status st = titan_model_create(&a, c, w->t, w->n, ctx, batch, be, &m);
+    if (!st) st = titan_seq_create(&a, m, &s);
+    int32_t *ids = malloc(sizeof *ids * (size_t)ctx);
+    float *logits = malloc(sizeof *logits * (size_t)c->vocab_size);
+    for (int i = 0; ids && i < ctx; i++) ids[i] = (int32_t)(i * 7919 % c->vocab_size);
+    int prefill = ctx - DECODE_TOKENS;
+    if (!st) st = prefill_ids(m, s, ids, prefill, batch);
+    double t0 = cli_now(), c0 = cpu_seconds();
+    for (int i = 0; !st && i < DECODE_TOKENS; i++) {
+        st = titan_model_forward(m, s, ids + prefill + i, 1);
+        if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
+    }
+    *cpu_tps = DECODE_TOKENS / (cpu_seconds() - c0);
+    *tps = DECODE_TOKENS / (cli_now() - t0);
+    free(ids), free(logits);
+    cli_arena_destroy(&a);
+    return st;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* bench_model PRESET CTX compare: int8 and int6 decode, exact, q8 (rows as
+ * stored) and q8i (interleaved copies), one thread, the variants run in
+ * turn ROUNDS times with the read bandwidth measured each round; medians of
+ * tokens/s and of each round's ratio to exact int8. */
+static titan_status bench_compare(const char *preset, int ctx, const bench_cpus *cpus) {
+    titan_config c;
+    TITAN_TRY(titan_config_preset(preset, &c));
+    c.bos_id = TITAN_TOK_BOS;
+    weights w[2];
+    TITAN_TRY(make_weights(&c, TITAN_DT_INT8, &w[0]));
+    TITAN_TRY(make_weights(&c, TITAN_DT_INT6, &w[1]));
+    q8_cpus q, qi[2];
+    TITAN_TRY(q8_open(&c, 0, &q));
+    TITAN_TRY(q8_open(&c, pack_bytes(&w[0]), &qi[0]));
+    TITAN_TRY(q8_open(&c, pack_bytes(&w[1]), &qi[1]));
+    static const char *const names[VARIANTS] = {"int8 exact", "int8 q8", "int8 q8i",
+                                                "int6 exact", "int6 q8i"};
+    const weights *vw[VARIANTS] = {&w[0], &w[0], &w[0], &w[1], &w[1]};
+    titan_backend *vb[VARIANTS] = {cpus->be[0], q.be[0], qi[0].be[0], cpus->be[0],
+                                   qi[1].be[0]};
+    double tps[VARIANTS][ROUNDS], ratio[VARIANTS][ROUNDS], bw[ROUNDS], bytes[2], flops;
+    double ctps[VARIANTS][ROUNDS], cratio[VARIANTS][ROUNDS];
+    per_token_cost(&c, &w[0], &flops, &bytes[0]);
+    per_token_cost(&c, &w[1], &flops, &bytes[1]);
+    titan_status st = TITAN_OK;
+    for (int r = 0; !st && r < ROUNDS; r++) {
+        bw[r] = bench_read_bandwidth(cpus->pool[0]);
+        for (int v = 0; !st && v < VARIANTS; v++)
+            st = decode_tps(&c, vw[v], ctx, vb[v], &tps[v][r], &ctps[v][r]);
+        for (int v = 0; !st && v < VARIANTS; v++)
+            ratio[v][r] = tps[v][r] / tps[0][r], cratio[v][r] = ctps[v][r] / ctps[0][r];
+    }
+    double bwm = st ? 0 : median(bw, ROUNDS);
+    printf("%s ctx %d, 1 thread, %d rounds interleaved, medians; read bandwidth %.1f "
+           "GB/s\n",
+           preset, ctx, ROUNDS, bwm);
+    for (int v = 0; !st && v < VARIANTS; v++) {
+        double t = median(tps[v], ROUNDS), b = bytes[v < 3 ? 0 : 1];
+        printf("  %-10s decode %6.1f tok/s  %.2fx int8 exact  (per CPU second %6.1f, "
+               "%.2fx)  weights %5.1f MB/token (stored), %5.1f%% of bandwidth\n",
+               names[v], t, median(ratio[v], ROUNDS), median(ctps[v], ROUNDS),
+               median(cratio[v], ROUNDS), b * 1e-6, 100 * t * b * 1e-9 / bwm);
+    }
+    q8_close(&q), q8_close(&qi[0]), q8_close(&qi[1]);
+    free_weights(&w[0]), free_weights(&w[1]);
+    return st;
 }
 
 static const char *only_type; /* NULL: every type of a case */
@@ -306,6 +410,11 @@ int main(int argc, char **argv) {
     bench_cpus cpus;
     titan_status open = bench_cpus_open(&cpus);
     if (open) return cli_fail("bench_model", open);
+    if (only && only_ctx && only_type && !strcmp(only_type, "compare")) {
+        titan_status st = bench_compare(only, (int)only_ctx, &cpus);
+        bench_cpus_close(&cpus);
+        return st ? cli_fail("bench_model", st) : CLI_EXIT_OK;
+    }
     static const bench_case cases[] = {
         {"zenyx-v2-base", {TITAN_DT_F32, TITAN_DT_INT8}, 2},
         {"nano", {TITAN_DT_F32, TITAN_DT_INT8}, 2},

@@ -247,7 +247,7 @@ static titan_status bench_q8(const char *preset, const char *label, const titan_
 
 /* ---- compare: decode variants interleaved, medians ---- */
 
-enum { ROUNDS = 7, VARIANTS = 5 };
+enum { ROUNDS = 9, VARIANTS = 5 };
 
 /* Seconds of CPU the process has used: on a host busier than its cores,
  * wall time counts the turns other tenants took; one thread's CPU time
@@ -319,7 +319,7 @@ static titan_status bench_compare(const char *preset, int ctx, const bench_cpus 
     titan_backend *vb[VARIANTS] = {cpus->be[0], q.be[0], qi[0].be[0], cpus->be[0],
                                    qi[1].be[0]};
     double tps[VARIANTS][ROUNDS], ratio[VARIANTS][ROUNDS], bw[ROUNDS], bytes[2], flops;
-    double ctps[VARIANTS][ROUNDS], cratio[VARIANTS][ROUNDS];
+    double ctps[VARIANTS][ROUNDS], cratio[VARIANTS][ROUNDS], six[ROUNDS], csix[ROUNDS];
     per_token_cost(&c, &w[0], &flops, &bytes[0]);
     per_token_cost(&c, &w[1], &flops, &bytes[1]);
     titan_status st = TITAN_OK;
@@ -329,6 +329,7 @@ static titan_status bench_compare(const char *preset, int ctx, const bench_cpus 
             st = decode_tps(&c, vw[v], ctx, vb[v], &tps[v][r], &ctps[v][r]);
         for (int v = 0; !st && v < VARIANTS; v++)
             ratio[v][r] = tps[v][r] / tps[0][r], cratio[v][r] = ctps[v][r] / ctps[0][r];
+        six[r] = tps[4][r] / tps[2][r], csix[r] = ctps[4][r] / ctps[2][r];
     }
     double bwm = st ? 0 : median(bw, ROUNDS);
     printf("%s ctx %d, 1 thread, %d rounds interleaved, medians; read bandwidth %.1f "
@@ -341,6 +342,9 @@ static titan_status bench_compare(const char *preset, int ctx, const bench_cpus 
                names[v], t, median(ratio[v], ROUNDS), median(ctps[v], ROUNDS),
                median(cratio[v], ROUNDS), b * 1e-6, 100 * t * b * 1e-9 / bwm);
     }
+    if (!st)
+        printf("  int6 q8i / int8 q8i: %.2fx (per CPU second %.2fx)\n",
+               median(six, ROUNDS), median(csix, ROUNDS));
     q8_close(&q), q8_close(&qi[0]), q8_close(&qi[1]);
     free_weights(&w[0]), free_weights(&w[1]);
     return st;

@@ -15,7 +15,9 @@ static int64_t scale_groups(int64_t cols, int32_t gs) {
 }
 
 /* Bytes of one group's block: 6-bit values take 3/4 of 8-bit ones. */
-static int64_t block_bytes(titan_dtype dt) { return dt == TITAN_DT_INT8 ? 512 : 384; }
+static int64_t block_bytes(titan_dtype dt) {
+    return (int64_t)titan_q8_block_bytes(dt == TITAN_DT_INT8 ? 8 : 6);
+}
 
 /* Bytes of the values (the scales follow them). */
 static size_t value_bytes(int64_t rows, int64_t cols, titan_dtype dt) {

@@ -33,6 +33,15 @@ typedef struct {
     int bits;        /* 8: INT8 steps; 6: INT6 planes */
 } titan_q8_packed;
 
+/* Bytes of one group's block, and where group g's values and scales start. */
+static inline size_t titan_q8_block_bytes(int bits) { return bits == 8 ? 512 : 384; }
+static inline const int8_t *titan_q8_group_values(const titan_q8_packed *p, int64_t g) {
+    return p->w + (size_t)g * (size_t)p->blocks * titan_q8_block_bytes(p->bits);
+}
+static inline const float *titan_q8_group_scales(const titan_q8_packed *p, int64_t g) {
+    return p->ws + (size_t)g * (size_t)p->sgroups * TITAN_Q8_IL;
+}
+
 /* Whether w can have a packed copy: INT8, INT6_BYTE or INT6 (bit-packed) with
  * scales per row or per group of a multiple of 32 values. */
 bool titan_q8_packs(const titan_tensor *w);

@@ -182,20 +182,19 @@ INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int T
                         int BITS, int64_t n0, int64_t n1) {
     const titan_q8_acts *x = a->x;
     const titan_q8_packed *p = a->p;
-    size_t bb = BITS == 8 ? 512 : 384;
+    size_t bb = titan_q8_block_bytes(BITS);
     const int8_t *wp[4], *xq[4];
     const float *sp[4];
     UNROLL
     for (int i = 0; i < NG; i++) {
-        wp[i] = p->w + (size_t)(g + i) * (size_t)p->blocks * bb;
-        sp[i] = p->ws + (size_t)(g + i) * (size_t)p->sgroups * TITAN_Q8_IL;
+        wp[i] = titan_q8_group_values(p, g + i), sp[i] = titan_q8_group_scales(p, g + i);
     }
     UNROLL
     for (int t = 0; t < TT; t++) xq[t] = x->q + (size_t)(t0 + t) * x->ld;
     /* the groups after these, contiguous with them: streamed into cache
      * while these are dotted (short rows leave the hardware prefetcher too
      * little of a stream to learn) */
-    const int8_t *next = p->w + (size_t)(g + NG) * (size_t)p->blocks * bb;
+    const int8_t *next = titan_q8_group_values(p, g + NG);
     __m512 y[4][4], ws[4];
     UNROLL
     for (int i = 0; i < NG; i++) UNROLL

@@ -142,44 +142,70 @@ static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids
     return st;
 }
 
-static titan_status run_one(const titan_config *c, const weights *w, int ctx,
-                            titan_backend *be, titan_thread_pool *pool, run_result *r) {
-    int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
-    size_t bytes;
+/* A model of config c on weights w and backend be for context ctx, with
+ * ctx random ids: prefill the first ctx - DECODE_TOKENS, decode the rest. */
+typedef struct {
     titan_arena a;
-    titan_status st = titan_model_plan(c, ctx, batch, &bytes);
-    if (!st) st = cli_arena_create(&a, bytes);
-    if (st) return st;
     titan_model *m;
     titan_seq *s;
-    st = titan_model_create(&a, c, w->t, w->n, ctx, batch, be, &m);
-    if (!st) st = titan_seq_create(&a, m, &s);
-    int32_t *ids = malloc(sizeof *ids * (size_t)ctx);
-    float *logits = malloc(sizeof *logits * (size_t)c->vocab_size);
-    for (int i = 0; ids && i < ctx; i++)
-        ids[i] = (int32_t)((uniform() + 1.0f) * 0.5f * (float)(c->vocab_size - 1));
-    int prefill = ctx - DECODE_TOKENS;
-    /* Untimed warm-up: first touches of the arena's pages are not prefill. */
-    if (!st) st = prefill_ids(m, s, ids, prefill, batch);
-    *r = (run_result){0, 0, 0, 0};
-    for (int rep = 0; !st && rep < REPEATS; rep++) {
-        r->fma_gflops = fmax(r->fma_gflops, bench_peak_fma(pool));
-        r->bw_gbs = fmax(r->bw_gbs, bench_read_bandwidth(pool));
-        titan_seq_reset(s);
-        double t0 = cli_now();
-        st = prefill_ids(m, s, ids, prefill, batch);
-        if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
-        double t1 = cli_now();
-        for (int i = 0; !st && i < DECODE_TOKENS; i++) {
-            st = titan_model_forward(m, s, ids + prefill + i, 1);
-            if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
-        }
-        double t2 = cli_now();
-        r->prefill_tps = fmax(r->prefill_tps, prefill / (t1 - t0));
-        r->decode_tps = fmax(r->decode_tps, DECODE_TOKENS / (t2 - t1));
+    int32_t *ids;
+    float *logits;
+    int batch, prefill;
+} model_run;
+
+static titan_status run_open(const titan_config *c, const weights *w, int ctx,
+                             titan_backend *be, model_run *r) {
+    *r = (model_run){.prefill = ctx - DECODE_TOKENS};
+    r->batch = r->prefill < PREFILL_BATCH ? r->prefill : PREFILL_BATCH;
+    size_t bytes;
+    TITAN_TRY(titan_model_plan(c, ctx, r->batch, &bytes));
+    TITAN_TRY(cli_arena_create(&r->a, bytes));
+    titan_status st = titan_model_create(&r->a, c, w->t, w->n, ctx, r->batch, be, &r->m);
+    if (!st) st = titan_seq_create(&r->a, r->m, &r->s);
+    r->ids = malloc(sizeof *r->ids * (size_t)ctx);
+    r->logits = malloc(sizeof *r->logits * (size_t)c->vocab_size);
+    if (!st && (!r->ids || !r->logits)) st = TITAN_E_NOMEM;
+    for (int i = 0; !st && i < ctx; i++)
+        r->ids[i] = (int32_t)((uniform() + 1.0f) * 0.5f * (float)(c->vocab_size - 1));
+    return st;
+}
+
+static void run_close(model_run *r) {
+    free(r->ids), free(r->logits);
+    cli_arena_destroy(&r->a);
+}
+
+/* The DECODE_TOKENS single-token steps after the prefill, head-1 logits each. */
+static titan_status run_decode(model_run *r) {
+    titan_status st = TITAN_OK;
+    for (int i = 0; !st && i < DECODE_TOKENS; i++) {
+        st = titan_model_forward(r->m, r->s, r->ids + r->prefill + i, 1);
+        if (!st) st = titan_model_logits(r->m, 1, 0, 1, r->logits);
     }
-    free(ids), free(logits);
-    cli_arena_destroy(&a);
+    return st;
+}
+
+static titan_status run_one(const titan_config *c, const weights *w, int ctx,
+                            titan_backend *be, titan_thread_pool *pool, run_result *res) {
+    model_run r;
+    titan_status st = run_open(c, w, ctx, be, &r);
+    /* Untimed warm-up: first touches of the arena's pages are not prefill. */
+    if (!st) st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+    *res = (run_result){0, 0, 0, 0};
+    for (int rep = 0; !st && rep < REPEATS; rep++) {
+        res->fma_gflops = fmax(res->fma_gflops, bench_peak_fma(pool));
+        res->bw_gbs = fmax(res->bw_gbs, bench_read_bandwidth(pool));
+        titan_seq_reset(r.s);
+        double t0 = cli_now();
+        st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+        if (!st) st = titan_model_logits(r.m, 1, 0, 1, r.logits);
+        double t1 = cli_now();
+        if (!st) st = run_decode(&r);
+        double t2 = cli_now();
+        res->prefill_tps = fmax(res->prefill_tps, r.prefill / (t1 - t0));
+        res->decode_tps = fmax(res->decode_tps, DECODE_TOKENS / (t2 - t1));
+    }
+    run_close(&r);
     return st;
 }
 
@@ -262,29 +288,14 @@ static double cpu_seconds(void) {
  * then DECODE_TOKENS steps. */
 static titan_status decode_tps(const titan_config *c, const weights *w, int ctx,
                                titan_backend *be, double *tps, double *cpu_tps) {
-    int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
-    size_t bytes;
-    titan_arena a;
-    TITAN_TRY(titan_model_plan(c, ctx, batch, &bytes));
-    TITAN_TRY(cli_arena_create(&a, bytes));
-    titan_model *m;
-    titan_seq *s;
-    titan_status st = titan_model_create(&a, c, w->t, w->n, ctx, batch, be, &m);
-    if (!st) st = titan_seq_create(&a, m, &s);
-    int32_t *ids = malloc(sizeof *ids * (size_t)ctx);
-    float *logits = malloc(sizeof *logits * (size_t)c->vocab_size);
-    for (int i = 0; ids && i < ctx; i++) ids[i] = (int32_t)(i * 7919 % c->vocab_size);
-    int prefill = ctx - DECODE_TOKENS;
-    if (!st) st = prefill_ids(m, s, ids, prefill, batch);
+    model_run r;
+    titan_status st = run_open(c, w, ctx, be, &r);
+    if (!st) st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
     double t0 = cli_now(), c0 = cpu_seconds();
-    for (int i = 0; !st && i < DECODE_TOKENS; i++) {
-        st = titan_model_forward(m, s, ids + prefill + i, 1);
-        if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
-    }
+    if (!st) st = run_decode(&r);
     *cpu_tps = DECODE_TOKENS / (cpu_seconds() - c0);
     *tps = DECODE_TOKENS / (cli_now() - t0);
-    free(ids), free(logits);
-    cli_arena_destroy(&a);
+    run_close(&r);
     return st;
 }
 

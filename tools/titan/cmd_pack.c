@@ -8,7 +8,7 @@
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --merge-lora folds a xenith model's LoRA adapters into their weights before
- * quantization (pack_merge.h).
+ * quantization (lora_merge.h).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
  * whichever makes the smaller file with the chosen codec. --codec auto codes
  * each section and each tensor group (formats/artifact_format.h) with the
@@ -30,7 +30,7 @@
 #include "tools/titan/gptq_calibrate.h"
 #include "tools/titan/pack_hadamard.h"
 #include "tools/titan/pack_input.h"
-#include "tools/titan/pack_merge.h"
+#include "tools/titan/lora_merge.h"
 #include "tools/titan/prequant.h"
 #include "tools/titan/storage.h"
 #include "tools/titan/submission.h"
@@ -219,6 +219,25 @@ static void gptq_solved(void *user, double done, double total) {
     cli_progress_update(&g->solve, done, total);
 }
 
+/* --merge-lora on a model without adapters: refused, or a note (lora_rank 0). */
+static titan_status merge_check(const pack_args *p, const titan_config *c) {
+    bool noop;
+    TITAN_TRY(lora_merge_check(c, p->ckpt ? p->ckpt : p->cfg_path, &noop));
+    if (noop)
+        fprintf(stderr, "titan pack: --merge-lora: lora_rank is 0, nothing to merge; "
+                        "weights packed as they are\n");
+    return TITAN_OK;
+}
+
+/* lora_merge_read over the input tensors. */
+static titan_status read_adapter(void *user, titan_arena *a,
+                                 const titan_tensor_spec *spec, const float **f) {
+    float *v;
+    TITAN_TRY(pack_input_f32(a, user, spec, &v));
+    *f = v;
+    return TITAN_OK;
+}
+
 static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
     pack_input in;
     TITAN_TRY(read_inputs(a, p, &in));
@@ -230,7 +249,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
                           p->st_path, in.st.n_tensors - n_pre, n_in);
     o->c = in.config;
     if (p->drop_mtp) o->c.mtp_heads = 1;
-    if (p->merge_lora) o->c = pack_merge_config(&o->c);
+    if (p->merge_lora) TITAN_TRY(merge_check(p, &in.config));
+    if (p->merge_lora) o->c = lora_merge_config(&o->c);
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
@@ -265,7 +285,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
                           "--merge-lora folds float weights; the input holds %d "
                           "pre-quantized tensors",
                           n_pre_used);
-    if (p->merge_lora) TITAN_TRY(pack_merge_lora(a, &in, f, o->n));
+    if (p->merge_lora) TITAN_TRY(lora_merge(a, &in.config, f, o->n, read_adapter, &in));
     if (p->hadamard && n_pre_used)
         return titan_fail(TITAN_E_USAGE,
                           "--hadamard turns float weights; the input "

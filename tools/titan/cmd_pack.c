@@ -208,6 +208,45 @@ static titan_status plan_split(titan_arena *a, const pack_args *p, const pack_in
     return embed_split_ranges(a, counts, vocab, (int32_t)p->embed_split, &o->row_qmax);
 }
 
+/* A quantized matrix GPTQ would take: per-row scales, 2-D. */
+static bool gptq_wanted(const titan_tensor *t) {
+    return titan_dtype_get(t->dtype)->quantized && !t->group_size && t->ndim == 2;
+}
+
+/* --gptq-report: per matrix with a Hessian, the output error of RTN and GPTQ;
+ * a matrix without calibration rows (an expert no token was routed to) stays
+ * round-to-nearest. */
+static void print_gptq_table(const pack_out *o) {
+    fprintf(stderr, "%-32s %-5s %10s %12s %12s %8s\n", "tensor", "type", "calib rows",
+            "rtn error", "gptq error", "ratio");
+    for (int i = 0; i < o->n; i++) {
+        const gptq_stat *g = &o->gptq[i];
+        if (!g->calib_rows && gptq_wanted(&o->t[i]))
+            fprintf(stderr, "%-32s %-5s %10d %12s %12s %8s\n", o->t[i].name,
+                    titan_dtype_name(o->t[i].dtype), 0, "rtn", "-", "-");
+        if (!g->calib_rows) continue;
+        fprintf(stderr, "%-32s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
+                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows, g->rtn_error,
+                g->gptq_error, g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
+    }
+}
+
+/* After GPTQ: the matrices it could not take (no calibration rows), named:
+ * an untied tok_emb or mem.slots (read, never multiplied) or an expert. */
+static void note_rtn_fallback(const pack_out *o) {
+    int k = 0;
+    for (int i = 0; i < o->n; i++) k += !o->gptq[i].calib_rows && gptq_wanted(&o->t[i]);
+    if (!k) return;
+    fprintf(stderr,
+            "gptq: %d matri%s never multiplied in calibration (lookup tables, "
+            "experts no calibration token was routed to) stay round-to-nearest:",
+            k, k == 1 ? "x" : "ces");
+    for (int i = 0, shown = 0; i < o->n && shown < 8; i++)
+        if (!o->gptq[i].calib_rows && gptq_wanted(&o->t[i]))
+            fprintf(stderr, "%s %s", shown++ ? "," : "", o->t[i].name);
+    fprintf(stderr, "%s\n", k > 8 ? ", ..." : "");
+}
+
 /* GPTQ's two progress lines: calibration, then the solves. */
 typedef struct {
     cli_progress calib, solve;
@@ -325,6 +364,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         cli_progress_end(&g.calib);
         cli_progress_end(&g.solve);
         TITAN_TRY(st);
+        note_rtn_fallback(o);
     }
     for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
         if (!titan_dtype_get(o->t[i].dtype)->quantized)
@@ -353,19 +393,6 @@ static void print_size_table(const pack_out *o) {
                 titan_dtype_name(o->t[i].dtype),
                 (unsigned long long)stored_bytes(&o->t[i]),
                 (double)stored_bytes(&o->t[i]) * ratio);
-}
-
-/* --gptq-report: per matrix with a Hessian, the output error of RTN and GPTQ. */
-static void print_gptq_table(const pack_out *o) {
-    fprintf(stderr, "%-24s %-5s %10s %12s %12s %8s\n", "tensor", "type", "calib rows",
-            "rtn error", "gptq error", "ratio");
-    for (int i = 0; i < o->n; i++) {
-        const gptq_stat *g = &o->gptq[i];
-        if (!g->calib_rows) continue;
-        fprintf(stderr, "%-24s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
-                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows, g->rtn_error,
-                g->gptq_error, g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
-    }
 }
 
 /* --hadamard: each turned matrix's int6 error before and after. */

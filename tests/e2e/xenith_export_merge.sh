@@ -10,24 +10,10 @@
 #   a xenith model with lora_rank 0 is already merged: exported as it is,
 #   with a note.
 . "$(dirname "$0")/lib/common.sh"
-/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || skip "python3-torch not installed"
+. tests/e2e/lib/xenith_small.sh
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cat >"$T/x.json" <<'JSON'
-{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
- "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 16, "n_layers": 3, "attn_windows": [3, 5, 4],
- "n_global_tokens": 2, "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
- "moe_hidden": 8, "lora_rank": 2, "lora_alpha": 4.0, "tie_embeddings": false,
- "lora_targets": ["wq", "wv", "router", "w_up", "w_down", "lm_head"],
- "stm_tokens": 6, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2,
- "mem_read_layers": [0, 2]}
-JSON
-ref() { /usr/bin/python3 tests/ref/xenith_ref.py "$@"; }
-ref --config "$T/x.json" --write-weights "$T/x.st" --seed 3
-"$TITAN" init --config "$T/x.json" -o "$T/tok.tart" >/dev/null
-"$TITAN" export "$T/tok.tart" --safetensors "$T/tok.st" >/dev/null
-"$TITAN" pack --safetensors "$T/x.st" --config "$T/x.json" --tokenizer "$T/tok.tok" \
-    --quant f32 -o "$T/x.tart" >/dev/null
+xenith_small "$T"
 "$TITAN" export "$T/x.tart" --safetensors "$T/mx.st" --merge-lora >/dev/null ||
     fail "export --merge-lora"
 for i in $(seq 200); do echo $((i * 37 % 300)); done >"$T/ids" # past windows and segments

@@ -17,20 +17,10 @@
 #   0..k-1 (ties to the lower index): experts k.. get no rows, stay exactly
 #   round-to-nearest and are named on stderr; experts 0..k-1 get T rows.
 . "$(dirname "$0")/lib/common.sh"
-/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || skip "python3-torch not installed"
+. tests/e2e/lib/xenith_small.sh
 T=$(mktemp -d)
-[ -n "${KEEP:-}" ] || trap "rm -rf $T" EXIT
-cat >"$T/x.json" <<'JSON'
-{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
- "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 16, "n_layers": 3, "attn_windows": [3, 5, 4],
- "n_global_tokens": 2, "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
- "moe_hidden": 8, "lora_rank": 2, "lora_alpha": 4.0, "tie_embeddings": false,
- "lora_targets": ["wq", "wv", "router", "w_up", "w_down", "lm_head"],
- "stm_tokens": 6, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2,
- "mem_read_layers": [0, 2]}
-JSON
-ref() { /usr/bin/python3 tests/ref/xenith_ref.py "$@"; }
-ref --config "$T/x.json" --write-weights "$T/x.st" --seed 3
+trap 'rm -rf "$T"' EXIT
+xenith_small "$T"
 # The same weights with every router (and its adapter) zero: all experts tie.
 /usr/bin/python3 - "$T" <<'PY'
 import sys
@@ -43,8 +33,6 @@ out = [(n, d, s, np.zeros(np.array(x).shape) if n.endswith(("router", "router.lo
        for n, d, s, x in tensors]
 safetensors_ref.write(t + "/z.st", out, meta)
 PY
-"$TITAN" init --config "$T/x.json" -o "$T/tok.tart" >/dev/null
-"$TITAN" export "$T/tok.tart" --safetensors "$T/tok.st" >/dev/null
 head -c 1400 README.md >"$T/calib"
 tail -c +1401 README.md | head -c 600 >"$T/held" # held-out text, scored by logits
 # pack_one W NAME ARGS...: weights W packed as NAME.tart, exported, its logits.

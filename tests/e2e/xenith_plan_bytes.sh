@@ -8,13 +8,7 @@
 . "$(dirname "$0")/lib/common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cat >"$T/x.json" <<'JSON'
-{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
- "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 16, "n_layers": 3, "attn_windows": [3, 5, 4],
- "n_global_tokens": 2, "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
- "moe_hidden": 10, "lora_rank": 2, "lora_alpha": 4.0, "tie_embeddings": false,
- "stm_tokens": 6, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2}
-JSON
+cp tests/e2e/lib/xenith_small.json "$T/x.json"
 "$TITAN" init --config "$T/x.json" -o "$T/x.tart" >/dev/null
 "$TITAN" export "$T/x.tart" --safetensors "$T/x.st" >/dev/null
 "$TITAN" plan --config "$T/x.json" --json >"$T/plan.json"

@@ -5,17 +5,24 @@
  * reference. */
 #include "tools/train/train_ops.h"
 
+#include <string.h>
+
 #ifdef TRAIN_DOUBLE
-void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I, int O) {
+void TR(matmul_acc_forward)(real *y, const real *x, const real *W, int T, int I, int O) {
     for (int t = 0; t < T; t++) {
         const real *xt = x + (size_t)t * I;
         for (int o = 0; o < O; o++) {
             const real *w = W + (size_t)o * I;
             real s = 0;
             for (int i = 0; i < I; i++) s += xt[i] * w[i];
-            y[(size_t)t * O + o] = s;
+            y[(size_t)t * O + o] += s;
         }
     }
+}
+
+void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I, int O) {
+    memset(y, 0, (size_t)T * O * sizeof *y);
+    TR(matmul_acc_forward)(y, x, W, T, I, O);
 }
 
 void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I, int O) {
@@ -49,7 +56,8 @@ static void gemm(const titan_gemm_f32 *g) {
     titan_gemm_f32_run(titan_matmul_family(titan_cpu_best_isa()), g, scratch);
 }
 
-void train_matmul_forward(float *y, const float *x, const float *W, int T, int I, int O) {
+static void forward(float *y, const float *x, const float *W, int T, int I, int O,
+                    bool accumulate) {
     gemm(&(titan_gemm_f32){.m = T,
                            .n = O,
                            .k = I,
@@ -59,7 +67,17 @@ void train_matmul_forward(float *y, const float *x, const float *W, int T, int I
                            .ldb = (size_t)I,
                            .b_trans = true,
                            .c = y,
-                           .ldc = (size_t)O});
+                           .ldc = (size_t)O,
+                           .accumulate = accumulate});
+}
+
+void train_matmul_forward(float *y, const float *x, const float *W, int T, int I, int O) {
+    forward(y, x, W, T, I, O, false);
+}
+
+void train_matmul_acc_forward(float *y, const float *x, const float *W, int T, int I,
+                              int O) {
+    forward(y, x, W, T, I, O, true);
 }
 
 void train_matmul_acc_dx(float *dx, const float *dy, const float *W, int T, int I,

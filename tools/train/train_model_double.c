@@ -7,6 +7,7 @@
 #include "tools/train/op_conv_swiglu.c"
 #include "tools/train/op_embed_head.c"
 #include "tools/train/op_gqa.c"
+#include "tools/train/op_lora.c"
 #include "tools/train/op_matmul.c"
 #include "tools/train/op_mla.c"
 #include "tools/train/op_mlp.c"

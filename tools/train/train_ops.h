@@ -41,12 +41,25 @@ static inline real real_sigmoid(real x) {
 
 /* op_matmul.c: y[T, O] = x[T, I] W[O, I]^T. */
 void TR(matmul_forward)(real *y, const real *x, const real *W, int T, int I, int O);
+/* y[T, O] += x W^T. */
+void TR(matmul_acc_forward)(real *y, const real *x, const real *W, int T, int I, int O);
 /* dx[T, I] += dy W (dx may be NULL); dW[O, I] += dy^T x. */
 void TR(matmul_backward)(real *dx, real *dW, const real *dy, const real *x, const real *W,
                          int T, int I, int O);
 /* Its two halves: dx[T, I] += dy[T, O] W[O, I]; dW[O, I] += dy^T x[T, I]. */
 void TR(matmul_acc_dx)(real *dx, const real *dy, const real *W, int T, int I, int O);
 void TR(matmul_acc_dw)(real *dW, const real *dy, const real *x, int T, int I, int O);
+
+/* op_lora.c: a weight X [O, I] with an optional rank-r adapter (SPEC section
+ * 9): y = x X^T + s (x A^T) B^T, A [r, I], B [O, r]. A == NULL (or r == 0)
+ * means no adapter. xs [T, r] keeps s x A^T for the backward. */
+void TR(lora_forward)(real *y, real *xs, const real *x, const real *X, const real *A,
+                      const real *B, int T, int I, int O, int r, real s);
+/* dx [T, I] += dy (X + s B A) (dx may be NULL); dX += dy^T x, dA, dB their
+ * gradients (each may be NULL: a frozen tensor); dxs [T, r] is scratch. */
+void TR(lora_backward)(real *dx, real *dX, real *dA, real *dB, real *dxs, const real *dy,
+                       const real *x, const real *xs, const real *X, const real *A,
+                       const real *B, int T, int I, int O, int r, real s);
 
 /* op_rmsnorm.c: y[T, C] = x / sqrt(mean(x^2) + eps) * g; rstd[T] kept. */
 void TR(rmsnorm_forward)(real *y, real *rstd, const real *x, const real *g, int T, int C,

@@ -34,7 +34,7 @@ out = [(n, d, s, np.zeros(np.array(x).shape) if n.endswith(("router", "router.lo
 safetensors_ref.write(t + "/z.st", out, meta)
 PY
 head -c 1400 README.md >"$T/calib"
-tail -c +1401 README.md | head -c 600 >"$T/held" # held-out text, scored by logits
+head -c 2000 README.md | tail -c 600 >"$T/held" # held-out text, scored by logits
 # pack_one W NAME ARGS...: weights W packed as NAME.tart, exported, its logits.
 pack_one() {
     local w=$1 name=$2

@@ -11,6 +11,8 @@
 #include "tools/train/op_matmul.c"
 #include "tools/train/op_mla.c"
 #include "tools/train/op_mlp.c"
+#include "tools/train/op_moe.c"
+#include "tools/train/op_xenith_summarize.c"
 #include "tools/train/op_residual.c"
 #include "tools/train/op_rmsnorm.c"
 #include "tools/train/op_rope.c"

@@ -230,7 +230,7 @@ static titan_eval_options eval_options(const eval_args *a) {
 }
 
 static int model_batch(const eval_args *a) {
-    if (a->xenith) return 1; /* a token a step */
+    if (a->xenith) return TITAN_XENITH_CHUNK; /* tokens per forward call */
     return a->ctx < MODEL_BATCH ? (int)a->ctx : MODEL_BATCH;
 }
 

@@ -42,27 +42,21 @@ static void attend(titan_xenith *x, const titan_xlayer *L, int t, int i, bool re
     key_ranges(x->p0 + t, Ng, L->window, r);
     const float *q = x->qr + t * HD + (size_t)i * Dh,
                 *q0 = x->q + t * HD + (size_t)i * Dh;
-    double scale = 1 / sqrt((double)Dh), top = -INFINITY, sum = 0;
+    float scale = (float)(1 / sqrt((double)Dh)), *s = x->score;
     for (int part = 0; part < 2; part++)
         for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++)
-            x->score[n++] =
-                titan_xenith_dot(q, key_of(x, L, L->k, x->k, j, g), Dh) * scale;
+            s[n++] = titan_vec_dot(q, key_of(x, L, L->k, x->k, j, g), Dh) * scale;
     for (int64_t m = 0; reads && m < x->ltm_n; m++)
-        x->score[n++] = titan_xenith_dot(q0, L->mk + (m * G + g) * Dh, Dh) * scale;
-    for (int64_t j = 0; j < n; j++) top = fmax(top, x->score[j]);
-    for (int64_t j = 0; j < n; j++) sum += x->score[j] = exp(x->score[j] - top);
-    double *acc = x->acc;
-    memset(acc, 0, sizeof *acc * (size_t)Dh);
+        s[n++] = titan_vec_dot(q0, L->mk + (m * G + g) * Dh, Dh) * scale;
+    float sum = titan_vec_exp_sum(s, titan_vec_max(s, (int)n), (int)n);
+    float *o = x->o + t * HD + (size_t)i * Dh;
+    memset(o, 0, sizeof *o * (size_t)Dh);
     n = 0;
     for (int part = 0; part < 2; part++)
-        for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++, n++) {
-            const float *v = key_of(x, L, L->v, x->v, j, g);
-            for (int d = 0; d < Dh; d++) acc[d] += x->score[n] * v[d];
-        }
+        for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++, n++)
+            titan_vec_axpy(o, s[n] / sum, key_of(x, L, L->v, x->v, j, g), Dh);
     for (int64_t m = 0; reads && m < x->ltm_n; m++, n++)
-        for (int d = 0; d < Dh; d++) acc[d] += x->score[n] * L->mv[(m * G + g) * Dh + d];
-    float *o = x->o + t * HD + (size_t)i * Dh;
-    for (int d = 0; d < Dh; d++) o[d] = (float)(acc[d] / sum);
+        titan_vec_axpy(o, s[n] / sum, L->mv + (m * G + g) * Dh, Dh);
 }
 
 /* The chunk's rotated keys and values into the cache, in position order:
@@ -94,7 +88,7 @@ static void attention(titan_xenith *x, titan_xlayer *L, int T) {
         for (int i = 0; i < H; i++) attend(x, L, t, i, L->mk != NULL);
     cache_chunk(x, L, T);
     titan_xenith_linear(x, &L->wo, x->o, x->y, T);
-    titan_xenith_add(x->h, x->y, (size_t)T * c->d_model);
+    titan_vec_add(x->h, x->y, T * c->d_model);
 }
 
 /* Expert e on the chunk rows routed to it (gathered into x->ex), gated,
@@ -139,5 +133,5 @@ void titan_xenith_layer(titan_xenith *x, int l, int T) {
         moe(x, L, T);
     else
         titan_xenith_swiglu(x, &L->dense, x->u, x->y, T);
-    titan_xenith_add(x->h, x->y, (size_t)T * c->d_model);
+    titan_vec_add(x->h, x->y, T * c->d_model);
 }

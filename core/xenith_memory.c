@@ -1,6 +1,7 @@
 /* xenith_memory.c: the segment memory of SPEC section 9: Summarize (a
  * Perceiver resampler over the segment's final hidden states) and the FIFO
  * LTM, kept per reading layer as wk y and wv y. */
+#include "core/model.h"
 #include "core/xenith_model.h"
 
 #include <math.h>
@@ -49,10 +50,10 @@ static void summarize(titan_xenith *x) {
         titan_xenith_linear(x, &p->wv, x->Z, x->Vz, S + M);
         cross_attend(x, S + M);
         titan_xenith_linear(x, &p->wo, x->O, x->A, M);
-        titan_xenith_add(x->X, x->A, MD);
+        titan_vec_add(x->X, x->A, (int)MD);
         titan_xenith_norm_rows(x->A, x->X, p->ffn_norm, M, D, eps);
         titan_xenith_swiglu(x, &p->ffn, x->A, x->O, M);
-        titan_xenith_add(x->X, x->O, MD);
+        titan_vec_add(x->X, x->O, (int)MD);
     }
     titan_xenith_norm_rows(x->A, x->X, x->mem_final_norm, M, D, eps);
 }

@@ -92,7 +92,6 @@ static titan_status carve_all(titan_arena *a, const titan_config *c, int64_t ctx
     int64_t len[] = {D, D, D, D, D, HD, HD, HD, GD, GD, E};
     for (size_t i = 0; i < sizeof vec / sizeof *vec; i++) CARVE(a, C * len[i], vec[i]);
     CARVE(a, c->head_dim, &x->cs);
-    CARVE(a, c->head_dim, &x->acc);
     int64_t F = max64(c->mlp_hidden, max64(c->moe_hidden, c->sum_hidden));
     CARVE(a, F * rows, &x->gate);
     CARVE(a, F * rows, &x->up);
@@ -291,10 +290,6 @@ void titan_xenith_swiglu(titan_xenith *x, const titan_xswiglu *p, const float *i
         x->gate[i] = (float)(g / (1 + exp(-g)) * x->up[i]);
     }
     titan_xenith_linear(x, &p->down, x->gate, out, T);
-}
-
-void titan_xenith_add(float *y, const float *a, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] += a[i];
 }
 
 double titan_xenith_dot(const float *a, const float *b, int n) {

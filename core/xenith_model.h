@@ -66,9 +66,8 @@ struct titan_xenith {
     float *h, *u, *y, *ey, *ex; /* [C][D]; ex, ey an expert's gathered rows */
     float *q, *qr, *o, *k, *v;  /* [C][H*Dh] q, rotated q, heads' outputs; [C][G*Dh] */
     float *z, *cs;              /* [C][E] router logits, [Dh] rope cos | sin */
-    double *acc;                /* [Dh] one head's weighted value sum */
     float *gate, *up;           /* [max(F, Fe, Fs) * max_rows] */
-    double *score;              /* [most keys a query reads] */
+    float *score;               /* [most keys a query reads] */
     int32_t *route;             /* [C][k] */
     float *route_g;             /* [C][k] */
     int32_t *erow;              /* [C] rows routed to one expert */
@@ -95,9 +94,6 @@ void titan_xenith_layer(titan_xenith *x, int l, int T);
 /* The segment in x->stm is complete: summarize it and append its rows'
  * projections to every reading layer's LTM (FIFO of N). */
 void titan_xenith_memory_write(titan_xenith *x);
-
-/* y[i] += a[i] for i < n. */
-void titan_xenith_add(float *y, const float *a, size_t n);
 
 /* sum a[i] b[i] for i < n, in double. */
 double titan_xenith_dot(const float *a, const float *b, int n);

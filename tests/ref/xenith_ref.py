@@ -11,10 +11,14 @@ Module use:
     specs = xenith_ref.tensor_specs(c)       # [(name, shape), ...] in artifact order
     W = xenith_ref.init_weights(c, seed=0)   # random, lora_B random too (scale)
     logits = xenith_ref.forward(W, c, ids)   # [T, V] float64
+    L = xenith_ref.loss(W, c, ids)           # SPEC "Training loss" (autograd-able)
     W2, c2 = xenith_ref.merge_lora(W, c)     # SPEC's Merge
 
 CLI:
     xenith_ref.py --safetensors W --config CFG.json --ids IDS --out OUT
+    xenith_ref.py --safetensors W --config CFG.json --ids IDS --grad OUT
+        (the training loss and every tensor's gradient by autograd, float32
+        safetensors: "loss" then the tensors, as `titan-train grad` writes)
     xenith_ref.py --config CFG.json --specs
     xenith_ref.py --config CFG.json --write-weights OUT [--seed S]   (random, adapters too)
     xenith_ref.py --self-test                (exit 1 on any failure)
@@ -174,15 +178,20 @@ def window(c, l):
     return c["attn_windows"][l % n] if n else 0
 
 
-def moe(W, c, l, u):
-    """u [T, D]: the chosen experts' SwiGLUs, gated."""
+def moe(W, c, l, u, aux=None):
+    """u [T, D]: the chosen experts' SwiGLUs, gated. aux (a list) gets
+    (router logits [T, E], the chosen experts of each row)."""
     p = "blocks.%d." % l
     z = lin(W, c, p + "router", u)
     k = c["moe_top_k"]
     out = torch.zeros_like(u)
+    chosen = []
+    if aux is not None:
+        aux.append((z, chosen))
     for t in range(u.shape[0]):
         # descending z, equal z by ascending index
         order = sorted(range(z.shape[1]), key=lambda e: (-z[t, e].item(), e))[:k]
+        chosen.append(order)
         K = torch.tensor(order)
         if c["moe_renormalize"]:
             g = torch.softmax(z[t, K], 0)
@@ -248,12 +257,14 @@ def attention(W, c, l, u, pos, store, ltm):
     return lin(W, c, p + "wo", o.reshape(n, H * Dh))
 
 
-def forward(W, cfg, ids):
+def forward(W, cfg, ids, aux=None):
+    """Logits [T, V]; aux (a list) gets each MoE layer's (z, chosen)."""
     c = resolve_config(cfg)
     eps, L = c["norm_eps"], c["n_layers"]
     x = torch.tensor(ids)
     T = len(ids)
-    h = W["tok_emb"][x].clone()
+    h = W["tok_emb"][x]
+    outs = []  # each segment's h after layer L-1 (no in-place writes: autograd)
     S = c["stm_tokens"]
     seg = S if S > 0 else max(T, 1)
     stores = [{"k": [], "v": []} for _ in range(L)]
@@ -269,15 +280,48 @@ def forward(W, cfg, ids):
             hs = hs + attention(W, c, l, u, pos, stores[l], rows)
             u = rmsnorm(hs, W[p + "ffn_norm"], eps)
             dense = c["moe_experts"] == 0 or l < c["moe_dense_layers"]
-            hs = hs + (swiglu(W, c, p, u) if dense else moe(W, c, l, u))
-        h[m0:m1] = hs
+            hs = hs + (swiglu(W, c, p, u) if dense else moe(W, c, l, u, aux))
+        outs.append(hs)
         if S > 0 and m1 - m0 == S:
             summaries.append(summarize(W, c, hs))
     head = W["tok_emb"] if c["tie_embeddings"] else None
-    z = rmsnorm(h, W["final_norm"], eps)
+    z = rmsnorm(torch.cat(outs, 0), W["final_norm"], eps)
     logits = z @ head.T if head is not None else lin(W, c, "lm_head", z)
     cap = c["logit_softcap"]
     return cap * torch.tanh(logits / cap) if cap > 0 else logits
+
+
+def moe_aux(c, zs):
+    """SPEC "Training loss": L_bal and L_z over one stream's MoE layers (f,
+    the routing shares, held constant), as tensors; 0 without MoE layers."""
+    if not zs:
+        return torch.zeros(()), torch.zeros(())
+    E, k = c["moe_experts"], c["moe_top_k"]
+    bal, zl = [], []
+    for z, chosen in zs:
+        T = z.shape[0]
+        f = torch.zeros(E)
+        for order in chosen:
+            f[order] += 1.0 / (k * T)
+        P = torch.softmax(z, -1).mean(0)
+        bal.append(E * (f * P).sum())
+        zl.append((torch.logsumexp(z, -1) ** 2).mean())
+    return torch.stack(bal).mean(), torch.stack(zl).mean()
+
+
+def loss(W, cfg, ids, parts=None):
+    """SPEC's training loss of one stream: mean CE over t < T-1 (0 when
+    T = 1) + alpha L_bal + beta L_z. parts (a dict) gets ce, l_bal, l_z."""
+    c = resolve_config(cfg)
+    zs = []
+    logits = forward(W, c, ids, zs)
+    T = len(ids)
+    ce = (torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]))
+          if T > 1 else torch.zeros(()))
+    bal, zl = moe_aux(c, zs)
+    if parts is not None:
+        parts.update(ce=ce.item(), l_bal=bal.item(), l_z=zl.item())
+    return ce + c["moe_aux_weight"] * bal + c["moe_zloss_weight"] * zl
 
 
 def merge_lora(W, cfg):
@@ -385,6 +429,19 @@ def self_test():
     # softcap
     cc = resolve_config(_cfg(logit_softcap=0.5))
     check(forward(init_weights(cc), cc, _ids(6)).abs().max() < 0.5, "softcap")
+    # training loss: plain CE without MoE; L_bal = 1 at perfect balance
+    # (k = E routes every token to every expert, so f = 1/E)
+    ids = _ids(7)
+    parts = {}
+    L = loss(W0, c0, ids, parts)
+    ce = torch.nn.functional.cross_entropy(forward(W0, c0, ids)[:-1], torch.tensor(ids[1:]))
+    check(abs(L.item() - ce.item()) < 1e-12 and parts["l_bal"] == 0, "loss = CE")
+    check(loss(W0, c0, ids[:1]).item() == 0, "T = 1: no CE term")
+    cb = resolve_config(_cfg(moe_experts=3, moe_top_k=3, moe_hidden=8,
+                             moe_zloss_weight=0.1))
+    parts = {}
+    loss(init_weights(cb), cb, ids, parts)
+    check(abs(parts["l_bal"] - 1) < 1e-12 and parts["l_z"] > 0, "L_bal at k = E")
     for f in fails:
         print("xenith_ref self-test FAILED:", f, file=sys.stderr)
     print("xenith_ref self-test: %d checks failed" % len(fails))
@@ -402,6 +459,7 @@ def main(argv):
     ap.add_argument("--config")
     ap.add_argument("--ids")
     ap.add_argument("--out")
+    ap.add_argument("--grad", metavar="OUT")
     ap.add_argument("--specs", action="store_true")
     ap.add_argument("--write-weights", metavar="OUT",
                     help="write init_weights(--seed) as float32 safetensors")
@@ -424,7 +482,22 @@ def main(argv):
     with open(a.ids) as f:
         ids = [int(t) for t in f.read().split()]
     W = read_safetensors(a.safetensors)
+    if a.grad:
+        return write_grad(W, c, ids, a.grad)
     forward(W, c, ids).numpy().astype("<f4").tofile(a.out)
+    return 0
+
+
+def write_grad(W, c, ids, out):
+    leaves = {n: W[n].clone().requires_grad_(True) for n, _ in tensor_specs(c)}
+    L = loss(leaves, c, ids)
+    L.backward()
+    rows = [("loss", "F32", [1], np.array([L.item()], np.float32))]
+    for n, shape in tensor_specs(c):
+        g = leaves[n].grad
+        g = torch.zeros(shape) if g is None else g
+        rows.append((n, "F32", list(shape), g.numpy().astype(np.float32).ravel()))
+    safetensors_ref.write(out, rows, None)
     return 0
 
 

@@ -4,6 +4,7 @@
 #include "tools/cli/cli.h"
 #include "tools/train/train_commands.h"
 #include "tools/train/train_io.h"
+#include "tools/train/xenith_model.h"
 
 #include <stdlib.h>
 
@@ -11,15 +12,43 @@ static const char usage[] =
     "titan-train grad --safetensors W --config CFG.json --ids FILE "
     "-o GRADS.safetensors\n"
     "  the training loss of one sequence and its gradient for every tensor\n"
+    "  (family xenith: SPEC section 9's loss, adapters included)\n"
     "example: titan-train grad --safetensors w.safetensors --config w.json --ids ids.txt "
     "-o grads.safetensors";
+
+/* SPEC section 9's loss and gradients (xenith_model.h). */
+static titan_status run_xenith(const titan_config *c, const char *wpath, const int *ids,
+                               int T, const char *out) {
+    titan_status st = TITAN_OK;
+    train_xmodel m = {0};
+    train_params w = {0}, g = {0};
+    train_xacts a = {0};
+    if (train_params_alloc(&w, c) || train_params_alloc(&g, c) ||
+        train_xmodel_init(&m, c, &w, T, NULL) || train_xacts_alloc(&a, &m, T, NULL))
+        st = titan_fail(TITAN_E_NOMEM, "out of memory for T = %d", T);
+    if (st == TITAN_OK) st = train_load_safetensors(wpath, &w);
+    if (st == TITAN_OK) {
+        float loss = (float)train_xloss_grad(&m, &w, &a, ids, T, 1.0, &g, NULL);
+        st = train_save_safetensors(out, &g, &loss);
+    }
+    train_xacts_free(&a);
+    train_xmodel_free(&m);
+    train_params_free(&g);
+    train_params_free(&w);
+    return st;
+}
 
 static titan_status run(const char *wpath, const char *cpath, const char *ipath,
                         const char *out) {
     titan_config c;
-    TITAN_TRY(train_load_config(cpath, &c));
+    TITAN_TRY(train_load_config_xenith(cpath, &c));
     int *ids = NULL, T = 0;
     TITAN_TRY(train_load_ids(ipath, c.vocab_size, &ids, &T));
+    if (TITAN_XENITH(&c)) {
+        titan_status st = run_xenith(&c, wpath, ids, T, out);
+        free(ids);
+        return st;
+    }
     titan_status st = TITAN_OK;
     train_model m = {0};
     train_params w = {0}, g = {0};

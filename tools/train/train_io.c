@@ -2,6 +2,7 @@
 #include "tools/train/train_io.h"
 
 #include "platform/file.h"
+#include "tools/train/xenith_model.h"
 #include "tools/cli/cli.h"
 
 #include <stdio.h>
@@ -23,18 +24,33 @@ static titan_status read_whole(const char *path, size_t extra, titan_arena *a,
     return st;
 }
 
-titan_status train_load_config(const char *path, titan_config *c) {
+static titan_status load_config(const char *path, titan_config *c) {
     titan_arena a;
     TITAN_TRY(cli_arena_create(&a, 4 * TITAN_CONFIG_FILE_MAX));
     titan_status st =
         cli_kind_explain(titan_config_file_load(&a, path, c), path, CLI_KIND_JSON);
     cli_arena_destroy(&a);
-    if (st == TITAN_OK && TITAN_XENITH(c))
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "%s: family xenith (SPEC section 9): the trainer does not "
-                          "train it yet",
-                          path);
     return st;
+}
+
+titan_status train_load_config(const char *path, titan_config *c) {
+    TITAN_TRY(load_config(path, c));
+    if (TITAN_XENITH(c))
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "%s: family xenith (SPEC section 9): this command does not "
+                          "take it yet",
+                          path);
+    return TITAN_OK;
+}
+
+titan_status train_load_config_xenith(const char *path, titan_config *c) {
+    TITAN_TRY(load_config(path, c));
+    if (!TITAN_XENITH(c)) return TITAN_OK;
+    titan_status st = train_xenith_supported(c);
+    if (st == TITAN_OK) return TITAN_OK;
+    char why[256]; /* the message buffer is rewritten by titan_fail */
+    snprintf(why, sizeof why, "%s", titan_last_error());
+    return titan_fail(st, "%s: %s", path, why);
 }
 
 static titan_status load_tensor(const titan_safetensors *st, const char *name,

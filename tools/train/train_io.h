@@ -7,8 +7,12 @@
 #include "titan.h"
 #include "tools/train/train_model.h"
 
-/* Read and validate a config JSON file. */
+/* Read and validate a config JSON file (family titan only). */
 TITAN_NODISCARD titan_status train_load_config(const char *path, titan_config *c);
+
+/* The same, and family xenith (SPEC section 9) as far as the trainer covers
+ * it (train_xenith_supported). */
+TITAN_NODISCARD titan_status train_load_config_xenith(const char *path, titan_config *c);
 
 /* Fill p (allocated for the same config) from a safetensors file holding
  * exactly the config's tensors with their SPEC shapes (F32/F16/BF16). */

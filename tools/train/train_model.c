@@ -97,7 +97,8 @@ int TR(params_alloc_in)(TR(params) * p, const titan_config *c, titan_arena *aren
     size_t off = 0;
     for (int i = 0; i < p->n_tensors; i++) {
         p->tensor[i] = p->mem + off;
-        bind_tensor(p, p->spec[i].name, p->tensor[i]);
+        if (!TITAN_XENITH(c)) /* xenith binds by index: tools/train/xenith_model.c */
+            bind_tensor(p, p->spec[i].name, p->tensor[i]);
         off += (size_t)(p->spec[i].rows * p->spec[i].cols);
     }
     return 0;

@@ -244,6 +244,7 @@ void titan_vec_add(float *y, const float *x, int n);                     /* y +=
 float titan_vec_max(const float *x, int n);                              /* n >= 1 */
 void titan_vec_mul_add(float *y, const float *a, const float *b, int n); /* y += a b */
 void titan_vec_axpy(float *y, float a, const float *x, int n);           /* y += a x */
+float titan_vec_dot(const float *a, const float *b, int n); /* sum a b, eight lanes */
 /* y[i] *= silu(g[i]) = g[i] / (1 + exp(-g[i])), within a few ulp. */
 void titan_vec_silu_mul(float *y, const float *g, int n);
 /* x[i] = φ(x[i])^2, φ(v) = v for v >= 0, slope * v below (slope 0: relu2). */

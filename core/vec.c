@@ -87,6 +87,20 @@ VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int 
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
+VEC_CLONES float titan_vec_dot(const float *a, const float *b, int n) {
+    f8 acc = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        f8 va, vb;
+        memcpy(&va, a + i, sizeof va), memcpy(&vb, b + i, sizeof vb);
+        acc += va * vb;
+    }
+    float s[LANES], tail = 0;
+    memcpy(s, &acc, sizeof s);
+    for (; i < n; i++) tail += a[i] * b[i];
+    return lanes_sum(s, tail);
+}
+
 VEC_CLONES void titan_vec_axpy(float *y, float a, const float *x, int n) {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {

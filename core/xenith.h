@@ -47,15 +47,36 @@ TITAN_NODISCARD titan_status titan_xenith_create(titan_arena *a, const titan_con
 /* Start a new stream (position 0, STM and LTM empty). */
 void titan_xenith_reset(titan_xenith *x);
 
+/* Tokens per forward call the arena is planned for (batched prefill): a
+ * chunk's products run as matmuls of its rows and its MoE experts on the
+ * rows routed to each. */
+#define TITAN_XENITH_CHUNK 64
+
 /* Feed the stream's next token; logits[V] (head 1, softcapped) of the next.
  * TITAN_E_USAGE for a token outside the vocabulary, or at a position past
- * the ctx a layer's cache was made for (a layer with w = 0 or Ng + w > ctx). */
+ * the ctx a layer's cache was made for (a layer with w = 0 or Ng + w > ctx);
+ * then the stream is unchanged. */
 TITAN_NODISCARD titan_status titan_xenith_step(titan_xenith *x, int32_t id,
                                                float *logits);
 
+/* Feed the next n tokens (1 <= n <= titan_xenith_chunk(x)); logits[n][V] of
+ * each. They run in chunks inside segments; the logits equal n steps'
+ * (within rounding: products over more rows sum in another order). */
+TITAN_NODISCARD titan_status titan_xenith_forward(titan_xenith *x, const int32_t *ids,
+                                                  int n, float *logits);
+
+/* Feed the next n >= 1 tokens; logits[V] of the last one only. */
+TITAN_NODISCARD titan_status titan_xenith_prefill(titan_xenith *x, const int32_t *ids,
+                                                  int64_t n, float *logits);
+
+/* Tokens per chunk: n in 1..TITAN_XENITH_CHUNK (1 = a token a step); the
+ * current value. */
+void titan_xenith_set_chunk(titan_xenith *x, int n);
+int titan_xenith_chunk(const titan_xenith *x);
+
 /* A xenith model as a titan_eval_scorer (core/eval_xenith.c): one model per
  * worker over the same tensors, be[w] worker w's backend (as
- * titan_eval_model). Each window is a new stream fed one token a step; ctx
+ * titan_eval_model). Each window is a new stream fed in chunks; ctx
  * (the longest window) sizes only the layers with w = 0 or Ng + w > ctx. */
 typedef struct titan_eval_xenith titan_eval_xenith;
 
@@ -69,5 +90,8 @@ TITAN_NODISCARD titan_status titan_eval_xenith_create(
 
 TITAN_NODISCARD titan_status titan_eval_xenith_score(void *model, int worker,
                                                      const titan_eval_batch *b);
+
+/* Every worker's chunk (titan_xenith_set_chunk). */
+void titan_eval_xenith_set_chunk(titan_eval_xenith *ex, int n);
 
 #endif

@@ -1,16 +1,17 @@
-/* xenith_block.c: layer l of a Xenith model for one token (SPEC section 9,
- * Block_l): GQA over the global slots and the window's ring plus, in
- * reading layers, the LTM at distance 0, all in one softmax; then a dense
- * SwiGLU, or the k routed experts only. */
+/* xenith_block.c: layer l of a Xenith model for a chunk of tokens (SPEC
+ * section 9, Block_l): GQA over the global slots, the window's ring and the
+ * chunk's own earlier keys plus, in reading layers, the LTM at distance 0,
+ * all in one softmax; then a dense SwiGLU, or per expert its routed rows. */
 #include "core/model.h"
 #include "core/xenith_model.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Rotate each of n heads of Dh at x->pos (half split, no YaRN). */
-static void rotate(titan_xenith *x, float *v, int n) {
+/* Rotate each of n heads of Dh at position pos (half split, no YaRN). */
+static void rotate(titan_xenith *x, float *v, int n, int64_t pos) {
     int half = x->cfg.head_dim / 2;
+    titan_rope_table(x->cs, x->freq, half, (int)pos);
     for (int i = 0; i < n; i++) titan_rope_rotate(v + (size_t)i * 2 * half, x->cs, half);
 }
 
@@ -22,83 +23,115 @@ static void key_ranges(int64_t t, int64_t Ng, int64_t w, int64_t r[4]) {
     if (r[2] > r[3]) r[2] = r[3];
 }
 
-/* Head i's output o[Dh]: one softmax over the keys the query reads and the
- * LTM rows (unrotated query), applied to their values. */
-static void attend(titan_xenith *x, const titan_xlayer *L, int i, bool reads) {
+/* Group g's key (or value) of position j: the cache before the chunk, the
+ * chunk's own rows from x->p0 on. */
+static const float *key_of(const titan_xenith *x, const titan_xlayer *L,
+                           const float *cache, const float *chunk, int64_t j, int g) {
+    const titan_config *c = &x->cfg;
+    int64_t G = c->n_kv_heads, Dh = c->head_dim;
+    if (j >= x->p0) return chunk + ((j - x->p0) * G + g) * Dh;
+    return cache + (titan_window_slot(j, c->n_global_tokens, L->window) * G + g) * Dh;
+}
+
+/* Head i's output for chunk row t: one softmax over the keys the query
+ * reads and the LTM rows (unrotated query), applied to their values. */
+static void attend(titan_xenith *x, const titan_xlayer *L, int t, int i, bool reads) {
     const titan_config *c = &x->cfg;
     int Dh = c->head_dim, G = c->n_kv_heads, g = i / (c->n_heads / G);
-    int64_t Ng = c->n_global_tokens, r[4], n = 0;
-    key_ranges(x->pos, Ng, L->window, r);
-    const float *q = x->qr + (size_t)i * Dh, *q0 = x->q + (size_t)i * Dh;
-    double scale = 1 / sqrt((double)Dh), top = -INFINITY, sum = 0;
+    int64_t Ng = c->n_global_tokens, r[4], n = 0, HD = (int64_t)c->n_heads * Dh;
+    key_ranges(x->p0 + t, Ng, L->window, r);
+    const float *q = x->qr + t * HD + (size_t)i * Dh,
+                *q0 = x->q + t * HD + (size_t)i * Dh;
+    float scale = (float)(1 / sqrt((double)Dh)), *s = x->score;
     for (int part = 0; part < 2; part++)
-        for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++) {
-            const float *k = L->k + (titan_window_slot(j, Ng, L->window) * G + g) * Dh;
-            x->score[n++] = titan_xenith_dot(q, k, Dh) * scale;
-        }
+        for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++)
+            s[n++] = titan_vec_dot(q, key_of(x, L, L->k, x->k, j, g), Dh) * scale;
     for (int64_t m = 0; reads && m < x->ltm_n; m++)
-        x->score[n++] = titan_xenith_dot(q0, L->mk + (m * G + g) * Dh, Dh) * scale;
-    for (int64_t j = 0; j < n; j++) top = fmax(top, x->score[j]);
-    for (int64_t j = 0; j < n; j++) sum += x->score[j] = exp(x->score[j] - top);
-    double *acc = x->acc;
-    memset(acc, 0, sizeof *acc * (size_t)Dh);
+        s[n++] = titan_vec_dot(q0, L->mk + (m * G + g) * Dh, Dh) * scale;
+    float sum = titan_vec_exp_sum(s, titan_vec_max(s, (int)n), (int)n);
+    float *o = x->o + t * HD + (size_t)i * Dh;
+    memset(o, 0, sizeof *o * (size_t)Dh);
     n = 0;
     for (int part = 0; part < 2; part++)
-        for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++, n++) {
-            const float *v = L->v + (titan_window_slot(j, Ng, L->window) * G + g) * Dh;
-            for (int d = 0; d < Dh; d++) acc[d] += x->score[n] * v[d];
-        }
+        for (int64_t j = r[2 * part]; j < r[2 * part + 1]; j++, n++)
+            titan_vec_axpy(o, s[n] / sum, key_of(x, L, L->v, x->v, j, g), Dh);
     for (int64_t m = 0; reads && m < x->ltm_n; m++, n++)
-        for (int d = 0; d < Dh; d++) acc[d] += x->score[n] * L->mv[(m * G + g) * Dh + d];
-    for (int d = 0; d < Dh; d++) x->o[(size_t)i * Dh + d] = (float)(acc[d] / sum);
+        titan_vec_axpy(o, s[n] / sum, L->mv + (m * G + g) * Dh, Dh);
 }
 
-static void attention(titan_xenith *x, const titan_xlayer *L, bool reads) {
+/* The chunk's rotated keys and values into the cache, in position order:
+ * a ring slot ends with its latest position. */
+static void cache_chunk(titan_xenith *x, titan_xlayer *L, int T) {
     const titan_config *c = &x->cfg;
-    int Dh = c->head_dim, H = c->n_heads, G = c->n_kv_heads;
-    titan_rmsnorm(x->u, x->h, L->attn_norm, c->d_model, c->norm_eps);
-    titan_xenith_linear(x, &L->wq, x->u, x->q, 1);
-    titan_xenith_linear(x, &L->wk, x->u, x->k, 1);
-    titan_xenith_linear(x, &L->wv, x->u, x->v, 1);
-    titan_rope_table(x->cs, x->freq, Dh / 2, (int)x->pos);
-    memcpy(x->qr, x->q, sizeof *x->q * (size_t)H * Dh);
-    rotate(x, x->qr, H);
-    rotate(x, x->k, G);
-    size_t slot = (size_t)titan_window_slot(x->pos, c->n_global_tokens, L->window);
-    memcpy(L->k + slot * G * Dh, x->k, sizeof *x->k * (size_t)G * Dh);
-    memcpy(L->v + slot * G * Dh, x->v, sizeof *x->v * (size_t)G * Dh);
-    for (int i = 0; i < H; i++) attend(x, L, i, reads);
-    titan_xenith_linear(x, &L->wo, x->o, x->y, 1);
-    for (int d = 0; d < c->d_model; d++) x->h[d] += x->y[d];
-}
-
-/* The k chosen experts, gated, into x->y (x->u holds the normed input). */
-static void moe(titan_xenith *x, const titan_xlayer *L) {
-    const titan_config *c = &x->cfg;
-    int D = c->d_model, k = c->moe_top_k;
-    titan_xenith_linear(x, &L->router, x->u, x->z, 1);
-    titan_moe_route(x->z, c->moe_experts, k, c->moe_renormalize, x->route, x->route_g);
-    memset(x->y, 0, sizeof *x->y * (size_t)D);
-    for (int i = 0; i < k; i++) {
-        titan_xenith_swiglu(x, &L->experts[x->route[i]], x->u, x->ey, 1);
-        for (int d = 0; d < D; d++) x->y[d] += x->route_g[i] * x->ey[d];
+    size_t kv = (size_t)c->n_kv_heads * c->head_dim;
+    for (int t = 0; t < T; t++) {
+        size_t slot = (size_t)titan_window_slot(x->p0 + t, c->n_global_tokens, L->window);
+        memcpy(L->k + slot * kv, x->k + t * kv, sizeof *x->k * kv);
+        memcpy(L->v + slot * kv, x->v + t * kv, sizeof *x->v * kv);
     }
 }
 
-titan_status titan_xenith_layer(titan_xenith *x, int l) {
+static void attention(titan_xenith *x, titan_xlayer *L, int T) {
+    const titan_config *c = &x->cfg;
+    int H = c->n_heads, G = c->n_kv_heads;
+    size_t HD = (size_t)H * c->head_dim, GD = (size_t)G * c->head_dim;
+    titan_xenith_norm_rows(x->u, x->h, L->attn_norm, T, c->d_model, c->norm_eps);
+    titan_xenith_linear(x, &L->wq, x->u, x->q, T);
+    titan_xenith_linear(x, &L->wk, x->u, x->k, T);
+    titan_xenith_linear(x, &L->wv, x->u, x->v, T);
+    memcpy(x->qr, x->q, sizeof *x->q * HD * (size_t)T);
+    for (int t = 0; t < T; t++) {
+        rotate(x, x->qr + t * HD, H, x->p0 + t);
+        rotate(x, x->k + t * GD, G, x->p0 + t);
+    }
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < H; i++) attend(x, L, t, i, L->mk != NULL);
+    cache_chunk(x, L, T);
+    titan_xenith_linear(x, &L->wo, x->o, x->y, T);
+    titan_vec_add(x->h, x->y, T * c->d_model);
+}
+
+/* Expert e on the chunk rows routed to it (gathered into x->ex), gated,
+ * added into x->y. */
+static void expert(titan_xenith *x, const titan_xlayer *L, int e, int T) {
+    const titan_config *c = &x->cfg;
+    size_t D = (size_t)c->d_model;
+    int k = c->moe_top_k, n = 0;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < k; i++)
+            if (x->route[t * k + i] == e) {
+                memcpy(x->ex + n * D, x->u + t * D, sizeof *x->u * D);
+                x->erow[n] = t, x->eg[n++] = x->route_g[t * k + i];
+            }
+    if (!n) return; /* an expert no row chose does not run */
+    titan_xenith_swiglu(x, &L->experts[e], x->ex, x->ey, n);
+    for (int r = 0; r < n; r++) {
+        float *y = x->y + x->erow[r] * D;
+        for (size_t d = 0; d < D; d++) y[d] += x->eg[r] * x->ey[r * D + d];
+    }
+}
+
+/* The k chosen experts of every row, gated, into x->y (x->u holds the
+ * normed input). */
+static void moe(titan_xenith *x, const titan_xlayer *L, int T) {
+    const titan_config *c = &x->cfg;
+    int E = c->moe_experts, k = c->moe_top_k;
+    titan_xenith_linear(x, &L->router, x->u, x->z, T);
+    for (int t = 0; t < T; t++)
+        titan_moe_route(x->z + (size_t)t * E, E, k, c->moe_renormalize, x->route + t * k,
+                        x->route_g + t * k);
+    memset(x->y, 0, sizeof *x->y * (size_t)T * c->d_model);
+    for (int e = 0; e < E; e++) expert(x, L, e, T);
+}
+
+void titan_xenith_layer(titan_xenith *x, int l, int T) {
     const titan_config *c = &x->cfg;
     titan_xlayer *L = &x->layers[l];
-    if (titan_window_slot(x->pos, c->n_global_tokens, L->window) >= L->slots)
-        return titan_fail(TITAN_E_USAGE,
-                          "xenith: position %lld beyond the ctx of %lld this layer's "
-                          "cache was made for",
-                          (long long)x->pos, (long long)L->slots);
-    attention(x, L, L->mk != NULL);
-    titan_rmsnorm(x->u, x->h, L->ffn_norm, c->d_model, c->norm_eps);
+    attention(x, L, T);
+    titan_xenith_norm_rows(x->u, x->h, L->ffn_norm, T, c->d_model, c->norm_eps);
     if (L->experts)
-        moe(x, L);
+        moe(x, L, T);
     else
-        titan_xenith_swiglu(x, &L->dense, x->u, x->y, 1);
-    for (int d = 0; d < c->d_model; d++) x->h[d] += x->y[d];
-    return TITAN_OK;
+        titan_xenith_swiglu(x, &L->dense, x->u, x->y, T);
+    titan_vec_add(x->h, x->y, T * c->d_model);
 }

@@ -1,6 +1,7 @@
 /* xenith_memory.c: the segment memory of SPEC section 9: Summarize (a
  * Perceiver resampler over the segment's final hidden states) and the FIFO
  * LTM, kept per reading layer as wk y and wv y. */
+#include "core/model.h"
 #include "core/xenith_model.h"
 
 #include <math.h>
@@ -32,10 +33,6 @@ static void cross_attend(titan_xenith *x, int n) {
         }
 }
 
-static void add_rows(float *y, const float *a, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] += a[i];
-}
-
 /* Y = Summarize(stm) into x->A ([M][D]). */
 static void summarize(titan_xenith *x) {
     const titan_config *c = &x->cfg;
@@ -53,10 +50,10 @@ static void summarize(titan_xenith *x) {
         titan_xenith_linear(x, &p->wv, x->Z, x->Vz, S + M);
         cross_attend(x, S + M);
         titan_xenith_linear(x, &p->wo, x->O, x->A, M);
-        add_rows(x->X, x->A, MD);
+        titan_vec_add(x->X, x->A, (int)MD);
         titan_xenith_norm_rows(x->A, x->X, p->ffn_norm, M, D, eps);
         titan_xenith_swiglu(x, &p->ffn, x->A, x->O, M);
-        add_rows(x->X, x->O, MD);
+        titan_vec_add(x->X, x->O, (int)MD);
     }
     titan_xenith_norm_rows(x->A, x->X, x->mem_final_norm, M, D, eps);
 }

@@ -86,18 +86,20 @@ static titan_status carve_all(titan_arena *a, const titan_config *c, int64_t ctx
     CARVE(a, D, &x->final_norm);
     CARVE(a, c->head_dim / 2, &x->freq);
     if (c->stm_tokens > 0) TITAN_TRY(carve_memory(a, c, x, plan));
-    float **vec[] = {&x->h, &x->u, &x->y, &x->ey, &x->q, &x->qr, &x->o, &x->k, &x->v};
-    int64_t len[] = {D, D, D, D, HD, HD, HD, GD, GD};
-    for (size_t i = 0; i < sizeof vec / sizeof *vec; i++) CARVE(a, len[i], vec[i]);
-    CARVE(a, max64(c->moe_experts, 1), &x->z);
+    int64_t C = x->chunk_max, E = max64(c->moe_experts, 1), k = max64(c->moe_top_k, 1);
+    float **vec[] = {&x->h,  &x->u, &x->y, &x->ey, &x->ex, &x->q,
+                     &x->qr, &x->o, &x->k, &x->v,  &x->z};
+    int64_t len[] = {D, D, D, D, D, HD, HD, HD, GD, GD, E};
+    for (size_t i = 0; i < sizeof vec / sizeof *vec; i++) CARVE(a, C * len[i], vec[i]);
     CARVE(a, c->head_dim, &x->cs);
-    CARVE(a, c->head_dim, &x->acc);
     int64_t F = max64(c->mlp_hidden, max64(c->moe_hidden, c->sum_hidden));
     CARVE(a, F * rows, &x->gate);
     CARVE(a, F * rows, &x->up);
     CARVE(a, keys, &x->score);
-    CARVE(a, max64(c->moe_top_k, 1), &x->route);
-    CARVE(a, max64(c->moe_top_k, 1), &x->route_g);
+    CARVE(a, C * k, &x->route);
+    CARVE(a, C * k, &x->route_g);
+    CARVE(a, C, &x->erow);
+    CARVE(a, C, &x->eg);
     CARVE(a, max64(c->lora_rank, 1) * rows, &x->lora_r);
     CARVE(a, rows * widest(c), &x->lora_o);
     return TITAN_OK;
@@ -113,7 +115,8 @@ static titan_status check(const titan_config *c, int64_t ctx) {
 }
 
 static int rows_of(const titan_config *c) {
-    return c->stm_tokens > 0 ? c->stm_tokens + c->mem_slots : 1;
+    int mem = c->stm_tokens > 0 ? c->stm_tokens + c->mem_slots : 1;
+    return mem > TITAN_XENITH_CHUNK ? mem : TITAN_XENITH_CHUNK;
 }
 
 titan_status titan_xenith_plan(const titan_config *c, int64_t ctx, size_t *bytes) {
@@ -121,7 +124,7 @@ titan_status titan_xenith_plan(const titan_config *c, int64_t ctx, size_t *bytes
     TITAN_TRY(check(c, ctx));
     titan_arena a;
     titan_arena_init(&a, NULL, 0);
-    titan_xenith x = {.max_rows = rows_of(c)};
+    titan_xenith x = {.max_rows = rows_of(c), .chunk_max = TITAN_XENITH_CHUNK};
     void *p;
     TITAN_TRY(titan_arena_alloc(&a, sizeof x, TITAN_ALIGN, &p));
     TITAN_TRY(carve_all(&a, c, ctx, &x, true));
@@ -242,6 +245,7 @@ titan_status titan_xenith_create(titan_arena *a, const titan_config *c,
     titan_xenith *x;
     TITAN_TRY(titan_arena_calloc(a, sizeof *x, TITAN_ALIGN, (void **)&x));
     x->cfg = *c, x->be = be, x->ctx = ctx, x->max_rows = rows_of(c);
+    x->chunk = x->chunk_max = TITAN_XENITH_CHUNK;
     x->lora_s = c->lora_rank > 0 ? c->lora_alpha / c->lora_rank : 0;
     TITAN_TRY(carve_all(a, c, ctx, x, false));
     binder b = {t, n, c, TITAN_OK};
@@ -300,23 +304,99 @@ void titan_xenith_norm_rows(float *y, const float *in, const float *g, int T, in
         titan_rmsnorm(y + (size_t)t * n, in + (size_t)t * n, g, n, eps);
 }
 
-titan_status titan_xenith_step(titan_xenith *x, int32_t id, float *logits) {
-    if (!x || !logits) return titan_fail(TITAN_E_USAGE, "xenith: NULL argument");
+void titan_xenith_set_chunk(titan_xenith *x, int n) {
+    x->chunk = n < 1 ? 1 : n > x->chunk_max ? x->chunk_max : n;
+}
+
+int titan_xenith_chunk(const titan_xenith *x) { return x->chunk; }
+
+/* Every token in the vocabulary and every position in its layers' caches:
+ * checked before anything changes. */
+static titan_status check_chunk(const titan_xenith *x, const int32_t *ids, int64_t n) {
     const titan_config *c = &x->cfg;
-    if (id < 0 || id >= c->vocab_size)
-        return titan_fail(TITAN_E_USAGE, "xenith: token %d outside [0, %d)", id,
-                          c->vocab_size);
-    titan_dequant_row(x->tok_emb, id, 0, c->d_model, x->h);
-    for (int l = 0; l < c->n_layers; l++) TITAN_TRY(titan_xenith_layer(x, l));
-    titan_rmsnorm(x->u, x->h, x->final_norm, c->d_model, c->norm_eps);
-    titan_xenith_linear(x, &x->head, x->u, logits, 1);
-    double cap = c->logit_softcap;
-    for (int v = 0; cap > 0 && v < c->vocab_size; v++)
-        logits[v] = (float)(cap * tanh(logits[v] / cap));
-    x->pos++;
-    if (c->stm_tokens > 0) {
-        memcpy(x->stm + (size_t)x->stm_n * c->d_model, x->h, sizeof *x->h * c->d_model);
-        if (++x->stm_n == c->stm_tokens) titan_xenith_memory_write(x);
+    for (int64_t t = 0; t < n; t++)
+        if (ids[t] < 0 || ids[t] >= c->vocab_size)
+            return titan_fail(TITAN_E_USAGE, "xenith: token %d outside [0, %d)", ids[t],
+                              c->vocab_size);
+    for (int l = 0; l < c->n_layers; l++) {
+        const titan_xlayer *L = &x->layers[l];
+        for (int64_t j = x->pos; j < x->pos + n; j++)
+            if (titan_window_slot(j, c->n_global_tokens, L->window) >= L->slots)
+                return titan_fail(TITAN_E_USAGE,
+                                  "xenith: position %lld beyond the ctx of %lld this "
+                                  "layer's cache was made for",
+                                  (long long)j, (long long)L->slots);
     }
     return TITAN_OK;
+}
+
+/* Tokens of the next chunk: at most x->chunk, and none past the segment. */
+static int chunk_len(const titan_xenith *x, int64_t left) {
+    int64_t n = left < x->chunk ? left : x->chunk;
+    int64_t seg = x->cfg.stm_tokens - x->stm_n;
+    return (int)(x->cfg.stm_tokens > 0 && seg < n ? seg : n);
+}
+
+/* Logits of chunk rows [from, T) into logits[T - from][V], softcapped. */
+static void head(titan_xenith *x, int T, int from, float *logits) {
+    const titan_config *c = &x->cfg;
+    size_t D = (size_t)c->d_model;
+    titan_xenith_norm_rows(x->u, x->h + from * D, x->final_norm, T - from, (int)D,
+                           c->norm_eps);
+    titan_xenith_linear(x, &x->head, x->u, logits, T - from);
+    double cap = c->logit_softcap;
+    size_t nv = (size_t)(T - from) * (size_t)c->vocab_size;
+    for (size_t v = 0; cap > 0 && v < nv; v++)
+        logits[v] = (float)(cap * tanh(logits[v] / cap));
+}
+
+/* T tokens (inside one segment) through every layer; logits of rows
+ * [from, T) into logits[T - from][V]; the STM, and the memory when the
+ * segment completes. */
+static void run_chunk(titan_xenith *x, const int32_t *ids, int T, int from,
+                      float *logits) {
+    const titan_config *c = &x->cfg;
+    size_t D = (size_t)c->d_model;
+    for (int t = 0; t < T; t++)
+        titan_dequant_row(x->tok_emb, ids[t], 0, (int64_t)D, x->h + t * D);
+    x->p0 = x->pos;
+    for (int l = 0; l < c->n_layers; l++) titan_xenith_layer(x, l, T);
+    if (from < T) head(x, T, from, logits);
+    x->pos += T;
+    if (c->stm_tokens == 0) return;
+    memcpy(x->stm + (size_t)x->stm_n * D, x->h, sizeof *x->h * D * (size_t)T);
+    x->stm_n += T;
+    if (x->stm_n == c->stm_tokens) titan_xenith_memory_write(x);
+}
+titan_status titan_xenith_forward(titan_xenith *x, const int32_t *ids, int n,
+                                  float *logits) {
+    if (!x || !ids || !logits) return titan_fail(TITAN_E_USAGE, "xenith: NULL argument");
+    if (n < 1 || n > x->chunk)
+        return titan_fail(TITAN_E_USAGE, "xenith: %d tokens, the chunk is %d", n,
+                          x->chunk);
+    TITAN_TRY(check_chunk(x, ids, n));
+    for (int t = 0, T; t < n; t += T) {
+        T = chunk_len(x, n - t);
+        run_chunk(x, ids + t, T, 0, logits + (size_t)t * x->cfg.vocab_size);
+    }
+    return TITAN_OK;
+}
+
+titan_status titan_xenith_prefill(titan_xenith *x, const int32_t *ids, int64_t n,
+                                  float *logits) {
+    if (!x || !ids || !logits) return titan_fail(TITAN_E_USAGE, "xenith: NULL argument");
+    if (n < 1)
+        return titan_fail(TITAN_E_USAGE, "xenith: prefill of %lld tokens", (long long)n);
+    TITAN_TRY(check_chunk(x, ids, n));
+    for (int64_t t = 0; t < n;) {
+        int T = chunk_len(x, n - t);
+        run_chunk(x, ids + t, T, t + T == n ? T - 1 : T,
+                  logits); /* the last row's head */
+        t += T;
+    }
+    return TITAN_OK;
+}
+
+titan_status titan_xenith_step(titan_xenith *x, int32_t id, float *logits) {
+    return titan_xenith_forward(x, &id, 1, logits);
 }

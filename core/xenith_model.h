@@ -1,9 +1,12 @@
 /* xenith_model.h: the Xenith runtime's model and stream state (SPEC section
  * 9), shared by core/xenith_model.c (setup, one token's step),
  * core/xenith_block.c (a layer: windowed GQA with the LTM, dense or MoE
- * SwiGLU) and core/xenith_memory.c (the summarizer and the FIFO LTM). The
- * runtime takes one token at a time, so prefill, decode and any chunking are
- * the same computation. Shapes in brackets. */
+ * SwiGLU) and core/xenith_memory.c (the summarizer and the FIFO LTM). A
+ * forward call takes a chunk of up to x->chunk tokens inside one segment:
+ * its queries read the cache (positions before the chunk) and the chunk's
+ * own keys, and only then do the chunk's keys enter the cache, so a ring
+ * smaller than the chunk loses nothing. C = x->chunk_max; shapes in
+ * brackets. */
 #ifndef TITAN_CORE_XENITH_MODEL_H
 #define TITAN_CORE_XENITH_MODEL_H
 
@@ -41,7 +44,9 @@ struct titan_xenith {
     titan_backend *be;
     int64_t ctx;   /* positions an unbounded window holds */
     double lora_s; /* lora_alpha / r */
-    int max_rows;  /* rows of one matmul call: 1, or S + M with memory */
+    int chunk;     /* tokens per forward call now, 1..chunk_max */
+    int chunk_max; /* the chunk the scratch was carved for */
+    int max_rows;  /* rows of one matmul call: max(C, S + M with memory) */
     const titan_tensor *tok_emb, *head_w; /* [V, D]; head_w lm_head or tok_emb */
     titan_xlinear head;
     float *final_norm; /* [D] */
@@ -56,17 +61,19 @@ struct titan_xenith {
     int stm_n;             /* rows in stm */
     int64_t ltm_n, ltm_at; /* LTM rows held, next row to write */
     float *stm;            /* [S][D] h after the last layer, this segment */
-    /* scratch: one token */
-    float *h, *u, *y, *ey;     /* [D]; ey one expert's output */
-    float *q, *qr, *o, *k, *v; /* [H*Dh] q, rotated q, heads' outputs; [G*Dh] */
-    float *z, *cs;             /* [E] router logits, [Dh] rope cos | sin */
-    double *acc;               /* [Dh] one head's weighted value sum */
-    float *gate, *up;          /* [max(F, Fe, Fs) * max_rows] */
-    double *score;             /* [most keys a query reads] */
-    int32_t *route;            /* [k] */
-    float *route_g;            /* [k] */
-    float *lora_r;             /* [max_rows][r] */
-    float *lora_o;             /* [max_rows * widest output] */
+    /* scratch: one chunk of T <= C tokens at positions p0.. */
+    int64_t p0;                 /* the chunk's first position */
+    float *h, *u, *y, *ey, *ex; /* [C][D]; ex, ey an expert's gathered rows */
+    float *q, *qr, *o, *k, *v;  /* [C][H*Dh] q, rotated q, heads' outputs; [C][G*Dh] */
+    float *z, *cs;              /* [C][E] router logits, [Dh] rope cos | sin */
+    float *gate, *up;           /* [max(F, Fe, Fs) * max_rows] */
+    float *score;               /* [most keys a query reads] */
+    int32_t *route;             /* [C][k] */
+    float *route_g;             /* [C][k] */
+    int32_t *erow;              /* [C] rows routed to one expert */
+    float *eg;                  /* [C] their gates */
+    float *lora_r;              /* [max_rows][r] */
+    float *lora_o;              /* [max_rows * widest output] */
     /* scratch: the summarizer */
     float *X, *A, *Z, *Q, *Kz, *Vz, *O; /* [M][D], Z/Kz/Vz [S+M][D] */
     float *proj;                        /* [M][G*Dh] */
@@ -81,8 +88,8 @@ void titan_xenith_linear(titan_xenith *x, const titan_xlinear *l, const float *i
 void titan_xenith_swiglu(titan_xenith *x, const titan_xswiglu *p, const float *in,
                          float *out, int T);
 
-/* h += layer l's attention and FFN for the token at x->pos (x->h). */
-titan_status titan_xenith_layer(titan_xenith *x, int l);
+/* h[T] += layer l's attention and FFN for the chunk at x->p0 (x->h). */
+void titan_xenith_layer(titan_xenith *x, int l, int T);
 
 /* The segment in x->stm is complete: summarize it and append its rows'
  * projections to every reading layer's LTM (FIFO of N). */

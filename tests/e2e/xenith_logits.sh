@@ -2,10 +2,13 @@
 # xenith_logits.sh: `titan logits` of xenith models (SPEC section 9) equals
 # tests/ref/xenith_ref.py (float64 PyTorch, whole-stream form) within 1e-4 of
 # the largest logit, on the cpu and ref backends, at every position of a
-# 40-token stream, longer than every window and segment: so the bounded
+# 150-token stream, longer than every window and segment: so the bounded
 # caches (global slots + rings), top-k routing, unmerged adapters (random
 # lora_B) and the summarizer with its FIFO LTM reproduce the full forward.
-# Configs: every option alone, then all together.
+# titan logits feeds chunks of TITAN_XENITH_CHUNK (64) tokens, split at
+# segment ends: windows smaller and larger than a chunk ("wide": 70 and 100,
+# segments of 50 that chunks do not divide). Configs: every option alone,
+# then all together.
 . "$(dirname "$0")/lib/common.sh"
 /usr/bin/python3 -c 'import torch' 2>/dev/null || skip "python3-torch not installed"
 T=$(mktemp -d)
@@ -31,6 +34,9 @@ variants = {
                               "lm_head"]},
     "memory": dict(mem, attn_windows=[2], mem_read_layers=[1]),
     "softcap": {"logit_softcap": 2.0, "rope_base": 500.0, "norm_eps": 1e-3},
+    "wide": dict(mem, attn_windows=[70, 100], n_global_tokens=3, stm_tokens=50,
+                 moe_experts=4, moe_dense_layers=1, moe_hidden=8, lora_rank=2,
+                 lora_targets=["wq", "wo", "router", "w_gate"]),
     "all": dict(mem, n_layers=3, attn_windows=[3, 2, 0], n_global_tokens=1,
                 moe_experts=4, moe_top_k=2, moe_dense_layers=1, moe_hidden=8,
                 lora_rank=2, lora_alpha=4.0, tie_embeddings=False,
@@ -42,7 +48,7 @@ for name, v in variants.items():
     xenith_ref.main(["--config", "%s/%s.json" % (t, name), "--write-weights",
                      "%s/%s.st" % (t, name), "--seed", "7"])
 random.seed(5)
-open(t + "/ids", "w").write(" ".join(str(random.randrange(300)) for _ in range(40)))
+open(t + "/ids", "w").write(" ".join(str(random.randrange(300)) for _ in range(150)))
 open(t + "/variants", "w").write(" ".join(variants))
 PY
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # xenith_stream.sh: `titan eval` and `titan run` on xenith models (SPEC
-# section 9; issue 24), cpu and ref backends, one token a step.
+# section 9; issue 24), cpu and ref backends, fed in chunks (batched prefill;
+# chunked == one token a step: tests/unit/test_xenith_model.c).
 # - eval --text without --ctx scores the whole stream in one window: its NLL
 #   sum equals the sum of -ln softmax over `titan logits` of BOS + the text's
 #   ids (1e-6 relative); with --ctx/--stride every window is a new stream, so

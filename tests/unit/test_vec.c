@@ -2,7 +2,8 @@
  * 2 ulp of exp in double over the whole float range it takes (and exactly 0
  * below it), its sum, SiLU within 4 ulp on [-100, 100], titan_vec_max at
  * every length and position, titan_vec_axpy rounded as y + (a x) in
- * float at every length (vector body and tail alike), and the squared
+ * float at every length (vector body and tail alike), titan_vec_dot
+ * within float rounding of the double sum at every length, and the squared
  * (leaky) ReLU exactly as its scalar form. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +89,18 @@ static void axpy_rounds_like_scalar_code(void **state) {
     }
 }
 
+static void dot_close_to_double(void **state) {
+    (void)state;
+    float a[41], b[41];
+    for (int i = 0; i < 41; i++) a[i] = 1.0f / (float)(i + 2), b[i] = (float)i - 9.25f;
+    for (int n = 0; n <= 41; n++) {
+        double want = 0, mag = 0;
+        for (int i = 0; i < n; i++) want += (double)a[i] * b[i], mag += fabs(a[i] * b[i]);
+        float got = titan_vec_dot(a, b, n);
+        assert_true(isfinite(got) && fabs(got - want) <= 4 * FLT_EPSILON * mag);
+    }
+}
+
 /* Every length (vector body and tail), both slopes, exactly the scalar
  * φ(x)^2; NaN stays NaN, -0 squares to 0. */
 static void leaky_square_exact(void **state) {
@@ -117,6 +130,7 @@ int main(void) {
         cmocka_unit_test(silu_close_to_double),
         cmocka_unit_test(max_at_every_position),
         cmocka_unit_test(axpy_rounds_like_scalar_code),
+        cmocka_unit_test(dot_close_to_double),
         cmocka_unit_test(leaky_square_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,8 +61,8 @@ static const char usage[] =
     "  SentencePiece tokenizer --text counts the file's bytes (decoded_bytes: the\n"
     "  pieces', as the records count); --shards without --spm counts the bytes\n"
     "  of the artifact's tokenizer (BPE, BESE: exact per token)\n"
-    "  a xenith model (SPEC section 9) takes each window as a new stream, one\n"
-    "  token a step in constant memory; without --ctx the whole stream is one\n"
+    "  a xenith model (SPEC section 9) takes each window as a new stream, in\n"
+    "  chunks in constant memory; without --ctx the whole stream is one\n"
     "  window, every target scored once with all the text before it\n"
     "  --ttt: score-first test-time training: chunk by chunk, score, then train\n"
     "  on the scored chunk (SGD with momentum, lr cosine over chunks); prints the\n"
@@ -179,7 +179,7 @@ static int plan_inputs(const char *cmd, const eval_args *a, eval_plan *p) {
 }
 
 /* A xenith model scores windows as section 3 says, each a new stream
- * (section 9), one token a step: --ctx is not bounded by max_seq_len, and
+ * (section 9), fed in chunks: --ctx is not bounded by max_seq_len, and
  * without --ctx the whole stream is one window (its state is bounded, so every
  * target is scored once with all the text before it). cpu or ref, no --ttt. */
 static int xenith_ctx(const char *cmd, eval_args *a, const eval_plan *p) {
@@ -230,7 +230,7 @@ static titan_eval_options eval_options(const eval_args *a) {
 }
 
 static int model_batch(const eval_args *a) {
-    if (a->xenith) return 1; /* a token a step */
+    if (a->xenith) return TITAN_XENITH_CHUNK; /* tokens per forward call */
     return a->ctx < MODEL_BATCH ? (int)a->ctx : MODEL_BATCH;
 }
 

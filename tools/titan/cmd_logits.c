@@ -42,14 +42,14 @@ static int read_ids(const char *cmd, const char *path, int32_t *ids, int64_t *n)
     return CLI_EXIT_OK;
 }
 
-/* Forward ids in chunks of the batch (a xenith model: a token a step);
- * write each chunk's logits. */
+/* Forward ids in chunks of the batch (a xenith model: its chunk); write
+ * each chunk's logits. */
 static titan_status write_logits(runtime *rt, const runtime_opts *o, const int32_t *ids,
                                  int T, int head, float *buf, FILE *out) {
     size_t V = (size_t)rt->art.config.vocab_size;
     for (int t = 0; t < T; t += o->batch) {
         int n = T - t < o->batch ? T - t : o->batch;
-        titan_status st = rt->x ? titan_xenith_step(rt->x, ids[t], buf)
+        titan_status st = rt->x ? titan_xenith_forward(rt->x, ids + t, n, buf)
                                 : titan_model_forward(rt->m, rt->s, ids + t, n);
         if (st == TITAN_OK && !rt->x) st = titan_model_logits(rt->m, head, 0, n, buf);
         if (st != TITAN_OK) return st;

@@ -221,9 +221,9 @@ static titan_status generate(runtime *rt, const run_args *r, titan_sampler *smp,
     return TITAN_OK;
 }
 
-/* A xenith model (SPEC section 9): the prompt, then each chosen token, fed one
- * a step to a stream whose caches are bounded, so there is no context to fill
- * or shift. logits [V] and work [V] come from the arena. */
+/* A xenith model (SPEC section 9): the prompt in chunks, then each chosen
+ * token, fed to a stream whose caches are bounded, so there is no context to
+ * fill or shift. logits [V] and work [V] come from the arena. */
 static titan_status generate_xenith(runtime *rt, const run_args *r, titan_sampler *smp,
                                     const run_text *t, int32_t *out, run_stats *s) {
     int V = rt->art.config.vocab_size, bos = rt->art.config.bos_id;
@@ -234,8 +234,8 @@ static titan_status generate_xenith(runtime *rt, const run_args *r, titan_sample
     TITAN_TRY(titan_arena_alloc(&rt->arena, (size_t)V * sizeof *work, TITAN_ALIGN,
                                 (void **)&work));
     double t0 = cli_now();
-    for (int i = 0; i < t->n_prompt; i++)
-        TITAN_TRY(titan_xenith_step(rt->x, t->prompt[i], logits));
+    if (t->n_prompt > 0)
+        TITAN_TRY(titan_xenith_prefill(rt->x, t->prompt, t->n_prompt, logits));
     double t1 = cli_now();
     uint32_t state = 0;
     s->stop_reason = "length";

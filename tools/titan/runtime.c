@@ -23,7 +23,8 @@ int runtime_cpus(int cap) {
 }
 
 /* A xenith model: only commands that run one, on cpu or ref, with ctx the
- * stream length (an unbounded window's cache) and one token a step. */
+ * stream length (an unbounded window's cache) and a chunk of tokens a
+ * forward call. */
 static titan_status resolve_xenith(const titan_config *c, runtime_opts *o) {
     if (!o->xenith)
         return titan_fail(TITAN_E_UNSUPPORTED,
@@ -33,7 +34,7 @@ static titan_status resolve_xenith(const titan_config *c, runtime_opts *o) {
         return titan_fail(TITAN_E_USAGE,
                           "family xenith runs on the cpu and ref backends");
     if (o->ctx <= 0) o->ctx = c->max_seq_len;
-    o->batch = 1;
+    o->batch = o->ctx < TITAN_XENITH_CHUNK ? o->ctx : TITAN_XENITH_CHUNK;
     return TITAN_OK;
 }
 

@@ -44,7 +44,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data golf-ablate heldout FORCE
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data golf-ablate heldout xenith-long FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 ifneq ($(MPICC),)
 all: $(BUILD)/titan-train-mpi
@@ -147,6 +147,12 @@ golf-compare: all
 # build/golf-ablate/ablation.md), e.g. `make golf-ablate STEPS=1200`.
 golf-ablate: all
 	BUILD=$(BUILD) tools/data/golf/ablate.sh
+
+# Issue 24's long stream: 262,144 tokens through xenith-mini-cpu in one
+# `titan eval` stream, heap calls and arena constant (tests/long/xenith_long.sh;
+# 10-20 minutes, not in check), e.g. `make xenith-long THREADS=2`.
+xenith-long: all
+	BUILD=$(BUILD) THREADS=$(or $(THREADS),1) tests/long/xenith_long.sh
 
 # One suite: cmocka unit tests, then end-to-end CLI tests, with a closing tally.
 check: all $(TESTS)

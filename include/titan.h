@@ -263,7 +263,19 @@ typedef struct titan_cpu_options {
     titan_act_quant act_quant; /* EXACT or Q8 */
     int max_tokens;            /* Q8: most tokens of one product (the model's batch) */
     int64_t max_cols; /* Q8: most columns of a weight (titan_config_matmul_bounds) */
+    /* Q8: arena bytes for row-interleaved copies of the weights, made at each
+     * tensor's first q8 product (faster few-token products; a tensor that
+     * does not fit runs from its rows as stored; bit-packed INT6 runs on q8
+     * only from a copy). titan_q8_pack_bytes gives a tensor's share; 0: no
+     * copies. The tensors must not change while the backend serves them. */
+    size_t pack_bytes;
 } titan_cpu_options;
+
+/* Arena bytes of the q8 copy of a rows x cols tensor of type dt (INT8: one
+ * byte a value, INT6 and INT6_BYTE: 3/4 byte) with scales per group_size
+ * values (0: per row), for titan_cpu_options.pack_bytes. */
+size_t titan_q8_pack_bytes(int64_t rows, int64_t cols, int32_t group_size,
+                           titan_dtype dt);
 
 /* titan_backend_cpu_create with options; Q8 adds the quantized activations
  * of max_tokens x max_cols to the arena (TITAN_E_USAGE if either is < 1). */

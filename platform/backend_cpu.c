@@ -13,16 +13,18 @@
 typedef struct {
     titan_thread_pool *pool;
     titan_isa isa;
-    const titan_vector_family *vec; /* NULL: the scalar family */
-    float *scratch;                 /* [threads][MATMUL_SCRATCH_FLOATS] */
-    titan_matmul_args jobs[2];      /* rows of jobs[0], then of jobs[1] */
-    bool q8_job[2];                 /* job i runs on the q8 kernels */
-    titan_task_fn task;             /* the current parallel_for */
+    const titan_vector_family *vec;      /* NULL: the scalar family */
+    float *scratch;                      /* [threads][MATMUL_SCRATCH_FLOATS] */
+    titan_matmul_args jobs[2];           /* rows of jobs[0], then of jobs[1] */
+    bool q8_job[2];                      /* job i runs on the q8 kernels */
+    const titan_q8_packed *q8_packed[2]; /* job i's interleaved weights, or NULL */
+    titan_task_fn task;                  /* the current parallel_for */
     void *task_ctx;
     /* --act-quant q8: x quantized once per product, read by every thread */
     titan_q8_rows_fn q8; /* NULL: exact products only */
     titan_q8_quant_fn q8_quantize;
-    titan_q8_acts q8x;       /* buffers for max_tokens x max_cols */
+    titan_q8_acts q8x; /* buffers for max_tokens x max_cols */
+    titan_q8_pack_cache packs;
     const float *q8x_source; /* the x being quantized */
     int max_tokens;
     int64_t max_cols;
@@ -32,7 +34,7 @@ static void rows_of(const cpu_state *st, int j, int64_t begin, int64_t end,
                     float *scratch) {
     const titan_matmul_args *job = &st->jobs[j];
     if (st->q8_job[j]) {
-        titan_q8_args q = {job->w, &st->q8x, job->y};
+        titan_q8_args q = {job->w, &st->q8x, job->y, st->q8_packed[j]};
         st->q8(&q, begin, end, scratch);
     } else if (st->vec)
         titan_matmul_rows_vector(st->vec, job, begin, end, scratch);
@@ -54,9 +56,9 @@ static void quantize_share(void *ctx, int64_t begin, int64_t end, int thread) {
     st->q8_quantize(&st->q8x, st->q8x_source, (int)begin, (int)end);
 }
 
-/* Whether w's product with T tokens runs on the q8 kernels. */
+/* Whether w's product with T tokens fits the q8 buffers. */
 static bool q8_fits(const cpu_state *st, const titan_tensor *w, int T) {
-    return st->q8 && T <= st->max_tokens && w->cols <= st->max_cols && titan_q8_takes(w);
+    return st->q8 && T <= st->max_tokens && w->cols <= st->max_cols;
 }
 
 /* x quantized into st->q8x (one quantization serves both products of matmul2). */
@@ -75,7 +77,11 @@ static void q8_quantize(cpu_state *st, const float *x, int T, int64_t K) {
 static void q8_prepare(cpu_state *st, int n, const float *x, int T) {
     bool any = false;
     for (int j = 0; j < 2; j++) {
-        st->q8_job[j] = j < n && q8_fits(st, st->jobs[j].w, T);
+        const titan_tensor *w = st->jobs[j].w;
+        bool fits = j < n && q8_fits(st, w, T);
+        st->q8_packed[j] =
+            fits && titan_q8_packs(w) ? titan_q8_pack_get(&st->packs, w) : NULL;
+        st->q8_job[j] = fits && (st->q8_packed[j] || titan_q8_takes(w));
         any = any || st->q8_job[j];
     }
     if (any) q8_quantize(st, x, T, st->jobs[0].w->cols);
@@ -156,6 +162,17 @@ static titan_status q8_buffers(titan_arena *a, const titan_cpu_options *o,
                              (void **)&x->sum);
 }
 
+/* The table and region of interleaved weights (nothing without pack_bytes). */
+static titan_status q8_packs(titan_arena *a, const titan_cpu_options *o,
+                             titan_q8_pack_cache *c) {
+    *c = (titan_q8_pack_cache){0};
+    if (o->act_quant != TITAN_ACT_Q8 || !o->pack_bytes) return TITAN_OK;
+    TITAN_TRY(titan_arena_calloc(a, TITAN_Q8_PACK_SLOTS * sizeof *c->slots, TITAN_ALIGN,
+                                 (void **)&c->slots));
+    c->cap = o->pack_bytes;
+    return titan_arena_alloc(a, c->cap, TITAN_ALIGN, (void **)&c->base);
+}
+
 titan_status titan_backend_cpu_create_isa_opts(titan_arena *a, const titan_cpu_options *o,
                                                titan_isa isa, titan_backend **out) {
     if (!a || !o || !out) return titan_fail(TITAN_E_USAGE, "backend cpu: NULL argument");
@@ -176,6 +193,8 @@ titan_status titan_backend_cpu_create_isa_opts(titan_arena *a, const titan_cpu_o
                                 sizeof(float) * MATMUL_SCRATCH_FLOATS * (size_t)threads,
                                 TITAN_ALIGN, (void **)&scratch));
     TITAN_TRY(q8_buffers(a, o, &q8x));
+    titan_q8_pack_cache packs;
+    TITAN_TRY(q8_packs(a, o, &packs));
     titan_thread_pool *pool;
     TITAN_TRY(titan_thread_pool_create(a, threads, &pool));
     if (!be) return TITAN_OK; /* measuring */
@@ -188,6 +207,7 @@ titan_status titan_backend_cpu_create_isa_opts(titan_arena *a, const titan_cpu_o
                       .q8 = q8 ? titan_q8_kernel(isa) : NULL,
                       .q8_quantize = titan_q8_quantizer(isa),
                       .q8x = q8x,
+                      .packs = packs,
                       .max_tokens = q8 ? o->max_tokens : 0,
                       .max_cols = q8 ? o->max_cols : 0};
     *be = (titan_backend){.name = "cpu",

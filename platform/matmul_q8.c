@@ -2,6 +2,8 @@
  * and the choice of family (matmul_q8.h). */
 #include "platform/matmul_q8.h"
 
+#include "quant/quant.h"
+
 #include <math.h>
 
 bool titan_q8_takes(const titan_tensor *w) {
@@ -14,8 +16,9 @@ void titan_q8_rows_scalar(const titan_q8_args *a, int64_t n0, int64_t n1, void *
     (void)scratch;
     const titan_q8_acts *x = a->x;
     int64_t K = a->w->cols, N = a->w->rows;
+    size_t rb = titan_dtype_row_bytes(a->w->dtype, K);
     for (int64_t n = n0; n < n1; n++) {
-        const int8_t *wr = (const int8_t *)a->w->data + (size_t)n * (size_t)K;
+        const uint8_t *wr = (const uint8_t *)a->w->data + (size_t)n * rb;
         for (int t = 0; t < x->T; t++) {
             const int8_t *q = x->q + (size_t)t * x->ld;
             float y = 0.0f;
@@ -23,7 +26,8 @@ void titan_q8_rows_scalar(const titan_q8_args *a, int64_t n0, int64_t n1, void *
                 int64_t k0 = b * TITAN_Q8_BLOCK;
                 int64_t k1 = k0 + TITAN_Q8_BLOCK < K ? k0 + TITAN_Q8_BLOCK : K;
                 int32_t isum = 0;
-                for (int64_t k = k0; k < k1; k++) isum += (int32_t)wr[k] * q[k];
+                for (int64_t k = k0; k < k1; k++)
+                    isum += titan_quant_get(a->w->dtype, wr, k) * q[k];
                 size_t i = (size_t)b * (size_t)x->T + (size_t)t;
                 float s = titan_q8_wscale(a->w, n, b) * x->scale[i];
                 y = fmaf(s, (float)isum, y);

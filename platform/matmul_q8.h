@@ -17,15 +17,17 @@
 #define TITAN_PLATFORM_MATMUL_Q8_H
 
 #include "platform/cpu_features.h"
+#include "platform/matmul_q8_pack.h"
 #include "quant/act_q8.h"
 #include "titan.h"
 
 #include <stdbool.h>
 
 typedef struct {
-    const titan_tensor *w;  /* [N][K], titan_q8_takes(w) */
-    const titan_q8_acts *x; /* T tokens of K values */
-    float *y;               /* [T][N] */
+    const titan_tensor *w;    /* [N][K], titan_q8_takes(w) */
+    const titan_q8_acts *x;   /* T tokens of K values */
+    float *y;                 /* [T][N] */
+    const titan_q8_packed *p; /* w interleaved (matmul_q8_pack.h), or NULL */
 } titan_q8_args;
 
 /* Whether the q8 path can take w: INT8 or INT6_BYTE with scales per row or
@@ -38,7 +40,8 @@ bool titan_q8_takes(const titan_tensor *w);
 typedef void (*titan_q8_rows_fn)(const titan_q8_args *a, int64_t n0, int64_t n1,
                                  void *scratch);
 
-/* The reference: plain loops of the formula above. */
+/* The reference: plain loops of the formula above (any int8-laned or INT6
+ * tensor, values read one by one). */
 void titan_q8_rows_scalar(const titan_q8_args *a, int64_t n0, int64_t n1, void *scratch);
 /* Need AVX2 (and AVX-512 F+BW+VL+VNNI): titan_q8_kernel says which runs here. */
 void titan_q8_rows_avx2(const titan_q8_args *a, int64_t n0, int64_t n1, void *scratch);

@@ -147,6 +147,154 @@ TARGET static void dot_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
     }
 }
 
+/* ---- interleaved weights (matmul_q8_pack.h) ---- */
+
+/* Step j (64 bytes: 16 rows x 4 values) of a group's block, as the unsigned
+ * operand u = w + 128 (8 bits: w xor 0x80) or w + 32 (6 bits: the low
+ * nibble plane, and the 2-bit plane shifted to bits 4-5; 16-bit shifts
+ * leak bits across bytes only where the masks clear them). */
+INLINE __m512i step_u(const int8_t *blk, int j, int BITS) {
+    if (BITS == 8)
+        return _mm512_xor_si512(_mm512_loadu_si512(blk + 64 * j),
+                                _mm512_set1_epi8((char)0x80));
+    __m512i nb = _mm512_loadu_si512(blk + 64 * (j / 2));
+    if (j % 2) nb = _mm512_srli_epi16(nb, 4);
+    __m512i hs = _mm512_loadu_si512(blk + 256 + 64 * (j / 4));
+    int c = j % 4;
+    hs = c == 0   ? _mm512_slli_epi16(hs, 4)
+         : c == 1 ? _mm512_slli_epi16(hs, 2)
+         : c == 3 ? _mm512_srli_epi16(hs, 2)
+                  : hs;
+    hs = _mm512_and_si512(hs, _mm512_set1_epi8(0x30));
+    /* (nb & 0x0f) | hs */
+    return _mm512_ternarylogic_epi32(nb, _mm512_set1_epi8(0x0f), hs, 0xEA);
+}
+
+/* Lanes of rows [n0, n1) among the 16 from row n. */
+static inline __mmask16 row_mask(int64_t n, int64_t n0, int64_t n1) {
+    int64_t lo = n0 - n < 0 ? 0 : n0 - n, hi = n1 - n > 16 ? 16 : n1 - n;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/* y[t0 + t][16 (g + i) + r] for t < TT, i < NG, rows in [n0, n1): one
+ * vpdpbusd per 64 bytes of u and token gives 16 rows' sums of 4 products. */
+INLINE void packed_tile(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                        int BITS, int64_t n0, int64_t n1) {
+    const titan_q8_acts *x = a->x;
+    const titan_q8_packed *p = a->p;
+    size_t bb = titan_q8_block_bytes(BITS);
+    const int8_t *wp[4], *xq[4];
+    const float *sp[4];
+    UNROLL
+    for (int i = 0; i < NG; i++) {
+        wp[i] = titan_q8_group_values(p, g + i), sp[i] = titan_q8_group_scales(p, g + i);
+    }
+    UNROLL
+    for (int t = 0; t < TT; t++) xq[t] = x->q + (size_t)(t0 + t) * x->ld;
+    /* the groups after these, contiguous with them: streamed into cache
+     * while these are dotted (short rows leave the hardware prefetcher too
+     * little of a stream to learn) */
+    const int8_t *next = titan_q8_group_values(p, g + NG);
+    __m512 y[4][4], ws[4];
+    UNROLL
+    for (int i = 0; i < NG; i++) UNROLL
+    for (int t = 0; t < TT; t++) y[i][t] = ws[i] = _mm512_setzero_ps();
+    int64_t snext = 0;
+    for (int64_t b = 0; b < p->blocks; b++) {
+        if (b == snext) { /* a new group of weight scales */
+            UNROLL
+            for (int i = 0; i < NG; i++) ws[i] = _mm512_loadu_ps(sp[i]), sp[i] += 16;
+            snext += p->sblocks;
+        }
+        __m512i acc[4][4];
+        UNROLL
+        for (int i = 0; i < NG; i++) UNROLL
+        for (int t = 0; t < TT; t++) acc[i][t] = _mm512_setzero_si512();
+        UNROLL
+        for (int j = 0; j < 8; j++) {
+            __m512i xb[4];
+            UNROLL
+            for (int t = 0; t < TT; t++) {
+                int32_t xv;
+                memcpy(&xv, xq[t] + b * 32 + 4 * j, 4);
+                xb[t] = _mm512_set1_epi32(xv);
+            }
+            UNROLL
+            for (int i = 0; i < NG; i++) {
+                if (j < (int)bb / 64) /* the next tile's line, one per line read */
+                    _mm_prefetch((const char *)next +
+                                     (((size_t)b * NG + i) * bb + 64 * j),
+                                 _MM_HINT_T0);
+                __m512i u = step_u(wp[i] + (size_t)b * bb, j, BITS);
+                UNROLL
+                for (int t = 0; t < TT; t++)
+                    acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], u, xb[t]);
+            }
+        }
+        UNROLL
+        for (int t = 0; t < TT; t++) {
+            size_t bi = (size_t)b * (size_t)x->T + (size_t)(t0 + t);
+            __m512 xs = _mm512_set1_ps(x->scale[bi]);
+            __m512i c = _mm512_set1_epi32(x->sum[bi] * (BITS == 8 ? 128 : 32));
+            UNROLL
+            for (int i = 0; i < NG; i++)
+                y[i][t] = _mm512_fmadd_ps(
+                    _mm512_mul_ps(ws[i], xs),
+                    _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][t], c)), y[i][t]);
+        }
+    }
+    int64_t N = a->w->rows;
+    UNROLL
+    for (int i = 0; i < NG; i++) {
+        int64_t n = (g + i) * TITAN_Q8_IL;
+        __mmask16 m = row_mask(n, n0, n1);
+        UNROLL
+        for (int t = 0; t < TT; t++)
+            _mm512_mask_storeu_ps(a->y + (size_t)(t0 + t) * (size_t)N + n, m, y[i][t]);
+    }
+}
+
+#define PACKED_TILES(BITS)                                                               \
+    switch (NG * 8 + TT) {                                                               \
+    case 33: packed_tile(a, g, t0, 4, 1, BITS, n0, n1); break;                           \
+    case 9: packed_tile(a, g, t0, 1, 1, BITS, n0, n1); break;                            \
+    case 18: packed_tile(a, g, t0, 2, 2, BITS, n0, n1); break;                           \
+    case 10: packed_tile(a, g, t0, 1, 2, BITS, n0, n1); break;                           \
+    case 19: packed_tile(a, g, t0, 2, 3, BITS, n0, n1); break;                           \
+    case 11: packed_tile(a, g, t0, 1, 3, BITS, n0, n1); break;                           \
+    case 20: packed_tile(a, g, t0, 2, 4, BITS, n0, n1); break;                           \
+    default: packed_tile(a, g, t0, 1, 4, BITS, n0, n1); break;                           \
+    }
+
+/* packed_tile with constant NG, TT and bits (1 token: 1 or 4 groups, else 1
+ * or 2). */
+TARGET static void packed_step(const titan_q8_args *a, int64_t g, int t0, int NG, int TT,
+                               int64_t n0, int64_t n1) {
+    if (a->p->bits == 8)
+        PACKED_TILES(8)
+    else
+        PACKED_TILES(6)
+}
+
+/* Rows [n0, n1) from the interleaved copy, 4 groups (64 rows, at most 64 K
+ * bytes, in L1/L2) serving every token; a share starting inside a group
+ * computes the group and stores its own rows. */
+TARGET static void packed_rows(const titan_q8_args *a, int64_t n0, int64_t n1) {
+    int64_t g0 = n0 / TITAN_Q8_IL, g1 = (n1 + TITAN_Q8_IL - 1) / TITAN_Q8_IL;
+    int T = a->x->T;
+    for (int64_t g = g0; g < g1; g += 4) {
+        int ng = g1 - g < 4 ? (int)(g1 - g) : 4;
+        for (int t0 = 0; t0 < T; t0 += 4) {
+            int TT = T - t0 < 4 ? T - t0 : 4;
+            for (int i = 0; i < ng;) {
+                int take = TT == 1 ? (ng - i == 4 ? 4 : 1) : (ng - i >= 2 ? 2 : 1);
+                packed_step(a, g + i, t0, take, TT, n0, n1);
+                i += take;
+            }
+        }
+    }
+}
+
 /* ---- many tokens: panels ---- */
 
 /* The panel: u[k/4][r][k%4] = W[n + r][k0 + k] + 128 for r < rows, k < kc
@@ -275,7 +423,9 @@ _Static_assert(sizeof(q8_panel) <= MATMUL_SCRATCH_FLOATS * sizeof(float),
 
 TARGET void titan_q8_rows_vnni512(const titan_q8_args *a, int64_t n0, int64_t n1,
                                   void *scratch) {
-    if (a->x->T < MATMUL_DOT_MAX_T)
+    if (a->p) /* as fast as panels or faster at any T (busy host, 1536 x 576) */
+        packed_rows(a, n0, n1);
+    else if (a->x->T < MATMUL_DOT_MAX_T)
         dot_rows(a, n0, n1);
     else
         panel_rows(a, n0, n1, scratch);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # malloc_free.sh: SPEC section 5. Counts heap calls (LD_PRELOAD shim
-# tests/e2e/malloc_count.c, built here) in processes running `titan run` and
+# tests/e2e/malloc_count.c, built by lib/heap_count.sh) in processes running `titan run` and
 # `titan eval` over different token counts, and in the example program of the
 # library's high-level helper: the count must not grow with the tokens
 # processed, i.e. the runtime never allocates. Under AddressSanitizer
@@ -11,25 +11,10 @@
 . "$(dirname "$0")/lib/common.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-preload=$dir/count.so
-asan=$(ldd "$TITAN" | awk '$1 ~ /^libasan/ { print $3 }')
-if [ -n "$asan" ]; then
-    cc -shared -fPIC -O1 -DSANITIZER_HOOKS -o "$dir/count.so" tests/e2e/malloc_count.c ||
-        fail "build shim"
-    preload="$asan $dir/count.so"
-else
-    cc -shared -fPIC -O1 -o "$dir/count.so" tests/e2e/malloc_count.c || fail "build shim"
-fi
+. tests/e2e/lib/heap_count.sh
+heap_shim "$dir"
 "$TITAN" init --preset nano --seed 2 -o "$dir/nano.art" >/dev/null || fail "init"
 
-# calls_of PROGRAM ARGS...: heap calls of one process
-calls_of() {
-    rm -f "$dir/count"
-    MALLOC_COUNT_OUT="$dir/count" LD_PRELOAD="$preload" "$@" \
-        >/dev/null 2>"$dir/err" || { cat "$dir/err" >&2; fail "$*"; }
-    [ -s "$dir/count" ] || fail "the shim wrote no count: $*"
-    cat "$dir/count"
-}
 calls() { calls_of "$TITAN" "$@"; } # calls ARGS...: of one titan process
 for mode in "--greedy" "--temp 1 --seed 3" "--greedy --speculative"; do
     for be in cpu ref; do

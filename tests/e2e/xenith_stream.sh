@@ -11,29 +11,10 @@
 # Weights: tests/ref/xenith_ref.py's random ones (lora_B too), so the greedy
 # chain varies; windows, global tokens, MoE, adapters and memory all on.
 . "$(dirname "$0")/lib/common.sh"
-/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || skip "python3-torch not installed"
+. tests/e2e/lib/xenith_small.sh
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cat >"$T/x.json" <<'JSON'
-{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
- "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 16, "n_layers": 3, "attn_windows": [3, 5, 4],
- "n_global_tokens": 2, "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
- "moe_hidden": 8, "lora_rank": 2, "lora_alpha": 4.0, "tie_embeddings": false,
- "lora_targets": ["wq", "wv", "router", "w_up", "w_down", "lm_head"],
- "stm_tokens": 6, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2,
- "mem_read_layers": [0, 2]}
-JSON
-/usr/bin/python3 - "$T" <<'PY'
-import os, sys
-sys.path.insert(0, "tests/ref")
-import xenith_ref
-t = sys.argv[1]
-xenith_ref.main(["--config", t + "/x.json", "--write-weights", t + "/x.st", "--seed", "3"])
-PY
-"$TITAN" init --config "$T/x.json" -o "$T/tok.tart" >/dev/null
-"$TITAN" export "$T/tok.tart" --safetensors "$T/tok.st" >/dev/null
-"$TITAN" pack --safetensors "$T/x.st" --config "$T/x.json" --tokenizer "$T/tok.tok" \
-    --quant f32 -o "$T/x.tart" >/dev/null
+xenith_small "$T"
 head -c 700 README.md >"$T/text"
 bos=$("$TITAN" inspect "$T/x.tart" --json |
     /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["bos_id"])')

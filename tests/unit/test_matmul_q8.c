@@ -15,6 +15,7 @@
 #include "platform/backend_cpu.h"
 #include "platform/matmul.h"
 #include "platform/matmul_q8.h"
+#include "quant/quant.h"
 #include "test_rng.h"
 
 #include <math.h>
@@ -33,12 +34,14 @@ static q8_weights make_weights(titan_dtype dt, int64_t N, int64_t K, int gs, int
     q8_weights w = {0};
     int64_t groups = gs && gs < K ? (K + gs - 1) / gs : 1;
     int qmax = dt == TITAN_DT_INT8 ? 127 : 31;
-    w.q = malloc((size_t)(N * K));
+    size_t rb = titan_dtype_row_bytes(dt, K);
+    w.q = calloc((size_t)N * rb + 1, 1);
     w.scales = malloc((size_t)(N * groups) * sizeof(float));
     for (int64_t i = 0; i < N * groups; i++)
         w.scales[i] = (float)(0.01 + 0.02 * fabs(uniform()));
-    for (int64_t i = 0; i < N * K; i++)
-        w.q[i] = (int8_t)(fixed ? fixed : (int)lround(uniform() * (qmax + 0.5)));
+    for (int64_t i = 0; i < N * K; i++) /* in [-qmax - 1, qmax] */
+        titan_quant_store(dt, (uint8_t *)w.q + (size_t)(i / K) * rb, i % K,
+                          fixed ? fixed : (int)lround(uniform() * (qmax + 0.5)));
     w.t = (titan_tensor){.dtype = dt,
                          .ndim = 2,
                          .rows = N,
@@ -140,31 +143,38 @@ static void check_families(const q8_weights *w, const q8_x *x, const char *what)
     size_t n = (size_t)x->a.T * (size_t)N;
     float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
     static _Alignas(64) float scratch[MATMUL_SCRATCH_FLOATS];
-    titan_q8_args args = {&w->t, &x->a, want};
+    titan_q8_args args = {&w->t, &x->a, want, NULL};
     titan_q8_rows_scalar(&args, 0, N, scratch);
     const titan_cpu_features *f = titan_cpu_features_get();
     titan_q8_rows_fn fams[2] = {f->avx2 ? titan_q8_rows_avx2 : NULL,
                                 titan_cpu_best_isa() == TITAN_ISA_AVX512 && f->avx512_vnni
                                     ? titan_q8_rows_vnni512
                                     : NULL};
-    for (int i = 0; i < 2; i++) {
-        if (!fams[i]) continue;
+    /* the interleaved copy (matmul_q8_pack.h), made as the backend makes it */
+    size_t pb = titan_q8_pack_bytes(N, w->t.cols, w->t.group_size, w->t.dtype);
+    uint8_t *buf = aligned_alloc(64, pb);
+    titan_q8_packed packed;
+    titan_q8_pack(&w->t, buf, &packed);
+    for (int i = 0; i < 4; i++) { /* row-major kernels take int8-laned tensors only */
+        if (!fams[i % 2] || (i < 2 && !titan_q8_takes(&w->t))) continue;
+        args.p = i < 2 ? NULL : &packed;
         int64_t cut = N > 7 ? N / 2 - 3 : N;
         memset(got, 0xff, n * sizeof(float));
         args.y = got;
-        fams[i](&args, 0, cut, scratch);
-        fams[i](&args, cut, N, scratch);
+        fams[i % 2](&args, 0, cut, scratch);
+        fams[i % 2](&args, cut, N, scratch);
         if (memcmp(got, want, n * sizeof(float))) {
             for (size_t j = 0; j < n; j++)
                 if (memcmp(&got[j], &want[j], sizeof(float))) {
-                    print_error("%s family %d: y[%zu] = %.9g, reference %.9g\n", what, i,
-                                j, (double)got[j], (double)want[j]);
+                    print_error("%s family %d%s: y[%zu] = %.9g, reference %.9g\n", what,
+                                i % 2, i < 2 ? "" : " interleaved", j, (double)got[j],
+                                (double)want[j]);
                     break;
                 }
             fail();
         }
     }
-    free(want), free(got);
+    free(want), free(got), free(buf);
 }
 
 static void families_equal_reference(void **state) {
@@ -178,7 +188,9 @@ static void families_equal_reference(void **state) {
             int64_t K = Ks[ki], N = Ns[(ki + ti) % 5];
             int T = Ts[ti];
             int gs = (ki + ti) % 3 == 0 ? 0 : (ki + ti) % 3 == 1 ? 32 : 64;
-            titan_dtype dt = ti % 2 ? TITAN_DT_INT6_BYTE : TITAN_DT_INT8;
+            titan_dtype dt = ti % 3 == 0   ? TITAN_DT_INT8
+                             : ti % 3 == 1 ? TITAN_DT_INT6_BYTE
+                                           : TITAN_DT_INT6;
             q8_weights w = make_weights(dt, N, K, gs, 0);
             q8_x x = make_x(T, K, 0.0f);
             snprintf(what, sizeof what, "N %lld K %lld T %d gs %d", (long long)N,
@@ -188,23 +200,24 @@ static void families_equal_reference(void **state) {
         }
 }
 
-/* All-127 / all-(-128) weights against all-max activations of either sign:
+/* All-127 / all-(-128) weights (int6: 31 / -32) against all-max activations of either sign:
  * the largest block sums there are (|isum| = 32 * 128 * 127), equal in every
  * family and to the product worked out by hand. */
 static void extremes_do_not_saturate(void **state) {
     (void)state;
-    const int wv[] = {127, -128};
+    const int wv[] = {127, -128, 31, -32}; /* int8's, then int6's ends */
     const float xv[] = {5.0f, -5.0f};
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         for (int j = 0; j < 2; j++)
             for (int T = 1; T <= 20; T += 19) {
                 int64_t N = 19, K = 320;
-                q8_weights w = make_weights(TITAN_DT_INT8, N, K, 0, wv[i]);
+                titan_dtype dt = i < 2 ? TITAN_DT_INT8 : TITAN_DT_INT6_BYTE;
+                q8_weights w = make_weights(dt, N, K, 0, wv[i]);
                 q8_x x = make_x(T, K, xv[j]);
                 check_families(&w, &x, "extremes");
                 float *y = malloc((size_t)(T * N) * sizeof(float));
                 static _Alignas(64) float scratch[MATMUL_SCRATCH_FLOATS];
-                titan_q8_args args = {&w.t, &x.a, y};
+                titan_q8_args args = {&w.t, &x.a, y, NULL};
                 titan_q8_kernel(titan_cpu_best_isa())(&args, 0, N, scratch);
                 int32_t q = xv[j] > 0 ? 127 : -127, isum = 32 * wv[i] * q;
                 for (int64_t n = 0; n < N; n++) {
@@ -217,8 +230,9 @@ static void extremes_do_not_saturate(void **state) {
 }
 
 /* A cpu backend with options in a malloc'd arena. */
-static titan_backend *q8_backend(int threads, titan_act_quant aq, int max_T, void **buf) {
-    titan_cpu_options o = {threads, aq, max_T, 600};
+static titan_backend *q8_backend_packs(int threads, titan_act_quant aq, int max_T,
+                                       size_t pack_bytes, void **buf) {
+    titan_cpu_options o = {threads, aq, max_T, 600, pack_bytes};
     size_t bytes = titan_backend_cpu_opts_arena_bytes(&o);
     assert_true(bytes > 0);
     *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
@@ -228,6 +242,10 @@ static titan_backend *q8_backend(int threads, titan_act_quant aq, int max_T, voi
     assert_int_equal(titan_backend_cpu_create_opts(&a, &o, &be), TITAN_OK);
     assert_true(a.used <= bytes);
     return be;
+}
+
+static titan_backend *q8_backend(int threads, titan_act_quant aq, int max_T, void **buf) {
+    return q8_backend_packs(threads, aq, max_T, 0, buf);
 }
 
 static void backend_q8(void **state) {
@@ -240,7 +258,7 @@ static void backend_q8(void **state) {
     float *want = malloc(n * 4), *y1 = malloc(n * 4), *y2 = malloc(n * 4),
           *ye = malloc(n * 4);
     static _Alignas(64) float scratch[MATMUL_SCRATCH_FLOATS];
-    titan_q8_args args = {&w.t, &x.a, want};
+    titan_q8_args args = {&w.t, &x.a, want, NULL};
     titan_q8_rows_scalar(&args, 0, N, scratch);
     void *b1, *b2, *be_;
     titan_backend *q1 = q8_backend(1, TITAN_ACT_Q8, T, &b1);
@@ -275,18 +293,67 @@ static void backend_q8(void **state) {
     free(want), free(y1), free(y2), free(ye), free_weights(&w), free_x(&x);
 }
 
+/* Backends with room for interleaved copies of both tensors, of the int8
+ * one only, and of none: the int8 tensor gives the reference's bits (from
+ * the copy or its rows), the bit-packed int6 one too when it has a copy and
+ * the exact path's bits without; 1 and 2 threads, matmul2's second tensor's
+ * share starting inside a group of rows (90 rows: not a multiple of 16). */
+static void backend_q8_interleaved(void **state) {
+    (void)state;
+    int64_t N = 90, K = 300, N2 = 37;
+    q8_weights w = make_weights(TITAN_DT_INT8, N, K, 64, 0);
+    q8_weights w2 = make_weights(TITAN_DT_INT6, N2, K, 0, 0);
+    size_t one = titan_q8_pack_bytes(N, K, 64, TITAN_DT_INT8);
+    size_t both = one + titan_q8_pack_bytes(N2, K, 0, TITAN_DT_INT6);
+    const size_t room[] = {both, one, 0};
+    for (int T = 1; T <= 5; T += 2) {
+        q8_x x = make_x(T, K, 0.0f);
+        float *want = malloc((size_t)(T * N) * 4), *want2 = malloc((size_t)(T * N2) * 4);
+        float *y = malloc((size_t)(T * N) * 4), *y2 = malloc((size_t)(T * N2) * 4);
+        static _Alignas(64) float scratch[MATMUL_SCRATCH_FLOATS];
+        titan_q8_args args = {&w.t, &x.a, want, NULL};
+        titan_q8_rows_scalar(&args, 0, N, scratch);
+        args = (titan_q8_args){&w2.t, &x.a, want2, NULL};
+        titan_q8_rows_scalar(&args, 0, N2, scratch);
+        float *exact2 = malloc((size_t)(T * N2) * 4);
+        void *ebuf;
+        titan_backend *ex = q8_backend(1, TITAN_ACT_EXACT, 0, &ebuf);
+        ex->matmul(ex, &w2.t, x.x, exact2, T);
+        titan_backend_destroy(ex), free(ebuf);
+        for (int th = 1; th <= 2; th++)
+            for (int r = 0; r < 3; r++) {
+                void *buf;
+                titan_backend *be = q8_backend_packs(th, TITAN_ACT_Q8, T, room[r], &buf);
+                for (int rep = 0; rep < 2; rep++) { /* packs made, then reused */
+                    memset(y, 0xff, (size_t)(T * N) * 4);
+                    memset(y2, 0xff, (size_t)(T * N2) * 4);
+                    be->matmul2(be, &w.t, y, &w2.t, y2, x.x, T);
+                    assert_memory_equal(y, want, (size_t)(T * N) * 4);
+                    assert_memory_equal(y2, r == 0 ? want2 : exact2,
+                                        (size_t)(T * N2) * 4);
+                    memset(y, 0xff, (size_t)(T * N) * 4);
+                    be->matmul(be, &w.t, x.x, y, T);
+                    assert_memory_equal(y, want, (size_t)(T * N) * 4);
+                }
+                titan_backend_destroy(be), free(buf);
+            }
+        free(want), free(want2), free(y), free(y2), free(exact2), free_x(&x);
+    }
+    free_weights(&w), free_weights(&w2);
+}
+
 static void options_refused(void **state) {
     (void)state;
     titan_arena a;
     titan_arena_init(&a, NULL, 0);
     titan_backend *be;
-    titan_cpu_options o = {1, TITAN_ACT_Q8, 0, 10};
+    titan_cpu_options o = {1, TITAN_ACT_Q8, 0, 10, 0};
     assert_int_equal(titan_backend_cpu_create_opts(&a, &o, &be), TITAN_E_USAGE);
-    o = (titan_cpu_options){1, (titan_act_quant)7, 4, 10};
+    o = (titan_cpu_options){1, (titan_act_quant)7, 4, 10, 0};
     assert_int_equal(titan_backend_cpu_create_opts(&a, &o, &be), TITAN_E_USAGE);
     assert_int_equal(titan_backend_cpu_opts_arena_bytes(&o), 0);
-    o = (titan_cpu_options){1, TITAN_ACT_Q8, 4, 100};
-    titan_cpu_options e = {1, TITAN_ACT_EXACT, 0, 0};
+    o = (titan_cpu_options){1, TITAN_ACT_Q8, 4, 100, 0};
+    titan_cpu_options e = {1, TITAN_ACT_EXACT, 0, 0, 0};
     assert_true(titan_backend_cpu_opts_arena_bytes(&o) >
                 titan_backend_cpu_opts_arena_bytes(&e) + 4 * 128);
 }
@@ -298,6 +365,7 @@ int main(void) {
         cmocka_unit_test(families_equal_reference),
         cmocka_unit_test(extremes_do_not_saturate),
         cmocka_unit_test(backend_q8),
+        cmocka_unit_test(backend_q8_interleaved),
         cmocka_unit_test(options_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

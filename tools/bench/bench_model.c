@@ -17,7 +17,9 @@
  * platform/matmul_q8.h), printed as q8's tokens/s and its ratio to the exact
  * run just before it.
  * Usage: bench_model [PRESET [CTX [TYPE]]]   (one preset, e.g. nano; one
- * context; one storage type: f32, int8 or int6) */
+ * context; one storage type: f32, int8 or int6; or "compare": int8 and int6
+ * decode, exact and q8, interleaved rounds and medians, bench_compare) */
+#include "platform/matmul_q8_pack.h"
 #include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
 #include "tools/cli/cli.h"
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Best of REPEATS runs: on a shared VM another tenant can slow any one. */
 enum { PREFILL_BATCH = 512, DECODE_TOKENS = 32, REPEATS = 3 };
@@ -139,44 +142,70 @@ static titan_status prefill_ids(titan_model *m, titan_seq *s, const int32_t *ids
     return st;
 }
 
-static titan_status run_one(const titan_config *c, const weights *w, int ctx,
-                            titan_backend *be, titan_thread_pool *pool, run_result *r) {
-    int batch = ctx - DECODE_TOKENS < PREFILL_BATCH ? ctx - DECODE_TOKENS : PREFILL_BATCH;
-    size_t bytes;
+/* A model of config c on weights w and backend be for context ctx, with
+ * ctx random ids: prefill the first ctx - DECODE_TOKENS, decode the rest. */
+typedef struct {
     titan_arena a;
-    titan_status st = titan_model_plan(c, ctx, batch, &bytes);
-    if (!st) st = cli_arena_create(&a, bytes);
-    if (st) return st;
     titan_model *m;
     titan_seq *s;
-    st = titan_model_create(&a, c, w->t, w->n, ctx, batch, be, &m);
-    if (!st) st = titan_seq_create(&a, m, &s);
-    int32_t *ids = malloc(sizeof *ids * (size_t)ctx);
-    float *logits = malloc(sizeof *logits * (size_t)c->vocab_size);
-    for (int i = 0; ids && i < ctx; i++)
-        ids[i] = (int32_t)((uniform() + 1.0f) * 0.5f * (float)(c->vocab_size - 1));
-    int prefill = ctx - DECODE_TOKENS;
-    /* Untimed warm-up: first touches of the arena's pages are not prefill. */
-    if (!st) st = prefill_ids(m, s, ids, prefill, batch);
-    *r = (run_result){0, 0, 0, 0};
-    for (int rep = 0; !st && rep < REPEATS; rep++) {
-        r->fma_gflops = fmax(r->fma_gflops, bench_peak_fma(pool));
-        r->bw_gbs = fmax(r->bw_gbs, bench_read_bandwidth(pool));
-        titan_seq_reset(s);
-        double t0 = cli_now();
-        st = prefill_ids(m, s, ids, prefill, batch);
-        if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
-        double t1 = cli_now();
-        for (int i = 0; !st && i < DECODE_TOKENS; i++) {
-            st = titan_model_forward(m, s, ids + prefill + i, 1);
-            if (!st) st = titan_model_logits(m, 1, 0, 1, logits);
-        }
-        double t2 = cli_now();
-        r->prefill_tps = fmax(r->prefill_tps, prefill / (t1 - t0));
-        r->decode_tps = fmax(r->decode_tps, DECODE_TOKENS / (t2 - t1));
+    int32_t *ids;
+    float *logits;
+    int batch, prefill;
+} model_run;
+
+static titan_status run_open(const titan_config *c, const weights *w, int ctx,
+                             titan_backend *be, model_run *r) {
+    *r = (model_run){.prefill = ctx - DECODE_TOKENS};
+    r->batch = r->prefill < PREFILL_BATCH ? r->prefill : PREFILL_BATCH;
+    size_t bytes;
+    TITAN_TRY(titan_model_plan(c, ctx, r->batch, &bytes));
+    TITAN_TRY(cli_arena_create(&r->a, bytes));
+    titan_status st = titan_model_create(&r->a, c, w->t, w->n, ctx, r->batch, be, &r->m);
+    if (!st) st = titan_seq_create(&r->a, r->m, &r->s);
+    r->ids = malloc(sizeof *r->ids * (size_t)ctx);
+    r->logits = malloc(sizeof *r->logits * (size_t)c->vocab_size);
+    if (!st && (!r->ids || !r->logits)) st = TITAN_E_NOMEM;
+    for (int i = 0; !st && i < ctx; i++)
+        r->ids[i] = (int32_t)((uniform() + 1.0f) * 0.5f * (float)(c->vocab_size - 1));
+    return st;
+}
+
+static void run_close(model_run *r) {
+    free(r->ids), free(r->logits);
+    cli_arena_destroy(&r->a);
+}
+
+/* The DECODE_TOKENS single-token steps after the prefill, head-1 logits each. */
+static titan_status run_decode(model_run *r) {
+    titan_status st = TITAN_OK;
+    for (int i = 0; !st && i < DECODE_TOKENS; i++) {
+        st = titan_model_forward(r->m, r->s, r->ids + r->prefill + i, 1);
+        if (!st) st = titan_model_logits(r->m, 1, 0, 1, r->logits);
     }
-    free(ids), free(logits);
-    cli_arena_destroy(&a);
+    return st;
+}
+
+static titan_status run_one(const titan_config *c, const weights *w, int ctx,
+                            titan_backend *be, titan_thread_pool *pool, run_result *res) {
+    model_run r;
+    titan_status st = run_open(c, w, ctx, be, &r);
+    /* Untimed warm-up: first touches of the arena's pages are not prefill. */
+    if (!st) st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+    *res = (run_result){0, 0, 0, 0};
+    for (int rep = 0; !st && rep < REPEATS; rep++) {
+        res->fma_gflops = fmax(res->fma_gflops, bench_peak_fma(pool));
+        res->bw_gbs = fmax(res->bw_gbs, bench_read_bandwidth(pool));
+        titan_seq_reset(r.s);
+        double t0 = cli_now();
+        st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+        if (!st) st = titan_model_logits(r.m, 1, 0, 1, r.logits);
+        double t1 = cli_now();
+        if (!st) st = run_decode(&r);
+        double t2 = cli_now();
+        res->prefill_tps = fmax(res->prefill_tps, r.prefill / (t1 - t0));
+        res->decode_tps = fmax(res->decode_tps, DECODE_TOKENS / (t2 - t1));
+    }
+    run_close(&r);
     return st;
 }
 
@@ -197,11 +226,21 @@ typedef struct {
     titan_backend *be[2];
 } q8_cpus;
 
-static titan_status q8_open(const titan_config *c, q8_cpus *q) {
+/* Room for interleaved copies of every int8-laned tensor of w. */
+static size_t pack_bytes(const weights *w) {
+    size_t b = 0;
+    for (int i = 0; i < w->n; i++)
+        if (titan_q8_packs(&w->t[i]))
+            b += titan_q8_pack_bytes(w->t[i].rows, w->t[i].cols, w->t[i].group_size,
+                                     w->t[i].dtype);
+    return b;
+}
+
+static titan_status q8_open(const titan_config *c, size_t packs, q8_cpus *q) {
     titan_cpu_options o[2];
     size_t bytes = 0;
     for (int th = 1; th <= 2; th++) {
-        o[th - 1] = (titan_cpu_options){th, TITAN_ACT_Q8, PREFILL_BATCH, 0};
+        o[th - 1] = (titan_cpu_options){th, TITAN_ACT_Q8, PREFILL_BATCH, 0, packs};
         TITAN_TRY(titan_config_matmul_bounds(c, &(int64_t){0}, &o[th - 1].max_cols));
         bytes += titan_backend_cpu_opts_arena_bytes(&o[th - 1]) + TITAN_ALIGN;
     }
@@ -219,17 +258,107 @@ static void q8_close(q8_cpus *q) {
 }
 
 /* The q8 run beside exact run e (same weights, context and threads). */
-static titan_status bench_q8(const char *preset, const titan_config *c, const weights *w,
-                             int ctx, int th, const q8_cpus *q, titan_thread_pool *pool,
-                             const run_result *e) {
+static titan_status bench_q8(const char *preset, const char *label, const titan_config *c,
+                             const weights *w, int ctx, int th, const q8_cpus *q,
+                             titan_thread_pool *pool, const run_result *e) {
     run_result r;
     TITAN_TRY(run_one(c, w, ctx, q->be[th - 1], pool, &r));
-    printf("%-13s q8   ctx %4d threads %d  prefill %8.1f tok/s (%.2fx exact int8)"
-           "                          decode %6.1f tok/s (%.2fx exact int8)\n",
-           preset, ctx, th, r.prefill_tps, r.prefill_tps / e->prefill_tps, r.decode_tps,
-           r.decode_tps / e->decode_tps);
+    printf("%-13s %-4s ctx %4d threads %d  prefill %8.1f tok/s (%.2fx exact)"
+           "                          decode %6.1f tok/s (%.2fx exact)\n",
+           preset, label, ctx, th, r.prefill_tps, r.prefill_tps / e->prefill_tps,
+           r.decode_tps, r.decode_tps / e->decode_tps);
     fflush(stdout);
     return TITAN_OK;
+}
+
+/* ---- compare: decode variants interleaved, medians ---- */
+
+enum { ROUNDS = 9, VARIANTS = 5 };
+
+/* Seconds of CPU the process has used: on a host busier than its cores,
+ * wall time counts the turns other tenants took; one thread's CPU time
+ * does not. */
+static double cpu_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Decode tokens/s of one run, per wall and per CPU second: prefill untimed,
+ * then DECODE_TOKENS steps. */
+static titan_status decode_tps(const titan_config *c, const weights *w, int ctx,
+                               titan_backend *be, double *tps, double *cpu_tps) {
+    model_run r;
+    titan_status st = run_open(c, w, ctx, be, &r);
+    if (!st) st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+    double t0 = cli_now(), c0 = cpu_seconds();
+    if (!st) st = run_decode(&r);
+    *cpu_tps = DECODE_TOKENS / (cpu_seconds() - c0);
+    *tps = DECODE_TOKENS / (cli_now() - t0);
+    run_close(&r);
+    return st;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* bench_model PRESET CTX compare: int8 and int6 decode, exact, q8 (rows as
+ * stored) and q8i (interleaved copies), one thread, the variants run in
+ * turn ROUNDS times with the read bandwidth measured each round; medians of
+ * tokens/s and of each round's ratio to exact int8. */
+static titan_status bench_compare(const char *preset, int ctx, const bench_cpus *cpus) {
+    titan_config c;
+    TITAN_TRY(titan_config_preset(preset, &c));
+    c.bos_id = TITAN_TOK_BOS;
+    weights w[2];
+    TITAN_TRY(make_weights(&c, TITAN_DT_INT8, &w[0]));
+    TITAN_TRY(make_weights(&c, TITAN_DT_INT6, &w[1]));
+    q8_cpus q, qi[2];
+    TITAN_TRY(q8_open(&c, 0, &q));
+    TITAN_TRY(q8_open(&c, pack_bytes(&w[0]), &qi[0]));
+    TITAN_TRY(q8_open(&c, pack_bytes(&w[1]), &qi[1]));
+    static const char *const names[VARIANTS] = {"int8 exact", "int8 q8", "int8 q8i",
+                                                "int6 exact", "int6 q8i"};
+    const weights *vw[VARIANTS] = {&w[0], &w[0], &w[0], &w[1], &w[1]};
+    titan_backend *vb[VARIANTS] = {cpus->be[0], q.be[0], qi[0].be[0], cpus->be[0],
+                                   qi[1].be[0]};
+    double tps[VARIANTS][ROUNDS], ratio[VARIANTS][ROUNDS], bw[ROUNDS], bytes[2], flops;
+    double ctps[VARIANTS][ROUNDS], cratio[VARIANTS][ROUNDS], six[ROUNDS], csix[ROUNDS];
+    per_token_cost(&c, &w[0], &flops, &bytes[0]);
+    per_token_cost(&c, &w[1], &flops, &bytes[1]);
+    titan_status st = TITAN_OK;
+    for (int r = 0; !st && r < ROUNDS; r++) {
+        bw[r] = bench_read_bandwidth(cpus->pool[0]);
+        for (int v = 0; !st && v < VARIANTS; v++)
+            st = decode_tps(&c, vw[v], ctx, vb[v], &tps[v][r], &ctps[v][r]);
+        for (int v = 0; !st && v < VARIANTS; v++)
+            ratio[v][r] = tps[v][r] / tps[0][r], cratio[v][r] = ctps[v][r] / ctps[0][r];
+        six[r] = tps[4][r] / tps[2][r], csix[r] = ctps[4][r] / ctps[2][r];
+    }
+    double bwm = st ? 0 : median(bw, ROUNDS);
+    printf("%s ctx %d, 1 thread, %d rounds interleaved, medians; read bandwidth %.1f "
+           "GB/s\n",
+           preset, ctx, ROUNDS, bwm);
+    for (int v = 0; !st && v < VARIANTS; v++) {
+        double t = median(tps[v], ROUNDS), b = bytes[v < 3 ? 0 : 1];
+        printf("  %-10s decode %6.1f tok/s  %.2fx int8 exact  (per CPU second %6.1f, "
+               "%.2fx)  weights %5.1f MB/token (stored), %5.1f%% of bandwidth\n",
+               names[v], t, median(ratio[v], ROUNDS), median(ctps[v], ROUNDS),
+               median(cratio[v], ROUNDS), b * 1e-6, 100 * t * b * 1e-9 / bwm);
+    }
+    if (!st)
+        printf("  int6 q8i / int8 q8i: %.2fx (per CPU second %.2fx)\n",
+               median(six, ROUNDS), median(csix, ROUNDS));
+    q8_close(&q), q8_close(&qi[0]), q8_close(&qi[1]);
+    free_weights(&w[0]), free_weights(&w[1]);
+    return st;
 }
 
 static const char *only_type; /* NULL: every type of a case */
@@ -254,9 +383,10 @@ static titan_status bench_preset(const bench_case *bc, int only_ctx,
         st = make_weights(&c, bc->dts[d], &w);
         double flops, bytes;
         per_token_cost(&c, &w, &flops, &bytes);
-        q8_cpus q = {0};
-        bool q8 = bc->dts[d] == TITAN_DT_INT8;
-        if (!st && q8) st = q8_open(&c, &q);
+        q8_cpus q = {0}, qi = {0};
+        bool q8 = bc->dts[d] != TITAN_DT_F32;
+        if (!st && q8) st = q8_open(&c, 0, &q);
+        if (!st && q8) st = q8_open(&c, pack_bytes(&w), &qi);
         for (int ci = 0; !st && ci < nctx; ci++) {
             for (int th = 1; !st && th <= 2; th++) {
                 run_result r;
@@ -272,10 +402,14 @@ static titan_status bench_preset(const bench_case *bc, int only_ctx,
                        100 * gbs / r.bw_gbs, r.bw_gbs);
                 fflush(stdout);
                 if (q8)
-                    st = bench_q8(preset, &c, &w, ctxs[ci], th, &q, pools[th - 1], &r);
+                    st = bench_q8(preset, "q8", &c, &w, ctxs[ci], th, &q, pools[th - 1],
+                                  &r);
+                if (q8 && !st)
+                    st = bench_q8(preset, "q8i", &c, &w, ctxs[ci], th, &qi, pools[th - 1],
+                                  &r);
             }
         }
-        if (q8) q8_close(&q);
+        if (q8) q8_close(&q), q8_close(&qi);
         free_weights(&w);
         if (st) return st;
     }
@@ -291,6 +425,11 @@ int main(int argc, char **argv) {
     bench_cpus cpus;
     titan_status open = bench_cpus_open(&cpus);
     if (open) return cli_fail("bench_model", open);
+    if (only && only_ctx && only_type && !strcmp(only_type, "compare")) {
+        titan_status st = bench_compare(only, (int)only_ctx, &cpus);
+        bench_cpus_close(&cpus);
+        return st ? cli_fail("bench_model", st) : CLI_EXIT_OK;
+    }
     static const bench_case cases[] = {
         {"zenyx-v2-base", {TITAN_DT_F32, TITAN_DT_INT8}, 2},
         {"nano", {TITAN_DT_F32, TITAN_DT_INT8}, 2},

@@ -21,6 +21,19 @@ titan_status backend_act_quant(const char *name, const char *backend,
     return TITAN_OK;
 }
 
+/* Room for q8 copies of every matrix of c (platform/matmul_q8_pack.h),
+ * counted at the most a copy takes (int8, a scale per 32 values): the
+ * config does not say the stored types and groups. */
+static size_t q8_pack_room(const titan_config *c) {
+    titan_tensor_spec specs[TITAN_MAX_TENSORS];
+    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
+    size_t bytes = 0;
+    for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++)
+        if (specs[i].ndim == 2)
+            bytes += titan_q8_pack_bytes(specs[i].rows, specs[i].cols, 32, TITAN_DT_INT8);
+    return bytes;
+}
+
 /* The cpu backend, sized for the model's products when q8. */
 static titan_status cpu_create(titan_arena *a, const backend_choice *b,
                                const titan_config *c, int batch, titan_backend **be) {
@@ -29,6 +42,7 @@ static titan_status cpu_create(titan_arena *a, const backend_choice *b,
         int64_t rows;
         TITAN_TRY(titan_config_matmul_bounds(c, &rows, &o.max_cols));
         o.max_tokens = batch;
+        o.pack_bytes = q8_pack_room(c);
     }
     return titan_backend_cpu_create_opts(a, &o, be);
 }

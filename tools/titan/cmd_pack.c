@@ -8,7 +8,7 @@
  * tools/titan/storage.h), or with --method gptq --calib TEXT GPTQ, each row on
  * the clip whose GPTQ output error is least (gptq_requantize.c). --drop-mtp leaves out heads 2..M (mtp_heads becomes 1).
  * --merge-lora folds a xenith model's LoRA adapters into their weights before
- * quantization (pack_merge.h).
+ * quantization (lora_merge.h).
  * --int6-layout stores int6 tensors bit-packed, one per byte, or (auto)
  * whichever makes the smaller file with the chosen codec. --codec auto codes
  * each section and each tensor group (formats/artifact_format.h) with the
@@ -30,7 +30,7 @@
 #include "tools/titan/gptq_calibrate.h"
 #include "tools/titan/pack_hadamard.h"
 #include "tools/titan/pack_input.h"
-#include "tools/titan/pack_merge.h"
+#include "tools/titan/lora_merge.h"
 #include "tools/titan/prequant.h"
 #include "tools/titan/storage.h"
 #include "tools/titan/submission.h"
@@ -208,6 +208,45 @@ static titan_status plan_split(titan_arena *a, const pack_args *p, const pack_in
     return embed_split_ranges(a, counts, vocab, (int32_t)p->embed_split, &o->row_qmax);
 }
 
+/* A quantized matrix GPTQ would take: per-row scales, 2-D. */
+static bool gptq_wanted(const titan_tensor *t) {
+    return titan_dtype_get(t->dtype)->quantized && !t->group_size && t->ndim == 2;
+}
+
+/* --gptq-report: per matrix with a Hessian, the output error of RTN and GPTQ;
+ * a matrix without calibration rows (an expert no token was routed to) stays
+ * round-to-nearest. */
+static void print_gptq_table(const pack_out *o) {
+    fprintf(stderr, "%-32s %-5s %10s %12s %12s %8s\n", "tensor", "type", "calib rows",
+            "rtn error", "gptq error", "ratio");
+    for (int i = 0; i < o->n; i++) {
+        const gptq_stat *g = &o->gptq[i];
+        if (!g->calib_rows && gptq_wanted(&o->t[i]))
+            fprintf(stderr, "%-32s %-5s %10d %12s %12s %8s\n", o->t[i].name,
+                    titan_dtype_name(o->t[i].dtype), 0, "rtn", "-", "-");
+        if (!g->calib_rows) continue;
+        fprintf(stderr, "%-32s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
+                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows, g->rtn_error,
+                g->gptq_error, g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
+    }
+}
+
+/* After GPTQ: the matrices it could not take (no calibration rows), named:
+ * an untied tok_emb or mem.slots (read, never multiplied) or an expert. */
+static void note_rtn_fallback(const pack_out *o) {
+    int k = 0;
+    for (int i = 0; i < o->n; i++) k += !o->gptq[i].calib_rows && gptq_wanted(&o->t[i]);
+    if (!k) return;
+    fprintf(stderr,
+            "gptq: %d matri%s never multiplied in calibration (lookup tables, "
+            "experts no calibration token was routed to) stay round-to-nearest:",
+            k, k == 1 ? "x" : "ces");
+    for (int i = 0, shown = 0; i < o->n && shown < 8; i++)
+        if (!o->gptq[i].calib_rows && gptq_wanted(&o->t[i]))
+            fprintf(stderr, "%s %s", shown++ ? "," : "", o->t[i].name);
+    fprintf(stderr, "%s\n", k > 8 ? ", ..." : "");
+}
+
 /* GPTQ's two progress lines: calibration, then the solves. */
 typedef struct {
     cli_progress calib, solve;
@@ -217,6 +256,25 @@ static void gptq_solved(void *user, double done, double total) {
     gptq_lines *g = user;
     cli_progress_end(&g->calib); /* its line is finished */
     cli_progress_update(&g->solve, done, total);
+}
+
+/* --merge-lora on a model without adapters: refused, or a note (lora_rank 0). */
+static titan_status merge_check(const pack_args *p, const titan_config *c) {
+    bool noop;
+    TITAN_TRY(lora_merge_check(c, p->ckpt ? p->ckpt : p->cfg_path, &noop));
+    if (noop)
+        fprintf(stderr, "titan pack: --merge-lora: lora_rank is 0, nothing to merge; "
+                        "weights packed as they are\n");
+    return TITAN_OK;
+}
+
+/* lora_merge_read over the input tensors. */
+static titan_status read_adapter(void *user, titan_arena *a,
+                                 const titan_tensor_spec *spec, const float **f) {
+    float *v;
+    TITAN_TRY(pack_input_f32(a, user, spec, &v));
+    *f = v;
+    return TITAN_OK;
 }
 
 static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
@@ -230,7 +288,8 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
                           p->st_path, in.st.n_tensors - n_pre, n_in);
     o->c = in.config;
     if (p->drop_mtp) o->c.mtp_heads = 1;
-    if (p->merge_lora) o->c = pack_merge_config(&o->c);
+    if (p->merge_lora) TITAN_TRY(merge_check(p, &in.config));
+    if (p->merge_lora) o->c = lora_merge_config(&o->c);
     o->n = titan_config_tensors(&o->c, specs, TITAN_MAX_TENSORS);
     titan_dtype types[TITAN_MAX_TENSORS];
     TITAN_TRY(storage_choose_types(p->quant, p->overrides, specs, o->n, types));
@@ -265,7 +324,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
                           "--merge-lora folds float weights; the input holds %d "
                           "pre-quantized tensors",
                           n_pre_used);
-    if (p->merge_lora) TITAN_TRY(pack_merge_lora(a, &in, f, o->n));
+    if (p->merge_lora) TITAN_TRY(lora_merge(a, &in.config, f, o->n, read_adapter, &in));
     if (p->hadamard && n_pre_used)
         return titan_fail(TITAN_E_USAGE,
                           "--hadamard turns float weights; the input "
@@ -305,6 +364,7 @@ static titan_status pack(titan_arena *a, const pack_args *p, pack_out *o) {
         cli_progress_end(&g.calib);
         cli_progress_end(&g.solve);
         TITAN_TRY(st);
+        note_rtn_fallback(o);
     }
     for (int i = 0; i < o->n; i++) /* float types last: halves convert in place */
         if (!titan_dtype_get(o->t[i].dtype)->quantized)
@@ -333,19 +393,6 @@ static void print_size_table(const pack_out *o) {
                 titan_dtype_name(o->t[i].dtype),
                 (unsigned long long)stored_bytes(&o->t[i]),
                 (double)stored_bytes(&o->t[i]) * ratio);
-}
-
-/* --gptq-report: per matrix with a Hessian, the output error of RTN and GPTQ. */
-static void print_gptq_table(const pack_out *o) {
-    fprintf(stderr, "%-24s %-5s %10s %12s %12s %8s\n", "tensor", "type", "calib rows",
-            "rtn error", "gptq error", "ratio");
-    for (int i = 0; i < o->n; i++) {
-        const gptq_stat *g = &o->gptq[i];
-        if (!g->calib_rows) continue;
-        fprintf(stderr, "%-24s %-5s %10lld %12.4e %12.4e %8.4f\n", o->t[i].name,
-                titan_dtype_name(o->t[i].dtype), (long long)g->calib_rows, g->rtn_error,
-                g->gptq_error, g->rtn_error > 0 ? g->gptq_error / g->rtn_error : 1);
-    }
 }
 
 /* --hadamard: each turned matrix's int6 error before and after. */

@@ -9,8 +9,14 @@
  * attention and never multiplied through the backend: its Hessian sums the
  * kv-normed latents c the sequence cache holds after each window, over all
  * effective layers of the block (where a section-8 option expands the
- * block's keys and values, wkv_b goes through the backend like the rest). tok_emb's lookup side is not in its Hessian. */
+ * block's keys and values, wkv_b goes through the backend like the rest). tok_emb's lookup side is not in its Hessian.
+ * A xenith model (SPEC section 9) runs the text as one stream, a token a
+ * step: each expert is multiplied, and so gets Hessian rows, only for the
+ * tokens routed to it (one that gets none stays round-to-nearest), the
+ * summarizer for each complete segment's rows, wk and wv for the LTM rows
+ * they project too, and the head for every position. */
 #include "core/model.h"
+#include "core/xenith.h"
 #include "platform/backend.h"
 #include "quant/dtype.h"
 #include "quant/gptq.h"
@@ -85,6 +91,26 @@ static titan_status calibrate_heads_and_latents(titan_model *m, const titan_seq 
     return TITAN_OK;
 }
 
+static void report_tokens(const gptq_calib *pc, int64_t done, int64_t total) {
+    if (pc->calibration.fn)
+        pc->calibration.fn(pc->calibration.user, (double)done, (double)total);
+}
+
+/* A xenith model: seq[0..total) as one stream (see the top of the file). */
+static titan_status run_xenith(titan_arena *a, const gptq_calib *pc, calib_backend *cb,
+                               const int32_t *seq, int64_t total) {
+    titan_xenith *x;
+    TITAN_TRY(titan_xenith_create(a, pc->c, cb->t, cb->n, total, &cb->be, &x));
+    float *logits;
+    TITAN_TRY(titan_arena_alloc(a, (size_t)pc->c->vocab_size * sizeof *logits,
+                                TITAN_ALIGN, (void **)&logits));
+    for (int64_t t = 0; t < total; t++) {
+        TITAN_TRY(titan_xenith_step(x, seq[t], logits));
+        if ((t + 1) % CALIB_CTX == 0 || t + 1 == total) report_tokens(pc, t + 1, total);
+    }
+    return TITAN_OK;
+}
+
 static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
                                     calib_backend *cb) {
     const titan_tokenizer *tok;
@@ -96,6 +122,7 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
     seq[0] = titan_tokenizer_bos(tok);
     TITAN_TRY(titan_tokenizer_encode(tok, a, pc->text, pc->text_len, seq + 1, cap, &n));
     int64_t total = (int64_t)n + 1 < pc->max_tokens ? (int64_t)n + 1 : pc->max_tokens;
+    if (TITAN_XENITH(pc->c)) return run_xenith(a, pc, cb, seq, total);
     titan_model *m;
     titan_seq *s;
     int ctx = pc->c->max_seq_len < CALIB_CTX ? pc->c->max_seq_len : CALIB_CTX;
@@ -109,8 +136,7 @@ static titan_status run_calibration(titan_arena *a, const gptq_calib *pc,
         int len = (int)(total - w < ctx ? total - w : ctx);
         TITAN_TRY(titan_model_forward(m, s, seq + w, len));
         TITAN_TRY(calibrate_heads_and_latents(m, s, pc->c, cb, len, logits));
-        if (pc->calibration.fn)
-            pc->calibration.fn(pc->calibration.user, (double)(w + len), (double)total);
+        report_tokens(pc, w + len, total);
     }
     return TITAN_OK;
 }
@@ -194,7 +220,7 @@ titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_t
         titan_arena_calloc(a, (size_t)n * sizeof *cb.h, TITAN_ALIGN, (void **)&cb.h));
     TITAN_TRY(titan_arena_calloc(a, (size_t)n * sizeof *cb.rows, TITAN_ALIGN,
                                  (void **)&cb.rows));
-    for (int b = 0; b < pc->c->n_unique_blocks; b++) {
+    for (int b = 0; !TITAN_XENITH(pc->c) && b < pc->c->n_unique_blocks; b++) {
         char name[TITAN_NAME_MAX];
         snprintf(name, sizeof name, "blocks.%d.wkv_b", b);
         cb.wkv_b[b] = -1;

@@ -1,12 +1,13 @@
 /* plan_xenith.c: `titan plan` for a xenith config: SPEC section 9's exact
  * parameter counts (total, base, adapters, summarizer, active per token) and
- * decode-cache counts at a context, the weights' bytes per float type and
- * the model's arena (core/xenith_model.c). */
+ * decode-cache counts at a context, the weights' stored bytes under each
+ * --quant policy and the model's arena (core/xenith_model.c). */
 #include "tools/titan/plan_xenith.h"
 
 #include "core/xenith.h"
 
 #include "tools/cli/cli.h"
+#include "tools/titan/storage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,37 @@ static const char *model_bytes(const titan_config *c, int64_t ctx, char *buf,
     return buf;
 }
 
+/* The --quant policies whose weight bytes plan reports (storage.h). */
+static const char *const policies[] = {"f32", "bf16", "int8", "int6", "mixed"};
+enum { N_POLICIES = sizeof policies / sizeof *policies };
+
+/* Tensor data bytes of c's weights under each policy, as an artifact stores
+ * them (titan_tensor_layout: values, then for int8/int6 the per-row float32
+ * scales at a 64-byte boundary); the file adds its sections and each
+ * tensor's alignment. xenith-full has more tensors than an artifact holds,
+ * so the specs come from the heap. */
+static titan_status weight_bytes(const titan_config *c, int64_t out[N_POLICIES]) {
+    int n = titan_config_tensors(c, NULL, 0);
+    titan_tensor_spec *specs = malloc((size_t)n * sizeof *specs);
+    titan_dtype *types = malloc((size_t)n * sizeof *types);
+    titan_status st = specs && types ? TITAN_OK : TITAN_E_NOMEM;
+    if (st == TITAN_OK) titan_config_tensors(c, specs, n);
+    for (int p = 0; st == TITAN_OK && p < N_POLICIES; p++) {
+        st = storage_choose_types(policies[p], NULL, specs, n, types);
+        out[p] = 0;
+        for (int i = 0; st == TITAN_OK && i < n; i++) {
+            titan_tensor_layout_t l;
+            st = titan_tensor_layout(types[i], specs[i].rows, specs[i].cols, 0, &l);
+            out[p] += (int64_t)l.total_bytes;
+        }
+    }
+    free(specs);
+    free(types);
+    return st;
+}
+
 static void print_json(const titan_xenith_counts *k, int64_t ctx, const char *config,
-                       const char *model) {
+                       const char *model, const int64_t bytes[N_POLICIES]) {
     printf("{\"family\":\"xenith\",\"ctx\":%lld,"
            "\"params\":{\"total\":%lld,\"base\":%lld,\"lora\":%lld,\"summarizer\":%lld,"
            "\"active_per_token\":%lld,\"active_per_token_lora\":%lld,\"main\":%lld,"
@@ -45,20 +75,25 @@ static void print_json(const titan_xenith_counts *k, int64_t ctx, const char *co
            (long long)k->attn_entries, (long long)k->attn_values,
            (long long)k->ltm_vectors, (long long)k->ltm_kv_values,
            (long long)k->stm_values);
-    printf("\"weights_bytes\":{\"f32\":%lld,\"bf16\":%lld},\"model_bytes\":%s,"
-           "\"config\":%s}\n",
-           (long long)k->total * 4, (long long)k->total * 2, model, config);
+    printf("\"weights_bytes\":{");
+    for (int p = 0; p < N_POLICIES; p++)
+        printf("%s\"%s\":%lld", p ? "," : "", policies[p], (long long)bytes[p]);
+    printf("},\"model_bytes\":%s,\"config\":%s}\n", model, config);
 }
 
-static void print_text(const titan_xenith_counts *k, int64_t ctx, const char *model) {
+static void print_text(const titan_xenith_counts *k, int64_t ctx, const char *model,
+                       const int64_t bytes[N_POLICIES]) {
     printf("model      xenith: %lld parameters = base %lld (main %lld + summarizer "
            "%lld) + adapters %lld\n",
            (long long)k->total, (long long)k->base, (long long)k->main,
            (long long)k->summarizer, (long long)k->lora);
     printf("active     %lld per token (+ %lld adapter)\n", (long long)k->active_per_token,
            (long long)k->active_per_token_lora);
-    printf("weights    %lld bytes f32, %lld bf16\n", (long long)k->total * 4,
-           (long long)k->total * 2);
+    printf("weights    bytes by --quant:");
+    for (int p = 0; p < N_POLICIES; p++)
+        printf("%s %s %lld", p ? "," : "", policies[p], (long long)bytes[p]);
+    printf(" (int8/int6: per-row f32 scales included; norms and adapters f32, f16 in "
+           "mixed)\n");
     printf("cache      ctx %lld: %lld attention entries (%lld values), LTM %lld vectors "
            "(%lld k/v values), STM %lld values\n",
            (long long)ctx, (long long)k->attn_entries, (long long)k->attn_values,
@@ -74,18 +109,21 @@ int plan_xenith_print(const char *cmd, const titan_config *c, int64_t ctx, bool 
     titan_config_xenith_counts(c, ctx, &k);
     char buf[32];
     const char *model = model_bytes(c, ctx, buf, sizeof buf);
+    int64_t bytes[N_POLICIES];
+    titan_status st = weight_bytes(c, bytes);
+    if (st != TITAN_OK) return cli_fail(cmd, st);
     if (!json) {
-        print_text(&k, ctx, model);
+        print_text(&k, ctx, model, bytes);
         return CLI_EXIT_OK;
     }
     size_t len;
     char *config = NULL;
-    titan_status st = titan_config_to_json(c, NULL, 0, &len);
+    st = titan_config_to_json(c, NULL, 0, &len);
     if (st == TITAN_OK) st = (config = malloc(len + 1)) ? TITAN_OK : TITAN_E_NOMEM;
     if (st == TITAN_OK) st = titan_config_to_json(c, config, len + 1, &len);
     if (st == TITAN_OK) {
         while (len && config[len - 1] == '\n') config[--len] = 0;
-        print_json(&k, ctx, config, model);
+        print_json(&k, ctx, config, model, bytes);
     }
     free(config);
     return st == TITAN_OK ? CLI_EXIT_OK : cli_fail(cmd, st);

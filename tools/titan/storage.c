@@ -9,8 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 
-static titan_dtype policy_type(const char *quant, titan_role role) {
-    int small = role == TITAN_ROLE_NORM || role == TITAN_ROLE_CONV;
+/* A xenith model's LoRA adapter (SPEC section 9): a low-rank pair whose
+ * product is what matters, so it is stored as the small tensors are
+ * (QLoRA's layout: the base quantized, the adapters in float). */
+static int is_adapter(const char *name) {
+    size_t n = strlen(name);
+    return n > 7 &&
+           (!strcmp(name + n - 7, ".lora_A") || !strcmp(name + n - 7, ".lora_B"));
+}
+
+static titan_dtype policy_type(const char *quant, const titan_tensor_spec *spec) {
+    titan_role role = spec->role;
+    int small =
+        role == TITAN_ROLE_NORM || role == TITAN_ROLE_CONV || is_adapter(spec->name);
     if (!strcmp(quant, "mixed"))
         return small                       ? TITAN_DT_F16
                : role == TITAN_ROLE_MATRIX ? TITAN_DT_INT6
@@ -54,7 +65,7 @@ titan_status storage_choose_types(const char *quant, const char *overrides,
                           "--quant %s: f32, f16, bf16, int8, int6, "
                           "int6b or mixed",
                           quant);
-    for (int i = 0; i < n; i++) types[i] = policy_type(quant, specs[i].role);
+    for (int i = 0; i < n; i++) types[i] = policy_type(quant, &specs[i]);
     for (const char *p = overrides; p && *p;) {
         size_t len = strcspn(p, ",");
         TITAN_TRY(apply_override(p, len, specs, n, types));

@@ -6,9 +6,9 @@
 #include "titan.h"
 
 /* Storage policy: --quant f32|f16|bf16 stores every tensor in that type;
- * int8|int6|int6b quantize tok_emb, block matrices and MTP heads and keep norms and
- * conv f32; mixed = int6 block matrices, int8 tok_emb and heads, f16 norms and
- * conv. Then each "GLOB=TYPE" of the comma-separated `overrides` (fnmatch on
+ * int8|int6|int6b quantize tok_emb, block matrices and MTP heads and keep norms,
+ * conv and xenith LoRA adapters (.lora_A, .lora_B) f32; mixed = int6 block
+ * matrices, int8 tok_emb and heads, f16 norms, conv and adapters. Then each "GLOB=TYPE" of the comma-separated `overrides` (fnmatch on
  * the SPEC name, later entries win) applies; a glob matching no tensor or an
  * unknown type is TITAN_E_USAGE. */
 TITAN_NODISCARD titan_status storage_choose_types(const char *quant,

@@ -1,16 +1,26 @@
-/* pack_merge.c: fold LoRA adapters into their weights (see pack_merge.h). */
-#include "tools/titan/pack_merge.h"
+/* lora_merge.c: fold LoRA adapters into their weights (see lora_merge.h). */
+#include "tools/titan/lora_merge.h"
 
 #include <stdio.h>
 #include <string.h>
 
-titan_config pack_merge_config(const titan_config *in) {
+titan_status lora_merge_check(const titan_config *c, const char *what, bool *noop) {
+    if (!TITAN_XENITH(c))
+        return titan_fail(TITAN_E_USAGE,
+                          "--merge-lora: %s is not a xenith model (SPEC section 9); "
+                          "only xenith models have LoRA adapters",
+                          what);
+    *noop = c->lora_rank == 0;
+    return TITAN_OK;
+}
+
+titan_config lora_merge_config(const titan_config *in) {
     titan_config c = *in;
     c.lora_rank = 0;
     return c;
 }
 
-/* The input spec named `name`, or NULL. */
+/* The spec named `name`, or NULL. */
 static const titan_tensor_spec *find_spec(const titan_tensor_spec *s, int n,
                                           const char *name) {
     for (int i = 0; i < n; i++)
@@ -29,9 +39,8 @@ static void fold(float *w, const float *A, const float *B, int64_t out, int64_t 
         }
 }
 
-titan_status pack_merge_lora(titan_arena *a, const pack_input *in, titan_tensor *f,
-                             int n) {
-    const titan_config *c = &in->config;
+titan_status lora_merge(titan_arena *a, const titan_config *c, titan_tensor *f, int n,
+                        lora_merge_read read, void *user) {
     if (c->lora_rank <= 0) return TITAN_OK; /* nothing to fold */
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
     int n_in = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
@@ -44,9 +53,9 @@ titan_status pack_merge_lora(titan_arena *a, const pack_input *in, titan_tensor 
         const titan_tensor_spec *sb = find_spec(specs, n_in, name);
         if (!sa || !sb) continue; /* not a target */
         size_t mark = titan_arena_mark(a);
-        float *A, *B;
-        TITAN_TRY(pack_input_f32(a, in, sa, &A));
-        TITAN_TRY(pack_input_f32(a, in, sb, &B));
+        const float *A, *B;
+        TITAN_TRY(read(user, a, sa, &A));
+        TITAN_TRY(read(user, a, sb, &B));
         fold((float *)f[i].data, A, B, f[i].rows, f[i].cols, c->lora_rank, s);
         titan_arena_reset(a, mark);
     }

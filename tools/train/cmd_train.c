@@ -56,6 +56,7 @@ typedef struct {
     int64_t warmup; /* --warmup; -1: steps / 20 (of the fitted steps too) */
     double ckpt_minutes, max_minutes;
     bool sequential;
+    bool lora_only;     /* SPEC section 9: train the adapters, the base frozen */
     bool deterministic; /* one gradient slab per sequence: see setup */
     train_hparams h;
     train_flags table;    /* the flags, for the run record */
@@ -83,6 +84,7 @@ typedef struct {
     size_t tok_len;
     train_tokens train, val;
     train_model model;
+    train_xmodel xmodel; /* family xenith (SPEC section 9) */
     train_workers workers;
     train_state state;
     float *scratch;
@@ -201,12 +203,40 @@ static titan_status val_setup(run *r) {
     return cli_arena_create(&r->val_arena, need);
 }
 
+/* Family xenith: what the trainer covers (train_xenith_supported); its
+ * validation is `titan eval` on the packed checkpoint. */
+static titan_status check_family(const run *r) {
+    if (r->o->h.lora_only && r->cfg.lora_rank == 0)
+        return titan_fail(TITAN_E_USAGE, "--lora-only: the config has no adapters "
+                                         "(lora_rank 0)");
+    if (!TITAN_XENITH(&r->cfg)) return TITAN_OK;
+    TITAN_TRY(train_xenith_supported(&r->cfg));
+    if (r->o->val_every > 0)
+        return titan_fail(TITAN_E_USAGE,
+                          "family xenith: the trainer does not validate yet; pass "
+                          "--val-every 0 and run titan eval on the packed checkpoint");
+    return TITAN_OK;
+}
+
+/* The model and the workers, after the state (xenith binds its weights). */
+static int init_workers(run *r, int slots) {
+    const train_hparams *h = &r->o->h;
+    if (!TITAN_XENITH(&r->cfg))
+        return train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
+               train_workers_init_slots(&r->workers, &r->model, (int)h->threads, slots);
+    if (train_xmodel_init(&r->xmodel, &r->cfg, &r->state.w, (int)h->seq + 1, NULL))
+        return -1;
+    r->xmodel.lora_only = h->lora_only;
+    return train_workers_init_xenith(&r->workers, &r->xmodel, (int)h->threads, slots);
+}
+
 static titan_status setup(run *r) {
     const train_hparams *h = &r->o->h;
     if (r->o->config)
-        TITAN_TRY(train_load_config(r->o->config, &r->cfg));
+        TITAN_TRY(train_load_config_xenith(r->o->config, &r->cfg));
     else
         r->cfg = r->o->ckpt.ck.meta.config;
+    TITAN_TRY(check_family(r));
     if (h->seq + 1 > r->cfg.max_seq_len)
         return titan_fail(TITAN_E_USAGE, "--seq %lld exceeds max_seq_len %d - 1",
                           (long long)h->seq, r->cfg.max_seq_len);
@@ -217,9 +247,7 @@ static titan_status setup(run *r) {
      * batch order across ranks, so neither threads nor ranks change a bit */
     int slots =
         r->o->deterministic ? (int)(h->batch / train_dist_ranks()) : (int)h->threads;
-    if (train_model_init(&r->model, &r->cfg, (int)h->seq + 1) ||
-        train_workers_init_slots(&r->workers, &r->model, (int)h->threads, slots) ||
-        train_state_init(&r->state, &r->cfg, h) ||
+    if (train_state_init(&r->state, &r->cfg, h) || init_workers(r, slots) ||
         !(r->scratch =
               malloc(sizeof(float) *
                      (train_state_scratch_floats(&r->state, (int)h->threads) + 1))) ||
@@ -251,6 +279,7 @@ static void teardown(run *r) {
     train_state_free(&r->state);
     train_workers_free(&r->workers);
     train_model_free(&r->model);
+    if (TITAN_XENITH(&r->cfg)) train_xmodel_free(&r->xmodel);
     train_tokens_free(&r->val);
     train_tokens_free(&r->train);
     if (r->tok) cli_arena_destroy(&r->tok_arena);
@@ -335,10 +364,39 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
     return loss;
 }
 
+/* Xenith: the last step's mean ce, l_bal, l_z and each MoE layer's share
+ * of the rows routed to each expert. */
+static void xenith_fields(const run *r, char *row, size_t *n, size_t cap, int64_t *load) {
+    const titan_config *c = &r->cfg;
+    double terms[3], per = 1.0 / (double)(r->o->h.batch * r->o->h.accum);
+    int E = c->moe_experts;
+    train_workers_xterms(&r->workers, terms, load);
+#define ROW(...) *n += (size_t)snprintf(row + *n, *n < cap ? cap - *n : 0, __VA_ARGS__)
+    ROW(",\"ce\":%.6f,\"l_bal\":%.6f,\"l_z\":%.6f,\"expert_load\":[", terms[0] * per,
+        terms[1] * per, terms[2] * per);
+    for (int l = 0, first = 1; l < c->n_layers && E > 0; l++) {
+        if (!r->xmodel.layer[l].moe) continue;
+        double sum = 0;
+        for (int e = 0; e < E; e++) sum += (double)load[l * E + e];
+        ROW("%s[", first ? "" : ","), first = 0;
+        for (int e = 0; e < E; e++)
+            ROW("%s%.4f", e ? "," : "", sum > 0 ? (double)load[l * E + e] / sum : 0);
+        ROW("]");
+    }
+    ROW("]");
+#undef ROW
+}
+
 static titan_status log_row(run *r, double loss, const double *heads, double lr_mult,
                             double gnorm, double tps, const titan_eval_result *val) {
-    char row[1024 + 24 * TITAN_MAX_MTP];
-    size_t n = 0, cap = sizeof row;
+    size_t LE = (size_t)(r->cfg.n_layers * r->cfg.moe_experts);
+    size_t n = 0, cap = 1024 + 24 * TITAN_MAX_MTP + 12 * LE;
+    char *row = malloc(cap);
+    int64_t *load = malloc(sizeof *load * (LE + 1));
+    if (!row || !load) {
+        free(row), free(load);
+        return titan_fail(TITAN_E_NOMEM, "out of memory");
+    }
 #define ROW(...) n += (size_t)snprintf(row + n, n < cap ? cap - n : 0, __VA_ARGS__)
     ROW("{\"step\":%lld,\"loss\":%.6f,\"loss_heads\":[", (long long)r->state.step, loss);
     for (int k = 0; k < r->cfg.mtp_heads; k++) ROW("%s%.6f", k ? "," : "", heads[k]);
@@ -361,9 +419,13 @@ static titan_status log_row(run *r, double loss, const double *heads, double lr_
     r->compute_s = 0;
     if (val && val->bytes) ROW(",\"val_bpb\":%.6f", val->val_bpb);
     if (val) ROW(",\"val_loss\":%.6f", val->val_loss);
+    if (TITAN_XENITH(&r->cfg)) xenith_fields(r, row, &n, cap, load);
     ROW("}");
 #undef ROW
-    return train_log_row(&r->log, row, n < cap ? n : cap - 1);
+    titan_status ok = train_log_row(&r->log, row, n < cap ? n : cap - 1);
+    free(load);
+    free(row);
+    return ok;
 }
 
 /* Rank 0 writes (the ranks' states are the same). */
@@ -534,6 +596,7 @@ static int check_options(const char *cmd, options *o) {
                          "(--batch / ranks; --accum adds more)",
                          TRAIN_MAX_THREADS);
     o->h.sequential = o->sequential;
+    o->h.lora_only = o->lora_only;
     const char *outputs[] = {o->out, o->log};
     return cli_outputs_check(cmd, outputs, 2);
 }
@@ -688,6 +751,8 @@ int train_cmd_train(int argc, char **argv) {
         {"--seed", FLAG_INT, &o.h.seed, 0, CLI_SEED_MAX,
          "init and data seed (default 1)"},
         {"--sequential", FLAG_BOOL, &o.sequential, 0, 0, "windows in order, not random"},
+        {"--lora-only", FLAG_BOOL, &o.lora_only, 0, 0,
+         "train .lora_A/.lora_B only, every base tensor frozen"},
         {"--deterministic", FLAG_BOOL, &o.deterministic, 0, 0,
          "sum gradients in batch order: the same bits for any threads or ranks"},
         {"--lr", FLAG_REAL, &o.h.lr, 0, 1e3,

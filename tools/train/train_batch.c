@@ -18,9 +18,31 @@ typedef struct {
 
 /* Slots [begin, end): slot t runs sequences t, t + n_slots, ... into its
  * own gradient slab, on the running thread's activations. */
+/* Xenith: sequence s into slot t's slab and its sums. */
+static double run_xenith(train_workers *w, const job *j, const train_seq *s, int t,
+                         int thread) {
+    train_xacts *a = &w->xacts[thread];
+    const titan_config *c = &w->xm->cfg;
+    double ce, loss = train_xloss_grad(w->xm, j->weights, a, s->ids, s->T, j->scale,
+                                       &w->grads[t], &ce);
+    w->xterms[t][0] += ce, w->xterms[t][1] += a->l_bal, w->xterms[t][2] += a->l_z;
+    int E = c->moe_experts;
+    int64_t *load = w->xload + (size_t)t * (size_t)(c->n_layers * E);
+    for (int l = 0; l < c->n_layers && E > 0; l++)
+        if (w->xm->layer[l].moe)
+            for (int e = 0; e < E; e++) load[l * E + e] += a->layer[l].load[e];
+    return loss;
+}
+
 static void run_slots(void *ctx, int64_t begin, int64_t end, int thread) {
     job *j = ctx;
     train_workers *w = j->w;
+    if (w->xm) {
+        for (int64_t t = begin; t < end; t++)
+            for (int i = (int)t; i < j->n; i += w->n_slots)
+                j->loss[i] = run_xenith(w, j, &j->seqs[i], (int)t, thread);
+        return;
+    }
     int M = w->m->cfg.mtp_heads;
     train_acts *a = &w->acts[thread];
     for (int64_t t = begin; t < end; t++) {
@@ -117,6 +139,10 @@ titan_status train_workers_eval(train_workers *w, const train_params *weights,
                                 titan_arena *a, const int32_t *seq, int64_t n_targets,
                                 const titan_byte_table *bytes,
                                 const titan_eval_options *o, titan_eval_result *out) {
+    if (w->xm)
+        return titan_fail(TITAN_E_UNSUPPORTED,
+                          "validation of family xenith in the trainer: pass --val-every "
+                          "0 and score the packed checkpoint with titan eval");
     if (o->threads > w->n_threads || o->ctx >= w->m->max_T)
         return titan_fail(TITAN_E_USAGE, "validation: %d threads, ctx %d", o->threads,
                           o->ctx);
@@ -171,17 +197,54 @@ int train_workers_init_in(train_workers *w, const train_model *m, int n_threads,
     return 0;
 }
 
+int train_workers_init_xenith(train_workers *w, const train_xmodel *xm, int n_threads,
+                              int n_slots) {
+    memset(w, 0, sizeof *w);
+    w->xm = xm;
+    w->n_threads = n_threads;
+    w->n_slots = n_slots;
+    size_t LE = (size_t)(xm->cfg.n_layers * xm->cfg.moe_experts) + 1;
+    int bad = !(w->xload = calloc((size_t)n_slots * LE, sizeof *w->xload));
+    for (int t = 0; t < n_threads && !bad; t++)
+        bad = train_xacts_alloc(&w->xacts[t], xm, xm->max_T, NULL);
+    for (int t = 0; t < n_slots && !bad; t++)
+        bad = train_params_alloc(&w->grads[t], &xm->cfg);
+    if (bad || pool_start(w)) {
+        train_workers_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+void train_workers_xterms(const train_workers *w, double *terms, int64_t *load) {
+    size_t LE = (size_t)(w->xm->cfg.n_layers * w->xm->cfg.moe_experts);
+    memset(terms, 0, sizeof(double) * 3);
+    memset(load, 0, sizeof *load * LE);
+    for (int t = 0; t < w->n_slots; t++) {
+        for (int k = 0; k < 3; k++) terms[k] += w->xterms[t][k];
+        for (size_t i = 0; i < LE; i++) load[i] += w->xload[(size_t)t * LE + i];
+    }
+}
+
 void train_workers_free(train_workers *w) {
     titan_thread_pool_destroy(w->pool);
     cli_arena_destroy(&w->pool_arena);
     w->pool = NULL;
     for (int t = 0; t < w->n_threads; t++) train_acts_free(&w->acts[t]);
+    for (int t = 0; w->xm && t < w->n_threads; t++) train_xacts_free(&w->xacts[t]);
+    free(w->xload);
+    w->xload = NULL;
     for (int t = 0; t < w->n_slots; t++) train_params_free(&w->grads[t]);
 }
 
 void train_workers_zero(train_workers *w) {
     for (int t = 0; t < w->n_slots; t++)
         memset(w->grads[t].mem, 0, sizeof(float) * w->grads[t].count);
+    memset(w->xterms, 0, sizeof w->xterms);
+    if (w->xm)
+        memset(w->xload, 0,
+               sizeof *w->xload * (size_t)w->n_slots *
+                   (size_t)(w->xm->cfg.n_layers * w->xm->cfg.moe_experts));
 }
 
 void train_workers_reduce(train_workers *w) {

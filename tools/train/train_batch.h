@@ -8,6 +8,9 @@
 
 #include "platform/threads.h"
 #include "tools/train/train_model.h"
+#include "tools/train/xenith_model.h"
+
+#include <stdint.h>
 
 #define TRAIN_MAX_THREADS TITAN_POOL_MAX_THREADS
 
@@ -24,6 +27,13 @@ typedef struct {
     titan_thread_pool *pool; /* n_threads threads, the caller one of them */
     train_acts acts[TRAIN_MAX_THREADS];    /* [n_threads] */
     train_params grads[TRAIN_MAX_THREADS]; /* [n_slots]; grads[0] holds the sum */
+    /* family xenith (m NULL): SPEC section 9's model, each thread's
+     * activations, and per slot since train_workers_zero the sums of the
+     * sequences' ce, l_bal, l_z and rows routed to each expert [L * E] */
+    const train_xmodel *xm;
+    train_xacts xacts[TRAIN_MAX_THREADS];
+    double xterms[TRAIN_MAX_THREADS][3];
+    int64_t *xload; /* [n_slots][L * E] */
 } train_workers;
 
 /* 0, or -1 when out of memory or a thread cannot start (everything made so
@@ -42,6 +52,16 @@ int train_workers_init_slots(train_workers *w, const train_model *m, int n_threa
 int train_workers_init_in(train_workers *w, const train_model *m, int n_threads,
                           int n_slots, titan_arena *arena);
 void train_workers_free(train_workers *w);
+
+/* The same for family xenith (from the heap): sequences run through
+ * train_xloss_grad (its max_T); no validation (train_workers_eval refuses:
+ * score the exported artifact with `titan eval`). */
+int train_workers_init_xenith(train_workers *w, const train_xmodel *xm, int n_threads,
+                              int n_slots);
+
+/* Xenith: the sums of ce, l_bal, l_z (terms[3]) and the expert loads
+ * load[L * E] over every slot since train_workers_zero. */
+void train_workers_xterms(const train_workers *w, double *terms, int64_t *load);
 
 /* Zero every slot's gradient slab. */
 void train_workers_zero(train_workers *w);

@@ -46,6 +46,18 @@ static int is_output_projection(const char *name) {
            (n > 6 && !strcmp(name + n - 6, ".gdn_o"));
 }
 
+/* SPEC section 9: new adapters start with lora_B = 0 (the adapted model is
+ * the base). */
+static int is_lora_B(const char *name) {
+    size_t n = strlen(name);
+    return n > 7 && !strcmp(name + n - 7, ".lora_B");
+}
+
+/* --lora-only: the optimizer leaves every tensor but the adapters alone. */
+static bool frozen(const train_hparams *h, const titan_tensor_spec *sp) {
+    return h->lora_only && !strstr(sp->name, ".lora_");
+}
+
 /* How SPEC section 8's gains, scales, gates and tables start: as the
  * parameter-golf records (../shared/seeds 002, 004; train_gpt.py of records
  * 1.1531 and 1.0785) start them. Matrices (wq, wk, wv, bigram.proj,
@@ -105,7 +117,8 @@ void train_init_weights(train_params *p, uint64_t seed) {
             continue;
         }
         double std = s->role == TITAN_ROLE_EMBED ? 0.02 : 1 / sqrt((double)s->cols);
-        int zero = s->role == TITAN_ROLE_HEAD || is_output_projection(s->name);
+        int zero = s->role == TITAN_ROLE_HEAD || is_output_projection(s->name) ||
+                   is_lora_B(s->name);
         for (size_t j = 0; j < n; j++) {
             switch (s->role) {
             case TITAN_ROLE_NORM: t[j] = 1; break;
@@ -304,6 +317,7 @@ static void muon_matrices(void *ctx, int64_t begin, int64_t end, int thread) {
         const titan_tensor_spec *sp = &s->w.spec[i];
         if (sp->role != TITAN_ROLE_MATRIX) continue;
         if (++k < j->first + begin || k >= j->first + end) continue;
+        if (frozen(j->h, sp)) continue; /* counted: the share stays the same */
         muon_step(s->w.tensor[i], j->grads->tensor[i], s->m.tensor[i], (int)sp->rows,
                   (int)sp->cols, &mh, j->scratch + (size_t)thread * j->per_thread);
     }
@@ -331,6 +345,7 @@ static void sgd_all(train_state *s, const train_params *grads, const train_hpara
                     double lr_mult) {
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
+        if (frozen(h, sp)) continue;
         int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
         sgd_hparams sh = {group_lr(h, sp->role) * h->lr * lr_mult, h->sgd_momentum,
                           sp->role == TITAN_ROLE_MATRIX ? h->muon_wd
@@ -346,7 +361,7 @@ static void adamw_rest(train_state *s, const train_params *grads, const train_hp
                        double lr_mult) {
     for (int i = 0; i < s->w.n_tensors; i++) {
         const titan_tensor_spec *sp = &s->w.spec[i];
-        if (sp->role == TITAN_ROLE_MATRIX) continue;
+        if (sp->role == TITAN_ROLE_MATRIX || frozen(h, sp)) continue;
         int decays = sp->role == TITAN_ROLE_EMBED || sp->role == TITAN_ROLE_HEAD;
         adamw_hparams ah = {group_lr(h, sp->role) * h->lr * lr_mult, h->beta1, h->beta2,
                             h->adam_eps, decays ? h->adam_wd : 0};

@@ -36,6 +36,7 @@ typedef struct {
     int64_t swa_every;       /* 0 = off */
     double swa_below;        /* SWA collects once the LR multiplier is below */
     int sequential;          /* windows in order instead of at random */
+    int lora_only;           /* 1: the optimizer updates .lora_A / .lora_B only */
 } train_hparams;
 
 typedef struct {
@@ -55,7 +56,7 @@ int train_state_init(train_state *s, const titan_config *c, const train_hparams 
 void train_state_free(train_state *s);
 
 /* Initial weights: matrices N(0, 1/in), output projections (wo, w_down, gdn_o) and
- * MTP heads 0, tok_emb N(0, 0.02^2), norms 1, conv kernels the identity
+ * MTP heads and .lora_B adapters 0, tok_emb N(0, 0.02^2), norms 1, conv kernels the identity
  * (last tap 1); SPEC section 8's gains, scales, gates and tables as the
  * parameter-golf records start them (the table section8_init in
  * train_state.c says which and why). Deterministic in seed. */

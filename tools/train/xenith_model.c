@@ -12,10 +12,11 @@
 
 titan_status TR(xenith_supported)(const titan_config *c) {
     if (c->stm_tokens > 0)
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "stm_tokens %d: the trainer does not train the segment memory "
-                          "(summarizer) yet; use stm_tokens 0",
-                          c->stm_tokens);
+        return titan_fail(
+            TITAN_E_UNSUPPORTED,
+            "family xenith, stm_tokens %d: the trainer does not train the segment memory "
+            "(summarizer) yet; use stm_tokens 0",
+            c->stm_tokens);
     return TITAN_OK;
 }
 

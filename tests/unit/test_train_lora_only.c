@@ -13,20 +13,7 @@
 #include <string.h>
 
 #include "tools/train/train_state.h"
-
-static titan_config tiny(void) {
-    titan_config c;
-    titan_config_defaults(&c);
-    c.family = TITAN_FAMILY_XENITH;
-    c.vocab_size = 11, c.d_model = 8, c.n_heads = 4, c.n_kv_heads = 2, c.head_dim = 4;
-    c.mlp_hidden = 6, c.max_seq_len = 64, c.n_layers = 2, c.bos_id = 0;
-    c.attn_windows[0] = 3, c.attn_windows[1] = 0, c.attn_windows_len = 2;
-    c.tie_embeddings = false, c.lora_rank = 2, c.lora_alpha = 3;
-    for (int k = 0; k < TITAN_LORA_KINDS; k++) c.lora_targets[k] = k;
-    c.lora_targets_len = TITAN_LORA_KINDS;
-    assert_int_equal(titan_config_validate(&c), TITAN_OK);
-    return c;
-}
+#include "xenith_tiny.h"
 
 static size_t numel(const train_params *p, int i) {
     return (size_t)(p->spec[i].rows * p->spec[i].cols);

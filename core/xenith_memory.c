@@ -18,8 +18,7 @@ static void cross_attend(titan_xenith *x, int n) {
             double top = -INFINITY, sum = 0;
             for (int j = 0; j < n; j++) {
                 x->sscore[j] =
-                    titan_xenith_dot(q, x->Kz + (size_t)j * D + (size_t)i * Ds, Ds) *
-                    scale;
+                    titan_vec_dot(q, x->Kz + (size_t)j * D + (size_t)i * Ds, Ds) * scale;
                 top = fmax(top, x->sscore[j]);
             }
             for (int j = 0; j < n; j++) sum += x->sscore[j] = exp(x->sscore[j] - top);

@@ -292,12 +292,6 @@ void titan_xenith_swiglu(titan_xenith *x, const titan_xswiglu *p, const float *i
     titan_xenith_linear(x, &p->down, x->gate, out, T);
 }
 
-double titan_xenith_dot(const float *a, const float *b, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) s += (double)a[i] * b[i];
-    return s;
-}
-
 void titan_xenith_norm_rows(float *y, const float *in, const float *g, int T, int n,
                             double eps) {
     for (int t = 0; t < T; t++)

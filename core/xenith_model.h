@@ -95,9 +95,6 @@ void titan_xenith_layer(titan_xenith *x, int l, int T);
  * projections to every reading layer's LTM (FIFO of N). */
 void titan_xenith_memory_write(titan_xenith *x);
 
-/* sum a[i] b[i] for i < n, in double. */
-double titan_xenith_dot(const float *a, const float *b, int n);
-
 /* Rows normalized: y[T][n] = RMSNorm(x[T][n]; g). */
 void titan_xenith_norm_rows(float *y, const float *in, const float *g, int T, int n,
                             double eps);

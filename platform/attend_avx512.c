@@ -22,7 +22,14 @@
 #define INLINE TARGET static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
 
-enum { VW = 16, BLOCK = 64, NS = BLOCK / VW, SB = TITAN_ATTEND_BLOCK, VROWS = 12 };
+enum {
+    VW = 16,
+    BLOCK = 64,
+    AHEAD = 16,
+    NS = BLOCK / VW,
+    SB = TITAN_ATTEND_BLOCK,
+    VROWS = 12
+};
 _Static_assert(BLOCK % VW == 0 && BLOCK <= SB, "whole score vectors per row");
 
 typedef float f16v __attribute__((vector_size(64)));
@@ -37,9 +44,14 @@ INLINE __m512 load(const float *p, __mmask16 m, bool whole) {
     return whole ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
 
-/* acc[q * JT + j] += q row q . k row j for features [i, i + 16) (mask m). */
+/* acc[q * JT + j] += q row q . k row j for features [i, i + 16) (mask m).
+ * pf (the first row tile): the same features of row j + AHEAD towards L1,
+ * one prefetch per load spread over the loop, so memory streams while the
+ * other tiles and the block's values compute (the hardware prefetcher alone
+ * left the loop waiting; past the positions given is harmless: a prefetch
+ * never faults). */
 INLINE void dot_step(__m512 acc[16], int RT, const float *q, const float *k, int w,
-                     int jn, bool full, int i, __mmask16 m, bool whole) {
+                     int jn, bool full, int i, __mmask16 m, bool whole, bool pf) {
     int JT = VW / RT;
     __m512 qv[4];
     UNROLL
@@ -48,6 +60,8 @@ INLINE void dot_step(__m512 acc[16], int RT, const float *q, const float *k, int
     for (int j = 0; j < JT; j++) {
         if (!(full || j < jn)) continue;
         __m512 kv = load(k + (size_t)j * w + i, m, whole);
+        if (pf)
+            _mm_prefetch((const char *)(k + (size_t)(j + AHEAD) * w + i), _MM_HINT_T0);
         UNROLL
         for (int r = 0; r < RT; r++)
             acc[r * JT + j] = _mm512_fmadd_ps(qv[r], kv, acc[r * JT + j]);
@@ -55,23 +69,26 @@ INLINE void dot_step(__m512 acc[16], int RT, const float *q, const float *k, int
 }
 
 INLINE void dot_part(__m512 acc[16], int RT, const float *q, const float *k, int w,
-                     int jn, bool full) {
+                     int jn, bool full, bool pf) {
     int i = 0;
-    for (; i + VW <= w; i += VW) dot_step(acc, RT, q, k, w, jn, full, i, 0xffff, true);
-    if (i < w) dot_step(acc, RT, q, k, w, jn, full, i, tail_mask(w - i), false);
+    for (; i + VW <= w; i += VW)
+        dot_step(acc, RT, q, k, w, jn, full, i, 0xffff, true, pf);
+    if (i < w) dot_step(acc, RT, q, k, w, jn, full, i, tail_mask(w - i), false, pf);
 }
 
 /* Scores of rows [r0, r0 + RT) x positions [j, j + min(jn, 16/RT)) of the
  * block at jb into s (row stride SB, columns from j - jb). */
 INLINE void score_tile(const titan_attend *a, int r0, int RT, int jb, int j, int jn,
-                       bool full) {
+                       bool full, int w1, int w2) {
+    bool pf = r0 == 0;
     __m512 acc[16];
     UNROLL
     for (int v = 0; v < 16; v++) acc[v] = _mm512_setzero_ps();
-    int w1 = a->w1, w2 = a->w2, JT = VW / RT;
-    dot_part(acc, RT, a->q1 + (size_t)r0 * w1, a->k1 + (size_t)j * w1, w1, jn, full);
+    int JT = VW / RT;
+    dot_part(acc, RT, a->q1 + (size_t)r0 * w1, a->k1 + (size_t)j * w1, w1, jn, full, pf);
     if (w2)
-        dot_part(acc, RT, a->q2 + (size_t)r0 * w2, a->k2 + (size_t)j * w2, w2, jn, full);
+        dot_part(acc, RT, a->q2 + (size_t)r0 * w2, a->k2 + (size_t)j * w2, w2, jn, full,
+                 pf);
     __m512 sum = titan_sum_each16(acc);
     __mmask16 m = tail_mask(full ? JT : jn);
     const __m512i lane =
@@ -86,27 +103,27 @@ INLINE void score_tile(const titan_attend *a, int r0, int RT, int jb, int j, int
 }
 
 /* Positions [j, j + jn) (jn <= 16) for every row, RT = 4 while it lasts. */
-INLINE void score_group(const titan_attend *a, int jb, int j, int jn) {
+INLINE void score_group(const titan_attend *a, int jb, int j, int jn, int w1, int w2) {
     int r0 = 0;
     for (; r0 + 4 <= a->rows; r0 += 4)
         for (int t = 0; t < jn; t += 4)
             if (jn - t >= 4)
-                score_tile(a, r0, 4, jb, j + t, 4, true);
+                score_tile(a, r0, 4, jb, j + t, 4, true, w1, w2);
             else
-                score_tile(a, r0, 4, jb, j + t, jn - t, false);
+                score_tile(a, r0, 4, jb, j + t, jn - t, false, w1, w2);
     if (a->rows - r0 >= 2) {
         for (int t = 0; t < jn; t += 8)
             if (jn - t >= 8)
-                score_tile(a, r0, 2, jb, j + t, 8, true);
+                score_tile(a, r0, 2, jb, j + t, 8, true, w1, w2);
             else
-                score_tile(a, r0, 2, jb, j + t, jn - t, false);
+                score_tile(a, r0, 2, jb, j + t, jn - t, false, w1, w2);
         r0 += 2;
     }
     if (r0 < a->rows) {
         if (jn == 16)
-            score_tile(a, r0, 1, jb, j, 16, true);
+            score_tile(a, r0, 1, jb, j, 16, true, w1, w2);
         else
-            score_tile(a, r0, 1, jb, j, jn, false);
+            score_tile(a, r0, 1, jb, j, jn, false, w1, w2);
     }
 }
 
@@ -222,12 +239,26 @@ TARGET static void values(const titan_attend *a, const float *corr, int jb, int 
     }
 }
 
+/* The presets' widths (zenyx-v2-base, nano) as constants: the feature loops
+ * unroll whole, which the score tiles gain several percent from. */
+#define KEY_WIDTHS(X) X(128, 32) X(32, 16)
+#define WIDTHS_CASE(W1, W2)                                                              \
+    if (a->w1 == W1 && a->w2 == W2) {                                                    \
+        score_group(a, jb, j, jn, W1, W2);                                               \
+        return;                                                                          \
+    }
+
+INLINE void scores(const titan_attend *a, int jb, int j, int jn) {
+    KEY_WIDTHS(WIDTHS_CASE)
+    score_group(a, jb, j, jn, a->w1, a->w2);
+}
+
 TARGET void titan_attend_avx512(const titan_attend *a) {
     float corr[TITAN_ATTEND_ROWS];
     for (int jb = 0; jb < a->n; jb += BLOCK) {
         int bn = a->n - jb < BLOCK ? a->n - jb : BLOCK;
         for (int j = jb; j < jb + bn; j += VW)
-            score_group(a, jb, j, jb + bn - j < VW ? jb + bn - j : VW);
+            scores(a, jb, j, jb + bn - j < VW ? jb + bn - j : VW);
         for (int r = 0; r < a->rows; r++) corr[r] = softmax_row(a, r, jb, bn);
         values(a, corr, jb, bn);
     }

@@ -137,7 +137,8 @@ static void check_shape(attend_fn fn, const char *name, shape s, int split) {
 static void check_fn(attend_fn fn, const char *name) {
     static const int rows[] = {1, 2, 3, 4, 5, 9, 13, 36};
     static const int ns[] = {1, 15, 16, 17, 63, 64, 65, 200};
-    static const int widths[][2] = {{128, 32}, {32, 16}, {40, 8}, {16, 0}, {7, 3}, {33, 17}};
+    static const int widths[][2] = {{128, 32}, {32, 16}, {40, 8},
+                                    {16, 0},   {7, 3},   {33, 17}};
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++)
         for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
             for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {

@@ -39,24 +39,8 @@ typedef int32_t i8 __attribute__((vector_size(32)));
 
 TITAN_EXP_NONPOSITIVE(static inline, exp_nonpositive, f8, i8)
 
-VEC_CLONES float titan_vec_exp_sum(float *x, float shift, int n) {
-    f8 sum = {0}, v;
-    int i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        memcpy(&v, x + i, sizeof v);
-        v -= shift;
-        exp_nonpositive(&v);
-        memcpy(x + i, &v, sizeof v);
-        sum += v;
-    }
-    float s[LANES], tail = 0;
-    memcpy(s, &sum, sizeof s);
-    if (i < n) { /* the last n - i values, in lanes of their own */
-        for (int j = 0; j < LANES; j++) v[j] = i + j < n ? x[i + j] - shift : 0;
-        exp_nonpositive(&v);
-        for (int j = 0; i + j < n; j++) tail += x[i + j] = v[j];
-    }
-    return lanes_sum(s, tail);
+float titan_vec_exp_sum(float *x, float shift, int n) {
+    return titan_exp_shift_sum(x, shift, n);
 }
 
 VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int n) {

@@ -10,33 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Eight floats per GNU vector; an AVX2 build the loader picks where the CPU
- * has it (as core/vec.c). */
-#if defined(__x86_64__) && defined(__ELF__) &&                                           \
-    (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
-#define CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CLONES
-#endif
-enum { LANES = 8, BLOCK = TITAN_ATTEND_BLOCK };
-typedef float f8 __attribute__((vector_size(32)));
-typedef int32_t i8 __attribute__((vector_size(32)));
-
-TITAN_EXP_NONPOSITIVE(static inline, exp8, f8, i8)
-
-/* s[0, seen) = exp(s - mx), s[seen, BLOCK) = 0; returns their sum. */
-CLONES static float exp_shift_sum(float *s, float mx, int seen) {
-    f8 sum = {0};
-    for (int i = 0; i < BLOCK; i += LANES) {
-        f8 v;
-        for (int l = 0; l < LANES; l++) v[l] = i + l < seen ? s[i + l] - mx : -INFINITY;
-        exp8(&v);
-        memcpy(s + i, &v, sizeof v);
-        sum += v;
-    }
-    return ((sum[0] + sum[4]) + (sum[1] + sum[5])) +
-           ((sum[2] + sum[6]) + (sum[3] + sum[7]));
-}
+enum { BLOCK = TITAN_ATTEND_BLOCK };
 
 /* Row r's softmax step over block [j0, j0 + jn): scores become weights, the
  * row's acc is rescaled to the new max. */
@@ -50,7 +24,8 @@ static void softmax_row(const titan_attend *a, int r, int j0, int jn) {
     }
     float mx = run[0];
     for (int j = 0; j < seen; j++) mx = s[j] > mx ? s[j] : mx;
-    float corr = expf(run[0] - mx), sum = exp_shift_sum(s, mx, seen);
+    float corr = expf(run[0] - mx), sum = titan_exp_shift_sum(s, mx, seen);
+    memset(s + seen, 0, sizeof(float) * (size_t)(BLOCK - seen));
     if (corr != 1.0f)
         for (int e = 0; e < a->w1; e++) a->acc[(size_t)r * a->w1 + e] *= corr;
     run[0] = mx;

@@ -30,4 +30,7 @@
         *v = (fv)((iv)(p * (fv)two_k) & ~low);                                           \
     }
 
+/* x[i] = exp(x[i] - shift) for i < n (x[i] <= shift); returns their sum. */
+float titan_exp_shift_sum(float *x, float shift, int n);
+
 #endif

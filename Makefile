@@ -20,7 +20,7 @@ endif
 
 LIB_SRC   := $(sort $(shell find core formats quant platform -name "*.c"))
 CLI_SRC   := $(wildcard tools/cli/*.c)
-TITAN_SRC := $(wildcard tools/titan/*.c)
+TITAN_SRC := $(wildcard tools/titan/*.c tools/titan/serve/*.c)
 TRAIN_SRC := $(filter-out tools/train/main.c,$(wildcard tools/train/*.c))
 MPI_SRC   := $(wildcard tools/train/mpi/*.c)
 MPICC     ?= $(shell command -v mpicc 2>/dev/null)
@@ -82,9 +82,10 @@ $(TRAINLIB): $(call obj,$(TRAIN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# titan takes the trainer's forward and backward for `eval --ttt`.
+# titan takes the trainer's forward and backward for `eval --ttt`, and
+# libmicrohttpd for `titan serve`.
 $(BUILD)/titan: $(call obj,$(TITAN_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lmicrohttpd -o $@
 
 $(BUILD)/titan-train: $(BUILD)/obj/tools/train/main.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

@@ -232,11 +232,11 @@ static enum MHD_Result get(serve_http *h, struct MHD_Connection *con, const char
         MHD_destroy_response(r);
         return ret;
     }
-    if (!strcmp(url, "/health"))
-        return send_json(con, 200, reply_health(h->pool, serve_slots_idle(h->pool), &len),
-                         len);
     reply_meta m = meta(h);
-    return send_json(con, 200, reply_models(&m, h->pool, &len), len);
+    char *body = !strcmp(url, "/health")
+                     ? reply_health(h->pool, serve_slots_idle(h->pool), &len)
+                     : reply_models(&m, h->pool, &len);
+    return send_json(con, 200, body, len);
 }
 
 typedef enum { R_PAGE, R_HEALTH, R_MODELS, R_COMPLETE, R_CHAT, R_SCORE, R_NONE } route;

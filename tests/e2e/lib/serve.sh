@@ -4,6 +4,7 @@
 # serve_stop: SIGTERM, and the server must exit 0 (under AddressSanitizer a
 # leak makes the exit code non-zero). req METHOD PATH [BODY]: the reply's
 # body in $body and its status in $code (curl, pipefail-safe).
+command -v jq >/dev/null || fail "jq is missing (tools/install-deps.sh --test)"
 serve_start() {
     local log=$1 i
     shift
@@ -39,8 +40,8 @@ req() {
     body=${out%$'\n'*}
 }
 
-# json_field EXPR: python expression over the JSON in $body (as j).
+# json_field FILTER: jq's raw output of FILTER over the JSON in $body (jq
+# starts in milliseconds where python3 takes half a second on a busy host).
 json_field() {
-    python3 -c 'import json, sys; j = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' \
-        "$1" <<<"$body"
+    jq -r "$1" <<<"$body"
 }

@@ -35,7 +35,7 @@ cmp "$tmp/run.txt" "$tmp/serve.txt" || fail "greedy text differs from titan run"
 curl -sS -N "$url/v1/completions" -d "{\"prompt\": \"$prompt\", \"max_tokens\": 24, \
     \"temperature\": 0, \"stream\": true}" >"$tmp/sse.txt"
 tail -n 2 "$tmp/sse.txt" | grep -qx 'data: \[DONE\]' || fail "stream: no [DONE]"
-python3 - "$tmp/sse.txt" "$tmp/serve.txt" <<'PY'
+/usr/bin/python3 - "$tmp/sse.txt" "$tmp/serve.txt" <<'PY'
 import json, sys
 events = [l[6:] for l in open(sys.argv[1]).read().split("\n\n") if l.startswith("data: ")]
 assert events[-1] == "[DONE]", events[-1]
@@ -68,7 +68,7 @@ printf 'def main(argv):\n    return len(argv)  # \xc3\xa9t\xc3\xa9\n' >"$tmp/t.t
 "$TITAN" eval -m "$model" --text "$tmp/t.txt" --baselines --json --threads 1 >"$tmp/eval.json"
 req POST /v1/score "$(jq -Rs '{text: .}' "$tmp/t.txt")"
 [ "$code" = 200 ] || fail "score: $code $body"
-python3 - "$tmp/eval.json" <<PY || fail "score differs from titan eval: $body"
+/usr/bin/python3 - "$tmp/eval.json" <<PY || fail "score differs from titan eval: $body"
 import json, sys
 e, s = json.load(open(sys.argv[1])), json.loads('''$body''')
 for k in ("val_bpb", "val_loss", "nll", "xz_bpb", "brotli_bpb", "tokens", "bytes", "ctx", "stride", "windows"):

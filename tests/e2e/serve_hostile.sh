@@ -62,7 +62,7 @@ for p in $wait_pids; do wait "$p" || true; done
 
 # A slow client: half a request, held past --timeout; meanwhile and after it,
 # normal requests work and the held connection is closed by the server.
-python3 - "$port" <<'PY' &
+/usr/bin/python3 - "$port" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pro")

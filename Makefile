@@ -44,7 +44,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data golf-ablate heldout xenith-long FORCE
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench bench-serve model golf-compare golf-data golf-ablate heldout xenith-long FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 ifneq ($(MPICC),)
 all: $(BUILD)/titan-train-mpi
@@ -121,6 +121,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@echo "== tools/bench/bench_train.sh"; BUILD=$(BUILD) tools/bench/bench_train.sh
+
+# titan serve under load (tools/bench/bench_serve.sh): one client, then K at
+# once against --parallel K; e.g. `make bench-serve SERVE_ARGS="--parallel 2
+# --clients 2 --requests 50"`. Not part of `make bench` (it needs a port).
+bench-serve: all
+	BUILD=$(BUILD) tools/bench/bench_serve.sh $(SERVE_ARGS)
 
 # The default model from scratch (tools/data/train_model.sh; long). Settings
 # pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.

@@ -101,7 +101,8 @@ static void json_flush_invalid(utf8_stream *j) {
 
 /* Write a token's bytes to stdout: raw, or into a JSON string; *state runs
  * along the stream (titan_tokenizer_piece). */
-static void emit(const titan_tokenizer *tok, int32_t id, utf8_stream *j, uint32_t *state) {
+static void emit(const titan_tokenizer *tok, int32_t id, utf8_stream *j,
+                 uint32_t *state) {
     const uint8_t *b;
     uint8_t buf[TITAN_TOK_CHUNK_MAX];
     size_t n = titan_tokenizer_piece(tok, state, id, buf, &b);

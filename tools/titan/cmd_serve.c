@@ -42,13 +42,14 @@ static int serve(const char *cmd, const serve_args *a) {
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread made from here on */
-    serve_pool_opts po = {a->model, a->backend, (int)a->threads, (int)a->parallel,
-                          (size_t)a->max_body, a->wait};
+    serve_pool_opts po = {a->model,         a->backend,          (int)a->threads,
+                          (int)a->parallel, (size_t)a->max_body, a->wait};
     static serve_pool pool;
     titan_status st = serve_pool_open(&po, &pool);
     if (st) return cli_fail(cmd, st);
-    serve_http_opts ho = {a->host, (int)a->port, (size_t)a->max_body,
-                          (int)a->connections, (int)a->timeout, base_name(a->model)};
+    serve_http_opts ho = {
+        a->host,         (int)a->port,       (size_t)a->max_body, (int)a->connections,
+        (int)a->timeout, base_name(a->model)};
     int port;
     serve_http *h = serve_http_start(&pool, &ho, &port);
     if (!h) {

@@ -4,7 +4,7 @@
 /* The exact bytes of each token of tok (its SentencePiece model's rule, or
  * every token's own bytes). */
 titan_status token_byte_table(titan_arena *ar, const titan_tokenizer *tok,
-                                titan_byte_table *out) {
+                              titan_byte_table *out) {
     if (titan_tokenizer_spm(tok)) {
         *out = titan_tokenizer_spm(tok)->bytes;
         return TITAN_OK;
@@ -19,4 +19,3 @@ titan_status token_byte_table(titan_arena *ar, const titan_tokenizer *tok,
     *out = (titan_byte_table){n_tok, base, NULL};
     return TITAN_OK;
 }
-

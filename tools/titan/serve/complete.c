@@ -93,7 +93,8 @@ int complete_step(serve_completion *c, char *err, size_t err_cap) {
     }
     int32_t step[TITAN_MAX_MTP];
     int k;
-    if (titan_generator_step(c->g, step, &k)) return fail(err, err_cap, 500, "decode failed");
+    if (titan_generator_step(c->g, step, &k))
+        return fail(err, err_cap, 500, "decode failed");
     if (step[0] == c->art->config.bos_id) { /* the model began a new document */
         finish(c, "stop");
         return 0;

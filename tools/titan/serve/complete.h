@@ -20,10 +20,10 @@ typedef struct {
     titan_sampler smp;
     utf8_stream u;
     uint32_t tok_state;
-    size_t text_len;      /* bytes of slot->text */
-    size_t sent;          /* bytes handed out by complete_ready */
+    size_t text_len; /* bytes of slot->text */
+    size_t sent;     /* bytes handed out by complete_ready */
     int64_t prompt_tokens, tokens;
-    const char *finish;   /* NULL while going on: "length" or "stop" */
+    const char *finish; /* NULL while going on: "length" or "stop" */
     double t_start, t_first, t_end;
 } serve_completion;
 

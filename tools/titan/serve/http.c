@@ -138,8 +138,8 @@ static enum MHD_Result start_stream(serve_http *h, struct MHD_Connection *con, c
     s->parse = c->parse; /* the params point into it: the stream owns it now */
     c->parse = NULL;
     s->c.p = &s->p;
-    struct MHD_Response *r =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
     if (!r) {
         stream_free(s);
         return MHD_NO;
@@ -242,12 +242,9 @@ static enum MHD_Result get(serve_http *h, struct MHD_Connection *con, const char
 typedef enum { R_PAGE, R_HEALTH, R_MODELS, R_COMPLETE, R_CHAT, R_SCORE, R_NONE } route;
 
 static route route_of(const char *url) {
-    static const char *const paths[] = {"/",
-                                        "/health",
-                                        "/v1/models",
-                                        "/v1/completions",
-                                        "/v1/chat/completions",
-                                        "/v1/score"};
+    static const char *const paths[] = {
+        "/",        "/health", "/v1/models", "/v1/completions", "/v1/chat/completions",
+        "/v1/score"};
     for (int i = 0; i < R_NONE; i++)
         if (!strcmp(url, paths[i])) return (route)i;
     return R_NONE;
@@ -297,8 +294,8 @@ static bool declared_too_big(struct MHD_Connection *con, size_t max) {
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
-                              const char *method, const char *version,
-                              const char *upload, size_t *upload_size, void **con_cls) {
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls) {
     (void)version;
     serve_http *h = cls;
     conn *c = *con_cls;

@@ -9,12 +9,12 @@
 typedef struct serve_http serve_http;
 
 typedef struct {
-    const char *host;   /* address to bind (default 127.0.0.1) */
-    int port;           /* 0: any free port */
-    size_t max_body;    /* bigger bodies get 413 */
-    int connections;    /* at once; more are refused */
-    int timeout_s;      /* an idle connection is closed after this */
-    const char *model;  /* the name /v1/models gives */
+    const char *host;  /* address to bind (default 127.0.0.1) */
+    int port;          /* 0: any free port */
+    size_t max_body;   /* bigger bodies get 413 */
+    int connections;   /* at once; more are refused */
+    int timeout_s;     /* an idle connection is closed after this */
+    const char *model; /* the name /v1/models gives */
 } serve_http_opts;
 
 /* Start serving pool (which outlives the server); *port gets the bound port.

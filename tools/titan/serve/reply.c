@@ -48,7 +48,7 @@ typedef struct {
 } error_body;
 
 static const char *error_type(int status) {
-    return status == 503 ? "overloaded_error"
+    return status == 503   ? "overloaded_error"
            : status >= 500 ? "server_error"
            : status == 404 ? "not_found_error"
                            : "invalid_request_error";
@@ -144,8 +144,12 @@ static void fill_completion(json_writer *w, const void *user, bool stream) {
     json_end_object(w);
 }
 
-static void fill_whole(json_writer *w, const void *user) { fill_completion(w, user, false); }
-static void fill_chunk(json_writer *w, const void *user) { fill_completion(w, user, true); }
+static void fill_whole(json_writer *w, const void *user) {
+    fill_completion(w, user, false);
+}
+static void fill_chunk(json_writer *w, const void *user) {
+    fill_completion(w, user, true);
+}
 
 char *reply_completion(const reply_meta *m, const serve_completion *c, size_t *len) {
     completion_body b = {m, c, c->slot->text, c->text_len, true};
@@ -247,6 +251,4 @@ static void fill_score(json_writer *w, const void *user) {
     json_end_object(w);
 }
 
-char *reply_score(const serve_score *s, size_t *len) {
-    return build(fill_score, s, len);
-}
+char *reply_score(const serve_score *s, size_t *len) { return build(fill_score, s, len); }

@@ -64,7 +64,8 @@ static int stops(const json_value *o, serve_params *p, char *err, size_t cap) {
     if (!v || v->type == JSON_NULL) return 0;
     if (v->type != JSON_ARRAY) return one_stop(p, v, err, cap);
     int rc = 0;
-    for (const json_value *e = v->child; e && !rc; e = e->next) rc = one_stop(p, e, err, cap);
+    for (const json_value *e = v->child; e && !rc; e = e->next)
+        rc = one_stop(p, e, err, cap);
     return rc;
 }
 

@@ -9,15 +9,16 @@
 
 #include <stdbool.h>
 
-#define SERVE_STOPS_MAX   4
-#define SERVE_STOP_BYTES  64
-#define SERVE_MAX_TOKENS  (1 << 20)
+#define SERVE_STOPS_MAX  4
+#define SERVE_STOP_BYTES 64
+#define SERVE_MAX_TOKENS (1 << 20)
 
 typedef enum { REQ_COMPLETION, REQ_CHAT, REQ_SCORE } serve_kind;
 
 typedef struct {
     serve_kind kind;
-    const uint8_t *prompt; /* the prompt, the chat rendered as text, or the text to score */
+    const uint8_t
+        *prompt; /* the prompt, the chat rendered as text, or the text to score */
     size_t prompt_len;
     int64_t max_tokens;
     double temperature, top_p;

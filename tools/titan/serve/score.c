@@ -16,9 +16,8 @@ static titan_status tokenize(serve_pool *p, const uint8_t *text, size_t len, siz
     serve_scorer *sc = &p->score;
     titan_arena_reset(&sc->work, 0);
     sc->seq[0] = titan_tokenizer_bos(p->art.tokenizer);
-    titan_status st =
-        titan_tokenizer_encode(p->art.tokenizer, &sc->work, text, len, sc->seq + 1,
-                               p->ids_max, n);
+    titan_status st = titan_tokenizer_encode(p->art.tokenizer, &sc->work, text, len,
+                                             sc->seq + 1, p->ids_max, n);
     titan_arena_reset(&sc->work, 0);
     return st;
 }

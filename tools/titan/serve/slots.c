@@ -37,8 +37,8 @@ static size_t score_batch(int ctx) { return ctx < 256 ? (size_t)ctx : 256; }
 
 /* The scorer's bytes: backend, model, byte table, seq, then work: the
  * encoder's scratch or titan_eval_run's, whichever is larger. */
-static titan_status score_bytes(const serve_pool *p, const titan_config *c,
-                                size_t *total, size_t *work) {
+static titan_status score_bytes(const serve_pool *p, const titan_config *c, size_t *total,
+                                size_t *work) {
     titan_eval_options o = score_options(c);
     int batch = (int)score_batch(o.ctx);
     backend_choice b = runtime_backend(&p->o);
@@ -124,8 +124,8 @@ titan_status serve_pool_open(const serve_pool_opts *po, serve_pool *p) {
     size_t total, load, slot_work, score_work;
     TITAN_TRY(plan(p, po, &total, &slot_work, &score_work));
     TITAN_TRY(artifact_plan_bytes(po->model, &load));
-    TITAN_TRY(artifact_open(po->model, total > load ? total - load : 0, &p->arena,
-                            &p->art));
+    TITAN_TRY(
+        artifact_open(po->model, total > load ? total - load : 0, &p->arena, &p->art));
     p->planned = total;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -189,8 +189,7 @@ void serve_slot_give(serve_pool *p, serve_slot *s) {
 bool serve_scorer_take(serve_pool *p) {
     struct timespec d = deadline_of(p->wait_s);
     pthread_mutex_lock(&p->mu);
-    while (p->score.busy && wait_until(p, &d)) {
-    }
+    while (p->score.busy && wait_until(p, &d)) {}
     bool got = !p->score.busy;
     if (got) p->score.busy = true;
     pthread_mutex_unlock(&p->mu);

@@ -15,7 +15,7 @@
 
 typedef struct {
     runtime_slot rt;
-    int32_t *ids;     /* [ids_max + 1]: BOS + the prompt */
+    int32_t *ids; /* [ids_max + 1]: BOS + the prompt */
     size_t ids_max;
     int32_t *out;     /* [ctx + TITAN_MAX_MTP]: generated ids */
     uint8_t *text;    /* [text_cap]: generated text, valid UTF-8 */

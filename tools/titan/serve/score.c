@@ -36,8 +36,7 @@ int serve_score_text(serve_pool *p, const uint8_t *text, size_t len, serve_score
     if (titan_eval_count_bytes(sc->seq, out->targets, &sc->bytes, &out->bytes) ||
         titan_eval_window_count(out->targets, sc->ctx, sc->stride, &out->windows))
         return fail(err, err_cap, 500, "cannot count");
-    titan_eval_options o = {
-        .ctx = sc->ctx, .stride = sc->stride, .batch = 4, .threads = 1};
+    titan_eval_options o = serve_score_options(&p->art.config);
     double t0 = cli_now();
     if (titan_eval_run(&sc->work, sc->seq, out->targets, &sc->bytes, &o,
                        titan_eval_model_score, sc->em, &out->r))

@@ -27,7 +27,7 @@ static size_t slot_extra(const serve_pool *p, const titan_config *c, size_t *wor
 
 /* titan eval's defaults: ctx min(max_seq_len, 1024), stride 64, batch
  * min(ctx, 256); one worker. */
-static titan_eval_options score_options(const titan_config *c) {
+titan_eval_options serve_score_options(const titan_config *c) {
     int ctx = c->max_seq_len < 1024 ? c->max_seq_len : 1024;
     return (titan_eval_options){
         .ctx = ctx, .stride = ctx < 64 ? ctx : 64, .batch = SCORE_BATCH, .threads = 1};
@@ -39,7 +39,7 @@ static size_t score_batch(int ctx) { return ctx < 256 ? (size_t)ctx : 256; }
  * encoder's scratch or titan_eval_run's, whichever is larger. */
 static titan_status score_bytes(const serve_pool *p, const titan_config *c, size_t *total,
                                 size_t *work) {
-    titan_eval_options o = score_options(c);
+    titan_eval_options o = serve_score_options(c);
     int batch = (int)score_batch(o.ctx);
     backend_choice b = runtime_backend(&p->o);
     size_t be, model, run = titan_eval_plan((int64_t)p->ids_max, &o);
@@ -81,7 +81,7 @@ static titan_status build_slot(serve_pool *p, serve_slot *s, size_t work) {
 static titan_status build_scorer(serve_pool *p, size_t work) {
     const titan_config *c = &p->art.config;
     serve_scorer *sc = &p->score;
-    titan_eval_options o = score_options(c);
+    titan_eval_options o = serve_score_options(c);
     int batch = (int)score_batch(o.ctx);
     backend_choice b = runtime_backend(&p->o);
     sc->ctx = o.ctx, sc->stride = o.stride;

@@ -53,6 +53,10 @@ typedef struct {
     double wait_s;
 } serve_pool_opts;
 
+/* The scorer's windows: titan eval's defaults (ctx min(max_seq_len, 1024),
+ * stride 64, 4 windows a call), one worker. */
+titan_eval_options serve_score_options(const titan_config *c);
+
 /* Plan, make the arena, load the artifact, build every slot. */
 TITAN_NODISCARD titan_status serve_pool_open(const serve_pool_opts *po, serve_pool *p);
 void serve_pool_close(serve_pool *p);

@@ -112,6 +112,12 @@ $(BUILD)/tests/test_embed_split: $(BUILD)/obj/tests/unit/test_embed_split.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# test_utf8_stream tests titan's UTF-8 cleaning (tools/titan/utf8_stream.c).
+$(BUILD)/tests/test_utf8_stream: $(BUILD)/obj/tests/unit/test_utf8_stream.o \
+		$(BUILD)/obj/tools/titan/utf8_stream.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
 $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

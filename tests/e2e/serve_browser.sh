@@ -16,10 +16,19 @@ if [ -z "$chrome" ] || ! /usr/bin/python3 -c "import websocket" 2>/dev/null; the
 fi
 tmp=$(mktemp -d)
 browser=
+# chromium's helper processes may still write its profile for a moment after
+# it ends: remove the folder until it is gone.
 cleanup() {
     [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null
-    [ -n "$browser" ] && kill "$browser" 2>/dev/null && wait "$browser" 2>/dev/null
-    rm -rf "$tmp"
+    if [ -n "$browser" ]; then
+        kill "$browser" 2>/dev/null || true
+        wait "$browser" 2>/dev/null || true
+    fi
+    for _ in $(seq 1 50); do
+        rm -rf "$tmp" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 0
 }
 trap cleanup EXIT
 serve_start "$tmp/log" -m tools/data/model/nano.tart --backend ref --threads 1

@@ -88,6 +88,10 @@ wait_for("document.getElementById('val_bpb').textContent.length > 0")
 cells = js("['val_bpb', 'xz_bpb', 'brotli_bpb', 'tokens'].map("
            "id => document.getElementById(id).textContent)")
 typed = js("document.getElementById('prompt').value")
+try:
+    call("Browser.close")
+except (RuntimeError, websocket.WebSocketException):
+    pass  # the browser may drop the connection as it closes
 print(json.dumps({"typed": typed, "out": out, "rate": rate,
                   "partial": sorted({n for n in lengths if 0 < n < len(out)}),
                   "score_text": text, "cells": cells}))

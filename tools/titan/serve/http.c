@@ -169,10 +169,10 @@ static enum MHD_Result generate(serve_http *h, struct MHD_Connection *con, conn 
                         ERR_BYTES);
     if (!rc && s->p.stream) return start_stream(h, con, c, s);
     if (!rc) rc = run_whole(h, &s->c, err);
-    serve_slot_give(h->pool, s->slot);
     reply_meta m = meta(h);
     size_t len = 0;
-    char *body = rc ? NULL : reply_completion(&m, &s->c, &len);
+    char *body = rc ? NULL : reply_completion(&m, &s->c, &len); /* the slot's text */
+    serve_slot_give(h->pool, s->slot);
     free(s);
     return rc ? send_error(con, rc, err) : send_json(con, 200, body, len);
 }

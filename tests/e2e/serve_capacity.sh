@@ -54,4 +54,21 @@ body=$(cat "$tmp/first")
 [ "$(json_field .choices[0].text)" = "$(body=$second json_field .choices[0].text)" ] ||
     fail "the two greedy requests differ"
 serve_stop
+
+serve_start "$tmp/log" -m "$tmp/long.tart" --backend ref --threads 1 --parallel 2
+for p in a b; do
+    req POST /v1/completions "{\"prompt\": \"$p$p$p\", \"max_tokens\": 300, \"temperature\": 0}"
+    json_field .choices[0].text >"$tmp/alone_$p"
+done
+cmp -s "$tmp/alone_a" "$tmp/alone_b" && fail "the two prompts give the same text"
+for p in a b; do
+    curl -sS "$url/v1/completions" -o "$tmp/both_$p.json" \
+        -d "{\"prompt\": \"$p$p$p\", \"max_tokens\": 300, \"temperature\": 0}" &
+done
+wait $(jobs -p | grep -vx "$serve_pid")
+for p in a b; do
+    jq -r .choices[0].text "$tmp/both_$p.json" | cmp -s - "$tmp/alone_$p" ||
+        fail "prompt $p$p$p at the same time as the other differs from it alone"
+done
+serve_stop
 echo "serve_capacity: ok"

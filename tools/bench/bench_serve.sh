@@ -25,7 +25,7 @@ tmp=$(mktemp -d)
 "$BUILD/titan" serve -m "$model" --port 0 --parallel "$parallel" --threads "$threads" \
     --wait 600 2>"$tmp/log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for i in $(seq 1 100); do
     port=$(sed -n 's|.* on http://[^ ]*:\([0-9]*\)/ .*|\1|p' "$tmp/log")
     [ -n "$port" ] && break

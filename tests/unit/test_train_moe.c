@@ -33,6 +33,7 @@ typedef struct {
     double *acts, *scratch, y[T * D], du[T * D];
     train_moe_stats_d st;
     int32_t load[MAXE];
+    double psum[MAXE];
 } moe_case;
 
 /* E experts, top k, rank r (w_up not a target: no adapter). Router row
@@ -70,13 +71,14 @@ static void make(moe_case *m, int E, int k, bool renorm, int r, uint64_t seed) {
     m->acts = malloc(sizeof(double) * train_moe_acts_size_d(T, c));
     m->scratch = malloc(sizeof(double) * train_moe_scratch_size_d(T, c));
     m->w_bal = 0.7, m->w_z = 0.3;
+    m->st.load = m->load, m->st.psum = m->psum;
 }
 
 static void release(moe_case *m) { xop_free(&m->t), free(m->acts), free(m->scratch); }
 
 static double forward(moe_case *m) {
-    train_moe_forward_d(m->y, &m->st, m->load, m->u, &m->w, m->acts, m->scratch, T,
-                        &m->c);
+    train_moe_stats_reset_d(&m->st, m->c.moe_experts);
+    train_moe_forward_d(m->y, &m->st, m->u, &m->w, m->acts, m->scratch, T, &m->c);
     double L = m->w_bal * m->st.l_bal + m->w_z * m->st.l_z;
     for (int i = 0; i < T * D; i++) L += m->R[i] * m->y[i];
     return L;
@@ -88,8 +90,8 @@ static void backward(moe_case *m) {
     forward(m);
     memset(m->t.g, 0, sizeof(double) * m->t.count);
     memset(m->du, 0, sizeof m->du);
-    train_moe_backward_d(m->du, &m->dw, m->R, m->w_bal, m->w_z, m->u, &m->w, m->acts,
-                         m->scratch, T, &m->c);
+    train_moe_backward_d(m->du, &m->dw, m->R, m->w_bal, m->w_z, &m->st, m->u, &m->w,
+                         m->acts, m->scratch, T, &m->c);
 }
 
 /* Every row's k-th and (k+1)-th router logits differ by more than FD moves

@@ -283,6 +283,17 @@ static void memory_with_moe_and_lora_only(void **state) {
     r.m.lora_only = true;
     check_fd("xenith memory lora-only", &r, false);
     rig_close(&r);
+    /* with no reader the segments change nothing: L_bal, L_z pool them */
+    titan_config none = with_memory(c, 0);
+    c.stm_tokens = 0;
+    rig_open(&r, &c, 11);
+    double want = train_xloss_d(&r.m, &r.w, &r.a, r.ids, r.T, NULL), bal = r.a.l_bal;
+    rig_close(&r);
+    rig_open(&r, &none, 11);
+    double got = train_xloss_d(&r.m, &r.w, &r.a, r.ids, r.T, NULL);
+    printf("no readers: loss %.15f vs %.15f without memory\n", got, want);
+    assert_true(fabs(got - want) < 1e-12 && fabs(r.a.l_bal - bal) < 1e-12);
+    rig_close(&r);
 }
 
 int main(void) {

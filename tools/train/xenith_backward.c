@@ -76,10 +76,9 @@ static void attn_backward(const TR(xmodel) * m, const TR(params) * w, TR(xacts) 
     real_zero(a->dq + t0 * qw, (size_t)n * qw);
     if (x->reads) real_zero(a->dqm + t0 * qw, (size_t)n * qw);
     TR(xattn_shape) sh = TR(xattn_shape_of)(m, l, s);
-    TR(xattn_view)
-    view = TR(xattn_view_of)(m, l, s, la->q, la->k, la->v, la->qm, la->mk, la->mv);
-    TR(xattn_view)
-    dview = TR(xattn_view_of)(m, l, s, a->dq, la->dk, la->dv, a->dqm, la->dmk, la->dmv);
+    TR(xattn_view) view = {la->q, la->k, la->v, la->qm, la->mk, la->mv};
+    TR(xattn_view) dview = {a->dq, la->dk, la->dv, a->dqm, la->dmk, la->dmv};
+    view = TR(xattn_at)(m, l, s, view), dview = TR(xattn_at)(m, l, s, dview);
     TR(xattn_backward)(&dview, a->do_, la->probs, &sh, &view, t0, t1);
     real *dq = a->dq + t0 * qw, *dk = la->dk + t0 * kw, *dv = la->dv + t0 * kw;
     const real *cs = m->rope_cos + (size_t)t0 * half,

@@ -22,13 +22,13 @@ TR(xattn_shape) TR(xattn_shape_of)(const TR(xmodel) * m, int l, int s) {
                              .P = m->layer[l].P};
 }
 
-TR(xattn_view)
-TR(xattn_view_of)(const TR(xmodel) * m, int l, int s, real *q, real *k, real *v, real *qm,
-                  real *mk, real *mv) {
+TR(xattn_view) TR(xattn_at)(const TR(xmodel) * m, int l, int s, TR(xattn_view) v) {
     const titan_config *c = &m->cfg;
     size_t row = (size_t)s * c->mem_slots - (size_t)TR(xmem_rows)(m, s);
     size_t at = m->layer[l].reads ? row * c->n_kv_heads * c->head_dim : 0;
-    return (TR(xattn_view)){q, k, v, qm, mk ? mk + at : NULL, mv ? mv + at : NULL};
+    if (v.mk) v.mk += at;
+    if (v.mv) v.mv += at;
+    return v;
 }
 
 /* u1 -> q, k (rotated), v -> o -> h_mid = h_in + wo o, rows [t0, t1) of
@@ -51,8 +51,8 @@ static void attn_forward(const TR(xmodel) * m, const TR(params) * w, TR(xlayer_a
     TR(rope_forward)(q, n, qw, c->n_heads, Dh, Dh, cs, sn);
     TR(rope_forward)(k, n, kw, c->n_kv_heads, Dh, Dh, cs, sn);
     TR(xattn_shape) sh = TR(xattn_shape_of)(m, l, s);
-    TR(xattn_view)
-    view = TR(xattn_view_of)(m, l, s, la->q, la->k, la->v, la->qm, la->mk, la->mv);
+    TR(xattn_view) view = {la->q, la->k, la->v, la->qm, la->mk, la->mv};
+    view = TR(xattn_at)(m, l, s, view);
     TR(xattn_forward)(la->o, la->probs, &sh, &view, t0, t1);
     real *hm = la->h_mid + o0;
     TR(xlin_forward)(m, w, &x->wo, hm, la->xs[XS_O] + t0 * r, la->o + t0 * qw, n);

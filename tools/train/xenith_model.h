@@ -137,13 +137,11 @@ void TR(xbackward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
  * experts in ex [E]. */
 void TR(xmoe_view)(TR(moe_weights) * out, const TR(xmodel) * m, const TR(params) * p,
                    bool g, int l, TR(swiglu_weights) * ex);
-/* Layer l's attention in segment s (n_mem: the LTM rows it reads), and its
- * view with the memory keys and values mk, mv [n_sum M, G*Dh] moved to the
- * first row segment s reads. */
+/* Layer l's attention in segment s (n_mem: the LTM rows it reads), and a
+ * view of it with the memory keys and values mk, mv [n_sum M, G*Dh] moved
+ * to the first row segment s reads. */
 TR(xattn_shape) TR(xattn_shape_of)(const TR(xmodel) * m, int l, int s);
-TR(xattn_view)
-TR(xattn_view_of)(const TR(xmodel) * m, int l, int s, real *q, real *k, real *v, real *qm,
-                  real *mk, real *mv);
+TR(xattn_view) TR(xattn_at)(const TR(xmodel) * m, int l, int s, TR(xattn_view) v);
 /* Layer l's MoE acts of segment s. */
 real *TR(xmoe_acts)(const TR(xmodel) * m, const TR(xlayer_acts) * la, int s);
 enum { XS_Q, XS_K, XS_V, XS_O, XS_GATE, XS_UP, XS_DOWN }; /* TR(xlayer_acts).xs */

@@ -20,7 +20,8 @@ static const char usage[] =
     "  POST /v1/score {\"text\": ...} (val_bpb as titan eval --text, with the xz\n"
     "  and Brotli baselines), GET /v1/models, GET /health, and a page at /\n"
     "  K requests generate at once, each in a slot planned at start-up; one more\n"
-    "  waits up to --wait seconds for a slot, then gets 503\n"
+    "  waits up to --wait seconds for a slot, then gets 503; a xenith model (SPEC\n"
+    "  section 9) streams in each slot: the longest prompt + 4096 generated tokens\n"
     "example: titan serve -m tools/data/model/nano.tart --port 8080";
 
 typedef struct {

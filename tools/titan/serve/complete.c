@@ -24,6 +24,17 @@ static titan_status tokenize(serve_completion *c, size_t *n) {
     return st;
 }
 
+/* A xenith model (SPEC section 9): a new stream fed the prompt; the first
+ * token's logits wait in the slot (as titan run's generate_xenith). */
+static int start_xenith(serve_completion *c, size_t n, char *err, size_t err_cap) {
+    serve_slot *s = c->slot;
+    titan_xenith_reset(s->rt.x);
+    if (titan_xenith_prefill(s->rt.x, s->ids, (int64_t)n, s->logits))
+        return fail(err, err_cap, 500, "prefill failed");
+    c->t_first = cli_now();
+    return 0;
+}
+
 int complete_start(serve_completion *c, serve_slot *slot, const titan_artifact *art,
                    int ctx, const serve_params *p, char *err, size_t err_cap) {
     *c = (serve_completion){.slot = slot, .p = p, .art = art, .ctx = ctx};
@@ -40,6 +51,7 @@ int complete_start(serve_completion *c, serve_slot *slot, const titan_artifact *
     c->prompt_tokens = (int64_t)n;
     titan_sampler_init(&c->smp, p->temperature, (int)p->top_k, p->top_p,
                        (uint64_t)p->seed);
+    if (slot->rt.x) return start_xenith(c, n, err, err_cap);
     titan_seq_reset(slot->rt.s);
     if (titan_generator_start(&slot->work, slot->rt.m, slot->rt.s, &c->smp, 0, slot->ids,
                               (int)n, &c->g))
@@ -85,16 +97,35 @@ static void finish(serve_completion *c, const char *why) {
     c->t_end = cli_now();
 }
 
+/* Feed the last token (after the first), then sample the next one. */
+static titan_status xenith_next(serve_completion *c, int32_t *next) {
+    serve_slot *s = c->slot;
+    int V = c->art->config.vocab_size;
+    if (c->tokens > 0)
+        TITAN_TRY(titan_xenith_step(s->rt.x, s->out[c->tokens - 1], s->logits));
+    titan_sampler_probs(&c->smp, s->logits, V, s->top);
+    *next = titan_sampler_draw(&c->smp, s->logits, V);
+    return TITAN_OK;
+}
+
+/* Tokens in the context or stream so far. */
+static int64_t position(const serve_completion *c) {
+    if (c->slot->rt.x) return c->prompt_tokens + c->tokens;
+    return titan_seq_pos(c->slot->rt.s);
+}
+
 int complete_step(serve_completion *c, char *err, size_t err_cap) {
     if (c->finish) return 0;
-    if (c->tokens >= c->p->max_tokens || titan_seq_pos(c->slot->rt.s) >= c->ctx) {
+    if (c->tokens >= c->p->max_tokens || c->tokens >= c->slot->gen_max ||
+        position(c) >= c->ctx) {
         finish(c, "length");
         return 0;
     }
     int32_t step[TITAN_MAX_MTP];
     int k;
-    if (titan_generator_step(c->g, step, &k))
-        return fail(err, err_cap, 500, "decode failed");
+    titan_status st =
+        c->slot->rt.x ? xenith_next(c, step) : titan_generator_step(c->g, step, &k);
+    if (st) return fail(err, err_cap, 500, "decode failed");
     if (step[0] == c->art->config.bos_id) { /* the model began a new document */
         finish(c, "stop");
         return 0;

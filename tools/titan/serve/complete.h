@@ -3,7 +3,8 @@
  * run` decodes them (no context shift: a full context ends it, "length").
  * The text stays valid UTF-8; a stop string ends it there ("stop", as a
  * generated BOS does), and the bytes that might begin one are held back
- * until they cannot. */
+ * until they cannot. A xenith model (SPEC section 9) feeds a stream instead,
+ * as `titan run` does. */
 #ifndef TITAN_SERVE_COMPLETE_H
 #define TITAN_SERVE_COMPLETE_H
 

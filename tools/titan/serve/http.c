@@ -2,8 +2,9 @@
  * max_body, early when Content-Length says so), then routed. A generation
  * request takes a slot (503 after the pool's wait) and answers whole, or
  * streams: the reader callback decodes a token per call on the
- * connection's thread and gives the slot back when the response is freed
- * (also when the client goes away). */
+ * connection's thread and gives the slot back when the response is freed.
+ * Between tokens both check the socket: a client that went away ends its
+ * generation there and frees the slot at once. */
 #include "tools/titan/serve/http.h"
 
 #include "tools/titan/serve/complete.h"
@@ -11,12 +12,14 @@
 #include "tools/titan/serve/request.h"
 #include "tools/titan/serve/score.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 struct serve_http {
@@ -43,6 +46,7 @@ typedef struct {
     serve_completion c;
     reply_meta m;
     void *parse;
+    int fd; /* the client's socket */
     char buf[CHUNK_BYTES];
     size_t off, len;
     bool sent_last, done;
@@ -119,10 +123,25 @@ static enum MHD_Result score(serve_http *h, struct MHD_Connection *con, conn *c)
     return send_json(con, 200, body, len);
 }
 
-/* Decode to the end (cut short when the server stops). */
-static int run_whole(serve_http *h, serve_completion *cp, char *err) {
+static int socket_of(struct MHD_Connection *con) {
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return i ? i->connect_fd : -1;
+}
+
+/* The client closed the connection (a read would give end of file) or it
+ * broke; a request still being answered has nothing more to read. */
+static bool client_gone(int fd) {
+    char b;
+    ssize_t n = fd < 0 ? -1 : recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (fd < 0 || n > 0) return false;
+    return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Decode to the end (cut short when the server stops or the client goes). */
+static int run_whole(serve_http *h, serve_completion *cp, int fd, char *err) {
     int rc = 0;
-    while (!rc && !cp->finish && !atomic_load(&h->stopping))
+    while (!rc && !cp->finish && !atomic_load(&h->stopping) && !client_gone(fd))
         rc = complete_step(cp, err, ERR_BYTES);
     if (!rc) complete_cut(cp);
     return rc;
@@ -135,6 +154,7 @@ static enum MHD_Result start_stream(serve_http *h, struct MHD_Connection *con, c
                                     stream *s) {
     s->h = h;
     s->m = meta(h);
+    s->fd = socket_of(con);
     s->parse = c->parse; /* the params point into it: the stream owns it now */
     c->parse = NULL;
     s->c.p = &s->p;
@@ -168,7 +188,7 @@ static enum MHD_Result generate(serve_http *h, struct MHD_Connection *con, conn 
     rc = complete_start(&s->c, s->slot, &h->pool->art, h->pool->o.ctx, &s->p, err,
                         ERR_BYTES);
     if (!rc && s->p.stream) return start_stream(h, con, c, s);
-    if (!rc) rc = run_whole(h, &s->c, err);
+    if (!rc) rc = run_whole(h, &s->c, socket_of(con), err);
     reply_meta m = meta(h);
     size_t len = 0;
     char *body = rc ? NULL : reply_completion(&m, &s->c, &len); /* the slot's text */
@@ -188,6 +208,7 @@ static bool next_event(stream *s) {
         return true;
     }
     for (;;) {
+        if (!s->c.finish && client_gone(s->fd)) return false; /* frees the slot */
         bool stop = atomic_load(&s->h->stopping);
         if (!s->c.finish && (stop || complete_step(&s->c, err, ERR_BYTES)))
             complete_cut(&s->c); /* shutting down, or a failed step: end here */

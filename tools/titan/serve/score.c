@@ -26,7 +26,9 @@ int serve_score_text(serve_pool *p, const uint8_t *text, size_t len, serve_score
                      char *err, size_t err_cap) {
     serve_scorer *sc = &p->score;
     size_t n;
-    *out = (serve_score){.ctx = sc->ctx, .stride = sc->stride};
+    titan_eval_options o = serve_score_options(
+        &p->art.config, (int64_t)titan_tokenizer_max_ids(p->art.tokenizer, len));
+    *out = (serve_score){.ctx = o.ctx, .stride = o.stride};
     if (tokenize(p, text, len, &n)) return fail(err, err_cap, 400, "cannot tokenize");
     if (n < 1) {
         snprintf(err, err_cap, "nothing to score: the text is empty");
@@ -34,12 +36,11 @@ int serve_score_text(serve_pool *p, const uint8_t *text, size_t len, serve_score
     }
     out->targets = (int64_t)n;
     if (titan_eval_count_bytes(sc->seq, out->targets, &sc->bytes, &out->bytes) ||
-        titan_eval_window_count(out->targets, sc->ctx, sc->stride, &out->windows))
+        titan_eval_window_count(out->targets, o.ctx, o.stride, &out->windows))
         return fail(err, err_cap, 500, "cannot count");
-    titan_eval_options o = serve_score_options(&p->art.config);
     double t0 = cli_now();
-    if (titan_eval_run(&sc->work, sc->seq, out->targets, &sc->bytes, &o,
-                       titan_eval_model_score, sc->em, &out->r))
+    if (titan_eval_run(&sc->work, sc->seq, out->targets, &sc->bytes, &o, sc->fn,
+                       sc->model, &out->r))
         return fail(err, err_cap, 500, "scoring failed");
     out->seconds = cli_now() - t0;
     titan_arena_reset(&sc->work, 0);

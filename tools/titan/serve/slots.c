@@ -14,38 +14,62 @@
 
 enum { SCORE_BATCH = 4 }; /* windows per scorer call, as titan eval */
 
+/* Bytes of a xenith slot's logits [V] and sampler work [V]. */
+static size_t xenith_vectors(const titan_config *c) {
+    return TITAN_XENITH(c) ? (size_t)c->vocab_size * sizeof(float) : 0;
+}
+
 /* A slot's request blocks beyond backend, model and sequence. */
 static size_t slot_extra(const serve_pool *p, const titan_config *c, size_t *work) {
     size_t enc = titan_tokenizer_encode_plan(), gen = titan_generator_plan(c), x = 0;
     *work = enc > gen ? enc : gen;
     runtime_stack(&x, (p->ids_max + 1) * sizeof(int32_t));
-    runtime_stack(&x, ((size_t)p->o.ctx + TITAN_MAX_MTP) * sizeof(int32_t));
+    runtime_stack(&x, ((size_t)p->gen_max + TITAN_MAX_MTP) * sizeof(int32_t));
     runtime_stack(&x, p->text_cap);
     runtime_stack(&x, *work);
+    if (TITAN_XENITH(c)) {
+        runtime_stack(&x, xenith_vectors(c));
+        runtime_stack(&x, xenith_vectors(c));
+    }
     return x;
 }
 
 /* titan eval's defaults: ctx min(max_seq_len, 1024), stride 64, batch
- * min(ctx, 256); one worker. */
-titan_eval_options serve_score_options(const titan_config *c) {
+ * min(ctx, 256); a xenith model, as titan eval's: the whole text one window
+ * (ids tokens, at most CLI_CTX_MAX); one worker. */
+titan_eval_options serve_score_options(const titan_config *c, int64_t ids) {
+    if (TITAN_XENITH(c)) {
+        int ctx = ids < 1 ? 1 : ids < CLI_CTX_MAX ? (int)ids : (int)CLI_CTX_MAX;
+        return (titan_eval_options){.ctx = ctx, .stride = ctx, .batch = 1, .threads = 1};
+    }
     int ctx = c->max_seq_len < 1024 ? c->max_seq_len : 1024;
     return (titan_eval_options){
         .ctx = ctx, .stride = ctx < 64 ? ctx : 64, .batch = SCORE_BATCH, .threads = 1};
 }
 
-static size_t score_batch(int ctx) { return ctx < 256 ? (size_t)ctx : 256; }
+/* Rows per forward call: a xenith chunk, else min(ctx, 256). */
+static int score_batch(const titan_config *c, int ctx) {
+    if (TITAN_XENITH(c)) return TITAN_XENITH_CHUNK;
+    return ctx < 256 ? ctx : 256;
+}
+
+static titan_status scorer_plan(const serve_pool *p, const titan_config *c,
+                                size_t *bytes) {
+    titan_eval_options o = serve_score_options(c, (int64_t)p->ids_max);
+    if (TITAN_XENITH(c)) return titan_eval_xenith_plan(c, o.ctx, 1, bytes);
+    return titan_eval_model_plan(c, o.ctx, score_batch(c, o.ctx), 1, bytes);
+}
 
 /* The scorer's bytes: backend, model, byte table, seq, then work: the
  * encoder's scratch or titan_eval_run's, whichever is larger. */
 static titan_status score_bytes(const serve_pool *p, const titan_config *c, size_t *total,
                                 size_t *work) {
-    titan_eval_options o = serve_score_options(c);
-    int batch = (int)score_batch(o.ctx);
+    titan_eval_options o = serve_score_options(c, (int64_t)p->ids_max);
     backend_choice b = runtime_backend(&p->o);
     size_t be, model, run = titan_eval_plan((int64_t)p->ids_max, &o);
     size_t enc = titan_tokenizer_encode_plan();
-    TITAN_TRY(backend_plan(&b, c, batch, &be));
-    TITAN_TRY(titan_eval_model_plan(c, o.ctx, batch, 1, &model));
+    TITAN_TRY(backend_plan(&b, c, score_batch(c, o.ctx), &be));
+    TITAN_TRY(scorer_plan(p, c, &model));
     if (run == SIZE_MAX) return titan_fail(TITAN_E_NOMEM, "score plan overflows");
     *work = enc > run ? enc : run;
     *total = 0;
@@ -71,26 +95,56 @@ static titan_status work_arena(titan_arena *a, size_t bytes, titan_arena *w) {
 static titan_status build_slot(serve_pool *p, serve_slot *s, size_t work) {
     TITAN_TRY(runtime_build(&p->arena, &p->art, &p->o, &s->rt));
     s->ids_max = p->ids_max;
+    s->gen_max = p->gen_max;
     TITAN_TRY(carve(&p->arena, (p->ids_max + 1) * sizeof(int32_t), (void **)&s->ids));
-    TITAN_TRY(carve(&p->arena, ((size_t)p->o.ctx + TITAN_MAX_MTP) * sizeof(int32_t),
+    TITAN_TRY(carve(&p->arena, ((size_t)p->gen_max + TITAN_MAX_MTP) * sizeof(int32_t),
                     (void **)&s->out));
     TITAN_TRY(carve(&p->arena, p->text_cap, (void **)&s->text));
-    return work_arena(&p->arena, work, &s->work);
+    TITAN_TRY(work_arena(&p->arena, work, &s->work));
+    if (!s->rt.x) return TITAN_OK;
+    size_t v = xenith_vectors(&p->art.config);
+    TITAN_TRY(carve(&p->arena, v, (void **)&s->logits));
+    return carve(&p->arena, v, (void **)&s->top);
+}
+
+static titan_status scorer_model(serve_pool *p, int ctx, int batch) {
+    const titan_config *c = &p->art.config;
+    serve_scorer *sc = &p->score;
+    const titan_tensor *t = p->art.tensors;
+    if (TITAN_XENITH(c)) {
+        titan_eval_xenith *ex;
+        TITAN_TRY(titan_eval_xenith_create(&p->arena, c, t, p->art.n_tensors, ctx, 1,
+                                           &sc->be, &ex));
+        sc->model = ex, sc->fn = titan_eval_xenith_score;
+        return TITAN_OK;
+    }
+    titan_eval_model *em;
+    TITAN_TRY(titan_eval_model_create(&p->arena, c, t, p->art.n_tensors, ctx, batch, 1,
+                                      &sc->be, &em));
+    sc->model = em, sc->fn = titan_eval_model_score;
+    return TITAN_OK;
 }
 
 static titan_status build_scorer(serve_pool *p, size_t work) {
     const titan_config *c = &p->art.config;
     serve_scorer *sc = &p->score;
-    titan_eval_options o = serve_score_options(c);
-    int batch = (int)score_batch(o.ctx);
+    titan_eval_options o = serve_score_options(c, (int64_t)p->ids_max);
+    int batch = score_batch(c, o.ctx);
     backend_choice b = runtime_backend(&p->o);
-    sc->ctx = o.ctx, sc->stride = o.stride;
     TITAN_TRY(backend_create(&p->arena, &b, c, batch, &sc->be));
-    TITAN_TRY(titan_eval_model_create(&p->arena, c, p->art.tensors, p->art.n_tensors,
-                                      o.ctx, batch, 1, &sc->be, &sc->em));
+    TITAN_TRY(scorer_model(p, o.ctx, batch));
     TITAN_TRY(token_byte_table(&p->arena, p->art.tokenizer, &sc->bytes));
     TITAN_TRY(carve(&p->arena, (p->ids_max + 1) * sizeof(int32_t), (void **)&sc->seq));
     return work_arena(&p->arena, work, &sc->work);
+}
+
+/* A xenith stream holds the longest prompt with BOS and SERVE_XENITH_GEN
+ * generated tokens (its caches are bounded: SPEC section 9). */
+static titan_status xenith_ctx(serve_pool *p, const titan_config *c) {
+    double need = (double)p->ids_max + 1 + SERVE_XENITH_GEN;
+    p->o.ctx = need < CLI_CTX_MAX ? (int)need : (int)CLI_CTX_MAX;
+    p->gen_max = SERVE_XENITH_GEN;
+    return runtime_resolve(c, &p->o);
 }
 
 /* Total bytes: the load's, then K slots and the scorer after its kept part. */
@@ -100,12 +154,10 @@ static titan_status plan(serve_pool *p, const serve_pool_opts *po, size_t *total
     runtime_sizes z;
     TITAN_TRY(runtime_plan(po->model, &p->o, &c, &z));
     p->ids_max = runtime_max_ids(po->model, po->max_body);
-    if (TITAN_XENITH(&c))
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "titan serve runs the standard family; a xenith model "
-                          "(SPEC section 9) does not yet");
+    p->gen_max = p->o.ctx;
+    if (TITAN_XENITH(&c)) TITAN_TRY(xenith_ctx(p, &c));
     /* each token at most TITAN_TOK_CHUNK_MAX bytes, each byte at most U+FFFD's 3 */
-    p->text_cap = (size_t)p->o.ctx * TITAN_TOK_CHUNK_MAX * 3;
+    p->text_cap = (size_t)p->gen_max * TITAN_TOK_CHUNK_MAX * 3;
     p->o.extra = slot_extra(p, &c, slot_work);
     size_t one, score, top = z.load_kept;
     TITAN_TRY(runtime_plan_config(&c, &p->o, &one));
@@ -119,7 +171,7 @@ static titan_status plan(serve_pool *p, const serve_pool_opts *po, size_t *total
 
 titan_status serve_pool_open(const serve_pool_opts *po, serve_pool *p) {
     memset(p, 0, sizeof *p);
-    p->o = (runtime_opts){.backend = po->backend, .threads = po->threads};
+    p->o = (runtime_opts){.backend = po->backend, .threads = po->threads, .xenith = true};
     p->wait_s = po->wait_s;
     size_t total, load, slot_work, score_work;
     TITAN_TRY(plan(p, po, &total, &slot_work, &score_work));

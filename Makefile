@@ -20,7 +20,7 @@ endif
 
 LIB_SRC   := $(sort $(shell find core formats quant platform -name "*.c"))
 CLI_SRC   := $(wildcard tools/cli/*.c)
-TITAN_SRC := $(wildcard tools/titan/*.c)
+TITAN_SRC := $(wildcard tools/titan/*.c tools/titan/serve/*.c)
 TRAIN_SRC := $(filter-out tools/train/main.c,$(wildcard tools/train/*.c))
 MPI_SRC   := $(wildcard tools/train/mpi/*.c)
 MPICC     ?= $(shell command -v mpicc 2>/dev/null)
@@ -44,7 +44,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # them. (A bare .SECONDARY would treat every object as intermediate, so a
 # moved source file would never be compiled into an up-to-date library.)
 .SECONDARY: $(call obj,$(TEST_SRC) $(BENCH_SRC) $(EXAMPLE_SRC))
-.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench model golf-compare golf-data golf-ablate heldout xenith-long FORCE
+.PHONY: all test check unit e2e fuzz fuzz-smoke install clean bench bench-serve model golf-compare golf-data golf-ablate heldout xenith-long FORCE
 all: $(BUILD)/titan $(BUILD)/titan-train $(LIB) $(SHLIB) $(EXAMPLES)
 ifneq ($(MPICC),)
 all: $(BUILD)/titan-train-mpi
@@ -82,9 +82,10 @@ $(TRAINLIB): $(call obj,$(TRAIN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# titan takes the trainer's forward and backward for `eval --ttt`.
+# titan takes the trainer's forward and backward for `eval --ttt`, and
+# libmicrohttpd for `titan serve`.
 $(BUILD)/titan: $(call obj,$(TITAN_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lmicrohttpd -o $@
 
 $(BUILD)/titan-train: $(BUILD)/obj/tools/train/main.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -111,6 +112,12 @@ $(BUILD)/tests/test_embed_split: $(BUILD)/obj/tests/unit/test_embed_split.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# test_utf8_stream tests titan's UTF-8 cleaning (tools/titan/utf8_stream.c).
+$(BUILD)/tests/test_utf8_stream: $(BUILD)/obj/tests/unit/test_utf8_stream.o \
+		$(BUILD)/obj/tools/titan/utf8_stream.o $(TRAINLIB) $(CLI_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
 $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $(TRAINLIB) $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -120,6 +127,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/tools/bench/%.o $(call obj,$(BENCH_COMMON_SRC)) $
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@echo "== tools/bench/bench_train.sh"; BUILD=$(BUILD) tools/bench/bench_train.sh
+
+# titan serve under load (tools/bench/bench_serve.sh): one client, then K at
+# once against --parallel K; e.g. `make bench-serve SERVE_ARGS="--parallel 2
+# --clients 2 --requests 50"`. Not part of `make bench` (it needs a port).
+bench-serve: all
+	BUILD=$(BUILD) tools/bench/bench_serve.sh $(SERVE_ARGS)
 
 # The default model from scratch (tools/data/train_model.sh; long). Settings
 # pass through, e.g. `make model STEPS=20000 SHIP=tools/data/model`.

@@ -3,18 +3,19 @@
 # only those missing (runs apt-get as root, or through sudo). Without flags:
 # what building and running takes (the quickstart, with its held-out texts).
 # --test adds what the tests, fuzzing and `make model` take (cmocka, clang,
-# PyTorch references, the version 1 corpus, Open MPI for titan-train-mpi).
+# PyTorch references, the version 1 corpus, Open MPI for titan-train-mpi,
+# curl, jq, chromium and python3-websocket for the titan serve tests).
 # --corpus adds to --test the packages version 2 of the corpus reads
 # (tools/data/CORPUS.md; about 1 GB installed).
 set -eu
-pkgs=(build-essential liblzma-dev libbrotli-dev
+pkgs=(build-essential liblzma-dev libbrotli-dev libmicrohttpd-dev
       dict-devil debian-policy libc6-dev perl-modules-5.36 gpgv) # tools/data/heldout.sh
 case "${1:-}" in
     "") ;;
     --test | --corpus) pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind xz-utils brotli
                    python3 python3-numpy python3-torch python3-sentencepiece sentencepiece
                    libopenblas0-pthread dict-gcide libpython3.11-stdlib pkgconf clang-format groff-base man-db
-                   bsdutils openmpi-bin libopenmpi-dev) ;;
+                   bsdutils openmpi-bin libopenmpi-dev curl jq chromium python3-websocket) ;;
     *) echo "usage: tools/install-deps.sh [--test | --corpus]" >&2; exit 2 ;;
 esac
 [ "${1:-}" = --corpus ] &&

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """xenith_grad_check.py: `titan-train grad` on Xenith configs (SPEC section 9)
 against PyTorch autograd through the independent reference (xenith_ref.py's
-loss; dense and MoE layers, L_bal and L_z): the loss to 1e-5 and every tensor's gradient, adapters included, to
+loss; dense and MoE layers, L_bal and L_z, the segment memory: summarizer,
+FIFO LTM, a subset of reading layers): the loss to 1e-5 and every tensor's gradient, adapters included, to
 1e-4 relative (train_grad_check.compare). Also xenith_ref.py's own --grad CLI
 against the C trainer's file. Exits 1 on any mismatch.
 
@@ -27,8 +28,15 @@ MOE = dict(DENSE, moe_experts=4, moe_top_k=2, moe_hidden=8, moe_dense_layers=1,
            moe_aux_weight=0.1, moe_zloss_weight=0.05)
 MOE1 = dict(TIED, moe_experts=3, moe_top_k=1, moe_hidden=6, moe_renormalize=False,
             moe_zloss_weight=0.01, lora_rank=3, lora_targets=["router", "w_down"])
+MEMORY = dict(stm_tokens=4, mem_slots=2, ltm_size=3, sum_layers=2, sum_heads=2,
+              sum_hidden=12)
+MEM = dict(DENSE, mem_read_layers=[1], **MEMORY)  # T 15: 3 summaries, the FIFO evicts
+MEM_MOE = dict(MOE, **MEMORY)
+MEM_TIED = dict(TIED, stm_tokens=5, mem_slots=3, ltm_size=4, sum_layers=1, sum_heads=4,
+                mem_read_layers=[0, 2])
 CASES = [("dense", DENSE, 20), ("tied", TIED, 12), ("short", DENSE, 2),
-         ("moe", MOE, 24), ("moe-k1", MOE1, 16)]
+         ("moe", MOE, 24), ("moe-k1", MOE1, 16), ("mem", MEM, 15),
+         ("mem-moe", MEM_MOE, 13), ("mem-tied", MEM_TIED, 16)]
 
 
 def weights(c, seed):

@@ -180,14 +180,14 @@ def window(c, l):
 
 def moe(W, c, l, u, aux=None):
     """u [T, D]: the chosen experts' SwiGLUs, gated. aux (a list) gets
-    (router logits [T, E], the chosen experts of each row)."""
+    (l, router logits [T, E], the chosen experts of each row)."""
     p = "blocks.%d." % l
     z = lin(W, c, p + "router", u)
     k = c["moe_top_k"]
     out = torch.zeros_like(u)
     chosen = []
     if aux is not None:
-        aux.append((z, chosen))
+        aux.append((l, z, chosen))
     for t in range(u.shape[0]):
         # descending z, equal z by ascending index
         order = sorted(range(z.shape[1]), key=lambda e: (-z[t, e].item(), e))[:k]
@@ -258,7 +258,8 @@ def attention(W, c, l, u, pos, store, ltm):
 
 
 def forward(W, cfg, ids, aux=None):
-    """Logits [T, V]; aux (a list) gets each MoE layer's (z, chosen)."""
+    """Logits [T, V]; aux (a list) gets each MoE call's (l, z, chosen): one
+    per layer and segment."""
     c = resolve_config(cfg)
     eps, L = c["norm_eps"], c["n_layers"]
     x = torch.tensor(ids)
@@ -293,12 +294,20 @@ def forward(W, cfg, ids, aux=None):
 
 def moe_aux(c, zs):
     """SPEC "Training loss": L_bal and L_z over one stream's MoE layers (f,
-    the routing shares, held constant), as tensors; 0 without MoE layers."""
+    the routing shares, held constant), as tensors; 0 without MoE layers.
+    A layer's f and P count all T positions of the stream: its calls of
+    every segment are joined first."""
     if not zs:
         return torch.zeros(()), torch.zeros(())
     E, k = c["moe_experts"], c["moe_top_k"]
+    layers = {}
+    for l, z, chosen in zs:
+        zz, cc = layers.setdefault(l, ([], []))
+        zz.append(z)
+        cc.extend(chosen)
     bal, zl = [], []
-    for z, chosen in zs:
+    for l in sorted(layers):
+        z, chosen = torch.cat(layers[l][0], 0), layers[l][1]
         T = z.shape[0]
         f = torch.zeros(E)
         for order in chosen:
@@ -442,6 +451,16 @@ def self_test():
     parts = {}
     loss(init_weights(cb), cb, ids, parts)
     check(abs(parts["l_bal"] - 1) < 1e-12 and parts["l_z"] > 0, "L_bal at k = E")
+    # segments nobody reads change nothing: L_bal and L_z pool the stream
+    c0 = _cfg(moe_experts=3, moe_top_k=1, moe_hidden=8, moe_zloss_weight=0.1,
+              attn_windows=[3], n_global_tokens=1)
+    cseg = dict(c0, stm_tokens=4, mem_slots=2, ltm_size=3, sum_layers=1, sum_heads=2,
+                mem_read_layers=[])
+    Wseg = init_weights(resolve_config(cseg))
+    p0, p1 = {}, {}
+    ids = _ids(11)
+    d = (loss(Wseg, c0, ids, p0) - loss(Wseg, cseg, ids, p1)).abs().item()
+    check(d < 1e-12 and abs(p0["l_bal"] - p1["l_bal"]) < 1e-12, "segments pool L_bal")
     for f in fails:
         print("xenith_ref self-test FAILED:", f, file=sys.stderr)
     print("xenith_ref self-test: %d checks failed" % len(fails))

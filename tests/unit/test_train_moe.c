@@ -5,7 +5,8 @@
  * gates renormalized or not, an expert no row is routed to (its router row
  * gets only the l_bal/l_z gradient), T = 7; l_bal and l_z alone (R = 0);
  * equal router logits going to the lower index; an unrouted expert never
- * running (NaN weights change nothing); and y, l_bal, l_z and all
+ * running (NaN weights change nothing); a stream run as two calls into
+ * one st equal to one call; and y, l_bal, l_z and all
  * gradients against xenith_ref.moe() with PyTorch autograd (skipped without
  * torch). */
 #include <setjmp.h>
@@ -33,6 +34,7 @@ typedef struct {
     double *acts, *scratch, y[T * D], du[T * D];
     train_moe_stats_d st;
     int32_t load[MAXE];
+    double psum[MAXE];
 } moe_case;
 
 /* E experts, top k, rank r (w_up not a target: no adapter). Router row
@@ -70,13 +72,14 @@ static void make(moe_case *m, int E, int k, bool renorm, int r, uint64_t seed) {
     m->acts = malloc(sizeof(double) * train_moe_acts_size_d(T, c));
     m->scratch = malloc(sizeof(double) * train_moe_scratch_size_d(T, c));
     m->w_bal = 0.7, m->w_z = 0.3;
+    m->st.load = m->load, m->st.psum = m->psum;
 }
 
 static void release(moe_case *m) { xop_free(&m->t), free(m->acts), free(m->scratch); }
 
 static double forward(moe_case *m) {
-    train_moe_forward_d(m->y, &m->st, m->load, m->u, &m->w, m->acts, m->scratch, T,
-                        &m->c);
+    train_moe_stats_reset_d(&m->st, m->c.moe_experts);
+    train_moe_forward_d(m->y, &m->st, m->u, &m->w, m->acts, m->scratch, T, &m->c);
     double L = m->w_bal * m->st.l_bal + m->w_z * m->st.l_z;
     for (int i = 0; i < T * D; i++) L += m->R[i] * m->y[i];
     return L;
@@ -88,8 +91,8 @@ static void backward(moe_case *m) {
     forward(m);
     memset(m->t.g, 0, sizeof(double) * m->t.count);
     memset(m->du, 0, sizeof m->du);
-    train_moe_backward_d(m->du, &m->dw, m->R, m->w_bal, m->w_z, m->u, &m->w, m->acts,
-                         m->scratch, T, &m->c);
+    train_moe_backward_d(m->du, &m->dw, m->R, m->w_bal, m->w_z, &m->st, m->u, &m->w,
+                         m->acts, m->scratch, T, &m->c);
 }
 
 /* Every row's k-th and (k+1)-th router logits differ by more than FD moves
@@ -213,6 +216,44 @@ static void unrouted_expert_never_runs(void **state) {
     release(&m);
 }
 
+/* A stream run as two calls, rows [0, 3) then [3, 7), each on its own acts
+ * into one st: l_bal, l_z (f and P over all 7 rows), y and every gradient
+ * as one call of the 7 rows. */
+static void two_calls_are_one_stream(void **state) {
+    (void)state;
+    moe_case m;
+    make(&m, 4, 2, true, 2, 9);
+    backward(&m);
+    double y[T * D], du[T * D], *g = malloc(sizeof(double) * m.t.count);
+    double bal = m.st.l_bal, zl = m.st.l_z;
+    memcpy(y, m.y, sizeof y), memcpy(du, m.du, sizeof du);
+    memcpy(g, m.t.g, sizeof(double) * m.t.count);
+    const int cut[3] = {0, 3, T};
+    double *acts[2];
+    train_moe_stats_reset_d(&m.st, 4);
+    for (int i = 0; i < 2; i++) {
+        int n = cut[i + 1] - cut[i];
+        acts[i] = malloc(sizeof(double) * train_moe_acts_size_d(n, &m.c));
+        train_moe_forward_d(m.y + cut[i] * D, &m.st, m.u + cut[i] * D, &m.w, acts[i],
+                            m.scratch, n, &m.c);
+    }
+    assert_int_equal(m.st.T, T);
+    memset(m.t.g, 0, sizeof(double) * m.t.count);
+    memset(m.du, 0, sizeof m.du);
+    for (int i = 1; i >= 0; i--)
+        train_moe_backward_d(m.du + cut[i] * D, &m.dw, m.R + cut[i] * D, m.w_bal, m.w_z,
+                             &m.st, m.u + cut[i] * D, &m.w, acts[i], m.scratch,
+                             cut[i + 1] - cut[i], &m.c);
+    double got[2] = {m.st.l_bal, m.st.l_z}, want[2] = {bal, zl};
+    double e = xop_compare(got, want, 2, 1e-14, "l_bal, l_z");
+    e = fmax(e, xop_compare(m.y, y, T * D, 1e-14, "y"));
+    e = fmax(e, xop_compare(m.du, du, T * D, 1e-13, "du"));
+    e = fmax(e, xop_compare(m.t.g, g, m.t.count, 1e-13, "tensor gradients"));
+    print_message("moe in two calls vs one: max rel err %.2e\n", e);
+    free(acts[0]), free(acts[1]), free(g);
+    release(&m);
+}
+
 static void matches_pytorch(void **state) {
     (void)state;
     if (!xop_have_torch()) skip();
@@ -256,6 +297,7 @@ int main(void) {
         cmocka_unit_test(top2_renormalized),
         cmocka_unit_test(top2_plain_gates),
         cmocka_unit_test(top1_and_all),
+        cmocka_unit_test(two_calls_are_one_stream),
         cmocka_unit_test(aux_losses_alone),
         cmocka_unit_test(ties_go_to_the_lower_index),
         cmocka_unit_test(unrouted_expert_never_runs),

@@ -4,8 +4,9 @@
  * head, softcap, LoRA on every target; and with the base frozen
  * (lora_only) only the adapters get gradients; MoE layers (op_moe) with
  * L_bal and L_z. The attention op alone
- * against finite differences with memory keys. Configs the trainer does not
- * cover yet are refused. */
+ * against finite differences with memory keys. The segment memory
+ * (summarizer, FIFO LTM, reading layers) over several segments, with and
+ * without MoE, adapters and lora_only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,6 +74,9 @@ static double fd_at(rig *r, double *v) {
  * ones exactly zero; with qk_silent, wq and wk may be: one key per query
  * makes the softmax constant); returns the worst relative error. */
 static double check_fd(const char *what, rig *r, bool qk_silent) {
+    for (int i = 0; i < r->g.n_tensors; i++)
+        memset(r->g.tensor[i], 0,
+               sizeof(double) * (size_t)(r->g.spec[i].rows * r->g.spec[i].cols));
     double loss = train_xloss_grad_d(&r->m, &r->w, &r->a, r->ids, r->T, 1.0, &r->g, NULL);
     assert_true(fabs(loss - train_xloss_d(&r->m, &r->w, &r->a, r->ids, r->T, NULL)) <
                 1e-12);
@@ -214,13 +218,82 @@ static void attention_with_memory_matches_finite_differences(void **state) {
     assert_true(d.k[2 * AG * ADh] != 0);
 }
 
-static void unsupported_configs_are_refused(void **state) {
+/* Segment memory: S = 3, M = 2, N = 3 over T = 11: segments 0..3, three
+ * summaries, segment 2 reads Y_0's last row and Y_1, segment 3 Y_1's last
+ * row and Y_2 (the FIFO evicts); readers = `readers` of the two layers. */
+static titan_config with_memory(titan_config c, int readers) {
+    c.stm_tokens = 3, c.mem_slots = 2, c.ltm_size = 3, c.sum_layers = 2;
+    c.sum_heads = 2, c.sum_hidden = 4;
+    c.mem_read_layers_len = 0;
+    for (int l = 0; l < c.n_layers; l++)
+        if (readers >> l & 1) c.mem_read_layers[c.mem_read_layers_len++] = l;
+    assert_int_equal(titan_config_validate(&c), TITAN_OK);
+    return c;
+}
+
+static void memory_matches_finite_differences(void **state) {
+    (void)state;
+    rig r;
+    titan_config c = with_memory(tiny(), 3);
+    rig_open(&r, &c, 11);
+    check_fd("xenith memory", &r, false);
+    rig_close(&r);
+    /* only layer 1 reads; T = 9 ends on a full segment (no summary of it) */
+    c = with_memory(tiny(), 2);
+    rig_open(&r, &c, 9);
+    check_fd("xenith memory, layer 1 reads", &r, false);
+    rig_close(&r);
+}
+
+/* Window 1 and no globals: a token sees only itself and the LTM, so the
+ * earlier segments reach it through the memory alone; no adapters. */
+static void memory_alone_carries_the_past(void **state) {
     (void)state;
     titan_config c = tiny();
-    c.stm_tokens = 4, c.mem_slots = 2, c.ltm_size = 2, c.sum_layers = 1, c.sum_heads = 2;
-    c.sum_hidden = 4;
-    assert_int_equal(train_xenith_supported_d(&c), TITAN_E_UNSUPPORTED);
-    assert_int_equal(train_xenith_supported_d(&(titan_config){0}), TITAN_OK);
+    c.n_global_tokens = 0, c.attn_windows[0] = 1, c.attn_windows_len = 1;
+    c.lora_rank = 0;
+    c = with_memory(c, 3);
+    rig r;
+    rig_open(&r, &c, 10);
+    check_fd("xenith memory, w = 1", &r, false);
+    /* changing token 0 leaves positions 1, 2 (segment 0) alone and reaches
+     * every later segment through Y_0 */
+    double a[9], b[9];
+    train_xnll_d(&r.m, &r.w, &r.a, r.ids, r.T, a);
+    r.ids[0] = (r.ids[0] + 1) % c.vocab_size;
+    train_xnll_d(&r.m, &r.w, &r.a, r.ids, r.T, b);
+    for (int t = 1; t < 9; t++) assert_true(t < 3 ? a[t] == b[t] : a[t] != b[t]);
+    rig_close(&r);
+}
+
+/* MoE over segments: f and P count the whole stream; LoRA-only too. */
+static void memory_with_moe_and_lora_only(void **state) {
+    (void)state;
+    titan_config c = tiny();
+    c.moe_experts = 3, c.moe_top_k = 2, c.moe_hidden = 5, c.moe_dense_layers = 1;
+    c.moe_aux_weight = 0.3, c.moe_zloss_weight = 0.2;
+    c = with_memory(c, 2);
+    rig r;
+    rig_open(&r, &c, 11);
+    check_fd("xenith memory + moe", &r, false);
+    int32_t routed = 0;
+    for (int e = 0; e < 3; e++) routed += r.a.layer[1].load[e];
+    assert_int_equal(routed, 2 * 11);
+    assert_int_equal(r.a.layer[1].st.T, 11);
+    r.m.lora_only = true;
+    check_fd("xenith memory lora-only", &r, false);
+    rig_close(&r);
+    /* with no reader the segments change nothing: L_bal, L_z pool them */
+    titan_config none = with_memory(c, 0);
+    c.stm_tokens = 0;
+    rig_open(&r, &c, 11);
+    double want = train_xloss_d(&r.m, &r.w, &r.a, r.ids, r.T, NULL), bal = r.a.l_bal;
+    rig_close(&r);
+    rig_open(&r, &none, 11);
+    double got = train_xloss_d(&r.m, &r.w, &r.a, r.ids, r.T, NULL);
+    printf("no readers: loss %.15f vs %.15f without memory\n", got, want);
+    assert_true(fabs(got - want) < 1e-12 && fabs(r.a.l_bal - bal) < 1e-12);
+    rig_close(&r);
 }
 
 int main(void) {
@@ -230,7 +303,9 @@ int main(void) {
         cmocka_unit_test(moe_matches_finite_differences),
         cmocka_unit_test(lora_only_freezes_the_base),
         cmocka_unit_test(attention_with_memory_matches_finite_differences),
-        cmocka_unit_test(unsupported_configs_are_refused),
+        cmocka_unit_test(memory_matches_finite_differences),
+        cmocka_unit_test(memory_alone_carries_the_past),
+        cmocka_unit_test(memory_with_moe_and_lora_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,7 @@
 #include "tools/titan/eval_tilt.h"
 #include "tools/titan/eval_ttt.h"
 #include "tools/titan/runtime.h"
+#include "tools/titan/token_bytes.h"
 #include "tools/titan/tpu_cli.h"
 #include "tools/titan/tpu_report.h"
 
@@ -331,31 +332,12 @@ static titan_status read_shards(titan_arena *ar, const glob_t *g, size_t tokens,
     return st;
 }
 
-/* The exact bytes of each token of tok (its SentencePiece model's rule, or
- * every token's own bytes). */
-static titan_status token_bytes(titan_arena *ar, const titan_tokenizer *tok,
-                                titan_byte_table *out) {
-    if (titan_tokenizer_spm(tok)) {
-        *out = titan_tokenizer_spm(tok)->bytes;
-        return TITAN_OK;
-    }
-    int32_t n_tok = titan_tokenizer_size(tok);
-    uint32_t *base;
-    TITAN_TRY(titan_arena_alloc(ar, (size_t)n_tok * 4, TITAN_ALIGN, (void **)&base));
-    for (int32_t i = 0; i < n_tok; i++) {
-        const uint8_t *bytes;
-        base[i] = (uint32_t)titan_tokenizer_token(tok, i, &bytes);
-    }
-    *out = (titan_byte_table){n_tok, base, NULL};
-    return TITAN_OK;
-}
-
 static titan_status load_shards(titan_arena *ar, const eval_args *a, eval_plan *p,
                                 eval_stream *s, const char **failed) {
     if (!a->spm) { /* the artifact's tokenizer counts the bytes */
         s->tok = p->art.tokenizer;
         s->spm = titan_tokenizer_spm(s->tok);
-        TITAN_TRY(token_bytes(ar, s->tok, &s->bytes));
+        TITAN_TRY(token_byte_table(ar, s->tok, &s->bytes));
         return read_shards(ar, &p->g, p->tokens, p->config.vocab_size, s, failed);
     }
     uint8_t *spm_data;
@@ -380,7 +362,7 @@ static titan_status load_text(titan_arena *ar, const eval_args *a, eval_plan *p,
     size_t len, n;
     titan_status st = titan_file_read(ar, a->text, p->text_len, &text, &len);
     if (!st) st = titan_arena_alloc(ar, p->tokens * 4, TITAN_ALIGN, (void **)&s->seq);
-    if (!st) st = token_bytes(ar, tok, &s->bytes);
+    if (!st) st = token_byte_table(ar, tok, &s->bytes);
     if (!st)
         st = titan_tokenizer_encode(tok, ar, text, len, s->seq + 1, p->tokens - 1, &n);
     if (st) return st;

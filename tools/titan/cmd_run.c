@@ -15,6 +15,7 @@
 #include "tools/titan/runtime.h"
 #include "tools/titan/tpu_cli.h"
 #include "tools/titan/tpu_report.h"
+#include "tools/titan/utf8_stream.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -76,60 +77,32 @@ static titan_status prompt_bytes(runtime *rt, const run_args *r, size_t file_siz
 
 /* Text as the body of a JSON string: valid UTF-8 passes through, control
  * characters are escaped, every byte of an invalid sequence becomes U+FFFD
- * (tokens may split a character, so the state spans calls). */
-typedef struct {
-    uint8_t seq[4];
-    int have, want;
-} json_text;
-
-static void json_flush_invalid(json_text *j) {
-    for (int i = 0; i < j->have; i++) printf("\\ufffd");
-    j->have = 0;
+ * (utf8_stream: tokens may split a character, so the state spans calls). */
+static void json_put(const uint8_t *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '"' || b[i] == '\\')
+            printf("\\%c", b[i]);
+        else if (b[i] < 0x20)
+            printf("\\u%04x", b[i]);
+        else
+            putchar(b[i]);
+    }
 }
 
-/* Does byte b continue a sequence whose lead is j->seq[0] at position have? */
-static bool json_continues(const json_text *j, uint8_t b) {
-    uint8_t lead = j->seq[0];
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (j->have == 1) { /* no overlongs, no surrogates, nothing past U+10FFFF */
-        if (lead == 0xe0) lo = 0xa0;
-        if (lead == 0xed) hi = 0x9f;
-        if (lead == 0xf0) lo = 0x90;
-        if (lead == 0xf4) hi = 0x8f;
-    }
-    return b >= lo && b <= hi;
+static void json_byte(utf8_stream *j, uint8_t b) {
+    uint8_t out[UTF8_STREAM_OUT];
+    json_put(out, utf8_stream_byte(j, b, out));
 }
 
-static void json_byte(json_text *j, uint8_t b) {
-    if (j->have) {
-        if (json_continues(j, b)) {
-            j->seq[j->have++] = b;
-            if (j->have == j->want) {
-                fwrite(j->seq, 1, (size_t)j->have, stdout);
-                j->have = 0;
-            }
-            return;
-        }
-        json_flush_invalid(j);
-    }
-    if (b == '"' || b == '\\')
-        printf("\\%c", b);
-    else if (b < 0x20)
-        printf("\\u%04x", b);
-    else if (b < 0x80)
-        putchar(b);
-    else if (b >= 0xc2 && b <= 0xf4) {
-        j->seq[0] = b;
-        j->have = 1;
-        j->want = b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
-    } else {
-        printf("\\ufffd");
-    }
+static void json_flush_invalid(utf8_stream *j) {
+    uint8_t out[UTF8_STREAM_OUT];
+    json_put(out, utf8_stream_flush(j, out));
 }
 
 /* Write a token's bytes to stdout: raw, or into a JSON string; *state runs
  * along the stream (titan_tokenizer_piece). */
-static void emit(const titan_tokenizer *tok, int32_t id, json_text *j, uint32_t *state) {
+static void emit(const titan_tokenizer *tok, int32_t id, utf8_stream *j,
+                 uint32_t *state) {
     const uint8_t *b;
     uint8_t buf[TITAN_TOK_CHUNK_MAX];
     size_t n = titan_tokenizer_piece(tok, state, id, buf, &b);
@@ -296,7 +269,7 @@ static void report(runtime *rt, const run_args *r, const int32_t *out,
                     (long long)s->accepted, (long long)s->drafted, rate);
         return;
     }
-    json_text j = {0};
+    utf8_stream j = {0};
     uint32_t state = 0;
     printf("{\"text\":\"");
     for (int64_t i = 0; i < s->tokens; i++) emit(rt->art.tokenizer, out[i], &j, &state);
@@ -380,26 +353,13 @@ static void echo_prompt(const run_args *r, const titan_tokenizer *t, const int32
     for (size_t i = 1; i < n; i++) emit(t, ids[i], NULL, &state);
 }
 
-/* Most ids the prompt's text_max bytes can give (a SentencePiece model's
- * normalization may lengthen the text); a bad artifact fails later. */
-static size_t prompt_ids(const char *model, size_t text_max) {
-    titan_arena a;
-    titan_artifact art;
-    size_t n = text_max;
-    if (cli_arena_create(&a, (size_t)64 << 20) != TITAN_OK) return n;
-    if (titan_artifact_load_meta(&a, model, &art) == TITAN_OK)
-        n = titan_tokenizer_max_ids(art.tokenizer, text_max);
-    cli_arena_destroy(&a);
-    return n;
-}
-
 static int run(const char *cmd, run_args *r) {
     size_t file_size = 0;
     titan_status st;
     if (r->file && (st = titan_file_size(r->file, &file_size)) != TITAN_OK)
         return cli_fail(cmd, st);
     size_t text_max = r->file ? file_size : r->prompt ? strlen(r->prompt) : 0;
-    size_t ids_max = prompt_ids(r->model, text_max);
+    size_t ids_max = runtime_max_ids(r->model, text_max);
     runtime_opts o = {.backend = r->backend,
                       .threads = (int)r->threads,
                       .tpu = &r->tpu,

@@ -6,6 +6,7 @@
 #define TITAN_COMMAND_LIST(X)                                                            \
     X(run, "generate text from a prompt")                                                \
     X(eval, "val_bpb of a text file or parameter-golf shards")                           \
+    X(serve, "an HTTP server: OpenAI completions, val_bpb scoring and a web page")       \
     X(logits, "write the logits of one head for a list of ids")                          \
     X(tokenize, "print the token ids of a text")                                         \
     X(detokenize, "print the text of a list of ids")                                     \

@@ -89,16 +89,25 @@ titan_status runtime_plan(const char *path, runtime_opts *o, titan_config *c,
     return TITAN_OK;
 }
 
-static titan_status build(runtime *rt, const runtime_opts *o) {
-    const titan_config *c = &rt->art.config;
+titan_status runtime_build(titan_arena *a, const titan_artifact *art,
+                           const runtime_opts *o, runtime_slot *out) {
+    const titan_config *c = &art->config;
     backend_choice b = runtime_backend(o);
-    TITAN_TRY(backend_create(&rt->arena, &b, c, o->batch, &rt->be));
+    *out = (runtime_slot){0};
+    TITAN_TRY(backend_create(a, &b, c, o->batch, &out->be));
     if (TITAN_XENITH(c))
-        return titan_xenith_create(&rt->arena, c, rt->art.tensors, rt->art.n_tensors,
-                                   o->ctx, rt->be, &rt->x);
-    TITAN_TRY(titan_model_create(&rt->arena, c, rt->art.tensors, rt->art.n_tensors,
-                                 o->ctx, o->batch, rt->be, &rt->m));
-    return titan_seq_create(&rt->arena, rt->m, &rt->s);
+        return titan_xenith_create(a, c, art->tensors, art->n_tensors, o->ctx, out->be,
+                                   &out->x);
+    TITAN_TRY(titan_model_create(a, c, art->tensors, art->n_tensors, o->ctx, o->batch,
+                                 out->be, &out->m));
+    return titan_seq_create(a, out->m, &out->s);
+}
+
+static titan_status build(runtime *rt, const runtime_opts *o) {
+    runtime_slot sl;
+    titan_status st = runtime_build(&rt->arena, &rt->art, o, &sl);
+    rt->be = sl.be, rt->m = sl.m, rt->s = sl.s, rt->x = sl.x;
+    return st;
 }
 
 titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt) {
@@ -116,6 +125,17 @@ titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt) {
     titan_status st = build(rt, o);
     if (st != TITAN_OK) runtime_close(rt);
     return st;
+}
+
+size_t runtime_max_ids(const char *path, size_t text_max) {
+    titan_arena a;
+    titan_artifact art;
+    size_t n = text_max;
+    if (cli_arena_create(&a, PLAN_SCRATCH) != TITAN_OK) return n;
+    if (titan_artifact_load_meta(&a, path, &art) == TITAN_OK)
+        n = titan_tokenizer_max_ids(art.tokenizer, text_max);
+    cli_arena_destroy(&a);
+    return n;
 }
 
 backend_choice runtime_backend(const runtime_opts *o) {

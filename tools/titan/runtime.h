@@ -61,6 +61,25 @@ TITAN_NODISCARD titan_status runtime_plan(const char *path, runtime_opts *o,
  * The caller then carves its o->extra blocks from rt->arena. */
 TITAN_NODISCARD titan_status runtime_open(const char *path, runtime_opts *o, runtime *rt);
 
+/* What runtime_build makes: a backend with a model and one sequence (or a
+ * xenith stream). */
+typedef struct {
+    titan_backend *be;
+    titan_model *m;
+    titan_seq *s;
+    titan_xenith *x;
+} runtime_slot;
+
+/* Carve from a (o resolved, runtime_plan_config bytes minus o->extra) the
+ * backend, model and sequence over art's tensors; titan serve makes one per
+ * concurrent sequence. On failure out->be may need destroying. */
+TITAN_NODISCARD titan_status runtime_build(titan_arena *a, const titan_artifact *art,
+                                           const runtime_opts *o, runtime_slot *out);
+
+/* Most ids text_max bytes can give with path's tokenizer (a SentencePiece
+ * model's normalization may lengthen a text); a bad artifact fails later. */
+size_t runtime_max_ids(const char *path, size_t text_max);
+
 /* o's backend as a backend_choice. */
 backend_choice runtime_backend(const runtime_opts *o);
 

@@ -34,6 +34,7 @@ typedef struct {
     uint32_t *byte_len;
     titan_byte_table bytes;
     train_model model;
+    train_xmodel xmodel; /* family xenith */
     train_workers workers;
 } eval_run;
 
@@ -70,9 +71,13 @@ static titan_status score(eval_run *e, const eval_args *a, titan_eval_result *re
                             .threads = (int)a->threads};
     size_t need = titan_eval_plan(n, &o);
     if (need == SIZE_MAX) return titan_fail(TITAN_E_USAGE, "bad --ctx / --stride");
-    if (train_model_init(&e->model, c, (int)a->ctx + 1) ||
-        train_workers_init(&e->workers, &e->model, (int)a->threads))
-        return titan_fail(TITAN_E_NOMEM, "out of memory for this config");
+    int bad =
+        TITAN_XENITH(c)
+            ? train_xmodel_init(&e->xmodel, c, &e->w, (int)a->ctx + 1, NULL) ||
+                  train_workers_init_xenith(&e->workers, &e->xmodel, (int)a->threads, 1)
+            : train_model_init(&e->model, c, (int)a->ctx + 1) ||
+                  train_workers_init(&e->workers, &e->model, (int)a->threads);
+    if (bad) return titan_fail(TITAN_E_NOMEM, "out of memory for this config");
     TITAN_TRY(cli_arena_create(&e->arena, need));
     return train_workers_eval(&e->workers, &e->w, &e->arena, e->val.tok, n, &e->bytes, &o,
                               res);
@@ -82,6 +87,7 @@ static void teardown(eval_run *e) {
     cli_arena_destroy(&e->arena);
     train_workers_free(&e->workers);
     train_model_free(&e->model);
+    train_xmodel_free(&e->xmodel); /* nothing when never made */
     free(e->byte_len);
     train_tokens_free(&e->val);
     train_params_free(&e->w);

@@ -203,18 +203,10 @@ static titan_status val_setup(run *r) {
     return cli_arena_create(&r->val_arena, need);
 }
 
-/* Family xenith: what the trainer covers (train_xenith_supported); its
- * validation is `titan eval` on the packed checkpoint. */
 static titan_status check_family(const run *r) {
     if (r->o->h.lora_only && r->cfg.lora_rank == 0)
         return titan_fail(TITAN_E_USAGE, "--lora-only: the config has no adapters "
                                          "(lora_rank 0)");
-    if (!TITAN_XENITH(&r->cfg)) return TITAN_OK;
-    TITAN_TRY(train_xenith_supported(&r->cfg));
-    if (r->o->val_every > 0)
-        return titan_fail(TITAN_E_USAGE,
-                          "family xenith: the trainer does not validate yet; pass "
-                          "--val-every 0 and run titan eval on the packed checkpoint");
     return TITAN_OK;
 }
 

@@ -216,24 +216,34 @@ static void moe_group(moe_acts *m, real *cursor, int T, moe_dims d) {
     }
 }
 
-/* f_e = load_e / (k T) and P_e = mean_t softmax(z_t)_e: l_bal and l_z. */
+void TR(moe_stats_reset)(TR(moe_stats) * st, int E) {
+    st->l_bal = st->l_z = st->zsq = 0;
+    st->T = 0;
+    memset(st->load, 0, sizeof *st->load * (size_t)E);
+    memset(st->psum, 0, sizeof *st->psum * (size_t)E);
+}
+
+/* Adds this call's T rows to st; then f_e = load_e / (k T) and
+ * P_e = psum_e / T over the stream give l_bal, and zsq / T l_z. */
 static void moe_loss_terms(TR(moe_stats) * st, const moe_acts *m, int T, moe_dims d) {
-    double bal = 0, zl = 0;
     for (int t = 0; t < T; t++) {
         const real *z = m->z + (size_t)t * d.E;
-        for (int e = 0; e < d.E; e++)
-            bal += (m->start[e + 1] - m->start[e]) * exp(z[e] - m->lse[t]);
-        zl += (double)m->lse[t] * m->lse[t];
+        for (int e = 0; e < d.E; e++) st->psum[e] += exp(z[e] - m->lse[t]);
+        st->zsq += (double)m->lse[t] * m->lse[t];
     }
-    st->l_bal = d.E * bal / ((double)d.k * T * T);
-    st->l_z = zl / T;
+    for (int e = 0; e < d.E; e++) st->load[e] += (int32_t)(m->start[e + 1] - m->start[e]);
+    st->T += T;
+    double bal = 0, n = st->T;
+    for (int e = 0; e < d.E; e++) bal += st->load[e] * st->psum[e];
+    st->l_bal = d.E * bal / ((double)d.k * n * n);
+    st->l_z = st->zsq / n;
 }
 
 static size_t moe_ex_offset(const moe_acts *m, int e, moe_dims d) {
     return TR(xswiglu_acts_size)((int)m->start[e], d.F, d.r);
 }
 
-void TR(moe_forward)(real *y, TR(moe_stats) * st, int32_t *load, const real *u,
+void TR(moe_forward)(real *y, TR(moe_stats) * st, const real *u,
                      const TR(moe_weights) * w, real *acts, real *scratch, int T,
                      const titan_config *c) {
     moe_dims d = moe_dims_of(c);
@@ -246,7 +256,6 @@ void TR(moe_forward)(real *y, TR(moe_stats) * st, int32_t *load, const real *u,
     real_zero(y, (size_t)T * d.D);
     for (int e = 0; e < d.E; e++) {
         int a0 = (int)m.start[e], n = (int)m.start[e + 1] - a0;
-        if (load) load[e] = n;
         if (n == 0) continue;
         for (int i = 0; i < n; i++)
             memcpy(xg + (size_t)i * d.D, u + (size_t)((int)m.order[a0 + i] / d.k) * d.D,
@@ -288,21 +297,21 @@ static void moe_expert_backward(real *du, real *dg, const TR(swiglu_weights) * d
     }
 }
 
-/* dz of row t from its gates' gradients dg and the two loss terms:
+/* dz of row t from its gates' gradients dg and the two loss terms (T, f:
+ * the stream's st):
  * renormalized g = softmax over K: dz_j = g_j (dg_j - sum_K g dg), j in K;
  * g = p = softmax(z): dz_j = p_j ([j in K] dg_j - sum_K p dg);
  * l_bal: dz_j = w_bal E/T p_j (f_j - sum_e f_e p_e); l_z: w_z 2/T lse p_j. */
-static void moe_router_row_grad(real *dz, const real *dg, const moe_acts *m, int t, int T,
-                                moe_dims d, bool renormalize, double w_bal, double w_z) {
+static void moe_router_row_grad(real *dz, const real *dg, const moe_acts *m, int t,
+                                const TR(moe_stats) * st, moe_dims d, bool renormalize,
+                                double w_bal, double w_z) {
     const real *z = m->z + (size_t)t * d.E, *sel = m->sel + (size_t)t * d.k;
     const real *g = m->gate + (size_t)t * d.k;
-    double lse = m->lse[t], gdg = 0, fp = 0;
+    double lse = m->lse[t], gdg = 0, fp = 0, T = st->T;
     for (int i = 0; i < d.k; i++) gdg += (double)g[i] * dg[i];
-    for (int e = 0; e < d.E; e++)
-        fp += (m->start[e + 1] - m->start[e]) * exp(z[e] - lse) / ((double)d.k * T);
+    for (int e = 0; e < d.E; e++) fp += st->load[e] * exp(z[e] - lse) / ((double)d.k * T);
     for (int e = 0; e < d.E; e++) {
-        double p = exp(z[e] - lse),
-               f = (m->start[e + 1] - m->start[e]) / ((double)d.k * T);
+        double p = exp(z[e] - lse), f = st->load[e] / ((double)d.k * T);
         double v = w_bal * d.E / T * p * (f - fp) + w_z * 2 / T * lse * p;
         if (!renormalize) v -= p * gdg;
         dz[e] += (real)v;
@@ -312,8 +321,9 @@ static void moe_router_row_grad(real *dz, const real *dg, const moe_acts *m, int
 }
 
 void TR(moe_backward)(real *du, const TR(moe_weights) * dw, const real *dy, double w_bal,
-                      double w_z, const real *u, const TR(moe_weights) * w,
-                      const real *acts, real *scratch, int T, const titan_config *c) {
+                      double w_z, const TR(moe_stats) * st, const real *u,
+                      const TR(moe_weights) * w, const real *acts, real *scratch, int T,
+                      const titan_config *c) {
     moe_dims d = moe_dims_of(c);
     moe_acts m = moe_acts_split((real *)acts, T, d);
     real *dz = scratch, *dzs = dz + (size_t)T * d.E, *dg = dzs + (size_t)T * d.r;
@@ -326,7 +336,7 @@ void TR(moe_backward)(real *du, const TR(moe_weights) * dw, const real *dy, doub
     }
     real_zero(dz, (size_t)T * d.E);
     for (int t = 0; t < T; t++)
-        moe_router_row_grad(dz + (size_t)t * d.E, dg + (size_t)t * d.k, &m, t, T, d,
+        moe_router_row_grad(dz + (size_t)t * d.E, dg + (size_t)t * d.k, &m, t, st, d,
                             c->moe_renormalize, w_bal, w_z);
     TR(lora_mat_backward)
     (du, &dw->router, dzs, dz, u, m.zxs, &w->router, T, d.D, d.E, d.r, d.s);

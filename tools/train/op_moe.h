@@ -13,12 +13,16 @@
  *           the name after "blocks.{l}."). The gradients: a second one.
  *   acts:   TR(moe_acts_size)(T, c) values per MoE layer; one
  *           TR(moe_scratch_size)(T, c) shared by all layers and both passes;
- *   forward:  TR(moe_forward)(y, &st, load, u, &w, acts, scratch, T, c), then
+ *   stats:  TR(moe_stats) st with load, psum -> the caller's [E] arrays;
+ *           TR(moe_stats_reset)(&st, E) at the start of every stream;
+ *   forward:  TR(moe_forward)(y, &st, u, &w, acts, scratch, T, c), then
  *           h += y; the loss adds alpha * mean over MoE layers of st.l_bal and
- *           beta * mean of st.l_z;
- *   backward: TR(moe_backward)(du, &dw, dy, w_bal, w_z, u, &w, acts, scratch,
- *           T, c) with w_bal = dL/d(st.l_bal) (alpha / n_moe_layers times the
- *           sequence's weight in the batch) and w_z likewise with beta. */
+ *           beta * mean of st.l_z. A stream run in segments makes one call
+ *           per segment, each on its own acts, all into the same st;
+ *   backward: TR(moe_backward)(du, &dw, dy, w_bal, w_z, &st, u, &w, acts,
+ *           scratch, T, c) per call, with the stream's st, w_bal =
+ *           dL/d(st.l_bal) (alpha / n_moe_layers times the sequence's weight
+ *           in the batch) and w_z likewise with beta. */
 #ifndef TITAN_TRAIN_OP_MOE_H
 #define TITAN_TRAIN_OP_MOE_H
 
@@ -59,11 +63,19 @@ typedef struct {
     TR(swiglu_weights) * experts; /* [E], the caller's array; width Fe */
 } TR(moe_weights);
 
-/* One layer's loss terms from a forward (SPEC "Training loss"). */
+/* One layer's routing statistics over a stream (SPEC "Training loss": f and
+ * P count all T rows), summed over the forward calls that ran its rows. */
 typedef struct {
-    double l_bal; /* E * sum_e f_e P_e */
-    double l_z;   /* (1/T) sum_t (logsumexp z_t)^2 */
+    double l_bal;  /* E * sum_e f_e P_e */
+    double l_z;    /* (1/T) sum_t (logsumexp z_t)^2 */
+    int T;         /* rows so far */
+    double zsq;    /* sum_t (logsumexp z_t)^2 */
+    int32_t *load; /* [E] rows routed to each expert: f_e = load[e] / (k T) */
+    double *psum;  /* [E] sum_t softmax(z_t)_e */
 } TR(moe_stats);
+
+/* A new stream: no rows (load and psum zeroed). */
+void TR(moe_stats_reset)(TR(moe_stats) * st, int E);
 
 /* Point the field of `leaf` at ptr: "router", "router.lora_A", "router.lora_B",
  * "experts.{e}.w_gate", "experts.{e}.w_gate.lora_A", ... (e < E, the experts
@@ -97,19 +109,20 @@ size_t TR(moe_acts_size)(int T, const titan_config *c);
 size_t TR(moe_scratch_size)(int T, const titan_config *c);
 
 /* y [T, D] = the MoE layer on u [T, D] (c->moe_renormalize chooses the gates;
- * experts run as one batch each on their routed rows). st gets this layer's
- * l_bal and l_z; load [E] (may be NULL) the number of rows routed to each
- * expert (for the log; f_e = load[e] / (k T)). */
-void TR(moe_forward)(real *y, TR(moe_stats) * st, int32_t *load, const real *u,
+ * experts run as one batch each on their routed rows). st adds these rows
+ * and gets l_bal and l_z over all its rows so far. */
+void TR(moe_forward)(real *y, TR(moe_stats) * st, const real *u,
                      const TR(moe_weights) * w, real *acts, real *scratch, int T,
                      const titan_config *c);
 
 /* With dy = dL/dy (may be all zero), w_bal = dL/dl_bal and w_z = dL/dl_z of
- * this layer: du [T, D] += dL/du (may be NULL), and every non-NULL tensor of
- * dw += its gradient (top-k selection and the counts f held constant).
- * u, w and acts as forward left them. */
+ * this layer over the stream st (after all its forward calls): du [T, D] +=
+ * dL/du (may be NULL), and every non-NULL tensor of dw += its gradient
+ * (top-k selection and the counts f held constant). u, w and acts as this
+ * call's forward left them. */
 void TR(moe_backward)(real *du, const TR(moe_weights) * dw, const real *dy, double w_bal,
-                      double w_z, const real *u, const TR(moe_weights) * w,
-                      const real *acts, real *scratch, int T, const titan_config *c);
+                      double w_z, const TR(moe_stats) * st, const real *u,
+                      const TR(moe_weights) * w, const real *acts, real *scratch, int T,
+                      const titan_config *c);
 
 #endif

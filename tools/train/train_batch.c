@@ -75,7 +75,8 @@ typedef struct {
 } scorer;
 
 /* A titan_eval_scorer: window i feeds seq[start .. start+len-1], so the
- * len + 1 ids from start give train_nll its len target losses. */
+ * len + 1 ids from start give train_nll (xenith: train_xnll, the window a
+ * new stream) its len target losses. */
 static titan_status score_windows(void *user, int worker, const titan_eval_batch *b) {
     const scorer *s = user;
     for (int i = 0; i < b->n; i++) {
@@ -88,7 +89,10 @@ static titan_status score_windows(void *user, int worker, const titan_eval_batch
                    sizeof(double) * (size_t)(win->len - win->first));
             continue;
         }
-        if (mine)
+        if (mine && s->w->xm)
+            train_xnll(s->w->xm, s->weights, &s->w->xacts[worker], b->seq + win->start,
+                       win->len + 1, row);
+        else if (mine)
             train_nll(s->w->m, s->weights, &s->w->acts[worker], b->seq + win->start,
                       win->len + 1, row);
         else
@@ -139,11 +143,8 @@ titan_status train_workers_eval(train_workers *w, const train_params *weights,
                                 titan_arena *a, const int32_t *seq, int64_t n_targets,
                                 const titan_byte_table *bytes,
                                 const titan_eval_options *o, titan_eval_result *out) {
-    if (w->xm)
-        return titan_fail(TITAN_E_UNSUPPORTED,
-                          "validation of family xenith in the trainer: pass --val-every "
-                          "0 and score the packed checkpoint with titan eval");
-    if (o->threads > w->n_threads || o->ctx >= w->m->max_T)
+    int max_T = w->xm ? w->xm->max_T : w->m->max_T;
+    if (o->threads > w->n_threads || o->ctx >= max_T)
         return titan_fail(TITAN_E_USAGE, "validation: %d threads, ctx %d", o->threads,
                           o->ctx);
     scorer s = {w, weights, 0, 0, o->stride, NULL, 0};

@@ -54,8 +54,7 @@ int train_workers_init_in(train_workers *w, const train_model *m, int n_threads,
 void train_workers_free(train_workers *w);
 
 /* The same for family xenith (from the heap): sequences run through
- * train_xloss_grad (its max_T); no validation (train_workers_eval refuses:
- * score the exported artifact with `titan eval`). */
+ * train_xloss_grad (its max_T), validation windows through train_xnll. */
 int train_workers_init_xenith(train_workers *w, const train_xmodel *xm, int n_threads,
                               int n_slots);
 
@@ -76,7 +75,8 @@ void train_workers_run(train_workers *w, const train_params *weights,
 
 /* val_bpb of the weights on seq[0..n_targets] as `titan eval` computes it
  * (SPEC section 3, core/eval.c: its windows, byte counts and sums), the
- * windows scored by train_nll on the workers' activations (o->threads <=
+ * windows scored by train_nll (xenith: train_xnll, each window a new
+ * stream as in core/eval_xenith.c) on the workers' activations (o->threads <=
  * n_threads, o->ctx < the model's max_T). Window sums come from arena a
  * (titan_eval_plan bytes). */
 TITAN_NODISCARD titan_status

@@ -44,13 +44,7 @@ titan_status train_load_config(const char *path, titan_config *c) {
 }
 
 titan_status train_load_config_xenith(const char *path, titan_config *c) {
-    TITAN_TRY(load_config(path, c));
-    if (!TITAN_XENITH(c)) return TITAN_OK;
-    titan_status st = train_xenith_supported(c);
-    if (st == TITAN_OK) return TITAN_OK;
-    char why[256]; /* the message buffer is rewritten by titan_fail */
-    snprintf(why, sizeof why, "%s", titan_last_error());
-    return titan_fail(st, "%s: %s", path, why);
+    return load_config(path, c);
 }
 
 static titan_status load_tensor(const titan_safetensors *st, const char *name,

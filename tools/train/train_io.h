@@ -10,8 +10,7 @@
 /* Read and validate a config JSON file (family titan only). */
 TITAN_NODISCARD titan_status train_load_config(const char *path, titan_config *c);
 
-/* The same, and family xenith (SPEC section 9) as far as the trainer covers
- * it (train_xenith_supported). */
+/* The same, and family xenith (SPEC section 9) too. */
 TITAN_NODISCARD titan_status train_load_config_xenith(const char *path, titan_config *c);
 
 /* Fill p (allocated for the same config) from a safetensors file holding

@@ -1,6 +1,7 @@
 /* xenith_model.c: the trainable Xenith model's setup (SPEC section 9):
  * tensor binding by name, rotary tables, the activation slab, and the
  * adapter-carrying linear map every weight goes through. */
+#include "core/config_xenith.h"
 #include "tools/train/op_xenith_attention.h"
 #include "tools/train/train_mem.h"
 #include "tools/train/train_ops.h"
@@ -9,16 +10,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-titan_status TR(xenith_supported)(const titan_config *c) {
-    if (c->stm_tokens > 0)
-        return titan_fail(
-            TITAN_E_UNSUPPORTED,
-            "family xenith, stm_tokens %d: the trainer does not train the segment memory "
-            "(summarizer) yet; use stm_tokens 0",
-            c->stm_tokens);
-    return TITAN_OK;
-}
 
 static int bind_lin(TR(xlin) * l, const TR(params) * p, const char *name) {
     char buf[TITAN_NAME_MAX + 16];
@@ -84,6 +75,33 @@ static int rope_tables(TR(xmodel) * m) {
     return 0;
 }
 
+/* The summarizer's tensors: the run of "mem." names (xenith_memory.c binds
+ * them by name). */
+static int bind_memory(TR(xmodel) * m, const TR(params) * p) {
+    int i = 0;
+    while (i < p->n_tensors && strncmp(p->spec[i].name, "mem.", 4)) i++;
+    m->mem_first = i;
+    while (i < p->n_tensors && !strncmp(p->spec[i].name, "mem.", 4)) i++;
+    m->mem_end = i;
+    return m->mem_end > m->mem_first ? 0 : -1;
+}
+
+/* Segments of max_T and the memory's sizes. */
+static void segments(TR(xmodel) * m) {
+    const titan_config *c = &m->cfg;
+    int S = c->stm_tokens;
+    m->seg = S > 0 && S < m->max_T ? S : m->max_T;
+    m->n_seg = (m->max_T + m->seg - 1) / m->seg;
+    m->n_sum = S > 0 ? (m->max_T - 1) / S : 0;
+}
+
+int TR(xmem_rows)(const TR(xmodel) * m, int s) {
+    const titan_config *c = &m->cfg;
+    if (c->stm_tokens == 0) return 0;
+    int64_t rows = (int64_t)s * c->mem_slots;
+    return rows < c->ltm_size ? (int)rows : c->ltm_size;
+}
+
 int TR(xmodel_init)(TR(xmodel) * m, const titan_config *c, const TR(params) * p,
                     int max_T, titan_arena *arena) {
     memset(m, 0, sizeof *m);
@@ -93,7 +111,8 @@ int TR(xmodel_init)(TR(xmodel) * m, const titan_config *c, const TR(params) * p,
     m->arena = arena;
     m->r = c->lora_rank;
     m->lora_s = c->lora_rank > 0 ? c->lora_alpha / c->lora_rank : 0;
-    if (max_T < 1 || TR(xenith_supported)(c) != TITAN_OK) return -1;
+    if (max_T < 1) return -1;
+    segments(m);
     m->tok_emb = TR(params_find)(p, "tok_emb");
     m->final_norm = TR(params_find)(p, "final_norm");
     m->head.w = m->head.a = m->head.b = -1;
@@ -105,8 +124,11 @@ int TR(xmodel_init)(TR(xmodel) * m, const titan_config *c, const TR(params) * p,
         x->moe = c->moe_experts > 0 && l >= c->moe_dense_layers;
         if (bind_layer(x, p, l)) return -1;
         x->window = nw ? c->attn_windows[l % nw] : 0;
-        x->P = TR(xattn_slots)(max_T, c->n_global_tokens, x->window, 0);
+        x->reads = titan_config_xenith_reads(c, l);
+        x->P = TR(xattn_slots)(max_T, c->n_global_tokens, x->window,
+                               x->reads ? TR(xmem_rows)(m, m->n_sum) : 0);
     }
+    if (c->stm_tokens > 0 && bind_memory(m, p)) return -1;
     return rope_tables(m);
 }
 
@@ -122,7 +144,8 @@ static size_t layout(TR(xacts) * a, const TR(xmodel) * m, int T, real *mem) {
     size_t off = 0, t = (size_t)T, D = c->d_model, F = c->mlp_hidden, r = m->r;
     size_t qw = (size_t)c->n_heads * c->head_dim,
            kw = (size_t)c->n_kv_heads * c->head_dim;
-    size_t V = c->vocab_size;
+    size_t V = c->vocab_size, nY = (size_t)m->n_sum * c->mem_slots;
+    size_t seg = T < m->seg ? T : m->seg, nseg = (T + seg - 1) / seg;
 #define CARVE(ptr, n) ((ptr) = mem ? mem + off : NULL, off += (n))
     TR(xlayer_acts) none;
     for (int l = 0; l < m->L; l++) {
@@ -142,11 +165,26 @@ static size_t layout(TR(xacts) * a, const TR(xmodel) * m, int T, real *mem) {
         CARVE(la->ag, moe ? 0 : t * F);
         CARVE(la->up, moe ? 0 : t * F);
         CARVE(la->m, moe ? 0 : t * F);
-        CARVE(la->moe, moe ? TR(moe_acts_size)(T, c) : 0);
+        CARVE(la->moe, moe ? nseg * TR(moe_acts_size)((int)seg, c) : 0);
         for (int i = 0; i < 7; i++) CARVE(la->xs[i], t * r);
         CARVE(la->dk, t * kw);
         CARVE(la->dv, t * kw);
+        bool reads = m->layer[l].reads;
+        CARVE(la->qm, reads ? t * qw : 0);
+        CARVE(la->mk, reads ? nY * kw : 0);
+        CARVE(la->mv, reads ? nY * kw : 0);
+        CARVE(la->mxk, reads ? nY * r : 0);
+        CARVE(la->mxv, reads ? nY * r : 0);
+        CARVE(la->dmk, reads ? nY * kw : 0);
+        CARVE(la->dmv, reads ? nY * kw : 0);
     }
+    bool mem_on = c->stm_tokens > 0;
+    size_t M = mem_on ? c->mem_slots : 0, S = c->stm_tokens;
+    CARVE(a->dqm, mem_on ? t * qw : 0);
+    CARVE(a->Y, nY * D);
+    CARVE(a->dY, M * D);
+    CARVE(a->sum_acts, m->n_sum ? m->n_sum * TR(xsum_acts_size)((int)S, c) : 0);
+    CARVE(a->sum_scratch, m->n_sum ? TR(xsum_scratch_size)((int)S, c) : 0);
     bool merged = m->head.a >= 0;
     CARVE(a->h_out, t * D);
     CARVE(a->z, t * D);
@@ -163,8 +201,8 @@ static size_t layout(TR(xacts) * a, const TR(xmodel) * m, int T, real *mem) {
     CARVE(a->dag, t * F);
     CARVE(a->dup, t * F);
     CARVE(a->dm, t * F);
-    CARVE(a->dxs, t * r);
-    CARVE(a->moe_scratch, c->moe_experts > 0 ? TR(moe_scratch_size)(T, c) : 0);
+    CARVE(a->dxs, (t > M ? t : M) * r);
+    CARVE(a->moe_scratch, c->moe_experts > 0 ? TR(moe_scratch_size)((int)seg, c) : 0);
 #undef CARVE
     return off;
 }
@@ -179,8 +217,17 @@ int TR(xacts_alloc)(TR(xacts) * a, const TR(xmodel) * m, int max_T, titan_arena 
     size_t E = m->cfg.moe_experts, L = m->L;
     if (train_mem_get(arena, 2 * E + 1, sizeof *a->ex, (void **)&a->ex)) return -1;
     int32_t *load;
-    if (train_mem_get(arena, L * E + 1, sizeof *load, (void **)&load)) return -1;
-    for (size_t l = 0; load && l < L; l++) a->layer[l].load = load + l * E;
+    double *psum;
+    size_t Ls = m->cfg.stm_tokens > 0 ? m->cfg.sum_layers : 0;
+    if (train_mem_get(arena, L * E + 1, sizeof *load, (void **)&load) ||
+        train_mem_get(arena, L * E + 1, sizeof *psum, (void **)&psum) ||
+        train_mem_get(arena, 2 * Ls + 1, sizeof *a->xsl, (void **)&a->xsl))
+        return -1;
+    for (size_t l = 0; load && psum && l < L; l++) {
+        TR(xlayer_acts) *la = &a->layer[l];
+        la->load = la->st.load = load + l * E;
+        la->st.psum = psum + l * E;
+    }
     size_t n = layout(a, m, max_T, NULL);
     if (train_mem_get(arena, n, sizeof(real), (void **)&a->mem)) return -1;
     if (a->mem) layout(a, m, max_T, a->mem);
@@ -189,6 +236,8 @@ int TR(xacts_alloc)(TR(xacts) * a, const TR(xmodel) * m, int max_T, titan_arena 
 
 void TR(xacts_free)(TR(xacts) * a) {
     train_mem_put(a->arena, a->ex);
+    train_mem_put(a->arena, a->xsl);
+    if (a->layer) train_mem_put(a->arena, a->layer[0].st.psum);
     if (a->layer) train_mem_put(a->arena, a->layer[0].load);
     train_mem_put(a->arena, a->mem);
     train_mem_put(a->arena, a->layer);

@@ -3,14 +3,16 @@
  * tensor, adapters included, in artifact order), activations in one slab,
  * compiled for float and double (train_real.h; xenith_model_double.c).
  * The forward runs segment by segment (S tokens, or the whole sequence when
- * S = 0), each through all L layers, so the memory path plugs in between
- * segments. Not yet: S > 0 (the summarizer). */
+ * S = 0), each through all L layers; between segments the segment memory
+ * (xenith_memory.c) summarizes the finished segment into the LTM that the
+ * reading layers attend to, and the backward runs the same in reverse. */
 #ifndef TITAN_TRAIN_XENITH_MODEL_H
 #define TITAN_TRAIN_XENITH_MODEL_H
 
 #include "titan.h"
 #include "tools/train/op_moe.h"
 #include "tools/train/op_xenith_attention.h"
+#include "tools/train/op_xenith_summarize.h"
 #include "tools/train/train_model.h"
 #include "tools/train/train_real.h"
 
@@ -32,6 +34,7 @@ typedef struct {
     TR(xlin) router;         /* MoE: [E, D] */
     int estride;             /* MoE: tensors per expert */
     int window, P;           /* w_l; probability slots per query */
+    bool reads;              /* in mem_read_layers (S > 0) */
 } TR(xlayer);
 
 /* Immutable per-model data: config, tensor indices, rotary tables. */
@@ -45,6 +48,10 @@ typedef struct {
     TR(xlin) head; /* lm_head (w = -1 when tied: tok_emb) */
     TR(xlayer) layer[TITAN_MAX_LIST];
     real *rope_cos, *rope_sin; /* [max_T, Dh/2] */
+    /* segments of max_T: length seg (S, or max_T when S = 0), n_seg of
+     * them; n_sum summaries a later segment can read (n_sum M rows) */
+    int seg, n_seg, n_sum;
+    int mem_first, mem_end; /* the summarizer's tensors (S > 0) */
 } TR(xmodel);
 
 /* One layer's activations over the whole sequence [T, ...]. */
@@ -58,10 +65,14 @@ typedef struct {
     real *u2, *rstd2;  /* [T, D], [T] */
     real *ag, *up, *m; /* [T, F] dense SwiGLU */
     real *xs[7];       /* [T, r] adapters' s x A^T: wq wk wv wo gate up down */
-    real *moe;         /* moe_acts_size(T): an MoE layer's */
-    TR(moe_stats) st;  /* an MoE layer's l_bal, l_z */
-    int32_t *load;     /* [E] rows routed to each expert */
+    real *moe;         /* an MoE layer's: moe_acts_size(seg) per segment */
+    TR(moe_stats) st;  /* an MoE layer's over the stream: l_bal, l_z */
+    int32_t *load;     /* [E] rows routed to each expert (st.load) */
     real *dk, *dv;     /* [T, G*Dh] gradients of k (rotated) and v */
+    /* a reading layer's: unrotated q [T, H*Dh]; every summary row's
+     * memory keys and values [n_sum M, G*Dh], their adapters' xs
+     * [n_sum M, r] and gradients */
+    real *qm, *mk, *mv, *mxk, *mxv, *dmk, *dmv;
 } TR(xlayer_acts);
 
 typedef struct {
@@ -78,13 +89,15 @@ typedef struct {
     real *dxs;                /* [T, r] */
     real *moe_scratch;        /* moe_scratch_size(T) */
     TR(swiglu_weights) * ex;  /* [2E]: experts of the weights, of the gradients */
+    real *dqm;                /* [T, H*Dh]: the unrotated q's gradient */
+    real *Y;                  /* [n_sum M, D]: the summaries Y_0, Y_1, ... */
+    real *dY;                 /* [M, D] */
+    real *sum_acts;           /* xsum_acts_size(S) per summary */
+    real *sum_scratch;        /* xsum_scratch_size(S) */
+    TR(xsum_layer) * xsl;     /* [2 Ls]: summarizer layers of weights, gradients */
     double ce, l_bal, l_z;    /* the last forward's loss terms */
     double fwd_s, bwd_s;
 } TR(xacts);
-
-/* Checks that the trainer covers config c: TITAN_E_UNSUPPORTED for the parts
- * not built yet (stm_tokens > 0), naming them. */
-titan_status TR(xenith_supported)(const titan_config *c);
 
 /* Bind the tensors of p (allocated for c) and make the rotary tables. 0, or
  * -1 when out of memory or a tensor is missing. */
@@ -103,6 +116,10 @@ double TR(xloss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
 double TR(xloss_grad)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                       const int *ids, int T, double scale, TR(params) * grads,
                       double *ce);
+/* The forward of ids[0..T) and nll[t] = CE(logits_t, ids[t+1]) for t < T-1;
+ * returns their sum (the validation windows' scorer). */
+double TR(xnll)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a, const int *ids,
+                int T, double *nll);
 
 /* Internals shared by xenith_model.c, xenith_forward.c and xenith_backward.c. */
 void TR(xlin_forward)(const TR(xmodel) * m, const TR(params) * w, const TR(xlin) * l,
@@ -120,8 +137,24 @@ void TR(xbackward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
  * experts in ex [E]. */
 void TR(xmoe_view)(TR(moe_weights) * out, const TR(xmodel) * m, const TR(params) * p,
                    bool g, int l, TR(swiglu_weights) * ex);
-TR(xattn_shape) TR(xattn_shape_of)(const TR(xmodel) * m, int l);
+/* Layer l's attention in segment s (n_mem: the LTM rows it reads), and a
+ * view of it with the memory keys and values mk, mv [n_sum M, G*Dh] moved
+ * to the first row segment s reads. */
+TR(xattn_shape) TR(xattn_shape_of)(const TR(xmodel) * m, int l, int s);
+TR(xattn_view) TR(xattn_at)(const TR(xmodel) * m, int l, int s, TR(xattn_view) v);
+/* Layer l's MoE acts of segment s. */
+real *TR(xmoe_acts)(const TR(xmodel) * m, const TR(xlayer_acts) * la, int s);
 enum { XS_Q, XS_K, XS_V, XS_O, XS_GATE, XS_UP, XS_DOWN }; /* TR(xlayer_acts).xs */
+/* The LTM rows segment s reads: min(N, s M) (0 when S = 0). */
+int TR(xmem_rows)(const TR(xmodel) * m, int s);
+/* xenith_memory.c: after segment s's rows [t0, t0 + S) passed layer L-1,
+ * Y_s = Summarize(them) and every reading layer's keys and values of it;
+ * the backward (before segment s's layers) takes dL/dY_s from the readers'
+ * gradients, into the summarizer and d h_out of those rows. */
+void TR(xmem_forward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a, int s,
+                      int t0);
+void TR(xmem_backward)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
+                       TR(params) * g, int s, int t0);
 double TR(xhead_loss)(const TR(xmodel) * m, const TR(params) * w, TR(xacts) * a,
                       const int *ids, int T, double scale, TR(params) * grads);
 

@@ -5,4 +5,5 @@
 #include "tools/train/op_xenith_attention.c"
 #include "tools/train/xenith_backward.c"
 #include "tools/train/xenith_forward.c"
+#include "tools/train/xenith_memory.c"
 #include "tools/train/xenith_model.c"

@@ -19,11 +19,13 @@
 #include <string.h>
 
 enum {
-    DOT_ROWS_MAX = 36, /* up to here, scores skip the transpose (decode) */
+    DOT_ROWS_MAX = 36, /* up to here, backend attend (decode) */
     QBLOCK = TITAN_ATT_QBLOCK,
     PBLOCK = TITAN_ATT_PBLOCK,
     PCHUNK = TITAN_ATT_PCHUNK,
 };
+_Static_assert(PBLOCK == TITAN_ATTEND_BLOCK && DOT_ROWS_MAX <= TITAN_ATTEND_ROWS,
+               "attend's scratch is a task's att rows");
 
 /* Write c = RMSNorm(a[0:Lkv]) and kr = Rope(a[Lkv:]) of row t to the cache
  * of absorbed layer `slot`. */
@@ -92,30 +94,47 @@ static void transpose_block(const attn_task *k, int j0, int jn) {
     }
 }
 
-/* Scores, softmax and latent sums of every row over [j0, j0 + jn). */
+/* Many rows (prefill): scores, softmax and latent sums of every row over
+ * [j0, j0 + jn), the block transposed once for all of them. */
 static void attend_block(const attn_task *k, int j0, int jn) {
     const titan_model *m = k->job->m;
     int H = m->cfg.n_heads, Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
     size_t q = (size_t)k->t0 * H, st = k->state, at = (size_t)k->job->slot * m->ctx + j0;
-    const float *lat = k->job->s->lat + at * Lkv, *kr = k->job->s->kr + at * Dr;
-    if (k->rows <= DOT_ROWS_MAX) {
-        titan_att_dot_rows(m, k->rows, jn, Lkv, m->qlat + q * Lkv, lat,
-                           m->att + st * PBLOCK, false);
-        titan_att_dot_rows(m, k->rows, jn, Dr, m->qrot + q * Dr, kr, m->att + st * PBLOCK,
-                           true);
-    } else {
-        transpose_block(k, j0, jn);
-        titan_att_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
-                       m->att + st * PBLOCK, PBLOCK, false);
-        titan_att_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK,
-                       PBLOCK, m->att + st * PBLOCK, PBLOCK, true);
-    }
+    const float *lat = k->job->s->lat + at * Lkv;
+    transpose_block(k, j0, jn);
+    titan_att_gemm(m, k->rows, jn, Lkv, m->qlat + q * Lkv, Lkv, k->kt, PBLOCK,
+                   m->att + st * PBLOCK, PBLOCK, false);
+    titan_att_gemm(m, k->rows, jn, Dr, m->qrot + q * Dr, Dr, k->kt + Lkv * PBLOCK, PBLOCK,
+                   m->att + st * PBLOCK, PBLOCK, true);
     int first = k->job->s->pos + k->t0;
     for (int r = 0; r < k->rows; r++)
         titan_att_softmax_step(m->att + (st + r) * PBLOCK, m->att_run + 2 * (st + r),
                                m->olat + (st + r) * Lkv, Lkv, j0, jn, first + r / H);
     titan_att_gemm(m, k->rows, Lkv, jn, m->att + st * PBLOCK, PBLOCK, lat, Lkv,
                    m->olat + st * Lkv, Lkv, true);
+}
+
+/* Few rows (decode): the backend's attend streams the task's positions once,
+ * dot products with the cache rows as stored. */
+static void attend_rows(const attn_task *k) {
+    const titan_model *m = k->job->m;
+    int H = m->cfg.n_heads, Lkv = m->cfg.kv_latent, Dr = m->cfg.rope_dim;
+    size_t q = (size_t)k->t0 * H, st = k->state;
+    size_t at = (size_t)k->job->slot * m->ctx + k->j_begin;
+    titan_attend a = {.rows = k->rows,
+                      .n = k->j_end - k->j_begin,
+                      .w1 = Lkv,
+                      .w2 = Dr,
+                      .q1 = m->qlat + q * Lkv,
+                      .q2 = m->qrot + q * Dr,
+                      .k1 = k->job->s->lat + at * Lkv,
+                      .k2 = k->job->s->kr + at * Dr,
+                      .seen = k->job->s->pos + k->t0 + 1 - k->j_begin,
+                      .per = H,
+                      .run = m->att_run + 2 * st,
+                      .acc = m->olat + st * Lkv,
+                      .scratch = m->att + st * PBLOCK};
+    m->be->attend(&a);
 }
 
 static void attend_task(const attn_job *job, int task) {
@@ -139,6 +158,10 @@ static void attend_task(const attn_job *job, int task) {
     for (int r = 0; r < k.rows; r++) {
         m->att_run[2 * (k.state + r)] = -INFINITY;
         m->att_run[2 * (k.state + r) + 1] = 0;
+    }
+    if (k.rows <= DOT_ROWS_MAX) {
+        attend_rows(&k);
+        return;
     }
     for (int j0 = k.j_begin; j0 < k.j_end; j0 += PBLOCK)
         attend_block(&k, j0, k.j_end - j0 < PBLOCK ? k.j_end - j0 : PBLOCK);

@@ -452,7 +452,8 @@ static titan_status bind_tensors(titan_model *m, const titan_tensor *tensors, in
 titan_status titan_model_create(titan_arena *a, const titan_config *c,
                                 const titan_tensor *tensors, int n, int ctx, int batch,
                                 titan_backend *be, titan_model **out) {
-    if (!a || !c || !tensors || !be || !be->matmul || !be->small_gemm || !out || n < 0)
+    if (!a || !c || !tensors || !be || !be->matmul || !be->small_gemm || !be->attend ||
+        !out || n < 0)
         return titan_fail(TITAN_E_USAGE, "model: NULL argument");
     TITAN_TRY(check_sizes(c, ctx, batch));
     titan_model *m;

@@ -1,5 +1,6 @@
 /* vec.c: the few vector loops the model runs outside the backend's matmul. */
 #include "core/model.h"
+#include "platform/vec_exp.h"
 
 #include <string.h>
 
@@ -36,43 +37,10 @@ VEC_CLONES float titan_vec_max(const float *x, int n) {
 typedef float f8 __attribute__((vector_size(32)));
 typedef int32_t i8 __attribute__((vector_size(32)));
 
-/* v = exp(v) for v <= 0 within 2 ulp: exp(x) = 2^k exp(r), |r| <= ln2/2, a
- * degree-7 Taylor polynomial for exp(r). Below -87 (the float range) 0. */
-static inline void exp_nonpositive(f8 *v) { /* in place: no vector ABI */
-    f8 x = *v;
-    const float round = 12582912.0f; /* 1.5 * 2^23: adding rounds to an integer */
-    i8 low = x < -87.0f;             /* all ones where x is out of range */
-    f8 xc = (f8)(((i8)x & ~low) | ((i8)((f8){0} - 87.0f) & low));
-    f8 t = xc * 1.44269504f + round, k = t - round;
-    f8 r = (xc - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = hi - lo, k hi exact */
-    f8 p = 1.0f +
-           r * (1.0f +
-                r * (0.5f +
-                     r * (1.0f / 6 +
-                          r * (1.0f / 24 + r * (1.0f / 120 +
-                                                r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    i8 two_k = ((i8)t - 0x4b400000 + 127) << 23; /* t's low bits hold k */
-    *v = (f8)((i8)(p * (f8)two_k) & ~low);
-}
+TITAN_EXP_NONPOSITIVE(static inline, exp_nonpositive, f8, i8)
 
-VEC_CLONES float titan_vec_exp_sum(float *x, float shift, int n) {
-    f8 sum = {0}, v;
-    int i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        memcpy(&v, x + i, sizeof v);
-        v -= shift;
-        exp_nonpositive(&v);
-        memcpy(x + i, &v, sizeof v);
-        sum += v;
-    }
-    float s[LANES], tail = 0;
-    memcpy(s, &sum, sizeof s);
-    if (i < n) { /* the last n - i values, in lanes of their own */
-        for (int j = 0; j < LANES; j++) v[j] = i + j < n ? x[i + j] - shift : 0;
-        exp_nonpositive(&v);
-        for (int j = 0; i + j < n; j++) tail += x[i + j] = v[j];
-    }
-    return lanes_sum(s, tail);
+float titan_vec_exp_sum(float *x, float shift, int n) {
+    return titan_exp_shift_sum(x, shift, n);
 }
 
 VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int n) {

@@ -32,6 +32,28 @@ typedef struct {
     bool b_rows;
 } titan_small_gemm;
 
+/* attend's scratch row stride (positions per online-softmax step at most)
+ * and its most rows. */
+#define TITAN_ATTEND_BLOCK 64
+#define TITAN_ATTEND_ROWS  64
+
+/* Attention of a few query rows over n cached positions, streamed once:
+ * score s_rj = q1_r . k1_j + q2_r . k2_j (queries pre-scaled), then the
+ * online softmax: run_r = (max, sum) and acc_r = sum_j exp(s_rj - max) k1_j
+ * (the values are the key's first part: an absorbed latent) are updated in
+ * place, block by block. Row r sees positions j < seen + r / per only; a
+ * row that sees none keeps its state. Start state: max -inf, sum 0, acc 0. */
+typedef struct {
+    int rows, n;          /* rows <= TITAN_ATTEND_ROWS */
+    int w1, w2;           /* widths of the two key parts */
+    const float *q1, *q2; /* [rows][w1], [rows][w2] */
+    const float *k1, *k2; /* [n][w1], [n][w2] */
+    int seen, per;        /* causal limit, see above (per > 0) */
+    float *run;           /* [rows][2] */
+    float *acc;           /* [rows][w1] */
+    float *scratch;       /* [rows][TITAN_ATTEND_BLOCK] */
+} titan_attend;
+
 struct titan_backend {
     const char *name;
     /* y[t][n] = sum_k W[n][k] * x[t][k] for t < T, n < W->rows, k < W->cols.
@@ -55,6 +77,9 @@ struct titan_backend {
      * activations; safe to call from parallel_for tasks. Float sums in any
      * order, but the same order for the same shape every time. */
     void (*small_gemm)(const titan_small_gemm *g);
+    /* One titan_attend (float sums, fixed order per shape); safe to call
+     * from parallel_for tasks. */
+    void (*attend)(const titan_attend *a);
     /* Release what the arena cannot (threads, a mutex); NULL: nothing. */
     void (*destroy)(titan_backend *be);
     void *state; /* backend-owned (thread pool, counters), carved from the arena */

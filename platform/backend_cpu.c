@@ -215,6 +215,7 @@ titan_status titan_backend_cpu_create_isa_opts(titan_arena *a, const titan_cpu_o
                           .matmul2 = cpu_matmul2,
                           .parallel_for = cpu_parallel_for,
                           .small_gemm = vec ? vec->small_gemm : titan_small_gemm_scalar,
+                          .attend = vec ? vec->attend : titan_attend_scalar,
                           .destroy = cpu_destroy,
                           .state = st};
     *out = be;

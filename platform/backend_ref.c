@@ -27,6 +27,8 @@ static void ref_matmul(titan_backend *be, const titan_tensor *w, const float *x,
 }
 
 void titan_backend_ref(titan_backend *be) {
-    *be = (titan_backend){
-        .name = "ref", .matmul = ref_matmul, .small_gemm = titan_small_gemm_scalar};
+    *be = (titan_backend){.name = "ref",
+                          .matmul = ref_matmul,
+                          .small_gemm = titan_small_gemm_scalar,
+                          .attend = titan_attend_scalar};
 }

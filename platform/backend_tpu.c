@@ -138,6 +138,7 @@ titan_status titan_tpu_backend_init(titan_backend *be, titan_arena *a,
     *be = (titan_backend){.name = "tpu",
                           .matmul = tpu_matmul,
                           .small_gemm = titan_small_gemm_scalar,
+                          .attend = titan_attend_scalar,
                           .destroy = tpu_destroy,
                           .state = s};
     if (!s) return TITAN_OK; /* measuring arena: sizes only */

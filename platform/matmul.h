@@ -84,10 +84,18 @@ typedef void (*titan_dot_fn)(const titan_matmul_args *a, int64_t n0, int64_t n1)
 /* The portable small product (backend.h); the ref and tpu backends' too. */
 void titan_small_gemm_scalar(const titan_small_gemm *g);
 
+/* titan_attend from small products gemm (attend.c); the portable
+ * backends' attend is titan_attend_scalar, gemm = titan_small_gemm_scalar. */
+void titan_attend_with(const titan_attend *a, void (*gemm)(const titan_small_gemm *g));
+void titan_attend_scalar(const titan_attend *a);
+/* The fused AVX-512 attend (attend_avx512.c). */
+void titan_attend_avx512(const titan_attend *a);
+
 /* A vector family (matmul_avx512.c, matmul_avx2.c). */
 typedef struct {
     int vw;                                        /* floats per vector */
     void (*small_gemm)(const titan_small_gemm *g); /* register tiles */
+    void (*attend)(const titan_attend *a);
     /* by titan_dtype (INT6_BYTE: the INT8 tile); group sizes multiple of vw */
     titan_dot_fn dot[TITAN_DT_INT6_BYTE + 1];
     titan_gemm_family gemm; /* many tokens, or group sizes dot cannot take */

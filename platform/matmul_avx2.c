@@ -366,9 +366,12 @@ TARGET static void small_gemm(const titan_small_gemm *g) {
         small_cols(g, j0, 1, false, lanes_below(g->n - j0 < VW ? g->n - j0 : VW));
 }
 
+static void attend(const titan_attend *a) { titan_attend_with(a, small_gemm); }
+
 const titan_vector_family titan_matmul_avx2 = {
     .vw = VW,
     .small_gemm = small_gemm,
+    .attend = attend,
     .dot = {[TITAN_DT_F32] = dot_f32,
             [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16,

@@ -326,28 +326,6 @@ INLINE void small_cols(const titan_small_gemm *g, int j0, int NV, bool full,
     }
 }
 
-/* Lane l = the sum of v[l]'s lanes: pairs interleave and add within
- * 128-bit lanes (2 levels), then 128-bit lanes fold across vectors (2). */
-INLINE __m512 sum_each16(const __m512 v[16]) {
-    __m512 s2[8], s4[4], s8[2];
-    UNROLL
-    for (int p = 0; p < 8; p++)
-        s2[p] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
-                              _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]));
-    UNROLL
-    for (int p = 0; p < 4; p++) {
-        __m512d x = _mm512_castps_pd(s2[2 * p]), y = _mm512_castps_pd(s2[2 * p + 1]);
-        s4[p] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)),
-                              _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
-    }
-    UNROLL
-    for (int p = 0; p < 2; p++)
-        s8[p] = _mm512_add_ps(_mm512_shuffle_f32x4(s4[2 * p], s4[2 * p + 1], 0x88),
-                              _mm512_shuffle_f32x4(s4[2 * p], s4[2 * p + 1], 0xdd));
-    return _mm512_add_ps(_mm512_shuffle_f32x4(s8[0], s8[1], 0x88),
-                         _mm512_shuffle_f32x4(s8[0], s8[1], 0xdd));
-}
-
 /* b_rows: rows [r, r + RT) x columns [j0, j0 + jn), RT * JT = 16 dot
  * products at once (jn <= JT), folded into one vector: lane q * JT + j
  * holds row r + q, column j0 + j. */
@@ -374,7 +352,7 @@ INLINE void rows_tile(const titan_small_gemm *g, int r, int RT, int j0, int jn,
                 acc[q * JT + j] = _mm512_fmadd_ps(av[q], bv, acc[q * JT + j]);
         }
     }
-    __m512 sum = sum_each16(acc);
+    __m512 sum = titan_sum_each16(acc);
     __mmask16 mj = tail_mask(jn);
     UNROLL
     for (int q = 0; q < RT; q++) {
@@ -411,6 +389,7 @@ TARGET static void small_gemm(const titan_small_gemm *g) {
 const titan_vector_family titan_matmul_avx512 = {
     .vw = VW,
     .small_gemm = small_gemm,
+    .attend = titan_attend_avx512,
     .dot = {[TITAN_DT_F32] = dot_f32,
             [TITAN_DT_F16] = dot_f16,
             [TITAN_DT_BF16] = dot_bf16,

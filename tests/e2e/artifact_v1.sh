@@ -7,8 +7,11 @@
 # that artifact and of the shipped model tools/data/model/nano.tart (version 1,
 # int6/int8 GPTQ) on 41 ids, every head. The ref backend is scalar C and must
 # match bit for bit anywhere; the cpu backend's kernels depend on the ISA, so
-# its logits must match bit for bit on AVX-512 and the ref logits to 1e-4
-# elsewhere; its val_bpb on the excerpt likewise (exact, else to 1e-6).
+# its logits must match the ref logits to 1e-4 everywhere and, on AVX-512, bit
+# for bit the values recorded when its kernels last changed (the fused decode
+# attention of issue 21: within 2.6e-5 of the ref's, val_bpb 1.3e-8 from
+# version 1's); its val_bpb on the excerpt within 1e-6 of version 1's, and on
+# AVX-512 exactly the recorded value.
 . "$(dirname "$0")/lib/common.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 shipped=tools/data/model/nano.tart
@@ -27,17 +30,22 @@ for art in "$work/init.tart" "$shipped"; do
 done
 avx512=0
 grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && avx512=1
-# logits ART HEAD BACKEND SHA256: the logits have that hash (cpu off AVX-512:
-# within 1e-4 of the ref backend's, whose hash was checked first).
+# logits ART HEAD BACKEND SHA256: the logits have that hash (cpu: within 1e-4
+# of the ref backend's, whose hash was checked first, and the hash only on
+# AVX-512).
 logits() {
     local art=$1 head=$2 backend=$3 want=$4 out
     out=$work/$backend.$head.bin
     "$TITAN" logits -m "$art" --ids "$work/ids" --head "$head" --backend "$backend" \
         --threads 2 --out "$out" >/dev/null
-    if [ "$backend" = ref ] || [ "$avx512" = 1 ]; then
+    if [ "$backend" = ref ]; then
         [ "$(sha256sum <"$out" | cut -c1-64)" = "$want" ] ||
             fail "$art head $head $backend: logits differ from version-1 titan's"
     else
+        if [ "$avx512" = 1 ]; then
+            [ "$(sha256sum <"$out" | cut -c1-64)" = "$want" ] ||
+                fail "$art head $head cpu: logits differ from the recorded AVX-512 ones"
+        fi
         /usr/bin/python3 - "$out" "$work/ref.$head.bin" <<'PY' || fail "$art head $head cpu"
 import sys, numpy as np
 a, b = (np.fromfile(p, dtype="<f4").astype(np.float64) for p in sys.argv[1:])
@@ -48,12 +56,12 @@ PY
 }
 logits "$work/init.tart" 1 ref 5ec4e99d9e0d16ba33b914c8b1783ffdd1ff26d6f4ac0bd53d74891ee8c293d1
 logits "$work/init.tart" 2 ref c36b847c63039d389e35052c58dcf7dbcdb20d1a7248d913143d69f9e8133647
-logits "$work/init.tart" 1 cpu 6fbec1cfe5b3e2d2e5b5f98ca10d93c11ffcd77dcc6a9b8d692dd40c2fb31343
-logits "$work/init.tart" 2 cpu 20ddd28b806805519b83920107ad26843c581d5691190a48c4fd2c1543865659
+logits "$work/init.tart" 1 cpu b0ba4ccbc56f74ae250637cb612df2e01a21a1694dc901b41bf364d80488fbe3
+logits "$work/init.tart" 2 cpu e77b4df1f7216a71d28ef1a0e5e586ce15457d14ff1af8e05207e03f5e565294
 logits "$shipped" 1 ref fafecae8f39760c386e04782524f40db256cea2b9b3f964f7ea2343ee76f4a2c
 logits "$shipped" 2 ref 0ea38ae6532bc966eca300c5bd131671bed9d5b5855d588b8f542e40115d56dd
-logits "$shipped" 1 cpu 3f1a350b1f42d0f610a2b4ac6808f1ab174424397147c2e666c4dec9c339b150
-logits "$shipped" 2 cpu 8e2e0d265fa4684e932749b3badb426a6f4d90b6f911dec7ee2923bbc9ad4209
+logits "$shipped" 1 cpu d2c1bdceedf296c870e022e6b6aff6619e6898d525eb3192c19a27aabfaba9a7
+logits "$shipped" 2 cpu 35073dd40c521c42bd57ecb2f005c9795502fd7c0704a7f6042b7195f105aca8
 # The first 3000 excerpt tokens in the training context; version-1 titan printed
 # val_bpb 1.2663872003171557.
 out=$("$TITAN" eval -m "$shipped" --text tools/data/model/val_excerpt.txt --ctx 256 \
@@ -62,7 +70,7 @@ out=$("$TITAN" eval -m "$shipped" --text tools/data/model/val_excerpt.txt --ctx 
 import json, sys
 j, want = json.loads(sys.argv[1]), 1.2663872003171557
 assert j["tokens"] == 3000 and j["bytes"] == 7435, j
-tol = 0 if sys.argv[2] == "1" else 1e-6
-assert abs(j["val_bpb"] - want) <= tol, (j["val_bpb"], want)
+assert abs(j["val_bpb"] - want) <= 1e-6, (j["val_bpb"], want)
+assert sys.argv[2] != "1" or j["val_bpb"] == 1.2663871873092851, j["val_bpb"]
 PY
 echo "artifact_v1: ok"

@@ -18,7 +18,10 @@
  * run just before it.
  * Usage: bench_model [PRESET [CTX [TYPE]]]   (one preset, e.g. nano; one
  * context; one storage type: f32, int8 or int6; or "compare": int8 and int6
- * decode, exact and q8, interleaved rounds and medians, bench_compare) */
+ * decode, exact and q8, interleaved rounds and medians, bench_compare; or
+ * "ratios": decode at CTX over decode at context 128, and 512-token prefill
+ * q8 over exact, interleaved rounds and medians, bench_ratios, which a run
+ * without arguments ends with for zenyx-v2-base at 2048) */
 #include "platform/matmul_q8_pack.h"
 #include "tools/bench/common/cpus.h"
 #include "tools/bench/common/limits.h"
@@ -361,6 +364,69 @@ static titan_status bench_compare(const char *preset, int ctx, const bench_cpus 
     return st;
 }
 
+/* ---- ratios: long-context decode and q8 prefill, interleaved, medians ---- */
+
+enum { RATIO_ROUNDS = 5, RATIO_SHORT = 128, RATIO_PROMPT = 512 };
+
+/* Seconds of one RATIO_PROMPT-token prefill (one call) and its head-1
+ * logits, after an untimed one (first touches of the arena). */
+static titan_status prefill_secs(const titan_config *c, const weights *w,
+                                 titan_backend *be, double *secs) {
+    model_run r;
+    titan_status st = run_open(c, w, RATIO_PROMPT + DECODE_TOKENS, be, &r);
+    if (!st) st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+    titan_seq_reset(r.s);
+    double t0 = cli_now();
+    if (!st) st = prefill_ids(r.m, r.s, r.ids, r.prefill, r.batch);
+    if (!st) st = titan_model_logits(r.m, 1, 0, 1, r.logits);
+    *secs = cli_now() - t0;
+    run_close(&r);
+    return st;
+}
+
+/* One round at `th` threads: decode at RATIO_SHORT and at ctx, prefill
+ * exact and q8 (interleaved copies); the ratios into v[0..3): decode
+ * long / short (wall, per CPU second), prefill q8 / exact. */
+static titan_status ratio_round(const titan_config *c, const weights *w, int ctx,
+                                titan_backend *exact, titan_backend *q8, double v[3]) {
+    double t[2], ct[2], p[2];
+    TITAN_TRY(decode_tps(c, w, RATIO_SHORT, exact, &t[0], &ct[0]));
+    TITAN_TRY(decode_tps(c, w, ctx, exact, &t[1], &ct[1]));
+    TITAN_TRY(prefill_secs(c, w, exact, &p[0]));
+    TITAN_TRY(prefill_secs(c, w, q8, &p[1]));
+    v[0] = t[1] / t[0], v[1] = ct[1] / ct[0], v[2] = p[0] / p[1];
+    return TITAN_OK;
+}
+
+/* bench_model PRESET CTX ratios: int8 weights, 1 and 2 threads, rounds
+ * of ratio_round in turn; medians of each round's ratios (a shared host
+ * slows whole stretches, the ratio within a round much less). */
+static titan_status bench_ratios(const char *preset, int ctx, const bench_cpus *cpus) {
+    titan_config c;
+    TITAN_TRY(titan_config_preset(preset, &c));
+    c.bos_id = TITAN_TOK_BOS;
+    weights w;
+    TITAN_TRY(make_weights(&c, TITAN_DT_INT8, &w));
+    q8_cpus qi;
+    titan_status st = q8_open(&c, pack_bytes(&w), &qi);
+    double v[2][3][RATIO_ROUNDS];
+    for (int r = 0; !st && r < RATIO_ROUNDS; r++)
+        for (int th = 1; !st && th <= 2; th++) {
+            double x[3] = {0, 0, 0};
+            st = ratio_round(&c, &w, ctx, cpus->be[th - 1], qi.be[th - 1], x);
+            for (int k = 0; k < 3; k++) v[th - 1][k][r] = x[k];
+        }
+    for (int th = 1; !st && th <= 2; th++)
+        printf("%s int8 threads %d, %d rounds interleaved, medians: decode ctx %d / ctx "
+               "%d %.2f (per CPU second %.2f); prefill %d tokens q8i / exact %.2fx\n",
+               preset, th, RATIO_ROUNDS, ctx, RATIO_SHORT,
+               median(v[th - 1][0], RATIO_ROUNDS), median(v[th - 1][1], RATIO_ROUNDS),
+               RATIO_PROMPT, median(v[th - 1][2], RATIO_ROUNDS));
+    q8_close(&qi);
+    free_weights(&w);
+    return st;
+}
+
 static const char *only_type; /* NULL: every type of a case */
 
 static titan_status bench_preset(const bench_case *bc, int only_ctx,
@@ -425,6 +491,11 @@ int main(int argc, char **argv) {
     bench_cpus cpus;
     titan_status open = bench_cpus_open(&cpus);
     if (open) return cli_fail("bench_model", open);
+    if (only && only_ctx && only_type && !strcmp(only_type, "ratios")) {
+        titan_status st = bench_ratios(only, (int)only_ctx, &cpus);
+        bench_cpus_close(&cpus);
+        return st ? cli_fail("bench_model", st) : CLI_EXIT_OK;
+    }
     if (only && only_ctx && only_type && !strcmp(only_type, "compare")) {
         titan_status st = bench_compare(only, (int)only_ctx, &cpus);
         bench_cpus_close(&cpus);
@@ -439,6 +510,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] && rc == CLI_EXIT_OK; i++) {
         if (only && strcmp(only, cases[i].name)) continue;
         titan_status st = bench_preset(&cases[i], (int)only_ctx, cpus.be, cpus.pool);
+        if (st) rc = cli_fail("bench_model", st);
+    }
+    if (!only && rc == CLI_EXIT_OK) {
+        titan_status st = bench_ratios("zenyx-v2-base", 2048, &cpus);
         if (st) rc = cli_fail("bench_model", st);
     }
     bench_cpus_close(&cpus);

@@ -215,6 +215,7 @@ titan_status gptq_requantize(titan_arena *a, const gptq_calib *pc, const titan_t
     titan_backend_ref(&inner);
     cb.inner = &inner;
     cb.be.small_gemm = inner.small_gemm;
+    cb.be.attend = inner.attend;
     cb.be.state = &cb;
     TITAN_TRY(
         titan_arena_calloc(a, (size_t)n * sizeof *cb.h, TITAN_ALIGN, (void **)&cb.h));

@@ -137,8 +137,8 @@ GDN_INLINE void chunk(const titan_gdn_head *h, int t0, int n, float *S, titan_ba
     gemm(be, Dk, Dw, n, b->kt, LDK, vc, (size_t)w, S, (size_t)Dw, true);
 }
 
-GDN_CLONES void titan_gdn_chunks(const titan_gdn_head *h, int n, float *S,
-                                 titan_backend *be, float *scratch) {
+VEC8_CLONES void titan_gdn_chunks(const titan_gdn_head *h, int n, float *S,
+                                  titan_backend *be, float *scratch) {
     chunk_bufs b = carve(scratch, h->Dk);
     for (int t0 = 0; t0 < n; t0 += L) chunk(h, t0, n - t0 < L ? n - t0 : L, S, be, &b);
 }

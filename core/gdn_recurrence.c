@@ -10,12 +10,12 @@
 
 #include <math.h>
 
-enum { LANES = GDN_LANES, BLOCK = 4 * LANES }; /* columns of one pass */
+enum { BLOCK = 4 * LANES }; /* columns of one pass */
 
 /* e[j0, j0 + 32) = S^T k over those columns. */
 GDN_INLINE void column_sums4(const float *S, const float *k, float *e, int Dk, int Dw,
                              int j0) {
-    gdn_f8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, s0, s1, s2, s3;
+    f8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, s0, s1, s2, s3;
     for (int a = 0; a < Dk; a++) {
         const float *row = S + (size_t)a * Dw + j0;
         GDN_LOAD(s0, row), GDN_LOAD(s1, row + 8), GDN_LOAD(s2, row + 16),
@@ -28,7 +28,7 @@ GDN_INLINE void column_sums4(const float *S, const float *k, float *e, int Dk, i
 
 GDN_INLINE void column_sums1(const float *S, const float *k, float *e, int Dk, int Dw,
                              int j0) {
-    gdn_f8 a0 = {0}, s0;
+    f8 a0 = {0}, s0;
     for (int a = 0; a < Dk; a++) {
         GDN_LOAD(s0, S + (size_t)a * Dw + j0);
         a0 += k[a] * s0;
@@ -40,7 +40,7 @@ GDN_INLINE void column_sums1(const float *S, const float *k, float *e, int Dk, i
 GDN_INLINE void update_rows4(const float *src, float *dst, const float *k, const float *q,
                              const float *e, float alpha, float *o, int Dk, int Dw,
                              int j0) {
-    gdn_f8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, e0, e1, e2, e3, s0, s1, s2, s3;
+    f8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, e0, e1, e2, e3, s0, s1, s2, s3;
     GDN_LOAD(e0, e + j0), GDN_LOAD(e1, e + j0 + 8), GDN_LOAD(e2, e + j0 + 16),
         GDN_LOAD(e3, e + j0 + 24);
     for (int a = 0; a < Dk; a++) {
@@ -61,7 +61,7 @@ GDN_INLINE void update_rows4(const float *src, float *dst, const float *k, const
 GDN_INLINE void update_rows1(const float *src, float *dst, const float *k, const float *q,
                              const float *e, float alpha, float *o, int Dk, int Dw,
                              int j0) {
-    gdn_f8 a0 = {0}, e0, s0;
+    f8 a0 = {0}, e0, s0;
     GDN_LOAD(e0, e + j0);
     for (int a = 0; a < Dk; a++) {
         GDN_LOAD(s0, src + (size_t)a * Dw + j0);
@@ -72,8 +72,8 @@ GDN_INLINE void update_rows1(const float *src, float *dst, const float *k, const
     GDN_STORE(o + j0, a0);
 }
 
-GDN_CLONES void titan_gdn_step(const titan_gdn_head *h, int t, const float *src,
-                               float *dst, float *e) {
+VEC8_CLONES void titan_gdn_step(const titan_gdn_head *h, int t, const float *src,
+                                float *dst, float *e) {
     int Dk = h->Dk, Dw = h->Dw, full = Dw / LANES * LANES;
     const float *q = h->q + t * h->ld, *k = h->k + t * h->ld, *v = h->v + t * h->ld;
     float beta = h->bg[t * h->ldbg], alpha = expf(h->bg[t * h->ldbg + h->Hv]);

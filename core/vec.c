@@ -1,26 +1,12 @@
 /* vec.c: the few vector loops the model runs outside the backend's matmul. */
 #include "core/model.h"
+#include "platform/vec8.h"
 #include "platform/vec_exp.h"
 
 #include <string.h>
 
-/* The softmax of attention runs these. Eight independent lanes let the
- * compiler use vector registers at -O2 (SLP) and keep a reduction's steps
- * from waiting on each other; VEC_CLONES adds an AVX2 build that the
- * loader picks on CPUs that have it (GNU ifunc). */
-#if defined(__x86_64__) && defined(__ELF__) &&                                           \
-    (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
-#define VEC_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VEC_CLONES
-#endif
-enum { LANES = 8 };
-
-static inline float lanes_sum(const float s[LANES], float tail) {
-    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + tail;
-}
-
-VEC_CLONES float titan_vec_max(const float *x, int n) {
+/* The softmax of attention runs these (eight lanes, platform/vec8.h). */
+VEC8_CLONES float titan_vec_max(const float *x, int n) {
     float m[LANES];
     for (int j = 0; j < LANES; j++) m[j] = x[0];
     int i = 0;
@@ -31,19 +17,15 @@ VEC_CLONES float titan_vec_max(const float *x, int n) {
     return m[0];
 }
 
-/* Eight floats in one vector (GNU vector extensions, as GCC and clang have
- * them): the exp below stays in vector registers where plain loops with
- * selects and bit casts would not be vectorized. */
-typedef float f8 __attribute__((vector_size(32)));
-typedef int32_t i8 __attribute__((vector_size(32)));
-
+/* The exp below stays in vector registers where plain loops with selects
+ * and bit casts would not be vectorized. */
 TITAN_EXP_NONPOSITIVE(static inline, exp_nonpositive, f8, i8)
 
 float titan_vec_exp_sum(float *x, float shift, int n) {
     return titan_exp_shift_sum(x, shift, n);
 }
 
-VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int n) {
+VEC8_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int n) {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
         f8 vy, va, vb;
@@ -55,7 +37,7 @@ VEC_CLONES void titan_vec_mul_add(float *y, const float *a, const float *b, int 
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
-VEC_CLONES float titan_vec_dot(const float *a, const float *b, int n) {
+VEC8_CLONES float titan_vec_dot(const float *a, const float *b, int n) {
     f8 acc = {0};
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -69,7 +51,7 @@ VEC_CLONES float titan_vec_dot(const float *a, const float *b, int n) {
     return lanes_sum(s, tail);
 }
 
-VEC_CLONES void titan_vec_axpy(float *y, float a, const float *x, int n) {
+VEC8_CLONES void titan_vec_axpy(float *y, float a, const float *x, int n) {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
         f8 vy, vx;
@@ -90,7 +72,7 @@ static inline void silu(f8 *v) {
     *v = g * (num / (1.0f + z));
 }
 
-VEC_CLONES void titan_vec_silu_mul(float *y, const float *g, int n) {
+VEC8_CLONES void titan_vec_silu_mul(float *y, const float *g, int n) {
     int i = 0;
     f8 vy, vg;
     for (; i + LANES <= n; i += LANES) {
@@ -108,7 +90,7 @@ VEC_CLONES void titan_vec_silu_mul(float *y, const float *g, int n) {
 
 /* x = φ(x)^2, φ(x) = x for x >= 0, slope * x below: a select by the sign
  * mask, so the loop stays in vector registers. */
-VEC_CLONES void titan_vec_leaky_square(float *x, float slope, int n) {
+VEC8_CLONES void titan_vec_leaky_square(float *x, float slope, int n) {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
         f8 v;

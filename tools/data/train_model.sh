@@ -6,18 +6,18 @@
 #   mixed artifact (int6 matrices, int8 embeddings).
 # Deterministic for fixed settings and thread count. Settings come from the
 # environment (defaults in brackets); the shape is the `nano` preset.
-#   STEPS [20000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
+#   STEPS [16000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
 #   QAT_START [0.85]  EMA [0.997]  PRESET [nano]  OUT [build/model]
-#   CORPUS [1]: build_corpus.sh's version (tools/data/CORPUS.md)
+#   CORPUS [2]: build_corpus.sh's version (tools/data/CORPUS.md)
 #   SHIP: copy artifact, log, plot, summary and excerpt here, with the
 #   artifact's sha256 and this run's command in nano.tart.sha256 (unset: no copy)
 #   EVAL_STRIDE [(SEQ + 1) / 2]  EVAL_TOKENS: score only the first N
 #   validation targets (unset: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-STEPS=${STEPS:-20000} BATCH=${BATCH:-4} SEQ=${SEQ:-255} THREADS=${THREADS:-2}
+STEPS=${STEPS:-16000} BATCH=${BATCH:-4} SEQ=${SEQ:-255} THREADS=${THREADS:-2}
 SEED=${SEED:-1} LR=${LR:-1} QAT_START=${QAT_START:-0.85} EMA=${EMA:-0.997}
-PRESET=${PRESET:-nano} OUT=${OUT:-build/model} BUDGET=16000000 CORPUS=${CORPUS:-1}
+PRESET=${PRESET:-nano} OUT=${OUT:-build/model} BUDGET=16000000 CORPUS=${CORPUS:-2}
 EVAL_STRIDE=${EVAL_STRIDE:-$(((SEQ + 1) / 2))}
 titan=build/titan train=build/titan-train
 step() { echo "== $*" >&2; }
@@ -29,8 +29,15 @@ tools/data/build_corpus.sh --version "$CORPUS" "$OUT/corpus" >&2
 excerpt=(english=24000 code=8000)
 [ "$CORPUS" = 1 ] || excerpt=(all=2000)
 tools/data/val_excerpt.sh "$OUT/corpus" "${excerpt[@]}" >"$OUT/val_excerpt.txt"
-{ head -c 20060000 "$OUT/corpus/train.txt" | tail -c 60000
-  tail -c 30000 "$OUT/corpus/train.txt"; } >"$OUT/calib.txt"
+if [ "$CORPUS" = 1 ]; then
+    { head -c 20060000 "$OUT/corpus/train.txt" | tail -c 60000
+      tail -c 30000 "$OUT/corpus/train.txt"; } >"$OUT/calib.txt"
+else # 45 slices of 2 kB spread over the whole text, so every source is in it
+    size=$(stat -c %s "$OUT/corpus/train.txt")
+    for k in $(seq 0 44); do
+        tail -c +$((k * size / 45 + 1)) "$OUT/corpus/train.txt" | head -c 2000
+    done >"$OUT/calib.txt"
+fi
 
 # The preset's config JSON, with the vocabulary size the tokenizer must have.
 $titan init --preset "$PRESET" -o "$OUT/preset.tart" >/dev/null

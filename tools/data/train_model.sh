@@ -35,7 +35,8 @@ if [ "$CORPUS" = 1 ]; then
 else # 45 slices of 2 kB spread over the whole text, so every source is in it
     size=$(stat -c %s "$OUT/corpus/train.txt")
     for k in $(seq 0 44); do
-        tail -c +$((k * size / 45 + 1)) "$OUT/corpus/train.txt" | head -c 2000
+        dd if="$OUT/corpus/train.txt" iflag=skip_bytes,count_bytes skip=$((k * size / 45)) \
+            count=2000 status=none
     done >"$OUT/calib.txt"
 fi
 

@@ -4,28 +4,28 @@
 # recorded with titan built at 7e8ed7c (the last commit before section 8) on
 # an AVX-512 host: the bytes of `titan init --preset nano --seed 5 --codec lzma`
 # (today's writer must still produce them), and the logits (float32, sha256) of
-# that artifact and of the shipped model tools/data/model/nano.tart (version 1,
-# int6/int8 GPTQ) on 41 ids, every head. The ref backend is scalar C and must
+# that artifact and of the first shipped model, kept as tests/data/nano_v1.tart
+# (version 1, int6/int8 GPTQ), on 41 ids, every head. The ref backend is scalar C and must
 # match bit for bit anywhere; the cpu backend's kernels depend on the ISA, so
 # its logits must match the ref logits to 1e-4 everywhere and, on AVX-512, bit
 # for bit the values recorded when its kernels last changed (the fused decode
 # attention of issue 21: within 2.6e-5 of the ref's, val_bpb 1.3e-8 from
-# version 1's); its val_bpb on the excerpt within 1e-6 of version 1's, and on
-# AVX-512 exactly the recorded value.
+# version 1's); its val_bpb on the start of its validation excerpt
+# (tests/data/val_excerpt_v1.txt) within 1e-6 of version 1's, and on AVX-512
+# exactly the recorded value.
 . "$(dirname "$0")/lib/common.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-shipped=tools/data/model/nano.tart
+v1model=tests/data/nano_v1.tart
 { echo 256; seq 0 7 273; } >"$work/ids"
 "$TITAN" init --preset nano --seed 5 --codec lzma -o "$work/init.tart" >/dev/null
 [ "$(sha256sum <"$work/init.tart" | cut -c1-64)" = \
     bc4344a913fed5778b7804b70536d05ccd807f178c039d02d4b519af4bd53315 ] ||
     fail "titan init of a default config no longer writes the version-1 bytes"
-# The shipped values belong to this nano.tart (a re-shipped model is version 1
-# too: record its values with titan built at 7e8ed7c).
-[ "$(sha256sum <"$shipped" | cut -c1-64)" = \
+# The values below belong to this artifact.
+[ "$(sha256sum <"$v1model" | cut -c1-64)" = \
     03ab8fdc014a422789d30b67bcc2bbff13ebd53df10335a66399b9d4e60cc0ff ] ||
-    fail "$shipped is not the model these values were recorded for"
-for art in "$work/init.tart" "$shipped"; do
+    fail "$v1model is not the model these values were recorded for"
+for art in "$work/init.tart" "$v1model"; do
     [ "$(od -An -tu4 -j8 -N4 "$art" | tr -d ' ')" = 1 ] || fail "$art: not version 1"
 done
 avx512=0
@@ -58,13 +58,13 @@ logits "$work/init.tart" 1 ref 5ec4e99d9e0d16ba33b914c8b1783ffdd1ff26d6f4ac0bd53
 logits "$work/init.tart" 2 ref c36b847c63039d389e35052c58dcf7dbcdb20d1a7248d913143d69f9e8133647
 logits "$work/init.tart" 1 cpu b0ba4ccbc56f74ae250637cb612df2e01a21a1694dc901b41bf364d80488fbe3
 logits "$work/init.tart" 2 cpu e77b4df1f7216a71d28ef1a0e5e586ce15457d14ff1af8e05207e03f5e565294
-logits "$shipped" 1 ref fafecae8f39760c386e04782524f40db256cea2b9b3f964f7ea2343ee76f4a2c
-logits "$shipped" 2 ref 0ea38ae6532bc966eca300c5bd131671bed9d5b5855d588b8f542e40115d56dd
-logits "$shipped" 1 cpu d2c1bdceedf296c870e022e6b6aff6619e6898d525eb3192c19a27aabfaba9a7
-logits "$shipped" 2 cpu 35073dd40c521c42bd57ecb2f005c9795502fd7c0704a7f6042b7195f105aca8
+logits "$v1model" 1 ref fafecae8f39760c386e04782524f40db256cea2b9b3f964f7ea2343ee76f4a2c
+logits "$v1model" 2 ref 0ea38ae6532bc966eca300c5bd131671bed9d5b5855d588b8f542e40115d56dd
+logits "$v1model" 1 cpu d2c1bdceedf296c870e022e6b6aff6619e6898d525eb3192c19a27aabfaba9a7
+logits "$v1model" 2 cpu 35073dd40c521c42bd57ecb2f005c9795502fd7c0704a7f6042b7195f105aca8
 # The first 3000 excerpt tokens in the training context; version-1 titan printed
 # val_bpb 1.2663872003171557.
-out=$("$TITAN" eval -m "$shipped" --text tools/data/model/val_excerpt.txt --ctx 256 \
+out=$("$TITAN" eval -m "$v1model" --text tests/data/val_excerpt_v1.txt --ctx 256 \
     --stride 128 --max-tokens 3000 --threads 2 --json)
 /usr/bin/python3 - "$out" "$avx512" <<'PY' || fail "eval: $out"
 import json, sys

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # train_xenith.sh: `titan-train train` on a tiny Xenith config (SPEC section
 # 9: a window and a full layer, MoE with L_bal and L_z, LoRA r = 2): the loss
-# falls over 40 steps, the log carries ce, l_bal, l_z and each MoE layer's
-# expert load; the packed checkpoint evaluates with `titan eval` near the
+# falls over 40 steps, the log carries ce, l_bal, l_z, each MoE layer's
+# expert load and the step's forward and backward times; the packed checkpoint evaluates with `titan eval` near the
 # trained CE on the training text; --lora-only leaves every base tensor
 # bit-identical to its initial value (an lr 0 run of the same seed) and
 # moves the adapters. With the segment memory (S = 8 over --seq 32: four
@@ -71,6 +71,7 @@ for r in full:
     assert r["loss"] > r["ce"] > 0 and r["l_bal"] > 0 and r["l_z"] > 0
     assert len(r["expert_load"]) == 1 and len(r["expert_load"][0]) == 4
     assert abs(sum(r["expert_load"][0]) - 1) < 1e-3
+    assert r["t_fwd_ms"] > 0 and r["t_bwd_ms"] > 0, "forward and backward timed"
 assert abs(ev["val_loss"] - full[-1]["ce"]) < 0.5, "titan eval near the trained ce"
 a, b = tensors("lora"), tensors("init")
 base = [k for k in a if ".lora_" not in k]

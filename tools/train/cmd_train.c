@@ -318,6 +318,15 @@ static void run_share(run *r, const train_params *w, bool shortened, double scal
     train_dist_gather(r->heads, lo * M, hi * M);
 }
 
+/* Where thread t's forward and backward seconds of this step add up: in the
+ * activations of the model family that runs. */
+static void worker_seconds(run *r, int t, double **fwd, double **bwd) {
+    if (TITAN_XENITH(&r->cfg))
+        *fwd = &r->workers.xacts[t].fwd_s, *bwd = &r->workers.xacts[t].bwd_s;
+    else
+        *fwd = &r->workers.acts[t].fwd_s, *bwd = &r->workers.acts[t].bwd_s;
+}
+
 /* One optimizer step; returns the batch loss, head losses in heads_mean. */
 static double step(run *r, const train_hparams *h, double lr_mult, double *heads_mean,
                    double *gnorm) {
@@ -325,7 +334,9 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
     double t0 = cli_now(), busy = 0;
     const train_params *w = train_forward_weights(&r->state, h, lr_mult, r->workers.pool);
     if (!w) return NAN;
-    for (int t = 0; t < nt; t++) r->workers.acts[t].fwd_s = r->workers.acts[t].bwd_s = 0;
+    double *fwd[TRAIN_MAX_THREADS], *bwd[TRAIN_MAX_THREADS];
+    for (int t = 0; t < nt; t++)
+        worker_seconds(r, t, &fwd[t], &bwd[t]), *fwd[t] = *bwd[t] = 0;
     double t1 = cli_now();
     double scale = 1.0 / (double)(h->batch * h->accum), loss = 0;
     bool shortened = train_schedule_shortened(h, &r->cfg, r->state.step);
@@ -346,9 +357,9 @@ static double step(run *r, const train_hparams *h, double lr_mult, double *heads
                          r->workers.pool);
     step_times *st = &r->times;
     for (int t = 0; t < nt; t++) {
-        st->fwd += r->workers.acts[t].fwd_s / nt;
-        st->bwd += r->workers.acts[t].bwd_s / nt;
-        busy += (r->workers.acts[t].fwd_s + r->workers.acts[t].bwd_s) / nt;
+        st->fwd += *fwd[t] / nt;
+        st->bwd += *bwd[t] / nt;
+        busy += (*fwd[t] + *bwd[t]) / nt;
     }
     st->idle += t2 - t1 - busy;
     st->opt += t1 - t0 + cli_now() - t2;

@@ -4,8 +4,8 @@
 # `titan run --greedy`, its stream (server-sent events) adding up to the same
 # text, chat, a stop string, /v1/score equal to `titan eval --text
 # --baselines`, and JSON errors with their status codes. Then a small xenith
-# model (SPEC section 9): greedy text equal to `titan run --greedy`, its
-# stream, and /v1/score equal to `titan eval --text`.
+# model (SPEC section 9): greedy text equal to `titan run --greedy`, a request
+# past --max-gen ended there, its stream, and /v1/score equal to `titan eval --text`.
 source "$(dirname "$0")/lib/common.sh"
 source tests/e2e/lib/serve.sh
 command -v curl >/dev/null || fail "curl is missing (tools/install-deps.sh --test)"
@@ -91,7 +91,7 @@ serve_stop
 # A xenith model (skips here without PyTorch, which writes its weights).
 source tests/e2e/lib/xenith_small.sh
 xenith_small "$tmp"
-serve_start "$tmp/xlog" -m "$tmp/x.tart" --threads 1 --parallel 2 --max-body 4096
+serve_start "$tmp/xlog" -m "$tmp/x.tart" --threads 1 --parallel 2 --max-body 4096 --max-gen 40
 # Random weights give bytes that are not UTF-8: compare run --json's text.
 "$TITAN" run -m "$tmp/x.tart" -p "$prompt" -n 40 --greedy --threads 1 --json |
     jq -r .text >"$tmp/xrun.txt"
@@ -100,6 +100,10 @@ req POST /v1/completions "{\"prompt\": \"$prompt\", \"max_tokens\": 40, \"temper
 json_field '.choices[0].text' >"$tmp/xserve.txt"
 cmp "$tmp/xrun.txt" "$tmp/xserve.txt" || fail "xenith greedy text differs from titan run"
 [ "$(json_field .usage.prompt_tokens)" = 16 ] || fail "xenith usage: $body"
+req POST /v1/completions "{\"prompt\": \"$prompt\", \"max_tokens\": 60, \"temperature\": 0}"
+[ "$code" = 200 ] && [ "$(json_field '.choices[0].finish_reason')" = length ] &&
+    json_field '.choices[0].text' | cmp -s - "$tmp/xserve.txt" ||
+    fail "--max-gen 40 did not end a xenith request at 40 tokens: $body"
 curl -sS -N "$url/v1/completions" -d "{\"prompt\": \"$prompt\", \"max_tokens\": 40, \
     \"temperature\": 0, \"stream\": true}" >"$tmp/xsse.txt"
 /usr/bin/python3 - "$tmp/xsse.txt" "$tmp/xserve.txt" <<'PY'

@@ -14,19 +14,19 @@
 
 static const char usage[] =
     "titan serve -m ART [--host H] [--port P] [--threads N] [--parallel K] "
-    "[--max-body BYTES] [--wait S] [--timeout S] [--connections C]\n"
+    "[--max-body BYTES] [--max-gen N] [--wait S] [--timeout S] [--connections C]\n"
     "  endpoints: POST /v1/completions, POST /v1/chat/completions (OpenAI fields:\n"
     "  prompt/messages, max_tokens, temperature, top_p, top_k, seed, stop, stream),\n"
     "  POST /v1/score {\"text\": ...} (val_bpb as titan eval --text, with the xz\n"
     "  and Brotli baselines), GET /v1/models, GET /health, and a page at /\n"
     "  K requests generate at once, each in a slot planned at start-up; one more\n"
     "  waits up to --wait seconds for a slot, then gets 503; a xenith model (SPEC\n"
-    "  section 9) streams in each slot: the longest prompt + 4096 generated tokens\n"
+    "  section 9) streams in each slot: the longest prompt + --max-gen tokens\n"
     "example: titan serve -m tools/data/model/nano.tart --port 8080";
 
 typedef struct {
     const char *model, *host, *backend;
-    int64_t port, threads, parallel, max_body, connections, timeout;
+    int64_t port, threads, parallel, max_body, max_gen, connections, timeout;
     double wait;
 } serve_args;
 
@@ -44,7 +44,8 @@ static int serve(const char *cmd, const serve_args *a) {
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread made from here on */
     serve_pool_opts po = {a->model,         a->backend,          (int)a->threads,
-                          (int)a->parallel, (size_t)a->max_body, a->wait};
+                          (int)a->parallel, (size_t)a->max_body, (int)a->max_gen,
+                          a->wait};
     static serve_pool pool;
     titan_status st = serve_pool_open(&po, &pool);
     if (st) return cli_fail(cmd, st);
@@ -77,6 +78,7 @@ int cmd_serve(int argc, char **argv) {
                     .port = 8080,
                     .parallel = 1,
                     .max_body = 1 << 20,
+                    .max_gen = 4096,
                     .connections = 64,
                     .timeout = 30,
                     .wait = 10};
@@ -91,6 +93,9 @@ int cmd_serve(int argc, char **argv) {
         {"--backend", FLAG_STR, &a.backend, 0, 0, "cpu or ref (default cpu)"},
         {"--max-body", FLAG_INT, &a.max_body, 1024, 1 << 26,
          "largest request body in bytes: prompt or scored text (default 1 MiB)"},
+        {"--max-gen", FLAG_INT, &a.max_gen, 1, 1 << 20,
+         "most tokens one request generates (default 4096; at most the context of a "
+         "titan model)"},
         {"--wait", FLAG_REAL, &a.wait, 0, 3600,
          "seconds a request waits for a free slot before 503 (default 10)"},
         {"--timeout", FLAG_INT, &a.timeout, 1, 3600,

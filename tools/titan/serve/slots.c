@@ -138,12 +138,12 @@ static titan_status build_scorer(serve_pool *p, size_t work) {
     return work_arena(&p->arena, work, &sc->work);
 }
 
-/* A xenith stream holds the longest prompt with BOS and SERVE_XENITH_GEN
- * generated tokens (its caches are bounded: SPEC section 9). */
-static titan_status xenith_ctx(serve_pool *p, const titan_config *c) {
-    double need = (double)p->ids_max + 1 + SERVE_XENITH_GEN;
+/* A xenith stream holds the longest prompt with BOS and max_gen generated
+ * tokens (its caches are bounded: SPEC section 9). */
+static titan_status xenith_ctx(serve_pool *p, const titan_config *c, int max_gen) {
+    double need = (double)p->ids_max + 1 + max_gen;
     p->o.ctx = need < CLI_CTX_MAX ? (int)need : (int)CLI_CTX_MAX;
-    p->gen_max = SERVE_XENITH_GEN;
+    p->gen_max = max_gen;
     return runtime_resolve(c, &p->o);
 }
 
@@ -154,8 +154,8 @@ static titan_status plan(serve_pool *p, const serve_pool_opts *po, size_t *total
     runtime_sizes z;
     TITAN_TRY(runtime_plan(po->model, &p->o, &c, &z));
     p->ids_max = runtime_max_ids(po->model, po->max_body);
-    p->gen_max = p->o.ctx;
-    if (TITAN_XENITH(&c)) TITAN_TRY(xenith_ctx(p, &c));
+    p->gen_max = po->max_gen < p->o.ctx ? po->max_gen : p->o.ctx;
+    if (TITAN_XENITH(&c)) TITAN_TRY(xenith_ctx(p, &c, po->max_gen));
     /* each token at most TITAN_TOK_CHUNK_MAX bytes, each byte at most U+FFFD's 3 */
     p->text_cap = (size_t)p->gen_max * TITAN_TOK_CHUNK_MAX * 3;
     p->o.extra = slot_extra(p, &c, slot_work);

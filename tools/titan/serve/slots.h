@@ -3,7 +3,7 @@
  * sequence and the blocks of one request each) and one score slot (the
  * `titan eval --text` scorer for texts up to the body limit). A xenith model
  * (SPEC section 9) has a stream in each slot instead, made for the longest
- * prompt plus SERVE_XENITH_GEN tokens. A request takes a free slot, waiting
+ * prompt plus the most tokens a request generates. A request takes a free slot, waiting
  * at most wait_s seconds; nothing is allocated later. */
 #ifndef TITAN_SERVE_SLOTS_H
 #define TITAN_SERVE_SLOTS_H
@@ -13,14 +13,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#define SERVE_SLOTS_MAX  64
-#define SERVE_XENITH_GEN 4096 /* most tokens a xenith request generates */
+#define SERVE_SLOTS_MAX 64
 
 typedef struct {
     runtime_slot rt;
     int32_t *ids; /* [ids_max + 1]: BOS + the prompt */
     size_t ids_max;
-    int gen_max;      /* most generated tokens: ctx, or SERVE_XENITH_GEN */
+    int gen_max;      /* most tokens a request generates (serve_pool_opts) */
     int32_t *out;     /* [gen_max + TITAN_MAX_MTP]: generated ids */
     float *logits;    /* xenith: [V], the next token's */
     int32_t *top;     /* xenith: [V], the sampler's work */
@@ -57,6 +56,9 @@ typedef struct {
     const char *model, *backend;
     int threads, parallel;
     size_t max_body; /* the longest prompt or scored text, in bytes */
+    int max_gen;     /* most tokens a request generates: at most the context of a
+                        titan model; what a xenith stream is made for beyond the
+                        prompt */
     double wait_s;
 } serve_pool_opts;
 

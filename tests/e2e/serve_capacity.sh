@@ -5,8 +5,8 @@
 # --wait 0 the second gets 503 (JSON, Retry-After) while the first finishes
 # whole; with --wait 30 the second waits for the slot and both finish. A
 # client that goes away in the middle of a request (whole or streamed) frees
-# the slot at once: with --wait 0 the next request gets it, not 503. Never a
-# crash.
+# the slot at once: with --wait 0 the next request gets it, not 503; one that
+# goes away in the middle of a /v1/score frees the scorer. Never a crash.
 source "$(dirname "$0")/lib/common.sh"
 source tests/e2e/lib/serve.sh
 command -v curl >/dev/null || fail "curl is missing (tools/install-deps.sh --test)"
@@ -61,6 +61,31 @@ for how in '}' ', "stream": true}'; do
     req POST /v1/completions '{"prompt": "hello", "max_tokens": 4}'
     [ "$code" = 200 ] || fail "after a client went ($how): $code $body"
 done
+serve_stop
+
+# health_until FIELD VALUE TRIES: poll /health every 20 ms until FIELD is VALUE.
+health_until() {
+    local i
+    for i in $(seq 1 "$3"); do
+        req GET /health
+        [ "$(json_field ".$1")" = "$2" ] && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+# A /v1/score client killed mid-score (the whole text takes tens of seconds):
+# the scorer is free within five seconds and the next score gets it.
+serve_start "$tmp/log" -m tools/data/model/nano.tart --threads 1 --wait 0
+seq 1 60000 | jq -Rs '{text: .}' >"$tmp/big.json"
+curl -sS -o /dev/null "$url/v1/score" --data-binary @"$tmp/big.json" 2>/dev/null &
+first=$!
+health_until scorer_idle false 200 || fail "the score never took the scorer"
+kill -KILL "$first"
+wait "$first" 2>/dev/null || true
+health_until scorer_idle true 250 || fail "the scorer is still busy after its client went"
+req POST /v1/score '{"text": "hello, world"}'
+[ "$code" = 200 ] || fail "a score after a client went: $code $body"
 serve_stop
 
 serve_start "$tmp/log" -m "$tmp/long.tart" --backend ref --threads 1 --parallel 1 --wait 30

@@ -107,22 +107,6 @@ static int parse(conn *c, serve_kind kind, serve_params *p, char *err) {
                                ERR_BYTES);
 }
 
-static enum MHD_Result score(serve_http *h, struct MHD_Connection *con, conn *c) {
-    serve_params p;
-    char err[ERR_BYTES];
-    int rc = parse(c, REQ_SCORE, &p, err);
-    if (rc) return send_error(con, rc, err);
-    if (!serve_scorer_take(h->pool))
-        return send_error(con, 503, "the scorer is busy: try again");
-    serve_score s;
-    rc = serve_score_text(h->pool, p.prompt, p.prompt_len, &s, err, ERR_BYTES);
-    serve_scorer_give(h->pool);
-    if (rc) return send_error(con, rc, err);
-    size_t len = 0;
-    char *body = reply_score(&s, &len);
-    return send_json(con, 200, body, len);
-}
-
 static int socket_of(struct MHD_Connection *con) {
     const union MHD_ConnectionInfo *i =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -136,6 +120,36 @@ static bool client_gone(int fd) {
     ssize_t n = fd < 0 ? -1 : recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (fd < 0 || n > 0) return false;
     return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+typedef struct {
+    serve_http *h;
+    int fd;
+} score_watch;
+
+/* serve_score_text's stop test: the server stops or the client went away. */
+static bool score_stop(void *user) {
+    const score_watch *w = user;
+    return atomic_load(&w->h->stopping) || client_gone(w->fd);
+}
+
+static enum MHD_Result score(serve_http *h, struct MHD_Connection *con, conn *c) {
+    serve_params p;
+    char err[ERR_BYTES];
+    int rc = parse(c, REQ_SCORE, &p, err);
+    if (rc) return send_error(con, rc, err);
+    if (!serve_scorer_take(h->pool))
+        return send_error(con, 503, "the scorer is busy: try again");
+    serve_score s;
+    score_watch w = {h, socket_of(con)};
+    rc = serve_score_text(h->pool, p.prompt, p.prompt_len, score_stop, &w, &s, err,
+                          ERR_BYTES);
+    serve_scorer_give(h->pool);
+    if (rc == SERVE_SCORE_STOPPED) return MHD_NO; /* nobody to answer: close */
+    if (rc) return send_error(con, rc, err);
+    size_t len = 0;
+    char *body = reply_score(&s, &len);
+    return send_json(con, 200, body, len);
 }
 
 /* Decode to the end (cut short when the server stops or the client goes). */
@@ -255,7 +269,8 @@ static enum MHD_Result get(serve_http *h, struct MHD_Connection *con, const char
     }
     reply_meta m = meta(h);
     char *body = !strcmp(url, "/health")
-                     ? reply_health(h->pool, serve_slots_idle(h->pool), &len)
+                     ? reply_health(h->pool, serve_slots_idle(h->pool),
+                                    serve_scorer_idle(h->pool), &len)
                      : reply_models(&m, h->pool, &len);
     return send_json(con, 200, body, len);
 }

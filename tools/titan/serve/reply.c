@@ -205,6 +205,7 @@ char *reply_models(const reply_meta *m, const serve_pool *p, size_t *len) {
 typedef struct {
     const serve_pool *p;
     int idle;
+    bool scorer_idle;
 } health_body;
 
 static void fill_health(json_writer *w, const void *user) {
@@ -213,11 +214,13 @@ static void fill_health(json_writer *w, const void *user) {
     kv_str(w, "status", "ok");
     kv_int(w, "slots", b->p->n);
     kv_int(w, "slots_idle", b->idle);
+    json_key(w, "scorer_idle");
+    json_bool(w, b->scorer_idle);
     json_end_object(w);
 }
 
-char *reply_health(const serve_pool *p, int idle, size_t *len) {
-    health_body b = {p, idle};
+char *reply_health(const serve_pool *p, int idle, bool scorer_idle, size_t *len) {
+    health_body b = {p, idle, scorer_idle};
     return build(fill_health, &b, len);
 }
 

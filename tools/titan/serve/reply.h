@@ -20,7 +20,7 @@ typedef struct {
 char *reply_error(int status, const char *message, size_t *len);
 char *reply_completion(const reply_meta *m, const serve_completion *c, size_t *len);
 char *reply_models(const reply_meta *m, const serve_pool *p, size_t *len);
-char *reply_health(const serve_pool *p, int idle, size_t *len);
+char *reply_health(const serve_pool *p, int idle, bool scorer_idle, size_t *len);
 char *reply_score(const serve_score *s, size_t *len);
 
 /* One streamed chunk as an SSE event ("data: {...}\n\n") into buf[0..cap):

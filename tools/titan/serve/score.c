@@ -22,8 +22,22 @@ static titan_status tokenize(serve_pool *p, const uint8_t *text, size_t len, siz
     return st;
 }
 
-int serve_score_text(serve_pool *p, const uint8_t *text, size_t len, serve_score *out,
-                     char *err, size_t err_cap) {
+typedef struct {
+    const serve_scorer *sc;
+    bool (*stop)(void *user);
+    void *user;
+} watched_scorer;
+
+/* The pool's scorer, failing (which ends the run) once told to stop. */
+static titan_status score_watched(void *user, int worker, const titan_eval_batch *b) {
+    const watched_scorer *w = user;
+    if (w->stop(w->user)) return titan_fail(TITAN_E_IO, "scoring stopped");
+    return w->sc->fn(w->sc->model, worker, b);
+}
+
+int serve_score_text(serve_pool *p, const uint8_t *text, size_t len,
+                     bool (*stop)(void *user), void *user, serve_score *out, char *err,
+                     size_t err_cap) {
     serve_scorer *sc = &p->score;
     size_t n;
     titan_eval_options o = serve_score_options(
@@ -39,9 +53,11 @@ int serve_score_text(serve_pool *p, const uint8_t *text, size_t len, serve_score
         titan_eval_window_count(out->targets, o.ctx, o.stride, &out->windows))
         return fail(err, err_cap, 500, "cannot count");
     double t0 = cli_now();
-    if (titan_eval_run(&sc->work, sc->seq, out->targets, &sc->bytes, &o, sc->fn,
-                       sc->model, &out->r))
-        return fail(err, err_cap, 500, "scoring failed");
+    watched_scorer w = {sc, stop, user};
+    if (titan_eval_run(&sc->work, sc->seq, out->targets, &sc->bytes, &o, score_watched,
+                       &w, &out->r))
+        return stop(user) ? fail(err, err_cap, SERVE_SCORE_STOPPED, "not scored")
+                          : fail(err, err_cap, 500, "scoring failed");
     out->seconds = cli_now() - t0;
     titan_arena_reset(&sc->work, 0);
     if (titan_tokenizer_spm(p->art.tokenizer)) { /* the text's bytes */

@@ -16,9 +16,14 @@ typedef struct {
     baseline_result base;
 } serve_score;
 
-/* Score text[0..len) with the pool's scorer (the caller holds it). Returns 0,
- * or an HTTP status with a message in err. */
-int serve_score_text(serve_pool *p, const uint8_t *text, size_t len, serve_score *out,
-                     char *err, size_t err_cap);
+#define SERVE_SCORE_STOPPED 499 /* nginx's "client closed request" */
+
+/* Score text[0..len) with the pool's scorer (the caller holds it), stopping
+ * before the next batch of windows once stop(user) is true (the client went
+ * away: then SERVE_SCORE_STOPPED). Returns 0, or an HTTP status with a
+ * message in err. */
+int serve_score_text(serve_pool *p, const uint8_t *text, size_t len,
+                     bool (*stop)(void *user), void *user, serve_score *out, char *err,
+                     size_t err_cap);
 
 #endif

@@ -255,6 +255,13 @@ void serve_scorer_give(serve_pool *p) {
     pthread_mutex_unlock(&p->mu);
 }
 
+bool serve_scorer_idle(serve_pool *p) {
+    pthread_mutex_lock(&p->mu);
+    bool idle = !p->score.busy;
+    pthread_mutex_unlock(&p->mu);
+    return idle;
+}
+
 int serve_slots_idle(serve_pool *p) {
     pthread_mutex_lock(&p->mu);
     int n = 0;

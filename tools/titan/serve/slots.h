@@ -77,7 +77,8 @@ void serve_slot_give(serve_pool *p, serve_slot *s);
 /* The scorer, or false after waiting wait_s seconds. */
 bool serve_scorer_take(serve_pool *p);
 void serve_scorer_give(serve_pool *p);
-/* Slots not busy (for /health). */
+/* Slots not busy, and whether the scorer is free (for /health). */
 int serve_slots_idle(serve_pool *p);
+bool serve_scorer_idle(serve_pool *p);
 
 #endif

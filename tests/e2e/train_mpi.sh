@@ -6,7 +6,8 @@
 # SIGKILL ends the job non-zero within seconds; its last checkpoint, resumed
 # on another number of ranks, ends bit-identical to an uninterrupted run. The
 # log has the step-time split; SIGTERM to a rank stops the job with a
-# checkpoint; a batch the ranks cannot split exits 2.
+# checkpoint; a batch the ranks cannot split exits 2. A xenith model trains
+# on 1 and 2 ranks to titan-train's state bit for bit.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/tiny_model.sh"
 MPI=${TITAN_TRAIN_MPI:-$BUILD/titan-train-mpi}
@@ -66,6 +67,28 @@ last = [json.loads(l) for l in open(sys.argv[1])][-1]["val_bpb"]
 ev = json.load(open(sys.argv[2]))["val_bpb"]
 assert "%.6f" % ev == "%.6f" % last, (ev, last)
 PY
+
+# A xenith model (SPEC section 9: windows, MoE with L_bal and L_z, LoRA, the
+# segment memory): 1 and 2 ranks end with titan-train's state bit for bit too.
+cat >"$work/x.json" <<'JSON'
+{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
+ "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 64, "n_layers": 2, "bos_id": 0,
+ "attn_windows": [8, 0], "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
+ "lora_rank": 2, "stm_tokens": 8, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1,
+ "sum_heads": 2, "sum_hidden": 16, "mem_read_layers": [1]}
+JSON
+"$TITAN_TRAIN" tokenizer --vocab 290 -i "$work/train.txt" -o "$work/xtok" >/dev/null ||
+    fail "xenith tokenizer"
+xargs=(--config "$work/x.json" --tokenizer "$work/xtok" --train "$work/train.txt"
+       --val "$work/val.txt" --batch 4 --seq 32 --seed 3 --steps 12 --val-every 6
+       --val-tokens 300 --deterministic --ckpt-minutes 0)
+"$TITAN_TRAIN" train "${xargs[@]}" --threads 4 -o "$work/xs.ckpt" >/dev/null ||
+    fail "titan-train, xenith"
+for n in 1 2; do
+    ranks "$n" train "${xargs[@]}" --threads 1 -o "$work/x$n.ckpt" >/dev/null ||
+        fail "$n ranks, xenith"
+    same "$work/xs.ckpt" "$work/x$n.ckpt" || fail "$n ranks, xenith: not titan-train's state"
+done
 
 # MPI_Allreduce: the same weights within 1e-5 relative after 50 steps (at
 # --lr 0.25: at the full rate the tiny model amplifies rounding to ~2e-5, as

@@ -3,7 +3,7 @@
 #   corpus (build_corpus.sh) -> BPE tokenizer -> titan-train train (Muon, WSD,
 #   late int6 QAT, EMA) -> titan pack (GPTQ; LZMA and Brotli, the smaller kept)
 #   -> titan eval on the validation split: f32, int8, int6 and the shipped
-#   mixed artifact (int6 matrices, int8 embeddings).
+#   mixed artifact (int6 matrices, int8 embeddings; plain and adaptive).
 # Deterministic for fixed settings and thread count. Settings come from the
 # environment (defaults in brackets); the shape is the `nano` preset.
 #   STEPS [16000]  BATCH [4]  SEQ [255]  THREADS [2]  SEED [1]  LR [1]
@@ -92,13 +92,13 @@ step "eval on the validation split"
 {
     for name in nano-f32 nano-int8-rtn nano-int8 nano-int6-rtn nano-int6 nano-mixed-rtn nano; do
         extra=()
-        [ "$name" = nano ] && extra=(--baselines)
+        [ "$name" = nano ] && extra=(--baselines --adapt)
         result=$($titan eval -m "$OUT/$name.tart" --text "$OUT/corpus/val.txt" \
             --ctx $((SEQ + 1)) --stride "$EVAL_STRIDE" --threads "$THREADS" \
             ${EVAL_TOKENS:+--max-tokens "$EVAL_TOKENS"} "${extra[@]}")
         printf '%-10s %9s bytes  %s\n' "$name" "$(stat -c %s "$OUT/$name.tart")" \
             "$(head -n 1 <<<"$result")"
-        grep '^baseline' <<<"$result" || true
+        grep -E '^(adaptive|baseline)' <<<"$result" || true
     done
 } | tee "$OUT/summary.txt"
 

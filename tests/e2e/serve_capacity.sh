@@ -17,19 +17,24 @@ sed -e 's/"max_seq_len": 256/"max_seq_len": 4096/' -e 's/"yarn_orig_ctx": 256/"y
 "$TITAN" init --config "$tmp/long.json" -o "$tmp/long.tart" >/dev/null
 long='{"prompt": "hello", "max_tokens": 400, "temperature": 0}'
 
+# health_until FIELD VALUE TRIES: poll /health every 20 ms until FIELD is VALUE.
+health_until() {
+    local i
+    for i in $(seq 1 "$3"); do
+        req GET /health
+        [ "$(json_field ".$1")" = "$2" ] && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
 # first_busy [BODY]: start the long request (or BODY) in the background (its
 # reply in $tmp/first), return once the slot is taken.
 first_busy() {
     curl -sS -o "$tmp/first" -w '%{http_code}' "$url/v1/completions" -d "${1:-$long}" \
         >"$tmp/first_code" 2>/dev/null &
     first=$!
-    local i
-    for i in $(seq 1 200); do
-        req GET /health
-        [ "$(json_field .slots_idle)" = 0 ] && return 0
-        sleep 0.02
-    done
-    fail "the first request never took the slot"
+    health_until slots_idle 0 200 || fail "the first request never took the slot"
 }
 
 serve_start "$tmp/log" -m "$tmp/long.tart" --backend ref --threads 1 --parallel 1 --wait 0
@@ -52,27 +57,11 @@ for how in '}' ', "stream": true}'; do
     first_busy "$longer$how"
     kill -KILL "$first"
     wait "$first" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        req GET /health
-        [ "$(json_field .slots_idle)" = 1 ] && break
-        sleep 0.02
-    done
-    [ "$(json_field .slots_idle)" = 1 ] || fail "slot still busy after its client went ($how)"
+    health_until slots_idle 1 50 || fail "slot still busy after its client went ($how)"
     req POST /v1/completions '{"prompt": "hello", "max_tokens": 4}'
     [ "$code" = 200 ] || fail "after a client went ($how): $code $body"
 done
 serve_stop
-
-# health_until FIELD VALUE TRIES: poll /health every 20 ms until FIELD is VALUE.
-health_until() {
-    local i
-    for i in $(seq 1 "$3"); do
-        req GET /health
-        [ "$(json_field ".$1")" = "$2" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
 
 # A /v1/score client killed mid-score (the whole text takes tens of seconds):
 # the scorer is free within five seconds and the next score gets it.

@@ -70,16 +70,9 @@ PY
 
 # A xenith model (SPEC section 9: windows, MoE with L_bal and L_z, LoRA, the
 # segment memory): 1 and 2 ranks end with titan-train's state bit for bit too.
-cat >"$work/x.json" <<'JSON'
-{"family": "xenith", "vocab_size": 300, "d_model": 16, "n_heads": 4, "n_kv_heads": 2,
- "head_dim": 4, "mlp_hidden": 24, "max_seq_len": 64, "n_layers": 2, "bos_id": 0,
- "attn_windows": [8, 0], "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
- "lora_rank": 2, "stm_tokens": 8, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1,
- "sum_heads": 2, "sum_hidden": 16, "mem_read_layers": [1]}
-JSON
 "$TITAN_TRAIN" tokenizer --vocab 290 -i "$work/train.txt" -o "$work/xtok" >/dev/null ||
     fail "xenith tokenizer"
-xargs=(--config "$work/x.json" --tokenizer "$work/xtok" --train "$work/train.txt"
+xargs=(--config tests/e2e/lib/xenith_tiny_mem.json --tokenizer "$work/xtok" --train "$work/train.txt"
        --val "$work/val.txt" --batch 4 --seq 32 --seed 3 --steps 12 --val-every 6
        --val-tokens 300 --deterministic --ckpt-minutes 0)
 "$TITAN_TRAIN" train "${xargs[@]}" --threads 4 -o "$work/xs.ckpt" >/dev/null ||

@@ -20,9 +20,7 @@ cat >"$T/cfg.json" <<'JSON'
  "attn_windows": [8, 0], "moe_experts": 4, "moe_top_k": 2, "moe_dense_layers": 1,
  "lora_rank": 2}
 JSON
-mem='"stm_tokens": 8, "mem_slots": 2, "ltm_size": 3, "sum_layers": 1, "sum_heads": 2,
- "sum_hidden": 16, "mem_read_layers": [1]'
-sed "s/\"lora_rank\": 2}/\"lora_rank\": 2, ${mem//$'\n'/}}/" "$T/cfg.json" >"$T/mem.json"
+cp tests/e2e/lib/xenith_tiny_mem.json "$T/mem.json" # the same with segment memory
 "$TITAN_TRAIN" tokenizer --vocab 290 -i "$T/train.txt" -o "$T/tok" >/dev/null ||
     fail "tokenizer"
 train() { # NAME FLAGS... (CFG: the config, VAL: --val-every)

@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
 # bench_serve.sh [-m ART] [--parallel K] [--clients K] [--requests R] [--tokens N]
-# [--threads T]: titan serve under load. First one client alone (R requests
-# of N greedy tokens, one after the other: requests/s and tokens/s of single-
-# client decode), then K clients at once against --parallel K slots (each R
-# requests): requests/s, tokens/s overall and the ratio to one client. Run it
-# on a quiet machine for numbers worth keeping (`make bench-serve`).
+# [--threads T] [--repeats N] [--json]: titan serve under load. Each repeat
+# runs, one after the other (interleaved, so a shift in the host's load hits
+# all three alike): single-client decode without the server (`titan run
+# --greedy`, N tokens, T threads: the baseline), one client alone (R requests
+# of N greedy tokens in a row) and K clients at once against --parallel K
+# slots (R requests each). It reports requests/s and tokens/s of each run, the
+# median over repeats, and the ratios: one client to plain decode (what HTTP
+# and prefill cost) and K clients to one. Run it on a quiet machine for
+# numbers worth keeping (`make bench-serve`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-model=tools/data/model/nano.tart parallel=2 clients=2 requests=20 tokens=128 threads=1
+model=tools/data/model/nano.tart parallel=2 clients=2 requests=100 tokens=128 threads=1
+repeats=3 json=0
+usage="usage: $0 [-m ART] [--parallel K] [--clients K] [--requests R] [--tokens N] [--threads T] [--repeats N] [--json]"
 while [ $# -gt 0 ]; do
+    if [ "$1" = --json ]; then json=1; shift; continue; fi
+    [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
     case $1 in
+    --repeats) repeats=$2 ;;
     -m) model=$2 ;;
     --parallel) parallel=$2 ;;
     --clients) clients=$2 ;;
     --requests) requests=$2 ;;
     --tokens) tokens=$2 ;;
     --threads) threads=$2 ;;
-    *) echo "usage: $0 [-m ART] [--parallel K] [--clients K] [--requests R] [--tokens N] [--threads T]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
     esac
     shift 2
 done
@@ -33,7 +42,8 @@ for i in $(seq 1 100); do
 done
 [ -n "$port" ] || { cat "$tmp/log" >&2; exit 1; }
 # The prompt must not make the model end early: a code line, greedy.
-body="{\"prompt\": \"def main(argv):\", \"max_tokens\": $tokens, \"temperature\": 0}"
+prompt='def main(argv):'
+body="{\"prompt\": \"$prompt\", \"max_tokens\": $tokens, \"temperature\": 0}"
 
 # client: R requests in a row on one kept-alive connection (one curl, so
 # process start-up is not measured); prints the completion tokens of each.
@@ -54,13 +64,25 @@ run() {
     rm -f "$tmp"/c*
 }
 
-read -r n1 tok1 s1 < <(run 1)
-read -r nk tokk sk < <(run "$clients")
-awk -v n1="$n1" -v t1="$tok1" -v s1="$s1" -v nk="$nk" -v tk="$tokk" -v sk="$sk" \
-    -v k="$clients" -v p="$parallel" -v th="$threads" -v m="$model" 'BEGIN {
-    printf "bench_serve %s: --parallel %d, --threads %d per slot\n", m, p, th
-    printf "1 client:  %d requests, %d tokens in %.2f s: %.2f requests/s, %.0f tokens/s\n", n1, t1, s1, n1 / s1, t1 / s1
-    printf "%d clients: %d requests, %d tokens in %.2f s: %.2f requests/s, %.0f tokens/s (%.2fx one client)\n", k, nk, tk, sk, nk / sk, tk / sk, (tk / sk) / (t1 / s1)
-}'
+# decode: plain single-client decode without the server, R runs of `titan
+# run` (its own decode timer: no process start-up or prefill); prints
+# "requests tokens seconds" as run does.
+decode() {
+    for r in $(seq 1 "$requests"); do
+        "$BUILD/titan" run -m "$model" -p "$prompt" -n "$tokens" --greedy --threads "$threads" \
+            --json | jq -r '"\(.tokens) \(.decode_seconds)"'
+    done | awk '{ n++; s += $1; t += $2 } END { print n, s, t }'
+}
+
+# Rows "repeat kind requests tokens seconds", kind: decode, one or many.
+for r in $(seq 1 "$repeats"); do
+    echo "$r decode $(decode)"
+    echo "$r one $(run 1)"
+    echo "$r many $(run "$clients")"
+    if [ -t 2 ]; then echo "repeat $r/$repeats done" >&2; fi
+done >"$tmp/rows"
 kill -TERM $pid
 wait $pid
+
+awk -v k="$clients" -v p="$parallel" -v th="$threads" -v m="$model" -v n="$tokens" \
+    -v json="$json" -f tools/bench/bench_serve_report.awk "$tmp/rows"

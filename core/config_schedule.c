@@ -17,6 +17,13 @@ int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out, i
     return n;
 }
 
+int titan_config_block_uses(const titan_config *c, int b) {
+    int32_t S[TITAN_MAX_LAYERS];
+    int n = titan_config_schedule(c, false, S, TITAN_MAX_LAYERS), uses = 0;
+    for (int l = 0; l < n && l < TITAN_MAX_LAYERS; l++) uses += S[l] == b;
+    return uses;
+}
+
 int titan_config_skip_rows(const titan_config *c) {
     switch (c->unet_skips) {
     case TITAN_SKIPS_MIRROR: return titan_config_schedule(c, false, NULL, 0) / 2;

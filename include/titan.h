@@ -676,6 +676,9 @@ const char *const *titan_config_preset_names(void);
  * blocks to out (may be NULL) and returns the length. */
 int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out, int cap);
 
+/* How many effective layers apply block b (its count in the full S). */
+int titan_config_block_uses(const titan_config *c, int b);
+
 /* P, the rows of skip_weights (and skip_gates): floor(len(S)/2) for "mirror",
  * floor(B/2) for "mirror_blocks", 0 without skips. */
 int titan_config_skip_rows(const titan_config *c);
@@ -740,6 +743,14 @@ int titan_config_tensors(const titan_config *c, titan_tensor_spec *out, int cap)
 
 /* Total parameter count (unique weights). */
 int64_t titan_config_params(const titan_config *c);
+
+/* The weights one token is multiplied by in a forward pass that computes
+ * every head, as training's does: each block matrix once per use of its
+ * block in the schedule, the tied head 1 (tok_emb) and mtp.k.head once,
+ * bigram.proj and value_embed.proj once (table lookups are not products).
+ * 2x this is the products' FLOPs per token, 6x a training step's. Xenith
+ * configs are not counted: -1. */
+int64_t titan_config_matmul_weights(const titan_config *c);
 
 /* The most rows and the most columns of the config's 2-D tensors: a backend
  * sized for a [rows, cols] weight takes every product of the model (as

@@ -33,6 +33,30 @@ static void zenyx_base_has_86m_params(void **state) {
     assert_string_equal(specs[n - 1].name, "mtp.3.head");
 }
 
+/* Hand count: zenyx-v2-base's block matrices (the products of the count
+ * above) 384*576 + 9*96*384 + 160*576 + 384*128 + 576*576 + 3*1536*576 =
+ * 3,680,256, applied R = 4 times over 8 blocks, and three heads of
+ * 32768 x 576 (tok_emb tied, mtp.2, mtp.3): 174,391,296. A schedule that
+ * applies blocks 0, 1, 1, 7 counts four block uses. */
+static void matmul_weights_count_every_use(void **state) {
+    (void)state;
+    titan_config c;
+    assert_int_equal(titan_config_preset("zenyx-v2-base", &c), TITAN_OK);
+    int64_t block =
+        384 * 576 + 9 * 96 * 384 + 160 * 576 + 384 * 128 + 576 * 576 + 3 * 1536 * 576;
+    int64_t heads = 3 * (int64_t)32768 * 576;
+    assert_int_equal(block, 3680256);
+    assert_int_equal(c.n_recurrences, 4);
+    assert_int_equal(titan_config_matmul_weights(&c), 32 * block + heads);
+    assert_int_equal(titan_config_matmul_weights(&c), 174391296);
+    static const int32_t S[] = {0, 1, 1, 7};
+    memcpy(c.layer_schedule, S, sizeof S);
+    c.layer_schedule_len = 4;
+    assert_int_equal(titan_config_block_uses(&c, 1), 2);
+    assert_int_equal(titan_config_block_uses(&c, 2), 0);
+    assert_int_equal(titan_config_matmul_weights(&c), 4 * block + heads);
+}
+
 static void pretrain_preset_differs_in_context(void **state) {
     (void)state;
     titan_config c;
@@ -120,6 +144,7 @@ static void golf_presets_have_the_records_shapes(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zenyx_base_has_86m_params),
+        cmocka_unit_test(matmul_weights_count_every_use),
         cmocka_unit_test(pretrain_preset_differs_in_context),
         cmocka_unit_test(no_query_latent_uses_wq),
         cmocka_unit_test(validation_names_the_field),

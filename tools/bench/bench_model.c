@@ -98,11 +98,7 @@ static double matrix_bytes(const titan_tensor *t) {
  * use of the block in the schedule, bigram.proj and value_embed.proj once. */
 static int uses(const titan_config *c, const char *name) {
     int b;
-    if (sscanf(name, "blocks.%d.", &b) != 1) return 1;
-    int32_t S[TITAN_MAX_LAYERS];
-    int n = titan_config_schedule(c, false, S, TITAN_MAX_LAYERS), k = 0;
-    for (int l = 0; l < n; l++) k += S[l] == b;
-    return k;
+    return sscanf(name, "blocks.%d.", &b) == 1 ? titan_config_block_uses(c, b) : 1;
 }
 
 /* Per token: flops of the matrices (prefill computes head-1 logits for its

@@ -5,9 +5,13 @@
 # next config, ...; medians): the 3.6M-parameter config below, the nano preset
 # and the golf-cpu preset (their max_seq_len raised to 257 for --seq 256).
 # Each rate is also given as a share of the two-thread fp32 FMA peak
-# (build/bench/bench_fma, best of the measurements between repeats),
-# counting 6 x params x tokens plus attention (6 (Dq + Dv) H flops per key, a
-# query seeing (T + 1) / 2 keys on average, per effective layer). PyTorch must
+# (build/bench/bench_fma, best of the measurements between repeats), twice:
+# counting 6 x params x tokens, and counting the products a step executes,
+# 6 x matmul_weights_per_token (titan plan: a block's matrices once per use
+# in the schedule, every head) x tokens; both plus attention (6 (Dq + Dv) H
+# flops per key, a query seeing (T + 1) / 2 keys on average, per effective
+# layer). Weight sharing (B blocks applied R times) and the heads make the
+# second count larger: the hardware's share is the second. PyTorch must
 # run on OpenBLAS (mapped in its process, and a 512^3 GEMM above 15 GFLOP/s):
 # otherwise no ratio is printed. Run alone on a quiet machine: the numbers are
 # wall-clock rates. The PyTorch side is written for speed (torch_nano_fast.py,
@@ -69,8 +73,8 @@ w, openblas, T, build, names = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
 peak = max(float(x) for x in open(w + "/peak"))
 print("two-thread fp32 FMA peak: %.1f GFLOP/s (best of %d measurements)" %
       (peak, len(open(w + "/peak").readlines())))
-print("%-9s %9s %13s %13s %7s %11s" % ("config", "params", "titan tok/s", "torch tok/s", "ratio",
-                                        "peak share"))
+print("%-9s %9s %13s %13s %7s %11s %11s" % ("config", "params", "titan tok/s", "torch tok/s",
+                                             "ratio", "peak (6N)", "executed"))
 for n in names:
     plan = json.loads(subprocess.run([build + "/titan", "plan", "--config", "%s/%s.json" % (w, n),
                                       "--json"], capture_output=True, text=True).stdout)
@@ -78,10 +82,12 @@ for n in names:
     dq = c["head_dim"] + (c["rope_dim"] if c.get("attention", "mla") == "mla" else 0)
     attn = 6 * (dq + c["v_head_dim"]) * c["n_heads"] * (T + 1) / 2 * plan["layers"]
     flops = 6 * plan["params"] + attn
+    executed = 6 * plan["matmul_weights_per_token"] + attn
     med = lambda f: statistics.median(float(x) for x in open(f))
     t, p = med("%s/titan.%s" % (w, n)), med("%s/torch.%s" % (w, n))
     baseline = openblas and not os.path.exists("%s/reference.%s" % (w, n))
     ratio = "%.2fx" % (t / p) if baseline else "-"
-    print("%-9s %9d %13.0f %13.0f %7s %10.1f%%" % (n, plan["params"], t, p, ratio,
-                                                   100 * t * flops / (peak * 1e9)))
+    print("%-9s %9d %13.0f %13.0f %7s %10.1f%% %10.1f%%" % (
+        n, plan["params"], t, p, ratio, 100 * t * flops / (peak * 1e9),
+        100 * t * executed / (peak * 1e9)))
 PY

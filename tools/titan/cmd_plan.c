@@ -75,12 +75,13 @@ static void print_plan(const titan_config *c, const runtime_opts *o,
                "\"total_bytes\":%zu,\"backend\":\"%s\",\"threads\":%d,"
                "\"layers\":%lld,\"cache_bytes_per_token\":%lld,"
                "\"gqa_cache_bytes_per_token\":%lld,\"gdn_layers\":%lld,"
-               "\"gdn_state_bytes\":%lld",
+               "\"gdn_state_bytes\":%lld,\"matmul_weights_per_token\":%lld",
                (long long)params, (long long)params, titan_config_tensors(c, NULL, 0),
                o->ctx, o->batch, z->load_high, z->load_kept, weights, z->runtime, k->seq,
                z->runtime - k->seq, z->total, o->backend, o->threads,
                (long long)k->layers, (long long)k->per_token, (long long)k->gqa_per_token,
-               (long long)k->gdn_layers, (long long)k->gdn_state);
+               (long long)k->gdn_layers, (long long)k->gdn_state,
+               (long long)titan_config_matmul_weights(c));
         if (k->ttt) printf(",\"ttt_bytes\":%zu", k->ttt);
         print_config_json(c);
         printf("}\n");

@@ -70,15 +70,17 @@ run() {
 decode() {
     for r in $(seq 1 "$requests"); do
         "$BUILD/titan" run -m "$model" -p "$prompt" -n "$tokens" --greedy --threads "$threads" \
-            --json | jq -r '"\(.tokens) \(.decode_seconds)"'
+            --json | jq -r '"\(.tokens) \(.decode_seconds)"' || exit 1
     done | awk '{ n++; s += $1; t += $2 } END { print n, s, t }'
 }
 
-# Rows "repeat kind requests tokens seconds", kind: decode, one or many.
+# Rows "repeat kind requests tokens seconds", kind: decode, one or many
+# (assignments, so a failed run stops the script).
 for r in $(seq 1 "$repeats"); do
-    echo "$r decode $(decode)"
-    echo "$r one $(run 1)"
-    echo "$r many $(run "$clients")"
+    plain=$(decode)
+    one=$(run 1)
+    many=$(run "$clients")
+    printf '%s decode %s\n%s one %s\n%s many %s\n' "$r" "$plain" "$r" "$one" "$r" "$many"
     if [ -t 2 ]; then echo "repeat $r/$repeats done" >&2; fi
 done >"$tmp/rows"
 kill -TERM $pid

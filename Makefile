@@ -177,8 +177,8 @@ test:
 
 # libFuzzer targets (clang): the library is compiled once with coverage and
 # sanitizers, each target links it. fuzz-smoke runs each briefly, as CI does.
-FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -Iinclude \
-               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -Iinclude
+FUZZ_CFLAGS := $(FUZZ_BASE_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB    := build-fuzz/libtitan-fuzz.a
 FUZZ_OBJ_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link
 # The SIMD kernels are arithmetic on buffers the planner sized; no parser
@@ -186,7 +186,7 @@ FUZZ_OBJ_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link
 # minutes each to compile (20 on a 2-core host). The ASan+UBSan suite covers
 # them; the fuzz build compiles them uninstrumented.
 FUZZ_PLAIN_SRC := $(filter %_avx2.c %_avx512.c %_vnni512.c,$(LIB_SRC))
-$(patsubst %.c,build-fuzz/obj/%.o,$(FUZZ_PLAIN_SRC)): FUZZ_OBJ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -Iinclude
+$(patsubst %.c,build-fuzz/obj/%.o,$(FUZZ_PLAIN_SRC)): FUZZ_OBJ_CFLAGS = $(FUZZ_BASE_CFLAGS)
 fuzz: $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 build-fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

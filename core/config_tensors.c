@@ -251,19 +251,22 @@ int64_t titan_config_params(const titan_config *c) {
     return total;
 }
 
+int titan_config_tensor_uses(const titan_config *c, const char *name) {
+    int b;
+    return sscanf(name, "blocks.%d.", &b) == 1 ? titan_config_block_uses(c, b) : 1;
+}
+
 int64_t titan_config_matmul_weights(const titan_config *c) {
     if (TITAN_XENITH(c)) return -1;
     titan_tensor_spec specs[TITAN_MAX_TENSORS];
-    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS), b;
+    int n = titan_config_tensors(c, specs, TITAN_MAX_TENSORS);
     int64_t total = 0;
     for (int i = 0; i < n && i < TITAN_MAX_TENSORS; i++) {
         const titan_tensor_spec *t = &specs[i];
         bool tied_head = !strcmp(t->name, "tok_emb");
         if (t->role != TITAN_ROLE_MATRIX && t->role != TITAN_ROLE_HEAD && !tied_head)
             continue;
-        int uses =
-            sscanf(t->name, "blocks.%d.", &b) == 1 ? titan_config_block_uses(c, b) : 1;
-        total += t->rows * t->cols * uses;
+        total += t->rows * t->cols * titan_config_tensor_uses(c, t->name);
     }
     return total;
 }

@@ -679,6 +679,10 @@ int titan_config_schedule(const titan_config *c, bool shortened, int32_t *out, i
 /* How many effective layers apply block b (its count in the full S). */
 int titan_config_block_uses(const titan_config *c, int b);
 
+/* How often tensor `name` is applied per token: a block's tensors
+ * ("blocks.b.*") once per use of block b, any other tensor once. */
+int titan_config_tensor_uses(const titan_config *c, const char *name);
+
 /* P, the rows of skip_weights (and skip_gates): floor(len(S)/2) for "mirror",
  * floor(B/2) for "mirror_blocks", 0 without skips. */
 int titan_config_skip_rows(const titan_config *c);

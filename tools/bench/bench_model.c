@@ -94,13 +94,6 @@ static double matrix_bytes(const titan_tensor *t) {
            (t->scales ? 4.0 * (double)t->rows : 0);
 }
 
-/* How often tensor `name` is applied per token: a block's matrices once per
- * use of the block in the schedule, bigram.proj and value_embed.proj once. */
-static int uses(const titan_config *c, const char *name) {
-    int b;
-    return sscanf(name, "blocks.%d.", &b) == 1 ? titan_config_block_uses(c, b) : 1;
-}
-
 /* Per token: flops of the matrices (prefill computes head-1 logits for its
  * last token only, so the head is not counted), and the bytes a decode step
  * reads for them and for the tied head 1 (the other tables: one row each). */
@@ -110,7 +103,7 @@ static void per_token_cost(const titan_config *c, const weights *w, double *flop
     for (int i = 0; i < w->n; i++) {
         const titan_tensor *t = &w->t[i];
         if (w->spec[i].role == TITAN_ROLE_MATRIX) {
-            int k = uses(c, t->name);
+            int k = titan_config_tensor_uses(c, t->name);
             *flops += 2.0 * (double)(t->rows * t->cols) * k;
             *bytes += matrix_bytes(t) * k;
         } else if (!strcmp(t->name, "tok_emb")) {

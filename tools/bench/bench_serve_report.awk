@@ -25,6 +25,7 @@ END {
     }
     od = median(one_dec, r); mo = median(many_one, r)
     if (json) {
+        gsub(/[\\"]/, "\\\\&", m) # a JSON string: \ and " escaped
         printf "{\"model\":\"%s\",\"parallel\":%d,\"clients\":%d,\"threads\":%d,\"tokens\":%d,\"repeats\":%d", m, p, k, th, n, r
         for (j = 1; j <= 3; j++)
             printf ",\"%s\":{\"requests_per_s\":%.3f,\"tokens_per_s\":%.1f}", kinds[j], mreq[kinds[j]], mtok[kinds[j]]
